@@ -1,0 +1,3 @@
+from skillpm.cli import main
+
+main()

@@ -1,0 +1,251 @@
+"""Variant archives: build them reproducibly, read their metadata, extract them safely.
+
+An archive is a gzip-compressed tar holding ``skillpm-variant.json`` (first) and
+the variant's tree under ``skill/``. Building is byte-for-byte reproducible:
+entries sorted, times, owners and modes fixed, gzip header time zero.
+Extraction trusts nothing: only regular files under ``skill/``, no absolute
+paths, ``..``, links or device files, bounded counts and sizes, and every
+file's digest checked against the metadata.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import stat
+import tarfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Mapping
+
+from skillpm.atomic import atomic_write
+from skillpm.errors import ArchiveError
+
+METADATA_NAME = "skillpm-variant.json"
+TREE_PREFIX = "skill/"
+METADATA_FORMAT_VERSION = 1
+FIXED_MTIME = 315532800  # 1980-01-01, as wheels use for reproducible timestamps
+MAX_MEMBERS = 10_000
+MAX_FILE_SIZE = 16 * 1024 * 1024
+MAX_TOTAL_SIZE = 64 * 1024 * 1024
+MAX_METADATA_SIZE = 1024 * 1024
+
+
+def archive_name(name: str, version: str, target: str) -> str:
+    """The file name of a variant's archive."""
+    return f"{name}-{version}-{target}.tar.gz"
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class VariantMetadata:
+    """What ``skillpm-variant.json`` says of the archive it is in."""
+
+    name: str
+    version: str
+    target: str
+    description: str
+    license: str | None
+    authors: tuple[str, ...]
+    keywords: tuple[str, ...]
+    agents: tuple[str, ...]
+    files: Mapping[str, str]  # relative path -> sha256
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format-version": METADATA_FORMAT_VERSION,
+            "name": self.name,
+            "version": self.version,
+            "target": self.target,
+            "description": self.description,
+            "license": self.license,
+            "authors": list(self.authors),
+            "keywords": list(self.keywords),
+            "agents": list(self.agents),
+            "files": dict(sorted(self.files.items())),
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> VariantMetadata:
+        if not isinstance(data, dict) or data.get("format-version") != METADATA_FORMAT_VERSION:
+            raise ArchiveError(f"{METADATA_NAME} is missing or of an unknown format version")
+        try:
+            files = data["files"]
+            if not isinstance(files, dict) or not all(
+                isinstance(key, str) and isinstance(value, str) for key, value in files.items()
+            ):
+                raise TypeError
+            texts = [data[key] for key in ("name", "version", "target", "description")]
+            if not all(isinstance(text, str) for text in texts):
+                raise TypeError
+            lists = [tuple(data.get(key, ())) for key in ("authors", "keywords", "agents")]
+            license_ = data.get("license")
+            if license_ is not None and not isinstance(license_, str):
+                raise TypeError
+        except (KeyError, TypeError):
+            raise ArchiveError(f"{METADATA_NAME} is malformed") from None
+        return cls(*texts, license_, *lists, files=files)
+
+
+@dataclass(frozen=True)
+class BuiltArchive:
+    """An archive written to disk by :func:`write_archive`."""
+
+    path: Path
+    sha256: str
+    size: int
+    metadata: VariantMetadata
+
+
+def build_archive(metadata_fields: dict[str, Any], files: Mapping[str, Path]) -> tuple[bytes, VariantMetadata]:
+    """Build a variant archive in memory from ``files`` (relative path -> file on disk).
+
+    ``metadata_fields`` are VariantMetadata's fields other than ``files``.
+    Only regular files (or links to them) are accepted.
+    """
+    contents: dict[str, tuple[bytes, int]] = {}
+    for relative, path in sorted(files.items()):
+        try:
+            info = path.stat()
+        except OSError as error:
+            raise ArchiveError(f"cannot read {path}: {error.strerror}") from None
+        if not stat.S_ISREG(info.st_mode):
+            raise ArchiveError(f"{path} is not a regular file; archives hold regular files only")
+        mode = 0o755 if info.st_mode & stat.S_IXUSR else 0o644
+        contents[relative] = (path.read_bytes(), mode)
+    digests = {relative: sha256_bytes(data) for relative, (data, _) in contents.items()}
+    metadata = VariantMetadata(**metadata_fields, files=digests)
+    metadata_bytes = (json.dumps(metadata.to_json(), indent=2, sort_keys=True) + "\n").encode()
+
+    raw = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as zipped:
+        with tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            _add(tar, METADATA_NAME, metadata_bytes, 0o644)
+            for relative, (data, mode) in contents.items():
+                _add(tar, TREE_PREFIX + relative, data, mode)
+    return raw.getvalue(), metadata
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes, mode: int) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mtime = FIXED_MTIME
+    info.mode = mode
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    tar.addfile(info, io.BytesIO(data))
+
+
+def write_archive(directory: Path, data: bytes, metadata: VariantMetadata) -> BuiltArchive:
+    """Write archive bytes atomically into ``directory`` under their canonical name."""
+    path = directory / archive_name(metadata.name, metadata.version, metadata.target)
+    atomic_write(path, data)
+    return BuiltArchive(path, sha256_bytes(data), len(data), metadata)
+
+
+def read_metadata(data: bytes) -> VariantMetadata:
+    """Read ``skillpm-variant.json``, the archive's first member."""
+    with _open(data) as tar:
+        return _read_head(tar)
+
+
+def extract(data: bytes, destination: Path) -> VariantMetadata:
+    """Extract the archive's tree into the existing empty directory ``destination``, safely.
+
+    Raises ArchiveError on anything unsafe or inconsistent; the caller owns
+    ``destination`` and removes it then. Callers check the archive's digest first.
+    """
+    written: dict[str, str] = {}
+    total = 0
+    with _open(data) as tar:
+        metadata = _read_head(tar)
+        while (member := _next_member(tar)) is not None:
+            relative = _safe_relative(member)
+            if len(written) >= MAX_MEMBERS:
+                raise ArchiveError(f"archive has more than {MAX_MEMBERS} files")
+            if member.size > MAX_FILE_SIZE or total + member.size > MAX_TOTAL_SIZE:
+                raise ArchiveError(f"archive member {member.name!r} is too large")
+            total += member.size
+            if relative in written:
+                raise ArchiveError(f"archive lists {member.name!r} twice")
+            content = _member_bytes(tar, member)
+            target = destination.joinpath(*PurePosixPath(relative).parts)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with target.open("xb") as handle:
+                    handle.write(content)
+                target.chmod(0o755 if member.mode & stat.S_IXUSR else 0o644)
+            except OSError as error:
+                raise ArchiveError(f"cannot extract {member.name!r}: {error.strerror}") from None
+            written[relative] = sha256_bytes(content)
+    if written != dict(metadata.files):
+        raise ArchiveError("archive contents do not match the file digests in its metadata")
+    return metadata
+
+
+def _open(data: bytes) -> tarfile.TarFile:
+    try:
+        return tarfile.open(fileobj=io.BytesIO(data), mode="r|gz")
+    except (tarfile.TarError, OSError, EOFError) as error:
+        raise ArchiveError(f"not a valid archive: {error}") from None
+
+
+def _next_member(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
+    try:
+        return tar.next()
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
+        raise ArchiveError(f"corrupt archive: {error}") from None
+
+
+def _read_head(tar: tarfile.TarFile) -> VariantMetadata:
+    """Read the first member, which must be the metadata document."""
+    member = _next_member(tar)
+    if member is None or member.name != METADATA_NAME or not member.isfile():
+        raise ArchiveError(f"archive does not start with {METADATA_NAME}")
+    if member.size > MAX_METADATA_SIZE:
+        raise ArchiveError(f"{METADATA_NAME} is too large")
+    try:
+        return VariantMetadata.from_json(json.loads(_member_bytes(tar, member)))
+    except (ValueError, RecursionError):
+        raise ArchiveError(f"{METADATA_NAME} is not valid JSON") from None
+
+
+def _member_bytes(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    """A regular member's content, with a truncated or corrupt stream reported as ArchiveError."""
+    source = tar.extractfile(member)
+    if source is None:
+        raise ArchiveError(f"archive member {member.name!r} has no content")
+    try:
+        content = source.read(member.size)
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
+        raise ArchiveError(f"corrupt archive: {error}") from None
+    if len(content) != member.size:
+        raise ArchiveError(f"corrupt archive: {member.name!r} is truncated")
+    return content
+
+
+def _safe_relative(member: tarfile.TarInfo) -> str:
+    """The member's path inside the tree, refusing anything unsafe."""
+    name = member.name
+    if not member.isfile():
+        kind = "link" if member.issym() or member.islnk() else "special file or directory"
+        raise ArchiveError(f"archive member {name!r} is a {kind}; only regular files are allowed")
+    if not name.startswith(TREE_PREFIX):
+        raise ArchiveError(f"archive member {name!r} is outside {TREE_PREFIX}")
+    relative = name[len(TREE_PREFIX) :]
+    parts = relative.split("/")
+    if (
+        not relative
+        or "\\" in relative
+        or "\x00" in relative
+        or any(part in ("", ".", "..") for part in parts)
+        or ":" in parts[0]
+    ):
+        raise ArchiveError(f"archive member {name!r} has an unsafe path")
+    return relative

@@ -1,0 +1,47 @@
+"""The download cache: artifacts stored by their sha256 in the user's cache directory."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from skillpm.atomic import atomic_write
+
+CACHE_ENV = "SKILLPM_CACHE_DIR"
+
+
+def cache_root() -> Path:
+    """``$SKILLPM_CACHE_DIR``, else the platform's user cache directory for skillpm."""
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_cache_path
+
+    return user_cache_path("skillpm", appauthor=False)
+
+
+class ArtifactCache:
+    """Content-addressed storage: an entry is only ever returned when its bytes hash to its name."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or cache_root()
+
+    def _path(self, sha256: str) -> Path:
+        return self.root / "artifacts" / "sha256" / sha256[:2] / sha256
+
+    def get(self, sha256: str) -> bytes | None:
+        """The cached bytes for ``sha256``, or ``None``; a corrupt entry is dropped."""
+        path = self._path(sha256)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            path.unlink(missing_ok=True)
+            return None
+        return data
+
+    def put(self, sha256: str, data: bytes) -> None:
+        """Store ``data`` (whose digest the caller has checked) under ``sha256``."""
+        atomic_write(self._path(sha256), data)

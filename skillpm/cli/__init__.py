@@ -1,0 +1,75 @@
+"""The ``skillpm`` command line: thin click commands over the library API.
+
+Only click is imported at start-up; each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from skillpm import __version__
+from skillpm.cli import authoring, installing, query, registry
+from skillpm.errors import SkillpmError
+
+_verbose = False
+
+
+def _set_verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    global _verbose
+    _verbose = value
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="skillpm")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_verbose,
+    help="On error, also show the chain of causes.",
+)
+def cli() -> None:
+    """skillpm: install Agent Skills written for your GPU.
+
+    \b
+    Get a skill for this machine's GPU (or name one with --arch):
+      skillpm install kernel-builder-cuda
+      skillpm resolve kernel-builder-cuda --arch 9.0 --explain
+    Publish your own:
+      skillpm init my-skill && skillpm validate my-skill
+      skillpm pack my-skill -o dist/
+      skillpm registry init ./myreg && skillpm registry add ./myreg dist/*
+    """
+
+
+for module in (installing, query, authoring):
+    for command in module.COMMANDS:
+        cli.add_command(command)
+cli.add_command(registry.registry)
+
+
+def main() -> None:
+    """Run the CLI: one line per error (and a hint), never a traceback unless --verbose."""
+    try:
+        cli.main(standalone_mode=False, prog_name="skillpm")
+    except SkillpmError as error:
+        if _verbose:
+            import traceback
+
+            traceback.print_exception(error)
+        click.secho(f"error: {error.message}", fg="red", err=True)
+        if error.hint:
+            click.echo(f"hint: {error.hint}", err=True)
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("interrupted; nothing was left half-written", err=True)
+        sys.exit(130)

@@ -1,0 +1,106 @@
+"""Commands for skill authors: init, validate, pack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from skillpm.cli.common import json_option
+from skillpm.cli.output import emit_json
+
+_PATH = click.Path(path_type=Path)
+
+
+@click.command()
+@click.argument("directory", type=_PATH, required=False)
+@click.option(
+    "--from",
+    "upskill_dir",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="Adopt an upskill output directory (SKILL.md + skill_meta.json) in place.",
+)
+@click.option("--name", help="Skill name for a new skeleton (default: the directory's name).")
+@click.option("--description", default="Describe what this skill does and when an agent should use it.")
+def init(directory: Path | None, upskill_dir: Path | None, name: str | None, description: str) -> None:
+    """Create a skill source (SKILL.md + skillpm.toml), or adopt one with --from.
+
+    \b
+    skillpm init my-skill                        # new skeleton in ./my-skill
+    skillpm init --from runs/upskill/my-skill    # write skillpm.toml for upskill's output
+    """
+    from skillpm.init import adopt_upskill, init_skeleton
+
+    if upskill_dir is not None:
+        if directory is not None and directory.resolve() != upskill_dir.resolve():
+            raise click.UsageError("--from adopts the directory in place; give no DIRECTORY or the same one")
+        path = adopt_upskill(upskill_dir)
+        click.echo(f"wrote {path}; check it, then run 'skillpm validate {upskill_dir}'")
+        return
+    directory = directory or Path.cwd()
+    created = init_skeleton(directory, name=name or directory.resolve().name, description=description)
+    click.echo("created " + ", ".join(str(path) for path in created))
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=_PATH)
+@json_option
+def validate(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Check skills against the Agent Skills specification and skillpm.toml's schema.
+
+    PATHS are skill sources (with skillpm.toml: every variant is checked as it
+    will be installed) or plain Agent Skills directories. Exits 1 when any has
+    an error; warnings alone do not fail.
+    """
+    from skillpm.validation.source import validate_path
+
+    reports = [(path, validate_path(path)) for path in paths]
+    valid = all(not any(f.is_error for f in findings) for _, findings in reports)
+    if as_json:
+        emit_json(
+            {
+                "valid": valid,
+                "results": [
+                    {
+                        "path": str(path),
+                        "valid": not any(f.is_error for f in findings),
+                        "findings": [f.to_dict() for f in findings],
+                    }
+                    for path, findings in reports
+                ],
+            }
+        )
+    else:
+        for path, findings in reports:
+            errors = sum(f.is_error for f in findings)
+            for finding in findings:
+                click.echo(f"{path}/{finding}")
+            verdict = "valid" if not errors else f"invalid ({errors} error{'s' * (errors != 1)})"
+            click.echo(f"{path}: {verdict}")
+    if not valid:
+        raise click.exceptions.Exit(1)
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("-o", "--out", "out_dir", type=_PATH, default=Path("dist"), show_default=True, help="Folder for the archives.")
+@click.option("--target", "targets", multiple=True, metavar="TARGET", help="Build only this variant (repeatable).")
+@json_option
+def pack(source: Path, out_dir: Path, targets: tuple[str, ...], as_json: bool) -> None:
+    """Validate SOURCE and build one reproducible archive per variant."""
+    from skillpm.pack import pack as pack_source
+
+    built = pack_source(source, out_dir, targets=list(targets) or None)
+    if as_json:
+        emit_json(
+            [
+                {"path": str(b.path), "target": b.metadata.target, "sha256": b.sha256, "size": b.size}
+                for b in built
+            ]
+        )
+        return
+    for b in built:
+        click.echo(f"{b.path}  {b.size} bytes  sha256:{b.sha256}")
+
+
+COMMANDS = [init, validate, pack]

@@ -1,0 +1,161 @@
+"""Commands that change what is installed: install, sync, update, remove; and list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from skillpm.cli.common import arch_option, choose_capability, json_option, registry_option
+from skillpm.cli.output import emit_json, notice, table
+
+_AGENTS_HELP = (
+    "claude-code (default), codex, cursor, gemini-cli, copilot, opencode, windsurf, goose, amp, roo, kilo"
+)
+
+
+def _where(agent: str | None, user: bool, directory: Path | None):
+    from skillpm.install import destination, find_project_root
+
+    return destination(project_root=find_project_root(Path.cwd()), agent=agent, user=user, directory=directory)
+
+
+def _lockfile(user: bool) -> Path:
+    from skillpm.install import find_project_root, user_lockfile_path
+    from skillpm.lockfile import LOCK_NAME
+
+    return user_lockfile_path() if user else find_project_root(Path.cwd()) / LOCK_NAME
+
+
+def _report(results, as_json: bool, verb: str) -> None:
+    if as_json:
+        emit_json([result.to_json() for result in results])
+        return
+    for result in results:
+        state = verb if result.changed else "already up to date:"
+        click.echo(f"{state} {result.name} {result.version} ({result.target}) -> {result.directory}")
+
+
+global_option = click.option("--global", "user", is_flag=True, help="Use the user's skills directory, not the project's.")
+
+
+@click.command()
+@click.argument("requirements", nargs=-1, required=True)
+@arch_option
+@registry_option
+@global_option
+@click.option("--agent", metavar="NAME", help=f"Install where this agent reads skills: {_AGENTS_HELP}.")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), help="Install into DIR/<name>/ instead.")
+@click.option("--force", is_flag=True, help="Replace a directory that skillpm did not install.")
+@json_option
+def install(
+    requirements: tuple[str, ...],
+    arch: str | None,
+    registry: str | None,
+    user: bool,
+    agent: str | None,
+    directory: Path | None,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Install skills, choosing each one's variant for the GPU.
+
+    \b
+    skillpm install kernel-builder-cuda              # variant for this machine's GPU
+    skillpm install kernel-builder-cuda --arch h100  # or 9.0, 90, sm_90, sm_90a
+    skillpm install 'my-skill>=1.2' --registry ./myreg --dir ./agent-skills
+
+    Skills go into .claude/skills/<name>/ of the current project (the nearest
+    folder with skills.lock or .git), and are pinned in its skills.lock.
+    """
+    from skillpm.cache import ArtifactCache
+    from skillpm.install import install as install_one
+    from skillpm.registry.source import open_registry
+    from skillpm.requirements import parse_requirement
+
+    parsed = [parse_requirement(text) for text in requirements]
+    capability = choose_capability(arch, quiet=as_json)
+    source = open_registry(registry)
+    dest = _where(agent, user, directory)
+    cache = ArtifactCache()
+    results = [
+        install_one(requirement, registry=source, capability=capability, dest=dest, cache=cache, force=force)[1]
+        for requirement in parsed
+    ]
+    _report(results, as_json, "installed")
+
+
+@click.command()
+@global_option
+@json_option
+def sync(user: bool, as_json: bool) -> None:
+    """Install exactly what skills.lock records, refusing any changed digest."""
+    from skillpm.cache import ArtifactCache
+    from skillpm.install import sync as sync_all
+
+    results = sync_all(_lockfile(user), cache=ArtifactCache())
+    if not results and not as_json:
+        notice("skills.lock records no skills; nothing to do")
+    _report(results, as_json, "installed")
+
+
+@click.command()
+@click.argument("names", nargs=-1)
+@arch_option
+@global_option
+@json_option
+def update(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool) -> None:
+    """Resolve installed skills (all, or NAMES) again and install newer versions.
+
+    Each skill is resolved for --arch when given, else for the GPU it was
+    resolved for before.
+    """
+    from skillpm.cache import ArtifactCache
+    from skillpm.install import update as update_all
+    from skillpm.targets import parse_capability
+
+    capability = parse_capability(arch) if arch else None
+    results = update_all(_lockfile(user), names=list(names), capability=capability, cache=ArtifactCache())
+    _report([result for _, result in results], as_json, "updated")
+
+
+@click.command()
+@click.argument("name")
+@global_option
+@json_option
+def remove(name: str, user: bool, as_json: bool) -> None:
+    """Remove an installed skill and its entry in skills.lock."""
+    from skillpm.install import remove as remove_one
+
+    lockfile = _lockfile(user)
+    removed = remove_one(lockfile, name)
+    if as_json:
+        emit_json([{"name": s.name, "version": s.version, "directory": s.directory} for s in removed])
+        return
+    for skill in removed:
+        click.echo(f"removed {skill.name} {skill.version} from {lockfile.parent / skill.directory}")
+
+
+@click.command(name="list")
+@arch_option
+@global_option
+@json_option
+def list_(arch: str | None, user: bool, as_json: bool) -> None:
+    """List installed skills, their variants, and whether each suits this GPU."""
+    from skillpm.install import installed_skills
+
+    capability = choose_capability(arch, quiet=True)
+    rows = installed_skills(_lockfile(user), capability)
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        notice("no skills installed here")
+        return
+    table(
+        ["name", "version", "target", "suits GPU", "directory"],
+        [(r["name"], r["version"], r["target"], r["suits"], r["directory"]) for r in rows],
+    )
+
+
+COMMANDS = [install, sync, update, remove, list_]

@@ -1,0 +1,99 @@
+"""Find this machine's GPU compute capability: torch, else nvidia-smi, else NVML.
+
+The only module that probes hardware. Everything else takes a
+:class:`~skillpm.targets.Capability`, so tests pass one instead of a GPU.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import shutil
+import subprocess
+import warnings
+from dataclasses import dataclass
+
+from skillpm.targets import Capability
+
+
+@dataclass(frozen=True)
+class DetectedGpu:
+    """The first GPU found, and which probe found it."""
+
+    name: str
+    capability: Capability
+    source: str  # "torch", "nvidia-smi" or "nvml"
+
+
+def detect_gpu() -> DetectedGpu | None:
+    """The first visible GPU, or ``None`` when no probe finds one."""
+    for probe in (_from_torch, _from_nvidia_smi, _from_nvml):
+        found = probe()
+        if found is not None:
+            return found
+    return None
+
+
+def _from_torch() -> DetectedGpu | None:
+    if importlib.util.find_spec("torch") is None:
+        return None
+    try:
+        with warnings.catch_warnings():  # torch warns about optional extras on import
+            warnings.simplefilter("ignore")
+            import torch
+
+        if not torch.cuda.is_available():
+            return None
+        major, minor = torch.cuda.get_device_capability(0)
+        return DetectedGpu(torch.cuda.get_device_name(0), Capability(major, minor), "torch")
+    except Exception:  # a broken torch install must not stop skillpm; the next probe runs
+        return None
+
+
+def _from_nvidia_smi() -> DetectedGpu | None:
+    executable = shutil.which("nvidia-smi")
+    if executable is None:
+        return None
+    try:
+        result = subprocess.run(
+            [executable, "--query-gpu=name,compute_cap", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=15,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return parse_nvidia_smi(result.stdout)
+
+
+def parse_nvidia_smi(output: str) -> DetectedGpu | None:
+    """Read the first GPU from ``nvidia-smi --query-gpu=name,compute_cap --format=csv,noheader``."""
+    for line in output.splitlines():
+        name, _, cap = line.rpartition(",")
+        major, dot, minor = cap.strip().partition(".")
+        if name.strip() and dot and major.isdigit() and minor.isdigit():
+            return DetectedGpu(name.strip(), Capability(int(major), int(minor)), "nvidia-smi")
+    return None
+
+
+def _from_nvml() -> DetectedGpu | None:
+    try:
+        nvml = ctypes.CDLL("libnvidia-ml.so.1")
+    except OSError:
+        return None
+    device = ctypes.c_void_p()
+    major, minor = ctypes.c_int(), ctypes.c_int()
+    name = ctypes.create_string_buffer(96)
+    if nvml.nvmlInit_v2() != 0:
+        return None
+    try:
+        if (
+            nvml.nvmlDeviceGetHandleByIndex_v2(0, ctypes.byref(device)) != 0
+            or nvml.nvmlDeviceGetCudaComputeCapability(device, ctypes.byref(major), ctypes.byref(minor)) != 0
+        ):
+            return None
+        nvml.nvmlDeviceGetName(device, name, len(name))
+        return DetectedGpu(name.value.decode(errors="replace"), Capability(major.value, minor.value), "nvml")
+    finally:
+        nvml.nvmlShutdown()

@@ -1,0 +1,1 @@
+"""The static registry index: its document model (pure) and its layout."""

@@ -1,0 +1,319 @@
+"""The static index's documents as frozen values, read and written as JSON.
+
+Pure logic, no I/O, and no pydantic: these parsers sit on the ``resolve`` and
+``install`` paths, which must start fast. Every document is checked strictly
+on the way in; anything malformed raises :class:`IndexFormatError` naming the
+document and the field. The format is described in docs/index-format.md and
+schemas/index-*.schema.json.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from skillpm.errors import IndexFormatError
+
+FORMAT = "skillpm-index"
+FORMAT_VERSION = 1
+
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
+_NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_NAME_LENGTH = 64
+
+
+def shard_path(name: str) -> str:
+    """Where a package's document lives under ``index/``, sharded as cargo's index is.
+
+    ``a`` -> ``1/a.json``, ``ab`` -> ``2/ab.json``, ``abc`` -> ``3/a/abc.json``,
+    ``kernel-builder-cuda`` -> ``ke/rn/kernel-builder-cuda.json``.
+    """
+    if len(name) <= 2:
+        return f"{len(name)}/{name}.json"
+    if len(name) == 3:
+        return f"3/{name[0]}/{name}.json"
+    return f"{name[:2]}/{name[2:4]}/{name}.json"
+
+
+class _Reader:
+    """Typed access to one JSON object, with errors that name the document and field."""
+
+    def __init__(self, data: object, where: str) -> None:
+        if not isinstance(data, dict):
+            raise IndexFormatError(f"{where}: expected a JSON object")
+        self.data: dict[str, Any] = data
+        self.where = where
+
+    def _get(self, key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        if key not in self.data:
+            if default is _REQUIRED:
+                raise IndexFormatError(f"{self.where}: missing field {key!r}")
+            return default
+        value = self.data[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise IndexFormatError(f"{self.where}: field {key!r} has the wrong type")
+        return value
+
+    def text(self, key: str, default: Any = None) -> Any:
+        return self._get(key, str, default)
+
+    def count(self, key: str) -> int:
+        value = self._get(key, int, _REQUIRED)
+        if value < 0:
+            raise IndexFormatError(f"{self.where}: field {key!r} is negative")
+        return value
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        return self._get(key, bool, default)
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        values = self._get(key, list, [])
+        if not all(isinstance(value, str) for value in values):
+            raise IndexFormatError(f"{self.where}: field {key!r} must list strings")
+        return tuple(values)
+
+    def objects(self, key: str) -> list[object]:
+        return self._get(key, list, [])
+
+
+_REQUIRED = object()
+
+
+def _check_format_version(reader: _Reader) -> None:
+    version = reader.count("format-version")
+    if version != FORMAT_VERSION:
+        raise IndexFormatError(
+            f"{reader.where}: index format version {version} is not supported "
+            f"(this skillpm reads version {FORMAT_VERSION})",
+            hint="upgrade skillpm, or ask the registry's owner which version it serves",
+        )
+
+
+def check_name(name: str, where: str) -> str:
+    """Return ``name`` when it is a valid package name, else raise IndexFormatError."""
+    if len(name) > MAX_NAME_LENGTH or not _NAME_RE.fullmatch(name):
+        raise IndexFormatError(f"{where}: invalid package name {name[:80]!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """An attestation attached to a variant (filled in by ``publish``)."""
+
+    path: str
+    sha256: str
+    predicate_type: str
+
+    @classmethod
+    def from_json(cls, data: object, where: str) -> Attestation:
+        reader = _Reader(data, where)
+        return cls(
+            path=_relative_path(reader.text("path", _REQUIRED), where),
+            sha256=_sha256(reader.text("sha256", _REQUIRED), where),
+            predicate_type=reader.text("predicate-type", _REQUIRED),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "sha256": self.sha256, "predicate-type": self.predicate_type}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One archive of one version, written for one GPU target."""
+
+    target: str
+    sha256: str
+    size: int
+    path: str
+    yanked: bool = False
+    attestations: tuple[Attestation, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: object, where: str) -> Variant:
+        reader = _Reader(data, where)
+        target = reader.text("target", _REQUIRED)
+        where = f"{where} variant {target!r}"
+        return cls(
+            target=target,
+            sha256=_sha256(reader.text("sha256", _REQUIRED), where),
+            size=reader.count("size"),
+            path=_relative_path(reader.text("path", _REQUIRED), where),
+            yanked=reader.flag("yanked"),
+            attestations=tuple(
+                Attestation.from_json(item, f"{where} attestation")
+                for item in reader.objects("attestations")
+            ),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "sha256": self.sha256,
+            "size": self.size,
+            "path": self.path,
+            "yanked": self.yanked,
+            "attestations": [item.to_json() for item in self.attestations],
+        }
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    """One published version of a package and its variants."""
+
+    version: str
+    description: str
+    variants: tuple[Variant, ...]
+    license: str | None = None
+    keywords: tuple[str, ...] = ()
+    agents: tuple[str, ...] = ()
+
+    @property
+    def yanked(self) -> bool:
+        """A version is yanked when every one of its variants is."""
+        return all(variant.yanked for variant in self.variants)
+
+    @classmethod
+    def from_json(cls, data: object, where: str) -> VersionEntry:
+        reader = _Reader(data, where)
+        version = reader.text("version", _REQUIRED)
+        where = f"{where} version {version!r}"
+        variants = tuple(
+            Variant.from_json(item, where) for item in reader.objects("variants")
+        )
+        if len({variant.target for variant in variants}) != len(variants):
+            raise IndexFormatError(f"{where}: a target is listed twice")
+        return cls(
+            version=version,
+            description=reader.text("description", ""),
+            variants=variants,
+            license=reader.text("license"),
+            keywords=reader.strings("keywords"),
+            agents=reader.strings("agents"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"version": self.version, "description": self.description}
+        if self.license is not None:
+            data["license"] = self.license
+        data["keywords"] = list(self.keywords)
+        data["agents"] = list(self.agents)
+        data["variants"] = [variant.to_json() for variant in self.variants]
+        return data
+
+
+@dataclass(frozen=True)
+class PackageDocument:
+    """Everything the index knows of one package: ``index/<shard>/<name>.json``."""
+
+    name: str
+    versions: tuple[VersionEntry, ...] = field(default=())
+
+    @classmethod
+    def from_json(cls, data: object, where: str = "package document") -> PackageDocument:
+        reader = _Reader(data, where)
+        _check_format_version(reader)
+        name = check_name(reader.text("name", _REQUIRED), where)
+        where = f"index document of {name!r}"
+        versions = tuple(VersionEntry.from_json(item, where) for item in reader.objects("versions"))
+        if len({entry.version for entry in versions}) != len(versions):
+            raise IndexFormatError(f"{where}: a version is listed twice")
+        return cls(name=name, versions=versions)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format-version": FORMAT_VERSION,
+            "name": self.name,
+            "versions": [entry.to_json() for entry in self.versions],
+        }
+
+    def with_version(self, entry: VersionEntry) -> PackageDocument:
+        """A copy with ``entry`` added or replacing the entry of the same version."""
+        others = [item for item in self.versions if item.version != entry.version]
+        return replace(self, versions=tuple([*others, entry]))
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    """The registry's root document, ``config.json``."""
+
+    name: str = "skillpm-registry"
+
+    @classmethod
+    def from_json(cls, data: object, where: str = "config.json") -> RegistryConfig:
+        reader = _Reader(data, where)
+        if reader.text("format", _REQUIRED) != FORMAT:
+            raise IndexFormatError(f"{where}: not a skillpm index (format is not {FORMAT!r})")
+        _check_format_version(reader)
+        return cls(name=reader.text("name", "skillpm-registry"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, "format-version": FORMAT_VERSION, "name": self.name}
+
+
+@dataclass(frozen=True)
+class SearchEntry:
+    """One package in the compact search document, ``search.json``."""
+
+    name: str
+    version: str
+    description: str
+    keywords: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: object, where: str) -> SearchEntry:
+        reader = _Reader(data, where)
+        return cls(
+            name=check_name(reader.text("name", _REQUIRED), where),
+            version=reader.text("version", _REQUIRED),
+            description=reader.text("description", ""),
+            keywords=reader.strings("keywords"),
+            targets=reader.strings("targets"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+            "keywords": list(self.keywords),
+            "targets": list(self.targets),
+        }
+
+
+def parse_search(data: object, where: str = "search.json") -> tuple[SearchEntry, ...]:
+    """Read the search document."""
+    reader = _Reader(data, where)
+    _check_format_version(reader)
+    return tuple(SearchEntry.from_json(item, where) for item in reader.objects("packages"))
+
+
+def search_document(entries: list[SearchEntry]) -> dict[str, Any]:
+    """The search document for ``entries``, sorted by name."""
+    ordered = sorted(entries, key=lambda entry: entry.name)
+    return {"format-version": FORMAT_VERSION, "packages": [entry.to_json() for entry in ordered]}
+
+
+def _sha256(value: str, where: str) -> str:
+    if not _SHA256_RE.fullmatch(value):
+        raise IndexFormatError(f"{where}: sha256 is not 64 lowercase hex digits")
+    return value
+
+
+def _relative_path(value: str, where: str) -> str:
+    """Accept only plain relative paths: no scheme, no absolute path, no '..'."""
+    parts = value.split("/")
+    if not value or value.startswith("/") or ":" in value or "\\" in value or ".." in parts:
+        raise IndexFormatError(f"{where}: unsafe path {value[:120]!r}")
+    return value
+
+
+def search(entries: tuple[SearchEntry, ...], words: list[str]) -> list[SearchEntry]:
+    """The entries whose name, description or keywords contain every word (case-insensitive)."""
+    wanted = [word.lower() for word in words]
+    return [
+        entry
+        for entry in entries
+        if all(word in " ".join([entry.name, entry.description, *entry.keywords]).lower() for word in wanted)
+    ]

@@ -1,0 +1,99 @@
+"""Start a skill source: a new skeleton, or adopt an upskill output directory in place."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from skillpm.atomic import atomic_write
+from skillpm.errors import ManifestError
+from skillpm.manifest import EVAL_FILE, MANIFEST_NAME, SKILL_MD
+
+_SKELETON = """\
+---
+name: {name}
+description: {description}
+---
+
+# {title}
+
+Steps the agent should follow, the commands it should run, and the mistakes to avoid.
+Put long material in references/ and link it from here.
+"""
+
+
+def manifest_text(*, name: str, version: str, description: str, license: str | None) -> str:
+    """A minimal skillpm.toml with one generic variant."""
+    import tomli_w
+
+    package: dict[str, object] = {"name": name, "version": version, "description": description}
+    if license:
+        package["license"] = license
+    return tomli_w.dumps({"package": package, "variants": {"generic": {}}})
+
+
+def init_skeleton(directory: Path, *, name: str, description: str) -> list[Path]:
+    """Create a new skill source in ``directory``: SKILL.md and skillpm.toml."""
+    _refuse_existing(directory)
+    skill_md = directory / SKILL_MD
+    if skill_md.exists():
+        raise ManifestError(f"{skill_md} already exists", hint="use 'skillpm init --from DIR' to adopt it")
+    title = name.replace("-", " ").capitalize()
+    atomic_write(skill_md, _SKELETON.format(name=name, description=description, title=title).encode())
+    manifest = manifest_text(name=name, version="0.1.0", description=description, license=None)
+    atomic_write(directory / MANIFEST_NAME, manifest.encode())
+    return [skill_md, directory / MANIFEST_NAME]
+
+
+def adopt_upskill(directory: Path) -> Path:
+    """Write skillpm.toml for an upskill output directory (SKILL.md + skill_meta.json), in place.
+
+    Name, description and license come from SKILL.md's front matter; the version from
+    skill_meta.json's ``metadata.version`` when it is PEP 440, else 0.1.0.
+    """
+    _refuse_existing(directory)
+    from skillpm.validation.frontmatter import parse_skill_md
+
+    try:
+        raw = (directory / SKILL_MD).read_bytes()
+    except OSError:
+        raise ManifestError(f"{directory} has no readable {SKILL_MD}; is it an upskill output directory?") from None
+    skill_md, problems = parse_skill_md(raw, file=SKILL_MD)
+    fields = skill_md.fields or {}
+    name, description = fields.get("name"), fields.get("description")
+    if not isinstance(name, str) or not isinstance(description, str):
+        first = f": {problems[0].message}" if problems else ""
+        raise ManifestError(f"{directory / SKILL_MD} lacks a name and description in its front matter{first}")
+    meta = _read_meta(directory / EVAL_FILE)
+    version = str(meta.get("version", "0.1.0"))
+    try:
+        Version(version)
+    except InvalidVersion:
+        version = "0.1.0"
+    license = fields.get("license") or meta.get("license")
+    text = manifest_text(
+        name=name, version=version, description=description, license=license if isinstance(license, str) else None
+    )
+    path = directory / MANIFEST_NAME
+    atomic_write(path, text.encode())
+    return path
+
+
+def _read_meta(path: Path) -> dict[str, object]:
+    """upskill's ``metadata`` object from skill_meta.json; empty when the file is absent."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        raise ManifestError(f"{path} is not valid JSON: {error}") from None
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def _refuse_existing(directory: Path) -> None:
+    if (directory / MANIFEST_NAME).exists():
+        raise ManifestError(f"{directory / MANIFEST_NAME} already exists")
+    directory.mkdir(parents=True, exist_ok=True)

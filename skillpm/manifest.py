@@ -1,0 +1,189 @@
+"""The skill source format: ``skillpm.toml`` and how each variant's tree is assembled.
+
+docs/manifest.md describes the format; schemas/manifest.schema.json is generated
+from :class:`Manifest` (``python -m skillpm.manifest``) and a test keeps it current.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+from packaging.version import InvalidVersion, Version
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from skillpm.agents import AgentName
+from skillpm.errors import ManifestError, TargetError
+from skillpm.targets import parse_target
+
+MANIFEST_NAME = "skillpm.toml"
+SKILL_MD = "SKILL.md"
+OVERLAYS_DIR = "variants"
+EVAL_FILE = "skill_meta.json"
+
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"),
+]
+
+
+class PackageTable(BaseModel):
+    """The ``[package]`` table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Name
+    version: str = Field(description="PEP 440 version")
+    description: str = Field(min_length=1, max_length=1024)
+    license: str | None = None
+    authors: tuple[str, ...] = ()
+    keywords: tuple[Annotated[str, Field(min_length=1, max_length=64)], ...] = ()
+    agents: tuple[AgentName, ...] = ()
+
+    @field_validator("version")
+    @classmethod
+    def _pep440(cls, value: str) -> str:
+        try:
+            Version(value)
+        except InvalidVersion:
+            raise ValueError(f"{value!r} is not a PEP 440 version") from None
+        return value
+
+
+class VariantTable(BaseModel):
+    """A ``[variants.<target>]`` table. Its files come from ``variants/<target>/``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Manifest(BaseModel):
+    """The whole of ``skillpm.toml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    package: PackageTable
+    variants: dict[str, VariantTable] = Field(
+        min_length=1,
+        json_schema_extra={"propertyNames": {"pattern": r"^(generic|sm_[1-9][0-9]?[0-9][af]?)$"}},
+    )
+
+    @field_validator("variants")
+    @classmethod
+    def _targets(cls, value: dict[str, VariantTable]) -> dict[str, VariantTable]:
+        for key in value:
+            try:
+                parse_target(key)
+            except TargetError as error:
+                raise ValueError(error.message) from None
+        return value
+
+
+def manifest_errors(data: object) -> list[tuple[str, str]]:
+    """Validate parsed TOML against :class:`Manifest`: ``(field path, message)`` pairs."""
+    try:
+        Manifest.model_validate(data)
+    except ValidationError as error:
+        return [
+            (".".join(str(part) for part in item["loc"]) or "(root)", item["msg"])
+            for item in error.errors()
+        ]
+    return []
+
+
+class SkillSource:
+    """A skill source directory: its manifest and the file tree of each variant."""
+
+    def __init__(self, root: Path, manifest: Manifest) -> None:
+        self.root = root
+        self.manifest = manifest
+
+    @classmethod
+    def load(cls, root: Path) -> SkillSource:
+        """Read ``root/skillpm.toml``; raise ManifestError when it is absent or invalid."""
+        data = read_manifest_data(root)
+        problems = manifest_errors(data)
+        if problems:
+            where, message = problems[0]
+            raise ManifestError(
+                f"{root / MANIFEST_NAME}: {where}: {message}",
+                hint=f"run 'skillpm validate {root}' to see every problem",
+            )
+        return cls(root, Manifest.model_validate(data))
+
+    @property
+    def name(self) -> str:
+        return self.manifest.package.name
+
+    @property
+    def version(self) -> str:
+        return self.manifest.package.version
+
+    @property
+    def targets(self) -> list[str]:
+        return sorted(self.manifest.variants)
+
+    def variant_files(self, target: str) -> dict[str, Path]:
+        """The variant's tree as installed: relative posix path -> file on disk, sorted."""
+        files = _walk(self.root, skip_top={MANIFEST_NAME, OVERLAYS_DIR})
+        overlay = self.root / OVERLAYS_DIR / target
+        if overlay.is_dir() and not overlay.is_symlink():
+            files.update(_walk(overlay, skip_top=set()))
+        return dict(sorted(files.items()))
+
+
+def read_manifest_data(root: Path) -> dict[str, object]:
+    """Parse ``root/skillpm.toml`` as TOML; raise ManifestError when absent or not TOML."""
+    path = root / MANIFEST_NAME
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ManifestError(
+            f"{root} has no {MANIFEST_NAME}",
+            hint=f"run 'skillpm init {root}' to create one",
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ManifestError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise ManifestError(f"cannot read {path}: {error.strerror}") from None
+
+
+def _walk(top: Path, *, skip_top: set[str]) -> dict[str, Path]:
+    """Files under ``top`` (symlinks listed, not followed), skipping hidden names and eval files."""
+    found: dict[str, Path] = {}
+    for directory, dirnames, filenames in os.walk(top):
+        here = Path(directory)
+        at_top = here == top
+        linked_dirs = [d for d in dirnames if (here / d).is_symlink()]
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in linked_dirs and _kept(d) and not (at_top and d in skip_top)
+        )
+        for filename in [*filenames, *linked_dirs]:
+            if _kept(filename) and filename != EVAL_FILE and not (at_top and filename in skip_top):
+                path = here / filename
+                found[path.relative_to(top).as_posix()] = path
+    return found
+
+
+def _kept(name: str) -> bool:
+    return not name.startswith(".") and name != "__pycache__"
+
+
+def schema() -> dict[str, object]:
+    """The manifest's JSON Schema, as shipped in schemas/manifest.schema.json."""
+    generated = Manifest.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://skillpm.dev/schemas/manifest.schema.json",
+        "title": "skillpm.toml",
+        **{key: value for key, value in generated.items() if key != "title"},
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(schema(), indent=2, sort_keys=True))

@@ -1,0 +1,47 @@
+"""Build a skill source's variant archives (validating it first)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from skillpm.archive import BuiltArchive, build_archive, write_archive
+from skillpm.errors import ManifestError, ValidationFailed
+from skillpm.manifest import SkillSource
+from skillpm.validation.source import validate_source
+
+
+def pack(source_dir: Path, out_dir: Path, *, targets: list[str] | None = None) -> list[BuiltArchive]:
+    """Validate ``source_dir`` and write one reproducible archive per variant into ``out_dir``.
+
+    ``targets`` limits the variants built; by default all are.
+    """
+    source = SkillSource.load(source_dir)
+    errors = [finding for finding in validate_source(source_dir) if finding.is_error]
+    if errors:
+        raise ValidationFailed(
+            f"{source_dir} is not a valid skill: {errors[0]}"
+            + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
+            hint=f"run 'skillpm validate {source_dir}' to see every problem",
+        )
+    chosen = targets or source.targets
+    unknown = sorted(set(chosen) - set(source.targets))
+    if unknown:
+        raise ManifestError(
+            f"{source.name} has no variant {', '.join(unknown)} (variants: {', '.join(source.targets)})"
+        )
+    package = source.manifest.package
+    built = []
+    for target in sorted(chosen):
+        fields = {
+            "name": package.name,
+            "version": package.version,
+            "target": target,
+            "description": package.description,
+            "license": package.license,
+            "authors": package.authors,
+            "keywords": package.keywords,
+            "agents": package.agents,
+        }
+        data, metadata = build_archive(fields, source.variant_files(target))
+        built.append(write_archive(out_dir, data, metadata))
+    return built

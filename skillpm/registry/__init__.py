@@ -1,0 +1,1 @@
+"""Registries: reading one (source) and maintaining a local one (store)."""

@@ -1,0 +1,206 @@
+"""GPU targets, compute capabilities, and which targets a GPU can use.
+
+Pure logic, no I/O. A *target* names what a skill variant was written for
+(``generic``, ``sm_80``, ``sm_90a``, ``sm_100f``...); a *capability* is what a
+GPU is (``9.0``). :func:`supported_targets` plays the part that
+``packaging.tags.sys_tags`` plays for wheels: it ranks the targets a GPU can
+use, best first.
+
+Rules (NVIDIA CUDA C++ Programming Guide, "Compute Capabilities"; nvcc manual,
+"GPU Compilation"; CUDA 12.9 family-specific features):
+
+* ``sm_XY`` code runs on GPUs of major ``X`` with minor ``>= Y``, never across
+  majors;
+* ``sm_XYa`` (arch-specific) runs on capability ``X.Y`` only;
+* ``sm_XYf`` (family-specific) runs on the members of its family.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator, NamedTuple
+
+from skillpm.errors import TargetError
+
+GENERIC = "generic"
+
+_TARGET_RE = re.compile(r"sm_(?P<major>[1-9][0-9]?)(?P<minor>[0-9])(?P<suffix>[af]?)")
+
+#: Family-specific targets and the capabilities they run on (CUDA 12.9+, CUDA 13).
+FAMILY_MEMBERS: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {
+    (10, 0): ((10, 0), (10, 3)),
+    (10, 3): ((10, 3),),
+    (11, 0): ((11, 0),),
+    (12, 0): ((12, 0), (12, 1)),
+    (12, 1): ((12, 1),),
+}
+
+#: GPU names users type for ``--arch``, lower-cased, to compute capability.
+GPU_CAPABILITIES: dict[str, tuple[int, int]] = {
+    "t4": (7, 5),
+    "a100": (8, 0),
+    "a30": (8, 0),
+    "a10": (8, 6),
+    "a10g": (8, 6),
+    "a40": (8, 6),
+    "a16": (8, 6),
+    "a2": (8, 6),
+    "rtx3090": (8, 6),
+    "rtxa6000": (8, 6),
+    "orin": (8, 7),
+    "l4": (8, 9),
+    "l40": (8, 9),
+    "l40s": (8, 9),
+    "rtx4090": (8, 9),
+    "rtx6000ada": (8, 9),
+    "h100": (9, 0),
+    "h200": (9, 0),
+    "gh200": (9, 0),
+    "h20": (9, 0),
+    "h800": (9, 0),
+    "b200": (10, 0),
+    "gb200": (10, 0),
+    "b300": (10, 3),
+    "gb300": (10, 3),
+    "thor": (11, 0),
+    "rtx5090": (12, 0),
+    "rtxpro6000": (12, 0),
+    "gb10": (12, 1),
+}
+
+
+class Capability(NamedTuple):
+    """A GPU's compute capability, such as 9.0."""
+
+    major: int
+    minor: int
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+
+class Target(NamedTuple):
+    """A variant's GPU target: ``generic`` or ``sm_<major><minor>[a|f]``."""
+
+    major: int  # 0 for generic
+    minor: int
+    suffix: str  # "", "a" (arch-specific) or "f" (family-specific)
+
+    @property
+    def is_generic(self) -> bool:
+        return self.major == 0
+
+    @property
+    def capability(self) -> Capability:
+        return Capability(self.major, self.minor)
+
+    def __str__(self) -> str:
+        if self.is_generic:
+            return GENERIC
+        return f"sm_{self.major}{self.minor}{self.suffix}"
+
+
+GENERIC_TARGET = Target(0, 0, "")
+
+
+def parse_target(text: str) -> Target:
+    """Parse a variant key such as ``generic``, ``sm_86`` or ``sm_100a``."""
+    if text == GENERIC:
+        return GENERIC_TARGET
+    match = _TARGET_RE.fullmatch(text)
+    if match is None:
+        raise TargetError(
+            f"invalid GPU target {text!r}",
+            hint="use 'generic' or sm_<major><minor> with an optional a or f suffix, e.g. sm_90a",
+        )
+    return Target(int(match["major"]), int(match["minor"]), match["suffix"])
+
+
+def parse_capability(text: str) -> Capability:
+    """Parse what a user gives ``--arch``: ``9.0``, ``90``, ``sm_90``, ``sm_90a`` or a GPU name."""
+    cleaned = text.strip().lower()
+    name = re.sub(r"[\s_-]", "", cleaned)
+    if name in GPU_CAPABILITIES:
+        return Capability(*GPU_CAPABILITIES[name])
+    dotted = re.fullmatch(r"([1-9][0-9]?)\.([0-9])", cleaned)
+    if dotted:
+        return Capability(int(dotted[1]), int(dotted[2]))
+    if re.fullmatch(r"[1-9][0-9]?[0-9]", cleaned):
+        return Capability(int(cleaned[:-1]), int(cleaned[-1]))
+    match = _TARGET_RE.fullmatch(cleaned)
+    if match:
+        return Capability(int(match["major"]), int(match["minor"]))
+    raise TargetError(
+        f"cannot read {text!r} as a GPU compute capability",
+        hint="give --arch as 9.0, 90, sm_90, sm_90a or a GPU name such as h100",
+    )
+
+
+def family_members(target: Target) -> tuple[Capability, ...]:
+    """The capabilities a family-specific target runs on.
+
+    Known families come from NVIDIA's table; a family NVIDIA has not yet
+    listed is taken to cover its own major with an equal or higher minor.
+    """
+    key = (target.major, target.minor)
+    if key in FAMILY_MEMBERS:
+        return tuple(Capability(*cap) for cap in FAMILY_MEMBERS[key])
+    return tuple(Capability(target.major, minor) for minor in range(target.minor, 10))
+
+
+def why_unusable(target: Target, capability: Capability) -> str | None:
+    """Why ``target`` cannot run on ``capability``, or ``None`` when it can."""
+    if target.is_generic:
+        return None
+    if target.suffix == "a":
+        if target.capability != capability:
+            return f"{target} runs only on capability {target.capability}"
+        return None
+    if target.suffix == "f":
+        members = family_members(target)
+        if capability not in members:
+            listed = ", ".join(str(cap) for cap in members)
+            return f"{target} runs only on its family ({listed})"
+        return None
+    if target.major != capability.major:
+        return f"{target} is for major {target.major}; code never carries across majors"
+    if target.minor > capability.minor:
+        return f"{target} needs capability {target.capability} or a newer {target.major}.x"
+    return None
+
+
+def supported_targets(capability: Capability) -> Iterator[Target]:
+    """Every target a GPU of ``capability`` can use, best first.
+
+    The order: the exact arch-specific target, the exact baseline target,
+    family-specific targets that cover this GPU (nearest first), baseline
+    targets of the same major with a lower minor (nearest first), ``generic``.
+    """
+    major, minor = capability
+    yield Target(major, minor, "a")
+    yield Target(major, minor, "")
+    for family_minor in range(minor, -1, -1):
+        family = Target(major, family_minor, "f")
+        if capability in family_members(family):
+            yield family
+    for lower in range(minor - 1, -1, -1):
+        yield Target(major, lower, "")
+    yield GENERIC_TARGET
+
+
+def rank(capability: Capability) -> dict[Target, int]:
+    """Map each target usable on ``capability`` to its preference (0 is best)."""
+    return {target: index for index, target in enumerate(supported_targets(capability))}
+
+
+def match_kind(target: Target, capability: Capability | None) -> str:
+    """Say how a usable ``target`` fits ``capability``, for ``--explain``."""
+    if target.is_generic or capability is None:
+        return "generic, runs anywhere"
+    if target.suffix == "a":
+        return f"arch-specific target for exactly {capability}"
+    if target.suffix == "f":
+        return f"family-specific target covering {capability}"
+    if target.capability == capability:
+        return f"exact target for {capability}"
+    return f"same major, lower minor ({target.capability} code runs on {capability})"
