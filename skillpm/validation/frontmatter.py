@@ -1,0 +1,144 @@
+"""Split SKILL.md into YAML front matter and a Markdown body, and parse the front matter.
+
+Parsing is safe and bounded: PyYAML's safe loader (the C one when available), no aliases
+(so no alias bombs), and only the standard YAML tags. Top-level keys are taken as written
+(``yes:`` is the key ``'yes'``), and each key's line is kept so findings can point at it.
+Every problem becomes a :class:`Finding`; nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import yaml
+
+from skillpm.validation.findings import Finding, error
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_YAML_TAG_PREFIX = "tag:yaml.org,2002:"
+_STANDARD_TAGS = frozenset(
+    _YAML_TAG_PREFIX + name
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+)
+
+DELIMITER = "---"
+
+
+@dataclass(frozen=True, slots=True)
+class SkillMd:
+    """A SKILL.md split into its parts.
+
+    ``fields`` is ``None`` when the front matter is missing or cannot be parsed;
+    ``key_lines`` maps each top-level key to its 1-based line in the file;
+    ``body_line`` is the line the body starts on.
+    """
+
+    fields: dict[str, object] | None
+    key_lines: dict[str, int] = field(default_factory=dict)
+    body: str = ""
+    body_line: int = 1
+    line_count: int = 0
+
+
+class _Refused(Exception):
+    """YAML that is well-formed but not allowed in front matter."""
+
+    def __init__(self, message: str, node: yaml.Node) -> None:
+        super().__init__(message)
+        self.line = node.start_mark.line
+
+
+def parse_skill_md(raw: bytes, *, file: str) -> tuple[SkillMd, list[Finding]]:
+    """Decode and split a SKILL.md; return its parts and the problems found."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        message = f"SKILL.md is not UTF-8: byte {raw[exc.start]:#04x} at offset {exc.start}"
+        return SkillMd(None), [error(file, line, "spec.skill-md.encoding", message)]
+    lines = text.split("\n")
+    line_count = len(lines) - (lines[-1] == "")
+    if lines[0].rstrip() != DELIMITER:
+        return SkillMd(None, body=text, line_count=line_count), [
+            error(file, 1, "spec.frontmatter.missing",
+                  f"SKILL.md must start with a {DELIMITER!r} line opening the YAML front matter")
+        ]
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == DELIMITER), None)
+    if end is None:
+        return SkillMd(None, line_count=line_count), [
+            error(file, 1, "spec.frontmatter.unclosed",
+                  f"the front matter opened on line 1 has no closing {DELIMITER!r} line")
+        ]
+    body = "\n".join(lines[end + 1 :])
+    try:
+        front = "\n".join(lines[1:end])
+        fields, key_lines = _load_mapping(front)
+    except _Refused as exc:
+        finding = error(file, exc.line + 2, "spec.frontmatter.yaml", str(exc))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 2 if mark else 1
+        problem = " ".join(part for part in (exc.context, exc.problem) if part)
+        finding = error(file, line, "spec.frontmatter.yaml", f"invalid YAML: {problem}")
+    except yaml.YAMLError as exc:  # a reader error: a character YAML does not allow
+        line = front.count("\n", 0, getattr(exc, "position", 0)) + 2
+        problem = str(exc).split("\n", 1)[0]
+        finding = error(file, line, "spec.frontmatter.yaml", f"invalid YAML: {problem}")
+    else:
+        if fields is None:
+            finding = error(file, 1, "spec.frontmatter.not-mapping",
+                            "the front matter must be a YAML mapping of field names to values")
+        else:
+            lines_by_key = {key: line + 2 for key, line in key_lines.items()}
+            return SkillMd(fields, lines_by_key, body, end + 2, line_count), []
+    return SkillMd(None, body=body, body_line=end + 2, line_count=line_count), [finding]
+
+
+def _load_mapping(text: str) -> tuple[dict[str, object] | None, dict[str, int]]:
+    """Parse front matter text into fields and 0-based key lines; ``None`` if not a mapping.
+
+    Raises :class:`_Refused` or :class:`yaml.YAMLError`.
+    """
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        if not isinstance(root, yaml.MappingNode):
+            return None, {}
+        _refuse_aliases_and_tags(root)
+        fields: dict[str, object] = {}
+        key_lines: dict[str, int] = {}
+        for key_node, value_node in root.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _Refused("front matter keys must be plain strings", key_node)
+            key = key_node.value
+            if key in key_lines:
+                first = key_lines[key] + 2
+                raise _Refused(f"duplicate key {key!r} (first on line {first})", key_node)
+            key_lines[key] = key_node.start_mark.line
+            fields[key] = loader.construct_object(value_node, deep=True)
+        return fields, key_lines
+    finally:
+        loader.dispose()
+
+
+def _refuse_aliases_and_tags(root: yaml.Node) -> None:
+    """Raise :class:`_Refused` at the first alias or non-standard tag under ``root``.
+
+    The composer turns an alias into a second reference to its anchored node, so a node
+    seen twice is an alias; the walk stops there, which keeps alias bombs cheap.
+    """
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            raise _Refused("YAML anchors and aliases (&name, *name) are not allowed", node)
+        seen.add(id(node))
+        if node.tag not in _STANDARD_TAGS:
+            tag = node.tag.replace(_YAML_TAG_PREFIX, "!!")
+            raise _Refused(f"YAML tag {tag!r} is not allowed in front matter", node)
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)

@@ -1,0 +1,51 @@
+"""Validate a path: a skill source (with skillpm.toml) or a plain Agent Skills directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from skillpm.errors import ManifestError
+from skillpm.manifest import MANIFEST_NAME, OVERLAYS_DIR, Manifest, SkillSource, manifest_errors, read_manifest_data
+from skillpm.validation.findings import Finding, Severity, error
+from skillpm.validation.tree import validate_skill_dir, validate_tree
+
+
+def validate_path(path: Path) -> list[Finding]:
+    """Every finding for ``path``: a skill source's manifest and each variant, or a plain skill."""
+    if (path / MANIFEST_NAME).is_file():
+        return validate_source(path)
+    return validate_skill_dir(path)
+
+
+def validate_source(root: Path) -> list[Finding]:
+    """The manifest's findings, then each variant's tree as it will be installed."""
+    try:
+        data = read_manifest_data(root)
+    except ManifestError as problem:
+        return [error(MANIFEST_NAME, None, "manifest.toml", problem.message)]
+    problems = manifest_errors(data)
+    if problems:
+        return [error(MANIFEST_NAME, None, "manifest.schema", f"{where}: {message}") for where, message in problems]
+    source = SkillSource(root, Manifest.model_validate(data))
+    findings: set[Finding] = set()
+    for target in source.targets:
+        findings.update(validate_tree(source.variant_files(target), root=root, dir_name=source.name))
+    findings.update(_unused_overlays(source))
+    return sorted(findings, key=Finding.sort_key)
+
+
+def _unused_overlays(source: SkillSource) -> list[Finding]:
+    overlays = source.root / OVERLAYS_DIR
+    if not overlays.is_dir():
+        return []
+    return [
+        Finding(
+            f"{OVERLAYS_DIR}/{child.name}",
+            None,
+            "manifest.overlay-unused",
+            Severity.WARNING,
+            f"{OVERLAYS_DIR}/{child.name}/ is not a variant in {MANIFEST_NAME}; it is never packed",
+        )
+        for child in sorted(overlays.iterdir())
+        if child.is_dir() and child.name not in source.manifest.variants
+    ]

@@ -1,0 +1,146 @@
+"""The rules of the Agent Skills specification (https://agentskills.io/specification).
+
+Each check yields ``(rule, message)`` pairs; :func:`check_fields` and
+:func:`check_body_size` turn them into findings at the right file and line.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable, Iterator, Mapping
+
+from skillpm.validation.findings import Finding, Severity, error
+from skillpm.validation.frontmatter import SkillMd
+
+MAX_NAME = 64
+MAX_DESCRIPTION = 1024
+MAX_COMPATIBILITY = 500
+MAX_LINES = 500
+MAX_BODY_TOKENS = 5000
+CHARS_PER_TOKEN = 4
+
+REQUIRED = ("name", "description")
+
+_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+Issue = tuple[str, str]
+
+
+_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (str, "a string"),
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a float"),
+    (type(None), "null"),
+    ((datetime.date, datetime.datetime), "a timestamp"),
+    (list, "a sequence"),
+    (dict, "a mapping"),
+)
+
+
+def _kind(value: object) -> str:
+    """The YAML word for the type of a parsed value."""
+    return next((word for cls, word in _KINDS if isinstance(value, cls)), type(value).__name__)
+
+
+def _quote_hint(value: object) -> str:
+    """How to make a scalar ``value`` a string; nothing for a sequence or mapping."""
+    return "" if isinstance(value, (list, dict)) else "; quote it in YAML"
+
+
+def _text(field: str, value: object, *, limit: int | None = None) -> Iterator[Issue]:
+    """A string field: its type and, with ``limit``, a length of 1 to ``limit`` characters."""
+    if not isinstance(value, str):
+        yield "spec.field.type", (
+            f"{field!r} must be a string, not {_kind(value)} ({value!r}){_quote_hint(value)}"
+        )
+    elif limit is not None and not value.strip():
+        yield f"spec.{field}.length", f"{field!r} must not be empty"
+    elif limit is not None and len(value) > limit:
+        yield f"spec.{field}.length", (
+            f"{field!r} is {len(value)} characters; the limit is {limit}"
+        )
+
+
+def _name_problem(name: str) -> str:
+    """Why ``name`` breaks the name format."""
+    if name != name.lower():
+        return "must be lowercase"
+    if name.startswith("-") or name.endswith("-"):
+        return "must not start or end with a hyphen"
+    if "--" in name:
+        return "must not contain consecutive hyphens"
+    return "may only contain a-z, 0-9 and single hyphens"
+
+
+def _name(value: object, dir_name: str) -> Iterator[Issue]:
+    """``name``: a string of 1-64 characters in the name format, equal to ``dir_name``."""
+    issues = list(_text("name", value, limit=MAX_NAME))
+    yield from issues
+    if issues or not isinstance(value, str):
+        return
+    if not _NAME.fullmatch(value):
+        yield "spec.name.format", f"name {value!r} {_name_problem(value)}"
+    if value != dir_name:
+        yield "spec.name.directory", (
+            f"name {value!r} must match the skill directory name {dir_name!r}"
+        )
+
+
+def _metadata(value: object, _dir_name: str) -> Iterator[Issue]:
+    """``metadata``: a mapping from strings to strings."""
+    if not isinstance(value, dict):
+        yield "spec.field.type", f"'metadata' must be a mapping, not {_kind(value)} ({value!r})"
+        return
+    for key, item in value.items():
+        bad = item if isinstance(key, str) else key
+        if not isinstance(bad, str):
+            yield "spec.metadata.entry", (
+                f"metadata entry {key!r}: {item!r} must map a string to a string, "
+                f"but {bad!r} is {_kind(bad)}{_quote_hint(bad)}"
+            )
+
+
+_CHECKS: dict[str, Callable[[object, str], Iterator[Issue]]] = {
+    "name": _name,
+    "description": lambda value, _: _text("description", value, limit=MAX_DESCRIPTION),
+    "license": lambda value, _: _text("license", value),
+    "compatibility": lambda value, _: _text("compatibility", value, limit=MAX_COMPATIBILITY),
+    "metadata": _metadata,
+    "allowed-tools": lambda value, _: _text("allowed-tools", value),
+}
+
+
+def check_fields(
+    fields: Mapping[str, object], key_lines: Mapping[str, int], *, file: str, dir_name: str
+) -> list[Finding]:
+    """Check front matter ``fields`` against the specification's field rules."""
+    findings = [
+        error(file, 1, "spec.field.missing", f"required field {field!r} is missing")
+        for field in REQUIRED
+        if field not in fields
+    ]
+    for key, value in fields.items():
+        line = key_lines.get(key)
+        check = _CHECKS.get(key)
+        if check is None:
+            allowed = ", ".join(_CHECKS)
+            findings.append(error(file, line, "spec.field.unknown",
+                                  f"unknown field {key!r}; the specification allows {allowed}"))
+            continue
+        findings.extend(error(file, line, *issue) for issue in check(value, dir_name))
+    return findings
+
+
+def check_body_size(skill_md: SkillMd, *, file: str) -> list[Finding]:
+    """Warn when SKILL.md is longer than the specification recommends."""
+    tokens = len(skill_md.body) // CHARS_PER_TOKEN
+    if skill_md.line_count <= MAX_LINES and tokens <= MAX_BODY_TOKENS:
+        return []
+    message = (
+        f"SKILL.md has {skill_md.line_count} lines and its body about {tokens} tokens "
+        f"(estimated as characters / {CHARS_PER_TOKEN}); the specification recommends under "
+        f"{MAX_LINES} lines and {MAX_BODY_TOKENS} tokens: move detail into references/"
+    )
+    return [Finding(file, skill_md.body_line, "spec.body.size", Severity.WARNING, message)]

@@ -1,0 +1,164 @@
+"""Validate an assembled skill tree: its files, its SKILL.md, and its links."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Collection, Mapping
+from pathlib import Path
+
+from skillpm.validation.findings import Finding, error
+from skillpm.validation.frontmatter import parse_skill_md
+from skillpm.validation.links import check_links
+from skillpm.validation.spec import check_body_size, check_fields
+
+SKILL_MD = "SKILL.md"
+_SKIPPED = "__pycache__"
+
+StrPath = str | os.PathLike[str]
+
+
+def _inside(path: str, root: str) -> bool:
+    """Whether the resolved ``path`` is ``root`` or lies under it (both resolved)."""
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+class _Disk:
+    """The real files of one tree: how findings name them, and what each one is."""
+
+    def __init__(self, root: StrPath) -> None:
+        self.root = os.fspath(root)
+        self.root_real = os.path.realpath(self.root)
+        self._prefix = self.root.rstrip(os.sep) + os.sep
+        self._real_dirs = {self.root: self.root_real}
+
+    def _real_dir(self, head: str) -> str:
+        """``os.path.realpath(head)``, resolving only the components that are links."""
+        real = self._real_dirs.get(head)
+        if real is None:
+            parent, name = os.path.split(head)
+            plain = head.startswith(self._prefix) and name not in ("", ".", "..")
+            if plain and not os.path.islink(head):
+                real = os.path.join(self._real_dir(parent), name)
+            else:
+                real = os.path.realpath(head)
+            self._real_dirs[head] = real
+        return real
+
+    def shown(self, real: str) -> str:
+        """``real`` as findings name it: relative to the root where it lies under it."""
+        shown = real[len(self._prefix):] if real.startswith(self._prefix) else real
+        return shown.replace(os.sep, "/")
+
+    def problem(self, real: str) -> Finding | None:
+        """An escaping link, an unreadable file or a special file at ``real``, if any."""
+        shown = self.shown(real)
+        try:
+            mode = os.lstat(real).st_mode
+            if stat.S_ISLNK(mode):
+                target = os.path.realpath(real)
+            else:
+                head, name = os.path.split(real)
+                target = os.path.join(self._real_dir(head), name)
+            if not _inside(target, self.root_real):
+                return error(shown, None, "tree.link-escape",
+                             f"{shown!r} resolves to {target!r}, outside the skill source")
+            if stat.S_ISLNK(mode):
+                mode = os.stat(real).st_mode
+        except OSError as exc:
+            return error(shown, None, "tree.unreadable", f"cannot read {shown!r}: {exc.strerror}")
+        if not stat.S_ISREG(mode):
+            return error(shown, None, "tree.special-file",
+                         f"{shown!r} is not a regular file (a device, fifo, socket or directory)")
+        return None
+
+
+def validate_tree(files: Mapping[str, StrPath], *, root: StrPath, dir_name: str) -> list[Finding]:
+    """Validate a skill tree; the findings come sorted by file, line and rule.
+
+    ``files`` maps each posix path of the tree as it will be installed to the real file
+    under ``root`` (the skill source directory) that supplies it; ``dir_name`` is the
+    directory name the skill installs as, which its ``name`` must equal.
+    """
+    disk = _Disk(root)
+    findings: list[Finding] = []
+    broken: set[str] = set()
+    for path, real in files.items():
+        problem = disk.problem(os.fspath(real))
+        if problem is not None:
+            findings.append(problem)
+            broken.add(path)
+    if SKILL_MD not in files:
+        near = [p for p in files if p.lower() == SKILL_MD.lower()]
+        hint = f" (found {near[0]!r}: the name is case-sensitive)" if near else ""
+        findings.append(error(SKILL_MD, None, "spec.skill-md.missing",
+                              f"the skill has no {SKILL_MD} at its root{hint}"))
+    elif SKILL_MD not in broken:
+        real = os.fspath(files[SKILL_MD])
+        shown = disk.shown(real)
+        try:
+            with open(real, "rb") as stream:
+                raw = stream.read()
+        except OSError as exc:
+            findings.append(error(shown, None, "tree.unreadable",
+                                  f"cannot read {shown!r}: {exc.strerror}"))
+        else:
+            findings += check_skill_md(raw, file=shown, dir_name=dir_name, tree=files.keys())
+    return sorted(findings, key=Finding.sort_key)
+
+
+def check_skill_md(
+    raw: bytes, *, file: str, dir_name: str, tree: Collection[str]
+) -> list[Finding]:
+    """The specification and link rules for one SKILL.md, given the paths of its tree."""
+    skill_md, findings = parse_skill_md(raw, file=file)
+    if skill_md.fields is not None:
+        findings += check_fields(skill_md.fields, skill_md.key_lines, file=file, dir_name=dir_name)
+    findings += check_body_size(skill_md, file=file)
+    findings += check_links(skill_md.body, first_line=skill_md.body_line, tree=tree, file=file)
+    return findings
+
+
+def validate_skill_dir(path: StrPath) -> list[Finding]:
+    """Validate a plain Agent Skills directory; its name is the skill's directory name.
+
+    Hidden entries and ``__pycache__`` are left out. A link to a directory inside ``path``
+    is followed (once per target); one to a directory outside is kept as an entry, so that
+    :func:`validate_tree` reports it as an escape.
+    """
+    root = os.fspath(path)
+    if not os.path.isdir(root):
+        what = "is not a directory" if os.path.exists(root) else "does not exist"
+        return [error(".", None, "tree.root", f"{Path(root).as_posix()!r} {what}")]
+    dir_name = os.path.basename(os.path.abspath(root))
+    return validate_tree(_walk(root), root=root, dir_name=dir_name)
+
+
+def _walk(root: str) -> dict[str, str]:
+    """Map the relative posix path of every file under ``root`` to its path on disk."""
+    root_real = ""
+    files: dict[str, str] = {}
+    seen: set[str] = set()
+    pending = [(root, "")]
+    while pending:
+        directory, prefix = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") or entry.name == _SKIPPED:
+                    continue
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, rel + "/"))
+                    continue
+                if entry.is_symlink() and entry.is_dir():
+                    if not root_real:
+                        root_real = os.path.realpath(root)
+                        seen.add(root_real)
+                    target = os.path.realpath(entry.path)
+                    if _inside(target, root_real):
+                        if target not in seen:
+                            seen.add(target)
+                            pending.append((entry.path, rel + "/"))
+                        continue
+                files[rel] = entry.path
+    return files

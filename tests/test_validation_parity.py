@@ -1,0 +1,174 @@
+"""Parity with the reference validator, skills-ref 0.1.1 (``skills_ref.validator.validate``).
+
+Every skill in ``tests/assets/skills-corpus/`` gets the same verdict from both validators.
+``DIFFERENCES`` lists the cases where skillpm deliberately differs, each with its reason;
+docs/validation.md carries the same table.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from skills_ref.validator import validate as reference_validate
+
+from skillpm.validation import validate_skill_dir
+
+CORPUS = Path(__file__).parent / "assets" / "skills-corpus"
+VALID = sorted((CORPUS / "valid").iterdir())
+INVALID = sorted((CORPUS / "invalid").iterdir())
+
+# The rule each broken corpus skill is there to exercise.
+INVALID_RULES = {
+    "missing-name": "spec.field.missing",
+    "missing-description": "spec.field.missing",
+    "PDF-Tools": "spec.name.format",
+    "leading-hyphen": "spec.name.format",
+    "trailing-hyphen-": "spec.name.format",
+    "pdf--processing": "spec.name.format",
+    "snake_case_skill": "spec.name.format",
+    "a" * 65: "spec.name.length",
+    "name-mismatch": "spec.name.directory",
+    "description-too-long": "spec.description.length",
+    "description-empty": "spec.description.length",
+    "compatibility-too-long": "spec.compatibility.length",
+    "unknown-field": "spec.field.unknown",
+    "no-frontmatter": "spec.frontmatter.missing",
+    "unclosed-frontmatter": "spec.frontmatter.unclosed",
+    "invalid-yaml": "spec.frontmatter.yaml",
+    "frontmatter-list": "spec.frontmatter.not-mapping",
+    "empty-frontmatter": "spec.frontmatter.not-mapping",
+    "duplicate-key": "spec.frontmatter.yaml",
+    "yaml-alias": "spec.frontmatter.yaml",
+    "python-tag": "spec.frontmatter.yaml",
+    "no-skill-md": "spec.skill-md.missing",
+}
+
+
+def ours_valid(path: Path) -> bool:
+    return not any(f.is_error for f in validate_skill_dir(path))
+
+
+def reference_valid(path: Path) -> bool:
+    return reference_validate(path) == []
+
+
+def test_corpus_size() -> None:
+    assert len(VALID) >= 12
+    assert len(INVALID) >= 15
+    assert {p.name for p in INVALID} == set(INVALID_RULES)
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.name)
+def test_valid_corpus(path: Path) -> None:
+    assert reference_valid(path)
+    assert validate_skill_dir(path) == []
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.name[:30])
+def test_invalid_corpus(path: Path) -> None:
+    assert not reference_valid(path)
+    assert INVALID_RULES[path.name] in {f.rule for f in validate_skill_dir(path) if f.is_error}
+
+
+def test_body_size_warning_agrees(tmp_path: Path) -> None:
+    skill = tmp_path / "long-skill"
+    skill.mkdir()
+    (skill / "SKILL.md").write_text("---\nname: long-skill\ndescription: d\n---\n" + "step\n" * 900)
+    assert reference_valid(skill)
+    assert ours_valid(skill)
+    assert [f.rule for f in validate_skill_dir(skill)] == ["spec.body.size"]
+
+
+@dataclass(frozen=True)
+class Symlink:
+    target: str
+
+
+FIFO = object()
+RAISES = "raises"
+
+
+def front(extra: str = "", name: str = "demo") -> str:
+    return f"---\nname: {name}\ndescription: Does one thing well.\n{extra}---\n# Body\n"
+
+
+@dataclass(frozen=True)
+class Difference:
+    id: str
+    dir_name: str
+    files: dict[str, object]
+    ours_valid: bool
+    reference: bool | str
+    reason: str
+
+
+DIFFERENCES = [
+    Difference("unicode-name", "café", {"SKILL.md": front(name="café")}, False, True,
+               "the spec allows only a-z, 0-9 and hyphens; skills-ref takes any lowercase letter"),
+    Difference("fullwidth-name", "ｄｅｍｏ", {"SKILL.md": front(name="ｄｅｍｏ")}, False, True,
+               "skills-ref NFKC-normalises names before checking them; the spec does not"),
+    Difference("lowercase-skill-md", "demo", {"skill.md": front()}, False, True,
+               "the spec names the file SKILL.md; skills-ref also accepts skill.md"),
+    Difference("yaml-boolean-name", "yes", {"SKILL.md": front(name="yes")}, False, True,
+               "YAML reads an unquoted yes as a boolean; skills-ref's strictyaml reads strings"),
+    Difference("metadata-float", "demo", {"SKILL.md": front("metadata:\n  version: 1.0\n")}, False,
+               True, "metadata maps strings to strings; skills-ref turns values into strings"),
+    Difference("empty-compatibility", "demo", {"SKILL.md": front('compatibility: ""\n')}, False,
+               True, "the spec says 1-500 characters if provided; skills-ref allows 0"),
+    Difference("empty-license", "demo", {"SKILL.md": front("license:\n")}, False, True,
+               "an empty YAML value is null, not a string; skills-ref reads it as ''"),
+    Difference("license-list", "demo", {"SKILL.md": front("license:\n  - MIT\n")}, False, True,
+               "license is a string; skills-ref does not check its type"),
+    Difference("allowed-tools-list", "demo",
+               {"SKILL.md": front("allowed-tools:\n  - Read\n  - Write\n")}, False, True,
+               "allowed-tools is a space-delimited string; skills-ref does not check it"),
+    Difference("flow-mapping", "demo", {"SKILL.md": front("metadata: {author: me}\n")}, True,
+               False, "flow style is standard YAML; skills-ref's strictyaml refuses it"),
+    Difference("dashes-in-value", "demo",
+               {"SKILL.md": front().replace("Does one thing well.", '"Turns A---B into C"')}, True,
+               False, "only a line of three dashes closes the front matter; skills-ref splits "
+               "at the first '---' anywhere"),
+    Difference("missing-link", "demo", {"SKILL.md": front() + "[guide](references/guide.md)\n"},
+               False, True, "skillpm checks relative links; skills-ref does not"),
+    Difference("escaping-link", "demo", {"SKILL.md": front() + "[other](../other/SKILL.md)\n"},
+               False, True, "links must stay inside the skill; skills-ref does not check links"),
+    Difference("escaping-symlink", "demo",
+               {"SKILL.md": front(), "data.txt": Symlink("../outside.txt")}, False, True,
+               "an installed tree must stay inside its source; skills-ref reads SKILL.md only"),
+    Difference("fifo", "demo", {"SKILL.md": front(), "pipe": FIFO}, False, True,
+               "only regular files can be packed; skills-ref reads only SKILL.md"),
+    Difference("invalid-utf8", "demo", {"SKILL.md": front().encode() + b"caf\xe9\n"}, False,
+               RAISES, "skillpm reports a finding; skills-ref raises UnicodeDecodeError"),
+]
+
+
+def build(root: Path, difference: Difference) -> Path:
+    (root / "outside.txt").write_text("outside the skill")
+    skill = root / difference.dir_name
+    skill.mkdir()
+    for rel, content in difference.files.items():
+        path = skill / rel
+        if isinstance(content, Symlink):
+            path.symlink_to(content.target)
+        elif content is FIFO:
+            os.mkfifo(path)
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(str(content))
+    return skill
+
+
+@pytest.mark.parametrize("difference", DIFFERENCES, ids=lambda d: d.id)
+def test_deliberate_differences(tmp_path: Path, difference: Difference) -> None:
+    skill = build(tmp_path, difference)
+    assert ours_valid(skill) is difference.ours_valid
+    if difference.reference == RAISES:
+        with pytest.raises(UnicodeDecodeError):
+            reference_validate(skill)
+    else:
+        assert reference_valid(skill) is difference.reference
+        assert difference.reference is not difference.ours_valid
