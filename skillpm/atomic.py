@@ -8,11 +8,22 @@ import tempfile
 from pathlib import Path
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
+    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename.
+
+    The file gets the mode an ordinary new file would (0666 less the umask), not
+    the private 0600 of a temporary file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
@@ -24,9 +35,11 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def staging_dir(final: Path) -> Path:
-    """A new empty directory beside ``final``, on the same filesystem, for building its replacement."""
+    """A new empty directory beside ``final`` (same filesystem, ordinary mode) to build its replacement in."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".new"))
+    staged = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".new"))
+    staged.chmod(0o777 & ~_umask())
+    return staged
 
 
 def replace_dir(staged: Path, final: Path) -> None:

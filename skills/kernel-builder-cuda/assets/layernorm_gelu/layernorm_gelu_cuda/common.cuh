@@ -1,0 +1,157 @@
+// Device helpers shared by every variant of the fused LayerNorm + GELU kernel:
+// type conversion, the exact (erf) GELU, warp/block reductions and the
+// portable fallback kernel. Pure CUDA C++: no torch headers.
+#pragma once
+
+#include <cuda_runtime.h>
+#include <cuda_bf16.h>
+#include <stdint.h>
+
+#include "layernorm_gelu.h"
+
+namespace lng {
+
+// Upper bound used both in __launch_bounds__ and by the host when it picks a
+// block size: launching more threads than __launch_bounds__ allows fails with
+// cudaErrorInvalidConfiguration / "too many resources requested".
+constexpr int kMaxThreads = 512;
+
+__device__ __forceinline__ float to_f32(float v) { return v; }
+__device__ __forceinline__ float to_f32(__nv_bfloat16 v) { return __bfloat162float(v); }
+
+template <typename T> __device__ __forceinline__ T from_f32(float v);
+template <> __device__ __forceinline__ float from_f32<float>(float v) { return v; }
+template <> __device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float v) {
+  return __float2bfloat16_rn(v);
+}
+
+// GELU, erf form (torch.nn.functional.gelu with approximate="none"):
+// gelu(v) = 0.5 * v * (1 + erf(v / sqrt(2))).
+__device__ __forceinline__ float gelu_erf(float v) {
+  return 0.5f * v * (1.0f + erff(v * 0.70710678118654752440f));
+}
+
+// Butterfly sum over the 32 lanes of a full warp; every lane gets the total.
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) {
+    v += __shfl_xor_sync(0xffffffffu, v, offset);
+  }
+  return v;
+}
+
+// Sum over the block; blockDim.x must be a multiple of 32 and <= 1024.
+// Every thread returns the total. scratch: 32 floats of shared memory.
+__device__ __forceinline__ float block_sum(float v, float* scratch) {
+  const int lane = threadIdx.x & 31;
+  const int warp = threadIdx.x >> 5;
+  const int num_warps = blockDim.x >> 5;
+  v = warp_sum(v);
+  __syncthreads();  // a previous call may still be reading scratch
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  v = (lane < num_warps) ? scratch[lane] : 0.0f;
+  return warp_sum(v);
+}
+
+// VEC consecutive elements, aligned so that one load/store instruction moves
+// them (16 bytes: ld.global.v4.b32 / st.global.v4.b32).
+template <typename T, int VEC>
+struct alignas(sizeof(T) * VEC) Pack {
+  T v[VEC];
+};
+
+// Portable kernel: one block per row, three passes over the row (mean,
+// centred variance, normalise + GELU). The second and third passes re-read
+// the row, which is at most 64 KB and mostly comes from L1/L2.
+// VEC = 16 / sizeof(T) when every pointer is 16-byte aligned and hidden % VEC
+// == 0; VEC = 1 otherwise.
+template <typename T, int VEC>
+__global__ void __launch_bounds__(kMaxThreads)
+layernorm_gelu_portable(T* __restrict__ y, const T* __restrict__ x,
+                        const T* __restrict__ weight, const T* __restrict__ bias,
+                        int hidden, float eps) {
+  __shared__ float scratch[32];
+  using P = Pack<T, VEC>;
+  const int64_t row = blockIdx.x;
+  const P* xr = reinterpret_cast<const P*>(x + row * hidden);
+  P* yr = reinterpret_cast<P*>(y + row * hidden);
+  const P* w = reinterpret_cast<const P*>(weight);
+  const P* b = reinterpret_cast<const P*>(bias);
+  const int nvec = hidden / VEC;
+
+  float sum = 0.0f;
+  for (int i = threadIdx.x; i < nvec; i += blockDim.x) {
+    const P p = xr[i];
+#pragma unroll
+    for (int j = 0; j < VEC; ++j) sum += to_f32(p.v[j]);
+  }
+  const float mean = block_sum(sum, scratch) / hidden;
+
+  float sq = 0.0f;
+  for (int i = threadIdx.x; i < nvec; i += blockDim.x) {
+    const P p = xr[i];
+#pragma unroll
+    for (int j = 0; j < VEC; ++j) {
+      const float d = to_f32(p.v[j]) - mean;
+      sq += d * d;
+    }
+  }
+  const float rstd = rsqrtf(block_sum(sq, scratch) / hidden + eps);
+
+  for (int i = threadIdx.x; i < nvec; i += blockDim.x) {
+    const P p = xr[i];
+    const P pw = w[i];
+    const P pb = b[i];
+    P out;
+#pragma unroll
+    for (int j = 0; j < VEC; ++j) {
+      const float n = (to_f32(p.v[j]) - mean) * rstd;
+      out.v[j] = from_f32<T>(gelu_erf(n * to_f32(pw.v[j]) + to_f32(pb.v[j])));
+    }
+    yr[i] = out;
+  }
+}
+
+// Block size for nvec work items: a multiple of 32 in [32, kMaxThreads].
+inline int pick_threads(int64_t items) {
+  int64_t t = (items + 31) / 32 * 32;
+  if (t < 32) t = 32;
+  if (t > kMaxThreads) t = kMaxThreads;
+  return static_cast<int>(t);
+}
+
+inline bool aligned_to(const void* p, uintptr_t bytes) {
+  return (reinterpret_cast<uintptr_t>(p) % bytes) == 0;
+}
+
+// Host side: launch the portable kernel with the widest legal vector width.
+template <typename T>
+cudaError_t launch_portable(T* y, const T* x, const T* w, const T* b,
+                            int64_t rows, int hidden, float eps, cudaStream_t stream) {
+  constexpr int VEC = 16 / sizeof(T);
+  const bool vec_ok = hidden % VEC == 0 && aligned_to(x, 16) && aligned_to(y, 16) &&
+                      aligned_to(w, 16) && aligned_to(b, 16);
+  const dim3 grid(static_cast<unsigned>(rows));
+  if (vec_ok) {
+    layernorm_gelu_portable<T, VEC><<<grid, pick_threads(hidden / VEC), 0, stream>>>(
+        y, x, w, b, hidden, eps);
+  } else {
+    layernorm_gelu_portable<T, 1><<<grid, pick_threads(hidden), 0, stream>>>(
+        y, x, w, b, hidden, eps);
+  }
+  return cudaGetLastError();
+}
+
+// Argument checks shared by all launchers. Returns cudaSuccess when the
+// launch may proceed.
+inline cudaError_t check_args(const void* y, const void* x, const void* w, const void* b,
+                              int64_t rows, int64_t hidden, int dtype) {
+  if (!y || !x || !w || !b) return cudaErrorInvalidValue;
+  if (rows < 0 || rows > 0x7fffffffLL) return cudaErrorInvalidValue;
+  if (hidden < 1 || hidden > LAYERNORM_GELU_MAX_HIDDEN) return cudaErrorInvalidValue;
+  if (dtype != LAYERNORM_GELU_F32 && dtype != LAYERNORM_GELU_BF16) return cudaErrorInvalidValue;
+  return cudaSuccess;
+}
+
+}  // namespace lng

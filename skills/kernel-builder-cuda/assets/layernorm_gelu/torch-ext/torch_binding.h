@@ -1,0 +1,9 @@
+#pragma once
+
+#include <torch/torch.h>
+
+// out = gelu(layer_norm(x, [hidden], weight, bias, eps)), erf form.
+// x: [..., hidden] float32 or bfloat16 on a CUDA device; weight and bias:
+// [hidden], same dtype and device as x.
+torch::Tensor layernorm_gelu(const torch::Tensor& x, const torch::Tensor& weight,
+                             const torch::Tensor& bias, double eps);

@@ -1,0 +1,176 @@
+// nvcc-gencode: -gencode arch=compute_80,code=sm_80 -gencode arch=compute_86,code=sm_86 -gencode arch=compute_89,code=sm_89
+//
+// Fused LayerNorm + GELU, sm_80 variant (A100; also valid on 8.6 and 8.9).
+//
+// The row is staged into dynamic shared memory with cp.async (16-byte,
+// .cg: bypasses L1), issued as two commit groups: the thread starts summing
+// the first half of its vectors while the second half is still in flight
+// (cp.async.wait_group 1), then waits for the rest (cp.async.wait_group 0).
+// Each thread only ever reads the shared-memory vectors that it copied
+// itself, so cp.async.wait_group alone makes them visible: no __syncthreads
+// is needed for the data, and global memory is read once per row.
+//
+// Shared memory per block = hidden * sizeof(T): 64 KB for fp32 at hidden
+// 16384, above the 48 KB default, so the launcher opts in with
+// cudaFuncSetAttribute(cudaFuncAttributeMaxDynamicSharedMemorySize). That fits
+// 8.0 (163 KB per block) and 8.6/8.9 (99 KB per block). Anything that does not
+// fit, or tensors that are not 16-byte aligned, take the portable kernel.
+#include "common.cuh"
+
+namespace {
+
+__device__ __forceinline__ void cp_async_16(void* smem_dst, const void* gmem_src) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(smem_dst));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem_src)
+               : "memory");
+#else
+  // Pre-Ampere device code (only reached if someone builds this file for an
+  // older target): a synchronous copy keeps the kernel correct.
+  *reinterpret_cast<uint4*>(smem_dst) = *reinterpret_cast<const uint4*>(gmem_src);
+#endif
+}
+
+__device__ __forceinline__ void cp_async_commit() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+#endif
+}
+
+// Wait until at most N of this thread's committed groups are still pending.
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+#endif
+}
+
+template <typename T>
+__global__ void __launch_bounds__(lng::kMaxThreads)
+layernorm_gelu_sm80(T* __restrict__ y, const T* __restrict__ x,
+                    const T* __restrict__ weight, const T* __restrict__ bias,
+                    int hidden, float eps) {
+  constexpr int VEC = 16 / sizeof(T);
+  using P = lng::Pack<T, VEC>;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  __shared__ float scratch[32];
+  P* srow = reinterpret_cast<P*>(smem_raw);
+
+  const int64_t row = blockIdx.x;
+  const P* xr = reinterpret_cast<const P*>(x + row * hidden);
+  P* yr = reinterpret_cast<P*>(y + row * hidden);
+  const P* w = reinterpret_cast<const P*>(weight);
+  const P* b = reinterpret_cast<const P*>(bias);
+  const int nvec = hidden / VEC;
+
+  // This thread owns vectors tid, tid + blockDim, ...; k counts them.
+  const int per_thread = (nvec + blockDim.x - 1) / blockDim.x;
+  const int first_half = (per_thread + 1) / 2;
+
+  for (int k = 0; k < first_half; ++k) {
+    const int i = threadIdx.x + k * blockDim.x;
+    if (i < nvec) cp_async_16(&srow[i], &xr[i]);
+  }
+  cp_async_commit();
+  for (int k = first_half; k < per_thread; ++k) {
+    const int i = threadIdx.x + k * blockDim.x;
+    if (i < nvec) cp_async_16(&srow[i], &xr[i]);
+  }
+  cp_async_commit();
+
+  float sum = 0.0f;
+  cp_async_wait<1>();  // first group landed, second may still be in flight
+  for (int k = 0; k < first_half; ++k) {
+    const int i = threadIdx.x + k * blockDim.x;
+    if (i < nvec) {
+      const P p = srow[i];
+#pragma unroll
+      for (int j = 0; j < VEC; ++j) sum += lng::to_f32(p.v[j]);
+    }
+  }
+  cp_async_wait<0>();
+  for (int k = first_half; k < per_thread; ++k) {
+    const int i = threadIdx.x + k * blockDim.x;
+    if (i < nvec) {
+      const P p = srow[i];
+#pragma unroll
+      for (int j = 0; j < VEC; ++j) sum += lng::to_f32(p.v[j]);
+    }
+  }
+  const float mean = lng::block_sum(sum, scratch) / hidden;
+
+  float sq = 0.0f;
+  for (int i = threadIdx.x; i < nvec; i += blockDim.x) {
+    const P p = srow[i];
+#pragma unroll
+    for (int j = 0; j < VEC; ++j) {
+      const float d = lng::to_f32(p.v[j]) - mean;
+      sq += d * d;
+    }
+  }
+  const float rstd = rsqrtf(lng::block_sum(sq, scratch) / hidden + eps);
+
+  for (int i = threadIdx.x; i < nvec; i += blockDim.x) {
+    const P p = srow[i];
+    const P pw = w[i];
+    const P pb = b[i];
+    P out;
+#pragma unroll
+    for (int j = 0; j < VEC; ++j) {
+      const float n = (lng::to_f32(p.v[j]) - mean) * rstd;
+      out.v[j] = lng::from_f32<T>(lng::gelu_erf(n * lng::to_f32(pw.v[j]) + lng::to_f32(pb.v[j])));
+    }
+    yr[i] = out;
+  }
+}
+
+template <typename T>
+cudaError_t launch(T* y, const T* x, const T* w, const T* b, int64_t rows, int hidden,
+                   float eps, cudaStream_t stream) {
+  constexpr int VEC = 16 / sizeof(T);
+  const size_t smem = static_cast<size_t>(hidden) * sizeof(T);
+  const bool vec_ok = hidden % VEC == 0 && lng::aligned_to(x, 16) && lng::aligned_to(y, 16) &&
+                      lng::aligned_to(w, 16) && lng::aligned_to(b, 16);
+  int device = 0;
+  int optin = 0;
+  cudaError_t err = cudaGetDevice(&device);
+  if (err != cudaSuccess) return err;
+  err = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+  if (err != cudaSuccess) return err;
+  // Leave room for the 128-byte static reduction scratch.
+  if (!vec_ok || smem + 32 * sizeof(float) > static_cast<size_t>(optin)) {
+    return lng::launch_portable(y, x, w, b, rows, hidden, eps, stream);
+  }
+  if (smem > 48 * 1024) {
+    err = cudaFuncSetAttribute(layernorm_gelu_sm80<T>,
+                               cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(smem));
+    if (err != cudaSuccess) return err;
+  }
+  layernorm_gelu_sm80<T><<<static_cast<unsigned>(rows), lng::pick_threads(hidden / VEC), smem,
+                           stream>>>(y, x, w, b, hidden, eps);
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+extern "C" int layernorm_gelu_launch(void* y, const void* x, const void* weight,
+                                     const void* bias, int64_t rows, int64_t hidden,
+                                     float eps, int dtype, cudaStream_t stream) {
+  cudaError_t err = lng::check_args(y, x, weight, bias, rows, hidden, dtype);
+  if (err != cudaSuccess) return err;
+  if (rows == 0) return cudaSuccess;
+  const int h = static_cast<int>(hidden);
+  if (dtype == LAYERNORM_GELU_F32) {
+    err = launch(static_cast<float*>(y), static_cast<const float*>(x),
+                 static_cast<const float*>(weight), static_cast<const float*>(bias), rows, h,
+                 eps, stream);
+  } else {
+    err = launch(static_cast<__nv_bfloat16*>(y), static_cast<const __nv_bfloat16*>(x),
+                 static_cast<const __nv_bfloat16*>(weight),
+                 static_cast<const __nv_bfloat16*>(bias), rows, h, eps, stream);
+  }
+  return static_cast<int>(err);
+}
+
+extern "C" const char* layernorm_gelu_variant(void) { return "sm_80"; }

@@ -1,0 +1,31 @@
+"""The README's set-up commands are the ones CI runs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _shell_blocks() -> list[str]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    return [block.strip() for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S)]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    install_and_run, test_command = _shell_blocks()[:2]
+    assert "skillpm install kernel-builder-cuda" in install_and_run
+    assert "pytest" in test_command
+    ci_lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert test_command in ci_lines
+
+
+def test_manifest_schema_is_current() -> None:
+    """schemas/manifest.schema.json is what `python -m skillpm.manifest` generates."""
+    import json
+
+    from skillpm.manifest import schema
+
+    shipped = json.loads((REPO / "schemas" / "manifest.schema.json").read_text(encoding="utf-8"))
+    assert shipped == schema(), "regenerate: python -m skillpm.manifest > schemas/manifest.schema.json"

@@ -1,0 +1,441 @@
+"""Content checks of the kernel-builder-cuda skill source (skills/kernel-builder-cuda).
+
+Each variant's tree is assembled here by hand, following docs/manifest.md
+(common tree minus skillpm.toml, variants/, skill_meta.json, hidden files and
+__pycache__, then the overlay on top), so these tests do not depend on the
+skillpm package.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+SKILL = Path(__file__).resolve().parents[1] / "skills" / "kernel-builder-cuda"
+NAME = "kernel-builder-cuda"
+VARIANTS = ["generic", "sm_80", "sm_90a", "sm_100a"]
+ARCH_VARIANTS = ["sm_80", "sm_90a", "sm_100a"]
+
+
+def _excluded(rel: Path, top: bool) -> bool:
+    parts = rel.parts
+    if any(p.startswith(".") or p == "__pycache__" for p in parts):
+        return True
+    if rel.name == "skill_meta.json":
+        return True
+    return top and (parts[0] in ("skillpm.toml", "variants"))
+
+
+def assemble(variant: str, dest: Path) -> Path:
+    """Write the variant's assembled tree to dest/kernel-builder-cuda and return it."""
+    out = dest / NAME
+    if out.exists():
+        shutil.rmtree(out)
+    for src_root, top in ((SKILL, True), (SKILL / "variants" / variant, False)):
+        if not src_root.is_dir():
+            continue
+        for path in sorted(src_root.rglob("*")):
+            rel = path.relative_to(src_root)
+            if path.is_dir() or _excluded(rel, top):
+                continue
+            target = out / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    return out
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("trees")
+    result = {}
+    for v in VARIANTS:
+        (base / v).mkdir()
+        result[v] = assemble(v, base / v)
+    return result
+
+
+def tree_text(tree: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(tree)): p.read_text(encoding="utf-8")
+        for p in sorted(tree.rglob("*"))
+        if p.is_file()
+    }
+
+
+def front_matter(skill_md: Path) -> tuple[dict, str]:
+    text = skill_md.read_text(encoding="utf-8")
+    match = re.match(r"^---\n(.*?)\n---\n(.*)$", text, re.DOTALL)
+    assert match, f"{skill_md}: no YAML front matter"
+    data = yaml.safe_load(match.group(1))
+    assert isinstance(data, dict)
+    return data, match.group(2)
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def test_manifest():
+    manifest = tomllib.loads((SKILL / "skillpm.toml").read_text())
+    pkg = manifest["package"]
+    assert pkg["name"] == NAME == SKILL.name
+    assert pkg["version"] == "0.1.0"
+    assert 1 <= len(pkg["description"]) <= 1024
+    assert pkg["license"] == "Apache-2.0"
+    assert pkg["authors"] == ["skillpm developers"]
+    assert pkg["keywords"] and all(isinstance(k, str) for k in pkg["keywords"])
+    assert set(pkg["agents"]) >= {"claude-code", "codex", "cursor", "gemini-cli", "copilot"}
+    assert set(manifest["variants"]) == set(VARIANTS)
+    assert set(manifest) == {"package", "variants"}
+    overlays = {p.name for p in (SKILL / "variants").iterdir() if p.is_dir()}
+    assert overlays <= set(VARIANTS)
+
+
+# --------------------------------------------------------------------------- SKILL.md
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_front_matter(trees, variant):
+    meta, body = front_matter(trees[variant] / "SKILL.md")
+    assert set(meta) <= {"name", "description", "license", "compatibility", "metadata", "allowed-tools"}
+    assert meta["name"] == NAME == trees[variant].name
+    assert 1 <= len(meta["description"]) <= 1024
+    assert meta.get("license") == "Apache-2.0"
+    assert len(meta.get("compatibility", "")) <= 500
+    assert body.strip()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_skills_ref_validates(trees, variant):
+    from skills_ref import validate
+
+    assert validate(trees[variant]) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_skill_md_size(trees, variant):
+    text = (trees[variant] / "SKILL.md").read_text()
+    assert len(text.splitlines()) < 500
+    # Rough token estimate: about 4 characters or 0.75 words per token.
+    assert len(text) / 4 < 5000
+    assert len(text.split()) / 0.75 < 5000
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_description_names_the_gpus(trees, variant):
+    description = front_matter(trees[variant] / "SKILL.md")[0]["description"]
+    expected = {
+        "generic": ["any NVIDIA GPU", "12.0", "10.3"],
+        "sm_80": ["A100", "8.0", "8.6", "8.9"],
+        "sm_90a": ["H100", "H200", "9.0"],
+        "sm_100a": ["B200", "10.0", "12.0"],
+    }[variant]
+    for word in expected:
+        assert word in description
+
+
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+PATH_MENTION = re.compile(r"`((?:scripts|references|assets)/[\w./-]+)`")
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_relative_links_exist(trees, variant):
+    tree = trees[variant]
+    checked = 0
+    for md in tree.rglob("*.md"):
+        for target in LINK.findall(md.read_text()):
+            if re.match(r"^[a-z]+://", target) or target.startswith("#"):
+                continue
+            path = (md.parent / target.split("#")[0]).resolve()
+            assert path.exists(), f"{variant}: {md.relative_to(tree)} links to missing {target}"
+            assert tree.resolve() in path.parents, f"{target} leaves the skill tree"
+            checked += 1
+    assert checked >= 5
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_mentioned_paths_exist(trees, variant):
+    tree = trees[variant]
+    for md in tree.rglob("*.md"):
+        for mention in PATH_MENTION.findall(md.read_text()):
+            assert (tree / mention.rstrip("/")).exists(), f"{md.name} mentions missing {mention}"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_skill_md_links_shared_and_arch_references(trees, variant):
+    body = front_matter(trees[variant] / "SKILL.md")[1]
+    for ref in ["workflow.md", "benchmarking.md", "correctness.md", "cuda-fundamentals.md",
+                "reference-kernel.md"]:
+        assert f"(references/{ref})" in body
+    arch_ref = {"sm_80": "ampere.md", "sm_90a": "hopper.md", "sm_100a": "blackwell.md"}.get(variant)
+    if arch_ref:
+        assert f"(references/{arch_ref})" in body
+
+
+PLACEHOLDER = re.compile(r"\b(TODO|TBD|FIXME|XXX|lorem ipsum)\b|<placeholder>|\.\.\. ?more", re.I)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_no_placeholders(trees, variant):
+    for rel, text in tree_text(trees[variant]).items():
+        assert not PLACEHOLDER.search(text), f"{variant}/{rel}: placeholder text"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_tree_contents(trees, variant):
+    tree = trees[variant]
+    for rel in [
+        "scripts/check_arch.py", "scripts/bench.py",
+        "assets/layernorm_gelu/build.toml",
+        "assets/layernorm_gelu/layernorm_gelu_cuda/layernorm_gelu.cu",
+        "assets/layernorm_gelu/layernorm_gelu_cuda/layernorm_gelu.h",
+        "assets/layernorm_gelu/layernorm_gelu_cuda/common.cuh",
+        "assets/layernorm_gelu/torch-ext/torch_binding.cpp",
+        "assets/layernorm_gelu/torch-ext/layernorm_gelu/__init__.py",
+        "assets/layernorm_gelu/build_ext.py",
+        "assets/layernorm_gelu/tests/reference.py",
+        "assets/layernorm_gelu/tests/test_layernorm_gelu.py",
+        "assets/layernorm_gelu/benchmarks/benchmark.py",
+    ]:
+        assert (tree / rel).is_file(), f"{variant}: missing {rel}"
+    assert not (tree / "skill_meta.json").exists()
+    assert not (tree / "skillpm.toml").exists()
+    assert not (tree / "variants").exists()
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def _lines(tree: Path):
+    for rel, text in tree_text(tree).items():
+        for n, line in enumerate(text.splitlines(), 1):
+            yield rel, n, line
+
+
+@pytest.mark.parametrize("variant", ["generic", "sm_80"])
+def test_no_hopper_or_blackwell_mma_before_hopper(trees, variant):
+    """Neither wgmma nor tcgen05/TMEM/TMA exist on 8.x: the trees must not mention them."""
+    for rel, n, line in _lines(trees[variant]):
+        for word in ("wgmma", "tcgen05", "TMEM", "cp.async.bulk", "setmaxnreg"):
+            assert word.lower() not in line.lower(), f"{variant}/{rel}:{n} mentions {word}"
+
+
+def test_sm90a_guards(trees):
+    body = front_matter(trees["sm_90a"] / "SKILL.md")[1]
+    assert "__CUDA_ARCH__ >= 900" in body
+    assert "__CUDA_ARCH_FEAT_SM90_ALL" in body
+    assert "arch=compute_90a,code=sm_90a" in body
+    for line in body.splitlines():
+        if ">= 800" in line:
+            assert re.search(r"\b(never|not)\b", line, re.I), f"advises >= 800: {line}"
+
+
+@pytest.mark.parametrize("variant", ARCH_VARIANTS)
+def test_no_low_guard_for_newer_code(trees, variant):
+    """No #if in an arch tree guards with a capability below the variant's."""
+    floor = {"sm_80": 800, "sm_90a": 900, "sm_100a": 1000}[variant]
+    guard = re.compile(r"#\s*(?:el)?if\b.*__CUDA_ARCH__\s*>=\s*(\d+)")
+    for rel, n, line in _lines(trees[variant]):
+        for value in guard.findall(line):
+            assert int(value) >= floor, f"{variant}/{rel}:{n}: guard >= {value}"
+
+
+def test_wgmma_never_behind_sm80_guard(trees):
+    for variant in VARIANTS:
+        for rel, n, line in _lines(trees[variant]):
+            if "wgmma" in line:
+                assert not re.search(r">=\s*800\b", line), f"{variant}/{rel}:{n}"
+
+
+def test_sm90a_does_not_offer_blackwell(trees):
+    for rel, n, line in _lines(trees["sm_90a"]):
+        assert "tcgen05" not in line, f"sm_90a/{rel}:{n}"
+
+
+def test_sm100a_mentions_wgmma_only_as_absent(trees):
+    for rel, n, line in _lines(trees["sm_100a"]):
+        if "wgmma" in line:
+            assert re.search(r"\b(not|no)\b", line), f"sm_100a/{rel}:{n}: {line}"
+
+
+def test_sm100a_warns_about_consumer_blackwell(trees):
+    body = front_matter(trees["sm_100a"] / "SKILL.md")[1]
+    assert re.search(r"12\.0 GPUs.*have no tcgen05 and no\s+TMEM", body, re.S)
+    assert "sm_100f" in body and "10.3" in body
+
+
+KB = re.compile(r"\b(\d+) KB\b")
+ALLOWED_KB = {
+    # 48: static/default limit; 64: one 16384-wide fp32 row of the reference kernel
+    "generic": {48, 64},
+    "sm_80": {48, 64, 99, 100, 163, 164},
+    "sm_90a": {48, 64, 227, 228},
+    "sm_100a": {48, 64, 99, 227, 228, 256},
+}
+REQUIRED_KB = {"generic": set(), "sm_80": {163, 99}, "sm_90a": {227}, "sm_100a": {227}}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_shared_memory_limits_match_table(trees, variant):
+    seen = set()
+    for rel, n, line in _lines(trees[variant]):
+        for value in KB.findall(line):
+            seen.add(int(value))
+            assert int(value) in ALLOWED_KB[variant], f"{variant}/{rel}:{n}: {value} KB"
+    assert REQUIRED_KB[variant] <= seen
+    body = front_matter(trees[variant] / "SKILL.md")[1]
+    for value in REQUIRED_KB[variant]:
+        assert f"{value} KB" in body
+
+
+def test_sm80_limits_are_attributed_correctly(trees):
+    text = (trees["sm_80"] / "SKILL.md").read_text()
+    assert re.search(r"163 KB on 8\.0", text)
+    assert re.search(r"99 KB on 8\.6 and 8\.9", text)
+
+
+@pytest.mark.parametrize("variant", ARCH_VARIANTS)
+def test_arch_references_cite_nvidia(trees, variant):
+    ref = {"sm_80": "ampere.md", "sm_90a": "hopper.md", "sm_100a": "blackwell.md"}[variant]
+    text = (trees[variant] / "references" / ref).read_text()
+    assert "https://docs.nvidia.com/cuda/parallel-thread-execution/index.html" in text
+    assert "https://docs.nvidia.com/cuda/cuda-c-programming-guide/index.html" in text
+    assert re.search(r"https://docs\.nvidia\.com/cuda/\w+-tuning-guide/", text)
+
+
+@pytest.mark.parametrize(
+    ("variant", "gencode"),
+    [("generic", "native"),
+     ("sm_80", "arch=compute_80,code=sm_80"),
+     ("sm_90a", "arch=compute_90a,code=sm_90a"),
+     ("sm_100a", "arch=compute_100a,code=sm_100a")],
+)
+def test_kernel_gencode_line(trees, variant, gencode):
+    cu = trees[variant] / "assets/layernorm_gelu/layernorm_gelu_cuda/layernorm_gelu.cu"
+    first = cu.read_text().splitlines()[0]
+    assert first.startswith("// nvcc-gencode: ") and gencode in first
+    assert f'return "{variant}";' in cu.read_text()
+
+
+@pytest.mark.parametrize(
+    ("variant", "caps"),
+    [("generic", None), ("sm_80", ["8.0", "8.6", "8.9"]), ("sm_90a", ["9.0a"]), ("sm_100a", ["10.0a"])],
+)
+def test_build_toml(trees, variant, caps):
+    conf = tomllib.loads((trees[variant] / "assets/layernorm_gelu/build.toml").read_text())
+    assert conf["general"]["name"] == "layernorm_gelu"
+    assert conf["general"]["backends"] == ["cuda"]
+    kernel = conf["kernel"]["layernorm_gelu"]
+    assert kernel["backend"] == "cuda"
+    assert kernel.get("cuda-capabilities") == caps
+    base = trees[variant] / "assets/layernorm_gelu"
+    for src in kernel["src"] + conf["torch"]["src"]:
+        assert (base / src).is_file(), src
+
+
+# --------------------------------------------------------------------------- check_arch.py
+
+
+def _check_arch():
+    spec = importlib.util.spec_from_file_location("check_arch", SKILL / "scripts" / "check_arch.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("cap", "variant"),
+    [((7, 5), "generic"), ((8, 0), "sm_80"), ((8, 6), "sm_80"), ((8, 7), "sm_80"),
+     ((8, 9), "sm_80"), ((9, 0), "sm_90a"), ((10, 0), "sm_100a"), ((10, 3), "generic"),
+     ((11, 0), "generic"), ((12, 0), "generic"), ((12, 1), "generic")],
+)
+def test_check_arch_mapping(cap, variant):
+    assert _check_arch().variant_for(*cap) == variant
+
+
+def test_check_arch_cli():
+    out = subprocess.run(
+        [sys.executable, str(SKILL / "scripts" / "check_arch.py"), "--capability", "9.0"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert "compute capability 9.0" in out and "variant sm_90a" in out
+    assert "arch=compute_90a,code=sm_90a" in out
+
+
+# --------------------------------------------------------------------------- skill_meta.json
+
+TEST_KEYS = {"input", "context", "expected", "output_file", "validator", "validator_config"}
+META_KEYS = {"version", "generated_by", "generated_at", "source_task", "test_pass_rate",
+             "license", "compatibility"}
+
+
+def _meta(variant):
+    return json.loads((SKILL / "variants" / variant / "skill_meta.json").read_text())
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_skill_meta_well_formed(variant):
+    data = _meta(variant)
+    assert set(data) == {"metadata", "tests"}
+    assert set(data["metadata"]) <= META_KEYS
+    tests = data["tests"]
+    assert len(tests) >= 8
+    inputs = set()
+    for t in tests:
+        assert set(t) <= TEST_KEYS, set(t) - TEST_KEYS
+        assert isinstance(t["input"], str) and t["input"].strip()
+        assert t["input"] not in inputs
+        inputs.add(t["input"])
+        assert set(t["expected"]) == {"contains"}
+        contains = t["expected"]["contains"]
+        assert contains and all(isinstance(s, str) and s.strip() for s in contains)
+        if "context" in t:
+            assert set(t["context"]) == {"files"}
+            files = t["context"]["files"]
+            assert files and all(isinstance(k, str) and isinstance(v, str) for k, v in files.items())
+        if "validator_config" in t:
+            assert isinstance(t.get("validator"), str)
+            assert all(isinstance(v, (str, int, float, bool)) for v in t["validator_config"].values())
+
+
+def _all_text(variant):
+    return json.dumps(_meta(variant)["tests"])
+
+
+TRAPS = {
+    "generic": ["__launch_bounds__", "cudaFuncAttributeMaxDynamicSharedMemorySize", "860"],
+    "sm_80": ["__launch_bounds__", "__CUDA_ARCH__ >= 800", "163 KB", "99 KB", "cp.async.wait_group"],
+    "sm_90a": ["__launch_bounds__", "__CUDA_ARCH_FEAT_SM90_ALL", "__CUDA_ARCH__ >= 900",
+               "__CUDA_ARCH__ >= 800", "128-byte", "arch=compute_90a,code=sm_90a", "227 KB"],
+    "sm_100a": ["__launch_bounds__", "tcgen05", "12.0", "arch=compute_100a,code=sm_100a",
+                "227 KB", "99 KB", "sm_100f"],
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_skill_meta_covers_traps(variant):
+    text = _all_text(variant)
+    for trap in TRAPS[variant]:
+        assert trap in text, f"{variant}: no eval case about {trap}"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_skill_meta_answers_are_in_the_skill(trees, variant):
+    """Every expected string is something the variant's tree actually teaches."""
+    corpus = "\n".join(tree_text(trees[variant]).values()).lower()
+    for t in _meta(variant)["tests"]:
+        for s in t["expected"]["contains"]:
+            assert s.lower() in corpus, f"{variant}: expected {s!r} is not in the skill"
+
+
+def test_sm80_meta_offers_no_hopper_features():
+    for word in ("wgmma", "tcgen05", "cp.async.bulk"):
+        assert word not in _all_text("sm_80")
