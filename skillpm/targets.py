@@ -27,13 +27,18 @@ GENERIC = "generic"
 _TARGET_RE = re.compile(r"sm_(?P<major>[1-9][0-9]?)(?P<minor>[0-9])(?P<suffix>[af]?)")
 
 #: Family-specific targets and the capabilities they run on (CUDA 12.9+, CUDA 13).
+#: ``sm_101f`` is Jetson Thor's family under CUDA 12.9 (Thor is 11.0 from CUDA 13 on).
 FAMILY_MEMBERS: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {
     (10, 0): ((10, 0), (10, 3)),
+    (10, 1): ((10, 1),),
     (10, 3): ((10, 3),),
     (11, 0): ((11, 0),),
     (12, 0): ((12, 0), (12, 1)),
     (12, 1): ((12, 1),),
 }
+
+#: Family-specific targets begin with Blackwell (10.x): there is no ``sm_90f`` or ``sm_86f``.
+FIRST_FAMILY_MAJOR = 10
 
 #: GPU names users type for ``--arch``, lower-cased, to compute capability.
 GPU_CAPABILITIES: dict[str, tuple[int, int]] = {
@@ -139,13 +144,17 @@ def parse_capability(text: str) -> Capability:
 def family_members(target: Target) -> tuple[Capability, ...]:
     """The capabilities a family-specific target runs on.
 
-    Known families come from NVIDIA's table; a family NVIDIA has not yet
-    listed is taken to cover its own major with an equal or higher minor.
+    Known families come from NVIDIA's table. A family NVIDIA has not listed
+    is taken to cover only its own capability (the one member every family
+    has), and targets before Blackwell (``sm_90f``, ``sm_86f``) name no
+    family at all: an empty tuple.
     """
     key = (target.major, target.minor)
     if key in FAMILY_MEMBERS:
         return tuple(Capability(*cap) for cap in FAMILY_MEMBERS[key])
-    return tuple(Capability(target.major, minor) for minor in range(target.minor, 10))
+    if target.major < FIRST_FAMILY_MAJOR:
+        return ()
+    return (target.capability,)
 
 
 def why_unusable(target: Target, capability: Capability) -> str | None:
@@ -158,6 +167,8 @@ def why_unusable(target: Target, capability: Capability) -> str | None:
         return None
     if target.suffix == "f":
         members = family_members(target)
+        if not members:
+            return f"{target} names no GPU family (family-specific targets begin with 10.x)"
         if capability not in members:
             listed = ", ".join(str(cap) for cap in members)
             return f"{target} runs only on its family ({listed})"

@@ -68,3 +68,39 @@ def test_wheel_ships_the_registry_and_schemas(tmp_path: Path) -> None:
     assert "skillpm/_registry/index/ke/rn/kernel-builder-cuda.json" in names
     assert "skillpm/_schemas/manifest.schema.json" in names
     assert not any(name.endswith(".skillpm-registry.lock") for name in names)
+
+
+@pytest.mark.parametrize(
+    ("arch", "target", "marker"),
+    [
+        ("8.0", "sm_80", "cp.async"),
+        ("a10", "sm_80", "cp.async"),
+        ("8.9", "sm_80", "cp.async"),
+        ("h100", "sm_90a", "wgmma"),
+        ("sm_90a", "sm_90a", "__CUDA_ARCH_FEAT_SM90_ALL"),
+        ("b200", "sm_100a", "tcgen05"),
+        ("10.3", "generic", "__CUDA_ARCH__"),
+        ("12.0", "generic", "__CUDA_ARCH__"),
+    ],
+)
+def test_every_variant_installs_from_the_embedded_registry(
+    tmp_path: Path, arch: str, target: str, marker: str
+) -> None:
+    """`skillpm install kernel-builder-cuda --arch ...` installs the variant written for that GPU."""
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("SKILLPM_REGISTRY", "SKILLPM_ARCH")}
+    env["SKILLPM_CACHE_DIR"] = str(tmp_path / "cache")
+    result = subprocess.run(
+        [_skillpm(), "install", "kernel-builder-cuda", "--arch", arch],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"({target})" in result.stdout
+    skill_md = (project / ".claude" / "skills" / "kernel-builder-cuda" / "SKILL.md").read_text()
+    assert marker in skill_md
+    lock = (project / "skills.lock").read_text()
+    assert f'target = "{target}"' in lock and 'registry = "embedded"' in lock

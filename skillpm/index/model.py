@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from packaging.version import InvalidVersion, Version
+
 from skillpm.errors import IndexFormatError
 
 FORMAT = "skillpm-index"
@@ -133,7 +135,7 @@ class Variant:
     def from_json(cls, data: object, where: str) -> Variant:
         reader = _Reader(data, where)
         target = reader.text("target", _REQUIRED)
-        where = f"{where} variant {target!r}"
+        where = reader.where = f"{where} variant {target!r}"
         return cls(
             target=target,
             sha256=_sha256(reader.text("sha256", _REQUIRED), where),
@@ -177,7 +179,7 @@ class VersionEntry:
     def from_json(cls, data: object, where: str) -> VersionEntry:
         reader = _Reader(data, where)
         version = reader.text("version", _REQUIRED)
-        where = f"{where} version {version!r}"
+        where = reader.where = f"{where} version {version!r}"
         variants = tuple(
             Variant.from_json(item, where) for item in reader.objects("variants")
         )
@@ -214,9 +216,9 @@ class PackageDocument:
         reader = _Reader(data, where)
         _check_format_version(reader)
         name = check_name(reader.text("name", _REQUIRED), where)
-        where = f"index document of {name!r}"
+        where = reader.where = f"{where} of {name!r}"
         versions = tuple(VersionEntry.from_json(item, where) for item in reader.objects("versions"))
-        if len({entry.version for entry in versions}) != len(versions):
+        if len({_version_key(entry.version) for entry in versions}) != len(versions):
             raise IndexFormatError(f"{where}: a version is listed twice")
         return cls(name=name, versions=versions)
 
@@ -295,6 +297,14 @@ def search_document(entries: list[SearchEntry]) -> dict[str, Any]:
     return {"format-version": FORMAT_VERSION, "packages": [entry.to_json() for entry in ordered]}
 
 
+def _version_key(text: str) -> object:
+    """A version as PEP 440 compares it (``1.0`` and ``1.0.0`` are one version), or the text itself."""
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return text
+
+
 def _sha256(value: str, where: str) -> str:
     if not _SHA256_RE.fullmatch(value):
         raise IndexFormatError(f"{where}: sha256 is not 64 lowercase hex digits")
@@ -302,9 +312,10 @@ def _sha256(value: str, where: str) -> str:
 
 
 def _relative_path(value: str, where: str) -> str:
-    """Accept only plain relative paths: no scheme, no absolute path, no '..'."""
+    """Accept only plain relative paths: no scheme, no absolute path, no '..', no backslash or NUL."""
     parts = value.split("/")
-    if not value or value.startswith("/") or ":" in value or "\\" in value or ".." in parts:
+    unsafe = ":" in value or "\\" in value or "\x00" in value or ".." in parts
+    if not value or value.startswith("/") or unsafe:
         raise IndexFormatError(f"{where}: unsafe path {value[:120]!r}")
     return value
 

@@ -1,0 +1,107 @@
+"""Tests of skillpm.requirements: NAME[specifier] parsing and exact pins."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from packaging.specifiers import SpecifierSet
+
+from skillpm.errors import RequirementError
+from skillpm.requirements import Requirement, parse_requirement
+
+package_names = st.from_regex(r"[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,3}", fullmatch=True)
+releases = st.lists(st.integers(min_value=0, max_value=99), min_size=1, max_size=3).map(
+    lambda parts: ".".join(map(str, parts))
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "specifier"),
+    [
+        ("kernel-builder-cuda", "kernel-builder-cuda", ""),
+        ("kernel-builder-cuda==0.1.0", "kernel-builder-cuda", "==0.1.0"),
+        ("kernel-builder-cuda>=0.2,<1", "kernel-builder-cuda", "<1,>=0.2"),
+        ("x~=0.1", "x", "~=0.1"),
+        ("x!=0.3", "x", "!=0.3"),
+        ("x===0.2.0", "x", "===0.2.0"),
+        ("x==1.*", "x", "==1.*"),
+        ("x>=1.0b1", "x", ">=1.0b1"),
+        ("Kernel-Builder", "kernel-builder", ""),
+        ("  x  ", "x", ""),
+        ("x >= 0.1 , < 1", "x", "<1,>=0.1"),
+        ("a1-b2", "a1-b2", ""),
+        ("123", "123", ""),
+    ],
+)
+def test_parse_requirement(text: str, name: str, specifier: str) -> None:
+    requirement = parse_requirement(text)
+    assert requirement.name == name
+    assert requirement.specifier == SpecifierSet(specifier)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "invalid requirement"),
+        ("   ", "invalid requirement"),
+        ("-x", "invalid requirement"),
+        (">=1", "invalid requirement"),
+        ("x>=", "invalid version specifier"),
+        ("x>>1", "invalid version specifier"),
+        ("x=1", "invalid version specifier"),
+        ("x 1.0", "invalid version specifier"),
+        ("x-", "invalid version specifier"),
+        ("x--y", "invalid version specifier"),
+        ("x_y", "invalid version specifier"),
+        ("x.y", "invalid version specifier"),
+        ("x[extra]", "invalid version specifier"),
+        ("x>=1; python_version>'3'", "invalid version specifier"),
+        ("x @ https://example.org/x.tar.gz", "invalid version specifier"),
+        ("x<=one", "invalid version specifier"),
+    ],
+)
+def test_parse_requirement_rejects(text: str, message: str) -> None:
+    with pytest.raises(RequirementError, match=message) as raised:
+        parse_requirement(text)
+    assert repr(text) in raised.value.message
+    assert "kernel-builder-cuda" in (raised.value.hint or "") or "0.1" in (raised.value.hint or "")
+    assert RequirementError.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("specifier", "pinned"),
+    [
+        ("==0.2.0", "0.2.0"),
+        ("==0.2", "0.2"),
+        ("===0.2.0", "0.2.0"),
+        ("==1.0b1", "1.0b1"),
+        ("", None),
+        (">=0.2.0", None),
+        ("~=0.2.0", None),
+        ("!=0.2.0", None),
+        ("==0.2.*", None),
+        ("==0.2.0,>=0.1", None),
+        ("<=0.2.0", None),
+    ],
+)
+def test_pinned_version(specifier: str, pinned: str | None) -> None:
+    assert parse_requirement(f"x{specifier}").pinned_version == pinned
+
+
+def test_str_and_value_type() -> None:
+    requirement = parse_requirement("x>=0.1,<1")
+    assert str(requirement) == "x<1,>=0.1"
+    assert str(parse_requirement("x")) == "x"
+    assert requirement == Requirement("x", SpecifierSet(">=0.1,<1"))
+    assert hash(requirement) == hash(parse_requirement("x <1, >=0.1"))
+
+
+@given(name=package_names, release=releases, operator=st.sampled_from(["==", ">=", "<=", "~=", "!=", "<", ">"]))
+def test_round_trip(name: str, release: str, operator: str) -> None:
+    if operator == "~=" and "." not in release:
+        release += ".0"
+    requirement = parse_requirement(f"{name}{operator}{release}")
+    assert requirement.name == name
+    assert parse_requirement(str(requirement)) == requirement
+    assert (requirement.pinned_version == release) == (operator == "==")
