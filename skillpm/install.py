@@ -108,9 +108,14 @@ def fetch_artifact(registry: LocalRegistry, variant: Variant, cache: ArtifactCac
     data = registry.artifact(variant.path, limit=variant.size)
     actual = hashlib.sha256(data).hexdigest()
     if len(data) != variant.size or actual != variant.sha256:
+        served = (
+            f"larger than {variant.size} bytes"
+            if len(data) > variant.size
+            else f"{actual[:16]}... ({len(data)} bytes)"
+        )
         raise ArchiveError(
-            f"digest mismatch for {variant.path}: the index says sha256 {variant.sha256[:16]}..., "
-            f"the download is {actual[:16]}... ({len(data)} bytes); nothing was installed",
+            f"digest mismatch for {variant.path}: the index says sha256 {variant.sha256[:16]}... "
+            f"({variant.size} bytes), the download is {served}; nothing was installed",
             hint="the registry or a mirror serves other bytes than it published; tell its owner",
         )
     cache.put(variant.sha256, data)

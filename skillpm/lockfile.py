@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import asdict, dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from skillpm.atomic import atomic_write
 from skillpm.errors import LockfileError
@@ -87,6 +87,14 @@ def read_lockfile(path: Path) -> Lockfile:
             raise LockfileError(f"{path}: entry {index + 1} must have exactly the fields {', '.join(fields)}")
         if not all(isinstance(table[key], str) for key in fields) or not _SHA256_RE.fullmatch(table["sha256"]):
             raise LockfileError(f"{path}: entry {index + 1} ({table.get('name')!r}) is malformed")
+        # sync and remove replace or delete this directory: it must be the skill's own folder.
+        directory = PurePosixPath(table["directory"])
+        if directory.name != table["name"] or ".." in directory.parts:
+            raise LockfileError(
+                f"{path}: entry {index + 1} installs {table['name']!r} into {table['directory']!r}, "
+                f"which is not a folder named {table['name']!r}",
+                hint="restore skills.lock from version control, or delete it and install again",
+            )
         skills.append(LockedSkill(**table))
     return Lockfile(path, tuple(sorted(skills, key=_order)))
 

@@ -55,16 +55,13 @@ cli.add_command(registry.registry)
 def main() -> None:
     """Run the CLI: one line per error (and a hint), never a traceback unless --verbose."""
     try:
-        cli.main(standalone_mode=False, prog_name="skillpm")
+        # Without standalone mode click returns (not raises) the code of ctx.exit(n).
+        code = cli.main(standalone_mode=False, prog_name="skillpm")
     except SkillpmError as error:
-        if _verbose:
-            import traceback
-
-            traceback.print_exception(error)
-        click.secho(f"error: {error.message}", fg="red", err=True)
-        if error.hint:
-            click.echo(f"hint: {error.hint}", err=True)
-        sys.exit(error.exit_code)
+        _fail(error, error.message, error.hint, error.exit_code)
+    except OSError as error:  # a file skillpm must read or write, outside what it checks itself
+        where = f": {error.filename}" if error.filename else ""
+        _fail(error, f"{error.strerror or error}{where}", None, 1)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:
@@ -73,3 +70,15 @@ def main() -> None:
     except (click.Abort, KeyboardInterrupt):
         click.echo("interrupted; nothing was left half-written", err=True)
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(error: BaseException, message: str, hint: str | None, exit_code: int) -> None:
+    if _verbose:
+        import traceback
+
+        traceback.print_exception(error)
+    click.secho(f"error: {message}", fg="red", err=True)
+    if hint:
+        click.echo(f"hint: {hint}", err=True)
+    sys.exit(exit_code)

@@ -83,8 +83,12 @@ class LocalRegistry:
         return parse_search(data, f"{self.label}: search.json")
 
     def artifact(self, relative: str, *, limit: int = MAX_ARTIFACT_SIZE) -> bytes:
-        """The bytes of an artifact named by its path in the index."""
-        data = self._read(relative, limit)
+        """The bytes of an artifact named by its path in the index, at most ``limit`` + 1 of them.
+
+        A caller that expects ``limit`` bytes sees a longer artifact as too long (and
+        reports it against the digest it expected) without reading it whole.
+        """
+        data = self._read(relative, limit, clip=True)
         if data is None:
             raise RegistryError(
                 f"{self.label}: artifact {relative} is missing",
@@ -104,7 +108,7 @@ class LocalRegistry:
                 hint="regenerate the index with 'skillpm registry rebuild DIR'",
             ) from None
 
-    def _read(self, relative: str, limit: int) -> bytes | None:
+    def _read(self, relative: str, limit: int, *, clip: bool = False) -> bytes | None:
         path = self.root.joinpath(*relative.split("/"))
         try:
             with path.open("rb") as handle:
@@ -113,7 +117,7 @@ class LocalRegistry:
             return None
         except OSError as error:
             raise RegistryError(f"{self.label}: cannot read {relative}: {error.strerror}") from None
-        if len(data) > limit:
+        if len(data) > limit and not clip:
             raise IndexFormatError(f"{self.label}: {relative} is larger than {limit} bytes")
         return data
 

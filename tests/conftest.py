@@ -1,0 +1,231 @@
+"""Shared fixtures: skill sources on disk, built registries, an isolated user, and the CLI.
+
+Everything here writes real files under ``tmp_path``. The ``isolated`` fixture
+points every user directory skillpm might touch (cache, home, XDG dirs, agent
+config dirs) into the test's temporary folder and makes a fresh project (a
+folder with ``.git``) the current directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping
+
+import pytest
+from click.testing import CliRunner, Result
+
+Files = Mapping[str, str | bytes]
+
+_ENV_CLEARED = (
+    "SKILLPM_ARCH",
+    "SKILLPM_REGISTRY",
+    "CLAUDE_CONFIG_DIR",
+    "CODEX_HOME",
+)
+
+
+def skill_md(name: str, description: str, body: str = "") -> str:
+    """A SKILL.md that satisfies the Agent Skills specification."""
+    return f"---\nname: {name}\ndescription: {description}\n---\n\n# {name}\n\n{body or 'Follow these steps.'}\n"
+
+
+def write_files(root: Path, files: Files) -> None:
+    """Write ``files`` (posix relative path -> text or bytes) under ``root``; ``#!`` scripts executable."""
+    for relative, content in files.items():
+        path = root.joinpath(*relative.split("/"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        if content[:2] in ("#!", b"#!"):
+            path.chmod(0o755)
+
+
+#: Empty files that skillpm's writers lock (filelock leaves them in place); not content.
+LOCK_FILES = {".skills.lock.lock", ".skillpm-registry.lock"}
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` but lock files (posix relative path -> bytes); empty when absent."""
+    if not root.exists():
+        return {}
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and not path.is_symlink() and path.name not in LOCK_FILES
+    }
+
+
+@pytest.fixture
+def snapshot() -> Callable[[Path], dict[str, bytes]]:
+    """``snapshot(root)``: every file under ``root`` with its bytes, to compare before and after."""
+    return tree_bytes
+
+
+@dataclass(frozen=True)
+class Isolated:
+    """The temporary world of one test: where the project, home and cache are."""
+
+    tmp: Path
+    project: Path
+    home: Path
+    cache: Path
+
+    @property
+    def lockfile(self) -> Path:
+        return self.project / "skills.lock"
+
+    @property
+    def skills(self) -> Path:
+        """The default install directory: Claude Code's skills folder in the project."""
+        return self.project / ".claude" / "skills"
+
+    @property
+    def user_lockfile(self) -> Path:
+        """Where ``--global`` installs are recorded (platformdirs' user data dir, via XDG_DATA_HOME)."""
+        return self.home / ".local" / "share" / "skillpm" / "skills.lock"
+
+
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Isolated:
+    """Redirect every user directory into ``tmp_path`` and work in a fresh project with ``.git``."""
+    home = tmp_path / "home"
+    cache = tmp_path / "cache"
+    project = tmp_path / "project"
+    for folder in (home, cache, project / ".git"):
+        folder.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("SKILLPM_CACHE_DIR", str(cache))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    for name in _ENV_CLEARED:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(project)
+    return Isolated(tmp=tmp_path, project=project, home=home, cache=cache)
+
+
+def build_source(
+    base: Path,
+    name: str,
+    variants: Mapping[str, Files] | None = None,
+    *,
+    version: str = "1.0.0",
+    description: str | None = None,
+    common: Files | None = None,
+    keywords: tuple[str, ...] = (),
+) -> Path:
+    """Write a skill source under ``base`` and return its directory (named after the package).
+
+    Each variant gets ``variants/<target>/SKILL.md`` (valid, naming the target) plus
+    its files; ``common`` files go in the source's top folder. Sources of different
+    versions of one package land in different folders.
+    """
+    variants = {"generic": {}} if variants is None else variants
+    description = description or f"Helps with {name} tasks. Use when working on {name}."
+    root = base / "sources" / f"{name}-{version}" / name
+    root.mkdir(parents=True)
+    lines = [
+        "[package]",
+        f'name = "{name}"',
+        f'version = "{version}"',
+        f'description = "{description}"',
+        'license = "Apache-2.0"',
+        "keywords = [" + ", ".join(f'"{word}"' for word in keywords) + "]",
+        "",
+    ]
+    for target in variants:
+        lines += [f"[variants.{target}]", ""]
+    (root / "skillpm.toml").write_text("\n".join(lines), encoding="utf-8")
+    write_files(root, common or {})
+    for target, files in variants.items():
+        overlay = {"SKILL.md": skill_md(name, description, f"Written for the {target} target."), **files}
+        write_files(root / "variants" / target, overlay)
+    return root
+
+
+def publish_source(registry_root: Path, source: Path, dist: Path) -> list:
+    """Pack ``source`` into ``dist`` and add its archives to the registry; returns the ``Added`` list."""
+    from skillpm.pack import pack
+    from skillpm.registry import store
+
+    return store.add(registry_root, [archive.path for archive in pack(source, dist)])
+
+
+@pytest.fixture
+def make_source() -> Callable[..., Path]:
+    """``make_source(tmp_path, name, variants={target: {relpath: text}}, version=..., common=...)``."""
+    return build_source
+
+
+@pytest.fixture
+def publish(tmp_path: Path) -> Callable[[Path, Path], list]:
+    """``publish(registry_root, source_dir)``: pack the source and add its archives to the registry."""
+    return lambda registry_root, source: publish_source(registry_root, source, tmp_path / "dist" / source.parent.name)
+
+
+KERNEL_VARIANTS = {
+    "generic": {"references/notes.md": "Generic notes.\n"},
+    "sm_80": {"references/ampere.md": "Ampere notes.\n"},
+    "sm_90a": {"references/hopper.md": "Hopper notes.\n", "scripts/check.sh": "#!/bin/sh\necho ok\n"},
+}
+
+
+@pytest.fixture(scope="session")
+def pristine_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once: ``kernel-helper`` 1.0.0 (generic, sm_80, sm_90a) and ``doc-writer`` 0.2.0 (generic)."""
+    from skillpm.registry import store
+
+    base = tmp_path_factory.mktemp("pristine")
+    root = base / "registry"
+    store.init(root, name="test-registry")
+    kernel = build_source(base, "kernel-helper", KERNEL_VARIANTS, keywords=("cuda", "kernels"))
+    publish_source(root, kernel, base / "dist" / "kernel")
+    publish_source(root, build_source(base, "doc-writer", version="0.2.0"), base / "dist" / "doc")
+    return root
+
+
+@pytest.fixture
+def registry(tmp_path: Path, pristine_registry: Path) -> Path:
+    """A private copy of the pristine registry, at ``tmp_path / "registry"``, free to change."""
+    return Path(shutil.copytree(pristine_registry, tmp_path / "registry"))
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., Result]:
+    """Run ``skillpm ARGS`` in this process with click's CliRunner (stdout and stderr apart)."""
+    from skillpm.cli import cli
+
+    def run(*args: str | os.PathLike[str], input: str | None = None) -> Result:
+        return CliRunner().invoke(cli, [os.fspath(arg) for arg in args], input=input, catch_exceptions=True)
+
+    return run
+
+
+def _console_script() -> str:
+    beside = Path(sys.executable).with_name("skillpm")
+    return str(beside) if beside.exists() else shutil.which("skillpm") or "skillpm"
+
+
+@pytest.fixture
+def run_skillpm() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the installed ``skillpm`` console script in a subprocess, in the current directory and env."""
+
+    def run(*args: str | os.PathLike[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [_console_script(), *(os.fspath(arg) for arg in args)],
+            cwd=cwd or Path.cwd(),
+            env={**os.environ, "NO_COLOR": "1"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    return run

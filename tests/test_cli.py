@@ -1,0 +1,233 @@
+"""Tests for the ``skillpm`` command line: the error contract, --json documents and --help.
+
+The error contract runs the real console script in a subprocess: one ``error:``
+line (and at most one ``hint:`` line) on stderr, no traceback, a non-zero exit,
+and nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+
+from skillpm.cli import cli
+
+KERNEL = "kernel-helper"
+
+
+def assert_one_error(result, *, contains: str, hint: str | None = None, exit_code: int | None = None) -> None:
+    """The error contract: ``error: ...`` (plus ``hint: ...``) on stderr, nothing else, non-zero exit."""
+    lines = result.stderr.splitlines()
+    assert result.returncode != 0
+    if exit_code is not None:
+        assert result.returncode == exit_code
+    assert "Traceback" not in result.stderr
+    assert lines and lines[0].startswith("error: "), result.stderr
+    assert contains in lines[0], result.stderr
+    assert len(lines) <= 2 and all(line.startswith("hint: ") for line in lines[1:]), result.stderr
+    if hint is not None:
+        assert len(lines) == 2 and hint in lines[1], result.stderr
+    assert result.stdout == ""
+
+
+@pytest.fixture
+def project_with_install(isolated, registry: Path, run_skillpm, snapshot):
+    """A project with doc-writer installed; returns a function that snapshots it."""
+    done = run_skillpm("install", "doc-writer", "--arch", "9.0", "--registry", registry)
+    assert done.returncode == 0, done.stderr
+    assert isolated.lockfile.is_file()
+    return lambda: snapshot(isolated.tmp / "project")
+
+
+def test_unknown_package_suggests_a_near_name(project_with_install, registry: Path, run_skillpm) -> None:
+    before = project_with_install()
+    result = run_skillpm("install", "kernel-helpr", "--arch", "9.0", "--registry", registry)
+    assert_one_error(result, contains="no package named 'kernel-helpr'", hint=f"did you mean {KERNEL}?", exit_code=1)
+    assert project_with_install() == before
+
+
+def test_no_variant_for_the_target_lists_variants(
+    project_with_install, tmp_path: Path, registry: Path, make_source, publish, run_skillpm
+) -> None:
+    publish(registry, make_source(tmp_path, "hopper-tuning", {"sm_90a": {}}))
+    before = project_with_install()
+    result = run_skillpm("install", "hopper-tuning", "--arch", "8.0", "--registry", registry)
+    assert_one_error(result, contains="no variant of hopper-tuning suits capability 8.0", hint="--arch")
+    assert "sm_90a" in result.stderr.splitlines()[0]
+    assert project_with_install() == before
+
+
+def test_bad_version_specifier(project_with_install, registry: Path, run_skillpm) -> None:
+    before = project_with_install()
+    result = run_skillpm("install", f"{KERNEL}>>1", "--arch", "9.0", "--registry", registry)
+    assert_one_error(result, contains="invalid version specifier '>>1'", hint="PEP 440", exit_code=2)
+    assert project_with_install() == before
+
+
+def test_corrupt_index(project_with_install, registry: Path, run_skillpm) -> None:
+    (registry / "index" / "ke" / "rn" / f"{KERNEL}.json").write_text("{ this is not json")
+    before = project_with_install()
+    result = run_skillpm("install", KERNEL, "--arch", "9.0", "--registry", registry)
+    assert_one_error(result, contains="is corrupt (not valid JSON)", hint="skillpm registry rebuild")
+    assert project_with_install() == before
+
+
+def test_unknown_index_format_version(project_with_install, registry: Path, run_skillpm) -> None:
+    config = registry / "config.json"
+    config.write_text(config.read_text().replace('"format-version": 1', '"format-version": 7'))
+    before = project_with_install()
+    result = run_skillpm("install", KERNEL, "--arch", "9.0", "--registry", registry)
+    assert_one_error(result, contains="index format version 7 is not supported", hint="upgrade skillpm")
+    assert project_with_install() == before
+
+
+def test_digest_mismatch(project_with_install, isolated, registry: Path, run_skillpm) -> None:
+    path = registry / "artifacts" / KERNEL / "1.0.0" / f"{KERNEL}-1.0.0-sm_90a.tar.gz"
+    path.write_bytes(path.read_bytes() + b"\0")
+    before = project_with_install()
+    result = run_skillpm("install", KERNEL, "--arch", "9.0", "--registry", registry)
+    assert_one_error(result, contains="digest mismatch", hint="tell its owner")
+    assert project_with_install() == before
+    cached = [p for p in isolated.cache.rglob("*") if p.is_file()]
+    assert len(cached) == 1  # doc-writer's artifact only; the bad download was not cached
+
+
+def test_invalid_skill_on_pack(isolated, tmp_path: Path, make_source, run_skillpm) -> None:
+    source = make_source(tmp_path, "broken-skill", {"generic": {"SKILL.md": "---\nname: other-name\n---\nbody\n"}})
+    result = run_skillpm("pack", source, "-o", isolated.project / "dist")
+    assert_one_error(result, contains="is not a valid skill", hint="skillpm validate")
+    assert not (isolated.project / "dist").exists()
+    assert sorted(p.name for p in isolated.project.iterdir()) == [".git"]
+
+
+def test_validate_exit_code_from_the_console_script(isolated, tmp_path: Path, make_source, run_skillpm) -> None:
+    bad = make_source(tmp_path, "bad-skill", {"generic": {"SKILL.md": "---\nname: Bad_Name\n---\n"}})
+    good = make_source(tmp_path, "good-skill")
+    failed = run_skillpm("validate", bad)
+    assert failed.returncode == 1 and "invalid (" in failed.stdout and "Traceback" not in failed.stderr
+    assert run_skillpm("validate", good).returncode == 0
+    assert run_skillpm("validate", good, bad, "--json").returncode == 1
+
+
+def test_an_os_error_is_one_line(isolated, run_skillpm) -> None:
+    (isolated.project / "a-file").write_text("")
+    result = run_skillpm("registry", "init", isolated.project / "a-file" / "reg")
+    assert_one_error(result, contains="a-file", exit_code=1)
+
+
+def test_verbose_shows_the_cause_chain(isolated, registry: Path, run_skillpm) -> None:
+    result = run_skillpm("-v", "install", "kernel-helpr", "--arch", "9.0", "--registry", registry)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "error: no package named" in result.stderr
+
+
+def test_usage_errors_exit_2(isolated, run_skillpm) -> None:
+    result = run_skillpm("install")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "Missing argument" in result.stderr
+
+
+# --- --json documents -----------------------------------------------------------------------------
+
+
+def json_of(result) -> object:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_resolve_json(isolated, registry: Path, run_cli) -> None:
+    data = json_of(run_cli("resolve", KERNEL, "--arch", "8.6", "--registry", registry, "--json", "--explain"))
+    assert (data["name"], data["version"], data["target"]) == (KERNEL, "1.0.0", "sm_80")
+    assert len(data["sha256"]) == 64 and data["capability"] == "8.6"
+    taken = [c["target"] for c in data["candidates"] if c["taken"]]
+    assert taken == ["sm_80"]
+
+
+def test_resolve_explain_text(isolated, registry: Path, run_cli) -> None:
+    result = run_cli("resolve", KERNEL, "--arch", "9.0", "--registry", registry, "--explain")
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"{KERNEL} 1.0.0 sm_90a  sha256:")
+    assert "usable, but sm_90a ranks higher" in result.stdout
+
+
+def test_info_json_and_text(isolated, registry: Path, run_cli) -> None:
+    data = json_of(run_cli("info", KERNEL, "--registry", registry, "--json"))
+    assert data["name"] == KERNEL and data["registry"] == registry.resolve().as_uri()
+    assert [v["target"] for v in data["versions"][0]["variants"]] == ["generic", "sm_80", "sm_90a"]
+    text = run_cli("info", KERNEL, "--registry", registry).stdout
+    assert "license: Apache-2.0" in text and "sm_90a" in text
+
+
+def test_search_json(isolated, registry: Path, run_cli) -> None:
+    assert [e["name"] for e in json_of(run_cli("search", "cuda", "--registry", registry, "--json"))] == [KERNEL]
+    assert json_of(run_cli("search", "no-such-word", "--registry", registry, "--json")) == []
+    assert "no package matches" in run_cli("search", "no-such-word", "--registry", registry).stderr
+
+
+def test_list_json(isolated, registry: Path, run_cli) -> None:
+    run_cli("install", KERNEL, "--arch", "9.0", "--registry", registry)
+    [row] = json_of(run_cli("list", "--json", "--arch", "9.0"))
+    assert (row["name"], row["target"], row["suits"], row["present"]) == (KERNEL, "sm_90a", "yes", True)
+
+
+def test_install_and_remove_json(isolated, registry: Path, run_cli) -> None:
+    [installed] = json_of(run_cli("install", KERNEL, "--arch", "9.0", "--registry", registry, "--json"))
+    assert (installed["target"], installed["changed"]) == ("sm_90a", True)
+    [removed] = json_of(run_cli("remove", KERNEL, "--json"))
+    assert removed["name"] == KERNEL
+
+
+def test_pack_and_validate_json(isolated, tmp_path: Path, make_source, run_cli) -> None:
+    source = make_source(tmp_path, "json-skill", {"generic": {}, "sm_90": {}})
+    validated = json_of(run_cli("validate", source, "--json"))
+    assert validated["valid"] is True and validated["results"][0]["path"] == str(source)
+
+    packed = json_of(run_cli("pack", source, "-o", tmp_path / "dist", "--json"))
+    assert [p["target"] for p in packed] == ["generic", "sm_90"]
+    for item in packed:
+        assert Path(item["path"]).stat().st_size == item["size"] and len(item["sha256"]) == 64
+
+
+def test_validate_json_reports_errors(isolated, tmp_path: Path, make_source, run_cli) -> None:
+    source = make_source(tmp_path, "bad-skill", {"generic": {"SKILL.md": "no front matter\n"}})
+    result = run_cli("validate", source, "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["valid"] is False and data["results"][0]["findings"]
+
+
+def test_registry_commands(isolated, tmp_path: Path, make_source, run_cli) -> None:
+    reg = tmp_path / "newreg"
+    assert run_cli("registry", "init", reg).exit_code == 0
+    packed = json_of(run_cli("pack", make_source(tmp_path, "cli-skill"), "-o", tmp_path / "d", "--json"))
+    [added] = json_of(run_cli("registry", "add", reg, packed[0]["path"], "--json"))
+    assert added["new"] is True and added["sha256"] == packed[0]["sha256"]
+    assert "already published" in run_cli("registry", "add", reg, packed[0]["path"]).stdout
+    assert "yanked cli-skill 1.0.0: generic" in run_cli("registry", "yank", reg, "cli-skill==1.0.0").stdout
+    assert "1 packages" in run_cli("registry", "rebuild", reg).stdout
+    assert json_of(run_cli("info", "cli-skill", "--registry", reg, "--json"))["versions"][0]["variants"][0]["yanked"]
+
+
+def _command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = [prefix]
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            paths += _command_paths(command, (*prefix, name))
+        else:
+            paths.append((*prefix, name))
+    return paths
+
+
+@pytest.mark.parametrize("path", _command_paths(cli), ids=lambda path: " ".join(path) or "skillpm")
+def test_help_of_every_command(path: tuple[str, ...], run_cli) -> None:
+    result = run_cli(*path, "--help")
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.stdout
+
+
+def test_version_option(run_skillpm) -> None:
+    result = run_skillpm("--version")
+    assert result.returncode == 0 and result.stdout.startswith("skillpm, version ")

@@ -1,0 +1,155 @@
+"""Tests for skillpm.init and ``skillpm init``: new skeletons and adopting upskill output."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from skillpm.errors import ManifestError
+from skillpm.init import adopt_upskill, init_skeleton
+
+UPSKILL_SKILL_MD = """\
+---
+name: fast-softmax
+description: Write a numerically stable fused softmax kernel. Use when a softmax is a bottleneck.
+license: MIT
+---
+
+# Fast softmax
+
+Subtract the row maximum before exponentiating.
+"""
+
+
+def upskill_dir(base: Path, meta: object = None) -> Path:
+    """An upskill output directory: SKILL.md and skill_meta.json (test cases)."""
+    root = base / "fast-softmax"
+    root.mkdir(parents=True)
+    (root / "SKILL.md").write_text(UPSKILL_SKILL_MD)
+    if meta is None:
+        meta = {"metadata": {"version": "1.2.0", "model": "some-model"}, "tests": [{"input": "q", "expected": "a"}]}
+    (root / "skill_meta.json").write_text(json.dumps(meta) if not isinstance(meta, str) else meta)
+    return root
+
+
+def archive_names(path: Path) -> list[str]:
+    with tarfile.open(path, "r:gz") as tar:
+        return tar.getnames()
+
+
+def test_init_creates_a_source_that_validates_and_packs(isolated, run_cli) -> None:
+    result = run_cli("init", "my-skill")
+    assert result.exit_code == 0, result.output
+    source = isolated.project / "my-skill"
+    manifest = tomllib.loads((source / "skillpm.toml").read_text())
+    assert manifest["package"]["name"] == "my-skill" and manifest["package"]["version"] == "0.1.0"
+    assert list(manifest["variants"]) == ["generic"]
+    assert "name: my-skill" in (source / "SKILL.md").read_text()
+
+    validated = run_cli("validate", "my-skill")
+    assert validated.exit_code == 0, validated.output
+    assert "my-skill: valid" in validated.stdout
+
+    packed = run_cli("pack", "my-skill", "--json")
+    assert packed.exit_code == 0, packed.output
+    [built] = json.loads(packed.stdout)
+    assert Path(built["path"]) == Path("dist/my-skill-0.1.0-generic.tar.gz")
+    assert archive_names(isolated.project / built["path"]) == ["skillpm-variant.json", "skill/SKILL.md"]
+
+
+def test_init_with_name_and_description(tmp_path: Path) -> None:
+    created = init_skeleton(tmp_path / "folder", name="other-name", description="Does a thing. Use for things.")
+    assert [p.name for p in created] == ["SKILL.md", "skillpm.toml"]
+    package = tomllib.loads((tmp_path / "folder" / "skillpm.toml").read_text())["package"]
+    assert (package["name"], package["description"]) == ("other-name", "Does a thing. Use for things.")
+
+
+def test_init_refuses_an_existing_source(isolated, run_skillpm, snapshot) -> None:
+    assert run_skillpm("init", "my-skill").returncode == 0
+    before = snapshot(isolated.project)
+    result = run_skillpm("init", "my-skill")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ") and "already exists" in result.stderr
+    assert snapshot(isolated.project) == before
+
+
+def test_init_refuses_to_overwrite_a_skill_md(tmp_path: Path) -> None:
+    (tmp_path / "SKILL.md").write_text("mine")
+    with pytest.raises(ManifestError, match="already exists") as caught:
+        init_skeleton(tmp_path, name="x", description="d")
+    assert "--from" in caught.value.hint
+    assert (tmp_path / "SKILL.md").read_text() == "mine"
+    assert not (tmp_path / "skillpm.toml").exists()
+
+
+def test_init_from_upskill_output(isolated, run_cli) -> None:
+    source = upskill_dir(isolated.project)
+
+    result = run_cli("init", "--from", source)
+
+    assert result.exit_code == 0, result.output
+    package = tomllib.loads((source / "skillpm.toml").read_text())["package"]
+    assert package == {
+        "name": "fast-softmax",
+        "version": "1.2.0",
+        "description": "Write a numerically stable fused softmax kernel. Use when a softmax is a bottleneck.",
+        "license": "MIT",
+    }
+    assert run_cli("validate", source).exit_code == 0
+    packed = run_cli("pack", source, "-o", isolated.tmp / "dist", "--json")
+    assert packed.exit_code == 0, packed.output
+    [built] = json.loads(packed.stdout)
+    assert Path(built["path"]).name == "fast-softmax-1.2.0-generic.tar.gz"
+    names = archive_names(Path(built["path"]))
+    assert names == ["skillpm-variant.json", "skill/SKILL.md"]
+    assert not any("skill_meta.json" in name for name in names)
+
+
+@pytest.mark.parametrize(
+    ("meta", "version"),
+    [
+        ({"metadata": {"version": "not a version"}, "tests": []}, "0.1.0"),
+        ({"metadata": {}, "tests": []}, "0.1.0"),
+        ({"tests": []}, "0.1.0"),
+        ({"metadata": {"version": "2.0.0rc1"}}, "2.0.0rc1"),
+    ],
+)
+def test_adopt_upskill_version(tmp_path: Path, meta: object, version: str) -> None:
+    path = adopt_upskill(upskill_dir(tmp_path, meta))
+    assert tomllib.loads(path.read_text())["package"]["version"] == version
+
+
+def test_adopt_upskill_without_meta_file(tmp_path: Path) -> None:
+    root = upskill_dir(tmp_path)
+    (root / "skill_meta.json").unlink()
+    assert tomllib.loads(adopt_upskill(root).read_text())["package"]["version"] == "0.1.0"
+
+
+@pytest.mark.parametrize(
+    ("prepare", "match"),
+    [
+        (lambda root: (root / "skill_meta.json").write_text("{broken"), "not valid JSON"),
+        (lambda root: (root / "SKILL.md").unlink(), "no readable SKILL.md"),
+        (lambda root: (root / "SKILL.md").write_text("no front matter here\n"), "lacks a name and description"),
+        (lambda root: (root / "skillpm.toml").write_text(""), "already exists"),
+    ],
+)
+def test_adopt_upskill_refuses(tmp_path: Path, prepare, match: str) -> None:
+    root = upskill_dir(tmp_path)
+    prepare(root)
+    before = sorted(p.name for p in root.iterdir())
+    with pytest.raises(ManifestError, match=match):
+        adopt_upskill(root)
+    assert sorted(p.name for p in root.iterdir()) == before
+
+
+def test_init_from_with_another_directory_is_a_usage_error(isolated, run_skillpm) -> None:
+    source = upskill_dir(isolated.project)
+    result = run_skillpm("init", "elsewhere", "--from", source)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert not (source / "skillpm.toml").exists() and not (isolated.project / "elsewhere").exists()

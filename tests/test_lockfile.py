@@ -1,0 +1,107 @@
+"""Tests for skillpm.lockfile: reading, writing and editing skills.lock."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import pytest
+
+from skillpm.errors import LockfileError
+from skillpm.lockfile import Lockfile, LockedSkill, read_lockfile, write_lockfile
+
+ALPHA = LockedSkill(
+    name="alpha",
+    version="1.0.0",
+    target="sm_90a",
+    sha256="a" * 64,
+    registry="file:///srv/registry",
+    path="artifacts/alpha/1.0.0/alpha-1.0.0-sm_90a.tar.gz",
+    directory=".claude/skills/alpha",
+    capability="9.0",
+    requirement="alpha>=1",
+)
+BETA = replace(ALPHA, name="beta", sha256="b" * 64, directory=".agents/skills/beta", requirement="beta")
+
+
+def test_absent_lockfile_is_empty(tmp_path: Path) -> None:
+    lockfile = read_lockfile(tmp_path / "skills.lock")
+    assert lockfile.skills == ()
+    assert lockfile.root == tmp_path
+
+
+def test_round_trip_sorted_with_header(tmp_path: Path) -> None:
+    path = tmp_path / "skills.lock"
+    write_lockfile(Lockfile(path).with_skill(BETA).with_skill(ALPHA))
+
+    text = path.read_text()
+    assert text.startswith("# Written by skillpm; do not edit by hand.")
+    assert tomllib.loads(text)["version"] == 1
+    assert read_lockfile(path).skills == (ALPHA, BETA)
+    assert [p.name for p in tmp_path.iterdir()] == ["skills.lock"]  # no temporary files left
+
+
+def test_writing_the_same_lockfile_twice_gives_the_same_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "skills.lock"
+    write_lockfile(Lockfile(path, (ALPHA, BETA)))
+    first = path.read_bytes()
+    write_lockfile(read_lockfile(path))
+    assert path.read_bytes() == first
+
+
+def test_with_skill_replaces_the_entry_of_the_same_directory(tmp_path: Path) -> None:
+    newer = replace(ALPHA, version="2.0.0", sha256="c" * 64)
+    lockfile = Lockfile(tmp_path / "skills.lock").with_skill(ALPHA).with_skill(BETA).with_skill(newer)
+    assert lockfile.skills == (newer, BETA)
+    elsewhere = replace(ALPHA, directory="/opt/skills/alpha")
+    assert lockfile.with_skill(elsewhere).named("alpha") == [newer, elsewhere]
+
+
+def test_without_and_directory(tmp_path: Path) -> None:
+    lockfile = Lockfile(tmp_path / "skills.lock", (ALPHA, BETA))
+    assert lockfile.without([ALPHA]).skills == (BETA,)
+    assert lockfile.directory(ALPHA) == tmp_path / ".claude" / "skills" / "alpha"
+    assert lockfile.directory(replace(ALPHA, directory="/opt/skills/alpha")) == Path("/opt/skills/alpha")
+
+
+def entry_toml(**fields: str) -> str:
+    table = {**asdict(ALPHA), **fields}
+    return "[[skill]]\n" + "".join(f'{key} = "{value}"\n' for key, value in table.items())
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("version = [", "not a readable lockfile"),
+        ("version = 2\n", "lockfile version 2"),
+        ("", "lockfile version None"),
+        ("version = 1\n" + entry_toml(sha256="short"), "malformed"),
+        ("version = 1\n" + entry_toml(sha256="A" * 64), "malformed"),
+        ("version = 1\n" + entry_toml(extra="x"), "exactly the fields"),
+        ("version = 1\n[[skill]]\nname = 'alpha'\n", "exactly the fields"),
+        ("version = 1\n" + entry_toml().replace('version = "1.0.0"', "version = 1"), "malformed"),
+        ("version = 1\n" + entry_toml(directory="../../.ssh"), "not a folder named 'alpha'"),
+        ("version = 1\n" + entry_toml(directory="/home/user"), "not a folder named 'alpha'"),
+        ("version = 1\n" + entry_toml(directory="skills/../../alpha"), "not a folder named 'alpha'"),
+    ],
+)
+def test_bad_lockfiles_are_refused(tmp_path: Path, text: str, match: str) -> None:
+    path = tmp_path / "skills.lock"
+    path.write_text(text)
+    with pytest.raises(LockfileError, match=match):
+        read_lockfile(path)
+
+
+def test_absolute_and_nested_directories_are_fine(tmp_path: Path) -> None:
+    path = tmp_path / "skills.lock"
+    path.write_text("version = 1\n" + entry_toml(directory="/opt/agent skills/alpha"))
+    assert read_lockfile(path).skills[0].directory == "/opt/agent skills/alpha"
+
+
+def test_undecodable_lockfile_has_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "skills.lock"
+    path.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(LockfileError) as caught:
+        read_lockfile(path)
+    assert "restore it" in caught.value.hint
