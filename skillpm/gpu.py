@@ -11,13 +11,12 @@ import importlib.util
 import shutil
 import subprocess
 import warnings
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from skillpm.targets import Capability
 
 
-@dataclass(frozen=True)
-class DetectedGpu:
+class DetectedGpu(NamedTuple):
     """The first GPU found, and which probe found it."""
 
     name: str

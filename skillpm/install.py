@@ -8,21 +8,19 @@ skill directory and lockfile as they were.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
 
-from filelock import FileLock
-
 from skillpm import agents
 from skillpm.archive import VariantMetadata, extract, read_metadata
 from skillpm.atomic import remove_path, replace_dir, staging_dir
 from skillpm.cache import ArtifactCache
-from skillpm.errors import ArchiveError, InstallError, LockfileError, ResolutionError
-from skillpm.index.model import PackageDocument, Variant
+from skillpm.errors import ArchiveError, InstallError, LockfileError
+from skillpm.index.model import Variant
+from skillpm.locks import lock_for
 from skillpm.lockfile import LOCK_NAME, LockedSkill, Lockfile, read_lockfile, write_lockfile
 from skillpm.registry.source import LocalRegistry, open_registry
 from skillpm.requirements import Requirement, parse_requirement
@@ -89,17 +87,6 @@ class InstallResult:
         }
 
 
-def package_document(registry: LocalRegistry, name: str) -> PackageDocument:
-    """The package's document, or ResolutionError that suggests near names."""
-    document = registry.package(name)
-    if document is not None:
-        return document
-    names = [entry.name for entry in registry.search_entries()]
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-    hint = f"did you mean {' or '.join(close)}?" if close else "try 'skillpm search WORDS'"
-    raise ResolutionError(f"no package named {name!r} in registry {registry.label}", hint=hint)
-
-
 def fetch_artifact(registry: LocalRegistry, variant: Variant, cache: ArtifactCache) -> bytes:
     """The variant's archive, from the cache or the registry, checked against its size and sha256."""
     cached = cache.get(variant.sha256)
@@ -132,9 +119,9 @@ def install(
     force: bool = False,
 ) -> tuple[Resolution, InstallResult]:
     """Resolve ``requirement`` for ``capability``, install it into ``dest`` and lock it."""
-    document = package_document(registry, requirement.name)
+    document = registry.require_package(requirement.name)
     resolution = resolve(document, requirement, capability)
-    with FileLock(_lock_path(dest.lockfile)):
+    with lock_for(dest.lockfile):
         lockfile = read_lockfile(dest.lockfile)
         result = _install_locked(
             lockfile,
@@ -228,7 +215,7 @@ def sync(
     opener: Callable[[str], LocalRegistry] = open_registry,
 ) -> list[InstallResult]:
     """Install exactly what the lockfile records, refusing any digest that differs."""
-    with FileLock(_lock_path(lockfile_path)):
+    with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
         results = []
         for skill in lockfile.skills:
@@ -252,7 +239,7 @@ def sync(
 
 
 def _locked_variant(registry: LocalRegistry, skill: LockedSkill) -> Variant:
-    document = package_document(registry, skill.name)
+    document = registry.require_package(skill.name)
     entry = next((e for e in document.versions if e.version == skill.version), None)
     variant = next((v for v in entry.variants if v.target == skill.target), None) if entry else None
     if variant is None:
@@ -281,7 +268,7 @@ def update(
 
     ``capability`` overrides the one each skill was resolved for.
     """
-    with FileLock(_lock_path(lockfile_path)):
+    with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
         chosen = [s for s in lockfile.skills if not names or s.name in names]
         missing = sorted(set(names) - {s.name for s in chosen})
@@ -292,7 +279,7 @@ def update(
             registry = opener(skill.registry)
             target_capability = capability or _recorded_capability(skill)
             resolution = resolve(
-                package_document(registry, skill.name), parse_requirement(skill.requirement), target_capability
+                registry.require_package(skill.name), parse_requirement(skill.requirement), target_capability
             )
             result = _install_locked(
                 lockfile,
@@ -317,7 +304,7 @@ def _recorded_capability(skill: LockedSkill) -> Capability | None:
 
 def remove(lockfile_path: Path, name: str) -> list[LockedSkill]:
     """Remove every installed directory of ``name`` recorded in the lockfile."""
-    with FileLock(_lock_path(lockfile_path)):
+    with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
         removed = lockfile.named(name)
         if not removed:
@@ -326,11 +313,6 @@ def remove(lockfile_path: Path, name: str) -> list[LockedSkill]:
         for skill in removed:
             remove_path(lockfile.directory(skill))
     return removed
-
-
-def _lock_path(lockfile: Path) -> Path:
-    lockfile.parent.mkdir(parents=True, exist_ok=True)
-    return lockfile.with_name(f".{lockfile.name}.lock")
 
 
 def _relative_to(directory: Path, root: Path) -> str:

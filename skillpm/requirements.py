@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
-
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from typing import TYPE_CHECKING, Iterable, NamedTuple
 
 from skillpm.errors import RequirementError
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
 
 _REQUIREMENT_RE = re.compile(r"\s*(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)\s*(?P<spec>.*?)\s*", re.IGNORECASE)
 
@@ -16,18 +18,31 @@ class Requirement(NamedTuple):
     """A package name and the versions of it that are acceptable."""
 
     name: str
-    specifier: SpecifierSet
+    specifier: SpecifierSet | None  # None: any version
 
     @property
     def pinned_version(self) -> str | None:
         """The version when the specifier is one exact ``==`` pin, else ``None``."""
-        specs = list(self.specifier)
+        specs = list(self.specifier or ())
         if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
             return specs[0].version
         return None
 
+    def filter(self, versions: Iterable[Version]) -> list[Version]:
+        """The versions this requirement accepts, under PEP 440's pre-release rules.
+
+        Without a specifier this is packaging's rule for an empty ``SpecifierSet``:
+        the final releases, or the pre-releases when there is no final release. It
+        is spelled out here so that a bare name does not import packaging.specifiers,
+        which costs more start-up time than the rest of ``skillpm resolve``.
+        """
+        if self.specifier is not None:
+            return list(self.specifier.filter(versions))
+        candidates = list(versions)
+        return [v for v in candidates if not v.is_prerelease] or candidates
+
     def __str__(self) -> str:
-        return f"{self.name}{self.specifier}"
+        return f"{self.name}{self.specifier or ''}"
 
 
 def parse_requirement(text: str) -> Requirement:
@@ -39,6 +54,10 @@ def parse_requirement(text: str) -> Requirement:
             hint="write NAME or NAME followed by a PEP 440 specifier, e.g. kernel-builder-cuda>=0.1",
         )
     spec = match["spec"]
+    if not spec:
+        return Requirement(match["name"].lower(), None)
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     try:
         specifier = SpecifierSet(spec)
     except InvalidSpecifier:

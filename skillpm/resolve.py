@@ -8,7 +8,7 @@ version. Within a version: the usable variant whose target ranks best in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from packaging.version import InvalidVersion, Version
 
@@ -26,8 +26,7 @@ from skillpm.targets import (
 )
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """One (version, variant) the resolver looked at, and what it decided."""
 
     version: str
@@ -39,8 +38,7 @@ class Candidate:
         return {"version": self.version, "target": self.target, "taken": self.taken, "reason": self.reason}
 
 
-@dataclass(frozen=True)
-class Resolution:
+class Resolution(NamedTuple):
     """The chosen version and variant, and every candidate with its reason."""
 
     name: str
@@ -81,7 +79,7 @@ def resolve(
     ranking = rank(capability) if capability is not None else {GENERIC_TARGET: 0}
     pinned = requirement.pinned_version
     versions = _parsed_versions(document)
-    matching = set(requirement.specifier.filter(versions))
+    matching = set(requirement.filter(versions))
     candidates: list[Candidate] = []
     chosen: tuple[str, Variant] | None = None
     for version in sorted(versions, reverse=True):
@@ -91,7 +89,7 @@ def resolve(
             candidates.extend(Candidate(entry.version, v.target, False, reason) for v in entry.variants)
             continue
         if version not in matching:
-            reason = f"version does not match {str(requirement.specifier) or 'the requirement'}"
+            reason = f"version does not match {requirement.specifier or 'the requirement'}"
             candidates.extend(Candidate(entry.version, v.target, False, reason) for v in entry.variants)
             continue
         allow_yanked = pinned is not None and Version(pinned) == version
@@ -159,7 +157,7 @@ def _no_match(
     available = ", ".join(entry.version for entry in document.versions) or "none"
     if not any_version_matched:
         return NoMatch(
-            f"no version of {document.name} matches {requirement.specifier} (available: {available})",
+            f"no version of {document.name} matches {requirement.specifier or 'any version'} (available: {available})",
             hint="loosen the version specifier",
             candidates=candidates,
         )

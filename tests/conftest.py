@@ -47,18 +47,14 @@ def write_files(root: Path, files: Files) -> None:
             path.chmod(0o755)
 
 
-#: Empty files that skillpm's writers lock (filelock leaves them in place); not content.
-LOCK_FILES = {".skills.lock.lock", ".skillpm-registry.lock"}
-
-
 def tree_bytes(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` but lock files (posix relative path -> bytes); empty when absent."""
+    """Every file under ``root`` (posix relative path -> bytes); empty when absent."""
     if not root.exists():
         return {}
     return {
         path.relative_to(root).as_posix(): path.read_bytes()
         for path in sorted(root.rglob("*"))
-        if path.is_file() and not path.is_symlink() and path.name not in LOCK_FILES
+        if path.is_file() and not path.is_symlink()
     }
 
 

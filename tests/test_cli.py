@@ -91,7 +91,7 @@ def test_digest_mismatch(project_with_install, isolated, registry: Path, run_ski
     result = run_skillpm("install", KERNEL, "--arch", "9.0", "--registry", registry)
     assert_one_error(result, contains="digest mismatch", hint="tell its owner")
     assert project_with_install() == before
-    cached = [p for p in isolated.cache.rglob("*") if p.is_file()]
+    cached = [p for p in (isolated.cache / "artifacts").rglob("*") if p.is_file()]
     assert len(cached) == 1  # doc-writer's artifact only; the bad download was not cached
 
 

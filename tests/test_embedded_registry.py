@@ -67,7 +67,7 @@ def test_wheel_ships_the_registry_and_schemas(tmp_path: Path) -> None:
     assert "skillpm/_registry/config.json" in names
     assert "skillpm/_registry/index/ke/rn/kernel-builder-cuda.json" in names
     assert "skillpm/_schemas/manifest.schema.json" in names
-    assert not any(name.endswith(".skillpm-registry.lock") for name in names)
+    assert not any(name.endswith(".lock") for name in names)
 
 
 @pytest.mark.parametrize(

@@ -130,6 +130,15 @@ variants_st = st.builds(
         lambda p: ".." not in p.split("/")
     ),
     yanked=st.booleans(),
+    attestations=st.lists(
+        st.builds(
+            Attestation,
+            path=st.sampled_from(["attestations/a.json", "x/y.sigstore.json"]),
+            sha256=st.text("0123456789abcdef", min_size=64, max_size=64),
+            predicate_type=st.sampled_from(["https://skillpm.dev/attestations/eval/v1"]),
+        ),
+        max_size=2,
+    ).map(tuple),
 )
 entries_st = st.builds(
     VersionEntry,

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from skillpm.errors import RequirementError
 from skillpm.requirements import Requirement, parse_requirement
@@ -37,7 +38,8 @@ releases = st.lists(st.integers(min_value=0, max_value=99), min_size=1, max_size
 def test_parse_requirement(text: str, name: str, specifier: str) -> None:
     requirement = parse_requirement(text)
     assert requirement.name == name
-    assert requirement.specifier == SpecifierSet(specifier)
+    assert (requirement.specifier or SpecifierSet()) == SpecifierSet(specifier)
+    assert (requirement.specifier is None) == (specifier == "")
 
 
 @pytest.mark.parametrize(
@@ -105,3 +107,16 @@ def test_round_trip(name: str, release: str, operator: str) -> None:
     assert requirement.name == name
     assert parse_requirement(str(requirement)) == requirement
     assert (requirement.pinned_version == release) == (operator == "==")
+
+
+_VERSION_LISTS = st.lists(
+    st.sampled_from(["0.1.0", "0.2.0a1", "0.2.0rc2", "1.0.0", "1.0.0.dev3", "2.0b1", "2.0.post1"]),
+    max_size=6,
+)
+
+
+@given(_VERSION_LISTS)
+def test_bare_name_filters_as_an_empty_specifier_set(texts: list[str]) -> None:
+    """Without a specifier, filter() applies packaging's rule for SpecifierSet('')."""
+    versions = [Version(text) for text in texts]
+    assert parse_requirement("x").filter(versions) == list(SpecifierSet("").filter(versions))

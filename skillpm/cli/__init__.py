@@ -1,17 +1,50 @@
 """The ``skillpm`` command line: thin click commands over the library API.
 
-Only click is imported at start-up; each command imports what it needs when it runs.
+Only click is imported at start-up. A command's module is imported when that
+command runs (or when --help lists them all), and each command imports the
+library modules it needs inside its function.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from skillpm import __version__
-from skillpm.cli import authoring, installing, query, registry
 from skillpm.errors import SkillpmError
+
+#: Every command: its name, and the module and attribute that define it.
+COMMANDS: dict[str, str] = {
+    "install": "installing:install",
+    "sync": "installing:sync",
+    "update": "installing:update",
+    "remove": "installing:remove",
+    "list": "installing:list_",
+    "resolve": "query:resolve",
+    "info": "query:info",
+    "search": "query:search",
+    "init": "authoring:init",
+    "validate": "authoring:validate",
+    "pack": "authoring:pack",
+    "registry": "registry:registry",
+    "eval": "evaluate:eval_command",
+    "bench": "bench:bench",
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when the command is needed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(f"skillpm.cli.{module}"), attribute)
 
 _verbose = False
 
@@ -21,7 +54,7 @@ def _set_verbose(ctx: click.Context, param: click.Parameter, value: bool) -> Non
     _verbose = value
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="skillpm")
 @click.option(
     "-v",
@@ -44,12 +77,6 @@ def cli() -> None:
       skillpm pack my-skill -o dist/
       skillpm registry init ./myreg && skillpm registry add ./myreg dist/*
     """
-
-
-for module in (installing, query, authoring):
-    for command in module.COMMANDS:
-        cli.add_command(command)
-cli.add_command(registry.registry)
 
 
 def main() -> None:

@@ -101,6 +101,3 @@ def pack(source: Path, out_dir: Path, targets: tuple[str, ...], as_json: bool) -
         return
     for b in built:
         click.echo(f"{b.path}  {b.size} bytes  sha256:{b.sha256}")
-
-
-COMMANDS = [init, validate, pack]

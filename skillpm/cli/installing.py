@@ -156,6 +156,3 @@ def list_(arch: str | None, user: bool, as_json: bool) -> None:
         ["name", "version", "target", "suits GPU", "directory"],
         [(r["name"], r["version"], r["target"], r["suits"], r["directory"]) for r in rows],
     )
-
-
-COMMANDS = [install, sync, update, remove, list_]

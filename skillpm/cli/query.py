@@ -23,7 +23,6 @@ def resolve(requirement: str, arch: str | None, registry: str | None, explain: b
     \b
     skillpm resolve kernel-builder-cuda --arch 8.6 --explain
     """
-    from skillpm.install import package_document
     from skillpm.registry.source import open_registry
     from skillpm.requirements import parse_requirement
     from skillpm.resolve import NoMatch
@@ -33,7 +32,7 @@ def resolve(requirement: str, arch: str | None, registry: str | None, explain: b
     capability = choose_capability(arch, quiet=as_json)
     source = open_registry(registry)
     try:
-        resolution = resolve_variant(package_document(source, parsed.name), parsed, capability)
+        resolution = resolve_variant(source.require_package(parsed.name), parsed, capability)
     except NoMatch as failure:
         if explain and not as_json:
             _print_candidates(failure.candidates)
@@ -64,11 +63,10 @@ def _print_candidates(candidates) -> None:
 @json_option
 def info(name: str, registry: str | None, as_json: bool) -> None:
     """Show a package's versions, variants and evidence."""
-    from skillpm.install import package_document
     from skillpm.registry.source import open_registry
 
     source = open_registry(registry)
-    document = package_document(source, name)
+    document = source.require_package(name)
     if as_json:
         emit_json({"registry": source.label, **document.to_json()})
         return
@@ -116,6 +114,3 @@ def search(words: tuple[str, ...], registry: str | None, as_json: bool) -> None:
         ["name", "version", "targets", "description"],
         [(e.name, e.version, ",".join(e.targets), e.description[:70]) for e in found],
     )
-
-
-COMMANDS = [resolve, info, search]

@@ -10,8 +10,7 @@ schemas/index-*.schema.json.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.version import InvalidVersion, Version
 
@@ -99,8 +98,7 @@ def check_name(name: str, where: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class Attestation:
+class Attestation(NamedTuple):
     """An attestation attached to a variant (filled in by ``publish``)."""
 
     path: str
@@ -120,8 +118,7 @@ class Attestation:
         return {"path": self.path, "sha256": self.sha256, "predicate-type": self.predicate_type}
 
 
-@dataclass(frozen=True)
-class Variant:
+class Variant(NamedTuple):
     """One archive of one version, written for one GPU target."""
 
     target: str
@@ -159,8 +156,7 @@ class Variant:
         }
 
 
-@dataclass(frozen=True)
-class VersionEntry:
+class VersionEntry(NamedTuple):
     """One published version of a package and its variants."""
 
     version: str
@@ -204,12 +200,11 @@ class VersionEntry:
         return data
 
 
-@dataclass(frozen=True)
-class PackageDocument:
+class PackageDocument(NamedTuple):
     """Everything the index knows of one package: ``index/<shard>/<name>.json``."""
 
     name: str
-    versions: tuple[VersionEntry, ...] = field(default=())
+    versions: tuple[VersionEntry, ...] = ()
 
     @classmethod
     def from_json(cls, data: object, where: str = "package document") -> PackageDocument:
@@ -232,11 +227,10 @@ class PackageDocument:
     def with_version(self, entry: VersionEntry) -> PackageDocument:
         """A copy with ``entry`` added or replacing the entry of the same version."""
         others = [item for item in self.versions if item.version != entry.version]
-        return replace(self, versions=tuple([*others, entry]))
+        return self._replace(versions=tuple([*others, entry]))
 
 
-@dataclass(frozen=True)
-class RegistryConfig:
+class RegistryConfig(NamedTuple):
     """The registry's root document, ``config.json``."""
 
     name: str = "skillpm-registry"
@@ -253,8 +247,7 @@ class RegistryConfig:
         return {"format": FORMAT, "format-version": FORMAT_VERSION, "name": self.name}
 
 
-@dataclass(frozen=True)
-class SearchEntry:
+class SearchEntry(NamedTuple):
     """One package in the compact search document, ``search.json``."""
 
     name: str

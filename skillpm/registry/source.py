@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from skillpm.errors import IndexFormatError, RegistryError
+from skillpm.errors import IndexFormatError, RegistryError, ResolutionError
 from skillpm.index.model import (
     PackageDocument,
     RegistryConfig,
@@ -70,6 +70,18 @@ class LocalRegistry:
         if document.name != name:
             raise IndexFormatError(f"{self.label}: {relative} describes {document.name!r}, not {name!r}")
         return document
+
+    def require_package(self, name: str) -> PackageDocument:
+        """The document of package ``name``; ResolutionError, suggesting near names, when absent."""
+        document = self.package(name)
+        if document is not None:
+            return document
+        import difflib
+
+        names = [entry.name for entry in self.search_entries()]
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(close)}?" if close else "try 'skillpm search WORDS'"
+        raise ResolutionError(f"no package named {name!r} in registry {self.label}", hint=hint)
 
     def search_entries(self) -> tuple[SearchEntry, ...]:
         """Every package in the compact search document."""

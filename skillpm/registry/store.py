@@ -10,16 +10,16 @@ Published versions are immutable: a version's variants are fixed by the
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from filelock import FileLock
 from packaging.version import InvalidVersion, Version
 
 from skillpm.archive import VariantMetadata, archive_name, read_metadata, sha256_bytes
 from skillpm.atomic import atomic_write
 from skillpm.errors import ArchiveError, IndexFormatError, RegistryError, TargetError
+from skillpm.locks import lock_for
 from skillpm.index.model import (
     PackageDocument,
     RegistryConfig,
@@ -32,9 +32,6 @@ from skillpm.index.model import (
 )
 from skillpm.registry.source import LocalRegistry
 from skillpm.targets import parse_target
-
-LOCK_NAME = ".skillpm-registry.lock"
-
 
 def _dump(data: Any) -> bytes:
     """Index documents as written: two-space indented JSON, keys in model order."""
@@ -77,7 +74,7 @@ def add(root: Path, archives: Iterable[Path]) -> list[Added]:
     archives again is a no-op, anything else for a published version is refused.
     """
     registry = _open(root)
-    with FileLock(root / LOCK_NAME):
+    with lock_for(root):
         groups = _group(_read_archives(archives))
         plans = [_plan_version(registry, key, items) for key, items in sorted(groups.items())]
         results: list[Added] = []
@@ -103,7 +100,7 @@ def add(root: Path, archives: Iterable[Path]) -> list[Added]:
 def yank(root: Path, name: str, version: str, *, target: str | None = None, undo: bool = False) -> list[str]:
     """Mark a version's variants (or one of them) yanked, or not yanked with ``undo``."""
     registry = _open(root)
-    with FileLock(root / LOCK_NAME):
+    with lock_for(root):
         document = registry.package(name)
         entry = next((e for e in document.versions if e.version == version), None) if document else None
         if document is None or entry is None:
@@ -113,9 +110,9 @@ def yank(root: Path, name: str, version: str, *, target: str | None = None, undo
             listed = ", ".join(v.target for v in entry.variants)
             raise RegistryError(f"{name} {version} has no variant {target} (variants: {listed})")
         variants = tuple(
-            replace(v, yanked=not undo) if v in chosen else v for v in entry.variants
+            v._replace(yanked=not undo) if v in chosen else v for v in entry.variants
         )
-        updated = document.with_version(replace(entry, variants=variants))
+        updated = document.with_version(entry._replace(variants=variants))
         _write_package(root, updated)
         _write_search(root, registry, [updated])
     return [v.target for v in chosen]
@@ -127,7 +124,7 @@ def rebuild(root: Path) -> list[PackageDocument]:
     Yanked flags and attestations recorded in the existing documents are kept.
     """
     registry = _open(root)
-    with FileLock(root / LOCK_NAME):
+    with lock_for(root):
         found = _read_archives(sorted((root / "artifacts").glob("*/*/*.tar.gz")))
         documents: dict[str, PackageDocument] = {}
         for (name, version), items in sorted(_group(found).items()):
@@ -244,7 +241,7 @@ def _existing_variants(registry: LocalRegistry, name: str, version: str) -> dict
 
 
 def _write_package(root: Path, document: PackageDocument) -> None:
-    ordered = replace(document, versions=tuple(sorted(document.versions, key=lambda e: Version(e.version))))
+    ordered = document._replace(versions=tuple(sorted(document.versions, key=lambda e: Version(e.version))))
     atomic_write(root / "index" / Path(shard_path(document.name)), _dump(ordered.to_json()))
 
 
