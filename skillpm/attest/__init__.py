@@ -1,0 +1,23 @@
+"""Attestations: signed statements that tie evaluation and benchmark evidence to a variant.
+
+The pipeline, one module per step (docs/attestations.md describes the formats):
+
+- :mod:`~skillpm.attest.statement` (pure): in-toto Statement v1 over a variant archive,
+  with skillpm's eval and bench predicate types.
+- :mod:`~skillpm.attest.dsse` (pure): DSSE envelopes and their PAE encoding.
+- :mod:`~skillpm.attest.keys`: key pairs for offline signing (Ed25519, ECDSA P-256).
+- :mod:`~skillpm.attest.bundle`: Sigstore bundles, key-based or keyless (sigstore-python).
+- :mod:`~skillpm.attest.policy` (pure): who is trusted and what evidence is required.
+- :mod:`~skillpm.attest.verify`: every check of one bundle, each reported on its own.
+
+Importing this package, ``statement`` or ``policy`` loads neither ``cryptography``,
+``sigstore`` nor ``jsonschema``.
+"""
+
+from __future__ import annotations
+
+from skillpm.errors import SkillpmError
+
+
+class AttestationError(SkillpmError):
+    """An attestation cannot be made, read, or verified, or a signing key cannot be used."""

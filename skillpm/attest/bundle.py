@@ -1,0 +1,131 @@
+"""Sigstore bundles holding a signed statement: key-based (offline) and keyless (Sigstore).
+
+Both kinds are Sigstore bundle v0.3 JSON (https://github.com/sigstore/protobuf-specs)
+with a ``dsseEnvelope``. They differ in ``verificationMaterial``:
+
+- key-based: ``{"publicKey": {"hint": <key fingerprint>}, "tlogEntries": []}``; the
+  public key is delivered out of band (the trust policy or ``--key``);
+- keyless: the Fulcio certificate of an OIDC identity and a Rekor log entry, as
+  sigstore-python's ``Signer.sign_dsse`` writes them.
+
+``sigstore`` is imported only on the keyless path.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from skillpm.attest import AttestationError
+from skillpm.attest.dsse import PAYLOAD_TYPE, Envelope, Signature
+from skillpm.attest.statement import Statement
+
+if TYPE_CHECKING:
+    from sigstore.dsse import Statement as SigstoreStatement
+
+    from skillpm.attest.keys import SigningKey
+
+BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+#: Media types of Sigstore bundles that may carry a DSSE envelope (0.1 and 0.2 are read for keyless only).
+MEDIA_TYPES = (
+    BUNDLE_MEDIA_TYPE,
+    "application/vnd.dev.sigstore.bundle+json;version=0.3",
+    "application/vnd.dev.sigstore.bundle+json;version=0.2",
+    "application/vnd.dev.sigstore.bundle+json;version=0.1",
+)
+#: Where the ``sigstore`` command and ``--bundle`` conventions put a bundle: ``<artifact>.sigstore.json``.
+BUNDLE_SUFFIX = ".sigstore.json"
+
+KEY = "key"
+SIGSTORE = "sigstore"
+
+
+@dataclass(frozen=True)
+class ParsedBundle:
+    """A bundle read from JSON, not yet verified."""
+
+    kind: Literal["key", "sigstore"]
+    envelope: Envelope
+    key_hint: str | None
+    data: dict[str, Any] = field(hash=False, repr=False)
+
+
+def sign_with_key(statement: Statement, key: SigningKey) -> bytes:
+    """Sign ``statement`` with ``key`` into a key-based bundle (JSON bytes)."""
+    payload = statement.to_bytes()
+    envelope = Envelope(payload, PAYLOAD_TYPE, ())
+    signature = Signature(sig=key.sign(envelope.pae()), keyid=key.fingerprint)
+    envelope = Envelope(payload, PAYLOAD_TYPE, (signature,))
+    bundle = {
+        "mediaType": BUNDLE_MEDIA_TYPE,
+        "verificationMaterial": {"publicKey": {"hint": key.fingerprint}, "tlogEntries": []},
+        "dsseEnvelope": envelope.to_json(),
+    }
+    return (json.dumps(bundle, indent=2) + "\n").encode()
+
+
+def to_sigstore_statement(statement: Statement) -> SigstoreStatement:
+    """The statement as sigstore-python's ``dsse.Statement``, over the very bytes a key signature covers."""
+    from sigstore.dsse import Statement as SigstoreStatement
+    from sigstore.errors import Error
+
+    try:
+        return SigstoreStatement(statement.to_bytes())
+    except Error as error:
+        raise AttestationError(f"sigstore refuses the statement: {error}") from None
+
+
+def sign_keyless(statement: Statement, *, identity_token: str | None = None, staging: bool = False) -> bytes:
+    """Sign ``statement`` with Sigstore (Fulcio certificate, Rekor entry); returns the bundle JSON.
+
+    ``identity_token`` is an OIDC token; without one, an ambient credential (GitHub
+    Actions, GitLab, Buildkite, Google Cloud...) is looked for. Needs the network.
+    """
+    from sigstore.errors import Error
+    from sigstore.models import ClientTrustConfig
+    from sigstore.oidc import IdentityToken, detect_credential
+    from sigstore.sign import SigningContext
+
+    sigstore_statement = to_sigstore_statement(statement)
+    try:
+        raw = identity_token or detect_credential()
+        if not raw:
+            raise AttestationError(
+                "keyless signing needs an OIDC identity token, and none was found in this environment",
+                hint="pass one, or sign in CI with an ambient identity (GitHub Actions: 'permissions: id-token: write')",
+            )
+        token = IdentityToken(raw)  # checked locally first: a malformed token costs no network call
+        trust = ClientTrustConfig.staging() if staging else ClientTrustConfig.production()
+        context = SigningContext.from_trust_config(trust)
+        with context.signer(token, cache=True) as signer:
+            bundle = signer.sign_dsse(sigstore_statement)
+    except (Error, OSError) as error:  # requests' errors are OSErrors
+        raise AttestationError(f"keyless signing failed: {error}", hint="Sigstore must be reachable") from None
+    return (bundle.to_json() + "\n").encode()
+
+
+def read_bundle(data: bytes) -> ParsedBundle:
+    """Read a bundle's JSON and its DSSE envelope; raise AttestationError on anything malformed."""
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        raise AttestationError("the bundle is not JSON") from None
+    if not isinstance(document, dict):
+        raise AttestationError("the bundle is not a JSON object")
+    media_type = document.get("mediaType")
+    if media_type not in MEDIA_TYPES:
+        raise AttestationError(f"not a Sigstore bundle (mediaType {str(media_type)[:100]!r})")
+    material = document.get("verificationMaterial")
+    if not isinstance(material, dict):
+        raise AttestationError("the bundle has no verificationMaterial")
+    if "dsseEnvelope" not in document:
+        raise AttestationError("the bundle holds no DSSE envelope, so no attestation")
+    envelope = Envelope.from_json(document["dsseEnvelope"])
+    public_key = material.get("publicKey")
+    if isinstance(public_key, dict):
+        hint = public_key.get("hint")
+        return ParsedBundle(KEY, envelope, hint if isinstance(hint, str) else None, document)
+    if "certificate" in material or "x509CertificateChain" in material:
+        return ParsedBundle(SIGSTORE, envelope, None, document)
+    raise AttestationError("the bundle's verificationMaterial names neither a public key nor a certificate")

@@ -1,0 +1,171 @@
+"""in-toto Statement v1 over a variant archive, with skillpm's evidence predicates.
+
+Pure logic, no I/O. A statement's subject is the variant archive (its file name
+and sha256); its predicate is one evidence document, unchanged. The predicate
+type says which kind of evidence it is (its predicate declares the matching ``schema``):
+
+- ``https://skillpm.dev/attestations/eval/v1``: ``https://skillpm.dev/evidence/eval/v1``
+- ``https://skillpm.dev/attestations/bench/v1``: ``https://skillpm.dev/evidence/bench/v1``
+
+See https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from skillpm.attest import AttestationError
+
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+EVAL_PREDICATE = "https://skillpm.dev/attestations/eval/v1"
+BENCH_PREDICATE = "https://skillpm.dev/attestations/bench/v1"
+EVAL_EVIDENCE = "https://skillpm.dev/evidence/eval/v1"
+BENCH_EVIDENCE = "https://skillpm.dev/evidence/bench/v1"
+
+#: predicate type -> (the evidence ``schema`` its predicate must declare, the JSON Schema file)
+PREDICATES: dict[str, tuple[str, str]] = {
+    EVAL_PREDICATE: (EVAL_EVIDENCE, "eval-evidence.schema.json"),
+    BENCH_PREDICATE: (BENCH_EVIDENCE, "bench-evidence.schema.json"),
+}
+
+#: 64 lowercase hex digits: a sha256 digest, or a key fingerprint.
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a statement is about: one artifact, by file name and sha256."""
+
+    name: str
+    sha256: str
+
+    def __post_init__(self) -> None:
+        if not SHA256_RE.fullmatch(self.sha256):
+            raise AttestationError(f"subject digest {self.sha256[:80]!r} is not 64 lowercase hex digits")
+
+
+@dataclass(frozen=True)
+class VariantRef:
+    """The variant evidence must describe: package name, version and GPU target."""
+
+    name: str
+    version: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Statement:
+    """An in-toto Statement v1."""
+
+    subjects: tuple[Subject, ...]
+    predicate_type: str
+    predicate: Mapping[str, Any] = field(hash=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "_type": STATEMENT_TYPE,
+            "subject": [{"name": s.name, "digest": {"sha256": s.sha256}} for s in self.subjects],
+            "predicateType": self.predicate_type,
+            "predicate": dict(self.predicate),
+        }
+
+    def to_bytes(self) -> bytes:
+        """The payload a signer signs: compact JSON with sorted keys, UTF-8."""
+        text = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return text.encode()
+
+
+def parse_statement(payload: bytes) -> Statement:
+    """Read a statement from a DSSE payload; raise AttestationError saying what is wrong."""
+    try:
+        data = json.loads(payload)
+    except (ValueError, RecursionError):
+        raise AttestationError("the signed payload is not JSON") from None
+    if not isinstance(data, dict):
+        raise AttestationError("the signed payload is not a JSON object")
+    if data.get("_type") != STATEMENT_TYPE:
+        raise AttestationError(f"the payload is not an in-toto Statement v1 (_type {data.get('_type')!r})")
+    subjects = data.get("subject")
+    if not isinstance(subjects, list) or not subjects:
+        raise AttestationError("the statement has no subject")
+    parsed = []
+    for item in subjects:
+        digest = item.get("digest") if isinstance(item, dict) else None
+        name = item.get("name", "") if isinstance(item, dict) else None
+        if not isinstance(digest, dict) or not isinstance(name, str):
+            raise AttestationError("a statement subject is malformed")
+        sha256 = digest.get("sha256")
+        if isinstance(sha256, str):  # subjects named only by other digests cannot be ours
+            parsed.append(Subject(name, sha256))
+    if not parsed:
+        raise AttestationError("no statement subject has a sha256 digest")
+    predicate_type = data.get("predicateType")
+    predicate = data.get("predicate", {})
+    if not isinstance(predicate_type, str) or not isinstance(predicate, dict):
+        raise AttestationError("the statement's predicateType or predicate is malformed")
+    return Statement(tuple(parsed), predicate_type, predicate)
+
+
+def predicate_type_for(evidence: Mapping[str, Any]) -> str:
+    """The predicate type for an evidence document, from its ``schema``."""
+    schema = evidence.get("schema")
+    for predicate_type, (evidence_schema, _) in PREDICATES.items():
+        if schema == evidence_schema:
+            return predicate_type
+    known = ", ".join(evidence for evidence, _ in PREDICATES.values())
+    raise AttestationError(f"evidence schema {schema!r} is not one skillpm attests (known: {known})")
+
+
+def statement_for_evidence(
+    evidence: Mapping[str, Any], *, artifact_name: str, artifact_sha256: str
+) -> Statement:
+    """A statement whose subject is the artifact and whose predicate is ``evidence``.
+
+    Refuses evidence that names another artifact: what is signed must be true of
+    the subject.
+    """
+    predicate_type = predicate_type_for(evidence)
+    claimed = _skill(evidence).get("artifact_sha256")
+    if claimed != artifact_sha256:
+        raise AttestationError(
+            f"the evidence is for artifact {str(claimed)[:80]!r}, not {artifact_name} ({artifact_sha256})",
+            hint="attest each variant with the evidence gathered for that variant",
+        )
+    return Statement((Subject(artifact_name, artifact_sha256),), predicate_type, dict(evidence))
+
+
+def subject_mismatch(statement: Statement, *, artifact_name: str, artifact_sha256: str) -> str | None:
+    """Why the statement is not about this artifact, or ``None`` when one subject matches it."""
+    for subject in statement.subjects:
+        if subject.sha256 == artifact_sha256:
+            if subject.name != artifact_name:
+                return f"the subject with this digest is named {subject.name!r}, not {artifact_name!r}"
+            return None
+    listed = ", ".join(f"{s.name} ({s.sha256[:12]}...)" for s in statement.subjects)
+    return f"no subject has digest {artifact_sha256}; the statement is about {listed}"
+
+
+def evidence_mismatches(
+    predicate: Mapping[str, Any], *, expected: VariantRef, artifact_sha256: str
+) -> list[str]:
+    """Every field of the evidence's ``skill`` that disagrees with the variant (empty when all agree)."""
+    skill = _skill(predicate)
+    wanted = {
+        "name": expected.name,
+        "version": expected.version,
+        "target": expected.target,
+        "artifact_sha256": artifact_sha256,
+    }
+    return [
+        f"skill.{key} is {skill.get(key)!r}, expected {value!r}"
+        for key, value in wanted.items()
+        if skill.get(key) != value
+    ]
+
+
+def _skill(evidence: Mapping[str, Any]) -> Mapping[str, Any]:
+    skill = evidence.get("skill")
+    return skill if isinstance(skill, dict) else {}

@@ -1,0 +1,339 @@
+"""Attestations of a registry's variants: fetch their bundles, verify them, enforce a policy.
+
+``verify`` and ``info`` report with :func:`verify_variant`; ``install``, ``sync`` and
+``update`` call :func:`check_before_install` after an archive is fetched and its
+digest checked, before anything is written. The effective policy
+(:func:`effective_policy`) is the user's and the project's policy files, the command
+line's (:class:`InstallOptions`), and the registry's own trust: the embedded
+registry's public key, shipped with skillpm, is trusted for the embedded registry.
+
+Importing this module loads neither ``cryptography``, ``sigstore`` nor
+``jsonschema``: a variant without attestations, under a policy that requires none,
+is installed without them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, Sequence
+
+from skillpm.attest import AttestationError
+from skillpm.attest.policy import Policy, Requirements, TrustedIdentity, TrustedKey, load_policy, missing_evidence
+from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE
+
+if TYPE_CHECKING:
+    from skillpm.attest.keys import PublicKey
+    from skillpm.attest.verify import Check, SigstoreTrust
+    from skillpm.index.model import Attestation, Variant
+
+EMBEDDED = "embedded"  # the label of the registry shipped with skillpm (skillpm.registry.source.EMBEDDED)
+#: The public key the embedded registry's attestations are signed with.
+EMBEDDED_KEY = Path(__file__).resolve().parent.parent / "trust" / "embedded-registry.pub"
+MAX_BUNDLE_SIZE = 4 * 1024 * 1024
+#: A Sigstore trusted root (JSON) to verify keyless bundles against, for a private Sigstore instance.
+TRUSTED_ROOT_ENV = "SKILLPM_SIGSTORE_TRUSTED_ROOT"
+KINDS = {EVAL_PREDICATE: "eval", BENCH_PREDICATE: "bench"}
+
+
+class Registry(Protocol):
+    """What this module reads of a registry: its label and files by relative path."""
+
+    label: str
+
+    def artifact(self, relative: str, *, limit: int = ...) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class InstallOptions:
+    """The install policy given on the command line, added to the policy files.
+
+    ``trusted_keys`` are public key files whose signatures are trusted for any
+    registry. ``warn`` prints a warning (default: a line on stderr).
+    """
+
+    requirements: Requirements = field(default_factory=Requirements)
+    trusted_keys: tuple[Path, ...] = ()
+    warn: Callable[[str], None] | None = None
+
+
+_options: ContextVar[InstallOptions | None] = ContextVar("skillpm_install_options", default=None)
+
+
+@contextlib.contextmanager
+def using(options: InstallOptions) -> Iterator[None]:
+    """Apply ``options`` to every install, sync and update run inside the block."""
+    token = _options.set(options)
+    try:
+        yield
+    finally:
+        _options.reset(token)
+
+
+@dataclass(frozen=True)
+class AttestationReport:
+    """Every check of one attestation of a variant."""
+
+    path: str
+    predicate_type: str
+    checks: tuple[Check, ...]
+    statement: Any = field(default=None, repr=False)  # the statement, when every required check passed
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok or not check.required for check in self.checks)
+
+    @property
+    def kind(self) -> str:
+        return KINDS.get(self.predicate_type, self.predicate_type)
+
+    def first_failure(self) -> Check | None:
+        return next((check for check in self.checks if check.required and not check.ok), None)
+
+    def signer(self) -> str:
+        """Who signed it, as verified (``key <fingerprint>`` or ``Sigstore signature by ...``)."""
+        signature = next((check for check in self.checks if check.name == "signature"), None)
+        if signature is None or not signature.ok:
+            hint = self.checks[0].detail.partition("(key hint ")[2].rstrip(")") if self.checks else ""
+            return f"key {hint} (unverified)" if hint else "an unverified signer"
+        return signature.detail.removeprefix("valid signature by ").removeprefix("valid ")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "predicate-type": self.predicate_type,
+            "ok": self.ok,
+            "checks": [check.to_json() for check in self.checks],
+        }
+
+
+@dataclass(frozen=True)
+class VariantReport:
+    """The attestations of one variant, and what the policy requires that none of them shows."""
+
+    name: str
+    version: str
+    target: str
+    sha256: str
+    attestations: tuple[AttestationReport, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and all(report.ok for report in self.attestations)
+
+    def describe(self) -> str:
+        return f"{self.name} {self.version} ({self.target})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "target": self.target,
+            "sha256": self.sha256,
+            "ok": self.ok,
+            "attestations": [report.to_json() for report in self.attestations],
+            "missing": list(self.missing),
+        }
+
+
+def registry_policy(label: str) -> Policy:
+    """The trust a registry brings with it: the embedded registry's shipped key, for it alone."""
+    if label != EMBEDDED or not EMBEDDED_KEY.is_file():
+        return Policy()
+    from skillpm.attest.keys import load_public_key
+
+    key = load_public_key(EMBEDDED_KEY)
+    return Policy(keys=(TrustedKey(key.fingerprint, key.pem(), (EMBEDDED,)),))
+
+
+def effective_policy(
+    label: str,
+    *,
+    project_root: Path | None,
+    extra: Policy = Policy(),
+    user_path: Path | None = None,
+) -> Policy:
+    """The policy files, the registry's own trust and ``extra``, for variants from ``label``."""
+    policy = load_policy(project_root=project_root, user_path=user_path)
+    return policy.combined(registry_policy(label)).combined(extra).for_registry(label)
+
+
+def key_policy(paths: Sequence[Path]) -> Policy:
+    """A policy trusting the public keys in ``paths``."""
+    if not paths:
+        return Policy()
+    from skillpm.attest.keys import load_public_key
+
+    keys = [load_public_key(path) for path in paths]
+    return Policy(keys=tuple(TrustedKey(key.fingerprint, key.pem()) for key in keys))
+
+
+def identity_policy(pairs: Sequence[str]) -> Policy:
+    """A policy trusting Sigstore signers given as ``ISSUER=IDENTITY``."""
+    identities = []
+    for pair in pairs:
+        issuer, _, identity = pair.partition("=")
+        if not issuer or not identity:
+            raise AttestationError(f"{pair!r} is not ISSUER=IDENTITY", hint="e.g. https://accounts.google.com=me@example.com")
+        identities.append(TrustedIdentity(issuer, identity))
+    return Policy(identities=tuple(identities))
+
+
+def sigstore_trust() -> SigstoreTrust:
+    """Sigstore's production instance, or the trusted root named by ``$SKILLPM_SIGSTORE_TRUSTED_ROOT``."""
+    from skillpm.attest.verify import SigstoreTrust
+
+    path = os.environ.get(TRUSTED_ROOT_ENV)
+    if not path:
+        return SigstoreTrust()
+    from sigstore.models import TrustedRoot
+
+    try:
+        return SigstoreTrust(trusted_root=TrustedRoot.from_file(path))
+    except (OSError, ValueError) as error:
+        raise AttestationError(f"cannot read the Sigstore trusted root {path} (${TRUSTED_ROOT_ENV}): {error}") from None
+
+
+def fetch_bundle(registry: Registry, attestation: Attestation) -> bytes:
+    """An attestation's bundle from the registry, checked against the sha256 the index lists."""
+    from skillpm.errors import SkillpmError
+
+    try:
+        data = registry.artifact(attestation.path, limit=MAX_BUNDLE_SIZE)
+    except SkillpmError as error:
+        raise AttestationError(f"cannot fetch {attestation.path}: {error.message}") from None
+    if len(data) > MAX_BUNDLE_SIZE:
+        raise AttestationError(f"{attestation.path} is larger than {MAX_BUNDLE_SIZE} bytes")
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != attestation.sha256:
+        raise AttestationError(
+            f"{attestation.path} has sha256 {actual}, but the index lists {attestation.sha256}: the bundle was altered"
+        )
+    return data
+
+
+def verify_variant(
+    registry: Registry,
+    *,
+    name: str,
+    version: str,
+    variant: Variant,
+    policy: Policy,
+    artifact: bytes | None = None,
+    keys: Sequence[PublicKey] = (),
+    sigstore: SigstoreTrust | None = None,
+) -> VariantReport:
+    """Every check of every attestation of ``variant`` (``artifact``: its bytes, to check too)."""
+    from skillpm.archive import archive_name
+    from skillpm.attest.verify import Check, attested_statement, verify_attestation
+
+    reports = []
+    trust = sigstore or sigstore_trust()
+    for attestation in variant.attestations:
+        try:
+            bundle = fetch_bundle(registry, attestation)
+        except AttestationError as error:
+            checks = [Check("bundle-file", False, error.message)]
+        else:
+            checks = [Check("bundle-file", True, f"{attestation.path} has the sha256 the index lists")]
+            checks += verify_attestation(
+                bundle,
+                artifact_name=archive_name(name, version, variant.target),
+                artifact_sha256=variant.sha256,
+                expected=(name, version, variant.target),
+                policy=policy,
+                artifact=artifact,
+                keys=keys,
+                sigstore=trust,
+            )
+        report = AttestationReport(attestation.path, attestation.predicate_type, tuple(checks))
+        if report.ok:
+            report = AttestationReport(report.path, report.predicate_type, report.checks, attested_statement(bundle))
+        reports.append(report)
+    verified = [report.statement.predicate_type for report in reports if report.statement is not None]
+    missing = missing_evidence(policy.requirements, verified)
+    return VariantReport(name, version, variant.target, variant.sha256, tuple(reports), tuple(missing))
+
+
+def enforce(report: VariantReport, *, label: str) -> None:
+    """Raise a one-line AttestationError when an attestation fails or the policy's requirements are unmet."""
+    for attestation in report.attestations:
+        failed = attestation.first_failure()
+        if failed is not None:
+            raise AttestationError(
+                f"{report.describe()} from {label}: {attestation.kind} attestation check {failed.name!r} failed: "
+                f"{failed.detail}; nothing was installed",
+                hint=_hint(failed),
+            )
+    if report.missing:
+        raise AttestationError(
+            f"{report.describe()} from {label}: {report.missing[0]}; nothing was installed",
+            hint="install a variant with verified evidence, or relax --require-attestations and the minimums",
+        )
+
+
+def _hint(check: Check) -> str:
+    if check.name == "signer" or "unknown key" in check.detail:
+        return "trust the signer with --trusted-key PUBFILE or in .skillpm/policy.toml ([[trust.keys]], [[trust.sigstore]])"
+    return "see every check with 'skillpm verify NAME==VERSION --target TARGET --json'; tell the registry's owner"
+
+
+def check_before_install(
+    registry: Registry,
+    *,
+    name: str,
+    version: str,
+    variant: Variant,
+    artifact: bytes,
+    project_root: Path | None,
+    options: InstallOptions | None = None,
+) -> VariantReport | None:
+    """Verify the variant's attestations under the effective policy; raise AttestationError on any failure.
+
+    With no attestations and no requirement: a warning, and ``None``.
+    """
+    options = options or _options.get() or InstallOptions()
+    extra = key_policy(options.trusted_keys).combined(Policy(requirements=options.requirements))
+    policy = effective_policy(registry.label, project_root=project_root, extra=extra)
+    if not variant.attestations:
+        missing = missing_evidence(policy.requirements, [])
+        if missing:
+            enforce(VariantReport(name, version, variant.target, variant.sha256, (), tuple(missing)), label=registry.label)
+        warn = options.warn or (lambda line: print(line, file=sys.stderr))
+        warn(f"warning: {name} {version} ({variant.target}) has no attestations: no signed evidence, installed unverified")
+        return None
+    report = verify_variant(registry, name=name, version=version, variant=variant, policy=policy, artifact=artifact)
+    enforce(report, label=registry.label)
+    return report
+
+
+def summary(statement: Any) -> str:
+    """What a verified statement's evidence says, in a few words."""
+    predicate = statement.predicate
+    if statement.predicate_type == EVAL_PREDICATE:
+        models = [m for m in predicate.get("models", []) if isinstance(m, dict)]
+        rates = [m.get("with_skill", {}).get("pass_rate") for m in models]
+        lifts = [m.get("lift") for m in models]
+        return f"eval: {len(models)} model(s), pass rate {_range(rates)}, lift {_range(lifts)}"
+    if statement.predicate_type == BENCH_PREDICATE:
+        results = [r for r in predicate.get("results", []) if isinstance(r, dict)]
+        peaks = [r.get("kernel", {}).get("pct_of_peak") for r in results if isinstance(r.get("kernel"), dict)]
+        device = predicate.get("device")
+        gpu = device.get("name") if isinstance(device, dict) else None
+        where = f"on {gpu}" if predicate.get("gpu_evidence") is True else "not GPU evidence"
+        return f"bench: {len(results)} size(s), {_range(peaks)}% of peak bandwidth, {where}"
+    return statement.predicate_type
+
+
+def _range(values: list[Any]) -> str:
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if not numbers:
+        return "n/a"
+    low, high = min(numbers), max(numbers)
+    return f"{low:g}" if low == high else f"{low:g}-{high:g}"

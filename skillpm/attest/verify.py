@@ -1,0 +1,343 @@
+"""Verify one attestation bundle against an artifact, a variant and a trust policy.
+
+Every check runs and is reported on its own (``Check``): a failed check is a value,
+not an exception, so ``verify --json`` can print them all. :func:`require_verified`
+turns the first required failure into an :class:`AttestationError`.
+
+The checks, in order (docs/attestations.md says what each one stops):
+
+``bundle``            the bundle is a Sigstore bundle with a DSSE envelope
+``artifact-digest``   the artifact's bytes have the digest the index lists (when bytes are given)
+``signature``         a signature verifies: with a known public key, or Sigstore's certificate,
+                      log entry and trust root
+``signer``            that key's fingerprint, or the certificate's (issuer, identity), is trusted
+``payload-type``      the envelope holds an in-toto statement
+``statement``         the payload is an in-toto Statement v1
+``subject``           a subject has the artifact's name and sha256
+``predicate-type``    the predicate is skillpm eval or bench evidence
+``predicate-schema``  the predicate is valid against its JSON Schema
+``evidence-variant``  the evidence names this variant's name, version, target and digest
+``gpu-evidence``      (bench) the benchmark ran on a GPU; required only when policy says so
+``requirements``      the evidence meets the policy's minimums (pass rate, lift, percent of peak)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from skillpm.attest import AttestationError
+from skillpm.attest.bundle import KEY, ParsedBundle, read_bundle
+from skillpm.attest.dsse import PAYLOAD_TYPE
+from skillpm.attest.policy import Policy, shortfalls
+from skillpm.attest.statement import (
+    BENCH_PREDICATE,
+    PREDICATES,
+    Statement,
+    VariantRef,
+    evidence_mismatches,
+    parse_statement,
+    subject_mismatch,
+)
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
+    from sigstore.models import TrustedRoot
+
+    from skillpm.attest.keys import PublicKey
+
+# Fulcio's certificate extensions naming the OIDC issuer: v1 holds raw text, v2 a DER UTF8String.
+_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1"
+_ISSUER_V2 = "1.3.6.1.4.1.57264.1.8"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verification check: its name, whether it passed, and what it found.
+
+    A check that is not ``required`` (``gpu-evidence`` unless policy requires GPU
+    evidence) is reported but does not fail the verification.
+    """
+
+    name: str
+    ok: bool
+    detail: str
+    required: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"check": self.name, "ok": self.ok, "required": self.required, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class SigstoreTrust:
+    """Which Sigstore instance keyless bundles are verified against.
+
+    ``trusted_root`` (a ``sigstore.models.TrustedRoot``) overrides the others; else
+    production or ``staging``, refreshed over TUF unless ``offline`` (then the copy
+    cached or shipped with sigstore-python is used).
+    """
+
+    staging: bool = False
+    offline: bool = False
+    trusted_root: TrustedRoot | None = None
+
+
+def failures(checks: Sequence[Check]) -> list[Check]:
+    """The required checks that failed."""
+    return [check for check in checks if check.required and not check.ok]
+
+
+def require_verified(checks: Sequence[Check]) -> None:
+    """Raise AttestationError naming the first required check that failed."""
+    failed = failures(checks)
+    if failed:
+        first = failed[0]
+        more = f" (and {len(failed) - 1} more failed checks)" if len(failed) > 1 else ""
+        raise AttestationError(
+            f"attestation check {first.name!r} failed: {first.detail}{more}",
+            hint="run 'skillpm verify --json' to see every check",
+        )
+
+
+def verify_attestation(
+    bundle: bytes,
+    *,
+    artifact_name: str,
+    artifact_sha256: str,
+    expected: VariantRef | tuple[str, str, str],
+    policy: Policy,
+    artifact: bytes | None = None,
+    keys: Sequence[PublicKey] = (),
+    schema_dir: Path | None = None,
+    sigstore: SigstoreTrust | None = None,
+) -> list[Check]:
+    """Every check of ``bundle`` as an attestation of the artifact ``artifact_name``.
+
+    ``artifact_sha256`` is the digest the index lists for the variant ``expected``
+    (name, version, target); ``artifact``, when given, are the bytes to check against it.
+    ``keys`` are public keys beside those the policy carries. Nothing is raised for
+    a failed check. The statement's checks run even when the signature fails, so that
+    every problem is reported; they never make an unsigned statement pass.
+    """
+    expected = expected if isinstance(expected, VariantRef) else VariantRef(*expected)
+    try:
+        parsed = read_bundle(bundle)
+    except AttestationError as error:
+        return [Check("bundle", False, error.message)]
+    kind = f"key-based bundle (key hint {parsed.key_hint})" if parsed.kind == KEY else "Sigstore keyless bundle"
+    checks = [Check("bundle", True, kind)]
+    if artifact is not None:
+        actual = hashlib.sha256(artifact).hexdigest()
+        detail = f"sha256 {actual}" + ("" if actual == artifact_sha256 else f", but the index lists {artifact_sha256}")
+        checks.append(Check("artifact-digest", actual == artifact_sha256, detail))
+    if parsed.kind == KEY:
+        checks += _key_checks(parsed, policy, keys)
+    else:
+        checks += _sigstore_checks(bundle, policy, sigstore or SigstoreTrust())
+    payload_type = parsed.envelope.payload_type
+    checks.append(Check("payload-type", payload_type == PAYLOAD_TYPE, f"payloadType {payload_type!r}"))
+    try:
+        statement = parse_statement(parsed.envelope.payload)
+    except AttestationError as error:
+        return [*checks, Check("statement", False, error.message)]
+    checks.append(Check("statement", True, "in-toto Statement v1"))
+    return checks + statement_checks(statement, artifact_name, artifact_sha256, expected, policy, schema_dir)
+
+
+def attested_statement(bundle: bytes) -> Statement:
+    """The statement ``bundle`` carries, read without verifying anything.
+
+    Only for a bundle whose :func:`verify_attestation` checks passed (to learn, say,
+    its predicate type for :func:`skillpm.attest.policy.missing_evidence`).
+    """
+    return parse_statement(read_bundle(bundle).envelope.payload)
+
+
+def statement_checks(
+    statement: Statement,
+    artifact_name: str,
+    artifact_sha256: str,
+    expected: VariantRef,
+    policy: Policy,
+    schema_dir: Path | None = None,
+) -> list[Check]:
+    """The checks of a statement, signed or not: from ``subject`` on. ``publish`` runs them
+    before signing, so that no invalid evidence is ever signed."""
+    mismatch = subject_mismatch(statement, artifact_name=artifact_name, artifact_sha256=artifact_sha256)
+    checks = [Check("subject", mismatch is None, mismatch or f"{artifact_name} sha256 {artifact_sha256}")]
+    predicate_type, predicate = statement.predicate_type, statement.predicate
+    if predicate_type not in PREDICATES:
+        known = ", ".join(PREDICATES)
+        checks.append(Check("predicate-type", False, f"{predicate_type!r} is not a skillpm predicate ({known})"))
+        return checks
+    checks.append(Check("predicate-type", True, predicate_type))
+    checks.append(_schema_check(predicate_type, predicate, schema_dir or default_schema_dir()))
+    wrong = evidence_mismatches(predicate, expected=expected, artifact_sha256=artifact_sha256)
+    variant = f"{expected.name} {expected.version} for {expected.target}"
+    checks.append(Check("evidence-variant", not wrong, "; ".join(wrong) or f"evidence for {variant}"))
+    if predicate_type == BENCH_PREDICATE:
+        on_gpu = predicate.get("gpu_evidence") is True
+        detail = "measured on a GPU" if on_gpu else "not GPU evidence (gpu_evidence is not true)"
+        checks.append(Check("gpu-evidence", on_gpu, detail, required=policy.requirements.gpu_evidence))
+    reasons = shortfalls(policy.requirements, predicate_type, predicate)
+    checks.append(Check("requirements", not reasons, "; ".join(reasons) or "meets the policy's minimums"))
+    return checks
+
+
+# -- signatures --------------------------------------------------------------------------------
+
+
+def _key_checks(parsed: ParsedBundle, policy: Policy, extra: Sequence[PublicKey]) -> list[Check]:
+    """``signature`` and ``signer`` for a key-based bundle."""
+    from skillpm.attest.keys import parse_public_key
+
+    keyring: dict[str, PublicKey] = {key.fingerprint: key for key in extra}
+    for trusted in policy.keys:
+        if trusted.public_key is not None:
+            key = parse_public_key(trusted.public_key, where=f"the policy's key {trusted.fingerprint[:16]}...")
+            keyring.setdefault(key.fingerprint, key)
+    envelope = parsed.envelope
+    pae = envelope.pae()
+    signers = [
+        key.fingerprint
+        for signature in envelope.signatures
+        for key in keyring.values()
+        if key.verify(signature.sig, pae)
+    ]
+    if signers:
+        signature = Check("signature", True, f"valid signature by key {signers[0]}")
+    else:
+        named = [parsed.key_hint or "", *(s.keyid for s in envelope.signatures)]
+        hint = next((name for name in named if name), "(none named)")
+        if hint in keyring:
+            detail = f"the signature does not verify with key {hint}: the statement or envelope was altered"
+        else:
+            detail = f"signed by an unknown key {hint}: no public key with that fingerprint is known"
+        signature = Check("signature", False, detail)
+    trusted = [fingerprint for fingerprint in signers if policy.trusts_key(fingerprint)]
+    if trusted:
+        signer = Check("signer", True, f"key {trusted[0]} is trusted by the policy")
+    elif signers:
+        signer = Check("signer", False, f"key {signers[0]} is not trusted by the policy")
+    else:
+        signer = Check("signer", False, "no valid signature, so no signer to trust")
+    return [signature, signer]
+
+
+class _AnyCertificate:
+    """A sigstore VerificationPolicy that accepts every identity: the ``signer`` check decides."""
+
+    def verify(self, cert: Certificate) -> None:
+        return None
+
+
+def _sigstore_checks(data: bytes, policy: Policy, trust: SigstoreTrust) -> list[Check]:
+    """``signature`` and ``signer`` for a keyless bundle, with sigstore-python's verifier."""
+    from sigstore.errors import Error
+    from sigstore.models import Bundle
+    from sigstore.verify import Verifier
+    from sigstore.verify.policy import Identity
+
+    try:
+        bundle = Bundle.from_json(data)
+    except Error as error:
+        return _unsigned(f"not a valid Sigstore bundle: {error}")
+    try:
+        if trust.trusted_root is not None:
+            verifier = Verifier(trusted_root=trust.trusted_root)
+        elif trust.staging:
+            verifier = Verifier.staging(offline=trust.offline)
+        else:
+            verifier = Verifier.production(offline=trust.offline)
+    except (Error, OSError) as error:
+        return _unsigned(f"cannot load Sigstore's trust root: {error} (verify offline to use the cached one)")
+    try:
+        verifier.verify_dsse(bundle, _AnyCertificate())
+    except Error as error:
+        return _unsigned(f"Sigstore verification failed: {error}")
+    certificate = bundle.signing_certificate
+    issuer, sans = certificate_identity(certificate)
+    signature = Check("signature", True, f"valid Sigstore signature by {', '.join(sans)} (issuer {issuer})")
+    for trusted in policy.identities:
+        try:
+            Identity(identity=trusted.identity, issuer=trusted.issuer).verify(certificate)
+        except Error:
+            continue
+        return [signature, Check("signer", True, f"{trusted.identity} from {trusted.issuer} is trusted by the policy")]
+    detail = f"identity {', '.join(sans)} from issuer {issuer} is not trusted by the policy"
+    return [signature, Check("signer", False, detail)]
+
+
+def _unsigned(detail: str) -> list[Check]:
+    return [Check("signature", False, detail), Check("signer", False, "no valid signature, so no signer to trust")]
+
+
+def certificate_identity(certificate: Certificate) -> tuple[str | None, list[str]]:
+    """A Fulcio certificate's OIDC issuer and its identities (e-mail, URI and other-name SANs)."""
+    from cryptography import x509
+
+    issuer = None
+    for extension in certificate.extensions:
+        if extension.oid.dotted_string in (_ISSUER_V1, _ISSUER_V2):
+            raw = extension.value.value  # type: ignore[attr-defined]
+            if extension.oid.dotted_string == _ISSUER_V2 and raw[:1] == b"\x0c":
+                raw = raw[2:] if raw[1] < 0x80 else raw[2 + (raw[1] & 0x7F) :]
+            issuer = raw.decode(errors="replace")
+            break
+    try:
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return issuer, []
+    sans: list[str] = [*names.get_values_for_type(x509.RFC822Name), *names.get_values_for_type(x509.UniformResourceIdentifier)]
+    sans += [other.value.decode(errors="replace") for other in names.get_values_for_type(x509.OtherName)]
+    return issuer, sans
+
+
+# -- predicate schemas -------------------------------------------------------------------------
+
+
+def default_schema_dir() -> Path:
+    """The evidence schemas shipped with skillpm: in the wheel, or schemas/ of a source checkout."""
+    package_dir = Path(__file__).resolve().parent.parent
+    shipped = package_dir / "_schemas"
+    return shipped if shipped.is_dir() else package_dir.parent / "schemas"
+
+
+def _schema_check(predicate_type: str, predicate: Any, schema_dir: Path) -> Check:
+    evidence_schema, filename = PREDICATES[predicate_type]
+    declared = predicate.get("schema")
+    if declared != evidence_schema:
+        return Check("predicate-schema", False, f"the evidence declares schema {declared!r}, not {evidence_schema!r}")
+    path = schema_dir / filename
+    try:
+        validator = _validator(path)
+    except AttestationError as error:
+        return Check("predicate-schema", False, error.message)
+    errors = sorted(validator.iter_errors(predicate), key=lambda error: list(error.absolute_path))
+    if not errors:
+        return Check("predicate-schema", True, f"valid against {filename}")
+    problems = [f"at {'.'.join(map(str, e.absolute_path)) or '(top)'}: {e.message[:200]}" for e in errors[:3]]
+    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+    return Check("predicate-schema", False, f"invalid against {filename}: " + "; ".join(problems) + more)
+
+
+@lru_cache(maxsize=8)
+def _validator(path: Path) -> Any:
+    import jsonschema
+
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AttestationError(f"the schema {path} is missing, so the predicate cannot be validated") from None
+    except (OSError, ValueError) as error:
+        raise AttestationError(f"cannot read the schema {path}: {error}") from None
+    cls = jsonschema.validators.validator_for(schema)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as error:
+        raise AttestationError(f"the schema {path} is itself invalid: {error.message}") from None
+    return cls(schema)

@@ -1,0 +1,208 @@
+"""The bench evidence document: what was measured, on what, from which bytes.
+
+Pure values and one JSON writer. The document is self-contained (another tool
+wraps it in a signed in-toto statement) and is described by
+schemas/bench-evidence.schema.json and docs/benchmarking.md. A document made on
+the CPU can never say ``"gpu_evidence": true``: :class:`Evidence` computes that
+field, and the schema refuses it too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Mapping, Sequence
+
+from skillpm.benchmark.metrics import Measurement, Size
+from skillpm.benchmark.peaks import Peak
+
+SCHEMA_URI = "https://skillpm.dev/evidence/bench/v1"
+SCHEMA_FILE = "bench-evidence.schema.json"
+
+#: What counts as kernel source for the digest: these suffixes, and build.toml.
+SOURCE_SUFFIXES = frozenset({".cu", ".cuh", ".h", ".cpp", ".py"})
+SOURCE_NAMES = frozenset({"build.toml"})
+
+
+def is_kernel_source(relative: str) -> bool:
+    """Whether a file of the kernel project (posix path relative to it) is part of the source digest."""
+    path = PurePosixPath(relative)
+    return path.suffix in SOURCE_SUFFIXES or path.name in SOURCE_NAMES
+
+
+def source_digest(files: Mapping[str, str]) -> str:
+    """sha256 over the sorted ``(path, sha256)`` pairs of the kernel's source files.
+
+    ``files`` maps a posix path relative to the kernel project to the file's
+    sha256 (hex). The digested text is one ``<sha256>  <path>\\n`` line per file,
+    sorted by path: the output of ``sha256sum`` over the sorted paths, so
+    ``sha256sum $(find ... | sort) | sha256sum`` reproduces it.
+    """
+    lines = "".join(f"{digest}  {path}\n" for path, digest in sorted(files.items()))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SkillRef:
+    """The artifact benchmarked: a package version's variant and its archive's sha256."""
+
+    name: str
+    version: str
+    target: str
+    artifact_sha256: str
+
+
+@dataclass(frozen=True)
+class KernelRef:
+    """The kernel project inside the variant's tree, and the digest of its sources."""
+
+    project: str
+    implementation: str
+    sources: Mapping[str, str]  # posix path relative to the project -> sha256
+
+    @property
+    def source_digest(self) -> str:
+        return source_digest(self.sources)
+
+
+@dataclass(frozen=True)
+class Device:
+    """Where the numbers were measured."""
+
+    kind: str  # "gpu" or "cpu"
+    name: str
+    capability: str | None
+    driver: str | None
+    cuda: str | None
+    torch: str
+    peak: Peak | None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("gpu", "cpu"):
+            raise ValueError(f"device kind must be 'gpu' or 'cpu', got {self.kind!r}")
+        if self.kind == "cpu" and self.peak is not None:
+            raise ValueError("a CPU run has no memory-bandwidth peak to compare with")
+
+
+@dataclass(frozen=True)
+class Method:
+    """How the timing was done."""
+
+    timer: str  # "cuda-events" or "perf_counter"
+    warmup: int
+    runs: int
+    l2_flush: bool
+    eps: float
+
+
+@dataclass(frozen=True)
+class SizeResult:
+    """The kernel and PyTorch eager at one size and dtype, and the kernel's error against the reference."""
+
+    size: Size
+    dtype: str
+    bytes_moved: int
+    kernel: Measurement
+    eager: Measurement
+    max_abs_error: float
+    atol: float
+    rtol: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rows": self.size.rows,
+            "hidden": self.size.hidden,
+            "dtype": self.dtype,
+            "bytes_moved": self.bytes_moved,
+            "kernel": self.kernel.to_json(),
+            "eager": self.eager.to_json(),
+            "speedup_vs_eager": self.eager.stats.median_ms / self.kernel.stats.median_ms,
+            "max_abs_error": self.max_abs_error,
+            "tolerance": {"atol": self.atol, "rtol": self.rtol},
+        }
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A whole bench evidence document."""
+
+    skill: SkillRef
+    kernel: KernelRef
+    device: Device
+    method: Method
+    results: Sequence[SizeResult]
+    created: str  # RFC 3339, UTC
+    tool_version: str
+
+    @property
+    def gpu_evidence(self) -> bool:
+        """True only for a GPU run with a known peak: a CPU run never counts as GPU evidence."""
+        return self.device.kind == "gpu" and self.device.peak is not None and self.device.capability is not None
+
+    def to_json(self) -> dict[str, Any]:
+        device = self.device
+        return {
+            "schema": SCHEMA_URI,
+            "skill": {
+                "name": self.skill.name,
+                "version": self.skill.version,
+                "target": self.skill.target,
+                "artifact_sha256": self.skill.artifact_sha256,
+            },
+            "kernel": {
+                "project": self.kernel.project,
+                "implementation": self.kernel.implementation,
+                "source_digest": self.kernel.source_digest,
+                "sources": dict(sorted(self.kernel.sources.items())),
+            },
+            "device": {
+                "kind": device.kind,
+                "name": device.name,
+                "capability": device.capability,
+                "driver": device.driver,
+                "cuda": device.cuda,
+                "torch": device.torch,
+                "peak_gbps": None if device.peak is None else device.peak.gbps,
+                "peak_source": None if device.peak is None else device.peak.source_json(),
+            },
+            "method": {
+                "timer": self.method.timer,
+                "warmup": self.method.warmup,
+                "runs": self.method.runs,
+                "l2_flush": self.method.l2_flush,
+                "eps": self.method.eps,
+                "statistics": "median, p10 and p90 of per-call times; GB/s and percent of peak from the median",
+                "bytes_moved": "read input, gamma and beta once, write output",
+            },
+            "results": [result.to_json() for result in self.results],
+            "gpu_evidence": self.gpu_evidence,
+            "created": self.created,
+            "tool": {"name": "skillpm", "version": self.tool_version},
+        }
+
+
+def dumps(document: Mapping[str, Any]) -> bytes:
+    """The evidence file's bytes: indented, keys sorted, one trailing newline."""
+    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
+
+
+def schema_path() -> Path:
+    """schemas/bench-evidence.schema.json: in the wheel (``skillpm/_schemas``) or the source checkout."""
+    package = Path(__file__).resolve().parent.parent
+    for folder in (package / "_schemas", package.parent / "schemas"):
+        if (folder / SCHEMA_FILE).is_file():
+            return folder / SCHEMA_FILE
+    raise FileNotFoundError(f"{SCHEMA_FILE} is not installed with skillpm")
+
+
+def schema_errors(document: object) -> list[str]:
+    """Every way ``document`` breaks the evidence schema, as ``path: message`` lines."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(json.loads(schema_path().read_text(encoding="utf-8")))
+    return [
+        f"{'/'.join(str(part) for part in error.absolute_path) or '(root)'}: {error.message}"
+        for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    ]

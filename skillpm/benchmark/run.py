@@ -1,0 +1,141 @@
+"""``run_bench``: choose the variant, extract its artifact, build, check, time, and describe it all.
+
+Orchestration only: the variant and workspace come from
+:mod:`~skillpm.benchmark.workspace`, the torch work from
+:mod:`~skillpm.benchmark.harness`, the document from
+:mod:`~skillpm.benchmark.evidence`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+from skillpm import __version__
+from skillpm.atomic import atomic_write
+from skillpm.benchmark import BenchError, harness
+from skillpm.benchmark.evidence import Device, Evidence, Method, dumps, schema_errors
+from skillpm.benchmark.metrics import DEFAULT_CPU_SIZES, DEFAULT_GPU_SIZES, Size
+from skillpm.benchmark.peaks import match_peak, user_peak
+from skillpm.benchmark.workspace import choose_target, open_workspace
+from skillpm.manifest import SkillSource
+from skillpm.targets import Capability, parse_target, why_unusable
+
+EPS = 1e-5
+CPU_IMPLEMENTATION = "cpu-composed-reference"
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """What to measure. ``None`` sizes, runs or warm-up mean the defaults for the device."""
+
+    cpu: bool = False
+    sizes: Sequence[Size] | None = None
+    dtypes: Sequence[str] = ("bf16",)
+    runs: int | None = None
+    warmup: int | None = None
+    kernel_project: str | None = None
+    peak_gbps: float | None = None
+
+    def resolved(self) -> tuple[Sequence[Size], int, int]:
+        """Sizes, runs and warm-up calls, with each device's defaults filled in."""
+        sizes, runs, warmup = (DEFAULT_CPU_SIZES, 20, 3) if self.cpu else (DEFAULT_GPU_SIZES, 200, 25)
+        return (
+            self.sizes or sizes,
+            runs if self.runs is None else self.runs,
+            warmup if self.warmup is None else self.warmup,
+        )
+
+
+def run_bench(
+    source_dir: Path,
+    *,
+    capability: Capability | None,
+    target: str | None = None,
+    options: BenchOptions = BenchOptions(),
+    progress: Callable[[str], None] = lambda message: None,
+) -> Evidence:
+    """Benchmark the reference kernel of the variant of ``source_dir`` chosen for ``capability``.
+
+    ``target`` names the variant instead. With ``options.cpu`` the harness runs
+    on the CPU against a composed-op stand-in for the kernel; its evidence is
+    never GPU evidence.
+    """
+    source = SkillSource.load(source_dir)
+    chosen = choose_target(source.targets, capability, target=target)
+    torch = harness.import_torch()
+    sizes, runs, warmup = options.resolved()
+    if options.cpu:
+        device = Device("cpu", harness.cpu_name(), None, None, None, torch.__version__, None)
+    else:
+        harness.require_cuda(torch)
+        gpu = harness.probe_gpu(torch)
+        why = why_unusable(parse_target(chosen), gpu.capability)
+        if why:
+            raise BenchError(
+                f"variant {chosen} cannot run on this {gpu.name} ({gpu.capability}): {why}",
+                hint="leave out --arch and --target to bench the variant for this GPU",
+            )
+        ninja = harness.ninja_dir()
+        peak = user_peak(options.peak_gbps) if options.peak_gbps else match_peak(gpu.name)
+        if peak is None:
+            progress(f"note: no datasheet peak for {gpu.name!r}; pass --peak-gbps for percent of peak")
+        device = Device("gpu", gpu.name, str(gpu.capability), gpu.driver, gpu.cuda, torch.__version__, peak)
+
+    with open_workspace(source_dir, chosen, project=options.kernel_project) as workspace:
+        reference = harness.load_reference(torch, workspace.project_dir)
+        progress(f"benchmarking variant {chosen} of {source.name} {source.version} on {device.name}")
+        if options.cpu:
+            kernel, implementation = harness.composed_layernorm_gelu(torch), CPU_IMPLEMENTATION
+        else:
+            progress(f"building {workspace.kernel_project} of {workspace.skill.name} {chosen} (ninja)")
+            ops = harness.build_kernel(workspace.project_dir, workspace.build_root, ninja=ninja)
+            kernel, implementation = ops.layernorm_gelu, str(ops.implementation())
+        results = harness.run_sizes(
+            torch,
+            device="cpu" if options.cpu else "cuda",
+            kernel=kernel,
+            reference=reference,
+            sizes=sizes,
+            dtypes=options.dtypes,
+            warmup=warmup,
+            runs=runs,
+            eps=EPS,
+            peak_gbps=None if device.peak is None else device.peak.gbps,
+            progress=progress,
+        )
+        method = Method(
+            timer="perf_counter" if options.cpu else "cuda-events",
+            warmup=warmup,
+            runs=runs,
+            l2_flush=not options.cpu,
+            eps=EPS,
+        )
+        return Evidence(
+            skill=workspace.skill,
+            kernel=workspace.kernel_ref(implementation),
+            device=device,
+            method=method,
+            results=results,
+            created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            tool_version=__version__,
+        )
+
+
+def default_out(evidence: Evidence) -> Path:
+    """``bench-<name>-<version>-<target>.json`` (``-cpu`` before the suffix for a ``--cpu`` run)."""
+    skill = evidence.skill
+    suffix = "-cpu" if evidence.device.kind == "cpu" else ""
+    return Path(f"bench-{skill.name}-{skill.version}-{skill.target}{suffix}.json")
+
+
+def write_evidence(path: Path, evidence: Evidence) -> dict[str, object]:
+    """Check the document against the schema and write it atomically; returns the document."""
+    document = evidence.to_json()
+    problems = schema_errors(document)
+    if problems:  # a bug in skillpm, not in the user's input: say so plainly
+        raise BenchError(f"the evidence does not match its schema: {problems[0]}")
+    atomic_write(path, dumps(document))
+    return document

@@ -1,0 +1,118 @@
+"""The ``bench`` command: benchmark a skill variant's reference kernel and write evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from skillpm.cli.common import arch_option, choose_capability, json_option
+from skillpm.cli.output import emit_json, notice, table
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@arch_option
+@click.option("--target", metavar="TARGET", help="Bench this variant (sm_90a, generic...), not the one for --arch.")
+@click.option(
+    "--sizes",
+    metavar="ROWSxHIDDEN,...",
+    help="Problem sizes. Default: 4096x{768,2048,4096,8192,16384},16384x8192 (64x768,64x2048 with --cpu).",
+)
+@click.option(
+    "--dtype",
+    "dtypes",
+    type=click.Choice(["bf16", "fp32"]),
+    multiple=True,
+    help="Element type (repeatable). Default: bf16.",
+)
+@click.option("--runs", type=click.IntRange(min=1), help="Timed calls per size (default 200; 20 with --cpu).")
+@click.option("--warmup", type=click.IntRange(min=0), help="Untimed calls first (default 25; 3 with --cpu).")
+@click.option("--kernel", "kernel_project", metavar="PATH", help="The kernel project in the tree, when it has several.")
+@click.option(
+    "--peak-gbps",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Peak memory bandwidth (GB/s) for percent of peak, for a GPU the built-in table lacks.",
+)
+@click.option("--cpu", is_flag=True, help="Check the harness on the CPU (tests only: never GPU evidence).")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Evidence file to write. Default: bench-<name>-<version>-<target>.json (-cpu.json with --cpu).",
+)
+@json_option
+def bench(
+    source: Path,
+    arch: str | None,
+    target: str | None,
+    sizes: str | None,
+    dtypes: tuple[str, ...],
+    runs: int | None,
+    warmup: int | None,
+    kernel_project: str | None,
+    peak_gbps: float | None,
+    cpu: bool,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Build SOURCE's reference kernel for a variant, check it, time it, and write evidence.
+
+    The variant is the one 'install' would choose for --arch (default: this
+    machine's GPU), or --target. Its archive is packed and extracted, and the
+    kernel project in it is built with ninja, checked against the PyTorch
+    reference, and timed with CUDA events (L2 flushed, median of many runs)
+    beside PyTorch eager. Needs torch and ninja: pip install 'skillpm[kernels]'.
+
+    \b
+    skillpm bench skills/kernel-builder-cuda --arch 9.0 --json
+    skillpm bench skills/kernel-builder-cuda --cpu --sizes 64x768   # harness check only
+    """
+    from skillpm.benchmark.metrics import parse_sizes
+    from skillpm.benchmark.run import BenchOptions, default_out, run_bench, write_evidence
+
+    options = BenchOptions(
+        cpu=cpu,
+        sizes=parse_sizes(sizes) if sizes else None,
+        dtypes=dtypes or ("bf16",),
+        runs=runs,
+        warmup=warmup,
+        kernel_project=kernel_project,
+        peak_gbps=peak_gbps,
+    )
+    capability = choose_capability(arch, quiet=True) if target is None else None
+    evidence = run_bench(source, capability=capability, target=target, options=options, progress=notice)
+    path = out or default_out(evidence)
+    document = write_evidence(path, evidence)
+    if as_json:
+        emit_json(document)
+        return
+    _print_summary(document)
+    kind = "GPU evidence" if document["gpu_evidence"] else "not GPU evidence"
+    click.echo(f"wrote {path} ({kind})")
+
+
+def _print_summary(document: dict) -> None:
+    device, skill = document["device"], document["skill"]
+    click.echo(
+        f"{skill['name']} {skill['version']} {skill['target']} on {device['name']}"
+        + (f" ({device['capability']}, peak {device['peak_gbps']:.0f} GB/s)" if device["peak_gbps"] else "")
+        + f", torch {device['torch']}"
+    )
+    rows = []
+    for result in document["results"]:
+        kernel, eager = result["kernel"], result["eager"]
+        pct = "-" if kernel["pct_of_peak"] is None else f"{kernel['pct_of_peak']:.1f}%"
+        rows.append(
+            [
+                f"{result['rows']}x{result['hidden']}",
+                result["dtype"],
+                f"{kernel['median_ms']:.4f} ({kernel['p10_ms']:.4f}-{kernel['p90_ms']:.4f})",
+                f"{kernel['gbps']:.1f}",
+                pct,
+                f"{eager['median_ms']:.4f}",
+                f"{result['speedup_vs_eager']:.2f}x",
+                f"{result['max_abs_error']:.2g}",
+            ]
+        )
+    table(["size", "dtype", "kernel ms (p10-p90)", "GB/s", "% peak", "eager ms", "vs eager", "max err"], rows)

@@ -1,0 +1,232 @@
+"""The checks a test case asks for, and deciding them for one answer.
+
+Pure: programs (nvcc, a test script) are run through the :class:`Programs` given to
+:func:`evaluate`. Every case has upskill's ``expected.contains`` check; its ``validator``
+adds one of ours, configured by the flat ``validator_config``:
+
+========================  ==========================================================
+``regex``                 ``pattern`` (required), ``ignore_case`` (default false):
+                          the pattern occurs in the answer (``re.search``).
+``nvcc_compile``          ``gencode`` (``arch=compute_90a,code=sm_90a``) or ``arch``
+                          (``sm_90a``), default the variant's target; ``timeout_s``
+                          (default 120): the answer's last ```cuda/```cpp/```c++ block
+                          compiles with ``nvcc -c`` for that architecture.
+``python_test``           ``script`` (a path in the skill source, required),
+                          ``timeout_s`` (default 60): with the answer's last ```python
+                          block as ``answer.py`` and its last CUDA/C++ block as
+                          ``answer.cu`` beside it, the script exits 0.
+========================  ==========================================================
+
+A test passes when every one of its checks passes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Mapping, Protocol, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from skillpm.errors import TargetError
+from skillpm.evaluation.cases import EvalCase
+from skillpm.targets import parse_target
+
+#: Fence languages whose block is CUDA/C++ source, and those whose block is Python.
+CUDA_LANGUAGES = frozenset({"cuda", "cu", "cpp", "c++", "cxx", "cc"})
+PYTHON_LANGUAGES = frozenset({"python", "py", "python3"})
+
+_FENCE = re.compile(
+    r"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[^\s`{]*)[^\n]*\n(?P<code>.*?)^[ \t]{0,3}(?P=fence)[ \t]*$",
+    re.MULTILINE | re.DOTALL,
+)
+_GENCODE = re.compile(r"arch=compute_[0-9]{2,3}[af]?,code=[a-z0-9_,\[\]]+")
+
+
+class Programs(Protocol):
+    """Runs the programs a check needs; each returns ``(passed, detail)``."""
+
+    def require(self, kinds: Mapping[str, int]) -> None:
+        """Raise a SkillpmError when checks of ``kinds`` (name -> count) cannot run here."""
+
+    def compile_cuda(self, code: str, *, flags: tuple[str, ...], timeout_s: float) -> tuple[bool, str]: ...
+
+    def run_python_test(
+        self, files: Mapping[str, str], *, script: str, script_bytes: bytes, timeout_s: float
+    ) -> tuple[bool, str]: ...
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's verdict on one answer; ``detail`` says why it failed."""
+
+    name: str
+    passed: bool
+    detail: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "passed": self.passed, "detail": self.detail}
+
+
+def code_blocks(answer: str) -> list[tuple[str, str]]:
+    """The fenced code blocks of a Markdown answer, in order: ``(language, code)``, language lower-cased."""
+    return [(match["lang"].lower(), match["code"]) for match in _FENCE.finditer(answer)]
+
+
+def last_block(answer: str, languages: frozenset[str]) -> str | None:
+    """The code of the answer's last fenced block in one of ``languages``, or ``None``."""
+    found = [code for lang, code in code_blocks(answer) if lang in languages]
+    return found[-1] if found else None
+
+
+@dataclass(frozen=True)
+class Contains:
+    strings: tuple[str, ...]
+    name = "contains"
+
+    def run(self, answer: str, programs: Programs, scripts: Mapping[str, bytes]) -> CheckResult:
+        lowered = answer.lower()
+        missing = [text for text in self.strings if text.lower() not in lowered]
+        detail = "missing " + ", ".join(repr(text) for text in missing) if missing else ""
+        return CheckResult(self.name, not missing, detail)
+
+
+@dataclass(frozen=True)
+class Regex:
+    pattern: re.Pattern[str]
+    name = "regex"
+
+    def run(self, answer: str, programs: Programs, scripts: Mapping[str, bytes]) -> CheckResult:
+        found = self.pattern.search(answer) is not None
+        return CheckResult(self.name, found, "" if found else f"no match for {self.pattern.pattern!r}")
+
+
+@dataclass(frozen=True)
+class NvccCompile:
+    flags: tuple[str, ...]
+    timeout_s: float
+    name = "nvcc_compile"
+
+    def run(self, answer: str, programs: Programs, scripts: Mapping[str, bytes]) -> CheckResult:
+        code = last_block(answer, CUDA_LANGUAGES)
+        if code is None:
+            return CheckResult(self.name, False, "the answer has no ```cuda, ```cpp or ```c++ code block")
+        passed, detail = programs.compile_cuda(code, flags=self.flags, timeout_s=self.timeout_s)
+        return CheckResult(self.name, passed, detail)
+
+
+@dataclass(frozen=True)
+class PythonTest:
+    script: str
+    timeout_s: float
+    name = "python_test"
+
+    def run(self, answer: str, programs: Programs, scripts: Mapping[str, bytes]) -> CheckResult:
+        files = {
+            filename: code
+            for filename, code in (
+                ("answer.py", last_block(answer, PYTHON_LANGUAGES)),
+                ("answer.cu", last_block(answer, CUDA_LANGUAGES)),
+            )
+            if code is not None
+        }
+        if not files:
+            return CheckResult(self.name, False, "the answer has no ```python or CUDA/C++ code block")
+        passed, detail = programs.run_python_test(
+            files, script=self.script, script_bytes=scripts[self.script], timeout_s=self.timeout_s
+        )
+        return CheckResult(self.name, passed, detail)
+
+
+Check = Union[Contains, Regex, NvccCompile, PythonTest]
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class _RegexConfig(_Config):
+    pattern: str
+    ignore_case: bool = False
+
+
+class _NvccConfig(_Config):
+    gencode: str | None = None
+    arch: str | None = None
+    timeout_s: float = Field(default=120.0, gt=0)
+
+
+class _PythonTestConfig(_Config):
+    script: str = Field(min_length=1)
+    timeout_s: float = Field(default=60.0, gt=0)
+
+
+VALIDATORS = ("nvcc_compile", "python_test", "regex")
+
+
+class CheckConfigError(ValueError):
+    """A case's ``validator`` or ``validator_config`` cannot be used; the message says why."""
+
+
+def checks_for(case: EvalCase, *, target: str) -> tuple[Check, ...]:
+    """The checks of ``case`` for the variant ``target``; CheckConfigError when they are misconfigured."""
+    found: list[Check] = [Contains(case.expected.contains)]
+    if case.output_file is not None:
+        raise CheckConfigError("output_file is not supported: a chat completion writes no files")
+    if case.validator is None:
+        if case.validator_config:
+            raise CheckConfigError("validator_config is given without a validator")
+        return tuple(found)
+    config = dict(case.validator_config or {})
+    try:
+        if case.validator == "regex":
+            regex = _RegexConfig.model_validate(config)
+            found.append(Regex(_compile(regex.pattern, regex.ignore_case)))
+        elif case.validator == "nvcc_compile":
+            nvcc = _NvccConfig.model_validate(config)
+            found.append(NvccCompile(_nvcc_flags(nvcc, target), nvcc.timeout_s))
+        elif case.validator == "python_test":
+            test = _PythonTestConfig.model_validate(config)
+            found.append(PythonTest(test.script, test.timeout_s))
+        else:
+            raise CheckConfigError(f"unknown validator {case.validator!r} (skillpm knows {', '.join(VALIDATORS)})")
+    except ValidationError as error:
+        item = error.errors()[0]
+        where = ".".join(str(part) for part in item["loc"])
+        raise CheckConfigError(f"validator_config.{where}: {item['msg']}") from None
+    return tuple(found)
+
+
+def _compile(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+    except re.error as error:
+        raise CheckConfigError(f"validator_config.pattern {pattern!r} is not a regular expression: {error}") from None
+
+
+def _nvcc_flags(config: _NvccConfig, target: str) -> tuple[str, ...]:
+    """``-gencode ...`` from ``gencode``, else from ``arch``, else from the variant's target."""
+    if config.gencode is not None and config.arch is not None:
+        raise CheckConfigError("validator_config: give gencode or arch, not both")
+    if config.gencode is not None:
+        if not _GENCODE.fullmatch(config.gencode):
+            raise CheckConfigError(
+                f"validator_config.gencode {config.gencode!r} is not of the form arch=compute_90a,code=sm_90a"
+            )
+        return ("-gencode", config.gencode)
+    arch = config.arch if config.arch is not None else target
+    try:
+        parsed = parse_target(arch)
+    except TargetError as error:
+        raise CheckConfigError(f"validator_config.arch: {error.message}") from None
+    if parsed.is_generic:
+        raise CheckConfigError("nvcc_compile needs gencode or arch in validator_config for the generic variant")
+    digits = f"{parsed.major}{parsed.minor}{parsed.suffix}"
+    return ("-gencode", f"arch=compute_{digits},code=sm_{digits}")
+
+
+def evaluate(
+    checks: tuple[Check, ...], answer: str, *, programs: Programs, scripts: Mapping[str, bytes]
+) -> tuple[CheckResult, ...]:
+    """Every check's verdict on ``answer`` (all are run, so a report shows each failure)."""
+    return tuple(check.run(answer, programs, scripts) for check in checks)

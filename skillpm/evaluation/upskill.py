@@ -1,0 +1,123 @@
+"""Results upskill wrote: ``runs/<batch>/batch_summary.json`` and ``runs/<batch>/run_N/run_result.json``.
+
+Each of upskill's run results (``RunResult`` in upskill's ``src/upskill/models.py``) covers
+one pass over the test cases for one model, with the skill or without (``run_type``):
+``assertions_passed`` of ``assertions_total`` tests passed, with ``stats`` holding the
+tokens and the model's time. A batch's ``batch_summary.json`` lists them all; without it,
+each ``run_N/run_result.json`` is read. ``path`` may be the runs folder or one batch.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from skillpm.evaluation.errors import EvalError
+from skillpm.evaluation.stats import ModelResult, Tally
+
+SUMMARY = "batch_summary.json"
+RUN_RESULT = "run_result.json"
+
+
+@dataclass(frozen=True)
+class UpskillRun:
+    """One of upskill's runs, as counted here."""
+
+    model: str
+    arm: str
+    passed: int
+    total: int
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+
+
+def load_upskill_results(path: Path, *, models: Sequence[str] = ()) -> tuple[list[ModelResult], int]:
+    """Per model (all, or those in ``models``): the two arms' tallies; and the most runs of any arm."""
+    runs = [run for run in read_runs(path) if not models or run.model in models]
+    if not runs:
+        wanted = f" for {', '.join(models)}" if models else ""
+        raise EvalError(f"no upskill run results{wanted} under {path}", hint="point at upskill's runs/ folder or one batch in it")
+    names = list(models) or list(dict.fromkeys(run.model for run in runs))
+    results = []
+    for name in names:
+        arms = {arm: [run for run in runs if run.model == name and run.arm == arm] for arm in ("with_skill", "baseline")}
+        results.append(ModelResult(name, _tally(arms["with_skill"]), _tally(arms["baseline"])))
+    counts = [sum(run.model == name and run.arm == arm for run in runs) for name in names for arm in ("with_skill", "baseline")]
+    return results, max(counts)
+
+
+def read_runs(path: Path) -> list[UpskillRun]:
+    """Every run result under ``path``; EvalError naming each file that cannot be read."""
+    batches = [path] if _is_batch(path) else sorted(child for child in path.iterdir() if _is_batch(child))
+    runs, problems = [], []
+    for batch in batches:
+        for where, data in _documents(batch, problems):
+            try:
+                runs.append(_run(data))
+            except (KeyError, TypeError, ValueError) as error:
+                problems.append(f"{where}: not an upskill run result ({error})")
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise EvalError(problems[0] + more)
+    return runs
+
+
+def _is_batch(folder: Path) -> bool:
+    return folder.is_dir() and ((folder / SUMMARY).is_file() or any(folder.glob(f"run_*/{RUN_RESULT}")))
+
+
+def _documents(batch: Path, problems: list[str]) -> list[tuple[str, Any]]:
+    summary = batch / SUMMARY
+    if summary.is_file():
+        data = _read_json(summary, problems)
+        results = data.get("results") if isinstance(data, dict) else None
+        if data is not None and not isinstance(results, list):
+            problems.append(f"{summary}: has no list of results")
+            return []
+        return [(f"{summary}: results.{index}", item) for index, item in enumerate(results or [])]
+    found = []
+    for file in sorted(batch.glob(f"run_*/{RUN_RESULT}")):
+        data = _read_json(file, problems)
+        if data is not None:
+            found.append((str(file), data))
+    return found
+
+
+def _read_json(path: Path, problems: list[str]) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        problems.append(f"{path}: cannot read: {error}")
+        return None
+
+
+def _run(data: Any) -> UpskillRun:
+    model = data["metadata"]["model"]
+    arm = data.get("run_type", "with_skill")
+    passed, total = data.get("assertions_passed", 0), data.get("assertions_total", 0)
+    stats = data.get("stats") or {}
+    counts = [passed, total, stats.get("input_tokens", 0), stats.get("output_tokens", 0)]
+    if not isinstance(model, str) or not model:
+        raise ValueError("metadata.model is not a name")
+    if arm not in ("with_skill", "baseline"):
+        raise ValueError(f"run_type {arm!r} is neither 'with_skill' nor 'baseline'")
+    if not all(isinstance(count, int) and count >= 0 for count in counts) or passed > total:
+        raise ValueError("assertion or token counts are not counts")
+    llm_ms = stats.get("llm_time_ms", 0.0)
+    if not isinstance(llm_ms, (int, float)) or llm_ms < 0:
+        raise ValueError("stats.llm_time_ms is not a duration")
+    return UpskillRun(model, arm, passed, total, counts[2], counts[3], llm_ms / 1000)
+
+
+def _tally(runs: list[UpskillRun]) -> Tally:
+    return Tally(
+        passed=sum(run.passed for run in runs),
+        total=sum(run.total for run in runs),
+        prompt_tokens=sum(run.prompt_tokens for run in runs),
+        completion_tokens=sum(run.completion_tokens for run in runs),
+        latency_s=sum(run.latency_s for run in runs),
+        requests=sum(run.total for run in runs),
+    )

@@ -1,0 +1,93 @@
+"""skillpm.benchmark.workspace: which variant is benched, and that it is the artifact's bytes."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from skillpm.benchmark import BenchError
+from skillpm.benchmark.workspace import choose_target, find_projects, open_workspace
+from skillpm.pack import pack
+from skillpm.targets import Capability
+
+SKILL = Path(__file__).resolve().parent.parent / "skills" / "kernel-builder-cuda"
+TARGETS = ["generic", "sm_100a", "sm_80", "sm_90a"]
+
+
+@pytest.mark.parametrize(
+    ("capability", "target"),
+    [
+        (Capability(9, 0), "sm_90a"),
+        (Capability(8, 0), "sm_80"),
+        (Capability(8, 6), "sm_80"),
+        (Capability(8, 9), "sm_80"),
+        (Capability(10, 0), "sm_100a"),
+        (Capability(10, 3), "generic"),
+        (Capability(12, 0), "generic"),
+        (Capability(7, 5), "generic"),
+        (None, "generic"),
+    ],
+)
+def test_choose_target_follows_install(capability: Capability | None, target: str) -> None:
+    assert choose_target(TARGETS, capability) == target
+
+
+def test_choose_target_by_name() -> None:
+    assert choose_target(TARGETS, Capability(9, 0), target="sm_80") == "sm_80"
+    with pytest.raises(BenchError, match="no variant 'sm_70'"):
+        choose_target(TARGETS, None, target="sm_70")
+
+
+@pytest.mark.parametrize("capability", [Capability(8, 0), None])
+def test_choose_target_without_a_usable_variant(capability: Capability | None) -> None:
+    with pytest.raises(BenchError, match="sm_90a"):
+        choose_target(["sm_90a"], capability)
+
+
+def test_find_projects() -> None:
+    files = [
+        "SKILL.md",
+        "assets/a/build_ext.py",
+        "assets/a/tests/reference.py",
+        "assets/b/build_ext.py",  # no reference: not a project
+        "build_ext.py",
+        "tests/reference.py",
+    ]
+    assert find_projects(files) == [".", "assets/a"]
+    assert find_projects(["SKILL.md"]) == []
+
+
+def test_workspace_is_the_packed_artifact(tmp_path: Path) -> None:
+    (built,) = pack(SKILL, tmp_path / "dist", targets=["sm_90a"])
+    with open_workspace(SKILL, "sm_90a") as workspace:
+        root = workspace.tree.parent
+        assert workspace.skill.artifact_sha256 == built.sha256
+        assert (workspace.skill.name, workspace.skill.target) == ("kernel-builder-cuda", "sm_90a")
+        assert workspace.kernel_project == "assets/layernorm_gelu"
+        kernel = workspace.project_dir / "layernorm_gelu_cuda" / "layernorm_gelu.cu"
+        overlay = SKILL / "variants/sm_90a/assets/layernorm_gelu/layernorm_gelu_cuda/layernorm_gelu.cu"
+        assert kernel.read_bytes() == overlay.read_bytes()
+        assert workspace.kernel_sources["layernorm_gelu_cuda/layernorm_gelu.cu"] == hashlib.sha256(
+            overlay.read_bytes()
+        ).hexdigest()
+        assert {"build.toml", "build_ext.py", "tests/reference.py", "torch-ext/torch_binding.cpp"} <= set(
+            workspace.kernel_sources
+        )
+        assert not any(path.endswith(".md") for path in workspace.kernel_sources)
+    assert not root.exists()
+
+
+def test_each_variant_has_its_own_source_digest() -> None:
+    digests = set()
+    for target in TARGETS:
+        with open_workspace(SKILL, target) as workspace:
+            digests.add(workspace.kernel_ref("x").source_digest)
+    assert len(digests) == len(TARGETS)
+
+
+def test_workspace_refuses_an_unknown_project() -> None:
+    with pytest.raises(BenchError, match="'assets/nothing' is not a kernel project"):
+        with open_workspace(SKILL, "generic", project="assets/nothing"):
+            pass

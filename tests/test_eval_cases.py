@@ -1,0 +1,177 @@
+"""Test cases in upskill's format, prompts, the test-set digest, and which variant is evaluated."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import build_source, skill_md
+from skillpm.evaluation.cases import EvalCase, Suite, messages, parse_suite, suite_digest, system_prompt, user_prompt
+from skillpm.evaluation.errors import EvalError
+from skillpm.evaluation.subject import choose_target, load_subject
+from skillpm.errors import TargetError
+
+UPSKILL_SUITE = {
+    "metadata": {"version": "1.0", "generated_by": "sonnet", "test_pass_rate": 0.8},
+    "tests": [
+        {"input": "Which intrinsic?", "expected": {"contains": "__shfl_xor_sync"}},
+        {
+            "input": "Why does this fail?",
+            "context": {"files": {"launch.cu": "kernel<<<1, 1024>>>();"}},
+            "expected": {"contains": ["__launch_bounds__", "1024"]},
+            "validator": "regex",
+            "validator_config": {"pattern": "launch_bounds", "ignore_case": True},
+        },
+    ],
+}
+
+
+def test_an_upskill_suite_parses_and_a_single_string_becomes_a_list():
+    suite, problems = parse_suite(UPSKILL_SUITE)
+    assert problems == [] and suite is not None
+    assert suite.tests[0].expected.contains == ("__shfl_xor_sync",)
+    assert suite.tests[1].validator_config == {"pattern": "launch_bounds", "ignore_case": True}
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"tests": []}, "tests: Tuple should have at least 1 item"),
+        ({"tests": [{"input": "q"}]}, "tests.0.expected: Field required"),
+        ({"tests": [{"input": "q", "expected": {"contains": []}, "extra": 1}]}, "tests.0.extra: Extra inputs"),
+        ({"tests": [{"input": "q", "expected": {"contains": [], "regex": "x"}}]}, "tests.0.expected.regex: Extra"),
+        (
+            {"tests": [{"input": "q", "expected": {"contains": []}, "validator_config": {"a": [1]}}]},
+            "tests.0.validator_config.a",
+        ),
+        ([], "(root)"),
+    ],
+)
+def test_a_bad_suite_reports_where(data, problem):
+    suite, problems = parse_suite(data)
+    assert suite is None and any(item.startswith(problem) for item in problems), problems
+
+
+def test_prompts_are_built_as_upskill_builds_them():
+    suite, _ = parse_suite(UPSKILL_SUITE)
+    case = suite.tests[1]
+    assert user_prompt(case) == "Why does this fail?\n\n```launch.cu\nkernel<<<1, 1024>>>();\n```"
+    assert system_prompt("demo", "\n# Demo\n\nDo it.\n") == "## Skill: demo\n\n# Demo\n\nDo it."
+    assert messages(case, None) == [{"role": "user", "content": user_prompt(case)}]
+    assert messages(case, "S")[0] == {"role": "system", "content": "S"}
+
+
+def test_the_digest_ignores_formatting_but_not_content_or_scripts():
+    suite, _ = parse_suite(UPSKILL_SUITE)
+    reordered, _ = parse_suite(json.loads(json.dumps(UPSKILL_SUITE, sort_keys=True, indent=4)))
+    assert suite_digest(suite, {}) == suite_digest(reordered, {})
+    changed = Suite(tests=(EvalCase(input="other", expected={"contains": []}),))
+    assert suite_digest(suite, {}) != suite_digest(changed, {})
+    assert suite_digest(suite, {"t.py": b"a"}) != suite_digest(suite, {"t.py": b"b"})
+
+
+@pytest.mark.parametrize(
+    ("targets", "arch", "target", "chosen"),
+    [
+        (["generic", "sm_80", "sm_90a"], "9.0", None, "sm_90a"),
+        (["generic", "sm_80", "sm_90a"], "h100", None, "sm_90a"),
+        (["generic", "sm_80", "sm_90a"], "8.6", None, "sm_80"),
+        (["generic", "sm_80", "sm_90a"], "7.5", None, "generic"),
+        (["generic", "sm_80", "sm_90a"], "10.0", None, "generic"),
+        (["generic", "sm_80", "sm_90a"], None, None, "generic"),
+        (["generic", "sm_80", "sm_90a"], None, "sm_80", "sm_80"),
+        (["sm_90", "sm_90a"], "9.0", None, "sm_90a"),
+    ],
+)
+def test_the_variant_is_the_one_install_would_choose(targets, arch, target, chosen):
+    assert choose_target(targets, arch=arch, target=target) == chosen
+
+
+@pytest.mark.parametrize(
+    ("targets", "arch", "target", "message"),
+    [
+        (["sm_80"], None, None, "no generic variant"),
+        (["sm_80"], "9.0", None, "no variant of the skill runs on compute capability 9.0"),
+        (["generic"], None, "sm_90a", "no variant 'sm_90a'"),
+    ],
+)
+def test_no_suitable_variant_is_an_error(targets, arch, target, message):
+    with pytest.raises(EvalError, match=message):
+        choose_target(targets, arch=arch, target=target)
+
+
+def test_a_bad_arch_is_a_target_error():
+    with pytest.raises(TargetError):
+        choose_target(["generic"], arch="warp-drive", target=None)
+
+
+def meta(*tests):
+    return json.dumps({"metadata": {}, "tests": list(tests)})
+
+
+def test_load_subject_reads_the_variant_and_falls_back_to_the_root_suite(tmp_path):
+    root = build_source(
+        tmp_path,
+        "demo-skill",
+        {
+            "generic": {"SKILL.md": skill_md("demo-skill", "Demo skill. Use for demos.", "Say FLUX.")},
+            "sm_90a": {"skill_meta.json": meta({"input": "hopper?", "expected": {"contains": ["x"]}, "validator": "nvcc_compile"})},
+        },
+        common={"skill_meta.json": meta({"input": "q", "expected": {"contains": ["FLUX"]}})},
+    )
+    generic = load_subject(root)
+    assert generic.skill.target == "generic" and generic.cases[0].input == "q"
+    assert generic.system_prompt.startswith("## Skill: demo-skill\n\n# demo-skill") and "Say FLUX." in generic.system_prompt
+    assert "name:" not in generic.system_prompt  # front matter stripped
+    assert len(generic.skill.artifact_sha256) == 64
+    hopper = load_subject(root, arch="9.0")
+    assert hopper.skill.target == "sm_90a" and hopper.test_set.checks == {"contains": 1, "nvcc_compile": 1}
+    assert hopper.checks[0][1].flags == ("-gencode", "arch=compute_90a,code=sm_90a")
+    assert hopper.skill.artifact_sha256 != generic.skill.artifact_sha256
+
+
+def test_load_subject_reports_every_bad_case(tmp_path):
+    root = build_source(
+        tmp_path,
+        "demo-skill",
+        {
+            "generic": {
+                "skill_meta.json": meta(
+                    {"input": "a", "expected": {"contains": []}, "validator": "nope"},
+                    {"input": "b", "expected": {"contains": []}, "validator": "python_test", "validator_config": {"script": "../x.py"}},
+                    {"input": "c", "expected": {"contains": []}, "validator": "python_test", "validator_config": {"script": "missing.py"}},
+                )
+            }
+        },
+    )
+    with pytest.raises(EvalError, match=r"tests.0: unknown validator 'nope'"):
+        load_subject(root)
+    (root / "variants/generic/skill_meta.json").write_text(
+        meta(
+            {"input": "b", "expected": {"contains": []}, "validator": "python_test", "validator_config": {"script": "../x.py"}},
+            {"input": "c", "expected": {"contains": []}, "validator": "python_test", "validator_config": {"script": "missing.py"}},
+        )
+    )
+    with pytest.raises(EvalError) as caught:
+        load_subject(root)
+    assert "outside the skill source" in caught.value.message and "does not exist" in caught.value.message
+
+
+def test_load_subject_without_cases_says_where_it_looked(tmp_path):
+    root = build_source(tmp_path, "demo-skill")
+    with pytest.raises(EvalError, match="no test cases for the generic variant"):
+        load_subject(root)
+
+
+def test_the_pure_modules_and_the_cli_start_up_import_no_network_or_processes():
+    code = (
+        "import sys\n"
+        "import skillpm.evaluation.cases, skillpm.evaluation.checks, skillpm.evaluation.stats, skillpm.evaluation.evidence\n"
+        "assert 'httpx' not in sys.modules and 'subprocess' not in sys.modules, 'pure modules import I/O'\n"
+        "import skillpm.cli\n"
+        "assert 'httpx' not in sys.modules and 'skillpm.evaluation.client' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,270 @@
+"""Checks: code blocks, contains/regex, validator configs, and the nvcc and python_test programs."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+import pytest
+
+from skillpm.evaluation.cases import EvalCase
+from skillpm.evaluation.checks import (
+    CUDA_LANGUAGES,
+    CheckConfigError,
+    Contains,
+    NvccCompile,
+    PythonTest,
+    Regex,
+    checks_for,
+    code_blocks,
+    evaluate,
+    last_block,
+)
+from skillpm.evaluation.errors import EvalError
+from skillpm.evaluation.programs import LocalPrograms
+
+needs_nvcc = pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc is not on PATH")
+
+
+def case(validator: str | None = None, contains=("x",), **config) -> EvalCase:
+    return EvalCase.model_validate(
+        {"input": "q", "expected": {"contains": list(contains)}, "validator": validator, "validator_config": config or None}
+    )
+
+
+def run(checks, answer, programs=None, scripts=None):
+    return evaluate(checks, answer, programs=programs or LocalPrograms(), scripts=scripts or {})
+
+
+# ---------------------------------------------------------------- code blocks
+
+ANSWER = """Here you go:
+
+```python
+print("first")
+```
+
+Some text.
+
+```cuda
+__global__ void k() {}
+```
+
+  ```c++ title="two.cu"
+int two() { return 2; }
+  ```
+
+~~~py
+print("tilde")
+~~~
+"""
+
+
+def test_code_blocks_are_found_in_order_with_their_language():
+    assert code_blocks(ANSWER) == [
+        ("python", 'print("first")\n'),
+        ("cuda", "__global__ void k() {}\n"),
+        ("c++", "int two() { return 2; }\n"),
+        ("py", 'print("tilde")\n'),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (ANSWER, "int two() { return 2; }\n"),
+        ("no code at all", None),
+        ("```\nuntagged\n```", None),
+        ("```python\nx = 1\n```", None),
+        ("```CUDA\nA\n```\n```cpp\nB\n```", "B\n"),
+        ("```cuda\nunclosed", None),
+    ],
+)
+def test_last_cuda_block(answer, expected):
+    assert last_block(answer, CUDA_LANGUAGES) == expected
+
+
+# ---------------------------------------------------------------- contains and regex
+
+
+@pytest.mark.parametrize(
+    ("strings", "answer", "passed"),
+    [
+        (("CUDA event", "L2"), "use cuda EVENTs and flush the l2", True),
+        (("CUDA event", "median"), "use cuda events", False),
+        ((), "anything", True),
+    ],
+)
+def test_contains_is_case_insensitive_and_needs_every_string(strings, answer, passed):
+    (result,) = run((Contains(strings),), answer)
+    assert result.passed is passed
+    if not passed:
+        assert "'median'" in result.detail
+
+
+def test_checks_for_a_plain_case_is_contains_only():
+    assert checks_for(case(contains=("a", "b")), target="generic") == (Contains(("a", "b")),)
+
+
+def test_regex_validator():
+    checks = checks_for(case("regex", pattern=r"sm_9\da", ignore_case=True), target="generic")
+    assert isinstance(checks[1], Regex)
+    assert [r.passed for r in run(checks, "x for SM_90A")] == [True, True]
+    assert [r.passed for r in run(checks, "x for sm_80")] == [True, False]
+
+
+# ---------------------------------------------------------------- validator configs
+
+
+@pytest.mark.parametrize(
+    ("config", "target", "flags"),
+    [
+        ({"gencode": "arch=compute_90a,code=sm_90a"}, "generic", ("-gencode", "arch=compute_90a,code=sm_90a")),
+        ({"arch": "sm_80"}, "sm_90a", ("-gencode", "arch=compute_80,code=sm_80")),
+        ({}, "sm_100a", ("-gencode", "arch=compute_100a,code=sm_100a")),
+        ({"timeout_s": 30}, "sm_86", ("-gencode", "arch=compute_86,code=sm_86")),
+    ],
+)
+def test_nvcc_flags_come_from_gencode_arch_or_the_variant(config, target, flags):
+    (_, nvcc) = checks_for(case("nvcc_compile", **config), target=target)
+    assert isinstance(nvcc, NvccCompile) and nvcc.flags == flags
+
+
+@pytest.mark.parametrize(
+    ("validator", "config", "target", "message"),
+    [
+        ("nvcc_compile", {"source": "a.cu"}, "sm_90a", "source"),
+        ("nvcc_compile", {"must_succeed": True}, "sm_90a", "must_succeed"),
+        ("nvcc_compile", {}, "generic", "generic variant"),
+        ("nvcc_compile", {"gencode": "-arch=sm_90"}, "sm_90a", "not of the form"),
+        ("nvcc_compile", {"gencode": "arch=compute_90,code=sm_90", "arch": "sm_90"}, "sm_90a", "not both"),
+        ("nvcc_compile", {"arch": "sm_9x"}, "sm_90a", "invalid GPU target"),
+        ("nvcc_compile", {"timeout_s": 0}, "sm_90a", "timeout_s"),
+        ("regex", {}, "generic", "pattern"),
+        ("regex", {"pattern": "("}, "generic", "not a regular expression"),
+        ("regex", {"pattern": "x", "ignore_case": "yes"}, "generic", "ignore_case"),
+        ("python_test", {}, "generic", "script"),
+        ("hf_eval_yaml", {}, "generic", "unknown validator 'hf_eval_yaml'"),
+    ],
+)
+def test_a_misconfigured_validator_is_refused(validator, config, target, message):
+    with pytest.raises(CheckConfigError, match=message):
+        checks_for(case(validator, **config), target=target)
+
+
+def test_output_file_and_config_without_validator_are_refused():
+    with pytest.raises(CheckConfigError, match="output_file"):
+        checks_for(EvalCase.model_validate({"input": "q", "expected": {"contains": []}, "output_file": "x"}), target="generic")
+    with pytest.raises(CheckConfigError, match="without a validator"):
+        checks_for(case(None, pattern="x"), target="generic")
+
+
+# ---------------------------------------------------------------- python_test
+
+TEST_SCRIPT = textwrap.dedent(
+    """\
+    import os, sys
+    from answer import add
+    assert add(2, 3) == 5, "add is wrong"
+    assert "EVAL_SECRET" not in os.environ, "the environment leaked"
+    """
+).encode()
+
+
+def python_test(answer: str, *, script: bytes = TEST_SCRIPT, timeout_s: float = 20.0):
+    checks = (PythonTest("checks/test_add.py", timeout_s),)
+    (result,) = run(checks, answer, scripts={"checks/test_add.py": script})
+    return result
+
+
+def test_python_test_passes_a_right_answer_and_keeps_the_environment_out(monkeypatch):
+    monkeypatch.setenv("EVAL_SECRET", "sk-should-not-leak")
+    result = python_test("Sure:\n```python\ndef add(a, b):\n    return a + b\n```\n")
+    assert result.passed, result.detail
+
+
+def test_python_test_fails_a_wrong_answer_with_the_scripts_words():
+    result = python_test("```python\ndef add(a, b):\n    return a - b\n```")
+    assert not result.passed and "add is wrong" in result.detail
+
+
+def test_python_test_fails_an_answer_without_code():
+    result = python_test("just add them")
+    assert not result.passed and "no ```python" in result.detail
+
+
+def test_python_test_has_a_time_limit():
+    result = python_test("```python\nimport time\ntime.sleep(30)\ndef add(a, b): return a + b\n```", timeout_s=1.0)
+    assert not result.passed and "time limit" in result.detail
+
+
+def test_python_test_sees_the_cuda_block_as_answer_cu():
+    script = b"import pathlib\nassert '__global__' in pathlib.Path('answer.cu').read_text()\n"
+    assert python_test("```cuda\n__global__ void k() {}\n```", script=script).passed
+
+
+# ---------------------------------------------------------------- nvcc
+
+VALID_KERNEL = """Compile it with `-gencode arch=compute_90a,code=sm_90a`:
+
+```cuda
+#include <cuda_bf16.h>
+
+__global__ void scale(__nv_bfloat16* y, const __nv_bfloat16* x, float s, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) y[i] = __float2bfloat16(__bfloat162float(x[i]) * s);
+}
+
+extern "C" void launch_scale(__nv_bfloat16* y, const __nv_bfloat16* x, float s, int n, cudaStream_t stream) {
+  scale<<<(n + 255) / 256, 256, 0, stream>>>(y, x, s, n);
+}
+```
+"""
+
+WGMMA_KERNEL = """```cuda
+__global__ void k(float* out) {
+  asm volatile("wgmma.fence.sync.aligned;\\n" ::: "memory");
+  out[threadIdx.x] = 0.f;
+}
+```"""
+
+
+def nvcc_check(arch: str) -> tuple:
+    return checks_for(case("nvcc_compile", contains=("__global__",), arch=arch), target="generic")
+
+
+@pytest.mark.nvcc
+@needs_nvcc
+def test_nvcc_passes_a_valid_kernel_for_sm_90a():
+    results = run(nvcc_check("sm_90a"), VALID_KERNEL)
+    assert all(r.passed for r in results), results
+
+
+@pytest.mark.nvcc
+@needs_nvcc
+def test_nvcc_fails_wgmma_compiled_for_sm_80_and_passes_it_for_sm_90a():
+    (_, on_ampere) = run(nvcc_check("sm_80"), WGMMA_KERNEL)
+    assert not on_ampere.passed and "nvcc exited" in on_ampere.detail and "wgmma" in on_ampere.detail
+    (_, on_hopper) = run(nvcc_check("sm_90a"), WGMMA_KERNEL)
+    assert on_hopper.passed, on_hopper.detail
+
+
+@pytest.mark.nvcc
+@needs_nvcc
+def test_nvcc_fails_broken_code():
+    (_, result) = run(nvcc_check("sm_90a"), "```cuda\n__global__ void k( {\n```")
+    assert not result.passed
+
+
+def test_nvcc_fails_an_answer_without_a_code_block_whatever_it_says():
+    """The strings a check looks for can be written without code; the compile check cannot be."""
+    (contains, compiled) = run(nvcc_check("sm_90a"), "Just write a __global__ function and compile it.")
+    assert contains.passed and not compiled.passed and "no ```cuda" in compiled.detail
+
+
+def test_a_missing_nvcc_stops_before_any_request():
+    programs = LocalPrograms()
+    programs.nvcc = None
+    with pytest.raises(EvalError, match="nvcc"):
+        programs.require({"contains": 3, "nvcc_compile": 1})
+    programs.require({"contains": 3})
