@@ -32,6 +32,8 @@ MAX_MEMBERS = 10_000
 MAX_FILE_SIZE = 16 * 1024 * 1024
 MAX_TOTAL_SIZE = 64 * 1024 * 1024
 MAX_METADATA_SIZE = 1024 * 1024
+MAX_PATH_LENGTH = 1024  # characters of a member's path under skill/
+MAX_PATH_DEPTH = 32  # folders and file name of a member's path under skill/
 
 
 def archive_name(name: str, version: str, target: str) -> str:
@@ -107,9 +109,13 @@ def build_archive(metadata_fields: dict[str, Any], files: Mapping[str, Path]) ->
     """Build a variant archive in memory from ``files`` (relative path -> file on disk).
 
     ``metadata_fields`` are VariantMetadata's fields other than ``files``.
-    Only regular files (or links to them) are accepted.
+    Only regular files (or links to them) are accepted, within the limits that
+    :func:`extract` enforces, judged from their sizes before any is read.
     """
-    contents: dict[str, tuple[bytes, int]] = {}
+    if len(files) > MAX_MEMBERS:
+        raise ArchiveError(f"the tree has {len(files)} files; an archive holds at most {MAX_MEMBERS}")
+    modes: dict[str, int] = {}
+    total = 0
     for relative, path in sorted(files.items()):
         try:
             info = path.stat()
@@ -117,8 +123,14 @@ def build_archive(metadata_fields: dict[str, Any], files: Mapping[str, Path]) ->
             raise ArchiveError(f"cannot read {path}: {error.strerror}") from None
         if not stat.S_ISREG(info.st_mode):
             raise ArchiveError(f"{path} is not a regular file; archives hold regular files only")
-        mode = 0o755 if info.st_mode & stat.S_IXUSR else 0o644
-        contents[relative] = (path.read_bytes(), mode)
+        total += info.st_size
+        if info.st_size > MAX_FILE_SIZE or total > MAX_TOTAL_SIZE:
+            raise ArchiveError(
+                f"{path} is too large: an archive holds files of at most {MAX_FILE_SIZE} bytes "
+                f"and {MAX_TOTAL_SIZE} bytes in all"
+            )
+        modes[relative] = 0o755 if info.st_mode & stat.S_IXUSR else 0o644
+    contents = {relative: (_read_at_most(files[relative], MAX_FILE_SIZE), mode) for relative, mode in modes.items()}
     digests = {relative: sha256_bytes(data) for relative, (data, _) in contents.items()}
     metadata = VariantMetadata(**metadata_fields, files=digests)
     metadata_bytes = (json.dumps(metadata.to_json(), indent=2, sort_keys=True) + "\n").encode()
@@ -130,6 +142,18 @@ def build_archive(metadata_fields: dict[str, Any], files: Mapping[str, Path]) ->
             for relative, (data, mode) in contents.items():
                 _add(tar, TREE_PREFIX + relative, data, mode)
     return raw.getvalue(), metadata
+
+
+def _read_at_most(path: Path, limit: int) -> bytes:
+    """A file's bytes, refused when it has grown past ``limit`` since it was measured."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise ArchiveError(f"cannot read {path}: {error.strerror}") from None
+    if len(data) > limit:
+        raise ArchiveError(f"{path} is larger than {limit} bytes")
+    return data
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes, mode: int) -> None:
@@ -190,9 +214,14 @@ def extract(data: bytes, destination: Path) -> VariantMetadata:
 
 
 def _open(data: bytes) -> tarfile.TarFile:
+    """A streaming reader of the gzip-compressed tar ``data``.
+
+    Decompression is the gzip module's, not tarfile's own ``r|gz`` stream, whose
+    header parser raises TypeError on a truncated gzip header.
+    """
     try:
-        return tarfile.open(fileobj=io.BytesIO(data), mode="r|gz")
-    except (tarfile.TarError, OSError, EOFError) as error:
+        return tarfile.open(fileobj=gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb"), mode="r|")
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
         raise ArchiveError(f"not a valid archive: {error}") from None
 
 
@@ -233,11 +262,12 @@ def _member_bytes(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
 def _safe_relative(member: tarfile.TarInfo) -> str:
     """The member's path inside the tree, refusing anything unsafe."""
     name = member.name
-    if not member.isfile():
+    if not member.isfile() or member.issparse():
         kind = "link" if member.issym() or member.islnk() else "special file or directory"
-        raise ArchiveError(f"archive member {name!r} is a {kind}; only regular files are allowed")
+        kind = "sparse file" if member.isfile() else kind
+        raise ArchiveError(f"archive member {name[:200]!r} is a {kind}; only regular files are allowed")
     if not name.startswith(TREE_PREFIX):
-        raise ArchiveError(f"archive member {name!r} is outside {TREE_PREFIX}")
+        raise ArchiveError(f"archive member {name[:200]!r} is outside {TREE_PREFIX}")
     relative = name[len(TREE_PREFIX) :]
     parts = relative.split("/")
     if (
@@ -247,5 +277,10 @@ def _safe_relative(member: tarfile.TarInfo) -> str:
         or any(part in ("", ".", "..") for part in parts)
         or ":" in parts[0]
     ):
-        raise ArchiveError(f"archive member {name!r} has an unsafe path")
+        raise ArchiveError(f"archive member {name[:200]!r} has an unsafe path")
+    if len(relative) > MAX_PATH_LENGTH or len(parts) > MAX_PATH_DEPTH:
+        raise ArchiveError(
+            f"archive member {name[:80]!r}... has a path longer than {MAX_PATH_LENGTH} characters "
+            f"or deeper than {MAX_PATH_DEPTH} levels"
+        )
     return relative

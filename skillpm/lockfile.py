@@ -6,10 +6,13 @@ data directory). One ``[[skill]]`` table per installed directory, sorted.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from skillpm.atomic import atomic_write
 from skillpm.errors import LockfileError
@@ -18,6 +21,24 @@ LOCK_NAME = "skills.lock"
 LOCK_VERSION = 1
 _HEADER = "# Written by skillpm; do not edit by hand. 'skillpm sync' installs exactly this.\n"
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
+_NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_LOCKFILE_SIZE = 4 * 1024 * 1024
+
+#: What a line of TOML may hold besides keys and values: strings (an unterminated one runs to the
+#: end of its line or, for a multi-line string, of the text, so every match is found in linear time)
+#: and comments.
+_TOML_STRINGS_AND_COMMENTS = re.compile(
+    r'"""[\s\S]*?(?:"""|\Z)'
+    r"|'''[\s\S]*?(?:'''|\Z)"
+    r'|"(?:[^"\\\n]|\\.)*+(?:"|$)'
+    r"|'[^'\n]*+(?:'|$)"
+    r"|#[^\n]*",
+    re.MULTILINE,
+)
+#: Dots a line may have outside strings and comments. tomllib's work grows with the square of a
+#: dotted key's length (a 40 KB line of ``a.a.a...`` takes seconds and gigabytes); skillpm's files
+#: need one dot at most (``[variants.sm_90a]``).
+MAX_TOML_DOTS = 8
 
 
 @dataclass(frozen=True)
@@ -66,14 +87,46 @@ def _order(skill: LockedSkill) -> tuple[str, str]:
     return (skill.name, skill.directory)
 
 
+def parse_toml(raw: bytes) -> dict[str, Any]:
+    """``tomllib.loads`` for a file anyone may have written, in bounded time and memory.
+
+    Refuses keys dotted more than :data:`MAX_TOML_DOTS` times and arrays or inline
+    tables nested past Python's recursion limit. Raises ValueError (``TOMLDecodeError``
+    or ``UnicodeDecodeError`` included) on anything it does not accept.
+    """
+    text = raw.decode("utf-8")
+    outside = _TOML_STRINGS_AND_COMMENTS.sub(" ", text)
+    line = next((n for n, line in enumerate(outside.split("\n"), 1) if line.count(".") > MAX_TOML_DOTS), None)
+    if line is not None:
+        raise ValueError(f"keys dotted more than {MAX_TOML_DOTS} times (near line {line})")
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise ValueError("arrays or inline tables nested too deeply") from None
+
+
+def read_toml_file(path: Path, *, limit: int) -> dict[str, Any]:
+    """Parse the regular file ``path`` (at most ``limit`` bytes) with :func:`parse_toml`.
+
+    Raises OSError (FileNotFoundError when absent) or ValueError with a reason.
+    """
+    # O_NONBLOCK: opening a fifo must not wait for a writer; the check below refuses it.
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError("not a regular file")
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:
+        raise ValueError(f"larger than {limit} bytes")
+    return parse_toml(raw)
+
+
 def read_lockfile(path: Path) -> Lockfile:
     """Read ``path``; an absent file is an empty lockfile."""
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        data = read_toml_file(path, limit=MAX_LOCKFILE_SIZE)
     except FileNotFoundError:
         return Lockfile(path)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as error:
+    except (ValueError, OSError) as error:
         raise LockfileError(
             f"{path} is not a readable lockfile: {error}",
             hint="restore it from version control, or delete it and install again",
@@ -87,9 +140,13 @@ def read_lockfile(path: Path) -> Lockfile:
             raise LockfileError(f"{path}: entry {index + 1} must have exactly the fields {', '.join(fields)}")
         if not all(isinstance(table[key], str) for key in fields) or not _SHA256_RE.fullmatch(table["sha256"]):
             raise LockfileError(f"{path}: entry {index + 1} ({table.get('name')!r}) is malformed")
-        # sync and remove replace or delete this directory: it must be the skill's own folder.
+        # sync and remove replace or delete this directory: it must be the skill's own folder,
+        # and never one that git runs files from (.git/hooks).
         directory = PurePosixPath(table["directory"])
-        if directory.name != table["name"] or ".." in directory.parts:
+        hidden_by_git = any(part.lower() == ".git" for part in directory.parts)
+        if not _NAME_RE.fullmatch(table["name"]) or len(table["name"]) > 64:
+            raise LockfileError(f"{path}: entry {index + 1} has an invalid package name {table['name'][:80]!r}")
+        if directory.name != table["name"] or ".." in directory.parts or hidden_by_git:
             raise LockfileError(
                 f"{path}: entry {index + 1} installs {table['name']!r} into {table['directory']!r}, "
                 f"which is not a folder named {table['name']!r}",

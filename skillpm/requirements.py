@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 
+#: Index versions are at most 256 characters (skillpm.index.model); a specifier may list several.
+MAX_SPECIFIER_LENGTH = 1024
 _REQUIREMENT_RE = re.compile(r"\s*(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)\s*(?P<spec>.*?)\s*", re.IGNORECASE)
 
 
@@ -56,6 +58,11 @@ def parse_requirement(text: str) -> Requirement:
     spec = match["spec"]
     if not spec:
         return Requirement(match["name"].lower(), None)
+    if len(spec) > MAX_SPECIFIER_LENGTH:
+        raise RequirementError(
+            f"version specifier in {text[:40]!r}... is too long ({len(spec)} characters; "
+            f"at most {MAX_SPECIFIER_LENGTH})"
+        )
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     try:

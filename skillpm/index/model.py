@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from skillpm.errors import IndexFormatError
 
@@ -22,6 +22,9 @@ FORMAT_VERSION = 1
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_NAME_LENGTH = 64
+#: Longer version strings are refused: PEP 440 sets no limit, but Python will not turn more
+#: than 4300 digits into an int, and no real version is this long.
+MAX_VERSION_LENGTH = 256
 
 
 def shard_path(name: str) -> str:
@@ -85,7 +88,7 @@ def _check_format_version(reader: _Reader) -> None:
     version = reader.count("format-version")
     if version != FORMAT_VERSION:
         raise IndexFormatError(
-            f"{reader.where}: index format version {version} is not supported "
+            f"{reader.where}: index format version {_shown(version)} is not supported "
             f"(this skillpm reads version {FORMAT_VERSION})",
             hint="upgrade skillpm, or ask the registry's owner which version it serves",
         )
@@ -132,7 +135,7 @@ class Variant(NamedTuple):
     def from_json(cls, data: object, where: str) -> Variant:
         reader = _Reader(data, where)
         target = reader.text("target", _REQUIRED)
-        where = reader.where = f"{where} variant {target!r}"
+        where = reader.where = f"{where} variant {_shown(target)}"
         return cls(
             target=target,
             sha256=_sha256(reader.text("sha256", _REQUIRED), where),
@@ -175,7 +178,9 @@ class VersionEntry(NamedTuple):
     def from_json(cls, data: object, where: str) -> VersionEntry:
         reader = _Reader(data, where)
         version = reader.text("version", _REQUIRED)
-        where = reader.where = f"{where} version {version!r}"
+        where = reader.where = f"{where} version {_shown(version)}"
+        if len(version) > MAX_VERSION_LENGTH:
+            raise IndexFormatError(f"{where}: the version is longer than {MAX_VERSION_LENGTH} characters")
         variants = tuple(
             Variant.from_json(item, where) for item in reader.objects("variants")
         )
@@ -290,11 +295,17 @@ def search_document(entries: list[SearchEntry]) -> dict[str, Any]:
     return {"format-version": FORMAT_VERSION, "packages": [entry.to_json() for entry in ordered]}
 
 
+def _shown(value: object) -> str:
+    """``repr(value)`` cut to a readable length: hostile documents carry megabyte-long strings."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:80]}... ({len(text)} characters)"
+
+
 def _version_key(text: str) -> object:
     """A version as PEP 440 compares it (``1.0`` and ``1.0.0`` are one version), or the text itself."""
     try:
         return Version(text)
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a number too long for int()
         return text
 
 

@@ -1,7 +1,9 @@
 """Split SKILL.md into YAML front matter and a Markdown body, and parse the front matter.
 
 Parsing is safe and bounded: PyYAML's safe loader (the C one when available), no aliases
-(so no alias bombs), and only the standard YAML tags. Top-level keys are taken as written
+(so no alias bombs), only the standard YAML tags, no duplicate keys at any level, and at
+most :data:`MAX_DEPTH` levels of nesting (deeper values would exhaust Python's recursion
+limit while they are constructed). Top-level keys are taken as written
 (``yes:`` is the key ``'yes'``), and each key's line is kept so findings can point at it.
 Every problem becomes a :class:`Finding`; nothing here raises on bad input.
 """
@@ -23,6 +25,9 @@ _STANDARD_TAGS = frozenset(
 )
 
 DELIMITER = "---"
+
+#: The deepest nesting of sequences and mappings front matter may have (the top mapping is 1).
+MAX_DEPTH = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,8 @@ def parse_skill_md(raw: bytes, *, file: str) -> tuple[SkillMd, list[Finding]]:
         line = front.count("\n", 0, getattr(exc, "position", 0)) + 2
         problem = str(exc).split("\n", 1)[0]
         finding = error(file, line, "spec.frontmatter.yaml", f"invalid YAML: {problem}")
+    except (ValueError, OverflowError) as exc:  # a scalar that parses but cannot be built: 2024-02-30
+        finding = error(file, 1, "spec.frontmatter.yaml", f"invalid YAML value: {str(exc)[:200]}")
     else:
         if fields is None:
             finding = error(file, 1, "spec.frontmatter.not-mapping",
@@ -123,22 +130,36 @@ def _load_mapping(text: str) -> tuple[dict[str, object] | None, dict[str, int]]:
 
 
 def _refuse_aliases_and_tags(root: yaml.Node) -> None:
-    """Raise :class:`_Refused` at the first alias or non-standard tag under ``root``.
+    """Raise :class:`_Refused` at the first alias, non-standard tag, duplicate key or too deep node.
 
     The composer turns an alias into a second reference to its anchored node, so a node
     seen twice is an alias; the walk stops there, which keeps alias bombs cheap.
     """
     seen: set[int] = set()
-    stack = [root]
+    stack = [(root, 1)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
         if id(node) in seen:
             raise _Refused("YAML anchors and aliases (&name, *name) are not allowed", node)
         seen.add(id(node))
         if node.tag not in _STANDARD_TAGS:
             tag = node.tag.replace(_YAML_TAG_PREFIX, "!!")
             raise _Refused(f"YAML tag {tag!r} is not allowed in front matter", node)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and depth > MAX_DEPTH:
+            raise _Refused(f"the front matter is nested deeper than {MAX_DEPTH} levels", node)
         if isinstance(node, yaml.MappingNode):
-            stack.extend(n for pair in node.value for n in pair)
+            _refuse_duplicate_keys(node)
+            stack.extend((n, depth + 1) for pair in node.value for n in pair)
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
+            stack.extend((n, depth + 1) for n in node.value)
+
+
+def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
+    """Raise :class:`_Refused` when a nested mapping lists a scalar key twice."""
+    first: dict[tuple[str, str], int] = {}
+    for key_node, _ in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            key = (key_node.tag, key_node.value)
+            if key in first:
+                raise _Refused(f"duplicate key {key_node.value!r} (first on line {first[key] + 2})", key_node)
+            first[key] = key_node.start_mark.line

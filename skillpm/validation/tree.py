@@ -15,6 +15,11 @@ from skillpm.validation.spec import check_body_size, check_fields
 SKILL_MD = "SKILL.md"
 _SKIPPED = "__pycache__"
 
+#: The largest file an archive may hold (``skillpm.archive.MAX_FILE_SIZE``; a test keeps them equal).
+MAX_FILE_SIZE = 16 * 1024 * 1024
+#: The largest SKILL.md that is read at all; a larger one is a finding, judged from its size alone.
+MAX_SKILL_MD_SIZE = 1024 * 1024
+
 StrPath = str | os.PathLike[str]
 
 
@@ -51,11 +56,11 @@ class _Disk:
         return shown.replace(os.sep, "/")
 
     def problem(self, real: str) -> Finding | None:
-        """An escaping link, an unreadable file or a special file at ``real``, if any."""
+        """An escaping link, an unreadable, special or too large file at ``real``, if any."""
         shown = self.shown(real)
         try:
-            mode = os.lstat(real).st_mode
-            if stat.S_ISLNK(mode):
+            info = os.lstat(real)
+            if stat.S_ISLNK(info.st_mode):
                 target = os.path.realpath(real)
             else:
                 head, name = os.path.split(real)
@@ -63,13 +68,17 @@ class _Disk:
             if not _inside(target, self.root_real):
                 return error(shown, None, "tree.link-escape",
                              f"{shown!r} resolves to {target!r}, outside the skill source")
-            if stat.S_ISLNK(mode):
-                mode = os.stat(real).st_mode
+            if stat.S_ISLNK(info.st_mode):
+                info = os.stat(real)
         except OSError as exc:
             return error(shown, None, "tree.unreadable", f"cannot read {shown!r}: {exc.strerror}")
-        if not stat.S_ISREG(mode):
+        if not stat.S_ISREG(info.st_mode):
             return error(shown, None, "tree.special-file",
                          f"{shown!r} is not a regular file (a device, fifo, socket or directory)")
+        if info.st_size > MAX_FILE_SIZE:
+            return error(shown, None, "tree.file-size",
+                         f"{shown!r} is {info.st_size} bytes; an archive holds files of at most "
+                         f"{MAX_FILE_SIZE} bytes")
         return None
 
 
@@ -98,12 +107,17 @@ def validate_tree(files: Mapping[str, StrPath], *, root: StrPath, dir_name: str)
         shown = disk.shown(real)
         try:
             with open(real, "rb") as stream:
-                raw = stream.read()
+                raw = stream.read(MAX_SKILL_MD_SIZE + 1)
         except OSError as exc:
             findings.append(error(shown, None, "tree.unreadable",
                                   f"cannot read {shown!r}: {exc.strerror}"))
         else:
-            findings += check_skill_md(raw, file=shown, dir_name=dir_name, tree=files.keys())
+            if len(raw) > MAX_SKILL_MD_SIZE:
+                findings.append(error(shown, None, "spec.skill-md.size",
+                                      f"SKILL.md is larger than {MAX_SKILL_MD_SIZE} bytes; it is not read "
+                                      "(the specification recommends under 5000 tokens)"))
+            else:
+                findings += check_skill_md(raw, file=shown, dir_name=dir_name, tree=files.keys())
     return sorted(findings, key=Finding.sort_key)
 
 
@@ -150,7 +164,7 @@ def _walk(root: str) -> dict[str, str]:
                 if entry.is_dir(follow_symlinks=False):
                     pending.append((entry.path, rel + "/"))
                     continue
-                if entry.is_symlink() and entry.is_dir():
+                if entry.is_symlink() and _is_dir(entry):
                     if not root_real:
                         root_real = os.path.realpath(root)
                         seen.add(root_real)
@@ -162,3 +176,11 @@ def _walk(root: str) -> dict[str, str]:
                         continue
                 files[rel] = entry.path
     return files
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` leads to a directory; a link loop is not one (it is reported as unreadable)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False

@@ -1,0 +1,108 @@
+"""Property tests for resolution, against a brute-force oracle written from docs/resolution.md.
+
+Random package documents (versions from a pool with pre-, post- and dev releases; random variant
+sets, yanked flags and capabilities; requirements with and without pins): ``resolve`` must pick a
+variant usable on the GPU, never a yanked one unless the version is pinned, the highest matching
+version that has one, and the best-ranked variant of it; and raise NoMatch exactly when the oracle
+finds nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from skillpm.index.model import PackageDocument, Variant, VersionEntry
+from skillpm.requirements import parse_requirement
+from skillpm.resolve import NoMatch, resolve
+from skillpm.targets import Capability, parse_target, why_unusable
+
+VERSIONS = ["0.1.0", "0.9", "1.0.0a1", "1.0.0rc1", "1.0.0", "1.0.1", "1.1.0.dev1", "2.0.0b2", "2.0.0", "2.0.0.post1"]
+TARGETS = ["generic", "sm_75", "sm_80", "sm_86", "sm_89", "sm_90", "sm_90a", "sm_90f", "sm_100", "sm_100a",
+           "sm_100f", "sm_103", "sm_103a", "sm_110f", "sm_120", "sm_120f", "sm_121a", "sm_x"]
+CAPABILITIES = [None, (7, 5), (8, 0), (8, 6), (8, 9), (9, 0), (10, 0), (10, 3), (11, 0), (12, 0), (12, 1)]
+SPECIFIERS = ["", ">=1.0", "<2", "==1.0.0", "==2.0.0b2", "===1.0.1", ">=1.0.0a1", "!=1.0.1", "~=1.0", "==1.*",
+              ">0.1,<=2.0.0", "==0.9"]
+
+# The family-specific targets of the CUDA guide, and who belongs to each (written out again here).
+FAMILIES = {(10, 0): {(10, 0), (10, 3)}, (10, 1): {(10, 1)}, (10, 3): {(10, 3)}, (11, 0): {(11, 0)},
+            (12, 0): {(12, 0), (12, 1)}, (12, 1): {(12, 1)}}
+_TARGET = re.compile(r"sm_([1-9][0-9]?)([0-9])([af]?)")
+
+
+def oracle_preference(target: str, cap: tuple[int, int] | None) -> int | None:
+    """How much a GPU of ``cap`` wants ``target`` (lower is better), or None when it cannot use it."""
+    if target == "generic":
+        return 1000
+    match = _TARGET.fullmatch(target)
+    if match is None or cap is None:
+        return None
+    major, minor, suffix = int(match[1]), int(match[2]), match[3]
+    if suffix == "a":
+        return 0 if (major, minor) == cap else None
+    if suffix == "f":
+        members = FAMILIES.get((major, minor), {(major, minor)} if major >= 10 else set())
+        return 100 + cap[1] - minor if cap in members else None
+    if major != cap[0] or minor > cap[1]:
+        return None
+    return 1 if minor == cap[1] else 200 + cap[1] - minor
+
+
+def oracle(document: PackageDocument, specifier: str, cap: tuple[int, int] | None) -> tuple[str, str] | None:
+    """The (version, target) to install, by trying every version from the highest down."""
+    versions = {Version(entry.version): entry for entry in document.versions}
+    matching = set(SpecifierSet(specifier).filter(versions))
+    exact = [spec for spec in SpecifierSet(specifier) if spec.operator in ("==", "===")]
+    pin = exact[0].version if len(SpecifierSet(specifier)) == 1 and exact and "*" not in exact[0].version else None
+    for version in sorted(matching, reverse=True):
+        choices = [
+            (preference, variant.target)
+            for variant in versions[version].variants
+            if (preference := oracle_preference(variant.target, cap)) is not None
+            and (not variant.yanked or (pin is not None and Version(pin) == version))
+        ]
+        if choices:
+            return versions[version].version, min(choices)[1]
+    return None
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> PackageDocument:
+    chosen = draw(st.lists(st.sampled_from(VERSIONS), unique=True, max_size=6))
+    entries = []
+    for version in chosen:
+        targets = draw(st.lists(st.sampled_from(TARGETS), unique=True, max_size=5))
+        variants = tuple(
+            Variant(target, "0" * 64, 1, f"artifacts/p/{version}/{target}.tar.gz", draw(st.booleans()))
+            for target in targets
+        )
+        entries.append(VersionEntry(version, "d", variants))
+    return PackageDocument("pkg", tuple(entries))
+
+
+@settings(max_examples=400, deadline=None)
+@given(documents(), st.sampled_from(SPECIFIERS), st.sampled_from(CAPABILITIES))
+def test_resolution_agrees_with_the_oracle(document: PackageDocument, specifier: str, cap) -> None:
+    requirement = parse_requirement("pkg" + specifier)
+    capability = Capability(*cap) if cap is not None else None
+    expected = oracle(document, specifier, cap)
+
+    try:
+        resolution = resolve(document, requirement, capability)
+    except NoMatch as no_match:
+        assert expected is None, f"the oracle found {expected}"
+        assert len(no_match.candidates) == sum(len(entry.variants) for entry in document.versions)
+        return
+
+    variant = resolution.variant
+    assert (resolution.version, variant.target) == expected
+    target = parse_target(variant.target)
+    assert target.is_generic if capability is None else why_unusable(target, capability) is None
+    if variant.yanked:
+        assert requirement.pinned_version is not None
+        assert Version(requirement.pinned_version) == Version(resolution.version)
+    assert sum(candidate.taken for candidate in resolution.candidates) == 1
