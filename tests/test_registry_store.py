@@ -268,6 +268,6 @@ def test_open_registry_forms(registry: Path, tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("SKILLPM_REGISTRY", str(registry))
     assert open_registry().root == registry.resolve()
     with pytest.raises(RegistryError, match="not supported"):
-        open_registry("https://example.org/registry")
+        open_registry("ftp://example.org/registry")
     with pytest.raises(RegistryError, match="does not exist"):
         open_registry(str(tmp_path / "missing"))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -11,13 +12,52 @@ from skillpm.cli.output import notice
 if TYPE_CHECKING:
     from skillpm.targets import Capability
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of text.")
-registry_option = click.option(
-    "--registry",
-    metavar="DIR|URL",
-    envvar="SKILLPM_REGISTRY",
-    help="Registry to read: a directory or file:// URL. Default: $SKILLPM_REGISTRY, else the one built in.",
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _for_this_command(setting: str, value: object) -> Callable[[click.Context, click.Parameter, bool], bool]:
+    """An option callback that sets ``registry.source.settings.<setting>`` until the command ends."""
+
+    def callback(ctx: click.Context, param: click.Parameter, flag: bool) -> bool:
+        if flag:
+            from skillpm.registry.source import settings
+
+            before = getattr(settings, setting)
+            setattr(settings, setting, value)
+            ctx.call_on_close(lambda: setattr(settings, setting, before))
+        return flag
+
+    return callback
+
+
+json_option = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    callback=_for_this_command("progress", False),
+    help="Print a JSON document instead of text.",
 )
+offline_option = click.option(
+    "--offline",
+    is_flag=True,
+    expose_value=False,
+    callback=_for_this_command("offline", True),
+    help="Use only cached index documents and archives; fail naming what is not cached ($SKILLPM_OFFLINE=1).",
+)
+_registry_only = click.option(
+    "--registry",
+    metavar="DIR|URL|NAME",
+    envvar="SKILLPM_REGISTRY",
+    help="Registry to read: a directory, a file:// or https:// URL, or a name from 'skillpm registry list'. "
+    "Default: $SKILLPM_REGISTRY, else the configured registries by priority, then the one built in.",
+)
+
+
+def registry_option(command: F) -> F:
+    """``--registry`` and ``--offline``: where to read packages from, and whether to go online."""
+    return _registry_only(offline_option(command))
+
+
 arch_option = click.option(
     "--arch",
     metavar="ARCH",

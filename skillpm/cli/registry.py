@@ -1,4 +1,4 @@
-"""``skillpm registry``: create and maintain a registry in a local directory."""
+"""``skillpm registry``: create and maintain a local registry, serve it, and configure remote ones."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from skillpm.cli.common import json_option
-from skillpm.cli.output import emit_json
+from skillpm.cli.output import emit_json, notice, table
 
 _DIR = click.Path(path_type=Path, file_okay=False)
 
@@ -20,6 +20,9 @@ def registry() -> None:
     skillpm registry init ./myreg
     skillpm registry add ./myreg dist/*.tar.gz
     skillpm registry yank ./myreg my-skill==1.0.0
+    skillpm registry serve ./myreg --port 8000
+    skillpm registry add-remote team https://skills.example.org/registry --priority 10
+    skillpm registry list
     """
 
 
@@ -82,3 +85,64 @@ def rebuild(directory: Path) -> None:
 
     documents = rebuild_index(directory)
     click.echo(f"rebuilt the index of {directory}: {len(documents)} packages")
+
+
+@registry.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: any free port.")
+@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--log", is_flag=True, help="Log every request on stderr.")
+def serve(directory: Path, port: int, bind: str, log: bool) -> None:
+    """Serve DIRECTORY read-only over HTTP (to try a registry out) until Ctrl-C."""
+    from skillpm.registry.http import StaticHandler, make_server, server_url
+
+    handler = type("Handler", (StaticHandler,), {"quiet": not log})
+    try:
+        server = make_server(directory.resolve(), bind=bind, port=port, handler=handler)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {bind}:{port}: {error.strerror or error}") from None
+    with server:
+        click.echo(f"serving {directory} at {server_url(server)}/  (Ctrl-C to stop)")
+        click.echo(f"  skillpm install NAME --registry {server_url(server)}/", err=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            click.echo("stopped", err=True)
+
+
+@registry.command(name="list")
+@json_option
+def list_(as_json: bool) -> None:
+    """List the configured registries, in the order packages are looked up."""
+    from skillpm.registry.config import config_path, load_registries
+
+    rows = [{"name": r.name, "url": r.url, "priority": r.priority} for r in load_registries()]
+    rows.append({"name": "embedded", "url": "embedded", "priority": None})
+    if as_json:
+        emit_json(rows)
+        return
+    order = ["last" if r["priority"] is None else r["priority"] for r in rows]
+    table(["name", "priority", "url"], [(r["name"], rank, r["url"]) for r, rank in zip(rows, order)])
+    notice(f"configured in {config_path()}")
+
+
+@registry.command(name="add-remote")
+@click.argument("name")
+@click.argument("url")
+@click.option("--priority", type=int, default=0, show_default=True, help="Higher is looked up first.")
+def add_remote(name: str, url: str, priority: int) -> None:
+    """Configure registry NAME at URL (https://, http://localhost, file:// or a directory)."""
+    from skillpm.registry.config import add_registry, config_path
+
+    added = add_registry(name, url, priority=priority)
+    click.echo(f"added registry {added.name} -> {added.url} (priority {added.priority}) to {config_path()}")
+
+
+@registry.command(name="remove")
+@click.argument("name")
+def remove(name: str) -> None:
+    """Forget the configured registry NAME (its cached documents stay until cleared)."""
+    from skillpm.registry.config import config_path, remove_registry
+
+    removed = remove_registry(name)
+    click.echo(f"removed registry {removed.name} ({removed.url}) from {config_path()}")

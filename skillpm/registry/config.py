@@ -1,0 +1,160 @@
+"""The user's configured registries: ``[[registry]]`` tables in skillpm's config.toml.
+
+```toml
+[[registry]]
+name = "team"
+url = "https://skills.example.org/registry"
+priority = 10
+```
+
+The file lives in the user's config directory (``~/.config/skillpm/config.toml``
+on Linux) or at ``$SKILLPM_CONFIG``. Without ``--registry``, a package comes
+from the highest-priority registry that has it, then from the embedded one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from skillpm.errors import RegistryError
+
+CONFIG_ENV = "SKILLPM_CONFIG"
+ALLOW_HTTP_ENV = "SKILLPM_ALLOW_HTTP"
+_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_RESERVED = ("embedded",)
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True)
+class RemoteRegistry:
+    """One configured registry: a name to pass to --registry, where it is, and its priority."""
+
+    name: str
+    url: str
+    priority: int = 0
+
+    def __post_init__(self) -> None:
+        if not _NAME_RE.fullmatch(self.name) or self.name in _RESERVED:
+            raise RegistryError(
+                f"invalid registry name {self.name!r}",
+                hint="use lowercase letters, digits, '-' and '_' (and not 'embedded')",
+            )
+        if isinstance(self.priority, bool) or not isinstance(self.priority, int):
+            raise RegistryError(f"registry {self.name!r}: priority {self.priority!r} is not an integer")
+        check_url(self.url)
+
+
+def config_path() -> Path:
+    """``$SKILLPM_CONFIG``, else ``config.toml`` in the user's config directory for skillpm."""
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_config_path
+
+    return user_config_path("skillpm", appauthor=False) / "config.toml"
+
+
+def check_url(url: str) -> str:
+    """``url`` when skillpm may use it as a registry; RegistryError saying why not otherwise.
+
+    https:// anywhere; http:// only to this machine (127.0.0.1, localhost, ::1) unless
+    ``$SKILLPM_ALLOW_HTTP=1``; file:// URLs and directories as they are.
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme == "https" or parts.scheme == "file" or "://" not in url:
+        if parts.scheme == "https" and not parts.hostname:
+            raise RegistryError(f"registry URL {url!r} has no host")
+        return url
+    if parts.scheme != "http":
+        raise RegistryError(
+            f"registry scheme {parts.scheme!r} is not supported ({url})",
+            hint="use https://, http://localhost, file:// or a directory",
+        )
+    if parts.hostname in _LOCAL_HOSTS or os.environ.get(ALLOW_HTTP_ENV, "").lower() in ("1", "true", "yes"):
+        return url
+    raise RegistryError(
+        f"refusing plain http:// registry {url}: only https:// is allowed off this machine",
+        hint=f"use https://, or set {ALLOW_HTTP_ENV}=1 if you trust every network between you and it",
+    )
+
+
+def load_registries(path: Path | None = None) -> tuple[RemoteRegistry, ...]:
+    """The configured registries, highest priority first (ties: in file order); none when no file."""
+    path = path or config_path()
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        return ()
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as error:
+        raise RegistryError(f"{path} is not a readable config file: {error}", hint="fix or delete it") from None
+    tables = data.get("registry", [])
+    if not isinstance(tables, list):
+        raise RegistryError(f"{path}: 'registry' must be an array of tables ([[registry]])")
+    registries = []
+    for index, table in enumerate(tables):
+        if not isinstance(table, dict) or not {"name", "url"} <= set(table) <= {"name", "url", "priority"}:
+            raise RegistryError(f"{path}: [[registry]] {index + 1} must have name, url and optionally priority")
+        if not isinstance(table["name"], str) or not isinstance(table["url"], str):
+            raise RegistryError(f"{path}: [[registry]] {index + 1}: name and url must be strings")
+        registries.append(RemoteRegistry(table["name"], table["url"], table.get("priority", 0)))
+    names = [registry.name for registry in registries]
+    if len(set(names)) != len(names):
+        raise RegistryError(f"{path}: a registry name is configured twice", hint="remove one of them")
+    return tuple(sorted(registries, key=lambda registry: -registry.priority))
+
+
+def find_registry(name: str, path: Path | None = None) -> RemoteRegistry | None:
+    """The configured registry called ``name``, or ``None``."""
+    return next((registry for registry in load_registries(path) if registry.name == name), None)
+
+
+def add_registry(name: str, url: str, *, priority: int = 0, path: Path | None = None) -> RemoteRegistry:
+    """Configure a new registry; RegistryError when ``name`` is taken."""
+    path = path or config_path()
+    added = RemoteRegistry(name, url.rstrip("/") if "://" in url else url, priority)
+    with _locked(path):
+        registries = load_registries(path)
+        if any(registry.name == name for registry in registries):
+            raise RegistryError(
+                f"a registry named {name!r} is already configured in {path}",
+                hint=f"remove it first with 'skillpm registry remove {name}'",
+            )
+        _write(path, [*registries, added])
+    return added
+
+
+def remove_registry(name: str, *, path: Path | None = None) -> RemoteRegistry:
+    """Forget the configured registry ``name``; RegistryError when there is none."""
+    path = path or config_path()
+    with _locked(path):
+        registries = load_registries(path)
+        removed = next((registry for registry in registries if registry.name == name), None)
+        if removed is None:
+            raise RegistryError(
+                f"no registry named {name!r} is configured in {path}", hint="see 'skillpm registry list'"
+            )
+        _write(path, [registry for registry in registries if registry is not removed])
+    return removed
+
+
+def _locked(path: Path):
+    from skillpm.locks import lock_for
+
+    return lock_for(path)
+
+
+def _write(path: Path, registries: list[RemoteRegistry]) -> None:
+    import tomli_w
+
+    from skillpm.atomic import atomic_write
+
+    header = "# skillpm registries: 'skillpm registry add-remote/remove' edit this file.\n"
+    document = {"registry": [asdict(registry) for registry in registries]}
+    atomic_write(path, (header + tomli_w.dumps(document)).encode())

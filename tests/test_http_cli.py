@@ -1,0 +1,221 @@
+"""The CLI against HTTP registries: conditional requests, --offline, named registries, sync, 'registry serve'."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import test_http_server
+
+from skillpm.errors import SkillpmError
+
+Served = test_http_server.Served
+served = test_http_server.served  # the fixtures, shared
+fast_retries = test_http_server.fast_retries
+
+KERNEL = "kernel-helper"
+
+
+def lock_entries(lockfile: Path) -> list[dict[str, str]]:
+    return tomllib.loads(lockfile.read_text())["skill"]
+
+
+def assert_one_error(result: subprocess.CompletedProcess[str], *contains: str) -> None:
+    """The console script's error contract: non-zero, ``error:`` (+ ``hint:``) on stderr, no traceback."""
+    lines = result.stderr.splitlines()
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert lines and lines[0].startswith("error: "), result.stderr
+    assert len(lines) <= 2 and all(line.startswith("hint: ") for line in lines[1:]), result.stderr
+    for text in contains:
+        assert text in lines[0], result.stderr
+
+
+# --- conditional requests and the index cache -----------------------------------------------------------
+
+
+def test_a_second_resolve_revalidates_with_etags_and_gets_304(isolated, served: Served, run_cli) -> None:
+    assert run_cli("resolve", KERNEL, "--arch", "9.0", "--registry", served.url).exit_code == 0
+    first = len(served.script.log)
+    assert run_cli("resolve", KERNEL, "--arch", "9.0", "--registry", served.url).exit_code == 0
+    again = served.script.log[first:]
+    assert {path for path, _, _ in again} == {"config.json", f"index/ke/rn/{KERNEL}.json"}
+    for _, status, headers in again:
+        assert status == 304
+        assert headers["if-none-match"].startswith('"') and "if-modified-since" in headers
+
+
+def test_a_changed_document_is_fetched_again(isolated, served: Served, registry: Path, run_cli) -> None:
+    assert run_cli("info", KERNEL, "--registry", served.url).exit_code == 0
+    document = next((registry / "index").rglob(f"{KERNEL}.json"))
+    document.write_text(document.read_text().replace("Apache-2.0", "MIT"))
+    os.utime(document, ns=(0, 1_000_000_000))  # a different mtime, so a different ETag
+    result = run_cli("info", KERNEL, "--registry", served.url)
+    assert result.exit_code == 0 and "license: MIT" in result.output
+    assert served.script.log[-1][1] == 200
+
+
+# --- offline ---------------------------------------------------------------------------------------------
+
+
+def test_offline_after_a_warm_cache_works_with_the_server_gone(isolated, served: Served, run_cli, monkeypatch) -> None:
+    assert run_cli("install", KERNEL, "--arch", "9.0", "--registry", served.url).exit_code == 0
+    assert run_cli("search", "kernel", "--registry", served.url).exit_code == 0
+    served.stop()
+    for args in (
+        ["resolve", KERNEL, "--arch", "9.0"],
+        ["info", KERNEL],
+        ["search", "kernel"],
+        ["install", KERNEL, "--arch", "9.0", "--dir", "elsewhere"],
+    ):
+        result = run_cli(*args, "--registry", served.url, "--offline")
+        assert result.exit_code == 0, (args, result.output, result.exception)
+    (isolated.skills / KERNEL / "SKILL.md").unlink()
+    monkeypatch.setenv("SKILLPM_OFFLINE", "1")
+    assert run_cli("sync").exit_code == 0
+    assert (isolated.skills / KERNEL / "SKILL.md").is_file()
+
+
+def test_offline_with_a_cold_cache_names_what_is_missing(isolated, served: Served, run_cli) -> None:
+    result = run_cli("resolve", KERNEL, "--arch", "9.0", "--registry", served.url, "--offline")
+    assert isinstance(result.exception, SkillpmError)
+    assert result.exception.message == f"offline: {served.url}/config.json is not in the index cache"
+    assert "without --offline" in result.exception.hint
+    assert served.script.log == []
+
+
+def test_offline_with_documents_but_no_artifact(isolated, served: Served, run_cli) -> None:
+    assert run_cli("resolve", KERNEL, "--arch", "9.0", "--registry", served.url).exit_code == 0
+    result = run_cli("install", KERNEL, "--arch", "9.0", "--registry", served.url, "--offline")
+    assert isinstance(result.exception, SkillpmError)
+    assert result.exception.message.startswith(f"offline: artifact {served.url}/artifacts/{KERNEL}/")
+    assert not isolated.lockfile.exists()
+
+
+# --- named registries, priority and the lockfile's pin ------------------------------------------------
+
+
+@pytest.fixture
+def second(tmp_path: Path, make_source, publish, fast_retries):
+    """Another registry, served, holding kernel-helper 2.0.0 (other bytes) and only that."""
+    from skillpm.registry import store
+
+    root = tmp_path / "second"
+    store.init(root, name="second")
+    publish(root, make_source(tmp_path / "b", KERNEL, {"generic": {"extra.md": "2.0\n"}}, version="2.0.0"))
+    server = Served(root)
+    yield server
+    server.stop()
+
+
+def test_named_registries_priority_and_the_lockfile_pin(isolated, served: Served, second: Served, run_cli) -> None:
+    assert run_cli("registry", "add-remote", "first", served.url, "--priority", "5").exit_code == 0
+    assert run_cli("install", KERNEL, "--arch", "9.0").exit_code == 0  # only 'first' has it besides embedded
+    assert lock_entries(isolated.lockfile)[0]["registry"] == served.url
+    assert lock_entries(isolated.lockfile)[0]["version"] == "1.0.0"
+
+    assert run_cli("registry", "add-remote", "second", second.url, "--priority", "10").exit_code == 0
+    listed = run_cli("registry", "list", "--json")
+    assert [row["name"] for row in __import__("json").loads(listed.output)] == ["second", "first", "embedded"]
+
+    # The lockfile names 'first': sync must not even ask 'second', which now ranks higher.
+    (isolated.skills / KERNEL / "SKILL.md").unlink()
+    before = len(second.script.log)
+    assert run_cli("sync").exit_code == 0
+    assert second.script.log[before:] == []
+    assert lock_entries(isolated.lockfile)[0]["version"] == "1.0.0"
+
+    # A new install without --registry takes the highest priority that has the package...
+    result = run_cli("install", KERNEL, "--arch", "9.0", "--dir", "other", "--json")
+    assert result.exit_code == 0, result.output
+    assert {entry["registry"] for entry in lock_entries(isolated.lockfile)} == {served.url, second.url}
+    # ...and falls through to the next one for a package it lacks; --registry NAME picks one.
+    assert run_cli("install", "doc-writer", "--arch", "9.0").exit_code == 0
+    assert run_cli("resolve", KERNEL, "--arch", "9.0", "--registry", "first").output.startswith(f"{KERNEL} 1.0.0")
+    assert run_cli("registry", "remove", "second").exit_code == 0
+    assert run_cli("resolve", KERNEL, "--arch", "9.0").output.startswith(f"{KERNEL} 1.0.0")
+
+
+def test_sync_fetches_in_parallel_and_a_failure_changes_nothing(
+    isolated, served: Served, run_cli, snapshot
+) -> None:
+    for args in (["--dir", "a"], ["--dir", "b"], []):
+        assert run_cli("install", KERNEL, "--arch", "9.0", "--registry", served.url, *args).exit_code == 0
+    assert run_cli("install", "doc-writer", "--arch", "9.0", "--registry", served.url).exit_code == 0
+    for folder in ("a", "b"):
+        (isolated.project / folder / KERNEL / "SKILL.md").write_text("edited\n")
+    for cached in (isolated.cache / "artifacts").rglob("*"):
+        if cached.is_file():
+            cached.unlink()
+    before = snapshot(isolated.project)
+    served.always("doc-writer-0.2.0-generic.tar.gz", "corrupt")
+    result = run_cli("sync")
+    assert isinstance(result.exception, SkillpmError) and "digest mismatch" in result.exception.message
+    assert snapshot(isolated.project) == before  # not even the skills before doc-writer were touched
+    served.script.always.clear()
+    assert run_cli("sync").exit_code == 0
+    assert (isolated.project / "a" / KERNEL / "SKILL.md").read_text() != "edited\n"
+
+
+# --- the console script: 'registry serve', and errors as one line ----------------------------------------
+
+
+def test_registry_serve_then_install_from_it(isolated, registry: Path, run_skillpm) -> None:
+    script = Path(sys.executable).with_name("skillpm")
+    server = subprocess.Popen(
+        [str(script), "registry", "serve", str(registry), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = server.stdout.readline()
+        assert line.startswith("serving ") and " at http://127.0.0.1:" in line, line
+        url = line.split(" at ", 1)[1].split()[0]
+        done = run_skillpm("install", KERNEL, "--arch", "9.0", "--registry", url)
+        assert done.returncode == 0, done.stderr
+        assert lock_entries(isolated.lockfile)[0]["registry"] == url.rstrip("/")
+        assert (isolated.skills / KERNEL / "references" / "hopper.md").is_file()
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=10)
+    assert server.returncode in (0, 130)
+    assert "Traceback" not in server.stderr.read()
+
+
+def test_console_script_unreachable_server_is_one_line(isolated, run_skillpm, monkeypatch) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("SKILLPM_HTTP_BACKOFF", "0.01")
+    monkeypatch.setenv("SKILLPM_HTTP_RETRIES", "2")
+    result = run_skillpm("install", KERNEL, "--arch", "9.0", "--registry", f"http://127.0.0.1:{port}/reg")
+    assert_one_error(result, f"http://127.0.0.1:{port}/reg/config.json", "failed 2 times", "cannot connect")
+    assert not isolated.lockfile.exists()
+
+
+def test_console_script_corrupt_download_is_one_line(isolated, served: Served, run_skillpm, snapshot) -> None:
+    served.always(".tar.gz", "corrupt")
+    result = run_skillpm("install", KERNEL, "--arch", "9.0", "--registry", served.url)
+    assert_one_error(result, "digest mismatch")
+    assert not isolated.lockfile.exists() and not isolated.skills.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "contains"),
+    [
+        ("http://example.org/registry", "SKILLPM_ALLOW_HTTP"),
+        ("ftp://example.org/registry", "not supported"),
+    ],
+)
+def test_insecure_or_unknown_urls_are_refused_before_any_request(isolated, run_skillpm, url, contains) -> None:
+    result = run_skillpm("resolve", KERNEL, "--arch", "9.0", "--registry", url)
+    assert_one_error(result)
+    assert contains in result.stderr
