@@ -12,7 +12,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from skillpm import agents
 from skillpm.archive import VariantMetadata, extract, read_metadata
@@ -22,10 +22,13 @@ from skillpm.errors import ArchiveError, InstallError, LockfileError
 from skillpm.index.model import Variant
 from skillpm.locks import lock_for
 from skillpm.lockfile import LOCK_NAME, LockedSkill, Lockfile, read_lockfile, write_lockfile
-from skillpm.registry.source import LocalRegistry, open_registry
+from skillpm.registry.source import Registry, Source, open_locked_registry
 from skillpm.requirements import Requirement, parse_requirement
 from skillpm.resolve import Resolution, resolve
 from skillpm.targets import Capability, parse_capability
+
+if TYPE_CHECKING:
+    from skillpm.attest.variants import InstallOptions
 
 _PROJECT_MARKERS = (LOCK_NAME, ".git")
 
@@ -87,7 +90,7 @@ class InstallResult:
         }
 
 
-def fetch_artifact(registry: LocalRegistry, variant: Variant, cache: ArtifactCache) -> bytes:
+def fetch_artifact(registry: Registry, variant: Variant, cache: ArtifactCache) -> bytes:
     """The variant's archive, from the cache or the registry, checked against its size and sha256."""
     cached = cache.get(variant.sha256)
     if cached is not None:
@@ -112,14 +115,22 @@ def fetch_artifact(registry: LocalRegistry, variant: Variant, cache: ArtifactCac
 def install(
     requirement: Requirement,
     *,
-    registry: LocalRegistry,
+    registry: Source,
     capability: Capability | None,
     dest: Destination,
     cache: ArtifactCache,
     force: bool = False,
+    attestations: InstallOptions | None = None,
 ) -> tuple[Resolution, InstallResult]:
-    """Resolve ``requirement`` for ``capability``, install it into ``dest`` and lock it."""
-    document = registry.require_package(requirement.name)
+    """Resolve ``requirement`` for ``capability``, install it into ``dest`` and lock it.
+
+    ``registry`` may be one registry or the configured chain; the lockfile records
+    the one that served the package.
+
+    ``attestations``: the install policy beyond the policy files (default: that of
+    :func:`skillpm.attest.variants.using`, else none); see :func:`_check_attestations`.
+    """
+    registry, document = registry.locate(requirement.name)
     resolution = resolve(document, requirement, capability)
     with lock_for(dest.lockfile):
         lockfile = read_lockfile(dest.lockfile)
@@ -134,6 +145,7 @@ def install(
             force=force,
             capability="none" if capability is None else str(capability),
             requirement=str(requirement),
+            attestations=attestations,
         )
     return resolution, result
 
@@ -141,7 +153,7 @@ def install(
 def _install_locked(
     lockfile: Lockfile,
     *,
-    registry: LocalRegistry,
+    registry: Registry,
     name: str,
     version: str,
     variant: Variant,
@@ -150,6 +162,7 @@ def _install_locked(
     force: bool,
     capability: str,
     requirement: str,
+    attestations: InstallOptions | None = None,
 ) -> InstallResult:
     """Install one variant into ``directory`` and record it; the caller holds the lock."""
     entry = LockedSkill(
@@ -172,6 +185,7 @@ def _install_locked(
     data = fetch_artifact(registry, variant, cache)
     metadata = read_metadata(data)
     _check_metadata(metadata, entry)
+    _check_attestations(registry, entry, variant, data, lockfile.root, attestations)
     changed = not tree_matches(directory, metadata.files)
     if changed:
         staged = staging_dir(directory)
@@ -212,15 +226,21 @@ def sync(
     lockfile_path: Path,
     *,
     cache: ArtifactCache,
-    opener: Callable[[str], LocalRegistry] = open_registry,
+    opener: Callable[[str], Registry] = open_locked_registry,
+    jobs: int = 8,
 ) -> list[InstallResult]:
-    """Install exactly what the lockfile records, refusing any digest that differs."""
+    """Install exactly what the lockfile records, refusing any digest that differs.
+
+    Every locked artifact is first fetched (up to ``jobs`` at a time) and checked;
+    only when all are in the cache are the skills installed, in lockfile order, so
+    a download or digest failure changes no skill directory and not the lockfile.
+    Each skill comes from exactly the registry its entry names.
+    """
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
+        fetched = _prefetch_locked(lockfile.skills, cache=cache, opener=opener, jobs=jobs)
         results = []
-        for skill in lockfile.skills:
-            registry = opener(skill.registry)
-            variant = _locked_variant(registry, skill)
+        for skill, (registry, variant) in zip(lockfile.skills, fetched):
             results.append(
                 _install_locked(
                     lockfile,
@@ -238,7 +258,7 @@ def sync(
     return results
 
 
-def _locked_variant(registry: LocalRegistry, skill: LockedSkill) -> Variant:
+def _locked_variant(registry: Registry, skill: LockedSkill) -> Variant:
     document = registry.require_package(skill.name)
     entry = next((e for e in document.versions if e.version == skill.version), None)
     variant = next((v for v in entry.variants if v.target == skill.target), None) if entry else None
@@ -262,7 +282,7 @@ def update(
     names: list[str],
     capability: Capability | None,
     cache: ArtifactCache,
-    opener: Callable[[str], LocalRegistry] = open_registry,
+    opener: Callable[[str], Registry] = open_locked_registry,
 ) -> list[tuple[Resolution, InstallResult]]:
     """Resolve the locked skills (or ``names`` of them) again and install what changed.
 
@@ -348,3 +368,60 @@ def installed_skills(lockfile_path: Path, capability: Capability | None) -> list
             }
         )
     return rows
+
+
+def _prefetch_locked(
+    skills: tuple[LockedSkill, ...],
+    *,
+    cache: ArtifactCache,
+    opener: Callable[[str], Registry],
+    jobs: int,
+) -> list[tuple[Registry, Variant]]:
+    """Each locked skill's registry and variant, its artifact fetched into the cache and checked.
+
+    Registries are opened once each (one connection pool per server). Downloads run
+    ``jobs`` at a time; the first failure, in lockfile order, is raised and the
+    downloads not yet started are cancelled.
+    """
+    registries: dict[str, Registry] = {}
+    for skill in skills:
+        if skill.registry not in registries:
+            registries[skill.registry] = opener(skill.registry)
+
+    def fetch(skill: LockedSkill) -> tuple[Registry, Variant]:
+        registry = registries[skill.registry]
+        variant = _locked_variant(registry, skill)
+        _check_metadata(read_metadata(fetch_artifact(registry, variant, cache)), skill)
+        return registry, variant
+
+    if jobs <= 1 or len(skills) <= 1:
+        return [fetch(skill) for skill in skills]
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=min(jobs, len(skills)), thread_name_prefix="skillpm-fetch")
+    try:
+        futures = [pool.submit(fetch, skill) for skill in skills]
+        return [future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _check_attestations(
+    registry: Registry,
+    entry: LockedSkill,
+    variant: Variant,
+    data: bytes,
+    project_root: Path,
+    options: InstallOptions | None,
+) -> None:
+    """Verify the variant's attestations under the install policy before anything is written.
+
+    Raises AttestationError on any failed check or unmet requirement; warns when
+    the variant has no attestations and none is required (docs/attestations.md).
+    """
+    from skillpm.attest.variants import check_before_install
+
+    check_before_install(
+        registry, name=entry.name, version=entry.version, variant=variant, artifact=data,
+        project_root=project_root, options=options,
+    )

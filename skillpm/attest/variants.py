@@ -99,8 +99,9 @@ class AttestationReport:
         """Who signed it, as verified (``key <fingerprint>`` or ``Sigstore signature by ...``)."""
         signature = next((check for check in self.checks if check.name == "signature"), None)
         if signature is None or not signature.ok:
-            hint = self.checks[0].detail.partition("(key hint ")[2].rstrip(")") if self.checks else ""
-            return f"key {hint} (unverified)" if hint else "an unverified signer"
+            bundle = next((check.detail for check in self.checks if check.name == "bundle"), "")
+            hint = bundle.partition("(key hint ")[2].rstrip(")")
+            return f"key {hint}" if hint else "an unknown signer"
         return signature.detail.removeprefix("valid signature by ").removeprefix("valid ")
 
     def to_json(self) -> dict[str, Any]:
@@ -299,15 +300,16 @@ def check_before_install(
     With no attestations and no requirement: a warning, and ``None``.
     """
     options = options or _options.get() or InstallOptions()
-    extra = key_policy(options.trusted_keys).combined(Policy(requirements=options.requirements))
-    policy = effective_policy(registry.label, project_root=project_root, extra=extra)
-    if not variant.attestations:
-        missing = missing_evidence(policy.requirements, [])
+    if not variant.attestations:  # no keys to load, so no cryptography to import
+        requirements = load_policy(project_root=project_root).requirements.stricter(options.requirements)
+        missing = missing_evidence(requirements, [])
         if missing:
             enforce(VariantReport(name, version, variant.target, variant.sha256, (), tuple(missing)), label=registry.label)
         warn = options.warn or (lambda line: print(line, file=sys.stderr))
         warn(f"warning: {name} {version} ({variant.target}) has no attestations: no signed evidence, installed unverified")
         return None
+    extra = key_policy(options.trusted_keys).combined(Policy(requirements=options.requirements))
+    policy = effective_policy(registry.label, project_root=project_root, extra=extra)
     report = verify_variant(registry, name=name, version=version, variant=variant, policy=policy, artifact=artifact)
     enforce(report, label=registry.label)
     return report

@@ -43,6 +43,7 @@ from skillpm.attest.statement import (
     parse_statement,
     subject_mismatch,
 )
+from skillpm.resources import shipped
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -302,9 +303,7 @@ def certificate_identity(certificate: Certificate) -> tuple[str | None, list[str
 
 def default_schema_dir() -> Path:
     """The evidence schemas shipped with skillpm: in the wheel, or schemas/ of a source checkout."""
-    package_dir = Path(__file__).resolve().parent.parent
-    shipped = package_dir / "_schemas"
-    return shipped if shipped.is_dir() else package_dir.parent / "schemas"
+    return shipped("schemas")
 
 
 def _schema_check(predicate_type: str, predicate: Any, schema_dir: Path) -> Check:

@@ -31,6 +31,9 @@ COMMANDS: dict[str, str] = {
     "registry": "registry:registry",
     "eval": "evaluate:eval_command",
     "bench": "bench:bench",
+    "keygen": "attest:keygen",
+    "publish": "attest:publish",
+    "verify": "attest:verify",
 }
 
 

@@ -39,6 +39,37 @@ def _report(results, as_json: bool, verb: str) -> None:
 global_option = click.option("--global", "user", is_flag=True, help="Use the user's skills directory, not the project's.")
 
 
+def policy_options(command):
+    """--require-attestations, --min-pass-rate, --min-lift, --min-bandwidth-pct, --trusted-key."""
+    options = [
+        click.option("--require-attestations", is_flag=True, help="Refuse a variant without a verified attestation."),
+        click.option("--min-pass-rate", type=click.FloatRange(0, 1), metavar="RATE",
+                     help="Refuse evidence where any model's pass rate with the skill is lower."),
+        click.option("--min-lift", type=float, metavar="LIFT", help="Refuse evidence where any model's lift is lower."),
+        click.option("--min-bandwidth-pct", type=click.FloatRange(0), metavar="PCT",
+                     help="Refuse benchmarks below this percent of peak bandwidth (GPU evidence only)."),
+        click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+                     metavar="PUBFILE", help="Trust signatures by this public key (repeatable)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _attestation_policy(policy: dict):
+    """The install policy from the command line (docs/attestations.md: policy files add to it)."""
+    from skillpm.attest.policy import Requirements
+    from skillpm.attest.variants import InstallOptions, using
+
+    requirements = Requirements(
+        attestations=policy["require_attestations"],
+        min_pass_rate=policy["min_pass_rate"],
+        min_lift=policy["min_lift"],
+        min_percent_of_peak=policy["min_bandwidth_pct"],
+    )
+    return using(InstallOptions(requirements, tuple(policy["trusted_keys"]), warn=notice))
+
+
 @click.command()
 @click.argument("requirements", nargs=-1, required=True)
 @arch_option
@@ -47,6 +78,7 @@ global_option = click.option("--global", "user", is_flag=True, help="Use the use
 @click.option("--agent", metavar="NAME", help=f"Install where this agent reads skills: {_AGENTS_HELP}.")
 @click.option("--dir", "directory", type=click.Path(path_type=Path), help="Install into DIR/<name>/ instead.")
 @click.option("--force", is_flag=True, help="Replace a directory that skillpm did not install.")
+@policy_options
 @json_option
 def install(
     requirements: tuple[str, ...],
@@ -57,6 +89,7 @@ def install(
     directory: Path | None,
     force: bool,
     as_json: bool,
+    **policy,
 ) -> None:
     """Install skills, choosing each one's variant for the GPU.
 
@@ -67,6 +100,10 @@ def install(
 
     Skills go into .claude/skills/<name>/ of the current project (the nearest
     folder with skills.lock or .git), and are pinned in its skills.lock.
+
+    Attestations attached to a variant are verified before it is installed (a
+    warning when there are none); the policy options and .skillpm/policy.toml can
+    require them.
     """
     from skillpm.cache import ArtifactCache
     from skillpm.install import install as install_one
@@ -78,22 +115,25 @@ def install(
     source = open_registry(registry)
     dest = _where(agent, user, directory)
     cache = ArtifactCache()
-    results = [
-        install_one(requirement, registry=source, capability=capability, dest=dest, cache=cache, force=force)[1]
-        for requirement in parsed
-    ]
+    with _attestation_policy(policy):
+        results = [
+            install_one(requirement, registry=source, capability=capability, dest=dest, cache=cache, force=force)[1]
+            for requirement in parsed
+        ]
     _report(results, as_json, "installed")
 
 
 @click.command()
 @global_option
+@policy_options
 @json_option
-def sync(user: bool, as_json: bool) -> None:
+def sync(user: bool, as_json: bool, **policy) -> None:
     """Install exactly what skills.lock records, refusing any changed digest."""
     from skillpm.cache import ArtifactCache
     from skillpm.install import sync as sync_all
 
-    results = sync_all(_lockfile(user), cache=ArtifactCache())
+    with _attestation_policy(policy):
+        results = sync_all(_lockfile(user), cache=ArtifactCache())
     if not results and not as_json:
         notice("skills.lock records no skills; nothing to do")
     _report(results, as_json, "installed")
@@ -103,8 +143,9 @@ def sync(user: bool, as_json: bool) -> None:
 @click.argument("names", nargs=-1)
 @arch_option
 @global_option
+@policy_options
 @json_option
-def update(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool) -> None:
+def update(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool, **policy) -> None:
     """Resolve installed skills (all, or NAMES) again and install newer versions.
 
     Each skill is resolved for --arch when given, else for the GPU it was
@@ -115,7 +156,8 @@ def update(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool) 
     from skillpm.targets import parse_capability
 
     capability = parse_capability(arch) if arch else None
-    results = update_all(_lockfile(user), names=list(names), capability=capability, cache=ArtifactCache())
+    with _attestation_policy(policy):
+        results = update_all(_lockfile(user), names=list(names), capability=capability, cache=ArtifactCache())
     _report([result for _, result in results], as_json, "updated")
 
 

@@ -30,9 +30,9 @@ def resolve(requirement: str, arch: str | None, registry: str | None, explain: b
 
     parsed = parse_requirement(requirement)
     capability = choose_capability(arch, quiet=as_json)
-    source = open_registry(registry)
+    source, document = open_registry(registry).locate(parsed.name)
     try:
-        resolution = resolve_variant(source.require_package(parsed.name), parsed, capability)
+        resolution = resolve_variant(document, parsed, capability)
     except NoMatch as failure:
         if explain and not as_json:
             _print_candidates(failure.candidates)
@@ -62,13 +62,19 @@ def _print_candidates(candidates) -> None:
 @registry_option
 @json_option
 def info(name: str, registry: str | None, as_json: bool) -> None:
-    """Show a package's versions, variants and evidence."""
+    """Show a package's versions, variants and evidence.
+
+    Each attestation is verified (with the policy files and the registry's own
+    trust, as install does) and shown with what its evidence says and who signed it.
+    """
     from skillpm.registry.source import open_registry
 
-    source = open_registry(registry)
-    document = source.require_package(name)
+    from skillpm.attest.variants import KINDS
+
+    source, document = open_registry(registry).locate(name)
+    evidence = _evidence(source, document)
     if as_json:
-        emit_json({"registry": source.label, **document.to_json()})
+        emit_json({"registry": source.label, **document.to_json(), "evidence": evidence})
         return
     latest = document.versions[-1] if document.versions else None
     click.echo(f"{document.name}  ({source.label})")
@@ -85,12 +91,47 @@ def info(name: str, registry: str | None, as_json: bool) -> None:
             variant.size,
             variant.sha256[:16],
             "yes" if variant.yanked else "",
-            len(variant.attestations) or "none",
+            ", ".join(KINDS.get(a.predicate_type, "other") for a in variant.attestations) or "none yet",
         )
         for entry in document.versions
         for variant in entry.variants
     ]
     table(["version", "target", "bytes", "sha256", "yanked", "evidence"], rows)
+    if not evidence:
+        click.echo("evidence: none yet (no variant carries a signed evaluation or benchmark)")
+    for item in evidence:
+        state = "verified" if item["verified"] else f"NOT verified: {item['problem']}"
+        click.echo(f"  {item['version']} {item['target']} {item['summary']}; signed by {item['signer']} ({state})")
+
+
+def _evidence(source, document) -> list[dict[str, object]]:
+    """Each attestation of each variant: what it says, who signed it, whether it verifies."""
+    if not any(variant.attestations for entry in document.versions for variant in entry.variants):
+        return []
+    from pathlib import Path
+
+    from skillpm.attest.variants import KINDS, effective_policy, summary, verify_variant
+    from skillpm.install import find_project_root
+
+    policy = effective_policy(source.label, project_root=find_project_root(Path.cwd()))
+    items = []
+    for entry in document.versions:
+        for variant in entry.variants:
+            report = verify_variant(source, name=document.name, version=entry.version, variant=variant, policy=policy)
+            for attestation in report.attestations:
+                failed = attestation.first_failure()
+                statement = attestation.statement
+                items.append({
+                    "version": entry.version,
+                    "target": variant.target,
+                    "path": attestation.path,
+                    "predicate-type": attestation.predicate_type,
+                    "summary": summary(statement) if statement else KINDS.get(attestation.predicate_type, "evidence"),
+                    "signer": attestation.signer(),
+                    "verified": attestation.ok,
+                    "problem": f"{failed.name}: {failed.detail}" if failed else None,
+                })
+    return items
 
 
 @click.command()

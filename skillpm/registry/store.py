@@ -1,10 +1,12 @@
 """Maintaining a registry in a local directory: init, add, yank, rebuild.
 
 Writes are serialised with a lock file and made atomic file by file: artifacts
-first, then the package documents that name them, then ``search.json``. Every
-check runs before the first write, so a refused ``add`` changes nothing.
+and attestation bundles first, then the package documents that name them, then
+``search.json``. Every check runs before the first write, so a refused ``add``
+changes nothing, and a write that fails midway is undone (each file written is
+restored or removed), so the registry is left byte for byte as it was.
 Published versions are immutable: a version's variants are fixed by the
-``add`` that first publishes it.
+``add`` that first publishes it; attestations may be added to them later.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from skillpm.atomic import atomic_write
 from skillpm.errors import ArchiveError, IndexFormatError, RegistryError, TargetError
 from skillpm.locks import lock_for
 from skillpm.index.model import (
+    Attestation,
     PackageDocument,
     RegistryConfig,
     SearchEntry,
@@ -65,41 +68,120 @@ class Added:
     size: int
     path: str
     new: bool
+    attestations: tuple[Attestation, ...] = ()  # those this add attached
 
 
-def add(root: Path, archives: Iterable[Path]) -> list[Added]:
-    """Publish variant archives into the registry at ``root``.
+@dataclass(frozen=True)
+class NewAttestation:
+    """A signed attestation bundle to attach to the variant ``name`` ``version`` ``target``."""
+
+    name: str
+    version: str
+    target: str
+    path: str  # where the bundle goes, relative to the registry root
+    data: bytes
+    predicate_type: str
+
+
+def attestation_path(name: str, version: str, target: str, kind: str, digest: str) -> str:
+    """Where a bundle lives: beside nothing else, one file per statement (``digest`` names the statement)."""
+    return f"attestations/{name}/{version}/{archive_name(name, version, target)}.{kind}-{digest[:16]}.sigstore.json"
+
+
+def add(root: Path, archives: Iterable[Path], *, attestations: Iterable[NewAttestation] = ()) -> list[Added]:
+    """Publish variant archives, and attestation bundles for them, into the registry at ``root``.
 
     Archives of one version must be added together; adding exactly the same
     archives again is a no-op, anything else for a published version is refused.
+    Attestations are attached to the variants they name (which must be among the
+    archives given); one already attached at the same path is kept as it is.
     """
-    registry = _open(root)
+    registry = open_for_writing(root)
     with lock_for(root):
         groups = _group(_read_archives(archives))
         plans = [_plan_version(registry, key, items) for key, items in sorted(groups.items())]
+        pending: dict[tuple[str, str, str], list[NewAttestation]] = {}
+        for item in attestations:
+            pending.setdefault((item.name, item.version, item.target), []).append(item)
         results: list[Added] = []
+        writes: list[tuple[str, bytes]] = []
         documents: dict[str, PackageDocument] = {}
         for document, entry, items, new in plans:
+            variants = {variant.target: variant for variant in entry.variants}
+            changed = new
             for data, metadata, sha256 in items:
                 path = artifact_path(metadata.name, metadata.version, metadata.target)
-                results.append(
-                    Added(metadata.name, metadata.version, metadata.target, sha256, len(data), path, new)
-                )
                 if new:
-                    atomic_write(root.joinpath(*path.split("/")), data)
-            if new:
+                    writes.append((path, data))
+                key = (metadata.name, metadata.version, metadata.target)
+                variant, attached = _attach(variants[metadata.target], pending.pop(key, []), writes)
+                variants[metadata.target] = variant
+                changed = changed or bool(attached)
+                results.append(
+                    Added(metadata.name, metadata.version, metadata.target, sha256, len(data), path, new, attached)
+                )
+            if changed:
                 base = documents.get(document.name, document)
-                documents[document.name] = base.with_version(entry)
+                documents[document.name] = base.with_version(entry._replace(variants=tuple(variants.values())))
+        if pending:
+            name, version, target = next(iter(pending))
+            raise RegistryError(f"an attestation names {name} {version} ({target}), which is not among the archives")
         for document in documents.values():
-            _write_package(root, document)
+            writes.append(_package_write(document))
         if documents:
-            _write_search(root, registry, documents.values())
+            writes.append(("search.json", _search_bytes(registry, documents.values())))
+        _commit(root, writes)
     return results
+
+
+def _attach(
+    variant: Variant, new: list[NewAttestation], writes: list[tuple[str, bytes]]
+) -> tuple[Variant, tuple[Attestation, ...]]:
+    """``variant`` with the ``new`` attestations not yet attached; queues their bundles in ``writes``."""
+    listed = {item.path for item in variant.attestations}
+    attached = []
+    for item in new:
+        if item.path in listed:
+            continue
+        listed.add(item.path)
+        writes.append((item.path, item.data))
+        attached.append(Attestation(item.path, sha256_bytes(item.data), item.predicate_type))
+    return variant._replace(attestations=variant.attestations + tuple(attached)), tuple(attached)
+
+
+def _commit(root: Path, writes: list[tuple[str, bytes]]) -> None:
+    """Write every file (paths relative to ``root``), in order, or none of them.
+
+    On any failure each file already written gets its old bytes back (or is removed
+    when it is new), and the folders made for them are removed.
+    """
+    done: list[tuple[Path, bytes | None]] = []
+    made: list[Path] = []
+    try:
+        for relative, data in writes:
+            path = root.joinpath(*relative.split("/"))
+            missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+            made += reversed(missing)
+            previous = path.read_bytes() if path.is_file() else None
+            atomic_write(path, data)
+            done.append((path, previous))
+    except BaseException:
+        for path, previous in reversed(done):
+            if previous is None:
+                path.unlink(missing_ok=True)
+            else:
+                atomic_write(path, previous)
+        for folder in reversed(made):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        raise
 
 
 def yank(root: Path, name: str, version: str, *, target: str | None = None, undo: bool = False) -> list[str]:
     """Mark a version's variants (or one of them) yanked, or not yanked with ``undo``."""
-    registry = _open(root)
+    registry = open_for_writing(root)
     with lock_for(root):
         document = registry.package(name)
         entry = next((e for e in document.versions if e.version == version), None) if document else None
@@ -123,7 +205,7 @@ def rebuild(root: Path) -> list[PackageDocument]:
 
     Yanked flags and attestations recorded in the existing documents are kept.
     """
-    registry = _open(root)
+    registry = open_for_writing(root)
     with lock_for(root):
         found = _read_archives(sorted((root / "artifacts").glob("*/*/*.tar.gz")))
         documents: dict[str, PackageDocument] = {}
@@ -145,7 +227,8 @@ def rebuild(root: Path) -> list[PackageDocument]:
     return list(documents.values())
 
 
-def _open(root: Path) -> LocalRegistry:
+def open_for_writing(root: Path) -> LocalRegistry:
+    """The registry at ``root``, to write; IndexFormatError when it holds none."""
     registry = LocalRegistry(root.resolve(), root.resolve().as_uri())
     registry.config()
     return registry
@@ -240,19 +323,28 @@ def _existing_variants(registry: LocalRegistry, name: str, version: str) -> dict
     return {v.target: v for v in entry.variants} if entry else {}
 
 
-def _write_package(root: Path, document: PackageDocument) -> None:
+def _package_write(document: PackageDocument) -> tuple[str, bytes]:
     ordered = document._replace(versions=tuple(sorted(document.versions, key=lambda e: Version(e.version))))
-    atomic_write(root / "index" / Path(shard_path(document.name)), _dump(ordered.to_json()))
+    return f"index/{shard_path(document.name)}", _dump(ordered.to_json())
 
 
-def _write_search(root: Path, registry: LocalRegistry, changed: Iterable[PackageDocument]) -> None:
-    """Rewrite search.json with the entries of ``changed`` packages replaced."""
+def _write_package(root: Path, document: PackageDocument) -> None:
+    relative, data = _package_write(document)
+    atomic_write(root.joinpath(*relative.split("/")), data)
+
+
+def _search_bytes(registry: LocalRegistry, changed: Iterable[PackageDocument]) -> bytes:
+    """search.json with the entries of ``changed`` packages replaced."""
     entries = {entry.name: entry for entry in registry.search_entries()}
     for document in changed:
         entries.pop(document.name, None)
         if document.versions:
             entries[document.name] = _search_entry(document)
-    atomic_write(root / "search.json", _dump(search_document(list(entries.values()))))
+    return _dump(search_document(list(entries.values())))
+
+
+def _write_search(root: Path, registry: LocalRegistry, changed: Iterable[PackageDocument]) -> None:
+    atomic_write(root / "search.json", _search_bytes(registry, changed))
 
 
 def _search_entry(document: PackageDocument) -> SearchEntry:

@@ -1,0 +1,182 @@
+"""Commands for signed evidence: keygen, publish, verify."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from skillpm.cli.common import json_option, registry_option
+from skillpm.cli.output import emit_json, notice, table
+
+
+@click.command()
+@click.option("-o", "--output", "path", required=True, type=click.Path(path_type=Path), help="Private key file to write.")
+@click.option(
+    "--algorithm",
+    type=click.Choice(["ed25519", "p256"]),
+    default="ed25519",
+    show_default=True,
+    help="Ed25519, or ECDSA P-256 with SHA-256.",
+)
+@json_option
+def keygen(path: Path, algorithm: str, as_json: bool) -> None:
+    """Make a signing key pair: PATH (private, mode 0600) and PATH.pub.
+
+    The private key is encrypted with $SKILLPM_SIGNING_KEY_PASSPHRASE when it is set.
+    Give PATH.pub (or its fingerprint) to whoever installs what you sign.
+    """
+    from skillpm.attest.keys import ECDSA_P256, ED25519, keygen as generate, passphrase_from_env
+
+    passphrase = passphrase_from_env()
+    made = generate(path.expanduser(), algorithm=ED25519 if algorithm == "ed25519" else ECDSA_P256, passphrase=passphrase)
+    if as_json:
+        emit_json({"private": str(made.private_path), "public": str(made.public_path),
+                   "algorithm": made.algorithm, "fingerprint": made.fingerprint, "encrypted": passphrase is not None})
+        return
+    click.echo(f"wrote {made.private_path} ({made.algorithm}, {'encrypted' if passphrase else 'not encrypted'})")
+    click.echo(f"wrote {made.public_path}")
+    click.echo(f"fingerprint {made.fingerprint}")
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--registry", "registry", required=True, type=click.Path(path_type=Path), help="Registry directory to publish into.")
+@click.option("--evidence", "evidence", multiple=True, type=click.Path(path_type=Path), help="An eval or bench evidence file (repeatable).")
+@click.option("--sign", "sign", metavar="key:PATH|sigstore", help="Sign the evidence with a key file, or keyless with Sigstore.")
+@click.option("--identity-token", envvar="SIGSTORE_ID_TOKEN", metavar="TOKEN", help="OIDC token for --sign sigstore (default: $SIGSTORE_ID_TOKEN, else an ambient CI identity).")
+@click.option("--staging", is_flag=True, help="With --sign sigstore: use Sigstore's staging instance.")
+@json_option
+def publish(
+    source: Path,
+    registry: Path,
+    evidence: tuple[Path, ...],
+    sign: str | None,
+    identity_token: str | None,
+    staging: bool,
+    as_json: bool,
+) -> None:
+    """Pack SOURCE and publish its variants into a registry, with signed evidence.
+
+    \b
+    skillpm publish my-skill --registry ./myreg
+    skillpm publish my-skill --registry ./myreg --evidence eval.json --evidence bench.json --sign key:~/.skillpm/keys/me
+    skillpm publish my-skill --registry ./myreg --evidence eval.json --sign sigstore   # keyless, online
+
+    Each evidence file names the archive it is about (skill.target and
+    skill.artifact_sha256); evidence that matches no variant is refused. Nothing is
+    written unless everything is valid and signed. Publishing a version again with
+    the same archives adds new attestations to it; other archives are refused.
+    """
+    from skillpm.publish import parse_signer
+    from skillpm.publish import publish as publish_source
+
+    signer = parse_signer(sign, identity_token=identity_token, staging=staging) if sign else None
+    result = publish_source(source, registry, evidence=list(evidence), signer=signer)
+    if as_json:
+        emit_json(result.to_json())
+        return
+    for item in result.added:
+        state = "published" if item.new else "already published:"
+        click.echo(f"{state} {item.name} {item.version} ({item.target}) sha256:{item.sha256}")
+        for attestation in item.attestations:
+            click.echo(f"  attested {attestation.path} ({result.signer})")
+    if not evidence:
+        notice("note: no evidence given; the variants carry no attestations")
+
+
+@click.command()
+@click.argument("requirement")
+@click.option("--target", metavar="TARGET", help="Verify this variant only (default: every variant).")
+@registry_option
+@click.option("--key", "keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False), help="Trust this public key file (repeatable).")
+@click.option("--identity", "identities", multiple=True, metavar="ISSUER=IDENTITY", help="Trust this Sigstore signer (repeatable).")
+@json_option
+def verify(
+    requirement: str,
+    target: str | None,
+    registry: str | None,
+    keys: tuple[Path, ...],
+    identities: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Verify the attestations of NAME[==VERSION]'s variants, showing every check.
+
+    Trusted signers: the policy files (.skillpm/policy.toml, the user's policy.toml),
+    --key and --identity, and for the embedded registry its shipped key. Exit 1
+    when any check fails or the policy requires evidence a variant lacks.
+    """
+    from skillpm.attest.variants import effective_policy, identity_policy, key_policy, verify_variant
+    from skillpm.install import find_project_root
+    from skillpm.registry.source import open_registry
+
+    source, name, entry = _version(open_registry(registry), requirement)
+    variants = [v for v in entry.variants if target is None or v.target == target]
+    if not variants:
+        raise click.UsageError(f"{name} {entry.version} has no variant {target} (variants: "
+                               f"{', '.join(v.target for v in entry.variants)})")
+    extra = key_policy(keys).combined(identity_policy(identities))
+    policy = effective_policy(source.label, project_root=find_project_root(Path.cwd()), extra=extra)
+    reports = [
+        verify_variant(source, name=name, version=entry.version, variant=variant, policy=policy,
+                       artifact=_artifact(source, variant))
+        for variant in variants
+    ]
+    ok = all(report.ok for report in reports)
+    if as_json:
+        emit_json({"registry": source.label, "name": name, "version": entry.version, "ok": ok,
+                   "variants": [report.to_json() for report in reports]})
+    else:
+        _print_reports(reports)
+    if not ok:
+        raise click.exceptions.Exit(1)
+
+
+def _version(source, requirement: str):
+    """The registry serving ``requirement``'s package, its name, and the highest version matching (yanked too)."""
+    from packaging.version import InvalidVersion, Version
+
+    from skillpm.errors import ResolutionError
+    from skillpm.requirements import parse_requirement
+
+    parsed = parse_requirement(requirement)
+    source, document = source.locate(parsed.name)
+    matching = []
+    for entry in document.versions:
+        try:
+            version = Version(entry.version)
+        except InvalidVersion:
+            continue
+        if parsed.specifier is None or parsed.specifier.contains(version, prereleases=True):
+            matching.append((version, entry))
+    if not matching:
+        raise ResolutionError(f"no version of {parsed.name} matches {requirement!r} in {source.label}")
+    return source, document.name, max(matching, key=lambda item: item[0])[1]
+
+
+def _artifact(source, variant) -> bytes:
+    from skillpm.errors import SkillpmError
+
+    try:
+        return source.artifact(variant.path, limit=variant.size)
+    except SkillpmError:
+        return b""  # reported by the artifact-digest check
+
+
+def _print_reports(reports) -> None:
+    rows = []
+    for report in reports:
+        if not report.attestations:
+            rows.append((report.target, "-", "-", "-", "no attestations"))
+        for attestation in report.attestations:
+            for check in attestation.checks:
+                state = "ok" if check.ok else ("FAIL" if check.required else "no")
+                rows.append((report.target, attestation.kind, check.name, state, check.detail))
+        for reason in report.missing:
+            rows.append((report.target, "-", "policy", "FAIL", reason))
+    table(["target", "evidence", "check", "result", "detail"], rows)
+    failed = [report for report in reports if not report.ok]
+    if failed:
+        notice(f"{len(failed)} of {len(reports)} variants failed verification")
+    else:
+        notice(f"{len(reports)} variants verified")

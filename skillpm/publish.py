@@ -1,0 +1,187 @@
+"""Publish a skill source into a registry directory, with signed evidence for its variants.
+
+``publish`` validates and packs every variant, matches each evidence file to the
+variant whose archive it names (``skill.target`` and ``skill.artifact_sha256``),
+checks each statement as ``verify`` will (subject, predicate schema, variant),
+signs it (a key, or Sigstore), and hands archives and bundles to the store in one
+call, which writes them and the index or nothing at all. docs/attestations.md
+describes the formats; docs/user-guide.md the command.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from skillpm.attest import AttestationError
+from skillpm.attest.statement import PREDICATES, Statement, VariantRef, predicate_type_for, statement_for_evidence
+from skillpm.attest.variants import KINDS
+
+if TYPE_CHECKING:
+    from skillpm.archive import BuiltArchive
+    from skillpm.attest.keys import SigningKey
+    from skillpm.registry.store import Added, NewAttestation
+
+MAX_EVIDENCE_SIZE = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class KeySigner:
+    """Sign with a private key (offline)."""
+
+    key: SigningKey
+
+    def sign(self, statement: Statement) -> bytes:
+        from skillpm.attest.bundle import sign_with_key
+
+        return sign_with_key(statement, self.key)
+
+    def describe(self) -> str:
+        return f"key {self.key.fingerprint}"
+
+
+@dataclass(frozen=True)
+class SigstoreSigner:
+    """Sign keyless with Sigstore (Fulcio and Rekor; needs the network and an OIDC identity)."""
+
+    identity_token: str | None = None
+    staging: bool = False
+
+    def sign(self, statement: Statement) -> bytes:
+        from skillpm.attest.bundle import sign_keyless
+
+        return sign_keyless(statement, identity_token=self.identity_token, staging=self.staging)
+
+    def describe(self) -> str:
+        return "Sigstore" + (" (staging)" if self.staging else "")
+
+
+Signer = KeySigner | SigstoreSigner
+
+
+def parse_signer(text: str, *, identity_token: str | None = None, staging: bool = False) -> Signer:
+    """``key:PATH`` (passphrase from ``$SKILLPM_SIGNING_KEY_PASSPHRASE``) or ``sigstore``."""
+    if text == "sigstore":
+        return SigstoreSigner(identity_token, staging)
+    if text.startswith("key:") and len(text) > 4:
+        from skillpm.attest.keys import load_signing_key, passphrase_from_env
+
+        return KeySigner(load_signing_key(Path(text[4:]).expanduser(), passphrase=passphrase_from_env()))
+    raise AttestationError(f"--sign {text!r} is neither key:PATH nor sigstore", hint="e.g. --sign key:~/.skillpm/keys/me")
+
+
+@dataclass(frozen=True)
+class Published:
+    """What :func:`publish` did: each variant, whether it was new, and the attestations it attached."""
+
+    registry: Path
+    added: tuple[Added, ...]
+    signer: str | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "registry": str(self.registry),
+            "signer": self.signer,
+            "variants": [
+                {
+                    "name": item.name,
+                    "version": item.version,
+                    "target": item.target,
+                    "sha256": item.sha256,
+                    "path": item.path,
+                    "new": item.new,
+                    "attestations": [attestation.to_json() for attestation in item.attestations],
+                }
+                for item in self.added
+            ],
+        }
+
+
+def publish(
+    source_dir: Path,
+    registry_root: Path,
+    *,
+    evidence: Sequence[Path] = (),
+    signer: Signer | None = None,
+) -> Published:
+    """Pack ``source_dir`` and publish its variants, with ``evidence`` signed by ``signer``, into ``registry_root``.
+
+    Everything is checked, and every statement signed, before the registry is
+    touched; the store then writes all of it or nothing. A version already
+    published with the same archives gains the new attestations; other archives
+    for it are refused (versions are immutable).
+    """
+    from skillpm.pack import pack
+    from skillpm.registry import store
+
+    store.open_for_writing(registry_root)
+    if evidence and signer is None:
+        raise AttestationError("evidence must be signed", hint="pass --sign key:PATH or --sign sigstore")
+    documents = [_read_evidence(path) for path in evidence]
+    with tempfile.TemporaryDirectory(prefix="skillpm-publish-") as work:
+        archives = pack(source_dir, Path(work))
+        statements = [_statement(path, document, archives) for path, document in zip(evidence, documents)]
+        bundles = [_bundle(statement, archive, signer) for statement, archive in statements if signer]
+        added = store.add(registry_root, [archive.path for archive in archives], attestations=bundles)
+    return Published(registry_root, tuple(added), signer.describe() if signer else None)
+
+
+def _read_evidence(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_EVIDENCE_SIZE + 1)
+    except OSError as error:
+        raise AttestationError(f"cannot read evidence {path}: {error.strerror}") from None
+    if len(data) > MAX_EVIDENCE_SIZE:
+        raise AttestationError(f"evidence {path} is larger than {MAX_EVIDENCE_SIZE} bytes")
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        raise AttestationError(f"evidence {path} is not JSON") from None
+    if not isinstance(document, dict):
+        raise AttestationError(f"evidence {path} is not a JSON object")
+    return document
+
+
+def _statement(path: Path, document: dict, archives: list[BuiltArchive]) -> tuple[Statement, BuiltArchive]:
+    """The statement for one evidence file, about the archive it names; refuse anything verify would refuse."""
+    from skillpm.archive import archive_name
+    from skillpm.attest.verify import statement_checks
+
+    predicate_type_for(document)  # refuses evidence of a kind skillpm does not attest
+    skill = document.get("skill") if isinstance(document.get("skill"), dict) else {}
+    claimed = skill.get("artifact_sha256")
+    archive = next((a for a in archives if a.sha256 == claimed and a.metadata.target == skill.get("target")), None)
+    if archive is None:
+        packed = ", ".join(f"{a.metadata.target} {a.sha256}" for a in archives)
+        raise AttestationError(
+            f"evidence {path} is for target {skill.get('target')!r} artifact {str(claimed)[:80]!r}, "
+            f"which matches no variant packed from this source ({packed})",
+            hint="evidence must be gathered for the archive being published: run eval/bench on this version's archive",
+        )
+    metadata = archive.metadata
+    name = archive_name(metadata.name, metadata.version, metadata.target)
+    statement = statement_for_evidence(document, artifact_name=name, artifact_sha256=archive.sha256)
+    expected = VariantRef(metadata.name, metadata.version, metadata.target)
+    from skillpm.attest.policy import Policy
+
+    for check in statement_checks(statement, name, archive.sha256, expected, Policy()):
+        if check.required and not check.ok:
+            raise AttestationError(f"evidence {path}: check {check.name!r} failed: {check.detail}")
+    return statement, archive
+
+
+def _bundle(statement: Statement, archive: BuiltArchive, signer: Signer) -> NewAttestation:
+    from skillpm.registry.store import NewAttestation, attestation_path
+
+    metadata = archive.metadata
+    digest = hashlib.sha256(statement.to_bytes()).hexdigest()
+    kind = KINDS[statement.predicate_type] if statement.predicate_type in PREDICATES else "other"
+    path = attestation_path(metadata.name, metadata.version, metadata.target, kind, digest)
+    return NewAttestation(
+        metadata.name, metadata.version, metadata.target, path, signer.sign(statement), statement.predicate_type
+    )

@@ -1,0 +1,135 @@
+"""verify and info: every check of every attestation, who signed it, and the embedded registry's evidence."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from skillpm.attest.keys import load_public_key
+from skillpm.attest.variants import EMBEDDED_KEY
+from skillpm.registry.source import embedded_registry_path, open_registry
+
+from test_install_policy import base, tampered_statement  # noqa: F401  (the module-scoped registry fixture)
+from test_publish import NAME, one_error, skillpm
+
+ALL_CHECKS = [
+    "bundle-file", "bundle", "artifact-digest", "signature", "signer", "payload-type", "statement", "subject",
+    "predicate-type", "predicate-schema", "evidence-variant", "requirements",
+]
+
+
+@pytest.fixture
+def registry(base: dict[str, Any], tmp_path: Path, isolated) -> Path:  # noqa: F811
+    import shutil
+
+    return Path(shutil.copytree(base["root"], tmp_path / "registry"))
+
+
+def test_verify_json_lists_each_check(registry: Path, base: dict[str, Any]) -> None:  # noqa: F811
+    result = skillpm("verify", f"{NAME}==1.0.0", "--registry", registry, "--key", base["pub"], "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["name"], data["version"], data["ok"]) == (NAME, "1.0.0", True)
+    generic, hopper = data["variants"]
+    assert hopper == {**hopper, "target": "sm_90a", "attestations": [], "ok": True}
+    (attestation,) = generic["attestations"]
+    assert [check["check"] for check in attestation["checks"]] == ALL_CHECKS
+    assert all(check["ok"] for check in attestation["checks"])
+    fingerprint = load_public_key(base["pub"]).fingerprint
+    signer = next(check for check in attestation["checks"] if check["check"] == "signer")
+    assert signer["detail"] == f"key {fingerprint} is trusted by the policy"
+
+
+def test_verify_fails_for_an_untrusted_signer_and_a_tampered_statement(
+    registry: Path, base: dict[str, Any]  # noqa: F811
+) -> None:
+    result = skillpm("verify", NAME, "--registry", registry, "--target", "generic")
+    assert result.exit_code == 1
+    assert "signed by an unknown key" in result.stdout and "1 of 1 variants failed verification" in result.stderr
+    tampered_statement(registry, base)
+    result = skillpm("verify", NAME, "--registry", registry, "--target", "generic", "--key", base["pub"], "--json")
+    assert result.exit_code == 1
+    checks = {c["check"]: c for c in json.loads(result.stdout)["variants"][0]["attestations"][0]["checks"]}
+    assert not checks["signature"]["ok"] and "was altered" in checks["signature"]["detail"]
+
+
+def test_verify_requirements_and_usage(registry: Path, base: dict[str, Any]) -> None:  # noqa: F811
+    (Path.cwd() / ".skillpm").mkdir()
+    (Path.cwd() / ".skillpm" / "policy.toml").write_text("[require]\nattestations = true\n")
+    result = skillpm("verify", NAME, "--registry", registry, "--key", base["pub"], "--json")
+    assert result.exit_code == 1
+    hopper = json.loads(result.stdout)["variants"][1]
+    assert hopper["missing"] == ["the variant has no verified attestation, and policy requires one"]
+    assert "is not ISSUER=IDENTITY" in one_error(skillpm("verify", NAME, "--registry", registry, "--identity", "x"))
+    assert "no version of" in one_error(skillpm("verify", f"{NAME}==7", "--registry", registry))
+
+
+def test_info_shows_evidence_and_signer(registry: Path, base: dict[str, Any]) -> None:  # noqa: F811
+    result = skillpm("info", NAME, "--registry", registry)
+    assert result.exit_code == 0, result.output
+    fingerprint = load_public_key(base["pub"]).fingerprint
+    assert f"1.0.0 generic eval; signed by key {fingerprint} (NOT verified: signature: signed by an unknown key" in result.stdout
+    home = Path(os.environ["XDG_CONFIG_HOME"]) / "skillpm"
+    home.mkdir(parents=True)
+    (home / "policy.toml").write_text(f'[[trust.keys]]\nfingerprint = "{fingerprint}"\npublic-key = "{base["pub"]}"\n')
+    result = skillpm("info", NAME, "--registry", registry, "--json")
+    (evidence,) = json.loads(result.stdout)["evidence"]
+    assert evidence["verified"] is True and evidence["signer"] == f"key {fingerprint}"
+    assert evidence["summary"] == "eval: 2 model(s), pass rate 0.85-0.9, lift 0.25-0.35"
+
+
+def test_the_embedded_registry_carries_no_evidence_yet_and_says_so(isolated) -> None:
+    """No eval was run against a model and no benchmark on a GPU for it: no attestations, none invented."""
+    document = open_registry("embedded").package("kernel-builder-cuda")
+    assert all(not variant.attestations for entry in document.versions for variant in entry.variants)
+    result = skillpm("info", "kernel-builder-cuda")
+    assert "evidence: none yet" in result.stdout
+    assert not (embedded_registry_path() / "attestations").exists()
+
+
+def test_every_embedded_attestation_verifies_with_the_shipped_key(isolated) -> None:
+    """What the staleness test cannot rebuild without the private key, it checks this way."""
+    from skillpm.attest.variants import effective_policy, verify_variant
+
+    registry = open_registry("embedded")
+    policy = effective_policy("embedded", project_root=None)
+    assert [key.fingerprint for key in policy.keys] == [load_public_key(EMBEDDED_KEY).fingerprint]
+    for search in registry.search_entries():
+        document = registry.package(search.name)
+        for entry in document.versions:
+            for variant in entry.variants:
+                report = verify_variant(registry, name=document.name, version=entry.version, variant=variant,
+                                        policy=policy, artifact=registry.artifact(variant.path, limit=variant.size))
+                assert report.ok, report.to_json()
+
+
+def test_the_shipped_key_is_trusted_for_the_embedded_registry_only() -> None:
+    from skillpm.attest.variants import registry_policy
+
+    (key,) = registry_policy("embedded").keys
+    assert key.registries == ("embedded",) and key.public_key == EMBEDDED_KEY.read_bytes()
+    assert registry_policy("file:///elsewhere").keys == ()
+    assert registry_policy("embedded").for_registry("https://elsewhere.example").keys == ()
+
+
+def test_installing_without_attestations_loads_no_crypto(tmp_path: Path) -> None:
+    """The start-up budget: install from the embedded registry imports neither cryptography, sigstore nor jsonschema."""
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)
+    code = (
+        "import sys\nfrom skillpm.cli import main\nsys.argv=['skillpm','install','kernel-builder-cuda','--arch','9.0']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+        "print(sorted(m for m in ('cryptography', 'sigstore', 'jsonschema') if m in sys.modules))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("SKILLPM_REGISTRY", "SKILLPM_ARCH")}
+    env |= {"SKILLPM_CACHE_DIR": str(tmp_path / "cache"), "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert "warning: kernel-builder-cuda 0.1.0 (sm_90a) has no attestations" in done.stderr
