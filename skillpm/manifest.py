@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -17,12 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from skillpm.agents import AgentName
 from skillpm.errors import ManifestError, TargetError
-from skillpm.targets import parse_target
+from skillpm.lockfile import read_toml_file
+from skillpm.targets import Capability, best_target, parse_target
 
 MANIFEST_NAME = "skillpm.toml"
 SKILL_MD = "SKILL.md"
 OVERLAYS_DIR = "variants"
 EVAL_FILE = "skill_meta.json"
+MAX_MANIFEST_SIZE = 1024 * 1024
 
 Name = Annotated[
     str,
@@ -49,7 +50,8 @@ class PackageTable(BaseModel):
         try:
             Version(value)
         except InvalidVersion:
-            raise ValueError(f"{value!r} is not a PEP 440 version") from None
+            shown = repr(value) if len(value) <= 80 else f"{value[:80]!r}... ({len(value)} characters)"
+            raise ValueError(f"{shown} is not a PEP 440 version") from None
         return value
 
 
@@ -134,18 +136,34 @@ class SkillSource:
         return dict(sorted(files.items()))
 
 
+def choose_variant(targets: list[str], capability: Capability | None, *, target: str | None = None) -> str:
+    """The variant to work on: ``target`` when named, else the one ``install`` would choose."""
+    listed = ", ".join(targets)
+    if target is not None:
+        if target not in targets:
+            raise ManifestError(f"the skill has no variant {target!r} (variants: {listed})")
+        return target
+    chosen = best_target(targets, capability)
+    if chosen is None:
+        gpu = f"compute capability {capability}" if capability else "a machine with no GPU (only generic applies)"
+        raise ManifestError(
+            f"no variant of the skill suits {gpu} (variants: {listed})",
+            hint="choose a GPU with --arch or a variant with --target",
+        )
+    return chosen
+
+
 def read_manifest_data(root: Path) -> dict[str, object]:
     """Parse ``root/skillpm.toml`` as TOML; raise ManifestError when absent or not TOML."""
     path = root / MANIFEST_NAME
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return read_toml_file(path, limit=MAX_MANIFEST_SIZE)
     except FileNotFoundError:
         raise ManifestError(
             f"{root} has no {MANIFEST_NAME}",
             hint=f"run 'skillpm init {root}' to create one",
         ) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+    except ValueError as error:
         raise ManifestError(f"{path}: not valid TOML: {error}") from None
     except OSError as error:
         raise ManifestError(f"cannot read {path}: {error.strerror}") from None

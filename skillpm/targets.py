@@ -18,7 +18,7 @@ Rules (NVIDIA CUDA C++ Programming Guide, "Compute Capabilities"; nvcc manual,
 from __future__ import annotations
 
 import re
-from typing import Iterator, NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 from skillpm.errors import TargetError
 
@@ -215,3 +215,21 @@ def match_kind(target: Target, capability: Capability | None) -> str:
     if target.capability == capability:
         return f"exact target for {capability}"
     return f"same major, lower minor ({target.capability} code runs on {capability})"
+
+
+def best_target(targets: Iterable[str], capability: Capability | None) -> str | None:
+    """The target among ``targets`` that ``install`` would choose for ``capability``.
+
+    ``None`` when none is usable; without a capability only ``generic`` is.
+    Target names that do not parse are passed over.
+    """
+    ranking = rank(capability) if capability is not None else {GENERIC_TARGET: 0}
+    usable = []
+    for name in targets:
+        try:
+            parsed = parse_target(name)
+        except TargetError:
+            continue
+        if parsed in ranking:
+            usable.append((ranking[parsed], name))
+    return min(usable)[1] if usable else None

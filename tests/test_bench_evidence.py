@@ -21,7 +21,6 @@ from skillpm.benchmark.evidence import (
     KernelRef,
     Method,
     SizeResult,
-    SkillRef,
     dumps,
     is_kernel_source,
     schema_errors,
@@ -30,6 +29,7 @@ from skillpm.benchmark.evidence import (
 )
 from skillpm.benchmark.metrics import Size, measure
 from skillpm.benchmark.peaks import PEAKS
+from skillpm.evidence import SkillRef
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "bench-evidence.schema.json"
 SHA_A, SHA_B = "a" * 64, "b" * 64

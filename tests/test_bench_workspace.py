@@ -8,42 +8,11 @@ from pathlib import Path
 import pytest
 
 from skillpm.benchmark import BenchError
-from skillpm.benchmark.workspace import choose_target, find_projects, open_workspace
+from skillpm.benchmark.workspace import find_projects, open_workspace
 from skillpm.pack import pack
-from skillpm.targets import Capability
 
 SKILL = Path(__file__).resolve().parent.parent / "skills" / "kernel-builder-cuda"
 TARGETS = ["generic", "sm_100a", "sm_80", "sm_90a"]
-
-
-@pytest.mark.parametrize(
-    ("capability", "target"),
-    [
-        (Capability(9, 0), "sm_90a"),
-        (Capability(8, 0), "sm_80"),
-        (Capability(8, 6), "sm_80"),
-        (Capability(8, 9), "sm_80"),
-        (Capability(10, 0), "sm_100a"),
-        (Capability(10, 3), "generic"),
-        (Capability(12, 0), "generic"),
-        (Capability(7, 5), "generic"),
-        (None, "generic"),
-    ],
-)
-def test_choose_target_follows_install(capability: Capability | None, target: str) -> None:
-    assert choose_target(TARGETS, capability) == target
-
-
-def test_choose_target_by_name() -> None:
-    assert choose_target(TARGETS, Capability(9, 0), target="sm_80") == "sm_80"
-    with pytest.raises(BenchError, match="no variant 'sm_70'"):
-        choose_target(TARGETS, None, target="sm_70")
-
-
-@pytest.mark.parametrize("capability", [Capability(8, 0), None])
-def test_choose_target_without_a_usable_variant(capability: Capability | None) -> None:
-    with pytest.raises(BenchError, match="sm_90a"):
-        choose_target(["sm_90a"], capability)
 
 
 def test_find_projects() -> None:

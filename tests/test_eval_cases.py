@@ -11,8 +11,7 @@ import pytest
 from conftest import build_source, skill_md
 from skillpm.evaluation.cases import EvalCase, Suite, messages, parse_suite, suite_digest, system_prompt, user_prompt
 from skillpm.evaluation.errors import EvalError
-from skillpm.evaluation.subject import choose_target, load_subject
-from skillpm.errors import TargetError
+from skillpm.evaluation.subject import load_subject
 
 UPSKILL_SUITE = {
     "metadata": {"version": "1.0", "generated_by": "sonnet", "test_pass_rate": 0.8},
@@ -71,41 +70,6 @@ def test_the_digest_ignores_formatting_but_not_content_or_scripts():
     changed = Suite(tests=(EvalCase(input="other", expected={"contains": []}),))
     assert suite_digest(suite, {}) != suite_digest(changed, {})
     assert suite_digest(suite, {"t.py": b"a"}) != suite_digest(suite, {"t.py": b"b"})
-
-
-@pytest.mark.parametrize(
-    ("targets", "arch", "target", "chosen"),
-    [
-        (["generic", "sm_80", "sm_90a"], "9.0", None, "sm_90a"),
-        (["generic", "sm_80", "sm_90a"], "h100", None, "sm_90a"),
-        (["generic", "sm_80", "sm_90a"], "8.6", None, "sm_80"),
-        (["generic", "sm_80", "sm_90a"], "7.5", None, "generic"),
-        (["generic", "sm_80", "sm_90a"], "10.0", None, "generic"),
-        (["generic", "sm_80", "sm_90a"], None, None, "generic"),
-        (["generic", "sm_80", "sm_90a"], None, "sm_80", "sm_80"),
-        (["sm_90", "sm_90a"], "9.0", None, "sm_90a"),
-    ],
-)
-def test_the_variant_is_the_one_install_would_choose(targets, arch, target, chosen):
-    assert choose_target(targets, arch=arch, target=target) == chosen
-
-
-@pytest.mark.parametrize(
-    ("targets", "arch", "target", "message"),
-    [
-        (["sm_80"], None, None, "no generic variant"),
-        (["sm_80"], "9.0", None, "no variant of the skill runs on compute capability 9.0"),
-        (["generic"], None, "sm_90a", "no variant 'sm_90a'"),
-    ],
-)
-def test_no_suitable_variant_is_an_error(targets, arch, target, message):
-    with pytest.raises(EvalError, match=message):
-        choose_target(targets, arch=arch, target=target)
-
-
-def test_a_bad_arch_is_a_target_error():
-    with pytest.raises(TargetError):
-        choose_target(["generic"], arch="warp-drive", target=None)
 
 
 def meta(*tests):

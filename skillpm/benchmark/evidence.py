@@ -17,6 +17,8 @@ from typing import Any, Mapping, Sequence
 
 from skillpm.benchmark.metrics import Measurement, Size
 from skillpm.benchmark.peaks import Peak
+from skillpm.evidence import SkillRef
+from skillpm.resources import shipped
 
 SCHEMA_URI = "https://skillpm.dev/evidence/bench/v1"
 SCHEMA_FILE = "bench-evidence.schema.json"
@@ -42,16 +44,6 @@ def source_digest(files: Mapping[str, str]) -> str:
     """
     lines = "".join(f"{digest}  {path}\n" for path, digest in sorted(files.items()))
     return hashlib.sha256(lines.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class SkillRef:
-    """The artifact benchmarked: a package version's variant and its archive's sha256."""
-
-    name: str
-    version: str
-    target: str
-    artifact_sha256: str
 
 
 @dataclass(frozen=True)
@@ -145,12 +137,7 @@ class Evidence:
         device = self.device
         return {
             "schema": SCHEMA_URI,
-            "skill": {
-                "name": self.skill.name,
-                "version": self.skill.version,
-                "target": self.skill.target,
-                "artifact_sha256": self.skill.artifact_sha256,
-            },
+            "skill": self.skill.to_json(),
             "kernel": {
                 "project": self.kernel.project,
                 "implementation": self.kernel.implementation,
@@ -190,11 +177,7 @@ def dumps(document: Mapping[str, Any]) -> bytes:
 
 def schema_path() -> Path:
     """schemas/bench-evidence.schema.json: in the wheel (``skillpm/_schemas``) or the source checkout."""
-    package = Path(__file__).resolve().parent.parent
-    for folder in (package / "_schemas", package.parent / "schemas"):
-        if (folder / SCHEMA_FILE).is_file():
-            return folder / SCHEMA_FILE
-    raise FileNotFoundError(f"{SCHEMA_FILE} is not installed with skillpm")
+    return shipped("schemas") / SCHEMA_FILE
 
 
 def schema_errors(document: object) -> list[str]:

@@ -8,6 +8,7 @@ milliseconds; :mod:`skillpm.benchmark.metrics` does the arithmetic.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import platform
@@ -273,7 +274,7 @@ def run_sizes(
                 )
             timings = []
             for op in (kernel, eager):
-                call = lambda op=op: op(x, weight, bias, eps)  # noqa: E731
+                call = functools.partial(op, x, weight, bias, eps)
                 if device == "cuda":
                     timings.append(cuda_times(torch, call, warmup=warmup, runs=runs))
                 else:

@@ -19,8 +19,8 @@ from skillpm.benchmark import BenchError, harness
 from skillpm.benchmark.evidence import Device, Evidence, Method, dumps, schema_errors
 from skillpm.benchmark.metrics import DEFAULT_CPU_SIZES, DEFAULT_GPU_SIZES, Size
 from skillpm.benchmark.peaks import match_peak, user_peak
-from skillpm.benchmark.workspace import choose_target, open_workspace
-from skillpm.manifest import SkillSource
+from skillpm.benchmark.workspace import open_workspace
+from skillpm.manifest import SkillSource, choose_variant
 from skillpm.targets import Capability, parse_target, why_unusable
 
 EPS = 1e-5
@@ -64,7 +64,7 @@ def run_bench(
     never GPU evidence.
     """
     source = SkillSource.load(source_dir)
-    chosen = choose_target(source.targets, capability, target=target)
+    chosen = choose_variant(source.targets, capability, target=target)
     torch = harness.import_torch()
     sizes, runs, warmup = options.resolved()
     if options.cpu:

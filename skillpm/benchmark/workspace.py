@@ -16,35 +16,12 @@ from typing import Iterator
 
 from skillpm.archive import extract
 from skillpm.benchmark import BenchError
-from skillpm.benchmark.evidence import KernelRef, SkillRef, is_kernel_source
-from skillpm.targets import GENERIC, Capability, parse_target, rank
+from skillpm.benchmark.evidence import KernelRef, is_kernel_source
+from skillpm.evidence import SkillRef
 
 #: Files that make a folder of the tree a kernel project the bench can build and check.
 BUILD_SCRIPT = "build_ext.py"
 REFERENCE = "tests/reference.py"
-
-
-def choose_target(targets: list[str], capability: Capability | None, *, target: str | None = None) -> str:
-    """The variant to bench: ``target`` if given, else the one ``install`` would choose for ``capability``."""
-    if target is not None:
-        if target not in targets:
-            raise BenchError(f"no variant {target!r} in this skill (variants: {', '.join(targets)})")
-        return target
-    if capability is None:
-        if GENERIC in targets:
-            return GENERIC
-        raise BenchError(
-            f"no GPU capability known and no generic variant (variants: {', '.join(targets)})",
-            hint="pass --arch or --target",
-        )
-    ranking = rank(capability)
-    usable = [(ranking[parsed], name) for name in targets if (parsed := parse_target(name)) in ranking]
-    if not usable:
-        raise BenchError(
-            f"no variant of this skill runs on capability {capability} (variants: {', '.join(targets)})",
-            hint="pass --target to name one",
-        )
-    return min(usable)[1]
 
 
 def find_projects(files: list[str]) -> list[str]:

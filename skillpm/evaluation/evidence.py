@@ -12,27 +12,10 @@ from datetime import datetime, timezone
 from typing import Iterable, Mapping
 
 from skillpm.evaluation.stats import ModelResult
+from skillpm.evidence import SkillRef
 
 SCHEMA_URI = "https://skillpm.dev/evidence/eval/v1"
 SCHEMA_ID = "https://skillpm.dev/schemas/eval-evidence.schema.json"
-
-
-@dataclass(frozen=True)
-class SkillRef:
-    """The variant evaluated, named as its archive is."""
-
-    name: str
-    version: str
-    target: str
-    artifact_sha256: str
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "target": self.target,
-            "artifact_sha256": self.artifact_sha256,
-        }
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,25 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Mapping
 
-from skillpm.errors import TargetError
-from skillpm.evaluation.cases import EvalCase, Suite, parse_suite, suite_digest, system_prompt
+from skillpm.evaluation.cases import (
+    EvalCase,
+    Suite,
+    parse_suite,
+    suite_digest,
+    system_prompt,
+)
 from skillpm.evaluation.checks import Check, CheckConfigError, PythonTest, checks_for
 from skillpm.evaluation.errors import EvalError
-from skillpm.evaluation.evidence import SkillRef, TestSet
-from skillpm.manifest import EVAL_FILE, OVERLAYS_DIR, SKILL_MD, SkillSource
-from skillpm.targets import GENERIC, parse_capability, parse_target, rank
+from skillpm.evaluation.evidence import TestSet
+from skillpm.evidence import SkillRef
+from skillpm.manifest import (
+    EVAL_FILE,
+    OVERLAYS_DIR,
+    SKILL_MD,
+    SkillSource,
+    choose_variant,
+)
+from skillpm.targets import parse_capability
 from skillpm.validation.frontmatter import parse_skill_md
 
 
@@ -38,39 +50,10 @@ class Subject:
     tests_file: Path
 
 
-def choose_target(targets: list[str], *, arch: str | None, target: str | None) -> str:
-    """The variant to evaluate: ``target`` when named, the best for ``arch``, else ``generic``."""
-    listed = ", ".join(targets)
-    if target is not None:
-        if target not in targets:
-            raise EvalError(f"the skill has no variant {target!r} (variants: {listed})")
-        return target
-    if arch is None:
-        if GENERIC in targets:
-            return GENERIC
-        raise EvalError(
-            f"the skill has no generic variant (variants: {listed})",
-            hint="choose one with --arch (a GPU) or --target (a variant)",
-        )
-    capability = parse_capability(arch)
-    ranking = rank(capability)
-    usable = []
-    for name in targets:
-        try:
-            parsed = parse_target(name)
-        except TargetError:
-            continue
-        if parsed in ranking:
-            usable.append((ranking[parsed], name))
-    if not usable:
-        raise EvalError(f"no variant of the skill runs on compute capability {capability} (variants: {listed})")
-    return min(usable)[1]
-
-
 def load_subject(root: Path, *, arch: str | None = None, target: str | None = None) -> Subject:
     """Read the source at ``root`` and prepare the chosen variant for evaluation."""
     source = SkillSource.load(root)
-    chosen = choose_target(source.targets, arch=arch, target=target)
+    chosen = choose_variant(source.targets, parse_capability(arch) if arch else None, target=target)
     files = source.variant_files(chosen)
     if SKILL_MD not in files:
         raise EvalError(f"the {chosen} variant of {source.name} has no {SKILL_MD}")
