@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from skillpm.agents import AgentName
 from skillpm.errors import ManifestError, TargetError
-from skillpm.lockfile import read_toml_file
+from skillpm.tomlfile import read_toml_file
 from skillpm.targets import Capability, best_target, parse_target
 
 MANIFEST_NAME = "skillpm.toml"

@@ -693,7 +693,7 @@ def test_names_differing_only_in_case_are_two_files_never_one_overwritten(tmp_pa
 
 
 def test_toml_guard_counts_dots_outside_strings_only() -> None:
-    from skillpm.lockfile import parse_toml
+    from skillpm.tomlfile import parse_toml
 
     text = ('description = """Many. Dots. In. A. Multi. Line. String. Are. Fine.\nStill. Fine."""\n'
             "authors = ['j.r.r.t@e.x.a.m.p.l.e.org'] # a.b.c.d.e.f.g.h.i.j\n[variants.sm_90a]\n")

@@ -9,13 +9,13 @@ can weaken the other.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from skillpm.attest import AttestationError
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, SHA256_RE
+from skillpm.tomlfile import parse_toml
 
 PROJECT_POLICY = Path(".skillpm") / "policy.toml"
 
@@ -174,8 +174,8 @@ _REQUIRE_KEYS = {
 def parse_policy(text: str, *, where: str, base_dir: Path) -> Policy:
     """Read a policy file's text; ``public-key`` paths are relative to ``base_dir``."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
+        data = parse_toml(text.encode())
+    except ValueError as error:
         raise AttestationError(f"{where}: not valid TOML: {error}") from None
     _only(data, {"trust", "require"}, where)
     trust = _table(data, "trust", where)

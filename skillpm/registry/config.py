@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from skillpm.errors import RegistryError
+from skillpm.tomlfile import read_toml_file
 
 CONFIG_ENV = "SKILLPM_CONFIG"
 ALLOW_HTTP_ENV = "SKILLPM_ALLOW_HTTP"
@@ -46,6 +46,8 @@ class RemoteRegistry:
         if isinstance(self.priority, bool) or not isinstance(self.priority, int):
             raise RegistryError(f"registry {self.name!r}: priority {self.priority!r} is not an integer")
         check_url(self.url)
+
+MAX_CONFIG_SIZE = 1024 * 1024
 
 
 def config_path() -> Path:
@@ -88,11 +90,10 @@ def load_registries(path: Path | None = None) -> tuple[RemoteRegistry, ...]:
     """The configured registries, highest priority first (ties: in file order); none when no file."""
     path = path or config_path()
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        data = read_toml_file(path, limit=MAX_CONFIG_SIZE)
     except FileNotFoundError:
         return ()
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as error:
+    except (ValueError, OSError) as error:
         raise RegistryError(f"{path} is not a readable config file: {error}", hint="fix or delete it") from None
     tables = data.get("registry", [])
     if not isinstance(tables, list):

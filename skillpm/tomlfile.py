@@ -1,0 +1,60 @@
+"""Reading TOML that anyone may have written (skills.lock, skillpm.toml, config and
+policy files), in bounded time and memory."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tomllib
+from pathlib import Path
+from typing import Any
+
+#: What a line of TOML may hold besides keys and values: strings (an unterminated one runs to the
+#: end of its line or, for a multi-line string, of the text, so every match is found in linear time)
+#: and comments.
+_TOML_STRINGS_AND_COMMENTS = re.compile(
+    r'"""[\s\S]*?(?:"""|\Z)'
+    r"|'''[\s\S]*?(?:'''|\Z)"
+    r'|"(?:[^"\\\n]|\\.)*+(?:"|$)'
+    r"|'[^'\n]*+(?:'|$)"
+    r"|#[^\n]*",
+    re.MULTILINE,
+)
+#: Dots a line may have outside strings and comments. tomllib's work grows with the square of a
+#: dotted key's length (a 40 KB line of ``a.a.a...`` takes seconds and gigabytes); skillpm's files
+#: need one dot at most (``[variants.sm_90a]``).
+MAX_TOML_DOTS = 8
+
+
+def parse_toml(raw: bytes) -> dict[str, Any]:
+    """``tomllib.loads`` for a file anyone may have written, in bounded time and memory.
+
+    Refuses keys dotted more than :data:`MAX_TOML_DOTS` times and arrays or inline
+    tables nested past Python's recursion limit. Raises ValueError (``TOMLDecodeError``
+    or ``UnicodeDecodeError`` included) on anything it does not accept.
+    """
+    text = raw.decode("utf-8")
+    outside = _TOML_STRINGS_AND_COMMENTS.sub(" ", text)
+    line = next((n for n, line in enumerate(outside.split("\n"), 1) if line.count(".") > MAX_TOML_DOTS), None)
+    if line is not None:
+        raise ValueError(f"keys dotted more than {MAX_TOML_DOTS} times (near line {line})")
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise ValueError("arrays or inline tables nested too deeply") from None
+
+
+def read_toml_file(path: Path, *, limit: int) -> dict[str, Any]:
+    """Parse the regular file ``path`` (at most ``limit`` bytes) with :func:`parse_toml`.
+
+    Raises OSError (FileNotFoundError when absent) or ValueError with a reason.
+    """
+    # O_NONBLOCK: opening a fifo must not wait for a writer; the check below refuses it.
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError("not a regular file")
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:
+        raise ValueError(f"larger than {limit} bytes")
+    return parse_toml(raw)
