@@ -48,7 +48,7 @@ class IndexFormatError(SkillpmError):
 
 
 class RegistryError(SkillpmError):
-    """A registry cannot be written as asked (for example, an immutable version)."""
+    """A registry cannot be reached, read or written as asked (for example, an immutable version)."""
 
 
 class ArchiveError(SkillpmError):
