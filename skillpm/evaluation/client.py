@@ -10,19 +10,16 @@ the URL and the key's environment variable, never the key.
 
 from __future__ import annotations
 
-import email.utils
-import random
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Callable
 
 import httpx
 
 from skillpm.evaluation.errors import EndpointError
+from skillpm.retry import RetryPolicy
 
 RETRY_STATUS = frozenset({408, 429})
-MAX_RETRY_AFTER_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -58,12 +55,12 @@ class Completion:
 
 
 class _Retry(Exception):
-    """A failure worth another attempt; ``delay_s`` is what the server asked for, if anything."""
+    """A failure worth another attempt; ``retry_after`` is the server's Retry-After header, if any."""
 
-    def __init__(self, reason: str, delay_s: float | None = None) -> None:
+    def __init__(self, reason: str, retry_after: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.delay_s = delay_s
+        self.retry_after = retry_after
 
 
 def endpoint_host(base_url: str) -> str:
@@ -99,9 +96,7 @@ class ChatClient:
         self.url = str(url.copy_with(username=None, password=None)).rstrip("/") + "/chat/completions"
         self._key = api_key
         self._key_env = api_key_env
-        self._max_attempts = max_attempts
-        self._backoff_s = backoff_s
-        self._max_backoff_s = max_backoff_s
+        self._retry = RetryPolicy(attempts=max_attempts, backoff=backoff_s, max_delay=max_backoff_s)
         self._sleep = sleep
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(
@@ -122,16 +117,16 @@ class ChatClient:
 
     def complete(self, body: dict[str, Any]) -> Completion:
         """Send one request (``model``, ``messages``...), retrying transient failures."""
-        for attempt in range(1, self._max_attempts + 1):
+        for attempt in range(1, self._retry.attempts + 1):
             try:
                 return self._attempt(body)
             except _Retry as retry:
-                if attempt == self._max_attempts:
+                if attempt == self._retry.attempts:
                     raise EndpointError(
                         self._redact(f"{self.url}: {retry.reason}; gave up after {attempt} attempts"),
                         hint="rerun later: answers received so far are cached and will not be asked again",
                     ) from None
-                self._sleep(self._delay(attempt, retry.delay_s))
+                self._sleep(self._retry.delay(attempt, retry.retry_after))
         raise AssertionError("unreachable")
 
     def _attempt(self, body: dict[str, Any]) -> Completion:
@@ -150,7 +145,7 @@ class ChatClient:
         latency = time.monotonic() - started
         status = response.status_code
         if status in RETRY_STATUS or status >= 500:
-            raise _Retry(f"HTTP {status}", _retry_after(response.headers.get("retry-after")))
+            raise _Retry(f"HTTP {status}", response.headers.get("retry-after"))
         if status in (401, 403):
             raise self._auth_error(status)
         if status != 200:
@@ -170,12 +165,6 @@ class ChatClient:
             f"{self.url} needs an API key (HTTP {status})",
             hint="pass --api-key-env VAR, naming the environment variable that holds the key",
         )
-
-    def _delay(self, attempt: int, asked_s: float | None) -> float:
-        if asked_s is not None:
-            return min(asked_s, MAX_RETRY_AFTER_S)
-        ceiling = min(self._max_backoff_s, self._backoff_s * 2 ** (attempt - 1))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def _redact(self, text: str) -> str:
         return text.replace(self._key, "***") if self._key else text
@@ -211,23 +200,6 @@ def _error_message(response: httpx.Response) -> str:
     if not isinstance(text, str):
         text = "" if response.headers.get("content-type", "").startswith("application/json") else response.text
     return " ".join(text.split())[:200]
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or ``None``."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def _reason(error: Exception) -> str:
