@@ -8,6 +8,8 @@ and nothing written.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -231,3 +233,19 @@ def test_help_of_every_command(path: tuple[str, ...], run_cli) -> None:
 def test_version_option(run_skillpm) -> None:
     result = run_skillpm("--version")
     assert result.returncode == 0 and result.stdout.startswith("skillpm, version ")
+
+
+def test_help_lists_commands_with_their_own_first_line() -> None:
+    """The one-line help in COMMANDS (used by --help without importing) matches each command's docstring."""
+    from skillpm.cli import COMMANDS, cli
+
+    for name, (_, summary) in COMMANDS.items():
+        command = cli.get_command(None, name)
+        assert command is not None and command.name == name
+        assert command.get_short_help_str(limit=500) == summary, name
+
+
+def test_help_imports_no_command_module() -> None:
+    code = "import sys; from skillpm.cli import main; sys.argv = ['skillpm', '--help']\ntry:\n    main()\nexcept SystemExit:\n    pass\nprint(sorted(m for m in sys.modules if m.startswith('skillpm.cli.')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -15,30 +15,32 @@ import click
 from skillpm import __version__
 from skillpm.errors import SkillpmError
 
-#: Every command: its name, and the module and attribute that define it.
-COMMANDS: dict[str, str] = {
-    "install": "installing:install",
-    "sync": "installing:sync",
-    "update": "installing:update",
-    "remove": "installing:remove",
-    "list": "installing:list_",
-    "resolve": "query:resolve",
-    "info": "query:info",
-    "search": "query:search",
-    "init": "authoring:init",
-    "validate": "authoring:validate",
-    "pack": "authoring:pack",
-    "registry": "registry:registry",
-    "eval": "evaluate:eval_command",
-    "bench": "bench:bench",
-    "keygen": "attest:keygen",
-    "publish": "attest:publish",
-    "verify": "attest:verify",
+#: Every command: its name, the module and attribute that define it, and its one-line help
+#: (the first sentence of its docstring; a test keeps the two equal). ``skillpm --help``
+#: lists commands from here without importing any command module.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "install": ("installing:install", "Install skills, choosing each one's variant for the GPU."),
+    "sync": ("installing:sync", "Install exactly what skills.lock records, refusing any changed digest."),
+    "update": ("installing:update", "Resolve installed skills (all, or NAMES) again and install newer versions."),
+    "remove": ("installing:remove", "Remove an installed skill and its entry in skills.lock."),
+    "list": ("installing:list_", "List installed skills, their variants, and whether each suits this GPU."),
+    "resolve": ("query:resolve", "Show what 'install' would choose for REQUIREMENT, installing nothing."),
+    "info": ("query:info", "Show a package's versions, variants and evidence."),
+    "search": ("query:search", "Find packages whose name, description or keywords contain every one of WORDS."),
+    "init": ("authoring:init", "Create a skill source (SKILL.md + skillpm.toml), or adopt one with --from."),
+    "validate": ("authoring:validate", "Check skills against the Agent Skills specification and skillpm.toml's schema."),
+    "pack": ("authoring:pack", "Validate SOURCE and build one reproducible archive per variant."),
+    "registry": ("registry:registry", "Create and maintain a static registry: plain files any web server can serve."),
+    "eval": ("evaluate:eval_command", "Run SOURCE's test cases with and without the skill, and write an evidence file."),
+    "bench": ("bench:bench", "Build SOURCE's reference kernel for a variant, check it, time it, and write evidence."),
+    "keygen": ("attest:keygen", "Make a signing key pair: PATH (private, mode 0600) and PATH.pub."),
+    "publish": ("attest:publish", "Pack SOURCE and publish its variants into a registry, with signed evidence."),
+    "verify": ("attest:verify", "Verify the attestations of NAME[==VERSION]'s variants, showing every check."),
 }
 
 
 class LazyGroup(click.Group):
-    """A group that imports a command's module only when the command is needed."""
+    """A group that imports a command's module only when that command runs."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -46,8 +48,14 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:
             return None
-        module, attribute = COMMANDS[name].split(":")
+        module, attribute = COMMANDS[name][0].split(":")
         return getattr(importlib.import_module(f"skillpm.cli.{module}"), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help``, from :data:`COMMANDS` (no command module imported)."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
+
 
 _verbose = False
 

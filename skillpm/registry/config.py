@@ -20,13 +20,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from skillpm.errors import RegistryError
-from skillpm.tomlfile import read_toml_file
 
 CONFIG_ENV = "SKILLPM_CONFIG"
 ALLOW_HTTP_ENV = "SKILLPM_ALLOW_HTTP"
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _RESERVED = ("embedded",)
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_CONFIG_SIZE = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,6 @@ class RemoteRegistry:
         if isinstance(self.priority, bool) or not isinstance(self.priority, int):
             raise RegistryError(f"registry {self.name!r}: priority {self.priority!r} is not an integer")
         check_url(self.url)
-
-MAX_CONFIG_SIZE = 1024 * 1024
 
 
 def config_path() -> Path:
@@ -89,6 +87,10 @@ def check_url(url: str) -> str:
 def load_registries(path: Path | None = None) -> tuple[RemoteRegistry, ...]:
     """The configured registries, highest priority first (ties: in file order); none when no file."""
     path = path or config_path()
+    if not os.path.lexists(path):  # the common case: skip importing the TOML reader
+        return ()
+    from skillpm.tomlfile import read_toml_file
+
     try:
         data = read_toml_file(path, limit=MAX_CONFIG_SIZE)
     except FileNotFoundError:
