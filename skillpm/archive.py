@@ -19,7 +19,7 @@ import tarfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from skillpm.atomic import atomic_write
 from skillpm.errors import ArchiveError
@@ -34,6 +34,10 @@ MAX_TOTAL_SIZE = 64 * 1024 * 1024
 MAX_METADATA_SIZE = 1024 * 1024
 MAX_PATH_LENGTH = 1024  # characters of a member's path under skill/
 MAX_PATH_DEPTH = 32  # folders and file name of a member's path under skill/
+#: The largest archive file ``registry add`` reads: the files' limit, the metadata's, and room for
+#: tar headers (pax records make up to three 512-byte blocks per member) and gzip's overhead on
+#: incompressible data.
+MAX_ARCHIVE_SIZE = MAX_TOTAL_SIZE + MAX_METADATA_SIZE + 16 * 1024 * 1024
 
 
 def archive_name(name: str, version: str, target: str) -> str:
@@ -179,26 +183,28 @@ def read_metadata(data: bytes) -> VariantMetadata:
         return _read_head(tar)
 
 
+def scan(data: bytes) -> VariantMetadata:
+    """Run every check :func:`extract` runs on the archive ``data``, writing nothing; its metadata.
+
+    ``registry add`` scans an archive before publishing it, so a registry never
+    serves an archive that every client would refuse.
+    """
+    with _open(data) as tar:
+        metadata = _read_head(tar)
+        for _ in _checked_members(tar, metadata):
+            pass
+    return metadata
+
+
 def extract(data: bytes, destination: Path) -> VariantMetadata:
     """Extract the archive's tree into the existing empty directory ``destination``, safely.
 
     Raises ArchiveError on anything unsafe or inconsistent; the caller owns
     ``destination`` and removes it then. Callers check the archive's digest first.
     """
-    written: dict[str, str] = {}
-    total = 0
     with _open(data) as tar:
         metadata = _read_head(tar)
-        while (member := _next_member(tar)) is not None:
-            relative = _safe_relative(member)
-            if len(written) >= MAX_MEMBERS:
-                raise ArchiveError(f"archive has more than {MAX_MEMBERS} files")
-            if member.size > MAX_FILE_SIZE or total + member.size > MAX_TOTAL_SIZE:
-                raise ArchiveError(f"archive member {member.name!r} is too large")
-            total += member.size
-            if relative in written:
-                raise ArchiveError(f"archive lists {member.name!r} twice")
-            content = _member_bytes(tar, member)
+        for relative, member, content in _checked_members(tar, metadata):
             target = destination.joinpath(*PurePosixPath(relative).parts)
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -207,10 +213,34 @@ def extract(data: bytes, destination: Path) -> VariantMetadata:
                 target.chmod(0o755 if member.mode & stat.S_IXUSR else 0o644)
             except OSError as error:
                 raise ArchiveError(f"cannot extract {member.name!r}: {error.strerror}") from None
-            written[relative] = sha256_bytes(content)
-    if written != dict(metadata.files):
-        raise ArchiveError("archive contents do not match the file digests in its metadata")
     return metadata
+
+
+def _checked_members(
+    tar: tarfile.TarFile, metadata: VariantMetadata
+) -> Iterator[tuple[str, tarfile.TarInfo, bytes]]:
+    """Each file member after the metadata, as (path under ``skill/``, member, content), once every check passed.
+
+    The one place the member checks live (paths, types, counts, sizes, duplicates); once
+    the members are exhausted, the files must be exactly those the metadata lists, with
+    its digests.
+    """
+    seen: dict[str, str] = {}
+    total = 0
+    while (member := _next_member(tar)) is not None:
+        relative = _safe_relative(member)
+        if len(seen) >= MAX_MEMBERS:
+            raise ArchiveError(f"archive has more than {MAX_MEMBERS} files")
+        if member.size > MAX_FILE_SIZE or total + member.size > MAX_TOTAL_SIZE:
+            raise ArchiveError(f"archive member {member.name!r} is too large")
+        total += member.size
+        if relative in seen:
+            raise ArchiveError(f"archive lists {member.name!r} twice")
+        content = _member_bytes(tar, member)
+        seen[relative] = sha256_bytes(content)
+        yield relative, member, content
+    if seen != dict(metadata.files):
+        raise ArchiveError("archive contents do not match the file digests in its metadata")
 
 
 def _open(data: bytes) -> tarfile.TarFile:

@@ -21,6 +21,15 @@ def cache_root() -> Path:
     return user_cache_path("skillpm", appauthor=False)
 
 
+def registry_key(url: str) -> str:
+    """A file name for what is kept per registry: its host (or ``embedded``) and a hash of its URL."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = "".join(c if c.isalnum() or c in ".-" else "_" for c in (parts.netloc or parts.scheme or url or "host"))
+    return f"{host[:64]}-{hashlib.sha256(url.encode()).hexdigest()[:16]}"
+
+
 class ArtifactCache:
     """Content-addressed storage: an entry is only ever returned when its bytes hash to its name."""
 

@@ -271,3 +271,83 @@ def test_open_registry_forms(registry: Path, tmp_path: Path, monkeypatch: pytest
         open_registry("ftp://example.org/registry")
     with pytest.raises(RegistryError, match="does not exist"):
         open_registry(str(tmp_path / "missing"))
+
+
+# --- hostile inputs to the store and to a local registry ---------------------------------------------------
+
+
+def _archive_with(tmp_path: Path, kernel_archives: list[Path], extra: str) -> Path:
+    """kernel-helper's generic archive with one more member, ``extra``, after the metadata."""
+    import gzip
+    import io
+    import tarfile
+
+    source = next(path for path in kernel_archives if path.name.endswith("-generic.tar.gz"))
+    out = io.BytesIO()
+    with tarfile.open(fileobj=gzip.GzipFile(fileobj=io.BytesIO(source.read_bytes()))) as old:
+        with gzip.GzipFile(fileobj=out, mode="wb") as zipped, tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as new:
+            for member in old.getmembers():
+                new.addfile(member, old.extractfile(member))
+            info = tarfile.TarInfo(extra)
+            info.size = 4
+            new.addfile(info, io.BytesIO(b"evil"))
+    path = tmp_path / "hostile" / source.name
+    path.parent.mkdir()
+    path.write_bytes(out.getvalue())
+    return path
+
+
+@pytest.mark.parametrize("member", ["../../evil.sh", "skill/../../evil.sh", "/etc/evil", "skill/extra.md"])
+def test_add_runs_the_extraction_checks_on_every_member(
+    tmp_path: Path, empty_registry: Path, kernel_archives: list[Path], refused, member: str
+) -> None:
+    """Unsafe paths, and files the metadata does not list, are refused before anything is published."""
+    hostile = _archive_with(tmp_path, kernel_archives, member)
+    refused(empty_registry, RegistryError, "not a skillpm variant archive", lambda: store.add(empty_registry, [hostile]))
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo", "directory"])
+def test_add_reads_only_regular_files(tmp_path: Path, empty_registry: Path, refused, special: str) -> None:
+    """/dev/zero would fill memory and a fifo would block forever: both are refused at once."""
+    import os
+
+    path = Path(special)
+    if special == "fifo":
+        path = tmp_path / "archive.tar.gz"
+        os.mkfifo(path)
+    elif special == "directory":
+        path = tmp_path / "folder.tar.gz"
+        path.mkdir()
+    match = "Is a directory" if special == "directory" else "not a regular file"
+    refused(empty_registry, RegistryError, match, lambda: store.add(empty_registry, [path]))
+
+
+def test_add_refuses_an_archive_larger_than_any_client_accepts(
+    tmp_path: Path, empty_registry: Path, refused, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "MAX_ARCHIVE_SIZE", 1000)
+    big = tmp_path / "big.tar.gz"
+    big.write_bytes(b"\0" * 1001)
+    refused(empty_registry, RegistryError, "larger than 1000 bytes", lambda: store.add(empty_registry, [big]))
+
+
+@pytest.mark.parametrize("relative", ["config.json", "search.json", "index/ke/rn/kernel-helper.json"])
+def test_a_fifo_in_a_local_registry_is_refused_without_blocking(registry: Path, relative: str) -> None:
+    import os
+
+    path = registry / relative
+    path.unlink()
+    os.mkfifo(path)
+    opened = LocalRegistry(registry, registry.as_uri(), verify=False)
+    with pytest.raises(RegistryError, match="not a regular file"):
+        opened.search_entries() if relative == "search.json" else opened.package("kernel-helper")
+
+
+def test_a_fifo_artifact_is_refused_without_blocking(registry: Path) -> None:
+    import os
+
+    path = next((registry / "artifacts").rglob("*.tar.gz"))
+    path.unlink()
+    os.mkfifo(path)
+    with pytest.raises(RegistryError, match="not a regular file"):
+        open_registry(str(registry)).artifact(path.relative_to(registry).as_posix())

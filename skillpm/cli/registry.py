@@ -12,13 +12,36 @@ from skillpm.cli.output import emit_json, notice, table
 _DIR = click.Path(path_type=Path, file_okay=False)
 
 
+def signing_options(command):
+    """``--key`` and ``--expires-days``: how a write re-signs the index snapshot."""
+    command = click.option(
+        "--expires-days",
+        type=click.IntRange(1, 36500),
+        default=365,
+        show_default=True,
+        help="Days until the signed snapshot expires (clients refuse it after).",
+    )(command)
+    return click.option(
+        "--key",
+        "key_path",
+        type=click.Path(path_type=Path, dir_okay=False, exists=True),
+        help="Private key that signs the index snapshot (default: $SKILLPM_INDEX_KEY).",
+    )(command)
+
+
+def _index_key(key_path: Path | None):
+    from skillpm.registry.store import load_index_key
+
+    return load_index_key(key_path)
+
+
 @click.group()
 def registry() -> None:
     """Create and maintain a static registry: plain files any web server can serve.
 
     \b
-    skillpm registry init ./myreg
-    skillpm registry add ./myreg dist/*.tar.gz
+    skillpm registry init ./myreg [--key index.key]
+    skillpm registry add ./myreg dist/*.tar.gz [--key index.key]
     skillpm registry yank ./myreg my-skill==1.0.0
     skillpm registry serve ./myreg --port 8000
     skillpm registry add-remote team https://skills.example.org/registry --priority 10
@@ -29,19 +52,22 @@ def registry() -> None:
 @registry.command()
 @click.argument("directory", type=_DIR)
 @click.option("--name", help="The registry's name (default: the directory's name).")
-def init(directory: Path, name: str | None) -> None:
-    """Create an empty registry in DIRECTORY."""
+@signing_options
+def init(directory: Path, name: str | None, key_path: Path | None, expires_days: int) -> None:
+    """Create an empty registry in DIRECTORY (with --key: a signed index)."""
     from skillpm.registry.store import init as init_registry
 
-    init_registry(directory, name=name)
-    click.echo(f"created registry in {directory}")
+    config = init_registry(directory, name=name, key=_index_key(key_path), expires_days=expires_days)
+    signed = f"; index signed with key {config.index_keys[0]}" if config.index_keys else ""
+    click.echo(f"created registry in {directory}{signed}")
 
 
 @registry.command()
 @click.argument("directory", type=_DIR)
 @click.argument("archives", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@signing_options
 @json_option
-def add(directory: Path, archives: tuple[Path, ...], as_json: bool) -> None:
+def add(directory: Path, archives: tuple[Path, ...], key_path: Path | None, expires_days: int, as_json: bool) -> None:
     """Publish variant archives (from 'skillpm pack') into the registry.
 
     All archives of one version must be added together; published versions
@@ -49,7 +75,7 @@ def add(directory: Path, archives: tuple[Path, ...], as_json: bool) -> None:
     """
     from skillpm.registry.store import add as add_archives
 
-    added = add_archives(directory, archives)
+    added = add_archives(directory, archives, key=_index_key(key_path), expires_days=expires_days)
     if as_json:
         emit_json([vars(item) for item in added])
         return
@@ -63,7 +89,10 @@ def add(directory: Path, archives: tuple[Path, ...], as_json: bool) -> None:
 @click.argument("requirement", metavar="NAME==VERSION")
 @click.option("--target", help="Yank only this variant.")
 @click.option("--undo", is_flag=True, help="Un-yank instead.")
-def yank(directory: Path, requirement: str, target: str | None, undo: bool) -> None:
+@signing_options
+def yank(
+    directory: Path, requirement: str, target: str | None, undo: bool, key_path: Path | None, expires_days: int
+) -> None:
     """Mark a version (or one variant) yanked: installed only when pinned exactly."""
     from skillpm.errors import RequirementError
     from skillpm.registry.store import yank as yank_version
@@ -73,17 +102,20 @@ def yank(directory: Path, requirement: str, target: str | None, undo: bool) -> N
     version = parsed.pinned_version
     if version is None:
         raise RequirementError(f"yank needs NAME==VERSION, got {requirement!r}")
-    targets = yank_version(directory, parsed.name, version, target=target, undo=undo)
+    targets = yank_version(
+        directory, parsed.name, version, target=target, undo=undo, key=_index_key(key_path), expires_days=expires_days
+    )
     click.echo(f"{'un-yanked' if undo else 'yanked'} {parsed.name} {version}: {', '.join(targets)}")
 
 
 @registry.command()
 @click.argument("directory", type=_DIR)
-def rebuild(directory: Path) -> None:
-    """Regenerate the index and search.json from the artifacts in DIRECTORY."""
+@signing_options
+def rebuild(directory: Path, key_path: Path | None, expires_days: int) -> None:
+    """Regenerate the index and search.json from the artifacts in DIRECTORY (and re-sign it)."""
     from skillpm.registry.store import rebuild as rebuild_index
 
-    documents = rebuild_index(directory)
+    documents = rebuild_index(directory, key=_index_key(key_path), expires_days=expires_days)
     click.echo(f"rebuilt the index of {directory}: {len(documents)} packages")
 
 
@@ -130,12 +162,55 @@ def list_(as_json: bool) -> None:
 @click.argument("name")
 @click.argument("url")
 @click.option("--priority", type=int, default=0, show_default=True, help="Higher is looked up first.")
-def add_remote(name: str, url: str, priority: int) -> None:
+@click.option(
+    "--index-key",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Public key (PEM) that signs the registry's index: pinned now instead of on first use.",
+)
+def add_remote(name: str, url: str, priority: int, index_key: Path | None) -> None:
     """Configure registry NAME at URL (https://, http://localhost, file:// or a directory)."""
     from skillpm.registry.config import add_registry, config_path
 
     added = add_registry(name, url, priority=priority)
     click.echo(f"added registry {added.name} -> {added.url} (priority {added.priority}) to {config_path()}")
+    if index_key is not None:
+        _pin(added.url, index_key)
+
+
+@registry.command()
+@click.argument("location")
+@click.option(
+    "--index-key",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Public key (PEM) to trust for the registry's index, replacing any pinned one.",
+)
+@click.option("--forget", is_flag=True, help="Forget the pinned key: the next use trusts the registry's key.")
+def trust(location: str, index_key: Path | None, forget: bool) -> None:
+    """Pin (or forget) the key that signs LOCATION's index: a URL, a directory or a configured name."""
+    from skillpm.registry.source import registry_label
+    from skillpm.registry.trust import PinStore
+
+    if (index_key is None) == (not forget):
+        raise click.UsageError("give --index-key PUBFILE or --forget")
+    label = registry_label(location)
+    if index_key is not None:
+        _pin(label, index_key)
+        return
+    forgotten = PinStore().forget(label)
+    click.echo(f"forgot the index key of {label}" if forgotten else f"no index key was pinned for {label}")
+
+
+def _pin(location: str, public_key: Path) -> None:
+    from skillpm.registry.source import registry_label
+    from skillpm.registry.trust import pin_key
+
+    label = registry_label(location)
+    try:
+        pem = public_key.read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"cannot read {public_key}: {error.strerror}") from None
+    fingerprint = pin_key(label, pem)
+    click.echo(f"trusting index key {fingerprint} for {label}")
 
 
 @registry.command(name="remove")

@@ -14,7 +14,9 @@ Failures, each raised as one :class:`~skillpm.errors.SkillpmError` naming the UR
   answers 429 or 5xx (each retried first), answers another error status, or
   (offline) the document or artifact is not cached;
 - ``IndexFormatError``: a document is too large, not JSON, or of an unknown format
-  (raised by the parsers in :mod:`skillpm.registry.source`).
+  (raised by the parsers in :mod:`skillpm.registry.source`);
+- ``RegistryError`` from :mod:`skillpm.registry.trust`: a signed registry's snapshot
+  or a document fails the index-integrity checks (checked before a document is cached).
 
 :func:`make_server` serves a directory read-only with ETag, Last-Modified and
 caching headers, for ``skillpm registry serve``.
@@ -35,12 +37,12 @@ from email.utils import formatdate, parsedate_to_datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
 
-from skillpm.cache import cache_root
+from skillpm.cache import cache_root, registry_key
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.registry import source
 from skillpm.registry.config import check_url
+from skillpm.registry.trust import IndexGuard
 
 if TYPE_CHECKING:
     import httpx
@@ -172,12 +174,6 @@ def _validators(meta: Mapping[str, Any]) -> dict[str, str]:
     return headers
 
 
-def _cache_key(base: str) -> str:
-    parts = urlsplit(base)
-    host = "".join(c if c.isalnum() or c in ".-" else "_" for c in (parts.netloc or "host"))
-    return f"{host}-{hashlib.sha256(base.encode()).hexdigest()[:16]}"
-
-
 class HttpRegistry:
     """A registry served over HTTP(S) as plain files (see docs/registries.md)."""
 
@@ -199,11 +195,12 @@ class HttpRegistry:
         self.timeout = _env_number(TIMEOUT_ENV, 30.0) if timeout is None else timeout
         self.retry = retry or RetryPolicy.from_env()
         self.progress = source.settings.progress if progress is None else progress
-        self._index = _IndexCache((cache_dir or cache_root()) / "index" / _cache_key(self.base))
+        self._index = _IndexCache((cache_dir or cache_root()) / "index" / registry_key(self.base))
         self._client: httpx.Client | None = None
         self._client_lock = threading.Lock()
         self._config_lock = threading.Lock()
         self._config: RegistryConfig | None = None
+        self._guard = IndexGuard(self.label, self._raw)
 
     def __repr__(self) -> str:
         return f"HttpRegistry({self.label!r})"
@@ -259,6 +256,23 @@ class HttpRegistry:
     # --- documents through the index cache ---------------------------------------------------------
 
     def _document(self, relative: str) -> object | None:
+        """An index document, checked against the signed snapshot before it is parsed or cached."""
+        data, fresh = self._fetch_document(relative)
+        self._guard.check(relative, data)
+        parsed = None if data is None else source.parse_json(self.label, relative, data)
+        if fresh is not None:
+            self._index.store(relative, fresh)
+        return parsed
+
+    def _raw(self, relative: str) -> bytes | None:
+        """A file read like a document (snapshot, signature, key), unchecked: for the guard."""
+        data, fresh = self._fetch_document(relative)
+        if fresh is not None:
+            self._index.store(relative, fresh)
+        return data
+
+    def _fetch_document(self, relative: str) -> tuple[bytes | None, _Reply | None]:
+        """The document's bytes (``None``: not on the server), and the 200 reply to cache, if any."""
         url = self.base + relative
         cached = self._index.load(relative)
         if self.offline:
@@ -272,14 +286,12 @@ class HttpRegistry:
                 meta, body = cached
             elif reply.status in _MISSING_STATUSES:
                 self._index.store(relative, None)
-                return None
+                return None, None
             elif reply.status == 200:
-                data = source.parse_json(self.label, relative, reply.body)
-                self._index.store(relative, reply)
-                return data
+                return reply.body, reply
             else:
                 raise RegistryError(f"GET {url}: unexpected HTTP {reply.status}", hint="check the registry URL")
-        return None if meta.get("missing") else source.parse_json(self.label, relative, body)
+        return (None if meta.get("missing") else body), None
 
     # --- the one place requests are made -----------------------------------------------------------
 

@@ -9,10 +9,12 @@ for: ``config.json``, one package's document, ``search.json``, or one artifact.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 from pathlib import Path
-from typing import NoReturn, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol
 from urllib.parse import unquote, urlparse
 
 from skillpm.errors import IndexFormatError, RegistryError, ResolutionError
@@ -23,6 +25,9 @@ from skillpm.index.model import (
     parse_search,
     shard_path,
 )
+
+if TYPE_CHECKING:
+    from skillpm.registry.trust import IndexGuard
 
 EMBEDDED = "embedded"
 REGISTRY_ENV = "SKILLPM_REGISTRY"
@@ -85,11 +90,16 @@ def embedded_registry_path() -> Path:
 class LocalRegistry:
     """A registry in a local directory (given as a path or a ``file://`` URL)."""
 
-    def __init__(self, root: Path, label: str) -> None:
+    def __init__(self, root: Path, label: str, *, verify: bool = True) -> None:
         self.root = root
         #: How the lockfile names this registry: ``embedded`` or a ``file://`` URL.
         self.label = label
         self._config: RegistryConfig | None = None
+        self._guard: IndexGuard | None = None
+        if verify:  # the registry's own writer (skillpm.registry.store) reads it unverified
+            from skillpm.registry.trust import IndexGuard
+
+            self._guard = IndexGuard(label, self._raw, embedded=label == EMBEDDED)
 
     def __repr__(self) -> str:
         return f"LocalRegistry({self.label!r})"
@@ -134,21 +144,38 @@ class LocalRegistry:
         return data
 
     def _document(self, relative: str) -> object | None:
-        data = self._read(relative, MAX_DOCUMENT_SIZE)
+        data = self._raw(relative)
+        if self._guard is not None:
+            self._guard.check(relative, data)
         return None if data is None else parse_json(self.label, relative, data)
+
+    def _raw(self, relative: str) -> bytes | None:
+        return self._read(relative, MAX_DOCUMENT_SIZE)
 
     def _read(self, relative: str, limit: int, *, clip: bool = False) -> bytes | None:
         path = self.root.joinpath(*relative.split("/"))
         try:
-            with path.open("rb") as handle:
-                data = handle.read(limit + 1)
+            data = read_regular_file(path, limit)
         except FileNotFoundError:
             return None
         except OSError as error:
-            raise RegistryError(f"{self.label}: cannot read {relative}: {error.strerror}") from None
+            raise RegistryError(f"{self.label}: cannot read {relative}: {error.strerror or error}") from None
         if len(data) > limit and not clip:
             raise IndexFormatError(f"{self.label}: {relative} is larger than {limit} bytes")
         return data
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes of the regular file ``path`` (more means too long).
+
+    Opened without blocking, so a fifo cannot hang the reader; anything but a
+    regular file (fifo, device, socket, directory) raises OSError, as a missing file does.
+    """
+    # O_NONBLOCK: opening a fifo must not wait for a writer; the check below refuses it.
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return handle.read(limit + 1)
 
 
 def package_path(name: str) -> str:
@@ -286,6 +313,11 @@ def open_locked_registry(label: str) -> Registry:
     if opened is None or isinstance(opened, RegistryChain):
         raise RegistryError(f"a lockfile entry names registry {label!r}, which is not one registry")
     return opened
+
+
+def registry_label(location: str) -> str:
+    """How skillpm names (and pins the index key of) the one registry at ``location``: ``embedded`` or a URL."""
+    return open_locked_registry(location).label
 
 
 def _configured_url(name: str) -> str | None:

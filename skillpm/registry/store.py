@@ -12,13 +12,14 @@ Published versions are immutable: a version's variants are fixed by the
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from packaging.version import InvalidVersion, Version
 
-from skillpm.archive import VariantMetadata, archive_name, read_metadata, sha256_bytes
+from skillpm.archive import MAX_ARCHIVE_SIZE, VariantMetadata, archive_name, scan, sha256_bytes
 from skillpm.atomic import atomic_write
 from skillpm.errors import ArchiveError, IndexFormatError, RegistryError, TargetError
 from skillpm.locks import lock_for
@@ -33,8 +34,16 @@ from skillpm.index.model import (
     search_document,
     shard_path,
 )
-from skillpm.registry.source import LocalRegistry
+from skillpm.index import snapshot as snapshots
+from skillpm.index.model import Snapshot, SnapshotSignature, signatures_document
+from skillpm.registry.source import LocalRegistry, read_regular_file
 from skillpm.targets import parse_target
+
+if TYPE_CHECKING:
+    from skillpm.attest.keys import SigningKey
+
+#: The private key that signs the index snapshot, when ``--key`` is not given.
+INDEX_KEY_ENV = "SKILLPM_INDEX_KEY"
 
 def _dump(data: Any) -> bytes:
     """Index documents as written: two-space indented JSON, keys in model order."""
@@ -46,15 +55,45 @@ def artifact_path(name: str, version: str, target: str) -> str:
     return f"artifacts/{name}/{version}/{archive_name(name, version, target)}"
 
 
-def init(root: Path, *, name: str | None = None) -> RegistryConfig:
-    """Create an empty registry in ``root`` (created if needed; must not hold one already)."""
+def init(
+    root: Path,
+    *,
+    name: str | None = None,
+    key: SigningKey | None = None,
+    expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
+) -> RegistryConfig:
+    """Create an empty registry in ``root`` (created if needed; must not hold one already).
+
+    With ``key`` (or ``$SKILLPM_INDEX_KEY``) the index is signed: config.json lists the
+    key's fingerprint, ``keys/index.pub`` holds its public half, and every write signs
+    a new ``snapshot.json``.
+    """
     if (root / "config.json").exists():
         raise RegistryError(f"{root} already holds a registry")
+    key = key or load_index_key()
     config = RegistryConfig(name=name or root.resolve().name or "skillpm-registry")
     (root / "index").mkdir(parents=True, exist_ok=True)
-    atomic_write(root / "search.json", _dump(search_document([])))
-    atomic_write(root / "config.json", _dump(config.to_json()))
-    return config
+    writes = [("search.json", _dump(search_document([])))]
+    writes += _signed(root, config, writes, key=key, expires_days=expires_days)
+    if not any(relative == "config.json" for relative, _ in writes):
+        writes.append(("config.json", _dump(config.to_json())))
+    _commit(root, writes)
+    return RegistryConfig(config.name, (key.fingerprint,)) if key else config
+
+
+def load_index_key(path: Path | None = None) -> SigningKey | None:
+    """The index signing key at ``path``, else at ``$SKILLPM_INDEX_KEY``, else ``None`` (unsigned).
+
+    An encrypted key's passphrase comes from ``$SKILLPM_SIGNING_KEY_PASSPHRASE``.
+    """
+    if path is None:
+        named = os.environ.get(INDEX_KEY_ENV)
+        if not named:
+            return None
+        path = Path(named)
+    from skillpm.attest.keys import load_signing_key, passphrase_from_env
+
+    return load_signing_key(path.expanduser(), passphrase=passphrase_from_env())
 
 
 @dataclass(frozen=True)
@@ -88,15 +127,24 @@ def attestation_path(name: str, version: str, target: str, kind: str, digest: st
     return f"attestations/{name}/{version}/{archive_name(name, version, target)}.{kind}-{digest[:16]}.sigstore.json"
 
 
-def add(root: Path, archives: Iterable[Path], *, attestations: Iterable[NewAttestation] = ()) -> list[Added]:
+def add(
+    root: Path,
+    archives: Iterable[Path],
+    *,
+    attestations: Iterable[NewAttestation] = (),
+    key: SigningKey | None = None,
+    expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
+) -> list[Added]:
     """Publish variant archives, and attestation bundles for them, into the registry at ``root``.
 
     Archives of one version must be added together; adding exactly the same
     archives again is a no-op, anything else for a published version is refused.
     Attestations are attached to the variants they name (which must be among the
     archives given); one already attached at the same path is kept as it is.
+    A signed registry needs its ``key`` (or ``$SKILLPM_INDEX_KEY``) to re-sign the snapshot.
     """
     registry = open_for_writing(root)
+    signer = key or load_index_key()
     with lock_for(root):
         groups = _group(_read_archives(archives))
         plans = [_plan_version(registry, key, items) for key, items in sorted(groups.items())]
@@ -130,6 +178,7 @@ def add(root: Path, archives: Iterable[Path], *, attestations: Iterable[NewAttes
             writes.append(_package_write(document))
         if documents:
             writes.append(("search.json", _search_bytes(registry, documents.values())))
+            writes += _signed(root, registry.config(), writes, key=signer, expires_days=expires_days)
         _commit(root, writes)
     return results
 
@@ -179,9 +228,19 @@ def _commit(root: Path, writes: list[tuple[str, bytes]]) -> None:
         raise
 
 
-def yank(root: Path, name: str, version: str, *, target: str | None = None, undo: bool = False) -> list[str]:
+def yank(
+    root: Path,
+    name: str,
+    version: str,
+    *,
+    target: str | None = None,
+    undo: bool = False,
+    key: SigningKey | None = None,
+    expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
+) -> list[str]:
     """Mark a version's variants (or one of them) yanked, or not yanked with ``undo``."""
     registry = open_for_writing(root)
+    key = key or load_index_key()
     with lock_for(root):
         document = registry.package(name)
         entry = next((e for e in document.versions if e.version == version), None) if document else None
@@ -195,17 +254,21 @@ def yank(root: Path, name: str, version: str, *, target: str | None = None, undo
             v._replace(yanked=not undo) if v in chosen else v for v in entry.variants
         )
         updated = document.with_version(entry._replace(variants=variants))
-        _write_package(root, updated)
-        _write_search(root, registry, [updated])
+        writes = [_package_write(updated), ("search.json", _search_bytes(registry, [updated]))]
+        writes += _signed(root, registry.config(), writes, key=key, expires_days=expires_days)
+        _commit(root, writes)
     return [v.target for v in chosen]
 
 
-def rebuild(root: Path) -> list[PackageDocument]:
-    """Regenerate every package document and search.json from the artifacts on disk.
+def rebuild(
+    root: Path, *, key: SigningKey | None = None, expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS
+) -> list[PackageDocument]:
+    """Regenerate every package document and search.json from the artifacts on disk (and re-sign the snapshot).
 
     Yanked flags and attestations recorded in the existing documents are kept.
     """
     registry = open_for_writing(root)
+    key = key or load_index_key()
     with lock_for(root):
         found = _read_archives(sorted((root / "artifacts").glob("*/*/*.tar.gz")))
         documents: dict[str, PackageDocument] = {}
@@ -217,19 +280,79 @@ def rebuild(root: Path) -> list[PackageDocument]:
             )
             entry = _entry(items[0][1], variants)
             documents[name] = documents.get(name, PackageDocument(name)).with_version(entry)
-        for stale in (root / "index").rglob("*.json"):
-            if stale.stem not in documents:
-                stale.unlink()
-        for document in documents.values():
-            _write_package(root, document)
+        stale = [path for path in (root / "index").rglob("*.json") if path.stem not in documents]
+        writes = [_package_write(document) for document in documents.values()]
         entries = [_search_entry(document) for document in documents.values()]
-        atomic_write(root / "search.json", _dump(search_document(entries)))
+        writes.append(("search.json", _dump(search_document(entries))))
+        removed = {path.relative_to(root).as_posix() for path in stale}
+        writes += _signed(root, registry.config(), writes, key=key, expires_days=expires_days, removed=removed)
+        _commit(root, writes)
+        for path in stale:
+            path.unlink()
     return list(documents.values())
+
+
+def _signed(
+    root: Path,
+    config: RegistryConfig,
+    writes: list[tuple[str, bytes]],
+    *,
+    key: SigningKey | None,
+    expires_days: int,
+    removed: Iterable[str] = (),
+) -> list[tuple[str, bytes]]:
+    """The writes that re-sign the index after ``writes``: none for an unsigned registry.
+
+    A registry whose config.json lists index keys cannot be written without one of
+    them; a key given for an unsigned registry makes it signed from now on.
+    """
+    if key is None:
+        if config.index_keys:
+            raise RegistryError(
+                f"the index of {root} is signed (key {config.index_keys[0][:16]}...); "
+                "a write must re-sign its snapshot",
+                hint=f"pass --key PATH, or set ${INDEX_KEY_ENV}",
+            )
+        return []
+    extra: list[tuple[str, bytes]] = []
+    if key.fingerprint not in config.index_keys:
+        if config.index_keys:
+            raise RegistryError(
+                f"the key {key.fingerprint[:16]}... is not an index key of {root} "
+                f"(config.json lists {', '.join(fp[:16] + '...' for fp in config.index_keys)})",
+                hint="sign with the registry's index key",
+            )
+        config = config._replace(index_keys=(key.fingerprint,))
+        extra += [("config.json", _dump(config.to_json())), (snapshots.INDEX_KEY, key.public.pem())]
+    documents = _documents_on_disk(root)
+    for relative, data in [*writes, *extra]:
+        if snapshots.is_document(relative):
+            documents[relative] = data
+    for relative in removed:
+        documents.pop(relative, None)
+    snapshot = snapshots.build(documents, version=_snapshot_version(root) + 1, expires_days=expires_days)
+    body = _dump(snapshot.to_json())
+    signature = SnapshotSignature(key.fingerprint, key.sign(snapshots.signed_bytes(body)))
+    return [*extra, (snapshots.SNAPSHOT, body), (snapshots.SIGNATURE, _dump(signatures_document([signature])))]
+
+
+def _documents_on_disk(root: Path) -> dict[str, bytes]:
+    found = {name: root / name for name in ("config.json", "search.json")}
+    found.update({path.relative_to(root).as_posix(): path for path in sorted((root / "index").rglob("*.json"))})
+    return {relative: path.read_bytes() for relative, path in found.items() if path.is_file()}
+
+
+def _snapshot_version(root: Path) -> int:
+    """The version of the snapshot on disk; 0 when there is none (or it is unreadable)."""
+    try:
+        return Snapshot.from_json(json.loads((root / snapshots.SNAPSHOT).read_bytes())).version
+    except (OSError, ValueError, IndexFormatError):
+        return 0
 
 
 def open_for_writing(root: Path) -> LocalRegistry:
     """The registry at ``root``, to write; IndexFormatError when it holds none."""
-    registry = LocalRegistry(root.resolve(), root.resolve().as_uri())
+    registry = LocalRegistry(root.resolve(), root.resolve().as_uri(), verify=False)
     registry.config()
     return registry
 
@@ -241,11 +364,13 @@ def _read_archives(paths: Iterable[Path]) -> list[Item]:
     items = []
     for path in paths:
         try:
-            data = path.read_bytes()
+            data = read_regular_file(path, MAX_ARCHIVE_SIZE)
         except OSError as error:
-            raise RegistryError(f"cannot read {path}: {error.strerror}") from None
+            raise RegistryError(f"cannot read {path}: {error.strerror or error}") from None
+        if len(data) > MAX_ARCHIVE_SIZE:
+            raise RegistryError(f"{path} is larger than {MAX_ARCHIVE_SIZE} bytes; not a skillpm variant archive")
         try:
-            metadata = read_metadata(data)
+            metadata = scan(data)
             check_name(metadata.name, str(path))
             Version(metadata.version)
             parse_target(metadata.target)
@@ -328,11 +453,6 @@ def _package_write(document: PackageDocument) -> tuple[str, bytes]:
     return f"index/{shard_path(document.name)}", _dump(ordered.to_json())
 
 
-def _write_package(root: Path, document: PackageDocument) -> None:
-    relative, data = _package_write(document)
-    atomic_write(root.joinpath(*relative.split("/")), data)
-
-
 def _search_bytes(registry: LocalRegistry, changed: Iterable[PackageDocument]) -> bytes:
     """search.json with the entries of ``changed`` packages replaced."""
     entries = {entry.name: entry for entry in registry.search_entries()}
@@ -341,10 +461,6 @@ def _search_bytes(registry: LocalRegistry, changed: Iterable[PackageDocument]) -
         if document.versions:
             entries[document.name] = _search_entry(document)
     return _dump(search_document(list(entries.values())))
-
-
-def _write_search(root: Path, registry: LocalRegistry, changed: Iterable[PackageDocument]) -> None:
-    atomic_write(root / "search.json", _search_bytes(registry, changed))
 
 
 def _search_entry(document: PackageDocument) -> SearchEntry:

@@ -1,0 +1,112 @@
+"""The signed snapshot of a registry's index: what it lists, and the checks a client makes.
+
+Pure logic, no I/O and no cryptography: :mod:`skillpm.registry.trust` fetches the
+snapshot, verifies its signature and remembers what was seen; the registry writer
+(:mod:`skillpm.registry.store`) builds it. docs/security.md, "Index integrity",
+gives the threat model and what each check stops.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Mapping
+
+from skillpm.errors import RegistryError
+from skillpm.index.model import Snapshot
+
+SNAPSHOT = "snapshot.json"
+SIGNATURE = "snapshot.json.sig"
+#: Where a signed registry publishes the public key that signs its snapshot (PEM).
+INDEX_KEY = "keys/index.pub"
+#: The DSSE payload type a snapshot signature covers (with the snapshot's bytes), so that a
+#: signature made for anything else with the same key (an attestation) is never a snapshot's.
+PAYLOAD_TYPE = "application/vnd.skillpm.snapshot+json"
+DEFAULT_EXPIRES_DAYS = 365
+_CHANGED_KEY_HINT = (
+    "if the registry's owner really changed its key, check the new key with them, then run "
+    "'skillpm registry trust URL --index-key NEW.pub' (or --forget to trust it on next use)"
+)
+
+
+def signed_bytes(snapshot: bytes) -> bytes:
+    """What a snapshot signature signs: the DSSEv1 pre-authentication encoding of its bytes."""
+    from skillpm.attest.dsse import pae
+
+    return pae(PAYLOAD_TYPE, snapshot)
+
+
+def is_document(relative: str) -> bool:
+    """Whether ``relative`` is an index document a snapshot lists: config, search or a package's."""
+    return relative in ("config.json", "search.json") or (relative.startswith("index/") and relative.endswith(".json"))
+
+
+def build(documents: Mapping[str, bytes], *, version: int, expires_days: int, now: datetime | None = None) -> Snapshot:
+    """The snapshot of ``documents`` (relative path -> bytes), expiring ``expires_days`` from ``now``."""
+    import hashlib
+
+    moment = (now or datetime.now(timezone.utc)).replace(microsecond=0) + timedelta(days=expires_days)
+    digests = {relative: hashlib.sha256(data).hexdigest() for relative, data in documents.items()}
+    return Snapshot(version=version, expires=moment, documents=digests)
+
+
+def check_fresh(snapshot: Snapshot, label: str, *, now: datetime | None = None) -> None:
+    """Refuse an expired snapshot: a mirror that froze the index stops being believed at its expiry."""
+    now = now or datetime.now(timezone.utc)
+    if snapshot.expires <= now:
+        raise RegistryError(
+            f"{label}: the signed index snapshot (version {snapshot.version}) expired at "
+            f"{snapshot.expires:%Y-%m-%dT%H:%M:%SZ}; refusing a possibly frozen index",
+            hint="the registry (or a mirror of it) serves an old index; tell its owner to re-sign it "
+            "('skillpm registry rebuild DIR --key KEY')",
+        )
+
+
+def check_not_older(snapshot: Snapshot, highest: int, label: str) -> None:
+    """Refuse a snapshot older than one seen before: a rollback to an index that lacked fixes."""
+    if snapshot.version < highest:
+        raise RegistryError(
+            f"{label}: the signed index snapshot is version {snapshot.version}, older than version "
+            f"{highest} seen before; refusing a rolled-back index",
+            hint="a mirror or cache serves an old copy of the registry; try again later or tell its owner",
+        )
+
+
+def check_document(snapshot: Snapshot, label: str, relative: str, data: bytes | None) -> None:
+    """Refuse a document whose sha256 is not the one the snapshot lists (or that it does not list).
+
+    ``data`` ``None``: the registry has no such document, which is right only when
+    the snapshot does not list it either.
+    """
+    listed = snapshot.documents.get(relative)
+    if data is None:
+        if listed is not None:
+            raise RegistryError(
+                f"{label}: {relative} is listed in the signed index snapshot (version {snapshot.version}) "
+                "but the registry does not serve it",
+                hint="the registry or a mirror is incomplete or mixes two publications; try again later",
+            )
+        return
+    if listed is None:
+        raise RegistryError(
+            f"{label}: {relative} is not listed in the signed index snapshot (version {snapshot.version}); refused",
+            hint="the registry or a mirror serves a document its owner did not sign; tell its owner",
+        )
+    import hashlib
+
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != listed:
+        raise RegistryError(
+            f"{label}: {relative} has sha256 {actual[:16]}..., but the signed index snapshot "
+            f"(version {snapshot.version}) lists {listed[:16]}...; refusing a document from another publication",
+            hint="the registry or a mirror mixes documents of different times; try again later or tell its owner",
+        )
+
+
+def changed_key_error(label: str, pinned: tuple[str, ...], found: tuple[str, ...]) -> RegistryError:
+    """The error for a registry whose index is now signed by a key other than the pinned one."""
+    shown = ", ".join(key[:16] for key in found) or "no key"
+    return RegistryError(
+        f"{label}: THE INDEX KEY HAS CHANGED: trusted key {', '.join(key[:16] for key in pinned)}..., "
+        f"the registry now names {shown}; refusing it (someone may be impersonating the registry)",
+        hint=_CHANGED_KEY_HINT,
+    )

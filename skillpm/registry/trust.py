@@ -1,0 +1,273 @@
+"""Index integrity on the client: pin a registry's index key, verify its signed snapshot, check every document.
+
+A signed registry lists its index key fingerprints in ``config.json``, publishes the
+public key at ``keys/index.pub`` and signs ``snapshot.json`` (every index document's
+sha256, a version and an expiry) in ``snapshot.json.sig``. :class:`IndexGuard` is
+what a registry (local or HTTP) asks before it parses any document:
+
+- the key is pinned on first use (or with ``skillpm registry trust``), per registry,
+  in the user's data directory; a snapshot signed by another key is refused, as ssh
+  refuses a changed host key;
+- an expired snapshot (a frozen index) and one older than the newest seen (a
+  rollback) are refused;
+- a document whose sha256 differs from the snapshot's, or that it does not list,
+  is refused (mix and match).
+
+An unsigned registry never pinned is read without these checks. The embedded
+registry is trusted as part of skillpm itself: its key comes from the package, and
+neither its expiry nor its version is checked (a wheel is not a mirror that can be
+rolled back, and an old skillpm must keep working). ``cryptography`` is imported
+only when a signed registry is read. docs/security.md, "Index integrity", says more.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from skillpm.errors import IndexFormatError, RegistryError
+from skillpm.index import snapshot as snapshots
+from skillpm.index.model import RegistryConfig, Snapshot, parse_signatures
+
+if TYPE_CHECKING:
+    from skillpm.attest.keys import PublicKey
+
+Fetch = Callable[[str], "bytes | None"]
+
+#: Verified snapshots of this process (one command), and the keys that signed them, by registry
+#: label: each fetched once.
+_session: dict[str, tuple[Snapshot, dict[str, PublicKey]]] = {}
+_session_lock = threading.Lock()
+
+
+def forget_session() -> None:
+    """Drop the snapshots verified so far in this process (the next read fetches them again)."""
+    with _session_lock:
+        _session.clear()
+
+
+def trust_root() -> Path:
+    """Where pinned index keys and the newest snapshot versions seen are kept: the user's data dir."""
+    from platformdirs import user_data_path
+
+    return user_data_path("skillpm", appauthor=False) / "index-trust"
+
+
+@dataclass(frozen=True)
+class Pin:
+    """What this user trusts of one registry: its index keys (PEM by fingerprint) and the newest version seen."""
+
+    label: str
+    keys: dict[str, bytes]
+    version: int = 0
+
+
+class PinStore:
+    """Pins, one JSON file per registry (named like the HTTP index cache's folders)."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or trust_root()
+
+    def _path(self, label: str) -> Path:
+        from skillpm.cache import registry_key
+
+        return self.root / f"{registry_key(label)}.json"
+
+    def load(self, label: str) -> Pin | None:
+        path = self._path(label)
+        try:
+            data = json.loads(path.read_bytes())
+            keys = {item["fingerprint"]: item["pem"].encode() for item in data["keys"]}
+            version = data["version"]
+            if data["registry"] != label or not keys or not isinstance(version, int):
+                raise ValueError
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            raise RegistryError(
+                f"the trust record for {label} ({path}) is unreadable",
+                hint=f"pin the key again with 'skillpm registry trust {label} --index-key PUBFILE'",
+            ) from None
+        return Pin(label, keys, version)
+
+    def save(self, pin: Pin) -> None:
+        """Write ``pin``, never lowering the version recorded by another process meanwhile."""
+        from skillpm.atomic import atomic_write
+
+        try:
+            current = self.load(pin.label)
+        except RegistryError:
+            current = None
+        if current is not None and current.keys == pin.keys and current.version > pin.version:
+            return
+        data = {
+            "registry": pin.label,
+            "keys": [{"fingerprint": fp, "pem": pem.decode()} for fp, pem in sorted(pin.keys.items())],
+            "version": pin.version,
+        }
+        atomic_write(self._path(pin.label), (json.dumps(data, indent=2) + "\n").encode())
+
+    def forget(self, label: str) -> bool:
+        """Remove the pin of ``label``; whether there was one."""
+        path = self._path(label)
+        existed = path.exists()
+        path.unlink(missing_ok=True)
+        return existed
+
+
+def pin_key(label: str, public_key_pem: bytes, *, store: PinStore | None = None) -> str:
+    """Trust the index key ``public_key_pem`` for registry ``label`` (replacing any pin); its fingerprint."""
+    key = _public_key(public_key_pem, f"the index key for {label}")
+    (store or PinStore()).save(Pin(label, {key.fingerprint: key.pem()}, 0))
+    forget_session()
+    return key.fingerprint
+
+
+def _public_key(pem: bytes, where: str) -> PublicKey:
+    from skillpm.attest import AttestationError
+    from skillpm.attest.keys import parse_public_key
+
+    try:
+        return parse_public_key(pem, where=where)
+    except AttestationError as error:
+        raise RegistryError(error.message) from None
+
+
+def _json(label: str, relative: str, data: bytes) -> object:
+    from skillpm.registry.source import parse_json
+
+    return parse_json(label, relative, data)
+
+
+class IndexGuard:
+    """The signed-snapshot checks of one registry; ``fetch`` reads a file of it, unchecked (``None``: absent).
+
+    ``embedded``: trust the key the registry itself ships (it is part of skillpm) and
+    skip the expiry and rollback checks. ``pins``: where keys are pinned (default: the
+    user's data dir).
+    """
+
+    def __init__(self, label: str, fetch: Fetch, *, embedded: bool = False, pins: PinStore | None = None) -> None:
+        self.label = label
+        self._fetch = fetch
+        self._embedded = embedded
+        self._pins = pins
+        self._lock = threading.Lock()
+        self._unsigned = False
+        self._keys: dict[str, PublicKey] = {}
+
+    def check(self, relative: str, data: bytes | None) -> None:
+        """Refuse ``data`` (the bytes of index document ``relative``) unless the signed snapshot lists them."""
+        if not snapshots.is_document(relative):
+            return
+        snapshot = self.snapshot(config=data if relative == "config.json" else None)
+        if snapshot is None:
+            return
+        try:
+            snapshots.check_document(snapshot, self.label, relative, data)
+        except RegistryError:
+            # Published meanwhile (documents are written before the snapshot)? Fetch it once more.
+            fresh = self._refresh(snapshot)
+            if fresh.version == snapshot.version:
+                raise
+            snapshots.check_document(fresh, self.label, relative, data)
+
+    def snapshot(self, *, config: bytes | None = None) -> Snapshot | None:
+        """The verified snapshot (fetched once per process), or ``None`` for an unsigned registry."""
+        with self._lock:
+            with _session_lock:
+                cached = _session.get(self.label)
+            if cached is not None:
+                self._keys = cached[1]
+                return cached[0]
+            if self._unsigned:
+                return None
+            verified = self._first(config)
+            if verified is None:
+                self._unsigned = True
+                return None
+            with _session_lock:
+                _session[self.label] = (verified, self._keys)
+            return verified
+
+    # --- deciding what to trust ----------------------------------------------------------------------------
+
+    def _first(self, config_bytes: bytes | None) -> Snapshot | None:
+        pins = None if self._embedded else (self._pins or PinStore())
+        pin = pins.load(self.label) if pins is not None else None
+        if pin is None:
+            config = self._config(config_bytes)
+            if not config.index_keys:
+                return None  # unsigned, and never seen signed
+            pem = self._fetch(snapshots.INDEX_KEY)
+            if pem is None:
+                raise RegistryError(
+                    f"{self.label}: config.json names index keys but {snapshots.INDEX_KEY} is missing",
+                    hint="the registry is incomplete; tell its owner",
+                )
+            key = _public_key(pem, f"{self.label}: {snapshots.INDEX_KEY}")
+            if key.fingerprint not in config.index_keys:
+                raise RegistryError(
+                    f"{self.label}: {snapshots.INDEX_KEY} has fingerprint {key.fingerprint[:16]}..., "
+                    "which config.json does not list; refused",
+                    hint="the registry or a mirror serves another key than its owner published; tell its owner",
+                )
+            pin = Pin(self.label, {key.fingerprint: key.pem()}, 0)  # trusted on first use, pinned below
+        self._keys = {fp: _public_key(pem, f"the pinned index key of {self.label}") for fp, pem in pin.keys.items()}
+        snapshot = self._verified(pin.version)
+        if pins is not None:
+            pins.save(Pin(self.label, pin.keys, snapshot.version))
+        return snapshot
+
+    def _config(self, data: bytes | None) -> RegistryConfig:
+        data = self._fetch("config.json") if data is None else data
+        if data is None:
+            raise IndexFormatError(f"{self.label} is not a skillpm registry (no config.json)")
+        return RegistryConfig.from_json(_json(self.label, "config.json", data), f"{self.label}: config.json")
+
+    def _verified(self, highest: int) -> Snapshot:
+        """Fetch the snapshot and its signature, and run every check but the documents'."""
+        body, signature = self._fetch(snapshots.SNAPSHOT), self._fetch(snapshots.SIGNATURE)
+        if body is None or signature is None:
+            missing = snapshots.SNAPSHOT if body is None else snapshots.SIGNATURE
+            raise RegistryError(
+                f"{self.label}: the index is signed (key {next(iter(self._keys))[:16]}...) but "
+                f"{missing} is missing; refused",
+                hint="the registry or a mirror serves an unsigned index in place of a signed one; tell its owner",
+            )
+        self._check_signature(body, signature)
+        snapshot = Snapshot.from_json(_json(self.label, snapshots.SNAPSHOT, body), f"{self.label}: {snapshots.SNAPSHOT}")
+        if not self._embedded:
+            snapshots.check_not_older(snapshot, highest, self.label)
+            snapshots.check_fresh(snapshot, self.label)
+        return snapshot
+
+    def _check_signature(self, body: bytes, signature: bytes) -> None:
+        where = f"{self.label}: {snapshots.SIGNATURE}"
+        signatures = parse_signatures(_json(self.label, snapshots.SIGNATURE, signature), where)
+        payload = snapshots.signed_bytes(body)
+        ours = [item for item in signatures if item.keyid in self._keys]
+        if any(self._keys[item.keyid].verify(item.sig, payload) for item in ours):
+            return
+        if not ours:
+            raise snapshots.changed_key_error(self.label, tuple(self._keys), tuple(item.keyid for item in signatures))
+        raise RegistryError(
+            f"{self.label}: {snapshots.SNAPSHOT} does not match its signature by the index key "
+            f"{ours[0].keyid[:16]}...; refusing a tampered index",
+            hint="the registry or a mirror altered the index; tell its owner",
+        )
+
+    def _refresh(self, previous: Snapshot) -> Snapshot:
+        with self._lock:
+            fresh = self._verified(previous.version)
+            with _session_lock:
+                _session[self.label] = (fresh, self._keys)
+            if not self._embedded and fresh.version > previous.version:
+                pins = self._pins or PinStore()
+                pin = pins.load(self.label)
+                if pin is not None:
+                    pins.save(Pin(self.label, pin.keys, fresh.version))
+            return fresh

@@ -1,0 +1,338 @@
+"""Index integrity: a signed snapshot stops rollback, freeze and mix-and-match, from a directory and over HTTP.
+
+The registry here is signed with a real Ed25519 key (``registry`` overrides the
+conftest fixture, so ``served`` serves it on 127.0.0.1). Each attack is staged on
+the registry's files after a first, good command pinned the key and the snapshot
+version, then run through the real console script: one ``error:`` line, no
+traceback, nothing installed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import test_http_server
+
+from conftest import build_source, publish_source
+from skillpm.attest.keys import generate, keygen, load_signing_key, private_pem
+from skillpm.errors import RegistryError
+from skillpm.index import snapshot as snapshots
+from skillpm.registry import store, trust
+from test_http_cli import assert_one_error
+
+Served = test_http_server.Served
+served = test_http_server.served
+fast_retries = test_http_server.fast_retries
+
+KERNEL = "kernel-helper"
+DOCUMENT = f"index/ke/rn/{KERNEL}.json"
+
+
+@pytest.fixture(autouse=True)
+def fresh_session() -> Iterator[None]:
+    trust.forget_session()
+    yield
+    trust.forget_session()
+
+
+@pytest.fixture
+def index_key(tmp_path: Path):
+    generated = keygen(tmp_path / "keys" / "index")
+    return load_signing_key(generated.private_path)
+
+
+@pytest.fixture
+def registry(tmp_path: Path, index_key, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A signed registry: kernel-helper 1.0.0 and doc-writer 0.2.0 (the writes sign with $SKILLPM_INDEX_KEY)."""
+    monkeypatch.setenv(store.INDEX_KEY_ENV, str(tmp_path / "keys" / "index"))
+    root = tmp_path / "registry"
+    store.init(root, name="signed")
+    base = tmp_path / "build"
+    publish_source(root, build_source(base, KERNEL, {"generic": {}, "sm_90a": {}}), base / "dist1")
+    publish_source(root, build_source(base, "doc-writer", version="0.2.0"), base / "dist2")
+    return root
+
+
+@pytest.fixture(params=["directory", "http"])
+def where(request: pytest.FixtureRequest, registry: Path) -> str:
+    """The registry argument: the directory, or the server on 127.0.0.1 that serves it."""
+    return str(registry) if request.param == "directory" else request.getfixturevalue("served").url
+
+
+def skillpm(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).with_name("skillpm")
+    return subprocess.run([str(script), *map(str, args)], capture_output=True, text=True, timeout=60)
+
+
+def resolve(where: str, name: str = KERNEL) -> subprocess.CompletedProcess[str]:
+    return skillpm("resolve", name, "--arch", "9.0", "--registry", where)
+
+
+def install(where: str) -> subprocess.CompletedProcess[str]:
+    return skillpm("install", KERNEL, "--arch", "9.0", "--registry", where)
+
+
+def files(root: Path, *relative: str) -> dict[str, bytes]:
+    return {name: (root / name).read_bytes() for name in relative}
+
+
+def restore(root: Path, saved: dict[str, bytes]) -> None:
+    for name, data in saved.items():
+        (root / name).write_bytes(data)
+
+
+def publish_version(root: Path, version: str, tmp: Path) -> None:
+    publish_source(root, build_source(tmp / version, KERNEL, {"generic": {}, "sm_90a": {}}, version=version), tmp / f"dist-{version}")
+
+
+def assert_refused(result: subprocess.CompletedProcess[str], isolated, *contains: str) -> None:
+    assert_one_error(result, *contains)
+    assert not (isolated.skills / KERNEL).exists() and not isolated.lockfile.exists()
+
+
+def snapshot_of(root: Path) -> dict:
+    return json.loads((root / snapshots.SNAPSHOT).read_text())
+
+
+# --- the writer --------------------------------------------------------------------------------------------
+
+
+def test_every_write_signs_a_newer_snapshot_of_every_document(registry: Path, index_key, tmp_path: Path) -> None:
+    config = json.loads((registry / "config.json").read_text())
+    assert config["index-keys"] == [index_key.fingerprint]
+    assert (registry / snapshots.INDEX_KEY).read_bytes() == index_key.public.pem()
+    first = snapshot_of(registry)
+    assert first["version"] == 3  # init, then two adds
+    listed = set(first["documents"])
+    assert listed == {"config.json", "search.json", DOCUMENT, "index/do/c-/doc-writer.json"}
+    store.yank(registry, KERNEL, "1.0.0", target="generic")
+    assert snapshot_of(registry)["version"] == 4
+    store.rebuild(registry, expires_days=10)
+    rebuilt = snapshot_of(registry)
+    assert rebuilt["version"] == 5 and rebuilt["expires"] < first["expires"]
+
+
+def test_a_signed_registry_is_not_written_without_its_key(registry: Path, monkeypatch, snapshot) -> None:
+    before = snapshot(registry)
+    monkeypatch.delenv(store.INDEX_KEY_ENV)
+    with pytest.raises(RegistryError, match="is signed"):
+        store.yank(registry, KERNEL, "1.0.0")
+    with pytest.raises(RegistryError, match="is not an index key"):
+        store.yank(registry, KERNEL, "1.0.0", key=generate())
+    assert snapshot(registry) == before
+
+
+def test_a_key_makes_an_unsigned_registry_signed(isolated, tmp_path: Path, pristine_registry: Path, index_key) -> None:
+    root = Path(shutil.copytree(pristine_registry, tmp_path / "plain"))
+    assert not (root / snapshots.SNAPSHOT).exists()
+    store.rebuild(root, key=index_key)
+    assert json.loads((root / "config.json").read_text())["index-keys"] == [index_key.fingerprint]
+    assert resolve(str(root)).returncode == 0
+
+
+# --- the client: what passes -------------------------------------------------------------------------------
+
+
+def test_a_valid_snapshot_passes_and_pins_the_key_on_first_use(isolated, where: str, index_key) -> None:
+    first = install(where)
+    assert first.returncode == 0, first.stderr
+    (pin,) = (isolated.home / ".local" / "share" / "skillpm" / "index-trust").glob("*.json")
+    recorded = json.loads(pin.read_text())
+    assert recorded["version"] == 3 and recorded["keys"][0]["fingerprint"] == index_key.fingerprint
+    assert resolve(where).returncode == 0
+
+
+def test_one_command_fetches_the_snapshot_once(isolated, served: Served, run_cli) -> None:
+    result = run_cli("install", KERNEL, "doc-writer", "--arch", "9.0", "--registry", served.url)
+    assert result.exit_code == 0, result.output
+    assert len(served.script.requests(snapshots.SNAPSHOT)) == 1
+    assert len(served.script.requests(snapshots.SIGNATURE)) == 1
+
+
+def test_a_publication_between_two_reads_is_followed(isolated, registry: Path, tmp_path: Path) -> None:
+    from skillpm.registry.source import open_registry
+
+    opened = open_registry(str(registry))
+    opened.config()
+    publish_version(registry, "1.1.0", tmp_path)  # this process's snapshot is now older than the documents
+    versions = [entry.version for entry in opened.require_package(KERNEL).versions]
+    assert versions == ["1.0.0", "1.1.0"]
+
+
+def test_an_unsigned_registry_still_works_and_imports_no_cryptography(isolated, pristine_registry: Path) -> None:
+    code = (
+        "import sys; from skillpm.registry.source import open_registry; "
+        f"r = open_registry({str(pristine_registry)!r}); assert r.require_package({KERNEL!r}); "
+        "print('cryptography' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+    assert resolve(str(pristine_registry)).returncode == 0
+    assert not (isolated.home / ".local" / "share" / "skillpm" / "index-trust").exists()
+
+
+def test_resolving_from_the_unsigned_embedded_registry_imports_no_cryptography(isolated) -> None:
+    from skillpm.registry.source import embedded_registry_path
+
+    if json.loads((embedded_registry_path() / "config.json").read_text()).get("index-keys"):
+        pytest.skip("the embedded registry is signed in this build")
+    code = (
+        "import sys; from skillpm.cli import main; sys.argv = ['skillpm', 'resolve', 'kernel-builder-cuda', "
+        "'--arch', '9.0', '--registry', 'embedded']\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    assert done.code == 0, done.code\n"
+        "print('cryptography' in sys.modules, file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "False"
+
+
+# --- the client: what is refused ---------------------------------------------------------------------------
+
+
+def test_a_tampered_snapshot_is_refused(isolated, where: str, registry: Path) -> None:
+    assert resolve(where).returncode == 0
+    data = snapshot_of(registry)
+    data["expires"] = "2999-01-01T00:00:00Z"
+    (registry / snapshots.SNAPSHOT).write_text(json.dumps(data, indent=2) + "\n")
+    assert_refused(install(where), isolated, "does not match its signature", "tampered")
+
+
+def test_a_snapshot_signed_by_another_key_is_refused_as_a_key_change(isolated, where: str, registry: Path) -> None:
+    assert resolve(where).returncode == 0
+    config = json.loads((registry / "config.json").read_text())
+    del config["index-keys"]
+    (registry / "config.json").write_text(json.dumps(config))
+    store.rebuild(registry, key=generate())  # an impostor takes the registry over with its own key
+    assert_refused(install(where), isolated, "INDEX KEY HAS CHANGED")
+
+
+def test_a_published_key_that_config_does_not_list_is_refused(isolated, where: str, registry: Path) -> None:
+    (registry / snapshots.INDEX_KEY).write_bytes(generate().public.pem())
+    assert_refused(install(where), isolated, "config.json does not list")
+
+
+def test_an_explicitly_pinned_key_refuses_another_on_first_use(isolated, where: str, tmp_path: Path) -> None:
+    other = tmp_path / "other.pub"
+    other.write_bytes(generate().public.pem())
+    pinned = skillpm("registry", "trust", where, "--index-key", other)
+    assert pinned.returncode == 0, pinned.stderr
+    assert_refused(install(where), isolated, "INDEX KEY HAS CHANGED")
+    assert skillpm("registry", "trust", where, "--forget").returncode == 0
+    assert install(where).returncode == 0  # trusted on first use again
+
+
+def test_an_expired_snapshot_is_refused(isolated, where: str, registry: Path) -> None:
+    assert resolve(where).returncode == 0
+    store.rebuild(registry, expires_days=-1)
+    assert_refused(install(where), isolated, "expired", "frozen")
+
+
+def test_a_rollback_to_an_older_signed_snapshot_is_refused(isolated, where: str, registry: Path, tmp_path: Path) -> None:
+    old = files(registry, "config.json", "search.json", DOCUMENT, snapshots.SNAPSHOT, snapshots.SIGNATURE)
+    publish_version(registry, "1.1.0", tmp_path)
+    assert resolve(where).returncode == 0  # version 4 seen
+    restore(registry, old)  # a mirror serves the older, validly signed index
+    assert_refused(install(where), isolated, "older than version 4", "rolled-back")
+
+
+def test_a_new_snapshot_with_an_old_package_document_is_refused(isolated, where: str, registry: Path, tmp_path: Path) -> None:
+    old = files(registry, DOCUMENT)
+    publish_version(registry, "1.1.0", tmp_path)
+    restore(registry, old)
+    assert_refused(install(where), isolated, DOCUMENT, "another publication")
+
+
+def test_an_old_snapshot_with_a_new_package_document_is_refused(isolated, where: str, registry: Path, tmp_path: Path) -> None:
+    old = files(registry, "search.json", snapshots.SNAPSHOT, snapshots.SIGNATURE)
+    publish_version(registry, "1.1.0", tmp_path)
+    restore(registry, old)  # this client never saw version 4: only the digests can tell
+    assert_refused(install(where), isolated, DOCUMENT, "another publication")
+
+
+def test_a_document_the_snapshot_does_not_list_is_refused(isolated, where: str, registry: Path) -> None:
+    planted = registry / "index" / "ev" / "il" / "evil-skill.json"
+    planted.parent.mkdir(parents=True)
+    document = json.loads((registry / DOCUMENT).read_text())
+    planted.write_text(json.dumps({**document, "name": "evil-skill"}))
+    result = skillpm("install", "evil-skill", "--arch", "9.0", "--registry", where)
+    assert_one_error(result, "index/ev/il/evil-skill.json", "not listed")
+    assert not (isolated.skills / "evil-skill").exists()
+
+
+def test_a_pinned_registry_that_turns_unsigned_is_refused(isolated, where: str, registry: Path) -> None:
+    assert resolve(where).returncode == 0
+    config = json.loads((registry / "config.json").read_text())
+    del config["index-keys"]
+    (registry / "config.json").write_text(json.dumps(config))
+    for name in (snapshots.SNAPSHOT, snapshots.SIGNATURE):
+        (registry / name).unlink()
+    assert_refused(install(where), isolated, "snapshot.json is missing")
+
+
+def test_offline_reads_check_the_cached_snapshot(isolated, served: Served, registry: Path) -> None:
+    assert install(served.url).returncode == 0
+    served.stop()
+    result = skillpm("resolve", KERNEL, "--arch", "9.0", "--registry", served.url, "--offline")
+    assert result.returncode == 0, result.stderr
+
+
+def test_add_remote_pins_the_given_index_key(isolated, registry: Path, index_key, tmp_path: Path) -> None:
+    other = tmp_path / "other.pub"
+    other.write_bytes(generate().public.pem())
+    added = skillpm("registry", "add-remote", "team", registry, "--index-key", other)
+    assert added.returncode == 0 and "trusting index key" in added.stdout, added.stderr
+    assert_refused(install("team"), isolated, "INDEX KEY HAS CHANGED")
+    assert skillpm("registry", "trust", "team", "--index-key", tmp_path / "keys" / "index.pub").returncode == 0
+    assert install("team").returncode == 0
+
+
+def test_the_cli_signs_with_key_and_expires_days(isolated, tmp_path: Path, run_cli) -> None:
+    key = tmp_path / "cli.key"
+    key.write_bytes(private_pem(generate()))
+    root = tmp_path / "cli-registry"
+    result = run_cli("registry", "init", root, "--key", key, "--expires-days", "2")
+    assert result.exit_code == 0 and "index signed with key" in result.output, result.output
+    assert snapshot_of(root)["version"] == 1
+    refused = run_cli("registry", "rebuild", root)
+    assert refused.exit_code == 1 and "is signed" in refused.exception.message
+    assert run_cli("registry", "rebuild", root, "--key", key).exit_code == 0
+    assert snapshot_of(root)["version"] == 2
+
+
+def test_the_written_snapshot_and_config_match_their_schemas(registry: Path) -> None:
+    from jsonschema import Draft202012Validator
+
+    schemas = Path(__file__).resolve().parent.parent / "schemas"
+    for kind, document in (("snapshot", snapshots.SNAPSHOT), ("config", "config.json")):
+        schema = json.loads((schemas / f"index-{kind}.schema.json").read_text())
+        Draft202012Validator.check_schema(schema)
+        errors = list(Draft202012Validator(schema).iter_errors(json.loads((registry / document).read_text())))
+        assert not errors, errors
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"expires": "2030-01-01"}, "RFC 3339"),
+        ({"expires": "2030-02-30T00:00:00Z"}, "not a valid time"),
+        ({"version": -1}, "negative"),
+        ({"version": True}, "wrong type"),
+        ({"documents": {"../x.json": "0" * 64}}, "unsafe path"),
+        ({"documents": {"config.json": "ABC"}}, "sha256"),
+        ({"format-version": 2}, "format version 2"),
+    ],
+)
+def test_a_malformed_snapshot_is_refused(change: dict, message: str) -> None:
+    from skillpm.errors import IndexFormatError
+    from skillpm.index.model import Snapshot
+
+    good = {"format-version": 1, "version": 1, "expires": "2030-01-01T00:00:00Z", "documents": {}}
+    with pytest.raises(IndexFormatError, match=message):
+        Snapshot.from_json({**good, **change})

@@ -1,0 +1,28 @@
+"""--offline with attestations: bundles are cached by sha256 beside the archives, so attested variants install offline."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from skillpm.registry.http import make_server, server_url
+from test_install_policy import NAME, base  # noqa: F401  (the signed registry, built once)
+from test_publish import skillpm
+
+
+def test_an_attested_variant_installs_offline_after_one_online_install(isolated, base: dict[str, Any], tmp_path: Path) -> None:  # noqa: F811
+    import threading
+
+    root = Path(shutil.copytree(base["root"], tmp_path / "registry"))
+    server = make_server(root)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = server_url(server)
+    trusted = ("--trusted-key", str(base["pub"]), "--require-attestations")
+    online = skillpm("install", NAME, "--registry", url, "--arch", "12.0", *trusted)
+    assert online.exit_code == 0, online.output
+    server.shutdown()
+    server.server_close()
+    offline = skillpm("install", NAME, "--registry", url, "--arch", "12.0", "--offline", "--dir", "elsewhere", *trusted)
+    assert offline.exit_code == 0, offline.output
+    assert (isolated.project / "elsewhere" / NAME / "SKILL.md").is_file()
