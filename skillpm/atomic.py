@@ -1,11 +1,24 @@
-"""Atomic filesystem writes: a reader sees the old content or the new, never a mix."""
+"""Atomic filesystem writes: a reader sees the old content or the new, never a mix.
+
+A process killed part-way leaves at most these beside the target, which
+:func:`recover_folder` and :func:`remove_temporaries` clean up (under the lock the
+writer held):
+
+- ``.<name>.<pid>.<random>.tmp``: a file :func:`atomic_write` had not yet renamed;
+- ``.<name>.<pid>.<random>.new``: a tree being built by :func:`staging_dir`;
+- ``.<name>.<pid>.old``: the previous tree, renamed aside by :func:`replace_dir` or
+  :func:`move_aside`; when ``<name>`` itself is absent, the kill fell between the
+  two renames and the aside tree is the complete old one.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
+from collections.abc import Container
 
 
 def _umask() -> int:
@@ -21,7 +34,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     the private 0600 of a temporary file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     try:
         os.fchmod(handle, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as stream:
@@ -34,12 +47,28 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def remove_temporaries(path: Path) -> None:
+    """Remove the temporary files that killed :func:`atomic_write` calls for ``path`` left."""
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        remove_path(leftover)
+
+
 def staging_dir(final: Path) -> Path:
     """A new empty directory beside ``final`` (same filesystem, ordinary mode) to build its replacement in."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    staged = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".new"))
+    staged = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.{os.getpid()}.", suffix=".new"))
     staged.chmod(0o777 & ~_umask())
     return staged
+
+
+def move_aside(final: Path) -> Path | None:
+    """Rename ``final`` to ``.<name>.<pid>.old`` beside it; ``None`` when it is absent."""
+    if not (final.exists() or final.is_symlink()):
+        return None
+    old = final.with_name(f".{final.name}.{os.getpid()}.old")
+    remove_path(old)
+    os.replace(final, old)
+    return old
 
 
 def replace_dir(staged: Path, final: Path) -> None:
@@ -47,12 +76,10 @@ def replace_dir(staged: Path, final: Path) -> None:
 
     The old tree is first renamed aside, then the new one renamed in, then the old
     one removed: at every instant ``final`` is either the complete old tree, absent
-    for the moment between two renames, or the complete new tree.
+    for the moment between two renames (the old tree then complete beside it, see
+    :func:`recover_folder`), or the complete new tree.
     """
-    old = None
-    if final.exists() or final.is_symlink():
-        old = final.with_name(f".{final.name}.{os.getpid()}.old")
-        os.replace(final, old)
+    old = move_aside(final)
     try:
         os.replace(staged, final)
     except BaseException:
@@ -61,6 +88,32 @@ def replace_dir(staged: Path, final: Path) -> None:
         raise
     if old is not None:
         remove_path(old)
+
+
+#: What :func:`staging_dir` and :func:`move_aside` name: ``.<name>.<pid>.<random>.new``, ``.<name>.<pid>.old``.
+_LEFTOVER = re.compile(r"\.(?P<name>[^.]+)\.[0-9]+\.(?:[^.]+\.new|old)")
+
+
+def recover_folder(folder: Path, *, restore: Container[Path]) -> None:
+    """Finish or undo what killed :func:`replace_dir` and :func:`move_aside` calls left in ``folder``.
+
+    Staging trees are removed. An aside tree is renamed back when its directory
+    is absent and in ``restore`` (the kill fell between the two renames of a swap,
+    or before a removal was recorded); every other aside tree is removed.
+    """
+    try:
+        names = sorted(os.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for name in names:
+        match = _LEFTOVER.fullmatch(name)
+        if match is None:
+            continue
+        leftover, final = folder / name, folder / match["name"]
+        if name.endswith(".old") and final in restore and not (final.exists() or final.is_symlink()):
+            os.replace(leftover, final)
+        else:
+            remove_path(leftover)
 
 
 def remove_path(path: Path) -> None:

@@ -1,9 +1,15 @@
 """Install, sync, update and remove skills: the orchestration over resolve, fetch and extract.
 
-Every operation on one lockfile runs under a file lock. An install builds the
-new tree beside the old one, checks it, swaps it in with renames, and only
-then records it in the lockfile: a failure at any step leaves the previous
-skill directory and lockfile as they were.
+Every operation on one lockfile runs under a file lock. An install fetches and
+checks every archive (digest, contents, attestations) before it changes
+anything, builds each new tree beside the old one, records it in the lockfile,
+and swaps it in with renames: a failure at any step leaves the previous skill
+directories and lockfile as they were.
+
+A process killed at any point (docs/security.md, "Crash and concurrency safety")
+leaves each directory complete, old or new, and the lockfile old or new; the
+next locked operation first cleans up what it left (:func:`_recover`), and
+``sync`` installs whatever tree the lockfile names that its directory does not hold.
 """
 
 from __future__ import annotations
@@ -12,16 +18,22 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from skillpm import agents
 from skillpm.archive import VariantMetadata, extract, read_metadata
-from skillpm.atomic import remove_path, replace_dir, staging_dir
+from skillpm.atomic import move_aside, recover_folder, remove_path, remove_temporaries, replace_dir, staging_dir
 from skillpm.cache import ArtifactCache
 from skillpm.errors import ArchiveError, InstallError, LockfileError
 from skillpm.index.model import Variant
+from skillpm.lockfile import (
+    LOCK_NAME,
+    LockedSkill,
+    Lockfile,
+    read_lockfile,
+    write_lockfile,
+)
 from skillpm.locks import lock_for
-from skillpm.lockfile import LOCK_NAME, LockedSkill, Lockfile, read_lockfile, write_lockfile
 from skillpm.registry.source import Registry, Source, open_locked_registry
 from skillpm.requirements import Requirement, parse_requirement
 from skillpm.resolve import Resolution, resolve
@@ -125,79 +137,177 @@ def install(
     """Resolve ``requirement`` for ``capability``, install it into ``dest`` and lock it.
 
     ``registry`` may be one registry or the configured chain; the lockfile records
-    the one that served the package.
+    the one that served the package. ``force`` replaces a directory that does not
+    look like a skill skillpm installed (:func:`_check_replaceable`).
 
-    ``attestations``: the install policy beyond the policy files (default: that of
-    :func:`skillpm.attest.variants.using`, else none); see :func:`_check_attestations`.
+    ``attestations``: the install policy beyond the policy files (default: none);
+    see :func:`_check_attestations`.
     """
     registry, document = registry.locate(requirement.name)
     resolution = resolve(document, requirement, capability)
     with lock_for(dest.lockfile):
         lockfile = read_lockfile(dest.lockfile)
-        result = _install_locked(
-            lockfile,
-            registry=registry,
-            name=resolution.name,
-            version=resolution.version,
-            variant=resolution.variant,
-            directory=dest.skills_dir / resolution.name,
-            cache=cache,
-            force=force,
-            capability="none" if capability is None else str(capability),
-            requirement=str(requirement),
-            attestations=attestations,
+        directory = dest.skills_dir / resolution.name
+        _recover(lockfile, directory)
+        plan = _Plan(
+            registry,
+            resolution.variant,
+            _entry(
+                registry,
+                resolution.name,
+                resolution.version,
+                resolution.variant,
+                directory=_relative_to(directory, lockfile.root),
+                capability="none" if capability is None else str(capability),
+                requirement=str(requirement),
+            ),
         )
+        _prepare(lockfile, [plan], cache=cache, jobs=1, force=force, attestations=attestations)
+        result = _install_locked(lockfile, plan, cache)
     return resolution, result
 
 
-def _install_locked(
-    lockfile: Lockfile,
-    *,
-    registry: Registry,
-    name: str,
-    version: str,
-    variant: Variant,
-    directory: Path,
-    cache: ArtifactCache,
-    force: bool,
-    capability: str,
-    requirement: str,
-    attestations: InstallOptions | None = None,
-) -> InstallResult:
-    """Install one variant into ``directory`` and record it; the caller holds the lock."""
-    entry = LockedSkill(
+@dataclass(frozen=True)
+class _Plan:
+    """One skill about to be installed: where from, which variant, and its lockfile entry."""
+
+    registry: Registry
+    variant: Variant
+    entry: LockedSkill
+
+
+def _entry(
+    registry: Registry, name: str, version: str, variant: Variant, *, directory: str, capability: str, requirement: str
+) -> LockedSkill:
+    return LockedSkill(
         name=name,
         version=version,
         target=variant.target,
         sha256=variant.sha256,
         registry=registry.label,
         path=variant.path,
-        directory=_relative_to(directory, lockfile.root),
+        directory=directory,
         capability=capability,
         requirement=requirement,
     )
-    known = any(skill.directory == entry.directory for skill in lockfile.skills)
-    if (directory.exists() or directory.is_symlink()) and not known and not force:
+
+
+def _recover(lockfile: Lockfile, *also: Path) -> None:
+    """Clean up after runs killed part-way on this lockfile; the caller holds its lock.
+
+    Removes the lockfile's temporary files and every staging tree in the folders
+    of the locked directories (and of ``also``). A tree left aside by a killed
+    swap or removal is renamed back when its directory is absent and still
+    locked, and removed otherwise. Afterwards each directory is complete: the
+    tree its entry names, or the previous one, which :func:`tree_matches` tells
+    apart, so that ``sync`` (or the same command again) installs what the
+    lockfile says.
+    """
+    remove_temporaries(lockfile.path)
+    locked = {lockfile.directory(skill) for skill in lockfile.skills}
+    for folder in sorted({directory.parent for directory in (*locked, *also)}):
+        recover_folder(folder, restore=locked)
+
+
+def _check_replaceable(lockfile: Lockfile, entry: LockedSkill, files: Mapping[str, str], *, force: bool) -> None:
+    """Refuse to replace a directory that does not look like a skill skillpm installed, unless ``force``.
+
+    It must be one the lockfile records, a real directory (not a link), and hold a
+    ``SKILL.md`` or only files of the archive ``files`` lists (a damaged install):
+    a cloned skills.lock must not make skillpm replace some other folder.
+    """
+    directory = lockfile.directory(entry)
+    if force or not (directory.exists() or directory.is_symlink()):
+        return
+    if not any(skill.directory == entry.directory for skill in lockfile.skills):
         raise InstallError(
             f"{directory} already exists and was not installed by skillpm; nothing was changed",
             hint="move it away, or pass --force to replace it",
         )
-    data = fetch_artifact(registry, variant, cache)
-    metadata = read_metadata(data)
-    _check_metadata(metadata, entry)
-    _check_attestations(registry, entry, variant, data, lockfile.root, attestations)
-    changed = not tree_matches(directory, metadata.files)
-    if changed:
+    if directory.is_dir() and not directory.is_symlink() and (directory / "SKILL.md").is_file():
+        return
+    found = tree_digests(directory)
+    if not found or not found.items() <= dict(files).items():
+        raise InstallError(
+            f"{directory} does not look like a skill skillpm installed (no SKILL.md); nothing was changed",
+            hint="check skills.lock, which names it; pass --force to replace the folder anyway",
+        )
+
+
+def _check_inside(lockfile: Lockfile, skills: Iterable[LockedSkill], *, allow_outside: bool) -> None:
+    """Refuse entries whose directory is outside the lockfile's folder (after links), unless ``allow_outside``."""
+    if allow_outside:
+        return
+    root = lockfile.root.resolve()
+    for skill in skills:
+        if not lockfile.directory(skill).parent.resolve().is_relative_to(root):
+            raise LockfileError(
+                f"{lockfile.path}: {skill.name} is installed into {skill.directory[:200]!r}, outside the project "
+                f"{root}; nothing was changed",
+                hint="a cloned skills.lock may aim anywhere; if you trust this one, pass --allow-outside",
+            )
+
+
+def _fetch_checked(plan: _Plan, cache: ArtifactCache) -> VariantMetadata:
+    """Fetch the plan's archive into the cache and check that it holds what its entry names."""
+    metadata = read_metadata(fetch_artifact(plan.registry, plan.variant, cache))
+    _check_metadata(metadata, plan.entry)
+    return metadata
+
+
+def _prepare(
+    lockfile: Lockfile,
+    plans: Sequence[_Plan],
+    *,
+    cache: ArtifactCache,
+    jobs: int,
+    force: bool,
+    attestations: InstallOptions | None,
+) -> None:
+    """Every check before anything is written, for all ``plans``; the caller holds the lock.
+
+    Fetches and checks every archive (``jobs`` at a time), then checks each
+    directory it would replace (:func:`_check_replaceable`), then every variant's
+    attestations: one failure and nothing is installed.
+    """
+    fetched = _in_parallel(lambda plan: _fetch_checked(plan, cache), plans, jobs=jobs)
+    for plan, metadata in zip(plans, fetched):
+        _check_replaceable(lockfile, plan.entry, metadata.files, force=force)
+    for plan in plans:
+        _check_attestations(plan, cache, lockfile.root, attestations)
+
+
+def _install_locked(lockfile: Lockfile, plan: _Plan, cache: ArtifactCache) -> InstallResult:
+    """Install a fetched and checked plan and record it; the caller holds the lock.
+
+    The new tree is extracted beside the directory; then the lockfile is written,
+    then the tree swapped in. A kill between the two leaves the lockfile naming a
+    tree the directory does not hold yet: :func:`tree_matches` sees it, and
+    ``sync`` completes it. A failure restores the previous lockfile.
+    """
+    entry = plan.entry
+    directory = lockfile.directory(entry)
+    data = fetch_artifact(plan.registry, plan.variant, cache)
+    updated = lockfile.with_skill(entry)
+    changed = not tree_matches(directory, read_metadata(data).files)
+    if not changed:
+        if updated != lockfile:
+            write_lockfile(updated)
+    else:
         staged = staging_dir(directory)
         try:
             extract(data, staged)
-            replace_dir(staged, directory)
+            if updated != lockfile:
+                write_lockfile(updated)
+            try:
+                replace_dir(staged, directory)
+            except BaseException:
+                if staged.exists() and updated != lockfile:
+                    write_lockfile(lockfile)  # the new tree never went in
+                raise
         finally:
             remove_path(staged)
-    updated = lockfile.with_skill(entry)
-    if updated != lockfile:
-        write_lockfile(updated)
-    return InstallResult(name, version, variant.target, variant.sha256, directory, changed)
+    return InstallResult(entry.name, entry.version, entry.target, entry.sha256, directory, changed)
 
 
 def _check_metadata(metadata: VariantMetadata, entry: LockedSkill) -> None:
@@ -210,16 +320,22 @@ def _check_metadata(metadata: VariantMetadata, entry: LockedSkill) -> None:
 
 def tree_matches(directory: Path, files: Mapping[str, str]) -> bool:
     """Whether ``directory`` holds exactly ``files`` (relative path -> sha256), nothing more."""
+    return tree_digests(directory) == dict(files)
+
+
+def tree_digests(directory: Path) -> dict[str, str] | None:
+    """Each file under ``directory`` (relative path -> sha256); ``None`` unless it is a directory without links."""
     if not directory.is_dir() or directory.is_symlink():
-        return False
+        return None
     found: dict[str, str] = {}
-    for folder, _, filenames in os.walk(directory):
-        for filename in filenames:
-            path = Path(folder, filename)
+    for folder, folders, filenames in os.walk(directory):
+        for name in [*folders, *filenames]:
+            path = Path(folder, name)
             if path.is_symlink():
-                return False
-            found[path.relative_to(directory).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return found == dict(files)
+                return None
+            if name in filenames:
+                found[path.relative_to(directory).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
 
 
 def sync(
@@ -228,34 +344,33 @@ def sync(
     cache: ArtifactCache,
     opener: Callable[[str], Registry] = open_locked_registry,
     jobs: int = 8,
+    force: bool = False,
+    allow_outside: bool = False,
+    attestations: InstallOptions | None = None,
 ) -> list[InstallResult]:
     """Install exactly what the lockfile records, refusing any digest that differs.
 
-    Every locked artifact is first fetched (up to ``jobs`` at a time) and checked;
-    only when all are in the cache are the skills installed, in lockfile order, so
-    a download or digest failure changes no skill directory and not the lockfile.
-    Each skill comes from exactly the registry its entry names.
+    Every locked artifact is first fetched (up to ``jobs`` at a time) and checked,
+    then every one's attestations; only when all passed are the skills installed,
+    in lockfile order, so a download, digest or policy failure changes no skill
+    directory and not the lockfile. Each skill comes from exactly the registry its
+    entry names. An entry whose directory is outside the lockfile's folder is
+    refused unless ``allow_outside``; ``force`` replaces directories that do not
+    look like skills (:func:`_check_replaceable`).
     """
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
-        fetched = _prefetch_locked(lockfile.skills, cache=cache, opener=opener, jobs=jobs)
-        results = []
-        for skill, (registry, variant) in zip(lockfile.skills, fetched):
-            results.append(
-                _install_locked(
-                    lockfile,
-                    registry=registry,
-                    name=skill.name,
-                    version=skill.version,
-                    variant=variant,
-                    directory=lockfile.directory(skill),
-                    cache=cache,
-                    force=True,
-                    capability=skill.capability,
-                    requirement=skill.requirement,
-                )
-            )
-    return results
+        _check_inside(lockfile, lockfile.skills, allow_outside=allow_outside)
+        _recover(lockfile)
+        registries = _open_registries(lockfile.skills, opener)
+
+        def locked(skill: LockedSkill) -> _Plan:
+            registry = registries[skill.registry]
+            return _Plan(registry, _locked_variant(registry, skill), skill)
+
+        plans = _in_parallel(locked, lockfile.skills, jobs=jobs)
+        _prepare(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
+        return [_install_locked(lockfile, plan, cache) for plan in plans]
 
 
 def _locked_variant(registry: Registry, skill: LockedSkill) -> Variant:
@@ -283,10 +398,16 @@ def update(
     capability: Capability | None,
     cache: ArtifactCache,
     opener: Callable[[str], Registry] = open_locked_registry,
+    jobs: int = 8,
+    force: bool = False,
+    allow_outside: bool = False,
+    attestations: InstallOptions | None = None,
 ) -> list[tuple[Resolution, InstallResult]]:
     """Resolve the locked skills (or ``names`` of them) again and install what changed.
 
-    ``capability`` overrides the one each skill was resolved for.
+    ``capability`` overrides the one each skill was resolved for. As in :func:`sync`,
+    every chosen skill is resolved, fetched and checked before any is installed;
+    ``force`` and ``allow_outside`` mean what they mean there.
     """
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
@@ -294,27 +415,32 @@ def update(
         missing = sorted(set(names) - {s.name for s in chosen})
         if missing:
             raise InstallError(f"not installed: {', '.join(missing)}", hint="see 'skillpm list'")
-        results = []
+        _check_inside(lockfile, chosen, allow_outside=allow_outside)
+        _recover(lockfile)
+        registries = _open_registries(chosen, opener)
+        resolutions, plans = [], []
         for skill in chosen:
-            registry = opener(skill.registry)
+            registry = registries[skill.registry]
             target_capability = capability or _recorded_capability(skill)
             resolution = resolve(
                 registry.require_package(skill.name), parse_requirement(skill.requirement), target_capability
             )
-            result = _install_locked(
-                lockfile,
-                registry=registry,
-                name=resolution.name,
-                version=resolution.version,
-                variant=resolution.variant,
-                directory=lockfile.directory(skill),
-                cache=cache,
-                force=True,
+            entry = _entry(
+                registry,
+                resolution.name,
+                resolution.version,
+                resolution.variant,
+                directory=skill.directory,
                 capability=skill.capability if capability is None else str(capability),
                 requirement=skill.requirement,
             )
-            lockfile = read_lockfile(lockfile_path)
-            results.append((resolution, result))
+            resolutions.append(resolution)
+            plans.append(_Plan(registry, resolution.variant, entry))
+        _prepare(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
+        results = []
+        for resolution, plan in zip(resolutions, plans):
+            results.append((resolution, _install_locked(lockfile, plan, cache)))
+            lockfile = lockfile.with_skill(plan.entry)
     return results
 
 
@@ -322,16 +448,34 @@ def _recorded_capability(skill: LockedSkill) -> Capability | None:
     return None if skill.capability == "none" else parse_capability(skill.capability)
 
 
-def remove(lockfile_path: Path, name: str) -> list[LockedSkill]:
-    """Remove every installed directory of ``name`` recorded in the lockfile."""
+def remove(lockfile_path: Path, name: str, *, force: bool = False, allow_outside: bool = False) -> list[LockedSkill]:
+    """Remove every installed directory of ``name`` recorded in the lockfile.
+
+    ``force`` and ``allow_outside`` mean what they mean for :func:`sync`. Each
+    directory is first renamed aside, then the lockfile written, then the trees
+    deleted: a kill at any point leaves the skill either installed and locked, or
+    gone from the lockfile (its aside tree cleaned up by the next run).
+    """
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
         removed = lockfile.named(name)
         if not removed:
             raise InstallError(f"{name} is not installed here ({lockfile_path})", hint="see 'skillpm list'")
-        write_lockfile(lockfile.without(removed))
+        _check_inside(lockfile, removed, allow_outside=allow_outside)
+        _recover(lockfile)
         for skill in removed:
-            remove_path(lockfile.directory(skill))
+            _check_replaceable(lockfile, skill, {}, force=force)
+        aside = [(lockfile.directory(skill), move_aside(lockfile.directory(skill))) for skill in removed]
+        try:
+            write_lockfile(lockfile.without(removed))
+        except BaseException:
+            for directory, old in aside:
+                if old is not None:
+                    os.replace(old, directory)
+            raise
+        for _, old in aside:
+            if old is not None:
+                remove_path(old)
     return removed
 
 
@@ -370,58 +514,49 @@ def installed_skills(lockfile_path: Path, capability: Capability | None) -> list
     return rows
 
 
-def _prefetch_locked(
-    skills: tuple[LockedSkill, ...],
-    *,
-    cache: ArtifactCache,
-    opener: Callable[[str], Registry],
-    jobs: int,
-) -> list[tuple[Registry, Variant]]:
-    """Each locked skill's registry and variant, its artifact fetched into the cache and checked.
-
-    Registries are opened once each (one connection pool per server). Downloads run
-    ``jobs`` at a time; the first failure, in lockfile order, is raised and the
-    downloads not yet started are cancelled.
-    """
+def _open_registries(skills: Iterable[LockedSkill], opener: Callable[[str], Registry]) -> dict[str, Registry]:
+    """Each registry the entries name, opened once (one connection pool per server)."""
     registries: dict[str, Registry] = {}
     for skill in skills:
         if skill.registry not in registries:
             registries[skill.registry] = opener(skill.registry)
+    return registries
 
-    def fetch(skill: LockedSkill) -> tuple[Registry, Variant]:
-        registry = registries[skill.registry]
-        variant = _locked_variant(registry, skill)
-        _check_metadata(read_metadata(fetch_artifact(registry, variant, cache)), skill)
-        return registry, variant
 
-    if jobs <= 1 or len(skills) <= 1:
-        return [fetch(skill) for skill in skills]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _in_parallel(function: Callable[[T], R], items: Sequence[T], *, jobs: int) -> list[R]:
+    """``function`` of each item, ``jobs`` at a time, in order (used for downloads).
+
+    The first failure, in the items' order, is raised and the calls not yet
+    started are cancelled.
+    """
+    if jobs <= 1 or len(items) <= 1:
+        return [function(item) for item in items]
     from concurrent.futures import ThreadPoolExecutor
 
-    pool = ThreadPoolExecutor(max_workers=min(jobs, len(skills)), thread_name_prefix="skillpm-fetch")
+    pool = ThreadPoolExecutor(max_workers=min(jobs, len(items)), thread_name_prefix="skillpm-fetch")
     try:
-        futures = [pool.submit(fetch, skill) for skill in skills]
+        futures = [pool.submit(function, item) for item in items]
         return [future.result() for future in futures]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _check_attestations(
-    registry: Registry,
-    entry: LockedSkill,
-    variant: Variant,
-    data: bytes,
-    project_root: Path,
-    options: InstallOptions | None,
+    plan: _Plan, cache: ArtifactCache, project_root: Path, options: InstallOptions | None
 ) -> None:
-    """Verify the variant's attestations under the install policy before anything is written.
+    """Verify the plan's attestations under the install policy before anything is written.
 
     Raises AttestationError on any failed check or unmet requirement; warns when
     the variant has no attestations and none is required (docs/attestations.md).
     """
     from skillpm.attest.variants import check_before_install
 
+    entry = plan.entry
     check_before_install(
-        registry, name=entry.name, version=entry.version, variant=variant, artifact=data,
-        project_root=project_root, options=options,
+        plan.registry, name=entry.name, version=entry.version, variant=plan.variant,
+        artifact=fetch_artifact(plan.registry, plan.variant, cache), project_root=project_root, options=options,
     )

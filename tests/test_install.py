@@ -8,15 +8,20 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import test_http_server
 
 from skillpm import install as installer
 from skillpm.atomic import atomic_write, replace_dir, staging_dir
 from skillpm.cache import ArtifactCache
-from skillpm.errors import ArchiveError, InstallError, LockfileError
+from skillpm.archive import read_metadata
+from skillpm.errors import ArchiveError, InstallError, LockfileError, RegistryError
 from skillpm.registry import store
 from skillpm.registry.source import open_registry
 from skillpm.requirements import parse_requirement
 from skillpm.targets import Capability
+
+served = test_http_server.served  # the fixtures, shared
+fast_retries = test_http_server.fast_retries
 
 KERNEL = "kernel-helper"
 KERNEL_DOC = "index/ke/rn/kernel-helper.json"
@@ -257,7 +262,9 @@ def test_digest_mismatch_installs_nothing_and_keeps_the_previous_install(isolate
     assert len([p for p in (isolated.cache / "artifacts").rglob("*") if p.is_file()]) == 1  # generic only
 
 
-def test_a_hostile_archive_in_the_registry_leaves_nothing(isolated, tmp_path: Path, registry: Path) -> None:
+def test_a_hostile_archive_in_the_registry_leaves_nothing(
+    isolated, tmp_path: Path, registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import gzip
     import hashlib
     import io
@@ -277,6 +284,10 @@ def test_a_hostile_archive_in_the_registry_leaves_nothing(isolated, tmp_path: Pa
             tar.addfile(info, io.BytesIO(data))
     evil = tmp_path / "evil-skill-1.0.0-generic.tar.gz"
     evil.write_bytes(raw.getvalue())
+    with pytest.raises(RegistryError, match="unsafe path"):
+        store.add(registry, [evil])  # registry add scans every member
+    # A hostile registry need not have used skillpm to write itself: plant it past the scan.
+    monkeypatch.setattr(store, "scan", read_metadata)
     store.add(registry, [evil])
 
     with pytest.raises(ArchiveError, match="unsafe path"):
@@ -483,3 +494,125 @@ def test_replace_dir_failure_keeps_the_old_tree(tmp_path: Path, snapshot) -> Non
 
     assert snapshot(tmp_path / "skills") == before
     assert [p.name for p in (tmp_path / "skills").iterdir()] == ["demo"]
+
+
+# --- what sync, update and remove may change: --allow-outside and --force ----------------------------------------------
+
+
+def hostile_lockfile(isolated, run_cli, make_source, publish, tmp_path: Path, directory: str) -> None:
+    """A cloned repository: a registry folder inside it serving 'bin', and a skills.lock installing it at ``directory``."""
+    inside = isolated.project / "vendor" / "registry"
+    store.init(inside)
+    publish(inside, make_source(tmp_path, "bin", {"generic": {"bin/tool": "#!/bin/sh\necho pwned\n"}}))
+    assert run_cli("install", "bin", "--registry", inside, "--arch", "12.0").exit_code == 0
+    shutil.rmtree(isolated.skills / "bin")
+    text = isolated.lockfile.read_text()
+    isolated.lockfile.write_text(text.replace('directory = ".claude/skills/bin"', f"directory = {json.dumps(directory)}"))
+
+
+def victim_folder(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "tool").write_text("#!/bin/sh\necho mine\n")
+    return folder
+
+
+def test_sync_refuses_a_directory_outside_the_project(isolated, run_cli, make_source, publish, tmp_path, snapshot) -> None:
+    victim = victim_folder(isolated.home / ".local" / "bin")
+    hostile_lockfile(isolated, run_cli, make_source, publish, tmp_path, str(victim))
+    before = snapshot(isolated.home)
+
+    for command in (["sync"], ["update"], ["remove", "bin"]):
+        result = run_cli(*command)
+        assert result.exit_code == 1
+        assert "outside the project" in result.exception.message and "--allow-outside" in result.exception.hint
+    for command in (["sync"], ["remove", "bin"]):
+        result = run_cli(*command, "--allow-outside")
+        assert result.exit_code == 1
+        assert "does not look like a skill skillpm installed" in result.exception.message
+        assert "--force" in result.exception.hint
+    assert snapshot(isolated.home) == before
+
+    result = run_cli("sync", "--allow-outside", "--force")  # the user's explicit choice
+    assert result.exit_code == 0, result.output
+    assert (victim / "SKILL.md").is_file() and not (victim / "tool").exists()
+
+
+def test_sync_refuses_a_directory_reached_through_a_link_out_of_the_project(
+    isolated, run_cli, make_source, publish, tmp_path, snapshot
+) -> None:
+    victim_folder(isolated.home / ".local" / "bin")
+    (isolated.project / "tools").symlink_to(isolated.home / ".local")
+    hostile_lockfile(isolated, run_cli, make_source, publish, tmp_path, "tools/bin")
+    before = snapshot(isolated.home)
+
+    result = run_cli("sync")
+
+    assert result.exit_code == 1 and "outside the project" in result.exception.message
+    assert snapshot(isolated.home) == before
+
+
+def test_sync_replaces_only_folders_that_look_like_skills(isolated, run_cli, make_source, publish, tmp_path, snapshot) -> None:
+    victim = victim_folder(isolated.project / "scripts" / "bin")
+    hostile_lockfile(isolated, run_cli, make_source, publish, tmp_path, "scripts/bin")
+    before = snapshot(victim)
+
+    install = ["install", "bin", "--registry", "vendor/registry", "--dir", "scripts"]
+    for command in (["sync"], ["update"], ["remove", "bin"], install):
+        result = run_cli(*command)
+        assert result.exit_code == 1, command
+        assert "does not look like a skill skillpm installed (no SKILL.md)" in result.exception.message
+        assert snapshot(victim) == before
+
+    assert run_cli("sync", "--force").exit_code == 0
+    assert (victim / "SKILL.md").is_file() and not (victim / "tool").exists()
+    (victim / "SKILL.md").unlink()  # a damaged install (only files of the skill left) is repaired without --force
+    assert run_cli("sync").exit_code == 0 and (victim / "SKILL.md").is_file()
+
+
+# --- sync and update: --offline, and the install policy ---------------------------------------------------------
+
+
+def test_sync_and_update_take_offline(isolated, served, run_cli) -> None:
+    assert run_cli("install", KERNEL, "--arch", "9.0", "--registry", served.url).exit_code == 0
+    served.stop()
+    (isolated.skills / KERNEL / "SKILL.md").unlink()
+    assert run_cli("sync").exit_code == 1  # the server is gone
+
+    result = run_cli("sync", "--offline")
+
+    assert result.exit_code == 0, result.output
+    assert (isolated.skills / KERNEL / "SKILL.md").is_file()
+    result = run_cli("update", "--offline")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"already up to date: {KERNEL} 1.0.0")
+
+
+def test_sync_checks_every_skill_s_attestations_before_installing_any(
+    isolated, registry: Path, tmp_path: Path, make_source, run_cli
+) -> None:
+    """'attested' (signed eval evidence) sorts before kernel-helper (no attestations)."""
+    from test_publish import digests, make_evidence, write_json
+
+    from skillpm.attest.keys import generate
+    from skillpm.publish import KeySigner, publish
+
+    key = generate()
+    public = tmp_path / "me.pub"
+    public.write_bytes(key.public.pem())
+    source = make_source(tmp_path, "attested")
+    evidence = make_evidence("eval", name="attested", target="generic", sha256=digests(source, tmp_path)["generic"])
+    publish(source, registry, evidence=[write_json(tmp_path / "eval.json", evidence)], signer=KeySigner(key))
+    policy = ["--require-attestations", "--trusted-key", public]
+    assert run_cli("install", "attested", "--arch", "9.0", "--registry", registry, *policy).exit_code == 0
+    assert run_cli("install", KERNEL, "--arch", "9.0", "--registry", registry).exit_code == 0
+    for name in ("attested", KERNEL):
+        shutil.rmtree(isolated.skills / name)
+
+    for command in ("sync", "update"):
+        result = run_cli(command, *policy)
+        assert result.exit_code == 1
+        assert f"{KERNEL} 1.0.0 (sm_90a) from" in result.exception.message
+        assert not (isolated.skills / "attested").exists()  # not even the skill that passed
+
+    assert run_cli("sync", *policy[1:]).exit_code == 0
+    assert (isolated.skills / "attested" / "SKILL.md").is_file()

@@ -14,14 +14,12 @@ is installed without them.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import sys
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from skillpm.attest import AttestationError
 from skillpm.attest.policy import Policy, Requirements, TrustedIdentity, TrustedKey, load_policy, missing_evidence
@@ -30,6 +28,7 @@ from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE
 if TYPE_CHECKING:
     from skillpm.attest.keys import PublicKey
     from skillpm.attest.verify import Check, SigstoreTrust
+    from skillpm.cache import ArtifactCache
     from skillpm.index.model import Attestation, Variant
 
 EMBEDDED = "embedded"  # the label of the registry shipped with skillpm (skillpm.registry.source.EMBEDDED)
@@ -60,19 +59,6 @@ class InstallOptions:
     requirements: Requirements = field(default_factory=Requirements)
     trusted_keys: tuple[Path, ...] = ()
     warn: Callable[[str], None] | None = None
-
-
-_options: ContextVar[InstallOptions | None] = ContextVar("skillpm_install_options", default=None)
-
-
-@contextlib.contextmanager
-def using(options: InstallOptions) -> Iterator[None]:
-    """Apply ``options`` to every install, sync and update run inside the block."""
-    token = _options.set(options)
-    try:
-        yield
-    finally:
-        _options.reset(token)
 
 
 @dataclass(frozen=True)
@@ -201,10 +187,19 @@ def sigstore_trust() -> SigstoreTrust:
         raise AttestationError(f"cannot read the Sigstore trusted root {path} (${TRUSTED_ROOT_ENV}): {error}") from None
 
 
-def fetch_bundle(registry: Registry, attestation: Attestation) -> bytes:
-    """An attestation's bundle from the registry, checked against the sha256 the index lists."""
+def fetch_bundle(registry: Registry, attestation: Attestation, *, cache: ArtifactCache | None = None) -> bytes:
+    """An attestation's bundle, checked against the sha256 the index lists.
+
+    Bundles are cached by that sha256 beside the archives (``cache``, default the
+    user's), so ``--offline`` installs of attested variants work.
+    """
+    from skillpm.cache import ArtifactCache
     from skillpm.errors import SkillpmError
 
+    cache = cache or ArtifactCache()
+    cached = cache.get(attestation.sha256)
+    if cached is not None:
+        return cached
     try:
         data = registry.artifact(attestation.path, limit=MAX_BUNDLE_SIZE)
     except SkillpmError as error:
@@ -216,6 +211,10 @@ def fetch_bundle(registry: Registry, attestation: Attestation) -> bytes:
         raise AttestationError(
             f"{attestation.path} has sha256 {actual}, but the index lists {attestation.sha256}: the bundle was altered"
         )
+    try:
+        cache.put(attestation.sha256, data)
+    except OSError:
+        pass  # the cache only saves requests; a read-only cache must not fail a verification
     return data
 
 
@@ -299,7 +298,7 @@ def check_before_install(
 
     With no attestations and no requirement: a warning, and ``None``.
     """
-    options = options or _options.get() or InstallOptions()
+    options = options or InstallOptions()
     if not variant.attestations:  # no keys to load, so no cryptography to import
         requirements = load_policy(project_root=project_root).requirements.stricter(options.requirements)
         missing = missing_evidence(requirements, [])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from skillpm.cli.common import arch_option, choose_capability, json_option, registry_option
+from skillpm.cli.common import arch_option, choose_capability, json_option, offline_option, registry_option
 from skillpm.cli.output import emit_json, notice, table
 
 _AGENTS_HELP = (
@@ -37,6 +37,14 @@ def _report(results, as_json: bool, verb: str) -> None:
 
 
 global_option = click.option("--global", "user", is_flag=True, help="Use the user's skills directory, not the project's.")
+force_option = click.option(
+    "--force", is_flag=True, help="Replace a directory that skillpm did not install, or that holds no SKILL.md."
+)
+allow_outside_option = click.option(
+    "--allow-outside",
+    is_flag=True,
+    help="Change directories skills.lock names outside the project (a cloned skills.lock may aim anywhere).",
+)
 
 
 def policy_options(command):
@@ -59,7 +67,7 @@ def policy_options(command):
 def _attestation_policy(policy: dict):
     """The install policy from the command line (docs/attestations.md: policy files add to it)."""
     from skillpm.attest.policy import Requirements
-    from skillpm.attest.variants import InstallOptions, using
+    from skillpm.attest.variants import InstallOptions
 
     requirements = Requirements(
         attestations=policy["require_attestations"],
@@ -67,7 +75,7 @@ def _attestation_policy(policy: dict):
         min_lift=policy["min_lift"],
         min_percent_of_peak=policy["min_bandwidth_pct"],
     )
-    return using(InstallOptions(requirements, tuple(policy["trusted_keys"]), warn=notice))
+    return InstallOptions(requirements, tuple(policy["trusted_keys"]), warn=notice)
 
 
 @click.command()
@@ -77,7 +85,7 @@ def _attestation_policy(policy: dict):
 @global_option
 @click.option("--agent", metavar="NAME", help=f"Install where this agent reads skills: {_AGENTS_HELP}.")
 @click.option("--dir", "directory", type=click.Path(path_type=Path), help="Install into DIR/<name>/ instead.")
-@click.option("--force", is_flag=True, help="Replace a directory that skillpm did not install.")
+@force_option
 @policy_options
 @json_option
 def install(
@@ -115,25 +123,38 @@ def install(
     source = open_registry(registry)
     dest = _where(agent, user, directory)
     cache = ArtifactCache()
-    with _attestation_policy(policy):
-        results = [
-            install_one(requirement, registry=source, capability=capability, dest=dest, cache=cache, force=force)[1]
-            for requirement in parsed
-        ]
+    attestations = _attestation_policy(policy)
+    results = [
+        install_one(
+            requirement, registry=source, capability=capability, dest=dest, cache=cache, force=force,
+            attestations=attestations,
+        )[1]
+        for requirement in parsed
+    ]
     _report(results, as_json, "installed")
 
 
 @click.command()
 @global_option
+@offline_option
+@force_option
+@allow_outside_option
 @policy_options
 @json_option
-def sync(user: bool, as_json: bool, **policy) -> None:
-    """Install exactly what skills.lock records, refusing any changed digest."""
+def sync(user: bool, force: bool, allow_outside: bool, as_json: bool, **policy) -> None:
+    """Install exactly what skills.lock records, refusing any changed digest.
+
+    Every skill is fetched and checked (digest, attestations) before any is
+    installed. A directory outside the project needs --allow-outside (not with
+    --global: the user's own skills.lock names the user's folders).
+    """
     from skillpm.cache import ArtifactCache
     from skillpm.install import sync as sync_all
 
-    with _attestation_policy(policy):
-        results = sync_all(_lockfile(user), cache=ArtifactCache())
+    results = sync_all(
+        _lockfile(user), cache=ArtifactCache(), force=force, allow_outside=allow_outside or user,
+        attestations=_attestation_policy(policy),
+    )
     if not results and not as_json:
         notice("skills.lock records no skills; nothing to do")
     _report(results, as_json, "installed")
@@ -143,9 +164,14 @@ def sync(user: bool, as_json: bool, **policy) -> None:
 @click.argument("names", nargs=-1)
 @arch_option
 @global_option
+@offline_option
+@force_option
+@allow_outside_option
 @policy_options
 @json_option
-def update(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool, **policy) -> None:
+def update(
+    names: tuple[str, ...], arch: str | None, user: bool, force: bool, allow_outside: bool, as_json: bool, **policy
+) -> None:
     """Resolve installed skills (all, or NAMES) again and install newer versions.
 
     Each skill is resolved for --arch when given, else for the GPU it was
@@ -156,21 +182,29 @@ def update(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool, 
     from skillpm.targets import parse_capability
 
     capability = parse_capability(arch) if arch else None
-    with _attestation_policy(policy):
-        results = update_all(_lockfile(user), names=list(names), capability=capability, cache=ArtifactCache())
+    results = update_all(
+        _lockfile(user), names=list(names), capability=capability, cache=ArtifactCache(), force=force,
+        allow_outside=allow_outside or user, attestations=_attestation_policy(policy),
+    )
     _report([result for _, result in results], as_json, "updated")
 
 
 @click.command()
 @click.argument("name")
 @global_option
+@force_option
+@allow_outside_option
 @json_option
-def remove(name: str, user: bool, as_json: bool) -> None:
-    """Remove an installed skill and its entry in skills.lock."""
+def remove(name: str, user: bool, force: bool, allow_outside: bool, as_json: bool) -> None:
+    """Remove an installed skill and its entry in skills.lock.
+
+    As for sync, a directory outside the project needs --allow-outside, and one
+    that does not look like a skill (no SKILL.md) needs --force.
+    """
     from skillpm.install import remove as remove_one
 
     lockfile = _lockfile(user)
-    removed = remove_one(lockfile, name)
+    removed = remove_one(lockfile, name, force=force, allow_outside=allow_outside or user)
     if as_json:
         emit_json([{"name": s.name, "version": s.version, "directory": s.directory} for s in removed])
         return
