@@ -18,13 +18,13 @@ from typing import Iterator
 
 import pytest
 import test_http_server
-
 from conftest import build_source, publish_source
+from test_http_cli import assert_one_error
+
 from skillpm.attest.keys import generate, keygen, load_signing_key, private_pem
 from skillpm.errors import RegistryError
 from skillpm.index import snapshot as snapshots
 from skillpm.registry import store, trust
-from test_http_cli import assert_one_error
 
 Served = test_http_server.Served
 served = test_http_server.served
@@ -331,7 +331,7 @@ def test_the_written_snapshot_and_config_match_their_schemas(registry: Path) -> 
 )
 def test_a_malformed_snapshot_is_refused(change: dict, message: str) -> None:
     from skillpm.errors import IndexFormatError
-    from skillpm.index.model import Snapshot
+    from skillpm.index.snapshot import Snapshot
 
     good = {"format-version": 1, "version": 1, "expires": "2030-01-01T00:00:00Z", "documents": {}}
     with pytest.raises(IndexFormatError, match=message):

@@ -9,13 +9,8 @@ schemas/index-*.schema.json.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from types import MappingProxyType
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from packaging.version import Version
 
@@ -25,7 +20,6 @@ FORMAT = "skillpm-index"
 FORMAT_VERSION = 1
 
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
-_RFC3339_UTC_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 _NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_NAME_LENGTH = 64
 #: Longer version strings are refused: PEP 440 sets no limit, but Python will not turn more
@@ -265,81 +259,6 @@ class RegistryConfig(NamedTuple):
         if self.index_keys:
             data["index-keys"] = list(self.index_keys)
         return data
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """``snapshot.json``: every index document's sha256, with a version and an expiry.
-
-    Signed in ``snapshot.json.sig`` (:class:`SnapshotSignature`); docs/security.md,
-    "Index integrity", says what each field stops.
-    """
-
-    version: int
-    expires: datetime  # aware, UTC, whole seconds
-    documents: Mapping[str, str]  # path relative to the registry root -> sha256
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "documents", MappingProxyType(dict(sorted(self.documents.items()))))
-
-    @classmethod
-    def from_json(cls, data: object, where: str = "snapshot.json") -> Snapshot:
-        reader = _Reader(data, where)
-        _check_format_version(reader)
-        expires = reader.text("expires", _REQUIRED)
-        if not _RFC3339_UTC_RE.fullmatch(expires):
-            raise IndexFormatError(f"{where}: expires {_shown(expires)} is not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)")
-        try:
-            moment = datetime.strptime(expires, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-        except ValueError:
-            raise IndexFormatError(f"{where}: expires {_shown(expires)} is not a valid time") from None
-        documents = reader._get("documents", dict, _REQUIRED)
-        for relative, digest in documents.items():
-            _relative_path(relative, where)
-            if not isinstance(digest, str):
-                raise IndexFormatError(f"{where}: the digest of {_shown(relative)} is not a string")
-            check_sha256(digest, f"{where} {_shown(relative)}")
-        return cls(version=reader.count("version"), expires=moment, documents=documents)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "format-version": FORMAT_VERSION,
-            "version": self.version,
-            "expires": self.expires.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "documents": dict(self.documents),
-        }
-
-
-class SnapshotSignature(NamedTuple):
-    """One signature in ``snapshot.json.sig``: ``keyid`` is the key's fingerprint (a hint)."""
-
-    keyid: str
-    sig: bytes
-
-    @classmethod
-    def from_json(cls, data: object, where: str) -> SnapshotSignature:
-        reader = _Reader(data, where)
-        keyid = reader.text("keyid", _REQUIRED)
-        try:
-            sig = base64.b64decode(reader.text("sig", _REQUIRED), validate=True)
-        except (binascii.Error, ValueError):
-            raise IndexFormatError(f"{where}: sig is not base64") from None
-        return cls(keyid=keyid, sig=sig)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"keyid": self.keyid, "sig": base64.b64encode(self.sig).decode("ascii")}
-
-
-def parse_signatures(data: object, where: str = "snapshot.json.sig") -> tuple[SnapshotSignature, ...]:
-    """Read the signature document of ``snapshot.json``."""
-    reader = _Reader(data, where)
-    _check_format_version(reader)
-    return tuple(SnapshotSignature.from_json(item, f"{where} signature") for item in reader.objects("signatures"))
-
-
-def signatures_document(signatures: list[SnapshotSignature]) -> dict[str, Any]:
-    """The signature document for ``signatures``."""
-    return {"format-version": FORMAT_VERSION, "signatures": [item.to_json() for item in signatures]}
 
 
 class SearchEntry(NamedTuple):

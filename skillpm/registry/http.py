@@ -27,13 +27,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
 import sys
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import formatdate, parsedate_to_datetime
+from email.utils import formatdate
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -43,6 +42,7 @@ from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.registry import source
 from skillpm.registry.config import check_url
 from skillpm.registry.trust import IndexGuard
+from skillpm.retry import RetryPolicy
 
 if TYPE_CHECKING:
     import httpx
@@ -71,43 +71,11 @@ def _env_number(name: str, default: float) -> float:
     return value
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently to retry: ``attempts`` in all, delays doubling from ``backoff``."""
-
-    attempts: int = 5
-    backoff: float = 0.5
-    max_delay: float = 30.0
-
-    @classmethod
-    def from_env(cls) -> RetryPolicy:
-        """The defaults, overridden by ``$SKILLPM_HTTP_RETRIES`` and ``$SKILLPM_HTTP_BACKOFF``."""
-        attempts = max(1, int(_env_number(RETRIES_ENV, cls.attempts)))
-        return cls(attempts=attempts, backoff=_env_number(BACKOFF_ENV, cls.backoff))
-
-    def delay(self, attempt: int, retry_after: str | None = None) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based).
-
-        The server's ``Retry-After`` (seconds or an HTTP date) when it sent one, else
-        ``backoff * 2**(attempt - 1)`` with jitter; never more than ``max_delay``.
-        """
-        asked = _retry_after_seconds(retry_after)
-        if asked is not None:
-            return min(asked, self.max_delay)
-        return min(self.max_delay, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
+def retry_policy_from_env() -> RetryPolicy:
+    """5 attempts from a 0.5 s backoff, at most 30 s apart (Retry-After included), overridden by
+    ``$SKILLPM_HTTP_RETRIES`` and ``$SKILLPM_HTTP_BACKOFF``."""
+    attempts = max(1, int(_env_number(RETRIES_ENV, 5)))
+    return RetryPolicy(attempts=attempts, backoff=_env_number(BACKOFF_ENV, 0.5), max_delay=30.0, max_retry_after=30.0)
 
 
 @dataclass(frozen=True)
@@ -193,7 +161,7 @@ class HttpRegistry:
         self.label = url.rstrip("/")
         self.offline = source.offline() if offline is None else offline
         self.timeout = _env_number(TIMEOUT_ENV, 30.0) if timeout is None else timeout
-        self.retry = retry or RetryPolicy.from_env()
+        self.retry = retry or retry_policy_from_env()
         self.progress = source.settings.progress if progress is None else progress
         self._index = _IndexCache((cache_dir or cache_root()) / "index" / registry_key(self.base))
         self._client: httpx.Client | None = None

@@ -19,10 +19,16 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from packaging.version import InvalidVersion, Version
 
-from skillpm.archive import MAX_ARCHIVE_SIZE, VariantMetadata, archive_name, scan, sha256_bytes
+from skillpm.archive import (
+    MAX_ARCHIVE_SIZE,
+    VariantMetadata,
+    archive_name,
+    scan,
+    sha256_bytes,
+)
 from skillpm.atomic import atomic_write
 from skillpm.errors import ArchiveError, IndexFormatError, RegistryError, TargetError
-from skillpm.locks import lock_for
+from skillpm.index import snapshot as snapshots
 from skillpm.index.model import (
     Attestation,
     PackageDocument,
@@ -34,8 +40,8 @@ from skillpm.index.model import (
     search_document,
     shard_path,
 )
-from skillpm.index import snapshot as snapshots
-from skillpm.index.model import Snapshot, SnapshotSignature, signatures_document
+from skillpm.index.snapshot import Snapshot, SnapshotSignature, signatures_document
+from skillpm.locks import lock_for
 from skillpm.registry.source import LocalRegistry, read_regular_file
 from skillpm.targets import parse_target
 

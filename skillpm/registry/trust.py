@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Callable
 
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.index import snapshot as snapshots
-from skillpm.index.model import RegistryConfig, Snapshot, parse_signatures
+from skillpm.index.model import RegistryConfig
+from skillpm.index.snapshot import Snapshot, parse_signatures
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import PublicKey
