@@ -66,6 +66,45 @@ struct alignas(sizeof(T) * VEC) Pack {
 // the row, which is at most 64 KB and mostly comes from L1/L2.
 // VEC = 16 / sizeof(T) when every pointer is 16-byte aligned and hidden % VEC
 // == 0; VEC = 1 otherwise.
+// The rest of a row once its sum is known: the mean, then the variance pass and the
+// normalise + affine + GELU pass. ``row`` is global memory in the portable kernel,
+// and shared memory in kernels that staged the row there (sm_80's cp.async, sm_90a's
+// TMA), which then never read global memory for it again.
+template <typename T, int VEC>
+__device__ __forceinline__ void finish_row(const Pack<T, VEC>* __restrict__ row,
+                                           const Pack<T, VEC>* __restrict__ w,
+                                           const Pack<T, VEC>* __restrict__ b,
+                                           Pack<T, VEC>* __restrict__ yr,
+                                           int nvec, int hidden, float sum, float eps,
+                                           float* scratch) {
+  using P = Pack<T, VEC>;
+  const float mean = block_sum(sum, scratch) / hidden;
+
+  float sq = 0.0f;
+  for (int i = threadIdx.x; i < nvec; i += blockDim.x) {
+    const P p = row[i];
+#pragma unroll
+    for (int j = 0; j < VEC; ++j) {
+      const float d = to_f32(p.v[j]) - mean;
+      sq += d * d;
+    }
+  }
+  const float rstd = rsqrtf(block_sum(sq, scratch) / hidden + eps);
+
+  for (int i = threadIdx.x; i < nvec; i += blockDim.x) {
+    const P p = row[i];
+    const P pw = w[i];
+    const P pb = b[i];
+    P out;
+#pragma unroll
+    for (int j = 0; j < VEC; ++j) {
+      const float n = (to_f32(p.v[j]) - mean) * rstd;
+      out.v[j] = from_f32<T>(gelu_erf(n * to_f32(pw.v[j]) + to_f32(pb.v[j])));
+    }
+    yr[i] = out;
+  }
+}
+
 template <typename T, int VEC>
 __global__ void __launch_bounds__(kMaxThreads)
 layernorm_gelu_portable(T* __restrict__ y, const T* __restrict__ x,
@@ -86,31 +125,7 @@ layernorm_gelu_portable(T* __restrict__ y, const T* __restrict__ x,
 #pragma unroll
     for (int j = 0; j < VEC; ++j) sum += to_f32(p.v[j]);
   }
-  const float mean = block_sum(sum, scratch) / hidden;
-
-  float sq = 0.0f;
-  for (int i = threadIdx.x; i < nvec; i += blockDim.x) {
-    const P p = xr[i];
-#pragma unroll
-    for (int j = 0; j < VEC; ++j) {
-      const float d = to_f32(p.v[j]) - mean;
-      sq += d * d;
-    }
-  }
-  const float rstd = rsqrtf(block_sum(sq, scratch) / hidden + eps);
-
-  for (int i = threadIdx.x; i < nvec; i += blockDim.x) {
-    const P p = xr[i];
-    const P pw = w[i];
-    const P pb = b[i];
-    P out;
-#pragma unroll
-    for (int j = 0; j < VEC; ++j) {
-      const float n = (to_f32(p.v[j]) - mean) * rstd;
-      out.v[j] = from_f32<T>(gelu_erf(n * to_f32(pw.v[j]) + to_f32(pb.v[j])));
-    }
-    yr[i] = out;
-  }
+  finish_row<T, VEC>(xr, w, b, yr, nvec, hidden, sum, eps, scratch);
 }
 
 // Block size for nvec work items: a multiple of 32 in [32, kMaxThreads].
@@ -152,6 +167,30 @@ inline cudaError_t check_args(const void* y, const void* x, const void* w, const
   if (hidden < 1 || hidden > LAYERNORM_GELU_MAX_HIDDEN) return cudaErrorInvalidValue;
   if (dtype != LAYERNORM_GELU_F32 && dtype != LAYERNORM_GELU_BF16) return cudaErrorInvalidValue;
   return cudaSuccess;
+}
+
+template <typename T>
+using Launcher = cudaError_t (*)(T*, const T*, const T*, const T*, int64_t, int, float, cudaStream_t);
+
+// The body of every variant's layernorm_gelu_launch: check the arguments, then
+// call the variant's launcher for the tensors' dtype.
+inline int dispatch(void* y, const void* x, const void* weight, const void* bias, int64_t rows,
+                    int64_t hidden, float eps, int dtype, cudaStream_t stream,
+                    Launcher<float> launch_f32, Launcher<__nv_bfloat16> launch_bf16) {
+  cudaError_t err = check_args(y, x, weight, bias, rows, hidden, dtype);
+  if (err != cudaSuccess) return err;
+  if (rows == 0) return cudaSuccess;
+  const int h = static_cast<int>(hidden);
+  if (dtype == LAYERNORM_GELU_F32) {
+    err = launch_f32(static_cast<float*>(y), static_cast<const float*>(x),
+                     static_cast<const float*>(weight), static_cast<const float*>(bias), rows, h,
+                     eps, stream);
+  } else {
+    err = launch_bf16(static_cast<__nv_bfloat16*>(y), static_cast<const __nv_bfloat16*>(x),
+                      static_cast<const __nv_bfloat16*>(weight),
+                      static_cast<const __nv_bfloat16*>(bias), rows, h, eps, stream);
+  }
+  return static_cast<int>(err);
 }
 
 }  // namespace lng

@@ -162,20 +162,8 @@ cudaError_t launch(T* y, const T* x, const T* w, const T* b, int64_t rows, int h
 extern "C" int layernorm_gelu_launch(void* y, const void* x, const void* weight,
                                      const void* bias, int64_t rows, int64_t hidden,
                                      float eps, int dtype, cudaStream_t stream) {
-  cudaError_t err = lng::check_args(y, x, weight, bias, rows, hidden, dtype);
-  if (err != cudaSuccess) return err;
-  if (rows == 0) return cudaSuccess;
-  const int h = static_cast<int>(hidden);
-  if (dtype == LAYERNORM_GELU_F32) {
-    err = launch(static_cast<float*>(y), static_cast<const float*>(x),
-                 static_cast<const float*>(weight), static_cast<const float*>(bias), rows, h,
-                 eps, stream);
-  } else {
-    err = launch(static_cast<__nv_bfloat16*>(y), static_cast<const __nv_bfloat16*>(x),
-                 static_cast<const __nv_bfloat16*>(weight),
-                 static_cast<const __nv_bfloat16*>(bias), rows, h, eps, stream);
-  }
-  return static_cast<int>(err);
+  return lng::dispatch(y, x, weight, bias, rows, hidden, eps, dtype, stream, launch<float>,
+                       launch<__nv_bfloat16>);
 }
 
 extern "C" const char* layernorm_gelu_variant(void) { return "sm_100a"; }

@@ -98,31 +98,7 @@ layernorm_gelu_sm90(T* __restrict__ y, const T* __restrict__ x,
 #pragma unroll
     for (int j = 0; j < VEC; ++j) sum += lng::to_f32(p.v[j]);
   }
-  const float mean = lng::block_sum(sum, scratch) / hidden;
-
-  float sq = 0.0f;
-  for (int i = threadIdx.x; i < nvec; i += blockDim.x) {
-    const P p = srow[i];
-#pragma unroll
-    for (int j = 0; j < VEC; ++j) {
-      const float d = lng::to_f32(p.v[j]) - mean;
-      sq += d * d;
-    }
-  }
-  const float rstd = rsqrtf(lng::block_sum(sq, scratch) / hidden + eps);
-
-  for (int i = threadIdx.x; i < nvec; i += blockDim.x) {
-    const P p = srow[i];
-    const P pw = w[i];
-    const P pb = b[i];
-    P out;
-#pragma unroll
-    for (int j = 0; j < VEC; ++j) {
-      const float n = (lng::to_f32(p.v[j]) - mean) * rstd;
-      out.v[j] = lng::from_f32<T>(lng::gelu_erf(n * lng::to_f32(pw.v[j]) + lng::to_f32(pb.v[j])));
-    }
-    yr[i] = out;
-  }
+  lng::finish_row<T, VEC>(srow, w, b, yr, nvec, hidden, sum, eps, scratch);
 }
 
 template <typename T>
@@ -160,20 +136,8 @@ cudaError_t launch(T* y, const T* x, const T* w, const T* b, int64_t rows, int h
 extern "C" int layernorm_gelu_launch(void* y, const void* x, const void* weight,
                                      const void* bias, int64_t rows, int64_t hidden,
                                      float eps, int dtype, cudaStream_t stream) {
-  cudaError_t err = lng::check_args(y, x, weight, bias, rows, hidden, dtype);
-  if (err != cudaSuccess) return err;
-  if (rows == 0) return cudaSuccess;
-  const int h = static_cast<int>(hidden);
-  if (dtype == LAYERNORM_GELU_F32) {
-    err = launch(static_cast<float*>(y), static_cast<const float*>(x),
-                 static_cast<const float*>(weight), static_cast<const float*>(bias), rows, h,
-                 eps, stream);
-  } else {
-    err = launch(static_cast<__nv_bfloat16*>(y), static_cast<const __nv_bfloat16*>(x),
-                 static_cast<const __nv_bfloat16*>(weight),
-                 static_cast<const __nv_bfloat16*>(bias), rows, h, eps, stream);
-  }
-  return static_cast<int>(err);
+  return lng::dispatch(y, x, weight, bias, rows, hidden, eps, dtype, stream, launch<float>,
+                       launch<__nv_bfloat16>);
 }
 
 extern "C" const char* layernorm_gelu_variant(void) { return "sm_90a"; }
