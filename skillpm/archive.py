@@ -23,6 +23,7 @@ from typing import Any, Iterator, Mapping
 
 from skillpm.atomic import atomic_write
 from skillpm.errors import ArchiveError
+from skillpm.reading import read_at_most
 
 METADATA_NAME = "skillpm-variant.json"
 TREE_PREFIX = "skill/"
@@ -151,13 +152,11 @@ def build_archive(metadata_fields: dict[str, Any], files: Mapping[str, Path]) ->
 def _read_at_most(path: Path, limit: int) -> bytes:
     """A file's bytes, refused when it has grown past ``limit`` since it was measured."""
     try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
+        return read_at_most(path, limit)
     except OSError as error:
         raise ArchiveError(f"cannot read {path}: {error.strerror}") from None
-    if len(data) > limit:
-        raise ArchiveError(f"{path} is larger than {limit} bytes")
-    return data
+    except ValueError as error:
+        raise ArchiveError(f"{path} is {error}") from None
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes, mode: int) -> None:

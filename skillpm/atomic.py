@@ -17,8 +17,8 @@ import os
 import re
 import shutil
 import tempfile
-from pathlib import Path
 from collections.abc import Container
+from pathlib import Path
 
 
 def _umask() -> int:

@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from skillpm import agents
 from skillpm.archive import VariantMetadata, extract, read_metadata
-from skillpm.atomic import move_aside, recover_folder, remove_path, remove_temporaries, replace_dir, staging_dir
+from skillpm.atomic import (
+    move_aside,
+    recover_folder,
+    remove_path,
+    remove_temporaries,
+    replace_dir,
+    staging_dir,
+)
 from skillpm.cache import ArtifactCache
 from skillpm.errors import ArchiveError, InstallError, LockfileError
 from skillpm.index.model import Variant

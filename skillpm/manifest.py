@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from skillpm.agents import AgentName
 from skillpm.errors import ManifestError, TargetError
-from skillpm.tomlfile import read_toml_file
 from skillpm.targets import Capability, best_target, parse_target
+from skillpm.tomlfile import read_toml_file
 
 MANIFEST_NAME = "skillpm.toml"
 SKILL_MD = "SKILL.md"

@@ -18,8 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from skillpm.attest import AttestationError
-from skillpm.attest.statement import PREDICATES, Statement, VariantRef, predicate_type_for, statement_for_evidence
+from skillpm.attest.statement import (
+    PREDICATES,
+    Statement,
+    VariantRef,
+    predicate_type_for,
+    statement_for_evidence,
+)
 from skillpm.attest.variants import KINDS
+from skillpm.reading import read_at_most
 
 if TYPE_CHECKING:
     from skillpm.archive import BuiltArchive
@@ -132,12 +139,11 @@ def publish(
 
 def _read_evidence(path: Path) -> dict:
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_EVIDENCE_SIZE + 1)
+        data = read_at_most(path, MAX_EVIDENCE_SIZE)
     except OSError as error:
         raise AttestationError(f"cannot read evidence {path}: {error.strerror}") from None
-    if len(data) > MAX_EVIDENCE_SIZE:
-        raise AttestationError(f"evidence {path} is larger than {MAX_EVIDENCE_SIZE} bytes")
+    except ValueError as error:
+        raise AttestationError(f"evidence {path} is {error}") from None
     try:
         document = json.loads(data)
     except (ValueError, RecursionError):

@@ -3,12 +3,12 @@ policy files), in bounded time and memory."""
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 import tomllib
 from pathlib import Path
 from typing import Any
+
+from skillpm.reading import read_at_most
 
 #: What a line of TOML may hold besides keys and values: strings (an unterminated one runs to the
 #: end of its line or, for a multi-line string, of the text, so every match is found in linear time)
@@ -50,11 +50,4 @@ def read_toml_file(path: Path, *, limit: int) -> dict[str, Any]:
 
     Raises OSError (FileNotFoundError when absent) or ValueError with a reason.
     """
-    # O_NONBLOCK: opening a fifo must not wait for a writer; the check below refuses it.
-    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise ValueError("not a regular file")
-        raw = handle.read(limit + 1)
-    if len(raw) > limit:
-        raise ValueError(f"larger than {limit} bytes")
-    return parse_toml(raw)
+    return parse_toml(read_at_most(path, limit))

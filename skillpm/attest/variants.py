@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from skillpm.attest import AttestationError
-from skillpm.attest.policy import Policy, Requirements, TrustedIdentity, TrustedKey, load_policy, missing_evidence
+from skillpm.attest.policy import (
+    Policy,
+    Requirements,
+    TrustedIdentity,
+    TrustedKey,
+    load_policy,
+    missing_evidence,
+)
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE
 
 if TYPE_CHECKING:

@@ -26,7 +26,8 @@ def keygen(path: Path, algorithm: str, as_json: bool) -> None:
     The private key is encrypted with $SKILLPM_SIGNING_KEY_PASSPHRASE when it is set.
     Give PATH.pub (or its fingerprint) to whoever installs what you sign.
     """
-    from skillpm.attest.keys import ECDSA_P256, ED25519, keygen as generate, passphrase_from_env
+    from skillpm.attest.keys import ECDSA_P256, ED25519, passphrase_from_env
+    from skillpm.attest.keys import keygen as generate
 
     passphrase = passphrase_from_env()
     made = generate(path.expanduser(), algorithm=ED25519 if algorithm == "ed25519" else ECDSA_P256, passphrase=passphrase)
@@ -106,7 +107,12 @@ def verify(
     --key and --identity, and for the embedded registry its shipped key. Exit 1
     when any check fails or the policy requires evidence a variant lacks.
     """
-    from skillpm.attest.variants import effective_policy, identity_policy, key_policy, verify_variant
+    from skillpm.attest.variants import (
+        effective_policy,
+        identity_policy,
+        key_policy,
+        verify_variant,
+    )
     from skillpm.install import find_project_root
     from skillpm.registry.source import open_registry
 

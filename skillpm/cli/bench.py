@@ -69,7 +69,12 @@ def bench(
     skillpm bench skills/kernel-builder-cuda --cpu --sizes 64x768   # harness check only
     """
     from skillpm.benchmark.metrics import parse_sizes
-    from skillpm.benchmark.run import BenchOptions, default_out, run_bench, write_evidence
+    from skillpm.benchmark.run import (
+        BenchOptions,
+        default_out,
+        run_bench,
+        write_evidence,
+    )
 
     options = BenchOptions(
         cpu=cpu,

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from skillpm.cli.common import arch_option, choose_capability, json_option, offline_option, registry_option
+from skillpm.cli.common import (
+    arch_option,
+    choose_capability,
+    json_option,
+    offline_option,
+    registry_option,
+)
 from skillpm.cli.output import emit_json, notice, table
 
 _AGENTS_HELP = (

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
-from skillpm.cli.common import arch_option, choose_capability, json_option, registry_option
+from skillpm.cli.common import (
+    arch_option,
+    choose_capability,
+    json_option,
+    registry_option,
+)
 from skillpm.cli.output import emit_json, notice, table
 
 
@@ -67,9 +72,8 @@ def info(name: str, registry: str | None, as_json: bool) -> None:
     Each attestation is verified (with the policy files and the registry's own
     trust, as install does) and shown with what its evidence says and who signed it.
     """
-    from skillpm.registry.source import open_registry
-
     from skillpm.attest.variants import KINDS
+    from skillpm.registry.source import open_registry
 
     source, document = open_registry(registry).locate(name)
     evidence = _evidence(source, document)

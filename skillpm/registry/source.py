@@ -9,10 +9,8 @@ for: ``config.json``, one package's document, ``search.json``, or one artifact.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
-import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, Protocol
 from urllib.parse import unquote, urlparse
@@ -25,6 +23,7 @@ from skillpm.index.model import (
     parse_search,
     shard_path,
 )
+from skillpm.reading import read_regular_file
 
 if TYPE_CHECKING:
     from skillpm.registry.trust import IndexGuard
@@ -163,19 +162,6 @@ class LocalRegistry:
         if len(data) > limit and not clip:
             raise IndexFormatError(f"{self.label}: {relative} is larger than {limit} bytes")
         return data
-
-
-def read_regular_file(path: Path, limit: int) -> bytes:
-    """At most ``limit`` + 1 bytes of the regular file ``path`` (more means too long).
-
-    Opened without blocking, so a fifo cannot hang the reader; anything but a
-    regular file (fifo, device, socket, directory) raises OSError, as a missing file does.
-    """
-    # O_NONBLOCK: opening a fifo must not wait for a writer; the check below refuses it.
-    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
-        return handle.read(limit + 1)
 
 
 def package_path(name: str) -> str:

@@ -42,7 +42,8 @@ from skillpm.index.model import (
 )
 from skillpm.index.snapshot import Snapshot, SnapshotSignature, signatures_document
 from skillpm.locks import lock_for
-from skillpm.registry.source import LocalRegistry, read_regular_file
+from skillpm.reading import read_regular_file
+from skillpm.registry.source import LocalRegistry
 from skillpm.targets import parse_target
 
 if TYPE_CHECKING:

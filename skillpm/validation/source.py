@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from skillpm.errors import ManifestError
-from skillpm.manifest import MANIFEST_NAME, OVERLAYS_DIR, Manifest, SkillSource, manifest_errors, read_manifest_data
+from skillpm.manifest import (
+    MANIFEST_NAME,
+    OVERLAYS_DIR,
+    Manifest,
+    SkillSource,
+    manifest_errors,
+    read_manifest_data,
+)
 from skillpm.validation.findings import Finding, Severity, error
 from skillpm.validation.tree import validate_skill_dir, validate_tree
 
