@@ -140,21 +140,57 @@ inline bool aligned_to(const void* p, uintptr_t bytes) {
   return (reinterpret_cast<uintptr_t>(p) % bytes) == 0;
 }
 
+// Whether 16-byte vectors may be used: hidden a multiple of the vector width and
+// every tensor 16-byte aligned. Every row then starts 16-byte aligned too, as
+// cp.async and TMA bulk copies of whole rows need.
+template <typename T>
+inline bool vectorizable(const T* y, const T* x, const T* w, const T* b, int hidden) {
+  return hidden % (16 / sizeof(T)) == 0 && aligned_to(x, 16) && aligned_to(y, 16) &&
+         aligned_to(w, 16) && aligned_to(b, 16);
+}
+
 // Host side: launch the portable kernel with the widest legal vector width.
 template <typename T>
 cudaError_t launch_portable(T* y, const T* x, const T* w, const T* b,
                             int64_t rows, int hidden, float eps, cudaStream_t stream) {
   constexpr int VEC = 16 / sizeof(T);
-  const bool vec_ok = hidden % VEC == 0 && aligned_to(x, 16) && aligned_to(y, 16) &&
-                      aligned_to(w, 16) && aligned_to(b, 16);
   const dim3 grid(static_cast<unsigned>(rows));
-  if (vec_ok) {
+  if (vectorizable(y, x, w, b, hidden)) {
     layernorm_gelu_portable<T, VEC><<<grid, pick_threads(hidden / VEC), 0, stream>>>(
         y, x, w, b, hidden, eps);
   } else {
     layernorm_gelu_portable<T, 1><<<grid, pick_threads(hidden), 0, stream>>>(
         y, x, w, b, hidden, eps);
   }
+  return cudaGetLastError();
+}
+
+template <typename T>
+using RowKernel = void (*)(T*, const T*, const T*, const T*, int, float);
+
+// Launch a kernel that stages each row in dynamic shared memory (hidden elements)
+// beside `static_smem` bytes it declares itself; the portable kernel instead when
+// the tensors cannot be vectorised or the row does not fit the opt-in limit.
+template <typename T>
+cudaError_t launch_staged(RowKernel<T> kernel, size_t static_smem, T* y, const T* x, const T* w,
+                          const T* b, int64_t rows, int hidden, float eps, cudaStream_t stream) {
+  const size_t smem = static_cast<size_t>(hidden) * sizeof(T);
+  int device = 0;
+  int optin = 0;
+  cudaError_t err = cudaGetDevice(&device);
+  if (err != cudaSuccess) return err;
+  err = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+  if (err != cudaSuccess) return err;
+  if (!vectorizable(y, x, w, b, hidden) || smem + static_smem > static_cast<size_t>(optin)) {
+    return launch_portable(y, x, w, b, rows, hidden, eps, stream);
+  }
+  if (smem > 48 * 1024) {
+    err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(smem));
+    if (err != cudaSuccess) return err;
+  }
+  kernel<<<static_cast<unsigned>(rows), pick_threads(hidden / (16 / sizeof(T))), smem, stream>>>(
+      y, x, w, b, hidden, eps);
   return cudaGetLastError();
 }
 

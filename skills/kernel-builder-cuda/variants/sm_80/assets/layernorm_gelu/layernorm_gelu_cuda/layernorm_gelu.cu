@@ -103,29 +103,8 @@ layernorm_gelu_sm80(T* __restrict__ y, const T* __restrict__ x,
 template <typename T>
 cudaError_t launch(T* y, const T* x, const T* w, const T* b, int64_t rows, int hidden,
                    float eps, cudaStream_t stream) {
-  constexpr int VEC = 16 / sizeof(T);
-  const size_t smem = static_cast<size_t>(hidden) * sizeof(T);
-  const bool vec_ok = hidden % VEC == 0 && lng::aligned_to(x, 16) && lng::aligned_to(y, 16) &&
-                      lng::aligned_to(w, 16) && lng::aligned_to(b, 16);
-  int device = 0;
-  int optin = 0;
-  cudaError_t err = cudaGetDevice(&device);
-  if (err != cudaSuccess) return err;
-  err = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
-  if (err != cudaSuccess) return err;
-  // Leave room for the 128-byte static reduction scratch.
-  if (!vec_ok || smem + 32 * sizeof(float) > static_cast<size_t>(optin)) {
-    return lng::launch_portable(y, x, w, b, rows, hidden, eps, stream);
-  }
-  if (smem > 48 * 1024) {
-    err = cudaFuncSetAttribute(layernorm_gelu_sm80<T>,
-                               cudaFuncAttributeMaxDynamicSharedMemorySize,
-                               static_cast<int>(smem));
-    if (err != cudaSuccess) return err;
-  }
-  layernorm_gelu_sm80<T><<<static_cast<unsigned>(rows), lng::pick_threads(hidden / VEC), smem,
-                           stream>>>(y, x, w, b, hidden, eps);
-  return cudaGetLastError();
+  // Static shared memory: the 128-byte static reduction scratch.
+  return lng::launch_staged<T>(layernorm_gelu_sm80<T>, 32 * sizeof(float), y, x, w, b, rows, hidden, eps, stream);
 }
 
 }  // namespace

@@ -104,31 +104,8 @@ layernorm_gelu_sm90(T* __restrict__ y, const T* __restrict__ x,
 template <typename T>
 cudaError_t launch(T* y, const T* x, const T* w, const T* b, int64_t rows, int hidden,
                    float eps, cudaStream_t stream) {
-  constexpr int VEC = 16 / sizeof(T);
-  const size_t smem = static_cast<size_t>(hidden) * sizeof(T);
-  // hidden % VEC == 0 makes every row a multiple of 16 bytes, so with a
-  // 16-byte aligned base every row start is 16-byte aligned as well.
-  const bool bulk_ok = hidden % VEC == 0 && lng::aligned_to(x, 16) && lng::aligned_to(y, 16) &&
-                       lng::aligned_to(w, 16) && lng::aligned_to(b, 16);
-  int device = 0;
-  int optin = 0;
-  cudaError_t err = cudaGetDevice(&device);
-  if (err != cudaSuccess) return err;
-  err = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
-  if (err != cudaSuccess) return err;
-  // Static shared memory: 8-byte barrier + 128-byte scratch (+ padding).
-  if (!bulk_ok || smem + 256 > static_cast<size_t>(optin)) {
-    return lng::launch_portable(y, x, w, b, rows, hidden, eps, stream);
-  }
-  if (smem > 48 * 1024) {
-    err = cudaFuncSetAttribute(layernorm_gelu_sm90<T>,
-                               cudaFuncAttributeMaxDynamicSharedMemorySize,
-                               static_cast<int>(smem));
-    if (err != cudaSuccess) return err;
-  }
-  layernorm_gelu_sm90<T><<<static_cast<unsigned>(rows), lng::pick_threads(hidden / VEC), smem,
-                           stream>>>(y, x, w, b, hidden, eps);
-  return cudaGetLastError();
+  // Static shared memory: the 8-byte mbarrier and the 128-byte scratch (+ padding).
+  return lng::launch_staged<T>(layernorm_gelu_sm90<T>, 256, y, x, w, b, rows, hidden, eps, stream);
 }
 
 }  // namespace
