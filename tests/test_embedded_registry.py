@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from skillpm.attest.variants import EMBEDDED_KEY
 from skillpm.registry.source import EMBEDDED, embedded_registry_path, open_registry
 
+from conftest import build_source
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and not path.name.startswith(".")
-    }
 
 
 def _skillpm() -> str:
@@ -28,18 +25,148 @@ def _skillpm() -> str:
     return str(script) if script.exists() else shutil.which("skillpm") or "skillpm"
 
 
+def build_registry(repo: Path, out: Path, *, key: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``repo``'s .ci/build-registry into ``out``, signing with ``key`` when given."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SKILLPM_EMBEDDED_SIGNING_KEY", "SKILLPM_INDEX_KEY")}
+    env["SKILLPM"] = _skillpm()
+    if key is not None:
+        env["SKILLPM_EMBEDDED_SIGNING_KEY"] = str(key)
+    return subprocess.run(
+        ["bash", str(repo / ".ci" / "build-registry"), str(out)], env=env, capture_output=True, text=True
+    )
+
+
+def unsigned_view(root: Path) -> dict[str, object]:
+    """A registry's files as a build without the signing key writes them.
+
+    Attestation bundles are left out and each index document is compared parsed, with its
+    attestation lists emptied: that is all a signed build adds (the index itself is never signed).
+    """
+    view: dict[str, object] = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        if not path.is_file() or path.name.startswith(".") or relative.startswith("attestations/"):
+            continue
+        if relative.startswith("index/"):
+            document = json.loads(path.read_bytes())
+            for entry in document["versions"]:
+                for variant in entry["variants"]:
+                    variant["attestations"] = []
+            view[relative] = document
+        else:
+            view[relative] = path.read_bytes()
+    return view
+
+
+def _attested_versions(root: Path) -> tuple[set[str], set[str]]:
+    """The bundle paths the index documents list, and ``name==version`` of each version that has any."""
+    listed: set[str] = set()
+    attested: set[str] = set()
+    for path in (root / "index").rglob("*.json"):
+        document = json.loads(path.read_bytes())
+        for entry in document["versions"]:
+            for variant in entry["variants"]:
+                for attestation in variant["attestations"]:
+                    listed.add(attestation["path"])
+                    attested.add(f"{document['name']}=={entry['version']}")
+    return listed, attested
+
+
+def stale_parts(registry: Path, built: Path, public_key: Path) -> list[str]:
+    """Why ``registry`` is not what ``built`` (an unsigned build of the same sources) plus valid signed evidence is."""
+    expected, actual = unsigned_view(built), unsigned_view(registry)
+    problems = [
+        f"{name}: " + ("missing" if name not in actual else "not built" if name not in expected else "differs")
+        for name in sorted(expected.keys() | actual.keys())
+        if expected.get(name) != actual.get(name)
+    ]
+    listed, attested = _attested_versions(registry)
+    bundles = {p.relative_to(registry).as_posix() for p in (registry / "attestations").rglob("*") if p.is_file()}
+    problems += [f"{path}: not listed in the index" for path in sorted(bundles - listed)]
+    problems += [f"{path}: listed in the index but missing" for path in sorted(listed - bundles)]
+    with tempfile.TemporaryDirectory() as cache:  # a cold cache: every bundle is read from ``registry``
+        env = {**os.environ, "SKILLPM_CACHE_DIR": cache}
+        for requirement in sorted(attested):
+            verify = [_skillpm(), "verify", requirement, "--registry", str(registry), "--key", str(public_key)]
+            result = subprocess.run(verify, capture_output=True, text=True, env=env)
+            if result.returncode != 0:
+                problems.append(f"{requirement}: does not verify with {public_key.name}: {result.stdout}")
+    return problems
+
+
 def test_registry_dir_is_what_build_registry_makes_from_skills(tmp_path: Path) -> None:
     """Fails when skills/ changed and registry/ was not rebuilt (run .ci/build-registry)."""
-    built = tmp_path / "registry"
-    subprocess.run(
-        ["bash", str(REPO / ".ci" / "build-registry"), str(built)],
-        check=True,
-        env={**os.environ, "SKILLPM": _skillpm()},
-    )
-    expected, actual = _files(built), _files(REPO / "registry")
-    assert sorted(actual) == sorted(expected), "registry/ lists other files than skills/ builds"
-    stale = [name for name in expected if actual[name] != expected[name]]
-    assert not stale, f"registry/ is stale; run .ci/build-registry: {stale}"
+    built = build_registry(REPO, tmp_path / "registry")
+    assert built.returncode == 0, built.stderr
+    problems = stale_parts(REPO / "registry", tmp_path / "registry", EMBEDDED_KEY)
+    assert not problems, f"registry/ is stale; run .ci/build-registry: {problems}"
+
+
+@pytest.fixture
+def signing_repo(tmp_path: Path, isolated) -> dict[str, Path]:
+    """A checkout in miniature: the build script, one skill, its evidence, and a shipped key."""
+    from test_publish import NAME, VARIANTS, digests, make_evidence, write_json, write_key
+
+    repo = tmp_path / "repo"
+    (repo / ".ci").mkdir(parents=True)
+    shutil.copy2(REPO / ".ci" / "build-registry", repo / ".ci" / "build-registry")
+    source = build_source(tmp_path, NAME, VARIANTS)
+    shutil.copytree(source, repo / "skills" / NAME)
+    sha256 = digests(source, tmp_path)["sm_90a"]
+    write_json(repo / "evidence" / NAME / "eval.json", make_evidence("eval", target="sm_90a", sha256=sha256))
+    key = write_key(tmp_path / "keys" / "embedded")
+    shipped = repo / "skillpm" / "trust" / "embedded-registry.pub"
+    shipped.parent.mkdir(parents=True)
+    shutil.copy2(key.with_name(key.name + ".pub"), shipped)
+    return {"repo": repo, "key": key, "shipped": shipped, "out": tmp_path / "out"}
+
+
+def test_a_signed_build_carries_verified_evidence_and_passes_the_staleness_check(
+    signing_repo: dict[str, Path], tmp_path: Path
+) -> None:
+    repo, out = signing_repo["repo"], signing_repo["out"]
+    signed = build_registry(repo, out, key=signing_repo["key"])
+    assert signed.returncode == 0, signed.stderr
+    listed, attested = _attested_versions(out)
+    assert attested == {"layer-norm==1.0.0"} and len(listed) == 1
+    unsigned = build_registry(repo, tmp_path / "unsigned")
+    assert unsigned.returncode == 0 and "left out: set SKILLPM_EMBEDDED_SIGNING_KEY" in unsigned.stderr
+    assert not (tmp_path / "unsigned" / "attestations").exists()
+    assert stale_parts(out, tmp_path / "unsigned", signing_repo["shipped"]) == []
+
+
+def test_the_staleness_check_catches_tampered_stray_and_missing_bundles(
+    signing_repo: dict[str, Path], tmp_path: Path
+) -> None:
+    repo, out, shipped = signing_repo["repo"], signing_repo["out"], signing_repo["shipped"]
+    assert build_registry(repo, out, key=signing_repo["key"]).returncode == 0
+    assert build_registry(repo, tmp_path / "unsigned").returncode == 0
+    (bundle,) = (out / "attestations").rglob("*.json")
+    original = bundle.read_bytes()
+    bundle.write_bytes(original + b" ")
+    assert any("does not verify" in problem for problem in stale_parts(out, tmp_path / "unsigned", shipped))
+    bundle.write_bytes(original)
+    stray = bundle.with_name("stray.sigstore.json")
+    stray.write_bytes(original)
+    assert any("stray.sigstore.json: not listed" in p for p in stale_parts(out, tmp_path / "unsigned", shipped))
+    stray.unlink()
+    bundle.unlink()
+    assert any("listed in the index but missing" in p for p in stale_parts(out, tmp_path / "unsigned", shipped))
+    (out / "search.json").write_bytes(b"{}")
+    assert "search.json: differs" in stale_parts(out, tmp_path / "unsigned", shipped)
+
+
+def test_a_build_signed_by_a_key_skillpm_does_not_ship_fails_and_writes_nothing(
+    signing_repo: dict[str, Path], tmp_path: Path
+) -> None:
+    from test_publish import write_key
+
+    other = write_key(tmp_path / "keys" / "other")
+    result = build_registry(signing_repo["repo"], signing_repo["out"], key=other)
+    assert result.returncode == 1
+    assert "does not verify with skillpm/trust/embedded-registry.pub; nothing written" in result.stderr
+    assert f"copy {other}.pub over that file" in result.stderr
+    assert not signing_repo["out"].exists()
 
 
 def test_embedded_registry_is_the_default_and_serves_kernel_builder_cuda(monkeypatch: pytest.MonkeyPatch) -> None:

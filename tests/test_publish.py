@@ -293,9 +293,3 @@ def test_publish_needs_a_registry(setup: dict[str, Any], tmp_path: Path) -> None
     result = skillpm("publish", setup["source"], "--registry", tmp_path / "nowhere")
     assert result.exit_code == 1 and "not a skillpm registry" in result.stderr
     assert not (tmp_path / "nowhere").exists()
-
-
-def test_build_registry_publishes_through_skillpm_publish() -> None:
-    script = (Path(__file__).resolve().parent.parent / ".ci" / "build-registry").read_text(encoding="utf-8")
-    assert '"$skillpm" publish' in script and "registry add" not in script
-    assert "SKILLPM_EMBEDDED_SIGNING_KEY" in script
