@@ -2,21 +2,28 @@
 
 A process killed part-way leaves at most these beside the target, which
 :func:`recover_folder` and :func:`remove_temporaries` clean up (under the lock the
-writer held):
+writer held), or :func:`remove_stale_temporaries` once they are old (where no lock
+covers the folder):
 
 - ``.<name>.<pid>.<random>.tmp``: a file :func:`atomic_write` had not yet renamed;
 - ``.<name>.<pid>.<random>.new``: a tree being built by :func:`staging_dir`;
 - ``.<name>.<pid>.old``: the previous tree, renamed aside by :func:`replace_dir` or
   :func:`move_aside`; when ``<name>`` itself is absent, the kill fell between the
   two renames and the aside tree is the complete old one.
+
+A rename is durable across a power loss only once its directory is synced:
+:func:`atomic_write` and :func:`replace_dir` sync it after the rename that
+publishes their result (:func:`fsync_directory`).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Container
 from pathlib import Path
 
@@ -27,11 +34,31 @@ def _umask() -> int:
     return current
 
 
+def fsync_directory(path: Path) -> None:
+    """Flush the entries of the directory ``path`` to disk, so that renames into it survive a power loss.
+
+    Does nothing where directories cannot be opened (no ``os.O_DIRECTORY``, as on
+    Windows), nor where the file system cannot sync a directory (``EINVAL``).
+    """
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    handle = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(handle)
+    except OSError as error:
+        if error.errno != errno.EINVAL:
+            raise
+    finally:
+        os.close(handle)
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory and a rename.
 
-    The file gets the mode an ordinary new file would (0666 less the umask), not
-    the private 0600 of a temporary file.
+    The file's data is synced before the rename and its directory after it, so
+    that after a power loss ``path`` holds the old content or the new. The file
+    gets the mode an ordinary new file would (0666 less the umask), not the
+    private 0600 of a temporary file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
@@ -45,12 +72,36 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    fsync_directory(path.parent)
 
 
 def remove_temporaries(path: Path) -> None:
     """Remove the temporary files that killed :func:`atomic_write` calls for ``path`` left."""
     for leftover in path.parent.glob(f".{path.name}.*.tmp"):
         remove_path(leftover)
+
+
+#: What :func:`atomic_write` names its temporary files: ``.<name>.<pid>.<random>.tmp``.
+_TEMPORARY = re.compile(r"\..+\.[0-9]+\.[^.]+\.tmp")
+
+
+def remove_stale_temporaries(folder: Path, *, max_age: float) -> None:
+    """Remove the temporary files of :func:`atomic_write` in ``folder`` last modified over ``max_age`` seconds ago.
+
+    Unlike :func:`remove_temporaries` this needs no lock, given a ``max_age`` far
+    longer than any write takes: a live writer creates, fills and renames its
+    temporary file within one call, so only one a killed process left grows that
+    old. Another process may be removing the same files at the same time.
+    """
+    cutoff = time.time() - max_age
+    for leftover in folder.glob(".*.tmp"):
+        if not _TEMPORARY.fullmatch(leftover.name):
+            continue
+        try:
+            if leftover.lstat().st_mtime < cutoff:
+                leftover.unlink()
+        except FileNotFoundError:
+            pass  # removed by another process meanwhile
 
 
 def staging_dir(final: Path) -> Path:
@@ -86,6 +137,7 @@ def replace_dir(staged: Path, final: Path) -> None:
         if old is not None:
             os.replace(old, final)
         raise
+    fsync_directory(final.parent)  # makes both renames durable
     if old is not None:
         remove_path(old)
 

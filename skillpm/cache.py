@@ -6,9 +6,12 @@ import hashlib
 import os
 from pathlib import Path
 
-from skillpm.atomic import atomic_write
+from skillpm.atomic import atomic_write, remove_stale_temporaries
 
 CACHE_ENV = "SKILLPM_CACHE_DIR"
+
+#: Seconds after which a temporary file in the cache is taken for one a killed process left.
+STALE_TEMPORARY_AGE = 3600.0
 
 
 def cache_root() -> Path:
@@ -36,8 +39,11 @@ class ArtifactCache:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or cache_root()
 
+    def _folder(self) -> Path:
+        return self.root / "artifacts" / "sha256"
+
     def _path(self, sha256: str) -> Path:
-        return self.root / "artifacts" / "sha256" / sha256[:2] / sha256
+        return self._folder() / sha256[:2] / sha256
 
     def get(self, sha256: str) -> bytes | None:
         """The cached bytes for ``sha256``, or ``None``; a corrupt entry is dropped."""
@@ -52,5 +58,14 @@ class ArtifactCache:
         return data
 
     def put(self, sha256: str, data: bytes) -> None:
-        """Store ``data`` (whose digest the caller has checked) under ``sha256``."""
+        """Store ``data`` (whose digest the caller has checked) under ``sha256``.
+
+        First removes the temporary files that killed writes left among the
+        artifacts, once they are :data:`STALE_TEMPORARY_AGE` old.
+        """
+        # The cache takes no lock (processes working on any project write it at once), so
+        # the age alone keeps a live writer's temporary file: it exists for one put, which
+        # takes seconds, never an hour.
+        for folder in self._folder().glob("*/"):
+            remove_stale_temporaries(folder, max_age=STALE_TEMPORARY_AGE)
         atomic_write(self._path(sha256), data)

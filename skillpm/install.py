@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence, TypeVar
 from skillpm import agents
 from skillpm.archive import VariantMetadata, extract, read_metadata
 from skillpm.atomic import (
+    fsync_directory,
     move_aside,
     recover_folder,
     remove_path,
@@ -473,6 +474,8 @@ def remove(lockfile_path: Path, name: str, *, force: bool = False, allow_outside
         for skill in removed:
             _check_replaceable(lockfile, skill, {}, force=force)
         aside = [(lockfile.directory(skill), move_aside(lockfile.directory(skill))) for skill in removed]
+        for folder in sorted({directory.parent for directory, old in aside if old is not None}):
+            fsync_directory(folder)  # the renames aside are durable before the lockfile that records them
         try:
             write_lockfile(lockfile.without(removed))
         except BaseException:

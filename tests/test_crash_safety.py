@@ -19,8 +19,9 @@ checks that it recovered: every directory holds the tree its lockfile entry
 names, and no staging tree, aside tree or temporary file is left.
 
 The window between the two renames lasts microseconds, so random kills seldom
-land in it; the states a kill there (or in ``remove``) leaves are built by hand
-below and recovered from by the real commands.
+land in it; the states a kill there (or in ``remove``, or in a write to the
+download cache) leaves are built by hand below and recovered from by the real
+commands.
 """
 
 from __future__ import annotations
@@ -327,3 +328,24 @@ def test_a_killed_remove_is_recovered(
     else:  # restored as it was: nothing to reinstall
         assert "already up to date: alpha 1.0.0" in result.stdout
         assert tree_of(isolated.skills / "alpha") == crash_registry.trees["alpha", OLD]
+
+
+def test_a_killed_cache_write_is_cleaned_up_by_a_later_write(isolated, crash_registry: CrashRegistry, run_cli) -> None:
+    """A download killed before its rename leaves a temporary file in the cache (which no lock
+    covers): the next write to the cache removes it once it is an hour old, and leaves a
+    younger one, which may be a live process's."""
+    from skillpm.cache import STALE_TEMPORARY_AGE
+
+    folder = isolated.cache / "artifacts" / "sha256" / "ab"
+    folder.mkdir(parents=True)
+    stale, fresh = (folder / f".{'ab' * 32}.{pid}.k2j4h5mq.tmp" for pid in (999998, 999999))
+    for path in (stale, fresh):
+        path.write_bytes(b"half a download")
+    past = time.time() - STALE_TEMPORARY_AGE - 60
+    os.utime(stale, (past, past))
+
+    result = run_cli("install", f"alpha=={NEW}", "--registry", crash_registry.root, "--arch", "12.0")
+
+    assert result.exit_code == 0, result.output
+    assert not stale.exists()
+    assert fresh.exists()

@@ -1,0 +1,103 @@
+"""Durability: after each rename that publishes a result, skillpm syncs the directory it renamed in."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from skillpm.atomic import atomic_write, fsync_directory, replace_dir, staging_dir
+
+on_linux = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc/self/fd")
+
+
+@pytest.fixture
+def synced(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The paths os.fsync is called on, in order (the real fsync still runs)."""
+    paths: list[Path] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        paths.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    return paths
+
+
+def test_fsync_directory_works_on_a_real_directory(tmp_path: Path) -> None:
+    fsync_directory(tmp_path)  # on every platform: no error, whether or not it can sync
+
+
+@on_linux
+def test_fsync_directory_syncs_that_directory(tmp_path: Path, synced: list[Path]) -> None:
+    fsync_directory(tmp_path)
+
+    assert synced == [tmp_path.resolve()]
+    assert not any(Path(f"/proc/self/fd/{fd}").resolve() == tmp_path.resolve() for fd in os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="directories cannot be opened on Windows")
+def test_fsync_directory_tolerates_a_file_system_that_cannot_sync_directories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(fd: int) -> None:
+        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+
+    monkeypatch.setattr(os, "fsync", refuse)
+    fsync_directory(tmp_path)
+
+
+def test_fsync_directory_is_a_no_op_without_o_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "O_DIRECTORY", raising=False)
+    monkeypatch.setattr(os, "fsync", lambda fd: pytest.fail("fsync called"))
+    fsync_directory(tmp_path)
+
+
+@on_linux
+def test_atomic_write_syncs_the_file_then_its_directory(tmp_path: Path, synced: list[Path]) -> None:
+    target = tmp_path / "sub" / "file.txt"
+
+    atomic_write(target, b"content")
+
+    assert target.read_bytes() == b"content"
+    [temporary, folder] = synced
+    assert temporary.parent == target.parent.resolve() and temporary.name.startswith(".file.txt.")
+    assert folder == target.parent.resolve()
+
+
+@on_linux
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "replacing"])
+def test_replace_dir_syncs_the_parent_once(tmp_path: Path, synced: list[Path], existing: bool) -> None:
+    final = tmp_path / "skills" / "alpha"
+    if existing:
+        final.mkdir(parents=True)
+        (final / "old.md").write_text("old\n")
+    staged = staging_dir(final)
+    (staged / "new.md").write_text("new\n")
+
+    replace_dir(staged, final)
+
+    assert sorted(path.name for path in final.iterdir()) == ["new.md"]
+    assert synced == [final.parent.resolve()]
+
+
+@on_linux
+def test_install_and_remove_sync_each_folder_before_going_on(
+    isolated, registry: Path, run_cli, synced: list[Path]
+) -> None:
+    project, skills = isolated.project.resolve(), isolated.skills.resolve()
+
+    assert run_cli("install", "doc-writer", "--registry", registry).exit_code == 0
+    [lockfile_temporary] = [path for path in synced if path.name.startswith(".skills.lock.")]
+    # the lockfile is written and its folder synced, then the tree renamed in and its folder synced
+    assert synced.index(lockfile_temporary) < synced.index(project) < synced.index(skills)
+
+    synced.clear()
+    assert run_cli("remove", "doc-writer").exit_code == 0
+    [lockfile_temporary] = [path for path in synced if path.name.startswith(".skills.lock.")]
+    # the tree is renamed aside durably before the lockfile that no longer names it
+    assert synced.index(skills) < synced.index(lockfile_temporary) < synced.index(project)

@@ -1,0 +1,38 @@
+"""The artifact cache removes the temporary files killed writers left, once they are stale."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+from skillpm.cache import STALE_TEMPORARY_AGE, ArtifactCache
+
+
+def backdate(path: Path, seconds: float) -> None:
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+
+
+def test_a_write_removes_stale_temporaries_and_keeps_fresh_ones(tmp_path: Path) -> None:
+    cache = ArtifactCache(tmp_path)
+    old_data, new_data = b"cached long ago", b"new download"
+    old_sha, new_sha = (hashlib.sha256(data).hexdigest() for data in (old_data, new_data))
+    cache.put(old_sha, old_data)
+    folder = tmp_path / "artifacts" / "sha256" / old_sha[:2]  # another entry's folder than the new write's
+    assert old_sha[:2] != new_sha[:2]
+    stale = folder / f".{old_sha}.4242.k2j4h5mq.tmp"  # as a killed atomic_write names it
+    fresh = folder / f".{old_sha}.4343.x8f3ab2c.tmp"  # a live writer's, still being written
+    foreign = folder / ".notes.tmp"  # not of that pattern
+    for path in (stale, fresh, foreign):
+        path.write_bytes(b"partial")
+    for path in (stale, foreign, cache._path(old_sha)):
+        backdate(path, STALE_TEMPORARY_AGE + 60)
+
+    cache.put(new_sha, new_data)
+
+    assert not stale.exists()
+    assert fresh.exists() and foreign.exists()
+    assert cache.get(old_sha) == old_data  # an old entry is no temporary file
+    assert cache.get(new_sha) == new_data
