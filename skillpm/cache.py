@@ -1,4 +1,10 @@
-"""The download cache: artifacts stored by their sha256 in the user's cache directory."""
+"""The download cache: artifacts stored by their sha256 in the user's cache directory.
+
+The cache takes no lock (processes working on any project write it at once), so
+temporary files that killed writers left are told apart by age alone: a live
+writer's exists for one write, which takes seconds, never
+:data:`STALE_TEMPORARY_AGE`.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,13 @@ def cache_root() -> Path:
     from platformdirs import user_cache_path
 
     return user_cache_path("skillpm", appauthor=False)
+
+
+def write_cache_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` in the cache atomically, first removing stale temporaries beside it."""
+    if path.parent.is_dir():
+        remove_stale_temporaries(path.parent, max_age=STALE_TEMPORARY_AGE)
+    atomic_write(path, data)
 
 
 def registry_key(url: str) -> str:
@@ -60,12 +73,9 @@ class ArtifactCache:
     def put(self, sha256: str, data: bytes) -> None:
         """Store ``data`` (whose digest the caller has checked) under ``sha256``.
 
-        First removes the temporary files that killed writes left among the
+        First removes the temporary files that killed writes left among all the
         artifacts, once they are :data:`STALE_TEMPORARY_AGE` old.
         """
-        # The cache takes no lock (processes working on any project write it at once), so
-        # the age alone keeps a live writer's temporary file: it exists for one put, which
-        # takes seconds, never an hour.
         for folder in self._folder().glob("*/"):
             remove_stale_temporaries(folder, max_age=STALE_TEMPORARY_AGE)
         atomic_write(self._path(sha256), data)

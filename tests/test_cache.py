@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from skillpm.cache import STALE_TEMPORARY_AGE, ArtifactCache
+from skillpm.cache import STALE_TEMPORARY_AGE, ArtifactCache, write_cache_file
 
 
 def backdate(path: Path, seconds: float) -> None:
@@ -36,3 +36,22 @@ def test_a_write_removes_stale_temporaries_and_keeps_fresh_ones(tmp_path: Path) 
     assert fresh.exists() and foreign.exists()
     assert cache.get(old_sha) == old_data  # an old entry is no temporary file
     assert cache.get(new_sha) == new_data
+
+
+def test_a_cache_file_write_sweeps_its_own_folder(tmp_path: Path) -> None:
+    """What the index and answer caches write through: stale temporaries beside the file go, nothing else."""
+    target = tmp_path / "eval" / "ab" / "abcd.json"
+    target.parent.mkdir(parents=True)
+    stale, fresh = (target.with_name(f".abcd.json.{pid}.k2j4h5mq.tmp") for pid in (4242, 4343))
+    other = tmp_path / "eval" / "cd" / ".cdef.json.4242.k2j4h5mq.tmp"
+    other.parent.mkdir()
+    for path in (stale, fresh, other):
+        path.write_bytes(b"partial")
+    for path in (stale, other):
+        backdate(path, STALE_TEMPORARY_AGE + 60)
+
+    write_cache_file(target, b"{}")
+
+    assert target.read_bytes() == b"{}"
+    assert not stale.exists()
+    assert fresh.exists() and other.exists()  # younger, or in another folder

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -58,6 +59,27 @@ def test_a_changed_document_is_fetched_again(isolated, served: Served, registry:
     result = run_cli("info", KERNEL, "--registry", served.url)
     assert result.exit_code == 0 and "license: MIT" in result.output
     assert served.script.log[-1][1] == 200
+
+
+def test_a_killed_index_cache_write_is_swept_by_the_next_write_beside_it(
+    isolated, served: Served, registry: Path, run_cli
+) -> None:
+    """The temporary file a killed run left in the index cache goes once stale; a younger one stays."""
+    from skillpm.cache import STALE_TEMPORARY_AGE
+
+    assert run_cli("info", KERNEL, "--registry", served.url).exit_code == 0
+    (cached,) = (isolated.cache / "index").rglob(f"{KERNEL}.json")
+    stale, fresh = (cached.with_name(f".{KERNEL}.json.{pid}.q8w7e6r5.tmp") for pid in (999998, 999999))
+    for path in (stale, fresh):
+        path.write_bytes(b"half a document")
+    past = time.time() - STALE_TEMPORARY_AGE - 60
+    os.utime(stale, (past, past))
+    document = next((registry / "index").rglob(f"{KERNEL}.json"))
+    document.write_text(document.read_text().replace("Apache-2.0", "MIT"))
+    os.utime(document, ns=(0, 1_000_000_000))  # a new ETag: the document is fetched and cached again
+    assert run_cli("info", KERNEL, "--registry", served.url).exit_code == 0
+    assert not stale.exists() and fresh.exists()
+    assert b"MIT" in cached.read_bytes()
 
 
 # --- offline ---------------------------------------------------------------------------------------------

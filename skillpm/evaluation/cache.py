@@ -2,7 +2,8 @@
 
 One JSON file per answer under ``<user cache>/eval/`` (``$SKILLPM_CACHE_DIR/eval`` when
 set), named by the key :func:`skillpm.evaluation.run.answer_key` derives from the request;
-written atomically, so a killed run leaves whole entries or none. Only answers are kept:
+written atomically, so a killed run leaves whole entries or none (and its temporary
+file is removed by a later write beside it, once stale). Only answers are kept:
 checks are decided again on every run, so a fixed check applies to old answers too.
 """
 
@@ -12,18 +13,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from skillpm.atomic import atomic_write
+from skillpm.cache import cache_root, write_cache_file
 
 
 class AnswerCache:
     """JSON documents by key; an unreadable entry counts as absent."""
 
     def __init__(self, root: Path | None = None) -> None:
-        if root is None:
-            from skillpm.cache import cache_root
-
-            root = cache_root() / "eval"
-        self.root = root
+        self.root = cache_root() / "eval" if root is None else root
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
@@ -35,4 +32,4 @@ class AnswerCache:
             return None
 
     def put(self, key: str, document: Any) -> None:
-        atomic_write(self._path(key), json.dumps(document, sort_keys=True).encode("utf-8"))
+        write_cache_file(self._path(key), json.dumps(document, sort_keys=True).encode("utf-8"))

@@ -37,7 +37,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from skillpm.cache import cache_root, registry_key
+from skillpm.cache import cache_root, registry_key, write_cache_file
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.registry import source
 from skillpm.registry.config import check_url
@@ -115,20 +115,17 @@ class _IndexCache:
 
     def store(self, relative: str, reply: _Reply | None) -> None:
         """Remember ``reply`` (a 200) for ``relative``, or that the server has no such document."""
-        from skillpm.atomic import atomic_write
-
         body_path, meta_path = self._paths(relative)
-        if reply is None:
-            meta: dict[str, Any] = {"missing": True}
-        else:
-            atomic_write(body_path, reply.body)
-            meta = {
-                "sha256": hashlib.sha256(reply.body).hexdigest(),
-                "etag": reply.headers.get("etag"),
-                "last-modified": reply.headers.get("last-modified"),
-            }
+        meta: dict[str, Any] = {"missing": True}
         try:
-            atomic_write(meta_path, json.dumps(meta).encode())
+            if reply is not None:
+                write_cache_file(body_path, reply.body)
+                meta = {
+                    "sha256": hashlib.sha256(reply.body).hexdigest(),
+                    "etag": reply.headers.get("etag"),
+                    "last-modified": reply.headers.get("last-modified"),
+                }
+            write_cache_file(meta_path, json.dumps(meta).encode())
         except OSError:
             pass  # the cache only saves requests; a read-only cache must not fail a command
 
