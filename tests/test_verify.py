@@ -46,12 +46,22 @@ def test_verify_json_lists_each_check(registry: Path, base: dict[str, Any]) -> N
     assert signer["detail"] == f"key {fingerprint} is trusted by the policy"
 
 
+def test_verify_says_how_many_variants_carried_evidence(registry: Path, base: dict[str, Any]) -> None:  # noqa: F811
+    """"Verified" is claimed only of variants that had something to verify."""
+    result = skillpm("verify", NAME, "--registry", registry, "--key", base["pub"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip().splitlines()[-1] == "1 of 2 variant(s) carry attestations, all verified"
+    result = skillpm("verify", "kernel-builder-cuda")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip().splitlines()[-1] == "none of 4 variant(s) carries attestations: nothing to verify"
+
+
 def test_verify_fails_for_an_untrusted_signer_and_a_tampered_statement(
     registry: Path, base: dict[str, Any]  # noqa: F811
 ) -> None:
     result = skillpm("verify", NAME, "--registry", registry, "--target", "generic")
     assert result.exit_code == 1
-    assert "signed by an unknown key" in result.stdout and "1 of 1 variants failed verification" in result.stderr
+    assert "signed by an unknown key" in result.stdout and "1 of 1 variant(s) failed verification" in result.stderr
     tampered_statement(registry, base)
     result = skillpm("verify", NAME, "--registry", registry, "--target", "generic", "--key", base["pub"], "--json")
     assert result.exit_code == 1

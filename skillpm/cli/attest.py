@@ -181,8 +181,15 @@ def _print_reports(reports) -> None:
         for reason in report.missing:
             rows.append((report.target, "-", "policy", "FAIL", reason))
     table(["target", "evidence", "check", "result", "detail"], rows)
-    failed = [report for report in reports if not report.ok]
+    notice(_summary(reports))
+
+
+def _summary(reports) -> str:
+    """One line: how many variants failed, or how many carried evidence and passed."""
+    failed = sum(1 for report in reports if not report.ok)
+    attested = sum(1 for report in reports if report.attestations)
     if failed:
-        notice(f"{len(failed)} of {len(reports)} variants failed verification")
-    else:
-        notice(f"{len(reports)} variants verified")
+        return f"{failed} of {len(reports)} variant(s) failed verification"
+    if not attested:
+        return f"none of {len(reports)} variant(s) carries attestations: nothing to verify"
+    return f"{attested} of {len(reports)} variant(s) carry attestations, all verified"
