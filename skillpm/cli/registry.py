@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from skillpm.cli.common import json_option
 from skillpm.cli.output import emit_json, notice, table
+
+if TYPE_CHECKING:
+    from skillpm.attest.keys import SigningKey
 
 _DIR = click.Path(path_type=Path, file_okay=False)
 
@@ -23,16 +27,18 @@ def signing_options(command):
     )(command)
     return click.option(
         "--key",
-        "key_path",
+        "key_paths",
+        multiple=True,
         type=click.Path(path_type=Path, dir_okay=False, exists=True),
-        help="Private key that signs the index snapshot (default: $SKILLPM_INDEX_KEY).",
+        help="Private key that signs the index snapshot (default: $SKILLPM_INDEX_KEY); "
+        "while a key rotation is under way, give it once for each index key.",
     )(command)
 
 
-def _index_key(key_path: Path | None):
-    from skillpm.registry.store import load_index_key
+def _index_keys(key_paths: tuple[Path, ...]) -> tuple[SigningKey, ...]:
+    from skillpm.registry.store import load_index_keys
 
-    return load_index_key(key_path)
+    return load_index_keys(key_paths)
 
 
 @click.group()
@@ -43,6 +49,7 @@ def registry() -> None:
     skillpm registry init ./myreg [--key index.key]
     skillpm registry add ./myreg dist/*.tar.gz [--key index.key]
     skillpm registry yank ./myreg my-skill==1.0.0
+    skillpm registry rotate-key ./myreg --new-key new.key --key index.key
     skillpm registry serve ./myreg --port 8000
     skillpm registry add-remote team https://skills.example.org/registry --priority 10
     skillpm registry list
@@ -53,12 +60,12 @@ def registry() -> None:
 @click.argument("directory", type=_DIR)
 @click.option("--name", help="The registry's name (default: the directory's name).")
 @signing_options
-def init(directory: Path, name: str | None, key_path: Path | None, expires_days: int) -> None:
+def init(directory: Path, name: str | None, key_paths: tuple[Path, ...], expires_days: int) -> None:
     """Create an empty registry in DIRECTORY (with --key: a signed index)."""
     from skillpm.registry.store import init as init_registry
 
-    config = init_registry(directory, name=name, key=_index_key(key_path), expires_days=expires_days)
-    signed = f"; index signed with key {config.index_keys[0]}" if config.index_keys else ""
+    config = init_registry(directory, name=name, keys=_index_keys(key_paths), expires_days=expires_days)
+    signed = f"; index signed with key {', '.join(config.index_keys)}" if config.index_keys else ""
     click.echo(f"created registry in {directory}{signed}")
 
 
@@ -67,7 +74,9 @@ def init(directory: Path, name: str | None, key_path: Path | None, expires_days:
 @click.argument("archives", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @signing_options
 @json_option
-def add(directory: Path, archives: tuple[Path, ...], key_path: Path | None, expires_days: int, as_json: bool) -> None:
+def add(
+    directory: Path, archives: tuple[Path, ...], key_paths: tuple[Path, ...], expires_days: int, as_json: bool
+) -> None:
     """Publish variant archives (from 'skillpm pack') into the registry.
 
     All archives of one version must be added together; published versions
@@ -75,7 +84,7 @@ def add(directory: Path, archives: tuple[Path, ...], key_path: Path | None, expi
     """
     from skillpm.registry.store import add as add_archives
 
-    added = add_archives(directory, archives, key=_index_key(key_path), expires_days=expires_days)
+    added = add_archives(directory, archives, keys=_index_keys(key_paths), expires_days=expires_days)
     if as_json:
         emit_json([vars(item) for item in added])
         return
@@ -91,7 +100,12 @@ def add(directory: Path, archives: tuple[Path, ...], key_path: Path | None, expi
 @click.option("--undo", is_flag=True, help="Un-yank instead.")
 @signing_options
 def yank(
-    directory: Path, requirement: str, target: str | None, undo: bool, key_path: Path | None, expires_days: int
+    directory: Path,
+    requirement: str,
+    target: str | None,
+    undo: bool,
+    key_paths: tuple[Path, ...],
+    expires_days: int,
 ) -> None:
     """Mark a version (or one variant) yanked: installed only when pinned exactly."""
     from skillpm.errors import RequirementError
@@ -102,21 +116,60 @@ def yank(
     version = parsed.pinned_version
     if version is None:
         raise RequirementError(f"yank needs NAME==VERSION, got {requirement!r}")
-    targets = yank_version(
-        directory, parsed.name, version, target=target, undo=undo, key=_index_key(key_path), expires_days=expires_days
-    )
+    keys = _index_keys(key_paths)
+    targets = yank_version(directory, parsed.name, version, target=target, undo=undo, keys=keys, expires_days=expires_days)
     click.echo(f"{'un-yanked' if undo else 'yanked'} {parsed.name} {version}: {', '.join(targets)}")
 
 
 @registry.command()
 @click.argument("directory", type=_DIR)
 @signing_options
-def rebuild(directory: Path, key_path: Path | None, expires_days: int) -> None:
+def rebuild(directory: Path, key_paths: tuple[Path, ...], expires_days: int) -> None:
     """Regenerate the index and search.json from the artifacts in DIRECTORY (and re-sign it)."""
     from skillpm.registry.store import rebuild as rebuild_index
 
-    documents = rebuild_index(directory, key=_index_key(key_path), expires_days=expires_days)
+    documents = rebuild_index(directory, keys=_index_keys(key_paths), expires_days=expires_days)
     click.echo(f"rebuilt the index of {directory}: {len(documents)} packages")
+
+
+@registry.command(name="rotate-key")
+@click.argument("directory", type=_DIR)
+@click.option(
+    "--new-key",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Private key to add: the index is signed by it and the current keys until one is retired.",
+)
+@click.option("--retire", metavar="FINGERPRINT", help="Stop listing and signing with this index key.")
+@signing_options
+def rotate_key(
+    directory: Path, new_key: Path | None, retire: str | None, key_paths: tuple[Path, ...], expires_days: int
+) -> None:
+    """Rotate the index key of DIRECTORY without breaking its clients' pins.
+
+    \b
+    skillpm registry rotate-key ./myreg --new-key new.key --key old.key
+    skillpm registry add ./myreg dist/*.tar.gz --key old.key --key new.key
+    skillpm registry rotate-key ./myreg --retire OLD_FINGERPRINT --key new.key
+
+    While both keys sign the index, a client pinned to the old key pins the new one
+    at its next read; retire the old key once your clients have read the registry.
+    """
+    from skillpm.registry import store
+
+    keys = _index_keys(key_paths)
+    if new_key is not None and retire is None:
+        (added,) = _index_keys((new_key,))
+        config = store.add_index_key(directory, added, keys=keys, expires_days=expires_days)
+        click.echo(f"added index key {added.fingerprint} to {directory}: {len(config.index_keys)} keys sign the index")
+        notice(
+            "every write now needs every key (--key once for each); end the rotation with "
+            f"'skillpm registry rotate-key {directory} --retire {config.index_keys[0]}'"
+        )
+    elif retire is not None and new_key is None:
+        config = store.retire_index_key(directory, retire, keys=keys, expires_days=expires_days)
+        click.echo(f"retired index key {retire} of {directory}; the index is signed by {', '.join(config.index_keys)}")
+    else:
+        raise click.UsageError("give --new-key KEYFILE or --retire FINGERPRINT")
 
 
 @registry.command()

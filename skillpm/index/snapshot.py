@@ -29,16 +29,12 @@ from skillpm.index.model import (
 
 SNAPSHOT = "snapshot.json"
 SIGNATURE = "snapshot.json.sig"
-#: Where a signed registry publishes the public key that signs its snapshot (PEM).
+#: Where a signed registry publishes the public key a client pins on first use (PEM): its newest index key.
 INDEX_KEY = "keys/index.pub"
 #: The DSSE payload type a snapshot signature covers (with the snapshot's bytes), so that a
 #: signature made for anything else with the same key (an attestation) is never a snapshot's.
 PAYLOAD_TYPE = "application/vnd.skillpm.snapshot+json"
 DEFAULT_EXPIRES_DAYS = 365
-_CHANGED_KEY_HINT = (
-    "if the registry's owner really changed its key, check the new key with them, then run "
-    "'skillpm registry trust URL --index-key NEW.pub' (or --forget to trust it on next use)"
-)
 
 _RFC3339_UTC_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
@@ -47,13 +43,16 @@ _RFC3339_UTC_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 class Snapshot:
     """``snapshot.json``: every index document's sha256, with a version and an expiry.
 
-    Signed in ``snapshot.json.sig`` (:class:`SnapshotSignature`); docs/security.md,
-    "Index integrity", says what each field stops.
+    Signed in ``snapshot.json.sig`` (:class:`SnapshotSignature`) by every key in
+    ``keys``: the fingerprints of the registry's index keys, each published at
+    :func:`key_path`; empty in older snapshots, which name no keys.
+    docs/security.md, "Index integrity", says what each field stops.
     """
 
     version: int
     expires: datetime  # aware, UTC, whole seconds
     documents: Mapping[str, str]  # path relative to the registry root -> sha256
+    keys: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "documents", MappingProxyType(dict(sorted(self.documents.items()))))
@@ -75,15 +74,19 @@ class Snapshot:
             if not isinstance(digest, str):
                 raise IndexFormatError(f"{where}: the digest of {_shown(relative)} is not a string")
             check_sha256(digest, f"{where} {_shown(relative)}")
-        return cls(version=reader.count("version"), expires=moment, documents=documents)
+        keys = tuple(check_sha256(key, f"{where} keys") for key in reader.strings("keys"))
+        return cls(version=reader.count("version"), expires=moment, documents=documents, keys=keys)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "format-version": FORMAT_VERSION,
             "version": self.version,
             "expires": self.expires.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "documents": dict(self.documents),
         }
+        if self.keys:
+            data["keys"] = list(self.keys)
+        return data
 
 
 class SnapshotSignature(NamedTuple):
@@ -118,6 +121,10 @@ def signatures_document(signatures: list[SnapshotSignature]) -> dict[str, Any]:
     return {"format-version": FORMAT_VERSION, "signatures": [item.to_json() for item in signatures]}
 
 
+def key_path(fingerprint: str) -> str:
+    """Where a registry publishes the index key (PEM) its snapshot names by ``fingerprint``."""
+    return f"keys/{fingerprint}.pub"
+
 
 def signed_bytes(snapshot: bytes) -> bytes:
     """What a snapshot signature signs: the DSSEv1 pre-authentication encoding of its bytes."""
@@ -131,13 +138,20 @@ def is_document(relative: str) -> bool:
     return relative in ("config.json", "search.json") or (relative.startswith("index/") and relative.endswith(".json"))
 
 
-def build(documents: Mapping[str, bytes], *, version: int, expires_days: int, now: datetime | None = None) -> Snapshot:
-    """The snapshot of ``documents`` (relative path -> bytes), expiring ``expires_days`` from ``now``."""
+def build(
+    documents: Mapping[str, bytes],
+    *,
+    version: int,
+    expires_days: int,
+    keys: tuple[str, ...],
+    now: datetime | None = None,
+) -> Snapshot:
+    """The snapshot of ``documents`` (relative path -> bytes) naming ``keys``, expiring ``expires_days`` after ``now``."""
     import hashlib
 
     moment = (now or datetime.now(timezone.utc)).replace(microsecond=0) + timedelta(days=expires_days)
     digests = {relative: hashlib.sha256(data).hexdigest() for relative, data in documents.items()}
-    return Snapshot(version=version, expires=moment, documents=digests)
+    return Snapshot(version=version, expires=moment, documents=digests, keys=keys)
 
 
 def check_fresh(snapshot: Snapshot, label: str, *, now: datetime | None = None) -> None:
@@ -199,5 +213,7 @@ def changed_key_error(label: str, pinned: tuple[str, ...], found: tuple[str, ...
     return RegistryError(
         f"{label}: THE INDEX KEY HAS CHANGED: trusted key {', '.join(key[:16] for key in pinned)}..., "
         f"the registry now names {shown}; refusing it (someone may be impersonating the registry)",
-        hint=_CHANGED_KEY_HINT,
+        hint="a client follows a key rotation only while the old and the new key both sign the index; "
+        "if the owner really changed its key, check the new key with them, then run "
+        f"'skillpm registry trust {label} --index-key NEW.pub' (or --forget to trust it on next use)",
     )

@@ -1,4 +1,4 @@
-"""Maintaining a registry in a local directory: init, add, yank, rebuild.
+"""Maintaining a registry in a local directory: init, add, yank, rebuild, and rotating its index key.
 
 Writes are serialised with a lock file and made atomic file by file: artifacts
 and attestation bundles first, then the package documents that name them, then
@@ -15,7 +15,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from packaging.version import InvalidVersion, Version
 
@@ -49,8 +49,9 @@ from skillpm.targets import parse_target
 if TYPE_CHECKING:
     from skillpm.attest.keys import SigningKey
 
-#: The private key that signs the index snapshot, when ``--key`` is not given.
+#: The private keys that sign the index snapshot (paths separated by os.pathsep), when ``--key`` is not given.
 INDEX_KEY_ENV = "SKILLPM_INDEX_KEY"
+
 
 def _dump(data: Any) -> bytes:
     """Index documents as written: two-space indented JSON, keys in model order."""
@@ -66,41 +67,40 @@ def init(
     root: Path,
     *,
     name: str | None = None,
-    key: SigningKey | None = None,
+    keys: Sequence[SigningKey] = (),
     expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
 ) -> RegistryConfig:
     """Create an empty registry in ``root`` (created if needed; must not hold one already).
 
-    With ``key`` (or ``$SKILLPM_INDEX_KEY``) the index is signed: config.json lists the
-    key's fingerprint, ``keys/index.pub`` holds its public half, and every write signs
+    With ``keys`` (or ``$SKILLPM_INDEX_KEY``) the index is signed: config.json lists the
+    keys' fingerprints, ``keys/`` holds their public halves, and every write signs
     a new ``snapshot.json``.
     """
     if (root / "config.json").exists():
         raise RegistryError(f"{root} already holds a registry")
-    key = key or load_index_key()
-    config = RegistryConfig(name=name or root.resolve().name or "skillpm-registry")
+    keys = keys or load_index_keys()
+    config = RegistryConfig(
+        name=name or root.resolve().name or "skillpm-registry",
+        index_keys=tuple(dict.fromkeys(key.fingerprint for key in keys)),
+    )
     (root / "index").mkdir(parents=True, exist_ok=True)
-    writes = [("search.json", _dump(search_document([])))]
-    writes += _signed(root, config, writes, key=key, expires_days=expires_days)
-    if not any(relative == "config.json" for relative, _ in writes):
-        writes.append(("config.json", _dump(config.to_json())))
+    writes = [("search.json", _dump(search_document([]))), ("config.json", _dump(config.to_json()))]
+    writes += _signed(root, config, writes, keys=keys, expires_days=expires_days)
     _commit(root, writes)
-    return RegistryConfig(config.name, (key.fingerprint,)) if key else config
+    return config
 
 
-def load_index_key(path: Path | None = None) -> SigningKey | None:
-    """The index signing key at ``path``, else at ``$SKILLPM_INDEX_KEY``, else ``None`` (unsigned).
+def load_index_keys(paths: Sequence[Path] = ()) -> tuple[SigningKey, ...]:
+    """The index signing keys at ``paths``, else those ``$SKILLPM_INDEX_KEY`` names; none: unsigned.
 
-    An encrypted key's passphrase comes from ``$SKILLPM_SIGNING_KEY_PASSPHRASE``.
+    ``$SKILLPM_INDEX_KEY`` holds one path, or several separated by ``os.pathsep`` (while a key
+    rotation is under way). An encrypted key's passphrase comes from ``$SKILLPM_SIGNING_KEY_PASSPHRASE``.
     """
-    if path is None:
-        named = os.environ.get(INDEX_KEY_ENV)
-        if not named:
-            return None
-        path = Path(named)
+    if not paths:
+        paths = [Path(named) for named in os.environ.get(INDEX_KEY_ENV, "").split(os.pathsep) if named]
     from skillpm.attest.keys import load_signing_key, passphrase_from_env
 
-    return load_signing_key(path.expanduser(), passphrase=passphrase_from_env())
+    return tuple(load_signing_key(path.expanduser(), passphrase=passphrase_from_env()) for path in paths)
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def add(
     archives: Iterable[Path],
     *,
     attestations: Iterable[NewAttestation] = (),
-    key: SigningKey | None = None,
+    keys: Sequence[SigningKey] = (),
     expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
 ) -> list[Added]:
     """Publish variant archives, and attestation bundles for them, into the registry at ``root``.
@@ -148,10 +148,10 @@ def add(
     archives again is a no-op, anything else for a published version is refused.
     Attestations are attached to the variants they name (which must be among the
     archives given); one already attached at the same path is kept as it is.
-    A signed registry needs its ``key`` (or ``$SKILLPM_INDEX_KEY``) to re-sign the snapshot.
+    A signed registry needs its ``keys`` (or ``$SKILLPM_INDEX_KEY``) to re-sign the snapshot.
     """
     registry = open_for_writing(root)
-    signer = key or load_index_key()
+    signers = keys or load_index_keys()
     with lock_for(root):
         groups = _group(_read_archives(archives))
         plans = [_plan_version(registry, key, items) for key, items in sorted(groups.items())]
@@ -185,7 +185,7 @@ def add(
             writes.append(_package_write(document))
         if documents:
             writes.append(("search.json", _search_bytes(registry, documents.values())))
-            writes += _signed(root, registry.config(), writes, key=signer, expires_days=expires_days)
+            writes += _signed(root, registry.config(), writes, keys=signers, expires_days=expires_days)
         _commit(root, writes)
     return results
 
@@ -218,7 +218,7 @@ def _commit(root: Path, writes: list[tuple[str, bytes]]) -> None:
             path = root.joinpath(*relative.split("/"))
             missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
             made += reversed(missing)
-            previous = path.read_bytes() if path.is_file() else None
+            previous = _read(path)
             atomic_write(path, data)
             done.append((path, previous))
     except BaseException:
@@ -242,12 +242,12 @@ def yank(
     *,
     target: str | None = None,
     undo: bool = False,
-    key: SigningKey | None = None,
+    keys: Sequence[SigningKey] = (),
     expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
 ) -> list[str]:
     """Mark a version's variants (or one of them) yanked, or not yanked with ``undo``."""
     registry = open_for_writing(root)
-    key = key or load_index_key()
+    keys = keys or load_index_keys()
     with lock_for(root):
         document = registry.package(name)
         entry = next((e for e in document.versions if e.version == version), None) if document else None
@@ -262,20 +262,20 @@ def yank(
         )
         updated = document.with_version(entry._replace(variants=variants))
         writes = [_package_write(updated), ("search.json", _search_bytes(registry, [updated]))]
-        writes += _signed(root, registry.config(), writes, key=key, expires_days=expires_days)
+        writes += _signed(root, registry.config(), writes, keys=keys, expires_days=expires_days)
         _commit(root, writes)
     return [v.target for v in chosen]
 
 
 def rebuild(
-    root: Path, *, key: SigningKey | None = None, expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS
+    root: Path, *, keys: Sequence[SigningKey] = (), expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS
 ) -> list[PackageDocument]:
     """Regenerate every package document and search.json from the artifacts on disk (and re-sign the snapshot).
 
     Yanked flags and attestations recorded in the existing documents are kept.
     """
     registry = open_for_writing(root)
-    key = key or load_index_key()
+    keys = keys or load_index_keys()
     with lock_for(root):
         found = _read_archives(sorted((root / "artifacts").glob("*/*/*.tar.gz")))
         documents: dict[str, PackageDocument] = {}
@@ -292,11 +292,93 @@ def rebuild(
         entries = [_search_entry(document) for document in documents.values()]
         writes.append(("search.json", _dump(search_document(entries))))
         removed = {path.relative_to(root).as_posix() for path in stale}
-        writes += _signed(root, registry.config(), writes, key=key, expires_days=expires_days, removed=removed)
+        writes += _signed(root, registry.config(), writes, keys=keys, expires_days=expires_days, removed=removed)
         _commit(root, writes)
         for path in stale:
             path.unlink()
     return list(documents.values())
+
+
+def add_index_key(
+    root: Path,
+    new: SigningKey,
+    *,
+    keys: Sequence[SigningKey] = (),
+    expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
+) -> RegistryConfig:
+    """Start rotating the index key: list ``new`` beside the registry's ``keys`` (or ``$SKILLPM_INDEX_KEY``).
+
+    The snapshot is signed by all of them and names them, so a client pinned to a
+    current key pins ``new`` at its next read; ``keys/index.pub`` (what a client
+    pins on first use) becomes ``new``. Until :func:`retire_index_key`, every
+    write needs every key.
+    """
+
+    def listed(config: RegistryConfig) -> tuple[str, ...]:
+        if not config.index_keys:
+            raise RegistryError(
+                f"the index of {root} is not signed: there is no index key to rotate",
+                hint=f"sign it with 'skillpm registry rebuild {root} --key KEY'",
+            )
+        if new.fingerprint in config.index_keys:
+            raise RegistryError(f"the key {new.fingerprint[:16]}... is already an index key of {root}")
+        return (*config.index_keys, new.fingerprint)
+
+    return _rekey(root, listed, (*(keys or load_index_keys()), new), expires_days)
+
+
+def retire_index_key(
+    root: Path,
+    fingerprint: str,
+    *,
+    keys: Sequence[SigningKey] = (),
+    expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
+) -> RegistryConfig:
+    """Finish a rotation: stop listing, and signing with, the index key ``fingerprint``.
+
+    The snapshot is signed by the remaining ``keys`` (or those of ``$SKILLPM_INDEX_KEY``;
+    the retired key among them is left out) and names only them: a client that
+    followed the rotation drops the retired key from its pin.
+    """
+
+    def listed(config: RegistryConfig) -> tuple[str, ...]:
+        if fingerprint not in config.index_keys:
+            raise RegistryError(
+                f"{fingerprint[:80]!r} is not an index key of {root} "
+                f"(config.json lists {', '.join(config.index_keys) or 'none'})",
+                hint="give the full fingerprint of the key to retire",
+            )
+        if len(config.index_keys) == 1:
+            raise RegistryError(
+                f"the key {fingerprint[:16]}... is the only index key of {root}; a signed registry keeps one",
+                hint=f"add its successor first: 'skillpm registry rotate-key {root} --new-key NEW_KEY'",
+            )
+        return tuple(key for key in config.index_keys if key != fingerprint)
+
+    signers = tuple(key for key in keys or load_index_keys() if key.fingerprint != fingerprint)
+    return _rekey(root, listed, signers, expires_days)
+
+
+def _rekey(
+    root: Path,
+    listed: Callable[[RegistryConfig], tuple[str, ...]],
+    keys: Sequence[SigningKey],
+    expires_days: int,
+) -> RegistryConfig:
+    """Write the index keys ``listed`` makes of the current config, signed by ``keys``; the new config.
+
+    The public key files of the keys no longer listed are removed.
+    """
+    registry = open_for_writing(root)
+    with lock_for(root):
+        previous = registry.config()
+        config = previous._replace(index_keys=listed(previous))
+        writes = [("config.json", _dump(config.to_json()))]
+        writes += _signed(root, config, writes, keys=keys, expires_days=expires_days)
+        _commit(root, writes)
+        for fingerprint in set(previous.index_keys) - set(config.index_keys):
+            (root / snapshots.key_path(fingerprint)).unlink(missing_ok=True)
+    return config
 
 
 def _signed(
@@ -304,16 +386,19 @@ def _signed(
     config: RegistryConfig,
     writes: list[tuple[str, bytes]],
     *,
-    key: SigningKey | None,
+    keys: Sequence[SigningKey],
     expires_days: int,
     removed: Iterable[str] = (),
 ) -> list[tuple[str, bytes]]:
     """The writes that re-sign the index after ``writes``: none for an unsigned registry.
 
-    A registry whose config.json lists index keys cannot be written without one of
-    them; a key given for an unsigned registry makes it signed from now on.
+    ``config`` is the registry's config after ``writes``. A registry whose config
+    lists index keys is signed by exactly those keys: a write without one of them,
+    or with another, is refused. Keys given for an unsigned registry make it signed
+    from now on. The snapshot names the keys, each published at
+    :func:`snapshots.key_path`, and the newest is also at ``keys/index.pub``.
     """
-    if key is None:
+    if not keys:
         if config.index_keys:
             raise RegistryError(
                 f"the index of {root} is signed (key {config.index_keys[0][:16]}...); "
@@ -321,26 +406,47 @@ def _signed(
                 hint=f"pass --key PATH, or set ${INDEX_KEY_ENV}",
             )
         return []
+    given = {key.fingerprint: key for key in keys}
     extra: list[tuple[str, bytes]] = []
-    if key.fingerprint not in config.index_keys:
-        if config.index_keys:
-            raise RegistryError(
-                f"the key {key.fingerprint[:16]}... is not an index key of {root} "
-                f"(config.json lists {', '.join(fp[:16] + '...' for fp in config.index_keys)})",
-                hint="sign with the registry's index key",
-            )
-        config = config._replace(index_keys=(key.fingerprint,))
-        extra += [("config.json", _dump(config.to_json())), (snapshots.INDEX_KEY, key.public.pem())]
+    if not config.index_keys:
+        config = config._replace(index_keys=tuple(given))
+        extra.append(("config.json", _dump(config.to_json())))
+    stranger = next((fp for fp in given if fp not in config.index_keys), None)
+    if stranger is not None:
+        raise RegistryError(
+            f"the key {stranger[:16]}... is not an index key of {root} "
+            f"(config.json lists {', '.join(fp[:16] + '...' for fp in config.index_keys)})",
+            hint="sign with the registry's index key",
+        )
+    missing = [fp for fp in config.index_keys if fp not in given]
+    if missing:
+        raise RegistryError(
+            f"the index of {root} must be signed by each of its {len(config.index_keys)} index keys; "
+            f"{missing[0][:16]}... is not among those given",
+            hint=f"pass --key once for each key, or list their paths in ${INDEX_KEY_ENV} separated by {os.pathsep!r}",
+        )
+    newest = given[config.index_keys[-1]].public.pem()
+    published = [(snapshots.key_path(fp), given[fp].public.pem()) for fp in config.index_keys]
+    published.append((snapshots.INDEX_KEY, newest))
+    extra += [(relative, pem) for relative, pem in published if _read(root / relative) != pem]
     documents = _documents_on_disk(root)
     for relative, data in [*writes, *extra]:
         if snapshots.is_document(relative):
             documents[relative] = data
     for relative in removed:
         documents.pop(relative, None)
-    snapshot = snapshots.build(documents, version=_snapshot_version(root) + 1, expires_days=expires_days)
+    snapshot = snapshots.build(
+        documents, version=_snapshot_version(root) + 1, expires_days=expires_days, keys=config.index_keys
+    )
     body = _dump(snapshot.to_json())
-    signature = SnapshotSignature(key.fingerprint, key.sign(snapshots.signed_bytes(body)))
-    return [*extra, (snapshots.SNAPSHOT, body), (snapshots.SIGNATURE, _dump(signatures_document([signature])))]
+    payload = snapshots.signed_bytes(body)
+    signatures = [SnapshotSignature(fp, given[fp].sign(payload)) for fp in config.index_keys]
+    return [*extra, (snapshots.SNAPSHOT, body), (snapshots.SIGNATURE, _dump(signatures_document(signatures)))]
+
+
+def _read(path: Path) -> bytes | None:
+    """The bytes of the file at ``path``; ``None`` when there is none."""
+    return path.read_bytes() if path.is_file() else None
 
 
 def _documents_on_disk(root: Path) -> dict[str, bytes]:

@@ -11,7 +11,13 @@ what a registry (local or HTTP) asks before it parses any document:
 - an expired snapshot (a frozen index) and one older than the newest seen (a
   rollback) are refused;
 - a document whose sha256 differs from the snapshot's, or that it does not list,
-  is refused (mix and match).
+  is refused (mix and match);
+- a snapshot that names the registry's keys (skillpm's writer names them in
+  every snapshot; older ones name none and leave the pin alone) replaces the pin
+  with them, once a pinned key verified it: a key not pinned yet must be published
+  at ``keys/<fingerprint>.pub`` with that fingerprint and must sign the snapshot
+  too. So a rotation (the old and the new key both sign) is followed, and nothing
+  but a snapshot signed by a pinned key can add a key.
 
 An unsigned registry never pinned is read without these checks. The embedded
 registry is trusted as part of skillpm itself: its key comes from the package, and
@@ -26,12 +32,12 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Collection
 
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.index import snapshot as snapshots
 from skillpm.index.model import RegistryConfig
-from skillpm.index.snapshot import Snapshot, parse_signatures
+from skillpm.index.snapshot import Snapshot, SnapshotSignature, parse_signatures
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import PublicKey
@@ -203,25 +209,34 @@ class IndexGuard:
             config = self._config(config_bytes)
             if not config.index_keys:
                 return None  # unsigned, and never seen signed
-            pem = self._fetch(snapshots.INDEX_KEY)
-            if pem is None:
-                raise RegistryError(
-                    f"{self.label}: config.json names index keys but {snapshots.INDEX_KEY} is missing",
-                    hint="the registry is incomplete; tell its owner",
-                )
-            key = _public_key(pem, f"{self.label}: {snapshots.INDEX_KEY}")
-            if key.fingerprint not in config.index_keys:
-                raise RegistryError(
-                    f"{self.label}: {snapshots.INDEX_KEY} has fingerprint {key.fingerprint[:16]}..., "
-                    "which config.json does not list; refused",
-                    hint="the registry or a mirror serves another key than its owner published; tell its owner",
-                )
+            key = self._published_key(snapshots.INDEX_KEY, config.index_keys, "config.json")
             pin = Pin(self.label, {key.fingerprint: key.pem()}, 0)  # trusted on first use, pinned below
         self._keys = {fp: _public_key(pem, f"the pinned index key of {self.label}") for fp, pem in pin.keys.items()}
         snapshot = self._verified(pin.version)
         if pins is not None:
-            pins.save(Pin(self.label, pin.keys, snapshot.version))
+            pins.save(self._pin(snapshot.version))
         return snapshot
+
+    def _published_key(self, relative: str, listed: Collection[str], lister: str) -> PublicKey:
+        """The public key the registry serves at ``relative``, refused unless ``lister`` lists its fingerprint."""
+        pem = self._fetch(relative)
+        if pem is None:
+            raise RegistryError(
+                f"{self.label}: {lister} names index keys but {relative} is missing",
+                hint="the registry is incomplete; tell its owner",
+            )
+        key = _public_key(pem, f"{self.label}: {relative}")
+        if key.fingerprint not in listed:
+            raise RegistryError(
+                f"{self.label}: {relative} has fingerprint {key.fingerprint[:16]}..., "
+                f"which {lister} does not list; refused",
+                hint="the registry or a mirror serves another key than its owner published; tell its owner",
+            )
+        return key
+
+    def _pin(self, version: int) -> Pin:
+        """What to remember of this registry: the keys trusted now, and ``version``."""
+        return Pin(self.label, {fp: key.pem() for fp, key in self._keys.items()}, version)
 
     def _config(self, data: bytes | None) -> RegistryConfig:
         data = self._fetch("config.json") if data is None else data
@@ -230,7 +245,7 @@ class IndexGuard:
         return RegistryConfig.from_json(_json(self.label, "config.json", data), f"{self.label}: config.json")
 
     def _verified(self, highest: int) -> Snapshot:
-        """Fetch the snapshot and its signature, and run every check but the documents'."""
+        """Fetch the snapshot and its signature, run every check but the documents', and trust the keys it names."""
         body, signature = self._fetch(snapshots.SNAPSHOT), self._fetch(snapshots.SIGNATURE)
         if body is None or signature is None:
             missing = snapshots.SNAPSHOT if body is None else snapshots.SIGNATURE
@@ -239,17 +254,20 @@ class IndexGuard:
                 f"{missing} is missing; refused",
                 hint="the registry or a mirror serves an unsigned index in place of a signed one; tell its owner",
             )
-        self._check_signature(body, signature)
+        where = f"{self.label}: {snapshots.SIGNATURE}"
+        signatures = parse_signatures(_json(self.label, snapshots.SIGNATURE, signature), where)
+        payload = snapshots.signed_bytes(body)
+        self._check_signature(signatures, payload)
         snapshot = Snapshot.from_json(_json(self.label, snapshots.SNAPSHOT, body), f"{self.label}: {snapshots.SNAPSHOT}")
         if not self._embedded:
             snapshots.check_not_older(snapshot, highest, self.label)
             snapshots.check_fresh(snapshot, self.label)
+        if snapshot.keys:
+            self._keys = self._named_keys(snapshot, signatures, payload)
         return snapshot
 
-    def _check_signature(self, body: bytes, signature: bytes) -> None:
-        where = f"{self.label}: {snapshots.SIGNATURE}"
-        signatures = parse_signatures(_json(self.label, snapshots.SIGNATURE, signature), where)
-        payload = snapshots.signed_bytes(body)
+    def _check_signature(self, signatures: tuple[SnapshotSignature, ...], payload: bytes) -> None:
+        """Refuse a snapshot (``payload``: its signed bytes) that no pinned key signed."""
         ours = [item for item in signatures if item.keyid in self._keys]
         if any(self._keys[item.keyid].verify(item.sig, payload) for item in ours):
             return
@@ -261,6 +279,25 @@ class IndexGuard:
             hint="the registry or a mirror altered the index; tell its owner",
         )
 
+    def _named_keys(
+        self, snapshot: Snapshot, signatures: tuple[SnapshotSignature, ...], payload: bytes
+    ) -> dict[str, PublicKey]:
+        """The keys a verified ``snapshot`` names, each checked to have signed it: the keys trusted from now on."""
+        named: dict[str, PublicKey] = {}
+        for fingerprint in snapshot.keys:
+            key = self._keys.get(fingerprint) or self._published_key(
+                snapshots.key_path(fingerprint), (fingerprint,), "the signed index snapshot"
+            )
+            if not any(item.keyid == fingerprint and key.verify(item.sig, payload) for item in signatures):
+                raise RegistryError(
+                    f"{self.label}: the signed index snapshot (version {snapshot.version}) names the index key "
+                    f"{fingerprint[:16]}..., which did not sign it; refused",
+                    hint="every key a snapshot names must sign it (as 'skillpm registry rotate-key' does); "
+                    "tell the registry's owner",
+                )
+            named[fingerprint] = key
+        return named
+
     def _refresh(self, previous: Snapshot) -> Snapshot:
         with self._lock:
             fresh = self._verified(previous.version)
@@ -268,7 +305,6 @@ class IndexGuard:
                 _session[self.label] = (fresh, self._keys)
             if not self._embedded and fresh.version > previous.version:
                 pins = self._pins or PinStore()
-                pin = pins.load(self.label)
-                if pin is not None:
-                    pins.save(Pin(self.label, pin.keys, fresh.version))
+                if pins.load(self.label) is not None:
+                    pins.save(self._pin(fresh.version))
             return fresh
