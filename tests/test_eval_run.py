@@ -10,17 +10,20 @@ import json
 from pathlib import Path
 
 import pytest
-from jsonschema import Draft202012Validator, FormatChecker
-
+import test_eval_client
 from conftest import build_source, skill_md
+from jsonschema import Draft202012Validator, FormatChecker
+from test_eval_checks import VALID_KERNEL, needs_nvcc
+from test_eval_client import KEY, Reply, closed_port_url, completion
+
 from skillpm.evaluation.cache import AnswerCache
 from skillpm.evaluation.client import ChatClient
 from skillpm.evaluation.errors import EndpointError
 from skillpm.evaluation.programs import LocalPrograms
 from skillpm.evaluation.run import Settings, evaluate_endpoint, import_upskill, plan
 from skillpm.evaluation.subject import load_subject
-from test_eval_checks import VALID_KERNEL, needs_nvcc
-from test_eval_client import KEY, Reply, chat_server, closed_port_url, completion  # noqa: F401 - fixture
+
+chat_server = test_eval_client.chat_server  # the fixture, shared
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "schemas" / "eval-evidence.schema.json").read_text())
 MARKER = "FLUX-CAPACITOR"
