@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -21,6 +21,25 @@ def skillpm_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "skillpm"]
 
 
+def run_once(
+    argv: Sequence[str], *, env: Mapping[str, str | None] | None = None, cwd: Path | None = None
+) -> tuple[float, float]:
+    """Run ``argv`` once: its wall time and its CPU time (the child's user + system), in seconds.
+
+    ``env`` sets variables on top of this process's environment (``None`` removes one).
+    A failing run stops the benchmark, showing its stderr.
+    """
+    environment = {name: value for name, value in {**os.environ, **(env or {})}.items() if value is not None}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment, cwd=cwd)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        sys.exit(f"{' '.join(argv)} failed:\n{done.stderr.decode(errors='replace')}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def time_command(
     argv: Sequence[str], *, runs: int, env: dict[str, str] | None = None, cpu: bool = False
 ) -> float:
@@ -29,18 +48,8 @@ def time_command(
     Wall time by default; with ``cpu``, the child's user + system CPU time, which
     other load on the machine disturbs far less.
     """
-    environment = {**os.environ, **(env or {})}
-    samples = []
-    for index in range(runs + 1):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=environment)
-        wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        if index:
-            samples.append(used if cpu else wall)
-    return statistics.median(samples)
+    samples = [run_once(argv, env=env)[cpu] for _ in range(runs + 1)]
+    return statistics.median(samples[1:])
 
 
 def time_call(function: Callable[[], object], *, runs: int) -> float:

@@ -12,8 +12,6 @@ import hashlib
 import os
 from pathlib import Path
 
-from skillpm.atomic import atomic_write, remove_stale_temporaries
-
 CACHE_ENV = "SKILLPM_CACHE_DIR"
 
 #: Seconds after which a temporary file in the cache is taken for one a killed process left.
@@ -25,13 +23,15 @@ def cache_root() -> Path:
     override = os.environ.get(CACHE_ENV)
     if override:
         return Path(override).expanduser()
-    from platformdirs import user_cache_path
+    from skillpm.userdirs import user_path
 
-    return user_cache_path("skillpm", appauthor=False)
+    return user_path("cache")
 
 
 def write_cache_file(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` in the cache atomically, first removing stale temporaries beside it."""
+    from skillpm.atomic import atomic_write, remove_stale_temporaries
+
     if path.parent.is_dir():
         remove_stale_temporaries(path.parent, max_age=STALE_TEMPORARY_AGE)
     atomic_write(path, data)
@@ -76,6 +76,8 @@ class ArtifactCache:
         First removes the temporary files that killed writes left among all the
         artifacts, once they are :data:`STALE_TEMPORARY_AGE` old.
         """
+        from skillpm.atomic import atomic_write, remove_stale_temporaries
+
         for folder in self._folder().glob("*/"):
             remove_stale_temporaries(folder, max_age=STALE_TEMPORARY_AGE)
         atomic_write(self._path(sha256), data)

@@ -64,9 +64,9 @@ def find_project_root(start: Path) -> Path:
 
 def user_lockfile_path() -> Path:
     """Where ``--global`` installs are recorded."""
-    from platformdirs import user_data_path
+    from skillpm.userdirs import user_path
 
-    return user_data_path("skillpm", appauthor=False) / LOCK_NAME
+    return user_path("data") / LOCK_NAME
 
 
 @dataclass(frozen=True)

@@ -249,3 +249,42 @@ def test_help_imports_no_command_module() -> None:
     code = "import sys; from skillpm.cli import main; sys.argv = ['skillpm', '--help']\ntry:\n    main()\nexcept SystemExit:\n    pass\nprint(sorted(m for m in sys.modules if m.startswith('skillpm.cli.')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --- start-up: what the everyday commands import ------------------------------------------------------------
+
+#: Imported only by the commands that need them, never by --help, resolve or install (start-up time).
+HEAVY = ("pydantic", "sigstore", "httpx", "torch", "cryptography", "jsonschema")
+
+
+def _imported_by(args: list[str], packages: tuple[str, ...]) -> list[str]:
+    """Run ``skillpm ARGS`` in a fresh interpreter; the modules of ``packages`` it imported."""
+    code = (
+        "import json, sys\nfrom skillpm.cli import main\n"
+        f"sys.argv = {['skillpm', *args]!r}\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {packages!r})), file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stderr.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["resolve", "kernel-builder-cuda", "--arch", "9.0"],  # from the embedded registry
+        ["resolve", KERNEL, "--arch", "9.0", "--registry", "REGISTRY"],  # an unsigned one given by path
+        ["install", "kernel-builder-cuda", "--arch", "9.0"],
+    ],
+    ids=["--help", "resolve", "resolve --registry DIR", "install"],
+)
+def test_everyday_commands_import_nothing_heavy(args: list[str], isolated, registry: Path) -> None:
+    args = [str(registry) if arg == "REGISTRY" else arg for arg in args]
+    assert _imported_by(args, HEAVY) == []
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="platformdirs finds the user directories elsewhere")
+def test_resolve_from_the_embedded_registry_imports_no_platformdirs(isolated) -> None:
+    assert _imported_by(["resolve", "kernel-builder-cuda", "--arch", "9.0"], ("platformdirs",)) == []

@@ -179,20 +179,22 @@ def test_an_unsigned_registry_still_works_and_imports_no_cryptography(isolated, 
     assert not (isolated.home / ".local" / "share" / "skillpm" / "index-trust").exists()
 
 
-def test_resolving_from_the_unsigned_embedded_registry_imports_no_cryptography(isolated) -> None:
+def test_the_embedded_registry_is_unsigned_and_read_without_the_trust_machinery(isolated) -> None:
+    """It ships inside skillpm and is trusted as part of it: resolving from it loads no trust code or crypto."""
     from skillpm.registry.source import embedded_registry_path
 
-    if json.loads((embedded_registry_path() / "config.json").read_text()).get("index-keys"):
-        pytest.skip("the embedded registry is signed in this build")
+    root = embedded_registry_path()
+    assert "index-keys" not in json.loads((root / "config.json").read_text())
+    assert not (root / snapshots.SNAPSHOT).exists() and not (root / "keys").exists()
     code = (
         "import sys; from skillpm.cli import main; sys.argv = ['skillpm', 'resolve', 'kernel-builder-cuda', "
         "'--arch', '9.0', '--registry', 'embedded']\n"
         "try:\n    main()\nexcept SystemExit as done:\n    assert done.code == 0, done.code\n"
-        "print('cryptography' in sys.modules, file=sys.stderr)"
+        "print(sorted(m for m in ('cryptography', 'skillpm.registry.trust') if m in sys.modules), file=sys.stderr)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stderr.strip().splitlines()[-1] == "False"
+    assert result.stderr.strip().splitlines()[-1] == "[]"
 
 
 # --- the client: what is refused ---------------------------------------------------------------------------
@@ -283,6 +285,14 @@ def test_offline_reads_check_the_cached_snapshot(isolated, served: Served, regis
     served.stop()
     result = skillpm("resolve", KERNEL, "--arch", "9.0", "--registry", served.url, "--offline")
     assert result.returncode == 0, result.stderr
+
+
+def test_pins_are_read_without_a_trust_folder_and_refused_when_it_is_unreadable(tmp_path: Path) -> None:
+    """No trust folder: nothing pinned. A file where the folder should be is an error, never 'no pin'."""
+    assert trust.PinStore(tmp_path / "absent").load("https://skills.example") is None
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(RegistryError, match="trust record for https://skills.example .* is unreadable"):
+        trust.PinStore(tmp_path / "file").load("https://skills.example")
 
 
 def test_add_remote_pins_the_given_index_key(isolated, registry: Path, index_key, tmp_path: Path) -> None:

@@ -195,9 +195,9 @@ def parse_policy(text: str, *, where: str, base_dir: Path) -> Policy:
 
 def user_policy_path() -> Path:
     """``policy.toml`` in the user's config folder (``~/.config/skillpm/`` on Linux)."""
-    from platformdirs import user_config_path
+    from skillpm.userdirs import user_path
 
-    return user_config_path("skillpm", appauthor=False) / "policy.toml"
+    return user_path("config") / "policy.toml"
 
 
 def load_policy(*, project_root: Path | None = None, user_path: Path | None = None) -> Policy:

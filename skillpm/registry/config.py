@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from skillpm.errors import RegistryError
+from skillpm.userdirs import user_path
 
 CONFIG_ENV = "SKILLPM_CONFIG"
 ALLOW_HTTP_ENV = "SKILLPM_ALLOW_HTTP"
@@ -53,9 +54,7 @@ def config_path() -> Path:
     override = os.environ.get(CONFIG_ENV)
     if override:
         return Path(override).expanduser()
-    from platformdirs import user_config_path
-
-    return user_config_path("skillpm", appauthor=False) / "config.toml"
+    return user_path("config") / "config.toml"
 
 
 def check_url(url: str) -> str:

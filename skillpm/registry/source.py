@@ -95,10 +95,12 @@ class LocalRegistry:
         self.label = label
         self._config: RegistryConfig | None = None
         self._guard: IndexGuard | None = None
-        if verify:  # the registry's own writer (skillpm.registry.store) reads it unverified
+        # Unverified: the registry's own writer (skillpm.registry.store), and the embedded
+        # registry, which ships inside skillpm and is trusted as part of it (its index is unsigned).
+        if verify and label != EMBEDDED:
             from skillpm.registry.trust import IndexGuard
 
-            self._guard = IndexGuard(label, self._raw, embedded=label == EMBEDDED)
+            self._guard = IndexGuard(label, self._raw)
 
     def __repr__(self) -> str:
         return f"LocalRegistry({self.label!r})"

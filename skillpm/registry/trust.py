@@ -20,15 +20,15 @@ what a registry (local or HTTP) asks before it parses any document:
   but a snapshot signed by a pinned key can add a key.
 
 An unsigned registry never pinned is read without these checks. The embedded
-registry is trusted as part of skillpm itself: its key comes from the package, and
-neither its expiry nor its version is checked (a wheel is not a mirror that can be
-rolled back, and an old skillpm must keep working). ``cryptography`` is imported
-only when a signed registry is read. docs/security.md, "Index integrity", says more.
+registry never comes here: it ships inside skillpm and is trusted as part of it
+(its index is not signed). ``cryptography`` is imported only when a signed
+registry is read. docs/security.md, "Index integrity", says more.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,9 +58,9 @@ def forget_session() -> None:
 
 def trust_root() -> Path:
     """Where pinned index keys and the newest snapshot versions seen are kept: the user's data dir."""
-    from platformdirs import user_data_path
+    from skillpm.userdirs import user_path
 
-    return user_data_path("skillpm", appauthor=False) / "index-trust"
+    return user_path("data") / "index-trust"
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,12 @@ class PinStore:
         return self.root / f"{registry_key(label)}.json"
 
     def load(self, label: str) -> Pin | None:
+        try:
+            os.lstat(self.root)
+        except FileNotFoundError:
+            return None  # nothing pinned by this user yet (and no label to hash)
+        except OSError:
+            pass  # reported below, against the record's path
         path = self._path(label)
         try:
             data = json.loads(path.read_bytes())
@@ -152,15 +158,12 @@ def _json(label: str, relative: str, data: bytes) -> object:
 class IndexGuard:
     """The signed-snapshot checks of one registry; ``fetch`` reads a file of it, unchecked (``None``: absent).
 
-    ``embedded``: trust the key the registry itself ships (it is part of skillpm) and
-    skip the expiry and rollback checks. ``pins``: where keys are pinned (default: the
-    user's data dir).
+    ``pins``: where keys are pinned (default: the user's data dir).
     """
 
-    def __init__(self, label: str, fetch: Fetch, *, embedded: bool = False, pins: PinStore | None = None) -> None:
+    def __init__(self, label: str, fetch: Fetch, *, pins: PinStore | None = None) -> None:
         self.label = label
         self._fetch = fetch
-        self._embedded = embedded
         self._pins = pins
         self._lock = threading.Lock()
         self._unsigned = False
@@ -203,8 +206,8 @@ class IndexGuard:
     # --- deciding what to trust ----------------------------------------------------------------------------
 
     def _first(self, config_bytes: bytes | None) -> Snapshot | None:
-        pins = None if self._embedded else (self._pins or PinStore())
-        pin = pins.load(self.label) if pins is not None else None
+        pins = self._pins or PinStore()
+        pin = pins.load(self.label)
         if pin is None:
             config = self._config(config_bytes)
             if not config.index_keys:
@@ -213,8 +216,7 @@ class IndexGuard:
             pin = Pin(self.label, {key.fingerprint: key.pem()}, 0)  # trusted on first use, pinned below
         self._keys = {fp: _public_key(pem, f"the pinned index key of {self.label}") for fp, pem in pin.keys.items()}
         snapshot = self._verified(pin.version)
-        if pins is not None:
-            pins.save(self._pin(snapshot.version))
+        pins.save(self._pin(snapshot.version))
         return snapshot
 
     def _published_key(self, relative: str, listed: Collection[str], lister: str) -> PublicKey:
@@ -259,9 +261,8 @@ class IndexGuard:
         payload = snapshots.signed_bytes(body)
         self._check_signature(signatures, payload)
         snapshot = Snapshot.from_json(_json(self.label, snapshots.SNAPSHOT, body), f"{self.label}: {snapshots.SNAPSHOT}")
-        if not self._embedded:
-            snapshots.check_not_older(snapshot, highest, self.label)
-            snapshots.check_fresh(snapshot, self.label)
+        snapshots.check_not_older(snapshot, highest, self.label)
+        snapshots.check_fresh(snapshot, self.label)
         if snapshot.keys:
             self._keys = self._named_keys(snapshot, signatures, payload)
         return snapshot
@@ -303,7 +304,7 @@ class IndexGuard:
             fresh = self._verified(previous.version)
             with _session_lock:
                 _session[self.label] = (fresh, self._keys)
-            if not self._embedded and fresh.version > previous.version:
+            if fresh.version > previous.version:
                 pins = self._pins or PinStore()
                 if pins.load(self.label) is not None:
                     pins.save(self._pin(fresh.version))
