@@ -130,6 +130,19 @@ def test_a_signed_registry_is_not_written_without_its_key(registry: Path, monkey
     assert snapshot(registry) == before
 
 
+def test_publish_into_a_signed_registry_without_its_key_says_how_to_give_it(
+    isolated, registry: Path, monkeypatch, snapshot, tmp_path: Path, run_skillpm
+) -> None:
+    """publish signs the index with $SKILLPM_INDEX_KEY (it has no --key): the hint names that."""
+    source = build_source(tmp_path, "late-skill")
+    before = snapshot(registry)
+    monkeypatch.delenv(store.INDEX_KEY_ENV)
+    result = run_skillpm("publish", str(source), "--registry", str(registry))
+    assert_one_error(result, "is signed", "a write must re-sign its snapshot")
+    assert "hint: set $SKILLPM_INDEX_KEY to the index key's path" in result.stderr
+    assert snapshot(registry) == before
+
+
 def test_a_key_makes_an_unsigned_registry_signed(isolated, tmp_path: Path, pristine_registry: Path, index_key) -> None:
     root = Path(shutil.copytree(pristine_registry, tmp_path / "plain"))
     assert not (root / snapshots.SNAPSHOT).exists()

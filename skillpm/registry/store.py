@@ -403,7 +403,7 @@ def _signed(
             raise RegistryError(
                 f"the index of {root} is signed (key {config.index_keys[0][:16]}...); "
                 "a write must re-sign its snapshot",
-                hint=f"pass --key PATH, or set ${INDEX_KEY_ENV}",
+                hint=f"set ${INDEX_KEY_ENV} to the index key's path (the 'skillpm registry' commands also take --key)",
             )
         return []
     given = {key.fingerprint: key for key in keys}
@@ -423,7 +423,8 @@ def _signed(
         raise RegistryError(
             f"the index of {root} must be signed by each of its {len(config.index_keys)} index keys; "
             f"{missing[0][:16]}... is not among those given",
-            hint=f"pass --key once for each key, or list their paths in ${INDEX_KEY_ENV} separated by {os.pathsep!r}",
+            hint=f"list every key's path in ${INDEX_KEY_ENV}, separated by {os.pathsep!r} "
+            "(the 'skillpm registry' commands also take --key once for each)",
         )
     newest = given[config.index_keys[-1]].public.pem()
     published = [(snapshots.key_path(fp), given[fp].public.pem()) for fp in config.index_keys]
