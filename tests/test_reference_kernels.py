@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,6 +71,67 @@ FEAT_PROBE = """
 __global__ void k() {}
 """
 
+# One instruction each, in a kernel of its own: which targets ptxas accepts it for is
+# what the arch references teach (hopper.md, blackwell.md).
+PROBE = """
+#include <stdint.h>
+__global__ void k(uint32_t* q) {
+  __shared__ __align__(128) uint64_t bar[8];
+  unsigned s = (unsigned)__cvta_generic_to_shared(bar);
+  (void)s;
+  BODY
+}
+"""
+PROBES = {
+    "wgmma": 'asm volatile("wgmma.fence.sync.aligned;");',
+    "setmaxnreg": 'asm volatile("setmaxnreg.inc.sync.aligned.u32 240;");',
+    "tcgen05": 'asm volatile("tcgen05.alloc.cta_group::1.sync.aligned.shared::cta.b32 [%0], 32;" :: "r"(s));',
+    "tcgen05_i8": (
+        'uint64_t a = 0, b = 0; uint32_t d = 0, i = 0;\n'
+        '  asm volatile("{.reg .pred p; setp.ne.b32 p, %4, 0; '
+        'tcgen05.mma.cta_group::1.kind::i8 [%0], %1, %2, %3, p;}" :: "r"(d), "l"(a), "l"(b), "r"(i), "r"(1));'
+    ),
+    "v8": (
+        'uint32_t r[8];\n'
+        '  asm volatile("ld.global.nc.v8.b32 {%0,%1,%2,%3,%4,%5,%6,%7}, [%8];" : "=r"(r[0]), "=r"(r[1]), '
+        '"=r"(r[2]), "=r"(r[3]), "=r"(r[4]), "=r"(r[5]), "=r"(r[6]), "=r"(r[7]) : "l"(q));\n'
+        '  q[1] = r[0] + r[7];'
+    ),
+    "fp8_cvt": (
+        'unsigned short h; float a = 1.0f, b = 2.0f;\n'
+        '  asm volatile("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(h) : "f"(a), "f"(b));\n'
+        '  q[2] = h;'
+    ),
+    "bulk": (
+        'asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], 16, [%0];"'
+        ' :: "r"(s), "l"(q) : "memory");'
+    ),
+}
+# (probe, target) -> whether ptxas accepts it (nvcc 13.0)
+PROBE_EXPECTED = {
+    ("wgmma", "sm_90a"): True, ("wgmma", "sm_90"): False, ("wgmma", "sm_100a"): False,
+    ("setmaxnreg", "sm_90a"): True, ("setmaxnreg", "sm_90"): False, ("setmaxnreg", "sm_100a"): True,
+    ("setmaxnreg", "sm_100f"): True,
+    ("tcgen05", "sm_100a"): True, ("tcgen05", "sm_100f"): True, ("tcgen05", "sm_103a"): True,
+    ("tcgen05", "sm_100"): False, ("tcgen05", "sm_120a"): False,
+    ("tcgen05_i8", "sm_100a"): True, ("tcgen05_i8", "sm_100f"): False,
+    ("v8", "sm_90a"): False, ("v8", "sm_100"): True, ("v8", "sm_120"): True,
+    ("bulk", "sm_80"): False, ("bulk", "sm_90"): True,
+    ("fp8_cvt", "sm_86"): False, ("fp8_cvt", "sm_89"): True,
+}
+MACRO_PROBE = """
+#if defined(__CUDA_ARCH__)
+#if defined(__CUDA_ARCH_FEAT_SM100_ALL)
+#error FEAT_SM100_ALL
+#elif defined(__CUDA_ARCH_FAMILY_SPECIFIC__) && __CUDA_ARCH_FAMILY_SPECIFIC__ == 1000
+#error FAMILY_1000
+#else
+#error NEITHER
+#endif
+#endif
+__global__ void k() {}
+"""
+
 
 def _jobs(trees: dict[str, Path], work: Path) -> dict[str, list[str]]:
     def cu(v):
@@ -100,6 +162,14 @@ def _jobs(trees: dict[str, Path], work: Path) -> dict[str, list[str]]:
         jobs[f"wgmma_bad_{arch}"] = [*flags, "-c", str(work / "wgmma_bad.cu"), "-o", str(work / f"wb{arch}.o")]
         jobs[f"wgmma_good_{arch}"] = [*flags, "-c", str(work / "wgmma_good.cu"), "-o", str(work / f"wg{arch}.o")]
         jobs[f"feat_{arch}"] = [*flags, "-c", str(work / "feat.cu"), "-o", str(work / f"f{arch}.o")]
+    for name, body in PROBES.items():
+        (work / f"probe_{name}.cu").write_text(PROBE.replace("BODY", body))
+    for name, target in PROBE_EXPECTED:
+        jobs[f"probe_{name}_{target}"] = [f"-arch={target}", "-cubin", str(work / f"probe_{name}.cu"),
+                                          "-o", str(work / f"probe_{name}_{target}.cubin")]
+    (work / "macros.cu").write_text(MACRO_PROBE)
+    for target in ("sm_100", "sm_100a", "sm_100f", "sm_120a"):
+        jobs[f"macros_{target}"] = [f"-arch={target}", "-ptx", str(work / "macros.cu"), "-o", os.devnull]
     return jobs
 
 
@@ -187,6 +257,54 @@ def test_feat_sm90_all_defined_only_for_sm_90a(built):
     _ok(built, "feat_90")
     rc, out = built["results"]["feat_90a"]
     assert rc != 0 and "FEAT_SM90_ALL_IS_DEFINED" in out
+
+
+@pytest.mark.nvcc
+@needs_nvcc
+@pytest.mark.parametrize(("probe", "target"), sorted(PROBE_EXPECTED))
+def test_instruction_targets_match_the_references(built, probe, target):
+    """wgmma is sm_90a only; setmaxnreg needs an a/f target; tcgen05 needs sm_100a/f or sm_103a
+    (kind::i8 sm_100a, not sm_100f) and is absent on 12.0; 256-bit loads need sm_100+; TMA sm_90+;
+    hardware FP8 conversion sm_89+."""
+    rc, out = built["results"][f"probe_{probe}_{target}"]
+    if PROBE_EXPECTED[(probe, target)]:
+        assert rc == 0, f"{probe} should compile for {target}:\n{out}"
+    else:
+        assert rc != 0 and ("not supported" in out or "requires" in out), f"{probe} should fail for {target}:\n{out}"
+
+
+@pytest.mark.nvcc
+@needs_nvcc
+@pytest.mark.parametrize(
+    ("target", "macro"),
+    [("sm_100", "NEITHER"), ("sm_100a", "FEAT_SM100_ALL"), ("sm_100f", "FAMILY_1000"), ("sm_120a", "NEITHER")],
+)
+def test_tcgen05_guard_of_blackwell_md(built, target, macro):
+    """The guard blackwell.md teaches is true for sm_100a and sm_100f builds only."""
+    rc, out = built["results"][f"macros_{target}"]
+    assert rc != 0 and re.search(rf"#error\b.*\b{macro}\b", out), out
+    others = {"NEITHER", "FEAT_SM100_ALL", "FAMILY_1000"} - {macro}
+    assert not any(re.search(rf"#error\b.*\b{m}\b", out) for m in others), out
+
+
+@pytest.mark.nvcc
+@needs_nvcc
+def test_256_bit_loads_need_ptx_isa_8_8(built, tmp_path):
+    """blackwell.md and the sm_100a build.toml: 256-bit loads need PTX ISA 8.8 (CUDA 12.9)."""
+    ptxas = shutil.which("ptxas")
+    if ptxas is None:
+        pytest.skip("ptxas not on PATH")
+    ptx = tmp_path / "v8.ptx"
+    proc = subprocess.run([NVCC, "-arch=sm_100a", "-ptx", str(built["work"] / "probe_v8.cu"), "-o", str(ptx)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    text = ptx.read_text()
+    for version, ok in (("8.7", False), ("8.8", True)):
+        variant = tmp_path / f"v8_{version}.ptx"
+        variant.write_text(re.sub(r"^\.version .*$", f".version {version}", text, count=1, flags=re.M))
+        proc = subprocess.run([ptxas, "-arch=sm_100a", str(variant), "-o", os.devnull],
+                              capture_output=True, text=True, timeout=300)
+        assert (proc.returncode == 0) == ok, (version, proc.stderr)
 
 
 def test_cuda_sources_do_not_include_torch():

@@ -272,6 +272,29 @@ def test_sm100a_warns_about_consumer_blackwell(trees):
     assert "sm_100f" in body and "10.3" in body
 
 
+def test_sm100a_says_b300_has_tcgen05(trees):
+    """B300 (10.3) has tcgen05 and TMEM (sm_103a / sm_100f code uses them); only 12.x lacks them."""
+    for rel, n, line in _lines(trees["sm_100a"]):
+        assert not re.search(r"B300[^.]*which have no tcgen05", line), f"sm_100a/{rel}:{n}"
+    text = (trees["sm_100a"] / "references" / "blackwell.md").read_text()
+    assert "__CUDA_ARCH_FAMILY_SPECIFIC__ == 1000" in text and "kind::i8" in text
+
+
+def test_setmaxnreg_is_not_called_sm90a_only(trees):
+    """ptxas accepts setmaxnreg for sm_100a/sm_100f/sm_120a too; only wgmma is Hopper-only."""
+    for rel, n, line in _lines(trees["sm_90a"]):
+        if "setmaxnreg" in line:
+            assert "sm_90a only" not in line and "exist only on" not in line, f"sm_90a/{rel}:{n}: {line}"
+
+
+def test_workflow_build_toml_is_edition_5(trees):
+    text = (trees["generic"] / "references" / "workflow.md").read_text()
+    block = re.search(r"## build.toml\n.*?```toml\n(.*?)```", text, re.S).group(1)
+    general = tomllib.loads(block)["general"]
+    assert general["edition"] == 5 and {"name", "version", "license", "backends"} <= set(general)
+    assert "flake.nix" in text
+
+
 KB = re.compile(r"\b(\d+) KB\b")
 ALLOWED_KB = {
     # 48: static/default limit; 64: one 16384-wide fp32 row of the reference kernel
@@ -330,9 +353,18 @@ def test_kernel_gencode_line(trees, variant, gencode):
     [("generic", None), ("sm_80", ["8.0", "8.6", "8.9"]), ("sm_90a", ["9.0a"]), ("sm_100a", ["10.0a"])],
 )
 def test_build_toml(trees, variant, caps):
+    """Edition 5 of kernel-builder's build.toml (huggingface/kernels, kernels-data config v5)."""
     conf = tomllib.loads((trees[variant] / "assets/layernorm_gelu/build.toml").read_text())
-    assert conf["general"]["name"] == "layernorm_gelu"
-    assert conf["general"]["backends"] == ["cuda"]
+    general = conf["general"]
+    # v5 requires name (a-z, 0-9, "-"), version, edition = 5, license and backends
+    assert re.fullmatch(r"[a-z][-a-z0-9]*[a-z0-9]", general["name"]) and general["name"] == "layernorm-gelu"
+    assert general["edition"] == 5 and general["version"] == 1 and general["license"] == "Apache-2.0"
+    assert general["backends"] == ["cuda"]
+    # the Python package lives in torch-ext/<name with "-" as "_">
+    assert (trees[variant] / "assets/layernorm_gelu/torch-ext" / general["name"].replace("-", "_")).is_dir()
+    # "10.0a" is empty for the CUDA 12.6 build variants; 256-bit loads need CUDA 12.9
+    if caps and any(c.startswith("10.") for c in caps):
+        assert tuple(int(x) for x in general["cuda"]["minver"].split(".")) >= (12, 9)
     kernel = conf["kernel"]["layernorm_gelu"]
     assert kernel["backend"] == "cuda"
     assert kernel.get("cuda-capabilities") == caps
@@ -407,14 +439,16 @@ def test_skill_meta_well_formed(variant):
 
 
 def _all_text(variant):
-    return json.dumps(_meta(variant)["tests"])
+    """Inputs, expected strings and validator configs; regex escapes dropped so a trap can name
+    what a pattern matches (``__align__\\(128\\)`` counts as ``__align__(128)``)."""
+    return json.dumps(_meta(variant)["tests"]).replace("\\\\", "")
 
 
 TRAPS = {
     "generic": ["__launch_bounds__", "cudaFuncAttributeMaxDynamicSharedMemorySize", "860"],
     "sm_80": ["__launch_bounds__", "__CUDA_ARCH__ >= 800", "163 KB", "99 KB", "cp.async.wait_group"],
     "sm_90a": ["__launch_bounds__", "__CUDA_ARCH_FEAT_SM90_ALL", "__CUDA_ARCH__ >= 900",
-               "__CUDA_ARCH__ >= 800", "128-byte", "arch=compute_90a,code=sm_90a", "227 KB"],
+               "__CUDA_ARCH__ >= 800", "__align__(128)", "arch=compute_90a,code=sm_90a", "227 KB"],
     "sm_100a": ["__launch_bounds__", "tcgen05", "12.0", "arch=compute_100a,code=sm_100a",
                 "227 KB", "99 KB", "sm_100f"],
 }
@@ -434,6 +468,22 @@ def test_skill_meta_answers_are_in_the_skill(trees, variant):
     for t in _meta(variant)["tests"]:
         for s in t["expected"]["contains"]:
             assert s.lower() in corpus, f"{variant}: expected {s!r} is not in the skill"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_skill_meta_validators_are_usable(variant):
+    """Validators are ones skillpm eval runs; regex patterns compile (they widen checks that a
+    right answer in other words would fail, e.g. torch.cuda.Event for "CUDA event")."""
+    for t in _meta(variant)["tests"]:
+        if "validator" not in t:
+            continue
+        assert t["validator"] in {"regex", "nvcc_compile"}
+        if t["validator"] == "regex":
+            config = t["validator_config"]
+            assert set(config) <= {"pattern", "ignore_case"}
+            re.compile(config["pattern"])
+    # the compile case stays last (tests/test_eval_run.py relies on it)
+    assert _meta(variant)["tests"][-1].get("validator") in (None, "nvcc_compile")
 
 
 def test_sm80_meta_offers_no_hopper_features():

@@ -12,8 +12,8 @@
 namespace lng {
 
 // Upper bound used both in __launch_bounds__ and by the host when it picks a
-// block size: launching more threads than __launch_bounds__ allows fails with
-// cudaErrorInvalidConfiguration / "too many resources requested".
+// block size: a launch with more threads per block than __launch_bounds__
+// allows fails ("too many resources requested for launch").
 constexpr int kMaxThreads = 512;
 
 __device__ __forceinline__ float to_f32(float v) { return v; }

@@ -5,11 +5,12 @@
 // LayerNorm + GELU is memory bound and has no matrix product, so tcgen05 and
 // tensor memory have nothing to do here. What Blackwell does bring to this
 // kernel is the 256-bit global load/store (ld.global.v8.b32 /
-// st.global.v8.b32): ptxas accepts it only for sm_100 and later targets. Each
-// thread loads its share of the row into registers with 32-byte accesses,
-// keeps it there for all three passes (mean, centred variance, normalise +
-// GELU), and writes the result with 32-byte stores: global memory is read once
-// per row and no shared memory is needed for the row.
+// st.global.v8.b32): ptxas accepts it only for sm_100 and later targets, and
+// only from PTX ISA 8.8 (CUDA 12.9) on. Each thread loads its share of the row
+// into registers with 32-byte accesses, keeps it there for all three passes
+// (mean, centred variance, normalise + GELU), and writes the result with
+// 32-byte stores: global memory is read once per row and no shared memory is
+// needed for the row.
 //
 // A thread holds up to kMaxVecsPerThread 32-byte vectors, i.e. at most
 // 4 * 512 * 8 = 16384 fp32 or 4 * 512 * 16 = 32768 bf16 elements per row.
