@@ -39,6 +39,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class UnknownCommand(click.UsageError):
+    """A command skillpm does not have; ``possibilities`` are the near names it has."""
+
+    def __init__(self, name: str, ctx: click.Context) -> None:
+        import difflib
+
+        super().__init__(f"no such command {name!r}", ctx)
+        self.possibilities = difflib.get_close_matches(name, COMMANDS)
+
+
 class LazyGroup(click.Group):
     """A group that imports a command's module only when that command runs."""
 
@@ -50,6 +60,14 @@ class LazyGroup(click.Group):
             return None
         module, attribute = COMMANDS[name][0].split(":")
         return getattr(importlib.import_module(f"skillpm.cli.{module}"), attribute)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """The command ``args`` name; an unknown one is refused naming the near ones in :data:`COMMANDS`."""
+        if args[0] not in COMMANDS and not args[0].startswith("-"):
+            raise UnknownCommand(args[0], ctx)
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list of ``--help``, from :data:`COMMANDS` (no command module imported)."""
@@ -87,6 +105,22 @@ def cli() -> None:
       skillpm init my-skill && skillpm validate my-skill
       skillpm pack my-skill -o dist/
       skillpm registry init ./myreg && skillpm registry add ./myreg dist/*
+
+    \b
+    Environment:
+      SKILLPM_ARCH                    default of --arch
+      SKILLPM_REGISTRY                default of --registry
+      SKILLPM_OFFLINE=1               as --offline: use only the caches
+      SKILLPM_CACHE_DIR               cache folder (default: ~/.cache/skillpm)
+      SKILLPM_CONFIG                  where 'registry add-remote' writes
+      SKILLPM_ALLOW_HTTP=1            allow http:// beyond localhost
+      SKILLPM_HTTP_TIMEOUT            seconds per request (default: 30)
+      SKILLPM_HTTP_RETRIES            attempts per request (default: 5)
+      SKILLPM_HTTP_BACKOFF            first retry delay, doubling (0.5 s)
+      SKILLPM_INDEX_KEY               default of 'registry ... --key'
+      SKILLPM_SIGNING_KEY_PASSPHRASE  passphrase of encrypted keys
+      SKILLPM_SIGSTORE_TRUSTED_ROOT   trusted root of a private Sigstore
+      SIGSTORE_ID_TOKEN               OIDC token for --sign sigstore
     """
 
 
@@ -102,13 +136,31 @@ def main() -> None:
         _fail(error, f"{error.strerror or error}{where}", None, 1)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
-    except click.ClickException as error:
+    except click.exceptions.NoArgsIsHelpError as error:  # a bare 'skillpm' or 'skillpm registry': its help
         error.show()
         sys.exit(error.exit_code)
-    except (click.Abort, KeyboardInterrupt):
-        click.echo("interrupted; nothing was left half-written", err=True)
-        sys.exit(130)
+    except click.UsageError as error:
+        _fail(error, *_usage(error), error.exit_code)
+    except click.ClickException as error:
+        _fail(error, _sentence(error.format_message()), None, error.exit_code)
+    except (click.Abort, KeyboardInterrupt) as error:
+        _fail(error, "interrupted; nothing was left half-written", None, 130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage(error: click.UsageError) -> tuple[str, str | None]:
+    """The message and hint of a usage error: the near names click found, else the command's --help."""
+    near: list[str] | None = getattr(error, "possibilities", None)  # UnknownCommand, click's NoSuchOption
+    if near:
+        return _sentence(error.message), f"did you mean {' or '.join(map(repr, near))}?"
+    hint = f"see '{error.ctx.command_path} --help'" if error.ctx else None
+    return _sentence(error.format_message()), hint
+
+
+def _sentence(message: str) -> str:
+    """click's "Missing argument 'X'." written as skillpm writes errors: "missing argument 'X'"."""
+    message = message.removesuffix(".")
+    return message[:1].lower() + message[1:] if message[1:2].islower() else message
 
 
 def _fail(error: BaseException, message: str, hint: str | None, exit_code: int) -> None:

@@ -23,7 +23,11 @@ from skillpm.cli.output import emit_json, notice, table
 def keygen(path: Path, algorithm: str, as_json: bool) -> None:
     """Make a signing key pair: PATH (private, mode 0600) and PATH.pub.
 
-    The private key is encrypted with $SKILLPM_SIGNING_KEY_PASSPHRASE when it is set.
+    \b
+    skillpm keygen -o ~/.skillpm/keys/me
+    SKILLPM_SIGNING_KEY_PASSPHRASE=... skillpm keygen -o keys/ci --algorithm p256
+
+    An existing file is never overwritten. The private key is encrypted with $SKILLPM_SIGNING_KEY_PASSPHRASE when it is set.
     Give PATH.pub (or its fingerprint) to whoever installs what you sign.
     """
     from skillpm.attest.keys import ECDSA_P256, ED25519, passphrase_from_env
@@ -103,9 +107,15 @@ def verify(
 ) -> None:
     """Verify the attestations of NAME[==VERSION]'s variants, showing every check.
 
-    Trusted signers: the policy files (.skillpm/policy.toml, the user's policy.toml),
-    --key and --identity, and for the embedded registry its shipped key. Exit 1
-    when any check fails or the policy requires evidence a variant lacks.
+    \b
+    skillpm verify my-skill --registry ./myreg --key me.pub
+    skillpm verify 'my-skill==1.0.0' --target sm_90a --json
+
+    The highest version matching REQUIREMENT is verified, yanked or not.
+    Trusted signers: the policy files (.skillpm/policy.toml, the user's
+    policy.toml), --key and --identity, and for the embedded registry its
+    shipped key. Exit 1 when any check fails or the policy requires evidence a
+    variant lacks.
     """
     from skillpm.attest.variants import (
         effective_policy,
@@ -113,14 +123,15 @@ def verify(
         key_policy,
         verify_variant,
     )
+    from skillpm.errors import ResolutionError
     from skillpm.install import find_project_root
     from skillpm.registry.source import open_registry
 
     source, name, entry = _version(open_registry(registry), requirement)
     variants = [v for v in entry.variants if target is None or v.target == target]
     if not variants:
-        raise click.UsageError(f"{name} {entry.version} has no variant {target} (variants: "
-                               f"{', '.join(v.target for v in entry.variants)})")
+        raise ResolutionError(f"{name} {entry.version} has no variant {target} (variants: "
+                              f"{', '.join(v.target for v in entry.variants)})")
     extra = key_policy(keys).combined(identity_policy(identities))
     policy = effective_policy(source.label, project_root=find_project_root(Path.cwd()), extra=extra)
     reports = [

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from skillpm.cli.common import json_option
-from skillpm.cli.output import emit_json
+from skillpm.cli.output import emit_json, report
 
 _PATH = click.Path(path_type=Path)
 
@@ -21,13 +21,20 @@ _PATH = click.Path(path_type=Path)
     help="Adopt an upskill output directory (SKILL.md + skill_meta.json) in place.",
 )
 @click.option("--name", help="Skill name for a new skeleton (default: the directory's name).")
-@click.option("--description", default="Describe what this skill does and when an agent should use it.")
-def init(directory: Path | None, upskill_dir: Path | None, name: str | None, description: str) -> None:
+@click.option(
+    "--description",
+    default="Describe what this skill does and when an agent should use it.",
+    help="The skill's description, in SKILL.md and skillpm.toml (default: a placeholder to edit).",
+)
+@json_option
+def init(directory: Path | None, upskill_dir: Path | None, name: str | None, description: str, as_json: bool) -> None:
     """Create a skill source (SKILL.md + skillpm.toml), or adopt one with --from.
 
     \b
     skillpm init my-skill                        # new skeleton in ./my-skill
     skillpm init --from runs/upskill/my-skill    # write skillpm.toml for upskill's output
+
+    DIRECTORY defaults to the current folder; it must not hold a skillpm.toml yet.
     """
     from skillpm.init import adopt_upskill, init_skeleton
 
@@ -35,11 +42,11 @@ def init(directory: Path | None, upskill_dir: Path | None, name: str | None, des
         if directory is not None and directory.resolve() != upskill_dir.resolve():
             raise click.UsageError("--from adopts the directory in place; give no DIRECTORY or the same one")
         path = adopt_upskill(upskill_dir)
-        click.echo(f"wrote {path}; check it, then run 'skillpm validate {upskill_dir}'")
+        report(as_json, {"created": [str(path)]}, f"wrote {path}; check it, then run 'skillpm validate {upskill_dir}'")
         return
     directory = directory or Path.cwd()
     created = init_skeleton(directory, name=name or directory.resolve().name, description=description)
-    click.echo("created " + ", ".join(str(path) for path in created))
+    report(as_json, {"created": [str(path) for path in created]}, "created " + ", ".join(map(str, created)))
 
 
 @click.command()
@@ -47,6 +54,10 @@ def init(directory: Path | None, upskill_dir: Path | None, name: str | None, des
 @json_option
 def validate(paths: tuple[Path, ...], as_json: bool) -> None:
     """Check skills against the Agent Skills specification and skillpm.toml's schema.
+
+    \b
+    skillpm validate my-skill
+    skillpm validate skills/* --json
 
     PATHS are skill sources (with skillpm.toml: every variant is checked as it
     will be installed) or plain Agent Skills directories. Exits 1 when any has
@@ -83,11 +94,27 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
 
 @click.command()
 @click.argument("source", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("-o", "--out", "out_dir", type=_PATH, default=Path("dist"), show_default=True, help="Folder for the archives.")
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("dist"),
+    show_default=True,
+    help="Folder for the archives (created if missing).",
+)
 @click.option("--target", "targets", multiple=True, metavar="TARGET", help="Build only this variant (repeatable).")
 @json_option
 def pack(source: Path, out_dir: Path, targets: tuple[str, ...], as_json: bool) -> None:
-    """Validate SOURCE and build one reproducible archive per variant."""
+    """Validate SOURCE and build one reproducible archive per variant.
+
+    \b
+    skillpm pack my-skill -o dist/            # dist/my-skill-<version>-<target>.tar.gz
+    skillpm pack my-skill --target sm_90a --json
+
+    The archives are reproducible: the same source gives the same sha256 on any
+    machine with the same zlib.
+    """
     from skillpm.pack import pack as pack_source
 
     built = pack_source(source, out_dir, targets=list(targets) or None)

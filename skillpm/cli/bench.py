@@ -12,7 +12,7 @@ from skillpm.cli.output import emit_json, notice, table
 
 @click.command()
 @click.argument("source", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@arch_option
+@arch_option()
 @click.option("--target", metavar="TARGET", help="Bench this variant (sm_90a, generic...), not the one for --arch.")
 @click.option(
     "--sizes",

@@ -58,13 +58,15 @@ def registry_option(command: F) -> F:
     return _registry_only(offline_option(command))
 
 
-arch_option = click.option(
-    "--arch",
-    metavar="ARCH",
-    envvar="SKILLPM_ARCH",
-    help="GPU to resolve for: 9.0, 90, sm_90, sm_90a or a name (a100, h100, b200, l4...). "
-    "Default: $SKILLPM_ARCH, else this machine's GPU.",
-)
+def arch_option(otherwise: str = "this machine's GPU") -> Callable[[F], F]:
+    """``--arch``, defaulting to ``$SKILLPM_ARCH``, else to what ``otherwise`` says."""
+    return click.option(
+        "--arch",
+        metavar="ARCH",
+        envvar="SKILLPM_ARCH",
+        help="GPU to resolve for: 9.0, 90, sm_90, sm_90a or a name (a100, h100, b200, l4...). "
+        f"Default: $SKILLPM_ARCH, else {otherwise}.",
+    )
 
 
 def choose_capability(arch: str | None, *, quiet: bool = False) -> Capability | None:

@@ -37,12 +37,16 @@ def _report(results, as_json: bool, verb: str) -> None:
     if as_json:
         emit_json([result.to_json() for result in results])
         return
+    if not results:
+        notice("skills.lock records no skills; nothing to do")
     for result in results:
         state = verb if result.changed else "already up to date:"
         click.echo(f"{state} {result.name} {result.version} ({result.target}) -> {result.directory}")
 
 
-global_option = click.option("--global", "user", is_flag=True, help="Use the user's skills directory, not the project's.")
+global_option = click.option(
+    "--global", "user", is_flag=True, help="Use the user's skills directory and skills.lock, not the project's."
+)
 force_option = click.option(
     "--force", is_flag=True, help="Replace a directory that skillpm did not install, or that holds no SKILL.md."
 )
@@ -59,10 +63,12 @@ def policy_options(command):
         click.option("--require-attestations", is_flag=True, help="Refuse a variant without a verified attestation."),
         click.option("--min-pass-rate", type=click.FloatRange(0, 1), metavar="RATE",
                      help="Refuse evidence where any model's pass rate with the skill is lower."),
-        click.option("--min-lift", type=float, metavar="LIFT", help="Refuse evidence where any model's lift is lower."),
+        click.option("--min-lift", type=click.FloatRange(-1, 1), metavar="LIFT",
+                     help="Refuse evidence where any model's lift (pass rate with minus without) is lower."),
         click.option("--min-bandwidth-pct", type=click.FloatRange(0), metavar="PCT",
                      help="Refuse benchmarks below this percent of peak bandwidth (GPU evidence only)."),
-        click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+        click.option("--trusted-key", "trusted_keys", multiple=True,
+                     type=click.Path(path_type=Path, dir_okay=False, exists=True),
                      metavar="PUBFILE", help="Trust signatures by this public key (repeatable)."),
     ]
     for option in reversed(options):
@@ -86,11 +92,17 @@ def _attestation_policy(policy: dict):
 
 @click.command()
 @click.argument("requirements", nargs=-1, required=True)
-@arch_option
+@arch_option()
 @registry_option
 @global_option
 @click.option("--agent", metavar="NAME", help=f"Install where this agent reads skills: {_AGENTS_HELP}.")
-@click.option("--dir", "directory", type=click.Path(path_type=Path), help="Install into DIR/<name>/ instead.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="Install into DIR/<name>/ instead (recorded in the project's skills.lock).",
+)
 @force_option
 @policy_options
 @json_option
@@ -113,7 +125,8 @@ def install(
     skillpm install 'my-skill>=1.2' --registry ./myreg --dir ./agent-skills
 
     Skills go into .claude/skills/<name>/ of the current project (the nearest
-    folder with skills.lock or .git), and are pinned in its skills.lock.
+    folder with skills.lock or .git), and are pinned in its skills.lock. Every
+    REQUIREMENT is resolved before any is installed.
 
     Attestations attached to a variant are verified before it is installed (a
     warning when there are none); the policy options and .skillpm/policy.toml can
@@ -123,10 +136,16 @@ def install(
     from skillpm.install import install as install_one
     from skillpm.registry.source import open_registry
     from skillpm.requirements import parse_requirement
+    from skillpm.resolve import resolve
 
+    if directory is not None and (user or agent):
+        raise click.UsageError("--dir names the folder itself; give it without --global or --agent")
     parsed = [parse_requirement(text) for text in requirements]
     capability = choose_capability(arch, quiet=as_json)
     source = open_registry(registry)
+    if len(parsed) > 1:  # a typo in one name must not leave the others installed
+        for requirement in parsed:
+            resolve(source.locate(requirement.name)[1], requirement, capability)
     dest = _where(agent, user, directory)
     cache = ArtifactCache()
     attestations = _attestation_policy(policy)
@@ -150,6 +169,10 @@ def install(
 def sync(user: bool, force: bool, allow_outside: bool, as_json: bool, **policy) -> None:
     """Install exactly what skills.lock records, refusing any changed digest.
 
+    \b
+    skillpm sync                  # after cloning a project that has a skills.lock
+    skillpm sync --offline        # from the caches only
+
     Every skill is fetched and checked (digest, attestations) before any is
     installed. A directory outside the project needs --allow-outside (not with
     --global: the user's own skills.lock names the user's folders).
@@ -161,14 +184,12 @@ def sync(user: bool, force: bool, allow_outside: bool, as_json: bool, **policy) 
         _lockfile(user), cache=ArtifactCache(), force=force, allow_outside=allow_outside or user,
         attestations=_attestation_policy(policy),
     )
-    if not results and not as_json:
-        notice("skills.lock records no skills; nothing to do")
     _report(results, as_json, "installed")
 
 
 @click.command()
 @click.argument("names", nargs=-1)
-@arch_option
+@arch_option("the GPU each skill was resolved for before")
 @global_option
 @offline_option
 @force_option
@@ -180,8 +201,12 @@ def update(
 ) -> None:
     """Resolve installed skills (all, or NAMES) again and install newer versions.
 
-    Each skill is resolved for --arch when given, else for the GPU it was
-    resolved for before.
+    \b
+    skillpm update                                  # every skill in skills.lock
+    skillpm update kernel-builder-cuda --arch 10.0  # one skill, for another GPU
+
+    Each skill is resolved again for its recorded requirement, and every chosen
+    variant is checked before any is installed.
     """
     from skillpm.cache import ArtifactCache
     from skillpm.install import update as update_all
@@ -198,32 +223,47 @@ def update(
 @click.command()
 @click.argument("name")
 @global_option
-@force_option
+@click.option("--force", is_flag=True, help="Delete the directory even when it holds no SKILL.md.")
 @allow_outside_option
 @json_option
 def remove(name: str, user: bool, force: bool, allow_outside: bool, as_json: bool) -> None:
     """Remove an installed skill and its entry in skills.lock.
 
-    As for sync, a directory outside the project needs --allow-outside, and one
-    that does not look like a skill (no SKILL.md) needs --force.
+    \b
+    skillpm remove kernel-builder-cuda
+    skillpm remove kernel-builder-cuda --global
+
+    Every directory skills.lock records for NAME is deleted. As for sync, a
+    directory outside the project needs --allow-outside, and one that does not
+    look like a skill (no SKILL.md) needs --force.
     """
     from skillpm.install import remove as remove_one
 
     lockfile = _lockfile(user)
     removed = remove_one(lockfile, name, force=force, allow_outside=allow_outside or user)
+    rows = [(skill, lockfile.parent / skill.directory) for skill in removed]
     if as_json:
-        emit_json([{"name": s.name, "version": s.version, "directory": s.directory} for s in removed])
+        emit_json([
+            {"name": skill.name, "version": skill.version, "target": skill.target, "directory": str(directory)}
+            for skill, directory in rows
+        ])
         return
-    for skill in removed:
-        click.echo(f"removed {skill.name} {skill.version} from {lockfile.parent / skill.directory}")
+    for skill, directory in rows:
+        click.echo(f"removed {skill.name} {skill.version} from {directory}")
 
 
 @click.command(name="list")
-@arch_option
+@arch_option()
 @global_option
 @json_option
 def list_(arch: str | None, user: bool, as_json: bool) -> None:
-    """List installed skills, their variants, and whether each suits this GPU."""
+    """List installed skills, their variants, and whether each suits this GPU.
+
+    \b
+    skillpm list                  # this project's skills.lock, for this GPU
+    skillpm list --arch 8.0 --json
+    skillpm list --global
+    """
     from skillpm.install import installed_skills
 
     capability = choose_capability(arch, quiet=True)

@@ -13,6 +13,14 @@ def emit_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2))
 
 
+def report(as_json: bool, data: object, text: str) -> None:
+    """What a command did: ``data`` as JSON with --json, else the line ``text``."""
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(text)
+
+
 def notice(message: str) -> None:
     """A one-line note on stderr, kept out of stdout so --json output stays clean."""
     click.echo(message, err=True)

@@ -15,7 +15,7 @@ from skillpm.cli.output import emit_json, notice, table
 
 @click.command()
 @click.argument("requirement")
-@arch_option
+@arch_option()
 @registry_option
 @click.option("--explain", is_flag=True, help="List every candidate and why it was taken or skipped.")
 @json_option
@@ -68,6 +68,10 @@ def _print_candidates(candidates) -> None:
 @json_option
 def info(name: str, registry: str | None, as_json: bool) -> None:
     """Show a package's versions, variants and evidence.
+
+    \b
+    skillpm info kernel-builder-cuda
+    skillpm info my-skill --registry ./myreg --json
 
     Each attestation is verified (with the policy files and the registry's own
     trust, as install does) and shown with what its evidence says and who signed it.
@@ -143,7 +147,12 @@ def _evidence(source, document) -> list[dict[str, object]]:
 @registry_option
 @json_option
 def search(words: tuple[str, ...], registry: str | None, as_json: bool) -> None:
-    """Find packages whose name, description or keywords contain every one of WORDS."""
+    """Find packages whose name, description or keywords contain every one of WORDS.
+
+    \b
+    skillpm search cuda kernels
+    skillpm search layernorm --registry team --json
+    """
     from skillpm.index.model import search as search_index
     from skillpm.registry.source import open_registry
 

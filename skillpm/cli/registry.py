@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from skillpm.cli.common import json_option
-from skillpm.cli.output import emit_json, notice, table
+from skillpm.cli.output import emit_json, notice, report, table
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import SigningKey
@@ -41,7 +41,17 @@ def _index_keys(key_paths: tuple[Path, ...]) -> tuple[SigningKey, ...]:
     return load_index_keys(key_paths)
 
 
-@click.group()
+class _Group(click.Group):
+    """A group whose --help shows each command's whole first sentence, not one cut to the width."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl(
+                [(name, self.commands[name].get_short_help_str(limit=500)) for name in sorted(self.commands)]
+            )
+
+
+@click.group(cls=_Group)
 def registry() -> None:
     """Create and maintain a static registry: plain files any web server can serve.
 
@@ -60,13 +70,18 @@ def registry() -> None:
 @click.argument("directory", type=_DIR)
 @click.option("--name", help="The registry's name (default: the directory's name).")
 @signing_options
-def init(directory: Path, name: str | None, key_paths: tuple[Path, ...], expires_days: int) -> None:
+@json_option
+def init(directory: Path, name: str | None, key_paths: tuple[Path, ...], expires_days: int, as_json: bool) -> None:
     """Create an empty registry in DIRECTORY (with --key: a signed index)."""
     from skillpm.registry.store import init as init_registry
 
     config = init_registry(directory, name=name, keys=_index_keys(key_paths), expires_days=expires_days)
     signed = f"; index signed with key {', '.join(config.index_keys)}" if config.index_keys else ""
-    click.echo(f"created registry in {directory}{signed}")
+    report(
+        as_json,
+        {"directory": str(directory), "name": config.name, "index_keys": list(config.index_keys)},
+        f"created registry in {directory}{signed}",
+    )
 
 
 @registry.command()
@@ -96,9 +111,10 @@ def add(
 @registry.command()
 @click.argument("directory", type=_DIR)
 @click.argument("requirement", metavar="NAME==VERSION")
-@click.option("--target", help="Yank only this variant.")
+@click.option("--target", metavar="TARGET", help="Yank only this variant (default: every variant).")
 @click.option("--undo", is_flag=True, help="Un-yank instead.")
 @signing_options
+@json_option
 def yank(
     directory: Path,
     requirement: str,
@@ -106,6 +122,7 @@ def yank(
     undo: bool,
     key_paths: tuple[Path, ...],
     expires_days: int,
+    as_json: bool,
 ) -> None:
     """Mark a version (or one variant) yanked: installed only when pinned exactly."""
     from skillpm.errors import RequirementError
@@ -115,21 +132,33 @@ def yank(
     parsed = parse_requirement(requirement)
     version = parsed.pinned_version
     if version is None:
-        raise RequirementError(f"yank needs NAME==VERSION, got {requirement!r}")
+        raise RequirementError(
+            f"yank needs NAME==VERSION, got {requirement!r}",
+            hint=f"e.g. {parsed.name}==1.0.0; 'skillpm info {parsed.name} --registry {directory}' lists versions",
+        )
     keys = _index_keys(key_paths)
     targets = yank_version(directory, parsed.name, version, target=target, undo=undo, keys=keys, expires_days=expires_days)
-    click.echo(f"{'un-yanked' if undo else 'yanked'} {parsed.name} {version}: {', '.join(targets)}")
+    report(
+        as_json,
+        {"name": parsed.name, "version": version, "targets": list(targets), "yanked": not undo},
+        f"{'un-yanked' if undo else 'yanked'} {parsed.name} {version}: {', '.join(targets)}",
+    )
 
 
 @registry.command()
 @click.argument("directory", type=_DIR)
 @signing_options
-def rebuild(directory: Path, key_paths: tuple[Path, ...], expires_days: int) -> None:
+@json_option
+def rebuild(directory: Path, key_paths: tuple[Path, ...], expires_days: int, as_json: bool) -> None:
     """Regenerate the index and search.json from the artifacts in DIRECTORY (and re-sign it)."""
     from skillpm.registry.store import rebuild as rebuild_index
 
     documents = rebuild_index(directory, keys=_index_keys(key_paths), expires_days=expires_days)
-    click.echo(f"rebuilt the index of {directory}: {len(documents)} packages")
+    report(
+        as_json,
+        {"directory": str(directory), "packages": [document.name for document in documents]},
+        f"rebuilt the index of {directory}: {len(documents)} package(s)",
+    )
 
 
 @registry.command(name="rotate-key")
@@ -141,8 +170,14 @@ def rebuild(directory: Path, key_paths: tuple[Path, ...], expires_days: int) -> 
 )
 @click.option("--retire", metavar="FINGERPRINT", help="Stop listing and signing with this index key.")
 @signing_options
+@json_option
 def rotate_key(
-    directory: Path, new_key: Path | None, retire: str | None, key_paths: tuple[Path, ...], expires_days: int
+    directory: Path,
+    new_key: Path | None,
+    retire: str | None,
+    key_paths: tuple[Path, ...],
+    expires_days: int,
+    as_json: bool,
 ) -> None:
     """Rotate the index key of DIRECTORY without breaking its clients' pins.
 
@@ -160,14 +195,16 @@ def rotate_key(
     if new_key is not None and retire is None:
         (added,) = _index_keys((new_key,))
         config = store.add_index_key(directory, added, keys=keys, expires_days=expires_days)
-        click.echo(f"added index key {added.fingerprint} to {directory}: {len(config.index_keys)} keys sign the index")
+        text = f"added index key {added.fingerprint} to {directory}: {len(config.index_keys)} keys sign the index"
+        report(as_json, {"added": added.fingerprint, "index_keys": list(config.index_keys)}, text)
         notice(
             "every write now needs every key (--key once for each); end the rotation with "
             f"'skillpm registry rotate-key {directory} --retire {config.index_keys[0]}'"
         )
     elif retire is not None and new_key is None:
         config = store.retire_index_key(directory, retire, keys=keys, expires_days=expires_days)
-        click.echo(f"retired index key {retire} of {directory}; the index is signed by {', '.join(config.index_keys)}")
+        text = f"retired index key {retire} of {directory}; the index is signed by {', '.join(config.index_keys)}"
+        report(as_json, {"retired": retire, "index_keys": list(config.index_keys)}, text)
     else:
         raise click.UsageError("give --new-key KEYFILE or --retire FINGERPRINT")
 
@@ -198,7 +235,11 @@ def serve(directory: Path, port: int, bind: str, log: bool) -> None:
 @registry.command(name="list")
 @json_option
 def list_(as_json: bool) -> None:
-    """List the configured registries, in the order packages are looked up."""
+    """List the configured registries, in the order packages are looked up.
+
+    They are kept in config.toml in the user's config folder ($SKILLPM_CONFIG
+    overrides); 'registry add-remote' and 'registry remove' edit it.
+    """
     from skillpm.registry.config import config_path, load_registries
 
     rows = [{"name": r.name, "url": r.url, "priority": r.priority} for r in load_registries()]
@@ -220,14 +261,32 @@ def list_(as_json: bool) -> None:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Public key (PEM) that signs the registry's index: pinned now instead of on first use.",
 )
-def add_remote(name: str, url: str, priority: int, index_key: Path | None) -> None:
-    """Configure registry NAME at URL (https://, http://localhost, file:// or a directory)."""
-    from skillpm.registry.config import add_registry, config_path
+@json_option
+def add_remote(name: str, url: str, priority: int, index_key: Path | None, as_json: bool) -> None:
+    """Configure registry NAME at URL (https://, http://localhost, file:// or a directory).
 
-    added = add_registry(name, url, priority=priority)
-    click.echo(f"added registry {added.name} -> {added.url} (priority {added.priority}) to {config_path()}")
-    if index_key is not None:
-        _pin(added.url, index_key)
+    \b
+    skillpm registry add-remote team https://skills.example.org/registry --priority 10
+    skillpm registry add-remote local ./myreg      # kept as an absolute file:// URL
+
+    Then 'skillpm install NAME --registry team', or plain 'skillpm install NAME':
+    configured registries are looked up by priority, the built-in one last.
+    """
+    from skillpm.registry.config import add_registry, config_path, remove_registry
+    from skillpm.registry.source import registry_label
+
+    added = add_registry(name, registry_label(url), priority=priority)
+    try:
+        fingerprint = None if index_key is None else _pin(added.url, index_key)
+    except BaseException:
+        remove_registry(added.name)  # a key that cannot be pinned adds nothing
+        raise
+    text = f"added registry {added.name} -> {added.url} (priority {added.priority}) to {config_path()}"
+    report(
+        as_json,
+        {"name": added.name, "url": added.url, "priority": added.priority, "index_key": fingerprint},
+        text if fingerprint is None else f"{text}; trusting index key {fingerprint}",
+    )
 
 
 @registry.command()
@@ -238,7 +297,8 @@ def add_remote(name: str, url: str, priority: int, index_key: Path | None) -> No
     help="Public key (PEM) to trust for the registry's index, replacing any pinned one.",
 )
 @click.option("--forget", is_flag=True, help="Forget the pinned key: the next use trusts the registry's key.")
-def trust(location: str, index_key: Path | None, forget: bool) -> None:
+@json_option
+def trust(location: str, index_key: Path | None, forget: bool, as_json: bool) -> None:
     """Pin (or forget) the key that signs LOCATION's index: a URL, a directory or a configured name."""
     from skillpm.registry.source import registry_label
     from skillpm.registry.trust import PinStore
@@ -247,30 +307,35 @@ def trust(location: str, index_key: Path | None, forget: bool) -> None:
         raise click.UsageError("give --index-key PUBFILE or --forget")
     label = registry_label(location)
     if index_key is not None:
-        _pin(label, index_key)
+        fingerprint = _pin(label, index_key)
+        report(as_json, {"registry": label, "index_key": fingerprint}, f"trusting index key {fingerprint} for {label}")
         return
     forgotten = PinStore().forget(label)
-    click.echo(f"forgot the index key of {label}" if forgotten else f"no index key was pinned for {label}")
+    text = f"forgot the index key of {label}" if forgotten else f"no index key was pinned for {label}"
+    report(as_json, {"registry": label, "forgotten": forgotten}, text)
 
 
-def _pin(location: str, public_key: Path) -> None:
-    from skillpm.registry.source import registry_label
+def _pin(label: str, public_key: Path) -> str:
+    """Trust ``public_key`` for the index of the registry ``label``; its fingerprint."""
     from skillpm.registry.trust import pin_key
 
-    label = registry_label(location)
     try:
         pem = public_key.read_bytes()
     except OSError as error:
         raise click.ClickException(f"cannot read {public_key}: {error.strerror}") from None
-    fingerprint = pin_key(label, pem)
-    click.echo(f"trusting index key {fingerprint} for {label}")
+    return pin_key(label, pem)
 
 
 @registry.command(name="remove")
 @click.argument("name")
-def remove(name: str) -> None:
+@json_option
+def remove(name: str, as_json: bool) -> None:
     """Forget the configured registry NAME (its cached documents stay until cleared)."""
     from skillpm.registry.config import config_path, remove_registry
 
     removed = remove_registry(name)
-    click.echo(f"removed registry {removed.name} ({removed.url}) from {config_path()}")
+    report(
+        as_json,
+        {"name": removed.name, "url": removed.url, "priority": removed.priority},
+        f"removed registry {removed.name} ({removed.url}) from {config_path()}",
+    )

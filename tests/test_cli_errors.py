@@ -1,0 +1,246 @@
+"""The command line as a demanding user meets it: one error style, nothing half-done, --json, --help.
+
+Every test runs the real CLI: the console script in a subprocess for what reaches
+the terminal (stderr, exit codes, Ctrl-C), click's runner for --json documents.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from test_cli import KERNEL, all_commands, assert_one_error
+
+import skillpm
+
+# --- one error style: usage errors, click's own and Ctrl-C read like every other error -----------
+
+
+@pytest.mark.parametrize(
+    ("args", "contains", "hint"),
+    [
+        (["instal", "x"], "no such command 'instal'", "did you mean 'install'"),
+        (["registry", "ad"], "no such command 'ad'", None),  # click >= 8.4 adds "did you mean 'add'?"
+        (["install", "--jsn", "x"], "no such option '--jsn'", "did you mean '--json'?"),
+        (["remove"], "missing argument 'NAME'", "see 'skillpm remove --help'"),
+        (["pack", "no-such-dir"], "invalid value for 'SOURCE'", "see 'skillpm pack --help'"),
+        (["keygen", "-o", "k", "--algorithm", "rsa"], "'rsa' is not one of", "see 'skillpm keygen --help'"),
+        (["registry", "rotate-key", "."], "give --new-key KEYFILE or --retire", "registry rotate-key --help"),
+        (["registry", "yank", ".", "my-skill"], "yank needs NAME==VERSION", "e.g. my-skill==1.0.0"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else None,
+)
+def test_usage_errors_are_one_error_and_a_hint(args, contains, hint, isolated, run_skillpm) -> None:
+    result = run_skillpm(*args)
+    assert_one_error(result, contains=contains, hint=hint, exit_code=2)
+    assert sorted(p.name for p in isolated.project.iterdir()) == [".git"]
+
+
+def test_an_option_missing_its_value_is_one_error_line(isolated, run_skillpm) -> None:
+    result = run_skillpm("install", KERNEL, "--arch")
+    assert_one_error(result, contains="option '--arch' requires an argument", exit_code=2)
+
+
+def test_a_failure_reported_by_a_command_is_one_error_line(isolated, registry: Path, run_skillpm) -> None:
+    result = run_skillpm("registry", "serve", registry, "--bind", "192.0.2.1", "--port", "0")  # TEST-NET-1: not ours
+    assert_one_error(result, contains="cannot listen on 192.0.2.1:0", exit_code=1)
+
+
+def test_verify_of_a_missing_variant_is_a_failure_not_a_usage_error(isolated, registry: Path, run_skillpm) -> None:
+    result = run_skillpm("verify", KERNEL, "--registry", registry, "--target", "sm_120a")
+    assert_one_error(result, contains="has no variant sm_120a (variants: generic, sm_80, sm_90a)", exit_code=1)
+
+
+def test_ctrl_c_is_one_error_line_and_changes_nothing(isolated, run_skillpm) -> None:
+    """Interrupted while waiting on a registry that never answers: exit 130, nothing written."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(30)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "skillpm", "install", KERNEL, "--arch", "9.0",
+             "--registry", f"http://127.0.0.1:{server.getsockname()[1]}/"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"},
+        )
+        connection, _ = server.accept()  # skillpm waits for config.json now
+        with connection:
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130 and stdout == ""
+    assert stderr.strip().splitlines() == ["error: interrupted; nothing was left half-written"]
+    assert sorted(p.name for p in isolated.project.iterdir()) == [".git"]
+
+
+# --- nothing half-done ------------------------------------------------------------------------------
+
+
+def test_install_of_several_installs_none_when_one_is_unknown(isolated, registry: Path, run_skillpm) -> None:
+    result = run_skillpm("install", KERNEL, "kernel-helpr", "--arch", "9.0", "--registry", registry)
+    assert_one_error(result, contains="no package named 'kernel-helpr'", hint=f"did you mean {KERNEL}?")
+    assert not isolated.lockfile.exists() and not isolated.skills.exists()
+
+
+def test_install_of_several_installs_none_when_one_has_no_variant(
+    isolated, tmp_path: Path, registry: Path, make_source, publish, run_skillpm
+) -> None:
+    publish(registry, make_source(tmp_path, "hopper-only", {"sm_90a": {}}))
+    result = run_skillpm("install", KERNEL, "hopper-only", "--arch", "8.0", "--registry", registry)
+    assert_one_error(result, contains="no variant of hopper-only suits capability 8.0")
+    assert not isolated.lockfile.exists() and not isolated.skills.exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "contains"),
+    [
+        (["--dir", "elsewhere", "--global"], "--dir names the folder itself"),
+        (["--dir", "elsewhere", "--agent", "codex"], "--dir names the folder itself"),
+        (["--dir", "a-file"], "Directory 'a-file' is a file"),
+        (["--trusted-key", "no-such.pub"], "File 'no-such.pub' does not exist"),
+        (["--min-lift", "2"], "2.0 is not in the range -1<=x<=1"),
+    ],
+)
+def test_install_refuses_options_it_cannot_honour(options, contains, isolated, registry: Path, run_skillpm) -> None:
+    (isolated.project / "a-file").write_text("")
+    result = run_skillpm("install", KERNEL, "--arch", "9.0", "--registry", registry, *options)
+    assert_one_error(result, contains=contains, hint="see 'skillpm install --help'", exit_code=2)
+    assert sorted(p.name for p in isolated.project.iterdir()) == [".git", "a-file"]
+
+
+def test_pack_into_a_file_is_refused(isolated, tmp_path: Path, make_source, run_skillpm) -> None:
+    (isolated.project / "dist").write_text("not a folder")
+    result = run_skillpm("pack", make_source(tmp_path, "some-skill"), "-o", "dist")
+    assert_one_error(result, contains="Directory 'dist' is a file", exit_code=2)
+    assert (isolated.project / "dist").read_text() == "not a folder"
+
+
+def test_add_remote_keeps_a_directory_as_an_absolute_url(isolated, registry: Path, run_skillpm) -> None:
+    relative = os.path.relpath(registry, isolated.project)
+    added = run_skillpm("registry", "add-remote", "local", relative)
+    assert added.returncode == 0, added.stderr
+    elsewhere = isolated.tmp / "elsewhere"
+    elsewhere.mkdir()
+    found = run_skillpm("resolve", KERNEL, "--arch", "9.0", "--registry", "local", cwd=elsewhere)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.startswith(f"{KERNEL} 1.0.0 sm_90a")
+    assert registry.resolve().as_uri() in run_skillpm("registry", "list").stdout
+
+
+def test_add_remote_refuses_what_is_neither_url_nor_directory(isolated, run_skillpm) -> None:
+    result = run_skillpm("registry", "add-remote", "team", "skills.example.org/registry")
+    assert_one_error(result, contains="registry skills.example.org/registry does not exist")
+    assert "team" not in run_skillpm("registry", "list").stdout
+
+
+def test_add_remote_with_a_key_it_cannot_pin_adds_nothing(isolated, registry: Path, run_skillpm) -> None:
+    (isolated.project / "bad.pub").write_text("not a key")
+    result = run_skillpm("registry", "add-remote", "team", registry, "--index-key", "bad.pub")
+    assert_one_error(result, contains="not a PEM public key")
+    assert "team" not in run_skillpm("registry", "list").stdout
+
+
+# --- reports: --json everywhere, and a word when there is nothing to do --------------------------------
+
+
+def test_every_command_but_serve_takes_json() -> None:
+    from skillpm.cli import cli
+
+    lacking = [
+        " ".join(path)
+        for path, command in all_commands(cli).items()
+        if not isinstance(command, click.Group) and not any("--json" in param.opts for param in command.params)
+    ]
+    assert lacking == ["registry serve"]
+
+
+def test_registry_commands_print_json(isolated, tmp_path: Path, make_source, run_cli, run_skillpm) -> None:
+    def data(*args: object) -> object:
+        result = run_cli(*args, "--json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    reg = tmp_path / "reg"
+    assert data("registry", "init", reg, "--name", "mine") == {"directory": str(reg), "name": "mine", "index_keys": []}
+    packed = data("pack", make_source(tmp_path, "json-skill"), "-o", tmp_path / "dist")
+    data("registry", "add", reg, packed[0]["path"])
+    assert data("registry", "yank", reg, "json-skill==1.0.0") == {
+        "name": "json-skill", "version": "1.0.0", "targets": ["generic"], "yanked": True,
+    }
+    assert data("registry", "rebuild", reg)["packages"] == ["json-skill"]
+    key = data("keygen", "-o", tmp_path / "index.key")
+    assert data("registry", "trust", reg, "--index-key", key["public"]) == {
+        "registry": reg.as_uri(), "index_key": key["fingerprint"],
+    }
+    assert data("registry", "trust", reg, "--forget") == {"registry": reg.as_uri(), "forgotten": True}
+    assert data("registry", "add-remote", "mine", reg, "--priority", "3") == {
+        "name": "mine", "url": reg.as_uri(), "priority": 3, "index_key": None,
+    }
+    assert data("registry", "remove", "mine")["url"] == reg.as_uri()
+    created = data("init", tmp_path / "new-skill")["created"]
+    assert [Path(path).name for path in created] == ["SKILL.md", "skillpm.toml"]
+
+
+def test_rotate_key_prints_json(isolated, tmp_path: Path, run_cli) -> None:
+    old = json.loads(run_cli("keygen", "-o", tmp_path / "old.key", "--json").stdout)
+    new = json.loads(run_cli("keygen", "-o", tmp_path / "new.key", "--json").stdout)
+    reg = tmp_path / "reg"
+    assert run_cli("registry", "init", reg, "--key", old["private"]).exit_code == 0
+    result = run_cli("registry", "rotate-key", reg, "--new-key", new["private"], "--key", old["private"], "--json")
+    assert result.exit_code == 0, result.output
+    keys = [old["fingerprint"], new["fingerprint"]]
+    assert json.loads(result.stdout) == {"added": new["fingerprint"], "index_keys": keys}
+
+
+def test_remove_json_names_the_directory_as_install_does(isolated, registry: Path, run_cli) -> None:
+    [installed] = json.loads(run_cli("install", KERNEL, "--arch", "9.0", "--registry", registry, "--json").stdout)
+    [removed] = json.loads(run_cli("remove", KERNEL, "--json").stdout)
+    assert removed == {key: installed[key] for key in ("name", "version", "target", "directory")}
+
+
+def test_update_with_nothing_installed_says_so(isolated, run_skillpm) -> None:
+    result = run_skillpm("update")
+    assert result.returncode == 0 and result.stdout == ""
+    assert "nothing to do" in result.stderr
+
+
+# --- --help teaches -------------------------------------------------------------------------------
+
+
+def _environment_variables() -> set[str]:
+    """Every ``SKILLPM_*`` variable a module of skillpm reads through a ``*_ENV`` constant."""
+    root = Path(skillpm.__file__).parent
+    pattern = re.compile(r'^\w*ENV = "(SKILLPM_\w+)"', re.MULTILINE)
+    return {name for path in root.rglob("*.py") for name in pattern.findall(path.read_text(encoding="utf-8"))}
+
+
+def test_help_names_every_environment_variable(run_skillpm) -> None:
+    names = _environment_variables() | {"SKILLPM_ARCH", "SIGSTORE_ID_TOKEN"}
+    assert len(names) > 10
+    text = run_skillpm("--help").stdout
+    assert sorted(name for name in names if name not in text) == []
+
+
+def test_registry_help_shows_every_summary_whole(run_skillpm) -> None:
+    from skillpm.cli.registry import registry
+
+    text = " ".join(run_skillpm("registry", "--help").stdout.split())
+    for name, command in registry.commands.items():
+        assert command.get_short_help_str(limit=500) in text, name
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        ("update", "else the GPU each skill was resolved for before"),
+        ("remove", "Delete the directory even when it holds no SKILL.md"),
+        ("install", "--dir DIR"),
+        ("init", "The skill's description"),
+    ],
+)
+def test_help_describes_what_each_option_does_there(command: str, says: str, run_skillpm) -> None:
+    assert says in " ".join(run_skillpm(command, "--help").stdout.split())
