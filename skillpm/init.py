@@ -36,6 +36,14 @@ def manifest_text(*, name: str, version: str, description: str, license: str | N
 
 def init_skeleton(directory: Path, *, name: str, description: str) -> list[Path]:
     """Create a new skill source in ``directory``: SKILL.md and skillpm.toml."""
+    from skillpm.index.model import MAX_NAME_LENGTH, is_valid_name
+
+    if not is_valid_name(name):
+        raise ManifestError(
+            f"{name[:80]!r} is not a valid skill name",
+            hint=f"pass --name NAME: lowercase letters and digits, single hyphens between them, "
+            f"at most {MAX_NAME_LENGTH} characters",
+        )
     _refuse_existing(directory)
     skill_md = directory / SKILL_MD
     if skill_md.exists():

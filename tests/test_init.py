@@ -77,6 +77,19 @@ def test_init_refuses_an_existing_source(isolated, run_skillpm, snapshot) -> Non
     assert snapshot(isolated.project) == before
 
 
+@pytest.mark.parametrize(
+    "args", [["Bad_Name"], ["ok-dir", "--name", "bad name"], ["ok-dir", "--name", "double--hyphen"], ["x" * 65]]
+)
+def test_init_refuses_a_name_validate_would_reject(isolated, run_skillpm, snapshot, args: list[str]) -> None:
+    """A skeleton is only written under a valid name, so a new source always validates."""
+    before = snapshot(isolated.project)
+    result = run_skillpm("init", *args)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("error: ") and "is not a valid skill name" in result.stderr
+    assert "hint: pass --name NAME" in result.stderr
+    assert snapshot(isolated.project) == before
+
+
 def test_init_refuses_to_overwrite_a_skill_md(tmp_path: Path) -> None:
     (tmp_path / "SKILL.md").write_text("mine")
     with pytest.raises(ManifestError, match="already exists") as caught:

@@ -94,9 +94,14 @@ def _check_format_version(reader: _Reader) -> None:
         )
 
 
+def is_valid_name(name: str) -> bool:
+    """Whether ``name`` is a package name: lowercase letters and digits in runs joined by single hyphens."""
+    return len(name) <= MAX_NAME_LENGTH and _NAME_RE.fullmatch(name) is not None
+
+
 def check_name(name: str, where: str) -> str:
     """Return ``name`` when it is a valid package name, else raise IndexFormatError."""
-    if len(name) > MAX_NAME_LENGTH or not _NAME_RE.fullmatch(name):
+    if not is_valid_name(name):
         raise IndexFormatError(f"{where}: invalid package name {name[:80]!r}")
     return name
 
