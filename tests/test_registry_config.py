@@ -51,6 +51,17 @@ def test_add_list_remove_round_trip(config: Path) -> None:
     assert config.read_text().startswith("# skillpm registries")
 
 
+def test_a_directory_is_stored_as_its_absolute_file_url(config: Path, tmp_path: Path, monkeypatch) -> None:
+    """What the library stores means the same from every folder (not only through the CLI)."""
+    from skillpm.registry import store
+
+    store.init(tmp_path / "work" / "reg")
+    monkeypatch.chdir(tmp_path / "work")
+    added = add_registry("local", "reg/")
+    assert added.url == (tmp_path / "work" / "reg").as_uri()
+    assert find_registry("local") == added
+
+
 def test_equal_priorities_keep_the_file_order(config: Path) -> None:
     for name in ("b", "a", "c"):
         add_registry(name, f"https://{name}.example.org")

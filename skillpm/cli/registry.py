@@ -273,9 +273,8 @@ def add_remote(name: str, url: str, priority: int, index_key: Path | None, as_js
     configured registries are looked up by priority, the built-in one last.
     """
     from skillpm.registry.config import add_registry, config_path, remove_registry
-    from skillpm.registry.source import registry_label
 
-    added = add_registry(name, registry_label(url), priority=priority)
+    added = add_registry(name, url, priority=priority)
     try:
         fingerprint = None if index_key is None else _pin(added.url, index_key)
     except BaseException:

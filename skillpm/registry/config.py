@@ -118,9 +118,15 @@ def find_registry(name: str, path: Path | None = None) -> RemoteRegistry | None:
 
 
 def add_registry(name: str, url: str, *, priority: int = 0, path: Path | None = None) -> RemoteRegistry:
-    """Configure a new registry; RegistryError when ``name`` is taken."""
+    """Configure a new registry at ``url`` (a URL or a directory); RegistryError when ``name`` is taken.
+
+    What is stored is the registry's canonical address (a directory becomes an absolute
+    ``file://`` URL), so the configuration means the same from every folder.
+    """
+    from skillpm.registry.source import registry_label
+
     path = path or config_path()
-    added = RemoteRegistry(name, url.rstrip("/") if "://" in url else url, priority)
+    added = RemoteRegistry(name, registry_label(url), priority)
     with _locked(path):
         registries = load_registries(path)
         if any(registry.name == name for registry in registries):
