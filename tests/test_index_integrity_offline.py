@@ -26,3 +26,6 @@ def test_an_attested_variant_installs_offline_after_one_online_install(isolated,
     offline = skillpm("install", NAME, "--registry", url, "--arch", "12.0", "--offline", "--dir", "elsewhere", *trusted)
     assert offline.exit_code == 0, offline.output
     assert (isolated.project / "elsewhere" / NAME / "SKILL.md").is_file()
+    verified = skillpm("verify", NAME, "--registry", url, "--target", "generic", "--offline", "--key", str(base["pub"]))
+    assert verified.exit_code == 0, verified.output  # the archive comes from the cache, checked by its digest
+    assert "FAIL" not in verified.stdout
