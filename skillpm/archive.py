@@ -3,9 +3,11 @@
 An archive is a gzip-compressed tar holding ``skillpm-variant.json`` (first) and
 the variant's tree under ``skill/``. Building is byte-for-byte reproducible:
 entries sorted, times, owners and modes fixed, gzip header time zero.
-Extraction trusts nothing: only regular files under ``skill/``, no absolute
-paths, ``..``, links or device files, bounded counts and sizes, and every
-file's digest checked against the metadata.
+Extraction trusts nothing: only regular files under ``skill/``, with names
+every file system keeps apart and reads as plain names (no absolute paths,
+``..``, drive letters or device names), no links or device files, bounded
+counts and sizes (checked from each header, and on the decompressed stream, as
+it is read), and every file's digest checked against the metadata.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import stat
 import tarfile
+import unicodedata
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -30,15 +34,27 @@ TREE_PREFIX = "skill/"
 METADATA_FORMAT_VERSION = 1
 FIXED_MTIME = 315532800  # 1980-01-01, as wheels use for reproducible timestamps
 MAX_MEMBERS = 10_000
+MAX_FOLDERS = 1_000  # folders the files' paths create: each takes an inode and a block of disk
 MAX_FILE_SIZE = 16 * 1024 * 1024
 MAX_TOTAL_SIZE = 64 * 1024 * 1024
 MAX_METADATA_SIZE = 1024 * 1024
 MAX_PATH_LENGTH = 1024  # characters of a member's path under skill/
 MAX_PATH_DEPTH = 32  # folders and file name of a member's path under skill/
-#: The largest archive file ``registry add`` reads: the files' limit, the metadata's, and room for
-#: tar headers (pax records make up to three 512-byte blocks per member) and gzip's overhead on
-#: incompressible data.
+MAX_NAME_BYTES = 255  # one folder or file name in UTF-8, as Linux and macOS allow
+#: The largest archive file ``registry add`` reads, and the most bytes any archive may decompress to:
+#: the files' limit, the metadata's, and room for tar headers (pax records make up to three 512-byte
+#: blocks per member) and gzip's overhead on incompressible data.
 MAX_ARCHIVE_SIZE = MAX_TOTAL_SIZE + MAX_METADATA_SIZE + 16 * 1024 * 1024
+#: What tarfile raises on a corrupt or hostile stream: besides its own errors, ValueError (a pax
+#: sparse map that is not numbers) and RecursionError (it reads a chain of extended headers recursively).
+_CORRUPT = (tarfile.TarError, OSError, EOFError, ValueError, RecursionError, zlib.error)
+#: A name that some file system does not keep as it is: with a character Windows refuses (``:``
+#: would name a drive, so that ``a/C:/x`` is ``C:x``, or an alternate data stream), ending in a dot
+#: or space (Windows drops them; this covers ``.`` and ``..``), or a Windows device (``NUL``, ``com1.txt``).
+_UNSAFE_NAME = re.compile(
+    r'.*[<>:"|?*\\].*|.*[. ]|(?:con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])(?:\..*)?',
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def archive_name(name: str, version: str, target: str) -> str:
@@ -115,7 +131,8 @@ def build_archive(metadata_fields: dict[str, Any], files: Mapping[str, Path]) ->
 
     ``metadata_fields`` are VariantMetadata's fields other than ``files``.
     Only regular files (or links to them) are accepted, within the limits that
-    :func:`extract` enforces, judged from their sizes before any is read.
+    :func:`extract` enforces, judged from their sizes before any is read; the
+    archive built must then pass :func:`scan`.
     """
     if len(files) > MAX_MEMBERS:
         raise ArchiveError(f"the tree has {len(files)} files; an archive holds at most {MAX_MEMBERS}")
@@ -146,7 +163,9 @@ def build_archive(metadata_fields: dict[str, Any], files: Mapping[str, Path]) ->
             _add(tar, METADATA_NAME, metadata_bytes, 0o644)
             for relative, (data, mode) in contents.items():
                 _add(tar, TREE_PREFIX + relative, data, mode)
-    return raw.getvalue(), metadata
+    built = raw.getvalue()
+    scan(built)  # names and folders as extract checks them: never build what every client refuses
+    return built, metadata
 
 
 def _read_at_most(path: Path, limit: int) -> bytes:
@@ -220,11 +239,15 @@ def _checked_members(
 ) -> Iterator[tuple[str, tarfile.TarInfo, bytes]]:
     """Each file member after the metadata, as (path under ``skill/``, member, content), once every check passed.
 
-    The one place the member checks live (paths, types, counts, sizes, duplicates); once
+    The one place the member checks live (paths, types, counts, sizes, clashes); once
     the members are exhausted, the files must be exactly those the metadata lists, with
-    its digests.
+    its digests. Two paths clash when a case-insensitive or normalising file system would
+    see one file or folder twice, or a file where a folder is: :func:`extract` would fail
+    there part-way, or merge two folders, and succeed elsewhere.
     """
     seen: dict[str, str] = {}
+    files: set[str] = set()  # folded paths (see _folded)
+    folders: dict[str, str] = {}  # folded path -> the path as first spelled
     total = 0
     while (member := _next_member(tar)) is not None:
         relative = _safe_relative(member)
@@ -233,13 +256,47 @@ def _checked_members(
         if member.size > MAX_FILE_SIZE or total + member.size > MAX_TOTAL_SIZE:
             raise ArchiveError(f"archive member {member.name!r} is too large")
         total += member.size
-        if relative in seen:
-            raise ArchiveError(f"archive lists {member.name!r} twice")
+        key = _folded(relative)
+        parents = {_folded(relative[:index]): relative[:index] for index, char in enumerate(relative) if char == "/"}
+        if (
+            key in files
+            or key in folders
+            or not files.isdisjoint(parents)
+            or any(folders.get(folded, spelled) != spelled for folded, spelled in parents.items())
+        ):
+            raise ArchiveError(
+                f"archive member {member.name[:200]!r} clashes with another: the same path but for case or "
+                "Unicode form, or a file where a folder is"
+            )
+        files.add(key)
+        folders.update(parents)
+        if len(folders) > MAX_FOLDERS:
+            raise ArchiveError(f"archive has more than {MAX_FOLDERS} folders")
         content = _member_bytes(tar, member)
         seen[relative] = sha256_bytes(content)
         yield relative, member, content
     if seen != dict(metadata.files):
         raise ArchiveError("archive contents do not match the file digests in its metadata")
+
+
+class _Inflated:
+    """The decompressed bytes of gzip ``data``, refused past :data:`MAX_ARCHIVE_SIZE` as they are read.
+
+    tarfile reads the whole data of a pax or GNU long-name header into memory before
+    skillpm sees the member it describes; this bound keeps a small archive from
+    inflating one into gigabytes.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._stream = gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb")
+        self._left = MAX_ARCHIVE_SIZE
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._stream.read(self._left + 1 if size < 0 else min(size, self._left + 1))
+        self._left -= len(chunk)
+        if self._left < 0:
+            raise ArchiveError(f"archive inflates to more than {MAX_ARCHIVE_SIZE} bytes")
+        return chunk
 
 
 def _open(data: bytes) -> tarfile.TarFile:
@@ -249,23 +306,24 @@ def _open(data: bytes) -> tarfile.TarFile:
     header parser raises TypeError on a truncated gzip header.
     """
     try:
-        return tarfile.open(fileobj=gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb"), mode="r|")
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
+        return tarfile.open(fileobj=_Inflated(data), mode="r|")
+    except _CORRUPT as error:
         raise ArchiveError(f"not a valid archive: {error}") from None
 
 
 def _next_member(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
     try:
         return tar.next()
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
+    except _CORRUPT as error:
         raise ArchiveError(f"corrupt archive: {error}") from None
 
 
 def _read_head(tar: tarfile.TarFile) -> VariantMetadata:
     """Read the first member, which must be the metadata document."""
     member = _next_member(tar)
-    if member is None or member.name != METADATA_NAME or not member.isfile():
+    if member is None or member.name != METADATA_NAME:
         raise ArchiveError(f"archive does not start with {METADATA_NAME}")
+    _check_regular(member)
     if member.size > MAX_METADATA_SIZE:
         raise ArchiveError(f"{METADATA_NAME} is too large")
     try:
@@ -281,35 +339,47 @@ def _member_bytes(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
         raise ArchiveError(f"archive member {member.name!r} has no content")
     try:
         content = source.read(member.size)
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
+    except _CORRUPT as error:
         raise ArchiveError(f"corrupt archive: {error}") from None
     if len(content) != member.size:
         raise ArchiveError(f"corrupt archive: {member.name!r} is truncated")
     return content
 
 
-def _safe_relative(member: tarfile.TarInfo) -> str:
-    """The member's path inside the tree, refusing anything unsafe."""
-    name = member.name
+def _check_regular(member: tarfile.TarInfo) -> None:
+    """Refuse a member that is not a regular file: a link, device, fifo, directory or sparse file."""
     if not member.isfile() or member.issparse():
         kind = "link" if member.issym() or member.islnk() else "special file or directory"
         kind = "sparse file" if member.isfile() else kind
-        raise ArchiveError(f"archive member {name[:200]!r} is a {kind}; only regular files are allowed")
+        raise ArchiveError(f"archive member {member.name[:200]!r} is a {kind}; only regular files are allowed")
+
+
+def _safe_relative(member: tarfile.TarInfo) -> str:
+    """The member's path inside the tree, refusing anything unsafe.
+
+    Every name must be printable (no control or bidirectional-override characters,
+    no bytes that are not UTF-8) and not :data:`_UNSAFE_NAME`.
+    """
+    _check_regular(member)
+    name = member.name
     if not name.startswith(TREE_PREFIX):
         raise ArchiveError(f"archive member {name[:200]!r} is outside {TREE_PREFIX}")
     relative = name[len(TREE_PREFIX) :]
     parts = relative.split("/")
-    if (
-        not relative
-        or "\\" in relative
-        or "\x00" in relative
-        or any(part in ("", ".", "..") for part in parts)
-        or ":" in parts[0]
-    ):
+    if any(not part or not part.isprintable() or _UNSAFE_NAME.fullmatch(part) for part in parts):
         raise ArchiveError(f"archive member {name[:200]!r} has an unsafe path")
-    if len(relative) > MAX_PATH_LENGTH or len(parts) > MAX_PATH_DEPTH:
+    if (
+        len(relative) > MAX_PATH_LENGTH
+        or len(parts) > MAX_PATH_DEPTH
+        or any(len(part.encode()) > MAX_NAME_BYTES for part in parts)
+    ):
         raise ArchiveError(
-            f"archive member {name[:80]!r}... has a path longer than {MAX_PATH_LENGTH} characters "
-            f"or deeper than {MAX_PATH_DEPTH} levels"
+            f"archive member {name[:80]!r}... has a path longer than {MAX_PATH_LENGTH} characters, "
+            f"deeper than {MAX_PATH_DEPTH} levels, or with a name over {MAX_NAME_BYTES} bytes"
         )
     return relative
+
+
+def _folded(relative: str) -> str:
+    """``relative`` as a case-insensitive, normalising file system (macOS, Windows) compares it."""
+    return unicodedata.normalize("NFC", relative.casefold())

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from skillpm import agents
-from skillpm.archive import VariantMetadata, extract, read_metadata
+from skillpm.archive import MAX_FILE_SIZE, VariantMetadata, extract, read_metadata, scan
 from skillpm.atomic import (
     fsync_directory,
     move_aside,
@@ -42,6 +42,7 @@ from skillpm.lockfile import (
     write_lockfile,
 )
 from skillpm.locks import lock_for
+from skillpm.reading import read_at_most
 from skillpm.registry.source import Registry, Source, open_locked_registry
 from skillpm.requirements import Requirement, parse_requirement
 from skillpm.resolve import Resolution, resolve
@@ -156,7 +157,7 @@ def install(
     with lock_for(dest.lockfile):
         lockfile = read_lockfile(dest.lockfile)
         directory = dest.skills_dir / resolution.name
-        _recover(lockfile, directory)
+        _recover(lockfile, [directory])
         plan = _Plan(
             registry,
             resolution.variant,
@@ -200,12 +201,13 @@ def _entry(
     )
 
 
-def _recover(lockfile: Lockfile, *also: Path) -> None:
+def _recover(lockfile: Lockfile, directories: Iterable[Path]) -> None:
     """Clean up after runs killed part-way on this lockfile; the caller holds its lock.
 
     Removes the lockfile's temporary files and every staging tree in the folders
-    of the locked directories (and of ``also``). A tree left aside by a killed
-    swap or removal is renamed back when its directory is absent and still
+    of ``directories``: those the command may change, never the folders of other
+    entries, which a cloned skills.lock may aim anywhere. A tree left aside by a
+    killed swap or removal is renamed back when its directory is absent and still
     locked, and removed otherwise. Afterwards each directory is complete: the
     tree its entry names, or the previous one, which :func:`tree_matches` tells
     apart, so that ``sync`` (or the same command again) installs what the
@@ -213,7 +215,7 @@ def _recover(lockfile: Lockfile, *also: Path) -> None:
     """
     remove_temporaries(lockfile.path)
     locked = {lockfile.directory(skill) for skill in lockfile.skills}
-    for folder in sorted({directory.parent for directory in (*locked, *also)}):
+    for folder in sorted({directory.parent for directory in directories}):
         recover_folder(folder, restore=locked)
 
 
@@ -257,8 +259,8 @@ def _check_inside(lockfile: Lockfile, skills: Iterable[LockedSkill], *, allow_ou
 
 
 def _fetch_checked(plan: _Plan, cache: ArtifactCache) -> VariantMetadata:
-    """Fetch the plan's archive into the cache and check that it holds what its entry names."""
-    metadata = read_metadata(fetch_artifact(plan.registry, plan.variant, cache))
+    """Fetch the plan's archive into the cache, run extraction's checks on it, and check that it holds the entry."""
+    metadata = scan(fetch_artifact(plan.registry, plan.variant, cache))
     _check_metadata(metadata, plan.entry)
     return metadata
 
@@ -274,9 +276,9 @@ def _prepare(
 ) -> None:
     """Every check before anything is written, for all ``plans``; the caller holds the lock.
 
-    Fetches and checks every archive (``jobs`` at a time), then checks each
-    directory it would replace (:func:`_check_replaceable`), then every variant's
-    attestations: one failure and nothing is installed.
+    Fetches every archive and runs on it every check extraction runs (``jobs`` at
+    a time), then checks each directory it would replace (:func:`_check_replaceable`),
+    then every variant's attestations: one failure and nothing is installed.
     """
     fetched = _in_parallel(lambda plan: _fetch_checked(plan, cache), plans, jobs=jobs)
     for plan, metadata in zip(plans, fetched):
@@ -332,7 +334,12 @@ def tree_matches(directory: Path, files: Mapping[str, str]) -> bool:
 
 
 def tree_digests(directory: Path) -> dict[str, str] | None:
-    """Each file under ``directory`` (relative path -> sha256); ``None`` unless it is a directory without links."""
+    """Each file under ``directory`` (relative path -> sha256).
+
+    ``None`` unless it is a directory without links whose files are all regular,
+    readable and of at most the archive's :data:`~skillpm.archive.MAX_FILE_SIZE`:
+    a fifo is never opened, a huge file never read.
+    """
     if not directory.is_dir() or directory.is_symlink():
         return None
     found: dict[str, str] = {}
@@ -342,7 +349,11 @@ def tree_digests(directory: Path) -> dict[str, str] | None:
             if path.is_symlink():
                 return None
             if name in filenames:
-                found[path.relative_to(directory).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+                try:
+                    content = read_at_most(path, MAX_FILE_SIZE)
+                except (OSError, ValueError):
+                    return None
+                found[path.relative_to(directory).as_posix()] = hashlib.sha256(content).hexdigest()
     return found
 
 
@@ -369,7 +380,7 @@ def sync(
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
         _check_inside(lockfile, lockfile.skills, allow_outside=allow_outside)
-        _recover(lockfile)
+        _recover(lockfile, map(lockfile.directory, lockfile.skills))
         registries = _open_registries(lockfile.skills, opener)
 
         def locked(skill: LockedSkill) -> _Plan:
@@ -424,7 +435,7 @@ def update(
         if missing:
             raise InstallError(f"not installed: {', '.join(missing)}", hint="see 'skillpm list'")
         _check_inside(lockfile, chosen, allow_outside=allow_outside)
-        _recover(lockfile)
+        _recover(lockfile, map(lockfile.directory, chosen))
         registries = _open_registries(chosen, opener)
         resolutions, plans = [], []
         for skill in chosen:
@@ -470,7 +481,7 @@ def remove(lockfile_path: Path, name: str, *, force: bool = False, allow_outside
         if not removed:
             raise InstallError(f"{name} is not installed here ({lockfile_path})", hint="see 'skillpm list'")
         _check_inside(lockfile, removed, allow_outside=allow_outside)
-        _recover(lockfile)
+        _recover(lockfile, map(lockfile.directory, removed))
         for skill in removed:
             _check_replaceable(lockfile, skill, {}, force=force)
         aside = [(lockfile.directory(skill), move_aside(lockfile.directory(skill))) for skill in removed]

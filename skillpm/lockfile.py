@@ -87,18 +87,20 @@ def read_lockfile(path: Path) -> Lockfile:
     for index, table in enumerate(data.get("skill", [])):
         if not isinstance(table, dict) or sorted(table) != sorted(fields):
             raise LockfileError(f"{path}: entry {index + 1} must have exactly the fields {', '.join(fields)}")
-        if not all(isinstance(table[key], str) for key in fields) or not _SHA256_RE.fullmatch(table["sha256"]):
-            raise LockfileError(f"{path}: entry {index + 1} ({table.get('name')!r}) is malformed")
+        # Printable only: no NUL (which no path may hold) and no escape sequences for 'list' to print.
+        printable = all(isinstance(table[key], str) and table[key].isprintable() for key in fields)
+        if not printable or not _SHA256_RE.fullmatch(table["sha256"]):
+            raise LockfileError(f"{path}: entry {index + 1} ({str(table.get('name'))[:80]!r}) is malformed")
         # sync and remove replace or delete this directory: it must be the skill's own folder,
-        # and never one that git runs files from (.git/hooks).
+        # and never one that git runs files from (.git/hooks); a backslash is a separator on Windows.
         directory = PurePosixPath(table["directory"])
         hidden_by_git = any(part.lower() == ".git" for part in directory.parts)
         if not _NAME_RE.fullmatch(table["name"]) or len(table["name"]) > 64:
             raise LockfileError(f"{path}: entry {index + 1} has an invalid package name {table['name'][:80]!r}")
-        if directory.name != table["name"] or ".." in directory.parts or hidden_by_git:
+        if directory.name != table["name"] or ".." in directory.parts or hidden_by_git or "\\" in table["directory"]:
             raise LockfileError(
-                f"{path}: entry {index + 1} installs {table['name']!r} into {table['directory']!r}, "
-                f"which is not a folder named {table['name']!r}",
+                f"{path}: entry {index + 1} installs {table['name']!r} into {table['directory'][:200]!r}, "
+                f"which is not a folder named {table['name']!r} reached without '..', '.git' or a backslash",
                 hint="restore skills.lock from version control, or delete it and install again",
             )
         skills.append(LockedSkill(**table))

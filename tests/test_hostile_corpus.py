@@ -12,8 +12,10 @@ must hold. A case passes when the command
   pack output folder): every other file under the test's folder is unchanged, and no
   ``escaped`` file appears anywhere.
 
-docs/security.md describes the threat model and the limits these cases exercise. The 34 hostile
-archives of tests/test_archive.py go through ``extract`` directly and are not repeated here.
+docs/security.md describes the threat model and the limits these cases exercise. The hostile
+archives of tests/test_archive.py and tests/test_extraction_hostile.py go through ``extract`` and
+``scan`` directly; the ones here are those whose harm (memory, time, disk, a traceback) shows only
+in a real process at full size, and one of each kind of refusal.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from typing import Callable
 
 import pytest
 from test_archive import SKILL, digests, metadata_member, regular, tar_gz
+from test_extraction_hostile import header_chain, pax_sparse_with_corrupt_map
 
 from skillpm.archive import METADATA_NAME
 
@@ -117,6 +120,15 @@ def validate(build: Callable[[World], Path]) -> Builder:
 
 def pack(build: Callable[[World], Path]) -> Builder:
     return lambda world: ["pack", str(build(world)), "-o", str(world.root / "dist")]
+
+
+def case_clash_source(world: World) -> Path:
+    """A source whose variant overlay adds ``NOTES.md`` beside the common ``notes.md``."""
+    root = source_dir(world)
+    (root / "notes.md").write_text("common\n")
+    (root / "variants" / "generic").mkdir(parents=True)
+    (root / "variants" / "generic" / "NOTES.md").write_text("generic\n")
+    return root
 
 
 def front_matter(yaml: str) -> Callable[[World], Path]:
@@ -216,6 +228,7 @@ SKILL_CASES = [
          "invalid", "tree.special-file"),
     Case("fifo-as-skill-md", "skill", validate(with_fifo("SKILL.md")), "invalid", "tree.special-file"),
     Case("pack-fifo-in-tree", "skill", pack(with_fifo("notes.md", source=True)), "error", "tree.special-file"),
+    Case("pack-names-differing-in-case", "skill", pack(case_clash_source), "error", "clashes with another"),
 ]
 
 
@@ -344,6 +357,21 @@ def gzip_bomb() -> bytes:
     return raw.getvalue()
 
 
+def long_name_bomb() -> bytes:
+    """About 600 KB whose GNU long-name header claims 600 MiB of zeros, which tarfile reads into memory
+    whole: gzip members of 1 MiB of zeros each, one after another."""
+    info, data = metadata_member(digests(SKILL))
+    long_name = tarfile.TarInfo("././@LongLink")
+    long_name.type, long_name.size = tarfile.GNUTYPE_LONGNAME, 600 << 20
+    head = info.tobuf(tarfile.PAX_FORMAT) + data + bytes(-len(data) % 512) + long_name.tobuf(tarfile.GNU_FORMAT)
+    return gzip.compress(head, mtime=0) + gzip.compress(bytes(1 << 20), mtime=0) * 600
+
+
+def folder_bomb() -> bytes:
+    """About 60 KB making 7000 chains of 30 folders: 217,000 folders, 850 MB of disk on ext4."""
+    return archive(*(regular(f"skill/{i}/" + "d/" * 29 + "f", b"") for i in range(7000)))
+
+
 def many_members() -> bytes:
     members = [regular(f"skill/f/{i}.md", b"") for i in range(10_001)]
     return archive(*members)
@@ -396,6 +424,17 @@ def metadata_with(document: bytes) -> tuple[tarfile.TarInfo, bytes]:
 ARCHIVE_CASES = [
     Case("gzip-bomb-120mib", "archive", install(artifact=lambda: gzip_bomb()), "error", "too large"),
     Case("many-members-10001", "archive", install(artifact=lambda: many_members()), "error", "more than 10000 files"),
+    Case("folder-bomb-217k", "archive", install(artifact=folder_bomb), "error", "more than 1000 folders"),
+    Case("gnu-long-name-600mib", "archive", install(artifact=long_name_bomb), "error", "inflates to more than"),
+    Case("pax-global-header-chain", "archive", install(artifact=lambda: header_chain(tarfile.XGLTYPE, 5000)),
+         "error", "corrupt archive"),
+    Case("pax-sparse-map-not-numbers", "archive", install(artifact=pax_sparse_with_corrupt_map),
+         "error", "corrupt archive"),
+    Case("windows-drive-in-a-later-part", "archive",
+         install(artifact=lambda: archive(regular("skill/a/C:/escaped"))), "error", "unsafe path"),
+    Case("names-differing-in-case", "archive",
+         install(artifact=lambda: archive(regular("skill/Refs/a.md"), regular("skill/refs/b.md"))),
+         "error", "clashes with another"),
     Case("zip-instead-of-tar-gz", "archive", install(artifact=lambda: zip_archive()), "error", "not a valid archive"),
     Case("plain-tar-not-gzip", "archive", install(artifact=lambda: gzip.decompress(archive())),
          "error", "not a valid archive"),
@@ -427,6 +466,8 @@ ARCHIVE_CASES = [
          install(artifact=lambda: archive(metadata=metadata_member(digests(SKILL), name="kernel-builder-cuda"))),
          "error", "holds kernel-builder-cuda"),
     Case("registry-add-zip", "archive", lambda w: _registry_add(w, zip_archive()), "error", "not a skillpm variant"),
+    Case("registry-add-long-name-bomb", "archive", lambda w: _registry_add(w, long_name_bomb()),
+         "error", "inflates to more than"),
     Case("registry-add-metadata-bomb", "archive",
          lambda w: _registry_add(w, archive(metadata=metadata_with(b"{" * 500_000))), "error", "not valid JSON"),
 ]
@@ -533,6 +574,12 @@ LOCKFILE_CASES = [
          sync("version = 1\n" + lock_entry().replace(f'sha256 = "{"0" * 64}"', "sha256 = 0")), "error", "malformed"),
     Case("lockfile-invalid-utf8", "lockfile", sync(b"version = 1\n# \xff\n"), "error", "not a readable lockfile"),
     Case("lockfile-fifo", "lockfile", sync(fifo=True), "error", "not a regular file"),
+    Case("lockfile-nul-in-directory", "lockfile", sync("version = 1\n" + lock_entry(directory=f"a\x00b/{NAME}")),
+         "error", "malformed"),
+    Case("lockfile-escape-sequence", "lockfile", sync("version = 1\n" + lock_entry(version="1\x1b]0;pwned\x07")),
+         "error", "malformed"),
+    Case("lockfile-backslash-traversal", "lockfile",
+         sync("version = 1\n" + lock_entry(directory=f"..\\..\\escaped/{NAME}")), "error", "not a folder named"),
 ]
 
 CASES = SKILL_CASES + MANIFEST_CASES + ARCHIVE_CASES + INDEX_CASES + LOCKFILE_CASES
@@ -682,14 +729,16 @@ def test_a_hard_link_is_packed_as_its_content(tmp_path: Path) -> None:
     assert copy.read_text() == "shared notes\n" and copy.stat().st_nlink == 1
 
 
-def test_names_differing_only_in_case_are_two_files_never_one_overwritten(tmp_path: Path) -> None:
+def test_names_differing_only_in_case_are_refused_on_every_file_system(tmp_path: Path) -> None:
     from skillpm.archive import extract
+    from skillpm.errors import ArchiveError
 
     upper, lower = regular("skill/NOTES.md", b"upper\n"), regular("skill/notes.md", b"lower\n")
     destination = tmp_path / "dest"
     destination.mkdir()
-    extract(archive(upper, lower), destination)
-    assert sorted(p.name for p in destination.iterdir()) == ["NOTES.md", "SKILL.md", "notes.md"]
+    with pytest.raises(ArchiveError, match="clashes with another"):
+        extract(archive(upper, lower), destination)
+    assert sorted(p.name for p in destination.iterdir()) == ["NOTES.md", "SKILL.md"]  # never notes.md over it
 
 
 def test_toml_guard_counts_dots_outside_strings_only() -> None:
