@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from skillpm import agents
-from skillpm.archive import MAX_FILE_SIZE, VariantMetadata, extract, read_metadata, scan
+from skillpm.archive import MAX_ARCHIVE_SIZE, MAX_FILE_SIZE, VariantMetadata, extract, read_metadata, scan
 from skillpm.atomic import (
     fsync_directory,
     move_aside,
@@ -116,6 +116,12 @@ def fetch_artifact(registry: Registry, variant: Variant, cache: ArtifactCache) -
     cached = cache.get(variant.sha256)
     if cached is not None:
         return cached
+    if variant.size > MAX_ARCHIVE_SIZE:
+        raise ArchiveError(
+            f"{variant.path} is {variant.size} bytes by the index, over the {MAX_ARCHIVE_SIZE}-byte limit "
+            "of an archive; nothing was downloaded or installed",
+            hint="the registry serves an archive skillpm cannot install; tell its owner",
+        )
     data = registry.artifact(variant.path, limit=variant.size)
     actual = hashlib.sha256(data).hexdigest()
     if len(data) != variant.size or actual != variant.sha256:

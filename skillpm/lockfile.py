@@ -76,8 +76,9 @@ def read_lockfile(path: Path) -> Lockfile:
     except FileNotFoundError:
         return Lockfile(path)
     except (ValueError, OSError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
         raise LockfileError(
-            f"{path} is not a readable lockfile: {error}",
+            f"{path} is not a readable lockfile: {reason}",
             hint="restore it from version control, or delete it and install again",
         ) from None
     if data.get("version") != LOCK_VERSION:

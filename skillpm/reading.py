@@ -15,9 +15,11 @@ def read_regular_file(path: Path, limit: int) -> bytes:
     regular file (fifo, device, socket, directory) raises OSError, as a missing file does.
     """
     # O_NONBLOCK: opening a fifo must not wait for a writer; the check below refuses it.
-    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    with open(descriptor, "rb") as handle:
         return handle.read(limit + 1)
 
 

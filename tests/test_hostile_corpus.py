@@ -532,6 +532,8 @@ INDEX_CASES = [
     Case("index-describes-other-package", "index", install(document=package_document().replace(
         b'"name": "evil-skill"', b'"name": "kernel-builder-cuda"')), "error", "describes"),
     Case("index-size-understates-artifact", "index", install(variant={"size": 10}), "error", "digest mismatch"),
+    Case("index-size-over-the-archive-limit", "index", install(variant={"size": 300 * 1024 * 1024}), "error",
+         "over the 84934656-byte limit of an archive"),
 ]
 
 # --- skills.lock ----------------------------------------------------------------------------------

@@ -105,3 +105,11 @@ def test_undecodable_lockfile_has_a_hint(tmp_path: Path) -> None:
     with pytest.raises(LockfileError) as caught:
         read_lockfile(path)
     assert "restore it" in caught.value.hint
+
+
+def test_a_lockfile_that_is_a_directory_is_named_in_the_error(tmp_path: Path) -> None:
+    """Not "[Errno 21] Is a directory: 3" (the descriptor), but the path and what is wrong."""
+    (tmp_path / "skills.lock").mkdir()
+    with pytest.raises(LockfileError) as caught:
+        read_lockfile(tmp_path / "skills.lock")
+    assert str(caught.value) == f"{tmp_path / 'skills.lock'} is not a readable lockfile: not a regular file"
