@@ -149,37 +149,59 @@ def install(
     force: bool = False,
     attestations: InstallOptions | None = None,
 ) -> tuple[Resolution, InstallResult]:
-    """Resolve ``requirement`` for ``capability``, install it into ``dest`` and lock it.
+    """:func:`install_many` of one requirement."""
+    [installed] = install_many(
+        [requirement], registry=registry, capability=capability, dest=dest, cache=cache, force=force,
+        attestations=attestations,
+    )
+    return installed
+
+
+def install_many(
+    requirements: Sequence[Requirement],
+    *,
+    registry: Source,
+    capability: Capability | None,
+    dest: Destination,
+    cache: ArtifactCache,
+    jobs: int = 8,
+    force: bool = False,
+    attestations: InstallOptions | None = None,
+) -> list[tuple[Resolution, InstallResult]]:
+    """Resolve each of ``requirements`` for ``capability``, install them into ``dest`` and lock them.
+
+    All or nothing, as :func:`update`: under one lock every requirement is
+    located and resolved, then every archive fetched (up to ``jobs`` at a time)
+    and checked, then every attestation; only when all passed are the skills
+    installed, in the order given, so an unknown name, a digest or a policy
+    failure changes no skill directory and not the lockfile.
 
     ``registry`` may be one registry or the configured chain; the lockfile records
-    the one that served the package. ``force`` replaces a directory that does not
+    the one that served each package. ``force`` replaces a directory that does not
     look like a skill skillpm installed (:func:`_check_replaceable`).
 
     ``attestations``: the install policy beyond the policy files (default: none);
     see :func:`_check_attestations`.
     """
-    registry, document = registry.locate(requirement.name)
-    resolution = resolve(document, requirement, capability)
     with lock_for(dest.lockfile):
         lockfile = read_lockfile(dest.lockfile)
-        directory = dest.skills_dir / resolution.name
-        _recover(lockfile, [directory])
-        plan = _Plan(
-            registry,
-            resolution.variant,
-            _entry(
-                registry,
-                resolution.name,
-                resolution.version,
-                resolution.variant,
-                directory=_relative_to(directory, lockfile.root),
-                capability="none" if capability is None else str(capability),
-                requirement=str(requirement),
-            ),
-        )
-        _prepare(lockfile, [plan], cache=cache, jobs=1, force=force, attestations=attestations)
-        result = _install_locked(lockfile, plan, cache)
-    return resolution, result
+        resolutions, plans = [], []
+        for requirement in requirements:
+            served, document = registry.locate(requirement.name)
+            resolution = resolve(document, requirement, capability)
+            resolutions.append(resolution)
+            plans.append(
+                _plan(
+                    served,
+                    resolution,
+                    directory=_relative_to(dest.skills_dir / resolution.name, lockfile.root),
+                    capability="none" if capability is None else str(capability),
+                    requirement=str(requirement),
+                )
+            )
+        _recover(lockfile, [lockfile.directory(plan.entry) for plan in plans])
+        results = _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
+    return list(zip(resolutions, results))
 
 
 @dataclass(frozen=True)
@@ -191,12 +213,12 @@ class _Plan:
     entry: LockedSkill
 
 
-def _entry(
-    registry: Registry, name: str, version: str, variant: Variant, *, directory: str, capability: str, requirement: str
-) -> LockedSkill:
-    return LockedSkill(
-        name=name,
-        version=version,
+def _plan(registry: Registry, resolution: Resolution, *, directory: str, capability: str, requirement: str) -> _Plan:
+    """The plan to install ``resolution`` from ``registry`` into ``directory`` (relative to the lockfile's folder)."""
+    variant = resolution.variant
+    entry = LockedSkill(
+        name=resolution.name,
+        version=resolution.version,
         target=variant.target,
         sha256=variant.sha256,
         registry=registry.label,
@@ -205,6 +227,7 @@ def _entry(
         capability=capability,
         requirement=requirement,
     )
+    return _Plan(registry, variant, entry)
 
 
 def _recover(lockfile: Lockfile, directories: Iterable[Path]) -> None:
@@ -271,7 +294,7 @@ def _fetch_checked(plan: _Plan, cache: ArtifactCache) -> VariantMetadata:
     return metadata
 
 
-def _prepare(
+def _install_all(
     lockfile: Lockfile,
     plans: Sequence[_Plan],
     *,
@@ -279,18 +302,25 @@ def _prepare(
     jobs: int,
     force: bool,
     attestations: InstallOptions | None,
-) -> None:
-    """Every check before anything is written, for all ``plans``; the caller holds the lock.
+) -> list[InstallResult]:
+    """Check all ``plans``, then install each in order; the caller holds the lock.
 
-    Fetches every archive and runs on it every check extraction runs (``jobs`` at
-    a time), then checks each directory it would replace (:func:`_check_replaceable`),
-    then every variant's attestations: one failure and nothing is installed.
+    First every check before anything is written: fetches every archive and runs
+    on it every check extraction runs (``jobs`` at a time), then checks each
+    directory it would replace (:func:`_check_replaceable`), then every variant's
+    attestations: one failure and nothing is installed. Then each skill is
+    installed (:func:`_install_locked`) and recorded beside those installed before it.
     """
     fetched = _in_parallel(lambda plan: _fetch_checked(plan, cache), plans, jobs=jobs)
     for plan, metadata in zip(plans, fetched):
         _check_replaceable(lockfile, plan.entry, metadata.files, force=force)
     for plan in plans:
         _check_attestations(plan, cache, lockfile.root, attestations)
+    results = []
+    for plan in plans:
+        results.append(_install_locked(lockfile, plan, cache))
+        lockfile = lockfile.with_skill(plan.entry)
+    return results
 
 
 def _install_locked(lockfile: Lockfile, plan: _Plan, cache: ArtifactCache) -> InstallResult:
@@ -394,8 +424,7 @@ def sync(
             return _Plan(registry, _locked_variant(registry, skill), skill)
 
         plans = _in_parallel(locked, lockfile.skills, jobs=jobs)
-        _prepare(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
-        return [_install_locked(lockfile, plan, cache) for plan in plans]
+        return _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
 
 
 def _locked_variant(registry: Registry, skill: LockedSkill) -> Variant:
@@ -450,23 +479,18 @@ def update(
             resolution = resolve(
                 registry.require_package(skill.name), parse_requirement(skill.requirement), target_capability
             )
-            entry = _entry(
-                registry,
-                resolution.name,
-                resolution.version,
-                resolution.variant,
-                directory=skill.directory,
-                capability=skill.capability if capability is None else str(capability),
-                requirement=skill.requirement,
-            )
             resolutions.append(resolution)
-            plans.append(_Plan(registry, resolution.variant, entry))
-        _prepare(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
-        results = []
-        for resolution, plan in zip(resolutions, plans):
-            results.append((resolution, _install_locked(lockfile, plan, cache)))
-            lockfile = lockfile.with_skill(plan.entry)
-    return results
+            plans.append(
+                _plan(
+                    registry,
+                    resolution,
+                    directory=skill.directory,
+                    capability=skill.capability if capability is None else str(capability),
+                    requirement=skill.requirement,
+                )
+            )
+        results = _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
+    return list(zip(resolutions, results))
 
 
 def _recorded_capability(skill: LockedSkill) -> Capability | None:

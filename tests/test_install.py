@@ -298,6 +298,55 @@ def test_a_hostile_archive_in_the_registry_leaves_nothing(
     assert not isolated.lockfile.exists()
 
 
+# --- several requirements: all or nothing ----------------------------------------------------------
+
+
+def test_install_of_several_locks_once_and_records_them_all(
+    isolated, registry: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = []
+    lock_for = installer.lock_for
+    monkeypatch.setattr(installer, "lock_for", lambda path: taken.append(path) or lock_for(path))
+
+    result = run_cli("install", KERNEL, "doc-writer", "--arch", "9.0", "--registry", registry, "--json")
+
+    assert result.exit_code == 0, result.output
+    assert [(r["name"], r["target"], r["changed"]) for r in json.loads(result.stdout)] == [
+        (KERNEL, "sm_90a", True), ("doc-writer", "generic", True),
+    ]
+    assert taken == [isolated.lockfile]  # one lock for the whole command, not one per skill
+    assert [(e["name"], e["target"]) for e in lock_entries(isolated.lockfile)] == [
+        ("doc-writer", "generic"), (KERNEL, "sm_90a"),
+    ]
+    assert (isolated.skills / KERNEL / "references" / "hopper.md").is_file()
+    assert (isolated.skills / "doc-writer" / "SKILL.md").is_file()
+
+
+def test_install_of_several_installs_none_when_a_later_archive_fails_its_digest(
+    isolated, registry: Path, run_skillpm
+) -> None:
+    tamper(registry / "artifacts" / "doc-writer" / "0.2.0" / "doc-writer-0.2.0-generic.tar.gz")
+
+    result = run_skillpm("install", KERNEL, "doc-writer", "--arch", "9.0", "--registry", registry)
+
+    assert result.returncode == 1 and "error: digest mismatch for artifacts/doc-writer" in result.stderr
+    assert not (isolated.skills / KERNEL).exists() and not isolated.lockfile.exists()
+    assert not isolated.skills.exists() or list(isolated.skills.iterdir()) == []
+
+
+def test_install_of_several_keeps_the_previous_install_when_one_does_not_resolve(
+    isolated, registry: Path, run_cli, run_skillpm, snapshot
+) -> None:
+    assert run_cli("install", KERNEL, "--arch", "8.0", "--registry", registry).exit_code == 0
+    before = snapshot(isolated.project)
+
+    result = run_skillpm("install", KERNEL, "doc-writer>=1", "--arch", "9.0", "--registry", registry)
+
+    assert result.returncode == 1 and "error: no version of doc-writer matches >=1" in result.stderr
+    assert snapshot(isolated.project) == before
+    assert lock_entries(isolated.lockfile)[0]["target"] == "sm_80"
+
+
 # --- sync, update, remove, list -----------------------------------------------------------------------
 
 

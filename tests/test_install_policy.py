@@ -238,6 +238,22 @@ def test_requirements_from_flags(project: dict[str, Any], base: dict[str, Any]) 
     assert tree_bytes(project["isolated"].project) == before
 
 
+def test_install_of_several_installs_none_when_one_is_unsigned(
+    project: dict[str, Any], base: dict[str, Any], tmp_path: Path
+) -> None:
+    """layer-norm 1.0.0 passes the policy, but an unsigned skill after it does not: 0.9.0 stays."""
+    from skillpm.publish import publish
+
+    publish(build_source(tmp_path / "plain", "plain-notes"), project["root"])
+    before = tree_bytes(project["isolated"].project)
+    error = one_error(skillpm(
+        "install", NAME, "plain-notes", "--registry", project["url"], "--arch", "12.0",
+        "--trusted-key", base["pub"], "--require-attestations",
+    ))
+    assert "plain-notes 1.0.0 (generic) from" in error and "policy requires one" in error
+    assert tree_bytes(project["isolated"].project) == before
+    assert 'version = "0.9.0"' in project["isolated"].lockfile.read_text()
+
 def _policy(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

@@ -126,37 +126,27 @@ def install(
 
     Skills go into .claude/skills/<name>/ of the current project (the nearest
     folder with skills.lock or .git), and are pinned in its skills.lock. Every
-    REQUIREMENT is resolved before any is installed.
+    REQUIREMENT is resolved, and its archive fetched and checked, before any is
+    installed.
 
     Attestations attached to a variant are verified before it is installed (a
     warning when there are none); the policy options and .skillpm/policy.toml can
     require them.
     """
     from skillpm.cache import ArtifactCache
-    from skillpm.install import install as install_one
+    from skillpm.install import install_many
     from skillpm.registry.source import open_registry
     from skillpm.requirements import parse_requirement
-    from skillpm.resolve import resolve
 
     if directory is not None and (user or agent):
         raise click.UsageError("--dir names the folder itself; give it without --global or --agent")
     parsed = [parse_requirement(text) for text in requirements]
     capability = choose_capability(arch, quiet=as_json)
-    source = open_registry(registry)
-    if len(parsed) > 1:  # a typo in one name must not leave the others installed
-        for requirement in parsed:
-            resolve(source.locate(requirement.name)[1], requirement, capability)
-    dest = _where(agent, user, directory)
-    cache = ArtifactCache()
-    attestations = _attestation_policy(policy)
-    results = [
-        install_one(
-            requirement, registry=source, capability=capability, dest=dest, cache=cache, force=force,
-            attestations=attestations,
-        )[1]
-        for requirement in parsed
-    ]
-    _report(results, as_json, "installed")
+    installed = install_many(
+        parsed, registry=open_registry(registry), capability=capability, dest=_where(agent, user, directory),
+        cache=ArtifactCache(), force=force, attestations=_attestation_policy(policy),
+    )
+    _report([result for _, result in installed], as_json, "installed")
 
 
 @click.command()
