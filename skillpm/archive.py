@@ -16,10 +16,8 @@ import gzip
 import hashlib
 import io
 import json
-import re
 import stat
 import tarfile
-import unicodedata
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -27,6 +25,16 @@ from typing import Any, Iterator, Mapping
 
 from skillpm.atomic import atomic_write
 from skillpm.errors import ArchiveError
+from skillpm.portable import (
+    MAX_FILE_SIZE,
+    MAX_FOLDERS,
+    MAX_NAME_BYTES,
+    MAX_PATH_DEPTH,
+    MAX_PATH_LENGTH,
+    FoldedTree,
+    path_length_reason,
+    unsafe_name_reason,
+)
 from skillpm.reading import read_at_most
 
 METADATA_NAME = "skillpm-variant.json"
@@ -34,13 +42,8 @@ TREE_PREFIX = "skill/"
 METADATA_FORMAT_VERSION = 1
 FIXED_MTIME = 315532800  # 1980-01-01, as wheels use for reproducible timestamps
 MAX_MEMBERS = 10_000
-MAX_FOLDERS = 1_000  # folders the files' paths create: each takes an inode and a block of disk
-MAX_FILE_SIZE = 16 * 1024 * 1024
 MAX_TOTAL_SIZE = 64 * 1024 * 1024
 MAX_METADATA_SIZE = 1024 * 1024
-MAX_PATH_LENGTH = 1024  # characters of a member's path under skill/
-MAX_PATH_DEPTH = 32  # folders and file name of a member's path under skill/
-MAX_NAME_BYTES = 255  # one folder or file name in UTF-8, as Linux and macOS allow
 #: The largest archive file ``registry add`` reads, and the most bytes any archive may decompress to:
 #: the files' limit, the metadata's, and room for tar headers (pax records make up to three 512-byte
 #: blocks per member) and gzip's overhead on incompressible data.
@@ -48,13 +51,6 @@ MAX_ARCHIVE_SIZE = MAX_TOTAL_SIZE + MAX_METADATA_SIZE + 16 * 1024 * 1024
 #: What tarfile raises on a corrupt or hostile stream: besides its own errors, ValueError (a pax
 #: sparse map that is not numbers) and RecursionError (it reads a chain of extended headers recursively).
 _CORRUPT = (tarfile.TarError, OSError, EOFError, ValueError, RecursionError, zlib.error)
-#: A name that some file system does not keep as it is: with a character Windows refuses (``:``
-#: would name a drive, so that ``a/C:/x`` is ``C:x``, or an alternate data stream), ending in a dot
-#: or space (Windows drops them; this covers ``.`` and ``..``), or a Windows device (``NUL``, ``com1.txt``).
-_UNSAFE_NAME = re.compile(
-    r'.*[<>:"|?*\\].*|.*[. ]|(?:con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])(?:\..*)?',
-    re.IGNORECASE | re.DOTALL,
-)
 
 
 def archive_name(name: str, version: str, target: str) -> str:
@@ -239,15 +235,12 @@ def _checked_members(
 ) -> Iterator[tuple[str, tarfile.TarInfo, bytes]]:
     """Each file member after the metadata, as (path under ``skill/``, member, content), once every check passed.
 
-    The one place the member checks live (paths, types, counts, sizes, clashes); once
-    the members are exhausted, the files must be exactly those the metadata lists, with
-    its digests. Two paths clash when a case-insensitive or normalising file system would
-    see one file or folder twice, or a file where a folder is: :func:`extract` would fail
-    there part-way, or merge two folders, and succeed elsewhere.
+    The one place the member checks live (paths, types, counts, sizes, clashes as
+    :class:`FoldedTree` finds them); once the members are exhausted, the files must be
+    exactly those the metadata lists, with its digests.
     """
     seen: dict[str, str] = {}
-    files: set[str] = set()  # folded paths (see _folded)
-    folders: dict[str, str] = {}  # folded path -> the path as first spelled
+    tree = FoldedTree()
     total = 0
     while (member := _next_member(tar)) is not None:
         relative = _safe_relative(member)
@@ -256,21 +249,12 @@ def _checked_members(
         if member.size > MAX_FILE_SIZE or total + member.size > MAX_TOTAL_SIZE:
             raise ArchiveError(f"archive member {member.name!r} is too large")
         total += member.size
-        key = _folded(relative)
-        parents = {_folded(relative[:index]): relative[:index] for index, char in enumerate(relative) if char == "/"}
-        if (
-            key in files
-            or key in folders
-            or not files.isdisjoint(parents)
-            or any(folders.get(folded, spelled) != spelled for folded, spelled in parents.items())
-        ):
+        if tree.add(relative) is not None:
             raise ArchiveError(
                 f"archive member {member.name[:200]!r} clashes with another: the same path but for case or "
                 "Unicode form, or a file where a folder is"
             )
-        files.add(key)
-        folders.update(parents)
-        if len(folders) > MAX_FOLDERS:
+        if tree.folder_count > MAX_FOLDERS:
             raise ArchiveError(f"archive has more than {MAX_FOLDERS} folders")
         content = _member_bytes(tar, member)
         seen[relative] = sha256_bytes(content)
@@ -357,29 +341,18 @@ def _check_regular(member: tarfile.TarInfo) -> None:
 def _safe_relative(member: tarfile.TarInfo) -> str:
     """The member's path inside the tree, refusing anything unsafe.
 
-    Every name must be printable (no control or bidirectional-override characters,
-    no bytes that are not UTF-8) and not :data:`_UNSAFE_NAME`.
+    Every name must pass :func:`unsafe_name_reason`, and the path :func:`path_length_reason`.
     """
     _check_regular(member)
     name = member.name
     if not name.startswith(TREE_PREFIX):
         raise ArchiveError(f"archive member {name[:200]!r} is outside {TREE_PREFIX}")
     relative = name[len(TREE_PREFIX) :]
-    parts = relative.split("/")
-    if any(not part or not part.isprintable() or _UNSAFE_NAME.fullmatch(part) for part in parts):
+    if any(unsafe_name_reason(part) for part in relative.split("/")):
         raise ArchiveError(f"archive member {name[:200]!r} has an unsafe path")
-    if (
-        len(relative) > MAX_PATH_LENGTH
-        or len(parts) > MAX_PATH_DEPTH
-        or any(len(part.encode()) > MAX_NAME_BYTES for part in parts)
-    ):
+    if path_length_reason(relative):
         raise ArchiveError(
             f"archive member {name[:80]!r}... has a path longer than {MAX_PATH_LENGTH} characters, "
             f"deeper than {MAX_PATH_DEPTH} levels, or with a name over {MAX_NAME_BYTES} bytes"
         )
     return relative
-
-
-def _folded(relative: str) -> str:
-    """``relative`` as a case-insensitive, normalising file system (macOS, Windows) compares it."""
-    return unicodedata.normalize("NFC", relative.casefold())

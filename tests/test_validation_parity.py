@@ -140,6 +140,10 @@ DIFFERENCES = [
                "an installed tree must stay inside its source; skills-ref reads SKILL.md only"),
     Difference("fifo", "demo", {"SKILL.md": front(), "pipe": FIFO}, False, True,
                "only regular files can be packed; skills-ref reads only SKILL.md"),
+    Difference("windows-unsafe-name", "demo", {"SKILL.md": front(), "a:b.md": "x"}, False, True,
+               "Windows reads ':' as a drive or stream; skills-ref reads only SKILL.md"),
+    Difference("names-differing-in-case", "demo", {"SKILL.md": front(), "notes.md": "a", "NOTES.md": "b"},
+               False, True, "macOS and Windows see one file; skills-ref reads only SKILL.md"),
     Difference("invalid-utf8", "demo", {"SKILL.md": front().encode() + b"caf\xe9\n"}, False,
                RAISES, "skillpm reports a finding; skills-ref raises UnicodeDecodeError"),
 ]

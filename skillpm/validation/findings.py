@@ -47,7 +47,9 @@ class Finding:
         }
 
     def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        """The finding as one line; a file name with control characters is shown escaped, as ``repr`` does."""
+        file = self.file if self.file.isprintable() else repr(self.file)[1:-1]
+        where = file if self.line is None else f"{file}:{self.line}"
         return f"{where}: {self.severity.value} [{self.rule}] {self.message}"
 
 

@@ -1,4 +1,4 @@
-"""Validate an assembled skill tree: its files, its SKILL.md, and its links."""
+"""Validate an assembled skill tree: its paths, its files, its SKILL.md, and its links."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import stat
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
+from skillpm.portable import MAX_FILE_SIZE
 from skillpm.validation.findings import Finding, error
 from skillpm.validation.frontmatter import parse_skill_md
 from skillpm.validation.links import check_links
+from skillpm.validation.paths import check_paths
 from skillpm.validation.spec import check_body_size, check_fields
 
 SKILL_MD = "SKILL.md"
 _SKIPPED = "__pycache__"
 
-#: The largest file an archive may hold (``skillpm.archive.MAX_FILE_SIZE``; a test keeps them equal).
-MAX_FILE_SIZE = 16 * 1024 * 1024
 #: The largest SKILL.md that is read at all; a larger one is a finding, judged from its size alone.
 MAX_SKILL_MD_SIZE = 1024 * 1024
 
@@ -90,7 +90,7 @@ def validate_tree(files: Mapping[str, StrPath], *, root: StrPath, dir_name: str)
     directory name the skill installs as, which its ``name`` must equal.
     """
     disk = _Disk(root)
-    findings: list[Finding] = []
+    findings = check_paths({path: disk.shown(os.fspath(real)) for path, real in files.items()})
     broken: set[str] = set()
     for path, real in files.items():
         problem = disk.problem(os.fspath(real))

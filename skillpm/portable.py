@@ -1,0 +1,108 @@
+"""What a skill's tree may hold so that every file system installs it the same. Pure.
+
+The path rules and size limits that archives enforce when built and extracted
+(:mod:`skillpm.archive`) and that ``skillpm validate`` reports (:mod:`skillpm.validation.paths`):
+names some file system would misread, paths too long or deep, paths that a
+case-insensitive or normalising file system would see as one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_FILE_SIZE = 16 * 1024 * 1024  # one file of a skill
+MAX_FOLDERS = 1_000  # folders the files' paths create: each takes an inode and a block of disk
+MAX_PATH_LENGTH = 1024  # characters of a path in the tree
+MAX_PATH_DEPTH = 32  # folders and file name of a path in the tree
+MAX_NAME_BYTES = 255  # one folder or file name in UTF-8, as Linux and macOS allow
+
+#: A name that some file system does not keep as it is: with a character Windows refuses (``:``
+#: would name a drive, so that ``a/C:/x`` is ``C:x``, or an alternate data stream), ending in a dot
+#: or space (Windows drops them; this covers ``.`` and ``..``), or a Windows device (``NUL``, ``com1.txt``).
+#: The group that matches names the reason in :data:`_UNSAFE_REASONS`.
+_UNSAFE_NAME = re.compile(
+    r'(?P<character>.*[<>:"|?*\\].*)|(?P<end>.*[. ])'
+    r"|(?P<device>(?:con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])(?:\..*)?)",
+    re.IGNORECASE | re.DOTALL,
+)
+_UNSAFE_REASONS = {
+    "character": 'has a character Windows refuses (<>:"|?*\\)',
+    "end": "ends in a dot or space, which Windows drops",
+    "device": "is a Windows device name",
+}
+
+
+def unsafe_name_reason(name: str) -> str | None:
+    """Why some file system would not keep the file or folder ``name`` as it is, or None.
+
+    A name is refused when it is empty, not printable (control or bidirectional-override
+    characters; bytes that are not UTF-8, read with ``surrogateescape``), or
+    :data:`_UNSAFE_NAME`. The reason completes a sentence whose subject is the name.
+    """
+    if not name:
+        return "is empty"
+    if not name.isprintable():
+        return "has a control or other unprintable character, or bytes that are not UTF-8"
+    match = _UNSAFE_NAME.fullmatch(name)
+    return None if match is None else _UNSAFE_REASONS[match.lastgroup or ""]
+
+
+def path_length_reason(relative: str) -> str | None:
+    """Why the tree path ``relative`` (posix, under ``skill/``) is too long for an archive, or None.
+
+    The reason completes a sentence whose subject is the path.
+    """
+    if len(relative) > MAX_PATH_LENGTH:
+        return f"is longer than {MAX_PATH_LENGTH} characters"
+    if relative.count("/") >= MAX_PATH_DEPTH:
+        return f"is deeper than {MAX_PATH_DEPTH} levels"
+    if max(map(len, relative.encode(errors="surrogateescape").split(b"/"))) > MAX_NAME_BYTES:
+        return f"has a name over {MAX_NAME_BYTES} bytes in UTF-8"
+    return None
+
+
+class FoldedTree:
+    """The files of a tree, and the folders their paths make, as a case-insensitive, normalising file system sees them.
+
+    Two paths clash when such a file system (macOS, Windows) would see one file or folder
+    twice, or a file where a folder is: :func:`skillpm.archive.extract` would fail there part-way, or
+    merge two folders, and succeed elsewhere.
+    """
+
+    def __init__(self) -> None:
+        self._files: dict[str, str] = {}  # folded path (see _folded) -> the path as spelled
+        self._folders: dict[str, str] = {}  # folded path -> the path as first spelled
+
+    @property
+    def folder_count(self) -> int:
+        """How many folders the paths added make, counting those that differ only in case or form once."""
+        return len(self._folders)
+
+    def add(self, relative: str) -> str | None:
+        """Add the file path ``relative`` (posix); or, when it clashes with a path added before, return that one.
+
+        The path returned, as first spelled, is a file or folder equal to ``relative`` but for
+        case or Unicode form, one of ``relative``'s folders spelled otherwise, or a file where
+        ``relative`` needs a folder. A clashing path is not added.
+        """
+        key = _folded(relative)
+        clash = self._files.get(key) or self._folders.get(key)
+        parents: dict[str, str] = {}  # folded path -> the path as spelled here
+        end = relative.find("/")
+        while end != -1:
+            folder = relative[:end]
+            folded = _folded(folder)
+            first = self._folders.get(folded, folder)
+            clash = clash or self._files.get(folded) or (None if first == folder else first)
+            parents[folded] = folder
+            end = relative.find("/", end + 1)
+        if clash is None:
+            self._files[key] = relative
+            self._folders.update(parents)
+        return clash
+
+
+def _folded(relative: str) -> str:
+    """``relative`` as a case-insensitive, normalising file system (macOS, Windows) compares it."""
+    return unicodedata.normalize("NFC", relative.casefold())
