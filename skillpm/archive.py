@@ -28,9 +28,11 @@ from skillpm.errors import ArchiveError
 from skillpm.portable import (
     MAX_FILE_SIZE,
     MAX_FOLDERS,
+    MAX_MEMBERS,
     MAX_NAME_BYTES,
     MAX_PATH_DEPTH,
     MAX_PATH_LENGTH,
+    MAX_TOTAL_SIZE,
     FoldedTree,
     path_length_reason,
     unsafe_name_reason,
@@ -41,8 +43,6 @@ METADATA_NAME = "skillpm-variant.json"
 TREE_PREFIX = "skill/"
 METADATA_FORMAT_VERSION = 1
 FIXED_MTIME = 315532800  # 1980-01-01, as wheels use for reproducible timestamps
-MAX_MEMBERS = 10_000
-MAX_TOTAL_SIZE = 64 * 1024 * 1024
 MAX_METADATA_SIZE = 1024 * 1024
 #: The largest archive file ``registry add`` reads, and the most bytes any archive may decompress to:
 #: the files' limit, the metadata's, and room for tar headers (pax records make up to three 512-byte

@@ -12,6 +12,8 @@ import re
 import unicodedata
 
 MAX_FILE_SIZE = 16 * 1024 * 1024  # one file of a skill
+MAX_TOTAL_SIZE = 64 * 1024 * 1024  # all its files
+MAX_MEMBERS = 10_000  # files of a skill
 MAX_FOLDERS = 1_000  # folders the files' paths create: each takes an inode and a block of disk
 MAX_PATH_LENGTH = 1024  # characters of a path in the tree
 MAX_PATH_DEPTH = 32  # folders and file name of a path in the tree

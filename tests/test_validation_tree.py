@@ -21,10 +21,13 @@ from skillpm.archive import build_archive
 from skillpm.errors import ArchiveError
 from skillpm.manifest import SkillSource
 from skillpm.portable import (
+    MAX_FILE_SIZE,
     MAX_FOLDERS,
+    MAX_MEMBERS,
     MAX_NAME_BYTES,
     MAX_PATH_DEPTH,
     MAX_PATH_LENGTH,
+    MAX_TOTAL_SIZE,
 )
 from skillpm.validation import validate_tree
 
@@ -190,6 +193,7 @@ TREES: dict[str, Files] = {
     "too-deep": {"a/" * MAX_PATH_DEPTH + "deep.md": "x\n"},
     "too-long": {"/".join(["x" * 250] * 4) + "/" + "y" * 30 + ".md": "x\n"},
     "too-many-folders": {f"r/{number}/x.md": "x\n" for number in range(MAX_FOLDERS)},
+    "too-many-files": {f"f/{number}.md": "" for number in range(MAX_MEMBERS)},  # and SKILL.md
 }
 
 
@@ -207,3 +211,14 @@ def test_validate_fails_exactly_when_pack_fails(tmp_path: Path, run_cli: RunCli,
     validated = run_cli("validate", source).exit_code == 0
     packed = run_cli("pack", source, "-o", tmp_path / "dist").exit_code == 0
     assert validated == archived == packed
+
+
+def test_files_too_large_in_all_are_a_finding_judged_by_size(tmp_path: Path, run_cli: RunCli) -> None:
+    """Five sparse files, each under the per-file limit, over the archive's total: nothing is read."""
+    source = build_source(tmp_path, NAME)
+    count = MAX_TOTAL_SIZE // (MAX_FILE_SIZE - 1) + 1
+    for number in range(count):
+        with open(source / f"blob{number}.bin", "wb") as blob:
+            blob.truncate(MAX_FILE_SIZE - 1)
+    assert [(file, rule) for file, rule, _ in findings(run_cli, source)] == [(".", "tree.total-size")]
+    assert run_cli("pack", source, "-o", tmp_path / "dist").exit_code != 0

@@ -7,7 +7,7 @@ import stat
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from skillpm.portable import MAX_FILE_SIZE
+from skillpm.portable import MAX_FILE_SIZE, MAX_MEMBERS, MAX_TOTAL_SIZE
 from skillpm.validation.findings import Finding, error
 from skillpm.validation.frontmatter import parse_skill_md
 from skillpm.validation.links import check_links
@@ -36,6 +36,8 @@ class _Disk:
         self.root_real = os.path.realpath(self.root)
         self._prefix = self.root.rstrip(os.sep) + os.sep
         self._real_dirs = {self.root: self.root_real}
+        #: Bytes of the files :meth:`problem` found nothing wrong with, in all.
+        self.total_size = 0
 
     def _real_dir(self, head: str) -> str:
         """``os.path.realpath(head)``, resolving only the components that are links."""
@@ -56,7 +58,7 @@ class _Disk:
         return shown.replace(os.sep, "/")
 
     def problem(self, real: str) -> Finding | None:
-        """An escaping link, an unreadable, special or too large file at ``real``, if any."""
+        """An escaping link, an unreadable, special or too large file at ``real``, if any; else its size counts."""
         shown = self.shown(real)
         try:
             info = os.lstat(real)
@@ -79,6 +81,7 @@ class _Disk:
             return error(shown, None, "tree.file-size",
                          f"{shown!r} is {info.st_size} bytes; an archive holds files of at most "
                          f"{MAX_FILE_SIZE} bytes")
+        self.total_size += info.st_size
         return None
 
 
@@ -97,6 +100,13 @@ def validate_tree(files: Mapping[str, StrPath], *, root: StrPath, dir_name: str)
         if problem is not None:
             findings.append(problem)
             broken.add(path)
+    if len(files) > MAX_MEMBERS:
+        findings.append(error(".", None, "tree.file-count",
+                              f"the tree has {len(files)} files; an archive holds at most {MAX_MEMBERS}"))
+    if disk.total_size > MAX_TOTAL_SIZE:
+        findings.append(error(".", None, "tree.total-size",
+                              f"the tree's files are {disk.total_size} bytes in all; an archive holds at most "
+                              f"{MAX_TOTAL_SIZE}"))
     if SKILL_MD not in files:
         near = [p for p in files if p.lower() == SKILL_MD.lower()]
         hint = f" (found {near[0]!r}: the name is case-sensitive)" if near else ""
