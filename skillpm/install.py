@@ -147,12 +147,13 @@ def install(
     dest: Destination,
     cache: ArtifactCache,
     force: bool = False,
+    allow_outside: bool = False,
     attestations: InstallOptions | None = None,
 ) -> tuple[Resolution, InstallResult]:
     """:func:`install_many` of one requirement."""
     [installed] = install_many(
         [requirement], registry=registry, capability=capability, dest=dest, cache=cache, force=force,
-        attestations=attestations,
+        allow_outside=allow_outside, attestations=attestations,
     )
     return installed
 
@@ -166,6 +167,7 @@ def install_many(
     cache: ArtifactCache,
     jobs: int = 8,
     force: bool = False,
+    allow_outside: bool = False,
     attestations: InstallOptions | None = None,
 ) -> list[tuple[Resolution, InstallResult]]:
     """Resolve each of ``requirements`` for ``capability``, install them into ``dest`` and lock them.
@@ -178,7 +180,9 @@ def install_many(
 
     ``registry`` may be one registry or the configured chain; the lockfile records
     the one that served each package. ``force`` replaces a directory that does not
-    look like a skill skillpm installed (:func:`_check_replaceable`).
+    look like a skill skillpm installed (:func:`_check_replaceable`). As in
+    :func:`sync`, a directory outside the lockfile's folder after links (a skills
+    folder that is a link out of the project) is refused unless ``allow_outside``.
 
     ``attestations``: the install policy beyond the policy files (default: none);
     see :func:`_check_attestations`.
@@ -199,7 +203,9 @@ def install_many(
                     requirement=str(requirement),
                 )
             )
-        _recover(lockfile, [lockfile.directory(plan.entry) for plan in plans])
+        entries = [plan.entry for plan in plans]
+        _check_inside(lockfile, entries, allow_outside=allow_outside)
+        _recover(lockfile, map(lockfile.directory, entries))
         results = _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
     return list(zip(resolutions, results))
 
@@ -274,16 +280,22 @@ def _check_replaceable(lockfile: Lockfile, entry: LockedSkill, files: Mapping[st
 
 
 def _check_inside(lockfile: Lockfile, skills: Iterable[LockedSkill], *, allow_outside: bool) -> None:
-    """Refuse entries whose directory is outside the lockfile's folder (after links), unless ``allow_outside``."""
+    """Refuse entries whose directory is outside the lockfile's folder (after links), unless ``allow_outside``.
+
+    A cloned skills.lock may name any folder, and a skills folder that is a link
+    may lead anywhere; ``allow_outside`` says the user means it.
+    """
     if allow_outside:
         return
     root = lockfile.root.resolve()
     for skill in skills:
-        if not lockfile.directory(skill).parent.resolve().is_relative_to(root):
-            raise LockfileError(
-                f"{lockfile.path}: {skill.name} is installed into {skill.directory[:200]!r}, outside the project "
-                f"{root}; nothing was changed",
-                hint="a cloned skills.lock may aim anywhere; if you trust this one, pass --allow-outside",
+        folder = lockfile.directory(skill).parent.resolve()
+        if not folder.is_relative_to(root):
+            raise InstallError(
+                f"{skill.name}'s directory {skill.directory[:200]!r} is in {str(folder)[:200]!r} after links, "
+                f"outside the project {root}; nothing was changed",
+                hint="a cloned skills.lock or a linked skills folder may lead anywhere; "
+                "if you mean it, pass --allow-outside",
             )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import test_http_server
+from test_cli import assert_one_error
 
 from skillpm import install as installer
 from skillpm.atomic import atomic_write, replace_dir, staging_dir
@@ -545,7 +546,7 @@ def test_replace_dir_failure_keeps_the_old_tree(tmp_path: Path, snapshot) -> Non
     assert [p.name for p in (tmp_path / "skills").iterdir()] == ["demo"]
 
 
-# --- what sync, update and remove may change: --allow-outside and --force ----------------------------------------------
+# --- what install, sync, update and remove may change: --allow-outside and --force --------------------------------------
 
 
 def hostile_lockfile(isolated, run_cli, make_source, publish, tmp_path: Path, directory: str) -> None:
@@ -616,6 +617,65 @@ def test_sync_replaces_only_folders_that_look_like_skills(isolated, run_cli, mak
     assert (victim / "SKILL.md").is_file() and not (victim / "tool").exists()
     (victim / "SKILL.md").unlink()  # a damaged install (only files of the skill left) is repaired without --force
     assert run_cli("sync").exit_code == 0 and (victim / "SKILL.md").is_file()
+
+
+def link_skills_folder(isolated, target: Path) -> Path:
+    """Make the project's .claude/skills a link to ``target``, a new empty folder; returns ``target``."""
+    target.mkdir(parents=True)
+    isolated.skills.parent.mkdir()
+    isolated.skills.symlink_to(target, target_is_directory=True)
+    return target
+
+
+def test_install_refuses_a_skills_folder_linked_out_of_the_project(
+    isolated, registry: Path, run_cli, run_skillpm, snapshot
+) -> None:
+    assert run_cli("install", "doc-writer", "--registry", registry, "--agent", "codex").exit_code == 0
+    outside = link_skills_folder(isolated, isolated.tmp / "outside")
+    before = snapshot(isolated.project)
+
+    result = run_skillpm("install", KERNEL, "--arch", "9.0", "--registry", registry)
+
+    assert_one_error(result, contains="outside the project", hint="--allow-outside")
+    with pytest.raises(InstallError, match="outside the project"):
+        install_lib(isolated, registry)
+    assert snapshot(isolated.project) == before and list(outside.iterdir()) == []
+
+
+def test_install_allow_outside_follows_the_link_and_sync_needs_it_too(isolated, registry: Path, run_cli) -> None:
+    outside = link_skills_folder(isolated, isolated.tmp / "outside")
+
+    result = run_cli("install", KERNEL, "--arch", "9.0", "--registry", registry, "--allow-outside")
+
+    assert result.exit_code == 0, result.output
+    assert (outside / KERNEL / "SKILL.md").is_file()
+    assert [entry["directory"] for entry in lock_entries(isolated.lockfile)] == [f".claude/skills/{KERNEL}"]
+    shutil.rmtree(outside / KERNEL)
+    assert "outside the project" in run_cli("sync").exception.message
+    assert run_cli("sync", "--allow-outside").exit_code == 0
+    assert (outside / KERNEL / "SKILL.md").is_file()
+
+
+def test_install_through_a_link_inside_the_project_needs_no_flag(isolated, registry: Path, run_cli) -> None:
+    inside = link_skills_folder(isolated, isolated.project / "shared" / "skills")
+
+    result = run_cli("install", KERNEL, "--arch", "9.0", "--registry", registry)
+
+    assert result.exit_code == 0, result.output
+    assert (inside / KERNEL / "SKILL.md").is_file()
+    assert run_cli("sync").exit_code == 0
+
+
+def test_install_dir_outside_the_project_needs_no_flag(isolated, registry: Path, run_cli) -> None:
+    """--dir names the folder itself: the user's choice, recorded as an absolute path that sync checks."""
+    elsewhere = (isolated.tmp / "elsewhere").resolve()
+
+    result = run_cli("install", KERNEL, "--arch", "9.0", "--registry", registry, "--dir", elsewhere)
+
+    assert result.exit_code == 0, result.output
+    assert [entry["directory"] for entry in lock_entries(isolated.lockfile)] == [str(elsewhere / KERNEL)]
+    assert run_cli("sync").exit_code == 1
+    assert run_cli("sync", "--allow-outside").exit_code == 0
 
 
 # --- sync and update: --offline, and the install policy ---------------------------------------------------------

@@ -53,7 +53,8 @@ force_option = click.option(
 allow_outside_option = click.option(
     "--allow-outside",
     is_flag=True,
-    help="Change directories skills.lock names outside the project (a cloned skills.lock may aim anywhere).",
+    help="Change skill directories outside the project after links (a cloned skills.lock, "
+    "or a skills folder that is a link, may lead anywhere).",
 )
 
 
@@ -104,6 +105,7 @@ def _attestation_policy(policy: dict):
     help="Install into DIR/<name>/ instead (recorded in the project's skills.lock).",
 )
 @force_option
+@allow_outside_option
 @policy_options
 @json_option
 def install(
@@ -114,6 +116,7 @@ def install(
     agent: str | None,
     directory: Path | None,
     force: bool,
+    allow_outside: bool,
     as_json: bool,
     **policy,
 ) -> None:
@@ -127,7 +130,8 @@ def install(
     Skills go into .claude/skills/<name>/ of the current project (the nearest
     folder with skills.lock or .git), and are pinned in its skills.lock. Every
     REQUIREMENT is resolved, and its archive fetched and checked, before any is
-    installed.
+    installed. A skills folder that is a link out of the project needs
+    --allow-outside, as for sync; --dir and --global name folders on purpose.
 
     Attestations attached to a variant are verified before it is installed (a
     warning when there are none); the policy options and .skillpm/policy.toml can
@@ -144,7 +148,8 @@ def install(
     capability = choose_capability(arch, quiet=as_json)
     installed = install_many(
         parsed, registry=open_registry(registry), capability=capability, dest=_where(agent, user, directory),
-        cache=ArtifactCache(), force=force, attestations=_attestation_policy(policy),
+        cache=ArtifactCache(), force=force, allow_outside=allow_outside or user or directory is not None,
+        attestations=_attestation_policy(policy),
     )
     _report([result for _, result in installed], as_json, "installed")
 
