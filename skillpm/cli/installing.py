@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from skillpm.agents import AGENT_NAMES, DEFAULT_AGENT
 from skillpm.cli.common import (
     arch_option,
     choose_capability,
@@ -14,10 +15,6 @@ from skillpm.cli.common import (
     registry_option,
 )
 from skillpm.cli.output import emit_json, notice, table
-
-_AGENTS_HELP = (
-    "claude-code (default), codex, cursor, gemini-cli, copilot, opencode, windsurf, goose, amp, roo, kilo"
-)
 
 
 def _where(agent: str | None, user: bool, directory: Path | None):
@@ -96,7 +93,12 @@ def _attestation_policy(policy: dict):
 @arch_option()
 @registry_option
 @global_option
-@click.option("--agent", metavar="NAME", help=f"Install where this agent reads skills: {_AGENTS_HELP}.")
+@click.option(
+    "--agent",
+    type=click.Choice(AGENT_NAMES),
+    metavar="NAME",
+    help=f"Install where this agent reads skills: {', '.join(AGENT_NAMES)} (default: {DEFAULT_AGENT}).",
+)
 @click.option(
     "--dir",
     "directory",
@@ -145,9 +147,10 @@ def install(
     if directory is not None and (user or agent):
         raise click.UsageError("--dir names the folder itself; give it without --global or --agent")
     parsed = [parse_requirement(text) for text in requirements]
+    dest = _where(agent, user, directory)
     capability = choose_capability(arch, quiet=as_json)
     installed = install_many(
-        parsed, registry=open_registry(registry), capability=capability, dest=_where(agent, user, directory),
+        parsed, registry=open_registry(registry), capability=capability, dest=dest,
         cache=ArtifactCache(), force=force, allow_outside=allow_outside or user or directory is not None,
         attestations=_attestation_policy(policy),
     )
