@@ -81,6 +81,10 @@ def test_the_empty_policy_trusts_no_one_and_requires_nothing() -> None:
         ("[require]\nattestations = 1", "attestations has the wrong type"),
         ("[require]\nmin-lift = true", "min-lift has the wrong type"),
         ("[require]\nmin-score = 1", "unknown key 'min-score'"),
+        ("[require]\nmin-pass-rate = nan", r"min-pass-rate must be a number from 0 to 1 \(nan\)"),
+        ("[require]\nmin-pass-rate = 1.5", "min-pass-rate must be a number from 0 to 1"),
+        ("[require]\nmin-lift = -2", "min-lift must be a number from -1 to 1"),
+        ("[require]\nmin-percent-of-peak = inf", "min-percent-of-peak must be a number from 0 to inf"),
     ],
 )
 def test_bad_policy_files_are_refused(tmp_path: Path, text: str, message: str) -> None:

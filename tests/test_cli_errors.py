@@ -36,6 +36,8 @@ import skillpm
         (["registry", "rotate-key", "."], "give --new-key KEYFILE or --retire", "registry rotate-key --help"),
         (["registry", "yank", ".", "my-skill"], "yank needs NAME==VERSION", "e.g. my-skill==1.0.0"),
         (["install", "x", "--agent", "nope"], "'nope' is not one of 'claude-code', 'codex'", "install --help"),
+        (["install", "x", "--min-pass-rate", "nan"], "'nan' is not a finite number", "install --help"),
+        (["sync", "--min-bandwidth-pct", "inf"], "'inf' is not a finite number", "sync --help"),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else None,
 )

@@ -9,6 +9,7 @@ can weaken the other.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -169,6 +170,8 @@ _REQUIRE_KEYS = {
     "min-lift": ("min_lift", (int, float)),
     "min-percent-of-peak": ("min_percent_of_peak", (int, float)),
 }
+#: The values a minimum may take (a NaN one would silently require nothing).
+MINIMUM_RANGES = {"min_pass_rate": (0.0, 1.0), "min_lift": (-1.0, 1.0), "min_percent_of_peak": (0.0, math.inf)}
 
 
 def parse_policy(text: str, *, where: str, base_dir: Path) -> Policy:
@@ -189,7 +192,12 @@ def parse_policy(text: str, *, where: str, base_dir: Path) -> Policy:
         attribute, kind = _REQUIRE_KEYS[key]
         if not isinstance(value, kind) or (kind != bool and isinstance(value, bool)):
             raise AttestationError(f"{where}: [require] {key} has the wrong type ({value!r})")
-        values[attribute] = float(value) if kind != bool else value
+        if kind != bool:
+            low, high = MINIMUM_RANGES[attribute]
+            if not low <= value <= high or math.isinf(value):
+                raise AttestationError(f"{where}: [require] {key} must be a number from {low:g} to {high:g} ({value!r})")
+            value = float(value)
+        values[attribute] = value
     return Policy(keys, identities, Requirements(**values))
 
 

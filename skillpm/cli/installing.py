@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -55,15 +56,25 @@ allow_outside_option = click.option(
 )
 
 
+class _Minimum(click.FloatRange):
+    """A policy minimum: a finite number in range (a NaN minimum would pass every comparison)."""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
 def policy_options(command):
     """--require-attestations, --min-pass-rate, --min-lift, --min-bandwidth-pct, --trusted-key."""
     options = [
         click.option("--require-attestations", is_flag=True, help="Refuse a variant without a verified attestation."),
-        click.option("--min-pass-rate", type=click.FloatRange(0, 1), metavar="RATE",
+        click.option("--min-pass-rate", type=_Minimum(0, 1), metavar="RATE",
                      help="Refuse evidence where any model's pass rate with the skill is lower."),
-        click.option("--min-lift", type=click.FloatRange(-1, 1), metavar="LIFT",
+        click.option("--min-lift", type=_Minimum(-1, 1), metavar="LIFT",
                      help="Refuse evidence where any model's lift (pass rate with minus without) is lower."),
-        click.option("--min-bandwidth-pct", type=click.FloatRange(0), metavar="PCT",
+        click.option("--min-bandwidth-pct", type=_Minimum(0), metavar="PCT",
                      help="Refuse benchmarks below this percent of peak bandwidth (GPU evidence only)."),
         click.option("--trusted-key", "trusted_keys", multiple=True,
                      type=click.Path(path_type=Path, dir_okay=False, exists=True),
