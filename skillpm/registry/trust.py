@@ -164,7 +164,7 @@ class IndexGuard:
     def __init__(self, label: str, fetch: Fetch, *, pins: PinStore | None = None) -> None:
         self.label = label
         self._fetch = fetch
-        self._pins = pins
+        self._pins = pins or PinStore()
         self._lock = threading.Lock()
         self._unsigned = False
         self._keys: dict[str, PublicKey] = {}
@@ -206,8 +206,7 @@ class IndexGuard:
     # --- deciding what to trust ----------------------------------------------------------------------------
 
     def _first(self, config_bytes: bytes | None) -> Snapshot | None:
-        pins = self._pins or PinStore()
-        pin = pins.load(self.label)
+        pin = self._pins.load(self.label)
         if pin is None:
             config = self._config(config_bytes)
             if not config.index_keys:
@@ -216,7 +215,7 @@ class IndexGuard:
             pin = Pin(self.label, {key.fingerprint: key.pem()}, 0)  # trusted on first use, pinned below
         self._keys = {fp: _public_key(pem, f"the pinned index key of {self.label}") for fp, pem in pin.keys.items()}
         snapshot = self._verified(pin.version)
-        pins.save(self._pin(snapshot.version))
+        self._pins.save(self._pin(snapshot.version))
         return snapshot
 
     def _published_key(self, relative: str, listed: Collection[str], lister: str) -> PublicKey:
@@ -305,7 +304,6 @@ class IndexGuard:
             with _session_lock:
                 _session[self.label] = (fresh, self._keys)
             if fresh.version > previous.version:
-                pins = self._pins or PinStore()
-                if pins.load(self.label) is not None:
-                    pins.save(self._pin(fresh.version))
+                if self._pins.load(self.label) is not None:
+                    self._pins.save(self._pin(fresh.version))
             return fresh
