@@ -1,8 +1,9 @@
 """Shared fixtures: skill sources on disk, built registries, an isolated user, and the CLI.
 
-Everything here writes real files under ``tmp_path``. The ``isolated`` fixture
-points every user directory skillpm might touch (cache, home, XDG dirs, agent
-config dirs) into the test's temporary folder and makes a fresh project (a
+Everything here writes real files under ``tmp_path``. Every test (autouse
+``_hermetic``) and every session fixture (``_hermetic_session``) has HOME, the
+XDG folders and skillpm's cache in a temporary folder, so the suite never
+touches the real ones. The ``isolated`` fixture also makes a fresh project (a
 folder with ``.git``) the current directory.
 """
 
@@ -14,7 +15,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Iterator, Mapping
 
 import pytest
 from click.testing import CliRunner, Result
@@ -88,22 +89,46 @@ class Isolated:
         return self.home / ".local" / "share" / "skillpm" / "skills.lock"
 
 
-@pytest.fixture
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Isolated:
-    """Redirect every user directory into ``tmp_path`` and work in a fresh project with ``.git``."""
-    home = tmp_path / "home"
-    cache = tmp_path / "cache"
-    project = tmp_path / "project"
-    for folder in (home, cache, project / ".git"):
-        folder.mkdir(parents=True)
+def _redirect_user_dirs(monkeypatch: pytest.MonkeyPatch, home: Path, cache: Path) -> None:
+    """Point HOME, every XDG folder and skillpm's cache at ``home`` and ``cache`` (not created); clear skillpm's variables."""
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("SKILLPM_CACHE_DIR", str(cache))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / ".run"))
     for name in _ENV_CLEARED:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hermetic_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """No test, nor any session fixture, reads or writes the real HOME, XDG folders or skillpm cache."""
+    base = tmp_path_factory.mktemp("session-user")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _redirect_user_dirs(monkeypatch, base / "home", base / "cache")
+        yield base
+
+
+@pytest.fixture(autouse=True)
+def _hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets a HOME, XDG folders and skillpm cache of its own, under its ``tmp_path``.
+
+    The folders are made only by what writes there (or by ``isolated``), so a test that
+    lists its ``tmp_path`` sees what it made itself.
+    """
+    _redirect_user_dirs(monkeypatch, tmp_path / "home", tmp_path / "cache")
+
+
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Isolated:
+    """The test's own user folders (see ``_hermetic``) and a fresh project with ``.git`` as the current directory."""
+    home = tmp_path / "home"
+    cache = tmp_path / "cache"
+    project = tmp_path / "project"
+    for folder in (home, cache, project / ".git"):
+        folder.mkdir(parents=True, exist_ok=True)
     monkeypatch.chdir(project)
     return Isolated(tmp=tmp_path, project=project, home=home, cache=cache)
 

@@ -613,7 +613,7 @@ def tree_state(root: Path) -> dict[str, tuple[int, int, int]]:
 def make_world(tmp_path: Path) -> World:
     world = World(tmp_path)
     for folder in (world.work, world.project / ".git", tmp_path / "home", tmp_path / "cache"):
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=True)
     return world
 
 

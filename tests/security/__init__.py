@@ -1,0 +1,1 @@
+"""The hostile-input suite (docs/security.md): one module per class of threat."""
