@@ -679,9 +679,34 @@ def test_hostile_input_is_refused(case: Case, tmp_path: Path) -> None:
     assert seconds < TIMEOUT
     assert changed_outside(world, before, tree_state(tmp_path)) == []
     assert not world.installed.exists()
-    after = tree_state(tmp_path)
-    assert not [path for path in after if os.path.basename(path) == "escaped"]
-    assert not (tmp_path.parent / "escaped").exists()
+    assert escapes(tmp_path) == []
+
+
+def escapes(root: Path) -> list[str]:
+    """Every ``escaped`` entry a traversal could have made: anywhere under ``root``, or beside any of its ancestors.
+
+    The cases' traversals (``../`` any number of times, absolute paths) aim at a file named
+    ``escaped``; from a folder under ``root`` they land under it or in one of its ancestors, up to ``/``.
+    """
+    under = [relative for relative in tree_state(root) if os.path.basename(relative) == "escaped"]
+    beside = [str(folder / "escaped") for folder in root.parents if os.path.lexists(folder / "escaped")]
+    return under + beside
+
+
+def test_the_escape_check_sees_a_traversal_to_any_depth(tmp_path: Path) -> None:
+    """``escapes`` is what makes the corpus's traversal cases able to fail: it must see each landing place."""
+    deep = tmp_path / "project" / ".claude" / "skills" / "x"
+    deep.mkdir(parents=True)
+    assert escapes(tmp_path) == []
+    (deep / "escaped").write_text("x")
+    assert escapes(tmp_path) == ["project/.claude/skills/x/escaped"]
+    (deep / "escaped").unlink()
+    beside = tmp_path.parent / "escaped"
+    beside.write_text("x")
+    try:
+        assert escapes(tmp_path) == [str(beside)]
+    finally:
+        beside.unlink()
 
 
 def test_the_corpus_is_large_and_distinct() -> None:

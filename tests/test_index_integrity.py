@@ -9,6 +9,7 @@ traceback, nothing installed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -186,7 +187,7 @@ def test_an_unsigned_registry_still_works_and_imports_no_cryptography(isolated, 
         f"r = open_registry({str(pristine_registry)!r}); assert r.require_package({KERNEL!r}); "
         "print('cryptography' in sys.modules)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert result.stdout.strip() == "False"
     assert resolve(str(pristine_registry)).returncode == 0
     assert not (isolated.home / ".local" / "share" / "skillpm" / "index-trust").exists()
@@ -205,7 +206,7 @@ def test_the_embedded_registry_is_unsigned_and_read_without_the_trust_machinery(
         "try:\n    main()\nexcept SystemExit as done:\n    assert done.code == 0, done.code\n"
         "print(sorted(m for m in ('cryptography', 'skillpm.registry.trust') if m in sys.modules), file=sys.stderr)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().splitlines()[-1] == "[]"
 
@@ -283,6 +284,15 @@ def test_a_document_the_snapshot_does_not_list_is_refused(isolated, where: str, 
     assert not (isolated.skills / "evil-skill").exists()
 
 
+def test_a_document_the_snapshot_lists_but_the_registry_withholds_is_refused(
+    isolated, where: str, registry: Path
+) -> None:
+    """Hiding a package the snapshot lists is no 'not found': a later registry in the chain must not get to serve it."""
+    assert resolve(where).returncode == 0
+    (registry / DOCUMENT).unlink()
+    assert_refused(install(where), isolated, DOCUMENT, "does not serve it")
+
+
 def test_a_pinned_registry_that_turns_unsigned_is_refused(isolated, where: str, registry: Path) -> None:
     assert resolve(where).returncode == 0
     config = json.loads((registry / "config.json").read_text())
@@ -294,10 +304,20 @@ def test_a_pinned_registry_that_turns_unsigned_is_refused(isolated, where: str, 
 
 
 def test_offline_reads_check_the_cached_snapshot(isolated, served: Served, registry: Path) -> None:
+    """Offline, the cached documents are held to the cached signed snapshot: a poisoned cache is refused."""
     assert install(served.url).returncode == 0
     served.stop()
-    result = skillpm("resolve", KERNEL, "--arch", "9.0", "--registry", served.url, "--offline")
+    offline = ("resolve", KERNEL, "--arch", "9.0", "--registry", served.url, "--offline")
+    result = skillpm(*offline)
     assert result.returncode == 0, result.stderr
+    [cached] = isolated.cache.rglob(DOCUMENT.rsplit("/", 1)[1])
+    document = json.loads(cached.read_bytes())
+    document["versions"][0]["variants"][0]["sha256"] = "0" * 64
+    poisoned = json.dumps(document).encode()
+    cached.write_bytes(poisoned)
+    meta = cached.with_name(cached.name + ".meta")  # consistent with itself: only the snapshot can tell
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "sha256": hashlib.sha256(poisoned).hexdigest()}))
+    assert_one_error(skillpm(*offline), DOCUMENT, "signed index snapshot")
 
 
 def test_pins_are_read_without_a_trust_folder_and_refused_when_it_is_unreadable(tmp_path: Path) -> None:

@@ -725,3 +725,35 @@ def test_sync_checks_every_skill_s_attestations_before_installing_any(
 
     assert run_cli("sync", *policy[1:]).exit_code == 0
     assert (isolated.skills / "attested" / "SKILL.md").is_file()
+
+
+# --- an archive must hold what the index says it holds -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arch", "locked", "swapped_in"),
+    [
+        (("--arch", "9.0"), ("1.0.0", "sm_90a"), ("1.0.0", "generic")),  # another target of the same version
+        (("--arch", "7.0"), ("1.0.0", "generic"), ("2.0.0", "generic")),  # another version of the same target
+    ],
+    ids=["target", "version"],
+)
+def test_an_index_entry_pointing_at_another_variant_s_archive_is_refused(
+    isolated, registry: Path, make_source, publish, tmp_path: Path, run_skillpm, arch, locked, swapped_in
+) -> None:
+    """The index's path and digest are the registry's word; the archive's own metadata must agree on all three."""
+    publish(registry, make_source(tmp_path, KERNEL, {"generic": {}}, version="2.0.0"))
+    document_path = registry / KERNEL_DOC
+    document = json.loads(document_path.read_text())
+    entries = {
+        (version["version"], variant["target"]): variant
+        for version in document["versions"]
+        for variant in version["variants"]
+    }
+    entries[locked].update({key: entries[swapped_in][key] for key in ("path", "sha256", "size")})
+    document_path.write_text(json.dumps(document))
+
+    result = run_skillpm("install", f"{KERNEL}==1.0.0", *arch, "--registry", registry)
+
+    assert_one_error(result, contains=f"holds {KERNEL} {' '.join(swapped_in)}, not {KERNEL} {' '.join(locked)}")
+    assert not isolated.skills.exists() and not isolated.lockfile.exists()

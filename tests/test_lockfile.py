@@ -78,6 +78,8 @@ def entry_toml(**fields: str) -> str:
         ("", "lockfile version None"),
         ("version = 1\n" + entry_toml(sha256="short"), "malformed"),
         ("version = 1\n" + entry_toml(sha256="A" * 64), "malformed"),
+        ("version = 1\n" + entry_toml(sha256="a" * 65), "malformed"),  # a full match, not a prefix
+        ("version = 1\n" + entry_toml(sha256="a" * 64 + "-evil"), "malformed"),
         ("version = 1\n" + entry_toml(extra="x"), "exactly the fields"),
         ("version = 1\n[[skill]]\nname = 'alpha'\n", "exactly the fields"),
         ("version = 1\n" + entry_toml().replace('version = "1.0.0"', "version = 1"), "malformed"),
