@@ -9,7 +9,9 @@ folder with ``.git``) the current directory.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +30,34 @@ _ENV_CLEARED = (
     "CLAUDE_CONFIG_DIR",
     "CODEX_HOME",
 )
+
+
+#: The CUDA release whose nvcc behaviour the nvcc tests assume (what ptxas accepts per target, arch macros).
+NVCC_RELEASE = (13, 0)
+
+
+@functools.cache
+def nvcc_release() -> tuple[int, int] | None:
+    """The (major, minor) release of the nvcc on PATH, from ``nvcc --version``; ``None`` without one."""
+    nvcc = shutil.which("nvcc")
+    if nvcc is None:
+        return None
+    banner = subprocess.run([nvcc, "--version"], capture_output=True, text=True, timeout=60).stdout
+    found = re.search(r"release (\d+)\.(\d+)", banner)
+    return (int(found[1]), int(found[2])) if found else None
+
+
+def _nvcc_skip_reason() -> str | None:
+    release = nvcc_release()
+    if release is None:
+        return "nvcc is not on PATH"
+    if release[0] != NVCC_RELEASE[0]:
+        return f"nvcc {release[0]}.{release[1]} is here; these expectations were checked with CUDA {NVCC_RELEASE[0]}.x"
+    return None
+
+
+#: For tests whose expectations hold for the assumed CUDA release: skipped, with the reason, with another or none.
+needs_nvcc = pytest.mark.skipif(_nvcc_skip_reason() is not None, reason=_nvcc_skip_reason() or "")
 
 
 def skill_md(name: str, description: str, body: str = "") -> str:

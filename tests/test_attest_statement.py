@@ -120,5 +120,5 @@ def test_pure_modules_import_no_crypto_or_schema_libraries() -> None:
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'cryptography', 'sigstore', 'jsonschema'})\n"
         "print(','.join(heavy))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert result.stdout.strip() == ""

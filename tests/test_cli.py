@@ -248,7 +248,7 @@ def test_help_lists_commands_with_their_own_first_line() -> None:
 
 def test_help_imports_no_command_module() -> None:
     code = "import sys; from skillpm.cli import main; sys.argv = ['skillpm', '--help']\ntry:\n    main()\nexcept SystemExit:\n    pass\nprint(sorted(m for m in sys.modules if m.startswith('skillpm.cli.')))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
@@ -266,7 +266,7 @@ def _imported_by(args: list[str], packages: tuple[str, ...]) -> list[str]:
         "try:\n    main()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
         f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {packages!r})), file=sys.stderr)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stderr.strip().splitlines()[-1])
 

@@ -62,6 +62,11 @@ def test_verify_of_a_missing_variant_is_a_failure_not_a_usage_error(isolated, re
     assert_one_error(result, contains="has no variant sm_120a (variants: generic, sm_80, sm_90a)", exit_code=1)
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C as in a terminal, even when this test runs where SIGINT is ignored (a background job)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_is_one_error_line_and_changes_nothing(isolated, run_skillpm) -> None:
     """Interrupted while waiting on a registry that never answers: exit 130, nothing written."""
     with socket.create_server(("127.0.0.1", 0)) as server:
@@ -70,11 +75,17 @@ def test_ctrl_c_is_one_error_line_and_changes_nothing(isolated, run_skillpm) -> 
             [sys.executable, "-m", "skillpm", "install", KERNEL, "--arch", "9.0",
              "--registry", f"http://127.0.0.1:{server.getsockname()[1]}/"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"},
+            preexec_fn=_default_sigint,
         )
-        connection, _ = server.accept()  # skillpm waits for config.json now
-        with connection:
-            process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=30)
+        try:
+            connection, _ = server.accept()  # skillpm waits for config.json now
+            with connection:
+                process.send_signal(signal.SIGINT)
+                stdout, stderr = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:  # it ignored the signal or stalled: the test fails, but never hangs
+                process.kill()
+                process.communicate()
     assert process.returncode == 130 and stdout == ""
     assert stderr.strip().splitlines() == ["error: interrupted; nothing was left half-written"]
     assert sorted(p.name for p in isolated.project.iterdir()) == [".git"]

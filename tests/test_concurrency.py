@@ -43,9 +43,15 @@ def run_together(argvs: list[list[str]], cwd: Path) -> list[subprocess.Completed
         for argv in argvs
     ]
     results = []
-    for argv, process in zip(argvs, processes):
-        stdout, stderr = process.communicate(timeout=120)
-        results.append(subprocess.CompletedProcess(argv, process.returncode, stdout, stderr))
+    try:
+        for argv, process in zip(argvs, processes):
+            stdout, stderr = process.communicate(timeout=120)
+            results.append(subprocess.CompletedProcess(argv, process.returncode, stdout, stderr))
+    finally:
+        for process in processes:  # one hung: the test fails, and leaves no process behind
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
     return results
 
 

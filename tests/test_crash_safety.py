@@ -205,9 +205,17 @@ def staging_appeared(skills: Path) -> bool:
         return False
 
 
-def wait_for_staging(process: subprocess.Popen[bytes], skills: Path) -> float:
-    """Poll until a staging tree appears in ``skills`` or ``process`` ends; when that was."""
+def wait_for_staging(process: subprocess.Popen[bytes], skills: Path, *, timeout: float = 60) -> float:
+    """Poll until a staging tree appears in ``skills`` or ``process`` ends; when that was.
+
+    A process that does neither within ``timeout`` seconds is killed and the test fails: it never hangs.
+    """
+    deadline = time.monotonic() + timeout
     while not staging_appeared(skills) and process.poll() is None:
+        if time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            pytest.fail(f"{process.args} neither staged a tree nor ended within {timeout} s")
         time.sleep(0.0005)
     return time.monotonic()
 

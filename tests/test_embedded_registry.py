@@ -32,7 +32,7 @@ def build_registry(repo: Path, out: Path, *, key: Path | None = None) -> subproc
     if key is not None:
         env["SKILLPM_EMBEDDED_SIGNING_KEY"] = str(key)
     return subprocess.run(
-        ["bash", str(repo / ".ci" / "build-registry"), str(out)], env=env, capture_output=True, text=True
+        ["bash", str(repo / ".ci" / "build-registry"), str(out)], env=env, capture_output=True, text=True, timeout=600
     )
 
 
@@ -88,7 +88,7 @@ def stale_parts(registry: Path, built: Path, public_key: Path) -> list[str]:
         env = {**os.environ, "SKILLPM_CACHE_DIR": cache}
         for requirement in sorted(attested):
             verify = [_skillpm(), "verify", requirement, "--registry", str(registry), "--key", str(public_key)]
-            result = subprocess.run(verify, capture_output=True, text=True, env=env)
+            result = subprocess.run(verify, capture_output=True, text=True, env=env, timeout=120)
             if result.returncode != 0:
                 problems.append(f"{requirement}: does not verify with {public_key.name}: {result.stdout}")
     return problems
@@ -185,7 +185,7 @@ def test_wheel_ships_the_registry_and_schemas(tmp_path: Path) -> None:
     pytest.importorskip("hatchling")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(REPO)],
-        check=True,
+        check=True, timeout=600,
     )
     import zipfile
 
@@ -223,7 +223,7 @@ def test_every_variant_installs_from_the_embedded_registry(
         cwd=project,
         env=env,
         capture_output=True,
-        text=True,
+        text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert f"({target})" in result.stdout

@@ -138,4 +138,4 @@ def test_the_pure_modules_and_the_cli_start_up_import_no_network_or_processes():
         "import skillpm.cli\n"
         "assert 'httpx' not in sys.modules and 'skillpm.evaluation.client' not in sys.modules\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

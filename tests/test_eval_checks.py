@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 
 import pytest
+from conftest import needs_nvcc
 
 from skillpm.evaluation.cases import EvalCase
 from skillpm.evaluation.checks import (
@@ -23,7 +23,6 @@ from skillpm.evaluation.checks import (
 from skillpm.evaluation.errors import EvalError
 from skillpm.evaluation.programs import LocalPrograms
 
-needs_nvcc = pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc is not on PATH")
 
 
 def case(validator: str | None = None, contains=("x",), **config) -> EvalCase:

@@ -188,12 +188,13 @@ def test_retry_after_as_an_http_date(chat_server):
 
 
 def test_a_slow_answer_times_out_and_is_asked_again(chat_server):
+    """The late answer is never read: the client gave up on it, backed off once and asked again."""
     server = chat_server(script=[Reply(delay_s=1.5, body=completion("late").body)])
-    with client_for(server.url, timeout_s=0.3) as client:
-        started = time.monotonic()
+    sleeps: list[float] = []
+    with client_for(server.url, sleeps, timeout_s=0.3) as client:
         assert client.complete(BODY).text == "hello"
     assert len(server.requests) == 2
-    assert time.monotonic() - started < 1.5
+    assert len(sleeps) == 1
 
 
 def test_attempts_are_bounded(chat_server):

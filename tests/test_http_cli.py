@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -194,8 +195,11 @@ def test_registry_serve_then_install_from_it(isolated, registry: Path, run_skill
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # even where this test's SIGINT is ignored
     )
     try:
+        ready, _, _ = select.select([server.stdout], [], [], 30)  # a server that never says where it listens fails
+        assert ready, "registry serve printed nothing in 30 s"
         line = server.stdout.readline()
         assert line.startswith("serving ") and " at http://127.0.0.1:" in line, line
         url = line.split(" at ", 1)[1].split()[0]
@@ -205,7 +209,11 @@ def test_registry_serve_then_install_from_it(isolated, registry: Path, run_skill
         assert (isolated.skills / KERNEL / "references" / "hopper.md").is_file()
     finally:
         server.send_signal(signal.SIGINT)
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     assert server.returncode in (0, 130)
     assert "Traceback" not in server.stderr.read()
 

@@ -19,10 +19,12 @@ def test_an_attested_variant_installs_offline_after_one_online_install(isolated,
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = server_url(server)
     trusted = ("--trusted-key", str(base["pub"]), "--require-attestations")
-    online = skillpm("install", NAME, "--registry", url, "--arch", "12.0", *trusted)
-    assert online.exit_code == 0, online.output
-    server.shutdown()
-    server.server_close()
+    try:
+        online = skillpm("install", NAME, "--registry", url, "--arch", "12.0", *trusted)
+        assert online.exit_code == 0, online.output
+    finally:  # stopped whatever happened: what follows runs with the server gone
+        server.shutdown()
+        server.server_close()
     offline = skillpm("install", NAME, "--registry", url, "--arch", "12.0", "--offline", "--dir", "elsewhere", *trusted)
     assert offline.exit_code == 0, offline.output
     assert (isolated.project / "elsewhere" / NAME / "SKILL.md").is_file()

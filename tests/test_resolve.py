@@ -402,5 +402,5 @@ def test_pure_modules_import_nothing_heavy() -> None:
         "heavy = ['pydantic', 'jsonschema', 'httpx', 'sigstore', 'cryptography', 'torch']\n"
         "print(','.join(m for m in heavy if m in sys.modules or any(k.startswith(m + '.') for k in sys.modules)))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert result.stdout.strip() == ""

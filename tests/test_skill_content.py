@@ -396,7 +396,7 @@ def test_check_arch_mapping(cap, variant):
 def test_check_arch_cli():
     out = subprocess.run(
         [sys.executable, str(SKILL / "scripts" / "check_arch.py"), "--capability", "9.0"],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, timeout=120,
     ).stdout
     assert "compute capability 9.0" in out and "variant sm_90a" in out
     assert "arch=compute_90a,code=sm_90a" in out

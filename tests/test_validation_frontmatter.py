@@ -159,5 +159,5 @@ def test_validation_package_imports_no_heavy_modules() -> None:
         "print(' '.join(m for m in heavy if m in sys.modules))"
     )
     command = [sys.executable, "-c", code]
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
     assert result.stdout.strip() == ""
