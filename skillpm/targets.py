@@ -40,40 +40,6 @@ FAMILY_MEMBERS: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {
 #: Family-specific targets begin with Blackwell (10.x): there is no ``sm_90f`` or ``sm_86f``.
 FIRST_FAMILY_MAJOR = 10
 
-#: GPU names users type for ``--arch``, lower-cased, to compute capability.
-GPU_CAPABILITIES: dict[str, tuple[int, int]] = {
-    "t4": (7, 5),
-    "a100": (8, 0),
-    "a30": (8, 0),
-    "a10": (8, 6),
-    "a10g": (8, 6),
-    "a40": (8, 6),
-    "a16": (8, 6),
-    "a2": (8, 6),
-    "rtx3090": (8, 6),
-    "rtxa6000": (8, 6),
-    "orin": (8, 7),
-    "l4": (8, 9),
-    "l40": (8, 9),
-    "l40s": (8, 9),
-    "rtx4090": (8, 9),
-    "rtx6000ada": (8, 9),
-    "h100": (9, 0),
-    "h200": (9, 0),
-    "gh200": (9, 0),
-    "h20": (9, 0),
-    "h800": (9, 0),
-    "b200": (10, 0),
-    "gb200": (10, 0),
-    "b300": (10, 3),
-    "gb300": (10, 3),
-    "thor": (11, 0),
-    "rtx5090": (12, 0),
-    "rtxpro6000": (12, 0),
-    "gb10": (12, 1),
-}
-
-
 class Capability(NamedTuple):
     """A GPU's compute capability, such as 9.0."""
 
@@ -122,23 +88,29 @@ def parse_target(text: str) -> Target:
 
 
 def parse_capability(text: str) -> Capability:
-    """Parse what a user gives ``--arch``: ``9.0``, ``90``, ``sm_90``, ``sm_90a`` or a GPU name."""
-    cleaned = text.strip().lower()
-    name = re.sub(r"[\s_-]", "", cleaned)
-    if name in GPU_CAPABILITIES:
-        return Capability(*GPU_CAPABILITIES[name])
-    dotted = re.fullmatch(r"([1-9][0-9]?)\.([0-9])", cleaned)
-    if dotted:
-        return Capability(int(dotted[1]), int(dotted[2]))
-    if re.fullmatch(r"[1-9][0-9]?[0-9]", cleaned):
-        return Capability(int(cleaned[:-1]), int(cleaned[-1]))
-    match = _TARGET_RE.fullmatch(cleaned)
-    if match:
-        return Capability(int(match["major"]), int(match["minor"]))
-    raise TargetError(
-        f"cannot read {text!r} as a GPU compute capability",
-        hint="give --arch as 9.0, 90, sm_90, sm_90a or a GPU name such as h100",
-    )
+    """Parse what a user gives ``--arch`` (:mod:`skillpm.gpu_names`): ``9.0``, ``sm_90a``, ``compute_90``,
+    ``h100``, ``NVIDIA H100 80GB HBM3``, ``hopper``...
+
+    A capability no GPU has (``9.1``) is refused with the nearest known ones.
+    """
+    from skillpm.gpu_names import UnknownCapability, capability_from_text
+
+    try:
+        found = capability_from_text(text)
+    except UnknownCapability as unknown:
+        nearest = " or ".join(f"{major}.{minor}" for major, minor in unknown.nearest)
+        shown = f"{unknown.capability[0]}.{unknown.capability[1]}"
+        raise TargetError(
+            f"no GPU has compute capability {shown}; the nearest known: {nearest}",
+            hint="give --arch as one of those, or a GPU name such as h100",
+        ) from None
+    if found is None:
+        raise TargetError(
+            f"cannot read {text[:80]!r} as a GPU compute capability",
+            hint="give --arch as 9.0, 90, sm_90, sm_90a, compute_90, a GPU name (h100, rtx 5090, "
+            "'NVIDIA H100 80GB HBM3') or a generation (ampere, ada, hopper, blackwell)",
+        )
+    return Capability(*found)
 
 
 def family_members(target: Target) -> tuple[Capability, ...]:

@@ -289,3 +289,29 @@ def test_everyday_commands_import_nothing_heavy(args: list[str], isolated, regis
 @pytest.mark.skipif(sys.platform != "linux", reason="platformdirs finds the user directories elsewhere")
 def test_resolve_from_the_embedded_registry_imports_no_platformdirs(isolated) -> None:
     assert _imported_by(["resolve", "kernel-builder-cuda", "--arch", "9.0"], ("platformdirs",)) == []
+
+
+# --- --arch takes what people type or paste --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arch", "target"),
+    [
+        ("NVIDIA H100 80GB HBM3", "sm_90a"),
+        ("hopper", "sm_90a"),
+        ("compute_90", "sm_90a"),
+        ("NVIDIA RTX A6000", "sm_80"),
+        ("ampere", "sm_80"),
+        ("Tesla V100-SXM2-16GB", "generic"),
+        ("rtx pro 6000", "generic"),
+    ],
+)
+def test_arch_takes_nvidia_smi_names_products_and_generations(isolated, registry, run_skillpm, arch, target) -> None:
+    result = run_skillpm("resolve", "kernel-helper", "--arch", arch, "--registry", registry, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["target"] == target
+
+
+def test_an_arch_no_gpu_has_is_refused_naming_the_nearest(isolated, registry, run_skillpm) -> None:
+    result = run_skillpm("resolve", "kernel-helper", "--arch", "9.1", "--registry", registry)
+    assert_one_error(result, contains="no GPU has compute capability 9.1; the nearest known: 9.0 or 10.0")

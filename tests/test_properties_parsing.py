@@ -20,6 +20,7 @@ from skillpm.archive import extract
 from skillpm.errors import ArchiveError, IndexFormatError, RequirementError, TargetError
 from skillpm.index.model import PackageDocument, RegistryConfig, parse_search
 from skillpm.requirements import parse_requirement
+from skillpm.gpu_names import KNOWN_CAPABILITIES
 from skillpm.targets import Capability, Target, parse_capability, parse_target
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -34,7 +35,7 @@ TARGETS = st.one_of(
     st.just(Target(0, 0, "")),
     st.builds(Target, st.integers(1, 99), st.integers(0, 9), st.sampled_from(["", "a", "f"])),
 )
-CAPABILITIES = st.builds(Capability, st.integers(1, 99), st.integers(0, 9))
+CAPABILITIES = st.sampled_from([Capability(*known) for known in KNOWN_CAPABILITIES])
 
 
 @FAST

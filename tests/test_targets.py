@@ -7,10 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from skillpm.errors import TargetError
+from skillpm.gpu_names import GENERATIONS, GPU_CAPABILITIES, KNOWN_CAPABILITIES
 from skillpm.targets import (
     FAMILY_MEMBERS,
     GENERIC_TARGET,
-    GPU_CAPABILITIES,
     Capability,
     Target,
     family_members,
@@ -24,7 +24,7 @@ from skillpm.targets import (
 
 majors = st.integers(min_value=1, max_value=99)
 minors = st.integers(min_value=0, max_value=9)
-capabilities = st.builds(Capability, majors, minors)
+capabilities = st.sampled_from([Capability(*known) for known in KNOWN_CAPABILITIES])
 # Targets near real hardware (so that they often are usable) and anywhere else.
 targets = st.one_of(
     st.just(GENERIC_TARGET),
@@ -132,10 +132,56 @@ def test_parse_target_round_trips(target: Target) -> None:
         ("b300", (10, 3)),
         ("thor", (11, 0)),
         ("t4", (7, 5)),
+        # what nvidia-smi prints
+        ("NVIDIA H100 80GB HBM3", (9, 0)),
+        ("NVIDIA RTX A6000", (8, 6)),
+        ("Tesla V100-SXM2-16GB", (7, 0)),
+        ("NVIDIA A100-SXM4-80GB", (8, 0)),
+        ("NVIDIA GeForce RTX 3090 Ti", (8, 6)),
+        ("NVIDIA RTX 6000 Ada Generation", (8, 9)),
+        ("Quadro RTX 6000", (7, 5)),
+        ("NVIDIA RTX PRO 6000 Blackwell Server Edition", (12, 0)),
+        ("NVIDIA GeForce RTX 5090", (12, 0)),
+        ("NVIDIA B200", (10, 0)),
+        ("NVIDIA L40S", (8, 9)),
+        # product names
+        ("v100", (7, 0)),
+        ("a6000", (8, 6)),
+        ("l40s", (8, 9)),
+        ("b100", (10, 0)),
+        ("b200", (10, 0)),
+        ("gb200", (10, 0)),
+        ("rtx 5090", (12, 0)),
+        ("rtx pro 6000", (12, 0)),
+        # generations
+        ("ampere", (8, 0)),
+        ("Ada", (8, 9)),
+        ("hopper", (9, 0)),
+        ("blackwell", (10, 0)),
+        # nvcc spellings
+        ("sm90", (9, 0)),
+        ("compute_90", (9, 0)),
+        ("compute_100a", (10, 0)),
+        ("9.0a", (9, 0)),
+        ("sm_103a", (10, 3)),
     ],
 )
 def test_parse_capability(text: str, expected: tuple[int, int]) -> None:
     assert parse_capability(text) == Capability(*expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "nearest"), [("9.1", "9.0 or 10.0"), ("99.9", "12.1"), ("sm_91", "9.0 or 10.0"), ("1.0", "5.0"), ("13.0", "12.1")]
+)
+def test_a_capability_no_gpu_has_is_refused_with_the_nearest_known(text: str, nearest: str) -> None:
+    with pytest.raises(TargetError, match="no GPU has compute capability") as raised:
+        parse_capability(text)
+    assert raised.value.message.endswith(f"the nearest known: {nearest}")
+
+
+@pytest.mark.parametrize(("name", "capability"), sorted(GENERATIONS.items()))
+def test_every_generation_parses(name: str, capability: tuple[int, int]) -> None:
+    assert parse_capability(name) == Capability(*capability)
 
 
 @pytest.mark.parametrize(
@@ -286,7 +332,8 @@ def test_unusable(target: str, capability: str, reason: str) -> None:
     ],
 )
 def test_supported_targets(capability: str, expected: list[str]) -> None:
-    assert names(parse_capability(capability)) == expected
+    """Also for a capability no GPU has yet (13.0): a detected GPU newer than this skillpm still resolves."""
+    assert names(Capability(*map(int, capability.split(".")))) == expected
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,8 @@ def arch_option(otherwise: str = "this machine's GPU") -> Callable[[F], F]:
         "--arch",
         metavar="ARCH",
         envvar="SKILLPM_ARCH",
-        help="GPU to resolve for: 9.0, 90, sm_90, sm_90a or a name (a100, h100, b200, l4...). "
+        help="GPU to resolve for: 9.0, sm_90a, compute_90, a name (h100, rtx 5090, or what nvidia-smi "
+        "prints) or a generation (ampere, ada, hopper, blackwell). "
         f"Default: $SKILLPM_ARCH, else {otherwise}.",
     )
 
