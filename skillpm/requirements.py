@@ -13,7 +13,20 @@ if TYPE_CHECKING:
 
 #: Index versions are at most 256 characters (skillpm.index.model); a specifier may list several.
 MAX_SPECIFIER_LENGTH = 1024
-_REQUIREMENT_RE = re.compile(r"\s*(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)\s*(?P<spec>.*?)\s*", re.IGNORECASE)
+#: A name as people type it: letters and digits in runs joined by ``-``, ``_`` or ``.``, maybe with a
+#: trailing ``/`` (tab completion of a folder of that name).
+_REQUIREMENT_RE = re.compile(
+    r"\s*(?P<name>[a-z0-9]+(?:[-_.]+[a-z0-9]+)*)/?\s*(?P<spec>.*?)\s*", re.IGNORECASE
+)
+_SEPARATORS_RE = re.compile(r"[-_.]+")
+
+
+def normalize_name(name: str) -> str:
+    """The package name ``name`` means: separators and case as PEP 503 normalises them, a trailing ``/`` dropped.
+
+    ``Kernel_Builder.CUDA`` and ``kernel-builder-cuda/`` are ``kernel-builder-cuda``.
+    """
+    return _SEPARATORS_RE.sub("-", name.rstrip("/")).lower()
 
 
 class Requirement(NamedTuple):
@@ -48,7 +61,7 @@ class Requirement(NamedTuple):
 
 
 def parse_requirement(text: str) -> Requirement:
-    """Parse ``NAME`` or ``NAME<specifier>``, e.g. ``kernel-builder-cuda==0.1.0``."""
+    """Parse ``NAME`` or ``NAME<specifier>``, e.g. ``kernel-builder-cuda==0.1.0``; the name normalised."""
     match = _REQUIREMENT_RE.fullmatch(text)
     if match is None:
         raise RequirementError(
@@ -57,7 +70,7 @@ def parse_requirement(text: str) -> Requirement:
         )
     spec = match["spec"]
     if not spec:
-        return Requirement(match["name"].lower(), None)
+        return Requirement(normalize_name(match["name"]), None)
     if len(spec) > MAX_SPECIFIER_LENGTH:
         raise RequirementError(
             f"version specifier in {text[:40]!r}... is too long ({len(spec)} characters; "
@@ -72,4 +85,4 @@ def parse_requirement(text: str) -> Requirement:
             f"invalid version specifier {spec!r} in {text!r}",
             hint="use PEP 440 specifiers such as ==0.1.0, >=0.1,<1 or ~=0.1",
         ) from None
-    return Requirement(match["name"].lower(), specifier)
+    return Requirement(normalize_name(match["name"]), specifier)

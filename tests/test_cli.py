@@ -315,3 +315,27 @@ def test_arch_takes_nvidia_smi_names_products_and_generations(isolated, registry
 def test_an_arch_no_gpu_has_is_refused_naming_the_nearest(isolated, registry, run_skillpm) -> None:
     result = run_skillpm("resolve", "kernel-helper", "--arch", "9.1", "--registry", registry)
     assert_one_error(result, contains="no GPU has compute capability 9.1; the nearest known: 9.0 or 10.0")
+
+
+# --- names as people type them, and the commands' other names ----------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["kernel_helper", "Kernel-Helper", "KERNEL.HELPER", "kernel-helper/"])
+def test_names_are_normalised_as_pep_503_says(isolated, registry, run_skillpm, typed: str) -> None:
+    installed = run_skillpm("install", typed, "--arch", "9.0", "--registry", registry)
+    assert installed.returncode == 0, installed.stderr
+    assert (isolated.skills / "kernel-helper" / "SKILL.md").is_file()
+    updated = run_skillpm("update", typed, "--arch", "9.0")
+    assert updated.returncode == 0, updated.stderr
+    removed = run_skillpm("remove", typed)
+    assert removed.returncode == 0, removed.stderr
+    assert not (isolated.skills / "kernel-helper").exists()
+
+
+@pytest.mark.parametrize("alias", ["uninstall", "rm"])
+def test_uninstall_and_rm_are_remove(isolated, registry, run_skillpm, alias: str) -> None:
+    assert run_skillpm("install", "doc-writer", "--registry", registry).returncode == 0
+    result = run_skillpm(alias, "doc-writer", "--json")
+    assert result.returncode == 0, result.stderr
+    assert [entry["name"] for entry in json.loads(result.stdout)] == ["doc-writer"]
+    assert not (isolated.skills / "doc-writer").exists() and "doc-writer" not in isolated.lockfile.read_text()

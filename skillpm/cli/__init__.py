@@ -39,6 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Other names people type for a command (pip's and npm's): each runs the command it names.
+ALIASES: dict[str, str] = {"uninstall": "remove", "rm": "remove"}
+
+
 class UnknownCommand(click.UsageError):
     """A command skillpm does not have; ``possibilities`` are the near names it has."""
 
@@ -46,7 +50,7 @@ class UnknownCommand(click.UsageError):
         import difflib
 
         super().__init__(f"no such command {name!r}", ctx)
-        self.possibilities = difflib.get_close_matches(name, COMMANDS)
+        self.possibilities = difflib.get_close_matches(name, [*COMMANDS, *ALIASES])
 
 
 class LazyGroup(click.Group):
@@ -56,6 +60,7 @@ class LazyGroup(click.Group):
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        name = ALIASES.get(name, name)
         if name not in COMMANDS:
             return None
         module, attribute = COMMANDS[name][0].split(":")
@@ -65,7 +70,7 @@ class LazyGroup(click.Group):
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         """The command ``args`` name; an unknown one is refused naming the near ones in :data:`COMMANDS`."""
-        if args[0] not in COMMANDS and not args[0].startswith("-"):
+        if args[0] not in COMMANDS and args[0] not in ALIASES and not args[0].startswith("-"):
             raise UnknownCommand(args[0], ctx)
         return super().resolve_command(ctx, args)
 

@@ -219,11 +219,12 @@ def update(
     """
     from skillpm.cache import ArtifactCache
     from skillpm.install import update as update_all
+    from skillpm.requirements import normalize_name
     from skillpm.targets import parse_capability
 
     capability = parse_capability(arch) if arch else None
     results = update_all(
-        _lockfile(user), names=list(names), capability=capability, cache=ArtifactCache(), force=force,
+        _lockfile(user), names=[normalize_name(name) for name in names], capability=capability, cache=ArtifactCache(), force=force,
         allow_outside=allow_outside or user, attestations=_attestation_policy(policy),
     )
     _report([result for _, result in results], as_json, "updated")
@@ -241,15 +242,17 @@ def remove(name: str, user: bool, force: bool, allow_outside: bool, as_json: boo
     \b
     skillpm remove kernel-builder-cuda
     skillpm remove kernel-builder-cuda --global
+    skillpm uninstall kernel-builder-cuda    (also: skillpm rm)
 
     Every directory skills.lock records for NAME is deleted. As for sync, a
     directory outside the project needs --allow-outside, and one that does not
     look like a skill (no SKILL.md) needs --force.
     """
     from skillpm.install import remove as remove_one
+    from skillpm.requirements import normalize_name
 
     lockfile = _lockfile(user)
-    removed = remove_one(lockfile, name, force=force, allow_outside=allow_outside or user)
+    removed = remove_one(lockfile, normalize_name(name), force=force, allow_outside=allow_outside or user)
     rows = [(skill, lockfile.parent / skill.directory) for skill in removed]
     if as_json:
         emit_json([
