@@ -29,3 +29,21 @@ def test_manifest_schema_is_current() -> None:
 
     shipped = json.loads((REPO / "schemas" / "manifest.schema.json").read_text(encoding="utf-8"))
     assert shipped == schema(), "regenerate: python -m skillpm.manifest > schemas/manifest.schema.json"
+
+
+def test_the_readme_s_first_command_leaves_the_checkout_clean(tmp_path: Path, run_skillpm) -> None:
+    """Run inside a checkout, `skillpm install kernel-builder-cuda` writes only what .gitignore covers."""
+    import shutil
+    import subprocess
+
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    shutil.copy(REPO / ".gitignore", checkout / ".gitignore")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    for command in (["init", "-q"], ["add", ".gitignore"], ["commit", "-q", "-m", "ignore"]):
+        subprocess.run([*git, *command], cwd=checkout, check=True, timeout=60)
+    installed = run_skillpm("install", "kernel-builder-cuda", cwd=checkout)
+    assert installed.returncode == 0, installed.stderr
+    assert (checkout / ".claude" / "skills" / "kernel-builder-cuda" / "SKILL.md").is_file()
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=checkout, capture_output=True, text=True, timeout=60)
+    assert status.stdout == ""
