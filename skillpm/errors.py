@@ -51,6 +51,10 @@ class RegistryError(SkillpmError):
     """A registry cannot be reached, read or written as asked (for example, an immutable version)."""
 
 
+class RegistryUnreachable(RegistryError):
+    """A registry did not answer: connection refused, timed out, or kept failing after retries."""
+
+
 class ArchiveError(SkillpmError):
     """An archive is unsafe, corrupt, or does not match its digest."""
 

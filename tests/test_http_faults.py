@@ -115,7 +115,7 @@ def _corrupt_the_index_digest(registry: Path) -> None:
         (DOCUMENT, "malformed", ("not valid JSON", DOCUMENT)),
         (DOCUMENT, "huge", ("larger than", DOCUMENT)),
         (DOCUMENT, "huge_unsized", ("larger than", DOCUMENT)),
-        (DOCUMENT, "badgzip", ("DecodingError", DOCUMENT)),
+        (DOCUMENT, "badgzip", ("not valid gzip", DOCUMENT)),
         ("config.json", "format2", ("format version 2 is not supported",)),
         (DOCUMENT, "format2", ("format version 2 is not supported",)),
     ],
@@ -149,8 +149,8 @@ def test_a_stall_longer_than_every_retry_fails_clearly(project, served: Served, 
 def test_the_server_vanishing_mid_download_changes_nothing(project, served: Served, run_cli, isolated) -> None:
     before = project()
     served.fail(ARTIFACT, "vanish")
-    message = assert_clean_failure(install(run_cli, served), "failed 4 times", served.url)
-    assert "cannot connect" in message or "closed the connection" in message
+    # The cut-off reply is retried; the refused connection that follows is not.
+    assert_clean_failure(install(run_cli, served), "failed 2 times", served.url, "cannot connect")
     assert project() == before
     assert not list((isolated.cache / "artifacts").rglob(f"*{'sm_90a'}*"))
 

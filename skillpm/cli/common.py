@@ -37,13 +37,39 @@ json_option = click.option(
     callback=_for_this_command("progress", False),
     help="Print a JSON document instead of text.",
 )
-offline_option = click.option(
+_offline_flag = click.option(
     "--offline",
     is_flag=True,
     expose_value=False,
     callback=_for_this_command("offline", True),
     help="Use only cached index documents and archives; fail naming what is not cached ($SKILLPM_OFFLINE=1).",
 )
+
+
+def _timeout_for_this_command(ctx: click.Context, param: click.Parameter, seconds: float | None) -> float | None:
+    if seconds is not None:
+        from skillpm.registry.source import settings
+
+        before = settings.timeout
+        settings.timeout = seconds
+        ctx.call_on_close(lambda: setattr(settings, "timeout", before))
+    return seconds
+
+
+_timeout_option = click.option(
+    "--timeout",
+    type=click.FloatRange(0, 24 * 3600, min_open=True),
+    metavar="SECONDS",
+    expose_value=False,
+    callback=_timeout_for_this_command,
+    help="Give up on an HTTP request that has not fully arrived after SECONDS ($SKILLPM_HTTP_TIMEOUT, default 60).",
+)
+
+
+def offline_option(command: F) -> F:
+    """``--offline`` and ``--timeout``: whether to go online, and how long one request may take."""
+    return _offline_flag(_timeout_option(command))
+
 _registry_only = click.option(
     "--registry",
     metavar="DIR|URL|NAME",

@@ -1,17 +1,20 @@
 """Registries over HTTP: reading one from any server of plain files, and serving one.
 
 :class:`HttpRegistry` reads the same tree as :class:`~skillpm.registry.source.LocalRegistry`
-through one ``httpx.Client`` (kept-alive connections, timeouts, a bounded number
-of retries with exponential backoff and jitter). Index documents are cached under
-``cache_root()/index/<registry>/`` with their ETag and Last-Modified and revalidated
-with conditional requests; ``--offline`` reads only that cache. Artifacts are
-streamed with a size limit; the caller checks their digest before caching them.
-httpx is imported only when a request is made.
+through one :class:`~skillpm.registry.transport.Transport` (kept-alive connections,
+an overall deadline per request, decoded sizes counted, only safe redirects) with a
+bounded number of retries, exponential backoff and jitter. Index documents are cached
+under ``cache_root()/index/<registry>/`` with their ETag and Last-Modified and
+revalidated with conditional requests; ``--offline`` reads only that cache. Artifacts
+are streamed as stored with a size limit; the caller checks their digest before
+caching them. httpcore is imported only when a request is made.
 
 Failures, each raised as one :class:`~skillpm.errors.SkillpmError` naming the URL:
 
-- ``RegistryError``: the server cannot be reached, times out, drops the connection,
-  answers 429 or 5xx (each retried first), answers another error status, or
+- ``RegistryUnreachable``: the server refuses the connection or cannot be found (not
+  retried), times out (retried once), drops the connection or answers 408, 429 or 5xx
+  (each retried), or this registry's time for the command (``$SKILLPM_HTTP_DEADLINE``) ran out;
+- ``RegistryError``: another error status, a refused redirect or content encoding, or
   (offline) the document or artifact is not cached;
 - ``IndexFormatError``: a document is too large, not JSON, or of an unknown format
   (raised by the parsers in :mod:`skillpm.registry.source`);
@@ -26,11 +29,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -38,23 +42,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from skillpm.cache import cache_root, registry_key, write_cache_file
-from skillpm.errors import IndexFormatError, RegistryError
+from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable
 from skillpm.registry import source
 from skillpm.registry.config import check_url
+from skillpm.registry.transport import Deadline, Reply, Transport, host_of
 from skillpm.registry.trust import IndexGuard
 from skillpm.retry import RetryPolicy
 
 if TYPE_CHECKING:
-    import httpx
-
     from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry
 
-TIMEOUT_ENV = "SKILLPM_HTTP_TIMEOUT"
+TIMEOUT_ENV = "SKILLPM_HTTP_TIMEOUT"  # seconds one request may take in all (also --timeout)
+DEADLINE_ENV = "SKILLPM_HTTP_DEADLINE"  # seconds a command may spend on one registry, retries included
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_DEADLINE = 300.0
+_MAX_SECONDS = 24 * 3600.0
 RETRIES_ENV = "SKILLPM_HTTP_RETRIES"
 BACKOFF_ENV = "SKILLPM_HTTP_BACKOFF"
 _RETRY_STATUSES = frozenset({408, 429})  # and every 5xx
 _MISSING_STATUSES = frozenset({404, 410})
 _PROGRESS_MIN_BYTES = 512 * 1024
+_DOWN_HINT = "the server or the network is failing; try again later, or use --offline if the cache has it"
 _OFFLINE_HINT = "run the command once without --offline (and without SKILLPM_OFFLINE=1) to fill the cache"
 
 
@@ -66,8 +74,16 @@ def _env_number(name: str, default: float) -> float:
         value = float(text)
     except ValueError:
         raise RegistryError(f"${name} must be a number of seconds or a count, got {text!r}") from None
-    if value < 0:
-        raise RegistryError(f"${name} must not be negative, got {text!r}")
+    if not math.isfinite(value) or not 0 <= value <= _MAX_SECONDS:
+        raise RegistryError(f"${name} must be a number from 0 to {_MAX_SECONDS:g}, got {text!r}")
+    return value
+
+
+def _env_seconds(name: str, default: float) -> float:
+    """A positive number of seconds from ``$name``, else ``default``."""
+    value = _env_number(name, default)
+    if value <= 0:
+        raise RegistryError(f"${name} must be more than 0 seconds, got {os.environ.get(name)!r}")
     return value
 
 
@@ -157,11 +173,13 @@ class HttpRegistry:
         #: How the lockfile names this registry: its URL without the trailing slash.
         self.label = url.rstrip("/")
         self.offline = source.offline() if offline is None else offline
-        self.timeout = _env_number(TIMEOUT_ENV, 30.0) if timeout is None else timeout
+        #: Seconds one request may take in all: ``timeout``, else --timeout, else $SKILLPM_HTTP_TIMEOUT.
+        self.timeout = timeout or source.settings.timeout or _env_seconds(TIMEOUT_ENV, DEFAULT_TIMEOUT)
         self.retry = retry or retry_policy_from_env()
+        self._budget = Deadline.after(_env_seconds(DEADLINE_ENV, DEFAULT_DEADLINE), DEADLINE_ENV)
         self.progress = source.settings.progress if progress is None else progress
         self._index = _IndexCache((cache_dir or cache_root()) / "index" / registry_key(self.base))
-        self._client: httpx.Client | None = None
+        self._client: Transport | None = None
         self._client_lock = threading.Lock()
         self._config_lock = threading.Lock()
         self._config: RegistryConfig | None = None
@@ -260,128 +278,115 @@ class HttpRegistry:
 
     # --- the one place requests are made -----------------------------------------------------------
 
-    def _http(self) -> httpx.Client:
-        if self._client is None:
-            import httpx
+    def _transport(self) -> Transport:
+        with self._client_lock:
+            if self._client is None:
+                from skillpm import __version__
 
-            from skillpm import __version__
-
-            # A plain-http registry (this machine, or allowed by $SKILLPM_ALLOW_HTTP) never
-            # makes a TLS connection: redirects are not followed, so loading the CA
-            # bundle (a tenth of a second) would be wasted.
-            tls = self.base.startswith("https://")
-            self._client = httpx.Client(
-                timeout=httpx.Timeout(self.timeout, connect=min(10.0, self.timeout)),
-                limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
-                follow_redirects=tls,
-                verify=tls,
-                headers={"User-Agent": f"skillpm/{__version__}"},
-            )
-        return self._client
+                self._client = Transport(idle=self.timeout, user_agent=f"skillpm/{__version__}")
+            return self._client
 
     def _get(
         self, relative: str, *, limit: int, headers: Mapping[str, str] | None = None, artifact: bool = False
     ) -> _Reply:
-        """GET ``relative``, retrying 408, 429, 5xx, timeouts and dropped connections.
+        """GET ``relative``: 408, 429, 5xx and dropped connections retried, a timeout once, a refusal never.
 
-        Documents longer than ``limit`` raise IndexFormatError; artifacts are cut at
-        ``limit`` + 1 bytes for the caller to report.
+        Documents longer than ``limit`` (decoded) raise IndexFormatError; artifacts
+        are read as stored and cut at ``limit`` + 1 bytes for the caller to report.
+        Every attempt ends by ``$SKILLPM_HTTP_TIMEOUT``, and all of them (waits included)
+        by this registry's ``$SKILLPM_HTTP_DEADLINE``.
         """
-        import httpx
+        import httpcore
 
         url = self.base + relative
-        with self._client_lock:
-            client = self._http()
-        request_headers = {**(headers or {}), **({"Accept-Encoding": "identity"} if artifact else {})}
-        last = ""
-        for attempt in range(1, self.retry.attempts + 1):
+        transport = self._transport()
+        last, timeouts, attempt = "", 0, 0
+        while True:
+            attempt += 1
             retry_after = None
+            request = min(Deadline.after(self.timeout, TIMEOUT_ENV), self._budget, key=lambda d: d.end)
             try:
-                with client.stream("GET", url, headers=request_headers) as response:
-                    status = response.status_code
-                    if status in _RETRY_STATUSES or status >= 500:
-                        last = f"HTTP {status} {response.reason_phrase}".rstrip()
-                        retry_after = response.headers.get("retry-after")
-                    elif status in (200, 304) or status in _MISSING_STATUSES:
-                        body = self._read_body(response, url, limit, artifact) if status == 200 else b""
-                        return _Reply(status, response.headers, body)
-                    else:
-                        raise RegistryError(
-                            f"GET {url}: HTTP {status} {response.reason_phrase}".rstrip(), hint=_status_hint(status)
-                        )
-            except httpx.TransportError as error:
-                last = _describe(error, self.timeout)
-            except (httpx.HTTPError, httpx.InvalidURL) as error:  # bad encoding, redirect loops: not transient
-                raise RegistryError(f"GET {url}: {type(error).__name__}: {error}", hint=_status_hint(0)) from None
-            if attempt < self.retry.attempts:
-                time.sleep(self.retry.delay(attempt, retry_after))
-        raise RegistryError(
-            f"GET {url} failed {self.retry.attempts} times; last: {last}",
-            hint="the server or the network is failing; try again later, or use --offline if the cache has it",
-        )
+                reply = transport.get(
+                    url, deadline=request, limit=limit, decode=not artifact, headers=headers, progress=self._progress(url)
+                )
+            except httpcore.TimeoutException:
+                timeouts += 1
+                last = _timed_out(url, request, self.timeout)
+            except httpcore.ConnectError as error:
+                raise RegistryUnreachable(
+                    f"GET {url} failed {_times(attempt)}; last: cannot connect ({_reason(error)})", hint=_DOWN_HINT
+                ) from None
+            except (httpcore.NetworkError, httpcore.RemoteProtocolError):
+                last = f"{host_of(url)} closed the connection before the whole response arrived"
+            except httpcore.ProxyError as error:
+                raise RegistryUnreachable(f"GET {url}: the proxy failed ({_reason(error)})", hint=_DOWN_HINT) from None
+            except (httpcore.UnsupportedProtocol, httpcore.LocalProtocolError) as error:
+                raise RegistryError(f"GET {url}: {_reason(error)}", hint=_status_hint(0)) from None
+            else:
+                if reply.status not in _RETRY_STATUSES and reply.status < 500:
+                    return self._accepted(url, reply, None if artifact else limit)
+                last = f"HTTP {reply.status} from {host_of(reply.url)}"
+                retry_after = reply.headers.get("retry-after")
+            wait = self.retry.delay(attempt, retry_after)
+            if attempt >= self.retry.attempts or timeouts > 1 or wait >= self._budget.remaining():
+                break
+            time.sleep(wait)
+        spent = "" if self._budget.remaining() > 0 else f"; this registry's {self._budget.seconds:g} s ({DEADLINE_ENV}) ran out"
+        raise RegistryUnreachable(f"GET {url} failed {_times(attempt)}; last: {last}{spent}", hint=_DOWN_HINT)
 
-    def _read_body(self, response: httpx.Response, url: str, limit: int, artifact: bool) -> bytes:
-        declared = response.headers.get("content-length", "")
-        size = int(declared) if declared.isdigit() else None
-        if not artifact and size is not None and size > limit:
-            raise IndexFormatError(f"{url} is larger than {limit} bytes ({size}); refused before reading it")
-        chunks = response.iter_raw() if artifact else response.iter_bytes()
-        body = bytearray()
-        with self._progress_bar(url, size if artifact else None) as bar:
-            for chunk in chunks:
-                body += chunk
-                bar.update(len(chunk))
-                if len(body) > limit:
-                    if artifact:
-                        return bytes(body[: limit + 1])
-                    raise IndexFormatError(f"{url} is larger than {limit} bytes; refused")
-        return bytes(body)
+    def _accepted(self, url: str, reply: Reply, limit: int | None) -> _Reply:
+        """The reply as :meth:`_get` returns it; a document over ``limit`` bytes or an error status raises."""
+        if limit is not None and len(reply.body) > limit:
+            raise IndexFormatError(f"{url} is larger than {limit} bytes (decoded); refused")
+        if reply.status in (200, 304) or reply.status in _MISSING_STATUSES:
+            return _Reply(reply.status, reply.headers, reply.body)
+        raise RegistryError(f"GET {url}: HTTP {reply.status} from {host_of(reply.url)}", hint=_status_hint(reply.status))
 
-    def _progress_bar(self, url: str, size: int | None):
-        shown = (
-            self.progress
-            and size is not None
-            and size >= _PROGRESS_MIN_BYTES
-            and threading.current_thread() is threading.main_thread()
-            and sys.stderr.isatty()
-        )
-        if not shown:
-            return _NoProgress()
-        import click
+    def _progress(self, url: str) -> Callable[[int | None], Callable[[int], None]]:
+        """The per-chunk progress callback for a body of declared size (a bar only on a terminal)."""
 
-        name = url.rsplit("/", 1)[-1]
-        return click.progressbar(length=size, label=f"downloading {name}", file=sys.stderr, width=30)
+        def start(size: int | None) -> Callable[[int], None]:
+            shown = (
+                self.progress
+                and size is not None
+                and size >= _PROGRESS_MIN_BYTES
+                and threading.current_thread() is threading.main_thread()
+                and sys.stderr.isatty()
+            )
+            if not shown:
+                return lambda _steps: None
+            import click
+
+            name = url.rsplit("/", 1)[-1]
+            bar = click.progressbar(length=size, label=f"downloading {name}", file=sys.stderr, width=30)
+            return lambda steps: bar.update(steps)
+
+        return start
 
 
-class _NoProgress:
-    def __enter__(self) -> _NoProgress:
-        return self
+def _times(count: int) -> str:
+    return f"{count} time" if count == 1 else f"{count} times"
 
-    def __exit__(self, *exc_info: object) -> None:
-        return None
 
-    def update(self, steps: int) -> None:
-        return None
+def _reason(error: Exception) -> str:
+    """The innermost reason of a transport error, e.g. ``[Errno 111] Connection refused``."""
+    cause = error.__cause__ or error.__context__ or error
+    return str(cause) or type(cause).__name__
+
+
+def _timed_out(url: str, deadline: Deadline, idle: float) -> str:
+    setting = "--timeout or " + TIMEOUT_ENV if deadline.setting == TIMEOUT_ENV else DEADLINE_ENV
+    if deadline.remaining() > 0:
+        return f"timed out: no data from {host_of(url)} for {idle:g} s (set {setting} to wait longer)"
+    return f"timed out: no complete answer from {host_of(url)} within {deadline.seconds:g} s (set {setting} to wait longer)"
 
 
 def _status_hint(status: int) -> str:
     if 300 <= status < 400:
-        return "skillpm follows redirects only from https:// registries; use the URL it redirects to"
+        return "the redirect has no Location; use the URL the registry is served from"
     if status in (401, 403):
         return "the server refused access; skillpm sends no credentials, so the registry must be public"
     return "check the registry URL (--registry or 'skillpm registry list')"
-
-
-def _describe(error: Exception, timeout: float) -> str:
-    import httpx
-
-    if isinstance(error, httpx.TimeoutException):
-        return f"timed out (no data for {timeout:g} s; set {TIMEOUT_ENV} to wait longer)"
-    if isinstance(error, httpx.ConnectError):
-        return f"cannot connect ({error})"
-    if isinstance(error, httpx.RemoteProtocolError):
-        return "the server closed the connection before the whole response arrived"
-    return f"{type(error).__name__}: {error}"
 
 
 # --- serving a registry ------------------------------------------------------------------------------

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, Protocol
 from urllib.parse import unquote, urlparse
 
-from skillpm.errors import IndexFormatError, RegistryError, ResolutionError
+from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable, ResolutionError
 from skillpm.index.model import (
     PackageDocument,
     RegistryConfig,
@@ -64,11 +66,17 @@ class Registry(Source, Protocol):
     def artifact(self, relative: str, *, limit: int = MAX_ARTIFACT_SIZE) -> bytes: ...
 
 
+def _warn_on_stderr(message: str) -> None:
+    sys.stderr.write(f"warning: {message}\n")
+
+
 class Settings:
-    """How this process reaches registries; the CLI's ``--offline`` and ``--json`` set these."""
+    """How this process reaches registries; the CLI's ``--offline``, ``--timeout`` and ``--json`` set these."""
 
     offline = False  # read only the index cache and the artifact cache (also $SKILLPM_OFFLINE=1)
     progress = True  # download progress bars on stderr (only ever shown on a terminal)
+    timeout: float | None = None  # seconds one HTTP request may take in all (else $SKILLPM_HTTP_TIMEOUT)
+    warn: Callable[[str], None] = staticmethod(_warn_on_stderr)  # a registry skipped because it did not answer
 
 
 settings = Settings()
@@ -226,30 +234,56 @@ class RegistryChain:
     """The configured registries, highest priority first, then the embedded one.
 
     A package comes from the first member that has it; :meth:`locate` says which,
-    so an install records (and ``sync`` later uses) exactly that registry.
+    so an install records (and ``sync`` later uses) exactly that registry. A member
+    that does not answer (:class:`~skillpm.errors.RegistryUnreachable`) is skipped,
+    with one warning, for the rest of the command, as long as another member answers
+    the question; any other failure (a bad document, a failed integrity check) stops it.
     """
 
     def __init__(self, members: list[Registry]) -> None:
         self.members = members
         self.label = "the configured registries (" + ", ".join(member.label for member in members) + ")"
+        self._down: dict[str, RegistryUnreachable] = {}
 
     def __repr__(self) -> str:
         return f"RegistryChain({[member.label for member in self.members]!r})"
 
     def locate(self, name: str) -> tuple[Registry, PackageDocument]:
-        for member in self.members:
-            document = member.package(name)
+        for member in self._live():
+            try:
+                document = member.package(name)
+            except RegistryUnreachable as error:
+                self._skip(member, error)
+                continue
             if document is not None:
                 return member, document
+        self._raise_first_down()
         not_found(self, name)
 
     def search_entries(self) -> tuple[SearchEntry, ...]:
-        """Every member's entries; a name in several registries is listed from the first."""
+        """Every answering member's entries; a name in several registries is listed from the first."""
         found: dict[str, SearchEntry] = {}
-        for member in self.members:
-            for entry in member.search_entries():
+        for member in self._live():
+            try:
+                entries = member.search_entries()
+            except RegistryUnreachable as error:
+                self._skip(member, error)
+                continue
+            for entry in entries:
                 found.setdefault(entry.name, entry)
         return tuple(sorted(found.values(), key=lambda entry: entry.name))
+
+    def _live(self) -> list[Registry]:
+        return [member for member in self.members if member.label not in self._down]
+
+    def _skip(self, member: Registry, error: RegistryUnreachable) -> None:
+        self._down[member.label] = error
+        settings.warn(f"skipping registry {member.label}, which does not answer: {error.message}")
+
+    def _raise_first_down(self) -> None:
+        """A package no answering member has may be in a member that did not answer: say so."""
+        if self._down:
+            raise next(iter(self._down.values()))
 
 
 def open_registry(location: str | None = None) -> Source:

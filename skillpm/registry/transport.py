@@ -1,0 +1,320 @@
+"""One GET to a registry server, with every limit a hostile server needs; the only module that opens sockets.
+
+:class:`Transport` sends GET requests through one ``httpcore`` connection pool
+(kept-alive connections, proxies from the environment as httpx takes them) and
+holds each one to these rules:
+
+- **time**: every request has an overall :class:`Deadline` (connecting, TLS,
+  headers and body together), enforced on each socket operation by a network
+  backend, so a server that sends one byte a second is cut off when the deadline
+  passes, not only when it goes quiet;
+- **size**: the body is counted as it is decoded; at most ``limit`` + 1 bytes are
+  ever held, whatever the server declares. Only one ``gzip`` or ``deflate``
+  encoding is decoded (in bounded steps); stacked or other encodings are refused;
+- **redirects**: at most :data:`MAX_REDIRECTS`, each to the same scheme (never
+  https to http, never to ``file:``) and to a URL :func:`~skillpm.registry.config.check_url`
+  accepts; no credentials are ever sent, to any host.
+
+Transport failures are raised as ``httpcore`` exceptions for the caller
+(:mod:`skillpm.registry.http`) to retry or report; a refused redirect or
+encoding is a :class:`~skillpm.errors.RegistryError`, never retried.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import threading
+import time
+import urllib.request
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+
+from skillpm.errors import IndexFormatError, RegistryError
+from skillpm.registry.config import check_url
+
+MAX_REDIRECTS = 5
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_GZIP_BITS = 16 + zlib.MAX_WBITS
+_ZLIB_BITS = zlib.MAX_WBITS
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A point in time (monotonic) after which a request, or a command's requests, must stop.
+
+    ``seconds`` and ``setting`` say, in an error, how long it was and what sets it.
+    """
+
+    end: float
+    seconds: float
+    setting: str
+
+    @classmethod
+    def after(cls, seconds: float, setting: str) -> Deadline:
+        return cls(time.monotonic() + seconds, seconds, setting)
+
+    def remaining(self) -> float:
+        return self.end - time.monotonic()
+
+
+class DeadlinePassed(httpcore.ReadTimeout):
+    """The request's deadline passed before a socket operation could start."""
+
+
+def host_of(url: str) -> str:
+    """The ``host[:port]`` of ``url``, for error messages."""
+    return urlsplit(url).netloc.rsplit("@", 1)[-1] or url
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response: its status, headers (lower-case names; repeated ones joined by ``, ``) and body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes = b""
+    url: str = ""
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every read, write and TLS handshake ends by the current request's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, backend: _DeadlineBackend) -> None:
+        self._inner = inner
+        self._backend = backend
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._backend.bounded(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._backend.bounded(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(ssl_context, server_hostname, self._backend.bounded(timeout))
+        return _DeadlineStream(inner, self._backend)
+
+    def get_extra_info(self, info: str) -> object:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's socket backend, with each operation's timeout cut to the calling thread's deadline."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+        self._local = threading.local()
+
+    @contextmanager
+    def deadline(self, deadline: Deadline) -> Iterator[None]:
+        self._local.deadline = deadline
+        try:
+            yield
+        finally:
+            self._local.deadline = None
+
+    def bounded(self, timeout: float | None) -> float | None:
+        deadline: Deadline | None = getattr(self._local, "deadline", None)
+        if deadline is None:
+            return timeout
+        left = deadline.remaining()
+        if left <= 0:
+            raise DeadlinePassed(f"deadline of {deadline.seconds:g} s passed")
+        return left if timeout is None else min(timeout, left)
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # type: ignore[no-untyped-def]
+        stream = self._inner.connect_tcp(host, port, self.bounded(timeout), local_address, socket_options)
+        return _DeadlineStream(stream, self)
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):  # type: ignore[no-untyped-def]
+        return _DeadlineStream(self._inner.connect_unix_socket(path, self.bounded(timeout), socket_options), self)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def redirect_target(current: str, location: str, hops: int) -> str:
+    """Where a redirect from ``current`` to ``location`` leads; RegistryError when skillpm must not go there.
+
+    Refused: more than :data:`MAX_REDIRECTS` hops, a change of scheme (https to http,
+    http to https, anything to ``file:``), and any URL ``check_url`` refuses (plain
+    http off this machine).
+    """
+    if hops > MAX_REDIRECTS:
+        raise RegistryError(
+            f"GET {current}: more than {MAX_REDIRECTS} redirects; refused",
+            hint="the server redirects in a loop or too far; use the final URL as the registry",
+        )
+    target = urljoin(current, location.strip())
+    before, after = urlsplit(current).scheme, urlsplit(target).scheme
+    if after != before:
+        raise RegistryError(
+            f"GET {current}: refusing a redirect from {before}:// to {after or 'no scheme'}:// ({_short(target)})",
+            hint="a registry must redirect within its own scheme; use the URL it should be served from",
+        )
+    if not urlsplit(target).hostname:
+        raise RegistryError(f"GET {current}: refusing a redirect to {_short(target)} (no host)")
+    check_url(target)
+    return target
+
+
+def _short(text: str, width: int = 120) -> str:
+    text = text.encode("ascii", "backslashreplace").decode("ascii")
+    return text if len(text) <= width else text[:width] + "..."
+
+
+class _Inflate:
+    """One ``gzip`` or ``deflate`` layer, decoded a bounded number of bytes at a time."""
+
+    def __init__(self, name: str, wbits: int) -> None:
+        self.name = name
+        self._stream = zlib.decompressobj(wbits)
+
+    def feed(self, chunk: bytes, room: int) -> bytes:
+        """What ``chunk`` decodes to, but no more than ``room`` + 1 bytes (more means too large)."""
+        return self._stream.decompress(chunk, max(room, 0) + 1)
+
+    def check_end(self) -> None:
+        if not self._stream.eof or self._stream.unused_data:
+            raise zlib.error("truncated, or data after the end")
+
+
+def _decoder(url: str, header: str) -> _Inflate | None:
+    """The decoder for a ``Content-Encoding`` header; RegistryError for stacked or unknown encodings."""
+    codings = [token.strip().lower() for token in header.split(",")]
+    codings = [coding for coding in codings if coding and coding != "identity"]
+    if not codings:
+        return None
+    if len(codings) > 1:
+        raise RegistryError(
+            f"GET {url}: refusing stacked Content-Encoding {_short(header)!r} from {host_of(url)}",
+            hint="a registry may compress a document once (gzip or deflate); tell the registry's owner",
+        )
+    if codings[0] in ("gzip", "x-gzip"):
+        return _Inflate("gzip", _GZIP_BITS)
+    if codings[0] == "deflate":
+        return _Inflate("deflate", _ZLIB_BITS)
+    raise RegistryError(
+        f"GET {url}: refusing Content-Encoding {_short(header)!r} from {host_of(url)} (only gzip or deflate)",
+        hint="tell the registry's owner",
+    )
+
+
+def read_body(
+    url: str, chunks: Iterator[bytes], headers: Mapping[str, str], limit: int, *, decode: bool,
+    progress: Callable[[int], None],
+) -> bytes:
+    """The body from ``chunks``, decoded when ``decode``; at most ``limit`` + 1 bytes (more means too large)."""
+    decoder = _decoder(url, headers.get("content-encoding", "")) if decode else None
+    body = bytearray()
+    try:
+        for chunk in chunks:
+            progress(len(chunk))
+            body += decoder.feed(chunk, limit - len(body)) if decoder else chunk
+            if len(body) > limit:
+                del body[limit + 1 :]
+                return bytes(body)
+        if decoder:
+            decoder.check_end()
+    except zlib.error:
+        name = decoder.name if decoder else "encoded"
+        raise RegistryError(
+            f"GET {url}: the body from {host_of(url)} is not valid {name} data", hint="tell the registry's owner"
+        ) from None
+    return bytes(body)
+
+
+def _ssl_context() -> ssl.SSLContext:
+    """Certificates as httpx finds them: ``$SSL_CERT_FILE`` / ``$SSL_CERT_DIR``, else certifi's bundle."""
+    import certifi
+
+    cafile = os.environ.get("SSL_CERT_FILE") or None
+    capath = os.environ.get("SSL_CERT_DIR") or None
+    if cafile is None and capath is None:
+        cafile = certifi.where()
+    return ssl.create_default_context(cafile=cafile, capath=capath)
+
+
+@dataclass
+class Transport:
+    """GET requests under the rules above; ``idle`` is the longest wait for any one socket operation."""
+
+    idle: float
+    user_agent: str
+    _backend: _DeadlineBackend = field(default_factory=_DeadlineBackend)
+    _pools: dict[str, httpcore.ConnectionPool | httpcore.HTTPProxy] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
+
+    def get(
+        self, url: str, *, deadline: Deadline, limit: int, decode: bool, headers: Mapping[str, str] | None = None,
+        progress: Callable[[int | None], Callable[[int], None]] | None = None,
+    ) -> Reply:
+        """GET ``url``, following safe redirects; the body only for a 200 (see :func:`read_body`).
+
+        ``progress(size)`` makes the per-chunk callback for a body of declared ``size``.
+        """
+        sent = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate" if decode else "identity"}
+        sent.update(headers or {})
+        current = url
+        for hops in range(1, MAX_REDIRECTS + 2):
+            reply = self._once(current, sent, deadline, limit, decode, progress)
+            location = reply.headers.get("location")
+            if reply.status not in _REDIRECT_STATUSES or not location:
+                return reply
+            current = redirect_target(current, location, hops)
+        raise AssertionError("unreachable: redirect_target refuses the hop after the last")
+
+    def _once(
+        self, url: str, headers: Mapping[str, str], deadline: Deadline, limit: int, decode: bool,
+        progress: Callable[[int | None], Callable[[int], None]] | None,
+    ) -> Reply:
+        timeouts = {"connect": min(10.0, self.idle), "read": self.idle, "write": self.idle, "pool": self.idle}
+        with self._backend.deadline(deadline):
+            pool = self._pool(url)
+            with pool.stream("GET", url, headers=list(headers.items()), extensions={"timeout": timeouts}) as response:
+                received: dict[str, str] = {}
+                for name, value in response.headers:
+                    key = name.decode("latin-1").lower()
+                    text = value.decode("latin-1")
+                    received[key] = f"{received[key]}, {text}" if key in received else text
+                if response.status != 200:
+                    return Reply(response.status, received, b"", url)
+                declared = received.get("content-length", "")
+                size = int(declared) if declared.isdigit() else None
+                if decode and size is not None and size > limit:
+                    raise IndexFormatError(f"{url} is larger than {limit} bytes ({size}); refused before reading it")
+                on_chunk = progress(size) if progress else (lambda _size: None)
+                body = read_body(url, response.iter_stream(), received, limit, decode=decode, progress=on_chunk)
+                return Reply(200, received, body, url)
+
+    def _pool(self, url: str) -> httpcore.ConnectionPool | httpcore.HTTPProxy:
+        parts = urlsplit(url)
+        proxy = None
+        if parts.hostname and not urllib.request.proxy_bypass(parts.hostname):
+            proxies = urllib.request.getproxies()
+            proxy = proxies.get(parts.scheme) or proxies.get("all")
+            if proxy and not proxy.startswith(("http://", "https://")):
+                proxy = None  # a SOCKS proxy needs a package skillpm does not install
+        key = f"{parts.scheme}|{proxy or ''}"
+        with self._lock:
+            if key not in self._pools:
+                tls = _ssl_context() if parts.scheme == "https" or (proxy or "").startswith("https") else None
+                common = {"ssl_context": tls, "max_connections": 32, "network_backend": self._backend}
+                self._pools[key] = httpcore.HTTPProxy(proxy_url=proxy, **common) if proxy else httpcore.ConnectionPool(**common)
+            return self._pools[key]
