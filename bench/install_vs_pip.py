@@ -29,7 +29,7 @@ from _common import REPO, report, skillpm_command
 
 sys.path.insert(0, str(REPO))
 
-from skillpm.registry.http import make_server, server_url
+from skillpm.registry.serve import make_server, server_url
 
 PACKAGE = "kernel-builder-cuda"
 WHEEL_NAME = "skillpm_bench_payload"

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from skillpm.pack import pack
 from skillpm.registry import store
-from skillpm.registry.http import make_server, server_url
+from skillpm.registry.serve import make_server, server_url
 
 
 def write_skill(base: Path, name: str) -> Path:

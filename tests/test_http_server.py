@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from skillpm.registry.http import StaticHandler, make_server, server_url
+from skillpm.registry.serve import StaticHandler, make_server, server_url
 
 BIG = 16 * 1024 * 1024 + 1
 SLOW = 1.0  # seconds a slow or stalled response waits: longer than the tests' read timeout

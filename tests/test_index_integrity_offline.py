@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from skillpm.registry.http import make_server, server_url
+from skillpm.registry.serve import make_server, server_url
 from test_install_policy import NAME, base  # noqa: F401  (the signed registry, built once)
 from test_publish import skillpm
 

@@ -176,7 +176,7 @@ def serve(request: pytest.FixtureRequest) -> Iterator[Callable[[Path], str]]:
     def start(root: Path) -> str:
         if request.param == "directory":
             return str(root)
-        from skillpm.registry.http import make_server, server_url
+        from skillpm.registry.serve import make_server, server_url
 
         server = make_server(root)
         threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -216,7 +216,7 @@ def rotate_key(
 @click.option("--log", is_flag=True, help="Log every request on stderr.")
 def serve(directory: Path, port: int, bind: str, log: bool) -> None:
     """Serve DIRECTORY read-only over HTTP (to try a registry out) until Ctrl-C."""
-    from skillpm.registry.http import StaticHandler, make_server, server_url
+    from skillpm.registry.serve import StaticHandler, make_server, server_url
 
     handler = type("Handler", (StaticHandler,), {"quiet": not log})
     try:

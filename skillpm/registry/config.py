@@ -61,11 +61,17 @@ def check_url(url: str) -> str:
     """``url`` when skillpm may use it as a registry; RegistryError saying why not otherwise.
 
     https:// anywhere; http:// only to this machine (127.0.0.1, localhost, ::1) unless
-    ``$SKILLPM_ALLOW_HTTP=1``; file:// URLs and directories as they are.
+    ``$SKILLPM_ALLOW_HTTP=1``; never with a user name or password in it (skillpm sends no
+    credentials, also after a redirect); file:// URLs and directories as they are.
     """
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and (parts.username is not None or parts.password is not None):
+        raise RegistryError(
+            f"registry URL {parts.scheme}://{parts.hostname}/... carries a user name or password; refused",
+            hint="skillpm sends no credentials: a registry must be public",
+        )
     if parts.scheme == "https" or parts.scheme == "file" or "://" not in url:
         if parts.scheme == "https" and not parts.hostname:
             raise RegistryError(f"registry URL {url!r} has no host")

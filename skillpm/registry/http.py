@@ -1,4 +1,4 @@
-"""Registries over HTTP: reading one from any server of plain files, and serving one.
+"""Registries over HTTP: reading one from any server of plain files.
 
 :class:`HttpRegistry` reads the same tree as :class:`~skillpm.registry.source.LocalRegistry`
 through one :class:`~skillpm.registry.transport.Transport` (kept-alive connections,
@@ -21,8 +21,7 @@ Failures, each raised as one :class:`~skillpm.errors.SkillpmError` naming the UR
 - ``RegistryError`` from :mod:`skillpm.registry.trust`: a signed registry's snapshot
   or a document fails the index-integrity checks (checked before a document is cached).
 
-:func:`make_server` serves a directory read-only with ETag, Last-Modified and
-caching headers, for ``skillpm registry serve``.
+Serving a registry (``skillpm registry serve``) is :mod:`skillpm.registry.serve`.
 """
 
 from __future__ import annotations
@@ -34,18 +33,16 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from email.utils import formatdate
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from skillpm.cache import cache_root, registry_key, write_cache_file
 from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable
 from skillpm.registry import source
 from skillpm.registry.config import check_url
-from skillpm.registry.transport import Deadline, Reply, Transport, host_of
+from skillpm.registry.transport import Deadline, Progress, Reply, Transport, host_of
 from skillpm.registry.trust import IndexGuard
 from skillpm.retry import RetryPolicy
 
@@ -94,13 +91,6 @@ def retry_policy_from_env() -> RetryPolicy:
     return RetryPolicy(attempts=attempts, backoff=_env_number(BACKOFF_ENV, 0.5), max_delay=30.0, max_retry_after=30.0)
 
 
-@dataclass(frozen=True)
-class _Reply:
-    status: int
-    headers: Mapping[str, str]
-    body: bytes = b""
-
-
 class _IndexCache:
     """Index documents of one registry as fetched, each with its validators, under ``root``.
 
@@ -129,7 +119,7 @@ class _IndexCache:
             return None
         return meta, body
 
-    def store(self, relative: str, reply: _Reply | None) -> None:
+    def store(self, relative: str, reply: Reply | None) -> None:
         """Remember ``reply`` (a 200) for ``relative``, or that the server has no such document."""
         body_path, meta_path = self._paths(relative)
         meta: dict[str, Any] = {"missing": True}
@@ -254,7 +244,7 @@ class HttpRegistry:
             self._index.store(relative, fresh)
         return data
 
-    def _fetch_document(self, relative: str) -> tuple[bytes | None, _Reply | None]:
+    def _fetch_document(self, relative: str) -> tuple[bytes | None, Reply | None]:
         """The document's bytes (``None``: not on the server), and the 200 reply to cache, if any."""
         url = self.base + relative
         cached = self._index.load(relative)
@@ -288,7 +278,7 @@ class HttpRegistry:
 
     def _get(
         self, relative: str, *, limit: int, headers: Mapping[str, str] | None = None, artifact: bool = False
-    ) -> _Reply:
+    ) -> Reply:
         """GET ``relative``: 408, 429, 5xx and dropped connections retried, a timeout once, a refusal never.
 
         Documents longer than ``limit`` (decoded) raise IndexFormatError; artifacts
@@ -307,7 +297,8 @@ class HttpRegistry:
             request = min(Deadline.after(self.timeout, TIMEOUT_ENV), self._budget, key=lambda d: d.end)
             try:
                 reply = transport.get(
-                    url, deadline=request, limit=limit, decode=not artifact, headers=headers, progress=self._progress(url)
+                    url, deadline=request, limit=limit, decode=not artifact, headers=headers,
+                    progress=self._progress(url),
                 )
             except httpcore.TimeoutException:
                 timeouts += 1
@@ -328,24 +319,28 @@ class HttpRegistry:
                 last = f"HTTP {reply.status} from {host_of(reply.url)}"
                 retry_after = reply.headers.get("retry-after")
             wait = self.retry.delay(attempt, retry_after)
-            if attempt >= self.retry.attempts or timeouts > 1 or wait >= self._budget.remaining():
+            out_of_time = wait >= self._budget.remaining()
+            if attempt >= self.retry.attempts or timeouts > 1 or out_of_time:
                 break
             time.sleep(wait)
-        spent = "" if self._budget.remaining() > 0 else f"; this registry's {self._budget.seconds:g} s ({DEADLINE_ENV}) ran out"
+        spent = f"; out of time ({DEADLINE_ENV}={self._budget.seconds:g} s for this registry)" if out_of_time else ""
         raise RegistryUnreachable(f"GET {url} failed {_times(attempt)}; last: {last}{spent}", hint=_DOWN_HINT)
 
-    def _accepted(self, url: str, reply: Reply, limit: int | None) -> _Reply:
+    def _accepted(self, url: str, reply: Reply, limit: int | None) -> Reply:
         """The reply as :meth:`_get` returns it; a document over ``limit`` bytes or an error status raises."""
         if limit is not None and len(reply.body) > limit:
             raise IndexFormatError(f"{url} is larger than {limit} bytes (decoded); refused")
         if reply.status in (200, 304) or reply.status in _MISSING_STATUSES:
-            return _Reply(reply.status, reply.headers, reply.body)
-        raise RegistryError(f"GET {url}: HTTP {reply.status} from {host_of(reply.url)}", hint=_status_hint(reply.status))
+            return reply
+        raise RegistryError(
+            f"GET {url}: HTTP {reply.status} from {host_of(reply.url)}", hint=_status_hint(reply.status)
+        )
 
-    def _progress(self, url: str) -> Callable[[int | None], Callable[[int], None]]:
-        """The per-chunk progress callback for a body of declared size (a bar only on a terminal)."""
+    def _progress(self, url: str) -> Progress:
+        """A progress bar on stderr for a large body, only on a terminal and in the main thread."""
 
-        def start(size: int | None) -> Callable[[int], None]:
+        @contextmanager
+        def opened(size: int | None) -> Iterator[Callable[[int], None]]:
             shown = (
                 self.progress
                 and size is not None
@@ -354,14 +349,15 @@ class HttpRegistry:
                 and sys.stderr.isatty()
             )
             if not shown:
-                return lambda _steps: None
+                yield lambda _steps: None
+                return
             import click
 
             name = url.rsplit("/", 1)[-1]
-            bar = click.progressbar(length=size, label=f"downloading {name}", file=sys.stderr, width=30)
-            return lambda steps: bar.update(steps)
+            with click.progressbar(length=size, label=f"downloading {name}", file=sys.stderr, width=30) as bar:
+                yield bar.update
 
-        return start
+        return opened
 
 
 def _times(count: int) -> str:
@@ -376,9 +372,10 @@ def _reason(error: Exception) -> str:
 
 def _timed_out(url: str, deadline: Deadline, idle: float) -> str:
     setting = "--timeout or " + TIMEOUT_ENV if deadline.setting == TIMEOUT_ENV else DEADLINE_ENV
+    host = host_of(url)
     if deadline.remaining() > 0:
-        return f"timed out: no data from {host_of(url)} for {idle:g} s (set {setting} to wait longer)"
-    return f"timed out: no complete answer from {host_of(url)} within {deadline.seconds:g} s (set {setting} to wait longer)"
+        return f"timed out: no data from {host} for {idle:g} s (set {setting} to wait longer)"
+    return f"timed out: no complete answer from {host} within {deadline.seconds:g} s (set {setting} to wait longer)"
 
 
 def _status_hint(status: int) -> str:
@@ -387,92 +384,3 @@ def _status_hint(status: int) -> str:
     if status in (401, 403):
         return "the server refused access; skillpm sends no credentials, so the registry must be public"
     return "check the registry URL (--registry or 'skillpm registry list')"
-
-
-# --- serving a registry ------------------------------------------------------------------------------
-
-
-class StaticHandler(SimpleHTTPRequestHandler):
-    """Serve a registry's files read-only: GET and HEAD, no listings, ETag and caching headers.
-
-    A folder with an ``index.html`` is answered with it, as static web servers do
-    (the benchmarks serve a PEP 503 simple index this way).
-
-    Artifacts (under ``artifacts/``) are immutable and may be cached for a year;
-    every other document must be revalidated (``Cache-Control: no-cache``), which
-    the ETag makes a cheap 304.
-    """
-
-    extensions_map: ClassVar[dict[str, str]] = {
-        ".json": "application/json",
-        ".gz": "application/gzip",
-        ".html": "text/html",
-        ".whl": "application/octet-stream",
-        "": "application/octet-stream",
-    }
-    server_version = "skillpm-registry"
-    protocol_version = "HTTP/1.1"
-    quiet = True
-
-    def list_directory(self, path: str | os.PathLike[str]) -> None:
-        self.send_error(404, "Not Found")
-
-    def send_head(self):  # type: ignore[override]
-        path = Path(self.translate_path(self.path))
-        root = Path(self.directory).resolve()
-        try:
-            resolved = path.resolve()
-            resolved.relative_to(root)
-            stat = resolved.stat()
-        except (OSError, ValueError):
-            self.send_error(404, "Not Found")
-            return None
-        if resolved.is_dir() and (resolved / "index.html").is_file():  # as any static web server does
-            resolved = resolved / "index.html"
-            stat = resolved.stat()
-        if not resolved.is_file():
-            self.send_error(404, "Not Found")
-            return None
-        etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
-        immutable = resolved.relative_to(root).parts[:1] == ("artifacts",)
-        caching = "public, max-age=31536000, immutable" if immutable else "no-cache"
-        if etag in [tag.strip() for tag in self.headers.get("If-None-Match", "").split(",")]:
-            self.send_response(304)
-            self.send_header("ETag", etag)
-            self.send_header("Cache-Control", caching)
-            self.end_headers()
-            return None
-        handle = resolved.open("rb")
-        self.send_response(200)
-        self.send_header("Content-Type", self.guess_type(str(resolved)))
-        self.send_header("Content-Length", str(stat.st_size))
-        self.send_header("ETag", etag)
-        self.send_header("Last-Modified", formatdate(stat.st_mtime, usegmt=True))
-        self.send_header("Cache-Control", caching)
-        self.end_headers()
-        return handle
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if not self.quiet:
-            super().log_message(format, *args)
-
-
-def make_server(
-    directory: Path, *, bind: str = "127.0.0.1", port: int = 0, handler: type[StaticHandler] = StaticHandler
-) -> ThreadingHTTPServer:
-    """A threading HTTP server for ``directory`` on ``bind``:``port`` (0: any free port); not yet serving."""
-    import functools
-    import socket
-
-    class Server(ThreadingHTTPServer):
-        address_family = socket.AF_INET6 if ":" in bind else socket.AF_INET
-        daemon_threads = True
-
-    return Server((bind, port), functools.partial(handler, directory=str(directory)))
-
-
-def server_url(server: ThreadingHTTPServer) -> str:
-    """The ``http://host:port`` a server made by :func:`make_server` answers on."""
-    host, port = server.server_address[:2]
-    host = f"[{host}]" if ":" in str(host) else host
-    return f"http://{host}:{port}"

@@ -29,7 +29,7 @@ import time
 import urllib.request
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -42,6 +42,13 @@ MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _GZIP_BITS = 16 + zlib.MAX_WBITS
 _ZLIB_BITS = zlib.MAX_WBITS
+
+#: Opens a per-chunk callback for a body whose declared size (if any) is given.
+Progress = Callable[[int | None], AbstractContextManager[Callable[[int], None]]]
+
+
+def _ignore(_size: int) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -132,7 +139,9 @@ class _DeadlineBackend(httpcore.NetworkBackend):
             raise DeadlinePassed(f"deadline of {deadline.seconds:g} s passed")
         return left if timeout is None else min(timeout, left)
 
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # type: ignore[no-untyped-def]
+    def connect_tcp(  # type: ignore[no-untyped-def]
+        self, host, port, timeout=None, local_address=None, socket_options=None
+    ):
         stream = self._inner.connect_tcp(host, port, self.bounded(timeout), local_address, socket_options)
         return _DeadlineStream(stream, self)
 
@@ -263,11 +272,11 @@ class Transport:
 
     def get(
         self, url: str, *, deadline: Deadline, limit: int, decode: bool, headers: Mapping[str, str] | None = None,
-        progress: Callable[[int | None], Callable[[int], None]] | None = None,
+        progress: Progress | None = None,
     ) -> Reply:
         """GET ``url``, following safe redirects; the body only for a 200 (see :func:`read_body`).
 
-        ``progress(size)`` makes the per-chunk callback for a body of declared ``size``.
+        ``progress(size)`` opens the per-chunk callback for a body of declared ``size``.
         """
         sent = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate" if decode else "identity"}
         sent.update(headers or {})
@@ -282,7 +291,7 @@ class Transport:
 
     def _once(
         self, url: str, headers: Mapping[str, str], deadline: Deadline, limit: int, decode: bool,
-        progress: Callable[[int | None], Callable[[int], None]] | None,
+        progress: Progress | None,
     ) -> Reply:
         timeouts = {"connect": min(10.0, self.idle), "read": self.idle, "write": self.idle, "pool": self.idle}
         with self._backend.deadline(deadline):
@@ -299,8 +308,8 @@ class Transport:
                 size = int(declared) if declared.isdigit() else None
                 if decode and size is not None and size > limit:
                     raise IndexFormatError(f"{url} is larger than {limit} bytes ({size}); refused before reading it")
-                on_chunk = progress(size) if progress else (lambda _size: None)
-                body = read_body(url, response.iter_stream(), received, limit, decode=decode, progress=on_chunk)
+                with progress(size) if progress else nullcontext(_ignore) as on_chunk:
+                    body = read_body(url, response.iter_stream(), received, limit, decode=decode, progress=on_chunk)
                 return Reply(200, received, body, url)
 
     def _pool(self, url: str) -> httpcore.ConnectionPool | httpcore.HTTPProxy:
@@ -316,5 +325,6 @@ class Transport:
             if key not in self._pools:
                 tls = _ssl_context() if parts.scheme == "https" or (proxy or "").startswith("https") else None
                 common = {"ssl_context": tls, "max_connections": 32, "network_backend": self._backend}
-                self._pools[key] = httpcore.HTTPProxy(proxy_url=proxy, **common) if proxy else httpcore.ConnectionPool(**common)
+                pool = httpcore.HTTPProxy(proxy_url=proxy, **common) if proxy else httpcore.ConnectionPool(**common)
+                self._pools[key] = pool
             return self._pools[key]
