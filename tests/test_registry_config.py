@@ -121,6 +121,10 @@ def test_a_malformed_config_file_names_itself(config: Path, text: str, message: 
         ("file:///srv/registry", True),
         ("./registry", True),
         ("s3://bucket/registry", False),
+        ("https://user:secret@skills.example.org/reg", False),
+        ("http://token@127.0.0.1:8000/reg", False),
+        ("https://[::1/reg", False),
+        ("https://skills.example.org:99999/reg", False),
     ],
 )
 def test_which_urls_may_be_registries(url: str, allowed: bool, monkeypatch) -> None:

@@ -120,7 +120,7 @@ def cli() -> None:
       SKILLPM_CONFIG                  where 'registry add-remote' writes
       SKILLPM_ALLOW_HTTP=1            allow http:// beyond localhost
       SKILLPM_HTTP_TIMEOUT            seconds per request, in all (default: 60)
-      SKILLPM_HTTP_DEADLINE           seconds per registry per command (300)
+      SKILLPM_HTTP_DEADLINE           seconds per command, in all (300)
       SKILLPM_HTTP_RETRIES            attempts per request (default: 5)
       SKILLPM_HTTP_BACKOFF            first retry delay, doubling (0.5 s)
       SKILLPM_INDEX_KEY               default of 'registry ... --key'

@@ -46,13 +46,17 @@ _offline_flag = click.option(
 )
 
 
-def _timeout_for_this_command(ctx: click.Context, param: click.Parameter, seconds: float | None) -> float | None:
-    if seconds is not None:
-        from skillpm.registry.source import settings
+def _network_for_this_command(ctx: click.Context, param: click.Parameter, seconds: float | None) -> float | None:
+    """Start the command's clock for ``$SKILLPM_HTTP_DEADLINE``, and set ``--timeout``, until the command ends."""
+    import time
 
-        before = settings.timeout
+    from skillpm.registry.source import settings
+
+    before = settings.timeout, settings.started
+    settings.started = time.monotonic()
+    if seconds is not None:
         settings.timeout = seconds
-        ctx.call_on_close(lambda: setattr(settings, "timeout", before))
+    ctx.call_on_close(lambda: (setattr(settings, "timeout", before[0]), setattr(settings, "started", before[1])))
     return seconds
 
 
@@ -61,7 +65,7 @@ _timeout_option = click.option(
     type=click.FloatRange(0, 24 * 3600, min_open=True),
     metavar="SECONDS",
     expose_value=False,
-    callback=_timeout_for_this_command,
+    callback=_network_for_this_command,
     help="Give up on an HTTP request that has not fully arrived after SECONDS ($SKILLPM_HTTP_TIMEOUT, default 60).",
 )
 

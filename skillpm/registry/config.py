@@ -66,7 +66,11 @@ def check_url(url: str) -> str:
     """
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as error:
+        raise RegistryError(f"registry URL {url!r} is malformed ({error})") from None
     if parts.scheme in ("http", "https") and (parts.username is not None or parts.password is not None):
         raise RegistryError(
             f"registry URL {parts.scheme}://{parts.hostname}/... carries a user name or password; refused",

@@ -13,7 +13,7 @@ Failures, each raised as one :class:`~skillpm.errors.SkillpmError` naming the UR
 
 - ``RegistryUnreachable``: the server refuses the connection or cannot be found (not
   retried), times out (retried once), drops the connection or answers 408, 429 or 5xx
-  (each retried), or this registry's time for the command (``$SKILLPM_HTTP_DEADLINE``) ran out;
+  (each retried), or the command's time for requests (``$SKILLPM_HTTP_DEADLINE``) ran out;
 - ``RegistryError``: another error status, a refused redirect or content encoding, or
   (offline) the document or artifact is not cached;
 - ``IndexFormatError``: a document is too large, not JSON, or of an unknown format
@@ -42,7 +42,7 @@ from skillpm.cache import cache_root, registry_key, write_cache_file
 from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable
 from skillpm.registry import source
 from skillpm.registry.config import check_url
-from skillpm.registry.transport import Deadline, Progress, Reply, Transport, host_of
+from skillpm.registry.transport import Deadline, Progress, Reply, Transport, host_of, printable
 from skillpm.registry.trust import IndexGuard
 from skillpm.retry import RetryPolicy
 
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry
 
 TIMEOUT_ENV = "SKILLPM_HTTP_TIMEOUT"  # seconds one request may take in all (also --timeout)
-DEADLINE_ENV = "SKILLPM_HTTP_DEADLINE"  # seconds a command may spend on one registry, retries included
+DEADLINE_ENV = "SKILLPM_HTTP_DEADLINE"  # seconds from a command's start by which its requests must end
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_DEADLINE = 300.0
 _MAX_SECONDS = 24 * 3600.0
@@ -166,7 +166,9 @@ class HttpRegistry:
         #: Seconds one request may take in all: ``timeout``, else --timeout, else $SKILLPM_HTTP_TIMEOUT.
         self.timeout = timeout or source.settings.timeout or _env_seconds(TIMEOUT_ENV, DEFAULT_TIMEOUT)
         self.retry = retry or retry_policy_from_env()
-        self._budget = Deadline.after(_env_seconds(DEADLINE_ENV, DEFAULT_DEADLINE), DEADLINE_ENV)
+        #: When every request of the command must be done by, retries and waits included.
+        budget = _env_seconds(DEADLINE_ENV, DEFAULT_DEADLINE)
+        self._budget = Deadline((source.settings.started or time.monotonic()) + budget, budget, DEADLINE_ENV)
         self.progress = source.settings.progress if progress is None else progress
         self._index = _IndexCache((cache_dir or cache_root()) / "index" / registry_key(self.base))
         self._client: Transport | None = None
@@ -284,7 +286,7 @@ class HttpRegistry:
         Documents longer than ``limit`` (decoded) raise IndexFormatError; artifacts
         are read as stored and cut at ``limit`` + 1 bytes for the caller to report.
         Every attempt ends by ``$SKILLPM_HTTP_TIMEOUT``, and all of them (waits included)
-        by this registry's ``$SKILLPM_HTTP_DEADLINE``.
+        by the command's ``$SKILLPM_HTTP_DEADLINE``.
         """
         import httpcore
 
@@ -308,7 +310,7 @@ class HttpRegistry:
                     f"GET {url} failed {_times(attempt)}; last: cannot connect ({_reason(error)})", hint=_DOWN_HINT
                 ) from None
             except (httpcore.NetworkError, httpcore.RemoteProtocolError):
-                last = f"{host_of(url)} closed the connection before the whole response arrived"
+                last = f"{host_of(url)} closed the connection before the whole response arrived, or sent a malformed one"
             except httpcore.ProxyError as error:
                 raise RegistryUnreachable(f"GET {url}: the proxy failed ({_reason(error)})", hint=_DOWN_HINT) from None
             except (httpcore.UnsupportedProtocol, httpcore.LocalProtocolError) as error:
@@ -323,7 +325,7 @@ class HttpRegistry:
             if attempt >= self.retry.attempts or timeouts > 1 or out_of_time:
                 break
             time.sleep(wait)
-        spent = f"; out of time ({DEADLINE_ENV}={self._budget.seconds:g} s for this registry)" if out_of_time else ""
+        spent = f"; out of time ({DEADLINE_ENV}={self._budget.seconds:g} s for the command)" if out_of_time else ""
         raise RegistryUnreachable(f"GET {url} failed {_times(attempt)}; last: {last}{spent}", hint=_DOWN_HINT)
 
     def _accepted(self, url: str, reply: Reply, limit: int | None) -> Reply:
@@ -367,7 +369,7 @@ def _times(count: int) -> str:
 def _reason(error: Exception) -> str:
     """The innermost reason of a transport error, e.g. ``[Errno 111] Connection refused``."""
     cause = error.__cause__ or error.__context__ or error
-    return str(cause) or type(cause).__name__
+    return printable(str(cause) or type(cause).__name__)
 
 
 def _timed_out(url: str, deadline: Deadline, idle: float) -> str:

@@ -76,6 +76,7 @@ class Settings:
     offline = False  # read only the index cache and the artifact cache (also $SKILLPM_OFFLINE=1)
     progress = True  # download progress bars on stderr (only ever shown on a terminal)
     timeout: float | None = None  # seconds one HTTP request may take in all (else $SKILLPM_HTTP_TIMEOUT)
+    started: float | None = None  # when the command started (time.monotonic()), for $SKILLPM_HTTP_DEADLINE
     warn: Callable[[str], None] = staticmethod(_warn_on_stderr)  # a registry skipped because it did not answer
 
 

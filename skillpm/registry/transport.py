@@ -164,21 +164,29 @@ def redirect_target(current: str, location: str, hops: int) -> str:
             f"GET {current}: more than {MAX_REDIRECTS} redirects; refused",
             hint="the server redirects in a loop or too far; use the final URL as the registry",
         )
-    target = urljoin(current, location.strip())
-    before, after = urlsplit(current).scheme, urlsplit(target).scheme
+    try:
+        target = urljoin(current, location.strip())
+        parts = urlsplit(target)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        target, parts = "", None
+    if parts is None or not target.isascii() or not target.isprintable():
+        raise RegistryError(f"GET {current}: refusing a redirect to a malformed URL ({printable(location)})")
+    before, after = urlsplit(current).scheme, parts.scheme
     if after != before:
         raise RegistryError(
-            f"GET {current}: refusing a redirect from {before}:// to {after or 'no scheme'}:// ({_short(target)})",
+            f"GET {current}: refusing a redirect from {before}:// to {after or 'no scheme'}:// ({printable(target)})",
             hint="a registry must redirect within its own scheme; use the URL it should be served from",
         )
-    if not urlsplit(target).hostname:
-        raise RegistryError(f"GET {current}: refusing a redirect to {_short(target)} (no host)")
+    if not parts.hostname:
+        raise RegistryError(f"GET {current}: refusing a redirect to {printable(target)} (no host)")
     check_url(target)
     return target
 
 
-def _short(text: str, width: int = 120) -> str:
-    text = text.encode("ascii", "backslashreplace").decode("ascii")
+def printable(text: str, width: int = 120) -> str:
+    """Server-sent ``text`` made safe for a terminal (control and non-ASCII characters escaped) and short."""
+    text = text.encode("unicode_escape").decode("ascii")
     return text if len(text) <= width else text[:width] + "..."
 
 
@@ -206,7 +214,7 @@ def _decoder(url: str, header: str) -> _Inflate | None:
         return None
     if len(codings) > 1:
         raise RegistryError(
-            f"GET {url}: refusing stacked Content-Encoding {_short(header)!r} from {host_of(url)}",
+            f"GET {url}: refusing stacked Content-Encoding '{printable(header)}' from {host_of(url)}",
             hint="a registry may compress a document once (gzip or deflate); tell the registry's owner",
         )
     if codings[0] in ("gzip", "x-gzip"):
@@ -214,7 +222,7 @@ def _decoder(url: str, header: str) -> _Inflate | None:
     if codings[0] == "deflate":
         return _Inflate("deflate", _ZLIB_BITS)
     raise RegistryError(
-        f"GET {url}: refusing Content-Encoding {_short(header)!r} from {host_of(url)} (only gzip or deflate)",
+        f"GET {url}: refusing Content-Encoding '{printable(header)}' from {host_of(url)} (only gzip or deflate)",
         hint="tell the registry's owner",
     )
 

@@ -372,6 +372,19 @@ def test_a_redirect_to_another_scheme_is_refused(hostile, serve, tls, location) 
     hostile.refused(install(hostile, secure.url, **env), "refusing a redirect")
 
 
+@pytest.mark.parametrize("location", ["https://127.0.0.1:99999/x", "https://[::1/x", "https://127.0.0.1/\u00e9\u202e"])
+def test_a_malformed_redirect_is_refused_in_one_line(hostile, serve, tls, location) -> None:
+    """Threat: a Location no URL parser agrees on (bad port, broken IPv6, non-ASCII with a bidi override)."""
+    context, env = tls
+
+    def handle(server: RawServer, connection: socket.socket, path: str) -> None:
+        connection.sendall(b"HTTP/1.1 302 Found\r\nLocation: " + location.encode() + b"\r\nConnection: close\r\n\r\n")
+
+    secure = serve({"config.json": handle}, tls=context)
+    error = hostile.refused(install(hostile, secure.url, **env), "refusing a redirect to a malformed URL")
+    assert error.isascii()
+
+
 def test_a_redirect_loop_stops_after_five(hostile, serve, tls) -> None:
     """Threat: a redirect loop (each hop a new URL) costs a request per hop, without end or up to 20."""
     context, env = tls
