@@ -236,55 +236,55 @@ class RegistryChain:
 
     A package comes from the first member that has it; :meth:`locate` says which,
     so an install records (and ``sync`` later uses) exactly that registry. A member
-    that does not answer (:class:`~skillpm.errors.RegistryUnreachable`) is skipped,
-    with one warning, for the rest of the command, as long as another member answers
-    the question; any other failure (a bad document, a failed integrity check) stops it.
+    that does not answer (:class:`~skillpm.errors.RegistryUnreachable`) stops
+    :meth:`locate` when it comes before the member that has the package: it might
+    have had it, and taking a lower-priority registry's package of the same name
+    instead is how dependency confusion works. A dead member after that one is never
+    asked. :meth:`search_entries` lists what the answering members have, skipping a
+    dead one with one warning. Any other failure (a bad document, a failed integrity
+    check) stops either.
     """
 
     def __init__(self, members: list[Registry]) -> None:
         self.members = members
         self.label = "the configured registries (" + ", ".join(member.label for member in members) + ")"
-        self._down: dict[str, RegistryUnreachable] = {}
 
     def __repr__(self) -> str:
         return f"RegistryChain({[member.label for member in self.members]!r})"
 
     def locate(self, name: str) -> tuple[Registry, PackageDocument]:
-        for member in self._live():
+        for position, member in enumerate(self.members):
             try:
                 document = member.package(name)
             except RegistryUnreachable as error:
-                self._skip(member, error)
-                continue
+                later = ", ".join(other.label for other in self.members[position + 1 :])
+                raise RegistryUnreachable(
+                    error.message,
+                    hint=f"{member.label} comes first among the configured registries, so {name!r} cannot be "
+                    f"taken from a later one ({later}) while it is down; pass --registry NAME to choose one, "
+                    "or try again later",
+                ) from error
             if document is not None:
                 return member, document
-        self._raise_first_down()
         not_found(self, name)
 
     def search_entries(self) -> tuple[SearchEntry, ...]:
-        """Every answering member's entries; a name in several registries is listed from the first."""
+        """Every answering member's entries (a dead one skipped with a warning); a name in several is listed from the first."""
         found: dict[str, SearchEntry] = {}
-        for member in self._live():
+        answered = False
+        for member in self.members:
             try:
                 entries = member.search_entries()
             except RegistryUnreachable as error:
-                self._skip(member, error)
+                settings.warn(f"skipping registry {member.label}, which does not answer: {error.message}")
+                last_error = error
                 continue
+            answered = True
             for entry in entries:
                 found.setdefault(entry.name, entry)
+        if not answered:
+            raise last_error
         return tuple(sorted(found.values(), key=lambda entry: entry.name))
-
-    def _live(self) -> list[Registry]:
-        return [member for member in self.members if member.label not in self._down]
-
-    def _skip(self, member: Registry, error: RegistryUnreachable) -> None:
-        self._down[member.label] = error
-        settings.warn(f"skipping registry {member.label}, which does not answer: {error.message}")
-
-    def _raise_first_down(self) -> None:
-        """A package no answering member has may be in a member that did not answer: say so."""
-        if self._down:
-            raise next(iter(self._down.values()))
 
 
 def open_registry(location: str | None = None) -> Source:

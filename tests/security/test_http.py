@@ -434,34 +434,58 @@ def _configure(hostile, *remotes: tuple[str, str, int]) -> None:
         hostile.ok(hostile.run("registry", "add-remote", name, url, "--priority", str(priority)))
 
 
-def test_a_dead_remote_does_not_block_install_search_or_info(hostile, serve) -> None:
-    """Threat (availability): one configured registry that refuses connections blocks every command."""
+def test_a_dead_remote_blocks_only_what_it_could_have_served(hostile, serve) -> None:
+    """Threats: one configured registry that refuses connections blocks every command (availability), or
+    lets a lower-priority registry's package of the same name be installed in its place (dependency confusion).
+
+    A dead registry after the one that serves a package is never asked; one before it stops
+    ``install`` and ``info`` of that package with a hint; ``search`` lists what the others have.
+    """
     live = serve()
     dead = f"http://127.0.0.1:{_closed_port()}"
-    _configure(hostile, ("dead", dead, 10), ("live", live.url, 5))
-    for args in (["install", KERNEL, "--arch", "9.0"], ["search", "kernel"], ["info", KERNEL]):
+    _configure(hostile, ("dead", dead, 1), ("live", live.url, 5))
+    for args in (["install", KERNEL, "--arch", "9.0"], ["info", KERNEL], ["resolve", KERNEL, "--arch", "9.0"]):
         completed = hostile.ok(hostile.run(*args, env=QUICK))
-        warnings = [line for line in completed.stderr.splitlines() if line.startswith("warning: skipping registry")]
-        assert len(warnings) == 1 and dead in warnings[0] and "cannot connect" in warnings[0], completed.stderr
-    lock = (hostile.project / "skills.lock").read_text()
-    assert live.url in lock
+        assert dead not in completed.stderr, completed.stderr
+    assert live.url in (hostile.project / "skills.lock").read_text()
+
+    hostile.ok(hostile.run("registry", "remove", "dead"))
+    _configure(hostile, ("dead", dead, 10))  # now first: whatever it serves might shadow the live registry's
+    before = hostile.state()
+    for args in (["install", "doc-writer", "--arch", "9.0"], ["info", KERNEL]):
+        completed = hostile.run(*args, env=QUICK)
+        hostile.refused(completed, dead, "cannot connect")
+        assert "comes first among the configured registries" in completed.stderr and "--registry" in completed.stderr
+    assert hostile.changed_outside(before, hostile.cache, hostile.home) == []
+    completed = hostile.ok(hostile.run("search", "kernel", env=QUICK))
+    warnings = [line for line in completed.stderr.splitlines() if line.startswith("warning: skipping registry")]
+    assert len(warnings) == 1 and dead in warnings[0] and "cannot connect" in warnings[0], completed.stderr
+    assert KERNEL in completed.stdout
+    hostile.ok(hostile.run("install", "doc-writer", "--arch", "9.0", "--registry", "live", env=QUICK))
 
 
 def test_a_silent_remote_costs_one_deadline_and_a_pinned_package_still_needs_its_registry(hostile, serve) -> None:
-    """Threat (availability): a remote that accepts connections and never answers; asked once, then skipped.
+    """Threat (availability): a remote that accepts connections and never answers.
 
-    A package the lockfile pins to that registry is not taken from another one.
+    ``search`` asks it once (one retry), then skips it with a warning; ``install`` of a package
+    it could have served stops after that one deadline, not after minutes; a package the
+    lockfile pins to another registry never comes from elsewhere when that registry is down.
     """
     silent = serve({"": lambda server, connection, path: server.stopping.wait(60)})  # reads the request, never answers
     live = serve()
     _configure(hostile, ("live", live.url, 5))
     hostile.ok(hostile.run("install", KERNEL, "--arch", "9.0", env=QUICK))
     _configure(hostile, ("silent", silent.url, 10))
-    hostile.ok(hostile.run("install", "doc-writer", "--arch", "9.0", env={**QUICK, "SKILLPM_HTTP_TIMEOUT": "1"}))
+    slow = {**QUICK, "SKILLPM_HTTP_TIMEOUT": "1"}
+    completed = hostile.ok(hostile.run("search", "doc", env=slow))
+    assert hostile.seconds < 15 and "doc-writer" in completed.stdout
+    assert silent.hits("search.json") + silent.hits("config.json") == 2  # one request retried once, then skipped
+    hostile.refused(hostile.run("install", "doc-writer", "--arch", "9.0", env=slow), silent.url, "timed out")
     assert hostile.seconds < 15
-    assert silent.hits("config.json") == 2  # one request retried once, then skipped for the command
 
-    assert (hostile.project / "skills.lock").read_text().count(live.url) == 2
+    assert (hostile.project / "skills.lock").read_text().count(live.url) == 1
     live.stop()  # the pinned registry itself is now dead: sync must fail, not fall back to another
     (hostile.project / ".claude" / "skills" / KERNEL / "SKILL.md").unlink()
-    hostile.refused(hostile.run("sync", env={**QUICK, "SKILLPM_HTTP_TIMEOUT": "1"}), "cannot connect", live.url)
+    hostile.refused(hostile.run("sync", env=slow), "cannot connect", live.url)
+
+
