@@ -13,6 +13,7 @@ See https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -86,6 +87,9 @@ def parse_statement(payload: bytes) -> Statement:
         raise AttestationError("the signed payload is not JSON") from None
     if not isinstance(data, dict):
         raise AttestationError("the signed payload is not a JSON object")
+    where = non_finite_at(data)
+    if where is not None:
+        raise AttestationError(f"the statement holds a number that is not finite (NaN or infinity) at {where}")
     if data.get("_type") != STATEMENT_TYPE:
         raise AttestationError(f"the payload is not an in-toto Statement v1 (_type {data.get('_type')!r})")
     subjects = data.get("subject")
@@ -128,6 +132,12 @@ def statement_for_evidence(
     the subject.
     """
     predicate_type = predicate_type_for(evidence)
+    where = non_finite_at(evidence)
+    if where is not None:
+        raise AttestationError(
+            f"the evidence holds a number that is not finite (NaN or infinity) at {where}",
+            hint="a measurement that failed is left out, never signed as NaN or infinity",
+        )
     claimed = _skill(evidence).get("artifact_sha256")
     if claimed != artifact_sha256:
         raise AttestationError(
@@ -164,6 +174,24 @@ def evidence_mismatches(
         for key, value in wanted.items()
         if skill.get(key) != value
     ]
+
+
+def non_finite_at(data: object) -> str | None:
+    """Where in the JSON-like ``data`` a float is NaN or infinite (``models[0].lift``), or ``None``.
+
+    However the number arrived (a ``NaN`` token, ``1e999`` read as infinity, a float built in
+    Python), it is no measurement: it would pass or fail every comparison.
+    """
+    stack: list[tuple[str, object]] = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return where or "(top)"
+        if isinstance(value, dict):
+            stack.extend((f"{where}.{key}" if where else str(key), item) for key, item in value.items())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((f"{where}[{index}]", item) for index, item in enumerate(value))
+    return None
 
 
 def _skill(evidence: Mapping[str, Any]) -> Mapping[str, Any]:

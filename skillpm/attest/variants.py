@@ -27,6 +27,7 @@ from skillpm.attest.policy import (
     Requirements,
     TrustedIdentity,
     TrustedKey,
+    is_finite_number,
     load_policy,
     missing_evidence,
 )
@@ -287,7 +288,7 @@ def enforce(report: VariantReport, *, label: str) -> None:
 
 def _hint(check: Check) -> str:
     if check.name == "signer" or "unknown key" in check.detail:
-        return "trust the signer with --trusted-key PUBFILE or in .skillpm/policy.toml ([[trust.keys]], [[trust.sigstore]])"
+        return "trust the signer with --trusted-key PUBFILE or in your own policy.toml ([[trust.keys]], [[trust.sigstore]])"
     return "see every check with 'skillpm verify NAME==VERSION --target TARGET --json'; tell the registry's owner"
 
 
@@ -340,7 +341,7 @@ def summary(statement: Any) -> str:
 
 
 def _range(values: list[Any]) -> str:
-    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    numbers = [v for v in values if is_finite_number(v)]
     if not numbers:
         return "n/a"
     low, high = min(numbers), max(numbers)
