@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from skillpm.cli.common import json_option, registry_option
-from skillpm.cli.output import emit_json, notice, table
+from skillpm.cli.output import emit_json, notice, say, table
 
 
 @click.command()
@@ -39,9 +39,9 @@ def keygen(path: Path, algorithm: str, as_json: bool) -> None:
         emit_json({"private": str(made.private_path), "public": str(made.public_path),
                    "algorithm": made.algorithm, "fingerprint": made.fingerprint, "encrypted": passphrase is not None})
         return
-    click.echo(f"wrote {made.private_path} ({made.algorithm}, {'encrypted' if passphrase else 'not encrypted'})")
-    click.echo(f"wrote {made.public_path}")
-    click.echo(f"fingerprint {made.fingerprint}")
+    say(f"wrote {made.private_path} ({made.algorithm}, {'encrypted' if passphrase else 'not encrypted'})")
+    say(f"wrote {made.public_path}")
+    say(f"fingerprint {made.fingerprint}")
 
 
 @click.command()
@@ -83,9 +83,9 @@ def publish(
         return
     for item in result.added:
         state = "published" if item.new else "already published:"
-        click.echo(f"{state} {item.name} {item.version} ({item.target}) sha256:{item.sha256}")
+        say(f"{state} {item.name} {item.version} ({item.target}) sha256:{item.sha256}")
         for attestation in item.attestations:
-            click.echo(f"  attested {attestation.path} ({result.signer})")
+            say(f"  attested {attestation.path} ({result.signer})")
     if not evidence:
         notice("note: no evidence given; the variants carry no attestations")
 

@@ -349,7 +349,9 @@ class HttpRegistry:
             return _NoProgress()
         import click
 
-        name = url.rsplit("/", 1)[-1]
+        from skillpm.display import clean
+
+        name = clean(url.rsplit("/", 1)[-1], 60)  # a registry-chosen file name: no controls, bounded
         return click.progressbar(length=size, label=f"downloading {name}", file=sys.stderr, width=30)
 
 
