@@ -112,9 +112,9 @@ def verify(
     skillpm verify 'my-skill==1.0.0' --target sm_90a --json
 
     The highest version matching REQUIREMENT is verified, yanked or not.
-    Trusted signers: the policy files (.skillpm/policy.toml, the user's
-    policy.toml), --key and --identity, and for the embedded registry its
-    shipped key. Exit 1 when any check fails or the policy requires evidence a
+    Trusted signers: the user's policy.toml, --key and --identity, and for the
+    embedded registry its shipped key; a project's .skillpm/policy.toml can only
+    narrow them. Exit 1 when any check fails or the policy requires evidence a
     variant lacks.
     """
     from skillpm.attest.variants import (
