@@ -9,6 +9,9 @@ import click
 from skillpm.cli.common import json_option, registry_option
 from skillpm.cli.output import emit_json, notice, say, table
 
+#: How much of a check's detail the verify table shows (--json has all of it).
+DETAIL = 600
+
 
 @click.command()
 @click.option("-o", "--output", "path", required=True, type=click.Path(path_type=Path), help="Private key file to write.")
@@ -197,7 +200,7 @@ def _print_reports(reports) -> None:
                 rows.append((report.target, attestation.kind, check.name, state, check.detail))
         for reason in report.missing:
             rows.append((report.target, "-", "policy", "FAIL", reason))
-    table(["target", "evidence", "check", "result", "detail"], rows)
+    table(["target", "evidence", "check", "result", "detail"], rows, limit=DETAIL)
     notice(_summary(reports))
 
 
