@@ -199,3 +199,17 @@ def test_missing_evidence() -> None:
         f"no verified {BENCH_PREDICATE} attestation shows the percent of peak bandwidth policy requires",
         "no verified benchmark attestation from a GPU, and policy requires one",
     ]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 10**400, 2.0])
+def test_a_minimum_built_in_python_must_be_finite_and_in_range(value: object) -> None:
+    """The model refuses what the file and flag parsers refuse, however the number was made."""
+    with pytest.raises(AttestationError, match="min-pass-rate must be a number from 0 to 1"):
+        Requirements(min_pass_rate=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("-inf"), 10**400])
+def test_a_non_finite_measurement_is_a_shortfall_never_a_pass(value: object) -> None:
+    predicate = {"models": [{"with_skill": {"pass_rate": value}, "lift": value}]}
+    reasons = shortfalls(Requirements(min_pass_rate=0.0, min_lift=-1.0), EVAL_PREDICATE, predicate)
+    assert len(reasons) == 2 and all("lacks a finite number" in reason for reason in reasons)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from skillpm.attest import MAX_KEY_BYTES, AttestationError, read_small_file
-from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, SHA256_RE
+from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, SHA256_RE, is_finite_number
 from skillpm.tomlfile import parse_toml
 
 PROJECT_POLICY = Path(".skillpm") / "policy.toml"
@@ -53,15 +53,37 @@ def _applies(registries: tuple[str, ...], label: str) -> bool:
     return not registries or label.rstrip("/") in {registry.rstrip("/") for registry in registries}
 
 
+#: The values a minimum may take (a NaN one would silently require nothing).
+MINIMUM_RANGES = {"min_pass_rate": (0.0, 1.0), "min_lift": (-1.0, 1.0), "min_percent_of_peak": (0.0, math.inf)}
+
+
+def minimum_problem(attribute: str, value: object) -> str | None:
+    """Why ``value`` cannot be the minimum ``attribute`` (not a finite number in its range), or ``None``."""
+    low, high = MINIMUM_RANGES[attribute]
+    if not is_finite_number(value) or not low <= value <= high:  # type: ignore[operator]
+        return f"must be a number from {low:g} to {high:g} ({value!r})"
+    return None
+
+
 @dataclass(frozen=True)
 class Requirements:
-    """What verified evidence a variant must have. ``None`` or ``False``: no requirement."""
+    """What verified evidence a variant must have. ``None`` or ``False``: no requirement.
+
+    A minimum is a finite number in its range (:data:`MINIMUM_RANGES`), however it was made.
+    """
 
     attestations: bool = False
     gpu_evidence: bool = False
     min_pass_rate: float | None = None
     min_lift: float | None = None
     min_percent_of_peak: float | None = None
+
+    def __post_init__(self) -> None:
+        for attribute in MINIMUM_RANGES:
+            value = getattr(self, attribute)
+            problem = None if value is None else minimum_problem(attribute, value)
+            if problem:
+                raise AttestationError(f"the policy's {attribute.replace('_', '-')} {problem}")
 
     def stricter(self, other: Requirements) -> Requirements:
         """Each requirement at the stricter of ``self`` and ``other``."""
@@ -182,11 +204,6 @@ def shortfalls(requirements: Requirements, predicate_type: str, predicate: Mappi
     return reasons
 
 
-def is_finite_number(value: object) -> bool:
-    """Whether ``value`` is a measurement: an int or a finite float (a bool, NaN or infinity is not)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def missing_evidence(requirements: Requirements, predicate_types: Iterable[str]) -> list[str]:
     """What the requirements ask for that no verified attestation of a variant provides."""
     present = set(predicate_types)
@@ -221,8 +238,6 @@ _REQUIRE_KEYS = {
     "min-lift": ("min_lift", (int, float)),
     "min-percent-of-peak": ("min_percent_of_peak", (int, float)),
 }
-#: The values a minimum may take (a NaN one would silently require nothing).
-MINIMUM_RANGES = {"min_pass_rate": (0.0, 1.0), "min_lift": (-1.0, 1.0), "min_percent_of_peak": (0.0, math.inf)}
 
 
 #: The most bytes a policy file may hold (it is read whole).
@@ -257,9 +272,9 @@ def _parse(text: str, where: str, base_dir: Path, project_root: Path | None) -> 
         if not isinstance(value, kind) or (kind != bool and isinstance(value, bool)):
             raise AttestationError(f"{where}: [require] {key} has the wrong type ({value!r})")
         if kind != bool:
-            low, high = MINIMUM_RANGES[attribute]
-            if not low <= value <= high or math.isinf(value):
-                raise AttestationError(f"{where}: [require] {key} must be a number from {low:g} to {high:g} ({value!r})")
+            problem = minimum_problem(attribute, value)
+            if problem:
+                raise AttestationError(f"{where}: [require] {key} {problem}")
             value = float(value)
         values[attribute] = value
     return Policy(keys, identities, Requirements(**values)), _project_keys(trust, where)

@@ -27,11 +27,10 @@ from skillpm.attest.policy import (
     Requirements,
     TrustedIdentity,
     TrustedKey,
-    is_finite_number,
     load_policy,
     missing_evidence,
 )
-from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE
+from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, is_finite_number
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import PublicKey
