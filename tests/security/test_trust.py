@@ -233,22 +233,27 @@ def test_a_project_public_key_outside_the_project_is_refused(hostile: Hostile, s
     hostile.refused(install(hostile, signed.root), "is outside the project")
 
 
-@pytest.mark.parametrize("kind", ["dev-zero", "fifo", "directory"])
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo", "directory", "huge"])
 def test_key_files_are_read_bounded(hostile: Hostile, signed: Signed, kind: str) -> None:
-    """Threat: a key path (user policy, --trusted-key, verify --key) names a device, a fifo or a directory."""
+    """Threat: a key path (user policy, --trusted-key, verify --key) names a device, a fifo, a directory
+    or a sparse 4 GB file."""
     target = hostile.work / "key.pub"
     if kind == "dev-zero":
         target.symlink_to("/dev/zero")
     elif kind == "fifo":
         os.mkfifo(target)
-    else:
+    elif kind == "directory":
         target.mkdir()
+    else:
+        with open(target, "wb") as handle:
+            handle.truncate(4 * 1024 ** 3)
+    reason = "larger than" if kind == "huge" else "not a regular file"
     user_policy(hostile, trust(signed.fingerprint, target))
-    hostile.refused(install(hostile, signed.root), "cannot read public-key", "not a regular file")
+    hostile.refused(install(hostile, signed.root), "cannot read public-key", str(target), reason)
     user_policy(hostile, "")
     if kind != "directory":  # click refuses a directory for these options itself
-        hostile.refused(install(hostile, signed.root, "--trusted-key", str(target)), "not a regular file")
-        hostile.refused(hostile.run("verify", NAME, "--registry", signed.root, "--key", target), "not a regular file")
+        hostile.refused(install(hostile, signed.root, "--trusted-key", str(target)), str(target), reason)
+        hostile.refused(hostile.run("verify", NAME, "--registry", signed.root, "--key", target), str(target), reason)
 
 
 # -- C: NaN and infinity are never measurements -------------------------------------------------
