@@ -260,8 +260,12 @@ def _parse(text: str, where: str, base_dir: Path, project_root: Path | None) -> 
         raise AttestationError(f"{where}: not valid TOML: {error}") from None
     _only(data, {"trust", "require"}, where)
     trust = _table(data, "trust", where)
-    allowed = {"keys", "sigstore"} if project_root is not None else {"keys", "sigstore", "project-keys"}
-    _only(trust, allowed, f"{where} [trust]")
+    if project_root is not None and "project-keys" in trust:
+        raise AttestationError(
+            f"{where}: [trust] project-keys is read only from your own policy, never from a project's",
+            hint=f"to trust this project's signers, name it in {user_policy_path()}",
+        )
+    _only(trust, {"keys", "sigstore", "project-keys"}, f"{where} [trust]")
     keys = tuple(_key(item, f"{where} [[trust.keys]]", base_dir, project_root) for item in _tables(trust, "keys", where))
     identities = tuple(_identity(item, f"{where} [[trust.sigstore]]", base_dir) for item in _tables(trust, "sigstore", where))
     require = _table(data, "require", where)

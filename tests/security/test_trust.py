@@ -186,7 +186,7 @@ def test_another_project_named_in_project_keys_does_not_count(hostile: Hostile, 
 def test_a_project_cannot_opt_itself_in(hostile: Hostile, signed: Signed) -> None:
     """Threat: the project's own policy claims the user trusts its keys."""
     project_policy(hostile, f'[trust]\nproject-keys = ["{hostile.project}"]\n' + own_key_in_project(hostile, signed))
-    hostile.refused(install(hostile, signed.root), "unknown key 'project-keys'")
+    hostile.refused(install(hostile, signed.root), "project-keys is read only from your own policy")
 
 
 def test_a_trusted_key_flag_is_the_users_trust(hostile: Hostile, signed: Signed) -> None:
