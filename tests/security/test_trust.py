@@ -207,20 +207,27 @@ def test_a_policy_file_linked_to_dev_zero_is_refused(hostile: Hostile, signed: S
     hostile.refused(install(hostile, signed.root), "cannot read the policy file", str(path), "not a regular file")
 
 
-@pytest.mark.parametrize("kind", ["fifo", "directory", "huge"])
-def test_a_policy_file_that_is_no_small_regular_file_is_refused(hostile: Hostile, signed: Signed, kind: str) -> None:
-    """Threat: a fifo hangs the reader; a directory or a sparse 2 GB file ends in a traceback or exhausts memory."""
-    path = project_policy(hostile, "")
-    path.unlink()
-    if kind == "fifo":
+def unreadable(path: Path, kind: str) -> str:
+    """Make ``path`` a link to /dev/zero, a fifo, a directory or a sparse 4 GB file; the refusal's reason."""
+    if kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "fifo":
         os.mkfifo(path)
     elif kind == "directory":
         path.mkdir()
     else:
         with open(path, "wb") as handle:
-            handle.truncate(2 * 1024 ** 3)
-    reason = "larger than" if kind == "huge" else "not a regular file"
-    hostile.refused(install(hostile, signed.root), "cannot read the policy file", reason)
+            handle.truncate(4 * 1024 ** 3)
+    return "larger than" if kind == "huge" else "not a regular file"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "huge"])
+def test_a_policy_file_that_is_no_small_regular_file_is_refused(hostile: Hostile, signed: Signed, kind: str) -> None:
+    """Threat: a fifo hangs the reader; a directory or a sparse 4 GB file ends in a traceback or exhausts memory."""
+    path = project_policy(hostile, "")
+    path.unlink()
+    reason = unreadable(path, kind)
+    hostile.refused(install(hostile, signed.root), "cannot read the policy file", str(path), reason)
 
 
 def test_a_project_public_key_outside_the_project_is_refused(hostile: Hostile, signed: Signed) -> None:
@@ -238,16 +245,7 @@ def test_key_files_are_read_bounded(hostile: Hostile, signed: Signed, kind: str)
     """Threat: a key path (user policy, --trusted-key, verify --key) names a device, a fifo, a directory
     or a sparse 4 GB file."""
     target = hostile.work / "key.pub"
-    if kind == "dev-zero":
-        target.symlink_to("/dev/zero")
-    elif kind == "fifo":
-        os.mkfifo(target)
-    elif kind == "directory":
-        target.mkdir()
-    else:
-        with open(target, "wb") as handle:
-            handle.truncate(4 * 1024 ** 3)
-    reason = "larger than" if kind == "huge" else "not a regular file"
+    reason = unreadable(target, kind)
     user_policy(hostile, trust(signed.fingerprint, target))
     hostile.refused(install(hostile, signed.root), "cannot read public-key", str(target), reason)
     user_policy(hostile, "")
