@@ -110,9 +110,16 @@ def test_user_and_project_policies_combine_to_the_stricter(tmp_path: Path) -> No
         encoding="utf-8",
     )
     policy = load_policy(project_root=project, user_path=user)
-    assert policy.keys == (TrustedKey(FP1, b"PEM"), TrustedKey(FP2))
-    assert policy.identities == (TrustedIdentity(GITHUB, WORKFLOW),)
     assert policy.requirements == Requirements(attestations=True, min_pass_rate=0.9, min_lift=0.1)
+    # The project's signers narrow the user's: FP2 and the identity are not the user's, so they do not count;
+    # FP1 is, and takes the project's public key (only a key with that fingerprint verifies).
+    assert policy.for_registry("embedded").keys == (TrustedKey(FP1, b"PEM"),)
+    assert policy.for_registry("embedded").identities == ()
+    # Once the user trusts this project's signers, they are added.
+    user.write_text(user.read_text() + f"[trust]\nproject-keys = ['{project}']\n", encoding="utf-8")
+    trusted = load_policy(project_root=project, user_path=user).for_registry("embedded")
+    assert trusted.keys == (TrustedKey(FP1, b"PEM"), TrustedKey(FP2))
+    assert trusted.identities == (TrustedIdentity(GITHUB, WORKFLOW),)
 
 
 def test_missing_policy_files_are_an_empty_policy(tmp_path: Path) -> None:
@@ -153,13 +160,13 @@ NO_GPU = {"gpu_evidence": False, "results": [{"kernel": {"pct_of_peak": None}}]}
             Requirements(min_lift=0.5),
             EVAL_PREDICATE,
             {"models": []},
-            ["the evidence lacks a number at models[].lift, and policy requires a minimum lift"],
+            ["the evidence lacks a finite number at models[].lift, and policy requires a minimum lift"],
         ),
         (
             Requirements(min_lift=0.1),
             EVAL_PREDICATE,
             {"models": [{"lift": 0.2}, {"lift": "high"}]},
-            ["the evidence lacks a number at models[].lift, and policy requires a minimum lift"],
+            ["the evidence lacks a finite number at models[].lift, and policy requires a minimum lift"],
         ),
         (Requirements(min_pass_rate=0.99), BENCH_PREDICATE, BENCH, []),
         (Requirements(min_percent_of_peak=60), BENCH_PREDICATE, BENCH, []),
@@ -174,7 +181,7 @@ NO_GPU = {"gpu_evidence": False, "results": [{"kernel": {"pct_of_peak": None}}]}
             BENCH_PREDICATE,
             NO_GPU,
             [
-                "the evidence lacks a number at results[].kernel.pct_of_peak, and policy requires a minimum percent of peak bandwidth",
+                "the evidence lacks a finite number at results[].kernel.pct_of_peak, and policy requires a minimum percent of peak bandwidth",
                 "the benchmark is not GPU evidence, and policy requires a minimum percent of peak",
             ],
         ),
@@ -192,3 +199,17 @@ def test_missing_evidence() -> None:
         f"no verified {BENCH_PREDICATE} attestation shows the percent of peak bandwidth policy requires",
         "no verified benchmark attestation from a GPU, and policy requires one",
     ]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 10**400, 2.0])
+def test_a_minimum_built_in_python_must_be_finite_and_in_range(value: object) -> None:
+    """The model refuses what the file and flag parsers refuse, however the number was made."""
+    with pytest.raises(AttestationError, match="min-pass-rate must be a number from 0 to 1"):
+        Requirements(min_pass_rate=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("-inf"), 10**400])
+def test_a_non_finite_measurement_is_a_shortfall_never_a_pass(value: object) -> None:
+    predicate = {"models": [{"with_skill": {"pass_rate": value}, "lift": value}]}
+    reasons = shortfalls(Requirements(min_pass_rate=0.0, min_lift=-1.0), EVAL_PREDICATE, predicate)
+    assert len(reasons) == 2 and all("lacks a finite number" in reason for reason in reasons)

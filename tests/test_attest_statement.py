@@ -122,3 +122,13 @@ def test_pure_modules_import_no_crypto_or_schema_libraries() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert result.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 10**400])
+def test_a_statement_with_a_non_finite_number_is_never_signed(value: object) -> None:
+    """However the NaN got in (a float built in Python, here), the payload a signer signs is refused."""
+    from skillpm.attest.statement import Statement, Subject
+
+    statement = Statement((Subject("a.tar.gz", "0" * 64),), EVAL_PREDICATE, {"models": [{"lift": value}]})
+    with pytest.raises(AttestationError, match=r"not finite \(NaN or infinity\) at predicate.models\[0\].lift"):
+        statement.to_bytes()

@@ -278,10 +278,10 @@ def test_policy_from_the_user_and_project_files(project: dict[str, Any], base: d
 
 
 def test_trust_scoped_to_another_registry_does_not_apply(project: dict[str, Any], base: dict[str, Any]) -> None:
-    isolated = project["isolated"]
-    _policy(isolated.project / ".skillpm" / "policy.toml", _trust(base, 'registries = ["https://elsewhere.example"]'))
+    user = project["isolated"].home / ".config" / "skillpm" / "policy.toml"
+    _policy(user, _trust(base, 'registries = ["https://elsewhere.example"]'))
     assert "unknown key" in one_error(install(project))
-    _policy(isolated.project / ".skillpm" / "policy.toml", _trust(base, f'registries = ["{project["url"]}"]'))
+    _policy(user, _trust(base, f'registries = ["{project["url"]}"]'))
     assert install(project).exit_code == 0
 
 
@@ -300,7 +300,7 @@ def test_sigstore_identity_or_issuer_that_does_not_match(
         evidence, artifact_name=archive_name(NAME, "1.0.0", "generic"), artifact_sha256=base["sums"]["generic"]
     ).to_bytes()
     _replace_bundle(project["root"], instance.sign(payload, identity=IDENTITY, issuer=ISSUER))
-    policy = project["isolated"].project / ".skillpm" / "policy.toml"
+    policy = project["isolated"].home / ".config" / "skillpm" / "policy.toml"  # the user's: a project's cannot add trust
     for issuer, identity in [(ISSUER, "intruder@acme.example"), ("https://accounts.google.com", IDENTITY)]:
         _policy(policy, f'[[trust.sigstore]]\nissuer = "{issuer}"\nidentity = "{identity}"\n')
         error = one_error(install(project))

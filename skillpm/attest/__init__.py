@@ -16,8 +16,27 @@ Importing this package, ``statement`` or ``policy`` loads neither ``cryptography
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from skillpm.errors import SkillpmError
 
 
 class AttestationError(SkillpmError):
     """An attestation cannot be made, read, or verified, or a signing key cannot be used."""
+
+
+#: The most bytes a key file may hold (a PEM key is well under 1 KiB; an encrypted one a little more).
+MAX_KEY_BYTES = 64 * 1024
+
+
+def read_small_file(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of ``path``, a regular file of at most ``limit`` bytes; else AttestationError
+    "cannot read WHAT PATH: why" (a fifo, device or directory is never read)."""
+    from skillpm.reading import read_at_most
+
+    try:
+        return read_at_most(path, limit)
+    except OSError as error:
+        raise AttestationError(f"cannot read {what} {path}: {error.strerror or error}") from None
+    except ValueError as error:
+        raise AttestationError(f"cannot read {what} {path}: {error}") from None

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from skillpm.atomic import atomic_write
-from skillpm.attest import AttestationError
+from skillpm.attest import MAX_KEY_BYTES, AttestationError, read_small_file
 
 ED25519 = "ed25519"
 ECDSA_P256 = "ecdsa-p256"
@@ -196,7 +196,4 @@ def load_public_key(path: Path) -> PublicKey:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise AttestationError(f"cannot read {path}: {error.strerror}") from None
+    return read_small_file(path, MAX_KEY_BYTES, "the key file")

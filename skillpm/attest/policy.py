@@ -2,20 +2,22 @@
 
 Pure logic apart from reading the policy files. Two files are read and combined
 (docs/attestations.md): the user's ``~/.config/skillpm/policy.toml`` (the platform's
-user config folder) and the project's ``.skillpm/policy.toml``. Trust anchors are
-the union of both; each requirement is the stricter of the two, so neither file
-can weaken the other.
+user config folder) and the project's ``.skillpm/policy.toml``. The user's policy is
+the floor: each requirement is the stricter of the two, and the project's signers
+only narrow the user's (a signer counts when both trust it), unless the user's
+``[trust] project-keys`` names that project, whose signers are then trusted too.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from skillpm.attest import AttestationError
-from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, SHA256_RE
+from skillpm.attest import MAX_KEY_BYTES, AttestationError, read_small_file
+from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, SHA256_RE, is_finite_number
 from skillpm.tomlfile import parse_toml
 
 PROJECT_POLICY = Path(".skillpm") / "policy.toml"
@@ -51,15 +53,37 @@ def _applies(registries: tuple[str, ...], label: str) -> bool:
     return not registries or label.rstrip("/") in {registry.rstrip("/") for registry in registries}
 
 
+#: The values a minimum may take (a NaN one would silently require nothing).
+MINIMUM_RANGES = {"min_pass_rate": (0.0, 1.0), "min_lift": (-1.0, 1.0), "min_percent_of_peak": (0.0, math.inf)}
+
+
+def minimum_problem(attribute: str, value: object) -> str | None:
+    """Why ``value`` cannot be the minimum ``attribute`` (not a finite number in its range), or ``None``."""
+    low, high = MINIMUM_RANGES[attribute]
+    if not is_finite_number(value) or not low <= value <= high:  # type: ignore[operator]
+        return f"must be a number from {low:g} to {high:g} ({value!r})"
+    return None
+
+
 @dataclass(frozen=True)
 class Requirements:
-    """What verified evidence a variant must have. ``None`` or ``False``: no requirement."""
+    """What verified evidence a variant must have. ``None`` or ``False``: no requirement.
+
+    A minimum is a finite number in its range (:data:`MINIMUM_RANGES`), however it was made.
+    """
 
     attestations: bool = False
     gpu_evidence: bool = False
     min_pass_rate: float | None = None
     min_lift: float | None = None
     min_percent_of_peak: float | None = None
+
+    def __post_init__(self) -> None:
+        for attribute in MINIMUM_RANGES:
+            value = getattr(self, attribute)
+            problem = None if value is None else minimum_problem(attribute, value)
+            if problem:
+                raise AttestationError(f"the policy's {attribute.replace('_', '-')} {problem}")
 
     def stricter(self, other: Requirements) -> Requirements:
         """Each requirement at the stricter of ``self`` and ``other``."""
@@ -74,12 +98,46 @@ class Requirements:
 
 
 @dataclass(frozen=True)
+class Signers:
+    """The signers a project's policy accepts: it narrows the user's trust and never adds to it."""
+
+    keys: tuple[TrustedKey, ...] = ()
+    identities: tuple[TrustedIdentity, ...] = ()
+
+    def narrow(self, label: str, keys: Iterable[TrustedKey], identities: Iterable[TrustedIdentity]) -> Policy:
+        """Of ``keys`` and ``identities``, those this list names for the registry ``label``; all of
+        them when it names no signer for that registry.
+
+        A kept key trusted by fingerprint alone takes the public key this list gives for it:
+        only a key with that very fingerprint can verify, so key material adds no trust.
+        """
+        named_keys = {key.fingerprint: key.public_key for key in self.keys if _applies(key.registries, label)}
+        named = {(item.issuer, item.identity) for item in self.identities if _applies(item.registries, label)}
+        if not named_keys and not named:
+            return Policy(tuple(keys), tuple(identities))
+        return Policy(
+            tuple(
+                TrustedKey(key.fingerprint, key.public_key or named_keys[key.fingerprint], key.registries)
+                for key in keys
+                if key.fingerprint in named_keys
+            ),
+            tuple(item for item in identities if (item.issuer, item.identity) in named),
+        )
+
+
+@dataclass(frozen=True)
 class Policy:
-    """Trust anchors and requirements. The empty policy trusts no one and requires nothing."""
+    """Trust anchors and requirements. The empty policy trusts no one and requires nothing.
+
+    ``narrowings`` are untrusted projects' signer lists: an anchor counts for a registry
+    only if each list that names signers for that registry names it too
+    (:meth:`for_registry` applies them).
+    """
 
     keys: tuple[TrustedKey, ...] = ()
     identities: tuple[TrustedIdentity, ...] = ()
     requirements: Requirements = field(default_factory=Requirements)
+    narrowings: tuple[Signers, ...] = ()
 
     def trusts_key(self, fingerprint: str) -> bool:
         return any(key.fingerprint == fingerprint for key in self.keys)
@@ -89,22 +147,32 @@ class Policy:
 
     def combined(self, other: Policy) -> Policy:
         """Trust anchors of both (one per fingerprint and scope, preferring one with its public key);
-        requirements at the stricter of both."""
+        requirements at the stricter of both; the narrowings of both."""
         keys: dict[tuple[str, tuple[str, ...]], TrustedKey] = {}
         for key in (*self.keys, *other.keys):
             known = keys.get((key.fingerprint, key.registries))
             if known is None or (key.public_key and not known.public_key):
                 keys[(key.fingerprint, key.registries)] = key
         identities = tuple(dict.fromkeys((*self.identities, *other.identities)))
-        return Policy(tuple(keys.values()), identities, self.requirements.stricter(other.requirements))
+        requirements = self.requirements.stricter(other.requirements)
+        return Policy(tuple(keys.values()), identities, requirements, (*self.narrowings, *other.narrowings))
+
+    def narrowed_by(self, project: Policy) -> Policy:
+        """This (the user's) policy tightened by an untrusted ``project`` policy: its requirements
+        where stricter, and its signers as a narrowing, never as new anchors."""
+        narrowing = (Signers(project.keys, project.identities),) if project.keys or project.identities else ()
+        return Policy(self.keys, self.identities, self.requirements.stricter(project.requirements),
+                      (*self.narrowings, *project.narrowings, *narrowing))
 
     def for_registry(self, label: str) -> Policy:
-        """The policy for variants from the registry ``label``: without anchors scoped to other registries."""
-        return Policy(
-            tuple(key for key in self.keys if _applies(key.registries, label)),
-            tuple(item for item in self.identities if _applies(item.registries, label)),
-            self.requirements,
-        )
+        """The policy for variants from the registry ``label``: without anchors scoped to other
+        registries, nor those a narrowing leaves out."""
+        keys = tuple(key for key in self.keys if _applies(key.registries, label))
+        identities = tuple(item for item in self.identities if _applies(item.registries, label))
+        for signers in self.narrowings:
+            narrowed = signers.narrow(label, keys, identities)
+            keys, identities = narrowed.keys, narrowed.identities
+        return Policy(keys, identities, self.requirements)
 
 
 #: requirement field -> (predicate type, path to the numbers in the evidence ("*": every item of a list),
@@ -124,10 +192,10 @@ def shortfalls(requirements: Requirements, predicate_type: str, predicate: Mappi
         if minimum is None or predicate_type != wanted_type:
             continue
         values = _lookup(predicate, path)
-        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        numbers = [v for v in values if is_finite_number(v)]
         if not values or len(numbers) != len(values):
             where = ".".join(path).replace(".*", "[]")
-            reasons.append(f"the evidence lacks a number at {where}, and policy requires a minimum {label}")
+            reasons.append(f"the evidence lacks a finite number at {where}, and policy requires a minimum {label}")
         elif min(numbers) < minimum:
             reasons.append(f"the lowest {label}, {min(numbers):g}, is below the policy's minimum {minimum:g}")
     if predicate_type == BENCH_PREDICATE and requirements.min_percent_of_peak is not None:
@@ -170,20 +238,35 @@ _REQUIRE_KEYS = {
     "min-lift": ("min_lift", (int, float)),
     "min-percent-of-peak": ("min_percent_of_peak", (int, float)),
 }
-#: The values a minimum may take (a NaN one would silently require nothing).
-MINIMUM_RANGES = {"min_pass_rate": (0.0, 1.0), "min_lift": (-1.0, 1.0), "min_percent_of_peak": (0.0, math.inf)}
 
 
-def parse_policy(text: str, *, where: str, base_dir: Path) -> Policy:
-    """Read a policy file's text; ``public-key`` paths are relative to ``base_dir``."""
+#: The most bytes a policy file may hold (it is read whole).
+MAX_POLICY_BYTES = 256 * 1024
+
+
+def parse_policy(text: str, *, where: str, base_dir: Path, project_root: Path | None = None) -> Policy:
+    """Read a policy file's text; ``public-key`` paths are relative to ``base_dir``.
+
+    A project's policy (``project_root`` given) may name key files only inside that project.
+    """
+    return _parse(text, where, base_dir, project_root)[0]
+
+
+def _parse(text: str, where: str, base_dir: Path, project_root: Path | None) -> tuple[Policy, tuple[Path, ...]]:
+    """The policy, and the projects whose signers it trusts (``[trust] project-keys``, user policy only)."""
     try:
         data = parse_toml(text.encode())
     except ValueError as error:
         raise AttestationError(f"{where}: not valid TOML: {error}") from None
     _only(data, {"trust", "require"}, where)
     trust = _table(data, "trust", where)
-    _only(trust, {"keys", "sigstore"}, f"{where} [trust]")
-    keys = tuple(_key(item, f"{where} [[trust.keys]]", base_dir) for item in _tables(trust, "keys", where))
+    if project_root is not None and "project-keys" in trust:
+        raise AttestationError(
+            f"{where}: [trust] project-keys is read only from your own policy, never from a project's",
+            hint=f"to trust this project's signers, name it in {user_policy_path()}",
+        )
+    _only(trust, {"keys", "sigstore", "project-keys"}, f"{where} [trust]")
+    keys = tuple(_key(item, f"{where} [[trust.keys]]", base_dir, project_root) for item in _tables(trust, "keys", where))
     identities = tuple(_identity(item, f"{where} [[trust.sigstore]]", base_dir) for item in _tables(trust, "sigstore", where))
     require = _table(data, "require", where)
     _only(require, set(_REQUIRE_KEYS), f"{where} [require]")
@@ -193,12 +276,24 @@ def parse_policy(text: str, *, where: str, base_dir: Path) -> Policy:
         if not isinstance(value, kind) or (kind != bool and isinstance(value, bool)):
             raise AttestationError(f"{where}: [require] {key} has the wrong type ({value!r})")
         if kind != bool:
-            low, high = MINIMUM_RANGES[attribute]
-            if not low <= value <= high or math.isinf(value):
-                raise AttestationError(f"{where}: [require] {key} must be a number from {low:g} to {high:g} ({value!r})")
+            problem = minimum_problem(attribute, value)
+            if problem:
+                raise AttestationError(f"{where}: [require] {key} {problem}")
             value = float(value)
         values[attribute] = value
-    return Policy(keys, identities, Requirements(**values))
+    return Policy(keys, identities, Requirements(**values)), _project_keys(trust, where)
+
+
+def _project_keys(trust: Mapping[str, Any], where: str) -> tuple[Path, ...]:
+    """``project-keys = ["/abs/project", ...]``: the projects whose policy's signers the user trusts."""
+    value = trust.get("project-keys", [])
+    if not isinstance(value, list) or not all(isinstance(entry, str) and entry for entry in value):
+        raise AttestationError(f"{where}: [trust] project-keys must be a list of project folders")
+    paths = [Path(entry).expanduser() for entry in value]
+    relative = next((entry for entry, path in zip(value, paths) if not path.is_absolute()), None)
+    if relative is not None:
+        raise AttestationError(f"{where}: [trust] project-keys entry {relative[:200]!r} is not an absolute path")
+    return tuple(path.resolve() for path in paths)
 
 
 def user_policy_path() -> Path:
@@ -209,20 +304,32 @@ def user_policy_path() -> Path:
 
 
 def load_policy(*, project_root: Path | None = None, user_path: Path | None = None) -> Policy:
-    """The user's policy combined with the project's; a missing file is an empty policy."""
-    policy = Policy()
-    paths = [user_path or user_policy_path()]
-    if project_root is not None:
-        paths.append(project_root / PROJECT_POLICY)
-    for path in paths:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            continue
-        except (OSError, UnicodeDecodeError) as error:
-            raise AttestationError(f"cannot read the policy file {path}: {error}") from None
-        policy = policy.combined(parse_policy(text, where=str(path), base_dir=path.parent))
-    return policy
+    """The user's policy, tightened by the project's (or, when the user trusts that project's
+    signers, combined with it); a missing file is an empty policy."""
+    path = user_path or user_policy_path()
+    text = _read_policy(path)
+    policy, trusted_projects = _parse(text, str(path), path.parent, None) if text is not None else (Policy(), ())
+    if project_root is None:
+        return policy
+    path = project_root / PROJECT_POLICY
+    text = _read_policy(path)
+    if text is None:
+        return policy
+    project = parse_policy(text, where=str(path), base_dir=path.parent, project_root=project_root)
+    if project_root.resolve() in trusted_projects:
+        return policy.combined(project)
+    return policy.narrowed_by(project)
+
+
+def _read_policy(path: Path) -> str | None:
+    """A policy file's text (a regular file of at most MAX_POLICY_BYTES), or ``None`` when there is none."""
+    if not os.path.lexists(path):
+        return None
+    data = read_small_file(path, MAX_POLICY_BYTES, "the policy file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise AttestationError(f"cannot read the policy file {path}: not UTF-8 ({error.reason} at byte {error.start})") from None
 
 
 def _only(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
@@ -262,7 +369,7 @@ def _registries(item: Mapping[str, Any], where: str, base_dir: Path) -> tuple[st
     )
 
 
-def _key(item: Mapping[str, Any], where: str, base_dir: Path) -> TrustedKey:
+def _key(item: Mapping[str, Any], where: str, base_dir: Path, project_root: Path | None) -> TrustedKey:
     _only(item, {"fingerprint", "public-key", "registries"}, where)
     fingerprint = _text(item, "fingerprint", where).lower()
     if not SHA256_RE.fullmatch(fingerprint):
@@ -270,10 +377,12 @@ def _key(item: Mapping[str, Any], where: str, base_dir: Path) -> TrustedKey:
     pem = None
     if "public-key" in item:
         path = base_dir / _text(item, "public-key", where)
+        if project_root is not None and not path.resolve().is_relative_to(project_root.resolve()):
+            raise AttestationError(f"{where}: public-key {path} is outside the project {project_root}")
         try:
-            pem = path.read_bytes()
-        except OSError as error:
-            raise AttestationError(f"{where}: cannot read public-key {path}: {error.strerror}") from None
+            pem = read_small_file(path, MAX_KEY_BYTES, "public-key")
+        except AttestationError as error:
+            raise AttestationError(f"{where}: {error.message}") from None
     return TrustedKey(fingerprint, pem, _registries(item, where, base_dir))
 
 

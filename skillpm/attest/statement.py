@@ -13,6 +13,7 @@ See https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -73,8 +74,11 @@ class Statement:
         }
 
     def to_bytes(self) -> bytes:
-        """The payload a signer signs: compact JSON with sorted keys, UTF-8."""
-        text = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        """The payload a signer signs: compact JSON with sorted keys, UTF-8. A statement holding
+        NaN or infinity is refused, however it was built: it is never signed."""
+        data = self.to_json()
+        _refuse_non_finite(data, "the statement")
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         return text.encode()
 
 
@@ -86,6 +90,7 @@ def parse_statement(payload: bytes) -> Statement:
         raise AttestationError("the signed payload is not JSON") from None
     if not isinstance(data, dict):
         raise AttestationError("the signed payload is not a JSON object")
+    _refuse_non_finite(data, "the statement")
     if data.get("_type") != STATEMENT_TYPE:
         raise AttestationError(f"the payload is not an in-toto Statement v1 (_type {data.get('_type')!r})")
     subjects = data.get("subject")
@@ -128,6 +133,7 @@ def statement_for_evidence(
     the subject.
     """
     predicate_type = predicate_type_for(evidence)
+    _refuse_non_finite(evidence, "the evidence")
     claimed = _skill(evidence).get("artifact_sha256")
     if claimed != artifact_sha256:
         raise AttestationError(
@@ -164,6 +170,45 @@ def evidence_mismatches(
         for key, value in wanted.items()
         if skill.get(key) != value
     ]
+
+
+def is_finite_number(value: object) -> bool:
+    """Whether ``value`` can be a measurement: an int or float that is a finite float (not a bool,
+    NaN, infinity, or an integer too large for a float)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def non_finite_at(data: object) -> str | None:
+    """Where in the JSON-like ``data`` a float is NaN or infinite (``models[0].lift``), or ``None``.
+
+    However the number arrived (a ``NaN`` token, ``1e999`` read as infinity, a float built in
+    Python, an integer too large for a float), it is no measurement: it would pass or fail every
+    comparison.
+    """
+    stack: list[tuple[str, object]] = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not is_finite_number(value):
+            return where or "(top)"
+        if isinstance(value, dict):
+            stack.extend((f"{where}.{key}" if where else str(key), item) for key, item in value.items())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((f"{where}[{index}]", item) for index, item in enumerate(value))
+    return None
+
+
+def _refuse_non_finite(data: object, what: str) -> None:
+    where = non_finite_at(data)
+    if where is not None:
+        raise AttestationError(
+            f"{what} holds a number that is not finite (NaN or infinity) at {where}",
+            hint="a measurement that could not be made is left out (null), never NaN or infinity",
+        )
 
 
 def _skill(evidence: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -30,7 +30,7 @@ from skillpm.attest.policy import (
     load_policy,
     missing_evidence,
 )
-from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE
+from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, is_finite_number
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import PublicKey
@@ -287,7 +287,7 @@ def enforce(report: VariantReport, *, label: str) -> None:
 
 def _hint(check: Check) -> str:
     if check.name == "signer" or "unknown key" in check.detail:
-        return "trust the signer with --trusted-key PUBFILE or in .skillpm/policy.toml ([[trust.keys]], [[trust.sigstore]])"
+        return "trust the signer with --trusted-key PUBFILE or in your own policy.toml ([[trust.keys]], [[trust.sigstore]])"
     return "see every check with 'skillpm verify NAME==VERSION --target TARGET --json'; tell the registry's owner"
 
 
@@ -340,7 +340,7 @@ def summary(statement: Any) -> str:
 
 
 def _range(values: list[Any]) -> str:
-    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    numbers = [v for v in values if is_finite_number(v)]
     if not numbers:
         return "n/a"
     low, high = min(numbers), max(numbers)

@@ -81,6 +81,8 @@ class LazyGroup(click.Group):
 
 
 _verbose = False
+#: The most characters of an error message, or of its hint, that are printed.
+ERROR_LIMIT = 1000
 
 
 def _set_verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -174,7 +176,11 @@ def _fail(error: BaseException, message: str, hint: str | None, exit_code: int) 
         import traceback
 
         traceback.print_exception(error)
-    click.secho(f"error: {message}", fg="red", err=True)
+    from skillpm.display import clean
+
+    # Messages and hints quote names, versions, URLs and file text from registries and
+    # projects: made safe here, where every error passes, and bounded.
+    click.secho(f"error: {clean(message, ERROR_LIMIT)}", fg="red", err=True)
     if hint:
-        click.echo(f"hint: {hint}", err=True)
+        click.echo(f"hint: {clean(hint, ERROR_LIMIT)}", err=True)
     sys.exit(exit_code)

@@ -7,7 +7,10 @@ from pathlib import Path
 import click
 
 from skillpm.cli.common import json_option, registry_option
-from skillpm.cli.output import emit_json, notice, table
+from skillpm.cli.output import emit_json, notice, say, table
+
+#: How much of a check's detail the verify table shows (--json has all of it).
+DETAIL = 600
 
 
 @click.command()
@@ -39,9 +42,9 @@ def keygen(path: Path, algorithm: str, as_json: bool) -> None:
         emit_json({"private": str(made.private_path), "public": str(made.public_path),
                    "algorithm": made.algorithm, "fingerprint": made.fingerprint, "encrypted": passphrase is not None})
         return
-    click.echo(f"wrote {made.private_path} ({made.algorithm}, {'encrypted' if passphrase else 'not encrypted'})")
-    click.echo(f"wrote {made.public_path}")
-    click.echo(f"fingerprint {made.fingerprint}")
+    say(f"wrote {made.private_path} ({made.algorithm}, {'encrypted' if passphrase else 'not encrypted'})")
+    say(f"wrote {made.public_path}")
+    say(f"fingerprint {made.fingerprint}")
 
 
 @click.command()
@@ -83,9 +86,9 @@ def publish(
         return
     for item in result.added:
         state = "published" if item.new else "already published:"
-        click.echo(f"{state} {item.name} {item.version} ({item.target}) sha256:{item.sha256}")
+        say(f"{state} {item.name} {item.version} ({item.target}) sha256:{item.sha256}")
         for attestation in item.attestations:
-            click.echo(f"  attested {attestation.path} ({result.signer})")
+            say(f"  attested {attestation.path} ({result.signer})")
     if not evidence:
         notice("note: no evidence given; the variants carry no attestations")
 
@@ -112,9 +115,9 @@ def verify(
     skillpm verify 'my-skill==1.0.0' --target sm_90a --json
 
     The highest version matching REQUIREMENT is verified, yanked or not.
-    Trusted signers: the policy files (.skillpm/policy.toml, the user's
-    policy.toml), --key and --identity, and for the embedded registry its
-    shipped key. Exit 1 when any check fails or the policy requires evidence a
+    Trusted signers: the user's policy.toml, --key and --identity, and for the
+    embedded registry its shipped key; a project's .skillpm/policy.toml can only
+    narrow them. Exit 1 when any check fails or the policy requires evidence a
     variant lacks.
     """
     from skillpm.attest.variants import (
@@ -197,7 +200,7 @@ def _print_reports(reports) -> None:
                 rows.append((report.target, attestation.kind, check.name, state, check.detail))
         for reason in report.missing:
             rows.append((report.target, "-", "policy", "FAIL", reason))
-    table(["target", "evidence", "check", "result", "detail"], rows)
+    table(["target", "evidence", "check", "result", "detail"], rows, limit=DETAIL)
     notice(_summary(reports))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from skillpm.cli.common import json_option
-from skillpm.cli.output import emit_json, report
+from skillpm.cli.output import emit_json, report, say
 
 _PATH = click.Path(path_type=Path)
 
@@ -85,9 +85,9 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
         for path, findings in reports:
             errors = sum(f.is_error for f in findings)
             for finding in findings:
-                click.echo(f"{path}/{finding}")
+                say(f"{path}/{finding}")
             verdict = "valid" if not errors else f"invalid ({errors} error{'s' * (errors != 1)})"
-            click.echo(f"{path}: {verdict}")
+            say(f"{path}: {verdict}")
     if not valid:
         raise click.exceptions.Exit(1)
 
@@ -127,4 +127,4 @@ def pack(source: Path, out_dir: Path, targets: tuple[str, ...], as_json: bool) -
         )
         return
     for b in built:
-        click.echo(f"{b.path}  {b.size} bytes  sha256:{b.sha256}")
+        say(f"{b.path}  {b.size} bytes  sha256:{b.sha256}")

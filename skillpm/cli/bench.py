@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from skillpm.cli.common import arch_option, choose_capability, json_option
-from skillpm.cli.output import emit_json, notice, table
+from skillpm.cli.output import emit_json, notice, say, table
 
 
 @click.command()
@@ -94,12 +94,12 @@ def bench(
         return
     _print_summary(document)
     kind = "GPU evidence" if document["gpu_evidence"] else "not GPU evidence"
-    click.echo(f"wrote {path} ({kind})")
+    say(f"wrote {path} ({kind})")
 
 
 def _print_summary(document: dict) -> None:
     device, skill = document["device"], document["skill"]
-    click.echo(
+    say(
         f"{skill['name']} {skill['version']} {skill['target']} on {device['name']}"
         + (f" ({device['capability']}, peak {device['peak_gbps']:.0f} GB/s)" if device["peak_gbps"] else "")
         + f", torch {device['torch']}"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import click
 
 from skillpm.cli.common import json_option
-from skillpm.cli.output import emit_json, notice, table
+from skillpm.cli.output import emit_json, notice, say, table
 
 if TYPE_CHECKING:
     from skillpm.evaluation.run import Report, Settings
@@ -156,7 +156,7 @@ def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[], None]]:
 def _print_report(report: Report, path: Path) -> None:
     evidence = report.evidence
     skill, tests = evidence["skill"], evidence["test_set"]
-    click.echo(
+    say(
         f"{skill['name']} {skill['version']} {skill['target']}: {tests['count']} cases x {evidence['trials']} trial(s), "
         f"endpoint {evidence['endpoint']['host'] or evidence['endpoint']['kind']}"
     )
@@ -175,4 +175,4 @@ def _print_report(report: Report, path: Path) -> None:
     table(["model", "with skill", "baseline", "lift", "tokens (skill / base)", "latency s (skill / base)"], rows)
     if report.records:
         notice(f"{report.new_requests} new request(s), {len(report.records) - report.new_requests} answer(s) from the cache")
-    click.echo(f"wrote {path}")
+    say(f"wrote {path}")

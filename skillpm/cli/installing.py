@@ -15,7 +15,7 @@ from skillpm.cli.common import (
     offline_option,
     registry_option,
 )
-from skillpm.cli.output import emit_json, notice, table
+from skillpm.cli.output import emit_json, notice, say, table
 
 
 def _where(agent: str | None, user: bool, directory: Path | None):
@@ -39,7 +39,7 @@ def _report(results, as_json: bool, verb: str) -> None:
         notice("skills.lock records no skills; nothing to do")
     for result in results:
         state = verb if result.changed else "already up to date:"
-        click.echo(f"{state} {result.name} {result.version} ({result.target}) -> {result.directory}")
+        say(f"{state} {result.name} {result.version} ({result.target}) -> {result.directory}")
 
 
 global_option = click.option(
@@ -261,7 +261,7 @@ def remove(name: str, user: bool, force: bool, allow_outside: bool, as_json: boo
         ])
         return
     for skill, directory in rows:
-        click.echo(f"removed {skill.name} {skill.version} from {directory}")
+        say(f"removed {skill.name} {skill.version} from {directory}")
 
 
 @click.command(name="list")

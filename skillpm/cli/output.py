@@ -1,4 +1,9 @@
-"""Printing for the CLI: JSON documents, aligned tables, notices on stderr."""
+"""Printing for the CLI: JSON documents, aligned tables, notices on stderr.
+
+Every line of text goes through :func:`skillpm.display.clean`, so nothing a registry
+sends reaches the terminal as control characters or unbounded; JSON is printed exact
+(``json.dumps`` escapes every control and non-ASCII character).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,17 @@ from typing import Sequence
 
 import click
 
+from skillpm.display import FIELD, LINE, clean
+
 
 def emit_json(data: object) -> None:
-    """Print ``data`` as indented JSON on stdout."""
-    click.echo(json.dumps(data, indent=2))
+    """Print ``data`` as indented JSON on stdout: ASCII only, every string exact."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=True))
+
+
+def say(text: str, *, err: bool = False) -> None:
+    """Print one line of text (on stderr with ``err``), made safe for a terminal."""
+    click.echo(clean(text, LINE), err=err)
 
 
 def report(as_json: bool, data: object, text: str) -> None:
@@ -18,17 +30,17 @@ def report(as_json: bool, data: object, text: str) -> None:
     if as_json:
         emit_json(data)
     else:
-        click.echo(text)
+        say(text)
 
 
 def notice(message: str) -> None:
     """A one-line note on stderr, kept out of stdout so --json output stays clean."""
-    click.echo(message, err=True)
+    say(message, err=True)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """Print rows under headers, in columns as wide as their widest cell."""
-    cells = [[str(cell) for cell in row] for row in [headers, *rows]]
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, limit: int = FIELD) -> None:
+    """Print rows under headers, in columns as wide as their widest cell (each cell at most ``limit``)."""
+    cells = [[clean(cell, limit) for cell in row] for row in [headers, *rows]]
     widths = [max(len(row[index]) for row in cells) for index in range(len(headers))]
     for row in cells:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

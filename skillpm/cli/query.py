@@ -10,7 +10,11 @@ from skillpm.cli.common import (
     json_option,
     registry_option,
 )
-from skillpm.cli.output import emit_json, notice, table
+from skillpm.cli.output import emit_json, notice, say, table
+from skillpm.display import clean
+
+#: How much of a description (or a keyword list, or a problem) the text output shows.
+DESCRIPTION = 500
 
 
 @click.command()
@@ -50,7 +54,8 @@ def resolve(requirement: str, arch: str | None, registry: str | None, explain: b
         emit_json(data)
         return
     variant = resolution.variant
-    click.echo(f"{resolution.name} {resolution.version} {variant.target}  sha256:{variant.sha256}")
+    say(" ".join(clean(field) for field in (resolution.name, resolution.version, variant.target))
+        + f"  sha256:{clean(variant.sha256)}")
     if explain:
         _print_candidates(resolution.candidates)
 
@@ -85,13 +90,13 @@ def info(name: str, registry: str | None, as_json: bool) -> None:
         emit_json({"registry": source.label, **document.to_json(), "evidence": evidence})
         return
     latest = document.versions[-1] if document.versions else None
-    click.echo(f"{document.name}  ({source.label})")
+    say(f"{clean(document.name)}  ({clean(source.label)})")
     if latest is not None:
-        click.echo(f"  {latest.description}")
+        say(f"  {clean(latest.description, DESCRIPTION)}")
         if latest.license:
-            click.echo(f"  license: {latest.license}")
+            say(f"  license: {clean(latest.license)}")
         if latest.keywords:
-            click.echo(f"  keywords: {', '.join(latest.keywords)}")
+            say(f"  keywords: {clean(', '.join(latest.keywords), DESCRIPTION)}")
     rows = [
         (
             entry.version,
@@ -106,10 +111,11 @@ def info(name: str, registry: str | None, as_json: bool) -> None:
     ]
     table(["version", "target", "bytes", "sha256", "yanked", "evidence"], rows)
     if not evidence:
-        click.echo("evidence: none yet (no variant carries a signed evaluation or benchmark)")
+        say("evidence: none yet (no variant carries a signed evaluation or benchmark)")
     for item in evidence:
-        state = "verified" if item["verified"] else f"NOT verified: {item['problem']}"
-        click.echo(f"  {item['version']} {item['target']} {item['summary']}; signed by {item['signer']} ({state})")
+        state = "verified" if item["verified"] else f"NOT verified: {clean(item['problem'], DESCRIPTION)}"
+        fields = (clean(item[key]) for key in ("version", "target", "summary", "signer"))
+        say("  {} {} {}; signed by {} ({})".format(*fields, state))
 
 
 def _evidence(source, document) -> list[dict[str, object]]:
@@ -166,5 +172,5 @@ def search(words: tuple[str, ...], registry: str | None, as_json: bool) -> None:
         return
     table(
         ["name", "version", "targets", "description"],
-        [(e.name, e.version, ",".join(e.targets), e.description[:70]) for e in found],
+        [(e.name, e.version, ",".join(e.targets), clean(e.description, 70)) for e in found],
     )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from skillpm.cli.common import json_option
-from skillpm.cli.output import emit_json, notice, report, table
+from skillpm.cli.output import emit_json, notice, report, say, table
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import SigningKey
@@ -105,7 +105,7 @@ def add(
         return
     for item in added:
         state = "added" if item.new else "already published:"
-        click.echo(f"{state} {item.name} {item.version} {item.target}  sha256:{item.sha256}")
+        say(f"{state} {item.name} {item.version} {item.target}  sha256:{item.sha256}")
 
 
 @registry.command()
@@ -224,12 +224,12 @@ def serve(directory: Path, port: int, bind: str, log: bool) -> None:
     except OSError as error:
         raise click.ClickException(f"cannot listen on {bind}:{port}: {error.strerror or error}") from None
     with server:
-        click.echo(f"serving {directory} at {server_url(server)}/  (Ctrl-C to stop)")
-        click.echo(f"  skillpm install NAME --registry {server_url(server)}/", err=True)
+        say(f"serving {directory} at {server_url(server)}/  (Ctrl-C to stop)")
+        say(f"  skillpm install NAME --registry {server_url(server)}/", err=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
-            click.echo("stopped", err=True)
+            say("stopped", err=True)
 
 
 @registry.command(name="list")

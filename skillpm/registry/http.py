@@ -42,7 +42,8 @@ from skillpm.cache import cache_root, registry_key, write_cache_file
 from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable
 from skillpm.registry import source
 from skillpm.registry.config import check_url
-from skillpm.registry.transport import Deadline, Progress, Reply, Transport, host_of, printable
+from skillpm.display import clean
+from skillpm.registry.transport import Deadline, Progress, Reply, Transport, host_of
 from skillpm.registry.trust import IndexGuard
 from skillpm.retry import RetryPolicy
 
@@ -355,7 +356,7 @@ class HttpRegistry:
                 return
             import click
 
-            name = url.rsplit("/", 1)[-1]
+            name = clean(url.rsplit("/", 1)[-1], 60)  # a registry-chosen file name: no controls, bounded
             with click.progressbar(length=size, label=f"downloading {name}", file=sys.stderr, width=30) as bar:
                 yield bar.update
 
@@ -369,7 +370,7 @@ def _times(count: int) -> str:
 def _reason(error: Exception) -> str:
     """The innermost reason of a transport error, e.g. ``[Errno 111] Connection refused``."""
     cause = error.__cause__ or error.__context__ or error
-    return printable(str(cause) or type(cause).__name__)
+    return clean(str(cause) or type(cause).__name__, 120)
 
 
 def _timed_out(url: str, deadline: Deadline, idle: float) -> str:

@@ -35,6 +35,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpcore
 
+from skillpm.display import clean
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.registry.config import check_url
 
@@ -171,23 +172,17 @@ def redirect_target(current: str, location: str, hops: int) -> str:
     except ValueError:
         target, parts = "", None
     if parts is None or not target.isascii() or not target.isprintable():
-        raise RegistryError(f"GET {current}: refusing a redirect to a malformed URL ({printable(location)})")
+        raise RegistryError(f"GET {current}: refusing a redirect to a malformed URL ({clean(location)})")
     before, after = urlsplit(current).scheme, parts.scheme
     if after != before:
         raise RegistryError(
-            f"GET {current}: refusing a redirect from {before}:// to {after or 'no scheme'}:// ({printable(target)})",
+            f"GET {current}: refusing a redirect from {before}:// to {after or 'no scheme'}:// ({clean(target)})",
             hint="a registry must redirect within its own scheme; use the URL it should be served from",
         )
     if not parts.hostname:
-        raise RegistryError(f"GET {current}: refusing a redirect to {printable(target)} (no host)")
+        raise RegistryError(f"GET {current}: refusing a redirect to {clean(target)} (no host)")
     check_url(target)
     return target
-
-
-def printable(text: str, width: int = 120) -> str:
-    """Server-sent ``text`` made safe for a terminal (control and non-ASCII characters escaped) and short."""
-    text = text.encode("unicode_escape").decode("ascii")
-    return text if len(text) <= width else text[:width] + "..."
 
 
 class _Inflate:
@@ -214,7 +209,7 @@ def _decoder(url: str, header: str) -> _Inflate | None:
         return None
     if len(codings) > 1:
         raise RegistryError(
-            f"GET {url}: refusing stacked Content-Encoding '{printable(header)}' from {host_of(url)}",
+            f"GET {url}: refusing stacked Content-Encoding '{clean(header)}' from {host_of(url)}",
             hint="a registry may compress a document once (gzip or deflate); tell the registry's owner",
         )
     if codings[0] in ("gzip", "x-gzip"):
@@ -222,7 +217,7 @@ def _decoder(url: str, header: str) -> _Inflate | None:
     if codings[0] == "deflate":
         return _Inflate("deflate", _ZLIB_BITS)
     raise RegistryError(
-        f"GET {url}: refusing Content-Encoding '{printable(header)}' from {host_of(url)} (only gzip or deflate)",
+        f"GET {url}: refusing Content-Encoding '{clean(header)}' from {host_of(url)} (only gzip or deflate)",
         hint="tell the registry's owner",
     )
 

@@ -1,0 +1,50 @@
+"""Text safe to show on a terminal: what a registry, a project or a server sends, made visible.
+
+Pure functions, no I/O. A registry can put escape sequences (``ESC ] 0 ; title BEL``,
+``ESC [ 2 J``), other C0 and C1 controls, bidi overrides, zero-width characters, lone
+surrogates or megabytes in any string skillpm shows. :func:`clean` writes every such
+character as a visible escape (``\\x1b``, ``\\u202e``), drops nothing silently, and bounds
+the length with an ellipsis. JSON output does not come here: ``json.dumps`` (ASCII)
+keeps the exact data and escapes it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+#: Unicode categories never printed as they are: controls (C0, DEL, C1), format characters
+#: (bidi overrides and isolates, zero-width joiners and spaces, BOM), surrogates, line and
+#: paragraph separators, and code points without a character.
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp", "Cn"})
+ELLIPSIS = "…"
+#: Default bounds, in characters: one value in a sentence or a cell, and one whole line.
+FIELD = 200
+LINE = 2000
+
+
+def _visible(char: str) -> str:
+    """``char`` itself, or its escape when a terminal would act on it or not show it."""
+    if unicodedata.category(char) not in _HIDDEN:
+        return char
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def clean(value: object, limit: int = FIELD) -> str:
+    """``str(value)`` with every hidden character escaped, at most ``limit`` characters
+    (the last one an ellipsis when it was longer)."""
+    text = value if isinstance(value, str) else str(value)
+    pieces: list[str] = []
+    length = 0
+    for char in text:
+        piece = _visible(char)
+        if length + len(piece) > limit:
+            while pieces and length > limit - len(ELLIPSIS):
+                length -= len(pieces.pop())
+            return "".join(pieces) + ELLIPSIS
+        pieces.append(piece)
+        length += len(piece)
+    return "".join(pieces)
+
