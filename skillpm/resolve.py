@@ -110,6 +110,19 @@ def resolve(
     return Resolution(document.name, chosen[0], chosen[1], capability, tuple(candidates))
 
 
+def matching_versions(document: PackageDocument, requirement: Requirement) -> list[VersionEntry]:
+    """The document's versions ``requirement`` names, oldest first: yanked and pre-releases too.
+
+    What ``info NAME==VERSION`` shows and ``verify`` checks: a question about published
+    versions, not a choice to install (that is :func:`resolve`).
+    """
+    parsed = _parsed_versions(document)
+    if requirement.specifier is not None:
+        parsed = {version: entry for version, entry in parsed.items()
+                  if requirement.specifier.contains(version, prereleases=True)}
+    return [parsed[version] for version in sorted(parsed)]
+
+
 def _parsed_versions(document: PackageDocument) -> dict[Version, VersionEntry]:
     """Versions of the document keyed by their parsed value; unparsable ones are left out."""
     parsed = {}

@@ -339,3 +339,18 @@ def test_uninstall_and_rm_are_remove(isolated, registry, run_skillpm, alias: str
     assert result.returncode == 0, result.stderr
     assert [entry["name"] for entry in json.loads(result.stdout)] == ["doc-writer"]
     assert not (isolated.skills / "doc-writer").exists() and "doc-writer" not in isolated.lockfile.read_text()
+
+
+@pytest.mark.parametrize(("typed", "versions"), [("Kernel_Helper", ["1.0.0", "2.0.0"]), ("kernel-helper==1.0.0", ["1.0.0"]), ("kernel-helper>1", ["2.0.0"])])
+def test_info_takes_a_name_as_typed_and_a_specifier(
+    isolated, registry, make_source, publish, tmp_path, run_skillpm, typed: str, versions: list[str]
+) -> None:
+    publish(registry, make_source(tmp_path, "kernel-helper", {"generic": {}}, version="2.0.0"))
+    result = run_skillpm("info", typed, "--registry", registry, "--json")
+    assert result.returncode == 0, result.stderr
+    assert [entry["version"] for entry in json.loads(result.stdout)["versions"]] == versions
+
+
+def test_info_of_a_version_not_published_says_so(isolated, registry, run_skillpm) -> None:
+    result = run_skillpm("info", "kernel-helper==9.9", "--registry", registry)
+    assert_one_error(result, contains="no version of kernel-helper matches 'kernel-helper==9.9'")

@@ -154,24 +154,16 @@ def verify(
 
 def _version(source, requirement: str):
     """The registry serving ``requirement``'s package, its name, and the highest version matching (yanked too)."""
-    from packaging.version import InvalidVersion, Version
-
     from skillpm.errors import ResolutionError
     from skillpm.requirements import parse_requirement
+    from skillpm.resolve import matching_versions
 
     parsed = parse_requirement(requirement)
     source, document = source.locate(parsed.name)
-    matching = []
-    for entry in document.versions:
-        try:
-            version = Version(entry.version)
-        except InvalidVersion:
-            continue
-        if parsed.specifier is None or parsed.specifier.contains(version, prereleases=True):
-            matching.append((version, entry))
+    matching = matching_versions(document, parsed)
     if not matching:
         raise ResolutionError(f"no version of {parsed.name} matches {requirement!r} in {source.label}")
-    return source, document.name, max(matching, key=lambda item: item[0])[1]
+    return source, document.name, matching[-1]
 
 
 def _artifact(source, variant) -> bytes:

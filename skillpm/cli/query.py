@@ -68,23 +68,32 @@ def _print_candidates(candidates) -> None:
 
 
 @click.command()
-@click.argument("name")
+@click.argument("requirement", metavar="NAME[SPECIFIER]")
 @registry_option
 @json_option
-def info(name: str, registry: str | None, as_json: bool) -> None:
+def info(requirement: str, registry: str | None, as_json: bool) -> None:
     """Show a package's versions, variants and evidence.
 
     \b
     skillpm info kernel-builder-cuda
+    skillpm info kernel-builder-cuda==0.1.0      # one version (or any PEP 440 specifier)
     skillpm info my-skill --registry ./myreg --json
 
     Each attestation is verified (with the policy files and the registry's own
     trust, as install does) and shown with what its evidence says and who signed it.
     """
     from skillpm.attest.variants import KINDS
+    from skillpm.errors import ResolutionError
     from skillpm.registry.source import open_registry
+    from skillpm.requirements import parse_requirement
+    from skillpm.resolve import matching_versions
 
-    source, document = open_registry(registry).locate(name)
+    parsed = parse_requirement(requirement)
+    source, document = open_registry(registry).locate(parsed.name)
+    if parsed.specifier is not None:
+        document = document._replace(versions=tuple(matching_versions(document, parsed)))
+        if not document.versions:
+            raise ResolutionError(f"no version of {parsed.name} matches {requirement!r} in {source.label}")
     evidence = _evidence(source, document)
     if as_json:
         emit_json({"registry": source.label, **document.to_json(), "evidence": evidence})
