@@ -18,9 +18,6 @@
 
 namespace lng {
 
-// Upper bound used both in __launch_bounds__ and by the host when it picks a
-// block size: a launch with more threads per block than __launch_bounds__
-// allows fails ("too many resources requested for launch").
 constexpr int kWarpRowThreads = 128;  // 4 rows per CTA in the warp-per-row kernels
 constexpr int kCtaEpt = 32;           // elements per thread of the CTA-per-row kernels...
 constexpr int kCtaEptScalar = 16;     // ...but 16 with scalar access (its loads need registers)
