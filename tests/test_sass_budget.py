@@ -77,6 +77,16 @@ def test_budgets_match_the_issue():
                                    "sm_100": 14, "sm_100a": 14, "sm_103a": 14}
 
 
+def test_instantiation_follows_the_launcher():
+    """The kernel counted for a hidden size is the one layernorm_gelu.cu launches for it."""
+    pick = sass_budget.instantiation
+    assert pick("bf16", 8192, "none") == (32, False, 0)  # exact CTA rows
+    assert pick("bf16", 5000, "tanh") == (32, False, 1)  # masked vectors
+    assert pick("bf16", 4097, "none") == (16, False, 2)  # masked scalars, kCtaEptScalar
+    assert pick("bf16", 768, "none") == (32, True, 1) and pick("f32", 200, "none") == (8, True, 1)
+    assert pick("bf16", 17, "none") == (8, True, 2)
+
+
 def test_row_loop_counting_refuses_inner_loops():
     """A second backward branch (a loop whose trip count the tool does not know) is an
     error, not a guess."""

@@ -101,7 +101,7 @@ def instantiation(dtype: str, hidden: int, gelu: str) -> tuple[int, bool, int]:
     for ept in (8, 16, 32):
         if hidden <= 32 * ept:
             return ept, True, access
-    return 32, False, access
+    return (16 if access == 2 else 32), False, access  # kCtaEptScalar / kCtaEpt
 
 
 def mangled_prefix(dtype: str, ept: int, warp_rows: bool, access: int, gelu: str) -> str:
