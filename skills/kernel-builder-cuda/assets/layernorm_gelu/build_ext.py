@@ -21,7 +21,7 @@ BINDING = HERE / "torch-ext" / "torch_binding.cpp"
 
 
 def gencode_flags() -> list[str]:
-    """The -gencode flags this variant's kernel is meant to be built with."""
+    """The -gencode flags the kernel is meant to be built with."""
     match = re.search(r"^// nvcc-gencode: (.+)$", KERNEL.read_text(), re.MULTILINE)
     if match is None:
         raise RuntimeError(f"no '// nvcc-gencode:' line in {KERNEL}")

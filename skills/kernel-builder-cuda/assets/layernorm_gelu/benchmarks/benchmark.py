@@ -21,7 +21,7 @@ import torch  # noqa: E402
 
 from bench import benchmark, report  # noqa: E402
 from build_ext import load  # noqa: E402
-from tests.reference import reference_layernorm_gelu  # noqa: E402
+from tests.reference import TOLERANCES, reference_layernorm_gelu  # noqa: E402
 
 
 def main() -> int:
@@ -31,6 +31,7 @@ def main() -> int:
     parser.add_argument("--hidden", type=int, nargs="+", default=[768, 4096, 8192, 16384])
     parser.add_argument("--peak-gbps", type=float, default=None)
     parser.add_argument("--iters", type=int, default=200)
+    parser.add_argument("--approximate", choices=["none", "tanh"], default="none")
     args = parser.parse_args()
     if not torch.cuda.is_available():
         print("no CUDA GPU: nothing to benchmark", file=sys.stderr)
@@ -44,14 +45,15 @@ def main() -> int:
         b = torch.randn(hidden, device="cuda", dtype=dtype)
         # Minimum traffic: read x, write y, read weight and bias once.
         nbytes = (2 * x.numel() + 2 * hidden) * x.element_size()
+        approx = args.approximate
         torch.testing.assert_close(  # never time a wrong kernel
-            ops.layernorm_gelu(x, w, b, 1e-5), reference_layernorm_gelu(x, w, b, 1e-5),
-            atol=1.6e-2, rtol=1.6e-2,
+            ops.layernorm_gelu(x, w, b, 1e-5, approx), reference_layernorm_gelu(x, w, b, 1e-5, approx),
+            **TOLERANCES[dtype],
         )
         for name, fn in [
-            ("fused", lambda: ops.layernorm_gelu(x, w, b, 1e-5)),
+            ("fused", lambda: ops.layernorm_gelu(x, w, b, 1e-5, approx)),
             ("torch", lambda: torch.nn.functional.gelu(
-                torch.nn.functional.layer_norm(x, (hidden,), w, b, 1e-5))),
+                torch.nn.functional.layer_norm(x, (hidden,), w, b, 1e-5), approximate=approx)),
         ]:
             stats = benchmark(fn, iters=args.iters)
             print(report(f"{name:5s} rows={args.rows} hidden={hidden}", stats, nbytes, args.peak_gbps))

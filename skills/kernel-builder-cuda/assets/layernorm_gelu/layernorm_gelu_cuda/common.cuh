@@ -1,232 +1,183 @@
-// Device helpers shared by every variant of the fused LayerNorm + GELU kernel:
-// type conversion, the exact (erf) GELU, warp/block reductions and the
-// portable fallback kernel. Pure CUDA C++: no torch headers.
+// Device math of the fused LayerNorm + GELU kernel: packed fp32 pairs, fast
+// exp2/reciprocal, the two GELU forms, warp reductions. Pure CUDA C++: no torch.
+//
+// Every function works on float2 pairs. On compute capability 10.0 and later
+// (sm_100, sm_103, sm_110, sm_120: the f32x2 instructions of PTX ISA 8.6) a pair
+// costs one FFMA2/FADD2/FMUL2 instruction; on older GPUs it is two scalar ones.
+// The GELU error bounds are proven in references/gelu-approximation.md with
+// scripts/gelu_error.py.
 #pragma once
 
 #include <cuda_runtime.h>
 #include <cuda_bf16.h>
 #include <stdint.h>
 
-#include "layernorm_gelu.h"
-
 namespace lng {
 
-// Upper bound used both in __launch_bounds__ and by the host when it picks a
-// block size: a launch with more threads per block than __launch_bounds__
-// allows fails ("too many resources requested for launch").
-constexpr int kMaxThreads = 512;
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 1000
+#define LNG_PACKED_F32 1
+#else
+#define LNG_PACKED_F32 0
+#endif
 
-__device__ __forceinline__ float to_f32(float v) { return v; }
-__device__ __forceinline__ float to_f32(__nv_bfloat16 v) { return __bfloat162float(v); }
+__device__ __forceinline__ float2 f2(float v) { return make_float2(v, v); }
 
-template <typename T> __device__ __forceinline__ T from_f32(float v);
-template <> __device__ __forceinline__ float from_f32<float>(float v) { return v; }
-template <> __device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float v) {
-  return __float2bfloat16_rn(v);
+__device__ __forceinline__ float2 fma2(float2 a, float2 b, float2 c) {
+#if LNG_PACKED_F32
+  return __ffma2_rn(a, b, c);
+#else
+  return make_float2(fmaf(a.x, b.x, c.x), fmaf(a.y, b.y, c.y));
+#endif
 }
 
-// GELU, erf form (torch.nn.functional.gelu with approximate="none"):
-// gelu(v) = 0.5 * v * (1 + erf(v / sqrt(2))).
-__device__ __forceinline__ float gelu_erf(float v) {
-  return 0.5f * v * (1.0f + erff(v * 0.70710678118654752440f));
+__device__ __forceinline__ float2 add2(float2 a, float2 b) {
+#if LNG_PACKED_F32
+  return __fadd2_rn(a, b);
+#else
+  return make_float2(a.x + b.x, a.y + b.y);
+#endif
 }
 
-// Butterfly sum over the 32 lanes of a full warp; every lane gets the total.
-__device__ __forceinline__ float warp_sum(float v) {
+__device__ __forceinline__ float2 mul2(float2 a, float2 b) {
+#if LNG_PACKED_F32
+  return __fmul2_rn(a, b);
+#else
+  return make_float2(a.x * b.x, a.y * b.y);
+#endif
+}
+
+// One MUFU instruction each (no range fix-up: inputs are finite, subnormal
+// results flush to zero). PTX ISA: ex2.approx.ftz.f32, rcp.approx.ftz.f32,
+// rsqrt.approx.ftz.f32.
+__device__ __forceinline__ float ex2(float v) {
+  float r;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(v));
+  return r;
+}
+__device__ __forceinline__ float rcp(float v) {
+  float r;
+  asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(v));
+  return r;
+}
+__device__ __forceinline__ float rsqrt(float v) {
+  float r;
+  asm("rsqrt.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(v));
+  return r;
+}
+
+// GELU, tanh form (torch approximate="tanh"). Exact identity:
+// 0.5 v (1 + tanh(a)) = v / (1 + exp(-2a)), a = sqrt(2/pi) (v + 0.044715 v^3), so
+// gelu(v) = v * rcp(1 + 2^(v (T1 + T3 v^2))) with T1 = -2 log2(e) sqrt(2/pi),
+// T3 = 0.044715 T1. 2^x overflows to inf for v < -10.3: rcp(inf) = 0, and the true
+// value there is below 2^-126 (flushed, like every result under 2^-126).
+constexpr float kT1 = -2.302208198f;
+constexpr float kT3 = -0.1029432398f;
+
+__device__ __forceinline__ float2 gelu_tanh(float2 v) {
+  const float2 s = mul2(v, v);
+  const float2 a = mul2(v, fma2(s, f2(kT3), f2(kT1)));
+  const float2 d = make_float2(1.0f + ex2(a.x), 1.0f + ex2(a.y));
+  return mul2(v, make_float2(rcp(d.x), rcp(d.y)));
+}
+
+// GELU, exact erf form (torch approximate="none"), of v = 2h: the kernel folds the
+// 1/2 into gamma and beta once per CTA and passes h = v / 2.
+// gelu(v) = v Phi(v) = max(v, 0) - z Phi(-z) with z = |v|, and
+// z Phi(-z) = z R(z) 2^(-log2(e) z^2 / 2) with R(z) = Phi(-z) exp(z^2 / 2), which falls
+// smoothly from 1/2 to 0 like 1 / (z sqrt(2 pi)). R is a quartic in u = 1 / (1 + P z),
+// minimax in relative error on z in [0, 14]: scripts/gelu_error.py fits these constants
+// and bounds the fp32 result's relative error below 2^-12 (references/gelu-approximation.md).
+// In h: max(v, 0) = h + |h|, u = 1 / (1 + 2P |h|), z R = |h| (2R), 2^(-2 log2(e) h^2).
+// No cancellation: for v < 0 the result is -z R e itself (h + |h| = 0 exactly); for
+// v > 0, z R e < v / 2.
+constexpr float kP = 0.47f;
+constexpr float kR0 = -0.0003892873878058905f;
+constexpr float kR1 = 0.19462861763851297f;
+constexpr float kR2 = 0.1396842019137416f;
+constexpr float kR3 = 0.29145590791254633f;
+constexpr float kR4 = -0.12539521517010005f;
+constexpr float kTwoLog2e = 2.8853900817779268f;  // 2 log2(e)
+
+__device__ __forceinline__ float2 abs2(float2 v) { return make_float2(fabsf(v.x), fabsf(v.y)); }
+
+__device__ __forceinline__ float2 gelu_erf_half(float2 h) {
+  const float2 a = abs2(h);  // a free |.| operand modifier of FFMA2/FADD2/FMUL2 and FFMA
+  const float2 q = fma2(a, f2(2.0f * kP), f2(1.0f));
+  const float2 u = make_float2(rcp(q.x), rcp(q.y));
+  float2 r = fma2(u, f2(2.0f * kR4), f2(2.0f * kR3));
+  r = fma2(r, u, f2(2.0f * kR2));
+  r = fma2(r, u, f2(2.0f * kR1));
+  r = fma2(r, u, f2(2.0f * kR0));
+  const float2 m = mul2(a, r);
+  const float2 x = mul2(h, mul2(h, f2(-kTwoLog2e)));
+  const float2 e = make_float2(ex2(x.x), ex2(x.y));
+  return fma2(make_float2(-m.x, -m.y), e, add2(h, a));
+}
+
+enum class Gelu { kErf, kTanh };
+
+// Scale the kernel applies to gamma and beta before calling gelu<G>.
+template <Gelu G>
+constexpr float kAffineScale = G == Gelu::kErf ? 0.5f : 1.0f;
+
+template <Gelu G>
+__device__ __forceinline__ float2 gelu(float2 v) {
+  if constexpr (G == Gelu::kErf) {
+    return gelu_erf_half(v);
+  } else {
+    return gelu_tanh(v);
+  }
+}
+
+// Butterfly sum of a pair over the 32 lanes of a warp; every lane gets the total.
+__device__ __forceinline__ float2 warp_sum(float2 v) {
 #pragma unroll
   for (int offset = 16; offset > 0; offset >>= 1) {
-    v += __shfl_xor_sync(0xffffffffu, v, offset);
+    v = add2(v, make_float2(__shfl_xor_sync(0xffffffffu, v.x, offset),
+                            __shfl_xor_sync(0xffffffffu, v.y, offset)));
   }
   return v;
 }
 
-// Sum over the block; blockDim.x must be a multiple of 32 and <= 1024.
-// Every thread returns the total. scratch: 32 floats of shared memory.
-__device__ __forceinline__ float block_sum(float v, float* scratch) {
-  const int lane = threadIdx.x & 31;
-  const int warp = threadIdx.x >> 5;
-  const int num_warps = blockDim.x >> 5;
-  v = warp_sum(v);
-  __syncthreads();  // a previous call may still be reading scratch
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  v = (lane < num_warps) ? scratch[lane] : 0.0f;
-  return warp_sum(v);
-}
+// Two consecutive elements as loaded (Raw) and their fp32 values. bf16 -> fp32 is
+// exact: a shift (low half) or a mask (high half). On compute capability 10.0 and
+// later, x - k on a bf16 input is one mixed-precision add (add.rn.f32.bf16, SASS
+// FHADD.BF16 with a free half selector) instead of a conversion plus a subtraction.
+template <typename T> struct Pair;
 
-// VEC consecutive elements, aligned so that one load/store instruction moves
-// them (16 bytes: ld.global.v4.b32 / st.global.v4.b32).
-template <typename T, int VEC>
-struct alignas(sizeof(T) * VEC) Pack {
-  T v[VEC];
+template <> struct Pair<float> {
+  using Raw = float2;
+  __device__ static float2 to_f2(Raw r) { return r; }
+  __device__ static float2 minus(Raw r, float k) { return add2(r, f2(-k)); }
+  __device__ static Raw from_f2(float2 v) { return v; }
+  __device__ static Raw pack(float lo, float hi) { return make_float2(lo, hi); }
+  __device__ static float scalar(float v) { return v; }
 };
 
-// Portable kernel: one block per row, three passes over the row (mean,
-// centred variance, normalise + GELU). The second and third passes re-read
-// the row, which is at most 64 KB and mostly comes from L1/L2.
-// VEC = 16 / sizeof(T) when every pointer is 16-byte aligned and hidden % VEC
-// == 0; VEC = 1 otherwise.
-// The rest of a row once its sum is known: the mean, then the variance pass and the
-// normalise + affine + GELU pass. ``row`` is global memory in the portable kernel,
-// and shared memory in kernels that staged the row there (sm_80's cp.async, sm_90a's
-// TMA), which then never read global memory for it again.
-template <typename T, int VEC>
-__device__ __forceinline__ void finish_row(const Pack<T, VEC>* __restrict__ row,
-                                           const Pack<T, VEC>* __restrict__ w,
-                                           const Pack<T, VEC>* __restrict__ b,
-                                           Pack<T, VEC>* __restrict__ yr,
-                                           int nvec, int hidden, float sum, float eps,
-                                           float* scratch) {
-  using P = Pack<T, VEC>;
-  const float mean = block_sum(sum, scratch) / hidden;
-
-  float sq = 0.0f;
-  for (int i = threadIdx.x; i < nvec; i += blockDim.x) {
-    const P p = row[i];
-#pragma unroll
-    for (int j = 0; j < VEC; ++j) {
-      const float d = to_f32(p.v[j]) - mean;
-      sq += d * d;
-    }
+template <> struct Pair<__nv_bfloat16> {
+  using Raw = uint32_t;  // low element in bits 0-15
+  __device__ static float2 to_f2(Raw r) {
+    return make_float2(__uint_as_float(r << 16), __uint_as_float(r & 0xffff0000u));
   }
-  const float rstd = rsqrtf(block_sum(sq, scratch) / hidden + eps);
-
-  for (int i = threadIdx.x; i < nvec; i += blockDim.x) {
-    const P p = row[i];
-    const P pw = w[i];
-    const P pb = b[i];
-    P out;
-#pragma unroll
-    for (int j = 0; j < VEC; ++j) {
-      const float n = (to_f32(p.v[j]) - mean) * rstd;
-      out.v[j] = from_f32<T>(gelu_erf(n * to_f32(pw.v[j]) + to_f32(pb.v[j])));
-    }
-    yr[i] = out;
+  __device__ static float2 minus(Raw r, float k) {
+#if LNG_PACKED_F32
+    float lo, hi;
+    asm("{.reg .b16 l, h;\n\tmov.b32 {l, h}, %2;\n\t"
+        "add.rn.f32.bf16 %0, l, %3;\n\tadd.rn.f32.bf16 %1, h, %3;}"
+        : "=f"(lo), "=f"(hi) : "r"(r), "f"(-k));
+    return make_float2(lo, hi);
+#else
+    return add2(to_f2(r), f2(-k));
+#endif
   }
-}
-
-template <typename T, int VEC>
-__global__ void __launch_bounds__(kMaxThreads)
-layernorm_gelu_portable(T* __restrict__ y, const T* __restrict__ x,
-                        const T* __restrict__ weight, const T* __restrict__ bias,
-                        int hidden, float eps) {
-  __shared__ float scratch[32];
-  using P = Pack<T, VEC>;
-  const int64_t row = blockIdx.x;
-  const P* xr = reinterpret_cast<const P*>(x + row * hidden);
-  P* yr = reinterpret_cast<P*>(y + row * hidden);
-  const P* w = reinterpret_cast<const P*>(weight);
-  const P* b = reinterpret_cast<const P*>(bias);
-  const int nvec = hidden / VEC;
-
-  float sum = 0.0f;
-  for (int i = threadIdx.x; i < nvec; i += blockDim.x) {
-    const P p = xr[i];
-#pragma unroll
-    for (int j = 0; j < VEC; ++j) sum += to_f32(p.v[j]);
+  __device__ static Raw from_f2(float2 v) {
+    const __nv_bfloat162 b = __float22bfloat162_rn(v);
+    return *reinterpret_cast<const Raw*>(&b);
   }
-  finish_row<T, VEC>(xr, w, b, yr, nvec, hidden, sum, eps, scratch);
-}
-
-// Block size for nvec work items: a multiple of 32 in [32, kMaxThreads].
-inline int pick_threads(int64_t items) {
-  int64_t t = (items + 31) / 32 * 32;
-  if (t < 32) t = 32;
-  if (t > kMaxThreads) t = kMaxThreads;
-  return static_cast<int>(t);
-}
-
-inline bool aligned_to(const void* p, uintptr_t bytes) {
-  return (reinterpret_cast<uintptr_t>(p) % bytes) == 0;
-}
-
-// Whether 16-byte vectors may be used: hidden a multiple of the vector width and
-// every tensor 16-byte aligned. Every row then starts 16-byte aligned too, as
-// cp.async and TMA bulk copies of whole rows need.
-template <typename T>
-inline bool vectorizable(const T* y, const T* x, const T* w, const T* b, int hidden) {
-  return hidden % (16 / sizeof(T)) == 0 && aligned_to(x, 16) && aligned_to(y, 16) &&
-         aligned_to(w, 16) && aligned_to(b, 16);
-}
-
-// Host side: launch the portable kernel with the widest legal vector width.
-template <typename T>
-cudaError_t launch_portable(T* y, const T* x, const T* w, const T* b,
-                            int64_t rows, int hidden, float eps, cudaStream_t stream) {
-  constexpr int VEC = 16 / sizeof(T);
-  const dim3 grid(static_cast<unsigned>(rows));
-  if (vectorizable(y, x, w, b, hidden)) {
-    layernorm_gelu_portable<T, VEC><<<grid, pick_threads(hidden / VEC), 0, stream>>>(
-        y, x, w, b, hidden, eps);
-  } else {
-    layernorm_gelu_portable<T, 1><<<grid, pick_threads(hidden), 0, stream>>>(
-        y, x, w, b, hidden, eps);
+  __device__ static Raw pack(__nv_bfloat16 lo, __nv_bfloat16 hi) {
+    return static_cast<Raw>(__bfloat16_as_ushort(lo)) | (static_cast<Raw>(__bfloat16_as_ushort(hi)) << 16);
   }
-  return cudaGetLastError();
-}
-
-template <typename T>
-using RowKernel = void (*)(T*, const T*, const T*, const T*, int, float);
-
-// Launch a kernel that stages each row in dynamic shared memory (hidden elements)
-// beside `static_smem` bytes it declares itself; the portable kernel instead when
-// the tensors cannot be vectorised or the row does not fit the opt-in limit.
-template <typename T>
-cudaError_t launch_staged(RowKernel<T> kernel, size_t static_smem, T* y, const T* x, const T* w,
-                          const T* b, int64_t rows, int hidden, float eps, cudaStream_t stream) {
-  const size_t smem = static_cast<size_t>(hidden) * sizeof(T);
-  int device = 0;
-  int optin = 0;
-  cudaError_t err = cudaGetDevice(&device);
-  if (err != cudaSuccess) return err;
-  err = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
-  if (err != cudaSuccess) return err;
-  if (!vectorizable(y, x, w, b, hidden) || smem + static_smem > static_cast<size_t>(optin)) {
-    return launch_portable(y, x, w, b, rows, hidden, eps, stream);
-  }
-  if (smem > 48 * 1024) {
-    err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                               static_cast<int>(smem));
-    if (err != cudaSuccess) return err;
-  }
-  kernel<<<static_cast<unsigned>(rows), pick_threads(hidden / (16 / sizeof(T))), smem, stream>>>(
-      y, x, w, b, hidden, eps);
-  return cudaGetLastError();
-}
-
-// Argument checks shared by all launchers. Returns cudaSuccess when the
-// launch may proceed.
-inline cudaError_t check_args(const void* y, const void* x, const void* w, const void* b,
-                              int64_t rows, int64_t hidden, int dtype) {
-  if (!y || !x || !w || !b) return cudaErrorInvalidValue;
-  if (rows < 0 || rows > 0x7fffffffLL) return cudaErrorInvalidValue;
-  if (hidden < 1 || hidden > LAYERNORM_GELU_MAX_HIDDEN) return cudaErrorInvalidValue;
-  if (dtype != LAYERNORM_GELU_F32 && dtype != LAYERNORM_GELU_BF16) return cudaErrorInvalidValue;
-  return cudaSuccess;
-}
-
-template <typename T>
-using Launcher = cudaError_t (*)(T*, const T*, const T*, const T*, int64_t, int, float, cudaStream_t);
-
-// The body of every variant's layernorm_gelu_launch: check the arguments, then
-// call the variant's launcher for the tensors' dtype.
-inline int dispatch(void* y, const void* x, const void* weight, const void* bias, int64_t rows,
-                    int64_t hidden, float eps, int dtype, cudaStream_t stream,
-                    Launcher<float> launch_f32, Launcher<__nv_bfloat16> launch_bf16) {
-  cudaError_t err = check_args(y, x, weight, bias, rows, hidden, dtype);
-  if (err != cudaSuccess) return err;
-  if (rows == 0) return cudaSuccess;
-  const int h = static_cast<int>(hidden);
-  if (dtype == LAYERNORM_GELU_F32) {
-    err = launch_f32(static_cast<float*>(y), static_cast<const float*>(x),
-                     static_cast<const float*>(weight), static_cast<const float*>(bias), rows, h,
-                     eps, stream);
-  } else {
-    err = launch_bf16(static_cast<__nv_bfloat16*>(y), static_cast<const __nv_bfloat16*>(x),
-                      static_cast<const __nv_bfloat16*>(weight),
-                      static_cast<const __nv_bfloat16*>(bias), rows, h, eps, stream);
-  }
-  return static_cast<int>(err);
-}
+  __device__ static float scalar(__nv_bfloat16 v) { return __bfloat162float(v); }
+};
 
 }  // namespace lng

@@ -12,6 +12,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from build_ext import load  # noqa: E402
+from tests import cases  # noqa: E402
+from tests.cases import APPROXIMATE, HIDDEN, large_offset  # noqa: E402
 from tests.reference import TOLERANCES, reference_layernorm_gelu  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -23,27 +25,34 @@ def ops():
 
 
 def make_inputs(rows, hidden, dtype, seed=0, misalign=False):
-    g = torch.Generator(device="cuda").manual_seed(seed)
-    x = (torch.randn(rows, hidden, generator=g, device="cuda") * 3 + 0.5).to(dtype)
+    x, w, b = cases.make_inputs(rows, hidden, dtype, seed=seed, device="cuda")
     if misalign:
-        # Start one element past an allocation boundary, so that the 16- and
-        # 32-byte vector paths must fall back to the scalar kernel.
+        # Start one element past an allocation boundary, so that the 16-byte vector
+        # path must fall back to masked scalar access.
         buf = torch.empty(rows * hidden + 1, device="cuda", dtype=dtype)
         x = buf[1:].view(rows, hidden).copy_(x)
-    w = torch.randn(hidden, generator=g, device="cuda").to(dtype)
-    b = torch.randn(hidden, generator=g, device="cuda").to(dtype)
     return x, w, b
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-@pytest.mark.parametrize("hidden", [768, 1000, 1024, 4096, 5120, 8192, 16384])
+@pytest.mark.parametrize("approximate", APPROXIMATE)
+@pytest.mark.parametrize("hidden", HIDDEN)
 @pytest.mark.parametrize("rows", [1, 7, 256])
-def test_matches_reference(ops, rows, hidden, dtype):
+def test_matches_reference(ops, rows, hidden, approximate, dtype):
     x, w, b = make_inputs(rows, hidden, dtype)
-    got = ops.layernorm_gelu(x, w, b, 1e-5)
-    want = reference_layernorm_gelu(x, w, b, 1e-5)
+    got = ops.layernorm_gelu(x, w, b, 1e-5, approximate)
+    want = reference_layernorm_gelu(x, w, b, 1e-5, approximate)
     assert got.dtype == dtype and got.shape == x.shape
     torch.testing.assert_close(got, want, **TOLERANCES[dtype])
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("approximate", APPROXIMATE)
+@pytest.mark.parametrize("hidden", [17, 1023, 4096, 4097])
+def test_large_offset(ops, hidden, approximate, dtype):
+    x, w, b = large_offset(64, hidden, dtype, device="cuda")
+    torch.testing.assert_close(ops.layernorm_gelu(x, w, b, 1e-5, approximate),
+                               reference_layernorm_gelu(x, w, b, 1e-5, approximate), **TOLERANCES[dtype])
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
@@ -70,7 +79,10 @@ def test_rejects_bad_input(ops):
         ops.layernorm_gelu(x.half(), w.half(), b.half(), 1e-5)
     with pytest.raises(RuntimeError):
         ops.layernorm_gelu(x, w[:-1], b, 1e-5)
+    with pytest.raises(RuntimeError):
+        ops.layernorm_gelu(x, w, b, 1e-5, "sigmoid")
 
 
 def test_reports_implementation(ops):
-    assert ops.implementation() in {"generic", "sm_80", "sm_90a", "sm_100a"}
+    major = torch.cuda.get_device_capability()[0]
+    assert ops.implementation() == ("f32x2" if major >= 10 else "f32")

@@ -11,7 +11,7 @@
 #include "torch_binding.h"
 
 torch::Tensor layernorm_gelu(const torch::Tensor& x, const torch::Tensor& weight,
-                             const torch::Tensor& bias, double eps) {
+                             const torch::Tensor& bias, double eps, c10::string_view approximate) {
   TORCH_CHECK(x.is_cuda(), "layernorm_gelu: x must be a CUDA tensor");
   TORCH_CHECK(x.dim() >= 1, "layernorm_gelu: x must have at least one dimension");
   TORCH_CHECK(x.scalar_type() == torch::kFloat32 || x.scalar_type() == torch::kBFloat16,
@@ -28,6 +28,10 @@ torch::Tensor layernorm_gelu(const torch::Tensor& x, const torch::Tensor& weight
                 "layernorm_gelu: weight/bias must have shape [", hidden, "]");
   }
 
+  TORCH_CHECK(approximate == "none" || approximate == "tanh",
+              "layernorm_gelu: approximate must be 'none' or 'tanh', got '", approximate, "'");
+  const int gelu = approximate == "tanh" ? LAYERNORM_GELU_TANH : LAYERNORM_GELU_NONE;
+
   const c10::cuda::CUDAGuard guard(x.device());
   const torch::Tensor xc = x.contiguous();
   const torch::Tensor wc = weight.contiguous();
@@ -38,7 +42,7 @@ torch::Tensor layernorm_gelu(const torch::Tensor& x, const torch::Tensor& weight
 
   const int err = layernorm_gelu_launch(out.data_ptr(), xc.data_ptr(), wc.data_ptr(),
                                         bc.data_ptr(), rows, hidden, static_cast<float>(eps),
-                                        dtype, c10::cuda::getCurrentCUDAStream().stream());
+                                        dtype, gelu, c10::cuda::getCurrentCUDAStream().stream());
   TORCH_CHECK(err == 0, "layernorm_gelu (", layernorm_gelu_variant(),
               ") failed: ", cudaGetErrorString(static_cast<cudaError_t>(err)));
   return out;
@@ -52,14 +56,14 @@ std::string layernorm_gelu_impl() { return layernorm_gelu_variant(); }
 #ifndef LNG_STANDALONE
 #include "registration.h"
 TORCH_LIBRARY_EXPAND(TORCH_EXTENSION_NAME, ops) {
-  ops.def("layernorm_gelu(Tensor x, Tensor weight, Tensor bias, float eps) -> Tensor");
+  ops.def("layernorm_gelu(Tensor x, Tensor weight, Tensor bias, float eps, str approximate=\"none\") -> Tensor");
   ops.impl("layernorm_gelu", torch::kCUDA, &layernorm_gelu);
   ops.def("implementation() -> str", &layernorm_gelu_impl);
 }
 REGISTER_EXTENSION(TORCH_EXTENSION_NAME)
 #else
 TORCH_LIBRARY(layernorm_gelu, ops) {
-  ops.def("layernorm_gelu(Tensor x, Tensor weight, Tensor bias, float eps) -> Tensor");
+  ops.def("layernorm_gelu(Tensor x, Tensor weight, Tensor bias, float eps, str approximate=\"none\") -> Tensor");
   ops.impl("layernorm_gelu", torch::kCUDA, &layernorm_gelu);
   ops.def("implementation() -> str", &layernorm_gelu_impl);
 }

@@ -1,0 +1,222 @@
+"""Count SASS instructions per element of the fused LayerNorm + GELU kernel, per GPU target.
+
+    python scripts/sass_budget.py                     # every target, H = 8192, table
+    python scripts/sass_budget.py --targets sm_90a,sm_100a --hidden 4096 --json
+
+No GPU needed: nvcc compiles the kernel to a cubin for each target (ptxas reports
+registers and spill bytes), cuobjdump disassembles it (NVIDIA's wheel
+nvidia-cuda-cuobjdump, or cuobjdump on PATH), and the row loop of the instantiation
+that serves the given hidden size is counted. Counting method
+(references/sass-budget.md): the kernel keeps one row in registers and loops over rows;
+its body is straight-line (every inner loop unrolled), so the instructions one thread
+executes per row are the instructions between the row loop's head and its backward
+branch (NOPs excluded; a forward branch inside the body would make this an upper
+bound). Divided by the elements each thread holds (EPT), that is the thread-level
+SASS instructions per element. Work done once per CTA (gamma/beta loads) is left out.
+A body with a second backward branch (an inner loop whose trip count is unknown) is
+refused rather than guessed. Exit status: 0, or 1 if a budget is exceeded or a kernel
+spills; 2 if a tool is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+SOURCE = Path(__file__).resolve().parents[1] / "assets/layernorm_gelu/layernorm_gelu_cuda/layernorm_gelu.cu"
+TARGETS = ["sm_80", "sm_86", "sm_89", "sm_90", "sm_90a", "sm_100", "sm_100a", "sm_103a", "sm_120"]
+# Thread-level SASS instructions per bf16 element a GPU can issue at full HBM bandwidth
+# (4 bytes of traffic per element), rounded down with margin: references/sass-budget.md.
+# Targets without a figure are reported, not judged.
+BUDGETS = {"sm_80": 28, "sm_90": 28, "sm_90a": 28, "sm_100": 14, "sm_100a": 14, "sm_103a": 14}
+NVCC_MAJOR = 13
+GELU = {"none": 0, "tanh": 1}
+DTYPES = {"bf16": ("__nv_bfloat16", "13__nv_bfloat16", 8), "f32": ("float", "f", 4)}
+INSTR = re.compile(r"^\s*/\*([0-9a-f]{4,})\*/\s+(.*?)\s*;", re.M)
+BRANCH = re.compile(r"^(?:@!?U?P\w+\s+)?BRA(?:\.\w+)*\s+(?:!?U?P\w+\s*,\s*)?(0x[0-9a-f]+)")
+
+
+class ToolError(RuntimeError):
+    """A compiler or disassembler is missing or failed."""
+
+
+@dataclass
+class Row:
+    target: str
+    dtype: str
+    gelu: str
+    hidden: int
+    kernel: str
+    ept: int
+    loop_instructions: int
+    per_element: float
+    registers: int
+    spill_bytes: int
+    budget: int | None
+
+    @property
+    def ok(self) -> bool:
+        return self.spill_bytes == 0 and (self.budget is None or self.per_element <= self.budget)
+
+
+def find_cuobjdump() -> str | None:
+    """cuobjdump on PATH, else the one in NVIDIA's nvidia-cuda-cuobjdump wheel."""
+    found = shutil.which("cuobjdump")
+    if found:
+        return found
+    for entry in sys.path:
+        for candidate in sorted(Path(entry or ".").glob("nvidia/cu*/bin/cuobjdump")):
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return str(candidate)
+    return None
+
+
+def tool_version(tool: str) -> str:
+    out = subprocess.run([tool, "--version"], capture_output=True, text=True, timeout=60).stdout
+    match = re.search(r"release (\d+\.\d+), V([\d.]+)", out)
+    if not match:
+        raise ToolError(f"cannot read the version of {tool}")
+    return match.group(2)
+
+
+def instantiation(dtype: str, hidden: int, gelu: str) -> tuple[int, bool, int]:
+    """(EPT, warp rows, access) that the launcher picks for aligned tensors of this shape,
+    as lng::launch_type in layernorm_gelu.cu does."""
+    vec = DTYPES[dtype][2]
+    if hidden % vec:
+        access = 2
+    elif hidden > 1024 and hidden % 1024 == 0:
+        return 32, False, 0
+    else:
+        access = 1
+    for ept in (8, 16, 32):
+        if hidden <= 32 * ept:
+            return ept, True, access
+    return (16 if access == 2 else 32), False, access  # kCtaEptScalar / kCtaEpt
+
+
+def mangled_prefix(dtype: str, ept: int, warp_rows: bool, access: int, gelu: str) -> str:
+    return (f"_ZN3lng21layernorm_gelu_kernelI{DTYPES[dtype][1]}Li{ept}ELb{int(warp_rows)}"
+            f"ELNS_6AccessE{access}ELNS_4GeluE{GELU[gelu]}EE")
+
+
+def readable_name(dtype: str, ept: int, warp_rows: bool, access: int, gelu: str) -> str:
+    return (f"layernorm_gelu_kernel<{DTYPES[dtype][0]}, {ept}, {str(warp_rows).lower()}, "
+            f"Access({access}), Gelu({GELU[gelu]})>")
+
+
+def ptxas_resources(log: str) -> dict[str, tuple[int, int]]:
+    """mangled kernel name -> (registers, spill store + load bytes), from ptxas -v output."""
+    out: dict[str, tuple[int, int]] = {}
+    for block in re.split(r"(?=ptxas info\s+: Compiling entry function)", log):
+        name = re.search(r"Compiling entry function '(\w+)'", block)
+        regs = re.search(r"Used (\d+) registers", block)
+        spills = re.search(r"(\d+) bytes spill stores, (\d+) bytes spill loads", block)
+        if name and regs and spills:
+            out[name.group(1)] = (int(regs.group(1)), int(spills.group(1)) + int(spills.group(2)))
+    return out
+
+
+def function_sass(sass: str, prefix: str) -> str:
+    """The SASS of the one kernel whose (mangled) name starts with prefix."""
+    parts = [p for p in re.split(r"\n\s*Function : ", sass)[1:] if p.startswith(prefix)]
+    if len(parts) != 1:
+        raise ToolError(f"expected one kernel named {prefix}..., found {len(parts)}")
+    return parts[0]
+
+
+def row_loop(sass: str) -> int:
+    """Instructions in the one row loop: from its head to its backward branch, no NOPs."""
+    instrs = [(int(a, 16), text) for a, text in INSTR.findall(sass)]
+    back = []
+    for addr, text in instrs:
+        match = BRANCH.match(text)
+        if match and int(match.group(1), 16) < addr:
+            back.append((int(match.group(1), 16), addr))
+    if len(back) != 1:
+        raise ToolError(f"expected one backward branch (the row loop), found {len(back)}")
+    head, tail = back[0]
+    return sum(1 for addr, text in instrs if head <= addr <= tail and not text.startswith("NOP"))
+
+
+def compile_target(nvcc: str, cuobjdump: str, source: Path, target: str, work: Path) -> tuple[str, str]:
+    cubin = work / f"{target}.cubin"
+    proc = subprocess.run(
+        [nvcc, "-std=c++17", "-O3", f"-arch={target}", "-cubin", "-Xptxas", "-v", str(source), "-o", str(cubin)],
+        capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        raise ToolError(f"nvcc failed for {target}:\n{proc.stderr[-4000:]}")
+    dump = subprocess.run([cuobjdump, "-sass", str(cubin)], capture_output=True, text=True, timeout=300)
+    if dump.returncode != 0:
+        raise ToolError(f"cuobjdump failed for {target}:\n{dump.stderr[-2000:]}")
+    return proc.stderr + proc.stdout, dump.stdout
+
+
+def measure(targets: list[str], hidden: int = 8192, dtypes: tuple[str, ...] = ("bf16", "f32"),
+            source: Path = SOURCE, jobs: int = 2) -> tuple[list[Row], dict[str, int]]:
+    """Rows for each target x dtype x GELU form, and the largest spill of any kernel per target."""
+    nvcc = shutil.which("nvcc")
+    cuobjdump = find_cuobjdump()
+    if nvcc is None or cuobjdump is None:
+        raise ToolError("needs nvcc on PATH and cuobjdump (pip install nvidia-cuda-cuobjdump)")
+    rows: list[Row] = []
+    worst: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = pool.map(lambda t: (t, *compile_target(nvcc, cuobjdump, source, t, Path(tmp))), targets)
+        for target, log, sass in results:
+            resources = ptxas_resources(log)
+            worst[target] = max((spill for _, spill in resources.values()), default=0)
+            for dtype in dtypes:
+                for gelu in GELU:
+                    ept, warp_rows, access = instantiation(dtype, hidden, gelu)
+                    prefix = mangled_prefix(dtype, ept, warp_rows, access, gelu)
+                    regs, spill = next((v for k, v in resources.items() if k.startswith(prefix)), (-1, -1))
+                    if regs < 0:
+                        raise ToolError(f"ptxas reported nothing for {prefix} ({target})")
+                    count = row_loop(function_sass(sass, prefix))
+                    rows.append(Row(target, dtype, gelu, hidden,
+                                    readable_name(dtype, ept, warp_rows, access, gelu), ept, count,
+                                    round(count / ept, 2), regs, spill,
+                                    BUDGETS.get(target) if dtype == "bf16" else None))
+    return rows, worst
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--targets", default=",".join(TARGETS), help="comma-separated, e.g. sm_80,sm_100a")
+    parser.add_argument("--hidden", type=int, default=8192)
+    parser.add_argument("--source", type=Path, default=SOURCE)
+    parser.add_argument("--json", action="store_true", help="one JSON document instead of a table")
+    args = parser.parse_args(argv)
+    try:
+        rows, worst = measure(args.targets.split(","), args.hidden, source=args.source)
+        versions = {"nvcc": tool_version(shutil.which("nvcc") or "nvcc"),
+                    "cuobjdump": tool_version(find_cuobjdump() or "cuobjdump")}
+    except ToolError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"versions": versions, "rows": [asdict(r) for r in rows],
+                          "max_spill_bytes": worst}, indent=2))
+    else:
+        print(f"nvcc {versions['nvcc']}, cuobjdump {versions['cuobjdump']}, hidden {args.hidden}")
+        print(f"{'target':8} {'dtype':5} {'gelu':5} {'EPT':>3} {'loop':>5} {'per elem':>8} {'budget':>6} "
+              f"{'regs':>4} {'spill':>5} {'all-kernel spill':>16}")
+        for r in rows:
+            print(f"{r.target:8} {r.dtype:5} {r.gelu:5} {r.ept:3d} {r.loop_instructions:5d} {r.per_element:8.2f} "
+                  f"{r.budget if r.budget is not None else '-':>6} {r.registers:4d} {r.spill_bytes:5d} "
+                  f"{worst[r.target]:16d}")
+    return 0 if all(r.ok for r in rows) and not any(worst.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
