@@ -32,6 +32,7 @@ from skillpm.atomic import (
     staging_dir,
 )
 from skillpm.cache import ArtifactCache
+from skillpm.containment import check_writable
 from skillpm.errors import ArchiveError, InstallError, LockfileError
 from skillpm.index.model import Variant
 from skillpm.lockfile import (
@@ -280,23 +281,16 @@ def _check_replaceable(lockfile: Lockfile, entry: LockedSkill, files: Mapping[st
 
 
 def _check_inside(lockfile: Lockfile, skills: Iterable[LockedSkill], *, allow_outside: bool) -> None:
-    """Refuse entries whose directory is outside the lockfile's folder (after links), unless ``allow_outside``.
+    """Refuse entries whose folder skillpm must not write (:func:`skillpm.containment.check_writable`).
 
-    A cloned skills.lock may name any folder, and a skills folder that is a link
-    may lead anywhere; ``allow_outside`` says the user means it.
+    The folder each directory is in (where its staging and aside trees go) must
+    stay inside the lockfile's folder after links, unless ``allow_outside``, and
+    never lie in a version-control folder: a cloned skills.lock may name any
+    folder, and a skills folder that is a link may lead anywhere. The directory
+    itself is never followed: a link there is replaced or removed as a link.
     """
-    if allow_outside:
-        return
-    root = lockfile.root.resolve()
     for skill in skills:
-        folder = lockfile.directory(skill).parent.resolve()
-        if not folder.is_relative_to(root):
-            raise InstallError(
-                f"{skill.name}'s directory {skill.directory[:200]!r} is in {str(folder)[:200]!r} after links, "
-                f"outside the project {root}; nothing was changed",
-                hint="a cloned skills.lock or a linked skills folder may lead anywhere; "
-                "if you mean it, pass --allow-outside",
-            )
+        check_writable(lockfile.directory(skill).parent, root=lockfile.root, allow_outside=allow_outside)
 
 
 def _fetch_checked(plan: _Plan, cache: ArtifactCache) -> VariantMetadata:

@@ -76,13 +76,13 @@ def entry_toml(**fields: str) -> str:
         ("version = [", "not a readable lockfile"),
         ("version = 2\n", "lockfile version 2"),
         ("", "lockfile version None"),
-        ("version = 1\n" + entry_toml(sha256="short"), "malformed"),
-        ("version = 1\n" + entry_toml(sha256="A" * 64), "malformed"),
-        ("version = 1\n" + entry_toml(sha256="a" * 65), "malformed"),  # a full match, not a prefix
-        ("version = 1\n" + entry_toml(sha256="a" * 64 + "-evil"), "malformed"),
+        ("version = 1\n" + entry_toml(sha256="short"), "sha256 that is not 64"),
+        ("version = 1\n" + entry_toml(sha256="A" * 64), "sha256 that is not 64"),
+        ("version = 1\n" + entry_toml(sha256="a" * 65), "sha256 that is not 64"),  # a full match, not a prefix
+        ("version = 1\n" + entry_toml(sha256="a" * 64 + "-evil"), "sha256 that is not 64"),
         ("version = 1\n" + entry_toml(extra="x"), "exactly the fields"),
         ("version = 1\n[[skill]]\nname = 'alpha'\n", "exactly the fields"),
-        ("version = 1\n" + entry_toml().replace('version = "1.0.0"', "version = 1"), "malformed"),
+        ("version = 1\n" + entry_toml().replace('version = "1.0.0"', "version = 1"), "not text"),
         ("version = 1\n" + entry_toml(directory="../../.ssh"), "not a folder named 'alpha'"),
         ("version = 1\n" + entry_toml(directory="/home/user"), "not a folder named 'alpha'"),
         ("version = 1\n" + entry_toml(directory="skills/../../alpha"), "not a folder named 'alpha'"),
