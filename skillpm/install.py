@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence, TypeVar
 from skillpm import agents
 from skillpm.archive import MAX_ARCHIVE_SIZE, MAX_FILE_SIZE, VariantMetadata, extract, read_metadata, scan
 from skillpm.atomic import (
+    discard,
     fsync_directory,
     move_aside,
     recover_folder,
-    remove_path,
     remove_temporaries,
     replace_dir,
     staging_dir,
@@ -358,7 +358,7 @@ def _install_locked(lockfile: Lockfile, plan: _Plan, cache: ArtifactCache) -> In
                     write_lockfile(lockfile)  # the new tree never went in
                 raise
         finally:
-            remove_path(staged)
+            discard(staged)
     return InstallResult(entry.name, entry.version, entry.target, entry.sha256, directory, changed)
 
 
@@ -529,10 +529,11 @@ def remove(lockfile_path: Path, name: str, *, force: bool = False, allow_outside
             for directory, old in aside:
                 if old is not None:
                     os.replace(old, directory)
+                    discard(old)
             raise
         for _, old in aside:
             if old is not None:
-                remove_path(old)
+                discard(old)
     return removed
 
 

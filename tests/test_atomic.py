@@ -65,7 +65,7 @@ def test_atomic_write_syncs_the_file_then_its_directory(tmp_path: Path, synced: 
 
     assert target.read_bytes() == b"content"
     [temporary, folder] = synced
-    assert temporary.parent == target.parent.resolve() and temporary.name.startswith(".file.txt.")
+    assert temporary.parent.parent == target.parent.resolve() and temporary.parent.name.startswith(".file.txt.")
     assert folder == target.parent.resolve()
 
 
@@ -92,12 +92,12 @@ def test_install_and_remove_sync_each_folder_before_going_on(
     project, skills = isolated.project.resolve(), isolated.skills.resolve()
 
     assert run_cli("install", "doc-writer", "--registry", registry).exit_code == 0
-    [lockfile_temporary] = [path for path in synced if path.name.startswith(".skills.lock.")]
+    [lockfile_temporary] = [path for path in synced if path.parent.name.startswith(".skills.lock.")]
     # the lockfile is written and its folder synced, then the tree renamed in and its folder synced
     assert synced.index(lockfile_temporary) < synced.index(project) < synced.index(skills)
 
     synced.clear()
     assert run_cli("remove", "doc-writer").exit_code == 0
-    [lockfile_temporary] = [path for path in synced if path.name.startswith(".skills.lock.")]
+    [lockfile_temporary] = [path for path in synced if path.parent.name.startswith(".skills.lock.")]
     # the tree is renamed aside durably before the lockfile that no longer names it
     assert synced.index(skills) < synced.index(lockfile_temporary) < synced.index(project)
