@@ -52,7 +52,7 @@ def outside_problem(resolved: Path, root: Path) -> str | None:
     """Why the resolved path ``resolved`` is not inside the resolved project folder ``root``, or None."""
     if resolved.is_relative_to(root):
         return None
-    return f"is in {str(resolved)[:200]!r} after links, outside the project {str(root)[:200]}"
+    return f"is outside the project {str(root)[:200]} (after links it is {str(resolved)[:200]!r})"
 
 
 def check_writable(path: Path, *, root: Path, allow_outside: bool) -> None:

@@ -68,9 +68,9 @@ def entry_problem(fields: Mapping[str, object]) -> str | None:
     """
     if sorted(fields) != sorted(_FIELDS):
         return f"must have exactly the fields {', '.join(_FIELDS)}"
-    if not all(isinstance(value, str) and value.isprintable() and 0 < len(value) <= MAX_TEXT_LENGTH
-               for value in fields.values()):
-        return "has a field that is empty, too long, not text, or with a control character"
+    for key, value in fields.items():
+        if not (isinstance(value, str) and value.isprintable() and 0 < len(value) <= MAX_TEXT_LENGTH):
+            return f"has a {key} that is empty, too long, not text, or with a control character"
     text: Mapping[str, str] = fields  # type: ignore[assignment]  # all str, checked above
     name, directory = text["name"], PurePosixPath(text["directory"])
     if not _NAME_RE.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
