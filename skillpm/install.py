@@ -288,7 +288,9 @@ def _check_inside(lockfile: Lockfile, skills: Iterable[LockedSkill], *, allow_ou
     never lie in a version-control folder: a cloned skills.lock may name any
     folder, and a skills folder that is a link may lead anywhere. The directory
     itself is never followed: a link there is replaced or removed as a link.
+    The lockfile's own folder must not lie in a version-control folder either.
     """
+    check_writable(lockfile.root, root=lockfile.root, allow_outside=True)
     for skill in skills:
         check_writable(lockfile.directory(skill).parent, root=lockfile.root, allow_outside=allow_outside)
 
