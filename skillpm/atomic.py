@@ -1,8 +1,8 @@
 """Atomic filesystem writes: a reader sees the old content or the new, never a mix.
 
 Everything a write makes beside its target lives in a *leftover folder* of its
-own, ``.<name>.<random>.skillpm-<kind>``, which holds the marker file
-:data:`MARKER` naming it, and one entry:
+own, ``.<name>.<random>.skillpm-<kind>``, which holds the marker folder
+:data:`MARKER` and one entry:
 
 - ``tmp``: ``data``, a file :func:`atomic_write` had not yet renamed into place;
 - ``new``: ``tree``, a tree being built by :func:`staging_dir`;
@@ -13,9 +13,9 @@ own, ``.<name>.<random>.skillpm-<kind>``, which holds the marker file
 A process killed part-way leaves at most such folders, which :func:`recover_folder`
 and :func:`remove_temporaries` clean up (under the lock the writer held), or
 :func:`remove_stale_temporaries` once they are old (where no lock covers the
-folder). They touch nothing else: only a folder of that name form holding the
-marker that names it, or one that is empty (a kill between its creation and
-its marker): no file of the user's, whatever its name, is ever removed.
+folder). They touch nothing else: only a folder of that name form that holds
+the marker and nothing but its entry, or nothing at all (a kill between its
+creation and its marker): no file of the user's, whatever its name, is removed.
 
 A rename is durable across a power loss only once its directory is synced:
 :func:`atomic_write` and :func:`replace_dir` sync it after the rename that
@@ -34,7 +34,8 @@ import time
 from collections.abc import Container, Iterator
 from pathlib import Path
 
-#: The marker file in every leftover folder; its content names the folder (:func:`_marker`).
+#: The marker in every leftover folder: an empty folder of this name, made right after it (a mkdir: all
+#: or nothing, so a kill leaves a leftover folder empty or marked, never half-marked).
 MARKER = ".skillpm-leftover"
 #: A leftover folder's name: ``.<name>.<random>.skillpm-<kind>``, the random part as tempfile makes it.
 _LEFTOVER = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.skillpm-(?P<kind>tmp|new|old)", re.DOTALL)
@@ -42,34 +43,29 @@ _LEFTOVER = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.skillpm-(?P<kind>tmp|new|
 _ENTRY = {"tmp": "data", "new": "tree", "old": "tree"}
 
 
-def _marker(folder_name: str) -> bytes:
-    return b"skillpm leftover folder " + os.fsencode(folder_name) + b"\n"
-
-
 def _leftover(final: Path, kind: str) -> Path:
     """A new leftover folder of ``kind`` beside ``final``, marked; the path of its entry (not created)."""
     final.parent.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=f".skillpm-{kind}"))
-    handle = os.open(folder / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(_marker(folder.name))
+    (folder / MARKER).mkdir()
     return folder / _ENTRY[kind]
 
 
 def _is_marked(folder: Path) -> bool:
-    """Whether ``folder`` (not a link) is a leftover folder: its marker names it, or it is empty."""
+    """Whether ``folder`` (of the name form, not a link) is a leftover folder: empty, or marked and holding only its entry."""
     try:
         if not stat.S_ISDIR(folder.lstat().st_mode):
             return False
-        names = os.listdir(folder)
+        names = set(os.listdir(folder))
         if not names:
             return True
         marker = folder / MARKER
-        expected = _marker(folder.name)
-        info = marker.lstat()
-        if not stat.S_ISREG(info.st_mode) or info.st_size != len(expected):
-            return False
-        return marker.read_bytes() == expected and set(names) <= {MARKER, _ENTRY[_kind(folder)]}
+        return (
+            MARKER in names
+            and names <= {MARKER, _ENTRY[_kind(folder)]}
+            and stat.S_ISDIR(marker.lstat().st_mode)
+            and not os.listdir(marker)
+        )
     except OSError:
         return False
 
@@ -80,7 +76,7 @@ def _kind(folder: Path) -> str:
 
 
 def _leftovers(folder: Path, *, name: str | None = None, kinds: str = "tmp new old") -> Iterator[tuple[Path, str]]:
-    """Each marked leftover folder in ``folder`` (of ``kinds``, for the target ``name``), with its target's name."""
+    """Each leftover folder in ``folder`` (of ``kinds``, for the target ``name``), with its target's name."""
     try:
         names = sorted(os.listdir(folder))
     except (FileNotFoundError, NotADirectoryError):
@@ -93,9 +89,19 @@ def _leftovers(folder: Path, *, name: str | None = None, kinds: str = "tmp new o
             yield folder / entry, match["name"]
 
 
+def _remove_leftover(folder: Path) -> None:
+    """Remove a leftover folder: its entry first, then its marker, so that a kill at any point leaves it marked or empty."""
+    remove_path(folder / _ENTRY[_kind(folder)])
+    for path in (folder / MARKER, folder):
+        try:
+            os.rmdir(path)
+        except FileNotFoundError:
+            pass
+
+
 def discard(entry: Path) -> None:
     """Remove what :func:`staging_dir` or :func:`move_aside` returned, with its leftover folder; absent is fine."""
-    remove_path(entry.parent)
+    _remove_leftover(entry.parent)
 
 
 def fsync_directory(path: Path) -> None:
@@ -139,7 +145,7 @@ def atomic_write(path: Path, data: bytes) -> None:
 def remove_temporaries(path: Path) -> None:
     """Remove the temporary files that killed :func:`atomic_write` calls for ``path`` left."""
     for leftover, _ in _leftovers(path.parent, name=path.name, kinds="tmp"):
-        remove_path(leftover)
+        _remove_leftover(leftover)
 
 
 def remove_stale_temporaries(folder: Path, *, max_age: float) -> None:
@@ -154,7 +160,7 @@ def remove_stale_temporaries(folder: Path, *, max_age: float) -> None:
     for leftover, _ in _leftovers(folder, kinds="tmp"):
         try:
             if leftover.lstat().st_mtime < cutoff:
-                shutil.rmtree(leftover)
+                _remove_leftover(leftover)
         except FileNotFoundError:
             pass  # removed by another process meanwhile
 
@@ -219,7 +225,7 @@ def recover_folder(folder: Path, *, restore: Container[Path]) -> None:
         restorable = _kind(leftover) == "old" and final in restore and not (final.exists() or final.is_symlink())
         if restorable and aside.is_dir() and not aside.is_symlink():
             os.replace(aside, final)
-        remove_path(leftover)
+        _remove_leftover(leftover)
 
 
 def remove_path(path: Path) -> None:

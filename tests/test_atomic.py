@@ -101,3 +101,29 @@ def test_install_and_remove_sync_each_folder_before_going_on(
     [lockfile_temporary] = [path for path in synced if path.parent.name.startswith(".skills.lock.")]
     # the tree is renamed aside durably before the lockfile that no longer names it
     assert synced.index(skills) < synced.index(lockfile_temporary) < synced.index(project)
+
+
+def test_recovery_removes_a_leftover_folder_in_every_state_a_kill_can_leave(tmp_path: Path) -> None:
+    """Made: empty (killed before the marker), marked, marked with a partial tree; removed: tree gone, marker gone."""
+    from skillpm.atomic import MARKER, _leftover, recover_folder
+
+    final = tmp_path / "skills" / "alpha"
+    for step in range(5):
+        staged = _leftover(final, "new")
+        if step == 0:
+            os.rmdir(staged.parent / MARKER)
+        if step in (2, 3):
+            staged.mkdir()
+            (staged / "half.md").write_text("half\n")
+        if step == 3:  # discard had begun removing the tree
+            (staged / "half.md").unlink()
+        if step == 4:  # discard had removed the tree and the marker
+            os.rmdir(staged.parent / MARKER)
+    mine = tmp_path / "skills" / ".alpha.abcdefgh.skillpm-new"
+    (mine / "tree").mkdir(parents=True)
+    (mine / "tree" / "notes.md").write_text("a look-alike without a marker\n")
+
+    recover_folder(tmp_path / "skills", restore=())
+
+    assert sorted(os.listdir(tmp_path / "skills")) == [mine.name]
+    assert (mine / "tree" / "notes.md").read_text() == "a look-alike without a marker\n"

@@ -31,28 +31,30 @@ def lookalikes(folder: Path) -> dict[str, bytes]:
         f".{NAME}.7.old/notes.md": b"mine\n",
         f".{NAME}.123.abcdefgh.new": b"mine\n",
         f".{NAME}.k2j4h5mq.skillpm-old/tree/notes.md": b"no marker\n",
-        f".{NAME}.k2j4h5mq.skillpm-new/{MARKER}": b"a marker naming another folder\n",
+        f".{NAME}.k2j4h5mq.skillpm-new/{MARKER}": b"a marker that is a file\n",
         f".{NAME}.k2j4h5mq.skillpm-new/tree/notes.md": b"mine\n",
-        f".{NAME}.x8f3ab2c.skillpm-old/{MARKER}": f"skillpm leftover folder .{NAME}.x8f3ab2c.skillpm-old\n".encode(),
-        f".{NAME}.x8f3ab2c.skillpm-old/photos/a.jpg": b"a right marker, but a folder skillpm never makes\n",
+        f".{NAME}.x8f3ab2c.skillpm-old/{MARKER}/.keep": b"",
+        f".{NAME}.x8f3ab2c.skillpm-old/tree/notes.md": b"a marker that is not empty\n",
+        f".{NAME}.photoset.skillpm-old/photos/a.jpg": b"an entry skillpm never makes\n",
         ".skills.lock.1.abcdefgh.tmp": b"mine\n",
         ".skills.lock.abcdefgh.skillpm-tmp/data": b"no marker\n",
-        "real-marker-target": f"skillpm leftover folder .{NAME}.linkedmk.skillpm-tmp\n".encode(),
+        "real-marker/.keep": b"",
+        f".{NAME}.linkedmk.skillpm-tmp/data": b"a marker that is a link\n",
     }
     for relative, content in made.items():
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
-    linked = folder / f".{NAME}.linkedmk.skillpm-tmp"
-    linked.mkdir()
-    (linked / MARKER).symlink_to(folder / "real-marker-target")
+    (folder / f".{NAME}.photoset.skillpm-old" / MARKER).mkdir()
+    (folder / f".{NAME}.linkedmk.skillpm-tmp" / MARKER).symlink_to(folder / "real-marker")
+    (folder / "real-marker" / ".keep").unlink()
     return of_lookalikes(folder)
 
 
 LOOKALIKE_TOPS = {
     ".zshrc.2.old", f".{NAME}.7.old", f".{NAME}.123.abcdefgh.new", f".{NAME}.k2j4h5mq.skillpm-old",
     f".{NAME}.k2j4h5mq.skillpm-new", f".{NAME}.x8f3ab2c.skillpm-old", ".skills.lock.1.abcdefgh.tmp",
-    ".skills.lock.abcdefgh.skillpm-tmp", "real-marker-target", f".{NAME}.linkedmk.skillpm-tmp",
+    ".skills.lock.abcdefgh.skillpm-tmp", "real-marker", f".{NAME}.linkedmk.skillpm-tmp", f".{NAME}.photoset.skillpm-old",
 }
 
 
