@@ -16,7 +16,8 @@ kill left:
 
 then runs ``skillpm sync`` (for a first install, the same command again) and
 checks that it recovered: every directory holds the tree its lockfile entry
-names, and no staging tree, aside tree or temporary file is left.
+names, no staging tree, aside tree or temporary file is left, and files whose
+names merely look like leftovers (planted beside the skills) are untouched.
 
 The window between the two renames lasts microseconds, so random kills seldom
 land in it; the states a kill there (or in ``remove``, or in a write to the
@@ -200,6 +201,16 @@ def classify(isolated, registry: CrashRegistry, scenario: Scenario) -> str:
     return " + ".join(sorted(states))
 
 
+#: Names that look like leftovers (the old name forms, a user's backups), which recovery must never remove.
+LOOKALIKES = {".alpha.7.old/notes.md": "mine\n", ".beta.123.abcdefgh.new": "mine\n", ".zshrc.2.old": "mine\n"}
+
+
+def plant_lookalikes(skills: Path) -> None:
+    for relative, text in LOOKALIKES.items():
+        (skills / relative).parent.mkdir(parents=True, exist_ok=True)
+        (skills / relative).write_text(text)
+
+
 def staging_appeared(skills: Path) -> bool:
     try:
         return any(name.endswith(".skillpm-new") for name in os.listdir(skills))
@@ -238,6 +249,7 @@ def test_kill_at_random_points_then_recover(isolated, crash_registry: CrashRegis
     for run in range(RUNS):
         scenario = cases[run % len(cases)]
         reset(isolated, old_state, scenario.installed_before)
+        plant_lookalikes(isolated.skills)
         process = start(scenario.command, isolated.project)
         if run % 5 == 4:
             time.sleep(rng.uniform(0, 1.1) * runtime[scenario.name])
@@ -261,6 +273,7 @@ def test_kill_at_random_points_then_recover(isolated, crash_registry: CrashRegis
         for name, version in locked.items():
             assert tree_of(isolated.skills / name) == crash_registry.trees[name, version], (context, name)
         assert leftovers(isolated) == [], context
+        assert {relative: (isolated.skills / relative).read_text() for relative in LOOKALIKES} == LOOKALIKES, context
     print("\nstates after a kill:", dict(seen))
     # The delays reach the writes, not only startup or the end: kills while a tree was being
     # extracted, and (seen in most runs of this test, but too brief a window to require) while the
