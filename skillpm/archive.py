@@ -5,7 +5,8 @@ the variant's tree under ``skill/``. Building is byte-for-byte reproducible:
 entries sorted, times, owners and modes fixed, gzip header time zero.
 Extraction trusts nothing: only regular files under ``skill/``, with names
 every file system keeps apart and reads as plain names (no absolute paths,
-``..``, drive letters or device names), no links or device files, bounded
+``..``, drive letters, device names or version-control folders such as
+``.git``), no links or device files, bounded
 counts and sizes (checked from each header, and on the decompressed stream, as
 it is read), and every file's digest checked against the metadata.
 """
@@ -348,8 +349,10 @@ def _safe_relative(member: tarfile.TarInfo) -> str:
     if not name.startswith(TREE_PREFIX):
         raise ArchiveError(f"archive member {name[:200]!r} is outside {TREE_PREFIX}")
     relative = name[len(TREE_PREFIX) :]
-    if any(unsafe_name_reason(part) for part in relative.split("/")):
-        raise ArchiveError(f"archive member {name[:200]!r} has an unsafe path")
+    for part in relative.split("/"):
+        reason = unsafe_name_reason(part)
+        if reason:
+            raise ArchiveError(f"archive member {name[:200]!r} has an unsafe path: {part[:80]!r} {reason}")
     if path_length_reason(relative):
         raise ArchiveError(
             f"archive member {name[:80]!r}... has a path longer than {MAX_PATH_LENGTH} characters, "

@@ -1,15 +1,21 @@
 """Atomic filesystem writes: a reader sees the old content or the new, never a mix.
 
-A process killed part-way leaves at most these beside the target, which
-:func:`recover_folder` and :func:`remove_temporaries` clean up (under the lock the
-writer held), or :func:`remove_stale_temporaries` once they are old (where no lock
-covers the folder):
+Everything a write makes beside its target lives in a *leftover folder* of its
+own, ``.<name>.<random>.skillpm-<kind>``, which holds the marker folder
+:data:`MARKER` and one entry:
 
-- ``.<name>.<pid>.<random>.tmp``: a file :func:`atomic_write` had not yet renamed;
-- ``.<name>.<pid>.<random>.new``: a tree being built by :func:`staging_dir`;
-- ``.<name>.<pid>.old``: the previous tree, renamed aside by :func:`replace_dir` or
+- ``tmp``: ``data``, a file :func:`atomic_write` had not yet renamed into place;
+- ``new``: ``tree``, a tree being built by :func:`staging_dir`;
+- ``old``: ``tree``, the previous tree, renamed aside by :func:`replace_dir` or
   :func:`move_aside`; when ``<name>`` itself is absent, the kill fell between the
   two renames and the aside tree is the complete old one.
+
+A process killed part-way leaves at most such folders, which :func:`recover_folder`
+and :func:`remove_temporaries` clean up (under the lock the writer held), or
+:func:`remove_stale_temporaries` once they are old (where no lock covers the
+folder). They touch nothing else: only a folder of that name form that holds
+the marker and nothing but its entry, or nothing at all (a kill between its
+creation and its marker): no file of the user's, whatever its name, is removed.
 
 A rename is durable across a power loss only once its directory is synced:
 :func:`atomic_write` and :func:`replace_dir` sync it after the rename that
@@ -22,16 +28,80 @@ import errno
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
-from collections.abc import Container
+from collections.abc import Container, Iterator
 from pathlib import Path
 
+#: The marker in every leftover folder: an empty folder of this name, made right after it (a mkdir: all
+#: or nothing, so a kill leaves a leftover folder empty or marked, never half-marked).
+MARKER = ".skillpm-leftover"
+#: A leftover folder's name: ``.<name>.<random>.skillpm-<kind>``, the random part as tempfile makes it.
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.skillpm-(?P<kind>tmp|new|old)", re.DOTALL)
+#: The one entry of a leftover folder of each kind.
+_ENTRY = {"tmp": "data", "new": "tree", "old": "tree"}
 
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
+
+def _leftover(final: Path, kind: str) -> Path:
+    """A new leftover folder of ``kind`` beside ``final``, marked; the path of its entry (not created)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=f".skillpm-{kind}"))
+    (folder / MARKER).mkdir()
+    return folder / _ENTRY[kind]
+
+
+def _is_marked(folder: Path) -> bool:
+    """Whether ``folder`` (of the name form, not a link) is a leftover folder: empty, or marked and holding only its entry."""
+    try:
+        if not stat.S_ISDIR(folder.lstat().st_mode):
+            return False
+        names = set(os.listdir(folder))
+        if not names:
+            return True
+        marker = folder / MARKER
+        return (
+            MARKER in names
+            and names <= {MARKER, _ENTRY[_kind(folder)]}
+            and stat.S_ISDIR(marker.lstat().st_mode)
+            and not os.listdir(marker)
+        )
+    except OSError:
+        return False
+
+
+def _kind(folder: Path) -> str:
+    match = _LEFTOVER.fullmatch(folder.name)
+    return "" if match is None else match["kind"]
+
+
+def _leftovers(folder: Path, *, name: str | None = None, kinds: str = "tmp new old") -> Iterator[tuple[Path, str]]:
+    """Each leftover folder in ``folder`` (of ``kinds``, for the target ``name``), with its target's name."""
+    try:
+        names = sorted(os.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in names:
+        match = _LEFTOVER.fullmatch(entry)
+        if match is None or match["kind"] not in kinds.split() or name not in (None, match["name"]):
+            continue
+        if _is_marked(folder / entry):
+            yield folder / entry, match["name"]
+
+
+def _remove_leftover(folder: Path) -> None:
+    """Remove a leftover folder: its entry first, then its marker, so that a kill at any point leaves it marked or empty."""
+    remove_path(folder / _ENTRY[_kind(folder)])
+    for path in (folder / MARKER, folder):
+        try:
+            os.rmdir(path)
+        except FileNotFoundError:
+            pass
+
+
+def discard(entry: Path) -> None:
+    """Remove what :func:`staging_dir` or :func:`move_aside` returned, with its leftover folder; absent is fine."""
+    _remove_leftover(entry.parent)
 
 
 def fsync_directory(path: Path) -> None:
@@ -53,36 +123,29 @@ def fsync_directory(path: Path) -> None:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename.
+    """Write ``data`` to ``path`` through a temporary file beside it and a rename.
 
     The file's data is synced before the rename and its directory after it, so
     that after a power loss ``path`` holds the old content or the new. The file
-    gets the mode an ordinary new file would (0666 less the umask), not the
-    private 0600 of a temporary file.
+    gets the mode an ordinary new file would (0666 less the umask).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
+    temporary = _leftover(path, "tmp")
     try:
-        os.fchmod(handle, 0o666 & ~_umask())
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    finally:
+        discard(temporary)
     fsync_directory(path.parent)
 
 
 def remove_temporaries(path: Path) -> None:
     """Remove the temporary files that killed :func:`atomic_write` calls for ``path`` left."""
-    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
-        remove_path(leftover)
-
-
-#: What :func:`atomic_write` names its temporary files: ``.<name>.<pid>.<random>.tmp``.
-_TEMPORARY = re.compile(r"\..+\.[0-9]+\.[^.]+\.tmp")
+    for leftover, _ in _leftovers(path.parent, name=path.name, kinds="tmp"):
+        _remove_leftover(leftover)
 
 
 def remove_stale_temporaries(folder: Path, *, max_age: float) -> None:
@@ -94,31 +157,37 @@ def remove_stale_temporaries(folder: Path, *, max_age: float) -> None:
     old. Another process may be removing the same files at the same time.
     """
     cutoff = time.time() - max_age
-    for leftover in folder.glob(".*.tmp"):
-        if not _TEMPORARY.fullmatch(leftover.name):
-            continue
+    for leftover, _ in _leftovers(folder, kinds="tmp"):
         try:
             if leftover.lstat().st_mtime < cutoff:
-                leftover.unlink()
+                _remove_leftover(leftover)
         except FileNotFoundError:
             pass  # removed by another process meanwhile
 
 
 def staging_dir(final: Path) -> Path:
-    """A new empty directory beside ``final`` (same filesystem, ordinary mode) to build its replacement in."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staged = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.{os.getpid()}.", suffix=".new"))
-    staged.chmod(0o777 & ~_umask())
+    """A new empty directory beside ``final`` (same filesystem, ordinary mode) to build its replacement in.
+
+    It lies in a leftover folder: :func:`discard` it when done.
+    """
+    staged = _leftover(final, "new")
+    staged.mkdir()
     return staged
 
 
 def move_aside(final: Path) -> Path | None:
-    """Rename ``final`` to ``.<name>.<pid>.old`` beside it; ``None`` when it is absent."""
+    """Rename ``final`` into a leftover folder beside it; its new path, or ``None`` when it is absent.
+
+    :func:`discard` it when done.
+    """
     if not (final.exists() or final.is_symlink()):
         return None
-    old = final.with_name(f".{final.name}.{os.getpid()}.old")
-    remove_path(old)
-    os.replace(final, old)
+    old = _leftover(final, "old")
+    try:
+        os.replace(final, old)
+    except BaseException:
+        discard(old)
+        raise
     return old
 
 
@@ -136,36 +205,27 @@ def replace_dir(staged: Path, final: Path) -> None:
     except BaseException:
         if old is not None:
             os.replace(old, final)
+            discard(old)
         raise
     fsync_directory(final.parent)  # makes both renames durable
     if old is not None:
-        remove_path(old)
-
-
-#: What :func:`staging_dir` and :func:`move_aside` name: ``.<name>.<pid>.<random>.new``, ``.<name>.<pid>.old``.
-_LEFTOVER = re.compile(r"\.(?P<name>[^.]+)\.[0-9]+\.(?:[^.]+\.new|old)")
+        discard(old)
 
 
 def recover_folder(folder: Path, *, restore: Container[Path]) -> None:
-    """Finish or undo what killed :func:`replace_dir` and :func:`move_aside` calls left in ``folder``.
+    """Finish or undo what killed :func:`replace_dir`, :func:`move_aside` and :func:`atomic_write` calls left in ``folder``.
 
-    Staging trees are removed. An aside tree is renamed back when its directory
-    is absent and in ``restore`` (the kill fell between the two renames of a swap,
-    or before a removal was recorded); every other aside tree is removed.
+    Only marked leftover folders are touched. An aside tree is renamed back when
+    it is a real directory and its target is absent and in ``restore`` (the kill
+    fell between the two renames of a swap, or before a removal was recorded);
+    every other leftover folder is removed.
     """
-    try:
-        names = sorted(os.listdir(folder))
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    for name in names:
-        match = _LEFTOVER.fullmatch(name)
-        if match is None:
-            continue
-        leftover, final = folder / name, folder / match["name"]
-        if name.endswith(".old") and final in restore and not (final.exists() or final.is_symlink()):
-            os.replace(leftover, final)
-        else:
-            remove_path(leftover)
+    for leftover, name in _leftovers(folder):
+        final, aside = folder / name, leftover / _ENTRY["old"]
+        restorable = _kind(leftover) == "old" and final in restore and not (final.exists() or final.is_symlink())
+        if restorable and aside.is_dir() and not aside.is_symlink():
+            os.replace(aside, final)
+        _remove_leftover(leftover)
 
 
 def remove_path(path: Path) -> None:

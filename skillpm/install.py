@@ -23,15 +23,16 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence, TypeVar
 from skillpm import agents
 from skillpm.archive import MAX_ARCHIVE_SIZE, MAX_FILE_SIZE, VariantMetadata, extract, read_metadata, scan
 from skillpm.atomic import (
+    discard,
     fsync_directory,
     move_aside,
     recover_folder,
-    remove_path,
     remove_temporaries,
     replace_dir,
     staging_dir,
 )
 from skillpm.cache import ArtifactCache
+from skillpm.containment import check_writable
 from skillpm.errors import ArchiveError, InstallError, LockfileError
 from skillpm.index.model import Variant
 from skillpm.lockfile import (
@@ -280,23 +281,18 @@ def _check_replaceable(lockfile: Lockfile, entry: LockedSkill, files: Mapping[st
 
 
 def _check_inside(lockfile: Lockfile, skills: Iterable[LockedSkill], *, allow_outside: bool) -> None:
-    """Refuse entries whose directory is outside the lockfile's folder (after links), unless ``allow_outside``.
+    """Refuse entries whose folder skillpm must not write (:func:`skillpm.containment.check_writable`).
 
-    A cloned skills.lock may name any folder, and a skills folder that is a link
-    may lead anywhere; ``allow_outside`` says the user means it.
+    The folder each directory is in (where its staging and aside trees go) must
+    stay inside the lockfile's folder after links, unless ``allow_outside``, and
+    never lie in a version-control folder: a cloned skills.lock may name any
+    folder, and a skills folder that is a link may lead anywhere. The directory
+    itself is never followed: a link there is replaced or removed as a link.
+    The lockfile's own folder must not lie in a version-control folder either.
     """
-    if allow_outside:
-        return
-    root = lockfile.root.resolve()
+    check_writable(lockfile.root, root=lockfile.root, allow_outside=True)
     for skill in skills:
-        folder = lockfile.directory(skill).parent.resolve()
-        if not folder.is_relative_to(root):
-            raise InstallError(
-                f"{skill.name}'s directory {skill.directory[:200]!r} is in {str(folder)[:200]!r} after links, "
-                f"outside the project {root}; nothing was changed",
-                hint="a cloned skills.lock or a linked skills folder may lead anywhere; "
-                "if you mean it, pass --allow-outside",
-            )
+        check_writable(lockfile.directory(skill).parent, root=lockfile.root, allow_outside=allow_outside)
 
 
 def _fetch_checked(plan: _Plan, cache: ArtifactCache) -> VariantMetadata:
@@ -364,7 +360,7 @@ def _install_locked(lockfile: Lockfile, plan: _Plan, cache: ArtifactCache) -> In
                     write_lockfile(lockfile)  # the new tree never went in
                 raise
         finally:
-            remove_path(staged)
+            discard(staged)
     return InstallResult(entry.name, entry.version, entry.target, entry.sha256, directory, changed)
 
 
@@ -535,10 +531,11 @@ def remove(lockfile_path: Path, name: str, *, force: bool = False, allow_outside
             for directory, old in aside:
                 if old is not None:
                     os.replace(old, directory)
+                    discard(old)
             raise
         for _, old in aside:
             if old is not None:
-                remove_path(old)
+                discard(old)
     return removed
 
 

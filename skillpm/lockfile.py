@@ -2,16 +2,22 @@
 
 A TOML file at the project root (for ``--global`` installs, in the user's
 data directory). One ``[[skill]]`` table per installed directory, sorted.
+Every entry, read or about to be written, passes :func:`entry_problem`: a
+cloned skills.lock is hostile, and a registry's values reach it too.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path, PurePosixPath
 
 from skillpm.atomic import atomic_write
-from skillpm.errors import LockfileError
+from skillpm.containment import vcs_component
+from skillpm.errors import LockfileError, TargetError
+from skillpm.targets import parse_capability, parse_target
 from skillpm.tomlfile import read_toml_file
 
 LOCK_NAME = "skills.lock"
@@ -20,7 +26,9 @@ _HEADER = "# Written by skillpm; do not edit by hand. 'skillpm sync' installs ex
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_LOCKFILE_SIZE = 4 * 1024 * 1024
-
+MAX_NAME_LENGTH = 64  # as the index allows (skillpm.index.model)
+MAX_VERSION_LENGTH = 256
+MAX_TEXT_LENGTH = 4096  # a registry label, an artifact path, a directory, a requirement
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,76 @@ class LockedSkill:
     directory: str  # where it is installed: relative to the lockfile's folder, or absolute
     capability: str  # the compute capability it was resolved for, or "none"
     requirement: str  # what the user asked for, re-resolved by 'update'
+
+    def __post_init__(self) -> None:
+        problem = entry_problem(asdict(self))
+        if problem is not None:
+            raise LockfileError(
+                f"refusing to record {self.name[:80]!r} in skills.lock: {problem}",
+                hint="the registry serves values skillpm cannot record; tell its owner",
+            )
+
+
+def entry_problem(fields: Mapping[str, object]) -> str | None:
+    """What is wrong with a lockfile entry's ``fields`` (a TOML table or a LockedSkill's), or None.
+
+    Every field is printable text (no NUL, newline or escape sequence) of bounded
+    length; the name is a package name; the version a PEP 440 version spelled
+    without whitespace; the target one :func:`~skillpm.targets.parse_target`
+    spells so; the capability ``none`` or one as ``X.Y``; the sha256 64 lowercase
+    hex digits; the artifact path relative without ``..``; and the directory,
+    which sync and remove replace or delete, the skill's own folder reached
+    without ``..``, a backslash or a version-control folder (``.git/hooks``).
+    The reason completes a sentence about the entry.
+    """
+    if sorted(fields) != sorted(_FIELDS):
+        return f"must have exactly the fields {', '.join(_FIELDS)}"
+    for key, value in fields.items():
+        if not (isinstance(value, str) and value.isprintable() and 0 < len(value) <= MAX_TEXT_LENGTH):
+            return f"has a {key} that is empty, too long, not text, or with a control character"
+    text: Mapping[str, str] = fields  # type: ignore[assignment]  # all str, checked above
+    name, directory = text["name"], PurePosixPath(text["directory"])
+    if not _NAME_RE.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
+        return f"has an invalid package name {name[:80]!r}"
+    if len(text["version"]) > MAX_VERSION_LENGTH or not _version_re().fullmatch(text["version"]):
+        return f"has a version {text['version'][:80]!r} that is not a PEP 440 version without spaces"
+    if not _SHA256_RE.fullmatch(text["sha256"]):
+        return "has a sha256 that is not 64 lowercase hex digits"
+    if not _is_spelled(parse_target, text["target"]):
+        return f"has an unknown GPU target {text['target'][:80]!r}"
+    if text["capability"] != "none" and not _is_spelled(parse_capability, text["capability"]):
+        return f"has a capability {text['capability'][:80]!r} that is neither 'none' nor one such as '9.0'"
+    if text["registry"] != text["registry"].strip() or not text["requirement"].startswith(name):
+        return "has a registry with surrounding spaces, or a requirement for another package"
+    artifact = PurePosixPath(text["path"])
+    if artifact.is_absolute() or ".." in artifact.parts or "\\" in text["path"]:
+        return f"has an artifact path {text['path'][:200]!r} that is not relative to its registry"
+    escapes = ".." in directory.parts or vcs_component(directory) or "\\" in text["directory"]
+    if directory.name != name or escapes:
+        return (
+            f"installs {name!r} into {text['directory'][:200]!r}, which is not a folder named {name!r} "
+            "reached without '..', a version-control folder (.git, .hg, .svn) or a backslash"
+        )
+    return None
+
+
+def _is_spelled(parse: Callable[[str], object], text: str) -> bool:
+    """Whether ``text`` parses and is written as skillpm writes what it parses to."""
+    try:
+        return str(parse(text)) == text
+    except TargetError:
+        return False
+
+
+@cache
+def _version_re() -> re.Pattern[str]:
+    """PEP 440's version grammar with nothing around it (packaging's own allows spaces and a newline)."""
+    from packaging.version import VERSION_PATTERN
+
+    return re.compile(VERSION_PATTERN, re.VERBOSE | re.IGNORECASE)
+
+
+_FIELDS = tuple(LockedSkill.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -83,25 +161,12 @@ def read_lockfile(path: Path) -> Lockfile:
         ) from None
     if data.get("version") != LOCK_VERSION:
         raise LockfileError(f"{path} has lockfile version {data.get('version')!r}; this skillpm reads {LOCK_VERSION}")
-    fields = list(LockedSkill.__dataclass_fields__)
     skills = []
     for index, table in enumerate(data.get("skill", [])):
-        if not isinstance(table, dict) or sorted(table) != sorted(fields):
-            raise LockfileError(f"{path}: entry {index + 1} must have exactly the fields {', '.join(fields)}")
-        # Printable only: no NUL (which no path may hold) and no escape sequences for 'list' to print.
-        printable = all(isinstance(table[key], str) and table[key].isprintable() for key in fields)
-        if not printable or not _SHA256_RE.fullmatch(table["sha256"]):
-            raise LockfileError(f"{path}: entry {index + 1} ({str(table.get('name'))[:80]!r}) is malformed")
-        # sync and remove replace or delete this directory: it must be the skill's own folder,
-        # and never one that git runs files from (.git/hooks); a backslash is a separator on Windows.
-        directory = PurePosixPath(table["directory"])
-        hidden_by_git = any(part.lower() == ".git" for part in directory.parts)
-        if not _NAME_RE.fullmatch(table["name"]) or len(table["name"]) > 64:
-            raise LockfileError(f"{path}: entry {index + 1} has an invalid package name {table['name'][:80]!r}")
-        if directory.name != table["name"] or ".." in directory.parts or hidden_by_git or "\\" in table["directory"]:
+        problem = entry_problem(table) if isinstance(table, dict) else "is not a table"
+        if problem is not None:
             raise LockfileError(
-                f"{path}: entry {index + 1} installs {table['name']!r} into {table['directory'][:200]!r}, "
-                f"which is not a folder named {table['name']!r} reached without '..', '.git' or a backslash",
+                f"{path}: entry {index + 1} {problem}",
                 hint="restore skills.lock from version control, or delete it and install again",
             )
         skills.append(LockedSkill(**table))

@@ -2,14 +2,17 @@
 
 The path rules and size limits that archives enforce when built and extracted
 (:mod:`skillpm.archive`) and that ``skillpm validate`` reports (:mod:`skillpm.validation.paths`):
-names some file system would misread, paths too long or deep, paths that a
-case-insensitive or normalising file system would see as one.
+names some file system would misread, version-control folders and files
+(``.git/config`` may name a program git runs), paths too long or deep, paths
+that a case-insensitive or normalising file system would see as one.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from skillpm.containment import is_vcs_name
 
 MAX_FILE_SIZE = 16 * 1024 * 1024  # one file of a skill
 MAX_TOTAL_SIZE = 64 * 1024 * 1024  # all its files
@@ -39,13 +42,17 @@ def unsafe_name_reason(name: str) -> str | None:
     """Why some file system would not keep the file or folder ``name`` as it is, or None.
 
     A name is refused when it is empty, not printable (control or bidirectional-override
-    characters; bytes that are not UTF-8, read with ``surrogateescape``), or
-    :data:`_UNSAFE_NAME`. The reason completes a sentence whose subject is the name.
+    characters; bytes that are not UTF-8, read with ``surrogateescape``), one a file system
+    may read as a version-control folder (:func:`skillpm.containment.is_vcs_name`: ``.git``,
+    ``.HG``, ``git~1``, a ``.git`` file too, at any depth), or :data:`_UNSAFE_NAME`. The
+    reason completes a sentence whose subject is the name.
     """
     if not name:
         return "is empty"
     if not name.isprintable():
         return "has a control or other unprintable character, or bytes that are not UTF-8"
+    if is_vcs_name(name):
+        return "is a version-control folder or file (.git, .hg, .svn), whose configuration can run programs"
     match = _UNSAFE_NAME.fullmatch(name)
     return None if match is None else _UNSAFE_REASONS[match.lastgroup or ""]
 

@@ -65,7 +65,7 @@ def test_atomic_write_syncs_the_file_then_its_directory(tmp_path: Path, synced: 
 
     assert target.read_bytes() == b"content"
     [temporary, folder] = synced
-    assert temporary.parent == target.parent.resolve() and temporary.name.startswith(".file.txt.")
+    assert temporary.parent.parent == target.parent.resolve() and temporary.parent.name.startswith(".file.txt.")
     assert folder == target.parent.resolve()
 
 
@@ -92,12 +92,38 @@ def test_install_and_remove_sync_each_folder_before_going_on(
     project, skills = isolated.project.resolve(), isolated.skills.resolve()
 
     assert run_cli("install", "doc-writer", "--registry", registry).exit_code == 0
-    [lockfile_temporary] = [path for path in synced if path.name.startswith(".skills.lock.")]
+    [lockfile_temporary] = [path for path in synced if path.parent.name.startswith(".skills.lock.")]
     # the lockfile is written and its folder synced, then the tree renamed in and its folder synced
     assert synced.index(lockfile_temporary) < synced.index(project) < synced.index(skills)
 
     synced.clear()
     assert run_cli("remove", "doc-writer").exit_code == 0
-    [lockfile_temporary] = [path for path in synced if path.name.startswith(".skills.lock.")]
+    [lockfile_temporary] = [path for path in synced if path.parent.name.startswith(".skills.lock.")]
     # the tree is renamed aside durably before the lockfile that no longer names it
     assert synced.index(skills) < synced.index(lockfile_temporary) < synced.index(project)
+
+
+def test_recovery_removes_a_leftover_folder_in_every_state_a_kill_can_leave(tmp_path: Path) -> None:
+    """Made: empty (killed before the marker), marked, marked with a partial tree; removed: tree gone, marker gone."""
+    from skillpm.atomic import MARKER, _leftover, recover_folder
+
+    final = tmp_path / "skills" / "alpha"
+    for step in range(5):
+        staged = _leftover(final, "new")
+        if step == 0:
+            os.rmdir(staged.parent / MARKER)
+        if step in (2, 3):
+            staged.mkdir()
+            (staged / "half.md").write_text("half\n")
+        if step == 3:  # discard had begun removing the tree
+            (staged / "half.md").unlink()
+        if step == 4:  # discard had removed the tree and the marker
+            os.rmdir(staged.parent / MARKER)
+    mine = tmp_path / "skills" / ".alpha.abcdefgh.skillpm-new"
+    (mine / "tree").mkdir(parents=True)
+    (mine / "tree" / "notes.md").write_text("a look-alike without a marker\n")
+
+    recover_folder(tmp_path / "skills", restore=())
+
+    assert sorted(os.listdir(tmp_path / "skills")) == [mine.name]
+    assert (mine / "tree" / "notes.md").read_text() == "a look-alike without a marker\n"

@@ -7,7 +7,15 @@ import os
 import time
 from pathlib import Path
 
+from skillpm.atomic import _leftover
 from skillpm.cache import STALE_TEMPORARY_AGE, ArtifactCache, write_cache_file
+
+
+def temporary(target: Path) -> Path:
+    """The temporary file's folder a killed atomic_write of ``target`` leaves (created by skillpm's own code)."""
+    data = _leftover(target, "tmp")
+    data.write_bytes(b"partial")
+    return data.parent
 
 
 def backdate(path: Path, seconds: float) -> None:
@@ -22,11 +30,10 @@ def test_a_write_removes_stale_temporaries_and_keeps_fresh_ones(tmp_path: Path) 
     cache.put(old_sha, old_data)
     folder = tmp_path / "artifacts" / "sha256" / old_sha[:2]  # another entry's folder than the new write's
     assert old_sha[:2] != new_sha[:2]
-    stale = folder / f".{old_sha}.4242.k2j4h5mq.tmp"  # as a killed atomic_write names it
-    fresh = folder / f".{old_sha}.4343.x8f3ab2c.tmp"  # a live writer's, still being written
-    foreign = folder / ".notes.tmp"  # not of that pattern
-    for path in (stale, fresh, foreign):
-        path.write_bytes(b"partial")
+    stale = temporary(folder / old_sha)  # as a killed atomic_write leaves it
+    fresh = temporary(folder / old_sha)  # a live writer's, still being written
+    foreign = folder / ".notes.tmp"  # not skillpm's
+    foreign.write_bytes(b"partial")
     for path in (stale, foreign, cache._path(old_sha)):
         backdate(path, STALE_TEMPORARY_AGE + 60)
 
@@ -42,11 +49,8 @@ def test_a_cache_file_write_sweeps_its_own_folder(tmp_path: Path) -> None:
     """What the index and answer caches write through: stale temporaries beside the file go, nothing else."""
     target = tmp_path / "eval" / "ab" / "abcd.json"
     target.parent.mkdir(parents=True)
-    stale, fresh = (target.with_name(f".abcd.json.{pid}.k2j4h5mq.tmp") for pid in (4242, 4343))
-    other = tmp_path / "eval" / "cd" / ".cdef.json.4242.k2j4h5mq.tmp"
-    other.parent.mkdir()
-    for path in (stale, fresh, other):
-        path.write_bytes(b"partial")
+    stale, fresh = temporary(target), temporary(target)
+    other = temporary(tmp_path / "eval" / "cd" / "cdef.json")
     for path in (stale, other):
         backdate(path, STALE_TEMPORARY_AGE + 60)
 

@@ -16,7 +16,8 @@ kill left:
 
 then runs ``skillpm sync`` (for a first install, the same command again) and
 checks that it recovered: every directory holds the tree its lockfile entry
-names, and no staging tree, aside tree or temporary file is left.
+names, no staging tree, aside tree or temporary file is left, and files whose
+names merely look like leftovers (planted beside the skills) are untouched.
 
 The window between the two renames lasts microseconds, so random kills seldom
 land in it; the states a kill there (or in ``remove``, or in a write to the
@@ -43,12 +44,14 @@ from pathlib import Path
 import pytest
 from conftest import _console_script, build_source, publish_source
 
+from skillpm.atomic import _leftover  # builds what a killed writer leaves, as skillpm itself does
+
 SEED = 20260418
 RUNS = 50
 FILES = {"1.0.0": 500, "2.0.0": 150}  # the old trees larger, so that deleting one takes a while too
 NAMES = ("alpha", "beta")
 OLD, NEW = "1.0.0", "2.0.0"
-LEFTOVER_SUFFIXES = (".new", ".old", ".tmp")
+LEFTOVER_SUFFIXES = (".skillpm-new", ".skillpm-old", ".skillpm-tmp")
 
 Tree = dict[str, str]  # relative path -> sha256
 
@@ -178,7 +181,7 @@ def classify(isolated, registry: CrashRegistry, scenario: Scenario) -> str:
         assert version in (old_version, NEW), (name, version)
         directory = isolated.skills / name
         found = tree_of(directory)
-        aside = sorted(isolated.skills.glob(f".{name}.*.old")) if isolated.skills.exists() else []
+        aside = sorted(isolated.skills.glob(f".{name}.*.skillpm-old/tree")) if isolated.skills.exists() else []
         if found is None:
             assert not directory.exists() and not directory.is_symlink()
             if old_version is not None:  # only between the two renames of a swap: the old tree lies beside it
@@ -192,15 +195,25 @@ def classify(isolated, registry: CrashRegistry, scenario: Scenario) -> str:
             states.add("locked, not yet in place" if version == NEW else "tree ahead of the lockfile")
         else:
             states.add("new" if on_disk == NEW else "old")
-    for suffix, state in ((".new", "staging tree"), (".old", "aside tree"), (".tmp", "temporary file")):
+    for suffix, state in zip(LEFTOVER_SUFFIXES, ("staging tree", "aside tree", "temporary file")):
         if any(path.endswith(suffix) for path in leftovers(isolated)):
             states.add(state)
     return " + ".join(sorted(states))
 
 
+#: Names that look like leftovers (the old name forms, a user's backups), which recovery must never remove.
+LOOKALIKES = {".alpha.7.old/notes.md": "mine\n", ".beta.123.abcdefgh.new": "mine\n", ".zshrc.2.old": "mine\n"}
+
+
+def plant_lookalikes(skills: Path) -> None:
+    for relative, text in LOOKALIKES.items():
+        (skills / relative).parent.mkdir(parents=True, exist_ok=True)
+        (skills / relative).write_text(text)
+
+
 def staging_appeared(skills: Path) -> bool:
     try:
-        return any(name.endswith(".new") for name in os.listdir(skills))
+        return any(name.endswith(".skillpm-new") for name in os.listdir(skills))
     except FileNotFoundError:
         return False
 
@@ -236,6 +249,7 @@ def test_kill_at_random_points_then_recover(isolated, crash_registry: CrashRegis
     for run in range(RUNS):
         scenario = cases[run % len(cases)]
         reset(isolated, old_state, scenario.installed_before)
+        plant_lookalikes(isolated.skills)
         process = start(scenario.command, isolated.project)
         if run % 5 == 4:
             time.sleep(rng.uniform(0, 1.1) * runtime[scenario.name])
@@ -259,6 +273,7 @@ def test_kill_at_random_points_then_recover(isolated, crash_registry: CrashRegis
         for name, version in locked.items():
             assert tree_of(isolated.skills / name) == crash_registry.trees[name, version], (context, name)
         assert leftovers(isolated) == [], context
+        assert {relative: (isolated.skills / relative).read_text() for relative in LOOKALIKES} == LOOKALIKES, context
     print("\nstates after a kill:", dict(seen))
     # The delays reach the writes, not only startup or the end: kills while a tree was being
     # extracted, and (seen in most runs of this test, but too brief a window to require) while the
@@ -295,11 +310,11 @@ def test_a_kill_between_the_two_renames_is_recovered(
     """What a kill between replace_dir's two renames leaves: the lockfile names 2.0.0 (it is written
     first), the old tree is aside, the new one partly staged, the directory absent."""
     lock_alpha(isolated, crash_registry, NEW)
-    staged = isolated.skills / ".alpha.999999.k2j4h5mq.new"
+    staged = _leftover(isolated.skills / "alpha", "new")
     staged.mkdir()
     (staged / "SKILL.md").write_text("half extracted\n")
-    (isolated.skills / "alpha").rename(isolated.skills / ".alpha.999999.old")
-    (isolated.project / ".skills.lock.999999.x8f3ab2c.tmp").write_text("half written")
+    (isolated.skills / "alpha").rename(_leftover(isolated.skills / "alpha", "old"))
+    _leftover(isolated.lockfile, "tmp").write_text("half written")
     if command[0] == "install":
         command = (*command, "--registry", str(crash_registry.root), "--arch", "12.0")
 
@@ -320,7 +335,7 @@ def test_a_killed_remove_is_recovered(
     isolated, crash_registry: CrashRegistry, old_state: Path, run_cli, recorded: bool
 ) -> None:
     """remove renames the tree aside, writes the lockfile, then deletes the tree."""
-    aside = isolated.skills / ".alpha.999999.old"
+    aside = _leftover(isolated.skills / "alpha", "old")
     (isolated.skills / "alpha").rename(aside)
     if recorded:
         lock_alpha(isolated, crash_registry, None)
@@ -345,10 +360,10 @@ def test_a_killed_cache_write_is_cleaned_up_by_a_later_write(isolated, crash_reg
     from skillpm.cache import STALE_TEMPORARY_AGE
 
     folder = isolated.cache / "artifacts" / "sha256" / "ab"
-    folder.mkdir(parents=True)
-    stale, fresh = (folder / f".{'ab' * 32}.{pid}.k2j4h5mq.tmp" for pid in (999998, 999999))
+    stale, fresh = (_leftover(folder / ("ab" * 32), "tmp") for _ in range(2))
     for path in (stale, fresh):
         path.write_bytes(b"half a download")
+    stale, fresh = stale.parent, fresh.parent
     past = time.time() - STALE_TEMPORARY_AGE - 60
     os.utime(stale, (past, past))
 

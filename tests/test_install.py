@@ -12,7 +12,7 @@ import test_http_server
 from test_cli import assert_one_error
 
 from skillpm import install as installer
-from skillpm.atomic import atomic_write, replace_dir, staging_dir
+from skillpm.atomic import atomic_write, discard, replace_dir, staging_dir
 from skillpm.cache import ArtifactCache
 from skillpm.archive import read_metadata
 from skillpm.errors import ArchiveError, InstallError, LockfileError, RegistryError
@@ -517,10 +517,11 @@ def test_replace_dir_puts_the_new_tree_in_place(tmp_path: Path, snapshot) -> Non
     final = tmp_path / "skills" / "demo"
     make_tree(final, "old")
     staged = staging_dir(final)
-    assert staged.parent == final.parent and staged.name.startswith(".demo.")
+    assert staged.parent.parent == final.parent and staged.parent.name.startswith(".demo.")
     make_tree(staged, "new")
 
     replace_dir(staged, final)
+    discard(staged)
 
     assert snapshot(tmp_path / "skills") == {"demo/sub/file.txt": b"new"}
     assert [p.name for p in (tmp_path / "skills").iterdir()] == ["demo"]
@@ -531,6 +532,7 @@ def test_replace_dir_into_an_absent_final(tmp_path: Path, snapshot) -> None:
     staged = staging_dir(final)
     make_tree(staged, "new")
     replace_dir(staged, final)
+    discard(staged)
     assert snapshot(tmp_path / "skills") == {"demo/sub/file.txt": b"new"}
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from skillpm.errors import LockfileError
-from skillpm.lockfile import Lockfile, LockedSkill, read_lockfile, write_lockfile
+from skillpm.lockfile import Lockfile, LockedSkill, entry_problem, read_lockfile, write_lockfile
 
 ALPHA = LockedSkill(
     name="alpha",
@@ -76,13 +76,13 @@ def entry_toml(**fields: str) -> str:
         ("version = [", "not a readable lockfile"),
         ("version = 2\n", "lockfile version 2"),
         ("", "lockfile version None"),
-        ("version = 1\n" + entry_toml(sha256="short"), "malformed"),
-        ("version = 1\n" + entry_toml(sha256="A" * 64), "malformed"),
-        ("version = 1\n" + entry_toml(sha256="a" * 65), "malformed"),  # a full match, not a prefix
-        ("version = 1\n" + entry_toml(sha256="a" * 64 + "-evil"), "malformed"),
+        ("version = 1\n" + entry_toml(sha256="short"), "sha256 that is not 64"),
+        ("version = 1\n" + entry_toml(sha256="A" * 64), "sha256 that is not 64"),
+        ("version = 1\n" + entry_toml(sha256="a" * 65), "sha256 that is not 64"),  # a full match, not a prefix
+        ("version = 1\n" + entry_toml(sha256="a" * 64 + "-evil"), "sha256 that is not 64"),
         ("version = 1\n" + entry_toml(extra="x"), "exactly the fields"),
         ("version = 1\n[[skill]]\nname = 'alpha'\n", "exactly the fields"),
-        ("version = 1\n" + entry_toml().replace('version = "1.0.0"', "version = 1"), "malformed"),
+        ("version = 1\n" + entry_toml().replace('version = "1.0.0"', "version = 1"), "not text"),
         ("version = 1\n" + entry_toml(directory="../../.ssh"), "not a folder named 'alpha'"),
         ("version = 1\n" + entry_toml(directory="/home/user"), "not a folder named 'alpha'"),
         ("version = 1\n" + entry_toml(directory="skills/../../alpha"), "not a folder named 'alpha'"),
@@ -115,3 +115,42 @@ def test_a_lockfile_that_is_a_directory_is_named_in_the_error(tmp_path: Path) ->
     with pytest.raises(LockfileError) as caught:
         read_lockfile(tmp_path / "skills.lock")
     assert str(caught.value) == f"{tmp_path / 'skills.lock'} is not a readable lockfile: not a regular file"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "phrase"),
+    [
+        ("name", "Alpha", "invalid package name"),
+        ("name", "a" * 65, "invalid package name"),
+        ("version", "1.0.0\n", "version that is empty"),
+        ("version", "1.0.0 ", "not a PEP 440 version"),
+        ("version", "v1..0", "not a PEP 440 version"),
+        ("version", "1" * 300, "not a PEP 440 version"),
+        ("target", "sm_90b", "unknown GPU target"),
+        ("target", "Generic", "unknown GPU target"),
+        ("capability", "90", "neither 'none'"),
+        ("capability", "", "capability that is empty"),
+        ("sha256", "a" * 63, "64 lowercase hex"),
+        ("sha256", "a" * 65, "64 lowercase hex"),
+        ("path", "/srv/x.tar.gz", "not relative"),
+        ("path", "a\\..\\b", "not relative"),
+        ("registry", "embedded\t", "registry that is empty"),
+        ("requirement", "beta>=1", "another package"),
+        ("directory", ".claude/.hg/alpha", "version-control"),
+        ("directory", ".claude/GIT~1/alpha", "version-control"),
+        ("directory", ".claude/skills/beta", "not a folder named 'alpha'"),
+    ],
+)
+def test_entry_problem_for_each_field(field: str, value: str, phrase: str) -> None:
+    assert phrase in entry_problem({**asdict(ALPHA), field: value})
+
+
+def test_entry_problem_accepts_what_skillpm_writes() -> None:
+    assert entry_problem(asdict(ALPHA)) is None
+    assert entry_problem({**asdict(ALPHA), "version": "1.0.0rc1", "capability": "none", "target": "generic"}) is None
+    assert entry_problem({**asdict(ALPHA), "version": "1.0.0-RC1"}) is None  # PEP 440, as a registry may spell it
+
+
+def test_the_writer_cannot_build_an_entry_the_reader_would_refuse() -> None:
+    with pytest.raises(LockfileError, match="refusing to record 'alpha'"):
+        replace(ALPHA, version="1.0.0\n")

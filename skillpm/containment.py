@@ -1,0 +1,72 @@
+"""Where skillpm may write: inside the intended root after links, and never in a version-control folder.
+
+Every path that install, sync, update, remove and their crash recovery change
+passes :func:`check_writable`: a cloned project may make its skills folder, or
+any folder on the way to it, a link (``.claude/skills -> ../.git``), and a
+skills.lock entry named ``hooks`` would then put files where git runs them.
+
+The rules (:func:`vcs_problem`, :func:`outside_problem`) are pure over the path
+as given and as resolved; :func:`check_writable` resolves the path and raises.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePath
+
+from skillpm.errors import InstallError
+
+#: Folders where a version-control tool keeps its configuration and hooks, which it runs.
+VCS_FOLDERS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", ".jj"})
+
+#: Names a file system may also read as one of :data:`VCS_FOLDERS`: Windows drops trailing dots
+#: and spaces and reads ``name:stream``; NTFS gives ``.git`` the short name ``GIT~1``.
+_SHORT_NAME = re.compile(r"(?:git|hg|svn|bzr|darcs|jj)~[0-9]+")
+
+
+def is_vcs_name(name: str) -> bool:
+    """Whether a file system may read the file or folder ``name`` as a version-control folder (any case)."""
+    folded = name.split(":", 1)[0].rstrip(". ").casefold()
+    return folded in VCS_FOLDERS or _SHORT_NAME.fullmatch(folded) is not None
+
+
+def vcs_component(path: PurePath) -> str | None:
+    """The first component of ``path`` that names a version-control folder, or None."""
+    return next((part for part in path.parts if is_vcs_name(part)), None)
+
+
+def vcs_problem(path: Path, resolved: Path) -> str | None:
+    """Why ``path`` (which resolves to ``resolved``) lies in a version-control folder, or None.
+
+    Either spelling counts: as given, or after links. The reason completes a
+    sentence whose subject is the path.
+    """
+    for shown, candidate in (("", path), ("after links ", resolved)):
+        vcs = vcs_component(candidate)
+        if vcs is not None:
+            return f"is {shown}inside the version-control folder {vcs!r} ({str(candidate)[:200]})"
+    return None
+
+
+def outside_problem(resolved: Path, root: Path) -> str | None:
+    """Why the resolved path ``resolved`` is not inside the resolved project folder ``root``, or None."""
+    if resolved.is_relative_to(root):
+        return None
+    return f"is outside the project {str(root)[:200]} (after links it is {str(resolved)[:200]!r})"
+
+
+def check_writable(path: Path, *, root: Path, allow_outside: bool) -> None:
+    """Raise InstallError unless skillpm may write ``path``.
+
+    ``path`` is resolved with every link on the way, itself included. It must not
+    lie in a version-control folder (:func:`vcs_problem`), whatever the flags, and
+    must stay inside ``root`` after links (:func:`outside_problem`) unless ``allow_outside``.
+    """
+    resolved = path.resolve()
+    problem = vcs_problem(path.absolute(), resolved)
+    hint = "skillpm never writes into .git, .hg or .svn (their hooks run code); point the folder elsewhere"
+    if problem is None and not allow_outside:
+        problem = outside_problem(resolved, root.resolve())
+        hint = "a cloned skills.lock or a linked folder may lead anywhere; if you mean it, pass --allow-outside"
+    if problem is not None:
+        raise InstallError(f"{str(path)[:200]} {problem}; nothing was changed", hint=hint)

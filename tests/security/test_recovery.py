@@ -1,0 +1,139 @@
+"""Class 2: crash recovery deletes only what skillpm itself left, never a user's look-alike.
+
+Recovery runs in the folder of every skill directory a command changes, and ``--dir ~`` makes
+that the user's home, full of files of any name. Each case fills it with names that look like
+skillpm's temporary files, staging and aside trees (old and new forms, forged markers, a marker
+that is a link), runs the real command (or kills it part-way with SIGKILL), and checks that
+every look-alike is as it was and that what skillpm left is cleaned up.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import build_source, publish_source
+
+from skillpm.atomic import MARKER, _leftover
+
+NAME = "doc-writer"
+
+
+def lookalikes(folder: Path) -> dict[str, bytes]:
+    """Files and folders in ``folder`` whose names look like skillpm's leftovers; their bytes by path."""
+    made = {
+        ".zshrc.2.old": b"export PATH\n",
+        f".{NAME}.7.old/notes.md": b"mine\n",
+        f".{NAME}.123.abcdefgh.new": b"mine\n",
+        f".{NAME}.k2j4h5mq.skillpm-old/tree/notes.md": b"no marker\n",
+        f".{NAME}.k2j4h5mq.skillpm-new/{MARKER}": b"a marker that is a file\n",
+        f".{NAME}.k2j4h5mq.skillpm-new/tree/notes.md": b"mine\n",
+        f".{NAME}.x8f3ab2c.skillpm-old/{MARKER}/.keep": b"",
+        f".{NAME}.x8f3ab2c.skillpm-old/tree/notes.md": b"a marker that is not empty\n",
+        f".{NAME}.photoset.skillpm-old/photos/a.jpg": b"an entry skillpm never makes\n",
+        ".skills.lock.1.abcdefgh.tmp": b"mine\n",
+        ".skills.lock.abcdefgh.skillpm-tmp/data": b"no marker\n",
+        "real-marker/.keep": b"",
+        f".{NAME}.linkedmk.skillpm-tmp/data": b"a marker that is a link\n",
+    }
+    for relative, content in made.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    (folder / f".{NAME}.photoset.skillpm-old" / MARKER).mkdir()
+    (folder / f".{NAME}.linkedmk.skillpm-tmp" / MARKER).symlink_to(folder / "real-marker")
+    (folder / "real-marker" / ".keep").unlink()
+    return of_lookalikes(folder)
+
+
+LOOKALIKE_TOPS = {
+    ".zshrc.2.old", f".{NAME}.7.old", f".{NAME}.123.abcdefgh.new", f".{NAME}.k2j4h5mq.skillpm-old",
+    f".{NAME}.k2j4h5mq.skillpm-new", f".{NAME}.x8f3ab2c.skillpm-old", ".skills.lock.1.abcdefgh.tmp",
+    ".skills.lock.abcdefgh.skillpm-tmp", "real-marker", f".{NAME}.linkedmk.skillpm-tmp", f".{NAME}.photoset.skillpm-old",
+}
+
+
+def of_lookalikes(folder: Path) -> dict[str, bytes]:
+    """The look-alikes :func:`lookalikes` made, as they are now."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes() if path.is_file() else b"<link or folder>"
+        for top in LOOKALIKE_TOPS
+        for path in [folder / top, *(folder / top).rglob("*")]
+        if path.exists() or path.is_symlink()
+    }
+
+
+def skillpm_leftovers(folder: Path) -> list[str]:
+    """Leftover folders in ``folder`` other than the look-alikes."""
+    return sorted(name for name in os.listdir(folder) if ".skillpm-" in name and name not in LOOKALIKE_TOPS)
+
+
+@pytest.mark.parametrize(
+    "command", [("sync", "--allow-outside"), ("update", "--allow-outside"), ("remove", NAME, "--allow-outside"),
+                ("install", NAME)],
+)
+def test_recovery_in_the_users_home_keeps_every_lookalike(hostile, registry: Path, command) -> None:
+    """After 'install --dir ~', every later command recovers in ~: it must not delete ~/.zshrc.2.old."""
+    hostile.ok(hostile.run("install", NAME, "--dir", hostile.home, "--registry", registry))
+    in_home, in_project = lookalikes(hostile.home), lookalikes(hostile.project)
+    if command[0] == "install":
+        command = (*command, "--dir", str(hostile.home), "--registry", str(registry))
+    before = hostile.state()
+
+    hostile.ok(hostile.run(*command))
+
+    assert of_lookalikes(hostile.home) == in_home
+    assert of_lookalikes(hostile.project) == in_project
+    allowed = (hostile.cache, hostile.home / NAME, hostile.project / "skills.lock")
+    assert hostile.changed_outside(before, *allowed) == []
+
+
+def test_a_kill_between_the_two_renames_restores_only_skillpms_own_aside_tree(hostile, registry: Path) -> None:
+    """The aside tree skillpm marked is renamed back; a look-alike '.doc-writer.7.old' is left alone."""
+    hostile.ok(hostile.run("install", NAME, "--dir", hostile.home, "--registry", registry))
+    installed = hostile.home / NAME
+    expected = {path.relative_to(installed): path.read_bytes() for path in installed.rglob("*") if path.is_file()}
+    made = lookalikes(hostile.home)
+    installed.rename(_leftover(installed, "old"))  # what a kill between the two renames of a swap leaves
+
+    hostile.ok(hostile.run("sync", "--allow-outside"))
+
+    assert {path.relative_to(installed): path.read_bytes() for path in installed.rglob("*") if path.is_file()} == expected
+    assert of_lookalikes(hostile.home) == made
+    assert skillpm_leftovers(hostile.home) == []
+
+
+@pytest.fixture
+def big_registry(registry: Path, tmp_path: Path) -> Path:
+    """The test registry plus ``big-skill``: 600 files, so that extracting it takes a while."""
+    files = {f"references/part{i // 100}/note{i}.md": f"note {i}\n" * 20 for i in range(600)}
+    publish_source(registry, build_source(tmp_path / "big", "big-skill", {"generic": files}), tmp_path / "dist-big")
+    return registry
+
+
+def test_a_killed_install_into_home_is_recovered_without_touching_lookalikes(hostile, big_registry: Path) -> None:
+    """SIGKILL while the tree is being extracted into ~; the next install cleans up only its own leftovers."""
+    made = lookalikes(hostile.home)
+    command = [sys.executable, "-m", "skillpm", "install", "big-skill", "--dir", str(hostile.home),
+               "--registry", str(big_registry)]
+    process = subprocess.Popen(command, cwd=hostile.project, env=hostile.env(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not any(name.startswith(".big-skill.") for name in os.listdir(hostile.home)) and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.0005)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    left = [name for name in os.listdir(hostile.home) if name.startswith(".big-skill.")]
+    assert left, "the kill came after the install finished"
+
+    hostile.ok(hostile.run("install", "big-skill", "--dir", hostile.home, "--registry", big_registry))
+
+    assert (hostile.home / "big-skill" / "SKILL.md").is_file()
+    assert skillpm_leftovers(hostile.home) == []
+    assert of_lookalikes(hostile.home) == made
