@@ -87,7 +87,7 @@ def test_manifest():
     manifest = tomllib.loads((SKILL / "skillpm.toml").read_text())
     pkg = manifest["package"]
     assert pkg["name"] == NAME == SKILL.name
-    assert pkg["version"] == "0.1.0"
+    assert pkg["version"] == "0.2.0a1"
     assert 1 <= len(pkg["description"]) <= 1024
     assert pkg["license"] == "Apache-2.0"
     assert pkg["authors"] == ["skillpm developers"]

@@ -142,4 +142,4 @@ def test_installing_without_attestations_loads_no_crypto(tmp_path: Path) -> None
     done = subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
-    assert "warning: kernel-builder-cuda 0.1.0 (sm_90a) has no attestations" in done.stderr
+    assert "warning: kernel-builder-cuda 0.2.0a1 (sm_90a) has no attestations" in done.stderr
