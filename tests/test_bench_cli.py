@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 import warnings
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from skillpm.pack import pack
 
 ROOT = Path(__file__).resolve().parent.parent
 SKILL = ROOT / "skills" / "kernel-builder-cuda"
+VERSION = tomllib.loads((SKILL / "skillpm.toml").read_text())["package"]["version"]
 SCHEMA = json.loads((ROOT / "schemas" / "bench-evidence.schema.json").read_text())
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed (pip install 'skillpm[kernels]')")
@@ -87,7 +89,7 @@ def test_cpu_evidence_names_the_artifact_and_the_kernel_sources(cpu_run, tmp_pat
     document = json.loads(out.read_text())
     (built,) = pack(SKILL, tmp_path, targets=["sm_90a"])
     assert document["skill"] == {
-        "name": "kernel-builder-cuda", "version": "0.1.0", "target": "sm_90a", "artifact_sha256": built.sha256,
+        "name": "kernel-builder-cuda", "version": VERSION, "target": "sm_90a", "artifact_sha256": built.sha256,
     }  # fmt: skip
     kernel = document["kernel"]
     assert kernel["project"] == "assets/layernorm_gelu" and kernel["implementation"] == "cpu-composed-reference"
@@ -101,7 +103,7 @@ def test_cpu_evidence_names_the_artifact_and_the_kernel_sources(cpu_run, tmp_pat
 def test_cpu_text_output_and_default_file_name(isolated, run_skillpm) -> None:
     result = run_skillpm("bench", SKILL, "--cpu", "--sizes", "4x768", "--runs", "2", "--warmup", "0")
     assert result.returncode == 0, result.stderr
-    written = isolated.project / "bench-kernel-builder-cuda-0.1.0-generic-cpu.json"
+    written = isolated.project / f"bench-kernel-builder-cuda-{VERSION}-generic-cpu.json"
     assert written.is_file() and f"wrote {written.name} (not GPU evidence)" in result.stdout
     assert "4x768" in result.stdout and "benchmarking variant generic" in result.stderr
 
