@@ -1,24 +1,35 @@
 """Split SKILL.md into YAML front matter and a Markdown body, and parse the front matter.
 
-Parsing is safe and bounded: PyYAML's safe loader (the C one when available), no aliases
-(so no alias bombs), only the standard YAML tags, no duplicate keys at any level, and at
-most :data:`MAX_DEPTH` levels of nesting (deeper values would exhaust Python's recursion
-limit while they are constructed). Top-level keys are taken as written
-(``yes:`` is the key ``'yes'``), and each key's line is kept so findings can point at it.
-Every problem becomes a :class:`Finding`; nothing here raises on bad input.
+Parsing is safe and bounded: PyYAML's safe loader (the C one when available) on at most
+:data:`MAX_FRONTMATTER_SIZE` bytes, no aliases (so no alias bombs), only the standard YAML
+tags, no duplicate keys at any level, and at most :data:`MAX_DEPTH` levels of nesting (deeper
+values would exhaust Python's recursion limit while they are constructed).
+
+Numbers are only built where that is cheap and exact: an integer is decimal, of at most
+:data:`MAX_INT_DIGITS` digits (YAML 1.1's hexadecimal, octal, binary and base-60 forms, whose
+conversion takes time quadratic in their length, stay strings, as every scalar is a string to
+skills-ref); a float is decimal and finite (``.inf``, ``.nan`` and base-60 stay strings). An
+explicit tag (``!!int 0x1F``) must agree with what the value would be read as without it.
+
+Top-level keys are taken as written (``yes:`` is the key ``'yes'``), and each key's line is
+kept so findings can point at it. Every problem becomes a :class:`Finding`; nothing here
+raises on bad input.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 
 import yaml
 
 from skillpm.validation.findings import Finding, error
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
+_INT = _YAML_TAG_PREFIX + "int"
+_FLOAT = _YAML_TAG_PREFIX + "float"
+_STR = _YAML_TAG_PREFIX + "str"
 _STANDARD_TAGS = frozenset(
     _YAML_TAG_PREFIX + name
     for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
@@ -28,6 +39,27 @@ DELIMITER = "---"
 
 #: The deepest nesting of sequences and mappings front matter may have (the top mapping is 1).
 MAX_DEPTH = 32
+#: The most bytes of front matter parsed (the specification's fields need a few kilobytes).
+MAX_FRONTMATTER_SIZE = 64 * 1024
+#: The most digits of an integer (a larger one is refused: quote it to keep it as text).
+MAX_INT_DIGITS = 18
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader, resolving plain scalars to int and float only in decimal."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT, _FLOAT)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+_Loader.add_implicit_resolver(_INT, re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z"), list("-+0123456789"))
+_Loader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(r"[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+][0-9]+)?\Z"),
+    list("-+0123456789."),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +81,9 @@ class SkillMd:
 class _Refused(Exception):
     """YAML that is well-formed but not allowed in front matter."""
 
-    def __init__(self, message: str, node: yaml.Node) -> None:
+    def __init__(self, message: str, node: yaml.Node | None) -> None:
         super().__init__(message)
-        self.line = node.start_mark.line
+        self.line = node.start_mark.line if node is not None else -1
 
 
 def parse_skill_md(raw: bytes, *, file: str) -> tuple[SkillMd, list[Finding]]:
@@ -76,8 +108,10 @@ def parse_skill_md(raw: bytes, *, file: str) -> tuple[SkillMd, list[Finding]]:
                   f"the front matter opened on line 1 has no closing {DELIMITER!r} line")
         ]
     body = "\n".join(lines[end + 1 :])
+    front = "\n".join(lines[1:end])
     try:
-        front = "\n".join(lines[1:end])
+        if len(front.encode("utf-8")) > MAX_FRONTMATTER_SIZE:
+            raise _Refused(f"the front matter is larger than {MAX_FRONTMATTER_SIZE} bytes", None)
         fields, key_lines = _load_mapping(front)
     except _Refused as exc:
         finding = error(file, exc.line + 2, "spec.frontmatter.yaml", str(exc))
@@ -92,6 +126,8 @@ def parse_skill_md(raw: bytes, *, file: str) -> tuple[SkillMd, list[Finding]]:
         finding = error(file, line, "spec.frontmatter.yaml", f"invalid YAML: {problem}")
     except (ValueError, OverflowError) as exc:  # a scalar that parses but cannot be built: 2024-02-30
         finding = error(file, 1, "spec.frontmatter.yaml", f"invalid YAML value: {str(exc)[:200]}")
+    except RecursionError:  # PyYAML's pure-Python composer (without libyaml) recurses per level
+        finding = error(file, 1, "spec.frontmatter.yaml", f"the front matter is nested deeper than {MAX_DEPTH} levels")
     else:
         if fields is None:
             finding = error(file, 1, "spec.frontmatter.not-mapping",
@@ -112,7 +148,7 @@ def _load_mapping(text: str) -> tuple[dict[str, object] | None, dict[str, int]]:
         root = loader.get_single_node()
         if not isinstance(root, yaml.MappingNode):
             return None, {}
-        _refuse_aliases_and_tags(root)
+        _refuse_aliases_and_tags(root, loader)
         fields: dict[str, object] = {}
         key_lines: dict[str, int] = {}
         for key_node, value_node in root.value:
@@ -129,8 +165,9 @@ def _load_mapping(text: str) -> tuple[dict[str, object] | None, dict[str, int]]:
         loader.dispose()
 
 
-def _refuse_aliases_and_tags(root: yaml.Node) -> None:
-    """Raise :class:`_Refused` at the first alias, non-standard tag, duplicate key or too deep node.
+def _refuse_aliases_and_tags(root: yaml.Node, loader: yaml.BaseResolver) -> None:
+    """Raise :class:`_Refused` at the first alias, non-standard tag, duplicate key, too deep node
+    or number that cannot be built cheaply.
 
     The composer turns an alias into a second reference to its anchored node, so a node
     seen twice is an alias; the walk stops there, which keeps alias bombs cheap.
@@ -152,6 +189,21 @@ def _refuse_aliases_and_tags(root: yaml.Node) -> None:
             stack.extend((n, depth + 1) for pair in node.value for n in pair)
         elif isinstance(node, yaml.SequenceNode):
             stack.extend((n, depth + 1) for n in node.value)
+        elif node.tag != _STR:
+            _check_scalar(node, loader)
+
+
+def _check_scalar(node: yaml.ScalarNode, loader: yaml.BaseResolver) -> None:
+    """Raise :class:`_Refused` unless ``node``'s value is one its tag can be built from cheaply."""
+    implicit = loader.resolve(yaml.ScalarNode, node.value, (True, False))
+    if implicit != node.tag and (implicit, node.tag) != (_INT, _FLOAT):
+        tag = node.tag.replace(_YAML_TAG_PREFIX, "!!")
+        decimal = " (numbers are read in decimal only)" if node.tag in (_INT, _FLOAT) else ""
+        raise _Refused(f"{node.value[:40]!r} is not a value of {tag}{decimal}", node)
+    if node.tag == _INT and len(node.value.lstrip("+-")) > MAX_INT_DIGITS:
+        raise _Refused(f"an integer has more than {MAX_INT_DIGITS} digits; quote it to keep it as text", node)
+    if node.tag == _FLOAT and not math.isfinite(float(node.value.replace("_", ""))):
+        raise _Refused(f"the number {node.value[:40]} is too large; quote it to keep it as text", node)
 
 
 def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
