@@ -8,6 +8,7 @@ library modules it needs inside its function.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -135,6 +136,7 @@ def cli() -> None:
 def main() -> None:
     """Run the CLI: one line per error (and a hint), never a traceback unless --verbose."""
     try:
+        _refuse_undecodable_input(sys.argv[1:])
         # Without standalone mode click returns (not raises) the code of ctx.exit(n).
         code = cli.main(standalone_mode=False, prog_name="skillpm")
     except SkillpmError as error:
@@ -153,7 +155,24 @@ def main() -> None:
         _fail(error, _sentence(error.format_message()), None, error.exit_code)
     except (click.Abort, KeyboardInterrupt) as error:
         _fail(error, "interrupted; nothing was left half-written", None, 130)
+    except UnicodeError as error:  # the last resort: every reader of text refuses bad bytes itself
+        _fail(error, f"cannot handle text that is not valid UTF-8 ({error})", "rerun with --verbose to see where", 1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _refuse_undecodable_input(args: list[str]) -> None:
+    """Refuse an argument or a ``SKILLPM_*`` variable that is not valid UTF-8.
+
+    Python hands such bytes over as lone surrogates (``\\udcff``), which no name, version,
+    file written or message can hold; so they are refused before any command runs.
+    """
+    given = [(f"argument {index}", arg) for index, arg in enumerate(args, 1)]
+    given += [(f"environment variable {name}", value) for name, value in os.environ.items() if name.startswith("SKILLPM_")]
+    for what, text in given:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise click.UsageError(f"{what} ({text[:80]!r}) is not valid UTF-8") from None
 
 
 def _usage(error: click.UsageError) -> tuple[str, str | None]:
