@@ -38,6 +38,7 @@ from skillpm.portable import (
     path_length_reason,
     unsafe_name_reason,
 )
+from skillpm.jsonfile import parse_json
 from skillpm.reading import read_at_most
 
 METADATA_NAME = "skillpm-variant.json"
@@ -312,9 +313,10 @@ def _read_head(tar: tarfile.TarFile) -> VariantMetadata:
     if member.size > MAX_METADATA_SIZE:
         raise ArchiveError(f"{METADATA_NAME} is too large")
     try:
-        return VariantMetadata.from_json(json.loads(_member_bytes(tar, member)))
-    except (ValueError, RecursionError):
-        raise ArchiveError(f"{METADATA_NAME} is not valid JSON") from None
+        data = parse_json(_member_bytes(tar, member))
+    except ValueError as error:
+        raise ArchiveError(f"{METADATA_NAME} is {error}") from None
+    return VariantMetadata.from_json(data)
 
 
 def _member_bytes(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:

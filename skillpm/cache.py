@@ -12,6 +12,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from skillpm.reading import MAX_ARTIFACT_SIZE, read_at_most
+
 CACHE_ENV = "SKILLPM_CACHE_DIR"
 
 #: Seconds after which a temporary file in the cache is taken for one a killed process left.
@@ -62,8 +64,8 @@ class ArtifactCache:
         """The cached bytes for ``sha256``, or ``None``; a corrupt entry is dropped."""
         path = self._path(sha256)
         try:
-            data = path.read_bytes()
-        except OSError:
+            data = read_at_most(path, MAX_ARTIFACT_SIZE)
+        except (OSError, ValueError):  # absent, or not a regular file of an artifact's size: a miss
             return None
         if hashlib.sha256(data).hexdigest() != sha256:
             path.unlink(missing_ok=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import json
+from typing import Any, Mapping, NamedTuple
 
 
 class SkillRef(NamedTuple):
@@ -15,3 +16,16 @@ class SkillRef(NamedTuple):
 
     def to_json(self) -> dict[str, str]:
         return self._asdict()
+
+
+def evidence_bytes(document: Mapping[str, Any], *, sort_keys: bool) -> bytes:
+    """An evidence file's bytes: indented JSON and one trailing newline.
+
+    ValueError when a number is NaN or infinite: no evidence may hold one (it would
+    compare as passing, or be read as a measurement that was never made).
+    """
+    try:
+        text = json.dumps(document, indent=2, sort_keys=sort_keys, allow_nan=False)
+    except ValueError:
+        raise ValueError("the evidence holds a number that is NaN or infinite") from None
+    return (text + "\n").encode()

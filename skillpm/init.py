@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
 from skillpm.atomic import atomic_write
 from skillpm.errors import ManifestError
+from skillpm.jsonfile import read_json
+from skillpm.reading import MAX_EVAL_FILE_SIZE, MAX_SKILL_MD_SIZE, problem, read_at_most
 from skillpm.manifest import EVAL_FILE, MANIFEST_NAME, SKILL_MD
 
 _SKELETON = """\
@@ -65,9 +66,11 @@ def adopt_upskill(directory: Path) -> Path:
     from skillpm.validation.frontmatter import parse_skill_md
 
     try:
-        raw = (directory / SKILL_MD).read_bytes()
+        raw = read_at_most(directory / SKILL_MD, MAX_SKILL_MD_SIZE)
     except OSError:
         raise ManifestError(f"{directory} has no readable {SKILL_MD}; is it an upskill output directory?") from None
+    except ValueError as error:
+        raise ManifestError(f"{directory / SKILL_MD} is {error}") from None
     skill_md, problems = parse_skill_md(raw, file=SKILL_MD)
     fields = skill_md.fields or {}
     name, description = fields.get("name"), fields.get("description")
@@ -92,11 +95,11 @@ def adopt_upskill(directory: Path) -> Path:
 def _read_meta(path: Path) -> dict[str, object]:
     """upskill's ``metadata`` object from skill_meta.json; empty when the file is absent."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path, MAX_EVAL_FILE_SIZE)
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as error:
-        raise ManifestError(f"{path} is not valid JSON: {error}") from None
+        raise ManifestError(f"cannot read {path}: {problem(error)}") from None
     metadata = data.get("metadata") if isinstance(data, dict) else None
     return metadata if isinstance(metadata, dict) else {}
 

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from skillpm.atomic import atomic_write
 from skillpm.containment import vcs_component
 from skillpm.errors import LockfileError, TargetError
+from skillpm.reading import MAX_LOCKFILE_SIZE
 from skillpm.targets import parse_capability, parse_target
 from skillpm.tomlfile import read_toml_file
 
@@ -25,7 +26,6 @@ LOCK_VERSION = 1
 _HEADER = "# Written by skillpm; do not edit by hand. 'skillpm sync' installs exactly this.\n"
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-MAX_LOCKFILE_SIZE = 4 * 1024 * 1024
 MAX_NAME_LENGTH = 64  # as the index allows (skillpm.index.model)
 MAX_VERSION_LENGTH = 256
 MAX_TEXT_LENGTH = 4096  # a registry label, an artifact path, a directory, a requirement

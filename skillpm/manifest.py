@@ -17,13 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from skillpm.agents import AgentName
 from skillpm.errors import ManifestError, TargetError
 from skillpm.targets import Capability, best_target, parse_target
+from skillpm.reading import MAX_MANIFEST_SIZE
 from skillpm.tomlfile import read_toml_file
 
 MANIFEST_NAME = "skillpm.toml"
 SKILL_MD = "SKILL.md"
 OVERLAYS_DIR = "variants"
 EVAL_FILE = "skill_meta.json"
-MAX_MANIFEST_SIZE = 1024 * 1024
 
 Name = Annotated[
     str,

@@ -11,7 +11,6 @@ describes the formats; docs/user-guide.md the command.
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,14 +25,13 @@ from skillpm.attest.statement import (
     statement_for_evidence,
 )
 from skillpm.attest.variants import KINDS
-from skillpm.reading import read_at_most
+from skillpm.jsonfile import read_json
+from skillpm.reading import MAX_EVIDENCE_SIZE, problem
 
 if TYPE_CHECKING:
     from skillpm.archive import BuiltArchive
     from skillpm.attest.keys import SigningKey
     from skillpm.registry.store import Added, NewAttestation
-
-MAX_EVIDENCE_SIZE = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -138,16 +136,11 @@ def publish(
 
 
 def _read_evidence(path: Path) -> dict:
+    """The evidence file ``path`` as strict JSON (no NaN or Infinity can come in as a measure)."""
     try:
-        data = read_at_most(path, MAX_EVIDENCE_SIZE)
-    except OSError as error:
-        raise AttestationError(f"cannot read evidence {path}: {error.strerror}") from None
-    except ValueError as error:
-        raise AttestationError(f"evidence {path} is {error}") from None
-    try:
-        document = json.loads(data)
-    except (ValueError, RecursionError):
-        raise AttestationError(f"evidence {path} is not JSON") from None
+        document = read_json(path, MAX_EVIDENCE_SIZE)
+    except (OSError, ValueError) as error:
+        raise AttestationError(f"cannot read evidence {path}: {problem(error)}") from None
     if not isinstance(document, dict):
         raise AttestationError(f"evidence {path} is not a JSON object")
     return document

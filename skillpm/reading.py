@@ -1,4 +1,9 @@
-"""Reading files that anyone may have put in place: regular files only, never past a limit."""
+"""Reading files that anyone may have put in place: regular files only, never past a limit.
+
+Every file that comes from a project, a registry or a cache is read through :func:`read_at_most`
+(or :func:`read_regular_file` where the caller decides what a long file means), with one of the
+limits below: the most skillpm reads of each kind of file, all in one place.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,34 @@ import os
 import stat
 from pathlib import Path
 
+_MIB = 1024 * 1024
 
-def read_regular_file(path: Path, limit: int) -> bytes:
+#: ``SKILL.md`` (validation, ``init --from``, ``eval``).
+MAX_SKILL_MD_SIZE = _MIB
+#: ``skillpm.toml``.
+MAX_MANIFEST_SIZE = _MIB
+#: ``skills.lock``.
+MAX_LOCKFILE_SIZE = 4 * _MIB
+#: The user's ``config.toml`` (configured registries).
+MAX_CONFIG_SIZE = _MIB
+#: A policy file (``policy.toml``, ``.skillpm/policy.toml``).
+MAX_POLICY_SIZE = _MIB
+#: A PEM key file (public or private).
+MAX_KEY_SIZE = 64 * 1024
+#: An index document (``config.json``, ``search.json``, ``index/**.json``, ``snapshot.json``),
+#: in a directory registry or the HTTP cache, and a trust record of pinned index keys.
+MAX_DOCUMENT_SIZE = 16 * _MIB
+#: An archive downloaded, or read from the download cache.
+MAX_ARTIFACT_SIZE = 256 * _MIB
+#: An evidence file (eval or bench) given to ``publish``.
+MAX_EVIDENCE_SIZE = 4 * _MIB
+#: A test file of a skill source (``skill_meta.json``, upskill results) and a ``python_test`` script.
+MAX_EVAL_FILE_SIZE = 4 * _MIB
+#: One cached answer of ``eval``.
+MAX_ANSWER_SIZE = 4 * _MIB
+
+
+def read_regular_file(path: Path | str, limit: int) -> bytes:
     """At most ``limit`` + 1 bytes of the regular file ``path`` (more means too long).
 
     Opened without blocking, so a fifo cannot hang the reader; anything but a
@@ -23,9 +54,16 @@ def read_regular_file(path: Path, limit: int) -> bytes:
         return handle.read(limit + 1)
 
 
-def read_at_most(path: Path, limit: int) -> bytes:
+def read_at_most(path: Path | str, limit: int) -> bytes:
     """The bytes of the regular file ``path``; ValueError when it holds more than ``limit``."""
     data = read_regular_file(path, limit)
     if len(data) > limit:
         raise ValueError(f"larger than {limit} bytes")
     return data
+
+
+def problem(error: OSError | ValueError) -> str:
+    """Why a read by :func:`read_at_most` (or a parse of what it read) failed, in a few words."""
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return str(error).split("\n", 1)[0]

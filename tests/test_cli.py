@@ -73,7 +73,7 @@ def test_corrupt_index(project_with_install, registry: Path, run_skillpm) -> Non
     (registry / "index" / "ke" / "rn" / f"{KERNEL}.json").write_text("{ this is not json")
     before = project_with_install()
     result = run_skillpm("install", KERNEL, "--arch", "9.0", "--registry", registry)
-    assert_one_error(result, contains="is corrupt (not valid JSON)", hint="skillpm registry rebuild")
+    assert_one_error(result, contains="is corrupt: not valid JSON", hint="skillpm registry rebuild")
     assert project_with_install() == before
 
 

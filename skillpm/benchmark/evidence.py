@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 
 from skillpm.benchmark.metrics import Measurement, Size
 from skillpm.benchmark.peaks import Peak
-from skillpm.evidence import SkillRef
+from skillpm.evidence import SkillRef, evidence_bytes
 from skillpm.resources import shipped
 
 SCHEMA_URI = "https://skillpm.dev/evidence/bench/v1"
@@ -171,8 +171,8 @@ class Evidence:
 
 
 def dumps(document: Mapping[str, Any]) -> bytes:
-    """The evidence file's bytes: indented, keys sorted, one trailing newline."""
-    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
+    """The evidence file's bytes: indented, keys sorted, one trailing newline (ValueError on NaN)."""
+    return evidence_bytes(document, sort_keys=True)
 
 
 def schema_path() -> Path:

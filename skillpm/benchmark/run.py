@@ -137,5 +137,9 @@ def write_evidence(path: Path, evidence: Evidence) -> dict[str, object]:
     problems = schema_errors(document)
     if problems:  # a bug in skillpm, not in the user's input: say so plainly
         raise BenchError(f"the evidence does not match its schema: {problems[0]}")
-    atomic_write(path, dumps(document))
+    try:
+        data = dumps(document)
+    except ValueError as error:
+        raise BenchError(f"{error}; nothing was written", hint="a measurement failed: run the bench again") from None
+    atomic_write(path, data)
     return document

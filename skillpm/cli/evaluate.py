@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,7 +66,9 @@ def eval_command(
     so an interrupted run resumes. See docs/evaluation.md.
     """
     from skillpm.atomic import atomic_write
+    from skillpm.evaluation.errors import EvalError
     from skillpm.evaluation.evidence import evidence_filename
+    from skillpm.evidence import evidence_bytes
     from skillpm.evaluation.subject import load_subject
 
     if arch and target:
@@ -100,7 +101,11 @@ def eval_command(
             progress=not as_json and sys.stderr.isatty(),
         )
     path = out or Path(evidence_filename(subject.skill))
-    atomic_write(path, (json.dumps(report.evidence, indent=2) + "\n").encode("utf-8"))
+    try:
+        data = evidence_bytes(report.evidence, sort_keys=False)
+    except ValueError as error:
+        raise EvalError(f"{error}; nothing was written") from None
+    atomic_write(path, data)
     if as_json:
         emit_json({**report.evidence, "evidence_file": str(path)})
         return

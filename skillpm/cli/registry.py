@@ -318,10 +318,12 @@ def _pin(label: str, public_key: Path) -> str:
     """Trust ``public_key`` for the index of the registry ``label``; its fingerprint."""
     from skillpm.registry.trust import pin_key
 
+    from skillpm.reading import MAX_KEY_SIZE, problem, read_at_most
+
     try:
-        pem = public_key.read_bytes()
-    except OSError as error:
-        raise click.ClickException(f"cannot read {public_key}: {error.strerror}") from None
+        pem = read_at_most(public_key, MAX_KEY_SIZE)
+    except (OSError, ValueError) as error:
+        raise click.ClickException(f"cannot read {public_key}: {problem(error)}") from None
     return pin_key(label, pem)
 
 

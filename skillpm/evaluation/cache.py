@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from skillpm.cache import cache_root, write_cache_file
+from skillpm.jsonfile import read_json
+from skillpm.reading import MAX_ANSWER_SIZE
 
 
 class AnswerCache:
@@ -27,7 +29,7 @@ class AnswerCache:
 
     def get(self, key: str) -> Any | None:
         try:
-            return json.loads(self._path(key).read_text(encoding="utf-8"))
+            return read_json(self._path(key), MAX_ANSWER_SIZE)
         except (OSError, ValueError):
             return None
 

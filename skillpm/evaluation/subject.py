@@ -8,7 +8,6 @@ source's ``skill_meta.json``). Every problem in the cases is reported at once.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from skillpm.evaluation.checks import Check, CheckConfigError, PythonTest, check
 from skillpm.evaluation.errors import EvalError
 from skillpm.evaluation.evidence import TestSet
 from skillpm.evidence import SkillRef
+from skillpm.jsonfile import parse_json
 from skillpm.manifest import (
     EVAL_FILE,
     OVERLAYS_DIR,
@@ -33,6 +33,7 @@ from skillpm.manifest import (
     SkillSource,
     choose_variant,
 )
+from skillpm.reading import MAX_EVAL_FILE_SIZE, MAX_SKILL_MD_SIZE, problem, read_at_most
 from skillpm.targets import parse_capability
 from skillpm.validation.frontmatter import parse_skill_md
 
@@ -57,7 +58,7 @@ def load_subject(root: Path, *, arch: str | None = None, target: str | None = No
     files = source.variant_files(chosen)
     if SKILL_MD not in files:
         raise EvalError(f"the {chosen} variant of {source.name} has no {SKILL_MD}")
-    parsed, _ = parse_skill_md(files[SKILL_MD].read_bytes(), file=SKILL_MD)
+    parsed, _ = parse_skill_md(_read(files[SKILL_MD], MAX_SKILL_MD_SIZE), file=SKILL_MD)
     tests_file, suite = _read_suite(root, chosen)
     checks, problems = [], []
     for index, case in enumerate(suite.tests):
@@ -97,9 +98,9 @@ def _read_suite(root: Path, target: str) -> tuple[Path, Suite]:
             hint="write upskill-format test cases (see docs/evaluation.md)",
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise EvalError(f"{path}: not valid JSON: {error}") from None
+        data = parse_json(_read(path, MAX_EVAL_FILE_SIZE))
+    except ValueError as error:
+        raise EvalError(f"{path}: {error}") from None
     suite, problems = parse_suite(data)
     _raise_problems(path, problems)
     assert suite is not None
@@ -122,9 +123,16 @@ def _read_scripts(root: Path, tests_file: Path, checks: list[tuple[Check, ...]])
             elif not path.is_file():
                 problems.append(f"tests.{index}: script {check.script!r} does not exist in {root}")
             else:
-                scripts[check.script] = path.read_bytes()
+                scripts[check.script] = _read(path, MAX_EVAL_FILE_SIZE)
     _raise_problems(tests_file, problems)
     return scripts
+
+
+def _read(path: Path, limit: int) -> bytes:
+    try:
+        return read_at_most(path, limit)
+    except (OSError, ValueError) as error:
+        raise EvalError(f"cannot read {path}: {problem(error)}") from None
 
 
 def _raise_problems(path: Path, problems: list[str]) -> None:

@@ -9,13 +9,14 @@ each ``run_N/run_result.json`` is read. ``path`` may be the runs folder or one b
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from skillpm.evaluation.errors import EvalError
 from skillpm.evaluation.stats import ModelResult, Tally
+from skillpm.jsonfile import read_json
+from skillpm.reading import MAX_EVAL_FILE_SIZE, problem
 
 SUMMARY = "batch_summary.json"
 RUN_RESULT = "run_result.json"
@@ -88,9 +89,9 @@ def _documents(batch: Path, problems: list[str]) -> list[tuple[str, Any]]:
 
 def _read_json(path: Path, problems: list[str]) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return read_json(path, MAX_EVAL_FILE_SIZE)
     except (OSError, ValueError) as error:
-        problems.append(f"{path}: cannot read: {error}")
+        problems.append(f"{path}: cannot read: {problem(error)}")
         return None
 
 

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from skillpm.errors import RegistryError
+from skillpm.reading import MAX_CONFIG_SIZE
 from skillpm.userdirs import user_path
 
 CONFIG_ENV = "SKILLPM_CONFIG"
@@ -27,7 +28,6 @@ ALLOW_HTTP_ENV = "SKILLPM_ALLOW_HTTP"
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _RESERVED = ("embedded",)
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-MAX_CONFIG_SIZE = 1024 * 1024
 
 
 @dataclass(frozen=True)

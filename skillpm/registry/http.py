@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 from skillpm.cache import cache_root, registry_key, write_cache_file
 from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable
+from skillpm.jsonfile import read_json
+from skillpm.reading import MAX_DOCUMENT_SIZE, read_at_most
 from skillpm.registry import source
 from skillpm.registry.config import check_url
 from skillpm.display import clean
@@ -110,10 +112,10 @@ class _IndexCache:
     def load(self, relative: str) -> tuple[dict[str, Any], bytes] | None:
         body_path, meta_path = self._paths(relative)
         try:
-            meta = json.loads(meta_path.read_bytes())
+            meta = read_json(meta_path, MAX_DOCUMENT_SIZE)
             if meta.get("missing"):
                 return meta, b""
-            body = body_path.read_bytes()
+            body = read_at_most(body_path, MAX_DOCUMENT_SIZE)
         except (OSError, ValueError, AttributeError):
             return None
         if not isinstance(meta, dict) or hashlib.sha256(body).hexdigest() != meta.get("sha256"):

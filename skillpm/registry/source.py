@@ -9,7 +9,6 @@ for: ``config.json``, one package's document, ``search.json``, or one artifact.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from skillpm.index.model import (
     parse_search,
     shard_path,
 )
-from skillpm.reading import read_regular_file
+from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, read_regular_file
 
 if TYPE_CHECKING:
     from skillpm.registry.trust import IndexGuard
@@ -33,8 +32,6 @@ if TYPE_CHECKING:
 EMBEDDED = "embedded"
 REGISTRY_ENV = "SKILLPM_REGISTRY"
 OFFLINE_ENV = "SKILLPM_OFFLINE"
-MAX_DOCUMENT_SIZE = 16 * 1024 * 1024
-MAX_ARTIFACT_SIZE = 256 * 1024 * 1024
 
 
 class Source(Protocol):
@@ -181,12 +178,14 @@ def package_path(name: str) -> str:
 
 
 def parse_json(label: str, relative: str, data: bytes) -> object:
-    """The JSON value of a document's bytes; IndexFormatError naming it when it is not JSON."""
+    """The strict JSON value of a document's bytes; IndexFormatError naming it when refused."""
+    from skillpm import jsonfile
+
     try:
-        return json.loads(data)
-    except (ValueError, RecursionError):
+        return jsonfile.parse_json(data)
+    except ValueError as error:
         raise IndexFormatError(
-            f"{label}: {relative} is corrupt (not valid JSON)",
+            f"{label}: {relative} is corrupt: {error}",
             hint="regenerate the index with 'skillpm registry rebuild DIR'",
         ) from None
 

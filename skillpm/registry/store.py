@@ -42,7 +42,8 @@ from skillpm.index.model import (
 )
 from skillpm.index.snapshot import Snapshot, SnapshotSignature, signatures_document
 from skillpm.locks import lock_for
-from skillpm.reading import read_regular_file
+from skillpm.jsonfile import read_json
+from skillpm.reading import MAX_DOCUMENT_SIZE, problem, read_at_most, read_regular_file
 from skillpm.registry.source import LocalRegistry
 from skillpm.targets import parse_target
 
@@ -445,21 +446,30 @@ def _signed(
     return [*extra, (snapshots.SNAPSHOT, body), (snapshots.SIGNATURE, _dump(signatures_document(signatures)))]
 
 
-def _read(path: Path) -> bytes | None:
-    """The bytes of the file at ``path``; ``None`` when there is none."""
-    return path.read_bytes() if path.is_file() else None
+def _read(path: Path, limit: int = MAX_ARCHIVE_SIZE) -> bytes | None:
+    """The bytes of the file at ``path``; ``None`` when there is none.
+
+    RegistryError when it is not a regular file of at most ``limit`` bytes.
+    """
+    try:
+        return read_at_most(path, limit)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise RegistryError(f"cannot read {path}: {problem(error)}") from None
 
 
 def _documents_on_disk(root: Path) -> dict[str, bytes]:
     found = {name: root / name for name in ("config.json", "search.json")}
     found.update({path.relative_to(root).as_posix(): path for path in sorted((root / "index").rglob("*.json"))})
-    return {relative: path.read_bytes() for relative, path in found.items() if path.is_file()}
+    documents = {relative: _read(path, MAX_DOCUMENT_SIZE) for relative, path in found.items()}
+    return {relative: data for relative, data in documents.items() if data is not None}
 
 
 def _snapshot_version(root: Path) -> int:
     """The version of the snapshot on disk; 0 when there is none (or it is unreadable)."""
     try:
-        return Snapshot.from_json(json.loads((root / snapshots.SNAPSHOT).read_bytes())).version
+        return Snapshot.from_json(read_json(root / snapshots.SNAPSHOT, MAX_DOCUMENT_SIZE)).version
     except (OSError, ValueError, IndexFormatError):
         return 0
 

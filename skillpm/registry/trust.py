@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Collection
 
 from skillpm.errors import IndexFormatError, RegistryError
+from skillpm.jsonfile import read_json
+from skillpm.reading import MAX_DOCUMENT_SIZE
 from skillpm.index import snapshot as snapshots
 from skillpm.index.model import RegistryConfig
 from skillpm.index.snapshot import Snapshot, SnapshotSignature, parse_signatures
@@ -92,7 +94,7 @@ class PinStore:
             pass  # reported below, against the record's path
         path = self._path(label)
         try:
-            data = json.loads(path.read_bytes())
+            data = read_json(path, MAX_DOCUMENT_SIZE)
             keys = {item["fingerprint"]: item["pem"].encode() for item in data["keys"]}
             version = data["version"]
             if data["registry"] != label or not keys or not isinstance(version, int):

@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from skillpm.portable import MAX_FILE_SIZE, MAX_MEMBERS, MAX_TOTAL_SIZE
+from skillpm.reading import MAX_SKILL_MD_SIZE, read_regular_file
 from skillpm.validation.findings import Finding, error
 from skillpm.validation.frontmatter import parse_skill_md
 from skillpm.validation.links import check_links
@@ -16,9 +17,6 @@ from skillpm.validation.spec import check_body_size, check_fields
 
 SKILL_MD = "SKILL.md"
 _SKIPPED = "__pycache__"
-
-#: The largest SKILL.md that is read at all; a larger one is a finding, judged from its size alone.
-MAX_SKILL_MD_SIZE = 1024 * 1024
 
 StrPath = str | os.PathLike[str]
 
@@ -116,8 +114,7 @@ def validate_tree(files: Mapping[str, StrPath], *, root: StrPath, dir_name: str)
         real = os.fspath(files[SKILL_MD])
         shown = disk.shown(real)
         try:
-            with open(real, "rb") as stream:
-                raw = stream.read(MAX_SKILL_MD_SIZE + 1)
+            raw = read_regular_file(real, MAX_SKILL_MD_SIZE)
         except OSError as exc:
             findings.append(error(shown, None, "tree.unreadable",
                                   f"cannot read {shown!r}: {exc.strerror}"))
