@@ -67,10 +67,10 @@ def adopt_upskill(directory: Path) -> Path:
 
     try:
         raw = read_at_most(directory / SKILL_MD, MAX_SKILL_MD_SIZE)
-    except OSError:
-        raise ManifestError(f"{directory} has no readable {SKILL_MD}; is it an upskill output directory?") from None
-    except ValueError as error:
-        raise ManifestError(f"{directory / SKILL_MD} is {error}") from None
+    except (OSError, ValueError) as error:
+        raise ManifestError(
+            f"{directory} has no readable {SKILL_MD} ({problem(error)}); is it an upskill output directory?"
+        ) from None
     skill_md, problems = parse_skill_md(raw, file=SKILL_MD)
     fields = skill_md.fields or {}
     name, description = fields.get("name"), fields.get("description")

@@ -18,7 +18,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from skillpm.reading import read_at_most
+from skillpm.reading import decode_utf8, read_at_most
 
 #: The deepest nesting of arrays and objects (skillpm's documents need fewer than 10 levels).
 MAX_DEPTH = 64
@@ -62,9 +62,9 @@ def parse_json(data: bytes | str) -> Any:
 
 def _parse(data: bytes | str) -> Any:
     try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
-    except UnicodeDecodeError as error:
-        raise _Refused(f"not UTF-8: byte {data[error.start]:#04x} at offset {error.start}") from None
+        text = decode_utf8(data) if isinstance(data, bytes) else data
+    except ValueError as error:
+        raise _Refused(str(error)) from None
     deep = _Refused(f"arrays or objects nested more than {MAX_DEPTH} levels")
     try:
         value = json.loads(text, parse_constant=_constant, parse_float=_float, parse_int=_int)

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from skillpm.agents import AgentName
 from skillpm.errors import ManifestError, TargetError
 from skillpm.targets import Capability, best_target, parse_target
-from skillpm.reading import MAX_MANIFEST_SIZE
-from skillpm.tomlfile import read_toml_file
+from skillpm.reading import MAX_MANIFEST_SIZE, problem, read_at_most
+from skillpm.tomlfile import parse_toml
 
 MANIFEST_NAME = "skillpm.toml"
 SKILL_MD = "SKILL.md"
@@ -157,16 +157,18 @@ def read_manifest_data(root: Path) -> dict[str, object]:
     """Parse ``root/skillpm.toml`` as TOML; raise ManifestError when absent or not TOML."""
     path = root / MANIFEST_NAME
     try:
-        return read_toml_file(path, limit=MAX_MANIFEST_SIZE)
+        raw = read_at_most(path, MAX_MANIFEST_SIZE)
     except FileNotFoundError:
         raise ManifestError(
             f"{root} has no {MANIFEST_NAME}",
             hint=f"run 'skillpm init {root}' to create one",
         ) from None
+    except (OSError, ValueError) as error:
+        raise ManifestError(f"cannot read {path}: {problem(error)}") from None
+    try:
+        return parse_toml(raw)
     except ValueError as error:
         raise ManifestError(f"{path}: not valid TOML: {error}") from None
-    except OSError as error:
-        raise ManifestError(f"cannot read {path}: {error.strerror}") from None
 
 
 def _walk(top: Path, *, skip_top: set[str]) -> dict[str, Path]:

@@ -62,6 +62,14 @@ def read_at_most(path: Path | str, limit: int) -> bytes:
     return data
 
 
+def decode_utf8(raw: bytes) -> str:
+    """``raw`` as UTF-8 text; ValueError naming the first byte that is not UTF-8 and its offset."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not UTF-8: byte {raw[error.start]:#04x} at offset {error.start}") from None
+
+
 def problem(error: OSError | ValueError) -> str:
     """Why a read by :func:`read_at_most` (or a parse of what it read) failed, in a few words."""
     if isinstance(error, OSError):

@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from skillpm.reading import read_at_most
+from skillpm.reading import decode_utf8, read_at_most
 
 #: What a line of TOML may hold besides keys and values: strings (an unterminated one runs to the
 #: end of its line or, for a multi-line string, of the text, so every match is found in linear time)
@@ -32,9 +32,9 @@ def parse_toml(raw: bytes) -> dict[str, Any]:
 
     Refuses keys dotted more than :data:`MAX_TOML_DOTS` times and arrays or inline
     tables nested past Python's recursion limit. Raises ValueError (``TOMLDecodeError``
-    or ``UnicodeDecodeError`` included) on anything it does not accept.
+    included) on anything it does not accept.
     """
-    text = raw.decode("utf-8")
+    text = decode_utf8(raw)
     outside = _TOML_STRINGS_AND_COMMENTS.sub(" ", text)
     line = next((n for n, line in enumerate(outside.split("\n"), 1) if line.count(".") > MAX_TOML_DOTS), None)
     if line is not None:

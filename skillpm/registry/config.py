@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from skillpm.errors import RegistryError
-from skillpm.reading import MAX_CONFIG_SIZE
+from skillpm.reading import MAX_CONFIG_SIZE, problem
 from skillpm.userdirs import user_path
 
 CONFIG_ENV = "SKILLPM_CONFIG"
@@ -105,7 +105,7 @@ def load_registries(path: Path | None = None) -> tuple[RemoteRegistry, ...]:
     except FileNotFoundError:
         return ()
     except (ValueError, OSError) as error:
-        raise RegistryError(f"{path} is not a readable config file: {error}", hint="fix or delete it") from None
+        raise RegistryError(f"{path} is not a readable config file: {problem(error)}", hint="fix or delete it") from None
     tables = data.get("registry", [])
     if not isinstance(tables, list):
         raise RegistryError(f"{path}: 'registry' must be an array of tables ([[registry]])")

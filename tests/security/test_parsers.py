@@ -1,0 +1,288 @@
+"""Hostile text for skillpm's parsers: YAML front matter, JSON from outside, and bytes that are not UTF-8.
+
+Each case runs the real command line (``hostile.run``: 1 GB of address space, 30 s) on a
+real file or argument, and checks for a clean answer: a finding or one ``error:`` line,
+never a traceback, and nothing written where the command must not write.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import build_source, skill_md
+from tests.security.conftest import Hostile
+
+DIGITS = 100_000
+
+
+def skill_with_front_matter(hostile: Hostile, extra: str, *, name: str = "demo") -> Path:
+    """A plain skill folder whose front matter holds ``extra`` after a valid name and description."""
+    skill = hostile.work / name
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").write_text(f"---\nname: {name}\ndescription: Does one thing.\n{extra}\n---\n# Body\n")
+    return skill
+
+
+def assert_finding(completed: subprocess.CompletedProcess[str], *contains: str) -> str:
+    """``validate`` said the skill is invalid, with a finding holding each of ``contains``, and no traceback."""
+    output = completed.stdout + completed.stderr
+    assert "Traceback" not in output, output[-3000:]
+    assert completed.returncode == 1, output[-3000:]
+    findings = [line for line in completed.stdout.splitlines() if " error [" in line]
+    assert findings and all(text in findings[0] for text in contains), output[-3000:]
+    assert len(output) < 4_000, output[:4000]
+    return findings[0]
+
+
+# --- YAML front matter ---------------------------------------------------------------------------
+
+NUMERALS = {
+    # YAML 1.1 reads each of these as an integer; converting it takes time quadratic in its length.
+    "hexadecimal": "0x" + "f" * 60_000,
+    "binary": "0b" + "1" * 60_000,
+    "octal": "0" + "7" * 60_000,
+    "base-60": ":".join(["1"] + ["59"] * 20_000),
+    "signed-base-60": "-" + ":".join(["1"] + ["59"] * 20_000),
+}
+
+
+@pytest.mark.parametrize("numeral", NUMERALS.values(), ids=NUMERALS.keys())
+def test_front_matter_numerals_are_kept_as_text(hostile: Hostile, numeral: str) -> None:
+    """Threat: a 60k-digit hexadecimal, binary, octal or base-60 integer in front matter is turned into a
+    Python int (seconds of quadratic work), then its repr in a finding raises: a traceback.
+    Defence: only decimal integers are built; these stay the text they are (and fail the length rule)."""
+    skill = skill_with_front_matter(hostile, "")
+    text = (skill / "SKILL.md").read_text().replace("description: Does one thing.", f"description: {numeral}")
+    (skill / "SKILL.md").write_text(text)
+    assert_finding(hostile.run("validate", skill), "spec.description.length")
+
+
+@pytest.mark.parametrize(
+    ("value", "phrase"),
+    [
+        ("1" * 60_000, "more than 18 digits"),
+        ("12345678901234567890", "more than 18 digits"),
+        ("1.0e+99999", "too large"),
+        ("!!int 0x" + "f" * 60_000, "decimal only"),
+    ],
+    ids=["decimal-60k-digits", "decimal-20-digits", "float-overflow", "explicit-int-hex"],
+)
+def test_front_matter_numbers_out_of_range_are_refused(hostile: Hostile, value: str, phrase: str) -> None:
+    """Threat: a huge decimal integer (Python refuses str() past 4300 digits: a traceback), a float that
+    overflows to infinity, or an explicit !!int on a hexadecimal numeral.
+    Defence: integers of at most 18 decimal digits and finite floats, else a finding on that line."""
+    skill = skill_with_front_matter(hostile, f"metadata:\n  build: {value}")
+    assert_finding(hostile.run("validate", skill), "spec.frontmatter.yaml", ":5:", phrase)
+
+
+def test_front_matter_of_100k_digits_is_not_parsed(hostile: Hostile) -> None:
+    """Threat: the issue's own example, a 100k-digit hexadecimal integer (and any document big enough to
+    hold millions of YAML nodes). Defence: front matter over 64 KiB is refused before YAML sees it."""
+    skill = skill_with_front_matter(hostile, "x: 0x" + "f" * DIGITS)
+    assert_finding(hostile.run("validate", skill), "spec.frontmatter.yaml", "larger than 65536 bytes")
+
+
+def alias_bomb(levels: int = 9, fanout: int = 9) -> str:
+    lines = ['l0: &l0 "lol"']
+    lines += [f"l{i}: &l{i} [{', '.join(f'*l{i - 1}' for _ in range(fanout))}]" for i in range(1, levels)]
+    return "metadata:\n  bomb: x\n" + "\n".join(lines)
+
+
+MERGE_BOMB = "\n".join(
+    ["a0: &a0 {k0: v}"] + [f"a{i}: &a{i} {{<<: [{', '.join([f'*a{i - 1}'] * 9)}], k{i}: v}}" for i in range(1, 9)]
+)
+
+STRUCTURES = {
+    "alias-bomb": (alias_bomb(), "anchors and aliases"),
+    "merge-key-bomb": (MERGE_BOMB, "anchors and aliases"),
+    "deep-flow-nesting": ("metadata: " + "[" * 5_000 + "]" * 5_000, "spec.frontmatter.yaml"),
+    "deep-block-nesting": ("metadata:\n" + "".join("  " * i + "-\n" for i in range(1, 200)) + "  " * 200 + "- x",
+                           "nested deeper than 32"),
+    "python-object-tag": ("metadata: !!python/object/apply:os.system ['touch pwned']", "!!python/object/apply:os.system"),
+    "python-name-tag": ("metadata: !!python/name:os.system", "!!python/name:os.system"),
+    "binary-tag": ("metadata:\n  k: !!binary aGk=", "!!binary"),
+    "custom-tag": ("metadata: !custom value", "'!custom'"),
+    "timestamp-tag-on-text": ("metadata:\n  k: !!timestamp not-a-date", "is not a value of !!timestamp"),
+    "bool-tag-on-text": ("metadata:\n  k: !!bool maybe", "is not a value of !!bool"),
+    "impossible-date": ("metadata:\n  k: 2024-02-30", "day is out of range"),
+}
+
+
+@pytest.mark.parametrize(("extra", "phrase"), STRUCTURES.values(), ids=STRUCTURES.keys())
+def test_front_matter_structures_are_refused(hostile: Hostile, extra: str, phrase: str) -> None:
+    """Threat: alias and merge-key bombs ("billion laughs"), nesting deep enough to exhaust recursion,
+    tags that construct Python objects or binary data, or that the constructor cannot handle
+    (!!timestamp / !!bool on text raised inside PyYAML). Defence: refused as one finding, nothing run."""
+    skill = skill_with_front_matter(hostile, extra)
+    before = hostile.state()
+    assert_finding(hostile.run("validate", skill), "spec.frontmatter.yaml", phrase)
+    assert not (hostile.project / "pwned").exists()
+    assert hostile.changed_outside(before) == []
+
+
+def test_init_from_refuses_hostile_front_matter(hostile: Hostile) -> None:
+    """Threat: 'init --from' (adopting upskill output) parses SKILL.md front matter too: a tag the
+    constructor chokes on ended in a traceback there. Defence: the same loader; one error line, no manifest."""
+    skill = skill_with_front_matter(hostile, "metadata:\n  k: !!bool maybe")
+    completed = hostile.run("init", "--from", skill)
+    hostile.refused(completed, "lacks a name and description", "!!bool")
+    assert not (skill / "skillpm.toml").exists()
+
+
+# --- bytes that are not UTF-8 --------------------------------------------------------------------
+
+BAD_ARGUMENTS = {
+    "install": ["install", "\udcff"],
+    "install-version": ["install", "demo==1.0\udcff"],
+    "validate": ["validate", "\udced\udcb3\udcbf"],  # the bytes of a UTF-8-encoded lone surrogate U+DCFF
+    "registry-init": ["registry", "init", "reg-\udcff"],
+    "registry-add-remote": ["registry", "add-remote", "\udcff", "https://example.invalid/"],
+    "init-name": ["init", "skill-dir", "--name", "\udcff"],
+    "search": ["search", "\udcff"],
+    "option": ["--\udcff"],
+}
+
+
+@pytest.mark.parametrize("args", BAD_ARGUMENTS.values(), ids=BAD_ARGUMENTS.keys())
+def test_arguments_that_are_not_utf8_are_refused(hostile: Hostile, args: list[str]) -> None:
+    """Threat: an argument that is not UTF-8 (Python passes it on as lone surrogates) crashed whatever
+    wrote it out ('registry init' put it in config.json: a traceback, after making the folder).
+    Defence: every argument is checked before any command runs; nothing is created."""
+    before = hostile.state()
+    hostile.refused(hostile.run(*args), "is not valid UTF-8")
+    assert hostile.changed_outside(before) == []
+
+
+def test_environment_variable_that_is_not_utf8_is_refused(hostile: Hostile) -> None:
+    """Threat: SKILLPM_REGISTRY (or any SKILLPM_* default of an option) holding bytes that are not UTF-8.
+    Defence: refused by name, before any command runs."""
+    completed = hostile.run("install", "demo", env={"SKILLPM_REGISTRY": "/tmp/\udcff"})
+    hostile.refused(completed, "SKILLPM_REGISTRY", "is not valid UTF-8")
+
+
+# --- JSON from outside ---------------------------------------------------------------------------
+
+
+def keyed_source(hostile: Hostile) -> tuple[Path, Path, Path]:
+    """A skill source, an empty registry and a signing key, all made through the CLI."""
+    source = build_source(hostile.work, "demo")
+    registry = hostile.work / "registry"
+    hostile.ok(hostile.run("registry", "init", registry))
+    key = hostile.work / "signing.key"
+    hostile.ok(hostile.run("keygen", "-o", key))
+    return source, registry, key
+
+
+def eval_evidence(pass_rate: str) -> str:
+    """An eval evidence document whose pass rate is the raw JSON token ``pass_rate``."""
+    document = {
+        "schema": "https://skillpm.dev/evidence/eval/v1",
+        "skill": {"name": "demo", "version": "1.0.0", "target": "generic", "artifact_sha256": "0" * 64},
+        "models": [{"model": "m", "with_skill": {"pass_rate": "PASS_RATE"}}],
+    }
+    return json.dumps(document).replace('"PASS_RATE"', pass_rate)
+
+
+@pytest.mark.parametrize(
+    ("token", "phrase"),
+    [("NaN", "NaN is not a number"), ("Infinity", "Infinity is not a number"),
+     ("-Infinity", "-Infinity is not a number"), ("1e999", "overflows"),
+     ("[" * 900 + "1" + "]" * 900, "nested more than 64 levels")],
+    ids=["nan", "infinity", "minus-infinity", "1e999", "nested-900"],
+)
+def test_publish_refuses_non_finite_evidence(hostile: Hostile, token: str, phrase: str) -> None:
+    """Threat: NaN or Infinity as a pass rate (or 1e999, which Python reads as inf) is signed at publish and
+    then satisfies any policy minimum; evidence nested 900 deep overflows the checker's recursion.
+    Defence: evidence is parsed as strict JSON; refused in one line, the registry untouched."""
+    source, registry, key = keyed_source(hostile)
+    evidence = hostile.work / "eval.json"
+    evidence.write_text(eval_evidence(token))
+    before = hostile.state()
+    completed = hostile.run("publish", source, "--registry", registry, "--evidence", evidence, "--sign", f"key:{key}")
+    hostile.refused(completed, "eval.json", phrase)
+    assert hostile.changed_outside(before, hostile.cache) == []
+
+
+def registry_with(hostile: Hostile) -> Path:
+    """A directory registry holding 'demo' 1.0.0, made through the CLI."""
+    source = build_source(hostile.work, "demo")
+    registry = hostile.work / "registry"
+    dist = hostile.work / "dist"
+    hostile.ok(hostile.run("registry", "init", registry))
+    hostile.ok(hostile.run("pack", source, "-o", dist))
+    hostile.ok(hostile.run("registry", "add", registry, *sorted(dist.iterdir())))
+    return registry
+
+
+@pytest.mark.parametrize(
+    ("token", "phrase"),
+    [("NaN", "NaN is not a number"), ("1e999", "overflows"), ("-Infinity", "-Infinity is not a number")],
+    ids=["nan", "1e999", "minus-infinity"],
+)
+def test_index_document_with_non_finite_number_is_refused(hostile: Hostile, token: str, phrase: str) -> None:
+    """Threat: an index document carrying NaN/Infinity (or 1e999) where a number is read.
+    Defence: index documents are strict JSON; one line naming the document, nothing installed."""
+    registry = registry_with(hostile)
+    document = next((registry / "index").rglob("demo.json"))
+    text = document.read_text()
+    document.write_text(text.replace('"format-version": 1', f'"format-version": 1, "padding": {token}', 1))
+    before = hostile.state()
+    completed = hostile.run("install", "demo", "--registry", registry, "--arch", "9.0")
+    hostile.refused(completed, "demo.json", phrase)
+    assert hostile.changed_outside(before, hostile.cache) == []
+
+
+def test_lone_surrogate_in_search_index_is_refused(hostile: Hostile) -> None:
+    """Threat: a JSON escape for a lone surrogate (\\ud800) in a description is no Unicode text: printing it
+    ended in a UnicodeEncodeError traceback. Defence: such a document is refused as corrupt, in one line."""
+    registry = registry_with(hostile)
+    search = registry / "search.json"
+    data = json.loads(search.read_text())
+    data["packages"][0]["description"] = "SURROGATE"
+    search.write_text(json.dumps(data).replace("SURROGATE", "\\ud800"))
+    hostile.refused(hostile.run("search", "demo", "--registry", registry), "search.json", "lone surrogate")
+
+
+@pytest.mark.parametrize(
+    ("kind", "command", "phrase"),
+    [
+        ("lockfile", ["sync"], "skills.lock"),
+        ("manifest", ["pack", "{source}", "-o", "{registry}/dist"], "skillpm.toml"),
+        ("config", ["install", "demo"], "config.toml"),
+        ("index", ["install", "demo", "--registry", "{registry}"], "demo.json"),
+        ("evidence", ["publish", "{source}", "--registry", "{registry}", "--evidence", "{evidence}", "--sign", "key:{key}"],
+         "not UTF-8"),
+        ("skill_meta", ["init", "--from", "{skill}"], "skill_meta.json"),
+    ],
+)
+def test_files_that_are_not_utf8_are_refused(hostile: Hostile, kind: str, command: list[str], phrase: str) -> None:
+    """Threat: bytes that are not UTF-8 in skills.lock, the user's config, an index document, evidence or
+    skill_meta.json. Defence: each is decoded strictly where it is read: one line naming the file."""
+    bad = b'\xff\xfe"not utf-8 \xc3\x28"\n'
+    registry = registry_with(hostile) if kind in ("index", "evidence") else hostile.work
+    source, key = build_source(hostile.work / "src", "demo"), hostile.work / "signing.key"
+    skill = skill_with_front_matter(hostile, "")
+    evidence = hostile.work / "eval.json"
+    if kind == "manifest":
+        (source / "skillpm.toml").write_bytes((source / "skillpm.toml").read_bytes() + b"# " + bad)
+    elif kind == "lockfile":
+        (hostile.project / "skills.lock").write_bytes(b"version = 1\n# " + bad)
+    elif kind == "config":
+        config = hostile.home / ".config" / "skillpm" / "config.toml"
+        config.parent.mkdir(parents=True)
+        config.write_bytes(b"# " + bad)
+    elif kind == "index":
+        next((registry / "index").rglob("demo.json")).write_bytes(bad)
+    elif kind == "evidence":
+        hostile.ok(hostile.run("keygen", "-o", key))
+        evidence.write_bytes(b'{"schema": "' + bad + b'"}')
+    else:
+        (skill / "skill_meta.json").write_bytes(b'{"metadata": "' + bad + b'"}')
+    args = [part.format(registry=registry, source=source, evidence=evidence, key=key, skill=skill) for part in command]
+    before = hostile.state()
+    hostile.refused(hostile.run(*args), phrase, "UTF-8")
+    assert hostile.changed_outside(before, hostile.cache) == []
