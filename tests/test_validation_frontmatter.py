@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
+import tracemalloc
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skillpm.validation.frontmatter import parse_skill_md
+from skillpm.validation.frontmatter import MAX_FRONTMATTER_SIZE, MAX_INT_DIGITS, parse_skill_md
 
 
 def parse(text: str) -> tuple[object, list[tuple[str, int | None]]]:
@@ -114,12 +115,80 @@ def alias_bomb(levels: int = 12, fanout: int = 10) -> str:
     return "\n".join([*lines, "---", ""])
 
 
-def test_alias_bomb_is_refused_quickly() -> None:
-    start = time.perf_counter()
-    skill_md, findings = parse(alias_bomb())
-    assert time.perf_counter() - start < 0.5
+def work(action: Callable[[], object]) -> tuple[int, int]:
+    """The Python function calls ``action`` makes and the most memory it holds at once (bytes)."""
+    calls = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        calls += event in ("call", "c_call")
+
+    tracemalloc.start()
+    sys.setprofile(count)
+    try:
+        action()
+    finally:
+        sys.setprofile(None)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return calls, peak
+
+
+def test_alias_bomb_is_refused_with_bounded_work() -> None:
+    skill_md, findings = parse(alias_bomb())  # 10**11 strings if expanded
     assert skill_md.fields is None
     assert [rule for rule, _ in findings] == ["spec.frontmatter.yaml"]
+    calls, peak = work(lambda: parse(alias_bomb()))
+    assert calls < 20_000 and peak < 2_000_000
+
+
+@pytest.mark.parametrize(
+    "numeral",
+    ["0x" + "f" * 30_000, "0b" + "1" * 30_000, "0o" + "7" * 30_000, "0" + "7" * 30_000,
+     ":".join(["1"] + ["59"] * 10_000), "1_000", ".inf", "-.inf", ".nan", "190:20:30.15"],
+    ids=["hex", "binary", "octal-0o", "octal", "base-60", "underscores", "inf", "minus-inf", "nan", "base-60-float"],
+)
+def test_numerals_other_than_decimal_stay_text(numeral: str) -> None:
+    skill_md, findings = parse(f"---\nx: {numeral}\n---\n")
+    assert findings == []
+    assert skill_md.fields == {"x": numeral}
+
+
+def test_conversion_work_is_bounded_by_the_text() -> None:
+    """A 30k-part base-60 numeral was a loop of bigint products; now it is copied as text."""
+    text = f"---\nx: {':'.join(['1'] + ['59'] * 10_000)}\n---\n"
+    calls, peak = work(lambda: parse(text))
+    assert calls < 2_000 and peak < 20 * len(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("0", 0), ("-12", -12), ("+7", 7), ("9" * MAX_INT_DIGITS, int("9" * MAX_INT_DIGITS)), ("1.5", 1.5),
+     ("-2.5e+3", -2500.0), ("!!int 12", 12), ("!!float 1", 1.0), ("!!str 0x1F", "0x1F")],
+)
+def test_decimal_numbers_are_built(value: str, expected: object) -> None:
+    skill_md, findings = parse(f"---\nx: {value}\n---\n")
+    assert findings == []
+    assert skill_md.fields == {"x": expected} and type(skill_md.fields["x"]) is type(expected)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["9" * (MAX_INT_DIGITS + 1), "-" + "9" * (MAX_INT_DIGITS + 1), "1.0e+400", "-1.0e+400", "!!int 0x1F",
+     "!!int 1.5", "!!float 0x1F", "!!bool maybe", "!!null x", "!!timestamp tomorrow"],
+)
+def test_numbers_out_of_range_and_disagreeing_tags_are_refused(value: str) -> None:
+    skill_md, findings = parse(f"---\nname: demo\nx: {value}\n---\n")
+    assert skill_md.fields is None
+    assert findings == [("spec.frontmatter.yaml", 3)]
+
+
+def test_front_matter_size_limit() -> None:
+    at_limit = "x: " + "a" * (MAX_FRONTMATTER_SIZE - 3)
+    skill_md, findings = parse(f"---\n{at_limit}\n---\n")
+    assert findings == [] and len(skill_md.fields["x"]) == MAX_FRONTMATTER_SIZE - 3
+    skill_md, findings = parse(f"---\n{at_limit}a\n---\n")
+    assert skill_md.fields is None and findings == [("spec.frontmatter.yaml", 1)]
 
 
 @pytest.mark.parametrize(

@@ -144,6 +144,10 @@ DIFFERENCES = [
                "Windows reads ':' as a drive or stream; skills-ref reads only SKILL.md"),
     Difference("names-differing-in-case", "demo", {"SKILL.md": front(), "notes.md": "a", "NOTES.md": "b"},
                False, True, "macOS and Windows see one file; skills-ref reads only SKILL.md"),
+    Difference("long-integer", "demo", {"SKILL.md": front("metadata:\n  build: 12345678901234567890\n")}, False,
+               True, "integers are built only up to 18 digits; skills-ref reads every scalar as a string"),
+    Difference("front-matter-over-64k", "demo", {"SKILL.md": front("metadata:\n  notes: " + "a" * 70_000 + "\n")},
+               False, True, "front matter is read up to 64 KiB; skills-ref has no limit"),
     Difference("invalid-utf8", "demo", {"SKILL.md": front().encode() + b"caf\xe9\n"}, False,
                RAISES, "skillpm reports a finding; skills-ref raises UnicodeDecodeError"),
 ]
@@ -176,3 +180,12 @@ def test_deliberate_differences(tmp_path: Path, difference: Difference) -> None:
     else:
         assert reference_valid(skill) is difference.reference
         assert difference.reference is not difference.ours_valid
+
+
+@pytest.mark.parametrize("numeral", ["0x1F", "0o17", "017", "0b101", "1:30:00", ".inf", "1_000"])
+def test_non_decimal_numerals_are_text_to_both(tmp_path: Path, numeral: str) -> None:
+    """YAML 1.1 makes numbers of these; skillpm keeps them as strings, as skills-ref does every scalar."""
+    skill = build(tmp_path, Difference("numeral", "demo", {"SKILL.md": front(f"metadata:\n  build: {numeral}\n")},
+                                       True, True, ""))
+    assert reference_valid(skill)
+    assert ours_valid(skill)

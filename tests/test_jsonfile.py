@@ -1,0 +1,87 @@
+"""Tests for skillpm.jsonfile and skillpm.reading: strict JSON and bounded reads of files from outside."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from skillpm.jsonfile import MAX_DEPTH, MAX_INT_DIGITS, parse_json, read_json
+from skillpm.reading import read_at_most
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": 1, "b": [true, null, "x"]}', '[1.5e308, -0.0, 0]', '"\\ud83d\\ude00"', '"a[{"', '"\\\\ud800"',
+     "[" * MAX_DEPTH + "]" * MAX_DEPTH, '{"k": "' + "[" * 1000 + '"}', "9" * MAX_INT_DIGITS],
+    ids=["plain", "finite-floats", "surrogate-pair", "brackets-in-string", "escaped-backslash",
+         "at-depth-limit", "brackets-in-string-deep", "at-digit-limit"],
+)
+def test_accepted(text: str) -> None:
+    import json
+
+    assert parse_json(text) == json.loads(text)
+    assert parse_json(text.encode()) == json.loads(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[NaN]", "NaN is not a number"),
+        ('{"x": Infinity}', "Infinity is not a number"),
+        ("-Infinity", "-Infinity is not a number"),
+        ("1e999", "overflows"),
+        ("[-1e400]", "overflows"),
+        ("9" * (MAX_INT_DIGITS + 1), f"more than {MAX_INT_DIGITS} digits"),
+        ("-" + "9" * 5000, f"more than {MAX_INT_DIGITS} digits"),
+        ("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), f"nested more than {MAX_DEPTH} levels"),
+        ('{"a":' * 100_000 + "1" + "}" * 100_000, f"nested more than {MAX_DEPTH} levels"),
+        ('{"a": "\\ud800"}', "lone surrogate"),
+        ('["\\udfff\\ud800"]', "lone surrogate"),
+        ('{"\\udcff": 1}', "lone surrogate"),
+        ("{broken", "Expecting property name"),
+        ("\ufeff{}", "BOM"),
+    ],
+)
+def test_refused_with_one_line(text: str, reason: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        parse_json(text)
+    message = str(refused.value)
+    assert message.startswith("not valid JSON") and reason in message and "\n" not in message
+
+
+@pytest.mark.parametrize("raw", [b'{"a": "caf\xe9"}', b"\xff\xfe{\x00}\x00", b'"\xed\xa0\x80"'])
+def test_bytes_must_be_utf8(raw: bytes) -> None:
+    with pytest.raises(ValueError, match=r"not valid JSON \(not UTF-8: byte 0x[0-9a-f]{2} at offset \d+\)"):
+        parse_json(raw)
+
+
+def planted(tmp_path: Path, kind: str) -> Path:
+    path = tmp_path / "file.json"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "directory":
+        path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory"])
+def test_only_regular_files_are_read(tmp_path: Path, kind: str) -> None:
+    with pytest.raises(OSError, match="not a regular file"):
+        read_json(planted(tmp_path, kind), 100)
+
+
+def test_read_limit_is_exact(tmp_path: Path) -> None:
+    path = tmp_path / "file.json"
+    path.write_text("[" + " " * 98 + "]")
+    assert read_json(path, 100) == []
+    with pytest.raises(ValueError, match="larger than 99 bytes"):
+        read_at_most(path, 99)
+
+
+def test_missing_file_is_file_not_found(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        read_json(tmp_path / "absent.json", 100)
