@@ -17,6 +17,7 @@ from typing import Any, Callable
 import httpx
 
 from skillpm.evaluation.errors import EndpointError
+from skillpm.jsonfile import parse_json
 from skillpm.retry import RetryPolicy
 
 RETRY_STATUS = frozenset({408, 429})
@@ -173,9 +174,9 @@ class ChatClient:
 def _parse(response: httpx.Response, latency: float) -> Completion:
     """Read the first choice's message and the usage; _Retry when the answer is malformed."""
     try:
-        data = response.json()
-    except ValueError:
-        raise _Retry("malformed answer (not JSON)") from None
+        data = parse_json(response.content)
+    except ValueError as error:
+        raise _Retry(f"malformed answer ({error})") from None
     try:
         message = data["choices"][0]["message"]
         content = message.get("content")
@@ -193,7 +194,7 @@ def _parse(response: httpx.Response, latency: float) -> Completion:
 def _error_message(response: httpx.Response) -> str:
     """The server's own words: ``error.message`` of a JSON body, else the start of the body."""
     try:
-        error = response.json().get("error")
+        error = parse_json(response.content).get("error")
         text = error.get("message") if isinstance(error, dict) else error
     except (ValueError, AttributeError):
         text = None

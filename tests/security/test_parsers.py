@@ -286,3 +286,45 @@ def test_files_that_are_not_utf8_are_refused(hostile: Hostile, kind: str, comman
     before = hostile.state()
     hostile.refused(hostile.run(*args), phrase, "UTF-8")
     assert hostile.changed_outside(before, hostile.cache) == []
+
+
+def eval_source(hostile: Hostile) -> Path:
+    """A skill source with one upskill-format test case."""
+    cases = {"metadata": {"version": "1.0.0"}, "tests": [{"input": "Say hi.", "expected": {"contains": ["hi"]}}]}
+    return build_source(hostile.work, "demo", common={"skill_meta.json": json.dumps(cases)})
+
+
+@pytest.mark.parametrize(
+    ("field", "token"),
+    [("llm_time_ms", "NaN"), ("llm_time_ms", "Infinity"), ("llm_time_ms", "1e999")],
+    ids=["nan-latency", "infinite-latency", "overflowing-latency"],
+)
+def test_upskill_results_with_non_finite_numbers_are_refused(hostile: Hostile, field: str, token: str) -> None:
+    """Threat: upskill results whose numbers are NaN or infinite passed every range check (NaN < 0 is false)
+    and were written into eval evidence as NaN/Infinity, ready to be signed.
+    Defence: results are strict JSON; one line naming the file, no evidence written."""
+    run = hostile.work / "runs" / "batch" / "run_1" / "run_result.json"
+    run.parent.mkdir(parents=True)
+    result = {"metadata": {"model": "m"}, "run_type": "with_skill", "assertions_passed": 1, "assertions_total": 1,
+              "stats": {"input_tokens": 1, "output_tokens": 1, field: "TOKEN"}}
+    run.write_text(json.dumps(result).replace('"TOKEN"', token))
+    completed = hostile.run("eval", eval_source(hostile), "--import-upskill", hostile.work / "runs")
+    hostile.refused(completed, "run_result.json", "not valid JSON")
+    assert list(hostile.project.glob("eval-*.json")) == []
+
+
+def test_endpoint_answer_with_infinite_usage_is_refused(hostile: Hostile) -> None:
+    """Threat: a chat endpoint answers with "prompt_tokens": Infinity, which Python reads as inf and int()
+    turned into an OverflowError traceback. Defence: answers are strict JSON; a malformed answer is
+    retried and then reported in one line; nothing is cached or written."""
+    from tests.test_eval_client import ChatServer, Reply
+
+    body = b'{"choices": [{"message": {"content": "hi"}}], "usage": {"prompt_tokens": Infinity}}'
+    server = ChatServer(lambda request: Reply(body=body))
+    try:
+        completed = hostile.run("eval", eval_source(hostile), "-m", "m", "--base-url", server.url, "--max-attempts", "1")
+    finally:
+        server.close()
+    hostile.refused(completed, "malformed answer", "Infinity is not a number")
+    assert list(hostile.project.glob("eval-*.json")) == []
+    assert not list(hostile.cache.rglob("*.json"))
