@@ -94,7 +94,9 @@ UNSAFE_NAMES = {
 
 @pytest.mark.parametrize("name", UNSAFE_NAMES.values(), ids=UNSAFE_NAMES.keys())
 def test_names_windows_or_a_terminal_would_misread_are_refused(name: str, tmp_path: Path) -> None:
-    assert_both_refuse(with_metadata(SKILL, regular(name)), tmp_path, "unsafe path")
+    # A name that is not UTF-8 can only be listed in the metadata as a lone surrogate escape, which strict JSON refuses.
+    reason = "lone surrogate" if "\udcff" in name else "unsafe path"
+    assert_both_refuse(with_metadata(SKILL, regular(name)), tmp_path, reason)
 
 
 def test_a_name_longer_than_file_systems_allow_is_refused_before_writing(tmp_path: Path) -> None:
