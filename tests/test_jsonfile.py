@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from skillpm.jsonfile import MAX_DEPTH, MAX_INT_DIGITS, parse_json, read_json
 from skillpm.reading import read_at_most
+from tests.security.test_reads import plant
 
 
 @pytest.mark.parametrize(
@@ -57,21 +57,13 @@ def test_bytes_must_be_utf8(raw: bytes) -> None:
         parse_json(raw)
 
 
-def planted(tmp_path: Path, kind: str) -> Path:
+@pytest.mark.parametrize(("kind", "error"), [("fifo", OSError), ("dev-zero", OSError), ("directory", OSError),
+                                           ("sparse-1gib", ValueError)])
+def test_only_regular_files_within_the_limit_are_read(tmp_path: Path, kind: str, error: type) -> None:
     path = tmp_path / "file.json"
-    if kind == "fifo":
-        os.mkfifo(path)
-    elif kind == "dev-zero":
-        path.symlink_to("/dev/zero")
-    elif kind == "directory":
-        path.mkdir()
-    return path
-
-
-@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory"])
-def test_only_regular_files_are_read(tmp_path: Path, kind: str) -> None:
-    with pytest.raises(OSError, match="not a regular file"):
-        read_json(planted(tmp_path, kind), 100)
+    plant(path, kind)
+    with pytest.raises(error, match="not a regular file|larger than 100 bytes"):
+        read_json(path, 100)
 
 
 def test_read_limit_is_exact(tmp_path: Path) -> None:
