@@ -628,6 +628,8 @@ def run_skillpm(world: World, args: list[str]) -> tuple[subprocess.CompletedProc
         "XDG_CONFIG_HOME": str(home / ".config"),
         "NO_COLOR": "1",
         "LC_ALL": "C.UTF-8",
+        # A worktree's tests set PYTHONPATH to run its own code, in this subprocess too.
+        **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}),
     }
     start = time.monotonic()
     completed = subprocess.run(
