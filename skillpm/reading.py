@@ -22,9 +22,9 @@ MAX_MANIFEST_SIZE = _MIB
 MAX_LOCKFILE_SIZE = 4 * _MIB
 #: The user's ``config.toml`` (configured registries).
 MAX_CONFIG_SIZE = _MIB
-#: A policy file (``policy.toml``, ``.skillpm/policy.toml``).
-MAX_POLICY_SIZE = _MIB
-#: A PEM key file (public or private).
+#: A policy file (``policy.toml``, ``.skillpm/policy.toml``): it is read whole.
+MAX_POLICY_SIZE = 256 * 1024
+#: A PEM key file, public or private (a PEM key is well under 1 KiB; an encrypted one a little more).
 MAX_KEY_SIZE = 64 * 1024
 #: An index document (``config.json``, ``search.json``, ``index/**.json``, ``snapshot.json``),
 #: in a directory registry or the HTTP cache, and a trust record of pinned index keys.

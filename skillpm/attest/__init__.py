@@ -19,14 +19,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from skillpm.errors import SkillpmError
+from skillpm.reading import MAX_KEY_SIZE
 
 
 class AttestationError(SkillpmError):
     """An attestation cannot be made, read, or verified, or a signing key cannot be used."""
 
 
-#: The most bytes a key file may hold (a PEM key is well under 1 KiB; an encrypted one a little more).
-MAX_KEY_BYTES = 64 * 1024
+#: The most bytes a key file may hold (every such limit is in skillpm.reading).
+MAX_KEY_BYTES = MAX_KEY_SIZE
 
 
 def read_small_file(path: Path, limit: int, what: str) -> bytes:

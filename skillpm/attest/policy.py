@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping
 
 from skillpm.attest import MAX_KEY_BYTES, AttestationError, read_small_file
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, SHA256_RE, is_finite_number
+from skillpm.reading import MAX_POLICY_SIZE
 from skillpm.tomlfile import parse_toml
 
 PROJECT_POLICY = Path(".skillpm") / "policy.toml"
@@ -240,8 +241,8 @@ _REQUIRE_KEYS = {
 }
 
 
-#: The most bytes a policy file may hold (it is read whole).
-MAX_POLICY_BYTES = 256 * 1024
+#: The most bytes a policy file may hold (every such limit is in skillpm.reading).
+MAX_POLICY_BYTES = MAX_POLICY_SIZE
 
 
 def parse_policy(text: str, *, where: str, base_dir: Path, project_root: Path | None = None) -> Policy:
