@@ -3,9 +3,9 @@
 :func:`parse_json` is ``json.loads`` made strict: the bytes must be UTF-8; ``NaN``,
 ``Infinity`` and ``-Infinity`` are refused, and so is a number that overflows to infinity
 (``1e999``) or an integer of more than :data:`MAX_INT_DIGITS` digits; strings must be
-Unicode (no lone surrogate from a ``\\ud800`` escape); and arrays and objects nest at most
-:data:`MAX_DEPTH` levels. So no non-finite number, no text that cannot be written back, and no
-value too deep for the code that walks it can come in. Every refusal is a ValueError with a
+Unicode (no lone surrogate from a ``\\ud800`` escape) unless the caller only displays them;
+and arrays and objects nest at most :data:`MAX_DEPTH` levels. So no non-finite number, no text
+that cannot be written back, and no value too deep for the code that walks it can come in. Every refusal is a ValueError with a
 one-line reason that starts "not valid JSON".
 """
 
@@ -34,13 +34,13 @@ class _Refused(ValueError):
 
 
 def _constant(name: str) -> Any:
-    raise _Refused(f"{name} is not a number")
+    raise _Refused(f"{name} is not finite")
 
 
 def _float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise _Refused(f"the number {text[:40]} overflows")
+        raise _Refused(f"the number {text[:40]} is not finite (it overflows)")
     return value
 
 
@@ -50,17 +50,21 @@ def _int(text: str) -> int:
     return int(text)
 
 
-def parse_json(data: bytes | str) -> Any:
-    """The JSON value of ``data`` (UTF-8 bytes or text); ValueError with a reason when refused."""
+def parse_json(data: bytes | str, *, lone_surrogates: bool = False) -> Any:
+    """The JSON value of ``data`` (UTF-8 bytes or text); ValueError with a reason when refused.
+
+    ``lone_surrogates=True`` lets strings hold them, for text that is only compared or shown
+    (through :mod:`skillpm.display`, which escapes them), never written out as UTF-8.
+    """
     try:
-        return _parse(data)
+        return _parse(data, lone_surrogates)
     except _Refused as error:
         raise ValueError(f"not valid JSON ({error})") from None
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
 
 
-def _parse(data: bytes | str) -> Any:
+def _parse(data: bytes | str, lone_surrogates: bool) -> Any:
     try:
         text = decode_utf8(data) if isinstance(data, bytes) else data
     except ValueError as error:
@@ -72,6 +76,8 @@ def _parse(data: bytes | str) -> Any:
         raise deep from None
     if _depth(text) > MAX_DEPTH:
         raise deep
+    if lone_surrogates:
+        return value
     try:
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:

@@ -25,12 +25,18 @@ def test_accepted(text: str) -> None:
     assert parse_json(text.encode()) == json.loads(text)
 
 
+def test_lone_surrogates_only_where_the_caller_allows_them() -> None:
+    assert parse_json('{"a": "x\\ud800"}', lone_surrogates=True) == {"a": "x\ud800"}
+    with pytest.raises(ValueError, match="NaN is not finite"):
+        parse_json("[NaN]", lone_surrogates=True)
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("[NaN]", "NaN is not a number"),
-        ('{"x": Infinity}', "Infinity is not a number"),
-        ("-Infinity", "-Infinity is not a number"),
+        ("[NaN]", "NaN is not finite"),
+        ('{"x": Infinity}', "Infinity is not finite"),
+        ("-Infinity", "-Infinity is not finite"),
         ("1e999", "overflows"),
         ("[-1e400]", "overflows"),
         ("9" * (MAX_INT_DIGITS + 1), f"more than {MAX_INT_DIGITS} digits"),

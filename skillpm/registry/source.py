@@ -182,7 +182,8 @@ def parse_json(label: str, relative: str, data: bytes) -> object:
     from skillpm import jsonfile
 
     try:
-        return jsonfile.parse_json(data)
+        # Index text is only compared, or shown escaped (skillpm.display): a lone surrogate may stay.
+        return jsonfile.parse_json(data, lone_surrogates=True)
     except ValueError as error:
         raise IndexFormatError(
             f"{label}: {relative} is corrupt: {error}",

@@ -189,8 +189,8 @@ def eval_evidence(pass_rate: str) -> str:
 
 @pytest.mark.parametrize(
     ("token", "phrase"),
-    [("NaN", "NaN is not a number"), ("Infinity", "Infinity is not a number"),
-     ("-Infinity", "-Infinity is not a number"), ("1e999", "overflows"),
+    [("NaN", "NaN is not finite"), ("Infinity", "Infinity is not finite"),
+     ("-Infinity", "-Infinity is not finite"), ("1e999", "overflows"),
      ("[" * 900 + "1" + "]" * 900, "nested more than 64 levels")],
     ids=["nan", "infinity", "minus-infinity", "1e999", "nested-900"],
 )
@@ -220,7 +220,7 @@ def registry_with(hostile: Hostile) -> Path:
 
 @pytest.mark.parametrize(
     ("token", "phrase"),
-    [("NaN", "NaN is not a number"), ("1e999", "overflows"), ("-Infinity", "-Infinity is not a number")],
+    [("NaN", "NaN is not finite"), ("1e999", "overflows"), ("-Infinity", "-Infinity is not finite")],
     ids=["nan", "1e999", "minus-infinity"],
 )
 def test_index_document_with_non_finite_number_is_refused(hostile: Hostile, token: str, phrase: str) -> None:
@@ -236,15 +236,18 @@ def test_index_document_with_non_finite_number_is_refused(hostile: Hostile, toke
     assert hostile.changed_outside(before, hostile.cache) == []
 
 
-def test_lone_surrogate_in_search_index_is_refused(hostile: Hostile) -> None:
-    """Threat: a JSON escape for a lone surrogate (\\ud800) in a description is no Unicode text: printing it
-    ended in a UnicodeEncodeError traceback. Defence: such a document is refused as corrupt, in one line."""
-    registry = registry_with(hostile)
-    search = registry / "search.json"
-    data = json.loads(search.read_text())
-    data["packages"][0]["description"] = "SURROGATE"
-    search.write_text(json.dumps(data).replace("SURROGATE", "\\ud800"))
-    hostile.refused(hostile.run("search", "demo", "--registry", registry), "search.json", "lone surrogate")
+def test_lone_surrogate_in_evidence_is_refused(hostile: Hostile) -> None:
+    """Threat: a JSON escape for a lone surrogate (\\ud800) in evidence is no Unicode text: signing it
+    (UTF-8 bytes of the statement) raised UnicodeEncodeError. Defence: evidence is strict JSON that
+    holds only Unicode text; one line, the registry untouched. (Index text may hold one: it is only
+    shown, escaped; tests/security/test_terminal.py.)"""
+    source, registry, key = keyed_source(hostile)
+    evidence = hostile.work / "eval.json"
+    evidence.write_text(eval_evidence('"\\ud800"'))
+    before = hostile.state()
+    completed = hostile.run("publish", source, "--registry", registry, "--evidence", evidence, "--sign", f"key:{key}")
+    hostile.refused(completed, "eval.json", "lone surrogate")
+    assert hostile.changed_outside(before, hostile.cache) == []
 
 
 @pytest.mark.parametrize(
@@ -325,6 +328,6 @@ def test_endpoint_answer_with_infinite_usage_is_refused(hostile: Hostile) -> Non
         completed = hostile.run("eval", eval_source(hostile), "-m", "m", "--base-url", server.url, "--max-attempts", "1")
     finally:
         server.close()
-    hostile.refused(completed, "malformed answer", "Infinity is not a number")
+    hostile.refused(completed, "malformed answer", "Infinity is not finite")
     assert list(hostile.project.glob("eval-*.json")) == []
     assert not list(hostile.cache.rglob("*.json"))
