@@ -167,24 +167,24 @@ def test_environment_variable_that_is_not_utf8_is_refused(hostile: Hostile) -> N
 # --- JSON from outside ---------------------------------------------------------------------------
 
 
-def keyed_source(hostile: Hostile) -> tuple[Path, Path, Path]:
-    """A skill source, an empty registry and a signing key, all made through the CLI."""
+def keyed_source(hostile: Hostile) -> tuple[Path, Path, Path, str]:
+    """A skill source, an empty registry, a signing key and the sha256 of the source's archive, made through the CLI."""
     source = build_source(hostile.work, "demo")
     registry = hostile.work / "registry"
     hostile.ok(hostile.run("registry", "init", registry))
     key = hostile.work / "signing.key"
     hostile.ok(hostile.run("keygen", "-o", key))
-    return source, registry, key
+    (packed,) = json.loads(hostile.ok(hostile.run("pack", source, "-o", hostile.work / "dist", "--json")).stdout)
+    return source, registry, key, packed["sha256"]
 
 
-def eval_evidence(pass_rate: str) -> str:
-    """An eval evidence document whose pass rate is the raw JSON token ``pass_rate``."""
-    document = {
-        "schema": "https://skillpm.dev/evidence/eval/v1",
-        "skill": {"name": "demo", "version": "1.0.0", "target": "generic", "artifact_sha256": "0" * 64},
-        "models": [{"model": "m", "with_skill": {"pass_rate": "PASS_RATE"}}],
-    }
-    return json.dumps(document).replace('"PASS_RATE"', pass_rate)
+def eval_evidence(sha256: str, old: str, new: str) -> str:
+    """Valid eval evidence about the archive ``sha256``, with the raw JSON ``old`` replaced by ``new``."""
+    from tests.test_publish import make_evidence
+
+    text = json.dumps(make_evidence("eval", target="generic", sha256=sha256, name="demo"))
+    assert old in text
+    return text.replace(old, new, 1)
 
 
 @pytest.mark.parametrize(
@@ -198,9 +198,9 @@ def test_publish_refuses_non_finite_evidence(hostile: Hostile, token: str, phras
     """Threat: NaN or Infinity as a pass rate (or 1e999, which Python reads as inf) is signed at publish and
     then satisfies any policy minimum; evidence nested 900 deep overflows the checker's recursion.
     Defence: evidence is parsed as strict JSON; refused in one line, the registry untouched."""
-    source, registry, key = keyed_source(hostile)
+    source, registry, key, sha256 = keyed_source(hostile)
     evidence = hostile.work / "eval.json"
-    evidence.write_text(eval_evidence(token))
+    evidence.write_text(eval_evidence(sha256, '"lift": 0.35', f'"lift": {token}'))
     before = hostile.state()
     completed = hostile.run("publish", source, "--registry", registry, "--evidence", evidence, "--sign", f"key:{key}")
     hostile.refused(completed, "eval.json", phrase)
@@ -241,9 +241,9 @@ def test_lone_surrogate_in_evidence_is_refused(hostile: Hostile) -> None:
     (UTF-8 bytes of the statement) raised UnicodeEncodeError. Defence: evidence is strict JSON that
     holds only Unicode text; one line, the registry untouched. (Index text may hold one: it is only
     shown, escaped; tests/security/test_terminal.py.)"""
-    source, registry, key = keyed_source(hostile)
+    source, registry, key, sha256 = keyed_source(hostile)
     evidence = hostile.work / "eval.json"
-    evidence.write_text(eval_evidence('"\\ud800"'))
+    evidence.write_text(eval_evidence(sha256, '"model": "model-a"', '"model": "model-a\\ud800"'))
     before = hostile.state()
     completed = hostile.run("publish", source, "--registry", registry, "--evidence", evidence, "--sign", f"key:{key}")
     hostile.refused(completed, "eval.json", "lone surrogate")
