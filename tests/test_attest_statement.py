@@ -75,7 +75,7 @@ def test_subject_digest_must_be_sha256_hex() -> None:
 @pytest.mark.parametrize(
     "payload, message",
     [
-        (b"not json", "not JSON"),
+        (b"not json", "not valid JSON"),
         (b"[]", "not a JSON object"),
         (b'{"_type": "https://in-toto.io/Statement/v0.1"}', "not an in-toto Statement v1"),
         (json.dumps({"_type": STATEMENT_TYPE, "subject": []}).encode(), "no subject"),

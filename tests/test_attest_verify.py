@@ -283,7 +283,7 @@ def test_policy_requirements(key: SigningKey) -> None:
 @pytest.mark.parametrize(
     "bundle, message",
     [
-        (b"{", "the bundle is not JSON"),
+        (b"{", "the bundle is not valid JSON"),
         (b"[]", "not a JSON object"),
         (b'{"mediaType": "application/json"}', "not a Sigstore bundle"),
         (json.dumps({"mediaType": BUNDLE_MEDIA_TYPE}).encode(), "no verificationMaterial"),

@@ -540,9 +540,11 @@ INDEX_CASES = [
 
 
 def lock_entry(**fields: str) -> str:
-    entry = {"name": NAME, "version": "1.0.0", "target": "generic", "sha256": "0" * 64, "registry": "embedded",
+    """A skills.lock entry for NAME, with ``fields`` changed (the requirement follows a changed name)."""
+    name = fields.get("name", NAME)
+    entry = {"name": name, "version": "1.0.0", "target": "generic", "sha256": "0" * 64, "registry": "embedded",
              "path": f"artifacts/{NAME}/1.0.0/{NAME}-1.0.0-generic.tar.gz",
-             "directory": f".claude/skills/{NAME}", "capability": "none", "requirement": NAME, **fields}
+             "directory": f".claude/skills/{NAME}", "capability": "none", "requirement": name, **fields}
     return "[[skill]]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in entry.items())
 
 
@@ -564,22 +566,23 @@ LOCKFILE_CASES = [
     Case("lockfile-git-hooks", "lockfile", sync("version = 1\n" + lock_entry(name="hooks", directory=".git/hooks")),
          "error", "not a folder named"),
     Case("lockfile-empty-name-is-project-root", "lockfile", sync("version = 1\n" + lock_entry(name="", directory="")),
-         "error", "invalid package name"),
+         "error", "has a name that is empty"),
     Case("lockfile-5mib", "lockfile", sync("version = 1\n" + "# pad\n" * (900 * 1024)), "error", "larger than"),
     Case("lockfile-dotted-key-bomb", "lockfile", sync("version = 1\n" + "a" + ".a" * 100_000 + " = 1\n"),
          "error", "dotted more than"),
     Case("lockfile-nested-arrays", "lockfile", sync("version = 1\nskill = " + "[" * 5000 + "]" * 5000 + "\n"),
          "error", "nested too deeply"),
     Case("lockfile-skill-not-array", "lockfile", sync('version = 1\nskill = "everything"\n'),
-         "error", "exactly the fields"),
+         "error", "entry 1 is not a table"),
     Case("lockfile-sha256-wrong-type", "lockfile",
-         sync("version = 1\n" + lock_entry().replace(f'sha256 = "{"0" * 64}"', "sha256 = 0")), "error", "malformed"),
+         sync("version = 1\n" + lock_entry().replace(f'sha256 = "{"0" * 64}"', "sha256 = 0")), "error",
+         "has a sha256 that is empty, too long, not text, or with a control character"),
     Case("lockfile-invalid-utf8", "lockfile", sync(b"version = 1\n# \xff\n"), "error", "not a readable lockfile"),
     Case("lockfile-fifo", "lockfile", sync(fifo=True), "error", "not a regular file"),
     Case("lockfile-nul-in-directory", "lockfile", sync("version = 1\n" + lock_entry(directory=f"a\x00b/{NAME}")),
-         "error", "malformed"),
+         "error", "has a directory that is empty, too long, not text, or with a control character"),
     Case("lockfile-escape-sequence", "lockfile", sync("version = 1\n" + lock_entry(version="1\x1b]0;pwned\x07")),
-         "error", "malformed"),
+         "error", "has a version that is empty, too long, not text, or with a control character"),
     Case("lockfile-backslash-traversal", "lockfile",
          sync("version = 1\n" + lock_entry(directory=f"..\\..\\escaped/{NAME}")), "error", "not a folder named"),
 ]

@@ -69,10 +69,13 @@ def test_a_killed_index_cache_write_is_swept_by_the_next_write_beside_it(
     from skillpm.cache import STALE_TEMPORARY_AGE
 
     assert run_cli("info", KERNEL, "--registry", served.url).exit_code == 0
+    from skillpm.atomic import _leftover
+
     (cached,) = (isolated.cache / "index").rglob(f"{KERNEL}.json")
-    stale, fresh = (cached.with_name(f".{KERNEL}.json.{pid}.q8w7e6r5.tmp") for pid in (999998, 999999))
+    stale, fresh = (_leftover(cached, "tmp") for _ in range(2))  # what killed atomic_writes of it leave
     for path in (stale, fresh):
         path.write_bytes(b"half a document")
+    stale, fresh = stale.parent, fresh.parent
     past = time.time() - STALE_TEMPORARY_AGE - 60
     os.utime(stale, (past, past))
     document = next((registry / "index").rglob(f"{KERNEL}.json"))

@@ -107,10 +107,12 @@ def sign_keyless(statement: Statement, *, identity_token: str | None = None, sta
 
 def read_bundle(data: bytes) -> ParsedBundle:
     """Read a bundle's JSON and its DSSE envelope; raise AttestationError on anything malformed."""
+    from skillpm.jsonfile import parse_json
+
     try:
-        document = json.loads(data)
-    except (ValueError, RecursionError):
-        raise AttestationError("the bundle is not JSON") from None
+        document = parse_json(data)
+    except ValueError as error:
+        raise AttestationError(f"the bundle is {error}") from None
     if not isinstance(document, dict):
         raise AttestationError("the bundle is not a JSON object")
     media_type = document.get("mediaType")

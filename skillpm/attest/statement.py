@@ -84,10 +84,12 @@ class Statement:
 
 def parse_statement(payload: bytes) -> Statement:
     """Read a statement from a DSSE payload; raise AttestationError saying what is wrong."""
+    from skillpm.jsonfile import parse_json
+
     try:
-        data = json.loads(payload)
-    except (ValueError, RecursionError):
-        raise AttestationError("the signed payload is not JSON") from None
+        data = parse_json(payload)
+    except ValueError as error:
+        raise AttestationError(f"the signed payload is {error}") from None
     if not isinstance(data, dict):
         raise AttestationError("the signed payload is not a JSON object")
     _refuse_non_finite(data, "the statement")

@@ -311,12 +311,14 @@ def test_a_signed_non_finite_measurement_never_meets_a_minimum(
     replace_bundle(registry, sign_with_key(_Payload(payload), signed.key), predicate_type)
     before = hostile.state()
     minimum = MEASUREMENTS[measurement][2]
+    # an integer too large for a float is refused as such by the strict JSON parser, before it is a number
+    why = "more than 40 digits" if number.isdigit() else "not finite"
     error = hostile.refused(install(hostile, registry, "--trusted-key", str(signed.pub), minimum, "0.1"))
-    assert "check 'statement' failed" in error and "not finite" in error, error
+    assert "check 'statement' failed" in error and why in error, error
     assert_not_installed(hostile, before)
     completed = hostile.run("verify", NAME, "--registry", registry, "--key", signed.pub)
     assert completed.returncode == 1 and "1 of 1 variant(s) failed verification" in completed.stderr, completed.stderr
-    assert "not finite" in completed.stdout, completed.stdout
+    assert why in completed.stdout, completed.stdout
 
 
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "1e999"])
