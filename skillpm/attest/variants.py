@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
@@ -87,6 +87,20 @@ class AttestationReport:
 
     def first_failure(self) -> Check | None:
         return next((check for check in self.checks if check.required and not check.ok), None)
+
+    def untrusted_signer(self) -> str | None:
+        """Who signed it, when the only checks that failed say the signer is not trusted; else ``None``.
+
+        An unknown key (no public key with its fingerprint is known) or a key or Sigstore
+        identity the policy does not trust, on an attestation that is otherwise intact.
+        """
+        failed = [check for check in self.checks if check.required and not check.ok]
+        unknown = [check for check in failed if check.name == "signature" and check.detail.startswith("signed by an unknown key")]
+        if not failed or any(check.name != "signer" and check not in unknown for check in failed):
+            return None
+        if unknown:
+            return f"an unknown {self.signer()}"
+        return self.signer().replace("Sigstore signature by ", "the Sigstore identity ", 1)
 
     def signer(self) -> str:
         """Who signed it, as verified (``key <fingerprint>`` or ``Sigstore signature by ...``)."""
@@ -317,6 +331,17 @@ def check_before_install(
     extra = key_policy(options.trusted_keys).combined(Policy(requirements=options.requirements))
     policy = effective_policy(registry.label, project_root=project_root, extra=extra)
     report = verify_variant(registry, name=name, version=version, variant=variant, policy=policy, artifact=artifact)
+    if policy.requirements == Requirements():  # nothing required: evidence nobody trusts is only noted
+        warn = options.warn or (lambda line: print(line, file=sys.stderr))
+        kept = []
+        for attestation in report.attestations:
+            signer = attestation.untrusted_signer()
+            if signer is None:
+                kept.append(attestation)
+            else:
+                warn(f"warning: {report.describe()}: {attestation.kind} evidence signed by {signer} (not trusted); "
+                     "installed without relying on it")
+        report = replace(report, attestations=tuple(kept))
     enforce(report, label=registry.label)
     return report
 

@@ -139,9 +139,12 @@ def test_a_project_sigstore_identity_adds_no_trust(hostile: Hostile, signed: Sig
     project_policy(hostile, f'[[trust.sigstore]]\nissuer = "{issuer}"\nidentity = "{identity}"\n')
     env = {"SKILLPM_SIGSTORE_TRUSTED_ROOT": str(hostile.work / "root.json")}
     before = hostile.state()
-    hostile.refused(hostile.run("install", NAME, "--registry", registry, "--arch", "12.0", env=env),
+    required = ("install", NAME, "--registry", registry, "--arch", "12.0", "--require-attestations")
+    hostile.refused(hostile.run(*required, env=env),
                     "check 'signer' failed", f"identity {identity} from issuer {issuer} is not trusted")
     assert_not_installed(hostile, before)
+    noted = hostile.ok(hostile.run("install", NAME, "--registry", registry, "--arch", "12.0", env=env))
+    assert f"signed by the Sigstore identity {identity} (issuer {issuer}) (not trusted)" in noted.stderr, noted.stderr
     user_policy(hostile, f'[[trust.sigstore]]\nissuer = "{issuer}"\nidentity = "{identity}"\n')
     hostile.ok(hostile.run("install", NAME, "--registry", registry, "--arch", "12.0", env=env))
 
@@ -152,7 +155,7 @@ def test_a_project_may_narrow_the_users_signers(hostile: Hostile, signed: Signed
     other = hashlib.sha256(b"someone else").hexdigest()
     project_policy(hostile, trust(other))
     before = hostile.state()
-    hostile.refused(install(hostile, signed.root), "check 'signature' failed")
+    hostile.refused(install(hostile, signed.root, "--require-attestations"), "check 'signature' failed")
     assert_not_installed(hostile, before)
     project_policy(hostile, trust(signed.fingerprint))  # the project accepts the user's signer: it counts
     hostile.ok(install(hostile, signed.root))
@@ -178,7 +181,7 @@ def test_another_project_named_in_project_keys_does_not_count(hostile: Hostile, 
     """Threat: trust given to one project leaks to every project (or to a relative path that matches anywhere)."""
     user_policy(hostile, f'[trust]\nproject-keys = ["{hostile.work}"]\n')
     project_policy(hostile, own_key_in_project(hostile, signed))
-    hostile.refused(install(hostile, signed.root), "check 'signature' failed")
+    hostile.refused(install(hostile, signed.root, "--require-attestations"), "check 'signature' failed")
     user_policy(hostile, '[trust]\nproject-keys = ["project"]\n')
     hostile.refused(install(hostile, signed.root), "project-keys entry 'project' is not an absolute path")
 
