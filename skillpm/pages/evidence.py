@@ -16,7 +16,8 @@ from skillpm.evaluation.stats import wilson_interval
 from skillpm.pages.markup import clean, is_number, number, percent, text
 from skillpm.pages.plots import Bar, Group, bar_chart
 
-MAX_ROWS = 24  # models, problem sizes or figures shown per attestation
+MAX_ROWS = 16  # models, problem sizes or figures shown per attestation
+MAX_ATTESTATIONS = 8  # attestations shown per variant
 NOT_MEASURED = '<p class="none">not measured</p>'
 
 
@@ -35,8 +36,14 @@ def is_static(predicate_type: str) -> bool:
     return "static" in predicate_type.rpartition("/attestations/")[2]
 
 
-def section(items: Sequence[Evidence], *, chart_id: str) -> str:
-    """The evidence of one variant: the three kinds of figures, other evidence, then every attestation."""
+def section(items: Sequence[Evidence], *, chart_id: str, brief: str | None = None) -> str:
+    """The evidence of one variant: the three kinds of figures, other evidence, then every attestation.
+
+    ``brief``: leave the figures out (the page is full), saying instead where to read them.
+    """
+    items = items[:MAX_ATTESTATIONS]
+    if brief is not None and any(item.verified for item in items):
+        return f'<p class="note">{text(brief)}</p>' + _attestations(items)
     verified = [item for item in items if item.verified and item.predicate is not None]
     evals = [item for item in verified if item.predicate_type == EVAL_PREDICATE]
     benches = [item for item in verified if item.predicate_type == BENCH_PREDICATE]
@@ -152,13 +159,14 @@ def _bench(item: Evidence, chart_id: str) -> str:
     chart = bar_chart(
         groups, chart_id=chart_id, title=f"Throughput as % of peak memory bandwidth on {gpu}", description="; ".join(words)
     ) if groups else ""
+    more = f'<p class="note">and {len(results) - MAX_ROWS} more size(s)</p>' if len(results) > MAX_ROWS else ""
     peak = device.get("peak_gbps")
     table = (
         '<div class="scroll" tabindex="0" role="region" aria-label="throughput"><table class="figures">'
         "<thead><tr><th scope=\"col\">size</th><th scope=\"col\">kernel</th><th scope=\"col\">PyTorch eager</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
-    return _signed(item) + f'<p class="note">measured {where}, peak {text(number(peak))} GB/s</p>' + chart + table
+    return _signed(item) + f'<p class="note">measured {where}, peak {text(number(peak))} GB/s</p>' + chart + table + more
 
 
 def _flatten(value: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, str]]:
@@ -193,6 +201,8 @@ def _attestations(items: Sequence[Evidence]) -> str:
     if not items:
         return '<p class="note">No attestation: this variant carries no signed evidence.</p>'
     rows = []
+    if len(items) == MAX_ATTESTATIONS:
+        rows.append(f"<li>(the first {MAX_ATTESTATIONS} are shown)</li>")
     for item in items:
         state = (
             '<span class="ok">verified</span>'

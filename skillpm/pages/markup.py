@@ -59,7 +59,9 @@ def number(value: Any) -> str:
         return "invalid"
     if isinstance(value, int):
         return str(value)
-    if value == 0 or abs(value) >= 0.001:
+    if value == 0:
+        return "0"
+    if abs(value) >= 0.001:
         return f"{value:.3f}".rstrip("0").rstrip(".")
     return f"{value:.3g}"
 

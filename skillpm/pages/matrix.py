@@ -66,9 +66,12 @@ def install_arch(entry: VersionEntry, target: str) -> str | None:
     The target's own capability when it is chosen there, else the newest GPU that gets it;
     ``""`` for a variant chosen only where there is no NVIDIA GPU (install it without ``--arch``).
     """
-    chosen = [row for row in rows(entry) if row.target == target]
+    every = rows(entry)
+    chosen = [row for row in every if row.target == target]
     if not chosen:
         return None
+    if len(chosen) == len(every):
+        return ""  # the only variant anyone gets
     own = target != "generic" and next((row for row in chosen if row.capability == parse_target(target).capability), None)
     row = own or chosen[0]
     return "" if row.capability is None else str(row.capability)

@@ -19,8 +19,10 @@ from skillpm.pages.evidence import Evidence, section
 from skillpm.pages.home import registry_option
 from skillpm.pages.markup import href, size, text
 
-MAX_VERSIONS = 100
+MAX_VERSIONS = 50
 MAX_VARIANTS = 32
+#: Characters of evidence figures a page holds; the variants after that show their attestations only.
+EVIDENCE_BUDGET = 50_000
 
 
 def _order(entry: VersionEntry) -> tuple[int, Version | str]:
@@ -38,8 +40,11 @@ def latest(document: PackageDocument) -> VersionEntry | None:
 
 
 def _matrix(entry: VersionEntry) -> str:
+    found = matrix.rows(entry)
+    if len({row.target for row in found}) == 1 and found[0].target is not None:
+        return f'<p id="matrix-table">Every GPU, and a machine without one, gets <code>{text(found[0].target, 20)}</code>.</p>'
     rows = []
-    for row in matrix.rows(entry):
+    for row in found:
         where = str(row.capability) if row.capability else "no NVIDIA GPU"
         gpus = text(", ".join(row.gpus)) or "\u2014"
         chosen = f"<code>{text(row.target, 20)}</code>" if row.target else '<span class="none">none</span>'
@@ -63,7 +68,9 @@ def _install(name: str, version: str, entry: VersionEntry, variant: Variant, emb
     return f"<pre><code>{command}</code></pre>"
 
 
-def _variant(document: PackageDocument, entry: VersionEntry, variant: Variant, number: int, evidence: Sequence[Evidence], embedded: bool) -> str:
+def _variant(
+    document: PackageDocument, entry: VersionEntry, variant: Variant, number: int, evidence: str, embedded: bool
+) -> str:
     archive = variant.path.rpartition("/")[2]
     link = href(f"../{variant.path}")
     file = f'<a href="{link}">{text(archive, 200)}</a>' if link else f"<code>{text(archive, 200)}</code>"
@@ -74,8 +81,22 @@ def _variant(document: PackageDocument, entry: VersionEntry, variant: Variant, n
         f"<dl><dt>archive</dt><dd>{file}</dd><dt>size</dt><dd>{size(variant.size)} ({variant.size} bytes)</dd>"
         f'<dt>sha256</dt><dd><code class="sha">{text(variant.sha256, 64)}</code></dd></dl>'
         f"{_install(document.name, entry.version, entry, variant, embedded)}"
-        f"{section(evidence, chart_id=f'chart-{number}')}</section>"
+        f"{evidence}</section>"
     )
+
+
+def _evidence(name: str, entry: VersionEntry, evidence: Mapping[str, Sequence[Evidence]]) -> list[tuple[Variant, str]]:
+    """Each variant's evidence section, figures left out once the page holds :data:`EVIDENCE_BUDGET` of them."""
+    used, found = 0, []
+    for number, variant in enumerate(entry.variants[:MAX_VARIANTS]):
+        items = evidence.get(variant.target, ())
+        full = section(items, chart_id=f"chart-{number}")
+        if used + len(full) > EVIDENCE_BUDGET:
+            brief = f"Figures left out to keep this page small: 'skillpm info {name}' summarises them."
+            full = section(items, chart_id=f"chart-{number}", brief=brief)
+        used += len(full)
+        found.append((variant, full))
+    return found
 
 
 def _versions(document: PackageDocument) -> str:
@@ -117,8 +138,8 @@ def package_page(
         facts.append("agents " + ", ".join(text(agent, 40) for agent in entry.agents[:16]))
     keywords = "".join(f'<span class="chip">{text(word, 40)}</span>' for word in entry.keywords[:16])
     variants = "".join(
-        _variant(document, entry, variant, number, evidence.get(variant.target, ()), embedded)
-        for number, variant in enumerate(entry.variants[:MAX_VARIANTS])
+        _variant(document, entry, variant, number, shown, embedded)
+        for number, (variant, shown) in enumerate(_evidence(document.name, entry, evidence))
     )
     body = (
         f'{header}<p class="description">{text(entry.description)}</p>'
