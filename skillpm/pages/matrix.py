@@ -8,6 +8,7 @@ The choice is :func:`skillpm.targets.best_target`, the rule ``install`` itself f
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from skillpm.gpu_names import GPU_CAPABILITIES, KNOWN_CAPABILITIES
@@ -37,6 +38,7 @@ def gpu_label(key: str) -> str:
     return key.upper()
 
 
+@lru_cache(maxsize=1)
 def gpus_by_capability() -> dict[tuple[int, int], tuple[str, ...]]:
     """Every capability's GPU names, in the order :data:`GPU_CAPABILITIES` lists them."""
     names: dict[tuple[int, int], list[str]] = {}
@@ -45,9 +47,13 @@ def gpus_by_capability() -> dict[tuple[int, int], tuple[str, ...]]:
     return {capability: tuple(found) for capability, found in names.items()}
 
 
-def rows(entry: VersionEntry) -> list[Row]:
+def rows(entry: VersionEntry) -> tuple[Row, ...]:
     """The matrix of ``entry``'s variants that are not yanked (``install`` passes yanked ones over)."""
-    targets = [variant.target for variant in entry.variants if not variant.yanked]
+    return _rows(tuple(sorted(variant.target for variant in entry.variants if not variant.yanked)))
+
+
+@lru_cache(maxsize=256)  # most packages of a registry share a handful of target sets
+def _rows(targets: tuple[str, ...]) -> tuple[Row, ...]:
     gpus = gpus_by_capability()
     found = []
     for major, minor in reversed(KNOWN_CAPABILITIES):
@@ -57,7 +63,7 @@ def rows(entry: VersionEntry) -> list[Row]:
         found.append(Row(capability, gpus.get((major, minor), ()), chosen, how))
     chosen = best_target(targets, None)
     found.append(Row(None, (), chosen, "generic, runs anywhere" if chosen else "no generic variant"))
-    return found
+    return tuple(found)
 
 
 def install_arch(entry: VersionEntry, target: str) -> str | None:

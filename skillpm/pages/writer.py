@@ -11,10 +11,12 @@ meets one user's bar. A file whose bytes are unchanged is not rewritten.
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from skillpm.atomic import atomic_write
+from skillpm.atomic import fsync_directory
 from skillpm.errors import RegistryError, SkillpmError
 from skillpm.index.model import PackageDocument
 from skillpm.pages.assets import SCRIPT, STYLESHEET, script, stylesheet
@@ -100,11 +102,24 @@ def _inside(root: Path, relative: str) -> Path:
 
 
 def _write(root: Path, relative: str, data: bytes) -> bool:
-    """Write ``data`` at ``relative`` unless it already holds exactly that; whether it wrote."""
+    """Write ``data`` at ``relative`` unless it already holds exactly that; whether it wrote.
+
+    Through a temporary file and a rename, so a reader (or a crash) sees the old page or the
+    new one; not synced to disk one by one as the index is (a page is rebuilt from the index
+    by 'registry build'): that keeps a 10,000-package build within its minute.
+    """
     path = _inside(root, relative)
     if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
         return False
-    atomic_write(path, data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temporary, "xb") as stream:  # the mode of any new file (0666 less the umask)
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
     return True
 
 
@@ -147,6 +162,8 @@ def write_pages(
         stale += sorted(path.stem for path in folder.glob("*.html") if path.stem not in listed)
     for name in stale:
         _inside(root, page_path(name)).unlink(missing_ok=True)
+    if written:
+        fsync_directory(root / PAGES)
     return written
 
 
