@@ -176,6 +176,18 @@ def test_numbers_are_finite_or_invalid(value: object, shown: str) -> None:
 # -- determinism, evidence, geometry ----------------------------------------------------------------
 
 
+def test_every_page_carries_the_policy_and_loads_only_its_own_files() -> None:
+    from skillpm.pages.assets import CSP
+
+    for html in (package_page(document(), registry_name="r", embedded=False, evidence={}), home_page("r", [], embedded=False)):
+        parsed = parse(html)
+        metas = [attrs for tag, attrs in parsed.tags if tag == "meta" and attrs.get("http-equiv")]
+        assert metas == [{"http-equiv": "Content-Security-Policy", "content": CSP}]
+        assert "script-src 'self'" in CSP and "'unsafe-inline'" not in CSP and "default-src 'none'" in CSP
+        sources = [attrs.get("src") or attrs.get("href") for tag, attrs in parsed.tags if tag in ("script", "link")]
+        assert all(source in ("data:,",) or source.endswith(("pages/pages.css", "pages/pages.js")) for source in sources)
+
+
 def test_same_index_same_bytes() -> None:
     evidence = {"sm_90a": [eval_evidence([("m", 9, 10, 5, 10)]), bench_evidence([72.9])]}
     first = package_page(document(), registry_name="r", embedded=False, evidence=evidence)

@@ -156,3 +156,15 @@ def test_the_embedded_pages_are_what_build_writes(tmp_path: Path) -> None:
     before = tree_bytes(copy)
     assert write_pages(copy, trusted_keys=[EMBEDDED_KEY]) == []
     assert tree_bytes(copy) == before
+
+
+def test_a_page_that_is_a_link_is_replaced_not_written_through(registry_copy: Path, tmp_path: Path) -> None:
+    target = tmp_path / "victim.txt"
+    target.write_text("keep me")
+    for relative in ("index.html", f"pages/{NAME}.html"):
+        (registry_copy / relative).unlink()
+        (registry_copy / relative).symlink_to(target)
+    write_pages(registry_copy)
+    assert target.read_text() == "keep me"
+    assert not (registry_copy / "index.html").is_symlink() and not (registry_copy / "pages" / f"{NAME}.html").is_symlink()
+    assert (registry_copy / "pages" / f"{NAME}.html").read_bytes().startswith(b"<!DOCTYPE html>")
