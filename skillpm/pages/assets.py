@@ -85,6 +85,9 @@ table { border-collapse: collapse; margin: .5rem 0; }
 th, td { border-bottom: 1px solid var(--line); padding: .25rem .6rem; text-align: left; vertical-align: top; }
 thead th { background: var(--panel); }
 .packages td:nth-child(3) { min-width: 16rem; }
+.matrix td:nth-child(2) { min-width: 14rem; }
+.matrix td:nth-child(4) { min-width: 10rem; }
+.matrix th[scope="row"], .matrix td:nth-child(3) { white-space: nowrap; }
 .chip { display: inline-block; border: 1px solid var(--line); border-radius: 1rem; padding: 0 .5rem; margin: 0 .2rem .2rem 0; font-size: .85em; }
 .variant { border: 1px solid var(--line); border-radius: .5rem; padding: .25rem 1rem 1rem; margin: 1rem 0; background: var(--panel); }
 .sha { overflow-wrap: anywhere; }
