@@ -44,22 +44,22 @@ def section(items: Sequence[Evidence], *, chart_id: str, brief: str | None = Non
     items = items[:MAX_ATTESTATIONS]
     if brief is not None and any(item.verified for item in items):
         return f'<p class="note">{text(brief)}</p>' + _attestations(items)
-    verified = [item for item in items if item.verified and item.predicate is not None]
-    evals = [item for item in verified if item.predicate_type == EVAL_PREDICATE]
-    benches = [item for item in verified if item.predicate_type == BENCH_PREDICATE]
-    statics = [item for item in verified if is_static(item.predicate_type)]
-    others = [item for item in verified if item not in evals + benches + statics]
+    verified = [(item, item.predicate) for item in items if item.verified and item.predicate is not None]
+    evals = [(item, data) for item, data in verified if item.predicate_type == EVAL_PREDICATE]
+    benches = [(item, data) for item, data in verified if item.predicate_type == BENCH_PREDICATE]
+    statics = [(item, data) for item, data in verified if is_static(item.predicate_type)]
+    others = [pair for pair in verified if pair not in evals + benches + statics]
     parts = ["<h4>Agent pass rate, with and without the skill</h4>"]
-    parts += [_eval(item, f"{chart_id}-e{n}") for n, item in enumerate(evals)] or [NOT_MEASURED]
+    parts += [_signed(item) + _eval(data, f"{chart_id}-e{n}") for n, (item, data) in enumerate(evals)] or [NOT_MEASURED]
     parts.append("<h4>GPU throughput</h4>")
-    parts += [_bench(item, f"{chart_id}-b{n}") for n, item in enumerate(benches)] or [NOT_MEASURED]
-    if benches and not any(item.predicate.get("gpu_evidence") is True for item in benches):  # type: ignore[union-attr]
+    parts += [_signed(item) + _bench(data, f"{chart_id}-b{n}") for n, (item, data) in enumerate(benches)] or [NOT_MEASURED]
+    if benches and not any(data.get("gpu_evidence") is True for _, data in benches):
         parts.append('<p class="none">not measured on a GPU</p>')
     parts.append("<h4>Static kernel figures</h4>")
-    parts += [_figures(item) for item in statics] or [NOT_MEASURED]
+    parts += [_signed(item) + _figures(data) for item, data in statics] or [NOT_MEASURED]
     if others:
         parts.append("<h4>Other evidence</h4>")
-        parts += [_figures(item) for item in others]
+        parts += [_signed(item) + _figures(data) for item, data in others]
     parts.append(_attestations(items))
     return "".join(parts)
 
@@ -71,12 +71,35 @@ def _signed(item: Evidence) -> str:
     )
 
 
+def _object(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """``data[key]`` when it is an object, else an empty one."""
+    value = data.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _table(label: str, headings: Sequence[str], rows: Sequence[str]) -> str:
+    """A table of figures in a scroll box a keyboard can reach; the first cell of each row heads it."""
+    head = "".join(f'<th scope="col">{heading}</th>' for heading in headings)
+    return (
+        f'<div class="scroll" tabindex="0" role="region" aria-label="{label}"><table class="figures">'
+        f"{f'<thead><tr>{head}</tr></thead>' if head else ''}<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _row(heading: str, *cells: str) -> str:
+    return f'<tr><th scope="row">{text(heading, 120)}</th>' + "".join(f"<td>{text(cell)}</td>" for cell in cells) + "</tr>"
+
+
+def _more(count: int, what: str) -> str:
+    return f'<p class="note">and {count - MAX_ROWS} more {what}</p>' if count > MAX_ROWS else ""
+
+
 def _tally(arm: object) -> tuple[int, int] | None:
     """``(passed, total)`` of an eval arm, when they are sound counts."""
     if not isinstance(arm, Mapping):
         return None
     passed, total = arm.get("passed"), arm.get("total")
-    if not (isinstance(passed, int) and isinstance(total, int)) or isinstance(passed, bool) or isinstance(total, bool):
+    if type(passed) is not int or type(total) is not int:  # not bool, not float
         return None
     return (passed, total) if 0 <= passed <= total and total > 0 else None
 
@@ -90,8 +113,11 @@ def _arm_bar(label: str, kind: str, counts: tuple[int, int] | None) -> tuple[Bar
     return Bar(label, passed / total, (low, high), shown, kind), f"{passed}/{total} = {shown}"
 
 
-def _eval(item: Evidence, chart_id: str) -> str:
-    models = [model for model in item.predicate.get("models", []) if isinstance(model, Mapping)]  # type: ignore[union-attr]
+def _eval(predicate: Mapping[str, Any], chart_id: str) -> str:
+    """Pass rates with and without the skill per model, recomputed with Wilson intervals from the counts."""
+    models = [model for model in predicate.get("models", []) if isinstance(model, Mapping)]
+    if not models:
+        return '<p class="none">no model was evaluated</p>'
     groups, rows, words = [], [], []
     for model in models[:MAX_ROWS]:
         name = clean(model.get("model", "?"), 80)
@@ -100,47 +126,32 @@ def _eval(item: Evidence, chart_id: str) -> str:
         bars = tuple(bar for bar in (with_bar, base_bar) if bar is not None)
         if bars:
             groups.append(Group(name, bars))
-        rows.append(f"<tr><th scope=\"row\">{text(name)}</th><td>{text(with_text)}</td><td>{text(base_text)}</td></tr>")
+        rows.append(_row(name, with_text, base_text))
         words.append(f"{name}: with the skill {with_text}, without it {base_text}")
-    if not models:
-        return _signed(item) + '<p class="none">no model was evaluated</p>'
-    chart = bar_chart(
-        groups,
-        chart_id=chart_id,
-        title="Pass rate with and without the skill, per model, with Wilson 95% intervals",
-        description="; ".join(words),
-    ) if groups else ""
-    more = f'<p class="note">and {len(models) - MAX_ROWS} more model(s)</p>' if len(models) > MAX_ROWS else ""
-    table = (
-        '<div class="scroll" tabindex="0" role="region" aria-label="pass rates"><table class="figures">'
-        "<thead><tr><th scope=\"col\">model</th><th scope=\"col\">with the skill (95% interval)</th>"
-        "<th scope=\"col\">without (95% interval)</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
-    trials = item.predicate.get("trials")  # type: ignore[union-attr]
-    cases = item.predicate.get("test_set", {}).get("count") if isinstance(item.predicate.get("test_set"), Mapping) else None  # type: ignore[union-attr]
-    note = f'<p class="note">{text(number(cases))} test case(s) \u00d7 {text(number(trials))} trial(s) per model and arm</p>'
-    return _signed(item) + chart + table + note + more
+    title = "Pass rate with and without the skill, per model, with Wilson 95% intervals"
+    chart = bar_chart(groups, chart_id=chart_id, title=title, description="; ".join(words)) if groups else ""
+    table = _table("pass rates", ("model", "with the skill (95% interval)", "without (95% interval)"), rows)
+    cases, trials = _object(predicate, "test_set").get("count"), predicate.get("trials")
+    note = f'<p class="note">{number(cases)} test case(s) \u00d7 {number(trials)} trial(s) per model and arm</p>'
+    return chart + table + note + _more(len(models), "model(s)")
 
 
 def _peak(result: Mapping[str, Any], key: str) -> tuple[float | None, str]:
     """A result's percent of peak for ``key`` (kernel or eager), as a fraction and as text."""
-    measured = result.get(key)
-    value = measured.get("pct_of_peak") if isinstance(measured, Mapping) else None
+    measured = _object(result, key)
+    value = measured.get("pct_of_peak")
     if not is_number(value) or value < 0:
         return None, "no peak known" if value is None else "invalid"
-    gbps = measured.get("gbps")  # type: ignore[union-attr]
-    return value / 100, f"{number(value)}% of peak ({number(gbps)} GB/s)"
+    return value / 100, f"{number(value)}% of peak ({number(measured.get('gbps'))} GB/s)"
 
 
-def _bench(item: Evidence, chart_id: str) -> str:
-    predicate = item.predicate or {}
-    device = predicate.get("device") if isinstance(predicate.get("device"), Mapping) else {}
+def _bench(predicate: Mapping[str, Any], chart_id: str) -> str:
+    """Throughput as % of peak per problem size, on the GPU the evidence names."""
+    device = _object(predicate, "device")
     gpu = clean(device.get("name", "an unnamed device"), 80)
-    on_gpu = predicate.get("gpu_evidence") is True
     where = f"on {text(gpu)} (capability {text(device.get('capability', '?'), 10)})"
-    if not on_gpu:
-        return _signed(item) + f'<p class="note">a CPU check of the harness {where}: no GPU throughput</p>'
+    if predicate.get("gpu_evidence") is not True:
+        return f'<p class="note">a CPU check of the harness {where}: no GPU throughput</p>'
     results = [result for result in predicate.get("results", []) if isinstance(result, Mapping)]
     groups, rows, words = [], [], []
     for result in results[:MAX_ROWS]:
@@ -154,19 +165,13 @@ def _bench(item: Evidence, chart_id: str) -> str:
         )
         if bars:
             groups.append(Group(size, bars))
-        rows.append(f"<tr><th scope=\"row\">{text(size)}</th><td>{text(kernel_text)}</td><td>{text(eager_text)}</td></tr>")
+        rows.append(_row(size, kernel_text, eager_text))
         words.append(f"{size}: kernel {kernel_text}, PyTorch eager {eager_text}")
-    chart = bar_chart(
-        groups, chart_id=chart_id, title=f"Throughput as % of peak memory bandwidth on {gpu}", description="; ".join(words)
-    ) if groups else ""
-    more = f'<p class="note">and {len(results) - MAX_ROWS} more size(s)</p>' if len(results) > MAX_ROWS else ""
-    peak = device.get("peak_gbps")
-    table = (
-        '<div class="scroll" tabindex="0" role="region" aria-label="throughput"><table class="figures">'
-        "<thead><tr><th scope=\"col\">size</th><th scope=\"col\">kernel</th><th scope=\"col\">PyTorch eager</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
-    return _signed(item) + f'<p class="note">measured {where}, peak {text(number(peak))} GB/s</p>' + chart + table + more
+    title = f"Throughput as % of peak memory bandwidth on {gpu}"
+    chart = bar_chart(groups, chart_id=chart_id, title=title, description="; ".join(words)) if groups else ""
+    note = f'<p class="note">measured {where}, peak {number(device.get("peak_gbps"))} GB/s</p>'
+    table = _table("throughput", ("size", "kernel", "PyTorch eager"), rows)
+    return note + chart + table + _more(len(results), "size(s)")
 
 
 def _flatten(value: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, str]]:
@@ -187,13 +192,12 @@ def _flatten(value: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, st
     return []
 
 
-def _figures(item: Evidence) -> str:
+def _figures(predicate: Mapping[str, Any]) -> str:
     """Any verified predicate, generically: its scalar figures as a table."""
-    figures = _flatten(item.predicate)
-    rows = "".join(f'<tr><th scope="row">{text(key, 80)}</th><td>{text(value)}</td></tr>' for key, value in figures[:MAX_ROWS])
-    more = f'<p class="note">and {len(figures) - MAX_ROWS} more figure(s)</p>' if len(figures) > MAX_ROWS else ""
-    table = f'<div class="scroll" tabindex="0" role="region" aria-label="figures"><table class="figures"><tbody>{rows}</tbody></table></div>'
-    return _signed(item) + (table if rows else '<p class="none">no figures</p>') + more
+    figures = _flatten(predicate)
+    if not figures:
+        return '<p class="none">no figures</p>'
+    return _table("figures", (), [_row(key, value) for key, value in figures[:MAX_ROWS]]) + _more(len(figures), "figure(s)")
 
 
 def _attestations(items: Sequence[Evidence]) -> str:
