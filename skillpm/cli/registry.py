@@ -228,11 +228,11 @@ def build(directory: Path, trusted_keys: tuple[Path, ...], as_json: bool) -> Non
     skillpm registry build ./myreg --trusted-key publisher.pub
     skillpm registry serve ./myreg      # then open the URL it prints
     """
-    from skillpm.pages.writer import write_pages
+    from skillpm.pages.writer import build_pages
     from skillpm.registry.store import open_for_writing
 
     open_for_writing(directory)
-    written = write_pages(directory, trusted_keys=trusted_keys)
+    written = build_pages(directory, trusted_keys=trusted_keys)
     report(
         as_json,
         {"directory": str(directory), "written": written},
