@@ -242,11 +242,9 @@ def build(directory: Path, trusted_keys: tuple[Path, ...], as_json: bool) -> Non
 
 def _serve(directory: Path, *, port: int, bind: str, log: bool, label: str) -> None:
     """Serve ``directory`` read-only until Ctrl-C, printing its URL first."""
-    from skillpm.pages.assets import CONTENT_TYPES
     from skillpm.registry.serve import StaticHandler, make_server, server_url
 
-    types = {**StaticHandler.extensions_map, **CONTENT_TYPES}
-    handler = type("Handler", (StaticHandler,), {"quiet": not log, "extensions_map": types})
+    handler = type("Handler", (StaticHandler,), {"quiet": not log})
     try:
         server = make_server(directory.resolve(), bind=bind, port=port, handler=handler)
     except OSError as error:

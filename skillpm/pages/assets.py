@@ -13,14 +13,6 @@ from skillpm.pages.markup import text
 STYLESHEET = "pages/pages.css"
 SCRIPT = "pages/pages.js"
 
-#: Content types for the files the pages add, for ``registry serve`` (browsers refuse a stylesheet
-#: or script served as anything else).
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-}
-
 CSP = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src data:; "
     "base-uri 'none'; form-action 'none'"
