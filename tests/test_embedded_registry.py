@@ -41,11 +41,15 @@ def unsigned_view(root: Path) -> dict[str, object]:
 
     Attestation bundles are left out and each index document is compared parsed, with its
     attestation lists emptied: that is all a signed build adds (the index itself is never signed).
+    Package pages (``pages/*.html``) show the evidence, so they are left out too: :func:`stale_parts`
+    checks them against the index instead.
     """
     view: dict[str, object] = {}
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root).as_posix()
         if not path.is_file() or path.name.startswith(".") or relative.startswith("attestations/"):
+            continue
+        if relative.startswith("pages/") and relative.endswith(".html"):
             continue
         if relative.startswith("index/"):
             document = json.loads(path.read_bytes())
@@ -84,6 +88,7 @@ def stale_parts(registry: Path, built: Path, public_key: Path) -> list[str]:
     bundles = {p.relative_to(registry).as_posix() for p in (registry / "attestations").rglob("*") if p.is_file()}
     problems += [f"{path}: not listed in the index" for path in sorted(bundles - listed)]
     problems += [f"{path}: listed in the index but missing" for path in sorted(listed - bundles)]
+    problems += _stale_pages(registry, public_key)
     with tempfile.TemporaryDirectory() as cache:  # a cold cache: every bundle is read from ``registry``
         env = {**os.environ, "SKILLPM_CACHE_DIR": cache}
         for requirement in sorted(attested):
@@ -92,6 +97,26 @@ def stale_parts(registry: Path, built: Path, public_key: Path) -> list[str]:
             if result.returncode != 0:
                 problems.append(f"{requirement}: does not verify with {public_key.name}: {result.stdout}")
     return problems
+
+
+def _stale_pages(registry: Path, public_key: Path) -> list[str]:
+    """The pages that 'registry build --trusted-key public_key' would change: they must show the index as it is."""
+    from skillpm.errors import SkillpmError
+    from skillpm.pages.writer import write_pages
+
+    def pages(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in (root / "pages").glob("*.html")}
+
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(shutil.copytree(registry, Path(scratch) / "registry"))
+        before = pages(copy)
+        try:
+            write_pages(copy, trusted_keys=[public_key])
+        except SkillpmError as error:
+            return [f"pages: cannot be built from the index: {error.message}"]
+        after = pages(copy)
+    return [f"{name}: not what 'registry build' writes from the index" for name in sorted(before.keys() | after.keys())
+            if before.get(name) != after.get(name)]
 
 
 def test_registry_dir_is_what_build_registry_makes_from_skills(tmp_path: Path) -> None:
@@ -150,6 +175,11 @@ def test_the_staleness_check_catches_tampered_stray_and_missing_bundles(
     stray.write_bytes(original)
     assert any("stray.sigstore.json: not listed" in p for p in stale_parts(out, tmp_path / "unsigned", shipped))
     stray.unlink()
+    page = out / "pages" / "layer-norm.html"
+    page.write_bytes(page.read_bytes().replace(b"verified", b"unverified"))
+    assert "pages/layer-norm.html: not what 'registry build' writes from the index" in stale_parts(
+        out, tmp_path / "unsigned", shipped
+    )
     bundle.unlink()
     assert any("listed in the index but missing" in p for p in stale_parts(out, tmp_path / "unsigned", shipped))
     (out / "search.json").write_bytes(b"{}")

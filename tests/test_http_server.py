@@ -224,9 +224,17 @@ def test_artifacts_are_immutable_and_gzip(served: Served, registry: Path) -> Non
     assert "immutable" in response.headers["cache-control"]
 
 
-@pytest.mark.parametrize("path", ["", "index/", "missing.json", "../registry/config.json", "%2e%2e/etc/passwd"])
+@pytest.mark.parametrize(
+    "path", ["artifacts/", "index/", "pages/", "missing.json", "../registry/config.json", "%2e%2e/etc/passwd"]
+)
 def test_no_listings_and_nothing_outside(served: Served, path: str) -> None:
     assert httpx.get(f"{served.url}/{path}").status_code == 404
+
+
+def test_the_root_answers_with_the_home_page_not_a_listing(served: Served, registry: Path) -> None:
+    response = httpx.get(f"{served.url}/")
+    assert response.status_code == 200 and response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.content == (registry / "index.html").read_bytes()
 
 
 def test_read_only(served: Served) -> None:

@@ -60,7 +60,9 @@ def registry() -> None:
     skillpm registry add ./myreg dist/*.tar.gz [--key index.key]
     skillpm registry yank ./myreg my-skill==1.0.0
     skillpm registry rotate-key ./myreg --new-key new.key --key index.key
+    skillpm registry build ./myreg
     skillpm registry serve ./myreg --port 8000
+    skillpm registry open
     skillpm registry add-remote team https://skills.example.org/registry --priority 10
     skillpm registry list
     """
@@ -211,11 +213,35 @@ def rotate_key(
 
 @registry.command()
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False, exists=True))
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: any free port.")
-@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--log", is_flag=True, help="Log every request on stderr.")
-def serve(directory: Path, port: int, bind: str, log: bool) -> None:
-    """Serve DIRECTORY read-only over HTTP (to try a registry out) until Ctrl-C."""
+@click.option(
+    "--trusted-key",
+    "trusted_keys",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Public key (PEM) whose signatures the pages report as verified, beside your policy file's.",
+)
+@json_option
+def build(directory: Path, trusted_keys: tuple[Path, ...], as_json: bool) -> None:
+    """(Re)write the registry's web pages: index.html and pages/ (every write updates them too).
+
+    \b
+    skillpm registry build ./myreg --trusted-key publisher.pub
+    skillpm registry serve ./myreg      # then open the URL it prints
+    """
+    from skillpm.pages.writer import build_pages
+    from skillpm.registry.store import open_for_writing
+
+    open_for_writing(directory)
+    written = build_pages(directory, trusted_keys=trusted_keys)
+    report(
+        as_json,
+        {"directory": str(directory), "written": written},
+        f"wrote {len(written)} page file(s) in {directory} (unchanged ones kept); open index.html",
+    )
+
+
+def _serve(directory: Path, *, port: int, bind: str, log: bool, label: str) -> None:
+    """Serve ``directory`` read-only until Ctrl-C, printing its URL first."""
     from skillpm.registry.serve import StaticHandler, make_server, server_url
 
     handler = type("Handler", (StaticHandler,), {"quiet": not log})
@@ -224,12 +250,38 @@ def serve(directory: Path, port: int, bind: str, log: bool) -> None:
     except OSError as error:
         raise click.ClickException(f"cannot listen on {bind}:{port}: {error.strerror or error}") from None
     with server:
-        say(f"serving {directory} at {server_url(server)}/  (Ctrl-C to stop)")
+        say(f"serving {label} at {server_url(server)}/  (Ctrl-C to stop)")
+        say(f"  pages: {server_url(server)}/index.html", err=True)
         say(f"  skillpm install NAME --registry {server_url(server)}/", err=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             say("stopped", err=True)
+
+
+@registry.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--embedded", is_flag=True, help="Serve the registry shipped with skillpm (and its pages).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: any free port.")
+@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--log", is_flag=True, help="Log every request on stderr.")
+def serve(directory: Path | None, embedded: bool, port: int, bind: str, log: bool) -> None:
+    """Serve DIRECTORY (or --embedded) read-only over HTTP, pages included, until Ctrl-C."""
+    from skillpm.registry.source import embedded_registry_path
+
+    if (directory is None) == (not embedded):
+        raise click.UsageError("give DIRECTORY or --embedded")
+    label = "the embedded registry" if embedded else str(directory)
+    _serve(directory or embedded_registry_path(), port=port, bind=bind, log=log, label=label)
+
+
+@registry.command(name="open")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0: any free port.")
+def open_(port: int) -> None:
+    """Show the embedded registry's pages: serve them on 127.0.0.1 and print the URL to open."""
+    from skillpm.registry.source import embedded_registry_path
+
+    _serve(embedded_registry_path(), port=port, bind="127.0.0.1", log=False, label="the embedded registry")
 
 
 @registry.command(name="list")

@@ -27,7 +27,9 @@ class StaticHandler(SimpleHTTPRequestHandler):
     extensions_map: ClassVar[dict[str, str]] = {
         ".json": "application/json",
         ".gz": "application/gzip",
-        ".html": "text/html",
+        ".html": "text/html; charset=utf-8",
+        ".css": "text/css; charset=utf-8",  # the registry's web pages (browsers refuse a stylesheet
+        ".js": "text/javascript; charset=utf-8",  # or script served as anything else)
         ".whl": "application/octet-stream",
         "": "application/octet-stream",
     }

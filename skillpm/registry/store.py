@@ -43,6 +43,7 @@ from skillpm.index.model import (
 from skillpm.index.snapshot import Snapshot, SnapshotSignature, signatures_document
 from skillpm.locks import lock_for
 from skillpm.jsonfile import read_json
+from skillpm.pages.writer import update_pages
 from skillpm.reading import MAX_DOCUMENT_SIZE, problem, read_at_most, read_regular_file
 from skillpm.registry.source import LocalRegistry
 from skillpm.targets import parse_target
@@ -88,6 +89,7 @@ def init(
     writes = [("search.json", _dump(search_document([]))), ("config.json", _dump(config.to_json()))]
     writes += _signed(root, config, writes, keys=keys, expires_days=expires_days)
     _commit(root, writes)
+    update_pages(root)
     return config
 
 
@@ -188,6 +190,8 @@ def add(
             writes.append(("search.json", _search_bytes(registry, documents.values())))
             writes += _signed(root, registry.config(), writes, keys=signers, expires_days=expires_days)
         _commit(root, writes)
+        if documents:
+            update_pages(root, documents)
     return results
 
 
@@ -265,6 +269,7 @@ def yank(
         writes = [_package_write(updated), ("search.json", _search_bytes(registry, [updated]))]
         writes += _signed(root, registry.config(), writes, keys=keys, expires_days=expires_days)
         _commit(root, writes)
+        update_pages(root, [name])
     return [v.target for v in chosen]
 
 
@@ -297,6 +302,7 @@ def rebuild(
         _commit(root, writes)
         for path in stale:
             path.unlink()
+        update_pages(root)
     return list(documents.values())
 
 

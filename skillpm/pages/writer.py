@@ -1,0 +1,187 @@
+"""Write a registry's pages beside its index: the only part of :mod:`skillpm.pages` that does I/O.
+
+``registry build`` writes every page; each registry write (``registry init``, ``add``,
+``yank``, ``rebuild``, and so ``publish``) rewrites the home page and the pages of the
+packages it changed. The attestations of each package's latest version are verified here,
+when the page is built, with the trust the registry brings (the embedded registry's shipped
+key), the user's policy file and the keys given (``registry build --trusted-key``); the
+policy's minimums are not applied: a page shows what the evidence says, not whether it
+meets one user's bar. A file whose bytes are unchanged is not rewritten.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from skillpm.atomic import fsync_directory
+from skillpm.errors import RegistryError, SkillpmError
+from skillpm.index.model import PackageDocument
+from skillpm.pages.assets import SCRIPT, STYLESHEET, script, stylesheet
+from skillpm.pages.evidence import Evidence
+from skillpm.pages.home import home_page
+from skillpm.pages.package import latest, package_page
+from skillpm.registry.source import LocalRegistry
+
+if TYPE_CHECKING:
+    from skillpm.attest.policy import Policy
+    from skillpm.attest.verify import SigstoreTrust
+
+HOME = "index.html"
+PAGES = "pages"
+#: The name .ci/build-registry gives the embedded registry: its pages install without --registry.
+EMBEDDED_NAME = "skillpm-embedded"
+
+
+def page_path(name: str) -> str:
+    """Where the page of package ``name`` lives, relative to the registry root."""
+    return f"{PAGES}/{name}.html"
+
+
+class _Verifier:
+    """Verifies attestations for the pages; builds its policy on first use (so unattested registries load no crypto)."""
+
+    def __init__(self, registry: LocalRegistry, trusted_keys: Sequence[Path]) -> None:
+        self.registry = registry
+        self.trusted_keys = tuple(trusted_keys)
+        self._policy: tuple[Policy, SigstoreTrust] | None = None
+
+    def context(self) -> tuple[Policy, SigstoreTrust]:
+        if self._policy is None:
+            from skillpm.attest.policy import Policy
+            from skillpm.attest.variants import effective_policy, key_policy, sigstore_trust
+            from skillpm.attest.verify import SigstoreTrust
+
+            policy = effective_policy(self.registry.label, project_root=None, extra=key_policy(self.trusted_keys))
+            trust = sigstore_trust()
+            if trust.trusted_root is None:
+                trust = SigstoreTrust(offline=True)  # building pages makes no network request
+            self._policy = (Policy(policy.keys, policy.identities), trust)
+        return self._policy
+
+    def evidence(self, document: PackageDocument) -> dict[str, list[Evidence]]:
+        """Each attested variant of the latest version: its attestations as verified now."""
+        entry = latest(document)
+        if entry is None or not any(variant.attestations for variant in entry.variants):
+            return {}
+        from skillpm.attest.variants import verify_variant
+
+        policy, trust = self.context()
+        found: dict[str, list[Evidence]] = {}
+        for variant in entry.variants:
+            if not variant.attestations:
+                continue
+            report = verify_variant(
+                self.registry, name=document.name, version=entry.version, variant=variant, policy=policy, sigstore=trust
+            )
+            items = found.setdefault(variant.target, [])
+            for attestation in report.attestations:
+                failed = attestation.first_failure()
+                statement = attestation.statement
+                items.append(
+                    Evidence(
+                        predicate_type=attestation.predicate_type,
+                        signer=attestation.signer(),
+                        verified=attestation.ok,
+                        problem=f"{failed.name}: {failed.detail}" if failed else None,
+                        predicate=statement.predicate if statement is not None and attestation.ok else None,
+                    )
+                )
+        return found
+
+
+def _inside(root: Path, relative: str) -> Path:
+    """``root/relative``, refused when a link would take it out of ``root``."""
+    path = root.joinpath(*relative.split("/"))
+    folder = path.parent.resolve()
+    if folder != root and root not in folder.parents:
+        raise RegistryError(f"{path.parent} leads out of the registry at {root} (a link?); pages not written")
+    return path
+
+
+def _write(root: Path, relative: str, data: bytes) -> bool:
+    """Write ``data`` at ``relative`` unless it already holds exactly that; whether it wrote.
+
+    Through a temporary file and a rename, so a reader (or a crash) sees the old page or the
+    new one; not synced to disk one by one as the index is (a page is rebuilt from the index
+    by 'registry build'): that keeps a 10,000-package build within its minute.
+    """
+    path = _inside(root, relative)
+    if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temporary, "xb") as stream:  # the mode of any new file (0666 less the umask)
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def write_pages(
+    root: Path, *, names: Iterable[str] | None = None, trusted_keys: Sequence[Path] = (), label: str | None = None
+) -> list[str]:
+    """(Re)write the pages of the registry at ``root``; the paths written, relative to it.
+
+    ``names``: the packages whose pages to rewrite (a page of a package no longer listed is
+    removed); ``None``: every package, and every page of a package not listed is removed.
+    The home page and the stylesheet and script are always brought up to date.
+    """
+    root = root.resolve()
+    registry = LocalRegistry(root, label or root.as_uri(), verify=False)
+    config = registry.config()
+    entries = registry.search_entries()
+    embedded = config.name == EMBEDDED_NAME
+    listed = {entry.name for entry in entries}
+    wanted = sorted(listed if names is None else set(names))
+    verifier = _Verifier(registry, trusted_keys)
+    written = [
+        relative
+        for relative, data in (
+            (HOME, home_page(config.name, entries, embedded=embedded)),
+            (STYLESHEET, stylesheet()),
+            (SCRIPT, script()),
+        )
+        if _write(root, relative, data)
+    ]
+    stale = [name for name in wanted if name not in listed]
+    for name in wanted:
+        document = registry.package(name) if name in listed else None
+        if document is None:
+            continue
+        data = package_page(document, registry_name=config.name, embedded=embedded, evidence=verifier.evidence(document))
+        if _write(root, page_path(name), data):
+            written.append(page_path(name))
+    if names is None:
+        folder = _inside(root, page_path("x")).parent
+        stale += sorted(path.stem for path in folder.glob("*.html") if path.stem not in listed)
+    for name in stale:
+        _inside(root, page_path(name)).unlink(missing_ok=True)
+    if written:
+        fsync_directory(root / PAGES)
+    return written
+
+
+def build_pages(root: Path, *, trusted_keys: Sequence[Path] = ()) -> list[str]:
+    """``registry build``: every page, under the lock every writer of the registry takes."""
+    from skillpm.locks import lock_for
+
+    with lock_for(root):
+        return write_pages(root, trusted_keys=trusted_keys)
+
+
+def update_pages(root: Path, names: Iterable[str] | None = None) -> None:
+    """Bring the pages up to date after a registry write (under its lock); a failure says the index was written."""
+    try:
+        write_pages(root, names=names)
+    except (OSError, SkillpmError) as error:
+        detail = error.message if isinstance(error, SkillpmError) else (error.strerror or str(error))
+        raise RegistryError(
+            f"the index of {root} was written, but its web pages were not: {detail}",
+            hint=f"run 'skillpm registry build {root}' to write them",
+        ) from None
