@@ -47,7 +47,8 @@ def nvcc_release() -> tuple[int, int] | None:
     return (int(found[1]), int(found[2])) if found else None
 
 
-def _nvcc_skip_reason() -> str | None:
+def nvcc_skip_reason() -> str | None:
+    """Why the nvcc tests cannot run here, or ``None``: no nvcc, or another CUDA release than they assume."""
     release = nvcc_release()
     if release is None:
         return "nvcc is not on PATH"
@@ -57,7 +58,7 @@ def _nvcc_skip_reason() -> str | None:
 
 
 #: For tests whose expectations hold for the assumed CUDA release: skipped, with the reason, with another or none.
-needs_nvcc = pytest.mark.skipif(_nvcc_skip_reason() is not None, reason=_nvcc_skip_reason() or "")
+needs_nvcc = pytest.mark.skipif(nvcc_skip_reason() is not None, reason=nvcc_skip_reason() or "")
 
 
 def skill_md(name: str, description: str, body: str = "") -> str:
