@@ -7,7 +7,7 @@ must hold. A case passes when the command
 
 * exits non-zero with exactly one ``error:`` line (or, for ``validate``, exit 1 with findings),
 * prints no traceback and only a short message (hostile strings are cut, not echoed whole),
-* finishes within :data:`TIMEOUT` seconds under a :data:`MEMORY` address-space limit, and
+* finishes within :data:`TIMEOUT` seconds under the address-space limit of tests/security/conftest.py, and
 * writes nothing outside the places that command may write (the install target, the cache, the
   pack output folder): every other file under the test's folder is unchanged, and no
   ``escaped`` file appears anywhere.
@@ -25,8 +25,6 @@ import hashlib
 import io
 import json
 import os
-import resource
-import stat
 import subprocess
 import sys
 import tarfile
@@ -38,12 +36,11 @@ from typing import Callable
 
 import pytest
 from test_archive import SKILL, digests, metadata_member, regular, tar_gz
+from security.conftest import TIMEOUT, limit_memory, tree_state
 from test_extraction_hostile import header_chain, pax_sparse_with_corrupt_map
 
 from skillpm.archive import METADATA_NAME
 
-TIMEOUT = 30
-MEMORY = 1024 * 1024 * 1024
 NAME = "evil-skill"
 PASSWD = "/etc/passwd"
 
@@ -593,26 +590,6 @@ CASES = SKILL_CASES + MANIFEST_CASES + ARCHIVE_CASES + INDEX_CASES + LOCKFILE_CA
 # --- running a case ------------------------------------------------------------------------------
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-
-
-def tree_state(root: Path) -> dict[str, tuple[int, int, int]]:
-    """Every entry under ``root`` (links not followed): its type, and a file's size and modification time.
-
-    A folder's own times change when an allowed folder is created inside it, so only its presence counts.
-    """
-    state = {}
-    for folder, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            path = os.path.join(folder, name)
-            info = os.lstat(path)
-            kind = stat.S_IFMT(info.st_mode)
-            fingerprint = (kind, 0, 0) if stat.S_ISDIR(kind) else (kind, info.st_size, info.st_mtime_ns)
-            state[os.path.relpath(path, root)] = fingerprint
-    return state
-
-
 def make_world(tmp_path: Path) -> World:
     world = World(tmp_path)
     for folder in (world.work, world.project / ".git", tmp_path / "home", tmp_path / "cache"):
@@ -643,7 +620,7 @@ def run_skillpm(world: World, args: list[str]) -> tuple[subprocess.CompletedProc
         encoding="utf-8",
         errors="replace",
         timeout=TIMEOUT,
-        preexec_fn=_limit_memory,
+        preexec_fn=limit_memory,
     )
     return completed, time.monotonic() - start
 

@@ -34,12 +34,16 @@ TIMEOUT = 30
 MEMORY = 1024 * 1024 * 1024
 
 
-def _limit_memory() -> None:
+def limit_memory() -> None:
+    """In the child: the address-space limit every hostile command runs under."""
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 
 
 def tree_state(root: Path) -> dict[str, tuple[int, int, int]]:
-    """Every entry under ``root`` (links not followed): its type, and a file's size and modification time."""
+    """Every entry under ``root`` (links not followed): its type, and a file's size and modification time.
+
+    A folder's own times change when an allowed folder is created inside it, so only its presence counts.
+    """
     state: dict[str, tuple[int, int, int]] = {}
     for folder, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
@@ -100,7 +104,7 @@ class Hostile:
             input=input,
             capture_output=True,
             timeout=TIMEOUT,
-            preexec_fn=_limit_memory,
+            preexec_fn=limit_memory,
         )
         self.seconds = time.monotonic() - start
         return subprocess.CompletedProcess(
