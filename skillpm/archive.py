@@ -39,7 +39,7 @@ from skillpm.portable import (
     unsafe_name_reason,
 )
 from skillpm.jsonfile import parse_json
-from skillpm.reading import read_at_most
+from skillpm.reading import problem, read_at_most
 
 METADATA_NAME = "skillpm-variant.json"
 TREE_PREFIX = "skill/"
@@ -171,7 +171,7 @@ def _read_at_most(path: Path, limit: int) -> bytes:
     try:
         return read_at_most(path, limit)
     except OSError as error:
-        raise ArchiveError(f"cannot read {path}: {error.strerror}") from None
+        raise ArchiveError(f"cannot read {path}: {problem(error)}") from None
     except ValueError as error:
         raise ArchiveError(f"{path} is {error}") from None
 

@@ -33,11 +33,9 @@ MAX_KEY_BYTES = MAX_KEY_SIZE
 def read_small_file(path: Path, limit: int, what: str) -> bytes:
     """The bytes of ``path``, a regular file of at most ``limit`` bytes; else AttestationError
     "cannot read WHAT PATH: why" (a fifo, device or directory is never read)."""
-    from skillpm.reading import read_at_most
+    from skillpm.reading import problem, read_at_most
 
     try:
         return read_at_most(path, limit)
-    except OSError as error:
-        raise AttestationError(f"cannot read {what} {path}: {error.strerror or error}") from None
-    except ValueError as error:
-        raise AttestationError(f"cannot read {what} {path}: {error}") from None
+    except (OSError, ValueError) as error:
+        raise AttestationError(f"cannot read {what} {path}: {problem(error)}") from None
