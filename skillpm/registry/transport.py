@@ -1,6 +1,7 @@
-"""One GET to a registry server, with every limit a hostile server needs; the only module that opens sockets.
+"""One HTTP request to a hostile server, with every limit it needs; the only module that opens sockets.
 
-:class:`Transport` sends GET requests through one ``httpcore`` connection pool
+:class:`Transport` sends GET requests (to a registry) and POST requests with a JSON
+body (to a chat endpoint, :mod:`skillpm.evaluation.client`) through one ``httpcore`` connection pool
 (kept-alive connections, proxies from the environment as httpx takes them) and
 holds each one to these rules:
 
@@ -11,13 +12,14 @@ holds each one to these rules:
 - **size**: the body is counted as it is decoded; at most ``limit`` + 1 bytes are
   ever held, whatever the server declares. Only one ``gzip`` or ``deflate``
   encoding is decoded (in bounded steps); stacked or other encodings are refused;
-- **redirects**: at most :data:`MAX_REDIRECTS`, each to the same scheme (never
+- **redirects**: a GET follows at most :data:`MAX_REDIRECTS`, each to the same scheme (never
   https to http, never to ``file:``) and to a URL :func:`~skillpm.registry.config.check_url`
-  accepts; no credentials are ever sent, to any host.
+  accepts, and sends no credentials to any host; a POST follows none, so the headers its
+  caller gives (an API key) go only to the URL it names.
 
 Transport failures are raised as ``httpcore`` exceptions for the caller
-(:mod:`skillpm.registry.http`) to retry or report; a refused redirect or
-encoding is a :class:`~skillpm.errors.RegistryError`, never retried.
+(:mod:`skillpm.registry.http`, :mod:`skillpm.evaluation.client`) to retry or report;
+a refused redirect or encoding is a :class:`~skillpm.errors.RegistryError`, never retried.
 """
 
 from __future__ import annotations
@@ -201,7 +203,7 @@ class _Inflate:
             raise zlib.error("truncated, or data after the end")
 
 
-def _decoder(url: str, header: str) -> _Inflate | None:
+def _decoder(url: str, header: str, method: str = "GET") -> _Inflate | None:
     """The decoder for a ``Content-Encoding`` header; RegistryError for stacked or unknown encodings."""
     codings = [token.strip().lower() for token in header.split(",")]
     codings = [coding for coding in codings if coding and coding != "identity"]
@@ -209,25 +211,25 @@ def _decoder(url: str, header: str) -> _Inflate | None:
         return None
     if len(codings) > 1:
         raise RegistryError(
-            f"GET {url}: refusing stacked Content-Encoding '{clean(header)}' from {host_of(url)}",
-            hint="a registry may compress a document once (gzip or deflate); tell the registry's owner",
+            f"{method} {url}: refusing stacked Content-Encoding '{clean(header)}' from {host_of(url)}",
+            hint="a server may compress a body once (gzip or deflate); tell the server's owner",
         )
     if codings[0] in ("gzip", "x-gzip"):
         return _Inflate("gzip", _GZIP_BITS)
     if codings[0] == "deflate":
         return _Inflate("deflate", _ZLIB_BITS)
     raise RegistryError(
-        f"GET {url}: refusing Content-Encoding '{clean(header)}' from {host_of(url)} (only gzip or deflate)",
-        hint="tell the registry's owner",
+        f"{method} {url}: refusing Content-Encoding '{clean(header)}' from {host_of(url)} (only gzip or deflate)",
+        hint="tell the server's owner",
     )
 
 
 def read_body(
     url: str, chunks: Iterator[bytes], headers: Mapping[str, str], limit: int, *, decode: bool,
-    progress: Callable[[int], None],
+    progress: Callable[[int], None], method: str = "GET",
 ) -> bytes:
     """The body from ``chunks``, decoded when ``decode``; at most ``limit`` + 1 bytes (more means too large)."""
-    decoder = _decoder(url, headers.get("content-encoding", "")) if decode else None
+    decoder = _decoder(url, headers.get("content-encoding", ""), method) if decode else None
     body = bytearray()
     try:
         for chunk in chunks:
@@ -241,7 +243,7 @@ def read_body(
     except zlib.error:
         name = decoder.name if decoder else "encoded"
         raise RegistryError(
-            f"GET {url}: the body from {host_of(url)} is not valid {name} data", hint="tell the registry's owner"
+            f"{method} {url}: the body from {host_of(url)} is not valid {name} data", hint="tell the server's owner"
         ) from None
     return bytes(body)
 
@@ -259,10 +261,12 @@ def _ssl_context() -> ssl.SSLContext:
 
 @dataclass
 class Transport:
-    """GET requests under the rules above; ``idle`` is the longest wait for any one socket operation."""
+    """Requests under the rules above; ``idle`` is the longest wait for any one socket operation,
+    ``connections`` the most open at once per pool."""
 
     idle: float
     user_agent: str
+    connections: int = 32
     _backend: _DeadlineBackend = field(default_factory=_DeadlineBackend)
     _pools: dict[str, httpcore.ConnectionPool | httpcore.HTTPProxy] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -285,34 +289,58 @@ class Transport:
         sent.update(headers or {})
         current = url
         for hops in range(1, MAX_REDIRECTS + 2):
-            reply = self._once(current, sent, deadline, limit, decode, progress)
+            reply = self._once("GET", current, sent, deadline, limit, decode, progress)
             location = reply.headers.get("location")
             if reply.status not in _REDIRECT_STATUSES or not location:
                 return reply
             current = redirect_target(current, location, hops)
         raise AssertionError("unreachable: redirect_target refuses the hop after the last")
 
+    def post(
+        self, url: str, content: bytes, *, deadline: Deadline, limit: int, headers: Mapping[str, str],
+        error_limit: int = 4096,
+    ) -> Reply:
+        """POST the JSON ``content`` to ``url``, following no redirect; the body decoded (see :func:`read_body`).
+
+        A reply other than 200 comes with at most ``error_limit`` bytes of its body, for an error message.
+        """
+        sent = {
+            "User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate", "Content-Type": "application/json",
+            **headers,
+        }
+        return self._once("POST", url, sent, deadline, limit, True, None, content, error_limit)
+
     def _once(
-        self, url: str, headers: Mapping[str, str], deadline: Deadline, limit: int, decode: bool,
-        progress: Progress | None,
+        self, method: str, url: str, headers: Mapping[str, str], deadline: Deadline, limit: int, decode: bool,
+        progress: Progress | None, content: bytes | None = None, error_limit: int = 0,
     ) -> Reply:
         timeouts = {"connect": min(10.0, self.idle), "read": self.idle, "write": self.idle, "pool": self.idle}
         with self._backend.deadline(deadline):
             pool = self._pool(url)
-            with pool.stream("GET", url, headers=list(headers.items()), extensions={"timeout": timeouts}) as response:
+            with pool.stream(
+                method, url, headers=list(headers.items()), content=content, extensions={"timeout": timeouts}
+            ) as response:
                 received: dict[str, str] = {}
                 for name, value in response.headers:
                     key = name.decode("latin-1").lower()
                     text = value.decode("latin-1")
                     received[key] = f"{received[key]}, {text}" if key in received else text
                 if response.status != 200:
-                    return Reply(response.status, received, b"", url)
+                    body = b""
+                    if error_limit:
+                        body = read_body(
+                            url, response.iter_stream(), received, error_limit, decode=decode, progress=_ignore,
+                            method=method,
+                        )
+                    return Reply(response.status, received, body[:error_limit], url)
                 declared = received.get("content-length", "")
                 size = int(declared) if declared.isdigit() else None
                 if decode and size is not None and size > limit:
                     raise IndexFormatError(f"{url} is larger than {limit} bytes ({size}); refused before reading it")
                 with progress(size) if progress else nullcontext(_ignore) as on_chunk:
-                    body = read_body(url, response.iter_stream(), received, limit, decode=decode, progress=on_chunk)
+                    body = read_body(
+                        url, response.iter_stream(), received, limit, decode=decode, progress=on_chunk, method=method
+                    )
                 return Reply(200, received, body, url)
 
     def _pool(self, url: str) -> httpcore.ConnectionPool | httpcore.HTTPProxy:
@@ -327,7 +355,7 @@ class Transport:
         with self._lock:
             if key not in self._pools:
                 tls = _ssl_context() if parts.scheme == "https" or (proxy or "").startswith("https") else None
-                common = {"ssl_context": tls, "max_connections": 32, "network_backend": self._backend}
+                common = {"ssl_context": tls, "max_connections": self.connections, "network_backend": self._backend}
                 pool = httpcore.HTTPProxy(proxy_url=proxy, **common) if proxy else httpcore.ConnectionPool(**common)
                 self._pools[key] = pool
             return self._pools[key]
