@@ -11,7 +11,8 @@ The pipeline, pure modules first:
 then the thin I/O around them:
 
 * :mod:`.subject` chooses the variant and reads the source (SKILL.md, tests, artifact digest);
-* :mod:`.client` speaks the OpenAI chat completions API through httpx, with retries;
+* :mod:`.client` speaks the OpenAI chat completions API through the registry's hardened transport
+  (an overall deadline per request, a bounded answer), with retries;
 * :mod:`.programs` runs nvcc and test scripts in temporary directories with time limits;
 * :mod:`.cache` keeps each answer so an interrupted run resumes;
 * :mod:`.upskill` reads results upskill wrote;

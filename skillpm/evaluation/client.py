@@ -1,24 +1,38 @@
-"""A client of the OpenAI chat completions API (llama.cpp, vLLM, Ollama, hosted APIs), through httpx.
+"""A client of the OpenAI chat completions API (llama.cpp, vLLM, Ollama, hosted APIs).
 
-One :class:`ChatClient` (one ``httpx.Client``) is shared by the worker threads.
+One :class:`ChatClient` (one :class:`~skillpm.registry.transport.Transport`, the
+registry's hardened HTTP transport) is shared by the worker threads. Each request
+ends by an overall deadline of ``timeout_s`` (``--timeout``: connecting, sending and
+the whole answer together, so a server trickling bytes cannot hold it), and an answer
+larger than :data:`~skillpm.reading.MAX_ANSWER_SIZE` (decoded) is refused unread.
 ``complete`` retries what may pass on a second try: HTTP 408, 429 and 5xx, timeouts,
 dropped connections and malformed answers, with exponential backoff and jitter, honouring
 ``Retry-After``, at most ``max_attempts`` times. It raises :class:`EndpointError` at once
-for a refused connection, a rejected key (401/403) and other 4xx answers. Messages name
-the URL and the key's environment variable, never the key.
+for a refused connection, a rejected key (401/403), other 4xx answers and an oversized
+answer. Messages name the URL and the key's environment variable, never the key.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
+from urllib.parse import urlsplit, urlunsplit
 
-import httpx
+import httpcore
 
+from skillpm import __version__
+from skillpm.display import clean
+from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.evaluation.errors import EndpointError
 from skillpm.jsonfile import parse_json
+from skillpm.reading import MAX_ANSWER_SIZE
+from skillpm.registry.transport import Deadline, Reply, Transport, host_of
 from skillpm.retry import RetryPolicy
+
+#: What sets a request's deadline, as errors name it.
+TIMEOUT_OPTION = "--timeout"
 
 RETRY_STATUS = frozenset({408, 429})
 
@@ -66,8 +80,25 @@ class _Retry(Exception):
 
 def endpoint_host(base_url: str) -> str:
     """The host (and port) of ``base_url``, without credentials or path: what evidence records."""
-    url = httpx.URL(base_url)
-    return f"{url.host}:{url.port}" if url.port else url.host
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def _chat_url(base_url: str) -> str:
+    """``<base_url>/chat/completions`` without credentials; EndpointError for a URL that is not http(s)."""
+    try:
+        parts = urlsplit(base_url)
+        port = parts.port
+    except ValueError as error:
+        raise EndpointError(f"invalid --base-url {clean(base_url)!r}: {error}") from None
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host or not (base_url.isascii() and base_url.isprintable()):
+        raise EndpointError(
+            f"invalid --base-url {clean(base_url)!r}", hint="give the API's root URL, e.g. http://localhost:8080/v1"
+        )
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), parts.query, "")) + "/chat/completions"
 
 
 class ChatClient:
@@ -86,26 +117,14 @@ class ChatClient:
         connections: int = 4,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        try:
-            url = httpx.URL(base_url)
-        except httpx.InvalidURL as error:
-            raise EndpointError(f"invalid --base-url {base_url!r}: {error}") from None
-        if url.scheme not in ("http", "https") or not url.host:
-            raise EndpointError(
-                f"invalid --base-url {base_url!r}", hint="give the API's root URL, e.g. http://localhost:8080/v1"
-            )
-        self.url = str(url.copy_with(username=None, password=None)).rstrip("/") + "/chat/completions"
+        self.url = _chat_url(base_url)
         self._key = api_key
         self._key_env = api_key_env
+        self._timeout = timeout_s
         self._retry = RetryPolicy(attempts=max_attempts, backoff=backoff_s, max_delay=max_backoff_s)
         self._sleep = sleep
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.Client(
-            headers=headers,
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-            follow_redirects=False,
-        )
+        self._headers = {"Accept": "application/json", **({"Authorization": f"Bearer {api_key}"} if api_key else {})}
+        self._http = Transport(idle=timeout_s, user_agent=f"skillpm/{__version__}", connections=connections)
 
     def __enter__(self) -> ChatClient:
         return self
@@ -132,29 +151,50 @@ class ChatClient:
 
     def _attempt(self, body: dict[str, Any]) -> Completion:
         started = time.monotonic()
+        host = host_of(self.url)
         try:
-            response = self._http.post(self.url, json=body)
-        except httpx.ConnectError as error:
+            response = self._http.post(
+                self.url, json.dumps(body).encode(), headers=self._headers, limit=MAX_ANSWER_SIZE,
+                deadline=Deadline.after(self._timeout, TIMEOUT_OPTION),
+            )
+        except httpcore.ConnectError as error:
             raise EndpointError(
                 f"cannot connect to {self.url}: {_reason(error)}",
                 hint="is the server running? check --base-url",
             ) from None
-        except httpx.TimeoutException:
-            raise _Retry("timed out") from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as error:
-            raise _Retry(f"connection dropped ({_reason(error)})") from None
+        except httpcore.TimeoutException:
+            raise _Retry(
+                f"timed out: no complete answer from {host} within {self._timeout:g} s "
+                f"(set {TIMEOUT_OPTION} to wait longer)"
+            ) from None
+        except (httpcore.NetworkError, httpcore.RemoteProtocolError) as error:
+            raise _Retry(f"connection dropped by {host} ({_reason(error)})") from None
+        except (httpcore.ProxyError, httpcore.UnsupportedProtocol, httpcore.LocalProtocolError) as error:
+            raise EndpointError(self._redact(f"{self.url}: {_reason(error)}"), hint="check --base-url") from None
+        except IndexFormatError:
+            raise self._too_large(host) from None
+        except RegistryError as error:  # a refused Content-Encoding
+            raise EndpointError(self._redact(error.message), hint=error.hint) from None
         latency = time.monotonic() - started
-        status = response.status_code
+        status = response.status
         if status in RETRY_STATUS or status >= 500:
             raise _Retry(f"HTTP {status}", response.headers.get("retry-after"))
         if status in (401, 403):
             raise self._auth_error(status)
         if status != 200:
             raise EndpointError(
-                self._redact(f"{self.url}: HTTP {status}: {_error_message(response)}"),
+                f"{self.url}: HTTP {status}: {_error_message(response, self._redact)}",
                 hint="check --base-url (usually ending in /v1) and --model",
             )
-        return _parse(response, latency)
+        if len(response.body) > MAX_ANSWER_SIZE:
+            raise self._too_large(host)
+        return _parse(response, latency, self._redact)
+
+    def _too_large(self, host: str) -> EndpointError:
+        return EndpointError(
+            f"{self.url}: the answer from {host} is larger than {MAX_ANSWER_SIZE // (1024 * 1024)} MiB; refused",
+            hint="check --base-url and --max-tokens",
+        )
 
     def _auth_error(self, status: int) -> EndpointError:
         if self._key_env:
@@ -171,10 +211,10 @@ class ChatClient:
         return text.replace(self._key, "***") if self._key else text
 
 
-def _parse(response: httpx.Response, latency: float) -> Completion:
+def _parse(response: Reply, latency: float, redact: Callable[[str], str]) -> Completion:
     """Read the first choice's message and the usage; _Retry when the answer is malformed."""
     try:
-        data = parse_json(response.content)
+        data = parse_json(response.body)
     except ValueError as error:
         raise _Retry(f"malformed answer ({error})") from None
     try:
@@ -184,23 +224,26 @@ def _parse(response: httpx.Response, latency: float) -> Completion:
         prompt_tokens = int(usage.get("prompt_tokens") or 0)
         completion_tokens = int(usage.get("completion_tokens") or 0)
     except (KeyError, IndexError, TypeError, AttributeError, ValueError):
-        detail = _error_message(response)
+        detail = _error_message(response, redact)
         raise _Retry(f"malformed answer (no choices[0].message){': ' + detail if detail else ''}") from None
     if content is not None and not isinstance(content, str):
         raise _Retry("malformed answer (message content is not text)")
     return Completion(content or "", prompt_tokens, completion_tokens, latency)
 
 
-def _error_message(response: httpx.Response) -> str:
-    """The server's own words: ``error.message`` of a JSON body, else the start of the body."""
+def _error_message(response: Reply, redact: Callable[[str], str]) -> str:
+    """The server's own words (``error.message`` of a JSON body, else the start of the body), redacted
+    by ``redact`` before they are cut short, so no part of the key survives."""
     try:
-        error = parse_json(response.content).get("error")
+        error = parse_json(response.body).get("error")
         text = error.get("message") if isinstance(error, dict) else error
     except (ValueError, AttributeError):
         text = None
     if not isinstance(text, str):
-        text = "" if response.headers.get("content-type", "").startswith("application/json") else response.text
-    return " ".join(text.split())[:200]
+        text = "" if response.headers.get("content-type", "").startswith("application/json") else response.body.decode(
+            "utf-8", "replace"
+        )
+    return clean(redact(" ".join(text.split())), 200)
 
 
 def _reason(error: Exception) -> str:
