@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import build_source, skill_md
 from tests.security.conftest import Hostile
-from tests.security.test_http import Handler, RawServer, send_head, trickle
+from tests.security.test_http import Handler, RawServer, endless_chunks, send_head, trickle
 
 KEY = "sk-hostile-test-0123456789abcdefghijklmnopqrstuvwxyz"
 MIB = 1024 * 1024
@@ -46,20 +46,6 @@ def draining(handler: Handler) -> Handler:
     def handle(server: RawServer, connection: socket.socket, path: str) -> None:
         drain(connection)
         handler(server, connection, path)
-
-    return handle
-
-
-def endless(status: str, chunk: bytes, *, cap: int = 256 * MIB) -> Handler:
-    """A chunked body of ``chunk`` repeated at full speed, until the client hangs up, the server stops, or ``cap``."""
-
-    def handle(server: RawServer, connection: socket.socket, path: str) -> None:
-        send_head(connection, status, {"Content-Type": "text/plain", "Transfer-Encoding": "chunked"})
-        framed = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
-        sent = 0
-        while not server.stopping.is_set() and sent < cap:
-            connection.sendall(framed)
-            sent += len(chunk)
 
     return handle
 
@@ -120,7 +106,7 @@ def test_a_chat_endpoint_trickling_its_answer_ends_at_the_request_deadline(hosti
 
 def test_an_endless_answer_is_refused_at_the_size_limit(hostile, endpoint) -> None:
     """Threat: a 200 whose chunked body never ends, sent as fast as the socket takes it (memory, then time)."""
-    server = endpoint(endless("200 OK", b'{"choices": [' + b" " * 65536))
+    server = endpoint(endless_chunks(b'{"choices": [' + b" " * 65536, cap=256 * MIB))
     error = evaluate(hostile, server)
     assert "larger than 4 MiB" in error
     assert server.hits("chat/completions") <= ARMS  # refused, not asked again
@@ -154,7 +140,7 @@ def test_a_compressed_answer_bomb_is_refused_by_its_decoded_size(hostile, endpoi
 
 def test_an_endless_error_body_is_cut_and_retried_within_the_attempts(hostile, endpoint) -> None:
     """Threat: a 503 whose body never ends; only a few KiB of it are read for the message."""
-    server = endpoint(endless("503 Service Unavailable", b"overloaded " * 1000))
+    server = endpoint(endless_chunks(b"overloaded " * 1000, cap=256 * MIB, status="503 Service Unavailable"))
     error = evaluate(hostile, server)
     assert "HTTP 503" in error and "gave up after 2 attempts" in error
     assert server.hits("chat/completions") <= 2 * ARMS

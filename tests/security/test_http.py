@@ -129,11 +129,11 @@ def _names(headers: dict[str, str]) -> dict[str, str]:
     return {name.replace("_", "-"): value for name, value in headers.items()}
 
 
-def endless_chunks(chunk: bytes, cap: int = 2 * GIB) -> Handler:
+def endless_chunks(chunk: bytes, cap: int = 2 * GIB, status: str = "200 OK") -> Handler:
     """A chunked body that never ends (until the client hangs up, the server stops, or ``cap`` bytes)."""
 
     def handle(server: RawServer, connection: socket.socket, path: str) -> None:
-        send_head(connection, "200 OK", {"Transfer-Encoding": "chunked"})
+        send_head(connection, status, {"Transfer-Encoding": "chunked"})
         framed = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
         sent = 0
         while not server.stopping.is_set() and sent < cap:
