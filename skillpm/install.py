@@ -322,13 +322,28 @@ def _install_all(
     fetched = _in_parallel(lambda plan: _fetch_checked(plan, cache), plans, jobs=jobs)
     for plan, metadata in zip(plans, fetched):
         _check_replaceable(lockfile, plan.entry, metadata.files, force=force)
-    for plan in plans:
-        _check_attestations(plan, cache, lockfile.root, attestations)
+    attested = [_check_attestations(plan, cache, lockfile.root, attestations) for plan in plans]
     results = []
     for plan in plans:
         results.append(_install_locked(lockfile, plan, cache))
         lockfile = lockfile.with_skill(plan.entry)
+    unverified = [
+        f"{result.name} {result.version} ({result.target})"
+        for result, verified in zip(results, attested)
+        if result.changed and not verified
+    ]
+    if unverified:  # once per command, and only for what it installed
+        from skillpm.attest.variants import unattested_warning
+
+        warn = attestations.warn if attestations is not None and attestations.warn else _warn_on_stderr
+        warn(unattested_warning(unverified))
     return results
+
+
+def _warn_on_stderr(line: str) -> None:
+    import sys
+
+    print(line, file=sys.stderr)
 
 
 def _install_locked(lockfile: Lockfile, plan: _Plan, cache: ArtifactCache) -> InstallResult:
@@ -607,16 +622,17 @@ def _in_parallel(function: Callable[[T], R], items: Sequence[T], *, jobs: int) -
 
 def _check_attestations(
     plan: _Plan, cache: ArtifactCache, project_root: Path, options: InstallOptions | None
-) -> None:
+) -> bool:
     """Verify the plan's attestations under the install policy before anything is written.
 
-    Raises AttestationError on any failed check or unmet requirement; warns when
+    Raises AttestationError on any failed check or unmet requirement; ``False`` when
     the variant has no attestations and none is required (docs/attestations.md).
     """
     from skillpm.attest.variants import check_before_install
 
     entry = plan.entry
-    check_before_install(
+    report = check_before_install(
         plan.registry, name=entry.name, version=entry.version, variant=plan.variant,
         artifact=fetch_artifact(plan.registry, plan.variant, cache), project_root=project_root, options=options,
     )
+    return report is not None

@@ -354,3 +354,19 @@ def test_info_takes_a_name_as_typed_and_a_specifier(
 def test_info_of_a_version_not_published_says_so(isolated, registry, run_skillpm) -> None:
     result = run_skillpm("info", "kernel-helper==9.9", "--registry", registry)
     assert_one_error(result, contains="no version of kernel-helper matches 'kernel-helper==9.9'")
+
+
+# --- the unattested warning: once per command, only for what was installed ---------------------------------
+
+
+def test_the_unattested_warning_is_one_line_and_silent_when_nothing_changed(isolated, registry, run_skillpm) -> None:
+    first = run_skillpm("install", "kernel-helper", "doc-writer", "--arch", "9.0", "--registry", registry)
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.splitlines() == [
+        "warning: kernel-helper 1.0.0 (sm_90a), doc-writer 0.2.0 (generic) have no attestations: "
+        "no signed evidence, installed unverified"
+    ]
+    for again in (["install", "kernel-helper", "--arch", "9.0", "--registry", registry], ["sync"]):
+        result = run_skillpm(*again)
+        assert result.returncode == 0, result.stderr
+        assert "no attestations" not in result.stderr, result.stderr

@@ -317,7 +317,8 @@ def check_before_install(
 ) -> VariantReport | None:
     """Verify the variant's attestations under the effective policy; raise AttestationError on any failure.
 
-    With no attestations and no requirement: a warning, and ``None``.
+    With no attestations and no requirement: ``None``, and the caller says so once
+    for all it installs (:func:`unattested_warning`).
     """
     options = options or InstallOptions()
     if not variant.attestations:  # no keys to load, so no cryptography to import
@@ -325,8 +326,6 @@ def check_before_install(
         missing = missing_evidence(requirements, [])
         if missing:
             enforce(VariantReport(name, version, variant.target, variant.sha256, (), tuple(missing)), label=registry.label)
-        warn = options.warn or (lambda line: print(line, file=sys.stderr))
-        warn(f"warning: {name} {version} ({variant.target}) has no attestations: no signed evidence, installed unverified")
         return None
     extra = key_policy(options.trusted_keys).combined(Policy(requirements=options.requirements))
     policy = effective_policy(registry.label, project_root=project_root, extra=extra)
@@ -344,6 +343,12 @@ def check_before_install(
         report = replace(report, attestations=tuple(kept))
     enforce(report, label=registry.label)
     return report
+
+
+def unattested_warning(installed: list[str]) -> str:
+    """The one warning of a command that installed ``installed`` (``NAME VERSION (TARGET)``) without attestations."""
+    verb = "has" if len(installed) == 1 else "have"
+    return f"warning: {', '.join(installed)} {verb} no attestations: no signed evidence, installed unverified"
 
 
 def summary(statement: Any) -> str:
