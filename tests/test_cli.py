@@ -8,6 +8,7 @@ and nothing written.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -370,3 +371,13 @@ def test_the_unattested_warning_is_one_line_and_silent_when_nothing_changed(isol
         result = run_skillpm(*again)
         assert result.returncode == 0, result.stderr
         assert "no attestations" not in result.stderr, result.stderr
+
+
+def test_list_shows_a_skill_whose_folder_is_gone_as_missing(isolated, registry, run_skillpm) -> None:
+    assert run_skillpm("install", "doc-writer", "--registry", registry).returncode == 0
+    shutil.rmtree(isolated.skills / "doc-writer")
+    result = run_skillpm("list")
+    assert result.returncode == 0, result.stderr
+    assert f"{isolated.skills / 'doc-writer'} (MISSING)" in result.stdout
+    assert "doc-writer: recorded in skills.lock but missing on disk; 'skillpm sync' installs them again" in result.stderr
+    assert json.loads(run_skillpm("list", "--json").stdout)[0]["present"] is False

@@ -258,3 +258,12 @@ def test_registry_help_shows_every_summary_whole(run_skillpm) -> None:
 )
 def test_help_describes_what_each_option_does_there(command: str, says: str, run_skillpm) -> None:
     assert says in " ".join(run_skillpm(command, "--help").stdout.split())
+
+
+@pytest.mark.parametrize("command", ["sync", "update"])
+def test_sync_and_update_outside_any_project_say_so_and_how_to_start_one(tmp_path: Path, run_skillpm, command) -> None:
+    nowhere = tmp_path / "not-a-project"
+    nowhere.mkdir()
+    result = run_skillpm(command, cwd=nowhere)
+    assert_one_error(result, contains="no project here", hint="skillpm install NAME", exit_code=1)
+    assert list(nowhere.iterdir()) == []

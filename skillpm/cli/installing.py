@@ -31,6 +31,19 @@ def _lockfile(user: bool) -> Path:
     return user_lockfile_path() if user else find_project_root(Path.cwd()) / LOCK_NAME
 
 
+def _project_lockfile(user: bool) -> Path:
+    """:func:`_lockfile` for commands that work on what is installed: outside any project, an error saying so."""
+    from skillpm.errors import InstallError
+    from skillpm.install import find_project
+
+    if not user and find_project(Path.cwd()) is None:
+        raise InstallError(
+            f"no project here: neither {Path.cwd()} nor a folder above it holds skills.lock or .git",
+            hint="cd into your project, start one with 'skillpm install NAME', or pass --global for your own skills",
+        )
+    return _lockfile(user)
+
+
 def _report(results, as_json: bool, verb: str) -> None:
     if as_json:
         emit_json([result.to_json() for result in results])
@@ -190,7 +203,7 @@ def sync(user: bool, force: bool, allow_outside: bool, as_json: bool, **policy) 
     from skillpm.install import sync as sync_all
 
     results = sync_all(
-        _lockfile(user), cache=ArtifactCache(), force=force, allow_outside=allow_outside or user,
+        _project_lockfile(user), cache=ArtifactCache(), force=force, allow_outside=allow_outside or user,
         attestations=_attestation_policy(policy),
     )
     _report(results, as_json, "installed")
@@ -224,7 +237,7 @@ def update(
 
     capability = parse_capability(arch) if arch else None
     results = update_all(
-        _lockfile(user), names=[normalize_name(name) for name in names], capability=capability, cache=ArtifactCache(), force=force,
+        _project_lockfile(user), names=[normalize_name(name) for name in names], capability=capability, cache=ArtifactCache(), force=force,
         allow_outside=allow_outside or user, attestations=_attestation_policy(policy),
     )
     _report([result for _, result in results], as_json, "updated")
@@ -288,5 +301,11 @@ def list_(arch: str | None, user: bool, as_json: bool) -> None:
         return
     table(
         ["name", "version", "target", "suits GPU", "directory"],
-        [(r["name"], r["version"], r["target"], r["suits"], r["directory"]) for r in rows],
+        [
+            (r["name"], r["version"], r["target"], r["suits"], r["directory"] if r["present"] else f"{r['directory']} (MISSING)")
+            for r in rows
+        ],
     )
+    missing = [r["name"] for r in rows if not r["present"]]
+    if missing:
+        notice(f"{', '.join(missing)}: recorded in skills.lock but missing on disk; 'skillpm sync' installs them again")
