@@ -121,10 +121,18 @@ def test_an_os_error_is_one_line(isolated, run_skillpm) -> None:
     assert_one_error(result, contains="a-file", exit_code=1)
 
 
-def test_verbose_shows_the_cause_chain(isolated, registry: Path, run_skillpm) -> None:
-    result = run_skillpm("-v", "install", "kernel-helpr", "--arch", "9.0", "--registry", registry)
-    assert result.returncode == 1
-    assert "Traceback" in result.stderr and "error: no package named" in result.stderr
+def test_verbose_shows_the_cause_chain_and_no_traceback(isolated, run_skillpm) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    assert run_skillpm("registry", "add-remote", "dead", dead).returncode == 0
+    result = run_skillpm("-v", "install", "doc-writer", "--arch", "9.0")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"error: GET {dead}/config.json failed 1 time") and lines[1].startswith("hint: ")
+    assert lines[2].startswith(f"cause: RegistryUnreachable: GET {dead}/config.json failed 1 time"), lines
 
 
 def test_usage_errors_exit_2(isolated, run_skillpm) -> None:

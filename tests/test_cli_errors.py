@@ -267,3 +267,27 @@ def test_sync_and_update_outside_any_project_say_so_and_how_to_start_one(tmp_pat
     result = run_skillpm(command, cwd=nowhere)
     assert_one_error(result, contains="no project here", hint="skillpm install NAME", exit_code=1)
     assert list(nowhere.iterdir()) == []
+
+
+# --- errors for scripts (--json), for the curious (-v) and for bug reports (--debug) ----------------------
+
+
+def test_with_json_an_error_is_a_json_object_and_the_exit_code_stays(isolated, registry: Path, run_skillpm) -> None:
+    result = run_skillpm("install", "kernel-helpr", "--registry", registry, "--json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == {
+        "error": f"no package named 'kernel-helpr' in registry {registry.as_uri()}",
+        "hint": f"did you mean {KERNEL}?",
+        "code": 1,
+    }
+    assert result.stderr.startswith("error: no package named 'kernel-helpr'")
+    usage = run_skillpm("info", "--json")
+    assert usage.returncode == 2 and json.loads(usage.stdout)["code"] == 2
+
+
+def test_a_traceback_only_with_debug(isolated, registry: Path, run_skillpm) -> None:
+    for flags, traceback in (((), False), (("-v",), False), (("--debug",), True)):
+        result = run_skillpm(*flags, "install", "kernel-helpr", "--registry", registry)
+        assert result.returncode != 0
+        assert ("Traceback" in result.stderr) is traceback, result.stderr
+        assert [line for line in result.stderr.splitlines() if line.startswith("error: ")], result.stderr

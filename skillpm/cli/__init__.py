@@ -81,14 +81,14 @@ class LazyGroup(click.Group):
             formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
 
 
-_verbose = False
+#: What the global flags asked for: ``verbose`` (-v) shows an error's chain of causes, ``debug`` its traceback.
+_shown = {"verbose": False, "debug": False}
 #: The most characters of an error message, or of its hint, that are printed.
 ERROR_LIMIT = 1000
 
 
-def _set_verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    global _verbose
-    _verbose = value
+def _remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    _shown[param.name or ""] = value
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,8 +99,16 @@ def _set_verbose(ctx: click.Context, param: click.Parameter, value: bool) -> Non
     is_flag=True,
     expose_value=False,
     is_eager=True,
-    callback=_set_verbose,
+    callback=_remember,
     help="On error, also show the chain of causes.",
+)
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_remember,
+    help="On error, also show the traceback (for reporting a bug in skillpm).",
 )
 def cli() -> None:
     """skillpm: install Agent Skills written for your GPU.
@@ -134,7 +142,11 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Run the CLI: one line per error (and a hint), never a traceback unless --verbose."""
+    """Run the CLI: one line per error (and a hint), never a traceback unless --debug.
+
+    With ``--json`` the error is also a JSON object on stdout (``error``, ``hint``, ``code``),
+    for the scripts that read it; the exit code is the same.
+    """
     try:
         _refuse_undecodable_input(sys.argv[1:])
         # Without standalone mode click returns (not raises) the code of ctx.exit(n).
@@ -156,7 +168,7 @@ def main() -> None:
     except (click.Abort, KeyboardInterrupt) as error:
         _fail(error, "interrupted; nothing was left half-written", None, 130)
     except UnicodeError as error:  # the last resort: every reader of text refuses bad bytes itself
-        _fail(error, f"cannot handle text that is not valid UTF-8 ({error})", "rerun with --verbose to see where", 1)
+        _fail(error, f"cannot handle text that is not valid UTF-8 ({error})", "rerun with --debug to see where", 1)
     sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -191,15 +203,30 @@ def _sentence(message: str) -> str:
 
 
 def _fail(error: BaseException, message: str, hint: str | None, exit_code: int) -> None:
-    if _verbose:
+    from skillpm.display import clean
+
+    if _shown["debug"]:
         import traceback
 
         traceback.print_exception(error)
-    from skillpm.display import clean
+    if _wants_json(sys.argv[1:]):
+        import json
 
+        print(json.dumps({"error": message, "hint": hint, "code": exit_code}, ensure_ascii=True))
     # Messages and hints quote names, versions, URLs and file text from registries and
     # projects: made safe here, where every error passes, and bounded.
     click.secho(f"error: {clean(message, ERROR_LIMIT)}", fg="red", err=True)
     if hint:
         click.echo(f"hint: {clean(hint, ERROR_LIMIT)}", err=True)
+    if _shown["verbose"] and not _shown["debug"]:
+        cause = error.__cause__ or error.__context__
+        while cause is not None:
+            click.echo(f"cause: {clean(f'{type(cause).__name__}: {cause}', ERROR_LIMIT)}", err=True)
+            cause = cause.__cause__ or cause.__context__
     sys.exit(exit_code)
+
+
+def _wants_json(args: list[str]) -> bool:
+    """Whether the command line asks for ``--json`` (before a ``--`` that ends the options)."""
+    options = args[: args.index("--")] if "--" in args else args
+    return "--json" in options
