@@ -185,7 +185,7 @@ def build_kernel(project: Path, build_root: Path, *, ninja: str | None) -> Any:
             lines = [line for line in str(error).splitlines() if line.strip()]
             raise BenchError(
                 f"building the kernel failed: {lines[-1] if lines else type(error).__name__}",
-                hint="run 'skillpm --verbose bench ...' to see the whole build log",
+                hint="run 'skillpm --debug bench ...' to see the whole build log",
             ) from error
 
 
