@@ -1,7 +1,7 @@
 """SASS instruction budget of the reference kernel (kernel-builder-cuda/scripts/sass_budget.py).
 
-Needs nvcc 13.x and cuobjdump (NVIDIA's wheel nvidia-cuda-cuobjdump, in the `test`
-extra): skipped, with the reason, when either is missing or nvcc is another major
+Needs nvcc 13.x, and cuobjdump with the nvdisasm it runs (NVIDIA's wheels nvidia-cuda-cuobjdump and
+nvidia-cuda-nvdisasm, in the `test` extra): skipped, with the reason, when one is missing or nvcc is another major
 version, whose code generation the budgets were not measured with.
 """
 
@@ -37,7 +37,7 @@ def _skip_reason() -> str | None:
     if int(version.split(".")[0]) != sass_budget.NVCC_MAJOR:
         return f"nvcc {version}: the budgets were measured with nvcc {sass_budget.NVCC_MAJOR}.x"
     if sass_budget.find_cuobjdump() is None:
-        return "cuobjdump not found (pip install nvidia-cuda-cuobjdump)"
+        return "cuobjdump with nvdisasm not found (pip install nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm)"
     return None
 
 

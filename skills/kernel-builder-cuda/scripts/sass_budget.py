@@ -69,14 +69,16 @@ class Row:
 
 
 def find_cuobjdump() -> str | None:
-    """cuobjdump on PATH, else the one in NVIDIA's nvidia-cuda-cuobjdump wheel."""
-    found = shutil.which("cuobjdump")
-    if found:
-        return found
+    """cuobjdump on PATH, else the one in NVIDIA's nvidia-cuda-cuobjdump wheel; only one that can
+    disassemble: ``cuobjdump -sass`` runs nvdisasm (nvidia-cuda-nvdisasm), beside it or on PATH."""
+    candidates = [shutil.which("cuobjdump")]
     for entry in sys.path:
-        for candidate in sorted(Path(entry or ".").glob("nvidia/cu*/bin/cuobjdump")):
-            if candidate.is_file() and os.access(candidate, os.X_OK):
-                return str(candidate)
+        candidates += sorted(str(path) for path in Path(entry or ".").glob("nvidia/cu*/bin/cuobjdump"))
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            beside = Path(candidate).with_name("nvdisasm")
+            if shutil.which("nvdisasm") or (beside.is_file() and os.access(beside, os.X_OK)):
+                return candidate
     return None
 
 
@@ -167,7 +169,9 @@ def measure(targets: list[str], hidden: int = 8192, dtypes: tuple[str, ...] = ("
     nvcc = shutil.which("nvcc")
     cuobjdump = find_cuobjdump()
     if nvcc is None or cuobjdump is None:
-        raise ToolError("needs nvcc on PATH and cuobjdump (pip install nvidia-cuda-cuobjdump)")
+        raise ToolError(
+            "needs nvcc on PATH, and cuobjdump with nvdisasm (pip install nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm)"
+        )
     rows: list[Row] = []
     worst: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=jobs) as pool:
