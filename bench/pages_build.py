@@ -17,44 +17,12 @@ import time
 from pathlib import Path
 
 from _common import report
+from _synthetic import TARGETS, documents
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from skillpm.atomic import atomic_write  # noqa: E402
-from skillpm.index.model import (  # noqa: E402
-    PackageDocument,
-    RegistryConfig,
-    SearchEntry,
-    Variant,
-    VersionEntry,
-    search_document,
-    shard_path,
-)
+from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry, search_document, shard_path  # noqa: E402
 from skillpm.pages.writer import write_pages  # noqa: E402
-
-TARGETS = ("generic", "sm_80", "sm_90a", "sm_100a")
-
-
-def documents(packages: int, versions: int) -> list[PackageDocument]:
-    """``packages`` generated package documents of ``versions`` versions x 4 variants each."""
-    found = []
-    for number in range(packages):
-        name = f"pkg-{number:05d}"
-        entries = tuple(
-            VersionEntry(
-                f"1.{minor}.0",
-                f"Generated package {number}: helps with task {number % 97} on NVIDIA GPUs. Use when asked to.",
-                tuple(
-                    Variant(target, f"{number * 97 + minor:064x}", 10_000 + number, f"artifacts/{name}/1.{minor}.0/{name}-1.{minor}.0-{target}.tar.gz")
-                    for target in TARGETS
-                ),
-                "Apache-2.0",
-                ("cuda", f"topic-{number % 50}"),
-            )
-            for minor in range(versions)
-        )
-        found.append(PackageDocument(name, entries))
-    return found
-
 
 def write_index(root: Path, found: list[PackageDocument]) -> None:
     """The baseline: write config.json, every package document and search.json, as ``registry add`` does."""

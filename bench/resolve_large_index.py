@@ -16,19 +16,10 @@ import tempfile
 from pathlib import Path
 
 from _common import report, skillpm_command, time_command
+from _synthetic import TARGETS, documents
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from skillpm.index.model import (  # noqa: E402
-    PackageDocument,
-    RegistryConfig,
-    SearchEntry,
-    Variant,
-    VersionEntry,
-    search_document,
-    shard_path,
-)
-
-TARGETS = ("generic", "sm_80", "sm_90a", "sm_100a")
+from skillpm.index.model import RegistryConfig, SearchEntry, search_document, shard_path  # noqa: E402
 
 _AUDIT = """
 import sys
@@ -50,26 +41,12 @@ def generate(root: Path, packages: int, versions: int) -> None:
     root.mkdir(parents=True)
     (root / "config.json").write_text(json.dumps(RegistryConfig("bench").to_json()))
     entries = []
-    for number in range(packages):
-        name = f"pkg-{number:05d}"
-        document = PackageDocument(
-            name,
-            tuple(
-                VersionEntry(
-                    f"1.{minor}.0",
-                    f"generated package {number}",
-                    tuple(
-                        Variant(target, f"{number * 97 + minor:064x}", 1000, f"artifacts/{name}/1.{minor}.0/{target}.tar.gz")
-                        for target in TARGETS
-                    ),
-                )
-                for minor in range(versions)
-            ),
-        )
-        path = root / "index" / shard_path(name)
+    for document in documents(packages, versions):
+        path = root / "index" / shard_path(document.name)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(document.to_json()))
-        entries.append(SearchEntry(name, f"1.{versions - 1}.0", f"generated package {number}", (), TARGETS))
+        latest = document.versions[-1]
+        entries.append(SearchEntry(document.name, latest.version, latest.description, latest.keywords, TARGETS))
     (root / "search.json").write_text(json.dumps(search_document(entries)))
 
 
