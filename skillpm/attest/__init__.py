@@ -19,15 +19,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from skillpm.errors import SkillpmError
-from skillpm.reading import MAX_KEY_SIZE
 
 
 class AttestationError(SkillpmError):
     """An attestation cannot be made, read, or verified, or a signing key cannot be used."""
-
-
-#: The most bytes a key file may hold (every such limit is in skillpm.reading).
-MAX_KEY_BYTES = MAX_KEY_SIZE
 
 
 def read_small_file(path: Path, limit: int, what: str) -> bytes:

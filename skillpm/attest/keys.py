@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from skillpm.atomic import atomic_write
-from skillpm.attest import MAX_KEY_BYTES, AttestationError, read_small_file
+from skillpm.attest import AttestationError, read_small_file
+from skillpm.reading import MAX_KEY_SIZE
 
 ED25519 = "ed25519"
 ECDSA_P256 = "ecdsa-p256"
@@ -196,4 +197,4 @@ def load_public_key(path: Path) -> PublicKey:
 
 
 def _read(path: Path) -> bytes:
-    return read_small_file(path, MAX_KEY_BYTES, "the key file")
+    return read_small_file(path, MAX_KEY_SIZE, "the key file")

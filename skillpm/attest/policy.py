@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from skillpm.attest import MAX_KEY_BYTES, AttestationError, read_small_file
+from skillpm.attest import AttestationError, read_small_file
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, SHA256_RE, is_finite_number
-from skillpm.reading import MAX_POLICY_SIZE
+from skillpm.reading import MAX_KEY_SIZE, MAX_POLICY_SIZE
 from skillpm.tomlfile import parse_toml
 
 PROJECT_POLICY = Path(".skillpm") / "policy.toml"
@@ -241,10 +241,6 @@ _REQUIRE_KEYS = {
 }
 
 
-#: The most bytes a policy file may hold (every such limit is in skillpm.reading).
-MAX_POLICY_BYTES = MAX_POLICY_SIZE
-
-
 def parse_policy(text: str, *, where: str, base_dir: Path, project_root: Path | None = None) -> Policy:
     """Read a policy file's text; ``public-key`` paths are relative to ``base_dir``.
 
@@ -323,10 +319,10 @@ def load_policy(*, project_root: Path | None = None, user_path: Path | None = No
 
 
 def _read_policy(path: Path) -> str | None:
-    """A policy file's text (a regular file of at most MAX_POLICY_BYTES), or ``None`` when there is none."""
+    """A policy file's text (a regular file of at most MAX_POLICY_SIZE), or ``None`` when there is none."""
     if not os.path.lexists(path):
         return None
-    data = read_small_file(path, MAX_POLICY_BYTES, "the policy file")
+    data = read_small_file(path, MAX_POLICY_SIZE, "the policy file")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -381,7 +377,7 @@ def _key(item: Mapping[str, Any], where: str, base_dir: Path, project_root: Path
         if project_root is not None and not path.resolve().is_relative_to(project_root.resolve()):
             raise AttestationError(f"{where}: public-key {path} is outside the project {project_root}")
         try:
-            pem = read_small_file(path, MAX_KEY_BYTES, "public-key")
+            pem = read_small_file(path, MAX_KEY_SIZE, "public-key")
         except AttestationError as error:
             raise AttestationError(f"{where}: {error.message}") from None
     return TrustedKey(fingerprint, pem, _registries(item, where, base_dir))

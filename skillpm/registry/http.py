@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from skillpm.cache import cache_root, registry_key, write_cache_file
 from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable
 from skillpm.jsonfile import read_json
-from skillpm.reading import MAX_DOCUMENT_SIZE, read_at_most
+from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, read_at_most
 from skillpm.registry import source
 from skillpm.registry.config import check_url
 from skillpm.display import clean
@@ -214,7 +214,7 @@ class HttpRegistry:
         self.config()
         return source.read_search(self.label, self._document("search.json"))
 
-    def artifact(self, relative: str, *, limit: int = source.MAX_ARTIFACT_SIZE) -> bytes:
+    def artifact(self, relative: str, *, limit: int = MAX_ARTIFACT_SIZE) -> bytes:
         """The artifact's bytes as served, at most ``limit`` + 1 of them (more means too long).
 
         Streamed exactly as stored (no content decoding), with a progress bar on a
@@ -259,7 +259,7 @@ class HttpRegistry:
             meta, body = cached
         else:
             validators = _validators(cached[0]) if cached else {}
-            reply = self._get(relative, limit=source.MAX_DOCUMENT_SIZE, headers=validators)
+            reply = self._get(relative, limit=MAX_DOCUMENT_SIZE, headers=validators)
             if reply.status == 304 and cached is not None:
                 meta, body = cached
             elif reply.status in _MISSING_STATUSES:
