@@ -338,17 +338,10 @@ def _install_all(
         if result.changed and not verified
     ]
     if unverified:  # once per command, and only for what it installed
-        from skillpm.attest.variants import unattested_warning
+        from skillpm.attest.variants import InstallOptions, unattested_warning
 
-        warn = attestations.warn if attestations is not None and attestations.warn else _warn_on_stderr
-        warn(unattested_warning(unverified))
+        (attestations or InstallOptions()).warning(unattested_warning(unverified))
     return results
-
-
-def _warn_on_stderr(line: str) -> None:
-    import sys
-
-    print(line, file=sys.stderr)
 
 
 def _install_locked(lockfile: Lockfile, plan: _Plan, cache: ArtifactCache) -> InstallResult:

@@ -67,6 +67,13 @@ class InstallOptions:
     trusted_keys: tuple[Path, ...] = ()
     warn: Callable[[str], None] | None = None
 
+    def warning(self, line: str) -> None:
+        """Print the warning ``line`` with ``warn``, or on stderr."""
+        if self.warn is not None:
+            self.warn(line)
+        else:
+            print(line, file=sys.stderr)
+
 
 @dataclass(frozen=True)
 class AttestationReport:
@@ -331,14 +338,13 @@ def check_before_install(
     policy = effective_policy(registry.label, project_root=project_root, extra=extra)
     report = verify_variant(registry, name=name, version=version, variant=variant, policy=policy, artifact=artifact)
     if policy.requirements == Requirements():  # nothing required: evidence nobody trusts is only noted
-        warn = options.warn or (lambda line: print(line, file=sys.stderr))
         kept = []
         for attestation in report.attestations:
             signer = attestation.untrusted_signer()
             if signer is None:
                 kept.append(attestation)
             else:
-                warn(f"warning: {report.describe()}: {attestation.kind} evidence signed by {signer} (not trusted); "
+                options.warning(f"warning: {report.describe()}: {attestation.kind} evidence signed by {signer} (not trusted); "
                      "installed without relying on it")
         report = replace(report, attestations=tuple(kept))
     enforce(report, label=registry.label)
