@@ -64,7 +64,9 @@ class Registry(Source, Protocol):
 
 
 def _warn_on_stderr(message: str) -> None:
-    sys.stderr.write(f"warning: {message}\n")
+    from skillpm.display import LINE, clean
+
+    sys.stderr.write(f"warning: {clean(message, LINE)}\n")  # quotes a server's words: shown escaped
 
 
 class Settings:
