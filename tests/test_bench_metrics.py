@@ -169,6 +169,9 @@ def test_measure_with_and_without_peak() -> None:
         ("NVIDIA A100-SXM4-40GB", "a100-40gb", 1555.0),
         ("NVIDIA A100-PCIE-40GB", "a100-40gb", 1555.0),
         ("NVIDIA B200", "b200", 8000.0),
+        ("NVIDIA B300 SXM6 AC", "b300", 8000.0),
+        ("NVIDIA GeForce RTX 5090", "rtx-5090", 1792.0),
+        ("NVIDIA RTX PRO 6000 Blackwell Workstation Edition", "rtx-pro-6000", 1792.0),
         ("NVIDIA L4", "l4", 300.0),
         ("NVIDIA L40S", "l40s", 864.0),
         ("NVIDIA A10", "a10", 600.0),
@@ -182,7 +185,10 @@ def test_match_peak(name: str, key: str, peak_gbps: float) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["NVIDIA GH200 480GB", "NVIDIA GB200", "NVIDIA L40", "NVIDIA A10G", "Tesla T4", "NVIDIA GeForce RTX 4090", ""],
+    [
+        "NVIDIA GH200 480GB", "NVIDIA GB200", "NVIDIA GB300", "NVIDIA L40", "NVIDIA A10G", "Tesla T4",
+        "NVIDIA GeForce RTX 4090", "NVIDIA GeForce RTX 5090 D v2", "NVIDIA RTX 6000 Ada Generation", "",
+    ],  # fmt: skip
 )
 def test_unknown_gpus_get_no_peak(name: str) -> None:
     assert match_peak(name) is None
