@@ -23,6 +23,7 @@ from skillpm.resources import shipped
 
 SCHEMA_URI = "https://skillpm.dev/evidence/bench/v1"
 SCHEMA_FILE = "bench-evidence.schema.json"
+COPY_METHOD = "input copied to a tensor of its shape, timed the same way; pct_of_copy = kernel GB/s / copy GB/s"
 FLUSH_METHOD = "read (sum) a buffer of l2_flush_bytes, at least twice the L2, before every timed call"
 
 #: What counts as kernel source for the digest: these suffixes, and build.toml.
@@ -189,7 +190,7 @@ class Evidence:
                 "eps": self.method.eps,
                 "statistics": "median, p10 and p90 of per-call times; GB/s and percent of peak from the median",
                 "bytes_moved": "read input, gamma and beta once, write output",
-                "copy": "input copied to a tensor of its shape, timed the same way; pct_of_copy = kernel GB/s / copy GB/s",
+                "copy": COPY_METHOD,
             },
             "tests": None if self.tests is None else self.tests.to_json(),
             "results": [result.to_json() for result in self.results],
