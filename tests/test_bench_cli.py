@@ -20,7 +20,9 @@ from jsonschema import Draft202012Validator
 
 from skillpm.benchmark import BenchError, harness
 from skillpm.benchmark.evidence import source_digest
+from skillpm.manifest import SkillSource, choose_variant
 from skillpm.pack import pack
+from skillpm.targets import Capability
 
 ROOT = Path(__file__).resolve().parent.parent
 SKILL = ROOT / "skills" / "kernel-builder-cuda"
@@ -99,9 +101,10 @@ def test_cpu_evidence_validates_and_is_not_gpu_evidence(cpu_run) -> None:
 def test_cpu_evidence_names_the_artifact_and_the_kernel_sources(cpu_run, tmp_path: Path) -> None:
     _, out = cpu_run
     document = json.loads(out.read_text())
-    (built,) = pack(SKILL, tmp_path, targets=["sm_90a"])
+    hopper = choose_variant(SkillSource.load(SKILL).targets, Capability(9, 0))  # what --arch 9.0 picks
+    (built,) = pack(SKILL, tmp_path, targets=[hopper])
     assert document["skill"] == {
-        "name": "kernel-builder-cuda", "version": VERSION, "target": "sm_90a", "artifact_sha256": built.sha256,
+        "name": "kernel-builder-cuda", "version": VERSION, "target": hopper, "artifact_sha256": built.sha256,
     }  # fmt: skip
     kernel = document["kernel"]
     assert kernel["project"] == "assets/layernorm_gelu" and kernel["implementation"] == "cpu-composed-reference"
