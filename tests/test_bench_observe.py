@@ -106,3 +106,15 @@ def test_parse_pytest_tally(output: str, tally: Tally | None) -> None:
 )
 def test_tally_problem(tally: Tally, gpu: bool, problem: str | None) -> None:
     assert tally.problem(gpu=gpu) == problem
+
+
+def test_the_harness_reads_clocks_from_nvidia_smi(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from skillpm.benchmark import harness
+
+    smi = tmp_path / "nvidia-smi"  # stands in for the driver's tool, which this machine lacks
+    smi.write_text('#!/bin/sh\ncase "$1" in --query-gpu=clocks*) echo "1755, 2619, 1980, 2619";; *) exit 9;; esac\n')
+    smi.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert harness.sample_clocks() == Clocks(1755, 2619, 1980, 2619)
+    smi.write_text("#!/bin/sh\nexit 9\n")  # a failing nvidia-smi is no measurement, not zero
+    assert harness.sample_clocks() == NO_CLOCKS

@@ -37,6 +37,7 @@ from skillpm.benchmark.observe import (
 )
 from skillpm.benchmark.timing import Timer, cuda_kernel_names
 from skillpm.benchmark.workspace import BUILD_SCRIPT, REFERENCE
+from skillpm.gpu import nvidia_smi
 from skillpm.targets import Capability
 
 INSTALL = "pip install 'skillpm[kernels]'"
@@ -116,20 +117,8 @@ def probe_gpu(torch: Any) -> GpuInfo:
 
 def _smi(query: str) -> str | None:
     """The first line nvidia-smi prints for ``--query-gpu=QUERY`` on GPU 0, or ``None``."""
-    executable = shutil.which("nvidia-smi")
-    if not executable:
-        return None
-    try:
-        done = subprocess.run(
-            [executable, f"--query-gpu={query}", "--format=csv,noheader,nounits", "-i", "0"],
-            capture_output=True,
-            text=True,
-            timeout=15,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    lines = done.stdout.strip().splitlines()
+    output = nvidia_smi(f"--query-gpu={query}", "--format=csv,noheader,nounits", "-i", "0")
+    lines = (output or "").strip().splitlines()
     return lines[0].strip() if lines else None
 
 
