@@ -220,3 +220,12 @@ def test_options_fill_in_each_devices_defaults() -> None:
     assert BenchOptions().forms == ("none", "tanh")
     assert BenchOptions(cpu=True).resolved() == (DEFAULT_CPU_SIZES, 20, 3)
     assert BenchOptions(cpu=True, sizes=(Size(2, 8),), runs=1, warmup=0).resolved() == ((Size(2, 8),), 1, 0)
+
+
+def test_summary_names_the_code_path() -> None:
+    from skillpm.benchmark.observe import CodePath, code_path
+    from skillpm.cli.bench import _path
+
+    ran = code_path("void lng::layernorm_gelu_kernel<float, 32, false, (lng::Access)0, (lng::Gelu)1>(...)")
+    assert _path(ran.to_json()) == "cta x32 vec16-exact"
+    assert _path(CodePath("cpu-composed-reference", gelu="none").to_json()) == "-"

@@ -126,6 +126,7 @@ def _print_summary(document: dict) -> None:
             [
                 f"{result['rows']}x{result['hidden']}",
                 f"{result['dtype']} {result['gelu']}",
+                _path(result["code_path"]),
                 f"{kernel['median_ms']:.4f} ({kernel['p10_ms']:.4f}-{kernel['p90_ms']:.4f})",
                 f"{kernel['gbps']:.1f}",
                 pct,
@@ -136,6 +137,13 @@ def _print_summary(document: dict) -> None:
             ]
         )
     table(
-        ["size", "dtype gelu", "kernel ms (p10-p90)", "GB/s", "% peak", "% copy", "eager ms", "vs eager", "max err"],
+        ["size", "dtype gelu", "code path", "kernel ms (p10-p90)", "GB/s", "% peak", "% copy", "eager ms", "vs eager", "max err"],
         rows,
     )
+
+
+def _path(path: dict) -> str:
+    """The reference kernel's template as ``cta x32 vec16-exact``; ``-`` for anything else."""
+    if path["elements_per_thread"] is None:
+        return "-"
+    return f"{path['rows']} x{path['elements_per_thread']} {path['access']}"
