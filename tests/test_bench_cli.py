@@ -87,9 +87,9 @@ def test_cpu_evidence_validates_and_is_not_gpu_evidence(cpu_run) -> None:
 def test_cpu_evidence_names_the_artifact_and_the_kernel_sources(cpu_run, tmp_path: Path) -> None:
     _, out = cpu_run
     document = json.loads(out.read_text())
-    (built,) = pack(SKILL, tmp_path, targets=["sm_90a"])
+    (built,) = pack(SKILL, tmp_path, targets=["sm_90"])
     assert document["skill"] == {
-        "name": "kernel-builder-cuda", "version": VERSION, "target": "sm_90a", "artifact_sha256": built.sha256,
+        "name": "kernel-builder-cuda", "version": VERSION, "target": "sm_90", "artifact_sha256": built.sha256,
     }  # fmt: skip
     kernel = document["kernel"]
     assert kernel["project"] == "assets/layernorm_gelu" and kernel["implementation"] == "cpu-composed-reference"
