@@ -145,14 +145,14 @@ def test_the_plan_covers_every_model_case_arm_and_trial(tmp_path):
 @pytest.mark.nvcc
 @needs_nvcc
 def test_the_kernel_builder_skills_compile_case_compiles_the_answer(chat_server, tmp_path):
-    """The shipped sm_90a cases: the nvcc case passes only because the answer's kernel compiles."""
+    """The shipped sm_90 cases: the nvcc case passes only because the answer's kernel compiles."""
     skill = Path(__file__).parents[1] / "skills" / "kernel-builder-cuda"
     answer_code = completion(VALID_KERNEL)
     # without the skill: the right words, no code; contains passes, the compile check cannot
     answer_words = completion("Write a __global__ kernel and build it with -gencode arch=compute_90a,code=sm_90a.")
     server = chat_server(default=lambda body: answer_code if body["messages"][0]["role"] == "system" else answer_words)
     subject = load_subject(skill, arch="9.0")
-    assert subject.skill.target == "sm_90a" and subject.test_set.checks["nvcc_compile"] == 1
+    assert subject.skill.target == "sm_90" and subject.test_set.checks["nvcc_compile"] == 1
     with ChatClient(server.url) as client:
         report = evaluate_endpoint(
             subject,
