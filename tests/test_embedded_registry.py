@@ -119,7 +119,7 @@ def static_documents(registry: Path, evidence: Path) -> list[tuple[str, dict]]:
         for entry in json.loads(path.read_bytes())["versions"]:
             for variant in entry["variants"]:
                 for attestation in variant["attestations"]:
-                    if attestation["predicateType"] == STATIC_KERNEL_PREDICATE:
+                    if attestation["predicate-type"] == STATIC_KERNEL_PREDICATE:
                         statement = attested_statement((registry / attestation["path"]).read_bytes())
                         found.append((attestation["path"], dict(statement.predicate)))
     return found

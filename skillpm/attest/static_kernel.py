@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from skillpm.attest.statement import STATIC_KERNEL_EVIDENCE, non_finite_at
+from skillpm.attest.statement import STATIC_KERNEL_EVIDENCE, is_finite_number, non_finite_at
 from skillpm.evidence import SkillRef
 
 SCHEMA_URI = STATIC_KERNEL_EVIDENCE
@@ -113,12 +113,12 @@ def summary(predicate: Mapping[str, Any]) -> str:
     parts = []
     for target in dict.fromkeys(k.get("target") for k in kernels):
         mine = [k for k in kernels if k.get("target") == target]
-        sass = "/".join(f"{k.get('sass_per_element')}" for k in mine)
+        sass = "/".join(f"{k['sass_per_element']:g}" if is_finite_number(k.get("sass_per_element")) else "?" for k in mine)
         regs = max((k.get("registers", 0) for k in mine if isinstance(k.get("registers"), int)), default=None)
         spills = sum(k.get("spill_bytes", 0) for k in mine if isinstance(k.get("spill_bytes"), int))
         parts.append(f"{target} {sass} SASS/elem, {regs} regs, {spills} B spilled")
     ceilings = [gpu.get("ceiling") for k in kernels for gpu in k.get("gpus", []) if isinstance(gpu, dict)]
-    known = [c for c in ceilings if isinstance(c, (int, float)) and not isinstance(c, bool)]
+    known = [c for c in ceilings if is_finite_number(c)]
     ceiling = f"; instruction-bound ceiling {min(known):.0%} of bandwidth" if known else "; ceiling not known"
     return "static: " + "; ".join(parts) + ceiling
 
