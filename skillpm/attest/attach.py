@@ -53,10 +53,10 @@ def attach(registry_root: Path, variant: VariantRef, evidence: Path, signer: Sig
     from skillpm.registry import store
 
     registry = store.open_for_writing(registry_root)
-    versions = _published_versions(registry, variant)
-    chosen = next((v for v in versions if v.target == variant.target), None)
+    variants = _published_variants(registry, variant)
+    chosen = next((v for v in variants if v.target == variant.target), None)
     if chosen is None:
-        listed = ", ".join(v.target for v in versions)
+        listed = ", ".join(v.target for v in variants)
         raise AttestationError(f"{variant.name} {variant.version} has no variant {variant.target} (variants: {listed})")
     document = read_evidence(evidence)
     wrong = evidence_mismatches(document, expected=variant, artifact_sha256=chosen.sha256)
@@ -67,13 +67,13 @@ def attach(registry_root: Path, variant: VariantRef, evidence: Path, signer: Sig
         )
     statement = checked_statement(evidence, document, variant, chosen.sha256)
     with tempfile.TemporaryDirectory(prefix="skillpm-attest-") as work:
-        archives = [_copy_checked(registry, published, Path(work)) for published in versions]
+        archives = [_copy_checked(registry, published, Path(work)) for published in variants]
         bundle = sign_bundle(statement, variant, signer)
         (added,) = [item for item in store.add(registry_root, archives, attestations=[bundle]) if item.target == variant.target]
     return Attached(variant, chosen.sha256, added.attestations[0] if added.attestations else None, signer.describe())
 
 
-def _published_versions(registry, variant: VariantRef):
+def _published_variants(registry, variant: VariantRef):
     """The published variants of ``variant``'s version; AttestationError when it is not published."""
     from packaging.version import InvalidVersion, Version
 
