@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -161,16 +160,15 @@ def test_attest_refuses_an_archive_that_no_longer_has_its_published_digest(publi
     assert tree_bytes(registry) == before
 
 
-def test_attest_on_a_signed_index_needs_the_index_key(published: dict[str, Any], tmp_path: Path) -> None:
+def test_attest_on_a_signed_index_needs_the_index_key(
+    published: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The atomic index update re-signs the snapshot like publish does, or refuses."""
     index_key = write_key(tmp_path / "keys" / "index")
     assert skillpm("registry", "rebuild", published["registry"], "--key", index_key).exit_code == 0
     before = tree_bytes(published["registry"])
     assert "must re-sign its snapshot" in one_error(attest(published, "--sign", f"key:{published['key']}"))
     assert tree_bytes(published["registry"]) == before
-    os.environ["SKILLPM_INDEX_KEY"] = str(index_key)
-    try:
-        assert attest(published, "--sign", f"key:{published['key']}").exit_code == 0
-    finally:
-        del os.environ["SKILLPM_INDEX_KEY"]
+    monkeypatch.setenv("SKILLPM_INDEX_KEY", str(index_key))
+    assert attest(published, "--sign", f"key:{published['key']}").exit_code == 0
     assert skillpm("verify", f"{NAME}==1.0.0", "--registry", published["registry"], "--key", published["pub"]).exit_code == 0
