@@ -21,6 +21,7 @@ spills; 2 if a tool is missing.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -37,12 +38,95 @@ TARGETS = ["sm_80", "sm_86", "sm_89", "sm_90", "sm_90a", "sm_100", "sm_100a", "s
 # Thread-level SASS instructions per bf16 element a GPU can issue at full HBM bandwidth
 # (4 bytes of traffic per element), rounded down with margin: references/sass-budget.md.
 # Targets without a figure are reported, not judged.
-BUDGETS = {"sm_80": 28, "sm_90": 28, "sm_90a": 28, "sm_100": 14, "sm_100a": 14, "sm_103a": 14}
+BUDGETS = {"sm_80": 28, "sm_90": 28, "sm_90a": 28, "sm_100": 14, "sm_100a": 14, "sm_100f": 14, "sm_103": 14,
+           "sm_103a": 14}
 NVCC_MAJOR = 13
 GELU = {"none": 0, "tanh": 1}
 DTYPES = {"bf16": ("__nv_bfloat16", "13__nv_bfloat16", 8), "f32": ("float", "f", 4)}
 INSTR = re.compile(r"^\s*/\*([0-9a-f]{4,})\*/\s+(.*?)\s*;", re.M)
 BRANCH = re.compile(r"^(?:@!?U?P\w+\s+)?BRA(?:\.\w+)*\s+(?:!?U?P\w+\s*,\s*)?(0x[0-9a-f]+)")
+
+
+
+
+@dataclass(frozen=True)
+class Gpu:
+    """Datasheet figures that set a GPU's instruction budget; ``boost_mhz`` is None when no datasheet gives it."""
+
+    name: str
+    capability: tuple[int, int]
+    sms: int
+    boost_mhz: int | None
+    bandwidth_gbps: float
+    source: str
+
+    def budget(self, bytes_per_element: int) -> float | None:
+        """Thread-level instructions per element it can issue at full bandwidth:
+        SMs x 4 schedulers x clock x 32 lanes / (bandwidth / bytes per element)."""
+        if self.boost_mhz is None:
+            return None
+        issue = self.sms * 4 * self.boost_mhz * 1e6 * 32
+        return issue / (self.bandwidth_gbps * 1e9 / bytes_per_element)
+
+
+_A100 = "NVIDIA A100 Tensor Core GPU Architecture whitepaper (108 SMs, 1410 MHz) and A100 datasheet (2039 GB/s)"
+_H100 = ("NVIDIA H100 datasheet (SXM: 3.35 TB/s, 67 TFLOPS FP32 = 132 SMs x 128 lanes x 2 x 1.98 GHz); "
+         "H100 whitepaper (132 SMs)")
+#: GPUs whose budgets the evidence reports, per capability (references/sass-budget.md).
+GPUS = [
+    Gpu("A100 SXM 80GB", (8, 0), 108, 1410, 2039.0, _A100),
+    Gpu("H100 SXM", (9, 0), 132, 1980, 3350.0, _H100),
+    Gpu("H200", (9, 0), 132, 1980, 4800.0, "NVIDIA H200 datasheet (4.8 TB/s; 67 TFLOPS FP32, so H100 SXM's 132 SMs at 1.98 GHz)"),
+    Gpu("B200", (10, 0), 148, None, 8000.0, "NVIDIA DGX B200 datasheet (64 TB/s for 8 GPUs); no boost clock published"),
+]
+#: Family-specific targets and the capabilities their cubins run on (CUDA 12.9 and later).
+FAMILIES = {(10, 0): ((10, 0), (10, 3)), (10, 3): ((10, 3),), (12, 0): ((12, 0), (12, 1)), (12, 1): ((12, 1),)}
+TARGET = re.compile(r"sm_(\d+)(\d)([af]?)$")
+
+
+def runs_on(target: str, capability: tuple[int, int]) -> bool:
+    """Whether a cubin for ``target`` runs on a GPU of ``capability`` (same major, minor at least the
+    target's; ``a``: that capability only; ``f``: its family)."""
+    match = TARGET.match(target)
+    if not match:
+        return False
+    major, minor, suffix = int(match.group(1)), int(match.group(2)), match.group(3)
+    if suffix == "a":
+        return capability == (major, minor)
+    if suffix == "f":
+        return capability in FAMILIES.get((major, minor), ())
+    return capability[0] == major and capability[1] >= minor
+
+
+def gencode(target: str) -> str:
+    """The nvcc -gencode value that builds a cubin (no PTX) for ``target``."""
+    return f"arch={target.replace('sm_', 'compute_')},code={target}"
+
+
+def gpu_budgets(target: str, dtype: str, per_element: float) -> list[dict[str, object]]:
+    """Each known GPU the target's cubin runs on: its figures, budget and the fraction of bandwidth
+    the kernel can reach (budget / per_element, at most 1); budget and ceiling absent without a clock."""
+    bytes_per_element = 2 * (16 // DTYPES[dtype][2])  # read and written once; DTYPES holds 16-byte vector widths
+    out = []
+    for gpu in GPUS:
+        if not runs_on(target, gpu.capability):
+            continue
+        row: dict[str, object] = {"name": gpu.name, "capability": "%d.%d" % gpu.capability, "sms": gpu.sms,
+                                  "bandwidth_gbps": gpu.bandwidth_gbps, "source": gpu.source}
+        budget = gpu.budget(bytes_per_element)
+        if budget is not None:
+            row.update(boost_mhz=gpu.boost_mhz, budget_per_element=round(budget, 2),
+                       ceiling=round(min(1.0, budget / per_element), 3))
+        out.append(row)
+    return out
+
+
+def source_files(source: Path) -> dict[str, str]:
+    """sha256 of the files compiled: the .cu, .cuh and .h files beside ``source`` (the kernel's src in
+    build.toml), keyed by path relative to the kernel project (the folder above them)."""
+    project = source.parent.parent
+    return {path.relative_to(project).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(source.parent.iterdir()) if path.suffix in (".cu", ".cuh", ".h") and path.is_file()}
 
 
 class ToolError(RuntimeError):
@@ -62,6 +146,8 @@ class Row:
     registers: int
     spill_bytes: int
     budget: int | None
+    gencode: str
+    gpus: list[dict[str, object]]
 
     @property
     def ok(self) -> bool:
@@ -80,6 +166,12 @@ def find_cuobjdump() -> str | None:
             if shutil.which("nvdisasm") or (beside.is_file() and os.access(beside, os.X_OK)):
                 return candidate
     return None
+
+
+def find_nvdisasm(cuobjdump: str) -> str | None:
+    """The nvdisasm that ``cuobjdump -sass`` runs: beside it, else on PATH."""
+    beside = Path(cuobjdump).with_name("nvdisasm")
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else shutil.which("nvdisasm")
 
 
 def tool_version(tool: str) -> str:
@@ -114,6 +206,13 @@ def mangled_prefix(dtype: str, ept: int, warp_rows: bool, access: int, gelu: str
 def readable_name(dtype: str, ept: int, warp_rows: bool, access: int, gelu: str) -> str:
     return (f"layernorm_gelu_kernel<{DTYPES[dtype][0]}, {ept}, {str(warp_rows).lower()}, "
             f"Access({access}), Gelu({GELU[gelu]})>")
+
+
+def toolchain() -> dict[str, str]:
+    """The versions of nvcc, and of the cuobjdump and nvdisasm that disassemble."""
+    cuobjdump = find_cuobjdump() or "cuobjdump"
+    return {"nvcc": tool_version(shutil.which("nvcc") or "nvcc"), "cuobjdump": tool_version(cuobjdump),
+            "nvdisasm": tool_version(find_nvdisasm(cuobjdump) or "nvdisasm")}
 
 
 def ptxas_resources(log: str) -> dict[str, tuple[int, int]]:
@@ -153,7 +252,7 @@ def row_loop(sass: str) -> int:
 def compile_target(nvcc: str, cuobjdump: str, source: Path, target: str, work: Path) -> tuple[str, str]:
     cubin = work / f"{target}.cubin"
     proc = subprocess.run(
-        [nvcc, "-std=c++17", "-O3", f"-arch={target}", "-cubin", "-Xptxas", "-v", str(source), "-o", str(cubin)],
+        [nvcc, "-std=c++17", "-O3", "-gencode", gencode(target), "-cubin", "-Xptxas", "-v", str(source), "-o", str(cubin)],
         capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
         raise ToolError(f"nvcc failed for {target}:\n{proc.stderr[-4000:]}")
@@ -190,7 +289,8 @@ def measure(targets: list[str], hidden: int = 8192, dtypes: tuple[str, ...] = ("
                     rows.append(Row(target, dtype, gelu, hidden,
                                     readable_name(dtype, ept, warp_rows, access, gelu), ept, count,
                                     round(count / ept, 2), regs, spill,
-                                    BUDGETS.get(target) if dtype == "bf16" else None))
+                                    BUDGETS.get(target) if dtype == "bf16" else None, gencode(target),
+                                    gpu_budgets(target, dtype, count / ept)))
     return rows, worst
 
 
@@ -198,18 +298,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", default=",".join(TARGETS), help="comma-separated, e.g. sm_80,sm_100a")
     parser.add_argument("--hidden", type=int, default=8192)
+    parser.add_argument("--dtypes", default="bf16,f32", help="comma-separated: bf16, f32")
     parser.add_argument("--source", type=Path, default=SOURCE)
     parser.add_argument("--json", action="store_true", help="one JSON document instead of a table")
     args = parser.parse_args(argv)
     try:
-        rows, worst = measure(args.targets.split(","), args.hidden, source=args.source)
-        versions = {"nvcc": tool_version(shutil.which("nvcc") or "nvcc"),
-                    "cuobjdump": tool_version(find_cuobjdump() or "cuobjdump")}
+        rows, worst = measure(args.targets.split(","), args.hidden, tuple(args.dtypes.split(",")), args.source)
+        versions = toolchain()
     except ToolError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps({"versions": versions, "rows": [asdict(r) for r in rows],
+        print(json.dumps({"versions": versions, "sources": source_files(args.source), "rows": [asdict(r) for r in rows],
                           "max_spill_bytes": worst}, indent=2))
     else:
         print(f"nvcc {versions['nvcc']}, cuobjdump {versions['cuobjdump']}, hidden {args.hidden}")
