@@ -120,6 +120,8 @@ DIFFERENCES = [
                "an empty YAML value is null, not a string; skills-ref reads it as ''"),
     Difference("license-list", "demo", {"SKILL.md": front("license:\n  - MIT\n")}, False, True,
                "license is a string; skills-ref does not check its type"),
+    Difference("claude-code-field", "demo", {"SKILL.md": front("when_to_use: On release days.\nmodel: sonnet\n")},
+               True, False, "Claude Code documents these fields; skills-ref allows only the spec's"),
     Difference("flow-mapping", "demo", {"SKILL.md": front("metadata: {author: me}\n")}, True,
                False, "flow style is standard YAML; skills-ref's strictyaml refuses it"),
     Difference("dashes-in-value", "demo",
