@@ -15,7 +15,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from skillpm.manifest import MANIFEST_NAME, SKILL_MD
+from skillpm.validation.tree import SKILL_MD
+
+MANIFEST_NAME = "skillpm.toml"  # skillpm.manifest.MANIFEST_NAME, without importing pydantic for it
 
 MAX_DEPTH = 5
 _SKIPPED = frozenset({"node_modules", ".git", "dist", "build", "__pycache__"})
