@@ -154,7 +154,7 @@ class SkillSource:
         return self._assemble(target)[0]
 
     def left_out(self, target: str) -> list[str]:
-        """The hidden entries the variant's tree leaves out (:mod:`skillpm.validation.hidden`), as findings name them."""
+        """The hidden entries the variant's tree leaves out (see :mod:`skillpm.validation.hidden`)."""
         return self._assemble(target)[1]
 
     def _assemble(self, target: str) -> tuple[dict[str, Path], list[str]]:

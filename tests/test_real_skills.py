@@ -34,7 +34,9 @@ shell: bash
 """
 
 
-def skill(root: Path, name: str = "demo", *, front: str = "", body: str = "# Demo\n", files: dict | None = None) -> Path:
+def skill(
+    root: Path, name: str = "demo", *, front: str = "", body: str = "# Demo\n", files: dict | None = None
+) -> Path:
     """A plain skill folder ``root/name`` with SKILL.md (name, description, ``front``) and ``files``."""
     folder = root / name
     folder.mkdir(parents=True)
