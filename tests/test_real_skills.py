@@ -195,3 +195,27 @@ def test_validate_searches_deeper_when_no_usual_folder_holds_skills(run_cli, tmp
     result = run_cli("validate", repo)
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().splitlines() == [f"{repo}/plugins/one/skills/alpha: valid"]
+
+
+def test_a_skill_source_reports_hidden_entries_of_its_common_tree_and_overlays(
+    run_cli, make_source, tmp_path: Path
+) -> None:
+    source = make_source(
+        tmp_path, "kernel-notes",
+        variants={"sm_90a": {".scratch/todo.md": "x\n", "scripts/.env.example": "A=1\n"}},
+        common={".github/ci.yml": "on: push\n", "scripts/run.sh": "echo\n"},
+    )
+    overlay_skill_md = source / "variants" / "sm_90a" / "SKILL.md"
+    overlay_skill_md.write_text(overlay_skill_md.read_text() + "Copy `scripts/.env.example` first.\n")
+    code, found = findings(run_cli, source)
+    assert code == 0
+    assert [(f["file"], f["rule"]) for f in found] == [
+        (".github", "tree.left-out"), ("variants/sm_90a/.scratch", "tree.left-out")
+    ]
+    result = run_cli("pack", source, "-o", tmp_path / "dist", "--target", "sm_90a")
+    assert result.exit_code == 0, result.output
+    (archive,) = (tmp_path / "dist").glob("*.tar.gz")
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+    assert "skill/scripts/.env.example" in names
+    assert not any(".github" in name or ".scratch" in name for name in names)
