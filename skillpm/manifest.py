@@ -151,13 +151,10 @@ class SkillSource:
 
     def variant_files(self, target: str) -> dict[str, Path]:
         """The variant's tree as installed: relative posix path -> file on disk, sorted."""
-        return self._assemble(target)[0]
+        return self.variant_tree(target)[0]
 
-    def left_out(self, target: str) -> list[str]:
-        """The hidden entries the variant's tree leaves out (see :mod:`skillpm.validation.hidden`)."""
-        return self._assemble(target)[1]
-
-    def _assemble(self, target: str) -> tuple[dict[str, Path], list[str]]:
+    def variant_tree(self, target: str) -> tuple[dict[str, Path], list[str]]:
+        """:meth:`variant_files`, and the hidden entries it leaves out (see :mod:`skillpm.validation.hidden`)."""
         from skillpm.validation.hidden import named_in_folder
 
         if self.plain:
@@ -213,9 +210,9 @@ def read_manifest_data(root: Path) -> dict[str, object]:
 
 
 def _walk(top: Path, *, skip_top: set[str], named: frozenset[str], left_out: list[str]) -> dict[str, Path]:
-    """Files under ``top`` (symlinks listed, not followed), skipping eval files and hidden names SKILL.md does not name.
+    """Files under ``top`` (symlinks listed, not followed), skipping eval files and hidden names.
 
-    The hidden entries skipped are added to ``left_out``.
+    A hidden name is kept when SKILL.md names it (``named``); each one skipped is added to ``left_out``.
     """
     from skillpm.validation.hidden import is_hidden, is_kept
 

@@ -37,8 +37,9 @@ def validate_source(root: Path, *, strict: bool = False) -> list[Finding]:
     source = SkillSource(root, Manifest.model_validate(data))
     findings: set[Finding] = set()
     for target in source.targets:
-        findings.update(validate_tree(source.variant_files(target), root=root, dir_name=source.name, strict=strict))
-        findings.update(left_out_findings(source.left_out(target)))
+        files, left_out = source.variant_tree(target)
+        findings.update(validate_tree(files, root=root, dir_name=source.name, strict=strict))
+        findings.update(left_out_findings(left_out))
     findings.update(_unused_overlays(source))
     return sorted(findings, key=Finding.sort_key)
 
