@@ -86,10 +86,10 @@ def _directories(paths: Collection[str]) -> set[str]:
 Problem = tuple[str, Severity, str]
 
 
-def _problem(target: str, kind: str, tree: Collection[str], folded: dict[str, str]) -> Problem | None:
+def _problem(target: str, kind: str, paths: Collection[str], folded: dict[str, str]) -> Problem | None:
     """The rule, severity and message that a reference of ``kind`` to ``target`` breaks, if any.
 
-    ``folded`` maps every path of the tree (files and folders), case-folded, to the path itself.
+    ``paths`` holds every path of the tree, files and folders; ``folded`` maps each, case-folded, to itself.
     """
     if target.startswith("#") or _SCHEME.match(target) or _SLASH_COMMAND.fullmatch(target):
         return None
@@ -98,10 +98,10 @@ def _problem(target: str, kind: str, tree: Collection[str], folded: dict[str, st
         return "link.escape", Severity.ERROR, f"link {target!r} is an absolute path; make it relative to SKILL.md"
     norm = posixpath.normpath(path) if path else "."
     if norm == ".." or norm.startswith("../"):
-        sibling = norm.lstrip("./").split("/", 1)[0]
+        sibling = next((part for part in norm.split("/") if part != ".."), "")
         needs = f": it works only where the skill {sibling!r} is installed beside this one" if sibling else ""
         return "link.sibling", Severity.WARNING, f"{kind} {target!r} leaves the skill{needs}"
-    if norm == "." or norm in folded.values():
+    if norm == "." or norm in paths:
         return None
     near = folded.get(norm.casefold())
     if near is not None:
@@ -123,10 +123,11 @@ def check_links(body: str, *, first_line: int, tree: Collection[str], file: str)
     ``first_line`` is the file line the body starts on; SKILL.md sits at the tree root,
     so links resolve from there.
     """
-    folded = {path.casefold(): path for path in (*tree, *_directories(tree))}
+    paths = set(tree) | _directories(tree)
+    folded = {path.casefold(): path for path in sorted(paths, reverse=True)}  # the first in order wins
     findings = []
     for offset, target, kind in references(body):
-        problem = _problem(target, kind, tree, folded)
+        problem = _problem(target, kind, paths, folded)
         if problem is not None:
             rule, severity, message = problem
             findings.append(Finding(file, first_line + offset, rule, severity, message))
