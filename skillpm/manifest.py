@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -19,6 +19,9 @@ from skillpm.errors import ManifestError, TargetError
 from skillpm.targets import Capability, best_target, parse_target
 from skillpm.reading import MAX_MANIFEST_SIZE, problem, read_at_most
 from skillpm.tomlfile import parse_toml
+
+if TYPE_CHECKING:
+    from skillpm.validation.hidden import Named
 
 MANIFEST_NAME = "skillpm.toml"
 SKILL_MD = "SKILL.md"
@@ -155,7 +158,7 @@ class SkillSource:
 
     def variant_tree(self, target: str) -> tuple[dict[str, Path], list[str]]:
         """:meth:`variant_files`, and the hidden entries it leaves out (see :mod:`skillpm.validation.hidden`)."""
-        from skillpm.validation.hidden import named_in_folder
+        from skillpm.validation.hidden import Named
 
         if self.plain:
             from skillpm.validation.tree import skill_dir_files
@@ -164,7 +167,7 @@ class SkillSource:
             return {path: Path(real) for path, real in sorted(found.items())}, skipped
         overlay = self.root / OVERLAYS_DIR / target
         use_overlay = overlay.is_dir() and not overlay.is_symlink()
-        named = named_in_folder(self.root) | (named_in_folder(overlay) if use_overlay else frozenset())
+        named = Named(self.root, *([overlay] if use_overlay else []))
         left_out: list[str] = []
         files = _walk(self.root, skip_top={MANIFEST_NAME, OVERLAYS_DIR}, named=named, left_out=left_out)
         if use_overlay:
@@ -209,12 +212,12 @@ def read_manifest_data(root: Path) -> dict[str, object]:
         raise ManifestError(f"{path}: not valid TOML: {error}") from None
 
 
-def _walk(top: Path, *, skip_top: set[str], named: frozenset[str], left_out: list[str]) -> dict[str, Path]:
+def _walk(top: Path, *, skip_top: set[str], named: Named, left_out: list[str]) -> dict[str, Path]:
     """Files under ``top`` (symlinks listed, not followed), skipping eval files and hidden names.
 
     A hidden name is kept when SKILL.md names it (``named``); each one skipped is added to ``left_out``.
     """
-    from skillpm.validation.hidden import is_hidden, is_kept
+    from skillpm.validation.hidden import is_hidden
 
     found: dict[str, Path] = {}
     for directory, dirnames, filenames in os.walk(top):
@@ -225,7 +228,7 @@ def _walk(top: Path, *, skip_top: set[str], named: frozenset[str], left_out: lis
         def kept(name: str) -> bool:
             if at_top and name in skip_top:
                 return False
-            if is_hidden(name) and not is_kept(prefix + name, named):
+            if is_hidden(name) and not named.keeps(prefix + name):
                 left_out.append(prefix + name)
                 return False
             return True

@@ -51,11 +51,20 @@ def named_in_folder(folder: str | os.PathLike[str]) -> frozenset[str]:
     return named_paths(raw) if len(raw) <= MAX_SKILL_MD_SIZE else frozenset()
 
 
-def is_kept(path: str, named: Collection[str]) -> bool:
-    """Whether the hidden entry at ``path`` is kept: SKILL.md names it or something inside it."""
-    if any(is_vcs_name(part) for part in path.split("/")):
-        return False
-    return path in named or any(other.startswith(path + "/") for other in named)
+class Named:
+    """What the SKILL.md of some folders name, read only once a hidden entry asks (most trees have none)."""
+
+    def __init__(self, *folders: str | os.PathLike[str]) -> None:
+        self._folders = folders
+        self._paths: frozenset[str] | None = None
+
+    def keeps(self, path: str) -> bool:
+        """Whether the hidden entry at ``path`` is kept: SKILL.md names it or something inside it."""
+        if any(is_vcs_name(part) for part in path.split("/")):
+            return False
+        if self._paths is None:
+            self._paths = frozenset().union(*(named_in_folder(folder) for folder in self._folders))
+        return path in self._paths or any(other.startswith(path + "/") for other in self._paths)
 
 
 def reason(name: str) -> str:

@@ -11,7 +11,7 @@ from skillpm.portable import MAX_FILE_SIZE, MAX_MEMBERS, MAX_TOTAL_SIZE
 from skillpm.reading import MAX_SKILL_MD_SIZE, read_regular_file
 from skillpm.validation.findings import Finding, error
 from skillpm.validation.frontmatter import parse_skill_md
-from skillpm.validation.hidden import is_hidden, is_kept, left_out_findings, named_in_folder
+from skillpm.validation.hidden import Named, is_hidden, left_out_findings
 from skillpm.validation.links import check_links
 from skillpm.validation.paths import check_paths
 from skillpm.validation.spec import check_body_size, check_fields
@@ -164,7 +164,7 @@ def validate_skill_dir(path: StrPath, *, strict: bool = False) -> list[Finding]:
 def skill_dir_files(root: StrPath) -> tuple[dict[str, str], list[str]]:
     """The tree of a plain skill folder: relative posix path -> path on disk, and the hidden entries left out."""
     root = os.fspath(root)
-    named = named_in_folder(root)
+    named = Named(root)
     root_real = ""
     files: dict[str, str] = {}
     left_out: list[str] = []
@@ -175,7 +175,7 @@ def skill_dir_files(root: StrPath) -> tuple[dict[str, str], list[str]]:
         with os.scandir(directory) as entries:
             for entry in entries:
                 rel = prefix + entry.name
-                if is_hidden(entry.name) and not is_kept(rel, named):
+                if is_hidden(entry.name) and not named.keeps(rel):
                     left_out.append(rel)
                     continue
                 if entry.is_dir(follow_symlinks=False):
