@@ -128,7 +128,7 @@ def test_hidden_files_are_reported_at_validate_and_pack_and_named_ones_are_kept(
     ]
     result = run_cli("pack", folder, "-o", tmp_path / "dist")
     assert result.exit_code == 0, result.output
-    assert "left out: '.gitignore'" in result.stderr and "left out: '.maintenance'" in result.stderr
+    assert "'.gitignore' is left out" in result.stderr and "'.maintenance' is left out" in result.stderr
     (archive,) = (tmp_path / "dist").glob("*.tar.gz")
     with tarfile.open(archive) as tar:
         names = set(tar.getnames())

@@ -125,7 +125,7 @@ def pack(source: Path, out_dir: Path, targets: tuple[str, ...], as_json: bool) -
     from skillpm.pack import pack as pack_source
 
     built = pack_source(
-        source, out_dir, targets=list(targets) or None, left_out=lambda finding: notice(f"left out: {finding.message}")
+        source, out_dir, targets=list(targets) or None, left_out=lambda finding: notice(finding.message)
     )
     if as_json:
         emit_json(
