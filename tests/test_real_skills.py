@@ -219,3 +219,23 @@ def test_a_skill_source_reports_hidden_entries_of_its_common_tree_and_overlays(
         names = set(tar.getnames())
     assert "skill/scripts/.env.example" in names
     assert not any(".github" in name or ".scratch" in name for name in names)
+
+
+def test_discovery_does_not_follow_a_link_out_of_the_folder(run_cli, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    skill(repo / "skills", "alpha")
+    outside = skill(tmp_path / "outside", "beta")
+    (repo / "skills" / "beta").symlink_to(outside, target_is_directory=True)
+    result = run_cli("validate", repo)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines() == [f"{repo}/skills/alpha: valid"]
+
+
+def test_a_version_control_folder_is_left_out_even_when_skill_md_names_it(run_cli, tmp_path: Path) -> None:
+    folder = skill(tmp_path, body="See [hooks](.git/hooks/pre-commit).\n", files={".git/hooks/pre-commit": "x\n"})
+    code, found = findings(run_cli, folder)
+    assert code == 1
+    assert [(f["file"], f["rule"]) for f in found] == [
+        (".git", "tree.left-out"), ("SKILL.md", "link.missing")
+    ]
+    assert "version-control" in found[0]["message"]
