@@ -1,7 +1,8 @@
-"""Start a skill source: a new skeleton, or adopt an upskill output directory in place."""
+"""Start a skill source: a new skeleton, or adopt a skill folder (upskill's output or any SKILL.md folder) in place."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -57,19 +58,27 @@ def init_skeleton(directory: Path, *, name: str, description: str) -> list[Path]
 
 
 def adopt_upskill(directory: Path) -> Path:
-    """Write skillpm.toml for an upskill output directory (SKILL.md + skill_meta.json), in place.
-
-    Name, description and license come from SKILL.md's front matter; the version from
-    skill_meta.json's ``metadata.version`` when it is PEP 440, else 0.1.0.
-    """
+    """Write skillpm.toml for a skill folder (SKILL.md, and skill_meta.json from upskill if any), in place."""
     _refuse_existing(directory)
+    path = directory / MANIFEST_NAME
+    atomic_write(path, manifest_text(**derive_package(directory)).encode())
+    return path
+
+
+def derive_package(directory: Path) -> dict[str, str | None]:
+    """The ``[package]`` fields of a skill folder with no skillpm.toml: what ``init --from`` writes.
+
+    Name, description and license come from SKILL.md's front matter (see
+    :func:`license_field`); the version from skill_meta.json's ``metadata.version`` when
+    it is PEP 440, else 0.1.0.
+    """
     from skillpm.validation.frontmatter import parse_skill_md
 
     try:
         raw = read_at_most(directory / SKILL_MD, MAX_SKILL_MD_SIZE)
     except (OSError, ValueError) as error:
         raise ManifestError(
-            f"{directory} has no readable {SKILL_MD} ({problem(error)}); is it an upskill output directory?"
+            f"{directory} has no readable {SKILL_MD} ({problem(error)}); is it a skill folder?"
         ) from None
     skill_md, problems = parse_skill_md(raw, file=SKILL_MD)
     fields = skill_md.fields or {}
@@ -84,12 +93,33 @@ def adopt_upskill(directory: Path) -> Path:
     except InvalidVersion:
         version = "0.1.0"
     license = fields.get("license") or meta.get("license")
-    text = manifest_text(
-        name=name, version=version, description=description, license=license if isinstance(license, str) else None
-    )
-    path = directory / MANIFEST_NAME
-    atomic_write(path, text.encode())
-    return path
+    return {
+        "name": name,
+        "version": version,
+        "description": description,
+        "license": license_field(license, directory) if isinstance(license, str) else None,
+    }
+
+
+def license_field(text: str, directory: Path) -> str:
+    """A SKILL.md ``license`` line as a package's license: an SPDX expression, else a licence-file reference.
+
+    A line that is not SPDX ("Complete terms in LICENSE.txt") names the file holding the terms
+    when one of its words is a file in ``directory``: ``SEE LICENSE IN LICENSE.txt`` (npm's form
+    for custom terms); otherwise the terms are the line itself, in SKILL.md.
+    """
+    from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
+
+    try:
+        return str(canonicalize_license_expression(text))
+    except InvalidLicenseExpression:
+        pass
+    named = next((word for word in re.findall(r"[\w.-]+", text) if _is_file(directory / word)), None)
+    return f"SEE LICENSE IN {named or SKILL_MD}"
+
+
+def _is_file(path: Path) -> bool:
+    return not path.name.startswith(".") and path.is_file() and not path.is_symlink()
 
 
 def _read_meta(path: Path) -> dict[str, object]:

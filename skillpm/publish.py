@@ -115,6 +115,8 @@ def publish(
 ) -> Published:
     """Pack ``source_dir`` and publish its variants, with ``evidence`` signed by ``signer``, into ``registry_root``.
 
+    ``source_dir`` is a skill source or a plain SKILL.md folder (see :func:`skillpm.pack.pack`).
+
     Everything is checked, and every statement signed, before the registry is
     touched; the store then writes all of it or nothing. A version already
     published with the same archives gains the new attestations; other archives

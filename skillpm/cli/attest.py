@@ -80,7 +80,8 @@ def publish(
     skillpm publish my-skill --registry ./myreg --evidence eval.json --evidence bench.json --sign key:~/.skillpm/keys/me
     skillpm publish my-skill --registry ./myreg --evidence eval.json --sign sigstore   # keyless, online
 
-    Each evidence file names the archive it is about (skill.target and
+    SOURCE is a skill source or a plain SKILL.md folder (packed as 'skillpm pack'
+    does). Each evidence file names the archive it is about (skill.target and
     skill.artifact_sha256); evidence that matches no variant is refused. Nothing is
     written unless everything is valid and signed. Publishing a version again with
     the same archives adds new attestations to it; other archives are refused.
