@@ -35,7 +35,7 @@ CASES = SUITE.tests
 PYTHON_ANSWERS = {  # script -> (fence language, reference answer)
     ".eval/check_reference.py": ("python", ANSWERS / "reference.py"),
     ".eval/check_gelu_approximation.py": ("python", ANSWERS / "gelu_approximation.py"),
-    ".eval/check_build_toml.py": ("toml", ANSWERS / "build.toml"),
+    ".eval/check_build_toml.py": ("toml", SKILL / "assets" / "layernorm_gelu" / "build.toml"),  # the skill's own
 }
 
 needs_cuobjdump = pytest.mark.skipif(find_cuobjdump() is None, reason="cuobjdump and nvdisasm are not installed")
