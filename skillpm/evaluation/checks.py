@@ -132,30 +132,30 @@ class NvccCompile:
     flags: tuple[str, ...]
     timeout_s: float
     name = "nvcc_compile"
+    disassemble = False
 
     def run(self, answer: str, programs: Programs, scripts: Mapping[str, bytes]) -> CheckResult:
         code = last_block(answer, CUDA_LANGUAGES)
         if code is None:
             return CheckResult(self.name, False, "the answer has no ```cuda, ```cpp or ```c++ code block")
-        compiled = programs.compile_cuda(code, flags=self.flags, timeout_s=self.timeout_s)
-        return CheckResult(self.name, compiled.passed, compiled.detail)
+        compiled = programs.compile_cuda(code, flags=self.flags, timeout_s=self.timeout_s, disassemble=self.disassemble)
+        if not compiled.passed:
+            return CheckResult(self.name, False, compiled.detail)
+        return CheckResult(self.name, *self.inspect(compiled))
+
+    def inspect(self, compiled: Compiled) -> tuple[bool, str]:
+        """What was built, judged: compiling is all ``nvcc_compile`` asks."""
+        return True, ""
 
 
 @dataclass(frozen=True)
-class CudaKernel:
-    flags: tuple[str, ...]
-    timeout_s: float
+class CudaKernel(NvccCompile):
     limits: KernelLimits
     name = "cuda_kernel"
+    disassemble = True
 
-    def run(self, answer: str, programs: Programs, scripts: Mapping[str, bytes]) -> CheckResult:
-        code = last_block(answer, CUDA_LANGUAGES)
-        if code is None:
-            return CheckResult(self.name, False, "the answer has no ```cuda, ```cpp or ```c++ code block")
-        compiled = programs.compile_cuda(code, flags=self.flags, timeout_s=self.timeout_s, disassemble=True)
-        if not compiled.passed:
-            return CheckResult(self.name, False, compiled.detail)
-        return CheckResult(self.name, *inspect_kernel(compiled.ptxas_log, compiled.sass, self.limits))
+    def inspect(self, compiled: Compiled) -> tuple[bool, str]:
+        return inspect_kernel(compiled.ptxas_log, compiled.sass, self.limits)
 
 
 @dataclass(frozen=True)
