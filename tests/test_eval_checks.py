@@ -323,3 +323,14 @@ def test_a_missing_nvcc_stops_before_any_request():
     with pytest.raises(EvalError, match="nvcc"):
         programs.require({"contains": 3, "nvcc_compile": 1})
     programs.require({"contains": 3})
+
+
+def test_kernel_checks_need_nvcc_and_a_disassembler_before_any_request():
+    programs = LocalPrograms(nvcc="/usr/bin/true")
+    programs.cuobjdump = None
+    programs.require({"nvcc_compile": 2})
+    with pytest.raises(EvalError, match="cuobjdump"):
+        programs.require({"cuda_kernel": 1})
+    programs.nvcc = None
+    with pytest.raises(EvalError, match="3 test.*nvcc"):
+        programs.require({"nvcc_compile": 2, "cuda_kernel": 1})
