@@ -96,7 +96,7 @@ def test_without_a_loop_every_instruction_counts_but_nops_and_the_trap():
 
 def test_two_loops_cannot_be_counted():
     code = instructions(listing(("k", ["IADD3 R0, R0, 0x1, RZ", "@P0 BRA 0x0", "IADD3 R1, R1, 0x1, RZ", "@P1 BRA 0x20"])))
-    with pytest.raises(SassError, match="2 loops"):
+    with pytest.raises(SassError, match="at most one loop .*found 2"):
         counted_instructions(code)
 
 
@@ -119,7 +119,7 @@ def test_a_kernel_within_every_limit_passes():
         (ptxas("k"), [("k", [t.replace(".128", "") for t in LOOP])], LIMITS, "has no LDG.E.128, STG.E.128"),
         (ptxas("k"), [("k", LOOP)], KernelLimits("k", elements_per_thread=2, max_sass_per_element=2), "2.50 SASS"),
         (ptxas("k"), [("k", ["IADD3 R0, R0, 0x1, RZ", "@P0 BRA 0x0", "@P1 BRA 0x0"])], KernelLimits("k", elements_per_thread=1, max_sass_per_element=9),
-         "cannot be counted: 2 loops"),
+         "cannot be counted: expected at most one loop"),
     ],
 )
 def test_each_limit_fails_with_its_reason(log, functions, limits, why):

@@ -118,7 +118,7 @@ def counted_instructions(code: list[tuple[int, str]]) -> int:
         if branch and int(branch[1], 16) < address:
             back.append((int(branch[1], 16), address))
     if len(back) > 1:
-        raise SassError(f"{len(back)} loops (backward branches); only one, over rows, can be counted")
+        raise SassError(f"expected at most one loop (backward branch), over rows, found {len(back)}")
     head, tail = back[0] if back else (0, code[-1][0] if code else 0)
     return sum(
         1
