@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 from conftest import needs_nvcc
@@ -22,7 +23,7 @@ from skillpm.evaluation.checks import (
     last_block,
 )
 from skillpm.evaluation.errors import EvalError
-from skillpm.evaluation.programs import LocalPrograms
+from skillpm.evaluation.programs import LocalPrograms, find_cuobjdump
 from skillpm.evaluation.sass import KernelLimits
 
 
@@ -323,6 +324,20 @@ def test_a_missing_nvcc_stops_before_any_request():
     with pytest.raises(EvalError, match="nvcc"):
         programs.require({"contains": 3, "nvcc_compile": 1})
     programs.require({"contains": 3})
+
+
+def test_a_cuobjdump_planted_in_the_current_directory_is_never_run(tmp_path, monkeypatch):
+    """sys.path can hold the current directory; a cloned project's nvidia/cu13/bin/ is not a wheel."""
+    for tool in ("cuobjdump", "nvdisasm"):
+        planted = tmp_path / "nvidia" / "cu13" / "bin" / tool
+        planted.parent.mkdir(parents=True, exist_ok=True)
+        planted.write_text("#!/bin/sh\ntouch pwned\n")
+        planted.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.syspath_prepend("")
+    found = find_cuobjdump()
+    assert found is None or not Path(found).resolve().is_relative_to(tmp_path)
 
 
 def test_kernel_checks_need_nvcc_and_a_disassembler_before_any_request():

@@ -13,8 +13,10 @@ import functools
 import os
 import shutil
 import signal
+import site
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Mapping
@@ -57,16 +59,27 @@ def find_cuobjdump() -> str | None:
     """A cuobjdump that can disassemble: on PATH, else in NVIDIA's ``nvidia-cuda-cuobjdump`` wheel.
 
     ``cuobjdump -sass`` runs nvdisasm (wheel ``nvidia-cuda-nvdisasm``), which must be beside it or on PATH.
+    Wheels are looked for only where this Python installs packages, never in the current
+    directory (``sys.path`` may hold it, and a cloned project could plant a ``nvidia/`` there).
     """
     candidates = [shutil.which("cuobjdump")]
-    for entry in sys.path:
-        candidates += sorted(str(path) for path in Path(entry or ".").glob("nvidia/cu*/bin/cuobjdump"))
+    for folder in _site_folders():
+        candidates += sorted(str(path) for path in folder.glob("nvidia/cu*/bin/cuobjdump"))
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             beside = Path(candidate).with_name("nvdisasm")
             if shutil.which("nvdisasm") or (beside.is_file() and os.access(beside, os.X_OK)):
                 return candidate
     return None
+
+
+def _site_folders() -> list[Path]:
+    """The folders this Python installs packages into (the user's too, when it reads them)."""
+    paths = sysconfig.get_paths()
+    folders = [paths["purelib"], paths["platlib"]]
+    if site.ENABLE_USER_SITE:
+        folders.append(site.getusersitepackages())
+    return [Path(folder) for folder in dict.fromkeys(folders)]
 
 
 def _verdict(code: int | None, output: str, *, what: str, timeout_s: float) -> tuple[bool, str]:
