@@ -15,7 +15,8 @@ bound). Divided by the elements each thread holds (EPT), that is the thread-leve
 SASS instructions per element. Work done once per CTA (gamma/beta loads) is left out.
 A body with a second backward branch (an inner loop whose trip count is unknown) is
 refused rather than guessed. Exit status: 0, or 1 if a budget is exceeded or a kernel
-spills; 2 if a tool is missing.
+spills; 2 if a tool is missing. The SASS reading is skillpm's (skillpm.evaluation.sass, which
+decides the ``cuda_kernel`` eval checks the same way), so skillpm must be importable.
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from skillpm.evaluation.programs import find_cuobjdump
+from skillpm.evaluation.sass import SassError, counted_instructions, function_sass, instructions, ptxas_resources
+
 SOURCE = Path(__file__).resolve().parents[1] / "assets/layernorm_gelu/layernorm_gelu_cuda/layernorm_gelu.cu"
-TARGETS = ["sm_80", "sm_86", "sm_89", "sm_90", "sm_90a", "sm_100", "sm_100a", "sm_103a", "sm_120"]
+TARGETS = ["sm_80", "sm_86", "sm_89", "sm_90", "sm_100", "sm_100f", "sm_103", "sm_120", "sm_120f"]
 # Thread-level SASS instructions per bf16 element a GPU can issue at full HBM bandwidth
 # (4 bytes of traffic per element), rounded down with margin: references/sass-budget.md.
 # Targets without a figure are reported, not judged.
@@ -43,8 +47,6 @@ BUDGETS = {"sm_80": 28, "sm_90": 28, "sm_90a": 28, "sm_100": 14, "sm_100a": 14, 
 NVCC_MAJOR = 13
 GELU = {"none": 0, "tanh": 1}
 DTYPES = {"bf16": ("__nv_bfloat16", "13__nv_bfloat16", 8), "f32": ("float", "f", 4)}
-INSTR = re.compile(r"^\s*/\*([0-9a-f]{4,})\*/\s+(.*?)\s*;", re.M)
-BRANCH = re.compile(r"^(?:@!?U?P\w+\s+)?BRA(?:\.\w+)*\s+(?:!?U?P\w+\s*,\s*)?(0x[0-9a-f]+)")
 
 
 
@@ -154,20 +156,6 @@ class Row:
         return self.spill_bytes == 0 and (self.budget is None or self.per_element <= self.budget)
 
 
-def find_cuobjdump() -> str | None:
-    """cuobjdump on PATH, else the one in NVIDIA's nvidia-cuda-cuobjdump wheel; only one that can
-    disassemble: ``cuobjdump -sass`` runs nvdisasm (nvidia-cuda-nvdisasm), beside it or on PATH."""
-    candidates = [shutil.which("cuobjdump")]
-    for entry in sys.path:
-        candidates += sorted(str(path) for path in Path(entry or ".").glob("nvidia/cu*/bin/cuobjdump"))
-    for candidate in candidates:
-        if candidate and os.access(candidate, os.X_OK):
-            beside = Path(candidate).with_name("nvdisasm")
-            if shutil.which("nvdisasm") or (beside.is_file() and os.access(beside, os.X_OK)):
-                return candidate
-    return None
-
-
 def find_nvdisasm(cuobjdump: str) -> str | None:
     """The nvdisasm that ``cuobjdump -sass`` runs: beside it, else on PATH."""
     beside = Path(cuobjdump).with_name("nvdisasm")
@@ -215,38 +203,13 @@ def toolchain() -> dict[str, str]:
             "nvdisasm": tool_version(find_nvdisasm(cuobjdump) or "nvdisasm")}
 
 
-def ptxas_resources(log: str) -> dict[str, tuple[int, int]]:
-    """mangled kernel name -> (registers, spill store + load bytes), from ptxas -v output."""
-    out: dict[str, tuple[int, int]] = {}
-    for block in re.split(r"(?=ptxas info\s+: Compiling entry function)", log):
-        name = re.search(r"Compiling entry function '(\w+)'", block)
-        regs = re.search(r"Used (\d+) registers", block)
-        spills = re.search(r"(\d+) bytes spill stores, (\d+) bytes spill loads", block)
-        if name and regs and spills:
-            out[name.group(1)] = (int(regs.group(1)), int(spills.group(1)) + int(spills.group(2)))
-    return out
-
-
-def function_sass(sass: str, prefix: str) -> str:
-    """The SASS of the one kernel whose (mangled) name starts with prefix."""
-    parts = [p for p in re.split(r"\n\s*Function : ", sass)[1:] if p.startswith(prefix)]
-    if len(parts) != 1:
-        raise ToolError(f"expected one kernel named {prefix}..., found {len(parts)}")
-    return parts[0]
-
-
 def row_loop(sass: str) -> int:
-    """Instructions in the one row loop: from its head to its backward branch, no NOPs."""
-    instrs = [(int(a, 16), text) for a, text in INSTR.findall(sass)]
-    back = []
-    for addr, text in instrs:
-        match = BRANCH.match(text)
-        if match and int(match.group(1), 16) < addr:
-            back.append((int(match.group(1), 16), addr))
-    if len(back) != 1:
-        raise ToolError(f"expected one backward branch (the row loop), found {len(back)}")
-    head, tail = back[0]
-    return sum(1 for addr, text in instrs if head <= addr <= tail and not text.startswith("NOP"))
+    """Instructions in the one row loop, from its head to its backward branch, no NOPs (counted as
+    skillpm.evaluation.sass.counted_instructions counts them; a second loop is an error)."""
+    try:
+        return counted_instructions(instructions(sass))
+    except SassError as error:
+        raise ToolError(str(error)) from None
 
 
 def compile_target(nvcc: str, cuobjdump: str, source: Path, target: str, work: Path) -> tuple[str, str]:
@@ -277,12 +240,13 @@ def measure(targets: list[str], hidden: int = 8192, dtypes: tuple[str, ...] = ("
         results = pool.map(lambda t: (t, *compile_target(nvcc, cuobjdump, source, t, Path(tmp))), targets)
         for target, log, sass in results:
             resources = ptxas_resources(log)
-            worst[target] = max((spill for _, spill in resources.values()), default=0)
+            worst[target] = max((r.spill_bytes for r in resources.values()), default=0)
             for dtype in dtypes:
                 for gelu in GELU:
                     ept, warp_rows, access = instantiation(dtype, hidden, gelu)
                     prefix = mangled_prefix(dtype, ept, warp_rows, access, gelu)
-                    regs, spill = next((v for k, v in resources.items() if k.startswith(prefix)), (-1, -1))
+                    regs, spill = next(((v.registers, v.spill_bytes) for k, v in resources.items()
+                                        if k.startswith(prefix)), (-1, -1))
                     if regs < 0:
                         raise ToolError(f"ptxas reported nothing for {prefix} ({target})")
                     count = row_loop(function_sass(sass, prefix))
@@ -305,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rows, worst = measure(args.targets.split(","), args.hidden, tuple(args.dtypes.split(",")), args.source)
         versions = toolchain()
-    except ToolError as exc:
+    except (ToolError, SassError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:
