@@ -289,7 +289,7 @@ def test_embedded_registry_is_the_default_and_serves_kernel_builder_cuda(monkeyp
     document = registry.package("kernel-builder-cuda")
     assert document is not None
     targets = {variant.target for entry in document.versions for variant in entry.variants}
-    assert {"generic", "sm_80", "sm_90a", "sm_100a"} <= targets
+    assert {"generic", "sm_80", "sm_90", "sm_100f", "sm_120f"} <= targets
 
 
 def test_wheel_ships_the_registry_and_schemas(tmp_path: Path) -> None:
@@ -315,11 +315,13 @@ def test_wheel_ships_the_registry_and_schemas(tmp_path: Path) -> None:
         ("8.0", "sm_80", "cp.async"),
         ("a10", "sm_80", "cp.async"),
         ("8.9", "sm_80", "cp.async"),
-        ("h100", "sm_90a", "wgmma"),
-        ("sm_90a", "sm_90a", "__CUDA_ARCH_FEAT_SM90_ALL"),
-        ("b200", "sm_100a", "tcgen05"),
-        ("10.3", "generic", "__CUDA_ARCH__"),
-        ("12.0", "generic", "__CUDA_ARCH__"),
+        ("h100", "sm_90", "Hopper"),
+        ("sm_90a", "sm_90", "Hopper"),
+        ("b200", "sm_100f", "sm_100f"),
+        ("b300", "sm_100f", "B300"),
+        ("rtx 5090", "sm_120f", "RTX 5090"),
+        ("12.1", "sm_120f", "sm_120f"),
+        ("7.5", "generic", "generic"),
     ],
 )
 def test_every_variant_installs_from_the_embedded_registry(
