@@ -44,7 +44,8 @@ from skillpm.lockfile import (
 )
 from skillpm.locks import lock_for
 from skillpm.reading import read_at_most
-from skillpm.registry.source import Registry, Source, open_locked_registry
+from skillpm.registry.factory import open_locked_registry
+from skillpm.registry.source import Registry, Source
 from skillpm.requirements import Requirement, parse_requirement
 from skillpm.resolve import Resolution, resolve
 from skillpm.targets import Capability, parse_capability

@@ -41,7 +41,7 @@ from skillpm.cache import ArtifactCache
 from skillpm.errors import ArchiveError
 from skillpm.lockfile import LockedSkill, read_lockfile, write_lockfile
 from skillpm.registry import store
-from skillpm.registry.source import open_registry
+from skillpm.registry.factory import open_registry
 
 KERNEL = "kernel-helper"
 

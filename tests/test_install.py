@@ -17,7 +17,7 @@ from skillpm.cache import ArtifactCache
 from skillpm.archive import read_metadata
 from skillpm.errors import ArchiveError, InstallError, LockfileError, RegistryError
 from skillpm.registry import store
-from skillpm.registry.source import open_registry
+from skillpm.registry.factory import open_registry
 from skillpm.requirements import parse_requirement
 from skillpm.targets import Capability
 

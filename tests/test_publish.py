@@ -117,7 +117,7 @@ def publish_cli(s: dict[str, Any], *extra: Any) -> Outcome:
 
 
 def variant(registry: Path, target: str, version: str = "1.0.0"):
-    from skillpm.registry.source import open_registry
+    from skillpm.registry.factory import open_registry
 
     document = open_registry(str(registry)).package(NAME)
     entry = next(e for e in document.versions if e.version == version)

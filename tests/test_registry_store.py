@@ -1,4 +1,4 @@
-"""Tests for skillpm.registry.store (and reading it back with skillpm.registry.source)."""
+"""Tests for skillpm.registry.store (and reading it back with skillpm.registry.directory)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.pack import pack
 from skillpm.registry import store
-from skillpm.registry.source import LocalRegistry, open_registry
+from skillpm.registry.directory import LocalRegistry
+from skillpm.registry.factory import open_registry
 
 DOC = Path("index/ke/rn/kernel-helper.json")
 

@@ -165,7 +165,7 @@ def install(
     """
     from skillpm.cache import ArtifactCache
     from skillpm.install import install_many
-    from skillpm.registry.source import open_registry
+    from skillpm.registry.factory import open_registry
     from skillpm.requirements import parse_requirement
 
     if directory is not None and (user or agent):

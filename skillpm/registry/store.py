@@ -45,7 +45,7 @@ from skillpm.locks import lock_for
 from skillpm.jsonfile import read_json
 from skillpm.pages.writer import update_pages
 from skillpm.reading import MAX_DOCUMENT_SIZE, problem, read_at_most, read_regular_file
-from skillpm.registry.source import LocalRegistry
+from skillpm.registry.directory import LocalRegistry
 from skillpm.targets import parse_target
 
 if TYPE_CHECKING:
