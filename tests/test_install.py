@@ -17,6 +17,7 @@ from skillpm.cache import ArtifactCache
 from skillpm.archive import read_metadata
 from skillpm.errors import ArchiveError, InstallError, LockfileError, RegistryError
 from skillpm.registry import store
+from skillpm.registry.store import entries
 from skillpm.registry.factory import open_registry
 from skillpm.requirements import parse_requirement
 from skillpm.targets import Capability
@@ -288,7 +289,7 @@ def test_a_hostile_archive_in_the_registry_leaves_nothing(
     with pytest.raises(RegistryError, match="unsafe path"):
         store.add(registry, [evil])  # registry add scans every member
     # A hostile registry need not have used skillpm to write itself: plant it past the scan.
-    monkeypatch.setattr(store, "scan", read_metadata)
+    monkeypatch.setattr(entries, "scan", read_metadata)
     store.add(registry, [evil])
 
     with pytest.raises(ArchiveError, match="unsafe path"):

@@ -256,7 +256,9 @@ class IndexGuard:
         signatures = parse_signatures(parse_json(self.label, snapshots.SIGNATURE, signature), where)
         payload = snapshots.signed_bytes(body)
         self._check_signature(signatures, payload)
-        snapshot = Snapshot.from_json(parse_json(self.label, snapshots.SNAPSHOT, body), f"{self.label}: {snapshots.SNAPSHOT}")
+        snapshot = Snapshot.from_json(
+            parse_json(self.label, snapshots.SNAPSHOT, body), f"{self.label}: {snapshots.SNAPSHOT}"
+        )
         snapshots.check_not_older(snapshot, highest, self.label)
         snapshots.check_fresh(snapshot, self.label)
         if snapshot.keys:
