@@ -1,4 +1,4 @@
-"""Tests for skillpm.install, skillpm.cache and skillpm.atomic, through the library and the CLI."""
+"""Tests for skillpm.installing, skillpm.cache and skillpm.atomic, through the library and the CLI."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 import test_http_server
 from test_cli import assert_one_error
 
-from skillpm import install as installer
+from skillpm.installing import pipeline as installer
+from skillpm.installing.destinations import destination
 from skillpm.atomic import atomic_write, discard, replace_dir, staging_dir
 from skillpm.cache import ArtifactCache
 from skillpm.archive import read_metadata
@@ -38,7 +39,7 @@ def artifact(registry: Path, target: str, version: str = "1.0.0") -> Path:
 
 
 def install_lib(isolated, registry: Path, requirement: str = KERNEL, capability=Capability(9, 0), **options):
-    dest = installer.destination(project_root=isolated.project)
+    dest = destination(project_root=isolated.project)
     return installer.install(
         parse_requirement(requirement),
         registry=open_registry(str(registry)),

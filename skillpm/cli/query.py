@@ -134,7 +134,7 @@ def _evidence(source, document) -> list[dict[str, object]]:
     from pathlib import Path
 
     from skillpm.attest.variants import KINDS, effective_policy, summary, verify_variant
-    from skillpm.install import find_project_root
+    from skillpm.installing.destinations import find_project_root
 
     policy = effective_policy(source.label, project_root=find_project_root(Path.cwd()))
     items = []
