@@ -1,8 +1,12 @@
-"""Where skills go: the project, the agent's skills folder, and what skillpm may replace there.
+"""Where skills go, and the only code that writes into a skills folder.
 
 :func:`destination` turns ``--dir``, ``--global`` and ``--agent`` into a skills
-folder and the lockfile that records it; the checks here run before
-:mod:`skillpm.installing.place`, the only step that writes into that folder.
+folder and the lockfile that records it. Before anything is written there,
+:func:`check_inside` and :func:`check_replaceable` refuse folders skillpm must
+not touch, and :func:`recover` cleans up after a killed run. A tree goes in with
+:func:`put_tree` (built beside, renamed into place) and out with :func:`take_out`
+(renamed aside, then deleted); the caller records the lockfile in between, so a
+kill leaves each directory complete, old or new.
 """
 
 from __future__ import annotations
@@ -11,11 +15,19 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
 from skillpm import agents
-from skillpm.archive import MAX_FILE_SIZE
-from skillpm.atomic import recover_folder, remove_temporaries
+from skillpm.archive import MAX_FILE_SIZE, extract
+from skillpm.atomic import (
+    discard,
+    fsync_directory,
+    move_aside,
+    recover_folder,
+    remove_temporaries,
+    replace_dir,
+    staging_dir,
+)
 from skillpm.containment import check_writable
 from skillpm.errors import InstallError
 from skillpm.lockfile import LOCK_NAME, LockedSkill, Lockfile
@@ -149,3 +161,47 @@ def tree_digests(directory: Path) -> dict[str, str] | None:
                     return None
                 found[path.relative_to(directory).as_posix()] = hashlib.sha256(content).hexdigest()
     return found
+
+
+def put_tree(directory: Path, archive: bytes, *, record: Callable[[], None], undo: Callable[[], None]) -> None:
+    """Extract ``archive`` beside ``directory``, call ``record``, then swap the new tree in.
+
+    ``undo`` is called when the swap fails before the new tree went in (it puts
+    the previous lockfile back); the staged tree is removed in any case.
+    """
+    staged = staging_dir(directory)
+    try:
+        extract(archive, staged)
+        record()
+        try:
+            replace_dir(staged, directory)
+        except BaseException:
+            if staged.exists():
+                undo()  # the new tree never went in
+            raise
+    finally:
+        discard(staged)
+
+
+def take_out(directories: Sequence[Path], *, record: Callable[[], None]) -> None:
+    """Rename each of ``directories`` aside, call ``record``, then delete the trees.
+
+    The renames are made durable before ``record`` (which writes the lockfile
+    without them); when ``record`` fails, every tree is renamed back. A kill at
+    any point leaves each directory either in place or aside, where the next
+    locked run's :func:`recover` finds it.
+    """
+    aside = [(directory, move_aside(directory)) for directory in directories]
+    for folder in sorted({directory.parent for directory, old in aside if old is not None}):
+        fsync_directory(folder)  # the renames aside are durable before the lockfile that records them
+    try:
+        record()
+    except BaseException:
+        for directory, old in aside:
+            if old is not None:
+                os.replace(old, directory)
+                discard(old)
+        raise
+    for _, old in aside:
+        if old is not None:
+            discard(old)

@@ -20,20 +20,21 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from skillpm.cache import ArtifactCache
 from skillpm.errors import InstallError
-from skillpm.installing.destinations import Destination, check_inside, check_replaceable, recover
+from skillpm.installing.destinations import Destination, check_inside, check_replaceable, recover, take_out
 from skillpm.installing.fetch import check_attestations, fetch_checked, in_parallel
-from skillpm.installing.place import InstallResult, place, unplace
+from skillpm.installing.place import InstallResult, place
 from skillpm.installing.plan import Plan, locked_variant, open_registries, plan_requirements, plan_updates
+from skillpm.installing.record import record
 from skillpm.lockfile import LockedSkill, Lockfile, read_lockfile
 from skillpm.locks import lock_for
 from skillpm.registry.factory import open_locked_registry
-from skillpm.registry.source import Registry, Source
 from skillpm.requirements import Requirement
 from skillpm.resolve import Resolution
 from skillpm.targets import Capability
 
 if TYPE_CHECKING:
     from skillpm.attest.variants import InstallOptions
+    from skillpm.registry.source import Registry, Source
 
 
 def install(
@@ -199,8 +200,11 @@ def update(
 def remove(lockfile_path: Path, name: str, *, force: bool = False, allow_outside: bool = False) -> list[LockedSkill]:
     """Remove every installed directory of ``name`` recorded in the lockfile.
 
-    ``force`` and ``allow_outside`` mean what they mean for :func:`sync`; the
-    directories go as :func:`~skillpm.installing.place.unplace` says.
+    ``force`` and ``allow_outside`` mean what they mean for :func:`sync`. Each
+    directory is first renamed aside, then the lockfile written, then the trees
+    deleted (:func:`~skillpm.installing.destinations.take_out`): a kill at any
+    point leaves the skill either installed and locked, or gone from the lockfile
+    (its aside tree cleaned up by the next run).
     """
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
@@ -211,5 +215,6 @@ def remove(lockfile_path: Path, name: str, *, force: bool = False, allow_outside
         recover(lockfile, map(lockfile.directory, removed))
         for skill in removed:
             check_replaceable(lockfile, skill, {}, force=force)
-        unplace(lockfile, removed)
+        directories = [lockfile.directory(skill) for skill in removed]
+        take_out(directories, record=lambda: record(lockfile, lockfile.without(removed)))
     return removed
