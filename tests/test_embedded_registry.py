@@ -14,7 +14,7 @@ import pytest
 
 from skillpm.attest.variants import EMBEDDED_KEY
 from skillpm.registry.factory import embedded_registry_path, open_registry
-from skillpm.registry.source import EMBEDDED
+from skillpm.registry.directory import EMBEDDED
 
 from conftest import build_source
 

@@ -17,10 +17,10 @@ from skillpm.errors import ArchiveError
 from skillpm.index.model import Variant
 from skillpm.installing.plan import Plan
 from skillpm.lockfile import LockedSkill
-from skillpm.registry.source import Registry
 
 if TYPE_CHECKING:
     from skillpm.attest.variants import InstallOptions
+    from skillpm.registry.source import Registry
 
 
 def fetch_artifact(registry: Registry, variant: Variant, cache: ArtifactCache) -> bytes:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from skillpm.errors import LockfileError
 from skillpm.index.model import Variant
 from skillpm.lockfile import LockedSkill
-from skillpm.registry.source import Registry, Source
 from skillpm.requirements import Requirement, parse_requirement
 from skillpm.resolve import Resolution, resolve
 from skillpm.targets import Capability, parse_capability
+
+if TYPE_CHECKING:
+    from skillpm.registry.source import Registry, Source
 
 
 @dataclass(frozen=True)

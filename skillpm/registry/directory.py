@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, read_regular_file
 from skillpm.registry.documents import not_found, package_path, parse_json, read_config, read_package, read_search
-from skillpm.registry.source import EMBEDDED
 
 if TYPE_CHECKING:
     from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry
     from skillpm.registry.trust import IndexGuard
+
+#: The label of the registry shipped with skillpm (its index is unsigned: trusted as part of skillpm).
+EMBEDDED = "embedded"
 
 
 class LocalRegistry:

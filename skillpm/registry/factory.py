@@ -15,9 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from skillpm.errors import RegistryError
-from skillpm.registry.chain import RegistryChain
-from skillpm.registry.directory import LocalRegistry
-from skillpm.registry.source import EMBEDDED
+from skillpm.registry.directory import EMBEDDED, LocalRegistry
 
 if TYPE_CHECKING:
     from skillpm.registry.source import Registry, Source
@@ -46,6 +44,8 @@ def open_registry(location: str | None = None) -> Source:
         configured = load_registries()
         if not configured:
             return LocalRegistry(embedded_registry_path(), EMBEDDED)
+        from skillpm.registry.chain import RegistryChain  # only with configured registries: kept off start-up
+
         members = [open_registry(remote.url) for remote in configured]
         return RegistryChain([*members, LocalRegistry(embedded_registry_path(), EMBEDDED)])
     if location == EMBEDDED:
@@ -78,6 +78,8 @@ def open_registry(location: str | None = None) -> Source:
 
 def open_locked_registry(label: str) -> Registry:
     """The one registry a lockfile entry names: ``embedded`` or a URL, never the configured chain."""
+    from skillpm.registry.chain import RegistryChain
+
     opened = open_registry(label) if label else None
     if opened is None or isinstance(opened, RegistryChain):
         raise RegistryError(f"a lockfile entry names registry {label!r}, which is not one registry")

@@ -4,6 +4,7 @@ A backend (one module each: :mod:`~skillpm.registry.directory`, :mod:`~skillpm.r
 implements :class:`Registry`: what versions of a package exist (:meth:`Registry.package`),
 one variant's archive and its evidence (:meth:`Registry.artifact` of the paths the index
 names). :mod:`skillpm.registry.factory` opens one from a ``--registry`` value.
+Only type annotations name these protocols, so this module costs nothing at start-up.
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ from skillpm.reading import MAX_ARTIFACT_SIZE
 
 if TYPE_CHECKING:
     from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry
-
-#: The label of the registry shipped with skillpm (its index is unsigned: trusted as part of skillpm).
-EMBEDDED = "embedded"
 
 
 class Source(Protocol):
