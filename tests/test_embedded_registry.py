@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from skillpm.attest.variants import EMBEDDED_KEY
-from skillpm.registry.source import EMBEDDED, embedded_registry_path, open_registry
+from skillpm.registry.factory import embedded_registry_path, open_registry
+from skillpm.registry.directory import EMBEDDED
 
 from conftest import build_source
 

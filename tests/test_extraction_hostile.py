@@ -35,13 +35,14 @@ from test_archive import (
 )
 
 from skillpm import archive
-from skillpm import install as installer
+from skillpm.installing import pipeline as installer
 from skillpm.archive import extract, scan
 from skillpm.cache import ArtifactCache
 from skillpm.errors import ArchiveError
 from skillpm.lockfile import LockedSkill, read_lockfile, write_lockfile
 from skillpm.registry import store
-from skillpm.registry.source import open_registry
+from skillpm.registry.store import entries
+from skillpm.registry.factory import open_registry
 
 KERNEL = "kernel-helper"
 
@@ -250,7 +251,7 @@ def plant_hostile_archive(registry: Path, tmp_path: Path, monkeypatch: pytest.Mo
     path = tmp_path / "zz-evil-1.0.0-generic.tar.gz"
     path.write_bytes(tar_gz(metadata_member(digests(*members), name="zz-evil"), *members))
     with monkeypatch.context() as patched:
-        patched.setattr(store, "scan", archive.read_metadata)
+        patched.setattr(entries, "scan", archive.read_metadata)
         store.add(registry, [path])
     [variant] = open_registry(str(registry)).require_package("zz-evil").versions[0].variants
     return LockedSkill(name="zz-evil", version="1.0.0", target="generic", sha256=variant.sha256,

@@ -172,7 +172,7 @@ def test_one_command_fetches_the_snapshot_once(isolated, served: Served, run_cli
 
 
 def test_a_publication_between_two_reads_is_followed(isolated, registry: Path, tmp_path: Path) -> None:
-    from skillpm.registry.source import open_registry
+    from skillpm.registry.factory import open_registry
 
     opened = open_registry(str(registry))
     opened.config()
@@ -183,7 +183,7 @@ def test_a_publication_between_two_reads_is_followed(isolated, registry: Path, t
 
 def test_an_unsigned_registry_still_works_and_imports_no_cryptography(isolated, pristine_registry: Path) -> None:
     code = (
-        "import sys; from skillpm.registry.source import open_registry; "
+        "import sys; from skillpm.registry.factory import open_registry; "
         f"r = open_registry({str(pristine_registry)!r}); assert r.require_package({KERNEL!r}); "
         "print('cryptography' in sys.modules)"
     )
@@ -195,7 +195,7 @@ def test_an_unsigned_registry_still_works_and_imports_no_cryptography(isolated, 
 
 def test_the_embedded_registry_is_unsigned_and_read_without_the_trust_machinery(isolated) -> None:
     """It ships inside skillpm and is trusted as part of it: resolving from it loads no trust code or crypto."""
-    from skillpm.registry.source import embedded_registry_path
+    from skillpm.registry.factory import embedded_registry_path
 
     root = embedded_registry_path()
     assert "index-keys" not in json.loads((root / "config.json").read_text())

@@ -1,4 +1,4 @@
-"""Tests for skillpm.install, skillpm.cache and skillpm.atomic, through the library and the CLI."""
+"""Tests for skillpm.installing, skillpm.cache and skillpm.atomic, through the library and the CLI."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ import pytest
 import test_http_server
 from test_cli import assert_one_error
 
-from skillpm import install as installer
+from skillpm.installing import pipeline as installer
+from skillpm.installing.destinations import destination
 from skillpm.atomic import atomic_write, discard, replace_dir, staging_dir
 from skillpm.cache import ArtifactCache
 from skillpm.archive import read_metadata
 from skillpm.errors import ArchiveError, InstallError, LockfileError, RegistryError
 from skillpm.registry import store
-from skillpm.registry.source import open_registry
+from skillpm.registry.store import entries
+from skillpm.registry.factory import open_registry
 from skillpm.requirements import parse_requirement
 from skillpm.targets import Capability
 
@@ -37,7 +39,7 @@ def artifact(registry: Path, target: str, version: str = "1.0.0") -> Path:
 
 
 def install_lib(isolated, registry: Path, requirement: str = KERNEL, capability=Capability(9, 0), **options):
-    dest = installer.destination(project_root=isolated.project)
+    dest = destination(project_root=isolated.project)
     return installer.install(
         parse_requirement(requirement),
         registry=open_registry(str(registry)),
@@ -288,7 +290,7 @@ def test_a_hostile_archive_in_the_registry_leaves_nothing(
     with pytest.raises(RegistryError, match="unsafe path"):
         store.add(registry, [evil])  # registry add scans every member
     # A hostile registry need not have used skillpm to write itself: plant it past the scan.
-    monkeypatch.setattr(store, "scan", read_metadata)
+    monkeypatch.setattr(entries, "scan", read_metadata)
     store.add(registry, [evil])
 
     with pytest.raises(ArchiveError, match="unsafe path"):

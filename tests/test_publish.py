@@ -20,6 +20,7 @@ from skillpm.archive import archive_name
 from skillpm.attest.keys import generate, load_signing_key, private_pem
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE
 from skillpm.registry import store
+from skillpm.registry.store import files
 
 from conftest import build_source, tree_bytes
 
@@ -117,7 +118,7 @@ def publish_cli(s: dict[str, Any], *extra: Any) -> Outcome:
 
 
 def variant(registry: Path, target: str, version: str = "1.0.0"):
-    from skillpm.registry.source import open_registry
+    from skillpm.registry.factory import open_registry
 
     document = open_registry(str(registry)).package(NAME)
     entry = next(e for e in document.versions if e.version == version)
@@ -274,14 +275,14 @@ def test_a_publish_that_fails_midway_leaves_the_registry_as_it_was(
         publish(setup["source"], setup["registry"])
     before = tree_bytes(setup["registry"])
     folders_before = sorted(p for p in setup["registry"].rglob("*") if p.is_dir())
-    real_write = store.atomic_write
+    real_write = files.atomic_write
 
     def failing_write(path: Path, data: bytes) -> None:
         if fail_on in path.name:
             raise OSError(28, "No space left on device", str(path))
         real_write(path, data)
 
-    monkeypatch.setattr(store, "atomic_write", failing_write)
+    monkeypatch.setattr(files, "atomic_write", failing_write)
     signer = KeySigner(load_signing_key(setup["key"]))
     with pytest.raises(OSError, match="No space left"):
         publish(setup["source"], setup["registry"], evidence=[setup["eval"], setup["bench"]], signer=signer)

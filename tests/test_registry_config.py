@@ -9,14 +9,15 @@ import pytest
 from skillpm.errors import RegistryError
 from skillpm.registry.config import (
     RemoteRegistry,
-    add_registry,
     check_url,
     config_path,
     find_registry,
     load_registries,
-    remove_registry,
 )
-from skillpm.registry.source import LocalRegistry, RegistryChain, open_registry
+from skillpm.registry.configure import add_registry, remove_registry
+from skillpm.registry.chain import RegistryChain
+from skillpm.registry.directory import LocalRegistry
+from skillpm.registry.factory import open_registry
 
 
 @pytest.fixture

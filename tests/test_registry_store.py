@@ -1,4 +1,4 @@
-"""Tests for skillpm.registry.store (and reading it back with skillpm.registry.source)."""
+"""Tests for skillpm.registry.store (and reading it back with skillpm.registry.directory)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.pack import pack
 from skillpm.registry import store
-from skillpm.registry.source import LocalRegistry, open_registry
+from skillpm.registry.store import entries
+from skillpm.registry.directory import LocalRegistry
+from skillpm.registry.factory import open_registry
 
 DOC = Path("index/ke/rn/kernel-helper.json")
 
@@ -324,7 +326,7 @@ def test_add_reads_only_regular_files(tmp_path: Path, empty_registry: Path, refu
 def test_add_refuses_an_archive_larger_than_any_client_accepts(
     tmp_path: Path, empty_registry: Path, refused, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store, "MAX_ARCHIVE_SIZE", 1000)
+    monkeypatch.setattr(entries, "MAX_ARCHIVE_SIZE", 1000)
     big = tmp_path / "big.tar.gz"
     big.write_bytes(b"\0" * 1001)
     refused(empty_registry, RegistryError, "larger than 1000 bytes", lambda: store.add(empty_registry, [big]))

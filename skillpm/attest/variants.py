@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from skillpm.cache import ArtifactCache
     from skillpm.index.model import Attestation, Variant
 
-EMBEDDED = "embedded"  # the label of the registry shipped with skillpm (skillpm.registry.source.EMBEDDED)
+EMBEDDED = "embedded"  # the label of the registry shipped with skillpm (skillpm.registry.directory.EMBEDDED)
 #: The public key the embedded registry's attestations are signed with.
 EMBEDDED_KEY = Path(__file__).resolve().parent.parent / "trust" / "embedded-registry.pub"
 MAX_BUNDLE_SIZE = 4 * 1024 * 1024

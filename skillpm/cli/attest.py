@@ -191,8 +191,8 @@ def verify(
         verify_variant,
     )
     from skillpm.errors import ResolutionError
-    from skillpm.install import find_project_root
-    from skillpm.registry.source import open_registry
+    from skillpm.installing.destinations import find_project_root
+    from skillpm.registry.factory import open_registry
 
     source, name, entry = _version(open_registry(registry), requirement)
     variants = [v for v in entry.variants if target is None or v.target == target]

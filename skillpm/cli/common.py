@@ -16,11 +16,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _for_this_command(setting: str, value: object) -> Callable[[click.Context, click.Parameter, bool], bool]:
-    """An option callback that sets ``registry.source.settings.<setting>`` until the command ends."""
+    """An option callback that sets ``registry.settings.settings.<setting>`` until the command ends."""
 
     def callback(ctx: click.Context, param: click.Parameter, flag: bool) -> bool:
         if flag:
-            from skillpm.registry.source import settings
+            from skillpm.registry.settings import settings
 
             before = getattr(settings, setting)
             setattr(settings, setting, value)
@@ -50,7 +50,7 @@ def _network_for_this_command(ctx: click.Context, param: click.Parameter, second
     """Start the command's clock for ``$SKILLPM_HTTP_DEADLINE``, and set ``--timeout``, until the command ends."""
     import time
 
-    from skillpm.registry.source import settings
+    from skillpm.registry.settings import settings
 
     before = settings.timeout, settings.started
     settings.started = time.monotonic()

@@ -19,13 +19,13 @@ from skillpm.cli.output import emit_json, notice, say, table
 
 
 def _where(agent: str | None, user: bool, directory: Path | None):
-    from skillpm.install import destination, find_project_root
+    from skillpm.installing.destinations import destination, find_project_root
 
     return destination(project_root=find_project_root(Path.cwd()), agent=agent, user=user, directory=directory)
 
 
 def _lockfile(user: bool) -> Path:
-    from skillpm.install import find_project_root, user_lockfile_path
+    from skillpm.installing.destinations import find_project_root, user_lockfile_path
     from skillpm.lockfile import LOCK_NAME
 
     return user_lockfile_path() if user else find_project_root(Path.cwd()) / LOCK_NAME
@@ -34,7 +34,7 @@ def _lockfile(user: bool) -> Path:
 def _project_lockfile(user: bool) -> Path:
     """:func:`_lockfile` for commands that work on what is installed: outside any project, an error saying so."""
     from skillpm.errors import InstallError
-    from skillpm.install import find_project
+    from skillpm.installing.destinations import find_project
 
     if not user and find_project(Path.cwd()) is None:
         raise InstallError(
@@ -164,8 +164,8 @@ def install(
     require them.
     """
     from skillpm.cache import ArtifactCache
-    from skillpm.install import install_many
-    from skillpm.registry.source import open_registry
+    from skillpm.installing.pipeline import install_many
+    from skillpm.registry.factory import open_registry
     from skillpm.requirements import parse_requirement
 
     if directory is not None and (user or agent):
@@ -200,7 +200,7 @@ def sync(user: bool, force: bool, allow_outside: bool, as_json: bool, **policy) 
     --global: the user's own skills.lock names the user's folders).
     """
     from skillpm.cache import ArtifactCache
-    from skillpm.install import sync as sync_all
+    from skillpm.installing.pipeline import sync as sync_all
 
     results = sync_all(
         _project_lockfile(user), cache=ArtifactCache(), force=force, allow_outside=allow_outside or user,
@@ -231,7 +231,7 @@ def update(
     variant is checked before any is installed.
     """
     from skillpm.cache import ArtifactCache
-    from skillpm.install import update as update_all
+    from skillpm.installing.pipeline import update as update_all
     from skillpm.requirements import normalize_name
     from skillpm.targets import parse_capability
 
@@ -261,7 +261,7 @@ def remove(name: str, user: bool, force: bool, allow_outside: bool, as_json: boo
     directory outside the project needs --allow-outside, and one that does not
     look like a skill (no SKILL.md) needs --force.
     """
-    from skillpm.install import remove as remove_one
+    from skillpm.installing.pipeline import remove as remove_one
     from skillpm.requirements import normalize_name
 
     lockfile = _lockfile(user)
@@ -289,7 +289,7 @@ def list_(arch: str | None, user: bool, as_json: bool) -> None:
     skillpm list --arch 8.0 --json
     skillpm list --global
     """
-    from skillpm.install import installed_skills
+    from skillpm.installing.record import installed_skills
 
     capability = choose_capability(arch, quiet=True)
     rows = installed_skills(_lockfile(user), capability)

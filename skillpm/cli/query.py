@@ -32,7 +32,7 @@ def resolve(requirement: str, arch: str | None, registry: str | None, explain: b
     \b
     skillpm resolve kernel-builder-cuda --arch 8.6 --explain
     """
-    from skillpm.registry.source import open_registry
+    from skillpm.registry.factory import open_registry
     from skillpm.requirements import parse_requirement
     from skillpm.resolve import NoMatch
     from skillpm.resolve import resolve as resolve_variant
@@ -84,7 +84,7 @@ def info(requirement: str, registry: str | None, as_json: bool) -> None:
     """
     from skillpm.attest.variants import KINDS
     from skillpm.errors import ResolutionError
-    from skillpm.registry.source import open_registry
+    from skillpm.registry.factory import open_registry
     from skillpm.requirements import parse_requirement
     from skillpm.resolve import matching_versions
 
@@ -147,7 +147,7 @@ def _reports(source, document) -> list:
     from pathlib import Path
 
     from skillpm.attest.variants import effective_policy, verify_variant
-    from skillpm.install import find_project_root
+    from skillpm.installing.destinations import find_project_root
 
     policy = effective_policy(source.label, project_root=find_project_root(Path.cwd()))
     return [verify_variant(source, name=document.name, version=entry.version, variant=variant, policy=policy)
@@ -188,7 +188,7 @@ def search(words: tuple[str, ...], registry: str | None, as_json: bool) -> None:
     skillpm search layernorm --registry team --json
     """
     from skillpm.index.model import search as search_index
-    from skillpm.registry.source import open_registry
+    from skillpm.registry.factory import open_registry
 
     source = open_registry(registry)
     found = search_index(source.search_entries(), list(words))

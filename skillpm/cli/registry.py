@@ -267,7 +267,7 @@ def _serve(directory: Path, *, port: int, bind: str, log: bool, label: str) -> N
 @click.option("--log", is_flag=True, help="Log every request on stderr.")
 def serve(directory: Path | None, embedded: bool, port: int, bind: str, log: bool) -> None:
     """Serve DIRECTORY (or --embedded) read-only over HTTP, pages included, until Ctrl-C."""
-    from skillpm.registry.source import embedded_registry_path
+    from skillpm.registry.factory import embedded_registry_path
 
     if (directory is None) == (not embedded):
         raise click.UsageError("give DIRECTORY or --embedded")
@@ -279,7 +279,7 @@ def serve(directory: Path | None, embedded: bool, port: int, bind: str, log: boo
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0: any free port.")
 def open_(port: int) -> None:
     """Show the embedded registry's pages: serve them on 127.0.0.1 and print the URL to open."""
-    from skillpm.registry.source import embedded_registry_path
+    from skillpm.registry.factory import embedded_registry_path
 
     _serve(embedded_registry_path(), port=port, bind="127.0.0.1", log=False, label="the embedded registry")
 
@@ -324,7 +324,8 @@ def add_remote(name: str, url: str, priority: int, index_key: Path | None, as_js
     Then 'skillpm install NAME --registry team', or plain 'skillpm install NAME':
     configured registries are looked up by priority, the built-in one last.
     """
-    from skillpm.registry.config import add_registry, config_path, remove_registry
+    from skillpm.registry.config import config_path
+    from skillpm.registry.configure import add_registry, remove_registry
 
     added = add_registry(name, url, priority=priority)
     try:
@@ -351,7 +352,7 @@ def add_remote(name: str, url: str, priority: int, index_key: Path | None, as_js
 @json_option
 def trust(location: str, index_key: Path | None, forget: bool, as_json: bool) -> None:
     """Pin (or forget) the key that signs LOCATION's index: a URL, a directory or a configured name."""
-    from skillpm.registry.source import registry_label
+    from skillpm.registry.factory import registry_label
     from skillpm.registry.trust import PinStore
 
     if (index_key is None) == (not forget):
@@ -384,7 +385,8 @@ def _pin(label: str, public_key: Path) -> str:
 @json_option
 def remove(name: str, as_json: bool) -> None:
     """Forget the configured registry NAME (its cached documents stay until cleared)."""
-    from skillpm.registry.config import config_path, remove_registry
+    from skillpm.registry.config import config_path
+    from skillpm.registry.configure import remove_registry
 
     removed = remove_registry(name)
     report(

@@ -23,7 +23,7 @@ from skillpm.pages.assets import SCRIPT, STYLESHEET, script, stylesheet
 from skillpm.pages.evidence import Evidence
 from skillpm.pages.home import home_page
 from skillpm.pages.package import latest, package_page
-from skillpm.registry.source import LocalRegistry
+from skillpm.registry.directory import LocalRegistry
 
 if TYPE_CHECKING:
     from skillpm.attest.policy import Policy

@@ -1,1 +1,2 @@
-"""Registries: reading one (source) and maintaining a local one (store)."""
+"""Registries: reading one through a Source (``source`` protocols, one module per backend,
+``factory`` above them) and writing a local one (``store``)."""

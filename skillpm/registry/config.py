@@ -10,13 +10,15 @@ priority = 10
 The file lives in the user's config directory (``~/.config/skillpm/config.toml``
 on Linux) or at ``$SKILLPM_CONFIG``. Without ``--registry``, a package comes
 from the highest-priority registry that has it, then from the embedded one.
+Reading it sits below every backend; editing it (which opens the registry to
+name it) is :mod:`skillpm.registry.configure`, above the factory.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from skillpm.errors import RegistryError
@@ -125,54 +127,3 @@ def load_registries(path: Path | None = None) -> tuple[RemoteRegistry, ...]:
 def find_registry(name: str, path: Path | None = None) -> RemoteRegistry | None:
     """The configured registry called ``name``, or ``None``."""
     return next((registry for registry in load_registries(path) if registry.name == name), None)
-
-
-def add_registry(name: str, url: str, *, priority: int = 0, path: Path | None = None) -> RemoteRegistry:
-    """Configure a new registry at ``url`` (a URL or a directory); RegistryError when ``name`` is taken.
-
-    What is stored is the registry's canonical address (a directory becomes an absolute
-    ``file://`` URL), so the configuration means the same from every folder.
-    """
-    from skillpm.registry.source import registry_label
-
-    path = path or config_path()
-    added = RemoteRegistry(name, registry_label(url), priority)
-    with _locked(path):
-        registries = load_registries(path)
-        if any(registry.name == name for registry in registries):
-            raise RegistryError(
-                f"a registry named {name!r} is already configured in {path}",
-                hint=f"remove it first with 'skillpm registry remove {name}'",
-            )
-        _write(path, [*registries, added])
-    return added
-
-
-def remove_registry(name: str, *, path: Path | None = None) -> RemoteRegistry:
-    """Forget the configured registry ``name``; RegistryError when there is none."""
-    path = path or config_path()
-    with _locked(path):
-        registries = load_registries(path)
-        removed = next((registry for registry in registries if registry.name == name), None)
-        if removed is None:
-            raise RegistryError(
-                f"no registry named {name!r} is configured in {path}", hint="see 'skillpm registry list'"
-            )
-        _write(path, [registry for registry in registries if registry is not removed])
-    return removed
-
-
-def _locked(path: Path):
-    from skillpm.locks import lock_for
-
-    return lock_for(path)
-
-
-def _write(path: Path, registries: list[RemoteRegistry]) -> None:
-    import tomli_w
-
-    from skillpm.atomic import atomic_write
-
-    header = "# skillpm registries: 'skillpm registry add-remote/remove' edit this file.\n"
-    document = {"registry": [asdict(registry) for registry in registries]}
-    atomic_write(path, (header + tomli_w.dumps(document)).encode())

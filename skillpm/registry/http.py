@@ -1,6 +1,6 @@
 """Registries over HTTP: reading one from any server of plain files.
 
-:class:`HttpRegistry` reads the same tree as :class:`~skillpm.registry.source.LocalRegistry`
+:class:`HttpRegistry` reads the same tree as :class:`~skillpm.registry.directory.LocalRegistry`
 through one :class:`~skillpm.registry.transport.Transport` (kept-alive connections,
 an overall deadline per request, decoded sizes counted, only safe redirects) with a
 bounded number of retries, exponential backoff and jitter. Index documents are cached
@@ -17,7 +17,7 @@ Failures, each raised as one :class:`~skillpm.errors.SkillpmError` naming the UR
 - ``RegistryError``: another error status, a refused redirect or content encoding, or
   (offline) the document or artifact is not cached;
 - ``IndexFormatError``: a document is too large, not JSON, or of an unknown format
-  (raised by the parsers in :mod:`skillpm.registry.source`);
+  (raised by the parsers in :mod:`skillpm.registry.documents`);
 - ``RegistryError`` from :mod:`skillpm.registry.trust`: a signed registry's snapshot
   or a document fails the index-integrity checks (checked before a document is cached).
 
@@ -42,10 +42,12 @@ from skillpm.cache import cache_root, registry_key, write_cache_file
 from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable
 from skillpm.jsonfile import read_json
 from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, read_at_most
-from skillpm.registry import source
+from skillpm.registry import documents
 from skillpm.registry.config import check_url
 from skillpm.display import clean
 from skillpm.registry.transport import Deadline, Progress, Reply, Transport, host_of
+from skillpm.registry.settings import offline as offline_by_default
+from skillpm.registry.settings import settings
 from skillpm.registry.trust import IndexGuard
 from skillpm.retry import RetryPolicy
 
@@ -165,14 +167,14 @@ class HttpRegistry:
         self.base = url.rstrip("/") + "/"
         #: How the lockfile names this registry: its URL without the trailing slash.
         self.label = url.rstrip("/")
-        self.offline = source.offline() if offline is None else offline
+        self.offline = offline_by_default() if offline is None else offline
         #: Seconds one request may take in all: ``timeout``, else --timeout, else $SKILLPM_HTTP_TIMEOUT.
-        self.timeout = timeout or source.settings.timeout or _env_seconds(TIMEOUT_ENV, DEFAULT_TIMEOUT)
+        self.timeout = timeout or settings.timeout or _env_seconds(TIMEOUT_ENV, DEFAULT_TIMEOUT)
         self.retry = retry or retry_policy_from_env()
         #: When every request of the command must be done by, retries and waits included.
         budget = _env_seconds(DEADLINE_ENV, DEFAULT_DEADLINE)
-        self._budget = Deadline((source.settings.started or time.monotonic()) + budget, budget, DEADLINE_ENV)
-        self.progress = source.settings.progress if progress is None else progress
+        self._budget = Deadline((settings.started or time.monotonic()) + budget, budget, DEADLINE_ENV)
+        self.progress = settings.progress if progress is None else progress
         self._index = _IndexCache((cache_dir or cache_root()) / "index" / registry_key(self.base))
         self._client: Transport | None = None
         self._client_lock = threading.Lock()
@@ -193,18 +195,18 @@ class HttpRegistry:
         """Fetch (or revalidate) and check ``config.json`` (once)."""
         with self._config_lock:
             if self._config is None:
-                self._config = source.read_config(self.label, self._document("config.json"))
+                self._config = documents.read_config(self.label, self._document("config.json"))
         return self._config
 
     def package(self, name: str) -> PackageDocument | None:
         """The document of package ``name``, or ``None`` when the server has none (404)."""
         self.config()
-        relative = source.package_path(name)
-        return source.read_package(self.label, relative, name, self._document(relative))
+        relative = documents.package_path(name)
+        return documents.read_package(self.label, relative, name, self._document(relative))
 
     def require_package(self, name: str) -> PackageDocument:
         """The document of package ``name``; ResolutionError, suggesting near names, when absent."""
-        return self.package(name) or source.not_found(self, name)
+        return self.package(name) or documents.not_found(self, name)
 
     def locate(self, name: str) -> tuple[HttpRegistry, PackageDocument]:
         return self, self.require_package(name)
@@ -212,7 +214,7 @@ class HttpRegistry:
     def search_entries(self) -> tuple[SearchEntry, ...]:
         """Every package in the registry's ``search.json``."""
         self.config()
-        return source.read_search(self.label, self._document("search.json"))
+        return documents.read_search(self.label, self._document("search.json"))
 
     def artifact(self, relative: str, *, limit: int = MAX_ARTIFACT_SIZE) -> bytes:
         """The artifact's bytes as served, at most ``limit`` + 1 of them (more means too long).
@@ -237,7 +239,7 @@ class HttpRegistry:
         """An index document, checked against the signed snapshot before it is parsed or cached."""
         data, fresh = self._fetch_document(relative)
         self._guard.check(relative, data)
-        parsed = None if data is None else source.parse_json(self.label, relative, data)
+        parsed = None if data is None else documents.parse_json(self.label, relative, data)
         if fresh is not None:
             self._index.store(relative, fresh)
         return parsed

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Callable, Collection
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.jsonfile import read_json
 from skillpm.reading import MAX_DOCUMENT_SIZE
+from skillpm.registry.documents import parse_json
 from skillpm.index import snapshot as snapshots
 from skillpm.index.model import RegistryConfig
 from skillpm.index.snapshot import Snapshot, SnapshotSignature, parse_signatures
@@ -151,12 +152,6 @@ def _public_key(pem: bytes, where: str) -> PublicKey:
         raise RegistryError(error.message) from None
 
 
-def _json(label: str, relative: str, data: bytes) -> object:
-    from skillpm.registry.source import parse_json
-
-    return parse_json(label, relative, data)
-
-
 class IndexGuard:
     """The signed-snapshot checks of one registry; ``fetch`` reads a file of it, unchecked (``None``: absent).
 
@@ -245,7 +240,7 @@ class IndexGuard:
         data = self._fetch("config.json") if data is None else data
         if data is None:
             raise IndexFormatError(f"{self.label} is not a skillpm registry (no config.json)")
-        return RegistryConfig.from_json(_json(self.label, "config.json", data), f"{self.label}: config.json")
+        return RegistryConfig.from_json(parse_json(self.label, "config.json", data), f"{self.label}: config.json")
 
     def _verified(self, highest: int) -> Snapshot:
         """Fetch the snapshot and its signature, run every check but the documents', and trust the keys it names."""
@@ -258,10 +253,12 @@ class IndexGuard:
                 hint="the registry or a mirror serves an unsigned index in place of a signed one; tell its owner",
             )
         where = f"{self.label}: {snapshots.SIGNATURE}"
-        signatures = parse_signatures(_json(self.label, snapshots.SIGNATURE, signature), where)
+        signatures = parse_signatures(parse_json(self.label, snapshots.SIGNATURE, signature), where)
         payload = snapshots.signed_bytes(body)
         self._check_signature(signatures, payload)
-        snapshot = Snapshot.from_json(_json(self.label, snapshots.SNAPSHOT, body), f"{self.label}: {snapshots.SNAPSHOT}")
+        snapshot = Snapshot.from_json(
+            parse_json(self.label, snapshots.SNAPSHOT, body), f"{self.label}: {snapshots.SNAPSHOT}"
+        )
         snapshots.check_not_older(snapshot, highest, self.label)
         snapshots.check_fresh(snapshot, self.label)
         if snapshot.keys:

@@ -12,7 +12,7 @@ import pytest
 
 from skillpm.pages.writer import write_pages
 from skillpm.registry import store
-from skillpm.registry.source import embedded_registry_path
+from skillpm.registry.factory import embedded_registry_path
 
 from conftest import build_source, tree_bytes
 from pages.conftest import HOSTILE, NAME, serving

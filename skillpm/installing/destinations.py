@@ -1,0 +1,207 @@
+"""Where skills go, and the only code that writes into a skills folder.
+
+:func:`destination` turns ``--dir``, ``--global`` and ``--agent`` into a skills
+folder and the lockfile that records it. Before anything is written there,
+:func:`check_inside` and :func:`check_replaceable` refuse folders skillpm must
+not touch, and :func:`recover` cleans up after a killed run. A tree goes in with
+:func:`put_tree` (built beside, renamed into place) and out with :func:`take_out`
+(renamed aside, then deleted); the caller records the lockfile in between, so a
+kill leaves each directory complete, old or new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+from skillpm import agents
+from skillpm.archive import MAX_FILE_SIZE, extract
+from skillpm.atomic import (
+    discard,
+    fsync_directory,
+    move_aside,
+    recover_folder,
+    remove_temporaries,
+    replace_dir,
+    staging_dir,
+)
+from skillpm.containment import check_writable
+from skillpm.errors import InstallError
+from skillpm.lockfile import LOCK_NAME, LockedSkill, Lockfile
+from skillpm.reading import read_at_most
+
+_PROJECT_MARKERS = (LOCK_NAME, ".git")
+
+
+def find_project(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding skills.lock or .git; ``None`` when there is none."""
+    start = start.resolve()
+    return next(
+        (folder for folder in (start, *start.parents) if any((folder / marker).exists() for marker in _PROJECT_MARKERS)),
+        None,
+    )
+
+
+def find_project_root(start: Path) -> Path:
+    """:func:`find_project`, else ``start`` itself (where ``install`` starts a project)."""
+    return find_project(start) or start.resolve()
+
+
+def user_lockfile_path() -> Path:
+    """Where ``--global`` installs are recorded."""
+    from skillpm.userdirs import user_path
+
+    return user_path("data") / LOCK_NAME
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where skills go (``skills_dir/<name>/``) and which lockfile records them."""
+
+    skills_dir: Path
+    lockfile: Path
+
+
+def destination(
+    *, project_root: Path, agent: str | None = None, user: bool = False, directory: Path | None = None
+) -> Destination:
+    """The destination for ``--dir``, ``--global`` and ``--agent`` (default: Claude Code, this project)."""
+    if directory is not None:
+        return Destination(directory.resolve(), project_root / LOCK_NAME)
+    skills_dir = agents.skills_dir(agent or agents.DEFAULT_AGENT, project_root=project_root, user=user)
+    lockfile = user_lockfile_path() if user else project_root / LOCK_NAME
+    return Destination(skills_dir, lockfile)
+
+
+def check_inside(lockfile: Lockfile, skills: Iterable[LockedSkill], *, allow_outside: bool) -> None:
+    """Refuse entries whose folder skillpm must not write (:func:`skillpm.containment.check_writable`).
+
+    The folder each directory is in (where its staging and aside trees go) must
+    stay inside the lockfile's folder after links, unless ``allow_outside``, and
+    never lie in a version-control folder: a cloned skills.lock may name any
+    folder, and a skills folder that is a link may lead anywhere. The directory
+    itself is never followed: a link there is replaced or removed as a link.
+    The lockfile's own folder must not lie in a version-control folder either.
+    """
+    check_writable(lockfile.root, root=lockfile.root, allow_outside=True)
+    for skill in skills:
+        check_writable(lockfile.directory(skill).parent, root=lockfile.root, allow_outside=allow_outside)
+
+
+def recover(lockfile: Lockfile, directories: Iterable[Path]) -> None:
+    """Clean up after runs killed part-way on this lockfile; the caller holds its lock.
+
+    Removes the lockfile's temporary files and every staging tree in the folders
+    of ``directories``: those the command may change, never the folders of other
+    entries, which a cloned skills.lock may aim anywhere. A tree left aside by a
+    killed swap or removal is renamed back when its directory is absent and still
+    locked, and removed otherwise. Afterwards each directory is complete: the
+    tree its entry names, or the previous one, which :func:`tree_matches` tells
+    apart, so that ``sync`` (or the same command again) installs what the
+    lockfile says.
+    """
+    remove_temporaries(lockfile.path)
+    locked = {lockfile.directory(skill) for skill in lockfile.skills}
+    for folder in sorted({directory.parent for directory in directories}):
+        recover_folder(folder, restore=locked)
+
+
+def check_replaceable(lockfile: Lockfile, entry: LockedSkill, files: Mapping[str, str], *, force: bool) -> None:
+    """Refuse to replace a directory that does not look like a skill skillpm installed, unless ``force``.
+
+    It must be one the lockfile records, a real directory (not a link), and hold a
+    ``SKILL.md`` or only files of the archive ``files`` lists (a damaged install):
+    a cloned skills.lock must not make skillpm replace some other folder.
+    """
+    directory = lockfile.directory(entry)
+    if force or not (directory.exists() or directory.is_symlink()):
+        return
+    if not any(skill.directory == entry.directory for skill in lockfile.skills):
+        raise InstallError(
+            f"{directory} already exists and was not installed by skillpm; nothing was changed",
+            hint="move it away, or pass --force to replace it",
+        )
+    if directory.is_dir() and not directory.is_symlink() and (directory / "SKILL.md").is_file():
+        return
+    found = tree_digests(directory)
+    if not found or not found.items() <= dict(files).items():
+        raise InstallError(
+            f"{directory} does not look like a skill skillpm installed (no SKILL.md); nothing was changed",
+            hint="check skills.lock, which names it; pass --force to replace the folder anyway",
+        )
+
+
+def tree_matches(directory: Path, files: Mapping[str, str]) -> bool:
+    """Whether ``directory`` holds exactly ``files`` (relative path -> sha256), nothing more."""
+    return tree_digests(directory) == dict(files)
+
+
+def tree_digests(directory: Path) -> dict[str, str] | None:
+    """Each file under ``directory`` (relative path -> sha256).
+
+    ``None`` unless it is a directory without links whose files are all regular,
+    readable and of at most the archive's :data:`~skillpm.archive.MAX_FILE_SIZE`:
+    a fifo is never opened, a huge file never read.
+    """
+    if not directory.is_dir() or directory.is_symlink():
+        return None
+    found: dict[str, str] = {}
+    for folder, folders, filenames in os.walk(directory):
+        for name in [*folders, *filenames]:
+            path = Path(folder, name)
+            if path.is_symlink():
+                return None
+            if name in filenames:
+                try:
+                    content = read_at_most(path, MAX_FILE_SIZE)
+                except (OSError, ValueError):
+                    return None
+                found[path.relative_to(directory).as_posix()] = hashlib.sha256(content).hexdigest()
+    return found
+
+
+def put_tree(directory: Path, archive: bytes, *, record: Callable[[], None], undo: Callable[[], None]) -> None:
+    """Extract ``archive`` beside ``directory``, call ``record``, then swap the new tree in.
+
+    ``undo`` is called when the swap fails before the new tree went in (it puts
+    the previous lockfile back); the staged tree is removed in any case.
+    """
+    staged = staging_dir(directory)
+    try:
+        extract(archive, staged)
+        record()
+        try:
+            replace_dir(staged, directory)
+        except BaseException:
+            if staged.exists():
+                undo()  # the new tree never went in
+            raise
+    finally:
+        discard(staged)
+
+
+def take_out(directories: Sequence[Path], *, record: Callable[[], None]) -> None:
+    """Rename each of ``directories`` aside, call ``record``, then delete the trees.
+
+    The renames are made durable before ``record`` (which writes the lockfile
+    without them); when ``record`` fails, every tree is renamed back. A kill at
+    any point leaves each directory either in place or aside, where the next
+    locked run's :func:`recover` finds it.
+    """
+    aside = [(directory, move_aside(directory)) for directory in directories]
+    for folder in sorted({directory.parent for directory, old in aside if old is not None}):
+        fsync_directory(folder)  # the renames aside are durable before the lockfile that records them
+    try:
+        record()
+    except BaseException:
+        for directory, old in aside:
+            if old is not None:
+                os.replace(old, directory)
+                discard(old)
+        raise
+    for _, old in aside:
+        if old is not None:
+            discard(old)

@@ -1,0 +1,220 @@
+"""Install, sync, update and remove skills: the pipeline plan -> fetch and verify -> place -> record.
+
+Every operation on one lockfile runs under a file lock. An install fetches and
+checks every archive (digest, contents, attestations) before it changes
+anything, builds each new tree beside the old one, records it in the lockfile,
+and swaps it in with renames: a failure at any step leaves the previous skill
+directories and lockfile as they were.
+
+A process killed at any point (docs/security.md, "Crash and concurrency safety")
+leaves each directory complete, old or new, and the lockfile old or new; the
+next locked operation first cleans up what it left
+(:func:`~skillpm.installing.destinations.recover`), and ``sync`` installs
+whatever tree the lockfile names that its directory does not hold.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
+
+from skillpm.cache import ArtifactCache
+from skillpm.errors import InstallError
+from skillpm.installing.destinations import Destination, check_inside, check_replaceable, recover, take_out
+from skillpm.installing.fetch import check_attestations, fetch_checked, in_parallel
+from skillpm.installing.place import InstallResult, place
+from skillpm.installing.plan import Plan, locked_variant, open_registries, plan_requirements, plan_updates
+from skillpm.installing.record import record
+from skillpm.lockfile import LockedSkill, Lockfile, read_lockfile
+from skillpm.locks import lock_for
+from skillpm.registry.factory import open_locked_registry
+from skillpm.requirements import Requirement
+from skillpm.resolve import Resolution
+from skillpm.targets import Capability
+
+if TYPE_CHECKING:
+    from skillpm.attest.variants import InstallOptions
+    from skillpm.registry.source import Registry, Source
+
+
+def install(
+    requirement: Requirement,
+    *,
+    registry: Source,
+    capability: Capability | None,
+    dest: Destination,
+    cache: ArtifactCache,
+    force: bool = False,
+    allow_outside: bool = False,
+    attestations: InstallOptions | None = None,
+) -> tuple[Resolution, InstallResult]:
+    """:func:`install_many` of one requirement."""
+    [installed] = install_many(
+        [requirement], registry=registry, capability=capability, dest=dest, cache=cache, force=force,
+        allow_outside=allow_outside, attestations=attestations,
+    )
+    return installed
+
+
+def install_many(
+    requirements: Sequence[Requirement],
+    *,
+    registry: Source,
+    capability: Capability | None,
+    dest: Destination,
+    cache: ArtifactCache,
+    jobs: int = 8,
+    force: bool = False,
+    allow_outside: bool = False,
+    attestations: InstallOptions | None = None,
+) -> list[tuple[Resolution, InstallResult]]:
+    """Resolve each of ``requirements`` for ``capability``, install them into ``dest`` and lock them.
+
+    All or nothing, as :func:`update`: under one lock every requirement is
+    located and resolved, then every archive fetched (up to ``jobs`` at a time)
+    and checked, then every attestation; only when all passed are the skills
+    installed, in the order given, so an unknown name, a digest or a policy
+    failure changes no skill directory and not the lockfile.
+
+    ``registry`` may be one registry or the configured chain; the lockfile records
+    the one that served each package. ``force`` replaces a directory that does not
+    look like a skill skillpm installed (:func:`check_replaceable`). As in
+    :func:`sync`, a directory outside the lockfile's folder after links (a skills
+    folder that is a link out of the project) is refused unless ``allow_outside``.
+
+    ``attestations``: the install policy beyond the policy files (default: none);
+    see :func:`check_attestations`.
+    """
+    with lock_for(dest.lockfile):
+        lockfile = read_lockfile(dest.lockfile)
+        resolutions, plans = plan_requirements(requirements, registry, capability, dest.skills_dir, lockfile.root)
+        entries = [plan.entry for plan in plans]
+        check_inside(lockfile, entries, allow_outside=allow_outside)
+        recover(lockfile, map(lockfile.directory, entries))
+        results = _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
+    return list(zip(resolutions, results))
+
+
+def _install_all(
+    lockfile: Lockfile,
+    plans: Sequence[Plan],
+    *,
+    cache: ArtifactCache,
+    jobs: int,
+    force: bool,
+    attestations: InstallOptions | None,
+) -> list[InstallResult]:
+    """Check all ``plans``, then install each in order; the caller holds the lock.
+
+    First every check before anything is written: fetches every archive and runs
+    on it every check extraction runs (``jobs`` at a time), then checks each
+    directory it would replace (:func:`check_replaceable`), then every variant's
+    attestations: one failure and nothing is installed. Then each skill is
+    installed (:func:`place`) and recorded beside those installed before it.
+    """
+    fetched = in_parallel(lambda plan: fetch_checked(plan, cache), plans, jobs=jobs)
+    for plan, metadata in zip(plans, fetched):
+        check_replaceable(lockfile, plan.entry, metadata.files, force=force)
+    attested = [check_attestations(plan, cache, lockfile.root, attestations) for plan in plans]
+    results = []
+    for plan in plans:
+        results.append(place(lockfile, plan, cache))
+        lockfile = lockfile.with_skill(plan.entry)
+    unverified = [
+        f"{result.name} {result.version} ({result.target})"
+        for result, verified in zip(results, attested)
+        if result.changed and not verified
+    ]
+    if unverified:  # once per command, and only for what it installed
+        from skillpm.attest.variants import InstallOptions, unattested_warning
+
+        (attestations or InstallOptions()).warning(unattested_warning(unverified))
+    return results
+
+
+def sync(
+    lockfile_path: Path,
+    *,
+    cache: ArtifactCache,
+    opener: Callable[[str], Registry] = open_locked_registry,
+    jobs: int = 8,
+    force: bool = False,
+    allow_outside: bool = False,
+    attestations: InstallOptions | None = None,
+) -> list[InstallResult]:
+    """Install exactly what the lockfile records, refusing any digest that differs.
+
+    Every locked artifact is first fetched (up to ``jobs`` at a time) and checked,
+    then every one's attestations; only when all passed are the skills installed,
+    in lockfile order, so a download, digest or policy failure changes no skill
+    directory and not the lockfile. Each skill comes from exactly the registry its
+    entry names. An entry whose directory is outside the lockfile's folder is
+    refused unless ``allow_outside``; ``force`` replaces directories that do not
+    look like skills (:func:`check_replaceable`).
+    """
+    with lock_for(lockfile_path):
+        lockfile = read_lockfile(lockfile_path)
+        check_inside(lockfile, lockfile.skills, allow_outside=allow_outside)
+        recover(lockfile, map(lockfile.directory, lockfile.skills))
+        registries = open_registries(lockfile.skills, opener)
+
+        def locked(skill: LockedSkill) -> Plan:
+            registry = registries[skill.registry]
+            return Plan(registry, locked_variant(registry, skill), skill)
+
+        plans = in_parallel(locked, lockfile.skills, jobs=jobs)
+        return _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
+
+
+def update(
+    lockfile_path: Path,
+    *,
+    names: list[str],
+    capability: Capability | None,
+    cache: ArtifactCache,
+    opener: Callable[[str], Registry] = open_locked_registry,
+    jobs: int = 8,
+    force: bool = False,
+    allow_outside: bool = False,
+    attestations: InstallOptions | None = None,
+) -> list[tuple[Resolution, InstallResult]]:
+    """Resolve the locked skills (or ``names`` of them) again and install what changed.
+
+    ``capability`` overrides the one each skill was resolved for. As in :func:`sync`,
+    every chosen skill is resolved, fetched and checked before any is installed;
+    ``force`` and ``allow_outside`` mean what they mean there.
+    """
+    with lock_for(lockfile_path):
+        lockfile = read_lockfile(lockfile_path)
+        chosen = [s for s in lockfile.skills if not names or s.name in names]
+        missing = sorted(set(names) - {s.name for s in chosen})
+        if missing:
+            raise InstallError(f"not installed: {', '.join(missing)}", hint="see 'skillpm list'")
+        check_inside(lockfile, chosen, allow_outside=allow_outside)
+        recover(lockfile, map(lockfile.directory, chosen))
+        resolutions, plans = plan_updates(chosen, open_registries(chosen, opener), capability)
+        results = _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
+    return list(zip(resolutions, results))
+
+
+def remove(lockfile_path: Path, name: str, *, force: bool = False, allow_outside: bool = False) -> list[LockedSkill]:
+    """Remove every installed directory of ``name`` recorded in the lockfile.
+
+    ``force`` and ``allow_outside`` mean what they mean for :func:`sync`. Each
+    directory is first renamed aside, then the lockfile written, then the trees
+    deleted (:func:`~skillpm.installing.destinations.take_out`): a kill at any
+    point leaves the skill either installed and locked, or gone from the lockfile
+    (its aside tree cleaned up by the next run).
+    """
+    with lock_for(lockfile_path):
+        lockfile = read_lockfile(lockfile_path)
+        removed = lockfile.named(name)
+        if not removed:
+            raise InstallError(f"{name} is not installed here ({lockfile_path})", hint="see 'skillpm list'")
+        check_inside(lockfile, removed, allow_outside=allow_outside)
+        recover(lockfile, map(lockfile.directory, removed))
+        for skill in removed:
+            check_replaceable(lockfile, skill, {}, force=force)
+        directories = [lockfile.directory(skill) for skill in removed]
+        take_out(directories, record=lambda: record(lockfile, lockfile.without(removed)))
+    return removed

@@ -1,0 +1,63 @@
+"""The place step: each checked archive put into its directory, and the lockfile recorded.
+
+Each tree is built beside the one it replaces and renamed into place
+(:func:`skillpm.installing.destinations.put_tree`), the lockfile recorded in
+between, so a failure or a kill leaves each directory complete, old or new
+(docs/security.md, "Crash and concurrency safety").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from skillpm.archive import read_metadata
+from skillpm.cache import ArtifactCache
+from skillpm.installing.destinations import put_tree, tree_matches
+from skillpm.installing.fetch import fetch_artifact
+from skillpm.installing.plan import Plan
+from skillpm.installing.record import record
+from skillpm.lockfile import Lockfile
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    """What one install or sync did for one skill."""
+
+    name: str
+    version: str
+    target: str
+    sha256: str
+    directory: Path
+    changed: bool  # False when the directory already held exactly these files
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "target": self.target,
+            "sha256": self.sha256,
+            "directory": str(self.directory),
+            "changed": self.changed,
+        }
+
+
+def place(lockfile: Lockfile, plan: Plan, cache: ArtifactCache) -> InstallResult:
+    """Install a fetched and checked plan and record it; the caller holds the lock.
+
+    The new tree is extracted beside the directory; then the lockfile is written,
+    then the tree swapped in. A kill between the two leaves the lockfile naming a
+    tree the directory does not hold yet: :func:`tree_matches` sees it, and
+    ``sync`` completes it. A failure restores the previous lockfile.
+    """
+    entry = plan.entry
+    directory = lockfile.directory(entry)
+    data = fetch_artifact(plan.registry, plan.variant, cache)
+    updated = lockfile.with_skill(entry)
+    changed = not tree_matches(directory, read_metadata(data).files)
+    if not changed:
+        record(lockfile, updated)
+    else:
+        put_tree(directory, data, record=lambda: record(lockfile, updated), undo=lambda: record(updated, lockfile))
+    return InstallResult(entry.name, entry.version, entry.target, entry.sha256, directory, changed)
+

@@ -1,0 +1,144 @@
+"""The plan step: what to install, from which registry, recorded how.
+
+A :class:`Plan` is one skill about to be installed: the registry that serves it,
+the variant resolution chose (or the lockfile names) and its lockfile entry.
+Nothing here downloads an archive or writes a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+
+from skillpm.errors import LockfileError
+from skillpm.index.model import Variant
+from skillpm.lockfile import LockedSkill
+from skillpm.requirements import Requirement, parse_requirement
+from skillpm.resolve import Resolution, resolve
+from skillpm.targets import Capability, parse_capability
+
+if TYPE_CHECKING:
+    from skillpm.registry.source import Registry, Source
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One skill about to be installed: where from, which variant, and its lockfile entry."""
+
+    registry: Registry
+    variant: Variant
+    entry: LockedSkill
+
+
+def plan_for(registry: Registry, resolution: Resolution, *, directory: str, capability: str, requirement: str) -> Plan:
+    """The plan to install ``resolution`` from ``registry`` into ``directory`` (relative to the lockfile's folder)."""
+    variant = resolution.variant
+    entry = LockedSkill(
+        name=resolution.name,
+        version=resolution.version,
+        target=variant.target,
+        sha256=variant.sha256,
+        registry=registry.label,
+        path=variant.path,
+        directory=directory,
+        capability=capability,
+        requirement=requirement,
+    )
+    return Plan(registry, variant, entry)
+
+
+def plan_requirements(
+    requirements: Sequence[Requirement],
+    source: Source,
+    capability: Capability | None,
+    skills_dir: Path,
+    root: Path,
+) -> tuple[list[Resolution], list[Plan]]:
+    """Locate and resolve each requirement for ``capability``: its resolution and its plan into ``skills_dir``.
+
+    ``root`` is the lockfile's folder; each plan records the registry that served the package.
+    """
+    resolutions, plans = [], []
+    for requirement in requirements:
+        served, document = source.locate(requirement.name)
+        resolution = resolve(document, requirement, capability)
+        resolutions.append(resolution)
+        plans.append(
+            plan_for(
+                served,
+                resolution,
+                directory=relative_to(skills_dir / resolution.name, root),
+                capability="none" if capability is None else str(capability),
+                requirement=str(requirement),
+            )
+        )
+    return resolutions, plans
+
+
+def plan_updates(
+    skills: Sequence[LockedSkill], registries: dict[str, Registry], capability: Capability | None
+) -> tuple[list[Resolution], list[Plan]]:
+    """Resolve each locked skill's requirement again, in the registry it came from (``registries`` by label).
+
+    ``capability`` overrides the one each skill was resolved for.
+    """
+    resolutions, plans = [], []
+    for skill in skills:
+        registry = registries[skill.registry]
+        target_capability = capability or recorded_capability(skill)
+        resolution = resolve(
+            registry.require_package(skill.name), parse_requirement(skill.requirement), target_capability
+        )
+        resolutions.append(resolution)
+        plans.append(
+            plan_for(
+                registry,
+                resolution,
+                directory=skill.directory,
+                capability=skill.capability if capability is None else str(capability),
+                requirement=skill.requirement,
+            )
+        )
+    return resolutions, plans
+
+
+def locked_variant(registry: Registry, skill: LockedSkill) -> Variant:
+    """The variant ``skill`` locks, as ``registry`` lists it now; LockfileError when gone or of other bytes."""
+    document = registry.require_package(skill.name)
+    entry = next((e for e in document.versions if e.version == skill.version), None)
+    variant = next((v for v in entry.variants if v.target == skill.target), None) if entry else None
+    if variant is None:
+        raise LockfileError(
+            f"{skill.name} {skill.version} ({skill.target}) is locked but no longer in {registry.label}",
+            hint="run 'skillpm update' to resolve it again",
+        )
+    if variant.sha256 != skill.sha256:
+        raise LockfileError(
+            f"digest mismatch for {skill.name} {skill.version} ({skill.target}): locked sha256 "
+            f"{skill.sha256[:16]}..., the registry now says {variant.sha256[:16]}...; nothing was installed",
+            hint="published versions must not change; if you trust the new bytes, run 'skillpm update'",
+        )
+    return variant
+
+
+def recorded_capability(skill: LockedSkill) -> Capability | None:
+    """The capability ``skill`` was resolved for (``None``: no GPU)."""
+    return None if skill.capability == "none" else parse_capability(skill.capability)
+
+
+def relative_to(directory: Path, root: Path) -> str:
+    """``directory`` as the lockfile records it: relative to ``root`` when inside it, else absolute."""
+    try:
+        return directory.relative_to(root).as_posix()
+    except ValueError:
+        return directory.as_posix()
+
+
+def open_registries(skills: Iterable[LockedSkill], opener: Callable[[str], Registry]) -> dict[str, Registry]:
+    """Each registry the entries name, opened once (one connection pool per server)."""
+    registries: dict[str, Registry] = {}
+    for skill in skills:
+        if skill.registry not in registries:
+            registries[skill.registry] = opener(skill.registry)
+    return registries

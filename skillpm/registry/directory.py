@@ -1,0 +1,103 @@
+"""The static-directory backend: a registry in a local folder (a path or a ``file://`` URL).
+
+Reads only what is asked for, each file bounded (:mod:`skillpm.reading`), never
+following a link out of the registry; a signed index is checked by
+:class:`~skillpm.registry.trust.IndexGuard` (imported only then).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from skillpm.errors import IndexFormatError, RegistryError
+from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, read_regular_file
+from skillpm.registry.documents import not_found, package_path, parse_json, read_config, read_package, read_search
+
+if TYPE_CHECKING:
+    from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry
+    from skillpm.registry.trust import IndexGuard
+
+#: The label of the registry shipped with skillpm (its index is unsigned: trusted as part of skillpm).
+EMBEDDED = "embedded"
+
+
+class LocalRegistry:
+    """A registry in a local directory (given as a path or a ``file://`` URL)."""
+
+    def __init__(self, root: Path, label: str, *, verify: bool = True) -> None:
+        self.root = root
+        #: How the lockfile names this registry: ``embedded`` or a ``file://`` URL.
+        self.label = label
+        self._config: RegistryConfig | None = None
+        self._guard: IndexGuard | None = None
+        # Unverified: the registry's own writer (skillpm.registry.store), and the embedded
+        # registry, which ships inside skillpm and is trusted as part of it (its index is unsigned).
+        if verify and label != EMBEDDED:
+            from skillpm.registry.trust import IndexGuard
+
+            self._guard = IndexGuard(label, self._raw)
+
+    def __repr__(self) -> str:
+        return f"LocalRegistry({self.label!r})"
+
+    def config(self) -> RegistryConfig:
+        """Read and check ``config.json`` (once)."""
+        if self._config is not None:
+            return self._config
+        self._config = read_config(self.label, self._document("config.json"))
+        return self._config
+
+    def package(self, name: str) -> PackageDocument | None:
+        """The document of package ``name``, or ``None`` when the registry has no such package."""
+        self.config()
+        relative = package_path(name)
+        return read_package(self.label, relative, name, self._document(relative))
+
+    def require_package(self, name: str) -> PackageDocument:
+        """The document of package ``name``; ResolutionError, suggesting near names, when absent."""
+        return self.package(name) or not_found(self, name)
+
+    def locate(self, name: str) -> tuple[LocalRegistry, PackageDocument]:
+        return self, self.require_package(name)
+
+    def search_entries(self) -> tuple[SearchEntry, ...]:
+        """Every package in the compact search document."""
+        self.config()
+        return read_search(self.label, self._document("search.json"))
+
+    def artifact(self, relative: str, *, limit: int = MAX_ARTIFACT_SIZE) -> bytes:
+        """The bytes of an artifact named by its path in the index, at most ``limit`` + 1 of them.
+
+        A caller that expects ``limit`` bytes sees a longer artifact as too long (and
+        reports it against the digest it expected) without reading it whole.
+        """
+        data = self._read(relative, limit, clip=True)
+        if data is None:
+            raise RegistryError(
+                f"{self.label}: artifact {relative} is missing",
+                hint="the registry is incomplete; tell its owner or run 'skillpm registry rebuild'",
+            )
+        return data
+
+    def _document(self, relative: str) -> object | None:
+        data = self._raw(relative)
+        if self._guard is not None:
+            self._guard.check(relative, data)
+        return None if data is None else parse_json(self.label, relative, data)
+
+    def _raw(self, relative: str) -> bytes | None:
+        return self._read(relative, MAX_DOCUMENT_SIZE)
+
+    def _read(self, relative: str, limit: int, *, clip: bool = False) -> bytes | None:
+        path = self.root.joinpath(*relative.split("/"))
+        try:
+            data = read_regular_file(path, limit)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise RegistryError(f"{self.label}: cannot read {relative}: {error.strerror or error}") from None
+        if len(data) > limit and not clip:
+            raise IndexFormatError(f"{self.label}: {relative} is larger than {limit} bytes")
+        return data
+

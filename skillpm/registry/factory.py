@@ -1,0 +1,101 @@
+"""Turning a ``--registry`` value, ``$SKILLPM_REGISTRY`` or the configuration into a Source.
+
+The one module that knows every backend: a directory or ``file://`` URL opens the
+static-directory backend (:mod:`~skillpm.registry.directory`), an ``http(s)://`` URL
+the static-HTTP one (:mod:`~skillpm.registry.http`, imported only then), a configured
+name its URL, and no value the configured registries (:mod:`~skillpm.registry.chain`).
+No backend imports this module.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlparse
+
+from skillpm.errors import RegistryError
+from skillpm.registry.directory import EMBEDDED, LocalRegistry
+
+if TYPE_CHECKING:
+    from skillpm.registry.source import Registry, Source
+
+REGISTRY_ENV = "SKILLPM_REGISTRY"
+
+
+def embedded_registry_path() -> Path:
+    """The registry shipped with skillpm: in the wheel, or registry/ of a source checkout."""
+    from skillpm.resources import shipped
+
+    return shipped("registry")
+
+
+
+def open_registry(location: str | None = None) -> Source:
+    """Open the registry at ``location``: a directory, a URL, a configured name or ``embedded``.
+
+    Without ``location``: ``$SKILLPM_REGISTRY``; else the configured registries by
+    priority, then the embedded one; else the embedded one alone.
+    """
+    location = location or os.environ.get(REGISTRY_ENV)
+    if not location:
+        from skillpm.registry.config import load_registries
+
+        configured = load_registries()
+        if not configured:
+            return LocalRegistry(embedded_registry_path(), EMBEDDED)
+        from skillpm.registry.chain import RegistryChain  # only with configured registries: kept off start-up
+
+        members = [open_registry(remote.url) for remote in configured]
+        return RegistryChain([*members, LocalRegistry(embedded_registry_path(), EMBEDDED)])
+    if location == EMBEDDED:
+        return LocalRegistry(embedded_registry_path(), EMBEDDED)
+    if location.startswith(("http://", "https://")):
+        from skillpm.registry.http import HttpRegistry
+
+        return HttpRegistry(location)
+    if location.startswith("file://"):
+        path = Path(unquote(urlparse(location).path))
+    elif "://" in location:
+        scheme = location.split("://", 1)[0]
+        raise RegistryError(
+            f"registry scheme {scheme!r} is not supported",
+            hint="use a directory, a file://, https:// or http://localhost URL, or a configured name",
+        )
+    else:
+        named = _configured_url(location)
+        if named is not None:
+            return open_registry(named)
+        path = Path(location)
+    root = path.expanduser().resolve()
+    if not root.is_dir():
+        raise RegistryError(
+            f"registry {location} does not exist or is not a directory",
+            hint="check --registry or $SKILLPM_REGISTRY; 'skillpm registry list' shows the configured names",
+        )
+    return LocalRegistry(root, root.as_uri())
+
+
+def open_locked_registry(label: str) -> Registry:
+    """The one registry a lockfile entry names: ``embedded`` or a URL, never the configured chain."""
+    from skillpm.registry.chain import RegistryChain
+
+    opened = open_registry(label) if label else None
+    if opened is None or isinstance(opened, RegistryChain):
+        raise RegistryError(f"a lockfile entry names registry {label!r}, which is not one registry")
+    return opened
+
+
+def registry_label(location: str) -> str:
+    """How skillpm names (and pins the index key of) the one registry at ``location``: ``embedded`` or a URL."""
+    return open_locked_registry(location).label
+
+
+def _configured_url(name: str) -> str | None:
+    """The URL of the configured registry ``name``; only bare names are looked up, never paths."""
+    if "/" in name or os.sep in name or name.startswith("."):
+        return None
+    from skillpm.registry.config import find_registry
+
+    remote = find_registry(name)
+    return None if remote is None else remote.url

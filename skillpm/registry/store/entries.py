@@ -1,0 +1,130 @@
+"""Index entries made from variant archives: reading and grouping them, package documents, search.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from packaging.version import InvalidVersion, Version
+
+from skillpm.archive import MAX_ARCHIVE_SIZE, VariantMetadata, scan, sha256_bytes
+from skillpm.errors import ArchiveError, IndexFormatError, RegistryError, TargetError
+from skillpm.index.model import (
+    PackageDocument,
+    SearchEntry,
+    Variant,
+    VersionEntry,
+    check_name,
+    search_document,
+    shard_path,
+)
+from skillpm.reading import read_regular_file
+from skillpm.registry.directory import LocalRegistry
+from skillpm.registry.store.files import artifact_path, dump
+from skillpm.targets import parse_target
+
+#: One archive read for the index: its bytes, its metadata and its sha256.
+Item = tuple[bytes, VariantMetadata, str]
+
+
+def read_archives(paths: Iterable[Path]) -> list[Item]:
+    """Each archive at ``paths``, read (bounded) and scanned; RegistryError for one that is not a variant archive."""
+    items = []
+    for path in paths:
+        try:
+            data = read_regular_file(path, MAX_ARCHIVE_SIZE)
+        except OSError as error:
+            raise RegistryError(f"cannot read {path}: {error.strerror or error}") from None
+        if len(data) > MAX_ARCHIVE_SIZE:
+            raise RegistryError(f"{path} is larger than {MAX_ARCHIVE_SIZE} bytes; not a skillpm variant archive")
+        try:
+            metadata = scan(data)
+            check_name(metadata.name, str(path))
+            Version(metadata.version)
+            parse_target(metadata.target)
+        except (ArchiveError, IndexFormatError, TargetError) as error:
+            raise RegistryError(f"{path}: not a skillpm variant archive: {error.message}") from None
+        except InvalidVersion:
+            raise RegistryError(f"{path}: version {metadata.version!r} is not PEP 440") from None
+        items.append((data, metadata, sha256_bytes(data)))
+    return items
+
+
+def group(items: list[Item]) -> dict[tuple[str, str], list[Item]]:
+    """``items`` by (name, version), each sorted by target; RegistryError when a version's archives disagree."""
+    groups: dict[tuple[str, str], list[Item]] = {}
+    for item in items:
+        metadata = item[1]
+        groups.setdefault((metadata.name, metadata.version), []).append(item)
+    for (name, version), members in groups.items():
+        targets = [metadata.target for _, metadata, _ in members]
+        if len(set(targets)) != len(targets):
+            raise RegistryError(f"two archives of {name} {version} are for the same target")
+        members.sort(key=lambda item: item[1].target)
+        first = version_entry(members[0][1], ())
+        if any(version_entry(metadata, ()) != first for _, metadata, _ in members[1:]):
+            raise RegistryError(f"archives of {name} {version} disagree on its description or metadata")
+    return groups
+
+
+def variant_of(metadata: VariantMetadata, sha256: str, size: int, previous: Variant | None) -> Variant:
+    """One variant archive's index entry; the yank flag and attestations of ``previous`` kept for the same bytes."""
+    return Variant(
+        target=metadata.target,
+        sha256=sha256,
+        size=size,
+        path=artifact_path(metadata.name, metadata.version, metadata.target),
+        yanked=previous.yanked if previous and previous.sha256 == sha256 else False,
+        attestations=previous.attestations if previous and previous.sha256 == sha256 else (),
+    )
+
+
+def version_entry(metadata: VariantMetadata, variants: tuple[Variant, ...]) -> VersionEntry:
+    """The version's index entry, described by ``metadata``, with ``variants``."""
+    return VersionEntry(
+        version=metadata.version,
+        description=metadata.description,
+        variants=variants,
+        license=metadata.license,
+        keywords=metadata.keywords,
+        agents=metadata.agents,
+    )
+
+
+def existing_variants(registry: LocalRegistry, name: str, version: str) -> dict[str, Variant]:
+    """The variants the registry lists for ``name`` ``version`` by target; none when its document is unreadable."""
+    try:
+        document = registry.package(name)
+    except IndexFormatError:
+        return {}
+    entry = next((e for e in document.versions if e.version == version), None) if document else None
+    return {v.target: v for v in entry.variants} if entry else {}
+
+
+def package_write(document: PackageDocument) -> tuple[str, bytes]:
+    """The write of a package document, its versions in order."""
+    ordered = document._replace(versions=tuple(sorted(document.versions, key=lambda e: Version(e.version))))
+    return f"index/{shard_path(document.name)}", dump(ordered.to_json())
+
+
+def search_bytes(registry: LocalRegistry, changed: Iterable[PackageDocument]) -> bytes:
+    """search.json with the entries of ``changed`` packages replaced."""
+    entries = {entry.name: entry for entry in registry.search_entries()}
+    for document in changed:
+        entries.pop(document.name, None)
+        if document.versions:
+            entries[document.name] = search_entry(document)
+    return dump(search_document(list(entries.values())))
+
+
+def search_entry(document: PackageDocument) -> SearchEntry:
+    """The package's entry in search.json: its highest version that is not wholly yanked."""
+    live = [e for e in document.versions if not e.yanked] or list(document.versions)
+    latest = max(live, key=lambda e: Version(e.version))
+    return SearchEntry(
+        name=document.name,
+        version=latest.version,
+        description=latest.description,
+        keywords=latest.keywords,
+        targets=tuple(v.target for v in latest.variants),
+    )

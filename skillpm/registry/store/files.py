@@ -1,0 +1,78 @@
+"""Writing a registry's files all or nothing, and where each file goes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from skillpm.archive import MAX_ARCHIVE_SIZE, archive_name
+from skillpm.atomic import atomic_write
+from skillpm.errors import RegistryError
+from skillpm.reading import problem, read_at_most
+from skillpm.registry.directory import LocalRegistry
+
+
+def dump(data: Any) -> bytes:
+    """Index documents as written: two-space indented JSON, keys in model order."""
+    return (json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n").encode()
+
+
+def artifact_path(name: str, version: str, target: str) -> str:
+    """Where an artifact lives in the registry, relative to its root."""
+    return f"artifacts/{name}/{version}/{archive_name(name, version, target)}"
+
+
+def attestation_path(name: str, version: str, target: str, kind: str, digest: str) -> str:
+    """Where a bundle lives: beside nothing else, one file per statement (``digest`` names the statement)."""
+    return f"attestations/{name}/{version}/{archive_name(name, version, target)}.{kind}-{digest[:16]}.sigstore.json"
+
+
+def commit(root: Path, writes: list[tuple[str, bytes]]) -> None:
+    """Write every file (paths relative to ``root``), in order, or none of them.
+
+    On any failure each file already written gets its old bytes back (or is removed
+    when it is new), and the folders made for them are removed.
+    """
+    done: list[tuple[Path, bytes | None]] = []
+    made: list[Path] = []
+    try:
+        for relative, data in writes:
+            path = root.joinpath(*relative.split("/"))
+            missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+            made += reversed(missing)
+            previous = read_file(path)
+            atomic_write(path, data)
+            done.append((path, previous))
+    except BaseException:
+        for path, previous in reversed(done):
+            if previous is None:
+                path.unlink(missing_ok=True)
+            else:
+                atomic_write(path, previous)
+        for folder in reversed(made):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        raise
+
+
+def read_file(path: Path, limit: int = MAX_ARCHIVE_SIZE) -> bytes | None:
+    """The bytes of the file at ``path``; ``None`` when there is none.
+
+    RegistryError when it is not a regular file of at most ``limit`` bytes.
+    """
+    try:
+        return read_at_most(path, limit)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise RegistryError(f"cannot read {path}: {problem(error)}") from None
+
+
+def open_for_writing(root: Path) -> LocalRegistry:
+    """The registry at ``root``, to write; IndexFormatError when it holds none."""
+    registry = LocalRegistry(root.resolve(), root.resolve().as_uri(), verify=False)
+    registry.config()
+    return registry

@@ -1,0 +1,177 @@
+"""Creating a registry and publishing variant archives (and attestation bundles for them) into it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from packaging.version import Version
+
+from skillpm.archive import sha256_bytes
+from skillpm.errors import RegistryError
+from skillpm.index import snapshot as snapshots
+from skillpm.index.model import Attestation, PackageDocument, RegistryConfig, Variant, VersionEntry, search_document
+from skillpm.locks import lock_for
+from skillpm.pages.writer import update_pages
+from skillpm.registry.directory import LocalRegistry
+from skillpm.registry.store.entries import (
+    Item,
+    group,
+    package_write,
+    read_archives,
+    search_bytes,
+    variant_of,
+    version_entry,
+)
+from skillpm.registry.store.files import artifact_path, commit, dump, open_for_writing
+from skillpm.registry.store.signing import load_index_keys, signed
+
+if TYPE_CHECKING:
+    from skillpm.attest.keys import SigningKey
+
+
+def init(
+    root: Path,
+    *,
+    name: str | None = None,
+    keys: Sequence[SigningKey] = (),
+    expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
+) -> RegistryConfig:
+    """Create an empty registry in ``root`` (created if needed; must not hold one already).
+
+    With ``keys`` (or ``$SKILLPM_INDEX_KEY``) the index is signed: config.json lists the
+    keys' fingerprints, ``keys/`` holds their public halves, and every write signs
+    a new ``snapshot.json``.
+    """
+    if (root / "config.json").exists():
+        raise RegistryError(f"{root} already holds a registry")
+    keys = keys or load_index_keys()
+    config = RegistryConfig(
+        name=name or root.resolve().name or "skillpm-registry",
+        index_keys=tuple(dict.fromkeys(key.fingerprint for key in keys)),
+    )
+    (root / "index").mkdir(parents=True, exist_ok=True)
+    writes = [("search.json", dump(search_document([]))), ("config.json", dump(config.to_json()))]
+    writes += signed(root, config, writes, keys=keys, expires_days=expires_days)
+    commit(root, writes)
+    update_pages(root)
+    return config
+
+
+@dataclass(frozen=True)
+class Added:
+    """One archive handled by :func:`add`: whether it was new or already published."""
+
+    name: str
+    version: str
+    target: str
+    sha256: str
+    size: int
+    path: str
+    new: bool
+    attestations: tuple[Attestation, ...] = ()  # those this add attached
+
+
+@dataclass(frozen=True)
+class NewAttestation:
+    """A signed attestation bundle to attach to the variant ``name`` ``version`` ``target``."""
+
+    name: str
+    version: str
+    target: str
+    path: str  # where the bundle goes, relative to the registry root
+    data: bytes
+    predicate_type: str
+
+
+def add(
+    root: Path,
+    archives: Iterable[Path],
+    *,
+    attestations: Iterable[NewAttestation] = (),
+    keys: Sequence[SigningKey] = (),
+    expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
+) -> list[Added]:
+    """Publish variant archives, and attestation bundles for them, into the registry at ``root``.
+
+    Archives of one version must be added together; adding exactly the same
+    archives again is a no-op, anything else for a published version is refused.
+    Attestations are attached to the variants they name (which must be among the
+    archives given); one already attached at the same path is kept as it is.
+    A signed registry needs its ``keys`` (or ``$SKILLPM_INDEX_KEY``) to re-sign the snapshot.
+    """
+    registry = open_for_writing(root)
+    signers = keys or load_index_keys()
+    with lock_for(root):
+        groups = group(read_archives(archives))
+        plans = [_plan_version(registry, key, items) for key, items in sorted(groups.items())]
+        pending: dict[tuple[str, str, str], list[NewAttestation]] = {}
+        for item in attestations:
+            pending.setdefault((item.name, item.version, item.target), []).append(item)
+        results: list[Added] = []
+        writes: list[tuple[str, bytes]] = []
+        documents: dict[str, PackageDocument] = {}
+        for document, entry, items, new in plans:
+            variants = {variant.target: variant for variant in entry.variants}
+            changed = new
+            for data, metadata, sha256 in items:
+                path = artifact_path(metadata.name, metadata.version, metadata.target)
+                if new:
+                    writes.append((path, data))
+                key = (metadata.name, metadata.version, metadata.target)
+                variant, attached = _attach(variants[metadata.target], pending.pop(key, []), writes)
+                variants[metadata.target] = variant
+                changed = changed or bool(attached)
+                results.append(
+                    Added(metadata.name, metadata.version, metadata.target, sha256, len(data), path, new, attached)
+                )
+            if changed:
+                base = documents.get(document.name, document)
+                documents[document.name] = base.with_version(entry._replace(variants=tuple(variants.values())))
+        if pending:
+            name, version, target = next(iter(pending))
+            raise RegistryError(f"an attestation names {name} {version} ({target}), which is not among the archives")
+        for document in documents.values():
+            writes.append(package_write(document))
+        if documents:
+            writes.append(("search.json", search_bytes(registry, documents.values())))
+            writes += signed(root, registry.config(), writes, keys=signers, expires_days=expires_days)
+        commit(root, writes)
+        if documents:
+            update_pages(root, documents)
+    return results
+
+
+def _attach(
+    variant: Variant, new: list[NewAttestation], writes: list[tuple[str, bytes]]
+) -> tuple[Variant, tuple[Attestation, ...]]:
+    """``variant`` with the ``new`` attestations not yet attached; queues their bundles in ``writes``."""
+    listed = {item.path for item in variant.attestations}
+    attached = []
+    for item in new:
+        if item.path in listed:
+            continue
+        listed.add(item.path)
+        writes.append((item.path, item.data))
+        attached.append(Attestation(item.path, sha256_bytes(item.data), item.predicate_type))
+    return variant._replace(attestations=variant.attestations + tuple(attached)), tuple(attached)
+
+
+def _plan_version(
+    registry: LocalRegistry, key: tuple[str, str], items: list[Item]
+) -> tuple[PackageDocument, VersionEntry, list[Item], bool]:
+    """Check one version against the index: returns (document, entry, items, is_new)."""
+    name, version = key
+    document = registry.package(name) or PackageDocument(name)
+    variants = tuple(variant_of(metadata, sha256, len(data), None) for data, metadata, sha256 in items)
+    published = next((e for e in document.versions if Version(e.version) == Version(version)), None)
+    if published is None:
+        return document, version_entry(items[0][1], variants), items, True
+    same = {(v.target, v.sha256) for v in published.variants} == {(v.target, v.sha256) for v in variants}
+    if not same:
+        raise RegistryError(
+            f"{name} {published.version} is already published with other content; published versions are immutable",
+            hint="bump the version in skillpm.toml and pack again",
+        )
+    return document, published, items, False

@@ -1,0 +1,58 @@
+"""Regenerating the index from the artifacts on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from skillpm.index import snapshot as snapshots
+from skillpm.index.model import PackageDocument, search_document
+from skillpm.locks import lock_for
+from skillpm.pages.writer import update_pages
+from skillpm.registry.store.entries import (
+    existing_variants,
+    group,
+    package_write,
+    read_archives,
+    search_entry,
+    variant_of,
+    version_entry,
+)
+from skillpm.registry.store.files import commit, dump, open_for_writing
+from skillpm.registry.store.signing import load_index_keys, signed
+
+if TYPE_CHECKING:
+    from skillpm.attest.keys import SigningKey
+
+
+def rebuild(
+    root: Path, *, keys: Sequence[SigningKey] = (), expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS
+) -> list[PackageDocument]:
+    """Regenerate every package document and search.json from the artifacts on disk (and re-sign the snapshot).
+
+    Yanked flags and attestations recorded in the existing documents are kept.
+    """
+    registry = open_for_writing(root)
+    keys = keys or load_index_keys()
+    with lock_for(root):
+        found = read_archives(sorted((root / "artifacts").glob("*/*/*.tar.gz")))
+        documents: dict[str, PackageDocument] = {}
+        for (name, version), items in sorted(group(found).items()):
+            previous = existing_variants(registry, name, version)
+            variants = tuple(
+                variant_of(metadata, sha256, len(data), previous.get(metadata.target))
+                for data, metadata, sha256 in items
+            )
+            entry = version_entry(items[0][1], variants)
+            documents[name] = documents.get(name, PackageDocument(name)).with_version(entry)
+        stale = [path for path in (root / "index").rglob("*.json") if path.stem not in documents]
+        writes = [package_write(document) for document in documents.values()]
+        entries = [search_entry(document) for document in documents.values()]
+        writes.append(("search.json", dump(search_document(entries))))
+        removed = {path.relative_to(root).as_posix() for path in stale}
+        writes += signed(root, registry.config(), writes, keys=keys, expires_days=expires_days, removed=removed)
+        commit(root, writes)
+        for path in stale:
+            path.unlink()
+        update_pages(root)
+    return list(documents.values())

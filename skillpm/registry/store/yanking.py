@@ -1,0 +1,50 @@
+"""Yanking a version's variants, or taking the yank back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from skillpm.errors import RegistryError
+from skillpm.index import snapshot as snapshots
+from skillpm.locks import lock_for
+from skillpm.pages.writer import update_pages
+from skillpm.registry.store.entries import package_write, search_bytes
+from skillpm.registry.store.files import commit, open_for_writing
+from skillpm.registry.store.signing import load_index_keys, signed
+
+if TYPE_CHECKING:
+    from skillpm.attest.keys import SigningKey
+
+
+def yank(
+    root: Path,
+    name: str,
+    version: str,
+    *,
+    target: str | None = None,
+    undo: bool = False,
+    keys: Sequence[SigningKey] = (),
+    expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
+) -> list[str]:
+    """Mark a version's variants (or one of them) yanked, or not yanked with ``undo``."""
+    registry = open_for_writing(root)
+    keys = keys or load_index_keys()
+    with lock_for(root):
+        document = registry.package(name)
+        entry = next((e for e in document.versions if e.version == version), None) if document else None
+        if document is None or entry is None:
+            raise RegistryError(f"{name} {version} is not in the registry at {root}")
+        chosen = [v for v in entry.variants if target is None or v.target == target]
+        if not chosen:
+            listed = ", ".join(v.target for v in entry.variants)
+            raise RegistryError(f"{name} {version} has no variant {target} (variants: {listed})")
+        variants = tuple(
+            v._replace(yanked=not undo) if v in chosen else v for v in entry.variants
+        )
+        updated = document.with_version(entry._replace(variants=variants))
+        writes = [package_write(updated), ("search.json", search_bytes(registry, [updated]))]
+        writes += signed(root, registry.config(), writes, keys=keys, expires_days=expires_days)
+        commit(root, writes)
+        update_pages(root, [name])
+    return [v.target for v in chosen]
