@@ -14,8 +14,9 @@ holds each one to these rules:
   encoding is decoded (in bounded steps); stacked or other encodings are refused;
 - **redirects**: a GET follows at most :data:`MAX_REDIRECTS`, each to the same scheme (never
   https to http, never to ``file:``) and to a URL :func:`~skillpm.registry.config.check_url`
-  accepts, and sends no credentials to any host; a POST follows none, so the headers its
-  caller gives (an API key) go only to the URL it names.
+  accepts, and sends its caller's ``Authorization`` header only to the origin it was given for
+  (a redirect elsewhere drops it); a POST follows none, so the headers its caller gives (an API
+  key) go only to the URL it names.
 
 Transport failures are raised as ``httpcore`` exceptions for the caller
 (:mod:`skillpm.registry.http`, :mod:`skillpm.evaluation.client`) to retry or report;
