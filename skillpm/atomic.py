@@ -122,16 +122,18 @@ def fsync_directory(path: Path) -> None:
         os.close(handle)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, *, mode: int = 0o666) -> None:
     """Write ``data`` to ``path`` through a temporary file beside it and a rename.
 
     The file's data is synced before the rename and its directory after it, so
     that after a power loss ``path`` holds the old content or the new. The file
-    gets the mode an ordinary new file would (0666 less the umask).
+    gets ``mode`` less the umask (by default, the mode of an ordinary new file);
+    a secret written with ``mode=0o600`` is never readable by others, not even
+    while it is written.
     """
     temporary = _leftover(path, "tmp")
     try:
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()

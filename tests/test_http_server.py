@@ -34,6 +34,7 @@ class Script:
     always: dict[str, str] = field(default_factory=dict)
     log: list[list] = field(default_factory=list)  # [path, status sent (0 until sent), request headers]
     lock: threading.Lock = field(default_factory=threading.Lock)
+    authorization: str | None = None  # when set, requests without this Authorization header get 401
 
     def next_fault(self, path: str) -> str | None:
         with self.lock:
@@ -57,6 +58,11 @@ class FaultHandler(StaticHandler):
         with self.server.script.lock:
             self.server.script.log.append(self._entry)
         fault = self.server.script.next_fault(path)
+        if fault is not None and fault.startswith("redirect_"):
+            return getattr(self, f"fault_{fault}")(path)
+        wanted = self.server.script.authorization
+        if wanted is not None and self.headers.get("Authorization") != wanted:
+            return self._send(401, b"log in first", {"WWW-Authenticate": 'Bearer realm="skills"'})
         if fault is None or fault == "ok":
             return super().do_GET()
         return getattr(self, f"fault_{fault}")(path)
@@ -145,6 +151,11 @@ class FaultHandler(StaticHandler):
         data = json.loads(self._file(path))
         data["format-version"] = 2
         self._send(200, json.dumps(data).encode())
+
+    def fault_redirect_localhost(self, path: str) -> None:
+        """Redirect to the same server under another host name (another origin)."""
+        port = self.server.server_address[1]
+        self._send(302, b"", {"Location": f"http://localhost:{port}/{path}"})
 
     def fault_vanish(self, path: str) -> None:
         data = self._file(path)

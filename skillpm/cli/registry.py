@@ -9,6 +9,7 @@ import click
 
 from skillpm.cli.common import json_option
 from skillpm.cli.output import emit_json, notice, report, say, table
+from skillpm.cli.registry_access import login, logout
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import SigningKey
@@ -64,6 +65,7 @@ def registry() -> None:
     skillpm registry serve ./myreg --port 8000
     skillpm registry open
     skillpm registry add-remote team https://skills.example.org/registry --priority 10
+    skillpm registry login team
     skillpm registry list
     """
 
@@ -394,3 +396,6 @@ def remove(name: str, as_json: bool) -> None:
         {"name": removed.name, "url": removed.url, "priority": removed.priority},
         f"removed registry {removed.name} ({removed.url}) from {config_path()}",
     )
+
+registry.add_command(login)
+registry.add_command(logout)

@@ -76,7 +76,7 @@ def check_url(url: str) -> str:
     if parts.scheme in ("http", "https") and (parts.username is not None or parts.password is not None):
         raise RegistryError(
             f"registry URL {parts.scheme}://{parts.hostname}/... carries a user name or password; refused",
-            hint="skillpm sends no credentials: a registry must be public",
+            hint="keep credentials out of URLs: 'skillpm registry login NAME', $SKILLPM_TOKEN_<NAME> or ~/.netrc",
         )
     if parts.scheme == "https" or parts.scheme == "file" or "://" not in url:
         if parts.scheme == "https" and not parts.hostname:

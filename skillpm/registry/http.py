@@ -181,6 +181,8 @@ class HttpRegistry:
         self._config_lock = threading.Lock()
         self._config: RegistryConfig | None = None
         self._guard = IndexGuard(self.label, self._raw)
+        self._authorization: str | None = None
+        self._authorization_read = False
 
     def __repr__(self) -> str:
         return f"HttpRegistry({self.label!r})"
@@ -297,6 +299,7 @@ class HttpRegistry:
 
         url = self.base + relative
         transport = self._transport()
+        headers = {**(headers or {}), **self._credentials()}
         last, timeouts, attempt = "", 0, 0
         while True:
             attempt += 1
@@ -333,12 +336,31 @@ class HttpRegistry:
         spent = f"; out of time ({DEADLINE_ENV}={self._budget.seconds:g} s for the command)" if out_of_time else ""
         raise RegistryUnreachable(f"GET {url} failed {_times(attempt)}; last: {last}{spent}", hint=_DOWN_HINT)
 
+    def _credentials(self) -> dict[str, str]:
+        """The ``Authorization`` header this registry's credentials give (read once), or nothing."""
+        if not self._authorization_read:
+            from skillpm.registry.credentials import authorization
+
+            self._authorization = authorization(self.label)
+            self._authorization_read = True
+        return {"Authorization": self._authorization} if self._authorization else {}
+
     def _accepted(self, url: str, reply: Reply, limit: int | None) -> Reply:
         """The reply as :meth:`_get` returns it; a document over ``limit`` bytes or an error status raises."""
         if limit is not None and len(reply.body) > limit:
             raise IndexFormatError(f"{url} is larger than {limit} bytes (decoded); refused")
         if reply.status in (200, 304) or reply.status in _MISSING_STATUSES:
             return reply
+        if reply.status in (401, 403) and host_of(reply.url) != host_of(url):
+            raise RegistryError(
+                f"GET {url}: redirected to {host_of(reply.url)}, which wants credentials (HTTP {reply.status}); "
+                "skillpm sends a registry's credentials only to the registry itself",
+                hint="ask the registry's owner to serve the file without a redirect to another host",
+            )
+        if reply.status in (401, 403):
+            state = "refused the credentials skillpm sent" if self._authorization else "needs credentials"
+            raise RegistryError(f"GET {url}: HTTP {reply.status} from {host_of(reply.url)}: registry {self.label} {state}",
+                                hint=_login_hint(self.label))
         raise RegistryError(
             f"GET {url}: HTTP {reply.status} from {host_of(reply.url)}", hint=_status_hint(reply.status)
         )
@@ -385,9 +407,17 @@ def _timed_out(url: str, deadline: Deadline, idle: float) -> str:
     return f"timed out: no complete answer from {host} within {deadline.seconds:g} s (set {setting} to wait longer)"
 
 
+def _login_hint(label: str) -> str:
+    from skillpm.registry.credentials import configured_name, token_variable
+
+    name = configured_name(label)
+    if name is None:
+        return ("add it with 'skillpm registry add-remote NAME URL', then 'skillpm registry login NAME'; "
+                "or put its host in ~/.netrc")
+    return f"run 'skillpm registry login {name}', or set {token_variable(name)}"
+
+
 def _status_hint(status: int) -> str:
     if 300 <= status < 400:
         return "the redirect has no Location; use the URL the registry is served from"
-    if status in (401, 403):
-        return "the server refused access; skillpm sends no credentials, so the registry must be public"
     return "check the registry URL (--registry or 'skillpm registry list')"

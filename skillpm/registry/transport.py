@@ -14,8 +14,9 @@ holds each one to these rules:
   encoding is decoded (in bounded steps); stacked or other encodings are refused;
 - **redirects**: a GET follows at most :data:`MAX_REDIRECTS`, each to the same scheme (never
   https to http, never to ``file:``) and to a URL :func:`~skillpm.registry.config.check_url`
-  accepts, and sends no credentials to any host; a POST follows none, so the headers its
-  caller gives (an API key) go only to the URL it names.
+  accepts, and sends its caller's ``Authorization`` header only to the origin it was given for
+  (a redirect elsewhere drops it); a POST follows none, so the headers its caller gives (an API
+  key) go only to the URL it names.
 
 Transport failures are raised as ``httpcore`` exceptions for the caller
 (:mod:`skillpm.registry.http`, :mod:`skillpm.evaluation.client`) to retry or report;
@@ -153,6 +154,11 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
 
 
 def redirect_target(current: str, location: str, hops: int) -> str:
@@ -293,7 +299,10 @@ class Transport:
             location = reply.headers.get("location")
             if reply.status not in _REDIRECT_STATUSES or not location:
                 return reply
-            current = redirect_target(current, location, hops)
+            target = redirect_target(current, location, hops)
+            if _origin(target) != _origin(current):
+                sent.pop("Authorization", None)  # credentials go only to the host they were given for
+            current = target
         raise AssertionError("unreachable: redirect_target refuses the hop after the last")
 
     def post(
@@ -304,11 +313,20 @@ class Transport:
 
         A reply other than 200 comes with at most ``error_limit`` bytes of its body, for an error message.
         """
-        sent = {
-            "User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate", "Content-Type": "application/json",
-            **headers,
-        }
-        return self._once("POST", url, sent, deadline, limit, True, None, content, error_limit)
+        return self.send("POST", url, content, deadline=deadline, limit=limit, error_limit=error_limit,
+                         headers={"Content-Type": "application/json", **headers})
+
+    def send(
+        self, method: str, url: str, content: bytes | None = None, *, deadline: Deadline, limit: int,
+        headers: Mapping[str, str], error_limit: int = 4096,
+    ) -> Reply:
+        """Send one ``method`` request (POST, PUT, HEAD...) with ``content``, following no redirect.
+
+        The body is decoded and read for a 200 (see :func:`read_body`); any other reply comes with
+        at most ``error_limit`` bytes of its body, for an error message.
+        """
+        sent = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate", **headers}
+        return self._once(method, url, sent, deadline, limit, True, None, content, error_limit)
 
     def _once(
         self, method: str, url: str, headers: Mapping[str, str], deadline: Deadline, limit: int, decode: bool,
