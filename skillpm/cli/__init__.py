@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "update": ("installing:update", "Resolve installed skills (all, or NAMES) again and install newer versions."),
     "remove": ("installing:remove", "Remove an installed skill and its entry in skills.lock."),
     "list": ("installing:list_", "List installed skills, their variants, and whether each suits this GPU."),
+    "outdated": ("outdated:outdated", "Show newer versions and better variants of installed skills, changing nothing."),
     "resolve": ("query:resolve", "Show what 'install' would choose for REQUIREMENT, installing nothing."),
     "info": ("query:info", "Show a package's versions, variants and evidence."),
     "search": ("query:search", "Find packages whose name, description or keywords contain every one of WORDS."),

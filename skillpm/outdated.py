@@ -1,0 +1,103 @@
+"""What newer versions and better variants exist for installed skills (``skillpm outdated``).
+
+:func:`compare` is pure: one locked skill, its registry's document and the GPU in, one
+:class:`Outdated` out. :func:`check` reads the lockfile and each registry, read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import Version
+
+from skillpm.errors import ResolutionError
+from skillpm.index.model import PackageDocument
+from skillpm.lockfile import LockedSkill, read_lockfile
+from skillpm.requirements import parse_requirement
+from skillpm.resolve import resolve
+from skillpm.targets import GENERIC_TARGET, Capability, parse_capability, parse_target, rank
+
+
+@dataclass(frozen=True)
+class Outdated:
+    """One installed skill against what its registry has now; ``None`` where nothing qualifies."""
+
+    name: str
+    installed: str
+    target: str
+    requirement: str
+    capability: Capability | None  # the GPU compared for: --arch, else the one recorded at install
+    wanted: str | None  # newest version (and its variant) allowed by the requirement, for this GPU
+    wanted_target: str | None
+    latest: str | None  # newest version with a variant for this GPU, whatever the requirement
+    latest_target: str | None
+    better_variant: str | None  # a variant of the installed version that suits this GPU better
+    yanked: bool  # the installed variant has been yanked since
+
+    @property
+    def behind(self) -> bool:
+        """Whether ``update`` would change something (a newer allowed version or a better variant)."""
+        newer = self.wanted is not None and Version(self.wanted) > Version(self.installed)
+        return newer or self.better_variant is not None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name, "installed": self.installed, "target": self.target, "requirement": self.requirement,
+            "capability": None if self.capability is None else str(self.capability),
+            "wanted": self.wanted, "wanted_target": self.wanted_target, "latest": self.latest,
+            "latest_target": self.latest_target, "better_variant": self.better_variant, "yanked": self.yanked,
+            "behind": self.behind,
+        }
+
+
+def compare(skill: LockedSkill, document: PackageDocument, capability: Capability | None) -> Outdated:
+    """How ``skill`` (as locked) stands against ``document`` for a GPU of ``capability``."""
+    wanted = _resolved(document, skill.requirement, capability)
+    latest = _resolved(document, skill.name, capability)
+    entry = next((item for item in document.versions if item.version == skill.version), None)
+    installed = next((v for v in entry.variants if v.target == skill.target), None) if entry else None
+    better = None
+    if entry is not None:
+        ranking = rank(capability) if capability is not None else {GENERIC_TARGET: 0}
+        current = ranking.get(parse_target(skill.target))
+        usable = [(ranking[parse_target(v.target)], v.target) for v in entry.variants
+                  if not v.yanked and parse_target(v.target) in ranking]
+        if usable:
+            best_rank, best_target = min(usable)
+            if best_target != skill.target and (current is None or best_rank < current):
+                better = best_target
+    return Outdated(
+        name=skill.name, installed=skill.version, target=skill.target, requirement=skill.requirement,
+        capability=capability,
+        wanted=wanted[0] if wanted else None, wanted_target=wanted[1] if wanted else None,
+        latest=latest[0] if latest else None, latest_target=latest[1] if latest else None,
+        better_variant=better, yanked=installed is not None and installed.yanked,
+    )
+
+
+def _resolved(document: PackageDocument, requirement: str, capability: Capability | None) -> tuple[str, str] | None:
+    try:
+        resolution = resolve(document, parse_requirement(requirement), capability)
+    except ResolutionError:
+        return None
+    return resolution.version, resolution.variant.target
+
+
+def check(
+    lockfile_path: Path, capability: Capability | None, *, document_for: Callable[[LockedSkill], PackageDocument],
+    names: frozenset[str] = frozenset(),
+) -> list[Outdated]:
+    """Each locked skill (or those in ``names``) compared with its registry's document now.
+
+    Each is compared for ``capability`` when given, else for the GPU it was installed for,
+    as ``update`` resolves. A skill installed in several folders alike is one row.
+    """
+    rows: dict[tuple[str, str, str, str], Outdated] = {}
+    for skill in read_lockfile(lockfile_path).skills:
+        key = (skill.name, skill.version, skill.target, skill.requirement)
+        if (not names or skill.name in names) and key not in rows:
+            recorded = None if skill.capability == "none" else parse_capability(skill.capability)
+            rows[key] = compare(skill, document_for(skill), capability or recorded)
+    return list(rows.values())
