@@ -29,7 +29,7 @@ def outdated(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool
     Exit 0 either way.
     """
     from skillpm.outdated import check
-    from skillpm.registry.source import open_locked_registry
+    from skillpm.registry.factory import open_locked_registry
     from skillpm.requirements import normalize_name
 
     from skillpm.targets import parse_capability
