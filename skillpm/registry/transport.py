@@ -155,6 +155,11 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
+
+
 def redirect_target(current: str, location: str, hops: int) -> str:
     """Where a redirect from ``current`` to ``location`` leads; RegistryError when skillpm must not go there.
 
@@ -293,7 +298,10 @@ class Transport:
             location = reply.headers.get("location")
             if reply.status not in _REDIRECT_STATUSES or not location:
                 return reply
-            current = redirect_target(current, location, hops)
+            target = redirect_target(current, location, hops)
+            if _origin(target) != _origin(current):
+                sent.pop("Authorization", None)  # credentials go only to the host they were given for
+            current = target
         raise AssertionError("unreachable: redirect_target refuses the hop after the last")
 
     def post(
@@ -304,11 +312,20 @@ class Transport:
 
         A reply other than 200 comes with at most ``error_limit`` bytes of its body, for an error message.
         """
-        sent = {
-            "User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate", "Content-Type": "application/json",
-            **headers,
-        }
-        return self._once("POST", url, sent, deadline, limit, True, None, content, error_limit)
+        return self.send("POST", url, content, deadline=deadline, limit=limit, error_limit=error_limit,
+                         headers={"Content-Type": "application/json", **headers})
+
+    def send(
+        self, method: str, url: str, content: bytes | None = None, *, deadline: Deadline, limit: int,
+        headers: Mapping[str, str], error_limit: int = 4096,
+    ) -> Reply:
+        """Send one ``method`` request (POST, PUT, HEAD...) with ``content``, following no redirect.
+
+        The body is decoded and read for a 200 (see :func:`read_body`); any other reply comes with
+        at most ``error_limit`` bytes of its body, for an error message.
+        """
+        sent = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate", **headers}
+        return self._once(method, url, sent, deadline, limit, True, None, content, error_limit)
 
     def _once(
         self, method: str, url: str, headers: Mapping[str, str], deadline: Deadline, limit: int, decode: bool,
