@@ -36,12 +36,19 @@ class RunningRegistry:
     storage: Path
     log: Path
     process: subprocess.Popen
+    tls: bool = False
 
     def stop(self) -> None:
         """Stop the registry at once (a registry that goes away)."""
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+
+    def restart(self) -> None:
+        """Start the registry again on the same address and storage."""
+        self.stop()
+        self.process = _spawn(self.storage.parent / "config.yml", self.log)
+        _wait_until_up(self, tls=self.tls, cert=self.storage.parent / "registry.crt")
 
 
 def _free_port() -> int:
@@ -95,12 +102,15 @@ def _start(folder: Path, *, tls: bool) -> RunningRegistry:
     config = folder / "config.yml"
     config.write_text("\n".join(lines) + "\n")
     log = folder / "registry.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen([REGISTRY, "serve", str(config)], stdout=sink, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
-    running = RunningRegistry(f"127.0.0.1:{port}", folder / "storage", log, process)
+    running = RunningRegistry(f"127.0.0.1:{port}", folder / "storage", log, _spawn(config, log), tls)
     _wait_until_up(running, tls=tls, cert=folder / "registry.crt")
     return running
+
+
+def _spawn(config: Path, log: Path) -> subprocess.Popen:
+    with log.open("ab") as sink:
+        return subprocess.Popen([str(REGISTRY), "serve", str(config)], stdout=sink, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
 
 
 def _wait_until_up(running: RunningRegistry, *, tls: bool, cert: Path) -> None:
