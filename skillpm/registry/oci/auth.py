@@ -70,16 +70,20 @@ def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
     return scheme.lower(), params
 
 
-def _parent_domain(hostname: str) -> str:
-    labels = hostname.split(".")
-    return ".".join(labels[-2:]) if len(labels) > 2 and not hostname.replace(".", "").isdigit() else hostname
-
-
 def may_send_credentials(token_url: str, registry_host: str) -> bool:
-    """Whether the user's credentials may go to ``token_url`` for a registry on ``registry_host``."""
+    """Whether the user's credentials may go to ``token_url`` for a registry on ``registry_host``.
+
+    Yes for the registry's own host name, and for a host under the registry's parent domain
+    when that domain has two labels or more (``registry-1.docker.io`` -> ``*.docker.io``;
+    ``ghcr.io`` -> only ``ghcr.io``; ``reg.example.co.uk`` -> ``*.example.co.uk``, never ``*.co.uk``).
+    """
     token = urlsplit(token_url).hostname or ""
     registry = urlsplit(f"//{registry_host}").hostname or ""
-    return token == registry or (_parent_domain(token) == _parent_domain(registry) and token.count(".") >= 1)
+    if token == registry:
+        return True
+    parent = registry.split(".", 1)[1] if "." in registry else ""
+    is_address = registry.replace(".", "").isdigit() or ":" in registry
+    return not is_address and parent.count(".") >= 1 and token.endswith("." + parent)
 
 
 def docker_config_path() -> Path:
