@@ -1,4 +1,5 @@
-""".ci/install-test-deps: installs chromium and chromium-driver with apt-get when missing, else nothing; never fails."""
+""".ci/install-test-deps: installs the missing ones of chromium, chromium-driver, docker-registry and
+apache2-utils with apt-get, else nothing; never fails."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / ".ci" / "install-test-deps"
+SCRIPT = Path(__file__).resolve().parents[1] / ".ci" / "install-test-deps"
 TOOLS = ("bash", "id", "mktemp", "rm", "tail", "timeout", "env", "cat")
 
 
@@ -35,11 +36,14 @@ def bin_dir(tmp_path: Path) -> Path:
     return folder
 
 
-def test_nothing_is_done_when_both_are_installed(bin_dir: Path, tmp_path: Path) -> None:
+ALL = "chromium chromium-driver docker-registry apache2-utils"
+
+
+def test_nothing_is_done_when_all_are_installed(bin_dir: Path, tmp_path: Path) -> None:
     calls = tmp_path / "calls"
     stub(bin_dir, "apt-get", f'echo "$@" >> {calls}')
-    stub(bin_dir, "chromium")
-    stub(bin_dir, "chromedriver")
+    for program in ("chromium", "chromedriver", "docker-registry", "htpasswd"):
+        stub(bin_dir, program)
     done = run(bin_dir)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
     assert not calls.exists()
@@ -48,17 +52,25 @@ def test_nothing_is_done_when_both_are_installed(bin_dir: Path, tmp_path: Path) 
 def test_without_apt_get_it_warns_and_succeeds(bin_dir: Path) -> None:
     done = run(bin_dir)
     assert done.returncode == 0 and done.stdout == ""
-    assert done.stderr == "warning: apt-get is not available to install chromium and chromium-driver; the browser tests will be skipped\n"
+    assert done.stderr == f"warning: apt-get is not available to install {ALL}; the tests that need them will be skipped\n"
+
+
+def test_only_the_missing_packages_are_named(bin_dir: Path) -> None:
+    stub(bin_dir, "chromium")
+    stub(bin_dir, "chromedriver")
+    stub(bin_dir, "htpasswd")
+    done = run(bin_dir)
+    assert "to install docker-registry;" in done.stderr
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the install path runs apt-get as root; this test runs as another user")
-def test_as_root_it_updates_and_installs_both_quietly(bin_dir: Path, tmp_path: Path) -> None:
+def test_as_root_it_updates_and_installs_all_quietly(bin_dir: Path, tmp_path: Path) -> None:
     calls = tmp_path / "calls"
     stub(bin_dir, "apt-get", f'echo "$@" >> {calls}; echo lots of apt output')
     done = run(bin_dir)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
     update, install = calls.read_text().splitlines()
-    assert update.endswith(" update") and install.endswith(" install --no-install-recommends chromium chromium-driver")
+    assert update.endswith(" update") and install.endswith(f" install --no-install-recommends {ALL}")
     assert "-y" in install.split()
 
 
@@ -68,7 +80,7 @@ def test_a_failed_install_is_a_warning_not_a_failure(bin_dir: Path) -> None:
     done = run(bin_dir)
     assert done.returncode == 0
     assert "Unable to locate package chromium" in done.stderr
-    assert done.stderr.endswith("warning: apt-get could not install chromium and chromium-driver; the browser tests will be skipped\n")
+    assert done.stderr.endswith(f"warning: apt-get could not install {ALL}; the tests that need them will be skipped\n")
 
 
 def test_without_root_or_sudo_it_warns_and_installs_nothing(bin_dir: Path, tmp_path: Path) -> None:

@@ -1,0 +1,237 @@
+"""The OCI distribution API (v2) over skillpm's hardened transport: pull, push, tags, referrers.
+
+Everything a registry sends is checked: a manifest or blob fetched by digest must hash to
+that digest, sizes are bounded before reading, tag lists and their pages are bounded, and
+every request shares the command's deadline. Authentication (:mod:`.auth`) answers a 401
+challenge once per repository and scope; credentials go only to the registry's host and
+the token service it names (see :func:`~.auth.may_send_credentials`).
+
+Endpoints are those of the OCI distribution-spec v1.1 ("Pulling manifests", "Pushing blobs"
+monolithic POST then PUT, "Pushing manifests", "Listing tags", "Listing referrers").
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Mapping
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import httpcore
+
+from skillpm.display import clean
+from skillpm.errors import IndexFormatError, RegistryError
+from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE
+from skillpm.registry.oci import layout
+from skillpm.registry.oci.auth import Authenticator
+from skillpm.registry.oci.reference import OciLocation
+from skillpm.registry.transport import Deadline, Reply, Transport
+
+#: The most tags read from one repository (over all pages), and pages followed.
+MAX_TAGS = 100_000
+MAX_PAGES = 100
+_MANIFEST_LIMIT = 4 * 1024 * 1024  # the distribution-spec's suggested manifest size limit
+
+
+@dataclass
+class OciClient:
+    """Requests to one OCI registry (``location.host``), under one deadline."""
+
+    location: OciLocation
+    transport: Transport
+    deadline: Deadline
+    auth: Authenticator = field(default_factory=Authenticator)
+    _scheme_checked: bool = False
+
+    # -- pulling -------------------------------------------------------------------------------
+
+    def manifest(self, repository: str, reference: str, media_type: str) -> tuple[bytes, str] | None:
+        """The manifest or index ``reference`` (a tag or digest) names, and its digest; None when absent."""
+        reply = self._request("GET", repository, f"manifests/{reference}", scope="pull",
+                              headers={"Accept": media_type}, limit=_MANIFEST_LIMIT)
+        if reply.status == 404:
+            return None
+        self._expect(reply, 200, f"reading {repository}:{reference}")
+        if len(reply.body) > _MANIFEST_LIMIT:
+            raise IndexFormatError(f"{self._where(repository, reference)}: larger than {_MANIFEST_LIMIT} bytes")
+        digest = layout.digest_of(reply.body)
+        if reference.startswith("sha256:") and digest != reference:
+            raise IndexFormatError(f"{self._where(repository, reference)}: the registry sent content of digest {digest}")
+        return reply.body, digest
+
+    def blob(self, repository: str, digest: str, *, limit: int = MAX_ARTIFACT_SIZE) -> bytes:
+        """The blob ``digest``, checked against it."""
+        reply = self._request("GET", repository, f"blobs/{digest}", scope="pull", limit=limit, decode=False)
+        self._expect(reply, 200, f"reading blob {digest[:19]}… of {repository}")
+        if len(reply.body) > limit:
+            raise IndexFormatError(f"{self._where(repository, digest)}: larger than {limit} bytes")
+        if layout.digest_of(reply.body) != digest:
+            raise IndexFormatError(
+                f"{self._where(repository, digest)}: the blob does not match its digest; refused",
+                hint="the registry serves corrupted or substituted content: tell its owner",
+            )
+        return reply.body
+
+    def tags(self, repository: str) -> list[str]:
+        """Every tag of ``repository`` (empty when it does not exist), following ``Link`` pages."""
+        tags: list[str] = []
+        path = "tags/list"
+        for _page in range(MAX_PAGES):
+            reply = self._request("GET", repository, path, scope="pull", limit=MAX_DOCUMENT_SIZE)
+            if reply.status == 404:
+                return tags
+            self._expect(reply, 200, f"listing the tags of {repository}")
+            tags.extend(_tag_page(reply.body, self._where(repository, "tags")))
+            if len(tags) > MAX_TAGS:
+                raise IndexFormatError(f"{self._where(repository, 'tags')}: more than {MAX_TAGS} tags")
+            path = _next_page(reply, self.location.repository_url(repository))
+            if path is None:
+                return tags
+        raise IndexFormatError(f"{self._where(repository, 'tags')}: more than {MAX_PAGES} pages of tags")
+
+    def referrers(self, repository: str, digest: str) -> list[layout.Descriptor]:
+        """The manifests whose ``subject`` is ``digest``: the referrers API, else the fallback tag."""
+        reply = self._request("GET", repository, f"referrers/{digest}", scope="pull",
+                              headers={"Accept": layout.INDEX_TYPE}, limit=_MANIFEST_LIMIT)
+        if reply.status == 200:
+            body = reply.body
+        elif reply.status in (404, 405):
+            found = self.manifest(repository, layout.referrers_tag(digest), layout.INDEX_TYPE)
+            if found is None:
+                return []
+            body = found[0]
+        else:
+            self._expect(reply, 200, f"listing what refers to {digest[:19]}…")
+            raise AssertionError("unreachable")
+        where = self._where(repository, f"referrers of {digest[:19]}…")
+        return layout.descriptors(layout.parse_document(body, where, layout.INDEX_TYPE), "manifests", where)
+
+    # -- pushing -------------------------------------------------------------------------------
+
+    def push_blob(self, repository: str, data: bytes) -> str:
+        """Upload ``data`` unless the registry has it already; its digest."""
+        digest = layout.digest_of(data)
+        head = self._request("HEAD", repository, f"blobs/{digest}", scope="pull,push", limit=0)
+        if head.status == 200:
+            return digest
+        started = self._request("POST", repository, "blobs/uploads/", scope="pull,push", limit=0, content=b"")
+        self._expect(started, 202, f"starting an upload to {repository}")
+        location = started.headers.get("location", "")
+        upload = self._same_host(urljoin(self.location.repository_url(repository), location), repository)
+        separator = "&" if urlsplit(upload).query else "?"
+        done = self._send("PUT", f"{upload}{separator}{urlencode({'digest': digest})}", repository, "pull,push",
+                          content=data, headers={"Content-Type": "application/octet-stream"})
+        self._expect(done, 201, f"uploading blob {digest[:19]}… to {repository}")
+        return digest
+
+    def push_manifest(self, repository: str, reference: str, data: bytes, media_type: str) -> bool:
+        """Put a manifest or index under ``reference`` (a tag, or its own digest).
+
+        True when the registry says it indexed the manifest's ``subject`` for the referrers API
+        (the ``OCI-Subject`` header of distribution-spec v1.1); else a referrer needs the fallback tag.
+        """
+        reply = self._request("PUT", repository, f"manifests/{reference}", scope="pull,push", limit=0,
+                              content=data, headers={"Content-Type": media_type})
+        self._expect(reply, 201, f"pushing {repository}:{reference}")
+        return "oci-subject" in reply.headers
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _request(self, method: str, repository: str, path: str, *, scope: str, limit: int,
+                 headers: Mapping[str, str] | None = None, content: bytes | None = None,
+                 decode: bool = True) -> Reply:
+        url = f"{self.location.repository_url(layout.check_repository(repository))}/{path}"
+        return self._send(method, url, repository, scope, limit=limit, headers=headers, content=content,
+                          decode=decode)
+
+    def _send(self, method: str, url: str, repository: str, scope: str, *, limit: int = 0,
+              headers: Mapping[str, str] | None = None, content: bytes | None = None,
+              decode: bool = True) -> Reply:
+        if not self._scheme_checked:
+            url = self._choose_scheme(url)
+        for attempt in range(2):
+            sent = {**(headers or {}), **self.auth.headers(self.location.host, repository, scope)}
+            if method == "GET":
+                reply = self.transport.get(url, deadline=self.deadline, limit=limit, decode=decode, headers=sent)
+            else:
+                reply = self.transport.send(method, url, content, deadline=self.deadline, limit=max(limit, 1),
+                                            headers=sent)
+            if reply.status != 401 or attempt:
+                return reply
+            self.auth.answer(reply.headers.get("www-authenticate", ""), host=self.location.host,
+                             repository=repository, scope=scope, transport=self.transport, deadline=self.deadline)
+        raise AssertionError("unreachable")
+
+    def _choose_scheme(self, url: str) -> str:
+        """On a loopback host, plain http when it does not answer TLS (as docker does); else ``url``."""
+        self._scheme_checked = True
+        if not self.location.is_loopback or self.location.scheme != "https":
+            return url
+        try:
+            self.transport.get(f"https://{self.location.host}/v2/", deadline=self.deadline, limit=4096, decode=True)
+        except (httpcore.ConnectError, httpcore.ReadError, httpcore.RemoteProtocolError):
+            self.location = self.location.over("http")
+            return "http" + url.removeprefix("https")
+        return url
+
+    def _same_host(self, url: str, repository: str) -> str:
+        if urlsplit(url).netloc != urlsplit(self.location.repository_url(repository)).netloc:
+            raise RegistryError(
+                f"{self.location.host} sent an upload location on another host ({clean(url[:120])}); refused",
+                hint="skillpm uploads only to the registry it was given",
+            )
+        return url
+
+    def _expect(self, reply: Reply, status: int, doing: str) -> None:
+        if reply.status == status:
+            return
+        if reply.status in (401, 403):
+            raise RegistryError(
+                f"{self.location.host} refused {doing} ({reply.status}: {_oci_error(reply.body)})",
+                hint=f"log in: 'docker login {self.location.host}', or set credentials for it "
+                "(see docs/oci.md, 'Credentials')",
+            )
+        raise RegistryError(f"{self.location.host}: {doing} failed with HTTP {reply.status} ({_oci_error(reply.body)})")
+
+    def _where(self, repository: str, what: str) -> str:
+        return f"oci://{self.location.host}/{repository} {what}"
+
+
+def _tag_page(body: bytes, where: str) -> list[str]:
+    from skillpm.jsonfile import parse_json
+
+    try:
+        document = parse_json(body)
+    except ValueError as error:
+        raise IndexFormatError(f"{where}: {error}") from None
+    tags = document.get("tags") if isinstance(document, dict) else None
+    if tags is None:
+        return []
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise IndexFormatError(f"{where}: 'tags' is not a list of strings")
+    return tags
+
+
+def _next_page(reply: Reply, base: str) -> str | None:
+    """The next page's path (relative to the repository) from a ``Link: <...>; rel="next"`` header."""
+    link = reply.headers.get("link", "")
+    if 'rel="next"' not in link or "<" not in link:
+        return None
+    target = urljoin(base + "/", link[link.index("<") + 1 : link.index(">")])
+    if urlsplit(target).netloc != urlsplit(base).netloc:
+        raise RegistryError(f"the next page of tags is on another host ({clean(target[:120])}); refused")
+    split = urlsplit(target)
+    marker = "/tags/list"
+    if not split.path.endswith(marker):
+        raise RegistryError(f"the next page of tags is not a tag list ({clean(target[:120])}); refused")
+    return f"tags/list?{split.query}" if split.query else "tags/list"
+
+
+def _oci_error(body: bytes) -> str:
+    """The first error message of an OCI error body, sanitised; empty when there is none."""
+    try:
+        errors = json.loads(body.decode("utf-8", "replace")).get("errors") or []
+        first = errors[0]
+        return clean(f"{first.get('code', '')}: {first.get('message', '')}"[:200])
+    except (ValueError, AttributeError, IndexError, TypeError):
+        return clean(body[:120].decode("utf-8", "replace")) or "no detail"

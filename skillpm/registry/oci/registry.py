@@ -1,0 +1,220 @@
+"""An OCI registry read as a skillpm registry, and versions pushed to it.
+
+:class:`OciRegistry` answers what install, resolve and info ask of any registry (a
+package's versions and variants, an archive, an attestation bundle) from the layout in
+:mod:`.layout`: the tags of ``NAMESPACE/NAME`` are its versions, each tag's image index
+its variants. :func:`push_version` writes a version in the order that leaves no tag
+pointing at missing content: blobs, variant manifests, referrers, the version index by
+digest, and only then the tag.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from packaging.version import InvalidVersion, Version
+
+from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable, ResolutionError
+from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry, VersionEntry
+from skillpm.reading import MAX_ARTIFACT_SIZE
+from skillpm.registry.oci import layout
+from skillpm.registry.oci.client import OciClient
+from skillpm.registry.oci.reference import OciLocation, parse_location
+
+#: Seconds one command may spend on an OCI registry's requests in all (``$SKILLPM_HTTP_DEADLINE``).
+DEADLINE_ENV = "SKILLPM_HTTP_DEADLINE"
+_DEFAULT_DEADLINE_S = 600.0
+_IDLE_S = 30.0
+
+
+@dataclass(frozen=True)
+class Blob:
+    """Where a file of the static layout lives in the OCI registry: a repository and a digest."""
+
+    repository: str
+    digest: str
+
+
+class OciRegistry:
+    """A registry at ``oci://HOST[:PORT][/NAMESPACE]``: read-only, as install and resolve see it."""
+
+    def __init__(self, location: str | OciLocation, *, plain_http: bool = False) -> None:
+        self.location = location if isinstance(location, OciLocation) else parse_location(location,
+                                                                                          plain_http=plain_http)
+        self.label = self.location.url
+        self._client: OciClient | None = None
+        self._lock = threading.Lock()
+        self._blobs: dict[str, Blob] = {}
+
+    def __repr__(self) -> str:
+        return f"OciRegistry({self.label!r})"
+
+    @property
+    def client(self) -> OciClient:
+        with self._lock:
+            if self._client is None:
+                from skillpm import __version__
+                from skillpm.registry.transport import Deadline, Transport
+
+                seconds = float(os.environ.get(DEADLINE_ENV) or _DEFAULT_DEADLINE_S)
+                self._client = OciClient(self.location, Transport(idle=_IDLE_S, user_agent=f"skillpm/{__version__}"),
+                                         Deadline.after(seconds, DEADLINE_ENV))
+            return self._client
+
+    def config(self) -> RegistryConfig:
+        return RegistryConfig(name=self.label)
+
+    def package(self, name: str) -> PackageDocument | None:
+        """Every version of ``name`` (its tags that are versions); None when the repository has none."""
+        repository = self.location.repository(name)
+        versions: list[VersionEntry] = []
+        for tag in _guarded(self.label, lambda: self.client.tags(repository)):
+            version = _version_of_tag(tag)
+            if version is None:
+                continue  # a referrers fallback tag, 'latest', or another tool's tag
+            entry = self._version(repository, name, tag)
+            if entry is not None:
+                versions.append(entry)
+        if not versions:
+            return None
+        versions.sort(key=lambda entry: Version(entry.version))
+        return PackageDocument(name, tuple(versions))
+
+    def require_package(self, name: str) -> PackageDocument:
+        document = self.package(name)
+        if document is None:
+            raise ResolutionError(f"no package named {name!r} in registry {self.label}",
+                                  hint="check the name, or the namespace in the oci:// URL")
+        return document
+
+    def locate(self, name: str) -> tuple[OciRegistry, PackageDocument]:
+        return self, self.require_package(name)
+
+    def search_entries(self) -> tuple[SearchEntry, ...]:
+        """Nothing: OCI registries do not list repositories portably (search reads a static index)."""
+        return ()
+
+    def artifact(self, relative: str, *, limit: int = MAX_ARTIFACT_SIZE) -> bytes:
+        """The archive or attestation bundle the static layout would hold at ``relative``."""
+        blob = self._blobs.get(relative)
+        if blob is None:
+            raise RegistryError(f"{self.label} has no file {relative!r} in the versions read so far")
+        return _guarded(self.label, lambda: self.client.blob(blob.repository, blob.digest, limit=limit))
+
+    def manifests(self, name: str, version: str) -> dict[str, layout.Descriptor]:
+        """Each target's variant manifest descriptor in ``name`` ``version``'s index."""
+        repository = self.location.repository(name)
+        found = _guarded(self.label, lambda: self.client.manifest(repository, layout.tag_for(version),
+                                                                  layout.INDEX_TYPE))
+        if found is None:
+            raise ResolutionError(f"{self.label} has no version {version} of {name}")
+        return layout.read_version_index(found[0], name=name, where=self._where(repository, version))[1]
+
+    def _version(self, repository: str, name: str, tag: str) -> VersionEntry | None:
+        found = _guarded(self.label, lambda: self.client.manifest(repository, tag, layout.INDEX_TYPE))
+        if found is None:
+            return None
+        entry, _ = layout.read_version_index(found[0], name=name, where=self._where(repository, tag))
+        if layout.tag_for(entry.version) != tag:
+            raise IndexFormatError(f"{self._where(repository, tag)}: the tag holds version {entry.version[:80]!r}")
+        for variant in entry.variants:
+            self._blobs[variant.path] = Blob(repository, f"sha256:{variant.sha256}")
+            for attestation in variant.attestations:
+                self._blobs[attestation.path] = Blob(repository, f"sha256:{attestation.sha256}")
+        return entry
+
+    def _where(self, repository: str, tag: str) -> str:
+        return f"oci://{self.location.host}/{repository}:{tag}"
+
+
+def _version_of_tag(tag: str) -> Version | None:
+    if tag.startswith("sha256-"):
+        return None
+    try:
+        return Version(tag.replace("_", "+", 1))
+    except InvalidVersion:
+        return None
+
+
+def _guarded(label: str, call: Callable):  # type: ignore[no-untyped-def]
+    """``call()``, with a registry that cannot be reached reported as RegistryUnreachable."""
+    import httpcore
+
+    try:
+        return call()
+    except httpcore.TimeoutException:
+        raise RegistryUnreachable(f"{label} did not answer in time", hint="try again later, or set "
+                                  f"{DEADLINE_ENV} to wait longer") from None
+    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError) as error:
+        cause = error.__cause__ or error.__context__ or error
+        from skillpm.display import clean
+
+        raise RegistryUnreachable(f"{label} cannot be reached ({clean(str(cause) or type(cause).__name__, 120)})",
+                                  hint="check the host and port, and that the registry is running") from None
+
+
+def push_version(
+    registry: OciRegistry, name: str, entry: VersionEntry, files: Mapping[str, bytes],
+    progress: Callable[[str], None] = lambda _line: None,
+) -> None:
+    """Push ``entry`` of ``name``; ``files`` maps each variant's and attestation's path to its bytes.
+
+    Order: every blob, each variant manifest (by digest), each attestation as a referrer of its
+    variant's manifest (plus the fallback tag where the registry has no referrers API), the
+    version index (by digest), and last the version's tag. A failure before the tag leaves only
+    unreferenced content, which the registry's garbage collection removes.
+    """
+    client = registry.client
+    repository = registry.location.repository(name)
+
+    def run(call: Callable):  # type: ignore[no-untyped-def]
+        return _guarded(registry.label, call)
+
+    manifests: dict[str, bytes] = {}
+    for variant in entry.variants:
+        archive = files[variant.path]
+        if layout.digest_of(archive) != f"sha256:{variant.sha256}" or len(archive) != variant.size:
+            raise IndexFormatError(f"{variant.path}: the archive does not match its index entry")
+        progress(f"pushing {variant.path.rsplit('/', 1)[-1]}")
+        run(lambda: client.push_blob(repository, archive))
+        config = layout.variant_config(name, entry.version, variant)
+        run(lambda: client.push_blob(repository, config))
+        manifest = layout.variant_manifest(name, entry.version, variant)
+        run(lambda: client.push_manifest(repository, layout.digest_of(manifest), manifest, layout.MANIFEST_TYPE))
+        manifests[variant.target] = manifest
+        _push_referrers(registry, repository, variant, manifest, files, run)
+    index = layout.version_index(name, entry, manifests)
+    run(lambda: client.push_manifest(repository, layout.digest_of(index), index, layout.INDEX_TYPE))
+    run(lambda: client.push_manifest(repository, layout.tag_for(entry.version), index, layout.INDEX_TYPE))
+
+
+def _push_referrers(registry: OciRegistry, repository: str, variant, manifest: bytes,  # type: ignore[no-untyped-def]
+                    files: Mapping[str, bytes], run: Callable) -> None:
+    client = registry.client
+    if not variant.attestations:
+        return
+    subject = layout.Descriptor.of(layout.MANIFEST_TYPE, manifest)
+    run(lambda: client.push_blob(repository, layout.EMPTY_JSON))
+    pushed: list[layout.Descriptor] = []
+    indexed = True
+    for attestation in variant.attestations:
+        bundle = files[attestation.path]
+        if layout.digest_of(bundle) != f"sha256:{attestation.sha256}":
+            raise IndexFormatError(f"{attestation.path}: the bundle does not match its index entry")
+        run(lambda: client.push_blob(repository, bundle))
+        referrer = layout.referrer_manifest(subject, bundle, predicate_type=attestation.predicate_type,
+                                            title=attestation.path.rsplit("/", 1)[-1])
+        indexed = run(lambda: client.push_manifest(repository, layout.digest_of(referrer), referrer,
+                                                   layout.MANIFEST_TYPE)) and indexed
+        pushed.append(layout.Descriptor.of(layout.MANIFEST_TYPE, referrer,
+                                           {layout.PREDICATE_TYPE: attestation.predicate_type}, layout.BUNDLE_TYPE))
+    if indexed:
+        return
+    known = {item.digest: item for item in run(lambda: client.referrers(repository, subject.digest))}
+    known.update({item.digest: item for item in pushed})
+    merged = layout.referrers_index(sorted(known.values(), key=lambda item: item.digest))
+    run(lambda: client.push_manifest(repository, layout.referrers_tag(subject.digest), merged, layout.INDEX_TYPE))
+
