@@ -9,7 +9,7 @@ import pytest
 from skillpm.errors import RegistryUnreachable
 from skillpm.registry.oci import layout
 from skillpm.registry.oci.registry import OciRegistry, push_version
-from skillpm.registry.source import LocalRegistry
+from skillpm.registry.directory import LocalRegistry
 
 from .conftest import RunningRegistry
 
