@@ -1,0 +1,146 @@
+"""Evidence imported from other tools, end to end through the CLI, with fixtures in their exact formats.
+
+upskill (huggingface/upskill): ``src/upskill/models.py`` (``RunResult``, ``RunMetadata``,
+``ConversationStats``, ``BatchSummary``, ``TestCase``) and ``src/upskill/cli.py`` (what ``upskill
+eval`` writes under ``runs/<batch>/``: in benchmark mode, several models or runs, only
+``run_type: "with_skill"`` runs and no baseline). The run files below are those models'
+``model_dump(mode="json")``, key for key.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from conftest import build_source, skill_md
+from test_publish import one_error, skillpm
+
+NAME = "flux-skill"
+DESCRIPTION = "Fixes flux problems. Use for flux."
+CASES = [
+    {"input": "Which pattern fixes the flux?", "context": None, "expected": {"contains": ["flux-capacitor"]},
+     "output_file": None, "validator": None, "validator_config": None},
+    {"input": "Say hello.", "context": {"files": {"note.txt": "greet"}}, "expected": {"contains": ["hello"]},
+     "output_file": None, "validator": None, "validator_config": None},
+]
+
+
+def upskill_skill(base: Path, cases: list[dict[str, Any]] = CASES) -> Path:
+    """A skill source whose generic variant holds upskill's skill_meta.json (``Skill.save``'s layout)."""
+    meta = {"metadata": {"version": "1.0", "generated_by": "sonnet", "generated_at": "2026-01-22T13:10:00",
+                         "source_task": "fix flux", "test_pass_rate": None, "license": None, "compatibility": None},
+            "tests": cases}
+    return build_source(base, NAME, {"generic": {"SKILL.md": skill_md(NAME, DESCRIPTION, "Use the flux-capacitor."),
+                                                 "skill_meta.json": json.dumps(meta, indent=2)}})
+
+
+def run_result(model: str, run_number: int, passed: int, total: int, *, run_type: str = "with_skill",
+               batch: str = "2026_01_22_13_10") -> dict[str, Any]:
+    """One ``RunResult.model_dump(mode="json")`` as upskill's ``write_run_result`` writes it."""
+    return {
+        "metadata": {"model": model, "task": DESCRIPTION, "batch_id": batch, "run_number": run_number,
+                     "timestamp": "2026-01-22T13:10:45.370438"},
+        "stats": {"conversation_span_ms": 14484.33, "llm_time_ms": 14484.33, "tool_time_ms": 0.0, "turns": 2,
+                  "tool_calls": 0, "tool_errors": 0, "mcp_calls": 0, "execute_calls": 0, "tool_call_map": {},
+                  "tool_error_map": {}, "input_tokens": 276, "output_tokens": 2837, "total_tokens": 3113,
+                  "usage_summaries": [], "timing_summaries": []},
+        "passed": passed == total,
+        "assertions_passed": passed,
+        "assertions_total": total,
+        "error_message": None,
+        "session_id": None,
+        "session_history_file": None,
+        "run_type": run_type,
+        "skill_name": NAME,
+    }
+
+
+def write_batch(runs: Path, results: list[dict[str, Any]], *, models: str, batch: str = "2026_01_22_13_10") -> Path:
+    """``runs/<batch>/run_N/{run_metadata,run_result}.json`` and ``batch_summary.json``, as upskill lays them out."""
+    folder = runs / batch
+    for number, result in enumerate(results, start=1):
+        (folder / f"run_{number}").mkdir(parents=True)
+        (folder / f"run_{number}" / "run_metadata.json").write_text(json.dumps(result["metadata"], indent=2))
+        (folder / f"run_{number}" / "run_result.json").write_text(json.dumps(result, indent=2))
+    summary = {"batch_id": batch, "model": models, "task": DESCRIPTION, "total_runs": len(results),
+               "passed_runs": sum(result["passed"] for result in results), "results": results}
+    (folder / "batch_summary.json").write_text(json.dumps(summary, indent=2))
+    return folder
+
+
+def benchmark_batch(runs: Path) -> Path:
+    """``upskill eval SKILL -m haiku -m sonnet --runs 2``: benchmark mode, with-skill runs only."""
+    results = [run_result("haiku", 1, 2, 2), run_result("haiku", 2, 1, 2),
+               run_result("sonnet", 1, 2, 2), run_result("sonnet", 2, 2, 2)]
+    return write_batch(runs, results, models="haiku, sonnet")
+
+
+def keypair(tmp: Path) -> tuple[Path, Path]:
+    result = skillpm("keygen", "-o", tmp / "keys" / "me")
+    assert result.exit_code == 0, result.output
+    return tmp / "keys" / "me", tmp / "keys" / "me.pub"
+
+
+def test_a_benchmark_mode_run_has_no_baseline_and_no_lift_and_min_lift_refuses_it(isolated) -> None:
+    """upskill's benchmark mode runs no baseline: the evidence says so (null), never a 0/0 baseline
+    and a fake lift; ``install --min-lift`` refuses it with one line, ``--min-pass-rate`` still applies."""
+    source = upskill_skill(isolated.tmp)
+    benchmark_batch(isolated.tmp / "runs")
+    evidence = isolated.tmp / "eval.json"
+    result = skillpm("eval", source, "--import-upskill", isolated.tmp / "runs", "-o", evidence)
+    assert result.exit_code == 0, result.output
+    assert "n/a (no baseline)" in result.stdout and "not measured" in result.stdout
+    assert "no baseline was run for haiku, sonnet" in result.stderr
+    document = json.loads(evidence.read_text())
+    haiku = document["models"][0]
+    assert (haiku["baseline"], haiku["lift"], haiku["lift95"]) == (None, None, None)
+    assert (haiku["with_skill"]["passed"], haiku["with_skill"]["total"]) == (3, 4)
+
+    private, public = keypair(isolated.tmp)
+    registry = isolated.tmp / "registry"
+    assert skillpm("registry", "init", registry).exit_code == 0
+    published = skillpm("publish", source, "--registry", registry, "--evidence", evidence, "--sign", f"key:{private}")
+    assert published.exit_code == 0, published.output
+
+    error = one_error(skillpm("install", NAME, "--registry", registry, "--trusted-key", public, "--min-lift", "0.1"))
+    assert "no baseline was measured for haiku, sonnet, so the evidence has no lift" in error
+    assert "policy requires a minimum lift of 0.1" in error
+    installed = skillpm("install", NAME, "--registry", registry, "--trusted-key", public, "--min-pass-rate", "0.7")
+    assert installed.exit_code == 0, installed.output
+    from skillpm.attest.keys import load_public_key
+    from skillpm.attest.policy import user_policy_path
+
+    user_policy_path().parent.mkdir(parents=True, exist_ok=True)
+    user_policy_path().write_text(
+        f'[[trust.keys]]\nfingerprint = "{load_public_key(public).fingerprint}"\npublic-key = "{public}"\n'
+    )
+    info = skillpm("info", NAME, "--registry", registry)
+    assert info.exit_code == 0 and "lift n/a (no baseline)" in info.stdout, info.output
+
+
+def test_upskill_results_missing_a_count_are_refused_not_read_as_zero(isolated) -> None:
+    """A run result without ``assertions_total`` is not a run of 0 tests; one without token counts has
+    unknown tokens (null), not 0."""
+    source = upskill_skill(isolated.tmp)
+    broken = run_result("haiku", 1, 2, 2)
+    del broken["assertions_total"]
+    write_batch(isolated.tmp / "runs", [broken], models="haiku")
+    error = one_error(skillpm("eval", source, "--import-upskill", isolated.tmp / "runs"))
+    assert "not an upskill run result ('assertions_total')" in error
+
+    untimed = [run_result("haiku", 1, 1, 2, run_type="baseline"), run_result("haiku", 2, 2, 2)]
+    for result in untimed:
+        del result["stats"]
+    write_batch(isolated.tmp / "runs2", untimed, models="haiku")
+    result = skillpm("eval", source, "--import-upskill", isolated.tmp / "runs2", "--json")
+    assert result.exit_code == 0, result.output
+    (model,) = json.loads(result.stdout)["models"]
+    assert model["lift"] == 0.5 and model["with_skill"]["tokens"] is None and model["baseline"]["latency_s"] is None
+
+
+def test_only_baseline_runs_are_refused(isolated) -> None:
+    source = upskill_skill(isolated.tmp)
+    write_batch(isolated.tmp / "runs", [run_result("haiku", 1, 1, 2, run_type="baseline")], models="haiku")
+    error = one_error(skillpm("eval", source, "--import-upskill", isolated.tmp / "runs"))
+    assert "hold no run with the skill" in error
