@@ -155,6 +155,7 @@ def _statement(path: Path, document: dict, archives: list[BuiltArchive]) -> tupl
     skill = document.get("skill") if isinstance(document.get("skill"), dict) else {}
     claimed = skill.get("artifact_sha256")
     archive = next((a for a in archives if a.sha256 == claimed and a.metadata.target == skill.get("target")), None)
+    _refuse_another_test_set(path, document, archives)
     if archive is None:
         packed = ", ".join(f"{a.metadata.target} {a.sha256}" for a in archives)
         raise AttestationError(
@@ -168,10 +169,28 @@ def _statement(path: Path, document: dict, archives: list[BuiltArchive]) -> tupl
     expected = VariantRef(metadata.name, metadata.version, metadata.target)
     from skillpm.attest.policy import Policy
 
-    for check in statement_checks(statement, name, archive.sha256, expected, Policy()):
+    for check in statement_checks(statement, name, archive.sha256, expected, Policy(), test_set=metadata.test_set):
         if check.required and not check.ok:
             raise AttestationError(f"evidence {path}: check {check.name!r} failed: {check.detail}")
     return statement, archive
+
+
+def _refuse_another_test_set(path: Path, document: dict, archives: list[BuiltArchive]) -> None:
+    """Eval evidence whose test set is not the one its variant has now (the cases changed since, or
+    the results came from other cases): say so, rather than only that the archive differs."""
+    from skillpm.attest.statement import EVAL_PREDICATE
+    from skillpm.attest.verify import test_set_check
+
+    if predicate_type_for(document) != EVAL_PREDICATE:
+        return
+    target = document["skill"].get("target") if isinstance(document.get("skill"), dict) else None
+    archive = next((a for a in archives if a.metadata.target == target), None)
+    if archive is None:
+        return
+    check = test_set_check(document, archive.metadata.test_set)
+    if not check.ok:
+        raise AttestationError(f"evidence {path}: the {target} variant: {check.detail}",
+                               hint="run 'skillpm eval' again on this version's test cases")
 
 
 def _bundle(statement: Statement, archive: BuiltArchive, signer: Signer) -> NewAttestation:

@@ -144,3 +144,37 @@ def test_only_baseline_runs_are_refused(isolated) -> None:
     write_batch(isolated.tmp / "runs", [run_result("haiku", 1, 1, 2, run_type="baseline")], models="haiku")
     error = one_error(skillpm("eval", source, "--import-upskill", isolated.tmp / "runs"))
     assert "hold no run with the skill" in error
+
+
+def test_imported_runs_are_tied_to_the_test_set_and_publish_refuses_another(isolated) -> None:
+    """The evidence names the digest of the test set the runs were made on; upskill's runs that
+    counted another number of tests are refused, and evidence whose test set is no longer the
+    variant's is refused at publish with a line giving both digests."""
+    import hashlib
+
+    source = upskill_skill(isolated.tmp)
+    write_batch(isolated.tmp / "other", [run_result("haiku", 1, 2, 3, run_type="baseline"), run_result("haiku", 2, 3, 3)],
+                models="haiku")
+    error = one_error(skillpm("eval", source, "--import-upskill", isolated.tmp / "other"))
+    assert "counted 3 test(s), but the variant's test set has 2: it ran other test cases" in error
+
+    write_batch(isolated.tmp / "runs", [run_result("haiku", 1, 1, 2, run_type="baseline"), run_result("haiku", 2, 2, 2)],
+                models="haiku")
+    evidence = isolated.tmp / "eval.json"
+    assert skillpm("eval", source, "--import-upskill", isolated.tmp / "runs", "-o", evidence).exit_code == 0
+    digest = json.loads(evidence.read_text())["test_set"]["digest"]
+    canonical = json.dumps({"scripts": {}, "tests": [{k: v for k, v in case.items() if v is not None} for case in CASES]},
+                           sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert digest == hashlib.sha256(canonical).hexdigest()  # as docs/evaluation.md defines it
+
+    meta = source / "variants" / "generic" / "skill_meta.json"
+    changed = json.loads(meta.read_text())
+    changed["tests"].append({"input": "And now?", "expected": {"contains": ["now"]}})
+    meta.write_text(json.dumps(changed))
+    private, _ = keypair(isolated.tmp)
+    registry = isolated.tmp / "registry"
+    assert skillpm("registry", "init", registry).exit_code == 0
+    error = one_error(skillpm("publish", source, "--registry", registry, "--evidence", evidence, "--sign", f"key:{private}"))
+    assert f"the generic variant: the evidence ran test set {digest}, but the variant's test set is " in error
+    assert "measured on other test cases" in error
+    assert not (registry / "artifacts").exists() or not any((registry / "artifacts").rglob("*.tar.gz"))

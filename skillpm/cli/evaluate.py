@@ -62,8 +62,8 @@ def eval_command(
     skillpm eval DIR -m claude-sonnet-4-5 -m claude-haiku-4-5 --base-url https://... --api-key-env KEY_VAR
     skillpm eval DIR --import-upskill runs/          # adopt results produced by upskill
 
-    The cases are upskill's skill_meta.json of the chosen variant; answers are cached,
-    so an interrupted run resumes. See docs/evaluation.md.
+    The cases are upskill's skill_meta.json of the chosen variant (else agentskills.io's
+    evals/evals.json); answers are cached, so an interrupted run resumes. See docs/evaluation.md.
     """
     from skillpm.atomic import atomic_write
     from skillpm.evaluation.errors import EvalError
@@ -76,6 +76,8 @@ def eval_command(
     if upskill_runs is None and not (models and base_url):
         raise click.UsageError("give --model and --base-url (or --import-upskill DIR)")
     subject = load_subject(source, arch=arch, target=target)
+    for line in subject.warnings:
+        notice(line)
     if upskill_runs is not None:
         from skillpm.evaluation.run import import_upskill
 

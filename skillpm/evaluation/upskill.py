@@ -40,12 +40,26 @@ class UpskillRun:
     latency_s: float | None
 
 
-def load_upskill_results(path: Path, *, models: Sequence[str] = ()) -> tuple[list[ModelResult], int]:
-    """Per model (all, or those in ``models``): the two arms' tallies; and the most runs of any arm."""
+def load_upskill_results(
+    path: Path, *, models: Sequence[str] = (), cases: int | None = None
+) -> tuple[list[ModelResult], int]:
+    """Per model (all, or those in ``models``): the two arms' tallies; and the most runs of any arm.
+
+    ``cases``: the size of the test set the runs are claimed for, when upskill counts one
+    assertion per test (no case has a validator): a run that counted another number ran
+    another test set, and is refused.
+    """
     runs = [run for run in read_runs(path) if not models or run.model in models]
     if not runs:
         wanted = f" for {', '.join(models)}" if models else ""
         raise EvalError(f"no upskill run results{wanted} under {path}", hint="point at upskill's runs/ folder or one batch in it")
+    other = next((run for run in runs if cases is not None and run.total != cases), None)
+    if other is not None:
+        raise EvalError(
+            f"upskill's {other.arm} run of {other.model} under {path} counted {other.total} test(s), but the variant's "
+            f"test set has {cases}: it ran other test cases, and its results cannot be tied to this test set",
+            hint="import the runs upskill made with this skill_meta.json, or run 'upskill eval' again",
+        )
     names = list(models) or list(dict.fromkeys(run.model for run in runs))
     results = []
     for name in names:
