@@ -178,3 +178,88 @@ def test_imported_runs_are_tied_to_the_test_set_and_publish_refuses_another(isol
     assert f"the generic variant: the evidence ran test set {digest}, but the variant's test set is " in error
     assert "measured on other test cases" in error
     assert not (registry / "artifacts").exists() or not any((registry / "artifacts").rglob("*.tar.gz"))
+
+
+# ---------------------------------------------------------------- test files as other tools write them
+
+import test_eval_client  # noqa: E402
+from test_eval_client import Reply, completion  # noqa: E402
+
+chat_server = test_eval_client.chat_server  # the fixture, shared
+
+
+def answers_with_the_skill(body: dict) -> Reply:
+    system = " ".join(m["content"] for m in body["messages"] if m["role"] == "system")
+    return completion("hello - use the flux-capacitor." if "flux-capacitor" in system else "hello.")
+
+
+def test_upskill_generate_output_with_no_tests_says_there_is_nothing_to_evaluate(isolated, run_skillpm) -> None:
+    """``upskill generate`` saves ``{"metadata": ..., "tests": []}`` when it made no cases
+    (``Skill.save`` in src/upskill/models.py): one line saying so, and how to add cases."""
+    source = upskill_skill(isolated.tmp, cases=[])
+    result = run_skillpm("eval", source, "-m", "m", "--base-url", "http://127.0.0.1:9/v1")
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("error: ") and lines[0].endswith("skill_meta.json has no test cases: there is nothing to evaluate")
+    assert lines[1].startswith('hint: add cases to the "tests" list of skill_meta.json') and len(lines) == 2
+
+
+def test_validators_skillpm_does_not_know_fall_back_to_contains_with_one_warning(isolated, chat_server, run_cli) -> None:
+    """upskill's ``check_expected`` (src/upskill/evaluate.py) checks ``expected.contains`` when
+    ``get_validator`` finds no validator; ``output_file`` is only read by a validator. The cases
+    below are upskill's ``TestCase`` fields, as ``hf_eval_yaml`` is named in its models.py."""
+    cases = [
+        {**CASES[0], "output_file": "model-index.yaml", "validator": "hf_eval_yaml", "validator_config": {"strict": True}},
+        {**CASES[1], "validator": "hf_eval_yaml"},
+    ]
+    server = chat_server(default=answers_with_the_skill)
+    result = run_cli("eval", upskill_skill(isolated.tmp, cases), "-m", "m", "--base-url", server.url, "--json")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 2 and "no validator 'hf_eval_yaml' (test(s) 0, 1)" in warnings[0]
+    assert "expected.contains" in warnings[0] and "test(s) 0 name an output_file" in warnings[1]
+    model = json.loads(result.stdout)["models"][0]
+    assert (model["with_skill"]["pass_rate"], model["baseline"]["pass_rate"]) == (1.0, 0.5)
+
+
+def evals_skill(base: Path, evals: list[dict[str, Any]]) -> Path:
+    """A skill with agentskills.io's evals/evals.json and an input file beside it, as
+    https://agentskills.io/skill-creation/evaluating-skills lays them out."""
+    files = {
+        "SKILL.md": skill_md(NAME, DESCRIPTION, "Use the flux-capacitor."),
+        "evals/evals.json": json.dumps({"skill_name": NAME, "evals": evals}, indent=2),
+        "evals/files/readings.csv": "t,flux\n0,1.21\n",
+    }
+    return build_source(base, NAME, {"generic": files}, tests=False)
+
+
+AGENTSKILLS_EVAL = {
+    "id": 1,
+    "prompt": "The readings in evals/files/readings.csv drift. Which pattern fixes the flux?",
+    "expected_output": "Names the flux-capacitor pattern.",
+    "files": ["evals/files/readings.csv"],
+    "expectations": ["The answer names the flux-capacitor pattern"],
+}
+
+
+def test_agentskills_evals_json_is_read_as_the_test_source(isolated, chat_server, run_cli) -> None:
+    """evals/evals.json (agentskills.io's evaluating-skills page; anthropics/skills
+    skills/skill-creator/references/schemas.md): ``prompt`` is asked, ``files`` are shown with it.
+    Its expectations are for a grader, so skillpm refuses to score evals without a check of its own,
+    and scores those that carry upskill's ``expected`` beside them."""
+    server = chat_server(default=answers_with_the_skill)
+    plain = evals_skill(isolated.tmp / "plain", [AGENTSKILLS_EVAL])
+    result = skillpm("eval", plain, "-m", "m", "--base-url", server.url)
+    assert "evals/evals.json: evals.0 (id 1) have only expectations for a grader to judge" in one_error(result)
+    assert 'hint: give each eval upskill\'s "expected"' in result.stderr and not server.requests
+
+    graded = evals_skill(isolated.tmp / "graded", [{**AGENTSKILLS_EVAL, "expected": {"contains": ["flux-capacitor"]}}])
+    result = run_cli("eval", graded, "-m", "m", "--base-url", server.url, "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["test_set"]["count"] == 1
+    assert (document["models"][0]["with_skill"]["pass_rate"], document["models"][0]["lift"]) == (1.0, 1.0)
+    asked = server.requests[-1]["messages"][-1]["content"]
+    assert asked.startswith(AGENTSKILLS_EVAL["prompt"]) and "```evals/files/readings.csv\nt,flux\n0,1.21\n\n```" in asked
+    error = one_error(skillpm("eval", graded, "--import-upskill", isolated.tmp))
+    assert "evals/evals.json, which upskill does not run" in error
