@@ -56,14 +56,18 @@ def init_skeleton(directory: Path, *, name: str, description: str) -> list[Path]
     return [skill_md, directory / MANIFEST_NAME]
 
 
-def adopt_upskill(directory: Path) -> Path:
-    """Write skillpm.toml for an upskill output directory (SKILL.md + skill_meta.json), in place.
+def adopt_upskill(directory: Path) -> tuple[Path, tuple[str, ...]]:
+    """Write skillpm.toml for an upskill output directory (SKILL.md + skill_meta.json), in place;
+    return it and the front-matter keys whose values were quoted in SKILL.md.
 
-    Name, description and license come from SKILL.md's front matter; the version from
-    skill_meta.json's ``metadata.version`` when it is PEP 440, else 0.1.0.
+    Name, description and license come from SKILL.md's front matter; the version from its
+    ``metadata.version`` (the Agent Skills specification's place) when it is PEP 440, else
+    0.1.0. A front matter that YAML refuses only for an unquoted ``": "`` in a value, as
+    upskill writes it, is read as its author meant and written back with the value quoted.
     """
     _refuse_existing(directory)
     from skillpm.validation.frontmatter import parse_skill_md
+    from skillpm.validation.lenient import quote_colon_values
 
     try:
         raw = read_at_most(directory / SKILL_MD, MAX_SKILL_MD_SIZE)
@@ -72,24 +76,52 @@ def adopt_upskill(directory: Path) -> Path:
             f"{directory} has no readable {SKILL_MD} ({problem(error)}); is it an upskill output directory?"
         ) from None
     skill_md, problems = parse_skill_md(raw, file=SKILL_MD)
+    quoted: tuple[str, ...] = ()
+    if skill_md.fields is None and _is_utf8(raw):
+        text, quoted = quote_colon_values(raw.decode("utf-8"))
+        repaired, _ = parse_skill_md(text.encode("utf-8"), file=SKILL_MD) if quoted else (skill_md, problems)
+        if repaired.fields is not None:
+            skill_md, raw = repaired, text.encode("utf-8")
+        else:
+            quoted = ()
     fields = skill_md.fields or {}
     name, description = fields.get("name"), fields.get("description")
     if not isinstance(name, str) or not isinstance(description, str):
         first = f": {problems[0].message}" if problems else ""
         raise ManifestError(f"{directory / SKILL_MD} lacks a name and description in its front matter{first}")
     meta = _read_meta(directory / EVAL_FILE)
-    version = str(meta.get("version", "0.1.0"))
-    try:
-        Version(version)
-    except InvalidVersion:
-        version = "0.1.0"
+    version = skill_md_version(fields)
     license = fields.get("license") or meta.get("license")
     text = manifest_text(
         name=name, version=version, description=description, license=license if isinstance(license, str) else None
     )
+    if quoted:
+        atomic_write(directory / SKILL_MD, raw)
     path = directory / MANIFEST_NAME
     atomic_write(path, text.encode())
-    return path
+    return path, quoted
+
+
+def skill_md_version(fields: dict[str, object]) -> str:
+    """The version in SKILL.md's ``metadata.version`` when it is PEP 440, else 0.1.0.
+
+    Not skill_meta.json's ``metadata.version``: that is upskill's own ("1.0" unless set), not
+    the skill's."""
+    metadata = fields.get("metadata")
+    version = str(metadata.get("version", "")) if isinstance(metadata, dict) else ""
+    try:
+        Version(version)
+    except InvalidVersion:
+        return "0.1.0"
+    return version
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _read_meta(path: Path) -> dict[str, object]:
