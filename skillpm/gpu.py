@@ -49,13 +49,14 @@ def _from_torch() -> DetectedGpu | None:
         return None
 
 
-def _from_nvidia_smi() -> DetectedGpu | None:
+def nvidia_smi(*arguments: str) -> str | None:
+    """What ``nvidia-smi ARGUMENTS`` prints, or ``None`` when it is missing, fails or hangs (15 s)."""
     executable = shutil.which("nvidia-smi")
     if executable is None:
         return None
     try:
         result = subprocess.run(
-            [executable, "--query-gpu=name,compute_cap", "--format=csv,noheader"],
+            [executable, *arguments],
             capture_output=True,
             text=True,
             timeout=15,
@@ -63,7 +64,12 @@ def _from_nvidia_smi() -> DetectedGpu | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return parse_nvidia_smi(result.stdout)
+    return result.stdout
+
+
+def _from_nvidia_smi() -> DetectedGpu | None:
+    output = nvidia_smi("--query-gpu=name,compute_cap", "--format=csv,noheader")
+    return None if output is None else parse_nvidia_smi(output)
 
 
 def parse_nvidia_smi(output: str) -> DetectedGpu | None:

@@ -1,7 +1,8 @@
-"""Start a skill source: a new skeleton, or adopt an upskill output directory in place."""
+"""Start a skill source: a new skeleton, or adopt a skill folder (upskill's output or any SKILL.md folder) in place."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -57,15 +58,31 @@ def init_skeleton(directory: Path, *, name: str, description: str) -> list[Path]
 
 
 def adopt_upskill(directory: Path) -> tuple[Path, tuple[str, ...]]:
-    """Write skillpm.toml for an upskill output directory (SKILL.md + skill_meta.json), in place;
-    return it and the front-matter keys whose values were quoted in SKILL.md.
-
-    Name, description and license come from SKILL.md's front matter; the version from its
-    ``metadata.version`` (the Agent Skills specification's place) when it is PEP 440, else
-    0.1.0. A front matter that YAML refuses only for an unquoted ``": "`` in a value, as
-    upskill writes it, is read as its author meant and written back with the value quoted.
-    """
+    """Write skillpm.toml for a skill folder (SKILL.md, and skill_meta.json from upskill if any), in place;
+    return it and the front-matter keys whose values were quoted in SKILL.md (see :func:`derive_package`)."""
     _refuse_existing(directory)
+    package, repaired, quoted = _derive(directory)
+    if quoted:
+        atomic_write(directory / SKILL_MD, repaired)
+    path = directory / MANIFEST_NAME
+    atomic_write(path, manifest_text(**package).encode())
+    return path, quoted
+
+
+def derive_package(directory: Path) -> dict[str, str | None]:
+    """The ``[package]`` fields of a skill folder with no skillpm.toml: what ``init --from`` writes.
+
+    Name, description and license come from SKILL.md's front matter (see
+    :func:`license_field`); the version from its ``metadata.version`` (the Agent Skills
+    specification's place) when it is PEP 440, else 0.1.0. A front matter that YAML refuses
+    only for an unquoted ``": "`` in a value, as upskill writes it, is read as its author
+    meant (``init --from`` writes it back quoted).
+    """
+    return _derive(directory)[0]
+
+
+def _derive(directory: Path) -> tuple[dict[str, str | None], bytes, tuple[str, ...]]:
+    """The package fields, SKILL.md's bytes as they should be, and the keys quoted to make them so."""
     from skillpm.validation.frontmatter import parse_skill_md
     from skillpm.validation.lenient import quote_colon_values
 
@@ -73,7 +90,7 @@ def adopt_upskill(directory: Path) -> tuple[Path, tuple[str, ...]]:
         raw = read_at_most(directory / SKILL_MD, MAX_SKILL_MD_SIZE)
     except (OSError, ValueError) as error:
         raise ManifestError(
-            f"{directory} has no readable {SKILL_MD} ({problem(error)}); is it an upskill output directory?"
+            f"{directory} has no readable {SKILL_MD} ({problem(error)}); is it a skill folder?"
         ) from None
     skill_md, problems = parse_skill_md(raw, file=SKILL_MD)
     quoted: tuple[str, ...] = ()
@@ -90,16 +107,14 @@ def adopt_upskill(directory: Path) -> tuple[Path, tuple[str, ...]]:
         first = f": {problems[0].message}" if problems else ""
         raise ManifestError(f"{directory / SKILL_MD} lacks a name and description in its front matter{first}")
     meta = _read_meta(directory / EVAL_FILE)
-    version = skill_md_version(fields)
     license = fields.get("license") or meta.get("license")
-    text = manifest_text(
-        name=name, version=version, description=description, license=license if isinstance(license, str) else None
-    )
-    if quoted:
-        atomic_write(directory / SKILL_MD, raw)
-    path = directory / MANIFEST_NAME
-    atomic_write(path, text.encode())
-    return path, quoted
+    package = {
+        "name": name,
+        "version": skill_md_version(fields),
+        "description": description,
+        "license": license_field(license, directory) if isinstance(license, str) else None,
+    }
+    return package, raw, quoted
 
 
 def skill_md_version(fields: dict[str, object]) -> str:
@@ -122,6 +137,27 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def license_field(text: str, directory: Path) -> str:
+    """A SKILL.md ``license`` line as a package's license: an SPDX expression, else a licence-file reference.
+
+    A line that is not SPDX ("Complete terms in LICENSE.txt") names the file holding the terms
+    when one of its words is a file in ``directory``: ``SEE LICENSE IN LICENSE.txt`` (npm's form
+    for custom terms); otherwise the terms are the line itself, in SKILL.md.
+    """
+    from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
+
+    try:
+        return str(canonicalize_license_expression(text))
+    except InvalidLicenseExpression:
+        pass
+    named = next((word for word in re.findall(r"[\w.-]+", text) if _is_file(directory / word)), None)
+    return f"SEE LICENSE IN {named or SKILL_MD}"
+
+
+def _is_file(path: Path) -> bool:
+    return not path.name.startswith(".") and path.is_file() and not path.is_symlink()
 
 
 def _read_meta(path: Path) -> dict[str, object]:

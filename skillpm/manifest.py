@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -19,6 +19,9 @@ from skillpm.errors import ManifestError, TargetError
 from skillpm.targets import Capability, best_target, parse_target
 from skillpm.reading import MAX_MANIFEST_SIZE, problem, read_at_most
 from skillpm.tomlfile import parse_toml
+
+if TYPE_CHECKING:
+    from skillpm.validation.hidden import Named
 
 MANIFEST_NAME = "skillpm.toml"
 SKILL_MD = "SKILL.md"
@@ -97,11 +100,16 @@ def manifest_errors(data: object) -> list[tuple[str, str]]:
 
 
 class SkillSource:
-    """A skill source directory: its manifest and the file tree of each variant."""
+    """A skill source directory: its manifest and the file tree of each variant.
 
-    def __init__(self, root: Path, manifest: Manifest) -> None:
+    ``plain`` marks a folder with no skillpm.toml whose manifest was derived from SKILL.md
+    (:meth:`load_or_derive`): its one ``generic`` variant is the folder as ``validate`` walks it.
+    """
+
+    def __init__(self, root: Path, manifest: Manifest, *, plain: bool = False) -> None:
         self.root = root
         self.manifest = manifest
+        self.plain = plain
 
     @classmethod
     def load(cls, root: Path) -> SkillSource:
@@ -115,6 +123,23 @@ class SkillSource:
                 hint=f"run 'skillpm validate {root}' to see every problem",
             )
         return cls(root, Manifest.model_validate(data))
+
+    @classmethod
+    def load_or_derive(cls, root: Path) -> SkillSource:
+        """:meth:`load`, or for a plain SKILL.md folder a manifest derived as ``init --from`` writes it."""
+        if (root / MANIFEST_NAME).exists() or not (root / SKILL_MD).is_file():
+            return cls.load(root)
+        from skillpm.init import derive_package
+
+        package = derive_package(root)
+        problems = manifest_errors({"package": package, "variants": {"generic": {}}})
+        if problems:
+            where, message = problems[0]
+            raise ManifestError(
+                f"{root / SKILL_MD}: its front matter does not make a package: {where}: {message}",
+                hint=f"run 'skillpm validate {root}' to see every problem",
+            )
+        return cls(root, Manifest.model_validate({"package": package, "variants": {"generic": {}}}), plain=True)
 
     @property
     def name(self) -> str:
@@ -130,11 +155,27 @@ class SkillSource:
 
     def variant_files(self, target: str) -> dict[str, Path]:
         """The variant's tree as installed: relative posix path -> file on disk, sorted."""
-        files = _walk(self.root, skip_top={MANIFEST_NAME, OVERLAYS_DIR})
+        return self.variant_tree(target)[0]
+
+    def variant_tree(self, target: str) -> tuple[dict[str, Path], list[str]]:
+        """:meth:`variant_files`, and the hidden entries it leaves out (see :mod:`skillpm.validation.hidden`)."""
+        from skillpm.validation.hidden import Named
+
+        if self.plain:
+            from skillpm.validation.tree import skill_dir_files
+
+            found, skipped = skill_dir_files(self.root)
+            return {path: Path(real) for path, real in sorted(found.items())}, skipped
         overlay = self.root / OVERLAYS_DIR / target
-        if overlay.is_dir() and not overlay.is_symlink():
-            files.update(_walk(overlay, skip_top=set()))
-        return dict(sorted(files.items()))
+        use_overlay = overlay.is_dir() and not overlay.is_symlink()
+        named = Named(self.root, *([overlay] if use_overlay else []))
+        left_out: list[str] = []
+        files = _walk(self.root, skip_top={MANIFEST_NAME, OVERLAYS_DIR}, named=named, left_out=left_out)
+        if use_overlay:
+            overlay_left: list[str] = []
+            files.update(_walk(overlay, skip_top=set(), named=named, left_out=overlay_left))
+            left_out += [f"{OVERLAYS_DIR}/{target}/{path}" for path in overlay_left]
+        return dict(sorted(files.items())), sorted(left_out)
 
 
 def choose_variant(targets: list[str], capability: Capability | None, *, target: str | None = None) -> str:
@@ -172,27 +213,34 @@ def read_manifest_data(root: Path) -> dict[str, object]:
         raise ManifestError(f"{path}: not valid TOML: {error}") from None
 
 
-def _walk(top: Path, *, skip_top: set[str]) -> dict[str, Path]:
-    """Files under ``top`` (symlinks listed, not followed), skipping hidden names and eval files."""
+def _walk(top: Path, *, skip_top: set[str], named: Named, left_out: list[str]) -> dict[str, Path]:
+    """Files under ``top`` (symlinks listed, not followed), skipping eval files and hidden names.
+
+    A hidden name is kept when SKILL.md names it (``named``); each one skipped is added to ``left_out``.
+    """
+    from skillpm.validation.hidden import is_hidden
+
     found: dict[str, Path] = {}
     for directory, dirnames, filenames in os.walk(top):
         here = Path(directory)
         at_top = here == top
+        prefix = "" if at_top else here.relative_to(top).as_posix() + "/"
+
+        def kept(name: str) -> bool:
+            if at_top and name in skip_top:
+                return False
+            if is_hidden(name) and not named.keeps(prefix + name):
+                left_out.append(prefix + name)
+                return False
+            return True
+
         linked_dirs = [d for d in dirnames if (here / d).is_symlink()]
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if d not in linked_dirs and _kept(d) and not (at_top and d in skip_top)
-        )
+        dirnames[:] = sorted(d for d in dirnames if d not in linked_dirs and kept(d))
         for filename in [*filenames, *linked_dirs]:
-            if _kept(filename) and filename != EVAL_FILE and not (at_top and filename in skip_top):
+            if filename != EVAL_FILE and kept(filename):
                 path = here / filename
                 found[path.relative_to(top).as_posix()] = path
     return found
-
-
-def _kept(name: str) -> bool:
-    return not name.startswith(".") and name != "__pycache__"
 
 
 def schema() -> dict[str, object]:

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from skillpm.archive import BuiltArchive, build_archive, write_archive
 from skillpm.errors import ManifestError, ValidationFailed
 from skillpm.manifest import EVAL_FILE, EVALS_FILE, OVERLAYS_DIR, SkillSource
-from skillpm.validation.source import validate_source
+from skillpm.validation import Finding
+from skillpm.validation.source import validate_path
 
 
-def pack(source_dir: Path, out_dir: Path, *, targets: list[str] | None = None) -> list[BuiltArchive]:
+def pack(
+    source_dir: Path,
+    out_dir: Path,
+    *,
+    targets: list[str] | None = None,
+    left_out: Callable[[Finding], None] | None = None,
+) -> list[BuiltArchive]:
     """Validate ``source_dir`` and write one reproducible archive per variant into ``out_dir``.
 
-    ``targets`` limits the variants built; by default all are.
+    ``source_dir`` is a skill source, or a plain SKILL.md folder (its manifest derived from the
+    front matter, as ``init --from`` writes it). ``targets`` limits the variants built; by
+    default all are. ``left_out`` is called with the finding for each hidden entry not packed.
     """
-    source = SkillSource.load(source_dir)
-    errors = [finding for finding in validate_source(source_dir) if finding.is_error]
+    source = SkillSource.load_or_derive(source_dir)
+    findings = validate_path(source_dir)
+    if left_out is not None:
+        for finding in findings:
+            if finding.rule == "tree.left-out":
+                left_out(finding)
+    errors = [finding for finding in findings if finding.is_error]
     if errors:
         raise ValidationFailed(
             f"{source_dir} is not a valid skill: {errors[0]}"

@@ -115,6 +115,8 @@ def publish(
 ) -> Published:
     """Pack ``source_dir`` and publish its variants, with ``evidence`` signed by ``signer``, into ``registry_root``.
 
+    ``source_dir`` is a skill source or a plain SKILL.md folder (see :func:`skillpm.pack.pack`).
+
     Everything is checked, and every statement signed, before the registry is
     touched; the store then writes all of it or nothing. A version already
     published with the same archives gains the new attestations; other archives
@@ -126,16 +128,16 @@ def publish(
     store.open_for_writing(registry_root)
     if evidence and signer is None:
         raise AttestationError("evidence must be signed", hint="pass --sign key:PATH or --sign sigstore")
-    documents = [_read_evidence(path) for path in evidence]
+    documents = [read_evidence(path) for path in evidence]
     with tempfile.TemporaryDirectory(prefix="skillpm-publish-") as work:
         archives = pack(source_dir, Path(work))
         statements = [_statement(path, document, archives) for path, document in zip(evidence, documents)]
-        bundles = [_bundle(statement, archive, signer) for statement, archive in statements if signer]
+        bundles = [sign_bundle(statement, variant, signer) for statement, variant in statements if signer]
         added = store.add(registry_root, [archive.path for archive in archives], attestations=bundles)
     return Published(registry_root, tuple(added), signer.describe() if signer else None)
 
 
-def _read_evidence(path: Path) -> dict:
+def read_evidence(path: Path) -> dict:
     """The evidence file ``path`` as strict JSON (no NaN or Infinity can come in as a measure)."""
     try:
         document = read_json(path, MAX_EVIDENCE_SIZE)
@@ -146,11 +148,8 @@ def _read_evidence(path: Path) -> dict:
     return document
 
 
-def _statement(path: Path, document: dict, archives: list[BuiltArchive]) -> tuple[Statement, BuiltArchive]:
+def _statement(path: Path, document: dict, archives: list[BuiltArchive]) -> tuple[Statement, VariantRef]:
     """The statement for one evidence file, about the archive it names; refuse anything verify would refuse."""
-    from skillpm.archive import archive_name
-    from skillpm.attest.verify import statement_checks
-
     predicate_type_for(document)  # refuses evidence of a kind skillpm does not attest
     skill = document.get("skill") if isinstance(document.get("skill"), dict) else {}
     claimed = skill.get("artifact_sha256")
@@ -164,15 +163,24 @@ def _statement(path: Path, document: dict, archives: list[BuiltArchive]) -> tupl
             hint="evidence must be gathered for the archive being published: run eval/bench on this version's archive",
         )
     metadata = archive.metadata
-    name = archive_name(metadata.name, metadata.version, metadata.target)
-    statement = statement_for_evidence(document, artifact_name=name, artifact_sha256=archive.sha256)
     expected = VariantRef(metadata.name, metadata.version, metadata.target)
-    from skillpm.attest.policy import Policy
+    return checked_statement(path, document, expected, archive.sha256, test_set=metadata.test_set), expected
 
-    for check in statement_checks(statement, name, archive.sha256, expected, Policy(), test_set=metadata.test_set):
+
+def checked_statement(path: Path, document: dict, expected: VariantRef, sha256: str, *, test_set: str | None) -> Statement:
+    """The statement of ``document`` about the archive of ``expected`` with digest ``sha256``; AttestationError
+    when verify would refuse it (evidence about another artifact, invalid against its schema, NaN, measured on
+    test cases other than ``test_set``, the test-set digest the archive records)."""
+    from skillpm.archive import archive_name
+    from skillpm.attest.policy import Policy
+    from skillpm.attest.verify import statement_checks
+
+    name = archive_name(expected.name, expected.version, expected.target)
+    statement = statement_for_evidence(document, artifact_name=name, artifact_sha256=sha256)
+    for check in statement_checks(statement, name, sha256, expected, Policy(), test_set=test_set):
         if check.required and not check.ok:
             raise AttestationError(f"evidence {path}: check {check.name!r} failed: {check.detail}")
-    return statement, archive
+    return statement
 
 
 def _refuse_another_test_set(path: Path, document: dict, archives: list[BuiltArchive]) -> None:
@@ -193,13 +201,13 @@ def _refuse_another_test_set(path: Path, document: dict, archives: list[BuiltArc
                                hint="run 'skillpm eval' again on this version's test cases")
 
 
-def _bundle(statement: Statement, archive: BuiltArchive, signer: Signer) -> NewAttestation:
+def sign_bundle(statement: Statement, variant: VariantRef, signer: Signer) -> NewAttestation:
+    """``statement`` signed by ``signer``, as a bundle to attach to ``variant``."""
     from skillpm.registry.store import NewAttestation, attestation_path
 
-    metadata = archive.metadata
     digest = hashlib.sha256(statement.to_bytes()).hexdigest()
     kind = KINDS[statement.predicate_type] if statement.predicate_type in PREDICATES else "other"
-    path = attestation_path(metadata.name, metadata.version, metadata.target, kind, digest)
+    path = attestation_path(variant.name, variant.version, variant.target, kind, digest)
     return NewAttestation(
-        metadata.name, metadata.version, metadata.target, path, signer.sign(statement), statement.predicate_type
+        variant.name, variant.version, variant.target, path, signer.sign(statement), statement.predicate_type
     )

@@ -20,7 +20,9 @@ from jsonschema import Draft202012Validator
 
 from skillpm.benchmark import BenchError, harness
 from skillpm.benchmark.evidence import source_digest
+from skillpm.manifest import SkillSource, choose_variant
 from skillpm.pack import pack
+from skillpm.targets import Capability
 
 ROOT = Path(__file__).resolve().parent.parent
 SKILL = ROOT / "skills" / "kernel-builder-cuda"
@@ -53,13 +55,13 @@ def assert_one_error(result: subprocess.CompletedProcess[str], *, contains: str)
 
 @pytest.fixture(scope="module")
 def cpu_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """One ``skillpm bench --cpu --json`` run on small sizes, both dtypes."""
+    """One ``skillpm bench --cpu --with-tests --json`` run on small sizes, both dtypes, both GELU forms."""
     if not HAS_TORCH:
         pytest.skip("torch is not installed (pip install 'skillpm[kernels]')")
     out = tmp_path_factory.mktemp("bench") / "evidence.json"
     result = subprocess.run(
         [sys.executable, "-m", "skillpm", "bench", SKILL, "--cpu", "--arch", "9.0", "--sizes", "8x768,4x2048",
-         "--dtype", "bf16", "--dtype", "fp32", "--runs", "5", "--warmup", "1", "--out", out, "--json"],
+         "--dtype", "bf16", "--dtype", "fp32", "--runs", "5", "--warmup", "1", "--with-tests", "--out", out, "--json"],
         capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -74,11 +76,23 @@ def test_cpu_evidence_validates_and_is_not_gpu_evidence(cpu_run) -> None:
     assert document["gpu_evidence"] is False
     assert document["device"]["kind"] == "cpu" and document["device"]["capability"] is None
     assert document["device"]["peak_gbps"] is None and document["method"]["timer"] == "perf_counter"
-    assert [(r["rows"], r["hidden"], r["dtype"]) for r in document["results"]] == [
-        (8, 768, "bf16"), (4, 2048, "bf16"), (8, 768, "fp32"), (4, 2048, "fp32"),
+    assert document["method"]["l2_flush"] is False and document["method"]["l2_flush_bytes"] is None
+    assert document["device"]["l2_bytes"] is None and document["device"]["max_clocks_mhz"]["sm"] is None
+    # the kernel project's own tests ran: the CPU model's pass, the GPU tests skip
+    tests = document["tests"]
+    assert tests["passed"] > 0 and tests["skipped"] > 0 and tests["failed"] == tests["errors"] == 0
+    assert [(r["rows"], r["hidden"], r["dtype"], r["gelu"]) for r in document["results"]] == [
+        (8, 768, "bf16", "none"), (4, 2048, "bf16", "none"), (8, 768, "bf16", "tanh"), (4, 2048, "bf16", "tanh"),
+        (8, 768, "fp32", "none"), (4, 2048, "fp32", "none"), (8, 768, "fp32", "tanh"), (4, 2048, "fp32", "tanh"),
     ]  # fmt: skip
     for entry in document["results"]:
         assert entry["kernel"]["pct_of_peak"] is None and entry["kernel"]["runs"] == 5
+        # the stand-in and the copy went through the same timer; nothing GPU-only was invented
+        assert entry["copy"]["runs"] == 5 and entry["pct_of_copy"] == pytest.approx(
+            100 * entry["kernel"]["gbps"] / entry["copy"]["gbps"]
+        )
+        assert entry["code_path"]["kernel"] == "cpu-composed-reference" and entry["code_path"]["gelu"] == entry["gelu"]
+        assert entry["code_path"]["elements_per_thread"] is None and entry["clocks_mhz"] == {"sm": None, "memory": None}
         assert entry["max_abs_error"] <= entry["tolerance"]["atol"] + entry["tolerance"]["rtol"] * 10
     # the tolerances the kernel project states (tests/reference.py), bf16 first
     assert document["results"][0]["tolerance"] == {"atol": 2.0**-15, "rtol": 2.0**-7 + 2.0**-12}
@@ -87,9 +101,10 @@ def test_cpu_evidence_validates_and_is_not_gpu_evidence(cpu_run) -> None:
 def test_cpu_evidence_names_the_artifact_and_the_kernel_sources(cpu_run, tmp_path: Path) -> None:
     _, out = cpu_run
     document = json.loads(out.read_text())
-    (built,) = pack(SKILL, tmp_path, targets=["sm_90a"])
+    hopper = choose_variant(SkillSource.load(SKILL).targets, Capability(9, 0))  # what --arch 9.0 picks
+    (built,) = pack(SKILL, tmp_path, targets=[hopper])
     assert document["skill"] == {
-        "name": "kernel-builder-cuda", "version": VERSION, "target": "sm_90a", "artifact_sha256": built.sha256,
+        "name": "kernel-builder-cuda", "version": VERSION, "target": hopper, "artifact_sha256": built.sha256,
     }  # fmt: skip
     kernel = document["kernel"]
     assert kernel["project"] == "assets/layernorm_gelu" and kernel["implementation"] == "cpu-composed-reference"
@@ -182,7 +197,9 @@ def test_gpu_bench_writes_gpu_evidence(isolated, run_skillpm) -> None:  # pragma
     document = json.loads(out.read_text())
     assert list(Draft202012Validator(SCHEMA).iter_errors(document)) == []
     assert document["device"]["kind"] == "gpu" and document["method"]["timer"] == "cuda-events"
-    assert document["kernel"]["implementation"] == document["skill"]["target"]
+    assert document["kernel"]["implementation"] in ("f32", "f32x2")
+    assert document["method"]["l2_flush_bytes"] >= 2 * document["device"]["l2_bytes"]
+    assert {r["code_path"]["gelu"] for r in document["results"]} == {"none", "tanh"}
     assert document["gpu_evidence"] is (document["device"]["peak_gbps"] is not None)
 
 
@@ -200,5 +217,15 @@ def test_options_fill_in_each_devices_defaults() -> None:
     from skillpm.benchmark.run import BenchOptions
 
     assert BenchOptions().resolved() == (DEFAULT_GPU_SIZES, 200, 25)
+    assert BenchOptions().forms == ("none", "tanh")
     assert BenchOptions(cpu=True).resolved() == (DEFAULT_CPU_SIZES, 20, 3)
     assert BenchOptions(cpu=True, sizes=(Size(2, 8),), runs=1, warmup=0).resolved() == ((Size(2, 8),), 1, 0)
+
+
+def test_summary_names_the_code_path() -> None:
+    from skillpm.benchmark.observe import CodePath, code_path
+    from skillpm.cli.bench import _path
+
+    ran = code_path("void lng::layernorm_gelu_kernel<float, 32, false, (lng::Access)0, (lng::Gelu)1>(...)")
+    assert _path(ran.to_json()) == "cta x32 vec16-exact"
+    assert _path(CodePath("cpu-composed-reference", gelu="none").to_json()) == "-"

@@ -28,6 +28,7 @@ from skillpm.benchmark.evidence import (
     source_digest,
 )
 from skillpm.benchmark.metrics import Size, measure
+from skillpm.benchmark.observe import Clocks, CodePath, Tally, code_path
 from skillpm.benchmark.peaks import PEAKS
 from skillpm.evidence import SkillRef
 
@@ -41,12 +42,17 @@ def make_evidence(kind: str, *, peak: bool = True) -> Evidence:
     the_peak = PEAKS["h100-sxm"] if gpu and peak else None
     peak_gbps = None if the_peak is None else the_peak.gbps
     size = Size(4, 8)
+    kernel_name = "void lng::layernorm_gelu_kernel<__nv_bfloat16, 8, true, (lng::Access)1, (lng::Gelu)0>(...)"
     result = SizeResult(
         size,
         "bf16",
+        "none",
         128,
         measure([1.0, 2.0, 3.0], 128, peak_gbps),
         measure([2.0, 4.0, 6.0], 128, peak_gbps),
+        measure([0.5, 1.0, 1.5], 128, peak_gbps),
+        code_path(kernel_name) if gpu else CodePath("cpu-composed-reference", gelu="none"),
+        Clocks(1980, 2619, None, None) if gpu else Clocks(None, None, None, None),
         0.004,
         0.016,
         0.016,
@@ -62,11 +68,15 @@ def make_evidence(kind: str, *, peak: bool = True) -> Evidence:
             "13.0" if gpu else None,
             "2.13.0",
             the_peak,
+            l2_bytes=50 * 2**20 if gpu else None,
+            sm_count=132 if gpu else None,
+            max_clocks=Clocks(None, None, 1980, 2619) if gpu else None,
         ),
-        method=Method("cuda-events" if gpu else "perf_counter", 25, 3, gpu, 1e-5),
+        method=Method("cuda-events" if gpu else "perf_counter", 25, 3, gpu, 1e-5, 100 * 2**20 if gpu else None),
         results=[result],
         created="2026-01-01T00:00:00Z",
         tool_version="0.1.0",
+        tests=Tally(120, 0, 0, 0) if gpu else None,
     )
 
 
@@ -137,6 +147,21 @@ def test_gpu_document_carries_percent_of_peak_and_its_source() -> None:
     assert result["speedup_vs_eager"] == pytest.approx(2.0)
 
 
+def test_gpu_document_records_the_flush_the_copy_the_clocks_and_the_code_path() -> None:
+    document = make_evidence("gpu").to_json()
+    method, device, result = document["method"], document["device"], document["results"][0]
+    assert method["l2_flush_bytes"] == 100 * 2**20 and "read" in method["l2_flush_method"]
+    assert device["l2_bytes"] == 50 * 2**20 and device["max_clocks_mhz"] == {"sm": 1980, "memory": 2619}
+    assert result["clocks_mhz"] == {"sm": 1980, "memory": 2619}
+    # the kernel took 2 ms, the copy of the same bytes 1 ms
+    assert result["pct_of_copy"] == pytest.approx(50.0)
+    assert result["code_path"] == {
+        "kernel": "void lng::layernorm_gelu_kernel<__nv_bfloat16, 8, true, (lng::Access)1, (lng::Gelu)0>(...)",
+        "dtype": "bf16", "elements_per_thread": 8, "rows": "warp", "access": "vec16-masked", "gelu": "none",
+    }  # fmt: skip
+    assert document["tests"] == {"passed": 120, "failed": 0, "skipped": 0, "errors": 0}
+
+
 def test_cpu_document_is_never_gpu_evidence() -> None:
     document = make_evidence("cpu").to_json()
     assert document["gpu_evidence"] is False
@@ -189,6 +214,19 @@ _DELETE = object()
         ("gpu", _set("results.0.kernel.pct_of_peak", None)),
         ("gpu", _set("results.0.eager.pct_of_peak", None)),
         ("gpu", _set("method.l2_flush", False)),
+        ("gpu", _set("method.l2_flush_bytes", None)),
+        ("gpu", _set("results.0.copy.pct_of_peak", None)),
+        # every result says what ran and is compared with a copy measured in the same run
+        ("gpu", _set("results.0.copy", _DELETE)),
+        ("gpu", _set("results.0.pct_of_copy", 0)),
+        ("gpu", _set("results.0.gelu", "erf")),
+        ("gpu", _set("results.0.code_path.elements_per_thread", 0)),
+        ("gpu", _set("results.0.code_path.access", "vec8")),
+        ("gpu", _set("results.0.clocks_mhz.sm", 0)),
+        ("gpu", _set("device.max_clocks_mhz", _DELETE)),
+        ("gpu", _set("tests.failed", -1)),
+        ("cpu", _set("method.l2_flush", True)),
+        ("cpu", _set("results.0.copy.pct_of_peak", 50.0)),
         # the artifact and the sources must be named
         ("gpu", _set("skill.artifact_sha256", "sha256:" + SHA_A)),
         ("gpu", _set("skill.artifact_sha256", _DELETE)),

@@ -13,12 +13,16 @@ from skillpm.benchmark import BenchError
 from skillpm.benchmark.metrics import (
     DEFAULT_CPU_SIZES,
     DEFAULT_GPU_SIZES,
+    FLUSH_FALLBACK_BYTES,
     Size,
+    copy_bytes,
+    flush_bytes,
     Stats,
     gbps,
     layernorm_gelu_bytes,
     measure,
     parse_sizes,
+    pct_of_copy,
     pct_of_peak,
     percentile,
     summarize,
@@ -49,6 +53,9 @@ def test_parse_sizes_refuses(text: str) -> None:
 def test_default_sizes_cover_the_range_and_the_headline() -> None:
     assert Size(16384, 8192) in DEFAULT_GPU_SIZES
     assert {size.hidden for size in DEFAULT_GPU_SIZES} == {768, 2048, 4096, 8192, 16384}
+    # well beyond L2: every default problem reads at least 192 MiB of bf16 and writes as much,
+    # more than twice the largest L2 (tens to about a hundred MB) of the GPUs in docs/benchmarking.md
+    assert all(layernorm_gelu_bytes(size, "bf16") >= 2 * 192 * 2**20 for size in DEFAULT_GPU_SIZES)
     assert all(size.rows * size.hidden <= 64 * 2048 for size in DEFAULT_CPU_SIZES)
 
 
@@ -67,6 +74,34 @@ def test_default_sizes_cover_the_range_and_the_headline() -> None:
 )
 def test_layernorm_gelu_bytes(size: Size, dtype: str, nbytes: int) -> None:
     assert layernorm_gelu_bytes(size, dtype) == nbytes
+
+
+@pytest.mark.parametrize(
+    ("l2_bytes", "flush"),
+    [
+        (40 * 2**20, 80 * 2**20),  # A100: 40 MiB
+        (50 * 2**20, 100 * 2**20),  # H100: 50 MiB
+        (6 * 2**20 + 1, 13 * 2**20),  # rounded up to whole MiB, never below twice the L2
+        (None, FLUSH_FALLBACK_BYTES),
+        (0, FLUSH_FALLBACK_BYTES),  # an L2 reported as 0 is unknown, not tiny
+    ],
+)
+def test_flush_is_at_least_twice_the_l2(l2_bytes: int | None, flush: int) -> None:
+    assert flush_bytes(l2_bytes) == flush
+
+
+@given(st.integers(min_value=1, max_value=2**34))
+def test_flush_bounds(l2_bytes: int) -> None:
+    flush = flush_bytes(l2_bytes)
+    assert 2 * l2_bytes <= flush < 2 * l2_bytes + 2**20 and flush % 2**20 == 0
+
+
+def test_copy_moves_the_input_twice_and_percent_of_copy() -> None:
+    assert copy_bytes(Size(16384, 8192), "bf16") == 2 * 16384 * 8192 * 2
+    assert copy_bytes(Size(3, 5), "fp32") == 2 * 15 * 4
+    assert layernorm_gelu_bytes(Size(3, 5), "fp32") - copy_bytes(Size(3, 5), "fp32") == 2 * 5 * 4  # gamma, beta
+    assert pct_of_copy(1500.0, 3000.0) == pytest.approx(50.0)
+    assert pct_of_copy(3300.0, 3000.0) == pytest.approx(110.0)
 
 
 def test_gbps_and_percent_of_peak() -> None:
@@ -134,6 +169,9 @@ def test_measure_with_and_without_peak() -> None:
         ("NVIDIA A100-SXM4-40GB", "a100-40gb", 1555.0),
         ("NVIDIA A100-PCIE-40GB", "a100-40gb", 1555.0),
         ("NVIDIA B200", "b200", 8000.0),
+        ("NVIDIA B300 SXM6 AC", "b300", 8000.0),
+        ("NVIDIA GeForce RTX 5090", "rtx-5090", 1792.0),
+        ("NVIDIA RTX PRO 6000 Blackwell Workstation Edition", "rtx-pro-6000", 1792.0),
         ("NVIDIA L4", "l4", 300.0),
         ("NVIDIA L40S", "l40s", 864.0),
         ("NVIDIA A10", "a10", 600.0),
@@ -147,7 +185,10 @@ def test_match_peak(name: str, key: str, peak_gbps: float) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["NVIDIA GH200 480GB", "NVIDIA GB200", "NVIDIA L40", "NVIDIA A10G", "Tesla T4", "NVIDIA GeForce RTX 4090", ""],
+    [
+        "NVIDIA GH200 480GB", "NVIDIA GB200", "NVIDIA GB300", "NVIDIA L40", "NVIDIA A10G", "Tesla T4",
+        "NVIDIA GeForce RTX 4090", "NVIDIA GeForce RTX 5090 D v2", "NVIDIA RTX 6000 Ada Generation", "",
+    ],  # fmt: skip
 )
 def test_unknown_gpus_get_no_peak(name: str) -> None:
     assert match_peak(name) is None

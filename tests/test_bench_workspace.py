@@ -12,7 +12,7 @@ from skillpm.benchmark.workspace import find_projects, open_workspace
 from skillpm.pack import pack
 
 SKILL = Path(__file__).resolve().parent.parent / "skills" / "kernel-builder-cuda"
-TARGETS = ["generic", "sm_100a", "sm_80", "sm_90a"]
+TARGETS = ["generic", "sm_100f", "sm_120f", "sm_80", "sm_90"]
 
 
 def test_find_projects() -> None:
@@ -29,11 +29,11 @@ def test_find_projects() -> None:
 
 
 def test_workspace_is_the_packed_artifact(tmp_path: Path) -> None:
-    (built,) = pack(SKILL, tmp_path / "dist", targets=["sm_90a"])
-    with open_workspace(SKILL, "sm_90a") as workspace:
+    (built,) = pack(SKILL, tmp_path / "dist", targets=["sm_90"])
+    with open_workspace(SKILL, "sm_90") as workspace:
         root = workspace.tree.parent
         assert workspace.skill.artifact_sha256 == built.sha256
-        assert (workspace.skill.name, workspace.skill.target) == ("kernel-builder-cuda", "sm_90a")
+        assert (workspace.skill.name, workspace.skill.target) == ("kernel-builder-cuda", "sm_90")
         assert workspace.kernel_project == "assets/layernorm_gelu"
         kernel = workspace.project_dir / "layernorm_gelu_cuda" / "layernorm_gelu.cu"
         common = SKILL / "assets/layernorm_gelu/layernorm_gelu_cuda/layernorm_gelu.cu"

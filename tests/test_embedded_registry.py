@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -25,15 +26,20 @@ def _skillpm() -> str:
     return str(script) if script.exists() else shutil.which("skillpm") or "skillpm"
 
 
-def build_registry(repo: Path, out: Path, *, key: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``repo``'s .ci/build-registry into ``out``, signing with ``key`` when given."""
-    env = {k: v for k, v in os.environ.items() if k not in ("SKILLPM_EMBEDDED_SIGNING_KEY", "SKILLPM_INDEX_KEY")}
+def build_registry(repo: Path, out: Path | None, *, unsigned: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run ``repo``'s .ci/build-registry: into ``out`` (its public key in ``out``.pub), or in place when ``None``."""
+    env = {k: v for k, v in os.environ.items() if k != "SKILLPM_INDEX_KEY"}
     env["SKILLPM"] = _skillpm()
-    if key is not None:
-        env["SKILLPM_EMBEDDED_SIGNING_KEY"] = str(key)
+    args = ["--unsigned"] if unsigned else []
+    args += [str(out)] if out is not None else []
     return subprocess.run(
-        ["bash", str(repo / ".ci" / "build-registry"), str(out)], env=env, capture_output=True, text=True, timeout=600
+        ["bash", str(repo / ".ci" / "build-registry"), *args], env=env, capture_output=True, text=True, timeout=600
     )
+
+
+def private_keys_under(*roots: Path) -> list[Path]:
+    """Every file under ``roots`` holding a PEM private key."""
+    return [path for root in roots for path in root.rglob("*") if path.is_file() and b"PRIVATE KEY" in path.read_bytes()]
 
 
 def unsigned_view(root: Path) -> dict[str, object]:
@@ -99,6 +105,46 @@ def stale_parts(registry: Path, built: Path, public_key: Path) -> list[str]:
     return problems
 
 
+def static_documents(registry: Path, evidence: Path) -> list[tuple[str, dict]]:
+    """Every static-kernel evidence document: the files under ``evidence`` and the statements ``registry`` ships."""
+    from skillpm.attest.statement import STATIC_KERNEL_EVIDENCE, STATIC_KERNEL_PREDICATE
+    from skillpm.attest.verify import attested_statement
+
+    found = []
+    for path in sorted(evidence.rglob("*.json")):
+        document = json.loads(path.read_bytes())
+        if document.get("schema") == STATIC_KERNEL_EVIDENCE:
+            found.append((path.name, document))
+    for path in sorted((registry / "index").rglob("*.json")):
+        for entry in json.loads(path.read_bytes())["versions"]:
+            for variant in entry["variants"]:
+                for attestation in variant["attestations"]:
+                    if attestation["predicate-type"] == STATIC_KERNEL_PREDICATE:
+                        statement = attested_statement((registry / attestation["path"]).read_bytes())
+                        found.append((attestation["path"], dict(statement.predicate)))
+    return found
+
+
+def kernel_source_problems(documents: list[tuple[str, dict]], skills: Path) -> list[str]:
+    """Why each static-kernel document does not name the kernel sources in ``skills`` as they are now:
+    a file changed, removed, or added beside those it lists (a .cu, .cuh or .h file)."""
+    from skillpm.benchmark.evidence import source_digest
+
+    problems = []
+    for where, document in documents:
+        project = skills / document["skill"]["name"] / document["kernel"]["project"]
+        listed = document["kernel"]["sources"]
+        current = {}
+        for folder in {(project / relative).parent for relative in listed}:
+            for path in folder.iterdir():
+                if path.suffix in (".cu", ".cuh", ".h") and path.is_file():
+                    current[path.relative_to(project).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+        if current != listed or source_digest(current) != document["kernel"]["source_digest"]:
+            changed = sorted(name for name in listed.keys() | current.keys() if listed.get(name) != current.get(name))
+            problems.append(f"{where}: the kernel sources changed since it was measured ({', '.join(changed)})")
+    return problems
+
+
 def _stale_pages(registry: Path, public_key: Path) -> list[str]:
     """The pages that 'registry build --trusted-key public_key' would change: they must show the index as it is."""
     from skillpm.errors import SkillpmError
@@ -121,10 +167,21 @@ def _stale_pages(registry: Path, public_key: Path) -> list[str]:
 
 def test_registry_dir_is_what_build_registry_makes_from_skills(tmp_path: Path) -> None:
     """Fails when skills/ changed and registry/ was not rebuilt (run .ci/build-registry)."""
-    built = build_registry(REPO, tmp_path / "registry")
+    built = build_registry(REPO, tmp_path / "registry", unsigned=True)
     assert built.returncode == 0, built.stderr
     problems = stale_parts(REPO / "registry", tmp_path / "registry", EMBEDDED_KEY)
     assert not problems, f"registry/ is stale; run .ci/build-registry: {problems}"
+
+
+def test_shipped_static_evidence_names_the_current_kernel_source() -> None:
+    """Fails when the kernel changed and its evidence was not measured again (and registry/ not rebuilt)."""
+    documents = static_documents(REPO / "registry", REPO / "evidence")
+    problems = kernel_source_problems(documents, REPO / "skills")
+    assert not problems, f"run .ci/static-evidence and .ci/build-registry: {problems}"
+    document = open_registry(str(REPO / "registry")).package("kernel-builder-cuda")
+    targets = {variant.target for variant in document.versions[-1].variants}
+    attested = {doc["skill"]["target"] for where, doc in documents if where.startswith("attestations/")}
+    assert attested == targets, f"not every variant carries static-kernel evidence: run .ci/build-registry ({attested})"
 
 
 @pytest.fixture
@@ -139,33 +196,61 @@ def signing_repo(tmp_path: Path, isolated) -> dict[str, Path]:
     shutil.copytree(source, repo / "skills" / NAME)
     sha256 = digests(source, tmp_path)["sm_90a"]
     write_json(repo / "evidence" / NAME / "eval.json", make_evidence("eval", target="sm_90a", sha256=sha256))
-    key = write_key(tmp_path / "keys" / "embedded")
+    old = write_key(tmp_path / "keys" / "old")
     shipped = repo / "skillpm" / "trust" / "embedded-registry.pub"
     shipped.parent.mkdir(parents=True)
-    shutil.copy2(key.with_name(key.name + ".pub"), shipped)
-    return {"repo": repo, "key": key, "shipped": shipped, "out": tmp_path / "out"}
+    shutil.copy2(old.with_name(old.name + ".pub"), shipped)
+    (repo / "docs").mkdir()
+    (repo / "docs" / "attestations.md").write_text(f"# Attestations\n\n{FINGERPRINT_LINE}`{'0' * 64}`\n\nmore\n")
+    return {"repo": repo, "shipped": shipped, "out": tmp_path / "out", "pub": tmp_path / "out.pub"}
+
+
+FINGERPRINT_LINE = "Fingerprint of the key that signed the shipped evidence: "
 
 
 def test_a_signed_build_carries_verified_evidence_and_passes_the_staleness_check(
     signing_repo: dict[str, Path], tmp_path: Path
 ) -> None:
-    repo, out = signing_repo["repo"], signing_repo["out"]
-    signed = build_registry(repo, out, key=signing_repo["key"])
+    repo, out, pub = signing_repo["repo"], signing_repo["out"], signing_repo["pub"]
+    signed = build_registry(repo, out)
     assert signed.returncode == 0, signed.stderr
+    assert "private half deleted" in signed.stderr
     listed, attested = _attested_versions(out)
     assert attested == {"layer-norm==1.0.0"} and len(listed) == 1
-    unsigned = build_registry(repo, tmp_path / "unsigned")
-    assert unsigned.returncode == 0 and "left out: set SKILLPM_EMBEDDED_SIGNING_KEY" in unsigned.stderr
-    assert not (tmp_path / "unsigned" / "attestations").exists()
-    assert stale_parts(out, tmp_path / "unsigned", signing_repo["shipped"]) == []
+    assert private_keys_under(tmp_path) == [tmp_path / "keys" / "old"]  # the build's own private half is gone
+    assert signing_repo["shipped"].read_bytes() != pub.read_bytes()  # built elsewhere: the shipped key is untouched
+    unsigned = build_registry(repo, tmp_path / "unsigned", unsigned=True)
+    assert unsigned.returncode == 0, unsigned.stderr
+    assert not (tmp_path / "unsigned" / "attestations").exists() and not (tmp_path / "unsigned.pub").exists()
+    assert stale_parts(out, tmp_path / "unsigned", pub) == []
+    assert any("does not verify" in problem for problem in stale_parts(out, tmp_path / "unsigned", signing_repo["shipped"]))
+
+
+def test_each_build_signs_with_a_fresh_key_and_in_place_ships_its_public_half_and_fingerprint(
+    signing_repo: dict[str, Path], tmp_path: Path
+) -> None:
+    from skillpm.attest.keys import load_public_key
+
+    repo, shipped = signing_repo["repo"], signing_repo["shipped"]
+    fingerprints = []
+    for _ in range(2):
+        built = build_registry(repo, None)
+        assert built.returncode == 0, built.stderr
+        fingerprints.append(load_public_key(shipped).fingerprint)
+        docs = (repo / "docs" / "attestations.md").read_text()
+        assert f"{FINGERPRINT_LINE}`{fingerprints[-1]}`" in docs and docs.endswith("more\n")
+        unsigned = build_registry(repo, tmp_path / "unsigned", unsigned=True)
+        assert stale_parts(repo / "registry", tmp_path / "unsigned", shipped) == []
+    assert fingerprints[0] != fingerprints[1]
+    assert private_keys_under(repo) == []
 
 
 def test_the_staleness_check_catches_tampered_stray_and_missing_bundles(
     signing_repo: dict[str, Path], tmp_path: Path
 ) -> None:
-    repo, out, shipped = signing_repo["repo"], signing_repo["out"], signing_repo["shipped"]
-    assert build_registry(repo, out, key=signing_repo["key"]).returncode == 0
-    assert build_registry(repo, tmp_path / "unsigned").returncode == 0
+    repo, out, shipped = signing_repo["repo"], signing_repo["out"], signing_repo["pub"]
+    assert build_registry(repo, out).returncode == 0
+    assert build_registry(repo, tmp_path / "unsigned", unsigned=True).returncode == 0
     (bundle,) = (out / "attestations").rglob("*.json")
     original = bundle.read_bytes()
     bundle.write_bytes(original + b" ")
@@ -186,17 +271,14 @@ def test_the_staleness_check_catches_tampered_stray_and_missing_bundles(
     assert "search.json: differs" in stale_parts(out, tmp_path / "unsigned", shipped)
 
 
-def test_a_build_signed_by_a_key_skillpm_does_not_ship_fails_and_writes_nothing(
-    signing_repo: dict[str, Path], tmp_path: Path
-) -> None:
-    from test_publish import write_key
-
-    other = write_key(tmp_path / "keys" / "other")
-    result = build_registry(signing_repo["repo"], signing_repo["out"], key=other)
+def test_an_in_place_build_whose_docs_cannot_name_the_key_writes_nothing(signing_repo: dict[str, Path]) -> None:
+    repo = signing_repo["repo"]
+    (repo / "docs" / "attestations.md").write_text("# Attestations\n")
+    before = signing_repo["shipped"].read_bytes()
+    result = build_registry(repo, None)
     assert result.returncode == 1
-    assert "does not verify with skillpm/trust/embedded-registry.pub; nothing written" in result.stderr
-    assert f"copy {other}.pub over that file" in result.stderr
-    assert not signing_repo["out"].exists()
+    assert "has no line 'Fingerprint of the key that signed the shipped evidence" in result.stderr
+    assert not (repo / "registry").exists() and signing_repo["shipped"].read_bytes() == before
 
 
 def test_embedded_registry_is_the_default_and_serves_kernel_builder_cuda(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 from conftest import needs_nvcc
@@ -12,6 +13,7 @@ from skillpm.evaluation.checks import (
     CUDA_LANGUAGES,
     CheckConfigError,
     Contains,
+    CudaKernel,
     NvccCompile,
     PythonTest,
     Regex,
@@ -21,7 +23,8 @@ from skillpm.evaluation.checks import (
     last_block,
 )
 from skillpm.evaluation.errors import EvalError
-from skillpm.evaluation.programs import LocalPrograms
+from skillpm.evaluation.programs import LocalPrograms, find_cuobjdump
+from skillpm.evaluation.sass import KernelLimits
 
 
 
@@ -167,6 +170,54 @@ def test_config_without_validator_is_refused():
         checks_for(case(None, pattern="x"), target="generic")
 
 
+KERNEL = {"kernel": "ln_gelu", "generic_arch": "sm_80", "elements_per_thread": 32, "max_sass_per_element": 28}
+
+
+@pytest.mark.parametrize(
+    ("target", "flags", "budget"),
+    [
+        ("generic", ("-gencode", "arch=compute_80,code=sm_80"), 28),
+        ("sm_90", ("-gencode", "arch=compute_90,code=sm_90"), 28),
+        ("sm_100f", ("-gencode", "arch=compute_100f,code=sm_100f"), 14),
+        ("sm_120f", ("-gencode", "arch=compute_120f,code=sm_120f"), 28),
+    ],
+)
+def test_a_shared_kernel_case_compiles_for_each_variant_with_its_budget(target, flags, budget):
+    """One case serves every variant: the arch is the variant's (generic_arch for generic), and
+    max_sass_per_element.<arch> overrides the budget for that arch only."""
+    (_, kernel) = checks_for(case("cuda_kernel", **KERNEL, **{"max_sass_per_element.sm_100f": 14}), target=target)
+    assert isinstance(kernel, CudaKernel) and kernel.flags == flags
+    assert kernel.limits == KernelLimits("ln_gelu", elements_per_thread=32, max_sass_per_element=budget)
+
+
+def test_generic_arch_serves_only_the_generic_variant():
+    (_, nvcc) = checks_for(case("nvcc_compile", generic_arch="sm_80"), target="sm_90a")
+    assert nvcc.flags == ("-gencode", "arch=compute_90a,code=sm_90a")
+    (_, nvcc) = checks_for(case("nvcc_compile", generic_arch="sm_80"), target="generic")
+    assert nvcc.flags == ("-gencode", "arch=compute_80,code=sm_80")
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({}, "kernel"),
+        ({"kernel": "not a name"}, "kernel"),
+        ({"kernel": "k", "gencode": "arch=compute_90,code=sm_90"}, "gencode"),
+        ({"kernel": "k", "sass_opcodes": "LDG.E.128; rm -rf"}, "sass_opcodes"),
+        ({"kernel": "k", "max_spill_bytes": -1}, "max_spill_bytes"),
+        ({"kernel": "k", "elements_per_thread": 8}, "together"),
+        ({"kernel": "k", "max_sass_per_element": 8}, "together"),
+        ({"kernel": "k", "elements_per_thread": 8, "max_sass_per_element": 0}, "max_sass_per_element"),
+        ({"kernel": "k", "elements_per_thread": 8, "max_sass_per_element": 8, "max_sass_per_element.sm_9": 4}, "invalid GPU target"),
+        ({"kernel": "k", "elements_per_thread": 8, "max_sass_per_element": 8, "max_sass_per_element.sm_90": "4"}, "positive number"),
+        ({"kernel": "k", "generic_arch": "generic"}, "not generic"),
+    ],
+)
+def test_a_misconfigured_kernel_check_is_refused(config, message):
+    with pytest.raises(CheckConfigError, match=message):
+        checks_for(case("cuda_kernel", **config), target="generic" if "generic_arch" in config else "sm_90")
+
+
 # ---------------------------------------------------------------- python_test
 
 TEST_SCRIPT = textwrap.dedent(
@@ -209,6 +260,12 @@ def test_python_test_has_a_time_limit():
 def test_python_test_sees_the_cuda_block_as_answer_cu():
     script = b"import pathlib\nassert '__global__' in pathlib.Path('answer.cu').read_text()\n"
     assert python_test("```cuda\n__global__ void k() {}\n```", script=script).passed
+
+
+def test_python_test_sees_the_toml_block_as_answer_toml():
+    script = b"import tomllib\nassert tomllib.load(open('answer.toml', 'rb'))['general']['name'] == 'k'\n"
+    assert python_test("```toml\n[general]\nname = 'k'\n```", script=script).passed
+    assert not python_test("```toml\n[general]\nname = 'j'\n```", script=script).passed
 
 
 # ---------------------------------------------------------------- nvcc
@@ -276,3 +333,28 @@ def test_a_missing_nvcc_stops_before_any_request():
     with pytest.raises(EvalError, match="nvcc"):
         programs.require({"contains": 3, "nvcc_compile": 1})
     programs.require({"contains": 3})
+
+
+def test_a_cuobjdump_planted_in_the_current_directory_is_never_run(tmp_path, monkeypatch):
+    """sys.path can hold the current directory; a cloned project's nvidia/cu13/bin/ is not a wheel."""
+    for tool in ("cuobjdump", "nvdisasm"):
+        planted = tmp_path / "nvidia" / "cu13" / "bin" / tool
+        planted.parent.mkdir(parents=True, exist_ok=True)
+        planted.write_text("#!/bin/sh\ntouch pwned\n")
+        planted.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.syspath_prepend("")
+    found = find_cuobjdump()
+    assert found is None or not Path(found).resolve().is_relative_to(tmp_path)
+
+
+def test_kernel_checks_need_nvcc_and_a_disassembler_before_any_request():
+    programs = LocalPrograms(nvcc="/usr/bin/true")
+    programs.cuobjdump = None
+    programs.require({"nvcc_compile": 2})
+    with pytest.raises(EvalError, match="cuobjdump"):
+        programs.require({"cuda_kernel": 1})
+    programs.nvcc = None
+    with pytest.raises(EvalError, match="3 test.*nvcc"):
+        programs.require({"nvcc_compile": 2, "cuda_kernel": 1})

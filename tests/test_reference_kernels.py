@@ -113,8 +113,8 @@ MACRO_PROBE = """
 #if defined(__CUDA_ARCH__)
 #if defined(__CUDA_ARCH_FEAT_SM100_ALL)
 #error FEAT_SM100_ALL
-#elif defined(__CUDA_ARCH_FAMILY_SPECIFIC__) && __CUDA_ARCH_FAMILY_SPECIFIC__ == 1000
-#error FAMILY_1000
+#elif defined(__CUDA_ARCH_FAMILY_SPECIFIC__) && __CUDA_ARCH_FAMILY_SPECIFIC__ >= 1000 && __CUDA_ARCH_FAMILY_SPECIFIC__ < 1100
+#error FAMILY_10X
 #else
 #error NEITHER
 #endif
@@ -142,7 +142,7 @@ def _jobs(work: Path) -> dict[str, list[str]]:
         jobs[f"probe_{name}_{target}"] = [f"-arch={target}", "-cubin", str(work / f"probe_{name}.cu"),
                                           "-o", str(work / f"probe_{name}_{target}.cubin")]
     (work / "macros.cu").write_text(MACRO_PROBE)
-    for target in ("sm_100", "sm_100a", "sm_100f", "sm_120a"):
+    for target in ("sm_100", "sm_100a", "sm_100f", "sm_103a", "sm_103f", "sm_120a", "sm_120f"):
         jobs[f"macros_{target}"] = [f"-arch={target}", "-ptx", str(work / "macros.cu"), "-o", os.devnull]
     return jobs
 
@@ -204,7 +204,7 @@ def test_ptx_uses_the_promised_instructions(built, arch, present, absent):
 @pytest.mark.nvcc
 @needs_nvcc
 def test_wgmma_behind_cuda_arch_900_breaks_plain_sm_90(built):
-    """What the sm_90a variant teaches: __CUDA_ARCH__ >= 900 is not enough for wgmma."""
+    """wgmma needs the sm_90a target: __CUDA_ARCH__ >= 900 is not enough (plain sm_90 builds reject it)."""
     rc, out = built["results"]["wgmma_bad_90"]
     assert rc != 0 and "wgmma" in out
     _ok(built, "wgmma_bad_90a")
@@ -238,13 +238,15 @@ def test_instruction_targets_match_the_references(built, probe, target):
 @needs_nvcc
 @pytest.mark.parametrize(
     ("target", "macro"),
-    [("sm_100", "NEITHER"), ("sm_100a", "FEAT_SM100_ALL"), ("sm_100f", "FAMILY_1000"), ("sm_120a", "NEITHER")],
+    [("sm_100", "NEITHER"), ("sm_100a", "FEAT_SM100_ALL"), ("sm_100f", "FAMILY_10X"), ("sm_103a", "FAMILY_10X"),
+     ("sm_103f", "FAMILY_10X"), ("sm_120a", "NEITHER"), ("sm_120f", "NEITHER")],
 )
 def test_tcgen05_guard_of_blackwell_md(built, target, macro):
-    """The guard blackwell.md teaches is true for sm_100a and sm_100f builds only."""
+    """The guard blackwell.md teaches (feature macro, else the family range 1000-1099, not `== 1000`,
+    which is false for sm_103 builds) is true for every 10.x family build and no other."""
     rc, out = built["results"][f"macros_{target}"]
     assert rc != 0 and re.search(rf"#error\b.*\b{macro}\b", out), out
-    others = {"NEITHER", "FEAT_SM100_ALL", "FAMILY_1000"} - {macro}
+    others = {"NEITHER", "FEAT_SM100_ALL", "FAMILY_10X"} - {macro}
     assert not any(re.search(rf"#error\b.*\b{m}\b", out) for m in others), out
 
 

@@ -73,8 +73,20 @@ def test_no_kernel_spills(measured, target):
 
 
 def test_budgets_match_the_issue():
-    assert sass_budget.BUDGETS == {"sm_80": 28, "sm_90": 28, "sm_90a": 28,
-                                   "sm_100": 14, "sm_100a": 14, "sm_103a": 14}
+    assert sass_budget.BUDGETS == {"sm_80": 28, "sm_90": 28, "sm_90a": 28, "sm_100": 14, "sm_100a": 14,
+                                   "sm_100f": 14, "sm_103": 14, "sm_103a": 14}
+
+
+def test_gpu_budgets_follow_the_datasheet_formula_and_leave_unknown_clocks_out():
+    """H100 SXM: 132 SMs x 4 x 1.98 GHz x 32 / (3350 GB/s / 4 B) = 39.95; B200 has no published clock."""
+    (h100,) = [g for g in sass_budget.gpu_budgets("sm_90", "bf16", 50.0) if g["name"] == "H100 SXM"]
+    assert h100["budget_per_element"] == 39.95 and h100["ceiling"] == round(39.95 / 50, 3)
+    assert [g["name"] for g in sass_budget.gpu_budgets("sm_90a", "bf16", 20.0)] == ["H100 SXM", "H200"]
+    (b200,) = sass_budget.gpu_budgets("sm_100f", "bf16", 13.0)
+    assert "budget_per_element" not in b200 and "ceiling" not in b200 and "boost_mhz" not in b200
+    assert sass_budget.gpu_budgets("sm_120f", "bf16", 13.0) == []  # a sm_100 cubin never runs on 12.x
+    assert not sass_budget.runs_on("sm_100f", (12, 0)) and sass_budget.runs_on("sm_100f", (10, 3))
+    assert sass_budget.gencode("sm_100f") == "arch=compute_100f,code=sm_100f"
 
 
 def test_instantiation_follows_the_launcher():

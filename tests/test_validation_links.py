@@ -28,7 +28,8 @@ TREE = {"SKILL.md", "scripts/extract.py", "references/forms.md", "assets/logo.pn
         ('<a href="LICENSE.txt">terms</a>', ["LICENSE.txt"]),
         ("Run `scripts/extract.py` now", ["scripts/extract.py"]),
         ("Run `python scripts/extract.py in.pdf`.", ["scripts/extract.py"]),
-        ("Run `./scripts/extract.py`", ["scripts/extract.py"]),
+        ("Run `./scripts/extract.py`", ["./scripts/extract.py"]),
+        ("`scripts/check_*.py` and `scripts/docx.{sh,ps1}`", []),
         ("Read `references/forms.md`.", ["references/forms.md"]),
         ("Use `scripts/<name>.py` or `references/*.md`", []),
         ("`~/work/scripts/x.py` and `/opt/assets/x`", []),
@@ -40,7 +41,7 @@ TREE = {"SKILL.md", "scripts/extract.py", "references/forms.md", "assets/logo.pn
     ],
 )
 def test_references_found(body: str, expected: list[str]) -> None:
-    assert [target for _, target in references(body)] == expected
+    assert [target for _, target, _ in references(body)] == expected
 
 
 def link_rules(body: str) -> list[tuple[str, int]]:
@@ -68,17 +69,20 @@ def link_rules(body: str) -> list[tuple[str, int]]:
         ("[missing](references/nope.md)", [("link.missing", 10)]),
         ("[case](references/Forms.md)", [("link.missing", 10)]),
         ("![img](assets/missing.png)", [("link.missing", 10)]),
-        ("line\n\n`scripts/missing.sh`", [("link.missing", 12)]),
+        ("line\n\n`scripts/missing.sh`", [("link.mention", 12)]),
+        ("`./scripts/deploy.sh`", [("link.mention", 10)]),
+        ("`references/forms.MD`", [("link.missing", 10)]),
+        ("[slash](/uipath:uipath-rpa) and [cmd](/review)", []),
         ("[frag](nope.md#x)", [("link.missing", 10)]),
-        ("[up](../other-skill/SKILL.md)", [("link.escape", 10)]),
-        ("[up](references/../../x.md)", [("link.escape", 10)]),
-        ("[up](..)", [("link.escape", 10)]),
+        ("[up](../other-skill/SKILL.md)", [("link.sibling", 10)]),
+        ("[up](references/../../x.md)", [("link.sibling", 10)]),
+        ("[up](..)", [("link.sibling", 10)]),
         ("[abs](/etc/passwd)", [("link.escape", 10)]),
         ("[win](C:/Users/x.md)", [("link.escape", 10)]),
-        ("`scripts/../../secret`", [("link.escape", 10)]),
+        ("`scripts/../../secret`", [("link.sibling", 10)]),
         (
             "a\n[x](a.md)\nb\n[y](https://x.org)\n[z](../z)",
-            [("link.missing", 11), ("link.escape", 14)],
+            [("link.missing", 11), ("link.sibling", 14)],
         ),
     ],
 )
@@ -93,14 +97,13 @@ def make_skill(root: Path, body: str = "# Body\n", name: str = "demo") -> Path:
 
 
 def test_links_are_checked_against_the_walked_tree(tmp_path: Path) -> None:
+    """Hidden entries SKILL.md names are kept in the tree (so their links resolve); others are left out, said."""
     body = "[a](references/a.md)\n[h](.hidden/x.md)\n[p](__pycache__/x.pyc)\n"
     skill = make_skill(tmp_path / "demo", body)
-    for rel in ("references/a.md", ".hidden/x.md", "__pycache__/x.pyc"):
+    for rel in ("references/a.md", ".hidden/x.md", "__pycache__/x.pyc", ".unnamed/y.md"):
         (skill / rel).parent.mkdir(exist_ok=True)
         (skill / rel).write_text("x")
-    assert [(f.rule, f.line) for f in validate_skill_dir(skill)] == [
-        ("link.missing", 6), ("link.missing", 7)
-    ]
+    assert [(f.file, f.rule) for f in validate_skill_dir(skill)] == [(".unnamed", "tree.left-out")]
 
 
 def rules_of(skill: Path) -> list[tuple[str, str]]:

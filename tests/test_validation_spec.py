@@ -160,8 +160,9 @@ def test_metadata(value: str, expected: list[str]) -> None:
         ("license", "", ["spec.field.type"]),
         ("allowed-tools", "Bash(git:*) Bash(jq:*) Read", []),
         ("allowed-tools", "Read", []),
-        ("allowed-tools", "[Read, Write]", ["spec.field.type"]),
-        ("allowed-tools", "\n  - Read", ["spec.field.type"]),
+        ("allowed-tools", "[Read, Write]", []),
+        ("allowed-tools", "\n  - Read", []),
+        ("allowed-tools", "\n  - 1", ["extension.field.type"]),
     ],
 )
 def test_optional_string_fields(field: str, value: str, expected: list[str]) -> None:

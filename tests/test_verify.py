@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from skillpm.attest.keys import load_public_key
 from skillpm.attest.variants import EMBEDDED_KEY
-from skillpm.registry.source import embedded_registry_path, open_registry
+from skillpm.registry.source import open_registry
 
 from test_install_policy import base, tampered_statement  # noqa: F401  (the module-scoped registry fixture)
 from test_publish import NAME, one_error, skillpm
@@ -53,7 +54,10 @@ def test_verify_says_how_many_variants_carried_evidence(registry: Path, base: di
     assert result.stderr.strip().splitlines()[-1] == "1 of 2 variant(s) carry attestations, all verified"
     result = skillpm("verify", "kernel-builder-cuda")
     assert result.exit_code == 0, result.output
-    assert result.stderr.strip().splitlines()[-1] == "none of 4 variant(s) carries attestations: nothing to verify"
+    assert re.fullmatch(r"(\d+) of \1 variant\(s\) carry attestations, all verified", result.stderr.strip().splitlines()[-1])
+    bare = skillpm("verify", f"{NAME}==0.9.0", "--registry", registry)
+    assert bare.exit_code == 0, bare.output
+    assert bare.stderr.strip().splitlines()[-1] == "none of 1 variant(s) carries attestations: nothing to verify"
 
 
 def test_verify_fails_for_an_untrusted_signer_and_a_tampered_statement(
@@ -94,13 +98,26 @@ def test_info_shows_evidence_and_signer(registry: Path, base: dict[str, Any]) ->
     assert evidence["summary"] == "eval: 2 model(s), pass rate 0.85-0.9, lift 0.25-0.35"
 
 
-def test_the_embedded_registry_carries_no_evidence_yet_and_says_so(isolated) -> None:
-    """No eval was run against a model and no benchmark on a GPU for it: no attestations, none invented."""
+def test_the_embedded_registry_carries_static_evidence_only_and_says_the_rest_was_not_measured(isolated) -> None:
+    """Each variant's kernel was counted from a real compile; no eval was run against a model and no
+    benchmark on a GPU: those are 'not measured', none invented."""
+    from skillpm.attest.statement import STATIC_KERNEL_PREDICATE
+
     document = open_registry("embedded").package("kernel-builder-cuda")
-    assert all(not variant.attestations for entry in document.versions for variant in entry.variants)
-    result = skillpm("info", "kernel-builder-cuda")
-    assert "evidence: none yet" in result.stdout
-    assert not (embedded_registry_path() / "attestations").exists()
+    latest = document.versions[-1]
+    assert all([a.predicate_type for a in variant.attestations] == [STATIC_KERNEL_PREDICATE] for variant in latest.variants)
+    result = skillpm("info", "kernel-builder-cuda", "--json")
+    assert result.exit_code == 0, result.output
+    shows = [item for item in json.loads(result.stdout)["measured"] if item["version"] == latest.version]
+    assert len(shows) == 3 * len(latest.variants)
+    for item in shows:
+        if item["kind"] == "static-kernel":
+            assert re.match(r"static: sm_\d+[af]? [\d.]+/[\d.]+ SASS/elem, \d+ regs, 0 B spilled", item["shows"]), item
+            assert item["shows"].endswith(f"(signed by key {load_public_key(EMBEDDED_KEY).fingerprint})")
+        else:
+            assert item["shows"] == "not measured", item
+    text = skillpm("info", "kernel-builder-cuda").stdout
+    assert "eval: not measured" in text and "GPU bench: not measured" in text and "evidence: none yet" not in text
 
 
 def test_every_embedded_attestation_verifies_with_the_shipped_key(isolated) -> None:
@@ -128,12 +145,13 @@ def test_the_shipped_key_is_trusted_for_the_embedded_registry_only() -> None:
     assert registry_policy("embedded").for_registry("https://elsewhere.example").keys == ()
 
 
-def test_installing_without_attestations_loads_no_crypto(tmp_path: Path) -> None:
-    """The start-up budget: install from the embedded registry imports neither cryptography, sigstore nor jsonschema."""
-    project = tmp_path / "project"
+def test_installing_without_attestations_loads_no_crypto(registry: Path, tmp_path: Path) -> None:
+    """The start-up budget: installing a variant without attestations from an unsigned index imports neither
+    cryptography, sigstore nor jsonschema."""
+    project = tmp_path / "fresh-project"
     (project / ".git").mkdir(parents=True)
     code = (
-        "import sys\nfrom skillpm.cli import main\nsys.argv=['skillpm','install','kernel-builder-cuda','--arch','9.0']\n"
+        f"import sys\nfrom skillpm.cli import main\nsys.argv=['skillpm','install','{NAME}==0.9.0','--registry',{str(registry)!r}]\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
         "print(sorted(m for m in ('cryptography', 'sigstore', 'jsonschema') if m in sys.modules))\n"
     )
@@ -142,4 +160,4 @@ def test_installing_without_attestations_loads_no_crypto(tmp_path: Path) -> None
     done = subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
-    assert "warning: kernel-builder-cuda 0.2.0a1 (sm_90a) has no attestations" in done.stderr
+    assert f"warning: {NAME} 0.9.0 (generic) has no attestations" in done.stderr

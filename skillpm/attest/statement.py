@@ -6,6 +6,7 @@ type says which kind of evidence it is (its predicate declares the matching ``sc
 
 - ``https://skillpm.dev/attestations/eval/v1``: ``https://skillpm.dev/evidence/eval/v1``
 - ``https://skillpm.dev/attestations/bench/v1``: ``https://skillpm.dev/evidence/bench/v1``
+- ``https://skillpm.dev/attestations/static-kernel/v1``: ``https://skillpm.dev/evidence/static-kernel/v1``
 
 See https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md.
 """
@@ -25,11 +26,14 @@ EVAL_PREDICATE = "https://skillpm.dev/attestations/eval/v1"
 BENCH_PREDICATE = "https://skillpm.dev/attestations/bench/v1"
 EVAL_EVIDENCE = "https://skillpm.dev/evidence/eval/v1"
 BENCH_EVIDENCE = "https://skillpm.dev/evidence/bench/v1"
+STATIC_KERNEL_PREDICATE = "https://skillpm.dev/attestations/static-kernel/v1"
+STATIC_KERNEL_EVIDENCE = "https://skillpm.dev/evidence/static-kernel/v1"
 
 #: predicate type -> (the evidence ``schema`` its predicate must declare, the JSON Schema file)
 PREDICATES: dict[str, tuple[str, str]] = {
     EVAL_PREDICATE: (EVAL_EVIDENCE, "eval-evidence.schema.json"),
     BENCH_PREDICATE: (BENCH_EVIDENCE, "bench-evidence.schema.json"),
+    STATIC_KERNEL_PREDICATE: (STATIC_KERNEL_EVIDENCE, "static-kernel-evidence.schema.json"),
 }
 
 #: 64 lowercase hex digits: a sha256 digest, or a key fingerprint.

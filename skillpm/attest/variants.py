@@ -30,7 +30,7 @@ from skillpm.attest.policy import (
     load_policy,
     missing_evidence,
 )
-from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, is_finite_number
+from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, STATIC_KERNEL_PREDICATE, is_finite_number
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import PublicKey
@@ -44,7 +44,7 @@ EMBEDDED_KEY = Path(__file__).resolve().parent.parent / "trust" / "embedded-regi
 MAX_BUNDLE_SIZE = 4 * 1024 * 1024
 #: A Sigstore trusted root (JSON) to verify keyless bundles against, for a private Sigstore instance.
 TRUSTED_ROOT_ENV = "SKILLPM_SIGSTORE_TRUSTED_ROOT"
-KINDS = {EVAL_PREDICATE: "eval", BENCH_PREDICATE: "bench"}
+KINDS = {EVAL_PREDICATE: "eval", BENCH_PREDICATE: "bench", STATIC_KERNEL_PREDICATE: "static-kernel"}
 
 
 class Registry(Protocol):
@@ -373,6 +373,10 @@ def summary(statement: Any) -> str:
         gpu = device.get("name") if isinstance(device, dict) else None
         where = f"on {gpu}" if predicate.get("gpu_evidence") is True else "not GPU evidence"
         return f"bench: {len(results)} size(s), {_range(peaks)}% of peak bandwidth, {where}"
+    if statement.predicate_type == STATIC_KERNEL_PREDICATE:
+        from skillpm.attest.static_kernel import summary as static_summary
+
+        return static_summary(predicate)
     return statement.predicate_type
 
 

@@ -15,13 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Mapping, Sequence
 
-from skillpm.benchmark.metrics import Measurement, Size
+from skillpm.benchmark.metrics import Measurement, Size, pct_of_copy
+from skillpm.benchmark.observe import NO_CLOCKS, Clocks, CodePath, Tally
 from skillpm.benchmark.peaks import Peak
 from skillpm.evidence import SkillRef, evidence_bytes
 from skillpm.resources import shipped
 
 SCHEMA_URI = "https://skillpm.dev/evidence/bench/v1"
 SCHEMA_FILE = "bench-evidence.schema.json"
+COPY_METHOD = "input copied to a tensor of its shape, timed the same way; pct_of_copy = kernel GB/s / copy GB/s"
+FLUSH_METHOD = "read (sum) a buffer of l2_flush_bytes, at least twice the L2, before every timed call"
 
 #: What counts as kernel source for the digest: these suffixes, and build.toml.
 SOURCE_SUFFIXES = frozenset({".cu", ".cuh", ".h", ".cpp", ".py"})
@@ -70,6 +73,9 @@ class Device:
     cuda: str | None
     torch: str
     peak: Peak | None
+    l2_bytes: int | None = None  # as the device reports it
+    sm_count: int | None = None
+    max_clocks: Clocks | None = None  # maximum SM and memory clocks (nvidia-smi)
 
     def __post_init__(self) -> None:
         if self.kind not in ("gpu", "cpu"):
@@ -87,17 +93,28 @@ class Method:
     runs: int
     l2_flush: bool
     eps: float
+    l2_flush_bytes: int | None = None  # the buffer read before every timed call (>= 2x L2)
 
 
 @dataclass(frozen=True)
 class SizeResult:
-    """The kernel and PyTorch eager at one size and dtype, and the kernel's error against the reference."""
+    """The kernel, PyTorch eager and a device copy at one size, dtype and GELU form, and the
+    kernel's error against the reference.
+
+    ``copy`` times copying the input into a tensor of its shape (the same bytes, less
+    gamma and beta): the bandwidth this device reaches in this run, next to the kernel's.
+    ``clocks`` are sampled right after the kernel's timed calls.
+    """
 
     size: Size
     dtype: str
+    gelu: str  # "none" or "tanh", as torch.nn.functional.gelu names them
     bytes_moved: int
     kernel: Measurement
     eager: Measurement
+    copy: Measurement
+    code_path: CodePath
+    clocks: Clocks
     max_abs_error: float
     atol: float
     rtol: float
@@ -107,9 +124,14 @@ class SizeResult:
             "rows": self.size.rows,
             "hidden": self.size.hidden,
             "dtype": self.dtype,
+            "gelu": self.gelu,
             "bytes_moved": self.bytes_moved,
+            "code_path": self.code_path.to_json(),
+            "clocks_mhz": self.clocks.current_json(),
             "kernel": self.kernel.to_json(),
             "eager": self.eager.to_json(),
+            "copy": self.copy.to_json(),
+            "pct_of_copy": pct_of_copy(self.kernel.gbps, self.copy.gbps),
             "speedup_vs_eager": self.eager.stats.median_ms / self.kernel.stats.median_ms,
             "max_abs_error": self.max_abs_error,
             "tolerance": {"atol": self.atol, "rtol": self.rtol},
@@ -127,6 +149,7 @@ class Evidence:
     results: Sequence[SizeResult]
     created: str  # RFC 3339, UTC
     tool_version: str
+    tests: Tally | None = None  # the kernel project's own tests, when they were run
 
     @property
     def gpu_evidence(self) -> bool:
@@ -153,16 +176,23 @@ class Evidence:
                 "torch": device.torch,
                 "peak_gbps": None if device.peak is None else device.peak.gbps,
                 "peak_source": None if device.peak is None else device.peak.source_json(),
+                "l2_bytes": device.l2_bytes,
+                "sm_count": device.sm_count,
+                "max_clocks_mhz": (device.max_clocks or NO_CLOCKS).max_json(),
             },
             "method": {
                 "timer": self.method.timer,
                 "warmup": self.method.warmup,
                 "runs": self.method.runs,
                 "l2_flush": self.method.l2_flush,
+                "l2_flush_bytes": self.method.l2_flush_bytes,
+                "l2_flush_method": FLUSH_METHOD if self.method.l2_flush else None,
                 "eps": self.method.eps,
                 "statistics": "median, p10 and p90 of per-call times; GB/s and percent of peak from the median",
                 "bytes_moved": "read input, gamma and beta once, write output",
+                "copy": COPY_METHOD,
             },
+            "tests": None if self.tests is None else self.tests.to_json(),
             "results": [result.to_json() for result in self.results],
             "gpu_evidence": self.gpu_evidence,
             "created": self.created,

@@ -14,7 +14,7 @@ import os
 import platform
 import shutil
 import subprocess
-import time
+import sys
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,15 +24,26 @@ from typing import Any, Callable, Iterator, Sequence
 
 from skillpm.benchmark import BenchError
 from skillpm.benchmark.evidence import SizeResult
-from skillpm.benchmark.metrics import Size, layernorm_gelu_bytes, measure
+from skillpm.benchmark.metrics import Size, copy_bytes, layernorm_gelu_bytes, measure
+from skillpm.benchmark.observe import (
+    CLOCK_QUERY,
+    NO_CLOCKS,
+    Clocks,
+    CodePath,
+    Tally,
+    code_path,
+    parse_clocks,
+    parse_pytest_tally,
+)
+from skillpm.benchmark.timing import Timer, cuda_kernel_names
 from skillpm.benchmark.workspace import BUILD_SCRIPT, REFERENCE
+from skillpm.gpu import nvidia_smi
 from skillpm.targets import Capability
 
 INSTALL = "pip install 'skillpm[kernels]'"
 TORCH_DTYPES = {"bf16": "bfloat16", "fp32": "float32"}
-L2_FALLBACK_BYTES = 128 * 1024 * 1024
 
-Op = Callable[[Any, Any, Any, float], Any]
+Op = Callable[[Any, Any, Any, float, str], Any]  # (x, weight, bias, eps, approximate) -> y
 
 
 def import_torch() -> Any:
@@ -83,30 +94,45 @@ class GpuInfo:
     capability: Capability
     driver: str | None
     cuda: str | None
+    l2_bytes: int | None
+    sm_count: int | None
+    max_clocks: Clocks
 
 
 def probe_gpu(torch: Any) -> GpuInfo:
-    """Name, capability and driver of GPU 0, and the CUDA version torch was built with."""
+    """Name, capability, L2, SMs, clocks and driver of GPU 0, and the CUDA version torch was built with."""
     major, minor = torch.cuda.get_device_capability(0)
-    return GpuInfo(torch.cuda.get_device_name(0), Capability(major, minor), _driver(torch), torch.version.cuda)
+    props = torch.cuda.get_device_properties(0)
+    l2, sms = (getattr(props, attr, 0) or None for attr in ("L2_cache_size", "multi_processor_count"))
+    return GpuInfo(
+        torch.cuda.get_device_name(0),
+        Capability(major, minor),
+        _driver(torch),
+        torch.version.cuda,
+        l2,
+        sms,
+        sample_clocks(),
+    )
+
+
+def _smi(query: str) -> str | None:
+    """The first line nvidia-smi prints for ``--query-gpu=QUERY`` on GPU 0, or ``None``."""
+    output = nvidia_smi(f"--query-gpu={query}", "--format=csv,noheader,nounits", "-i", "0")
+    lines = (output or "").strip().splitlines()
+    return lines[0].strip() if lines else None
+
+
+def sample_clocks() -> Clocks:
+    """GPU 0's SM and memory clocks now (and their maxima), from nvidia-smi; ``None``s without it."""
+    line = _smi(CLOCK_QUERY)
+    return NO_CLOCKS if line is None else parse_clocks(line)
 
 
 def _driver(torch: Any) -> str | None:
     """The driver release from nvidia-smi; else the CUDA driver API version torch reports."""
-    executable = shutil.which("nvidia-smi")
-    if executable:
-        try:
-            done = subprocess.run(
-                [executable, "--query-gpu=driver_version", "--format=csv,noheader", "-i", "0"],
-                capture_output=True,
-                text=True,
-                timeout=15,
-                check=True,
-            )
-            if done.stdout.strip():
-                return done.stdout.strip().splitlines()[0]
-        except (OSError, subprocess.SubprocessError):
-            pass
+    release = _smi("driver_version")
+    if release:
+        return release
     try:
         version = int(torch._C._cuda_getDriverVersion())
     except (AttributeError, RuntimeError, TypeError, ValueError):
@@ -189,14 +215,57 @@ def build_kernel(project: Path, build_root: Path, *, ninja: str | None) -> Any:
             ) from error
 
 
+def run_project_tests(project: Path, build_root: Path, *, ninja: str | None, gpu: bool, timeout: float) -> Tally:
+    """Run the kernel project's own tests (``pytest tests``) against the build in ``build_root``.
+
+    They load the kernel with the same build_ext.py, sources and build folder,
+    so ninja finds it built and what they check is what is timed. On a GPU every
+    test must pass (a skip means a GPU test did not run); on the CPU the GPU
+    tests skip and the CPU model's tests must pass.
+    """
+    if importlib.util.find_spec("pytest") is None:
+        raise BenchError("running the kernel project's tests needs pytest, which is not installed: pip install pytest")
+    env = {**os.environ, "TORCH_EXTENSIONS_DIR": str(build_root)}
+    if ninja:
+        env["PATH"] = ninja + os.pathsep + env.get("PATH", "")
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
+    try:
+        done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"the kernel project's tests did not finish in {timeout:.0f} s; nothing was timed") from None
+    tally = parse_pytest_tally(done.stdout)
+    if tally is None or tally.problem(gpu=gpu):
+        problem = "they did not run" if tally is None else tally.problem(gpu=gpu)
+        last = (done.stdout.strip().splitlines() or done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise BenchError(
+            f"the kernel project's tests fail ({problem}): {last[:200]}; nothing was timed or written",
+            hint="run them in the kernel project of the skill's source: python -m pytest tests",
+        )
+    return tally
+
+
+def gpu_code_path(torch: Any) -> Callable[[Callable[[], object], str], CodePath]:
+    """A probe that names the kernel a call launches, from the profiler; ``None`` when it saw none."""
+
+    def probe(call: Callable[[], object], approximate: str) -> CodePath:
+        names = cuda_kernel_names(torch, call)
+        chosen = next((name for name in names if "layernorm_gelu" in name), names[0] if names else None)
+        return code_path(chosen) if chosen else CodePath(None)
+
+    return probe
+
+
 def composed_layernorm_gelu(torch: Any) -> Op:
     """LayerNorm + GELU composed from elementwise ops in fp32: the ``--cpu`` stand-in for the kernel."""
 
-    def op(x: Any, weight: Any, bias: Any, eps: float) -> Any:
+    def op(x: Any, weight: Any, bias: Any, eps: float, approximate: str) -> Any:
         xf = x.float()
         centered = xf - xf.mean(dim=-1, keepdim=True)
         variance = (centered * centered).mean(dim=-1, keepdim=True)
         y = centered * torch.rsqrt(variance + eps) * weight.float() + bias.float()
+        if approximate == "tanh":
+            inner = 0.7978845608028654 * (y + 0.044715 * y * y * y)
+            return (0.5 * y * (1.0 + torch.tanh(inner))).to(x.dtype)
         return (0.5 * y * (1.0 + torch.erf(y * 0.7071067811865476))).to(x.dtype)
 
     return op
@@ -206,40 +275,19 @@ def eager_layernorm_gelu(torch: Any) -> Op:
     """PyTorch eager in the input's dtype: ``gelu(layer_norm(x))``, the baseline of the speedup."""
     functional = torch.nn.functional
 
-    def op(x: Any, weight: Any, bias: Any, eps: float) -> Any:
-        return functional.gelu(functional.layer_norm(x, (x.shape[-1],), weight, bias, eps))
+    def op(x: Any, weight: Any, bias: Any, eps: float, approximate: str) -> Any:
+        return functional.gelu(functional.layer_norm(x, (x.shape[-1],), weight, bias, eps), approximate=approximate)
 
     return op
 
 
-def cuda_times(torch: Any, call: Callable[[], object], *, warmup: int, runs: int) -> list[float]:
-    """Per-call times (ms) with CUDA events, the L2 cache flushed before every timed call."""
-    props = torch.cuda.get_device_properties(torch.cuda.current_device())
-    flush = torch.empty(2 * (getattr(props, "L2_cache_size", 0) or L2_FALLBACK_BYTES), dtype=torch.uint8, device="cuda")
-    for _ in range(warmup):
-        call()
-    torch.cuda.synchronize()
-    starts = [torch.cuda.Event(enable_timing=True) for _ in range(runs)]
-    ends = [torch.cuda.Event(enable_timing=True) for _ in range(runs)]
-    for start, end in zip(starts, ends):
-        flush.zero_()  # outside the timed region: every call reads from HBM
-        start.record()
-        call()
-        end.record()
-    torch.cuda.synchronize()
-    return [start.elapsed_time(end) for start, end in zip(starts, ends)]
+@dataclass(frozen=True)
+class Probes:
+    """How a run times calls, names the kernel a call launches, and reads the clocks."""
 
-
-def cpu_times(call: Callable[[], object], *, warmup: int, runs: int) -> list[float]:
-    """Per-call times (ms) with ``time.perf_counter``: the ``--cpu`` harness check only."""
-    for _ in range(warmup):
-        call()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - start) * 1e3)
-    return times
+    timer: Timer
+    code_path: Callable[[Callable[[], object], str], CodePath]  # (call, approximate) -> what ran
+    clocks: Callable[[], Clocks]
 
 
 def run_sizes(
@@ -250,39 +298,55 @@ def run_sizes(
     reference: Reference,
     sizes: Sequence[Size],
     dtypes: Sequence[str],
-    warmup: int,
-    runs: int,
+    forms: Sequence[str],
+    probes: Probes,
     eps: float,
     peak_gbps: float | None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> list[SizeResult]:
-    """Check the kernel against the reference, then time it and eager, at every size and dtype."""
+    """Check the kernel against the reference, then time it, eager and a copy, at every size, dtype and GELU form."""
     eager = eager_layernorm_gelu(torch)
     results = []
     for dtype in dtypes:
         atol, rtol = reference.tolerances[dtype]
-        for size in sizes:
-            progress(f"{size} {dtype}: checking against the PyTorch reference, then timing")
-            x, weight, bias = _inputs(torch, size, getattr(torch, TORCH_DTYPES[dtype]), device)
-            got, want = kernel(x, weight, bias, eps), reference.op(x, weight, bias, eps)
-            error, within = _compare(torch, got, want, atol, rtol)
-            del got, want
-            if not within:
-                raise BenchError(
-                    f"the kernel does not match the PyTorch reference at {size} {dtype}: "
-                    f"max abs error {error:.3g} (atol {atol}, rtol {rtol}); nothing was timed or written"
+        for approximate in forms:
+            for size in sizes:
+                progress(f"{size} {dtype} gelu={approximate}: checking against the PyTorch reference, then timing")
+                x, weight, bias = _inputs(torch, size, getattr(torch, TORCH_DTYPES[dtype]), device)
+                got, want = kernel(x, weight, bias, eps, approximate), reference.op(x, weight, bias, eps, approximate)
+                error, within = _compare(torch, got, want, atol, rtol)
+                del got, want
+                if not within:
+                    raise BenchError(
+                        f"the kernel does not match the PyTorch reference at {size} {dtype} gelu={approximate}: "
+                        f"max abs error {error:.3g} (atol {atol}, rtol {rtol}); nothing was timed or written"
+                    )
+                calls = [functools.partial(op, x, weight, bias, eps, approximate) for op in (kernel, eager)]
+                path = probes.code_path(calls[0], approximate)
+                kernel_times = probes.timer(calls[0])
+                clocks = probes.clocks()  # right after the kernel's timed calls
+                eager_times = probes.timer(calls[1])
+                copied = torch.empty_like(x)
+                copy_times = probes.timer(functools.partial(copied.copy_, x))
+                del copied
+                nbytes = layernorm_gelu_bytes(size, dtype)
+                results.append(
+                    SizeResult(
+                        size,
+                        dtype,
+                        approximate,
+                        nbytes,
+                        measure(kernel_times, nbytes, peak_gbps),
+                        measure(eager_times, nbytes, peak_gbps),
+                        measure(copy_times, copy_bytes(size, dtype), peak_gbps),
+                        path,
+                        clocks,
+                        error,
+                        atol,
+                        rtol,
+                    )
                 )
-            timings = []
-            for op in (kernel, eager):
-                call = functools.partial(op, x, weight, bias, eps)
-                if device == "cuda":
-                    timings.append(cuda_times(torch, call, warmup=warmup, runs=runs))
-                else:
-                    timings.append(cpu_times(call, warmup=warmup, runs=runs))
-            nbytes = layernorm_gelu_bytes(size, dtype)
-            kernel_m, eager_m = (measure(times, nbytes, peak_gbps) for times in timings)
-            results.append(SizeResult(size, dtype, nbytes, kernel_m, eager_m, error, atol, rtol))
-            del x, weight, bias
+                del x, weight, bias
     return results
 
 

@@ -27,9 +27,15 @@ class Size(NamedTuple):
         return f"{self.rows}x{self.hidden}"
 
 
-#: Default GPU sizes: 4096 rows over the kernel's range of hidden sizes, and the
-#: issue's 16384 x 8192 headline.
-DEFAULT_GPU_SIZES = (*(Size(4096, hidden) for hidden in (768, 2048, 4096, 8192, 16384)), Size(16384, 8192))
+#: Elements of every default GPU problem: 2**27, 256 MiB of bf16 input and as much
+#: output, well beyond the L2 cache of any GPU (tens to a hundred-odd MB), so that
+#: what is timed is HBM traffic, not L2 hits.
+DEFAULT_GPU_ELEMENTS = 2**27
+#: Default GPU sizes: the kernel's range of hidden sizes (768 to its maximum, 16384),
+#: each with as many rows as make 2**27 elements; 16384 x 8192 is the issue's headline.
+DEFAULT_GPU_SIZES = tuple(
+    Size(DEFAULT_GPU_ELEMENTS // hidden, hidden) for hidden in (768, 2048, 4096, 8192, 16384)
+)
 #: Default sizes of the ``--cpu`` harness check: small, so it runs in seconds.
 DEFAULT_CPU_SIZES = (Size(64, 768), Size(64, 2048))
 
@@ -56,6 +62,29 @@ def layernorm_gelu_bytes(size: Size, dtype: str) -> int:
     return (2 * size.rows * size.hidden + 2 * size.hidden) * itemsize
 
 
+def copy_bytes(size: Size, dtype: str) -> int:
+    """Bytes a device-to-device copy of the input moves: read it once, write it once."""
+    return 2 * size.rows * size.hidden * DTYPE_SIZES[dtype]
+
+
+#: Flush buffer when the device does not report its L2 size: twice the largest L2
+#: of any GPU skillpm knows of is below this.
+FLUSH_FALLBACK_BYTES = 512 * 1024 * 1024
+_MIB = 1024 * 1024
+
+
+def flush_bytes(l2_bytes: int | None) -> int:
+    """Size of the buffer read between timed calls to evict the L2: at least twice the L2, in whole MiB.
+
+    Reading (not writing) the buffer leaves the L2 full of clean lines, so the
+    next call neither hits its own data nor pays for write-backs of the flush.
+    An unknown L2 (``None`` or not positive) gets :data:`FLUSH_FALLBACK_BYTES`.
+    """
+    if l2_bytes is None or l2_bytes <= 0:
+        return FLUSH_FALLBACK_BYTES
+    return -(-2 * l2_bytes // _MIB) * _MIB
+
+
 def gbps(nbytes: int, ms: float) -> float:
     """Effective bandwidth in GB/s (10**9 bytes per second) of moving ``nbytes`` in ``ms``."""
     if ms <= 0:
@@ -66,6 +95,11 @@ def gbps(nbytes: int, ms: float) -> float:
 def pct_of_peak(achieved_gbps: float, peak_gbps: float) -> float:
     """Achieved bandwidth as a percentage of the datasheet peak."""
     return 100.0 * achieved_gbps / peak_gbps
+
+
+def pct_of_copy(kernel_gbps: float, copy_gbps: float) -> float:
+    """The kernel's bandwidth as a percentage of a device copy's, measured in the same run."""
+    return 100.0 * kernel_gbps / copy_gbps
 
 
 def percentile(ordered: Sequence[float], q: float) -> float:

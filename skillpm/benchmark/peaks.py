@@ -58,6 +58,27 @@ PEAKS: dict[str, Peak] = {
             "NVIDIA DGX B200 datasheet (64 TB/s for 8 GPUs)",
             "https://www.nvidia.com/en-us/data-center/dgx-b200/",
         ),
+        Peak(
+            "b300",
+            "B300",
+            8000.0,
+            "NVIDIA HGX platform page (HGX B300: up to 8 TB/s per GPU)",
+            "https://www.nvidia.com/en-us/data-center/hgx/",
+        ),
+        Peak(
+            "rtx-5090",
+            "GeForce RTX 5090",
+            1792.0,
+            "NVIDIA GeForce RTX 5090 specifications",
+            "https://www.nvidia.com/en-us/geforce/graphics-cards/50-series/rtx-5090/",
+        ),
+        Peak(
+            "rtx-pro-6000",
+            "RTX PRO 6000 Blackwell",
+            1792.0,
+            "NVIDIA RTX PRO 6000 Blackwell specifications",
+            "https://www.nvidia.com/en-us/products/workstations/professional-desktop-gpus/rtx-pro-6000/",
+        ),
         Peak("l4", "L4", 300.0, "NVIDIA L4 Tensor Core GPU datasheet", "https://www.nvidia.com/en-us/data-center/l4/"),
         Peak("l40s", "L40S", 864.0, "NVIDIA L40S GPU datasheet", "https://www.nvidia.com/en-us/data-center/l40s/"),
         Peak(
@@ -84,6 +105,9 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bA100\b.*\b80GB\b", "a100-80gb-sxm"),
         (r"\bA100\b", "a100-40gb"),
         (r"\bB200\b", "b200"),
+        (r"\bB300\b", "b300"),  # not GB300, whose name differs
+        (r"\bRTX 5090\s*$", "rtx-5090"),  # not the 5090 D parts, whose memory may differ
+        (r"\bRTX PRO 6000\b", "rtx-pro-6000"),  # not "RTX 6000 Ada Generation"
         (r"\bL40S\b", "l40s"),
         (r"\bL4\b", "l4"),
         (r"\bA10\b", "a10"),

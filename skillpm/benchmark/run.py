@@ -15,9 +15,10 @@ from typing import Callable, Sequence
 
 from skillpm import __version__
 from skillpm.atomic import atomic_write
-from skillpm.benchmark import BenchError, harness
+from skillpm.benchmark import BenchError, harness, timing
 from skillpm.benchmark.evidence import Device, Evidence, Method, dumps, schema_errors
-from skillpm.benchmark.metrics import DEFAULT_CPU_SIZES, DEFAULT_GPU_SIZES, Size
+from skillpm.benchmark.metrics import DEFAULT_CPU_SIZES, DEFAULT_GPU_SIZES, Size, flush_bytes
+from skillpm.benchmark.observe import NO_CLOCKS, CodePath
 from skillpm.benchmark.peaks import match_peak, user_peak
 from skillpm.benchmark.workspace import open_workspace
 from skillpm.manifest import SkillSource, choose_variant
@@ -34,10 +35,13 @@ class BenchOptions:
     cpu: bool = False
     sizes: Sequence[Size] | None = None
     dtypes: Sequence[str] = ("bf16",)
+    forms: Sequence[str] = ("none", "tanh")  # GELU forms, as torch's approximate= names them
     runs: int | None = None
     warmup: int | None = None
     kernel_project: str | None = None
     peak_gbps: float | None = None
+    with_tests: bool = False  # run the kernel project's own tests against the build first
+    tests_timeout: float = 300.0
 
     def resolved(self) -> tuple[Sequence[Size], int, int]:
         """Sizes, runs and warm-up calls, with each device's defaults filled in."""
@@ -67,6 +71,8 @@ def run_bench(
     chosen = choose_variant(source.targets, capability, target=target)
     torch = harness.import_torch()
     sizes, runs, warmup = options.resolved()
+    flush: int | None = None
+    ninja: str | None = None
     if options.cpu:
         device = Device("cpu", harness.cpu_name(), None, None, None, torch.__version__, None)
     else:
@@ -82,17 +88,50 @@ def run_bench(
         peak = user_peak(options.peak_gbps) if options.peak_gbps else match_peak(gpu.name)
         if peak is None:
             progress(f"note: no datasheet peak for {gpu.name!r}; pass --peak-gbps for percent of peak")
-        device = Device("gpu", gpu.name, str(gpu.capability), gpu.driver, gpu.cuda, torch.__version__, peak)
+        device = Device(
+            "gpu",
+            gpu.name,
+            str(gpu.capability),
+            gpu.driver,
+            gpu.cuda,
+            torch.__version__,
+            peak,
+            l2_bytes=gpu.l2_bytes,
+            sm_count=gpu.sm_count,
+            max_clocks=gpu.max_clocks,
+        )
+        flush = flush_bytes(gpu.l2_bytes)
 
     with open_workspace(source_dir, chosen, project=options.kernel_project) as workspace:
         reference = harness.load_reference(torch, workspace.project_dir)
         progress(f"benchmarking variant {chosen} of {source.name} {source.version} on {device.name}")
         if options.cpu:
             kernel, implementation = harness.composed_layernorm_gelu(torch), CPU_IMPLEMENTATION
+            probes = harness.Probes(
+                timing.cpu_timer(warmup=warmup, runs=runs),
+                lambda call, approximate: CodePath(CPU_IMPLEMENTATION, gelu=approximate),
+                lambda: NO_CLOCKS,
+            )
         else:
             progress(f"building {workspace.kernel_project} of {workspace.skill.name} {chosen} (ninja)")
             ops = harness.build_kernel(workspace.project_dir, workspace.build_root, ninja=ninja)
             kernel, implementation = ops.layernorm_gelu, str(ops.implementation())
+            probes = harness.Probes(
+                timing.cuda_timer(torch, flush_bytes=flush or 0, warmup=warmup, runs=runs),
+                harness.gpu_code_path(torch),
+                harness.sample_clocks,
+            )
+        tests = None
+        if options.with_tests:
+            progress(f"running the tests of {workspace.kernel_project} against this build")
+            tests = harness.run_project_tests(
+                workspace.project_dir,
+                workspace.build_root,
+                ninja=ninja,
+                gpu=not options.cpu,
+                timeout=options.tests_timeout,
+            )
+            progress(f"tests: {tests.passed} passed, {tests.skipped} skipped")
         results = harness.run_sizes(
             torch,
             device="cpu" if options.cpu else "cuda",
@@ -100,8 +139,8 @@ def run_bench(
             reference=reference,
             sizes=sizes,
             dtypes=options.dtypes,
-            warmup=warmup,
-            runs=runs,
+            forms=options.forms,
+            probes=probes,
             eps=EPS,
             peak_gbps=None if device.peak is None else device.peak.gbps,
             progress=progress,
@@ -112,6 +151,7 @@ def run_bench(
             runs=runs,
             l2_flush=not options.cpu,
             eps=EPS,
+            l2_flush_bytes=flush,
         )
         return Evidence(
             skill=workspace.skill,
@@ -121,6 +161,7 @@ def run_bench(
             results=results,
             created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             tool_version=__version__,
+            tests=tests,
         )
 
 

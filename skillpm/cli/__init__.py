@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("bench:bench", "Build SOURCE's reference kernel for a variant, check it, time it, and write evidence."),
     "keygen": ("attest:keygen", "Make a signing key pair: PATH (private, mode 0600) and PATH.pub."),
     "publish": ("attest:publish", "Pack SOURCE and publish its variants into a registry, with signed evidence."),
+    "attest": ("attest:attest", "Add signed evidence about a published variant to a registry, without republishing it."),
     "verify": ("attest:verify", "Verify the attestations of NAME[==VERSION]'s variants, showing every check."),
 }
 

@@ -1,4 +1,4 @@
-"""Commands for signed evidence: keygen, publish, verify."""
+"""Commands for signed evidence: keygen, publish, attest, verify."""
 
 from __future__ import annotations
 
@@ -11,6 +11,17 @@ from skillpm.cli.output import emit_json, notice, say, table
 
 #: How much of a check's detail the verify table shows (--json has all of it).
 DETAIL = 600
+
+
+def signing_options(command):
+    """``--sign``, ``--identity-token`` and ``--staging``: how publish and attest sign evidence."""
+    for option in reversed([
+        click.option("--sign", "sign", metavar="key:PATH|sigstore", help="Sign the evidence with a key file, or keyless with Sigstore."),
+        click.option("--identity-token", envvar="SIGSTORE_ID_TOKEN", metavar="TOKEN", help="OIDC token for --sign sigstore (default: $SIGSTORE_ID_TOKEN, else an ambient CI identity)."),
+        click.option("--staging", is_flag=True, help="With --sign sigstore: use Sigstore's staging instance."),
+    ]):
+        command = option(command)
+    return command
 
 
 @click.command()
@@ -50,10 +61,8 @@ def keygen(path: Path, algorithm: str, as_json: bool) -> None:
 @click.command()
 @click.argument("source", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--registry", "registry", required=True, type=click.Path(path_type=Path), help="Registry directory to publish into.")
-@click.option("--evidence", "evidence", multiple=True, type=click.Path(path_type=Path), help="An eval or bench evidence file (repeatable).")
-@click.option("--sign", "sign", metavar="key:PATH|sigstore", help="Sign the evidence with a key file, or keyless with Sigstore.")
-@click.option("--identity-token", envvar="SIGSTORE_ID_TOKEN", metavar="TOKEN", help="OIDC token for --sign sigstore (default: $SIGSTORE_ID_TOKEN, else an ambient CI identity).")
-@click.option("--staging", is_flag=True, help="With --sign sigstore: use Sigstore's staging instance.")
+@click.option("--evidence", "evidence", multiple=True, type=click.Path(path_type=Path), help="An eval, bench or static-kernel evidence file (repeatable).")
+@signing_options
 @json_option
 def publish(
     source: Path,
@@ -71,7 +80,8 @@ def publish(
     skillpm publish my-skill --registry ./myreg --evidence eval.json --evidence bench.json --sign key:~/.skillpm/keys/me
     skillpm publish my-skill --registry ./myreg --evidence eval.json --sign sigstore   # keyless, online
 
-    Each evidence file names the archive it is about (skill.target and
+    SOURCE is a skill source or a plain SKILL.md folder (packed as 'skillpm pack'
+    does). Each evidence file names the archive it is about (skill.target and
     skill.artifact_sha256); evidence that matches no variant is refused. Nothing is
     written unless everything is valid and signed. Publishing a version again with
     the same archives adds new attestations to it; other archives are refused.
@@ -91,6 +101,60 @@ def publish(
             say(f"  attested {attestation.path} ({result.signer})")
     if not evidence:
         notice("note: no evidence given; the variants carry no attestations")
+
+
+@click.command("attest")
+@click.argument("requirement", metavar="NAME==VERSION")
+@click.option("--target", required=True, metavar="TARGET", help="The published variant the evidence is about.")
+@click.option("--evidence", "evidence", required=True, type=click.Path(path_type=Path, dir_okay=False), help="An eval, bench or static-kernel evidence file about that variant's archive.")
+@signing_options
+@click.option("--registry", "registry", required=True, type=click.Path(path_type=Path, file_okay=False), help="Registry directory holding the published version.")
+@json_option
+def attest(
+    requirement: str,
+    target: str,
+    evidence: Path,
+    sign: str | None,
+    identity_token: str | None,
+    staging: bool,
+    registry: Path,
+    as_json: bool,
+) -> None:
+    """Add signed evidence about a published variant to a registry, without republishing it.
+
+    \b
+    skillpm attest my-skill==1.0.0 --target sm_90 --evidence bench.json --sign key:~/.skillpm/keys/me --registry ./myreg
+    skillpm attest my-skill==1.0.0 --target sm_90 --evidence bench.json --sign sigstore --registry ./myreg
+
+    The evidence must name the variant's archive as the index lists it (skill.name,
+    version, target, artifact_sha256); the archive's bytes are checked against that
+    digest. Install and verify weigh the statement by its signer, as they weigh
+    evidence attached by publish: a signer the user does not trust is a warning.
+    """
+    from skillpm.attest import AttestationError
+    from skillpm.attest.attach import attach
+    from skillpm.attest.statement import VariantRef
+    from skillpm.errors import RequirementError
+    from skillpm.publish import parse_signer
+    from skillpm.requirements import parse_requirement
+
+    parsed = parse_requirement(requirement)
+    pinned = list(parsed.specifier) if parsed.specifier is not None else []
+    if len(pinned) != 1 or pinned[0].operator != "==" or "*" in pinned[0].version:
+        raise RequirementError(f"{requirement!r} does not name one version", hint="write NAME==VERSION, e.g. my-skill==1.0.0")
+    if not sign:
+        raise AttestationError("evidence must be signed", hint="pass --sign key:PATH or --sign sigstore")
+    signer = parse_signer(sign, identity_token=identity_token, staging=staging)
+    done = attach(registry, VariantRef(parsed.name, pinned[0].version, target), evidence, signer)
+    if as_json:
+        emit_json(done.to_json())
+        return
+    variant = f"{done.variant.name} {done.variant.version} ({done.variant.target}) sha256:{done.sha256}"
+    if done.attestation is None:
+        say(f"already attested: {variant} carries this statement")
+    else:
+        say(f"attested {variant}")
+        say(f"  {done.attestation.path} ({done.signer})")
 
 
 @click.command()
@@ -144,8 +208,10 @@ def verify(
     ]
     ok = all(report.ok for report in reports)
     if as_json:
+        from skillpm.attest.measured import measured
+
         emit_json({"registry": source.label, "name": name, "version": entry.version, "ok": ok,
-                   "variants": [report.to_json() for report in reports]})
+                   "variants": [{**report.to_json(), "measured": dict(measured(report))} for report in reports]})
     else:
         _print_reports(reports)
     if not ok:
@@ -193,6 +259,9 @@ def _print_reports(reports) -> None:
         for reason in report.missing:
             rows.append((report.target, "-", "policy", "FAIL", reason))
     table(["target", "evidence", "check", "result", "detail"], rows, limit=DETAIL)
+    from skillpm.attest.measured import measured
+
+    table(["target", "evidence", "shows"], [(r.target, kind, text) for r in reports for kind, text in measured(r)], limit=DETAIL)
     notice(_summary(reports))
 
 

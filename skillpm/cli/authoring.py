@@ -18,7 +18,7 @@ _PATH = click.Path(path_type=Path)
     "--from",
     "upskill_dir",
     type=click.Path(path_type=Path, exists=True, file_okay=False),
-    help="Adopt an upskill output directory (SKILL.md + skill_meta.json) in place.",
+    help="Adopt any skill folder in place: a plain SKILL.md folder, or upskill's output (with skill_meta.json).",
 )
 @click.option("--name", help="Skill name for a new skeleton (default: the directory's name).")
 @click.option(
@@ -32,7 +32,7 @@ def init(directory: Path | None, upskill_dir: Path | None, name: str | None, des
 
     \b
     skillpm init my-skill                        # new skeleton in ./my-skill
-    skillpm init --from runs/upskill/my-skill    # write skillpm.toml for upskill's output
+    skillpm init --from path/to/any-skill        # write skillpm.toml from its SKILL.md
 
     DIRECTORY defaults to the current folder; it must not hold a skillpm.toml yet.
     """
@@ -54,21 +54,26 @@ def init(directory: Path | None, upskill_dir: Path | None, name: str | None, des
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=_PATH)
+@click.option("--strict", is_flag=True, help="Also warn about each Claude Code extension field in use.")
 @json_option
-def validate(paths: tuple[Path, ...], as_json: bool) -> None:
+def validate(paths: tuple[Path, ...], strict: bool, as_json: bool) -> None:
     """Check skills against the Agent Skills specification and skillpm.toml's schema.
 
     \b
     skillpm validate my-skill
     skillpm validate skills/* --json
+    skillpm validate path/to/repo              # every skill in it, found as 'npx skills' finds them
 
     PATHS are skill sources (with skillpm.toml: every variant is checked as it
-    will be installed) or plain Agent Skills directories. Exits 1 when any has
-    an error; warnings alone do not fail.
+    will be installed), plain Agent Skills directories, or folders holding
+    several skills (each is checked). Claude Code's own front-matter fields are
+    valid (their types are checked); --strict warns about each one. Exits 1 when
+    any has an error; warnings alone do not fail.
     """
+    from skillpm.validation.discover import discover
     from skillpm.validation.source import validate_path
 
-    reports = [(path, validate_path(path)) for path in paths]
+    reports = [(skill, validate_path(skill, strict=strict)) for path in paths for skill in discover(path)]
     valid = all(not any(f.is_error for f in findings) for _, findings in reports)
     if as_json:
         emit_json(
@@ -115,12 +120,16 @@ def pack(source: Path, out_dir: Path, targets: tuple[str, ...], as_json: bool) -
     skillpm pack my-skill -o dist/            # dist/my-skill-<version>-<target>.tar.gz
     skillpm pack my-skill --target sm_90a --json
 
-    The archives are reproducible: the same source gives the same sha256 on any
-    machine with the same zlib.
+    SOURCE is a skill source (skillpm.toml) or a plain SKILL.md folder, packed as one
+    generic variant with the manifest 'init --from' would write. Hidden files SKILL.md
+    does not name are left out, each said on stderr. The archives are reproducible:
+    the same source gives the same sha256 on any machine with the same zlib.
     """
     from skillpm.pack import pack as pack_source
 
-    built = pack_source(source, out_dir, targets=list(targets) or None)
+    built = pack_source(
+        source, out_dir, targets=list(targets) or None, left_out=lambda finding: notice(finding.message)
+    )
     if as_json:
         emit_json(
             [

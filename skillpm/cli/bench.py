@@ -17,7 +17,8 @@ from skillpm.cli.output import emit_json, notice, say, table
 @click.option(
     "--sizes",
     metavar="ROWSxHIDDEN,...",
-    help="Problem sizes. Default: 4096x{768,2048,4096,8192,16384},16384x8192 (64x768,64x2048 with --cpu).",
+    help="Problem sizes. Default: 2**27 elements at hidden 768 to 16384 (174762x768 ... 16384x8192, 8192x16384), "
+    "well beyond L2 (64x768,64x2048 with --cpu).",
 )
 @click.option(
     "--dtype",
@@ -26,6 +27,14 @@ from skillpm.cli.output import emit_json, notice, say, table
     multiple=True,
     help="Element type (repeatable). Default: bf16.",
 )
+@click.option(
+    "--approximate",
+    "forms",
+    type=click.Choice(["none", "tanh"]),
+    multiple=True,
+    help="GELU form, as torch names it (repeatable). Default: both.",
+)
+@click.option("--with-tests", is_flag=True, help="Run the kernel project's own tests against the build before timing.")
 @click.option("--runs", type=click.IntRange(min=1), help="Timed calls per size (default 200; 20 with --cpu).")
 @click.option("--warmup", type=click.IntRange(min=0), help="Untimed calls first (default 25; 3 with --cpu).")
 @click.option("--kernel", "kernel_project", metavar="PATH", help="The kernel project in the tree, when it has several.")
@@ -48,6 +57,8 @@ def bench(
     target: str | None,
     sizes: str | None,
     dtypes: tuple[str, ...],
+    forms: tuple[str, ...],
+    with_tests: bool,
     runs: int | None,
     warmup: int | None,
     kernel_project: str | None,
@@ -61,8 +72,9 @@ def bench(
     The variant is the one 'install' would choose for --arch (default: this
     machine's GPU), or --target. Its archive is packed and extracted, and the
     kernel project in it is built with ninja, checked against the PyTorch
-    reference, and timed with CUDA events (L2 flushed, median of many runs)
-    beside PyTorch eager. Needs torch and ninja: pip install 'skillpm[kernels]'.
+    reference, and timed with CUDA events (L2 flushed by reading a buffer twice
+    its size, median of many runs) beside PyTorch eager and a device copy of the
+    same bytes. Needs torch and ninja: pip install 'skillpm[kernels]'.
 
     \b
     skillpm bench skills/kernel-builder-cuda --arch 9.0 --json
@@ -80,6 +92,8 @@ def bench(
         cpu=cpu,
         sizes=parse_sizes(sizes) if sizes else None,
         dtypes=dtypes or ("bf16",),
+        forms=forms or ("none", "tanh"),
+        with_tests=with_tests,
         runs=runs,
         warmup=warmup,
         kernel_project=kernel_project,
@@ -111,13 +125,25 @@ def _print_summary(document: dict) -> None:
         rows.append(
             [
                 f"{result['rows']}x{result['hidden']}",
-                result["dtype"],
+                f"{result['dtype']} {result['gelu']}",
+                _path(result["code_path"]),
                 f"{kernel['median_ms']:.4f} ({kernel['p10_ms']:.4f}-{kernel['p90_ms']:.4f})",
                 f"{kernel['gbps']:.1f}",
                 pct,
+                f"{result['pct_of_copy']:.1f}%",
                 f"{eager['median_ms']:.4f}",
                 f"{result['speedup_vs_eager']:.2f}x",
                 f"{result['max_abs_error']:.2g}",
             ]
         )
-    table(["size", "dtype", "kernel ms (p10-p90)", "GB/s", "% peak", "eager ms", "vs eager", "max err"], rows)
+    table(
+        ["size", "dtype gelu", "code path", "kernel ms (p10-p90)", "GB/s", "% peak", "% copy", "eager ms", "vs eager", "max err"],
+        rows,
+    )
+
+
+def _path(path: dict) -> str:
+    """The reference kernel's template as ``cta x32 vec16-exact``; ``-`` for anything else."""
+    if path["elements_per_thread"] is None:
+        return "-"
+    return f"{path['rows']} x{path['elements_per_thread']} {path['access']}"

@@ -94,9 +94,14 @@ def info(requirement: str, registry: str | None, as_json: bool) -> None:
         document = document._replace(versions=tuple(matching_versions(document, parsed)))
         if not document.versions:
             raise ResolutionError(f"no version of {parsed.name} matches {requirement!r} in {source.label}")
-    evidence = _evidence(source, document)
+    from skillpm.attest.measured import measured
+
+    reports = _reports(source, document)
+    evidence = _evidence(reports)
+    shows = [{"version": r.version, "target": r.target, "kind": kind, "shows": text}
+             for r in reports for kind, text in measured(r)]
     if as_json:
-        emit_json({"registry": source.label, **document.to_json(), "evidence": evidence})
+        emit_json({"registry": source.label, **document.to_json(), "evidence": evidence, "measured": shows})
         return
     latest = document.versions[-1] if document.versions else None
     say(f"{clean(document.name)}  ({clean(source.label)})")
@@ -120,40 +125,54 @@ def info(requirement: str, registry: str | None, as_json: bool) -> None:
     ]
     table(["version", "target", "bytes", "sha256", "yanked", "evidence"], rows)
     if not evidence:
-        say("evidence: none yet (no variant carries a signed evaluation or benchmark)")
+        say("evidence: none yet (no variant carries a signed evaluation, benchmark or static kernel count)")
     for item in evidence:
         state = "verified" if item["verified"] else f"NOT verified: {clean(item['problem'], DESCRIPTION)}"
         fields = (clean(item[key]) for key in ("version", "target", "summary", "signer"))
         say("  {} {} {}; signed by {} ({})".format(*fields, state))
+    if latest is not None:
+        say(f"measured ({clean(latest.version)}):")
+        for item in shows:
+            if item["version"] == latest.version:
+                say(f"  {clean(item['target']):8} {item['kind']}: {clean(item['shows'], DESCRIPTION)}")
 
 
-def _evidence(source, document) -> list[dict[str, object]]:
-    """Each attestation of each variant: what it says, who signed it, whether it verifies."""
+def _reports(source, document) -> list:
+    """Each variant's attestations, verified under the effective policy (no policy is loaded when none has any)."""
+    from skillpm.attest.variants import VariantReport
+
     if not any(variant.attestations for entry in document.versions for variant in entry.variants):
-        return []
+        return [VariantReport(document.name, entry.version, variant.target, variant.sha256, (), ())
+                for entry in document.versions for variant in entry.variants]
     from pathlib import Path
 
-    from skillpm.attest.variants import KINDS, effective_policy, summary, verify_variant
+    from skillpm.attest.variants import effective_policy, verify_variant
     from skillpm.install import find_project_root
 
     policy = effective_policy(source.label, project_root=find_project_root(Path.cwd()))
+    return [verify_variant(source, name=document.name, version=entry.version, variant=variant, policy=policy)
+            for entry in document.versions for variant in entry.variants]
+
+
+def _evidence(reports) -> list[dict[str, object]]:
+    """Each attestation of each variant: what it says, who signed it, whether it verifies."""
+    from skillpm.attest.variants import KINDS, summary
+
     items = []
-    for entry in document.versions:
-        for variant in entry.variants:
-            report = verify_variant(source, name=document.name, version=entry.version, variant=variant, policy=policy)
-            for attestation in report.attestations:
-                failed = attestation.first_failure()
-                statement = attestation.statement
-                items.append({
-                    "version": entry.version,
-                    "target": variant.target,
-                    "path": attestation.path,
-                    "predicate-type": attestation.predicate_type,
-                    "summary": summary(statement) if statement else KINDS.get(attestation.predicate_type, "evidence"),
-                    "signer": attestation.signer(),
-                    "verified": attestation.ok,
-                    "problem": f"{failed.name}: {failed.detail}" if failed else None,
-                })
+    for report in reports:
+        for attestation in report.attestations:
+            failed = attestation.first_failure()
+            statement = attestation.statement
+            items.append({
+                "version": report.version,
+                "target": report.target,
+                "path": attestation.path,
+                "predicate-type": attestation.predicate_type,
+                "summary": summary(statement) if statement else KINDS.get(attestation.predicate_type, "evidence"),
+                "signer": attestation.signer(),
+                "verified": attestation.ok,
+                "problem": f"{failed.name}: {failed.detail}" if failed else None,
+            })
     return items
 
 

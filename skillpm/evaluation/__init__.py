@@ -7,7 +7,9 @@ The pipeline, pure modules first:
 * :mod:`.testset` picks a variant's test source, its checks and its digest (the one ``pack``
   records and eval evidence names);
 * :mod:`.checks` turns a case into checks (``contains``, ``regex``, ``nvcc_compile``,
-  ``python_test``) and decides them; programs are run through a :class:`~.checks.Programs`;
+  ``cuda_kernel``, ``python_test``) and decides them; programs are run through a
+  :class:`~.checks.Programs`;
+* :mod:`.sass` reads what nvcc built (ptxas's resource report, cuobjdump's SASS) for ``cuda_kernel``;
 * :mod:`.stats` counts outcomes into pass rates, Wilson intervals and lift;
 * :mod:`.evidence` builds the evidence document (``schemas/eval-evidence.schema.json``);
 
@@ -16,7 +18,7 @@ then the thin I/O around them:
 * :mod:`.subject` chooses the variant and reads the source (SKILL.md, tests, artifact digest);
 * :mod:`.client` speaks the OpenAI chat completions API through the registry's hardened transport
   (an overall deadline per request, a bounded answer), with retries;
-* :mod:`.programs` runs nvcc and test scripts in temporary directories with time limits;
+* :mod:`.programs` runs nvcc, cuobjdump and test scripts in temporary directories with time limits;
 * :mod:`.cache` keeps each answer so an interrupted run resumes;
 * :mod:`.upskill` reads results upskill wrote;
 * :mod:`.run` runs the trials concurrently and puts the pieces together.

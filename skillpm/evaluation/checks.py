@@ -8,13 +8,24 @@ adds one of ours, configured by the flat ``validator_config``:
 ``regex``                 ``pattern`` (required), ``ignore_case`` (default false):
                           the pattern occurs in the answer (``re.search``).
 ``nvcc_compile``          ``gencode`` (``arch=compute_90a,code=sm_90a``) or ``arch``
-                          (``sm_90a``), default the variant's target; ``timeout_s``
-                          (default 120): the answer's last ```cuda/```cpp/```c++ block
-                          compiles with ``nvcc -c`` for that architecture.
+                          (``sm_90a``), default the variant's target (for ``generic``:
+                          ``generic_arch``); ``timeout_s`` (default 120): the answer's
+                          last ```cuda/```cpp/```c++ block compiles with ``nvcc -c`` for
+                          that architecture.
+``cuda_kernel``           ``kernel`` (required), ``arch``/``generic_arch`` and
+                          ``timeout_s`` as above, ``max_spill_bytes`` (0),
+                          ``allow_local_memory`` (false), ``sass_opcodes`` (space
+                          separated, e.g. ``LDG.E.128 STG.E.128``),
+                          ``elements_per_thread`` with ``max_sass_per_element`` (and
+                          ``max_sass_per_element.<arch>`` for one architecture): the
+                          block compiles, holds exactly one ``__global__`` kernel of
+                          that name, and ptxas's report and the kernel's SASS meet every
+                          limit (:mod:`skillpm.evaluation.sass`).
 ``python_test``           ``script`` (a path in the skill source, required),
                           ``timeout_s`` (default 60): with the answer's last ```python
-                          block as ``answer.py`` and its last CUDA/C++ block as
-                          ``answer.cu`` beside it, the script exits 0.
+                          block as ``answer.py``, its last CUDA/C++ block as
+                          ``answer.cu`` and its last ```toml block as ``answer.toml``
+                          beside it, the script exits 0.
 ========================  ==========================================================
 
 A test passes when every one of its checks passes.
@@ -30,26 +41,41 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from skillpm.errors import TargetError
 from skillpm.evaluation.cases import EvalCase
+from skillpm.evaluation.sass import KernelLimits, inspect_kernel
 from skillpm.targets import parse_target
 
 #: Fence languages whose block is CUDA/C++ source, and those whose block is Python.
 CUDA_LANGUAGES = frozenset({"cuda", "cu", "cpp", "c++", "cxx", "cc"})
 PYTHON_LANGUAGES = frozenset({"python", "py", "python3"})
+TOML_LANGUAGES = frozenset({"toml"})
 
 _FENCE = re.compile(
     r"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[^\s`{]*)[^\n]*\n(?P<code>.*?)^[ \t]{0,3}(?P=fence)[ \t]*$",
     re.MULTILINE | re.DOTALL,
 )
 _GENCODE = re.compile(r"arch=compute_[0-9]{2,3}[af]?,code=[a-z0-9_,\[\]]+")
+_BUDGET_KEY = "max_sass_per_element"
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """nvcc's verdict on one source; with ``disassemble``, ptxas's ``-v`` report and the SASS listing."""
+
+    passed: bool
+    detail: str = ""
+    ptxas_log: str = ""
+    sass: str = ""
 
 
 class Programs(Protocol):
-    """Runs the programs a check needs; each returns ``(passed, detail)``."""
+    """Runs the programs a check needs."""
 
     def require(self, kinds: Mapping[str, int]) -> None:
         """Raise a SkillpmError when checks of ``kinds`` (name -> count) cannot run here."""
 
-    def compile_cuda(self, code: str, *, flags: tuple[str, ...], timeout_s: float) -> tuple[bool, str]: ...
+    def compile_cuda(
+        self, code: str, *, flags: tuple[str, ...], timeout_s: float, disassemble: bool = False
+    ) -> Compiled: ...
 
     def run_python_test(
         self, files: Mapping[str, str], *, script: str, script_bytes: bytes, timeout_s: float
@@ -106,13 +132,30 @@ class NvccCompile:
     flags: tuple[str, ...]
     timeout_s: float
     name = "nvcc_compile"
+    disassemble = False
 
     def run(self, answer: str, programs: Programs, scripts: Mapping[str, bytes]) -> CheckResult:
         code = last_block(answer, CUDA_LANGUAGES)
         if code is None:
             return CheckResult(self.name, False, "the answer has no ```cuda, ```cpp or ```c++ code block")
-        passed, detail = programs.compile_cuda(code, flags=self.flags, timeout_s=self.timeout_s)
-        return CheckResult(self.name, passed, detail)
+        compiled = programs.compile_cuda(code, flags=self.flags, timeout_s=self.timeout_s, disassemble=self.disassemble)
+        if not compiled.passed:
+            return CheckResult(self.name, False, compiled.detail)
+        return CheckResult(self.name, *self.inspect(compiled))
+
+    def inspect(self, compiled: Compiled) -> tuple[bool, str]:
+        """What was built, judged: compiling is all ``nvcc_compile`` asks."""
+        return True, ""
+
+
+@dataclass(frozen=True)
+class CudaKernel(NvccCompile):
+    limits: KernelLimits
+    name = "cuda_kernel"
+    disassemble = True
+
+    def inspect(self, compiled: Compiled) -> tuple[bool, str]:
+        return inspect_kernel(compiled.ptxas_log, compiled.sass, self.limits)
 
 
 @dataclass(frozen=True)
@@ -127,18 +170,19 @@ class PythonTest:
             for filename, code in (
                 ("answer.py", last_block(answer, PYTHON_LANGUAGES)),
                 ("answer.cu", last_block(answer, CUDA_LANGUAGES)),
+                ("answer.toml", last_block(answer, TOML_LANGUAGES)),
             )
             if code is not None
         }
         if not files:
-            return CheckResult(self.name, False, "the answer has no ```python or CUDA/C++ code block")
+            return CheckResult(self.name, False, "the answer has no ```python, CUDA/C++ or ```toml code block")
         passed, detail = programs.run_python_test(
             files, script=self.script, script_bytes=scripts[self.script], timeout_s=self.timeout_s
         )
         return CheckResult(self.name, passed, detail)
 
 
-Check = Union[Contains, Regex, NvccCompile, PythonTest]
+Check = Union[Contains, Regex, NvccCompile, CudaKernel, PythonTest]
 
 
 class _Config(BaseModel):
@@ -150,18 +194,31 @@ class _RegexConfig(_Config):
     ignore_case: bool = False
 
 
-class _NvccConfig(_Config):
-    gencode: str | None = None
+class _ArchConfig(_Config):
     arch: str | None = None
-    timeout_s: float = Field(default=120.0, gt=0)
+    generic_arch: str | None = None
+    timeout_s: float = Field(default=120.0, gt=0, allow_inf_nan=False)
+
+
+class _NvccConfig(_ArchConfig):
+    gencode: str | None = None
+
+
+class _KernelConfig(_ArchConfig):
+    kernel: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    max_spill_bytes: int = Field(default=0, ge=0)
+    allow_local_memory: bool = False
+    sass_opcodes: str = Field(default="", pattern=r"^[A-Z0-9_. ]*$")
+    elements_per_thread: int | None = Field(default=None, gt=0)
+    max_sass_per_element: float | None = Field(default=None, gt=0, allow_inf_nan=False)
 
 
 class _PythonTestConfig(_Config):
     script: str = Field(min_length=1)
-    timeout_s: float = Field(default=60.0, gt=0)
+    timeout_s: float = Field(default=60.0, gt=0, allow_inf_nan=False)
 
 
-VALIDATORS = ("nvcc_compile", "python_test", "regex")
+VALIDATORS = ("cuda_kernel", "nvcc_compile", "python_test", "regex")
 
 
 class CheckConfigError(ValueError):
@@ -183,6 +240,8 @@ def checks_for(case: EvalCase, *, target: str) -> tuple[Check, ...]:
         elif case.validator == "nvcc_compile":
             nvcc = _NvccConfig.model_validate(config)
             found.append(NvccCompile(_nvcc_flags(nvcc, target), nvcc.timeout_s))
+        elif case.validator == "cuda_kernel":
+            found.append(_cuda_kernel(config, target))
         elif case.validator == "python_test":
             test = _PythonTestConfig.model_validate(config)
             found.append(PythonTest(test.script, test.timeout_s))
@@ -203,8 +262,8 @@ def _compile(pattern: str, ignore_case: bool) -> re.Pattern[str]:
 
 
 def _nvcc_flags(config: _NvccConfig, target: str) -> tuple[str, ...]:
-    """``-gencode ...`` from ``gencode``, else from ``arch``, else from the variant's target."""
-    if config.gencode is not None and config.arch is not None:
+    """``-gencode ...`` from ``gencode``, else from the architecture :func:`_arch` picks."""
+    if config.gencode is not None and (config.arch is not None or config.generic_arch is not None):
         raise CheckConfigError("validator_config: give gencode or arch, not both")
     if config.gencode is not None:
         if not _GENCODE.fullmatch(config.gencode):
@@ -212,15 +271,59 @@ def _nvcc_flags(config: _NvccConfig, target: str) -> tuple[str, ...]:
                 f"validator_config.gencode {config.gencode!r} is not of the form arch=compute_90a,code=sm_90a"
             )
         return ("-gencode", config.gencode)
-    arch = config.arch if config.arch is not None else target
+    return _gencode(_arch(config, target))
+
+
+def _arch(config: _ArchConfig, target: str) -> str:
+    """``arch``, else the variant's target, else (the generic variant) ``generic_arch``: ``sm_90a``."""
+    if config.arch is not None:
+        key, arch = "arch", config.arch
+    elif target != "generic":
+        key, arch = "arch", target
+    elif config.generic_arch is not None:
+        key, arch = "generic_arch", config.generic_arch
+    else:
+        raise CheckConfigError("the generic variant has no architecture: give arch or generic_arch in validator_config")
     try:
         parsed = parse_target(arch)
     except TargetError as error:
-        raise CheckConfigError(f"validator_config.arch: {error.message}") from None
+        raise CheckConfigError(f"validator_config.{key}: {error.message}") from None
     if parsed.is_generic:
-        raise CheckConfigError("nvcc_compile needs gencode or arch in validator_config for the generic variant")
-    digits = f"{parsed.major}{parsed.minor}{parsed.suffix}"
+        raise CheckConfigError(f"validator_config.{key}: give an architecture such as sm_80, not generic")
+    return str(parsed)
+
+
+def _gencode(arch: str) -> tuple[str, str]:
+    digits = arch.removeprefix("sm_")
     return ("-gencode", f"arch=compute_{digits},code=sm_{digits}")
+
+
+def _cuda_kernel(config: dict[str, object], target: str) -> CudaKernel:
+    """The ``cuda_kernel`` check; ``max_sass_per_element.<arch>`` overrides the budget for that arch."""
+    overrides = {key: config.pop(key) for key in [key for key in config if key.startswith(_BUDGET_KEY + ".")]}
+    kernel = _KernelConfig.model_validate(config)
+    arch = _arch(kernel, target)
+    budget = kernel.max_sass_per_element
+    for key, value in overrides.items():
+        try:
+            named = str(parse_target(key.removeprefix(_BUDGET_KEY + ".")))
+        except TargetError as error:
+            raise CheckConfigError(f"validator_config.{key}: {error.message}") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+            raise CheckConfigError(f"validator_config.{key}: must be a positive number")
+        if named == arch:
+            budget = float(value)
+    if (kernel.elements_per_thread is None) != (budget is None):
+        raise CheckConfigError("validator_config: give elements_per_thread and max_sass_per_element together")
+    limits = KernelLimits(
+        kernel=kernel.kernel,
+        max_spill_bytes=kernel.max_spill_bytes,
+        allow_local_memory=kernel.allow_local_memory,
+        opcodes=tuple(kernel.sass_opcodes.split()),
+        elements_per_thread=kernel.elements_per_thread,
+        max_sass_per_element=budget,
+    )
+    return CudaKernel(_gencode(arch), kernel.timeout_s, limits)
 
 
 def evaluate(

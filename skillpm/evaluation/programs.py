@@ -1,4 +1,4 @@
-"""Running the programs checks need: nvcc on an answer's code, a test script beside it.
+"""Running the programs checks need: nvcc (and cuobjdump) on an answer's code, a test script beside it.
 
 Each run gets a fresh temporary directory, a time limit (the whole process group is
 killed when it runs over) and a minimal environment: PATH, locale, CUDA's variables and
@@ -13,12 +13,15 @@ import functools
 import os
 import shutil
 import signal
+import site
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Mapping
 
+from skillpm.evaluation.checks import Compiled
 from skillpm.evaluation.errors import EvalError
 
 _KEPT_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "CUDA_HOME", "CUDA_PATH", "LD_LIBRARY_PATH", "SYSTEMROOT")
@@ -52,6 +55,33 @@ def run_limited(command: list[str], *, cwd: Path, timeout_s: float) -> tuple[int
     return process.returncode, output.decode("utf-8", "replace")
 
 
+def find_cuobjdump() -> str | None:
+    """A cuobjdump that can disassemble: on PATH, else in NVIDIA's ``nvidia-cuda-cuobjdump`` wheel.
+
+    ``cuobjdump -sass`` runs nvdisasm (wheel ``nvidia-cuda-nvdisasm``), which must be beside it or on PATH.
+    Wheels are looked for only where this Python installs packages, never in the current
+    directory (``sys.path`` may hold it, and a cloned project could plant a ``nvidia/`` there).
+    """
+    candidates = [shutil.which("cuobjdump")]
+    for folder in _site_folders():
+        candidates += sorted(str(path) for path in folder.glob("nvidia/cu*/bin/cuobjdump"))
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            beside = Path(candidate).with_name("nvdisasm")
+            if shutil.which("nvdisasm") or (beside.is_file() and os.access(beside, os.X_OK)):
+                return candidate
+    return None
+
+
+def _site_folders() -> list[Path]:
+    """The folders this Python installs packages into (the user's too, when it reads them)."""
+    paths = sysconfig.get_paths()
+    folders = [paths["purelib"], paths["platlib"]]
+    if site.ENABLE_USER_SITE:
+        folders.append(site.getusersitepackages())
+    return [Path(folder) for folder in dict.fromkeys(folders)]
+
+
 def _verdict(code: int | None, output: str, *, what: str, timeout_s: float) -> tuple[bool, str]:
     if code is None:
         return False, f"{what} ran over its {timeout_s:g} s time limit"
@@ -64,28 +94,46 @@ def _verdict(code: int | None, output: str, *, what: str, timeout_s: float) -> t
 class LocalPrograms:
     """Runs nvcc and Python test scripts on this machine (see :class:`~.checks.Programs`)."""
 
-    def __init__(self, *, nvcc: str | None = None, python: str | None = None) -> None:
+    def __init__(self, *, nvcc: str | None = None, cuobjdump: str | None = None, python: str | None = None) -> None:
         self.nvcc = nvcc or shutil.which("nvcc")
+        self.cuobjdump = cuobjdump or find_cuobjdump()
         self.python = python or sys.executable
 
     def require(self, kinds: Mapping[str, int]) -> None:
         """Fail before any request when the test set needs a program this machine lacks."""
-        if kinds.get("nvcc_compile") and self.nvcc is None:
+        compiling = kinds.get("nvcc_compile", 0) + kinds.get("cuda_kernel", 0)
+        if compiling and self.nvcc is None:
             raise EvalError(
-                f"{kinds['nvcc_compile']} test(s) compile CUDA with nvcc, which is not on PATH",
+                f"{compiling} test(s) compile CUDA with nvcc, which is not on PATH",
                 hint="install the CUDA toolkit, or put its bin/ directory on PATH",
+            )
+        if kinds.get("cuda_kernel") and self.cuobjdump is None:
+            raise EvalError(
+                f"{kinds['cuda_kernel']} test(s) read SASS with cuobjdump and nvdisasm, which are not installed",
+                hint="pip install nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm (or put the CUDA toolkit's bin/ on PATH)",
             )
 
     @functools.lru_cache(maxsize=256)  # noqa: B019 - one instance per run; equal answers compile alike
-    def compile_cuda(self, code: str, *, flags: tuple[str, ...], timeout_s: float) -> tuple[bool, str]:
-        """``nvcc -c answer.cu`` with ``flags``; passes when it exits 0."""
+    def compile_cuda(
+        self, code: str, *, flags: tuple[str, ...], timeout_s: float, disassemble: bool = False
+    ) -> Compiled:
+        """``nvcc -c answer.cu`` with ``flags``; passes when it exits 0. With ``disassemble``,
+        ptxas reports each kernel's resources (``-Xptxas -v``) and ``cuobjdump -sass`` lists the
+        object's SASS; ``timeout_s`` bounds each of the two programs."""
         assert self.nvcc is not None, "require() first"
         with tempfile.TemporaryDirectory(prefix="skillpm-nvcc-") as scratch:
             folder = Path(scratch)
             (folder / "answer.cu").write_text(code, encoding="utf-8")
-            command = [self.nvcc, "-c", "answer.cu", "-o", "answer.o", *flags]
-            code_, output = run_limited(command, cwd=folder, timeout_s=timeout_s)
-            return _verdict(code_, output, what="nvcc", timeout_s=timeout_s)
+            verbose = ("-Xptxas", "-v") if disassemble else ()
+            command = [self.nvcc, "-c", "answer.cu", "-o", "answer.o", *flags, *verbose]
+            exit_code, log = run_limited(command, cwd=folder, timeout_s=timeout_s)
+            passed, detail = _verdict(exit_code, log, what="nvcc", timeout_s=timeout_s)
+            if not passed or not disassemble:
+                return Compiled(passed, detail)
+            assert self.cuobjdump is not None, "require() first"
+            exit_code, sass = run_limited([self.cuobjdump, "-sass", "answer.o"], cwd=folder, timeout_s=timeout_s)
+            passed, detail = _verdict(exit_code, sass, what="cuobjdump", timeout_s=timeout_s)
+            return Compiled(passed, detail, ptxas_log=log, sass=sass if passed else "")
 
     def run_python_test(
         self, files: Mapping[str, str], *, script: str, script_bytes: bytes, timeout_s: float

@@ -3,7 +3,16 @@
 Checked: Markdown links and images (``[text](path)``), reference definitions
 (``[id]: path``), HTML ``href``/``src`` attributes, and inline code spans holding a path
 under ``scripts/``, ``references/`` or ``assets/``. Skipped: URLs with a scheme, pure
-``#anchors``, and everything inside fenced code blocks.
+``#anchors``, Claude Code's slash-command links (``/plugin:skill``), globs and placeholders
+in code spans (``scripts/check_*.py``, ``references/<name>.md``), and everything inside
+fenced code blocks.
+
+Only a real link to a missing file, or one leaving by an absolute path, is an error: a
+code span may name a path in the user's project (``./scripts/deploy.sh``) or an example,
+so a missing one is a warning, unless it differs only in case from a file of the skill
+(it then clearly names that file, and breaks on case-sensitive file systems). A link into
+a sibling folder (``../other-skill/x.md``) is a warning: it works where that skill is
+installed beside this one.
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ import re
 from collections.abc import Collection, Iterator
 from urllib.parse import unquote
 
-from skillpm.validation.findings import Finding, error
+from skillpm.validation.findings import Finding, Severity
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
@@ -23,9 +32,12 @@ _LINK = re.compile(
     r"""|\b(?:href|src)\s*=\s*["']([^"']*)["']""",  # <a href="target">, <img src="target">
     re.IGNORECASE,
 )
-_CODE_PATH = re.compile(r"(?<![\w./~-])(?:\./)?((?:scripts|references|assets)/[\w.@+-][\w./@+-]*)")
+_CODE_PATH = re.compile(r"(?<![\w./~-])(\./)?((?:scripts|references|assets)/[\w.@+-][\w./@+-]*)([*?<>{}\[]?)")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")  # two letters or more: not a drive
 _DRIVE = re.compile(r"[A-Za-z]:[\\/]")
+_SLASH_COMMAND = re.compile(r"/[\w.-]+(?::[\w.-]+)?")  # Claude Code's /skill or /plugin:skill
+
+LINK, CODE = "link", "code"
 
 
 def _body_lines(body: str) -> Iterator[tuple[int, str]]:
@@ -42,17 +54,22 @@ def _body_lines(body: str) -> Iterator[tuple[int, str]]:
             yield offset, line
 
 
-def references(body: str) -> Iterator[tuple[int, str]]:
-    """Yield ``(offset, target)`` for every link target and code-span path in ``body``."""
+def references(body: str) -> Iterator[tuple[int, str, str]]:
+    """Yield ``(offset, target, kind)`` for every link target (:data:`LINK`) and code-span path (:data:`CODE`).
+
+    A code-span path written as a glob or a placeholder is not yielded; one starting with
+    ``./`` is yielded with it.
+    """
     for offset, line in _body_lines(body):
         if "`" in line:
             for span in _CODE_SPAN.finditer(line):
                 for match in _CODE_PATH.finditer(span.group(2)):
-                    yield offset, match.group(1).rstrip(".")
+                    if not match.group(3):
+                        yield offset, (match.group(1) or "") + match.group(2).rstrip("."), CODE
             line = _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
         if "](" in line or "]:" in line or "=" in line:  # cheap test before the regex
             for match in _LINK.finditer(line):
-                yield offset, match.group(match.lastindex or 0).strip("<>")
+                yield offset, match.group(match.lastindex or 0).strip("<>"), LINK
 
 
 def _directories(paths: Collection[str]) -> set[str]:
@@ -66,19 +83,38 @@ def _directories(paths: Collection[str]) -> set[str]:
     return dirs
 
 
-def _problem(target: str, tree: Collection[str], dirs: Collection[str]) -> tuple[str, str] | None:
-    """The rule and message that a reference to ``target`` breaks, if any."""
-    if target.startswith("#") or _SCHEME.match(target):
+Problem = tuple[str, Severity, str]
+
+
+def _problem(target: str, kind: str, paths: Collection[str], folded: dict[str, str]) -> Problem | None:
+    """The rule, severity and message that a reference of ``kind`` to ``target`` breaks, if any.
+
+    ``paths`` holds every path of the tree, files and folders; ``folded`` maps each, case-folded, to itself.
+    """
+    if target.startswith("#") or _SCHEME.match(target) or _SLASH_COMMAND.fullmatch(target):
         return None
     path = unquote(target.split("#", 1)[0].split("?", 1)[0])
     if path.startswith(("/", "\\")) or _DRIVE.match(path):
-        return "link.escape", f"link {target!r} is an absolute path; make it relative to SKILL.md"
+        return "link.escape", Severity.ERROR, f"link {target!r} is an absolute path; make it relative to SKILL.md"
     norm = posixpath.normpath(path) if path else "."
     if norm == ".." or norm.startswith("../"):
-        return "link.escape", f"link {target!r} points outside the skill directory"
-    if norm != "." and norm not in tree and norm not in dirs:
-        return "link.missing", f"link {target!r}: no such file or directory in the skill"
-    return None
+        sibling = next((part for part in norm.split("/") if part != ".."), "")
+        needs = f": it works only where the skill {sibling!r} is installed beside this one" if sibling else ""
+        return "link.sibling", Severity.WARNING, f"{kind} {target!r} leaves the skill{needs}"
+    if norm == "." or norm in paths:
+        return None
+    near = folded.get(norm.casefold())
+    if near is not None:
+        return "link.missing", Severity.ERROR, (
+            f"{kind} {target!r}: no such file in the skill, but {near!r} differs only in case "
+            "(case-sensitive file systems will not find it)"
+        )
+    if kind == LINK:
+        return "link.missing", Severity.ERROR, f"link {target!r}: no such file or directory in the skill"
+    return "link.mention", Severity.WARNING, (
+        f"`{target}` is not a file of the skill; if the skill needs it, add it (a path in the user's "
+        "project, or an example, needs no change)"
+    )
 
 
 def check_links(body: str, *, first_line: int, tree: Collection[str], file: str) -> list[Finding]:
@@ -87,10 +123,12 @@ def check_links(body: str, *, first_line: int, tree: Collection[str], file: str)
     ``first_line`` is the file line the body starts on; SKILL.md sits at the tree root,
     so links resolve from there.
     """
-    dirs = _directories(tree)
+    paths = set(tree) | _directories(tree)
+    folded = {path.casefold(): path for path in sorted(paths, reverse=True)}  # the first in order wins
     findings = []
-    for offset, target in references(body):
-        problem = _problem(target, tree, dirs)
+    for offset, target, kind in references(body):
+        problem = _problem(target, kind, paths, folded)
         if problem is not None:
-            findings.append(error(file, first_line + offset, *problem))
+            rule, severity, message = problem
+            findings.append(Finding(file, first_line + offset, rule, severity, message))
     return findings

@@ -14,17 +14,18 @@ from skillpm.manifest import (
     read_manifest_data,
 )
 from skillpm.validation.findings import Finding, Severity, error
+from skillpm.validation.hidden import left_out_findings
 from skillpm.validation.tree import validate_skill_dir, validate_tree
 
 
-def validate_path(path: Path) -> list[Finding]:
+def validate_path(path: Path, *, strict: bool = False) -> list[Finding]:
     """Every finding for ``path``: a skill source's manifest and each variant, or a plain skill."""
     if (path / MANIFEST_NAME).is_file():
-        return validate_source(path)
-    return validate_skill_dir(path)
+        return validate_source(path, strict=strict)
+    return validate_skill_dir(path, strict=strict)
 
 
-def validate_source(root: Path) -> list[Finding]:
+def validate_source(root: Path, *, strict: bool = False) -> list[Finding]:
     """The manifest's findings, then each variant's tree as it will be installed."""
     try:
         data = read_manifest_data(root)
@@ -36,7 +37,9 @@ def validate_source(root: Path) -> list[Finding]:
     source = SkillSource(root, Manifest.model_validate(data))
     findings: set[Finding] = set()
     for target in source.targets:
-        findings.update(validate_tree(source.variant_files(target), root=root, dir_name=source.name))
+        files, left_out = source.variant_tree(target)
+        findings.update(validate_tree(files, root=root, dir_name=source.name, strict=strict))
+        findings.update(left_out_findings(left_out))
     findings.update(_unused_overlays(source))
     return sorted(findings, key=Finding.sort_key)
 

@@ -10,6 +10,7 @@ import datetime
 import re
 from collections.abc import Callable, Iterator, Mapping
 
+from skillpm.validation import extensions
 from skillpm.validation.findings import Finding, Severity, error
 from skillpm.validation.frontmatter import SkillMd
 
@@ -89,7 +90,7 @@ def _name(value: object, dir_name: str) -> Iterator[Issue]:
 
 
 def _metadata(value: object, _dir_name: str) -> Iterator[Issue]:
-    """``metadata``: a mapping from strings to strings."""
+    """``metadata``: a mapping from strings to strings (another entry is a warning: skills-ref reads it as text)."""
     if not isinstance(value, dict):
         yield "spec.field.type", f"'metadata' must be a mapping, not {_kind(value)} ({value!r})"
         return
@@ -97,8 +98,8 @@ def _metadata(value: object, _dir_name: str) -> Iterator[Issue]:
         bad = item if isinstance(key, str) else key
         if not isinstance(bad, str):
             yield "spec.metadata.entry", (
-                f"metadata entry {key!r}: {item!r} must map a string to a string, "
-                f"but {bad!r} is {_kind(bad)}{_quote_hint(bad)}"
+                f"metadata entry {key!r}: {item!r} should map a string to a string, "
+                f"but {bad!r} is {_kind(bad)}{_quote_hint(bad)}; skills-ref and agents read it as text"
             )
 
 
@@ -111,11 +112,32 @@ _CHECKS: dict[str, Callable[[object, str], Iterator[Issue]]] = {
     "allowed-tools": lambda value, _: _text("allowed-tools", value),
 }
 
+#: Rules whose findings are warnings: the skill still loads everywhere.
+_WARNING_RULES = frozenset({"spec.metadata.entry"})
+
+
+def _extension(key: str, value: object, *, strict: bool) -> Iterator[tuple[str, Severity, str]]:
+    """A Claude Code field (see :mod:`skillpm.validation.extensions`): its type, and under ``strict`` a warning."""
+    check, expected = extensions.FIELDS[key]
+    if not check(value):
+        yield "extension.field.type", Severity.ERROR, (
+            f"{key!r} must be {expected}, not {_kind(value)} ({value!r}), as Claude Code documents it"
+        )
+    elif strict:
+        what = f"{key!r} as a list" if key in _CHECKS else repr(key)
+        yield "extension.field", Severity.WARNING, (
+            f"{what} is a Claude Code extension ({extensions.SOURCE}), not in the Agent Skills "
+            "specification: other agents ignore it"
+        )
+
 
 def check_fields(
-    fields: Mapping[str, object], key_lines: Mapping[str, int], *, file: str, dir_name: str
+    fields: Mapping[str, object], key_lines: Mapping[str, int], *, file: str, dir_name: str, strict: bool = False
 ) -> list[Finding]:
-    """Check front matter ``fields`` against the specification's field rules."""
+    """Check front matter ``fields`` against the specification's field rules and Claude Code's extensions.
+
+    ``strict`` reports each Claude Code extension in use as a warning.
+    """
     findings = [
         error(file, 1, "spec.field.missing", f"required field {field!r} is missing")
         for field in REQUIRED
@@ -123,13 +145,21 @@ def check_fields(
     ]
     for key, value in fields.items():
         line = key_lines.get(key)
+        if key in extensions.FIELDS and not (key in _CHECKS and isinstance(value, str)):
+            findings.extend(Finding(file, line, rule, severity, message)
+                            for rule, severity, message in _extension(key, value, strict=strict))
+            continue
         check = _CHECKS.get(key)
         if check is None:
             allowed = ", ".join(_CHECKS)
             findings.append(error(file, line, "spec.field.unknown",
-                                  f"unknown field {key!r}; the specification allows {allowed}"))
+                                  f"unknown field {key!r}; the specification allows {allowed}, and Claude Code "
+                                  f"also {', '.join(k for k in extensions.FIELDS if k not in _CHECKS)}"))
             continue
-        findings.extend(error(file, line, *issue) for issue in check(value, dir_name))
+        findings.extend(
+            Finding(file, line, rule, Severity.WARNING if rule in _WARNING_RULES else Severity.ERROR, message)
+            for rule, message in check(value, dir_name)
+        )
     return findings
 
 

@@ -11,12 +11,12 @@ from skillpm.portable import MAX_FILE_SIZE, MAX_MEMBERS, MAX_TOTAL_SIZE
 from skillpm.reading import MAX_SKILL_MD_SIZE, read_regular_file
 from skillpm.validation.findings import Finding, error
 from skillpm.validation.frontmatter import parse_skill_md
+from skillpm.validation.hidden import Named, is_hidden, left_out_findings
 from skillpm.validation.links import check_links
 from skillpm.validation.paths import check_paths
 from skillpm.validation.spec import check_body_size, check_fields
 
 SKILL_MD = "SKILL.md"
-_SKIPPED = "__pycache__"
 
 StrPath = str | os.PathLike[str]
 
@@ -83,12 +83,15 @@ class _Disk:
         return None
 
 
-def validate_tree(files: Mapping[str, StrPath], *, root: StrPath, dir_name: str) -> list[Finding]:
+def validate_tree(
+    files: Mapping[str, StrPath], *, root: StrPath, dir_name: str, strict: bool = False
+) -> list[Finding]:
     """Validate a skill tree; the findings come sorted by file, line and rule.
 
     ``files`` maps each posix path of the tree as it will be installed to the real file
     under ``root`` (the skill source directory) that supplies it; ``dir_name`` is the
-    directory name the skill installs as, which its ``name`` must equal.
+    directory name the skill installs as, which its ``name`` must equal; ``strict`` warns
+    about each Claude Code extension field.
     """
     disk = _Disk(root)
     findings = check_paths({path: disk.shown(os.fspath(real)) for path, real in files.items()})
@@ -124,50 +127,57 @@ def validate_tree(files: Mapping[str, StrPath], *, root: StrPath, dir_name: str)
                                       f"SKILL.md is larger than {MAX_SKILL_MD_SIZE} bytes; it is not read "
                                       "(the specification recommends under 5000 tokens)"))
             else:
-                findings += check_skill_md(raw, file=shown, dir_name=dir_name, tree=files.keys())
+                findings += check_skill_md(raw, file=shown, dir_name=dir_name, tree=files.keys(), strict=strict)
     return sorted(findings, key=Finding.sort_key)
 
 
 def check_skill_md(
-    raw: bytes, *, file: str, dir_name: str, tree: Collection[str]
+    raw: bytes, *, file: str, dir_name: str, tree: Collection[str], strict: bool = False
 ) -> list[Finding]:
     """The specification and link rules for one SKILL.md, given the paths of its tree."""
     skill_md, findings = parse_skill_md(raw, file=file)
     if skill_md.fields is not None:
-        findings += check_fields(skill_md.fields, skill_md.key_lines, file=file, dir_name=dir_name)
+        findings += check_fields(skill_md.fields, skill_md.key_lines, file=file, dir_name=dir_name, strict=strict)
     findings += check_body_size(skill_md, file=file)
     findings += check_links(skill_md.body, first_line=skill_md.body_line, tree=tree, file=file)
     return findings
 
 
-def validate_skill_dir(path: StrPath) -> list[Finding]:
+def validate_skill_dir(path: StrPath, *, strict: bool = False) -> list[Finding]:
     """Validate a plain Agent Skills directory; its name is the skill's directory name.
 
-    Hidden entries and ``__pycache__`` are left out. A link to a directory inside ``path``
-    is followed (once per target); one to a directory outside is kept as an entry, so that
-    :func:`validate_tree` reports it as an escape.
+    Hidden entries and ``__pycache__`` are left out unless SKILL.md names them, each with a
+    ``tree.left-out`` warning (:mod:`skillpm.validation.hidden`). A link to a directory inside
+    ``path`` is followed (once per target); one to a directory outside is kept as an entry, so
+    that :func:`validate_tree` reports it as an escape.
     """
     root = os.fspath(path)
     if not os.path.isdir(root):
         what = "is not a directory" if os.path.exists(root) else "does not exist"
         return [error(".", None, "tree.root", f"{Path(root).as_posix()!r} {what}")]
     dir_name = os.path.basename(os.path.abspath(root))
-    return validate_tree(_walk(root), root=root, dir_name=dir_name)
+    files, left_out = skill_dir_files(root)
+    findings = validate_tree(files, root=root, dir_name=dir_name, strict=strict) + left_out_findings(left_out)
+    return sorted(findings, key=Finding.sort_key)
 
 
-def _walk(root: str) -> dict[str, str]:
-    """Map the relative posix path of every file under ``root`` to its path on disk."""
+def skill_dir_files(root: StrPath) -> tuple[dict[str, str], list[str]]:
+    """The tree of a plain skill folder: relative posix path -> path on disk, and the hidden entries left out."""
+    root = os.fspath(root)
+    named = Named(root)
     root_real = ""
     files: dict[str, str] = {}
+    left_out: list[str] = []
     seen: set[str] = set()
     pending = [(root, "")]
     while pending:
         directory, prefix = pending.pop()
         with os.scandir(directory) as entries:
             for entry in entries:
-                if entry.name.startswith(".") or entry.name == _SKIPPED:
-                    continue
                 rel = prefix + entry.name
+                if is_hidden(entry.name) and not named.keeps(rel):
+                    left_out.append(rel)
+                    continue
                 if entry.is_dir(follow_symlinks=False):
                     pending.append((entry.path, rel + "/"))
                     continue
@@ -182,7 +192,7 @@ def _walk(root: str) -> dict[str, str]:
                             pending.append((entry.path, rel + "/"))
                         continue
                 files[rel] = entry.path
-    return files
+    return files, left_out
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:

@@ -3,10 +3,11 @@
     python scripts/check_arch.py                 # ask torch, else nvidia-smi
     python scripts/check_arch.py --capability 9.0
 
-Rules (nvcc "GPU compilation" and the CUDA 12.9 family-specific features post,
-see references/gpu-targets.md): an sm_XY cubin runs on major X with minor >= Y;
-sm_90a code runs on 9.0 only; sm_100a code runs on 10.0 only. Everything else
-uses the generic variant. Exit status: 0 when a capability was found, 1 if not.
+Rules (nvcc "GPU compilation" and the CUDA Programming Guide's family-specific
+compatibility table, see references/gpu-targets.md): an sm_XY cubin runs on
+major X with minor >= Y; sm_100f code runs on 10.0 and 10.3, sm_120f code on
+12.0 and 12.1. Everything else uses the generic variant. Exit status: 0 when a
+capability was found, 1 if not.
 """
 
 from __future__ import annotations
@@ -18,22 +19,20 @@ import sys
 
 
 def variant_for(major: int, minor: int) -> str:
-    if (major, minor) == (9, 0):
-        return "sm_90a"
-    if (major, minor) == (10, 0):
-        return "sm_100a"
     if major == 8:
         return "sm_80"  # 8.0, 8.6, 8.7, 8.9: an sm_80 cubin runs on all of them
+    if major == 9:
+        return "sm_90"
+    if (major, minor) in ((10, 0), (10, 3)):
+        return "sm_100f"  # the sm_100f family: B200, GB200, B300, GB300
+    if (major, minor) in ((12, 0), (12, 1)):
+        return "sm_120f"  # the sm_120f family: RTX 50, RTX PRO 6000, GB10
     return "generic"
 
 
 def gencode_for(major: int, minor: int) -> str:
-    variant = variant_for(major, minor)
+    """nvcc flags for this GPU: its own cubin plus PTX (the reference kernel needs no a/f target)."""
     cc = f"{major}{minor}"
-    if variant == "sm_90a":
-        return "-gencode arch=compute_90a,code=sm_90a"
-    if variant == "sm_100a":
-        return "-gencode arch=compute_100a,code=sm_100a"
     return f"-gencode arch=compute_{cc},code=sm_{cc} -gencode arch=compute_{cc},code=compute_{cc}"
 
 

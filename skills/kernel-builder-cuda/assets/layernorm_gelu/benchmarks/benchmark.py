@@ -1,10 +1,14 @@
-"""Benchmark the fused kernel against the unfused PyTorch reference (GPU only).
+"""Benchmark the fused kernel against PyTorch and a device copy of the same bytes (GPU only).
 
-    python benchmarks/benchmark.py --dtype bf16 --rows 8192 --peak-gbps 3350
+    python benchmarks/benchmark.py --dtype bf16 --peak-gbps 3350
 
-Prints median time, effective bandwidth (bytes that must move / time) and, if
---peak-gbps is given (the datasheet HBM bandwidth of your GPU, see
-references/benchmarking.md of the skill), the percentage of that peak.
+Each problem has 2**27 elements by default (16384 rows at hidden 8192: 256 MiB of
+bf16 in, as much out), far beyond any L2, so HBM is what is measured. Prints the
+GPU, clocks, driver, CUDA and torch versions, then per size and GELU form the
+kernel that ran (template: elements per thread, warp or CTA rows, access, GELU),
+and median time, GB/s, % of --peak-gbps (your GPU's datasheet bandwidth, see
+references/benchmarking.md of the skill) and % of the copy, for the fused
+kernel and for PyTorch eager.
 """
 
 from __future__ import annotations
@@ -17,46 +21,53 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parents[2] / "scripts"))  # the skill's scripts/bench.py
 
-import torch  # noqa: E402
+from bench import benchmark, environment, kernel_names, report, require_cuda  # noqa: E402
 
-from bench import benchmark, report  # noqa: E402
-from build_ext import load  # noqa: E402
-from tests.reference import TOLERANCES, reference_layernorm_gelu  # noqa: E402
+ELEMENTS = 2**27
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dtype", choices=["fp32", "bf16"], default="bf16")
-    parser.add_argument("--rows", type=int, default=8192)
-    parser.add_argument("--hidden", type=int, nargs="+", default=[768, 4096, 8192, 16384])
+    parser.add_argument("--rows", type=int, default=None, help=f"default: {ELEMENTS} / hidden")
+    parser.add_argument("--hidden", type=int, nargs="+", default=[768, 2048, 4096, 8192, 16384])
+    parser.add_argument("--approximate", choices=["none", "tanh"], nargs="+", default=["none", "tanh"])
     parser.add_argument("--peak-gbps", type=float, default=None)
     parser.add_argument("--iters", type=int, default=200)
-    parser.add_argument("--approximate", choices=["none", "tanh"], default="none")
-    args = parser.parse_args()
-    if not torch.cuda.is_available():
-        print("no CUDA GPU: nothing to benchmark", file=sys.stderr)
-        return 1
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    torch = require_cuda()  # one error line and exit 1 without a GPU
+    from build_ext import load
+    from tests.reference import TOLERANCES, reference_layernorm_gelu
+
     ops = load()
     dtype = torch.float32 if args.dtype == "fp32" else torch.bfloat16
-    print(f"implementation: {ops.implementation()}  GPU: {torch.cuda.get_device_name()}")
+    print(environment())
+    print(f"math path: {ops.implementation()}")
+    functional = torch.nn.functional
     for hidden in args.hidden:
-        x = torch.randn(args.rows, hidden, device="cuda", dtype=dtype)
+        rows = args.rows or ELEMENTS // hidden
+        x = torch.randn(rows, hidden, device="cuda", dtype=dtype)
         w = torch.randn(hidden, device="cuda", dtype=dtype)
         b = torch.randn(hidden, device="cuda", dtype=dtype)
-        # Minimum traffic: read x, write y, read weight and bias once.
-        nbytes = (2 * x.numel() + 2 * hidden) * x.element_size()
-        approx = args.approximate
-        torch.testing.assert_close(  # never time a wrong kernel
-            ops.layernorm_gelu(x, w, b, 1e-5, approx), reference_layernorm_gelu(x, w, b, 1e-5, approx),
-            **TOLERANCES[dtype],
-        )
-        for name, fn in [
-            ("fused", lambda: ops.layernorm_gelu(x, w, b, 1e-5, approx)),
-            ("torch", lambda: torch.nn.functional.gelu(
-                torch.nn.functional.layer_norm(x, (hidden,), w, b, 1e-5), approximate=approx)),
-        ]:
-            stats = benchmark(fn, iters=args.iters)
-            print(report(f"{name:5s} rows={args.rows} hidden={hidden}", stats, nbytes, args.peak_gbps))
+        out = torch.empty_like(x)
+        nbytes = (2 * x.numel() + 2 * hidden) * x.element_size()  # read x, write y, gamma and beta once
+        copy = (benchmark(lambda: out.copy_(x), iters=args.iters), 2 * x.numel() * x.element_size())
+        for approx in args.approximate:
+            torch.testing.assert_close(  # never time a wrong kernel
+                ops.layernorm_gelu(x, w, b, 1e-5, approx), reference_layernorm_gelu(x, w, b, 1e-5, approx),
+                **TOLERANCES[dtype],
+            )
+            fused = lambda: ops.layernorm_gelu(x, w, b, 1e-5, approx)  # noqa: E731
+            eager = lambda: functional.gelu(functional.layer_norm(x, (hidden,), w, b, 1e-5), approximate=approx)  # noqa: E731
+            print(f"rows={rows} hidden={hidden} gelu={approx}: ran {', '.join(kernel_names(fused))}")
+            for name, fn in (("fused", fused), ("torch", eager)):
+                stats = benchmark(fn, iters=args.iters)
+                print(report(f"  {name:5s}", stats, nbytes, args.peak_gbps, copy=copy))
+        print(report("  copy ", copy[0], copy[1], args.peak_gbps))
     return 0
 
 

@@ -1,0 +1,69 @@
+"""Find the skills in a folder that holds several, as the ``skills`` CLI (``npx skills``) finds them.
+
+Source: vercel-labs/skills, ``src/skills.ts`` ``discoverSkills`` (commit 82dd76b, February 2026).
+A folder with a SKILL.md (or a skillpm.toml) is one skill. Otherwise the skills are the
+subfolders holding a SKILL.md of the folder itself, of ``skills/``, ``skills/.curated``,
+``skills/.experimental``, ``skills/.system`` and of each agent's ``.<agent>/skills``; when none
+is found there, every folder holding a SKILL.md, at most 5 levels down, skipping
+``node_modules``, ``.git``, ``dist``, ``build`` and ``__pycache__``. Links to folders are not
+followed. Unlike that CLI, skillpm does not read ``.claude-plugin`` manifests and keeps two
+skills of the same name (validation reports both).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from skillpm.validation.tree import SKILL_MD
+
+MANIFEST_NAME = "skillpm.toml"  # skillpm.manifest.MANIFEST_NAME, without importing pydantic for it
+
+MAX_DEPTH = 5
+_SKIPPED = frozenset({"node_modules", ".git", "dist", "build", "__pycache__"})
+_AGENTS = (
+    "agent", "agents", "claude", "cline", "codebuddy", "codex", "commandcode", "continue", "cursor",
+    "github", "goose", "iflow", "junie", "kilocode", "kiro", "mux", "neovate", "opencode", "openhands",
+    "pi", "qoder", "roo", "trae", "windsurf", "zencoder",
+)
+_PLACES = (
+    ".", "skills", "skills/.curated", "skills/.experimental", "skills/.system",
+    *(f".{agent}/skills" for agent in _AGENTS),
+)
+
+
+def _is_skill(folder: Path) -> bool:
+    return (folder / SKILL_MD).is_file() or (folder / MANIFEST_NAME).is_file()
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    """The real (not linked) subfolders of ``folder``, sorted; none when it cannot be read."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(Path(entry.path) for entry in entries if entry.is_dir(follow_symlinks=False))
+    except OSError:
+        return []
+
+
+def _search(folder: Path, depth: int) -> list[Path]:
+    if depth > MAX_DEPTH:
+        return []
+    found = [folder] if (folder / SKILL_MD).is_file() else []
+    for child in _subfolders(folder):
+        if child.name not in _SKIPPED:
+            found += _search(child, depth + 1)
+    return found
+
+
+def discover(path: Path) -> list[Path]:
+    """The skill folders under ``path``; ``[path]`` itself when it is a skill or holds none."""
+    if _is_skill(path) or not path.is_dir() or path.is_symlink():
+        return [path]
+    found: list[Path] = []
+    for place in _PLACES:
+        folder = path / place
+        if folder.is_dir() and not folder.is_symlink():
+            found += [child for child in _subfolders(folder) if (child / SKILL_MD).is_file() and child not in found]
+    if not found:
+        found = [skill for skill in _search(path, 0) if skill != path]
+    return found or [path]

@@ -1,0 +1,241 @@
+"""Real public skills as they are (issue #18, part 1), each class reproduced by a minimal fixture, through the CLI.
+
+The classes were measured with bench/corpus.py on public skill repositories; no third-party
+skill file is copied here.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+from skillpm.archive import METADATA_NAME
+
+CLAUDE_CODE_FIELDS = """\
+when_to_use: When the user asks for a release.
+argument-hint: [issue-number]
+arguments: [issue, branch]
+disable-model-invocation: true
+user-invocable: false
+allowed-tools:
+  - Read
+  - Bash(git:*)
+model: sonnet
+effort: high
+context: fork
+agent: Explore
+hooks:
+  PreToolUse:
+    - matcher: Bash
+paths:
+  - "src/**/*.py"
+shell: bash
+"""
+
+
+def skill(
+    root: Path, name: str = "demo", *, front: str = "", body: str = "# Demo\n", files: dict | None = None
+) -> Path:
+    """A plain skill folder ``root/name`` with SKILL.md (name, description, ``front``) and ``files``."""
+    folder = root / name
+    folder.mkdir(parents=True)
+    (folder / "SKILL.md").write_text(f"---\nname: {name}\ndescription: Does one thing well.\n{front}---\n{body}")
+    for path, text in (files or {}).items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_text(text)
+    return folder
+
+
+def findings(run_cli, *args) -> tuple[int, list[dict]]:
+    """``validate ARGS --json``: the exit code and every finding of every result."""
+    result = run_cli("validate", *args, "--json")
+    report = json.loads(result.stdout)
+    return result.exit_code, [finding for item in report["results"] for finding in item["findings"]]
+
+
+def test_claude_code_fields_are_valid_and_only_strict_warns(run_cli, tmp_path: Path) -> None:
+    folder = skill(tmp_path, front=CLAUDE_CODE_FIELDS)
+    assert findings(run_cli, folder) == (0, [])
+    code, strict = findings(run_cli, folder, "--strict")
+    assert code == 0
+    assert {f["rule"] for f in strict} == {"extension.field"}
+    assert all(f["severity"] == "warning" for f in strict)
+    assert len(strict) == 13  # every field above, allowed-tools because it is a list
+    assert all("code.claude.com/docs/en/skills" in f["message"] for f in strict)
+
+
+def test_claude_code_field_of_the_wrong_type_is_an_error(run_cli, tmp_path: Path) -> None:
+    folder = skill(tmp_path, front='user-invocable: "no"\nhooks: [x]\n')
+    code, found = findings(run_cli, folder)
+    assert code == 1
+    assert [(f["rule"], f["line"]) for f in found] == [("extension.field.type", 4), ("extension.field.type", 5)]
+
+
+def test_a_field_neither_the_spec_nor_claude_code_knows_is_still_an_error(run_cli, tmp_path: Path) -> None:
+    code, found = findings(run_cli, skill(tmp_path, front="category: tools\n"))
+    assert code == 1 and [f["rule"] for f in found] == ["spec.field.unknown"]
+
+
+def test_code_spans_that_do_not_clearly_name_a_skill_file_are_at_most_warnings(run_cli, tmp_path: Path) -> None:
+    body = (
+        "Write checks as `scripts/check_*.py`; run `scripts/build.{sh,ps1}`.\n"
+        "Name each reference `references/filename.md`.\n"
+        "Never run `./scripts/deploy.sh` from the user's project.\n"
+    )
+    code, found = findings(run_cli, skill(tmp_path, body=body))
+    assert code == 0
+    assert [(f["rule"], f["severity"], f["line"]) for f in found] == [
+        ("link.mention", "warning", 6), ("link.mention", "warning", 7)
+    ]
+
+
+def test_real_links_and_case_typos_of_skill_files_stay_errors(run_cli, tmp_path: Path) -> None:
+    body = "[guide](references/guide.md)\nRun `scripts/Check.py`.\n"
+    code, found = findings(run_cli, skill(tmp_path, body=body, files={"scripts/check.py": "print()\n"}))
+    assert code == 1
+    assert [(f["rule"], f["line"]) for f in found] == [("link.missing", 5), ("link.missing", 6)]
+    assert "'scripts/check.py' differs only in case" in found[1]["message"]
+
+
+def test_a_link_to_a_sibling_skill_warns_that_the_sibling_is_needed(run_cli, tmp_path: Path) -> None:
+    body = "See [review](../code-review/reviewer.md) and [flow](/plugin:other-skill).\n"
+    code, found = findings(run_cli, skill(tmp_path, body=body))
+    assert code == 0
+    assert [(f["rule"], f["severity"]) for f in found] == [("link.sibling", "warning")]
+    assert "'code-review' is installed beside this one" in found[0]["message"]
+
+
+def test_nested_metadata_is_a_warning_as_skills_ref_accepts_it(run_cli, tmp_path: Path) -> None:
+    front = "metadata:\n  author: me\n  version: 1.0\n  links:\n    home: https://example.org\n"
+    code, found = findings(run_cli, skill(tmp_path, front=front))
+    assert code == 0
+    assert [(f["rule"], f["severity"]) for f in found] == [("spec.metadata.entry", "warning")] * 2
+
+
+def test_hidden_files_are_reported_at_validate_and_pack_and_named_ones_are_kept(run_cli, tmp_path: Path) -> None:
+    files = {
+        ".gitignore": "*.pyc\n",
+        ".maintenance/README.md": "notes\n",
+        "scripts/.gitignore": "out/\n",
+        "scripts/run.py": "print()\n",
+    }
+    folder = skill(tmp_path, body="`scripts/.gitignore` keeps outputs out of git.\n", files=files)
+    code, found = findings(run_cli, folder)
+    assert code == 0
+    assert [(f["file"], f["rule"], f["severity"]) for f in found] == [
+        (".gitignore", "tree.left-out", "warning"), (".maintenance", "tree.left-out", "warning")
+    ]
+    result = run_cli("pack", folder, "-o", tmp_path / "dist")
+    assert result.exit_code == 0, result.output
+    assert "'.gitignore' is left out" in result.stderr and "'.maintenance' is left out" in result.stderr
+    (archive,) = (tmp_path / "dist").glob("*.tar.gz")
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+    assert {"skill/scripts/.gitignore", "skill/scripts/run.py", "skill/SKILL.md"} <= names
+    assert not any(".maintenance" in name or name == "skill/.gitignore" for name in names)
+
+
+def test_pack_publish_and_install_a_plain_skill_folder(run_cli, tmp_path: Path, monkeypatch) -> None:
+    folder = skill(
+        tmp_path / "src", "pdf-tools", front="license: Complete terms in LICENSE.txt\n",
+        files={"LICENSE.txt": "terms\n", "scripts/fill.py": "print()\n"},
+    )
+    result = run_cli("pack", folder, "-o", tmp_path / "dist", "--json")
+    assert result.exit_code == 0, result.output
+    (built,) = json.loads(result.stdout)
+    with tarfile.open(built["path"]) as tar:
+        metadata = json.load(tar.extractfile(METADATA_NAME))
+    assert (metadata["name"], metadata["version"], metadata["target"]) == ("pdf-tools", "0.1.0", "generic")
+    assert metadata["license"] == "SEE LICENSE IN LICENSE.txt"
+    assert not (folder / "skillpm.toml").exists()  # pack derives the manifest, writes nothing into the folder
+
+    registry = tmp_path / "registry"
+    assert run_cli("registry", "init", registry).exit_code == 0
+    published = run_cli("publish", folder, "--registry", registry)
+    assert published.exit_code == 0, published.output
+    monkeypatch.chdir(tmp_path)
+    installed = run_cli("install", "pdf-tools", "--registry", registry, "--dir", tmp_path / "installed")
+    assert installed.exit_code == 0, installed.output
+    for path in ("SKILL.md", "LICENSE.txt", "scripts/fill.py"):
+        assert (tmp_path / "installed" / "pdf-tools" / path).read_bytes() == (folder / path).read_bytes()
+
+
+def test_init_from_takes_any_skill_folder_and_writes_a_licence_reference(run_cli, tmp_path: Path) -> None:
+    assert "any skill folder" in run_cli("init", "--help").stdout
+    custom = skill(tmp_path, "custom", front="license: Proprietary. LICENSE.txt has complete terms\n",
+                   files={"LICENSE.txt": "terms\n"})
+    spdx = skill(tmp_path, "spdx", front="license: apache-2.0\n")
+    for folder in (custom, spdx):
+        result = run_cli("init", "--from", folder)
+        assert result.exit_code == 0, result.output
+    assert 'license = "SEE LICENSE IN LICENSE.txt"' in (custom / "skillpm.toml").read_text()
+    assert 'license = "Apache-2.0"' in (spdx / "skillpm.toml").read_text()
+    assert run_cli("validate", custom).exit_code == 0
+
+
+def test_validate_a_folder_of_many_skills_checks_each(run_cli, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    skill(repo / "skills", "alpha")
+    skill(repo / "skills", "beta", front="category: x\n")
+    skill(repo / ".claude" / "skills", "gamma")
+    skill(repo / "elsewhere", "delta")  # found only by the recursive search, which is not needed here
+    result = run_cli("validate", repo, "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert {(Path(item["path"]).name, item["valid"]) for item in report["results"]} == {
+        ("alpha", True), ("beta", False), ("gamma", True)
+    }
+
+
+def test_validate_searches_deeper_when_no_usual_folder_holds_skills(run_cli, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    skill(repo / "plugins" / "one" / "skills", "alpha")
+    skill(repo / "node_modules" / "pkg", "ignored")
+    result = run_cli("validate", repo)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines() == [f"{repo}/plugins/one/skills/alpha: valid"]
+
+
+def test_a_skill_source_reports_hidden_entries_of_its_common_tree_and_overlays(
+    run_cli, make_source, tmp_path: Path
+) -> None:
+    source = make_source(
+        tmp_path, "kernel-notes",
+        variants={"sm_90a": {".scratch/todo.md": "x\n", "scripts/.env.example": "A=1\n"}},
+        common={".github/ci.yml": "on: push\n", "scripts/run.sh": "echo\n"},
+    )
+    overlay_skill_md = source / "variants" / "sm_90a" / "SKILL.md"
+    overlay_skill_md.write_text(overlay_skill_md.read_text() + "Copy `scripts/.env.example` first.\n")
+    code, found = findings(run_cli, source)
+    assert code == 0
+    assert [(f["file"], f["rule"]) for f in found] == [
+        (".github", "tree.left-out"), ("variants/sm_90a/.scratch", "tree.left-out")
+    ]
+    result = run_cli("pack", source, "-o", tmp_path / "dist", "--target", "sm_90a")
+    assert result.exit_code == 0, result.output
+    (archive,) = (tmp_path / "dist").glob("*.tar.gz")
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+    assert "skill/scripts/.env.example" in names
+    assert not any(".github" in name or ".scratch" in name for name in names)
+
+
+def test_discovery_does_not_follow_a_link_out_of_the_folder(run_cli, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    skill(repo / "skills", "alpha")
+    outside = skill(tmp_path / "outside", "beta")
+    (repo / "skills" / "beta").symlink_to(outside, target_is_directory=True)
+    result = run_cli("validate", repo)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines() == [f"{repo}/skills/alpha: valid"]
+
+
+def test_a_version_control_folder_is_left_out_even_when_skill_md_names_it(run_cli, tmp_path: Path) -> None:
+    folder = skill(tmp_path, body="See [hooks](.git/hooks/pre-commit).\n", files={".git/hooks/pre-commit": "x\n"})
+    code, found = findings(run_cli, folder)
+    assert code == 1
+    assert [(f["file"], f["rule"]) for f in found] == [
+        (".git", "tree.left-out"), ("SKILL.md", "link.missing")
+    ]
+    assert "version-control" in found[0]["message"]
