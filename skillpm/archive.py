@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import stat
 import tarfile
 import zlib
@@ -77,9 +78,14 @@ class VariantMetadata:
     keywords: tuple[str, ...]
     agents: tuple[str, ...]
     files: Mapping[str, str]  # relative path -> sha256
+    #: The digest of the variant's test set (skillpm.evaluation.testset), which is never packed:
+    #: eval evidence about this archive must name it. ``None`` when the variant has none.
+    test_set: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        extra = {} if self.test_set is None else {"test-set": self.test_set}
         return {
+            **extra,
             "format-version": METADATA_FORMAT_VERSION,
             "name": self.name,
             "version": self.version,
@@ -109,9 +115,12 @@ class VariantMetadata:
             license_ = data.get("license")
             if license_ is not None and not isinstance(license_, str):
                 raise TypeError
+            test_set = data.get("test-set")
+            if test_set is not None and not (isinstance(test_set, str) and re.fullmatch(r"[0-9a-f]{64}", test_set)):
+                raise TypeError
         except (KeyError, TypeError):
             raise ArchiveError(f"{METADATA_NAME} is malformed") from None
-        return cls(*texts, license_, *lists, files=files)
+        return cls(*texts, license_, *lists, files=files, test_set=test_set)
 
 
 @dataclass(frozen=True)

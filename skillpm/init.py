@@ -57,22 +57,34 @@ def init_skeleton(directory: Path, *, name: str, description: str) -> list[Path]
     return [skill_md, directory / MANIFEST_NAME]
 
 
-def adopt_upskill(directory: Path) -> Path:
-    """Write skillpm.toml for a skill folder (SKILL.md, and skill_meta.json from upskill if any), in place."""
+def adopt_upskill(directory: Path) -> tuple[Path, tuple[str, ...]]:
+    """Write skillpm.toml for a skill folder (SKILL.md, and skill_meta.json from upskill if any), in place;
+    return it and the front-matter keys whose values were quoted in SKILL.md (see :func:`derive_package`)."""
     _refuse_existing(directory)
+    package, repaired, quoted = _derive(directory)
+    if quoted:
+        atomic_write(directory / SKILL_MD, repaired)
     path = directory / MANIFEST_NAME
-    atomic_write(path, manifest_text(**derive_package(directory)).encode())
-    return path
+    atomic_write(path, manifest_text(**package).encode())
+    return path, quoted
 
 
 def derive_package(directory: Path) -> dict[str, str | None]:
     """The ``[package]`` fields of a skill folder with no skillpm.toml: what ``init --from`` writes.
 
     Name, description and license come from SKILL.md's front matter (see
-    :func:`license_field`); the version from skill_meta.json's ``metadata.version`` when
-    it is PEP 440, else 0.1.0.
+    :func:`license_field`); the version from its ``metadata.version`` (the Agent Skills
+    specification's place) when it is PEP 440, else 0.1.0. A front matter that YAML refuses
+    only for an unquoted ``": "`` in a value, as upskill writes it, is read as its author
+    meant (``init --from`` writes it back quoted).
     """
+    return _derive(directory)[0]
+
+
+def _derive(directory: Path) -> tuple[dict[str, str | None], bytes, tuple[str, ...]]:
+    """The package fields, SKILL.md's bytes as they should be, and the keys quoted to make them so."""
     from skillpm.validation.frontmatter import parse_skill_md
+    from skillpm.validation.lenient import quote_colon_values
 
     try:
         raw = read_at_most(directory / SKILL_MD, MAX_SKILL_MD_SIZE)
@@ -81,24 +93,50 @@ def derive_package(directory: Path) -> dict[str, str | None]:
             f"{directory} has no readable {SKILL_MD} ({problem(error)}); is it a skill folder?"
         ) from None
     skill_md, problems = parse_skill_md(raw, file=SKILL_MD)
+    quoted: tuple[str, ...] = ()
+    if skill_md.fields is None and _is_utf8(raw):
+        text, quoted = quote_colon_values(raw.decode("utf-8"))
+        repaired, _ = parse_skill_md(text.encode("utf-8"), file=SKILL_MD) if quoted else (skill_md, problems)
+        if repaired.fields is not None:
+            skill_md, raw = repaired, text.encode("utf-8")
+        else:
+            quoted = ()
     fields = skill_md.fields or {}
     name, description = fields.get("name"), fields.get("description")
     if not isinstance(name, str) or not isinstance(description, str):
         first = f": {problems[0].message}" if problems else ""
         raise ManifestError(f"{directory / SKILL_MD} lacks a name and description in its front matter{first}")
     meta = _read_meta(directory / EVAL_FILE)
-    version = str(meta.get("version", "0.1.0"))
-    try:
-        Version(version)
-    except InvalidVersion:
-        version = "0.1.0"
     license = fields.get("license") or meta.get("license")
-    return {
+    package = {
         "name": name,
-        "version": version,
+        "version": skill_md_version(fields),
         "description": description,
         "license": license_field(license, directory) if isinstance(license, str) else None,
     }
+    return package, raw, quoted
+
+
+def skill_md_version(fields: dict[str, object]) -> str:
+    """The version in SKILL.md's ``metadata.version`` when it is PEP 440, else 0.1.0.
+
+    Not skill_meta.json's ``metadata.version``: that is upskill's own ("1.0" unless set), not
+    the skill's."""
+    metadata = fields.get("metadata")
+    version = str(metadata.get("version", "")) if isinstance(metadata, dict) else ""
+    try:
+        Version(version)
+    except InvalidVersion:
+        return "0.1.0"
+    return version
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def license_field(text: str, directory: Path) -> str:

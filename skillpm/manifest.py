@@ -27,6 +27,7 @@ MANIFEST_NAME = "skillpm.toml"
 SKILL_MD = "SKILL.md"
 OVERLAYS_DIR = "variants"
 EVAL_FILE = "skill_meta.json"
+EVALS_FILE = "evals/evals.json"  # agentskills.io's test cases (packed, unlike skill_meta.json)
 
 Name = Annotated[
     str,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from skillpm.archive import BuiltArchive, build_archive, write_archive
 from skillpm.errors import ManifestError, ValidationFailed
-from skillpm.manifest import SkillSource
+from skillpm.manifest import EVAL_FILE, EVALS_FILE, OVERLAYS_DIR, SkillSource
 from skillpm.validation import Finding
 from skillpm.validation.source import validate_path
 
@@ -57,6 +57,18 @@ def pack(
             "keywords": package.keywords,
             "agents": package.agents,
         }
-        data, metadata = build_archive(fields, source.variant_files(target))
+        files = source.variant_files(target)
+        data, metadata = build_archive({**fields, "test_set": _test_set(source, target, files)}, files)
         built.append(write_archive(out_dir, data, metadata))
     return built
+
+
+def _test_set(source: SkillSource, target: str, files: dict[str, Path]) -> str | None:
+    """The digest of the variant's test cases, which the archive records but never holds; ``None``
+    without test files (checked first, so packing a skill without them imports no test code)."""
+    overlay = source.root / OVERLAYS_DIR / target / EVAL_FILE
+    if not (overlay.is_file() or (source.root / EVAL_FILE).is_file() or EVALS_FILE in files):
+        return None
+    from skillpm.evaluation.subject import variant_test_set
+
+    return variant_test_set(source.root, target, files)

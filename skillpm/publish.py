@@ -154,6 +154,7 @@ def _statement(path: Path, document: dict, archives: list[BuiltArchive]) -> tupl
     skill = document.get("skill") if isinstance(document.get("skill"), dict) else {}
     claimed = skill.get("artifact_sha256")
     archive = next((a for a in archives if a.sha256 == claimed and a.metadata.target == skill.get("target")), None)
+    _refuse_another_test_set(path, document, archives)
     if archive is None:
         packed = ", ".join(f"{a.metadata.target} {a.sha256}" for a in archives)
         raise AttestationError(
@@ -163,22 +164,41 @@ def _statement(path: Path, document: dict, archives: list[BuiltArchive]) -> tupl
         )
     metadata = archive.metadata
     expected = VariantRef(metadata.name, metadata.version, metadata.target)
-    return checked_statement(path, document, expected, archive.sha256), expected
+    return checked_statement(path, document, expected, archive.sha256, test_set=metadata.test_set), expected
 
 
-def checked_statement(path: Path, document: dict, expected: VariantRef, sha256: str) -> Statement:
+def checked_statement(path: Path, document: dict, expected: VariantRef, sha256: str, *, test_set: str | None) -> Statement:
     """The statement of ``document`` about the archive of ``expected`` with digest ``sha256``; AttestationError
-    when verify would refuse it (evidence about another artifact, invalid against its schema, NaN)."""
+    when verify would refuse it (evidence about another artifact, invalid against its schema, NaN, measured on
+    test cases other than ``test_set``, the test-set digest the archive records)."""
     from skillpm.archive import archive_name
     from skillpm.attest.policy import Policy
     from skillpm.attest.verify import statement_checks
 
     name = archive_name(expected.name, expected.version, expected.target)
     statement = statement_for_evidence(document, artifact_name=name, artifact_sha256=sha256)
-    for check in statement_checks(statement, name, sha256, expected, Policy()):
+    for check in statement_checks(statement, name, sha256, expected, Policy(), test_set=test_set):
         if check.required and not check.ok:
             raise AttestationError(f"evidence {path}: check {check.name!r} failed: {check.detail}")
     return statement
+
+
+def _refuse_another_test_set(path: Path, document: dict, archives: list[BuiltArchive]) -> None:
+    """Eval evidence whose test set is not the one its variant has now (the cases changed since, or
+    the results came from other cases): say so, rather than only that the archive differs."""
+    from skillpm.attest.statement import EVAL_PREDICATE
+    from skillpm.attest.verify import test_set_check
+
+    if predicate_type_for(document) != EVAL_PREDICATE:
+        return
+    target = document["skill"].get("target") if isinstance(document.get("skill"), dict) else None
+    archive = next((a for a in archives if a.metadata.target == target), None)
+    if archive is None:
+        return
+    check = test_set_check(document, archive.metadata.test_set)
+    if not check.ok:
+        raise AttestationError(f"evidence {path}: the {target} variant: {check.detail}",
+                               hint="run 'skillpm eval' again on this version's test cases")
 
 
 def sign_bundle(statement: Statement, variant: VariantRef, signer: Signer) -> NewAttestation:

@@ -23,6 +23,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 Files = Mapping[str, str | bytes]
+#: The test cases of every source build_source writes (upskill's skill_meta.json), and their digest.
+DEFAULT_TESTS = '{"metadata": {}, "tests": [{"input": "What is this skill for?", "expected": {"contains": ["skill"]}}]}'
+DEFAULT_TEST_SET = "ccb65c2416791ad518269f87551b4ff7a9e6c15e590d478655285c6d25525963"
 
 _ENV_CLEARED = (
     "SKILLPM_ARCH",
@@ -173,12 +176,15 @@ def build_source(
     description: str | None = None,
     common: Files | None = None,
     keywords: tuple[str, ...] = (),
+    tests: bool = True,
 ) -> Path:
     """Write a skill source under ``base`` and return its directory (named after the package).
 
     Each variant gets ``variants/<target>/SKILL.md`` (valid, naming the target) plus
-    its files; ``common`` files go in the source's top folder. Sources of different
-    versions of one package land in different folders.
+    its files; ``common`` files go in the source's top folder, with ``DEFAULT_TESTS`` as
+    skill_meta.json unless ``tests`` is false (its digest is the one the evidence in
+    tests/assets/attest/ names). Sources of different versions of one package land in
+    different folders.
     """
     variants = {"generic": {}} if variants is None else variants
     description = description or f"Helps with {name} tasks. Use when working on {name}."
@@ -196,7 +202,7 @@ def build_source(
     for target in variants:
         lines += [f"[variants.{target}]", ""]
     (root / "skillpm.toml").write_text("\n".join(lines), encoding="utf-8")
-    write_files(root, common or {})
+    write_files(root, {**({"skill_meta.json": DEFAULT_TESTS} if tests else {}), **(common or {})})
     for target, files in variants.items():
         overlay = {"SKILL.md": skill_md(name, description, f"Written for the {target} target."), **files}
         write_files(root / "variants" / target, overlay)

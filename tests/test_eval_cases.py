@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from conftest import build_source, skill_md
-from skillpm.evaluation.cases import EvalCase, Suite, messages, parse_suite, suite_digest, system_prompt, user_prompt
+from skillpm.evaluation.cases import messages, parse_suite, system_prompt, user_prompt
+from skillpm.evaluation.testset import load_tests
 from skillpm.evaluation.errors import EvalError
 from skillpm.evaluation.subject import load_subject
 
@@ -38,7 +39,6 @@ def test_an_upskill_suite_parses_and_a_single_string_becomes_a_list():
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
-        ({"tests": []}, "tests: Tuple should have at least 1 item"),
         ({"tests": [{"input": "q"}]}, "tests.0.expected: Field required"),
         ({"tests": [{"input": "q", "expected": {"contains": []}, "extra": 1}]}, "tests.0.extra: Extra inputs"),
         ({"tests": [{"input": "q", "expected": {"contains": [], "regex": "x"}}]}, "tests.0.expected.regex: Extra"),
@@ -63,13 +63,30 @@ def test_prompts_are_built_as_upskill_builds_them():
     assert messages(case, "S")[0] == {"role": "system", "content": "S"}
 
 
+def digest(files: dict[str, bytes]) -> str:
+    return load_tests(files.get, target="generic").test_set.digest
+
+
 def test_the_digest_ignores_formatting_but_not_content_or_scripts():
-    suite, _ = parse_suite(UPSKILL_SUITE)
-    reordered, _ = parse_suite(json.loads(json.dumps(UPSKILL_SUITE, sort_keys=True, indent=4)))
-    assert suite_digest(suite, {}) == suite_digest(reordered, {})
-    changed = Suite(tests=(EvalCase(input="other", expected={"contains": []}),))
-    assert suite_digest(suite, {}) != suite_digest(changed, {})
-    assert suite_digest(suite, {"t.py": b"a"}) != suite_digest(suite, {"t.py": b"b"})
+    meta_json = json.dumps(UPSKILL_SUITE).encode()
+    reordered = json.dumps(UPSKILL_SUITE, sort_keys=True, indent=4).encode()
+    assert digest({"skill_meta.json": meta_json}) == digest({"skill_meta.json": reordered})
+    changed = json.dumps({"tests": [{"input": "other", "expected": {"contains": []}}]}).encode()
+    assert digest({"skill_meta.json": meta_json}) != digest({"skill_meta.json": changed})
+    scripted = {"tests": [{"input": "q", "expected": {"contains": []}, "validator": "python_test",
+                           "validator_config": {"script": "t.py"}}]}
+    files = {"skill_meta.json": json.dumps(scripted).encode()}
+    assert digest({**files, "t.py": b"a"}) != digest({**files, "t.py": b"b"})
+
+
+def test_the_digest_is_sha256_of_the_canonical_json_of_the_tests_as_docs_evaluation_md_says():
+    """docs/evaluation.md defines it, so another tool can recompute it."""
+    import hashlib
+
+    tests = [{"input": "q", "expected": {"contains": ["a"]}}]
+    canonical = json.dumps({"scripts": {}, "tests": tests}, sort_keys=True, separators=(",", ":")).encode()
+    meta_json = json.dumps({"metadata": {}, "tests": [{**tests[0], "context": None, "validator": None}]}).encode()
+    assert digest({"skill_meta.json": meta_json}) == hashlib.sha256(canonical).hexdigest()
 
 
 def meta(*tests):
@@ -111,21 +128,22 @@ def test_load_subject_reports_every_bad_case(tmp_path):
             }
         },
     )
-    with pytest.raises(EvalError, match=r"tests.0: unknown validator 'nope'"):
+    with pytest.raises(EvalError) as caught:
         load_subject(root)
+    assert "tests.1: script '../x.py' is not a file of the skill source" in caught.value.message
+    assert "tests.2: script 'missing.py' is not a file" in caught.value.message
     (root / "variants/generic/skill_meta.json").write_text(
         meta(
             {"input": "b", "expected": {"contains": []}, "validator": "python_test", "validator_config": {"script": "../x.py"}},
             {"input": "c", "expected": {"contains": []}, "validator": "python_test", "validator_config": {"script": "missing.py"}},
         )
     )
-    with pytest.raises(EvalError) as caught:
+    with pytest.raises(EvalError, match="tests.0: script '../x.py'"):
         load_subject(root)
-    assert "outside the skill source" in caught.value.message and "does not exist" in caught.value.message
 
 
 def test_load_subject_without_cases_says_where_it_looked(tmp_path):
-    root = build_source(tmp_path, "demo-skill")
+    root = build_source(tmp_path, "demo-skill", tests=False)
     with pytest.raises(EvalError, match="no test cases for the generic variant"):
         load_subject(root)
 

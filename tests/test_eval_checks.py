@@ -146,7 +146,6 @@ def test_nvcc_flags_come_from_gencode_arch_or_the_variant(config, target, flags)
         ("regex", {"pattern": "("}, "generic", "not a regular expression"),
         ("regex", {"pattern": "x", "ignore_case": "yes"}, "generic", "ignore_case"),
         ("python_test", {}, "generic", "script"),
-        ("hf_eval_yaml", {}, "generic", "unknown validator 'hf_eval_yaml'"),
     ],
 )
 def test_a_misconfigured_validator_is_refused(validator, config, target, message):
@@ -154,9 +153,19 @@ def test_a_misconfigured_validator_is_refused(validator, config, target, message
         checks_for(case(validator, **config), target=target)
 
 
-def test_output_file_and_config_without_validator_are_refused():
-    with pytest.raises(CheckConfigError, match="output_file"):
-        checks_for(EvalCase.model_validate({"input": "q", "expected": {"contains": []}, "output_file": "x"}), target="generic")
+def test_an_unknown_validator_and_output_file_fall_back_to_contains_as_upskill_does():
+    """upskill's ``check_expected`` (src/upskill/evaluate.py): a validator it cannot find leaves
+    ``expected.contains`` on the answer to decide; ``output_file`` is read only by a validator."""
+    unknown = EvalCase.model_validate(
+        {"input": "q", "expected": {"contains": ["x"]}, "output_file": "out.yaml", "validator": "hf_eval_yaml",
+         "validator_config": {"schema": "model-index"}}
+    )
+    assert checks_for(unknown, target="generic") == (Contains(("x",)),)
+    with_file = EvalCase.model_validate({"input": "q", "expected": {"contains": ["x"]}, "output_file": "x"})
+    assert checks_for(with_file, target="generic") == (Contains(("x",)),)
+
+
+def test_config_without_validator_is_refused():
     with pytest.raises(CheckConfigError, match="without a validator"):
         checks_for(case(None, pattern="x"), target="generic")
 

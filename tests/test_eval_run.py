@@ -84,6 +84,21 @@ def test_the_lift_is_measured_and_the_evidence_validates(chat_server, tmp_path):
     assert model["with_skill"]["tokens"] == {"prompt": 600, "completion": 42, "total": 642}
 
 
+def test_an_endpoint_that_counts_no_tokens_gives_unknown_tokens_not_zero(chat_server, tmp_path):
+    """A server whose answers carry no ``usage``: the tokens were not counted, so the evidence says null."""
+
+    def no_usage(body: dict) -> Reply:
+        reply = skill_aware(body)
+        del reply.body["usage"]
+        return reply
+
+    report = run(chat_server(default=no_usage), make_skill(tmp_path), AnswerCache(tmp_path / "cache"), trials=1)
+    validate(report.evidence)
+    model = report.evidence["models"][0]
+    assert model["with_skill"]["tokens"] is None and model["baseline"]["tokens"] is None
+    assert model["lift"] == 0.5 and model["with_skill"]["latency_s"]["total"] >= 0
+
+
 def test_a_second_run_asks_nothing_and_a_changed_skill_asks_again_with_it(chat_server, tmp_path):
     server = chat_server(default=skill_aware)
     cache = AnswerCache(tmp_path / "cache")
@@ -180,7 +195,7 @@ def test_upskill_results_are_adopted(tmp_path):
     haiku, sonnet = report.results
     assert (haiku.model, haiku.with_skill.passed, haiku.with_skill.total) == ("haiku", 4, 4)
     assert (haiku.baseline.passed, haiku.baseline.total, haiku.lift) == (1, 4, 0.75)
-    assert (sonnet.with_skill.passed, sonnet.with_skill.total, sonnet.baseline.total) == (1, 2, 0)
+    assert (sonnet.with_skill.passed, sonnet.with_skill.total, sonnet.baseline, sonnet.lift) == (1, 2, None, None)
     validate(report.evidence)
     assert report.evidence["endpoint"] == {"kind": "upskill", "host": None} and report.evidence["trials"] == 2
     assert report.evidence["models"][0]["with_skill"]["latency_s"] == {"total": 4.0, "mean": 1.0}

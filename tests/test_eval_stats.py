@@ -90,10 +90,25 @@ def test_summarize_counts_each_model_and_arm():
     assert len(document["lift95"]) == 2
 
 
-def test_a_model_without_trials_has_empty_arms():
-    (empty,) = summarize([], ["c"])
-    assert empty == ModelResult("c", Tally(), Tally())
-    assert empty.to_json()["with_skill"]["pass_rate"] == 0.0
+def test_a_model_without_trials_with_the_skill_is_refused_not_counted_as_zero():
+    with pytest.raises(ValueError, match="no trial with the skill"):
+        summarize([outcome("c", "baseline", True)], ["c"])
+
+
+def test_a_model_without_baseline_trials_has_no_baseline_and_no_lift():
+    """An arm that was not run is absent (null), never 0 of 0: a 0 baseline would fake a lift."""
+    (only,) = summarize([outcome("c", "with_skill", True)], ["c"])
+    assert only.baseline is None and only.lift is None and only.lift95 is None
+    document = only.to_json()
+    assert (document["baseline"], document["lift"], document["lift95"]) == (None, None, None)
+    assert document["with_skill"]["pass_rate"] == 1.0
+
+
+def test_tokens_an_endpoint_did_not_count_are_unknown_not_zero():
+    counted, uncounted = outcome("a", "with_skill", True), outcome("a", "with_skill", True, tokens=(None, None))
+    (result,) = summarize([counted, uncounted, outcome("a", "baseline", True)], ["a"])
+    assert result.to_json()["with_skill"]["tokens"] is None
+    assert result.to_json()["baseline"]["tokens"] == {"prompt": 10, "completion": 5, "total": 15}
 
 
 def test_a_tally_refuses_more_passes_than_trials():

@@ -108,7 +108,7 @@ def test_init_from_upskill_output(isolated, run_cli) -> None:
     package = tomllib.loads((source / "skillpm.toml").read_text())["package"]
     assert package == {
         "name": "fast-softmax",
-        "version": "1.2.0",
+        "version": "0.1.0",  # skill_meta.json's metadata.version (1.2.0) is upskill's, not the skill's
         "description": "Write a numerically stable fused softmax kernel. Use when a softmax is a bottleneck.",
         "license": "MIT",
     }
@@ -116,30 +116,35 @@ def test_init_from_upskill_output(isolated, run_cli) -> None:
     packed = run_cli("pack", source, "-o", isolated.tmp / "dist", "--json")
     assert packed.exit_code == 0, packed.output
     [built] = json.loads(packed.stdout)
-    assert Path(built["path"]).name == "fast-softmax-1.2.0-generic.tar.gz"
+    assert Path(built["path"]).name == "fast-softmax-0.1.0-generic.tar.gz"
     names = archive_names(Path(built["path"]))
     assert names == ["skillpm-variant.json", "skill/SKILL.md"]
     assert not any("skill_meta.json" in name for name in names)
 
 
 @pytest.mark.parametrize(
-    ("meta", "version"),
+    ("front", "version"),
     [
-        ({"metadata": {"version": "not a version"}, "tests": []}, "0.1.0"),
-        ({"metadata": {}, "tests": []}, "0.1.0"),
-        ({"tests": []}, "0.1.0"),
-        ({"metadata": {"version": "2.0.0rc1"}}, "2.0.0rc1"),
+        ("metadata:\n  version: 2.0.0rc1\n", "2.0.0rc1"),
+        ('metadata:\n  author: me\n  version: "1.4"\n', "1.4"),
+        ("metadata:\n  version: not a version\n", "0.1.0"),
+        ("", "0.1.0"),
     ],
 )
-def test_adopt_upskill_version(tmp_path: Path, meta: object, version: str) -> None:
-    path = adopt_upskill(upskill_dir(tmp_path, meta))
+def test_adopt_upskill_version_is_skill_md_metadata_version(tmp_path: Path, front: str, version: str) -> None:
+    """The Agent Skills specification keeps a skill's version in SKILL.md's ``metadata`` map
+    (agentskills/agentskills docs/specification.mdx); skill_meta.json's ``metadata.version`` is
+    upskill's SkillMetadata.version, "1.0" unless set, and is not read."""
+    root = upskill_dir(tmp_path, {"metadata": {"version": "1.0"}, "tests": []})
+    (root / "SKILL.md").write_text(UPSKILL_SKILL_MD.replace("license: MIT\n", f"license: MIT\n{front}"))
+    path, _ = adopt_upskill(root)
     assert tomllib.loads(path.read_text())["package"]["version"] == version
 
 
 def test_adopt_upskill_without_meta_file(tmp_path: Path) -> None:
     root = upskill_dir(tmp_path)
     (root / "skill_meta.json").unlink()
-    assert tomllib.loads(adopt_upskill(root).read_text())["package"]["version"] == "0.1.0"
+    assert tomllib.loads(adopt_upskill(root)[0].read_text())["package"]["version"] == "0.1.0"
 
 
 @pytest.mark.parametrize(
@@ -166,3 +171,25 @@ def test_init_from_with_another_directory_is_a_usage_error(isolated, run_skillpm
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert not (source / "skillpm.toml").exists() and not (isolated.project / "elsewhere").exists()
+
+
+def test_init_from_reads_an_unquoted_colon_in_the_description_and_writes_it_back_quoted(isolated, run_cli) -> None:
+    """upskill's ``Skill.render`` (src/upskill/models.py) writes ``f"description: {self.description}"``
+    unquoted; a description with ": " is then YAML that strict parsers refuse. init --from reads
+    it as its author meant, quotes it in SKILL.md (valid YAML), and says so."""
+    source = upskill_dir(isolated.project)
+    description = "Write a fused softmax kernel. Use when: a softmax is the bottleneck, e.g. attention: QK^T"
+    rendered = "\n".join(["---", "name: fast-softmax", f"description: {description}", "allowed-tools: Read, Bash", "---"])
+    (source / "SKILL.md").write_text(rendered + "\n\n# Fast softmax\n\nSubtract the row maximum.\n")
+
+    result = run_cli("init", "--from", source)
+
+    assert result.exit_code == 0, result.output
+    assert "note: quoted description in" in result.stderr
+    assert tomllib.loads((source / "skillpm.toml").read_text())["package"]["description"] == description
+    text = (source / "SKILL.md").read_text()
+    assert f'description: "{description}"' in text and text.endswith("# Fast softmax\n\nSubtract the row maximum.\n")
+    import yaml
+
+    assert yaml.safe_load(text.split("---")[1])["description"] == description
+    assert run_cli("validate", source).exit_code == 0

@@ -157,6 +157,14 @@ def predicate_failing_its_schema(root: Path, base: dict[str, Any]) -> str:
     return "check 'predicate-schema' failed"
 
 
+def evidence_for_another_test_set(root: Path, base: dict[str, Any]) -> str:
+    """Signed about the right archive, but measured on test cases other than those its metadata records."""
+    evidence = make_evidence("eval", target="generic", sha256=base["sums"]["generic"])
+    evidence["test_set"]["digest"] = "2" * 64
+    _replace_bundle(root, _sign(base, evidence))
+    return f"check 'test-set' failed: the evidence ran test set {'2' * 64}, but the variant's test set is "
+
+
 def missing_bundle(root: Path, base: dict[str, Any]) -> str:
     (root / _generic(_document(root))["attestations"][0]["path"]).unlink()
     return "check 'bundle-file' failed: cannot fetch"
@@ -164,7 +172,8 @@ def missing_bundle(root: Path, base: dict[str, Any]) -> str:
 
 CASES = [
     tampered_artifact, tampered_artifact_listed_in_the_index, tampered_statement, tampered_envelope_not_in_the_index,
-    unknown_key, subject_of_another_artifact, evidence_for_another_variant, predicate_failing_its_schema, missing_bundle,
+    unknown_key, subject_of_another_artifact, evidence_for_another_variant, predicate_failing_its_schema,
+    evidence_for_another_test_set, missing_bundle,
 ]
 
 

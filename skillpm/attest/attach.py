@@ -49,6 +49,7 @@ class Attached:
 
 def attach(registry_root: Path, variant: VariantRef, evidence: Path, signer: Signer) -> Attached:
     """Sign ``evidence`` about the published ``variant`` and add it to the registry at ``registry_root``."""
+    from skillpm.archive import read_metadata
     from skillpm.publish import checked_statement, read_evidence, sign_bundle
     from skillpm.registry import store
 
@@ -65,9 +66,10 @@ def attach(registry_root: Path, variant: VariantRef, evidence: Path, signer: Sig
             f"evidence {evidence} is not about {variant.name} {variant.version} ({variant.target}): " + "; ".join(wrong),
             hint="evidence names the published archive it was measured on: skill.name, version, target, artifact_sha256",
         )
-    statement = checked_statement(evidence, document, variant, chosen.sha256)
     with tempfile.TemporaryDirectory(prefix="skillpm-attest-") as work:
         archives = [_copy_checked(registry, published, Path(work)) for published in variants]
+        recorded = read_metadata(archives[variants.index(chosen)].read_bytes()).test_set
+        statement = checked_statement(evidence, document, variant, chosen.sha256, test_set=recorded)
         bundle = sign_bundle(statement, variant, signer)
         (added,) = [item for item in store.add(registry_root, archives, attestations=[bundle]) if item.target == variant.target]
     return Attached(variant, chosen.sha256, added.attestations[0] if added.attestations else None, signer.describe())

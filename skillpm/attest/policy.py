@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping
 
 from skillpm.attest import AttestationError, read_small_file
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, SHA256_RE, is_finite_number
+from skillpm.display import clean
 from skillpm.reading import MAX_KEY_SIZE, MAX_POLICY_SIZE
 from skillpm.tomlfile import parse_toml
 
@@ -194,7 +195,11 @@ def shortfalls(requirements: Requirements, predicate_type: str, predicate: Mappi
             continue
         values = _lookup(predicate, path)
         numbers = [v for v in values if is_finite_number(v)]
-        if not values or len(numbers) != len(values):
+        unmeasured = _without_baseline(predicate) if name == "min_lift" else []
+        if unmeasured:
+            reasons.append(f"no baseline was measured for {', '.join(unmeasured)}, so the evidence has no lift, "
+                           f"and policy requires a minimum lift of {minimum:g}")
+        elif not values or len(numbers) != len(values):
             where = ".".join(path).replace(".*", "[]")
             reasons.append(f"the evidence lacks a finite number at {where}, and policy requires a minimum {label}")
         elif min(numbers) < minimum:
@@ -203,6 +208,16 @@ def shortfalls(requirements: Requirements, predicate_type: str, predicate: Mappi
         if predicate.get("gpu_evidence") is not True:
             reasons.append("the benchmark is not GPU evidence, and policy requires a minimum percent of peak")
     return reasons
+
+
+def _without_baseline(predicate: Mapping[str, Any]) -> list[str]:
+    """The models of eval evidence that ran no baseline (``baseline: null``): they have no lift."""
+    models = predicate.get("models")
+    return [
+        clean(str(model.get("model")), 80)
+        for model in (models if isinstance(models, list) else [])
+        if isinstance(model, dict) and "baseline" in model and model["baseline"] is None
+    ]
 
 
 def missing_evidence(requirements: Requirements, predicate_types: Iterable[str]) -> list[str]:

@@ -362,9 +362,10 @@ def summary(statement: Any) -> str:
     predicate = statement.predicate
     if statement.predicate_type == EVAL_PREDICATE:
         models = [m for m in predicate.get("models", []) if isinstance(m, dict)]
-        rates = [m.get("with_skill", {}).get("pass_rate") for m in models]
+        rates = [m["with_skill"].get("pass_rate") for m in models if isinstance(m.get("with_skill"), dict)]
         lifts = [m.get("lift") for m in models]
-        return f"eval: {len(models)} model(s), pass rate {_range(rates)}, lift {_range(lifts)}"
+        lift = "n/a (no baseline)" if lifts and all(value is None for value in lifts) else _range(lifts)
+        return f"eval: {len(models)} model(s), pass rate {_range(rates)}, lift {lift}"
     if statement.predicate_type == BENCH_PREDICATE:
         results = [r for r in predicate.get("results", []) if isinstance(r, dict)]
         peaks = [r.get("kernel", {}).get("pct_of_peak") for r in results if isinstance(r.get("kernel"), dict)]

@@ -17,6 +17,8 @@ The checks, in order (docs/attestations.md says what each one stops):
 ``predicate-type``    the predicate is skillpm eval or bench evidence
 ``predicate-schema``  the predicate is valid against its JSON Schema
 ``evidence-variant``  the evidence names this variant's name, version, target and digest
+``test-set``          (eval) the evidence ran the test set the variant's archive records
+                      (when the archive's bytes or metadata are given)
 ``gpu-evidence``      (bench) the benchmark ran on a GPU; required only when policy says so
 ``requirements``      the evidence meets the policy's minimums (pass rate, lift, percent of peak)
 """
@@ -36,6 +38,7 @@ from skillpm.attest.dsse import PAYLOAD_TYPE
 from skillpm.attest.policy import Policy, shortfalls
 from skillpm.attest.statement import (
     BENCH_PREDICATE,
+    EVAL_PREDICATE,
     PREDICATES,
     Statement,
     VariantRef,
@@ -146,7 +149,11 @@ def verify_attestation(
     except AttestationError as error:
         return [*checks, Check("statement", False, error.message)]
     checks.append(Check("statement", True, "in-toto Statement v1"))
-    return checks + statement_checks(statement, artifact_name, artifact_sha256, expected, policy, schema_dir)
+    recorded = UNKNOWN
+    if artifact is not None and hashlib.sha256(artifact).hexdigest() == artifact_sha256:
+        recorded = _recorded_test_set(artifact)
+    return checks + statement_checks(statement, artifact_name, artifact_sha256, expected, policy, schema_dir,
+                                     test_set=recorded)
 
 
 def attested_statement(bundle: bytes) -> Statement:
@@ -158,6 +165,10 @@ def attested_statement(bundle: bytes) -> Statement:
     return parse_statement(read_bundle(bundle).envelope.payload)
 
 
+#: ``test_set`` of :func:`statement_checks` when the archive is not at hand: the check is not made.
+UNKNOWN = "unknown"
+
+
 def statement_checks(
     statement: Statement,
     artifact_name: str,
@@ -165,9 +176,12 @@ def statement_checks(
     expected: VariantRef,
     policy: Policy,
     schema_dir: Path | None = None,
+    *,
+    test_set: str | None = UNKNOWN,
 ) -> list[Check]:
     """The checks of a statement, signed or not: from ``subject`` on. ``publish`` runs them
-    before signing, so that no invalid evidence is ever signed."""
+    before signing, so that no invalid evidence is ever signed. ``test_set``: the test-set digest
+    the variant's archive records (``None``: it records none), or UNKNOWN."""
     mismatch = subject_mismatch(statement, artifact_name=artifact_name, artifact_sha256=artifact_sha256)
     checks = [Check("subject", mismatch is None, mismatch or f"{artifact_name} sha256 {artifact_sha256}")]
     predicate_type, predicate = statement.predicate_type, statement.predicate
@@ -180,6 +194,8 @@ def statement_checks(
     wrong = evidence_mismatches(predicate, expected=expected, artifact_sha256=artifact_sha256)
     variant = f"{expected.name} {expected.version} for {expected.target}"
     checks.append(Check("evidence-variant", not wrong, "; ".join(wrong) or f"evidence for {variant}"))
+    if predicate_type == EVAL_PREDICATE and test_set != UNKNOWN:
+        checks.append(test_set_check(predicate, test_set))
     if predicate_type == BENCH_PREDICATE:
         on_gpu = predicate.get("gpu_evidence") is True
         detail = "measured on a GPU" if on_gpu else "not GPU evidence (gpu_evidence is not true)"
@@ -187,6 +203,33 @@ def statement_checks(
     reasons = shortfalls(policy.requirements, predicate_type, predicate)
     checks.append(Check("requirements", not reasons, "; ".join(reasons) or "meets the policy's minimums"))
     return checks
+
+
+def test_set_check(predicate: Any, recorded: str | None) -> Check:
+    """``test-set``: eval evidence names the digest of the test set it ran, which must be the one
+    the variant's archive records (docs/evaluation.md defines the digest)."""
+    test_set = predicate.get("test_set") if isinstance(predicate, dict) else None
+    claimed = test_set.get("digest") if isinstance(test_set, dict) else None
+    shown = str(claimed)[:80]
+    if recorded is None:
+        return Check("test-set", False, f"the evidence ran test set {shown}, but the variant's archive records no "
+                     "test set (it was packed without test cases), so the evidence cannot be tied to its tests")
+    if claimed != recorded:
+        return Check("test-set", False, f"the evidence ran test set {shown}, but the variant's test set is "
+                     f"{recorded}: it was measured on other test cases")
+    return Check("test-set", True, f"the variant's test set {recorded}")
+
+
+def _recorded_test_set(artifact: bytes) -> str | None:
+    """The test-set digest an archive's metadata records (``None``: it records none); UNKNOWN when
+    the bytes are no archive (install then refuses them on their own)."""
+    from skillpm.archive import read_metadata
+    from skillpm.errors import ArchiveError
+
+    try:
+        return read_metadata(artifact).test_set
+    except ArchiveError:
+        return UNKNOWN
 
 
 # -- signatures --------------------------------------------------------------------------------

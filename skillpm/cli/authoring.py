@@ -41,8 +41,11 @@ def init(directory: Path | None, upskill_dir: Path | None, name: str | None, des
     if upskill_dir is not None:
         if directory is not None and directory.resolve() != upskill_dir.resolve():
             raise click.UsageError("--from adopts the directory in place; give no DIRECTORY or the same one")
-        path = adopt_upskill(upskill_dir)
-        report(as_json, {"created": [str(path)]}, f"wrote {path}; check it, then run 'skillpm validate {upskill_dir}'")
+        path, quoted = adopt_upskill(upskill_dir)
+        if quoted and not as_json:
+            notice(f"note: quoted {', '.join(quoted)} in {upskill_dir / 'SKILL.md'}: an unquoted ': ' is not valid YAML")
+        report(as_json, {"created": [str(path)], "quoted": list(quoted)},
+               f"wrote {path}; check it, then run 'skillpm validate {upskill_dir}'")
         return
     directory = directory or Path.cwd()
     created = init_skeleton(directory, name=name or directory.resolve().name, description=description)

@@ -62,8 +62,8 @@ def eval_command(
     skillpm eval DIR -m claude-sonnet-4-5 -m claude-haiku-4-5 --base-url https://... --api-key-env KEY_VAR
     skillpm eval DIR --import-upskill runs/          # adopt results produced by upskill
 
-    The cases are upskill's skill_meta.json of the chosen variant; answers are cached,
-    so an interrupted run resumes. See docs/evaluation.md.
+    The cases are upskill's skill_meta.json of the chosen variant (else agentskills.io's
+    evals/evals.json); answers are cached, so an interrupted run resumes. See docs/evaluation.md.
     """
     from skillpm.atomic import atomic_write
     from skillpm.evaluation.errors import EvalError
@@ -76,6 +76,8 @@ def eval_command(
     if upskill_runs is None and not (models and base_url):
         raise click.UsageError("give --model and --base-url (or --import-upskill DIR)")
     subject = load_subject(source, arch=arch, target=target)
+    for line in subject.warnings:
+        notice(line)
     if upskill_runs is not None:
         from skillpm.evaluation.run import import_upskill
 
@@ -171,13 +173,28 @@ def _print_report(report: Report, path: Path) -> None:
         rows.append(
             [
                 model["model"],
-                *(f"{a['passed']}/{a['total']} {a['pass_rate']:.0%} [{a['wilson95'][0]:.0%}, {a['wilson95'][1]:.0%}]" for a in arms),
-                f"{model['lift']:+.0%}",
-                " / ".join(str(a["tokens"]["total"]) for a in arms),
-                " / ".join(f"{a['latency_s']['mean']:.2f}" for a in arms),
+                *(_arm(arm) for arm in arms),
+                "n/a (no baseline)" if model["lift"] is None else f"{model['lift']:+.0%}",
+                " / ".join(_measured(arm, "tokens", "total", "{}") for arm in arms),
+                " / ".join(_measured(arm, "latency_s", "mean", "{:.2f}") for arm in arms),
             ]
         )
     table(["model", "with skill", "baseline", "lift", "tokens (skill / base)", "latency s (skill / base)"], rows)
+    unmeasured = [model["model"] for model in evidence["models"] if model["baseline"] is None]
+    if unmeasured:
+        notice(f"note: no baseline was run for {', '.join(unmeasured)} (upskill's benchmark mode): no lift is claimed")
     if report.records:
         notice(f"{report.new_requests} new request(s), {len(report.records) - report.new_requests} answer(s) from the cache")
     say(f"wrote {path}")
+
+
+def _arm(arm: dict | None) -> str:
+    if arm is None:
+        return "not measured"
+    return f"{arm['passed']}/{arm['total']} {arm['pass_rate']:.0%} [{arm['wilson95'][0]:.0%}, {arm['wilson95'][1]:.0%}]"
+
+
+def _measured(arm: dict | None, key: str, field: str, form: str) -> str:
+    """One figure of an arm, or "-" when it was not measured."""
+    figures = arm.get(key) if arm else None
+    return form.format(figures[field]) if figures else "-"

@@ -3,6 +3,9 @@
 The pipeline, pure modules first:
 
 * :mod:`.cases` reads upskill's ``skill_meta.json`` test cases and builds the prompts;
+* :mod:`.agentskills` reads agentskills.io's ``evals/evals.json`` as such cases;
+* :mod:`.testset` picks a variant's test source, its checks and its digest (the one ``pack``
+  records and eval evidence names);
 * :mod:`.checks` turns a case into checks (``contains``, ``regex``, ``nvcc_compile``,
   ``cuda_kernel``, ``python_test``) and decides them; programs are run through a
   :class:`~.checks.Programs`;

@@ -8,9 +8,8 @@ Checks of our own live in upskill's ``validator`` + ``validator_config`` fields
 
 from __future__ import annotations
 
-import hashlib
 import json
-from typing import Any, Mapping, Union
+from typing import Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -52,12 +51,12 @@ class EvalCase(BaseModel):
 
 
 class Suite(BaseModel):
-    """A whole ``skill_meta.json``: upskill's metadata and at least one test."""
+    """A whole ``skill_meta.json``: upskill's metadata and its tests (``upskill generate`` may leave none)."""
 
     model_config = ConfigDict(frozen=True)
 
     metadata: dict[str, Any] = Field(default_factory=dict)
-    tests: tuple[EvalCase, ...] = Field(min_length=1)
+    tests: tuple[EvalCase, ...] = ()
 
 
 def parse_suite(data: object) -> tuple[Suite | None, list[str]]:
@@ -94,16 +93,3 @@ def messages(case: EvalCase, system: str | None) -> list[dict[str, str]]:
 def canonical_json(data: object) -> bytes:
     """JSON with sorted keys, no spaces and UTF-8 text: equal data, equal bytes."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def suite_digest(suite: Suite, scripts: Mapping[str, bytes]) -> str:
-    """sha256 of the canonical JSON of ``{"tests": [...], "scripts": {path: sha256}}``.
-
-    ``scripts`` are the test scripts the cases name, so a changed script changes the digest.
-    Formatting and key order of the file do not.
-    """
-    document = {
-        "tests": [case.model_dump(mode="json", exclude_none=True) for case in suite.tests],
-        "scripts": {path: hashlib.sha256(data).hexdigest() for path, data in sorted(scripts.items())},
-    }
-    return hashlib.sha256(canonical_json(document)).hexdigest()

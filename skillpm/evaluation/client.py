@@ -39,11 +39,12 @@ RETRY_STATUS = frozenset({408, 429})
 
 @dataclass(frozen=True)
 class Completion:
-    """An answer: its text, the tokens the endpoint counted, and how long the request took."""
+    """An answer: its text, the tokens the endpoint counted (``None`` when it did not say), and how
+    long the request took."""
 
     text: str
-    prompt_tokens: int
-    completion_tokens: int
+    prompt_tokens: int | None
+    completion_tokens: int | None
     latency_s: float
 
     def to_json(self) -> dict[str, Any]:
@@ -64,7 +65,8 @@ class Completion:
         except (KeyError, TypeError, ValueError):
             return None
         ok = isinstance(completion.text, str) and all(
-            isinstance(count, int) for count in (completion.prompt_tokens, completion.completion_tokens)
+            count is None or (isinstance(count, int) and not isinstance(count, bool) and count >= 0)
+            for count in (completion.prompt_tokens, completion.completion_tokens)
         )
         return completion if ok else None
 
@@ -221,14 +223,24 @@ def _parse(response: Reply, latency: float, redact: Callable[[str], str]) -> Com
         message = data["choices"][0]["message"]
         content = message.get("content")
         usage = data.get("usage") or {}
-        prompt_tokens = int(usage.get("prompt_tokens") or 0)
-        completion_tokens = int(usage.get("completion_tokens") or 0)
+        prompt_tokens, completion_tokens = _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
     except (KeyError, IndexError, TypeError, AttributeError, ValueError):
         detail = _error_message(response, redact)
         raise _Retry(f"malformed answer (no choices[0].message){': ' + detail if detail else ''}") from None
     if content is not None and not isinstance(content, str):
         raise _Retry("malformed answer (message content is not text)")
     return Completion(content or "", prompt_tokens, completion_tokens, latency)
+
+
+def _count(value: Any) -> int | None:
+    """A token count from ``usage``; ``None`` when the endpoint did not give one (never 0 for "unknown")."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"token count {value!r} is not a count")
+    return value
 
 
 def _error_message(response: Reply, redact: Callable[[str], str]) -> str:

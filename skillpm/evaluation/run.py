@@ -23,9 +23,11 @@ from skillpm.evaluation.cache import AnswerCache
 from skillpm.evaluation.cases import canonical_json, messages
 from skillpm.evaluation.checks import CheckResult, Programs, evaluate
 from skillpm.evaluation.client import ChatClient, Completion, endpoint_host
+from skillpm.evaluation.errors import EvalError
 from skillpm.evaluation.evidence import build_evidence
 from skillpm.evaluation.stats import ARMS, Arm, ModelResult, TrialOutcome, summarize
 from skillpm.evaluation.subject import Subject
+from skillpm.manifest import EVAL_FILE
 
 ENDPOINT_KIND = "openai-chat-completions"
 UPSKILL_KIND = "upskill"
@@ -113,6 +115,7 @@ def run_trials(
     on_done: Callable[[], None] = lambda: None,
 ) -> list[TrialRecord]:
     """Run every job of :func:`plan`; the records come back in plan order."""
+    refuse_ungraded(subject)
     programs.require(subject.test_set.checks)
     jobs = plan(subject, settings)
     stop = threading.Event()  # set by the first failure: no worker starts another job
@@ -181,11 +184,30 @@ def evaluate_endpoint(
     return Report(results, evidence, records)
 
 
+def refuse_ungraded(subject: Subject) -> None:
+    """EvalError when some cases (evals.json evals with only sentences for a grader) have no check
+    skillpm can decide: they would pass whatever the answer."""
+    if subject.ungraded:
+        raise EvalError(
+            f"{subject.tests_file}: {', '.join(subject.ungraded)} have only expectations for a grader to judge, "
+            "which skillpm cannot decide",
+            hint='give each eval upskill\'s "expected": {"contains": [...]} beside its expectations (docs/evaluation.md)',
+        )
+
+
 def import_upskill(subject: Subject, runs: Path, *, models: Sequence[str] = (), created: datetime | None = None) -> Report:
-    """Results upskill wrote under ``runs``, counted and written up as skillpm's own."""
+    """Results upskill wrote under ``runs``, counted and written up as skillpm's own, tied to the
+    variant's test set (upskill ran skill_meta.json's tests; their count must match)."""
     from skillpm.evaluation.upskill import load_upskill_results
 
-    results, trials = load_upskill_results(runs, models=models)
+    if not subject.tests_file.endswith(EVAL_FILE):
+        raise EvalError(
+            f"the {subject.skill.target} variant's test cases are {subject.tests_file}, which upskill does not run: "
+            "its results cannot be tied to them",
+            hint=f"import upskill's results for a variant whose cases are in {EVAL_FILE}",
+        )
+    unscored = all(case.validator is None for case in subject.cases)
+    results, trials = load_upskill_results(runs, models=models, cases=subject.test_set.count if unscored else None)
     return Report(results, _evidence(subject, results, UPSKILL_KIND, None, trials, {}, created))
 
 

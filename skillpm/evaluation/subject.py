@@ -2,37 +2,25 @@
 
 Reads the source: the variant ``install`` would choose for ``--arch`` (or the one
 ``--target`` names, or ``generic``), the artifact digest of the archive ``skillpm pack``
-builds for it, and the cases of ``variants/<target>/skill_meta.json`` (else the
-source's ``skill_meta.json``). Every problem in the cases is reported at once.
+builds for it, and its test cases (:mod:`skillpm.evaluation.testset`):
+``variants/<target>/skill_meta.json`` (else the source's ``skill_meta.json``), else the
+variant's ``evals/evals.json``. Every problem in the cases is reported at once.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import Mapping
+from pathlib import Path
+from typing import Callable, Mapping
 
-from skillpm.evaluation.cases import (
-    EvalCase,
-    Suite,
-    parse_suite,
-    suite_digest,
-    system_prompt,
-)
-from skillpm.evaluation.checks import Check, CheckConfigError, PythonTest, checks_for
+from skillpm.evaluation.cases import EvalCase, system_prompt
+from skillpm.evaluation.checks import Check
 from skillpm.evaluation.errors import EvalError
 from skillpm.evaluation.evidence import TestSet
+from skillpm.evaluation.testset import Reader, load_tests
 from skillpm.evidence import SkillRef
-from skillpm.jsonfile import parse_json
-from skillpm.manifest import (
-    EVAL_FILE,
-    OVERLAYS_DIR,
-    SKILL_MD,
-    SkillSource,
-    choose_variant,
-)
+from skillpm.manifest import EVAL_FILE, OVERLAYS_DIR, SKILL_MD, SkillSource, choose_variant
 from skillpm.reading import MAX_EVAL_FILE_SIZE, MAX_SKILL_MD_SIZE, problem, read_at_most
 from skillpm.targets import parse_capability
 from skillpm.validation.frontmatter import parse_skill_md
@@ -46,9 +34,11 @@ class Subject:
     system_prompt: str
     cases: tuple[EvalCase, ...]
     checks: tuple[tuple[Check, ...], ...]  # per case
-    scripts: Mapping[str, bytes]  # python_test scripts, by their path in the source
+    scripts: Mapping[str, bytes]  # python_test scripts, by their path in the variant's tree
     test_set: TestSet
-    tests_file: Path
+    tests_file: str  # where the cases came from
+    ungraded: tuple[str, ...] = ()  # evals.json evals no check of skillpm's can decide
+    warnings: tuple[str, ...] = ()  # validators skillpm does not know, output_file cases
 
 
 def load_subject(root: Path, *, arch: str | None = None, target: str | None = None) -> Subject:
@@ -59,25 +49,42 @@ def load_subject(root: Path, *, arch: str | None = None, target: str | None = No
     if SKILL_MD not in files:
         raise EvalError(f"the {chosen} variant of {source.name} has no {SKILL_MD}")
     parsed, _ = parse_skill_md(_read(files[SKILL_MD], MAX_SKILL_MD_SIZE), file=SKILL_MD)
-    tests_file, suite = _read_suite(root, chosen)
-    checks, problems = [], []
-    for index, case in enumerate(suite.tests):
-        try:
-            checks.append(checks_for(case, target=chosen))
-        except CheckConfigError as error:
-            problems.append(f"tests.{index}: {error}")
-    _raise_problems(tests_file, problems)
-    scripts = _read_scripts(root, tests_file, checks)
-    kinds = Counter(check.name for case_checks in checks for check in case_checks)
+    read, name = test_reader(root, chosen, files)
+    tests = load_tests(read, target=chosen, name=name)
     return Subject(
         skill=SkillRef(source.name, source.version, chosen, artifact_sha256(root, chosen)),
         system_prompt=system_prompt(source.name, parsed.body),
-        cases=suite.tests,
-        checks=tuple(checks),
-        scripts=scripts,
-        test_set=TestSet(suite_digest(suite, scripts), len(suite.tests), dict(kinds)),
-        tests_file=tests_file,
+        cases=tests.cases,
+        checks=tests.checks,
+        scripts=tests.scripts,
+        test_set=tests.test_set,
+        tests_file=tests.file,
+        ungraded=tests.ungraded,
+        warnings=tests.warnings,
     )
+
+
+def test_reader(root: Path, target: str, files: Mapping[str, Path]) -> tuple[Reader, Callable[[str], str]]:
+    """How the variant's test files are read, and named in messages: skill_meta.json from the
+    variant's overlay, else the top (it is never packed); any other (evals/evals.json, the files
+    and scripts the cases name) from the variant's tree (``files``)."""
+
+    def where(relative: str) -> Path | None:
+        if relative == EVAL_FILE:
+            candidates = [root / OVERLAYS_DIR / target / EVAL_FILE, root / EVAL_FILE]
+            return next((candidate for candidate in candidates if candidate.is_file()), None)
+        return files.get(relative)
+
+    return (lambda relative: _read_test_file(root, where(relative))), (lambda relative: str(where(relative) or root / relative))
+
+
+def variant_test_set(root: Path, target: str, files: Mapping[str, Path]) -> str | None:
+    """The digest of the variant's test set, for ``pack`` to record; ``None`` when it has none
+    that reads cleanly (``skillpm eval`` says why)."""
+    from skillpm.evaluation.testset import test_set_digest
+
+    read, _ = test_reader(root, target, files)
+    return test_set_digest(read, target=target)
 
 
 def artifact_sha256(root: Path, target: str) -> str:
@@ -89,43 +96,13 @@ def artifact_sha256(root: Path, target: str) -> str:
         return built.sha256
 
 
-def _read_suite(root: Path, target: str) -> tuple[Path, Suite]:
-    candidates = [root / OVERLAYS_DIR / target / EVAL_FILE, root / EVAL_FILE]
-    path = next((candidate for candidate in candidates if candidate.is_file()), None)
+def _read_test_file(root: Path, path: Path | None) -> bytes | None:
+    """A test file's bytes (bounded), ``None`` when absent; refused when it resolves outside the source."""
     if path is None:
-        raise EvalError(
-            f"no test cases for the {target} variant: neither {candidates[0]} nor {candidates[1]} exists",
-            hint="write upskill-format test cases (see docs/evaluation.md)",
-        )
-    try:
-        data = parse_json(_read(path, MAX_EVAL_FILE_SIZE))
-    except ValueError as error:
-        raise EvalError(f"{path}: {error}") from None
-    suite, problems = parse_suite(data)
-    _raise_problems(path, problems)
-    assert suite is not None
-    return path, suite
-
-
-def _read_scripts(root: Path, tests_file: Path, checks: list[tuple[Check, ...]]) -> dict[str, bytes]:
-    """The python_test scripts the cases name, read from inside the source."""
-    scripts: dict[str, bytes] = {}
-    problems = []
-    top = root.resolve()
-    for index, case_checks in enumerate(checks):
-        for check in case_checks:
-            if not isinstance(check, PythonTest) or check.script in scripts:
-                continue
-            relative = PurePosixPath(check.script)
-            path = (root / relative).resolve()
-            if relative.is_absolute() or not path.is_relative_to(top):
-                problems.append(f"tests.{index}: script {check.script!r} is outside the skill source")
-            elif not path.is_file():
-                problems.append(f"tests.{index}: script {check.script!r} does not exist in {root}")
-            else:
-                scripts[check.script] = _read(path, MAX_EVAL_FILE_SIZE)
-    _raise_problems(tests_file, problems)
-    return scripts
+        return None
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise EvalError(f"{path} is outside the skill source", hint="test files must be files of the skill, not links out of it")
+    return _read(path, MAX_EVAL_FILE_SIZE)
 
 
 def _read(path: Path, limit: int) -> bytes:
@@ -133,9 +110,3 @@ def _read(path: Path, limit: int) -> bytes:
         return read_at_most(path, limit)
     except (OSError, ValueError) as error:
         raise EvalError(f"cannot read {path}: {problem(error)}") from None
-
-
-def _raise_problems(path: Path, problems: list[str]) -> None:
-    if problems:
-        more = f" (and {len(problems) - 1} more: {'; '.join(problems[1:])})" if len(problems) > 1 else ""
-        raise EvalError(f"{path}: {problems[0]}{more}")

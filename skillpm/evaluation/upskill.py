@@ -5,6 +5,10 @@ one pass over the test cases for one model, with the skill or without (``run_typ
 ``assertions_passed`` of ``assertions_total`` tests passed, with ``stats`` holding the
 tokens and the model's time. A batch's ``batch_summary.json`` lists them all; without it,
 each ``run_N/run_result.json`` is read. ``path`` may be the runs folder or one batch.
+
+upskill's benchmark mode (several models or runs) runs no baseline: its models have no
+baseline tally and no lift, never a baseline of 0 of 0. A count a run result does not
+hold is refused, and tokens or a time it does not hold are unknown (``None``), not 0.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from skillpm.evaluation.errors import EvalError
-from skillpm.evaluation.stats import ModelResult, Tally
+from skillpm.attest.statement import is_finite_number
+from skillpm.evaluation.stats import ARMS, ModelResult, Tally, measured_sum
 from skillpm.jsonfile import read_json
 from skillpm.reading import MAX_EVAL_FILE_SIZE, problem
 
@@ -30,23 +35,43 @@ class UpskillRun:
     arm: str
     passed: int
     total: int
-    prompt_tokens: int
-    completion_tokens: int
-    latency_s: float
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    latency_s: float | None
 
 
-def load_upskill_results(path: Path, *, models: Sequence[str] = ()) -> tuple[list[ModelResult], int]:
-    """Per model (all, or those in ``models``): the two arms' tallies; and the most runs of any arm."""
+def load_upskill_results(
+    path: Path, *, models: Sequence[str] = (), cases: int | None = None
+) -> tuple[list[ModelResult], int]:
+    """Per model (all, or those in ``models``): the two arms' tallies; and the most runs of any arm.
+
+    ``cases``: the size of the test set the runs are claimed for, when upskill counts one
+    assertion per test (no case has a validator): a run that counted another number ran
+    another test set, and is refused.
+    """
     runs = [run for run in read_runs(path) if not models or run.model in models]
     if not runs:
         wanted = f" for {', '.join(models)}" if models else ""
         raise EvalError(f"no upskill run results{wanted} under {path}", hint="point at upskill's runs/ folder or one batch in it")
+    other = next((run for run in runs if cases is not None and run.total != cases), None)
+    if other is not None:
+        raise EvalError(
+            f"upskill's {other.arm} run of {other.model} under {path} counted {other.total} test(s), but the variant's "
+            f"test set has {cases}: it ran other test cases, and its results cannot be tied to this test set",
+            hint="import the runs upskill made with this skill_meta.json, or run 'upskill eval' again",
+        )
     names = list(models) or list(dict.fromkeys(run.model for run in runs))
     results = []
     for name in names:
-        arms = {arm: [run for run in runs if run.model == name and run.arm == arm] for arm in ("with_skill", "baseline")}
-        results.append(ModelResult(name, _tally(arms["with_skill"]), _tally(arms["baseline"])))
-    counts = [sum(run.model == name and run.arm == arm for run in runs) for name in names for arm in ("with_skill", "baseline")]
+        arms = {arm: _tally(name, arm, [run for run in runs if run.model == name and run.arm == arm]) for arm in ARMS}
+        with_skill = arms["with_skill"]
+        if with_skill is None:
+            raise EvalError(
+                f"upskill's results for {name} under {path} hold no run with the skill: nothing with the skill was measured",
+                hint="import a batch that ran the skill (upskill eval)",
+            )
+        results.append(ModelResult(name, with_skill, arms["baseline"]))
+    counts = [sum(run.model == name and run.arm == arm for run in runs) for name in names for arm in ARMS]
     return results, max(counts)
 
 
@@ -97,28 +122,40 @@ def _read_json(path: Path, problems: list[str]) -> Any:
 
 def _run(data: Any) -> UpskillRun:
     model = data["metadata"]["model"]
-    arm = data.get("run_type", "with_skill")
-    passed, total = data.get("assertions_passed", 0), data.get("assertions_total", 0)
+    arm = data.get("run_type", "with_skill")  # upskill's own default
+    passed, total = data["assertions_passed"], data["assertions_total"]
     stats = data.get("stats") or {}
-    counts = [passed, total, stats.get("input_tokens", 0), stats.get("output_tokens", 0)]
+    tokens = [stats.get("input_tokens"), stats.get("output_tokens")]
     if not isinstance(model, str) or not model:
         raise ValueError("metadata.model is not a name")
-    if arm not in ("with_skill", "baseline"):
+    if arm not in ARMS:
         raise ValueError(f"run_type {arm!r} is neither 'with_skill' nor 'baseline'")
-    if not all(isinstance(count, int) and count >= 0 for count in counts) or passed > total:
-        raise ValueError("assertion or token counts are not counts")
-    llm_ms = stats.get("llm_time_ms", 0.0)
-    if not isinstance(llm_ms, (int, float)) or llm_ms < 0:
+    if not all(_is_count(count) for count in (passed, total)) or passed > total:
+        raise ValueError("assertions_passed and assertions_total are not counts")
+    if not all(count is None or _is_count(count) for count in tokens):
+        raise ValueError("stats.input_tokens or stats.output_tokens is not a count")
+    llm_ms = stats.get("llm_time_ms")
+    if llm_ms is not None and (not is_finite_number(llm_ms) or llm_ms < 0):
         raise ValueError("stats.llm_time_ms is not a duration")
-    return UpskillRun(model, arm, passed, total, counts[2], counts[3], llm_ms / 1000)
+    return UpskillRun(model, arm, passed, total, tokens[0], tokens[1], None if llm_ms is None else llm_ms / 1000)
 
 
-def _tally(runs: list[UpskillRun]) -> Tally:
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _tally(model: str, arm: str, runs: list[UpskillRun]) -> Tally | None:
+    """The arm's tally; ``None`` when it was not run (benchmark mode runs no baseline)."""
+    if not runs:
+        return None
+    total = sum(run.total for run in runs)
+    if total == 0:
+        raise EvalError(f"upskill's {arm} runs of {model} counted no assertions: nothing was measured")
     return Tally(
         passed=sum(run.passed for run in runs),
-        total=sum(run.total for run in runs),
-        prompt_tokens=sum(run.prompt_tokens for run in runs),
-        completion_tokens=sum(run.completion_tokens for run in runs),
-        latency_s=sum(run.latency_s for run in runs),
-        requests=sum(run.total for run in runs),
+        total=total,
+        prompt_tokens=measured_sum(run.prompt_tokens for run in runs),
+        completion_tokens=measured_sum(run.completion_tokens for run in runs),
+        latency_s=measured_sum(run.latency_s for run in runs),
+        requests=total,
     )

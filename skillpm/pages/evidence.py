@@ -122,7 +122,10 @@ def _eval(predicate: Mapping[str, Any], chart_id: str) -> str:
     for model in models[:MAX_ROWS]:
         name = clean(model.get("model", "?"), 80)
         with_bar, with_text = _arm_bar("with skill", "with", _tally(model.get("with_skill")))
-        base_bar, base_text = _arm_bar("without", "without", _tally(model.get("baseline")))
+        if model.get("baseline") is None:  # no baseline was run: not measured, never 0 of 0
+            base_bar, base_text = None, "not measured (no baseline run)"
+        else:
+            base_bar, base_text = _arm_bar("without", "without", _tally(model.get("baseline")))
         bars = tuple(bar for bar in (with_bar, base_bar) if bar is not None)
         if bars:
             groups.append(Group(name, bars))

@@ -222,6 +222,15 @@ def test_pass_rate_bars_are_as_wide_as_the_rates_and_whiskers_span_wilson(counts
     assert "not measured" in html  # GPU throughput and static figures
 
 
+def test_a_model_without_a_baseline_shows_it_as_not_measured_and_draws_no_baseline_bar() -> None:
+    """upskill's benchmark mode runs no baseline (``baseline: null``): not a 0% bar, not "invalid"."""
+    predicate = {"models": [{"model": "m", "with_skill": {"passed": 3, "total": 4}, "baseline": None, "lift": None}],
+                 "trials": 2, "test_set": {"count": 2}}
+    html = section([Evidence(EVAL_PREDICATE, "k", True, None, predicate)], chart_id="c")
+    assert [bar["class"] for bar in rects(html)] == ["bar with"]
+    assert "not measured (no baseline run)" in html and "invalid" not in html
+
+
 def test_throughput_bars_are_percent_of_peak_and_cpu_runs_are_not_gpu_throughput() -> None:
     html = section([bench_evidence([72.9, 41.8])], chart_id="c")
     widths = [float(bar["width"]) for bar in rects(html) if bar["class"] == "bar kernel"]
