@@ -39,6 +39,9 @@ MAX_EVAL_FILE_SIZE = 4 * _MIB
 MAX_ANSWER_SIZE = 4 * _MIB
 
 
+_STEP = 1 << 20  # bytes read at a time past what fstat reported
+
+
 def read_regular_file(path: Path | str, limit: int) -> bytes:
     """At most ``limit`` + 1 bytes of the regular file ``path`` (more means too long).
 
@@ -50,8 +53,20 @@ def read_regular_file(path: Path | str, limit: int) -> bytes:
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):
         os.close(descriptor)
         raise OSError(errno.EINVAL, "not a regular file", str(path))
-    with open(descriptor, "rb") as handle:
-        return handle.read(limit + 1)
+    with open(descriptor, "rb", buffering=0) as handle:
+        # read(limit + 1) would allocate limit + 1 bytes whatever the file's size (256 MiB for an
+        # archive): ask for what fstat says is there, then in bounded steps in case it grew.
+        left = limit + 1
+        want = min(left, os.fstat(handle.fileno()).st_size + 1)
+        parts = []
+        while left > 0:
+            chunk = handle.read(min(left, max(want, _STEP)))
+            if not chunk:
+                break
+            parts.append(chunk)
+            left -= len(chunk)
+            want = _STEP
+        return b"".join(parts)
 
 
 def read_at_most(path: Path | str, limit: int) -> bytes:

@@ -165,3 +165,24 @@ def test_oversized_eval_test_file_is_refused(hostile: Hostile) -> None:
     (runs / "run_result.json").write_text("{}")
     completed = hostile.run("eval", source, "--import-upskill", runs.parent)
     hostile.refused(completed, "skill_meta.json", "larger than")
+
+
+def test_a_small_file_under_a_large_limit_costs_its_size_not_the_limit(tmp_path: Path) -> None:
+    """Threat (availability): reading a 1 kB archive with the 256 MiB archive limit allocated 256 MiB up
+    front, so installs died of MemoryError where memory is tight (1 GB of address space here)."""
+    import subprocess
+    import sys
+
+    small, grown = tmp_path / "small", tmp_path / "grown"
+    small.write_bytes(b"x" * 1000)
+    grown.write_bytes(b"y" * (3 << 20))
+    script = (
+        "import resource, sys\n"
+        "from skillpm.reading import MAX_ARTIFACT_SIZE, read_regular_file\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (160 << 20, 160 << 20))\n"
+        f"assert read_regular_file({str(small)!r}, MAX_ARTIFACT_SIZE) == b'x' * 1000\n"
+        f"assert len(read_regular_file({str(grown)!r}, 1 << 20)) == (1 << 20) + 1\n"
+        f"assert read_regular_file({str(grown)!r}, 4 << 20) == b'y' * (3 << 20)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
