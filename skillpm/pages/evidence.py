@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any, Mapping, NamedTuple, Sequence
 
-from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE
+from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, STATIC_KERNEL_PREDICATE
 from skillpm.evaluation.stats import wilson_interval
+from skillpm.pages.kernels import static_kernel
 from skillpm.pages.markup import clean, is_number, number, percent, text
 from skillpm.pages.plots import Bar, Group, bar_chart
-from skillpm.pages.tables import MAX_ROWS, more, object_at, row, table
+from skillpm.pages.tables import MAX_ROWS, more, object_at, objects_at, row, table
 
 MAX_ATTESTATIONS = 8  # attestations shown per variant
 NOT_MEASURED = '<p class="none">not measured</p>'
@@ -56,7 +57,7 @@ def section(items: Sequence[Evidence], *, chart_id: str, brief: str | None = Non
     if benches and not any(data.get("gpu_evidence") is True for _, data in benches):
         parts.append('<p class="none">not measured on a GPU</p>')
     parts.append("<h4>Static kernel figures</h4>")
-    parts += [_signed(item) + _figures(data) for item, data in statics] or [NOT_MEASURED]
+    parts += [_signed(item) + _static(item, data, f"{chart_id}-s{n}") for n, (item, data) in enumerate(statics)] or [NOT_MEASURED]
     if others:
         parts.append("<h4>Other evidence</h4>")
         parts += [_signed(item) + _figures(data) for item, data in others]
@@ -92,7 +93,7 @@ def _arm_bar(label: str, kind: str, counts: tuple[int, int] | None) -> tuple[Bar
 
 def _eval(predicate: Mapping[str, Any], chart_id: str) -> str:
     """Pass rates with and without the skill per model, recomputed with Wilson intervals from the counts."""
-    models = [model for model in predicate.get("models", []) if isinstance(model, Mapping)]
+    models = objects_at(predicate, "models")
     if not models:
         return '<p class="none">no model was evaluated</p>'
     groups, rows, words = [], [], []
@@ -132,7 +133,7 @@ def _bench(predicate: Mapping[str, Any], chart_id: str) -> str:
     where = f"on {text(gpu)} (capability {text(device.get('capability', '?'), 10)})"
     if predicate.get("gpu_evidence") is not True:
         return f'<p class="note">a CPU check of the harness {where}: no GPU throughput</p>'
-    results = [result for result in predicate.get("results", []) if isinstance(result, Mapping)]
+    results = objects_at(predicate, "results")
     groups, rows, words = [], [], []
     for result in results[:MAX_ROWS]:
         size = f"{number(result.get('rows'))}\u00d7{number(result.get('hidden'))} {clean(result.get('dtype', ''), 12)}"
@@ -152,6 +153,11 @@ def _bench(predicate: Mapping[str, Any], chart_id: str) -> str:
     note = f'<p class="note">measured {where}, peak {number(device.get("peak_gbps"))} GB/s</p>'
     shown = table("throughput", ("size", "kernel", "PyTorch eager"), rows)
     return note + chart + shown + more(len(results), "size(s)")
+
+
+def _static(item: Evidence, predicate: Mapping[str, Any], chart_id: str) -> str:
+    """Static-kernel evidence in its own tables and bars; any other static predicate generically."""
+    return static_kernel(predicate, chart_id) if item.predicate_type == STATIC_KERNEL_PREDICATE else _figures(predicate)
 
 
 def _flatten(value: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, str]]:

@@ -44,3 +44,9 @@ def object_at(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     """``data[key]`` when it is an object, else an empty one."""
     value = data.get(key)
     return value if isinstance(value, Mapping) else {}
+
+
+def objects_at(data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """The objects in the list ``data[key]``; none when it is not a list."""
+    value = data.get(key)
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
