@@ -57,7 +57,9 @@ def section(items: Sequence[Evidence], *, chart_id: str, brief: str | None = Non
     if benches and not any(data.get("gpu_evidence") is True for _, data in benches):
         parts.append('<p class="none">not measured on a GPU</p>')
     parts.append("<h4>Static kernel figures</h4>")
-    parts += [_signed(item) + _static(item, data, f"{chart_id}-s{n}") for n, (item, data) in enumerate(statics)] or [NOT_MEASURED]
+    parts += [
+        _signed(item) + _static(item, data, f"{chart_id}-s{n}") for n, (item, data) in enumerate(statics)
+    ] or [NOT_MEASURED]
     if others:
         parts.append("<h4>Other evidence</h4>")
         parts += [_signed(item) + _figures(data) for item, data in others]

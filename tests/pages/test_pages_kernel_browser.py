@@ -134,7 +134,8 @@ def test_bars_are_as_long_as_the_signed_figures(page: Browser) -> None:
             scale = float(chart.find_elements("css selector", "text.tick")[-1].get_attribute("textContent"))
             assert scale >= max(expected)
             units = chart.rect["width"] / CHART_WIDTH  # CSS pixels per SVG unit, as drawn
-            drawn = [bar.rect["width"] / units / BAR_WIDTH * scale for bar in chart.find_elements("css selector", "rect.bar")]
+            bars = chart.find_elements("css selector", "rect.bar")
+            drawn = [bar.rect["width"] / units / BAR_WIDTH * scale for bar in bars]
             assert drawn == pytest.approx(expected, abs=scale * 0.005), (target, cubin)
             charted += 1
     assert charted >= 5  # sm_80, sm_90, sm_100f in their own variants and in generic's
