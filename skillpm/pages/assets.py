@@ -96,6 +96,15 @@ thead th { background: var(--panel); }
 .chart .without { fill: var(--without); }
 .chart .kernel { fill: var(--kernel); }
 .chart .eager { fill: var(--eager); }
+.chart .sass { fill: var(--kernel); }
+.chart .bound { fill: var(--eager); }
+.chart .budget { fill: var(--without); }
+caption { text-align: left; font-weight: 600; padding: .25rem 0; }
+.static-target { margin: .75rem 0 1.25rem; }
+.static-kernels th[scope="row"], .static-gpus th[scope="row"] { white-space: nowrap; }
+.static-provenance dt { font-weight: 600; }
+.static-provenance dd { margin: 0 0 .25rem 1rem; overflow-wrap: anywhere; }
+summary { cursor: pointer; }
 [hidden] { display: none !important; }
 @media (max-width: 40rem) {
   body { padding: .5rem; font-size: 15px; }

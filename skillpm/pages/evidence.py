@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any, Mapping, NamedTuple, Sequence
 
-from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE
+from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, STATIC_KERNEL_PREDICATE
 from skillpm.evaluation.stats import wilson_interval
+from skillpm.pages.kernels import static_kernel
 from skillpm.pages.markup import clean, is_number, number, percent, text
 from skillpm.pages.plots import Bar, Group, bar_chart
+from skillpm.pages.tables import MAX_ROWS, more, object_at, objects_at, row, table
 
-MAX_ROWS = 16  # models, problem sizes or figures shown per attestation
 MAX_ATTESTATIONS = 8  # attestations shown per variant
 NOT_MEASURED = '<p class="none">not measured</p>'
 
@@ -56,7 +57,9 @@ def section(items: Sequence[Evidence], *, chart_id: str, brief: str | None = Non
     if benches and not any(data.get("gpu_evidence") is True for _, data in benches):
         parts.append('<p class="none">not measured on a GPU</p>')
     parts.append("<h4>Static kernel figures</h4>")
-    parts += [_signed(item) + _figures(data) for item, data in statics] or [NOT_MEASURED]
+    parts += [
+        _signed(item) + _static(item, data, f"{chart_id}-s{n}") for n, (item, data) in enumerate(statics)
+    ] or [NOT_MEASURED]
     if others:
         parts.append("<h4>Other evidence</h4>")
         parts += [_signed(item) + _figures(data) for item, data in others]
@@ -69,29 +72,6 @@ def _signed(item: Evidence) -> str:
         f'<p class="signed"><code>{text(item.predicate_type, 200)}</code>, signed by {text(item.signer, 200)}: '
         '<span class="ok">verified</span> when this page was built</p>'
     )
-
-
-def _object(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    """``data[key]`` when it is an object, else an empty one."""
-    value = data.get(key)
-    return value if isinstance(value, Mapping) else {}
-
-
-def _table(label: str, headings: Sequence[str], rows: Sequence[str]) -> str:
-    """A table of figures in a scroll box a keyboard can reach; the first cell of each row heads it."""
-    head = "".join(f'<th scope="col">{heading}</th>' for heading in headings)
-    return (
-        f'<div class="scroll" tabindex="0" role="region" aria-label="{label}"><table class="figures">'
-        f"{f'<thead><tr>{head}</tr></thead>' if head else ''}<tbody>{''.join(rows)}</tbody></table></div>"
-    )
-
-
-def _row(heading: str, *cells: str) -> str:
-    return f'<tr><th scope="row">{text(heading, 120)}</th>' + "".join(f"<td>{text(cell)}</td>" for cell in cells) + "</tr>"
-
-
-def _more(count: int, what: str) -> str:
-    return f'<p class="note">and {count - MAX_ROWS} more {what}</p>' if count > MAX_ROWS else ""
 
 
 def _tally(arm: object) -> tuple[int, int] | None:
@@ -115,7 +95,7 @@ def _arm_bar(label: str, kind: str, counts: tuple[int, int] | None) -> tuple[Bar
 
 def _eval(predicate: Mapping[str, Any], chart_id: str) -> str:
     """Pass rates with and without the skill per model, recomputed with Wilson intervals from the counts."""
-    models = [model for model in predicate.get("models", []) if isinstance(model, Mapping)]
+    models = objects_at(predicate, "models")
     if not models:
         return '<p class="none">no model was evaluated</p>'
     groups, rows, words = [], [], []
@@ -129,19 +109,19 @@ def _eval(predicate: Mapping[str, Any], chart_id: str) -> str:
         bars = tuple(bar for bar in (with_bar, base_bar) if bar is not None)
         if bars:
             groups.append(Group(name, bars))
-        rows.append(_row(name, with_text, base_text))
+        rows.append(row(name, with_text, base_text))
         words.append(f"{name}: with the skill {with_text}, without it {base_text}")
     title = "Pass rate with and without the skill, per model, with Wilson 95% intervals"
     chart = bar_chart(groups, chart_id=chart_id, title=title, description="; ".join(words)) if groups else ""
-    table = _table("pass rates", ("model", "with the skill (95% interval)", "without (95% interval)"), rows)
-    cases, trials = _object(predicate, "test_set").get("count"), predicate.get("trials")
+    shown = table("pass rates", ("model", "with the skill (95% interval)", "without (95% interval)"), rows)
+    cases, trials = object_at(predicate, "test_set").get("count"), predicate.get("trials")
     note = f'<p class="note">{number(cases)} test case(s) \u00d7 {number(trials)} trial(s) per model and arm</p>'
-    return chart + table + note + _more(len(models), "model(s)")
+    return chart + shown + note + more(len(models), "model(s)")
 
 
 def _peak(result: Mapping[str, Any], key: str) -> tuple[float | None, str]:
     """A result's percent of peak for ``key`` (kernel or eager), as a fraction and as text."""
-    measured = _object(result, key)
+    measured = object_at(result, key)
     value = measured.get("pct_of_peak")
     if not is_number(value) or value < 0:
         return None, "no peak known" if value is None else "invalid"
@@ -150,12 +130,12 @@ def _peak(result: Mapping[str, Any], key: str) -> tuple[float | None, str]:
 
 def _bench(predicate: Mapping[str, Any], chart_id: str) -> str:
     """Throughput as % of peak per problem size, on the GPU the evidence names."""
-    device = _object(predicate, "device")
+    device = object_at(predicate, "device")
     gpu = clean(device.get("name", "an unnamed device"), 80)
     where = f"on {text(gpu)} (capability {text(device.get('capability', '?'), 10)})"
     if predicate.get("gpu_evidence") is not True:
         return f'<p class="note">a CPU check of the harness {where}: no GPU throughput</p>'
-    results = [result for result in predicate.get("results", []) if isinstance(result, Mapping)]
+    results = objects_at(predicate, "results")
     groups, rows, words = [], [], []
     for result in results[:MAX_ROWS]:
         size = f"{number(result.get('rows'))}\u00d7{number(result.get('hidden'))} {clean(result.get('dtype', ''), 12)}"
@@ -168,13 +148,18 @@ def _bench(predicate: Mapping[str, Any], chart_id: str) -> str:
         )
         if bars:
             groups.append(Group(size, bars))
-        rows.append(_row(size, kernel_text, eager_text))
+        rows.append(row(size, kernel_text, eager_text))
         words.append(f"{size}: kernel {kernel_text}, PyTorch eager {eager_text}")
     title = f"Throughput as % of peak memory bandwidth on {gpu}"
     chart = bar_chart(groups, chart_id=chart_id, title=title, description="; ".join(words)) if groups else ""
     note = f'<p class="note">measured {where}, peak {number(device.get("peak_gbps"))} GB/s</p>'
-    table = _table("throughput", ("size", "kernel", "PyTorch eager"), rows)
-    return note + chart + table + _more(len(results), "size(s)")
+    shown = table("throughput", ("size", "kernel", "PyTorch eager"), rows)
+    return note + chart + shown + more(len(results), "size(s)")
+
+
+def _static(item: Evidence, predicate: Mapping[str, Any], chart_id: str) -> str:
+    """Static-kernel evidence in its own tables and bars; any other static predicate generically."""
+    return static_kernel(predicate, chart_id) if item.predicate_type == STATIC_KERNEL_PREDICATE else _figures(predicate)
 
 
 def _flatten(value: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, str]]:
@@ -200,7 +185,7 @@ def _figures(predicate: Mapping[str, Any]) -> str:
     figures = _flatten(predicate)
     if not figures:
         return '<p class="none">no figures</p>'
-    return _table("figures", (), [_row(key, value) for key, value in figures[:MAX_ROWS]]) + _more(len(figures), "figure(s)")
+    return table("figures", (), [row(key, value) for key, value in figures[:MAX_ROWS]]) + more(len(figures), "figure(s)")
 
 
 def _attestations(items: Sequence[Evidence]) -> str:

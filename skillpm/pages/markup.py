@@ -45,9 +45,21 @@ def href(path: str) -> str | None:
     return html.escape(path, quote=True)
 
 
+#: The largest integer a page shows as a figure: every integer up to it is exactly a float.
+MAX_INTEGER = 2**53
+
+
 def is_number(value: Any) -> bool:
-    """Whether ``value`` is a finite int or float (not a bool, NaN or an infinity)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """Whether ``value`` is a finite float or an int within :data:`MAX_INTEGER` (not a bool, NaN or an infinity).
+
+    A JSON integer of hundreds of digits is finite, but no figure: it would overflow a float
+    (``math.isfinite`` raises on it) and fill a page.
+    """
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= MAX_INTEGER
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def number(value: Any) -> str:

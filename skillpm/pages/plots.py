@@ -1,16 +1,18 @@
 """Horizontal bar charts as inline SVG, drawn from numbers: no chart library, nothing fetched.
 
-Pure. A chart is groups (a model, a problem size) of bars (with the skill, without it; the
-kernel, PyTorch eager), each a fraction of the scale drawn ``fraction * BAR_WIDTH`` wide, with
-an optional interval drawn as a whisker. Each chart carries a ``<title>`` and a ``<desc>``
+Pure. A chart is groups (a model, a problem size, a GELU form) of bars (with the skill, without
+it; the kernel, PyTorch eager; SASS per element, its bounds), each a fraction of the scale drawn
+``fraction * BAR_WIDTH`` wide, with an optional interval drawn as a whisker. The scale is 0-100%
+unless a chart names what its full scale stands for. Each chart carries a ``<title>`` and a ``<desc>``
 that say in words what the bars show, and the page gives the same figures in a table.
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
-from skillpm.pages.markup import coordinate, text
+from skillpm.pages.markup import coordinate, number, text
 
 BAR_LEFT = 110  # where the bars start, after the bar labels
 BAR_WIDTH = 300  # the width of a bar at fraction 1
@@ -27,7 +29,7 @@ class Bar(NamedTuple):
     fraction: float
     interval: tuple[float, float] | None
     shown: str
-    kind: str  # a CSS class: "with", "without", "kernel", "eager"
+    kind: str  # a CSS class: "with", "without", "kernel", "eager", "sass", "bound", "budget"
 
 
 class Group(NamedTuple):
@@ -41,8 +43,20 @@ def _clamped(value: float) -> float:
     return min(1.0, max(0.0, value))
 
 
-def bar_chart(groups: list[Group], *, chart_id: str, title: str, description: str) -> str:
-    """An SVG bar chart of ``groups``; ``chart_id`` makes its title's id unique in the page."""
+def nice_scale(largest: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 times a power of ten that is at least ``largest`` (> 0): a chart's full scale."""
+    power = 10.0 ** math.floor(math.log10(largest))
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= largest)
+
+
+def bar_chart(
+    groups: list[Group], *, chart_id: str, title: str, description: str, scale: float | None = None
+) -> str:
+    """An SVG bar chart of ``groups``; ``chart_id`` makes its title's id unique in the page.
+
+    ``scale``: what a bar of fraction 1 stands for, when the bars are not percentages; the
+    ticks then say values (the last tick ``scale`` itself) instead of 0-100%.
+    """
     height = sum(GROUP_TITLE + ROW * len(group.bars) for group in groups) + 24
     parts = [
         f'<svg class="chart" role="img" viewBox="0 0 {CHART_WIDTH} {height}" '
@@ -53,7 +67,8 @@ def bar_chart(groups: list[Group], *, chart_id: str, title: str, description: st
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         x = coordinate(BAR_LEFT + tick * BAR_WIDTH)
         parts.append(f'<line class="grid" x1="{x}" y1="0" x2="{x}" y2="{bottom}"/>')
-        parts.append(f'<text class="tick" x="{x}" y="{height - 6}" text-anchor="middle">{tick * 100:.0f}%</text>')
+        label = f"{tick * 100:.0f}%" if scale is None else number(tick * scale)
+        parts.append(f'<text class="tick" x="{x}" y="{height - 6}" text-anchor="middle">{label}</text>')
     y = 0
     for group in groups:
         parts.append(f'<text class="group" x="0" y="{y + 14}">{text(group.label, 60)}</text>')

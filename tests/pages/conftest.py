@@ -4,10 +4,13 @@
 by a key the pages trust, ``sm_80`` eval evidence signed by a key nobody trusts, ``generic``
 and ``sm_100a`` none. ``hostile-pkg``'s description, keywords and target list, written into
 the index by hand as a hostile registry would, hold markup, a ``javascript:`` URL and CSS.
+The browser tests share :class:`Browser` (headless Chromium through selenium) and :func:`serving`
+(a real ``skillpm registry serve`` or ``open``).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import select
@@ -112,3 +115,75 @@ def serving(*args: str, timeout: float = 30) -> Iterator[str]:
             process.wait(timeout=10)
         for stream in (process.stdout, process.stderr):
             stream.close()  # type: ignore[union-attr]
+
+
+def _missing() -> str | None:
+    """Why the browser tests cannot run here, or ``None``."""
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (pip install -e '.[test]')"
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        return "Chromium is not installed (Debian: apt-get install chromium; or run .ci/install-test-deps)"
+    if not shutil.which("chromedriver"):
+        return "chromedriver is not installed (Debian: apt-get install chromium-driver; or run .ci/install-test-deps)"
+    return None
+
+
+class Browser:
+    """One headless Chromium: load a page, read its console, screenshot it in both themes."""
+
+    def __init__(self, shots: Path) -> None:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = shutil.which("chromium") or shutil.which("chromium-browser")  # type: ignore[assignment]
+        for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=1280,1000", "--no-first-run", "--disable-extensions"):  # fmt: skip
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+        self.driver.set_page_load_timeout(30)
+        self.driver.set_script_timeout(10)
+        self.shots = shots
+
+    def load(self, url: str, *, shot: str | None = None, errors: bool = False) -> list[dict[str, Any]]:
+        """Open ``url`` and return its console errors, which must be none unless ``errors``;
+        save a screenshot in each theme when ``shot`` names one."""
+        self.theme("light")
+        self.driver.get(url)
+        self.driver.execute_script("return document.readyState")
+        found = [entry for entry in self.driver.get_log("browser") if entry["level"] == "SEVERE"]
+        assert errors or not found, found
+        if shot:
+            for theme in ("light", "dark"):
+                self.theme(theme)
+                path = self.shots / f"{shot}-{theme}.png"
+                whole = self.driver.execute_cdp_cmd("Page.captureScreenshot", {"captureBeyondViewport": True})
+                path.write_bytes(base64.b64decode(whole["data"]))
+                assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+            self.theme("light")
+        return found
+
+    def theme(self, scheme: str) -> None:
+        features = [{"name": "prefers-color-scheme", "value": scheme}]
+        self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": features})
+
+    def css(self, selector: str) -> list[Any]:
+        return self.driver.find_elements("css selector", selector)
+
+    def quit(self) -> None:
+        self.driver.quit()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    reason = _missing()
+    if reason:
+        pytest.skip(reason)
+    opened = Browser(tmp_path_factory.mktemp("screenshots"))
+    try:
+        yield opened
+    finally:
+        opened.quit()

@@ -167,7 +167,8 @@ def test_text_escaping_table(raw: str, shown: str) -> None:
 @pytest.mark.parametrize(
     ("value", "shown"),
     [(float("nan"), "invalid"), (float("inf"), "invalid"), (True, "invalid"), ("3", "invalid"),
-     (3350.0, "3350"), (2440.6, "2440.6"), (0.055, "0.055"), (1e-05, "1e-05"), (7, "7"), (-0.0, "0")],
+     (3350.0, "3350"), (2440.6, "2440.6"), (0.055, "0.055"), (1e-05, "1e-05"), (7, "7"), (-0.0, "0"),
+     (2**53, "9007199254740992"), (2**53 + 1, "invalid"), (10**400, "invalid")],
 )  # fmt: skip
 def test_numbers_are_finite_or_invalid(value: object, shown: str) -> None:
     assert markup.number(value) == shown
@@ -250,8 +251,9 @@ def test_bad_figures_draw_no_bar(bad: object) -> None:
     assert "invalid" in section([evil], chart_id="c") and not rects(section([evil], chart_id="c"))
 
 
-def test_static_kernel_and_unknown_predicates_render_generically() -> None:
-    static = Evidence("https://skillpm.dev/attestations/static-kernel/v1", "key s", True, None,
+def test_other_static_and_unknown_predicates_render_generically() -> None:
+    """A static predicate type skillpm has no view for (the static-kernel view: test_pages_kernels.py)."""
+    static = Evidence("https://example.org/attestations/static-analysis/v1", "key s", True, None,
                       {"schema": "x", "registers": 96, "spills": 0, "sass": {"wgmma": True, "mnemonic": "<b>"}})  # fmt: skip
     other = Evidence("https://example.org/attestations/review/v1", "key o", True, None, {"score": float("nan")})
     html = section([static, other], chart_id="c")
