@@ -56,6 +56,11 @@ class OciRegistry:
     def client(self) -> OciClient:
         with self._lock:
             if self._client is None:
+                from skillpm.registry.settings import offline
+
+                if offline():
+                    raise RegistryError(f"offline: {self.label} is an OCI registry, which skillpm reads only online",
+                                        hint="run the command without --offline (and without SKILLPM_OFFLINE=1)")
                 from skillpm import __version__
                 from skillpm.registry.transport import Deadline, Transport
 
@@ -93,6 +98,15 @@ class OciRegistry:
     def locate(self, name: str) -> tuple[OciRegistry, PackageDocument]:
         return self, self.require_package(name)
 
+    def package_names(self) -> list[str]:
+        """The packages under the namespace, from the registry's catalog; RegistryError when it keeps none."""
+        from skillpm.index.model import is_valid_name
+
+        prefix = f"{self.location.namespace}/" if self.location.namespace else ""
+        listed = _guarded(self.label, self.client.catalog)
+        names = [item.removeprefix(prefix) for item in listed if item.startswith(prefix)]
+        return sorted(name for name in names if is_valid_name(name))
+
     def search_entries(self) -> tuple[SearchEntry, ...]:
         """Nothing: OCI registries do not list repositories portably (search reads a static index)."""
         return ()
@@ -112,6 +126,10 @@ class OciRegistry:
         if found is None:
             raise ResolutionError(f"{self.label} has no version {version} of {name}")
         return layout.read_version_index(found[0], name=name, where=self._where(repository, version))[1]
+
+    def version_entry(self, name: str, version: str) -> VersionEntry | None:
+        """``name`` ``version`` as its tag holds it now; None when there is no such tag."""
+        return self._version(self.location.repository(name), name, layout.tag_for(version))
 
     def _version(self, repository: str, name: str, tag: str) -> VersionEntry | None:
         found = _guarded(self.label, lambda: self.client.manifest(repository, tag, layout.INDEX_TYPE))
