@@ -334,6 +334,8 @@ def add_remote(name: str, url: str, priority: int, index_key: Path | None, plain
     from skillpm.registry.config import config_path
     from skillpm.registry.configure import add_registry, remove_registry
 
+    if index_key is not None and url.startswith("oci://"):
+        raise click.UsageError("--index-key pins a static registry's index key; an oci:// registry has no index to sign")
     added = add_registry(name, url, priority=priority, plain_http=plain_http)
     try:
         fingerprint = None if index_key is None else _pin(added.url, index_key)

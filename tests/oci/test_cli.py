@@ -67,12 +67,14 @@ def test_the_embedded_kernel_builder_round_trips_static_oci_static(
     attested_kernel: dict[str, Any], oci_registry: RunningRegistry, tmp_path: Path
 ) -> None:
     static, url, mirror = attested_kernel["static"], _url(oci_registry), tmp_path / "mirror"
+    _ok("registry", "yank", static, f"{KERNEL}=={attested_kernel['version']}", "--target", "generic")
     assert "pushed kernel-builder-cuda" in _ok("registry", "push", static, url, KERNEL)
     assert "already pushed:" in _ok("registry", "push", static, url, KERNEL)
     _ok("registry", "pull", url, mirror)  # no NAME: the packages the registry's catalog lists
     assert _kept(mirror) == _kept(static)
     document = f"index/{shard_path(KERNEL)}"
     assert json.loads((mirror / document).read_text()) == json.loads((static / document).read_text())
+    assert '"yanked": true' in (mirror / document).read_text()  # the yank travelled both ways
     for where in (url, mirror):
         report = json.loads(_ok("verify", KERNEL, "--registry", where, "--key", attested_kernel["pub"], "--json"))
         assert report["ok"] and sum(len(item["attestations"]) for item in report["variants"]) >= 1
@@ -130,6 +132,9 @@ def test_publish_pushes_signed_evidence_and_refuses_other_content_under_a_tag(
     assert all(item["new"] for item in published["variants"])
     again = _ok("publish", source["source"], "--registry", url)
     assert "already published: layer-norm 1.0.0" in again
+    bench = write_json(tmp_path / "bench.json", make_evidence("bench", target="sm_90a", sha256=source["sums"]["sm_90a"]))
+    attested = _ok("publish", source["source"], "--registry", url, "--evidence", bench, "--sign", f"key:{source['key']}")
+    assert "already published: layer-norm 1.0.0 (sm_90a)" in attested and "attested attestations/" in attested
     tags_before = OciRegistry(url).client.tags(f"skills/{NAME}")
     refused = skillpm("publish", _other_version(tmp_path), "--registry", url)
     assert "already published with other content" in one_error(refused)
@@ -137,7 +142,8 @@ def test_publish_pushes_signed_evidence_and_refuses_other_content_under_a_tag(
     info = json.loads(_ok("info", NAME, "--registry", url, "--json"))
     (entry,) = info["versions"]
     assert {v["target"]: v["sha256"] for v in entry["variants"]} == source["sums"]
-    assert json.loads(_ok("verify", NAME, "--registry", url, "--key", source["pub"], "--json"))["ok"]
+    report = json.loads(_ok("verify", NAME, "--registry", url, "--key", source["pub"], "--json"))
+    assert report["ok"] and [len(item["attestations"]) for item in report["variants"]] == [0, 2]
     _ok("install", NAME, "--arch", "h100", "--registry", url, "--require-attestations",
         "--trusted-key", source["pub"])
 
@@ -267,3 +273,27 @@ def test_a_registry_that_goes_away_mid_publish_is_left_with_no_tag(
         assert reader.client.blob(f"skills/{NAME}", f"sha256:{sha256}")
     assert reader.package(NAME) is None
     assert "no package named" in one_error(skillpm("info", NAME, "--registry", _url(oci_registry)))
+
+
+def test_pull_refuses_a_bundle_path_outside_the_attestations_folder(
+    source: dict[str, Any], oci_registry: RunningRegistry, tmp_path: Path
+) -> None:
+    """A hostile OCI registry cannot make pull write a registry's config, keys or index through a bundle path."""
+    from skillpm.archive import sha256_bytes
+    from skillpm.index.model import Attestation
+
+    url, static = _url(oci_registry), tmp_path / "static"
+    _ok("registry", "init", static)
+    _ok("publish", source["source"], "--registry", static)
+    entry = LocalRegistry(static, static.as_uri()).require_package(NAME).versions[0]
+    bundle = b'{"not": "a bundle"}'
+    evil = Attestation("config.json", sha256_bytes(bundle), "https://skillpm.dev/attestations/eval/v1")
+    hostile = entry._replace(variants=(entry.variants[0]._replace(attestations=(evil,)), *entry.variants[1:]))
+    files = {variant.path: (static / variant.path).read_bytes() for variant in entry.variants}
+    push_version(OciRegistry(url), NAME, hostile, {**files, "config.json": bundle})
+    mirror = tmp_path / "mirror"
+    _ok("registry", "init", mirror)
+    before = tree_bytes(mirror)
+    refused = skillpm("registry", "pull", url, mirror, NAME)
+    assert "is not where a static registry keeps it" in one_error(refused)
+    assert tree_bytes(mirror) == before
