@@ -54,3 +54,11 @@ def test_malformed_oci_urls_are_refused_in_one_line(isolated, url: str) -> None:
 def test_an_oci_registry_is_not_read_offline(isolated) -> None:
     refused = skillpm("resolve", "x", "--registry", "oci://127.0.0.1:9/skills", "--offline")
     assert "reads only online" in one_error(refused)
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "inf"])
+def test_a_deadline_that_is_not_a_positive_number_is_refused(isolated, monkeypatch: pytest.MonkeyPatch,
+                                                             value: str) -> None:
+    monkeypatch.setenv("SKILLPM_HTTP_DEADLINE", value)
+    refused = skillpm("resolve", "x", "--registry", "oci://127.0.0.1:9/skills")
+    assert "SKILLPM_HTTP_DEADLINE" in one_error(refused)

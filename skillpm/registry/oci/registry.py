@@ -10,7 +10,6 @@ digest, and only then the tag.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,10 +23,8 @@ from skillpm.registry.oci import layout
 from skillpm.registry.oci.client import OciClient
 from skillpm.registry.oci.reference import OciLocation, parse_location
 
-#: Seconds one command may spend on an OCI registry's requests in all (``$SKILLPM_HTTP_DEADLINE``).
+#: Seconds from the command's start by which its requests must end (as for a static HTTP registry).
 DEADLINE_ENV = "SKILLPM_HTTP_DEADLINE"
-_DEFAULT_DEADLINE_S = 600.0
-_IDLE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -62,11 +59,11 @@ class OciRegistry:
                     raise RegistryError(f"offline: {self.label} is an OCI registry, which skillpm reads only online",
                                         hint="run the command without --offline (and without SKILLPM_OFFLINE=1)")
                 from skillpm import __version__
-                from skillpm.registry.transport import Deadline, Transport
+                from skillpm.registry.http import command_deadline, request_timeout
+                from skillpm.registry.transport import Transport
 
-                seconds = float(os.environ.get(DEADLINE_ENV) or _DEFAULT_DEADLINE_S)
-                self._client = OciClient(self.location, Transport(idle=_IDLE_S, user_agent=f"skillpm/{__version__}"),
-                                         Deadline.after(seconds, DEADLINE_ENV))
+                transport = Transport(idle=request_timeout(), user_agent=f"skillpm/{__version__}")
+                self._client = OciClient(self.location, transport, command_deadline())
             return self._client
 
     def config(self) -> RegistryConfig:
