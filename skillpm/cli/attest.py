@@ -60,7 +60,7 @@ def keygen(path: Path, algorithm: str, as_json: bool) -> None:
 
 @click.command()
 @click.argument("source", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--registry", "registry", required=True, metavar="DIR|oci://HOST/NAMESPACE", help="Registry to publish into: a directory, or an OCI registry.")
+@click.option("--registry", "registry", required=True, metavar="DIR|oci://HOST/NAMESPACE|NAME", help="Registry to publish into: a directory, an OCI registry, or the name of a configured OCI registry.")
 @click.option("--evidence", "evidence", multiple=True, type=click.Path(path_type=Path), help="An eval, bench or static-kernel evidence file (repeatable).")
 @signing_options
 @plain_http_option
@@ -93,8 +93,10 @@ def publish(
     from skillpm.publish import parse_signer, publish_to_oci
     from skillpm.publish import publish as publish_source
 
+    from skillpm.registry.factory import oci_url
+
     signer = parse_signer(sign, identity_token=identity_token, staging=staging) if sign else None
-    if registry.startswith("oci://"):
+    if oci_url(registry):
         result = publish_to_oci(source, registry, evidence=list(evidence), signer=signer, progress=notice)
     else:
         result = publish_source(source, Path(registry), evidence=list(evidence), signer=signer)

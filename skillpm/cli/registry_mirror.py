@@ -12,7 +12,7 @@ from skillpm.cli.output import emit_json, notice, say
 
 @click.command()
 @click.argument("source", metavar="STATIC")
-@click.argument("destination", metavar="oci://HOST/NAMESPACE")
+@click.argument("destination", metavar="oci://HOST/NAMESPACE|NAME")
 @click.argument("names", nargs=-1, metavar="[NAME...]")
 @plain_http_option
 @json_option
@@ -43,7 +43,7 @@ def push(source: str, destination: str, names: tuple[str, ...], as_json: bool) -
 
 
 @click.command()
-@click.argument("source", metavar="oci://HOST/NAMESPACE")
+@click.argument("source", metavar="oci://HOST/NAMESPACE|NAME")
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 @click.argument("names", nargs=-1, metavar="[NAME...]")
 @click.option(

@@ -80,8 +80,15 @@ def open_registry(location: str | None = None) -> Source:
     return LocalRegistry(root, root.as_uri())
 
 
+def oci_url(location: str) -> str | None:
+    """``location`` when it is an ``oci://`` URL, or the URL of the configured OCI registry it names; else None."""
+    url = location if location.startswith("oci://") else _configured_url(location)
+    return url if url is not None and url.startswith("oci://") else None
+
+
 def open_oci_registry(location: str) -> OciRegistry:
-    """The OCI registry at ``oci://HOST[:PORT]/NAMESPACE``, over plain http when the user allows it.
+    """The OCI registry at ``oci://HOST[:PORT]/NAMESPACE`` (or configured by that name), over plain http
+    when the user allows it.
 
     Plain http to a host off this machine only with ``--plain-http`` or the configured
     registry's ``plain-http = true``; a loopback host falls back to it by itself.
@@ -91,7 +98,7 @@ def open_oci_registry(location: str) -> OciRegistry:
     from skillpm.registry.oci.registry import OciRegistry
     from skillpm.registry.settings import settings
 
-    url = parse_location(location).url
+    url = parse_location(oci_url(location) or location).url
     return OciRegistry(url, plain_http=settings.plain_http or plain_http_allowed(url))
 
 

@@ -130,7 +130,8 @@ def test_publish_pushes_signed_evidence_and_refuses_other_content_under_a_tag(
     assert published["registry"] == url
     assert {item["target"]: item["sha256"] for item in published["variants"]} == source["sums"]
     assert all(item["new"] for item in published["variants"])
-    again = _ok("publish", source["source"], "--registry", url)
+    _ok("registry", "add-remote", "team", url)
+    again = _ok("publish", source["source"], "--registry", "team")  # a configured name works as the URL
     assert "already published: layer-norm 1.0.0" in again
     bench = write_json(tmp_path / "bench.json", make_evidence("bench", target="sm_90a", sha256=source["sums"]["sm_90a"]))
     attested = _ok("publish", source["source"], "--registry", url, "--evidence", bench, "--sign", f"key:{source['key']}")

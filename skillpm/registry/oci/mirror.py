@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from skillpm.index.model import VersionEntry
     from skillpm.registry.oci.registry import OciRegistry
     from skillpm.registry.source import Registry
-    from skillpm.registry.store import Added
+    from skillpm.registry.store import Added, NewAttestation
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def _files(entry: VersionEntry, static: Registry, oci: OciRegistry) -> dict[str,
 
 def pull_packages(
     oci: OciRegistry, root: Path, names: Iterable[str], *, keys: tuple[SigningKey, ...] = (),
-    expires_days: int | None = None, progress: Callable[[str], None] = lambda _line: None,
+    progress: Callable[[str], None] = lambda _line: None,
 ) -> list[Added]:
     """Write every version of each of ``names`` in ``oci`` into the static registry at ``root``.
 
@@ -132,18 +132,19 @@ def pull_packages(
     with tempfile.TemporaryDirectory(prefix="skillpm-pull-") as work:
         archives, bundles, yanked = _download(oci, list(names), Path(work), progress)
         created = not (root / "config.json").exists()
-        options = {} if expires_days is None else {"expires_days": expires_days}
         try:
             if created:
-                store.init(root, keys=keys, **options)
-            return store.add(root, archives, attestations=bundles, yanked=yanked, keys=keys, **options)
+                store.init(root, keys=keys)
+            return store.add(root, archives, attestations=bundles, yanked=yanked, keys=keys)
         except BaseException:
             if created:
                 shutil.rmtree(root, ignore_errors=True)
             raise
 
 
-def _download(oci: OciRegistry, names: list[str], work: Path, progress: Callable[[str], None]):  # type: ignore[no-untyped-def]
+def _download(
+    oci: OciRegistry, names: list[str], work: Path, progress: Callable[[str], None]
+) -> tuple[list[Path], list[NewAttestation], list[tuple[str, str, str]]]:
     """Each version's archives (written under ``work``), its attestation bundles and its yanked variants."""
     from skillpm.archive import archive_name, scan
     from skillpm.registry.store import NewAttestation
