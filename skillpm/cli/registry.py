@@ -299,8 +299,8 @@ def list_(as_json: bool) -> None:
     """
     from skillpm.registry.config import config_path, load_registries
 
-    rows = [{"name": r.name, "url": r.url, "priority": r.priority} for r in load_registries()]
-    rows.append({"name": "embedded", "url": "embedded", "priority": None})
+    rows = [{"name": r.name, "url": r.url, "priority": r.priority, "plain_http": r.plain_http} for r in load_registries()]
+    rows.append({"name": "embedded", "url": "embedded", "priority": None, "plain_http": False})
     if as_json:
         emit_json(rows)
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from skillpm.errors import RegistryError
@@ -35,6 +37,8 @@ def test_plain_http_comes_from_the_flag_or_the_users_configuration_never_a_lockf
     monkeypatch.setattr(settings, "plain_http", False)
     add_registry("box", url, plain_http=True)
     assert load_registries()[0].plain_http
+    listed = json.loads(skillpm("registry", "list", "--json").stdout)
+    assert [(row["name"], row["plain_http"]) for row in listed] == [("box", True), ("embedded", False)]
     assert _scheme("box") == "http" and open_locked_registry(url).location.scheme == "http"
     assert _scheme("oci://other-box.lan/skills") == "https"
 
