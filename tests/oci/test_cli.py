@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from skillpm.attest.variants import EMBEDDED_KEY
 from skillpm.index.model import shard_path
 from skillpm.registry.directory import LocalRegistry
 from skillpm.registry.factory import embedded_registry_path
@@ -44,66 +45,70 @@ def _ok(*args: Any) -> str:
     return result.stdout
 
 
-@pytest.fixture
-def attested_kernel(isolated, tmp_path: Path) -> dict[str, Any]:
-    """A copy of the embedded registry (as registry/ holds it now) with one more signed statement on one variant."""
-    static = Path(shutil.copytree(embedded_registry_path(), tmp_path / "static"))
-    entry = LocalRegistry(static, static.as_uri()).require_package(KERNEL).versions[-1]
-    variant = entry.variants[-1]
-    key = write_key(tmp_path / "keys" / "tester")
-    evidence = write_json(tmp_path / "eval.json", make_evidence("eval", target=variant.target, sha256=variant.sha256,
-                                                                 version=entry.version, name=KERNEL))
-    _ok("attest", f"{KERNEL}=={entry.version}", "--target", variant.target, "--evidence", evidence,
-        "--sign", f"key:{key}", "--registry", static)
-    return {"static": static, "pub": key.with_name(key.name + ".pub"), "version": entry.version}
-
-
 def _kept(root: Path) -> dict[str, bytes]:
     """The archives and bundles of a static registry, by path."""
     return {path: data for path, data in tree_bytes(root).items() if path.startswith(("artifacts/", "attestations/"))}
 
 
+def _attestation_count(report: dict[str, Any]) -> int:
+    assert report["ok"], report
+    return sum(len(item["attestations"]) for item in report["variants"])
+
+
 def test_the_embedded_kernel_builder_round_trips_static_oci_static(
-    attested_kernel: dict[str, Any], oci_registry: RunningRegistry, tmp_path: Path
+    isolated, oci_registry: RunningRegistry, tmp_path: Path
 ) -> None:
-    static, url, mirror = attested_kernel["static"], _url(oci_registry), tmp_path / "mirror"
-    _ok("registry", "yank", static, f"{KERNEL}=={attested_kernel['version']}", "--target", "generic")
-    assert "pushed kernel-builder-cuda" in _ok("registry", "push", static, url, KERNEL)
-    assert "already pushed:" in _ok("registry", "push", static, url, KERNEL)
+    """registry/ as it is now (every variant carries static-kernel evidence signed by the build's key)."""
+    embedded, url, mirror = embedded_registry_path(), _url(oci_registry), tmp_path / "mirror"
+    assert "pushed kernel-builder-cuda" in _ok("registry", "push", "embedded", url, KERNEL)
+    assert "already pushed:" in _ok("registry", "push", "embedded", url, KERNEL)
     _ok("registry", "pull", url, mirror)  # no NAME: the packages the registry's catalog lists
-    assert _kept(mirror) == _kept(static)
+    assert _kept(mirror) == _kept(embedded)
     document = f"index/{shard_path(KERNEL)}"
-    assert json.loads((mirror / document).read_text()) == json.loads((static / document).read_text())
-    assert '"yanked": true' in (mirror / document).read_text()  # the yank travelled both ways
-    for where in (url, mirror):
-        report = json.loads(_ok("verify", KERNEL, "--registry", where, "--key", attested_kernel["pub"], "--json"))
-        assert report["ok"] and sum(len(item["attestations"]) for item in report["variants"]) >= 1
+    assert json.loads((mirror / document).read_text()) == json.loads((embedded / document).read_text())
+    counts = {
+        str(where): _attestation_count(json.loads(_ok("verify", KERNEL, "--registry", where, "--key", EMBEDDED_KEY,
+                                                      "--json")))
+        for where in ("embedded", url, mirror)
+    }
+    assert len(set(counts.values())) == 1 and counts["embedded"] >= 1, counts
     oci = OciRegistry(url)
-    repository = oci.location.repository(KERNEL)
-    (attested,) = [v for v in oci.require_package(KERNEL).versions[-1].variants if v.attestations]
-    subject = oci.manifests(KERNEL, attested_kernel["version"])[attested.target].digest
-    referrers = oci.client.referrers(repository, subject)  # the evidence is also a referrer of its variant
-    assert {item.artifact_type for item in referrers} == {layout.BUNDLE_TYPE}
-    assert len(referrers) == len(attested.attestations)
+    entry = oci.require_package(KERNEL).versions[-1]
+    manifests = oci.manifests(KERNEL, entry.version)
+    for variant in entry.variants:  # each bundle is also a referrer of its variant's manifest
+        referrers = oci.client.referrers(oci.location.repository(KERNEL), manifests[variant.target].digest)
+        assert {item.artifact_type for item in referrers} <= {layout.BUNDLE_TYPE}
+        assert len(referrers) == len(variant.attestations)
 
 
 def test_installs_from_oci_and_from_the_static_index_give_identical_trees(
-    attested_kernel: dict[str, Any], oci_registry: RunningRegistry, isolated
+    oci_registry: RunningRegistry, isolated
 ) -> None:
-    static, url = attested_kernel["static"], _url(oci_registry)
-    _ok("registry", "push", static, url)
+    url = _url(oci_registry)
+    _ok("registry", "push", "embedded", url)
     trees, locks = [], []
-    for where in (static, url):
+    for where in ("embedded", url):
         folder = isolated.tmp / "projects" / str(len(trees))
-        (folder / ".git").mkdir(parents=True)
         _ok("install", KERNEL, "--arch", "h100", "--registry", where, "--dir", folder / "skills",
-            "--trusted-key", attested_kernel["pub"])
+            "--require-attestations", "--trusted-key", EMBEDDED_KEY)
         trees.append(tree_bytes(folder / "skills" / KERNEL))
         lock = (isolated.project / "skills.lock").read_text()
         locks.append([line for line in lock.splitlines() if not line.startswith(("registry", "directory"))])
         (isolated.project / "skills.lock").unlink()
     assert trees[0] and trees[0] == trees[1]
     assert locks[0] == locks[1]  # the same name, version, target and sha256
+
+
+def test_yanks_travel_static_oci_static(source: dict[str, Any], oci_registry: RunningRegistry, tmp_path: Path) -> None:
+    url, static, mirror = _url(oci_registry), tmp_path / "static", tmp_path / "mirror"
+    _ok("registry", "init", static)
+    _ok("publish", source["source"], "--registry", static)
+    _ok("registry", "yank", static, f"{NAME}==1.0.0", "--target", "generic")
+    _ok("registry", "push", static, url)
+    _ok("registry", "pull", url, mirror, NAME)
+    document = f"index/{shard_path(NAME)}"
+    assert json.loads((mirror / document).read_text()) == json.loads((static / document).read_text())
+    assert '"yanked": true' in (mirror / document).read_text()
 
 
 @pytest.fixture
@@ -171,12 +176,12 @@ def test_sync_installs_the_locked_digest_or_refuses_after_the_tag_moved(
 
 
 def test_an_archive_blob_failing_its_digest_is_refused(
-    attested_kernel: dict[str, Any], oci_registry: RunningRegistry, isolated, tmp_path: Path
+    oci_registry: RunningRegistry, isolated, tmp_path: Path
 ) -> None:
-    static, url = attested_kernel["static"], _url(oci_registry)
-    _ok("registry", "push", static, url)
-    (variant,) = [v for v in OciRegistry(url).require_package(KERNEL).versions[-1].variants if v.target == "sm_90a"]
-    blob = oci_registry.storage / "docker/registry/v2/blobs/sha256" / variant.sha256[:2] / variant.sha256 / "data"
+    url = _url(oci_registry)
+    _ok("registry", "push", "embedded", url)
+    sha256 = json.loads(_ok("resolve", KERNEL, "--arch", "h100", "--registry", url, "--json"))["sha256"]
+    blob = oci_registry.storage / "docker/registry/v2/blobs/sha256" / sha256[:2] / sha256 / "data"
     data = bytearray(blob.read_bytes())
     data[-1] ^= 1
     blob.write_bytes(bytes(data))  # the registry's storage corrupted (or the blob substituted)
