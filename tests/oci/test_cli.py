@@ -303,3 +303,20 @@ def test_pull_refuses_a_bundle_path_outside_the_attestations_folder(
     refused = skillpm("registry", "pull", url, mirror, NAME)
     assert "is not where a static registry keeps it" in one_error(refused)
     assert tree_bytes(mirror) == before
+
+
+def test_pull_never_writes_into_or_removes_a_folder_that_is_not_a_registry(
+    oci_registry: RunningRegistry, tmp_path: Path
+) -> None:
+    url = _url(oci_registry)
+    _ok("registry", "push", "embedded", url)
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    assert "holds no registry and is not empty" in one_error(skillpm("registry", "pull", url, folder, KERNEL))
+    assert tree_bytes(folder) == {"notes.txt": b"mine"}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    refused = skillpm("registry", "pull", url, empty, "no-such-skill")
+    assert "no package named" in one_error(refused)
+    assert empty.is_dir() and not any(empty.iterdir())

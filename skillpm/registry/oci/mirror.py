@@ -10,6 +10,7 @@ other archives is refused; one holding the same archives gains the attestations 
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from skillpm.registry.oci.registry import OciRegistry
     from skillpm.registry.source import Registry
     from skillpm.registry.store import Added, NewAttestation
+
+
+#: The end of a bundle's file name in a static registry (store.attestation_path): ``<kind>-<16 hex>.sigstore.json``.
+_BUNDLE_NAME = re.compile(r"[a-z][a-z-]{0,40}-[0-9a-f]{16}\.sigstore\.json")
 
 
 @dataclass(frozen=True)
@@ -129,16 +134,22 @@ def pull_packages(
     """
     from skillpm.registry import store
 
+    existed = root.exists()
+    created = not (root / "config.json").exists()
+    if created and existed and (not root.is_dir() or any(root.iterdir())):
+        raise RegistryError(f"{root} holds no registry and is not empty",
+                            hint="pull into a static registry, a new folder or an empty one")
     with tempfile.TemporaryDirectory(prefix="skillpm-pull-") as work:
         archives, bundles, yanked = _download(oci, list(names), Path(work), progress)
-        created = not (root / "config.json").exists()
         try:
             if created:
                 store.init(root, keys=keys)
             return store.add(root, archives, attestations=bundles, yanked=yanked, keys=keys)
         except BaseException:
-            if created:
+            if created:  # only what init made: the folder was new or empty
                 shutil.rmtree(root, ignore_errors=True)
+                if existed:
+                    root.mkdir()
             raise
 
 
@@ -161,7 +172,7 @@ def _download(
                 if (held.name, held.version, held.target) != (name, entry.version, variant.target):
                     raise IndexFormatError(f"{oci.label}/{name}:{entry.version} lists an archive of "
                                            f"{held.name} {held.version} ({held.target}) as its {variant.target}")
-                path = work / archive_name(name, entry.version, variant.target)
+                path = work / f"{len(archives)}.tar.gz"  # never a name the registry chose
                 path.write_bytes(data)
                 archives.append(path)
                 if variant.yanked:
@@ -169,7 +180,7 @@ def _download(
                 prefix = f"attestations/{name}/{entry.version}/{archive_name(name, entry.version, variant.target)}."
                 for item in variant.attestations:
                     rest = item.path.removeprefix(prefix)
-                    if rest == item.path or "/" in rest or not rest.endswith(".sigstore.json"):
+                    if rest == item.path or ".." in item.path.split("/") or not _BUNDLE_NAME.fullmatch(rest):
                         raise IndexFormatError(f"{oci.label}/{name}:{entry.version}: attestation path "
                                                f"{item.path[:120]!r} is not where a static registry keeps it")
                     bundles.append(NewAttestation(name, entry.version, variant.target, item.path,
