@@ -14,7 +14,7 @@ import hashlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from skillpm.attest import AttestationError
 from skillpm.attest.statement import (
@@ -83,7 +83,7 @@ def parse_signer(text: str, *, identity_token: str | None = None, staging: bool 
 class Published:
     """What :func:`publish` did: each variant, whether it was new, and the attestations it attached."""
 
-    registry: Path
+    registry: Path | str  # a directory, or an oci:// URL
     added: tuple[Added, ...]
     signer: str | None
 
@@ -135,6 +135,43 @@ def publish(
         bundles = [sign_bundle(statement, variant, signer) for statement, variant in statements if signer]
         added = store.add(registry_root, [archive.path for archive in archives], attestations=bundles)
     return Published(registry_root, tuple(added), signer.describe() if signer else None)
+
+
+def publish_to_oci(
+    source_dir: Path,
+    location: str,
+    *,
+    evidence: Sequence[Path] = (),
+    signer: Signer | None = None,
+    progress: Callable[[str], None] = lambda _line: None,
+) -> Published:
+    """:func:`publish` into the OCI registry at ``location`` (``oci://HOST/NAMESPACE``).
+
+    The version is published into a temporary static registry first (every check and
+    signature as for a directory), then pushed: blobs, manifests, referrers, the index,
+    the tag last. A tag holding other archives is refused before anything is pushed; one
+    holding the same archives gains the new attestations.
+    """
+    from dataclasses import replace
+
+    from skillpm.registry import store
+    from skillpm.registry.directory import LocalRegistry
+    from skillpm.registry.factory import open_oci_registry
+    from skillpm.registry.oci.mirror import push_packages
+
+    oci = open_oci_registry(location)
+    with tempfile.TemporaryDirectory(prefix="skillpm-publish-oci-") as work:
+        root = Path(work) / "registry"
+        store.init(root, name="publish", keys=(), expires_days=1)
+        staged = publish(source_dir, root, evidence=evidence, signer=signer)
+        static = LocalRegistry(root, root.as_uri(), verify=False)
+        pushed = push_packages(static, oci, sorted({item.name for item in staged.added}), progress)
+    (version,) = pushed
+    added = tuple(
+        replace(item, new=version.new, attestations=tuple(a for a in item.attestations if a.path in version.attached))
+        for item in staged.added
+    )
+    return Published(oci.label, added, staged.signer)
 
 
 def read_evidence(path: Path) -> dict:

@@ -139,6 +139,8 @@ def cli() -> None:
       SKILLPM_INDEX_KEY               default of 'registry ... --key'
       SKILLPM_SIGNING_KEY_PASSPHRASE  passphrase of encrypted keys
       SKILLPM_SIGSTORE_TRUSTED_ROOT   trusted root of a private Sigstore
+      SKILLPM_OCI_USERNAME            user for oci:// registries (else docker's logins)
+      SKILLPM_OCI_PASSWORD            its password or token
       SIGSTORE_ID_TOKEN               OIDC token for --sign sigstore
     """
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from skillpm.cli.common import json_option, registry_option
+from skillpm.cli.common import json_option, plain_http_option, registry_option
 from skillpm.cli.output import emit_json, notice, say, table
 
 #: How much of a check's detail the verify table shows (--json has all of it).
@@ -60,13 +60,14 @@ def keygen(path: Path, algorithm: str, as_json: bool) -> None:
 
 @click.command()
 @click.argument("source", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--registry", "registry", required=True, type=click.Path(path_type=Path), help="Registry directory to publish into.")
+@click.option("--registry", "registry", required=True, metavar="DIR|oci://HOST/NAMESPACE|NAME", help="Registry to publish into: a directory, an OCI registry, or the name of a configured OCI registry.")
 @click.option("--evidence", "evidence", multiple=True, type=click.Path(path_type=Path), help="An eval, bench or static-kernel evidence file (repeatable).")
 @signing_options
+@plain_http_option
 @json_option
 def publish(
     source: Path,
-    registry: Path,
+    registry: str,
     evidence: tuple[Path, ...],
     sign: str | None,
     identity_token: str | None,
@@ -79,18 +80,26 @@ def publish(
     skillpm publish my-skill --registry ./myreg
     skillpm publish my-skill --registry ./myreg --evidence eval.json --evidence bench.json --sign key:~/.skillpm/keys/me
     skillpm publish my-skill --registry ./myreg --evidence eval.json --sign sigstore   # keyless, online
+    skillpm publish my-skill --registry oci://ghcr.io/my-org/skills --evidence eval.json --sign key:me.key
 
     SOURCE is a skill source or a plain SKILL.md folder (packed as 'skillpm pack'
     does). Each evidence file names the archive it is about (skill.target and
     skill.artifact_sha256); evidence that matches no variant is refused. Nothing is
     written unless everything is valid and signed. Publishing a version again with
-    the same archives adds new attestations to it; other archives are refused.
+    the same archives adds new attestations to it; other archives are refused. An
+    oci:// registry gets blobs, manifests and evidence first and the version's tag
+    last (docs/oci.md).
     """
-    from skillpm.publish import parse_signer
+    from skillpm.publish import parse_signer, publish_to_oci
     from skillpm.publish import publish as publish_source
 
+    from skillpm.registry.factory import oci_url
+
     signer = parse_signer(sign, identity_token=identity_token, staging=staging) if sign else None
-    result = publish_source(source, registry, evidence=list(evidence), signer=signer)
+    if oci_url(registry):
+        result = publish_to_oci(source, registry, evidence=list(evidence), signer=signer, progress=notice)
+    else:
+        result = publish_source(source, Path(registry), evidence=list(evidence), signer=signer)
     if as_json:
         emit_json(result.to_json())
         return

@@ -70,15 +70,26 @@ _timeout_option = click.option(
 )
 
 
+plain_http_option = click.option(
+    "--plain-http",
+    is_flag=True,
+    expose_value=False,
+    callback=_for_this_command("plain_http", True),
+    help="Speak to an oci:// registry on another host over plain HTTP, without TLS (a loopback one "
+    "falls back to it by itself; a configured registry can say 'plain-http = true').",
+)
+
+
 def offline_option(command: F) -> F:
-    """``--offline`` and ``--timeout``: whether to go online, and how long one request may take."""
-    return _offline_flag(_timeout_option(command))
+    """``--offline``, ``--timeout`` and ``--plain-http``: whether and how to go online."""
+    return _offline_flag(_timeout_option(plain_http_option(command)))
 
 _registry_only = click.option(
     "--registry",
     metavar="DIR|URL|NAME",
     envvar="SKILLPM_REGISTRY",
-    help="Registry to read: a directory, a file:// or https:// URL, or a name from 'skillpm registry list'. "
+    help="Registry to read: a directory, a file://, https:// or oci://HOST/NAMESPACE URL, or a name from "
+    "'skillpm registry list'. "
     "Default: $SKILLPM_REGISTRY, else the configured registries by priority, then the one built in.",
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from skillpm.cli.common import arch_option, json_option
+from skillpm.cli.common import arch_option, json_option, plain_http_option
 from skillpm.cli.installing import _project_lockfile, global_option
 from skillpm.cli.output import emit_json, notice, table
 
@@ -13,6 +13,7 @@ from skillpm.cli.output import emit_json, notice, table
 @click.argument("names", nargs=-1)
 @arch_option()
 @global_option
+@plain_http_option
 @json_option
 def outdated(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool) -> None:
     """Show newer versions and better variants of installed skills, changing nothing.

@@ -10,6 +10,7 @@ import click
 from skillpm.cli.common import json_option
 from skillpm.cli.output import emit_json, notice, report, say, table
 from skillpm.cli.registry_access import login, logout
+from skillpm.cli.registry_mirror import pull, push
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import SigningKey
@@ -67,6 +68,8 @@ def registry() -> None:
     skillpm registry add-remote team https://skills.example.org/registry --priority 10
     skillpm registry login team
     skillpm registry list
+    skillpm registry push ./myreg oci://ghcr.io/my-org/skills
+    skillpm registry pull oci://ghcr.io/my-org/skills ./mirror my-skill
     """
 
 
@@ -296,8 +299,8 @@ def list_(as_json: bool) -> None:
     """
     from skillpm.registry.config import config_path, load_registries
 
-    rows = [{"name": r.name, "url": r.url, "priority": r.priority} for r in load_registries()]
-    rows.append({"name": "embedded", "url": "embedded", "priority": None})
+    rows = [{"name": r.name, "url": r.url, "priority": r.priority, "plain_http": r.plain_http} for r in load_registries()]
+    rows.append({"name": "embedded", "url": "embedded", "priority": None, "plain_http": False})
     if as_json:
         emit_json(rows)
         return
@@ -315,13 +318,15 @@ def list_(as_json: bool) -> None:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Public key (PEM) that signs the registry's index: pinned now instead of on first use.",
 )
+@click.option("--plain-http", is_flag=True, help="oci:// only: speak to this registry over plain HTTP, without TLS.")
 @json_option
-def add_remote(name: str, url: str, priority: int, index_key: Path | None, as_json: bool) -> None:
-    """Configure registry NAME at URL (https://, http://localhost, file:// or a directory).
+def add_remote(name: str, url: str, priority: int, index_key: Path | None, plain_http: bool, as_json: bool) -> None:
+    """Configure registry NAME at URL (https://, http://localhost, oci://, file:// or a directory).
 
     \b
     skillpm registry add-remote team https://skills.example.org/registry --priority 10
     skillpm registry add-remote local ./myreg      # kept as an absolute file:// URL
+    skillpm registry add-remote ghcr oci://ghcr.io/my-org/skills
 
     Then 'skillpm install NAME --registry team', or plain 'skillpm install NAME':
     configured registries are looked up by priority, the built-in one last.
@@ -329,7 +334,9 @@ def add_remote(name: str, url: str, priority: int, index_key: Path | None, as_js
     from skillpm.registry.config import config_path
     from skillpm.registry.configure import add_registry, remove_registry
 
-    added = add_registry(name, url, priority=priority)
+    if index_key is not None and url.startswith("oci://"):
+        raise click.UsageError("--index-key pins a static registry's index key; an oci:// registry has no index to sign")
+    added = add_registry(name, url, priority=priority, plain_http=plain_http)
     try:
         fingerprint = None if index_key is None else _pin(added.url, index_key)
     except BaseException:
@@ -399,3 +406,5 @@ def remove(name: str, as_json: bool) -> None:
 
 registry.add_command(login)
 registry.add_command(logout)
+registry.add_command(push)
+registry.add_command(pull)

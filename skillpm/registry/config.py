@@ -5,6 +5,11 @@
 name = "team"
 url = "https://skills.example.org/registry"
 priority = 10
+
+[[registry]]
+name = "build-box"
+url = "oci://build-box.lan:5000/skills"
+plain-http = true   # an OCI registry off this machine that speaks no TLS (docker's insecure-registries)
 ```
 
 The file lives in the user's config directory (``~/.config/skillpm/config.toml``
@@ -39,6 +44,7 @@ class RemoteRegistry:
     name: str
     url: str
     priority: int = 0
+    plain_http: bool = False  # oci:// only: the user allows plain http to this registry's host
 
     def __post_init__(self) -> None:
         if not _NAME_RE.fullmatch(self.name) or self.name in _RESERVED:
@@ -48,7 +54,16 @@ class RemoteRegistry:
             )
         if isinstance(self.priority, bool) or not isinstance(self.priority, int):
             raise RegistryError(f"registry {self.name!r}: priority {self.priority!r} is not an integer")
+        if not isinstance(self.plain_http, bool) or (self.plain_http and not self.url.startswith("oci://")):
+            raise RegistryError(f"registry {self.name!r}: plain-http is true or false, and only for an oci:// URL")
         check_url(self.url)
+
+    def to_toml(self) -> dict[str, object]:
+        """The ``[[registry]]`` table, ``plain-http`` only when set."""
+        table: dict[str, object] = {"name": self.name, "url": self.url, "priority": self.priority}
+        if self.plain_http:
+            table["plain-http"] = True
+        return table
 
 
 def config_path() -> Path:
@@ -64,9 +79,15 @@ def check_url(url: str) -> str:
 
     https:// anywhere; http:// only to this machine (127.0.0.1, localhost, ::1) unless
     ``$SKILLPM_ALLOW_HTTP=1``; never with a user name or password in it (skillpm sends no
-    credentials, also after a redirect); file:// URLs and directories as they are.
+    credentials, also after a redirect); ``oci://HOST[:PORT]/NAMESPACE`` (see docs/oci.md);
+    file:// URLs and directories as they are.
     """
     from urllib.parse import urlsplit
+
+    if url.startswith("oci://"):
+        from skillpm.registry.oci.reference import parse_location
+
+        return parse_location(url).url
 
     try:
         parts = urlsplit(url)
@@ -113,11 +134,15 @@ def load_registries(path: Path | None = None) -> tuple[RemoteRegistry, ...]:
         raise RegistryError(f"{path}: 'registry' must be an array of tables ([[registry]])")
     registries = []
     for index, table in enumerate(tables):
-        if not isinstance(table, dict) or not {"name", "url"} <= set(table) <= {"name", "url", "priority"}:
-            raise RegistryError(f"{path}: [[registry]] {index + 1} must have name, url and optionally priority")
+        if not isinstance(table, dict) or not {"name", "url"} <= set(table) <= {"name", "url", "priority", "plain-http"}:
+            raise RegistryError(
+                f"{path}: [[registry]] {index + 1} must have name, url and optionally priority and plain-http"
+            )
         if not isinstance(table["name"], str) or not isinstance(table["url"], str):
             raise RegistryError(f"{path}: [[registry]] {index + 1}: name and url must be strings")
-        registries.append(RemoteRegistry(table["name"], table["url"], table.get("priority", 0)))
+        registries.append(
+            RemoteRegistry(table["name"], table["url"], table.get("priority", 0), table.get("plain-http", False))
+        )
     names = [registry.name for registry in registries]
     if len(set(names)) != len(names):
         raise RegistryError(f"{path}: a registry name is configured twice", hint="remove one of them")
@@ -127,3 +152,12 @@ def load_registries(path: Path | None = None) -> tuple[RemoteRegistry, ...]:
 def find_registry(name: str, path: Path | None = None) -> RemoteRegistry | None:
     """The configured registry called ``name``, or ``None``."""
     return next((registry for registry in load_registries(path) if registry.name == name), None)
+
+
+def plain_http_allowed(url: str) -> bool:
+    """Whether the user configured the oci:// registry at ``url`` with ``plain-http = true``.
+
+    Only the user's own configuration (or ``--plain-http``) says so: a lockfile or a project
+    never lowers an OCI registry to plain http.
+    """
+    return any(registry.plain_http and registry.url == url for registry in load_registries())

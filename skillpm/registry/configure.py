@@ -6,7 +6,6 @@ address; reading the configuration is :mod:`skillpm.registry.config`, below it.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 from skillpm.errors import RegistryError
@@ -14,14 +13,17 @@ from skillpm.registry.config import RemoteRegistry, config_path, load_registries
 from skillpm.registry.factory import registry_label
 
 
-def add_registry(name: str, url: str, *, priority: int = 0, path: Path | None = None) -> RemoteRegistry:
+def add_registry(
+    name: str, url: str, *, priority: int = 0, plain_http: bool = False, path: Path | None = None
+) -> RemoteRegistry:
     """Configure a new registry at ``url`` (a URL or a directory); RegistryError when ``name`` is taken.
 
     What is stored is the registry's canonical address (a directory becomes an absolute
-    ``file://`` URL), so the configuration means the same from every folder.
+    ``file://`` URL), so the configuration means the same from every folder. ``plain_http``
+    lets an ``oci://`` registry on another host be spoken to without TLS.
     """
     path = path or config_path()
-    added = RemoteRegistry(name, registry_label(url), priority)
+    added = RemoteRegistry(name, registry_label(url), priority, plain_http)
     with _locked(path):
         registries = load_registries(path)
         if any(registry.name == name for registry in registries):
@@ -59,5 +61,5 @@ def _write(path: Path, registries: list[RemoteRegistry]) -> None:
     from skillpm.atomic import atomic_write
 
     header = "# skillpm registries: 'skillpm registry add-remote/remove' edit this file.\n"
-    document = {"registry": [asdict(registry) for registry in registries]}
+    document = {"registry": [registry.to_toml() for registry in registries]}
     atomic_write(path, (header + tomli_w.dumps(document)).encode())

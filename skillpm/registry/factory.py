@@ -2,8 +2,9 @@
 
 The one module that knows every backend: a directory or ``file://`` URL opens the
 static-directory backend (:mod:`~skillpm.registry.directory`), an ``http(s)://`` URL
-the static-HTTP one (:mod:`~skillpm.registry.http`, imported only then), a configured
-name its URL, and no value the configured registries (:mod:`~skillpm.registry.chain`).
+the static-HTTP one (:mod:`~skillpm.registry.http`, imported only then), an ``oci://``
+URL an OCI registry (:mod:`~skillpm.registry.oci.registry`, imported only then), a
+configured name its URL, and no value the configured registries (:mod:`~skillpm.registry.chain`).
 No backend imports this module.
 """
 
@@ -18,6 +19,7 @@ from skillpm.errors import RegistryError
 from skillpm.registry.directory import EMBEDDED, LocalRegistry
 
 if TYPE_CHECKING:
+    from skillpm.registry.oci.registry import OciRegistry
     from skillpm.registry.source import Registry, Source
 
 REGISTRY_ENV = "SKILLPM_REGISTRY"
@@ -54,13 +56,15 @@ def open_registry(location: str | None = None) -> Source:
         from skillpm.registry.http import HttpRegistry
 
         return HttpRegistry(location)
+    if location.startswith("oci://"):
+        return open_oci_registry(location)
     if location.startswith("file://"):
         path = Path(unquote(urlparse(location).path))
     elif "://" in location:
         scheme = location.split("://", 1)[0]
         raise RegistryError(
             f"registry scheme {scheme!r} is not supported",
-            hint="use a directory, a file://, https:// or http://localhost URL, or a configured name",
+            hint="use a directory, a file://, https://, http://localhost or oci:// URL, or a configured name",
         )
     else:
         named = _configured_url(location)
@@ -74,6 +78,28 @@ def open_registry(location: str | None = None) -> Source:
             hint="check --registry or $SKILLPM_REGISTRY; 'skillpm registry list' shows the configured names",
         )
     return LocalRegistry(root, root.as_uri())
+
+
+def oci_url(location: str) -> str | None:
+    """``location`` when it is an ``oci://`` URL, or the URL of the configured OCI registry it names; else None."""
+    url = location if location.startswith("oci://") else _configured_url(location)
+    return url if url is not None and url.startswith("oci://") else None
+
+
+def open_oci_registry(location: str) -> OciRegistry:
+    """The OCI registry at ``oci://HOST[:PORT]/NAMESPACE`` (or configured by that name), over plain http
+    when the user allows it.
+
+    Plain http to a host off this machine only with ``--plain-http`` or the configured
+    registry's ``plain-http = true``; a loopback host falls back to it by itself.
+    """
+    from skillpm.registry.config import plain_http_allowed
+    from skillpm.registry.oci.reference import parse_location
+    from skillpm.registry.oci.registry import OciRegistry
+    from skillpm.registry.settings import settings
+
+    url = parse_location(oci_url(location) or location).url
+    return OciRegistry(url, plain_http=settings.plain_http or plain_http_allowed(url))
 
 
 def open_locked_registry(label: str) -> Registry:

@@ -89,6 +89,17 @@ def _env_seconds(name: str, default: float) -> float:
     return value
 
 
+def request_timeout() -> float:
+    """Seconds one request may take in all: --timeout, else ``$SKILLPM_HTTP_TIMEOUT``, else 60."""
+    return settings.timeout or _env_seconds(TIMEOUT_ENV, DEFAULT_TIMEOUT)
+
+
+def command_deadline() -> Deadline:
+    """When every request of this command must be done by: ``$SKILLPM_HTTP_DEADLINE`` seconds from its start."""
+    budget = _env_seconds(DEADLINE_ENV, DEFAULT_DEADLINE)
+    return Deadline((settings.started or time.monotonic()) + budget, budget, DEADLINE_ENV)
+
+
 def retry_policy_from_env() -> RetryPolicy:
     """5 attempts from a 0.5 s backoff, at most 30 s apart (Retry-After included), overridden by
     ``$SKILLPM_HTTP_RETRIES`` and ``$SKILLPM_HTTP_BACKOFF``."""
@@ -169,11 +180,10 @@ class HttpRegistry:
         self.label = url.rstrip("/")
         self.offline = offline_by_default() if offline is None else offline
         #: Seconds one request may take in all: ``timeout``, else --timeout, else $SKILLPM_HTTP_TIMEOUT.
-        self.timeout = timeout or settings.timeout or _env_seconds(TIMEOUT_ENV, DEFAULT_TIMEOUT)
+        self.timeout = timeout or request_timeout()
         self.retry = retry or retry_policy_from_env()
         #: When every request of the command must be done by, retries and waits included.
-        budget = _env_seconds(DEADLINE_ENV, DEFAULT_DEADLINE)
-        self._budget = Deadline((settings.started or time.monotonic()) + budget, budget, DEADLINE_ENV)
+        self._budget = command_deadline()
         self.progress = settings.progress if progress is None else progress
         self._index = _IndexCache((cache_dir or cache_root()) / "index" / registry_key(self.base))
         self._client: Transport | None = None

@@ -1,4 +1,4 @@
-"""How this process reaches registries: the switches ``--offline``, ``--timeout`` and ``--json`` set.
+"""How this process reaches registries: the switches ``--offline``, ``--timeout``, ``--plain-http`` and ``--json`` set.
 
 Read by the backends that go over the network (:mod:`skillpm.registry.http`) and by
 the chain of configured registries (:mod:`skillpm.registry.chain`); set by the CLI.
@@ -20,9 +20,10 @@ def _warn_on_stderr(message: str) -> None:
 
 
 class Settings:
-    """How this process reaches registries; the CLI's ``--offline``, ``--timeout`` and ``--json`` set these."""
+    """How this process reaches registries; the CLI's ``--offline``, ``--timeout``, ``--plain-http`` and ``--json`` set these."""
 
     offline = False  # read only the index cache and the artifact cache (also $SKILLPM_OFFLINE=1)
+    plain_http = False  # an oci:// registry on another host may be spoken to over plain http (--plain-http)
     progress = True  # download progress bars on stderr (only ever shown on a terminal)
     timeout: float | None = None  # seconds one HTTP request may take in all (else $SKILLPM_HTTP_TIMEOUT)
     started: float | None = None  # when the command started (time.monotonic()), for $SKILLPM_HTTP_DEADLINE

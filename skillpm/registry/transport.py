@@ -351,6 +351,8 @@ class Transport:
                             method=method,
                         )
                     return Reply(response.status, received, body[:error_limit], url)
+                if method == "HEAD":  # its Content-Length is the size of a body it does not carry
+                    return Reply(200, received, b"", url)
                 declared = received.get("content-length", "")
                 size = int(declared) if declared.isdigit() else None
                 if decode and size is not None and size > limit:

@@ -110,3 +110,12 @@ def test_credentials_from_docker_config(
     repository = client.location.repository("demo")
     _push_artifact(client, repository)
     assert client.tags(repository) == ["1.0.0"]
+
+
+def test_pushing_a_blob_the_registry_already_has_uploads_nothing(oci_registry: RunningRegistry) -> None:
+    """HEAD answers with the blob's size and no body: not a body over the limit (a second push used to fail)."""
+    client = _client(oci_registry.host)
+    repository = client.location.repository("demo")
+    data = b"x" * 4096
+    assert client.push_blob(repository, data) == client.push_blob(repository, data) == layout.digest_of(data)
+    assert client.blob(repository, layout.digest_of(data)) == data

@@ -81,13 +81,36 @@ class OciClient:
             if reply.status == 404:
                 return tags
             self._expect(reply, 200, f"listing the tags of {repository}")
-            tags.extend(_tag_page(reply.body, self._where(repository, "tags")))
+            tags.extend(_string_list(reply.body, "tags", self._where(repository, "tags")))
             if len(tags) > MAX_TAGS:
                 raise IndexFormatError(f"{self._where(repository, 'tags')}: more than {MAX_TAGS} tags")
-            path = _next_page(reply, self.location.repository_url(repository))
+            path = _next_page(reply, self.location.repository_url(repository), "tags/list")
             if path is None:
                 return tags
         raise IndexFormatError(f"{self._where(repository, 'tags')}: more than {MAX_PAGES} pages of tags")
+
+    def catalog(self) -> list[str]:
+        """Every repository the registry lists (``/v2/_catalog``: the CNCF distribution registry, Harbor...).
+
+        Not part of the OCI distribution spec: RegistryError when the registry does not list them.
+        """
+        base = f"{self.location.scheme}://{self.location.host}/v2"
+        names: list[str] = []
+        url = f"{base}/_catalog?n=1000"
+        for _page in range(MAX_PAGES):
+            reply = self._send("GET", url, "", "pull", limit=MAX_DOCUMENT_SIZE)
+            if reply.status != 200:
+                raise RegistryError(f"{self.location.host} does not list its repositories (HTTP {reply.status})",
+                                    hint="name the packages to pull")
+            base = f"{self.location.scheme}://{self.location.host}/v2"  # the scheme may have changed
+            names.extend(_string_list(reply.body, "repositories", f"oci://{self.location.host} catalog"))
+            if len(names) > MAX_TAGS:
+                raise IndexFormatError(f"oci://{self.location.host} catalog: more than {MAX_TAGS} repositories")
+            following = _next_page(reply, base, "_catalog")
+            if following is None:
+                return names
+            url = f"{base}/{following}"
+        raise IndexFormatError(f"oci://{self.location.host} catalog: more than {MAX_PAGES} pages")
 
     def referrers(self, repository: str, digest: str) -> list[layout.Descriptor]:
         """The manifests whose ``subject`` is ``digest``: the referrers API, else the fallback tag."""
@@ -197,34 +220,34 @@ class OciClient:
         return f"oci://{self.location.host}/{repository} {what}"
 
 
-def _tag_page(body: bytes, where: str) -> list[str]:
+def _string_list(body: bytes, key: str, where: str) -> list[str]:
+    """The list of strings under ``key`` in one page of a tag list or catalog (none when absent)."""
     from skillpm.jsonfile import parse_json
 
     try:
         document = parse_json(body)
     except ValueError as error:
         raise IndexFormatError(f"{where}: {error}") from None
-    tags = document.get("tags") if isinstance(document, dict) else None
-    if tags is None:
+    values = document.get(key) if isinstance(document, dict) else None
+    if values is None:
         return []
-    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-        raise IndexFormatError(f"{where}: 'tags' is not a list of strings")
-    return tags
+    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+        raise IndexFormatError(f"{where}: {key!r} is not a list of strings")
+    return values
 
 
-def _next_page(reply: Reply, base: str) -> str | None:
-    """The next page's path (relative to the repository) from a ``Link: <...>; rel="next"`` header."""
+def _next_page(reply: Reply, base: str, marker: str) -> str | None:
+    """The next page's path (``marker`` and its query, relative to ``base``) from a ``Link: <...>; rel="next"``."""
     link = reply.headers.get("link", "")
     if 'rel="next"' not in link or "<" not in link:
         return None
     target = urljoin(base + "/", link[link.index("<") + 1 : link.index(">")])
     if urlsplit(target).netloc != urlsplit(base).netloc:
-        raise RegistryError(f"the next page of tags is on another host ({clean(target[:120])}); refused")
+        raise RegistryError(f"the next page of a list is on another host ({clean(target[:120])}); refused")
     split = urlsplit(target)
-    marker = "/tags/list"
-    if not split.path.endswith(marker):
-        raise RegistryError(f"the next page of tags is not a tag list ({clean(target[:120])}); refused")
-    return f"tags/list?{split.query}" if split.query else "tags/list"
+    if not split.path.endswith(f"/{marker}"):
+        raise RegistryError(f"the next page of a list is not {marker} ({clean(target[:120])}); refused")
+    return f"{marker}?{split.query}" if split.query else marker
 
 
 def _oci_error(body: bytes) -> str:

@@ -10,7 +10,6 @@ digest, and only then the tag.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,10 +23,8 @@ from skillpm.registry.oci import layout
 from skillpm.registry.oci.client import OciClient
 from skillpm.registry.oci.reference import OciLocation, parse_location
 
-#: Seconds one command may spend on an OCI registry's requests in all (``$SKILLPM_HTTP_DEADLINE``).
+#: Seconds from the command's start by which its requests must end (as for a static HTTP registry).
 DEADLINE_ENV = "SKILLPM_HTTP_DEADLINE"
-_DEFAULT_DEADLINE_S = 600.0
-_IDLE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -56,12 +53,17 @@ class OciRegistry:
     def client(self) -> OciClient:
         with self._lock:
             if self._client is None:
-                from skillpm import __version__
-                from skillpm.registry.transport import Deadline, Transport
+                from skillpm.registry.settings import offline
 
-                seconds = float(os.environ.get(DEADLINE_ENV) or _DEFAULT_DEADLINE_S)
-                self._client = OciClient(self.location, Transport(idle=_IDLE_S, user_agent=f"skillpm/{__version__}"),
-                                         Deadline.after(seconds, DEADLINE_ENV))
+                if offline():
+                    raise RegistryError(f"offline: {self.label} is an OCI registry, which skillpm reads only online",
+                                        hint="run the command without --offline (and without SKILLPM_OFFLINE=1)")
+                from skillpm import __version__
+                from skillpm.registry.http import command_deadline, request_timeout
+                from skillpm.registry.transport import Transport
+
+                transport = Transport(idle=request_timeout(), user_agent=f"skillpm/{__version__}")
+                self._client = OciClient(self.location, transport, command_deadline())
             return self._client
 
     def config(self) -> RegistryConfig:
@@ -93,6 +95,15 @@ class OciRegistry:
     def locate(self, name: str) -> tuple[OciRegistry, PackageDocument]:
         return self, self.require_package(name)
 
+    def package_names(self) -> list[str]:
+        """The packages under the namespace, from the registry's catalog; RegistryError when it keeps none."""
+        from skillpm.index.model import is_valid_name
+
+        prefix = f"{self.location.namespace}/" if self.location.namespace else ""
+        listed = _guarded(self.label, self.client.catalog)
+        names = [item.removeprefix(prefix) for item in listed if item.startswith(prefix)]
+        return sorted(name for name in names if is_valid_name(name))
+
     def search_entries(self) -> tuple[SearchEntry, ...]:
         """Nothing: OCI registries do not list repositories portably (search reads a static index)."""
         return ()
@@ -112,6 +123,10 @@ class OciRegistry:
         if found is None:
             raise ResolutionError(f"{self.label} has no version {version} of {name}")
         return layout.read_version_index(found[0], name=name, where=self._where(repository, version))[1]
+
+    def version_entry(self, name: str, version: str) -> VersionEntry | None:
+        """``name`` ``version`` as its tag holds it now; None when there is no such tag."""
+        return self._version(self.location.repository(name), name, layout.tag_for(version))
 
     def _version(self, repository: str, name: str, tag: str) -> VersionEntry | None:
         found = _guarded(self.label, lambda: self.client.manifest(repository, tag, layout.INDEX_TYPE))

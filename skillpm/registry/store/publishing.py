@@ -90,6 +90,7 @@ def add(
     archives: Iterable[Path],
     *,
     attestations: Iterable[NewAttestation] = (),
+    yanked: Iterable[tuple[str, str, str]] = (),
     keys: Sequence[SigningKey] = (),
     expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
 ) -> list[Added]:
@@ -99,6 +100,8 @@ def add(
     archives again is a no-op, anything else for a published version is refused.
     Attestations are attached to the variants they name (which must be among the
     archives given); one already attached at the same path is kept as it is.
+    The variants ``yanked`` names (name, version, target) are marked yanked in the
+    same write (a mirror copying another registry's yanks).
     A signed registry needs its ``keys`` (or ``$SKILLPM_INDEX_KEY``) to re-sign the snapshot.
     """
     registry = open_for_writing(root)
@@ -107,6 +110,7 @@ def add(
         groups = group(read_archives(archives))
         plans = [_plan_version(registry, key, items) for key, items in sorted(groups.items())]
         pending: dict[tuple[str, str, str], list[NewAttestation]] = {}
+        yanks = set(yanked)
         for item in attestations:
             pending.setdefault((item.name, item.version, item.target), []).append(item)
         results: list[Added] = []
@@ -121,8 +125,10 @@ def add(
                     writes.append((path, data))
                 key = (metadata.name, metadata.version, metadata.target)
                 variant, attached = _attach(variants[metadata.target], pending.pop(key, []), writes)
+                if key in yanks:
+                    variant = variant._replace(yanked=True)
+                changed = changed or bool(attached) or variant.yanked != variants[metadata.target].yanked
                 variants[metadata.target] = variant
-                changed = changed or bool(attached)
                 results.append(
                     Added(metadata.name, metadata.version, metadata.target, sha256, len(data), path, new, attached)
                 )

@@ -1,0 +1,188 @@
+"""Copying packages between a static registry and an OCI registry, digests unchanged, both ways.
+
+:func:`push_packages` pushes a static registry's versions (``skillpm registry push``, and
+``publish`` to an ``oci://`` registry); :func:`pull_packages` writes an OCI registry's
+versions into a static registry through :mod:`skillpm.registry.store`, all or nothing
+(``skillpm registry pull``). A version is immutable on both sides: a tag that already holds
+other archives is refused; one holding the same archives gains the attestations it lacks
+(as ``publish`` adds evidence to a static registry's published version).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from skillpm.errors import IndexFormatError, RegistryError
+
+if TYPE_CHECKING:
+    from skillpm.attest.keys import SigningKey
+    from skillpm.index.model import VersionEntry
+    from skillpm.registry.oci.registry import OciRegistry
+    from skillpm.registry.source import Registry
+    from skillpm.registry.store import Added, NewAttestation
+
+
+#: The end of a bundle's file name in a static registry (store.attestation_path): ``<kind>-<16 hex>.sigstore.json``.
+_BUNDLE_NAME = re.compile(r"[a-z][a-z-]{0,40}-[0-9a-f]{16}\.sigstore\.json")
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """One version :func:`push_packages` handled: pushed (new or with new attestations), or already there."""
+
+    name: str
+    version: str
+    targets: tuple[str, ...]
+    new: bool  # the tag did not exist
+    attached: frozenset[str]  # attestation paths the tag did not list before
+
+    @property
+    def pushed(self) -> bool:
+        return self.new or bool(self.attached)
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "version": self.version, "targets": list(self.targets), "new": self.new,
+                "attached": sorted(self.attached)}
+
+
+def merged(existing: VersionEntry | None, entry: VersionEntry, where: str) -> VersionEntry | None:
+    """What ``entry`` becomes on top of what its tag holds (``existing``); None when nothing is to push.
+
+    RegistryError when the tag holds other archives. The same archives keep what the tag has,
+    gaining ``entry``'s attestations it lacks and its yanks.
+    """
+    if existing is None:
+        return entry
+    ours = {variant.target: variant for variant in entry.variants}
+    if {(v.target, v.sha256) for v in existing.variants} != {(v.target, v.sha256) for v in entry.variants}:
+        raise RegistryError(
+            f"{where} is already published with other content; published versions are immutable",
+            hint="bump the version in skillpm.toml and publish again",
+        )
+    variants = []
+    for variant in existing.variants:
+        mine = ours[variant.target]
+        listed = {item.path for item in variant.attestations}
+        added = tuple(item for item in mine.attestations if item.path not in listed)
+        variants.append(variant._replace(yanked=variant.yanked or mine.yanked,
+                                         attestations=variant.attestations + added))
+    result = existing._replace(variants=tuple(variants))
+    return None if result == existing else result
+
+
+def push_packages(
+    static: Registry, oci: OciRegistry, names: Iterable[str], progress: Callable[[str], None] = lambda _line: None
+) -> list[Pushed]:
+    """Push every version of each of ``names`` from ``static`` to ``oci``, versions in order.
+
+    Every version is checked against its tag before the first is pushed, so a refused
+    version pushes nothing; each version is then pushed tag last (:func:`push_version`).
+    """
+    from skillpm.registry.oci.registry import push_version
+
+    plans: list[tuple[str, VersionEntry, VersionEntry | None, VersionEntry | None]] = []
+    for name in names:
+        for entry in static.require_package(name).versions:
+            existing = oci.version_entry(name, entry.version)
+            plans.append((name, entry, existing, merged(existing, entry, f"{oci.label}/{name}:{entry.version}")))
+    done = []
+    for name, entry, existing, planned in plans:
+        if planned is not None:
+            push_version(oci, name, planned, _files(planned, static, oci), progress)
+        before = _attestation_paths(existing) if existing else frozenset()
+        attached = _attestation_paths(planned) - before if planned else frozenset()
+        done.append(Pushed(name, entry.version, tuple(v.target for v in entry.variants), existing is None, attached))
+    return done
+
+
+def _attestation_paths(entry: VersionEntry) -> frozenset[str]:
+    return frozenset(item.path for variant in entry.variants for item in variant.attestations)
+
+
+def _files(entry: VersionEntry, static: Registry, oci: OciRegistry) -> dict[str, bytes]:
+    """Each archive and bundle of ``entry``: from the static registry, else (a bundle only the tag has) the OCI one."""
+    from skillpm.archive import sha256_bytes
+
+    files = {}
+    for variant in entry.variants:
+        files[variant.path] = static.artifact(variant.path, limit=variant.size)
+        for item in variant.attestations:
+            try:
+                data: bytes | None = static.artifact(item.path)
+            except RegistryError:
+                data = None
+            files[item.path] = data if data and sha256_bytes(data) == item.sha256 else oci.artifact(item.path)
+    return files
+
+
+def pull_packages(
+    oci: OciRegistry, root: Path, names: Iterable[str], *, keys: tuple[SigningKey, ...] = (),
+    progress: Callable[[str], None] = lambda _line: None,
+) -> list[Added]:
+    """Write every version of each of ``names`` in ``oci`` into the static registry at ``root``.
+
+    Everything is downloaded and checked (digests, archive contents, where each file goes)
+    before ``root`` is touched; then one :func:`skillpm.registry.store.add` writes it all or
+    nothing. ``root`` is created as a registry when it holds none (and removed again when the
+    write fails).
+    """
+    from skillpm.registry import store
+
+    existed = root.exists()
+    created = not (root / "config.json").exists()
+    if created and existed and (not root.is_dir() or any(root.iterdir())):
+        raise RegistryError(f"{root} holds no registry and is not empty",
+                            hint="pull into a static registry, a new folder or an empty one")
+    with tempfile.TemporaryDirectory(prefix="skillpm-pull-") as work:
+        archives, bundles, yanked = _download(oci, list(names), Path(work), progress)
+        try:
+            if created:
+                store.init(root, keys=keys)
+            return store.add(root, archives, attestations=bundles, yanked=yanked, keys=keys)
+        except BaseException:
+            if created:  # only what init made: the folder was new or empty
+                shutil.rmtree(root, ignore_errors=True)
+                if existed:
+                    root.mkdir()
+            raise
+
+
+def _download(
+    oci: OciRegistry, names: list[str], work: Path, progress: Callable[[str], None]
+) -> tuple[list[Path], list[NewAttestation], list[tuple[str, str, str]]]:
+    """Each version's archives (written under ``work``), its attestation bundles and its yanked variants."""
+    from skillpm.archive import archive_name, scan
+    from skillpm.registry.store import NewAttestation
+
+    archives: list[Path] = []
+    bundles: list[NewAttestation] = []
+    yanked: list[tuple[str, str, str]] = []
+    for name in names:
+        for entry in oci.require_package(name).versions:
+            for variant in entry.variants:
+                progress(f"pulling {name} {entry.version} ({variant.target})")
+                data = oci.artifact(variant.path, limit=variant.size)
+                held = scan(data)
+                if (held.name, held.version, held.target) != (name, entry.version, variant.target):
+                    raise IndexFormatError(f"{oci.label}/{name}:{entry.version} lists an archive of "
+                                           f"{held.name} {held.version} ({held.target}) as its {variant.target}")
+                path = work / f"{len(archives)}.tar.gz"  # never a name the registry chose
+                path.write_bytes(data)
+                archives.append(path)
+                if variant.yanked:
+                    yanked.append((name, entry.version, variant.target))
+                prefix = f"attestations/{name}/{entry.version}/{archive_name(name, entry.version, variant.target)}."
+                for item in variant.attestations:
+                    rest = item.path.removeprefix(prefix)
+                    if rest == item.path or ".." in item.path.split("/") or not _BUNDLE_NAME.fullmatch(rest):
+                        raise IndexFormatError(f"{oci.label}/{name}:{entry.version}: attestation path "
+                                               f"{item.path[:120]!r} is not where a static registry keeps it")
+                    bundles.append(NewAttestation(name, entry.version, variant.target, item.path,
+                                                  oci.artifact(item.path), item.predicate_type))
+    return archives, bundles, yanked

@@ -1,0 +1,322 @@
+"""The OCI backend through the CLI, against a real docker-registry: publish, install, sync, verify, push, pull.
+
+The embedded kernel-builder-cuda goes static -> OCI -> static with every digest unchanged and
+its evidence verifying on both sides, and installs from OCI and from the static index give the
+same tree. Refusals are one ``error:`` line: a blob that fails its digest, a tag moved to other
+content under a lockfile, a version republished with other archives, a registry without the
+credentials it wants; a registry that goes away mid-publish is left with no tag.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from skillpm.attest.variants import EMBEDDED_KEY
+from skillpm.index.model import shard_path
+from skillpm.registry.directory import LocalRegistry
+from skillpm.registry.factory import embedded_registry_path
+from skillpm.registry.oci import layout
+from skillpm.registry.oci.registry import OciRegistry, push_version
+
+from conftest import build_source, tree_bytes
+from test_publish import digests, make_evidence, one_error, skillpm, write_json, write_key
+
+from .conftest import PASSWORD, RunningRegistry, login_env
+
+KERNEL = "kernel-builder-cuda"
+NAME = "layer-norm"
+VARIANTS = {"generic": {}, "sm_90a": {"references/hopper.md": "Hopper notes.\n"}}
+
+
+def _url(running: RunningRegistry, namespace: str = "skills") -> str:
+    return f"oci://{running.host}/{namespace}"
+
+
+def _ok(*args: Any) -> str:
+    result = skillpm(*args)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def _kept(root: Path) -> dict[str, bytes]:
+    """The archives and bundles of a static registry, by path."""
+    return {path: data for path, data in tree_bytes(root).items() if path.startswith(("artifacts/", "attestations/"))}
+
+
+def _attestation_count(report: dict[str, Any]) -> int:
+    assert report["ok"], report
+    return sum(len(item["attestations"]) for item in report["variants"])
+
+
+def test_the_embedded_kernel_builder_round_trips_static_oci_static(
+    isolated, oci_registry: RunningRegistry, tmp_path: Path
+) -> None:
+    """registry/ as it is now (every variant carries static-kernel evidence signed by the build's key)."""
+    embedded, url, mirror = embedded_registry_path(), _url(oci_registry), tmp_path / "mirror"
+    assert "pushed kernel-builder-cuda" in _ok("registry", "push", "embedded", url, KERNEL)
+    assert "already pushed:" in _ok("registry", "push", "embedded", url, KERNEL)
+    _ok("registry", "pull", url, mirror)  # no NAME: the packages the registry's catalog lists
+    assert _kept(mirror) == _kept(embedded)
+    document = f"index/{shard_path(KERNEL)}"
+    assert json.loads((mirror / document).read_text()) == json.loads((embedded / document).read_text())
+    counts = {
+        str(where): _attestation_count(json.loads(_ok("verify", KERNEL, "--registry", where, "--key", EMBEDDED_KEY,
+                                                      "--json")))
+        for where in ("embedded", url, mirror)
+    }
+    assert len(set(counts.values())) == 1 and counts["embedded"] >= 1, counts
+    oci = OciRegistry(url)
+    entry = oci.require_package(KERNEL).versions[-1]
+    manifests = oci.manifests(KERNEL, entry.version)
+    for variant in entry.variants:  # each bundle is also a referrer of its variant's manifest
+        referrers = oci.client.referrers(oci.location.repository(KERNEL), manifests[variant.target].digest)
+        assert {item.artifact_type for item in referrers} <= {layout.BUNDLE_TYPE}
+        assert len(referrers) == len(variant.attestations)
+
+
+def test_installs_from_oci_and_from_the_static_index_give_identical_trees(
+    oci_registry: RunningRegistry, isolated
+) -> None:
+    url = _url(oci_registry)
+    _ok("registry", "push", "embedded", url)
+    trees, locks = [], []
+    for where in ("embedded", url):
+        folder = isolated.tmp / "projects" / str(len(trees))
+        _ok("install", KERNEL, "--arch", "h100", "--registry", where, "--dir", folder / "skills",
+            "--require-attestations", "--trusted-key", EMBEDDED_KEY)
+        trees.append(tree_bytes(folder / "skills" / KERNEL))
+        lock = (isolated.project / "skills.lock").read_text()
+        locks.append([line for line in lock.splitlines() if not line.startswith(("registry", "directory"))])
+        (isolated.project / "skills.lock").unlink()
+    assert trees[0] and trees[0] == trees[1]
+    assert locks[0] == locks[1]  # the same name, version, target and sha256
+
+
+def test_yanks_travel_static_oci_static(source: dict[str, Any], oci_registry: RunningRegistry, tmp_path: Path) -> None:
+    url, static, mirror = _url(oci_registry), tmp_path / "static", tmp_path / "mirror"
+    _ok("registry", "init", static)
+    _ok("publish", source["source"], "--registry", static)
+    _ok("registry", "yank", static, f"{NAME}==1.0.0", "--target", "generic")
+    _ok("registry", "push", static, url)
+    _ok("registry", "pull", url, mirror, NAME)
+    document = f"index/{shard_path(NAME)}"
+    assert json.loads((mirror / document).read_text()) == json.loads((static / document).read_text())
+    assert '"yanked": true' in (mirror / document).read_text()
+
+
+@pytest.fixture
+def source(isolated, tmp_path: Path) -> dict[str, Any]:
+    """layer-norm 1.0.0, a key, and eval evidence about its sm_90a archive."""
+    built = build_source(tmp_path, NAME, VARIANTS)
+    sums = digests(built, tmp_path)
+    key = write_key(tmp_path / "keys" / "me")
+    evidence = write_json(tmp_path / "eval.json", make_evidence("eval", target="sm_90a", sha256=sums["sm_90a"]))
+    return {"source": built, "sums": sums, "key": key, "pub": key.with_name("me.pub"), "eval": evidence}
+
+
+def _other_version(tmp_path: Path) -> Path:
+    """layer-norm 1.0.0 again, with other content: other archives under the same version."""
+    return build_source(tmp_path / "other", NAME, {"generic": {"references/extra.md": "Changed.\n"}})
+
+
+def test_publish_pushes_signed_evidence_and_refuses_other_content_under_a_tag(
+    source: dict[str, Any], oci_registry: RunningRegistry, tmp_path: Path
+) -> None:
+    url = _url(oci_registry)
+    published = json.loads(_ok("publish", source["source"], "--registry", url, "--evidence", source["eval"],
+                               "--sign", f"key:{source['key']}", "--json"))
+    assert published["registry"] == url
+    assert {item["target"]: item["sha256"] for item in published["variants"]} == source["sums"]
+    assert all(item["new"] for item in published["variants"])
+    _ok("registry", "add-remote", "team", url)
+    again = _ok("publish", source["source"], "--registry", "team")  # a configured name works as the URL
+    assert "already published: layer-norm 1.0.0" in again
+    bench = write_json(tmp_path / "bench.json", make_evidence("bench", target="sm_90a", sha256=source["sums"]["sm_90a"]))
+    attested = _ok("publish", source["source"], "--registry", url, "--evidence", bench, "--sign", f"key:{source['key']}")
+    assert "already published: layer-norm 1.0.0 (sm_90a)" in attested and "attested attestations/" in attested
+    tags_before = OciRegistry(url).client.tags(f"skills/{NAME}")
+    refused = skillpm("publish", _other_version(tmp_path), "--registry", url)
+    assert "already published with other content" in one_error(refused)
+    assert OciRegistry(url).client.tags(f"skills/{NAME}") == tags_before
+    info = json.loads(_ok("info", NAME, "--registry", url, "--json"))
+    (entry,) = info["versions"]
+    assert {v["target"]: v["sha256"] for v in entry["variants"]} == source["sums"]
+    report = json.loads(_ok("verify", NAME, "--registry", url, "--key", source["pub"], "--json"))
+    assert report["ok"] and [len(item["attestations"]) for item in report["variants"]] == [0, 2]
+    _ok("install", NAME, "--arch", "h100", "--registry", url, "--require-attestations",
+        "--trusted-key", source["pub"])
+
+
+def test_sync_installs_the_locked_digest_or_refuses_after_the_tag_moved(
+    source: dict[str, Any], oci_registry: RunningRegistry, isolated, tmp_path: Path
+) -> None:
+    url = _url(oci_registry)
+    _ok("publish", source["source"], "--registry", url)
+    _ok("install", NAME, "--arch", "h100", "--registry", url)
+    installed = isolated.project / ".claude" / "skills" / NAME
+    tree, lock = tree_bytes(installed), (isolated.project / "skills.lock").read_bytes()
+    other = tmp_path / "other-reg"
+    _ok("registry", "init", other)
+    _ok("publish", _other_version(tmp_path), "--registry", other)
+    moved = LocalRegistry(other, other.as_uri()).require_package(NAME).versions[0]
+    files = {variant.path: (other / variant.path).read_bytes() for variant in moved.variants}
+    push_version(OciRegistry(url), NAME, moved, files)  # someone moves the tag to other archives
+    shutil.rmtree(installed)
+    refused = skillpm("sync")
+    assert "locked but no longer in" in one_error(refused) or "digest mismatch" in refused.stderr
+    assert not installed.exists() and (isolated.project / "skills.lock").read_bytes() == lock
+    assert tree  # what sync would have installed is the locked tree, never the moved tag's
+
+
+def test_an_archive_blob_failing_its_digest_is_refused(
+    oci_registry: RunningRegistry, isolated, tmp_path: Path
+) -> None:
+    url = _url(oci_registry)
+    _ok("registry", "push", "embedded", url)
+    sha256 = json.loads(_ok("resolve", KERNEL, "--arch", "h100", "--registry", url, "--json"))["sha256"]
+    blob = oci_registry.storage / "docker/registry/v2/blobs/sha256" / sha256[:2] / sha256 / "data"
+    data = bytearray(blob.read_bytes())
+    data[-1] ^= 1
+    blob.write_bytes(bytes(data))  # the registry's storage corrupted (or the blob substituted)
+    refused = skillpm("install", KERNEL, "--arch", "h100", "--registry", url)
+    assert "does not match its digest" in one_error(refused)
+    assert not (isolated.project / ".claude" / "skills" / KERNEL).exists()
+    pulled = skillpm("registry", "pull", url, tmp_path / "mirror", KERNEL)
+    assert "does not match its digest" in one_error(pulled)
+    assert not (tmp_path / "mirror").exists()  # all or nothing: not even an empty registry
+
+
+def test_tls_with_htpasswd_through_the_cli(
+    source: dict[str, Any], oci_registry_tls: RunningRegistry, monkeypatch: pytest.MonkeyPatch, isolated
+) -> None:
+    monkeypatch.setenv("DOCKER_CONFIG", str(isolated.tmp / "no-docker"))
+    url = _url(oci_registry_tls)
+    refused = skillpm("publish", source["source"], "--registry", url)
+    assert "needs credentials" in one_error(refused) and "docker login" in refused.stderr
+    for variable, value in login_env().items():
+        monkeypatch.setenv(variable, value)
+    published = skillpm("publish", source["source"], "--registry", url)
+    assert published.exit_code == 0, published.output
+    installed = skillpm("install", NAME, "--arch", "h100", "--registry", url)
+    assert installed.exit_code == 0, installed.output
+    assert PASSWORD not in published.output + installed.output
+    assert 'registry = "oci://' in (isolated.project / "skills.lock").read_text()
+
+
+class _Cutter:
+    """A TCP relay in front of a registry that kills it at the ``nth`` PUT whose path holds ``marker``."""
+
+    def __init__(self, running: RunningRegistry, marker: bytes, nth: int) -> None:
+        self.running, self.marker, self.nth, self.seen = running, marker, nth, 0
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.host = f"127.0.0.1:{self.server.getsockname()[1]}"
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        try:
+            upstream = socket.create_connection(("127.0.0.1", int(self.running.host.rsplit(":", 1)[1])), timeout=10)
+        except OSError:
+            client.close()
+            return
+        threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+        self._pump(client, upstream, True)
+
+    def _pump(self, source: socket.socket, sink: socket.socket, requests: bool) -> None:
+        try:
+            while chunk := source.recv(65536):
+                if requests and chunk.startswith(b"PUT ") and self.marker in chunk.split(b"\r\n", 1)[0]:
+                    with self.lock:
+                        self.seen += 1
+                        if self.seen == self.nth:
+                            self.running.stop()  # the registry goes away mid-request
+                            raise OSError("cut")
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            source.close()
+            sink.close()
+
+    def close(self) -> None:
+        self.server.close()
+
+
+@pytest.fixture(params=[2, 4], ids=["at-the-second-variant", "at-the-tag"])
+def cutter(oci_registry: RunningRegistry, request: pytest.FixtureRequest) -> Iterator[_Cutter]:
+    """Manifest PUTs: variant 1, variant 2, the index by digest, the tag; the registry goes at one of them."""
+    relay = _Cutter(oci_registry, b"/manifests/", request.param)
+    yield relay
+    relay.close()
+
+
+def test_a_registry_that_goes_away_mid_publish_is_left_with_no_tag(
+    source: dict[str, Any], oci_registry: RunningRegistry, cutter: _Cutter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKILLPM_HTTP_RETRIES", "1")
+    refused = skillpm("publish", source["source"], "--registry", f"oci://{cutter.host}/skills")
+    one_error(refused)
+    assert cutter.seen == cutter.nth
+    oci_registry.restart()
+    reader = OciRegistry(_url(oci_registry))
+    assert reader.client.tags(f"skills/{NAME}") == []
+    for sha256 in source["sums"].values():  # what was pushed before the cut is there, unreferenced
+        assert reader.client.blob(f"skills/{NAME}", f"sha256:{sha256}")
+    assert reader.package(NAME) is None
+    assert "no package named" in one_error(skillpm("info", NAME, "--registry", _url(oci_registry)))
+
+
+def test_pull_refuses_a_bundle_path_outside_the_attestations_folder(
+    source: dict[str, Any], oci_registry: RunningRegistry, tmp_path: Path
+) -> None:
+    """A hostile OCI registry cannot make pull write a registry's config, keys or index through a bundle path."""
+    from skillpm.archive import sha256_bytes
+    from skillpm.index.model import Attestation
+
+    url, static = _url(oci_registry), tmp_path / "static"
+    _ok("registry", "init", static)
+    _ok("publish", source["source"], "--registry", static)
+    entry = LocalRegistry(static, static.as_uri()).require_package(NAME).versions[0]
+    bundle = b'{"not": "a bundle"}'
+    evil = Attestation("config.json", sha256_bytes(bundle), "https://skillpm.dev/attestations/eval/v1")
+    hostile = entry._replace(variants=(entry.variants[0]._replace(attestations=(evil,)), *entry.variants[1:]))
+    files = {variant.path: (static / variant.path).read_bytes() for variant in entry.variants}
+    push_version(OciRegistry(url), NAME, hostile, {**files, "config.json": bundle})
+    mirror = tmp_path / "mirror"
+    _ok("registry", "init", mirror)
+    before = tree_bytes(mirror)
+    refused = skillpm("registry", "pull", url, mirror, NAME)
+    assert "is not where a static registry keeps it" in one_error(refused)
+    assert tree_bytes(mirror) == before
+
+
+def test_pull_never_writes_into_or_removes_a_folder_that_is_not_a_registry(
+    oci_registry: RunningRegistry, tmp_path: Path
+) -> None:
+    url = _url(oci_registry)
+    _ok("registry", "push", "embedded", url)
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    assert "holds no registry and is not empty" in one_error(skillpm("registry", "pull", url, folder, KERNEL))
+    assert tree_bytes(folder) == {"notes.txt": b"mine"}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    refused = skillpm("registry", "pull", url, empty, "no-such-skill")
+    assert "no package named" in one_error(refused)
+    assert empty.is_dir() and not any(empty.iterdir())
