@@ -286,13 +286,21 @@ def _imported_by(args: list[str], packages: tuple[str, ...]) -> list[str]:
         ["--help"],
         ["resolve", "kernel-builder-cuda", "--arch", "9.0"],  # from the embedded registry
         ["resolve", KERNEL, "--arch", "9.0", "--registry", "REGISTRY"],  # an unsigned one given by path
-        ["install", "kernel-builder-cuda", "--arch", "9.0"],
+        ["install", KERNEL, "--arch", "9.0", "--registry", "REGISTRY"],  # an unattested skill
     ],
     ids=["--help", "resolve", "resolve --registry DIR", "install"],
 )
 def test_everyday_commands_import_nothing_heavy(args: list[str], isolated, registry: Path) -> None:
     args = [str(registry) if arg == "REGISTRY" else arg for arg in args]
     assert _imported_by(args, HEAVY) == []
+
+
+def test_installing_signed_evidence_imports_cryptography_for_it_and_nothing_else_heavy(isolated) -> None:
+    """The embedded kernel-builder-cuda carries signed static evidence: install verifies the signature
+    (Ed25519, cryptography) and the predicate against its JSON Schema (jsonschema), and still needs no
+    pydantic, sigstore or HTTP client."""
+    imported = _imported_by(["install", "kernel-builder-cuda", "--arch", "9.0"], HEAVY)
+    assert {name.split(".")[0] for name in imported} == {"cryptography", "jsonschema"}
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="platformdirs finds the user directories elsewhere")

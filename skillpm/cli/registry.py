@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 import click
 
 from skillpm.cli.common import json_option
-from skillpm.cli.output import emit_json, notice, report, say, table
+from skillpm.cli.output import emit_json, notice, report, say
 from skillpm.cli.registry_access import login, logout
 from skillpm.cli.registry_mirror import pull, push
+from skillpm.cli.registry_remotes import add_remote, list_, remove, trust
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import SigningKey
@@ -289,122 +290,5 @@ def open_(port: int) -> None:
     _serve(embedded_registry_path(), port=port, bind="127.0.0.1", log=False, label="the embedded registry")
 
 
-@registry.command(name="list")
-@json_option
-def list_(as_json: bool) -> None:
-    """List the configured registries, in the order packages are looked up.
-
-    They are kept in config.toml in the user's config folder ($SKILLPM_CONFIG
-    overrides); 'registry add-remote' and 'registry remove' edit it.
-    """
-    from skillpm.registry.config import config_path, load_registries
-
-    rows = [{"name": r.name, "url": r.url, "priority": r.priority, "plain_http": r.plain_http} for r in load_registries()]
-    rows.append({"name": "embedded", "url": "embedded", "priority": None, "plain_http": False})
-    if as_json:
-        emit_json(rows)
-        return
-    order = ["last" if r["priority"] is None else r["priority"] for r in rows]
-    table(["name", "priority", "url"], [(r["name"], rank, r["url"]) for r, rank in zip(rows, order)])
-    notice(f"configured in {config_path()}")
-
-
-@registry.command(name="add-remote")
-@click.argument("name")
-@click.argument("url")
-@click.option("--priority", type=int, default=0, show_default=True, help="Higher is looked up first.")
-@click.option(
-    "--index-key",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Public key (PEM) that signs the registry's index: pinned now instead of on first use.",
-)
-@click.option("--plain-http", is_flag=True, help="oci:// only: speak to this registry over plain HTTP, without TLS.")
-@json_option
-def add_remote(name: str, url: str, priority: int, index_key: Path | None, plain_http: bool, as_json: bool) -> None:
-    """Configure registry NAME at URL (https://, http://localhost, oci://, file:// or a directory).
-
-    \b
-    skillpm registry add-remote team https://skills.example.org/registry --priority 10
-    skillpm registry add-remote local ./myreg      # kept as an absolute file:// URL
-    skillpm registry add-remote ghcr oci://ghcr.io/my-org/skills
-
-    Then 'skillpm install NAME --registry team', or plain 'skillpm install NAME':
-    configured registries are looked up by priority, the built-in one last.
-    """
-    from skillpm.registry.config import config_path
-    from skillpm.registry.configure import add_registry, remove_registry
-
-    if index_key is not None and url.startswith("oci://"):
-        raise click.UsageError("--index-key pins a static registry's index key; an oci:// registry has no index to sign")
-    added = add_registry(name, url, priority=priority, plain_http=plain_http)
-    try:
-        fingerprint = None if index_key is None else _pin(added.url, index_key)
-    except BaseException:
-        remove_registry(added.name)  # a key that cannot be pinned adds nothing
-        raise
-    text = f"added registry {added.name} -> {added.url} (priority {added.priority}) to {config_path()}"
-    report(
-        as_json,
-        {"name": added.name, "url": added.url, "priority": added.priority, "index_key": fingerprint},
-        text if fingerprint is None else f"{text}; trusting index key {fingerprint}",
-    )
-
-
-@registry.command()
-@click.argument("location")
-@click.option(
-    "--index-key",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Public key (PEM) to trust for the registry's index, replacing any pinned one.",
-)
-@click.option("--forget", is_flag=True, help="Forget the pinned key: the next use trusts the registry's key.")
-@json_option
-def trust(location: str, index_key: Path | None, forget: bool, as_json: bool) -> None:
-    """Pin (or forget) the key that signs LOCATION's index: a URL, a directory or a configured name."""
-    from skillpm.registry.factory import registry_label
-    from skillpm.registry.trust import PinStore
-
-    if (index_key is None) == (not forget):
-        raise click.UsageError("give --index-key PUBFILE or --forget")
-    label = registry_label(location)
-    if index_key is not None:
-        fingerprint = _pin(label, index_key)
-        report(as_json, {"registry": label, "index_key": fingerprint}, f"trusting index key {fingerprint} for {label}")
-        return
-    forgotten = PinStore().forget(label)
-    text = f"forgot the index key of {label}" if forgotten else f"no index key was pinned for {label}"
-    report(as_json, {"registry": label, "forgotten": forgotten}, text)
-
-
-def _pin(label: str, public_key: Path) -> str:
-    """Trust ``public_key`` for the index of the registry ``label``; its fingerprint."""
-    from skillpm.registry.trust import pin_key
-
-    from skillpm.reading import MAX_KEY_SIZE, problem, read_at_most
-
-    try:
-        pem = read_at_most(public_key, MAX_KEY_SIZE)
-    except (OSError, ValueError) as error:
-        raise click.ClickException(f"cannot read {public_key}: {problem(error)}") from None
-    return pin_key(label, pem)
-
-
-@registry.command(name="remove")
-@click.argument("name")
-@json_option
-def remove(name: str, as_json: bool) -> None:
-    """Forget the configured registry NAME (its cached documents stay until cleared)."""
-    from skillpm.registry.config import config_path
-    from skillpm.registry.configure import remove_registry
-
-    removed = remove_registry(name)
-    report(
-        as_json,
-        {"name": removed.name, "url": removed.url, "priority": removed.priority},
-        f"removed registry {removed.name} ({removed.url}) from {config_path()}",
-    )
-
-registry.add_command(login)
-registry.add_command(logout)
-registry.add_command(push)
-registry.add_command(pull)
+for command in (list_, add_remote, trust, remove, login, logout, push, pull):
+    registry.add_command(command)
