@@ -66,7 +66,7 @@ def test_without_and_directory(tmp_path: Path) -> None:
 
 
 def entry_toml(**fields: str) -> str:
-    table = {**asdict(ALPHA), **fields}
+    table = {**{key: value for key, value in asdict(ALPHA).items() if key != "source"}, **fields}
     return "[[skill]]\n" + "".join(f'{key} = "{value}"\n' for key, value in table.items())
 
 

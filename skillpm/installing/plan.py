@@ -44,6 +44,8 @@ def plan_for(registry: Registry, resolution: Resolution, *, directory: str, capa
         directory=directory,
         capability=capability,
         requirement=requirement,
+        # a source beyond a registry (skillpm.sources.packed.PackedSource) says where it came from
+        source=registry.origin(resolution.name, variant.target) if hasattr(registry, "origin") else None,
     )
     return Plan(registry, variant, entry)
 

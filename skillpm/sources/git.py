@@ -1,0 +1,145 @@
+"""Fetch one commit of a git repository with the system ``git``, into a folder without ``.git``.
+
+A shallow fetch of exactly the ref asked for (``--depth 1``), into a repository
+made with no templates (so no hooks) and checked out into a separate work tree:
+the tree that is packed never holds a ``.git``. Git runs with hooks off
+(``core.hooksPath=/dev/null``), no prompt for credentials
+(``GIT_TERMINAL_PROMPT=0``, ssh in batch mode), only the URL's own transport
+allowed (``protocol.file.allow`` only for ``git+file://``), the ref and URL after
+``--`` (never read as options), under a deadline (``$SKILLPM_GIT_TIMEOUT``,
+default 300 seconds) after which its whole process group is killed. Links in
+the checkout are left as git made them; validation refuses any that leads out of
+a skill's folder or into ``.git``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+from skillpm.errors import SourceError
+from skillpm.sources.spec import SourceSpec, check_ref
+
+GIT_TIMEOUT_ENV = "SKILLPM_GIT_TIMEOUT"
+DEFAULT_GIT_TIMEOUT = 300.0
+_COMMIT_RE = re.compile(r"[0-9a-f]{40}")
+_MAX_MESSAGE = 400
+
+
+def git_timeout() -> float:
+    """Seconds one git command may take: ``$SKILLPM_GIT_TIMEOUT`` (a positive finite number) or 300."""
+    text = os.environ.get(GIT_TIMEOUT_ENV, "")
+    try:
+        value = float(text) if text else DEFAULT_GIT_TIMEOUT
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise SourceError(f"${GIT_TIMEOUT_ENV} is {text[:40]!r}, not a positive number of seconds")
+    return value
+
+
+def _environment() -> dict[str, str]:
+    """The user's environment, with every way git could stop to ask for something turned off."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+    env.update(GIT_TERMINAL_PROMPT="0", GCM_INTERACTIVE="never", GIT_ASKPASS="true", SSH_ASKPASS="true",
+               GIT_SSH_COMMAND=os.environ.get("GIT_SSH_COMMAND", "ssh") + " -o BatchMode=yes",
+               GIT_CONFIG_NOSYSTEM="1", LC_ALL="C")
+    return env
+
+
+def _config(scheme: str) -> list[str]:
+    """``-c`` options: no hooks, no transport but ``scheme``'s, no submodules or LFS smudging."""
+    allowed = {"https": "https", "ssh": "ssh", "file": "file"}[scheme]
+    return [
+        "-c", "core.hooksPath=/dev/null", "-c", "protocol.allow=never", "-c", f"protocol.{allowed}.allow=always",
+        "-c", "core.symlinks=true", "-c", "core.fsmonitor=false", "-c", "submodule.recurse=false",
+        "-c", "fetch.recurseSubmodules=false", "-c", "filter.lfs.smudge=", "-c", "filter.lfs.process=",
+        "-c", "filter.lfs.required=false", "-c", "advice.detachedHead=false",
+    ]
+
+
+def _run(args: list[str], *, cwd: Path, what: str, deadline: float) -> str:
+    """Run ``git ARGS``; its stdout, or SourceError with git's last words (sanitised) naming ``what``."""
+    git = shutil.which("git")
+    if git is None:
+        raise SourceError("git is not installed; it is needed for git sources", hint="install git, or use a folder")
+    process = subprocess.Popen(
+        [git, *args], cwd=cwd, env=_environment(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        out, err = process.communicate(timeout=deadline)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise SourceError(
+            f"{what} took longer than {deadline:g} seconds; stopped",
+            hint=f"check the URL and the network, or raise ${GIT_TIMEOUT_ENV}",
+        ) from None
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    if process.returncode != 0:
+        from skillpm.display import clean
+
+        lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
+        reason = clean(lines[-1] if lines else f"exit status {process.returncode}")[:_MAX_MESSAGE]
+        raise SourceError(f"{what} failed: {reason}")
+    return out.decode("ascii", "replace").strip()
+
+
+def fetch_commit(spec: SourceSpec, into: Path) -> str:
+    """Fetch ``spec``'s ref (its remote HEAD when none) and check it out into ``into``/tree; the commit.
+
+    ``into`` must be an empty folder; the repository goes to ``into``/git, outside the tree.
+    """
+    scheme = spec.url.split("://", 1)[0]
+    ref = check_ref(spec.ref) if spec.ref else "HEAD"
+    deadline = git_timeout()
+    repository, tree = into / "git", into / "tree"
+    tree.mkdir()
+    _run(["init", "--quiet", "--bare", "--template=", str(repository)], cwd=into, what="git init", deadline=deadline)
+    config = _config(scheme)
+    shown = spec.describe()
+    _run([*config, f"--git-dir={repository}", "fetch", "--quiet", "--depth=1", "--no-tags", "--", spec.url, ref],
+         cwd=into, what=f"git fetch of {shown}", deadline=deadline)
+    commit = _run([f"--git-dir={repository}", "rev-parse", "--verify", "--end-of-options", "FETCH_HEAD^{commit}"],
+                  cwd=into, what="git rev-parse", deadline=deadline)
+    if not _COMMIT_RE.fullmatch(commit):
+        raise SourceError(f"git fetch of {shown} gave {commit[:80]!r}, not a commit (sha256 repositories are not supported)")
+    _run([*config, f"--git-dir={repository}", f"--work-tree={tree}", "checkout", "--quiet", "--force", "--detach",
+          commit, "--", "."], cwd=into, what=f"git checkout of {shown}", deadline=deadline)
+    return commit
+
+
+def open_git(spec: SourceSpec):  # type: ignore[no-untyped-def]
+    """The git source ``spec``: its ref fetched and checked out in a temporary folder, pinned to the commit.
+
+    A commit-pinned spec (what skills.lock records) fetches that commit, wherever tags have moved since.
+    """
+    from skillpm.sources.packed import PackedSource
+
+    work = tempfile.TemporaryDirectory(prefix="skillpm-git-")
+    commit = fetch_commit(spec, Path(work.name))
+    if spec.is_pinned and commit != spec.ref:
+        raise SourceError(f"git fetch of {spec.describe()} gave commit {commit}, not the one asked for")
+    root = Path(work.name) / "tree"
+    if spec.subdirectory:
+        root = _subdirectory(root, spec)
+    return PackedSource(spec, root, resolved=commit, keep=work)
+
+
+def _subdirectory(tree: Path, spec: SourceSpec) -> Path:
+    """``tree``/subdirectory, reached without following a link (a checkout's links are the repository's)."""
+    folder = tree
+    for part in spec.subdirectory.split("/"):  # type: ignore[union-attr]  # checked by the caller
+        folder = folder / part
+        if folder.is_symlink() or not folder.is_dir():
+            raise SourceError(f"{spec.describe()} has no folder {spec.subdirectory!r} (or it is a link)")
+    return folder
