@@ -65,16 +65,16 @@ def choose_skills(source: PackedSource, names: Sequence[str]) -> list[str]:
         missing = [name for name in names if name not in held]
         if missing:
             raise ResolutionError(
-                f"{source.spec.describe()} holds no skill named {', '.join(map(repr, missing))}",
+                f"{source.requested.describe()} holds no skill named {', '.join(map(repr, missing))}",
                 hint=f"it holds: {', '.join(held) or 'no skills'}",
             )
         return list(names)
     if len(held) == 1:
         return held
     if not held:
-        raise InstallError(f"{source.spec.describe()} holds no skill (no folder with a valid SKILL.md)")
+        raise InstallError(f"{source.requested.describe()} holds no skill (no folder with a valid SKILL.md)")
     raise InstallError(
-        f"{source.spec.describe()} holds {len(held)} skills: {', '.join(held)}",
+        f"{source.requested.describe()} holds {len(held)} skills: {', '.join(held)}",
         hint="choose with --skill NAME (repeatable)",
     )
 

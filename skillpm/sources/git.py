@@ -113,7 +113,7 @@ def fetch_commit(spec: SourceSpec, into: Path) -> str:
                   cwd=into, what="git rev-parse", deadline=deadline)
     if not _COMMIT_RE.fullmatch(commit):
         raise SourceError(f"git fetch of {shown} gave {commit[:80]!r}, not a commit (sha256 repositories are not supported)")
-    _run([*config, f"--git-dir={repository}", f"--work-tree={tree}", "checkout", "--quiet", "--force", "--detach",
+    _run([*config, f"--git-dir={repository}", f"--work-tree={tree}", "checkout", "--quiet", "--force",
           commit, "--", "."], cwd=into, what=f"git checkout of {shown}", deadline=deadline)
     return commit
 

@@ -103,7 +103,7 @@ def _zip_members(data: bytes) -> Iterator[tuple[str, bytes, bool]]:
         mode = info.external_attr >> 16
         if info.is_dir():
             continue
-        if mode and not stat.S_ISREG(mode):
+        if stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # no type bits: a plain file, as zip tools write it
             raise ArchiveError(f"archive member {info.filename[:200]!r} is a link or special file; refused")
         try:
             with archive.open(info) as stream:
