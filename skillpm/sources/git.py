@@ -29,6 +29,10 @@ GIT_TIMEOUT_ENV = "SKILLPM_GIT_TIMEOUT"
 DEFAULT_GIT_TIMEOUT = 300.0
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 _MAX_MESSAGE = 400
+#: The user's git variables kept (how to reach a server); every other GIT_* variable is dropped, so
+#: none (GIT_DIR, GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT...) can point git elsewhere or add configuration.
+_KEPT = frozenset({"GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH",
+                   "GIT_PROXY_COMMAND", "GIT_CONFIG_GLOBAL"})
 
 
 def git_timeout() -> float:
@@ -45,7 +49,7 @@ def git_timeout() -> float:
 
 def _environment() -> dict[str, str]:
     """The user's environment, with every way git could stop to ask for something turned off."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_") or key in _KEPT}
     env.update(GIT_TERMINAL_PROMPT="0", GCM_INTERACTIVE="never", GIT_ASKPASS="true", SSH_ASKPASS="true",
                GIT_SSH_COMMAND=os.environ.get("GIT_SSH_COMMAND", "ssh") + " -o BatchMode=yes",
                GIT_CONFIG_NOSYSTEM="1", LC_ALL="C")

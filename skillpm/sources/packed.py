@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
-from skillpm.errors import ResolutionError, SkillpmError, SourceError
+from skillpm.errors import ManifestError, ResolutionError, SkillpmError, SourceError, ValidationFailed
 from skillpm.lockfile import LockedSource
 from skillpm.reading import MAX_ARTIFACT_SIZE
 from skillpm.sources.spec import SourceSpec
@@ -86,7 +86,17 @@ class PackedSource:
 
             out = Path(self._work.name) / name
             out.mkdir()
-            self._packed[name] = pack(self.skills()[name], out)
+            try:
+                self._packed[name] = pack(self.skills()[name], out)
+            except (ManifestError, ValidationFailed) as error:
+                if self.spec.kind == "dir":
+                    raise
+                # the fetched copy is gone when the user reads this: name the source instead
+                where = self.spec.describe()
+                raise type(error)(
+                    error.message.replace(str(self.root), where),
+                    hint=f"the source's owner must fix it; 'skillpm validate' on a copy of {where} shows every problem",
+                ) from None
         return self._packed[name]
 
     def origin(self, name: str, target: str) -> LockedSource:
