@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 from pathlib import Path, PurePosixPath
 
@@ -138,11 +138,14 @@ def source_problem(table: object, registry: object) -> str | None:
         return "has a source tree digest that is not 64 lowercase hex digits"
     try:
         spec = source_of_label(registry) if isinstance(registry, str) else None
+        asked = source_of_label(table["url"])
     except SourceError as error:
         return f"has a source label that cannot be read: {error.message}"
     pin = None if spec is None else {"git": spec.ref, "archive": spec.sha256}.get(spec.kind)
     if spec is None or spec.kind != table["kind"] or table.get("resolved") != pin or (pin and not spec.is_pinned):
         return f"has a {str(table['kind'])[:20]!r} source whose registry label {str(registry)[:200]!r} is not pinned to it"
+    if asked is None or replace(asked, ref=None, sha256=None) != replace(spec, ref=None, sha256=None):
+        return f"has a source url {str(table['url'])[:200]!r} that is not its registry label but for the pin"
     return None
 
 

@@ -244,3 +244,30 @@ def test_install_from_a_well_known_index(isolated, run_cli, server) -> None:
     assert not (isolated.skills / "one-skill").exists()
     [entry] = lock_entries(isolated.project)
     assert entry["registry"] == f"well-known+{server.url}" and entry["source"]["kind"] == "well-known"
+
+
+def test_update_follows_the_ref_asked_for(isolated, run_cli) -> None:
+    """sync keeps the recorded commit; update fetches the tag again and pins the commit it now names."""
+    repo = skills_repo(isolated.tmp)
+    asked = f"git+{repo.as_uri()}@v1#subdirectory=skills/one-skill"
+    assert run_cli("install", asked).exit_code == 0
+    (repo / "skills" / "one-skill" / "SKILL.md").write_text(
+        (repo / "skills" / "one-skill" / "SKILL.md").read_text() + "\nMoved on.\n"
+    )
+    moved = commit_all(repo, "move the tag", tag="v1")
+    result = run_cli("update")
+    assert result.exit_code == 0, result.output
+    assert "Moved on." in (isolated.skills / "one-skill" / "SKILL.md").read_text()
+    [entry] = lock_entries(isolated.project)
+    assert entry["source"]["url"] == asked and entry["source"]["resolved"] == moved
+    assert entry["registry"] == f"git+{repo.as_uri()}@{moved}#subdirectory=skills/one-skill"
+
+
+def test_a_lockfile_whose_source_url_leads_elsewhere_is_refused(isolated, run_cli) -> None:
+    """update opens the source url: a cloned skills.lock must not send it to another repository."""
+    repo = skills_repo(isolated.tmp)
+    assert run_cli("install", f"git+{repo.as_uri()}@v1#subdirectory=skills/one-skill").exit_code == 0
+    text = isolated.lockfile.read_text()
+    isolated.lockfile.write_text(text.replace(f'url = "git+{repo.as_uri()}@v1', 'url = "git+https://example.com/evil@v1'))
+    with pytest.raises(LockfileError, match="not its registry label"):
+        read_lockfile(isolated.lockfile)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
@@ -54,6 +55,7 @@ class PackedSource:
         self._work = tempfile.TemporaryDirectory(prefix="skillpm-source-")
         self._folders: dict[str, Path] | None = None
         self._packed: dict[str, list[BuiltArchive]] = {}
+        self._lock = threading.RLock()  # sync resolves locked skills in parallel threads
 
     def __repr__(self) -> str:
         return f"PackedSource({self.label!r})"
@@ -62,6 +64,10 @@ class PackedSource:
 
     def skills(self) -> dict[str, Path]:
         """Each skill's name and folder, found as ``skillpm validate`` finds them (:mod:`skillpm.validation.discover`)."""
+        with self._lock:
+            return self._find_skills()
+
+    def _find_skills(self) -> dict[str, Path]:
         if self._folders is None:
             from skillpm.manifest import SkillSource
             from skillpm.validation.discover import discover
@@ -81,11 +87,15 @@ class PackedSource:
 
     def packed(self, name: str) -> list[BuiltArchive]:
         """Skill ``name``'s variant archives, validated and packed once."""
+        with self._lock:
+            return self._pack(name)
+
+    def _pack(self, name: str) -> list[BuiltArchive]:
         if name not in self._packed:
             from skillpm.pack import pack
 
             out = Path(self._work.name) / name
-            out.mkdir()
+            out.mkdir(exist_ok=True)
             try:
                 self._packed[name] = pack(self.skills()[name], out)
             except (ManifestError, ValidationFailed) as error:

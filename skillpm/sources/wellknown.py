@@ -12,6 +12,7 @@ other bytes.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -66,14 +67,16 @@ class WellKnownSource(PackedSource):
     def skills(self) -> dict[str, Path]:
         return {name: self.root / name for name in self._index}
 
-    def packed(self, name: str):  # type: ignore[no-untyped-def]
+    def _pack(self, name: str):  # type: ignore[no-untyped-def]
+        """Download skill ``name``'s files (once), then pack them; under the source's lock."""
         if name not in self._fetched:
             folder = self.root / name
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed download left
             folder.mkdir()
             for path in self._index[name]:
                 write_new(folder, path, download(f"{self._base}/{name}/{path}", limit=MAX_FILE_SIZE), False)
             self._fetched.add(name)
-        return super().packed(name)
+        return super()._pack(name)
 
 
 def open_well_known(spec: SourceSpec) -> WellKnownSource:
