@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from skillpm.archive import MAX_ARCHIVE_SIZE
 from skillpm.cache import ArtifactCache
@@ -20,19 +21,15 @@ from skillpm.sources.packed import PackedSource
 from skillpm.sources.spec import SourceSpec
 from skillpm.sources.unpack import unpack
 
-
-def download(url: str, *, limit: int) -> bytes:
-    """GET ``url`` through the static-HTTP backend's transport; at most ``limit`` bytes, else SourceError."""
+if TYPE_CHECKING:
     from skillpm.registry.http import HttpRegistry
 
-    base, _, name = url.rpartition("/")
-    registry = HttpRegistry(base)
-    try:
-        data = registry.artifact(name, limit=limit)
-    finally:
-        registry.close()
+
+def fetch(server: HttpRegistry, relative: str, *, limit: int) -> bytes:
+    """GET ``relative`` under ``server`` through its hardened transport; at most ``limit`` bytes, else SourceError."""
+    data = server.artifact(relative, limit=limit)
     if len(data) > limit:
-        raise SourceError(f"{url} is larger than {limit} bytes; refused, nothing was installed")
+        raise SourceError(f"{server.label}/{relative} is larger than {limit} bytes; refused, nothing was installed")
     return data
 
 
@@ -41,7 +38,14 @@ def open_archive(spec: SourceSpec, cache: ArtifactCache | None = None) -> Packed
     cache = cache or ArtifactCache()
     data = cache.get(spec.sha256) if spec.sha256 else None
     if data is None:
-        data = download(spec.url, limit=MAX_ARCHIVE_SIZE)
+        from skillpm.registry.http import HttpRegistry
+
+        base, _, name = spec.url.rpartition("/")
+        server = HttpRegistry(base)
+        try:
+            data = fetch(server, name, limit=MAX_ARCHIVE_SIZE)
+        finally:
+            server.close()
     digest = hashlib.sha256(data).hexdigest()
     if spec.sha256 is not None and digest != spec.sha256:
         raise SourceError(

@@ -21,9 +21,13 @@ import signal
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from skillpm.errors import SourceError
 from skillpm.sources.spec import SourceSpec, check_ref
+
+if TYPE_CHECKING:
+    from skillpm.sources.packed import PackedSource
 
 GIT_TIMEOUT_ENV = "SKILLPM_GIT_TIMEOUT"
 DEFAULT_GIT_TIMEOUT = 300.0
@@ -122,7 +126,7 @@ def fetch_commit(spec: SourceSpec, into: Path) -> str:
     return commit
 
 
-def open_git(spec: SourceSpec):  # type: ignore[no-untyped-def]
+def open_git(spec: SourceSpec) -> PackedSource:
     """The git source ``spec``: its ref fetched and checked out in a temporary folder, pinned to the commit.
 
     A commit-pinned spec (what skills.lock records) fetches that commit, wherever tags have moved since.

@@ -15,15 +15,20 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from skillpm.errors import RegistryError, RegistryUnreachable, SkillpmError, SourceError
+from skillpm.errors import RegistryError, RegistryUnreachable, SourceError
 from skillpm.index.model import is_valid_name
-from skillpm.portable import MAX_FILE_SIZE, MAX_MEMBERS
+from skillpm.portable import MAX_FILE_SIZE, MAX_MEMBERS, MAX_TOTAL_SIZE
 from skillpm.reading import MAX_DOCUMENT_SIZE
-from skillpm.sources.archive_url import download
+from skillpm.sources.archive_url import fetch
 from skillpm.sources.packed import PackedSource
 from skillpm.sources.spec import SourceSpec
 from skillpm.sources.unpack import checked_path, write_new
+
+if TYPE_CHECKING:
+    from skillpm.archive import BuiltArchive
+    from skillpm.registry.http import HttpRegistry
 
 WELL_KNOWN_PATHS = (".well-known/agent-skills", ".well-known/skills")
 INDEX_NAME = "index.json"
@@ -55,10 +60,13 @@ def read_index(data: bytes, where: str) -> dict[str, list[str]]:
 
 
 class WellKnownSource(PackedSource):
-    """The skills a site's well-known index lists; each one's files downloaded when it is first asked for."""
+    """The skills a site's well-known index lists; each one's files downloaded when it is first asked for.
 
-    def __init__(self, spec: SourceSpec, base: str, index: dict[str, list[str]]) -> None:
-        self._base = base
+    ``server`` is the index's folder on the site (one connection pool for all its files).
+    """
+
+    def __init__(self, spec: SourceSpec, server: HttpRegistry, index: dict[str, list[str]]) -> None:
+        self._server = server
         self._index = index
         self._fetched: set[str] = set()
         work = tempfile.TemporaryDirectory(prefix="skillpm-well-known-")
@@ -67,31 +75,36 @@ class WellKnownSource(PackedSource):
     def skills(self) -> dict[str, Path]:
         return {name: self.root / name for name in self._index}
 
-    def _pack(self, name: str):  # type: ignore[no-untyped-def]
-        """Download skill ``name``'s files (once), then pack them; under the source's lock."""
+    def _pack(self, name: str) -> list[BuiltArchive]:
+        """Download skill ``name``'s files (once, at most a skill's size in all), then pack them; under the lock."""
         if name not in self._fetched:
             folder = self.root / name
             shutil.rmtree(folder, ignore_errors=True)  # what a failed download left
             folder.mkdir()
+            total = 0
             for path in self._index[name]:
-                write_new(folder, path, download(f"{self._base}/{name}/{path}", limit=MAX_FILE_SIZE), False)
+                data = fetch(self._server, f"{name}/{path}", limit=min(MAX_FILE_SIZE, MAX_TOTAL_SIZE - total))
+                total += len(data)
+                write_new(folder, path, data, False)
             self._fetched.add(name)
         return super()._pack(name)
 
 
 def open_well_known(spec: SourceSpec) -> WellKnownSource:
     """The index under ``spec.url`` (agent-skills first, then skills); SourceError when the site has neither."""
+    from skillpm.registry.http import HttpRegistry
+
     tried = []
     for folder in WELL_KNOWN_PATHS:
-        base = f"{spec.url}/{folder}"
+        server = HttpRegistry(f"{spec.url}/{folder}")
         try:
-            data = download(f"{base}/{INDEX_NAME}", limit=MAX_DOCUMENT_SIZE)
+            data = fetch(server, INDEX_NAME, limit=MAX_DOCUMENT_SIZE)
         except RegistryUnreachable:
             raise
         except (RegistryError, SourceError) as error:
-            tried.append(f"{base}/{INDEX_NAME} ({error.message})" if isinstance(error, SkillpmError) else base)
+            tried.append(f"{server.label}/{INDEX_NAME} ({error.message})")
             continue
-        return WellKnownSource(spec, base, read_index(data, f"{base}/{INDEX_NAME}"))
+        return WellKnownSource(spec, server, read_index(data, f"{server.label}/{INDEX_NAME}"))
     raise SourceError(
         f"{spec.url} publishes no skills index: tried {'; '.join(tried)}",
         hint="give the site's URL (its /.well-known/agent-skills/index.json), a git repository or an archive URL",

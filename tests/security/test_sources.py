@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import tarfile
 import zipfile
-from pathlib import Path
 
 import pytest
 import test_http_server
-from sources_helpers import commit_all, git, plain_skill, skill_files, skills_repo, tar_gz
+from sources_helpers import commit_all, git, skill_files, skills_repo
 
 fast_retries = test_http_server.fast_retries
 
@@ -164,3 +164,17 @@ def test_a_cloned_lockfile_cannot_point_a_source_elsewhere_than_its_pin(hostile)
     lock.write_text(lock.read_text().replace(f"@{commit}", "@v1"))  # an unpinned label: sync would follow the tag
     completed = hostile.run("sync")
     hostile.refused(completed, "not pinned")
+
+
+@pytest.mark.parametrize(
+    ("files", "reason"),
+    [(["SKILL.md", "../../outside"], "unsafe path"), (["SKILL.md", ".git/config"], "version-control"),
+     (["notes.md"], "no SKILL.md")],
+)
+def test_a_hostile_well_known_index_is_refused(hostile, site, files: list[str], reason: str) -> None:
+    folder = site.root / ".well-known" / "skills"
+    folder.mkdir(parents=True)
+    (folder / "index.json").write_text(json.dumps({"skills": [{"name": "one-skill", "description": "d", "files": files}]}))
+    before = hostile.state()
+    refused_untouched(hostile, hostile.run("install", site.url), reason)
+    assert hostile.changed_outside(before, hostile.cache) == []
