@@ -118,9 +118,12 @@ def with_sources(
             requirements.append(parse_requirement(text))
             continue
         source = open_source(spec)
-        names = choose_skills(source, skills) if len(sourced) == 1 or not skills else [
-            name for name in skills if name in source.skills()
-        ]
+        if spec.skill:  # ORG/REPO@SKILL names its one skill
+            names = choose_skills(source, [spec.skill])
+        elif len(sourced) == 1 or not skills:
+            names = choose_skills(source, skills)
+        else:
+            names = [name for name in skills if name in source.skills()]
         for name in names:
             chosen[name] = source
             requirements.append(Requirement(name, None))

@@ -4,7 +4,9 @@ The forms ``skillpm install`` accepts, as pip and the ``skills`` CLI spell them:
 
 - a folder: ``./x``, ``../x``, ``/abs/x``, ``~/x``, ``.``, ``file:///abs/x``;
 - a git repository: ``git+https://HOST/ORG/REPO@REF#subdirectory=skills/x``, ``git+ssh://``,
-  ``git+file://``; ``ORG/REPO`` is ``git+https://github.com/ORG/REPO``;
+  ``git+file://``; as the ``skills`` CLI spells GitHub (vercel-labs/skills, ``src/source-parser.ts``):
+  ``ORG/REPO``, ``ORG/REPO/PATH``, ``ORG/REPO@SKILL`` and ``https://github.com/ORG/REPO[/tree/REF[/PATH]]``
+  (``https://gitlab.com/GROUP/REPO[/-/tree/REF[/PATH]]`` likewise);
 - an archive URL: ``https://HOST/x.tar.gz`` (``.tgz``, ``.zip``), optionally ``#sha256=HEX``;
 - any other ``https://`` URL: the site's well-known skills index (``/.well-known/skills/index.json``).
 
@@ -33,7 +35,11 @@ MAX_SOURCE_LENGTH = 2048
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _REF_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/+-]{0,199}")
-_SHORTHAND_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}/[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+_SHORTHAND_RE = re.compile(
+    r"(?P<repo>[A-Za-z0-9][A-Za-z0-9_.-]{0,99}/[A-Za-z0-9][A-Za-z0-9_.-]{0,99})"
+    r"(?:/(?P<path>[^@]+)|@(?P<skill>[a-z0-9]+(?:-[a-z0-9]+)*))?"
+)
+_FORGES = ("github.com", "gitlab.com")
 _FRAGMENT_KEYS = {"git": {"subdirectory"}, "archive": {"subdirectory", "sha256"}, "dir": set(), "well-known": set()}
 
 
@@ -44,7 +50,9 @@ class SourceSpec:
     ``url`` is the folder's ``file://`` URL, the repository's URL (without ``git+``),
     the archive's or the site's URL. ``ref`` (git): a branch, tag or commit; ``None``
     is the remote's HEAD. ``sha256`` (archive): the digest the download must have.
-    ``subdirectory`` (git, archive): the folder inside that holds the skill(s).
+    ``subdirectory`` (git, archive): the folder inside that holds the skill(s). ``skill``: the
+    one skill to take from it (``ORG/REPO@SKILL``); not part of the label, as skills.lock
+    records each skill apart.
     """
 
     kind: str
@@ -52,6 +60,7 @@ class SourceSpec:
     ref: str | None = None
     subdirectory: str | None = None
     sha256: str | None = None
+    skill: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -136,6 +145,8 @@ def parse_source(text: str, *, cwd: Path | None = None) -> SourceSpec | None:
         return _parse_url("dir", text)
     if text in (".", "..") or text.startswith(("./", "../", "/", "~")):
         return _folder(Path(text).expanduser(), cwd)
+    if text.startswith("https://") and urlsplit(text).hostname in _FORGES:
+        return _parse_forge(text)
     if text.startswith(("https://", "http://")):
         path = urlsplit(text).path.lower()
         return _parse_url("archive" if path.endswith(ARCHIVE_SUFFIXES) else "well-known", text)
@@ -144,9 +155,30 @@ def parse_source(text: str, *, cwd: Path | None = None) -> SourceSpec | None:
             f"source scheme {text.split('://', 1)[0]!r} is not supported",
             hint="use ./folder, git+https://, git+ssh://, git+file://, an https:// archive URL, or ORG/REPO",
         )
-    if _SHORTHAND_RE.fullmatch(text) and not text.endswith(".") and "/." not in text:
-        return SourceSpec("git", f"{GITHUB}/{text}")
+    match = _SHORTHAND_RE.fullmatch(text)
+    if match:
+        repo = match["repo"].removesuffix(".git")
+        return SourceSpec("git", f"{GITHUB}/{repo}", subdirectory=match["path"], skill=match["skill"])
     return None
+
+
+def _parse_forge(text: str) -> SourceSpec:
+    """A repository's page on GitHub or gitlab.com, maybe of a ref (``/tree/REF``) and a folder in it."""
+    parts = urlsplit(text)
+    path = parts.path.strip("/")
+    if parts.hostname == "gitlab.com":
+        repo, _, tree = path.partition("/-/tree/")
+    else:
+        segments = path.split("/")
+        repo = "/".join(segments[:2])
+        if len(segments) > 2 and (segments[2] != "tree" or len(segments) < 4):
+            raise SourceError(f"{text[:200]!r} is not a repository's page (nor of a ref in it: /tree/REF)")
+        tree = "/".join(segments[3:])
+    if repo.count("/") < 1 or parts.query or parts.fragment or parts.username is not None:
+        raise SourceError(f"{text[:200]!r} is not a repository's page", hint="or use git+https://HOST/ORG/REPO@REF")
+    ref, _, folder = tree.partition("/")
+    return SourceSpec("git", f"https://{parts.hostname}/{repo.removesuffix('.git')}", ref=ref or None,
+                      subdirectory=folder or None)
 
 
 def _folder(path: Path, cwd: Path | None) -> SourceSpec:
