@@ -282,3 +282,13 @@ def test_a_lockfile_whose_source_url_leads_elsewhere_is_refused(isolated, run_cl
     isolated.lockfile.write_text(text.replace(f'url = "git+{repo.as_uri()}@v1', 'url = "git+https://example.com/evil@v1'))
     with pytest.raises(LockfileError, match="not its registry label"):
         read_lockfile(isolated.lockfile)
+
+
+def test_offline_sync_reproduces_a_local_repository_and_refuses_a_remote_one(isolated, run_cli, monkeypatch) -> None:
+    repo = skills_repo(isolated.tmp)
+    assert run_cli("install", f"git+{repo.as_uri()}@v1#subdirectory=skills/one-skill").exit_code == 0
+    shutil.rmtree(isolated.skills)
+    monkeypatch.setenv("SKILLPM_OFFLINE", "1")
+    assert run_cli("sync").exit_code == 0
+    assert (isolated.skills / "one-skill" / "SKILL.md").is_file()
+    assert_one_error(run_cli("install", "git+https://127.0.0.1:9/org/repo@v1"), contains="offline")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skillpm.errors import SourceError
+from skillpm.registry.settings import offline
 from skillpm.sources.spec import SourceSpec, check_ref
 
 if TYPE_CHECKING:
@@ -108,6 +109,11 @@ def fetch_commit(spec: SourceSpec, into: Path) -> str:
     ``into`` must be an empty folder; the repository goes to ``into``/git, outside the tree.
     """
     scheme = spec.url.split("://", 1)[0]
+    if scheme != "file" and offline():
+        raise SourceError(
+            f"offline: {spec.describe()} would be fetched over the network",
+            hint="run without --offline (and $SKILLPM_OFFLINE); only git+file:// sources work offline",
+        )
     ref = check_ref(spec.ref) if spec.ref else "HEAD"
     deadline = git_timeout()
     repository, tree = into / "git", into / "tree"
