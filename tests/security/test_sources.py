@@ -178,3 +178,12 @@ def test_a_hostile_well_known_index_is_refused(hostile, site, files: list[str], 
     before = hostile.state()
     refused_untouched(hostile, hostile.run("install", site.url), reason)
     assert hostile.changed_outside(before, hostile.cache) == []
+
+
+def test_an_https_source_cannot_be_turned_into_a_local_read(hostile) -> None:
+    """Only the URL's own transport is allowed: a rewrite of https:// to file:// (here by insteadOf) is refused."""
+    repo = skills_repo(hostile.work, ("one-skill",))
+    config = hostile.work / "gitconfig"
+    config.write_text(f'[url "{repo.as_uri()}"]\n\tinsteadOf = https://example.invalid/org/repo\n')
+    completed = hostile.run("install", "git+https://example.invalid/org/repo", env={"GIT_CONFIG_GLOBAL": str(config)})
+    refused_untouched(hostile, completed, "git fetch of", "not allowed")
