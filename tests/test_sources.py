@@ -179,6 +179,7 @@ def test_a_repository_of_many_skills_lists_them_or_installs_those_named(isolated
     assert snapshot(isolated.project) == before
     result = run_cli("install", f"git+{repo.as_uri()}", "--skill", "two-skill", "--skill", "one-skill")
     assert result.exit_code == 0, result.output
+    assert result.stderr.count("warning:") == 1  # one warning for the unsigned source, naming both skills
     assert sorted(entry["name"] for entry in lock_entries(isolated.project)) == ["one-skill", "two-skill"]
     assert_one_error(run_cli("install", f"git+{repo.as_uri()}", "--skill", "three"), contains="'three'")
 
