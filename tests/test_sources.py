@@ -293,3 +293,13 @@ def test_offline_sync_reproduces_a_local_repository_and_refuses_a_remote_one(iso
     assert run_cli("sync").exit_code == 0
     assert (isolated.skills / "one-skill" / "SKILL.md").is_file()
     assert_one_error(run_cli("install", "git+https://127.0.0.1:9/org/repo@v1"), contains="offline")
+
+
+def test_a_source_without_skills_says_so(isolated, run_cli) -> None:
+    repo = isolated.tmp / "repo"
+    repo.mkdir()
+    git(repo, "init", "--quiet")
+    (repo / "README.md").write_text("No skills here.\n")
+    commit_all(repo, "no skills")
+    assert_one_error(run_cli("install", f"git+{repo.as_uri()}"), contains=f"git+{repo.as_uri()} holds no skill")
+    assert_one_error(run_cli("install", repo), contains=f"{repo} holds no skill")

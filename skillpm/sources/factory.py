@@ -6,7 +6,6 @@ when a source of that kind is opened (git, HTTP and unpacking stay off start-up)
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from dataclasses import replace
@@ -26,7 +25,7 @@ def open_source(spec: SourceSpec) -> PackedSource:
     if spec.kind == "dir":
         from skillpm.sources.packed import PackedSource
 
-        root = Path(_file_path(spec.url))
+        root = spec.folder
         if not root.is_dir():
             raise SourceError(f"{root} is not a folder", hint="give a folder holding SKILL.md (or skillpm.toml)")
         return PackedSource(spec, root)
@@ -41,12 +40,6 @@ def open_source(spec: SourceSpec) -> PackedSource:
     from skillpm.sources.wellknown import open_well_known
 
     return open_well_known(spec)
-
-
-def _file_path(url: str) -> str:
-    from urllib.parse import unquote, urlsplit
-
-    return unquote(urlsplit(url).path)
 
 
 def open_locked_source(label: str) -> PackedSource | None:

@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
-from skillpm.errors import ManifestError, ResolutionError, SkillpmError, SourceError, ValidationFailed
+from skillpm.errors import ResolutionError, SkillpmError, SourceError
 from skillpm.lockfile import LockedSource
 from skillpm.reading import MAX_ARTIFACT_SIZE
 from skillpm.sources.spec import SourceSpec
@@ -70,16 +70,17 @@ class PackedSource:
     def _find_skills(self) -> dict[str, Path]:
         if self._folders is None:
             from skillpm.manifest import SkillSource
-            from skillpm.validation.discover import discover
+            from skillpm.validation.discover import MANIFEST_NAME, SKILL_MD, discover
 
-            folders = discover(self.root)
+            # discover() answers [root] for a folder holding no skill at all: that is no skill, not a broken one
+            folders = [f for f in discover(self.root) if (f / SKILL_MD).is_file() or (f / MANIFEST_NAME).is_file()]
             found: dict[str, Path] = {}
             for folder in folders:
                 try:
                     name = SkillSource.load_or_derive(folder).name
-                except SkillpmError:
+                except SkillpmError as error:
                     if len(folders) == 1:
-                        raise
+                        raise self._named(error) from None
                     continue  # a broken skill among many: installing another one must still work
                 found.setdefault(name, folder)
             self._folders = found
@@ -98,16 +99,19 @@ class PackedSource:
             out.mkdir(exist_ok=True)
             try:
                 self._packed[name] = pack(self.skills()[name], out)
-            except (ManifestError, ValidationFailed) as error:
-                if self.spec.kind == "dir":
-                    raise
-                # the fetched copy is gone when the user reads this: name the source instead
-                where = self.spec.describe()
-                raise type(error)(
-                    error.message.replace(str(self.root), where),
-                    hint=f"the source's owner must fix it; 'skillpm validate' on a copy of {where} shows every problem",
-                ) from None
+            except SkillpmError as error:
+                raise self._named(error) from None
         return self._packed[name]
+
+    def _named(self, error: SkillpmError) -> SkillpmError:
+        """``error`` about a fetched copy, naming the source instead (the copy is gone when the user reads it)."""
+        if self.spec.kind == "dir":
+            return error
+        where = self.requested.describe()
+        return type(error)(
+            error.message.replace(str(self.root), where),
+            hint=f"the source's owner must fix it; 'skillpm validate' on a copy of {where} shows every problem",
+        )
 
     def origin(self, name: str, target: str) -> LockedSource:
         """The ``[skill.source]`` record of skill ``name``'s ``target`` variant."""

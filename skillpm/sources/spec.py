@@ -95,8 +95,16 @@ class SourceSpec:
             return replace(self, sha256=resolved)
         return self
 
+    @property
+    def folder(self) -> Path:
+        """The folder a ``dir`` source names."""
+        return Path(unquote(urlsplit(self.url).path))
+
     def describe(self) -> str:
-        """The spec as a user typed it (for messages): the label without a kind prefix pip does not use."""
+        """The spec as a user would type it (for messages): a folder's path; else the label without a
+        kind prefix pip does not use."""
+        if self.kind == "dir":
+            return str(self.folder)
         return self.label.removeprefix(f"{self.kind}+") if self.kind != "git" else self.label
 
 
