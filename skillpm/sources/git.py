@@ -7,7 +7,8 @@ the tree that is packed never holds a ``.git``. Git runs with hooks off
 (``GIT_TERMINAL_PROMPT=0``, ssh in batch mode), only the URL's own transport
 allowed (``protocol.file.allow`` only for ``git+file://``), the ref and URL after
 ``--`` (never read as options), under a deadline (``$SKILLPM_GIT_TIMEOUT``,
-default 300 seconds) after which its whole process group is killed. Links in
+default 300 seconds for the whole fetch and checkout) after which its whole process group is
+killed; of what git prints only the last few kilobytes are kept. Links in
 the checkout are left as git made them; validation refuses any that leads out of
 a skill's folder or into ``.git``.
 """
@@ -20,12 +21,14 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from skillpm.errors import SourceError
 from skillpm.registry.settings import offline
-from skillpm.sources.spec import SourceSpec, check_ref
+from skillpm.sources.spec import GIT_SCHEMES, SourceSpec, check_ref
 
 if TYPE_CHECKING:
     from skillpm.sources.packed import PackedSource
@@ -34,6 +37,7 @@ GIT_TIMEOUT_ENV = "SKILLPM_GIT_TIMEOUT"
 DEFAULT_GIT_TIMEOUT = 300.0
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 _MAX_MESSAGE = 400
+_MAX_OUTPUT = 8192
 #: The user's git variables kept (how to reach a server); every other GIT_* variable is dropped, so
 #: none (GIT_DIR, GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT...) can point git elsewhere or add configuration.
 _KEPT = frozenset({"GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH",
@@ -56,24 +60,35 @@ def _environment() -> dict[str, str]:
     """The user's environment, with every way git could stop to ask for something turned off."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_") or key in _KEPT}
     env.update(GIT_TERMINAL_PROMPT="0", GCM_INTERACTIVE="never", GIT_ASKPASS="true", SSH_ASKPASS="true",
-               GIT_SSH_COMMAND=os.environ.get("GIT_SSH_COMMAND", "ssh") + " -o BatchMode=yes",
                GIT_CONFIG_NOSYSTEM="1", LC_ALL="C")
+    if "GIT_SSH" not in env:  # the user's own ssh program keeps its own options
+        env["GIT_SSH_COMMAND"] = env.get("GIT_SSH_COMMAND", "ssh") + " -o BatchMode=yes"
     return env
 
 
 def _config(scheme: str) -> list[str]:
     """``-c`` options: no hooks, no transport but ``scheme``'s, no submodules or LFS smudging."""
-    allowed = {"https": "https", "ssh": "ssh", "file": "file"}[scheme]
+    if scheme not in GIT_SCHEMES:
+        raise SourceError(f"git transport {scheme!r} is not supported")
     return [
-        "-c", "core.hooksPath=/dev/null", "-c", "protocol.allow=never", "-c", f"protocol.{allowed}.allow=always",
+        "-c", "core.hooksPath=/dev/null", "-c", "protocol.allow=never", "-c", f"protocol.{scheme}.allow=always",
         "-c", "core.symlinks=true", "-c", "core.fsmonitor=false", "-c", "submodule.recurse=false",
         "-c", "fetch.recurseSubmodules=false", "-c", "filter.lfs.smudge=", "-c", "filter.lfs.process=",
         "-c", "filter.lfs.required=false", "-c", "advice.detachedHead=false",
     ]
 
 
+def _drain(stream: IO[bytes], into: list[bytes]) -> None:
+    """Read ``stream`` to its end, keeping only its last :data:`_MAX_OUTPUT` bytes (a server may talk forever)."""
+    tail = b""
+    for chunk in iter(lambda: stream.read(65536), b""):
+        tail = (tail + chunk)[-_MAX_OUTPUT:]
+    into.append(tail)
+
+
 def _run(args: list[str], *, cwd: Path, what: str, deadline: float) -> str:
-    """Run ``git ARGS``; its stdout, or SourceError with git's last words (sanitised) naming ``what``."""
+    """Run ``git ARGS`` until the monotonic ``deadline``; its stdout, or SourceError with git's last words
+    (sanitised) naming ``what``. Of its output only the last few kilobytes are kept."""
     git = shutil.which("git")
     if git is None:
         raise SourceError("git is not installed; it is needed for git sources", hint="install git, or use a folder")
@@ -81,26 +96,41 @@ def _run(args: list[str], *, cwd: Path, what: str, deadline: float) -> str:
         [git, *args], cwd=cwd, env=_environment(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, start_new_session=True,
     )
+    out: list[bytes] = []
+    err: list[bytes] = []
+    readers = [threading.Thread(target=_drain, args=pair, daemon=True)
+               for pair in ((process.stdout, out), (process.stderr, err))]
+    for reader in readers:
+        reader.start()
     try:
-        out, err = process.communicate(timeout=deadline)
+        process.wait(timeout=max(0.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
+        _kill(process)
         raise SourceError(
-            f"{what} took longer than {deadline:g} seconds; stopped",
+            f"{what} did not finish within ${GIT_TIMEOUT_ENV} ({git_timeout():g} seconds for the whole fetch); stopped",
             hint=f"check the URL and the network, or raise ${GIT_TIMEOUT_ENV}",
         ) from None
     except BaseException:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
+        _kill(process)
         raise
+    for reader in readers:
+        reader.join()
     if process.returncode != 0:
         from skillpm.display import clean
 
-        lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
+        lines = [line for line in b"".join(err).decode("utf-8", "replace").splitlines() if line.strip()]
         reason = clean(lines[-1] if lines else f"exit status {process.returncode}")[:_MAX_MESSAGE]
         raise SourceError(f"{what} failed: {reason}")
-    return out.decode("ascii", "replace").strip()
+    return b"".join(out).decode("ascii", "replace").strip()
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """Kill git and everything it started (ssh, remote helpers), and reap it."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
 
 
 def fetch_commit(spec: SourceSpec, into: Path) -> str:
@@ -115,7 +145,7 @@ def fetch_commit(spec: SourceSpec, into: Path) -> str:
             hint="run without --offline (and $SKILLPM_OFFLINE); only git+file:// sources work offline",
         )
     ref = check_ref(spec.ref) if spec.ref else "HEAD"
-    deadline = git_timeout()
+    deadline = time.monotonic() + git_timeout()
     repository, tree = into / "git", into / "tree"
     tree.mkdir()
     _run(["init", "--quiet", "--bare", "--template=", str(repository)], cwd=into, what="git init", deadline=deadline)

@@ -187,3 +187,27 @@ def test_an_https_source_cannot_be_turned_into_a_local_read(hostile) -> None:
     config.write_text(f'[url "{repo.as_uri()}"]\n\tinsteadOf = https://example.invalid/org/repo\n')
     completed = hostile.run("install", "git+https://example.invalid/org/repo", env={"GIT_CONFIG_GLOBAL": str(config)})
     refused_untouched(hostile, completed, "git fetch of", "not allowed")
+
+
+def test_a_git_server_that_never_answers_is_stopped_with_everything_it_started(hostile) -> None:
+    """The fetch has one deadline; at it git's whole process group (here the ssh program) is killed."""
+    import time
+
+    pid_file = hostile.work / "ssh.pid"
+    ssh = hostile.work / "ssh"
+    ssh.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 600\n")
+    ssh.chmod(0o755)
+    completed = hostile.run(
+        "install", "git+ssh://git@example.invalid/org/repo@v1",
+        env={"GIT_SSH_COMMAND": str(ssh), "SKILLPM_GIT_TIMEOUT": "2"},
+    )
+    refused_untouched(hostile, completed, "did not finish", "SKILLPM_GIT_TIMEOUT")
+    pid = int(pid_file.read_text())
+    for _ in range(50):  # killed at once; the kernel may take a moment to reap it
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the ssh program (pid {pid}) outlived the fetch")
