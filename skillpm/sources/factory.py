@@ -6,18 +6,20 @@ when a source of that kind is opened (git, HTTP and unpacking stay off start-up)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
 
-from dataclasses import replace
-
 from skillpm.errors import InstallError, RequirementError, ResolutionError, SourceError
-from skillpm.requirements import Requirement, parse_requirement
+from skillpm.requirements import Requirement, normalize_name, parse_requirement
 from skillpm.sources.spec import SourceSpec, parse_source, source_of_label
 
 if TYPE_CHECKING:
     from skillpm.index.model import PackageDocument, SearchEntry
     from skillpm.registry.source import Registry, Source
     from skillpm.sources.packed import PackedSource
+
+
+_LISTED = 50  # skills named in the error that lists a source's skills
 
 
 def open_source(spec: SourceSpec) -> PackedSource:
@@ -66,8 +68,9 @@ def choose_skills(source: PackedSource, names: Sequence[str]) -> list[str]:
         return held
     if not held:
         raise InstallError(f"{source.requested.describe()} holds no skill (no folder with a valid SKILL.md)")
+    shown = ", ".join(held[:_LISTED]) + (f" and {len(held) - _LISTED} more" if len(held) > _LISTED else "")
     raise InstallError(
-        f"{source.requested.describe()} holds {len(held)} skills: {', '.join(held)}",
+        f"{source.requested.describe()} holds {len(held)} skills: {shown}",
         hint="choose with --skill NAME (repeatable)",
     )
 
@@ -98,6 +101,7 @@ def with_sources(
     :func:`choose_skills`), installed from it; the rest come from ``registry``. ``sha256``
     pins the one archive URL among ``texts``.
     """
+    skills = [normalize_name(name) for name in skills]
     specs = [parse_source(text) for text in texts]
     sourced = [spec for spec in specs if spec is not None]
     if skills and not sourced:
