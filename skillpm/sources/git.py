@@ -125,9 +125,12 @@ def _run(args: list[str], *, cwd: Path, what: str, deadline: float) -> str:
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
-    """Kill git and everything it started (ssh, remote helpers), and reap it."""
+    """Kill git and everything it started (ssh, remote helpers: its process group), and reap it."""
     try:
-        os.killpg(process.pid, signal.SIGKILL)
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:  # Windows: no process groups here; git itself
+            process.kill()
     except ProcessLookupError:
         pass
     process.wait()
