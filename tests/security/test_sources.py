@@ -79,7 +79,7 @@ def test_no_hook_runs_even_when_the_user_config_sets_a_hooks_path(hostile) -> No
     assert not marker.exists()
 
 
-def test_git_does_not_prompt_and_fails_fast_on_a_missing_repository(hostile) -> None:
+def test_a_missing_repository_fails_with_one_line(hostile) -> None:
     completed = hostile.run("install", f"git+{(hostile.work / 'absent').as_uri()}@v1")
     refused_untouched(hostile, completed, "git fetch of", "failed")
 
