@@ -59,6 +59,10 @@ class ArchiveError(SkillpmError):
     """An archive is unsafe, corrupt, or does not match its digest."""
 
 
+class SourceError(SkillpmError):
+    """A skill source beyond a registry (folder, git repository, archive URL, well-known index) cannot be used."""
+
+
 class InstallError(SkillpmError):
     """An install, removal or sync cannot be carried out."""
 

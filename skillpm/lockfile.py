@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 from pathlib import Path, PurePosixPath
 
@@ -32,6 +32,22 @@ MAX_TEXT_LENGTH = 4096  # a registry label, an artifact path, a directory, a req
 
 
 @dataclass(frozen=True)
+class LockedSource:
+    """Where a skill from a source beyond a registry came from (its ``[skill.source]`` table).
+
+    ``url`` is the source as asked for (``git+https://...@v1``); ``resolved`` the git commit or
+    archive sha256 it was fetched at (none for a folder or a well-known index); ``tree`` the
+    sha256 of the installed tree (:func:`skillpm.sources.packed.tree_digest`). The entry's
+    ``registry`` is the source's label pinned to ``resolved``: what ``sync`` fetches again.
+    """
+
+    kind: str
+    url: str
+    resolved: str | None
+    tree: str
+
+
+@dataclass(frozen=True)
 class LockedSkill:
     """One installed skill directory."""
 
@@ -44,9 +60,10 @@ class LockedSkill:
     directory: str  # where it is installed: relative to the lockfile's folder, or absolute
     capability: str  # the compute capability it was resolved for, or "none"
     requirement: str  # what the user asked for, re-resolved by 'update'
+    source: LockedSource | None = None  # a source beyond a registry (skillpm.sources); None: a registry
 
     def __post_init__(self) -> None:
-        problem = entry_problem(asdict(self))
+        problem = entry_problem(_table(self))
         if problem is not None:
             raise LockfileError(
                 f"refusing to record {self.name[:80]!r} in skills.lock: {problem}",
@@ -64,11 +81,16 @@ def entry_problem(fields: Mapping[str, object]) -> str | None:
     hex digits; the artifact path relative without ``..``; and the directory,
     which sync and remove replace or delete, the skill's own folder reached
     without ``..``, a backslash or a version-control folder (``.git/hooks``).
+    An optional ``source`` table must agree with the registry label (:func:`source_problem`).
     The reason completes a sentence about the entry.
     """
-    if sorted(fields) != sorted(_FIELDS):
-        return f"must have exactly the fields {', '.join(_FIELDS)}"
-    for key, value in fields.items():
+    if sorted(key for key in fields if key != "source") != sorted(_FIELDS):
+        return f"must have exactly the fields {', '.join(_FIELDS)} (and maybe a source table)"
+    if fields.get("source") is not None:
+        problem = source_problem(fields["source"], fields["registry"])
+        if problem is not None:
+            return problem
+    for key, value in ((key, value) for key, value in fields.items() if key != "source"):
         if not (isinstance(value, str) and value.isprintable() and 0 < len(value) <= MAX_TEXT_LENGTH):
             return f"has a {key} that is empty, too long, not text, or with a control character"
     text: Mapping[str, str] = fields  # type: ignore[assignment]  # all str, checked above
@@ -97,6 +119,36 @@ def entry_problem(fields: Mapping[str, object]) -> str | None:
     return None
 
 
+def source_problem(table: object, registry: object) -> str | None:
+    """What is wrong with an entry's ``source`` table, given the entry's ``registry``, or None.
+
+    Exactly the fields of :class:`LockedSource`, each printable bounded text; a known kind;
+    the tree digest 64 hex digits; and the registry the label of that kind of source pinned
+    to ``resolved`` (a commit or digest when the kind has one), so what ``sync`` fetches is
+    what the table says.
+    """
+    from skillpm.errors import SourceError
+    from skillpm.sources.spec import source_of_label
+
+    if not isinstance(table, Mapping) or not {"kind", "url", "tree"} <= set(table) <= set(_SOURCE_FIELDS):
+        return f"has a source that is not a table of {', '.join(_SOURCE_FIELDS)}"
+    if not all(isinstance(v, str) and v.isprintable() and 0 < len(v) <= MAX_TEXT_LENGTH for v in table.values()):
+        return "has a source field that is empty, too long, not text, or with a control character"
+    if not _SHA256_RE.fullmatch(table["tree"]):
+        return "has a source tree digest that is not 64 lowercase hex digits"
+    try:
+        spec = source_of_label(registry) if isinstance(registry, str) else None
+        asked = source_of_label(table["url"])
+    except SourceError as error:
+        return f"has a source label that cannot be read: {error.message}"
+    pin = None if spec is None else {"git": spec.ref, "archive": spec.sha256}.get(spec.kind)
+    if spec is None or spec.kind != table["kind"] or table.get("resolved") != pin or (pin and not spec.is_pinned):
+        return f"has a {str(table['kind'])[:20]!r} source whose registry label {str(registry)[:200]!r} is not pinned to it"
+    if asked is None or replace(asked, ref=None, sha256=None) != replace(spec, ref=None, sha256=None):
+        return f"has a source url {str(table['url'])[:200]!r} that is not its registry label but for the pin"
+    return None
+
+
 def _is_spelled(parse: Callable[[str], object], text: str) -> bool:
     """Whether ``text`` parses and is written as skillpm writes what it parses to."""
     try:
@@ -113,7 +165,8 @@ def _version_re() -> re.Pattern[str]:
     return re.compile(VERSION_PATTERN, re.VERBOSE | re.IGNORECASE)
 
 
-_FIELDS = tuple(LockedSkill.__dataclass_fields__)
+_FIELDS = tuple(field for field in LockedSkill.__dataclass_fields__ if field != "source")
+_SOURCE_FIELDS = tuple(LockedSource.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -169,7 +222,8 @@ def read_lockfile(path: Path) -> Lockfile:
                 f"{path}: entry {index + 1} {problem}",
                 hint="restore skills.lock from version control, or delete it and install again",
             )
-        skills.append(LockedSkill(**table))
+        source = table.get("source")
+        skills.append(LockedSkill(**{**table, "source": LockedSource(**{"resolved": None, **source}) if source else None}))
     return Lockfile(path, tuple(sorted(skills, key=_order)))
 
 
@@ -177,5 +231,14 @@ def write_lockfile(lockfile: Lockfile) -> None:
     """Write the lockfile atomically."""
     import tomli_w
 
-    document = {"version": LOCK_VERSION, "skill": [asdict(skill) for skill in lockfile.skills]}
+    document = {"version": LOCK_VERSION, "skill": [_table(skill) for skill in lockfile.skills]}
     atomic_write(lockfile.path, (_HEADER + tomli_w.dumps(document)).encode())
+
+
+def _table(skill: LockedSkill) -> dict[str, object]:
+    """``skill`` as its TOML table: a registry's entry without a source table, none of its fields empty."""
+    table = asdict(skill)
+    source = table.pop("source")
+    if source is not None:
+        table["source"] = {key: value for key, value in source.items() if value is not None}
+    return table

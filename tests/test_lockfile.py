@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from skillpm.errors import LockfileError
-from skillpm.lockfile import Lockfile, LockedSkill, entry_problem, read_lockfile, write_lockfile
+from skillpm.lockfile import Lockfile, LockedSkill, LockedSource, entry_problem, read_lockfile, write_lockfile
 
 ALPHA = LockedSkill(
     name="alpha",
@@ -66,7 +66,7 @@ def test_without_and_directory(tmp_path: Path) -> None:
 
 
 def entry_toml(**fields: str) -> str:
-    table = {**asdict(ALPHA), **fields}
+    table = {**{key: value for key, value in asdict(ALPHA).items() if key != "source"}, **fields}
     return "[[skill]]\n" + "".join(f'{key} = "{value}"\n' for key, value in table.items())
 
 
@@ -154,3 +154,41 @@ def test_entry_problem_accepts_what_skillpm_writes() -> None:
 def test_the_writer_cannot_build_an_entry_the_reader_would_refuse() -> None:
     with pytest.raises(LockfileError, match="refusing to record 'alpha'"):
         replace(ALPHA, version="1.0.0\n")
+
+
+COMMIT = "c" * 40
+GIT_LABEL = f"git+https://example.com/org/repo@{COMMIT}#subdirectory=skills/alpha"
+GIT_SOURCE = LockedSource("git", "git+https://example.com/org/repo@v1#subdirectory=skills/alpha", COMMIT, "d" * 64)
+FROM_GIT = replace(ALPHA, registry=GIT_LABEL, source=GIT_SOURCE)
+
+
+def test_a_source_entry_round_trips_with_its_source_table(tmp_path: Path) -> None:
+    path = tmp_path / "skills.lock"
+    folder = replace(FROM_GIT, name="beta", directory=".claude/skills/beta", requirement="beta",
+                     registry="dir+file:///srv/beta", source=LockedSource("dir", "dir+file:///srv/beta", None, "e" * 64))
+    write_lockfile(Lockfile(path, (FROM_GIT, folder)))
+    tables = tomllib.loads(path.read_text())["skill"]
+    assert tables[0]["source"] == {"kind": "git", "url": GIT_SOURCE.url, "resolved": COMMIT, "tree": "d" * 64}
+    assert "resolved" not in tables[1]["source"]
+    assert read_lockfile(path).skills == (FROM_GIT, folder)
+
+
+@pytest.mark.parametrize(
+    ("source", "registry", "match"),
+    [
+        ({"kind": "git", "url": GIT_SOURCE.url, "resolved": COMMIT}, GIT_LABEL, "not a table of"),
+        ({**asdict(GIT_SOURCE), "extra": "x"}, GIT_LABEL, "not a table of"),
+        ({**asdict(GIT_SOURCE), "tree": "short"}, GIT_LABEL, "tree digest"),
+        ({**asdict(GIT_SOURCE), "kind": "archive"}, GIT_LABEL, "not pinned to it"),
+        ({**asdict(GIT_SOURCE), "resolved": "f" * 40}, GIT_LABEL, "not pinned to it"),
+        (asdict(GIT_SOURCE), "git+https://example.com/org/repo@v1#subdirectory=skills/alpha", "not pinned to it"),
+        (asdict(GIT_SOURCE), "https://example.com/registry", "not pinned to it"),
+        ({**asdict(GIT_SOURCE), "url": "git+https://evil.example/org/repo@v1"}, GIT_LABEL, "not its registry label"),
+        ({**asdict(GIT_SOURCE), "url": "git+ext::sh -c evil"}, GIT_LABEL, "cannot be read"),
+        (asdict(GIT_SOURCE), "git+https://example.com/org/repo@--upload-pack=x", "cannot be read"),
+    ],
+)
+def test_a_source_table_that_disagrees_with_its_label_is_refused(source: dict, registry: str, match: str) -> None:
+    fields = {**{k: v for k, v in asdict(ALPHA).items() if k != "source"}, "registry": registry, "source": source}
+    problem = entry_problem(fields)
+    assert problem is not None and match in problem, problem

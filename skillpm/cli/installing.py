@@ -130,6 +130,9 @@ def _attestation_policy(policy: dict):
     metavar="DIR",
     help="Install into DIR/<name>/ instead (recorded in the project's skills.lock).",
 )
+@click.option("--skill", "skills", multiple=True, metavar="NAME",
+              help="From a source holding several skills, install this one (repeatable).")
+@click.option("--sha256", metavar="HEX", help="The sha256 an archive URL's download must have.")
 @force_option
 @allow_outside_option
 @policy_options
@@ -141,6 +144,8 @@ def install(
     user: bool,
     agent: str | None,
     directory: Path | None,
+    skills: tuple[str, ...],
+    sha256: str | None,
     force: bool,
     allow_outside: bool,
     as_json: bool,
@@ -152,11 +157,17 @@ def install(
     skillpm install kernel-builder-cuda              # variant for this machine's GPU
     skillpm install kernel-builder-cuda --arch h100  # or 9.0, 90, sm_90, sm_90a
     skillpm install 'my-skill>=1.2' --registry ./myreg --dir ./agent-skills
+    skillpm install ./path/to/skill                  # a folder with SKILL.md
+    skillpm install git+https://host/org/repo@v1#subdirectory=skills/x
+    skillpm install org/repo --skill one --skill two # GitHub; pick skills
+    skillpm install https://host/skill.tar.gz --sha256 HEX
 
     Skills go into .claude/skills/<name>/ of the current project (the nearest
     folder with skills.lock or .git), and are pinned in its skills.lock. Every
     REQUIREMENT is resolved, and its archive fetched and checked, before any is
-    installed. A skills folder that is a link out of the project needs
+    installed. A REQUIREMENT may also be a source (docs/user-guide.md, "Installing
+    from folders, git, archives and well-known indexes"): skills.lock pins its
+    commit or digest, and sources carry no attestations. A skills folder that is a link out of the project needs
     --allow-outside, as for sync; --dir and --global name folders on purpose.
 
     Attestations attached to a variant are verified before it is installed (a
@@ -166,15 +177,15 @@ def install(
     from skillpm.cache import ArtifactCache
     from skillpm.installing.pipeline import install_many
     from skillpm.registry.factory import open_registry
-    from skillpm.requirements import parse_requirement
+    from skillpm.sources.factory import with_sources
 
     if directory is not None and (user or agent):
         raise click.UsageError("--dir names the folder itself; give it without --global or --agent")
-    parsed = [parse_requirement(text) for text in requirements]
+    parsed, source = with_sources(requirements, open_registry(registry), skills=skills, sha256=sha256)
     dest = _where(agent, user, directory)
     capability = choose_capability(arch, quiet=as_json)
     installed = install_many(
-        parsed, registry=open_registry(registry), capability=capability, dest=dest,
+        parsed, registry=source, capability=capability, dest=dest,
         cache=ArtifactCache(), force=force, allow_outside=allow_outside or user or directory is not None,
         attestations=_attestation_policy(policy),
     )

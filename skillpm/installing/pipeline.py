@@ -23,7 +23,7 @@ from skillpm.errors import InstallError
 from skillpm.installing.destinations import Destination, check_inside, check_replaceable, recover, take_out
 from skillpm.installing.fetch import check_attestations, fetch_checked, in_parallel
 from skillpm.installing.place import InstallResult, place
-from skillpm.installing.plan import Plan, locked_variant, open_registries, plan_requirements, plan_updates
+from skillpm.installing.plan import Plan, locked_variant, open_registries, plan_requirements, plan_updates, update_source
 from skillpm.installing.record import record
 from skillpm.lockfile import LockedSkill, Lockfile, read_lockfile
 from skillpm.locks import lock_for
@@ -192,7 +192,7 @@ def update(
             raise InstallError(f"not installed: {', '.join(missing)}", hint="see 'skillpm list'")
         check_inside(lockfile, chosen, allow_outside=allow_outside)
         recover(lockfile, map(lockfile.directory, chosen))
-        resolutions, plans = plan_updates(chosen, open_registries(chosen, opener), capability)
+        resolutions, plans = plan_updates(chosen, open_registries(chosen, opener, update_source), capability)
         results = _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
     return list(zip(resolutions, results))
 

@@ -34,6 +34,7 @@ class Plan:
 def plan_for(registry: Registry, resolution: Resolution, *, directory: str, capability: str, requirement: str) -> Plan:
     """The plan to install ``resolution`` from ``registry`` into ``directory`` (relative to the lockfile's folder)."""
     variant = resolution.variant
+    origin = getattr(registry, "origin", None)  # only a source beyond a registry (skillpm.sources) has one
     entry = LockedSkill(
         name=resolution.name,
         version=resolution.version,
@@ -44,6 +45,7 @@ def plan_for(registry: Registry, resolution: Resolution, *, directory: str, capa
         directory=directory,
         capability=capability,
         requirement=requirement,
+        source=origin(resolution.name, variant.target) if origin else None,
     )
     return Plan(registry, variant, entry)
 
@@ -85,7 +87,7 @@ def plan_updates(
     """
     resolutions, plans = [], []
     for skill in skills:
-        registry = registries[skill.registry]
+        registry = registries[update_source(skill)]
         target_capability = capability or recorded_capability(skill)
         resolution = resolve(
             registry.require_package(skill.name), parse_requirement(skill.requirement), target_capability
@@ -135,10 +137,18 @@ def relative_to(directory: Path, root: Path) -> str:
         return directory.as_posix()
 
 
-def open_registries(skills: Iterable[LockedSkill], opener: Callable[[str], Registry]) -> dict[str, Registry]:
-    """Each registry the entries name, opened once (one connection pool per server)."""
+def update_source(skill: LockedSkill) -> str:
+    """Where ``update`` resolves ``skill`` again: its registry, or its source as first asked for
+    (a git ref, not the commit ``sync`` keeps to)."""
+    return skill.source.url if skill.source else skill.registry
+
+
+def open_registries(
+    skills: Iterable[LockedSkill], opener: Callable[[str], Registry], key: Callable[[LockedSkill], str] = lambda s: s.registry
+) -> dict[str, Registry]:
+    """Each registry the entries name (by ``key``), opened once (one connection pool per server)."""
     registries: dict[str, Registry] = {}
     for skill in skills:
-        if skill.registry not in registries:
-            registries[skill.registry] = opener(skill.registry)
+        if key(skill) not in registries:
+            registries[key(skill)] = opener(key(skill))
     return registries

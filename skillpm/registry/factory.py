@@ -103,8 +103,16 @@ def open_oci_registry(location: str) -> OciRegistry:
 
 
 def open_locked_registry(label: str) -> Registry:
-    """The one registry a lockfile entry names: ``embedded`` or a URL, never the configured chain."""
+    """The one registry a lockfile entry names: ``embedded`` or a URL, never the configured chain.
+
+    A source's pinned label (:mod:`skillpm.sources.spec`) opens that source, fetched again at its pin.
+    """
     from skillpm.registry.chain import RegistryChain
+    from skillpm.sources.factory import open_locked_source
+
+    source = open_locked_source(label)
+    if source is not None:
+        return source
 
     opened = open_registry(label) if label else None
     if opened is None or isinstance(opened, RegistryChain):

@@ -1,0 +1,213 @@
+"""Hostile sources: git repositories, refs and archives that try to reach outside, run programs or exhaust.
+
+Each is refused with one line, with nothing written outside the cache (the project untouched).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tarfile
+import zipfile
+
+import pytest
+import test_http_server
+from sources_helpers import commit_all, git, skill_files, skills_repo
+
+fast_retries = test_http_server.fast_retries
+
+
+@pytest.fixture
+def site(hostile, fast_retries):
+    root = hostile.work / "site"
+    root.mkdir()
+    served = test_http_server.Served(root)
+    served.root = root
+    yield served
+    served.stop()
+
+
+def refused_untouched(hostile, completed, *contains: str) -> None:
+    hostile.refused(completed, *contains)
+    assert not (hostile.project / ".claude").exists() and not (hostile.project / "skills.lock").exists()
+
+
+@pytest.mark.parametrize("ref", ["--upload-pack=touch", "-ofoo", "--output=x"])
+def test_a_ref_that_is_an_option_is_refused(hostile, ref: str) -> None:
+    repo = skills_repo(hostile.work, ("one-skill",))
+    before = hostile.state()
+    completed = hostile.run("install", f"git+{repo.as_uri()}@{ref}")
+    refused_untouched(hostile, completed, "starts with '-'")
+    assert hostile.changed_outside(before, hostile.cache) == []
+
+
+@pytest.mark.parametrize("target", ["/etc", "/etc/passwd", "../../.git/config", "../two-skill/SKILL.md"])
+def test_a_repository_whose_skill_links_out_is_refused(hostile, target: str) -> None:
+    """A link in the skill leads out of its folder: to the system, into .git, into another skill."""
+    repo = skills_repo(hostile.work)
+    os.symlink(target, repo / "skills" / "one-skill" / "linked")
+    commit_all(repo, "link out")
+    before = hostile.state()
+    completed = hostile.run("install", f"git+{repo.as_uri()}#subdirectory=skills/one-skill")
+    refused_untouched(hostile, completed, "link")
+    assert hostile.changed_outside(before, hostile.cache) == []
+
+
+def test_a_subdirectory_that_is_a_link_is_refused(hostile) -> None:
+    repo = skills_repo(hostile.work, ("one-skill",))
+    os.symlink("/etc", repo / "escape")
+    commit_all(repo, "a linked folder")
+    completed = hostile.run("install", f"git+{repo.as_uri()}#subdirectory=escape")
+    refused_untouched(hostile, completed, "is a link")
+
+
+def test_no_hook_runs_even_when_the_user_config_sets_a_hooks_path(hostile) -> None:
+    """A checkout runs post-checkout hooks; skillpm's fetch and checkout run none."""
+    repo = skills_repo(hostile.work, ("one-skill",))
+    hooks = hostile.work / "hooks"
+    hooks.mkdir()
+    marker = hostile.work / "hook-ran"
+    for name in ("post-checkout", "reference-transaction", "post-index-change"):
+        (hooks / name).write_text(f"#!/bin/sh\ntouch {marker}\n")
+        (hooks / name).chmod(0o755)
+    config = hostile.work / "gitconfig"
+    config.write_text(f"[core]\n\thooksPath = {hooks}\n")
+    completed = hostile.run("install", f"git+{repo.as_uri()}", env={"GIT_CONFIG_GLOBAL": str(config)})
+    hostile.ok(completed)
+    assert not marker.exists()
+
+
+def test_a_missing_repository_fails_with_one_line(hostile) -> None:
+    completed = hostile.run("install", f"git+{(hostile.work / 'absent').as_uri()}@v1")
+    refused_untouched(hostile, completed, "git fetch of", "failed")
+
+
+def _tar(name: str, *, kind: bytes = tarfile.REGTYPE, size: int = 0, link: str = "") -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for path, content in skill_files("one-skill").items():
+            info = tarfile.TarInfo(path)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+        info = tarfile.TarInfo(name)
+        info.type, info.linkname, info.size = kind, link, size
+        tar.addfile(info, io.BytesIO(bytes(size)) if kind == tarfile.REGTYPE else None)
+    return buffer.getvalue()
+
+
+BOMB = 70 * 1024 * 1024  # zeros: a few kilobytes gzip'd, over the limit of one file and of all files
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (_tar("../evil"), "unsafe path"),
+        (_tar("/etc/evil"), "absolute"),
+        (_tar("one-skill/.git/config", size=10), "version-control"),
+        (_tar("one-skill/etc", kind=tarfile.SYMTYPE, link="/etc"), "link"),
+        (_tar("one-skill/hard", kind=tarfile.LNKTYPE, link="one-skill/SKILL.md"), "link"),
+        (_tar("one-skill/big", size=BOMB), "larger than"),
+    ],
+    ids=["dotdot", "absolute", "git-config", "symlink", "hardlink", "gzip-bomb"],
+)
+def test_a_hostile_tar_archive_is_refused(hostile, site, data: bytes, reason: str) -> None:
+    (site.root / "s.tar.gz").write_bytes(data)
+    before = hostile.state()
+    completed = hostile.run("install", f"{site.url}/s.tar.gz", "--sha256", hashlib.sha256(data).hexdigest())
+    refused_untouched(hostile, completed, reason)
+    assert hostile.changed_outside(before, hostile.cache) == []
+
+
+def test_a_zip_bomb_is_refused(hostile, site) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, content in skill_files("one-skill").items():
+            archive.writestr(path, content)
+        archive.writestr("one-skill/big", bytes(BOMB))
+    (site.root / "s.zip").write_bytes(buffer.getvalue())
+    completed = hostile.run("install", f"{site.url}/s.zip")
+    refused_untouched(hostile, completed, "larger than")
+
+
+def test_a_zip_with_a_link_is_refused(hostile, site) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path, content in skill_files("one-skill").items():
+            archive.writestr(path, content)
+        link = zipfile.ZipInfo("one-skill/etc")
+        link.external_attr = (0o120777 << 16)
+        archive.writestr(link, "/etc")
+    (site.root / "s.zip").write_bytes(buffer.getvalue())
+    refused_untouched(hostile, hostile.run("install", f"{site.url}/s.zip"), "link")
+
+
+def test_a_huge_download_is_cut_off(hostile, site) -> None:
+    """An archive URL that serves more than any archive may hold is refused without keeping it."""
+    from skillpm.archive import MAX_ARCHIVE_SIZE
+
+    with open(site.root / "huge.tar.gz", "wb") as file:
+        file.truncate(MAX_ARCHIVE_SIZE + 1024 * 1024)  # sparse: costs no disk
+    before = hostile.state()
+    completed = hostile.run("install", f"{site.url}/huge.tar.gz")
+    refused_untouched(hostile, completed, "larger than")
+    assert hostile.changed_outside(before, hostile.cache, site.root) == []
+
+
+def test_a_cloned_lockfile_cannot_point_a_source_elsewhere_than_its_pin(hostile) -> None:
+    """A hostile skills.lock pairs a pinned git label with another commit in its source table: refused."""
+    repo = skills_repo(hostile.work, ("one-skill",))
+    hostile.ok(hostile.run("install", f"git+{repo.as_uri()}@v1"))
+    lock = hostile.project / "skills.lock"
+    commit = git(repo, "rev-parse", "v1")
+    lock.write_text(lock.read_text().replace(f"@{commit}", "@v1"))  # an unpinned label: sync would follow the tag
+    completed = hostile.run("sync")
+    hostile.refused(completed, "not pinned")
+
+
+@pytest.mark.parametrize(
+    ("files", "reason"),
+    [(["SKILL.md", "../../outside"], "unsafe path"), (["SKILL.md", ".git/config"], "version-control"),
+     (["notes.md"], "no SKILL.md")],
+)
+def test_a_hostile_well_known_index_is_refused(hostile, site, files: list[str], reason: str) -> None:
+    folder = site.root / ".well-known" / "skills"
+    folder.mkdir(parents=True)
+    (folder / "index.json").write_text(json.dumps({"skills": [{"name": "one-skill", "description": "d", "files": files}]}))
+    before = hostile.state()
+    refused_untouched(hostile, hostile.run("install", site.url), reason)
+    assert hostile.changed_outside(before, hostile.cache) == []
+
+
+def test_an_https_source_cannot_be_turned_into_a_local_read(hostile) -> None:
+    """Only the URL's own transport is allowed: a rewrite of https:// to file:// (here by insteadOf) is refused."""
+    repo = skills_repo(hostile.work, ("one-skill",))
+    config = hostile.work / "gitconfig"
+    config.write_text(f'[url "{repo.as_uri()}"]\n\tinsteadOf = https://example.invalid/org/repo\n')
+    completed = hostile.run("install", "git+https://example.invalid/org/repo", env={"GIT_CONFIG_GLOBAL": str(config)})
+    refused_untouched(hostile, completed, "git fetch of", "not allowed")
+
+
+def test_a_git_server_that_never_answers_is_stopped_with_everything_it_started(hostile) -> None:
+    """The fetch has one deadline; at it git's whole process group (here the ssh program) is killed."""
+    import time
+
+    pid_file = hostile.work / "ssh.pid"
+    ssh = hostile.work / "ssh"
+    ssh.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 600\n")
+    ssh.chmod(0o755)
+    completed = hostile.run(
+        "install", "git+ssh://git@example.invalid/org/repo@v1",
+        env={"GIT_SSH_COMMAND": str(ssh), "SKILLPM_GIT_TIMEOUT": "2"},
+    )
+    refused_untouched(hostile, completed, "did not finish", "SKILLPM_GIT_TIMEOUT")
+    pid = int(pid_file.read_text())
+    for _ in range(50):  # killed at once; the kernel may take a moment to reap it
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the ssh program (pid {pid}) outlived the fetch")
