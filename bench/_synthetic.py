@@ -8,7 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from skillpm.index.model import PackageDocument, Variant, VersionEntry  # noqa: E402
 
-TARGETS = ("generic", "sm_80", "sm_90a", "sm_100a")
+TARGETS = ("generic", "sm_80", "sm_90", "sm_100f")
 
 
 def documents(packages: int, versions: int) -> list[PackageDocument]:

@@ -3,7 +3,7 @@
 Both come from one local server (skillpm's `registry serve` handler on 127.0.0.1):
 the embedded registry under /reg, and a PEP 503 simple index under /simple holding
 a generated wheel (a package with one incompressible data file) whose size equals
-the sm_90a archive's. Every run starts with an empty cache: a fresh
+the archive of the variant it installs (sm_90, for --arch 9.0). Every run starts with an empty cache: a fresh
 SKILLPM_CACHE_DIR for skillpm, --no-cache-dir for pip; each installs into a fresh
 folder. Target (issue 7): skillpm's median time <= pip's (ratio <= 1.0).
 Usage: python bench/install_vs_pip.py [--runs N]
@@ -35,11 +35,16 @@ PACKAGE = "kernel-builder-cuda"
 WHEEL_NAME = "skillpm_bench_payload"
 
 
-ARTIFACT = REPO / "registry/artifacts/kernel-builder-cuda/0.1.0/kernel-builder-cuda-0.1.0-sm_90a.tar.gz"
+TARGET = "sm_90"  # what --arch 9.0 installs
 
 
 def artifact_size() -> int:
-    return ARTIFACT.stat().st_size
+    """The size of the archive skillpm installs, as the embedded index lists it (newest version)."""
+    import json
+
+    document = json.loads((REPO / "registry/index/ke/rn/kernel-builder-cuda.json").read_text())
+    variants = document["versions"][-1]["variants"]
+    return next(variant["size"] for variant in variants if variant["target"] == TARGET)
 
 
 def _record_line(name: str, data: bytes) -> str:
