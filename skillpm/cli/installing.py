@@ -18,10 +18,11 @@ from skillpm.cli.common import (
 from skillpm.cli.output import emit_json, notice, say, table
 
 
-def _where(agent: str | None, user: bool, directory: Path | None):
+def _where(agent: str | None, user: bool, directory: Path | None, save: bool = False):
     from skillpm.installing.destinations import destination, find_project_root
 
-    return destination(project_root=find_project_root(Path.cwd()), agent=agent, user=user, directory=directory)
+    root = find_project_root(Path.cwd())
+    return destination(project_root=root, agent=agent, user=user, directory=directory, save=save)
 
 
 def _lockfile(user: bool) -> Path:
@@ -128,7 +129,13 @@ def _attestation_policy(policy: dict):
     "directory",
     type=click.Path(path_type=Path, file_okay=False),
     metavar="DIR",
-    help="Install into DIR/<name>/ instead (recorded in the project's skills.lock).",
+    help="Install into DIR/<name>/ instead (recorded in the project's skills.lock when DIR is inside "
+    "the project, else in DIR/skills.lock).",
+)
+@click.option(
+    "--save",
+    is_flag=True,
+    help="With --dir outside the project: record the install in the project's skills.lock, not DIR's.",
 )
 @force_option
 @allow_outside_option
@@ -141,6 +148,7 @@ def install(
     user: bool,
     agent: str | None,
     directory: Path | None,
+    save: bool,
     force: bool,
     allow_outside: bool,
     as_json: bool,
@@ -158,6 +166,8 @@ def install(
     REQUIREMENT is resolved, and its archive fetched and checked, before any is
     installed. A skills folder that is a link out of the project needs
     --allow-outside, as for sync; --dir and --global name folders on purpose.
+    --dir outside the project leaves the project's skills.lock alone: DIR gets
+    its own (run list, sync or remove there), unless --save.
 
     Attestations attached to a variant are verified before it is installed (a
     warning when there are none); the policy options and .skillpm/policy.toml can
@@ -170,8 +180,10 @@ def install(
 
     if directory is not None and (user or agent):
         raise click.UsageError("--dir names the folder itself; give it without --global or --agent")
+    if save and directory is None:
+        raise click.UsageError("--save says where an install with --dir is recorded; give it with --dir")
     parsed = [parse_requirement(text) for text in requirements]
-    dest = _where(agent, user, directory)
+    dest = _where(agent, user, directory, save)
     capability = choose_capability(arch, quiet=as_json)
     installed = install_many(
         parsed, registry=open_registry(registry), capability=capability, dest=dest,

@@ -66,11 +66,23 @@ class Destination:
 
 
 def destination(
-    *, project_root: Path, agent: str | None = None, user: bool = False, directory: Path | None = None
+    *,
+    project_root: Path,
+    agent: str | None = None,
+    user: bool = False,
+    directory: Path | None = None,
+    save: bool = False,
 ) -> Destination:
-    """The destination for ``--dir``, ``--global`` and ``--agent`` (default: Claude Code, this project)."""
+    """The destination for ``--dir``, ``--global`` and ``--agent`` (default: Claude Code, this project).
+
+    ``--dir`` inside the project is recorded in the project's skills.lock; outside
+    it, in ``DIR/skills.lock`` (as ``npm install --prefix DIR`` keeps its own lock),
+    unless ``save`` asks for the project's.
+    """
     if directory is not None:
-        return Destination(directory.resolve(), project_root / LOCK_NAME)
+        folder = directory.resolve()
+        recorded_in = project_root if save or folder.is_relative_to(project_root) else folder
+        return Destination(folder, recorded_in / LOCK_NAME)
     skills_dir = agents.skills_dir(agent or agents.DEFAULT_AGENT, project_root=project_root, user=user)
     lockfile = user_lockfile_path() if user else project_root / LOCK_NAME
     return Destination(skills_dir, lockfile)
