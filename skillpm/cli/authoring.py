@@ -28,7 +28,8 @@ _PATH = click.Path(path_type=Path)
 )
 @json_option
 def init(directory: Path | None, upskill_dir: Path | None, name: str | None, description: str, as_json: bool) -> None:
-    """Create a skill source (SKILL.md + skillpm.toml), or adopt one with --from.
+    """Create a skill source (SKILL.md, skillpm.toml, and skill_meta.json with an
+    example test case for 'skillpm eval'), or adopt one with --from.
 
     \b
     skillpm init my-skill                        # new skeleton in ./my-skill
