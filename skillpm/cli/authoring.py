@@ -28,14 +28,15 @@ _PATH = click.Path(path_type=Path)
 )
 @json_option
 def init(directory: Path | None, upskill_dir: Path | None, name: str | None, description: str, as_json: bool) -> None:
-    """Create a skill source (SKILL.md, skillpm.toml, and skill_meta.json with an
-    example test case for 'skillpm eval'), or adopt one with --from.
+    """Create a skill source (SKILL.md + skillpm.toml), or adopt one with --from.
 
     \b
     skillpm init my-skill                        # new skeleton in ./my-skill
     skillpm init --from path/to/any-skill        # write skillpm.toml from its SKILL.md
 
     DIRECTORY defaults to the current folder; it must not hold a skillpm.toml yet.
+    A new skeleton also gets skill_meta.json with one example test case for
+    'skillpm eval' (replace it with real ones; it is never packed).
     """
     from skillpm.init import adopt_upskill, init_skeleton
 
