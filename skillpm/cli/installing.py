@@ -19,14 +19,16 @@ from skillpm.cli.output import emit_json, notice, say, table
 
 
 def _where(agent: str | None, user: bool, directory: Path | None, save: bool = False):
-    from skillpm.installing.destinations import destination, find_project_root
+    from skillpm.installing.destinations import destination
+    from skillpm.project import find_project_root
 
     root = find_project_root(Path.cwd())
     return destination(project_root=root, agent=agent, user=user, directory=directory, save=save)
 
 
 def _lockfile(user: bool) -> Path:
-    from skillpm.installing.destinations import find_project_root, user_lockfile_path
+    from skillpm.installing.destinations import user_lockfile_path
+    from skillpm.project import find_project_root
     from skillpm.lockfile import LOCK_NAME
 
     return user_lockfile_path() if user else find_project_root(Path.cwd()) / LOCK_NAME
@@ -35,7 +37,7 @@ def _lockfile(user: bool) -> Path:
 def _project_lockfile(user: bool) -> Path:
     """:func:`_lockfile` for commands that work on what is installed: outside any project, an error saying so."""
     from skillpm.errors import InstallError
-    from skillpm.installing.destinations import find_project
+    from skillpm.project import find_project
 
     if not user and find_project(Path.cwd()) is None:
         raise InstallError(

@@ -33,23 +33,6 @@ from skillpm.errors import InstallError
 from skillpm.lockfile import LOCK_NAME, LockedSkill, Lockfile
 from skillpm.reading import read_at_most
 
-_PROJECT_MARKERS = (LOCK_NAME, ".git")
-
-
-def find_project(start: Path) -> Path | None:
-    """The nearest folder at or above ``start`` holding skills.lock or .git; ``None`` when there is none."""
-    start = start.resolve()
-    return next(
-        (folder for folder in (start, *start.parents) if any((folder / marker).exists() for marker in _PROJECT_MARKERS)),
-        None,
-    )
-
-
-def find_project_root(start: Path) -> Path:
-    """:func:`find_project`, else ``start`` itself (where ``install`` starts a project)."""
-    return find_project(start) or start.resolve()
-
-
 def user_lockfile_path() -> Path:
     """Where ``--global`` installs are recorded."""
     from skillpm.userdirs import user_path
