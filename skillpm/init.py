@@ -26,6 +26,19 @@ Put long material in references/ and link it from here.
 """
 
 
+#: upskill's skill_meta.json with one case to replace: what ``skillpm eval`` runs (docs/evaluation.md).
+_EXAMPLE_TESTS = """\
+{
+  "tests": [
+    {
+      "input": "A task this skill should help with: replace it with a real one.",
+      "expected": {"contains": ["a phrase a good answer holds"]}
+    }
+  ]
+}
+"""
+
+
 def manifest_text(*, name: str, version: str, description: str, license: str | None) -> str:
     """A minimal skillpm.toml with one generic variant."""
     import tomli_w
@@ -37,7 +50,8 @@ def manifest_text(*, name: str, version: str, description: str, license: str | N
 
 
 def init_skeleton(directory: Path, *, name: str, description: str) -> list[Path]:
-    """Create a new skill source in ``directory``: SKILL.md and skillpm.toml."""
+    """Create a new skill source in ``directory``: SKILL.md, skillpm.toml, and skill_meta.json holding one
+    example test case for ``skillpm eval`` (never packed) unless one is there."""
     from skillpm.index.model import MAX_NAME_LENGTH, is_valid_name
 
     if not is_valid_name(name):
@@ -54,7 +68,11 @@ def init_skeleton(directory: Path, *, name: str, description: str) -> list[Path]
     atomic_write(skill_md, _SKELETON.format(name=name, description=description, title=title).encode())
     manifest = manifest_text(name=name, version="0.1.0", description=description, license=None)
     atomic_write(directory / MANIFEST_NAME, manifest.encode())
-    return [skill_md, directory / MANIFEST_NAME]
+    created = [skill_md, directory / MANIFEST_NAME]
+    if not (directory / EVAL_FILE).exists():  # test cases of the user's own are kept
+        atomic_write(directory / EVAL_FILE, _EXAMPLE_TESTS.encode())
+        created.append(directory / EVAL_FILE)
+    return created
 
 
 def adopt_upskill(directory: Path) -> tuple[Path, tuple[str, ...]]:

@@ -17,11 +17,11 @@ from pathlib import Path, PurePosixPath
 from skillpm.atomic import atomic_write
 from skillpm.containment import vcs_component
 from skillpm.errors import LockfileError, TargetError
+from skillpm.project import LOCK_NAME
 from skillpm.reading import MAX_LOCKFILE_SIZE
 from skillpm.targets import parse_capability, parse_target
 from skillpm.tomlfile import read_toml_file
 
-LOCK_NAME = "skills.lock"
 LOCK_VERSION = 1
 _HEADER = "# Written by skillpm; do not edit by hand. 'skillpm sync' installs exactly this.\n"
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from skillpm.agents import AgentName
 from skillpm.errors import ManifestError, TargetError
+from skillpm.fieldproblems import field_problems
 from skillpm.targets import Capability, best_target, parse_target
 from skillpm.reading import MAX_MANIFEST_SIZE, problem, read_at_most
 from skillpm.tomlfile import parse_toml
@@ -92,10 +93,7 @@ def manifest_errors(data: object) -> list[tuple[str, str]]:
     try:
         Manifest.model_validate(data)
     except ValidationError as error:
-        return [
-            (".".join(str(part) for part in item["loc"]) or "(root)", item["msg"])
-            for item in error.errors()
-        ]
+        return field_problems(error.errors())
     return []
 
 

@@ -259,6 +259,28 @@ def test_a_missing_schema_never_passes(key: SigningKey, tmp_path: Path) -> None:
     assert "is missing, so the predicate cannot be validated" in checks["predicate-schema"].detail
 
 
+def test_every_shipped_evidence_schema_is_itself_valid() -> None:
+    """verify does not check the schemas skillpm ships against their meta-schema (it would cost every
+    install of signed evidence a fifth of its start-up): this test does, for each predicate type."""
+    import jsonschema
+
+    from skillpm.attest.verify import PREDICATES
+
+    assert len(PREDICATES) >= 3
+    for _, filename in PREDICATES.values():
+        schema = json.loads((SCHEMAS / filename).read_text(encoding="utf-8"))
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+
+
+def test_a_schema_from_elsewhere_that_is_itself_invalid_never_passes(key: SigningKey, tmp_path: Path) -> None:
+    """A schema outside the shipped folder is still checked against its meta-schema before use."""
+    schema = json.loads((SCHEMAS / "eval-evidence.schema.json").read_text(encoding="utf-8"))
+    (tmp_path / "eval-evidence.schema.json").write_text(json.dumps(schema | {"type": 12}), encoding="utf-8")
+    checks = verify(sign(key, evidence()), trusting(key), key, schema_dir=tmp_path)
+    assert failed(checks) == ["predicate-schema"]
+    assert "is itself invalid" in checks["predicate-schema"].detail
+
+
 def test_bench_without_gpu_is_reported_and_only_fails_when_policy_requires_gpu(key: SigningKey) -> None:
     document = evidence("bench") | {"gpu_evidence": False}
     checks = verify(sign(key, document), trusting(key), key)

@@ -196,7 +196,7 @@ def test_registry_commands_print_json(isolated, tmp_path: Path, make_source, run
     }
     assert data("registry", "remove", "mine")["url"] == reg.as_uri()
     created = data("init", tmp_path / "new-skill")["created"]
-    assert [Path(path).name for path in created] == ["SKILL.md", "skillpm.toml"]
+    assert [Path(path).name for path in created] == ["SKILL.md", "skillpm.toml", "skill_meta.json"]
 
 
 def test_rotate_key_prints_json(isolated, tmp_path: Path, run_cli) -> None:

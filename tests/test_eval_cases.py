@@ -39,9 +39,9 @@ def test_an_upskill_suite_parses_and_a_single_string_becomes_a_list():
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
-        ({"tests": [{"input": "q"}]}, "tests.0.expected: Field required"),
-        ({"tests": [{"input": "q", "expected": {"contains": []}, "extra": 1}]}, "tests.0.extra: Extra inputs"),
-        ({"tests": [{"input": "q", "expected": {"contains": [], "regex": "x"}}]}, "tests.0.expected.regex: Extra"),
+        ({"tests": [{"input": "q"}]}, "tests.0.expected: is required"),
+        ({"tests": [{"input": "q", "expected": {"contains": []}, "extra": 1}]}, "tests.0.extra: is not a known field"),
+        ({"tests": [{"input": "q", "expected": {"contains": [], "regex": "x"}}]}, "tests.0.expected.regex: is not a known field"),
         (
             {"tests": [{"input": "q", "expected": {"contains": []}, "validator_config": {"a": [1]}}]},
             "tests.0.validator_config.a",

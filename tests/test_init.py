@@ -63,7 +63,7 @@ def test_init_creates_a_source_that_validates_and_packs(isolated, run_cli) -> No
 
 def test_init_with_name_and_description(tmp_path: Path) -> None:
     created = init_skeleton(tmp_path / "folder", name="other-name", description="Does a thing. Use for things.")
-    assert [p.name for p in created] == ["SKILL.md", "skillpm.toml"]
+    assert [p.name for p in created] == ["SKILL.md", "skillpm.toml", "skill_meta.json"]
     package = tomllib.loads((tmp_path / "folder" / "skillpm.toml").read_text())["package"]
     assert (package["name"], package["description"]) == ("other-name", "Does a thing. Use for things.")
 

@@ -670,16 +670,35 @@ def test_install_through_a_link_inside_the_project_needs_no_flag(isolated, regis
     assert run_cli("sync").exit_code == 0
 
 
-def test_install_dir_outside_the_project_needs_no_flag(isolated, registry: Path, run_cli) -> None:
-    """--dir names the folder itself: the user's choice, recorded as an absolute path that sync checks."""
+def test_install_dir_outside_the_project_keeps_its_own_lockfile(isolated, registry: Path, run_cli, monkeypatch) -> None:
+    """--dir outside the project needs no flag and leaves the project's skills.lock alone: DIR gets its own
+    (as `npm install --prefix DIR` does), where list and remove find the skill."""
     elsewhere = (isolated.tmp / "elsewhere").resolve()
 
     result = run_cli("install", KERNEL, "--arch", "9.0", "--registry", registry, "--dir", elsewhere)
 
     assert result.exit_code == 0, result.output
+    assert not isolated.lockfile.exists()
+    assert [entry["directory"] for entry in lock_entries(elsewhere / "skills.lock")] == [KERNEL]
+    monkeypatch.chdir(elsewhere)
+    assert KERNEL in run_cli("list").output
+    assert run_cli("remove", KERNEL).exit_code == 0
+    assert not (elsewhere / KERNEL).exists() and KERNEL not in (elsewhere / "skills.lock").read_text()
+
+
+def test_install_dir_outside_the_project_with_save_is_recorded_in_the_project(isolated, registry: Path, run_cli) -> None:
+    """--save asks for the project's skills.lock: an absolute path there, which sync checks."""
+    elsewhere = (isolated.tmp / "elsewhere").resolve()
+
+    result = run_cli("install", KERNEL, "--arch", "9.0", "--registry", registry, "--dir", elsewhere, "--save")
+
+    assert result.exit_code == 0, result.output
     assert [entry["directory"] for entry in lock_entries(isolated.lockfile)] == [str(elsewhere / KERNEL)]
+    assert not (elsewhere / "skills.lock").exists()
     assert run_cli("sync").exit_code == 1
     assert run_cli("sync", "--allow-outside").exit_code == 0
+    refused = run_cli("install", KERNEL, "--arch", "9.0", "--registry", registry, "--save")
+    assert refused.exit_code == 2 and "give it with --dir" in refused.output
 
 
 # --- sync and update: --offline, and the install policy ---------------------------------------------------------

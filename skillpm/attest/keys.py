@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Mapping
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives._serialization import Encoding, PublicFormat
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from skillpm.atomic import atomic_write
@@ -62,7 +63,7 @@ class PublicKey:
         return True
 
     def pem(self) -> bytes:
-        return self.key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return self.key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class SigningKey:
 
 def fingerprint(key: _PublicKey) -> str:
     """sha256 of the key's DER SubjectPublicKeyInfo, lowercase hex."""
-    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(der).hexdigest()
 
 
@@ -114,6 +115,8 @@ def passphrase_from_env(environ: Mapping[str, str] | None = None) -> bytes | Non
 
 def private_pem(key: SigningKey, *, passphrase: bytes | None = None) -> bytes:
     """The private key as PKCS#8 PEM, encrypted with ``passphrase`` when one is given."""
+    from cryptography.hazmat.primitives import serialization
+
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
     )
@@ -169,6 +172,8 @@ def _write_private(path: Path, data: bytes) -> None:
 
 def load_signing_key(path: Path, *, passphrase: bytes | None = None) -> SigningKey:
     """Read a PEM private key; an encrypted one needs ``passphrase``."""
+    from cryptography.hazmat.primitives import serialization
+
     data = _read(path)
     try:
         key = serialization.load_pem_private_key(data, password=passphrase)
@@ -184,8 +189,13 @@ def load_signing_key(path: Path, *, passphrase: bytes | None = None) -> SigningK
 
 def parse_public_key(data: bytes, *, where: str = "public key") -> PublicKey:
     """Read a PEM SubjectPublicKeyInfo."""
+    # What cryptography.hazmat.primitives.serialization.load_pem_public_key is, without importing that
+    # package: its __init__ loads the SSH, cipher and bcrypt modules (a third of an install's start-up
+    # budget), which verifying a signature never needs.
+    from cryptography.hazmat.bindings._rust import openssl as rust_openssl
+
     try:
-        key = serialization.load_pem_public_key(data)
+        key = rust_openssl.keys.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm):
         raise AttestationError(f"{where}: not a PEM public key") from None
     return _public(key, where)  # type: ignore[arg-type]

@@ -20,7 +20,6 @@ from skillpm.attest import AttestationError, read_small_file
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, SHA256_RE, is_finite_number
 from skillpm.display import clean
 from skillpm.reading import MAX_KEY_SIZE, MAX_POLICY_SIZE
-from skillpm.tomlfile import parse_toml
 
 PROJECT_POLICY = Path(".skillpm") / "policy.toml"
 
@@ -266,6 +265,8 @@ def parse_policy(text: str, *, where: str, base_dir: Path, project_root: Path | 
 
 def _parse(text: str, where: str, base_dir: Path, project_root: Path | None) -> tuple[Policy, tuple[Path, ...]]:
     """The policy, and the projects whose signers it trusts (``[trust] project-keys``, user policy only)."""
+    from skillpm.tomlfile import parse_toml  # tomllib only when there is a policy file to read
+
     try:
         data = parse_toml(text.encode())
     except ValueError as error:

@@ -378,8 +378,9 @@ def _validator(path: Path) -> Any:
     except (OSError, ValueError) as error:
         raise AttestationError(f"cannot read the schema {path}: {error}") from None
     cls = jsonschema.validators.validator_for(schema)
-    try:
-        cls.check_schema(schema)
-    except jsonschema.SchemaError as error:
-        raise AttestationError(f"the schema {path} is itself invalid: {error.message}") from None
+    if path.parent != default_schema_dir():  # the shipped ones are checked by tests/test_static_evidence.py
+        try:
+            cls.check_schema(schema)
+        except jsonschema.SchemaError as error:
+            raise AttestationError(f"the schema {path} is itself invalid: {error.message}") from None
     return cls(schema)

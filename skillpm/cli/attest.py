@@ -200,7 +200,7 @@ def verify(
         verify_variant,
     )
     from skillpm.errors import ResolutionError
-    from skillpm.installing.destinations import find_project_root
+    from skillpm.project import find_project_root
     from skillpm.registry.factory import open_registry
 
     source, name, entry = _version(open_registry(registry), requirement)

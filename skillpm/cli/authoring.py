@@ -35,6 +35,8 @@ def init(directory: Path | None, upskill_dir: Path | None, name: str | None, des
     skillpm init --from path/to/any-skill        # write skillpm.toml from its SKILL.md
 
     DIRECTORY defaults to the current folder; it must not hold a skillpm.toml yet.
+    A new skeleton also gets skill_meta.json with one example test case for
+    'skillpm eval' (replace it with real ones; it is never packed).
     """
     from skillpm.init import adopt_upskill, init_skeleton
 

@@ -18,14 +18,17 @@ from skillpm.cli.common import (
 from skillpm.cli.output import emit_json, notice, say, table
 
 
-def _where(agent: str | None, user: bool, directory: Path | None):
-    from skillpm.installing.destinations import destination, find_project_root
+def _where(agent: str | None, user: bool, directory: Path | None, save: bool = False):
+    from skillpm.installing.destinations import destination
+    from skillpm.project import find_project_root
 
-    return destination(project_root=find_project_root(Path.cwd()), agent=agent, user=user, directory=directory)
+    root = find_project_root(Path.cwd())
+    return destination(project_root=root, agent=agent, user=user, directory=directory, save=save)
 
 
 def _lockfile(user: bool) -> Path:
-    from skillpm.installing.destinations import find_project_root, user_lockfile_path
+    from skillpm.installing.destinations import user_lockfile_path
+    from skillpm.project import find_project_root
     from skillpm.lockfile import LOCK_NAME
 
     return user_lockfile_path() if user else find_project_root(Path.cwd()) / LOCK_NAME
@@ -34,7 +37,7 @@ def _lockfile(user: bool) -> Path:
 def _project_lockfile(user: bool) -> Path:
     """:func:`_lockfile` for commands that work on what is installed: outside any project, an error saying so."""
     from skillpm.errors import InstallError
-    from skillpm.installing.destinations import find_project
+    from skillpm.project import find_project
 
     if not user and find_project(Path.cwd()) is None:
         raise InstallError(
@@ -128,7 +131,13 @@ def _attestation_policy(policy: dict):
     "directory",
     type=click.Path(path_type=Path, file_okay=False),
     metavar="DIR",
-    help="Install into DIR/<name>/ instead (recorded in the project's skills.lock).",
+    help="Install into DIR/<name>/ instead (recorded in the project's skills.lock when DIR is inside "
+    "the project, else in DIR/skills.lock).",
+)
+@click.option(
+    "--save",
+    is_flag=True,
+    help="With --dir outside the project: record the install in the project's skills.lock, not DIR's.",
 )
 @click.option("--skill", "skills", multiple=True, metavar="NAME",
               help="From a source holding several skills, install this one (repeatable).")
@@ -146,6 +155,7 @@ def install(
     directory: Path | None,
     skills: tuple[str, ...],
     sha256: str | None,
+    save: bool,
     force: bool,
     allow_outside: bool,
     as_json: bool,
@@ -169,6 +179,8 @@ def install(
     from folders, git, archives and well-known indexes"): skills.lock pins its
     commit or digest, and sources carry no attestations. A skills folder that is a link out of the project needs
     --allow-outside, as for sync; --dir and --global name folders on purpose.
+    --dir outside the project leaves the project's skills.lock alone: DIR gets
+    its own (run list, sync or remove there), unless --save.
 
     Attestations attached to a variant are verified before it is installed (a
     warning when there are none); the policy options and .skillpm/policy.toml can
@@ -181,8 +193,10 @@ def install(
 
     if directory is not None and (user or agent):
         raise click.UsageError("--dir names the folder itself; give it without --global or --agent")
+    if save and directory is None:
+        raise click.UsageError("--save says where an install with --dir is recorded; give it with --dir")
     parsed, source = with_sources(requirements, open_registry(registry), skills=skills, sha256=sha256)
-    dest = _where(agent, user, directory)
+    dest = _where(agent, user, directory, save)
     capability = choose_capability(arch, quiet=as_json)
     installed = install_many(
         parsed, registry=source, capability=capability, dest=dest,

@@ -147,7 +147,7 @@ def _reports(source, document) -> list:
     from pathlib import Path
 
     from skillpm.attest.variants import effective_policy, verify_variant
-    from skillpm.installing.destinations import find_project_root
+    from skillpm.project import find_project_root
 
     policy = effective_policy(source.label, project_root=find_project_root(Path.cwd()))
     return [verify_variant(source, name=document.name, version=entry.version, variant=variant, policy=policy)

@@ -24,6 +24,7 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from skillpm.evaluation.cases import EvalCase
+from skillpm.fieldproblems import field_problems
 from skillpm.manifest import EVALS_FILE
 #: upskill's fields an eval may carry so that skillpm can check it.
 UPSKILL_KEYS = ("expected", "validator", "validator_config")
@@ -73,8 +74,8 @@ def parse_evals(data: object, read: Callable[[str], bytes | None]) -> ParsedEval
                  "expected": {"contains": []}, **fields}
             )
         except ValidationError as error:
-            first = error.errors()[0]
-            problems.append(f"{where}.{'.'.join(str(part) for part in first['loc'])}: {first['msg']}")
+            field, reason = field_problems(error.errors())[0]
+            problems.append(f"{where}.{field}: {reason}")
             continue
         cases.append(case)
         if not graded:

@@ -13,6 +13,8 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from skillpm.fieldproblems import field_problems
+
 Scalar = Union[str, bool, int, float]
 
 
@@ -64,10 +66,7 @@ def parse_suite(data: object) -> tuple[Suite | None, list[str]]:
     try:
         return Suite.model_validate(data), []
     except ValidationError as error:
-        return None, [
-            f"{'.'.join(str(part) for part in item['loc']) or '(root)'}: {item['msg']}"
-            for item in error.errors()
-        ]
+        return None, [f"{where}: {reason}" for where, reason in field_problems(error.errors())]
 
 
 def system_prompt(name: str, body: str) -> str:

@@ -40,6 +40,7 @@ from typing import Mapping, Protocol, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from skillpm.errors import TargetError
+from skillpm.fieldproblems import field_problems
 from skillpm.evaluation.cases import EvalCase
 from skillpm.evaluation.sass import KernelLimits, inspect_kernel
 from skillpm.targets import parse_target
@@ -248,9 +249,8 @@ def checks_for(case: EvalCase, *, target: str) -> tuple[Check, ...]:
         # else: as upskill does for a validator it does not know, expected.contains alone decides
         # (skillpm.evaluation.testset warns once per such validator; output_file is not read either).
     except ValidationError as error:
-        item = error.errors()[0]
-        where = ".".join(str(part) for part in item["loc"])
-        raise CheckConfigError(f"validator_config.{where}: {item['msg']}") from None
+        where, reason = field_problems(error.errors())[0]
+        raise CheckConfigError(f"validator_config.{where}: {reason}") from None
     return tuple(found)
 
 

@@ -33,23 +33,6 @@ from skillpm.errors import InstallError
 from skillpm.lockfile import LOCK_NAME, LockedSkill, Lockfile
 from skillpm.reading import read_at_most
 
-_PROJECT_MARKERS = (LOCK_NAME, ".git")
-
-
-def find_project(start: Path) -> Path | None:
-    """The nearest folder at or above ``start`` holding skills.lock or .git; ``None`` when there is none."""
-    start = start.resolve()
-    return next(
-        (folder for folder in (start, *start.parents) if any((folder / marker).exists() for marker in _PROJECT_MARKERS)),
-        None,
-    )
-
-
-def find_project_root(start: Path) -> Path:
-    """:func:`find_project`, else ``start`` itself (where ``install`` starts a project)."""
-    return find_project(start) or start.resolve()
-
-
 def user_lockfile_path() -> Path:
     """Where ``--global`` installs are recorded."""
     from skillpm.userdirs import user_path
@@ -66,11 +49,23 @@ class Destination:
 
 
 def destination(
-    *, project_root: Path, agent: str | None = None, user: bool = False, directory: Path | None = None
+    *,
+    project_root: Path,
+    agent: str | None = None,
+    user: bool = False,
+    directory: Path | None = None,
+    save: bool = False,
 ) -> Destination:
-    """The destination for ``--dir``, ``--global`` and ``--agent`` (default: Claude Code, this project)."""
+    """The destination for ``--dir``, ``--global`` and ``--agent`` (default: Claude Code, this project).
+
+    ``--dir`` inside the project is recorded in the project's skills.lock; outside
+    it, in ``DIR/skills.lock`` (as ``npm install --prefix DIR`` keeps its own lock),
+    unless ``save`` asks for the project's.
+    """
     if directory is not None:
-        return Destination(directory.resolve(), project_root / LOCK_NAME)
+        folder = directory.resolve()
+        recorded_in = project_root if save or folder.is_relative_to(project_root) else folder
+        return Destination(folder, recorded_in / LOCK_NAME)
     skills_dir = agents.skills_dir(agent or agents.DEFAULT_AGENT, project_root=project_root, user=user)
     lockfile = user_lockfile_path() if user else project_root / LOCK_NAME
     return Destination(skills_dir, lockfile)

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from skillpm.errors import ManifestError
-from skillpm.manifest import (
-    MANIFEST_NAME,
-    OVERLAYS_DIR,
-    Manifest,
-    SkillSource,
-    manifest_errors,
-    read_manifest_data,
-)
+from skillpm.validation.discover import MANIFEST_NAME
 from skillpm.validation.findings import Finding, Severity, error
 from skillpm.validation.hidden import left_out_findings
 from skillpm.validation.tree import validate_skill_dir, validate_tree
+
+if TYPE_CHECKING:
+    from skillpm.manifest import SkillSource
 
 
 def validate_path(path: Path, *, strict: bool = False) -> list[Finding]:
@@ -27,6 +25,8 @@ def validate_path(path: Path, *, strict: bool = False) -> list[Finding]:
 
 def validate_source(root: Path, *, strict: bool = False) -> list[Finding]:
     """The manifest's findings, then each variant's tree as it will be installed."""
+    from skillpm.manifest import Manifest, SkillSource, manifest_errors, read_manifest_data  # pydantic: only here
+
     try:
         data = read_manifest_data(root)
     except ManifestError as problem:
@@ -45,6 +45,8 @@ def validate_source(root: Path, *, strict: bool = False) -> list[Finding]:
 
 
 def _unused_overlays(source: SkillSource) -> list[Finding]:
+    from skillpm.manifest import OVERLAYS_DIR
+
     overlays = source.root / OVERLAYS_DIR
     if not overlays.is_dir():
         return []

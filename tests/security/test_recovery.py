@@ -1,7 +1,7 @@
 """Class 2: crash recovery deletes only what skillpm itself left, never a user's look-alike.
 
-Recovery runs in the folder of every skill directory a command changes, and ``--dir ~`` makes
-that the user's home, full of files of any name. Each case fills it with names that look like
+Recovery runs in the folder of every skill directory a command changes, and ``--dir ~ --save``
+(recorded in the project's skills.lock) makes that the user's home, full of files of any name. Each case fills it with names that look like
 skillpm's temporary files, staging and aside trees (old and new forms, forged markers, a marker
 that is a link), runs the real command (or kills it part-way with SIGKILL), and checks that
 every look-alike is as it was and that what skillpm left is cleaned up.
@@ -78,11 +78,11 @@ def skillpm_leftovers(folder: Path) -> list[str]:
                 ("install", NAME)],
 )
 def test_recovery_in_the_users_home_keeps_every_lookalike(hostile, registry: Path, command) -> None:
-    """After 'install --dir ~', every later command recovers in ~: it must not delete ~/.zshrc.2.old."""
-    hostile.ok(hostile.run("install", NAME, "--dir", hostile.home, "--registry", registry))
+    """After 'install --dir ~ --save', every later command recovers in ~: it must not delete ~/.zshrc.2.old."""
+    hostile.ok(hostile.run("install", NAME, "--dir", hostile.home, "--save", "--registry", registry))
     in_home, in_project = lookalikes(hostile.home), lookalikes(hostile.project)
     if command[0] == "install":
-        command = (*command, "--dir", str(hostile.home), "--registry", str(registry))
+        command = (*command, "--dir", str(hostile.home), "--save", "--registry", str(registry))
     before = hostile.state()
 
     hostile.ok(hostile.run(*command))
@@ -95,7 +95,7 @@ def test_recovery_in_the_users_home_keeps_every_lookalike(hostile, registry: Pat
 
 def test_a_kill_between_the_two_renames_restores_only_skillpms_own_aside_tree(hostile, registry: Path) -> None:
     """The aside tree skillpm marked is renamed back; a look-alike '.doc-writer.7.old' is left alone."""
-    hostile.ok(hostile.run("install", NAME, "--dir", hostile.home, "--registry", registry))
+    hostile.ok(hostile.run("install", NAME, "--dir", hostile.home, "--save", "--registry", registry))
     installed = hostile.home / NAME
     expected = {path.relative_to(installed): path.read_bytes() for path in installed.rglob("*") if path.is_file()}
     made = lookalikes(hostile.home)
