@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable, Mapping
 
 from skillpm.evaluation.cases import EvalCase, system_prompt
@@ -65,17 +65,27 @@ def load_subject(root: Path, *, arch: str | None = None, target: str | None = No
 
 
 def test_reader(root: Path, target: str, files: Mapping[str, Path]) -> tuple[Reader, Callable[[str], str]]:
-    """How the variant's test files are read, and named in messages: skill_meta.json from the
-    variant's overlay, else the top (it is never packed); any other (evals/evals.json, the files
-    and scripts the cases name) from the variant's tree (``files``)."""
+    """How the variant's test files are read, and named in messages: skill_meta.json, and files in a
+    hidden folder such as ``.eval/`` (test scripts that are never packed), from the variant's overlay,
+    else the top; any other (evals/evals.json, the files and scripts the cases name) from the
+    variant's tree (``files``)."""
 
     def where(relative: str) -> Path | None:
-        if relative == EVAL_FILE:
-            candidates = [root / OVERLAYS_DIR / target / EVAL_FILE, root / EVAL_FILE]
+        if relative == EVAL_FILE or (relative not in files and _test_only(relative)):
+            candidates = [root / OVERLAYS_DIR / target / relative, root / relative]
             return next((candidate for candidate in candidates if candidate.is_file()), None)
         return files.get(relative)
 
     return (lambda relative: _read_test_file(root, where(relative))), (lambda relative: str(where(relative) or root / relative))
+
+
+def _test_only(relative: str) -> bool:
+    """Whether ``relative`` lies in a hidden folder (``.eval/check.py``), which pack leaves out; never a VCS folder."""
+    from skillpm.containment import vcs_component
+
+    parts = PurePosixPath(relative).parts
+    return (len(parts) > 1 and parts[0].startswith(".") and ".." not in parts
+            and vcs_component(PurePosixPath(relative)) is None)
 
 
 def variant_test_set(root: Path, target: str, files: Mapping[str, Path]) -> str | None:
