@@ -208,28 +208,39 @@ def install(
 
 @click.command()
 @global_option
+@click.option(
+    "--registry",
+    "mirror",
+    metavar="DIR|URL|NAME",
+    envvar="SKILLPM_REGISTRY",
+    help="Read every locked skill from this registry (a mirror) instead of the ones skills.lock names; "
+    "the locked digests must match, so it cannot change what is installed. Default: $SKILLPM_REGISTRY.",
+)
 @offline_option
 @force_option
 @allow_outside_option
 @policy_options
 @json_option
-def sync(user: bool, force: bool, allow_outside: bool, as_json: bool, **policy) -> None:
+def sync(user: bool, mirror: str | None, force: bool, allow_outside: bool, as_json: bool, **policy) -> None:
     """Install exactly what skills.lock records, refusing any changed digest.
 
     \b
-    skillpm sync                  # after cloning a project that has a skills.lock
-    skillpm sync --offline        # from the caches only
+    skillpm sync                          # after cloning a project that has a skills.lock
+    skillpm sync --offline                # from the caches only
+    skillpm sync --registry https://mirror.example.org/skills
 
     Every skill is fetched and checked (digest, attestations) before any is
-    installed. A directory outside the project needs --allow-outside (not with
-    --global: the user's own skills.lock names the user's folders).
+    installed. When a skill's registry does not answer, it comes from another
+    registry that lists the same digest, or from the artifact cache. A directory
+    outside the project needs --allow-outside (not with --global: the user's own
+    skills.lock names the user's folders).
     """
     from skillpm.cache import ArtifactCache
     from skillpm.installing.pipeline import sync as sync_all
 
     results = sync_all(
-        _project_lockfile(user), cache=ArtifactCache(), force=force, allow_outside=allow_outside or user,
-        attestations=_attestation_policy(policy),
+        _project_lockfile(user), cache=ArtifactCache(), mirror=mirror or None, force=force,
+        allow_outside=allow_outside or user, attestations=_attestation_policy(policy),
     )
     _report(results, as_json, "installed")
 

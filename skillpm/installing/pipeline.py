@@ -22,8 +22,16 @@ from skillpm.cache import ArtifactCache
 from skillpm.errors import InstallError
 from skillpm.installing.destinations import Destination, check_inside, check_replaceable, recover, take_out
 from skillpm.installing.fetch import check_attestations, fetch_checked, in_parallel
+from skillpm.installing.locked import (
+    Registries,
+    cache_only_warning,
+    fallback_labels,
+    is_from_cache,
+    locked_plan,
+    source_labels,
+)
 from skillpm.installing.place import InstallResult, place
-from skillpm.installing.plan import Plan, locked_variant, open_registries, plan_requirements, plan_updates, update_source
+from skillpm.installing.plan import Plan, open_registries, plan_requirements, plan_updates, update_source
 from skillpm.installing.record import record
 from skillpm.lockfile import LockedSkill, Lockfile, read_lockfile
 from skillpm.locks import lock_for
@@ -120,15 +128,20 @@ def _install_all(
     for plan in plans:
         results.append(place(lockfile, plan, cache))
         lockfile = lockfile.with_skill(plan.entry)
+    changed = [(plan, verified) for plan, result, verified in zip(plans, results, attested) if result.changed]
     unverified = [
-        f"{result.name} {result.version} ({result.target})"
-        for result, verified in zip(results, attested)
-        if result.changed and not verified
+        f"{plan.entry.name} {plan.entry.version} ({plan.entry.target})"
+        for plan, verified in changed
+        if not verified and not is_from_cache(plan)
     ]
-    if unverified:  # once per command, and only for what it installed
-        from skillpm.attest.variants import InstallOptions, unattested_warning
+    from skillpm.attest.variants import InstallOptions, unattested_warning
 
-        (attestations or InstallOptions()).warning(unattested_warning(unverified))
+    warn = (attestations or InstallOptions()).warning
+    if unverified:  # once per command, and only for what it installed
+        warn(unattested_warning(unverified))
+    from_cache = cache_only_warning([plan for plan, _ in changed])
+    if from_cache is not None:
+        warn(from_cache)
     return results
 
 
@@ -137,6 +150,7 @@ def sync(
     *,
     cache: ArtifactCache,
     opener: Callable[[str], Registry] = open_locked_registry,
+    mirror: str | None = None,
     jobs: int = 8,
     force: bool = False,
     allow_outside: bool = False,
@@ -147,20 +161,21 @@ def sync(
     Every locked artifact is first fetched (up to ``jobs`` at a time) and checked,
     then every one's attestations; only when all passed are the skills installed,
     in lockfile order, so a download, digest or policy failure changes no skill
-    directory and not the lockfile. Each skill comes from exactly the registry its
-    entry names. An entry whose directory is outside the lockfile's folder is
-    refused unless ``allow_outside``; ``force`` replaces directories that do not
-    look like skills (:func:`check_replaceable`).
+    directory and not the lockfile. Each skill comes from the registry its entry
+    names, or ``mirror`` (a ``--registry`` value) instead; when that does not answer,
+    from any other source of the same digest (:mod:`~skillpm.installing.locked`).
+    An entry whose directory is outside the lockfile's folder is refused unless
+    ``allow_outside``; ``force`` replaces directories that do not look like skills
+    (:func:`check_replaceable`).
     """
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
         check_inside(lockfile, lockfile.skills, allow_outside=allow_outside)
         recover(lockfile, map(lockfile.directory, lockfile.skills))
-        registries = open_registries(lockfile.skills, opener)
+        registries, others = Registries(opener), fallback_labels(lockfile)
 
         def locked(skill: LockedSkill) -> Plan:
-            registry = registries[skill.registry]
-            return Plan(registry, locked_variant(registry, skill), skill)
+            return locked_plan(skill, source_labels(skill, mirror=mirror, others=others), registries, cache)
 
         plans = in_parallel(locked, lockfile.skills, jobs=jobs)
         return _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
