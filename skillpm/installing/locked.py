@@ -29,6 +29,7 @@ from skillpm.errors import LockfileError, RegistryUnreachable, ResolutionError
 from skillpm.index.model import Variant
 from skillpm.installing.plan import Plan, locked_variant
 from skillpm.lockfile import LockedSkill, Lockfile
+from skillpm.registry.settings import settings
 
 if TYPE_CHECKING:
     from skillpm.cache import ArtifactCache
@@ -97,22 +98,26 @@ def locked_plan(
     for position, label in enumerate(labels):
         try:
             registry = registries.get(label)
-            return Plan(registry, locked_variant(registry, skill), skill)
+            plan = Plan(registry, locked_variant(registry, skill), skill)
         except RegistryUnreachable as error:
             first = first or error
         except (LockfileError, ResolutionError):
             if position == 0:
                 raise
+        else:
+            if first is not None:
+                settings.warn(f"{skill.name} {skill.version} ({skill.target}): {labels[0]} did not answer; "
+                              f"taking the locked sha256 from {label} ({first.message})")
+            return plan
+    first = first or RegistryUnreachable(f"no registry to ask for {skill.name}")
     cached = cache.get(skill.sha256)
     if cached is None:
-        assert first is not None  # some label was asked: there is always the entry's own
         raise RegistryUnreachable(
             f"{first.message}; {skill.name} {skill.version} ({skill.target}) is not in the artifact cache either",
             hint=first.hint,
         )
-    reason = first.message if first is not None else "no registry was asked"
     variant = Variant(target=skill.target, sha256=skill.sha256, size=len(cached), path=skill.path)
-    return Plan(FromCache(skill.registry, reason), variant, skill)  # type: ignore[arg-type]  # never downloads
+    return Plan(FromCache(skill.registry, first.message), variant, skill)  # type: ignore[arg-type]  # never downloads
 
 
 def is_from_cache(plan: Plan) -> bool:
@@ -122,11 +127,11 @@ def is_from_cache(plan: Plan) -> bool:
 
 def cache_only_warning(plans: Sequence[Plan]) -> str | None:
     """The one warning for those of ``plans`` taken from the cache alone, or None."""
-    taken = [plan for plan in plans if is_from_cache(plan)]
+    taken = [(plan.entry, plan.registry) for plan in plans if isinstance(plan.registry, FromCache)]
     if not taken:
         return None
-    names = ", ".join(f"{plan.entry.name} {plan.entry.version} ({plan.entry.target})" for plan in taken)
+    names = ", ".join(f"{entry.name} {entry.version} ({entry.target})" for entry, _ in taken)
     return (
         f"warning: {names}: installed from the artifact cache by the locked sha256, because no registry "
-        f"answered (first: {taken[0].registry.reason}); attestations were not checked"
+        f"answered (first: {taken[0][1].reason}); attestations were not checked"
     )
