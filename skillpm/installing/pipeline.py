@@ -31,11 +31,13 @@ from skillpm.installing.locked import (
     source_labels,
 )
 from skillpm.installing.place import InstallResult, place
-from skillpm.installing.plan import Plan, open_registries, plan_requirements, plan_updates, update_source
+from skillpm.installing.plan import Plan, open_registries, plan_requirements, update_source
 from skillpm.installing.record import record
+from skillpm.installing.updates import chosen_skills, plan_steps
 from skillpm.lockfile import LockedSkill, Lockfile, read_lockfile
 from skillpm.locks import lock_for
 from skillpm.registry.factory import open_locked_registry
+from skillpm.registry.settings import settings
 from skillpm.requirements import Requirement
 from skillpm.resolve import Resolution
 from skillpm.targets import Capability
@@ -192,24 +194,29 @@ def update(
     force: bool = False,
     allow_outside: bool = False,
     attestations: InstallOptions | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[tuple[Resolution, InstallResult]]:
     """Resolve the locked skills (or ``names`` of them) again and install what changed.
 
     ``capability`` overrides the one each skill was resolved for. As in :func:`sync`,
     every chosen skill is resolved, fetched and checked before any is installed;
-    ``force`` and ``allow_outside`` mean what they mean there.
+    ``force`` and ``allow_outside`` mean what they mean there. A skill that now
+    resolves to a lower version is kept, and ``warn`` (default: a warning on stderr) told why
+    (:mod:`~skillpm.installing.updates`); it is not in the list returned.
     """
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
-        chosen = [s for s in lockfile.skills if not names or s.name in names]
-        missing = sorted(set(names) - {s.name for s in chosen})
-        if missing:
-            raise InstallError(f"not installed: {', '.join(missing)}", hint="see 'skillpm list'")
+        chosen = chosen_skills(lockfile, names)
         check_inside(lockfile, chosen, allow_outside=allow_outside)
         recover(lockfile, map(lockfile.directory, chosen))
-        resolutions, plans = plan_updates(chosen, open_registries(chosen, opener, update_source), capability)
+        steps = plan_steps(chosen, open_registries(chosen, opener, update_source), capability)
+        for step in steps:
+            if step.reason is not None:
+                (warn or settings.warn)(step.reason)
+        taken = [step for step in steps if step.action != "keep"]
+        plans = [step.plan for step in taken]
         results = _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
-    return list(zip(resolutions, results))
+    return list(zip([step.resolution for step in taken], results))
 
 
 def remove(lockfile_path: Path, name: str, *, force: bool = False, allow_outside: bool = False) -> list[LockedSkill]:
