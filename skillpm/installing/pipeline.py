@@ -22,18 +22,9 @@ from skillpm.cache import ArtifactCache
 from skillpm.errors import InstallError
 from skillpm.installing.destinations import Destination, check_inside, check_replaceable, recover, take_out
 from skillpm.installing.fetch import check_attestations, fetch_checked, in_parallel
-from skillpm.installing.locked import (
-    Registries,
-    cache_only_warning,
-    fallback_labels,
-    is_from_cache,
-    locked_plan,
-    source_labels,
-)
 from skillpm.installing.place import InstallResult, place
 from skillpm.installing.plan import Plan, open_registries, plan_requirements, update_source
 from skillpm.installing.record import record
-from skillpm.installing.updates import chosen_skills, plan_steps
 from skillpm.lockfile import LockedSkill, Lockfile, read_lockfile
 from skillpm.locks import lock_for
 from skillpm.registry.factory import open_locked_registry
@@ -113,8 +104,12 @@ def _install_all(
     jobs: int,
     force: bool,
     attestations: InstallOptions | None,
+    unread: Callable[[Plan], bool] | None = None,
 ) -> list[InstallResult]:
     """Check all ``plans``, then install each in order; the caller holds the lock.
+
+    The plans ``unread`` picks, whose attestations no registry could list, are
+    left out of the warning about skills without attestations: the caller says why.
 
     First every check before anything is written: fetches every archive and runs
     on it every check extraction runs (``jobs`` at a time), then checks each
@@ -130,20 +125,15 @@ def _install_all(
     for plan in plans:
         results.append(place(lockfile, plan, cache))
         lockfile = lockfile.with_skill(plan.entry)
-    changed = [(plan, verified) for plan, result, verified in zip(plans, results, attested) if result.changed]
     unverified = [
-        f"{plan.entry.name} {plan.entry.version} ({plan.entry.target})"
-        for plan, verified in changed
-        if not verified and not is_from_cache(plan)
+        f"{result.name} {result.version} ({result.target})"
+        for plan, result, verified in zip(plans, results, attested)
+        if result.changed and not verified and not (unread and unread(plan))
     ]
-    from skillpm.attest.variants import InstallOptions, unattested_warning
-
-    warn = (attestations or InstallOptions()).warning
     if unverified:  # once per command, and only for what it installed
-        warn(unattested_warning(unverified))
-    from_cache = cache_only_warning([plan for plan, _ in changed])
-    if from_cache is not None:
-        warn(from_cache)
+        from skillpm.attest.variants import InstallOptions, unattested_warning
+
+        (attestations or InstallOptions()).warning(unattested_warning(unverified))
     return results
 
 
@@ -174,13 +164,30 @@ def sync(
         lockfile = read_lockfile(lockfile_path)
         check_inside(lockfile, lockfile.skills, allow_outside=allow_outside)
         recover(lockfile, map(lockfile.directory, lockfile.skills))
+        from skillpm.installing.locked import (
+            Registries,
+            cache_only_warning,
+            fallback_labels,
+            is_from_cache,
+            locked_plan,
+            source_labels,
+        )
+
         registries, others = Registries(opener), fallback_labels(lockfile)
 
         def locked(skill: LockedSkill) -> Plan:
             return locked_plan(skill, source_labels(skill, mirror=mirror, others=others), registries, cache)
 
         plans = in_parallel(locked, lockfile.skills, jobs=jobs)
-        return _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
+        results = _install_all(
+            lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations, unread=is_from_cache
+        )
+    warning = cache_only_warning([plan for plan, result in zip(plans, results) if result.changed])
+    if warning is not None:
+        from skillpm.attest.variants import InstallOptions
+
+        (attestations or InstallOptions()).warning(warning)
+    return results
 
 
 def update(
@@ -204,6 +211,8 @@ def update(
     resolves to a lower version is kept, and ``warn`` (default: a warning on stderr) told why
     (:mod:`~skillpm.installing.updates`); it is not in the list returned.
     """
+    from skillpm.installing.updates import chosen_skills, plan_steps
+
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
         chosen = chosen_skills(lockfile, names)
