@@ -308,7 +308,8 @@ def loaded_registry(text: str, root: Path) -> str:
     if problem is not None:
         raise LockfileError(
             f"{root / LOCK_NAME}: an entry {problem}",
-            hint="a relative registry in skills.lock must lie inside the project; pass 'sync --registry' to read another",
+            hint="a relative registry in skills.lock names a folder inside the project; restore skills.lock from "
+            "version control, or install again with --registry",
         )
     return resolved.as_uri()
 

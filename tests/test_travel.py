@@ -62,6 +62,18 @@ def test_a_registry_in_the_project_is_recorded_relative_and_a_clone_syncs_on_ano
     assert listed[0]["registry"] == (other / "reg").resolve().as_uri()
 
 
+def test_how_a_registry_is_stored_and_read_back(tmp_path: Path) -> None:
+    from skillpm.lockfile import loaded_registry, stored_registry
+
+    root = tmp_path / "project"
+    (root / "regs" / "team").mkdir(parents=True)
+    inside = (root / "regs" / "team").resolve().as_uri()
+    assert stored_registry(inside, root) == "./regs/team"
+    assert loaded_registry("./regs/team", root) == inside
+    for kept in (root.resolve().as_uri(), tmp_path.resolve().as_uri(), "https://example.org/reg", "embedded"):
+        assert stored_registry(kept, root) == kept == loaded_registry(kept, root)
+
+
 def test_a_registry_outside_the_project_stays_absolute(isolated, registry: Path, run_cli) -> None:
     result = run_cli("install", KERNEL, "--arch", "9.0", "--registry", os.path.relpath(registry))
     assert result.exit_code == 0, result.output
