@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,6 +17,9 @@ from skillpm.cli.common import (
     registry_option,
 )
 from skillpm.cli.output import emit_json, notice, say, table
+
+if TYPE_CHECKING:
+    from skillpm.targets import Capability
 
 
 def _where(agent: str | None, user: bool, directory: Path | None, save: bool = False):
@@ -291,7 +295,7 @@ def update(
         notice("nothing to update")
 
 
-def _show_update_plan(lockfile_path: Path, names: list[str], capability, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def _show_update_plan(lockfile_path: Path, names: list[str], capability: Capability | None, as_json: bool) -> None:
     """``update --dry-run``: each chosen skill, what it resolves to now, and what update would do."""
     from skillpm.installing.updates import preview
     from skillpm.registry.factory import open_locked_registry

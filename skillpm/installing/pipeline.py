@@ -108,14 +108,13 @@ def _install_all(
 ) -> list[InstallResult]:
     """Check all ``plans``, then install each in order; the caller holds the lock.
 
-    The plans ``unread`` picks, whose attestations no registry could list, are
-    left out of the warning about skills without attestations: the caller says why.
-
     First every check before anything is written: fetches every archive and runs
     on it every check extraction runs (``jobs`` at a time), then checks each
     directory it would replace (:func:`check_replaceable`), then every variant's
     attestations: one failure and nothing is installed. Then each skill is
     installed (:func:`place`) and recorded beside those installed before it.
+    The plans ``unread`` picks, whose attestations no registry could list, are
+    left out of the warning about skills without attestations: the caller says why.
     """
     fetched = in_parallel(lambda plan: fetch_checked(plan, cache), plans, jobs=jobs)
     for plan, metadata in zip(plans, fetched):
@@ -160,19 +159,19 @@ def sync(
     ``allow_outside``; ``force`` replaces directories that do not look like skills
     (:func:`check_replaceable`).
     """
+    from skillpm.installing.locked import (
+        Registries,
+        cache_only_warning,
+        fallback_labels,
+        is_from_cache,
+        locked_plan,
+        source_labels,
+    )
+
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
         check_inside(lockfile, lockfile.skills, allow_outside=allow_outside)
         recover(lockfile, map(lockfile.directory, lockfile.skills))
-        from skillpm.installing.locked import (
-            Registries,
-            cache_only_warning,
-            fallback_labels,
-            is_from_cache,
-            locked_plan,
-            source_labels,
-        )
-
         registries, others = Registries(opener), fallback_labels(lockfile)
 
         def locked(skill: LockedSkill) -> Plan:
@@ -208,8 +207,9 @@ def update(
     ``capability`` overrides the one each skill was resolved for. As in :func:`sync`,
     every chosen skill is resolved, fetched and checked before any is installed;
     ``force`` and ``allow_outside`` mean what they mean there. A skill that now
-    resolves to a lower version is kept, and ``warn`` (default: a warning on stderr) told why
-    (:mod:`~skillpm.installing.updates`); it is not in the list returned.
+    resolves to a lower version is kept, and ``warn`` (default: a warning on
+    stderr) told why (:mod:`~skillpm.installing.updates`); it is not in the list
+    returned.
     """
     from skillpm.installing.updates import chosen_skills, plan_steps
 
