@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path, PurePosixPath
 
 from skillpm.atomic import atomic_write
@@ -324,5 +324,11 @@ def _with_loaded_registry(table: object, root: Path) -> object:
 
 def _with_stored_registries(lockfile: Lockfile) -> Lockfile:
     """``lockfile`` with each registry as :func:`stored_registry` records it."""
-    skills = tuple(replace(skill, registry=stored_registry(skill.registry, lockfile.root)) for skill in lockfile.skills)
-    return Lockfile(lockfile.path, skills)
+    return Lockfile(lockfile.path, tuple(_stored_skill(skill, lockfile.root) for skill in lockfile.skills))
+
+
+@lru_cache(maxsize=4096)
+def _stored_skill(skill: LockedSkill, root: Path) -> LockedSkill:
+    """``skill`` as written in the lockfile in ``root``; remembered, as sync writes the lockfile once per skill."""
+    registry = stored_registry(skill.registry, root)
+    return skill if registry == skill.registry else replace(skill, registry=registry)
