@@ -265,3 +265,18 @@ def test_a_registry_with_the_same_name_but_other_bytes_is_never_taken(
         assert snapshot(isolated.project) == before
     finally:
         impostor.stop()
+
+
+def test_a_registry_that_did_not_answer_is_not_asked_again_for_the_next_skill(isolated, served: Served, run_cli) -> None:
+    from skillpm.cache import ArtifactCache
+    from skillpm.installing.pipeline import sync
+
+    assert run_cli("install", KERNEL, "doc-writer", "--arch", "9.0", "--registry", served.url).exit_code == 0
+    shutil.rmtree(isolated.skills)
+    served.always("config.json", "503")  # every attempt fails: unreachable after the retries
+    since = len(served.script.log)
+
+    results = sync(isolated.lockfile, cache=ArtifactCache(), jobs=1)
+
+    assert [result.name for result in results] == ["doc-writer", KERNEL]
+    assert len(served.script.requests("config.json", since=since)) == 4  # $SKILLPM_HTTP_RETRIES, once in all

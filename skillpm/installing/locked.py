@@ -29,7 +29,7 @@ from skillpm.errors import LockfileError, RegistryUnreachable, ResolutionError
 from skillpm.index.model import Variant
 from skillpm.installing.plan import Plan, locked_variant
 from skillpm.lockfile import LockedSkill, Lockfile
-from skillpm.registry.settings import settings
+from skillpm.registry.settings import offline, settings
 
 if TYPE_CHECKING:
     from skillpm.cache import ArtifactCache
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 
 class Registries:
-    """Registries by label, each opened once from any thread; one that cannot be opened stays unreachable."""
+    """Registries by label, each opened once from any thread; one that did not answer is not asked again."""
 
     def __init__(self, opener: Callable[[str], Registry]) -> None:
         self._opener = opener
@@ -56,6 +56,13 @@ class Registries:
         if isinstance(opened, RegistryUnreachable):
             raise opened
         return opened
+
+    def down(self, label: str, error: RegistryUnreachable) -> None:
+        """Remember that ``label`` did not answer, so no other skill waits for it again (online only:
+        offline, only the one document or archive is missing from the cache)."""
+        if not offline():
+            with self._lock:
+                self._opened[label] = error
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,7 @@ def locked_plan(
             registry = registries.get(label)
             plan = Plan(registry, locked_variant(registry, skill), skill)
         except RegistryUnreachable as error:
+            registries.down(label, error)
             first = first or error
         except (LockfileError, ResolutionError):
             if position == 0:
