@@ -292,7 +292,7 @@ def update(
     if results or as_json:
         _report([result for _, result in results], as_json, "updated")
     else:
-        notice("nothing to update")
+        notice("nothing to do: update installed no skill")
 
 
 def _show_update_plan(lockfile_path: Path, names: list[str], capability: Capability | None, as_json: bool) -> None:
