@@ -280,3 +280,18 @@ def test_a_registry_that_did_not_answer_is_not_asked_again_for_the_next_skill(is
 
     assert [result.name for result in results] == ["doc-writer", KERNEL]
     assert len(served.script.requests("config.json", since=since)) == 4  # $SKILLPM_HTTP_RETRIES, once in all
+
+
+def test_a_registry_asked_in_turn_that_refuses_access_is_passed_over(isolated, served: Served, second: Served, run_cli) -> None:
+    """The configured one answers 401 (it wants a token): the cache still serves the locked bytes."""
+    assert run_cli("install", KERNEL, "--arch", "9.0", "--registry", served.url).exit_code == 0
+    assert run_cli("registry", "add-remote", "private", second.url).exit_code == 0
+    second.script.authorization = "Bearer not-sent"
+    shutil.rmtree(isolated.skills)
+    served.stop()
+
+    result = run_cli("sync")
+
+    assert result.exit_code == 0, result.output
+    assert f"passing over registry {second.url} for {KERNEL}" in result.stderr and "HTTP 401" in result.stderr
+    assert (isolated.skills / KERNEL / "SKILL.md").is_file()

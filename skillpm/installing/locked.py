@@ -13,8 +13,9 @@ means it did not):
 
 - with a mirror (``sync --registry``, ``$SKILLPM_REGISTRY``): that registry alone;
 - else the registry the entry names, then every other registry the lockfile names,
-  then the configured ones; an other registry that lacks the variant is passed over,
-  but the entry's own registry saying it is gone or changed stops the sync;
+  then the configured ones; another registry that lacks the variant, or cannot serve
+  it, is passed over, but the entry's own registry saying it is gone or changed stops
+  the sync;
 - last, the artifact cache: the archive is installed by its digest alone, and its
   attestations, which only a registry's document lists, are not checked (said once).
 """
@@ -25,7 +26,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from skillpm.errors import LockfileError, RegistryUnreachable, ResolutionError
+from skillpm.errors import LockfileError, RegistryUnreachable, ResolutionError, SkillpmError
 from skillpm.index.model import Variant
 from skillpm.installing.plan import Plan, locked_variant
 from skillpm.lockfile import LockedSkill, Lockfile
@@ -88,7 +89,7 @@ def source_labels(skill: LockedSkill, *, mirror: str | None, others: Sequence[st
     """The registries to ask for ``skill``, in turn: the mirror alone, else its own then ``others``."""
     if mirror is not None:
         return [mirror]
-    return [skill.registry, *(label for label in dict.fromkeys(others) if label != skill.registry)]
+    return [skill.registry, *(label for label in others if label != skill.registry)]
 
 
 def locked_plan(
@@ -97,9 +98,10 @@ def locked_plan(
     """The plan to install ``skill`` from the first of ``labels`` that answers, else from the cache.
 
     The first label is the entry's own registry (or the mirror): when it answers
-    that the variant is gone or has another digest, that error stands. Later ones
-    that lack the variant are passed over. When none answers and the cache holds
-    no such bytes, the first one's failure is raised.
+    that the variant is gone or has another digest, or fails otherwise, that error
+    stands. Later ones that lack the variant are passed over, and those that fail
+    otherwise with a warning; taking a later one says so (``settings.warn``). When
+    none answers and the cache holds no such bytes, the first one's failure is raised.
     """
     first: RegistryUnreachable | None = None
     for position, label in enumerate(labels):
@@ -109,9 +111,13 @@ def locked_plan(
         except RegistryUnreachable as error:
             registries.down(label, error)
             first = first or error
-        except (LockfileError, ResolutionError):
+        except (LockfileError, ResolutionError):  # gone, other bytes, or no such package
             if position == 0:
                 raise
+        except SkillpmError as error:  # a registry asked in turn that cannot serve (401, a bad document)
+            if position == 0:
+                raise
+            settings.warn(f"passing over registry {label} for {skill.name}: {error.message}")
         else:
             if first is not None:
                 settings.warn(f"{skill.name} {skill.version} ({skill.target}): {labels[0]} did not answer; "
