@@ -11,6 +11,8 @@ other bytes for the entry is never used.
 The sources, asked in turn until one answers (:class:`~skillpm.errors.RegistryUnreachable`
 means it did not):
 
+- a skill from a source (folder, git, archive URL; its entry has a ``source``): that
+  source alone;
 - with a mirror (``sync --registry``, ``$SKILLPM_REGISTRY``): that registry alone;
 - else the registry the entry names, then every other registry the lockfile names,
   then the configured ones; another registry that lacks the variant, or cannot serve
@@ -81,12 +83,18 @@ def fallback_labels(lockfile: Lockfile) -> list[str]:
     """The registries to ask when an entry's own does not answer: the lockfile's, then the configured ones."""
     from skillpm.registry.config import load_registries
 
-    return list(dict.fromkeys([*(skill.registry for skill in lockfile.skills),
+    return list(dict.fromkeys([*(skill.registry for skill in lockfile.skills if skill.source is None),
                                *(remote.url.rstrip("/") for remote in load_registries())]))
 
 
 def source_labels(skill: LockedSkill, *, mirror: str | None, others: Sequence[str]) -> list[str]:
-    """The registries to ask for ``skill``, in turn: the mirror alone, else its own then ``others``."""
+    """The registries to ask for ``skill``, in turn: the mirror alone, else its own then ``others``.
+
+    A skill from a source beyond a registry (a folder, git, an archive URL) has only
+    its own pinned source: no registry serves it.
+    """
+    if skill.source is not None:
+        return [skill.registry]
     if mirror is not None:
         return [mirror]
     return [skill.registry, *(label for label in others if label != skill.registry)]
