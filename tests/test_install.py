@@ -96,7 +96,9 @@ def test_install_from_a_subfolder_finds_the_project_root(isolated, registry: Pat
     [
         (["--dir", "vendor/skills"], "project/vendor/skills"),
         (["--agent", "codex"], "project/.agents/skills"),
-        (["--agent", "cursor"], "project/.cursor/skills"),
+        (["--agent", "windsurf"], "project/.windsurf/skills"),
+        (["--agent", "copilot"], "project/.agents/skills"),  # skillpm's old name for github-copilot
+        (["--agent", "openclaw"], "project/skills"),
     ],
 )
 def test_install_destinations(isolated, registry: Path, run_cli, options: list[str], where: str) -> None:

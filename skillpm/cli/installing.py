@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from skillpm.agents import AGENT_NAMES, DEFAULT_AGENT
+from skillpm.agents import AGENT_NAMES, ALIASES, DEFAULT_AGENT
 from skillpm.cli.common import (
     arch_option,
     choose_capability,
@@ -56,6 +56,22 @@ def _report(results, as_json: bool, verb: str) -> None:
     for result in results:
         state = verb if result.changed else "already up to date:"
         say(f"{state} {result.name} {result.version} ({result.target}) -> {result.directory}")
+
+
+class _AgentChoice(click.Choice):
+    """An agent's name or alias; an unknown one is one short error, not all the names."""
+
+    def __init__(self) -> None:
+        super().__init__((*AGENT_NAMES, *ALIASES))
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if value not in self.choices:
+            self.fail(
+                f"{value[:80]!r} is not one of the {len(AGENT_NAMES)} agents skillpm knows "
+                "(e.g. claude-code, codex, cursor, github-copilot; docs/user-guide.md lists them)",
+                param, ctx,
+            )
+        return ALIASES.get(value, value)
 
 
 global_option = click.option(
@@ -122,9 +138,9 @@ def _attestation_policy(policy: dict):
 @global_option
 @click.option(
     "--agent",
-    type=click.Choice(AGENT_NAMES),
+    type=_AgentChoice(),
     metavar="NAME",
-    help=f"Install where this agent reads skills: {', '.join(AGENT_NAMES)} (default: {DEFAULT_AGENT}).",
+    help=f"Install where this agent reads skills, by its name in the skills CLI (default: {DEFAULT_AGENT}).",
 )
 @click.option(
     "--dir",
