@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Sequence
 
 from skillpm.errors import InstallError
 
@@ -37,9 +37,9 @@ HOMES: dict[str, str | None] = {
     "FLATPAK_XDG_CONFIG_HOME": None,
 }
 
-#: The folder every agent that follows the Agent Skills convention reads: the one real copy of a skill.
-CANONICAL_PROJECT = ".agents/skills"
-CANONICAL_USER = "~/.agents/skills"
+#: The folder, in a project or the home folder, that agents following the Agent Skills convention read:
+#: it holds the one real copy of each skill.
+CANONICAL = ".agents/skills"
 DEFAULT_AGENT = "claude-code"
 
 
@@ -214,3 +214,36 @@ def detected(project_root: Path) -> tuple[str, ...]:
         for agent in _TABLE
         if any(path is not None and path.exists() for path in (expand(spec, project_root=project_root) for spec in agent.detect))
     )
+
+
+ALL = "all"
+
+
+def choose(requested: Sequence[str], *, project_root: Path, user: bool) -> tuple[str, ...]:
+    """The agents to install for: ``requested`` (names, aliases or ``all``), else those :func:`detected`, else Claude Code.
+
+    ``all`` with ``user`` leaves out the agents without a user folder (``eve``, ``promptscript``).
+    """
+    if ALL in requested:
+        return tuple(agent.name for agent in _TABLE if agent.user or not user)
+    names = [lookup(name).name for name in requested] or list(detected(project_root)) or [DEFAULT_AGENT]
+    return tuple(dict.fromkeys(names))
+
+
+class Placement(NamedTuple):
+    """A skills folder and the chosen agents that read it."""
+
+    folder: Path
+    agents: tuple[str, ...]
+
+
+def placements(chosen: Sequence[str], *, project_root: Path, user: bool) -> list[Placement]:
+    """Each distinct folder the ``chosen`` agents read, the canonical one (:data:`CANONICAL`) first.
+
+    The canonical folder is always there, read by none of ``chosen`` perhaps: it holds the
+    one copy of each skill, to which the other folders link.
+    """
+    readers: dict[Path, list[str]] = {(Path.home() if user else project_root) / CANONICAL: []}
+    for name in chosen:
+        readers.setdefault(skills_dir(name, project_root=project_root, user=user), []).append(name)
+    return [Placement(folder, tuple(names)) for folder, names in readers.items()]

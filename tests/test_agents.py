@@ -108,7 +108,7 @@ def test_agents_that_share_a_folder_agree_where_it_moves(unmoved, tmp_path: Path
     land elsewhere than its neighbours' once $XDG_CONFIG_HOME is set.
     """
     assert _disagreements(AGENTS, tmp_path / "project", unmoved, monkeypatch) == []
-    readers = [name for name, agent in AGENTS.items() if agent.project == agents.CANONICAL_PROJECT]
+    readers = [name for name, agent in AGENTS.items() if agent.project == agents.CANONICAL]
     assert {"codex", "cursor", "gemini-cli", "github-copilot", "opencode", "amp", "kilo", "universal"} <= set(readers)
 
 
@@ -194,3 +194,32 @@ def test_global_install_for_codex_follows_codex_home(isolated, registry: Path, r
     assert (codex_home / "skills" / "doc-writer" / "SKILL.md").is_file()
     listed = json.loads(run_cli("list", "--global", "--json", "--arch", "9.0").stdout)
     assert [Path(row["directory"]) for row in listed] == [codex_home / "skills" / "doc-writer"]
+
+
+# --- which agents, which folders ------------------------------------------------------------------
+
+
+def test_choose_takes_the_named_agents_else_the_detected_ones_else_claude_code(unmoved, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    assert agents.choose([], project_root=project, user=False) == ("claude-code",)
+    (Path.home() / ".cursor").mkdir(parents=True)
+    assert agents.choose([], project_root=project, user=False) == ("cursor",)
+    assert agents.choose(["copilot", "github-copilot", "codex"], project_root=project, user=False) == (
+        "github-copilot", "codex")
+    assert len(agents.choose(["all"], project_root=project, user=False)) == len(AGENTS)
+    every_user = agents.choose(["codex", "all"], project_root=project, user=True)
+    assert {"eve", "promptscript"}.isdisjoint(every_user) and len(every_user) == len(AGENTS) - 2
+
+
+def test_placements_put_the_one_copy_in_agents_skills_and_group_agents_by_folder(tmp_path: Path) -> None:
+    chosen = ["claude-code", "codex", "windsurf", "cursor", "zencoder", "zenflow"]
+    found = agents.placements(chosen, project_root=tmp_path, user=False)
+    assert [(p.folder.relative_to(tmp_path).as_posix(), p.agents) for p in found] == [
+        (".agents/skills", ("codex", "cursor")),
+        (".claude/skills", ("claude-code",)),
+        (".windsurf/skills", ("windsurf",)),
+        (".zencoder/skills", ("zencoder", "zenflow")),
+    ]
+    assert agents.placements(["codex", "warp"], project_root=tmp_path, user=True) == [
+        (Path.home() / ".agents/skills", ("warp",)), (Path.home() / ".codex/skills", ("codex",))]
+    assert agents.placements(["windsurf"], project_root=tmp_path, user=False)[0] == (tmp_path / ".agents/skills", ())
