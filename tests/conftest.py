@@ -115,7 +115,12 @@ class Isolated:
 
     @property
     def skills(self) -> Path:
-        """The default install directory: Claude Code's skills folder in the project."""
+        """The default install directory: the project's .agents/skills, which holds the one copy of each skill."""
+        return self.project / ".agents" / "skills"
+
+    @property
+    def claude_skills(self) -> Path:
+        """Claude Code's skills folder in the project: by default, a link to each skill's copy in :attr:`skills`."""
         return self.project / ".claude" / "skills"
 
     @property

@@ -193,7 +193,8 @@ def test_global_install_for_codex_follows_codex_home(isolated, registry: Path, r
     assert result.exit_code == 0, result.output
     assert (codex_home / "skills" / "doc-writer" / "SKILL.md").is_file()
     listed = json.loads(run_cli("list", "--global", "--json", "--arch", "9.0").stdout)
-    assert [Path(row["directory"]) for row in listed] == [codex_home / "skills" / "doc-writer"]
+    assert [(Path(row["directory"]), row["agents"]) for row in listed] == [
+        (isolated.home / ".agents/skills/doc-writer", ["codex"])]
 
 
 # --- which agents, which folders ------------------------------------------------------------------
