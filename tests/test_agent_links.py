@@ -147,3 +147,21 @@ def test_an_agent_that_reads_agents_skills_needs_no_link(isolated, registry, run
     [entry] = entries(isolated.lockfile)
     assert (entry["agents"], entry.get("links")) == (["github-copilot"], None)
     assert not (isolated.project / ".claude").exists()
+
+
+def test_update_keeps_the_agents_and_links(isolated, registry, run_cli) -> None:
+    install(run_cli, registry, "--agent", "claude-code", "--agent", "windsurf")
+    before = entries(isolated.lockfile)
+    assert run_cli("update", "--arch", "9.0").exit_code == 0
+    assert entries(isolated.lockfile) == before
+    assert sees_the_skill(isolated.project / ".windsurf/skills")
+
+
+def test_a_copy_from_before_links_is_named_not_replaced(isolated, registry, run_cli) -> None:
+    """A project installed by an older skillpm holds a real copy in .claude/skills: linking there stops with a hint."""
+    install(run_cli, registry, "--copy", "--agent", "claude-code")
+    before = entries(isolated.lockfile)
+    result = run_cli("install", SKILL, "--arch", "9.0", "--registry", registry)
+    assert result.exit_code == 1 and "that skills.lock records" in result.exception.message
+    assert f"skillpm remove {SKILL}" in result.exception.hint
+    assert entries(isolated.lockfile) == before and not (isolated.project / ".agents").exists()
