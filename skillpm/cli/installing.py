@@ -199,6 +199,7 @@ def install(
     skillpm install git+https://host/org/repo@v1#subdirectory=skills/x
     skillpm install org/repo --skill one --skill two # GitHub; pick skills
     skillpm install https://host/skill.tar.gz --sha256 HEX
+    skillpm install doc-writer --agent claude-code --agent cursor  # or --agent all
 
     Each skill goes once into .agents/skills/<name>/ of the current project (the
     nearest folder with skills.lock or .git), linked from the folder of each
