@@ -38,10 +38,16 @@ def needs_making(link: Path, directory: Path, *, root: Path, allow_outside: bool
     """Whether a link to ``directory`` must be made at ``link``; InstallError when skillpm must not.
 
     Its folder must pass :func:`~skillpm.containment.check_writable` (inside ``root``
-    after links unless ``allow_outside``, never in a version-control folder), and
-    ``link`` be absent or already a link to ``directory``.
+    after links unless ``allow_outside``, never in a version-control folder) and be,
+    or be able to become, a folder; ``link`` must be absent or already a link to ``directory``.
     """
     check_writable(link.parent, root=root, allow_outside=allow_outside)
+    nearest = next(folder for folder in (link.parent, *link.parent.parents) if os.path.lexists(folder))
+    if not nearest.is_dir():
+        raise InstallError(
+            f"{str(nearest)[:200]} is not a folder, so no link can be made in it; nothing was changed",
+            hint="move it away, or choose other agents with --agent",
+        )
     if not os.path.lexists(link):
         return True
     if is_ours(link, directory):

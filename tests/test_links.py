@@ -55,6 +55,15 @@ def test_what_skillpm_did_not_make_is_refused_and_kept(project: Path, tmp_path: 
     assert os.path.lexists(link) and (link.is_symlink() or kind != "link elsewhere")
 
 
+@pytest.mark.parametrize("blocker", [".claude", ".claude/skills"])
+def test_a_file_where_the_folder_should_be_is_refused_before_anything_is_written(project: Path, blocker: str) -> None:
+    (project / blocker).parent.mkdir(parents=True, exist_ok=True)
+    (project / blocker).write_text("not a folder", encoding="utf-8")
+    with pytest.raises(InstallError, match="is not a folder"):
+        links.needs_making(project / ".claude/skills/demo", project / ".agents/skills/demo", root=project,
+                           allow_outside=False)
+
+
 def test_a_folder_linked_out_of_the_project_is_refused(project: Path, tmp_path: Path) -> None:
     (tmp_path / "elsewhere").mkdir()
     (project / ".claude").mkdir()
