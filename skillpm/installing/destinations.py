@@ -88,7 +88,7 @@ def destination(
     if copy:
         places = tuple(Place(p.folder, p.agents) for p in (canonical, *others) if p.agents)
     else:
-        places = (Place(canonical.folder, chosen, tuple(others)),)
+        places = (Place(canonical.folder, canonical.agents, tuple(others)),)
     return Destination(places, user_lockfile_path() if user else project_root / LOCK_NAME)
 
 

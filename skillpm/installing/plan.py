@@ -96,15 +96,16 @@ def plan_requirements(
                     directory=directory,
                     capability="none" if capability is None else str(capability),
                     requirement=str(requirement),
-                    agents=_together(before.agents if before else (), readers),
-                    links=_together(before.links if before else (), linked),
+                    agents=_merged(before.agents if before else (), readers),
+                    links=_merged(before.links if before else (), linked),
                 )
             )
     return resolutions, plans
 
 
-def _together(first: Sequence[str], then: Sequence[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys([*first, *then]))
+def _merged(first: Sequence[str], then: Sequence[str]) -> tuple[str, ...]:
+    """Both, once each, sorted: skills.lock lists agents and links in one order whatever the command line's."""
+    return tuple(sorted({*first, *then}))
 
 
 def plan_updates(
