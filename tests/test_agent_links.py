@@ -58,6 +58,7 @@ def test_agent_repeats_and_all_links_every_folder_to_the_one_copy(isolated, regi
     assert len(entry["links"]) == len(folders) - 1 and set(entry["agents"]) == set(agents.AGENTS)
     assert all(sees_the_skill(folder) for folder in folders)
     assert all((folder / SKILL).is_symlink() for folder in folders - {isolated.project / ".agents/skills"})
+    assert f"+{len(agents.AGENTS) - 3} more" in run_cli("list", "--arch", "9.0").stdout  # the table stays readable
 
 
 def test_global_links_from_each_user_folder_wherever_the_environment_puts_it(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -49,6 +50,13 @@ def _project_lockfile(user: bool) -> Path:
     return _lockfile(user)
 
 
+def _few(names: Sequence[str], shown: int = 4) -> str:
+    """A list of agents as one short text: up to ``shown`` names, then how many more (``--json`` has them all)."""
+    if len(names) <= shown:
+        return ", ".join(names) or "-"
+    return f"{', '.join(names[:shown - 1])} +{len(names) - shown + 1} more"
+
+
 def _report(results, as_json: bool, verb: str) -> None:
     if as_json:
         emit_json([result.to_json() for result in results])
@@ -57,7 +65,7 @@ def _report(results, as_json: bool, verb: str) -> None:
         notice("skills.lock records no skills; nothing to do")
     for result in results:
         state = verb if result.changed else "already up to date:"
-        seen_by = f" (for {', '.join(result.agents)})" if result.agents else ""
+        seen_by = f" (for {_few(result.agents)})" if result.agents else ""
         say(f"{state} {result.name} {result.version} ({result.target}) -> {result.directory}{seen_by}")
 
 
@@ -362,7 +370,7 @@ def list_(arch: str | None, user: bool, as_json: bool) -> None:
     table(
         ["name", "version", "target", "suits GPU", "agents", "directory"],
         [
-            (r["name"], r["version"], r["target"], r["suits"], ", ".join(r["agents"]) or "-",
+            (r["name"], r["version"], r["target"], r["suits"], _few(r["agents"]),
              r["directory"] if r["present"] else f"{r['directory']} (MISSING)")
             for r in rows
         ],
