@@ -4,7 +4,10 @@ The table transcribes the agent table of the ``skills`` CLI (vercel-labs/skills,
 ``src/agents.ts``) at commit 007a533297755fc506d18c15e5667b997e4387eb, the newest
 version found (79 agents and its ``universal`` pseudo-agent; the release v1.3.9,
 82dd76bd, 2026-02-14, had 39). Names are the CLI's; :data:`ALIASES` keeps the
-names it has since changed (and skillpm's own ``copilot``) working.
+names it has since changed (and skillpm's own ``copilot``) working. One row
+departs from that commit: Codex's user folder is ``~/.agents/skills``, as Codex's
+own documentation and later releases of the CLI (1.7.4) have it, where that commit
+still has ``$CODEX_HOME/skills`` (Codex reads it too, as a legacy place).
 
 A folder is written as a spec: ``~/x`` (the home folder), ``$VAR/x`` (the folder
 an environment variable names, else its default in :data:`HOMES`: ``$CODEX_HOME``
@@ -76,7 +79,7 @@ _TABLE = (
     _agent("codemaker", "Codemaker", ".codemaker/skills", "~/.codemaker/skills", "~/.codemaker"),
     _agent("codestudio", "Code Studio", ".codestudio/skills", "~/.codestudio/skills", "~/.codestudio"),
     _agent("codewhale", "CodeWhale", ".codewhale/skills", "$CODEWHALE_HOME/skills", "$CODEWHALE_HOME"),
-    _agent("codex", "Codex", ".agents/skills", "$CODEX_HOME/skills", "$CODEX_HOME", "/etc/codex"),
+    _agent("codex", "Codex", ".agents/skills", "~/.agents/skills", "$CODEX_HOME", "/etc/codex"),  # see the docstring
     _agent("command-code", "Command Code", ".commandcode/skills", "~/.commandcode/skills", "~/.commandcode"),
     _agent("continue", "Continue", ".continue/skills", "~/.continue/skills", "./.continue", "~/.continue"),
     _agent("cortex", "Cortex Code", ".cortex/skills", "~/.snowflake/cortex/skills", "~/.snowflake/cortex"),

@@ -64,15 +64,16 @@ def test_agent_repeats_and_all_links_every_folder_to_the_one_copy(isolated, regi
 def test_global_links_from_each_user_folder_wherever_the_environment_puts_it(
     isolated, registry, run_cli, monkeypatch
 ) -> None:
-    monkeypatch.setenv("CODEX_HOME", str(isolated.tmp / "codex-home"))
-    install(run_cli, registry, "--global", "--agent", "claude-code", "--agent", "codex", "--agent", "warp")
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(isolated.tmp / "claude-config"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(isolated.tmp / "xdg"))
+    install(run_cli, registry, "--global", "--agent", "claude-code", "--agent", "goose", "--agent", "codex")
     copy = isolated.home / ".agents/skills" / SKILL
-    assert copy.is_dir() and not copy.is_symlink()  # warp reads ~/.agents/skills itself
-    for link in (isolated.home / ".claude/skills" / SKILL, isolated.tmp / "codex-home/skills" / SKILL):
+    assert copy.is_dir() and not copy.is_symlink()  # codex reads ~/.agents/skills itself
+    for link in (isolated.tmp / "claude-config/skills" / SKILL, isolated.tmp / "xdg/goose/skills" / SKILL):
         assert os.readlink(link) == str(copy)
     assert not (isolated.project / ".agents").exists()
     listed = json.loads(run_cli("list", "--global", "--json", "--arch", "9.0").stdout)
-    assert [row["agents"] for row in listed] == [["claude-code", "codex", "warp"]]
+    assert [row["agents"] for row in listed] == [["claude-code", "codex", "goose"]]
 
 
 def test_copy_puts_a_real_copy_in_each_folder(isolated, registry, run_cli) -> None:

@@ -24,7 +24,7 @@ def test_the_table_holds_every_agent_of_the_skills_cli() -> None:
     """79 agents and the CLI's ``universal``, spot-checked where skillpm's old table had gone stale."""
     assert len(AGENTS) == 80
     expected = {
-        "codex": (".agents/skills", ("$CODEX_HOME/skills",)),
+        "codex": (".agents/skills", ("~/.agents/skills",)),
         "github-copilot": (".agents/skills", ("~/.copilot/skills",)),
         "kilo": (".agents/skills", ("~/.kilo/skills",)),
         "claude-code": (".claude/skills", ("$CLAUDE_CONFIG_DIR/skills",)),
@@ -132,7 +132,6 @@ def test_no_agent_folder_lies_inside_another() -> None:
 @pytest.mark.parametrize(
     ("agent", "variable", "tail"),
     [
-        ("codex", "CODEX_HOME", "skills"),
         ("claude-code", "CLAUDE_CONFIG_DIR", "skills"),
         ("opencode", "XDG_CONFIG_HOME", "opencode/skills"),
         ("amp", "XDG_CONFIG_HOME", "agents/skills"),
@@ -185,16 +184,17 @@ def test_detection_finds_the_agents_whose_config_folders_exist(unmoved, tmp_path
     assert detected(project) == ("cursor", "replit", "zed")
 
 
-def test_global_install_for_codex_follows_codex_home(isolated, registry: Path, run_cli, monkeypatch) -> None:
-    """End to end: ``--global --agent codex`` writes where $CODEX_HOME says, and the user's lockfile records it."""
+def test_global_install_for_codex_is_the_one_copy_in_agents_skills(isolated, registry: Path, run_cli, monkeypatch) -> None:
+    """End to end: Codex reads ~/.agents/skills; $CODEX_HOME only says where Codex is (for detection)."""
     codex_home = isolated.tmp / "codex-home"
     monkeypatch.setenv("CODEX_HOME", str(codex_home))
     result = run_cli("install", "doc-writer", "--registry", registry, "--global", "--agent", "codex", "--arch", "9.0")
     assert result.exit_code == 0, result.output
-    assert (codex_home / "skills" / "doc-writer" / "SKILL.md").is_file()
+    assert not codex_home.exists()
     listed = json.loads(run_cli("list", "--global", "--json", "--arch", "9.0").stdout)
     assert [(Path(row["directory"]), row["agents"]) for row in listed] == [
         (isolated.home / ".agents/skills/doc-writer", ["codex"])]
+    assert (isolated.home / ".agents/skills/doc-writer/SKILL.md").is_file()
 
 
 # --- which agents, which folders ------------------------------------------------------------------
@@ -221,6 +221,6 @@ def test_placements_put_the_one_copy_in_agents_skills_and_group_agents_by_folder
         (".windsurf/skills", ("windsurf",)),
         (".zencoder/skills", ("zencoder", "zenflow")),
     ]
-    assert agents.placements(["codex", "warp"], project_root=tmp_path, user=True) == [
-        (Path.home() / ".agents/skills", ("warp",)), (Path.home() / ".codex/skills", ("codex",))]
+    assert agents.placements(["codex", "windsurf", "warp"], project_root=tmp_path, user=True) == [
+        (Path.home() / ".agents/skills", ("codex", "warp")), (Path.home() / ".codeium/windsurf/skills", ("windsurf",))]
     assert agents.placements(["windsurf"], project_root=tmp_path, user=False)[0] == (tmp_path / ".agents/skills", ())
