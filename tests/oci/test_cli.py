@@ -160,7 +160,7 @@ def test_sync_installs_the_locked_digest_or_refuses_after_the_tag_moved(
     url = _url(oci_registry)
     _ok("publish", source["source"], "--registry", url)
     _ok("install", NAME, "--arch", "h100", "--registry", url)
-    installed = isolated.project / ".claude" / "skills" / NAME
+    installed = isolated.skills / NAME  # the one copy (.claude/skills/NAME links to it)
     tree, lock = tree_bytes(installed), (isolated.project / "skills.lock").read_bytes()
     other = tmp_path / "other-reg"
     _ok("registry", "init", other)
