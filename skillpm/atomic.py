@@ -4,7 +4,8 @@ Everything a write makes beside its target lives in a *leftover folder* of its
 own, ``.<name>.<random>.skillpm-<kind>``, which holds the marker folder
 :data:`MARKER` and one entry:
 
-- ``tmp``: ``data``, a file :func:`atomic_write` had not yet renamed into place;
+- ``tmp``: ``data``, a file :func:`atomic_write` (or a link :func:`atomic_symlink`)
+  had not yet renamed into place;
 - ``new``: ``tree``, a tree being built by :func:`staging_dir`;
 - ``old``: ``tree``, the previous tree, renamed aside by :func:`replace_dir` or
   :func:`move_aside`; when ``<name>`` itself is absent, the kill fell between the
@@ -138,6 +139,21 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o666) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    finally:
+        discard(temporary)
+    fsync_directory(path.parent)
+
+
+def atomic_symlink(path: Path, target: str) -> None:
+    """Make ``path`` a symbolic link to ``target``, replacing a link there, through a rename.
+
+    Raises OSError where the file system or the user's rights allow no links (the
+    caller may then copy instead); ``path`` is then as it was.
+    """
+    temporary = _leftover(path, "tmp")
+    try:
+        os.symlink(target, temporary, target_is_directory=True)
         os.replace(temporary, path)
     finally:
         discard(temporary)

@@ -66,6 +66,8 @@ class LockedSkill:
     capability: str  # the compute capability it was resolved for, or "none"
     requirement: str  # what the user asked for, re-resolved by 'update'
     source: LockedSource | None = None  # a source beyond a registry (skillpm.sources); None: a registry
+    agents: tuple[str, ...] = ()  # the agents that read this directory, directly or through links
+    links: tuple[str, ...] = ()  # links skillpm made to it, from agents' folders (paths as for directory)
 
     def __post_init__(self) -> None:
         problem = entry_problem(_table(self))
@@ -85,18 +87,25 @@ def entry_problem(fields: Mapping[str, object]) -> str | None:
     spells so; the capability ``none`` or one as ``X.Y``; the sha256 64 lowercase
     hex digits; the artifact path relative without ``..``; and the directory,
     which sync and remove replace or delete, the skill's own folder reached
-    without ``..``, a backslash or a version-control folder (``.git/hooks``).
+    without ``..``, a backslash or a version-control folder (``.git/hooks``);
+    so is each of the optional ``links``. The optional ``agents`` are agent names.
     An optional ``source`` table must agree with the registry label (:func:`source_problem`).
     The reason completes a sentence about the entry.
     """
-    if sorted(key for key in fields if key != "source") != sorted(_FIELDS):
-        return f"must have exactly the fields {', '.join(_FIELDS)} (and maybe a source table)"
+    if not set(_TEXT_FIELDS) <= {key for key in fields if key != "source"} <= set(_FIELDS):
+        return (
+            f"must have the fields {', '.join(_TEXT_FIELDS)} and may have {', '.join(_LIST_FIELDS)} "
+            "(and a source table)"
+        )
     if fields.get("source") is not None:
         problem = source_problem(fields["source"], fields["registry"])
         if problem is not None:
             return problem
     for key, value in ((key, value) for key, value in fields.items() if key != "source"):
-        if not (isinstance(value, str) and value.isprintable() and 0 < len(value) <= MAX_TEXT_LENGTH):
+        values = value if key in _LIST_FIELDS else [value]
+        if not isinstance(values, (list, tuple)) or len(values) > MAX_LIST_LENGTH:
+            return f"has {key} that is not a list of at most {MAX_LIST_LENGTH} items"
+        if not all(isinstance(item, str) and item.isprintable() and 0 < len(item) <= MAX_TEXT_LENGTH for item in values):
             return f"has a {key} that is empty, too long, not text, or with a control character"
     text: Mapping[str, str] = fields  # type: ignore[assignment]  # all str, checked above
     name, directory = text["name"], PurePosixPath(text["directory"])
@@ -115,12 +124,15 @@ def entry_problem(fields: Mapping[str, object]) -> str | None:
     artifact = PurePosixPath(text["path"])
     if artifact.is_absolute() or ".." in artifact.parts or "\\" in text["path"]:
         return f"has an artifact path {text['path'][:200]!r} that is not relative to its registry"
-    escapes = ".." in directory.parts or vcs_component(directory) or "\\" in text["directory"]
-    if directory.name != name or escapes:
-        return (
-            f"installs {name!r} into {text['directory'][:200]!r}, which is not a folder named {name!r} "
-            "reached without '..', a version-control folder (.git, .hg, .svn) or a backslash"
-        )
+    for place in (text["directory"], *fields.get("links", ())):
+        path = PurePosixPath(place)
+        if path.name != name or ".." in path.parts or vcs_component(path) or "\\" in place:
+            return (
+                f"installs {name!r} into {place[:200]!r}, which is not a folder named {name!r} "
+                "reached without '..', a version-control folder (.git, .hg, .svn) or a backslash"
+            )
+    if not all(_NAME_RE.fullmatch(agent) and len(agent) <= MAX_NAME_LENGTH for agent in fields.get("agents", ())):
+        return "has an agent name that is not lowercase words joined by '-'"
     return None
 
 
@@ -172,6 +184,9 @@ def _version_re() -> re.Pattern[str]:
 
 _FIELDS = tuple(field for field in LockedSkill.__dataclass_fields__ if field != "source")
 _SOURCE_FIELDS = tuple(LockedSource.__dataclass_fields__)
+_LIST_FIELDS = ("agents", "links")
+_TEXT_FIELDS = tuple(field for field in _FIELDS if field not in _LIST_FIELDS)
+MAX_LIST_LENGTH = 256  # agents or links of one entry: the table has 80 agents
 
 
 @dataclass(frozen=True)
@@ -229,7 +244,8 @@ def read_lockfile(path: Path) -> Lockfile:
                 hint="restore skills.lock from version control, or delete it and install again",
             )
         source = table.get("source")
-        skills.append(LockedSkill(**{**table, "source": LockedSource(**{"resolved": None, **source}) if source else None}))
+        fields = {key: tuple(value) if key in _LIST_FIELDS else value for key, value in table.items()}
+        skills.append(LockedSkill(**{**fields, "source": LockedSource(**{"resolved": None, **source}) if source else None}))
     return Lockfile(path, tuple(sorted(skills, key=_order)))
 
 
@@ -244,7 +260,7 @@ def write_lockfile(lockfile: Lockfile) -> None:
 
 def _table(skill: LockedSkill) -> dict[str, object]:
     """``skill`` as its TOML table: a registry's entry without a source table, none of its fields empty."""
-    table = asdict(skill)
+    table = {key: value for key, value in asdict(skill).items() if value != ()}  # no agents or links: left out
     source = table.pop("source")
     if source is not None:
         table["source"] = {key: value for key, value in source.items() if value is not None}

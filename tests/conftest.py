@@ -22,6 +22,8 @@ from typing import Callable, Iterator, Mapping
 import pytest
 from click.testing import CliRunner, Result
 
+from skillpm.agents import HOMES
+
 Files = Mapping[str, str | bytes]
 #: The test cases of every source build_source writes (upskill's skill_meta.json), and their digest.
 DEFAULT_TESTS = '{"metadata": {}, "tests": [{"input": "What is this skill for?", "expected": {"contains": ["skill"]}}]}'
@@ -30,8 +32,7 @@ DEFAULT_TEST_SET = "ccb65c2416791ad518269f87551b4ff7a9e6c15e590d478655285c6d2552
 _ENV_CLEARED = (
     "SKILLPM_ARCH",
     "SKILLPM_REGISTRY",
-    "CLAUDE_CONFIG_DIR",
-    "CODEX_HOME",
+    *(variable for variable in HOMES if variable != "XDG_CONFIG_HOME"),  # that one is set to a tmp folder
 )
 
 
@@ -114,7 +115,12 @@ class Isolated:
 
     @property
     def skills(self) -> Path:
-        """The default install directory: Claude Code's skills folder in the project."""
+        """The default install directory: the project's .agents/skills, which holds the one copy of each skill."""
+        return self.project / ".agents" / "skills"
+
+    @property
+    def claude_skills(self) -> Path:
+        """Claude Code's skills folder in the project: by default, a link to each skill's copy in :attr:`skills`."""
         return self.project / ".claude" / "skills"
 
     @property

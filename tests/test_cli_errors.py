@@ -35,7 +35,7 @@ import skillpm
         (["keygen", "-o", "k", "--algorithm", "rsa"], "'rsa' is not one of", "see 'skillpm keygen --help'"),
         (["registry", "rotate-key", "."], "give --new-key KEYFILE or --retire", "registry rotate-key --help"),
         (["registry", "yank", ".", "my-skill"], "yank needs NAME==VERSION", "e.g. my-skill==1.0.0"),
-        (["install", "x", "--agent", "nope"], "'nope' is not one of 'claude-code', 'codex'", "install --help"),
+        (["install", "x", "--agent", "nope"], "'nope' is not one of the 80 agents skillpm knows", "install --help"),
         (["install", "x", "--min-pass-rate", "nan"], "'nan' is not a finite number", "install --help"),
         (["sync", "--min-bandwidth-pct", "inf"], "'inf' is not a finite number", "sync --help"),
     ],

@@ -58,16 +58,18 @@ def run_together(argvs: list[list[str]], cwd: Path) -> list[subprocess.Completed
 def check_project(isolated, registry: Path) -> None:
     entries = tomllib.loads(isolated.lockfile.read_text())["skill"]
     assert sorted((e["name"], e["directory"]) for e in entries) == [
-        ("delta", ".claude/skills/delta"),
+        ("delta", ".agents/skills/delta"),
         ("delta", "vendor/skills/delta"),
-        ("doc-writer", ".claude/skills/doc-writer"),
-        ("gamma", ".claude/skills/gamma"),
-        (KERNEL, f".claude/skills/{KERNEL}"),
+        ("doc-writer", ".agents/skills/doc-writer"),
+        ("gamma", ".agents/skills/gamma"),
+        (KERNEL, f".agents/skills/{KERNEL}"),
     ]
     for entry in entries:
         archive = registry / entry["path"]
         assert hashlib.sha256(archive.read_bytes()).hexdigest() == entry["sha256"]
         assert tree_of(isolated.project / entry["directory"]) == archive_tree(archive), entry["directory"]
+        for link in entry.get("links", []):  # each agent's link leads to the one copy
+            assert (isolated.project / link).resolve() == (isolated.project / entry["directory"]).resolve(), link
     assert leftovers(isolated) == []
     cached = [path for path in isolated.cache.rglob("*") if path.is_file() and "locks" not in path.parts]
     assert cached and all(path.parent.parent.name == "sha256" for path in cached), cached  # no temporary files

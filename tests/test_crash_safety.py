@@ -157,7 +157,8 @@ def reset(isolated, saved: Path, installed: bool) -> None:
         if child.name != ".git":
             shutil.rmtree(child) if child.is_dir() else child.unlink()
     if installed:
-        shutil.copytree(saved / ".claude", isolated.project / ".claude", symlinks=True)
+        for folder in (".agents", ".claude"):  # the copies, and the links to them
+            shutil.copytree(saved / folder, isolated.project / folder, symlinks=True)
         shutil.copy2(saved / "skills.lock", isolated.lockfile)
 
 

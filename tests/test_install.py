@@ -58,7 +58,7 @@ def test_install_into_the_project_and_lock_it(isolated, registry: Path, run_cli)
 
     assert result.exit_code == 0, result.output
     skill_dir = isolated.skills / KERNEL
-    assert f"installed {KERNEL} 1.0.0 (sm_90a) -> {skill_dir}" in result.stdout
+    assert f"installed {KERNEL} 1.0.0 (sm_90a) -> {skill_dir} (for claude-code)" in result.stdout
     assert sorted(p.relative_to(skill_dir).as_posix() for p in skill_dir.rglob("*") if p.is_file()) == [
         "SKILL.md",
         "references/hopper.md",
@@ -73,10 +73,13 @@ def test_install_into_the_project_and_lock_it(isolated, registry: Path, run_cli)
         "sha256": entry["sha256"],
         "registry": registry.resolve().as_uri(),
         "path": f"artifacts/{KERNEL}/1.0.0/{KERNEL}-1.0.0-sm_90a.tar.gz",
-        "directory": f".claude/skills/{KERNEL}",
+        "directory": f".agents/skills/{KERNEL}",
         "capability": "9.0",
         "requirement": KERNEL,
+        "agents": ["claude-code"],
+        "links": [f".claude/skills/{KERNEL}"],
     }
+    assert (isolated.claude_skills / KERNEL).resolve() == skill_dir
     assert json.loads((registry / KERNEL_DOC).read_text())["versions"][0]["variants"][2]["sha256"] == entry["sha256"]
     leftovers = [p.name for p in isolated.skills.iterdir() if p.name != KERNEL]
     assert leftovers == []
@@ -92,29 +95,33 @@ def test_install_from_a_subfolder_finds_the_project_root(isolated, registry: Pat
 
 
 @pytest.mark.parametrize(
-    ("options", "where"),
+    ("options", "where", "directory"),
     [
-        (["--dir", "vendor/skills"], "project/vendor/skills"),
-        (["--agent", "codex"], "project/.agents/skills"),
-        (["--agent", "cursor"], "project/.cursor/skills"),
+        (["--dir", "vendor/skills"], "vendor/skills", "vendor/skills"),
+        (["--agent", "codex"], ".agents/skills", ".agents/skills"),
+        (["--agent", "windsurf"], ".windsurf/skills", ".agents/skills"),
+        (["--agent", "copilot"], ".agents/skills", ".agents/skills"),  # skillpm's old name for github-copilot
+        (["--agent", "openclaw"], "skills", ".agents/skills"),
+        (["--agent", "windsurf", "--copy"], ".windsurf/skills", ".windsurf/skills"),
     ],
 )
-def test_install_destinations(isolated, registry: Path, run_cli, options: list[str], where: str) -> None:
+def test_install_destinations(isolated, registry: Path, run_cli, options: list[str], where: str, directory: str) -> None:
+    """The agent sees the skill in ``where``; skills.lock records its one copy in ``directory``."""
     result = run_cli("install", KERNEL, "--arch", "8.0", "--registry", registry, *options)
     assert result.exit_code == 0, result.output
-    skill_dir = isolated.tmp / where / KERNEL
-    assert (skill_dir / "references" / "ampere.md").is_file()
-    assert not (isolated.skills / KERNEL).exists()
+    assert (isolated.project / where / KERNEL / "references" / "ampere.md").is_file()
+    assert not (isolated.claude_skills / KERNEL).exists()
     [entry] = lock_entries(isolated.lockfile)
-    assert entry["directory"] == f"{where.removeprefix('project/')}/{KERNEL}"
+    assert entry["directory"] == f"{directory}/{KERNEL}"
 
 
 def test_install_global_uses_home_and_the_user_lockfile(isolated, registry: Path, run_cli) -> None:
     result = run_cli("install", KERNEL, "--arch", "9.0", "--registry", registry, "--global")
 
     assert result.exit_code == 0, result.output
-    skill_dir = isolated.home / ".claude" / "skills" / KERNEL
+    skill_dir = isolated.home / ".agents" / "skills" / KERNEL
     assert (skill_dir / "SKILL.md").is_file()
+    assert (isolated.home / ".claude" / "skills" / KERNEL).resolve() == skill_dir
     assert not isolated.lockfile.exists()
     [entry] = lock_entries(isolated.user_lockfile)
     assert Path(entry["directory"]) == skill_dir
@@ -558,8 +565,8 @@ def hostile_lockfile(isolated, run_cli, make_source, publish, tmp_path: Path, di
     inside = isolated.project / "vendor" / "registry"
     store.init(inside)
     publish(inside, make_source(tmp_path, "bin", {"generic": {"bin/tool": "#!/bin/sh\necho pwned\n"}}))
-    assert run_cli("install", "bin", "--registry", inside, "--arch", "12.0").exit_code == 0
-    shutil.rmtree(isolated.skills / "bin")
+    assert run_cli("install", "bin", "--registry", inside, "--arch", "12.0", "--copy", "--agent", "claude-code").exit_code == 0
+    shutil.rmtree(isolated.claude_skills / "bin")
     text = isolated.lockfile.read_text()
     isolated.lockfile.write_text(text.replace('directory = ".claude/skills/bin"', f"directory = {json.dumps(directory)}"))
 
@@ -624,7 +631,7 @@ def test_sync_replaces_only_folders_that_look_like_skills(isolated, run_cli, mak
 
 
 def link_skills_folder(isolated, target: Path) -> Path:
-    """Make the project's .claude/skills a link to ``target``, a new empty folder; returns ``target``."""
+    """Make the project's .agents/skills a link to ``target``, a new empty folder; returns ``target``."""
     target.mkdir(parents=True)
     isolated.skills.parent.mkdir()
     isolated.skills.symlink_to(target, target_is_directory=True)
@@ -634,7 +641,7 @@ def link_skills_folder(isolated, target: Path) -> Path:
 def test_install_refuses_a_skills_folder_linked_out_of_the_project(
     isolated, registry: Path, run_cli, run_skillpm, snapshot
 ) -> None:
-    assert run_cli("install", "doc-writer", "--registry", registry, "--agent", "codex").exit_code == 0
+    assert run_cli("install", "doc-writer", "--registry", registry, "--copy").exit_code == 0
     outside = link_skills_folder(isolated, isolated.tmp / "outside")
     before = snapshot(isolated.project)
 
@@ -653,7 +660,8 @@ def test_install_allow_outside_follows_the_link_and_sync_needs_it_too(isolated, 
 
     assert result.exit_code == 0, result.output
     assert (outside / KERNEL / "SKILL.md").is_file()
-    assert [entry["directory"] for entry in lock_entries(isolated.lockfile)] == [f".claude/skills/{KERNEL}"]
+    assert [entry["directory"] for entry in lock_entries(isolated.lockfile)] == [f".agents/skills/{KERNEL}"]
+    assert (isolated.claude_skills / KERNEL).resolve() == outside / KERNEL
     shutil.rmtree(outside / KERNEL)
     assert "outside the project" in run_cli("sync").exception.message
     assert run_cli("sync", "--allow-outside").exit_code == 0

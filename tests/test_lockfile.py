@@ -42,6 +42,17 @@ def test_round_trip_sorted_with_header(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["skills.lock"]  # no temporary files left
 
 
+def test_agents_and_links_round_trip_and_are_left_out_when_empty(tmp_path: Path) -> None:
+    """An entry without agents or links reads and writes as before they existed."""
+    path = tmp_path / "skills.lock"
+    linked = replace(BETA, agents=("claude-code", "codex"), links=(".claude/skills/beta",))
+    write_lockfile(Lockfile(path, (ALPHA, linked)))
+    tables = tomllib.loads(path.read_text())["skill"]
+    assert [sorted(table.keys() & {"agents", "links"}) for table in tables] == [[], ["agents", "links"]]
+    assert (tables[1]["agents"], tables[1]["links"]) == (["claude-code", "codex"], [".claude/skills/beta"])
+    assert read_lockfile(path).skills == (ALPHA, linked)
+
+
 def test_writing_the_same_lockfile_twice_gives_the_same_bytes(tmp_path: Path) -> None:
     path = tmp_path / "skills.lock"
     write_lockfile(Lockfile(path, (ALPHA, BETA)))
@@ -66,7 +77,8 @@ def test_without_and_directory(tmp_path: Path) -> None:
 
 
 def entry_toml(**fields: str) -> str:
-    table = {**{key: value for key, value in asdict(ALPHA).items() if key != "source"}, **fields}
+    """ALPHA's table with ``fields`` changed (its source and empty lists left out), every value a TOML string."""
+    table = {**{key: value for key, value in asdict(ALPHA).items() if key != "source" and value != ()}, **fields}
     return "[[skill]]\n" + "".join(f'{key} = "{value}"\n' for key, value in table.items())
 
 
@@ -80,12 +92,17 @@ def entry_toml(**fields: str) -> str:
         ("version = 1\n" + entry_toml(sha256="A" * 64), "sha256 that is not 64"),
         ("version = 1\n" + entry_toml(sha256="a" * 65), "sha256 that is not 64"),  # a full match, not a prefix
         ("version = 1\n" + entry_toml(sha256="a" * 64 + "-evil"), "sha256 that is not 64"),
-        ("version = 1\n" + entry_toml(extra="x"), "exactly the fields"),
-        ("version = 1\n[[skill]]\nname = 'alpha'\n", "exactly the fields"),
+        ("version = 1\n" + entry_toml(extra="x"), "must have the fields"),
+        ("version = 1\n[[skill]]\nname = 'alpha'\n", "must have the fields"),
         ("version = 1\n" + entry_toml().replace('version = "1.0.0"', "version = 1"), "not text"),
         ("version = 1\n" + entry_toml(directory="../../.ssh"), "not a folder named 'alpha'"),
         ("version = 1\n" + entry_toml(directory="/home/user"), "not a folder named 'alpha'"),
         ("version = 1\n" + entry_toml(directory="skills/../../alpha"), "not a folder named 'alpha'"),
+        ("version = 1\n" + entry_toml(agents="claude-code"), "agents that is not a list"),
+        ("version = 1\n" + entry_toml() + "links = ['.claude/skills/../../.ssh/alpha']\n", "not a folder named"),
+        ("version = 1\n" + entry_toml() + "links = ['.git/hooks/alpha']\n", "not a folder named"),
+        ("version = 1\n" + entry_toml() + "agents = ['Claude Code']\n", "agent name"),
+        ("version = 1\n" + entry_toml() + "agents = [1]\n", "not text"),
     ],
 )
 def test_bad_lockfiles_are_refused(tmp_path: Path, text: str, match: str) -> None:

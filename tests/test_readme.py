@@ -44,6 +44,6 @@ def test_the_readme_s_first_command_leaves_the_checkout_clean(tmp_path: Path, ru
         subprocess.run([*git, *command], cwd=checkout, check=True, timeout=60)
     installed = run_skillpm("install", "kernel-builder-cuda", cwd=checkout)
     assert installed.returncode == 0, installed.stderr
-    assert (checkout / ".claude" / "skills" / "kernel-builder-cuda" / "SKILL.md").is_file()
+    assert (checkout / ".claude" / "skills" / "kernel-builder-cuda" / "SKILL.md").is_file()  # a link to .agents/skills
     status = subprocess.run(["git", "status", "--porcelain"], cwd=checkout, capture_output=True, text=True, timeout=60)
     assert status.stdout == ""

@@ -9,7 +9,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "security.md"
-_REFERENCE = re.compile(r"^(?:(?P<file>(?:security/)?test_[a-z0-9_]+\.py))?::(?P<name>test_[A-Za-z0-9_]+)(?:\[(?P<case>[^\]]+)\])?$")
+_REFERENCE = re.compile(r"^(?:(?P<file>(?:(?:security|oci|pages)/)?test_[a-z0-9_]+\.py))?::(?P<name>test_[A-Za-z0-9_]+)(?:\[(?P<case>[^\]]+)\])?$")
 
 
 def threat_rows() -> list[tuple[str, list[str]]]:

@@ -29,7 +29,7 @@ def lock_entries(lockfile: Path) -> list[dict[str, str]]:
 
 def clone(project: Path, to: Path) -> Path:
     """What 'git clone' gives on another machine: the project's files, without what install put in."""
-    shutil.copytree(project, to, ignore=shutil.ignore_patterns(".claude"))
+    shutil.copytree(project, to, ignore=shutil.ignore_patterns(".claude", ".agents"))
     return to
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from skillpm.agents import AGENT_NAMES, DEFAULT_AGENT
+from skillpm.agents import AGENT_NAMES, ALIASES, ALL
 from skillpm.cli.common import (
     arch_option,
     choose_capability,
@@ -22,12 +23,14 @@ if TYPE_CHECKING:
     from skillpm.targets import Capability
 
 
-def _where(agent: str | None, user: bool, directory: Path | None, save: bool = False):
+def _where(agent_names: tuple[str, ...], user: bool, directory: Path | None, copy: bool, save: bool = False):
     from skillpm.installing.destinations import destination
     from skillpm.project import find_project_root
 
     root = find_project_root(Path.cwd())
-    return destination(project_root=root, agent=agent, user=user, directory=directory, save=save)
+    return destination(
+        project_root=root, agent_names=agent_names, user=user, directory=directory, copy=copy, save=save
+    )
 
 
 def _lockfile(user: bool) -> Path:
@@ -51,6 +54,13 @@ def _project_lockfile(user: bool) -> Path:
     return _lockfile(user)
 
 
+def _few(names: Sequence[str], shown: int = 4) -> str:
+    """A list of agents as one short text: up to ``shown`` names, then how many more (``--json`` has them all)."""
+    if len(names) <= shown:
+        return ", ".join(names) or "-"
+    return f"{', '.join(names[:shown - 1])} +{len(names) - shown + 1} more"
+
+
 def _report(results, as_json: bool, verb: str) -> None:
     if as_json:
         emit_json([result.to_json() for result in results])
@@ -59,7 +69,24 @@ def _report(results, as_json: bool, verb: str) -> None:
         notice("skills.lock records no skills; nothing to do")
     for result in results:
         state = verb if result.changed else "already up to date:"
-        say(f"{state} {result.name} {result.version} ({result.target}) -> {result.directory}")
+        seen_by = f" (for {_few(result.agents)})" if result.agents else ""
+        say(f"{state} {result.name} {result.version} ({result.target}) -> {result.directory}{seen_by}")
+
+
+class _AgentChoice(click.Choice):
+    """An agent's name or alias, or ``all``; an unknown one is one short error, not all the names."""
+
+    def __init__(self) -> None:
+        super().__init__((*AGENT_NAMES, *ALIASES, ALL))
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if value not in self.choices:
+            self.fail(
+                f"{value[:80]!r} is not one of the {len(AGENT_NAMES)} agents skillpm knows "
+                "(e.g. claude-code, codex, cursor, github-copilot; docs/user-guide.md lists them)",
+                param, ctx,
+            )
+        return ALIASES.get(value, value)
 
 
 global_option = click.option(
@@ -126,9 +153,17 @@ def _attestation_policy(policy: dict):
 @global_option
 @click.option(
     "--agent",
-    type=click.Choice(AGENT_NAMES),
+    "agent_names",
+    type=_AgentChoice(),
+    multiple=True,
     metavar="NAME",
-    help=f"Install where this agent reads skills: {', '.join(AGENT_NAMES)} (default: {DEFAULT_AGENT}).",
+    help="Install for this agent, by its name in the skills CLI; repeat for more, or 'all' "
+    "(default: the agents found on this machine, else claude-code).",
+)
+@click.option(
+    "--copy",
+    is_flag=True,
+    help="Put a copy in each agent's folder instead of one copy in .agents/skills linked from the others.",
 )
 @click.option(
     "--dir",
@@ -155,7 +190,8 @@ def install(
     arch: str | None,
     registry: str | None,
     user: bool,
-    agent: str | None,
+    agent_names: tuple[str, ...],
+    copy: bool,
     directory: Path | None,
     skills: tuple[str, ...],
     sha256: str | None,
@@ -175,9 +211,12 @@ def install(
     skillpm install git+https://host/org/repo@v1#subdirectory=skills/x
     skillpm install org/repo --skill one --skill two # GitHub; pick skills
     skillpm install https://host/skill.tar.gz --sha256 HEX
+    skillpm install doc-writer --agent claude-code --agent cursor  # or --agent all
 
-    Skills go into .claude/skills/<name>/ of the current project (the nearest
-    folder with skills.lock or .git), and are pinned in its skills.lock. Every
+    Each skill goes once into .agents/skills/<name>/ of the current project (the
+    nearest folder with skills.lock or .git), linked from the folder of each
+    agent that reads another (.claude/skills/<name> for Claude Code), and is
+    pinned in its skills.lock; --global does the same in your home folder. Every
     REQUIREMENT is resolved, and its archive fetched and checked, before any is
     installed. A REQUIREMENT may also be a source (docs/user-guide.md, "Installing
     from folders, git, archives and well-known indexes"): skills.lock pins its
@@ -195,12 +234,12 @@ def install(
     from skillpm.registry.factory import open_registry
     from skillpm.sources.factory import with_sources
 
-    if directory is not None and (user or agent):
-        raise click.UsageError("--dir names the folder itself; give it without --global or --agent")
+    if directory is not None and (user or agent_names or copy):
+        raise click.UsageError("--dir names the folder itself; give it without --global, --agent or --copy")
     if save and directory is None:
         raise click.UsageError("--save says where an install with --dir is recorded; give it with --dir")
     parsed, source = with_sources(requirements, open_registry(registry), skills=skills, sha256=sha256)
-    dest = _where(agent, user, directory, save)
+    dest = _where(agent_names, user, directory, copy, save)
     capability = choose_capability(arch, quiet=as_json)
     installed = install_many(
         parsed, registry=source, capability=capability, dest=dest,
@@ -334,15 +373,19 @@ def remove(name: str, user: bool, force: bool, allow_outside: bool, as_json: boo
     skillpm remove kernel-builder-cuda --global
     skillpm uninstall kernel-builder-cuda    (also: skillpm rm)
 
-    Every directory skills.lock records for NAME is deleted. As for sync, a
-    directory outside the project needs --allow-outside, and one that does not
-    look like a skill (no SKILL.md) needs --force.
+    Every directory skills.lock records for NAME is deleted, and every link
+    skillpm made to it from an agent's folder (one that now leads elsewhere, or
+    was replaced, is left alone, with a note). As for sync, a directory outside
+    the project needs --allow-outside, and one that does not look like a skill
+    (no SKILL.md) needs --force.
     """
     from skillpm.installing.pipeline import remove as remove_one
     from skillpm.requirements import normalize_name
 
     lockfile = _lockfile(user)
-    removed = remove_one(lockfile, normalize_name(name), force=force, allow_outside=allow_outside or user)
+    removed = remove_one(
+        lockfile, normalize_name(name), force=force, allow_outside=allow_outside or user, warn=notice
+    )
     rows = [(skill, lockfile.parent / skill.directory) for skill in removed]
     if as_json:
         emit_json([
@@ -377,12 +420,16 @@ def list_(arch: str | None, user: bool, as_json: bool) -> None:
         notice("no skills installed here")
         return
     table(
-        ["name", "version", "target", "suits GPU", "directory"],
+        ["name", "version", "target", "suits GPU", "agents", "directory"],
         [
-            (r["name"], r["version"], r["target"], r["suits"], r["directory"] if r["present"] else f"{r['directory']} (MISSING)")
+            (r["name"], r["version"], r["target"], r["suits"], _few(r["agents"]),
+             r["directory"] if r["present"] else f"{r['directory']} (MISSING)")
             for r in rows
         ],
     )
     missing = [r["name"] for r in rows if not r["present"]]
     if missing:
         notice(f"{', '.join(missing)}: recorded in skills.lock but missing on disk; 'skillpm sync' installs them again")
+    unlinked = [f"{r['name']} ({', '.join(r['missing_links'])})" for r in rows if r["missing_links"]]
+    if unlinked:
+        notice(f"links gone: {'; '.join(unlinked)}; 'skillpm sync' makes them again")

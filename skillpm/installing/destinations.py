@@ -1,12 +1,14 @@
-"""Where skills go, and the only code that writes into a skills folder.
+"""Where skills go, and the only code that writes skill trees into a skills folder.
 
-:func:`destination` turns ``--dir``, ``--global`` and ``--agent`` into a skills
-folder and the lockfile that records it. Before anything is written there,
+:func:`destination` turns ``--dir``, ``--global``, ``--agent`` and ``--copy`` into
+the folders that get a copy of each skill, those that link to it, and the
+lockfile that records them. Before anything is written there,
 :func:`check_inside` and :func:`check_replaceable` refuse folders skillpm must
 not touch, and :func:`recover` cleans up after a killed run. A tree goes in with
 :func:`put_tree` (built beside, renamed into place) and out with :func:`take_out`
 (renamed aside, then deleted); the caller records the lockfile in between, so a
-kill leaves each directory complete, old or new.
+kill leaves each directory complete, old or new. The links to a tree are made
+and removed by :mod:`skillpm.installing.link`, through :mod:`skillpm.links`.
 """
 
 from __future__ import annotations
@@ -41,34 +43,53 @@ def user_lockfile_path() -> Path:
 
 
 @dataclass(frozen=True)
-class Destination:
-    """Where skills go (``skills_dir/<name>/``) and which lockfile records them."""
+class Place:
+    """A folder that gets a copy of each skill (``folder/<name>/``), the agents that read it there,
+    and the folders (with their agents) that get a link to that copy."""
 
-    skills_dir: Path
+    folder: Path
+    agents: tuple[str, ...] = ()
+    linked: tuple[agents.Placement, ...] = ()
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where skills go, and which lockfile records them."""
+
+    places: tuple[Place, ...]
     lockfile: Path
 
 
 def destination(
     *,
     project_root: Path,
-    agent: str | None = None,
+    agent_names: Sequence[str] = (),
     user: bool = False,
     directory: Path | None = None,
+    copy: bool = False,
     save: bool = False,
 ) -> Destination:
-    """The destination for ``--dir``, ``--global`` and ``--agent`` (default: Claude Code, this project).
+    """The destination for ``--dir``, ``--global``, ``--agent`` (names, aliases or ``all``) and ``--copy``.
 
-    ``--dir`` inside the project is recorded in the project's skills.lock; outside
-    it, in ``DIR/skills.lock`` (as ``npm install --prefix DIR`` keeps its own lock),
-    unless ``save`` asks for the project's.
+    ``--dir`` is one folder: inside the project it is recorded in the project's
+    skills.lock; outside it, in ``DIR/skills.lock`` (as ``npm install --prefix DIR``
+    keeps its own lock), unless ``save`` asks for the project's. Otherwise the agents
+    chosen (:func:`skillpm.agents.choose`: by default those detected here, else Claude
+    Code) share one copy in ``.agents/skills`` (the project's, or the user's with
+    ``user``), linked from each other folder they read; with ``copy``, each of their
+    folders gets a copy instead.
     """
     if directory is not None:
         folder = directory.resolve()
         recorded_in = project_root if save or folder.is_relative_to(project_root) else folder
-        return Destination(folder, recorded_in / LOCK_NAME)
-    skills_dir = agents.skills_dir(agent or agents.DEFAULT_AGENT, project_root=project_root, user=user)
-    lockfile = user_lockfile_path() if user else project_root / LOCK_NAME
-    return Destination(skills_dir, lockfile)
+        return Destination((Place(folder),), recorded_in / LOCK_NAME)
+    chosen = agents.choose(agent_names, project_root=project_root, user=user)
+    canonical, *others = agents.placements(chosen, project_root=project_root, user=user)
+    if copy:
+        places = tuple(Place(p.folder, p.agents) for p in (canonical, *others) if p.agents)
+    else:
+        places = (Place(canonical.folder, canonical.agents, tuple(others)),)
+    return Destination(places, user_lockfile_path() if user else project_root / LOCK_NAME)
 
 
 def check_inside(lockfile: Lockfile, skills: Iterable[LockedSkill], *, allow_outside: bool) -> None:

@@ -1,4 +1,4 @@
-"""Install, sync, update and remove skills: the pipeline plan -> fetch and verify -> place -> record.
+"""Install, sync, update and remove skills: the pipeline plan -> fetch and verify -> place -> record -> link.
 
 Every operation on one lockfile runs under a file lock. An install fetches and
 checks every archive (digest, contents, attestations) before it changes
@@ -15,6 +15,7 @@ whatever tree the lockfile names that its directory does not hold.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -22,6 +23,7 @@ from skillpm.cache import ArtifactCache
 from skillpm.errors import InstallError
 from skillpm.installing.destinations import Destination, check_inside, check_replaceable, recover, take_out
 from skillpm.installing.fetch import check_attestations, fetch_checked, in_parallel
+from skillpm.installing.link import check_links, make_links, unlink
 from skillpm.installing.place import InstallResult, place
 from skillpm.installing.plan import Plan, open_registries, plan_requirements, update_source
 from skillpm.installing.record import record
@@ -88,12 +90,28 @@ def install_many(
     """
     with lock_for(dest.lockfile):
         lockfile = read_lockfile(dest.lockfile)
-        resolutions, plans = plan_requirements(requirements, registry, capability, dest.skills_dir, lockfile.root)
-        entries = [plan.entry for plan in plans]
-        check_inside(lockfile, entries, allow_outside=allow_outside)
-        recover(lockfile, map(lockfile.directory, entries))
+        resolutions, plans = plan_requirements(requirements, registry, capability, dest.places, lockfile)
+        _check_and_recover(lockfile, [plan.entry for plan in plans], allow_outside=allow_outside)
         results = _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
-    return list(zip(resolutions, results))
+    return _paired(resolutions, results)
+
+
+def _paired(resolutions: Sequence[Resolution], results: Sequence[InstallResult]) -> list[tuple[Resolution, InstallResult]]:
+    """Each result with the resolution of its skill (a copy made where a link failed is one more result)."""
+    by_name = {resolution.name: resolution for resolution in resolutions}
+    return [(by_name[result.name], result) for result in results]
+
+
+def _check_and_recover(lockfile: Lockfile, skills: Sequence[LockedSkill], *, allow_outside: bool) -> None:
+    """Refuse what skillpm must not write for ``skills`` (folders, links), then clean up after killed runs there."""
+    check_inside(lockfile, skills, allow_outside=allow_outside)
+    check_links(lockfile, skills, allow_outside=allow_outside)
+    _recover(lockfile, skills)
+
+
+def _recover(lockfile: Lockfile, skills: Sequence[LockedSkill]) -> None:
+    """:func:`recover` in the folders of the directories of ``skills`` and of their links."""
+    recover(lockfile, [*map(lockfile.directory, skills), *(lockfile.root / text for s in skills for text in s.links)])
 
 
 def _install_all(
@@ -112,9 +130,11 @@ def _install_all(
     on it every check extraction runs (``jobs`` at a time), then checks each
     directory it would replace (:func:`check_replaceable`), then every variant's
     attestations: one failure and nothing is installed. Then each skill is
-    installed (:func:`place`) and recorded beside those installed before it.
-    The plans ``unread`` picks, whose attestations no registry could list, are
-    left out of the warning about skills without attestations: the caller says why.
+    installed (:func:`place`) and recorded beside those installed before it, and
+    linked from its agents' folders (:func:`make_links`: a copy where links fail,
+    whose result follows the others). The plans ``unread`` picks, whose
+    attestations no registry could list, are left out of the warning about skills
+    without attestations: the caller says why.
     """
     fetched = in_parallel(lambda plan: fetch_checked(plan, cache), plans, jobs=jobs)
     for plan, metadata in zip(plans, fetched):
@@ -124,16 +144,27 @@ def _install_all(
     for plan in plans:
         results.append(place(lockfile, plan, cache))
         lockfile = lockfile.with_skill(plan.entry)
+    lockfile, copies = make_links(lockfile, plans, cache=cache, warn=lambda line: _warning(attestations, line))
+    if copies:  # the linked entries now list fewer agents
+        agents_of = {lockfile.directory(skill): skill.agents for skill in lockfile.skills}
+        results = [replace(result, agents=agents_of[result.directory]) for result in results]
     unverified = [
         f"{result.name} {result.version} ({result.target})"
         for plan, result, verified in zip(plans, results, attested)
         if result.changed and not verified and not (unread and unread(plan))
     ]
     if unverified:  # once per command, and only for what it installed
-        from skillpm.attest.variants import InstallOptions, unattested_warning
+        from skillpm.attest.variants import unattested_warning
 
-        (attestations or InstallOptions()).warning(unattested_warning(unverified))
-    return results
+        _warning(attestations, unattested_warning(unverified))
+    return results + copies
+
+
+def _warning(attestations: InstallOptions | None, line: str) -> None:
+    """Print ``line`` as the install options say (default: on stderr)."""
+    from skillpm.attest.variants import InstallOptions
+
+    (attestations or InstallOptions()).warning(line)
 
 
 def sync(
@@ -170,8 +201,7 @@ def sync(
 
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
-        check_inside(lockfile, lockfile.skills, allow_outside=allow_outside)
-        recover(lockfile, map(lockfile.directory, lockfile.skills))
+        _check_and_recover(lockfile, lockfile.skills, allow_outside=allow_outside)
         registries, others = Registries(opener), fallback_labels(lockfile)
 
         def locked(skill: LockedSkill) -> Plan:
@@ -183,9 +213,7 @@ def sync(
         )
     warning = cache_only_warning([plan for plan, result in zip(plans, results) if result.changed])
     if warning is not None:
-        from skillpm.attest.variants import InstallOptions
-
-        (attestations or InstallOptions()).warning(warning)
+        _warning(attestations, warning)
     return results
 
 
@@ -216,8 +244,7 @@ def update(
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
         chosen = chosen_skills(lockfile, names)
-        check_inside(lockfile, chosen, allow_outside=allow_outside)
-        recover(lockfile, map(lockfile.directory, chosen))
+        _check_and_recover(lockfile, chosen, allow_outside=allow_outside)
         steps = plan_steps(chosen, open_registries(chosen, opener, update_source), capability)
         for step in steps:
             if step.reason is not None:
@@ -225,17 +252,26 @@ def update(
         taken = [step for step in steps if step.action != "keep"]
         plans = [step.plan for step in taken]
         results = _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
-    return list(zip([step.resolution for step in taken], results))
+    return _paired([step.resolution for step in taken], results)
 
 
-def remove(lockfile_path: Path, name: str, *, force: bool = False, allow_outside: bool = False) -> list[LockedSkill]:
-    """Remove every installed directory of ``name`` recorded in the lockfile.
+def remove(
+    lockfile_path: Path,
+    name: str,
+    *,
+    force: bool = False,
+    allow_outside: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> list[LockedSkill]:
+    """Remove every installed directory of ``name`` recorded in the lockfile, and the links skillpm made to them.
 
-    ``force`` and ``allow_outside`` mean what they mean for :func:`sync`. Each
-    directory is first renamed aside, then the lockfile written, then the trees
-    deleted (:func:`~skillpm.installing.destinations.take_out`): a kill at any
-    point leaves the skill either installed and locked, or gone from the lockfile
-    (its aside tree cleaned up by the next run).
+    ``force`` and ``allow_outside`` mean what they mean for :func:`sync`. The links
+    go first, each only while it still leads to its directory (:func:`unlink`; what
+    now lies there instead is left alone, and ``warn`` told). Then each directory
+    is renamed aside, the lockfile written, and the trees deleted
+    (:func:`~skillpm.installing.destinations.take_out`): a kill at any point leaves
+    the skill either installed and locked (a missing link made again by ``sync``),
+    or gone from the lockfile (its aside tree cleaned up by the next run).
     """
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
@@ -243,9 +279,16 @@ def remove(lockfile_path: Path, name: str, *, force: bool = False, allow_outside
         if not removed:
             raise InstallError(f"{name} is not installed here ({lockfile_path})", hint="see 'skillpm list'")
         check_inside(lockfile, removed, allow_outside=allow_outside)
-        recover(lockfile, map(lockfile.directory, removed))
+        _recover(lockfile, removed)
         for skill in removed:
             check_replaceable(lockfile, skill, {}, force=force)
+        kept = unlink(lockfile, removed, allow_outside=allow_outside)
         directories = [lockfile.directory(skill) for skill in removed]
         take_out(directories, record=lambda: record(lockfile, lockfile.without(removed)))
+    for path in kept:
+        line = f"note: left {path} alone: it is not a link skillpm made to {name}"
+        if warn is None:
+            _warning(None, line)
+        else:
+            warn(line)
     return removed

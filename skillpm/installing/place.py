@@ -30,6 +30,7 @@ class InstallResult:
     sha256: str
     directory: Path
     changed: bool  # False when the directory already held exactly these files
+    agents: tuple[str, ...] = ()  # the agents that read it, directly or through links
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -39,6 +40,7 @@ class InstallResult:
             "sha256": self.sha256,
             "directory": str(self.directory),
             "changed": self.changed,
+            "agents": list(self.agents),
         }
 
 
@@ -59,5 +61,5 @@ def place(lockfile: Lockfile, plan: Plan, cache: ArtifactCache) -> InstallResult
         record(lockfile, updated)
     else:
         put_tree(directory, data, record=lambda: record(lockfile, updated), undo=lambda: record(updated, lockfile))
-    return InstallResult(entry.name, entry.version, entry.target, entry.sha256, directory, changed)
+    return InstallResult(entry.name, entry.version, entry.target, entry.sha256, directory, changed, entry.agents)
 

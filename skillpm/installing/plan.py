@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from skillpm.errors import LockfileError
 from skillpm.index.model import Variant
-from skillpm.lockfile import LockedSkill
+from skillpm.lockfile import LockedSkill, Lockfile
 from skillpm.requirements import Requirement, parse_requirement
 from skillpm.resolve import Resolution, resolve
 from skillpm.targets import Capability, parse_capability
 
 if TYPE_CHECKING:
+    from skillpm.installing.destinations import Place
     from skillpm.registry.source import Registry, Source
 
 
@@ -31,8 +32,20 @@ class Plan:
     entry: LockedSkill
 
 
-def plan_for(registry: Registry, resolution: Resolution, *, directory: str, capability: str, requirement: str) -> Plan:
-    """The plan to install ``resolution`` from ``registry`` into ``directory`` (relative to the lockfile's folder)."""
+def plan_for(
+    registry: Registry,
+    resolution: Resolution,
+    *,
+    directory: str,
+    capability: str,
+    requirement: str,
+    agents: tuple[str, ...] = (),
+    links: tuple[str, ...] = (),
+) -> Plan:
+    """The plan to install ``resolution`` from ``registry`` into ``directory`` (relative to the lockfile's folder).
+
+    ``agents`` read the directory, directly or through the ``links`` to it (paths as ``directory``).
+    """
     variant = resolution.variant
     origin = getattr(registry, "origin", None)  # only a source beyond a registry (skillpm.sources) has one
     entry = LockedSkill(
@@ -46,6 +59,8 @@ def plan_for(registry: Registry, resolution: Resolution, *, directory: str, capa
         capability=capability,
         requirement=requirement,
         source=origin(resolution.name, variant.target) if origin else None,
+        agents=agents,
+        links=links,
     )
     return Plan(registry, variant, entry)
 
@@ -54,28 +69,43 @@ def plan_requirements(
     requirements: Sequence[Requirement],
     source: Source,
     capability: Capability | None,
-    skills_dir: Path,
-    root: Path,
+    places: Sequence[Place],
+    lockfile: Lockfile,
 ) -> tuple[list[Resolution], list[Plan]]:
-    """Locate and resolve each requirement for ``capability``: its resolution and its plan into ``skills_dir``.
+    """Locate and resolve each requirement for ``capability``; a plan into each of ``places`` for each.
 
-    ``root`` is the lockfile's folder; each plan records the registry that served the package.
+    Each plan records the registry that served the package, and the agents and
+    links of its place together with those ``lockfile`` records for the same
+    directory: installing for more agents adds to those that have the skill.
+    Returns the resolution of each plan.
     """
     resolutions, plans = [], []
     for requirement in requirements:
         served, document = source.locate(requirement.name)
         resolution = resolve(document, requirement, capability)
-        resolutions.append(resolution)
-        plans.append(
-            plan_for(
-                served,
-                resolution,
-                directory=relative_to(skills_dir / resolution.name, root),
-                capability="none" if capability is None else str(capability),
-                requirement=str(requirement),
+        for place in places:
+            directory = relative_to(place.folder / resolution.name, lockfile.root)
+            before = next((s for s in lockfile.skills if s.directory == directory), None)
+            linked = tuple(relative_to(p.folder / resolution.name, lockfile.root) for p in place.linked)
+            readers = place.agents + tuple(name for p in place.linked for name in p.agents)
+            resolutions.append(resolution)
+            plans.append(
+                plan_for(
+                    served,
+                    resolution,
+                    directory=directory,
+                    capability="none" if capability is None else str(capability),
+                    requirement=str(requirement),
+                    agents=_merged(before.agents if before else (), readers),
+                    links=_merged(before.links if before else (), linked),
+                )
             )
-        )
     return resolutions, plans
+
+
+def _merged(first: Sequence[str], then: Sequence[str]) -> tuple[str, ...]:
+    """Both, once each, sorted: skills.lock lists agents and links in one order whatever the command line's."""
+    return tuple(sorted({*first, *then}))
 
 
 def plan_updates(
@@ -100,6 +130,8 @@ def plan_updates(
                 directory=skill.directory,
                 capability=skill.capability if capability is None else str(capability),
                 requirement=skill.requirement,
+                agents=skill.agents,
+                links=skill.links,
             )
         )
     return resolutions, plans

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from skillpm.links import is_ours
 from skillpm.lockfile import Lockfile, read_lockfile, write_lockfile
 from skillpm.targets import Capability
 
@@ -15,7 +16,7 @@ def record(previous: Lockfile, updated: Lockfile) -> None:
 
 
 def installed_skills(lockfile_path: Path, capability: Capability | None) -> list[dict[str, object]]:
-    """Each locked skill, whether its directory is present, and whether it suits ``capability``."""
+    """Each locked skill: whether it is present, which agents see it, its missing links, whether it suits ``capability``."""
     from skillpm.targets import parse_target, why_unusable
 
     lockfile = read_lockfile(lockfile_path)
@@ -37,6 +38,10 @@ def installed_skills(lockfile_path: Path, capability: Capability | None) -> list
                 "present": lockfile.directory(skill).is_dir(),
                 "suits": suits,
                 "registry": skill.registry,
+                "agents": list(skill.agents),
+                "missing_links": [
+                    text for text in skill.links if not is_ours(lockfile.root / text, lockfile.directory(skill))
+                ],
             }
         )
     return rows

@@ -92,9 +92,8 @@ def test_installs_from_oci_and_from_the_static_index_give_identical_trees(
         _ok("install", KERNEL, "--arch", "h100", "--registry", where, "--dir", folder / "skills",
             "--require-attestations", "--trusted-key", EMBEDDED_KEY)
         trees.append(tree_bytes(folder / "skills" / KERNEL))
-        lock = (isolated.project / "skills.lock").read_text()
+        lock = (folder / "skills" / "skills.lock").read_text()  # --dir outside the project keeps its own
         locks.append([line for line in lock.splitlines() if not line.startswith(("registry", "directory"))])
-        (isolated.project / "skills.lock").unlink()
     assert trees[0] and trees[0] == trees[1]
     assert locks[0] == locks[1]  # the same name, version, target and sha256
 
@@ -160,7 +159,7 @@ def test_sync_installs_the_locked_digest_or_refuses_after_the_tag_moved(
     url = _url(oci_registry)
     _ok("publish", source["source"], "--registry", url)
     _ok("install", NAME, "--arch", "h100", "--registry", url)
-    installed = isolated.project / ".claude" / "skills" / NAME
+    installed = isolated.skills / NAME  # the one copy (.claude/skills/NAME links to it)
     tree, lock = tree_bytes(installed), (isolated.project / "skills.lock").read_bytes()
     other = tmp_path / "other-reg"
     _ok("registry", "init", other)

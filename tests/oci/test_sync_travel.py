@@ -17,7 +17,7 @@ def test_skills_locked_to_an_oci_registry_sync_from_the_cache_offline_and_when_i
     url = f"oci://{oci_registry.host}/skills"
     assert skillpm("registry", "push", "embedded", url).exit_code == 0
     assert skillpm("install", KERNEL, "--arch", "h100", "--registry", url).exit_code == 0
-    installed = isolated.project / ".claude" / "skills" / KERNEL
+    installed = isolated.skills / KERNEL  # the one copy, in .agents/skills
     shutil.rmtree(installed)
 
     offline = skillpm("sync", "--offline")

@@ -62,8 +62,9 @@ def test_eight_installs_with_eight_caches_are_all_recorded(hostile, eight_packag
     assert recorded(hostile.project) == NAMES
     for name in NAMES:
         assert (hostile.project / ".claude" / "skills" / name / "notes.md").read_text() == f"{name}\n"
-    assert sorted(os.listdir(hostile.project)) == [".claude", ".git", "skills.lock"]  # no lock file left here
-    assert sorted(os.listdir(hostile.project / ".claude" / "skills")) == NAMES  # no leftover folder
+    assert sorted(os.listdir(hostile.project)) == [".agents", ".claude", ".git", "skills.lock"]  # no lock file left here
+    for folder in (".agents", ".claude"):
+        assert sorted(os.listdir(hostile.project / folder / "skills")) == NAMES  # no leftover folder or link
 
 
 def test_writers_reaching_the_project_through_a_link_share_its_lock(hostile, eight_packages: Path) -> None:
@@ -87,7 +88,8 @@ def test_concurrent_removes_and_installs_with_their_own_caches(hostile, eight_pa
     run_together(hostile, argvs, [hostile.project] * len(argvs))
 
     assert recorded(hostile.project) == NAMES[4:]
-    assert sorted(os.listdir(hostile.project / ".claude" / "skills")) == NAMES[4:]
+    for folder in (".agents", ".claude"):
+        assert sorted(os.listdir(hostile.project / folder / "skills")) == NAMES[4:]
 
 
 def test_concurrent_registry_adds_with_their_own_caches_are_all_published(hostile, registry: Path) -> None:

@@ -33,11 +33,11 @@ def hooks_registry(registry: Path, tmp_path: Path) -> Path:
 def locked_hooks(hostile, registry: Path, directory: str = ".claude/skills/hooks") -> None:
     """Give the project a skills.lock entry for ``hooks`` at ``directory``, as a cloned project may hold.
 
-    The entry is made by a real install into a scratch project, then moved.
+    The entry is made by a real install into a scratch project (a copy, no links), then moved.
     """
     scratch = hostile.work / "scratch"
     (scratch / ".git").mkdir(parents=True)
-    hostile.ok(hostile.run("install", "hooks", "--registry", registry, cwd=scratch))
+    hostile.ok(hostile.run("install", "hooks", "--registry", registry, "--copy", "--agent", "claude-code", cwd=scratch))
     text = (scratch / "skills.lock").read_text().replace('".claude/skills/hooks"', f'"{directory}"')
     (hostile.project / "skills.lock").write_text(text)
 
