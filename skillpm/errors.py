@@ -52,7 +52,8 @@ class RegistryError(SkillpmError):
 
 
 class RegistryUnreachable(RegistryError):
-    """A registry did not answer: connection refused, timed out, or kept failing after retries."""
+    """A registry did not answer: connection refused, timed out, or kept failing after retries; or could not be
+    asked: a directory that is not there, or (offline) a document or archive that is not cached."""
 
 
 class ArchiveError(SkillpmError):

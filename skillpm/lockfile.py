@@ -4,6 +4,11 @@ A TOML file at the project root (for ``--global`` installs, in the user's
 data directory). One ``[[skill]]`` table per installed directory, sorted.
 Every entry, read or about to be written, passes :func:`entry_problem`: a
 cloned skills.lock is hostile, and a registry's values reach it too.
+
+A directory registry inside the lockfile's folder is written ``./PATH``, relative
+to it, so a cloned project finds it on another machine (:func:`stored_registry`);
+read back, it must stay inside that folder (:func:`loaded_registry`). In memory an
+entry always names its registry as ``embedded`` or a URL.
 """
 
 from __future__ import annotations
@@ -11,11 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path, PurePosixPath
 
 from skillpm.atomic import atomic_write
-from skillpm.containment import vcs_component
+from skillpm.containment import outside_problem, vcs_component
 from skillpm.errors import LockfileError, TargetError
 from skillpm.project import LOCK_NAME
 from skillpm.reading import MAX_LOCKFILE_SIZE
@@ -231,6 +236,7 @@ def read_lockfile(path: Path) -> Lockfile:
         raise LockfileError(f"{path} has lockfile version {data.get('version')!r}; this skillpm reads {LOCK_VERSION}")
     skills = []
     for index, table in enumerate(data.get("skill", [])):
+        table = _with_loaded_registry(table, path.parent)
         problem = entry_problem(table) if isinstance(table, dict) else "is not a table"
         if problem is not None:
             raise LockfileError(
@@ -247,6 +253,7 @@ def write_lockfile(lockfile: Lockfile) -> None:
     """Write the lockfile atomically."""
     import tomli_w
 
+    lockfile = _with_stored_registries(lockfile)
     document = {"version": LOCK_VERSION, "skill": [_table(skill) for skill in lockfile.skills]}
     atomic_write(lockfile.path, (_HEADER + tomli_w.dumps(document)).encode())
 
@@ -258,3 +265,86 @@ def _table(skill: LockedSkill) -> dict[str, object]:
     if source is not None:
         table["source"] = {key: value for key, value in source.items() if value is not None}
     return table
+
+
+#: How skills.lock starts a registry named relative to its own folder.
+RELATIVE_REGISTRY = "./"
+
+
+def stored_registry(label: str, root: Path) -> str:
+    """How skills.lock records the registry ``label`` (``embedded`` or a URL) when it sits in folder ``root``.
+
+    A ``file://`` registry inside ``root`` (after links) as ``./PATH`` relative to
+    it, so the project can be cloned with its registry; any other as it is: a
+    registry outside the project keeps its absolute ``file://`` URL, which names a
+    folder of this machine only.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    if not label.startswith("file://"):
+        return label
+    folder = Path(unquote(urlsplit(label).path))
+    try:
+        relative = folder.relative_to(root.resolve())
+    except ValueError:
+        return label
+    return RELATIVE_REGISTRY + relative.as_posix() if relative.parts else label
+
+
+def relative_registry_problem(text: str) -> str | None:
+    """Why the recorded registry ``./PATH`` may not name a folder inside the lockfile's, as written, or None.
+
+    PATH is relative, without ``..``, ``.``, a backslash or a version-control folder:
+    a cloned skills.lock must not make sync read a registry from elsewhere on the
+    machine through a relative path (an absolute ``file://`` URL says plainly where
+    it reads). The reason completes a sentence about the entry.
+    """
+    relative = PurePosixPath(text[len(RELATIVE_REGISTRY) :])
+    parts = text[len(RELATIVE_REGISTRY) :].split("/")
+    if relative.is_absolute() or not relative.parts or any(part in ("", ".", "..") for part in parts):
+        return f"names registry {text[:200]!r}, which is not a folder inside the project reached without '..'"
+    if "\\" in text or vcs_component(relative):
+        return f"names registry {text[:200]!r}, which has a backslash or is inside a version-control folder"
+    return None
+
+
+def loaded_registry(text: str, root: Path) -> str:
+    """The registry a recorded ``text`` names, as skillpm names it in memory: ``embedded`` or a URL.
+
+    ``./PATH`` becomes the ``file://`` URL of that folder under ``root``, the
+    lockfile's folder; LockfileError when it breaks :func:`relative_registry_problem`
+    or leads out of ``root`` through a link.
+    """
+    if not text.startswith(RELATIVE_REGISTRY):
+        return text
+    problem = relative_registry_problem(text)
+    resolved = (root / text[len(RELATIVE_REGISTRY) :]).resolve()
+    if problem is None and outside_problem(resolved, root.resolve()) is not None:
+        problem = f"names registry {text[:200]!r}, which leads out of the project through a link"
+    if problem is not None:
+        raise LockfileError(
+            f"{root / LOCK_NAME}: an entry {problem}",
+            hint="a relative registry in skills.lock names a folder inside the project; restore skills.lock from "
+            "version control, or install again with --registry",
+        )
+    return resolved.as_uri()
+
+
+def _with_loaded_registry(table: object, root: Path) -> object:
+    """A lockfile table as read, its registry as :func:`loaded_registry` names it (other tables as they are)."""
+    registry = table.get("registry") if isinstance(table, dict) else None
+    if not isinstance(registry, str) or not registry.startswith(RELATIVE_REGISTRY):
+        return table
+    return {**table, "registry": loaded_registry(registry, root)}
+
+
+def _with_stored_registries(lockfile: Lockfile) -> Lockfile:
+    """``lockfile`` with each registry as :func:`stored_registry` records it."""
+    return Lockfile(lockfile.path, tuple(_stored_skill(skill, lockfile.root) for skill in lockfile.skills))
+
+
+@lru_cache(maxsize=4096)
+def _stored_skill(skill: LockedSkill, root: Path) -> LockedSkill:
+    """``skill`` as written in the lockfile in ``root``; remembered, as sync writes the lockfile once per skill."""
+    registry = stored_registry(skill.registry, root)
+    return skill if registry == skill.registry else replace(skill, registry=registry)

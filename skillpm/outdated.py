@@ -39,8 +39,7 @@ class Outdated:
     @property
     def behind(self) -> bool:
         """Whether ``update`` would change something (a newer allowed version or a better variant)."""
-        newer = self.wanted is not None and Version(self.wanted) > Version(self.installed)
-        return newer or self.better_variant is not None
+        return update_action(self.installed, self.target, self.wanted, self.wanted_target) == "update"
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -50,6 +49,43 @@ class Outdated:
             "latest_target": self.latest_target, "better_variant": self.better_variant, "yanked": self.yanked,
             "behind": self.behind,
         }
+
+
+def update_action(installed: str, target: str, wanted: str | None, wanted_target: str | None) -> str:
+    """What ``skillpm update`` does with a skill locked at ``installed`` (``target``) that now resolves to ``wanted``.
+
+    ``"update"`` to a higher version, or to another variant of the same one;
+    ``"unchanged"``; ``"keep"`` when ``wanted`` is a lower version (after a yank, or
+    for another GPU), which update never takes silently, or when nothing resolves.
+    """
+    if wanted is None or Version(wanted) < Version(installed):
+        return "keep"
+    if Version(wanted) > Version(installed) or wanted_target != target:
+        return "update"
+    return "unchanged"
+
+
+def keep_message(row: Outdated) -> str:
+    """Why ``update`` keeps ``row``'s installed version, whose requirement now resolves lower, and what to do."""
+    what = f"{row.name} {row.installed} ({row.target})"
+    gpu = "no GPU" if row.capability is None else f"GPU {row.capability}"
+    why = "was yanked" if row.yanked else f"has no newer version for {gpu}"
+    if row.wanted is None:
+        return (f"{what} {why}, and nothing {row.requirement!r} allows suits {gpu}: 'skillpm update' keeps it; "
+                "change the requirement with 'skillpm install' to move")
+    return (f"{what} {why}; the newest version {row.requirement!r} allows for {gpu} is {row.wanted}, lower, "
+            f"so 'skillpm update' keeps {row.installed}; to move to it: skillpm install '{row.name}=={row.wanted}'")
+
+
+def yank_notice(row: Outdated) -> str:
+    """What ``skillpm outdated`` says of a yanked install: what ``update`` will do with it."""
+    what = f"{row.name} {row.installed} ({row.target}) has been yanked"
+    action = update_action(row.installed, row.target, row.wanted, row.wanted_target)
+    if action == "update":
+        return f"{what}; 'skillpm update {row.name}' moves to {row.wanted} ({row.wanted_target})"
+    if action == "unchanged":
+        return f"{what}; {row.requirement!r} pins it, so 'skillpm update' keeps it; install another version to move"
+    return keep_message(row)
 
 
 def compare(skill: LockedSkill, document: PackageDocument, capability: Capability | None) -> Outdated:

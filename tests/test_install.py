@@ -716,7 +716,6 @@ def test_sync_and_update_take_offline(isolated, served, run_cli) -> None:
     assert run_cli("install", KERNEL, "--arch", "9.0", "--registry", served.url).exit_code == 0
     served.stop()
     (isolated.skills / KERNEL / "SKILL.md").unlink()
-    assert run_cli("sync").exit_code == 1  # the server is gone
 
     result = run_cli("sync", "--offline")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +18,9 @@ from skillpm.cli.common import (
     registry_option,
 )
 from skillpm.cli.output import emit_json, notice, say, table
+
+if TYPE_CHECKING:
+    from skillpm.targets import Capability
 
 
 def _where(agent_names: tuple[str, ...], user: bool, directory: Path | None, copy: bool, save: bool = False):
@@ -247,28 +251,39 @@ def install(
 
 @click.command()
 @global_option
+@click.option(
+    "--registry",
+    "mirror",
+    metavar="DIR|URL|NAME",
+    envvar="SKILLPM_REGISTRY",
+    help="Read every locked skill from this registry (a mirror) instead of the ones skills.lock names; "
+    "the locked digests must match, so it cannot change what is installed. Default: $SKILLPM_REGISTRY.",
+)
 @offline_option
 @force_option
 @allow_outside_option
 @policy_options
 @json_option
-def sync(user: bool, force: bool, allow_outside: bool, as_json: bool, **policy) -> None:
+def sync(user: bool, mirror: str | None, force: bool, allow_outside: bool, as_json: bool, **policy) -> None:
     """Install exactly what skills.lock records, refusing any changed digest.
 
     \b
-    skillpm sync                  # after cloning a project that has a skills.lock
-    skillpm sync --offline        # from the caches only
+    skillpm sync                          # after cloning a project that has a skills.lock
+    skillpm sync --offline                # from the caches only
+    skillpm sync --registry https://mirror.example.org/skills
 
     Every skill is fetched and checked (digest, attestations) before any is
-    installed. A directory outside the project needs --allow-outside (not with
-    --global: the user's own skills.lock names the user's folders).
+    installed. When a skill's registry does not answer, it comes from another
+    registry that lists the same digest, or from the artifact cache. A directory
+    outside the project needs --allow-outside (not with --global: the user's own
+    skills.lock names the user's folders).
     """
     from skillpm.cache import ArtifactCache
     from skillpm.installing.pipeline import sync as sync_all
 
     results = sync_all(
-        _project_lockfile(user), cache=ArtifactCache(), force=force, allow_outside=allow_outside or user,
-        attestations=_attestation_policy(policy),
+        _project_lockfile(user), cache=ArtifactCache(), mirror=mirror or None, force=force,
+        allow_outside=allow_outside or user, attestations=_attestation_policy(policy),
     )
     _report(results, as_json, "installed")
 
@@ -278,21 +293,26 @@ def sync(user: bool, force: bool, allow_outside: bool, as_json: bool, **policy) 
 @arch_option("the GPU each skill was resolved for before")
 @global_option
 @offline_option
+@click.option("--dry-run", is_flag=True, help="Show what update would do, changing nothing (with --json: as JSON).")
 @force_option
 @allow_outside_option
 @policy_options
 @json_option
 def update(
-    names: tuple[str, ...], arch: str | None, user: bool, force: bool, allow_outside: bool, as_json: bool, **policy
+    names: tuple[str, ...], arch: str | None, user: bool, dry_run: bool, force: bool, allow_outside: bool,
+    as_json: bool, **policy,
 ) -> None:
     """Resolve installed skills (all, or NAMES) again and install newer versions.
 
     \b
     skillpm update                                  # every skill in skills.lock
     skillpm update kernel-builder-cuda --arch 10.0  # one skill, for another GPU
+    skillpm update --dry-run [--json]               # the plan, changing nothing
 
     Each skill is resolved again for its recorded requirement, and every chosen
-    variant is checked before any is installed.
+    variant is checked before any is installed. update never moves a skill to a
+    lower version: when its version was yanked and only lower ones are allowed,
+    it keeps it and says how to move ('skillpm outdated' shows the same).
     """
     from skillpm.cache import ArtifactCache
     from skillpm.installing.pipeline import update as update_all
@@ -300,11 +320,43 @@ def update(
     from skillpm.targets import parse_capability
 
     capability = parse_capability(arch) if arch else None
+    chosen = [normalize_name(name) for name in names]
+    if dry_run:
+        _show_update_plan(_project_lockfile(user), chosen, capability, as_json)
+        return
     results = update_all(
-        _project_lockfile(user), names=[normalize_name(name) for name in names], capability=capability, cache=ArtifactCache(), force=force,
+        _project_lockfile(user), names=chosen, capability=capability, cache=ArtifactCache(), force=force,
         allow_outside=allow_outside or user, attestations=_attestation_policy(policy),
     )
-    _report([result for _, result in results], as_json, "updated")
+    if results or as_json:
+        _report([result for _, result in results], as_json, "updated")
+    else:
+        notice("nothing to do: update installed no skill")
+
+
+def _show_update_plan(lockfile_path: Path, names: list[str], capability: Capability | None, as_json: bool) -> None:
+    """``update --dry-run``: each chosen skill, what it resolves to now, and what update would do."""
+    from skillpm.installing.updates import preview
+    from skillpm.registry.factory import open_locked_registry
+
+    lockfile, steps = preview(lockfile_path, names=names, capability=capability, opener=open_locked_registry)
+    if as_json:
+        emit_json([step.to_json(lockfile) for step in steps])
+        return
+    if not steps:
+        notice("skills.lock records no skills; nothing to do")
+        return
+    table(
+        ["name", "installed", "resolves to", "update would"],
+        [
+            (step.skill.name, f"{step.skill.version} ({step.skill.target})",
+             f"{step.resolution.version} ({step.resolution.variant.target})", step.action)
+            for step in steps
+        ],
+    )
+    for step in steps:
+        if step.reason is not None:
+            notice(step.reason)
 
 
 @click.command()

@@ -29,7 +29,7 @@ def outdated(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool
     compared for --arch, else for the GPU it was installed for, as 'update' resolves.
     Exit 0 either way.
     """
-    from skillpm.outdated import check
+    from skillpm.outdated import check, yank_notice
     from skillpm.registry.factory import open_locked_registry
     from skillpm.requirements import normalize_name
 
@@ -70,4 +70,4 @@ def outdated(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool
         notice(f"'skillpm update {' '.join(behind)}' installs what 'wanted' shows")
     for row in rows:
         if row.yanked:
-            notice(f"{row.name} {row.installed} ({row.target}) has been yanked; 'skillpm update {row.name}' moves off it")
+            notice(yank_notice(row))

@@ -25,11 +25,12 @@ from skillpm.installing.destinations import Destination, check_inside, check_rep
 from skillpm.installing.fetch import check_attestations, fetch_checked, in_parallel
 from skillpm.installing.link import check_links, make_links, unlink
 from skillpm.installing.place import InstallResult, place
-from skillpm.installing.plan import Plan, locked_variant, open_registries, plan_requirements, plan_updates, update_source
+from skillpm.installing.plan import Plan, open_registries, plan_requirements, update_source
 from skillpm.installing.record import record
 from skillpm.lockfile import LockedSkill, Lockfile, read_lockfile
 from skillpm.locks import lock_for
 from skillpm.registry.factory import open_locked_registry
+from skillpm.registry.settings import settings
 from skillpm.requirements import Requirement
 from skillpm.resolve import Resolution
 from skillpm.targets import Capability
@@ -121,6 +122,7 @@ def _install_all(
     jobs: int,
     force: bool,
     attestations: InstallOptions | None,
+    unread: Callable[[Plan], bool] | None = None,
 ) -> list[InstallResult]:
     """Check all ``plans``, then install each in order; the caller holds the lock.
 
@@ -130,7 +132,9 @@ def _install_all(
     attestations: one failure and nothing is installed. Then each skill is
     installed (:func:`place`) and recorded beside those installed before it, and
     linked from its agents' folders (:func:`make_links`: a copy where links fail,
-    whose result follows the others).
+    whose result follows the others). The plans ``unread`` picks, whose
+    attestations no registry could list, are left out of the warning about skills
+    without attestations: the caller says why.
     """
     fetched = in_parallel(lambda plan: fetch_checked(plan, cache), plans, jobs=jobs)
     for plan, metadata in zip(plans, fetched):
@@ -146,8 +150,8 @@ def _install_all(
         results = [replace(result, agents=agents_of[result.directory]) for result in results]
     unverified = [
         f"{result.name} {result.version} ({result.target})"
-        for result, verified in zip(results, attested)
-        if result.changed and not verified
+        for plan, result, verified in zip(plans, results, attested)
+        if result.changed and not verified and not (unread and unread(plan))
     ]
     if unverified:  # once per command, and only for what it installed
         from skillpm.attest.variants import unattested_warning
@@ -168,6 +172,7 @@ def sync(
     *,
     cache: ArtifactCache,
     opener: Callable[[str], Registry] = open_locked_registry,
+    mirror: str | None = None,
     jobs: int = 8,
     force: bool = False,
     allow_outside: bool = False,
@@ -178,22 +183,38 @@ def sync(
     Every locked artifact is first fetched (up to ``jobs`` at a time) and checked,
     then every one's attestations; only when all passed are the skills installed,
     in lockfile order, so a download, digest or policy failure changes no skill
-    directory and not the lockfile. Each skill comes from exactly the registry its
-    entry names. An entry whose directory is outside the lockfile's folder is
-    refused unless ``allow_outside``; ``force`` replaces directories that do not
-    look like skills (:func:`check_replaceable`).
+    directory and not the lockfile. Each skill comes from the registry its entry
+    names, or ``mirror`` (a ``--registry`` value) instead; when that does not answer,
+    from any other source of the same digest (:mod:`~skillpm.installing.locked`).
+    An entry whose directory is outside the lockfile's folder is refused unless
+    ``allow_outside``; ``force`` replaces directories that do not look like skills
+    (:func:`check_replaceable`).
     """
+    from skillpm.installing.locked import (
+        Registries,
+        cache_only_warning,
+        fallback_labels,
+        is_from_cache,
+        locked_plan,
+        source_labels,
+    )
+
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
         _check_and_recover(lockfile, lockfile.skills, allow_outside=allow_outside)
-        registries = open_registries(lockfile.skills, opener)
+        registries, others = Registries(opener), fallback_labels(lockfile)
 
         def locked(skill: LockedSkill) -> Plan:
-            registry = registries[skill.registry]
-            return Plan(registry, locked_variant(registry, skill), skill)
+            return locked_plan(skill, source_labels(skill, mirror=mirror, others=others), registries, cache)
 
         plans = in_parallel(locked, lockfile.skills, jobs=jobs)
-        return _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
+        results = _install_all(
+            lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations, unread=is_from_cache
+        )
+    warning = cache_only_warning([plan for plan, result in zip(plans, results) if result.changed])
+    if warning is not None:
+        _warning(attestations, warning)
+    return results
 
 
 def update(
@@ -207,23 +228,31 @@ def update(
     force: bool = False,
     allow_outside: bool = False,
     attestations: InstallOptions | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[tuple[Resolution, InstallResult]]:
     """Resolve the locked skills (or ``names`` of them) again and install what changed.
 
     ``capability`` overrides the one each skill was resolved for. As in :func:`sync`,
     every chosen skill is resolved, fetched and checked before any is installed;
-    ``force`` and ``allow_outside`` mean what they mean there.
+    ``force`` and ``allow_outside`` mean what they mean there. A skill that now
+    resolves to a lower version is kept, and ``warn`` (default: a warning on
+    stderr) told why (:mod:`~skillpm.installing.updates`); it is not in the list
+    returned.
     """
+    from skillpm.installing.updates import chosen_skills, plan_steps
+
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
-        chosen = [s for s in lockfile.skills if not names or s.name in names]
-        missing = sorted(set(names) - {s.name for s in chosen})
-        if missing:
-            raise InstallError(f"not installed: {', '.join(missing)}", hint="see 'skillpm list'")
+        chosen = chosen_skills(lockfile, names)
         _check_and_recover(lockfile, chosen, allow_outside=allow_outside)
-        resolutions, plans = plan_updates(chosen, open_registries(chosen, opener, update_source), capability)
+        steps = plan_steps(chosen, open_registries(chosen, opener, update_source), capability)
+        for step in steps:
+            if step.reason is not None:
+                (warn or settings.warn)(step.reason)
+        taken = [step for step in steps if step.action != "keep"]
+        plans = [step.plan for step in taken]
         results = _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
-    return _paired(resolutions, results)
+    return _paired([step.resolution for step in taken], results)
 
 
 def remove(

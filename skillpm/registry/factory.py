@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-from skillpm.errors import RegistryError
+from skillpm.errors import RegistryError, RegistryUnreachable
 from skillpm.registry.directory import EMBEDDED, LocalRegistry
 
 if TYPE_CHECKING:
@@ -72,8 +72,8 @@ def open_registry(location: str | None = None) -> Source:
             return open_registry(named)
         path = Path(location)
     root = path.expanduser().resolve()
-    if not root.is_dir():
-        raise RegistryError(
+    if not root.is_dir():  # unreachable: sync may take the locked bytes from elsewhere
+        raise RegistryUnreachable(
             f"registry {location} does not exist or is not a directory",
             hint="check --registry or $SKILLPM_REGISTRY; 'skillpm registry list' shows the configured names",
         )

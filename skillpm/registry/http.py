@@ -14,8 +14,9 @@ Failures, each raised as one :class:`~skillpm.errors.SkillpmError` naming the UR
 - ``RegistryUnreachable``: the server refuses the connection or cannot be found (not
   retried), times out (retried once), drops the connection or answers 408, 429 or 5xx
   (each retried), or the command's time for requests (``$SKILLPM_HTTP_DEADLINE``) ran out;
-- ``RegistryError``: another error status, a refused redirect or content encoding, or
-  (offline) the document or artifact is not cached;
+- ``RegistryUnreachable`` also (offline) when the document or artifact is not cached:
+  it was not asked, so a sync may take the locked bytes from elsewhere;
+- ``RegistryError``: another error status, or a refused redirect or content encoding;
 - ``IndexFormatError``: a document is too large, not JSON, or of an unknown format
   (raised by the parsers in :mod:`skillpm.registry.documents`);
 - ``RegistryError`` from :mod:`skillpm.registry.trust`: a signed registry's snapshot
@@ -236,7 +237,7 @@ class HttpRegistry:
         """
         url = self.base + relative
         if self.offline:
-            raise RegistryError(f"offline: artifact {url} is not in the cache", hint=_OFFLINE_HINT)
+            raise RegistryUnreachable(f"offline: artifact {url} is not in the cache", hint=_OFFLINE_HINT)
         reply = self._get(relative, limit=limit, artifact=True)
         if reply.status != 200:
             raise RegistryError(
@@ -269,7 +270,7 @@ class HttpRegistry:
         cached = self._index.load(relative)
         if self.offline:
             if cached is None:
-                raise RegistryError(f"offline: {url} is not in the index cache", hint=_OFFLINE_HINT)
+                raise RegistryUnreachable(f"offline: {url} is not in the index cache", hint=_OFFLINE_HINT)
             meta, body = cached
         else:
             validators = _validators(cached[0]) if cached else {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import shutil
 import socket
 import ssl
 import threading
@@ -465,12 +466,13 @@ def test_a_dead_remote_blocks_only_what_it_could_have_served(hostile, serve) -> 
     hostile.ok(hostile.run("install", "doc-writer", "--arch", "9.0", "--registry", "live", env=QUICK))
 
 
-def test_a_silent_remote_costs_one_deadline_and_a_pinned_package_still_needs_its_registry(hostile, serve) -> None:
+def test_a_silent_remote_costs_one_deadline_and_a_pinned_package_takes_only_its_locked_bytes(hostile, serve) -> None:
     """Threat (availability): a remote that accepts connections and never answers.
 
     ``search`` asks it once (one retry), then skips it with a warning; ``install`` of a package
-    it could have served stops after that one deadline, not after minutes; a package the
-    lockfile pins to another registry never comes from elsewhere when that registry is down.
+    it could have served stops after that one deadline, not after minutes. When the registry the
+    lockfile pins a package to is down, ``sync`` takes the locked bytes from the artifact cache
+    (pinned by sha256), and without them fails naming that registry: never another's package.
     """
     silent = serve({"": lambda server, connection, path: server.stopping.wait(60)})  # reads the request, never answers
     live = serve()
@@ -485,8 +487,14 @@ def test_a_silent_remote_costs_one_deadline_and_a_pinned_package_still_needs_its
     assert hostile.seconds < 15
 
     assert (hostile.project / "skills.lock").read_text().count(live.url) == 1
-    live.stop()  # the pinned registry itself is now dead: sync must fail, not fall back to another
+    live.stop()  # the pinned registry itself is now dead: its locked bytes are in the cache
     (hostile.project / ".claude" / "skills" / KERNEL / "SKILL.md").unlink()
-    hostile.refused(hostile.run("sync", env=slow), "cannot connect", live.url)
+    completed = hostile.ok(hostile.run("sync", env=slow))
+    assert "installed from the artifact cache by the locked sha256" in completed.stderr
+    assert hostile.seconds < 15  # the silent one, asked in turn, costs one deadline
+    assert (hostile.project / ".claude" / "skills" / KERNEL / "SKILL.md").is_file()
+    shutil.rmtree(hostile.cache / "artifacts")
+    (hostile.project / ".claude" / "skills" / KERNEL / "SKILL.md").unlink()
+    hostile.refused(hostile.run("sync", env=slow), "cannot connect", live.url, "not in the artifact cache either")
 
 

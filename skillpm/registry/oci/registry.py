@@ -56,8 +56,9 @@ class OciRegistry:
                 from skillpm.registry.settings import offline
 
                 if offline():
-                    raise RegistryError(f"offline: {self.label} is an OCI registry, which skillpm reads only online",
-                                        hint="run the command without --offline (and without SKILLPM_OFFLINE=1)")
+                    raise RegistryUnreachable(  # not asked: sync may take the locked bytes from the cache
+                        f"offline: {self.label} is an OCI registry, which skillpm reads only online",
+                        hint="run the command without --offline (and without SKILLPM_OFFLINE=1)")
                 from skillpm import __version__
                 from skillpm.registry.http import command_deadline, request_timeout
                 from skillpm.registry.transport import Transport
