@@ -350,6 +350,20 @@ def _check_regular(member: tarfile.TarInfo) -> None:
         raise ArchiveError(f"archive member {member.name[:200]!r} is a {kind}; only regular files are allowed")
 
 
+def check_member_path(name: str, relative: str) -> None:
+    """Refuse ``relative``, the path of member ``name``, when a part fails :func:`unsafe_name_reason`
+    or the path :func:`path_length_reason`."""
+    for part in relative.split("/"):
+        reason = unsafe_name_reason(part)
+        if reason:
+            raise ArchiveError(f"archive member {name[:200]!r} has an unsafe path: {part[:80]!r} {reason}")
+    if path_length_reason(relative):
+        raise ArchiveError(
+            f"archive member {name[:80]!r}... has a path longer than {MAX_PATH_LENGTH} characters, "
+            f"deeper than {MAX_PATH_DEPTH} levels, or with a name over {MAX_NAME_BYTES} bytes"
+        )
+
+
 def _safe_relative(member: tarfile.TarInfo) -> str:
     """The member's path inside the tree, refusing anything unsafe.
 
@@ -360,13 +374,5 @@ def _safe_relative(member: tarfile.TarInfo) -> str:
     if not name.startswith(TREE_PREFIX):
         raise ArchiveError(f"archive member {name[:200]!r} is outside {TREE_PREFIX}")
     relative = name[len(TREE_PREFIX) :]
-    for part in relative.split("/"):
-        reason = unsafe_name_reason(part)
-        if reason:
-            raise ArchiveError(f"archive member {name[:200]!r} has an unsafe path: {part[:80]!r} {reason}")
-    if path_length_reason(relative):
-        raise ArchiveError(
-            f"archive member {name[:80]!r}... has a path longer than {MAX_PATH_LENGTH} characters, "
-            f"deeper than {MAX_PATH_DEPTH} levels, or with a name over {MAX_NAME_BYTES} bytes"
-        )
+    check_member_path(name, relative)
     return relative

@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 from typing import Iterator
 
-from skillpm.archive import _CORRUPT, _member_bytes, _next_member, _open
+from skillpm.archive import _CORRUPT, _check_regular, _member_bytes, _next_member, _open, check_member_path
 from skillpm.errors import ArchiveError
 from skillpm.portable import (
     MAX_FILE_SIZE,
@@ -27,8 +27,6 @@ from skillpm.portable import (
     MAX_MEMBERS,
     MAX_TOTAL_SIZE,
     FoldedTree,
-    path_length_reason,
-    unsafe_name_reason,
 )
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -67,13 +65,7 @@ def checked_path(name: str) -> str:
     relative = relative.rstrip("/")
     if not relative or relative.startswith("/"):
         raise ArchiveError(f"archive member {name[:200]!r} has an absolute or empty path")
-    for part in relative.split("/"):
-        reason = unsafe_name_reason(part)
-        if reason:
-            raise ArchiveError(f"archive member {name[:200]!r} has an unsafe path: {part[:80]!r} {reason}")
-    reason = path_length_reason(relative)
-    if reason:
-        raise ArchiveError(f"archive member {name[:80]!r}... {reason}")
+    check_member_path(name, relative)
     return relative
 
 
@@ -83,8 +75,7 @@ def _tar_members(data: bytes) -> Iterator[tuple[str, bytes, bool]]:
         relative = checked_path(member.name)
         if member.isdir():
             continue
-        if not member.isfile() or member.issparse():
-            raise ArchiveError(f"archive member {member.name[:200]!r} is a link or special file; refused")
+        _check_regular(member)
         if member.size > MAX_FILE_SIZE:
             raise ArchiveError(f"archive member {member.name[:200]!r} is larger than {MAX_FILE_SIZE} bytes")
         yield relative, _member_bytes(tar, member), bool(member.mode & 0o111)
