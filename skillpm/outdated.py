@@ -17,7 +17,7 @@ from skillpm.index.model import PackageDocument
 from skillpm.lockfile import LockedSkill, read_lockfile
 from skillpm.requirements import parse_requirement
 from skillpm.resolve import resolve
-from skillpm.targets import GENERIC_TARGET, Capability, parse_capability, parse_target, rank
+from skillpm.targets import Capability, best_target, parse_capability
 
 
 @dataclass(frozen=True)
@@ -96,14 +96,9 @@ def compare(skill: LockedSkill, document: PackageDocument, capability: Capabilit
     installed = next((v for v in entry.variants if v.target == skill.target), None) if entry else None
     better = None
     if entry is not None:
-        ranking = rank(capability) if capability is not None else {GENERIC_TARGET: 0}
-        current = ranking.get(parse_target(skill.target))
-        usable = [(ranking[parse_target(v.target)], v.target) for v in entry.variants
-                  if not v.yanked and parse_target(v.target) in ranking]
-        if usable:
-            best_rank, best_target = min(usable)
-            if best_target != skill.target and (current is None or best_rank < current):
-                better = best_target
+        best = best_target([v.target for v in entry.variants if not v.yanked], capability)
+        if best not in (None, skill.target) and best_target([skill.target, best], capability) == best:
+            better = best
     return Outdated(
         name=skill.name, installed=skill.version, target=skill.target, requirement=skill.requirement,
         capability=capability,

@@ -16,12 +16,11 @@ from skillpm.errors import ResolutionError, TargetError
 from skillpm.index.model import PackageDocument, Variant, VersionEntry
 from skillpm.requirements import Requirement
 from skillpm.targets import (
-    GENERIC_TARGET,
     Capability,
     Target,
     match_kind,
     parse_target,
-    rank,
+    ranking_for,
     why_unusable,
 )
 
@@ -76,7 +75,7 @@ def resolve(
     ``capability`` is ``None`` when no GPU is known: only ``generic`` is usable.
     Raises :class:`NoMatch` when nothing suits.
     """
-    ranking = rank(capability) if capability is not None else {GENERIC_TARGET: 0}
+    ranking = ranking_for(capability)
     pinned = requirement.pinned_version
     versions = _parsed_versions(document)
     matching = set(requirement.filter(versions))

@@ -176,6 +176,11 @@ def rank(capability: Capability) -> dict[Target, int]:
     return {target: index for index, target in enumerate(supported_targets(capability))}
 
 
+def ranking_for(capability: Capability | None) -> dict[Target, int]:
+    """:func:`rank` of ``capability``; without one (no GPU known), only ``generic``."""
+    return rank(capability) if capability is not None else {GENERIC_TARGET: 0}
+
+
 def match_kind(target: Target, capability: Capability | None) -> str:
     """Say how a usable ``target`` fits ``capability``, for ``--explain``."""
     if target.is_generic or capability is None:
@@ -195,7 +200,7 @@ def best_target(targets: Iterable[str], capability: Capability | None) -> str | 
     ``None`` when none is usable; without a capability only ``generic`` is.
     Target names that do not parse are passed over.
     """
-    ranking = rank(capability) if capability is not None else {GENERIC_TARGET: 0}
+    ranking = ranking_for(capability)
     usable = []
     for name in targets:
         try:
