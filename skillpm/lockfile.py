@@ -24,7 +24,7 @@ from skillpm.containment import outside_problem, vcs_component
 from skillpm.errors import LockfileError, TargetError
 from skillpm.project import LOCK_NAME
 from skillpm.reading import MAX_LOCKFILE_SIZE
-from skillpm.targets import parse_capability, parse_target
+from skillpm.targets import Capability, parse_capability, parse_target
 from skillpm.tomlfile import read_toml_file
 
 LOCK_VERSION = 1
@@ -76,6 +76,10 @@ class LockedSkill:
                 f"refusing to record {self.name[:80]!r} in skills.lock: {problem}",
                 hint="the registry serves values skillpm cannot record; tell its owner",
             )
+
+    def recorded_capability(self) -> Capability | None:
+        """The capability this skill was resolved for (``None``: no GPU)."""
+        return None if self.capability == "none" else parse_capability(self.capability)
 
 
 def entry_problem(fields: Mapping[str, object]) -> str | None:

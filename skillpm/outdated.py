@@ -17,7 +17,7 @@ from skillpm.index.model import PackageDocument
 from skillpm.lockfile import LockedSkill, read_lockfile
 from skillpm.requirements import parse_requirement
 from skillpm.resolve import resolve
-from skillpm.targets import Capability, best_target, parse_capability
+from skillpm.targets import Capability, best_target
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,5 @@ def check(
     for skill in read_lockfile(lockfile_path).skills:
         key = (skill.name, skill.version, skill.target, skill.requirement)
         if (not names or skill.name in names) and key not in rows:
-            recorded = None if skill.capability == "none" else parse_capability(skill.capability)
-            rows[key] = compare(skill, document_for(skill), capability or recorded)
+            rows[key] = compare(skill, document_for(skill), capability or skill.recorded_capability())
     return list(rows.values())

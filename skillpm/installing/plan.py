@@ -16,7 +16,7 @@ from skillpm.index.model import Variant
 from skillpm.lockfile import LockedSkill, Lockfile
 from skillpm.requirements import Requirement, parse_requirement
 from skillpm.resolve import Resolution, resolve
-from skillpm.targets import Capability, parse_capability
+from skillpm.targets import Capability
 
 if TYPE_CHECKING:
     from skillpm.installing.destinations import Place
@@ -118,7 +118,7 @@ def plan_updates(
     resolutions, plans = [], []
     for skill in skills:
         registry = registries[update_source(skill)]
-        target_capability = capability or recorded_capability(skill)
+        target_capability = capability or skill.recorded_capability()
         resolution = resolve(
             registry.require_package(skill.name), parse_requirement(skill.requirement), target_capability
         )
@@ -154,11 +154,6 @@ def locked_variant(registry: Registry, skill: LockedSkill) -> Variant:
             hint="published versions must not change; if you trust the new bytes, run 'skillpm update'",
         )
     return variant
-
-
-def recorded_capability(skill: LockedSkill) -> Capability | None:
-    """The capability ``skill`` was resolved for (``None``: no GPU)."""
-    return None if skill.capability == "none" else parse_capability(skill.capability)
 
 
 def relative_to(directory: Path, root: Path) -> str:

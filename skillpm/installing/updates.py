@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from skillpm.errors import InstallError
-from skillpm.installing.plan import Plan, open_registries, plan_updates, recorded_capability, update_source
+from skillpm.installing.plan import Plan, open_registries, plan_updates, update_source
 from skillpm.lockfile import LockedSkill, Lockfile, read_lockfile
 from skillpm.outdated import compare, keep_message, update_action
 from skillpm.resolve import Resolution
@@ -67,7 +67,7 @@ def plan_steps(
         reason = None
         if action == "keep":  # rare: read the document again only to say why
             document = registries[update_source(skill)].require_package(skill.name)
-            reason = keep_message(compare(skill, document, capability or recorded_capability(skill)))
+            reason = keep_message(compare(skill, document, capability or skill.recorded_capability()))
         steps.append(UpdateStep(skill, resolution, plan, action, reason))
     return steps
 
