@@ -46,7 +46,7 @@ from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, read_at_most
 from skillpm.registry import documents
 from skillpm.registry.config import check_url
 from skillpm.display import clean
-from skillpm.registry.transport import Deadline, Progress, Reply, Transport, host_of
+from skillpm.registry.transport import Deadline, Progress, Reply, Transport, failure_reason, host_of
 from skillpm.registry.settings import offline as offline_by_default
 from skillpm.registry.settings import settings
 from skillpm.registry.trust import IndexGuard
@@ -326,14 +326,14 @@ class HttpRegistry:
                 last = _timed_out(url, request, self.timeout)
             except httpcore.ConnectError as error:
                 raise RegistryUnreachable(
-                    f"GET {url} failed {_times(attempt)}; last: cannot connect ({_reason(error)})", hint=_DOWN_HINT
+                    f"GET {url} failed {_times(attempt)}; last: cannot connect ({failure_reason(error)})", hint=_DOWN_HINT
                 ) from None
             except (httpcore.NetworkError, httpcore.RemoteProtocolError):
                 last = f"{host_of(url)} closed the connection before the whole response arrived, or sent a malformed one"
             except httpcore.ProxyError as error:
-                raise RegistryUnreachable(f"GET {url}: the proxy failed ({_reason(error)})", hint=_DOWN_HINT) from None
+                raise RegistryUnreachable(f"GET {url}: the proxy failed ({failure_reason(error)})", hint=_DOWN_HINT) from None
             except (httpcore.UnsupportedProtocol, httpcore.LocalProtocolError) as error:
-                raise RegistryError(f"GET {url}: {_reason(error)}", hint=_status_hint(0)) from None
+                raise RegistryError(f"GET {url}: {failure_reason(error)}", hint=_status_hint(0)) from None
             else:
                 if reply.status not in _RETRY_STATUSES and reply.status < 500:
                     return self._accepted(url, reply, None if artifact else limit)
@@ -402,12 +402,6 @@ class HttpRegistry:
 
 def _times(count: int) -> str:
     return f"{count} time" if count == 1 else f"{count} times"
-
-
-def _reason(error: Exception) -> str:
-    """The innermost reason of a transport error, e.g. ``[Errno 111] Connection refused``."""
-    cause = error.__cause__ or error.__context__ or error
-    return clean(str(cause) or type(cause).__name__, 120)
 
 
 def _timed_out(url: str, deadline: Deadline, idle: float) -> str:

@@ -78,6 +78,12 @@ class DeadlinePassed(httpcore.ReadTimeout):
     """The request's deadline passed before a socket operation could start."""
 
 
+def failure_reason(error: Exception) -> str:
+    """The innermost reason of a transport error, e.g. ``[Errno 111] Connection refused``, cleaned and bounded."""
+    cause = error.__cause__ or error.__context__ or error
+    return clean(str(cause) or type(cause).__name__, 120)
+
+
 def host_of(url: str) -> str:
     """The ``host[:port]`` of ``url``, for error messages."""
     return urlsplit(url).netloc.rsplit("@", 1)[-1] or url

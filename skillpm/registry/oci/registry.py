@@ -165,10 +165,9 @@ def _guarded(label: str, call: Callable):  # type: ignore[no-untyped-def]
         raise RegistryUnreachable(f"{label} did not answer in time", hint="try again later, or set "
                                   f"{DEADLINE_ENV} to wait longer") from None
     except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError) as error:
-        cause = error.__cause__ or error.__context__ or error
-        from skillpm.display import clean
+        from skillpm.registry.transport import failure_reason
 
-        raise RegistryUnreachable(f"{label} cannot be reached ({clean(str(cause) or type(cause).__name__, 120)})",
+        raise RegistryUnreachable(f"{label} cannot be reached ({failure_reason(error)})",
                                   hint="check the host and port, and that the registry is running") from None
 
 
