@@ -116,16 +116,14 @@ class OciClient:
         """The manifests whose ``subject`` is ``digest``: the referrers API, else the fallback tag."""
         reply = self._request("GET", repository, f"referrers/{digest}", scope="pull",
                               headers={"Accept": layout.INDEX_TYPE}, limit=_MANIFEST_LIMIT)
-        if reply.status == 200:
-            body = reply.body
-        elif reply.status in (404, 405):
+        body = reply.body
+        if reply.status in (404, 405):  # no referrers API: the fallback tag
             found = self.manifest(repository, layout.referrers_tag(digest), layout.INDEX_TYPE)
             if found is None:
                 return []
             body = found[0]
         else:
             self._expect(reply, 200, f"listing what refers to {digest[:19]}…")
-            raise AssertionError("unreachable")
         where = self._where(repository, f"referrers of {digest[:19]}…")
         return layout.descriptors(layout.parse_document(body, where, layout.INDEX_TYPE), "manifests", where)
 
@@ -172,18 +170,20 @@ class OciClient:
               decode: bool = True) -> Reply:
         if not self._scheme_checked:
             url = self._choose_scheme(url)
-        for attempt in range(2):
+
+        def once() -> Reply:
             sent = {**(headers or {}), **self.auth.headers(self.location.host, repository, scope)}
             if method == "GET":
-                reply = self.transport.get(url, deadline=self.deadline, limit=limit, decode=decode, headers=sent)
-            else:
-                reply = self.transport.send(method, url, content, deadline=self.deadline, limit=max(limit, 1),
-                                            headers=sent)
-            if reply.status != 401 or attempt:
-                return reply
+                return self.transport.get(url, deadline=self.deadline, limit=limit, decode=decode, headers=sent)
+            return self.transport.send(method, url, content, deadline=self.deadline, limit=max(limit, 1),
+                                       headers=sent)
+
+        reply = once()
+        if reply.status == 401:  # answer the challenge once, then ask again
             self.auth.answer(reply.headers.get("www-authenticate", ""), host=self.location.host,
                              repository=repository, scope=scope, transport=self.transport, deadline=self.deadline)
-        raise AssertionError("unreachable")
+            reply = once()
+        return reply
 
     def _choose_scheme(self, url: str) -> str:
         """On a loopback host, plain http when it does not answer TLS (as docker does); else ``url``."""
