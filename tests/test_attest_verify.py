@@ -227,7 +227,7 @@ def test_predicate_that_fails_its_schema(key: SigningKey) -> None:
     assert failed(checks) == ["predicate-schema"]
     detail = checks["predicate-schema"].detail
     assert detail.startswith("invalid against eval-evidence.schema.json: ")
-    assert "at models.0: 'lift' is a required property" in detail
+    assert 'at models.0: "lift" is a required property' in detail
     assert "at models.0.with_skill.pass_rate: 2 is greater than the maximum of 1" in detail
 
 

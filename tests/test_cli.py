@@ -264,7 +264,7 @@ def test_help_imports_no_command_module() -> None:
 # --- start-up: what the everyday commands import ------------------------------------------------------------
 
 #: Imported only by the commands that need them, never by --help, resolve or install (start-up time).
-HEAVY = ("pydantic", "sigstore", "httpx", "httpcore", "torch", "cryptography", "jsonschema")
+HEAVY = ("pydantic", "sigstore", "httpx", "httpcore", "torch", "cryptography", "jsonschema", "jsonschema_rs")
 
 
 def _imported_by(args: list[str], packages: tuple[str, ...]) -> list[str]:
@@ -301,12 +301,13 @@ def test_everyday_commands_import_nothing_heavy(args: list[str], isolated, regis
 
 def test_installing_signed_evidence_imports_only_what_verifying_it_needs(isolated) -> None:
     """The embedded registry's evidence is signed (Ed25519): install loads cryptography's key and
-    signature modules and jsonschema for the predicate, but not the PEM/SSH serialization package,
-    sigstore, httpx or pydantic."""
+    signature modules and jsonschema-rs for the predicate, but not the PEM/SSH serialization package,
+    the pure-Python jsonschema, sigstore, httpx or pydantic."""
     imported = _imported_by(["install", "kernel-builder-cuda", "--arch", "9.0"], HEAVY)
     assert "cryptography.hazmat.primitives.asymmetric.ed25519" in imported
     assert "cryptography.hazmat.primitives.serialization" not in imported
-    assert [name for name in imported if name.split(".")[0] not in ("cryptography", "jsonschema")] == []
+    assert [name for name in imported if name.split(".")[0] not in ("cryptography", "jsonschema_rs")] == []
+    assert "jsonschema_rs" in imported
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="platformdirs finds the user directories elsewhere")

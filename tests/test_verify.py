@@ -147,13 +147,13 @@ def test_the_shipped_key_is_trusted_for_the_embedded_registry_only() -> None:
 
 def test_installing_without_attestations_loads_no_crypto(registry: Path, tmp_path: Path) -> None:
     """The start-up budget: installing a variant without attestations from an unsigned index imports neither
-    cryptography, sigstore nor jsonschema."""
+    cryptography, sigstore nor a JSON Schema validator."""
     project = tmp_path / "fresh-project"
     (project / ".git").mkdir(parents=True)
     code = (
         f"import sys\nfrom skillpm.cli import main\nsys.argv=['skillpm','install','{NAME}==0.9.0','--registry',{str(registry)!r}]\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
-        "print(sorted(m for m in ('cryptography', 'sigstore', 'jsonschema') if m in sys.modules))\n"
+        "print(sorted(m for m in ('cryptography', 'sigstore', 'jsonschema', 'jsonschema_rs') if m in sys.modules))\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("SKILLPM_REGISTRY", "SKILLPM_ARCH")}
     env |= {"SKILLPM_CACHE_DIR": str(tmp_path / "cache"), "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}

@@ -11,7 +11,7 @@ The pipeline, one module per step (docs/attestations.md describes the formats):
 - :mod:`~skillpm.attest.verify`: every check of one bundle, each reported on its own.
 
 Importing this package, ``statement`` or ``policy`` loads neither ``cryptography``,
-``sigstore`` nor ``jsonschema``.
+``sigstore`` nor a JSON Schema validator.
 """
 
 from __future__ import annotations

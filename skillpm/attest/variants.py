@@ -8,7 +8,7 @@ line's (:class:`InstallOptions`), and the registry's own trust: the embedded
 registry's public key, shipped with skillpm, is trusted for the embedded registry.
 
 Importing this module loads neither ``cryptography``, ``sigstore`` nor
-``jsonschema``: a variant without attestations, under a policy that requires none,
+a JSON Schema validator: a variant without attestations, under a policy that requires none,
 is installed without them.
 """
 

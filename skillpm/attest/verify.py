@@ -26,9 +26,7 @@ The checks, in order (docs/attestations.md says what each one stops):
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -350,37 +348,18 @@ def default_schema_dir() -> Path:
 
 
 def _schema_check(predicate_type: str, predicate: Any, schema_dir: Path) -> Check:
+    from skillpm import schemacheck
+
     evidence_schema, filename = PREDICATES[predicate_type]
     declared = predicate.get("schema")
     if declared != evidence_schema:
         return Check("predicate-schema", False, f"the evidence declares schema {declared!r}, not {evidence_schema!r}")
-    path = schema_dir / filename
     try:
-        validator = _validator(path)
-    except AttestationError as error:
-        return Check("predicate-schema", False, error.message)
-    errors = sorted(validator.iter_errors(predicate), key=lambda error: list(error.absolute_path))
+        errors = schemacheck.errors(schema_dir / filename, predicate)
+    except schemacheck.SchemaUnusable as error:
+        return Check("predicate-schema", False, f"{error}, so the predicate cannot be validated")
     if not errors:
         return Check("predicate-schema", True, f"valid against {filename}")
-    problems = [f"at {'.'.join(map(str, e.absolute_path)) or '(top)'}: {e.message[:200]}" for e in errors[:3]]
+    problems = [f"at {error.where()}: {error.message[:200]}" for error in errors[:3]]
     more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
     return Check("predicate-schema", False, f"invalid against {filename}: " + "; ".join(problems) + more)
-
-
-@lru_cache(maxsize=8)
-def _validator(path: Path) -> Any:
-    import jsonschema
-
-    try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AttestationError(f"the schema {path} is missing, so the predicate cannot be validated") from None
-    except (OSError, ValueError) as error:
-        raise AttestationError(f"cannot read the schema {path}: {error}") from None
-    cls = jsonschema.validators.validator_for(schema)
-    if path.parent != default_schema_dir():  # the shipped ones are checked by tests/test_static_evidence.py
-        try:
-            cls.check_schema(schema)
-        except jsonschema.SchemaError as error:
-            raise AttestationError(f"the schema {path} is itself invalid: {error.message}") from None
-    return cls(schema)

@@ -10,7 +10,6 @@ field, and the schema refuses it too.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Mapping, Sequence
@@ -212,10 +211,6 @@ def schema_path() -> Path:
 
 def schema_errors(document: object) -> list[str]:
     """Every way ``document`` breaks the evidence schema, as ``path: message`` lines."""
-    from jsonschema import Draft202012Validator
+    from skillpm import schemacheck
 
-    validator = Draft202012Validator(json.loads(schema_path().read_text(encoding="utf-8")))
-    return [
-        f"{'/'.join(str(part) for part in error.absolute_path) or '(root)'}: {error.message}"
-        for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
-    ]
+    return [f"{error.where('/', '(root)')}: {error.message}" for error in schemacheck.errors(schema_path(), document)]

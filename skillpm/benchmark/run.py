@@ -8,6 +8,7 @@ Orchestration only: the variant and workspace come from
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -74,7 +75,7 @@ def run_bench(
     flush: int | None = None
     ninja: str | None = None
     if options.cpu:
-        device = Device("cpu", harness.cpu_name(), None, None, None, torch.__version__, None)
+        device = Device("cpu", harness.cpu_name(), None, None, None, str(torch.__version__), None)
     else:
         harness.require_cuda(torch)
         gpu = harness.probe_gpu(torch)
@@ -94,7 +95,7 @@ def run_bench(
             str(gpu.capability),
             gpu.driver,
             gpu.cuda,
-            torch.__version__,
+            str(torch.__version__),  # a TorchVersion, a str subclass JSON tools need not take
             peak,
             l2_bytes=gpu.l2_bytes,
             sm_count=gpu.sm_count,
@@ -175,12 +176,12 @@ def default_out(evidence: Evidence) -> Path:
 def write_evidence(path: Path, evidence: Evidence) -> dict[str, object]:
     """Check the document against the schema and write it atomically; returns the document."""
     document = evidence.to_json()
-    problems = schema_errors(document)
-    if problems:  # a bug in skillpm, not in the user's input: say so plainly
-        raise BenchError(f"the evidence does not match its schema: {problems[0]}")
     try:
         data = dumps(document)
     except ValueError as error:
         raise BenchError(f"{error}; nothing was written", hint="a measurement failed: run the bench again") from None
+    problems = schema_errors(json.loads(data))  # what is written, as a reader will parse it
+    if problems:  # a bug in skillpm, not in the user's input: say so plainly
+        raise BenchError(f"the evidence does not match its schema: {problems[0]}")
     atomic_write(path, data)
     return document
