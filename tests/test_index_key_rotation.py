@@ -22,6 +22,7 @@ from test_index_integrity import assert_refused, install, resolve, skillpm, snap
 from test_index_schemas import assert_valid, validator
 
 from skillpm.attest.keys import GeneratedKey, SigningKey, generate, keygen
+from skillpm.errors import IndexFormatError
 from skillpm.index import snapshot as snapshots
 from skillpm.index.snapshot import SnapshotSignature, signatures_document
 from skillpm.registry import store
@@ -233,3 +234,16 @@ def test_a_named_key_that_did_not_sign_the_snapshot_is_not_added(
     (registry / snapshots.SIGNATURE).write_text(json.dumps(signatures))
     assert_refused(install(where), isolated, new_key.fingerprint[:16], "did not sign it")
     assert pinned(isolated) == {index_key.fingerprint}
+
+
+
+@pytest.mark.parametrize("sig", ["not base64!", "QUJDRA", "QUJDRA==extra", "QUJD\nRA==", "\u00c4\u00d6=="])
+def test_a_signature_that_is_not_strict_base64_is_refused(sig: str) -> None:
+    with pytest.raises(IndexFormatError, match="x: sig is not base64"):
+        SnapshotSignature.from_json({"keyid": "k", "sig": sig}, "x")
+
+
+def test_a_signature_reads_back_as_written() -> None:
+    assert SnapshotSignature.from_json({"keyid": "k", "sig": "QUJD"}, "x").sig == b"ABC"
+    signature = SnapshotSignature("k", bytes(range(256)))
+    assert SnapshotSignature.from_json(signature.to_json(), "x") == signature
