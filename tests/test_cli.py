@@ -301,11 +301,12 @@ def test_everyday_commands_import_nothing_heavy(args: list[str], isolated, regis
 
 def test_installing_signed_evidence_imports_only_what_verifying_it_needs(isolated) -> None:
     """The embedded registry's evidence is signed (Ed25519): install loads cryptography's key and
-    signature modules and jsonschema-rs for the predicate, but not the PEM/SSH serialization package,
+    Ed25519 modules and jsonschema-rs for the predicate, but not ECDSA's, the PEM/SSH serialization package,
     the pure-Python jsonschema, sigstore, httpx or pydantic."""
     imported = _imported_by(["install", "kernel-builder-cuda", "--arch", "9.0"], HEAVY)
     assert "cryptography.hazmat.primitives.asymmetric.ed25519" in imported
     assert "cryptography.hazmat.primitives.serialization" not in imported
+    assert "cryptography.hazmat.primitives.asymmetric.ec" not in imported  # the key is Ed25519
     assert [name for name in imported if name.split(".")[0] not in ("cryptography", "jsonschema_rs")] == []
     assert "jsonschema_rs" in imported
 

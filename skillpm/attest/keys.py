@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives._serialization import Encoding, PublicFormat
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from skillpm.atomic import atomic_write
 from skillpm.attest import AttestationError, read_small_file
@@ -30,13 +28,27 @@ ECDSA_P256 = "ecdsa-p256"
 ALGORITHMS = (ED25519, ECDSA_P256)
 PASSPHRASE_ENV = "SKILLPM_SIGNING_KEY_PASSPHRASE"
 
-_PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
-_PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    _PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+    _PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+
+
+def _ecdsa_sha256() -> ec.ECDSA:
+    """ECDSA with SHA-256. Its modules load only for P-256 keys: Ed25519, the default and the
+    embedded registry's, never needs them (a few milliseconds of every signed install)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.ECDSA(hashes.SHA256())
 
 
 def _algorithm(key: _PrivateKey | _PublicKey, where: str) -> str:
     if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
         return ED25519
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
         if isinstance(key.curve, ec.SECP256R1):
             return ECDSA_P256
@@ -57,7 +69,7 @@ class PublicKey:
             if isinstance(self.key, ed25519.Ed25519PublicKey):
                 self.key.verify(signature, data)
             else:
-                self.key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+                self.key.verify(signature, data, _ecdsa_sha256())
         except InvalidSignature:
             return False
         return True
@@ -80,7 +92,7 @@ class SigningKey:
     def sign(self, data: bytes) -> bytes:
         if isinstance(self.key, ed25519.Ed25519PrivateKey):
             return self.key.sign(data)
-        return self.key.sign(data, ec.ECDSA(hashes.SHA256()))
+        return self.key.sign(data, _ecdsa_sha256())
 
 
 def fingerprint(key: _PublicKey) -> str:
@@ -103,6 +115,8 @@ def generate(algorithm: str = ED25519) -> SigningKey:
     if algorithm == ED25519:
         return _signing(ed25519.Ed25519PrivateKey.generate(), "new key")
     if algorithm == ECDSA_P256:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         return _signing(ec.generate_private_key(ec.SECP256R1()), "new key")
     raise AttestationError(f"unknown key algorithm {algorithm!r} (choose {' or '.join(ALGORITHMS)})")
 
@@ -154,6 +168,8 @@ def keygen(
 
 def _write_private(path: Path, data: bytes) -> None:
     """Write a secret: a 0600 temporary file in the same directory, linked into place only if absent."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
