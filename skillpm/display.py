@@ -36,6 +36,13 @@ def clean(value: object, limit: int = FIELD) -> str:
     """``str(value)`` with every hidden character escaped, at most ``limit`` characters
     (the last one an ellipsis when it was longer)."""
     text = value if isinstance(value, str) else str(value)
+    if text.isprintable():  # no hidden character (each is non-printable): only the bound applies
+        return text if len(text) <= limit else text[: limit - len(ELLIPSIS)] + ELLIPSIS
+    return _escaped(text, limit)
+
+
+def _escaped(text: str, limit: int) -> str:
+    """:func:`clean`, a character at a time."""
     pieces: list[str] = []
     length = 0
     for char in text:
@@ -47,4 +54,3 @@ def clean(value: object, limit: int = FIELD) -> str:
         pieces.append(piece)
         length += len(piece)
     return "".join(pieces)
-

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from skillpm.display import ELLIPSIS, clean
+from skillpm.display import ELLIPSIS, _escaped, clean
 
 
 @pytest.mark.parametrize(
@@ -31,3 +33,11 @@ def test_clean_bounds_the_length_without_cutting_an_escape() -> None:
     cut = clean("ab" + "\x1b" * 10, 8)
     assert cut == "ab\\x1b" + ELLIPSIS and len(cut) <= 8  # an escape is shown whole or not at all
     assert clean("\x1b" * 3, 9) == "\\x1b" * 2 + ELLIPSIS
+
+
+@settings(max_examples=500)
+@given(text=st.text(), limit=st.integers(min_value=1, max_value=40))
+def test_the_printable_shortcut_changes_nothing(text: str, limit: int) -> None:
+    """clean() returns printable text without looking at each character: the same as doing so."""
+    assert clean(text, limit) == _escaped(text, limit)
+    assert len(clean(text, limit)) <= limit

@@ -7,7 +7,6 @@ sends reaches the terminal as control characters or unbounded; JSON is printed e
 
 from __future__ import annotations
 
-import json
 from typing import Sequence
 
 import click
@@ -17,6 +16,8 @@ from skillpm.display import FIELD, LINE, clean
 
 def emit_json(data: object) -> None:
     """Print ``data`` as indented JSON on stdout: ASCII only, every string exact."""
+    import json  # only with --json: text output (validate's) never loads it
+
     click.echo(json.dumps(data, indent=2, ensure_ascii=True))
 
 
