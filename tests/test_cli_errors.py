@@ -269,6 +269,20 @@ def test_sync_and_update_outside_any_project_say_so_and_how_to_start_one(tmp_pat
     assert list(nowhere.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", [["sync"], ["update"], ["update", "--dry-run"]])
+def test_sync_and_update_in_a_project_without_skills_lock_say_it_is_not_there_yet(
+    tmp_path: Path, run_skillpm, command: list[str]
+) -> None:
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)
+    result = run_skillpm(*command, cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == (
+        f"{project / 'skills.lock'} does not exist yet, so there is nothing to do; 'skillpm install NAME' starts it"
+    )
+    assert not (project / "skills.lock").exists()
+
+
 # --- errors for scripts (--json), for the curious (-v) and for bug reports (--debug) ----------------------
 
 

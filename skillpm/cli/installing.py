@@ -61,12 +61,17 @@ def _few(names: Sequence[str], shown: int = 4) -> str:
     return f"{', '.join(names[:shown - 1])} +{len(names) - shown + 1} more"
 
 
+def _nothing_recorded(lockfile: Path) -> str:
+    """Why a command over skills.lock has nothing to do: the file records no skill, or is not there yet."""
+    if lockfile.exists():
+        return f"{lockfile} records no skills; nothing to do"
+    return f"{lockfile} does not exist yet, so there is nothing to do; 'skillpm install NAME' starts it"
+
+
 def _report(results, as_json: bool, verb: str) -> None:
     if as_json:
         emit_json([result.to_json() for result in results])
         return
-    if not results:
-        notice("skills.lock records no skills; nothing to do")
     for result in results:
         state = verb if result.changed else "already up to date:"
         seen_by = f" (for {_few(result.agents)})" if result.agents else ""
@@ -281,11 +286,15 @@ def sync(user: bool, mirror: str | None, force: bool, allow_outside: bool, as_js
     from skillpm.cache import ArtifactCache
     from skillpm.installing.pipeline import sync as sync_all
 
+    lockfile = _project_lockfile(user)
     results = sync_all(
-        _project_lockfile(user), cache=ArtifactCache(), mirror=mirror or None, force=force,
+        lockfile, cache=ArtifactCache(), mirror=mirror or None, force=force,
         allow_outside=allow_outside or user, attestations=_attestation_policy(policy),
     )
-    _report(results, as_json, "installed")
+    if results or as_json:
+        _report(results, as_json, "installed")
+    else:
+        notice(_nothing_recorded(lockfile))
 
 
 @click.command()
@@ -324,14 +333,15 @@ def update(
     if dry_run:
         _show_update_plan(_project_lockfile(user), chosen, capability, as_json)
         return
+    lockfile = _project_lockfile(user)
     results = update_all(
-        _project_lockfile(user), names=chosen, capability=capability, cache=ArtifactCache(), force=force,
+        lockfile, names=chosen, capability=capability, cache=ArtifactCache(), force=force,
         allow_outside=allow_outside or user, attestations=_attestation_policy(policy),
     )
     if results or as_json:
         _report([result for _, result in results], as_json, "updated")
     else:
-        notice("nothing to do: update installed no skill")
+        notice("nothing to do: update installed no skill" if lockfile.exists() else _nothing_recorded(lockfile))
 
 
 def _show_update_plan(lockfile_path: Path, names: list[str], capability: Capability | None, as_json: bool) -> None:
@@ -344,7 +354,7 @@ def _show_update_plan(lockfile_path: Path, names: list[str], capability: Capabil
         emit_json([step.to_json(lockfile) for step in steps])
         return
     if not steps:
-        notice("skills.lock records no skills; nothing to do")
+        notice(_nothing_recorded(lockfile_path))
         return
     table(
         ["name", "installed", "resolves to", "update would"],
