@@ -6,7 +6,7 @@ it, and from a registry given by path in $SKILLPM_REGISTRY. `info kernel-builder
 reads the embedded registry. `install kernel-builder-cuda --arch 9.0` installs from the
 default registry, verifying its signed evidence, into a fresh project each run (the
 artifact cache is shared, so warm after the first round). `validate` checks one plain
-SKILL.md folder; when skills-ref's CLI (`agentskills`) is installed beside skillpm, it
+SKILL.md folder, then the skeleton `skillpm init` makes (with skillpm.toml); when skills-ref's CLI (`agentskills`) is installed beside skillpm, it
 validates the same folder and skillpm's time is also shown against it (no target).
 Two floors are shown beside them, with no target (bench/floor.py): the least install's job
 costs in Python (import click, hash and extract the same sm_90 archive) and the least
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -36,6 +37,7 @@ TARGET = 1.5  # for every skillpm command
 BASELINE = "python -c 'import click'"
 INSTALL = "skillpm install (fresh project)"
 VALIDATE = "skillpm validate (one plain skill)"
+VALIDATE_MANIFEST = "skillpm validate (the skeleton 'skillpm init' makes)"
 SKILLS_REF = "skills-ref validate (agentskills, same skill)"
 FLOORS = {
     "floor of install: import click, sha256 + extract the archive": INSTALL,
@@ -70,6 +72,7 @@ def main() -> int:
             "skillpm info (embedded registry)": ([*skillpm, "info", "kernel-builder-cuda"], default, False),
             INSTALL: (install, default, True),
             VALIDATE: ([*skillpm, "validate", str(skill)], default, False),
+            VALIDATE_MANIFEST: ([*skillpm, "validate", str(_skeleton(tmp, skillpm))], default, False),
         }
         floor = [sys.executable, str(REPO / "bench" / "floor.py")]
         install_floor, validate_floor = FLOORS
@@ -125,6 +128,14 @@ def _plain_skill(tmp: Path) -> Path:
         "---\n# Tidy imports\n\nGroup standard library, third-party and local imports.\n",
         encoding="utf-8",
     )
+    return skill
+
+
+def _skeleton(tmp: Path, skillpm: list[str]) -> Path:
+    """What ``skillpm init`` makes (SKILL.md, skillpm.toml, skill_meta.json): what skillpm's authors validate."""
+    skill = tmp / "skills" / "new-skill"
+    subprocess.run([*skillpm, "init", str(skill), "--description", "Sorts and groups Python imports."],
+                   check=True, capture_output=True, timeout=120)
     return skill
 
 
