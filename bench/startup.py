@@ -6,8 +6,9 @@ it, and from a registry given by path in $SKILLPM_REGISTRY. `info kernel-builder
 reads the embedded registry. `install kernel-builder-cuda --arch 9.0` installs from the
 default registry, verifying its signed evidence, into a fresh project each run (the
 artifact cache is shared, so warm after the first round). `validate` checks one plain
-SKILL.md folder, then the skeleton `skillpm init` makes (with skillpm.toml); when skills-ref's CLI (`agentskills`) is installed beside skillpm, it
-validates the same folder and skillpm's time is also shown against it (no target).
+SKILL.md folder, then the skeleton `skillpm init` makes (with skillpm.toml); when
+skills-ref's CLI (`agentskills`) is installed beside skillpm, it validates the plain
+folder and skillpm's time is also shown against it (no target).
 Two floors are shown beside them, with no target (bench/floor.py): the least install's job
 costs in Python (import click, hash and extract the same sm_90 archive) and the least
 validate's costs (import click and PyYAML, parse the same front matter); what a command
