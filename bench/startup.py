@@ -19,8 +19,10 @@ registries, pins or policy files), and with bytecode written by the first round
 The commands run in turn, round after round, so that load on the machine weighs on
 the baseline as on the rest; the first round is a warm-up. Ratios are of medians, for
 wall time and for CPU time (user + system of the child), the steadier figure on a
-machine doing other work.
-Usage: python bench/startup.py [--runs N]
+machine doing other work. With --instructions, each command also runs once under
+valgrind's callgrind and the ratios of instructions executed are shown: the same from
+run to run, where times on a shared machine vary by a tenth.
+Usage: python bench/startup.py [--runs N] [--instructions]
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import REPO, report, run_once, skillpm_command
+from _common import REPO, instructions_once, report, run_once, skillpm_command
 
 TARGET = 1.5  # for every skillpm command
 BASELINE = "python -c 'import click'"
@@ -49,7 +51,9 @@ FLOORS = {
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
-    runs = parser.parse_args().runs
+    parser.add_argument("--instructions", action="store_true", help="also count instructions (valgrind)")
+    arguments = parser.parse_args()
+    runs = arguments.runs
     skillpm = skillpm_command()
     resolve = [*skillpm, "resolve", "kernel-builder-cuda", "--arch", "9.0"]
     with tempfile.TemporaryDirectory() as temporary:
@@ -92,10 +96,18 @@ def main() -> int:
                 if round_:
                     walls[label].append(wall)
                     cpus[label].append(cpu)
+        kinds = [("wall", walls), ("cpu", cpus)]
+        if arguments.instructions:
+            counted = {label: [instructions_once(argv, env=env, cwd=_fresh_project(tmp) if fresh else None)]
+                       for label, (argv, env, fresh) in commands.items()}
+            kinds.append(("instructions", counted))
     ok = True
-    for kind, samples in (("wall", walls), ("cpu", cpus)):
+    for kind, samples in kinds:
         baseline = statistics.median(samples[BASELINE])
-        print(f"baseline {BASELINE}: {baseline * 1000:.1f} ms {kind} (median of {runs})")
+        if kind == "instructions":
+            print(f"baseline {BASELINE}: {baseline:,.0f} instructions (callgrind, one run)")
+        else:
+            print(f"baseline {BASELINE}: {baseline * 1000:.1f} ms {kind} (median of {runs})")
         for label in list(commands)[1:]:
             ratio = statistics.median(samples[label]) / baseline
             if label in FLOORS:
