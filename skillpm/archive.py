@@ -21,9 +21,8 @@ import re
 import stat
 import tarfile
 import zlib
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, NamedTuple
 
 from skillpm.atomic import atomic_write
 from skillpm.errors import ArchiveError
@@ -65,8 +64,7 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@dataclass(frozen=True)
-class VariantMetadata:
+class VariantMetadata(NamedTuple):
     """What ``skillpm-variant.json`` says of the archive it is in."""
 
     name: str
@@ -123,8 +121,7 @@ class VariantMetadata:
         return cls(*texts, license_, *lists, files=files, test_set=test_set)
 
 
-@dataclass(frozen=True)
-class BuiltArchive:
+class BuiltArchive(NamedTuple):
     """An archive written to disk by :func:`write_archive`."""
 
     path: Path

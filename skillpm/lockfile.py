@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from functools import cache, lru_cache
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from skillpm.atomic import atomic_write
 from skillpm.containment import outside_problem, vcs_component
@@ -36,8 +37,7 @@ MAX_VERSION_LENGTH = 256
 MAX_TEXT_LENGTH = 4096  # a registry label, an artifact path, a directory, a requirement
 
 
-@dataclass(frozen=True)
-class LockedSource:
+class LockedSource(NamedTuple):
     """Where a skill from a source beyond a registry came from (its ``[skill.source]`` table).
 
     ``url`` is the source as asked for (``git+https://...@v1``); ``resolved`` the git commit or
@@ -187,14 +187,13 @@ def _version_re() -> re.Pattern[str]:
 
 
 _FIELDS = tuple(field for field in LockedSkill.__dataclass_fields__ if field != "source")
-_SOURCE_FIELDS = tuple(LockedSource.__dataclass_fields__)
+_SOURCE_FIELDS = LockedSource._fields
 _LIST_FIELDS = ("agents", "links")
 _TEXT_FIELDS = tuple(field for field in _FIELDS if field not in _LIST_FIELDS)
 MAX_LIST_LENGTH = 256  # agents or links of one entry: the table has 80 agents
 
 
-@dataclass(frozen=True)
-class Lockfile:
+class Lockfile(NamedTuple):
     """The lockfile's path and entries."""
 
     path: Path
@@ -267,7 +266,7 @@ def _table(skill: LockedSkill) -> dict[str, object]:
     table = {key: value for key, value in asdict(skill).items() if value != ()}  # no agents or links: left out
     source = table.pop("source")
     if source is not None:
-        table["source"] = {key: value for key, value in source.items() if value is not None}
+        table["source"] = {key: value for key, value in source._asdict().items() if value is not None}
     return table
 
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from skillpm import agents
 from skillpm.archive import MAX_FILE_SIZE, extract
@@ -42,8 +41,7 @@ def user_lockfile_path() -> Path:
     return user_path("data") / LOCK_NAME
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """A folder that gets a copy of each skill (``folder/<name>/``), the agents that read it there,
     and the folders (with their agents) that get a link to that copy."""
 
@@ -52,8 +50,7 @@ class Place:
     linked: tuple[agents.Placement, ...] = ()
 
 
-@dataclass(frozen=True)
-class Destination:
+class Destination(NamedTuple):
     """Where skills go, and which lockfile records them."""
 
     places: tuple[Place, ...]

@@ -15,7 +15,6 @@ whatever tree the lockfile names that its directory does not hold.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -147,7 +146,7 @@ def _install_all(
     lockfile, copies = make_links(lockfile, plans, cache=cache, warn=lambda line: _warning(attestations, line))
     if copies:  # the linked entries now list fewer agents
         agents_of = {lockfile.directory(skill): skill.agents for skill in lockfile.skills}
-        results = [replace(result, agents=agents_of[result.directory]) for result in results]
+        results = [result._replace(agents=agents_of[result.directory]) for result in results]
     unverified = [
         f"{result.name} {result.version} ({result.target})"
         for plan, result, verified in zip(plans, results, attested)

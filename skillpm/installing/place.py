@@ -8,8 +8,8 @@ between, so a failure or a kill leaves each directory complete, old or new
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from skillpm.archive import read_metadata
 from skillpm.cache import ArtifactCache
@@ -20,8 +20,7 @@ from skillpm.installing.record import record
 from skillpm.lockfile import Lockfile
 
 
-@dataclass(frozen=True)
-class InstallResult:
+class InstallResult(NamedTuple):
     """What one install or sync did for one skill."""
 
     name: str

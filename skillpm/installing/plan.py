@@ -7,9 +7,8 @@ Nothing here downloads an archive or writes a file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, NamedTuple, Sequence
 
 from skillpm.errors import LockfileError
 from skillpm.index.model import Variant
@@ -23,8 +22,7 @@ if TYPE_CHECKING:
     from skillpm.registry.source import Registry, Source
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """One skill about to be installed: where from, which variant, and its lockfile entry."""
 
     registry: Registry

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import NamedTuple
 
 import yaml
 
@@ -62,8 +64,7 @@ _Loader.add_implicit_resolver(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class SkillMd:
+class SkillMd(NamedTuple):
     """A SKILL.md split into its parts.
 
     ``fields`` is ``None`` when the front matter is missing or cannot be parsed;
@@ -72,7 +73,7 @@ class SkillMd:
     """
 
     fields: dict[str, object] | None
-    key_lines: dict[str, int] = field(default_factory=dict)
+    key_lines: Mapping[str, int] = MappingProxyType({})  # read-only: one empty mapping shared by every default
     body: str = ""
     body_line: int = 1
     line_count: int = 0
