@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple
 
 from skillpm.attest import AttestationError, read_small_file
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, SHA256_RE, is_finite_number
@@ -41,8 +41,7 @@ class TrustedKey:
             raise AttestationError(f"key fingerprint {self.fingerprint[:80]!r} is not 64 lowercase hex digits")
 
 
-@dataclass(frozen=True)
-class TrustedIdentity:
+class TrustedIdentity(NamedTuple):
     """A Sigstore signer: the OIDC issuer and the identity (certificate SAN), both matched exactly."""
 
     issuer: str
@@ -98,8 +97,7 @@ class Requirements:
         return Requirements(**values)
 
 
-@dataclass(frozen=True)
-class Signers:
+class Signers(NamedTuple):
     """The signers a project's policy accepts: it narrows the user's trust and never adds to it."""
 
     keys: tuple[TrustedKey, ...] = ()
@@ -126,8 +124,7 @@ class Signers:
         )
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """Trust anchors and requirements. The empty policy trusts no one and requires nothing.
 
     ``narrowings`` are untrusted projects' signer lists: an anchor counts for a registry
@@ -137,7 +134,7 @@ class Policy:
 
     keys: tuple[TrustedKey, ...] = ()
     identities: tuple[TrustedIdentity, ...] = ()
-    requirements: Requirements = field(default_factory=Requirements)
+    requirements: Requirements = Requirements()
     narrowings: tuple[Signers, ...] = ()
 
     def trusts_key(self, fingerprint: str) -> bool:

@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, Mapping, NamedTuple
 
 from skillpm.attest import AttestationError
 
@@ -52,8 +52,7 @@ class Subject:
             raise AttestationError(f"subject digest {self.sha256[:80]!r} is not 64 lowercase hex digits")
 
 
-@dataclass(frozen=True)
-class VariantRef:
+class VariantRef(NamedTuple):
     """The variant evidence must describe: package name, version and GPU target."""
 
     name: str
@@ -61,13 +60,12 @@ class VariantRef:
     target: str
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(NamedTuple):
     """An in-toto Statement v1."""
 
     subjects: tuple[Subject, ...]
     predicate_type: str
-    predicate: Mapping[str, Any] = field(hash=False)
+    predicate: Mapping[str, Any]
 
     def to_json(self) -> dict[str, Any]:
         return {
