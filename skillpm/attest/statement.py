@@ -16,10 +16,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
 from typing import Any, Mapping, NamedTuple
 
-from skillpm.attest import AttestationError
+from skillpm.attest import AttestationError, CheckedRecord
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 EVAL_PREDICATE = "https://skillpm.dev/attestations/eval/v1"
@@ -40,16 +39,21 @@ PREDICATES: dict[str, tuple[str, str]] = {
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
-@dataclass(frozen=True)
-class Subject:
-    """What a statement is about: one artifact, by file name and sha256."""
-
+class _SubjectFields(NamedTuple):
     name: str
     sha256: str
 
-    def __post_init__(self) -> None:
-        if not SHA256_RE.fullmatch(self.sha256):
-            raise AttestationError(f"subject digest {self.sha256[:80]!r} is not 64 lowercase hex digits")
+
+class Subject(CheckedRecord, _SubjectFields):
+    """What a statement is about: one artifact, by file name and sha256."""
+
+    __slots__ = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Subject:
+        subject = super().__new__(cls, *args, **kwargs)
+        if not SHA256_RE.fullmatch(subject.sha256):
+            raise AttestationError(f"subject digest {subject.sha256[:80]!r} is not 64 lowercase hex digits")
+        return subject
 
 
 class VariantRef(NamedTuple):
