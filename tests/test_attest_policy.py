@@ -208,6 +208,15 @@ def test_a_minimum_built_in_python_must_be_finite_and_in_range(value: object) ->
         Requirements(min_pass_rate=value)  # type: ignore[arg-type]
 
 
+def test_records_copied_with_other_values_are_checked_too() -> None:
+    """_replace builds through the same checks as the constructor: no copy holds what it refuses."""
+    with pytest.raises(AttestationError, match="min-lift must be a number from -1 to 1"):
+        Requirements(min_lift=0.5)._replace(min_lift=float("nan"))
+    with pytest.raises(AttestationError, match="is not 64 lowercase hex digits"):
+        TrustedKey(FP1)._replace(fingerprint="A" * 64)
+    assert TrustedKey(FP1)._replace(public_key=b"PEM") == TrustedKey(FP1, b"PEM")
+
+
 @pytest.mark.parametrize("value", [float("nan"), float("-inf"), 10**400])
 def test_a_non_finite_measurement_is_a_shortfall_never_a_pass(value: object) -> None:
     predicate = {"models": [{"with_skill": {"pass_rate": value}, "lift": value}]}

@@ -72,6 +72,11 @@ def test_subject_digest_must_be_sha256_hex() -> None:
         Subject(NAME, "A" * 64)
 
 
+def test_a_subject_copied_with_another_digest_is_checked_too() -> None:
+    with pytest.raises(AttestationError, match="not 64 lowercase hex"):
+        Subject(NAME, DIGEST)._replace(sha256="A" * 64)
+
+
 @pytest.mark.parametrize(
     "payload, message",
     [

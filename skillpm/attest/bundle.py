@@ -14,8 +14,7 @@ with a ``dsseEnvelope``. They differ in ``verificationMaterial``:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from skillpm.attest import AttestationError
 from skillpm.attest.dsse import PAYLOAD_TYPE, Envelope, Signature
@@ -41,14 +40,13 @@ KEY = "key"
 SIGSTORE = "sigstore"
 
 
-@dataclass(frozen=True)
-class ParsedBundle:
+class ParsedBundle(NamedTuple):
     """A bundle read from JSON, not yet verified."""
 
     kind: Literal["key", "sigstore"]
     envelope: Envelope
     key_hint: str | None
-    data: dict[str, Any] = field(hash=False, repr=False)
+    data: dict[str, Any]
 
 
 def sign_with_key(statement: Statement, key: SigningKey) -> bytes:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from skillpm.attest import AttestationError
 
@@ -28,16 +27,14 @@ def pae(payload_type: str, payload: bytes) -> bytes:
     return b"DSSEv1 %d %b %d %b" % (len(type_bytes), type_bytes, len(payload), payload)
 
 
-@dataclass(frozen=True)
-class Signature:
+class Signature(NamedTuple):
     """One signature over the envelope's PAE; ``keyid`` is an unauthenticated hint."""
 
     sig: bytes
     keyid: str = ""
 
 
-@dataclass(frozen=True)
-class Envelope:
+class Envelope(NamedTuple):
     """A DSSE envelope: a payload, its type, and one or more signatures."""
 
     payload: bytes

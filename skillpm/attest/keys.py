@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Mapping, NamedTuple
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives._serialization import Encoding, PublicFormat
@@ -55,8 +54,7 @@ def _algorithm(key: _PrivateKey | _PublicKey, where: str) -> str:
     raise AttestationError(f"{where}: unsupported key type (skillpm signs with {' or '.join(ALGORITHMS)})")
 
 
-@dataclass(frozen=True)
-class PublicKey:
+class PublicKey(NamedTuple):
     """A public key that verifies signatures, and its fingerprint."""
 
     key: _PublicKey
@@ -78,8 +76,7 @@ class PublicKey:
         return self.key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
 
 
-@dataclass(frozen=True)
-class SigningKey:
+class SigningKey(NamedTuple):
     """A private key that signs, with its public half."""
 
     key: _PrivateKey
@@ -137,8 +134,7 @@ def private_pem(key: SigningKey, *, passphrase: bytes | None = None) -> bytes:
     return key.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 
-@dataclass(frozen=True)
-class GeneratedKey:
+class GeneratedKey(NamedTuple):
     """What :func:`keygen` wrote."""
 
     private_path: Path

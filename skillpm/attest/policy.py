@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple
 
-from skillpm.attest import AttestationError, read_small_file
+from skillpm.attest import AttestationError, CheckedRecord, read_small_file
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, SHA256_RE, is_finite_number
 from skillpm.display import clean
 from skillpm.reading import MAX_KEY_SIZE, MAX_POLICY_SIZE
@@ -24,25 +23,29 @@ from skillpm.reading import MAX_KEY_SIZE, MAX_POLICY_SIZE
 PROJECT_POLICY = Path(".skillpm") / "policy.toml"
 
 
-@dataclass(frozen=True)
-class TrustedKey:
+class _TrustedKeyFields(NamedTuple):
+    fingerprint: str
+    public_key: bytes | None = None
+    registries: tuple[str, ...] = ()
+
+
+class TrustedKey(CheckedRecord, _TrustedKeyFields):
     """A signing key trusted by its fingerprint; ``public_key`` (PEM) lets verify check its signatures.
 
     ``registries`` limits the trust to variants from those registries (labels: ``embedded``
     or a registry's URL); empty: every registry.
     """
 
-    fingerprint: str
-    public_key: bytes | None = None
-    registries: tuple[str, ...] = ()
+    __slots__ = ()
 
-    def __post_init__(self) -> None:
-        if not SHA256_RE.fullmatch(self.fingerprint):
-            raise AttestationError(f"key fingerprint {self.fingerprint[:80]!r} is not 64 lowercase hex digits")
+    def __new__(cls, *args: Any, **kwargs: Any) -> TrustedKey:
+        key = super().__new__(cls, *args, **kwargs)
+        if not SHA256_RE.fullmatch(key.fingerprint):
+            raise AttestationError(f"key fingerprint {key.fingerprint[:80]!r} is not 64 lowercase hex digits")
+        return key
 
 
-@dataclass(frozen=True)
-class TrustedIdentity:
+class TrustedIdentity(NamedTuple):
     """A Sigstore signer: the OIDC issuer and the identity (certificate SAN), both matched exactly."""
 
     issuer: str
@@ -66,40 +69,44 @@ def minimum_problem(attribute: str, value: object) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Requirements:
-    """What verified evidence a variant must have. ``None`` or ``False``: no requirement.
-
-    A minimum is a finite number in its range (:data:`MINIMUM_RANGES`), however it was made.
-    """
-
+class _RequirementFields(NamedTuple):
     attestations: bool = False
     gpu_evidence: bool = False
     min_pass_rate: float | None = None
     min_lift: float | None = None
     min_percent_of_peak: float | None = None
 
-    def __post_init__(self) -> None:
+
+class Requirements(CheckedRecord, _RequirementFields):
+    """What verified evidence a variant must have. ``None`` or ``False``: no requirement.
+
+    A minimum is a finite number in its range (:data:`MINIMUM_RANGES`), however it was made.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Requirements:
+        requirements = super().__new__(cls, *args, **kwargs)
         for attribute in MINIMUM_RANGES:
-            value = getattr(self, attribute)
+            value = getattr(requirements, attribute)
             problem = None if value is None else minimum_problem(attribute, value)
             if problem:
                 raise AttestationError(f"the policy's {attribute.replace('_', '-')} {problem}")
+        return requirements
 
     def stricter(self, other: Requirements) -> Requirements:
         """Each requirement at the stricter of ``self`` and ``other``."""
         values: dict[str, Any] = {}
-        for item in fields(self):
-            mine, theirs = getattr(self, item.name), getattr(other, item.name)
+        for name in self._fields:
+            mine, theirs = getattr(self, name), getattr(other, name)
             if isinstance(mine, bool):
-                values[item.name] = mine or theirs
+                values[name] = mine or theirs
             else:
-                values[item.name] = max((v for v in (mine, theirs) if v is not None), default=None)
+                values[name] = max((v for v in (mine, theirs) if v is not None), default=None)
         return Requirements(**values)
 
 
-@dataclass(frozen=True)
-class Signers:
+class Signers(NamedTuple):
     """The signers a project's policy accepts: it narrows the user's trust and never adds to it."""
 
     keys: tuple[TrustedKey, ...] = ()
@@ -126,8 +133,7 @@ class Signers:
         )
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """Trust anchors and requirements. The empty policy trusts no one and requires nothing.
 
     ``narrowings`` are untrusted projects' signer lists: an anchor counts for a registry
@@ -137,7 +143,7 @@ class Policy:
 
     keys: tuple[TrustedKey, ...] = ()
     identities: tuple[TrustedIdentity, ...] = ()
-    requirements: Requirements = field(default_factory=Requirements)
+    requirements: Requirements = Requirements()
     narrowings: tuple[Signers, ...] = ()
 
     def trusts_key(self, fingerprint: str) -> bool:

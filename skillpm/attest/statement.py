@@ -16,10 +16,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
-from skillpm.attest import AttestationError
+from skillpm.attest import AttestationError, CheckedRecord
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 EVAL_PREDICATE = "https://skillpm.dev/attestations/eval/v1"
@@ -40,20 +39,24 @@ PREDICATES: dict[str, tuple[str, str]] = {
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
-@dataclass(frozen=True)
-class Subject:
-    """What a statement is about: one artifact, by file name and sha256."""
-
+class _SubjectFields(NamedTuple):
     name: str
     sha256: str
 
-    def __post_init__(self) -> None:
-        if not SHA256_RE.fullmatch(self.sha256):
-            raise AttestationError(f"subject digest {self.sha256[:80]!r} is not 64 lowercase hex digits")
+
+class Subject(CheckedRecord, _SubjectFields):
+    """What a statement is about: one artifact, by file name and sha256."""
+
+    __slots__ = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Subject:
+        subject = super().__new__(cls, *args, **kwargs)
+        if not SHA256_RE.fullmatch(subject.sha256):
+            raise AttestationError(f"subject digest {subject.sha256[:80]!r} is not 64 lowercase hex digits")
+        return subject
 
 
-@dataclass(frozen=True)
-class VariantRef:
+class VariantRef(NamedTuple):
     """The variant evidence must describe: package name, version and GPU target."""
 
     name: str
@@ -61,13 +64,12 @@ class VariantRef:
     target: str
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(NamedTuple):
     """An in-toto Statement v1."""
 
     subjects: tuple[Subject, ...]
     predicate_type: str
-    predicate: Mapping[str, Any] = field(hash=False)
+    predicate: Mapping[str, Any]
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -17,9 +17,8 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Protocol, Sequence
 
 from skillpm.attest import AttestationError
 from skillpm.attest.policy import (
@@ -55,15 +54,14 @@ class Registry(Protocol):
     def artifact(self, relative: str, *, limit: int = ...) -> bytes: ...
 
 
-@dataclass(frozen=True)
-class InstallOptions:
+class InstallOptions(NamedTuple):
     """The install policy given on the command line, added to the policy files.
 
     ``trusted_keys`` are public key files whose signatures are trusted for any
     registry. ``warn`` prints a warning (default: a line on stderr).
     """
 
-    requirements: Requirements = field(default_factory=Requirements)
+    requirements: Requirements = Requirements()
     trusted_keys: tuple[Path, ...] = ()
     warn: Callable[[str], None] | None = None
 
@@ -75,14 +73,13 @@ class InstallOptions:
             print(line, file=sys.stderr)
 
 
-@dataclass(frozen=True)
-class AttestationReport:
+class AttestationReport(NamedTuple):
     """Every check of one attestation of a variant."""
 
     path: str
     predicate_type: str
     checks: tuple[Check, ...]
-    statement: Any = field(default=None, repr=False)  # the statement, when every required check passed
+    statement: Any = None  # the statement, when every required check passed
 
     @property
     def ok(self) -> bool:
@@ -127,8 +124,7 @@ class AttestationReport:
         }
 
 
-@dataclass(frozen=True)
-class VariantReport:
+class VariantReport(NamedTuple):
     """The attestations of one variant, and what the policy requires that none of them shows."""
 
     name: str
@@ -346,7 +342,7 @@ def check_before_install(
             else:
                 options.warning(f"warning: {report.describe()}: {attestation.kind} evidence signed by {signer} (not trusted); "
                      "installed without relying on it")
-        report = replace(report, attestations=tuple(kept))
+        report = report._replace(attestations=tuple(kept))
     enforce(report, label=registry.label)
     return report
 

@@ -26,9 +26,8 @@ The checks, in order (docs/attestations.md says what each one stops):
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
 from skillpm.attest import AttestationError
 from skillpm.attest.bundle import KEY, ParsedBundle, read_bundle
@@ -57,8 +56,7 @@ _ISSUER_V1 = "1.3.6.1.4.1.57264.1.1"
 _ISSUER_V2 = "1.3.6.1.4.1.57264.1.8"
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     """One verification check: its name, whether it passed, and what it found.
 
     A check that is not ``required`` (``gpu-evidence`` unless policy requires GPU
@@ -74,8 +72,7 @@ class Check:
         return {"check": self.name, "ok": self.ok, "required": self.required, "detail": self.detail}
 
 
-@dataclass(frozen=True)
-class SigstoreTrust:
+class SigstoreTrust(NamedTuple):
     """Which Sigstore instance keyless bundles are verified against.
 
     ``trusted_root`` (a ``sigstore.models.TrustedRoot``) overrides the others; else
