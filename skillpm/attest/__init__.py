@@ -17,24 +17,12 @@ Importing this package, ``statement`` or ``policy`` loads neither ``cryptography
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable
 
 from skillpm.errors import SkillpmError
 
 
 class AttestationError(SkillpmError):
     """An attestation cannot be made, read, or verified, or a signing key cannot be used."""
-
-
-class CheckedRecord:
-    """The first base of a NamedTuple subclass whose ``__new__`` checks its invariants: ``_make``
-    and ``_replace`` build through that ``__new__`` too (a NamedTuple's own skip it)."""
-
-    __slots__ = ()
-
-    @classmethod
-    def _make(cls, iterable: Iterable[Any]) -> Any:
-        return cls(*iterable)
 
 
 def read_small_file(path: Path, limit: int, what: str) -> bytes:

@@ -15,10 +15,11 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping, NamedTuple
 
-from skillpm.attest import AttestationError, CheckedRecord, read_small_file
+from skillpm.attest import AttestationError, read_small_file
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, SHA256_RE, is_finite_number
 from skillpm.display import clean
 from skillpm.reading import MAX_KEY_SIZE, MAX_POLICY_SIZE
+from skillpm.records import CheckedRecord
 
 PROJECT_POLICY = Path(".skillpm") / "policy.toml"
 

@@ -18,7 +18,8 @@ import math
 import re
 from typing import Any, Mapping, NamedTuple
 
-from skillpm.attest import AttestationError, CheckedRecord
+from skillpm.attest import AttestationError
+from skillpm.records import CheckedRecord
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 EVAL_PREDICATE = "https://skillpm.dev/attestations/eval/v1"

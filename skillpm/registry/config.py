@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 from skillpm.errors import RegistryError
 from skillpm.reading import MAX_CONFIG_SIZE, problem
+from skillpm.records import CheckedRecord
 from skillpm.userdirs import user_path
 
 CONFIG_ENV = "SKILLPM_CONFIG"
@@ -44,11 +45,10 @@ class _RegistryFields(NamedTuple):
     plain_http: bool = False  # oci:// only: the user allows plain http to this registry's host
 
 
-class RemoteRegistry(_RegistryFields):
+class RemoteRegistry(CheckedRecord, _RegistryFields):
     """One configured registry: a name to pass to --registry, where it is, and its priority.
 
-    A named tuple (quicker to define at start-up than a dataclass) whose constructor checks every
-    field; nothing makes one otherwise (``_make`` and ``_replace`` would skip the checks).
+    Every way of making one (the constructor, ``_make``, ``_replace``) checks every field.
     """
 
     __slots__ = ()

@@ -48,6 +48,8 @@ def test_plain_http_is_only_for_oci_registries(isolated) -> None:
         RemoteRegistry("web", "https://skills.example.org/", plain_http=True)
     refused = skillpm("registry", "add-remote", "web", "https://skills.example.org/", "--plain-http")
     assert "plain-http" in one_error(refused)
+    with pytest.raises(RegistryError, match="only for an oci:// URL"):  # a copy is checked as a new one is
+        RemoteRegistry("web", "https://skills.example.org/")._replace(plain_http=True)
 
 
 @pytest.mark.parametrize("url", ["oci://user:pw@ghcr.io/org", "oci://ghcr.io/Org/Skills", "oci://:5000/x"])
