@@ -1,16 +1,21 @@
-"""Find this machine's GPU compute capability: torch, else nvidia-smi, else NVML.
+"""Find this machine's GPU compute capability: NVML, else nvidia-smi, else a torch already loaded.
 
 The only module that probes hardware. Everything else takes a
 :class:`~skillpm.targets.Capability`, so tests pass one instead of a GPU.
+
+NVML (``libnvidia-ml.so.1``, which every NVIDIA driver installs) answers in milliseconds;
+importing torch to ask it costs seconds, and without the driver torch sees no GPU either,
+so torch is asked only when the calling program has already imported it. The first GPU is
+the driver's first: ``CUDA_VISIBLE_DEVICES`` is not read (give ``--arch`` on a machine
+whose GPUs differ).
 """
 
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import shutil
 import subprocess
-import warnings
+import sys
 from typing import NamedTuple
 
 from skillpm.targets import Capability
@@ -25,27 +30,24 @@ class DetectedGpu(NamedTuple):
 
 
 def detect_gpu() -> DetectedGpu | None:
-    """The first visible GPU, or ``None`` when no probe finds one."""
-    for probe in (_from_torch, _from_nvidia_smi, _from_nvml):
+    """The first GPU, or ``None`` when no probe finds one."""
+    for probe in (_from_nvml, _from_nvidia_smi, _from_loaded_torch):
         found = probe()
         if found is not None:
             return found
     return None
 
 
-def _from_torch() -> DetectedGpu | None:
-    if importlib.util.find_spec("torch") is None:
+def _from_loaded_torch() -> DetectedGpu | None:
+    torch = sys.modules.get("torch")
+    if torch is None:  # never imported here: seconds of start-up to learn what NVML already said
         return None
     try:
-        with warnings.catch_warnings():  # torch warns about optional extras on import
-            warnings.simplefilter("ignore")
-            import torch
-
         if not torch.cuda.is_available():
             return None
         major, minor = torch.cuda.get_device_capability(0)
         return DetectedGpu(torch.cuda.get_device_name(0), Capability(major, minor), "torch")
-    except Exception:  # a broken torch install must not stop skillpm; the next probe runs
+    except Exception:  # a broken torch install must not stop skillpm: no GPU found
         return None
 
 

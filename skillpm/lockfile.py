@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
 from functools import cache, lru_cache
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from skillpm.atomic import atomic_write
 from skillpm.containment import outside_problem, vcs_component
 from skillpm.errors import LockfileError, TargetError
 from skillpm.project import LOCK_NAME
 from skillpm.reading import MAX_LOCKFILE_SIZE
+from skillpm.records import CheckedRecord
 from skillpm.targets import Capability, parse_capability, parse_target
 from skillpm.tomlfile import read_toml_file
 
@@ -52,10 +52,7 @@ class LockedSource(NamedTuple):
     tree: str
 
 
-@dataclass(frozen=True)
-class LockedSkill:
-    """One installed skill directory."""
-
+class _SkillFields(NamedTuple):
     name: str
     version: str
     target: str
@@ -69,13 +66,21 @@ class LockedSkill:
     agents: tuple[str, ...] = ()  # the agents that read this directory, directly or through links
     links: tuple[str, ...] = ()  # links skillpm made to it, from agents' folders (paths as for directory)
 
-    def __post_init__(self) -> None:
-        problem = entry_problem(_table(self))
+
+class LockedSkill(CheckedRecord, _SkillFields):
+    """One installed skill directory; every way of making one refuses what skills.lock could not record."""
+
+    __slots__ = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> LockedSkill:
+        skill = super().__new__(cls, *args, **kwargs)
+        problem = entry_problem(_table(skill))
         if problem is not None:
             raise LockfileError(
-                f"refusing to record {self.name[:80]!r} in skills.lock: {problem}",
+                f"refusing to record {skill.name[:80]!r} in skills.lock: {problem}",
                 hint="the registry serves values skillpm cannot record; tell its owner",
             )
+        return skill
 
     def recorded_capability(self) -> Capability | None:
         """The capability this skill was resolved for (``None``: no GPU)."""
@@ -165,7 +170,7 @@ def source_problem(table: object, registry: object) -> str | None:
     pin = None if spec is None else {"git": spec.ref, "archive": spec.sha256}.get(spec.kind)
     if spec is None or spec.kind != table["kind"] or table.get("resolved") != pin or (pin and not spec.is_pinned):
         return f"has a {str(table['kind'])[:20]!r} source whose registry label {str(registry)[:200]!r} is not pinned to it"
-    if asked is None or replace(asked, ref=None, sha256=None) != replace(spec, ref=None, sha256=None):
+    if asked is None or asked._replace(ref=None, sha256=None) != spec._replace(ref=None, sha256=None):
         return f"has a source url {str(table['url'])[:200]!r} that is not its registry label but for the pin"
     return None
 
@@ -186,7 +191,7 @@ def _version_re() -> re.Pattern[str]:
     return re.compile(VERSION_PATTERN, re.VERBOSE | re.IGNORECASE)
 
 
-_FIELDS = tuple(field for field in LockedSkill.__dataclass_fields__ if field != "source")
+_FIELDS = tuple(field for field in LockedSkill._fields if field != "source")
 _SOURCE_FIELDS = LockedSource._fields
 _LIST_FIELDS = ("agents", "links")
 _TEXT_FIELDS = tuple(field for field in _FIELDS if field not in _LIST_FIELDS)
@@ -263,7 +268,7 @@ def write_lockfile(lockfile: Lockfile) -> None:
 
 def _table(skill: LockedSkill) -> dict[str, object]:
     """``skill`` as its TOML table: a registry's entry without a source table, none of its fields empty."""
-    table = {key: value for key, value in asdict(skill).items() if value != ()}  # no agents or links: left out
+    table = {key: value for key, value in skill._asdict().items() if value != ()}  # no agents or links: left out
     source = table.pop("source")
     if source is not None:
         table["source"] = {key: value for key, value in source._asdict().items() if value is not None}
@@ -350,4 +355,4 @@ def _with_stored_registries(lockfile: Lockfile) -> Lockfile:
 def _stored_skill(skill: LockedSkill, root: Path) -> LockedSkill:
     """``skill`` as written in the lockfile in ``root``; remembered, as sync writes the lockfile once per skill."""
     registry = stored_registry(skill.registry, root)
-    return skill if registry == skill.registry else replace(skill, registry=registry)
+    return skill if registry == skill.registry else skill._replace(registry=registry)

@@ -287,7 +287,6 @@ def test_kill_at_random_points_then_recover(isolated, crash_registry: CrashRegis
 
 def lock_alpha(isolated, registry: CrashRegistry, version: str | None) -> None:
     """Rewrite alpha's lockfile entry to ``version`` (``None``: drop it), as a killed run had written it."""
-    from dataclasses import replace
 
     from skillpm.lockfile import read_lockfile, write_lockfile
 
@@ -296,7 +295,7 @@ def lock_alpha(isolated, registry: CrashRegistry, version: str | None) -> None:
     lockfile = lockfile.without([entry])
     if version is not None:
         path = f"artifacts/alpha/{version}/alpha-{version}-generic.tar.gz"
-        lockfile = lockfile.with_skill(replace(entry, version=version, sha256=registry.digests["alpha", version], path=path))
+        lockfile = lockfile.with_skill(entry._replace(version=version, sha256=registry.digests["alpha", version], path=path))
     write_lockfile(lockfile)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ ALPHA = LockedSkill(
     capability="9.0",
     requirement="alpha>=1",
 )
-BETA = replace(ALPHA, name="beta", sha256="b" * 64, directory=".agents/skills/beta", requirement="beta")
+BETA = ALPHA._replace(name="beta", sha256="b" * 64, directory=".agents/skills/beta", requirement="beta")
 
 
 def test_absent_lockfile_is_empty(tmp_path: Path) -> None:
@@ -45,7 +44,7 @@ def test_round_trip_sorted_with_header(tmp_path: Path) -> None:
 def test_agents_and_links_round_trip_and_are_left_out_when_empty(tmp_path: Path) -> None:
     """An entry without agents or links reads and writes as before they existed."""
     path = tmp_path / "skills.lock"
-    linked = replace(BETA, agents=("claude-code", "codex"), links=(".claude/skills/beta",))
+    linked = BETA._replace(agents=("claude-code", "codex"), links=(".claude/skills/beta",))
     write_lockfile(Lockfile(path, (ALPHA, linked)))
     tables = tomllib.loads(path.read_text())["skill"]
     assert [sorted(table.keys() & {"agents", "links"}) for table in tables] == [[], ["agents", "links"]]
@@ -62,10 +61,10 @@ def test_writing_the_same_lockfile_twice_gives_the_same_bytes(tmp_path: Path) ->
 
 
 def test_with_skill_replaces_the_entry_of_the_same_directory(tmp_path: Path) -> None:
-    newer = replace(ALPHA, version="2.0.0", sha256="c" * 64)
+    newer = ALPHA._replace(version="2.0.0", sha256="c" * 64)
     lockfile = Lockfile(tmp_path / "skills.lock").with_skill(ALPHA).with_skill(BETA).with_skill(newer)
     assert lockfile.skills == (newer, BETA)
-    elsewhere = replace(ALPHA, directory="/opt/skills/alpha")
+    elsewhere = ALPHA._replace(directory="/opt/skills/alpha")
     assert lockfile.with_skill(elsewhere).named("alpha") == [newer, elsewhere]
 
 
@@ -73,12 +72,12 @@ def test_without_and_directory(tmp_path: Path) -> None:
     lockfile = Lockfile(tmp_path / "skills.lock", (ALPHA, BETA))
     assert lockfile.without([ALPHA]).skills == (BETA,)
     assert lockfile.directory(ALPHA) == tmp_path / ".claude" / "skills" / "alpha"
-    assert lockfile.directory(replace(ALPHA, directory="/opt/skills/alpha")) == Path("/opt/skills/alpha")
+    assert lockfile.directory(ALPHA._replace(directory="/opt/skills/alpha")) == Path("/opt/skills/alpha")
 
 
 def entry_toml(**fields: str) -> str:
     """ALPHA's table with ``fields`` changed (its source and empty lists left out), every value a TOML string."""
-    table = {**{key: value for key, value in asdict(ALPHA).items() if key != "source" and value != ()}, **fields}
+    table = {**{key: value for key, value in ALPHA._asdict().items() if key != "source" and value != ()}, **fields}
     return "[[skill]]\n" + "".join(f'{key} = "{value}"\n' for key, value in table.items())
 
 
@@ -159,29 +158,29 @@ def test_a_lockfile_that_is_a_directory_is_named_in_the_error(tmp_path: Path) ->
     ],
 )
 def test_entry_problem_for_each_field(field: str, value: str, phrase: str) -> None:
-    assert phrase in entry_problem({**asdict(ALPHA), field: value})
+    assert phrase in entry_problem({**ALPHA._asdict(), field: value})
 
 
 def test_entry_problem_accepts_what_skillpm_writes() -> None:
-    assert entry_problem(asdict(ALPHA)) is None
-    assert entry_problem({**asdict(ALPHA), "version": "1.0.0rc1", "capability": "none", "target": "generic"}) is None
-    assert entry_problem({**asdict(ALPHA), "version": "1.0.0-RC1"}) is None  # PEP 440, as a registry may spell it
+    assert entry_problem(ALPHA._asdict()) is None
+    assert entry_problem({**ALPHA._asdict(), "version": "1.0.0rc1", "capability": "none", "target": "generic"}) is None
+    assert entry_problem({**ALPHA._asdict(), "version": "1.0.0-RC1"}) is None  # PEP 440, as a registry may spell it
 
 
 def test_the_writer_cannot_build_an_entry_the_reader_would_refuse() -> None:
     with pytest.raises(LockfileError, match="refusing to record 'alpha'"):
-        replace(ALPHA, version="1.0.0\n")
+        ALPHA._replace(version="1.0.0\n")
 
 
 COMMIT = "c" * 40
 GIT_LABEL = f"git+https://example.com/org/repo@{COMMIT}#subdirectory=skills/alpha"
 GIT_SOURCE = LockedSource("git", "git+https://example.com/org/repo@v1#subdirectory=skills/alpha", COMMIT, "d" * 64)
-FROM_GIT = replace(ALPHA, registry=GIT_LABEL, source=GIT_SOURCE)
+FROM_GIT = ALPHA._replace(registry=GIT_LABEL, source=GIT_SOURCE)
 
 
 def test_a_source_entry_round_trips_with_its_source_table(tmp_path: Path) -> None:
     path = tmp_path / "skills.lock"
-    folder = replace(FROM_GIT, name="beta", directory=".claude/skills/beta", requirement="beta",
+    folder = FROM_GIT._replace(name="beta", directory=".claude/skills/beta", requirement="beta",
                      registry="dir+file:///srv/beta", source=LockedSource("dir", "dir+file:///srv/beta", None, "e" * 64))
     write_lockfile(Lockfile(path, (FROM_GIT, folder)))
     tables = tomllib.loads(path.read_text())["skill"]
@@ -206,6 +205,6 @@ def test_a_source_entry_round_trips_with_its_source_table(tmp_path: Path) -> Non
     ],
 )
 def test_a_source_table_that_disagrees_with_its_label_is_refused(source: dict, registry: str, match: str) -> None:
-    fields = {**{k: v for k, v in asdict(ALPHA).items() if k != "source"}, "registry": registry, "source": source}
+    fields = {**{k: v for k, v in ALPHA._asdict().items() if k != "source"}, "registry": registry, "source": source}
     problem = entry_problem(fields)
     assert problem is not None and match in problem, problem

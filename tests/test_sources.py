@@ -9,7 +9,6 @@ import hashlib
 import json
 import shutil
 import tomllib
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -76,7 +75,7 @@ def test_parse_source(text: str, expected: SourceSpec | None) -> None:
     spec = parse_source(text)
     assert spec == expected
     if spec is not None:  # the label reads back to the same spec (but for the skill chosen, which it leaves out)
-        assert parse_source(spec.label) == replace(spec, skill=None)
+        assert parse_source(spec.label) == spec._replace(skill=None)
 
 
 @pytest.mark.parametrize(

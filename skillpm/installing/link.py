@@ -11,7 +11,6 @@ entry, and one warning says so.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -56,11 +55,10 @@ def make_links(
             if links.is_ours(link, directory) or links.make(link, directory, relative=not Path(text).is_absolute()):
                 continue
             readers = tuple(name for name in entry.agents if link.parent in _folders(name, lockfile.root))
-            copy = replace(entry, directory=text, agents=readers, links=())
+            copy = entry._replace(directory=text, agents=readers, links=())
             copies.append(place(lockfile, Plan(plan.registry, plan.variant, copy), cache))
             lockfile = lockfile.with_skill(copy)
-            entry = replace(
-                entry,
+            entry = entry._replace(
                 agents=tuple(name for name in entry.agents if name not in readers),
                 links=tuple(other for other in entry.links if other != text),
             )

@@ -6,7 +6,6 @@ when a source of that kind is opened (git, HTTP and unpacking stay off start-up)
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
 
 from skillpm.errors import InstallError, RequirementError, ResolutionError, SourceError
@@ -141,5 +140,5 @@ def _pin_archive(specs: list[SourceSpec | None], sha256: str) -> list[SourceSpec
         raise RequirementError(f"--sha256 pins one archive URL; {len(archives)} were given")
     if archives[0].sha256 not in (None, sha256.lower()):
         raise RequirementError(f"--sha256 and the URL's #sha256= disagree for {archives[0].url}")
-    pinned = replace(archives[0], sha256=sha256.lower())
+    pinned = archives[0]._replace(sha256=sha256.lower())
     return [pinned if spec is archives[0] else spec for spec in specs]

@@ -20,12 +20,13 @@ mistaken for a registry's (``embedded``, ``file://``, ``https://``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
+from typing import Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from skillpm.containment import vcs_component
 from skillpm.errors import SourceError
+from skillpm.records import CheckedRecord
 
 KINDS = ("dir", "git", "archive", "well-known")
 GIT_SCHEMES = ("https", "ssh", "file")
@@ -43,18 +44,7 @@ _FORGES = ("github.com", "gitlab.com")
 _FRAGMENT_KEYS = {"git": {"subdirectory"}, "archive": {"subdirectory", "sha256"}, "dir": set(), "well-known": set()}
 
 
-@dataclass(frozen=True)
-class SourceSpec:
-    """One source: its kind, its URL, and what pins or narrows it.
-
-    ``url`` is the folder's ``file://`` URL, the repository's URL (without ``git+``),
-    the archive's or the site's URL. ``ref`` (git): a branch, tag or commit; ``None``
-    is the remote's HEAD. ``sha256`` (archive): the digest the download must have.
-    ``subdirectory`` (git, archive): the folder inside that holds the skill(s). ``skill``: the
-    one skill to take from it (``ORG/REPO@SKILL``); not part of the label, as skills.lock
-    records each skill apart.
-    """
-
+class _SourceFields(NamedTuple):
     kind: str
     url: str
     ref: str | None = None
@@ -62,15 +52,31 @@ class SourceSpec:
     sha256: str | None = None
     skill: str | None = None
 
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise SourceError(f"unknown source kind {self.kind!r}")
-        if self.ref is not None:
-            check_ref(self.ref)
-        if self.subdirectory is not None:
-            check_subdirectory(self.subdirectory)
-        if self.sha256 is not None and not _SHA256_RE.fullmatch(self.sha256):
-            raise SourceError(f"sha256 {self.sha256[:80]!r} is not 64 lowercase hex digits")
+
+class SourceSpec(CheckedRecord, _SourceFields):
+    """One source: its kind, its URL, and what pins or narrows it.
+
+    ``url`` is the folder's ``file://`` URL, the repository's URL (without ``git+``),
+    the archive's or the site's URL. ``ref`` (git): a branch, tag or commit; ``None``
+    is the remote's HEAD. ``sha256`` (archive): the digest the download must have.
+    ``subdirectory`` (git, archive): the folder inside that holds the skill(s). ``skill``: the
+    one skill to take from it (``ORG/REPO@SKILL``); not part of the label, as skills.lock
+    records each skill apart. Every way of making one checks the ref, subdirectory and digest.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> SourceSpec:
+        spec = super().__new__(cls, *args, **kwargs)
+        if spec.kind not in KINDS:
+            raise SourceError(f"unknown source kind {spec.kind!r}")
+        if spec.ref is not None:
+            check_ref(spec.ref)
+        if spec.subdirectory is not None:
+            check_subdirectory(spec.subdirectory)
+        if spec.sha256 is not None and not _SHA256_RE.fullmatch(spec.sha256):
+            raise SourceError(f"sha256 {spec.sha256[:80]!r} is not 64 lowercase hex digits")
+        return spec
 
     @property
     def label(self) -> str:
@@ -90,9 +96,9 @@ class SourceSpec:
     def pinned(self, resolved: str) -> SourceSpec:
         """This spec pinned to ``resolved``: the commit a git ref named, or the digest an archive had."""
         if self.kind == "git":
-            return replace(self, ref=resolved)
+            return self._replace(ref=resolved)
         if self.kind == "archive":
-            return replace(self, sha256=resolved)
+            return self._replace(sha256=resolved)
         return self
 
     @property
