@@ -5,7 +5,8 @@ same run. `resolve` runs twice: from the default (embedded) registry, as most us
 it, and from a registry given by path in $SKILLPM_REGISTRY. `info kernel-builder-cuda`
 reads the embedded registry. `install kernel-builder-cuda --arch 9.0` installs from the
 default registry, verifying its signed evidence, into a fresh project each run (the
-artifact cache is shared, so warm after the first round). `validate` checks one plain
+artifact cache is shared, so warm after the first round); then again without --arch, as
+the README runs it, so the GPU is looked for (on a machine without one, none is found). `validate` checks one plain
 SKILL.md folder, then the skeleton `skillpm init` makes (with skillpm.toml); when
 skills-ref's CLI (`agentskills`) is installed beside skillpm, it validates the plain
 folder and skillpm's time is also shown against it (no target).
@@ -76,6 +77,7 @@ def main() -> int:
             "skillpm resolve ($SKILLPM_REGISTRY=registry/)": (resolve, by_path, False),
             "skillpm info (embedded registry)": ([*skillpm, "info", "kernel-builder-cuda"], default, False),
             INSTALL: (install, default, True),
+            "skillpm install (no --arch: asks the driver for the GPU)": (install[:-2], default, True),
             VALIDATE: ([*skillpm, "validate", str(skill)], default, False),
             VALIDATE_MANIFEST: ([*skillpm, "validate", str(_skeleton(tmp, skillpm))], default, False),
         }

@@ -52,7 +52,7 @@ MAX_METADATA_SIZE = 1024 * 1024
 MAX_ARCHIVE_SIZE = MAX_TOTAL_SIZE + MAX_METADATA_SIZE + 16 * 1024 * 1024
 #: What tarfile raises on a corrupt or hostile stream: besides its own errors, ValueError (a pax
 #: sparse map that is not numbers) and RecursionError (it reads a chain of extended headers recursively).
-_CORRUPT = (tarfile.TarError, OSError, EOFError, ValueError, RecursionError, zlib.error)
+CORRUPT = (tarfile.TarError, OSError, EOFError, ValueError, RecursionError, zlib.error)
 
 
 def archive_name(name: str, version: str, target: str) -> str:
@@ -201,7 +201,7 @@ def write_archive(directory: Path, data: bytes, metadata: VariantMetadata) -> Bu
 
 def read_metadata(data: bytes) -> VariantMetadata:
     """Read ``skillpm-variant.json``, the archive's first member."""
-    with _open(data) as tar:
+    with open_tar_gz(data) as tar:
         return _read_head(tar)
 
 
@@ -211,7 +211,7 @@ def scan(data: bytes) -> VariantMetadata:
     ``registry add`` scans an archive before publishing it, so a registry never
     serves an archive that every client would refuse.
     """
-    with _open(data) as tar:
+    with open_tar_gz(data) as tar:
         metadata = _read_head(tar)
         for _ in _checked_members(tar, metadata):
             pass
@@ -224,7 +224,7 @@ def extract(data: bytes, destination: Path) -> VariantMetadata:
     Raises ArchiveError on anything unsafe or inconsistent; the caller owns
     ``destination`` and removes it then. Callers check the archive's digest first.
     """
-    with _open(data) as tar:
+    with open_tar_gz(data) as tar:
         metadata = _read_head(tar)
         for relative, member, content in _checked_members(tar, metadata):
             target = destination.joinpath(*PurePosixPath(relative).parts)
@@ -250,7 +250,7 @@ def _checked_members(
     seen: dict[str, str] = {}
     tree = FoldedTree()
     total = 0
-    while (member := _next_member(tar)) is not None:
+    while (member := next_member(tar)) is not None:
         relative = _safe_relative(member)
         if len(seen) >= MAX_MEMBERS:
             raise ArchiveError(f"archive has more than {MAX_MEMBERS} files")
@@ -264,7 +264,7 @@ def _checked_members(
             )
         if tree.folder_count > MAX_FOLDERS:
             raise ArchiveError(f"archive has more than {MAX_FOLDERS} folders")
-        content = _member_bytes(tar, member)
+        content = member_bytes(tar, member)
         seen[relative] = sha256_bytes(content)
         yield relative, member, content
     if seen != dict(metadata.files):
@@ -291,7 +291,7 @@ class _Inflated:
         return chunk
 
 
-def _open(data: bytes) -> tarfile.TarFile:
+def open_tar_gz(data: bytes) -> tarfile.TarFile:
     """A streaming reader of the gzip-compressed tar ``data``.
 
     Decompression is the gzip module's, not tarfile's own ``r|gz`` stream, whose
@@ -299,47 +299,47 @@ def _open(data: bytes) -> tarfile.TarFile:
     """
     try:
         return tarfile.open(fileobj=_Inflated(data), mode="r|")
-    except _CORRUPT as error:
+    except CORRUPT as error:
         raise ArchiveError(f"not a valid archive: {error}") from None
 
 
-def _next_member(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
+def next_member(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
     try:
         return tar.next()
-    except _CORRUPT as error:
+    except CORRUPT as error:
         raise ArchiveError(f"corrupt archive: {error}") from None
 
 
 def _read_head(tar: tarfile.TarFile) -> VariantMetadata:
     """Read the first member, which must be the metadata document."""
-    member = _next_member(tar)
+    member = next_member(tar)
     if member is None or member.name != METADATA_NAME:
         raise ArchiveError(f"archive does not start with {METADATA_NAME}")
-    _check_regular(member)
+    check_regular(member)
     if member.size > MAX_METADATA_SIZE:
         raise ArchiveError(f"{METADATA_NAME} is too large")
     try:
-        data = parse_json(_member_bytes(tar, member))
+        data = parse_json(member_bytes(tar, member))
     except ValueError as error:
         raise ArchiveError(f"{METADATA_NAME} is {error}") from None
     return VariantMetadata.from_json(data)
 
 
-def _member_bytes(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+def member_bytes(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
     """A regular member's content, with a truncated or corrupt stream reported as ArchiveError."""
     source = tar.extractfile(member)
     if source is None:
         raise ArchiveError(f"archive member {member.name!r} has no content")
     try:
         content = source.read(member.size)
-    except _CORRUPT as error:
+    except CORRUPT as error:
         raise ArchiveError(f"corrupt archive: {error}") from None
     if len(content) != member.size:
         raise ArchiveError(f"corrupt archive: {member.name!r} is truncated")
     return content
 
 
-def _check_regular(member: tarfile.TarInfo) -> None:
+def check_regular(member: tarfile.TarInfo) -> None:
     """Refuse a member that is not a regular file: a link, device, fifo, directory or sparse file."""
     if not member.isfile() or member.issparse():
         kind = "link" if member.issym() or member.islnk() else "special file or directory"
@@ -366,7 +366,7 @@ def _safe_relative(member: tarfile.TarInfo) -> str:
 
     Every name must pass :func:`unsafe_name_reason`, and the path :func:`path_length_reason`.
     """
-    _check_regular(member)
+    check_regular(member)
     name = member.name
     if not name.startswith(TREE_PREFIX):
         raise ArchiveError(f"archive member {name[:200]!r} is outside {TREE_PREFIX}")

@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 from typing import Iterator
 
-from skillpm.archive import _CORRUPT, _check_regular, _member_bytes, _next_member, _open, check_member_path
+from skillpm.archive import CORRUPT, check_member_path, check_regular, member_bytes, next_member, open_tar_gz
 from skillpm.errors import ArchiveError
 from skillpm.portable import (
     MAX_FILE_SIZE,
@@ -70,22 +70,22 @@ def checked_path(name: str) -> str:
 
 
 def _tar_members(data: bytes) -> Iterator[tuple[str, bytes, bool]]:
-    tar = _open(data)
-    while (member := _next_member(tar)) is not None:
+    tar = open_tar_gz(data)
+    while (member := next_member(tar)) is not None:
         relative = checked_path(member.name)
         if member.isdir():
             continue
-        _check_regular(member)
+        check_regular(member)
         if member.size > MAX_FILE_SIZE:
             raise ArchiveError(f"archive member {member.name[:200]!r} is larger than {MAX_FILE_SIZE} bytes")
-        yield relative, _member_bytes(tar, member), bool(member.mode & 0o111)
+        yield relative, member_bytes(tar, member), bool(member.mode & 0o111)
 
 
 def _zip_members(data: bytes) -> Iterator[tuple[str, bytes, bool]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, *_CORRUPT) as error:
+    except (zipfile.BadZipFile, *CORRUPT) as error:
         raise ArchiveError(f"not a valid zip archive: {error}") from None
     if len(infos) > MAX_MEMBERS + MAX_FOLDERS:
         raise ArchiveError(f"archive lists more than {MAX_MEMBERS} files")
@@ -99,7 +99,7 @@ def _zip_members(data: bytes) -> Iterator[tuple[str, bytes, bool]]:
         try:
             with archive.open(info) as stream:
                 content = stream.read(MAX_FILE_SIZE + 1)
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, *_CORRUPT) as error:
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, *CORRUPT) as error:
             raise ArchiveError(f"corrupt zip archive at {info.filename[:200]!r}: {error}") from None
         if len(content) > MAX_FILE_SIZE:
             raise ArchiveError(f"archive member {info.filename[:200]!r} is larger than {MAX_FILE_SIZE} bytes")
