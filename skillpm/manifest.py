@@ -2,8 +2,8 @@
 
 docs/manifest.md describes the format and schemas/manifest.schema.json is its JSON Schema,
 which :func:`manifest_errors` checks with jsonschema-rs; the few rules a schema cannot
-state (a PEP 440 version, a known GPU target per variant) are checked here. No pydantic:
-``validate`` and ``pack`` of a skill source load in milliseconds.
+state (a PEP 440 version, a known GPU target per variant) are checked here. No pydantic
+(issue 18, start-up): the records are NamedTuples, built only from a manifest that passed.
 """
 
 from __future__ import annotations
