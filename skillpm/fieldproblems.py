@@ -1,14 +1,18 @@
-"""Pydantic's validation errors in skillpm's words: a dotted field path and a short reason.
+"""Validation errors in skillpm's words: a field path and a short reason.
 
 Pydantic's own messages ("Input should be a valid string", "Extra inputs are not
-permitted", "Value error, ...") read as the library talking, not as a problem in the
-user's file; this turns each error item into a plain reason. Imports nothing (the
-caller holds the ``ValidationError``); pure.
+permitted", "Value error, ...") and jsonschema-rs's ("5 is not of type \"string\"")
+read as the library talking, not as a problem in the user's file; this turns each
+error into a plain reason, in the same words for both. Imports nothing (the caller
+holds the errors); pure.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+if TYPE_CHECKING:
+    from skillpm.schemacheck import SchemaError
 
 _KINDS = {
     "string": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
@@ -71,3 +75,62 @@ def _joined(reasons: list[str]) -> str:
     if len(reasons) > 1 and all(reason.startswith("must be ") for reason in reasons):
         return "must be " + " or ".join(reason.removeprefix("must be ") for reason in reasons)
     return "; ".join(reasons)
+
+
+#: JSON Schema's types as the author of a TOML or JSON file knows them.
+_SCHEMA_TYPES = {
+    "string": "a string", "object": "a table", "array": "a list", "integer": "an integer", "number": "a number",
+    "boolean": "true or false", "null": "empty",
+}
+#: Of several keywords broken at one place, the one named: the order pydantic checks them in.
+_SCHEMA_KEYWORDS = ("required", "additionalProperties", "type", "minLength", "maxLength", "minItems", "maxItems",
+                    "minProperties", "maxProperties", "pattern", "enum")
+_SCHEMA_BOUNDS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+
+
+def schema_problems(errors: Iterable[SchemaError]) -> list[tuple[tuple[str | int, ...], str]]:
+    """``(path, reason)`` for JSON Schema errors (:func:`skillpm.schemacheck.errors`), one per path.
+
+    A missing or unknown field is reported at its own path, not its table's, and of several
+    keywords a value breaks only the first in :data:`_SCHEMA_KEYWORDS` is named (a name too long
+    and badly formed is "must have at most 64 character(s)", as pydantic says it).
+    """
+    found: dict[tuple[str | int, ...], tuple[int, str]] = {}
+    for error in errors:
+        detail = error.detail or {}
+        if error.keyword == "required":
+            places = [((*error.path, detail.get("property", "?")), "is required")]
+        elif error.keyword == "additionalProperties":
+            places = [((*error.path, name), "is not a known field") for name in detail.get("unexpected", ())]
+        else:
+            places = [(error.path, schema_reason(error.keyword, detail))]
+        rank = _SCHEMA_KEYWORDS.index(error.keyword) if error.keyword in _SCHEMA_KEYWORDS else len(_SCHEMA_KEYWORDS)
+        for path, reason in places:
+            if path not in found or rank < found[path][0]:
+                found[path] = (rank, reason)
+    return [(path, reason) for path, (_, reason) in found.items()]
+
+
+def schema_reason(keyword: str, detail: Mapping[str, Any]) -> str:
+    """The reason for one broken JSON Schema keyword, in :func:`reason_for`'s words."""
+    limit = detail.get("limit", "?")
+    if keyword == "type":
+        types = detail.get("types") or ()
+        return "must be " + " or ".join(_SCHEMA_TYPES.get(str(kind), str(kind)) for kind in types)
+    if keyword in ("minLength", "maxLength"):
+        return f"must have {'at least' if keyword == 'minLength' else 'at most'} {limit} character(s)"
+    if keyword in ("minItems", "maxItems", "minProperties", "maxProperties"):
+        return f"must have {'at least' if keyword.startswith('min') else 'at most'} {limit} item(s)"
+    if keyword == "pattern":
+        return f"must match {detail.get('pattern', 'the allowed pattern')}"
+    if keyword == "enum":
+        return f"must be {_one_of(list(detail.get('options') or ()))}"
+    if keyword in _SCHEMA_BOUNDS:
+        return f"must be {_SCHEMA_BOUNDS[keyword]} {limit}"
+    return "is not valid here"
+
+
+def _one_of(options: list[Any]) -> str:
+    """``'a', 'b' or 'c'``: pydantic's wording of a choice."""
+    shown = [repr(option) for option in options] or ["one of the allowed values"]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]

@@ -1,22 +1,20 @@
 """The skill source format: ``skillpm.toml`` and how each variant's tree is assembled.
 
-docs/manifest.md describes the format; schemas/manifest.schema.json is generated
-from :class:`Manifest` (``python -m skillpm.manifest``) and a test keeps it current.
+docs/manifest.md describes the format and schemas/manifest.schema.json is its JSON Schema,
+which :func:`manifest_errors` checks with jsonschema-rs; the few rules a schema cannot
+state (a PEP 440 version, a known GPU target per variant) are checked here. No pydantic
+(issue 18, start-up): the records are NamedTuples, built only from a manifest that passed.
 """
 
 from __future__ import annotations
 
-import json
+import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
-from packaging.version import InvalidVersion, Version
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from skillpm.agents import AgentName
 from skillpm.errors import ManifestError, TargetError
-from skillpm.fieldproblems import field_problems
 from skillpm.targets import Capability, best_target, parse_target
 from skillpm.reading import MAX_MANIFEST_SIZE, problem, read_at_most
 from skillpm.tomlfile import parse_toml
@@ -29,72 +27,135 @@ SKILL_MD = "SKILL.md"
 OVERLAYS_DIR = "variants"
 EVAL_FILE = "skill_meta.json"
 EVALS_FILE = "evals/evals.json"  # agentskills.io's test cases (packed, unlike skill_meta.json)
+SCHEMA_FILE = "manifest.schema.json"
 
-Name = Annotated[
-    str,
-    Field(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"),
-]
+#: The order of the fields skillpm reports problems in (a table's unknown fields come after its own, as written).
+_FIELD_ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
+    (): ("package", "variants"),
+    ("package",): ("name", "version", "description", "license", "authors", "keywords", "agents"),
+}
 
 
-class PackageTable(BaseModel):
+#: The deepest the schema looks: ``package.keywords.0`` is depth 3 (the document is 0).
+_DEEPEST = 3
+
+
+class PackageTable(NamedTuple):
     """The ``[package]`` table."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: Name
-    version: str = Field(description="PEP 440 version")
-    description: str = Field(min_length=1, max_length=1024)
+    name: str
+    version: str  # PEP 440
+    description: str
     license: str | None = None
     authors: tuple[str, ...] = ()
-    keywords: tuple[Annotated[str, Field(min_length=1, max_length=64)], ...] = ()
-    agents: tuple[AgentName, ...] = ()
-
-    @field_validator("version")
-    @classmethod
-    def _pep440(cls, value: str) -> str:
-        try:
-            Version(value)
-        except InvalidVersion:
-            shown = repr(value) if len(value) <= 80 else f"{value[:80]!r}... ({len(value)} characters)"
-            raise ValueError(f"{shown} is not a PEP 440 version") from None
-        return value
+    keywords: tuple[str, ...] = ()
+    agents: tuple[str, ...] = ()  # skillpm.agents' names and aliases
 
 
-class VariantTable(BaseModel):
-    """A ``[variants.<target>]`` table. Its files come from ``variants/<target>/``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Manifest(BaseModel):
-    """The whole of ``skillpm.toml``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Manifest(NamedTuple):
+    """The whole of ``skillpm.toml``: the package and its variants (GPU target -> its table, always empty)."""
 
     package: PackageTable
-    variants: dict[str, VariantTable] = Field(
-        min_length=1,
-        json_schema_extra={"propertyNames": {"pattern": r"^(generic|sm_[1-9][0-9]?[0-9][af]?)$"}},
-    )
-
-    @field_validator("variants")
-    @classmethod
-    def _targets(cls, value: dict[str, VariantTable]) -> dict[str, VariantTable]:
-        for key in value:
-            try:
-                parse_target(key)
-            except TargetError as error:
-                raise ValueError(error.message) from None
-        return value
+    variants: Mapping[str, Mapping[str, Any]]
 
 
-def manifest_errors(data: object) -> list[tuple[str, str]]:
-    """Validate parsed TOML against :class:`Manifest`: ``(field path, message)`` pairs."""
+def manifest_errors(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Check parsed TOML against the manifest's schema and rules: ``(field path, reason)`` pairs, in field order."""
+    from skillpm import schemacheck
+    from skillpm.fieldproblems import schema_problems
+    from skillpm.resources import shipped
+
     try:
-        Manifest.model_validate(data)
-    except ValidationError as error:
-        return field_problems(error.errors())
-    return []
+        broken = schemacheck.errors(shipped("schemas") / SCHEMA_FILE, _json_like(data))
+    except schemacheck.SchemaUnusable as error:  # a broken installation, not the user's file
+        raise ManifestError(f"cannot check {MANIFEST_NAME}: {error}", hint="reinstall skillpm") from None
+    # propertyNames states parse_target's rule; parse_target words it (below).
+    found = schema_problems(error for error in broken if error.keyword != "propertyNames")
+    package, variants = data.get("package"), data.get("variants")
+    if isinstance(package, Mapping) and isinstance(package.get("version"), str):
+        reason = _version_problem(package["version"])
+        if reason:
+            found.append((("package", "version"), reason))
+    for key in variants if isinstance(variants, Mapping) else ():
+        try:
+            parse_target(key)
+        except TargetError as error:
+            found.append((("variants",), error.message))
+    found.sort(key=lambda item: _place(item[0], data))
+    return [(".".join(map(str, path)) or "(root)", reason) for path, reason in found]
+
+
+def checked_manifest(data: Mapping[str, Any]) -> tuple[Manifest | None, list[tuple[str, str]]]:
+    """The :class:`Manifest` of parsed TOML and no problems, or None and every one of :func:`manifest_errors`."""
+    problems = manifest_errors(data)
+    if problems:
+        return None, problems
+    package = {key: tuple(value) if isinstance(value, list) else value for key, value in data["package"].items()}
+    empty: Mapping[str, Any] = MappingProxyType({})
+    return Manifest(PackageTable(**package), MappingProxyType({target: empty for target in data["variants"]})), []
+
+
+def parse_manifest(data: Mapping[str, Any]) -> Manifest:
+    """The :class:`Manifest` of parsed TOML; raise ManifestError with the first of :func:`manifest_errors`."""
+    manifest, problems = checked_manifest(data)
+    if manifest is None:
+        where, reason = problems[0]
+        raise ManifestError(f"{where}: {reason}")
+    return manifest
+
+
+def _version_problem(version: str) -> str | None:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        Version(version)
+    except (InvalidVersion, ValueError):  # ValueError: more digits than Python turns into an int
+        shown = repr(version) if len(version) <= 80 else f"{version[:80]!r}... ({len(version)} characters)"
+        return f"{shown} is not a PEP 440 version"
+    return None
+
+
+def _place(path: tuple[str | int, ...], data: Mapping[str, Any]) -> list[tuple[int, int]]:
+    """A sort key putting problems in :data:`_FIELD_ORDER`, then unknown keys as written, then list items by index."""
+    key: list[tuple[int, int]] = []
+    node: Any = data
+    for depth, part in enumerate(path):
+        known = _FIELD_ORDER.get(tuple(map(str, path[:depth])), ())
+        written = list(node) if isinstance(node, Mapping) else []
+        if isinstance(part, int):
+            key.append((0, part))
+        elif part in known:
+            key.append((0, known.index(part)))
+        else:
+            key.append((1, written.index(part) if part in written else len(written)))
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return key
+
+
+def _json_like(document: Any) -> Any:
+    """``document`` as jsonschema-rs takes it, every problem left where it stands.
+
+    What JSON has no type for (TOML's dates and times, NaN, infinities) becomes None, which the
+    schema accepts nowhere ("must be a string" as before); so do tables and arrays deeper than
+    :data:`_DEEPEST`, where the schema never looks, as jsonschema-rs refuses a document nested
+    a few hundred deep (TOML allows more). Iterative, for the same reason.
+    """
+    top = [document]
+    pending: list[tuple[Any, Any, int]] = [(top, 0, 0)]
+    while pending:
+        holder, at, depth = pending.pop()
+        value = holder[at]
+        if isinstance(value, (dict, list)) and depth > _DEEPEST:
+            holder[at] = None
+        elif isinstance(value, dict):
+            holder[at] = value = dict(value)
+            pending.extend((value, key, depth + 1) for key in value)
+        elif isinstance(value, list):
+            holder[at] = value = list(value)
+            pending.extend((value, index, depth + 1) for index in range(len(value)))
+        elif not isinstance(value, (str, int)) and not (isinstance(value, float) and math.isfinite(value)):
+            holder[at] = None
+    return top[0]
 
 
 class SkillSource:
@@ -113,14 +174,13 @@ class SkillSource:
     def load(cls, root: Path) -> SkillSource:
         """Read ``root/skillpm.toml``; raise ManifestError when it is absent or invalid."""
         data = read_manifest_data(root)
-        problems = manifest_errors(data)
-        if problems:
-            where, message = problems[0]
+        try:
+            manifest = parse_manifest(data)
+        except ManifestError as error:
             raise ManifestError(
-                f"{root / MANIFEST_NAME}: {where}: {message}",
-                hint=f"run 'skillpm validate {root}' to see every problem",
-            )
-        return cls(root, Manifest.model_validate(data))
+                f"{root / MANIFEST_NAME}: {error.message}", hint=f"run 'skillpm validate {root}' to see every problem"
+            ) from None
+        return cls(root, manifest)
 
     @classmethod
     def load_or_derive(cls, root: Path) -> SkillSource:
@@ -129,15 +189,15 @@ class SkillSource:
             return cls.load(root)
         from skillpm.init import derive_package
 
-        package = derive_package(root)
-        problems = manifest_errors({"package": package, "variants": {"generic": {}}})
-        if problems:
-            where, message = problems[0]
+        package = {key: value for key, value in derive_package(root).items() if value is not None}
+        try:
+            manifest = parse_manifest({"package": package, "variants": {"generic": {}}})
+        except ManifestError as error:
             raise ManifestError(
-                f"{root / SKILL_MD}: its front matter does not make a package: {where}: {message}",
+                f"{root / SKILL_MD}: its front matter does not make a package: {error.message}",
                 hint=f"run 'skillpm validate {root}' to see every problem",
-            )
-        return cls(root, Manifest.model_validate({"package": package, "variants": {"generic": {}}}), plain=True)
+            ) from None
+        return cls(root, manifest, plain=True)
 
     @property
     def name(self) -> str:
@@ -239,18 +299,3 @@ def _walk(top: Path, *, skip_top: set[str], named: Named, left_out: list[str]) -
                 path = here / filename
                 found[path.relative_to(top).as_posix()] = path
     return found
-
-
-def schema() -> dict[str, object]:
-    """The manifest's JSON Schema, as shipped in schemas/manifest.schema.json."""
-    generated = Manifest.model_json_schema()
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://skillpm.dev/schemas/manifest.schema.json",
-        "title": "skillpm.toml",
-        **{key: value for key, value in generated.items() if key != "title"},
-    }
-
-
-if __name__ == "__main__":
-    print(json.dumps(schema(), indent=2, sort_keys=True))

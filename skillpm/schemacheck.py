@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Mapping, NamedTuple
 
 
 class SchemaUnusable(Exception):
@@ -19,10 +19,17 @@ class SchemaUnusable(Exception):
 
 
 class SchemaError(NamedTuple):
-    """One way a document breaks a schema: where (``a.0.b``; empty at the top) and how."""
+    """One way a document breaks a schema: where (``a.0.b``; empty at the top) and how.
+
+    ``keyword`` is the schema keyword it breaks (``required``, ``type``, ``maxLength``...) and
+    ``detail`` that keyword's particulars (``{"property": "name"}``, ``{"limit": 64}``...), for
+    callers that word the problem themselves; jsonschema-rs's ``message`` is its own English.
+    """
 
     path: tuple[str | int, ...]
     message: str
+    keyword: str = ""
+    detail: Mapping[str, Any] | None = None
 
     def where(self, separator: str = ".", top: str = "(top)") -> str:
         return separator.join(map(str, self.path)) or top
@@ -48,5 +55,8 @@ def validator(path: Path) -> Any:
 
 def errors(path: Path, document: object) -> list[SchemaError]:
     """Every way ``document`` breaks the schema at ``path``, ordered by where (SchemaUnusable)."""
-    found = (SchemaError(tuple(error.instance_path), error.message) for error in validator(path).iter_errors(document))
+    found = (
+        SchemaError(tuple(error.instance_path), error.message, error.kind.name, error.kind.as_dict())
+        for error in validator(path).iter_errors(document)
+    )
     return sorted(found, key=lambda error: [str(part) for part in error.path])

@@ -281,22 +281,27 @@ def _imported_by(args: list[str], packages: tuple[str, ...]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "allowed"),
     [
-        ["--help"],
-        ["resolve", "kernel-builder-cuda", "--arch", "9.0"],  # from the embedded registry
-        ["resolve", KERNEL, "--arch", "9.0", "--registry", "REGISTRY"],  # an unsigned one given by path
-        ["install", KERNEL, "--arch", "9.0", "--registry", "REGISTRY"],  # unsigned: nothing to verify
-        ["validate", "SKILL"],  # a plain SKILL.md folder: no manifest for pydantic to read
+        (["--help"], ()),
+        (["resolve", "kernel-builder-cuda", "--arch", "9.0"], ()),  # from the embedded registry
+        (["resolve", KERNEL, "--arch", "9.0", "--registry", "REGISTRY"], ()),  # an unsigned one given by path
+        (["install", KERNEL, "--arch", "9.0", "--registry", "REGISTRY"], ()),  # unsigned: nothing to verify
+        (["validate", "SKILL"], ()),  # a plain SKILL.md folder: no manifest to check
+        (["validate", "SOURCE"], ("jsonschema_rs",)),  # skillpm init's skeleton: its skillpm.toml, by its schema
     ],
-    ids=["--help", "resolve", "resolve --registry DIR", "install --registry DIR", "validate"],
+    ids=["--help", "resolve", "resolve --registry DIR", "install --registry DIR", "validate", "validate source"],
 )
-def test_everyday_commands_import_nothing_heavy(args: list[str], isolated, registry: Path, tmp_path: Path) -> None:
+def test_everyday_commands_import_nothing_heavy(
+    args: list[str], allowed: tuple[str, ...], isolated, registry: Path, tmp_path: Path, run_cli
+) -> None:
     skill = tmp_path / "plain"
     skill.mkdir()
     (skill / "SKILL.md").write_text("---\nname: plain\ndescription: A plain skill for a test.\n---\n# Plain\n")
-    args = [{"REGISTRY": str(registry), "SKILL": str(skill)}.get(arg, arg) for arg in args]
-    assert _imported_by(args, HEAVY) == []
+    source = tmp_path / "source"
+    assert run_cli("init", source).exit_code == 0
+    args = [{"REGISTRY": str(registry), "SKILL": str(skill), "SOURCE": str(source)}.get(arg, arg) for arg in args]
+    assert [name for name in _imported_by(args, HEAVY) if name.split(".")[0] not in allowed] == []
 
 
 def test_installing_signed_evidence_imports_only_what_verifying_it_needs(isolated) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from skillpm.validation.tree import SKILL_MD
 
-MANIFEST_NAME = "skillpm.toml"  # skillpm.manifest.MANIFEST_NAME, without importing pydantic for it
+MANIFEST_NAME = "skillpm.toml"  # skillpm.manifest.MANIFEST_NAME, without importing that module (and tomllib) for it
 
 MAX_DEPTH = 5
 _SKIPPED = frozenset({"node_modules", ".git", "dist", "build", "__pycache__"})

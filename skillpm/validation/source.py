@@ -25,16 +25,16 @@ def validate_path(path: Path, *, strict: bool = False) -> list[Finding]:
 
 def validate_source(root: Path, *, strict: bool = False) -> list[Finding]:
     """The manifest's findings, then each variant's tree as it will be installed."""
-    from skillpm.manifest import Manifest, SkillSource, manifest_errors, read_manifest_data  # pydantic: only here
+    from skillpm.manifest import SkillSource, checked_manifest, read_manifest_data
 
     try:
         data = read_manifest_data(root)
     except ManifestError as problem:
         return [error(MANIFEST_NAME, None, "manifest.toml", problem.message)]
-    problems = manifest_errors(data)
-    if problems:
+    manifest, problems = checked_manifest(data)
+    if manifest is None:
         return [error(MANIFEST_NAME, None, "manifest.schema", f"{where}: {message}") for where, message in problems]
-    source = SkillSource(root, Manifest.model_validate(data))
+    source = SkillSource(root, manifest)
     findings: set[Finding] = set()
     for target in source.targets:
         files, left_out = source.variant_tree(target)
