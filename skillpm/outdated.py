@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from packaging.version import Version
 
@@ -20,8 +20,7 @@ from skillpm.resolve import resolve
 from skillpm.targets import Capability, best_target
 
 
-@dataclass(frozen=True)
-class Outdated:
+class Outdated(NamedTuple):
     """One installed skill against what its registry has now; ``None`` where nothing qualifies."""
 
     name: str

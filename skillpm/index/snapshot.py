@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import binascii  # not base64, which costs every registry read ~2 ms of start-up for struct
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
@@ -25,6 +24,7 @@ from skillpm.index.model import (
     _shown,
     check_sha256,
 )
+from skillpm.records import CheckedRecord
 
 SNAPSHOT = "snapshot.json"
 SIGNATURE = "snapshot.json.sig"
@@ -38,23 +38,29 @@ DEFAULT_EXPIRES_DAYS = 365
 _RFC3339_UTC_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class _SnapshotFields(NamedTuple):
+    version: int
+    expires: datetime  # aware, UTC, whole seconds
+    documents: Mapping[str, str]  # path relative to the registry root -> sha256
+    keys: tuple[str, ...] = ()
+
+
+class Snapshot(CheckedRecord, _SnapshotFields):
     """``snapshot.json``: every index document's sha256, with a version and an expiry.
 
     Signed in ``snapshot.json.sig`` (:class:`SnapshotSignature`) by every key in
     ``keys``: the fingerprints of the registry's index keys, each published at
     :func:`key_path`; empty in older snapshots, which name no keys.
     docs/security.md, "Index integrity", says what each field stops.
+    ``documents`` is held sorted and read-only, however the snapshot was made.
     """
 
-    version: int
-    expires: datetime  # aware, UTC, whole seconds
-    documents: Mapping[str, str]  # path relative to the registry root -> sha256
-    keys: tuple[str, ...] = ()
+    __slots__ = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "documents", MappingProxyType(dict(sorted(self.documents.items()))))
+    def __new__(cls, *args: Any, **kwargs: Any) -> Snapshot:
+        snapshot = super().__new__(cls, *args, **kwargs)
+        documents = MappingProxyType(dict(sorted(snapshot.documents.items())))
+        return super().__new__(cls, snapshot.version, snapshot.expires, documents, snapshot.keys)
 
     @classmethod
     def from_json(cls, data: object, where: str = "snapshot.json") -> Snapshot:

@@ -25,8 +25,7 @@ means it did not):
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
 
 from skillpm.errors import LockfileError, RegistryUnreachable, ResolutionError, SkillpmError
 from skillpm.index.model import Variant
@@ -68,8 +67,7 @@ class Registries:
                 self._opened[label] = error
 
 
-@dataclass(frozen=True)
-class FromCache:
+class FromCache(NamedTuple):
     """Stands for the registry of an entry taken from the artifact cache alone (it never downloads)."""
 
     label: str  # the entry's registry, as skills.lock names it

@@ -10,9 +10,8 @@ and the reason said, in the words ``skillpm outdated`` uses
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
 
 from skillpm.errors import InstallError
 from skillpm.installing.plan import Plan, open_registries, plan_updates, update_source
@@ -25,8 +24,7 @@ if TYPE_CHECKING:
     from skillpm.registry.source import Registry
 
 
-@dataclass(frozen=True)
-class UpdateStep:
+class UpdateStep(NamedTuple):
     """One locked skill, what its requirement resolves to now, and what ``update`` does: update, unchanged or keep."""
 
     skill: LockedSkill

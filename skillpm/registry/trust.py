@@ -30,9 +30,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Collection
+from typing import TYPE_CHECKING, Callable, Collection, NamedTuple
 
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.jsonfile import read_json
@@ -66,8 +65,7 @@ def trust_root() -> Path:
     return user_path("data") / "index-trust"
 
 
-@dataclass(frozen=True)
-class Pin:
+class Pin(NamedTuple):
     """What this user trusts of one registry: its index keys (PEM by fingerprint) and the newest version seen."""
 
     label: str
