@@ -54,9 +54,17 @@ def validator(path: Path) -> Any:
 
 
 def errors(path: Path, document: object) -> list[SchemaError]:
-    """Every way ``document`` breaks the schema at ``path``, ordered by where (SchemaUnusable)."""
-    found = (
-        SchemaError(tuple(error.instance_path), error.message, error.kind.name, error.kind.as_dict())
-        for error in validator(path).iter_errors(document)
-    )
+    """Every way ``document`` breaks the schema at ``path``, ordered by where (SchemaUnusable).
+
+    A document jsonschema-rs cannot take (nested a few hundred levels deep, or holding a value
+    JSON has no type for) breaks it too: one error at the top, never an exception.
+    """
+    checking = validator(path)
+    try:
+        found = [
+            SchemaError(tuple(error.instance_path), error.message, error.kind.name, error.kind.as_dict())
+            for error in checking.iter_errors(document)
+        ]
+    except ValueError as error:  # "Recursion limit reached", "Unsupported type: ..."
+        return [SchemaError((), f"cannot be checked: {str(error)[:200]}", "unchecked")]
     return sorted(found, key=lambda error: [str(part) for part in error.path])

@@ -344,3 +344,12 @@ def test_check_json() -> None:
 
 def test_default_schema_dir_is_the_repository_schemas() -> None:
     assert default_schema_dir() == Path(__file__).resolve().parent.parent / "schemas"
+
+
+def test_a_predicate_nested_deeper_than_json_documents_may_be_is_refused_before_its_schema(key: SigningKey) -> None:
+    """skillpm's JSON reader stops at 64 levels, long before jsonschema-rs would (a few hundred)."""
+    document = evidence()
+    document["models"] = json.loads("[" * 600 + "]" * 600)
+    checks = verify(sign(key, document), trusting(key), key)
+    assert failed(checks) == ["statement"]
+    assert "nested more than 64 levels" in checks["statement"].detail

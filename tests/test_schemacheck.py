@@ -109,3 +109,19 @@ def test_a_missing_unreadable_or_invalid_schema_is_unusable(tmp_path: Path) -> N
                                                             "type": 12}), encoding="utf-8")
     with pytest.raises(schemacheck.SchemaUnusable, match="is itself invalid: 12 is not valid"):
         schemacheck.errors(tmp_path / "wrong.schema.json", {})
+
+
+@pytest.mark.parametrize("depth", [300, 600])
+def test_a_document_nested_too_deeply_to_check_breaks_the_schema_and_raises_nothing(depth: int) -> None:
+    """jsonschema-rs stops at a few hundred levels (json.loads reads up to ~1000): a hostile predicate
+    nested that deep is a failed check, not a crash of verify, info or install."""
+    document = json.loads((ROOT / "tests" / "assets" / "attest" / "eval-evidence.json").read_text(encoding="utf-8"))
+    document["models"] = json.loads("[" * depth + "]" * depth)
+    found = schemacheck.errors(SCHEMAS / "eval-evidence.schema.json", document)
+    assert found == [schemacheck.SchemaError((), "cannot be checked: Recursion limit reached", "unchecked")]
+    assert found[0].where() == "(top)"
+
+
+def test_a_value_json_has_no_type_for_breaks_the_schema_and_raises_nothing() -> None:
+    found = schemacheck.errors(SCHEMAS / "bench-evidence.schema.json", {"created": object()})
+    assert len(found) == 1 and found[0].message.startswith("cannot be checked: Unsupported type")
