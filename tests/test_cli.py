@@ -316,6 +316,14 @@ def test_installing_signed_evidence_imports_only_what_verifying_it_needs(isolate
     assert "jsonschema_rs" in imported
 
 
+def test_syncing_what_is_already_in_place_verifies_nothing(isolated, run_skillpm) -> None:
+    """sync of an up-to-date project (the embedded registry's signed evidence, no policy requirement) decides
+    nothing, so it loads neither cryptography nor a schema validator."""
+    assert run_skillpm("install", "kernel-builder-cuda", "--arch", "9.0").returncode == 0
+    assert _imported_by(["sync"], HEAVY) == []
+    assert "already up to date: kernel-builder-cuda" in run_skillpm("sync").stdout
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="platformdirs finds the user directories elsewhere")
 def test_resolve_from_the_embedded_registry_imports_no_platformdirs(isolated) -> None:
     assert _imported_by(["resolve", "kernel-builder-cuda", "--arch", "9.0"], ("platformdirs",)) == []

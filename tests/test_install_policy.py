@@ -238,6 +238,21 @@ def test_a_signer_nobody_trusts_is_noted_and_refused_only_when_attestations_are_
     assert f"installed {NAME} 1.0.0 (generic)" in result.stdout
 
 
+def test_a_variant_already_in_place_is_verified_again_only_when_evidence_is_required(
+    project: dict[str, Any], base: dict[str, Any]
+) -> None:
+    """Installing what is already installed decides nothing, so its evidence is not checked again (no warning,
+    no cryptography loaded); a requirement still holds it to the policy, installed or not."""
+    assert install(project).exit_code == 0  # the untrusted signer noted once
+    again = install(project)
+    assert again.exit_code == 0, again.output
+    assert again.stderr == "" and f"already up to date: {NAME} 1.0.0 (generic)" in again.stdout
+    error = one_error(install(project, "--require-attestations"))
+    assert "check 'signature' failed: signed by an unknown key" in error and "nothing was installed" in error
+    trusted = install(project, "--trusted-key", base["pub"], "--require-attestations", "--min-pass-rate", "0.8")
+    assert trusted.exit_code == 0 and "already up to date" in trusted.stdout
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.__name__)
 def test_refusals(project: dict[str, Any], base: dict[str, Any], case) -> None:
     message = case(project["root"], base)

@@ -317,15 +317,21 @@ def check_before_install(
     artifact: bytes,
     project_root: Path | None,
     options: InstallOptions | None = None,
+    writes: bool = True,
 ) -> VariantReport | None:
     """Verify the variant's attestations under the effective policy; raise AttestationError on any failure.
 
     With no attestations and no requirement: ``None``, and the caller says so once
-    for all it installs (:func:`unattested_warning`).
+    for all it installs (:func:`unattested_warning`). ``writes``: whether the install
+    writes the variant's tree; one already in place ("already up to date") is not
+    verified again unless the policy requires evidence, as it decides nothing.
     """
     options = options or InstallOptions()
-    if not variant.attestations:  # no keys to load, so no cryptography to import
+    if not variant.attestations or not writes:  # no keys to load, so no cryptography to import
         requirements = load_policy(project_root=project_root).requirements.stricter(options.requirements)
+        if not writes and requirements == Requirements():
+            return None
+    if not variant.attestations:
         missing = missing_evidence(requirements, [])
         if missing:
             enforce(VariantReport(name, version, variant.target, variant.sha256, (), tuple(missing)), label=registry.label)

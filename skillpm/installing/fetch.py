@@ -67,12 +67,13 @@ def _check_metadata(metadata: VariantMetadata, entry: LockedSkill) -> None:
 
 
 def check_attestations(
-    plan: Plan, cache: ArtifactCache, project_root: Path, options: InstallOptions | None
+    plan: Plan, cache: ArtifactCache, project_root: Path, options: InstallOptions | None, *, writes: bool = True
 ) -> bool:
     """Verify the plan's attestations under the install policy before anything is written.
 
     Raises AttestationError on any failed check or unmet requirement; ``False`` when
-    the variant has no attestations and none is required (docs/attestations.md).
+    the variant has no attestations and none is required (docs/attestations.md), or
+    when its tree is already in place (not ``writes``) and none is required.
     """
     from skillpm.attest.variants import check_before_install
 
@@ -80,6 +81,7 @@ def check_attestations(
     report = check_before_install(
         plan.registry, name=entry.name, version=entry.version, variant=plan.variant,
         artifact=fetch_artifact(plan.registry, plan.variant, cache), project_root=project_root, options=options,
+        writes=writes,
     )
     return report is not None
 

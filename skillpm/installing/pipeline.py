@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from skillpm.cache import ArtifactCache
 from skillpm.errors import InstallError
-from skillpm.installing.destinations import Destination, check_inside, check_replaceable, recover, take_out
+from skillpm.installing.destinations import Destination, check_inside, check_replaceable, recover, take_out, tree_matches
 from skillpm.installing.fetch import check_attestations, fetch_checked, in_parallel
 from skillpm.installing.link import check_links, make_links, unlink
 from skillpm.installing.place import InstallResult, place
@@ -138,7 +138,11 @@ def _install_all(
     fetched = in_parallel(lambda plan: fetch_checked(plan, cache), plans, jobs=jobs)
     for plan, metadata in zip(plans, fetched):
         check_replaceable(lockfile, plan.entry, metadata.files, force=force)
-    attested = [check_attestations(plan, cache, lockfile.root, attestations) for plan in plans]
+    attested = [
+        check_attestations(plan, cache, lockfile.root, attestations,
+                           writes=not tree_matches(lockfile.directory(plan.entry), metadata.files))
+        for plan, metadata in zip(plans, fetched)
+    ]
     results = []
     for plan in plans:
         results.append(place(lockfile, plan, cache))
