@@ -118,6 +118,9 @@ def test_the_embedded_registry_carries_static_evidence_only_and_says_the_rest_wa
             assert item["shows"] == "not measured", item
     text = skillpm("info", "kernel-builder-cuda").stdout
     assert "eval: not measured" in text and "GPU bench: not measured" in text and "evidence: none yet" not in text
+    for variant in latest.variants:  # each variant's verified figures once, under "measured", with their signer
+        assert len(re.findall(rf"^  {variant.target} +static-kernel: static: ", text, re.MULTILINE)) == 1
+        assert f"{latest.version} {variant.target} static:" not in text
 
 
 def test_every_embedded_attestation_verifies_with_the_shipped_key(isolated) -> None:

@@ -127,6 +127,8 @@ def info(requirement: str, registry: str | None, as_json: bool) -> None:
     if not evidence:
         say("evidence: none yet (no variant carries a signed evaluation, benchmark or static kernel count)")
     for item in evidence:
+        if item["verified"] and latest is not None and item["version"] == latest.version:
+            continue  # the latest version's verified evidence is shown, with its signer, under "measured"
         state = "verified" if item["verified"] else f"NOT verified: {clean(item['problem'], DESCRIPTION)}"
         fields = (clean(item[key]) for key in ("version", "target", "summary", "signer"))
         say("  {} {} {}; signed by {} ({})".format(*fields, state))
