@@ -160,7 +160,8 @@ def test_signed_evidence_summary_is_escaped(hostile: Hostile) -> None:
     policy.parent.mkdir(parents=True)
     policy.write_text(f'[[trust.keys]]\nfingerprint = "{key.fingerprint}"\npublic-key = "{hostile.work / "me.pub"}"\n')
     completed = hostile.ok(hostile.run("info", "layer-norm", "--registry", root))
-    assert "verified" in completed.stdout and "\\x1b]0;pwned\\x07" in completed.stdout
+    shown = [line for line in completed.stdout.splitlines() if "GPU bench: " in line]  # verified evidence only
+    assert len(shown) == 1 and "\\x1b]0;pwned\\x07" in shown[0] and f"(signed by key {key.fingerprint})" in shown[0]
     assert_safe(output(completed))
 
 
