@@ -117,7 +117,7 @@ def entry_problem(fields: Mapping[str, object]) -> str | None:
         if not all(isinstance(item, str) and item.isprintable() and 0 < len(item) <= MAX_TEXT_LENGTH for item in values):
             return f"has a {key} that is empty, too long, not text, or with a control character"
     text: Mapping[str, str] = fields  # type: ignore[assignment]  # all str, checked above
-    name, directory = text["name"], PurePosixPath(text["directory"])
+    name = text["name"]
     if not _NAME_RE.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
         return f"has an invalid package name {name[:80]!r}"
     if len(text["version"]) > MAX_VERSION_LENGTH or not _version_re().fullmatch(text["version"]):

@@ -14,7 +14,7 @@ import pytest
 
 from skillpm.attest.keys import load_public_key
 from skillpm.attest.variants import EMBEDDED_KEY
-from skillpm.registry.factory import embedded_registry_path, open_registry
+from skillpm.registry.factory import open_registry
 
 from test_install_policy import base, tampered_statement  # noqa: F401  (the module-scoped registry fixture)
 from test_publish import NAME, one_error, skillpm
