@@ -327,7 +327,7 @@ def check_before_install(
     verified again unless the policy requires evidence, as it decides nothing.
     """
     options = options or InstallOptions()
-    if not variant.attestations or not writes:  # no keys to load, so no cryptography to import
+    if not variant.attestations or not writes:  # nothing to verify, or nothing it decides: no cryptography
         requirements = load_policy(project_root=project_root).requirements.stricter(options.requirements)
         if not writes and requirements == Requirements():
             return None
