@@ -46,6 +46,9 @@ MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _GZIP_BITS = 16 + zlib.MAX_WBITS
 _ZLIB_BITS = zlib.MAX_WBITS
+#: The longest one wait on a socket lasts before Python looks at pending signals again: a Ctrl-C
+#: that lands just before the wait starts is otherwise seen only when the read timeout ends.
+_WAIT_SLICE = 0.5
 
 #: Opens a per-chunk callback for a body whose declared size (if any) is given.
 Progress = Callable[[int | None], AbstractContextManager[Callable[[int], None]]]
@@ -107,7 +110,16 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._backend = backend
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, self._backend.bounded(timeout))
+        """A read that ends by ``timeout`` (and the deadline), waiting in slices of :data:`_WAIT_SLICE`."""
+        bounded = self._backend.bounded(timeout)
+        end = None if bounded is None else time.monotonic() + bounded
+        while True:
+            wait = _WAIT_SLICE if end is None else min(_WAIT_SLICE, max(0.001, end - time.monotonic()))
+            try:
+                return self._inner.read(max_bytes, wait)
+            except httpcore.ReadTimeout:
+                if end is not None and time.monotonic() >= end:
+                    raise
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._inner.write(buffer, self._backend.bounded(timeout))
