@@ -28,9 +28,7 @@ from __future__ import annotations
 import errno
 import os
 import re
-import shutil
 import stat
-import tempfile
 import time
 from collections.abc import Container, Iterator
 from pathlib import Path
@@ -46,6 +44,8 @@ _ENTRY = {"tmp": "data", "new": "tree", "old": "tree"}
 
 def _leftover(final: Path, kind: str) -> Path:
     """A new leftover folder of ``kind`` beside ``final``, marked; the path of its entry (not created)."""
+    import tempfile  # here, not at the top: commands that only read never load it
+
     final.parent.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=f".skillpm-{kind}"))
     (folder / MARKER).mkdir()
@@ -251,4 +251,6 @@ def remove_path(path: Path) -> None:
     if path.is_symlink() or path.is_file():
         path.unlink(missing_ok=True)
     elif path.exists():
+        import shutil  # here, not at the top: commands that only read never load it
+
         shutil.rmtree(path)
