@@ -1,4 +1,5 @@
-"""Where the project is: the nearest folder, from the current one upwards, holding skills.lock or .git.
+"""Where the project is (the nearest folder, from the current one upwards, holding skills.lock or .git),
+and where ``--global`` installs are recorded instead.
 
 Only pathlib: ``info`` and ``verify`` read the project's policy without loading the
 install pipeline.
@@ -24,3 +25,10 @@ def find_project(start: Path) -> Path | None:
 def find_project_root(start: Path) -> Path:
     """:func:`find_project`, else ``start`` itself (where ``install`` starts a project)."""
     return find_project(start) or start.resolve()
+
+
+def user_lockfile_path() -> Path:
+    """Where ``--global`` installs are recorded."""
+    from skillpm.userdirs import user_path
+
+    return user_path("data") / LOCK_NAME

@@ -34,9 +34,7 @@ def _where(agent_names: tuple[str, ...], user: bool, directory: Path | None, cop
 
 
 def _lockfile(user: bool) -> Path:
-    from skillpm.installing.destinations import user_lockfile_path
-    from skillpm.project import find_project_root
-    from skillpm.lockfile import LOCK_NAME
+    from skillpm.project import LOCK_NAME, find_project_root, user_lockfile_path
 
     return user_lockfile_path() if user else find_project_root(Path.cwd()) / LOCK_NAME
 

@@ -31,15 +31,9 @@ from skillpm.atomic import (
 )
 from skillpm.containment import check_writable
 from skillpm.errors import InstallError
-from skillpm.lockfile import LOCK_NAME, LockedSkill, Lockfile
+from skillpm.lockfile import LockedSkill, Lockfile
+from skillpm.project import LOCK_NAME, user_lockfile_path
 from skillpm.reading import read_at_most
-
-def user_lockfile_path() -> Path:
-    """Where ``--global`` installs are recorded."""
-    from skillpm.userdirs import user_path
-
-    return user_path("data") / LOCK_NAME
-
 
 class Place(NamedTuple):
     """A folder that gets a copy of each skill (``folder/<name>/``), the agents that read it there,
