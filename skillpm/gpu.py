@@ -12,9 +12,6 @@ whose GPUs differ).
 
 from __future__ import annotations
 
-import ctypes
-import shutil
-import subprocess
 import sys
 from typing import NamedTuple
 
@@ -53,9 +50,13 @@ def _from_loaded_torch() -> DetectedGpu | None:
 
 def nvidia_smi(*arguments: str) -> str | None:
     """What ``nvidia-smi ARGUMENTS`` prints, or ``None`` when it is missing, fails or hangs (15 s)."""
+    import shutil
+
     executable = shutil.which("nvidia-smi")
     if executable is None:
         return None
+    import subprocess  # only once there is a program to run
+
     try:
         result = subprocess.run(
             [executable, *arguments],
@@ -85,6 +86,8 @@ def parse_nvidia_smi(output: str) -> DetectedGpu | None:
 
 
 def _from_nvml() -> DetectedGpu | None:
+    import ctypes
+
     try:
         nvml = ctypes.CDLL("libnvidia-ml.so.1")
     except OSError:
