@@ -5,11 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from packaging.version import InvalidVersion, Version
-
 from skillpm.atomic import atomic_write
 from skillpm.errors import ManifestError
-from skillpm.jsonfile import read_json
 from skillpm.reading import MAX_EVAL_FILE_SIZE, MAX_SKILL_MD_SIZE, problem, read_at_most
 from skillpm.manifest import EVAL_FILE, MANIFEST_NAME, SKILL_MD
 
@@ -140,6 +137,8 @@ def skill_md_version(fields: dict[str, object]) -> str:
 
     Not skill_meta.json's ``metadata.version``: that is upskill's own ("1.0" unless set), not
     the skill's."""
+    from packaging.version import InvalidVersion, Version
+
     metadata = fields.get("metadata")
     version = str(metadata.get("version", "")) if isinstance(metadata, dict) else ""
     try:
@@ -180,6 +179,8 @@ def _is_file(path: Path) -> bool:
 
 def _read_meta(path: Path) -> dict[str, object]:
     """upskill's ``metadata`` object from skill_meta.json; empty when the file is absent."""
+    from skillpm.jsonfile import read_json
+
     try:
         data = read_json(path, MAX_EVAL_FILE_SIZE)
     except FileNotFoundError:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 from skillpm.errors import ManifestError, TargetError
 from skillpm.targets import Capability, best_target, parse_target
 from skillpm.reading import MAX_MANIFEST_SIZE, problem, read_at_most
-from skillpm.tomlfile import parse_toml
 
 if TYPE_CHECKING:
     from skillpm.validation.hidden import Named
@@ -255,6 +254,8 @@ def choose_variant(targets: list[str], capability: Capability | None, *, target:
 
 def read_manifest_data(root: Path) -> dict[str, object]:
     """Parse ``root/skillpm.toml`` as TOML; raise ManifestError when absent or not TOML."""
+    from skillpm.tomlfile import parse_toml  # here: init and pack of a plain folder read no TOML
+
     path = root / MANIFEST_NAME
     try:
         raw = read_at_most(path, MAX_MANIFEST_SIZE)
