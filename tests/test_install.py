@@ -11,7 +11,7 @@ import pytest
 import test_http_server
 from test_cli import assert_one_error
 
-from skillpm.installing import pipeline as installer
+from skillpm.installing import pipeline as installer, removal
 from skillpm.installing.destinations import destination
 from skillpm.atomic import atomic_write, discard, replace_dir, staging_dir
 from skillpm.cache import ArtifactCache
@@ -220,7 +220,7 @@ def test_second_install_reads_the_cache(isolated, registry: Path) -> None:
     _, first = install_lib(isolated, registry)
     assert cache_file(isolated, first.sha256).is_file()
     artifact(registry, "sm_90a").unlink()
-    installer.remove(isolated.lockfile, KERNEL)
+    removal.remove(isolated.lockfile, KERNEL)
 
     _, second = install_lib(isolated, registry)
 
@@ -232,7 +232,7 @@ def test_a_corrupt_cache_entry_is_dropped_and_fetched_again(isolated, registry: 
     cached = cache_file(isolated, first.sha256)
     good = cached.read_bytes()
     cached.write_bytes(b"garbage")
-    installer.remove(isolated.lockfile, KERNEL)
+    removal.remove(isolated.lockfile, KERNEL)
 
     install_lib(isolated, registry)
 
@@ -410,7 +410,7 @@ def test_sync_refuses_a_lockfile_aimed_outside_the_skill_folder(isolated, regist
     with pytest.raises(LockfileError, match="not a folder named"):
         installer.sync(isolated.lockfile, cache=ArtifactCache())
     with pytest.raises(LockfileError, match="not a folder named"):
-        installer.remove(isolated.lockfile, KERNEL)
+        removal.remove(isolated.lockfile, KERNEL)
 
     assert snapshot(victim) == {"data.txt": b"keep me"}
 
@@ -453,7 +453,7 @@ def test_remove_deletes_the_directory_and_the_entry(isolated, registry: Path, ru
     assert (isolated.skills / "doc-writer" / "SKILL.md").is_file()
     assert [entry["name"] for entry in lock_entries(isolated.lockfile)] == ["doc-writer"]
     with pytest.raises(InstallError, match="is not installed"):
-        installer.remove(isolated.lockfile, KERNEL)
+        removal.remove(isolated.lockfile, KERNEL)
 
 
 @pytest.mark.parametrize(

@@ -387,7 +387,7 @@ def remove(name: str, user: bool, force: bool, allow_outside: bool, as_json: boo
     the project needs --allow-outside, and one that does not look like a skill
     (no SKILL.md) needs --force.
     """
-    from skillpm.installing.pipeline import remove as remove_one
+    from skillpm.installing.removal import remove as remove_one
     from skillpm.requirements import normalize_name
 
     lockfile = _lockfile(user)

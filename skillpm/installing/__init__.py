@@ -5,5 +5,5 @@
 attestations -> :mod:`.place` builds each tree beside the old one and swaps it
 in -> :mod:`.record` writes skills.lock. :mod:`.destinations` says where skills
 go and what may be replaced there; :mod:`.pipeline` runs the steps for install,
-sync, update and remove under the lockfile's lock.
+sync and update under the lockfile's lock, and :mod:`.removal` takes a skill out.
 """

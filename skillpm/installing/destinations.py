@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from skillpm import agents
-from skillpm.archive import MAX_FILE_SIZE, extract
 from skillpm.atomic import (
     discard,
     fsync_directory,
@@ -33,7 +32,9 @@ from skillpm.containment import check_writable
 from skillpm.errors import InstallError
 from skillpm.lockfile import LockedSkill, Lockfile
 from skillpm.project import LOCK_NAME, user_lockfile_path
+from skillpm.portable import MAX_FILE_SIZE
 from skillpm.reading import read_at_most
+
 
 class Place(NamedTuple):
     """A folder that gets a copy of each skill (``folder/<name>/``), the agents that read it there,
@@ -116,6 +117,12 @@ def recover(lockfile: Lockfile, directories: Iterable[Path]) -> None:
         recover_folder(folder, restore=locked)
 
 
+def recover_skills(lockfile: Lockfile, skills: Iterable[LockedSkill]) -> None:
+    """:func:`recover` in the folders of the directories of ``skills`` and of their links."""
+    skills = list(skills)
+    recover(lockfile, [*map(lockfile.directory, skills), *(lockfile.root / text for s in skills for text in s.links)])
+
+
 def check_replaceable(lockfile: Lockfile, entry: LockedSkill, files: Mapping[str, str], *, force: bool) -> None:
     """Refuse to replace a directory that does not look like a skill skillpm installed, unless ``force``.
 
@@ -150,7 +157,7 @@ def tree_digests(directory: Path) -> dict[str, str] | None:
     """Each file under ``directory`` (relative path -> sha256).
 
     ``None`` unless it is a directory without links whose files are all regular,
-    readable and of at most the archive's :data:`~skillpm.archive.MAX_FILE_SIZE`:
+    readable and of at most an archive's :data:`~skillpm.portable.MAX_FILE_SIZE`:
     a fifo is never opened, a huge file never read.
     """
     if not directory.is_dir() or directory.is_symlink():
@@ -176,6 +183,8 @@ def put_tree(directory: Path, archive: bytes, *, record: Callable[[], None], und
     ``undo`` is called when the swap fails before the new tree went in (it puts
     the previous lockfile back); the staged tree is removed in any case.
     """
+    from skillpm.archive import extract  # here: remove and list never extract
+
     staged = staging_dir(directory)
     try:
         extract(archive, staged)

@@ -12,16 +12,18 @@ entry, and one warning says so.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from skillpm import agents, links
-from skillpm.cache import ArtifactCache
 from skillpm.containment import check_writable
 from skillpm.errors import InstallError
-from skillpm.installing.place import InstallResult, place
-from skillpm.installing.plan import Plan
 from skillpm.installing.record import record
 from skillpm.lockfile import LockedSkill, Lockfile
+
+if TYPE_CHECKING:  # the install side; remove (unlink) reads no registry and places nothing
+    from skillpm.cache import ArtifactCache
+    from skillpm.installing.place import InstallResult
+    from skillpm.installing.plan import Plan
 
 
 def check_links(lockfile: Lockfile, skills: Iterable[LockedSkill], *, allow_outside: bool) -> None:
@@ -55,8 +57,10 @@ def make_links(
             if links.is_ours(link, directory) or links.make(link, directory, relative=not Path(text).is_absolute()):
                 continue
             readers = tuple(name for name in entry.agents if link.parent in _folders(name, lockfile.root))
+            from skillpm.installing.place import place
+
             copy = entry._replace(directory=text, agents=readers, links=())
-            copies.append(place(lockfile, Plan(plan.registry, plan.variant, copy), cache))
+            copies.append(place(lockfile, plan._replace(entry=copy), cache))
             lockfile = lockfile.with_skill(copy)
             entry = entry._replace(
                 agents=tuple(name for name in entry.agents if name not in readers),

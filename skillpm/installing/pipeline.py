@@ -1,4 +1,4 @@
-"""Install, sync, update and remove skills: the pipeline plan -> fetch and verify -> place -> record -> link.
+"""Install, sync and update skills: the pipeline plan -> fetch and verify -> place -> record -> link.
 
 Every operation on one lockfile runs under a file lock. An install fetches and
 checks every archive (digest, contents, attestations) before it changes
@@ -19,13 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from skillpm.cache import ArtifactCache
-from skillpm.errors import InstallError
-from skillpm.installing.destinations import Destination, check_inside, check_replaceable, recover, take_out, tree_matches
+from skillpm.installing.destinations import Destination, check_inside, check_replaceable, recover_skills, tree_matches
 from skillpm.installing.fetch import check_attestations, fetch_checked, in_parallel
-from skillpm.installing.link import check_links, make_links, unlink
+from skillpm.installing.link import check_links, make_links
 from skillpm.installing.place import InstallResult, place
 from skillpm.installing.plan import Plan, open_registries, plan_requirements, update_source
-from skillpm.installing.record import record
 from skillpm.lockfile import LockedSkill, Lockfile, read_lockfile
 from skillpm.locks import lock_for
 from skillpm.registry.factory import open_locked_registry
@@ -90,7 +88,7 @@ def install_many(
     with lock_for(dest.lockfile):
         lockfile = read_lockfile(dest.lockfile)
         resolutions, plans = plan_requirements(requirements, registry, capability, dest.places, lockfile)
-        _check_and_recover(lockfile, [plan.entry for plan in plans], allow_outside=allow_outside)
+        _check_andrecover_skills(lockfile, [plan.entry for plan in plans], allow_outside=allow_outside)
         results = _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
     return _paired(resolutions, results)
 
@@ -101,16 +99,11 @@ def _paired(resolutions: Sequence[Resolution], results: Sequence[InstallResult])
     return [(by_name[result.name], result) for result in results]
 
 
-def _check_and_recover(lockfile: Lockfile, skills: Sequence[LockedSkill], *, allow_outside: bool) -> None:
+def _check_andrecover_skills(lockfile: Lockfile, skills: Sequence[LockedSkill], *, allow_outside: bool) -> None:
     """Refuse what skillpm must not write for ``skills`` (folders, links), then clean up after killed runs there."""
     check_inside(lockfile, skills, allow_outside=allow_outside)
     check_links(lockfile, skills, allow_outside=allow_outside)
-    _recover(lockfile, skills)
-
-
-def _recover(lockfile: Lockfile, skills: Sequence[LockedSkill]) -> None:
-    """:func:`recover` in the folders of the directories of ``skills`` and of their links."""
-    recover(lockfile, [*map(lockfile.directory, skills), *(lockfile.root / text for s in skills for text in s.links)])
+    recover_skills(lockfile, skills)
 
 
 def _install_all(
@@ -204,7 +197,7 @@ def sync(
 
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
-        _check_and_recover(lockfile, lockfile.skills, allow_outside=allow_outside)
+        _check_andrecover_skills(lockfile, lockfile.skills, allow_outside=allow_outside)
         registries, others = Registries(opener), fallback_labels(lockfile)
 
         def locked(skill: LockedSkill) -> Plan:
@@ -247,7 +240,7 @@ def update(
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
         chosen = chosen_skills(lockfile, names)
-        _check_and_recover(lockfile, chosen, allow_outside=allow_outside)
+        _check_andrecover_skills(lockfile, chosen, allow_outside=allow_outside)
         steps = plan_steps(chosen, open_registries(chosen, opener, update_source), capability)
         for step in steps:
             if step.reason is not None:
@@ -256,42 +249,3 @@ def update(
         plans = [step.plan for step in taken]
         results = _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
     return _paired([step.resolution for step in taken], results)
-
-
-def remove(
-    lockfile_path: Path,
-    name: str,
-    *,
-    force: bool = False,
-    allow_outside: bool = False,
-    warn: Callable[[str], None] | None = None,
-) -> list[LockedSkill]:
-    """Remove every installed directory of ``name`` recorded in the lockfile, and the links skillpm made to them.
-
-    ``force`` and ``allow_outside`` mean what they mean for :func:`sync`. The links
-    go first, each only while it still leads to its directory (:func:`unlink`; what
-    now lies there instead is left alone, and ``warn`` told). Then each directory
-    is renamed aside, the lockfile written, and the trees deleted
-    (:func:`~skillpm.installing.destinations.take_out`): a kill at any point leaves
-    the skill either installed and locked (a missing link made again by ``sync``),
-    or gone from the lockfile (its aside tree cleaned up by the next run).
-    """
-    with lock_for(lockfile_path):
-        lockfile = read_lockfile(lockfile_path)
-        removed = lockfile.named(name)
-        if not removed:
-            raise InstallError(f"{name} is not installed here ({lockfile_path})", hint="see 'skillpm list'")
-        check_inside(lockfile, removed, allow_outside=allow_outside)
-        _recover(lockfile, removed)
-        for skill in removed:
-            check_replaceable(lockfile, skill, {}, force=force)
-        kept = unlink(lockfile, removed, allow_outside=allow_outside)
-        directories = [lockfile.directory(skill) for skill in removed]
-        take_out(directories, record=lambda: record(lockfile, lockfile.without(removed)))
-    for path in kept:
-        line = f"note: left {path} alone: it is not a link skillpm made to {name}"
-        if warn is None:
-            _warning(None, line)
-        else:
-            warn(line)
-    return removed

@@ -1,0 +1,57 @@
+"""Remove an installed skill: the links skillpm made to it, its directories, and its entries in skills.lock.
+
+Apart from the install pipeline (:mod:`skillpm.installing.pipeline`): removing reads no
+registry and fetches nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable
+
+from skillpm.errors import InstallError
+from skillpm.installing.destinations import check_inside, check_replaceable, recover_skills, take_out
+from skillpm.installing.link import unlink
+from skillpm.installing.record import record
+from skillpm.lockfile import LockedSkill, read_lockfile
+from skillpm.locks import lock_for
+
+
+def remove(
+    lockfile_path: Path,
+    name: str,
+    *,
+    force: bool = False,
+    allow_outside: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> list[LockedSkill]:
+    """Remove every installed directory of ``name`` recorded in the lockfile, and the links skillpm made to them.
+
+    ``force`` and ``allow_outside`` mean what they mean for :func:`~skillpm.installing.pipeline.sync`. The links
+    go first, each only while it still leads to its directory (:func:`unlink`; what
+    now lies there instead is left alone, and ``warn`` told). Then each directory
+    is renamed aside, the lockfile written, and the trees deleted
+    (:func:`~skillpm.installing.destinations.take_out`): a kill at any point leaves
+    the skill either installed and locked (a missing link made again by ``sync``),
+    or gone from the lockfile (its aside tree cleaned up by the next run).
+    """
+    with lock_for(lockfile_path):
+        lockfile = read_lockfile(lockfile_path)
+        removed = lockfile.named(name)
+        if not removed:
+            raise InstallError(f"{name} is not installed here ({lockfile_path})", hint="see 'skillpm list'")
+        check_inside(lockfile, removed, allow_outside=allow_outside)
+        recover_skills(lockfile, removed)
+        for skill in removed:
+            check_replaceable(lockfile, skill, {}, force=force)
+        kept = unlink(lockfile, removed, allow_outside=allow_outside)
+        directories = [lockfile.directory(skill) for skill in removed]
+        take_out(directories, record=lambda: record(lockfile, lockfile.without(removed)))
+    for path in kept:
+        line = f"note: left {path} alone: it is not a link skillpm made to {name}"
+        if warn is None:
+            print(line, file=sys.stderr)
+        else:
+            warn(line)
+    return removed
