@@ -88,7 +88,7 @@ def install_many(
     with lock_for(dest.lockfile):
         lockfile = read_lockfile(dest.lockfile)
         resolutions, plans = plan_requirements(requirements, registry, capability, dest.places, lockfile)
-        _check_andrecover_skills(lockfile, [plan.entry for plan in plans], allow_outside=allow_outside)
+        _check_and_recover(lockfile, [plan.entry for plan in plans], allow_outside=allow_outside)
         results = _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
     return _paired(resolutions, results)
 
@@ -99,7 +99,7 @@ def _paired(resolutions: Sequence[Resolution], results: Sequence[InstallResult])
     return [(by_name[result.name], result) for result in results]
 
 
-def _check_andrecover_skills(lockfile: Lockfile, skills: Sequence[LockedSkill], *, allow_outside: bool) -> None:
+def _check_and_recover(lockfile: Lockfile, skills: Sequence[LockedSkill], *, allow_outside: bool) -> None:
     """Refuse what skillpm must not write for ``skills`` (folders, links), then clean up after killed runs there."""
     check_inside(lockfile, skills, allow_outside=allow_outside)
     check_links(lockfile, skills, allow_outside=allow_outside)
@@ -197,7 +197,7 @@ def sync(
 
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
-        _check_andrecover_skills(lockfile, lockfile.skills, allow_outside=allow_outside)
+        _check_and_recover(lockfile, lockfile.skills, allow_outside=allow_outside)
         registries, others = Registries(opener), fallback_labels(lockfile)
 
         def locked(skill: LockedSkill) -> Plan:
@@ -240,7 +240,7 @@ def update(
     with lock_for(lockfile_path):
         lockfile = read_lockfile(lockfile_path)
         chosen = chosen_skills(lockfile, names)
-        _check_andrecover_skills(lockfile, chosen, allow_outside=allow_outside)
+        _check_and_recover(lockfile, chosen, allow_outside=allow_outside)
         steps = plan_steps(chosen, open_registries(chosen, opener, update_source), capability)
         for step in steps:
             if step.reason is not None:
