@@ -1,15 +1,19 @@
-"""Cold start: `skillpm --help`, `resolve`, `info`, `install` and `validate` against `python -c "import click"`.
+"""Cold start: every skillpm command that reports, against `python -c "import click"`.
 
 Target (issue 18, part 3): every command within 1.5x of importing click, measured in the
 same run. `resolve` runs twice: from the default (embedded) registry, as most users run
-it, and from a registry given by path in $SKILLPM_REGISTRY. `info kernel-builder-cuda`
-reads the embedded registry. `install kernel-builder-cuda --arch 9.0` installs from the
+it, and from a registry given by path in $SKILLPM_REGISTRY. `info`, `verify` and `search`
+read the embedded registry. `install kernel-builder-cuda --arch 9.0` installs from the
 default registry, verifying its signed evidence, into a fresh project each run (the
 artifact cache is shared, so warm after the first round); then again without --arch, as
-the README runs it, so the GPU is looked for (on a machine without one, none is found). `validate` checks one plain
-SKILL.md folder, then the skeleton `skillpm init` makes (with skillpm.toml); when
-skills-ref's CLI (`agentskills`) is installed beside skillpm, it validates the plain
-folder and skillpm's time is also shown against it (no target).
+the README runs it, so the GPU is looked for (on a machine without one, none is found).
+`list`, `outdated`, `sync` and `update` (both with nothing to do) and `remove` run in a
+copy, made before each run, of a project with that skill installed. `validate` checks one
+plain SKILL.md folder, then the skeleton `skillpm init` makes (with skillpm.toml and test
+cases); `init` makes a new skeleton, `pack` packs the skeleton and `publish` publishes it
+(unsigned) into a new registry, each in a new folder. When skills-ref's CLI (`agentskills`)
+is installed beside skillpm, it validates the plain folder and skillpm's time is also shown
+against it (no target).
 Two floors are shown beside them, with no target (bench/floor.py): the least install's job
 costs in Python (import click, hash and extract the same sm_90 archive) and the least
 validate's costs (import click and PyYAML, parse the same front matter); what a command
@@ -32,8 +36,11 @@ import argparse
 import statistics
 import subprocess
 import sys
+import shutil
 import tempfile
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
 from _common import REPO, instructions_once, report, run_once, skillpm_command
 
@@ -69,39 +76,57 @@ def main() -> int:
         }
         by_path = {**default, "SKILLPM_REGISTRY": str(REPO / "registry")}
         install = [*skillpm, "install", "kernel-builder-cuda", "--arch", "9.0"]
-        skill = _plain_skill(tmp)
-        commands = {
-            BASELINE: ([sys.executable, "-c", "import click"], bytecode, False),
-            "skillpm --help": ([*skillpm, "--help"], default, False),
-            "skillpm resolve (embedded registry)": (resolve, default, False),
-            "skillpm resolve ($SKILLPM_REGISTRY=registry/)": (resolve, by_path, False),
-            "skillpm info (embedded registry)": ([*skillpm, "info", "kernel-builder-cuda"], default, False),
-            INSTALL: (install, default, True),
-            "skillpm install (no --arch: asks the driver for the GPU)": (install[:-2], default, True),
-            VALIDATE: ([*skillpm, "validate", str(skill)], default, False),
-            VALIDATE_MANIFEST: ([*skillpm, "validate", str(_skeleton(tmp, skillpm))], default, False),
+        skill, skeleton = _plain_skill(tmp), _skeleton(tmp, skillpm)
+        fresh = partial(_fresh_project, tmp)
+        installed = partial(_copy, _installed_project(tmp, install, default), tmp)
+        commands: dict[str, tuple[list[str], dict[str, str | None], Callable[[], Path] | None]] = {
+            BASELINE: ([sys.executable, "-c", "import click"], bytecode, None),
+            "skillpm --help": ([*skillpm, "--help"], default, None),
+            "skillpm install --help": ([*skillpm, "install", "--help"], default, None),
+            "skillpm resolve (embedded registry)": (resolve, default, None),
+            "skillpm resolve ($SKILLPM_REGISTRY=registry/)": (resolve, by_path, None),
+            "skillpm search kernel (embedded registry)": ([*skillpm, "search", "kernel"], default, None),
+            "skillpm info (embedded registry)": ([*skillpm, "info", "kernel-builder-cuda"], default, None),
+            "skillpm verify (embedded registry)": ([*skillpm, "verify", "kernel-builder-cuda"], default, None),
+            INSTALL: (install, default, fresh),
+            "skillpm install (no --arch: asks the driver for the GPU)": (install[:-2], default, fresh),
+            "skillpm list": ([*skillpm, "list"], default, installed),
+            "skillpm outdated": ([*skillpm, "outdated"], default, installed),
+            "skillpm sync (nothing to do)": ([*skillpm, "sync"], default, installed),
+            "skillpm update (nothing to do)": ([*skillpm, "update"], default, installed),
+            "skillpm remove": ([*skillpm, "remove", "kernel-builder-cuda"], default, installed),
+            "skillpm registry list": ([*skillpm, "registry", "list"], default, None),
+            VALIDATE: ([*skillpm, "validate", str(skill)], default, None),
+            VALIDATE_MANIFEST: ([*skillpm, "validate", str(skeleton)], default, None),
+            "skillpm init (a new skeleton)": ([*skillpm, "init", "new-skill"], default, fresh),
+            "skillpm pack (the skeleton)": ([*skillpm, "pack", str(skeleton), "-o", "dist"], default, fresh),
+            "skillpm publish (the skeleton, into a new registry)": (
+                [*skillpm, "publish", str(skeleton), "--registry", "registry"],
+                default,
+                partial(_copy, _empty_registry(tmp, skillpm, default), tmp, "registry"),
+            ),
         }
         floor = [sys.executable, str(REPO / "bench" / "floor.py")]
         install_floor, validate_floor = FLOORS
-        commands[install_floor] = ([*floor, "install", str(_archive("sm_90")), "tree"], bytecode, True)
-        commands[validate_floor] = ([*floor, "validate", str(skill)], bytecode, False)
+        commands[install_floor] = ([*floor, "install", str(_archive("sm_90")), "tree"], bytecode, fresh)
+        commands[validate_floor] = ([*floor, "validate", str(skill)], bytecode, None)
         agentskills = Path(sys.executable).with_name("agentskills")
         if agentskills.exists():
-            commands[SKILLS_REF] = ([str(agentskills), "validate", str(skill)], bytecode, False)
+            commands[SKILLS_REF] = ([str(agentskills), "validate", str(skill)], bytecode, None)
         else:
             print(f"skills-ref is not installed ({agentskills} is missing): validate is compared with click only")
         walls: dict[str, list[float]] = {label: [] for label in commands}
         cpus: dict[str, list[float]] = {label: [] for label in commands}
         for round_ in range(runs + 1):
-            for label, (argv, env, fresh) in commands.items():
-                wall, cpu = run_once(argv, env=env, cwd=_fresh_project(tmp) if fresh else None)
+            for label, (argv, env, folder) in commands.items():
+                wall, cpu = run_once(argv, env=env, cwd=folder() if folder else None)
                 if round_:
                     walls[label].append(wall)
                     cpus[label].append(cpu)
         kinds = [("wall", walls), ("cpu", cpus)]
         if arguments.instructions:
-            counted = {label: [instructions_once(argv, env=env, cwd=_fresh_project(tmp) if fresh else None)]
-                       for label, (argv, env, fresh) in commands.items()}
+            counted = {label: [instructions_once(argv, env=env, cwd=folder() if folder else None)]
+                       for label, (argv, env, folder) in commands.items()}
             kinds.append(("instructions", counted))
     ok = True
     for kind, samples in kinds:
@@ -158,6 +183,32 @@ def _fresh_project(tmp: Path) -> Path:
     """A new empty project folder (holding ``.git``) under ``tmp``."""
     project = Path(tempfile.mkdtemp(prefix="project-", dir=tmp))
     (project / ".git").mkdir()
+    return project
+
+
+def _installed_project(tmp: Path, install: list[str], env: dict[str, str | None]) -> Path:
+    """A project with kernel-builder-cuda installed (skills.lock, the tree and its agent links)."""
+    project = _fresh_project(tmp)
+    run_once(install, env=env, cwd=project)
+    return project
+
+
+def _empty_registry(tmp: Path, skillpm: list[str], env: dict[str, str | None]) -> Path:
+    """A new, empty static registry (unsigned index)."""
+    registry = tmp / "empty-registry"
+    run_once([*skillpm, "registry", "init", str(registry)], env=env)
+    return registry
+
+
+def _copy(original: Path, tmp: Path, name: str | None = None) -> Path:
+    """A new project folder under ``tmp``: a copy of the folder ``original``, or one holding it as ``name``.
+
+    Links are copied as links: an installed project's agent links are relative."""
+    project = _fresh_project(tmp)
+    if name is None:
+        shutil.copytree(original, project, symlinks=True, dirs_exist_ok=True)
+    else:
+        shutil.copytree(original, project / name, symlinks=True)
     return project
 
 
