@@ -26,6 +26,7 @@ from typing import Any, Iterator, Mapping, NamedTuple
 
 from skillpm.atomic import atomic_write
 from skillpm.errors import ArchiveError
+from skillpm.index.model import archive_name
 from skillpm.portable import (
     MAX_FILE_SIZE,
     MAX_FOLDERS,
@@ -53,11 +54,6 @@ MAX_ARCHIVE_SIZE = MAX_TOTAL_SIZE + MAX_METADATA_SIZE + 16 * 1024 * 1024
 #: What tarfile raises on a corrupt or hostile stream: besides its own errors, ValueError (a pax
 #: sparse map that is not numbers) and RecursionError (it reads a chain of extended headers recursively).
 CORRUPT = (tarfile.TarError, OSError, EOFError, ValueError, RecursionError, zlib.error)
-
-
-def archive_name(name: str, version: str, target: str) -> str:
-    """The file name of a variant's archive."""
-    return f"{name}-{version}-{target}.tar.gz"
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -208,7 +208,7 @@ def checked_statement(path: Path, document: dict, expected: VariantRef, sha256: 
     """The statement of ``document`` about the archive of ``expected`` with digest ``sha256``; AttestationError
     when verify would refuse it (evidence about another artifact, invalid against its schema, NaN, measured on
     test cases other than ``test_set``, the test-set digest the archive records)."""
-    from skillpm.archive import archive_name
+    from skillpm.index.model import archive_name
     from skillpm.attest.policy import Policy
     from skillpm.attest.verify import statement_checks
 

@@ -17,11 +17,10 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from skillpm.archive import archive_name
 from skillpm.attest.bundle import sign_with_key
 from skillpm.attest.keys import generate, load_public_key, private_pem
 from skillpm.attest.statement import Statement, Subject, statement_for_evidence
-from skillpm.index.model import PackageDocument, shard_path
+from skillpm.index.model import PackageDocument, archive_name, shard_path
 from skillpm.registry import store
 
 from conftest import build_source, tree_bytes

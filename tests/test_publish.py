@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from skillpm.archive import archive_name
 from skillpm.attest.keys import generate, load_signing_key, private_pem
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE
+from skillpm.index.model import archive_name
 from skillpm.registry import store
 from skillpm.registry.store import files
 

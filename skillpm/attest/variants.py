@@ -254,7 +254,7 @@ def verify_variant(
     sigstore: SigstoreTrust | None = None,
 ) -> VariantReport:
     """Every check of every attestation of ``variant`` (``artifact``: its bytes, to check too)."""
-    from skillpm.archive import archive_name
+    from skillpm.index.model import archive_name
     from skillpm.attest.verify import Check, attested_statement, verify_attestation
 
     reports = []

@@ -27,6 +27,11 @@ MAX_NAME_LENGTH = 64
 MAX_VERSION_LENGTH = 256
 
 
+def archive_name(name: str, version: str, target: str) -> str:
+    """The file name of a variant's archive (docs/index-format.md, ``artifacts/``)."""
+    return f"{name}-{version}-{target}.tar.gz"
+
+
 def shard_path(name: str) -> str:
     """Where a package's document lives under ``index/``, sharded as cargo's index is.
 

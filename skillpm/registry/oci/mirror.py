@@ -157,7 +157,8 @@ def _download(
     oci: OciRegistry, names: list[str], work: Path, progress: Callable[[str], None]
 ) -> tuple[list[Path], list[NewAttestation], list[tuple[str, str, str]]]:
     """Each version's archives (written under ``work``), its attestation bundles and its yanked variants."""
-    from skillpm.archive import archive_name, scan
+    from skillpm.archive import scan
+    from skillpm.index.model import archive_name
     from skillpm.registry.store import NewAttestation
 
     archives: list[Path] = []

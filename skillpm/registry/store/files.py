@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from skillpm.archive import MAX_ARCHIVE_SIZE, archive_name
+from skillpm.archive import MAX_ARCHIVE_SIZE
 from skillpm.atomic import atomic_write
 from skillpm.errors import RegistryError
+from skillpm.index.model import archive_name
 from skillpm.reading import problem, read_at_most
 from skillpm.registry.directory import LocalRegistry
 
