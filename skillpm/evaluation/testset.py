@@ -20,7 +20,7 @@ from pathlib import PurePosixPath
 from typing import Callable, Mapping
 
 from skillpm.evaluation.agentskills import parse_evals
-from skillpm.evaluation.cases import EvalCase, canonical_json, parse_suite
+from skillpm.evaluation.cases import EvalCase, canonical_json, case_json, parse_suite
 from skillpm.evaluation.checks import VALIDATORS, Check, CheckConfigError, PythonTest, checks_for
 from skillpm.evaluation.errors import EvalError
 from skillpm.evaluation.evidence import TestSet
@@ -59,7 +59,7 @@ def load_tests(read: Reader, *, target: str, name: Callable[[str], str] = str) -
         _raise(name(EVAL_FILE), problems)
         assert suite is not None
         if suite.tests:
-            document: dict[str, object] = {"tests": [case.model_dump(mode="json", exclude_none=True) for case in suite.tests]}
+            document: dict[str, object] = {"tests": [case_json(case) for case in suite.tests]}
             return _prepared(read, name(EVAL_FILE), suite.tests, (), document, target)
     evals = read(EVALS_FILE)
     if evals is not None:
