@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
-from skillpm.evaluation.stats import ModelResult
 from skillpm.evidence import SkillRef
+
+if TYPE_CHECKING:
+    from skillpm.evaluation.stats import ModelResult
 
 SCHEMA_URI = "https://skillpm.dev/evidence/eval/v1"
 SCHEMA_ID = "https://skillpm.dev/schemas/eval-evidence.schema.json"

@@ -12,10 +12,9 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
-from skillpm.evaluation.cases import EvalCase, system_prompt
-from skillpm.evaluation.checks import Check
+from skillpm.evaluation.cases import system_prompt
 from skillpm.evaluation.errors import EvalError
 from skillpm.evaluation.evidence import TestSet
 from skillpm.evaluation.testset import Reader, load_tests
@@ -24,6 +23,10 @@ from skillpm.manifest import EVAL_FILE, OVERLAYS_DIR, SKILL_MD, SkillSource, cho
 from skillpm.reading import MAX_EVAL_FILE_SIZE, MAX_SKILL_MD_SIZE, problem, read_at_most
 from skillpm.targets import parse_capability
 from skillpm.validation.frontmatter import parse_skill_md
+
+if TYPE_CHECKING:
+    from skillpm.evaluation.cases import EvalCase
+    from skillpm.evaluation.checks import Check
 
 
 @dataclass(frozen=True)
