@@ -38,12 +38,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping, Protocol, Union
 
 from skillpm.errors import TargetError
-from skillpm.evaluation.sass import KernelLimits, inspect_kernel
 from skillpm.targets import parse_target
 
 if TYPE_CHECKING:
     from skillpm.evaluation.cases import EvalCase
     from skillpm.evaluation.checkconfig import ArchConfig, NvccConfig
+    from skillpm.evaluation.sass import KernelLimits
 
 #: Fence languages whose block is CUDA/C++ source, and those whose block is Python.
 CUDA_LANGUAGES = frozenset({"cuda", "cu", "cpp", "c++", "cxx", "cc"})
@@ -156,6 +156,8 @@ class CudaKernel(NvccCompile):
     disassemble = True
 
     def inspect(self, compiled: Compiled) -> tuple[bool, str]:
+        from skillpm.evaluation.sass import inspect_kernel
+
         return inspect_kernel(compiled.ptxas_log, compiled.sass, self.limits)
 
 
@@ -275,6 +277,7 @@ def _gencode(arch: str) -> tuple[str, str]:
 def _cuda_kernel(config: dict[str, object], target: str) -> CudaKernel:
     """The ``cuda_kernel`` check; ``max_sass_per_element.<arch>`` overrides the budget for that arch."""
     from skillpm.evaluation.checkconfig import KernelConfig
+    from skillpm.evaluation.sass import KernelLimits
 
     overrides = {key: config.pop(key) for key in [key for key in config if key.startswith(_BUDGET_KEY + ".")]}
     kernel = KernelConfig.model_validate(config)
