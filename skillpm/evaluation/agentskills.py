@@ -18,8 +18,7 @@ as ungraded. Pure: files are read through ``read``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from skillpm.evaluation.cases import EvalCase, parse_case
 
@@ -27,8 +26,7 @@ from skillpm.evaluation.cases import EvalCase, parse_case
 UPSKILL_KEYS = ("expected", "validator", "validator_config")
 
 
-@dataclass(frozen=True)
-class ParsedEvals:
+class ParsedEvals(NamedTuple):
     """The evals as cases, the file's own list (for the digest), the files they show, and what is wrong."""
 
     cases: tuple[EvalCase, ...]

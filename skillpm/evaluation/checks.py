@@ -34,8 +34,7 @@ A test passes when every one of its checks passes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Protocol, Union
+from typing import TYPE_CHECKING, Mapping, NamedTuple, Protocol, Union
 
 from skillpm.errors import TargetError
 from skillpm.targets import parse_target
@@ -58,8 +57,7 @@ _GENCODE = re.compile(r"arch=compute_[0-9]{2,3}[af]?,code=[a-z0-9_,\[\]]+")
 _BUDGET_KEY = "max_sass_per_element"
 
 
-@dataclass(frozen=True)
-class Compiled:
+class Compiled(NamedTuple):
     """nvcc's verdict on one source; with ``disassemble``, ptxas's ``-v`` report and the SASS listing."""
 
     passed: bool
@@ -83,8 +81,7 @@ class Programs(Protocol):
     ) -> tuple[bool, str]: ...
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(NamedTuple):
     """One check's verdict on one answer; ``detail`` says why it failed."""
 
     name: str
@@ -106,8 +103,9 @@ def last_block(answer: str, languages: frozenset[str]) -> str | None:
     return found[-1] if found else None
 
 
-@dataclass(frozen=True)
-class Contains:
+class Contains(NamedTuple):
+    """upskill's ``expected.contains``: every string occurs in the answer, whatever its case."""
+
     strings: tuple[str, ...]
     name = "contains"
 
@@ -118,8 +116,9 @@ class Contains:
         return CheckResult(self.name, not missing, detail)
 
 
-@dataclass(frozen=True)
-class Regex:
+class Regex(NamedTuple):
+    """``regex``: the pattern occurs in the answer."""
+
     pattern: re.Pattern[str]
     name = "regex"
 
@@ -128,12 +127,15 @@ class Regex:
         return CheckResult(self.name, found, "" if found else f"no match for {self.pattern.pattern!r}")
 
 
-@dataclass(frozen=True)
-class NvccCompile:
+class _Compiling:
+    """The first base of the records of the checks that compile the answer's last CUDA/C++ block
+    with nvcc (before their fields' NamedTuple); a subclass's ``inspect`` judges what was built."""
+
+    __slots__ = ()
+    name: str
+    disassemble: bool
     flags: tuple[str, ...]
     timeout_s: float
-    name = "nvcc_compile"
-    disassemble = False
 
     def run(self, answer: str, programs: Programs, scripts: Mapping[str, bytes]) -> CheckResult:
         code = last_block(answer, CUDA_LANGUAGES)
@@ -149,9 +151,29 @@ class NvccCompile:
         return True, ""
 
 
-@dataclass(frozen=True)
-class CudaKernel(NvccCompile):
+class _NvccFields(NamedTuple):
+    flags: tuple[str, ...]
+    timeout_s: float
+
+
+class NvccCompile(_Compiling, _NvccFields):
+    """``nvcc_compile``: the block compiles for the architecture ``flags`` name."""
+
+    __slots__ = ()
+    name = "nvcc_compile"
+    disassemble = False
+
+
+class _KernelFields(NamedTuple):
+    flags: tuple[str, ...]
+    timeout_s: float
     limits: KernelLimits
+
+
+class CudaKernel(_Compiling, _KernelFields):
+    """``cuda_kernel``: the block compiles, and ptxas's report and the kernel's SASS meet ``limits``."""
+
+    __slots__ = ()
     name = "cuda_kernel"
     disassemble = True
 
@@ -161,8 +183,9 @@ class CudaKernel(NvccCompile):
         return inspect_kernel(compiled.ptxas_log, compiled.sass, self.limits)
 
 
-@dataclass(frozen=True)
-class PythonTest:
+class PythonTest(NamedTuple):
+    """``python_test``: the script exits 0 beside the answer's code blocks."""
+
     script: str
     timeout_s: float
     name = "python_test"

@@ -10,9 +10,8 @@ variant's ``evals/evals.json``. Every problem in the cases is reported at once.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple
 
 from skillpm.evaluation.cases import system_prompt
 from skillpm.evaluation.errors import EvalError
@@ -29,8 +28,7 @@ if TYPE_CHECKING:
     from skillpm.evaluation.checks import Check
 
 
-@dataclass(frozen=True)
-class Subject:
+class Subject(NamedTuple):
     """A variant ready to evaluate: the prompt with the skill, the cases and their checks."""
 
     skill: SkillRef

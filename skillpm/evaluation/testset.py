@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 
 from skillpm.evaluation.agentskills import parse_evals
 from skillpm.evaluation.cases import EvalCase, canonical_json, case_json, parse_suite
@@ -36,8 +35,7 @@ HOW_TO_ADD = (
 )
 
 
-@dataclass(frozen=True)
-class Tests:
+class Tests(NamedTuple):
     """The cases of one variant, ready to run: checks per case, the scripts they run, the test set."""
 
     __test__ = False  # not a pytest class
