@@ -9,7 +9,7 @@ holds the errors); pure.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 if TYPE_CHECKING:
     from skillpm.schemacheck import SchemaError
@@ -77,10 +77,11 @@ def _joined(reasons: list[str]) -> str:
     return "; ".join(reasons)
 
 
-#: JSON Schema's types as the author of a TOML or JSON file knows them.
+#: JSON Schema's types as the author of a TOML or JSON file knows them, in the order pydantic
+#: names a union's alternatives (``str | bool | int | float``).
 _SCHEMA_TYPES = {
-    "string": "a string", "object": "a table", "array": "a list", "integer": "an integer", "number": "a number",
-    "boolean": "true or false", "null": "empty",
+    "string": "a string", "boolean": "true or false", "integer": "an integer", "number": "a number",
+    "object": "a table", "array": "a list", "null": "empty",
 }
 #: Of several keywords broken at one place, the one named: the order pydantic checks them in.
 _SCHEMA_KEYWORDS = ("required", "additionalProperties", "type", "minLength", "maxLength", "minItems", "maxItems",
@@ -115,8 +116,9 @@ def schema_reason(keyword: str, detail: Mapping[str, Any]) -> str:
     """The reason for one broken JSON Schema keyword, in :func:`reason_for`'s words."""
     limit = detail.get("limit", "?")
     if keyword == "type":
-        types = detail.get("types") or ()
-        return "must be " + " or ".join(_SCHEMA_TYPES.get(str(kind), str(kind)) for kind in types)
+        types = [kind for kind in _SCHEMA_TYPES if kind in (detail.get("types") or ())]
+        named = [kind for kind in types if kind != "null"] or types  # "X or null" is worded as X, as pydantic does
+        return "must be " + " or ".join(_SCHEMA_TYPES[kind] for kind in named)
     if keyword in ("minLength", "maxLength"):
         return f"must have {'at least' if keyword == 'minLength' else 'at most'} {limit} character(s)"
     if keyword in ("minItems", "maxItems", "minProperties", "maxProperties"):
@@ -134,3 +136,25 @@ def _one_of(options: list[Any]) -> str:
     """``'a', 'b' or 'c'``: pydantic's wording of a choice."""
     shown = [repr(option) for option in options] or ["one of the allowed values"]
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+def field_order(
+    path: Sequence[str | int], data: object, order: Mapping[tuple[str, ...], tuple[str, ...]]
+) -> list[tuple[int, int]]:
+    """A sort key putting problems in pydantic's order: a table's fields as ``order`` lists them (keyed
+    by the table's path, a list item as ``*``), then its unknown keys as written, list items by index."""
+    key: list[tuple[int, int]] = []
+    node: Any = data
+    for depth, part in enumerate(path):
+        known = order.get(tuple("*" if isinstance(step, int) else str(step) for step in path[:depth]), ())
+        written = list(node) if isinstance(node, Mapping) else []
+        if isinstance(part, int):
+            key.append((0, part))
+            node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            continue
+        if part in known:
+            key.append((0, known.index(part)))
+        else:
+            key.append((1, written.index(part) if part in written else len(written)))
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return key

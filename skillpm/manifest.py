@@ -28,7 +28,7 @@ EVAL_FILE = "skill_meta.json"
 EVALS_FILE = "evals/evals.json"  # agentskills.io's test cases (packed, unlike skill_meta.json)
 SCHEMA_FILE = "manifest.schema.json"
 
-#: The order of the fields skillpm reports problems in (a table's unknown fields come after its own, as written).
+#: The order of the fields skillpm reports problems in (:func:`skillpm.fieldproblems.field_order`).
 _FIELD_ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
     (): ("package", "variants"),
     ("package",): ("name", "version", "description", "license", "authors", "keywords", "agents"),
@@ -61,7 +61,7 @@ class Manifest(NamedTuple):
 def manifest_errors(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Check parsed TOML against the manifest's schema and rules: ``(field path, reason)`` pairs, in field order."""
     from skillpm import schemacheck
-    from skillpm.fieldproblems import schema_problems
+    from skillpm.fieldproblems import field_order, schema_problems
     from skillpm.resources import shipped
 
     try:
@@ -80,7 +80,7 @@ def manifest_errors(data: Mapping[str, Any]) -> list[tuple[str, str]]:
             parse_target(key)
         except TargetError as error:
             found.append((("variants",), error.message))
-    found.sort(key=lambda item: _place(item[0], data))
+    found.sort(key=lambda item: field_order(item[0], data, _FIELD_ORDER))
     return [(".".join(map(str, path)) or "(root)", reason) for path, reason in found]
 
 
@@ -112,23 +112,6 @@ def _version_problem(version: str) -> str | None:
         shown = repr(version) if len(version) <= 80 else f"{version[:80]!r}... ({len(version)} characters)"
         return f"{shown} is not a PEP 440 version"
     return None
-
-
-def _place(path: tuple[str | int, ...], data: Mapping[str, Any]) -> list[tuple[int, int]]:
-    """A sort key putting problems in :data:`_FIELD_ORDER`, then unknown keys as written, then list items by index."""
-    key: list[tuple[int, int]] = []
-    node: Any = data
-    for depth, part in enumerate(path):
-        known = _FIELD_ORDER.get(tuple(map(str, path[:depth])), ())
-        written = list(node) if isinstance(node, Mapping) else []
-        if isinstance(part, int):
-            key.append((0, part))
-        elif part in known:
-            key.append((0, known.index(part)))
-        else:
-            key.append((1, written.index(part) if part in written else len(written)))
-        node = node.get(part) if isinstance(node, Mapping) else None
-    return key
 
 
 def _json_like(document: Any) -> Any:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
 
 from skillpm.attest import AttestationError
 from skillpm.attest.statement import (
@@ -24,7 +23,6 @@ from skillpm.attest.statement import (
     predicate_type_for,
     statement_for_evidence,
 )
-from skillpm.attest.variants import KINDS
 from skillpm.jsonfile import read_json
 from skillpm.reading import MAX_EVIDENCE_SIZE, problem
 
@@ -34,8 +32,7 @@ if TYPE_CHECKING:
     from skillpm.registry.store import Added, NewAttestation
 
 
-@dataclass(frozen=True)
-class KeySigner:
+class KeySigner(NamedTuple):
     """Sign with a private key (offline)."""
 
     key: SigningKey
@@ -49,8 +46,7 @@ class KeySigner:
         return f"key {self.key.fingerprint}"
 
 
-@dataclass(frozen=True)
-class SigstoreSigner:
+class SigstoreSigner(NamedTuple):
     """Sign keyless with Sigstore (Fulcio and Rekor; needs the network and an OIDC identity)."""
 
     identity_token: str | None = None
@@ -79,8 +75,7 @@ def parse_signer(text: str, *, identity_token: str | None = None, staging: bool 
     raise AttestationError(f"--sign {text!r} is neither key:PATH nor sigstore", hint="e.g. --sign key:~/.skillpm/keys/me")
 
 
-@dataclass(frozen=True)
-class Published:
+class Published(NamedTuple):
     """What :func:`publish` did: each variant, whether it was new, and the attestations it attached."""
 
     registry: Path | str  # a directory, or an oci:// URL
@@ -240,6 +235,7 @@ def _refuse_another_test_set(path: Path, document: dict, archives: list[BuiltArc
 
 def sign_bundle(statement: Statement, variant: VariantRef, signer: Signer) -> NewAttestation:
     """``statement`` signed by ``signer``, as a bundle to attach to ``variant``."""
+    from skillpm.attest.variants import KINDS
     from skillpm.registry.store import NewAttestation, attestation_path
 
     digest = hashlib.sha256(statement.to_bytes()).hexdigest()

@@ -62,9 +62,24 @@ def errors(path: Path, document: object) -> list[SchemaError]:
     checking = validator(path)
     try:
         found = [
-            SchemaError(tuple(error.instance_path), error.message, error.kind.name, error.kind.as_dict())
+            SchemaError(_path(document, tuple(error.instance_path), error.instance), error.message, error.kind.name,
+                        error.kind.as_dict())
             for error in checking.iter_errors(document)
         ]
     except ValueError as error:  # "Recursion limit reached", "Unsupported type: ..."
         return [SchemaError((), f"cannot be checked: {str(error)[:200]}", "unchecked")]
     return sorted(found, key=lambda error: [str(part) for part in error.path])
+
+
+def _path(document: object, path: tuple[str | int, ...], instance: object) -> tuple[str | int, ...]:
+    """``path`` with the empty property name jsonschema-rs leaves out of it (0.61) put back, when it is
+    the last: a value under the key ``""`` that breaks the schema is reported at that key, not its table's."""
+    node = document
+    for part in path:
+        try:
+            node = node[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return path
+    if isinstance(node, dict) and "" in node and node != instance and node[""] == instance:
+        return (*path, "")
+    return path

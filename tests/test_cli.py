@@ -289,8 +289,12 @@ def _imported_by(args: list[str], packages: tuple[str, ...]) -> list[str]:
         (["install", KERNEL, "--arch", "9.0", "--registry", "REGISTRY"], ()),  # unsigned: nothing to verify
         (["validate", "SKILL"], ()),  # a plain SKILL.md folder: no manifest to check
         (["validate", "SOURCE"], ("jsonschema_rs",)),  # skillpm init's skeleton: its skillpm.toml, by its schema
+        # the skeleton's skill_meta.json too (its test-set digest goes into the archive)
+        (["pack", "SOURCE", "-o", "OUT"], ("jsonschema_rs",)),
+        (["publish", "SOURCE", "--registry", "NEW_REGISTRY"], ("jsonschema_rs",)),
     ],
-    ids=["--help", "resolve", "resolve --registry DIR", "install --registry DIR", "validate", "validate source"],
+    ids=["--help", "resolve", "resolve --registry DIR", "install --registry DIR", "validate", "validate source", "pack",
+         "publish"],
 )
 def test_everyday_commands_import_nothing_heavy(
     args: list[str], allowed: tuple[str, ...], isolated, registry: Path, tmp_path: Path, run_cli
@@ -300,7 +304,11 @@ def test_everyday_commands_import_nothing_heavy(
     (skill / "SKILL.md").write_text("---\nname: plain\ndescription: A plain skill for a test.\n---\n# Plain\n")
     source = tmp_path / "source"
     assert run_cli("init", source).exit_code == 0
-    args = [{"REGISTRY": str(registry), "SKILL": str(skill), "SOURCE": str(source)}.get(arg, arg) for arg in args]
+    assert (source / "skill_meta.json").is_file()
+    assert run_cli("registry", "init", tmp_path / "new-registry").exit_code == 0
+    places = {"REGISTRY": registry, "SKILL": skill, "SOURCE": source, "OUT": tmp_path / "dist",
+              "NEW_REGISTRY": tmp_path / "new-registry"}
+    args = [str(places.get(arg, arg)) for arg in args]
     assert [name for name in _imported_by(args, HEAVY) if name.split(".")[0] not in allowed] == []
 
 

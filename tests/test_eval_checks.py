@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import needs_nvcc
 
-from skillpm.evaluation.cases import EvalCase
+from skillpm.evaluation.cases import EvalCase, parse_case
 from skillpm.evaluation.checks import (
     CUDA_LANGUAGES,
     CheckConfigError,
@@ -28,8 +28,15 @@ from skillpm.evaluation.sass import KernelLimits
 
 
 
+def checked(data: dict) -> EvalCase:
+    """The case of a document that must pass upskill's format."""
+    parsed, problems = parse_case(data)
+    assert parsed is not None, problems
+    return parsed
+
+
 def case(validator: str | None = None, contains=("x",), **config) -> EvalCase:
-    return EvalCase.model_validate(
+    return checked(
         {"input": "q", "expected": {"contains": list(contains)}, "validator": validator, "validator_config": config or None}
     )
 
@@ -156,12 +163,12 @@ def test_a_misconfigured_validator_is_refused(validator, config, target, message
 def test_an_unknown_validator_and_output_file_fall_back_to_contains_as_upskill_does():
     """upskill's ``check_expected`` (src/upskill/evaluate.py): a validator it cannot find leaves
     ``expected.contains`` on the answer to decide; ``output_file`` is read only by a validator."""
-    unknown = EvalCase.model_validate(
+    unknown = checked(
         {"input": "q", "expected": {"contains": ["x"]}, "output_file": "out.yaml", "validator": "hf_eval_yaml",
          "validator_config": {"schema": "model-index"}}
     )
     assert checks_for(unknown, target="generic") == (Contains(("x",)),)
-    with_file = EvalCase.model_validate({"input": "q", "expected": {"contains": ["x"]}, "output_file": "x"})
+    with_file = checked({"input": "q", "expected": {"contains": ["x"]}, "output_file": "x"})
     assert checks_for(with_file, target="generic") == (Contains(("x",)),)
 
 

@@ -8,7 +8,8 @@ The pipeline, pure modules first:
   records and eval evidence names);
 * :mod:`.checks` turns a case into checks (``contains``, ``regex``, ``nvcc_compile``,
   ``cuda_kernel``, ``python_test``) and decides them; programs are run through a
-  :class:`~.checks.Programs`;
+  :class:`~.checks.Programs`; :mod:`.checkconfig` checks each validator's ``validator_config``
+  (pydantic, loaded only for a case that names one of skillpm's validators);
 * :mod:`.sass` reads what nvcc built (ptxas's resource report, cuobjdump's SASS) for ``cuda_kernel``;
 * :mod:`.stats` counts outcomes into pass rates, Wilson intervals and lift;
 * :mod:`.evidence` builds the evidence document (``schemas/eval-evidence.schema.json``);

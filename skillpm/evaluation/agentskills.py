@@ -18,20 +18,15 @@ as ungraded. Pure: files are read through ``read``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
-from pydantic import ValidationError
+from skillpm.evaluation.cases import EvalCase, parse_case
 
-from skillpm.evaluation.cases import EvalCase
-from skillpm.fieldproblems import field_problems
-from skillpm.manifest import EVALS_FILE
 #: upskill's fields an eval may carry so that skillpm can check it.
 UPSKILL_KEYS = ("expected", "validator", "validator_config")
 
 
-@dataclass(frozen=True)
-class ParsedEvals:
+class ParsedEvals(NamedTuple):
     """The evals as cases, the file's own list (for the digest), the files they show, and what is wrong."""
 
     cases: tuple[EvalCase, ...]
@@ -68,14 +63,12 @@ def parse_evals(data: object, read: Callable[[str], bytes | None]) -> ParsedEval
                 files[path] = hashlib.sha256(text.encode("utf-8")).hexdigest()
         graded = "expected" in item
         fields = {key: item[key] for key in UPSKILL_KEYS if key in item}
-        try:
-            case = EvalCase.model_validate(
-                {"input": item["prompt"], "context": {"files": shown} if shown else None,
-                 "expected": {"contains": []}, **fields}
-            )
-        except ValidationError as error:
-            field, reason = field_problems(error.errors())[0]
-            problems.append(f"{where}.{field}: {reason}")
+        case, case_problems = parse_case(
+            {"input": item["prompt"], "context": {"files": shown} if shown else None,
+             "expected": {"contains": []}, **fields}
+        )
+        if case is None:
+            problems.append(f"{where}.{case_problems[0]}")
             continue
         cases.append(case)
         if not graded:

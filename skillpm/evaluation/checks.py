@@ -34,16 +34,15 @@ A test passes when every one of its checks passes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Mapping, Protocol, Union
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import TYPE_CHECKING, Mapping, NamedTuple, Protocol, Union
 
 from skillpm.errors import TargetError
-from skillpm.fieldproblems import field_problems
-from skillpm.evaluation.cases import EvalCase
-from skillpm.evaluation.sass import KernelLimits, inspect_kernel
 from skillpm.targets import parse_target
+
+if TYPE_CHECKING:
+    from skillpm.evaluation.cases import EvalCase
+    from skillpm.evaluation.checkconfig import ArchConfig, NvccConfig
+    from skillpm.evaluation.sass import KernelLimits
 
 #: Fence languages whose block is CUDA/C++ source, and those whose block is Python.
 CUDA_LANGUAGES = frozenset({"cuda", "cu", "cpp", "c++", "cxx", "cc"})
@@ -58,8 +57,7 @@ _GENCODE = re.compile(r"arch=compute_[0-9]{2,3}[af]?,code=[a-z0-9_,\[\]]+")
 _BUDGET_KEY = "max_sass_per_element"
 
 
-@dataclass(frozen=True)
-class Compiled:
+class Compiled(NamedTuple):
     """nvcc's verdict on one source; with ``disassemble``, ptxas's ``-v`` report and the SASS listing."""
 
     passed: bool
@@ -83,8 +81,7 @@ class Programs(Protocol):
     ) -> tuple[bool, str]: ...
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(NamedTuple):
     """One check's verdict on one answer; ``detail`` says why it failed."""
 
     name: str
@@ -106,8 +103,9 @@ def last_block(answer: str, languages: frozenset[str]) -> str | None:
     return found[-1] if found else None
 
 
-@dataclass(frozen=True)
-class Contains:
+class Contains(NamedTuple):
+    """upskill's ``expected.contains``: every string occurs in the answer, whatever its case."""
+
     strings: tuple[str, ...]
     name = "contains"
 
@@ -118,8 +116,9 @@ class Contains:
         return CheckResult(self.name, not missing, detail)
 
 
-@dataclass(frozen=True)
-class Regex:
+class Regex(NamedTuple):
+    """``regex``: the pattern occurs in the answer."""
+
     pattern: re.Pattern[str]
     name = "regex"
 
@@ -128,12 +127,15 @@ class Regex:
         return CheckResult(self.name, found, "" if found else f"no match for {self.pattern.pattern!r}")
 
 
-@dataclass(frozen=True)
-class NvccCompile:
+class _Compiling:
+    """The first base of the records of the checks that compile the answer's last CUDA/C++ block
+    with nvcc (before their fields' NamedTuple); a subclass's ``inspect`` judges what was built."""
+
+    __slots__ = ()
+    name: str
+    disassemble: bool
     flags: tuple[str, ...]
     timeout_s: float
-    name = "nvcc_compile"
-    disassemble = False
 
     def run(self, answer: str, programs: Programs, scripts: Mapping[str, bytes]) -> CheckResult:
         code = last_block(answer, CUDA_LANGUAGES)
@@ -149,18 +151,41 @@ class NvccCompile:
         return True, ""
 
 
-@dataclass(frozen=True)
-class CudaKernel(NvccCompile):
+class _NvccFields(NamedTuple):
+    flags: tuple[str, ...]
+    timeout_s: float
+
+
+class NvccCompile(_Compiling, _NvccFields):
+    """``nvcc_compile``: the block compiles for the architecture ``flags`` name."""
+
+    __slots__ = ()
+    name = "nvcc_compile"
+    disassemble = False
+
+
+class _KernelFields(NamedTuple):
+    flags: tuple[str, ...]
+    timeout_s: float
     limits: KernelLimits
+
+
+class CudaKernel(_Compiling, _KernelFields):
+    """``cuda_kernel``: the block compiles, and ptxas's report and the kernel's SASS meet ``limits``."""
+
+    __slots__ = ()
     name = "cuda_kernel"
     disassemble = True
 
     def inspect(self, compiled: Compiled) -> tuple[bool, str]:
+        from skillpm.evaluation.sass import inspect_kernel
+
         return inspect_kernel(compiled.ptxas_log, compiled.sass, self.limits)
 
 
-@dataclass(frozen=True)
-class PythonTest:
+class PythonTest(NamedTuple):
+    """``python_test``: the script exits 0 beside the answer's code blocks."""
+
     script: str
     timeout_s: float
     name = "python_test"
@@ -186,39 +211,6 @@ class PythonTest:
 Check = Union[Contains, Regex, NvccCompile, CudaKernel, PythonTest]
 
 
-class _Config(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class _RegexConfig(_Config):
-    pattern: str
-    ignore_case: bool = False
-
-
-class _ArchConfig(_Config):
-    arch: str | None = None
-    generic_arch: str | None = None
-    timeout_s: float = Field(default=120.0, gt=0, allow_inf_nan=False)
-
-
-class _NvccConfig(_ArchConfig):
-    gencode: str | None = None
-
-
-class _KernelConfig(_ArchConfig):
-    kernel: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    max_spill_bytes: int = Field(default=0, ge=0)
-    allow_local_memory: bool = False
-    sass_opcodes: str = Field(default="", pattern=r"^[A-Z0-9_. ]*$")
-    elements_per_thread: int | None = Field(default=None, gt=0)
-    max_sass_per_element: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-
-
-class _PythonTestConfig(_Config):
-    script: str = Field(min_length=1)
-    timeout_s: float = Field(default=60.0, gt=0, allow_inf_nan=False)
-
-
 VALIDATORS = ("cuda_kernel", "nvcc_compile", "python_test", "regex")
 
 
@@ -233,21 +225,28 @@ def checks_for(case: EvalCase, *, target: str) -> tuple[Check, ...]:
         if case.validator_config:
             raise CheckConfigError("validator_config is given without a validator")
         return tuple(found)
+    if case.validator not in VALIDATORS:
+        # As upskill does for a validator it does not know, expected.contains alone decides
+        # (skillpm.evaluation.testset warns once per such validator; output_file is not read either).
+        return tuple(found)
+    from pydantic import ValidationError
+
+    from skillpm.evaluation.checkconfig import NvccConfig, PythonTestConfig, RegexConfig
+    from skillpm.fieldproblems import field_problems
+
     config = dict(case.validator_config or {})
     try:
         if case.validator == "regex":
-            regex = _RegexConfig.model_validate(config)
+            regex = RegexConfig.model_validate(config)
             found.append(Regex(_compile(regex.pattern, regex.ignore_case)))
         elif case.validator == "nvcc_compile":
-            nvcc = _NvccConfig.model_validate(config)
+            nvcc = NvccConfig.model_validate(config)
             found.append(NvccCompile(_nvcc_flags(nvcc, target), nvcc.timeout_s))
         elif case.validator == "cuda_kernel":
             found.append(_cuda_kernel(config, target))
-        elif case.validator == "python_test":
-            test = _PythonTestConfig.model_validate(config)
+        else:
+            test = PythonTestConfig.model_validate(config)
             found.append(PythonTest(test.script, test.timeout_s))
-        # else: as upskill does for a validator it does not know, expected.contains alone decides
-        # (skillpm.evaluation.testset warns once per such validator; output_file is not read either).
     except ValidationError as error:
         where, reason = field_problems(error.errors())[0]
         raise CheckConfigError(f"validator_config.{where}: {reason}") from None
@@ -261,7 +260,7 @@ def _compile(pattern: str, ignore_case: bool) -> re.Pattern[str]:
         raise CheckConfigError(f"validator_config.pattern {pattern!r} is not a regular expression: {error}") from None
 
 
-def _nvcc_flags(config: _NvccConfig, target: str) -> tuple[str, ...]:
+def _nvcc_flags(config: NvccConfig, target: str) -> tuple[str, ...]:
     """``-gencode ...`` from ``gencode``, else from the architecture :func:`_arch` picks."""
     if config.gencode is not None and (config.arch is not None or config.generic_arch is not None):
         raise CheckConfigError("validator_config: give gencode or arch, not both")
@@ -274,7 +273,7 @@ def _nvcc_flags(config: _NvccConfig, target: str) -> tuple[str, ...]:
     return _gencode(_arch(config, target))
 
 
-def _arch(config: _ArchConfig, target: str) -> str:
+def _arch(config: ArchConfig, target: str) -> str:
     """``arch``, else the variant's target, else (the generic variant) ``generic_arch``: ``sm_90a``."""
     if config.arch is not None:
         key, arch = "arch", config.arch
@@ -300,8 +299,11 @@ def _gencode(arch: str) -> tuple[str, str]:
 
 def _cuda_kernel(config: dict[str, object], target: str) -> CudaKernel:
     """The ``cuda_kernel`` check; ``max_sass_per_element.<arch>`` overrides the budget for that arch."""
+    from skillpm.evaluation.checkconfig import KernelConfig
+    from skillpm.evaluation.sass import KernelLimits
+
     overrides = {key: config.pop(key) for key in [key for key in config if key.startswith(_BUDGET_KEY + ".")]}
-    kernel = _KernelConfig.model_validate(config)
+    kernel = KernelConfig.model_validate(config)
     arch = _arch(kernel, target)
     budget = kernel.max_sass_per_element
     for key, value in overrides.items():

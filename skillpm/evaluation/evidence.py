@@ -7,19 +7,19 @@ key or a path), the settings and each model's counts, so it can be signed as it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping, NamedTuple
 
-from skillpm.evaluation.stats import ModelResult
 from skillpm.evidence import SkillRef
+
+if TYPE_CHECKING:
+    from skillpm.evaluation.stats import ModelResult
 
 SCHEMA_URI = "https://skillpm.dev/evidence/eval/v1"
 SCHEMA_ID = "https://skillpm.dev/schemas/eval-evidence.schema.json"
 
 
-@dataclass(frozen=True)
-class TestSet:
+class TestSet(NamedTuple):
     """The test cases run: their digest, how many, and how many checks of each kind."""
 
     __test__ = False  # not a pytest class

@@ -10,12 +10,10 @@ variant's ``evals/evals.json``. Every problem in the cases is reported at once.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple
 
-from skillpm.evaluation.cases import EvalCase, system_prompt
-from skillpm.evaluation.checks import Check
+from skillpm.evaluation.cases import system_prompt
 from skillpm.evaluation.errors import EvalError
 from skillpm.evaluation.evidence import TestSet
 from skillpm.evaluation.testset import Reader, load_tests
@@ -25,9 +23,12 @@ from skillpm.reading import MAX_EVAL_FILE_SIZE, MAX_SKILL_MD_SIZE, problem, read
 from skillpm.targets import parse_capability
 from skillpm.validation.frontmatter import parse_skill_md
 
+if TYPE_CHECKING:
+    from skillpm.evaluation.cases import EvalCase
+    from skillpm.evaluation.checks import Check
 
-@dataclass(frozen=True)
-class Subject:
+
+class Subject(NamedTuple):
     """A variant ready to evaluate: the prompt with the skill, the cases and their checks."""
 
     skill: SkillRef

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 
 from skillpm.evaluation.agentskills import parse_evals
-from skillpm.evaluation.cases import EvalCase, canonical_json, parse_suite
+from skillpm.evaluation.cases import EvalCase, canonical_json, case_json, parse_suite
 from skillpm.evaluation.checks import VALIDATORS, Check, CheckConfigError, PythonTest, checks_for
 from skillpm.evaluation.errors import EvalError
 from skillpm.evaluation.evidence import TestSet
@@ -36,8 +35,7 @@ HOW_TO_ADD = (
 )
 
 
-@dataclass(frozen=True)
-class Tests:
+class Tests(NamedTuple):
     """The cases of one variant, ready to run: checks per case, the scripts they run, the test set."""
 
     __test__ = False  # not a pytest class
@@ -59,7 +57,7 @@ def load_tests(read: Reader, *, target: str, name: Callable[[str], str] = str) -
         _raise(name(EVAL_FILE), problems)
         assert suite is not None
         if suite.tests:
-            document: dict[str, object] = {"tests": [case.model_dump(mode="json", exclude_none=True) for case in suite.tests]}
+            document: dict[str, object] = {"tests": [case_json(case) for case in suite.tests]}
             return _prepared(read, name(EVAL_FILE), suite.tests, (), document, target)
     evals = read(EVALS_FILE)
     if evals is not None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any, Mapping, NamedTuple, Sequence
 
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, STATIC_KERNEL_PREDICATE
-from skillpm.evaluation.stats import wilson_interval
 from skillpm.pages.kernels import static_kernel
 from skillpm.pages.markup import clean, is_number, number, percent, text
 from skillpm.pages.plots import Bar, Group, bar_chart
@@ -87,6 +86,8 @@ def _tally(arm: object) -> tuple[int, int] | None:
 def _arm_bar(label: str, kind: str, counts: tuple[int, int] | None) -> tuple[Bar | None, str]:
     if counts is None:
         return None, "invalid"
+    from skillpm.evaluation.stats import wilson_interval  # only a page with eval evidence needs the statistics
+
     passed, total = counts
     low, high = wilson_interval(passed, total)
     shown = f"{percent(passed / total)} ({percent(low)}\u2013{percent(high)})"

@@ -30,6 +30,8 @@ def load_index_keys(paths: Sequence[Path] = ()) -> tuple[SigningKey, ...]:
     """
     if not paths:
         paths = [Path(named) for named in os.environ.get(INDEX_KEY_ENV, "").split(os.pathsep) if named]
+    if not paths:  # an unsigned registry: no need of cryptography
+        return ()
     from skillpm.attest.keys import load_signing_key, passphrase_from_env
 
     return tuple(load_signing_key(path.expanduser(), passphrase=passphrase_from_env()) for path in paths)
