@@ -119,6 +119,11 @@ def pack(build: Callable[[World], Path]) -> Builder:
     return lambda world: ["pack", str(build(world)), "-o", str(world.root / "dist")]
 
 
+def evaluate(build: Callable[[World], Path]) -> Builder:
+    """``eval``, which reads the test cases first (no model is reached: port 9 answers nothing)."""
+    return lambda world: ["eval", str(build(world)), "-m", "m", "--base-url", "http://127.0.0.1:9/v1"]
+
+
 def case_clash_source(world: World) -> Path:
     """A source whose variant overlay adds ``NOTES.md`` beside the common ``notes.md``."""
     root = source_dir(world)
@@ -177,6 +182,17 @@ def with_fifo(name: str, *, source: bool = False) -> Callable[[World], Path]:
 
 def manifest_case(text: bytes | str) -> Callable[[World], Path]:
     return lambda world: source_dir(world, text)
+
+
+def with_tests(text: str) -> Callable[[World], Path]:
+    """A skill source whose upskill test cases (``skill_meta.json``) are ``text``."""
+
+    def build(world: World) -> Path:
+        root = source_dir(world)
+        (root / "skill_meta.json").write_text(text)
+        return root
+
+    return build
 
 
 def sentinel(world: World) -> str:
@@ -258,6 +274,12 @@ MANIFEST_CASES = [
     Case("manifest-invalid-utf8", "manifest", validate(manifest_case(MANIFEST.encode() + b"# \xff\xfe\n")),
          "invalid", "not valid TOML"),
     Case("manifest-fifo", "manifest", pack(with_fifo("skillpm.toml", source=True)), "error", "not a regular file"),
+    Case("skill-meta-nested-5000", "manifest", evaluate(with_tests('{"tests": [{"input": "q", "expected": {"contains": '
+                                                             + "[" * 5000 + "]" * 5000 + "}}]}")),
+         "error", "nested more than"),
+    Case("skill-meta-nan", "manifest", evaluate(with_tests('{"tests": [{"input": "q", "expected": {"contains": []}, '
+                                                   '"validator_config": {"x": NaN}}]}')),
+         "error", "not finite"),
     Case("manifest-symlink-dev-zero", "manifest", pack(linked("skillpm.toml", "/dev/zero", source=True)),
          "error", "not a regular file"),
 ]
