@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
@@ -120,7 +120,7 @@ def entry_problem(fields: Mapping[str, object]) -> str | None:
     name = text["name"]
     if not _NAME_RE.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
         return f"has an invalid package name {name[:80]!r}"
-    if len(text["version"]) > MAX_VERSION_LENGTH or not _version_re().fullmatch(text["version"]):
+    if len(text["version"]) > MAX_VERSION_LENGTH or not _is_pep440(text["version"]):
         return f"has a version {text['version'][:80]!r} that is not a PEP 440 version without spaces"
     if not _SHA256_RE.fullmatch(text["sha256"]):
         return "has a sha256 that is not 64 lowercase hex digits"
@@ -183,12 +183,19 @@ def _is_spelled(parse: Callable[[str], object], text: str) -> bool:
         return False
 
 
-@cache
-def _version_re() -> re.Pattern[str]:
-    """PEP 440's version grammar with nothing around it (packaging's own allows spaces and a newline)."""
-    from packaging.version import VERSION_PATTERN
+def _is_pep440(text: str) -> bool:
+    """Whether ``text`` is a PEP 440 version with nothing around it: packaging's parser, which allows
+    spaces and a newline around one (and compiles its grammar once, where a second copy would cost
+    a millisecond of every command that reads skills.lock)."""
+    from packaging.version import InvalidVersion, Version
 
-    return re.compile(VERSION_PATTERN, re.VERBOSE | re.IGNORECASE)
+    if text != text.strip():
+        return False
+    try:
+        Version(text)
+    except (InvalidVersion, ValueError):  # ValueError: more digits than Python turns into an int
+        return False
+    return True
 
 
 _FIELDS = tuple(field for field in LockedSkill._fields if field != "source")

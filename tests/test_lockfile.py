@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from packaging.version import VERSION_PATTERN
 
 from skillpm.errors import LockfileError
 from skillpm.lockfile import Lockfile, LockedSkill, LockedSource, entry_problem, read_lockfile, write_lockfile
@@ -208,3 +212,12 @@ def test_a_source_table_that_disagrees_with_its_label_is_refused(source: dict, r
     fields = {**{k: v for k, v in ALPHA._asdict().items() if k != "source"}, "registry": registry, "source": source}
     problem = entry_problem(fields)
     assert problem is not None and match in problem, problem
+
+
+@given(st.text(st.sampled_from("0123456789.abcdeprvlostv+-_!* \n\tRCV١"), max_size=24))
+def test_a_locked_version_is_one_pep_440_s_grammar_matches_whole(version: str) -> None:
+    """skills.lock's version check is packaging's grammar (VERSION_PATTERN) matching the whole text."""
+    grammar = re.compile(VERSION_PATTERN, re.VERBOSE | re.IGNORECASE)
+    refused = entry_problem({**ALPHA._asdict(), "version": version})
+    whole = version != "" and grammar.fullmatch(version) is not None
+    assert (refused is None or "version" not in refused) == whole, (version, refused)
