@@ -787,3 +787,22 @@ def test_an_index_entry_pointing_at_another_variant_s_archive_is_refused(
 
     assert_one_error(result, contains=f"holds {KERNEL} {' '.join(swapped_in)}, not {KERNEL} {' '.join(locked)}")
     assert not isolated.skills.exists() and not isolated.lockfile.exists()
+
+
+def test_sync_places_again_a_skill_nested_in_one_it_rewrites(isolated, registry: Path, run_cli) -> None:
+    """A hand-made skills.lock may nest one skill's directory in another's: rewriting the outer tree
+    takes the inner one with it, so the inner skill is placed again, not taken as already in place."""
+    assert run_cli("install", KERNEL, "doc-writer", "--arch", "8.6", "--registry", registry, "--copy").exit_code == 0
+    where = {entry["name"]: entry["directory"] for entry in lock_entries(isolated.lockfile)}
+    outer = isolated.project / where["doc-writer"]
+    inner = outer / KERNEL
+    shutil.move(isolated.project / where[KERNEL], inner)
+    text = isolated.lockfile.read_text()
+    isolated.lockfile.write_text(text.replace(f'"{where[KERNEL]}"', f'"{where["doc-writer"]}/{KERNEL}"'))
+    (outer / "SKILL.md").write_text("changed by hand\n")  # not the locked tree: sync rewrites the outer folder
+
+    result = run_cli("sync")
+
+    assert result.exit_code == 0, result.output
+    assert f"installed {KERNEL} 1.0.0 (sm_80)" in result.stdout and "installed doc-writer" in result.stdout
+    assert (inner / "SKILL.md").is_file() and (outer / "SKILL.md").read_text() != "changed by hand\n"

@@ -15,6 +15,7 @@ whatever tree the lockfile names that its directory does not hold.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -131,14 +132,19 @@ def _install_all(
     fetched = in_parallel(lambda plan: fetch_checked(plan, cache), plans, jobs=jobs)
     for plan, metadata in zip(plans, fetched):
         check_replaceable(lockfile, plan.entry, metadata.files, force=force)
+    directories = [lockfile.directory(plan.entry) for plan in plans]
+    overlapping = _overlapping(directories)
+    # Whether each directory already holds its plan's tree. Placing another plan may change a
+    # directory it shares or nests with (a hand-made skills.lock): place() looks again at those.
+    in_place = [None if directory in overlapping else tree_matches(directory, metadata.files)
+                for directory, metadata in zip(directories, fetched)]
     attested = [
-        check_attestations(plan, cache, lockfile.root, attestations,
-                           writes=not tree_matches(lockfile.directory(plan.entry), metadata.files))
-        for plan, metadata in zip(plans, fetched)
+        check_attestations(plan, cache, lockfile.root, attestations, writes=not held)
+        for plan, held in zip(plans, in_place)
     ]
     results = []
-    for plan in plans:
-        results.append(place(lockfile, plan, cache))
+    for plan, held in zip(plans, in_place):
+        results.append(place(lockfile, plan, cache, in_place=held))
         lockfile = lockfile.with_skill(plan.entry)
     lockfile, copies = make_links(lockfile, plans, cache=cache, warn=lambda line: _warning(attestations, line))
     if copies:  # the linked entries now list fewer agents
@@ -154,6 +160,19 @@ def _install_all(
 
         _warning(attestations, unattested_warning(unverified))
     return results + copies
+
+
+def _overlapping(directories: Sequence[Path]) -> set[Path]:
+    """The directories that equal, hold or lie inside another of ``directories`` (as written)."""
+    counts = Counter(directories)
+    found = {directory for directory, count in counts.items() if count > 1}
+    top: Path | None = None
+    for directory in sorted(counts, key=lambda path: path.parts):  # a folder's descendants follow it
+        if top is not None and directory.parts[: len(top.parts)] == top.parts:
+            found |= {top, directory}
+        else:
+            top = directory
+    return found
 
 
 def _warning(attestations: InstallOptions | None, line: str) -> None:

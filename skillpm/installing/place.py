@@ -43,22 +43,26 @@ class InstallResult(NamedTuple):
         }
 
 
-def place(lockfile: Lockfile, plan: Plan, cache: ArtifactCache) -> InstallResult:
+def place(lockfile: Lockfile, plan: Plan, cache: ArtifactCache, *, in_place: bool | None = None) -> InstallResult:
     """Install a fetched and checked plan and record it; the caller holds the lock.
 
     The new tree is extracted beside the directory; then the lockfile is written,
     then the tree swapped in. A kill between the two leaves the lockfile naming a
     tree the directory does not hold yet: :func:`tree_matches` sees it, and
-    ``sync`` completes it. A failure restores the previous lockfile.
+    ``sync`` completes it. A failure restores the previous lockfile. ``in_place``:
+    whether the directory already holds the plan's tree, as the caller found under
+    the lock (then only the lockfile is written); ``None``: found out here.
     """
     entry = plan.entry
     directory = lockfile.directory(entry)
-    data = fetch_artifact(plan.registry, plan.variant, cache)
     updated = lockfile.with_skill(entry)
-    changed = not tree_matches(directory, read_metadata(data).files)
-    if not changed:
+    data = None
+    if in_place is None:
+        data = fetch_artifact(plan.registry, plan.variant, cache)
+        in_place = tree_matches(directory, read_metadata(data).files)
+    if in_place:
         record(lockfile, updated)
     else:
+        data = data or fetch_artifact(plan.registry, plan.variant, cache)
         put_tree(directory, data, record=lambda: record(lockfile, updated), undo=lambda: record(updated, lockfile))
-    return InstallResult(entry.name, entry.version, entry.target, entry.sha256, directory, changed, entry.agents)
-
+    return InstallResult(entry.name, entry.version, entry.target, entry.sha256, directory, not in_place, entry.agents)
