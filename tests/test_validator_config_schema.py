@@ -184,6 +184,14 @@ def test_problems_are_worded_and_ordered_as_pydantic_did(validator: str, given: 
     assert parse_config(validator, given) == (None, problems)
 
 
+def test_an_unknown_empty_key_is_named_at_its_place_not_as_the_root() -> None:
+    """The one line that differs, on purpose: pydantic's path of the key ``""`` joined to nothing, so it was
+    reported as ``validator_config.(root)``, as if the config itself were wrong; skill_meta.json's problems
+    name such a key at its place (``tests.0.context.files.: ...``), and so do these now."""
+    assert reference("regex", {"pattern": "x", "": 1})[1] == ["validator_config.(root): is not a known field"]
+    assert parse_config("regex", {"pattern": "x", "": 1}) == (None, ["validator_config.: is not a known field"])
+
+
 def test_an_integer_where_a_number_is_asked_becomes_a_float_and_defaults_fill_the_rest() -> None:
     found, _ = parse_config("cuda_kernel", {"kernel": "k", "timeout_s": 5, "elements_per_thread": 8,
                                             "max_sass_per_element": 3})
