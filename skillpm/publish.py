@@ -147,8 +147,6 @@ def publish_to_oci(
     the tag last. A tag holding other archives is refused before anything is pushed; one
     holding the same archives gains the new attestations.
     """
-    from dataclasses import replace
-
     from skillpm.registry import store
     from skillpm.registry.directory import LocalRegistry
     from skillpm.registry.factory import open_oci_registry
@@ -163,7 +161,7 @@ def publish_to_oci(
         pushed = push_packages(static, oci, sorted({item.name for item in staged.added}), progress)
     (version,) = pushed
     added = tuple(
-        replace(item, new=version.new, attestations=tuple(a for a in item.attestations if a.path in version.attached))
+        item._replace(new=version.new, attestations=tuple(a for a in item.attestations if a.path in version.attached))
         for item in staged.added
     )
     return Published(oci.label, added, staged.signer)

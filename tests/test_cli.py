@@ -292,9 +292,12 @@ def _imported_by(args: list[str], packages: tuple[str, ...]) -> list[str]:
         # the skeleton's skill_meta.json too (its test-set digest goes into the archive)
         (["pack", "SOURCE", "-o", "OUT"], ("jsonschema_rs",)),
         (["publish", "SOURCE", "--registry", "NEW_REGISTRY"], ("jsonschema_rs",)),
+        # cases that name skillpm's validators: their validator_config is checked by its schema too
+        (["pack", "CHECKED", "-o", "OUT"], ("jsonschema_rs",)),
+        (["publish", "CHECKED", "--registry", "NEW_REGISTRY"], ("jsonschema_rs",)),
     ],
     ids=["--help", "resolve", "resolve --registry DIR", "install --registry DIR", "validate", "validate source", "pack",
-         "publish"],
+         "publish", "pack with validators", "publish with validators"],
 )
 def test_everyday_commands_import_nothing_heavy(
     args: list[str], allowed: tuple[str, ...], isolated, registry: Path, tmp_path: Path, run_cli
@@ -305,8 +308,16 @@ def test_everyday_commands_import_nothing_heavy(
     source = tmp_path / "source"
     assert run_cli("init", source).exit_code == 0
     assert (source / "skill_meta.json").is_file()
+    checked = tmp_path / "checked"
+    assert run_cli("init", checked).exit_code == 0
+    (checked / "skill_meta.json").write_text(json.dumps({"tests": [
+        {"input": "q", "expected": {"contains": "x"}, "validator": "regex", "validator_config": {"pattern": "x+"}},
+        {"input": "k", "expected": {"contains": []}, "validator": "cuda_kernel",
+         "validator_config": {"kernel": "k", "arch": "sm_90a", "timeout_s": 30, "elements_per_thread": 4,
+                              "max_sass_per_element": 8, "max_sass_per_element.sm_100a": 6}},
+    ]}))
     assert run_cli("registry", "init", tmp_path / "new-registry").exit_code == 0
-    places = {"REGISTRY": registry, "SKILL": skill, "SOURCE": source, "OUT": tmp_path / "dist",
+    places = {"REGISTRY": registry, "SKILL": skill, "SOURCE": source, "CHECKED": checked, "OUT": tmp_path / "dist",
               "NEW_REGISTRY": tmp_path / "new-registry"}
     args = [str(places.get(arg, arg)) for arg in args]
     assert [name for name in _imported_by(args, HEAVY) if name.split(".")[0] not in allowed] == []

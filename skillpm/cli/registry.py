@@ -109,7 +109,7 @@ def add(
 
     added = add_archives(directory, archives, keys=_index_keys(key_paths), expires_days=expires_days)
     if as_json:
-        emit_json([vars(item) for item in added])
+        emit_json([item._asdict() for item in added])
         return
     for item in added:
         state = "added" if item.new else "already published:"

@@ -72,7 +72,7 @@ def pull(source: str, directory: Path, names: tuple[str, ...], key_paths: tuple[
     chosen = list(names) or oci.package_names()
     added = pull_packages(oci, directory, chosen, keys=load_index_keys(key_paths), progress=notice)
     if as_json:
-        emit_json({"directory": str(directory), "variants": [vars(item) for item in added]})
+        emit_json({"directory": str(directory), "variants": [item._asdict() for item in added]})
         return
     for item in added:
         state = "added" if item.new else "already present:"

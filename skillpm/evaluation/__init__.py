@@ -9,7 +9,7 @@ The pipeline, pure modules first:
 * :mod:`.checks` turns a case into checks (``contains``, ``regex``, ``nvcc_compile``,
   ``cuda_kernel``, ``python_test``) and decides them; programs are run through a
   :class:`~.checks.Programs`; :mod:`.checkconfig` checks each validator's ``validator_config``
-  (pydantic, loaded only for a case that names one of skillpm's validators);
+  (``schemas/validator-config.schema.json``);
 * :mod:`.sass` reads what nvcc built (ptxas's resource report, cuobjdump's SASS) for ``cuda_kernel``;
 * :mod:`.stats` counts outcomes into pass rates, Wilson intervals and lift;
 * :mod:`.evidence` builds the evidence document (``schemas/eval-evidence.schema.json``);

@@ -41,7 +41,7 @@ from skillpm.targets import parse_target
 
 if TYPE_CHECKING:
     from skillpm.evaluation.cases import EvalCase
-    from skillpm.evaluation.checkconfig import ArchConfig, NvccConfig
+    from skillpm.evaluation.checkconfig import KernelConfig, NvccConfig
     from skillpm.evaluation.sass import KernelLimits
 
 #: Fence languages whose block is CUDA/C++ source, and those whose block is Python.
@@ -229,27 +229,21 @@ def checks_for(case: EvalCase, *, target: str) -> tuple[Check, ...]:
         # As upskill does for a validator it does not know, expected.contains alone decides
         # (skillpm.evaluation.testset warns once per such validator; output_file is not read either).
         return tuple(found)
-    from pydantic import ValidationError
-
-    from skillpm.evaluation.checkconfig import NvccConfig, PythonTestConfig, RegexConfig
-    from skillpm.fieldproblems import field_problems
+    from skillpm.evaluation.checkconfig import KernelConfig, NvccConfig, RegexConfig, parse_config
 
     config = dict(case.validator_config or {})
-    try:
-        if case.validator == "regex":
-            regex = RegexConfig.model_validate(config)
-            found.append(Regex(_compile(regex.pattern, regex.ignore_case)))
-        elif case.validator == "nvcc_compile":
-            nvcc = NvccConfig.model_validate(config)
-            found.append(NvccCompile(_nvcc_flags(nvcc, target), nvcc.timeout_s))
-        elif case.validator == "cuda_kernel":
-            found.append(_cuda_kernel(config, target))
-        else:
-            test = PythonTestConfig.model_validate(config)
-            found.append(PythonTest(test.script, test.timeout_s))
-    except ValidationError as error:
-        where, reason = field_problems(error.errors())[0]
-        raise CheckConfigError(f"validator_config.{where}: {reason}") from None
+    overrides = _budget_overrides(config) if case.validator == "cuda_kernel" else {}
+    settings, problems = parse_config(case.validator, config)
+    if settings is None:
+        raise CheckConfigError(problems[0])
+    if isinstance(settings, RegexConfig):
+        found.append(Regex(_compile(settings.pattern, settings.ignore_case)))
+    elif isinstance(settings, NvccConfig):
+        found.append(NvccCompile(_nvcc_flags(settings, target), settings.timeout_s))
+    elif isinstance(settings, KernelConfig):
+        found.append(_cuda_kernel(settings, overrides, target))
+    else:
+        found.append(PythonTest(settings.script, settings.timeout_s))
     return tuple(found)
 
 
@@ -273,7 +267,7 @@ def _nvcc_flags(config: NvccConfig, target: str) -> tuple[str, ...]:
     return _gencode(_arch(config, target))
 
 
-def _arch(config: ArchConfig, target: str) -> str:
+def _arch(config: NvccConfig | KernelConfig, target: str) -> str:
     """``arch``, else the variant's target, else (the generic variant) ``generic_arch``: ``sm_90a``."""
     if config.arch is not None:
         key, arch = "arch", config.arch
@@ -297,13 +291,15 @@ def _gencode(arch: str) -> tuple[str, str]:
     return ("-gencode", f"arch=compute_{digits},code=sm_{digits}")
 
 
-def _cuda_kernel(config: dict[str, object], target: str) -> CudaKernel:
+def _budget_overrides(config: dict[str, object]) -> dict[str, object]:
+    """The ``max_sass_per_element.<arch>`` keys of a ``cuda_kernel`` config, taken out of it."""
+    return {key: config.pop(key) for key in [key for key in config if key.startswith(_BUDGET_KEY + ".")]}
+
+
+def _cuda_kernel(kernel: KernelConfig, overrides: Mapping[str, object], target: str) -> CudaKernel:
     """The ``cuda_kernel`` check; ``max_sass_per_element.<arch>`` overrides the budget for that arch."""
-    from skillpm.evaluation.checkconfig import KernelConfig
     from skillpm.evaluation.sass import KernelLimits
 
-    overrides = {key: config.pop(key) for key in [key for key in config if key.startswith(_BUDGET_KEY + ".")]}
-    kernel = KernelConfig.model_validate(config)
     arch = _arch(kernel, target)
     budget = kernel.max_sass_per_element
     for key, value in overrides.items():

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, NamedTuple, Sequence
 
 from packaging.version import Version
 
@@ -59,8 +58,7 @@ def init(
     return config
 
 
-@dataclass(frozen=True)
-class Added:
+class Added(NamedTuple):
     """One archive handled by :func:`add`: whether it was new or already published."""
 
     name: str
@@ -73,8 +71,7 @@ class Added:
     attestations: tuple[Attestation, ...] = ()  # those this add attached
 
 
-@dataclass(frozen=True)
-class NewAttestation:
+class NewAttestation(NamedTuple):
     """A signed attestation bundle to attach to the variant ``name`` ``version`` ``target``."""
 
     name: str
