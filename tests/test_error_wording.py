@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from skillpm.fieldproblems import field_problems
+from pydantic_wording import field_problems
 
 #: Phrases only pydantic writes; a message holding one shows the library, not the problem.
 PYDANTIC = re.compile(r"Input should|Extra inputs|Field required|Value error|errors\.pydantic\.dev|String should|type=")

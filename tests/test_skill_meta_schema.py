@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from skillpm.evaluation.cases import case_json, canonical_json, parse_case, parse_suite
 from skillpm.evaluation import subject
 from skillpm.evaluation.testset import load_tests
-from skillpm.fieldproblems import field_problems
+from pydantic_wording import field_problems
 from skillpm.manifest import SkillSource
 
 ROOT = Path(__file__).resolve().parent.parent

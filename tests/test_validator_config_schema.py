@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from skillpm.evaluation.checkconfig import RECORDS, parse_config
 from skillpm.evaluation.cases import EvalCase, Expected
 from skillpm.evaluation.checks import VALIDATORS, CheckConfigError, checks_for
-from skillpm.fieldproblems import field_problems
+from pydantic_wording import field_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "schemas" / "validator-config.schema.json").read_text(encoding="utf-8"))
