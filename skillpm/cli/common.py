@@ -1,8 +1,9 @@
-"""Options shared by several commands, and choosing the GPU a command resolves for."""
+"""Options shared by several commands, choosing the GPU a command resolves for, and the lockfile it works on."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -127,3 +128,34 @@ def choose_capability(arch: str | None, *, quiet: bool = False) -> Capability | 
     if not quiet:
         notice(f"note: detected {gpu.name} (compute capability {gpu.capability}) via {gpu.source}")
     return gpu.capability
+
+
+global_option = click.option(
+    "--global", "user", is_flag=True, help="Use the user's skills directory and skills.lock, not the project's."
+)
+allow_outside_option = click.option(
+    "--allow-outside",
+    is_flag=True,
+    help="Change skill directories outside the project after links (a cloned skills.lock, "
+    "or a skills folder that is a link, may lead anywhere).",
+)
+
+
+def lockfile_path(user: bool) -> Path:
+    """The skills.lock a command works on: the user's with ``--global``, else the project's."""
+    from skillpm.project import LOCK_NAME, find_project_root, user_lockfile_path
+
+    return user_lockfile_path() if user else find_project_root(Path.cwd()) / LOCK_NAME
+
+
+def project_lockfile(user: bool) -> Path:
+    """:func:`lockfile_path` for commands that work on what is installed: outside any project, an error saying so."""
+    from skillpm.errors import InstallError
+    from skillpm.project import find_project
+
+    if not user and find_project(Path.cwd()) is None:
+        raise InstallError(
+            f"no project here: neither {Path.cwd()} nor a folder above it holds skills.lock or .git",
+            hint="cd into your project, start one with 'skillpm install NAME', or pass --global for your own skills",
+        )
+    return lockfile_path(user)

@@ -1,9 +1,8 @@
-"""Commands that change what is installed: install, sync, update, remove; and list."""
+"""Commands that install: install, sync and update (list and remove: :mod:`skillpm.cli.installed`)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,13 +10,16 @@ import click
 
 from skillpm.agents import AGENT_NAMES, ALIASES, ALL
 from skillpm.cli.common import (
+    allow_outside_option,
     arch_option,
     choose_capability,
+    global_option,
     json_option,
     offline_option,
+    project_lockfile,
     registry_option,
 )
-from skillpm.cli.output import emit_json, notice, say, table
+from skillpm.cli.output import emit_json, few, notice, say, table
 
 if TYPE_CHECKING:
     from skillpm.targets import Capability
@@ -33,32 +35,6 @@ def _where(agent_names: tuple[str, ...], user: bool, directory: Path | None, cop
     )
 
 
-def _lockfile(user: bool) -> Path:
-    from skillpm.project import LOCK_NAME, find_project_root, user_lockfile_path
-
-    return user_lockfile_path() if user else find_project_root(Path.cwd()) / LOCK_NAME
-
-
-def _project_lockfile(user: bool) -> Path:
-    """:func:`_lockfile` for commands that work on what is installed: outside any project, an error saying so."""
-    from skillpm.errors import InstallError
-    from skillpm.project import find_project
-
-    if not user and find_project(Path.cwd()) is None:
-        raise InstallError(
-            f"no project here: neither {Path.cwd()} nor a folder above it holds skills.lock or .git",
-            hint="cd into your project, start one with 'skillpm install NAME', or pass --global for your own skills",
-        )
-    return _lockfile(user)
-
-
-def _few(names: Sequence[str], shown: int = 4) -> str:
-    """A list of agents as one short text: up to ``shown`` names, then how many more (``--json`` has them all)."""
-    if len(names) <= shown:
-        return ", ".join(names) or "-"
-    return f"{', '.join(names[:shown - 1])} +{len(names) - shown + 1} more"
-
-
 def _nothing_recorded(lockfile: Path) -> str:
     """Why a command over skills.lock has nothing to do: the file records no skill, or is not there yet."""
     if lockfile.exists():
@@ -72,7 +48,7 @@ def _report(results, as_json: bool, verb: str) -> None:
         return
     for result in results:
         state = verb if result.changed else "already up to date:"
-        seen_by = f" (for {_few(result.agents)})" if result.agents else ""
+        seen_by = f" (for {few(result.agents)})" if result.agents else ""
         say(f"{state} {result.name} {result.version} ({result.target}) -> {result.directory}{seen_by}")
 
 
@@ -92,17 +68,8 @@ class _AgentChoice(click.Choice):
         return ALIASES.get(value, value)
 
 
-global_option = click.option(
-    "--global", "user", is_flag=True, help="Use the user's skills directory and skills.lock, not the project's."
-)
 force_option = click.option(
     "--force", is_flag=True, help="Replace a directory that skillpm did not install, or that holds no SKILL.md."
-)
-allow_outside_option = click.option(
-    "--allow-outside",
-    is_flag=True,
-    help="Change skill directories outside the project after links (a cloned skills.lock, "
-    "or a skills folder that is a link, may lead anywhere).",
 )
 
 
@@ -284,7 +251,7 @@ def sync(user: bool, mirror: str | None, force: bool, allow_outside: bool, as_js
     from skillpm.cache import ArtifactCache
     from skillpm.installing.pipeline import sync as sync_all
 
-    lockfile = _project_lockfile(user)
+    lockfile = project_lockfile(user)
     results = sync_all(
         lockfile, cache=ArtifactCache(), mirror=mirror or None, force=force,
         allow_outside=allow_outside or user, attestations=_attestation_policy(policy),
@@ -329,9 +296,9 @@ def update(
     capability = parse_capability(arch) if arch else None
     chosen = [normalize_name(name) for name in names]
     if dry_run:
-        _show_update_plan(_project_lockfile(user), chosen, capability, as_json)
+        _show_update_plan(project_lockfile(user), chosen, capability, as_json)
         return
-    lockfile = _project_lockfile(user)
+    lockfile = project_lockfile(user)
     results = update_all(
         lockfile, names=chosen, capability=capability, cache=ArtifactCache(), force=force,
         allow_outside=allow_outside or user, attestations=_attestation_policy(policy),
@@ -365,79 +332,3 @@ def _show_update_plan(lockfile_path: Path, names: list[str], capability: Capabil
     for step in steps:
         if step.reason is not None:
             notice(step.reason)
-
-
-@click.command()
-@click.argument("name")
-@global_option
-@click.option("--force", is_flag=True, help="Delete the directory even when it holds no SKILL.md.")
-@allow_outside_option
-@json_option
-def remove(name: str, user: bool, force: bool, allow_outside: bool, as_json: bool) -> None:
-    """Remove an installed skill and its entry in skills.lock.
-
-    \b
-    skillpm remove kernel-builder-cuda
-    skillpm remove kernel-builder-cuda --global
-    skillpm uninstall kernel-builder-cuda    (also: skillpm rm)
-
-    Every directory skills.lock records for NAME is deleted, and every link
-    skillpm made to it from an agent's folder (one that now leads elsewhere, or
-    was replaced, is left alone, with a note). As for sync, a directory outside
-    the project needs --allow-outside, and one that does not look like a skill
-    (no SKILL.md) needs --force.
-    """
-    from skillpm.installing.removal import remove as remove_one
-    from skillpm.requirements import normalize_name
-
-    lockfile = _lockfile(user)
-    removed = remove_one(
-        lockfile, normalize_name(name), force=force, allow_outside=allow_outside or user, warn=notice
-    )
-    rows = [(skill, lockfile.parent / skill.directory) for skill in removed]
-    if as_json:
-        emit_json([
-            {"name": skill.name, "version": skill.version, "target": skill.target, "directory": str(directory)}
-            for skill, directory in rows
-        ])
-        return
-    for skill, directory in rows:
-        say(f"removed {skill.name} {skill.version} from {directory}")
-
-
-@click.command(name="list")
-@arch_option()
-@global_option
-@json_option
-def list_(arch: str | None, user: bool, as_json: bool) -> None:
-    """List installed skills, their variants, and whether each suits this GPU.
-
-    \b
-    skillpm list                  # this project's skills.lock, for this GPU
-    skillpm list --arch 8.0 --json
-    skillpm list --global
-    """
-    from skillpm.installing.record import installed_skills
-
-    capability = choose_capability(arch, quiet=True)
-    rows = installed_skills(_lockfile(user), capability)
-    if as_json:
-        emit_json(rows)
-        return
-    if not rows:
-        notice("no skills installed here")
-        return
-    table(
-        ["name", "version", "target", "suits GPU", "agents", "directory"],
-        [
-            (r["name"], r["version"], r["target"], r["suits"], _few(r["agents"]),
-             r["directory"] if r["present"] else f"{r['directory']} (MISSING)")
-            for r in rows
-        ],
-    )
-    missing = [r["name"] for r in rows if not r["present"]]
-    if missing:
-        notice(f"{', '.join(missing)}: recorded in skills.lock but missing on disk; 'skillpm sync' installs them again")
-    unlinked = [f"{r['name']} ({', '.join(r['missing_links'])})" for r in rows if r["missing_links"]]
-    if unlinked:
-        notice(f"links gone: {'; '.join(unlinked)}; 'skillpm sync' makes them again")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from skillpm.cli.common import arch_option, json_option, plain_http_option
-from skillpm.cli.installing import _project_lockfile, global_option
+from skillpm.cli.common import arch_option, global_option, json_option, plain_http_option, project_lockfile
 from skillpm.cli.output import emit_json, notice, table
 
 
@@ -43,7 +42,7 @@ def outdated(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool
             registries[skill.registry] = open_locked_registry(skill.registry)
         return registries[skill.registry].require_package(skill.name)  # type: ignore[attr-defined]
 
-    rows = check(_project_lockfile(user), capability, document_for=document_for,
+    rows = check(project_lockfile(user), capability, document_for=document_for,
                  names=frozenset(normalize_name(name) for name in names))
     if as_json:
         emit_json([row.to_json() for row in rows])
