@@ -31,13 +31,12 @@ import re
 import stat
 import time
 from collections.abc import Container, Iterator
+from functools import cache
 from pathlib import Path
 
 #: The marker in every leftover folder: an empty folder of this name, made right after it (a mkdir: all
 #: or nothing, so a kill leaves a leftover folder empty or marked, never half-marked).
 MARKER = ".skillpm-leftover"
-#: A leftover folder's name: ``.<name>.<random>.skillpm-<kind>``, the random part as tempfile makes it.
-_LEFTOVER = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.skillpm-(?P<kind>tmp|new|old)", re.DOTALL)
 #: The one entry of a leftover folder of each kind.
 _ENTRY = {"tmp": "data", "new": "tree", "old": "tree"}
 
@@ -71,8 +70,15 @@ def _is_marked(folder: Path) -> bool:
         return False
 
 
+@cache
+def _leftover_name() -> re.Pattern[str]:
+    """A leftover folder's name: ``.<name>.<random>.skillpm-<kind>``, the random part as tempfile makes
+    it. Compiled on first use: commands that only read never look for leftovers."""
+    return re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.skillpm-(?P<kind>tmp|new|old)", re.DOTALL)
+
+
 def _kind(folder: Path) -> str:
-    match = _LEFTOVER.fullmatch(folder.name)
+    match = _leftover_name().fullmatch(folder.name)
     return "" if match is None else match["kind"]
 
 
@@ -83,7 +89,7 @@ def _leftovers(folder: Path, *, name: str | None = None, kinds: str = "tmp new o
     except (FileNotFoundError, NotADirectoryError):
         return
     for entry in names:
-        match = _LEFTOVER.fullmatch(entry)
+        match = _leftover_name().fullmatch(entry)
         if match is None or match["kind"] not in kinds.split() or name not in (None, match["name"]):
             continue
         if _is_marked(folder / entry):
