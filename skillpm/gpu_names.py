@@ -15,12 +15,7 @@ from __future__ import annotations
 import bisect
 import re
 
-#: Every compute capability a GPU has, in order.
-KNOWN_CAPABILITIES: tuple[tuple[int, int], ...] = (
-    (5, 0), (5, 2), (5, 3), (6, 0), (6, 1), (6, 2), (7, 0), (7, 2), (7, 5),
-    (8, 0), (8, 6), (8, 7), (8, 8), (8, 9), (9, 0),
-    (10, 0), (10, 1), (10, 3), (11, 0), (12, 0), (12, 1),
-)  # fmt: skip
+from skillpm.targets import KNOWN_CAPABILITIES
 
 #: Product names, lower-cased with spaces, dashes and underscores removed, to compute capability.
 GPU_CAPABILITIES: dict[str, tuple[int, int]] = {

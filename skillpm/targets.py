@@ -26,6 +26,13 @@ GENERIC = "generic"
 
 _TARGET_RE = re.compile(r"sm_(?P<major>[1-9][0-9]?)(?P<minor>[0-9])(?P<suffix>[af]?)")
 
+#: Every compute capability a GPU has, in order (sources: :mod:`skillpm.gpu_names`).
+KNOWN_CAPABILITIES: tuple[tuple[int, int], ...] = (
+    (5, 0), (5, 2), (5, 3), (6, 0), (6, 1), (6, 2), (7, 0), (7, 2), (7, 5),
+    (8, 0), (8, 6), (8, 7), (8, 8), (8, 9), (9, 0),
+    (10, 0), (10, 1), (10, 3), (11, 0), (12, 0), (12, 1),
+)  # fmt: skip
+
 #: Family-specific targets and the capabilities they run on (CUDA 12.9+, CUDA 13).
 #: ``sm_101f`` is Jetson Thor's family under CUDA 12.9 (Thor is 11.0 from CUDA 13 on).
 FAMILY_MEMBERS: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {
@@ -85,6 +92,16 @@ def parse_target(text: str) -> Target:
             hint="use 'generic' or sm_<major><minor> with an optional a or f suffix, e.g. sm_90a",
         )
     return Target(int(match["major"]), int(match["minor"]), match["suffix"])
+
+
+def recorded_capability(text: str) -> Capability | None:
+    """A capability as skillpm records it (``9.0``, ``str(Capability)``) of a GPU that exists; ``None``
+    for any other text. Reading files skillpm wrote needs no GPU names (:func:`parse_capability`)."""
+    major, dot, minor = text.partition(".")
+    if not (dot and major.isdecimal() and minor.isdecimal() and major.isascii() and minor.isascii()):
+        return None
+    capability = Capability(int(major), int(minor))
+    return capability if capability in KNOWN_CAPABILITIES and str(capability) == text else None
 
 
 def parse_capability(text: str) -> Capability:

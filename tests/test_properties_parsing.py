@@ -20,8 +20,7 @@ from skillpm.archive import extract
 from skillpm.errors import ArchiveError, IndexFormatError, RequirementError, TargetError
 from skillpm.index.model import PackageDocument, RegistryConfig, parse_search
 from skillpm.requirements import parse_requirement
-from skillpm.gpu_names import KNOWN_CAPABILITIES
-from skillpm.targets import Capability, Target, parse_capability, parse_target
+from skillpm.targets import KNOWN_CAPABILITIES, Capability, Target, parse_capability, parse_target
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -7,10 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from skillpm.errors import TargetError
-from skillpm.gpu_names import GENERATIONS, GPU_CAPABILITIES, KNOWN_CAPABILITIES
+from skillpm.gpu_names import GENERATIONS, GPU_CAPABILITIES
 from skillpm.targets import (
     FAMILY_MEMBERS,
     GENERIC_TARGET,
+    KNOWN_CAPABILITIES,
     Capability,
     Target,
     family_members,
@@ -18,6 +19,7 @@ from skillpm.targets import (
     parse_capability,
     parse_target,
     rank,
+    recorded_capability,
     supported_targets,
     why_unusable,
 )
@@ -446,3 +448,21 @@ def test_value_types() -> None:
     assert GENERIC_TARGET.is_generic and not Target(9, 0, "").is_generic
     assert str(GENERIC_TARGET) == "generic"
     assert len({Target(9, 0, "a"), parse_target("sm_90a")}) == 1
+
+
+@given(st.one_of(st.text(st.sampled_from("0123456789.٩ a"), max_size=6), capabilities.map(str)))
+def test_a_recorded_capability_is_one_parse_capability_reads_and_spells_the_same(text: str) -> None:
+    """skills.lock's capability: ``X.Y`` of a GPU that exists, as ``str(Capability)`` writes it, and
+    nothing else parse_capability reads (names, ``sm_90``, ``9.0a``) nor another spelling of one."""
+    try:
+        spelled = str(parse_capability(text)) == text
+    except TargetError:
+        spelled = False
+    found = recorded_capability(text)
+    assert (found is not None) == spelled, text
+    assert found is None or (str(found) == text and found in KNOWN_CAPABILITIES)
+
+
+@pytest.mark.parametrize("text", ["h100", "sm_90", "9.0a", "90", " 9.0", "9.1", "09.0", "٩.٠"])
+def test_a_recorded_capability_is_never_a_name_or_another_spelling(text: str) -> None:
+    assert recorded_capability(text) is None

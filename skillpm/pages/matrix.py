@@ -1,6 +1,6 @@
 """The target matrix: which variant of a version ``install`` picks for each GPU.
 
-Pure. One row per compute capability a GPU has (:data:`skillpm.gpu_names.KNOWN_CAPABILITIES`),
+Pure. One row per compute capability a GPU has (:data:`skillpm.targets.KNOWN_CAPABILITIES`),
 newest first, with the GPUs of that capability, then a row for a machine without an NVIDIA GPU.
 The choice is :func:`skillpm.targets.best_target`, the rule ``install`` itself follows.
 """
@@ -11,7 +11,8 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-from skillpm.gpu_names import GPU_CAPABILITIES, KNOWN_CAPABILITIES
+from skillpm.gpu_names import GPU_CAPABILITIES
+from skillpm.targets import KNOWN_CAPABILITIES
 from skillpm.index.model import VersionEntry
 from skillpm.targets import Capability, best_target, match_kind, parse_target
 
