@@ -36,18 +36,24 @@ class SchemaError(NamedTuple):
 
 
 @lru_cache(maxsize=16)
-def validator(path: Path) -> Any:
-    """The validator of the schema at ``path``, itself checked against its meta-schema."""
-    import jsonschema_rs
-
+def schema(path: Path) -> Any:
+    """The schema at ``path``, parsed (read once per process; SchemaUnusable when it cannot be)."""
     try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SchemaUnusable(f"the schema {path} is missing") from None
     except (OSError, ValueError) as error:
         raise SchemaUnusable(f"cannot read the schema {path}: {error}") from None
+
+
+@lru_cache(maxsize=16)
+def validator(path: Path) -> Any:
+    """The validator of the schema at ``path``, itself checked against its meta-schema."""
+    import jsonschema_rs
+
+    parsed = schema(path)
     try:
-        return jsonschema_rs.validator_for(schema)
+        return jsonschema_rs.validator_for(parsed)
     except (jsonschema_rs.ValidationError, ValueError) as error:
         message = getattr(error, "message", str(error)).splitlines()[0]
         raise SchemaUnusable(f"the schema {path} is itself invalid: {message}") from None

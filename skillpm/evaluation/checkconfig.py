@@ -10,7 +10,6 @@ an integer given where a number is asked made a float.
 
 from __future__ import annotations
 
-import json
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -121,8 +120,9 @@ def _fits_a_float(value: int) -> bool:
 def _fields(validator: str) -> dict[str, frozenset[str]]:
     """The fields of ``validator``'s ``$def``, in the schema's order (pydantic's), each with its JSON types
     (read after :func:`_schema_problems` has found the schema usable)."""
-    schema = json.loads(_schema_path().read_text(encoding="utf-8"))
-    definitions = schema["$defs"]
+    from skillpm import schemacheck
+
+    definitions = schemacheck.schema(_schema_path())["$defs"]
     fields = {}
     for name, field in definitions[validator]["properties"].items():
         target = definitions[field["$ref"].removeprefix("#/$defs/")] if "$ref" in field else field
