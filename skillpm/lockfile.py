@@ -25,7 +25,7 @@ from skillpm.errors import LockfileError, TargetError
 from skillpm.project import LOCK_NAME
 from skillpm.reading import MAX_LOCKFILE_SIZE
 from skillpm.records import CheckedRecord
-from skillpm.targets import Capability, parse_target, recorded_capability
+from skillpm.targets import Capability, capability_as_written, parse_target
 from skillpm.tomlfile import read_toml_file
 
 LOCK_VERSION = 1
@@ -84,7 +84,7 @@ class LockedSkill(CheckedRecord, _SkillFields):
 
     def recorded_capability(self) -> Capability | None:
         """The capability this skill was resolved for (``None``: no GPU)."""
-        return None if self.capability == "none" else recorded_capability(self.capability)
+        return None if self.capability == "none" else capability_as_written(self.capability)
 
 
 def entry_problem(fields: Mapping[str, object]) -> str | None:
@@ -126,7 +126,7 @@ def entry_problem(fields: Mapping[str, object]) -> str | None:
         return "has a sha256 that is not 64 lowercase hex digits"
     if not _is_spelled(parse_target, text["target"]):
         return f"has an unknown GPU target {text['target'][:80]!r}"
-    if text["capability"] != "none" and recorded_capability(text["capability"]) is None:
+    if text["capability"] != "none" and capability_as_written(text["capability"]) is None:
         return f"has a capability {text['capability'][:80]!r} that is neither 'none' nor one such as '9.0'"
     if text["registry"] != text["registry"].strip() or not text["requirement"].startswith(name):
         return "has a registry with surrounding spaces, or a requirement for another package"

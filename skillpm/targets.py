@@ -94,7 +94,7 @@ def parse_target(text: str) -> Target:
     return Target(int(match["major"]), int(match["minor"]), match["suffix"])
 
 
-def recorded_capability(text: str) -> Capability | None:
+def capability_as_written(text: str) -> Capability | None:
     """A capability as skillpm records it (``9.0``, ``str(Capability)``) of a GPU that exists; ``None``
     for any other text. Reading files skillpm wrote needs no GPU names (:func:`parse_capability`)."""
     major, dot, minor = text.partition(".")

@@ -14,12 +14,12 @@ from skillpm.targets import (
     KNOWN_CAPABILITIES,
     Capability,
     Target,
+    capability_as_written,
     family_members,
     match_kind,
     parse_capability,
     parse_target,
     rank,
-    recorded_capability,
     supported_targets,
     why_unusable,
 )
@@ -458,11 +458,11 @@ def test_a_recorded_capability_is_one_parse_capability_reads_and_spells_the_same
         spelled = str(parse_capability(text)) == text
     except TargetError:
         spelled = False
-    found = recorded_capability(text)
+    found = capability_as_written(text)
     assert (found is not None) == spelled, text
     assert found is None or (str(found) == text and found in KNOWN_CAPABILITIES)
 
 
 @pytest.mark.parametrize("text", ["h100", "sm_90", "9.0a", "90", " 9.0", "9.1", "09.0", "٩.٠"])
 def test_a_recorded_capability_is_never_a_name_or_another_spelling(text: str) -> None:
-    assert recorded_capability(text) is None
+    assert capability_as_written(text) is None
