@@ -63,13 +63,15 @@ def _words(text: str) -> str:
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    """Every regular file under ``root`` (relative posix path -> bytes), not following links."""
+    """Every file under ``root`` (relative posix path -> bytes): a link to a file inside ``root``
+    is read as that file, as pack stores it; a link leading out is left out, as validate refuses it."""
     files = {}
+    inside = root.resolve()
     for directory, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
         for name in filenames:
             path = Path(directory, name)
-            if path.is_file() and not path.is_symlink():
+            if path.is_file() and path.resolve().is_relative_to(inside):
                 files[path.relative_to(root).as_posix()] = path.read_bytes()
     return files
 
@@ -131,6 +133,7 @@ def main() -> None:
     parser.add_argument("repos", nargs="+", type=Path, help="folders holding exported repositories")
     parser.add_argument("--list", action="store_true", help="list each failing skill under its class")
     args = parser.parse_args()
+    repos = [repo.resolve() for repo in args.repos]  # before the chdir below
     with tempfile.TemporaryDirectory(prefix="skillpm-corpus-") as tmp:
         for variable in ("HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME"):
             os.environ[variable] = str(Path(tmp, variable.lower()))
@@ -139,7 +142,7 @@ def main() -> None:
         members: defaultdict[str, list[str]] = defaultdict(list)
         notes: Counter[str] = Counter()
         total = 0
-        for repo in args.repos:
+        for repo in repos:
             for index, skill in enumerate(find_skills(repo)):
                 total += 1
                 work = Path(tmp, "work", f"{repo.name}-{index}")
