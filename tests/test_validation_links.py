@@ -37,6 +37,10 @@ TREE = {"SKILL.md", "scripts/extract.py", "references/forms.md", "assets/logo.pn
         ("plain scripts/extract.py text", []),
         ("`[not](a-link.md)`", []),
         ("```\n[x](in-fence.md)\n`scripts/fenced.py`\n```\n[y](after.md)", ["after.md"]),
+        ("[^1]: GitHub Blog. https://github.blog/x\n[^note]: Mermaid.\n[ref]: x.md", ["x.md"]),
+        ("Read `{baseDir}/references/forms.md` and `${CLAUDE_SKILL_DIR}/scripts/x.py`",
+         ["{baseDir}/references/forms.md", "${CLAUDE_SKILL_DIR}/scripts/x.py"]),
+        ("Run `${CLAUDE_PLUGIN_ROOT}/scripts/x.py`", []),
         ("~~~python\n[x](a.md)\n```\n[y](b.md)\n~~~\n[z](c.md)", ["c.md"]),
     ],
 )
@@ -80,6 +84,14 @@ def link_rules(body: str) -> list[tuple[str, int]]:
         ("[abs](/etc/passwd)", [("link.escape", 10)]),
         ("[win](C:/Users/x.md)", [("link.escape", 10)]),
         ("`scripts/../../secret`", [("link.sibling", 10)]),
+        ("[g]({baseDir}/references/forms.md) [s](${CLAUDE_SKILL_DIR}/scripts/extract.py#main)", []),
+        ("`{baseDir}/scripts/extract.py` `${CLAUDE_SKILL_DIR}/assets/logo.png`", []),
+        ("[g]({baseDir}/references/nope.md)", [("link.missing", 10)]),
+        ("[g](${CLAUDE_SKILL_DIR}/../other/x.md)", [("link.sibling", 10)]),
+        ("`{baseDir}/scripts/deploy.sh`", [("link.mention", 10)]),
+        ("[p](${CLAUDE_PLUGIN_ROOT}/scripts)", [("link.plugin", 10)]),
+        ("[g](x{baseDir}/references/forms.md)", [("link.missing", 10)]),  # only at the start
+        ("[^1]: nope.md", []),
         (
             "a\n[x](a.md)\nb\n[y](https://x.org)\n[z](../z)",
             [("link.missing", 11), ("link.sibling", 14)],

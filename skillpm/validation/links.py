@@ -5,7 +5,13 @@ Checked: Markdown links and images (``[text](path)``), reference definitions
 under ``scripts/``, ``references/`` or ``assets/``. Skipped: URLs with a scheme, pure
 ``#anchors``, Claude Code's slash-command links (``/plugin:skill``), globs and placeholders
 in code spans (``scripts/check_*.py``, ``references/<name>.md``), and everything inside
-fenced code blocks.
+fenced code blocks, and GitHub's footnotes (``[^1]: text``).
+
+A path may start with the skill folder's placeholder, which the agent replaces with the
+folder: Claude Code's ``${CLAUDE_SKILL_DIR}`` (https://code.claude.com/docs/en/skills,
+"Available string substitutions") and OpenClaw's ``{baseDir}``
+(https://docs.openclaw.ai/tools/skills); it is checked as the path after it. Claude Code's
+``${CLAUDE_PLUGIN_ROOT}`` names the plugin the skill ships in, not the skill: a warning.
 
 Only a real link to a missing file, or one leaving by an absolute path, is an error: a
 code span may name a path in the user's project (``./scripts/deploy.sh``) or an example,
@@ -28,11 +34,16 @@ _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 _LINK = re.compile(
     r"\]\(\s*(<[^>]*>|[^\s)]+)"  # [text](target), ![alt](target)
-    r"|^ {0,3}\[[^\]]+\]:\s*(<[^>]*>|\S+)"  # [id]: target
+    r"|^ {0,3}\[(?!\^)[^\]]+\]:\s*(<[^>]*>|\S+)"  # [id]: target, not a footnote [^id]: text
     r"""|\b(?:href|src)\s*=\s*["']([^"']*)["']""",  # <a href="target">, <img src="target">
     re.IGNORECASE,
 )
-_CODE_PATH = re.compile(r"(?<![\w./~-])(\./)?((?:scripts|references|assets)/[\w.@+-][\w./@+-]*)([*?<>{}\[]?)")
+_SKILL_DIR = re.compile(r"(?:\$\{CLAUDE_SKILL_DIR\}|\{baseDir\})/")  # the agent puts the skill folder here
+_PLUGIN_ROOT = "${CLAUDE_PLUGIN_ROOT}"
+_CODE_PATH = re.compile(
+    r"(?<![\w./~-])(\./|\$\{CLAUDE_SKILL_DIR\}/|\{baseDir\}/)?((?:scripts|references|assets)/[\w.@+-][\w./@+-]*)"
+    r"([*?<>{}\[]?)"
+)
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")  # two letters or more: not a drive
 _DRIVE = re.compile(r"[A-Za-z]:[\\/]")
 _SLASH_COMMAND = re.compile(r"/[\w.-]+(?::[\w.-]+)?")  # Claude Code's /skill or /plugin:skill
@@ -93,7 +104,13 @@ def _problem(target: str, kind: str, paths: Collection[str], folded: dict[str, s
     """
     if target.startswith("#") or _SCHEME.match(target) or _SLASH_COMMAND.fullmatch(target):
         return None
-    path = unquote(target.split("#", 1)[0].split("?", 1)[0])
+    if target.startswith(_PLUGIN_ROOT):
+        return "link.plugin", Severity.WARNING, (
+            f"{kind} {target!r} names a file of the Claude Code plugin the skill ships in, not of the skill: "
+            "it works only where the skill is installed as part of that plugin"
+        )
+    placeholder = _SKILL_DIR.match(target)
+    path = unquote(target[placeholder.end() if placeholder else 0:].split("#", 1)[0].split("?", 1)[0])
     if path.startswith(("/", "\\")) or _DRIVE.match(path):
         return "link.escape", Severity.ERROR, f"link {target!r} is an absolute path; make it relative to SKILL.md"
     norm = posixpath.normpath(path) if path else "."
