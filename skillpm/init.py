@@ -135,17 +135,21 @@ def _derive(directory: Path) -> tuple[dict[str, str | None], bytes, tuple[str, .
 def skill_md_version(fields: dict[str, object]) -> str:
     """The version in SKILL.md's ``metadata.version`` when it is PEP 440, else 0.1.0.
 
-    Not skill_meta.json's ``metadata.version``: that is upskill's own ("1.0" unless set), not
-    the skill's."""
+    Without one there, a PEP 440 top-level ``version`` (where many skills put it; validate
+    warns that the specification's place is metadata) is taken. Not skill_meta.json's
+    ``metadata.version``: that is upskill's own ("1.0" unless set), not the skill's."""
     from packaging.version import InvalidVersion, Version
 
     metadata = fields.get("metadata")
-    version = str(metadata.get("version", "")) if isinstance(metadata, dict) else ""
-    try:
-        Version(version)
-    except InvalidVersion:
-        return "0.1.0"
-    return version
+    placed = metadata.get("version") if isinstance(metadata, dict) else None
+    for version in (placed, fields.get("version")):
+        if isinstance(version, (str, int, float)) and not isinstance(version, bool):
+            try:
+                Version(str(version))
+            except InvalidVersion:
+                continue
+            return str(version)
+    return "0.1.0"
 
 
 def _is_utf8(data: bytes) -> bool:

@@ -129,6 +129,11 @@ def test_init_from_upskill_output(isolated, run_cli) -> None:
         ('metadata:\n  author: me\n  version: "1.4"\n', "1.4"),
         ("metadata:\n  version: not a version\n", "0.1.0"),
         ("", "0.1.0"),
+        ("version: 1.2.0\n", "1.2.0"),  # top level, where many public skills put it
+        ("version: 1.2.0\nmetadata:\n  version: 2.0.0\n", "2.0.0"),  # the specification's place wins
+        ("version: 1.5\nmetadata:\n  version: not a version\n", "1.5"),
+        ("version: latest\n", "0.1.0"),
+        ("version: true\n", "0.1.0"),
     ],
 )
 def test_adopt_upskill_version_is_skill_md_metadata_version(tmp_path: Path, front: str, version: str) -> None:

@@ -69,8 +69,9 @@ def test_valid_corpus(path: Path) -> None:
 
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.name[:30])
 def test_invalid_corpus(path: Path) -> None:
+    """Each is refused under ``--strict``, which holds front matter to the specification as skills-ref does."""
     assert not reference_valid(path)
-    assert INVALID_RULES[path.name] in {f.rule for f in validate_skill_dir(path) if f.is_error}
+    assert INVALID_RULES[path.name] in {f.rule for f in validate_skill_dir(path, strict=True) if f.is_error}
 
 
 def test_body_size_warning_agrees(tmp_path: Path) -> None:
@@ -122,6 +123,11 @@ DIFFERENCES = [
                "license is a string; skills-ref does not check its type"),
     Difference("claude-code-field", "demo", {"SKILL.md": front("when_to_use: On release days.\nmodel: sonnet\n")},
                True, False, "Claude Code documents these fields; skills-ref allows only the spec's"),
+    Difference("undocumented-field", "demo", {"SKILL.md": front("version: 1.0.0\n")}, True, False,
+               "agents load the skill and ignore the field, so it is a warning; --strict refuses it, as skills-ref"),
+    Difference("plain-folder-named-otherwise", "react-best-practices",
+               {"SKILL.md": front(name="vercel-react-best-practices")}, True, False,
+               "a plain folder installs under its name, so it is a warning; --strict refuses it, as skills-ref"),
     Difference("flow-mapping", "demo", {"SKILL.md": front("metadata: {author: me}\n")}, True,
                False, "flow style is standard YAML; skills-ref's strictyaml refuses it"),
     Difference("dashes-in-value", "demo",

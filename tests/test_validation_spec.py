@@ -97,6 +97,21 @@ def test_name_matches_directory(name: str, dir_name: str, expected: list[str]) -
 
 
 @pytest.mark.parametrize(
+    ("plain", "strict", "severity"),
+    [(True, False, Severity.WARNING), (True, True, Severity.ERROR), (False, False, Severity.ERROR)],
+)
+def test_a_plain_folder_named_otherwise_warns_as_it_installs_under_its_name(
+    plain: bool, strict: bool, severity: Severity
+) -> None:
+    """A folder with no manifest installs under its ``name`` (skillpm; vercel-labs/skills' installer.ts):
+    only where it sits does the name differ. For a skill source, ``dir_name`` is the manifest's name."""
+    [finding] = check_fields({"name": "demo", "description": "d"}, {"name": 2}, file="SKILL.md",
+                             dir_name="other", strict=strict, plain=plain)
+    assert (finding.rule, finding.severity) == ("spec.name.directory", severity)
+    assert ("install it into a folder of its name" in finding.message) is plain
+
+
+@pytest.mark.parametrize(
     ("value", "expected"),
     [
         ("x", []),

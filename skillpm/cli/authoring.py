@@ -56,7 +56,11 @@ def init(directory: Path | None, upskill_dir: Path | None, name: str | None, des
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=_PATH)
-@click.option("--strict", is_flag=True, help="Also warn about each Claude Code extension field in use.")
+@click.option(
+    "--strict", is_flag=True,
+    help="Hold front matter to the specification as skills-ref does: an unknown field is an error, "
+    "and each Claude Code field in use a warning.",
+)
 @json_option
 def validate(paths: tuple[Path, ...], strict: bool, as_json: bool) -> None:
     """Check skills against the Agent Skills specification and skillpm.toml's schema.
@@ -69,8 +73,10 @@ def validate(paths: tuple[Path, ...], strict: bool, as_json: bool) -> None:
     PATHS are skill sources (with skillpm.toml: every variant is checked as it
     will be installed), plain Agent Skills directories, or folders holding
     several skills (each is checked). Claude Code's own front-matter fields are
-    valid (their types are checked); --strict warns about each one. Exits 1 when
-    any has an error; warnings alone do not fail.
+    valid (their types are checked), and a field no one documents is a warning:
+    agents ignore it. --strict makes that an error, as skills-ref does, and warns
+    about each Claude Code field. Exits 1 when any has an error; warnings alone
+    do not fail.
     """
     from skillpm.validation.discover import discover
     from skillpm.validation.source import validate_path

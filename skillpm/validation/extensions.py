@@ -3,7 +3,7 @@
 Source: Claude Code's skills documentation, "Frontmatter reference"
 (https://code.claude.com/docs/en/skills), as read in December 2026: ``when_to_use``,
 ``argument-hint``, ``arguments``, ``disable-model-invocation``, ``user-invocable``,
-``allowed-tools`` (a string, or a YAML list), ``model``, ``effort``, ``context``, ``agent``,
+``allowed-tools`` and ``disallowed-tools`` (a string, or a YAML list), ``model``, ``effort``, ``context``, ``agent``,
 ``hooks``, ``paths`` and ``shell``. Agents other than Claude Code ignore them, so they are
 valid; only their types are checked, and ``--strict`` reports each one as a warning.
 """
@@ -48,6 +48,7 @@ FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
     "disable-model-invocation": (_boolean, "a boolean (true or false)"),
     "user-invocable": (_boolean, "a boolean (true or false)"),
     "allowed-tools": (_strings, "a string or a list of strings"),
+    "disallowed-tools": (_strings, "a string or a list of strings"),
     "model": (_string, "a string"),
     "effort": (_string, "a string"),
     "context": (_string, "a string"),

@@ -84,7 +84,7 @@ def _name(value: object, dir_name: str) -> Iterator[Issue]:
     if not _NAME.fullmatch(value):
         yield "spec.name.format", f"name {value!r} {_name_problem(value)}"
     if value != dir_name:
-        yield "spec.name.directory", (
+        yield _NAME_DIRECTORY, (
             f"name {value!r} must match the skill directory name {dir_name!r}"
         )
 
@@ -114,6 +114,8 @@ _CHECKS: dict[str, Callable[[object, str], Iterator[Issue]]] = {
 
 #: Rules whose findings are warnings: the skill still loads everywhere.
 _WARNING_RULES = frozenset({"spec.metadata.entry"})
+_NAME_DIRECTORY = "spec.name.directory"
+_PLAIN_NAME = "; skillpm and the skills CLI install it into a folder of its name, where it does"
 
 
 def _extension(key: str, value: object, *, strict: bool) -> Iterator[tuple[str, Severity, str]]:
@@ -131,12 +133,27 @@ def _extension(key: str, value: object, *, strict: bool) -> Iterator[tuple[str, 
         )
 
 
+def _unknown(key: str) -> str:
+    """What a field neither the specification nor Claude Code knows means, and where its data belongs."""
+    return (
+        f"unknown field {key!r}: agents ignore it and skills-ref refuses it; the specification's place for "
+        f"other data is 'metadata' (metadata.{key}). It allows {', '.join(_CHECKS)}, and Claude Code also "
+        f"{', '.join(k for k in extensions.FIELDS if k not in _CHECKS)}"
+    )
+
+
 def check_fields(
-    fields: Mapping[str, object], key_lines: Mapping[str, int], *, file: str, dir_name: str, strict: bool = False
+    fields: Mapping[str, object], key_lines: Mapping[str, int], *, file: str, dir_name: str, strict: bool = False,
+    plain: bool = False,
 ) -> list[Finding]:
     """Check front matter ``fields`` against the specification's field rules and Claude Code's extensions.
 
-    ``strict`` reports each Claude Code extension in use as a warning.
+    ``name`` must equal ``dir_name``, the folder the skill installs as. With ``plain`` (a
+    folder with no manifest) ``dir_name`` is only where the skill was found: it installs
+    under its ``name``, so a mismatch is a warning. A field neither the specification nor
+    Claude Code knows is a warning too, as agents load the skill and ignore it. ``strict``
+    holds the front matter to the specification as skills-ref does: both are errors, and
+    each Claude Code extension in use a warning.
     """
     findings = [
         error(file, 1, "spec.field.missing", f"required field {field!r} is missing")
@@ -151,13 +168,13 @@ def check_fields(
             continue
         check = _CHECKS.get(key)
         if check is None:
-            allowed = ", ".join(_CHECKS)
-            findings.append(error(file, line, "spec.field.unknown",
-                                  f"unknown field {key!r}; the specification allows {allowed}, and Claude Code "
-                                  f"also {', '.join(k for k in extensions.FIELDS if k not in _CHECKS)}"))
+            findings.append(Finding(file, line, "spec.field.unknown", Severity.ERROR if strict else Severity.WARNING,
+                                    _unknown(key)))
             continue
+        lenient = _WARNING_RULES | ({_NAME_DIRECTORY} if plain and not strict else set())
         findings.extend(
-            Finding(file, line, rule, Severity.WARNING if rule in _WARNING_RULES else Severity.ERROR, message)
+            Finding(file, line, rule, Severity.WARNING if rule in lenient else Severity.ERROR,
+                    message + (_PLAIN_NAME if rule == _NAME_DIRECTORY and plain else ""))
             for rule, message in check(value, dir_name)
         )
     return findings

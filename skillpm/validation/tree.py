@@ -84,14 +84,15 @@ class _Disk:
 
 
 def validate_tree(
-    files: Mapping[str, StrPath], *, root: StrPath, dir_name: str, strict: bool = False
+    files: Mapping[str, StrPath], *, root: StrPath, dir_name: str, strict: bool = False, plain: bool = False
 ) -> list[Finding]:
     """Validate a skill tree; the findings come sorted by file, line and rule.
 
     ``files`` maps each posix path of the tree as it will be installed to the real file
     under ``root`` (the skill source directory) that supplies it; ``dir_name`` is the
-    directory name the skill installs as, which its ``name`` must equal; ``strict`` warns
-    about each Claude Code extension field.
+    directory name the skill installs as, which its ``name`` must equal, or with ``plain``
+    the folder a plain skill sits in (see :func:`skillpm.validation.spec.check_fields`);
+    ``strict`` holds the front matter to the specification as skills-ref does.
     """
     disk = _Disk(root)
     findings = check_paths({path: disk.shown(os.fspath(real)) for path, real in files.items()})
@@ -127,17 +128,19 @@ def validate_tree(
                                       f"SKILL.md is larger than {MAX_SKILL_MD_SIZE} bytes; it is not read "
                                       "(the specification recommends under 5000 tokens)"))
             else:
-                findings += check_skill_md(raw, file=shown, dir_name=dir_name, tree=files.keys(), strict=strict)
+                findings += check_skill_md(raw, file=shown, dir_name=dir_name, tree=files.keys(), strict=strict,
+                                           plain=plain)
     return sorted(findings, key=Finding.sort_key)
 
 
 def check_skill_md(
-    raw: bytes, *, file: str, dir_name: str, tree: Collection[str], strict: bool = False
+    raw: bytes, *, file: str, dir_name: str, tree: Collection[str], strict: bool = False, plain: bool = False
 ) -> list[Finding]:
     """The specification and link rules for one SKILL.md, given the paths of its tree."""
     skill_md, findings = parse_skill_md(raw, file=file)
     if skill_md.fields is not None:
-        findings += check_fields(skill_md.fields, skill_md.key_lines, file=file, dir_name=dir_name, strict=strict)
+        findings += check_fields(skill_md.fields, skill_md.key_lines, file=file, dir_name=dir_name, strict=strict,
+                                 plain=plain)
     findings += check_body_size(skill_md, file=file)
     findings += check_links(skill_md.body, first_line=skill_md.body_line, tree=tree, file=file)
     return findings
@@ -157,7 +160,8 @@ def validate_skill_dir(path: StrPath, *, strict: bool = False) -> list[Finding]:
         return [error(".", None, "tree.root", f"{Path(root).as_posix()!r} {what}")]
     dir_name = os.path.basename(os.path.abspath(root))
     files, left_out = skill_dir_files(root)
-    findings = validate_tree(files, root=root, dir_name=dir_name, strict=strict) + left_out_findings(left_out)
+    findings = validate_tree(files, root=root, dir_name=dir_name, strict=strict, plain=True)
+    findings += left_out_findings(left_out)
     return sorted(findings, key=Finding.sort_key)
 
 
