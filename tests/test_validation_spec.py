@@ -178,6 +178,14 @@ def test_metadata(value: str, expected: list[str]) -> None:
         ("allowed-tools", "[Read, Write]", []),
         ("allowed-tools", "\n  - Read", []),
         ("allowed-tools", "\n  - 1", ["extension.field.type"]),
+        ("disallowed-tools", "[AskUserQuestion]", []),
+        ("disallowed-tools", "{a: b}", ["extension.field.type"]),
+        ("argument-hint", "[issue-number]", []),
+        ("argument-hint", "[optional: date]", []),  # YAML makes [{'optional': 'date'}] of it
+        ("argument-hint", "[file, optional: 2]", []),
+        ("argument-hint", "[{a: 1, b: 2}]", ["extension.field.type"]),
+        ("argument-hint", "[a: {b: c}]", ["extension.field.type"]),
+        ("argument-hint", "{a: b}", ["extension.field.type"]),
     ],
 )
 def test_optional_string_fields(field: str, value: str, expected: list[str]) -> None:

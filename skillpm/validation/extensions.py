@@ -34,10 +34,15 @@ def _strings(value: object) -> bool:
 
 
 def _hint(value: object) -> bool:
-    """A string, or what YAML makes of an unquoted ``[issue-number] [format]``: a list of scalars."""
-    return _strings(value) or (
-        isinstance(value, list) and all(isinstance(item, (str, int, float, list)) for item in value)
-    )
+    """A string, or what YAML makes of an unquoted ``[issue-number]`` or ``[optional: date]``:
+    a list of scalars, lists, and mappings of one scalar to another."""
+    return _strings(value) or (isinstance(value, list) and all(map(_hint_item, value)))
+
+
+def _hint_item(item: object) -> bool:
+    if isinstance(item, dict):
+        return len(item) == 1 and all(isinstance(part, (str, int, float)) for part in (*item, *item.values()))
+    return isinstance(item, (str, int, float, list))
 
 
 #: Each Claude Code field: the check its value must pass, and the type a finding names.
