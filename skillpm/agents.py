@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal, NamedTuple, Sequence
+from typing import Literal, Sequence
 
 from skillpm.errors import InstallError
+from skillpm.records import Record
 
 #: The environment variables that move agents' folders, and the folder each names when unset.
 HOMES: dict[str, str | None] = {
@@ -46,7 +47,7 @@ CANONICAL = ".agents/skills"
 DEFAULT_AGENT = "claude-code"
 
 
-class Agent(NamedTuple):
+class Agent(Record):
     """One agent: its skills folder in a project, its user folder, and the paths that show it is installed."""
 
     name: str
@@ -233,7 +234,7 @@ def choose(requested: Sequence[str], *, project_root: Path, user: bool) -> tuple
     return tuple(dict.fromkeys(names))
 
 
-class Placement(NamedTuple):
+class Placement(Record):
     """A skills folder and the chosen agents that read it."""
 
     folder: Path

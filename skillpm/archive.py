@@ -22,7 +22,7 @@ import stat
 import tarfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator, Mapping, NamedTuple
+from typing import Any, Iterator, Mapping
 
 from skillpm.atomic import atomic_write
 from skillpm.errors import ArchiveError
@@ -41,6 +41,7 @@ from skillpm.portable import (
 )
 from skillpm.jsonfile import parse_json
 from skillpm.reading import problem, read_at_most
+from skillpm.records import Record
 
 METADATA_NAME = "skillpm-variant.json"
 TREE_PREFIX = "skill/"
@@ -60,7 +61,7 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class VariantMetadata(NamedTuple):
+class VariantMetadata(Record):
     """What ``skillpm-variant.json`` says of the archive it is in."""
 
     name: str
@@ -117,7 +118,7 @@ class VariantMetadata(NamedTuple):
         return cls(*texts, license_, *lists, files=files, test_set=test_set)
 
 
-class BuiltArchive(NamedTuple):
+class BuiltArchive(Record):
     """An archive written to disk by :func:`write_archive`."""
 
     path: Path

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Mapping
+
+from skillpm.records import Record
 
 
-class SkillRef(NamedTuple):
+class SkillRef(Record):
     """A package version's variant and its archive's sha256, as ``skillpm pack`` builds it."""
 
     name: str

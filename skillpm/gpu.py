@@ -13,12 +13,12 @@ whose GPUs differ).
 from __future__ import annotations
 
 import sys
-from typing import NamedTuple
 
+from skillpm.records import Record
 from skillpm.targets import Capability
 
 
-class DetectedGpu(NamedTuple):
+class DetectedGpu(Record):
     """The first GPU found, and which probe found it."""
 
     name: str

@@ -17,14 +17,14 @@ import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple
+from typing import Any
 
 from skillpm.atomic import atomic_write
 from skillpm.containment import outside_problem, vcs_component
 from skillpm.errors import LockfileError, TargetError
 from skillpm.project import LOCK_NAME
 from skillpm.reading import MAX_LOCKFILE_SIZE
-from skillpm.records import CheckedRecord
+from skillpm.records import CheckedRecord, Record
 from skillpm.targets import Capability, capability_as_written, parse_target
 from skillpm.tomlfile import read_toml_file
 
@@ -37,7 +37,7 @@ MAX_VERSION_LENGTH = 256
 MAX_TEXT_LENGTH = 4096  # a registry label, an artifact path, a directory, a requirement
 
 
-class LockedSource(NamedTuple):
+class LockedSource(Record):
     """Where a skill from a source beyond a registry came from (its ``[skill.source]`` table).
 
     ``url`` is the source as asked for (``git+https://...@v1``); ``resolved`` the git commit or
@@ -52,7 +52,7 @@ class LockedSource(NamedTuple):
     tree: str
 
 
-class _SkillFields(NamedTuple):
+class _SkillFields(Record):
     name: str
     version: str
     target: str
@@ -205,7 +205,7 @@ _TEXT_FIELDS = tuple(field for field in _FIELDS if field not in _LIST_FIELDS)
 MAX_LIST_LENGTH = 256  # agents or links of one entry: the table has 80 agents
 
 
-class Lockfile(NamedTuple):
+class Lockfile(Record):
     """The lockfile's path and entries."""
 
     path: Path

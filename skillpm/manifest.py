@@ -3,7 +3,8 @@
 docs/manifest.md describes the format and schemas/manifest.schema.json is its JSON Schema,
 which :func:`manifest_errors` checks with jsonschema-rs; the few rules a schema cannot
 state (a PEP 440 version, a known GPU target per variant) are checked here. No pydantic
-(issue 18, start-up): the records are NamedTuples, built only from a manifest that passed.
+(issue 18, start-up): the records are :mod:`skillpm.records` records, built only from a
+manifest that passed.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import math
 import os
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, Mapping
 
 from skillpm.errors import ManifestError, TargetError
+from skillpm.records import Record
 from skillpm.targets import Capability, best_target, parse_target
 from skillpm.reading import MAX_MANIFEST_SIZE, problem, read_at_most
 
@@ -39,7 +41,7 @@ _FIELD_ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
 _DEEPEST = 3
 
 
-class PackageTable(NamedTuple):
+class PackageTable(Record):
     """The ``[package]`` table."""
 
     name: str
@@ -51,7 +53,7 @@ class PackageTable(NamedTuple):
     agents: tuple[str, ...] = ()  # skillpm.agents' names and aliases
 
 
-class Manifest(NamedTuple):
+class Manifest(Record):
     """The whole of ``skillpm.toml``: the package and its variants (GPU target -> its table, always empty)."""
 
     package: PackageTable

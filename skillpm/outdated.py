@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 
 from packaging.version import Version
 
 from skillpm.errors import ResolutionError
 from skillpm.index.model import PackageDocument
 from skillpm.lockfile import LockedSkill, read_lockfile
+from skillpm.records import Record
 from skillpm.requirements import parse_requirement
 from skillpm.resolve import resolve
 from skillpm.targets import Capability, best_target
 
 
-class Outdated(NamedTuple):
+class Outdated(Record):
     """One installed skill against what its registry has now; ``None`` where nothing qualifies."""
 
     name: str

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from skillpm.attest import AttestationError
 from skillpm.attest.statement import (
@@ -25,6 +25,7 @@ from skillpm.attest.statement import (
 )
 from skillpm.jsonfile import read_json
 from skillpm.reading import MAX_EVIDENCE_SIZE, problem
+from skillpm.records import Record
 
 if TYPE_CHECKING:
     from skillpm.archive import BuiltArchive
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from skillpm.registry.store import Added, NewAttestation
 
 
-class KeySigner(NamedTuple):
+class KeySigner(Record):
     """Sign with a private key (offline)."""
 
     key: SigningKey
@@ -46,7 +47,7 @@ class KeySigner(NamedTuple):
         return f"key {self.key.fingerprint}"
 
 
-class SigstoreSigner(NamedTuple):
+class SigstoreSigner(Record):
     """Sign keyless with Sigstore (Fulcio and Rekor; needs the network and an OIDC identity)."""
 
     identity_token: str | None = None
@@ -75,7 +76,7 @@ def parse_signer(text: str, *, identity_token: str | None = None, staging: bool 
     raise AttestationError(f"--sign {text!r} is neither key:PATH nor sigstore", hint="e.g. --sign key:~/.skillpm/keys/me")
 
 
-class Published(NamedTuple):
+class Published(Record):
     """What :func:`publish` did: each variant, whether it was new, and the attestations it attached."""
 
     registry: Path | str  # a directory, or an oci:// URL

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Iterable
 
 from skillpm.errors import RequirementError
+from skillpm.records import Record
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
@@ -29,7 +30,7 @@ def normalize_name(name: str) -> str:
     return _SEPARATORS_RE.sub("-", name.rstrip("/")).lower()
 
 
-class Requirement(NamedTuple):
+class Requirement(Record):
     """A package name and the versions of it that are acceptable."""
 
     name: str

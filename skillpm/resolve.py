@@ -8,12 +8,12 @@ version. Within a version: the usable variant whose target ranks best in
 
 from __future__ import annotations
 
-from typing import NamedTuple
 
 from packaging.version import InvalidVersion, Version
 
 from skillpm.errors import ResolutionError, TargetError
 from skillpm.index.model import PackageDocument, Variant, VersionEntry
+from skillpm.records import Record
 from skillpm.requirements import Requirement
 from skillpm.targets import (
     Capability,
@@ -25,7 +25,7 @@ from skillpm.targets import (
 )
 
 
-class Candidate(NamedTuple):
+class Candidate(Record):
     """One (version, variant) the resolver looked at, and what it decided."""
 
     version: str
@@ -37,7 +37,7 @@ class Candidate(NamedTuple):
         return {"version": self.version, "target": self.target, "taken": self.taken, "reason": self.reason}
 
 
-class Resolution(NamedTuple):
+class Resolution(Record):
     """The chosen version and variant, and every candidate with its reason."""
 
     name: str

@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 import time
 from email.utils import parsedate_to_datetime
-from typing import NamedTuple
+
+from skillpm.records import Record
 
 
-class RetryPolicy(NamedTuple):
+class RetryPolicy(Record):
     """``attempts`` in all; delays doubling from ``backoff`` with jitter, at most ``max_delay``.
 
     A server's ``Retry-After`` is honoured up to ``max_retry_after`` seconds.

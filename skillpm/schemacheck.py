@@ -11,14 +11,16 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Mapping
+
+from skillpm.records import Record
 
 
 class SchemaUnusable(Exception):
     """A schema file that is missing, unreadable, not JSON, or not a valid schema itself."""
 
 
-class SchemaError(NamedTuple):
+class SchemaError(Record):
     """One way a document breaks a schema: where (``a.0.b``; empty at the top) and how.
 
     ``keyword`` is the schema keyword it breaks (``required``, ``type``, ``maxLength``...) and

@@ -18,9 +18,10 @@ Rules (NVIDIA CUDA C++ Programming Guide, "Compute Capabilities"; nvcc manual,
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, NamedTuple
+from typing import Iterable, Iterator
 
 from skillpm.errors import TargetError
+from skillpm.records import Record
 
 GENERIC = "generic"
 
@@ -47,7 +48,7 @@ FAMILY_MEMBERS: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {
 #: Family-specific targets begin with Blackwell (10.x): there is no ``sm_90f`` or ``sm_86f``.
 FIRST_FAMILY_MAJOR = 10
 
-class Capability(NamedTuple):
+class Capability(Record):
     """A GPU's compute capability, such as 9.0."""
 
     major: int
@@ -57,7 +58,7 @@ class Capability(NamedTuple):
         return f"{self.major}.{self.minor}"
 
 
-class Target(NamedTuple):
+class Target(Record):
     """A variant's GPU target: ``generic`` or ``sm_<major><minor>[a|f]``."""
 
     major: int  # 0 for generic

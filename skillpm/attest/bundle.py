@@ -14,11 +14,12 @@ with a ``dsseEnvelope``. They differ in ``verificationMaterial``:
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal
 
 from skillpm.attest import AttestationError
 from skillpm.attest.dsse import PAYLOAD_TYPE, Envelope, Signature
 from skillpm.attest.statement import Statement
+from skillpm.records import Record
 
 if TYPE_CHECKING:
     from sigstore.dsse import Statement as SigstoreStatement
@@ -40,7 +41,7 @@ KEY = "key"
 SIGSTORE = "sigstore"
 
 
-class ParsedBundle(NamedTuple):
+class ParsedBundle(Record):
     """A bundle read from JSON, not yet verified."""
 
     kind: Literal["key", "sigstore"]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, NamedTuple
+from typing import Any
 
 from skillpm.attest import AttestationError
+from skillpm.records import Record
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 
@@ -27,14 +28,14 @@ def pae(payload_type: str, payload: bytes) -> bytes:
     return b"DSSEv1 %d %b %d %b" % (len(type_bytes), type_bytes, len(payload), payload)
 
 
-class Signature(NamedTuple):
+class Signature(Record):
     """One signature over the envelope's PAE; ``keyid`` is an unauthenticated hint."""
 
     sig: bytes
     keyid: str = ""
 
 
-class Envelope(NamedTuple):
+class Envelope(Record):
     """A DSSE envelope: a payload, its type, and one or more signatures."""
 
     payload: bytes

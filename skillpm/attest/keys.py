@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Mapping
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives._serialization import Encoding, PublicFormat
@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from skillpm.atomic import atomic_write
 from skillpm.attest import AttestationError, read_small_file
 from skillpm.reading import MAX_KEY_SIZE
+from skillpm.records import Record
 
 ED25519 = "ed25519"
 ECDSA_P256 = "ecdsa-p256"
@@ -54,7 +55,7 @@ def _algorithm(key: _PrivateKey | _PublicKey, where: str) -> str:
     raise AttestationError(f"{where}: unsupported key type (skillpm signs with {' or '.join(ALGORITHMS)})")
 
 
-class PublicKey(NamedTuple):
+class PublicKey(Record):
     """A public key that verifies signatures, and its fingerprint."""
 
     key: _PublicKey
@@ -76,7 +77,7 @@ class PublicKey(NamedTuple):
         return self.key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
 
 
-class SigningKey(NamedTuple):
+class SigningKey(Record):
     """A private key that signs, with its public half."""
 
     key: _PrivateKey
@@ -134,7 +135,7 @@ def private_pem(key: SigningKey, *, passphrase: bytes | None = None) -> bytes:
     return key.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 
-class GeneratedKey(NamedTuple):
+class GeneratedKey(Record):
     """What :func:`keygen` wrote."""
 
     private_path: Path

@@ -13,18 +13,18 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, Iterable, Mapping
 
 from skillpm.attest import AttestationError, read_small_file
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, SHA256_RE, is_finite_number
 from skillpm.display import clean
 from skillpm.reading import MAX_KEY_SIZE, MAX_POLICY_SIZE
-from skillpm.records import CheckedRecord
+from skillpm.records import CheckedRecord, Record
 
 PROJECT_POLICY = Path(".skillpm") / "policy.toml"
 
 
-class _TrustedKeyFields(NamedTuple):
+class _TrustedKeyFields(Record):
     fingerprint: str
     public_key: bytes | None = None
     registries: tuple[str, ...] = ()
@@ -46,7 +46,7 @@ class TrustedKey(CheckedRecord, _TrustedKeyFields):
         return key
 
 
-class TrustedIdentity(NamedTuple):
+class TrustedIdentity(Record):
     """A Sigstore signer: the OIDC issuer and the identity (certificate SAN), both matched exactly."""
 
     issuer: str
@@ -70,7 +70,7 @@ def minimum_problem(attribute: str, value: object) -> str | None:
     return None
 
 
-class _RequirementFields(NamedTuple):
+class _RequirementFields(Record):
     attestations: bool = False
     gpu_evidence: bool = False
     min_pass_rate: float | None = None
@@ -107,7 +107,7 @@ class Requirements(CheckedRecord, _RequirementFields):
         return Requirements(**values)
 
 
-class Signers(NamedTuple):
+class Signers(Record):
     """The signers a project's policy accepts: it narrows the user's trust and never adds to it."""
 
     keys: tuple[TrustedKey, ...] = ()
@@ -134,7 +134,7 @@ class Signers(NamedTuple):
         )
 
 
-class Policy(NamedTuple):
+class Policy(Record):
     """Trust anchors and requirements. The empty policy trusts no one and requires nothing.
 
     ``narrowings`` are untrusted projects' signer lists: an anchor counts for a registry

@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Mapping
 
 from skillpm.attest import AttestationError
-from skillpm.records import CheckedRecord
+from skillpm.records import CheckedRecord, Record
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 EVAL_PREDICATE = "https://skillpm.dev/attestations/eval/v1"
@@ -40,7 +40,7 @@ PREDICATES: dict[str, tuple[str, str]] = {
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
-class _SubjectFields(NamedTuple):
+class _SubjectFields(Record):
     name: str
     sha256: str
 
@@ -57,7 +57,7 @@ class Subject(CheckedRecord, _SubjectFields):
         return subject
 
 
-class VariantRef(NamedTuple):
+class VariantRef(Record):
     """The variant evidence must describe: package name, version and GPU target."""
 
     name: str
@@ -65,7 +65,7 @@ class VariantRef(NamedTuple):
     target: str
 
 
-class Statement(NamedTuple):
+class Statement(Record):
     """An in-toto Statement v1."""
 
     subjects: tuple[Subject, ...]

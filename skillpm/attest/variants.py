@@ -18,7 +18,7 @@ import hashlib
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from skillpm.attest import AttestationError
 from skillpm.attest.policy import (
@@ -30,6 +30,7 @@ from skillpm.attest.policy import (
     missing_evidence,
 )
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, STATIC_KERNEL_PREDICATE, is_finite_number
+from skillpm.records import Record
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import PublicKey
@@ -54,7 +55,7 @@ class Registry(Protocol):
     def artifact(self, relative: str, *, limit: int = ...) -> bytes: ...
 
 
-class InstallOptions(NamedTuple):
+class InstallOptions(Record):
     """The install policy given on the command line, added to the policy files.
 
     ``trusted_keys`` are public key files whose signatures are trusted for any
@@ -73,7 +74,7 @@ class InstallOptions(NamedTuple):
             print(line, file=sys.stderr)
 
 
-class AttestationReport(NamedTuple):
+class AttestationReport(Record):
     """Every check of one attestation of a variant."""
 
     path: str
@@ -124,7 +125,7 @@ class AttestationReport(NamedTuple):
         }
 
 
-class VariantReport(NamedTuple):
+class VariantReport(Record):
     """The attestations of one variant, and what the policy requires that none of them shows."""
 
     name: str

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from skillpm.attest import AttestationError
 from skillpm.attest.bundle import KEY, ParsedBundle, read_bundle
@@ -43,6 +43,7 @@ from skillpm.attest.statement import (
     parse_statement,
     subject_mismatch,
 )
+from skillpm.records import Record
 from skillpm.resources import shipped
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ _ISSUER_V1 = "1.3.6.1.4.1.57264.1.1"
 _ISSUER_V2 = "1.3.6.1.4.1.57264.1.8"
 
 
-class Check(NamedTuple):
+class Check(Record):
     """One verification check: its name, whether it passed, and what it found.
 
     A check that is not ``required`` (``gpu-evidence`` unless policy requires GPU
@@ -72,7 +73,7 @@ class Check(NamedTuple):
         return {"check": self.name, "ok": self.ok, "required": self.required, "detail": self.detail}
 
 
-class SigstoreTrust(NamedTuple):
+class SigstoreTrust(Record):
     """Which Sigstore instance keyless bundles are verified against.
 
     ``trusted_root`` (a ``sigstore.models.TrustedRoot``) overrides the others; else

@@ -9,15 +9,16 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import NamedTuple, Sequence
+from typing import Sequence
 
 from skillpm.benchmark import BenchError
+from skillpm.records import Record
 
 #: Element sizes in bytes of the dtypes the reference kernel takes (``--dtype``).
 DTYPE_SIZES: dict[str, int] = {"bf16": 2, "fp32": 4}
 
 
-class Size(NamedTuple):
+class Size(Record):
     """One problem: ``rows`` rows of ``hidden`` elements."""
 
     rows: int

@@ -18,15 +18,16 @@ as ungraded. Pure: files are read through ``read``.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 from skillpm.evaluation.cases import EvalCase, parse_case
+from skillpm.records import Record
 
 #: upskill's fields an eval may carry so that skillpm can check it.
 UPSKILL_KEYS = ("expected", "validator", "validator_config")
 
 
-class ParsedEvals(NamedTuple):
+class ParsedEvals(Record):
     """The evals as cases, the file's own list (for the digest), the files they show, and what is wrong."""
 
     cases: tuple[EvalCase, ...]

@@ -5,16 +5,18 @@ models (``src/upskill/models.py``) as a JSON Schema, checked with jsonschema-rs.
 keys in a test, in ``expected`` or in ``context`` are refused, so a file skillpm accepts
 loads in upskill too. Checks of our own live in upskill's ``validator`` +
 ``validator_config`` fields (see :mod:`skillpm.evaluation.checks`). No pydantic (issue 18,
-start-up): the records are NamedTuples, built only from a document that passed.
+start-up): the records are :mod:`skillpm.records` records, built only from a document that
+passed.
 """
 
 from __future__ import annotations
 
 import json
 from types import MappingProxyType
-from typing import Any, Mapping, NamedTuple, Union
+from typing import Any, Mapping, Union
 
 from skillpm.errors import SkillpmError
+from skillpm.records import Record
 
 Scalar = Union[str, bool, int, float]
 SCHEMA_FILE = "skill-meta.schema.json"
@@ -28,19 +30,19 @@ _FIELD_ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
 }
 
 
-class Expected(NamedTuple):
+class Expected(Record):
     """``expected``: every string in ``contains`` must occur in the answer (case-insensitive)."""
 
     contains: tuple[str, ...]
 
 
-class Context(NamedTuple):
+class Context(Record):
     """``context``: files appended to the prompt as fenced blocks named by file."""
 
     files: Mapping[str, str] | None = None
 
 
-class EvalCase(NamedTuple):
+class EvalCase(Record):
     """One test case: a prompt, the files it shows, and what a good answer holds."""
 
     input: str
@@ -51,7 +53,7 @@ class EvalCase(NamedTuple):
     validator_config: Mapping[str, Scalar] | None = None
 
 
-class Suite(NamedTuple):
+class Suite(Record):
     """A whole ``skill_meta.json``: upskill's metadata and its tests (``upskill generate`` may leave none)."""
 
     metadata: Mapping[str, Any]

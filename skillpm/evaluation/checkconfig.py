@@ -4,8 +4,8 @@ Pure but for reading the schema: schemas/validator-config.schema.json, one ``$de
 validator, checked with jsonschema-rs, with pydantic's strict rules JSON Schema cannot say
 added here (JSON has one kind of number: 1.0 is an integer to JSON Schema, Infinity a
 number). Problems are worded and ordered as pydantic's strict models worded them (issue 18,
-start-up: no pydantic); the records are NamedTuples, built only from a config that passed,
-an integer given where a number is asked made a float.
+start-up: no pydantic); the records are :mod:`skillpm.records` records, built only from a
+config that passed, an integer given where a number is asked made a float.
 """
 
 from __future__ import annotations
@@ -13,21 +13,22 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping, NamedTuple, Union
+from typing import Mapping, Union
 
 from skillpm.errors import SkillpmError
+from skillpm.records import Record
 
 SCHEMA_FILE = "validator-config.schema.json"
 
 
-class RegexConfig(NamedTuple):
+class RegexConfig(Record):
     """``regex``."""
 
     pattern: str
     ignore_case: bool = False
 
 
-class NvccConfig(NamedTuple):
+class NvccConfig(Record):
     """``nvcc_compile``."""
 
     arch: str | None = None
@@ -36,7 +37,7 @@ class NvccConfig(NamedTuple):
     gencode: str | None = None
 
 
-class KernelConfig(NamedTuple):
+class KernelConfig(Record):
     """``cuda_kernel`` (less its per-architecture ``max_sass_per_element.<arch>`` keys)."""
 
     kernel: str
@@ -50,7 +51,7 @@ class KernelConfig(NamedTuple):
     max_sass_per_element: float | None = None
 
 
-class PythonTestConfig(NamedTuple):
+class PythonTestConfig(Record):
     """``python_test``."""
 
     script: str

@@ -34,9 +34,10 @@ A test passes when every one of its checks passes.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Mapping, NamedTuple, Protocol, Union
+from typing import TYPE_CHECKING, Mapping, Protocol, Union
 
 from skillpm.errors import TargetError
+from skillpm.records import Record
 from skillpm.targets import parse_target
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ _GENCODE = re.compile(r"arch=compute_[0-9]{2,3}[af]?,code=[a-z0-9_,\[\]]+")
 _BUDGET_KEY = "max_sass_per_element"
 
 
-class Compiled(NamedTuple):
+class Compiled(Record):
     """nvcc's verdict on one source; with ``disassemble``, ptxas's ``-v`` report and the SASS listing."""
 
     passed: bool
@@ -81,7 +82,7 @@ class Programs(Protocol):
     ) -> tuple[bool, str]: ...
 
 
-class CheckResult(NamedTuple):
+class CheckResult(Record):
     """One check's verdict on one answer; ``detail`` says why it failed."""
 
     name: str
@@ -103,7 +104,7 @@ def last_block(answer: str, languages: frozenset[str]) -> str | None:
     return found[-1] if found else None
 
 
-class Contains(NamedTuple):
+class Contains(Record):
     """upskill's ``expected.contains``: every string occurs in the answer, whatever its case."""
 
     strings: tuple[str, ...]
@@ -116,7 +117,7 @@ class Contains(NamedTuple):
         return CheckResult(self.name, not missing, detail)
 
 
-class Regex(NamedTuple):
+class Regex(Record):
     """``regex``: the pattern occurs in the answer."""
 
     pattern: re.Pattern[str]
@@ -129,7 +130,7 @@ class Regex(NamedTuple):
 
 class _Compiling:
     """The first base of the records of the checks that compile the answer's last CUDA/C++ block
-    with nvcc (before their fields' NamedTuple); a subclass's ``inspect`` judges what was built."""
+    with nvcc (before their fields' record); a subclass's ``inspect`` judges what was built."""
 
     __slots__ = ()
     name: str
@@ -151,7 +152,7 @@ class _Compiling:
         return True, ""
 
 
-class _NvccFields(NamedTuple):
+class _NvccFields(Record):
     flags: tuple[str, ...]
     timeout_s: float
 
@@ -164,7 +165,7 @@ class NvccCompile(_Compiling, _NvccFields):
     disassemble = False
 
 
-class _KernelFields(NamedTuple):
+class _KernelFields(Record):
     flags: tuple[str, ...]
     timeout_s: float
     limits: KernelLimits
@@ -183,7 +184,7 @@ class CudaKernel(_Compiling, _KernelFields):
         return inspect_kernel(compiled.ptxas_log, compiled.sass, self.limits)
 
 
-class PythonTest(NamedTuple):
+class PythonTest(Record):
     """``python_test``: the script exits 0 beside the answer's code blocks."""
 
     script: str

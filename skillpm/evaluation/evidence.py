@@ -8,9 +8,10 @@ key or a path), the settings and each model's counts, so it can be signed as it 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Iterable, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from skillpm.evidence import SkillRef
+from skillpm.records import Record
 
 if TYPE_CHECKING:
     from skillpm.evaluation.stats import ModelResult
@@ -19,7 +20,7 @@ SCHEMA_URI = "https://skillpm.dev/evidence/eval/v1"
 SCHEMA_ID = "https://skillpm.dev/schemas/eval-evidence.schema.json"
 
 
-class TestSet(NamedTuple):
+class TestSet(Record):
     """The test cases run: their digest, how many, and how many checks of each kind."""
 
     __test__ = False  # not a pytest class

@@ -15,7 +15,8 @@ A second backward branch (a loop whose trip count is unknown) cannot be counted.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+
+from skillpm.records import Record
 
 _INSTRUCTION = re.compile(r"^\s*/\*([0-9a-f]{4,})\*/\s+(.*?)\s*;", re.MULTILINE)
 _BRANCH = re.compile(r"^(?:@!?U?P\w+\s+)?BRA(?:\.\w+)*\s+(?:!?U?P\w+\s*,\s*)?(0x[0-9a-f]+)")
@@ -30,14 +31,14 @@ class SassError(ValueError):
     """The SASS cannot be read or counted as asked; the message says why."""
 
 
-class Resources(NamedTuple):
+class Resources(Record):
     """What ptxas reported for one kernel."""
 
     registers: int
     spill_bytes: int  # spill stores + spill loads
 
 
-class KernelLimits(NamedTuple):
+class KernelLimits(Record):
     """What the ``cuda_kernel`` check demands of the named kernel."""
 
     kernel: str

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from skillpm.evaluation.cases import system_prompt
 from skillpm.evaluation.errors import EvalError
@@ -20,6 +20,7 @@ from skillpm.evaluation.testset import Reader, load_tests
 from skillpm.evidence import SkillRef
 from skillpm.manifest import EVAL_FILE, OVERLAYS_DIR, SKILL_MD, SkillSource, choose_variant
 from skillpm.reading import MAX_EVAL_FILE_SIZE, MAX_SKILL_MD_SIZE, problem, read_at_most
+from skillpm.records import Record
 from skillpm.targets import parse_capability
 from skillpm.validation.frontmatter import parse_skill_md
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from skillpm.evaluation.checks import Check
 
 
-class Subject(NamedTuple):
+class Subject(Record):
     """A variant ready to evaluate: the prompt with the skill, the cases and their checks."""
 
     skill: SkillRef

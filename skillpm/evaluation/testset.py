@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from pathlib import PurePosixPath
-from typing import Callable, Mapping, NamedTuple
+from typing import Callable, Mapping
 
 from skillpm.evaluation.agentskills import parse_evals
 from skillpm.evaluation.cases import EvalCase, canonical_json, case_json, parse_suite
@@ -25,6 +25,7 @@ from skillpm.evaluation.errors import EvalError
 from skillpm.evaluation.evidence import TestSet
 from skillpm.jsonfile import parse_json
 from skillpm.manifest import EVAL_FILE, EVALS_FILE
+from skillpm.records import Record
 
 #: How a test file of the variant is read: relative path -> bytes, or None when it is absent.
 Reader = Callable[[str], "bytes | None"]
@@ -35,7 +36,7 @@ HOW_TO_ADD = (
 )
 
 
-class Tests(NamedTuple):
+class Tests(Record):
     """The cases of one variant, ready to run: checks per case, the scripts they run, the test set."""
 
     __test__ = False  # not a pytest class

@@ -10,11 +10,12 @@ schemas/index-*.schema.json.
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
+from typing import Any
 
 from packaging.version import Version
 
 from skillpm.errors import IndexFormatError
+from skillpm.records import Record
 
 FORMAT = "skillpm-index"
 FORMAT_VERSION = 1
@@ -111,7 +112,7 @@ def check_name(name: str, where: str) -> str:
     return name
 
 
-class Attestation(NamedTuple):
+class Attestation(Record):
     """An attestation attached to a variant (filled in by ``publish``)."""
 
     path: str
@@ -131,7 +132,7 @@ class Attestation(NamedTuple):
         return {"path": self.path, "sha256": self.sha256, "predicate-type": self.predicate_type}
 
 
-class Variant(NamedTuple):
+class Variant(Record):
     """One archive of one version, written for one GPU target."""
 
     target: str
@@ -169,7 +170,7 @@ class Variant(NamedTuple):
         }
 
 
-class VersionEntry(NamedTuple):
+class VersionEntry(Record):
     """One published version of a package and its variants."""
 
     version: str
@@ -215,7 +216,7 @@ class VersionEntry(NamedTuple):
         return data
 
 
-class PackageDocument(NamedTuple):
+class PackageDocument(Record):
     """Everything the index knows of one package: ``index/<shard>/<name>.json``."""
 
     name: str
@@ -245,7 +246,7 @@ class PackageDocument(NamedTuple):
         return self._replace(versions=tuple([*others, entry]))
 
 
-class RegistryConfig(NamedTuple):
+class RegistryConfig(Record):
     """The registry's root document, ``config.json``.
 
     ``index_keys``: the fingerprints of the keys that sign the registry's
@@ -271,7 +272,7 @@ class RegistryConfig(NamedTuple):
         return data
 
 
-class SearchEntry(NamedTuple):
+class SearchEntry(Record):
     """One package in the compact search document, ``search.json``."""
 
     name: str

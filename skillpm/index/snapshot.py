@@ -12,7 +12,7 @@ import binascii  # not base64, which costs every registry read ~2 ms of start-up
 import re
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Mapping
 
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.index.model import (
@@ -24,7 +24,7 @@ from skillpm.index.model import (
     _shown,
     check_sha256,
 )
-from skillpm.records import CheckedRecord
+from skillpm.records import CheckedRecord, Record
 
 SNAPSHOT = "snapshot.json"
 SIGNATURE = "snapshot.json.sig"
@@ -38,7 +38,7 @@ DEFAULT_EXPIRES_DAYS = 365
 _RFC3339_UTC_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
-class _SnapshotFields(NamedTuple):
+class _SnapshotFields(Record):
     version: int
     expires: datetime  # aware, UTC, whole seconds
     documents: Mapping[str, str]  # path relative to the registry root -> sha256
@@ -94,7 +94,7 @@ class Snapshot(CheckedRecord, _SnapshotFields):
         return data
 
 
-class SnapshotSignature(NamedTuple):
+class SnapshotSignature(Record):
     """One signature in ``snapshot.json.sig``: ``keyid`` is the key's fingerprint (a hint)."""
 
     keyid: str

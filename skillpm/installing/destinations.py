@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from skillpm import agents
 from skillpm.atomic import (
@@ -34,9 +34,10 @@ from skillpm.lockfile import LockedSkill, Lockfile
 from skillpm.project import LOCK_NAME, user_lockfile_path
 from skillpm.portable import MAX_FILE_SIZE
 from skillpm.reading import read_at_most
+from skillpm.records import Record
 
 
-class Place(NamedTuple):
+class Place(Record):
     """A folder that gets a copy of each skill (``folder/<name>/``), the agents that read it there,
     and the folders (with their agents) that get a link to that copy."""
 
@@ -45,7 +46,7 @@ class Place(NamedTuple):
     linked: tuple[agents.Placement, ...] = ()
 
 
-class Destination(NamedTuple):
+class Destination(Record):
     """Where skills go, and which lockfile records them."""
 
     places: tuple[Place, ...]

@@ -25,12 +25,13 @@ means it did not):
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from skillpm.errors import LockfileError, RegistryUnreachable, ResolutionError, SkillpmError
 from skillpm.index.model import Variant
 from skillpm.installing.plan import Plan, locked_variant
 from skillpm.lockfile import LockedSkill, Lockfile
+from skillpm.records import Record
 from skillpm.registry.settings import offline, settings
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class Registries:
                 self._opened[label] = error
 
 
-class FromCache(NamedTuple):
+class FromCache(Record):
     """Stands for the registry of an entry taken from the artifact cache alone (it never downloads)."""
 
     label: str  # the entry's registry, as skills.lock names it

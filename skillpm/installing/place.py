@@ -9,7 +9,6 @@ between, so a failure or a kill leaves each directory complete, old or new
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple
 
 from skillpm.archive import read_metadata
 from skillpm.cache import ArtifactCache
@@ -18,9 +17,10 @@ from skillpm.installing.fetch import fetch_artifact
 from skillpm.installing.plan import Plan
 from skillpm.installing.record import record
 from skillpm.lockfile import Lockfile
+from skillpm.records import Record
 
 
-class InstallResult(NamedTuple):
+class InstallResult(Record):
     """What one install or sync did for one skill."""
 
     name: str

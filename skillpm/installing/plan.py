@@ -8,11 +8,12 @@ Nothing here downloads an archive or writes a file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from skillpm.errors import LockfileError
 from skillpm.index.model import Variant
 from skillpm.lockfile import LockedSkill, Lockfile
+from skillpm.records import Record
 from skillpm.requirements import Requirement, parse_requirement
 from skillpm.resolve import Resolution, resolve
 from skillpm.targets import Capability
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from skillpm.registry.source import Registry, Source
 
 
-class Plan(NamedTuple):
+class Plan(Record):
     """One skill about to be installed: where from, which variant, and its lockfile entry."""
 
     registry: Registry

@@ -11,12 +11,13 @@ and the reason said, in the words ``skillpm outdated`` uses
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from skillpm.errors import InstallError
 from skillpm.installing.plan import Plan, open_registries, plan_updates, update_source
 from skillpm.lockfile import LockedSkill, Lockfile, read_lockfile
 from skillpm.outdated import compare, keep_message, update_action
+from skillpm.records import Record
 from skillpm.resolve import Resolution
 from skillpm.targets import Capability
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from skillpm.registry.source import Registry
 
 
-class UpdateStep(NamedTuple):
+class UpdateStep(Record):
     """One locked skill, what its requirement resolves to now, and what ``update`` does: update, unchanged or keep."""
 
     skill: LockedSkill

@@ -9,19 +9,20 @@ verified attestation gives is said to be "not measured" (a missing measurement i
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, Mapping, Sequence
 
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, STATIC_KERNEL_PREDICATE
 from skillpm.pages.kernels import static_kernel
 from skillpm.pages.markup import clean, is_number, number, percent, text
 from skillpm.pages.plots import Bar, Group, bar_chart
 from skillpm.pages.tables import MAX_ROWS, more, object_at, objects_at, row, table
+from skillpm.records import Record
 
 MAX_ATTESTATIONS = 8  # attestations shown per variant
 NOT_MEASURED = '<p class="none">not measured</p>'
 
 
-class Evidence(NamedTuple):
+class Evidence(Record):
     """One attestation as verified at build time (``predicate`` only when it verified)."""
 
     predicate_type: str

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import NamedTuple
 
 from skillpm.gpu_names import GPU_CAPABILITIES
+from skillpm.records import Record
 from skillpm.targets import KNOWN_CAPABILITIES
 from skillpm.index.model import VersionEntry
 from skillpm.targets import Capability, best_target, match_kind, parse_target
@@ -21,7 +21,7 @@ _SPACED_PREFIXES = ("rtxpro", "rtx", "gtx", "titan", "jetson", "dgx", "agx")
 _WORD_RE = re.compile(r"[a-z]+|[0-9]+")
 
 
-class Row(NamedTuple):
+class Row(Record):
     """One line of the matrix: a capability (``None``: no NVIDIA GPU), its GPUs, the variant chosen."""
 
     capability: Capability | None

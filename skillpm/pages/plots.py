@@ -10,9 +10,9 @@ that say in words what the bars show, and the page gives the same figures in a t
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 from skillpm.pages.markup import coordinate, number, text
+from skillpm.records import Record
 
 BAR_LEFT = 110  # where the bars start, after the bar labels
 BAR_WIDTH = 300  # the width of a bar at fraction 1
@@ -22,7 +22,7 @@ ROW = 20  # one bar's row
 GROUP_TITLE = 20  # the row naming a group
 
 
-class Bar(NamedTuple):
+class Bar(Record):
     """One bar: its label, its fraction of the scale (0..1), an interval, and the value as text."""
 
     label: str
@@ -32,7 +32,7 @@ class Bar(NamedTuple):
     kind: str  # a CSS class: "with", "without", "kernel", "eager", "sass", "bound", "budget"
 
 
-class Group(NamedTuple):
+class Group(Record):
     """Bars drawn together under one heading (a model, a problem size)."""
 
     label: str

@@ -24,11 +24,10 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import NamedTuple
 
 from skillpm.errors import RegistryError
 from skillpm.reading import MAX_CONFIG_SIZE, problem
-from skillpm.records import CheckedRecord
+from skillpm.records import CheckedRecord, Record
 from skillpm.userdirs import user_path
 
 CONFIG_ENV = "SKILLPM_CONFIG"
@@ -38,7 +37,7 @@ _RESERVED = ("embedded",)
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-class _RegistryFields(NamedTuple):
+class _RegistryFields(Record):
     name: str
     url: str
     priority: int = 0

@@ -31,11 +31,12 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Collection, NamedTuple
+from typing import TYPE_CHECKING, Callable, Collection
 
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.jsonfile import read_json
 from skillpm.reading import MAX_DOCUMENT_SIZE
+from skillpm.records import Record
 from skillpm.registry.documents import parse_json
 from skillpm.index import snapshot as snapshots
 from skillpm.index.model import RegistryConfig
@@ -65,7 +66,7 @@ def trust_root() -> Path:
     return user_path("data") / "index-trust"
 
 
-class Pin(NamedTuple):
+class Pin(Record):
     """What this user trusts of one registry: its index keys (PEM by fingerprint) and the newest version seen."""
 
     label: str

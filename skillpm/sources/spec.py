@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from skillpm.containment import vcs_component
 from skillpm.errors import SourceError
-from skillpm.records import CheckedRecord
+from skillpm.records import CheckedRecord, Record
 
 KINDS = ("dir", "git", "archive", "well-known")
 GIT_SCHEMES = ("https", "ssh", "file")
@@ -44,7 +44,7 @@ _FORGES = ("github.com", "gitlab.com")
 _FRAGMENT_KEYS = {"git": {"subdirectory"}, "archive": {"subdirectory", "sha256"}, "dir": set(), "well-known": set()}
 
 
-class _SourceFields(NamedTuple):
+class _SourceFields(Record):
     kind: str
     url: str
     ref: str | None = None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import NamedTuple
+
+from skillpm.records import Record
 
 
 class Severity(str, Enum):
@@ -13,7 +14,7 @@ class Severity(str, Enum):
     WARNING = "warning"
 
 
-class Finding(NamedTuple):
+class Finding(Record):
     """One problem found in a skill tree.
 
     ``file`` is the posix path of the file on disk, relative to the skill source root;

@@ -22,10 +22,10 @@ import math
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import NamedTuple
 
 import yaml
 
+from skillpm.records import Record
 from skillpm.validation.findings import Finding, error
 
 _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
@@ -64,7 +64,7 @@ _Loader.add_implicit_resolver(
 )
 
 
-class SkillMd(NamedTuple):
+class SkillMd(Record):
     """A SKILL.md split into its parts.
 
     ``fields`` is ``None`` when the front matter is missing or cannot be parsed;

@@ -22,10 +22,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Mapping
 
 from skillpm.errors import IndexFormatError
 from skillpm.index.model import Attestation, Variant, VersionEntry
+from skillpm.records import Record
 
 MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
 INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
@@ -62,7 +63,7 @@ _DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
 MAX_ENTRIES = 1024
 
 
-class Descriptor(NamedTuple):
+class Descriptor(Record):
     """An OCI content descriptor: what a blob or manifest is, by digest and size."""
 
     media_type: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from packaging.version import Version
 
@@ -13,6 +13,7 @@ from skillpm.index import snapshot as snapshots
 from skillpm.index.model import Attestation, PackageDocument, RegistryConfig, Variant, VersionEntry, search_document
 from skillpm.locks import lock_for
 from skillpm.pages.writer import update_pages
+from skillpm.records import Record
 from skillpm.registry.directory import LocalRegistry
 from skillpm.registry.store.entries import (
     Item,
@@ -58,7 +59,7 @@ def init(
     return config
 
 
-class Added(NamedTuple):
+class Added(Record):
     """One archive handled by :func:`add`: whether it was new or already published."""
 
     name: str
@@ -71,7 +72,7 @@ class Added(NamedTuple):
     attestations: tuple[Attestation, ...] = ()  # those this add attached
 
 
-class NewAttestation(NamedTuple):
+class NewAttestation(Record):
     """A signed attestation bundle to attach to the variant ``name`` ``version`` ``target``."""
 
     name: str
