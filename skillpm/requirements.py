@@ -14,11 +14,10 @@ if TYPE_CHECKING:
 
 #: Index versions are at most 256 characters (skillpm.index.model); a specifier may list several.
 MAX_SPECIFIER_LENGTH = 1024
-#: A name as people type it: letters and digits in runs joined by ``-``, ``_`` or ``.``, maybe with a
-#: trailing ``/`` (tab completion of a folder of that name).
-_REQUIREMENT_RE = re.compile(
-    r"\s*(?P<name>[a-z0-9]+(?:[-_.]+[a-z0-9]+)*)/?\s*(?P<spec>.*?)\s*", re.IGNORECASE
-)
+#: A name as people type it: ASCII letters and digits in runs joined by ``-``, ``_`` or ``.``, maybe
+#: with a trailing ``/`` (tab completion of a folder of that name). Not ``[a-z]`` with IGNORECASE:
+#: that matches the Kelvin sign and the long s, which lower() makes ``k`` and ``s`` of.
+_REQUIREMENT_RE = re.compile(r"\s*(?P<name>[A-Za-z0-9]+(?:[-_.]+[A-Za-z0-9]+)*)/?\s*(?P<spec>.*?)\s*")
 _SEPARATORS_RE = re.compile(r"[-_.]+")
 
 
@@ -61,12 +60,17 @@ class Requirement(Record):
         return f"{self.name}{self.specifier or ''}"
 
 
+def _shown(text: str) -> str:
+    """``text`` quoted, and spelled in ASCII too when it is not: a letter that looks like ``k`` may not be one."""
+    return repr(text) if text.isascii() else f"{text!r} ({ascii(text)}: names are ASCII)"
+
+
 def parse_requirement(text: str) -> Requirement:
     """Parse ``NAME`` or ``NAME<specifier>``, e.g. ``kernel-builder-cuda==0.1.0``; the name normalised."""
     match = _REQUIREMENT_RE.fullmatch(text)
     if match is None:
         raise RequirementError(
-            f"invalid requirement {text!r}",
+            f"invalid requirement {_shown(text)}",
             hint="write NAME or NAME followed by a PEP 440 specifier, e.g. kernel-builder-cuda>=0.1",
         )
     spec = match["spec"]
@@ -83,7 +87,7 @@ def parse_requirement(text: str) -> Requirement:
         specifier = SpecifierSet(spec)
     except InvalidSpecifier:
         raise RequirementError(
-            f"invalid version specifier {spec!r} in {text!r}",
+            f"invalid version specifier {spec!r} in {_shown(text)}",
             hint="use PEP 440 specifiers such as ==0.1.0, >=0.1,<1 or ~=0.1",
         ) from None
     return Requirement(normalize_name(match["name"]), specifier)

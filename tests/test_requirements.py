@@ -64,12 +64,15 @@ def test_parse_requirement(text: str, name: str, specifier: str) -> None:
         ("x>=1; python_version>'3'", "invalid version specifier"),
         ("x @ https://example.org/x.tar.gz", "invalid version specifier"),
         ("x<=one", "invalid version specifier"),
+        ("\u212aernel-builder-cuda", "invalid requirement"),  # the Kelvin sign, which lower() makes 'k'
+        ("kernel-builder-\u017fkill", "invalid version specifier"),  # the long s, which lower() makes 's'
     ],
 )
 def test_parse_requirement_rejects(text: str, message: str) -> None:
     with pytest.raises(RequirementError, match=message) as raised:
         parse_requirement(text)
     assert repr(text) in raised.value.message
+    assert text.isascii() or ascii(text) in raised.value.message  # a look-alike letter is shown as what it is
     assert "kernel-builder-cuda" in (raised.value.hint or "") or "0.1" in (raised.value.hint or "")
     assert RequirementError.exit_code == 2
 
