@@ -127,3 +127,29 @@ def test_recovery_removes_a_leftover_folder_in_every_state_a_kill_can_leave(tmp_
 
     assert sorted(os.listdir(tmp_path / "skills")) == [mine.name]
     assert (mine / "tree" / "notes.md").read_text() == "a look-alike without a marker\n"
+
+
+def test_a_leftover_folder_is_private_and_named_anew_when_its_name_is_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As tempfile.mkdtemp makes one: mode 0700 and a random name, tried again while the name is taken."""
+    from skillpm.atomic import _leftover, _leftover_name
+
+    draws = iter([b"\x00" * 4, b"\x00" * 4, b"\x01\x02\x03\x04"])
+    monkeypatch.setattr(os, "urandom", lambda size: next(draws))
+    final = tmp_path / "skills" / "alpha"
+    first, second = _leftover(final, "tmp"), _leftover(final, "tmp")
+    assert (first.parent.name, second.parent.name) == (".alpha.00000000.skillpm-tmp", ".alpha.01020304.skillpm-tmp")
+    assert all(_leftover_name().fullmatch(path.parent.name) for path in (first, second))
+    assert (first.parent.stat().st_mode & 0o777) == 0o700
+
+
+def test_a_leftover_folder_is_refused_when_every_name_tried_is_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skillpm.atomic import _leftover
+
+    monkeypatch.setattr(os, "urandom", lambda size: b"\x00" * size)
+    (tmp_path / ".alpha.00000000.skillpm-tmp").mkdir()
+    with pytest.raises(FileExistsError):
+        _leftover(tmp_path / "alpha", "tmp")

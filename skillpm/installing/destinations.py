@@ -13,7 +13,6 @@ and removed by :mod:`skillpm.installing.link`, through :mod:`skillpm.links`.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
@@ -32,7 +31,6 @@ from skillpm.containment import check_writable
 from skillpm.errors import InstallError
 from skillpm.lockfile import LockedSkill, Lockfile
 from skillpm.project import LOCK_NAME, user_lockfile_path
-from skillpm.portable import MAX_FILE_SIZE
 from skillpm.reading import read_at_most
 from skillpm.records import Record
 
@@ -161,6 +159,10 @@ def tree_digests(directory: Path) -> dict[str, str] | None:
     readable and of at most an archive's :data:`~skillpm.portable.MAX_FILE_SIZE`:
     a fifo is never opened, a huge file never read.
     """
+    import hashlib  # here, as remove hashes a tree only when it has no SKILL.md
+
+    from skillpm.portable import MAX_FILE_SIZE
+
     if not directory.is_dir() or directory.is_symlink():
         return None
     found: dict[str, str] = {}
