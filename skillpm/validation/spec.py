@@ -160,6 +160,7 @@ def check_fields(
         for field in REQUIRED
         if field not in fields
     ]
+    lenient = _WARNING_RULES | ({_NAME_DIRECTORY} if plain and not strict else set())
     for key, value in fields.items():
         line = key_lines.get(key)
         if key in extensions.FIELDS and not (key in _CHECKS and isinstance(value, str)):
@@ -171,7 +172,6 @@ def check_fields(
             findings.append(Finding(file, line, "spec.field.unknown", Severity.ERROR if strict else Severity.WARNING,
                                     _unknown(key)))
             continue
-        lenient = _WARNING_RULES | ({_NAME_DIRECTORY} if plain and not strict else set())
         findings.extend(
             Finding(file, line, rule, Severity.WARNING if rule in lenient else Severity.ERROR,
                     message + (_PLAIN_NAME if rule == _NAME_DIRECTORY and plain else ""))
