@@ -26,6 +26,7 @@ TREE = {"SKILL.md", "scripts/extract.py", "references/forms.md", "assets/logo.pn
         ("[ref]: references/forms.md", ["references/forms.md"]),
         ('<img src="assets/logo.png">', ["assets/logo.png"]),
         ('<a href="LICENSE.txt">terms</a>', ["LICENSE.txt"]),
+        ('<IMG SRC="assets/logo.png"> <A Href=\'LICENSE.txt\'>', ["assets/logo.png", "LICENSE.txt"]),
         ("Run `scripts/extract.py` now", ["scripts/extract.py"]),
         ("Run `python scripts/extract.py in.pdf`.", ["scripts/extract.py"]),
         ("Run `./scripts/extract.py`", ["./scripts/extract.py"]),
