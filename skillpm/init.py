@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from skillpm.atomic import atomic_write
 from skillpm.errors import ManifestError
 from skillpm.reading import MAX_EVAL_FILE_SIZE, MAX_SKILL_MD_SIZE, problem, read_at_most
 from skillpm.manifest import EVAL_FILE, MANIFEST_NAME, SKILL_MD
+
+if TYPE_CHECKING:
+    from skillpm.validation.findings import Finding
+    from skillpm.validation.frontmatter import SkillMd
 
 _SKELETON = """\
 ---
@@ -72,16 +77,45 @@ def init_skeleton(directory: Path, *, name: str, description: str) -> list[Path]
     return created
 
 
-def adopt_upskill(directory: Path) -> tuple[Path, tuple[str, ...]]:
-    """Write skillpm.toml for a skill folder (SKILL.md, and skill_meta.json from upskill if any), in place;
-    return it and the front-matter keys whose values were quoted in SKILL.md (see :func:`derive_package`)."""
+def adopt_upskill(directory: Path) -> tuple[Path, tuple[str, ...], tuple[str, str] | None]:
+    """Write skillpm.toml for a skill folder (SKILL.md, and skill_meta.json from upskill if any), in place.
+
+    Returns it, the front-matter keys whose values were quoted in SKILL.md (see
+    :func:`derive_package`), and, when SKILL.md's name was not one a skill source may have
+    (``SEO Optimizer``), that name and the package's (``seo-optimizer``), which SKILL.md then
+    gets, as a source's SKILL.md and manifest must agree.
+    """
     _refuse_existing(directory)
     package, repaired, quoted = _derive(directory)
-    if quoted:
+    renamed = None
+    skill_md, _ = _parse(repaired)
+    written = (skill_md.fields or {}).get("name")
+    if isinstance(written, str) and written != package["name"]:
+        fixed = _with_name(repaired, skill_md.key_lines.get("name"), str(package["name"]))
+        if fixed is not None:
+            repaired, renamed = fixed, (written, str(package["name"]))
+    if quoted or renamed:
         atomic_write(directory / SKILL_MD, repaired)
     path = directory / MANIFEST_NAME
     atomic_write(path, manifest_text(**package).encode())
-    return path, quoted
+    return path, quoted, renamed
+
+
+def _parse(raw: bytes) -> tuple[SkillMd, list[Finding]]:
+    from skillpm.validation.frontmatter import parse_skill_md
+
+    return parse_skill_md(raw, file=SKILL_MD)
+
+
+def _with_name(raw: bytes, line: int | None, name: str) -> bytes | None:
+    """SKILL.md ``raw`` with its one-line ``name:`` at ``line`` (1-based) saying ``name``; None when it is not one line."""
+    lines = raw.split(b"\n")
+    if line is None or not 1 < line < len(lines) or not lines[line - 1].startswith(b"name:"):
+        return None
+    if lines[line][:1] in (b" ", b"\t"):  # the value goes on: a multi-line scalar, left alone
+        return None
+    lines[line - 1] = b"name: " + name.encode() + (b"\r" if lines[line - 1].endswith(b"\r") else b"")
+    return b"\n".join(lines)
 
 
 def derive_package(directory: Path) -> dict[str, str | None]:
@@ -98,8 +132,8 @@ def derive_package(directory: Path) -> dict[str, str | None]:
 
 def _derive(directory: Path) -> tuple[dict[str, str | None], bytes, tuple[str, ...]]:
     """The package fields, SKILL.md's bytes as they should be, and the keys quoted to make them so."""
-    from skillpm.validation.frontmatter import parse_skill_md
     from skillpm.validation.lenient import quote_colon_values
+    from skillpm.validation.spec import plain_name
 
     try:
         raw = read_at_most(directory / SKILL_MD, MAX_SKILL_MD_SIZE)
@@ -107,11 +141,11 @@ def _derive(directory: Path) -> tuple[dict[str, str | None], bytes, tuple[str, .
         raise ManifestError(
             f"{directory} has no readable {SKILL_MD} ({problem(error)}); is it a skill folder?"
         ) from None
-    skill_md, problems = parse_skill_md(raw, file=SKILL_MD)
+    skill_md, problems = _parse(raw)
     quoted: tuple[str, ...] = ()
     if skill_md.fields is None and _is_utf8(raw):
         text, quoted = quote_colon_values(raw.decode("utf-8"))
-        repaired, _ = parse_skill_md(text.encode("utf-8"), file=SKILL_MD) if quoted else (skill_md, problems)
+        repaired, _ = _parse(text.encode("utf-8")) if quoted else (skill_md, problems)
         if repaired.fields is not None:
             skill_md, raw = repaired, text.encode("utf-8")
         else:
@@ -124,7 +158,7 @@ def _derive(directory: Path) -> tuple[dict[str, str | None], bytes, tuple[str, .
     meta = _read_meta(directory / EVAL_FILE)
     license = fields.get("license") or meta.get("license")
     package = {
-        "name": name,
+        "name": plain_name(name),
         "version": skill_md_version(fields),
         "description": description,
         "license": license_field(license, directory) if isinstance(license, str) else None,

@@ -142,7 +142,7 @@ def test_adopt_upskill_version_is_skill_md_metadata_version(tmp_path: Path, fron
     upskill's SkillMetadata.version, "1.0" unless set, and is not read."""
     root = upskill_dir(tmp_path, {"metadata": {"version": "1.0"}, "tests": []})
     (root / "SKILL.md").write_text(UPSKILL_SKILL_MD.replace("license: MIT\n", f"license: MIT\n{front}"))
-    path, _ = adopt_upskill(root)
+    path, *_ = adopt_upskill(root)
     assert tomllib.loads(path.read_text())["package"]["version"] == version
 
 
@@ -198,3 +198,25 @@ def test_init_from_reads_an_unquoted_colon_in_the_description_and_writes_it_back
 
     assert yaml.safe_load(text.split("---")[1])["description"] == description
     assert run_cli("validate", source).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("front", "renamed", "written"),
+    [
+        ("name: SEO Optimizer\r\ndescription: d\r\n", ("SEO Optimizer", "seo-optimizer"), b"name: seo-optimizer\r\n"),
+        ('name: "SEO Optimizer"\ndescription: d\n', ("SEO Optimizer", "seo-optimizer"), b"name: seo-optimizer\n"),
+        ("name: >\n  SEO Optimizer\ndescription: d\n", None, b"name: >\n  SEO Optimizer\n"),  # not one line: left
+        ("name: seo-optimizer\ndescription: d\n", None, b"name: seo-optimizer\n"),
+    ],
+)
+def test_adopting_a_folder_gives_skill_md_the_package_s_name(
+    tmp_path: Path, front: str, renamed: tuple | None, written: bytes
+) -> None:
+    root = tmp_path / "seo-optimizer"
+    root.mkdir()
+    (root / "SKILL.md").write_bytes(f"---\n{front}---\n# SEO\n".replace("\n", "\r\n" if "\r" in front else "\n")
+                                    .replace("\r\r", "\r").encode())
+    path, quoted, done = adopt_upskill(root)
+    assert (quoted, done) == ((), renamed)
+    assert written in (root / "SKILL.md").read_bytes()
+    assert tomllib.loads(path.read_text())["package"]["name"] == "seo-optimizer"

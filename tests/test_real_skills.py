@@ -108,6 +108,33 @@ def test_a_plain_folder_named_otherwise_warns_and_installs_under_its_name(
     ).read_bytes()
 
 
+def test_a_plain_folder_with_a_display_name_installs_under_the_name_the_skills_cli_gives_it(
+    run_cli, tmp_path: Path, monkeypatch
+) -> None:
+    """davila7/claude-code-templates has 319 skills such as ``name: SEO Optimizer`` in ``seo-optimizer/``;
+    the skills CLI installs each under its sanitised name (src/installer.ts, sanitizeName)."""
+    folder = tmp_path / "seo-optimizer"
+    folder.mkdir()
+    (folder / "SKILL.md").write_text("---\nname: SEO Optimizer\ndescription: Optimizes pages.\n---\n# SEO\n")
+    code, found = findings(run_cli, folder)
+    assert code == 0 and [(f["rule"], f["severity"]) for f in found] == [("spec.name.format", "warning")]
+    assert "installs it as 'seo-optimizer'" in found[0]["message"]
+    assert findings(run_cli, folder, "--strict")[0] == 1
+    registry = tmp_path / "registry"
+    assert run_cli("registry", "init", registry).exit_code == 0
+    assert run_cli("publish", folder, "--registry", registry).exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    installed = run_cli("install", "seo-optimizer", "--registry", registry, "--dir", tmp_path / "out")
+    assert installed.exit_code == 0, installed.output
+    assert (tmp_path / "out" / "seo-optimizer" / "SKILL.md").read_bytes() == (folder / "SKILL.md").read_bytes()
+
+    adopted = run_cli("init", "--from", folder, "--json")  # a skill source: SKILL.md takes the package's name
+    assert adopted.exit_code == 0, adopted.output
+    assert json.loads(adopted.stdout)["renamed"] == {"from": "SEO Optimizer", "to": "seo-optimizer"}
+    assert (folder / "SKILL.md").read_text().startswith("---\nname: seo-optimizer\ndescription:")
+    assert run_cli("validate", folder).exit_code == 0
+
+
 def test_a_plain_folder_packs_with_its_top_level_version(run_cli, tmp_path: Path) -> None:
     folder = skill(tmp_path, front="version: 1.2.0\n")
     result = run_cli("pack", folder, "-o", tmp_path / "dist")

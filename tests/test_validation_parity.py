@@ -128,6 +128,8 @@ DIFFERENCES = [
     Difference("plain-folder-named-otherwise", "react-best-practices",
                {"SKILL.md": front(name="vercel-react-best-practices")}, True, False,
                "a plain folder installs under its name, so it is a warning; --strict refuses it, as skills-ref"),
+    Difference("plain-folder-display-name", "seo-optimizer", {"SKILL.md": front(name="SEO Optimizer")}, True, False,
+               "the skills CLI installs it as seo-optimizer, and so does skillpm: a warning; --strict refuses it"),
     Difference("flow-mapping", "demo", {"SKILL.md": front("metadata: {author: me}\n")}, True,
                False, "flow style is standard YAML; skills-ref's strictyaml refuses it"),
     Difference("dashes-in-value", "demo",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from skillpm.validation import Finding, Severity, validate_skill_dir, validate_tree
-from skillpm.validation.spec import check_fields
+from skillpm.validation.spec import check_fields, installed_name, plain_name
 from skillpm.validation.tree import check_skill_md
 
 
@@ -108,7 +108,7 @@ def test_a_plain_folder_named_otherwise_warns_as_it_installs_under_its_name(
     [finding] = check_fields({"name": "demo", "description": "d"}, {"name": 2}, file="SKILL.md",
                              dir_name="other", strict=strict, plain=plain)
     assert (finding.rule, finding.severity) == ("spec.name.directory", severity)
-    assert ("install it into a folder of its name" in finding.message) is plain
+    assert ("install it into a folder of that name" in finding.message) is plain
 
 
 @pytest.mark.parametrize(
@@ -324,3 +324,40 @@ def test_finding_str_and_dict() -> None:
     }
     with pytest.raises(AttributeError):
         finding.line = 4  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("name", "installed", "plain"),
+    [
+        ("SEO Optimizer", "seo-optimizer", "seo-optimizer"),
+        ("API Integration Specialist", "api-integration-specialist", "api-integration-specialist"),
+        ("SEOAgent", "seoagent", "seoagent"),
+        ("my_skill.v2", "my-skill-v2", "my-skill-v2"),  # the skills CLI keeps . and _, which no name may hold
+        ("contact-center/android", "contact-center-android", "contact-center-android"),
+        ("--Lead--", "lead", "lead"),
+        ("demo", "demo", "demo"),
+        ("café", "caf", "café"),  # a letter would be dropped: kept, and refused
+        ("!!!", "", "!!!"),
+        ("A" * 70, "a" * 70, "A" * 70),  # too long either way
+    ],
+)
+def test_a_plain_folder_s_name_is_the_one_the_skills_cli_installs_it_under(name: str, installed: str, plain: str) -> None:
+    assert (installed_name(name), plain_name(name)) == (installed, plain)
+
+
+@pytest.mark.parametrize(
+    ("name", "plain", "strict", "expected"),
+    [
+        ("SEO Optimizer", True, False, [("spec.name.format", Severity.WARNING)]),
+        ("SEO Optimizer", True, True, [("spec.name.format", Severity.ERROR)]),
+        ("SEO Optimizer", False, False, [("spec.name.directory", Severity.ERROR), ("spec.name.format", Severity.ERROR)]),
+        ("café", True, False, [("spec.name.directory", Severity.WARNING), ("spec.name.format", Severity.ERROR)]),
+        ("Other Name", True, False, [("spec.name.directory", Severity.WARNING), ("spec.name.format", Severity.WARNING)]),
+    ],
+)
+def test_a_plain_folder_whose_name_the_skills_cli_renames_is_warned_of(
+    name: str, plain: bool, strict: bool, expected: list
+) -> None:
+    found = check_fields({"name": name, "description": "d"}, {"name": 2}, file="SKILL.md",
+                         dir_name="seo-optimizer", strict=strict, plain=plain)
+    assert sorted((f.rule, f.severity) for f in found) == sorted(expected)

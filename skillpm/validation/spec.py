@@ -24,6 +24,7 @@ CHARS_PER_TOKEN = 4
 REQUIRED = ("name", "description")
 
 _NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_NOT_NAME = re.compile(r"[^a-z0-9]+")
 
 Issue = tuple[str, str]
 
@@ -75,21 +76,50 @@ def _name_problem(name: str) -> str:
     return "may only contain a-z, 0-9 and single hyphens"
 
 
-def _name(value: object, dir_name: str) -> Iterator[Issue]:
-    """``name``: a string of 1-64 characters in the name format, equal to ``dir_name``."""
+def installed_name(name: str) -> str:
+    """The name a plain skill folder whose ``name`` breaks the format installs under, as the skills
+    CLI names its folder (vercel-labs/skills ``sanitizeName`` in ``src/installer.ts``: lowercase,
+    each run of other characters one hyphen, none at either end), in the specification's
+    alphabet: ``.`` and ``_``, which that CLI keeps, become hyphens too. ``SEO Optimizer`` is
+    ``seo-optimizer``. It may still break the format (empty, too long); :func:`plain_name` takes
+    it only for a name in ASCII, as that CLI would drop other letters (``café`` would be ``caf``)."""
+    return _NOT_NAME.sub("-", name.lower()).strip("-")
+
+
+def plain_name(name: str) -> str:
+    """The name a plain folder whose front matter says ``name`` installs under: ``name`` in the name
+    format, else its :func:`installed_name` when that is in it (and ``name`` is ASCII), else ``name``."""
+    if _NAME.fullmatch(name) or not name.isascii():
+        return name
+    renamed = installed_name(name)
+    return renamed if _NAME.fullmatch(renamed) and len(renamed) <= MAX_NAME else name
+
+
+def _name(value: object, dir_name: str, *, plain: bool) -> Iterator[tuple[str, str, bool]]:
+    """``name``: a string of 1-64 characters in the name format, equal to ``dir_name``.
+
+    Each issue comes with whether a plain folder (``plain``) is only warned of it, as it still
+    installs: under :func:`installed_name` when the name breaks the format but that one does not.
+    """
     issues = list(_text("name", value, limit=MAX_NAME))
-    yield from issues
+    yield from ((rule, message, False) for rule, message in issues)
     if issues or not isinstance(value, str):
         return
-    if not _NAME.fullmatch(value):
-        yield "spec.name.format", f"name {value!r} {_name_problem(value)}"
-    if value != dir_name:
-        yield _NAME_DIRECTORY, (
-            f"name {value!r} must match the skill directory name {dir_name!r}"
-        )
+    installs_as = plain_name(value) if plain else value
+    if installs_as != value:
+        yield "spec.name.format", (
+            f"name {value!r} {_name_problem(value)}; skillpm installs it as {installs_as!r}, as the skills CLI does"
+        ), True
+    elif not _NAME.fullmatch(value):
+        yield "spec.name.format", f"name {value!r} {_name_problem(value)}", False
+    if installs_as != dir_name:
+        where = "; skillpm and the skills CLI install it into a folder of that name, where it does" if plain else ""
+        yield "spec.name.directory", (
+            f"name {installs_as!r} must match the skill directory name {dir_name!r}{where}"
+        ), True
 
 
-def _metadata(value: object, _dir_name: str) -> Iterator[Issue]:
+def _metadata(value: object) -> Iterator[Issue]:
     """``metadata``: a mapping from strings to strings (another entry is a warning: skills-ref reads it as text)."""
     if not isinstance(value, dict):
         yield "spec.field.type", f"'metadata' must be a mapping, not {_kind(value)} ({value!r})"
@@ -103,19 +133,18 @@ def _metadata(value: object, _dir_name: str) -> Iterator[Issue]:
             )
 
 
-_CHECKS: dict[str, Callable[[object, str], Iterator[Issue]]] = {
-    "name": _name,
-    "description": lambda value, _: _text("description", value, limit=MAX_DESCRIPTION),
-    "license": lambda value, _: _text("license", value),
-    "compatibility": lambda value, _: _text("compatibility", value, limit=MAX_COMPATIBILITY),
+_CHECKS: dict[str, Callable[[object], Iterator[Issue]]] = {
+    "description": lambda value: _text("description", value, limit=MAX_DESCRIPTION),
+    "license": lambda value: _text("license", value),
+    "compatibility": lambda value: _text("compatibility", value, limit=MAX_COMPATIBILITY),
     "metadata": _metadata,
-    "allowed-tools": lambda value, _: _text("allowed-tools", value),
+    "allowed-tools": lambda value: _text("allowed-tools", value),
 }
 
+#: The specification's fields, in its order.
+SPEC_FIELDS = ("name", *_CHECKS)
 #: Rules whose findings are warnings: the skill still loads everywhere.
 _WARNING_RULES = frozenset({"spec.metadata.entry"})
-_NAME_DIRECTORY = "spec.name.directory"
-_PLAIN_NAME = "; skillpm and the skills CLI install it into a folder of its name, where it does"
 
 
 def _extension(key: str, value: object, *, strict: bool) -> Iterator[tuple[str, Severity, str]]:
@@ -126,7 +155,7 @@ def _extension(key: str, value: object, *, strict: bool) -> Iterator[tuple[str, 
             f"{key!r} must be {expected}, not {_kind(value)} ({value!r}), as Claude Code documents it"
         )
     elif strict:
-        what = f"{key!r} as a list" if key in _CHECKS else repr(key)
+        what = f"{key!r} as a list" if key in SPEC_FIELDS else repr(key)
         yield "extension.field", Severity.WARNING, (
             f"{what} is a Claude Code extension ({extensions.SOURCE}), not in the Agent Skills "
             "specification: other agents ignore it"
@@ -137,8 +166,8 @@ def _unknown(key: str) -> str:
     """What a field neither the specification nor Claude Code knows means, and where its data belongs."""
     return (
         f"unknown field {key!r}: agents ignore it and skills-ref refuses it; the specification's place for "
-        f"other data is 'metadata' (metadata.{key}). It allows {', '.join(_CHECKS)}, and Claude Code also "
-        f"{', '.join(k for k in extensions.FIELDS if k not in _CHECKS)}"
+        f"other data is 'metadata' (metadata.{key}). It allows {', '.join(SPEC_FIELDS)}, and Claude Code also "
+        f"{', '.join(k for k in extensions.FIELDS if k not in SPEC_FIELDS)}"
     )
 
 
@@ -150,7 +179,8 @@ def check_fields(
 
     ``name`` must equal ``dir_name``, the folder the skill installs as. With ``plain`` (a
     folder with no manifest) ``dir_name`` is only where the skill was found: it installs
-    under its ``name``, so a mismatch is a warning. A field neither the specification nor
+    under its ``name`` (or, when that breaks the format, :func:`installed_name`), so a
+    mismatch, or a name it can install under that way, is a warning. A field neither the specification nor
     Claude Code knows is a warning too, as agents load the skill and ignore it. ``strict``
     holds the front matter to the specification as skills-ref does: both are errors, and
     each Claude Code extension in use a warning.
@@ -160,9 +190,14 @@ def check_fields(
         for field in REQUIRED
         if field not in fields
     ]
-    lenient = _WARNING_RULES | ({_NAME_DIRECTORY} if plain and not strict else set())
     for key, value in fields.items():
         line = key_lines.get(key)
+        if key == "name":
+            findings.extend(
+                Finding(file, line, rule, Severity.WARNING if warn and plain and not strict else Severity.ERROR, message)
+                for rule, message, warn in _name(value, dir_name, plain=plain)
+            )
+            continue
         if key in extensions.FIELDS and not (key in _CHECKS and isinstance(value, str)):
             findings.extend(Finding(file, line, rule, severity, message)
                             for rule, severity, message in _extension(key, value, strict=strict))
@@ -173,9 +208,8 @@ def check_fields(
                                     _unknown(key)))
             continue
         findings.extend(
-            Finding(file, line, rule, Severity.WARNING if rule in lenient else Severity.ERROR,
-                    message + (_PLAIN_NAME if rule == _NAME_DIRECTORY and plain else ""))
-            for rule, message in check(value, dir_name)
+            Finding(file, line, rule, Severity.WARNING if rule in _WARNING_RULES else Severity.ERROR, message)
+            for rule, message in check(value)
         )
     return findings
 
