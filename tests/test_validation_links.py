@@ -154,6 +154,13 @@ def test_symlinked_skill_md_escaping_the_root_is_not_read(tmp_path: Path) -> Non
     skill.mkdir()
     (skill / "SKILL.md").symlink_to(tmp_path / "elsewhere" / "SKILL.md")
     assert rules_of(skill) == [("SKILL.md", "tree.link-escape")]
+    [finding] = validate_skill_dir(skill)  # a mirror folder of links, as some repositories keep for each agent
+    assert f"validate or pack {str(tmp_path / 'elsewhere')!r} instead" in finding.message
+    (skill / "SKILL.md").unlink()
+    make_skill(skill)
+    (skill / "notes.md").symlink_to(tmp_path / "elsewhere" / "SKILL.md")
+    [finding] = validate_skill_dir(skill)
+    assert finding.rule == "tree.link-escape" and "instead" not in finding.message
 
 
 def test_symlink_loop_and_dangling_link(tmp_path: Path) -> None:

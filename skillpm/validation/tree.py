@@ -66,8 +66,10 @@ class _Disk:
                 head, name = os.path.split(real)
                 target = os.path.join(self._real_dir(head), name)
             if not _inside(target, self.root_real):
+                elsewhere = (f"; a skill whose {SKILL_MD} is a link elsewhere is a copy: validate or pack "
+                             f"{os.path.dirname(target)!r} instead" if shown == SKILL_MD else "")
                 return error(shown, None, "tree.link-escape",
-                             f"{shown!r} resolves to {target!r}, outside the skill source")
+                             f"{shown!r} resolves to {target!r}, outside the skill source{elsewhere}")
             if stat.S_ISLNK(info.st_mode):
                 info = os.stat(real)
         except OSError as exc:
