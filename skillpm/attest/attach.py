@@ -1,4 +1,4 @@
-"""Attach a signed statement to a variant already published in a directory registry.
+"""Attach a signed statement to a variant already published in a directory or OCI registry.
 
 This is how evidence from others arrives (``skillpm attest``): someone who owns an H100
 benchmarks a published archive and signs the result with their own key or Sigstore
@@ -17,7 +17,7 @@ import hashlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from skillpm.attest import AttestationError
 from skillpm.attest.statement import VariantRef, evidence_mismatches
@@ -54,7 +54,7 @@ def attach(registry_root: Path, variant: VariantRef, evidence: Path, signer: Sig
     from skillpm.registry import store
 
     registry = store.open_for_writing(registry_root)
-    variants = _published_variants(registry, variant)
+    variants = _published_version(registry, variant).variants
     chosen = next((v for v in variants if v.target == variant.target), None)
     if chosen is None:
         listed = ", ".join(v.target for v in variants)
@@ -75,8 +75,34 @@ def attach(registry_root: Path, variant: VariantRef, evidence: Path, signer: Sig
     return Attached(variant, chosen.sha256, added.attestations[0] if added.attestations else None, signer.describe())
 
 
-def _published_variants(registry, variant: VariantRef):
-    """The published variants of ``variant``'s version; AttestationError when it is not published."""
+def attach_to_oci(
+    location: str, variant: VariantRef, evidence: Path, signer: Signer,
+    progress: Callable[[str], None] = lambda _line: None,
+) -> Attached:
+    """:func:`attach` for a variant published in the OCI registry at ``location`` (``oci://HOST/NAMESPACE``).
+
+    The version is pulled into a temporary directory registry (every digest checked), the
+    statement attached there with every check :func:`attach` makes, and the version pushed back
+    as ``registry push`` pushes it: the archives unchanged, the new bundle a referrer of its
+    variant's manifest, the tag last; a tag that meanwhile holds other archives is refused.
+    """
+    from skillpm.registry.directory import LocalRegistry
+    from skillpm.registry.factory import open_oci_registry
+    from skillpm.registry.oci.mirror import pull_versions, push_packages
+
+    oci = open_oci_registry(location)
+    entry = _published_version(oci, variant)
+    with tempfile.TemporaryDirectory(prefix="skillpm-attest-oci-") as work:
+        root = Path(work) / "registry"
+        pull_versions(oci, root, [(variant.name, entry)], progress=progress)
+        done = attach(root, variant, evidence, signer)
+        if done.attestation is not None:
+            push_packages(LocalRegistry(root, root.as_uri(), verify=False), oci, [variant.name], progress)
+    return done
+
+
+def _published_version(registry, variant: VariantRef):
+    """The published version ``variant`` names; AttestationError when it is not published."""
     from packaging.version import InvalidVersion, Version
 
     document = registry.package(variant.name)
@@ -90,7 +116,7 @@ def _published_variants(registry, variant: VariantRef):
             f"{variant.name} {variant.version} is not published in {registry.label}",
             hint="attest adds evidence to a published version; publish it first with 'skillpm publish'",
         )
-    return entry.variants
+    return entry
 
 
 def _copy_checked(registry, published, work: Path) -> Path:

@@ -117,7 +117,8 @@ def publish(
 @click.option("--target", required=True, metavar="TARGET", help="The published variant the evidence is about.")
 @click.option("--evidence", "evidence", required=True, type=click.Path(path_type=Path, dir_okay=False), help="An eval, bench or static-kernel evidence file about that variant's archive.")
 @signing_options
-@click.option("--registry", "registry", required=True, type=click.Path(path_type=Path, file_okay=False), help="Registry directory holding the published version.")
+@click.option("--registry", "registry", required=True, metavar="DIR|oci://HOST/NAMESPACE|NAME", help="Registry holding the published version: a directory, an OCI registry, or the name of a configured OCI registry.")
+@plain_http_option
 @json_option
 def attest(
     requirement: str,
@@ -126,7 +127,7 @@ def attest(
     sign: str | None,
     identity_token: str | None,
     staging: bool,
-    registry: Path,
+    registry: str,
     as_json: bool,
 ) -> None:
     """Add signed evidence about a published variant to a registry, without republishing it.
@@ -134,17 +135,21 @@ def attest(
     \b
     skillpm attest my-skill==1.0.0 --target sm_90 --evidence bench.json --sign key:~/.skillpm/keys/me --registry ./myreg
     skillpm attest my-skill==1.0.0 --target sm_90 --evidence bench.json --sign sigstore --registry ./myreg
+    skillpm attest my-skill==1.0.0 --target sm_90 --evidence bench.json --sign key:me.key --registry oci://ghcr.io/my-org/skills
 
     The evidence must name the variant's archive as the index lists it (skill.name,
     version, target, artifact_sha256); the archive's bytes are checked against that
     digest. Install and verify weigh the statement by its signer, as they weigh
     evidence attached by publish: a signer the user does not trust is a warning.
+    In an oci:// registry the new bundle becomes a referrer of the variant's
+    manifest and the version's tag moves last, to an index listing it too.
     """
     from skillpm.attest import AttestationError
-    from skillpm.attest.attach import attach
+    from skillpm.attest.attach import attach, attach_to_oci
     from skillpm.attest.statement import VariantRef
     from skillpm.errors import RequirementError
     from skillpm.publish import parse_signer
+    from skillpm.registry.factory import oci_url
     from skillpm.requirements import parse_requirement
 
     parsed = parse_requirement(requirement)
@@ -154,15 +159,19 @@ def attest(
     if not sign:
         raise AttestationError("evidence must be signed", hint="pass --sign key:PATH or --sign sigstore")
     signer = parse_signer(sign, identity_token=identity_token, staging=staging)
-    done = attach(registry, VariantRef(parsed.name, pinned[0].version, target), evidence, signer)
+    variant = VariantRef(parsed.name, pinned[0].version, target)
+    if oci_url(registry):
+        done = attach_to_oci(registry, variant, evidence, signer, progress=notice)
+    else:
+        done = attach(Path(registry), variant, evidence, signer)
     if as_json:
         emit_json(done.to_json())
         return
-    variant = f"{done.variant.name} {done.variant.version} ({done.variant.target}) sha256:{done.sha256}"
+    shown = f"{done.variant.name} {done.variant.version} ({done.variant.target}) sha256:{done.sha256}"
     if done.attestation is None:
-        say(f"already attested: {variant} carries this statement")
+        say(f"already attested: {shown} carries this statement")
     else:
-        say(f"attested {variant}")
+        say(f"attested {shown}")
         say(f"  {done.attestation.path} ({done.signer})")
 
 

@@ -153,6 +153,41 @@ def test_publish_pushes_signed_evidence_and_refuses_other_content_under_a_tag(
         "--trusted-key", source["pub"])
 
 
+def test_attest_adds_signed_evidence_to_a_version_in_an_oci_registry_without_republishing_it(
+    source: dict[str, Any], oci_registry: RunningRegistry, tmp_path: Path
+) -> None:
+    """Someone else's benchmark of a published archive, signed with their own key, attached by the owner."""
+    url = _url(oci_registry)
+    _ok("publish", source["source"], "--registry", url, "--evidence", source["eval"], "--sign", f"key:{source['key']}")
+    repository = f"skills/{NAME}"
+    client = OciRegistry(url).client
+    before = client.manifest(repository, layout.tag_for("1.0.0"), layout.INDEX_TYPE)[0]
+    theirs = write_key(tmp_path / "keys" / "benchmarker")
+    bench = write_json(tmp_path / "bench.json", make_evidence("bench", target="sm_90a", sha256=source["sums"]["sm_90a"]))
+    args = ("attest", f"{NAME}==1.0.0", "--target", "sm_90a", "--evidence", bench, "--sign", f"key:{theirs}",
+            "--registry", url)
+    attested = json.loads(_ok(*args, "--json"))
+    assert attested["sha256"] == source["sums"]["sm_90a"] and attested["attestation"]["path"].startswith("attestations/")
+    assert "already attested" in _ok(*args)  # the same statement again: nothing pushed
+    after = OciRegistry(url)
+    entry = after.version_entry(NAME, "1.0.0")
+    assert {v.target: v.sha256 for v in entry.variants} == source["sums"]  # the archives are the published ones
+    assert [len(v.attestations) for v in sorted(entry.variants, key=lambda v: v.target)] == [0, 2]
+    attached = client.manifest(repository, layout.tag_for("1.0.0"), layout.INDEX_TYPE)[0]
+    assert attached != before
+    report = json.loads(_ok("verify", f"{NAME}==1.0.0", "--registry", url, "--key", source["pub"],
+                            "--key", theirs.with_name("benchmarker.pub"), "--json"))
+    assert _attestation_count(report) == 2
+    wrong = write_json(tmp_path / "wrong.json", make_evidence("bench", target="sm_90a", sha256="0" * 64))
+    refused = skillpm("attest", f"{NAME}==1.0.0", "--target", "sm_90a", "--evidence", wrong, "--sign",
+                      f"key:{theirs}", "--registry", url)
+    assert "is not about layer-norm 1.0.0 (sm_90a)" in one_error(refused)
+    gone = skillpm("attest", f"{NAME}==2.0.0", "--target", "sm_90a", "--evidence", bench, "--sign", f"key:{theirs}",
+                   "--registry", url)
+    assert "layer-norm 2.0.0 is not published" in one_error(gone)
+    assert client.manifest(repository, layout.tag_for("1.0.0"), layout.INDEX_TYPE)[0] == attached  # refused: unmoved
+
+
 def test_sync_installs_the_locked_digest_or_refuses_after_the_tag_moved(
     source: dict[str, Any], oci_registry: RunningRegistry, isolated, tmp_path: Path
 ) -> None:

@@ -125,7 +125,18 @@ def pull_packages(
     oci: OciRegistry, root: Path, names: Iterable[str], *, keys: tuple[SigningKey, ...] = (),
     progress: Callable[[str], None] = lambda _line: None,
 ) -> list[Added]:
-    """Write every version of each of ``names`` in ``oci`` into the static registry at ``root``.
+    """Write every version of each of ``names`` in ``oci`` into the static registry at ``root``
+    (:func:`pull_versions` of them all)."""
+    versions = [(name, entry) for name in names for entry in oci.require_package(name).versions]
+    return pull_versions(oci, root, versions, keys=keys, progress=progress)
+
+
+def pull_versions(
+    oci: OciRegistry, root: Path, versions: Iterable[tuple[str, VersionEntry]], *, keys: tuple[SigningKey, ...] = (),
+    progress: Callable[[str], None] = lambda _line: None,
+) -> list[Added]:
+    """Write ``versions`` (each a package's name and one of its versions in ``oci``) into the static
+    registry at ``root``.
 
     Everything is downloaded and checked (digests, archive contents, where each file goes)
     before ``root`` is touched; then one :func:`skillpm.registry.store.add` writes it all or
@@ -140,7 +151,7 @@ def pull_packages(
         raise RegistryError(f"{root} holds no registry and is not empty",
                             hint="pull into a static registry, a new folder or an empty one")
     with tempfile.TemporaryDirectory(prefix="skillpm-pull-") as work:
-        archives, bundles, yanked = _download(oci, list(names), Path(work), progress)
+        archives, bundles, yanked = _download(oci, list(versions), Path(work), progress)
         try:
             if created:
                 store.init(root, keys=keys)
@@ -154,7 +165,7 @@ def pull_packages(
 
 
 def _download(
-    oci: OciRegistry, names: list[str], work: Path, progress: Callable[[str], None]
+    oci: OciRegistry, versions: list[tuple[str, VersionEntry]], work: Path, progress: Callable[[str], None]
 ) -> tuple[list[Path], list[NewAttestation], list[tuple[str, str, str]]]:
     """Each version's archives (written under ``work``), its attestation bundles and its yanked variants."""
     from skillpm.archive import scan
@@ -164,26 +175,25 @@ def _download(
     archives: list[Path] = []
     bundles: list[NewAttestation] = []
     yanked: list[tuple[str, str, str]] = []
-    for name in names:
-        for entry in oci.require_package(name).versions:
-            for variant in entry.variants:
-                progress(f"pulling {name} {entry.version} ({variant.target})")
-                data = oci.artifact(variant.path, limit=variant.size)
-                held = scan(data)
-                if (held.name, held.version, held.target) != (name, entry.version, variant.target):
-                    raise IndexFormatError(f"{oci.label}/{name}:{entry.version} lists an archive of "
-                                           f"{held.name} {held.version} ({held.target}) as its {variant.target}")
-                path = work / f"{len(archives)}.tar.gz"  # never a name the registry chose
-                path.write_bytes(data)
-                archives.append(path)
-                if variant.yanked:
-                    yanked.append((name, entry.version, variant.target))
-                prefix = f"attestations/{name}/{entry.version}/{archive_name(name, entry.version, variant.target)}."
-                for item in variant.attestations:
-                    rest = item.path.removeprefix(prefix)
-                    if rest == item.path or ".." in item.path.split("/") or not _BUNDLE_NAME.fullmatch(rest):
-                        raise IndexFormatError(f"{oci.label}/{name}:{entry.version}: attestation path "
-                                               f"{item.path[:120]!r} is not where a static registry keeps it")
-                    bundles.append(NewAttestation(name, entry.version, variant.target, item.path,
-                                                  oci.artifact(item.path), item.predicate_type))
+    for name, entry in versions:
+        for variant in entry.variants:
+            progress(f"pulling {name} {entry.version} ({variant.target})")
+            data = oci.artifact(variant.path, limit=variant.size)
+            held = scan(data)
+            if (held.name, held.version, held.target) != (name, entry.version, variant.target):
+                raise IndexFormatError(f"{oci.label}/{name}:{entry.version} lists an archive of "
+                                       f"{held.name} {held.version} ({held.target}) as its {variant.target}")
+            path = work / f"{len(archives)}.tar.gz"  # never a name the registry chose
+            path.write_bytes(data)
+            archives.append(path)
+            if variant.yanked:
+                yanked.append((name, entry.version, variant.target))
+            prefix = f"attestations/{name}/{entry.version}/{archive_name(name, entry.version, variant.target)}."
+            for item in variant.attestations:
+                rest = item.path.removeprefix(prefix)
+                if rest == item.path or ".." in item.path.split("/") or not _BUNDLE_NAME.fullmatch(rest):
+                    raise IndexFormatError(f"{oci.label}/{name}:{entry.version}: attestation path "
+                                           f"{item.path[:120]!r} is not where a static registry keeps it")
+                bundles.append(NewAttestation(name, entry.version, variant.target, item.path,
+                                              oci.artifact(item.path), item.predicate_type))
     return archives, bundles, yanked
