@@ -55,6 +55,18 @@ def findings(run_cli, *args) -> tuple[int, list[dict]]:
     return result.exit_code, [finding for item in report["results"] for finding in item["findings"]]
 
 
+def published_and_installed(run_cli, folder: Path, name: str, tmp_path: Path, monkeypatch) -> Path:
+    """``publish`` the plain ``folder`` into a new registry and ``install NAME --dir out`` from it: the tree."""
+    registry = tmp_path / "registry"
+    assert run_cli("registry", "init", registry).exit_code == 0
+    published = run_cli("publish", folder, "--registry", registry)
+    assert published.exit_code == 0, published.output
+    monkeypatch.chdir(tmp_path)
+    installed = run_cli("install", name, "--registry", registry, "--dir", tmp_path / "out")
+    assert installed.exit_code == 0, installed.output
+    return tmp_path / "out" / name
+
+
 def test_claude_code_fields_are_valid_and_only_strict_warns(run_cli, tmp_path: Path) -> None:
     folder = skill(tmp_path, front=CLAUDE_CODE_FIELDS)
     assert findings(run_cli, folder) == (0, [])
@@ -97,15 +109,8 @@ def test_a_plain_folder_named_otherwise_warns_and_installs_under_its_name(
     code, found = findings(run_cli, folder)
     assert code == 0 and [(f["rule"], f["severity"]) for f in found] == [("spec.name.directory", "warning")]
     assert findings(run_cli, folder, "--strict")[0] == 1
-    registry = tmp_path / "registry"
-    assert run_cli("registry", "init", registry).exit_code == 0
-    assert run_cli("publish", folder, "--registry", registry).exit_code == 0
-    monkeypatch.chdir(tmp_path)
-    installed = run_cli("install", "vercel-react-best-practices", "--registry", registry, "--dir", tmp_path / "out")
-    assert installed.exit_code == 0, installed.output
-    assert (tmp_path / "out" / "vercel-react-best-practices" / "SKILL.md").read_bytes() == (
-        folder / "SKILL.md"
-    ).read_bytes()
+    tree = published_and_installed(run_cli, folder, "vercel-react-best-practices", tmp_path, monkeypatch)
+    assert (tree / "SKILL.md").read_bytes() == (folder / "SKILL.md").read_bytes()
 
 
 def test_a_plain_folder_with_a_display_name_installs_under_the_name_the_skills_cli_gives_it(
@@ -120,13 +125,8 @@ def test_a_plain_folder_with_a_display_name_installs_under_the_name_the_skills_c
     assert code == 0 and [(f["rule"], f["severity"]) for f in found] == [("spec.name.format", "warning")]
     assert "installs it as 'seo-optimizer'" in found[0]["message"]
     assert findings(run_cli, folder, "--strict")[0] == 1
-    registry = tmp_path / "registry"
-    assert run_cli("registry", "init", registry).exit_code == 0
-    assert run_cli("publish", folder, "--registry", registry).exit_code == 0
-    monkeypatch.chdir(tmp_path)
-    installed = run_cli("install", "seo-optimizer", "--registry", registry, "--dir", tmp_path / "out")
-    assert installed.exit_code == 0, installed.output
-    assert (tmp_path / "out" / "seo-optimizer" / "SKILL.md").read_bytes() == (folder / "SKILL.md").read_bytes()
+    tree = published_and_installed(run_cli, folder, "seo-optimizer", tmp_path, monkeypatch)
+    assert (tree / "SKILL.md").read_bytes() == (folder / "SKILL.md").read_bytes()
 
     adopted = run_cli("init", "--from", folder, "--json")  # a skill source: SKILL.md takes the package's name
     assert adopted.exit_code == 0, adopted.output
@@ -233,15 +233,9 @@ def test_pack_publish_and_install_a_plain_skill_folder(run_cli, tmp_path: Path, 
     assert metadata["license"] == "SEE LICENSE IN LICENSE.txt"
     assert not (folder / "skillpm.toml").exists()  # pack derives the manifest, writes nothing into the folder
 
-    registry = tmp_path / "registry"
-    assert run_cli("registry", "init", registry).exit_code == 0
-    published = run_cli("publish", folder, "--registry", registry)
-    assert published.exit_code == 0, published.output
-    monkeypatch.chdir(tmp_path)
-    installed = run_cli("install", "pdf-tools", "--registry", registry, "--dir", tmp_path / "installed")
-    assert installed.exit_code == 0, installed.output
+    tree = published_and_installed(run_cli, folder, "pdf-tools", tmp_path, monkeypatch)
     for path in ("SKILL.md", "LICENSE.txt", "scripts/fill.py"):
-        assert (tmp_path / "installed" / "pdf-tools" / path).read_bytes() == (folder / path).read_bytes()
+        assert (tree / path).read_bytes() == (folder / path).read_bytes()
 
 
 def test_init_from_takes_any_skill_folder_and_writes_a_licence_reference(run_cli, tmp_path: Path) -> None:
