@@ -305,6 +305,24 @@ def test_skill_md_missing(tmp_path: Path, names: list[str], message: str) -> Non
     assert message in finding.message
 
 
+@pytest.mark.parametrize("names", [["Skill.MD"], [".hidden/x", "a:b", *(f"d{i}/x" for i in range(1200))]])
+def test_a_folder_with_nothing_named_skill_md_is_one_finding_and_is_not_walked(tmp_path: Path, names: list) -> None:
+    """Not a skill (a home folder, a whole repository): one finding, not one per hidden or unsafe entry."""
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    [finding] = validate_skill_dir(tmp_path)
+    assert finding.rule == "spec.skill-md.missing"
+    assert ("found 'Skill.MD'" in finding.message) is (names == ["Skill.MD"])
+
+
+def test_a_skill_md_that_is_a_link_is_still_followed_and_judged(tmp_path: Path) -> None:
+    skill = tmp_path / "demo"
+    skill.mkdir()
+    (skill / "SKILL.md").symlink_to(tmp_path / "nowhere.md")
+    assert [f.rule for f in validate_skill_dir(skill)] == ["tree.link-escape"]
+
+
 @pytest.mark.parametrize("kind", ["missing", "file"])
 def test_skill_dir_that_is_not_a_directory(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "demo"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 from skillpm.portable import MAX_FILE_SIZE, MAX_MEMBERS, MAX_TOTAL_SIZE
@@ -112,10 +112,7 @@ def validate_tree(
                               f"the tree's files are {disk.total_size} bytes in all; an archive holds at most "
                               f"{MAX_TOTAL_SIZE}"))
     if SKILL_MD not in files:
-        near = [p for p in files if p.lower() == SKILL_MD.lower()]
-        hint = f" (found {near[0]!r}: the name is case-sensitive)" if near else ""
-        findings.append(error(SKILL_MD, None, "spec.skill-md.missing",
-                              f"the skill has no {SKILL_MD} at its root{hint}"))
+        findings.append(_missing_skill_md(files))
     elif SKILL_MD not in broken:
         real = os.fspath(files[SKILL_MD])
         shown = disk.shown(real)
@@ -148,18 +145,33 @@ def check_skill_md(
     return findings
 
 
+def _missing_skill_md(names: Iterable[str]) -> Finding:
+    """That the tree has no SKILL.md at its root, naming one of ``names`` spelt in another case."""
+    near = [name for name in names if name.lower() == SKILL_MD.lower()]
+    hint = f" (found {near[0]!r}: the name is case-sensitive)" if near else ""
+    return error(SKILL_MD, None, "spec.skill-md.missing", f"the skill has no {SKILL_MD} at its root{hint}")
+
+
 def validate_skill_dir(path: StrPath, *, strict: bool = False) -> list[Finding]:
     """Validate a plain Agent Skills directory; its name is the skill's directory name.
 
     Hidden entries and ``__pycache__`` are left out unless SKILL.md names them, each with a
     ``tree.left-out`` warning (:mod:`skillpm.validation.hidden`). A link to a directory inside
     ``path`` is followed (once per target); one to a directory outside is kept as an entry, so
-    that :func:`validate_tree` reports it as an escape.
+    that :func:`validate_tree` reports it as an escape. A directory with nothing named SKILL.md
+    is not a skill, and is not walked (it may be a home folder or a whole repository): the one
+    finding says so.
     """
     root = os.fspath(path)
     if not os.path.isdir(root):
         what = "is not a directory" if os.path.exists(root) else "does not exist"
         return [error(".", None, "tree.root", f"{Path(root).as_posix()!r} {what}")]
+    if not os.path.lexists(os.path.join(root, SKILL_MD)):
+        try:
+            names = os.listdir(root)
+        except OSError:
+            names = []
+        return [_missing_skill_md(names)]
     dir_name = os.path.basename(os.path.abspath(root))
     files, left_out = skill_dir_files(root)
     findings = validate_tree(files, root=root, dir_name=dir_name, strict=strict, plain=True)
