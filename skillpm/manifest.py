@@ -245,10 +245,9 @@ def read_manifest_data(root: Path) -> dict[str, object]:
     try:
         raw = read_at_most(path, MAX_MANIFEST_SIZE)
     except FileNotFoundError:
-        raise ManifestError(
-            f"{root} has no {MANIFEST_NAME}",
-            hint=f"run 'skillpm init {root}' to create one",
-        ) from None
+        plain = (root / SKILL_MD).is_file()
+        hint = f"'skillpm init --from {root}' adopts its SKILL.md" if plain else f"'skillpm init {root}' makes one"
+        raise ManifestError(f"{root} has no {MANIFEST_NAME}", hint=hint) from None
     except (OSError, ValueError) as error:
         raise ManifestError(f"cannot read {path}: {problem(error)}") from None
     try:

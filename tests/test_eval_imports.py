@@ -263,3 +263,36 @@ def test_agentskills_evals_json_is_read_as_the_test_source(isolated, chat_server
     assert asked.startswith(AGENTSKILLS_EVAL["prompt"]) and "```evals/files/readings.csv\nt,flux\n0,1.21\n\n```" in asked
     error = one_error(skillpm("eval", graded, "--import-upskill", isolated.tmp))
     assert "evals/evals.json, which upskill does not run" in error
+
+
+def test_a_plain_skill_folder_is_evaluated_as_pack_reads_it(isolated, chat_server, run_cli) -> None:
+    """A skill folder with evals/evals.json and no skillpm.toml, as thousands of public repositories
+    hold one (0065paula/skill-inspector, 88lin/diataxis-docs-skill): eval takes it as pack does, and
+    the evidence names the archive pack builds of it."""
+    server = chat_server(default=answers_with_the_skill)
+    folder = isolated.tmp / NAME
+    evals = [{**AGENTSKILLS_EVAL, "expected": {"contains": ["flux-capacitor"]}}]
+    for path, text in {
+        "SKILL.md": skill_md(NAME, DESCRIPTION, "Use the flux-capacitor."),
+        "evals/evals.json": json.dumps({"skill_name": NAME, "evals": evals}),
+        "evals/files/readings.csv": "t,flux\n0,1.21\n",
+    }.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_text(text)
+    result = run_cli("eval", folder, "-m", "m", "--base-url", server.url, "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["test_set"]["count"] == 1 and document["models"][0]["with_skill"]["pass_rate"] == 1.0
+    packed = json.loads(run_cli("pack", folder, "-o", isolated.tmp / "dist", "--json").stdout)
+    assert document["skill"]["artifact_sha256"] == packed[0]["sha256"]
+    assert not (folder / "skillpm.toml").exists()  # nothing written into the folder
+
+
+def test_a_folder_with_no_manifest_says_how_to_make_or_adopt_one(isolated) -> None:
+    empty = isolated.tmp / "empty"
+    empty.mkdir()
+    result = skillpm("bench", empty, "--arch", "9.0")
+    assert f"{empty} has no skillpm.toml" in one_error(result) and f"'skillpm init {empty}' makes one" in result.stderr
+    (empty / "SKILL.md").write_text(skill_md(NAME, DESCRIPTION, "Body."))
+    result = skillpm("bench", empty, "--arch", "9.0")
+    assert f"'skillpm init --from {empty}' adopts its SKILL.md" in result.stderr

@@ -62,6 +62,7 @@ def eval_command(
     skillpm eval DIR -m claude-sonnet-4-5 -m claude-haiku-4-5 --base-url https://... --api-key-env KEY_VAR
     skillpm eval DIR --import-upskill runs/          # adopt results produced by upskill
 
+    SOURCE is a skill source or a plain SKILL.md folder (read as 'skillpm pack' reads it).
     The cases are upskill's skill_meta.json of the chosen variant (else agentskills.io's
     evals/evals.json); answers are cached, so an interrupted run resumes. See docs/evaluation.md.
     """

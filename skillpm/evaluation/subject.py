@@ -44,8 +44,9 @@ class Subject(Record):
 
 
 def load_subject(root: Path, *, arch: str | None = None, target: str | None = None) -> Subject:
-    """Read the source at ``root`` and prepare the chosen variant for evaluation."""
-    source = SkillSource.load(root)
+    """Read the source at ``root`` (or a plain SKILL.md folder, as ``pack`` reads it) and prepare the
+    chosen variant for evaluation."""
+    source = SkillSource.load_or_derive(root)
     chosen = choose_variant(source.targets, parse_capability(arch) if arch else None, target=target)
     files = source.variant_files(chosen)
     if SKILL_MD not in files:
