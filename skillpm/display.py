@@ -11,6 +11,7 @@ keeps the exact data and escapes it.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 #: Unicode categories never printed as they are: controls (C0, DEL, C1), format characters
 #: (bidi overrides and isolates, zero-width joiners and spaces, BOM), surrogates, line and
@@ -54,3 +55,10 @@ def _escaped(text: str, limit: int) -> str:
         pieces.append(piece)
         length += len(piece)
     return "".join(pieces)
+
+
+def few(names: Sequence[str], shown: int = 4) -> str:
+    """Names as one short text: up to ``shown``, then how many more (where all are wanted, ``--json`` has them)."""
+    if len(names) <= shown:
+        return ", ".join(names) or "-"
+    return f"{', '.join(names[:shown - 1])} +{len(names) - shown + 1} more"

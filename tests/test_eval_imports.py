@@ -252,6 +252,9 @@ def test_agentskills_evals_json_is_read_as_the_test_source(isolated, chat_server
     result = skillpm("eval", plain, "-m", "m", "--base-url", server.url)
     assert "evals/evals.json: evals.0 (id 1) have only expectations for a grader to judge" in one_error(result)
     assert 'hint: give each eval upskill\'s "expected"' in result.stderr and not server.requests
+    many = evals_skill(isolated.tmp / "many", [{**AGENTSKILLS_EVAL, "id": n} for n in range(16)])
+    error = one_error(skillpm("eval", many, "-m", "m", "--base-url", server.url))  # sixteen, named in one short line
+    assert "evals.0 (id 0), evals.1 (id 1), evals.2 (id 2) +13 more have only expectations" in error
 
     graded = evals_skill(isolated.tmp / "graded", [{**AGENTSKILLS_EVAL, "expected": {"contains": ["flux-capacitor"]}}])
     result = run_cli("eval", graded, "-m", "m", "--base-url", server.url, "--json")

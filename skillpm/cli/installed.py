@@ -12,7 +12,8 @@ from skillpm.cli.common import (
     json_option,
     lockfile_path,
 )
-from skillpm.cli.output import emit_json, few, notice, say, table
+from skillpm.cli.output import emit_json, notice, say, table
+from skillpm.display import few
 
 
 @click.command()

@@ -19,7 +19,8 @@ from skillpm.cli.common import (
     project_lockfile,
     registry_option,
 )
-from skillpm.cli.output import emit_json, few, notice, say, table
+from skillpm.cli.output import emit_json, notice, say, table
+from skillpm.display import few
 
 if TYPE_CHECKING:
     from skillpm.targets import Capability

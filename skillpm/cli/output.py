@@ -47,8 +47,3 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, limit: in
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
-def few(names: Sequence[str], shown: int = 4) -> str:
-    """Names (of agents) as one short text: up to ``shown``, then how many more (``--json`` has them all)."""
-    if len(names) <= shown:
-        return ", ".join(names) or "-"
-    return f"{', '.join(names[:shown - 1])} +{len(names) - shown + 1} more"

@@ -188,8 +188,10 @@ def refuse_ungraded(subject: Subject) -> None:
     """EvalError when some cases (evals.json evals with only sentences for a grader) have no check
     skillpm can decide: they would pass whatever the answer."""
     if subject.ungraded:
+        from skillpm.display import few
+
         raise EvalError(
-            f"{subject.tests_file}: {', '.join(subject.ungraded)} have only expectations for a grader to judge, "
+            f"{subject.tests_file}: {few(subject.ungraded)} have only expectations for a grader to judge, "
             "which skillpm cannot decide",
             hint='give each eval upskill\'s "expected": {"contains": [...]} beside its expectations (docs/evaluation.md)',
         )
