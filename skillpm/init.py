@@ -12,7 +12,6 @@ from skillpm.reading import MAX_EVAL_FILE_SIZE, MAX_SKILL_MD_SIZE, problem, read
 from skillpm.manifest import EVAL_FILE, MANIFEST_NAME, SKILL_MD
 
 if TYPE_CHECKING:
-    from skillpm.validation.findings import Finding
     from skillpm.validation.frontmatter import SkillMd
 
 _SKELETON = """\
@@ -86,9 +85,8 @@ def adopt_upskill(directory: Path) -> tuple[Path, tuple[str, ...], tuple[str, st
     gets, as a source's SKILL.md and manifest must agree.
     """
     _refuse_existing(directory)
-    package, repaired, quoted = _derive(directory)
+    package, repaired, quoted, skill_md = _derive(directory)
     renamed = None
-    skill_md, _ = _parse(repaired)
     written = (skill_md.fields or {}).get("name")
     if isinstance(written, str) and written != package["name"]:
         fixed = _with_name(repaired, skill_md.key_lines.get("name"), str(package["name"]))
@@ -99,12 +97,6 @@ def adopt_upskill(directory: Path) -> tuple[Path, tuple[str, ...], tuple[str, st
     path = directory / MANIFEST_NAME
     atomic_write(path, manifest_text(**package).encode())
     return path, quoted, renamed
-
-
-def _parse(raw: bytes) -> tuple[SkillMd, list[Finding]]:
-    from skillpm.validation.frontmatter import parse_skill_md
-
-    return parse_skill_md(raw, file=SKILL_MD)
 
 
 def _with_name(raw: bytes, line: int | None, name: str) -> bytes | None:
@@ -122,16 +114,19 @@ def derive_package(directory: Path) -> dict[str, str | None]:
     """The ``[package]`` fields of a skill folder with no skillpm.toml: what ``init --from`` writes.
 
     Name, description and license come from SKILL.md's front matter (see
-    :func:`license_field`); the version from its ``metadata.version`` (the Agent Skills
-    specification's place) when it is PEP 440, else 0.1.0. A front matter that YAML refuses
+    :func:`license_field`; a display name such as ``SEO Optimizer`` gives the name the
+    skills CLI installs it under, :func:`~skillpm.validation.spec.plain_name`); the version
+    as :func:`skill_md_version` finds it. A front matter that YAML refuses
     only for an unquoted ``": "`` in a value, as upskill writes it, is read as its author
     meant (``init --from`` writes it back quoted).
     """
     return _derive(directory)[0]
 
 
-def _derive(directory: Path) -> tuple[dict[str, str | None], bytes, tuple[str, ...]]:
-    """The package fields, SKILL.md's bytes as they should be, and the keys quoted to make them so."""
+def _derive(directory: Path) -> tuple[dict[str, str | None], bytes, tuple[str, ...], SkillMd]:
+    """The package fields, SKILL.md's bytes as they should be, the keys quoted to make them so, and
+    those bytes parsed."""
+    from skillpm.validation.frontmatter import parse_skill_md
     from skillpm.validation.lenient import quote_colon_values
     from skillpm.validation.spec import plain_name
 
@@ -141,11 +136,11 @@ def _derive(directory: Path) -> tuple[dict[str, str | None], bytes, tuple[str, .
         raise ManifestError(
             f"{directory} has no readable {SKILL_MD} ({problem(error)}); is it a skill folder?"
         ) from None
-    skill_md, problems = _parse(raw)
+    skill_md, problems = parse_skill_md(raw, file=SKILL_MD)
     quoted: tuple[str, ...] = ()
     if skill_md.fields is None and _is_utf8(raw):
         text, quoted = quote_colon_values(raw.decode("utf-8"))
-        repaired, _ = _parse(text.encode("utf-8")) if quoted else (skill_md, problems)
+        repaired, _ = parse_skill_md(text.encode("utf-8"), file=SKILL_MD) if quoted else (skill_md, problems)
         if repaired.fields is not None:
             skill_md, raw = repaired, text.encode("utf-8")
         else:
@@ -163,7 +158,7 @@ def _derive(directory: Path) -> tuple[dict[str, str | None], bytes, tuple[str, .
         "description": description,
         "license": license_field(license, directory) if isinstance(license, str) else None,
     }
-    return package, raw, quoted
+    return package, raw, quoted, skill_md
 
 
 def skill_md_version(fields: dict[str, object]) -> str:
