@@ -37,11 +37,11 @@ _LINK = re.compile(
     r"|^ {0,3}\[(?!\^)[^\]]+\]:\s*(<[^>]*>|\S+)"  # [id]: target, not a footnote [^id]: text
     r"""|\b(?i:href|src)\s*=\s*["']([^"']*)["']""",  # <a href="target">, <img SRC="target">; the case of the
 )  # attribute's name only (IGNORECASE on the whole pattern doubles the time it takes to compile)
-_SKILL_DIR = re.compile(r"(?:\$\{CLAUDE_SKILL_DIR\}|\{baseDir\})/")  # the agent puts the skill folder here
+_SKILL_DIR_PLACEHOLDER = r"(?:\$\{CLAUDE_SKILL_DIR\}|\{baseDir\})/"  # the agent puts the skill folder here
+_SKILL_DIR = re.compile(_SKILL_DIR_PLACEHOLDER)
 _PLUGIN_ROOT = "${CLAUDE_PLUGIN_ROOT}"
 _CODE_PATH = re.compile(
-    r"(?<![\w./~-])(\./|\$\{CLAUDE_SKILL_DIR\}/|\{baseDir\}/)?((?:scripts|references|assets)/[\w.@+-][\w./@+-]*)"
-    r"([*?<>{}\[]?)"
+    rf"(?<![\w./~-])(\./|{_SKILL_DIR_PLACEHOLDER})?((?:scripts|references|assets)/[\w.@+-][\w./@+-]*)([*?<>{{}}\[]?)"
 )
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")  # two letters or more: not a drive
 _DRIVE = re.compile(r"[A-Za-z]:[\\/]")
