@@ -18,15 +18,18 @@ def pack(
     *,
     targets: list[str] | None = None,
     left_out: Callable[[Finding], None] | None = None,
+    links_within: Path | None = None,
 ) -> list[BuiltArchive]:
     """Validate ``source_dir`` and write one reproducible archive per variant into ``out_dir``.
 
     ``source_dir`` is a skill source, or a plain SKILL.md folder (its manifest derived from the
     front matter, as ``init --from`` writes it). ``targets`` limits the variants built; by
     default all are. ``left_out`` is called with the finding for each hidden entry not packed.
+    A file that is a link is packed as the bytes it leads to, which must lie inside ``source_dir``
+    or inside ``links_within`` (:func:`~skillpm.validation.tree.validate_tree`).
     """
     source = SkillSource.load_or_derive(source_dir)
-    findings = validate_path(source_dir)
+    findings = validate_path(source_dir, links_within=links_within)
     if left_out is not None:
         for finding in findings:
             if finding.rule == "tree.left-out":

@@ -55,11 +55,12 @@ def findings(run_cli, *args) -> tuple[int, list[dict]]:
     return result.exit_code, [finding for item in report["results"] for finding in item["findings"]]
 
 
-def published_and_installed(run_cli, folder: Path, name: str, tmp_path: Path, monkeypatch) -> Path:
-    """``publish`` the plain ``folder`` into a new registry and ``install NAME --dir out`` from it: the tree."""
+def published_and_installed(run_cli, folder: Path, name: str, tmp_path: Path, monkeypatch, *options) -> Path:
+    """``publish`` the plain ``folder`` (with ``options``) into a new registry and ``install NAME --dir out``
+    from it: the tree."""
     registry = tmp_path / "registry"
     assert run_cli("registry", "init", registry).exit_code == 0
-    published = run_cli("publish", folder, "--registry", registry)
+    published = run_cli("publish", folder, "--registry", registry, *options)
     assert published.exit_code == 0, published.output
     monkeypatch.chdir(tmp_path)
     installed = run_cli("install", name, "--registry", registry, "--dir", tmp_path / "out")
@@ -316,3 +317,70 @@ def test_a_version_control_folder_is_left_out_even_when_skill_md_names_it(run_cl
         (".git", "tree.left-out"), ("SKILL.md", "link.missing")
     ]
     assert "version-control" in found[0]["message"]
+
+
+def plugin_skill(tmp_path: Path) -> tuple[Path, Path]:
+    """A repository whose plugin's skill links to the plugin's shared script (as Claude Code plugins do):
+    the repository and the skill folder."""
+    repo = tmp_path / "repo"
+    shared = repo / "plugins" / "adr" / "scripts" / "number.py"
+    shared.parent.mkdir(parents=True)
+    shared.write_text("print('next number')\n")
+    folder = skill(repo / "plugins" / "adr" / "skills", "adr-writing", body="Run `scripts/number.py`.\n")
+    (folder / "scripts").mkdir()
+    (folder / "scripts" / "number.py").symlink_to(Path("..", "..", "..", "scripts", "number.py"))
+    return repo, folder
+
+
+def test_a_link_out_of_the_skill_is_refused_unless_the_user_names_where_it_may_lead(run_cli, tmp_path: Path) -> None:
+    repo, folder = plugin_skill(tmp_path)
+    code, found = findings(run_cli, folder)
+    assert code == 1
+    (escape,) = [finding for finding in found if finding["rule"] == "tree.link-escape"]
+    assert escape["file"] == "scripts/number.py" and "--links-within DIR" in escape["message"]
+    assert run_cli("pack", folder, "-o", tmp_path / "dist").exit_code == 1
+    assert findings(run_cli, folder, "--links-within", repo) == (0, [])
+    assert findings(run_cli, folder, "--links-within", repo / "plugins" / "adr" / "skills")[0] == 1
+
+
+def test_a_link_into_the_named_folder_is_packed_and_installed_as_the_file_it_leads_to(
+    run_cli, tmp_path: Path, monkeypatch
+) -> None:
+    repo, folder = plugin_skill(tmp_path)
+    result = run_cli("pack", folder, "-o", tmp_path / "dist", "--links-within", repo, "--json")
+    assert result.exit_code == 0, result.output
+    (built,) = json.loads(result.stdout)
+    with tarfile.open(built["path"]) as tar:
+        member = tar.getmember("skill/scripts/number.py")
+        assert member.isfile() and tar.extractfile(member).read() == b"print('next number')\n"
+
+    tree = published_and_installed(run_cli, folder, "adr-writing", tmp_path, monkeypatch, "--links-within", repo)
+    installed = tree / "scripts" / "number.py"
+    assert not installed.is_symlink() and installed.read_text() == "print('next number')\n"
+
+
+def test_the_named_folder_widens_links_to_files_only_and_never_into_git_or_beyond(run_cli, tmp_path: Path) -> None:
+    repo, folder = plugin_skill(tmp_path)
+    (repo / ".git").mkdir()
+    (repo / ".git" / "config").write_text("[core]\n")
+    (tmp_path / "secret").write_text("key\n")
+    (folder / "config").symlink_to(repo / ".git" / "config")
+    (folder / "secret").symlink_to(tmp_path / "secret")
+    (folder / "shared").symlink_to(repo / "plugins" / "adr" / "scripts")  # a folder: not followed out
+    code, found = findings(run_cli, folder, "--links-within", repo)
+    assert code == 1
+    by_file = {finding["file"]: finding for finding in found if finding["severity"] == "error"}
+    assert set(by_file) == {"config", "secret", "shared"}
+    assert "in a .git folder" in by_file["config"]["message"]
+    assert by_file["secret"]["rule"] == "tree.link-escape" and repr(str(repo)) in by_file["secret"]["message"]
+    assert by_file["shared"]["rule"] == "tree.special-file"
+
+
+def test_a_link_into_the_skill_s_own_git_folder_is_refused(run_cli, tmp_path: Path) -> None:
+    folder = skill(tmp_path, "demo")
+    (folder / ".git").mkdir()
+    (folder / ".git" / "config").write_text("[core]\n")
+    (folder / "notes.md").symlink_to(Path(".git", "config"))
+    code, found = findings(run_cli, folder)
+    assert code == 1
+    assert [(f["file"], f["rule"]) for f in found if f["severity"] == "error"] == [("notes.md", "tree.link-escape")]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from skillpm.cli.common import json_option, plain_http_option, registry_option
+from skillpm.cli.common import json_option, links_within_option, plain_http_option, registry_option
 from skillpm.cli.output import emit_json, notice, say, table
 
 #: How much of a check's detail the verify table shows (--json has all of it).
@@ -63,6 +63,7 @@ def keygen(path: Path, algorithm: str, as_json: bool) -> None:
 @click.option("--registry", "registry", required=True, metavar="DIR|oci://HOST/NAMESPACE|NAME", help="Registry to publish into: a directory, an OCI registry, or the name of a configured OCI registry.")
 @click.option("--evidence", "evidence", multiple=True, type=click.Path(path_type=Path), help="An eval, bench or static-kernel evidence file (repeatable).")
 @signing_options
+@links_within_option
 @plain_http_option
 @json_option
 def publish(
@@ -72,6 +73,7 @@ def publish(
     sign: str | None,
     identity_token: str | None,
     staging: bool,
+    links_within: Path | None,
     as_json: bool,
 ) -> None:
     """Pack SOURCE and publish its variants into a registry, with signed evidence.
@@ -83,7 +85,7 @@ def publish(
     skillpm publish my-skill --registry oci://ghcr.io/my-org/skills --evidence eval.json --sign key:me.key
 
     SOURCE is a skill source or a plain SKILL.md folder (packed as 'skillpm pack'
-    does). Each evidence file names the archive it is about (skill.target and
+    does, --links-within too). Each evidence file names the archive it is about (skill.target and
     skill.artifact_sha256); evidence that matches no variant is refused. Nothing is
     written unless everything is valid and signed. Publishing a version again with
     the same archives adds new attestations to it; other archives are refused. An
@@ -97,9 +99,11 @@ def publish(
 
     signer = parse_signer(sign, identity_token=identity_token, staging=staging) if sign else None
     if oci_url(registry):
-        result = publish_to_oci(source, registry, evidence=list(evidence), signer=signer, progress=notice)
+        result = publish_to_oci(source, registry, evidence=list(evidence), signer=signer, progress=notice,
+                                links_within=links_within)
     else:
-        result = publish_source(source, Path(registry), evidence=list(evidence), signer=signer)
+        result = publish_source(source, Path(registry), evidence=list(evidence), signer=signer,
+                                links_within=links_within)
     if as_json:
         emit_json(result.to_json())
         return

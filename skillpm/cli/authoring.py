@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from skillpm.cli.common import json_option
+from skillpm.cli.common import json_option, links_within_option
 from skillpm.cli.output import emit_json, notice, report, say
 
 _PATH = click.Path(path_type=Path)
@@ -65,27 +65,31 @@ def init(directory: Path | None, upskill_dir: Path | None, name: str | None, des
     help="Hold front matter to the specification as skills-ref does: an unknown field is an error, "
     "and each Claude Code field in use a warning.",
 )
+@links_within_option
 @json_option
-def validate(paths: tuple[Path, ...], strict: bool, as_json: bool) -> None:
+def validate(paths: tuple[Path, ...], strict: bool, links_within: Path | None, as_json: bool) -> None:
     """Check skills against the Agent Skills specification and skillpm.toml's schema.
 
     \b
     skillpm validate my-skill
     skillpm validate skills/* --json
     skillpm validate path/to/repo              # every skill in it, found as 'npx skills' finds them
+    skillpm validate repo/plugins/x/skills/y --links-within repo   # its links lead into repo
 
     PATHS are skill sources (with skillpm.toml: every variant is checked as it
     will be installed), plain Agent Skills directories, or folders holding
     several skills (each is checked). Claude Code's own front-matter fields are
     valid (their types are checked), and a field no one documents is a warning:
     agents ignore it. --strict makes that an error, as skills-ref does, and warns
-    about each Claude Code field. Exits 1 when any has an error; warnings alone
-    do not fail.
+    about each Claude Code field. A file that is a link must lead inside its skill
+    folder, or inside DIR with --links-within DIR. Exits 1 when any has an error;
+    warnings alone do not fail.
     """
     from skillpm.validation.discover import discover
     from skillpm.validation.source import validate_path
 
-    reports = [(skill, validate_path(skill, strict=strict)) for path in paths for skill in discover(path)]
+    reports = [(skill, validate_path(skill, strict=strict, links_within=links_within))
+               for path in paths for skill in discover(path)]
     valid = all(not any(f.is_error for f in findings) for _, findings in reports)
     if as_json:
         emit_json(
@@ -124,8 +128,9 @@ def validate(paths: tuple[Path, ...], strict: bool, as_json: bool) -> None:
     help="Folder for the archives (created if missing).",
 )
 @click.option("--target", "targets", multiple=True, metavar="TARGET", help="Build only this variant (repeatable).")
+@links_within_option
 @json_option
-def pack(source: Path, out_dir: Path, targets: tuple[str, ...], as_json: bool) -> None:
+def pack(source: Path, out_dir: Path, targets: tuple[str, ...], links_within: Path | None, as_json: bool) -> None:
     """Validate SOURCE and build one reproducible archive per variant.
 
     \b
@@ -134,13 +139,15 @@ def pack(source: Path, out_dir: Path, targets: tuple[str, ...], as_json: bool) -
 
     SOURCE is a skill source (skillpm.toml) or a plain SKILL.md folder, packed as one
     generic variant with the manifest 'init --from' would write. Hidden files SKILL.md
-    does not name are left out, each said on stderr. The archives are reproducible:
+    does not name are left out, each said on stderr. A file that is a link is packed as
+    the bytes it leads to, inside SOURCE or inside DIR with --links-within DIR. The archives are reproducible:
     the same source gives the same sha256 on any machine with the same zlib.
     """
     from skillpm.pack import pack as pack_source
 
     built = pack_source(
-        source, out_dir, targets=list(targets) or None, left_out=lambda finding: notice(finding.message)
+        source, out_dir, targets=list(targets) or None, left_out=lambda finding: notice(finding.message),
+        links_within=links_within,
     )
     if as_json:
         emit_json(

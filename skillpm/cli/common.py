@@ -140,6 +140,15 @@ allow_outside_option = click.option(
     "or a skills folder that is a link, may lead anywhere).",
 )
 
+links_within_option = click.option(
+    "--links-within",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    metavar="DIR",
+    help="Let a file that is a link lead into DIR too (the repository whose shared files the skill "
+    "links to): its bytes are packed as a regular file. By default a link must stay inside the skill "
+    "folder; never into a .git folder.",
+)
+
 
 def lockfile_path(user: bool) -> Path:
     """The skills.lock a command works on: the user's with ``--global``, else the project's."""

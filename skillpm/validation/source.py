@@ -16,14 +16,17 @@ if TYPE_CHECKING:
     from skillpm.manifest import SkillSource
 
 
-def validate_path(path: Path, *, strict: bool = False) -> list[Finding]:
-    """Every finding for ``path``: a skill source's manifest and each variant, or a plain skill."""
+def validate_path(path: Path, *, strict: bool = False, links_within: Path | None = None) -> list[Finding]:
+    """Every finding for ``path``: a skill source's manifest and each variant, or a plain skill.
+
+    ``links_within``: a folder links to files may also lead into (:func:`validate_tree`).
+    """
     if (path / MANIFEST_NAME).is_file():
-        return validate_source(path, strict=strict)
-    return validate_skill_dir(path, strict=strict)
+        return validate_source(path, strict=strict, links_within=links_within)
+    return validate_skill_dir(path, strict=strict, links_within=links_within)
 
 
-def validate_source(root: Path, *, strict: bool = False) -> list[Finding]:
+def validate_source(root: Path, *, strict: bool = False, links_within: Path | None = None) -> list[Finding]:
     """The manifest's findings, then each variant's tree as it will be installed."""
     from skillpm.manifest import SkillSource, checked_manifest, read_manifest_data
 
@@ -38,7 +41,8 @@ def validate_source(root: Path, *, strict: bool = False) -> list[Finding]:
     findings: set[Finding] = set()
     for target in source.targets:
         files, left_out = source.variant_tree(target)
-        findings.update(validate_tree(files, root=root, dir_name=source.name, strict=strict))
+        findings.update(validate_tree(files, root=root, dir_name=source.name, strict=strict,
+                                      links_within=links_within))
         findings.update(left_out_findings(left_out))
     findings.update(_unused_overlays(source))
     return sorted(findings, key=Finding.sort_key)

@@ -26,12 +26,19 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def _in_git(path: str, root: str) -> bool:
+    """Whether the resolved ``path``, under ``root``, lies in a ``.git`` folder below ``root``."""
+    return ".git" in path[len(root):].split(os.sep)
+
+
 class _Disk:
     """The real files of one tree: how findings name them, and what each one is."""
 
-    def __init__(self, root: StrPath) -> None:
+    def __init__(self, root: StrPath, links_within: StrPath | None = None) -> None:
         self.root = os.fspath(root)
         self.root_real = os.path.realpath(self.root)
+        #: Where a link may lead: the root, and the folder the user named to widen it (if any).
+        self.bounds = [self.root_real, *([os.path.realpath(links_within)] if links_within is not None else [])]
         self._prefix = self.root.rstrip(os.sep) + os.sep
         self._real_dirs = {self.root: self.root_real}
         #: Bytes of the files :meth:`problem` found nothing wrong with, in all.
@@ -65,11 +72,16 @@ class _Disk:
             else:
                 head, name = os.path.split(real)
                 target = os.path.join(self._real_dir(head), name)
-            if not _inside(target, self.root_real):
+            bound = next((bound for bound in self.bounds if _inside(target, bound)), None)
+            if bound is None:
                 elsewhere = (f"; a skill whose {SKILL_MD} is a link elsewhere is a copy: validate or pack "
-                             f"{os.path.dirname(target)!r} instead" if shown == SKILL_MD else "")
+                             f"{os.path.dirname(target)!r} instead" if shown == SKILL_MD
+                             else f" and {self.bounds[1]!r}" if len(self.bounds) > 1
+                             else "; copy the file in, or name the folder it may lead into with --links-within DIR")
                 return error(shown, None, "tree.link-escape",
                              f"{shown!r} resolves to {target!r}, outside the skill source{elsewhere}")
+            if _in_git(target, bound):
+                return error(shown, None, "tree.link-escape", f"{shown!r} resolves to {target!r}, in a .git folder")
             if stat.S_ISLNK(info.st_mode):
                 info = os.stat(real)
         except OSError as exc:
@@ -86,7 +98,13 @@ class _Disk:
 
 
 def validate_tree(
-    files: Mapping[str, StrPath], *, root: StrPath, dir_name: str, strict: bool = False, plain: bool = False
+    files: Mapping[str, StrPath],
+    *,
+    root: StrPath,
+    dir_name: str,
+    strict: bool = False,
+    plain: bool = False,
+    links_within: StrPath | None = None,
 ) -> list[Finding]:
     """Validate a skill tree; the findings come sorted by file, line and rule.
 
@@ -94,9 +112,12 @@ def validate_tree(
     under ``root`` (the skill source directory) that supplies it; ``dir_name`` is the
     directory name the skill installs as, which its ``name`` must equal, or with ``plain``
     the folder a plain skill sits in (see :func:`skillpm.validation.spec.check_fields`);
-    ``strict`` holds the front matter to the specification as skills-ref does.
+    ``strict`` holds the front matter to the specification as skills-ref does. A file that
+    is a link must resolve inside ``root``, or inside ``links_within`` when given (a folder
+    the user names, such as the repository whose shared files the skill links to), and
+    never into a ``.git`` folder below either.
     """
-    disk = _Disk(root)
+    disk = _Disk(root, links_within)
     findings = check_paths({path: disk.shown(os.fspath(real)) for path, real in files.items()})
     broken: set[str] = set()
     for path, real in files.items():
@@ -152,13 +173,14 @@ def _missing_skill_md(names: Iterable[str]) -> Finding:
     return error(SKILL_MD, None, "spec.skill-md.missing", f"the skill has no {SKILL_MD} at its root{hint}")
 
 
-def validate_skill_dir(path: StrPath, *, strict: bool = False) -> list[Finding]:
+def validate_skill_dir(path: StrPath, *, strict: bool = False, links_within: StrPath | None = None) -> list[Finding]:
     """Validate a plain Agent Skills directory; its name is the skill's directory name.
 
     Hidden entries and ``__pycache__`` are left out unless SKILL.md names them, each with a
     ``tree.left-out`` warning (:mod:`skillpm.validation.hidden`). A link to a directory inside
     ``path`` is followed (once per target); one to a directory outside is kept as an entry, so
-    that :func:`validate_tree` reports it as an escape. A directory with nothing named SKILL.md
+    that :func:`validate_tree` reports it as an escape (``links_within`` widens where links to
+    files may lead, as there, not links to directories). A directory with nothing named SKILL.md
     is not a skill, and is not walked (it may be a home folder or a whole repository): the one
     finding says so.
     """
@@ -174,7 +196,7 @@ def validate_skill_dir(path: StrPath, *, strict: bool = False) -> list[Finding]:
         return [_missing_skill_md(names)]
     dir_name = os.path.basename(os.path.abspath(root))
     files, left_out = skill_dir_files(root)
-    findings = validate_tree(files, root=root, dir_name=dir_name, strict=strict, plain=True)
+    findings = validate_tree(files, root=root, dir_name=dir_name, strict=strict, plain=True, links_within=links_within)
     findings += left_out_findings(left_out)
     return sorted(findings, key=Finding.sort_key)
 
