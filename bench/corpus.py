@@ -13,6 +13,9 @@ pack refuses a plain folder), ``publish`` into a fresh registry, and ``install -
 installed tree is then compared with the source, byte for byte. A skill's failure class is the
 step that failed and, for validate, its error rules; for the others, the error's first words.
 The script also runs ``validate`` on each repository's root and counts the skills it reports.
+With ``--links-within-repo`` each skill is taken through in place, with ``--links-within`` its
+repository, so that its links into the repository (a plugin's shared scripts) are packed as files;
+the ``init --from`` fallback, which writes into the folder, is then not tried.
 """
 
 from __future__ import annotations
@@ -62,11 +65,11 @@ def _words(text: str) -> str:
     return " ".join(line.split()[:9])
 
 
-def _tree(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` (relative posix path -> bytes): a link to a file inside ``root``
-    is read as that file, as pack stores it; a link leading out is left out, as validate refuses it."""
+def _tree(root: Path, within: Path | None = None) -> dict[str, bytes]:
+    """Every file under ``root`` (relative posix path -> bytes): a link to a file inside ``root`` (or
+    ``within``) is read as that file, as pack stores it; a link leading out is left out, as validate refuses it."""
     files = {}
-    inside = root.resolve()
+    inside = (within or root).resolve()
     for directory, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
         for name in filenames:
@@ -76,12 +79,19 @@ def _tree(root: Path) -> dict[str, bytes]:
     return files
 
 
-def run_skill(skill: Path, work: Path) -> tuple[str, list[str]]:
-    """Take one skill through the pipeline in ``work``: ``(class, notes)``; class ``ok`` when it got through."""
-    source = work / "src" / skill.name
-    shutil.copytree(skill, source, symlinks=True, ignore=shutil.ignore_patterns(*SKIPPED_DIRS))
+def run_skill(skill: Path, work: Path, within: Path | None = None) -> tuple[str, list[str]]:
+    """Take one skill through the pipeline in ``work``: ``(class, notes)``; class ``ok`` when it got through.
+
+    With ``within`` (its repository), the skill is taken in place, its links allowed into ``within``.
+    """
+    if within is None:
+        source = work / "src" / skill.name
+        shutil.copytree(skill, source, symlinks=True, ignore=shutil.ignore_patterns(*SKIPPED_DIRS))
+        links: tuple[str | Path, ...] = ()
+    else:
+        source, links = skill, ("--links-within", within)
     notes = []
-    code, out = _cli("validate", source, "--json")
+    code, out = _cli("validate", source, *links, "--json")
     try:
         report = json.loads(out[out.index("{"):]) if "{" in out else {}
     except ValueError:
@@ -89,8 +99,8 @@ def run_skill(skill: Path, work: Path) -> tuple[str, list[str]]:
     rules = sorted({f["rule"] for r in report.get("results", []) for f in r["findings"] if f["severity"] == "error"})
     if code:
         return "validate: " + " ".join(rules or [_words(out)]), notes
-    code, out = _cli("pack", source, "-o", work / "dist")
-    if code and "has no skillpm.toml" in out:
+    code, out = _cli("pack", source, "-o", work / "dist", *links)
+    if code and "has no skillpm.toml" in out and within is None:
         notes.append("pack needed init --from")
         code, out = _cli("init", "--from", source)
         if code:
@@ -100,14 +110,14 @@ def run_skill(skill: Path, work: Path) -> tuple[str, list[str]]:
         return "pack: " + _words(out), notes
     registry = work / "registry"
     code, out = _cli("registry", "init", registry)
-    code, out = _cli("publish", source, "--registry", registry, "--json")
+    code, out = _cli("publish", source, "--registry", registry, *links, "--json")
     if code:
         return "publish: " + _words(out), notes
     name = json.loads(out[out.index("{"):])["variants"][0]["name"]
     code, out = _cli("install", name, "--registry", registry, "--dir", work / "installed")
     if code:
         return "install: " + _words(out), notes
-    want = {p: b for p, b in _tree(source).items() if p != "skillpm.toml"}
+    want = {p: b for p, b in _tree(source, within).items() if p != "skillpm.toml"}
     got = _tree(work / "installed" / name)
     if got == want:
         return "ok", notes
@@ -132,6 +142,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("repos", nargs="+", type=Path, help="folders holding exported repositories")
     parser.add_argument("--list", action="store_true", help="list each failing skill under its class")
+    parser.add_argument("--links-within-repo", action="store_true",
+                        help="take each skill in place, its links allowed into its repository")
     args = parser.parse_args()
     repos = [repo.resolve() for repo in args.repos]  # before the chdir below
     with tempfile.TemporaryDirectory(prefix="skillpm-corpus-") as tmp:
@@ -148,7 +160,7 @@ def main() -> None:
                 work = Path(tmp, "work", f"{repo.name}-{index}")
                 work.mkdir(parents=True)
                 os.chdir(work)
-                outcome, skill_notes = run_skill(skill, work)
+                outcome, skill_notes = run_skill(skill, work, repo if args.links_within_repo else None)
                 os.chdir(tmp)
                 shutil.rmtree(work, ignore_errors=True)
                 classes[outcome] += 1
