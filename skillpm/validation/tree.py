@@ -27,8 +27,9 @@ def _inside(path: str, root: str) -> bool:
 
 
 def _in_git(path: str, root: str) -> bool:
-    """Whether the resolved ``path``, under ``root``, lies in a ``.git`` folder below ``root``."""
-    return ".git" in path[len(root):].split(os.sep)
+    """Whether the resolved ``path``, under ``root``, lies in a ``.git`` folder below ``root`` (in any case,
+    as a file system that ignores case finds it)."""
+    return ".git" in path[len(root):].lower().split(os.sep)
 
 
 class _Disk:
