@@ -182,6 +182,14 @@ def test_real_links_and_case_typos_of_skill_files_stay_errors(run_cli, tmp_path:
     assert "'scripts/check.py' differs only in case" in found[1]["message"]
 
 
+def test_a_link_from_the_repository_s_root_is_a_warning_as_it_names_no_file_of_the_skill(run_cli, tmp_path: Path) -> None:
+    body = "See [the decision](/docs/adr/2026-01-22-polars.md).\n"
+    code, found = findings(run_cli, skill(tmp_path, body=body))
+    assert code == 0
+    assert [(f["rule"], f["severity"], f["line"]) for f in found] == [("link.escape", "warning", 5)]
+    assert "absolute path, so no file of the skill" in found[0]["message"]
+
+
 def test_a_link_to_a_sibling_skill_warns_that_the_sibling_is_needed(run_cli, tmp_path: Path) -> None:
     body = "See [review](../code-review/reviewer.md) and [flow](/plugin:other-skill).\n"
     code, found = findings(run_cli, skill(tmp_path, body=body))

@@ -138,8 +138,6 @@ DIFFERENCES = [
                "at the first '---' anywhere"),
     Difference("missing-link", "demo", {"SKILL.md": front() + "[guide](references/guide.md)\n"},
                False, True, "skillpm checks relative links; skills-ref does not"),
-    Difference("absolute-link", "demo", {"SKILL.md": front() + "[other](/etc/other.md)\n"},
-               False, True, "links are relative to the skill; skills-ref does not check links"),
     Difference("escaping-symlink", "demo",
                {"SKILL.md": front(), "data.txt": Symlink("../outside.txt")}, False, True,
                "an installed tree must stay inside its source; skills-ref reads SKILL.md only"),

@@ -111,7 +111,10 @@ def _problem(target: str, kind: str, paths: Collection[str], folded: dict[str, s
     placeholder = _SKILL_DIR.match(target)
     path = unquote(target[placeholder.end() if placeholder else 0:].split("#", 1)[0].split("?", 1)[0])
     if path.startswith(("/", "\\")) or _DRIVE.match(path):
-        return "link.escape", Severity.ERROR, f"link {target!r} is an absolute path; make it relative to SKILL.md"
+        return "link.escape", Severity.WARNING, (
+            f"{kind} {target!r} is an absolute path, so no file of the skill: installed, it leads to that path "
+            "on the user's machine (a link to a file of the skill is relative to SKILL.md)"
+        )
     norm = posixpath.normpath(path) if path else "."
     if norm == ".." or norm.startswith("../"):
         sibling = next((part for part in norm.split("/") if part != ".."), "")
