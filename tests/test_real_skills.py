@@ -190,6 +190,25 @@ def test_a_link_from_the_repository_s_root_is_a_warning_as_it_names_no_file_of_t
     assert "absolute path, so no file of the skill" in found[0]["message"]
 
 
+def test_a_link_written_as_a_glob_or_placeholder_is_skipped_as_in_code_spans(run_cli, tmp_path: Path) -> None:
+    body = "Read [the concepts](references/concepts/*.md); name it [task](./task.{id}.bug.md).\n"
+    assert findings(run_cli, skill(tmp_path, body=body)) == (0, [])
+
+
+def test_an_unquoted_colon_in_a_value_is_refused_with_how_to_quote_it(run_cli, tmp_path: Path) -> None:
+    folder = tmp_path / "story"
+    folder.mkdir()
+    (folder / "SKILL.md").write_text("---\nname: story\ndescription: Runs the cycle: branch, review, merge.\n---\n")
+    code, found = findings(run_cli, folder)
+    assert code == 1
+    (problem,) = found
+    assert problem["rule"] == "spec.frontmatter.yaml"
+    assert "the value of 'description' holds ': ' unquoted" in problem["message"]
+    assert "skillpm init --from DIR" in problem["message"]
+    assert run_cli("init", "--from", folder).exit_code == 0
+    assert findings(run_cli, folder) == (0, [])
+
+
 def test_a_link_to_a_sibling_skill_warns_that_the_sibling_is_needed(run_cli, tmp_path: Path) -> None:
     body = "See [review](../code-review/reviewer.md) and [flow](/plugin:other-skill).\n"
     code, found = findings(run_cli, skill(tmp_path, body=body))

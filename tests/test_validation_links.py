@@ -83,6 +83,7 @@ def link_rules(body: str) -> list[tuple[str, int]]:
         ("[up](references/../../x.md)", [("link.sibling", 10)]),
         ("[up](..)", [("link.sibling", 10)]),
         ("[abs](/etc/passwd)", [("link.escape", 10)]),
+        ("[all](references/concepts/*.md) [one](./task.{id}.md) [it](references/<name>.md)", []),
         ("[win](C:/Users/x.md)", [("link.escape", 10)]),
         ("`scripts/../../secret`", [("link.sibling", 10)]),
         ("[g]({baseDir}/references/forms.md) [s](${CLAUDE_SKILL_DIR}/scripts/extract.py#main)", []),
@@ -91,7 +92,7 @@ def link_rules(body: str) -> list[tuple[str, int]]:
         ("[g](${CLAUDE_SKILL_DIR}/../other/x.md)", [("link.sibling", 10)]),
         ("`{baseDir}/scripts/deploy.sh`", [("link.mention", 10)]),
         ("[p](${CLAUDE_PLUGIN_ROOT}/scripts)", [("link.plugin", 10)]),
-        ("[g](x{baseDir}/references/forms.md)", [("link.missing", 10)]),  # only at the start
+        ("[g](x{baseDir}/references/forms.md)", []),  # not at the start: a pattern, no file, skipped
         ("[^1]: nope.md", []),
         (
             "a\n[x](a.md)\nb\n[y](https://x.org)\n[z](../z)",

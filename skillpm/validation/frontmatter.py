@@ -120,7 +120,7 @@ def parse_skill_md(raw: bytes, *, file: str) -> tuple[SkillMd, list[Finding]]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 2 if mark else 1
         problem = " ".join(part for part in (exc.context, exc.problem) if part)
-        finding = error(file, line, "spec.frontmatter.yaml", f"invalid YAML: {problem}")
+        finding = error(file, line, "spec.frontmatter.yaml", f"invalid YAML: {problem}{_unquoted_colon(text)}")
     except yaml.YAMLError as exc:  # a reader error: a character YAML does not allow
         line = front.count("\n", 0, getattr(exc, "position", 0)) + 2
         problem = str(exc).split("\n", 1)[0]
@@ -137,6 +137,18 @@ def parse_skill_md(raw: bytes, *, file: str) -> tuple[SkillMd, list[Finding]]:
             lines_by_key = {key: line + 2 for key, line in key_lines.items()}
             return SkillMd(fields, lines_by_key, body, end + 2, line_count), []
     return SkillMd(None, body=body, body_line=end + 2, line_count=line_count), [finding]
+
+
+def _unquoted_colon(text: str) -> str:
+    """What to add to a YAML error when a one-line value of ``text``'s front matter holds ``": "`` unquoted."""
+    from skillpm.validation.lenient import quote_colon_values
+
+    _, keys = quote_colon_values(text)
+    if not keys:
+        return ""
+    which = " and ".join(repr(key) for key in keys[:3]) + (" ..." if len(keys) > 3 else "")
+    return (f"; the value of {which} holds ': ' unquoted, which YAML reads as a mapping: quote it "
+            "('skillpm init --from DIR' does)")
 
 
 def _load_mapping(text: str) -> tuple[dict[str, object] | None, dict[str, int]]:

@@ -4,8 +4,8 @@ Checked: Markdown links and images (``[text](path)``), reference definitions
 (``[id]: path``), HTML ``href``/``src`` attributes, and inline code spans holding a path
 under ``scripts/``, ``references/`` or ``assets/``. Skipped: URLs with a scheme, pure
 ``#anchors``, Claude Code's slash-command links (``/plugin:skill``), globs and placeholders
-in code spans (``scripts/check_*.py``, ``references/<name>.md``), and everything inside
-fenced code blocks, and GitHub's footnotes (``[^1]: text``).
+(``scripts/check_*.py``, ``references/<name>.md``, a link to ``task.{id}.md`` that is not a
+file), everything inside fenced code blocks, and GitHub's footnotes (``[^1]: text``).
 
 A path may start with the skill folder's placeholder, which the agent replaces with the
 folder: Claude Code's ``${CLAUDE_SKILL_DIR}`` (https://code.claude.com/docs/en/skills,
@@ -13,12 +13,12 @@ folder: Claude Code's ``${CLAUDE_SKILL_DIR}`` (https://code.claude.com/docs/en/s
 (https://docs.openclaw.ai/tools/skills); it is checked as the path after it. Claude Code's
 ``${CLAUDE_PLUGIN_ROOT}`` names the plugin the skill ships in, not the skill: a warning.
 
-Only a real link to a missing file, or one leaving by an absolute path, is an error: a
-code span may name a path in the user's project (``./scripts/deploy.sh``) or an example,
-so a missing one is a warning, unless it differs only in case from a file of the skill
-(it then clearly names that file, and breaks on case-sensitive file systems). A link into
-a sibling folder (``../other-skill/x.md``) is a warning: it works where that skill is
-installed beside this one.
+Only a real link to a missing file is an error. A link by an absolute path names no file of
+the skill: a warning. A code span may name a path in the user's project
+(``./scripts/deploy.sh``) or an example, so a missing one is a warning, unless it differs only
+in case from a file of the skill (it then clearly names that file, and breaks on
+case-sensitive file systems). A link into a sibling folder (``../other-skill/x.md``) is a
+warning: it works where that skill is installed beside this one.
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ _CODE_PATH = re.compile(
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")  # two letters or more: not a drive
 _DRIVE = re.compile(r"[A-Za-z]:[\\/]")
 _SLASH_COMMAND = re.compile(r"/[\w.-]+(?::[\w.-]+)?")  # Claude Code's /skill or /plugin:skill
+#: A glob or placeholder in a link that names no file (``references/*.md``, ``task.{id}.md``): no file of
+#: a valid skill has ``*?<>`` in its name (tree.unsafe-name), and one with braces would have been found.
+_PATTERN = re.compile(r"[*?<>{}]")
 
 LINK, CODE = "link", "code"
 
@@ -120,7 +123,7 @@ def _problem(target: str, kind: str, paths: Collection[str], folded: dict[str, s
         sibling = next((part for part in norm.split("/") if part != ".."), "")
         needs = f": it works only where the skill {sibling!r} is installed beside this one" if sibling else ""
         return "link.sibling", Severity.WARNING, f"{kind} {target!r} leaves the skill{needs}"
-    if norm == "." or norm in paths:
+    if norm == "." or norm in paths or (kind == LINK and _PATTERN.search(norm)):
         return None
     near = folded.get(norm.casefold())
     if near is not None:
