@@ -83,6 +83,8 @@ def link_rules(body: str) -> list[tuple[str, int]]:
         ("[up](references/../../x.md)", [("link.sibling", 10)]),
         ("[up](..)", [("link.sibling", 10)]),
         ("[abs](/etc/passwd)", [("link.escape", 10)]),
+        ("[title](url) [tool](通过MCP工具协议提供能力) [doc](references/guide) [l](NOTICE.txt)",
+         [("link.mention", 10), ("link.mention", 10), ("link.missing", 10), ("link.missing", 10)]),
         ("[all](references/concepts/*.md) [one](./task.{id}.md) [it](references/<name>.md)", []),
         ("[win](C:/Users/x.md)", [("link.escape", 10)]),
         ("`scripts/../../secret`", [("link.sibling", 10)]),

@@ -13,8 +13,9 @@ folder: Claude Code's ``${CLAUDE_SKILL_DIR}`` (https://code.claude.com/docs/en/s
 (https://docs.openclaw.ai/tools/skills); it is checked as the path after it. Claude Code's
 ``${CLAUDE_PLUGIN_ROOT}`` names the plugin the skill ships in, not the skill: a warning.
 
-Only a real link to a missing file is an error. A link by an absolute path names no file of
-the skill: a warning. A code span may name a path in the user's project
+Only a real link to a missing file (named as a path or with an extension: ``references/x``,
+``x.md``) is an error; a link to one word (``[title](url)``, a template's placeholder) is a warning. A link by an absolute path
+names no file of the skill: a warning. A code span may name a path in the user's project
 (``./scripts/deploy.sh``) or an example, so a missing one is a warning, unless it differs only
 in case from a file of the skill (it then clearly names that file, and breaks on
 case-sensitive file systems). A link into a sibling folder (``../other-skill/x.md``) is a
@@ -131,8 +132,13 @@ def _problem(target: str, kind: str, paths: Collection[str], folded: dict[str, s
             f"{kind} {target!r}: no such file in the skill, but {near!r} differs only in case "
             "(case-sensitive file systems will not find it)"
         )
-    if kind == LINK:
+    if kind == LINK and ("/" in norm or "." in norm):
         return "link.missing", Severity.ERROR, f"link {target!r}: no such file or directory in the skill"
+    if kind == LINK:  # [title](url), [tool](what-it-does): a template's placeholder, not a file's name
+        return "link.mention", Severity.WARNING, (
+            f"link {target!r} is not a file of the skill, nor named like one (one word, no folder or extension); "
+            "if the skill needs it, add it"
+        )
     return "link.mention", Severity.WARNING, (
         f"`{target}` is not a file of the skill; if the skill needs it, add it (a path in the user's "
         "project, or an example, needs no change)"
