@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from skillpm.cli.common import json_option
+from skillpm.cli.common import json_option, plain_http_option
 from skillpm.cli.output import emit_json, notice, report, say
 from skillpm.cli.registry_access import login, logout
 from skillpm.cli.registry_mirror import pull, push
@@ -117,14 +117,15 @@ def add(
 
 
 @registry.command()
-@click.argument("directory", type=_DIR)
+@click.argument("location", metavar="DIR|oci://HOST/NAMESPACE|NAME")
 @click.argument("requirement", metavar="NAME==VERSION")
 @click.option("--target", metavar="TARGET", help="Yank only this variant (default: every variant).")
 @click.option("--undo", is_flag=True, help="Un-yank instead.")
 @signing_options
+@plain_http_option
 @json_option
 def yank(
-    directory: Path,
+    location: str,
     requirement: str,
     target: str | None,
     undo: bool,
@@ -132,9 +133,18 @@ def yank(
     expires_days: int,
     as_json: bool,
 ) -> None:
-    """Mark a version (or one variant) yanked: installed only when pinned exactly."""
-    from skillpm.errors import RequirementError
-    from skillpm.registry.store import yank as yank_version
+    """Mark a version (or one variant) yanked: installed only when pinned exactly.
+
+    \b
+    skillpm registry yank ./myreg my-skill==1.0.0
+    skillpm registry yank oci://ghcr.io/my-org/skills my-skill==1.0.0 --target sm_90a
+    skillpm registry yank ./myreg my-skill==1.0.0 --undo
+
+    LOCATION is a static registry's folder (its index is signed again, with --key),
+    or an OCI registry (its version tag moves to an index that says so).
+    """
+    from skillpm.errors import RegistryError, RequirementError
+    from skillpm.registry.factory import oci_url
     from skillpm.requirements import parse_requirement
 
     parsed = parse_requirement(requirement)
@@ -142,10 +152,21 @@ def yank(
     if version is None:
         raise RequirementError(
             f"yank needs NAME==VERSION, got {requirement!r}",
-            hint=f"e.g. {parsed.name}==1.0.0; 'skillpm info {parsed.name} --registry {directory}' lists versions",
+            hint=f"e.g. {parsed.name}==1.0.0; 'skillpm info {parsed.name} --registry {location}' lists versions",
         )
-    keys = _index_keys(key_paths)
-    targets = yank_version(directory, parsed.name, version, target=target, undo=undo, keys=keys, expires_days=expires_days)
+    if oci_url(location):
+        from skillpm.registry.factory import open_oci_registry
+        from skillpm.registry.oci.registry import yank_version as yank_oci
+
+        if key_paths:
+            raise RegistryError("--key signs a static registry's index; an OCI registry's tags are not signed",
+                                hint="leave out --key")
+        targets = yank_oci(open_oci_registry(location), parsed.name, version, target=target, undo=undo)
+    else:
+        from skillpm.registry.store import yank as yank_static
+
+        targets = yank_static(Path(location), parsed.name, version, target=target, undo=undo,
+                              keys=_index_keys(key_paths), expires_days=expires_days)
     report(
         as_json,
         {"name": parsed.name, "version": version, "targets": list(targets), "yanked": not undo},

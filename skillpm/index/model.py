@@ -185,6 +185,15 @@ class VersionEntry(Record):
         """A version is yanked when every one of its variants is."""
         return all(variant.yanked for variant in self.variants)
 
+    def with_yank(self, target: str | None, *, undo: bool = False) -> tuple[VersionEntry, list[str]]:
+        """This entry with its variants (or the one for ``target``) yanked, or not with ``undo``, and
+        the targets changed; LookupError naming the variants when it has none for ``target``."""
+        chosen = [variant.target for variant in self.variants if target is None or variant.target == target]
+        if not chosen:
+            raise LookupError(f"has no variant {target} (variants: {', '.join(v.target for v in self.variants)})")
+        variants = tuple(v._replace(yanked=not undo) if v.target in chosen else v for v in self.variants)
+        return self._replace(variants=variants), chosen
+
     @classmethod
     def from_json(cls, data: object, where: str) -> VersionEntry:
         reader = _Reader(data, where)

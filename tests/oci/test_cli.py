@@ -110,6 +110,46 @@ def test_yanks_travel_static_oci_static(source: dict[str, Any], oci_registry: Ru
     assert '"yanked": true' in (mirror / document).read_text()
 
 
+def test_a_yank_is_made_and_taken_back_on_the_oci_registry_itself(
+    source: dict[str, Any], oci_registry: RunningRegistry, tmp_path: Path
+) -> None:
+    """A yank pushed from a static registry is never taken back by a push (tags only gain);
+    'registry yank oci://... --undo' takes it back, moving only the tag: manifests and evidence stay."""
+    url, static = _url(oci_registry), tmp_path / "static"
+    _ok("registry", "init", static)
+    _ok("publish", source["source"], "--registry", static, "--evidence", source["eval"], "--sign", f"key:{source['key']}")
+    _ok("registry", "yank", static, f"{NAME}==1.0.0", "--target", "generic")
+    _ok("registry", "push", static, url)
+    def manifests() -> dict[str, str]:
+        return {target: found.digest for target, found in OciRegistry(url).manifests(NAME, "1.0.0").items()}
+
+    before = manifests()
+
+    def yanked() -> dict[str, bool]:
+        entry = OciRegistry(url).version_entry(NAME, "1.0.0")
+        return {variant.target: variant.yanked for variant in entry.variants}
+
+    assert yanked() == {"generic": True, "sm_90a": False}
+    _ok("registry", "yank", static, f"{NAME}==1.0.0", "--undo")
+    _ok("registry", "push", static, url)
+    assert yanked() == {"generic": True, "sm_90a": False}  # a push never un-yanks
+
+    report = json.loads(_ok("registry", "yank", url, f"{NAME}==1.0.0", "--undo", "--target", "generic", "--json"))
+    assert report == {"name": NAME, "version": "1.0.0", "targets": ["generic"], "yanked": False}
+    assert yanked() == {"generic": False, "sm_90a": False}
+    assert "yanked layer-norm 1.0.0: sm_90a" in _ok("registry", "yank", url, f"{NAME}==1.0.0", "--target", "sm_90a")
+    assert yanked() == {"generic": False, "sm_90a": True}
+    assert manifests() == before  # the same variant manifests, so the same referrers (evidence)
+    checked = json.loads(_ok("verify", f"{NAME}==1.0.0", "--registry", url, "--key", source["pub"], "--json"))
+    assert _attestation_count(checked) == 1
+
+    assert one_error(skillpm("registry", "yank", url, f"{NAME}==1.0.0", "--target", "sm_80")) == (
+        f"error: {NAME} 1.0.0 has no variant sm_80 (variants: generic, sm_90a)"
+    )
+    assert "not in the registry" in one_error(skillpm("registry", "yank", url, f"{NAME}==9.9.9"))
+    assert "not signed" in one_error(skillpm("registry", "yank", url, f"{NAME}==1.0.0", "--key", source["key"]))
+
+
 @pytest.fixture
 def source(isolated, tmp_path: Path) -> dict[str, Any]:
     """layer-norm 1.0.0, a key, and eval evidence about its sm_90a archive."""

@@ -201,9 +201,44 @@ def push_version(
         run(lambda: client.push_manifest(repository, layout.digest_of(manifest), manifest, layout.MANIFEST_TYPE))
         manifests[variant.target] = manifest
         _push_referrers(registry, repository, variant, manifest, files, run)
+    _push_index(registry, repository, name, entry, manifests)
+
+
+def _push_index(registry: OciRegistry, repository: str, name: str, entry: VersionEntry,
+                manifests: Mapping[str, bytes]) -> None:
+    """Push ``entry``'s version index (by digest), then move its tag to it."""
     index = layout.version_index(name, entry, manifests)
-    run(lambda: client.push_manifest(repository, layout.digest_of(index), index, layout.INDEX_TYPE))
-    run(lambda: client.push_manifest(repository, layout.tag_for(entry.version), index, layout.INDEX_TYPE))
+    for reference in (layout.digest_of(index), layout.tag_for(entry.version)):
+        _guarded(registry.label, lambda: registry.client.push_manifest(repository, reference, index, layout.INDEX_TYPE))
+
+
+def yank_version(registry: OciRegistry, name: str, version: str, *, target: str | None = None,
+                 undo: bool = False) -> list[str]:
+    """Yank ``name`` ``version``'s variants (or ``target``'s), or take the yank back with ``undo``; the targets changed.
+
+    A yank is an annotation of the version's index, so only a new index is pushed and the tag
+    moved to it: the variant manifests it lists (read back by digest) and their archives and
+    evidence stay as they are.
+    """
+    repository = registry.location.repository(name)
+    tag = layout.tag_for(version)
+    found = _guarded(registry.label, lambda: registry.client.manifest(repository, tag, layout.INDEX_TYPE))
+    if found is None:
+        raise RegistryError(f"{name} {version} is not in the registry at {registry.label}")
+    entry, descriptors = layout.read_version_index(found[0], name=name, where=registry._where(repository, tag))
+    try:
+        changed, chosen = entry.with_yank(target, undo=undo)
+    except LookupError as error:
+        raise RegistryError(f"{name} {version} {error}") from None
+    manifests = {}
+    for variant in entry.variants:
+        digest = descriptors[variant.target].digest
+        read = _guarded(registry.label, lambda: registry.client.manifest(repository, digest, layout.MANIFEST_TYPE))
+        if read is None:
+            raise IndexFormatError(f"{registry._where(repository, tag)} lists a variant manifest it does not hold")
+        manifests[variant.target] = read[0]
+    _push_index(registry, repository, name, changed, manifests)
+    return chosen
 
 
 def _push_referrers(registry: OciRegistry, repository: str, variant, manifest: bytes,  # type: ignore[no-untyped-def]

@@ -35,16 +35,13 @@ def yank(
         entry = next((e for e in document.versions if e.version == version), None) if document else None
         if document is None or entry is None:
             raise RegistryError(f"{name} {version} is not in the registry at {root}")
-        chosen = [v for v in entry.variants if target is None or v.target == target]
-        if not chosen:
-            listed = ", ".join(v.target for v in entry.variants)
-            raise RegistryError(f"{name} {version} has no variant {target} (variants: {listed})")
-        variants = tuple(
-            v._replace(yanked=not undo) if v in chosen else v for v in entry.variants
-        )
-        updated = document.with_version(entry._replace(variants=variants))
+        try:
+            changed, chosen = entry.with_yank(target, undo=undo)
+        except LookupError as error:
+            raise RegistryError(f"{name} {version} {error}") from None
+        updated = document.with_version(changed)
         writes = [package_write(updated), ("search.json", search_bytes(registry, [updated]))]
         writes += signed(root, registry.config(), writes, keys=keys, expires_days=expires_days)
         commit(root, writes)
         update_pages(root, [name])
-    return [v.target for v in chosen]
+    return chosen
