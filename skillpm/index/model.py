@@ -254,6 +254,13 @@ class PackageDocument(Record):
         others = [item for item in self.versions if item.version != entry.version]
         return self._replace(versions=tuple([*others, entry]))
 
+    def search_entry(self) -> SearchEntry:
+        """The package's entry in search: its highest version that is not wholly yanked (else its highest)."""
+        live = [entry for entry in self.versions if not entry.yanked] or list(self.versions)
+        latest = max(live, key=lambda entry: Version(entry.version))
+        return SearchEntry(name=self.name, version=latest.version, description=latest.description,
+                           keywords=latest.keywords, targets=tuple(v.target for v in latest.variants))
+
 
 class RegistryConfig(Record):
     """The registry's root document, ``config.json``.

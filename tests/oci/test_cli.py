@@ -13,6 +13,7 @@ import json
 import shutil
 import socket
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -148,6 +149,49 @@ def test_a_yank_is_made_and_taken_back_on_the_oci_registry_itself(
     )
     assert "not in the registry" in one_error(skillpm("registry", "yank", url, f"{NAME}==9.9.9"))
     assert "not signed" in one_error(skillpm("registry", "yank", url, f"{NAME}==1.0.0", "--key", source["key"]))
+
+
+def test_search_lists_what_the_catalog_holds_as_a_static_index_does(
+    source: dict[str, Any], oci_registry: RunningRegistry, tmp_path: Path
+) -> None:
+    url, static = _url(oci_registry), tmp_path / "static"
+    _ok("registry", "init", static)
+    _ok("publish", source["source"], "--registry", static)
+    _ok("registry", "push", static, url)
+    _ok("registry", "push", "embedded", url, KERNEL)
+    found = {where: json.loads(_ok("search", NAME, "--registry", where, "--json")) for where in (static, url)}
+    assert found[url] == found[static] and [entry["name"] for entry in found[url]] == [NAME]
+    assert found[url][0]["targets"] == ["generic", "sm_90a"]
+    kernels = json.loads(_ok("search", "cuda", "--registry", url, "--json"))
+    assert [entry["name"] for entry in kernels] == [KERNEL]
+
+
+class _NoCatalog(BaseHTTPRequestHandler):
+    """An OCI registry that does not list its repositories (as ghcr.io): /v2/_catalog is 404."""
+
+    def do_GET(self) -> None:
+        status = 200 if self.path == "/v2/" else 404
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_search_says_a_registry_without_a_catalog_cannot_be_searched(isolated) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NoCatalog)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = skillpm("search", "cuda", "--registry", f"oci://127.0.0.1:{server.server_port}/skills")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0, result.output
+    assert "does not list its packages, so search cannot see them" in result.stderr
+    assert "no package matches 'cuda'" in result.stderr
 
 
 @pytest.fixture

@@ -106,8 +106,24 @@ class OciRegistry:
         return sorted(name for name in names if is_valid_name(name))
 
     def search_entries(self) -> tuple[SearchEntry, ...]:
-        """Nothing: OCI registries do not list repositories portably (search reads a static index)."""
-        return ()
+        """Each package under the namespace, as search describes it (:meth:`PackageDocument.search_entry`).
+
+        The packages are those the registry's catalog lists, which is not part of the OCI
+        distribution spec: a registry without one (ghcr.io) gets a warning and lists none, so
+        that search still reads the other registries configured.
+        """
+        try:
+            names = self.package_names()
+        except RegistryUnreachable:
+            raise
+        except RegistryError as error:
+            from skillpm.registry.settings import settings
+
+            settings.warn(f"{self.label} does not list its packages, so search cannot see them "
+                          f"({error.message}); 'skillpm info NAME --registry {self.label}' reads one by name")
+            return ()
+        documents = (self.package(name) for name in names)
+        return tuple(document.search_entry() for document in documents if document is not None)
 
     def artifact(self, relative: str, *, limit: int = MAX_ARTIFACT_SIZE) -> bytes:
         """The archive or attestation bundle the static layout would hold at ``relative``."""

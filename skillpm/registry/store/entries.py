@@ -11,7 +11,6 @@ from skillpm.archive import MAX_ARCHIVE_SIZE, VariantMetadata, scan, sha256_byte
 from skillpm.errors import ArchiveError, IndexFormatError, RegistryError, TargetError
 from skillpm.index.model import (
     PackageDocument,
-    SearchEntry,
     Variant,
     VersionEntry,
     check_name,
@@ -113,18 +112,5 @@ def search_bytes(registry: LocalRegistry, changed: Iterable[PackageDocument]) ->
     for document in changed:
         entries.pop(document.name, None)
         if document.versions:
-            entries[document.name] = search_entry(document)
+            entries[document.name] = document.search_entry()
     return dump(search_document(list(entries.values())))
-
-
-def search_entry(document: PackageDocument) -> SearchEntry:
-    """The package's entry in search.json: its highest version that is not wholly yanked."""
-    live = [e for e in document.versions if not e.yanked] or list(document.versions)
-    latest = max(live, key=lambda e: Version(e.version))
-    return SearchEntry(
-        name=document.name,
-        version=latest.version,
-        description=latest.description,
-        keywords=latest.keywords,
-        targets=tuple(v.target for v in latest.variants),
-    )

@@ -14,7 +14,6 @@ from skillpm.registry.store.entries import (
     group,
     package_write,
     read_archives,
-    search_entry,
     variant_of,
     version_entry,
 )
@@ -47,7 +46,7 @@ def rebuild(
             documents[name] = documents.get(name, PackageDocument(name)).with_version(entry)
         stale = [path for path in (root / "index").rglob("*.json") if path.stem not in documents]
         writes = [package_write(document) for document in documents.values()]
-        entries = [search_entry(document) for document in documents.values()]
+        entries = [document.search_entry() for document in documents.values()]
         writes.append(("search.json", dump(search_document(entries))))
         removed = {path.relative_to(root).as_posix() for path in stale}
         writes += signed(root, registry.config(), writes, keys=keys, expires_days=expires_days, removed=removed)
