@@ -116,9 +116,8 @@ def test_a_yank_is_made_and_taken_back_on_the_oci_registry_itself(
 ) -> None:
     """A yank pushed from a static registry is never taken back by a push (tags only gain);
     'registry yank oci://... --undo' takes it back, moving only the tag: manifests and evidence stay."""
-    url, static = _url(oci_registry), tmp_path / "static"
-    _ok("registry", "init", static)
-    _ok("publish", source["source"], "--registry", static, "--evidence", source["eval"], "--sign", f"key:{source['key']}")
+    url, static = _url(oci_registry), _published(source, tmp_path, "--evidence", source["eval"],
+                                                 "--sign", f"key:{source['key']}")
     _ok("registry", "yank", static, f"{NAME}==1.0.0", "--target", "generic")
     _ok("registry", "push", static, url)
     def manifests() -> dict[str, str]:
@@ -154,9 +153,7 @@ def test_a_yank_is_made_and_taken_back_on_the_oci_registry_itself(
 def test_search_lists_what_the_catalog_holds_as_a_static_index_does(
     source: dict[str, Any], oci_registry: RunningRegistry, tmp_path: Path
 ) -> None:
-    url, static = _url(oci_registry), tmp_path / "static"
-    _ok("registry", "init", static)
-    _ok("publish", source["source"], "--registry", static)
+    url, static = _url(oci_registry), _published(source, tmp_path)
     _ok("registry", "push", static, url)
     _ok("registry", "push", "embedded", url, KERNEL)
     found = {where: json.loads(_ok("search", NAME, "--registry", where, "--json")) for where in (static, url)}
@@ -192,6 +189,14 @@ def test_search_says_a_registry_without_a_catalog_cannot_be_searched(isolated) -
     assert result.exit_code == 0, result.output
     assert "does not list its packages, so search cannot see them" in result.stderr
     assert "no package matches 'cuda'" in result.stderr
+
+
+def _published(source: dict[str, Any], tmp_path: Path, *options: Any) -> Path:
+    """A new static registry at ``tmp_path / "static"`` with the source published into it (with ``options``)."""
+    static = tmp_path / "static"
+    _ok("registry", "init", static)
+    _ok("publish", source["source"], "--registry", static, *options)
+    return static
 
 
 @pytest.fixture
@@ -406,9 +411,7 @@ def test_pull_refuses_a_bundle_path_outside_the_attestations_folder(
     from skillpm.archive import sha256_bytes
     from skillpm.index.model import Attestation
 
-    url, static = _url(oci_registry), tmp_path / "static"
-    _ok("registry", "init", static)
-    _ok("publish", source["source"], "--registry", static)
+    url, static = _url(oci_registry), _published(source, tmp_path)
     entry = LocalRegistry(static, static.as_uri()).require_package(NAME).versions[0]
     bundle = b'{"not": "a bundle"}'
     evil = Attestation("config.json", sha256_bytes(bundle), "https://skillpm.dev/attestations/eval/v1")
