@@ -14,12 +14,12 @@ folder: Claude Code's ``${CLAUDE_SKILL_DIR}`` (https://code.claude.com/docs/en/s
 ``${CLAUDE_PLUGIN_ROOT}`` names the plugin the skill ships in, not the skill: a warning.
 
 Only a real link to a missing file (named as a path or with an extension: ``references/x``,
-``x.md``) is an error; a link to one word (``[title](url)``, a template's placeholder) is a warning. A link by an absolute path
-names no file of the skill: a warning. A code span may name a path in the user's project
-(``./scripts/deploy.sh``) or an example, so a missing one is a warning, unless it differs only
-in case from a file of the skill (it then clearly names that file, and breaks on
-case-sensitive file systems). A link into a sibling folder (``../other-skill/x.md``) is a
-warning: it works where that skill is installed beside this one.
+``x.md``) is an error; a link to one word (``[title](url)``, a template's placeholder) is a
+warning, and so is a link by an absolute path, which names no file of the skill. A code span
+may name a path in the user's project (``./scripts/deploy.sh``) or an example, so a missing
+one is a warning, unless it differs only in case from a file of the skill (it then clearly
+names that file, and breaks on case-sensitive file systems). A link into a sibling folder
+(``../other-skill/x.md``) is a warning: it works where that skill is installed beside this one.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def _problem(target: str, kind: str, paths: Collection[str], folded: dict[str, s
     path = unquote(target[placeholder.end() if placeholder else 0:].split("#", 1)[0].split("?", 1)[0])
     if path.startswith(("/", "\\")) or _DRIVE.match(path):
         return "link.escape", Severity.WARNING, (
-            f"{kind} {target!r} is an absolute path, so no file of the skill: installed, it leads to that path "
+            f"link {target!r} is an absolute path, so no file of the skill: installed, it leads to that path "
             "on the user's machine (a link to a file of the skill is relative to SKILL.md)"
         )
     norm = posixpath.normpath(path) if path else "."
