@@ -85,12 +85,12 @@ def publish(
     skillpm publish my-skill --registry oci://ghcr.io/my-org/skills --evidence eval.json --sign key:me.key
 
     SOURCE is a skill source or a plain SKILL.md folder (packed as 'skillpm pack'
-    does, --links-within too). Each evidence file names the archive it is about (skill.target and
-    skill.artifact_sha256); evidence that matches no variant is refused. Nothing is
-    written unless everything is valid and signed. Publishing a version again with
-    the same archives adds new attestations to it; other archives are refused. An
-    oci:// registry gets blobs, manifests and evidence first and the version's tag
-    last (docs/oci.md).
+    does, --links-within too). Each evidence file names the archive it is about
+    (skill.target and skill.artifact_sha256); evidence that matches no variant is
+    refused. Nothing is written unless everything is valid and signed. Publishing a
+    version again with the same archives adds new attestations to it; other archives
+    are refused. An oci:// registry gets blobs, manifests and evidence first and the
+    version's tag last (docs/oci.md).
     """
     from skillpm.publish import parse_signer, publish_to_oci
     from skillpm.publish import publish as publish_source

@@ -140,8 +140,9 @@ def pack(source: Path, out_dir: Path, targets: tuple[str, ...], links_within: Pa
     SOURCE is a skill source (skillpm.toml) or a plain SKILL.md folder, packed as one
     generic variant with the manifest 'init --from' would write. Hidden files SKILL.md
     does not name are left out, each said on stderr. A file that is a link is packed as
-    the bytes it leads to, inside SOURCE or inside DIR with --links-within DIR. The archives are reproducible:
-    the same source gives the same sha256 on any machine with the same zlib.
+    the bytes it leads to, inside SOURCE or inside DIR with --links-within DIR. The
+    archives are reproducible: the same source gives the same sha256 on any machine
+    with the same zlib.
     """
     from skillpm.pack import pack as pack_source
 
