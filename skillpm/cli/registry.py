@@ -140,8 +140,9 @@ def yank(
     skillpm registry yank oci://ghcr.io/my-org/skills my-skill==1.0.0 --target sm_90a
     skillpm registry yank ./myreg my-skill==1.0.0 --undo
 
-    LOCATION is a static registry's folder (its index is signed again, with --key),
-    or an OCI registry (its version tag moves to an index that says so).
+    The registry is a static registry's folder (its index is signed again, with
+    --key), or an OCI registry, oci://HOST/NAMESPACE or the name of a configured
+    one (its version's tag moves to an index that says so).
     """
     from skillpm.errors import RegistryError, RequirementError
     from skillpm.registry.factory import oci_url
