@@ -63,3 +63,24 @@ def test_workspace_refuses_an_unknown_project() -> None:
     with pytest.raises(BenchError, match="'assets/nothing' is not a kernel project"):
         with open_workspace(SKILL, "generic", project="assets/nothing"):
             pass
+
+
+def test_a_kernel_project_file_linked_from_the_repository_is_benched_with_links_within(tmp_path: Path) -> None:
+    """A plain skill whose kernel project's build script is a link to a file its repository shares."""
+    from skillpm.errors import ValidationFailed
+
+    repo = tmp_path / "repo"
+    (repo / "shared").mkdir(parents=True)
+    (repo / "shared" / "build_ext.py").write_text("print('build')\n")
+    skill = repo / "skills" / "kern"
+    (skill / "tests").mkdir(parents=True)
+    (skill / "SKILL.md").write_text("---\nname: kern\ndescription: Builds a kernel. Use when benching.\n---\nBody.\n")
+    (skill / "tests" / "reference.py").write_text("REFERENCE = 1\n")
+    (skill / "build_ext.py").symlink_to(Path("..", "..", "shared", "build_ext.py"))
+    with pytest.raises(ValidationFailed, match="--links-within DIR"):
+        with open_workspace(skill, "generic"):
+            pass
+    with open_workspace(skill, "generic", links_within=repo) as workspace:
+        assert workspace.kernel_project == "."
+        built = workspace.project_dir / "build_ext.py"
+        assert not built.is_symlink() and built.read_text() == "print('build')\n"

@@ -291,6 +291,32 @@ def test_a_plain_skill_folder_is_evaluated_as_pack_reads_it(isolated, chat_serve
     assert not (folder / "skillpm.toml").exists()  # nothing written into the folder
 
 
+def test_a_plugin_skill_linking_its_plugin_s_files_is_evaluated_with_links_within(
+    isolated, chat_server, run_cli
+) -> None:
+    """As pack: a link out of the skill is refused, unless --links-within names where it may lead."""
+    server = chat_server(default=answers_with_the_skill)
+    plugin = isolated.tmp / "plugin"
+    folder = plugin / "skills" / NAME
+    evals = [{**AGENTSKILLS_EVAL, "expected": {"contains": ["flux-capacitor"]}}]
+    for path, text in {
+        "skills/" + NAME + "/SKILL.md": skill_md(NAME, DESCRIPTION, "Use the flux-capacitor."),
+        "skills/" + NAME + "/evals/evals.json": json.dumps({"skill_name": NAME, "evals": evals}),
+        "skills/" + NAME + "/evals/files/readings.csv": "t,flux\n0,1.21\n",
+        "scripts/calibrate.py": "print('calibrated')\n",
+    }.items():
+        (plugin / path).parent.mkdir(parents=True, exist_ok=True)
+        (plugin / path).write_text(text)
+    (folder / "scripts").mkdir()
+    (folder / "scripts" / "calibrate.py").symlink_to(Path("..", "..", "..", "scripts", "calibrate.py"))
+    ask = ("eval", folder, "-m", "m", "--base-url", server.url, "--json")
+    assert "--links-within DIR" in one_error(skillpm(*ask))
+    result = run_cli(*ask, "--links-within", plugin)
+    assert result.exit_code == 0, result.output
+    packed = json.loads(run_cli("pack", folder, "-o", isolated.tmp / "dist", "--links-within", plugin, "--json").stdout)
+    assert json.loads(result.stdout)["skill"]["artifact_sha256"] == packed[0]["sha256"]
+
+
 def test_a_folder_with_no_manifest_says_how_to_make_or_adopt_one(isolated) -> None:
     empty = isolated.tmp / "empty"
     empty.mkdir()

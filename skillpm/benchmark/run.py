@@ -40,6 +40,7 @@ class BenchOptions:
     runs: int | None = None
     warmup: int | None = None
     kernel_project: str | None = None
+    links_within: Path | None = None  # a folder the source's links to files may lead into (pack's)
     peak_gbps: float | None = None
     with_tests: bool = False  # run the kernel project's own tests against the build first
     tests_timeout: float = 300.0
@@ -103,7 +104,7 @@ def run_bench(
         )
         flush = flush_bytes(gpu.l2_bytes)
 
-    with open_workspace(source_dir, chosen, project=options.kernel_project) as workspace:
+    with open_workspace(source_dir, chosen, project=options.kernel_project, links_within=options.links_within) as workspace:
         reference = harness.load_reference(torch, workspace.project_dir)
         progress(f"benchmarking variant {chosen} of {source.name} {source.version} on {device.name}")
         if options.cpu:

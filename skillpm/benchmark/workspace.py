@@ -50,8 +50,11 @@ class Workspace:
 
 
 @contextmanager
-def open_workspace(source_dir: Path, target: str, *, project: str | None = None) -> Iterator[Workspace]:
-    """Pack ``target`` of ``source_dir``, extract it into a temporary folder, and yield the workspace.
+def open_workspace(
+    source_dir: Path, target: str, *, project: str | None = None, links_within: Path | None = None
+) -> Iterator[Workspace]:
+    """Pack ``target`` of ``source_dir`` (its links to files allowed into ``links_within``), extract it
+    into a temporary folder, and yield the workspace.
 
     The folder (tree and build directory) is removed on exit.
     """
@@ -59,7 +62,7 @@ def open_workspace(source_dir: Path, target: str, *, project: str | None = None)
 
     with tempfile.TemporaryDirectory(prefix="skillpm-bench-") as temporary:
         root = Path(temporary)
-        (built,) = pack(source_dir, root / "dist", targets=[target])
+        (built,) = pack(source_dir, root / "dist", targets=[target], links_within=links_within)
         tree = root / "skill"
         tree.mkdir()
         metadata = extract(built.path.read_bytes(), tree)

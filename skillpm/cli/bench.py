@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from skillpm.cli.common import arch_option, choose_capability, json_option
+from skillpm.cli.common import arch_option, choose_capability, json_option, links_within_option
 from skillpm.cli.output import emit_json, notice, say, table
 
 
@@ -44,6 +44,7 @@ from skillpm.cli.output import emit_json, notice, say, table
     help="Peak memory bandwidth (GB/s) for percent of peak, for a GPU the built-in table lacks.",
 )
 @click.option("--cpu", is_flag=True, help="Check the harness on the CPU (tests only: never GPU evidence).")
+@links_within_option
 @click.option(
     "-o",
     "--out",
@@ -64,6 +65,7 @@ def bench(
     kernel_project: str | None,
     peak_gbps: float | None,
     cpu: bool,
+    links_within: Path | None,
     out: Path | None,
     as_json: bool,
 ) -> None:
@@ -97,6 +99,7 @@ def bench(
         runs=runs,
         warmup=warmup,
         kernel_project=kernel_project,
+        links_within=links_within,
         peak_gbps=peak_gbps,
     )
     capability = choose_capability(arch, quiet=True) if target is None else None

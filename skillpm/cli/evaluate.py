@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 import click
 
-from skillpm.cli.common import json_option
+from skillpm.cli.common import json_option, links_within_option
 from skillpm.cli.output import emit_json, notice, say, table
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ _DIR = click.Path(path_type=Path, exists=True, file_okay=False)
 @click.option("--no-cache", is_flag=True, help="Ask again even when an answer is cached (new answers are still cached).")
 @click.option("--import-upskill", "upskill_runs", type=_DIR, metavar="DIR", help="Adopt results upskill wrote (its runs/ folder or one batch) instead of asking a model.")
 @click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), help="Evidence file. Default: eval-<name>-<version>-<target>.json.")
+@links_within_option
 @json_option
 def eval_command(
     source: Path,
@@ -52,6 +53,7 @@ def eval_command(
     no_cache: bool,
     upskill_runs: Path | None,
     out: Path | None,
+    links_within: Path | None,
     as_json: bool,
 ) -> None:
     """Run SOURCE's test cases with and without the skill, and write an evidence file.
@@ -76,7 +78,7 @@ def eval_command(
         raise click.UsageError("give --arch or --target, not both")
     if upskill_runs is None and not (models and base_url):
         raise click.UsageError("give --model and --base-url (or --import-upskill DIR)")
-    subject = load_subject(source, arch=arch, target=target)
+    subject = load_subject(source, arch=arch, target=target, links_within=links_within)
     for line in subject.warnings:
         notice(line)
     if upskill_runs is not None:

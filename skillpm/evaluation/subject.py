@@ -43,9 +43,11 @@ class Subject(Record):
     warnings: tuple[str, ...] = ()  # validators skillpm does not know, output_file cases
 
 
-def load_subject(root: Path, *, arch: str | None = None, target: str | None = None) -> Subject:
-    """Read the source at ``root`` (or a plain SKILL.md folder, as ``pack`` reads it) and prepare the
-    chosen variant for evaluation."""
+def load_subject(
+    root: Path, *, arch: str | None = None, target: str | None = None, links_within: Path | None = None
+) -> Subject:
+    """Read the source at ``root`` (or a plain SKILL.md folder, as ``pack`` reads it, its links to files
+    allowed into ``links_within``) and prepare the chosen variant for evaluation."""
     source = SkillSource.load_or_derive(root)
     chosen = choose_variant(source.targets, parse_capability(arch) if arch else None, target=target)
     files = source.variant_files(chosen)
@@ -55,7 +57,7 @@ def load_subject(root: Path, *, arch: str | None = None, target: str | None = No
     read, name = test_reader(root, chosen, files)
     tests = load_tests(read, target=chosen, name=name)
     return Subject(
-        skill=SkillRef(source.name, source.version, chosen, artifact_sha256(root, chosen)),
+        skill=SkillRef(source.name, source.version, chosen, artifact_sha256(root, chosen, links_within)),
         system_prompt=system_prompt(source.name, parsed.body),
         cases=tests.cases,
         checks=tests.checks,
@@ -100,12 +102,12 @@ def variant_test_set(root: Path, target: str, files: Mapping[str, Path]) -> str 
     return test_set_digest(read, target=target)
 
 
-def artifact_sha256(root: Path, target: str) -> str:
+def artifact_sha256(root: Path, target: str, links_within: Path | None = None) -> str:
     """The sha256 of the archive ``skillpm pack`` builds for ``target`` (validating the source, as it does)."""
     from skillpm.pack import pack
 
     with tempfile.TemporaryDirectory(prefix="skillpm-eval-") as scratch:
-        (built,) = pack(root, Path(scratch), targets=[target])
+        (built,) = pack(root, Path(scratch), targets=[target], links_within=links_within)
         return built.sha256
 
 
