@@ -98,6 +98,30 @@ def test_cpu_evidence_validates_and_is_not_gpu_evidence(cpu_run) -> None:
     assert document["results"][0]["tolerance"] == {"atol": 2.0**-15, "rtol": 2.0**-7 + 2.0**-12}
 
 
+@needs_torch
+def test_a_kernel_file_linked_from_the_repository_is_benched_with_links_within(cpu_run, tmp_path: Path) -> None:
+    """The skill's build script is a link to a copy its repository shares: refused as pack refuses it, and
+    with --links-within the repository the same kernel sources are built and timed as from the skill itself."""
+    import shutil
+
+    repo = tmp_path / "repo"
+    skill = Path(shutil.copytree(SKILL, repo / "skills" / SKILL.name))
+    shared = repo / "shared" / "build_ext.py"
+    shared.parent.mkdir()
+    linked = skill / "assets" / "layernorm_gelu" / "build_ext.py"
+    shutil.move(linked, shared)
+    linked.symlink_to(Path("..", "..", "..", "..", "shared", "build_ext.py"))
+    ask = [sys.executable, "-m", "skillpm", "bench", skill, "--cpu", "--arch", "9.0", "--sizes", "8x768", "--runs", "2",
+           "--warmup", "0", "--out", tmp_path / "evidence.json"]
+    run = lambda *more: subprocess.run([*ask, *more], capture_output=True, text=True, timeout=120,  # noqa: E731
+                                       env={**os.environ, "NO_COLOR": "1"})
+    assert_one_error(run(), contains="--links-within DIR")
+    result = run("--links-within", repo, "--json")
+    assert result.returncode == 0, result.stderr
+    ours, reference = json.loads(result.stdout), json.loads(cpu_run[1].read_text())
+    assert ours["kernel"]["sources"] == reference["kernel"]["sources"] and "build_ext.py" in ours["kernel"]["sources"]
+
+
 def test_cpu_evidence_names_the_artifact_and_the_kernel_sources(cpu_run, tmp_path: Path) -> None:
     _, out = cpu_run
     document = json.loads(out.read_text())
