@@ -150,6 +150,20 @@ def test_a_yank_is_made_and_taken_back_on_the_oci_registry_itself(
     assert "not signed" in one_error(skillpm("registry", "yank", url, f"{NAME}==1.0.0", "--key", source["key"]))
 
 
+def test_a_yank_refuses_a_tag_that_holds_another_version(
+    source: dict[str, Any], oci_registry: RunningRegistry, tmp_path: Path
+) -> None:
+    """A tag 2.0.0 holding 1.0.0's index: yanking 2.0.0 must not yank 1.0.0 (and so move its tag)."""
+    url = _url(oci_registry)
+    _ok("registry", "push", _published(source, tmp_path), url)
+    oci = OciRegistry(url)
+    repository = oci.location.repository(NAME)
+    index, _ = oci.client.manifest(repository, "1.0.0", layout.INDEX_TYPE)
+    oci.client.push_manifest(repository, "2.0.0", index, layout.INDEX_TYPE)
+    assert "the tag holds version '1.0.0'" in one_error(skillpm("registry", "yank", url, f"{NAME}==2.0.0"))
+    assert not any(variant.yanked for variant in OciRegistry(url).version_entry(NAME, "1.0.0").variants)
+
+
 def test_search_lists_what_the_catalog_holds_as_a_static_index_does(
     source: dict[str, Any], oci_registry: RunningRegistry, tmp_path: Path
 ) -> None:

@@ -134,24 +134,34 @@ class OciRegistry:
 
     def manifests(self, name: str, version: str) -> dict[str, layout.Descriptor]:
         """Each target's variant manifest descriptor in ``name`` ``version``'s index."""
-        repository = self.location.repository(name)
-        found = _guarded(self.label, lambda: self.client.manifest(repository, layout.tag_for(version),
-                                                                  layout.INDEX_TYPE))
+        found = self.version_index(name, version)
         if found is None:
             raise ResolutionError(f"{self.label} has no version {version} of {name}")
-        return layout.read_version_index(found[0], name=name, where=self._where(repository, version))[1]
+        return found[1]
 
     def version_entry(self, name: str, version: str) -> VersionEntry | None:
         """``name`` ``version`` as its tag holds it now; None when there is no such tag."""
         return self._version(self.location.repository(name), name, layout.tag_for(version))
 
-    def _version(self, repository: str, name: str, tag: str) -> VersionEntry | None:
+    def version_index(self, name: str, version: str) -> tuple[VersionEntry, dict[str, layout.Descriptor]] | None:
+        """``name`` ``version``'s index as its tag holds it now, and each target's variant manifest
+        descriptor; None when there is no such tag. IndexFormatError when it holds another version."""
+        return self._index(self.location.repository(name), name, layout.tag_for(version))
+
+    def _index(self, repository: str, name: str, tag: str) -> tuple[VersionEntry, dict[str, layout.Descriptor]] | None:
         found = _guarded(self.label, lambda: self.client.manifest(repository, tag, layout.INDEX_TYPE))
         if found is None:
             return None
-        entry, _ = layout.read_version_index(found[0], name=name, where=self._where(repository, tag))
+        entry, descriptors = layout.read_version_index(found[0], name=name, where=self._where(repository, tag))
         if layout.tag_for(entry.version) != tag:
             raise IndexFormatError(f"{self._where(repository, tag)}: the tag holds version {entry.version[:80]!r}")
+        return entry, descriptors
+
+    def _version(self, repository: str, name: str, tag: str) -> VersionEntry | None:
+        found = self._index(repository, name, tag)
+        if found is None:
+            return None
+        entry = found[0]
         for variant in entry.variants:
             self._blobs[variant.path] = Blob(repository, f"sha256:{variant.sha256}")
             for attestation in variant.attestations:
@@ -237,11 +247,10 @@ def yank_version(registry: OciRegistry, name: str, version: str, *, target: str 
     evidence stay as they are.
     """
     repository = registry.location.repository(name)
-    tag = layout.tag_for(version)
-    found = _guarded(registry.label, lambda: registry.client.manifest(repository, tag, layout.INDEX_TYPE))
+    found = registry.version_index(name, version)
     if found is None:
         raise RegistryError(f"{name} {version} is not in the registry at {registry.label}")
-    entry, descriptors = layout.read_version_index(found[0], name=name, where=registry._where(repository, tag))
+    entry, descriptors = found
     try:
         changed, chosen = entry.with_yank(target, undo=undo)
     except LookupError as error:
@@ -251,7 +260,8 @@ def yank_version(registry: OciRegistry, name: str, version: str, *, target: str 
         digest = descriptors[variant.target].digest
         read = _guarded(registry.label, lambda: registry.client.manifest(repository, digest, layout.MANIFEST_TYPE))
         if read is None:
-            raise IndexFormatError(f"{registry._where(repository, tag)} lists a variant manifest it does not hold")
+            raise IndexFormatError(f"{registry._where(repository, layout.tag_for(version))} lists a variant "
+                                   "manifest it does not hold")
         manifests[variant.target] = read[0]
     _push_index(registry, repository, name, changed, manifests)
     return chosen
