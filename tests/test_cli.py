@@ -264,7 +264,7 @@ def test_help_imports_no_command_module() -> None:
 # --- start-up: what the everyday commands import ------------------------------------------------------------
 
 #: Imported only by the commands that need them, never by --help, resolve or install (start-up time).
-HEAVY = ("pydantic", "sigstore", "httpx", "httpcore", "torch", "cryptography", "jsonschema", "jsonschema_rs")
+HEAVY = ("pydantic", "sigstore", "httpx", "httpcore", "torch", "cryptography", "jsonschema", "jsonschema_rs", "yaml")
 
 
 def _imported_by(args: list[str], packages: tuple[str, ...]) -> list[str]:

@@ -1,0 +1,241 @@
+"""The plain subset of YAML most front matter is written in, read without PyYAML.
+
+Importing PyYAML costs half as much again as importing click (its reader compiles a regular
+expression over all of Unicode when it loads), which is most of what validating one skill
+costs. Most front matter is a few ``key: value`` entries, so :func:`read_plain` reads those,
+and returns ``None`` for anything else, which the caller then gives to PyYAML. It reads:
+
+* top-level entries ``key: value``, the key a word (``[A-Za-z0-9_][A-Za-z0-9_.-]*``), with
+  blank lines and whole-line ``#`` comments between them;
+* values written plain, over one line or more (folded as YAML folds them): text that starts
+  with a letter, a character beyond ASCII or one of ``/($^_``, or with a digit when it holds
+  a character no number or date can (``001-intro``); YAML 1.1's booleans and nulls (``yes``,
+  ``off``, ``null``, ``~``...); short decimal integers and numbers (``3``, ``1.0``); dotted
+  versions (``1.2.3``). None holds ``": "`` or ``" #"`` or ends in ``:``;
+* quoted values, over one line or more, with nothing to unescape (no ``\\``, and in single
+  quotes no quote that is not doubled);
+* block values ``|``, ``|-``, ``>`` and ``>-``, indented by spaces (folded ones without
+  more-indented lines);
+* a flow list on one line (``[Read, "Write"]``) of such values;
+* below an empty top-level value, one level of ``key: value`` lines (its keys read as text,
+  each value on one line, a flow list among them) or of ``- value`` lines.
+
+Anything else is ``None``: a character :meth:`str.isprintable` refuses (a tab, a carriage
+return, YAML's other line breaks, a control character, a non-breaking space), an escape, a
+flow mapping, an anchor, a tag, a date, a duplicate key, deeper nesting. What this returns is
+what :mod:`skillpm.validation.yamlfront` returns for the same text; tests hold the two to
+that on every skill of the corpora this project was measured on, and on generated text.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORDS: dict[str, object] = {
+    **dict.fromkeys("yes Yes YES true True TRUE on On ON".split(), True),
+    **dict.fromkeys("no No NO false False FALSE off Off OFF".split(), False),
+    **dict.fromkeys("null Null NULL ~".split(), None),
+}
+_ENTRY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_.-]*):(?: +(.*))?\Z")
+#: Short decimal numbers (longer ones, which may be over a limit, are left to PyYAML).
+_INT = re.compile(r"(?:0|[1-9][0-9]{0,8})\Z")
+_FLOAT = re.compile(r"[0-9]{1,9}\.[0-9]{1,9}\Z")
+_DOTTED = re.compile(r"[0-9]+(?:\.[0-9]+){2,}\Z")
+#: The characters a number, a date or a time can be written with.
+_NUMERIC = frozenset("0123456789_.eE+-:TtZz ")
+_BLOCK_HEADERS = {"|": ("literal", "\n"), "|-": ("literal", ""), ">": ("folded", "\n"), ">-": ("folded", "")}
+
+Fields = dict[str, object]
+
+
+class _NotPlain(Exception):
+    """What is not in the subset."""
+
+
+def read_plain(text: str) -> tuple[Fields, dict[str, int]] | None:
+    """``text``'s fields and the 0-based line of each key, or ``None`` when it is not plain."""
+    lines = text.split("\n")
+    if not all(line.isprintable() for line in lines):  # a tab, another line break, a control character
+        return None
+    fields: Fields = {}
+    key_lines: dict[str, int] = {}
+    at = 0
+    try:
+        while at < len(lines):
+            if _blank(lines[at]) or lines[at].startswith("#"):
+                at += 1
+                continue
+            entry = _ENTRY.match(lines[at])
+            if entry is None or entry[1] in key_lines:
+                return None
+            end = at + 1
+            while end < len(lines) and (_blank(lines[end]) or lines[end].startswith(" ")):
+                end += 1
+            key_lines[entry[1]] = at
+            fields[entry[1]] = _value((entry[2] or "").rstrip(" "), lines[at + 1 : end], end == len(lines))
+            at = end
+    except _NotPlain:
+        return None
+    return (fields, key_lines) if fields else None
+
+
+def _blank(line: str) -> bool:
+    return not line.strip(" ")
+
+
+def _trimmed(lines: list[str]) -> list[str]:
+    """``lines`` without the blank lines at their end."""
+    while lines and _blank(lines[-1]):
+        lines = lines[:-1]
+    return lines
+
+
+def _value(written: str, below: list[str], last: bool) -> object:
+    """The value of a top-level key from what is written after it and the indented lines below
+    (``last`` when they end the text)."""
+    if written in _BLOCK_HEADERS:
+        return _block(written, below, last)
+    below = _trimmed(below)
+    if not written:
+        return _nested(below) if below else None
+    if written[0] in "'\"":
+        return _quoted("\n".join([written, *below]))
+    if written[0] == "[" and not below:
+        return _flow_list(written)
+    if below:
+        return _plain_text([written, *below])
+    return _scalar(written)
+
+
+def _nested(lines: list[str]) -> object:
+    """One level below an empty key: a mapping, a list, or text written on the lines below."""
+    if any(line.lstrip(" ").startswith("#") for line in lines):  # a comment, where folding would differ
+        raise _NotPlain
+    written = [line for line in lines if not _blank(line)]
+    indent = len(written[0]) - len(written[0].lstrip(" "))
+    items = [line[indent:] for line in written]
+    if any(len(line) - len(item) != indent or item.startswith(" ") for line, item in zip(written, items)):
+        raise _NotPlain
+    if all(item.startswith("- ") for item in items):
+        return [_scalar(item[2:].strip(" ")) for item in items]
+    entries = [_ENTRY.match(item) for item in items]
+    if all(entries):
+        mapping: Fields = {}
+        for entry in entries:
+            key = entry[1]  # type: ignore[index]
+            if key in mapping or key in _WORDS or key[0].isdigit() or not entry[2]:  # type: ignore[index]
+                raise _NotPlain
+            written = entry[2].rstrip(" ")  # type: ignore[index]
+            mapping[key] = _flow_list(written) if written[0] == "[" else _scalar(written)
+        return mapping
+    if any(entries):
+        raise _NotPlain
+    return _plain_text(lines)
+
+
+def _scalar(written: str, flow: bool = False) -> object:
+    """The value of a scalar written on one line (in a flow list when ``flow``)."""
+    if written[:1] in ("'", '"'):
+        return _quoted(written)
+    if not written or ": " in written or " #" in written or written.endswith(":"):
+        raise _NotPlain
+    if flow and any(mark in written for mark in ",[]{}:#"):
+        raise _NotPlain
+    if written in _WORDS:
+        return _WORDS[written]
+    first = written[0]
+    if first.isalpha() or not first.isascii() or first in "/($^_":
+        return written
+    if _INT.match(written):
+        return int(written)
+    if _FLOAT.match(written):
+        return float(written)
+    if _DOTTED.match(written) or (first.isdigit() and not _NUMERIC.issuperset(written)):
+        return written
+    raise _NotPlain
+
+
+def _plain_text(lines: list[str]) -> str:
+    """Plain text written over ``lines`` (the first as written after its key), folded."""
+    pieces = [line.strip(" ") for line in lines]
+    while not pieces[0]:  # the blank lines between an empty key and its text
+        pieces = pieces[1:]
+    for piece in pieces:
+        if piece and not isinstance(_scalar(piece), str) or piece.startswith("#"):
+            raise _NotPlain
+    return _fold(pieces)
+
+
+def _fold(pieces: list[str], quoted: bool = False) -> str:
+    """Lines folded as YAML folds them: a line break is a space, and each empty line a newline
+    (when ``quoted``, the last line is the closing quote's, text even when empty)."""
+    folded, breaks = pieces[0], 0
+    for number, piece in enumerate(pieces[1:], 2):
+        if not piece and not (quoted and number == len(pieces)):
+            breaks += 1
+            continue
+        folded += ("\n" * breaks if breaks else " ") + piece
+        breaks = 0
+    return folded
+
+
+def _quoted(written: str) -> str:
+    """A quoted value over one line or more, folded, with nothing to unescape."""
+    quote, inner = written[0], written[1:-1]
+    if len(written) < 2 or written[-1] != quote or "\\" in inner or quote in inner.replace("''", ""):
+        raise _NotPlain
+    if quote == '"' and '"' in inner:
+        raise _NotPlain
+    lines = inner.split("\n")
+    if len(lines) > 1:
+        inner = _fold([lines[0].rstrip(" "), *(line.strip(" ") for line in lines[1:-1]), lines[-1].lstrip(" ")], True)
+    return inner.replace("''", "'") if quote == "'" else inner
+
+
+def _block(header: str, lines: list[str], last: bool) -> str:
+    """A block value (``|``, ``|-``, ``>``, ``>-``) from its indented lines (``last`` when they end
+    the text: the last line then has no line break for ``|`` and ``>`` to keep)."""
+    style, ending = _BLOCK_HEADERS[header]
+    below, lines = lines, _trimmed(lines)
+    if not lines or _blank(lines[0]):
+        raise _NotPlain
+    indent = len(lines[0]) - len(lines[0].lstrip(" "))
+    if any(len(line) > indent for line in below[len(lines) :]):  # trailing spaces YAML keeps as text
+        raise _NotPlain
+    content = []
+    for line in lines:
+        if _blank(line) and len(line) <= indent:
+            content.append("")
+        elif line[:indent].strip(" ") or (style == "folded" and line[indent] == " "):
+            raise _NotPlain  # less indented, or more indented where folding keeps it apart
+        else:
+            content.append(line[indent:])
+    body = "\n".join(content) if style == "literal" else _fold(content)
+    return body + (ending if len(lines) < len(below) or not last else "")
+
+
+def _flow_list(written: str) -> list[object]:
+    """A flow list written on one line."""
+    if written[-1] != "]":
+        raise _NotPlain
+    inner = written[1:-1].strip(" ")
+    if not inner:
+        return []
+    items, rest = [], inner
+    while True:
+        if rest[:1] in ("'", '"'):
+            close = rest.find(rest[0], 1)
+            while close > 0 and rest[0] == "'" and rest[close + 1 : close + 2] == "'":
+                close = rest.find("'", close + 2)
+            if close < 0:
+                raise _NotPlain
+            item, rest = rest[: close + 1], rest[close + 1 :].lstrip(" ")
+        else:
+            item, comma, after = rest.partition(",")
+            item, rest = item.rstrip(" "), comma + after
+        items.append(_scalar(item, flow=True))
+        if not rest:
+            return items
+        if not rest.startswith(",") or not rest[1:].strip(" "):
+            raise _NotPlain
+        rest = rest[1:].lstrip(" ")
