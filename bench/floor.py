@@ -4,7 +4,8 @@
 and extract it with tarfile's ``data`` filter into the new folder DEST, as any installer
 must at least do; no resolving, no checks of the tree, no signature, no lock file.
 ``python bench/floor.py validate SKILL``: import click and PyYAML and parse SKILL.md's
-front matter, as any validator must at least do.
+front matter, as any validator built on PyYAML must at least do (skillpm reads plain front
+matter without PyYAML, and so goes under it).
 
 Only ``sys`` is imported before the job, so the figure is the job's and Python's.
 """

@@ -15,8 +15,9 @@ cases); `init` makes a new skeleton, `pack` packs the skeleton and `publish` pub
 is installed beside skillpm, it validates the plain folder and skillpm's time is also shown
 against it (no target).
 Two floors are shown beside them, with no target (bench/floor.py): the least install's job
-costs in Python (import click, hash and extract the same sm_90 archive) and the least
-validate's costs (import click and PyYAML, parse the same front matter); what a command
+costs in Python (import click, hash and extract the same sm_90 archive), and the least a
+validator built on PyYAML costs (import click and PyYAML, parse the same front matter), which
+skillpm's validate goes under where it reads front matter without PyYAML; what a command
 takes beyond its floor is what skillpm's own work and checks cost.
 skillpm runs with empty user directories (XDG dirs in a temporary folder: no configured
 registries, pins or policy files), and with bytecode written by the first round
@@ -52,7 +53,7 @@ VALIDATE_MANIFEST = "skillpm validate (the skeleton 'skillpm init' makes)"
 SKILLS_REF = "skills-ref validate (agentskills, same skill)"
 FLOORS = {
     "floor of install: import click, sha256 + extract the archive": INSTALL,
-    "floor of validate: import click, yaml + parse the front matter": VALIDATE,
+    "floor of a PyYAML validator: import click, yaml + parse the front matter": VALIDATE,
 }
 
 

@@ -55,6 +55,9 @@ PLAIN = {
                       {"metadata": {"author": "me", "version": "1.0", "n": 2}, "x": "y"}),
     "flow lists": ("a: [Read, 'Write, all', \"Bash(git:*)\"]\nb: []\nm:\n  tools: [x, 'y''s']",
                    {"a": ["Read", "Write, all", "Bash(git:*)"], "b": [], "m": {"tools": ["x", "y's"]}}),
+    "levels below": ("metadata:\n  openclaw:\n    requires:\n      bins: [gh, git]\n\n      env:\n    emoji: x\n  author: me",
+                     {"metadata": {"openclaw": {"requires": {"bins": ["gh", "git"], "env": None}, "emoji": "x"}, "author": "me"}}),
+    "a fourth level": ("a:\n b:\n  c:\n   d: x", {"a": {"b": {"c": {"d": "x"}}}}),
     "list below": ("allowed-tools:\n  - Read\n  - 'Bash(ls)'\n  - 7", {"allowed-tools": ["Read", "Bash(ls)", 7]}),
     "empty value": ("a:\nb: x\nc:", {"a": None, "b": "x", "c": None}),
     "comments between": ("# a comment\nname: x\n\n# another\ndescription: y\n", {"name": "x", "description": "y"}),
@@ -89,7 +92,10 @@ NOT_PLAIN = {
     "a date": "created: 2025-10-20",
     "no space after the colon": "name:x",
     "a duplicate key": "name: a\nname: b",
-    "deeper nesting": "m:\n  a:\n    b: c",
+    "a line less indented than the first below its key": "m:\n    a:\n  b: y",
+    "a fifth level": "a:\n b:\n  c:\n   d:\n    e: x",
+    "a list of mappings": "authors:\n  - name: me\n    github: me",
+    "a list at its key's column, nested": "m:\n  tools:\n  - Read",
     "a kept block": "d: |+\n  a\n",
     "an indentation indicator": "d: |2\n   a",
     "a more-indented folded line": "d: >\n  a\n    b",
@@ -140,7 +146,8 @@ _BELOW = st.sampled_from([
 
 _TEXT = st.sampled_from(["  more text", "  Use: when", "  it's", "  # no", "  - dash", "    deeper", "", "  ", "     "])
 _ENTRIES = st.sampled_from(["  key: value", "  on: x", "  k: [a, 'b']", "  v: 1.0", "  k:", "  9: nine", "  - item",
-                            "  - 'q'", "  - yes", "", "  # comment"])
+                            "  - 'q'", "  - yes", "", "  # comment", "    deeper: x", "    - item", "      k: v", "    text",
+                            "   odd: 1", "        far: y"])
 
 
 def _entry(key: str, written: str, below: list[str]) -> list[str]:

@@ -1,8 +1,8 @@
 """The plain subset of YAML most front matter is written in, read without PyYAML.
 
-Importing PyYAML costs half as much again as importing click (its reader compiles a regular
-expression over all of Unicode when it loads), which is most of what validating one skill
-costs. Most front matter is a few ``key: value`` entries, so :func:`read_plain` reads those,
+Importing PyYAML costs about half of what importing click does (its reader compiles a regular
+expression over all of Unicode when it loads): most of what validating one skill cost beyond
+click. Most front matter is a few ``key: value`` entries, so :func:`read_plain` reads those,
 and returns ``None`` for anything else, which the caller then gives to PyYAML. It reads:
 
 * top-level entries ``key: value``, the key a word (``[A-Za-z0-9_][A-Za-z0-9_.-]*``), with
@@ -17,12 +17,13 @@ and returns ``None`` for anything else, which the caller then gives to PyYAML. I
 * block values ``|``, ``|-``, ``>`` and ``>-``, indented by spaces (folded ones without
   more-indented lines);
 * a flow list on one line (``[Read, "Write"]``) of such values;
-* below an empty top-level value, one level of ``key: value`` lines (its keys read as text,
-  each value on one line, a flow list among them) or of ``- value`` lines.
+* below an empty top-level value, ``key: value`` lines (its keys read as text, each value on
+  its line, a flow list among them, or below an empty one in turn, down to the fourth level),
+  ``- value`` lines, or text.
 
 Anything else is ``None``: a character :meth:`str.isprintable` refuses (a tab, a carriage
 return, YAML's other line breaks, a control character, a non-breaking space), an escape, a
-flow mapping, an anchor, a tag, a date, a duplicate key, deeper nesting. What this returns is
+flow mapping, an anchor, a tag, a date, a duplicate key, a list of mappings, a fifth level. What this returns is
 what :mod:`skillpm.validation.yamlfront` returns for the same text; tests hold the two to
 that on every skill of the corpora this project was measured on, and on generated text.
 """
@@ -43,6 +44,8 @@ _FLOAT = re.compile(r"[0-9]{1,9}\.[0-9]{1,9}\Z")
 _DOTTED = re.compile(r"[0-9]+(?:\.[0-9]+){2,}\Z")
 #: The characters a number, a date or a time can be written with.
 _NUMERIC = frozenset("0123456789_.eE+-:TtZz ")
+#: The deepest level read here (the top-level mapping is 1); deeper goes to PyYAML.
+_DEEPEST = 4
 _BLOCK_HEADERS = {"|": ("literal", "\n"), "|-": ("literal", ""), ">": ("folded", "\n"), ">-": ("folded", "")}
 
 Fields = dict[str, object]
@@ -107,30 +110,43 @@ def _value(written: str, below: list[str], last: bool) -> object:
     return _scalar(written)
 
 
-def _nested(lines: list[str]) -> object:
-    """One level below an empty key: a mapping, a list, or text written on the lines below."""
-    if any(line.lstrip(" ").startswith("#") for line in lines):  # a comment, where folding would differ
+def _nested(lines: list[str], depth: int = 2) -> object:
+    """The lines below an empty key: a mapping (each value on its line, or below it in turn), a list
+    of values, or text. ``depth`` is the level of what they hold (the top-level mapping is 1)."""
+    if depth > _DEEPEST or any(line.lstrip(" ").startswith("#") for line in lines):  # where folding would differ
         raise _NotPlain
     written = [line for line in lines if not _blank(line)]
-    indent = len(written[0]) - len(written[0].lstrip(" "))
-    items = [line[indent:] for line in written]
-    if any(len(line) - len(item) != indent or item.startswith(" ") for line, item in zip(written, items)):
+    indent = _indent(written[0])
+    if any(_indent(line) < indent for line in written):
         raise _NotPlain
-    if all(item.startswith("- ") for item in items):
-        return [_scalar(item[2:].strip(" ")) for item in items]
-    entries = [_ENTRY.match(item) for item in items]
-    if all(entries):
-        mapping: Fields = {}
-        for entry in entries:
-            key = entry[1]  # type: ignore[index]
-            if key in mapping or key in _WORDS or key[0].isdigit() or not entry[2]:  # type: ignore[index]
-                raise _NotPlain
-            written = entry[2].rstrip(" ")  # type: ignore[index]
-            mapping[key] = _flow_list(written) if written[0] == "[" else _scalar(written)
-        return mapping
-    if any(entries):
-        raise _NotPlain
-    return _plain_text(lines)
+    groups: list[tuple[str, list[str]]] = []
+    for line in lines[lines.index(written[0]) :]:
+        if not _blank(line) and _indent(line) == indent:
+            groups.append((line[indent:], []))
+        else:
+            groups[-1][1].append(line)
+    nested = any(_trimmed(below) for _, below in groups)
+    if all(head.startswith("- ") for head, _ in groups) and not nested:
+        return [_scalar(head[2:].strip(" ")) for head, _ in groups]
+    entries = [_ENTRY.match(head) for head, _ in groups]
+    if not any(entries) and not nested:
+        return _plain_text(lines)
+    mapping: Fields = {}
+    for entry, (_, below) in zip(entries, groups):
+        if entry is None or entry[1] in mapping or entry[1] in _WORDS or entry[1][0].isdigit():
+            raise _NotPlain
+        value, below = (entry[2] or "").rstrip(" "), _trimmed(below)
+        if value and below:
+            raise _NotPlain
+        if value:
+            mapping[entry[1]] = _flow_list(value) if value[0] == "[" else _scalar(value)
+        else:
+            mapping[entry[1]] = _nested(below, depth + 1) if below else None
+    return mapping
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
 
 
 def _scalar(written: str, flow: bool = False) -> object:
@@ -199,7 +215,7 @@ def _block(header: str, lines: list[str], last: bool) -> str:
     below, lines = lines, _trimmed(lines)
     if not lines or _blank(lines[0]):
         raise _NotPlain
-    indent = len(lines[0]) - len(lines[0].lstrip(" "))
+    indent = _indent(lines[0])
     if any(len(line) > indent for line in below[len(lines) :]):  # trailing spaces YAML keeps as text
         raise _NotPlain
     content = []
