@@ -6,6 +6,7 @@ front matter's rules) on the same text, so a case can only pass if both readers 
 
 from __future__ import annotations
 
+import datetime
 import importlib.util
 import subprocess
 import sys
@@ -58,6 +59,8 @@ PLAIN = {
     "levels below": ("metadata:\n  openclaw:\n    requires:\n      bins: [gh, git]\n\n      env:\n    emoji: x\n  author: me",
                      {"metadata": {"openclaw": {"requires": {"bins": ["gh", "git"], "env": None}, "emoji": "x"}, "author": "me"}}),
     "a fourth level": ("a:\n b:\n  c:\n   d: x", {"a": {"b": {"c": {"d": "x"}}}}),
+    "a date": ("created: 2025-10-20\nm:\n  updated: 2026-04-04", {"created": datetime.date(2025, 10, 20), "m": {"updated": datetime.date(2026, 4, 4)}}),
+    "a list at the key's column": ("tags:\n- coding\n\n- 'api'\nname: x", {"tags": ["coding", "api"], "name": "x"}),
     "list below": ("allowed-tools:\n  - Read\n  - 'Bash(ls)'\n  - 7", {"allowed-tools": ["Read", "Bash(ls)", 7]}),
     "empty value": ("a:\nb: x\nc:", {"a": None, "b": "x", "c": None}),
     "comments between": ("# a comment\nname: x\n\n# another\ndescription: y\n", {"name": "x", "description": "y"}),
@@ -89,7 +92,11 @@ NOT_PLAIN = {
     "a tag": "a: !!str 3",
     "a flow mapping": "m: {a: b}",
     "an escape": 'd: "a\\nb"',
-    "a date": "created: 2025-10-20",
+    "a time": "created: 2025-10-20 10:00:00",
+    "a day no month has": "created: 2024-02-30",
+    "a date YAML 1.1 reads, but with one digit": "created: 2025-1-2",
+    "an item at the key's column over two lines": "tags:\n- a\n  b",
+    "a list at the key's column after lines below the key": "k:\n  a: b\n- x",
     "no space after the colon": "name:x",
     "a duplicate key": "name: a\nname: b",
     "a line less indented than the first below its key": "m:\n    a:\n  b: y",
@@ -101,7 +108,6 @@ NOT_PLAIN = {
     "a more-indented folded line": "d: >\n  a\n    b",
     "a comment after a value": "d: a # note",
     "a colon in a value": "d: a: b",
-    "a list at the key's column": "tools:\n- Read",
     "a long integer": "n: " + "9" * (MAX_INT_DIGITS + 1),
     "digits YAML 1.1 may read as a number": "n: 1_000",
     "a negative number": "n: -1",
@@ -129,6 +135,27 @@ def test_parse_skill_md_gives_the_same_findings_either_way() -> None:
     assert [(f.rule, f.line) for f in findings] == [("spec.frontmatter.yaml", 2)]
 
 
+HOSTILE = {
+    "a flow list of 16,000 items": "a: [" + ", ".join(["x", "'y'", '"z"', "'it''s'"] * 4000) + "]",
+    "30,000 blank lines in a block": "a: |\n  x" + "\n" * 30000 + "b: y",
+    "30,000 blank lines below a key": "a:" + "\n" * 30000,
+    "30,000 blank lines before text": "d:" + "\n" * 30000 + "  text\n  more",
+    "16,000 folded lines": "a: >\n" + "  w\n" * 16000,
+    "16,000 lines of plain text": "a: w\n" + "  w\n" * 16000,
+    "6,000 keys below a key": "m:\n" + "".join(f"  k{i}: v\n" for i in range(6000)),
+    "16,000 items at the key's column": "t:\n" + "- x\n" * 16000,
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_front_matter_at_the_size_limit_is_read_as_pyyaml_reads_it(text: str) -> None:
+    """Each shape read in one pass (a front matter may be 64 KiB), to PyYAML's fields."""
+    read = read_plain(text)
+    assert read is not None
+    reference = by_pyyaml(text)
+    assert not isinstance(reference, YamlProblem) and same(read[0], reference[0]) and read[1] == reference[1]
+
+
 # Front matter assembled from the pieces real skills are written with, and from the ones where
 # YAML's rules differ from what the text seems to say.
 _KEYS = st.sampled_from(["name", "description", "metadata", "allowed-tools", "yes", "a.b", "x_1"])
@@ -136,11 +163,12 @@ _VALUES = st.sampled_from([
     "demo", "Use when: it fails", "yes", "No", "null", "~", "3", "007", "1.0", "1.", ".5", "1.2.3", "2025-10-20",
     "1e5", "3 things", "12:30", "'it''s'", "'a'b'", '"q"', '"a\\"b"', '""', "''", "|", "|-", ">", ">-", "|+",
     "[a, b]", "[a, 'b, c']", "[a,]", "[]", "{a: b}", "&x a", "*x", "!!str a", "a # c", "C#", "x:", "-1", "- a",
-    "/x", "🦄", "a  b", "",
+    "/x", "🦄", "a  b", "", "2024-02-30", "2025-1-2",
 ])
 _BELOW = st.sampled_from([
     "  more text", "  - item", "  - 'q'", "  - yes", "  key: value", "  on: x", "  k: [a, b]", "    deeper",
-    "  # comment", "", " ", "     ", "  'quoted", "  end'", "  \"", "# top comment", "  k:", "  9: nine",
+    "  # comment", "", " ", "     ", "  'quoted", "  end'", "  \"", "# top comment", "  k:", "  9: nine", "- item",
+    "- 2024-02-30", "-  x",
 ])
 
 

@@ -10,8 +10,8 @@ and returns ``None`` for anything else, which the caller then gives to PyYAML. I
 * values written plain, over one line or more (folded as YAML folds them): text that starts
   with a letter, a character beyond ASCII or one of ``/($^_``, or with a digit when it holds
   a character no number or date can (``001-intro``); YAML 1.1's booleans and nulls (``yes``,
-  ``off``, ``null``, ``~``...); short decimal integers and numbers (``3``, ``1.0``); dotted
-  versions (``1.2.3``). None holds ``": "`` or ``" #"`` or ends in ``:``;
+  ``off``, ``null``, ``~``...); short decimal integers and numbers (``3``, ``1.0``); dates
+  (``2026-04-04``); dotted versions (``1.2.3``). None holds ``": "`` or ``" #"`` or ends in ``:``;
 * quoted values, over one line or more, with nothing to unescape (no ``\\``, and in single
   quotes no quote that is not doubled);
 * block values ``|``, ``|-``, ``>`` and ``>-``, indented by spaces (folded ones without
@@ -19,17 +19,19 @@ and returns ``None`` for anything else, which the caller then gives to PyYAML. I
 * a flow list on one line (``[Read, "Write"]``) of such values;
 * below an empty top-level value, ``key: value`` lines (its keys read as text, each value on
   its line, a flow list among them, or below an empty one in turn, down to the fourth level),
-  ``- value`` lines, or text.
+  ``- value`` lines (at the key's column too), or text.
 
 Anything else is ``None``: a character :meth:`str.isprintable` refuses (a tab, a carriage
 return, YAML's other line breaks, a control character, a non-breaking space), an escape, a
-flow mapping, an anchor, a tag, a date, a duplicate key, a list of mappings, a fifth level. What this returns is
-what :mod:`skillpm.validation.yamlfront` returns for the same text; tests hold the two to
-that on every skill of the corpora this project was measured on, and on generated text.
+flow mapping, an anchor, a tag, a time, a duplicate key, a list of mappings, a fifth level.
+What this returns is what :mod:`skillpm.validation.yamlfront` returns for the same text;
+tests hold the two to that on every skill of the corpora this project was measured on, and
+on generated text.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 
 _WORDS: dict[str, object] = {
@@ -41,6 +43,7 @@ _ENTRY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_.-]*):(?: +(.*))?\Z")
 #: Short decimal numbers (longer ones, which may be over a limit, are left to PyYAML).
 _INT = re.compile(r"(?:0|[1-9][0-9]{0,8})\Z")
 _FLOAT = re.compile(r"[0-9]{1,9}\.[0-9]{1,9}\Z")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})\Z")
 _DOTTED = re.compile(r"[0-9]+(?:\.[0-9]+){2,}\Z")
 #: The characters a number, a date or a time can be written with.
 _NUMERIC = frozenset("0123456789_.eE+-:TtZz ")
@@ -75,11 +78,25 @@ def read_plain(text: str) -> tuple[Fields, dict[str, int]] | None:
             while end < len(lines) and (_blank(lines[end]) or lines[end].startswith(" ")):
                 end += 1
             key_lines[entry[1]] = at
-            fields[entry[1]] = _value((entry[2] or "").rstrip(" "), lines[at + 1 : end], end == len(lines))
+            written, below = (entry[2] or "").rstrip(" "), lines[at + 1 : end]
+            if not written and not _trimmed(below) and end < len(lines) and lines[end].startswith("- "):
+                fields[entry[1]], end = _column_list(lines, end)
+            else:
+                fields[entry[1]] = _value(written, below, end == len(lines))
             at = end
     except _NotPlain:
         return None
     return (fields, key_lines) if fields else None
+
+
+def _column_list(lines: list[str], start: int) -> tuple[list[object], int]:
+    """A list written at its key's column (``tags:`` then ``- a`` lines) from ``start``, and where it ends."""
+    items, end = [], start
+    while end < len(lines) and (lines[end].startswith("- ") or _blank(lines[end])):
+        if not _blank(lines[end]):
+            items.append(_scalar(lines[end][2:].strip(" ")))
+        end += 1
+    return items, end  # an item over more lines is then no top-level entry: not plain
 
 
 def _blank(line: str) -> bool:
@@ -88,9 +105,10 @@ def _blank(line: str) -> bool:
 
 def _trimmed(lines: list[str]) -> list[str]:
     """``lines`` without the blank lines at their end."""
-    while lines and _blank(lines[-1]):
-        lines = lines[:-1]
-    return lines
+    end = len(lines)
+    while end and _blank(lines[end - 1]):
+        end -= 1
+    return lines[:end]
 
 
 def _value(written: str, below: list[str], last: bool) -> object:
@@ -164,6 +182,11 @@ def _scalar(written: str, flow: bool = False) -> object:
         return written
     if _INT.match(written):
         return int(written)
+    if date := _DATE.match(written):
+        try:
+            return datetime.date(*map(int, date.groups()))
+        except ValueError:  # 2024-02-30: PyYAML's finding
+            raise _NotPlain from None
     if _FLOAT.match(written):
         return float(written)
     if _DOTTED.match(written) or (first.isdigit() and not _NUMERIC.issuperset(written)):
@@ -174,8 +197,7 @@ def _scalar(written: str, flow: bool = False) -> object:
 def _plain_text(lines: list[str]) -> str:
     """Plain text written over ``lines`` (the first as written after its key), folded."""
     pieces = [line.strip(" ") for line in lines]
-    while not pieces[0]:  # the blank lines between an empty key and its text
-        pieces = pieces[1:]
+    pieces = pieces[next(at for at, piece in enumerate(pieces) if piece) :]  # from the first line of text
     for piece in pieces:
         if piece and not isinstance(_scalar(piece), str) or piece.startswith("#"):
             raise _NotPlain
@@ -185,14 +207,14 @@ def _plain_text(lines: list[str]) -> str:
 def _fold(pieces: list[str], quoted: bool = False) -> str:
     """Lines folded as YAML folds them: a line break is a space, and each empty line a newline
     (when ``quoted``, the last line is the closing quote's, text even when empty)."""
-    folded, breaks = pieces[0], 0
+    folded, breaks = [pieces[0]], 0
     for number, piece in enumerate(pieces[1:], 2):
         if not piece and not (quoted and number == len(pieces)):
             breaks += 1
             continue
-        folded += ("\n" * breaks if breaks else " ") + piece
+        folded += ("\n" * breaks if breaks else " ", piece)
         breaks = 0
-    return folded
+    return "".join(folded)
 
 
 def _quoted(written: str) -> str:
@@ -231,27 +253,37 @@ def _block(header: str, lines: list[str], last: bool) -> str:
 
 
 def _flow_list(written: str) -> list[object]:
-    """A flow list written on one line."""
+    """A flow list written on one line (read in one pass: a hostile one may be 64 KiB long)."""
     if written[-1] != "]":
         raise _NotPlain
-    inner = written[1:-1].strip(" ")
-    if not inner:
+    inner = written[1:-1]
+    if not inner.strip(" "):
         return []
-    items, rest = [], inner
+    items, at = [], 0
     while True:
-        if rest[:1] in ("'", '"'):
-            close = rest.find(rest[0], 1)
-            while close > 0 and rest[0] == "'" and rest[close + 1 : close + 2] == "'":
-                close = rest.find("'", close + 2)
+        at = _after_spaces(inner, at)
+        if at == len(inner):  # nothing after a comma
+            raise _NotPlain
+        if inner[at] in ("'", '"'):
+            close = inner.find(inner[at], at + 1)
+            while close >= 0 and inner[at] == "'" and inner.startswith("'", close + 1):
+                close = inner.find("'", close + 2)
             if close < 0:
                 raise _NotPlain
-            item, rest = rest[: close + 1], rest[close + 1 :].lstrip(" ")
+            item, comma = inner[at : close + 1], _after_spaces(inner, close + 1)
         else:
-            item, comma, after = rest.partition(",")
-            item, rest = item.rstrip(" "), comma + after
+            comma = inner.find(",", at)
+            comma = len(inner) if comma < 0 else comma
+            item = inner[at:comma].rstrip(" ")
         items.append(_scalar(item, flow=True))
-        if not rest:
+        if comma == len(inner):
             return items
-        if not rest.startswith(",") or not rest[1:].strip(" "):
+        if inner[comma] != ",":
             raise _NotPlain
-        rest = rest[1:].lstrip(" ")
+        at = comma + 1
+
+
+def _after_spaces(text: str, at: int) -> int:
+    while text.startswith(" ", at):
+        at += 1
+    return at
