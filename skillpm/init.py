@@ -10,6 +10,7 @@ from skillpm.atomic import atomic_write
 from skillpm.errors import ManifestError
 from skillpm.reading import MAX_EVAL_FILE_SIZE, MAX_SKILL_MD_SIZE, problem, read_at_most
 from skillpm.manifest import EVAL_FILE, MANIFEST_NAME, SKILL_MD
+from skillpm.records import Record
 
 if TYPE_CHECKING:
     from skillpm.validation.frontmatter import SkillMd
@@ -76,27 +77,43 @@ def init_skeleton(directory: Path, *, name: str, description: str) -> list[Path]
     return created
 
 
-def adopt_upskill(directory: Path) -> tuple[Path, tuple[str, ...], tuple[str, str] | None]:
+class Repairs(Record):
+    """What ``init --from`` changed in SKILL.md so that YAML reads its front matter as meant: the keys
+    whose values it quoted (an unquoted ``": "``), and whether it removed a byte-order mark."""
+
+    quoted: tuple[str, ...] = ()
+    unmarked: bool = False
+
+
+class Adopted(Record):
+    """What :func:`adopt_upskill` wrote and changed."""
+
+    manifest: Path
+    repairs: Repairs
+    renamed: tuple[str, str] | None  # SKILL.md's name and the package's, when SKILL.md got the package's
+
+
+def adopt_upskill(directory: Path) -> Adopted:
     """Write skillpm.toml for a skill folder (SKILL.md, and skill_meta.json from upskill if any), in place.
 
-    Returns it, the front-matter keys whose values were quoted in SKILL.md (see
-    :func:`derive_package`), and, when SKILL.md's name was not one a skill source may have
-    (``SEO Optimizer``), that name and the package's (``seo-optimizer``), which SKILL.md then
-    gets, as a source's SKILL.md and manifest must agree.
+    SKILL.md is repaired where YAML would not read its front matter as meant (see
+    :func:`derive_package`) and, when its name was not one a skill source may have
+    (``SEO Optimizer``), given the package's (``seo-optimizer``), as a source's SKILL.md and
+    manifest must agree.
     """
     _refuse_existing(directory)
-    package, repaired, quoted, skill_md = _derive(directory)
+    package, repaired, repairs, skill_md = _derive(directory)
     renamed = None
     written = (skill_md.fields or {}).get("name")
     if isinstance(written, str) and written != package["name"]:
         fixed = _with_name(repaired, skill_md.key_lines.get("name"), str(package["name"]))
         if fixed is not None:
             repaired, renamed = fixed, (written, str(package["name"]))
-    if quoted or renamed:
+    if repairs.quoted or repairs.unmarked or renamed:
         atomic_write(directory / SKILL_MD, repaired)
     path = directory / MANIFEST_NAME
     atomic_write(path, manifest_text(**package).encode())
-    return path, quoted, renamed
+    return Adopted(path, repairs, renamed)
 
 
 def _with_name(raw: bytes, line: int | None, name: str) -> bytes | None:
@@ -116,17 +133,17 @@ def derive_package(directory: Path) -> dict[str, str | None]:
     Name, description and license come from SKILL.md's front matter (see
     :func:`license_field`; a display name such as ``SEO Optimizer`` gives the name the
     skills CLI installs it under, :func:`~skillpm.validation.spec.plain_name`); the version
-    as :func:`skill_md_version` finds it. A front matter that YAML refuses
-    only for an unquoted ``": "`` in a value, as upskill writes it, is read as its author
-    meant (``init --from`` writes it back quoted).
+    as :func:`skill_md_version` finds it. A front matter that YAML refuses only for an unquoted
+    ``": "`` in a value, as upskill writes it, or for a byte-order mark before it, is read as its
+    author meant (``init --from`` writes it back quoted, without the mark).
     """
     return _derive(directory)[0]
 
 
-def _derive(directory: Path) -> tuple[dict[str, str | None], bytes, tuple[str, ...], SkillMd]:
-    """The package fields, SKILL.md's bytes as they should be, the keys quoted to make them so, and
+def _derive(directory: Path) -> tuple[dict[str, str | None], bytes, Repairs, SkillMd]:
+    """The package fields, SKILL.md's bytes as they should be, what was repaired to make them so, and
     those bytes parsed."""
-    from skillpm.validation.frontmatter import parse_skill_md
+    from skillpm.validation.frontmatter import BOM, parse_skill_md
     from skillpm.validation.lenient import quote_colon_values
     from skillpm.validation.spec import plain_name
 
@@ -138,13 +155,16 @@ def _derive(directory: Path) -> tuple[dict[str, str | None], bytes, tuple[str, .
         ) from None
     skill_md, problems = parse_skill_md(raw, file=SKILL_MD)
     quoted: tuple[str, ...] = ()
+    unmarked = False
     if skill_md.fields is None and _is_utf8(raw):
-        text, quoted = quote_colon_values(raw.decode("utf-8"))
-        repaired, _ = parse_skill_md(text.encode("utf-8"), file=SKILL_MD) if quoted else (skill_md, problems)
+        text = raw.decode("utf-8")
+        unmarked = text.startswith(BOM)
+        text, quoted = quote_colon_values(text.removeprefix(BOM))
+        repaired, _ = parse_skill_md(text.encode("utf-8"), file=SKILL_MD) if quoted or unmarked else (skill_md, problems)
         if repaired.fields is not None:
             skill_md, raw = repaired, text.encode("utf-8")
         else:
-            quoted = ()
+            quoted, unmarked = (), False
     fields = skill_md.fields or {}
     name, description = fields.get("name"), fields.get("description")
     if not isinstance(name, str) or not isinstance(description, str):
@@ -158,7 +178,7 @@ def _derive(directory: Path) -> tuple[dict[str, str | None], bytes, tuple[str, .
         "description": description,
         "license": license_field(license, directory) if isinstance(license, str) else None,
     }
-    return package, raw, quoted, skill_md
+    return package, raw, Repairs(quoted, unmarked), skill_md
 
 
 def skill_md_version(fields: dict[str, object]) -> str:

@@ -178,6 +178,27 @@ def test_init_from_with_another_directory_is_a_usage_error(isolated, run_skillpm
     assert not (source / "skillpm.toml").exists() and not (isolated.project / "elsewhere").exists()
 
 
+def test_a_byte_order_mark_is_named_by_validate_and_removed_by_init_from(isolated, run_cli) -> None:
+    """Some editors save UTF-8 with a byte-order mark; skills-ref (and agents that read front matter
+    strictly) then find no front matter. validate says what is wrong and init --from removes the mark."""
+    source = isolated.project / "marked"
+    source.mkdir()
+    body = "---\nname: marked\ndescription: Saved by an editor that marks UTF-8.\n---\n\n# Marked\n"
+    (source / "SKILL.md").write_bytes(b"\xef\xbb\xbf" + body.encode())
+
+    refused = run_cli("validate", source, "--json")
+    assert refused.exit_code == 1
+    [finding] = json.loads(refused.stdout)["results"][0]["findings"]
+    assert finding["rule"] == "spec.frontmatter.missing" and "byte-order mark (U+FEFF)" in finding["message"]
+
+    adopted = run_cli("init", "--from", source, "--json")
+    assert adopted.exit_code == 0, adopted.output
+    assert json.loads(adopted.stdout)["unmarked"] is True
+    assert (source / "SKILL.md").read_bytes() == body.encode()
+    assert tomllib.loads((source / "skillpm.toml").read_text())["package"]["name"] == "marked"
+    assert run_cli("validate", source).exit_code == 0
+
+
 def test_init_from_reads_an_unquoted_colon_in_the_description_and_writes_it_back_quoted(isolated, run_cli) -> None:
     """upskill's ``Skill.render`` (src/upskill/models.py) writes ``f"description: {self.description}"``
     unquoted; a description with ": " is then YAML that strict parsers refuse. init --from reads
@@ -216,7 +237,7 @@ def test_adopting_a_folder_gives_skill_md_the_package_s_name(
     root.mkdir()
     (root / "SKILL.md").write_bytes(f"---\n{front}---\n# SEO\n".replace("\n", "\r\n" if "\r" in front else "\n")
                                     .replace("\r\r", "\r").encode())
-    path, quoted, done = adopt_upskill(root)
-    assert (quoted, done) == ((), renamed)
+    path, repairs, done = adopt_upskill(root)
+    assert (repairs.quoted, done) == ((), renamed)
     assert written in (root / "SKILL.md").read_bytes()
     assert tomllib.loads(path.read_text())["package"]["name"] == "seo-optimizer"

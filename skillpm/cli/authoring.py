@@ -43,13 +43,17 @@ def init(directory: Path | None, upskill_dir: Path | None, name: str | None, des
     if upskill_dir is not None:
         if directory is not None and directory.resolve() != upskill_dir.resolve():
             raise click.UsageError("--from adopts the directory in place; give no DIRECTORY or the same one")
-        path, quoted, renamed = adopt_upskill(upskill_dir)
+        path, repairs, renamed = adopt_upskill(upskill_dir)
+        quoted = repairs.quoted
         if quoted and not as_json:
             notice(f"note: quoted {', '.join(quoted)} in {upskill_dir / 'SKILL.md'}: an unquoted ': ' is not valid YAML")
+        if repairs.unmarked and not as_json:
+            notice(f"note: removed the byte-order mark before {upskill_dir / 'SKILL.md'}'s front matter, "
+                   "which hid it from agents")
         if renamed and not as_json:
             notice(f"note: renamed {renamed[0]!r} to {renamed[1]!r} in {upskill_dir / 'SKILL.md'}: a skill's name is "
                    "lowercase letters, digits and hyphens")
-        report(as_json, {"created": [str(path)], "quoted": list(quoted),
+        report(as_json, {"created": [str(path)], "quoted": list(quoted), "unmarked": repairs.unmarked,
                          "renamed": None if renamed is None else {"from": renamed[0], "to": renamed[1]}},
                f"wrote {path}; check it, then run 'skillpm validate {upskill_dir}'")
         return

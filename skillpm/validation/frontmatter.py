@@ -19,6 +19,8 @@ from skillpm.validation.findings import Finding, error
 from skillpm.validation.plainyaml import read_plain
 
 DELIMITER = "---"
+#: The byte-order mark some editors write first in a UTF-8 file.
+BOM = "\ufeff"
 
 #: The deepest nesting of sequences and mappings front matter may have (the top mapping is 1).
 MAX_DEPTH = 32
@@ -54,10 +56,12 @@ def parse_skill_md(raw: bytes, *, file: str) -> tuple[SkillMd, list[Finding]]:
     lines = text.split("\n")
     line_count = len(lines) - (lines[-1] == "")
     if lines[0].rstrip() != DELIMITER:
-        return SkillMd(None, body=text, line_count=line_count), [
-            error(file, 1, "spec.frontmatter.missing",
-                  f"SKILL.md must start with a {DELIMITER!r} line opening the YAML front matter")
-        ]
+        message = f"SKILL.md must start with a {DELIMITER!r} line opening the YAML front matter"
+        if text.startswith(BOM) and lines[0][1:].rstrip() == DELIMITER:
+            message = (f"SKILL.md starts with a byte-order mark (U+FEFF) before its {DELIMITER!r}, so skills-ref, and "
+                       "agents that read front matter strictly, find none: save it as UTF-8 without the mark "
+                       "('skillpm init --from DIR' does)")
+        return SkillMd(None, body=text, line_count=line_count), [error(file, 1, "spec.frontmatter.missing", message)]
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == DELIMITER), None)
     if end is None:
         return SkillMd(None, line_count=line_count), [
