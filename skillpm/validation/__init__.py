@@ -1,6 +1,7 @@
 """Validate Agent Skills trees against the specification and skillpm's own rules.
 
-Pure and import-light (PyYAML only): every problem is a :class:`Finding`, never an exception.
+Pure and import-light (PyYAML only for front matter outside the plain subset): every problem is a
+:class:`Finding`, never an exception.
 """
 
 from skillpm.validation.findings import Finding, Severity
