@@ -47,6 +47,7 @@ from skillpm.registry import documents
 from skillpm.registry.config import check_url
 from skillpm.display import clean
 from skillpm.registry.transport import Deadline, Progress, Reply, Transport, failure_reason, host_of
+from skillpm.registry.settings import OFFLINE_HINT
 from skillpm.registry.settings import offline as offline_by_default
 from skillpm.registry.settings import settings
 from skillpm.registry.trust import IndexGuard
@@ -66,7 +67,6 @@ _RETRY_STATUSES = frozenset({408, 429})  # and every 5xx
 _MISSING_STATUSES = frozenset({404, 410})
 _PROGRESS_MIN_BYTES = 512 * 1024
 _DOWN_HINT = "the server or the network is failing; try again later, or use --offline if the cache has it"
-_OFFLINE_HINT = "run the command once without --offline (and without SKILLPM_OFFLINE=1) to fill the cache"
 
 
 def _env_number(name: str, default: float) -> float:
@@ -237,7 +237,7 @@ class HttpRegistry:
         """
         url = self.base + relative
         if self.offline:
-            raise RegistryUnreachable(f"offline: artifact {url} is not in the cache", hint=_OFFLINE_HINT)
+            raise RegistryUnreachable(f"offline: artifact {url} is not in the cache", hint=OFFLINE_HINT)
         reply = self._get(relative, limit=limit, artifact=True)
         if reply.status != 200:
             raise RegistryError(
@@ -270,7 +270,7 @@ class HttpRegistry:
         cached = self._index.load(relative)
         if self.offline:
             if cached is None:
-                raise RegistryUnreachable(f"offline: {url} is not in the index cache", hint=_OFFLINE_HINT)
+                raise RegistryUnreachable(f"offline: {url} is not in the index cache", hint=OFFLINE_HINT)
             meta, body = cached
         else:
             validators = _validators(cached[0]) if cached else {}

@@ -1,6 +1,6 @@
 """How this process reaches registries: the switches ``--offline``, ``--timeout``, ``--plain-http`` and ``--json`` set.
 
-Read by the backends that go over the network (:mod:`skillpm.registry.http`) and by
+Read by the backends that go over the network (:mod:`skillpm.registry.http`, ``.oci``) and by
 the chain of configured registries (:mod:`skillpm.registry.chain`); set by the CLI.
 """
 
@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable
 
 OFFLINE_ENV = "SKILLPM_OFFLINE"
+#: What to do when --offline finds what a command needs missing from the caches.
+OFFLINE_HINT = "run the command once without --offline (and without SKILLPM_OFFLINE=1) to fill the cache"
 
 
 def _warn_on_stderr(message: str) -> None:

@@ -57,9 +57,12 @@ def test_malformed_oci_urls_are_refused_in_one_line(isolated, url: str) -> None:
     assert one_error(skillpm("resolve", "x", "--registry", url))
 
 
-def test_an_oci_registry_is_not_read_offline(isolated) -> None:
+def test_an_oci_registry_never_read_is_not_read_offline(isolated) -> None:
     refused = skillpm("resolve", "x", "--registry", "oci://127.0.0.1:9/skills", "--offline")
-    assert "reads only online" in one_error(refused)
+    assert "offline: oci://127.0.0.1:9/skills/x was never read online, so it is not in the cache" in one_error(refused)
+    assert "run the command once without --offline" in refused.stderr
+    searched = skillpm("search", "x", "--registry", "oci://127.0.0.1:9/skills", "--offline")
+    assert "neither searches nor writes it" in one_error(searched)
 
 
 @pytest.mark.parametrize("value", ["nan", "-1", "inf"])

@@ -119,7 +119,7 @@ def canonical(document: Mapping[str, Any]) -> bytes:
 def tag_for(version: str) -> str:
     """The tag of ``version``: the version itself, with ``+`` (not allowed in a tag) as ``_`` as Helm does."""
     tag = version.replace("+", "_")
-    if not _TAG_RE.fullmatch(tag):
+    if not is_tag(tag):
         raise IndexFormatError(f"version {version[:80]!r} cannot be an OCI tag")
     return tag
 
@@ -128,6 +128,11 @@ def referrers_tag(digest: str) -> str:
     """The referrers fallback tag of a manifest: ``sha256-<hex>`` (distribution-spec v1.1)."""
     algorithm, _, hexdigest = digest.partition(":")
     return f"{algorithm}-{hexdigest}"
+
+
+def is_tag(text: str) -> bool:
+    """Whether ``text`` is a tag by the distribution-spec's grammar."""
+    return _TAG_RE.fullmatch(text) is not None
 
 
 def check_repository(repository: str) -> str:

@@ -3,7 +3,8 @@
 :class:`OciRegistry` answers what install, resolve and info ask of any registry (a
 package's versions and variants, an archive, an attestation bundle) from the layout in
 :mod:`.layout`: the tags of ``NAMESPACE/NAME`` are its versions, each tag's image index
-its variants. :func:`push_version` writes a version in the order that leaves no tag
+its variants. The tag lists and indexes it reads are kept (:mod:`.kept`), and ``--offline``
+reads those alone. :func:`push_version` writes a version in the order that leaves no tag
 pointing at missing content: blobs, variant manifests, referrers, the version index by
 digest, and only then the tag.
 """
@@ -19,8 +20,10 @@ from packaging.version import InvalidVersion, Version
 from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable, ResolutionError
 from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry, VersionEntry
 from skillpm.reading import MAX_ARTIFACT_SIZE
+from skillpm.registry.settings import OFFLINE_HINT, offline
 from skillpm.registry.oci import layout
 from skillpm.registry.oci.client import OciClient
+from skillpm.registry.oci.kept import KeptReads
 from skillpm.registry.oci.reference import OciLocation, parse_location
 
 #: Seconds from the command's start by which its requests must end (as for a static HTTP registry).
@@ -45,6 +48,7 @@ class OciRegistry:
         self._client: OciClient | None = None
         self._lock = threading.Lock()
         self._blobs: dict[str, Blob] = {}
+        self._kept: KeptReads | None = None
 
     def __repr__(self) -> str:
         return f"OciRegistry({self.label!r})"
@@ -53,11 +57,10 @@ class OciRegistry:
     def client(self) -> OciClient:
         with self._lock:
             if self._client is None:
-                from skillpm.registry.settings import offline
-
                 if offline():
                     raise RegistryUnreachable(  # not asked: sync may take the locked bytes from the cache
-                        f"offline: {self.label} is an OCI registry, which skillpm reads only online",
+                        f"offline: {self.label} is an OCI registry; offline, skillpm reads only the versions it "
+                        "kept from it, and neither searches nor writes it",
                         hint="run the command without --offline (and without SKILLPM_OFFLINE=1)")
                 from skillpm import __version__
                 from skillpm.registry.http import command_deadline, request_timeout
@@ -74,7 +77,7 @@ class OciRegistry:
         """Every version of ``name`` (its tags that are versions); None when the repository has none."""
         repository = self.location.repository(name)
         versions: list[VersionEntry] = []
-        for tag in _guarded(self.label, lambda: self.client.tags(repository)):
+        for tag in self._tags(repository):
             version = _version_of_tag(tag)
             if version is None:
                 continue  # a referrers fallback tag, 'latest', or another tool's tag
@@ -130,6 +133,9 @@ class OciRegistry:
         blob = self._blobs.get(relative)
         if blob is None:
             raise RegistryError(f"{self.label} has no file {relative!r} in the versions read so far")
+        if offline():
+            raise RegistryUnreachable(f"offline: {relative} of {self.label} is not in the artifact cache",
+                                      hint=OFFLINE_HINT)
         return _guarded(self.label, lambda: self.client.blob(blob.repository, blob.digest, limit=limit))
 
     def manifests(self, name: str, version: str) -> dict[str, layout.Descriptor]:
@@ -149,10 +155,10 @@ class OciRegistry:
         return self._index(self.location.repository(name), name, layout.tag_for(version))
 
     def _index(self, repository: str, name: str, tag: str) -> tuple[VersionEntry, dict[str, layout.Descriptor]] | None:
-        found = _guarded(self.label, lambda: self.client.manifest(repository, tag, layout.INDEX_TYPE))
-        if found is None:
+        body = self._tag_index(repository, tag)
+        if body is None:
             return None
-        entry, descriptors = layout.read_version_index(found[0], name=name, where=self._where(repository, tag))
+        entry, descriptors = layout.read_version_index(body, name=name, where=self._where(repository, tag))
         if layout.tag_for(entry.version) != tag:
             raise IndexFormatError(f"{self._where(repository, tag)}: the tag holds version {entry.version[:80]!r}")
         return entry, descriptors
@@ -167,6 +173,42 @@ class OciRegistry:
             for attestation in variant.attestations:
                 self._blobs[attestation.path] = Blob(repository, f"sha256:{attestation.sha256}")
         return entry
+
+    def _tags(self, repository: str) -> list[str]:
+        """``repository``'s tags, from the registry (and kept), or offline as last kept."""
+        if offline():
+            tags = self.kept.tags(repository)
+            if tags is None:
+                raise self._not_kept(f"oci://{self.location.host}/{repository}")
+            return tags
+        tags = _guarded(self.label, lambda: self.client.tags(repository))
+        self.kept.keep_tags(repository, tags)
+        return tags
+
+    def _tag_index(self, repository: str, tag: str) -> bytes | None:
+        """The index ``tag`` holds (None: no such tag), from the registry (and kept), or offline as last kept."""
+        if offline():
+            body = self.kept.index(repository, tag)
+            if body is None:
+                raise self._not_kept(self._where(repository, tag))
+            return body or None
+        found = _guarded(self.label, lambda: self.client.manifest(repository, tag, layout.INDEX_TYPE))
+        self.kept.keep_index(repository, tag, found[0] if found else None)
+        return found[0] if found else None
+
+    @property
+    def kept(self) -> KeptReads:
+        """The tag lists and indexes read from this registry, kept for --offline."""
+        if self._kept is None:
+            from skillpm.cache import cache_root, registry_key
+
+            self._kept = KeptReads(cache_root() / "oci" / registry_key(self.label))
+        return self._kept
+
+    def _not_kept(self, what: str) -> RegistryUnreachable:
+        # RegistryUnreachable: not asked, so a sync may take the locked bytes from the cache
+        return RegistryUnreachable(f"offline: {what} was never read online, so it is not in the cache",
+                                   hint=OFFLINE_HINT)
 
     def _where(self, repository: str, tag: str) -> str:
         return f"oci://{self.location.host}/{repository}:{tag}"

@@ -1,0 +1,70 @@
+"""What an OCI registry's tags and version indexes said when last read, kept for ``--offline``.
+
+install, resolve and info read an OCI registry's tag lists and version indexes
+(:mod:`.registry`); the archives and attestation bundles these name are blobs, which the
+artifact cache keeps by sha256. Each online read of a tag list or of a version index is kept
+under ``cache_root()/oci/<registry>/<repository>/``, and ``--offline`` reads only these, as a
+static registry's documents are read from their cache. Like anything in a cache they may
+have been written by someone else: a kept tag list is read bounded and must be a list of
+tags, a kept index is read bounded and then parsed by the strict reader the registry's
+answers go through, and a repository or tag that is not a valid OCI name never becomes a path.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from skillpm.cache import write_cache_file
+from skillpm.reading import MAX_DOCUMENT_SIZE, read_at_most
+from skillpm.registry.oci import layout
+
+_TAGS = "tags.json"
+_INDEXES = "indexes"
+
+
+class KeptReads:
+    """The tag lists and version indexes of one OCI registry as last read, under ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def tags(self, repository: str) -> list[str] | None:
+        """``repository``'s tags as last read; None when none were kept (or what is kept is not a tag list)."""
+        try:
+            data = json.loads(read_at_most(self._folder(repository) / _TAGS, MAX_DOCUMENT_SIZE))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, list) or not all(isinstance(tag, str) and layout.is_tag(tag) for tag in data):
+            return None
+        return data
+
+    def keep_tags(self, repository: str, tags: list[str]) -> None:
+        self._write(self._folder(repository) / _TAGS, json.dumps(tags).encode())
+
+    def index(self, repository: str, tag: str) -> bytes | None:
+        """The index ``tag`` held when last read (``b""``: the registry had no such tag); None when not kept."""
+        try:
+            return read_at_most(self._index_path(repository, tag), MAX_DOCUMENT_SIZE)
+        except (OSError, ValueError):
+            return None
+
+    def keep_index(self, repository: str, tag: str, body: bytes | None) -> None:
+        """Keep what ``tag`` holds: ``body``, or None when the registry has no such tag."""
+        self._write(self._index_path(repository, tag), body or b"")
+
+    def _folder(self, repository: str) -> Path:
+        # One folder per repository: '+' is in no repository name, so skills/a and skills/a/indexes stay apart.
+        return self.root / layout.check_repository(repository).replace("/", "+")
+
+    def _index_path(self, repository: str, tag: str) -> Path:
+        if not layout.is_tag(tag):
+            raise ValueError(f"{tag[:80]!r} is not an OCI tag")
+        return self._folder(repository) / _INDEXES / tag
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
+        try:
+            write_cache_file(path, data)
+        except OSError:
+            pass  # the cache only serves --offline; a read-only cache must not fail a command
