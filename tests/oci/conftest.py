@@ -9,8 +9,6 @@ TLS, ``htpasswd`` from apache2-utils) is not installed, the tests skip and say s
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import shutil
 import socket
 import subprocess
@@ -22,6 +20,8 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+from tls_helpers import self_signed
 
 REGISTRY = shutil.which("docker-registry")
 HTPASSWD = shutil.which("htpasswd")
@@ -57,30 +57,6 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "registry.crt", folder / "registry.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 def _start(folder: Path, *, tls: bool) -> RunningRegistry:
     if REGISTRY is None:
         pytest.skip("docker-registry (Debian package) is not installed: .ci/install-test-deps installs it")
@@ -94,7 +70,7 @@ def _start(folder: Path, *, tls: bool) -> RunningRegistry:
     if tls:
         if HTPASSWD is None:
             pytest.skip("htpasswd (apache2-utils) is not installed: .ci/install-test-deps installs it")
-        cert, key = _self_signed(folder)
+        cert, key = self_signed(folder, "registry")
         subprocess.run([HTPASSWD, "-Bbc", str(folder / "htpasswd"), USER, PASSWORD], check=True,
                        capture_output=True, timeout=30)
         lines += ["  tls:", f"    certificate: {cert}", f"    key: {key}",
