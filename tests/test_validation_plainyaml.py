@@ -44,6 +44,9 @@ PLAIN = {
     "quoted over lines": ("d: 'one\n  two\n\n  three\n\n  '\nn: x", {"d": "one two\nthree\n", "n": "x"}),
     "double quoted over lines": ("d: \"one \n   two  \"", {"d": "one two  "}),
     "plain over lines": ("d: Use when\n  a kernel\n\n  fails.\n\nn: x", {"d": "Use when a kernel\nfails.", "n": "x"}),
+    "plain over lines, the later ones starting with marks": (
+        "d: Use when asked to\n  \"audit a skill\", 'review it',\n  - or [x] {y} & *z!\nn: x",
+        {"d": "Use when asked to \"audit a skill\", 'review it', - or [x] {y} & *z!", "n": "x"}),
     "text below an empty key": ("d:\n\n  Use when\n  it fails.", {"d": "Use when it fails."}),
     "literal, kept line break": ("d: |\n  one\n\n  two\n    indented\nn: x", {"d": "one\n\ntwo\n  indented\n", "n": "x"}),
     "literal at the end": ("d: |\n  one\n  two", {"d": "one\ntwo"}),
@@ -107,6 +110,8 @@ NOT_PLAIN = {
     "an indentation indicator": "d: |2\n   a",
     "a more-indented folded line": "d: >\n  a\n    b",
     "a comment after a value": "d: a # note",
+    "a comment line in text over lines": "d: a\n  # note\n  b",
+    "a colon in a later line of text": "d: a\n  b: c",
     "a colon in a value": "d: a: b",
     "a long integer": "n: " + "9" * (MAX_INT_DIGITS + 1),
     "digits YAML 1.1 may read as a number": "n: 1_000",

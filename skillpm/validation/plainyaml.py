@@ -195,11 +195,18 @@ def _scalar(written: str, flow: bool = False) -> object:
 
 
 def _plain_text(lines: list[str]) -> str:
-    """Plain text written over ``lines`` (the first as written after its key), folded."""
+    """Plain text written over ``lines`` (the first as written after its key), folded.
+
+    Its first line starts it as text (:func:`_scalar`); a line after it goes on with any
+    character but ``#`` (a comment), and ends it, as on the first line, at ``": "`` or ``" #"``
+    or a ``:`` at its end, which :func:`read_plain` leaves to PyYAML.
+    """
     pieces = [line.strip(" ") for line in lines]
     pieces = pieces[next(at for at, piece in enumerate(pieces) if piece) :]  # from the first line of text
-    for piece in pieces:
-        if piece and not isinstance(_scalar(piece), str) or piece.startswith("#"):
+    if not isinstance(_scalar(pieces[0]), str):
+        raise _NotPlain
+    for piece in pieces[1:]:
+        if piece.startswith("#") or ": " in piece or " #" in piece or piece.endswith(":"):
             raise _NotPlain
     return _fold(pieces)
 
