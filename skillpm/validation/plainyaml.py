@@ -24,9 +24,9 @@ and returns ``None`` for anything else, which the caller then gives to PyYAML. I
 Anything else is ``None``: a character :meth:`str.isprintable` refuses (a tab, a carriage
 return, YAML's other line breaks, a control character, a non-breaking space), an escape, a
 flow mapping, an anchor, a tag, a time, a duplicate key, a list of mappings, a fifth level.
-What this returns is what :mod:`skillpm.validation.yamlfront` returns for the same text;
-tests hold the two to that on every skill of the corpora this project was measured on, and
-on generated text.
+What this returns is what :mod:`skillpm.validation.yamlfront` returns for the same text:
+the tests hold the two to that on cases and generated text, and ``bench/frontmatter_readers.py``
+on folders of real skills.
 """
 
 from __future__ import annotations
