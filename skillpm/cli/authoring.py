@@ -49,7 +49,7 @@ def init(directory: Path | None, upskill_dir: Path | None, name: str | None, des
             notice(f"note: quoted {', '.join(quoted)} in {upskill_dir / 'SKILL.md'}: an unquoted ': ' is not valid YAML")
         if repairs.unmarked and not as_json:
             notice(f"note: removed the byte-order mark before {upskill_dir / 'SKILL.md'}'s front matter, "
-                   "which hid it from agents")
+                   "which hid it from skills-ref and agents that read front matter strictly")
         if renamed and not as_json:
             notice(f"note: renamed {renamed[0]!r} to {renamed[1]!r} in {upskill_dir / 'SKILL.md'}: a skill's name is "
                    "lowercase letters, digits and hyphens")
