@@ -63,13 +63,15 @@ def test_a_repository_that_is_no_oci_name_never_becomes_a_path(tmp_path: Path, r
     assert not (tmp_path / "kept").exists()
 
 
-@pytest.mark.parametrize("tag", ["..", ".hidden", "a/b", "x" * 129, ""])
+@pytest.mark.parametrize("tag", ["..", ".hidden", "a/b", "x" * 129, "", " 1.0"])
 def test_a_tag_that_is_no_oci_tag_never_becomes_a_path(tmp_path: Path, tag: str) -> None:
+    """A registry's tag list may hold anything (' 1.0' even reads as a version): such a tag is never kept."""
     kept = KeptReads(tmp_path)
-    with pytest.raises(ValueError):
-        kept.keep_index("skills/demo", tag, b"{}")
+    kept.keep_index("skills/demo", tag, b"{}")
     assert kept.index("skills/demo", tag) is None
     assert list(tmp_path.rglob("*")) == []
+    kept.keep_tags("skills/demo", ["1.0.0", tag])
+    assert kept.tags("skills/demo") == ["1.0.0"]
 
 
 def test_a_cache_that_cannot_be_written_fails_no_command(tmp_path: Path) -> None:

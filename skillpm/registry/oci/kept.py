@@ -40,7 +40,8 @@ class KeptReads:
         return data
 
     def keep_tags(self, repository: str, tags: list[str]) -> None:
-        self._write(self._folder(repository) / _TAGS, json.dumps(tags).encode())
+        """Keep ``tags`` that are OCI tags (no other is read as a version either)."""
+        self._write(self._folder(repository) / _TAGS, json.dumps([tag for tag in tags if layout.is_tag(tag)]).encode())
 
     def index(self, repository: str, tag: str) -> bytes | None:
         """The index ``tag`` held when last read (``b""``: the registry had no such tag); None when not kept."""
@@ -50,8 +51,10 @@ class KeptReads:
             return None
 
     def keep_index(self, repository: str, tag: str, body: bytes | None) -> None:
-        """Keep what ``tag`` holds: ``body``, or None when the registry has no such tag."""
-        self._write(self._index_path(repository, tag), body or b"")
+        """Keep what ``tag`` holds: ``body``, or None when the registry has no such tag (a tag that is
+        no OCI tag, which a registry's list may hold, is not kept)."""
+        if layout.is_tag(tag):
+            self._write(self._index_path(repository, tag), body or b"")
 
     def _folder(self, repository: str) -> Path:
         # One folder per repository: '+' is in no repository name, so skills/a and skills/a/indexes stay apart.
