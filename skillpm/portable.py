@@ -41,20 +41,30 @@ _UNSAFE_REASONS = {
 def unsafe_name_reason(name: str) -> str | None:
     """Why some file system would not keep the file or folder ``name`` as it is, or None.
 
-    A name is refused when it is empty, not printable (control or bidirectional-override
-    characters; bytes that are not UTF-8, read with ``surrogateescape``), one a file system
-    may read as a version-control folder (:func:`skillpm.containment.is_vcs_name`: ``.git``,
-    ``.HG``, ``git~1``, a ``.git`` file too, at any depth), or :data:`_UNSAFE_NAME`. The
-    reason completes a sentence whose subject is the name.
+    A name is refused when it is empty, not printable (control, format and bidirectional-override
+    characters, line separators; bytes that are not UTF-8, read with ``surrogateescape``), ends in a
+    space no one sees, is one a file system may read as a version-control folder
+    (:func:`skillpm.containment.is_vcs_name`: ``.git``, ``.HG``, ``git~1``, a ``.git`` file too, at
+    any depth), or :data:`_UNSAFE_NAME`. Spaces other than ASCII's (Unicode's space separators) are
+    printable here: every file system keeps them, and macOS writes U+202F into each screenshot's
+    name (``Screenshot 2025-12-27 at 3.05.04\u202fAM.png``). The reason completes a sentence whose
+    subject is the name.
     """
     if not name:
         return "is empty"
-    if not name.isprintable():
+    if not name.isprintable() and not all(char.isprintable() or _is_space(char) for char in name):
         return "has a control or other unprintable character, or bytes that are not UTF-8"
+    if name[-1] != " " and _is_space(name[-1]):
+        return f"ends in a space no one sees (U+{ord(name[-1]):04X})"
     if is_vcs_name(name):
         return "is a version-control folder or file (.git, .hg, .svn), whose configuration can run programs"
     match = _UNSAFE_NAME.fullmatch(name)
     return None if match is None else _UNSAFE_REASONS[match.lastgroup or ""]
+
+
+def _is_space(char: str) -> bool:
+    """Whether ``char`` is one of Unicode's space separators (``Zs``: U+00A0, U+202F, U+3000...)."""
+    return unicodedata.category(char) == "Zs"
 
 
 def path_length_reason(relative: str) -> str | None:

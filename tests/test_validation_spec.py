@@ -147,6 +147,16 @@ def test_compatibility(value: str, expected: list[str]) -> None:
     assert rules(f"name: demo\ndescription: d\ncompatibility: {value}") == expected
 
 
+@pytest.mark.parametrize("written", ["\n  claude-code: true\n  cursor: true", " [python, git]"])
+def test_compatibility_written_as_data_says_what_the_field_is_for(written: str) -> None:
+    """One repository of held-out batch G writes it as a mapping of agents to booleans (384 skills):
+    the error says what the specification's compatibility holds and where data goes."""
+    [finding] = findings_for(f"name: demo\ndescription: d\ncompatibility:{written}")
+    assert finding.rule == "spec.field.type"
+    assert "text of at most 500 characters saying what the skill needs" in finding.message
+    assert "'metadata'" in finding.message and "quote it" not in finding.message
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [

@@ -68,6 +68,9 @@ def findings(run_cli: RunCli, path: Path) -> list[tuple[str, str, str]]:
         ("\u202eevil.md", "unprintable character"),  # a bidirectional override
         ("notes.", "ends in a dot or space"),
         ("notes ", "ends in a dot or space"),
+        ("notes\u00a0", "ends in a space no one sees (U+00A0)"),
+        ("zero\u200bwidth.md", "unprintable character"),  # a format character, not a space
+        ("line\u2028break.md", "unprintable character"),
         ("NUL", "a Windows device name"),
         ("com1.txt", "a Windows device name"),
         ("Lpt¹.md", "a Windows device name"),
@@ -80,6 +83,21 @@ def test_each_unsafe_name_is_reported(tmp_path: Path, run_cli: RunCli, name: str
     messages = {file: message for file, rule, message in findings(run_cli, skill) if rule == "tree.unsafe-name"}
     assert sorted(messages) == sorted([name, f"references/{name}/guide.md"])
     assert all(f"the name {name!r} " in message and reason in message for message in messages.values())
+
+
+def test_a_macos_screenshot_name_is_kept(tmp_path: Path, run_cli: RunCli) -> None:
+    """macOS names each screenshot with U+202F before AM/PM (held-out batch G had two such files):
+    a space every file system keeps, packed and installed as it is."""
+    name = "Screenshot 2025-12-27 at 3.05.04\u202fAM.png"
+    skill = plain_skill(tmp_path, {f"assets/{name}": "png\n", "assets/ideographic\u3000space.md": "x\n"})
+    assert [rule for _, rule, _ in findings(run_cli, skill) if rule.startswith("tree.")] == []
+    registry = tmp_path / "registry"
+    assert run_cli("registry", "init", registry).exit_code == 0
+    published = run_cli("publish", skill, "--registry", registry)
+    assert published.exit_code == 0, published.output
+    installed = run_cli("install", NAME, "--registry", registry, "--dir", tmp_path / "installed")
+    assert installed.exit_code == 0, installed.output
+    assert (tmp_path / "installed" / NAME / "assets" / name).read_text() == "png\n"
 
 
 def test_a_name_that_is_not_utf8_is_reported(tmp_path: Path, run_cli: RunCli) -> None:

@@ -51,12 +51,14 @@ def _quote_hint(value: object) -> str:
     return "" if isinstance(value, (list, dict)) else "; quote it in YAML"
 
 
-def _text(field: str, value: object, *, limit: int | None = None) -> Iterator[Issue]:
-    """A string field: its type and, with ``limit``, a length of 1 to ``limit`` characters."""
+def _text(field: str, value: object, *, limit: int | None = None, written_as_data: str = "") -> Iterator[Issue]:
+    """A string field: its type and, with ``limit``, a length of 1 to ``limit`` characters.
+
+    ``written_as_data`` is added when the value is a mapping or a list: what the field is for.
+    """
     if not isinstance(value, str):
-        yield "spec.field.type", (
-            f"{field!r} must be a string, not {_kind(value)} ({value!r}){_quote_hint(value)}"
-        )
+        hint = written_as_data if isinstance(value, (dict, list)) else _quote_hint(value)
+        yield "spec.field.type", f"{field!r} must be a string, not {_kind(value)} ({value!r}){hint}"
     elif limit is not None and not value.strip():
         yield f"spec.{field}.length", f"{field!r} must not be empty"
     elif limit is not None and len(value) > limit:
@@ -136,7 +138,11 @@ def _metadata(value: object) -> Iterator[Issue]:
 _CHECKS: dict[str, Callable[[object], Iterator[Issue]]] = {
     "description": lambda value: _text("description", value, limit=MAX_DESCRIPTION),
     "license": lambda value: _text("license", value),
-    "compatibility": lambda value: _text("compatibility", value, limit=MAX_COMPATIBILITY),
+    "compatibility": lambda value: _text(
+        "compatibility", value, limit=MAX_COMPATIBILITY,
+        written_as_data=f"; the specification's compatibility is text of at most {MAX_COMPATIBILITY} characters saying "
+        "what the skill needs (for example 'Claude Code or Cursor; needs git and network access'), and data of your "
+        "own goes under 'metadata'"),
     "metadata": _metadata,
     "allowed-tools": lambda value: _text("allowed-tools", value),
 }
