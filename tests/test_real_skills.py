@@ -411,3 +411,16 @@ def test_a_link_into_the_skill_s_own_git_folder_is_refused(run_cli, tmp_path: Pa
     code, found = findings(run_cli, folder)
     assert code == 1
     assert [(f["file"], f["rule"]) for f in found if f["severity"] == "error"] == [("notes.md", "tree.link-escape")]
+
+
+def test_a_link_of_words_with_slashes_is_a_warning_and_a_path_into_a_skill_folder_an_error(run_cli, tmp_path: Path) -> None:
+    """takusaotome/claude-skills-library writes ``[0,2,4](MON/WED/FRI)`` in prose (held-out batch H):
+    Markdown reads a link, but to no file of the skill. A link into a folder the skill has stays an error."""
+    body = "Examples: count=3 -> [0,2,4](MON/WED/FRI), count=1 -> [0](MON)\nSee [the guide](references/guide).\n"
+    code, found = findings(run_cli, skill(tmp_path, body=body, files={"references/forms.md": "x\n"}))
+    assert code == 1
+    assert [(f["rule"], f["severity"], f["line"]) for f in found] == [
+        ("link.mention", "warning", 5), ("link.mention", "warning", 5), ("link.missing", "error", 6)
+    ]
+    plain = skill(tmp_path, "prose", body="Examples: count=3 -> [0,2,4](MON/WED/FRI)\n")
+    assert findings(run_cli, plain)[0] == 0

@@ -86,6 +86,9 @@ def link_rules(body: str) -> list[tuple[str, int]]:
         ("[title](url) [tool](通过MCP工具协议提供能力) [doc](references/guide) [l](NOTICE.txt)",
          [("link.mention", 10), ("link.mention", 10), ("link.missing", 10), ("link.missing", 10)]),
         ("[all](references/concepts/*.md) [one](./task.{id}.md) [it](references/<name>.md)", []),
+        # no extension: an error only as a path into a folder the skill has or the specification names
+        ("[days](MON/WED/FRI) [route](api/users)", [("link.mention", 10), ("link.mention", 10)]),
+        ("[run](scripts/build) [asset](assets/logo) [here](references/forms)", [("link.missing", 10)] * 3),
         ("[win](C:/Users/x.md)", [("link.escape", 10)]),
         ("`scripts/../../secret`", [("link.sibling", 10)]),
         ("[g]({baseDir}/references/forms.md) [s](${CLAUDE_SKILL_DIR}/scripts/extract.py#main)", []),

@@ -13,9 +13,10 @@ folder: Claude Code's ``${CLAUDE_SKILL_DIR}`` (https://code.claude.com/docs/en/s
 (https://docs.openclaw.ai/tools/skills); it is checked as the path after it. Claude Code's
 ``${CLAUDE_PLUGIN_ROOT}`` names the plugin the skill ships in, not the skill: a warning.
 
-Only a real link to a missing file (named as a path or with an extension: ``references/x``,
-``x.md``) is an error; a link to one word (``[title](url)``, a template's placeholder) is a
-warning, and so is a link by an absolute path, which names no file of the skill. A code span
+Only a real link to a missing file (named with an extension, ``x.md``, or as a path into a
+folder the skill has or the specification names, ``references/x``) is an error; a link to words
+(``[title](url)``, a template's placeholder, ``[0,2,4](MON/WED/FRI)`` in prose) is a warning,
+and so is a link by an absolute path, which names no file of the skill. A code span
 may name a path in the user's project (``./scripts/deploy.sh``) or an example, so a missing
 one is a warning, unless it differs only in case from a file of the skill (it then clearly
 names that file, and breaks on case-sensitive file systems). A link into a sibling folder
@@ -98,6 +99,8 @@ def _directories(paths: Collection[str]) -> set[str]:
 
 
 Problem = tuple[str, Severity, str]
+#: The folders the specification names: a path into one names a file of the skill even when the folder is missing.
+_SKILL_FOLDERS = ("scripts", "references", "assets")
 
 
 def _problem(target: str, kind: str, paths: Collection[str], folded: dict[str, str]) -> Problem | None:
@@ -132,17 +135,23 @@ def _problem(target: str, kind: str, paths: Collection[str], folded: dict[str, s
             f"{kind} {target!r}: no such file in the skill, but {near!r} differs only in case "
             "(case-sensitive file systems will not find it)"
         )
-    if kind == LINK and ("/" in norm or "." in norm):
+    if kind == LINK and ("." in norm or _in_a_skill_folder(norm, paths)):
         return "link.missing", Severity.ERROR, f"link {target!r}: no such file or directory in the skill"
-    if kind == LINK:  # [title](url), [tool](what-it-does): a template's placeholder, not a file's name
+    if kind == LINK:  # [title](url), [tool](what-it-does), [0,2,4](MON/WED/FRI): words, not a file's name
         return "link.mention", Severity.WARNING, (
-            f"link {target!r} is not a file of the skill, nor named like one (one word, no folder or extension); "
-            "if the skill needs it, add it"
+            f"link {target!r} is not a file of the skill, nor named like one (no extension, and in no folder "
+            "the skill has); if the skill needs it, add it"
         )
     return "link.mention", Severity.WARNING, (
         f"`{target}` is not a file of the skill; if the skill needs it, add it (a path in the user's "
         "project, or an example, needs no change)"
     )
+
+
+def _in_a_skill_folder(norm: str, paths: Collection[str]) -> bool:
+    """Whether ``norm`` is a path into a folder the skill has, or into one the specification names."""
+    folder, slash, _ = norm.partition("/")
+    return bool(slash) and (folder in paths or folder in _SKILL_FOLDERS)
 
 
 def check_links(body: str, *, first_line: int, tree: Collection[str], file: str) -> list[Finding]:
