@@ -42,8 +42,10 @@ _LINK = re.compile(
 _SKILL_DIR_PLACEHOLDER = r"(?:\$\{CLAUDE_SKILL_DIR\}|\{baseDir\})/"  # the agent puts the skill folder here
 _SKILL_DIR = re.compile(_SKILL_DIR_PLACEHOLDER)
 _PLUGIN_ROOT = "${CLAUDE_PLUGIN_ROOT}"
+#: The folders the specification names: a path into one names a file of the skill even when the folder is missing.
+_SKILL_FOLDERS = ("scripts", "references", "assets")
 _CODE_PATH = re.compile(
-    rf"(?<![\w./~-])(\./|{_SKILL_DIR_PLACEHOLDER})?((?:scripts|references|assets)/[\w.@+-][\w./@+-]*)([*?<>{{}}\[]?)"
+    rf"(?<![\w./~-])(\./|{_SKILL_DIR_PLACEHOLDER})?((?:{'|'.join(_SKILL_FOLDERS)})/[\w.@+-][\w./@+-]*)([*?<>{{}}\[]?)"
 )
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")  # two letters or more: not a drive
 _DRIVE = re.compile(r"[A-Za-z]:[\\/]")
@@ -99,8 +101,6 @@ def _directories(paths: Collection[str]) -> set[str]:
 
 
 Problem = tuple[str, Severity, str]
-#: The folders the specification names: a path into one names a file of the skill even when the folder is missing.
-_SKILL_FOLDERS = ("scripts", "references", "assets")
 
 
 def _problem(target: str, kind: str, paths: Collection[str], folded: dict[str, str]) -> Problem | None:

@@ -228,9 +228,7 @@ def _quoted(written: str) -> str:
     """A quoted value over one line or more, folded, with nothing to unescape."""
     quote, inner = written[0], written[1:-1]
     if len(written) < 2 or written[-1] != quote or "\\" in inner or quote in inner.replace("''", ""):
-        raise _NotPlain
-    if quote == '"' and '"' in inner:
-        raise _NotPlain
+        raise _NotPlain  # an escape, or a quote not doubled ("" is no escape in double quotes: it ends them)
     lines = inner.split("\n")
     if len(lines) > 1:
         inner = _fold([lines[0].rstrip(" "), *(line.strip(" ") for line in lines[1:-1]), lines[-1].lstrip(" ")], True)

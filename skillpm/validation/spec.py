@@ -57,8 +57,9 @@ def _text(field: str, value: object, *, limit: int | None = None, written_as_dat
     ``written_as_data`` is added when the value is a mapping or a list: what the field is for.
     """
     if not isinstance(value, str):
-        hint = written_as_data if isinstance(value, (dict, list)) else _quote_hint(value)
-        yield "spec.field.type", f"{field!r} must be a string, not {_kind(value)} ({value!r}){hint}"
+        yield "spec.field.type", (
+            f"{field!r} must be a string, not {_kind(value)} ({value!r}){_quote_hint(value) or written_as_data}"
+        )
     elif limit is not None and not value.strip():
         yield f"spec.{field}.length", f"{field!r} must not be empty"
     elif limit is not None and len(value) > limit:
