@@ -8,10 +8,15 @@ importing torch to ask it costs seconds, and without the driver torch sees no GP
 so torch is asked only when the calling program has already imported it. The first GPU is
 the driver's first: ``CUDA_VISIBLE_DEVICES`` is not read (give ``--arch`` on a machine
 whose GPUs differ).
+
+On a machine without the driver (most laptops, CI), the probes cost next to nothing: whether
+NVML loads is asked of ctypes' loader before ctypes itself is imported, and nvidia-smi is
+looked for on PATH without importing shutil, which loads three compression modules.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from skillpm.records import Record
@@ -50,9 +55,7 @@ def _from_loaded_torch() -> DetectedGpu | None:
 
 def nvidia_smi(*arguments: str) -> str | None:
     """What ``nvidia-smi ARGUMENTS`` prints, or ``None`` when it is missing, fails or hangs (15 s)."""
-    import shutil
-
-    executable = shutil.which("nvidia-smi")
+    executable = _on_path("nvidia-smi")
     if executable is None:
         return None
     import subprocess  # only once there is a program to run
@@ -70,6 +73,19 @@ def nvidia_smi(*arguments: str) -> str | None:
     return result.stdout
 
 
+def _on_path(program: str) -> str | None:
+    """Where ``program`` is on PATH, as :func:`shutil.which` finds it (which, on Windows, is asked)."""
+    if os.name == "nt":  # PATHEXT and the current folder first: shutil's rules
+        import shutil
+
+        return shutil.which(program)
+    for folder in os.get_exec_path():
+        candidate = os.path.join(folder, program)
+        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            return candidate
+    return None
+
+
 def _from_nvidia_smi() -> DetectedGpu | None:
     output = nvidia_smi("--query-gpu=name,compute_cap", "--format=csv,noheader")
     return None if output is None else parse_nvidia_smi(output)
@@ -85,11 +101,31 @@ def parse_nvidia_smi(output: str) -> DetectedGpu | None:
     return None
 
 
+#: NVML, as every NVIDIA driver for Linux installs it.
+NVML = "libnvidia-ml.so.1"
+
+
+def _loads(library: str) -> bool:
+    """Whether the dynamic loader finds ``library``: what :class:`ctypes.CDLL` asks first, asked of the
+    loader ctypes wraps (``_ctypes.dlopen``), so that no driver costs no import of ctypes' classes."""
+    try:
+        from _ctypes import RTLD_LOCAL, dlopen
+    except ImportError:  # a Python whose ctypes has no dlopen (Windows): CDLL answers
+        return True
+    try:
+        dlopen(library, RTLD_LOCAL)
+    except OSError:
+        return False
+    return True
+
+
 def _from_nvml() -> DetectedGpu | None:
+    if not _loads(NVML):
+        return None
     import ctypes
 
     try:
-        nvml = ctypes.CDLL("libnvidia-ml.so.1")
+        nvml = ctypes.CDLL(NVML)
     except OSError:
         return None
     device = ctypes.c_void_p()

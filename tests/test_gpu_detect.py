@@ -120,3 +120,32 @@ def test_a_program_that_loaded_torch_is_asked_through_it(tmp_path: Path) -> None
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "('NVIDIA RTX A6000', '8.6', 'torch') True"
+
+
+@without_a_driver
+def test_without_a_driver_the_probes_import_neither_ctypes_nor_shutil(tmp_path: Path) -> None:
+    """What every 'list' and 'install' without --arch pays on a machine with no NVIDIA driver: ctypes' classes
+    and shutil's three compression modules cost a tenth of 'import click' between them, to learn nothing."""
+    code = "import sys\nfrom skillpm.gpu import detect_gpu\nprint(detect_gpu(), 'ctypes' in sys.modules, 'shutil' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], env=_without_driver(tmp_path), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "None False False"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="on Windows, shutil.which itself answers")
+def test_nvidia_smi_is_found_on_path_as_shutil_finds_programs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from skillpm.gpu import _on_path
+
+    plain, folder, runnable = tmp_path / "plain", tmp_path / "folder", tmp_path / "runnable"
+    for place in (plain, folder, runnable):
+        place.mkdir()
+    (plain / "nvidia-smi").write_text("not executable\n")
+    (folder / "nvidia-smi").mkdir()
+    (runnable / "nvidia-smi").write_text("#!/bin/sh\n")
+    (runnable / "nvidia-smi").chmod(0o755)
+    for path in ([plain, folder, runnable], [plain, folder], [runnable, plain], []):
+        monkeypatch.setenv("PATH", os.pathsep.join(map(str, path)))
+        assert _on_path("nvidia-smi") == shutil.which("nvidia-smi")
+    monkeypatch.setenv("PATH", os.pathsep.join(map(str, [plain, folder, runnable])))
+    assert _on_path("nvidia-smi") == str(runnable / "nvidia-smi")
