@@ -6,7 +6,7 @@ subfolders holding a SKILL.md of the folder itself, of ``skills/``, ``skills/.cu
 ``skills/.experimental``, ``skills/.system`` and of each agent's ``.<agent>/skills``; when none
 is found there, every folder holding a SKILL.md, at most 5 levels down, skipping
 ``node_modules``, ``.git``, ``dist``, ``build`` and ``__pycache__``. Links to folders are not
-followed. Unlike that CLI, skillpm does not read ``.claude-plugin`` manifests and keeps two
+followed, nor is a place reached through one (``.claude`` linked to another folder). Unlike that CLI, skillpm does not read ``.claude-plugin`` manifests and keeps two
 skills of the same name (validation reports both).
 """
 
@@ -45,6 +45,17 @@ def _subfolders(folder: Path) -> list[Path]:
         return []
 
 
+def _real_folder(root: Path, place: str) -> Path | None:
+    """``root / place`` when it and every folder on the way are real folders, not links (which a cloned
+    repository may point anywhere: ``.claude`` -> the user's own ``~/.claude``); else None."""
+    folder = root
+    for part in Path(place).parts:
+        folder = folder / part
+        if folder.is_symlink() or not folder.is_dir():
+            return None
+    return folder
+
+
 def _search(folder: Path, depth: int) -> list[Path]:
     if depth > MAX_DEPTH:
         return []
@@ -61,8 +72,8 @@ def discover(path: Path) -> list[Path]:
         return [path]
     found: list[Path] = []
     for place in _PLACES:
-        folder = path / place
-        if folder.is_dir() and not folder.is_symlink():
+        folder = _real_folder(path, place)
+        if folder is not None:
             found += [child for child in _subfolders(folder) if (child / SKILL_MD).is_file() and child not in found]
     if not found:
         found = [skill for skill in _search(path, 0) if skill != path]

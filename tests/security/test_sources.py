@@ -14,7 +14,7 @@ import zipfile
 
 import pytest
 import test_http_server
-from sources_helpers import commit_all, git, skill_files, skills_repo
+from sources_helpers import commit_all, git, plain_skill, skill_files, skills_repo
 
 fast_retries = test_http_server.fast_retries
 
@@ -61,6 +61,25 @@ def test_a_subdirectory_that_is_a_link_is_refused(hostile) -> None:
     commit_all(repo, "a linked folder")
     completed = hostile.run("install", f"git+{repo.as_uri()}#subdirectory=escape")
     refused_untouched(hostile, completed, "is a link")
+
+
+@pytest.mark.parametrize("place", [".claude", "skills"])
+def test_a_skills_folder_linked_out_of_the_repository_is_not_searched(hostile, place: str) -> None:
+    """A cloned repository links a folder where skills are looked for (``.claude`` -> the user's ``~/.claude``;
+    ``skills``, the parent of ``skills/.curated``): the skills there are not the repository's, and never installed."""
+    for where in (".claude/skills", "skills/.curated"):  # real folders, reached through the repository's link
+        plain_skill(hostile.work / "home" / where, "private-notes", body="Secret.")
+    repo = hostile.work / "repo"
+    repo.mkdir()
+    git(repo, "init", "--quiet")
+    plain_skill(repo / "plugins" / "x", "own-skill")  # found only by the deeper search: none above is real
+    os.symlink(hostile.work / "home" / place, repo / place)
+    commit_all(repo, "a linked skills folder")
+    listed = hostile.run("install", f"git+{repo.as_uri()}", "--skill", "private-notes")
+    refused_untouched(hostile, listed, "'private-notes'")
+    hostile.ok(hostile.run("install", f"git+{repo.as_uri()}"))
+    assert (hostile.project / ".agents" / "skills" / "own-skill" / "SKILL.md").is_file()
+    assert not (hostile.project / ".agents" / "skills" / "private-notes").exists()
 
 
 def test_no_hook_runs_even_when_the_user_config_sets_a_hooks_path(hostile) -> None:
