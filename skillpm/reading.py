@@ -37,6 +37,8 @@ MAX_EVIDENCE_SIZE = 4 * _MIB
 MAX_EVAL_FILE_SIZE = 4 * _MIB
 #: One cached answer of ``eval``.
 MAX_ANSWER_SIZE = 4 * _MIB
+#: A Claude Code plugin manifest a repository holds (``.claude-plugin/marketplace.json``, ``plugin.json``).
+MAX_PLUGIN_MANIFEST_SIZE = _MIB
 
 
 _STEP = 1 << 20  # bytes read at a time past what fstat reported

@@ -326,6 +326,37 @@ def test_a_skill_source_reports_hidden_entries_of_its_common_tree_and_overlays(
     assert not any(".github" in name or ".scratch" in name for name in names)
 
 
+def test_validate_a_plugin_marketplace_finds_the_skills_its_manifests_declare(run_cli, tmp_path: Path) -> None:
+    """A Claude Code marketplace (the skills CLI reads .claude-plugin/marketplace.json and plugin.json,
+    vercel-labs/skills src/plugin-manifest.ts): each local plugin's skills/ and the folders its skills list names;
+    not a plugin from elsewhere, nor a path out of the repository or through a link."""
+    repo = tmp_path / "repo"
+    skill(repo / "skills", "top")  # a usual place holds one: without the manifests, nothing deeper is searched
+    skill(repo / "plugins" / "docs" / "skills", "doc-writer")
+    skill(repo / "plugins" / "review" / "extra", "reviewer")
+    skill(repo / "plugins" / "remote" / "skills", "not-local")
+    skill(tmp_path / "outside" / "skills", "escaped")
+    (repo / "plugins" / "linked").symlink_to(tmp_path / "outside", target_is_directory=True)
+    skill(repo / "root-plugin" / "listed", "from-plugin-json")
+    (repo / ".claude-plugin").mkdir()
+    (repo / ".claude-plugin" / "marketplace.json").write_text(json.dumps({
+        "name": "market", "metadata": {"pluginRoot": "./plugins"},
+        "plugins": [
+            {"name": "docs", "source": "./docs"},
+            {"name": "review", "source": "./review", "skills": ["./extra/reviewer"]},
+            {"name": "remote", "source": {"source": "github", "repo": "org/remote"}},
+            {"name": "out", "source": "./../../outside"},
+            {"name": "linked", "source": "./linked"},
+        ],
+    }))
+    (repo / ".claude-plugin" / "plugin.json").write_text(json.dumps({"name": "x", "skills": ["./root-plugin/listed/x"]}))
+    result = run_cli("validate", repo, "--json")
+    assert result.exit_code == 0, result.output
+    found = [Path(item["path"]).relative_to(repo).as_posix() for item in json.loads(result.stdout)["results"]]
+    assert found == ["skills/top", "plugins/docs/skills/doc-writer", "plugins/review/extra/reviewer",
+                     "root-plugin/listed/from-plugin-json"]
+
+
 def test_discovery_does_not_follow_a_link_out_of_the_folder(run_cli, tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     skill(repo / "skills", "alpha")

@@ -183,6 +183,24 @@ def test_a_repository_of_many_skills_lists_them_or_installs_those_named(isolated
     assert_one_error(run_cli("install", f"git+{repo.as_uri()}", "--skill", "three"), contains="'three'")
 
 
+def test_a_plugin_marketplace_s_skills_install_by_name(isolated, run_cli) -> None:
+    """A Claude Code marketplace repository: its skills are where .claude-plugin/marketplace.json says."""
+    repo = isolated.tmp / "market"
+    repo.mkdir()
+    git(repo, "init", "--quiet")
+    plain_skill(repo / "skills", "catalogue-notes")  # found at the usual place, so nothing deeper is searched
+    plain_skill(repo / "plugins" / "docs" / "skills", "doc-writer")
+    (repo / ".claude-plugin").mkdir()
+    (repo / ".claude-plugin" / "marketplace.json").write_text(
+        json.dumps({"name": "market", "plugins": [{"name": "docs", "source": "./plugins/docs"}]})
+    )
+    commit_all(repo, "a marketplace")
+    assert_one_error(run_cli("install", f"git+{repo.as_uri()}"), contains="holds 2 skills: catalogue-notes, doc-writer")
+    result = run_cli("install", f"git+{repo.as_uri()}", "--skill", "doc-writer")
+    assert result.exit_code == 0, result.output
+    assert (isolated.skills / "doc-writer" / "SKILL.md").is_file()
+
+
 def test_sync_installs_the_recorded_commit_after_the_tag_moved(isolated, run_cli) -> None:
     repo = skills_repo(isolated.tmp)
     assert run_cli("install", f"git+{repo.as_uri()}@v1#subdirectory=skills/one-skill").exit_code == 0

@@ -3,11 +3,12 @@
 Source: vercel-labs/skills, ``src/skills.ts`` ``discoverSkills`` (commit 82dd76b, February 2026).
 A folder with a SKILL.md (or a skillpm.toml) is one skill. Otherwise the skills are the
 subfolders holding a SKILL.md of the folder itself, of ``skills/``, ``skills/.curated``,
-``skills/.experimental``, ``skills/.system`` and of each agent's ``.<agent>/skills``; when none
-is found there, every folder holding a SKILL.md, at most 5 levels down, skipping
-``node_modules``, ``.git``, ``dist``, ``build`` and ``__pycache__``. Links to folders are not
-followed, nor is a place reached through one (``.claude`` linked to another folder). Unlike that CLI, skillpm does not read ``.claude-plugin`` manifests and keeps two
-skills of the same name (validation reports both).
+``skills/.experimental``, ``skills/.system``, of each agent's ``.<agent>/skills`` and of the folders
+Claude Code plugin manifests declare (:mod:`skillpm.validation.pluginmanifest`); when none is
+found there, every folder holding a SKILL.md, at most 5 levels down, skipping ``node_modules``,
+``.git``, ``dist``, ``build`` and ``__pycache__``. Links to folders are not followed, nor is a
+place reached through one (``.claude`` linked to another folder). Unlike that CLI, skillpm keeps
+two skills of the same name (validation reports both).
 """
 
 from __future__ import annotations
@@ -70,8 +71,10 @@ def discover(path: Path) -> list[Path]:
     """The skill folders under ``path``; ``[path]`` itself when it is a skill or holds none."""
     if _is_skill(path) or not path.is_dir() or path.is_symlink():
         return [path]
+    from skillpm.validation.pluginmanifest import read_skill_places
+
     found: list[Path] = []
-    for place in _PLACES:
+    for place in (*_PLACES, *read_skill_places(path)):
         folder = _real_folder(path, place)
         if folder is not None:
             found += [child for child in _subfolders(folder) if (child / SKILL_MD).is_file() and child not in found]
