@@ -23,10 +23,15 @@ from skillpm.validation.pluginmanifest import read_skill_places, skill_places
         (None, None, []),
         ({"plugins": [{"name": "a", "source": "./plugins/a"}]}, None, ["plugins/a/skills"]),
         ({"plugins": [{"name": "root"}]}, None, ["skills"]),  # no source: the marketplace's own folder
-        ({"metadata": {"pluginRoot": "./plugins"}, "plugins": [{"source": "./a"}]}, None, ["plugins/a/skills"]),
+        # under pluginRoot, as the skills CLI looks, and from the marketplace's folder, as Claude Code does
+        ({"metadata": {"pluginRoot": "./plugins"}, "plugins": [{"source": "./a"}]}, None,
+         ["plugins/a/skills", "a/skills"]),
+        ({"metadata": {"pluginRoot": "./plugins"}, "plugins": [{"source": "./plugins/a"}]}, None,
+         ["plugins/plugins/a/skills", "plugins/a/skills"]),
+        ({"metadata": {"pluginRoot": "./plugins"}, "plugins": [{}]}, None, ["plugins/skills"]),
         # a pluginRoot that does not start './' makes the skills CLI skip every plugin of the marketplace
-        ({"metadata": {"pluginRoot": "plugins"}, "plugins": [{"source": "./a"}]}, None, []),
-        ({"metadata": {"pluginRoot": None}, "plugins": [{"source": "./a"}]}, None, []),
+        ({"metadata": {"pluginRoot": "plugins"}, "plugins": [{"source": "./a"}, {}]}, None, ["a/skills"]),
+        ({"metadata": {"pluginRoot": None}, "plugins": [{"source": "./a"}]}, None, ["a/skills"]),
         ({"plugins": [{"source": "plugins/a"}, {"source": {"source": "github", "repo": "o/r"}}, {"source": 3}]},
          None, []),
         ({"plugins": [{"source": "./a", "skills": ["./s/one", "./s/two", "./t", "s/bare", 7]}]}, None,

@@ -2,14 +2,17 @@
 
 Source: vercel-labs/skills, ``src/plugin-manifest.ts`` ``getPluginSkillPaths`` (commit 82dd76b).
 ``.claude-plugin/marketplace.json`` lists plugins. Each one with a local ``source`` (a path that
-starts ``./``, under ``metadata.pluginRoot`` when that is given, which must start ``./`` too) has
-its skills in the subfolders of its ``skills/`` folder and of the folder holding each ``./`` path
-its ``skills`` names. ``.claude-plugin/plugin.json`` is one plugin: the repository itself.
-Skipped, as that CLI skips them: a plugin from elsewhere (``source`` an object), a path that does
-not start ``./`` and one that leads out of the repository. Unlike that CLI, skillpm also skips a
-path into a version-control folder, takes ``skills`` given as one path (Claude Code's manifests
-allow it), and reads a manifest only when it is a regular JSON file of at most
-:data:`~skillpm.reading.MAX_PLUGIN_MANIFEST_SIZE` bytes that no link leads to.
+starts ``./``) has its skills in the subfolders of its ``skills/`` folder and of the folder
+holding each ``./`` path its ``skills`` names. That CLI puts the source under
+``metadata.pluginRoot`` (when given, which must start ``./`` too); Claude Code resolves it from
+the marketplace's own folder (https://code.claude.com/docs/en/plugins/marketplace-reference), and
+marketplaces are written for either (``pluginRoot: "./plugins"`` beside ``source:
+"./plugins/spec"``), so both places are searched. ``.claude-plugin/plugin.json`` is one plugin:
+the repository itself. Skipped, as that CLI skips them: a plugin from elsewhere (``source`` an
+object), a path that does not start ``./`` and one that leads out of the repository. Unlike that
+CLI, skillpm also skips a path into a version-control folder, takes ``skills`` given as one path
+(Claude Code's manifests allow it), and reads a manifest only when it is a regular JSON file of at
+most :data:`~skillpm.reading.MAX_PLUGIN_MANIFEST_SIZE` bytes that no link leads to.
 """
 
 from __future__ import annotations
@@ -34,12 +37,17 @@ def skill_places(marketplace: Any, plugin: Any) -> list[str]:
         metadata = marketplace.get("metadata")
         root = metadata.get("pluginRoot", _ABSENT) if isinstance(metadata, dict) else _ABSENT
         plugins = marketplace.get("plugins")
-        if (root is _ABSENT or _local(root)) and isinstance(plugins, list):
-            for entry in plugins:
-                source = entry.get("source", _ABSENT) if isinstance(entry, dict) else None
-                if source is _ABSENT or _local(source):
-                    base = posixpath.join("" if root is _ABSENT else root, "" if source is _ABSENT else source)
-                    places += _plugin_places(base, entry.get("skills"))
+        for entry in plugins if isinstance(plugins, list) else ():
+            source = entry.get("source", _ABSENT) if isinstance(entry, dict) else None
+            if source is not _ABSENT and not _local(source):
+                continue
+            bases = []
+            if root is _ABSENT or _local(root):  # the skills CLI's: under pluginRoot
+                bases.append(posixpath.join("" if root is _ABSENT else root, "" if source is _ABSENT else source))
+            if source is not _ABSENT:  # Claude Code's: from the marketplace's own folder
+                bases.append(source)
+            for base in bases:
+                places += _plugin_places(base, entry.get("skills"))
     if isinstance(plugin, dict):
         places += _plugin_places("", plugin.get("skills"))
     return list(dict.fromkeys(place for place in map(_inside, places) if place is not None))
