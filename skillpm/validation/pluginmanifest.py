@@ -41,7 +41,7 @@ def skill_places(marketplace: Any, plugin: Any) -> list[str]:
             source = entry.get("source", _ABSENT) if isinstance(entry, dict) else None
             if source is not _ABSENT and not _local(source):
                 continue
-            bases = []
+            bases: list[str] = []
             if root is _ABSENT or _local(root):  # the skills CLI's: under pluginRoot
                 bases.append(posixpath.join("" if root is _ABSENT else root, "" if source is _ABSENT else source))
             if source is not _ABSENT:  # Claude Code's: from the marketplace's own folder
