@@ -330,7 +330,11 @@ def test_a_skill_md_that_is_a_link_is_still_followed_and_judged(tmp_path: Path) 
     skill = tmp_path / "demo"
     skill.mkdir()
     (skill / "SKILL.md").symlink_to(tmp_path / "nowhere.md")
-    assert [f.rule for f in validate_skill_dir(skill)] == ["tree.link-escape"]
+    [finding] = validate_skill_dir(skill)
+    assert finding.rule == "tree.link-escape"
+    # no folder to validate instead is named: the link leads nowhere (mohitagw15856/pm-claude-skills' templates)
+    assert finding.message.endswith(f"resolves to {str(tmp_path / 'nowhere.md')!r}, outside the skill source, "
+                                    "where no file is")
 
 
 @pytest.mark.parametrize("kind", ["missing", "file"])

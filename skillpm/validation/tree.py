@@ -75,8 +75,9 @@ class _Disk:
                 target = os.path.join(self._real_dir(head), name)
             bound = next((bound for bound in self.bounds if _inside(target, bound)), None)
             if bound is None:
-                elsewhere = (f"; a skill whose {SKILL_MD} is a link elsewhere is a copy: validate or pack "
-                             f"{os.path.dirname(target)!r} instead" if shown == SKILL_MD
+                elsewhere = ((f"; a skill whose {SKILL_MD} is a link elsewhere is a copy: validate or pack "
+                              f"{os.path.dirname(target)!r} instead" if os.path.isfile(target) else ", where no file is")
+                             if shown == SKILL_MD
                              else f" and {self.bounds[1]!r}" if len(self.bounds) > 1
                              else "; copy the file in, or name the folder it may lead into with --links-within DIR")
                 return error(shown, None, "tree.link-escape",
