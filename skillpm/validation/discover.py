@@ -4,7 +4,8 @@ Source: vercel-labs/skills, ``src/skills.ts`` ``discoverSkills`` (commit 82dd76b
 A folder with a SKILL.md (or a skillpm.toml) is one skill. Otherwise the skills are the
 subfolders holding a SKILL.md of the folder itself, of ``skills/``, ``skills/.curated``,
 ``skills/.experimental``, ``skills/.system``, of each agent's ``.<agent>/skills`` and of the folders
-Claude Code plugin manifests declare (:mod:`skillpm.validation.pluginmanifest`); when none is
+Claude Code's and Codex's plugin manifests declare (:mod:`skillpm.validation.pluginmanifest`; a
+manifest is read only as a regular JSON file of at most 1 MiB that no link leads to); when none is
 found there, every folder holding a SKILL.md, at most 5 levels down, skipping ``node_modules``,
 ``.git``, ``dist``, ``build`` and ``__pycache__``. Links to folders are not followed, nor is a
 place reached through one (``.claude`` linked to another folder). Unlike that CLI, skillpm keeps
@@ -14,7 +15,9 @@ two skills of the same name (validation reports both).
 from __future__ import annotations
 
 import os
+import posixpath
 from pathlib import Path
+from typing import Any
 
 from skillpm.validation.tree import SKILL_MD
 
@@ -57,6 +60,32 @@ def _real_folder(root: Path, place: str) -> Path | None:
     return folder
 
 
+def _manifest(root: Path, relative: str) -> Any:
+    """The parsed JSON file ``root / relative``; ``None`` when it is missing, reached through a link, not a
+    regular file of at most :data:`~skillpm.reading.MAX_PLUGIN_MANIFEST_SIZE` bytes, or not JSON."""
+    folder_name, _, name = relative.rpartition("/")
+    folder = _real_folder(root, folder_name)
+    if folder is None or (folder / name).is_symlink():
+        return None
+    from skillpm.jsonfile import read_json
+    from skillpm.reading import MAX_PLUGIN_MANIFEST_SIZE
+
+    try:
+        return read_json(folder / name, MAX_PLUGIN_MANIFEST_SIZE)
+    except (OSError, ValueError):
+        return None
+
+
+def _plugin_places(root: Path) -> list[str]:
+    """The places ``root``'s Claude Code and Codex plugin manifests declare (:mod:`~skillpm.validation.pluginmanifest`)."""
+    from skillpm.validation import pluginmanifest as plugins
+
+    places = plugins.skill_places(_manifest(root, plugins.CLAUDE_MARKETPLACE), _manifest(root, plugins.CLAUDE_PLUGIN))
+    for base in ["", *plugins.codex_plugins(_manifest(root, plugins.CODEX_MARKETPLACE))]:
+        places += plugins.codex_skill_places(base, _manifest(root, posixpath.join(base, plugins.CODEX_PLUGIN)))
+    return list(dict.fromkeys(places))
+
+
 def _search(folder: Path, depth: int) -> list[Path]:
     if depth > MAX_DEPTH:
         return []
@@ -71,10 +100,8 @@ def discover(path: Path) -> list[Path]:
     """The skill folders under ``path``; ``[path]`` itself when it is a skill or holds none."""
     if _is_skill(path) or not path.is_dir() or path.is_symlink():
         return [path]
-    from skillpm.validation.pluginmanifest import read_skill_places
-
     found: list[Path] = []
-    for place in (*_PLACES, *read_skill_places(path)):
+    for place in (*_PLACES, *_plugin_places(path)):
         folder = _real_folder(path, place)
         if folder is not None:
             found += [child for child in _subfolders(folder) if (child / SKILL_MD).is_file() and child not in found]
