@@ -7,17 +7,8 @@ from pathlib import Path
 import pytest
 
 from skillpm.attest import AttestationError
-from skillpm.attest.policy import (
-    PROJECT_POLICY,
-    Policy,
-    Requirements,
-    TrustedIdentity,
-    TrustedKey,
-    load_policy,
-    missing_evidence,
-    parse_policy,
-    shortfalls,
-)
+from skillpm.attest.policy import Policy, Requirements, TrustedIdentity, TrustedKey, missing_evidence, shortfalls
+from skillpm.attest.policyfile import PROJECT_POLICY, load_policy, parse_policy
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE
 
 FP1 = "1" * 64
@@ -133,7 +124,7 @@ def test_unreadable_policy_file(tmp_path: Path) -> None:
 
 
 def test_default_user_policy_lives_in_the_user_config_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from skillpm.attest.policy import user_policy_path
+    from skillpm.attest.policyfile import user_policy_path
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     assert user_policy_path() == tmp_path / "skillpm" / "policy.toml"

@@ -109,7 +109,7 @@ def test_a_benchmark_mode_run_has_no_baseline_and_no_lift_and_min_lift_refuses_i
     installed = skillpm("install", NAME, "--registry", registry, "--trusted-key", public, "--min-pass-rate", "0.7")
     assert installed.exit_code == 0, installed.output
     from skillpm.attest.keys import load_public_key
-    from skillpm.attest.policy import user_policy_path
+    from skillpm.attest.policyfile import user_policy_path
 
     user_policy_path().parent.mkdir(parents=True, exist_ok=True)
     user_policy_path().write_text(

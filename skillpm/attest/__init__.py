@@ -8,6 +8,7 @@ The pipeline, one module per step (docs/attestations.md describes the formats):
 - :mod:`~skillpm.attest.keys`: key pairs for offline signing (Ed25519, ECDSA P-256).
 - :mod:`~skillpm.attest.bundle`: Sigstore bundles, key-based or keyless (sigstore-python).
 - :mod:`~skillpm.attest.policy` (pure): who is trusted and what evidence is required.
+- :mod:`~skillpm.attest.policyfile`: reading the user's and the project's policy files into one.
 - :mod:`~skillpm.attest.verify`: every check of one bundle, each reported on its own.
 
 Importing this package, ``statement`` or ``policy`` loads neither ``cryptography``,

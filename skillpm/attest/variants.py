@@ -21,14 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from skillpm.attest import AttestationError
-from skillpm.attest.policy import (
-    Policy,
-    Requirements,
-    TrustedIdentity,
-    TrustedKey,
-    load_policy,
-    missing_evidence,
-)
+from skillpm.attest.policy import Policy, Requirements, TrustedIdentity, TrustedKey, missing_evidence
+from skillpm.attest.policyfile import load_policy
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, STATIC_KERNEL_PREDICATE, is_finite_number
 from skillpm.records import Record
 
