@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import os
 import sys
 import threading
 import time
@@ -47,65 +45,19 @@ from skillpm.registry import documents
 from skillpm.registry.config import check_url
 from skillpm.display import clean
 from skillpm.registry.transport import Deadline, Progress, Reply, Transport, failure_reason, host_of
-from skillpm.registry.settings import OFFLINE_HINT
+from skillpm.registry.settings import DEADLINE_ENV, OFFLINE_HINT, TIMEOUT_ENV, command_deadline, request_timeout
 from skillpm.registry.settings import offline as offline_by_default
-from skillpm.registry.settings import settings
+from skillpm.registry.settings import retry_policy_from_env, settings
 from skillpm.registry.trust import IndexGuard
 from skillpm.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry
 
-TIMEOUT_ENV = "SKILLPM_HTTP_TIMEOUT"  # seconds one request may take in all (also --timeout)
-DEADLINE_ENV = "SKILLPM_HTTP_DEADLINE"  # seconds from a command's start by which its requests must end
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_DEADLINE = 300.0
-_MAX_SECONDS = 24 * 3600.0
-RETRIES_ENV = "SKILLPM_HTTP_RETRIES"
-BACKOFF_ENV = "SKILLPM_HTTP_BACKOFF"
 _RETRY_STATUSES = frozenset({408, 429})  # and every 5xx
 _MISSING_STATUSES = frozenset({404, 410})
 _PROGRESS_MIN_BYTES = 512 * 1024
 _DOWN_HINT = "the server or the network is failing; try again later, or use --offline if the cache has it"
-
-
-def _env_number(name: str, default: float) -> float:
-    text = os.environ.get(name)
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise RegistryError(f"${name} must be a number of seconds or a count, got {text!r}") from None
-    if not math.isfinite(value) or not 0 <= value <= _MAX_SECONDS:
-        raise RegistryError(f"${name} must be a number from 0 to {_MAX_SECONDS:g}, got {text!r}")
-    return value
-
-
-def _env_seconds(name: str, default: float) -> float:
-    """A positive number of seconds from ``$name``, else ``default``."""
-    value = _env_number(name, default)
-    if value <= 0:
-        raise RegistryError(f"${name} must be more than 0 seconds, got {os.environ.get(name)!r}")
-    return value
-
-
-def request_timeout() -> float:
-    """Seconds one request may take in all: --timeout, else ``$SKILLPM_HTTP_TIMEOUT``, else 60."""
-    return settings.timeout or _env_seconds(TIMEOUT_ENV, DEFAULT_TIMEOUT)
-
-
-def command_deadline() -> Deadline:
-    """When every request of this command must be done by: ``$SKILLPM_HTTP_DEADLINE`` seconds from its start."""
-    budget = _env_seconds(DEADLINE_ENV, DEFAULT_DEADLINE)
-    return Deadline((settings.started or time.monotonic()) + budget, budget, DEADLINE_ENV)
-
-
-def retry_policy_from_env() -> RetryPolicy:
-    """5 attempts from a 0.5 s backoff, at most 30 s apart (Retry-After included), overridden by
-    ``$SKILLPM_HTTP_RETRIES`` and ``$SKILLPM_HTTP_BACKOFF``."""
-    attempts = max(1, int(_env_number(RETRIES_ENV, 5)))
-    return RetryPolicy(attempts=attempts, backoff=_env_number(BACKOFF_ENV, 0.5), max_delay=30.0, max_retry_after=30.0)
 
 
 class _IndexCache:

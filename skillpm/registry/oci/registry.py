@@ -20,14 +20,13 @@ from packaging.version import InvalidVersion, Version
 from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable, ResolutionError
 from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry, VersionEntry
 from skillpm.reading import MAX_ARTIFACT_SIZE
-from skillpm.registry.settings import OFFLINE_HINT, offline
+from skillpm.registry.settings import DEADLINE_ENV, OFFLINE_HINT, offline
 from skillpm.registry.oci import layout
 from skillpm.registry.oci.client import OciClient
 from skillpm.registry.oci.kept import KeptReads
 from skillpm.registry.oci.reference import OciLocation, parse_location
 
 #: Seconds from the command's start by which its requests must end (as for a static HTTP registry).
-DEADLINE_ENV = "SKILLPM_HTTP_DEADLINE"
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ class OciRegistry:
                         "kept from it, and neither searches nor writes it",
                         hint="run the command without --offline (and without SKILLPM_OFFLINE=1)")
                 from skillpm import __version__
-                from skillpm.registry.http import command_deadline, request_timeout
+                from skillpm.registry.settings import command_deadline, request_timeout
                 from skillpm.registry.transport import Transport
 
                 transport = Transport(idle=request_timeout(), user_agent=f"skillpm/{__version__}")
