@@ -292,6 +292,22 @@ def test_the_public_good_instance_refuses_a_synthetic_bundle(
     assert checks["signature"].detail.startswith("Sigstore verification failed: ")
 
 
+@pytest.mark.parametrize("material", [
+    {"certificate": {"rawBytes": _b64(b"not a certificate")}},
+    {"x509CertificateChain": {"certificates": [{"rawBytes": _b64(b"not a certificate")}]}},
+], ids=["certificate", "chain"])
+def test_a_bundle_whose_certificate_is_not_der_fails_its_signature_check(instance: Instance, material) -> None:
+    """A registry's bundle (v0.3, or v0.1 with a chain) whose certificate bytes are not DER: sigstore-python
+    raises cryptography's ValueError, not its own Error, and the check must fail rather than the command."""
+    data = json.loads(instance.sign(payload()))
+    data["verificationMaterial"] = {**material, "tlogEntries": data["verificationMaterial"].get("tlogEntries", [])}
+    if "x509CertificateChain" in material:
+        data["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1"
+    checks = verify(json.dumps(data).encode(), TRUSTED, SigstoreTrust(trusted_root=instance.trusted_root()))
+    assert failed(checks) == ["signature", "signer"]
+    assert checks["signature"].detail.startswith("not a valid Sigstore bundle: ")
+
+
 def test_certificate_identity(instance: Instance) -> None:
     certificate = instance.certificate(ec.generate_private_key(ec.SECP256R1()), IDENTITY, ISSUER)
     assert certificate_identity(certificate) == (ISSUER, [IDENTITY])

@@ -282,10 +282,12 @@ def _sigstore_checks(data: bytes, policy: Policy, trust: SigstoreTrust) -> list[
     from sigstore.verify import Verifier
     from sigstore.verify.policy import Identity
 
+    from skillpm.display import clean
+
     try:
         bundle = Bundle.from_json(data)
-    except Error as error:
-        return _unsigned(f"not a valid Sigstore bundle: {error}")
+    except (Error, ValueError, TypeError, KeyError) as error:  # ValueError: cryptography's, on bytes that are not DER
+        return _unsigned(f"not a valid Sigstore bundle: {clean(str(error), 200)}")
     try:
         if trust.trusted_root is not None:
             verifier = Verifier(trusted_root=trust.trusted_root)
@@ -297,8 +299,8 @@ def _sigstore_checks(data: bytes, policy: Policy, trust: SigstoreTrust) -> list[
         return _unsigned(f"cannot load Sigstore's trust root: {error} (verify offline to use the cached one)")
     try:
         verifier.verify_dsse(bundle, _AnyCertificate())
-    except Error as error:
-        return _unsigned(f"Sigstore verification failed: {error}")
+    except (Error, ValueError) as error:
+        return _unsigned(f"Sigstore verification failed: {clean(str(error), 200)}")
     certificate = bundle.signing_certificate
     issuer, sans = certificate_identity(certificate)
     signature = Check("signature", True, f"valid Sigstore signature by {', '.join(sans)} (issuer {issuer})")
