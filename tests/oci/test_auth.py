@@ -12,7 +12,7 @@ from typing import Iterator
 import pytest
 
 from skillpm.errors import RegistryError
-from skillpm.registry.oci.auth import Credentials, find_credentials, may_send_credentials, parse_challenge
+from skillpm.registry.oci.auth import Authenticator, Credentials, find_credentials, may_send_credentials, parse_challenge
 from skillpm.registry.oci.client import OciClient
 from skillpm.registry.oci.reference import parse_location
 from skillpm.registry.transport import Deadline, Transport
@@ -44,6 +44,14 @@ def test_challenges_are_parsed_as_docker_sends_them() -> None:
 )
 def test_credentials_go_only_to_the_registry_or_its_own_domain(token_url: str, registry: str, allowed: bool) -> None:
     assert may_send_credentials(token_url, registry) is allowed
+
+
+@pytest.mark.parametrize("realm", ["https://[x/token", "https://127.0.0.1:99999/token"], ids=["IPv6", "port"])
+def test_a_token_service_that_is_no_url_is_refused_in_one_line(realm: str) -> None:
+    """A 401's realm (found by a hostile review: a traceback, ValueError, before); refused before any request."""
+    with pytest.raises(RegistryError, match="names a token service that is not a URL"):
+        Authenticator().answer(f'Bearer realm="{realm}",service="x"', host="registry.example", repository="skills/a",
+                               scope="pull", transport=None, deadline=None)  # type: ignore[arg-type]
 
 
 def test_credentials_never_show_in_a_repr() -> None:

@@ -8,9 +8,9 @@ import pytest
 
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.registry.oci import layout
-from skillpm.registry.oci.client import OciClient
+from skillpm.registry.oci.client import OciClient, _next_page, _oci_error
 from skillpm.registry.oci.reference import parse_location
-from skillpm.registry.transport import Deadline, Transport
+from skillpm.registry.transport import Deadline, Reply, Transport
 
 from .conftest import RunningRegistry, login_env
 
@@ -119,3 +119,20 @@ def test_pushing_a_blob_the_registry_already_has_uploads_nothing(oci_registry: R
     data = b"x" * 4096
     assert client.push_blob(repository, data) == client.push_blob(repository, data) == layout.digest_of(data)
     assert client.blob(repository, layout.digest_of(data)) == data
+
+
+@pytest.mark.parametrize(
+    "link",
+    ['</v2/skills/demo/tags/list?last=1.0.0; rel="next"', '<http://[::1/v2/skills/demo/tags/list?n=1>; rel="next"'],
+    ids=["no closing bracket", "an unclosed IPv6 host"],
+)
+def test_a_next_page_link_that_is_no_url_is_refused_in_one_line(link: str) -> None:
+    """A registry's Link header (found by a hostile review: a traceback, ValueError, before)."""
+    reply = Reply(200, {"link": link})
+    with pytest.raises(RegistryError, match="the next page of a list is not a URL"):
+        _next_page(reply, "https://registry.example/v2/skills/demo", "tags/list")
+
+
+def test_an_error_body_nested_too_deep_is_shown_as_text() -> None:
+    assert _oci_error(b"[" * 4000) == "[" * 120
+    assert _oci_error(b'{"errors": [{"code": "DENIED", "message": "no"}]}') == "DENIED: no"

@@ -34,8 +34,8 @@ def test_a_repository_and_its_namesake_below_stay_apart(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "written",
     [b"not json", b'{"tags": ["1.0.0"]}', b'["1.0.0", 7]', b'["../../x"]', b'["' + b"a" * 129 + b'"]',
-     b"[" + b" " * MAX_DOCUMENT_SIZE + b"]"],
-    ids=["not JSON", "not a list", "not strings", "a path", "too long a tag", "too large"],
+     b"[" + b" " * MAX_DOCUMENT_SIZE + b"]", b"[" * 100_000],
+    ids=["not JSON", "not a list", "not strings", "a path", "too long a tag", "too large", "nested too deep"],
 )
 def test_a_kept_tag_list_that_is_not_one_is_as_if_none_was_kept(tmp_path: Path, written: bytes) -> None:
     kept = KeptReads(tmp_path)

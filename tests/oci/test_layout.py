@@ -76,6 +76,8 @@ def test_a_layer_that_disagrees_with_the_index_is_refused() -> None:
         (lambda doc: doc["manifests"][0].update(size=-1), "size"),
         (lambda doc: doc["manifests"][0].update(digest="sha256:xyz"), "digest"),
         (lambda doc: doc["manifests"][0]["annotations"].update({layout.ARCHIVE_SIZE: "1e9"}), "negative"),
+        # str.isdigit() takes "²", which int() refuses: read as no size at all, not a crash
+        (lambda doc: doc["manifests"][0]["annotations"].update({layout.ARCHIVE_SIZE: "\u00b2"}), "negative"),
         (lambda doc: doc["manifests"][0]["annotations"].update({layout.ARCHIVE_SHA256: "00"}), "sha256"),
         (lambda doc: doc["manifests"][1]["annotations"].update({layout.ATTESTATIONS: "NaN"}), "not finite"),
         (lambda doc: doc["manifests"][0]["annotations"].update({layout.ARCHIVE_PATH: "../../etc/passwd"}), "path"),

@@ -12,7 +12,6 @@ monolithic POST then PUT, "Pushing manifests", "Listing tags", "Listing referrer
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Mapping
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -241,10 +240,18 @@ def _next_page(reply: Reply, base: str, marker: str) -> str | None:
     link = reply.headers.get("link", "")
     if 'rel="next"' not in link or "<" not in link:
         return None
-    target = urljoin(base + "/", link[link.index("<") + 1 : link.index(">")])
-    if urlsplit(target).netloc != urlsplit(base).netloc:
+    start = link.index("<") + 1
+    end = link.find(">", start)
+    try:
+        if end < 0:
+            raise ValueError("no '>' closes the URL")
+        target = urljoin(base + "/", link[start:end])
+        split = urlsplit(target)
+        other_host = split.netloc != urlsplit(base).netloc
+    except ValueError as error:  # an unclosed '[' of an IPv6 host, a port out of range
+        raise RegistryError(f"the next page of a list is not a URL ({clean(link[:120])}: {error}); refused") from None
+    if other_host:
         raise RegistryError(f"the next page of a list is on another host ({clean(target[:120])}); refused")
-    split = urlsplit(target)
     if not split.path.endswith(f"/{marker}"):
         raise RegistryError(f"the next page of a list is not {marker} ({clean(target[:120])}); refused")
     return f"{marker}?{split.query}" if split.query else marker
@@ -252,9 +259,11 @@ def _next_page(reply: Reply, base: str, marker: str) -> str | None:
 
 def _oci_error(body: bytes) -> str:
     """The first error message of an OCI error body, sanitised; empty when there is none."""
+    from skillpm.jsonfile import parse_json  # bounded nesting: '[' * 4000 is not a RecursionError
+
     try:
-        errors = json.loads(body.decode("utf-8", "replace")).get("errors") or []
+        errors = parse_json(body, lone_surrogates=True).get("errors") or []
         first = errors[0]
         return clean(f"{first.get('code', '')}: {first.get('message', '')}"[:200])
-    except (ValueError, AttributeError, IndexError, TypeError):
+    except (ValueError, AttributeError, IndexError, TypeError, KeyError):
         return clean(body[:120].decode("utf-8", "replace")) or "no detail"

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from skillpm.cache import write_cache_file
+from skillpm.jsonfile import read_json
 from skillpm.reading import MAX_DOCUMENT_SIZE, read_at_most
 from skillpm.registry.oci import layout
 
@@ -32,7 +33,7 @@ class KeptReads:
     def tags(self, repository: str) -> list[str] | None:
         """``repository``'s tags as last read; None when none were kept (or what is kept is not a tag list)."""
         try:
-            data = json.loads(read_at_most(self._folder(repository) / _TAGS, MAX_DOCUMENT_SIZE))
+            data = read_json(self._folder(repository) / _TAGS, MAX_DOCUMENT_SIZE)  # bounded nesting, as any cache
         except (OSError, ValueError):
             return None
         if not isinstance(data, list) or not all(isinstance(tag, str) and layout.is_tag(tag) for tag in data):

@@ -248,7 +248,7 @@ def read_version_index(data: bytes, *, name: str, where: str) -> tuple[VersionEn
         size = meta.get(ARCHIVE_SIZE, "")
         variant_json = {
             "target": meta.get(TARGET), "sha256": meta.get(ARCHIVE_SHA256),
-            "size": int(size) if size.isdigit() and len(size) <= 19 else -1,
+            "size": int(size) if size.isascii() and size.isdigit() and len(size) <= 19 else -1,  # not "²"
             "path": meta.get(ARCHIVE_PATH), "yanked": meta.get(YANKED) == "true",
             "attestations": _json_list(meta.get(ATTESTATIONS, "[]"), where),
         }
