@@ -222,6 +222,26 @@ def test_a_tampered_snapshot_is_refused(isolated, where: str, registry: Path) ->
     assert_refused(install(where), isolated, "does not match its signature", "tampered")
 
 
+def test_a_signature_document_padded_with_copies_is_refused(isolated, where: str, registry: Path) -> None:
+    """A mirror repeats a pinned key's id with bogus signatures, so that every command verifies each (found by a
+    hostile review: 90,000 copies cost 20 to 40 s of CPU per command, offline too): refused as it is read."""
+    assert resolve(where).returncode == 0
+    document = json.loads((registry / snapshots.SIGNATURE).read_text())
+    [real] = document["signatures"]
+    document["signatures"] = [{"keyid": real["keyid"], "sig": "AAAA"}] * 3 + [real]
+    (registry / snapshots.SIGNATURE).write_text(json.dumps(document))
+    assert_refused(install(where), isolated, "signs twice")
+    document["signatures"] = [{"keyid": f"{n:064x}", "sig": "AAAA"} for n in range(snapshots.MAX_SIGNATURES)] + [real]
+    (registry / snapshots.SIGNATURE).write_text(json.dumps(document))
+    assert_refused(install(where), isolated, f"{snapshots.MAX_SIGNATURES + 1} signatures")
+
+
+@pytest.mark.parametrize("count", [1, 2, snapshots.MAX_SIGNATURES])
+def test_up_to_the_most_signatures_one_per_key_are_read(count: int) -> None:
+    document = {"format-version": 1, "signatures": [{"keyid": f"{n:064x}", "sig": "AAAA"} for n in range(count)]}
+    assert [item.keyid for item in snapshots.parse_signatures(document)] == [f"{n:064x}" for n in range(count)]
+
+
 def test_a_snapshot_signed_by_another_key_is_refused_as_a_key_change(isolated, where: str, registry: Path) -> None:
     assert resolve(where).returncode == 0
     config = json.loads((registry / "config.json").read_text())

@@ -34,6 +34,9 @@ INDEX_KEY = "keys/index.pub"
 #: signature made for anything else with the same key (an attestation) is never a snapshot's.
 PAYLOAD_TYPE = "application/vnd.skillpm.snapshot+json"
 DEFAULT_EXPIRES_DAYS = 365
+#: The most signatures a snapshot's signature document holds: one per index key, and a registry
+#: has one key, two while it rotates (``skillpm registry rotate-key``).
+MAX_SIGNATURES = 16
 
 _RFC3339_UTC_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
@@ -115,10 +118,23 @@ class SnapshotSignature(Record):
 
 
 def parse_signatures(data: object, where: str = "snapshot.json.sig") -> tuple[SnapshotSignature, ...]:
-    """Read the signature document of ``snapshot.json``."""
+    """Read the signature document of ``snapshot.json``: at most :data:`MAX_SIGNATURES`, one per key.
+
+    A signature is checked only by a key the client trusts or the snapshot names, but each costs a
+    verification: a mirror padding the document with copies under a pinned key's id would make every
+    command spend seconds of CPU, cached offline too.
+    """
     reader = _Reader(data, where)
     _check_format_version(reader)
-    return tuple(SnapshotSignature.from_json(item, f"{where} signature") for item in reader.objects("signatures"))
+    items = reader.objects("signatures")
+    if len(items) > MAX_SIGNATURES:
+        raise IndexFormatError(f"{where}: {len(items)} signatures; a snapshot has at most {MAX_SIGNATURES}")
+    signatures = tuple(SnapshotSignature.from_json(item, f"{where} signature") for item in items)
+    keyids = [item.keyid for item in signatures]
+    twice = next((keyid for index, keyid in enumerate(keyids) if keyid in keyids[:index]), None)
+    if twice is not None:
+        raise IndexFormatError(f"{where}: the key {_shown(twice)} signs twice; a key signs a snapshot once")
+    return signatures
 
 
 def signatures_document(signatures: list[SnapshotSignature]) -> dict[str, Any]:
