@@ -99,6 +99,23 @@ def test_a_relative_registry_that_leads_out_of_the_project_is_refused(
     assert not isolated.skills.exists()
 
 
+def test_a_registry_whose_folders_link_out_of_it_is_refused(isolated, registry: Path, run_skillpm) -> None:
+    """The registry folder ./reg is real, but its index/ and artifacts/ are links out of the project (found by a
+    hostile review): a directory registry reads no file through a link out of its folder."""
+    shutil.copytree(registry, isolated.project / "reg")
+    assert run_skillpm("install", KERNEL, "--arch", "9.0", "--registry", "./reg").returncode == 0
+    shutil.rmtree(isolated.skills)
+    shutil.rmtree(isolated.cache)
+    for folder in ("index", "artifacts"):
+        shutil.rmtree(isolated.project / "reg" / folder)
+        (isolated.project / "reg" / folder).symlink_to(registry / folder, target_is_directory=True)
+
+    result = run_skillpm("sync")
+
+    assert_one_error(result, "leads out of the registry through a link")
+    assert not isolated.skills.exists()
+
+
 # --- sync --registry and $SKILLPM_REGISTRY: a mirror ---------------------------------------------------
 
 

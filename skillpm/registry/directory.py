@@ -31,6 +31,7 @@ class LocalRegistry:
         self.label = label
         self._config: RegistryConfig | None = None
         self._guard: IndexGuard | None = None
+        self._resolved_root: Path | None = None
         # Unverified: the registry's own writer (skillpm.registry.store), and the embedded
         # registry, which ships inside skillpm and is trusted as part of it (its index is unsigned).
         if verify and label != EMBEDDED:
@@ -80,6 +81,12 @@ class LocalRegistry:
             )
         return data
 
+    def _real_root(self) -> Path:
+        """The registry's folder after links (the root itself may be one: the user named it)."""
+        if self._resolved_root is None:
+            self._resolved_root = self.root.resolve()
+        return self._resolved_root
+
     def _document(self, relative: str) -> object | None:
         data = self._raw(relative)
         if self._guard is not None:
@@ -91,6 +98,13 @@ class LocalRegistry:
 
     def _read(self, relative: str, limit: int, *, clip: bool = False) -> bytes | None:
         path = self.root.joinpath(*relative.split("/"))
+        try:
+            inside = path.resolve().is_relative_to(self._real_root())
+        except RuntimeError:  # a loop of links
+            inside = False
+        if not inside:  # a folder or file of it linked elsewhere
+            raise RegistryError(f"{self.label}: {relative} leads out of the registry through a link; refused",
+                                hint="a registry's files are its own; tell its owner")
         try:
             data = read_regular_file(path, limit)
         except FileNotFoundError:

@@ -151,7 +151,10 @@ def test_hostile_file_is_refused_without_reading_it(hostile: Hostile, setup: Set
     plant(path, kind)
     before = hostile.state()
     line = hostile.refused(hostile.run(*args), name)
-    assert any(phrase in line for phrase in PHRASES[kind]), line
+    # a directory registry's file that is a link (to /dev/zero) is refused before it is opened
+    linked_out = kind == "dev-zero" and setup in (index_document, registry_config)
+    phrases = ("leads out of the registry through a link",) if linked_out else PHRASES[kind]
+    assert any(phrase in line for phrase in phrases), line
     assert hostile.changed_outside(before, hostile.cache) == []
 
 
