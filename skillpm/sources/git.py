@@ -3,7 +3,8 @@
 A shallow fetch of exactly the ref asked for (``--depth 1``), into a repository
 made with no templates (so no hooks) and checked out into a separate work tree:
 the tree that is packed never holds a ``.git``. Git runs with hooks off
-(``core.hooksPath=/dev/null``), no prompt for credentials
+(``core.hooksPath=/dev/null``), the checkout without the user's configuration (so no filter
+driver of theirs runs on the repository's files), no prompt for credentials
 (``GIT_TERMINAL_PROMPT=0``, ssh in batch mode), only the URL's own transport
 allowed (``protocol.file.allow`` only for ``git+file://``), the ref and URL after
 ``--`` (never read as options), under a deadline (``$SKILLPM_GIT_TIMEOUT``,
@@ -86,14 +87,19 @@ def _drain(stream: IO[bytes], into: list[bytes]) -> None:
     into.append(tail)
 
 
-def _run(args: list[str], *, cwd: Path, what: str, deadline: float) -> str:
+def _run(args: list[str], *, cwd: Path, what: str, deadline: float, own_config: bool = True) -> str:
     """Run ``git ARGS`` until the monotonic ``deadline``; its stdout, or SourceError with git's last words
-    (sanitised) naming ``what``. Of its output only the last few kilobytes are kept."""
+    (sanitised) naming ``what``. Of its output only the last few kilobytes are kept. Without ``own_config``
+    git reads none of the user's configuration (``GIT_CONFIG_GLOBAL=/dev/null``): what only a fetch needs
+    (credentials, proxies, ``insteadOf``) and nothing a repository's files could set to work."""
     git = shutil.which("git")
     if git is None:
         raise SourceError("git is not installed; it is needed for git sources", hint="install git, or use a folder")
+    env = _environment()
+    if not own_config:
+        env["GIT_CONFIG_GLOBAL"] = os.devnull
     process = subprocess.Popen(
-        [git, *args], cwd=cwd, env=_environment(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        [git, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, start_new_session=True,
     )
     out: list[bytes] = []
@@ -160,8 +166,10 @@ def fetch_commit(spec: SourceSpec, into: Path) -> str:
                   cwd=into, what="git rev-parse", deadline=deadline)
     if not _COMMIT_RE.fullmatch(commit):
         raise SourceError(f"git fetch of {shown} gave {commit[:80]!r}, not a commit (sha256 repositories are not supported)")
+    # The user's configuration stays out of the checkout: a repository's .gitattributes names filter drivers
+    # (filter=crypt) that the user's ~/.gitconfig may define for other repositories, and they would run here.
     _run([*config, f"--git-dir={repository}", f"--work-tree={tree}", "checkout", "--quiet", "--force",
-          commit, "--", "."], cwd=into, what=f"git checkout of {shown}", deadline=deadline)
+          commit, "--", "."], cwd=into, what=f"git checkout of {shown}", deadline=deadline, own_config=False)
     return commit
 
 

@@ -82,6 +82,23 @@ def test_a_skills_folder_linked_out_of_the_repository_is_not_searched(hostile, p
     assert not (hostile.project / ".agents" / "skills" / "private-notes").exists()
 
 
+def test_no_filter_of_the_users_config_runs_on_a_repository_s_files(hostile) -> None:
+    """A repository's .gitattributes names a filter driver (as git-crypt's users have one in ~/.gitconfig):
+    the checkout reads none of the user's configuration, so the driver's program never runs (found in a
+    hostile review). The fetch still reads it (a URL rewrite here), as credentials and proxies need."""
+    repo = skills_repo(hostile.work, ("one-skill",))
+    (repo / ".gitattributes").write_text("* filter=crypt\n")
+    commit_all(repo, "a filter")
+    marker = hostile.work / "filter-ran"
+    config = hostile.work / "gitconfig"
+    config.write_text(f'[filter "crypt"]\n\tsmudge = "sh -c \'touch {marker}; cat\'"\n\trequired = true\n'
+                      f'[url "{repo.as_uri()}"]\n\tinsteadOf = file:///moved/repo\n')
+    completed = hostile.run("install", "git+file:///moved/repo", env={"GIT_CONFIG_GLOBAL": str(config)})
+    hostile.ok(completed)
+    assert not marker.exists()
+    assert (hostile.project / ".agents" / "skills" / "one-skill" / "SKILL.md").is_file()
+
+
 def test_no_hook_runs_even_when_the_user_config_sets_a_hooks_path(hostile) -> None:
     """A checkout runs post-checkout hooks; skillpm's fetch and checkout run none."""
     repo = skills_repo(hostile.work, ("one-skill",))
