@@ -227,7 +227,10 @@ def license_field(text: str, directory: Path) -> str:
 
 
 def _is_file(path: Path) -> bool:
-    return not path.name.startswith(".") and path.is_file() and not path.is_symlink()
+    try:
+        return not path.name.startswith(".") and path.is_file() and not path.is_symlink()
+    except OSError:  # a word of the licence too long for a file name (ENAMETOOLONG)
+        return False
 
 
 def _read_meta(path: Path) -> dict[str, object]:

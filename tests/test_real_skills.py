@@ -279,6 +279,14 @@ def test_init_from_takes_any_skill_folder_and_writes_a_licence_reference(run_cli
     assert run_cli("validate", custom).exit_code == 0
 
 
+def test_a_licence_word_too_long_for_a_file_name_is_no_licence_file(run_cli, tmp_path: Path) -> None:
+    """The licence line is searched for a file name it mentions; a 300-character word is none, not an OSError
+    (found in a hostile review: it made every other skill of the same repository fail to install)."""
+    folder = skill(tmp_path, front=f"license: See {'x' * 300} for terms\n")
+    result = run_cli("pack", folder, "-o", tmp_path / "dist")
+    assert result.exit_code == 0, result.output
+
+
 def test_validate_a_folder_of_many_skills_checks_each(run_cli, tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     skill(repo / "skills", "alpha")

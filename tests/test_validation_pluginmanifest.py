@@ -170,3 +170,26 @@ def test_manifests_reached_through_links_are_not_read(tmp_path: Path) -> None:
     )
     cases.append(linked_plugin)
     assert [_found(root) for root in cases] == [["skills/usual"]] * len(cases)
+
+
+def test_a_name_too_long_for_the_file_system_is_no_folder(tmp_path: Path) -> None:
+    """A manifest's path with a 300-character name (ENAMETOOLONG) skips that plugin, not the whole discovery
+    (found in a hostile review: 'File name too long' ended validate and install of every skill of the source)."""
+    text = json.dumps({"plugins": [{"source": "./" + "x" * 300}, {"source": "./plugins/a"}]})
+    assert _found(_marketplace(tmp_path, text)) == ["skills/usual", "plugins/a/skills/plugged"]
+
+
+def test_a_folder_of_more_skills_than_the_most_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from skillpm.errors import SourceError
+    from skillpm.validation import discover as discovery
+
+    monkeypatch.setattr(discovery, "MAX_SKILLS", 3)
+    for name in ("a", "b", "c"):
+        _skill(tmp_path / "usual" / "skills" / name)
+        _skill(tmp_path / "deep" / "x" / name)
+    assert len(discover(tmp_path / "usual")) == 3
+    _skill(tmp_path / "usual" / "skills" / "d")
+    _skill(tmp_path / "deep" / "y" / "d")
+    for root in (tmp_path / "usual", tmp_path / "deep"):  # the usual places, then the deeper search
+        with pytest.raises(SourceError, match="holds more than 3 skills"):
+            discover(root)

@@ -24,6 +24,8 @@ from skillpm.validation.tree import SKILL_MD
 MANIFEST_NAME = "skillpm.toml"  # skillpm.manifest.MANIFEST_NAME, without importing that module (and tomllib) for it
 
 MAX_DEPTH = 5
+#: The most skills one folder may hold: the largest collections measured hold about 7,000.
+MAX_SKILLS = 10_000
 _SKIPPED = frozenset({"node_modules", ".git", "dist", "build", "__pycache__"})
 _AGENTS = (
     "agent", "agents", "claude", "cline", "codebuddy", "codex", "commandcode", "continue", "cursor",
@@ -53,10 +55,13 @@ def _real_folder(root: Path, place: str) -> Path | None:
     """``root / place`` when it and every folder on the way are real folders, not links (which a cloned
     repository may point anywhere: ``.claude`` -> the user's own ``~/.claude``); else None."""
     folder = root
-    for part in Path(place).parts:
-        folder = folder / part
-        if folder.is_symlink() or not folder.is_dir():
-            return None
+    try:
+        for part in Path(place).parts:
+            folder = folder / part
+            if folder.is_symlink() or not folder.is_dir():
+                return None
+    except OSError:  # a manifest's name too long for the file system (ENAMETOOLONG): no such folder
+        return None
     return folder
 
 
@@ -100,11 +105,24 @@ def discover(path: Path) -> list[Path]:
     """The skill folders under ``path``; ``[path]`` itself when it is a skill or holds none."""
     if _is_skill(path) or not path.is_dir() or path.is_symlink():
         return [path]
-    found: list[Path] = []
+    found: dict[Path, None] = {}  # in order, each once
     for place in (*_PLACES, *_plugin_places(path)):
         folder = _real_folder(path, place)
-        if folder is not None:
-            found += [child for child in _subfolders(folder) if (child / SKILL_MD).is_file() and child not in found]
+        for child in _subfolders(folder) if folder is not None else ():
+            if child not in found and (child / SKILL_MD).is_file():
+                found[child] = None
+                _bounded(path, len(found))
     if not found:
-        found = [skill for skill in _search(path, 0) if skill != path]
-    return found or [path]
+        found = dict.fromkeys(skill for skill in _search(path, 0) if skill != path)
+        _bounded(path, len(found))
+    return list(found) or [path]
+
+
+def _bounded(path: Path, count: int) -> None:
+    """Refuse a folder holding more than :data:`MAX_SKILLS` skills (each is read, then validated or packed)."""
+    if count > MAX_SKILLS:
+        from skillpm.display import clean
+        from skillpm.errors import SourceError
+
+        raise SourceError(f"{clean(str(path), 200)} holds more than {MAX_SKILLS} skills; refused",
+                          hint="name the folder of the skills you want (a subfolder, or #subdirectory= for git)")
