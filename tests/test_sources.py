@@ -320,3 +320,29 @@ def test_a_source_without_skills_says_so(isolated, run_cli) -> None:
     commit_all(repo, "no skills")
     assert_one_error(run_cli("install", f"git+{repo.as_uri()}"), contains=f"git+{repo.as_uri()} holds no skill")
     assert_one_error(run_cli("install", repo), contains=f"{repo} holds no skill")
+
+
+def _listing(*entries: tuple[int, str]) -> bytes:
+    """``git ls-tree -r -l -z`` output naming a blob of each size at each path."""
+    return b"".join(f"100644 blob {'0' * 40} {size:>7}\t{path}".encode() + b"\0" for size, path in entries)
+
+
+def test_a_checkout_is_bounded_in_files_bytes_and_depth() -> None:
+    from skillpm.sources import git
+
+    _check = git._check_tree
+    _check(_listing((10, "skills/a/SKILL.md"), (git.MAX_CHECKOUT_SIZE - 10, "big.bin")), "repo", None)
+    with pytest.raises(SourceError, match="MiB of files, more than 1,024 MiB"):
+        _check(_listing(*[(git.MAX_CHECKOUT_SIZE // 8 + 1, f"copy{n}") for n in range(8)]), "repo", None)
+    _check(_listing((1, "/".join(["d"] * (git.MAX_CHECKOUT_DEPTH - 1) + ["f"]))), "repo", None)
+    with pytest.raises(SourceError, match="65 folders deep, more than 64"):
+        _check(_listing((1, "/".join(["d"] * git.MAX_CHECKOUT_DEPTH + ["f"]))), "repo", None)
+    with pytest.raises(SourceError, match="more than 100,000 files") as refused:
+        _check(_listing(*[(1, f"f{n}") for n in range(git.MAX_CHECKOUT_FILES + 1)]), "repo", None)
+    assert "#subdirectory=" in (refused.value.hint or "")
+    with pytest.raises(SourceError, match="more than 100,000 files"):
+        _check(b"x" * (git.MAX_LISTING + 1), "repo", None)
+    with pytest.raises(SourceError, match="has no folder 'skills/b'"):
+        _check(b"", "repo", "skills/b")
+    # a submodule's commit has no size ('-'): it counts as no bytes
+    _check(b"160000 commit " + b"0" * 40 + b"       -\tvendored" + b"\0", "repo", None)

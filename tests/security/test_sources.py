@@ -99,6 +99,24 @@ def test_no_filter_of_the_users_config_runs_on_a_repository_s_files(hostile) -> 
     assert (hostile.project / ".agents" / "skills" / "one-skill" / "SKILL.md").is_file()
 
 
+def test_a_repository_too_deep_to_check_out_is_refused_before_it_is_written(hostile) -> None:
+    """A small repository whose tree nests folders 70 deep (found in a hostile review: 1,100 deep, with one
+    compressible blob named 8 times, left 2 GiB in the temporary folder and a RecursionError traceback): its
+    listing is checked before the checkout, and the temporary folder goes."""
+    repo = skills_repo(hostile.work, ("one-skill",))
+    deep = repo.joinpath(*["d"] * 70)
+    deep.mkdir(parents=True)
+    (deep / "f.txt").write_text("x\n")
+    commit_all(repo, "deep")
+    temporary = hostile.work / "tmp"
+    temporary.mkdir()
+    completed = hostile.run("install", f"git+{repo.as_uri()}", "--skill", "one-skill", env={"TMPDIR": str(temporary)})
+    refused_untouched(hostile, completed, "a file 71 folders deep, more than 64")
+    assert list(temporary.iterdir()) == []
+    # the folder asked for is all that is checked out, and all that is bounded
+    hostile.ok(hostile.run("install", f"git+{repo.as_uri()}#subdirectory=skills/one-skill", env={"TMPDIR": str(temporary)}))
+
+
 def test_no_hook_runs_even_when_the_user_config_sets_a_hooks_path(hostile) -> None:
     """A checkout runs post-checkout hooks; skillpm's fetch and checkout run none."""
     repo = skills_repo(hostile.work, ("one-skill",))
