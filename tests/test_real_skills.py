@@ -7,6 +7,7 @@ skill file is copied here.
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -363,6 +364,26 @@ def test_validate_a_plugin_marketplace_finds_the_skills_its_manifests_declare(ru
     found = [Path(item["path"]).relative_to(repo).as_posix() for item in json.loads(result.stdout)["results"]]
     assert found == ["skills/top", "plugins/docs/skills/doc-writer", "plugins/review/extra/reviewer",
                      "root-plugin/listed/from-plugin-json"]
+
+
+def test_an_overlay_no_variant_names_is_reported_but_not_one_linked_from_elsewhere(
+    run_cli, make_source, tmp_path: Path
+) -> None:
+    """variants/NAME/ that skillpm.toml does not name is never packed, and validate says so; a variants/ linked
+    out of the source is not listed (found in a hostile review: the names of the outside folder's entries were
+    shown), and its files are links out of the source."""
+    source = make_source(tmp_path, "kernel-notes", variants={"sm_90a": {"notes.md": "x\n"}})
+    (source / "variants" / "sm_80").mkdir()
+    code, found = findings(run_cli, source)
+    assert (code, [(f["file"], f["rule"]) for f in found]) == (0, [("variants/sm_80", "manifest.overlay-unused")])
+    elsewhere = shutil.copytree(source / "variants", tmp_path / "elsewhere")
+    (elsewhere / "private-folder").mkdir()
+    shutil.rmtree(source / "variants")
+    (source / "variants").symlink_to(elsewhere, target_is_directory=True)
+    code, found = findings(run_cli, source)
+    assert code == 1
+    assert {f["rule"] for f in found} == {"tree.link-escape"}
+    assert not any("private-folder" in f["file"] or "sm_80" in f["file"] for f in found)
 
 
 def test_discovery_does_not_follow_a_link_out_of_the_folder(run_cli, tmp_path: Path) -> None:

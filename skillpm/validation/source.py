@@ -52,7 +52,8 @@ def _unused_overlays(source: SkillSource) -> list[Finding]:
     from skillpm.manifest import OVERLAYS_DIR
 
     overlays = source.root / OVERLAYS_DIR
-    if not overlays.is_dir():
+    # A variants/ linked out of the source is not listed: its files are reported as links out of the source.
+    if not overlays.is_dir() or not overlays.resolve().is_relative_to(source.root.resolve()):
         return []
     return [
         Finding(

@@ -14,6 +14,7 @@ import zipfile
 
 import pytest
 import test_http_server
+from conftest import skill_md
 from sources_helpers import commit_all, git, plain_skill, skill_files, skills_repo
 
 fast_retries = test_http_server.fast_retries
@@ -29,9 +30,10 @@ def site(hostile, fast_retries):
     served.stop()
 
 
-def refused_untouched(hostile, completed, *contains: str) -> None:
-    hostile.refused(completed, *contains)
+def refused_untouched(hostile, completed, *contains: str) -> str:
+    line = hostile.refused(completed, *contains)
     assert not (hostile.project / ".claude").exists() and not (hostile.project / "skills.lock").exists()
+    return line
 
 
 @pytest.mark.parametrize("ref", ["--upload-pack=touch", "-ofoo", "--output=x"])
@@ -115,6 +117,25 @@ def test_a_repository_too_deep_to_check_out_is_refused_before_it_is_written(host
     assert list(temporary.iterdir()) == []
     # the folder asked for is all that is checked out, and all that is bounded
     hostile.ok(hostile.run("install", f"git+{repo.as_uri()}#subdirectory=skills/one-skill", env={"TMPDIR": str(temporary)}))
+
+
+def test_a_skill_md_linked_out_of_its_folder_is_never_read_for_its_name(hostile) -> None:
+    """A repository's skills/evil/SKILL.md is a link to a file of the user's (found in a hostile review: its
+    front matter's name was shown as one of the repository's skills, and 'install --skill' named it)."""
+    private = hostile.work / "private"
+    private.mkdir()
+    (private / "SKILL.md").write_text(skill_md("private-notes", "The user's own notes. Use never.", "Secret."))
+    repo = skills_repo(hostile.work, ("good-skill", "other-skill"))
+    (repo / "skills" / "evil").mkdir()
+    (repo / "skills" / "evil" / "SKILL.md").symlink_to(private / "SKILL.md")
+    commit_all(repo, "a link out")
+    listed = hostile.run("install", f"git+{repo.as_uri()}")
+    line = refused_untouched(hostile, listed, "holds 2 skills: good-skill, other-skill")
+    assert "private" not in line
+    refused_untouched(hostile, hostile.run("install", f"git+{repo.as_uri()}", "--skill", "private-notes"),
+                      "holds no skill named 'private-notes'")
+    refused_untouched(hostile, hostile.run("install", f"git+{repo.as_uri()}#subdirectory=skills/evil"),
+                      "evil/SKILL.md leads out of the skill's folder through a link")
 
 
 def test_no_hook_runs_even_when_the_user_config_sets_a_hooks_path(hostile) -> None:
