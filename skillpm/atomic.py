@@ -34,6 +34,8 @@ from collections.abc import Container, Iterator
 from functools import cache
 from pathlib import Path
 
+from skillpm.errors import InstallError
+
 #: The marker in every leftover folder: an empty folder of this name, made right after it (a mkdir: all
 #: or nothing, so a kill leaves a leftover folder empty or marked, never half-marked).
 MARKER = ".skillpm-leftover"
@@ -262,11 +264,29 @@ def recover_folder(folder: Path, *, restore: Container[Path]) -> None:
         _remove_leftover(leftover)
 
 
+#: The most folder levels a tree skillpm removes may nest: archives hold 32, and Python's removal
+#: (:func:`shutil.rmtree`) recurses once per level, up to its recursion limit of about a thousand.
+MAX_REMOVE_DEPTH = 256
+
+
 def remove_path(path: Path) -> None:
-    """Remove a file, link or directory tree; absent is fine."""
+    """Remove a file, link or directory tree; absent is fine. A tree nested more than
+    :data:`MAX_REMOVE_DEPTH` deep is refused (InstallError) before anything of it is removed."""
     if path.is_symlink() or path.is_file():
         path.unlink(missing_ok=True)
     elif path.exists():
         import shutil  # here, not at the top: commands that only read never load it
 
+        check_removable(path)
         shutil.rmtree(path)
+
+
+def check_removable(path: Path) -> None:
+    """InstallError when the folder ``path`` nests deeper than skillpm removes trees (:data:`MAX_REMOVE_DEPTH`)."""
+    from skillpm.walking import deeper_than
+
+    if path.is_dir() and not path.is_symlink() and deeper_than(path, MAX_REMOVE_DEPTH):
+        raise InstallError(
+            f"{path} nests folders more than {MAX_REMOVE_DEPTH} deep, which skillpm never makes; nothing was changed",
+            hint="look at what it holds, and remove it by hand",
+        )

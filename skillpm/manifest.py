@@ -10,7 +10,6 @@ manifest that passed.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Mapping
@@ -263,8 +262,10 @@ def _walk(top: Path, *, skip_top: set[str], named: Named, left_out: list[str]) -
     """
     from skillpm.validation.hidden import is_hidden
 
+    from skillpm.walking import walk
+
     found: dict[str, Path] = {}
-    for directory, dirnames, filenames in os.walk(top):
+    for directory, dirnames, filenames in walk(top):
         here = Path(directory)
         at_top = here == top
         prefix = "" if at_top else here.relative_to(top).as_posix() + "/"

@@ -19,6 +19,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from skillpm import agents
 from skillpm.atomic import (
+    check_removable,
     discard,
     fsync_directory,
     move_aside,
@@ -31,6 +32,7 @@ from skillpm.containment import check_writable
 from skillpm.errors import InstallError
 from skillpm.lockfile import LockedSkill, Lockfile
 from skillpm.project import LOCK_NAME, user_lockfile_path
+from skillpm.walking import walk
 from skillpm.reading import read_at_most
 from skillpm.records import Record
 
@@ -130,6 +132,7 @@ def check_replaceable(lockfile: Lockfile, entry: LockedSkill, files: Mapping[str
     a cloned skills.lock must not make skillpm replace some other folder.
     """
     directory = lockfile.directory(entry)
+    check_removable(directory)  # even with force: a tree too deep to remove is not replaced either
     if force or not (directory.exists() or directory.is_symlink()):
         return
     if not any(skill.directory == entry.directory for skill in lockfile.skills):
@@ -166,7 +169,7 @@ def tree_digests(directory: Path) -> dict[str, str] | None:
     if not directory.is_dir() or directory.is_symlink():
         return None
     found: dict[str, str] = {}
-    for folder, folders, filenames in os.walk(directory):
+    for folder, folders, filenames in walk(directory):
         for name in [*folders, *filenames]:
             path = Path(folder, name)
             if path.is_symlink():

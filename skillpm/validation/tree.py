@@ -46,16 +46,19 @@ class _Disk:
         self.total_size = 0
 
     def _real_dir(self, head: str) -> str:
-        """``os.path.realpath(head)``, resolving only the components that are links."""
-        real = self._real_dirs.get(head)
-        if real is None:
+        """``os.path.realpath(head)``, resolving only the components that are links (upwards to the nearest
+        folder already resolved, in a loop: a tree may nest a thousand deep)."""
+        below: list[tuple[str, str]] = []
+        while head not in self._real_dirs:
             parent, name = os.path.split(head)
-            plain = head.startswith(self._prefix) and name not in ("", ".", "..")
-            if plain and not os.path.islink(head):
-                real = os.path.join(self._real_dir(parent), name)
-            else:
-                real = os.path.realpath(head)
-            self._real_dirs[head] = real
+            if not head.startswith(self._prefix) or name in ("", ".", "..") or os.path.islink(head):
+                self._real_dirs[head] = os.path.realpath(head)
+                break
+            below.append((head, name))
+            head = parent
+        real = self._real_dirs[head]
+        for path, name in reversed(below):
+            real = self._real_dirs[path] = os.path.join(real, name)
         return real
 
     def shown(self, real: str) -> str:
