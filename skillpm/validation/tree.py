@@ -87,10 +87,15 @@ class _Disk:
                              f"{shown!r} resolves to {target!r}, outside the skill source{elsewhere}")
             if _in_git(target, bound):
                 return error(shown, None, "tree.link-escape", f"{shown!r} resolves to {target!r}, in a .git folder")
-            if stat.S_ISLNK(info.st_mode):
+            linked = stat.S_ISLNK(info.st_mode)
+            if linked:
                 info = os.stat(real)
         except OSError as exc:
             return error(shown, None, "tree.unreadable", f"cannot read {shown!r}: {exc.strerror}")
+        if linked and stat.S_ISDIR(info.st_mode) and bound != self.root_real:
+            return error(shown, None, "tree.link-escape",
+                         f"{shown!r} is a link to the folder {target!r}, outside the skill source; --links-within "
+                         "lets links to files lead there, not links to folders: link each file, or copy the folder in")
         if not stat.S_ISREG(info.st_mode):
             return error(shown, None, "tree.special-file",
                          f"{shown!r} is not a regular file (a device, fifo, socket or directory)")
