@@ -30,6 +30,8 @@ from skillpm.portable import (
 )
 
 _ZIP_MAGIC = b"PK\x03\x04"
+#: The most bytes a zip's central directory (one entry per file or folder) may take: 1 KiB an entry.
+MAX_CENTRAL_DIRECTORY = (MAX_MEMBERS + MAX_FOLDERS) * 1024
 
 
 def unpack(data: bytes, destination: Path) -> Path:
@@ -81,7 +83,23 @@ def _tar_members(data: bytes) -> Iterator[tuple[str, bytes, bool]]:
         yield relative, member_bytes(tar, member), bool(member.mode & 0o111)
 
 
+def _central_directory_size(data: bytes) -> int | None:
+    """The size of the zip ``data``'s central directory, as its end record states it (zipfile's own reader of
+    that record, private in every Python 3), or None when it cannot tell (zipfile then refuses or reads it)."""
+    read_end = getattr(zipfile, "_EndRecData", None)
+    try:
+        end = read_end(io.BytesIO(data)) if read_end is not None else None
+        return int(end[zipfile._ECD_SIZE]) if end else None
+    except (OSError, ValueError, TypeError, IndexError, AttributeError, *CORRUPT):
+        return None
+
+
 def _zip_members(data: bytes) -> Iterator[tuple[str, bytes, bool]]:
+    # ZipFile makes an object of every entry the central directory lists before any can be counted: 80 MB of
+    # one-byte names made 1.6 million, 870 MB of memory. A directory of MAX_MEMBERS entries fits in far less.
+    size = _central_directory_size(data)
+    if size is not None and size > MAX_CENTRAL_DIRECTORY:
+        raise ArchiveError(f"archive's list of files takes {size:,} bytes, more than {MAX_MEMBERS} files need; refused")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()

@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import os
+import struct
 import tarfile
 import zipfile
 
@@ -216,6 +217,20 @@ def test_a_zip_with_a_link_is_refused(hostile, site) -> None:
         archive.writestr(link, "/etc")
     (site.root / "s.zip").write_bytes(buffer.getvalue())
     refused_untouched(hostile, hostile.run("install", f"{site.url}/s.zip"), "link")
+
+
+def test_a_zip_listing_a_million_entries_is_refused_before_they_are_read(hostile, site) -> None:
+    """A zip of 80 MB whose central directory lists 1.7 million one-byte names (found in a hostile review: refused
+    as too many files, but only after ZipFile built an object for each, 870 MB of memory; the command runs
+    here within 1 GiB of address space). Its end record states the directory's size, which is checked first."""
+    local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, 0, 0, 0, 1, 0) + b"a"
+    entry = struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0) + b"a"
+    count = 1_700_000
+    directory = entry * count
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, len(directory), len(local), 0)
+    (site.root / "s.zip").write_bytes(local + directory + end)
+    completed = hostile.run("install", f"{site.url}/s.zip")
+    refused_untouched(hostile, completed, "list of files takes 79,900,000 bytes")
 
 
 def test_a_huge_download_is_cut_off(hostile, site) -> None:
