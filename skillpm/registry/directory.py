@@ -98,8 +98,8 @@ class LocalRegistry:
 
     def _read(self, relative: str, limit: int, *, clip: bool = False) -> bytes | None:
         path = self.root.joinpath(*relative.split("/"))
-        try:
-            inside = path.resolve().is_relative_to(self._real_root())
+        try:  # the embedded registry is skillpm's own files, trusted as part of it (as its unsigned index is)
+            inside = self.label == EMBEDDED or path.resolve().is_relative_to(self._real_root())
         except RuntimeError:  # a loop of links
             inside = False
         if not inside:  # a folder or file of it linked elsewhere
