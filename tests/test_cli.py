@@ -343,6 +343,14 @@ def test_syncing_what_is_already_in_place_verifies_nothing(isolated, run_skillpm
     assert "already up to date: kernel-builder-cuda" in run_skillpm("sync").stdout
 
 
+def test_a_project_of_registry_skills_loads_no_source_module(isolated, run_skillpm) -> None:
+    """outdated, sync and remove read skills.lock's registry labels; only a source's label (KIND+URL) needs the
+    source modules, which cost outdated 0.03 of 'import click'."""
+    assert run_skillpm("install", "kernel-builder-cuda", "--arch", "9.0").returncode == 0
+    for args in (["outdated"], ["sync"]):
+        assert [name for name in _imported_by(args, ("skillpm",)) if name.startswith("skillpm.sources.")] == []
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="platformdirs finds the user directories elsewhere")
 def test_resolve_from_the_embedded_registry_imports_no_platformdirs(isolated) -> None:
     assert _imported_by(["resolve", "kernel-builder-cuda", "--arch", "9.0"], ("platformdirs",)) == []

@@ -108,11 +108,14 @@ def open_locked_registry(label: str) -> Registry:
     A source's pinned label (:mod:`skillpm.sources.spec`) opens that source, fetched again at its pin.
     """
     from skillpm.registry.chain import RegistryChain
-    from skillpm.sources.factory import open_locked_source
+    from skillpm.sources import names_a_source
 
-    source = open_locked_source(label)
-    if source is not None:
-        return source
+    if names_a_source(label):  # the source modules only then: a registry's entries need none of them
+        from skillpm.sources.factory import open_locked_source
+
+        source = open_locked_source(label)
+        if source is not None:
+            return source
 
     opened = open_registry(label) if label else None
     if opened is None or isinstance(opened, RegistryChain):

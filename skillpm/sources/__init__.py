@@ -6,3 +6,15 @@ One module per kind (:mod:`~skillpm.sources.git`, :mod:`~skillpm.sources.archive
 the fetched skills presented as a registry, so install, sync and policy treat them as a
 registry's. :mod:`~skillpm.sources.factory` opens one from its spec or a skills.lock label.
 """
+
+from __future__ import annotations
+
+#: The kinds of source, as a skills.lock label writes each before its URL (``git+https://host/org/repo@...``).
+KINDS = ("dir", "git", "archive", "well-known")
+
+
+def names_a_source(label: str) -> bool:
+    """Whether a skills.lock ``registry`` label is a source's (``KIND+URL``) rather than a registry's, told from
+    its scheme alone: reading a registry's entries needs none of the source modules."""
+    scheme = label.split("://", 1)[0]
+    return "+" in scheme and scheme.split("+", 1)[0] in KINDS

@@ -27,8 +27,8 @@ from urllib.parse import quote, unquote, urlsplit
 from skillpm.containment import vcs_component
 from skillpm.errors import SourceError
 from skillpm.records import CheckedRecord, Record
+from skillpm.sources import KINDS, names_a_source
 
-KINDS = ("dir", "git", "archive", "well-known")
 GIT_SCHEMES = ("https", "ssh", "file")
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".zip")
 GITHUB = "https://github.com"
@@ -265,8 +265,7 @@ def _parse_git(text: str) -> SourceSpec:
 
 def source_of_label(label: str) -> SourceSpec | None:
     """The spec a skills.lock ``registry`` value names when it is a source's label; ``None`` for a registry's."""
-    scheme = label.split("://", 1)[0]
-    if "+" not in scheme or scheme.split("+", 1)[0] not in KINDS:
+    if not names_a_source(label):
         return None
     spec = parse_source(label)
     if spec is None or spec.label != label:
