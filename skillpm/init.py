@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from skillpm.atomic import atomic_write
 from skillpm.errors import ManifestError
-from skillpm.reading import MAX_EVAL_FILE_SIZE, MAX_SKILL_MD_SIZE, problem, read_at_most
+from skillpm.reading import MAX_EVAL_FILE_SIZE, MAX_SKILL_MD_SIZE, problem, read_inside
 from skillpm.manifest import EVAL_FILE, MANIFEST_NAME, SKILL_MD
 from skillpm.records import Record
 
@@ -148,7 +148,7 @@ def _derive(directory: Path) -> tuple[dict[str, str | None], bytes, Repairs, Ski
     from skillpm.validation.spec import plain_name
 
     try:
-        raw = read_at_most(directory / SKILL_MD, MAX_SKILL_MD_SIZE)
+        raw = read_inside(directory, SKILL_MD, MAX_SKILL_MD_SIZE)
     except (OSError, ValueError) as error:
         raise ManifestError(
             f"{directory} has no readable {SKILL_MD} ({problem(error)}); is it a skill folder?"
@@ -235,10 +235,10 @@ def _is_file(path: Path) -> bool:
 
 def _read_meta(path: Path) -> dict[str, object]:
     """upskill's ``metadata`` object from skill_meta.json; empty when the file is absent."""
-    from skillpm.jsonfile import read_json
+    from skillpm.jsonfile import parse_json
 
     try:
-        data = read_json(path, MAX_EVAL_FILE_SIZE)
+        data = parse_json(read_inside(path.parent, path.name, MAX_EVAL_FILE_SIZE))
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as error:

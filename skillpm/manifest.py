@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from skillpm.errors import ManifestError, TargetError
 from skillpm.records import Record
 from skillpm.targets import Capability, best_target, parse_target
-from skillpm.reading import MAX_MANIFEST_SIZE, problem, read_at_most
+from skillpm.reading import MAX_MANIFEST_SIZE, problem, read_inside
 
 if TYPE_CHECKING:
     from skillpm.validation.hidden import Named
@@ -242,7 +242,7 @@ def read_manifest_data(root: Path) -> dict[str, object]:
 
     path = root / MANIFEST_NAME
     try:
-        raw = read_at_most(path, MAX_MANIFEST_SIZE)
+        raw = read_inside(root, MANIFEST_NAME, MAX_MANIFEST_SIZE)
     except FileNotFoundError:
         plain = (root / SKILL_MD).is_file()
         hint = f"'skillpm init --from {root}' adopts its SKILL.md" if plain else f"'skillpm init {root}' makes one"

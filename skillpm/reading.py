@@ -79,6 +79,21 @@ def read_at_most(path: Path | str, limit: int) -> bytes:
     return data
 
 
+def read_inside(folder: Path, name: str, limit: int) -> bytes:
+    """:func:`read_at_most` of the file ``name`` of ``folder`` (a skill's SKILL.md, skillpm.toml,
+    skill_meta.json); ValueError, before it is opened, when it is a link that leads out of ``folder``:
+    a cloned skill's ``SKILL.md -> ~/private/notes.md`` must never be read as the skill's."""
+    path = folder / name
+    if path.is_symlink():
+        try:
+            inside = path.resolve().is_relative_to(folder.resolve())
+        except RuntimeError:  # a loop of links
+            inside = False
+        if not inside:
+            raise ValueError("it is a link that leads out of the skill's folder")
+    return read_at_most(path, limit)
+
+
 def decode_utf8(raw: bytes) -> str:
     """``raw`` as UTF-8 text; ValueError naming the first byte that is not UTF-8 and its offset."""
     try:

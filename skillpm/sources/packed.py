@@ -77,8 +77,7 @@ class PackedSource:
             found: dict[str, Path] = {}
             for folder in folders:
                 try:
-                    _refuse_links_out(folder)
-                    name = SkillSource.load_or_derive(folder).name
+                    name = SkillSource.load_or_derive(folder).name  # never through a link out (read_inside)
                 except SkillpmError as error:
                     if len(folders) == 1:
                         raise self._named(error) from None
@@ -162,20 +161,3 @@ class PackedSource:
                 if archive.path.name == relative:
                     return archive.path.read_bytes()[: limit + 1]
         raise SourceError(f"{self.label}: no packed archive {relative!r}")
-
-
-def _refuse_links_out(folder: Path) -> None:
-    """SourceError when the folder's SKILL.md or skillpm.toml is a link out of it: neither is read then, so
-    that no name (or anything) of a file elsewhere on the machine is shown as one of the source's skills."""
-    from skillpm.manifest import MANIFEST_NAME, SKILL_MD
-
-    inside = folder.resolve()
-    for name in (SKILL_MD, MANIFEST_NAME):
-        path = folder / name
-        try:
-            out = path.is_symlink() and not path.resolve().is_relative_to(inside)
-        except (OSError, RuntimeError):  # a loop of links
-            out = True
-        if out:
-            raise SourceError(f"{folder.name}/{name} leads out of the skill's folder through a link; refused",
-                              hint="the source's owner must make it a file of the skill")

@@ -136,7 +136,30 @@ def test_a_skill_md_linked_out_of_its_folder_is_never_read_for_its_name(hostile)
     refused_untouched(hostile, hostile.run("install", f"git+{repo.as_uri()}", "--skill", "private-notes"),
                       "holds no skill named 'private-notes'")
     refused_untouched(hostile, hostile.run("install", f"git+{repo.as_uri()}#subdirectory=skills/evil"),
-                      "evil/SKILL.md leads out of the skill's folder through a link")
+                      "has no readable SKILL.md (it is a link that leads out of the skill's folder)")
+
+
+@pytest.mark.parametrize("linked", ["SKILL.md", "skill_meta.json"])
+def test_init_from_reads_no_file_through_a_link_out_of_the_folder(hostile, linked: str) -> None:
+    """'init --from' of a cloned folder whose SKILL.md (or skill_meta.json) is a link to a file of the user's
+    (found in a hostile review: the outside file was read, and a repaired SKILL.md replaced the link with a copy
+    of it, which validate then called valid and pack would ship). Refused before either is read."""
+    private = hostile.work / "private"
+    private.mkdir()
+    (private / "SKILL.md").write_text("---\nname: My Private Notes\ndescription: private\n---\nAPI_TOKEN=hunter2\n")
+    (private / "meta.json").write_text('{"metadata": {"version": "9.9.9"}}')
+    cloned = hostile.work / "cloned"
+    cloned.mkdir()
+    if linked == "SKILL.md":
+        (cloned / "SKILL.md").symlink_to(private / "SKILL.md")
+    else:
+        (cloned / "SKILL.md").write_text(skill_md("cloned", "A cloned skill. Use when testing."))
+        (cloned / "skill_meta.json").symlink_to(private / "meta.json")
+    before = hostile.state()
+    line = hostile.refused(hostile.run("init", "--from", cloned), "it is a link that leads out of the skill's folder")
+    assert "hunter2" not in line
+    assert hostile.changed_outside(before) == []
+    assert (cloned / linked).is_symlink()
 
 
 def test_no_hook_runs_even_when_the_user_config_sets_a_hooks_path(hostile) -> None:
