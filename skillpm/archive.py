@@ -106,7 +106,12 @@ class VariantMetadata(Record):
             texts = [data[key] for key in ("name", "version", "target", "description")]
             if not all(isinstance(text, str) for text in texts):
                 raise TypeError
-            lists = [tuple(data.get(key, ())) for key in ("authors", "keywords", "agents")]
+            if any(not text.isprintable() or any(char.isspace() for char in text) for text in texts[:3]):
+                raise TypeError  # a name, version or target with a space, newline or control character
+            lists = [data.get(key, []) for key in ("authors", "keywords", "agents")]
+            if not all(isinstance(value, list) and all(isinstance(item, str) for item in value) for value in lists):
+                raise TypeError  # one archive's [{"x": 1}] as keywords broke every later read of its registry
+            lists = [tuple(value) for value in lists]
             license_ = data.get("license")
             if license_ is not None and not isinstance(license_, str):
                 raise TypeError

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from skillpm import archive
-from skillpm.archive import FIXED_MTIME, METADATA_NAME, extract, read_metadata
+from skillpm.archive import FIXED_MTIME, METADATA_FORMAT_VERSION, METADATA_NAME, VariantMetadata, extract, read_metadata
 from skillpm.errors import ArchiveError
 from skillpm.pack import pack
 
@@ -253,6 +253,30 @@ def test_hostile_archive_messages_say_why(build, match: str, tmp_path: Path) -> 
 def test_read_metadata_refuses_bad_archives(build, tmp_path: Path) -> None:
     with pytest.raises(ArchiveError):
         read_metadata(build(tmp_path))
+
+
+def _metadata(**changes: object) -> dict:
+    return {"format-version": METADATA_FORMAT_VERSION, "name": "demo", "version": "1.0.0", "target": "generic",
+            "description": "d", "files": {}, **changes}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"keywords": [{"x": 1}]}, {"agents": [1]}, {"authors": "ab"}, {"keywords": {"a": "b"}},
+     {"version": "1.0\n"}, {"version": " 1.0"}, {"name": "de mo"}, {"target": "generic\x1b"}],
+    ids=["keyword-object", "agent-number", "authors-string", "keywords-mapping", "version-newline",
+         "version-space", "name-space", "target-escape"],
+)
+def test_variant_metadata_of_the_wrong_shape_is_refused(changes: dict) -> None:
+    """A hostile archive's skillpm-variant.json (found in a hostile review: keywords [{"x": 1}] were written into
+    the index, and every later read of the registry failed; a version '1.0\\n' made a folder with a newline)."""
+    with pytest.raises(ArchiveError, match="malformed"):
+        VariantMetadata.from_json(_metadata(**changes))
+
+
+def test_variant_metadata_reads_lists_of_text() -> None:
+    read = VariantMetadata.from_json(_metadata(keywords=["cuda", "gemm"], agents=[], authors=["A <a@example.com>"]))
+    assert (read.keywords, read.agents, read.authors) == (("cuda", "gemm"), (), ("A <a@example.com>",))
 
 
 def test_member_over_the_file_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
