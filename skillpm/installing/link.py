@@ -77,17 +77,23 @@ def make_links(
 def unlink(lockfile: Lockfile, skills: Sequence[LockedSkill], *, allow_outside: bool) -> list[Path]:
     """Remove the links of ``skills`` that still lead to their directories; those left alone, which do not.
 
-    Every link's folder is checked (as :func:`check_links`) before any is removed.
+    Every link's folder is checked (:func:`check_link_folders`) before any is removed.
     """
-    for skill in skills:
-        for link in _links(lockfile, skill):
-            check_writable(link.parent, root=lockfile.root, allow_outside=allow_outside)
+    check_link_folders(lockfile, skills, allow_outside=allow_outside)
     return [
         link
         for skill in skills
         for link in _links(lockfile, skill)
         if not links.remove(link, lockfile.directory(skill))
     ]
+
+
+def check_link_folders(lockfile: Lockfile, skills: Iterable[LockedSkill], *, allow_outside: bool) -> None:
+    """Refuse links of ``skills`` whose folder skillpm must not write (:func:`skillpm.containment.check_writable`),
+    as a cloned skills.lock may record any: checked before recovery cleans those folders, or a link is removed."""
+    for skill in skills:
+        for link in _links(lockfile, skill):
+            check_writable(link.parent, root=lockfile.root, allow_outside=allow_outside)
 
 
 def _links(lockfile: Lockfile, skill: LockedSkill) -> list[Path]:

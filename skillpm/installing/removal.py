@@ -12,7 +12,7 @@ from typing import Callable
 
 from skillpm.errors import InstallError
 from skillpm.installing.destinations import check_inside, check_replaceable, recover_skills, take_out
-from skillpm.installing.link import unlink
+from skillpm.installing.link import check_link_folders, unlink
 from skillpm.installing.record import record
 from skillpm.lockfile import LockedSkill, read_lockfile
 from skillpm.locks import lock_for
@@ -42,6 +42,7 @@ def remove(
         if not removed:
             raise InstallError(f"{name} is not installed here ({lockfile_path})", hint="see 'skillpm list'")
         check_inside(lockfile, removed, allow_outside=allow_outside)
+        check_link_folders(lockfile, removed, allow_outside=allow_outside)  # recovery cleans their folders too
         recover_skills(lockfile, removed)
         for skill in removed:
             check_replaceable(lockfile, skill, {}, force=force)

@@ -93,3 +93,28 @@ def test_a_cloned_lockfile_whose_link_lies_in_a_folder_linked_into_git_is_refuse
 
     hostile.refused(completed, "version-control")
     assert hostile.changed_outside(before, hostile.cache) == []
+
+
+def test_remove_cleans_no_folder_a_cloned_lockfile_s_links_lead_out_to(hostile, registry) -> None:
+    """links = ["/elsewhere/doc-writer"] or ["gl/doc-writer"] with gl -> .git/hooks, where folders are shaped like
+    skillpm's leftovers (found in a hostile review: remove's recovery deleted them, then refused 'nothing was
+    changed'). Every link's folder is checked before recovery touches it."""
+    scratch = hostile.work / "scratch"
+    (scratch / ".git").mkdir(parents=True)
+    hostile.ok(hostile.run("install", SKILL, "--arch", "9.0", "--registry", registry, cwd=scratch))
+    outside = hostile.work / "outside"
+    hooks = hostile.project / ".git" / "hooks"
+    (hostile.project / "gl").symlink_to(hooks, target_is_directory=True)
+    for folder, link in ((outside, str(outside / SKILL)), (hooks, f"gl/{SKILL}")):
+        leftover = folder / ".notes.0123abcd.skillpm-old"
+        (leftover / ".skillpm-leftover").mkdir(parents=True)
+        (leftover / "tree").mkdir()
+        (leftover / "tree" / "important.txt").write_text("user data\n")
+        (folder / ".other.deadbeef.skillpm-new").mkdir()
+        lock = (scratch / "skills.lock").read_text().replace(f'".claude/skills/{SKILL}"', f'"{link}"')
+        (hostile.project / "skills.lock").write_text(lock)
+        before = hostile.state()
+        hostile.refused(hostile.run("remove", SKILL), "nothing was changed")
+        assert hostile.changed_outside(before, hostile.cache) == []
+        assert (leftover / "tree" / "important.txt").read_text() == "user data\n"
+        assert (folder / ".other.deadbeef.skillpm-new").is_dir()
