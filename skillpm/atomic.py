@@ -270,15 +270,19 @@ MAX_REMOVE_DEPTH = 256
 
 
 def remove_path(path: Path) -> None:
-    """Remove a file, link or directory tree; absent is fine. A tree nested more than
+    """Remove a file, link, fifo or directory tree; absent is fine. A tree nested more than
     :data:`MAX_REMOVE_DEPTH` deep is refused (InstallError) before anything of it is removed."""
-    if path.is_symlink() or path.is_file():
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(mode):  # a fifo too: shutil.rmtree would open it, and wait for a writer forever
         path.unlink(missing_ok=True)
-    elif path.exists():
-        import shutil  # here, not at the top: commands that only read never load it
+        return
+    import shutil  # here, not at the top: commands that only read never load it
 
-        check_removable(path)
-        shutil.rmtree(path)
+    check_removable(path)
+    shutil.rmtree(path)
 
 
 def check_removable(path: Path) -> None:

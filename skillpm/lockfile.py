@@ -249,8 +249,12 @@ def read_lockfile(path: Path) -> Lockfile:
         ) from None
     if data.get("version") != LOCK_VERSION:
         raise LockfileError(f"{path} has lockfile version {data.get('version')!r}; this skillpm reads {LOCK_VERSION}")
+    entries = data.get("skill", [])
+    if not isinstance(entries, list):  # skill = 5: TOML's [[skill]] tables are a list
+        raise LockfileError(f"{path}: 'skill' is not an array of tables ([[skill]])",
+                            hint="restore skills.lock from version control, or delete it and install again")
     skills = []
-    for index, table in enumerate(data.get("skill", [])):
+    for index, table in enumerate(entries):
         table = _with_loaded_registry(table, path.parent)
         problem = entry_problem(table) if isinstance(table, dict) else "is not a table"
         if problem is not None:

@@ -106,6 +106,8 @@ def entry_toml(**fields: str) -> str:
         ("version = 1\n" + entry_toml() + "links = ['.git/hooks/alpha']\n", "not a folder named"),
         ("version = 1\n" + entry_toml() + "agents = ['Claude Code']\n", "agent name"),
         ("version = 1\n" + entry_toml() + "agents = [1]\n", "not text"),
+        ("version = 1\nskill = 5\n", "'skill' is not an array of tables"),  # a traceback before (hostile review)
+        ("version = 1\nskill = 'alpha'\n", "'skill' is not an array of tables"),
     ],
 )
 def test_bad_lockfiles_are_refused(tmp_path: Path, text: str, match: str) -> None:

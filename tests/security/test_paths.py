@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -203,3 +204,29 @@ def test_a_registry_version_with_whitespace_never_reaches_skills_lock(hostile, v
 
     refused_and_untouched(hostile, before, hostile.run("install", NAME, "--registry", root), "version")
     assert not (hostile.project / "skills.lock").exists()
+
+
+def test_a_loop_of_links_where_skills_go_is_one_line(hostile, registry: Path) -> None:
+    """A cloned project's .agents/skills is a link to itself: Path.resolve() raises RuntimeError on Python 3.11
+    and 3.12 (found in a hostile review: a traceback from sync, update, install and remove)."""
+    hostile.ok(hostile.run("install", "doc-writer", "--arch", "9.0", "--registry", registry))
+    skills = hostile.project / ".agents" / "skills"
+    shutil.rmtree(skills)
+    skills.symlink_to("skills")
+    before = hostile.state()
+    for args in (["sync"], ["remove", "doc-writer"]):
+        hostile.refused(hostile.run(*args), "leads into a loop of links")
+        assert hostile.changed_outside(before, hostile.cache) == []
+
+
+def test_a_skill_folder_that_is_a_fifo_is_replaced_without_opening_it(hostile, registry: Path) -> None:
+    """sync --force put a fifo aside and removal opened it, waiting for a writer forever; every later command hung
+    in recovery (found in a hostile review). A fifo is unlinked, never opened."""
+    hostile.ok(hostile.run("install", "doc-writer", "--arch", "9.0", "--registry", registry))
+    folder = hostile.project / ".agents" / "skills" / "doc-writer"
+    shutil.rmtree(folder)
+    os.mkfifo(folder)
+    hostile.ok(hostile.run("sync", "--force"))
+    assert (folder / "SKILL.md").is_file()
+    assert not [entry for entry in folder.parent.iterdir() if "skillpm" in entry.name]
+    hostile.ok(hostile.run("remove", "doc-writer"))
