@@ -139,6 +139,26 @@ def test_upskill_results_missing_a_count_are_refused_not_read_as_zero(isolated) 
     assert model["lift"] == 0.5 and model["with_skill"]["tokens"] is None and model["baseline"]["latency_s"] is None
 
 
+def test_upskill_results_linked_from_elsewhere_are_not_read(isolated) -> None:
+    """A runs folder whose batch folder, or one run's result, is a link out of it (found in a hostile review: the
+    results outside went into the evidence): refused, naming the link."""
+    source = upskill_skill(isolated.tmp)
+    elsewhere = write_batch(isolated.tmp / "elsewhere", [run_result("haiku", 1, 2, 2)], models="haiku")
+    runs = isolated.tmp / "runs"
+    runs.mkdir()
+    (runs / "linked-batch").symlink_to(elsewhere, target_is_directory=True)
+    error = one_error(skillpm("eval", source, "--import-upskill", runs))
+    assert "leads out of" in error and "through a link; not read" in error
+    (runs / "linked-batch").unlink()
+    batch = write_batch(runs, [run_result("haiku", 1, 2, 2)], models="haiku")
+    (batch / "batch_summary.json").unlink()  # so that each run's result is read
+    result_file = next(batch.glob("run_*/run_result.json"))
+    result_file.unlink()
+    result_file.symlink_to(next(elsewhere.glob("run_*/run_result.json")))
+    error = one_error(skillpm("eval", source, "--import-upskill", runs))
+    assert f"{result_file}: leads out of" in error
+
+
 def test_only_baseline_runs_are_refused(isolated) -> None:
     source = upskill_skill(isolated.tmp)
     write_batch(isolated.tmp / "runs", [run_result("haiku", 1, 1, 2, run_type="baseline")], models="haiku")

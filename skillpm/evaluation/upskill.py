@@ -79,8 +79,9 @@ def read_runs(path: Path) -> list[UpskillRun]:
     """Every run result under ``path``; EvalError naming each file that cannot be read."""
     batches = [path] if _is_batch(path) else sorted(child for child in path.iterdir() if _is_batch(child))
     runs, problems = [], []
+    root = path.resolve()
     for batch in batches:
-        for where, data in _documents(batch, problems):
+        for where, data in _documents(batch, problems, root):
             try:
                 runs.append(_run(data))
             except (KeyError, TypeError, ValueError) as error:
@@ -95,10 +96,10 @@ def _is_batch(folder: Path) -> bool:
     return folder.is_dir() and ((folder / SUMMARY).is_file() or any(folder.glob(f"run_*/{RUN_RESULT}")))
 
 
-def _documents(batch: Path, problems: list[str]) -> list[tuple[str, Any]]:
+def _documents(batch: Path, problems: list[str], root: Path) -> list[tuple[str, Any]]:
     summary = batch / SUMMARY
     if summary.is_file():
-        data = _read_json(summary, problems)
+        data = _read_json(summary, problems, root)
         results = data.get("results") if isinstance(data, dict) else None
         if data is not None and not isinstance(results, list):
             problems.append(f"{summary}: has no list of results")
@@ -106,15 +107,22 @@ def _documents(batch: Path, problems: list[str]) -> list[tuple[str, Any]]:
         return [(f"{summary}: results.{index}", item) for index, item in enumerate(results or [])]
     found = []
     for file in sorted(batch.glob(f"run_*/{RUN_RESULT}")):
-        data = _read_json(file, problems)
+        data = _read_json(file, problems, root)
         if data is not None:
             found.append((str(file), data))
     return found
 
 
-def _read_json(path: Path, problems: list[str]) -> Any:
+def _read_json(path: Path, problems: list[str], root: Path) -> Any:
+    """The JSON file ``path``, read when it lies in the folder given (``root``) after links; else None, and why."""
     try:
+        if not path.resolve().is_relative_to(root):  # a batch folder or result linked from elsewhere
+            problems.append(f"{path}: leads out of {root} through a link; not read")
+            return None
         return read_json(path, MAX_EVAL_FILE_SIZE)
+    except RuntimeError:  # Path.resolve() through a loop of links (Python 3.11, 3.12)
+        problems.append(f"{path}: a loop of links; not read")
+        return None
     except (OSError, ValueError) as error:
         problems.append(f"{path}: cannot read: {problem(error)}")
         return None
