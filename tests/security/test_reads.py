@@ -151,11 +151,13 @@ def test_hostile_file_is_refused_without_reading_it(hostile: Hostile, setup: Set
     plant(path, kind)
     before = hostile.state()
     line = hostile.refused(hostile.run(*args), name)
-    # a directory registry's file, or a skill's own file, that is a link (to /dev/zero) is refused before it is opened
+    # a directory registry's file, a skill's own file or an upskill result that is a link (to /dev/zero) is
+    # refused before it is opened
     linked_out = {index_document: "leads out of the registry through a link", registry_config:
                   "leads out of the registry through a link", manifest: "a link that leads out of the skill's folder",
                   adopted_skill_md: "a link that leads out of the skill's folder",
-                  adopted_skill_meta: "a link that leads out of the skill's folder"}
+                  adopted_skill_meta: "a link that leads out of the skill's folder",
+                  upskill_result: "through a link; not read"}
     phrases = (linked_out[setup],) if kind == "dev-zero" and setup in linked_out else PHRASES[kind]
     assert any(phrase in line for phrase in phrases), line
     assert hostile.changed_outside(before, hostile.cache) == []
