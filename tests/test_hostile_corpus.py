@@ -593,7 +593,7 @@ LOCKFILE_CASES = [
     Case("lockfile-nested-arrays", "lockfile", sync("version = 1\nskill = " + "[" * 5000 + "]" * 5000 + "\n"),
          "error", "nested too deeply"),
     Case("lockfile-skill-not-array", "lockfile", sync('version = 1\nskill = "everything"\n'),
-         "error", "entry 1 is not a table"),
+         "error", "'skill' is not an array of tables"),
     Case("lockfile-sha256-wrong-type", "lockfile",
          sync("version = 1\n" + lock_entry().replace(f'sha256 = "{"0" * 64}"', "sha256 = 0")), "error",
          "has a sha256 that is empty, too long, not text, or with a control character"),

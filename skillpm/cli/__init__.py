@@ -170,13 +170,13 @@ def main() -> None:
         _fail(error, *_usage(error), error.exit_code)
     except click.ClickException as error:
         _fail(error, _sentence(error.format_message()), None, error.exit_code)
-    except RuntimeError as error:  # Path.resolve() on Python 3.11 and 3.12, through a loop of links
+    except (click.Abort, KeyboardInterrupt) as error:
+        _fail(error, "interrupted; nothing was left half-written", None, 130)
+    except RuntimeError as error:  # Path.resolve() through a loop of links (3.11, 3.12); after click.Abort, one too
         if not str(error).startswith("Symlink loop from "):
             raise
         where = str(error).removeprefix("Symlink loop from ")
         _fail(error, f"cannot follow {where}: it leads into a loop of links", "remove or fix the loop", 1)
-    except (click.Abort, KeyboardInterrupt) as error:
-        _fail(error, "interrupted; nothing was left half-written", None, 130)
     except UnicodeError as error:  # the last resort: every reader of text refuses bad bytes itself
         _fail(error, f"cannot handle text that is not valid UTF-8 ({error})", "rerun with --debug to see where", 1)
     sys.exit(code if isinstance(code, int) else 0)
