@@ -26,8 +26,8 @@ The commands run in turn, round after round, so that load on the machine weighs 
 the baseline as on the rest; the first round is a warm-up. Ratios are of medians, for
 wall time and for CPU time (user + system of the child), the steadier figure on a
 machine doing other work. With --instructions, each command also runs once under
-valgrind's callgrind and the ratios of instructions executed are shown: the same from
-run to run, where times on a shared machine vary by a tenth.
+valgrind's callgrind and the ratios of instructions executed are shown: within about 2%
+from run to run (Python's hash seeds differ), where times on a shared machine vary by a tenth.
 Usage: python bench/startup.py [--runs N] [--instructions]
 """
 
