@@ -7,7 +7,7 @@ from pathlib import Path
 
 from skillpm.archive import BuiltArchive, build_archive, write_archive
 from skillpm.errors import ManifestError, ValidationFailed
-from skillpm.manifest import EVAL_FILE, EVALS_FILE, OVERLAYS_DIR, SkillSource
+from skillpm.manifest import SkillSource
 from skillpm.validation import Finding
 from skillpm.validation.source import validate_path
 
@@ -69,8 +69,7 @@ def pack(
 def _test_set(source: SkillSource, target: str, files: dict[str, Path]) -> str | None:
     """The digest of the variant's test cases, which the archive records but never holds; ``None``
     without test files (checked first, so packing a skill without them imports no test code)."""
-    overlay = source.root / OVERLAYS_DIR / target / EVAL_FILE
-    if not (overlay.is_file() or (source.root / EVAL_FILE).is_file() or EVALS_FILE in files):
+    if not source.has_test_files(target, files):
         return None
     from skillpm.evaluation.subject import variant_test_set
 

@@ -7,6 +7,8 @@ skill file is copied here.
 from __future__ import annotations
 
 import json
+
+import pytest
 import shutil
 import tarfile
 from pathlib import Path
@@ -384,6 +386,20 @@ def test_an_overlay_no_variant_names_is_reported_but_not_one_linked_from_elsewhe
     assert code == 1
     assert {f["rule"] for f in found} == {"tree.link-escape"}
     assert not any("private-folder" in f["file"] or "sm_80" in f["file"] for f in found)
+
+
+@pytest.mark.parametrize(("text", "reason"), [("not json", "not valid JSON"), ('{"tests": [{"input": 5}]}', "tests.0.input")])
+def test_test_cases_eval_cannot_read_are_a_warning_at_validate(run_cli, tmp_path: Path, text: str, reason: str) -> None:
+    """The skeleton's skill_meta.json broken (found in a hostile review: validate said 'valid', and pack silently
+    recorded no test-set digest, so no evidence could name the tests): a warning that says what follows."""
+    folder = tmp_path / "demo"
+    assert run_cli("init", folder).exit_code == 0
+    assert findings(run_cli, folder) == (0, [])
+    (folder / "skill_meta.json").write_text(text)
+    code, found = findings(run_cli, folder)
+    assert code == 0
+    assert [(f["file"], f["rule"], f["severity"]) for f in found] == [("skill_meta.json", "tests.unusable", "warning")]
+    assert reason in found[0]["message"] and "no test-set digest" in found[0]["message"]
 
 
 def test_discovery_does_not_follow_a_link_out_of_the_folder(run_cli, tmp_path: Path) -> None:

@@ -44,8 +44,35 @@ def validate_source(root: Path, *, strict: bool = False, links_within: Path | No
         findings.update(validate_tree(files, root=root, dir_name=source.name, strict=strict,
                                       links_within=links_within))
         findings.update(left_out_findings(left_out))
+        findings.update(_unusable_tests(source, target))
     findings.update(_unused_overlays(source))
     return sorted(findings, key=Finding.sort_key)
+
+
+def _unusable_tests(source: SkillSource, target: str) -> list[Finding]:
+    """A warning when the variant's skill_meta.json is not test cases 'skillpm eval' can read (not JSON, cases of
+    the wrong shape): pack then records no test-set digest, so no evidence can name the tests it ran. Only the
+    file's JSON and schema are checked here (cheap); eval checks the rest (evals/evals.json, validators)."""
+    from skillpm.manifest import EVAL_FILE, OVERLAYS_DIR
+
+    overlay = source.root / OVERLAYS_DIR / target / EVAL_FILE
+    path = overlay if overlay.is_file() else source.root / EVAL_FILE
+    if not path.is_file():
+        return []
+    from skillpm.evaluation.cases import parse_suite
+    from skillpm.jsonfile import parse_json
+    from skillpm.reading import MAX_EVAL_FILE_SIZE, problem, read_inside
+
+    try:
+        problems = parse_suite(parse_json(read_inside(path.parent, path.name, MAX_EVAL_FILE_SIZE)))[1]
+    except (OSError, ValueError) as error:
+        problems = [problem(error)]
+    if not problems:
+        return []
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return [Finding(path.relative_to(source.root).as_posix(), None, "tests.unusable", Severity.WARNING,
+                    f"{problems[0]}{more}: 'skillpm eval' cannot read these test cases, and pack records no "
+                    "test-set digest for evidence to name")]
 
 
 def _unused_overlays(source: SkillSource) -> list[Finding]:
