@@ -242,6 +242,20 @@ def test_no_listings_and_nothing_outside(served: Served, path: str) -> None:
     assert httpx.get(f"{served.url}/{path}").status_code == 404
 
 
+def test_a_folder_s_index_html_linked_out_of_the_registry_is_not_served(served: Served, registry: Path,
+                                                                        tmp_path: Path) -> None:
+    """The folder's index.html was served without checking where it leads (unlike every other file)."""
+    secret = tmp_path / "secret.html"
+    secret.write_text("private\n")
+    folder = registry / "pages" / "linked"
+    folder.mkdir(parents=True)
+    (folder / "index.html").symlink_to(secret)
+    assert httpx.get(f"{served.url}/pages/linked/").status_code == 404
+    (folder / "index.html").unlink()
+    (folder / "index.html").write_text("own\n")
+    assert httpx.get(f"{served.url}/pages/linked/").text == "own\n"
+
+
 def test_the_root_answers_with_the_home_page_not_a_listing(served: Served, registry: Path) -> None:
     response = httpx.get(f"{served.url}/")
     assert response.status_code == 200 and response.headers["content-type"] == "text/html; charset=utf-8"

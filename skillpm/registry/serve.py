@@ -45,14 +45,13 @@ class StaticHandler(SimpleHTTPRequestHandler):
         root = Path(self.directory).resolve()
         try:
             resolved = path.resolve()
-            resolved.relative_to(root)
+            if resolved.is_dir() and (resolved / "index.html").is_file():  # as any static web server does
+                resolved = (resolved / "index.html").resolve()
+            resolved.relative_to(root)  # after links, the folder's index.html too
             stat = resolved.stat()
-        except (OSError, ValueError):
+        except (OSError, ValueError, RuntimeError):  # RuntimeError: a loop of links (Python 3.11, 3.12)
             self.send_error(404, "Not Found")
             return None
-        if resolved.is_dir() and (resolved / "index.html").is_file():  # as any static web server does
-            resolved = resolved / "index.html"
-            stat = resolved.stat()
         if not resolved.is_file():
             self.send_error(404, "Not Found")
             return None
