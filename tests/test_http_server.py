@@ -256,6 +256,16 @@ def test_a_folder_s_index_html_linked_out_of_the_registry_is_not_served(served: 
     assert httpx.get(f"{served.url}/pages/linked/").text == "own\n"
 
 
+def test_a_version_control_folder_of_the_registry_is_not_served(served: Served, registry: Path) -> None:
+    """A registry kept in git (as one published on a static host is): its .git/config may name a remote with
+    credentials, and 'registry serve --bind 0.0.0.0' would hand it to anyone who asks."""
+    (registry / ".git").mkdir()
+    (registry / ".git" / "config").write_text('[remote "origin"]\n\turl = https://user:token@host/r.git\n')
+    for path in (".git/config", ".GIT/config", "pages/../.git/config"):
+        assert httpx.get(f"{served.url}/{path}").status_code == 404
+    assert httpx.get(f"{served.url}/config.json").status_code == 200
+
+
 def test_the_root_answers_with_the_home_page_not_a_listing(served: Served, registry: Path) -> None:
     response = httpx.get(f"{served.url}/")
     assert response.status_code == 200 and response.headers["content-type"] == "text/html; charset=utf-8"

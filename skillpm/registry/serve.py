@@ -12,6 +12,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
+from skillpm.containment import vcs_component
+
 
 class StaticHandler(SimpleHTTPRequestHandler):
     """Serve a registry's files read-only: GET and HEAD, no listings, ETag and caching headers.
@@ -47,7 +49,8 @@ class StaticHandler(SimpleHTTPRequestHandler):
             resolved = path.resolve()
             if resolved.is_dir() and (resolved / "index.html").is_file():  # as any static web server does
                 resolved = (resolved / "index.html").resolve()
-            resolved.relative_to(root)  # after links, the folder's index.html too
+            if vcs_component(resolved.relative_to(root)):  # after links, the folder's index.html too
+                raise ValueError("a version-control folder's file")  # .git/config may hold a remote's credentials
             stat = resolved.stat()
         except (OSError, ValueError, RuntimeError):  # RuntimeError: a loop of links (Python 3.11, 3.12)
             self.send_error(404, "Not Found")
