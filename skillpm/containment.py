@@ -48,6 +48,28 @@ def vcs_problem(path: Path, resolved: Path) -> str | None:
     return None
 
 
+def resolves_inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, after links, lies in ``root`` (after links too); a loop of links does not."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except RuntimeError:  # Path.resolve() through a loop of links (Python 3.11, 3.12; OSError from 3.13)
+        return False
+
+
+def real_folder(root: Path, relative: str) -> Path | None:
+    """``root / relative`` when it and every folder on the way are real folders, not links (which a cloned
+    repository may point anywhere: ``.claude`` -> the user's own ``~/.claude``); else None."""
+    folder = root
+    try:
+        for part in Path(relative).parts:
+            folder = folder / part
+            if folder.is_symlink() or not folder.is_dir():
+                return None
+    except OSError:  # a name too long for the file system (ENAMETOOLONG): no such folder
+        return None
+    return folder
+
+
 def outside_problem(resolved: Path, root: Path) -> str | None:
     """Why the resolved path ``resolved`` is not inside the resolved project folder ``root``, or None."""
     if resolved.is_relative_to(root):

@@ -85,11 +85,9 @@ def read_inside(folder: Path, name: str, limit: int) -> bytes:
     a cloned skill's ``SKILL.md -> ~/private/notes.md`` must never be read as the skill's."""
     path = folder / name
     if path.is_symlink():
-        try:
-            inside = path.resolve().is_relative_to(folder.resolve())
-        except RuntimeError:  # a loop of links
-            inside = False
-        if not inside:
+        from skillpm.containment import resolves_inside  # only for a link: most reads need none of it
+
+        if not resolves_inside(path, folder):
             raise ValueError("it is a link that leads out of the skill's folder")
     return read_at_most(path, limit)
 

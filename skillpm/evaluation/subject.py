@@ -115,7 +115,9 @@ def _read_test_file(root: Path, path: Path | None) -> bytes | None:
     """A test file's bytes (bounded), ``None`` when absent; refused when it resolves outside the source."""
     if path is None:
         return None
-    if not path.resolve().is_relative_to(root.resolve()):
+    from skillpm.containment import resolves_inside
+
+    if not resolves_inside(path, root):
         raise EvalError(f"{path} is outside the skill source", hint="test files must be files of the skill, not links out of it")
     return _read(path, MAX_EVAL_FILE_SIZE)
 

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 from skillpm.evaluation.errors import EvalError
 from skillpm.attest.statement import is_finite_number
 from skillpm.evaluation.stats import ARMS, ModelResult, Tally, measured_sum
+from skillpm.containment import resolves_inside
 from skillpm.jsonfile import read_json
 from skillpm.reading import MAX_EVAL_FILE_SIZE, problem
 
@@ -115,14 +116,11 @@ def _documents(batch: Path, problems: list[str], root: Path) -> list[tuple[str, 
 
 def _read_json(path: Path, problems: list[str], root: Path) -> Any:
     """The JSON file ``path``, read when it lies in the folder given (``root``) after links; else None, and why."""
-    try:
-        if not path.resolve().is_relative_to(root):  # a batch folder or result linked from elsewhere
-            problems.append(f"{path}: leads out of {root} through a link; not read")
-            return None
-        return read_json(path, MAX_EVAL_FILE_SIZE)
-    except RuntimeError:  # Path.resolve() through a loop of links (Python 3.11, 3.12)
-        problems.append(f"{path}: a loop of links; not read")
+    if not resolves_inside(path, root):  # a batch folder or result linked from elsewhere, or a loop of links
+        problems.append(f"{path}: leads out of {root} through a link; not read")
         return None
+    try:
+        return read_json(path, MAX_EVAL_FILE_SIZE)
     except (OSError, ValueError) as error:
         problems.append(f"{path}: cannot read: {problem(error)}")
         return None

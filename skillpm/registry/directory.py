@@ -31,7 +31,6 @@ class LocalRegistry:
         self.label = label
         self._config: RegistryConfig | None = None
         self._guard: IndexGuard | None = None
-        self._resolved_root: Path | None = None
         # Unverified: the registry's own writer (skillpm.registry.store), and the embedded
         # registry, which ships inside skillpm and is trusted as part of it (its index is unsigned).
         if verify and label != EMBEDDED:
@@ -81,12 +80,6 @@ class LocalRegistry:
             )
         return data
 
-    def _real_root(self) -> Path:
-        """The registry's folder after links (the root itself may be one: the user named it)."""
-        if self._resolved_root is None:
-            self._resolved_root = self.root.resolve()
-        return self._resolved_root
-
     def _document(self, relative: str) -> object | None:
         data = self._raw(relative)
         if self._guard is not None:
@@ -98,11 +91,8 @@ class LocalRegistry:
 
     def _read(self, relative: str, limit: int, *, clip: bool = False) -> bytes | None:
         path = self.root.joinpath(*relative.split("/"))
-        try:  # the embedded registry is skillpm's own files, trusted as part of it (as its unsigned index is)
-            inside = self.label == EMBEDDED or path.resolve().is_relative_to(self._real_root())
-        except RuntimeError:  # a loop of links
-            inside = False
-        if not inside:  # a folder or file of it linked elsewhere
+        # The embedded registry is skillpm's own files, trusted as part of it (as its unsigned index is).
+        if self.label != EMBEDDED and not _resolves_inside(path, self.root):  # a folder or file linked elsewhere
             raise RegistryError(f"{self.label}: {relative} leads out of the registry through a link; refused",
                                 hint="a registry's files are its own; tell its owner")
         try:
@@ -115,3 +105,10 @@ class LocalRegistry:
             raise IndexFormatError(f"{self.label}: {relative} is larger than {limit} bytes")
         return data
 
+
+def _resolves_inside(path: Path, root: Path) -> bool:
+    """:func:`skillpm.containment.resolves_inside`, imported only where a registry other than the embedded
+    one is read (the root may itself be a link: the user named it)."""
+    from skillpm.containment import resolves_inside
+
+    return resolves_inside(path, root)

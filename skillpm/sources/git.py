@@ -241,9 +241,9 @@ def open_git(spec: SourceSpec) -> PackedSource:
 
 def _subdirectory(tree: Path, spec: SourceSpec) -> Path:
     """``tree``/subdirectory, reached without following a link (a checkout's links are the repository's)."""
-    folder = tree
-    for part in spec.subdirectory.split("/"):  # type: ignore[union-attr]  # checked by the caller
-        folder = folder / part
-        if folder.is_symlink() or not folder.is_dir():
-            raise SourceError(f"{spec.describe()} has no folder {spec.subdirectory!r} (or it is a link)")
+    from skillpm.containment import real_folder
+
+    folder = real_folder(tree, spec.subdirectory)  # type: ignore[arg-type]  # checked by the caller
+    if folder is None:
+        raise SourceError(f"{spec.describe()} has no folder {spec.subdirectory!r} (or it is a link)")
     return folder

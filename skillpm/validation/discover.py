@@ -19,6 +19,7 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
+from skillpm.containment import real_folder
 from skillpm.validation.tree import SKILL_MD
 
 MANIFEST_NAME = "skillpm.toml"  # skillpm.manifest.MANIFEST_NAME, without importing that module (and tomllib) for it
@@ -51,25 +52,11 @@ def _subfolders(folder: Path) -> list[Path]:
         return []
 
 
-def _real_folder(root: Path, place: str) -> Path | None:
-    """``root / place`` when it and every folder on the way are real folders, not links (which a cloned
-    repository may point anywhere: ``.claude`` -> the user's own ``~/.claude``); else None."""
-    folder = root
-    try:
-        for part in Path(place).parts:
-            folder = folder / part
-            if folder.is_symlink() or not folder.is_dir():
-                return None
-    except OSError:  # a manifest's name too long for the file system (ENAMETOOLONG): no such folder
-        return None
-    return folder
-
-
 def _manifest(root: Path, relative: str) -> Any:
     """The parsed JSON file ``root / relative``; ``None`` when it is missing, reached through a link, not a
     regular file of at most :data:`~skillpm.reading.MAX_PLUGIN_MANIFEST_SIZE` bytes, or not JSON."""
     folder_name, _, name = relative.rpartition("/")
-    folder = _real_folder(root, folder_name)
+    folder = real_folder(root, folder_name)
     if folder is None or (folder / name).is_symlink():
         return None
     from skillpm.jsonfile import read_json
@@ -107,7 +94,7 @@ def discover(path: Path) -> list[Path]:
         return [path]
     found: dict[Path, None] = {}  # in order, each once
     for place in (*_PLACES, *_plugin_places(path)):
-        folder = _real_folder(path, place)
+        folder = real_folder(path, place)
         for child in _subfolders(folder) if folder is not None else ():
             if child not in found and (child / SKILL_MD).is_file():
                 found[child] = None

@@ -76,11 +76,12 @@ def _unusable_tests(source: SkillSource, target: str) -> list[Finding]:
 
 
 def _unused_overlays(source: SkillSource) -> list[Finding]:
+    from skillpm.containment import resolves_inside
     from skillpm.manifest import OVERLAYS_DIR
 
     overlays = source.root / OVERLAYS_DIR
     # A variants/ linked out of the source is not listed: its files are reported as links out of the source.
-    if not overlays.is_dir() or not overlays.resolve().is_relative_to(source.root.resolve()):
+    if not overlays.is_dir() or not resolves_inside(overlays, source.root):
         return []
     return [
         Finding(
