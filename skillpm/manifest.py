@@ -198,11 +198,15 @@ class SkillSource:
         """The variant's tree as installed: relative posix path -> file on disk, sorted."""
         return self.variant_tree(target)[0]
 
-    def has_test_files(self, target: str, files: Mapping[str, Path]) -> bool:
-        """Whether the variant ``target`` (whose tree is ``files``) has test cases to read: skill_meta.json in its
-        overlay or at the top, or evals/evals.json in its tree (told without importing any test code)."""
+    def skill_meta(self, target: str) -> Path | None:
+        """The variant ``target``'s skill_meta.json: its overlay's, else the top one; None when neither is a file."""
         overlay = self.root / OVERLAYS_DIR / target / EVAL_FILE
-        return overlay.is_file() or (self.root / EVAL_FILE).is_file() or EVALS_FILE in files
+        return next((path for path in (overlay, self.root / EVAL_FILE) if path.is_file()), None)
+
+    def has_test_files(self, target: str, files: Mapping[str, Path]) -> bool:
+        """Whether the variant ``target`` (whose tree is ``files``) has test cases to read: a skill_meta.json
+        (:meth:`skill_meta`), or evals/evals.json in its tree (told without importing any test code)."""
+        return self.skill_meta(target) is not None or EVALS_FILE in files
 
     def variant_tree(self, target: str) -> tuple[dict[str, Path], list[str]]:
         """:meth:`variant_files`, and the hidden entries it leaves out (see :mod:`skillpm.validation.hidden`)."""

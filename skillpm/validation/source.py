@@ -53,11 +53,8 @@ def _unusable_tests(source: SkillSource, target: str) -> list[Finding]:
     """A warning when the variant's skill_meta.json is not test cases 'skillpm eval' can read (not JSON, cases of
     the wrong shape): pack then records no test-set digest, so no evidence can name the tests it ran. Only the
     file's JSON and schema are checked here (cheap); eval checks the rest (evals/evals.json, validators)."""
-    from skillpm.manifest import EVAL_FILE, OVERLAYS_DIR
-
-    overlay = source.root / OVERLAYS_DIR / target / EVAL_FILE
-    path = overlay if overlay.is_file() else source.root / EVAL_FILE
-    if not path.is_file():
+    path = source.skill_meta(target)
+    if path is None:
         return []
     from skillpm.evaluation.cases import parse_suite
     from skillpm.jsonfile import parse_json
