@@ -7,7 +7,7 @@ from pathlib import Path
 
 from skillpm.archive import BuiltArchive, build_archive, write_archive
 from skillpm.errors import ManifestError, ValidationFailed
-from skillpm.manifest import SkillSource
+from skillpm.manifest import EVALS_FILE, SkillSource
 from skillpm.validation import Finding
 from skillpm.validation.source import validate_path
 
@@ -17,23 +17,25 @@ def pack(
     out_dir: Path,
     *,
     targets: list[str] | None = None,
-    left_out: Callable[[Finding], None] | None = None,
+    warn: Callable[[Finding], None] | None = None,
     links_within: Path | None = None,
 ) -> list[BuiltArchive]:
     """Validate ``source_dir`` and write one reproducible archive per variant into ``out_dir``.
 
     ``source_dir`` is a skill source, or a plain SKILL.md folder (its manifest derived from the
     front matter, as ``init --from`` writes it). ``targets`` limits the variants built; by
-    default all are. ``left_out`` is called with the finding for each hidden entry not packed.
+    default all are. ``warn`` is called with each warning a user packing should see: a hidden entry
+    left out (``tree.left-out``), test cases that cannot be read, so that no test-set digest is
+    recorded (``tests.unusable``, worded as ``skillpm eval`` would say it).
     A file that is a link is packed as the bytes it leads to, which must lie inside ``source_dir``
     or inside ``links_within`` (:func:`~skillpm.validation.tree.validate_tree`).
     """
     source = SkillSource.load_or_derive(source_dir)
     findings = validate_path(source_dir, links_within=links_within)
-    if left_out is not None:
-        for finding in findings:
-            if finding.rule == "tree.left-out":
-                left_out(finding)
+    warn = warn or (lambda finding: None)
+    for finding in findings:
+        if finding.rule == "tree.left-out":
+            warn(finding)
     errors = [finding for finding in findings if finding.is_error]
     if errors:
         raise ValidationFailed(
@@ -61,16 +63,29 @@ def pack(
             "agents": package.agents,
         }
         files = source.variant_files(target)
-        data, metadata = build_archive({**fields, "test_set": _test_set(source, target, files)}, files)
+        test_set = _test_set(source, target, files, warn)
+        data, metadata = build_archive({**fields, "test_set": test_set}, files)
         built.append(write_archive(out_dir, data, metadata))
     return built
 
 
-def _test_set(source: SkillSource, target: str, files: dict[str, Path]) -> str | None:
+def _test_set(source: SkillSource, target: str, files: dict[str, Path], warn: Callable[[Finding], None]) -> str | None:
     """The digest of the variant's test cases, which the archive records but never holds; ``None``
-    without test files (checked first, so packing a skill without them imports no test code)."""
+    without test files (checked first, so packing a skill without them imports no test code) or
+    when they cannot be read, which ``warn`` is told."""
     if not source.has_test_files(target, files):
         return None
+    from skillpm.evaluation.errors import EvalError
     from skillpm.evaluation.subject import variant_test_set
+    from skillpm.validation.findings import Severity
 
-    return variant_test_set(source.root, target, files)
+    try:
+        return variant_test_set(source.root, target, files)
+    except EvalError as error:
+        file = source.skill_meta(target)
+        where = file.relative_to(source.root).as_posix() if file is not None else EVALS_FILE
+        variant = f"the {target} variant: " if len(source.targets) > 1 else ""
+        warn(Finding(where, None, "tests.unusable", Severity.WARNING,
+                     f"{variant}{error.message}; no test-set digest is recorded, so no evidence can name the tests "
+                     "it ran"))
+        return None

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from skillpm.archive import BuiltArchive
     from skillpm.attest.keys import SigningKey
     from skillpm.registry.store import Added, NewAttestation
+    from skillpm.validation import Finding
 
 
 class KeySigner(Record):
@@ -109,11 +110,12 @@ def publish(
     evidence: Sequence[Path] = (),
     signer: Signer | None = None,
     links_within: Path | None = None,
+    warn: Callable[[Finding], None] | None = None,
 ) -> Published:
     """Pack ``source_dir`` and publish its variants, with ``evidence`` signed by ``signer``, into ``registry_root``.
 
-    ``source_dir`` is a skill source or a plain SKILL.md folder, and ``links_within`` a folder its
-    links to files may lead into (see :func:`skillpm.pack.pack`).
+    ``source_dir`` is a skill source or a plain SKILL.md folder, ``links_within`` a folder its
+    links to files may lead into, and ``warn`` is told pack's warnings (see :func:`skillpm.pack.pack`).
 
     Everything is checked, and every statement signed, before the registry is
     touched; the store then writes all of it or nothing. A version already
@@ -128,7 +130,7 @@ def publish(
         raise AttestationError("evidence must be signed", hint="pass --sign key:PATH or --sign sigstore")
     documents = [read_evidence(path) for path in evidence]
     with tempfile.TemporaryDirectory(prefix="skillpm-publish-") as work:
-        archives = pack(source_dir, Path(work), links_within=links_within)
+        archives = pack(source_dir, Path(work), links_within=links_within, warn=warn)
         statements = [_statement(path, document, archives) for path, document in zip(evidence, documents)]
         bundles = [sign_bundle(statement, variant, signer) for statement, variant in statements if signer]
         added = store.add(registry_root, [archive.path for archive in archives], attestations=bundles)
@@ -143,6 +145,7 @@ def publish_to_oci(
     signer: Signer | None = None,
     progress: Callable[[str], None] = lambda _line: None,
     links_within: Path | None = None,
+    warn: Callable[[Finding], None] | None = None,
 ) -> Published:
     """:func:`publish` into the OCI registry at ``location`` (``oci://HOST/NAMESPACE``).
 
@@ -160,7 +163,7 @@ def publish_to_oci(
     with tempfile.TemporaryDirectory(prefix="skillpm-publish-oci-") as work:
         root = Path(work) / "registry"
         store.init(root, name="publish", keys=(), expires_days=1)
-        staged = publish(source_dir, root, evidence=evidence, signer=signer, links_within=links_within)
+        staged = publish(source_dir, root, evidence=evidence, signer=signer, links_within=links_within, warn=warn)
         static = LocalRegistry(root, root.as_uri(), verify=False)
         pushed = push_packages(static, oci, sorted({item.name for item in staged.added}), progress)
     (version,) = pushed

@@ -388,18 +388,67 @@ def test_an_overlay_no_variant_names_is_reported_but_not_one_linked_from_elsewhe
     assert not any("private-folder" in f["file"] or "sm_80" in f["file"] for f in found)
 
 
+@pytest.mark.parametrize("plain", [False, True], ids=["skeleton", "plain-folder"])
 @pytest.mark.parametrize(("text", "reason"), [("not json", "not valid JSON"), ('{"tests": [{"input": 5}]}', "tests.0.input")])
-def test_test_cases_eval_cannot_read_are_a_warning_at_validate(run_cli, tmp_path: Path, text: str, reason: str) -> None:
+def test_test_cases_eval_cannot_read_are_a_warning_at_validate(
+    run_cli, tmp_path: Path, text: str, reason: str, plain: bool
+) -> None:
     """The skeleton's skill_meta.json broken (found in a hostile review: validate said 'valid', and pack silently
-    recorded no test-set digest, so no evidence could name the tests): a warning that says what follows."""
+    recorded no test-set digest, so no evidence could name the tests): a warning that says what follows. So for
+    a plain SKILL.md folder, which pack and publish take as it is."""
     folder = tmp_path / "demo"
-    assert run_cli("init", folder).exit_code == 0
+    if plain:
+        skill(tmp_path, "demo")
+    else:
+        assert run_cli("init", folder).exit_code == 0
     assert findings(run_cli, folder) == (0, [])
     (folder / "skill_meta.json").write_text(text)
     code, found = findings(run_cli, folder)
     assert code == 0
     assert [(f["file"], f["rule"], f["severity"]) for f in found] == [("skill_meta.json", "tests.unusable", "warning")]
     assert reason in found[0]["message"] and "no test-set digest" in found[0]["message"]
+
+
+def packed_test_set(run_cli, folder: Path, out: Path) -> tuple[str | None, str]:
+    """Pack ``folder``: the test-set digest its archive records, and what pack said on stderr."""
+    result = run_cli("pack", folder, "-o", out, "--json")
+    assert result.exit_code == 0, result.output
+    (built,) = json.loads(result.stdout)
+    with tarfile.open(built["path"]) as tar:
+        return json.load(tar.extractfile(METADATA_NAME)).get("test-set"), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("file", "broken", "reason"),
+    [
+        # agentskills.io's format (https://agentskills.io/skill-creation/evaluating-skills): an eval needs a prompt.
+        ("evals/evals.json", '{"skill_name": "demo", "evals": [{"id": 1, "expected_output": "x"}]}',
+         'evals/evals.json: evals.0: needs a "prompt"'),
+        # upskill's format, of the right shape, but a validator's settings no check can take (validate passes it).
+        ("skill_meta.json", '{"tests": [{"input": "q", "expected": {"contains": ["a"]}, "validator": "regex", '
+         '"validator_config": {"pattern": "("}}]}', "skill_meta.json: tests.0: validator_config.pattern '('"),
+    ],
+    ids=["evals.json", "skill_meta.json"],
+)
+def test_pack_and_publish_say_when_test_cases_cannot_be_read_and_no_test_set_is_recorded(
+    run_cli, tmp_path: Path, file: str, broken: str, reason: str
+) -> None:
+    """pack recorded no test-set digest without a word when the cases could not be read, so eval evidence
+    could name no tests; it now warns with what 'skillpm eval' would say, and records the digest once fixed."""
+    folder = skill(tmp_path / "src", "demo", files={file: broken})
+    test_set, said = packed_test_set(run_cli, folder, tmp_path / "dist")
+    assert test_set is None
+    assert f"warning: {reason}" in said and "no test-set digest is recorded" in said, said
+    assert run_cli("registry", "init", tmp_path / "reg").exit_code == 0
+    published = run_cli("publish", folder, "--registry", tmp_path / "reg")
+    assert published.exit_code == 0, published.output
+    assert f"warning: {reason}" in published.stderr
+
+    fixed = broken.replace('"expected_output"', '"prompt": "q", "expected_output"').replace('"("', '"a+"')
+    (folder / file).write_text(fixed)
+    test_set, said = packed_test_set(run_cli, folder, tmp_path / "dist2")
+    assert test_set is not None and len(test_set) == 64
+    assert "warning" not in said
 
 
 def test_discovery_does_not_follow_a_link_out_of_the_folder(run_cli, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from skillpm.cli.common import json_option, links_within_option, plain_http_option, registry_option
-from skillpm.cli.output import emit_json, notice, say, table
+from skillpm.cli.output import emit_json, notice, say, table, warn_of
 
 #: How much of a check's detail the verify table shows (--json has all of it).
 DETAIL = 600
@@ -100,10 +100,10 @@ def publish(
     signer = parse_signer(sign, identity_token=identity_token, staging=staging) if sign else None
     if oci_url(registry):
         result = publish_to_oci(source, registry, evidence=list(evidence), signer=signer, progress=notice,
-                                links_within=links_within)
+                                links_within=links_within, warn=warn_of)
     else:
         result = publish_source(source, Path(registry), evidence=list(evidence), signer=signer,
-                                links_within=links_within)
+                                links_within=links_within, warn=warn_of)
     if as_json:
         emit_json(result.to_json())
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from skillpm.cli.common import json_option, links_within_option
-from skillpm.cli.output import emit_json, notice, report, say
+from skillpm.cli.output import emit_json, notice, report, say, warn_of
 
 _PATH = click.Path(path_type=Path)
 
@@ -151,7 +151,7 @@ def pack(source: Path, out_dir: Path, targets: tuple[str, ...], links_within: Pa
     from skillpm.pack import pack as pack_source
 
     built = pack_source(
-        source, out_dir, targets=list(targets) or None, left_out=lambda finding: notice(finding.message),
+        source, out_dir, targets=list(targets) or None, warn=warn_of,
         links_within=links_within,
     )
     if as_json:

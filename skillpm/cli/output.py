@@ -7,11 +7,14 @@ sends reaches the terminal as control characters or unbounded; JSON is printed e
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import click
 
 from skillpm.display import FIELD, LINE, clean
+
+if TYPE_CHECKING:
+    from skillpm.validation import Finding
 
 
 def emit_json(data: object) -> None:
@@ -37,6 +40,11 @@ def report(as_json: bool, data: object, text: str) -> None:
 def notice(message: str) -> None:
     """A one-line note on stderr, kept out of stdout so --json output stays clean."""
     say(message, err=True)
+
+
+def warn_of(finding: Finding) -> None:
+    """Print a warning ``pack`` or ``publish`` finds as it goes (:func:`notice`)."""
+    notice(f"warning: {finding.message}")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, limit: int = FIELD) -> None:

@@ -93,13 +93,11 @@ def _test_only(relative: str) -> bool:
             and vcs_component(PurePosixPath(relative)) is None)
 
 
-def variant_test_set(root: Path, target: str, files: Mapping[str, Path]) -> str | None:
-    """The digest of the variant's test set, for ``pack`` to record; ``None`` when it has none
-    that reads cleanly (``skillpm eval`` says why)."""
-    from skillpm.evaluation.testset import test_set_digest
-
+def variant_test_set(root: Path, target: str, files: Mapping[str, Path]) -> str:
+    """The digest of the variant's test set, for ``pack`` to record; EvalError, naming the file and
+    what is wrong, when there are no cases or they cannot be read as ``skillpm eval`` reads them."""
     read, _ = test_reader(root, target, files)
-    return test_set_digest(read, target=target)
+    return load_tests(read, target=target).test_set.digest
 
 
 def artifact_sha256(root: Path, target: str, links_within: Path | None = None) -> str:

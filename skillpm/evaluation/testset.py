@@ -76,14 +76,6 @@ def load_tests(read: Reader, *, target: str, name: Callable[[str], str] = str) -
     raise EvalError(f"{empty} has no test cases: there is nothing to evaluate", hint=HOW_TO_ADD)
 
 
-def test_set_digest(read: Reader, *, target: str) -> str | None:
-    """The digest of the variant's test set; ``None`` when it has none that can be read."""
-    try:
-        return load_tests(read, target=target).test_set.digest
-    except EvalError:
-        return None
-
-
 def _prepared(
     read: Reader,
     file: str,

@@ -10,7 +10,7 @@ from skillpm.errors import ManifestError
 from skillpm.validation.discover import MANIFEST_NAME
 from skillpm.validation.findings import Finding, Severity, error
 from skillpm.validation.hidden import left_out_findings
-from skillpm.validation.tree import validate_skill_dir, validate_tree
+from skillpm.validation.tree import SKILL_MD, validate_skill_dir, validate_tree
 
 if TYPE_CHECKING:
     from skillpm.manifest import SkillSource
@@ -23,7 +23,11 @@ def validate_path(path: Path, *, strict: bool = False, links_within: Path | None
     """
     if (path / MANIFEST_NAME).is_file():
         return validate_source(path, strict=strict, links_within=links_within)
-    return validate_skill_dir(path, strict=strict, links_within=links_within)
+    findings = validate_skill_dir(path, strict=strict, links_within=links_within)
+    skill_meta = path / "skill_meta.json"  # skillpm.manifest.EVAL_FILE, whose module validating a plain skill never loads
+    if (path / SKILL_MD).is_file() and skill_meta.is_file():
+        findings = sorted([*findings, *_unusable_tests(path, skill_meta)], key=Finding.sort_key)
+    return findings
 
 
 def validate_source(root: Path, *, strict: bool = False, links_within: Path | None = None) -> list[Finding]:
@@ -44,16 +48,16 @@ def validate_source(root: Path, *, strict: bool = False, links_within: Path | No
         findings.update(validate_tree(files, root=root, dir_name=source.name, strict=strict,
                                       links_within=links_within))
         findings.update(left_out_findings(left_out))
-        findings.update(_unusable_tests(source, target))
+        findings.update(_unusable_tests(root, source.skill_meta(target)))
     findings.update(_unused_overlays(source))
     return sorted(findings, key=Finding.sort_key)
 
 
-def _unusable_tests(source: SkillSource, target: str) -> list[Finding]:
-    """A warning when the variant's skill_meta.json is not test cases 'skillpm eval' can read (not JSON, cases of
-    the wrong shape): pack then records no test-set digest, so no evidence can name the tests it ran. Only the
-    file's JSON and schema are checked here (cheap); eval checks the rest (evals/evals.json, validators)."""
-    path = source.skill_meta(target)
+def _unusable_tests(root: Path, path: Path | None) -> list[Finding]:
+    """A warning when ``path``, a variant's skill_meta.json, is not test cases 'skillpm eval' can read (not JSON,
+    cases of the wrong shape): pack then records no test-set digest, so no evidence can name the tests it ran.
+    Only the file's JSON and schema are checked here (cheap); pack and eval check the rest (evals/evals.json,
+    validators' settings, the scripts cases run)."""
     if path is None:
         return []
     from skillpm.evaluation.cases import parse_suite
@@ -67,7 +71,7 @@ def _unusable_tests(source: SkillSource, target: str) -> list[Finding]:
     if not problems:
         return []
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    return [Finding(path.relative_to(source.root).as_posix(), None, "tests.unusable", Severity.WARNING,
+    return [Finding(path.relative_to(root).as_posix(), None, "tests.unusable", Severity.WARNING,
                     f"{problems[0]}{more}: 'skillpm eval' cannot read these test cases, and pack records no "
                     "test-set digest for evidence to name")]
 
