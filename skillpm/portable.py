@@ -24,11 +24,13 @@ MAX_NAME_BYTES = 255  # one folder or file name in UTF-8, as Linux and macOS all
 
 #: A name that some file system does not keep as it is: with a character Windows refuses (``:``
 #: would name a drive, so that ``a/C:/x`` is ``C:x``, or an alternate data stream), ending in a dot
-#: or space (Windows drops them; this covers ``.`` and ``..``), or a Windows device (``NUL``, ``com1.txt``).
+#: or space (Windows drops them; this covers ``.`` and ``..``), or a Windows device (``NUL``, ``com1.txt``,
+#: and ``nul .md``: Windows drops the spaces before the extension when it looks for a device name,
+#: as Go's ``path/filepath`` ``isReservedName`` does).
 #: The group that matches names the reason in :data:`_UNSAFE_REASONS`.
 _UNSAFE_NAME = re.compile(
     r'(?P<character>.*[<>:"|?*\\].*)|(?P<end>.*[. ])'
-    r"|(?P<device>(?:con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])(?:\..*)?)",
+    r"|(?P<device>(?:con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³]) *(?:\..*)?)",
     re.IGNORECASE | re.DOTALL,
 )
 _UNSAFE_REASONS = {
@@ -123,5 +125,8 @@ class FoldedTree:
 
 
 def _folded(relative: str) -> str:
-    """``relative`` as a case-insensitive, normalising file system (macOS, Windows) compares it."""
-    return unicodedata.normalize("NFC", relative.casefold())
+    """``relative`` as a case-insensitive, normalising file system (macOS, Windows) compares it: Unicode's
+    canonical caseless match (The Unicode Standard, 3.13, D145: NFD(casefold(NFD(x)))). Casefolding
+    before decomposing is not enough: it turns U+0345 (a combining mark) into a letter before the
+    marks are put in order, so that U+1FB4 and U+1FB3 U+0301, one name in NFC, fold apart."""
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", relative).casefold())

@@ -65,6 +65,7 @@ CLASHES = {
     "case-of-file-and-folder": [regular("skill/Refs"), regular("skill/refs/b.md")],
     "nfc-and-nfd": [regular("skill/caf\u00e9.md"), regular("skill/cafe\u0301.md")],
     "nfd-folder": [regular("skill/caf\u00e9/a.md"), regular("skill/cafe\u0301/b.md")],
+    "folded-mark-in-another-order": [regular("skill/\u1fb4.md"), regular("skill/\u1fb3\u0301.md")],
 }
 
 
@@ -79,6 +80,7 @@ UNSAFE_NAMES = {
     "alternate-data-stream": "skill/notes.md:hidden",
     "device-nul": "skill/NUL",
     "device-with-extension": "skill/scripts/com1.txt",
+    "device-with-spaces-before-the-extension": "skill/references/nul .md",
     "device-lowercase": "skill/aux",
     "console-input": "skill/CONIN$",
     "trailing-dot": "skill/notes.md.",

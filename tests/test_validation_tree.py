@@ -76,6 +76,8 @@ def findings(run_cli: RunCli, path: Path) -> list[tuple[str, str, str]]:
         ("Lpt¹.md", "a Windows device name"),
         ("conin$", "a Windows device name"),
         ("aux.tar.gz", "a Windows device name"),
+        ("nul .md", "a Windows device name"),  # Windows drops the spaces before the extension
+        ("COM1  .txt", "a Windows device name"),
     ],
 )
 def test_each_unsafe_name_is_reported(tmp_path: Path, run_cli: RunCli, name: str, reason: str) -> None:
@@ -194,7 +196,8 @@ def test_each_variant_is_checked_as_installed(tmp_path: Path, run_cli: RunCli) -
 TREES: dict[str, Files] = {
     "plain": {"references/guide.md": "x\n"},
     "unicode-names": {"références/guide é 中文.md": "x\n", "assets/😀.png": b"x"},
-    "near-device-names": {"console.md": "x\n", "com10.txt": "x\n", "nully.md": "x\n", "auxiliary/x.md": "x\n"},
+    "near-device-names": {"console.md": "x\n", "com10.txt": "x\n", "nully.md": "x\n", "auxiliary/x.md": "x\n",
+                          "nul x.md": "x\n"},
     "dots-inside": {"a.b.c.md": "x\n", "v1.0/notes.md": "x\n"},
     "longest-name": {"n" * (MAX_NAME_BYTES - 3) + ".md": "x\n"},
     "deepest-path": {"a/" * (MAX_PATH_DEPTH - 1) + "deep.md": "x\n"},
@@ -207,6 +210,8 @@ TREES: dict[str, Files] = {
     "bidi": {"\u202egnp.exe": "x\n"},
     "case": {"Guide.md": "x\n", "guide.md": "x\n"},
     "unicode-form": {f"{NFD}.md": "x\n", "\u00e9.md": "x\n"},
+    # One name in NFC and NFD, which casefolding before decomposing took apart (U+0345 folds to a letter).
+    "unicode-form-of-a-folded-mark": {"\u1fb4.md": "x\n", "\u1fb3\u0301.md": "x\n"},
     "file-where-a-folder-is": {"refs": "x\n", "REFS/a.md": "x\n"},
     "too-deep": {"a/" * MAX_PATH_DEPTH + "deep.md": "x\n"},
     "too-long": {"/".join(["x" * 250] * 4) + "/" + "y" * 30 + ".md": "x\n"},
