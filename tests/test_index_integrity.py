@@ -251,6 +251,20 @@ def test_a_snapshot_signed_by_another_key_is_refused_as_a_key_change(isolated, w
     assert_refused(install(where), isolated, "INDEX KEY HAS CHANGED")
 
 
+def test_another_spelling_of_the_registry_s_url_keeps_its_pin(isolated, registry: Path, served: Served) -> None:
+    """The pin was kept per URL as typed (found in a hostile review): after an impostor's key was refused at the
+    pinned spelling, the same registry spelt otherwise, or named so by a cloned skills.lock, trusted it anew."""
+    assert resolve(served.url).returncode == 0
+    config = json.loads((registry / "config.json").read_text())
+    del config["index-keys"]
+    (registry / "config.json").write_text(json.dumps(config))
+    store.rebuild(registry, keys=[generate()])
+    scheme, rest = served.url.split("://")
+    for spelling in (f"{scheme.upper()}://{rest}", f"{served.url}/./", f"{served.url}//", f"{served.url}/x/../"):
+        assert_refused(install(spelling), isolated, "INDEX KEY HAS CHANGED")
+    assert len(list(trust.trust_root().glob("*.json"))) == 1
+
+
 def test_a_published_key_that_config_does_not_list_is_refused(isolated, where: str, registry: Path) -> None:
     (registry / snapshots.INDEX_KEY).write_bytes(generate().public.pem())
     assert_refused(install(where), isolated, "config.json does not list")

@@ -48,7 +48,11 @@ class TrustedIdentity(Record):
 
 
 def _applies(registries: tuple[str, ...], label: str) -> bool:
-    return not registries or label.rstrip("/") in {registry.rstrip("/") for registry in registries}
+    if not registries:
+        return True
+    from skillpm.registry.urls import comparable  # only for trust limited to some registries
+
+    return comparable(label) in {comparable(registry) for registry in registries}
 
 
 #: The values a minimum may take (a NaN one would silently require nothing).

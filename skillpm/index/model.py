@@ -353,9 +353,12 @@ def check_sha256(value: str, where: str) -> str:
 
 
 def _relative_path(value: str, where: str) -> str:
-    """Accept only plain relative paths: no scheme, no absolute path, no '..', no backslash or NUL."""
+    """Accept only plain relative paths: no scheme, no absolute path, no '..', no backslash; printable ASCII
+    without a space, ``%``, ``?`` or ``#``, so that the path joined to a registry's URL is that file's URL
+    (skillpm writes nothing else)."""
     parts = value.split("/")
-    unsafe = ":" in value or "\\" in value or "\x00" in value or ".." in parts
+    plain = value.isascii() and value.isprintable() and not any(char in value for char in " %?#")
+    unsafe = not plain or ":" in value or "\\" in value or ".." in parts
     if not value or value.startswith("/") or unsafe:
         raise IndexFormatError(f"{where}: unsafe path {value[:120]!r}")
     return value

@@ -81,9 +81,10 @@ class FromCache(Record):
 def fallback_labels(lockfile: Lockfile) -> list[str]:
     """The registries to ask when an entry's own does not answer: the lockfile's, then the configured ones."""
     from skillpm.registry.config import load_registries
+    from skillpm.registry.urls import comparable
 
-    return list(dict.fromkeys([*(skill.registry for skill in lockfile.skills if skill.source is None),
-                               *(remote.url.rstrip("/") for remote in load_registries())]))
+    return list(dict.fromkeys([*(comparable(skill.registry) for skill in lockfile.skills if skill.source is None),
+                               *(comparable(remote.url) for remote in load_registries())]))
 
 
 def source_labels(skill: LockedSkill, *, mirror: str | None, others: Sequence[str]) -> list[str]:

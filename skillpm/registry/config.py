@@ -83,14 +83,17 @@ def config_path() -> Path:
 
 
 def check_url(url: str) -> str:
-    """``url`` when skillpm may use it as a registry; RegistryError saying why not otherwise.
+    """``url`` as skillpm names the registry there, when it may use it; RegistryError saying why not otherwise.
 
     https:// anywhere; http:// only to this machine (127.0.0.1, localhost, ::1) unless
     ``$SKILLPM_ALLOW_HTTP=1``; never with a user name or password in it (skillpm sends no
-    credentials, also after a redirect); ``oci://HOST[:PORT]/NAMESPACE`` (see docs/oci.md);
-    file:// URLs and directories as they are.
+    credentials, also after a redirect); an http(s) URL is returned in its normal form
+    (:func:`skillpm.registry.urls.canonical_url`); ``oci://HOST[:PORT]/NAMESPACE`` (see
+    docs/oci.md); file:// URLs and directories as they are.
     """
     from urllib.parse import urlsplit
+
+    from skillpm.registry.urls import UrlProblem, canonical_url
 
     if url.startswith("oci://"):
         from skillpm.registry.oci.reference import parse_location
@@ -107,6 +110,11 @@ def check_url(url: str) -> str:
             f"registry URL {parts.scheme}://{parts.hostname}/... carries a user name or password; refused",
             hint="keep credentials out of URLs: 'skillpm registry login NAME', $SKILLPM_TOKEN_<NAME> or ~/.netrc",
         )
+    if parts.scheme in ("http", "https"):
+        try:
+            url = canonical_url(url)
+        except UrlProblem as problem:
+            raise RegistryError(f"registry URL {url!r} {problem}") from None
     if parts.scheme == "https" or parts.scheme == "file" or "://" not in url:
         if parts.scheme == "https" and not parts.hostname:
             raise RegistryError(f"registry URL {url!r} has no host")

@@ -115,9 +115,10 @@ def _write(path: Path, tokens: dict[str, str]) -> None:
 
 def configured_name(url: str) -> str | None:
     from skillpm.registry.config import load_registries
+    from skillpm.registry.urls import comparable
 
-    wanted = url.rstrip("/")
-    return next((remote.name for remote in load_registries() if remote.url.rstrip("/") == wanted), None)
+    wanted = comparable(url)
+    return next((remote.name for remote in load_registries() if comparable(remote.url) == wanted), None)
 
 
 def authorization(url: str, name: str | None = None) -> str | None:

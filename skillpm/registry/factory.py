@@ -52,7 +52,7 @@ def open_registry(location: str | None = None) -> Source:
         return RegistryChain([*members, LocalRegistry(embedded_registry_path(), EMBEDDED)])
     if location == EMBEDDED:
         return LocalRegistry(embedded_registry_path(), EMBEDDED)
-    if location.startswith(("http://", "https://")):
+    if location[:8].lower().startswith(("http://", "https://")):  # HttpRegistry puts the URL in normal form
         from skillpm.registry.http import HttpRegistry
 
         return HttpRegistry(location)

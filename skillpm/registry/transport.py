@@ -38,7 +38,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpcore
 
-from skillpm.display import clean
+from skillpm.display import FIELD, clean
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.registry.config import check_url
 
@@ -350,6 +350,8 @@ class Transport:
         self, method: str, url: str, headers: Mapping[str, str], deadline: Deadline, limit: int, decode: bool,
         progress: Progress | None, content: bytes | None = None, error_limit: int = 0,
     ) -> Reply:
+        if not url.isascii():  # httpcore raises TypeError for one; skillpm's URLs are in normal form (registry.urls)
+            raise RegistryError(f"{clean(url, FIELD)} is not an ASCII URL; refused")
         timeouts = {"connect": min(10.0, self.idle), "read": self.idle, "write": self.idle, "pool": self.idle}
         with self._backend.deadline(deadline):
             pool = self._pool(url)

@@ -1,0 +1,97 @@
+"""The one spelling of a registry's http(s) URL, by which skillpm names, pins and caches it. Pure.
+
+A registry's index key is pinned, its rollback floor kept, its index cached and its entries
+written in skills.lock under its URL. Spelt two ways (``http://LOCALHOST/reg``,
+``https://host:443//./reg/``), one registry would have two pins, and a mirror that swaps
+the key would be refused under one spelling and trusted anew under the other. So every
+http(s) registry URL is first put in the normal form RFC 3986 section 6 describes:
+
+- scheme and host in lowercase, the scheme's default port (80, 443) left out;
+- dot segments removed and empty ones (``//``) dropped from the path, with no slash at its end;
+- percent-escapes of unreserved characters decoded (``%7E`` is ``~``), the others in uppercase
+  hex, and every character a path cannot hold as it is (a space, ``é``) percent-encoded in UTF-8.
+
+A host that is not ASCII is refused: written as IDNA's ``xn--`` form it is one name; written in
+Unicode it may be a look-alike of another (``еxample.org`` with a Cyrillic ``е``). A query is kept
+as it is (a redirect may lead to a signed download URL), a fragment, never sent, is dropped;
+:func:`registry_base` refuses both in a registry's own URL, which its files are joined to.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, unquote, urlsplit
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]")
+#: What a path segment holds as it is: RFC 3986's pchar, but for percent-escapes.
+_SEGMENT_SAFE = "!$&'()*+,;=:@-._~"
+_ESCAPE_OR_CHAR = re.compile(r"%[0-9A-Fa-f]{2}|.", re.DOTALL)
+
+
+class UrlProblem(ValueError):
+    """Why a URL has no normal form skillpm can use (its message completes ``the URL ...``)."""
+
+
+def canonical_url(url: str) -> str:
+    """``url`` in its normal form when it is an http(s) URL (see the module); any other is returned as it is.
+
+    UrlProblem for a malformed URL or a host that is not ASCII.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise UrlProblem(f"is malformed ({error})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        return url
+    host = parts.hostname or ""
+    if not host.isascii():
+        raise UrlProblem("has a host that is not ASCII: write it in its IDNA form (xn--...)")
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@" if userinfo else ""
+    netloc += f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc += f":{port}"
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{scheme}://{netloc}{_path(parts.path)}{query}"
+
+
+def registry_base(url: str) -> str:
+    """The http(s) URL of a registry in normal form; UrlProblem also for a query or fragment, which the
+    registry's files could not be joined to."""
+    if "?" in url or "#" in url:
+        raise UrlProblem("has a query or fragment, which no registry file can be joined to")
+    return canonical_url(url)
+
+
+def _path(path: str) -> str:
+    """``path`` with its dot and empty segments removed and each segment's escapes in normal form."""
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if kept:
+                kept.pop()
+            continue
+        kept.append("".join(map(_normal, _ESCAPE_OR_CHAR.findall(segment))))
+    return "".join(f"/{segment}" for segment in kept)
+
+
+def _normal(piece: str) -> str:
+    """One character or percent-escape of a segment, as the normal form writes it."""
+    if len(piece) == 3:  # an escape
+        decoded = unquote(piece)
+        return decoded if _UNRESERVED.fullmatch(decoded) else piece.upper()
+    return quote(piece, safe=_SEGMENT_SAFE)
+
+
+def comparable(url: str) -> str:
+    """``url`` as two registry URLs are compared (a lockfile's, a policy's, a configured one): in normal
+    form when it is an http(s) URL that has one, else as written; never with a slash at the end."""
+    try:
+        return canonical_url(url).rstrip("/")
+    except UrlProblem:
+        return url.rstrip("/")
