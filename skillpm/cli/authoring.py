@@ -89,11 +89,9 @@ def validate(paths: tuple[Path, ...], strict: bool, links_within: Path | None, a
     folder, or inside DIR with --links-within DIR. Exits 1 when any has an error;
     warnings alone do not fail.
     """
-    from skillpm.validation.discover import discover
-    from skillpm.validation.source import validate_path
+    from skillpm.validation.source import validate_paths
 
-    reports = [(skill, validate_path(skill, strict=strict, links_within=links_within))
-               for path in paths for skill in discover(path)]
+    reports = validate_paths(paths, strict=strict, links_within=links_within)
     valid = all(not any(f.is_error for f in findings) for _, findings in reports)
     if as_json:
         emit_json(

@@ -53,7 +53,7 @@ class PackedSource:
         self.label = self.spec.label
         self._keep = keep
         self._work = tempfile.TemporaryDirectory(prefix="skillpm-source-")
-        self._folders: dict[str, Path] | None = None
+        self._folders: dict[str, tuple[Path, ...]] | None = None
         self._packed: dict[str, list[BuiltArchive]] = {}
         self._lock = threading.RLock()  # sync resolves locked skills in parallel threads
 
@@ -62,28 +62,23 @@ class PackedSource:
 
     # --- what the source holds ----------------------------------------------------------------
 
-    def skills(self) -> dict[str, Path]:
-        """Each skill's name and folder, found as ``skillpm validate`` finds them (:mod:`skillpm.validation.discover`)."""
+    def skills(self) -> dict[str, tuple[Path, ...]]:
+        """Each skill's name and the folders that give it (one, but for a name several folders share: see
+        :meth:`_folder`), found as ``skillpm validate`` finds them (:mod:`skillpm.validation.discover`)."""
         with self._lock:
             return self._find_skills()
 
-    def _find_skills(self) -> dict[str, Path]:
+    def _find_skills(self) -> dict[str, tuple[Path, ...]]:
         if self._folders is None:
-            from skillpm.manifest import SkillSource
             from skillpm.validation.discover import MANIFEST_NAME, SKILL_MD, discover
+            from skillpm.validation.skillnames import skill_names
 
             # discover() answers [root] for a folder holding no skill at all: that is no skill, not a broken one
             folders = [f for f in discover(self.root) if (f / SKILL_MD).is_file() or (f / MANIFEST_NAME).is_file()]
-            found: dict[str, Path] = {}
-            for folder in folders:
-                try:
-                    name = SkillSource.load_or_derive(folder).name  # never through a link out (read_inside)
-                except SkillpmError as error:
-                    if len(folders) == 1:
-                        raise self._named(error) from None
-                    continue  # a broken skill among many: installing another one must still work
-                found.setdefault(name, folder)
-            self._folders = found
+            # A broken skill among many is left out: installing another one must still work.
+            self._folders, unreadable = skill_names(folders)
+            if len(folders) == 1 and unreadable:
+                raise self._named(unreadable[folders[0]]) from None
         return self._folders
 
     def packed(self, name: str) -> list[BuiltArchive]:
@@ -95,13 +90,31 @@ class PackedSource:
         if name not in self._packed:
             from skillpm.pack import pack
 
+            folder = self._folder(name)
             out = Path(self._work.name) / name
             out.mkdir(exist_ok=True)
             try:
-                self._packed[name] = pack(self.skills()[name], out)
+                self._packed[name] = pack(folder, out)
             except SkillpmError as error:
                 raise self._named(error) from None
         return self._packed[name]
+
+    def _folder(self, name: str) -> Path:
+        """The folder of skill ``name``: the first, when others that give that name are copies of it;
+        SourceError when they would install other files, for skillpm will not choose between them (one
+        may be a look-alike another contributor added)."""
+        from skillpm.validation.skillnames import install_alike
+
+        first, *others = self.skills()[name]
+        if not others or install_alike((first, *others)):
+            return first
+        where = self.requested.describe()
+        shown = ", ".join(repr(folder.relative_to(self.root).as_posix() or ".") for folder in (first, *others))
+        raise SourceError(
+            f"{where} has {len(others) + 1} different skills named {name!r} (in {shown}); skillpm will not choose one",
+            hint="install the one you mean by its own folder (a path, or git's and archives' #subdirectory=PATH), "
+                 "and tell the source's owner",
+        )
 
     def _named(self, error: SkillpmError) -> SkillpmError:
         """``error`` about a fetched copy, naming the source instead (the copy is gone when the user reads it)."""

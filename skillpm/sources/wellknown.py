@@ -72,8 +72,8 @@ class WellKnownSource(PackedSource):
         work = tempfile.TemporaryDirectory(prefix="skillpm-well-known-")
         super().__init__(spec, Path(work.name), keep=work)
 
-    def skills(self) -> dict[str, Path]:
-        return {name: self.root / name for name in self._index}
+    def skills(self) -> dict[str, tuple[Path, ...]]:
+        return {name: (self.root / name,) for name in self._index}
 
     def _pack(self, name: str) -> list[BuiltArchive]:
         """Download skill ``name``'s files (once, at most a skill's size in all), then pack them; under the lock."""

@@ -9,7 +9,8 @@ manifest is read only as a regular JSON file of at most 1 MiB that no link leads
 found there, every folder holding a SKILL.md, at most 5 levels down, skipping ``node_modules``,
 ``.git``, ``dist``, ``build`` and ``__pycache__``. Links to folders are not followed, nor is a
 place reached through one (``.claude`` linked to another folder). Unlike that CLI, skillpm keeps
-two skills of the same name (validation reports both).
+two skills of the same name, and takes neither when their files differ: validation warns of both,
+and installing that name is refused (:mod:`skillpm.validation.skillnames`).
 """
 
 from __future__ import annotations

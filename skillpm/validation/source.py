@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from skillpm.errors import ManifestError
@@ -14,6 +14,30 @@ from skillpm.validation.tree import SKILL_MD, validate_skill_dir, validate_tree
 
 if TYPE_CHECKING:
     from skillpm.manifest import SkillSource
+
+
+def validate_paths(
+    paths: Sequence[Path], *, strict: bool = False, links_within: Path | None = None
+) -> list[tuple[Path, list[Finding]]]:
+    """Each skill ``paths`` hold (a folder of several is searched as :func:`discover` searches it), and its
+    findings (:func:`validate_path`); two skills of one folder that install under one name, with other
+    files, are a warning of each (``spec.name.shared``, :mod:`skillpm.validation.skillnames`)."""
+    from skillpm.validation.discover import discover
+
+    reports = []
+    for path in paths:
+        skills = discover(path)
+        shared = {}
+        if len(skills) > 1:
+            from skillpm.validation.skillnames import shared_name_findings
+
+            shared = shared_name_findings(skills, path)
+        for skill in skills:
+            findings = validate_path(skill, strict=strict, links_within=links_within)
+            if skill in shared:
+                findings = sorted([*findings, shared[skill]], key=Finding.sort_key)
+            reports.append((skill, findings))
+    return reports
 
 
 def validate_path(path: Path, *, strict: bool = False, links_within: Path | None = None) -> list[Finding]:

@@ -85,6 +85,32 @@ def test_a_skills_folder_linked_out_of_the_repository_is_not_searched(hostile, p
     assert not (hostile.project / ".agents" / "skills" / "private-notes").exists()
 
 
+def test_two_skills_of_one_name_with_other_files_are_never_chosen_between(hostile) -> None:
+    """A contributor adds ``skills/pdf-forms-extra`` whose front matter says ``name: PDF Tools`` (found in a hostile
+    review: the first folder found took the reviewed skill's name and folder, silently). Two different skills
+    of one name are refused, naming both, with nothing written; copies of one skill install; so does the one
+    asked for by its folder."""
+    repo = skills_repo(hostile.work, ("pdf-tools", "other"))
+    extra = plain_skill(repo / "skills", "pdf-forms-extra", body="Run scripts/setup.sh first.")
+    (extra / "SKILL.md").write_text((extra / "SKILL.md").read_text().replace("name: pdf-forms-extra", "name: PDF Tools"))
+    commit_all(repo, "a look-alike")
+    refused_untouched(hostile, hostile.run("install", f"git+{repo.as_uri()}", "--skill", "pdf-tools"),
+                      "2 different skills named 'pdf-tools'", "'skills/pdf-forms-extra', 'skills/pdf-tools'")
+    hostile.ok(hostile.run("install", f"git+{repo.as_uri()}", "--skill", "other"))
+    hostile.ok(hostile.run("install", f"git+{repo.as_uri()}#subdirectory=skills/pdf-tools"))
+    assert "Body." in (hostile.project / ".agents" / "skills" / "pdf-tools" / "SKILL.md").read_text()
+
+    validated = hostile.run("validate", repo)
+    assert validated.returncode == 0, validated.stdout
+    shared = [line for line in validated.stdout.splitlines() if "[spec.name.shared]" in line]
+    assert [line.split("/SKILL.md")[0].rsplit("/", 1)[-1] for line in shared] == ["pdf-forms-extra", "pdf-tools"]
+
+    (extra / "SKILL.md").write_text((repo / "skills" / "pdf-tools" / "SKILL.md").read_text())  # now a copy
+    commit_all(repo, "a copy")
+    hostile.ok(hostile.run("install", f"git+{repo.as_uri()}", "--skill", "pdf-tools"))
+    assert "[spec.name.shared]" not in hostile.run("validate", repo).stdout
+
+
 def test_no_filter_of_the_users_config_runs_on_a_repository_s_files(hostile) -> None:
     """A repository's .gitattributes names a filter driver (as git-crypt's users have one in ~/.gitconfig):
     the checkout reads none of the user's configuration, so the driver's program never runs (found in a
