@@ -140,6 +140,9 @@ def entry_problem(fields: Mapping[str, object]) -> str | None:
                 f"installs {name!r} into {place[:200]!r}, which is not a folder named {name!r} "
                 "reached without '..', a version-control folder (.git, .hg, .svn) or a backslash"
             )
+        # One spelling per folder: no '.', empty or trailing-slash parts, no name Windows shortens ('x.', 'x ').
+        if str(path) != place or place.startswith("//") or any(part.endswith((".", " ")) for part in path.parts):
+            return f"installs {name!r} into {place[:200]!r}, which is not written plainly (as 'a/b/{name}')"
     if not all(_NAME_RE.fullmatch(agent) and len(agent) <= MAX_NAME_LENGTH for agent in fields.get("agents", ())):
         return "has an agent name that is not lowercase words joined by '-'"
     return None
@@ -220,8 +223,11 @@ class Lockfile(Record):
         return self.root / skill.directory
 
     def with_skill(self, skill: LockedSkill) -> Lockfile:
-        """A copy with ``skill`` added, replacing any entry for the same directory."""
-        others = [s for s in self.skills if s.directory != skill.directory]
+        """A copy with ``skill`` added, replacing any entry for the same directory (also spelt in another case
+        or Unicode form, one folder on macOS and Windows)."""
+        from skillpm.portable import folded
+
+        others = [s for s in self.skills if folded(s.directory) != folded(skill.directory)]
         return Lockfile(self.path, tuple(sorted([*others, skill], key=_order)))
 
     def without(self, skills: list[LockedSkill]) -> Lockfile:
@@ -265,7 +271,27 @@ def read_lockfile(path: Path) -> Lockfile:
         source = table.get("source")
         fields = {key: tuple(value) if key in _LIST_FIELDS else value for key, value in table.items()}
         skills.append(LockedSkill(**{**fields, "source": LockedSource(**{"resolved": None, **source}) if source else None}))
+    shared = _shared_place(skills)
+    if shared is not None:
+        raise LockfileError(
+            f"{path}: two entries install into one folder ({shared[0][:200]!r} and {shared[1][:200]!r}, one "
+            "folder where case or Unicode form do not count, as on macOS and Windows)",
+            hint="restore skills.lock from version control, or delete it and install again",
+        )
     return Lockfile(path, tuple(sorted(skills, key=_order)))
+
+
+def _shared_place(skills: list[LockedSkill]) -> tuple[str, str] | None:
+    """Two folders of different entries (their directories and links) that one file system may see as one."""
+    from skillpm.portable import folded
+
+    seen: dict[str, tuple[str, int]] = {}
+    for index, skill in enumerate(skills):
+        for place in (skill.directory, *skill.links):
+            first = seen.setdefault(folded(place), (place, index))
+            if first[1] != index:
+                return first[0], place
+    return None
 
 
 def write_lockfile(lockfile: Lockfile) -> None:

@@ -92,7 +92,7 @@ class FoldedTree:
     """
 
     def __init__(self) -> None:
-        self._files: dict[str, str] = {}  # folded path (see _folded) -> the path as spelled
+        self._files: dict[str, str] = {}  # folded path (see folded) -> the path as spelled
         self._folders: dict[str, str] = {}  # folded path -> the path as first spelled
 
     @property
@@ -107,16 +107,16 @@ class FoldedTree:
         case or Unicode form, one of ``relative``'s folders spelled otherwise, or a file where
         ``relative`` needs a folder. A clashing path is not added.
         """
-        key = _folded(relative)
+        key = folded(relative)
         clash = self._files.get(key) or self._folders.get(key)
         parents: dict[str, str] = {}  # folded path -> the path as spelled here
         end = relative.find("/")
         while end != -1:
             folder = relative[:end]
-            folded = _folded(folder)
-            first = self._folders.get(folded, folder)
-            clash = clash or self._files.get(folded) or (None if first == folder else first)
-            parents[folded] = folder
+            folder_key = folded(folder)
+            first = self._folders.get(folder_key, folder)
+            clash = clash or self._files.get(folder_key) or (None if first == folder else first)
+            parents[folder_key] = folder
             end = relative.find("/", end + 1)
         if clash is None:
             self._files[key] = relative
@@ -124,9 +124,11 @@ class FoldedTree:
         return clash
 
 
-def _folded(relative: str) -> str:
+def folded(relative: str) -> str:
     """``relative`` as a case-insensitive, normalising file system (macOS, Windows) compares it: Unicode's
     canonical caseless match (The Unicode Standard, 3.13, D145: NFD(casefold(NFD(x)))). Casefolding
     before decomposing is not enough: it turns U+0345 (a combining mark) into a letter before the
     marks are put in order, so that U+1FB4 and U+1FB3 U+0301, one name in NFC, fold apart."""
+    if relative.isascii():  # the same, faster: ASCII is its own NFD, and casefolds as it lowercases
+        return relative.lower()
     return unicodedata.normalize("NFD", unicodedata.normalize("NFD", relative).casefold())

@@ -108,6 +108,15 @@ def entry_toml(**fields: str) -> str:
         ("version = 1\n" + entry_toml() + "agents = [1]\n", "not text"),
         ("version = 1\nskill = 5\n", "'skill' is not an array of tables"),  # a traceback before (hostile review)
         ("version = 1\nskill = 'alpha'\n", "'skill' is not an array of tables"),
+        # One folder spelt two ways (a hostile review: sync wrote two variants into it, and never settled).
+        ("version = 1\n" + entry_toml(directory=".agents/./skills/alpha"), "not written plainly"),
+        ("version = 1\n" + entry_toml(directory=".agents//skills/alpha"), "not written plainly"),
+        ("version = 1\n" + entry_toml(directory=".agents./skills/alpha"), "not written plainly"),  # Windows drops '.'
+        ("version = 1\n" + entry_toml() + "links = ['.claude/skills/alpha/']\n", "not written plainly"),
+        ("version = 1\n" + entry_toml() + entry_toml(directory=".Claude/skills/alpha", target="sm_90"),
+         "two entries install into one folder"),
+        ("version = 1\n" + entry_toml() + entry_toml(directory=".agents/skills/alpha", target="sm_90")
+         + "links = ['.claude/skills/alpha']\n", "two entries install into one folder"),
     ],
 )
 def test_bad_lockfiles_are_refused(tmp_path: Path, text: str, match: str) -> None:
@@ -115,6 +124,12 @@ def test_bad_lockfiles_are_refused(tmp_path: Path, text: str, match: str) -> Non
     path.write_text(text)
     with pytest.raises(LockfileError, match=match):
         read_lockfile(path)
+
+
+def test_an_entry_for_the_same_folder_in_another_case_is_replaced(tmp_path: Path) -> None:
+    """One folder on macOS and Windows: installing there replaces the entry, so the lockfile stays readable."""
+    lockfile = Lockfile(tmp_path / "skills.lock", (ALPHA._replace(directory=".Claude/skills/alpha"),))
+    assert lockfile.with_skill(ALPHA).skills == (ALPHA,)
 
 
 def test_absolute_and_nested_directories_are_fine(tmp_path: Path) -> None:

@@ -172,6 +172,7 @@ def test_a_skill_folder_linked_into_git_is_replaced_as_a_link(hostile, hooks_reg
         ("registry", " embedded", "surrounding spaces"),
         ("requirement", "other-package", "another package"),
         ("directory", ".claude/skills/.GIT/hooks", "version-control"),
+        ("directory", ".claude/./skills/hooks", "not written plainly"),  # one folder spelt otherwise (hostile review)
     ],
 )
 def test_a_malformed_lockfile_entry_is_refused_before_anything_is_written(
@@ -188,6 +189,17 @@ def test_a_malformed_lockfile_entry_is_refused_before_anything_is_written(
 
     refused_and_untouched(hostile, before, hostile.run("sync"), "entry 1", phrase)
 
+
+
+def test_two_lockfile_entries_for_one_folder_are_refused_before_anything_is_written(hostile, hooks_registry) -> None:
+    """A cloned skills.lock lists one skill twice, its folder spelt in two cases (one folder on macOS and Windows):
+    sync wrote both into it, the last one winning, and every later sync rewrote it (found in a hostile review)."""
+    locked_hooks(hostile, hooks_registry)
+    lockfile = hostile.project / "skills.lock"
+    head, entry = lockfile.read_text().split("[[skill]]\n")
+    lockfile.write_text(head + "[[skill]]\n" + entry + "\n[[skill]]\n" + entry.replace(".claude/", ".Claude/"))
+    before = hostile.state()
+    refused_and_untouched(hostile, before, hostile.run("sync"), "two entries install into one folder")
 
 
 @pytest.mark.parametrize("version", ["1.0.0\n", " 1.0.0", "1.0.0 "])
