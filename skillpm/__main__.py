@@ -1,3 +1,3 @@
-from skillpm.cli import main
+from skillpm.console import main
 
 main()

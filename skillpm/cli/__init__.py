@@ -170,8 +170,10 @@ def main() -> None:
         _fail(error, *_usage(error), error.exit_code)
     except click.ClickException as error:
         _fail(error, _sentence(error.format_message()), None, error.exit_code)
-    except (click.Abort, KeyboardInterrupt) as error:
-        _fail(error, "interrupted; nothing was left half-written", None, 130)
+    except (click.Abort, KeyboardInterrupt) as error:  # Ctrl-C; SIGTERM and SIGHUP too (skillpm.console)
+        # click turns a KeyboardInterrupt into Abort: a stopping signal's code is on the one it came from.
+        code = next((cause.exit_code for cause in (error, error.__context__) if hasattr(cause, "exit_code")), 130)
+        _fail(error, "interrupted; nothing was left half-written", None, code)
     except RuntimeError as error:  # Path.resolve() through a loop of links (3.11, 3.12); after click.Abort, one too
         if not str(error).startswith("Symlink loop from "):
             raise

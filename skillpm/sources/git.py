@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 GIT_TIMEOUT_ENV = "SKILLPM_GIT_TIMEOUT"
 DEFAULT_GIT_TIMEOUT = 300.0
+#: Seconds without a byte after which git gives a server up (HTTP), or ssh its connection: what bounds a git
+#: that outlives a killed skillpm, whose own deadline then no longer runs.
+STALLED_SECONDS = 60
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 _MAX_MESSAGE = 400
 _MAX_OUTPUT = 8192
@@ -72,7 +75,8 @@ def _environment() -> dict[str, str]:
     env.update(GIT_TERMINAL_PROMPT="0", GCM_INTERACTIVE="never", GIT_ASKPASS="true", SSH_ASKPASS="true",
                GIT_CONFIG_NOSYSTEM="1", LC_ALL="C")
     if "GIT_SSH" not in env:  # the user's own ssh program keeps its own options
-        env["GIT_SSH_COMMAND"] = env.get("GIT_SSH_COMMAND", "ssh") + " -o BatchMode=yes"
+        alive = f"-o ServerAliveInterval={STALLED_SECONDS // 4} -o ServerAliveCountMax=4"
+        env["GIT_SSH_COMMAND"] = env.get("GIT_SSH_COMMAND", "ssh") + f" -o BatchMode=yes {alive}"
     return env
 
 
@@ -85,6 +89,8 @@ def _config(scheme: str) -> list[str]:
         "-c", "core.symlinks=true", "-c", "core.fsmonitor=false", "-c", "submodule.recurse=false",
         "-c", "fetch.recurseSubmodules=false", "-c", "filter.lfs.smudge=", "-c", "filter.lfs.process=",
         "-c", "filter.lfs.required=false", "-c", "advice.detachedHead=false",
+        # A server that stops sending is given up by git itself, also when skillpm was killed (git outlives it).
+        "-c", "http.lowSpeedLimit=1", "-c", f"http.lowSpeedTime={STALLED_SECONDS}",
     ]
 
 
