@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skillpm.atomic import atomic_write
 from skillpm.errors import ManifestError
+from skillpm.locks import lock_for
 from skillpm.reading import MAX_EVAL_FILE_SIZE, MAX_SKILL_MD_SIZE, problem, read_inside
 from skillpm.manifest import EVAL_FILE, MANIFEST_NAME, SKILL_MD
 from skillpm.records import Record
@@ -62,18 +65,18 @@ def init_skeleton(directory: Path, *, name: str, description: str) -> list[Path]
             hint=f"pass --name NAME: lowercase letters and digits, single hyphens between them, "
             f"at most {MAX_NAME_LENGTH} characters",
         )
-    _refuse_existing(directory)
-    skill_md = directory / SKILL_MD
-    if skill_md.exists():
-        raise ManifestError(f"{skill_md} already exists", hint="use 'skillpm init --from DIR' to adopt it")
-    title = name.replace("-", " ").capitalize()
-    atomic_write(skill_md, _SKELETON.format(name=name, description=description, title=title).encode())
-    manifest = manifest_text(name=name, version="0.1.0", description=description, license=None)
-    atomic_write(directory / MANIFEST_NAME, manifest.encode())
-    created = [skill_md, directory / MANIFEST_NAME]
-    if not (directory / EVAL_FILE).exists():  # test cases of the user's own are kept
-        atomic_write(directory / EVAL_FILE, _EXAMPLE_TESTS.encode())
-        created.append(directory / EVAL_FILE)
+    with _claimed(directory):
+        skill_md = directory / SKILL_MD
+        if skill_md.exists():
+            raise ManifestError(f"{skill_md} already exists", hint="use 'skillpm init --from DIR' to adopt it")
+        title = name.replace("-", " ").capitalize()
+        atomic_write(skill_md, _SKELETON.format(name=name, description=description, title=title).encode())
+        manifest = manifest_text(name=name, version="0.1.0", description=description, license=None)
+        atomic_write(directory / MANIFEST_NAME, manifest.encode())
+        created = [skill_md, directory / MANIFEST_NAME]
+        if not (directory / EVAL_FILE).exists():  # test cases of the user's own are kept
+            atomic_write(directory / EVAL_FILE, _EXAMPLE_TESTS.encode())
+            created.append(directory / EVAL_FILE)
     return created
 
 
@@ -101,18 +104,18 @@ def adopt_upskill(directory: Path) -> Adopted:
     (``SEO Optimizer``), given the package's (``seo-optimizer``), as a source's SKILL.md and
     manifest must agree.
     """
-    _refuse_existing(directory)
-    package, repaired, repairs, skill_md = _derive(directory)
-    renamed = None
-    written = (skill_md.fields or {}).get("name")
-    if isinstance(written, str) and written != package["name"]:
-        fixed = _with_name(repaired, skill_md.key_lines.get("name"), str(package["name"]))
-        if fixed is not None:
-            repaired, renamed = fixed, (written, str(package["name"]))
-    if repairs.quoted or repairs.unmarked or renamed:
-        atomic_write(directory / SKILL_MD, repaired)
-    path = directory / MANIFEST_NAME
-    atomic_write(path, manifest_text(**package).encode())
+    with _claimed(directory):
+        package, repaired, repairs, skill_md = _derive(directory)
+        renamed = None
+        written = (skill_md.fields or {}).get("name")
+        if isinstance(written, str) and written != package["name"]:
+            fixed = _with_name(repaired, skill_md.key_lines.get("name"), str(package["name"]))
+            if fixed is not None:
+                repaired, renamed = fixed, (written, str(package["name"]))
+        if repairs.quoted or repairs.unmarked or renamed:
+            atomic_write(directory / SKILL_MD, repaired)
+        path = directory / MANIFEST_NAME
+        atomic_write(path, manifest_text(**package).encode())
     return Adopted(path, repairs, renamed)
 
 
@@ -247,7 +250,12 @@ def _read_meta(path: Path) -> dict[str, object]:
     return metadata if isinstance(metadata, dict) else {}
 
 
-def _refuse_existing(directory: Path) -> None:
-    if (directory / MANIFEST_NAME).exists():
-        raise ManifestError(f"{directory / MANIFEST_NAME} already exists")
+@contextmanager
+def _claimed(directory: Path) -> Iterator[None]:
+    """``directory`` (made if need be), locked while skillpm.toml is written there; ManifestError when it has one.
+    Two inits of one folder at once: one writes it, the other finds it written (they mixed their files)."""
     directory.mkdir(parents=True, exist_ok=True)
+    with lock_for(directory):
+        if (directory / MANIFEST_NAME).exists():
+            raise ManifestError(f"{directory / MANIFEST_NAME} already exists")
+        yield
