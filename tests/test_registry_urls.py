@@ -35,6 +35,7 @@ fast_retries = test_http_server.fast_retries
         ("https://h.org/../../a", "https://h.org/a"),
         ("https://h.org/%7euser/%2fx", "https://h.org/~user/%2Fx"),  # unreserved decoded, the rest in uppercase
         ("https://h.org/%41%2D", "https://h.org/A-"),
+        ("https://h.org/reg/%2e%2E/reg/%2e/", "https://h.org/reg"),  # dot segments written as escapes
         ("https://h.org/my reg/café", "https://h.org/my%20reg/caf%C3%A9"),
         ("https://h.org/caf%C3%A9", "https://h.org/caf%C3%A9"),
         ("https://[::1]:443/r", "https://[::1]/r"),

@@ -70,13 +70,15 @@ def _path(path: str) -> str:
     """``path`` with its dot and empty segments removed and each segment's escapes in normal form."""
     kept: list[str] = []
     for segment in path.split("/"):
+        # Escapes first, as RFC 3986 section 6.2.2 orders it: '%2e%2e' is '..', which a server resolves.
+        segment = "".join(map(_normal, _ESCAPE_OR_CHAR.findall(segment)))
         if segment in ("", "."):
             continue
         if segment == "..":
             if kept:
                 kept.pop()
             continue
-        kept.append("".join(map(_normal, _ESCAPE_OR_CHAR.findall(segment))))
+        kept.append(segment)
     return "".join(f"/{segment}" for segment in kept)
 
 
