@@ -13,17 +13,18 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Union
 
 StrPath = Union[str, "os.PathLike[str]"]
 
 
-def walk(top: StrPath) -> Iterator[tuple[str, list[str], list[str]]]:
-    """``os.walk(top)``: top-down, links to folders listed among the folders but not entered, folders that
-    cannot be read skipped; a caller may prune or reorder the folder list it is given, as with os.walk."""
+def walk(top: StrPath, onerror: Callable[[OSError], None] | None = None) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(top, onerror=onerror)``: top-down, links to folders listed among the folders but not entered,
+    folders that cannot be read (``top`` too) skipped after ``onerror`` is told, which may raise; a caller may
+    prune or reorder the folder list it is given, as with os.walk."""
     if sys.version_info >= (3, 12):  # iterative there
-        yield from os.walk(top)
+        yield from os.walk(top, onerror=onerror)
         return
     stack = [os.fspath(top)]
     while stack:
@@ -31,7 +32,9 @@ def walk(top: StrPath) -> Iterator[tuple[str, list[str], list[str]]]:
         try:
             with os.scandir(folder) as scanned:
                 entries = list(scanned)
-        except OSError:
+        except OSError as error:
+            if onerror is not None:
+                onerror(error)
             continue
         folders, files = [], []
         for entry in entries:

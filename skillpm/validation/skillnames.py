@@ -38,21 +38,57 @@ def skill_names(folders: Sequence[Path]) -> tuple[dict[str, tuple[Path, ...]], d
 
 
 def install_alike(folders: Sequence[Path]) -> bool:
-    """Whether the skills in ``folders`` install the same: the same variants, each of the same files."""
-    first, *others = (_installed(folder) for folder in folders)
-    return all(other == first for other in others)
+    """Whether the skills in ``folders`` surely install the same: folders holding the same files, byte for byte.
+
+    Folders that differ only where nothing is installed (a hidden file) count as different, and so does
+    one that cannot be read, holds a link, or holds more than a skill may (the archive's limits): the
+    answer errs towards refusing a choice, and never reads more than the limits allow.
+    """
+    first, *others = folders
+    listed = _listing(first)
+    return listed is not None and all(_same_files(first, listed, other) for other in others)
 
 
-def _installed(folder: Path) -> dict[str, dict[str, str]] | None:
-    """Each variant of the skill in ``folder`` as installed: its files' paths and sha256; None when unreadable."""
-    from skillpm.manifest import SkillSource
+def _listing(folder: Path) -> dict[str, int] | None:
+    """Each file of ``folder`` (posix path relative to it) and its size; None when it holds anything but
+    folders and regular files, cannot be read, or holds more files or bytes than a skill may."""
+    import os
+    import stat
 
+    from skillpm.portable import MAX_MEMBERS, MAX_TOTAL_SIZE
+    from skillpm.walking import walk
+
+    sizes: dict[str, int] = {}
+    total = 0
     try:
-        source = SkillSource.load_or_derive(folder)
-        return {target: {relative: _sha256(path) for relative, path in source.variant_files(target).items()}
-                for target in source.targets}
-    except (SkillpmError, OSError):
+        for where, folders, files in walk(folder, onerror=_raise):
+            for name in (*folders, *files):
+                status = os.lstat(os.path.join(where, name))
+                if stat.S_ISDIR(status.st_mode):
+                    continue
+                if not stat.S_ISREG(status.st_mode) or len(sizes) >= MAX_MEMBERS:
+                    return None
+                total += status.st_size
+                if total > MAX_TOTAL_SIZE:
+                    return None
+                sizes[Path(where, name).relative_to(folder).as_posix()] = status.st_size
+    except OSError:
         return None
+    return sizes
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
+def _same_files(first: Path, listed: dict[str, int], other: Path) -> bool:
+    """Whether ``other`` holds the files ``listed`` (``first``'s) with the same bytes; stops at a difference."""
+    if _listing(other) != listed:  # names and sizes first: no byte is read when they differ
+        return False
+    try:
+        return all(_sha256(first / relative) == _sha256(other / relative) for relative in listed)
+    except OSError:
+        return False
 
 
 def _sha256(path: Path) -> str:
