@@ -271,24 +271,27 @@ def read_lockfile(path: Path) -> Lockfile:
         source = table.get("source")
         fields = {key: tuple(value) if key in _LIST_FIELDS else value for key, value in table.items()}
         skills.append(LockedSkill(**{**fields, "source": LockedSource(**{"resolved": None, **source}) if source else None}))
-    shared = _shared_place(skills)
+    shared = _shared_place(skills, path.parent)
     if shared is not None:
         raise LockfileError(
-            f"{path}: two entries install into one folder ({shared[0][:200]!r} and {shared[1][:200]!r}, one "
-            "folder where case or Unicode form do not count, as on macOS and Windows)",
+            f"{path}: two entries install into one folder ({shared[0][:200]!r} and {shared[1][:200]!r}: one "
+            "after links, or where case and Unicode form do not count, as on macOS and Windows)",
             hint="restore skills.lock from version control, or delete it and install again",
         )
     return Lockfile(path, tuple(sorted(skills, key=_order)))
 
 
-def _shared_place(skills: list[LockedSkill]) -> tuple[str, str] | None:
-    """Two folders of different entries (their directories and links) that one file system may see as one."""
+def _shared_place(skills: list[LockedSkill], root: Path) -> tuple[str, str] | None:
+    """Two folders of different entries (their directories and links, under ``root``) that are one: where
+    they lead (an absolute spelling, a link the project holds), compared as macOS and Windows compare names."""
+    import os
+
     from skillpm.portable import folded
 
     seen: dict[str, tuple[str, int]] = {}
     for index, skill in enumerate(skills):
         for place in (skill.directory, *skill.links):
-            first = seen.setdefault(folded(place), (place, index))
+            first = seen.setdefault(folded(os.path.realpath(os.path.join(root, place))), (place, index))
             if first[1] != index:
                 return first[0], place
     return None

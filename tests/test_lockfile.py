@@ -126,6 +126,18 @@ def test_bad_lockfiles_are_refused(tmp_path: Path, text: str, match: str) -> Non
         read_lockfile(path)
 
 
+def test_two_entries_for_one_folder_reached_otherwise_are_refused(tmp_path: Path) -> None:
+    """Its absolute spelling, or a path through a link the project holds, is the same folder (a second-pass
+    hostile review: the check compared the entries' text)."""
+    path = tmp_path / "skills.lock"
+    absolute = entry_toml(directory=f"{tmp_path}/.claude/skills/alpha", target="sm_90")
+    (tmp_path / "alias").symlink_to(tmp_path / ".claude" / "skills", target_is_directory=True)
+    for second in (absolute, entry_toml(directory="alias/alpha", target="sm_90")):
+        path.write_text("version = 1\n" + entry_toml() + second)
+        with pytest.raises(LockfileError, match="two entries install into one folder"):
+            read_lockfile(path)
+
+
 def test_an_entry_for_the_same_folder_in_another_case_is_replaced(tmp_path: Path) -> None:
     """One folder on macOS and Windows: installing there replaces the entry, so the lockfile stays readable."""
     lockfile = Lockfile(tmp_path / "skills.lock", (ALPHA._replace(directory=".Claude/skills/alpha"),))
