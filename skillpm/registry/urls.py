@@ -6,13 +6,18 @@ written in skills.lock under its URL. Spelt two ways (``http://LOCALHOST/reg``,
 the key would be refused under one spelling and trusted anew under the other. So every
 http(s) registry URL is first put in the normal form RFC 3986 section 6 describes:
 
-- scheme and host in lowercase, the scheme's default port (80, 443) left out;
+- scheme and host in lowercase, without the host's final dot (``example.org.``), an IPv6 address in
+  its compressed form (``[0::1]`` is ``[::1]``), the scheme's default port (80, 443) left out;
 - dot segments removed and empty ones (``//``) dropped from the path, with no slash at its end;
 - percent-escapes of unreserved characters decoded (``%7E`` is ``~``), the others in uppercase
   hex, and every character a path cannot hold as it is (a space, ``é``) percent-encoded in UTF-8.
 
 A host that is not ASCII is refused: written as IDNA's ``xn--`` form it is one name; written in
-Unicode it may be a look-alike of another (``еxample.org`` with a Cyrillic ``е``). A query is kept
+Unicode it may be a look-alike of another (``еxample.org`` with a Cyrillic ``е``). So is a host of
+other characters than letters, digits, ``.``, ``-`` and ``_``, an IPv4 address written otherwise
+than as four decimal numbers (``127.1``, ``0x7f.0.0.1``, ``2130706433``), anything after an IPv6
+address's ``]`` but its port, and a path holding a backslash, or ``/``, a backslash or NUL escaped, which
+servers read differently (one decodes ``/%2Freg`` to ``//reg``, another does not). A query is kept
 as it is (a redirect may lead to a signed download URL), a fragment, never sent, is dropped;
 :func:`registry_base` refuses both in a registry's own URL, which its files are joined to.
 """
@@ -27,6 +32,9 @@ _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]")
 #: What a path segment holds as it is: RFC 3986's pchar, but for percent-escapes.
 _SEGMENT_SAFE = "!$&'()*+,;=:@-._~"
 _ESCAPE_OR_CHAR = re.compile(r"%[0-9A-Fa-f]{2}|.", re.DOTALL)
+_HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
+_BRACKETED = re.compile(r"\[[^\]]+\](?::[0-9]*)?")
+_ODD_PATH = re.compile(r"%2f|%5c|%00|\\", re.IGNORECASE)
 
 
 class UrlProblem(ValueError):
@@ -46,10 +54,10 @@ def canonical_url(url: str) -> str:
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         return url
-    host = parts.hostname or ""
-    if not host.isascii():
-        raise UrlProblem("has a host that is not ASCII: write it in its IDNA form (xn--...)")
-    userinfo = parts.netloc.rpartition("@")[0]
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    host = _host(parts.hostname or "", hostport)
+    if _ODD_PATH.search(parts.path):
+        raise UrlProblem("has '/', '\\' or NUL escaped, or a '\\', in its path, which servers read differently")
     netloc = f"{userinfo}@" if userinfo else ""
     netloc += f"[{host}]" if ":" in host else host
     if port is not None and port != _DEFAULT_PORTS[scheme]:
@@ -64,6 +72,30 @@ def registry_base(url: str) -> str:
     if "?" in url or "#" in url:
         raise UrlProblem("has a query or fragment, which no registry file can be joined to")
     return canonical_url(url)
+
+
+def _host(host: str, hostport: str) -> str:
+    """The URL's host name (lowercase, as urlsplit gives it; ``hostport`` as written) in normal form."""
+    import ipaddress
+
+    if not host.isascii():
+        raise UrlProblem("has a host that is not ASCII: write it in its IDNA form (xn--...)")
+    if hostport.startswith("["):
+        if not _BRACKETED.fullmatch(hostport):
+            raise UrlProblem("has something after its IPv6 address's ']' that is not a port")
+        try:
+            return ipaddress.IPv6Address(host).compressed
+        except ValueError:
+            raise UrlProblem(f"has {hostport.partition(']')[0]}], which is not an IPv6 address") from None
+    host = host[:-1] if host.endswith(".") else host
+    if host and not _HOST_NAME.fullmatch(host):  # none at all is for check_url to say
+        raise UrlProblem("has a host of other characters than letters, digits, '.', '-' and '_'")
+    if host.rsplit(".", 1)[-1].isdigit() or host.startswith("0x"):
+        try:
+            return str(ipaddress.IPv4Address(host))
+        except ValueError:
+            raise UrlProblem("has an IPv4 address not written as four decimal numbers (127.0.0.1)") from None
+    return host
 
 
 def _path(path: str) -> str:
