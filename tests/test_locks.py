@@ -1,0 +1,115 @@
+"""skillpm.locks: several folder locks held together, in one order, leaving no folder they made behind.
+
+Another process holding a lock is a real one: a child Python that takes the same ``flock``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from skillpm.locks import FolderLock, FolderLocks
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="flock")
+
+HOLD = """
+import fcntl, os, sys, time
+handle = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+fcntl.flock(handle, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def holding(folder: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process holding the lock of ``folder`` for ``seconds``, once it said so."""
+    process = subprocess.Popen([sys.executable, "-c", HOLD, str(folder), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdout.readline() == "held\n"
+    return process
+
+
+def test_folders_it_made_are_removed_when_empty_and_kept_when_not(tmp_path: Path) -> None:
+    empty, used, there = tmp_path / "a" / "b" / "skills", tmp_path / "c" / "skills", tmp_path / "there"
+    there.mkdir()
+    with FolderLocks() as locks:
+        assert locks.take([empty, used, there])
+        assert empty.is_dir() and used.is_dir()
+        (used / "alpha").mkdir()
+
+    assert sorted(os.listdir(tmp_path)) == ["c", "there"]  # a/b/skills and the a/b it made are gone
+    assert os.listdir(tmp_path / "c" / "skills") == ["alpha"]
+
+
+def test_a_folder_named_twice_or_through_a_link_is_locked_once(tmp_path: Path) -> None:
+    """Two descriptors of one folder would wait for each other in one process: forever."""
+    folder = tmp_path / "skills"
+    folder.mkdir()
+    (tmp_path / "link").symlink_to(folder)
+    with FolderLocks() as locks:
+        assert locks.take([folder, tmp_path / "link"])
+        assert locks.take([tmp_path / "link"])
+        assert holds_elsewhere(folder)
+
+
+def test_a_lock_out_of_order_that_is_held_elsewhere_lets_go_and_takes_all_in_order(tmp_path: Path) -> None:
+    """Holding 'b' and wanting 'a' held elsewhere: waiting could close a circle, so 'b' is let go of first."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    with FolderLocks() as locks:
+        assert locks.take([second])
+        other = holding(first, 0.5)
+        try:
+            assert not locks.take([first])  # False: 'b' was let go of for a moment
+        finally:
+            other.wait()
+        assert holds_elsewhere(first) and holds_elsewhere(second)
+
+
+def test_a_lock_in_order_waits_without_letting_go(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    with FolderLocks() as locks:
+        assert locks.take([first])
+        other = holding(second, 0.5)
+        began = time.monotonic()
+        try:
+            assert locks.take([second])
+        finally:
+            other.wait()
+        assert time.monotonic() - began > 0.2
+
+
+def test_a_waiter_whose_folder_was_removed_meanwhile_locks_the_one_there_then(tmp_path: Path) -> None:
+    """The holder made the folder and removes it, empty, when done (and another run makes it again):
+    the waiter's descriptor names a removed folder, so it locks the one there now."""
+    folder = tmp_path / "skills"
+    folder.mkdir()
+    other = holding(folder, 0.6)
+    outcome: list[bool] = []
+
+    def wait_then_check() -> None:
+        with FolderLock(folder):
+            outcome.append(holds_elsewhere(folder))
+
+    waiter = threading.Thread(target=wait_then_check)
+    waiter.start()
+    time.sleep(0.3)  # the waiter has opened the folder and waits
+    os.rmdir(folder)
+    folder.mkdir()
+    other.wait()
+    waiter.join(timeout=30)
+    assert outcome == [True]
+
+
+def holds_elsewhere(folder: Path) -> bool:
+    """Whether another process finds the lock of ``folder`` taken."""
+    probe = "import fcntl, os, sys\nh = os.open(sys.argv[1], os.O_RDONLY)\ntry:\n fcntl.flock(h, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept BlockingIOError:\n sys.exit(3)"
+    return subprocess.run([sys.executable, "-c", probe, str(folder)]).returncode == 3
