@@ -5,9 +5,12 @@ A lock guards a folder: a lockfile's (the project, or the user's data folder for
 process that changes something there takes an exclusive ``flock`` on the folder
 itself, so two processes serialise whatever cache, environment or spelling of the
 path each uses, and nothing is created in the folder. The kernel drops the lock
-when its holder exits, even when killed. :class:`FolderLocks` holds several locks
-at once, taken in one order every process shares, so that processes wanting the
-same folders never wait for each other in a circle.
+when its holder exits, even when killed.
+
+A process that has to wait says so, once, on stderr (naming the holder where
+``/proc/locks`` tells it), and Ctrl-C ends the wait. :class:`FolderLocks` holds
+several locks at once, taken in one order every process shares, so that processes
+wanting the same folders never wait for each other in a circle.
 
 Where ``fcntl`` is missing (Windows) the lock is a file in the user's cache
 folder named after the resolved folder, which serialises the processes that
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Container, Iterable, NamedTuple
@@ -167,6 +171,7 @@ def _lock(
             if not _try_lock(handle):
                 if not wait:
                     raise Busy(str(folder))
+                _say_waiting(folder, _holder(handle))
                 fcntl.flock(handle, fcntl.LOCK_EX)
             if _is_open(folder, handle):
                 return _Held(folder, make, handle, () if keep else created)
@@ -261,6 +266,30 @@ def _remove_empty(folder: Path) -> bool:
     return True
 
 
+def _holder(handle: int) -> int | None:
+    """The process holding the flock on the folder open as ``handle``, as ``/proc/locks`` (Linux) tells; or None."""
+    info = os.fstat(handle)
+    wanted = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    try:
+        with open("/proc/locks", "rb") as stream:
+            text = stream.read(1 << 20).decode("ascii", "replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        fields = line.split()  # "1: FLOCK ADVISORY WRITE <pid> <major>:<minor>:<inode> 0 EOF"; waiters show "->"
+        if len(fields) > 5 and fields[1] == "FLOCK" and fields[5] == wanted and fields[4].isdigit():
+            return int(fields[4]) or None  # 0: a process in another pid namespace
+    return None
+
+
+def _say_waiting(folder: Path, holder: int | None) -> None:
+    """One line on stderr: this run waits for another one's lock on ``folder``."""
+    from skillpm.display import clean
+
+    by = f" (pid {holder})" if holder else ""
+    print(f"waiting for another skillpm run{by} on {clean(folder)}...", file=sys.stderr, flush=True)
+
+
 def _cache_locked(folder: Path, *, make: bool, wait: bool) -> _Held:
     """A lock file in the cache for ``folder`` (no ``fcntl``: Windows), taken; :class:`Busy` if not ``wait``."""
     from filelock import Timeout
@@ -271,6 +300,7 @@ def _cache_locked(folder: Path, *, make: bool, wait: bool) -> _Held:
     except Timeout:
         if not wait:
             raise Busy(str(folder)) from None
+        _say_waiting(folder, None)
         lock.acquire()
     return _Held(folder, make, lock, ())
 

@@ -112,6 +112,9 @@ def test_concurrent_registry_adds_with_their_own_caches_are_all_published(hostil
 
 # --- runs with different lockfiles that write one skills folder ------------------------------------
 
+WAITING = "waiting for another skillpm run"
+
+
 @pytest.fixture
 def big_and_small(registry: Path, tmp_path: Path) -> Path:
     """The test registry plus ``big`` (1,500 files: a tree that takes a while to build) and ``small``."""
@@ -179,7 +182,7 @@ def test_runs_with_their_own_lockfiles_wait_for_each_other_in_a_shared_skills_fo
     try:
         stop_while_staging(one, folder)
         two = start(hostile, [*second, *source], second_cwd, hostile.work / "two.err")
-        wait_for(lambda: two.poll() is not None, 3)  # long enough for its clean-up, had it not waited
+        wait_for(lambda: two.poll() is not None or WAITING in (hostile.work / "two.err").read_text())
         print("DEBUG", two.poll(), os.listdir(folder), (hostile.work / "two.err").read_text())
     finally:
         os.kill(one.pid, signal.SIGCONT)
@@ -189,6 +192,30 @@ def test_runs_with_their_own_lockfiles_wait_for_each_other_in_a_shared_skills_fo
     assert len(list((folder / "big" / "references").iterdir())) == 1500
     assert (folder / "small" / "notes.md").read_text() == "small\n"
     assert sorted(name for name in os.listdir(folder) if name.startswith(".")) == []
+
+
+def test_a_run_that_waits_says_for_whom_and_ctrl_c_ends_the_wait(hostile, big_and_small: Path) -> None:
+    """Another run stopped with Ctrl-Z holds the project: 'remove' used to wait forever without a word."""
+    source = ["--registry", str(big_and_small)]
+    hostile.ok(hostile.run("install", "small", *source))
+    one = start(hostile, ["install", "big", *source], hostile.project, hostile.work / "one.err")
+    try:
+        stop_while_staging(one, hostile.project / ".agents" / "skills")
+        waiting = start(
+            hostile, ["remove", "small"], hostile.project, hostile.work / "two.err",
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal
+        )
+        wait_for(lambda: WAITING in (hostile.work / "two.err").read_text())
+        waiting.send_signal(signal.SIGINT)
+        assert waiting.wait(timeout=30) == 130
+    finally:
+        os.kill(one.pid, signal.SIGCONT)
+    assert one.wait(timeout=60) == 0
+
+    lines = [line for line in (hostile.work / "two.err").read_text().splitlines() if line]  # click ends '^C' with one
+    assert lines == [f"{WAITING} (pid {one.pid}) on {hostile.project}...", lines[1]], lines
+    assert lines[1].startswith("error: interrupted")
+    assert "small" in recorded(hostile.project)  # nothing was removed
 
 
 def test_a_tree_something_else_took_files_from_while_it_was_built_is_never_swapped_in(
