@@ -69,8 +69,12 @@ class FolderLocks:
     ) -> None:
         self.release()
 
-    def take(self, folders: Iterable[Path]) -> bool:
-        """Lock each of ``folders`` (made when missing).
+    def holds(self, folder: Path) -> bool:
+        """Whether ``folder`` is locked here (after links)."""
+        return _key(folder) in self._held
+
+    def take(self, folders: Iterable[Path], *, existing: Iterable[Path] = ()) -> bool:
+        """Lock each of ``folders`` (made when missing) and each of ``existing`` that is a folder.
 
         True when every lock held before is still held; False when they were let go
         of for a moment, to take every lock in order: whatever they guard may have
@@ -78,6 +82,9 @@ class FolderLocks:
         removed again when the locks are let go of, if it is still empty.
         """
         wanted = {_key(folder): (folder, True) for folder in folders}
+        for folder in existing:
+            if os.path.isdir(folder):
+                wanted.setdefault(_key(folder), (folder, False))
         new = sorted((key, folder, make) for key, (folder, make) in wanted.items() if key not in self._held)
         if not new:
             return True

@@ -46,6 +46,15 @@ def test_folders_it_made_are_removed_when_empty_and_kept_when_not(tmp_path: Path
     assert os.listdir(tmp_path / "c" / "skills") == ["alpha"]
 
 
+def test_existing_folders_are_locked_only_when_there(tmp_path: Path) -> None:
+    there, missing = tmp_path / "there", tmp_path / "missing"
+    there.mkdir()
+    with FolderLocks() as locks:
+        assert locks.take([], existing=[there, missing])
+        assert locks.holds(there) and not locks.holds(missing)
+    assert sorted(os.listdir(tmp_path)) == ["there"]
+
+
 def test_a_folder_named_twice_or_through_a_link_is_locked_once(tmp_path: Path) -> None:
     """Two descriptors of one folder would wait for each other in one process: forever."""
     folder = tmp_path / "skills"
