@@ -45,6 +45,7 @@ def lock_run(
     (unless written too).
     """
     root = lockfile_path.parent
+    check_writable(root, root=root, allow_outside=True)
     for folder in writes:
         check_folder(folder, root=root, allow_outside=allow_outside)
     defaults = default_folders(lockfile_path, allow_outside=allow_outside)
