@@ -66,34 +66,24 @@ def test_a_folder_named_twice_or_through_a_link_is_locked_once(tmp_path: Path) -
         assert holds_elsewhere(folder)
 
 
-def test_a_lock_out_of_order_that_is_held_elsewhere_lets_go_and_takes_all_in_order(tmp_path: Path) -> None:
-    """Holding 'b' and wanting 'a' held elsewhere: waiting could close a circle, so 'b' is let go of first."""
-    first, second = tmp_path / "a", tmp_path / "b"
-    first.mkdir()
-    second.mkdir()
+@pytest.mark.parametrize(("held", "wanted", "kept"), [("a", "b", True), ("b", "a", False)], ids=["in-order", "out-of-order"])
+def test_a_lock_held_elsewhere_is_waited_for_in_order_else_after_letting_go_of_the_others(
+    tmp_path: Path, held: str, wanted: str, kept: bool
+) -> None:
+    """Holding 'a' and wanting 'b', it waits. Holding 'b' and wanting 'a', held elsewhere, waiting could close a
+    circle: 'b' is let go of first (take says so: False), then both are taken in order."""
+    for name in "ab":
+        (tmp_path / name).mkdir()
     with FolderLocks() as locks:
-        assert locks.take([second])
-        other = holding(first, 0.5)
-        try:
-            assert not locks.take([first])  # False: 'b' was let go of for a moment
-        finally:
-            other.wait()
-        assert holds_elsewhere(first) and holds_elsewhere(second)
-
-
-def test_a_lock_in_order_waits_without_letting_go(tmp_path: Path) -> None:
-    first, second = tmp_path / "a", tmp_path / "b"
-    first.mkdir()
-    second.mkdir()
-    with FolderLocks() as locks:
-        assert locks.take([first])
-        other = holding(second, 0.5)
+        assert locks.take([tmp_path / held])
+        other = holding(tmp_path / wanted, 0.5)
         began = time.monotonic()
         try:
-            assert locks.take([second])
+            assert locks.take([tmp_path / wanted]) is kept
         finally:
             other.wait()
         assert time.monotonic() - began > 0.2
+        assert holds_elsewhere(tmp_path / "a") and holds_elsewhere(tmp_path / "b")
 
 
 def test_a_waiter_whose_folder_was_removed_meanwhile_locks_the_one_there_then(tmp_path: Path) -> None:

@@ -107,8 +107,9 @@ def recover(lockfile: Lockfile, folders: Iterable[Path]) -> None:
     Removes the lockfile's temporary files and every staging tree in ``folders``:
     those the command may change and the default skills folders (all locked by
     :mod:`skillpm.installing.guard`), never the folders of other entries, which a
-    cloned skills.lock may aim anywhere. A tree left aside by a killed swap or removal is renamed back when
-    its directory is absent and still locked, and removed otherwise. Afterwards each directory is complete: the tree its entry
+    cloned skills.lock may aim anywhere. A tree left aside by a killed swap or
+    removal is renamed back when its directory is absent and still locked, and
+    removed otherwise. Afterwards each directory is complete: the tree its entry
     names, or the previous one, which :func:`tree_matches` tells apart, so that
     ``sync`` (or the same command again) installs what the lockfile says.
     """
