@@ -271,7 +271,8 @@ MAX_REMOVE_DEPTH = 256
 
 def remove_path(path: Path) -> None:
     """Remove a file, link, fifo or directory tree; absent is fine. A tree nested more than
-    :data:`MAX_REMOVE_DEPTH` deep is refused (InstallError) before anything of it is removed."""
+    :data:`MAX_REMOVE_DEPTH` deep is refused (InstallError) before anything of it is removed, and a
+    tree that cannot be removed (another program writing in it) is named in an InstallError."""
     try:
         mode = path.lstat().st_mode
     except FileNotFoundError:
@@ -282,7 +283,14 @@ def remove_path(path: Path) -> None:
     import shutil  # here, not at the top: commands that only read never load it
 
     check_removable(path)
-    shutil.rmtree(path)
+    try:
+        shutil.rmtree(path)
+    except OSError as error:  # another program writing in the tree meanwhile: say which tree, not just a name in it
+        inner = f" ({error.filename})" if error.filename else ""
+        raise InstallError(
+            f"cannot remove {path}: {error.strerror or error}{inner}",
+            hint="another program may be writing in it; run the command again when it is done",
+        ) from error
 
 
 def check_removable(path: Path) -> None:

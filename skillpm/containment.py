@@ -11,6 +11,7 @@ as given and as resolved; :func:`check_writable` resolves the path and raises.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path, PurePath
 
@@ -92,3 +93,15 @@ def check_writable(path: Path, *, root: Path, allow_outside: bool) -> None:
         hint = "a cloned skills.lock or a linked folder may lead anywhere; if you mean it, pass --allow-outside"
     if problem is not None:
         raise InstallError(f"{str(path)[:200]} {problem}; nothing was changed", hint=hint)
+
+
+def check_folder(folder: Path, *, root: Path, allow_outside: bool) -> None:
+    """:func:`check_writable`, and ``folder`` is, or can become, a folder (the nearest of it and the folders it
+    is in that is there is one): checked before anything is made on the way to it."""
+    check_writable(folder, root=root, allow_outside=allow_outside)
+    nearest = next(path for path in (folder, *folder.parents) if os.path.lexists(path))
+    if not nearest.is_dir():
+        raise InstallError(
+            f"{str(nearest)[:200]} is not a folder, so nothing can be put in it; nothing was changed",
+            hint="move it away, or choose another folder (--dir) or other agents (--agent)",
+        )

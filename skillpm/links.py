@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from skillpm.atomic import atomic_symlink
-from skillpm.containment import check_writable
+from skillpm.containment import check_folder
 from skillpm.errors import InstallError
 
 #: What ``symlink`` fails with where the file system or the user's rights allow no links.
@@ -37,17 +37,11 @@ def is_ours(link: Path, directory: Path) -> bool:
 def needs_making(link: Path, directory: Path, *, root: Path, allow_outside: bool) -> bool:
     """Whether a link to ``directory`` must be made at ``link``; InstallError when skillpm must not.
 
-    Its folder must pass :func:`~skillpm.containment.check_writable` (inside ``root``
-    after links unless ``allow_outside``, never in a version-control folder) and be,
-    or be able to become, a folder; ``link`` must be absent or already a link to ``directory``.
+    Its folder must pass :func:`~skillpm.containment.check_folder` (inside ``root``
+    after links unless ``allow_outside``, never in a version-control folder, and a
+    folder or able to become one); ``link`` must be absent or already a link to ``directory``.
     """
-    check_writable(link.parent, root=root, allow_outside=allow_outside)
-    nearest = next(folder for folder in (link.parent, *link.parent.parents) if os.path.lexists(folder))
-    if not nearest.is_dir():
-        raise InstallError(
-            f"{str(nearest)[:200]} is not a folder, so no link can be made in it; nothing was changed",
-            hint="move it away, or choose other agents with --agent",
-        )
+    check_folder(link.parent, root=root, allow_outside=allow_outside)
     if not os.path.lexists(link):
         return True
     if is_ours(link, directory):

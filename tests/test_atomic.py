@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,45 @@ def test_a_leftover_folder_is_refused_when_every_name_tried_is_taken(
     (tmp_path / ".alpha.00000000.skillpm-tmp").mkdir()
     with pytest.raises(FileExistsError):
         _leftover(tmp_path / "alpha", "tmp")
+
+
+WRITER = """
+import os, sys
+folder = sys.argv[1]
+print("writing", flush=True)
+index = 0
+while True:  # until killed
+    try:
+        os.makedirs(folder, exist_ok=True)  # a folder inside the tree, which the test makes again and again
+        open(os.path.join(folder, str(index)), "w").close()
+    except OSError:
+        pass
+    index += 1
+"""
+
+
+def test_a_tree_another_program_writes_in_while_it_is_removed_is_named(tmp_path: Path) -> None:
+    """shutil.rmtree said only 'Directory not empty: references', a name inside the tree; the error names the tree."""
+    import subprocess
+
+    from skillpm.atomic import remove_path
+    from skillpm.errors import InstallError
+
+    tree = tmp_path / "alpha"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(tree / "references")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline() == "writing\n"
+        for _ in range(200):  # until the writer adds a file between the listing and the removal of its folder
+            time.sleep(0.01)
+            try:
+                remove_path(tree)
+            except InstallError as raised:
+                error = raised
+                break
+        else:
+            pytest.fail("the writer never got a file in while the tree was removed")
+    finally:
+        writer.kill()
+        writer.wait()
+    assert error.message.startswith(f"cannot remove {tree}: ")
+    assert "another program" in (error.hint or "")

@@ -17,6 +17,7 @@ from skillpm.atomic import atomic_write, discard, replace_dir, staging_dir
 from skillpm.cache import ArtifactCache
 from skillpm.archive import read_metadata
 from skillpm.errors import ArchiveError, InstallError, LockfileError, RegistryError
+from skillpm.locks import FolderLocks
 from skillpm.registry import store
 from skillpm.registry.store import entries
 from skillpm.registry.factory import open_registry
@@ -315,8 +316,10 @@ def test_install_of_several_locks_once_and_records_them_all(
     isolated, registry: Path, run_cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     taken = []
-    lock_for = installer.lock_for
-    monkeypatch.setattr(installer, "lock_for", lambda path: taken.append(path) or lock_for(path))
+    take = FolderLocks._take
+    monkeypatch.setattr(
+        FolderLocks, "_take", lambda locks, key, folder, **how: taken.append(folder) or take(locks, key, folder, **how)
+    )
 
     result = run_cli("install", KERNEL, "doc-writer", "--arch", "9.0", "--registry", registry, "--json")
 
@@ -324,7 +327,8 @@ def test_install_of_several_locks_once_and_records_them_all(
     assert [(r["name"], r["target"], r["changed"]) for r in json.loads(result.stdout)] == [
         (KERNEL, "sm_90a", True), ("doc-writer", "generic", True),
     ]
-    assert taken == [isolated.lockfile]  # one lock for the whole command, not one per skill
+    # one lock on each folder for the whole command, not one per skill: the project's, and each skills folder's
+    assert sorted(taken) == [isolated.project, isolated.skills, isolated.claude_skills]
     assert [(e["name"], e["target"]) for e in lock_entries(isolated.lockfile)] == [
         ("doc-writer", "generic"), (KERNEL, "sm_90a"),
     ]

@@ -4,7 +4,8 @@
 the folders that get a copy of each skill, those that link to it, and the
 lockfile that records them. Before anything is written there,
 :func:`check_inside` and :func:`check_replaceable` refuse folders skillpm must
-not touch, and :func:`recover` cleans up after a killed run. A tree goes in with
+not touch, and :func:`recover` cleans up after a killed run (under the locks
+:mod:`skillpm.installing.guard` takes). A tree goes in with
 :func:`put_tree` (built beside, renamed into place) and out with :func:`take_out`
 (renamed aside, then deleted); the caller records the lockfile in between, so a
 kill leaves each directory complete, old or new. The links to a tree are made
@@ -100,28 +101,34 @@ def check_inside(lockfile: Lockfile, skills: Iterable[LockedSkill], *, allow_out
         check_writable(lockfile.directory(skill).parent, root=lockfile.root, allow_outside=allow_outside)
 
 
-def recover(lockfile: Lockfile, directories: Iterable[Path]) -> None:
-    """Clean up after runs killed part-way on this lockfile; the caller holds its lock.
+def recover(lockfile: Lockfile, folders: Iterable[Path]) -> None:
+    """Clean up after runs killed part-way in ``folders``; the caller holds the lock of each and of the lockfile.
 
-    Removes the lockfile's temporary files and every staging tree in the folders
-    of ``directories``: those the command may change, never the folders of other
-    entries, which a cloned skills.lock may aim anywhere. A tree left aside by a
-    killed swap or removal is renamed back when its directory is absent and still
-    locked, and removed otherwise. Afterwards each directory is complete: the
-    tree its entry names, or the previous one, which :func:`tree_matches` tells
-    apart, so that ``sync`` (or the same command again) installs what the
-    lockfile says.
+    Removes the lockfile's temporary files and every staging tree in ``folders``:
+    those the command may change and the default skills folders (all locked by
+    :mod:`skillpm.installing.guard`), never the folders of other entries, which a
+    cloned skills.lock may aim anywhere. A tree left aside by a killed swap or
+    removal is renamed back when its directory is absent and still locked, and
+    removed otherwise. Afterwards each directory is complete: the tree its entry
+    names, or the previous one, which :func:`tree_matches` tells apart, so that
+    ``sync`` (or the same command again) installs what the lockfile says.
     """
     remove_temporaries(lockfile.path)
     locked = {lockfile.directory(skill) for skill in lockfile.skills}
-    for folder in sorted({directory.parent for directory in directories}):
+    for folder in sorted(set(folders)):
         recover_folder(folder, restore=locked)
 
 
-def recover_skills(lockfile: Lockfile, skills: Iterable[LockedSkill]) -> None:
-    """:func:`recover` in the folders of the directories of ``skills`` and of their links."""
+def skill_folders(lockfile: Lockfile, skills: Iterable[LockedSkill]) -> list[Path]:
+    """The folders that writing ``skills`` changes: those their directories and their links are in."""
     skills = list(skills)
-    recover(lockfile, [*map(lockfile.directory, skills), *(lockfile.root / text for s in skills for text in s.links)])
+    paths = [*map(lockfile.directory, skills), *(lockfile.root / text for s in skills for text in s.links)]
+    return sorted({path.parent for path in paths})
+
+
+def destination_folders(dest: Destination) -> list[Path]:
+    """The folders an install into ``dest`` writes: each place's, and each folder linked to it."""
+    return sorted({folder for place in dest.places for folder in (place.folder, *(p.folder for p in place.linked))})
 
 
 def check_replaceable(lockfile: Lockfile, entry: LockedSkill, files: Mapping[str, str], *, force: bool) -> None:
@@ -184,7 +191,8 @@ def tree_digests(directory: Path) -> dict[str, str] | None:
 
 
 def put_tree(directory: Path, archive: bytes, *, record: Callable[[], None], undo: Callable[[], None]) -> None:
-    """Extract ``archive`` beside ``directory``, call ``record``, then swap the new tree in.
+    """Extract ``archive`` beside ``directory``, check that the tree is the archive's, call ``record``,
+    then swap the new tree in.
 
     ``undo`` is called when the swap fails before the new tree went in (it puts
     the previous lockfile back); the staged tree is removed in any case.
@@ -193,7 +201,13 @@ def put_tree(directory: Path, archive: bytes, *, record: Callable[[], None], und
 
     staged = staging_dir(directory)
     try:
-        extract(archive, staged)
+        metadata = extract(archive, staged)
+        if not tree_matches(staged, metadata.files):  # never swap in a tree something else took files from
+            raise InstallError(
+                f"files of the new tree of {directory} went missing or changed while skillpm built it "
+                f"beside it; {directory} was left as it was",
+                hint="another program writes in that folder; run the command again when it is done",
+            )
         record()
         try:
             replace_dir(staged, directory)

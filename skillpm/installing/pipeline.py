@@ -1,8 +1,9 @@
 """Install, sync and update skills: the pipeline plan -> fetch and verify -> place -> record -> link.
 
-Every operation on one lockfile runs under a file lock. An install fetches and
-checks every archive (digest, contents, attestations) before it changes
-anything, builds each new tree beside the old one, records it in the lockfile,
+Every operation on one lockfile runs under the locks of the lockfile's folder and
+of every skills folder it writes or cleans up (:mod:`~skillpm.installing.guard`).
+An install fetches and checks every archive (digest, contents, attestations)
+before it changes anything, builds each new tree beside the old one, records it in the lockfile,
 and swaps it in with renames: a failure at any step leaves the previous skill
 directories and lockfile as they were.
 
@@ -20,13 +21,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from skillpm.cache import ArtifactCache
-from skillpm.installing.destinations import Destination, check_inside, check_replaceable, recover_skills, tree_matches
+from skillpm.installing.destinations import (
+    Destination,
+    check_inside,
+    check_replaceable,
+    destination_folders,
+    recover,
+    tree_matches,
+)
 from skillpm.installing.fetch import check_attestations, fetch_checked, in_parallel
+from skillpm.installing.guard import lock_run
 from skillpm.installing.link import check_links, make_links
 from skillpm.installing.place import InstallResult, place
 from skillpm.installing.plan import Plan, open_registries, plan_requirements, update_source
-from skillpm.lockfile import LockedSkill, Lockfile, read_lockfile
-from skillpm.locks import lock_for
+from skillpm.lockfile import LockedSkill, Lockfile
+from skillpm.locks import FolderLocks
 from skillpm.registry.factory import open_locked_registry
 from skillpm.registry.settings import settings
 from skillpm.requirements import Requirement
@@ -86,10 +95,17 @@ def install_many(
     ``attestations``: the install policy beyond the policy files (default: none);
     see :func:`check_attestations`.
     """
-    with lock_for(dest.lockfile):
-        lockfile = read_lockfile(dest.lockfile)
+    def prepare(lockfile: Lockfile) -> tuple[tuple[list[Resolution], list[Plan]], list[LockedSkill]]:
         resolutions, plans = plan_requirements(requirements, registry, capability, dest.places, lockfile)
-        _check_and_recover(lockfile, [plan.entry for plan in plans], allow_outside=allow_outside)
+        entries = [plan.entry for plan in plans]
+        _check(lockfile, entries, allow_outside=allow_outside)
+        return (resolutions, plans), entries
+
+    with FolderLocks() as locks:
+        lockfile, (resolutions, plans), folders = lock_run(
+            locks, dest.lockfile, prepare, writes=destination_folders(dest), allow_outside=allow_outside
+        )
+        recover(lockfile, folders)
         results = _install_all(lockfile, plans, cache=cache, jobs=jobs, force=force, attestations=attestations)
     return _paired(resolutions, results)
 
@@ -100,11 +116,10 @@ def _paired(resolutions: Sequence[Resolution], results: Sequence[InstallResult])
     return [(by_name[result.name], result) for result in results]
 
 
-def _check_and_recover(lockfile: Lockfile, skills: Sequence[LockedSkill], *, allow_outside: bool) -> None:
-    """Refuse what skillpm must not write for ``skills`` (folders, links), then clean up after killed runs there."""
+def _check(lockfile: Lockfile, skills: Sequence[LockedSkill], *, allow_outside: bool) -> None:
+    """Refuse what skillpm must not write for ``skills`` (folders, links): before their locks make any folder."""
     check_inside(lockfile, skills, allow_outside=allow_outside)
     check_links(lockfile, skills, allow_outside=allow_outside)
-    recover_skills(lockfile, skills)
 
 
 def _install_all(
@@ -214,9 +229,13 @@ def sync(
         source_labels,
     )
 
-    with lock_for(lockfile_path):
-        lockfile = read_lockfile(lockfile_path)
-        _check_and_recover(lockfile, lockfile.skills, allow_outside=allow_outside)
+    def prepare(lockfile: Lockfile) -> tuple[None, tuple[LockedSkill, ...]]:
+        _check(lockfile, lockfile.skills, allow_outside=allow_outside)
+        return None, lockfile.skills
+
+    with FolderLocks() as locks:
+        lockfile, _, folders = lock_run(locks, lockfile_path, prepare, allow_outside=allow_outside)
+        recover(lockfile, folders)
         registries, others = Registries(opener), fallback_labels(lockfile)
 
         def locked(skill: LockedSkill) -> Plan:
@@ -256,10 +275,14 @@ def update(
     """
     from skillpm.installing.updates import chosen_skills, plan_steps
 
-    with lock_for(lockfile_path):
-        lockfile = read_lockfile(lockfile_path)
+    def prepare(lockfile: Lockfile) -> tuple[list[LockedSkill], list[LockedSkill]]:
         chosen = chosen_skills(lockfile, names)
-        _check_and_recover(lockfile, chosen, allow_outside=allow_outside)
+        _check(lockfile, chosen, allow_outside=allow_outside)
+        return chosen, chosen
+
+    with FolderLocks() as locks:
+        lockfile, chosen, folders = lock_run(locks, lockfile_path, prepare, allow_outside=allow_outside)
+        recover(lockfile, folders)
         steps = plan_steps(chosen, open_registries(chosen, opener, update_source), capability)
         for step in steps:
             if step.reason is not None:

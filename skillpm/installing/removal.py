@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Callable
 
 from skillpm.errors import InstallError
-from skillpm.installing.destinations import check_inside, check_replaceable, recover_skills, take_out
+from skillpm.installing.destinations import check_inside, check_replaceable, recover, take_out
+from skillpm.installing.guard import lock_run
 from skillpm.installing.link import check_link_folders, unlink
 from skillpm.installing.record import record
-from skillpm.lockfile import LockedSkill, read_lockfile
-from skillpm.locks import lock_for
+from skillpm.lockfile import LockedSkill, Lockfile
+from skillpm.locks import FolderLocks
 
 
 def remove(
@@ -36,14 +37,17 @@ def remove(
     the skill either installed and locked (a missing link made again by ``sync``),
     or gone from the lockfile (its aside tree cleaned up by the next run).
     """
-    with lock_for(lockfile_path):
-        lockfile = read_lockfile(lockfile_path)
+    def prepare(lockfile: Lockfile) -> tuple[list[LockedSkill], list[LockedSkill]]:
         removed = lockfile.named(name)
         if not removed:
             raise InstallError(f"{name} is not installed here ({lockfile_path})", hint="see 'skillpm list'")
         check_inside(lockfile, removed, allow_outside=allow_outside)
         check_link_folders(lockfile, removed, allow_outside=allow_outside)  # recovery cleans their folders too
-        recover_skills(lockfile, removed)
+        return removed, removed
+
+    with FolderLocks() as locks:
+        lockfile, removed, folders = lock_run(locks, lockfile_path, prepare, allow_outside=allow_outside)
+        recover(lockfile, folders)
         for skill in removed:
             check_replaceable(lockfile, skill, {}, force=force)
         kept = unlink(lockfile, removed, allow_outside=allow_outside)

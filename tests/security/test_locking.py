@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -126,3 +128,129 @@ def test_concurrent_inits_of_one_folder_make_one_skeleton(hostile) -> None:
             hostile.refused(result, "already exists")
     description = (folder / "skillpm.toml").read_text().split('description = "')[1].split('"')[0]
     assert description in (folder / "SKILL.md").read_text()
+
+
+# --- runs with different lockfiles that write one skills folder ------------------------------------
+
+WAITING = "waiting for another skillpm run"
+
+
+@pytest.fixture
+def big_and_small(registry: Path, tmp_path: Path) -> Path:
+    """The test registry plus ``big`` (1,500 files: a tree that takes a while to build) and ``small``."""
+    notes = {f"references/note{index}.md": f"note {index}\n" for index in range(1500)}
+    for name, files in (("big", notes), ("small", {"notes.md": "small\n"})):
+        source = build_source(tmp_path / "sources-shared", name, {"generic": files})
+        publish_source(registry, source, tmp_path / "dist-shared" / name)
+    return registry
+
+
+def start(hostile, argv: list[str], cwd: Path, stderr: Path, **popen) -> subprocess.Popen[bytes]:
+    with stderr.open("wb") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "skillpm", *argv], cwd=cwd, env=hostile.env(), stdout=subprocess.DEVNULL,
+            stderr=sink, **popen,
+        )
+
+
+def stop_while_staging(process: subprocess.Popen[bytes], folder: Path, files: int = 200) -> None:
+    """SIGSTOP ``process`` (as Ctrl-Z does) once the tree it builds in ``folder`` holds ``files`` notes; the test
+    fails if it never does."""
+    deadline = time.monotonic() + 60
+    while built(folder) < files:
+        assert process.poll() is None and time.monotonic() < deadline, "it never built a tree"
+        time.sleep(0.0005)
+    os.kill(process.pid, signal.SIGSTOP)
+
+
+def built(folder: Path) -> int:
+    """How many notes the staging trees in ``folder`` hold."""
+    try:
+        return sum(len(os.listdir(path)) for path in folder.glob(".*.skillpm-new/tree/references"))
+    except FileNotFoundError:
+        return 0
+
+
+def wait_for(condition, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def sharing(hostile, scenario: str) -> tuple[tuple[list[str], Path], tuple[list[str], Path], Path]:
+    """Two installs with different lockfiles into one skills folder: each one's command and folder, and that folder."""
+    if scenario == "home-project-and-global":  # no .git above the home folder: it is the project
+        first, second = (["install", "big"], hostile.home), (["install", "--global", "small"], hostile.work)
+        return first, second, hostile.home / ".agents" / "skills"
+    shared = hostile.root / "shared"
+    projects = [hostile.root / "one", hostile.root / "two"]
+    for project in projects:
+        (project / ".git").mkdir(parents=True)
+    first, second = (["install", name, "--dir", str(shared), "--save"] for name in ("big", "small"))
+    return (first, projects[0]), (second, projects[1]), shared
+
+
+@pytest.mark.parametrize("scenario", ["home-project-and-global", "two-projects-one-dir"])
+def test_runs_with_their_own_lockfiles_wait_for_each_other_in_a_shared_skills_folder(
+    hostile, big_and_small: Path, scenario: str
+) -> None:
+    """The second run's clean-up used to remove the tree the first was building, which then went in
+    with files missing, recorded, with 'installed' and exit 0: it now waits for the first."""
+    (first, first_cwd), (second, second_cwd), folder = sharing(hostile, scenario)
+    source = ["--registry", str(big_and_small)]
+    one = start(hostile, [*first, *source], first_cwd, hostile.work / "one.err")
+    try:
+        stop_while_staging(one, folder)
+        two = start(hostile, [*second, *source], second_cwd, hostile.work / "two.err")
+        wait_for(lambda: two.poll() is not None or WAITING in (hostile.work / "two.err").read_text())
+        print("DEBUG", two.poll(), os.listdir(folder), (hostile.work / "two.err").read_text())
+    finally:
+        os.kill(one.pid, signal.SIGCONT)
+    assert one.wait(timeout=60) == 0, (hostile.work / "one.err").read_text()
+    assert two.wait(timeout=60) == 0, (hostile.work / "two.err").read_text()
+
+    assert len(list((folder / "big" / "references").iterdir())) == 1500
+    assert (folder / "small" / "notes.md").read_text() == "small\n"
+    assert sorted(name for name in os.listdir(folder) if name.startswith(".")) == []
+
+
+def test_a_run_that_waits_says_for_whom_and_ctrl_c_ends_the_wait(hostile, big_and_small: Path) -> None:
+    """Another run stopped with Ctrl-Z holds the project: 'remove' used to wait forever without a word."""
+    source = ["--registry", str(big_and_small)]
+    hostile.ok(hostile.run("install", "small", *source))
+    one = start(hostile, ["install", "big", *source], hostile.project, hostile.work / "one.err")
+    try:
+        stop_while_staging(one, hostile.project / ".agents" / "skills")
+        waiting = start(
+            hostile, ["remove", "small"], hostile.project, hostile.work / "two.err",
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal
+        )
+        wait_for(lambda: WAITING in (hostile.work / "two.err").read_text())
+        waiting.send_signal(signal.SIGINT)
+        assert waiting.wait(timeout=30) == 130
+    finally:
+        os.kill(one.pid, signal.SIGCONT)
+    assert one.wait(timeout=60) == 0
+
+    lines = [line for line in (hostile.work / "two.err").read_text().splitlines() if line]  # click ends '^C' with one
+    assert lines == [f"{WAITING} (pid {one.pid}) on {hostile.project}...", lines[1]], lines
+    assert lines[1].startswith("error: interrupted")
+    assert "small" in recorded(hostile.project)  # nothing was removed
+
+
+def test_a_tree_something_else_took_files_from_while_it_was_built_is_never_swapped_in(
+    hostile, big_and_small: Path
+) -> None:
+    """Defence in depth, for a writer that takes no lock (another program): the staged tree must be the archive's."""
+    folder = hostile.project / ".agents" / "skills"
+    one = start(hostile, ["install", "big", "--registry", str(big_and_small)], hostile.project, hostile.work / "one.err")
+    try:
+        stop_while_staging(one, folder)
+        [notes] = folder.glob(".big.*.skillpm-new/tree/references")
+        next(notes.iterdir()).unlink()
+    finally:
+        os.kill(one.pid, signal.SIGCONT)
+    assert one.wait(timeout=60) == 1
+    errors = [line for line in (hostile.work / "one.err").read_text().splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "went missing or changed" in errors[0] and str(folder / "big") in errors[0], errors
+    assert os.listdir(hostile.project) == [".git"]  # no lockfile, and the skills folders its locks made are gone

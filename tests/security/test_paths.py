@@ -111,6 +111,37 @@ def test_install_dir_into_git_is_refused(hostile, hooks_registry, spelling) -> N
     refused_and_untouched(hostile, before, completed, "version-control")
 
 
+@pytest.mark.parametrize("save", [False, True])
+def test_install_dir_into_another_repository_s_git_makes_no_folder_there(hostile, hooks_registry, save: bool) -> None:
+    """The lock used to make the folder (.git/hooks/x, its lockfile's, or with --save a skills folder), parents
+    included, before the version-control check refused with 'nothing was changed'."""
+    other = hostile.root / "other"
+    (other / ".git").mkdir(parents=True)
+    target = other / ".git" / "hooks" / "pre-commit.d"
+    before, touched = hostile.state(), (other / ".git").stat().st_mtime_ns
+
+    completed = hostile.run("install", "hooks", "--dir", target, *(["--save"] if save else []), "--registry", hooks_registry)
+
+    refused_and_untouched(hostile, before, completed, "version-control")
+    assert os.listdir(other / ".git") == []
+    assert (other / ".git").stat().st_mtime_ns == touched  # not even made and removed again
+
+
+def test_a_user_data_folder_inside_git_is_never_made(hostile, hooks_registry) -> None:
+    """--global records in the user's data folder, which its lock made before the version-control check refused."""
+    dotfiles = hostile.home / "dotfiles"
+    (dotfiles / ".git").mkdir(parents=True)
+    touched = (dotfiles / ".git").stat().st_mtime_ns
+
+    completed = hostile.run(
+        "install", "hooks", "--global", "--registry", hooks_registry, env={"XDG_DATA_HOME": str(dotfiles / ".git" / "share")}
+    )
+
+    hostile.refused(completed, "version-control")
+    assert os.listdir(dotfiles / ".git") == []
+    assert (dotfiles / ".git").stat().st_mtime_ns == touched  # not even made and removed again
+
+
 def test_global_skills_folder_linked_into_a_repository_is_refused(hostile, hooks_registry) -> None:
     """--global: ~/.claude/skills a link into a dotfiles repository's .git."""
     dotfiles = hostile.home / "dotfiles" / ".git"

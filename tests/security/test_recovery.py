@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from conftest import build_source, publish_source
 
+from security.test_locking import big_and_small, start, stop_while_staging  # noqa: F401 (a fixture)
+
 from skillpm.atomic import MARKER, _leftover
 
 NAME = "doc-writer"
@@ -137,3 +139,28 @@ def test_a_killed_install_into_home_is_recovered_without_touching_lookalikes(hos
     assert (hostile.home / "big-skill" / "SKILL.md").is_file()
     assert skillpm_leftovers(hostile.home) == []
     assert of_lookalikes(hostile.home) == made
+
+
+@pytest.mark.parametrize(
+    ("killed", "then", "folder"),
+    [
+        (("install", "big"), ("sync",), ".agents/skills"),  # the project's first install into its default folder
+        (("install", "big", "--copy", "--agent", "windsurf"), ("remove", "small"), ".windsurf/skills"),  # a new agent's
+    ],
+)
+def test_a_killed_first_install_into_a_default_folder_is_cleaned_up_by_the_next_run(
+    hostile, big_and_small: Path, killed, then, folder: str
+) -> None:
+    """No entry of skills.lock names the folder yet (its one skill is in vendor/): 'sync', 'update', 'install'
+    and 'remove' used to clean only the folders of the entries they change, and left the half-built tree."""
+    source = ["--registry", str(big_and_small)]
+    hostile.ok(hostile.run("install", "small", "--dir", "vendor", *source))
+    process = start(hostile, [*killed, *source], hostile.project, hostile.work / "killed.err")
+    stop_while_staging(process, hostile.project / folder)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert skillpm_leftovers(hostile.project / folder)
+
+    hostile.ok(hostile.run(*then))
+
+    assert skillpm_leftovers(hostile.project / folder) == []
