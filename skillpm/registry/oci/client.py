@@ -180,7 +180,8 @@ class OciClient:
         reply = once()
         if reply.status == 401:  # answer the challenge once, then ask again
             self.auth.answer(reply.headers.get("www-authenticate", ""), host=self.location.host,
-                             repository=repository, scope=scope, transport=self.transport, deadline=self.deadline)
+                             repository=repository, scope=scope, transport=self.transport, deadline=self.deadline,
+                             scheme=self.location.scheme)
             reply = once()
         return reply
 
