@@ -5,11 +5,14 @@ A cloned project's ``skills.lock``, a configured remote or a ``--registry`` can 
 token service on its own host). ``$SKILLPM_OCI_USERNAME`` / ``$SKILLPM_OCI_PASSWORD`` go only to
 the host ``$SKILLPM_OCI_HOST`` names; without it they go nowhere, and a warning says how to scope
 them. The server here stands for an attacker's registry on 127.0.0.1 and records every
-``Authorization`` header it is sent.
+``Authorization`` header it is sent. Nor does an https registry's upload location lead
+``publish`` to plain http, where the credentials and the archive would travel in clear text.
 """
 
 from __future__ import annotations
 
+import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -101,3 +104,65 @@ def test_environment_credentials_go_to_no_registry_but_the_one_they_are_scoped_t
     assert SECRET not in unscoped.stderr + elsewhere.stderr
     hostile.run(*args, env={**docker, **CI_LOGIN, "SKILLPM_OCI_HOST": host})  # the control: scoped to it, it gets them
     assert collector.handler.authorizations
+
+
+class _BothOnOnePort(ThreadingHTTPServer):
+    """One port that speaks TLS, and records (then drops) any request that arrives in plain HTTP."""
+
+    daemon_threads = True
+    tls: ssl.SSLContext
+    cleartext: list[bytes]
+
+    def finish_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        if request.recv(1, socket.MSG_PEEK) != b"\x16":  # not a TLS ClientHello
+            self.cleartext.append(request.recv(65536))
+            return
+        super().finish_request(self.tls.wrap_socket(request, server_side=True), client_address)
+
+
+class _DowngradingUploads(BaseHTTPRequestHandler):
+    """An https registry with nothing in it whose blob uploads continue at http:// on its own host and port."""
+
+    protocol_version = "HTTP/1.1"
+
+    def _any(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        port = self.server.server_address[1]
+        if self.command == "POST" and "/blobs/uploads/" in self.path:
+            return self._reply(202, {"Location": f"http://127.0.0.1:{port}/v2/skills/demo/blobs/uploads/u1"})
+        self._reply(404 if self.path != "/v2/" else 200)
+
+    do_GET = do_HEAD = do_POST = do_PUT = _any
+
+    def _reply(self, status: int, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+def test_an_upload_location_that_drops_to_plain_http_is_refused(hostile) -> None:
+    """publish to an https registry never sends the archive or the credentials in clear text (hostile review)."""
+    from tls_helpers import self_signed
+
+    cert, key = self_signed(hostile.work, "registry")
+    server = _BothOnOnePort(("127.0.0.1", 0), _DowngradingUploads)
+    server.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.tls.load_cert_chain(cert, key)
+    server.cleartext = []
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    host = f"127.0.0.1:{server.server_address[1]}"
+    try:
+        hostile.ok(hostile.run("init", hostile.work / "demo"))
+        published = hostile.run("publish", hostile.work / "demo", "--registry", f"oci://{host}/skills",
+                                env={"SSL_CERT_FILE": str(cert), "DOCKER_CONFIG": str(hostile.work / "no-docker"),
+                                     **CI_LOGIN, "SKILLPM_OCI_HOST": host})
+    finally:
+        server.shutdown()
+        server.server_close()
+    hostile.refused(published, "upload location on another origin", f"http://{host}/")
+    assert server.cleartext == []

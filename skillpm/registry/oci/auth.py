@@ -25,7 +25,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import SplitResult, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from skillpm.display import clean
 from skillpm.errors import RegistryError
@@ -83,20 +83,18 @@ def may_send_credentials(token_url: str, registry_host: str, registry_scheme: st
     only ``ghcr.io``; ``reg.example.co.uk`` -> ``*.example.co.uk``, never ``*.co.uk``). An IP
     address has no domain: only its own origin.
     """
-    token, registry = urlsplit(token_url), urlsplit(f"{registry_scheme}://{registry_host}")
-    if _origin(token) == _origin(registry):
+    from skillpm.registry.transport import origin
+
+    token, registry = origin(token_url), origin(f"{registry_scheme}://{registry_host}")
+    if token == registry:
         return True
-    if token.scheme != "https" or _origin(token)[2] != 443:
+    scheme, name, port = token
+    hostname = registry[1]
+    if scheme != "https" or port != 443:
         return False
-    name, hostname = token.hostname or "", registry.hostname or ""
     is_address = hostname.replace(".", "").isdigit() or ":" in hostname
     parent = hostname.split(".", 1)[1] if "." in hostname else ""
     return not is_address and parent.count(".") >= 1 and (name == hostname or name.endswith("." + parent))
-
-
-def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
-    """A URL's scheme, host name and port (the scheme's default when it names none)."""
-    return parts.scheme, parts.hostname or "", parts.port or {"https": 443, "http": 80}.get(parts.scheme)
 
 
 def docker_config_path() -> Path:
