@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skillpm.errors import IndexFormatError, RegistryError
+from skillpm.reading import MAX_BUNDLE_SIZE
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import SigningKey
@@ -107,17 +108,18 @@ def _attestation_paths(entry: VersionEntry) -> frozenset[str]:
 
 def _files(entry: VersionEntry, static: Registry, oci: OciRegistry) -> dict[str, bytes]:
     """Each archive and bundle of ``entry``: from the static registry, else (a bundle only the tag has) the OCI one."""
-    from skillpm.archive import sha256_bytes
+    from skillpm.archive import archive_limit, sha256_bytes
 
     files = {}
     for variant in entry.variants:
-        files[variant.path] = static.artifact(variant.path, limit=variant.size)
+        files[variant.path] = static.artifact(variant.path, limit=archive_limit(variant.path, variant.size))
         for item in variant.attestations:
             try:
-                data: bytes | None = static.artifact(item.path)
+                data: bytes | None = static.artifact(item.path, limit=MAX_BUNDLE_SIZE)
             except RegistryError:
                 data = None
-            files[item.path] = data if data and sha256_bytes(data) == item.sha256 else oci.artifact(item.path)
+            files[item.path] = (data if data and sha256_bytes(data) == item.sha256
+                                else oci.artifact(item.path, limit=MAX_BUNDLE_SIZE))
     return files
 
 
@@ -168,7 +170,7 @@ def _download(
     oci: OciRegistry, versions: list[tuple[str, VersionEntry]], work: Path, progress: Callable[[str], None]
 ) -> tuple[list[Path], list[NewAttestation], list[tuple[str, str, str]]]:
     """Each version's archives (written under ``work``), its attestation bundles and its yanked variants."""
-    from skillpm.archive import scan
+    from skillpm.archive import archive_limit, scan
     from skillpm.index.model import archive_name
     from skillpm.registry.store import NewAttestation
 
@@ -178,7 +180,7 @@ def _download(
     for name, entry in versions:
         for variant in entry.variants:
             progress(f"pulling {name} {entry.version} ({variant.target})")
-            data = oci.artifact(variant.path, limit=variant.size)
+            data = oci.artifact(variant.path, limit=archive_limit(variant.path, variant.size))
             held = scan(data)
             if (held.name, held.version, held.target) != (name, entry.version, variant.target):
                 raise IndexFormatError(f"{oci.label}/{name}:{entry.version} lists an archive of "
@@ -195,5 +197,5 @@ def _download(
                     raise IndexFormatError(f"{oci.label}/{name}:{entry.version}: attestation path "
                                            f"{item.path[:120]!r} is not where a static registry keeps it")
                 bundles.append(NewAttestation(name, entry.version, variant.target, item.path,
-                                              oci.artifact(item.path), item.predicate_type))
+                                              oci.artifact(item.path, limit=MAX_BUNDLE_SIZE), item.predicate_type))
     return archives, bundles, yanked
