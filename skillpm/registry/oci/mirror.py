@@ -23,7 +23,7 @@ from skillpm.reading import MAX_BUNDLE_SIZE
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import SigningKey
-    from skillpm.index.model import VersionEntry
+    from skillpm.index.model import Variant, VersionEntry
     from skillpm.registry.oci.registry import OciRegistry
     from skillpm.registry.source import Registry
     from skillpm.registry.store import Added, NewAttestation
@@ -172,7 +172,6 @@ def _download(
     """Each version's archives (written under ``work``), its attestation bundles and its yanked variants."""
     from skillpm.archive import archive_limit, scan
     from skillpm.index.model import archive_name
-    from skillpm.registry.store import NewAttestation
 
     archives: list[Path] = []
     bundles: list[NewAttestation] = []
@@ -196,6 +195,33 @@ def _download(
                 if rest == item.path or ".." in item.path.split("/") or not _BUNDLE_NAME.fullmatch(rest):
                     raise IndexFormatError(f"{oci.label}/{name}:{entry.version}: attestation path "
                                            f"{item.path[:120]!r} is not where a static registry keeps it")
-                bundles.append(NewAttestation(name, entry.version, variant.target, item.path,
-                                              oci.artifact(item.path, limit=MAX_BUNDLE_SIZE), item.predicate_type))
+                bundle = _checked_bundle(oci, name, entry.version, variant, held.test_set, item.path, progress)
+                if bundle is not None:
+                    bundles.append(bundle)
     return archives, bundles, yanked
+
+
+def _checked_bundle(
+    oci: OciRegistry, name: str, version: str, variant: Variant, test_set: str | None, path: str,
+    progress: Callable[[str], None],
+) -> NewAttestation | None:
+    """The bundle at ``path`` as an attestation to copy, when it holds a statement about ``variant``'s archive
+    that publish would have signed (its predicate type is the statement's); None, said in a warning, when not.
+
+    A registry can list any bytes as an attestation; copied into a static registry (whose attestations
+    are append-only) one that fails its checks would make every install of the variant fail.
+    """
+    from skillpm.attest import AttestationError
+    from skillpm.attest.statement import VariantRef
+    from skillpm.attest.verify import bundle_statement
+    from skillpm.display import clean
+    from skillpm.registry.store import NewAttestation
+
+    data = oci.artifact(path, limit=MAX_BUNDLE_SIZE)
+    expected = VariantRef(name, version, variant.target)
+    try:
+        statement = bundle_statement(data, expected, variant.sha256, test_set=test_set, what=path)
+    except AttestationError as error:
+        progress(f"warning: not copied from {oci.label}: {clean(error.message, 400)}")
+        return None
+    return NewAttestation(name, version, variant.target, path, data, statement.predicate_type)
