@@ -77,3 +77,27 @@ def test_pull_copies_into_a_mirror_only_bundles_about_the_archive_and_says_what_
     assert not (mirror / listed[0].path).exists() and not (mirror / listed[1].path).exists()
     assert (mirror / "index" / shard_path(NAME)).is_file()
     hostile.ok(hostile.run("install", NAME, "--registry", mirror))
+
+
+def test_pull_of_one_version_tagged_in_two_spellings_writes_nothing(hostile) -> None:
+    """Tags '1.0' and '1.0.0' (one PEP 440 version): the mirror's document listed it twice, signed, and every
+    reader then refused the package, registry build and rebuild too."""
+    from skillpm.pack import pack
+
+    with HostileRegistry() as registry:
+        for version in ("1.0", "1.0.0"):
+            source = build_source(hostile.work / version, NAME, {"generic": {}}, version=version)
+            root = hostile.work / version / "static"
+            store.init(root)
+            store.add(root, [built.path for built in pack(source, hostile.work / version / "dist")])
+            static = LocalRegistry(root, root.as_uri())
+            entry = static.require_package(NAME).versions[0]
+            registry.put_version(NAME, entry, {variant.path: (root / variant.path).read_bytes()
+                                               for variant in entry.variants})
+        mirror = hostile.work / "mirror"
+        hostile.ok(hostile.run("registry", "init", mirror))
+        before = hostile.state()
+        pulled = hostile.run("registry", "pull", registry.url, mirror, NAME)
+    hostile.refused(pulled, "spell one version several ways ('1.0', '1.0.0')")
+    assert hostile.changed_outside(before, hostile.cache) == []
+    hostile.ok(hostile.run("registry", "build", mirror))
