@@ -57,6 +57,21 @@ MAX_ARCHIVE_SIZE = MAX_TOTAL_SIZE + MAX_METADATA_SIZE + 16 * 1024 * 1024
 CORRUPT = (tarfile.TarError, OSError, EOFError, ValueError, RecursionError, zlib.error)
 
 
+def archive_limit(path: str, size: int) -> int:
+    """How many bytes to read of the archive at ``path``, which an index says is ``size`` bytes long: ``size``.
+
+    ArchiveError, before anything is read, when ``size`` is over :data:`MAX_ARCHIVE_SIZE`: no skillpm
+    archive is that large, and an index's word must not make skillpm read gigabytes into memory.
+    """
+    if size > MAX_ARCHIVE_SIZE:
+        raise ArchiveError(
+            f"{path} is {size} bytes by the index, over the {MAX_ARCHIVE_SIZE}-byte limit of an archive; "
+            "nothing was downloaded",
+            hint="the registry serves an archive skillpm cannot use; tell its owner",
+        )
+    return min(size, MAX_ARCHIVE_SIZE)
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -209,14 +209,11 @@ def checked_statement(path: Path, document: dict, expected: VariantRef, sha256: 
     when verify would refuse it (evidence about another artifact, invalid against its schema, NaN, measured on
     test cases other than ``test_set``, the test-set digest the archive records)."""
     from skillpm.index.model import archive_name
-    from skillpm.attest.policy import Policy
-    from skillpm.attest.verify import statement_checks
+    from skillpm.attest.verify import require_statement
 
     name = archive_name(expected.name, expected.version, expected.target)
     statement = statement_for_evidence(document, artifact_name=name, artifact_sha256=sha256)
-    for check in statement_checks(statement, name, sha256, expected, Policy(), test_set=test_set):
-        if check.required and not check.ok:
-            raise AttestationError(f"evidence {path}: check {check.name!r} failed: {check.detail}")
+    require_statement(statement, expected, sha256, test_set=test_set, what=f"evidence {path}")
     return statement
 
 

@@ -29,8 +29,10 @@ MAX_KEY_SIZE = 64 * 1024
 #: An index document (``config.json``, ``search.json``, ``index/**.json``, ``snapshot.json``),
 #: in a directory registry or the HTTP cache, and a trust record of pinned index keys.
 MAX_DOCUMENT_SIZE = 16 * _MIB
-#: An archive downloaded, or read from the download cache.
+#: An archive downloaded, or read from the download cache; the most any registry's ``artifact`` reads.
 MAX_ARTIFACT_SIZE = 256 * _MIB
+#: A signed attestation bundle (a Sigstore bundle of one statement), fetched or read.
+MAX_BUNDLE_SIZE = 4 * _MIB
 #: An evidence file (eval or bench) given to ``publish``.
 MAX_EVIDENCE_SIZE = 4 * _MIB
 #: A test file of a skill source (``skill_meta.json``, upskill results) and a ``python_test`` script.
@@ -105,3 +107,8 @@ def problem(error: OSError | ValueError) -> str:
     if isinstance(error, OSError):
         return error.strerror or str(error)
     return str(error).split("\n", 1)[0]
+
+
+def artifact_limit(limit: int) -> int:
+    """``limit`` held to :data:`MAX_ARTIFACT_SIZE`: the most a registry's ``artifact`` reads, whatever its caller asks."""
+    return max(0, min(limit, MAX_ARTIFACT_SIZE))

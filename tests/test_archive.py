@@ -305,3 +305,22 @@ def test_limits_allow_an_archive_exactly_at_them(tmp_path: Path, monkeypatch: py
     dest.mkdir()
     extract(with_metadata(*members), dest)
     assert sorted(p.name for p in dest.iterdir()) == ["file0.md", "file1.md"]
+
+
+def test_an_index_size_over_the_archive_limit_is_refused_before_a_download() -> None:
+    """archive_limit: what every download of an archive reads at most (install, pull, verify, attest, push)."""
+    assert archive.archive_limit("a.tar.gz", 1234) == 1234
+    assert archive.archive_limit("a.tar.gz", archive.MAX_ARCHIVE_SIZE) == archive.MAX_ARCHIVE_SIZE
+    with pytest.raises(ArchiveError, match=f"a.tar.gz is {8 << 30} bytes by the index, over the"):
+        archive.archive_limit("a.tar.gz", 8 << 30)
+
+
+def test_every_registry_reads_an_artifact_bounded_whatever_it_is_asked(tmp_path: Path) -> None:
+    from skillpm.reading import MAX_ARTIFACT_SIZE, artifact_limit
+    from skillpm.registry.directory import LocalRegistry
+
+    assert artifact_limit(8 << 30) == MAX_ARTIFACT_SIZE
+    assert artifact_limit(10) == 10 and artifact_limit(-1) == 0
+    (tmp_path / "artifacts").mkdir()
+    (tmp_path / "artifacts" / "a.tar.gz").write_bytes(b"x" * 100)
+    assert LocalRegistry(tmp_path, tmp_path.as_uri()).artifact("artifacts/a.tar.gz", limit=-5) == b"x"

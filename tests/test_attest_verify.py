@@ -17,6 +17,7 @@ from skillpm.attest.keys import ALGORITHMS, ED25519, SigningKey, generate
 from skillpm.attest.policy import Policy, Requirements, TrustedKey
 from skillpm.attest.statement import EVAL_PREDICATE, Statement, Subject, VariantRef, statement_for_evidence
 from skillpm.attest.verify import (
+    UNKNOWN,
     Check,
     attested_statement,
     default_schema_dir,
@@ -353,3 +354,23 @@ def test_a_predicate_nested_deeper_than_json_documents_may_be_is_refused_before_
     checks = verify(sign(key, document), trusting(key), key)
     assert failed(checks) == ["statement"]
     assert "nested more than 64 levels" in checks["statement"].detail
+
+
+def test_a_bundle_s_statement_is_checked_as_publish_checks_one_without_its_signer(key: SigningKey) -> None:
+    """bundle_statement: what registry pull copies (an untrusted signer is the installing user's to judge)."""
+    from skillpm.attest.verify import bundle_statement
+
+    def statement_of(bundle: bytes, *, sha256: str = DIGEST, test_set: str | None = UNKNOWN) -> Statement:
+        return bundle_statement(bundle, VARIANT, sha256, test_set=test_set, what="b.sigstore.json")
+
+    assert statement_of(sign(key, evidence())).predicate_type == EVAL_PREDICATE
+    for bundle, message in [
+        (b'{"mediaType": "junk"}', "not a Sigstore bundle"),
+        (_edit(sign(key, evidence()), lambda envelope: envelope.update(payloadType="text/plain")), "not an in-toto"),
+        (sign(key, evidence(sha256="ab" * 32), sha256="ab" * 32), "check 'subject' failed"),
+        (sign(key, evidence(target="generic")), "check 'evidence-variant' failed"),
+    ]:
+        with pytest.raises(AttestationError, match=f"^b.sigstore.json: .*{message}"):
+            statement_of(bundle)
+    with pytest.raises(AttestationError, match="check 'test-set' failed"):
+        statement_of(sign(key, evidence()), test_set=None)  # the archive records no test set

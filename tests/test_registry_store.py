@@ -352,3 +352,31 @@ def test_a_fifo_artifact_is_refused_without_blocking(registry: Path) -> None:
     os.mkfifo(path)
     with pytest.raises(RegistryError, match="not a regular file"):
         open_registry(str(registry)).artifact(path.relative_to(registry).as_posix())
+
+
+def test_one_version_in_two_spellings_is_refused_before_anything_is_written(
+    tmp_path: Path, empty_registry: Path, make_source, snapshot
+) -> None:
+    """'1.0' and '1.0.0' are one PEP 440 version: an index listing both was written and signed, and then
+    every reader refused the package (found by a hostile review)."""
+    from test_publish import one_error, skillpm
+
+    short, long = pack_version(tmp_path, make_source, "1.0"), pack_version(tmp_path, make_source, "1.0.0", base="b")
+    before = snapshot(empty_registry)
+    refused = skillpm("registry", "add", empty_registry, *short, *long)
+    assert "archives of kernel-helper spell one version several ways ('1.0', '1.0.0')" in one_error(refused)
+    assert snapshot(empty_registry) == before
+    assert skillpm("registry", "add", empty_registry, *long).exit_code == 0
+    before = snapshot(empty_registry)
+    assert "kernel-helper 1.0 is published as 1.0.0" in one_error(skillpm("registry", "add", empty_registry, *short))
+    assert snapshot(empty_registry) == before
+    assert skillpm("info", "kernel-helper", "--registry", empty_registry).exit_code == 0
+
+
+def test_archives_are_grouped_by_pep_440_version(tmp_path: Path, make_source) -> None:
+    items = entries.read_archives([*pack_version(tmp_path, make_source, "1.0"),
+                                   *pack_version(tmp_path, make_source, "2.0.0", base="b")])
+    assert sorted(entries.group(items)) == [("kernel-helper", "1.0"), ("kernel-helper", "2.0.0")]
+    items += entries.read_archives(pack_version(tmp_path, make_source, "1.0.0", base="c"))
+    with pytest.raises(RegistryError, match="spell one version several ways"):
+        entries.group(items)

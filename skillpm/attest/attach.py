@@ -122,7 +122,9 @@ def _published_version(registry, variant: VariantRef):
 def _copy_checked(registry, published, work: Path) -> Path:
     """The published archive, read from the registry, checked against the index's digest, copied to ``work``
     (the store adds the version's archives again, which it accepts only byte for byte)."""
-    data = registry.artifact(published.path, limit=published.size)
+    from skillpm.archive import archive_limit
+
+    data = registry.artifact(published.path, limit=archive_limit(published.path, published.size))
     actual = hashlib.sha256(data).hexdigest()
     if actual != published.sha256:
         raise AttestationError(

@@ -24,6 +24,7 @@ from skillpm.attest import AttestationError
 from skillpm.attest.policy import Policy, Requirements, TrustedIdentity, TrustedKey, missing_evidence
 from skillpm.attest.policyfile import load_policy
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, STATIC_KERNEL_PREDICATE, is_finite_number
+from skillpm.reading import MAX_BUNDLE_SIZE
 from skillpm.records import Record
 
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 EMBEDDED = "embedded"  # the label of the registry shipped with skillpm (skillpm.registry.directory.EMBEDDED)
 #: The public key the embedded registry's attestations are signed with.
 EMBEDDED_KEY = Path(__file__).resolve().parent.parent / "trust" / "embedded-registry.pub"
-MAX_BUNDLE_SIZE = 4 * 1024 * 1024
 #: A Sigstore trusted root (JSON) to verify keyless bundles against, for a private Sigstore instance.
 TRUSTED_ROOT_ENV = "SKILLPM_SIGSTORE_TRUSTED_ROOT"
 KINDS = {EVAL_PREDICATE: "eval", BENCH_PREDICATE: "bench", STATIC_KERNEL_PREDICATE: "static-kernel"}

@@ -139,7 +139,8 @@ def cli() -> None:
       SKILLPM_INDEX_KEY               default of 'registry ... --key'
       SKILLPM_SIGNING_KEY_PASSPHRASE  passphrase of encrypted keys
       SKILLPM_SIGSTORE_TRUSTED_ROOT   trusted root of a private Sigstore
-      SKILLPM_OCI_USERNAME            user for oci:// registries (else docker's logins)
+      SKILLPM_OCI_HOST                the oci:// host the next two are for
+      SKILLPM_OCI_USERNAME            its user (else docker's logins)
       SKILLPM_OCI_PASSWORD            its password or token
       SKILLPM_GIT_TIMEOUT             seconds a git source's fetch may take (300)
       SIGSTORE_ID_TOKEN               OIDC token for --sign sigstore

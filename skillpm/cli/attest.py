@@ -257,14 +257,16 @@ def _version(source, requirement: str):
 def _artifact(source, variant) -> bytes:
     """The archive: from the download cache (which keeps only bytes matching their digest), else the
     registry; ``b""`` when neither has it, which the artifact-digest check then reports."""
+    from skillpm.archive import archive_limit
     from skillpm.cache import ArtifactCache
     from skillpm.errors import SkillpmError
 
     cached = ArtifactCache().get(variant.sha256)
     if cached is not None:
         return cached
+    limit = archive_limit(variant.path, variant.size)  # refused before anything is read
     try:
-        return source.artifact(variant.path, limit=variant.size)
+        return source.artifact(variant.path, limit=limit)
     except SkillpmError:
         return b""
 

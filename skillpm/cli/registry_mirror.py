@@ -77,3 +77,6 @@ def pull(source: str, directory: Path, names: tuple[str, ...], key_paths: tuple[
     for item in added:
         state = "added" if item.new else "already present:"
         say(f"{state} {item.name} {item.version} {item.target}  sha256:{item.sha256}")
+        if not item.new:  # new evidence for a version the mirror had: say what was attached
+            for attestation in item.attestations:
+                say(f"  attached {attestation.path}  ({attestation.predicate_type})")

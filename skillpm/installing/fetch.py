@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 
-from skillpm.archive import MAX_ARCHIVE_SIZE, VariantMetadata, scan
+from skillpm.archive import VariantMetadata, archive_limit, scan
 from skillpm.cache import ArtifactCache
 from skillpm.errors import ArchiveError
 from skillpm.index.model import Variant
@@ -28,13 +28,7 @@ def fetch_artifact(registry: Registry, variant: Variant, cache: ArtifactCache) -
     cached = cache.get(variant.sha256)
     if cached is not None:
         return cached
-    if variant.size > MAX_ARCHIVE_SIZE:
-        raise ArchiveError(
-            f"{variant.path} is {variant.size} bytes by the index, over the {MAX_ARCHIVE_SIZE}-byte limit "
-            "of an archive; nothing was downloaded or installed",
-            hint="the registry serves an archive skillpm cannot install; tell its owner",
-        )
-    data = registry.artifact(variant.path, limit=variant.size)
+    data = registry.artifact(variant.path, limit=archive_limit(variant.path, variant.size))
     actual = hashlib.sha256(data).hexdigest()
     if len(data) != variant.size or actual != variant.sha256:
         served = (

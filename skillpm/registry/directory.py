@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skillpm.errors import IndexFormatError, RegistryError
-from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, read_regular_file
+from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, artifact_limit, read_regular_file
 from skillpm.registry.documents import not_found, package_path, parse_json, read_config, read_package, read_search
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ class LocalRegistry:
         A caller that expects ``limit`` bytes sees a longer artifact as too long (and
         reports it against the digest it expected) without reading it whole.
         """
-        data = self._read(relative, limit, clip=True)
+        data = self._read(relative, artifact_limit(limit), clip=True)
         if data is None:
             raise RegistryError(
                 f"{self.label}: artifact {relative} is missing",

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from skillpm.cache import cache_root, registry_key, write_cache_file
 from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable
 from skillpm.jsonfile import read_json
-from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, read_at_most
+from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, artifact_limit, read_at_most
 from skillpm.registry import documents
 from skillpm.registry.config import check_url
 from skillpm.registry.urls import UrlProblem, registry_base
@@ -196,7 +196,7 @@ class HttpRegistry:
         url = self.base + relative
         if self.offline:
             raise RegistryUnreachable(f"offline: artifact {url} is not in the cache", hint=OFFLINE_HINT)
-        reply = self._get(relative, limit=limit, artifact=True)
+        reply = self._get(relative, limit=artifact_limit(limit), artifact=True)
         if reply.status != 200:
             raise RegistryError(
                 f"{self.label}: artifact {relative} is missing (HTTP {reply.status} from {url})",

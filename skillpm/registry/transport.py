@@ -174,9 +174,13 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def _origin(url: str) -> tuple[str, str | None, int | None]:
+def origin(url: str) -> tuple[str, str, int | None]:
+    """``url``'s scheme, host name and port (the scheme's default when it names none): whom credentials are for.
+
+    ValueError for a port that is no number in range, or an unclosed ``[``.
+    """
     parts = urlsplit(url)
-    return parts.scheme, parts.hostname, parts.port
+    return parts.scheme, parts.hostname or "", parts.port or {"https": 443, "http": 80}.get(parts.scheme)
 
 
 def redirect_target(current: str, location: str, hops: int) -> str:
@@ -318,7 +322,7 @@ class Transport:
             if reply.status not in _REDIRECT_STATUSES or not location:
                 return reply
             target = redirect_target(current, location, hops)
-            if _origin(target) != _origin(current):
+            if origin(target) != origin(current):
                 sent.pop("Authorization", None)  # credentials go only to the host they were given for
             current = target
         raise AssertionError("unreachable: redirect_target refuses the hop after the last")

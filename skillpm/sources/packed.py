@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from skillpm.errors import ResolutionError, SkillpmError, SourceError
 from skillpm.lockfile import LockedSource
-from skillpm.reading import MAX_ARTIFACT_SIZE
+from skillpm.reading import MAX_ARTIFACT_SIZE, artifact_limit, read_regular_file
 from skillpm.sources.spec import SourceSpec
 
 if TYPE_CHECKING:
@@ -172,5 +172,5 @@ class PackedSource:
         for archives in self._packed.values():
             for archive in archives:
                 if archive.path.name == relative:
-                    return archive.path.read_bytes()[: limit + 1]
+                    return read_regular_file(archive.path, artifact_limit(limit))
         raise SourceError(f"{self.label}: no packed archive {relative!r}")

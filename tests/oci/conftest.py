@@ -127,7 +127,7 @@ def oci_registry_tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     running.stop()
 
 
-def login_env() -> dict[str, str]:
-    """The environment variables that give skillpm the test registry's credentials."""
-    return {"SKILLPM_OCI_USERNAME": USER, "SKILLPM_OCI_PASSWORD": PASSWORD}
+def login_env(host: str) -> dict[str, str]:
+    """The environment variables that give skillpm the test registry's credentials, for ``host`` alone."""
+    return {"SKILLPM_OCI_USERNAME": USER, "SKILLPM_OCI_PASSWORD": PASSWORD, "SKILLPM_OCI_HOST": host}
 

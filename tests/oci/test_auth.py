@@ -12,7 +12,14 @@ from typing import Iterator
 import pytest
 
 from skillpm.errors import RegistryError
-from skillpm.registry.oci.auth import Authenticator, Credentials, find_credentials, may_send_credentials, parse_challenge
+from skillpm.registry.oci.auth import (
+    Authenticator,
+    Credentials,
+    find_credentials,
+    may_send_credentials,
+    parse_challenge,
+    scoped_host,
+)
 from skillpm.registry.oci.client import OciClient
 from skillpm.registry.oci.reference import parse_location
 from skillpm.registry.transport import Deadline, Transport
@@ -33,17 +40,53 @@ def test_challenges_are_parsed_as_docker_sends_them() -> None:
     [
         ("https://auth.docker.io/token", "registry-1.docker.io", True),
         ("https://ghcr.io/token", "ghcr.io", True),
+        ("https://ghcr.io:443/token", "ghcr.io", True),
         ("https://evil.example/token", "ghcr.io", False),
         ("https://ghcr.io.evil.example/token", "ghcr.io", False),
         ("https://evil.io/token", "ghcr.io", False),
         ("https://evil.co.uk/token", "reg.example.co.uk", False),
         ("https://auth.example.co.uk/token", "reg.example.co.uk", True),
         ("https://127.0.0.2/token", "127.0.0.1:5000", False),
-        ("http://127.0.0.1:9/token", "127.0.0.1:5000", True),
+        # the port and the scheme are part of the origin (found by a hostile review: any port was taken)
+        ("https://127.0.0.1:9/token", "127.0.0.1:5000", False),
+        ("https://127.0.0.1:5000/token", "127.0.0.1:5000", True),
+        ("http://127.0.0.1:5000/token", "127.0.0.1:5000", False),
+        ("https://ghcr.io:8443/token", "ghcr.io", False),
+        ("http://ghcr.io/token", "ghcr.io", False),
+        ("https://auth.docker.io:8443/token", "registry-1.docker.io", False),
+        ("https://gitlab.example.com/jwt/auth", "gitlab.example.com:5050", True),  # GitLab's own registry port
     ],
 )
 def test_credentials_go_only_to_the_registry_or_its_own_domain(token_url: str, registry: str, allowed: bool) -> None:
     assert may_send_credentials(token_url, registry) is allowed
+
+
+def test_a_plain_http_registry_s_own_origin_may_have_them() -> None:
+    assert may_send_credentials("http://127.0.0.1:5000/token", "127.0.0.1:5000", "http")
+    assert not may_send_credentials("http://127.0.0.1:5001/token", "127.0.0.1:5000", "http")
+
+
+@pytest.mark.parametrize(
+    "value, host",
+    [("ghcr.io", "ghcr.io"), ("GHCR.io", "ghcr.io"), (" ghcr.io ", "ghcr.io"), ("127.0.0.1:5000", "127.0.0.1:5000"),
+     ("[::1]:5000", "[::1]:5000"), ("", None), ("ghcr.io/owner", None), ("https://ghcr.io", None),
+     ("user@ghcr.io", None), ("ghcr.io:99999", None), ("ghcr\x1b.io", None)],
+)
+def test_the_scope_of_the_environment_s_credentials_is_one_host(value: str, host: str | None) -> None:
+    assert scoped_host(value) == host
+
+
+def test_environment_credentials_are_only_for_the_host_they_name(monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path) -> None:
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    monkeypatch.setenv("SKILLPM_OCI_USERNAME", "ci-bot")
+    monkeypatch.setenv("SKILLPM_OCI_PASSWORD", "token")
+    monkeypatch.setenv("SKILLPM_OCI_HOST", "ghcr.io")
+    assert find_credentials("ghcr.io") == Credentials("ci-bot", "token")
+    assert find_credentials("evil.example") is None
+    assert find_credentials("ghcr.io:8443") is None
+    monkeypatch.delenv("SKILLPM_OCI_HOST")
+    assert find_credentials("ghcr.io") is None
 
 
 @pytest.mark.parametrize("realm", ["https://[x/token", "https://127.0.0.1:99999/token"], ids=["IPv6", "port"])
@@ -130,6 +173,7 @@ def test_the_bearer_flow_gets_a_token_with_the_credentials(token_registry: str, 
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
     monkeypatch.setenv("SKILLPM_OCI_USERNAME", "alice")
     monkeypatch.setenv("SKILLPM_OCI_PASSWORD", "pw")
+    monkeypatch.setenv("SKILLPM_OCI_HOST", token_registry)
     assert _client(token_registry).tags("skills/demo") == ["1.0.0"]
     token_requests = [auth for path, auth in _TokenRegistry.seen if path.startswith("/token")]
     assert token_requests and "scope=repository%3Askills%2Fdemo%3Apull" in next(

@@ -337,7 +337,7 @@ def test_tls_with_htpasswd_through_the_cli(
     url = _url(oci_registry_tls)
     refused = skillpm("publish", source["source"], "--registry", url)
     assert "needs credentials" in one_error(refused) and "docker login" in refused.stderr
-    for variable, value in login_env().items():
+    for variable, value in login_env(oci_registry_tls.host).items():
         monkeypatch.setenv(variable, value)
     published = skillpm("publish", source["source"], "--registry", url)
     assert published.exit_code == 0, published.output

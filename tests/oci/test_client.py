@@ -85,7 +85,7 @@ def test_tls_with_basic_auth_needs_the_credentials(
     repository = client.location.repository("demo")
     with pytest.raises(RegistryError, match="needs credentials"):
         client.tags(repository)
-    for name, value in login_env().items():
+    for name, value in login_env(oci_registry_tls.host).items():
         monkeypatch.setenv(name, value)
     client = _client(oci_registry_tls.host)
     _push_artifact(client, repository)

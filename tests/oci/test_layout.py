@@ -33,8 +33,10 @@ def _index(entry: VersionEntry) -> bytes:
     return layout.version_index("demo", entry, manifests)
 
 
-def test_a_version_round_trips_through_its_image_index() -> None:
-    entry = _entry()
+@pytest.mark.parametrize("license", ["MIT", None], ids=["licence", "no-licence"])
+def test_a_version_round_trips_through_its_image_index(license: str | None) -> None:
+    """A version without a licence (skillpm init's skeleton) read back ('field license has the wrong type', before)."""
+    entry = _entry()._replace(license=license)
     parsed, manifests = layout.read_version_index(_index(entry), name="demo", where="demo:1.0.0_cu13")
     assert parsed == entry
     sm90 = entry.variants[1]

@@ -72,3 +72,19 @@ def test_tags_that_are_not_versions_are_ignored(registry: Path, oci_registry: Ru
     assert index is not None
     oci.client.push_manifest(repository, "latest", index[0], layout.INDEX_TYPE)
     assert [entry.version for entry in OciRegistry(oci.location).require_package("kernel-helper").versions] == ["1.0.0"]
+
+
+def test_the_skeleton_skillpm_init_makes_publishes_to_oci_and_installs_back(
+    isolated, oci_registry: RunningRegistry
+) -> None:
+    """The skeleton has no licence: its version read back from OCI was refused ('field license has the wrong type')."""
+    from test_publish import skillpm
+
+    url = f"oci://{oci_registry.host}/skills"
+    assert skillpm("init", isolated.tmp / "demo").exit_code == 0
+    published = skillpm("publish", isolated.tmp / "demo", "--registry", url)
+    assert published.exit_code == 0, published.output
+    assert OciRegistry(url).require_package("demo").versions[0].license is None
+    installed = skillpm("install", "demo", "--registry", url)
+    assert installed.exit_code == 0, installed.output
+    assert (isolated.project / ".agents" / "skills" / "demo" / "SKILL.md").is_file()

@@ -5,16 +5,19 @@ credentials on each request; ``Bearer realm=URL,service=...,scope=...`` names a 
 to ask (with the credentials, when there are some; anonymously otherwise), as the distribution
 token-authentication spec and Docker Hub / ghcr.io do.
 
-Credentials come from ``$SKILLPM_OCI_USERNAME`` / ``$SKILLPM_OCI_PASSWORD``, else docker's
-``config.json`` (``$DOCKER_CONFIG`` or ``~/.docker``: ``auths`` entries, and the
-``credHelpers`` / ``credsStore`` programs it names). They are never printed, and go only to
-the registry's own host and a token service on the same host or the same parent domain
-(``registry-1.docker.io`` -> ``auth.docker.io``): a registry cannot send them elsewhere.
+Credentials come from ``$SKILLPM_OCI_USERNAME`` / ``$SKILLPM_OCI_PASSWORD`` for the one registry
+``$SKILLPM_OCI_HOST`` names (without it they are ignored, with a warning: a lockfile or a
+configured remote can name any host), else docker's ``config.json`` (``$DOCKER_CONFIG`` or
+``~/.docker``: ``auths`` entries, and the ``credHelpers`` / ``credsStore`` programs it names).
+They are never printed, and go only to the registry's own origin and a token service over
+https on the same host or the same parent domain (``registry-1.docker.io`` -> ``auth.docker.io``):
+a registry cannot send them elsewhere.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import shutil
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
 
 USERNAME_ENV = "SKILLPM_OCI_USERNAME"
 PASSWORD_ENV = "SKILLPM_OCI_PASSWORD"
+HOST_ENV = "SKILLPM_OCI_HOST"
 _HELPER_TIMEOUT_S = 20
 _TOKEN_LIMIT = 64 * 1024
 _CONFIG_LIMIT = 1024 * 1024
@@ -70,20 +74,27 @@ def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
     return scheme.lower(), params
 
 
-def may_send_credentials(token_url: str, registry_host: str) -> bool:
+def may_send_credentials(token_url: str, registry_host: str, registry_scheme: str = "https") -> bool:
     """Whether the user's credentials may go to ``token_url`` for a registry on ``registry_host``.
 
-    Yes for the registry's own host name, and for a host under the registry's parent domain
-    when that domain has two labels or more (``registry-1.docker.io`` -> ``*.docker.io``;
-    ``ghcr.io`` -> only ``ghcr.io``; ``reg.example.co.uk`` -> ``*.example.co.uk``, never ``*.co.uk``).
+    Yes for the registry's own origin (scheme, host and port); and for https on its default
+    port at the registry's host name or a host under the registry's parent domain when that
+    domain has two labels or more (``registry-1.docker.io`` -> ``*.docker.io``; ``ghcr.io`` ->
+    only ``ghcr.io``; ``reg.example.co.uk`` -> ``*.example.co.uk``, never ``*.co.uk``). An IP
+    address has no domain: only its own origin.
     """
-    token = urlsplit(token_url).hostname or ""
-    registry = urlsplit(f"//{registry_host}").hostname or ""
+    from skillpm.registry.transport import origin
+
+    token, registry = origin(token_url), origin(f"{registry_scheme}://{registry_host}")
     if token == registry:
         return True
-    parent = registry.split(".", 1)[1] if "." in registry else ""
-    is_address = registry.replace(".", "").isdigit() or ":" in registry
-    return not is_address and parent.count(".") >= 1 and token.endswith("." + parent)
+    scheme, name, port = token
+    hostname = registry[1]
+    if scheme != "https" or port != 443:
+        return False
+    is_address = hostname.replace(".", "").isdigit() or ":" in hostname
+    parent = hostname.split(".", 1)[1] if "." in hostname else ""
+    return not is_address and parent.count(".") >= 1 and (name == hostname or name.endswith("." + parent))
 
 
 def docker_config_path() -> Path:
@@ -92,9 +103,9 @@ def docker_config_path() -> Path:
 
 def find_credentials(host: str) -> Credentials | None:
     """The credentials for ``host`` from the environment or docker's configuration, if any."""
-    username, password = os.environ.get(USERNAME_ENV), os.environ.get(PASSWORD_ENV)
-    if username and password:
-        return Credentials(username, password)
+    from_environment = _from_environment(host)
+    if from_environment is not None:
+        return from_environment
     config = _docker_config()
     helper = (config.get("credHelpers") or {}).get(host) or config.get("credsStore")
     entry = (config.get("auths") or {}).get(host) or (config.get("auths") or {}).get(f"https://{host}")
@@ -107,6 +118,43 @@ def find_credentials(host: str) -> Credentials | None:
     if isinstance(helper, str) and helper:
         return _from_helper(helper, host)
     return None
+
+
+def _from_environment(host: str) -> Credentials | None:
+    """``$SKILLPM_OCI_USERNAME`` / ``$SKILLPM_OCI_PASSWORD`` when ``$SKILLPM_OCI_HOST`` names ``host``.
+
+    Unscoped (or scoped to something that is no host), they go nowhere, and a warning says how to scope them.
+    """
+    username, password = os.environ.get(USERNAME_ENV), os.environ.get(PASSWORD_ENV)
+    if not (username and password):
+        return None
+    scope = scoped_host(os.environ.get(HOST_ENV, ""))
+    if scope is None:
+        _warn_unscoped()
+        return None
+    return Credentials(username, password) if scope == host else None
+
+
+def scoped_host(value: str) -> str | None:
+    """``$SKILLPM_OCI_HOST`` as skillpm names a registry's host (``HOST[:PORT]``, lower case); None when it is none."""
+    from skillpm.registry.oci.reference import parse_location
+
+    value = value.strip()
+    if not value or any(char in value for char in "/@?#") or not value.isprintable():
+        return None
+    try:
+        return parse_location(f"oci://{value}").host
+    except RegistryError:
+        return None
+
+
+@functools.cache
+def _warn_unscoped() -> None:
+    """Say once per command why the environment's credentials were not sent."""
+    from skillpm.registry.settings import settings
+
+    settings.warn(f"${USERNAME_ENV} and ${PASSWORD_ENV} are ignored: set ${HOST_ENV} to the registry host they "
+                  f"are for (HOST[:PORT], such as ghcr.io); skillpm sends them to no other")
 
 
 def _docker_config() -> dict:
@@ -159,7 +207,7 @@ class Authenticator:
         return {"Authorization": value} if value else {}
 
     def answer(self, challenge: str, *, host: str, repository: str, scope: str, transport: Transport,
-               deadline: Deadline) -> None:
+               deadline: Deadline, scheme: str = "https") -> None:
         """Learn how to authorize after a 401 carrying ``challenge``; RegistryError when skillpm cannot."""
         kind, params = parse_challenge(challenge)
         credentials = self._credentials(host)
@@ -181,7 +229,7 @@ class Authenticator:
             raise RegistryError(f"{host} names a token service skillpm will not use ({clean(realm[:120])})")
         query = {"service": params.get("service", ""), "scope": f"repository:{repository}:{scope}"}
         headers = {}
-        if credentials is not None and may_send_credentials(realm, host):
+        if credentials is not None and may_send_credentials(realm, host, scheme):
             headers["Authorization"] = credentials.basic()
         reply = transport.get(f"{realm}?{urlencode(query)}", deadline=deadline, limit=_TOKEN_LIMIT, decode=True,
                               headers=headers)
@@ -208,5 +256,5 @@ def _token(body: bytes, host: str) -> str:
 def _needs_login(host: str) -> RegistryError:
     return RegistryError(
         f"{host} needs credentials, and skillpm has none that it accepts",
-        hint=f"run 'docker login {host}', or set {USERNAME_ENV} and {PASSWORD_ENV}",
+        hint=f"run 'docker login {host}', or set {HOST_ENV}={host} beside {USERNAME_ENV} and {PASSWORD_ENV}",
     )

@@ -24,7 +24,7 @@ from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE
 from skillpm.registry.oci import layout
 from skillpm.registry.oci.auth import Authenticator
 from skillpm.registry.oci.reference import OciLocation
-from skillpm.registry.transport import Deadline, Reply, Transport
+from skillpm.registry.transport import Deadline, Reply, Transport, origin
 
 #: The most tags read from one repository (over all pages), and pages followed.
 MAX_TAGS = 100_000
@@ -136,8 +136,7 @@ class OciClient:
             return digest
         started = self._request("POST", repository, "blobs/uploads/", scope="pull,push", limit=0, content=b"")
         self._expect(started, 202, f"starting an upload to {repository}")
-        location = started.headers.get("location", "")
-        upload = self._same_host(urljoin(self.location.repository_url(repository), location), repository)
+        upload = self._upload_url(repository, started.headers.get("location", ""))
         separator = "&" if urlsplit(upload).query else "?"
         done = self._send("PUT", f"{upload}{separator}{urlencode({'digest': digest})}", repository, "pull,push",
                           content=data, headers={"Content-Type": "application/octet-stream"})
@@ -180,7 +179,8 @@ class OciClient:
         reply = once()
         if reply.status == 401:  # answer the challenge once, then ask again
             self.auth.answer(reply.headers.get("www-authenticate", ""), host=self.location.host,
-                             repository=repository, scope=scope, transport=self.transport, deadline=self.deadline)
+                             repository=repository, scope=scope, transport=self.transport, deadline=self.deadline,
+                             scheme=self.location.scheme)
             reply = once()
         return reply
 
@@ -196,11 +196,18 @@ class OciClient:
             return "http" + url.removeprefix("https")
         return url
 
-    def _same_host(self, url: str, repository: str) -> str:
-        if urlsplit(url).netloc != urlsplit(self.location.repository_url(repository)).netloc:
+    def _upload_url(self, repository: str, location: str) -> str:
+        """Where to PUT a blob: the upload ``location``, which must keep the registry's origin (scheme, host, port)."""
+        base = self.location.repository_url(repository)
+        try:
+            url = urljoin(base, location)
+            same = origin(url) == origin(base)
+        except ValueError:  # an unclosed '[' of an IPv6 host, a port out of range
+            url, same = location, False
+        if not same:
             raise RegistryError(
-                f"{self.location.host} sent an upload location on another host ({clean(url[:120])}); refused",
-                hint="skillpm uploads only to the registry it was given",
+                f"{self.location.host} sent an upload location on another origin ({clean(url[:120])}); refused: "
+                f"skillpm uploads only to {self.location.scheme}://{self.location.host}",
             )
         return url
 

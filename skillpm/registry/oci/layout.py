@@ -175,7 +175,7 @@ def version_index(name: str, entry: VersionEntry, manifests: Mapping[str, bytes]
             annotations[ATTESTATIONS] = canonical_list([item.to_json() for item in variant.attestations])
         descriptors.append(Descriptor.of(MANIFEST_TYPE, manifests[variant.target], annotations, VARIANT_TYPE).to_json())
     annotations = {NAME: name, VERSION: entry.version, DESCRIPTION: entry.description}
-    if entry.license:
+    if entry.license is not None:
         annotations[LICENSES] = entry.license
     if entry.keywords:
         annotations[KEYWORDS] = canonical_list(list(entry.keywords))
@@ -255,12 +255,15 @@ def read_version_index(data: bytes, *, name: str, where: str) -> tuple[VersionEn
         variant = Variant.from_json(variant_json, where)
         variants.append(variant.to_json())
         manifests[variant.target] = descriptor
-    entry = VersionEntry.from_json({
+    fields = {
         "version": annotations.get(VERSION), "description": annotations.get(DESCRIPTION, ""),
-        "variants": variants, "license": annotations.get(LICENSES),
+        "variants": variants,
         "keywords": _json_list(annotations.get(KEYWORDS, "[]"), where),
         "agents": _json_list(annotations.get(AGENTS, "[]"), where),
-    }, where)
+    }
+    if LICENSES in annotations:  # a version without a licence (skillpm init's skeleton) has none
+        fields["license"] = annotations[LICENSES]
+    entry = VersionEntry.from_json(fields, where)
     return entry, manifests
 
 

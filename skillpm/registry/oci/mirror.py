@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skillpm.errors import IndexFormatError, RegistryError
+from skillpm.reading import MAX_BUNDLE_SIZE
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import SigningKey
-    from skillpm.index.model import VersionEntry
+    from skillpm.index.model import Variant, VersionEntry
     from skillpm.registry.oci.registry import OciRegistry
     from skillpm.registry.source import Registry
     from skillpm.registry.store import Added, NewAttestation
@@ -107,17 +108,18 @@ def _attestation_paths(entry: VersionEntry) -> frozenset[str]:
 
 def _files(entry: VersionEntry, static: Registry, oci: OciRegistry) -> dict[str, bytes]:
     """Each archive and bundle of ``entry``: from the static registry, else (a bundle only the tag has) the OCI one."""
-    from skillpm.archive import sha256_bytes
+    from skillpm.archive import archive_limit, sha256_bytes
 
     files = {}
     for variant in entry.variants:
-        files[variant.path] = static.artifact(variant.path, limit=variant.size)
+        files[variant.path] = static.artifact(variant.path, limit=archive_limit(variant.path, variant.size))
         for item in variant.attestations:
             try:
-                data: bytes | None = static.artifact(item.path)
+                data: bytes | None = static.artifact(item.path, limit=MAX_BUNDLE_SIZE)
             except RegistryError:
                 data = None
-            files[item.path] = data if data and sha256_bytes(data) == item.sha256 else oci.artifact(item.path)
+            files[item.path] = (data if data and sha256_bytes(data) == item.sha256
+                                else oci.artifact(item.path, limit=MAX_BUNDLE_SIZE))
     return files
 
 
@@ -168,9 +170,8 @@ def _download(
     oci: OciRegistry, versions: list[tuple[str, VersionEntry]], work: Path, progress: Callable[[str], None]
 ) -> tuple[list[Path], list[NewAttestation], list[tuple[str, str, str]]]:
     """Each version's archives (written under ``work``), its attestation bundles and its yanked variants."""
-    from skillpm.archive import scan
+    from skillpm.archive import archive_limit, scan
     from skillpm.index.model import archive_name
-    from skillpm.registry.store import NewAttestation
 
     archives: list[Path] = []
     bundles: list[NewAttestation] = []
@@ -178,7 +179,7 @@ def _download(
     for name, entry in versions:
         for variant in entry.variants:
             progress(f"pulling {name} {entry.version} ({variant.target})")
-            data = oci.artifact(variant.path, limit=variant.size)
+            data = oci.artifact(variant.path, limit=archive_limit(variant.path, variant.size))
             held = scan(data)
             if (held.name, held.version, held.target) != (name, entry.version, variant.target):
                 raise IndexFormatError(f"{oci.label}/{name}:{entry.version} lists an archive of "
@@ -194,6 +195,33 @@ def _download(
                 if rest == item.path or ".." in item.path.split("/") or not _BUNDLE_NAME.fullmatch(rest):
                     raise IndexFormatError(f"{oci.label}/{name}:{entry.version}: attestation path "
                                            f"{item.path[:120]!r} is not where a static registry keeps it")
-                bundles.append(NewAttestation(name, entry.version, variant.target, item.path,
-                                              oci.artifact(item.path), item.predicate_type))
+                bundle = _checked_bundle(oci, name, entry.version, variant, held.test_set, item.path, progress)
+                if bundle is not None:
+                    bundles.append(bundle)
     return archives, bundles, yanked
+
+
+def _checked_bundle(
+    oci: OciRegistry, name: str, version: str, variant: Variant, test_set: str | None, path: str,
+    progress: Callable[[str], None],
+) -> NewAttestation | None:
+    """The bundle at ``path`` as an attestation to copy, when it holds a statement about ``variant``'s archive
+    that publish would have signed (its predicate type is the statement's); None, said in a warning, when not.
+
+    A registry can list any bytes as an attestation; copied into a static registry (whose attestations
+    are append-only) one that fails its checks would make every install of the variant fail.
+    """
+    from skillpm.attest import AttestationError
+    from skillpm.attest.statement import VariantRef
+    from skillpm.attest.verify import bundle_statement
+    from skillpm.display import clean
+    from skillpm.registry.store import NewAttestation
+
+    data = oci.artifact(path, limit=MAX_BUNDLE_SIZE)
+    expected = VariantRef(name, version, variant.target)
+    try:
+        statement = bundle_statement(data, expected, variant.sha256, test_set=test_set, what=path)
+    except AttestationError as error:
+        progress(f"warning: not copied from {oci.label}: {clean(error.message, 400)}")
+        return None
+    return NewAttestation(name, version, variant.target, path, data, statement.predicate_type)

@@ -19,7 +19,7 @@ from packaging.version import InvalidVersion, Version
 
 from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable, ResolutionError
 from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry, VersionEntry
-from skillpm.reading import MAX_ARTIFACT_SIZE
+from skillpm.reading import MAX_ARTIFACT_SIZE, artifact_limit
 from skillpm.registry.settings import DEADLINE_ENV, OFFLINE_HINT, offline
 from skillpm.registry.oci import layout
 from skillpm.registry.oci.client import OciClient
@@ -135,7 +135,7 @@ class OciRegistry:
         if offline():
             raise RegistryUnreachable(f"offline: {relative} of {self.label} is not in the artifact cache",
                                       hint=OFFLINE_HINT)
-        return _guarded(self.label, lambda: self.client.blob(blob.repository, blob.digest, limit=limit))
+        return _guarded(self.label, lambda: self.client.blob(blob.repository, blob.digest, limit=artifact_limit(limit)))
 
     def manifests(self, name: str, version: str) -> dict[str, layout.Descriptor]:
         """Each target's variant manifest descriptor in ``name`` ``version``'s index."""

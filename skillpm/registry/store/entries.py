@@ -50,11 +50,24 @@ def read_archives(paths: Iterable[Path]) -> list[Item]:
 
 
 def group(items: list[Item]) -> dict[tuple[str, str], list[Item]]:
-    """``items`` by (name, version), each sorted by target; RegistryError when a version's archives disagree."""
-    groups: dict[tuple[str, str], list[Item]] = {}
+    """``items`` by (name, version), each sorted by target; RegistryError when a version's archives disagree.
+
+    Versions are compared as PEP 440 has them: ``1.0`` and ``1.0.0`` are one version, which must be
+    spelled one way (an index lists a version once).
+    """
+    versions: dict[tuple[str, Version], list[Item]] = {}
     for item in items:
         metadata = item[1]
-        groups.setdefault((metadata.name, metadata.version), []).append(item)
+        versions.setdefault((metadata.name, Version(metadata.version)), []).append(item)
+    groups: dict[tuple[str, str], list[Item]] = {}
+    for (name, _), members in versions.items():
+        spellings = sorted({metadata.version for _, metadata, _ in members})
+        if len(spellings) > 1:
+            raise RegistryError(
+                f"archives of {name} spell one version several ways ({', '.join(map(repr, spellings))})",
+                hint="an index spells a version one way: add (or pull) the archives of one spelling only",
+            )
+        groups[(name, spellings[0])] = members
     for (name, version), members in groups.items():
         targets = [metadata.target for _, metadata, _ in members]
         if len(set(targets)) != len(targets):

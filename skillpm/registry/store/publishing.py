@@ -172,6 +172,11 @@ def _plan_version(
     published = next((e for e in document.versions if Version(e.version) == Version(version)), None)
     if published is None:
         return document, version_entry(items[0][1], variants), items, True
+    if published.version != version:
+        raise RegistryError(
+            f"{name} {version} is published as {published.version}, one version spelled another way",
+            hint="a version has one spelling: bump the version in skillpm.toml and pack again",
+        )
     same = {(v.target, v.sha256) for v in published.variants} == {(v.target, v.sha256) for v in variants}
     if not same:
         raise RegistryError(
