@@ -167,14 +167,6 @@ def write_pages(
     return written
 
 
-def build_pages(root: Path, *, trusted_keys: Sequence[Path] = ()) -> list[str]:
-    """``registry build``: every page, under the lock every writer of the registry takes."""
-    from skillpm.locks import lock_for
-
-    with lock_for(root):
-        return write_pages(root, trusted_keys=trusted_keys)
-
-
 def update_pages(root: Path, names: Iterable[str] | None = None) -> None:
     """Bring the pages up to date after a registry write (under its lock); a failure says the index was written."""
     try:

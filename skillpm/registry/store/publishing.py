@@ -12,7 +12,6 @@ from skillpm.errors import RegistryError
 from skillpm.index import snapshot as snapshots
 from skillpm.index.model import Attestation, PackageDocument, RegistryConfig, Variant, VersionEntry, search_document
 from skillpm.locks import lock_for
-from skillpm.pages.writer import update_pages
 from skillpm.records import Record
 from skillpm.registry.directory import LocalRegistry
 from skillpm.registry.store.entries import (
@@ -24,8 +23,9 @@ from skillpm.registry.store.entries import (
     variant_of,
     version_entry,
 )
-from skillpm.registry.store.files import artifact_path, commit, dump, open_for_writing
-from skillpm.registry.store.signing import load_index_keys, signed
+from skillpm.registry.store.files import artifact_path, dump
+from skillpm.registry.store.journal import commit, recover, writing
+from skillpm.registry.store.signing import check_index, load_index_keys, signed
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import SigningKey
@@ -52,10 +52,11 @@ def init(
         index_keys=tuple(dict.fromkeys(key.fingerprint for key in keys)),
     )
     (root / "index").mkdir(parents=True, exist_ok=True)
-    writes = [("search.json", dump(search_document([]))), ("config.json", dump(config.to_json()))]
-    writes += signed(root, config, writes, keys=keys, expires_days=expires_days)
-    commit(root, writes)
-    update_pages(root)
+    with lock_for(root):
+        recover(root)
+        writes = [("search.json", dump(search_document([]))), ("config.json", dump(config.to_json()))]
+        writes += signed(root, config, writes, keys=keys, expires_days=expires_days)
+        commit(root, writes, pages="all")
     return config
 
 
@@ -102,9 +103,8 @@ def add(
     same write (a mirror copying another registry's yanks).
     A signed registry needs its ``keys`` (or ``$SKILLPM_INDEX_KEY``) to re-sign the snapshot.
     """
-    registry = open_for_writing(root)
     signers = keys or load_index_keys()
-    with lock_for(root):
+    with writing(root) as registry:
         groups = group(read_archives(archives))
         plans = [_plan_version(registry, key, items) for key, items in sorted(groups.items())]
         pending: dict[tuple[str, str, str], list[NewAttestation]] = {}
@@ -141,9 +141,9 @@ def add(
         if documents:
             writes.append(("search.json", search_bytes(registry, documents.values())))
             writes += signed(root, registry.config(), writes, keys=signers, expires_days=expires_days)
-        commit(root, writes)
-        if documents:
-            update_pages(root, documents)
+        else:  # nothing to write: still say when the index is not what its snapshot lists
+            check_index(root, signers)
+        commit(root, writes, pages=tuple(documents) or None)
     return results
 
 
