@@ -1,4 +1,4 @@
-"""Crash safety of registry writes: the real ``skillpm registry add`` and ``rotate-key`` killed with
+"""Crash safety of registry writes: the real ``skillpm registry add``, ``rotate-key`` and ``init`` killed with
 SIGKILL at each rename they make, then the next write.
 
 A write stages its files, writes its journal (the rename that decides it), renames the files in (the
@@ -178,6 +178,25 @@ def test_a_key_retirement_killed_at_each_rename_is_finished_by_the_next_write(tm
             ), context
         else:
             assert index_state(work) == index_state(original), context
+
+
+@needs_strace
+def test_a_registry_init_killed_at_each_rename_leaves_a_registry_or_none(tmp_path: Path) -> None:
+    key = keygen(tmp_path / "keys" / "index").private_path
+    env = {store.INDEX_KEY_ENV: str(key)}
+    call, count = renames(("registry", "init", tmp_path / "reference"), env, tmp_path / "strace.log")
+    for nth in range(1, count + 1):
+        work = tmp_path / f"work{nth}"
+        killed_at(call, nth, ("registry", "init", work), env)
+        context = f"killed at rename {nth} of {count}"
+
+        again = skillpm("registry", "init", work, env=env)
+        if nth > 1:  # decided: the second init finishes the first, and says a registry is there
+            assert again.returncode == 1 and "already holds a registry" in again.stderr, (context, again.stderr)
+        else:
+            assert again.returncode == 0, (context, again.stderr)
+        assert temporaries(work) == [], context
+        assert client(work, tmp_path, "anything").stderr.startswith("error: no package named 'anything'"), context
 
 
 def _snapshot_files(root: Path) -> dict[str, bytes]:

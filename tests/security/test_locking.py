@@ -30,8 +30,10 @@ def eight_packages(registry: Path, tmp_path: Path) -> Path:
     return registry
 
 
-def run_together(hostile, argvs: list[list[str]], cwds: list[Path]) -> list[subprocess.CompletedProcess[str]]:
-    """Start every command at once, each with a cache of its own; wait for all."""
+def run_together(
+    hostile, argvs: list[list[str]], cwds: list[Path], *, all_succeed: bool = True
+) -> list[subprocess.CompletedProcess[str]]:
+    """Start every command at once, each with a cache of its own; wait for all (and check each exited 0)."""
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "skillpm", *argv], cwd=cwd,
@@ -45,7 +47,8 @@ def run_together(hostile, argvs: list[list[str]], cwds: list[Path]) -> list[subp
         stdout, stderr = process.communicate(timeout=120)
         results.append(subprocess.CompletedProcess(argv, process.returncode, stdout, stderr))
     for result in results:
-        assert result.returncode == 0 and "Traceback" not in result.stderr, (result.args, result.stderr)
+        assert result.returncode in ((0,) if all_succeed else (0, 1)), (result.args, result.stderr)
+        assert "Traceback" not in result.stderr, (result.args, result.stderr)
     return results
 
 
@@ -106,3 +109,28 @@ def test_concurrent_registry_adds_with_their_own_caches_are_all_published(hostil
 
     search = json.loads((registry / "search.json").read_text())
     assert set(NAMES[:4]) <= {package["name"] for package in search["packages"]}
+
+
+def test_concurrent_registry_inits_of_one_folder_make_one_registry_and_refuse_the_others(hostile) -> None:
+    """Four 'registry init' of one new folder at once, each with its own name and index key: they all said
+    'created', and the folder could hold config.json, snapshot.json, its signature and keys/index.pub of
+    different runs, which every client refused. One wins; the others are refused, and clients read it."""
+    from skillpm.attest.keys import keygen
+
+    keys = [keygen(hostile.work / "keys" / f"k{index}") for index in range(4)]
+    for round in range(8):
+        root = hostile.work / f"registry-{round}"
+        argvs = [["registry", "init", str(root), "--name", f"run-{index}", "--key", str(key.private_path)]
+                 for index, key in enumerate(keys)]
+
+        results = run_together(hostile, argvs, [hostile.work] * len(argvs), all_succeed=False)
+
+        [winner] = [index for index, result in enumerate(results) if result.returncode == 0]
+        for index, result in enumerate(results):
+            if index != winner:
+                hostile.refused(result, f"{root} already holds a registry")
+        config = json.loads((root / "config.json").read_text())
+        assert (config["name"], config["index-keys"]) == (f"run-{winner}", [keys[winner].fingerprint])
+        assert (root / "keys" / "index.pub").read_bytes() == keys[winner].public_path.read_bytes()
+        hostile.ok(hostile.run("search", "anything", "--registry", root,
+                               env={"SKILLPM_CACHE_DIR": str(hostile.root / f"client-{round}")}))

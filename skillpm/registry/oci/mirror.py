@@ -152,12 +152,15 @@ def pull_versions(
                             hint="pull into a static registry, a new folder or an empty one")
     with tempfile.TemporaryDirectory(prefix="skillpm-pull-") as work:
         archives, bundles, yanked = _download(oci, list(versions), Path(work), progress)
+        made = False
         try:
             if created:
                 store.init(root, keys=keys)
+                made = True
             return store.add(root, archives, attestations=bundles, yanked=yanked, keys=keys)
         except BaseException:
-            if created:  # only what init made: the folder was new or empty
+            # only what init made (the folder was new or empty), never a registry another process made meanwhile
+            if created and (made or not (root / "config.json").exists()):
                 shutil.rmtree(root, ignore_errors=True)
                 if existed:
                     root.mkdir()

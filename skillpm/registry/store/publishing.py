@@ -42,18 +42,23 @@ def init(
 
     With ``keys`` (or ``$SKILLPM_INDEX_KEY``) the index is signed: config.json lists the
     keys' fingerprints, ``keys/`` holds their public halves, and every write signs
-    a new ``snapshot.json``.
+    a new ``snapshot.json``. Two inits of one folder at once: one creates the registry, the
+    other is refused (the check is made under the registry's lock).
     """
-    if (root / "config.json").exists():
-        raise RegistryError(f"{root} already holds a registry")
     keys = keys or load_index_keys()
     config = RegistryConfig(
         name=name or root.resolve().name or "skillpm-registry",
         index_keys=tuple(dict.fromkeys(key.fingerprint for key in keys)),
     )
-    (root / "index").mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RegistryError(f"cannot create a registry in {root}: {error.strerror or error}") from None
     with lock_for(root):
-        recover(root)
+        recover(root)  # a killed init's decided write is finished: then a registry is there
+        if (root / "config.json").exists():
+            raise RegistryError(f"{root} already holds a registry")
+        (root / "index").mkdir(exist_ok=True)
         writes = [("search.json", dump(search_document([]))), ("config.json", dump(config.to_json()))]
         writes += signed(root, config, writes, keys=keys, expires_days=expires_days)
         commit(root, writes, pages="all")
