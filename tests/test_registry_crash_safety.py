@@ -97,7 +97,7 @@ def temporaries(root: Path) -> list[str]:
     return sorted(
         path.relative_to(root).as_posix()
         for path in root.rglob("*")
-        if path.name == ".skillpm-journal" or path.name.endswith(".skillpm-tmp")
+        if path.name == ".skillpm-journal" or path.name.endswith((".skillpm-tmp", ".tmp"))
     )
 
 
@@ -197,6 +197,32 @@ def test_a_registry_init_killed_at_each_rename_leaves_a_registry_or_none(tmp_pat
             assert again.returncode == 0, (context, again.stderr)
         assert temporaries(work) == [], context
         assert client(work, tmp_path, "anything").stderr.startswith("error: no package named 'anything'"), context
+
+
+@needs_strace
+def test_a_registry_build_killed_while_writing_pages_leaves_nothing_after_the_next_write(tmp_path: Path, signed) -> None:
+    """Page writes killed part-way left '.NAME.html.PID.HEX.tmp' in pages/ for good, which a static host then
+    published; the next write removes what a kill leaves, and what older versions left, and no look-alike."""
+    original = signed["root"]
+    for page in (original / "pages").glob("*.html"):
+        page.unlink()
+    (original / "index.html").unlink()
+    call, count = renames(("registry", "build", Path(shutil.copytree(original, tmp_path / "reference"))), {},
+                          tmp_path / "strace.log")
+    for nth in range(1, count + 1):
+        work = tmp_path / "work"
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(original, work)
+        killed_at(call, nth, ("registry", "build", work), {})
+        (work / "pages" / ".alpha.html.4242.0badcafe.tmp").write_text("an older skillpm's half page")
+        (work / ".index.html.4242.0badcafe.tmp").write_text("an older skillpm's half page")
+        (work / "pages" / ".alpha.html.4242.0badcafe.tmp.bak").write_text("mine")
+        (work / "pages" / ".notes.4242.0badcafe.tmp").mkdir()
+
+        assert skillpm("registry", "build", work).returncode == 0
+        assert temporaries(work) == ["pages/.notes.4242.0badcafe.tmp"], f"killed at rename {nth} of {count}"
+        assert (work / "pages" / ".alpha.html.4242.0badcafe.tmp.bak").read_text() == "mine"
+        assert sorted(path.name for path in (work / "pages").glob("*.html")) == ["alpha.html"]
 
 
 def _snapshot_files(root: Path) -> dict[str, bytes]:
