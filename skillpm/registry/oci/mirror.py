@@ -28,8 +28,9 @@ if TYPE_CHECKING:
     from skillpm.registry.store import Added, NewAttestation
 
 
-#: The end of a bundle's file name in a static registry (store.attestation_path): ``<kind>-<16 hex>.sigstore.json``.
-_BUNDLE_NAME = re.compile(r"[a-z][a-z-]{0,40}-[0-9a-f]{16}\.sigstore\.json")
+#: The end of a bundle's file name in a static registry (store.attestation_path): ``<kind>-<16 hex>-<16 hex>.sigstore.json``
+#: (statement, signer), or ``<kind>-<16 hex>.sigstore.json`` as registries written before the signer was named hold it.
+_BUNDLE_NAME = re.compile(r"[a-z][a-z-]{0,40}-[0-9a-f]{16}(-[0-9a-f]{16})?\.sigstore\.json")
 
 
 @dataclass(frozen=True)

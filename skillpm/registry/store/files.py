@@ -23,9 +23,15 @@ def artifact_path(name: str, version: str, target: str) -> str:
     return f"artifacts/{name}/{version}/{archive_name(name, version, target)}"
 
 
-def attestation_path(name: str, version: str, target: str, kind: str, digest: str) -> str:
-    """Where a bundle lives: beside nothing else, one file per statement (``digest`` names the statement)."""
-    return f"attestations/{name}/{version}/{archive_name(name, version, target)}.{kind}-{digest[:16]}.sigstore.json"
+def attestation_path(name: str, version: str, target: str, kind: str, digest: str, signer: str) -> str:
+    """Where a bundle lives: one file per statement (``digest``: its sha256) and signer (``signer``: the key's
+    fingerprint, or the sha256 of the keyless identity), so that each signer's bundle of a statement is kept.
+
+    Registries written before hold ``<kind>-<statement>.sigstore.json``; a bundle is read by the path its
+    index lists, whichever form it has.
+    """
+    name_of = archive_name(name, version, target)
+    return f"attestations/{name}/{version}/{name_of}.{kind}-{digest[:16]}-{signer[:16]}.sigstore.json"
 
 
 def read_file(path: Path, limit: int = MAX_ARCHIVE_SIZE) -> bytes | None:

@@ -155,15 +155,19 @@ def add(
 def _attach(
     variant: Variant, new: list[NewAttestation], writes: list[tuple[str, bytes]]
 ) -> tuple[Variant, tuple[Attestation, ...]]:
-    """``variant`` with the ``new`` attestations not yet attached; queues their bundles in ``writes``."""
-    listed = {item.path for item in variant.attestations}
+    """``variant`` with the ``new`` attestations not yet attached (at their path, or byte for byte at the
+    path registries written before the signer was named give it); queues their bundles in ``writes``."""
+    paths = {item.path for item in variant.attestations}
+    digests = {item.sha256 for item in variant.attestations}
     attached = []
     for item in new:
-        if item.path in listed:
+        digest = sha256_bytes(item.data)
+        if item.path in paths or digest in digests:
             continue
-        listed.add(item.path)
+        paths.add(item.path)
+        digests.add(digest)
         writes.append((item.path, item.data))
-        attached.append(Attestation(item.path, sha256_bytes(item.data), item.predicate_type))
+        attached.append(Attestation(item.path, digest, item.predicate_type))
     return variant._replace(attestations=variant.attestations + tuple(attached)), tuple(attached)
 
 
