@@ -332,3 +332,16 @@ def test_a_journal_names_only_plain_paths_of_the_registrys_own_files(tmp_path: P
     else:
         with pytest.raises(RegistryError, match="is not a path a registry write makes"):
             _target(tmp_path, relative)
+
+
+def test_a_write_to_a_folder_that_holds_no_registry_recovers_nothing_in_it(tmp_path: Path, signed, snapshot) -> None:
+    """'registry add ~' by mistake: refused before the lock and recovery, so nothing of the folder's is touched."""
+    folder = tmp_path / "home-like"
+    _journal(folder, [("search.json", None, b"{}\n")])
+    _leftover(folder / "notes.md", "tmp").write_bytes(b"a leftover, but not in a registry")
+    state = snapshot(folder)
+
+    refused = skillpm("registry", "add", folder, *signed["archives"], env=signed["env"])
+
+    assert refused.returncode == 1 and "is not a skillpm registry" in refused.stderr
+    assert snapshot(folder) == state

@@ -73,8 +73,7 @@ class _Remove(NamedTuple):
 @contextmanager
 def writing(root: Path) -> Iterator[LocalRegistry]:
     """The registry at ``root``, to write, under its lock, once the write a killed writer left is finished."""
-    if not root.is_dir():
-        open_for_writing(root)  # refused here: the lock would make the folder
+    open_for_writing(root)  # a folder that holds no registry: refused before the lock (which would make it) and recovery
     with lock_for(root):
         recover(root)
         yield open_for_writing(root)
