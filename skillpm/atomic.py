@@ -141,11 +141,12 @@ def fsync_directory(path: Path) -> None:
         os.close(handle)
 
 
-def atomic_write(path: Path, data: bytes, *, mode: int = 0o666) -> None:
+def atomic_write(path: Path, data: bytes, *, mode: int = 0o666, durable: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file beside it and a rename.
 
     The file's data is synced before the rename and its directory after it, so
-    that after a power loss ``path`` holds the old content or the new. The file
+    that after a power loss ``path`` holds the old content or the new; ``durable=False``
+    syncs neither (a reader, or a kill, still sees the old file or the new one). The file
     gets ``mode`` less the umask (by default, the mode of an ordinary new file);
     a secret written with ``mode=0o600`` is never readable by others, not even
     while it is written.
@@ -155,12 +156,14 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o666) -> None:
         handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                stream.flush()
+                os.fsync(stream.fileno())
         os.replace(temporary, path)
     finally:
         discard(temporary)
-    fsync_directory(path.parent)
+    if durable:
+        fsync_directory(path.parent)
 
 
 def atomic_symlink(path: Path, target: str) -> None:

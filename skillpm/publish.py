@@ -47,6 +47,10 @@ class KeySigner(Record):
     def describe(self) -> str:
         return f"key {self.key.fingerprint}"
 
+    def signer_id(self, bundle: bytes) -> str:
+        """Who signed ``bundle`` (which :meth:`sign` made), for its file name: the key's fingerprint."""
+        return self.key.fingerprint
+
 
 class SigstoreSigner(Record):
     """Sign keyless with Sigstore (Fulcio and Rekor; needs the network and an OIDC identity)."""
@@ -61,6 +65,12 @@ class SigstoreSigner(Record):
 
     def describe(self) -> str:
         return "Sigstore" + (" (staging)" if self.staging else "")
+
+    def signer_id(self, bundle: bytes) -> str:
+        """Who signed ``bundle`` (which :meth:`sign` made), for its file name: the identity's sha256."""
+        from skillpm.attest.bundle import keyless_signer
+
+        return keyless_signer(bundle)
 
 
 Signer = KeySigner | SigstoreSigner
@@ -242,7 +252,6 @@ def sign_bundle(statement: Statement, variant: VariantRef, signer: Signer) -> Ne
 
     digest = hashlib.sha256(statement.to_bytes()).hexdigest()
     kind = KINDS[statement.predicate_type] if statement.predicate_type in PREDICATES else "other"
-    path = attestation_path(variant.name, variant.version, variant.target, kind, digest)
-    return NewAttestation(
-        variant.name, variant.version, variant.target, path, signer.sign(statement), statement.predicate_type
-    )
+    bundle = signer.sign(statement)
+    path = attestation_path(variant.name, variant.version, variant.target, kind, digest, signer.signer_id(bundle))
+    return NewAttestation(variant.name, variant.version, variant.target, path, bundle, statement.predicate_type)

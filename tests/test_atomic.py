@@ -71,6 +71,19 @@ def test_atomic_write_syncs_the_file_then_its_directory(tmp_path: Path, synced: 
 
 
 @on_linux
+def test_an_atomic_write_that_need_not_be_durable_syncs_nothing_and_leaves_nothing(tmp_path: Path, synced: list[Path]) -> None:
+    target = tmp_path / "pages" / "alpha.html"
+    target.parent.mkdir()
+    target.write_bytes(b"old")
+
+    atomic_write(target, b"new", durable=False)
+
+    assert target.read_bytes() == b"new"
+    assert synced == []
+    assert sorted(path.name for path in target.parent.iterdir()) == ["alpha.html"]
+
+
+@on_linux
 @pytest.mark.parametrize("existing", [False, True], ids=["new", "replacing"])
 def test_replace_dir_syncs_the_parent_once(tmp_path: Path, synced: list[Path], existing: bool) -> None:
     final = tmp_path / "skills" / "alpha"

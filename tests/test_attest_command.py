@@ -79,6 +79,46 @@ def test_verify_reports_the_new_evidence_by_its_signer(published: dict[str, Any]
     assert untrusted.exit_code == 1 and f"signed by an unknown key {fingerprint}" in untrusted.stdout
 
 
+def test_a_second_signer_s_attestation_of_the_same_evidence_is_kept(published: dict[str, Any]) -> None:
+    """Two signers attest the same evidence: the second's bundle was dropped ('already attested ... carries this
+    statement', exit 0), so a user trusting only that signer found the evidence unverified. Each is kept now."""
+    second = write_key(published["tmp"] / "keys" / "second-owner")
+    fingerprints = [load_public_key(key.with_name(key.name + ".pub")).fingerprint for key in (published["key"], second)]
+    for key in (published["key"], second):
+        result = attest(published, "--sign", f"key:{key}")
+        assert result.exit_code == 0 and "\nattested " in f"\n{result.stdout}", result.output
+    listed = attestations(published["registry"], "sm_90a")
+    assert [item["path"].rsplit("-", 1)[1] for item in listed] == [f"{fp[:16]}.sigstore.json" for fp in fingerprints]
+    assert len({item["path"].rsplit("-", 1)[0] for item in listed}) == 1  # one statement, two signers
+
+    trusted = skillpm("verify", f"{NAME}==1.0.0", "--registry", published["registry"], "--key",
+                      second.with_name("second-owner.pub"), "--target", "sm_90a", "--json")
+    (variant,) = json.loads(trusted.stdout)["variants"]
+    assert variant["measured"]["GPU bench"].endswith(f"(signed by key {fingerprints[1]})")
+    again = attest(published, "--sign", f"key:{second}")
+    assert again.exit_code == 0 and "already attested" in again.stdout
+    assert len(attestations(published["registry"], "sm_90a")) == 2
+
+
+def test_a_bundle_where_registries_kept_it_before_the_signer_was_named_still_verifies_and_is_not_doubled(
+    published: dict[str, Any]
+) -> None:
+    """A registry written before holds '<archive>.bench-<16 hex>.sigstore.json': verify reads it by its listed
+    path, and the same key attesting the same evidence again (the same bytes) adds no second copy."""
+    assert attest(published, "--sign", f"key:{published['key']}").exit_code == 0
+    registry, document = published["registry"], published["registry"] / "index" / shard_path(NAME)
+    (item,) = attestations(registry, "sm_90a")
+    old = item["path"].rsplit("-", 1)[0] + ".sigstore.json"
+    (registry / item["path"]).rename(registry / old)
+    document.write_text(document.read_text().replace(item["path"], old))
+
+    trusted = skillpm("verify", f"{NAME}==1.0.0", "--registry", registry, "--key", published["pub"], "--target", "sm_90a")
+    assert trusted.exit_code == 0, trusted.output
+    again = attest(published, "--sign", f"key:{published['key']}")
+    assert again.exit_code == 0 and "already attested" in again.stdout
+    assert [listed["path"] for listed in attestations(registry, "sm_90a")] == [old]
+
+
 def test_install_weighs_attested_evidence_by_signer_and_a_project_never_widens_trust(
     published: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -36,7 +36,7 @@ from sigstore.models import TrustedRoot
 from sigstore_models.trustroot.v1 import TrustedRoot as TrustedRootModel
 
 from skillpm.attest import AttestationError
-from skillpm.attest.bundle import SIGSTORE, read_bundle, sign_keyless, to_sigstore_statement
+from skillpm.attest.bundle import SIGSTORE, keyless_signer, read_bundle, sign_keyless, to_sigstore_statement
 from skillpm.attest.dsse import PAYLOAD_TYPE, pae
 from skillpm.attest.policy import Policy, TrustedIdentity
 from skillpm.attest.statement import statement_for_evidence
@@ -311,6 +311,17 @@ def test_a_bundle_whose_certificate_is_not_der_fails_its_signature_check(instanc
 def test_certificate_identity(instance: Instance) -> None:
     certificate = instance.certificate(ec.generate_private_key(ec.SECP256R1()), IDENTITY, ISSUER)
     assert certificate_identity(certificate) == (ISSUER, [IDENTITY])
+
+
+def test_a_keyless_bundle_is_named_by_its_signer_s_identity_not_its_one_time_certificate(instance: Instance) -> None:
+    """Where a bundle is kept names its signer (store.attestation_path): one identity, one name, whatever
+    certificate Sigstore gave it each time; another identity or issuer, another name; no certificate, refused."""
+    first, again = (keyless_signer(instance.sign(payload())) for _ in range(2))
+    assert first == again and len(first) == 64
+    assert keyless_signer(instance.sign(payload(), identity="someone@acme.example")) != first
+    assert keyless_signer(instance.sign(payload(), issuer="https://other.acme.example")) != first
+    with pytest.raises(AttestationError, match="the keyless bundle names no signer"):
+        keyless_signer(b'{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}')
 
 
 def test_keyless_signing_signs_the_same_bytes_as_key_signing() -> None:

@@ -20,7 +20,6 @@ from skillpm.attest.keys import generate, load_signing_key, private_pem
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE
 from skillpm.index.model import archive_name
 from skillpm.registry import store
-from skillpm.registry.store import files
 
 from conftest import build_source, tree_bytes
 
@@ -264,25 +263,29 @@ def test_sigstore_without_a_token_is_one_clear_line(setup: dict[str, Any], monke
 
 
 @pytest.mark.parametrize("published", [False, True], ids=["new-version", "published-version"])
-@pytest.mark.parametrize("fail_on", ["search.json", f"{NAME}.json", ".bench-"])
+@pytest.mark.parametrize("fail_at", [1, 3, 0], ids=["first-file", "third-file", "journal"])
 def test_a_publish_that_fails_midway_leaves_the_registry_as_it_was(
-    setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch, fail_on: str, published: bool
+    setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch, fail_at: int, published: bool
 ) -> None:
-    """Writing the index (or a bundle) fails after other files were written: all of them are undone."""
+    """Staging a file (or writing the journal that decides the write) fails after others were staged, as on a
+    full disk: nothing in the registry changed, and nothing of the write is left."""
     from skillpm.publish import KeySigner, publish
+    from skillpm.registry.store import journal
 
     if published:
         publish(setup["source"], setup["registry"])
     before = tree_bytes(setup["registry"])
     folders_before = sorted(p for p in setup["registry"].rglob("*") if p.is_dir())
-    real_write = files.atomic_write
+    staged: list[Path] = []
+    real_stage = journal._stage
 
-    def failing_write(path: Path, data: bytes) -> None:
-        if fail_on in path.name:
+    def full_disk(path: Path, data: bytes) -> None:
+        staged.append(path)
+        if len(staged) == fail_at or not fail_at:
             raise OSError(28, "No space left on device", str(path))
-        real_write(path, data)
+        real_stage(path, data)
 
-    monkeypatch.setattr(files, "atomic_write", failing_write)
+    monkeypatch.setattr(journal, "atomic_write" if fail_at == 0 else "_stage", full_disk)
     signer = KeySigner(load_signing_key(setup["key"]))
     with pytest.raises(OSError, match="No space left"):
         publish(setup["source"], setup["registry"], evidence=[setup["eval"], setup["bench"]], signer=signer)

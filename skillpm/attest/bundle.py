@@ -104,6 +104,23 @@ def sign_keyless(statement: Statement, *, identity_token: str | None = None, sta
     return (bundle.to_json() + "\n").encode()
 
 
+def keyless_signer(data: bytes) -> str:
+    """Who signed the keyless bundle ``data``: the sha256 of its certificate's OIDC issuer and identities,
+    a line each, the same for every certificate Sigstore gives that signer."""
+    import hashlib
+
+    from sigstore.errors import Error
+    from sigstore.models import Bundle
+
+    from skillpm.attest.verify import certificate_identity
+
+    try:
+        issuer, identities = certificate_identity(Bundle.from_json(data).signing_certificate)
+    except (Error, ValueError, TypeError, KeyError) as error:
+        raise AttestationError(f"the keyless bundle names no signer: {error}") from None
+    return hashlib.sha256("\n".join([issuer or "", *identities]).encode()).hexdigest()
+
+
 def read_bundle(data: bytes) -> ParsedBundle:
     """Read a bundle's JSON and its DSSE envelope; raise AttestationError on anything malformed."""
     from skillpm.jsonfile import parse_json

@@ -173,7 +173,7 @@ def attest(
         return
     shown = f"{done.variant.name} {done.variant.version} ({done.variant.target}) sha256:{done.sha256}"
     if done.attestation is None:
-        say(f"already attested: {shown} carries this statement")
+        say(f"already attested: {shown} carries this statement by this signer")
     else:
         say(f"attested {shown}")
         say(f"  {done.attestation.path} ({done.signer})")

@@ -256,11 +256,11 @@ def build(directory: Path, trusted_keys: tuple[Path, ...], as_json: bool) -> Non
     skillpm registry build ./myreg --trusted-key publisher.pub
     skillpm registry serve ./myreg      # then open the URL it prints
     """
-    from skillpm.pages.writer import build_pages
-    from skillpm.registry.store import open_for_writing
+    from skillpm.pages.writer import write_pages
+    from skillpm.registry.store.journal import writing
 
-    open_for_writing(directory)
-    written = build_pages(directory, trusted_keys=trusted_keys)
+    with writing(directory):  # under the lock every writer takes, a killed write finished first
+        written = write_pages(directory, trusted_keys=trusted_keys)
     report(
         as_json,
         {"directory": str(directory), "written": written},

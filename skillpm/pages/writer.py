@@ -12,11 +12,12 @@ meets one user's bar. A file whose bytes are unchanged is not rewritten.
 from __future__ import annotations
 
 import os
-import secrets
+import re
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from skillpm.atomic import fsync_directory
+from skillpm.atomic import atomic_write, fsync_directory, recover_folder
 from skillpm.errors import RegistryError, SkillpmError
 from skillpm.index.model import PackageDocument
 from skillpm.pages.assets import SCRIPT, STYLESHEET, script, stylesheet
@@ -104,23 +105,35 @@ def _inside(root: Path, relative: str) -> Path:
 def _write(root: Path, relative: str, data: bytes) -> bool:
     """Write ``data`` at ``relative`` unless it already holds exactly that; whether it wrote.
 
-    Through a temporary file and a rename, so a reader (or a crash) sees the old page or the
-    new one; not synced to disk one by one as the index is (a page is rebuilt from the index
-    by 'registry build'): that keeps a 10,000-package build within its minute.
+    Through a temporary file in a leftover folder and a rename (:func:`skillpm.atomic.atomic_write`),
+    so a reader (or a kill) sees the old page or the new one, and the next write removes what a kill
+    left; not synced to disk one by one as the index is (a page is rebuilt from the index by
+    'registry build'): that keeps a 10,000-package build within its minute.
     """
     path = _inside(root, relative)
     if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temporary, "xb") as stream:  # the mode of any new file (0666 less the umask)
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write(path, data, durable=False)
     return True
+
+
+#: The temporary page files older skillpm versions wrote, ``.<page>.<pid>.<8 hex>.tmp``, which a kill left.
+_OLD_TEMPORARY = re.compile(r"\.(?:.+\.html|pages\.css|pages\.js)\.[0-9]+\.[0-9a-f]{8}\.tmp", re.DOTALL)
+
+
+def _remove_temporaries(root: Path) -> None:
+    """Remove what killed page writes left in the registry's top folder and ``pages/``: leftover
+    folders, and the temporary files older versions wrote (a static host would publish them)."""
+    for folder in (root, root / PAGES):
+        recover_folder(folder, restore=())
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            continue
+        for name in names:
+            path = folder / name
+            if _OLD_TEMPORARY.fullmatch(name) and stat.S_ISREG(path.lstat().st_mode):
+                path.unlink()
 
 
 def write_pages(
@@ -130,7 +143,8 @@ def write_pages(
 
     ``names``: the packages whose pages to rewrite (a page of a package no longer listed is
     removed); ``None``: every package, and every page of a package not listed is removed.
-    The home page and the stylesheet and script are always brought up to date.
+    The home page and the stylesheet and script are always brought up to date. Under the registry's
+    lock: temporary files killed page writes left are removed first.
     """
     root = root.resolve()
     registry = LocalRegistry(root, label or root.as_uri(), verify=False)
@@ -140,6 +154,7 @@ def write_pages(
     listed = {entry.name for entry in entries}
     wanted = sorted(listed if names is None else set(names))
     verifier = _Verifier(registry, trusted_keys)
+    _remove_temporaries(root)
     written = [
         relative
         for relative, data in (
@@ -165,14 +180,6 @@ def write_pages(
     if written:
         fsync_directory(root / PAGES)
     return written
-
-
-def build_pages(root: Path, *, trusted_keys: Sequence[Path] = ()) -> list[str]:
-    """``registry build``: every page, under the lock every writer of the registry takes."""
-    from skillpm.locks import lock_for
-
-    with lock_for(root):
-        return write_pages(root, trusted_keys=trusted_keys)
 
 
 def update_pages(root: Path, names: Iterable[str] | None = None) -> None:

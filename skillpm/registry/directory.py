@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 #: The label of the registry shipped with skillpm (its index is unsigned: trusted as part of skillpm).
 EMBEDDED = "embedded"
+#: The folder at a registry's root that holds the journal of a write in progress (skillpm.registry.store.journal).
+JOURNAL = ".skillpm-journal"
 
 
 class LocalRegistry:
@@ -83,7 +85,12 @@ class LocalRegistry:
     def _document(self, relative: str) -> object | None:
         data = self._raw(relative)
         if self._guard is not None:
-            self._guard.check(relative, data)
+            try:
+                self._guard.check(relative, data)
+            except RegistryError as error:
+                if (self.root / JOURNAL).exists():  # a writer was killed half-way: say how to finish its write
+                    error.hint = f"a write to it was interrupted; any write finishes it: 'skillpm registry build {self.root}'"
+                raise
         return None if data is None else parse_json(self.label, relative, data)
 
     def _raw(self, relative: str) -> bytes | None:

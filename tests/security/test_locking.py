@@ -254,3 +254,27 @@ def test_a_tree_something_else_took_files_from_while_it_was_built_is_never_swapp
     errors = [line for line in (hostile.work / "one.err").read_text().splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "went missing or changed" in errors[0] and str(folder / "big") in errors[0], errors
     assert os.listdir(hostile.project) == [".git"]  # no lockfile, and the skills folders its locks made are gone
+
+def test_concurrent_registry_inits_of_one_folder_make_one_registry_and_refuse_the_others(hostile) -> None:
+    """Four 'registry init' of one new folder at once, each with its own name and index key: they all said
+    'created', and the folder could hold config.json, snapshot.json, its signature and keys/index.pub of
+    different runs, which every client refused. One wins; the others are refused, and clients read it."""
+    from skillpm.attest.keys import keygen
+
+    keys = [keygen(hostile.work / "keys" / f"k{index}") for index in range(4)]
+    for round in range(8):
+        root = hostile.work / f"registry-{round}"
+        argvs = [["registry", "init", str(root), "--name", f"run-{index}", "--key", str(key.private_path)]
+                 for index, key in enumerate(keys)]
+
+        results = run_together(hostile, argvs, [hostile.work] * len(argvs), all_succeed=False)
+
+        [winner] = [index for index, result in enumerate(results) if result.returncode == 0]
+        for index, result in enumerate(results):
+            if index != winner:
+                hostile.refused(result, f"{root} already holds a registry")
+        config = json.loads((root / "config.json").read_text())
+        assert (config["name"], config["index-keys"]) == (f"run-{winner}", [keys[winner].fingerprint])
+        assert (root / "keys" / "index.pub").read_bytes() == keys[winner].public_path.read_bytes()
+        hostile.ok(hostile.run("search", "anything", "--registry", root,
+                               env={"SKILLPM_CACHE_DIR": str(hostile.root / f"client-{round}")}))

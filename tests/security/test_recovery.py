@@ -164,3 +164,66 @@ def test_a_killed_first_install_into_a_default_folder_is_cleaned_up_by_the_next_
     hostile.ok(hostile.run(*then))
 
     assert skillpm_leftovers(hostile.project / folder) == []
+
+# --- a registry's journal (skillpm.registry.store.journal) is read as hostile ----------------------------------
+
+
+def _hostile_journal(root: Path, outside: Path, case: str) -> None:
+    """What a registry's folder may hold in place of the journal a killed write leaves."""
+    import hashlib
+    import json
+
+    secret = outside / "secret.txt"
+    secret.write_bytes(b"the user's secret\n")
+    digest = hashlib.sha256(secret.read_bytes()).hexdigest()
+    journal = root / ".skillpm-journal"
+    writes = [{"path": "search.json", "before": None, "after": digest}]
+    if case == "journal-is-a-link":
+        (outside / "journal" / "files").mkdir(parents=True)
+        journal.symlink_to(outside / "journal")
+        journal = outside / "journal"
+    else:
+        (journal / "files").mkdir(parents=True)
+    if case == "staged-file-is-a-link":
+        (journal / "files" / "0").symlink_to(secret)
+        writes[0]["before"] = hashlib.sha256((root / "search.json").read_bytes()).hexdigest()
+    else:
+        (journal / "files" / "0").write_bytes(secret.read_bytes())
+    if case == "path-out-of-the-registry":
+        writes[0]["path"] = "../outside/planted.txt"
+    if case == "folder-linked-out":
+        (root / "index" / "ev").symlink_to(outside, target_is_directory=True)
+        writes[0]["path"] = "index/ev/il/evil.json"
+    record = {"format-version": 1, "writes": writes, "removes": [], "pages": None}
+    text = json.dumps(record) if case != "not-json" else "[" * 100_000
+    (journal / "journal.json").write_text(text)
+
+
+@pytest.mark.parametrize(
+    ("case", "said"),
+    [
+        ("path-out-of-the-registry", "'../outside/planted.txt' is not a path a registry write makes"),
+        ("folder-linked-out", "index/ev/il/evil.json leads out of the registry through a link"),
+        ("staged-file-is-a-link", "the file staged for search.json is not the one it names"),
+        ("journal-is-a-link", ".skillpm-journal is not a folder skillpm made"),
+        ("not-json", "its journal cannot be read"),
+    ],
+)
+def test_a_registry_journal_that_skillpm_did_not_write_is_refused_and_changes_nothing(hostile, case: str, said: str) -> None:
+    """A registry's folder (cloned, copied from elsewhere) holds a journal that would move a file out of
+    the registry, through a link, or copy a file of the user's into it: the next write finishes none of it."""
+    from skillpm.registry import store
+
+    root = hostile.work / "registry"
+    store.init(root, name="cloned")
+    outside = hostile.work / "outside"
+    outside.mkdir()
+    _hostile_journal(root, outside, case)
+    before = hostile.state()
+
+    refused = hostile.run("registry", "build", root)
+
+    error = hostile.refused(refused, "was interrupted and cannot be finished", said)
+    assert error.endswith("nothing was changed")
+    assert f"hint: remove {root / '.skillpm-journal'}, then regenerate" in refused.stderr
+    assert hostile.changed_outside(before) == []

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     from skillpm.registry.store import Added, NewAttestation
 
 
-#: The end of a bundle's file name in a static registry (store.attestation_path): ``<kind>-<16 hex>.sigstore.json``.
-_BUNDLE_NAME = re.compile(r"[a-z][a-z-]{0,40}-[0-9a-f]{16}\.sigstore\.json")
+#: The end of a bundle's file name in a static registry (store.attestation_path): ``<kind>-<16 hex>-<16 hex>.sigstore.json``
+#: (statement, signer), or ``<kind>-<16 hex>.sigstore.json`` as registries written before the signer was named hold it.
+_BUNDLE_NAME = re.compile(r"[a-z][a-z-]{0,40}-[0-9a-f]{16}(-[0-9a-f]{16})?\.sigstore\.json")
 
 
 @dataclass(frozen=True)
@@ -154,12 +155,15 @@ def pull_versions(
                             hint="pull into a static registry, a new folder or an empty one")
     with tempfile.TemporaryDirectory(prefix="skillpm-pull-") as work:
         archives, bundles, yanked = _download(oci, list(versions), Path(work), progress)
+        made = False
         try:
             if created:
                 store.init(root, keys=keys)
+                made = True
             return store.add(root, archives, attestations=bundles, yanked=yanked, keys=keys)
         except BaseException:
-            if created:  # only what init made: the folder was new or empty
+            # only what init made (the folder was new or empty), never a registry another process made meanwhile
+            if created and (made or not (root / "config.json").exists()):
                 shutil.rmtree(root, ignore_errors=True)
                 if existed:
                     root.mkdir()

@@ -1,4 +1,4 @@
-"""Writing a registry's files all or nothing, and where each file goes."""
+"""Where each file of a registry goes, and reading them to write (writing them: :mod:`.journal`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from skillpm.archive import MAX_ARCHIVE_SIZE
-from skillpm.atomic import atomic_write
 from skillpm.errors import RegistryError
 from skillpm.index.model import archive_name
 from skillpm.reading import problem, read_at_most
@@ -24,39 +23,15 @@ def artifact_path(name: str, version: str, target: str) -> str:
     return f"artifacts/{name}/{version}/{archive_name(name, version, target)}"
 
 
-def attestation_path(name: str, version: str, target: str, kind: str, digest: str) -> str:
-    """Where a bundle lives: beside nothing else, one file per statement (``digest`` names the statement)."""
-    return f"attestations/{name}/{version}/{archive_name(name, version, target)}.{kind}-{digest[:16]}.sigstore.json"
+def attestation_path(name: str, version: str, target: str, kind: str, digest: str, signer: str) -> str:
+    """Where a bundle lives: one file per statement (``digest``: its sha256) and signer (``signer``: the key's
+    fingerprint, or the sha256 of the keyless identity), so that each signer's bundle of a statement is kept.
 
-
-def commit(root: Path, writes: list[tuple[str, bytes]]) -> None:
-    """Write every file (paths relative to ``root``), in order, or none of them.
-
-    On any failure each file already written gets its old bytes back (or is removed
-    when it is new), and the folders made for them are removed.
+    Registries written before hold ``<kind>-<statement>.sigstore.json``; a bundle is read by the path its
+    index lists, whichever form it has.
     """
-    done: list[tuple[Path, bytes | None]] = []
-    made: list[Path] = []
-    try:
-        for relative, data in writes:
-            path = root.joinpath(*relative.split("/"))
-            missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
-            made += reversed(missing)
-            previous = read_file(path)
-            atomic_write(path, data)
-            done.append((path, previous))
-    except BaseException:
-        for path, previous in reversed(done):
-            if previous is None:
-                path.unlink(missing_ok=True)
-            else:
-                atomic_write(path, previous)
-        for folder in reversed(made):
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
-        raise
+    name_of = archive_name(name, version, target)
+    return f"attestations/{name}/{version}/{name_of}.{kind}-{digest[:16]}-{signer[:16]}.sigstore.json"
 
 
 def read_file(path: Path, limit: int = MAX_ARCHIVE_SIZE) -> bytes | None:

@@ -12,7 +12,6 @@ from skillpm.errors import RegistryError
 from skillpm.index import snapshot as snapshots
 from skillpm.index.model import Attestation, PackageDocument, RegistryConfig, Variant, VersionEntry, search_document
 from skillpm.locks import lock_for
-from skillpm.pages.writer import update_pages
 from skillpm.records import Record
 from skillpm.registry.directory import LocalRegistry
 from skillpm.registry.store.entries import (
@@ -24,8 +23,9 @@ from skillpm.registry.store.entries import (
     variant_of,
     version_entry,
 )
-from skillpm.registry.store.files import artifact_path, commit, dump, open_for_writing
-from skillpm.registry.store.signing import load_index_keys, signed
+from skillpm.registry.store.files import artifact_path, dump
+from skillpm.registry.store.journal import commit, recover, writing
+from skillpm.registry.store.signing import check_index, load_index_keys, signed
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import SigningKey
@@ -42,20 +42,26 @@ def init(
 
     With ``keys`` (or ``$SKILLPM_INDEX_KEY``) the index is signed: config.json lists the
     keys' fingerprints, ``keys/`` holds their public halves, and every write signs
-    a new ``snapshot.json``.
+    a new ``snapshot.json``. Two inits of one folder at once: one creates the registry, the
+    other is refused (the check is made under the registry's lock).
     """
-    if (root / "config.json").exists():
-        raise RegistryError(f"{root} already holds a registry")
     keys = keys or load_index_keys()
     config = RegistryConfig(
         name=name or root.resolve().name or "skillpm-registry",
         index_keys=tuple(dict.fromkeys(key.fingerprint for key in keys)),
     )
-    (root / "index").mkdir(parents=True, exist_ok=True)
-    writes = [("search.json", dump(search_document([]))), ("config.json", dump(config.to_json()))]
-    writes += signed(root, config, writes, keys=keys, expires_days=expires_days)
-    commit(root, writes)
-    update_pages(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RegistryError(f"cannot create a registry in {root}: {error.strerror or error}") from None
+    with lock_for(root):
+        recover(root)  # a killed init's decided write is finished: then a registry is there
+        if (root / "config.json").exists():
+            raise RegistryError(f"{root} already holds a registry")
+        (root / "index").mkdir(exist_ok=True)
+        writes = [("search.json", dump(search_document([]))), ("config.json", dump(config.to_json()))]
+        writes += signed(root, config, writes, keys=keys, expires_days=expires_days)
+        commit(root, writes, pages="all")
     return config
 
 
@@ -102,9 +108,8 @@ def add(
     same write (a mirror copying another registry's yanks).
     A signed registry needs its ``keys`` (or ``$SKILLPM_INDEX_KEY``) to re-sign the snapshot.
     """
-    registry = open_for_writing(root)
     signers = keys or load_index_keys()
-    with lock_for(root):
+    with writing(root) as registry:
         groups = group(read_archives(archives))
         plans = [_plan_version(registry, key, items) for key, items in sorted(groups.items())]
         pending: dict[tuple[str, str, str], list[NewAttestation]] = {}
@@ -141,24 +146,28 @@ def add(
         if documents:
             writes.append(("search.json", search_bytes(registry, documents.values())))
             writes += signed(root, registry.config(), writes, keys=signers, expires_days=expires_days)
-        commit(root, writes)
-        if documents:
-            update_pages(root, documents)
+        else:  # nothing to write: still say when the index is not what its snapshot lists
+            check_index(root, signers)
+        commit(root, writes, pages=tuple(documents) or None)
     return results
 
 
 def _attach(
     variant: Variant, new: list[NewAttestation], writes: list[tuple[str, bytes]]
 ) -> tuple[Variant, tuple[Attestation, ...]]:
-    """``variant`` with the ``new`` attestations not yet attached; queues their bundles in ``writes``."""
-    listed = {item.path for item in variant.attestations}
+    """``variant`` with the ``new`` attestations not yet attached (at their path, or byte for byte at the
+    path registries written before the signer was named give it); queues their bundles in ``writes``."""
+    paths = {item.path for item in variant.attestations}
+    digests = {item.sha256 for item in variant.attestations}
     attached = []
     for item in new:
-        if item.path in listed:
+        digest = sha256_bytes(item.data)
+        if item.path in paths or digest in digests:
             continue
-        listed.add(item.path)
+        paths.add(item.path)
+        digests.add(digest)
         writes.append((item.path, item.data))
-        attached.append(Attestation(item.path, sha256_bytes(item.data), item.predicate_type))
+        attached.append(Attestation(item.path, digest, item.predicate_type))
     return variant._replace(attestations=variant.attestations + tuple(attached)), tuple(attached)
 
 

@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Sequence
 
 from skillpm.index import snapshot as snapshots
 from skillpm.index.model import PackageDocument, search_document
-from skillpm.locks import lock_for
-from skillpm.pages.writer import update_pages
 from skillpm.registry.store.entries import (
     existing_variants,
     group,
@@ -17,7 +15,8 @@ from skillpm.registry.store.entries import (
     variant_of,
     version_entry,
 )
-from skillpm.registry.store.files import commit, dump, open_for_writing
+from skillpm.registry.store.files import dump
+from skillpm.registry.store.journal import commit, sweep, writing
 from skillpm.registry.store.signing import load_index_keys, signed
 
 if TYPE_CHECKING:
@@ -29,11 +28,12 @@ def rebuild(
 ) -> list[PackageDocument]:
     """Regenerate every package document and search.json from the artifacts on disk (and re-sign the snapshot).
 
-    Yanked flags and attestations recorded in the existing documents are kept.
+    Yanked flags and attestations recorded in the existing documents are kept. The index is signed as
+    it is rebuilt, whatever the snapshot on disk said, and every temporary file killed writes left is removed.
     """
-    registry = open_for_writing(root)
     keys = keys or load_index_keys()
-    with lock_for(root):
+    with writing(root) as registry:
+        sweep(root)
         found = read_archives(sorted((root / "artifacts").glob("*/*/*.tar.gz")))
         documents: dict[str, PackageDocument] = {}
         for (name, version), items in sorted(group(found).items()):
@@ -49,9 +49,8 @@ def rebuild(
         entries = [document.search_entry() for document in documents.values()]
         writes.append(("search.json", dump(search_document(entries))))
         removed = {path.relative_to(root).as_posix() for path in stale}
-        writes += signed(root, registry.config(), writes, keys=keys, expires_days=expires_days, removed=removed)
-        commit(root, writes)
-        for path in stale:
-            path.unlink()
-        update_pages(root)
+        writes += signed(
+            root, registry.config(), writes, keys=keys, expires_days=expires_days, removed=removed, check=False
+        )
+        commit(root, writes, removed=sorted(removed), pages="all")
     return list(documents.values())

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from skillpm.errors import RegistryError
 from skillpm.index import snapshot as snapshots
 from skillpm.index.model import RegistryConfig
-from skillpm.locks import lock_for
-from skillpm.registry.store.files import commit, dump, open_for_writing
+from skillpm.registry.store.files import dump
+from skillpm.registry.store.journal import commit, writing
 from skillpm.registry.store.signing import load_index_keys, signed
 
 if TYPE_CHECKING:
@@ -86,13 +86,11 @@ def _rekey(
 
     The public key files of the keys no longer listed are removed.
     """
-    registry = open_for_writing(root)
-    with lock_for(root):
+    with writing(root) as registry:
         previous = registry.config()
         config = previous._replace(index_keys=listed(previous))
         writes = [("config.json", dump(config.to_json()))]
         writes += signed(root, config, writes, keys=keys, expires_days=expires_days)
-        commit(root, writes)
-        for fingerprint in set(previous.index_keys) - set(config.index_keys):
-            (root / snapshots.key_path(fingerprint)).unlink(missing_ok=True)
+        retired = sorted(set(previous.index_keys) - set(config.index_keys))
+        commit(root, writes, removed=[snapshots.key_path(fingerprint) for fingerprint in retired])
     return config

@@ -11,7 +11,7 @@ from skillpm.index import snapshot as snapshots
 from skillpm.index.model import RegistryConfig
 from skillpm.index.snapshot import Snapshot, SnapshotSignature, signatures_document
 from skillpm.jsonfile import read_json
-from skillpm.reading import MAX_DOCUMENT_SIZE
+from skillpm.reading import MAX_DOCUMENT_SIZE, problem
 from skillpm.registry.store.files import dump, read_file
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ def signed(
     keys: Sequence[SigningKey],
     expires_days: int,
     removed: Iterable[str] = (),
+    check: bool = True,
 ) -> list[tuple[str, bytes]]:
     """The writes that re-sign the index after ``writes``: none for an unsigned registry.
 
@@ -53,6 +54,8 @@ def signed(
     or with another, is refused. Keys given for an unsigned registry make it signed
     from now on. The snapshot names the keys, each published at
     :func:`snapshots.key_path`, and the newest is also at ``keys/index.pub``.
+    With ``check`` (all but ``rebuild``), the index on disk must first be what its
+    signed snapshot lists (:func:`check_index`).
     """
     if not keys:
         if config.index_keys:
@@ -87,6 +90,8 @@ def signed(
     published.append((snapshots.INDEX_KEY, newest))
     extra += [(relative, pem) for relative, pem in published if read_file(root / relative) != pem]
     documents = _documents_on_disk(root)
+    if check:
+        _check_on_disk(root, documents, keys)
     for relative, data in [*writes, *extra]:
         if snapshots.is_document(relative):
             documents[relative] = data
@@ -99,6 +104,62 @@ def signed(
     payload = snapshots.signed_bytes(body)
     signatures = [SnapshotSignature(fp, given[fp].sign(payload)) for fp in config.index_keys]
     return [*extra, (snapshots.SNAPSHOT, body), (snapshots.SIGNATURE, dump(signatures_document(signatures)))]
+
+
+def check_index(root: Path, keys: Sequence[SigningKey]) -> None:
+    """RegistryError unless the index on disk is what its snapshot lists, signed by those of ``keys`` its
+    config names (nothing to check in an unsigned registry, or without its keys).
+
+    So the owner's key never signs documents changed outside a skillpm write (by hand, by a copy
+    from elsewhere, by an older skillpm killed half-way): 'registry rebuild' signs such an index on purpose.
+    """
+    _check_on_disk(root, _documents_on_disk(root), keys)
+
+
+def _check_on_disk(root: Path, documents: dict[str, bytes], keys: Sequence[SigningKey]) -> None:
+    from skillpm.jsonfile import parse_json
+
+    try:
+        listed = RegistryConfig.from_json(parse_json(documents["config.json"]), "config.json").index_keys
+    except (KeyError, ValueError, IndexFormatError):
+        listed = ()  # no registry yet (init), or one open_for_writing refuses
+    held = [key for key in keys if key.fingerprint in listed]
+    wrong = _snapshot_problem(root, documents, held) if held else None
+    if wrong is not None:
+        raise RegistryError(
+            f"the index of {root} is not what its signed snapshot lists ({wrong}); nothing was written",
+            hint="it was changed outside a skillpm write (by hand, a copy from elsewhere, or an older skillpm "
+            f"killed half-way); check it, then regenerate and sign it with 'skillpm registry rebuild {root}'",
+        )
+
+
+def _snapshot_problem(root: Path, documents: dict[str, bytes], keys: Sequence[SigningKey]) -> str | None:
+    """Why the snapshot on disk, signed by ``keys``, does not list exactly ``documents``; None when it does."""
+    import hashlib
+
+    from skillpm.jsonfile import parse_json
+
+    body = read_file(root / snapshots.SNAPSHOT, MAX_DOCUMENT_SIZE)
+    if body is None:
+        return f"there is no {snapshots.SNAPSHOT}"
+    try:
+        snapshot = Snapshot.from_json(parse_json(body))
+        signatures = snapshots.parse_signatures(read_json(root / snapshots.SIGNATURE, MAX_DOCUMENT_SIZE))
+    except IndexFormatError as error:
+        return error.message
+    except (OSError, ValueError) as error:
+        return f"{snapshots.SNAPSHOT} or its signature cannot be read: {problem(error)}"
+    payload = snapshots.signed_bytes(body)
+    for key in keys:
+        if not any(item.keyid == key.fingerprint and key.public.verify(item.sig, payload) for item in signatures):
+            return f"{snapshots.SIGNATURE} holds no valid signature of it by {key.fingerprint[:16]}..."
+    digests = {relative: hashlib.sha256(data).hexdigest() for relative, data in documents.items()}
+    for relative in sorted(digests.keys() | snapshot.documents.keys()):
+        if relative not in snapshot.documents:
+            return f"{relative} is not listed in it"
+        if digests.get(relative) != snapshot.documents[relative]:
+            return f"{relative} is {'missing' if relative not in digests else 'not the one it lists'}"
+    return None
 
 
 def _documents_on_disk(root: Path) -> dict[str, bytes]:

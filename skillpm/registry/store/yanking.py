@@ -7,10 +7,8 @@ from typing import TYPE_CHECKING, Sequence
 
 from skillpm.errors import RegistryError
 from skillpm.index import snapshot as snapshots
-from skillpm.locks import lock_for
-from skillpm.pages.writer import update_pages
 from skillpm.registry.store.entries import package_write, search_bytes
-from skillpm.registry.store.files import commit, open_for_writing
+from skillpm.registry.store.journal import commit, writing
 from skillpm.registry.store.signing import load_index_keys, signed
 
 if TYPE_CHECKING:
@@ -28,9 +26,8 @@ def yank(
     expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
 ) -> list[str]:
     """Mark a version's variants (or one of them) yanked, or not yanked with ``undo``."""
-    registry = open_for_writing(root)
     keys = keys or load_index_keys()
-    with lock_for(root):
+    with writing(root) as registry:
         document = registry.package(name)
         entry = next((e for e in document.versions if e.version == version), None) if document else None
         if document is None or entry is None:
@@ -42,6 +39,5 @@ def yank(
         updated = document.with_version(changed)
         writes = [package_write(updated), ("search.json", search_bytes(registry, [updated]))]
         writes += signed(root, registry.config(), writes, keys=keys, expires_days=expires_days)
-        commit(root, writes)
-        update_pages(root, [name])
+        commit(root, writes, pages=(name,))
     return chosen

@@ -1,0 +1,267 @@
+"""A registry write's journal: every file of one write reaches the registry, or none does, even when
+the writer is killed (SIGKILL, out of memory, power loss).
+
+:func:`commit` runs under the registry's lock, in four steps:
+
+1. each new file's bytes are staged in ``.skillpm-journal/files/<n>`` at the registry's root
+   (the same file system: a rename moves each one in), and synced;
+2. ``.skillpm-journal/journal.json`` is written by a rename, and synced: each file's path, the
+   sha256 of what it replaces (none when it is new) and of its new bytes, the files to remove,
+   and the pages to rewrite. From here on the write is decided;
+3. each staged file is renamed onto its path in order (archives and bundles, the package
+   documents, ``search.json``, the keys, ``snapshot.json``, its signature last), the files to
+   remove are removed, and their folders synced;
+4. the pages are rewritten, and the journal folder removed.
+
+A writer killed in step 1 leaves a journal folder without ``journal.json``: nothing in the
+registry changed, and :func:`recover` removes it. Killed later, it leaves a journal, which
+:func:`recover` finishes: a file still staged is renamed in, one already moved must hold its new
+bytes. The registry then holds exactly what the write meant, signed snapshot included, without
+the key. Every locked writer (:func:`writing`) recovers first, before it reads the index.
+
+A journal is read as hostile (a registry's folder may come from anyone): bounded strict JSON,
+every path a plain path of the registry's own kinds that stays inside it after links, every
+staged file a regular file holding the bytes the journal names, and every file it replaces
+still holding what it replaced. Otherwise nothing is changed and the writer is refused with
+what to do.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import re
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal, NamedTuple, Sequence, Union
+
+from skillpm.archive import MAX_ARCHIVE_SIZE
+from skillpm.atomic import atomic_write, fsync_directory, recover_folder, remove_path
+from skillpm.errors import IndexFormatError, RegistryError
+from skillpm.locks import lock_for
+from skillpm.reading import MAX_DOCUMENT_SIZE, problem
+from skillpm.registry.directory import JOURNAL, LocalRegistry
+from skillpm.registry.store.files import dump, open_for_writing, read_file
+
+#: Which pages a write rewrites once its files are in place: the home page and those of these
+#: packages, every page (``"all"``), or none (``None``).
+Pages = Union[tuple[str, ...], Literal["all"], None]
+
+_RECORD = "journal.json"
+_FILES = "files"
+_FORMAT_VERSION = 1
+#: The files a registry write makes at the top, and the folders it makes the others in.
+_TOP_FILES = ("config.json", "search.json", "snapshot.json", "snapshot.json.sig")
+_FOLDERS = ("keys", "index", "artifacts", "attestations")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class _Write(NamedTuple):
+    path: str  # relative to the registry's root
+    before: str | None  # sha256 of the file it replaces; None: there was none
+    after: str  # sha256 of its new bytes
+
+
+class _Remove(NamedTuple):
+    path: str
+    before: str
+
+
+@contextmanager
+def writing(root: Path) -> Iterator[LocalRegistry]:
+    """The registry at ``root``, to write, under its lock, once the write a killed writer left is finished."""
+    open_for_writing(root)  # a folder that holds no registry: refused before the lock (which would make it) and recovery
+    with lock_for(root):
+        recover(root)
+        yield open_for_writing(root)
+
+
+def commit(root: Path, writes: Sequence[tuple[str, bytes]], *, removed: Sequence[str] = (), pages: Pages = None) -> None:
+    """Put ``writes`` (paths relative to ``root``) in place in order and remove ``removed``, all or none,
+    then rewrite ``pages``; under the registry's lock, after :func:`recover`. A failure before the files
+    move changes nothing."""
+    if not writes and not removed and pages is None:
+        return
+    folder = root / JOURNAL
+    folder.mkdir()
+    try:
+        (folder / _FILES).mkdir()
+        steps: list[_Write] = []
+        for index, (relative, data) in enumerate(writes):
+            steps.append(_Write(relative, _digest(_target(root, relative)), _sha256(data)))
+            _stage(folder / _FILES / str(index), data)
+        gone = [_Remove(relative, before) for relative in removed if (before := _digest(_target(root, relative)))]
+        fsync_directory(folder / _FILES)
+        atomic_write(folder / _RECORD, dump(_record(steps, gone, pages)))
+        fsync_directory(root)
+    except BaseException:
+        remove_path(folder)
+        raise
+    _finish(root, steps, gone, pages)
+
+
+def recover(root: Path) -> None:
+    """Finish the write a killed writer left in the registry at ``root``, or drop one not yet decided, and
+    remove the temporary files killed writes left at its top; under the registry's lock."""
+    for folder in (root, root / "keys"):
+        recover_folder(folder, restore=())
+    folder = root / JOURNAL
+    if not (folder.exists() or folder.is_symlink()):
+        return
+    if folder.is_symlink() or not folder.is_dir():
+        raise _unfinishable(root, f"{JOURNAL} is not a folder skillpm made")
+    if not (folder / _RECORD).exists():  # killed while staging: nothing in the registry changed
+        remove_path(folder)
+        return
+    steps, gone, pages = _read(root)
+    for index, step in enumerate(steps):
+        _check(root, step, folder / _FILES / str(index))
+    for step in gone:
+        if _digest(_target(root, step.path)) not in (None, step.before):
+            raise _unfinishable(root, f"{step.path} changed since")
+    _finish(root, steps, gone, pages)
+
+
+def sweep(root: Path) -> None:
+    """Remove the temporary files killed writes left anywhere in the registry at ``root``; under its lock."""
+    for top in ("keys", "index", "artifacts", "attestations", "pages"):
+        for folder, _, _ in os.walk(root / top):
+            recover_folder(Path(folder), restore=())
+
+
+def _finish(root: Path, steps: list[_Write], gone: list[_Remove], pages: Pages) -> None:
+    """Steps 3 and 4: move each staged file in, remove ``gone``, sync, rewrite ``pages``, drop the journal."""
+    from skillpm.pages.writer import update_pages
+
+    staged = root / JOURNAL / _FILES
+    folders: set[Path] = set()
+    try:
+        for index, step in enumerate(steps):
+            path = root.joinpath(*step.path.split("/"))
+            made = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            folders.update(folder.parent for folder in made)
+            if (staged / str(index)).exists():
+                _move(staged / str(index), path)
+            folders.add(path.parent)
+        for step in gone:
+            path = root.joinpath(*step.path.split("/"))
+            path.unlink(missing_ok=True)
+            folders.add(path.parent)
+        for folder in sorted(folders):
+            fsync_directory(folder)
+            recover_folder(folder, restore=())  # what killed writes of older skillpm versions left there
+    except OSError as error:
+        raise RegistryError(
+            f"writing {root} stopped half-way: {problem(error)}",
+            hint=f"once that is fixed, any write to it finishes this one (for instance 'skillpm registry build {root}')",
+        ) from None
+    try:
+        if pages is not None:
+            update_pages(root, None if pages == "all" else pages)
+    finally:
+        remove_path(root / JOURNAL)
+        fsync_directory(root)
+
+
+def _move(staged: Path, path: Path) -> None:
+    try:
+        os.replace(staged, path)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        atomic_write(path, staged.read_bytes())  # a folder mounted from another file system: copied
+        staged.unlink()
+
+
+def _check(root: Path, step: _Write, staged: Path) -> None:
+    """That ``step`` of a journal can be finished: its file staged whole over what it replaces, or in place."""
+    current = _digest(_target(root, step.path))
+    try:
+        held = staged.lstat()
+    except FileNotFoundError:
+        if current != step.after:
+            raise _unfinishable(root, f"{step.path} is neither staged nor in place") from None
+        return
+    if not stat.S_ISREG(held.st_mode) or _digest(staged) != step.after:
+        raise _unfinishable(root, f"the file staged for {step.path} is not the one it names")
+    if current not in (step.before, step.after):
+        raise _unfinishable(root, f"{step.path} changed since")
+
+
+def _record(steps: list[_Write], gone: list[_Remove], pages: Pages) -> dict[str, object]:
+    return {
+        "format-version": _FORMAT_VERSION,
+        "writes": [{"path": step.path, "before": step.before, "after": step.after} for step in steps],
+        "removes": [{"path": step.path, "before": step.before} for step in gone],
+        "pages": list(pages) if isinstance(pages, tuple) else pages,
+    }
+
+
+def _read(root: Path) -> tuple[list[_Write], list[_Remove], Pages]:
+    """The journal of the registry at ``root``; RegistryError when it is not one skillpm writes."""
+    from skillpm.index.model import check_name
+    from skillpm.jsonfile import read_json
+
+    try:
+        record = read_json(root / JOURNAL / _RECORD, MAX_DOCUMENT_SIZE)
+        if not isinstance(record, dict) or record.get("format-version") != _FORMAT_VERSION:
+            raise ValueError("not a journal of this skillpm")
+        steps = [_Write(item["path"], item["before"], item["after"]) for item in record["writes"]]
+        gone = [_Remove(item["path"], item["before"]) for item in record["removes"]]
+        pages = record["pages"]
+        for step in [*steps, *gone]:
+            for digest in step[1:]:
+                if digest is not None and not (isinstance(digest, str) and _SHA256.fullmatch(digest)):
+                    raise ValueError(f"a digest of {str(step.path)[:100]!r} is not a sha256")
+            _target(root, step.path)
+        if isinstance(pages, list):
+            pages = tuple(check_name(name, JOURNAL) for name in pages)
+        elif pages not in (None, "all"):
+            raise ValueError("pages is neither a list of packages, 'all' nor null")
+    except (OSError, ValueError, TypeError, KeyError, IndexFormatError, RegistryError) as error:
+        detail = error.message if isinstance(error, (IndexFormatError, RegistryError)) else problem(error)
+        raise _unfinishable(root, f"its journal cannot be read ({detail})") from None
+    return steps, gone, pages
+
+
+def _target(root: Path, relative: object) -> Path:
+    """``root/relative``; RegistryError unless it is a path a registry write makes, inside the registry."""
+    from skillpm.containment import resolves_inside
+
+    parts = relative.split("/") if isinstance(relative, str) else [""]
+    plain = all(part not in ("", ".", "..") and "\\" not in part and "\0" not in part for part in parts)
+    if not (plain and (relative in _TOP_FILES or (parts[0] in _FOLDERS and 1 < len(parts) <= 5))):
+        raise RegistryError(f"{str(relative)[:200]!r} is not a path a registry write makes")
+    path = root.joinpath(*parts)
+    if not resolves_inside(path, root):
+        raise RegistryError(f"{root}: {relative} leads out of the registry through a link; nothing was written",
+                            hint="a registry's files are its own: replace the link with a folder")
+    return path
+
+
+def _digest(path: Path) -> str | None:
+    data = read_file(path, MAX_ARCHIVE_SIZE)
+    return None if data is None else _sha256(data)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _stage(path: Path, data: bytes) -> None:
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+
+
+def _unfinishable(root: Path, detail: str) -> RegistryError:
+    return RegistryError(
+        f"a write to {root} was interrupted and cannot be finished: {detail}; nothing was changed",
+        hint=f"remove {root / JOURNAL}, then regenerate and sign the index with 'skillpm registry rebuild {root}'",
+    )
