@@ -21,8 +21,14 @@ from typing import Callable, Iterator, Mapping
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 
 from skillpm.agents import HOMES
+
+# No timing assertion in a unit test: hypothesis's per-example deadline (200 ms) failed property tests on a
+# loaded machine (two helpers' full runs under a load average of 25), where no example is slow for a reason.
+settings.register_profile("skillpm", deadline=None)
+settings.load_profile("skillpm")
 
 Files = Mapping[str, str | bytes]
 #: The test cases of every source build_source writes (upskill's skill_meta.json), and their digest.
