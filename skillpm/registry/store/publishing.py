@@ -36,7 +36,7 @@ def init(
     *,
     name: str | None = None,
     keys: Sequence[SigningKey] = (),
-    expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
+    expires_days: int | None = None,
 ) -> RegistryConfig:
     """Create an empty registry in ``root`` (created if needed; must not hold one already).
 
@@ -90,7 +90,7 @@ def add(
     attestations: Iterable[NewAttestation] = (),
     yanked: Iterable[tuple[str, str, str]] = (),
     keys: Sequence[SigningKey] = (),
-    expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
+    expires_days: int | None = None,
 ) -> list[Added]:
     """Publish variant archives, and attestation bundles for them, into the registry at ``root``.
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def rebuild(
-    root: Path, *, keys: Sequence[SigningKey] = (), expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS
+    root: Path, *, keys: Sequence[SigningKey] = (), expires_days: int | None = None
 ) -> list[PackageDocument]:
     """Regenerate every package document and search.json from the artifacts on disk (and re-sign the snapshot).
 

@@ -43,7 +43,7 @@ def signed(
     writes: list[tuple[str, bytes]],
     *,
     keys: Sequence[SigningKey],
-    expires_days: int,
+    expires_days: int | None,
     removed: Iterable[str] = (),
 ) -> list[tuple[str, bytes]]:
     """The writes that re-sign the index after ``writes``: none for an unsigned registry.
@@ -52,7 +52,9 @@ def signed(
     lists index keys is signed by exactly those keys: a write without one of them,
     or with another, is refused. Keys given for an unsigned registry make it signed
     from now on. The snapshot names the keys, each published at
-    :func:`snapshots.key_path`, and the newest is also at ``keys/index.pub``.
+    :func:`snapshots.key_path`, and the newest is also at ``keys/index.pub``. It expires
+    ``expires_days`` from now, by default :func:`snapshots.default_expires_days`: sooner
+    while a key rotation is under way.
     """
     if not keys:
         if config.index_keys:
@@ -93,7 +95,10 @@ def signed(
     for relative in removed:
         documents.pop(relative, None)
     snapshot = snapshots.build(
-        documents, version=_snapshot_version(root) + 1, expires_days=expires_days, keys=config.index_keys
+        documents,
+        version=_snapshot_version(root) + 1,
+        expires_days=snapshots.default_expires_days(config.index_keys) if expires_days is None else expires_days,
+        keys=config.index_keys,
     )
     body = dump(snapshot.to_json())
     payload = snapshots.signed_bytes(body)

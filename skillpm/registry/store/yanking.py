@@ -25,7 +25,7 @@ def yank(
     target: str | None = None,
     undo: bool = False,
     keys: Sequence[SigningKey] = (),
-    expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
+    expires_days: int | None = None,
 ) -> list[str]:
     """Mark a version's variants (or one of them) yanked, or not yanked with ``undo``."""
     registry = open_for_writing(root)
