@@ -226,7 +226,7 @@ TRUSTED = Policy(identities=(TrustedIdentity(ISSUER, IDENTITY),))
 def verify(bundle: bytes, policy: Policy, trust: SigstoreTrust) -> dict[str, Check]:
     checks = verify_attestation(
         bundle, artifact_name=NAME, artifact_sha256=DIGEST, expected=VARIANT, policy=policy,
-        artifact=ARTIFACT, schema_dir=SCHEMAS, sigstore=trust,
+        artifact=ARTIFACT, test_set=evidence()["test_set"]["digest"], schema_dir=SCHEMAS, sigstore=trust,
     )
     return {check.name: check for check in checks}
 

@@ -237,6 +237,26 @@ def fetch_bundle(registry: Registry, attestation: Attestation, *, cache: Artifac
     return data
 
 
+def archive_at_hand(registry: Registry, variant: Variant, *, fetch: bool = True) -> bytes | None:
+    """The variant's archive, to check evidence against: from the download cache (which keeps only
+    bytes matching their digest), else, with ``fetch``, from ``registry``; ``None`` when neither has it."""
+    from skillpm.cache import ArtifactCache
+    from skillpm.errors import SkillpmError
+
+    cached = ArtifactCache().get(variant.sha256)
+    if cached is not None or not fetch:
+        return cached
+    try:
+        return registry.artifact(variant.path, limit=variant.size)
+    except SkillpmError:
+        return None
+
+
+def has_eval_evidence(variant: Variant) -> bool:
+    """Whether the index lists eval evidence for ``variant``: its ``test-set`` check needs the archive."""
+    return any(attestation.predicate_type == EVAL_PREDICATE for attestation in variant.attestations)
+
+
 def verify_variant(
     registry: Registry,
     *,
@@ -248,7 +268,10 @@ def verify_variant(
     keys: Sequence[PublicKey] = (),
     sigstore: SigstoreTrust | None = None,
 ) -> VariantReport:
-    """Every check of every attestation of ``variant`` (``artifact``: its bytes, to check too)."""
+    """Every check of every attestation of ``variant`` (``artifact``: its bytes, to check too).
+
+    Without ``artifact``, eval evidence fails its ``test-set`` check: nothing says it ran the variant's tests.
+    """
     from skillpm.index.model import archive_name
     from skillpm.attest.verify import Check, attested_statement, verify_attestation
 

@@ -255,18 +255,10 @@ def _version(source, requirement: str):
 
 
 def _artifact(source, variant) -> bytes:
-    """The archive: from the download cache (which keeps only bytes matching their digest), else the
-    registry; ``b""`` when neither has it, which the artifact-digest check then reports."""
-    from skillpm.cache import ArtifactCache
-    from skillpm.errors import SkillpmError
+    """The archive (cached, else fetched); ``b""`` when neither has it, which the artifact-digest check reports."""
+    from skillpm.attest.variants import archive_at_hand
 
-    cached = ArtifactCache().get(variant.sha256)
-    if cached is not None:
-        return cached
-    try:
-        return source.artifact(variant.path, limit=variant.size)
-    except SkillpmError:
-        return b""
+    return archive_at_hand(source, variant) or b""
 
 
 def _print_reports(reports) -> None:
