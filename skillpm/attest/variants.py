@@ -120,7 +120,11 @@ class AttestationReport(Record):
 
 
 class VariantReport(Record):
-    """The attestations of one variant, and what the policy requires that none of them shows."""
+    """The attestations of one variant, and what the policy requires that none of them shows.
+
+    ``ok`` only when it carries attestations and every one verifies: a variant with none is
+    not verified (``attested`` false), whatever the policy requires.
+    """
 
     name: str
     version: str
@@ -130,8 +134,12 @@ class VariantReport(Record):
     missing: tuple[str, ...]
 
     @property
+    def attested(self) -> bool:
+        return bool(self.attestations)
+
+    @property
     def ok(self) -> bool:
-        return not self.missing and all(report.ok for report in self.attestations)
+        return self.attested and not self.missing and all(report.ok for report in self.attestations)
 
     def describe(self) -> str:
         return f"{self.name} {self.version} ({self.target})"
@@ -143,6 +151,7 @@ class VariantReport(Record):
             "target": self.target,
             "sha256": self.sha256,
             "ok": self.ok,
+            "attested": self.attested,
             "attestations": [report.to_json() for report in self.attestations],
             "missing": list(self.missing),
         }
