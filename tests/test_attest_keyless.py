@@ -274,6 +274,20 @@ def test_tampered_keyless_statement(instance: Instance) -> None:
     assert checks["signature"].detail.startswith("Sigstore verification failed: ")
 
 
+@pytest.mark.parametrize(
+    ("at", "extra"), [(0, "----"), (8, "-_-_"), (-4, "-")], ids=["first", "inside", "near-the-end"]
+)
+def test_a_payload_whose_base64_sigstore_reads_otherwise_is_not_signed(instance: Instance, at: int, extra: str) -> None:
+    """sigstore's base64 drops '-' and '_', which skillpm reads as URL-safe base64: the signature sigstore
+    verified is over other bytes than skillpm would read, so it counts for nothing."""
+    data = json.loads(instance.sign(payload()))
+    text = data["dsseEnvelope"]["payload"]
+    data["dsseEnvelope"]["payload"] = text[:at] + extra + text[at:]
+    checks = verify(json.dumps(data).encode(), TRUSTED, SigstoreTrust(trusted_root=instance.trusted_root()))
+    assert checks["signature"].ok is False and checks["signer"].ok is False
+    assert checks["signature"].detail.startswith("Sigstore verified other payload bytes than the envelope's payload")
+
+
 def test_a_bundle_from_another_sigstore_instance_is_refused(instance: Instance) -> None:
     bundle = Instance.create().sign(payload())
     checks = verify(bundle, TRUSTED, SigstoreTrust(trusted_root=instance.trusted_root()))

@@ -147,7 +147,7 @@ def verify_attestation(
     if parsed.kind == KEY:
         checks += _key_checks(parsed, policy, keys)
     else:
-        checks += _sigstore_checks(bundle, policy, sigstore or SigstoreTrust())
+        checks += _sigstore_checks(bundle, parsed, policy, sigstore or SigstoreTrust())
     payload_type = parsed.envelope.payload_type
     checks.append(Check("payload-type", payload_type == PAYLOAD_TYPE, f"payloadType {payload_type!r}"))
     try:
@@ -286,8 +286,13 @@ class _AnyCertificate:
         return None
 
 
-def _sigstore_checks(data: bytes, policy: Policy, trust: SigstoreTrust) -> list[Check]:
-    """``signature`` and ``signer`` for a keyless bundle, with sigstore-python's verifier."""
+def _sigstore_checks(data: bytes, parsed: ParsedBundle, policy: Policy, trust: SigstoreTrust) -> list[Check]:
+    """``signature`` and ``signer`` for a keyless bundle, with sigstore-python's verifier.
+
+    The signature counts only for the payload skillpm reads (``parsed``): sigstore decodes the
+    envelope's base64 on its own, leniently (it drops ``-`` and ``_``, which skillpm reads as
+    URL-safe base64), so the (payloadType, payload) it verified must be the same.
+    """
     from sigstore.errors import Error
     from sigstore.models import Bundle
     from sigstore.verify import Verifier
@@ -309,9 +314,12 @@ def _sigstore_checks(data: bytes, policy: Policy, trust: SigstoreTrust) -> list[
     except (Error, OSError) as error:
         return _unsigned(f"cannot load Sigstore's trust root: {error} (verify offline to use the cached one)")
     try:
-        verifier.verify_dsse(bundle, _AnyCertificate())
+        verified = verifier.verify_dsse(bundle, _AnyCertificate())
     except (Error, ValueError) as error:
         return _unsigned(f"Sigstore verification failed: {clean(str(error), 200)}")
+    if tuple(verified) != (parsed.envelope.payload_type, parsed.envelope.payload):
+        return _unsigned("Sigstore verified other payload bytes than the envelope's payload reads as: its base64 "
+                         "holds characters that decoders read differently; refused")
     certificate = bundle.signing_certificate
     issuer, sans = certificate_identity(certificate)
     signature = Check("signature", True, f"valid Sigstore signature by {', '.join(sans)} (issuer {issuer})")
