@@ -16,24 +16,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import test_index_integrity as integrity
-import test_index_key_rotation as rotation
 from test_http_server import Served
 from test_index_integrity import assert_refused, install, resolve, skillpm, snapshot_of
-from test_index_key_rotation import newer, ok, pinned, retire, sign, start_rotation
+from test_index_integrity import fast_retries, fresh_session, index_key, registry, served, where  # noqa: F401 (fixtures)
+from test_index_key_rotation import new_key, newer, ok, pinned, retire, sign, start_rotation  # noqa: F401 (new_key)
 
 from skillpm.attest.keys import generate, load_signing_key
 from skillpm.index import snapshot as snapshots
 from skillpm.registry.trust import Pin, PinStore
-
-fresh_session = integrity.fresh_session
-index_key = integrity.index_key
-registry = integrity.registry
-where = integrity.where
-served = integrity.served
-fast_retries = integrity.fast_retries
-new_key = rotation.new_key
-
 
 def pin_record(isolated) -> dict:
     """The trust record of the one registry the test reads, as stored."""

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 from skillpm.attest import AttestationError
 from skillpm.attest.policy import Policy, Requirements, TrustedIdentity, TrustedKey, missing_evidence
 from skillpm.attest.policyfile import load_policy
-from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, STATIC_KERNEL_PREDICATE, is_finite_number
+from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, STATIC_KERNEL_PREDICATE
 from skillpm.records import Record
 
 if TYPE_CHECKING:
@@ -384,34 +384,3 @@ def unattested_warning(installed: list[str]) -> str:
     """The one warning of a command that installed ``installed`` (``NAME VERSION (TARGET)``) without attestations."""
     verb = "has" if len(installed) == 1 else "have"
     return f"warning: {', '.join(installed)} {verb} no attestations: no signed evidence, installed unverified"
-
-
-def summary(statement: Any) -> str:
-    """What a verified statement's evidence says, in a few words."""
-    predicate = statement.predicate
-    if statement.predicate_type == EVAL_PREDICATE:
-        models = [m for m in predicate.get("models", []) if isinstance(m, dict)]
-        rates = [m["with_skill"].get("pass_rate") for m in models if isinstance(m.get("with_skill"), dict)]
-        lifts = [m.get("lift") for m in models]
-        lift = "n/a (no baseline)" if lifts and all(value is None for value in lifts) else _range(lifts)
-        return f"eval: {len(models)} model(s), pass rate {_range(rates)}, lift {lift}"
-    if statement.predicate_type == BENCH_PREDICATE:
-        results = [r for r in predicate.get("results", []) if isinstance(r, dict)]
-        peaks = [r.get("kernel", {}).get("pct_of_peak") for r in results if isinstance(r.get("kernel"), dict)]
-        device = predicate.get("device")
-        gpu = device.get("name") if isinstance(device, dict) else None
-        where = f"on {gpu}" if predicate.get("gpu_evidence") is True else "not GPU evidence"
-        return f"bench: {len(results)} size(s), {_range(peaks)}% of peak bandwidth, {where}"
-    if statement.predicate_type == STATIC_KERNEL_PREDICATE:
-        from skillpm.attest.static_kernel import summary as static_summary
-
-        return static_summary(predicate)
-    return statement.predicate_type
-
-
-def _range(values: list[Any]) -> str:
-    numbers = [v for v in values if is_finite_number(v)]
-    if not numbers:
-        return "n/a"
-    low, high = min(numbers), max(numbers)
-    return f"{low:g}" if low == high else f"{low:g}-{high:g}"

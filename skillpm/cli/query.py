@@ -168,7 +168,8 @@ def _reports(source, document) -> list:
 
 def _evidence(reports) -> list[dict[str, object]]:
     """Each attestation of each variant: what it says, who signed it, whether it verifies."""
-    from skillpm.attest.variants import KINDS, summary
+    from skillpm.attest.measured import summary
+    from skillpm.attest.variants import KINDS
 
     items = []
     for report in reports:
