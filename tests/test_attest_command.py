@@ -211,4 +211,6 @@ def test_attest_on_a_signed_index_needs_the_index_key(
     assert tree_bytes(published["registry"]) == before
     monkeypatch.setenv("SKILLPM_INDEX_KEY", str(index_key))
     assert attest(published, "--sign", f"key:{published['key']}").exit_code == 0
-    assert skillpm("verify", f"{NAME}==1.0.0", "--registry", published["registry"], "--key", published["pub"]).exit_code == 0
+    verified = skillpm("verify", f"{NAME}==1.0.0", "--registry", published["registry"], "--key", published["pub"],
+                       "--target", "sm_90a")
+    assert verified.exit_code == 0, verified.output

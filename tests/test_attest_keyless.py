@@ -226,7 +226,7 @@ TRUSTED = Policy(identities=(TrustedIdentity(ISSUER, IDENTITY),))
 def verify(bundle: bytes, policy: Policy, trust: SigstoreTrust) -> dict[str, Check]:
     checks = verify_attestation(
         bundle, artifact_name=NAME, artifact_sha256=DIGEST, expected=VARIANT, policy=policy,
-        artifact=ARTIFACT, schema_dir=SCHEMAS, sigstore=trust,
+        artifact=ARTIFACT, test_set=evidence()["test_set"]["digest"], schema_dir=SCHEMAS, sigstore=trust,
     )
     return {check.name: check for check in checks}
 
@@ -272,6 +272,20 @@ def test_tampered_keyless_statement(instance: Instance) -> None:
     checks = verify(json.dumps(data).encode(), TRUSTED, SigstoreTrust(trusted_root=instance.trusted_root()))
     assert failed(checks) == ["signature", "signer", "evidence-variant"]
     assert checks["signature"].detail.startswith("Sigstore verification failed: ")
+
+
+@pytest.mark.parametrize(
+    ("at", "extra"), [(0, "----"), (8, "-_-_"), (-4, "-")], ids=["first", "inside", "near-the-end"]
+)
+def test_a_payload_whose_base64_sigstore_reads_otherwise_is_not_signed(instance: Instance, at: int, extra: str) -> None:
+    """sigstore's base64 drops '-' and '_', which skillpm reads as URL-safe base64: the signature sigstore
+    verified is over other bytes than skillpm would read, so it counts for nothing."""
+    data = json.loads(instance.sign(payload()))
+    text = data["dsseEnvelope"]["payload"]
+    data["dsseEnvelope"]["payload"] = text[:at] + extra + text[at:]
+    checks = verify(json.dumps(data).encode(), TRUSTED, SigstoreTrust(trusted_root=instance.trusted_root()))
+    assert checks["signature"].ok is False and checks["signer"].ok is False
+    assert checks["signature"].detail.startswith("Sigstore verified other payload bytes than the envelope's payload")
 
 
 def test_a_bundle_from_another_sigstore_instance_is_refused(instance: Instance) -> None:

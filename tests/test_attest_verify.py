@@ -17,6 +17,7 @@ from skillpm.attest.keys import ALGORITHMS, ED25519, SigningKey, generate
 from skillpm.attest.policy import Policy, Requirements, TrustedKey
 from skillpm.attest.statement import EVAL_PREDICATE, Statement, Subject, VariantRef, statement_for_evidence
 from skillpm.attest.verify import (
+    TEST_SET_NOT_CHECKED,
     UNKNOWN,
     Check,
     attested_statement,
@@ -32,6 +33,8 @@ ARTIFACT = b"pretend this is a variant archive\n"
 DIGEST = hashlib.sha256(ARTIFACT).hexdigest()
 VARIANT = VariantRef("layer-norm", "1.0.0", "sm_90a")
 NAME = archive_name(VARIANT.name, VARIANT.version, VARIANT.target)
+#: The test set the evidence in tests/assets/attest/ ran, as the archive it is about would record it.
+TEST_SET = json.loads((ASSETS / "eval-evidence.json").read_text(encoding="utf-8"))["test_set"]["digest"]
 ALL_CHECKS = [
     "bundle", "artifact-digest", "signature", "signer", "payload-type", "statement", "subject",
     "predicate-type", "predicate-schema", "evidence-variant",
@@ -57,7 +60,7 @@ def trusting(*keys: SigningKey, **requirements: Any) -> Policy:
 def verify(bundle: bytes, policy: Policy, *keys: SigningKey, **overrides: Any) -> dict[str, Check]:
     arguments: dict[str, Any] = dict(
         artifact_name=NAME, artifact_sha256=DIGEST, expected=VARIANT, policy=policy, artifact=ARTIFACT,
-        keys=[key.public for key in keys], schema_dir=SCHEMAS,
+        test_set=TEST_SET, keys=[key.public for key in keys], schema_dir=SCHEMAS,
     )
     checks = verify_attestation(bundle, **(arguments | overrides))
     assert len({check.name for check in checks}) == len(checks)
@@ -78,7 +81,7 @@ def key() -> SigningKey:
 def test_round_trip(algorithm: str, kind: str) -> None:
     key = generate(algorithm)
     checks = verify(sign(key, evidence(kind)), trusting(key), key)
-    extra = ["gpu-evidence"] if kind == "bench" else []
+    extra = ["gpu-evidence"] if kind == "bench" else ["test-set"]
     assert list(checks) == [*ALL_CHECKS, *extra, "requirements"]
     assert failed(checks) == [] and all(check.ok for check in checks.values())
     assert checks["signature"].detail == f"valid signature by key {key.fingerprint}"
@@ -94,10 +97,31 @@ def test_attested_statement_and_a_variant_given_as_a_tuple(key: SigningKey) -> N
     bundle = sign(key, evidence())
     checks = verify_attestation(
         bundle, artifact_name=NAME, artifact_sha256=DIGEST, expected=("layer-norm", "1.0.0", "sm_90a"),
-        policy=trusting(key), keys=[key.public],
+        policy=trusting(key), keys=[key.public], test_set=TEST_SET,
     )
     assert failures(checks) == []
     assert attested_statement(bundle).predicate_type == EVAL_PREDICATE
+
+
+@pytest.mark.parametrize(
+    ("known", "ok", "says"),
+    [
+        ({}, False, f"{TEST_SET_NOT_CHECKED}: the evidence ran test set {TEST_SET}, but the variant's archive, which"),
+        ({"test_set": None}, False, "the variant's archive records no test set"),
+        ({"test_set": "2" * 64}, False, "it was measured on other test cases"),
+        ({"test_set": TEST_SET}, True, f"the variant's test set {TEST_SET}"),
+    ],
+    ids=["unknown", "none", "another", "the-same"],
+)
+def test_eval_evidence_verifies_only_against_a_known_test_set(
+    key: SigningKey, known: dict, ok: bool, says: str
+) -> None:
+    """Without the archive (its bytes here are no archive) nor its test set, the evidence is not verified."""
+    checks = verify(sign(key, evidence()), trusting(key), key, **({"test_set": UNKNOWN} | known))
+    assert checks["test-set"].ok is ok and says in checks["test-set"].detail
+    assert failed(checks) == ([] if ok else ["test-set"])
+    bench = verify(sign(key, evidence("bench")), trusting(key), key, test_set=UNKNOWN)
+    assert "test-set" not in bench and failed(bench) == []
 
 
 def test_bundle_format(key: SigningKey) -> None:
@@ -360,7 +384,9 @@ def test_a_bundle_s_statement_is_checked_as_publish_checks_one_without_its_signe
     """bundle_statement: what registry pull copies (an untrusted signer is the installing user's to judge)."""
     from skillpm.attest.verify import bundle_statement
 
-    def statement_of(bundle: bytes, *, sha256: str = DIGEST, test_set: str | None = UNKNOWN) -> Statement:
+    recorded = evidence()["test_set"]["digest"]  # what the pulled archive records
+
+    def statement_of(bundle: bytes, *, sha256: str = DIGEST, test_set: str | None = recorded) -> Statement:
         return bundle_statement(bundle, VARIANT, sha256, test_set=test_set, what="b.sigstore.json")
 
     assert statement_of(sign(key, evidence())).predicate_type == EVAL_PREDICATE
@@ -374,3 +400,5 @@ def test_a_bundle_s_statement_is_checked_as_publish_checks_one_without_its_signe
             statement_of(bundle)
     with pytest.raises(AttestationError, match="check 'test-set' failed"):
         statement_of(sign(key, evidence()), test_set=None)  # the archive records no test set
+    with pytest.raises(AttestationError, match="test set not checked"):
+        statement_of(sign(key, evidence()), test_set=UNKNOWN)

@@ -255,8 +255,8 @@ def test_registry_commands_print_json(isolated, tmp_path: Path, make_source, run
     }
     assert data("registry", "rebuild", reg)["packages"] == ["json-skill"]
     key = data("keygen", "-o", tmp_path / "index.key")
-    assert data("registry", "trust", reg, "--index-key", key["public"]) == {
-        "registry": reg.as_uri(), "index_key": key["fingerprint"],
+    assert data("registry", "trust", reg, "--index-key", key["public"]) == {  # an unsigned index: nothing verified
+        "registry": reg.as_uri(), "index_key": key["fingerprint"], "version": 0, "verified": False, "revoked": [],
     }
     assert data("registry", "trust", reg, "--forget") == {"registry": reg.as_uri(), "forgotten": True}
     assert data("registry", "add-remote", "mine", reg, "--priority", "3") == {

@@ -98,10 +98,11 @@ def stale_parts(registry: Path, built: Path, public_key: Path) -> list[str]:
     problems += _stale_pages(registry, public_key)
     with tempfile.TemporaryDirectory() as cache:  # a cold cache: every bundle is read from ``registry``
         env = {**os.environ, "SKILLPM_CACHE_DIR": cache}
-        for requirement in sorted(attested):
-            verify = [_skillpm(), "verify", requirement, "--registry", str(registry), "--key", str(public_key)]
+        for requirement in sorted(attested):  # every attested variant's evidence verifies (others have none)
+            verify = [_skillpm(), "verify", requirement, "--registry", str(registry), "--key", str(public_key), "--json"]
             result = subprocess.run(verify, capture_output=True, text=True, env=env, timeout=120)
-            if result.returncode != 0:
+            variants = json.loads(result.stdout)["variants"] if result.stdout.startswith("{") else [{"ok": False}]
+            if not all(variant["ok"] for variant in variants if variant.get("attested", True)):
                 problems.append(f"{requirement}: does not verify with {public_key.name}: {result.stdout}")
     return problems
 
@@ -195,8 +196,8 @@ def signing_repo(tmp_path: Path, isolated) -> dict[str, Path]:
     shutil.copy2(REPO / ".ci" / "build-registry", repo / ".ci" / "build-registry")
     source = build_source(tmp_path, NAME, VARIANTS)
     shutil.copytree(source, repo / "skills" / NAME)
-    sha256 = digests(source, tmp_path)["sm_90a"]
-    write_json(repo / "evidence" / NAME / "eval.json", make_evidence("eval", target="sm_90a", sha256=sha256))
+    for target, sha256 in digests(source, tmp_path).items():  # every variant of an embedded skill carries evidence
+        write_json(repo / "evidence" / NAME / f"eval-{target}.json", make_evidence("eval", target=target, sha256=sha256))
     old = write_key(tmp_path / "keys" / "old")
     shipped = repo / "skillpm" / "trust" / "embedded-registry.pub"
     shipped.parent.mkdir(parents=True)
@@ -217,7 +218,7 @@ def test_a_signed_build_carries_verified_evidence_and_passes_the_staleness_check
     assert signed.returncode == 0, signed.stderr
     assert "private half deleted" in signed.stderr
     listed, attested = _attested_versions(out)
-    assert attested == {"layer-norm==1.0.0"} and len(listed) == 1
+    assert attested == {"layer-norm==1.0.0"} and len(listed) == 2
     assert private_keys_under(tmp_path) == [tmp_path / "keys" / "old"]  # the build's own private half is gone
     assert signing_repo["shipped"].read_bytes() != pub.read_bytes()  # built elsewhere: the shipped key is untouched
     unsigned = build_registry(repo, tmp_path / "unsigned", unsigned=True)
@@ -252,7 +253,7 @@ def test_the_staleness_check_catches_tampered_stray_and_missing_bundles(
     repo, out, shipped = signing_repo["repo"], signing_repo["out"], signing_repo["pub"]
     assert build_registry(repo, out).returncode == 0
     assert build_registry(repo, tmp_path / "unsigned", unsigned=True).returncode == 0
-    (bundle,) = (out / "attestations").rglob("*.json")
+    bundle = sorted((out / "attestations").rglob("*.json"))[0]
     original = bundle.read_bytes()
     bundle.write_bytes(original + b" ")
     assert any("does not verify" in problem for problem in stale_parts(out, tmp_path / "unsigned", shipped))

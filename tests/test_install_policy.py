@@ -340,3 +340,32 @@ def test_sigstore_identity_or_issuer_that_does_not_match(
         assert f"check 'signer' failed: identity {IDENTITY} from issuer {ISSUER} is not trusted" in error
     _policy(policy, f'[[trust.sigstore]]\nissuer = "{ISSUER}"\nidentity = "{IDENTITY}"\n')
     assert install(project).exit_code == 0
+
+
+def test_info_calls_eval_evidence_verified_only_once_its_test_set_is_checked(
+    project: dict[str, Any], base: dict[str, Any]
+) -> None:
+    """info agrees with verify and install: eval evidence is checked against the test set its archive records,
+    read from the download cache or a registry folder; where the archive is not at hand (a remote registry,
+    nothing cached) the evidence is 'test set not checked', never verified."""
+    _policy(project["isolated"].home / ".config" / "skillpm" / "policy.toml", _trust(base))
+
+    def evidence() -> dict[str, Any]:
+        result = skillpm("info", NAME, "--registry", project["url"], "--json")
+        assert result.exit_code == 0, result.output
+        (item,) = [item for item in json.loads(result.stdout)["evidence"] if item["version"] == "1.0.0"]
+        return item
+
+    cold = evidence()
+    if project["url"].startswith("http"):
+        assert cold["verified"] is False and cold["problem"].startswith("test-set: test set not checked: "), cold
+        text = skillpm("info", NAME, "--registry", project["url"])
+        assert "NOT verified: test-set: test set not checked" in text.stdout, text.output
+    else:
+        assert cold["verified"] is True and cold["problem"] is None, cold
+    assert install(project).exit_code == 0  # the archive is in the download cache from now on
+    assert evidence()["verified"] is True
+    evidence_for_another_test_set(project["root"], base)
+    other = evidence()
+    assert other["verified"] is False and "it was measured on other test cases" in other["problem"], other
+    assert skillpm("verify", NAME, "--registry", project["url"]).exit_code == 1

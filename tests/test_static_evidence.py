@@ -104,7 +104,8 @@ def test_installed_from_the_build_it_verifies_with_the_shipped_key(
                      "--require-attestations", "--trusted-key", built["pub"], cwd=isolated.project)
     assert installed.returncode == 0, installed.stderr
     assert f"({TARGET})" in installed.stdout and "warning" not in installed.stderr
-    verified = _run(_console_script(), "verify", SKILL, "--registry", built["registry"], "--key", built["pub"])
+    verified = _run(_console_script(), "verify", SKILL, "--arch", "8.0", "--registry", built["registry"],
+                    "--key", built["pub"])
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert re.search(rf"{TARGET}\s+static-kernel\s+static: {TARGET} [\d.]+/[\d.]+ SASS/elem, \d+ regs, 0 B spilled",
                      verified.stdout), verified.stdout
@@ -167,7 +168,7 @@ def test_a_tampered_statement_is_refused(
     key = write_key(tmp_path / "keys" / "forger")
     _edit_statement(registry, edit, key if resign else None)
     trust = ["--key", built["pub"], "--key", key.with_name("forger.pub")]
-    verified = _run(_console_script(), "verify", SKILL, "--registry", registry, *trust, "--json")
+    verified = _run(_console_script(), "verify", SKILL, "--arch", "8.0", "--registry", registry, *trust, "--json")
     assert verified.returncode == 1
     (variant,) = json.loads(verified.stdout)["variants"]
     checks = variant["attestations"][0]["checks"]

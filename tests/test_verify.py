@@ -34,11 +34,12 @@ def registry(base: dict[str, Any], tmp_path: Path, isolated) -> Path:  # noqa: F
 
 def test_verify_json_lists_each_check(registry: Path, base: dict[str, Any]) -> None:  # noqa: F811
     result = skillpm("verify", f"{NAME}==1.0.0", "--registry", registry, "--key", base["pub"], "--json")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the sm_90a variant carries no attestations: nothing vouches for it
     data = json.loads(result.stdout)
-    assert (data["name"], data["version"], data["ok"]) == (NAME, "1.0.0", True)
+    assert (data["name"], data["version"], data["ok"]) == (NAME, "1.0.0", False)
     generic, hopper = data["variants"]
-    assert hopper == {**hopper, "target": "sm_90a", "attestations": [], "ok": True}
+    assert hopper == {**hopper, "target": "sm_90a", "attestations": [], "ok": False, "attested": False}
+    assert generic == {**generic, "ok": True, "attested": True}
     (attestation,) = generic["attestations"]
     assert [check["check"] for check in attestation["checks"]] == ALL_CHECKS
     assert all(check["ok"] for check in attestation["checks"])
@@ -48,16 +49,56 @@ def test_verify_json_lists_each_check(registry: Path, base: dict[str, Any]) -> N
 
 
 def test_verify_says_how_many_variants_carried_evidence(registry: Path, base: dict[str, Any]) -> None:  # noqa: F811
-    """"Verified" is claimed only of variants that had something to verify."""
+    """"Verified" is claimed only of variants that had something to verify; one with nothing is no success."""
     result = skillpm("verify", NAME, "--registry", registry, "--key", base["pub"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines()[-1] == "1 of 2 variant(s) carry no attestations: nothing vouches for them"
+    assert "sm_90a   -         attested          FAIL    no attestations" in result.stdout
+    result = skillpm("verify", NAME, "--registry", registry, "--key", base["pub"], "--target", "generic")
     assert result.exit_code == 0, result.output
-    assert result.stderr.strip().splitlines()[-1] == "1 of 2 variant(s) carry attestations, all verified"
+    assert result.stderr.strip().splitlines()[-1] == "1 of 1 variant(s) carry attestations, all verified"
     result = skillpm("verify", "kernel-builder-cuda")
     assert result.exit_code == 0, result.output
     assert re.fullmatch(r"(\d+) of \1 variant\(s\) carry attestations, all verified", result.stderr.strip().splitlines()[-1])
-    bare = skillpm("verify", f"{NAME}==0.9.0", "--registry", registry)
-    assert bare.exit_code == 0, bare.output
-    assert bare.stderr.strip().splitlines()[-1] == "none of 1 variant(s) carries attestations: nothing to verify"
+    bare = skillpm("verify", f"{NAME}==0.9.0", "--registry", registry, "--json")
+    assert bare.exit_code == 1, bare.output
+    (variant,) = json.loads(bare.stdout)["variants"]
+    assert json.loads(bare.stdout)["ok"] is False and (variant["ok"], variant["attested"]) == (False, False)
+
+
+def test_verify_checks_the_version_install_would_install(
+    registry: Path, base: dict[str, Any], tmp_path: Path  # noqa: F811
+) -> None:
+    """Not a pre-release nor a yanked version install passes over: install's own resolver picks it, unless pinned."""
+    from conftest import build_source
+    from test_publish import digests, make_evidence, write_json
+
+    from skillpm.publish import KeySigner, publish
+    from skillpm.registry import store
+
+    source = build_source(tmp_path / "rc", NAME, {"generic": {}}, version="2.0.0rc1")
+    sha256 = digests(source, tmp_path)["generic"]
+    evidence = make_evidence("eval", target="generic", sha256=sha256, version="2.0.0rc1")
+    publish(source, registry, evidence=[write_json(tmp_path / "rc.json", evidence)], signer=KeySigner(base["key"]))
+
+    def verified(*args: str) -> tuple[int, str, list[bool]]:
+        result = skillpm("verify", *args, "--registry", registry, "--key", base["pub"], "--json")
+        data = json.loads(result.stdout)
+        return result.exit_code, data["version"], [variant.get("attested") for variant in data["variants"]]
+
+    def installed_version() -> str:
+        result = skillpm("resolve", NAME, "--registry", registry, "--arch", "9.0", "--json")
+        return json.loads(result.stdout)["version"]
+
+    assert verified(NAME)[1] == "1.0.0"  # not 2.0.0rc1: install passes over a pre-release
+    assert installed_version() == "1.0.0" and verified(NAME, "--arch", "9.0") == (1, "1.0.0", [True, False])
+    assert verified(NAME, "--arch", "9.0", "--target", "generic") == (0, "1.0.0", [True])
+    assert verified(f"{NAME}==2.0.0rc1") == (0, "2.0.0rc1", [True])  # pinned: that version, pre-release or not
+    store.yank(registry, NAME, "1.0.0")
+    assert installed_version() == "0.9.0" and verified(NAME, "--arch", "9.0") == (1, "0.9.0", [False])
+    assert verified(f"{NAME}==1.0.0")[:2] == (1, "1.0.0")  # pinned: yanked too
+    text = skillpm("verify", NAME, "--registry", registry, "--arch", "9.0")
+    assert "verifying layer-norm 0.9.0: what 'install' would choose for capability 9.0" in text.stderr
 
 
 def test_verify_fails_for_an_untrusted_signer_and_a_tampered_statement(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 from skillpm.attest import AttestationError
 from skillpm.attest.policy import Policy, Requirements, TrustedIdentity, TrustedKey, missing_evidence
 from skillpm.attest.policyfile import load_policy
-from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, STATIC_KERNEL_PREDICATE, is_finite_number
+from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, STATIC_KERNEL_PREDICATE
 from skillpm.reading import MAX_BUNDLE_SIZE
 from skillpm.records import Record
 
@@ -120,7 +120,11 @@ class AttestationReport(Record):
 
 
 class VariantReport(Record):
-    """The attestations of one variant, and what the policy requires that none of them shows."""
+    """The attestations of one variant, and what the policy requires that none of them shows.
+
+    ``ok`` only when it carries attestations and every one verifies: a variant with none is
+    not verified (``attested`` false), whatever the policy requires.
+    """
 
     name: str
     version: str
@@ -130,8 +134,12 @@ class VariantReport(Record):
     missing: tuple[str, ...]
 
     @property
+    def attested(self) -> bool:
+        return bool(self.attestations)
+
+    @property
     def ok(self) -> bool:
-        return not self.missing and all(report.ok for report in self.attestations)
+        return self.attested and not self.missing and all(report.ok for report in self.attestations)
 
     def describe(self) -> str:
         return f"{self.name} {self.version} ({self.target})"
@@ -143,6 +151,7 @@ class VariantReport(Record):
             "target": self.target,
             "sha256": self.sha256,
             "ok": self.ok,
+            "attested": self.attested,
             "attestations": [report.to_json() for report in self.attestations],
             "missing": list(self.missing),
         }
@@ -237,6 +246,28 @@ def fetch_bundle(registry: Registry, attestation: Attestation, *, cache: Artifac
     return data
 
 
+def archive_at_hand(registry: Registry, variant: Variant, *, fetch: bool = True) -> bytes | None:
+    """The variant's archive, to check evidence against: from the download cache (which keeps only
+    bytes matching their digest), else, with ``fetch``, from ``registry``; ``None`` when neither has it."""
+    from skillpm.archive import archive_limit
+    from skillpm.cache import ArtifactCache
+    from skillpm.errors import SkillpmError
+
+    cached = ArtifactCache().get(variant.sha256)
+    if cached is not None or not fetch:
+        return cached
+    limit = archive_limit(variant.path, variant.size)  # an index's word over the limit: refused, nothing read
+    try:
+        return registry.artifact(variant.path, limit=limit)
+    except SkillpmError:
+        return None
+
+
+def has_eval_evidence(variant: Variant) -> bool:
+    """Whether the index lists eval evidence for ``variant``: its ``test-set`` check needs the archive."""
+    return any(attestation.predicate_type == EVAL_PREDICATE for attestation in variant.attestations)
+
+
 def verify_variant(
     registry: Registry,
     *,
@@ -248,7 +279,10 @@ def verify_variant(
     keys: Sequence[PublicKey] = (),
     sigstore: SigstoreTrust | None = None,
 ) -> VariantReport:
-    """Every check of every attestation of ``variant`` (``artifact``: its bytes, to check too)."""
+    """Every check of every attestation of ``variant`` (``artifact``: its bytes, to check too).
+
+    Without ``artifact``, eval evidence fails its ``test-set`` check: nothing says it ran the variant's tests.
+    """
     from skillpm.index.model import archive_name
     from skillpm.attest.verify import Check, attested_statement, verify_attestation
 
@@ -352,34 +386,3 @@ def unattested_warning(installed: list[str]) -> str:
     """The one warning of a command that installed ``installed`` (``NAME VERSION (TARGET)``) without attestations."""
     verb = "has" if len(installed) == 1 else "have"
     return f"warning: {', '.join(installed)} {verb} no attestations: no signed evidence, installed unverified"
-
-
-def summary(statement: Any) -> str:
-    """What a verified statement's evidence says, in a few words."""
-    predicate = statement.predicate
-    if statement.predicate_type == EVAL_PREDICATE:
-        models = [m for m in predicate.get("models", []) if isinstance(m, dict)]
-        rates = [m["with_skill"].get("pass_rate") for m in models if isinstance(m.get("with_skill"), dict)]
-        lifts = [m.get("lift") for m in models]
-        lift = "n/a (no baseline)" if lifts and all(value is None for value in lifts) else _range(lifts)
-        return f"eval: {len(models)} model(s), pass rate {_range(rates)}, lift {lift}"
-    if statement.predicate_type == BENCH_PREDICATE:
-        results = [r for r in predicate.get("results", []) if isinstance(r, dict)]
-        peaks = [r.get("kernel", {}).get("pct_of_peak") for r in results if isinstance(r.get("kernel"), dict)]
-        device = predicate.get("device")
-        gpu = device.get("name") if isinstance(device, dict) else None
-        where = f"on {gpu}" if predicate.get("gpu_evidence") is True else "not GPU evidence"
-        return f"bench: {len(results)} size(s), {_range(peaks)}% of peak bandwidth, {where}"
-    if statement.predicate_type == STATIC_KERNEL_PREDICATE:
-        from skillpm.attest.static_kernel import summary as static_summary
-
-        return static_summary(predicate)
-    return statement.predicate_type
-
-
-def _range(values: list[Any]) -> str:
-    numbers = [v for v in values if is_finite_number(v)]
-    if not numbers:
-        return "n/a"
-    low, high = min(numbers), max(numbers)
-    return f"{low:g}" if low == high else f"{low:g}-{high:g}"

@@ -17,8 +17,8 @@ The checks, in order (docs/attestations.md says what each one stops):
 ``predicate-type``    the predicate is skillpm eval or bench evidence
 ``predicate-schema``  the predicate is valid against its JSON Schema
 ``evidence-variant``  the evidence names this variant's name, version, target and digest
-``test-set``          (eval) the evidence ran the test set the variant's archive records
-                      (when the archive's bytes or metadata are given)
+``test-set``          (eval) the evidence ran the test set the variant's archive records; failed
+                      as "test set not checked" when the archive's bytes are not given
 ``gpu-evidence``      (bench) the benchmark ran on a GPU; required only when policy says so
 ``requirements``      the evidence meets the policy's minimums (pass rate, lift, percent of peak)
 """
@@ -55,6 +55,12 @@ if TYPE_CHECKING:
 # Fulcio's certificate extensions naming the OIDC issuer: v1 holds raw text, v2 a DER UTF8String.
 _ISSUER_V1 = "1.3.6.1.4.1.57264.1.1"
 _ISSUER_V2 = "1.3.6.1.4.1.57264.1.8"
+
+#: ``test_set`` of :func:`verify_attestation` and :func:`statement_checks` when the archive is not at
+#: hand: the ``test-set`` check cannot be made, and fails.
+UNKNOWN = "unknown"
+#: How a ``test-set`` check that could not be made begins.
+TEST_SET_NOT_CHECKED = "test set not checked"
 
 
 class Check(Record):
@@ -111,6 +117,7 @@ def verify_attestation(
     expected: VariantRef | tuple[str, str, str],
     policy: Policy,
     artifact: bytes | None = None,
+    test_set: str | None = UNKNOWN,
     keys: Sequence[PublicKey] = (),
     schema_dir: Path | None = None,
     sigstore: SigstoreTrust | None = None,
@@ -119,6 +126,9 @@ def verify_attestation(
 
     ``artifact_sha256`` is the digest the index lists for the variant ``expected``
     (name, version, target); ``artifact``, when given, are the bytes to check against it.
+    ``test_set``: the test-set digest the variant's archive records (``None``: none), when it is
+    known without the archive; the archive's own metadata decides when ``artifact`` is the archive.
+    Eval evidence whose test set neither tells fails its ``test-set`` check ("test set not checked").
     ``keys`` are public keys beside those the policy carries. Nothing is raised for
     a failed check. The statement's checks run even when the signature fails, so that
     every problem is reported; they never make an unsigned statement pass.
@@ -137,7 +147,7 @@ def verify_attestation(
     if parsed.kind == KEY:
         checks += _key_checks(parsed, policy, keys)
     else:
-        checks += _sigstore_checks(bundle, policy, sigstore or SigstoreTrust())
+        checks += _sigstore_checks(bundle, parsed, policy, sigstore or SigstoreTrust())
     payload_type = parsed.envelope.payload_type
     checks.append(Check("payload-type", payload_type == PAYLOAD_TYPE, f"payloadType {payload_type!r}"))
     try:
@@ -145,9 +155,10 @@ def verify_attestation(
     except AttestationError as error:
         return [*checks, Check("statement", False, error.message)]
     checks.append(Check("statement", True, "in-toto Statement v1"))
-    recorded = UNKNOWN
+    recorded = test_set
     if artifact is not None and hashlib.sha256(artifact).hexdigest() == artifact_sha256:
-        recorded = _recorded_test_set(artifact)
+        from_archive = _recorded_test_set(artifact)
+        recorded = recorded if from_archive == UNKNOWN else from_archive
     return checks + statement_checks(statement, artifact_name, artifact_sha256, expected, policy, schema_dir,
                                      test_set=recorded)
 
@@ -159,10 +170,6 @@ def attested_statement(bundle: bytes) -> Statement:
     its predicate type for :func:`skillpm.attest.policy.missing_evidence`).
     """
     return parse_statement(read_bundle(bundle).envelope.payload)
-
-
-#: ``test_set`` of :func:`statement_checks` when the archive is not at hand: the check is not made.
-UNKNOWN = "unknown"
 
 
 def statement_checks(
@@ -190,7 +197,7 @@ def statement_checks(
     wrong = evidence_mismatches(predicate, expected=expected, artifact_sha256=artifact_sha256)
     variant = f"{expected.name} {expected.version} for {expected.target}"
     checks.append(Check("evidence-variant", not wrong, "; ".join(wrong) or f"evidence for {variant}"))
-    if predicate_type == EVAL_PREDICATE and test_set != UNKNOWN:
+    if predicate_type == EVAL_PREDICATE:
         checks.append(test_set_check(predicate, test_set))
     if predicate_type == BENCH_PREDICATE:
         on_gpu = predicate.get("gpu_evidence") is True
@@ -233,10 +240,14 @@ def bundle_statement(bundle: bytes, expected: VariantRef, sha256: str, *, test_s
 
 def test_set_check(predicate: Any, recorded: str | None) -> Check:
     """``test-set``: eval evidence names the digest of the test set it ran, which must be the one
-    the variant's archive records (docs/evaluation.md defines the digest)."""
+    the variant's archive records (docs/evaluation.md defines the digest). ``recorded`` UNKNOWN (the
+    archive was not at hand) fails it too: evidence whose tests nobody checked is not verified."""
     test_set = predicate.get("test_set") if isinstance(predicate, dict) else None
     claimed = test_set.get("digest") if isinstance(test_set, dict) else None
     shown = str(claimed)[:80]
+    if recorded == UNKNOWN:
+        return Check("test-set", False, f"{TEST_SET_NOT_CHECKED}: the evidence ran test set {shown}, but the "
+                     "variant's archive, which records its test set, was not at hand to compare")
     if recorded is None:
         return Check("test-set", False, f"the evidence ran test set {shown}, but the variant's archive records no "
                      "test set (it was packed without test cases), so the evidence cannot be tied to its tests")
@@ -305,8 +316,13 @@ class _AnyCertificate:
         return None
 
 
-def _sigstore_checks(data: bytes, policy: Policy, trust: SigstoreTrust) -> list[Check]:
-    """``signature`` and ``signer`` for a keyless bundle, with sigstore-python's verifier."""
+def _sigstore_checks(data: bytes, parsed: ParsedBundle, policy: Policy, trust: SigstoreTrust) -> list[Check]:
+    """``signature`` and ``signer`` for a keyless bundle, with sigstore-python's verifier.
+
+    The signature counts only for the payload skillpm reads (``parsed``): sigstore decodes the
+    envelope's base64 on its own, leniently (it drops ``-`` and ``_``, which skillpm reads as
+    URL-safe base64), so the (payloadType, payload) it verified must be the same.
+    """
     from sigstore.errors import Error
     from sigstore.models import Bundle
     from sigstore.verify import Verifier
@@ -328,9 +344,12 @@ def _sigstore_checks(data: bytes, policy: Policy, trust: SigstoreTrust) -> list[
     except (Error, OSError) as error:
         return _unsigned(f"cannot load Sigstore's trust root: {error} (verify offline to use the cached one)")
     try:
-        verifier.verify_dsse(bundle, _AnyCertificate())
+        verified = verifier.verify_dsse(bundle, _AnyCertificate())
     except (Error, ValueError) as error:
         return _unsigned(f"Sigstore verification failed: {clean(str(error), 200)}")
+    if tuple(verified) != (parsed.envelope.payload_type, parsed.envelope.payload):
+        return _unsigned("Sigstore verified other payload bytes than the envelope's payload reads as: its base64 "
+                         "holds characters that decoders read differently; refused")
     certificate = bundle.signing_certificate
     issuer, sans = certificate_identity(certificate)
     signature = Check("signature", True, f"valid Sigstore signature by {', '.join(sans)} (issuer {issuer})")

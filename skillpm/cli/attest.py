@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from skillpm.cli.common import json_option, links_within_option, plain_http_option, registry_option
+from skillpm.cli.common import arch_option, json_option, links_within_option, plain_http_option, registry_option
 from skillpm.cli.output import emit_json, notice, say, table, warn_of
+from skillpm.display import clean
 
 #: How much of a check's detail the verify table shows (--json has all of it).
 DETAIL = 600
@@ -182,6 +183,7 @@ def attest(
 @click.command()
 @click.argument("requirement")
 @click.option("--target", metavar="TARGET", help="Verify this variant only (default: every variant).")
+@arch_option()
 @registry_option
 @click.option("--key", "keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False), help="Trust this public key file (repeatable).")
 @click.option("--identity", "identities", multiple=True, metavar="ISSUER=IDENTITY", help="Trust this Sigstore signer (repeatable).")
@@ -189,6 +191,7 @@ def attest(
 def verify(
     requirement: str,
     target: str | None,
+    arch: str | None,
     registry: str | None,
     keys: tuple[Path, ...],
     identities: tuple[str, ...],
@@ -200,11 +203,13 @@ def verify(
     skillpm verify my-skill --registry ./myreg --key me.pub
     skillpm verify 'my-skill==1.0.0' --target sm_90a --json
 
-    The highest version matching REQUIREMENT is verified, yanked or not.
+    The version verified is the one 'install REQUIREMENT' would install for --arch
+    (or this machine's GPU): the highest release that is not yanked and has a variant
+    for it. NAME==VERSION verifies that version, yanked or a pre-release too.
     Trusted signers: the user's policy.toml, --key and --identity, and for the
     embedded registry its shipped key; a project's .skillpm/policy.toml can only
-    narrow them. Exit 1 when any check fails or the policy requires evidence a
-    variant lacks.
+    narrow them. Exit 1 when any check fails, a variant carries no attestations
+    (nothing vouches for it), or the policy requires evidence a variant lacks.
     """
     from skillpm.attest.variants import (
         effective_policy,
@@ -216,7 +221,7 @@ def verify(
     from skillpm.project import find_project_root
     from skillpm.registry.factory import open_registry
 
-    source, name, entry = _version(open_registry(registry), requirement)
+    source, name, entry, chosen_for = _version(open_registry(registry), requirement, arch)
     variants = [v for v in entry.variants if target is None or v.target == target]
     if not variants:
         raise ResolutionError(f"{name} {entry.version} has no variant {target} (variants: "
@@ -235,47 +240,49 @@ def verify(
         emit_json({"registry": source.label, "name": name, "version": entry.version, "ok": ok,
                    "variants": [{**report.to_json(), "measured": dict(measured(report))} for report in reports]})
     else:
+        notice(f"verifying {clean(name)} {clean(entry.version)}{chosen_for}")
         _print_reports(reports)
     if not ok:
         raise click.exceptions.Exit(1)
 
 
-def _version(source, requirement: str):
-    """The registry serving ``requirement``'s package, its name, and the highest version matching (yanked too)."""
+def _version(source, requirement: str, arch: str | None):
+    """The registry serving ``requirement``'s package, its name, the version to verify, and why that one.
+
+    ``NAME==VERSION``: that version, yanked or a pre-release too. Otherwise the version
+    ``install`` resolves for ``arch`` (else this machine's GPU), by install's own resolver.
+    """
+    from skillpm.cli.common import choose_capability
     from skillpm.errors import ResolutionError
     from skillpm.requirements import parse_requirement
-    from skillpm.resolve import matching_versions
+    from skillpm.resolve import matching_versions, resolve
 
     parsed = parse_requirement(requirement)
     source, document = source.locate(parsed.name)
+    if parsed.pinned_version is None:
+        capability = choose_capability(arch, quiet=True)
+        chosen = resolve(document, parsed, capability).version
+        gpu = "a machine with no GPU (--arch picks one)" if capability is None else f"capability {capability}"
+        entry = next(entry for entry in document.versions if entry.version == chosen)
+        return source, document.name, entry, f": what 'install' would choose for {gpu}"
     matching = matching_versions(document, parsed)
     if not matching:
         raise ResolutionError(f"no version of {parsed.name} matches {requirement!r} in {source.label}")
-    return source, document.name, matching[-1]
+    return source, document.name, matching[-1], ""
 
 
 def _artifact(source, variant) -> bytes:
-    """The archive: from the download cache (which keeps only bytes matching their digest), else the
-    registry; ``b""`` when neither has it, which the artifact-digest check then reports."""
-    from skillpm.archive import archive_limit
-    from skillpm.cache import ArtifactCache
-    from skillpm.errors import SkillpmError
+    """The archive (cached, else fetched); ``b""`` when neither has it, which the artifact-digest check reports."""
+    from skillpm.attest.variants import archive_at_hand
 
-    cached = ArtifactCache().get(variant.sha256)
-    if cached is not None:
-        return cached
-    limit = archive_limit(variant.path, variant.size)  # refused before anything is read
-    try:
-        return source.artifact(variant.path, limit=limit)
-    except SkillpmError:
-        return b""
+    return archive_at_hand(source, variant) or b""
 
 
 def _print_reports(reports) -> None:
     rows = []
     for report in reports:
         if not report.attestations:
-            rows.append((report.target, "-", "-", "-", "no attestations"))
+            rows.append((report.target, "-", "attested", "FAIL", "no attestations: nothing vouches for this variant"))
         for attestation in report.attestations:
             for check in attestation.checks:
                 state = "ok" if check.ok else ("FAIL" if check.required else "no")
@@ -290,11 +297,10 @@ def _print_reports(reports) -> None:
 
 
 def _summary(reports) -> str:
-    """One line: how many variants failed, or how many carried evidence and passed."""
-    failed = sum(1 for report in reports if not report.ok)
-    attested = sum(1 for report in reports if report.attestations)
-    if failed:
-        return f"{failed} of {len(reports)} variant(s) failed verification"
-    if not attested:
-        return f"none of {len(reports)} variant(s) carries attestations: nothing to verify"
-    return f"{attested} of {len(reports)} variant(s) carry attestations, all verified"
+    """One line: how many variants failed, and how many carry no attestations; or that all verified."""
+    failed = sum(1 for report in reports if report.attested and not report.ok)
+    bare = sum(1 for report in reports if not report.attested)
+    said = [f"{failed} of {len(reports)} variant(s) failed verification"] if failed else []
+    if bare:
+        said.append(f"{bare} of {len(reports)} variant(s) carry no attestations: nothing vouches for them")
+    return "; ".join(said) or f"{len(reports)} of {len(reports)} variant(s) carry attestations, all verified"

@@ -81,6 +81,9 @@ def info(requirement: str, registry: str | None, as_json: bool) -> None:
 
     Each attestation is verified (with the policy files and the registry's own
     trust, as install does) and shown with what its evidence says and who signed it.
+    Eval evidence is checked against the test set its archive records when the archive
+    is at hand (the download cache, or a registry folder); else it is shown as not
+    verified ('test set not checked': 'skillpm verify' fetches the archive).
     """
     from skillpm.attest.variants import KINDS
     from skillpm.errors import ResolutionError
@@ -148,17 +151,25 @@ def _reports(source, document) -> list:
                 for entry in document.versions for variant in entry.variants]
     from pathlib import Path
 
-    from skillpm.attest.variants import effective_policy, verify_variant
+    from skillpm.attest.variants import archive_at_hand, effective_policy, has_eval_evidence, verify_variant
     from skillpm.project import find_project_root
+    from skillpm.registry.directory import LocalRegistry
 
     policy = effective_policy(source.label, project_root=find_project_root(Path.cwd()))
-    return [verify_variant(source, name=document.name, version=entry.version, variant=variant, policy=policy)
+    local = isinstance(source, LocalRegistry)  # its archives are files here: as cheap to read as the cache
+
+    def archive(variant) -> bytes | None:  # eval evidence is checked against the test set its archive records
+        return archive_at_hand(source, variant, fetch=local) if has_eval_evidence(variant) else None
+
+    return [verify_variant(source, name=document.name, version=entry.version, variant=variant, policy=policy,
+                           artifact=archive(variant))
             for entry in document.versions for variant in entry.variants]
 
 
 def _evidence(reports) -> list[dict[str, object]]:
     """Each attestation of each variant: what it says, who signed it, whether it verifies."""
-    from skillpm.attest.variants import KINDS, summary
+    from skillpm.attest.measured import summary
+    from skillpm.attest.variants import KINDS
 
     items = []
     for report in reports:

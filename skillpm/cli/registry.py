@@ -24,9 +24,8 @@ def signing_options(command):
     command = click.option(
         "--expires-days",
         type=click.IntRange(1, 36500),
-        default=365,
-        show_default=True,
-        help="Days until the signed snapshot expires (clients refuse it after).",
+        help="Days until the signed snapshot expires (clients refuse it after); default 365, "
+        "or 30 while a key rotation is under way.",
     )(command)
     return click.option(
         "--key",
@@ -79,7 +78,9 @@ def registry() -> None:
 @click.option("--name", help="The registry's name (default: the directory's name).")
 @signing_options
 @json_option
-def init(directory: Path, name: str | None, key_paths: tuple[Path, ...], expires_days: int, as_json: bool) -> None:
+def init(
+    directory: Path, name: str | None, key_paths: tuple[Path, ...], expires_days: int | None, as_json: bool
+) -> None:
     """Create an empty registry in DIRECTORY (with --key: a signed index)."""
     from skillpm.registry.store import init as init_registry
 
@@ -98,7 +99,7 @@ def init(directory: Path, name: str | None, key_paths: tuple[Path, ...], expires
 @signing_options
 @json_option
 def add(
-    directory: Path, archives: tuple[Path, ...], key_paths: tuple[Path, ...], expires_days: int, as_json: bool
+    directory: Path, archives: tuple[Path, ...], key_paths: tuple[Path, ...], expires_days: int | None, as_json: bool
 ) -> None:
     """Publish variant archives (from 'skillpm pack') into the registry.
 
@@ -130,7 +131,7 @@ def yank(
     target: str | None,
     undo: bool,
     key_paths: tuple[Path, ...],
-    expires_days: int,
+    expires_days: int | None,
     as_json: bool,
 ) -> None:
     """Mark a version (or one variant) yanked: installed only when pinned exactly.
@@ -179,7 +180,7 @@ def yank(
 @click.argument("directory", type=_DIR)
 @signing_options
 @json_option
-def rebuild(directory: Path, key_paths: tuple[Path, ...], expires_days: int, as_json: bool) -> None:
+def rebuild(directory: Path, key_paths: tuple[Path, ...], expires_days: int | None, as_json: bool) -> None:
     """Regenerate the index and search.json from the artifacts in DIRECTORY (and re-sign it)."""
     from skillpm.registry.store import rebuild as rebuild_index
 
@@ -206,7 +207,7 @@ def rotate_key(
     new_key: Path | None,
     retire: str | None,
     key_paths: tuple[Path, ...],
-    expires_days: int,
+    expires_days: int | None,
     as_json: bool,
 ) -> None:
     """Rotate the index key of DIRECTORY without breaking its clients' pins.
@@ -217,8 +218,11 @@ def rotate_key(
     skillpm registry rotate-key ./myreg --retire OLD_FINGERPRINT --key new.key
 
     While both keys sign the index, a client pinned to the old key pins the new one
-    at its next read; retire the old key once your clients have read the registry.
+    at its next read; retire the old key once your clients have read the registry
+    (at once if it was stolen). Meanwhile each snapshot vouches for the old key, so it
+    expires in 30 days unless --expires-days says otherwise.
     """
+    from skillpm.index.snapshot import ROTATION_EXPIRES_DAYS
     from skillpm.registry import store
 
     keys = _index_keys(key_paths)
@@ -228,7 +232,8 @@ def rotate_key(
         text = f"added index key {added.fingerprint} to {directory}: {len(config.index_keys)} keys sign the index"
         report(as_json, {"added": added.fingerprint, "index_keys": list(config.index_keys)}, text)
         notice(
-            "every write now needs every key (--key once for each); end the rotation with "
+            "every write now needs every key (--key once for each), and its snapshot expires in "
+            f"{ROTATION_EXPIRES_DAYS} days unless --expires-days says otherwise; end the rotation with "
             f"'skillpm registry rotate-key {directory} --retire {config.index_keys[0]}'"
         )
     elif retire is not None and new_key is None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from skillpm.cli.common import json_option
 from skillpm.cli.output import emit_json, notice, report, table
+
+if TYPE_CHECKING:
+    from skillpm.registry.trust import Trusted
 
 
 @click.command(name="list")
@@ -59,15 +63,16 @@ def add_remote(name: str, url: str, priority: int, index_key: Path | None, plain
         raise click.UsageError("--index-key pins a static registry's index key; an oci:// registry has no index to sign")
     added = add_registry(name, url, priority=priority, plain_http=plain_http)
     try:
-        fingerprint = None if index_key is None else _pin(added.url, index_key)
+        trusted = None if index_key is None else _pin(added.url, index_key)
     except BaseException:
         remove_registry(added.name)  # a key that cannot be pinned adds nothing
         raise
     text = f"added registry {added.name} -> {added.url} (priority {added.priority}) to {config_path()}"
     report(
         as_json,
-        {"name": added.name, "url": added.url, "priority": added.priority, "index_key": fingerprint},
-        text if fingerprint is None else f"{text}; trusting index key {fingerprint}",
+        {"name": added.name, "url": added.url, "priority": added.priority,
+         "index_key": None if trusted is None else trusted.fingerprint},
+        text if trusted is None else f"{text}; trusting index key {trusted.fingerprint}",
     )
 
 
@@ -76,12 +81,19 @@ def add_remote(name: str, url: str, priority: int, index_key: Path | None, plain
 @click.option(
     "--index-key",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Public key (PEM) to trust for the registry's index, replacing any pinned one.",
+    help="Public key (PEM) to trust for the registry's index, replacing (and revoking) any pinned one.",
 )
-@click.option("--forget", is_flag=True, help="Forget the pinned key: the next use trusts the registry's key.")
+@click.option(
+    "--forget", is_flag=True, help="Forget the pinned key: the next use trusts the registry's key, unless revoked."
+)
 @json_option
 def trust(location: str, index_key: Path | None, forget: bool, as_json: bool) -> None:
-    """Pin (or forget) the key that signs LOCATION's index: a URL, a directory or a configured name."""
+    """Pin (or forget) the key that signs LOCATION's index: a URL, a directory or a configured name.
+
+    The keys --index-key replaces are revoked for LOCATION: no signed index brings one back.
+    The registry's current index is checked with the key and becomes the oldest one accepted;
+    when that cannot be done, a warning says why and the key is pinned all the same.
+    """
     from skillpm.registry.factory import registry_label
     from skillpm.registry.trust import PinStore
 
@@ -89,25 +101,42 @@ def trust(location: str, index_key: Path | None, forget: bool, as_json: bool) ->
         raise click.UsageError("give --index-key PUBFILE or --forget")
     label = registry_label(location)
     if index_key is not None:
-        fingerprint = _pin(label, index_key)
-        report(as_json, {"registry": label, "index_key": fingerprint}, f"trusting index key {fingerprint} for {label}")
+        trusted = _pin(label, index_key)
+        data = {"registry": label, "index_key": trusted.fingerprint, "version": trusted.version,
+                "verified": trusted.verified, "revoked": list(trusted.revoked)}
+        report(as_json, data, f"trusting index key {trusted.fingerprint} for {label}")
         return
     forgotten = PinStore().forget(label)
     text = f"forgot the index key of {label}" if forgotten else f"no index key was pinned for {label}"
     report(as_json, {"registry": label, "forgotten": forgotten}, text)
 
 
-def _pin(label: str, public_key: Path) -> str:
-    """Trust ``public_key`` for the index of the registry ``label``; its fingerprint."""
-    from skillpm.registry.trust import pin_key
+def _pin(label: str, public_key: Path) -> Trusted:
+    """Trust ``public_key`` for the index of the registry ``label``, checked against its current index.
 
+    Says on stderr which keys it no longer trusts, and whether the registry's current snapshot
+    verified with the key (its version is then the newest a mirror may serve no older than).
+    """
     from skillpm.reading import MAX_KEY_SIZE, problem, read_at_most
+    from skillpm.registry.factory import index_guard
+    from skillpm.registry.trust import pin_key
 
     try:
         pem = read_at_most(public_key, MAX_KEY_SIZE)
     except (OSError, ValueError) as error:
         raise click.ClickException(f"cannot read {public_key}: {problem(error)}") from None
-    return pin_key(label, pem)
+    guard = index_guard(label)
+    trusted = pin_key(label, pem) if guard is None else guard.trust(pem)
+    if trusted.revoked:
+        notice(f"no longer trusting index key {', '.join(fp[:16] + '...' for fp in trusted.revoked)} for {label}")
+    if trusted.verified:
+        notice(f"the registry's current index (version {trusted.version}) is signed by it; older ones are refused")
+    elif trusted.problem is not None:
+        notice(
+            "warning: the key is pinned, but the registry's current index could not be checked with it: "
+            f"{trusted.problem}; the newest index version seen stays {trusted.version}"
+        )
+    return trusted
 
 
 @click.command(name="remove")

@@ -34,6 +34,10 @@ INDEX_KEY = "keys/index.pub"
 #: signature made for anything else with the same key (an attestation) is never a snapshot's.
 PAYLOAD_TYPE = "application/vnd.skillpm.snapshot+json"
 DEFAULT_EXPIRES_DAYS = 365
+#: The default lifetime of a snapshot that names more than one key (written while a rotation is under way):
+#: such a snapshot lets whoever holds the old key, stolen perhaps, have it trusted again by a client that
+#: replays it, until it expires.
+ROTATION_EXPIRES_DAYS = 30
 #: The most signatures a snapshot's signature document holds: one per index key, and a registry
 #: has one key, two while it rotates (``skillpm registry rotate-key``).
 MAX_SIGNATURES = 16
@@ -157,6 +161,11 @@ def signed_bytes(snapshot: bytes) -> bytes:
 def is_document(relative: str) -> bool:
     """Whether ``relative`` is an index document a snapshot lists: config, search or a package's."""
     return relative in ("config.json", "search.json") or (relative.startswith("index/") and relative.endswith(".json"))
+
+
+def default_expires_days(keys: tuple[str, ...]) -> int:
+    """Days a snapshot naming ``keys`` lives unless its writer says: 365, or 30 while a rotation is under way."""
+    return ROTATION_EXPIRES_DAYS if len(keys) > 1 else DEFAULT_EXPIRES_DAYS
 
 
 def build(

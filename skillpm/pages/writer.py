@@ -4,9 +4,9 @@
 ``yank``, ``rebuild``, and so ``publish``) rewrites the home page and the pages of the
 packages it changed. The attestations of each package's latest version are verified here,
 when the page is built, with the trust the registry brings (the embedded registry's shipped
-key), the user's policy file and the keys given (``registry build --trusted-key``); the
-policy's minimums are not applied: a page shows what the evidence says, not whether it
-meets one user's bar. A file whose bytes are unchanged is not rewritten.
+key), the user's policy file and the keys given (``registry build --trusted-key``), and eval
+evidence against the test set the registry's own archive records; the policy's minimums are
+not applied: a page shows what the evidence says, not whether it meets one user's bar. A file whose bytes are unchanged is not rewritten.
 """
 
 from __future__ import annotations
@@ -67,15 +67,18 @@ class _Verifier:
         entry = latest(document)
         if entry is None or not any(variant.attestations for variant in entry.variants):
             return {}
-        from skillpm.attest.variants import verify_variant
+        from skillpm.attest.variants import archive_at_hand, has_eval_evidence, verify_variant
 
         policy, trust = self.context()
         found: dict[str, list[Evidence]] = {}
         for variant in entry.variants:
             if not variant.attestations:
                 continue
+            # Eval evidence is checked against the test set the registry's own archive records.
+            archive = archive_at_hand(self.registry, variant) if has_eval_evidence(variant) else None
             report = verify_variant(
-                self.registry, name=document.name, version=entry.version, variant=variant, policy=policy, sigstore=trust
+                self.registry, name=document.name, version=entry.version, variant=variant, policy=policy,
+                artifact=archive, sigstore=trust,
             )
             items = found.setdefault(variant.target, [])
             for attestation in report.attestations:

@@ -43,6 +43,11 @@ class LocalRegistry:
     def __repr__(self) -> str:
         return f"LocalRegistry({self.label!r})"
 
+    @property
+    def index_guard(self) -> IndexGuard | None:
+        """The signed-index checks of this registry; ``None`` for the embedded one and the registry's own writer."""
+        return self._guard
+
     def config(self) -> RegistryConfig:
         """Read and check ``config.json`` (once)."""
         if self._config is not None:

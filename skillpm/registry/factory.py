@@ -21,6 +21,7 @@ from skillpm.registry.directory import EMBEDDED, LocalRegistry
 if TYPE_CHECKING:
     from skillpm.registry.oci.registry import OciRegistry
     from skillpm.registry.source import Registry, Source
+    from skillpm.registry.trust import IndexGuard
 
 REGISTRY_ENV = "SKILLPM_REGISTRY"
 
@@ -126,6 +127,21 @@ def open_locked_registry(label: str) -> Registry:
 def registry_label(location: str) -> str:
     """How skillpm names (and pins the index key of) the one registry at ``location``: ``embedded`` or a URL."""
     return open_locked_registry(location).label
+
+
+def index_guard(location: str) -> IndexGuard | None:
+    """The signed-index checks of the one registry at ``location``; ``None`` for one with no index to sign.
+
+    A directory or a static HTTP registry has them; the embedded registry, an OCI registry and a source do not.
+    """
+    opened = open_locked_registry(location)
+    if isinstance(opened, LocalRegistry):
+        return opened.index_guard
+    if not opened.label.startswith(("http://", "https://")):
+        return None
+    from skillpm.registry.http import HttpRegistry
+
+    return opened.index_guard if isinstance(opened, HttpRegistry) else None
 
 
 def _configured_url(name: str) -> str | None:

@@ -156,6 +156,11 @@ class HttpRegistry:
     def __repr__(self) -> str:
         return f"HttpRegistry({self.label!r})"
 
+    @property
+    def index_guard(self) -> IndexGuard:
+        """The signed-index checks of this registry."""
+        return self._guard
+
     def close(self) -> None:
         """Close the connections this registry keeps open."""
         if self._client is not None:

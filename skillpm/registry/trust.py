@@ -17,7 +17,10 @@ what a registry (local or HTTP) asks before it parses any document:
   with them, once a pinned key verified it: a key not pinned yet must be published
   at ``keys/<fingerprint>.pub`` with that fingerprint and must sign the snapshot
   too. So a rotation (the old and the new key both sign) is followed, and nothing
-  but a snapshot signed by a pinned key can add a key.
+  but a snapshot signed by a pinned key can add a key;
+- the keys ``skillpm registry trust`` replaced are revoked for the registry: never
+  trusted again, whatever a snapshot names (a replayed rotation overlap, signed by
+  the new key, names the old one), until the user pins one of them by hand.
 
 An unsigned registry never pinned is read without these checks. The embedded
 registry never comes here: it ships inside skillpm and is trusted as part of it
@@ -33,7 +36,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Collection
 
-from skillpm.errors import IndexFormatError, RegistryError
+from skillpm.errors import IndexFormatError, RegistryError, SkillpmError
 from skillpm.jsonfile import read_json
 from skillpm.reading import MAX_DOCUMENT_SIZE
 from skillpm.records import Record
@@ -67,11 +70,30 @@ def trust_root() -> Path:
 
 
 class Pin(Record):
-    """What this user trusts of one registry: its index keys (PEM by fingerprint) and the newest version seen."""
+    """What this user trusts of one registry: its index keys (PEM by fingerprint) and the newest version seen.
+
+    ``revoked``: the fingerprints of keys the user replaced, never to be trusted again for it.
+    ``keys`` is empty only after ``registry trust --forget``, which keeps ``revoked``.
+    """
 
     label: str
     keys: dict[str, bytes]
     version: int = 0
+    revoked: tuple[str, ...] = ()
+
+
+class Trusted(Record):
+    """What ``skillpm registry trust --index-key`` did: the key pinned, the keys it revoked, the version floor.
+
+    ``verified``: the registry's current snapshot verified with the key, and its
+    version is the floor; else ``problem`` says why not and the floor stayed.
+    """
+
+    fingerprint: str
+    version: int
+    verified: bool
+    problem: str | None
+    revoked: tuple[str, ...]
 
 
 class PinStore:
@@ -97,7 +119,10 @@ class PinStore:
             data = read_json(path, MAX_DOCUMENT_SIZE)
             keys = {item["fingerprint"]: item["pem"].encode() for item in data["keys"]}
             version = data["version"]
-            if data["registry"] != label or not keys or not isinstance(version, int):
+            revoked = tuple(data.get("revoked", ()))
+            if not all(isinstance(fingerprint, str) for fingerprint in revoked):
+                raise ValueError
+            if data["registry"] != label or not (keys or revoked) or not isinstance(version, int):
                 raise ValueError
         except FileNotFoundError:
             return None
@@ -106,7 +131,7 @@ class PinStore:
                 f"the trust record for {label} ({path}) is unreadable",
                 hint=f"pin the key again with 'skillpm registry trust {label} --index-key PUBFILE'",
             ) from None
-        return Pin(label, keys, version)
+        return Pin(label, keys, version, revoked)
 
     def save(self, pin: Pin) -> None:
         """Write ``pin``, never lowering the version recorded by another process meanwhile."""
@@ -116,29 +141,38 @@ class PinStore:
             current = self.load(pin.label)
         except RegistryError:
             current = None
-        if current is not None and current.keys == pin.keys and current.version > pin.version:
+        if current is not None and current._replace(version=pin.version) == pin and current.version > pin.version:
             return
         data = {
             "registry": pin.label,
             "keys": [{"fingerprint": fp, "pem": pem.decode()} for fp, pem in sorted(pin.keys.items())],
             "version": pin.version,
         }
+        if pin.revoked:
+            data["revoked"] = sorted(pin.revoked)
         atomic_write(self._path(pin.label), (json.dumps(data, indent=2) + "\n").encode())
 
     def forget(self, label: str) -> bool:
-        """Remove the pin of ``label``; whether there was one."""
+        """Forget the keys pinned for ``label`` and the newest version seen (not the revoked keys); whether any were."""
+        try:
+            current = self.load(label)
+        except RegistryError:
+            current = None
         path = self._path(label)
-        existed = path.exists()
-        path.unlink(missing_ok=True)
+        existed = path.exists() and (current is None or bool(current.keys))
+        if current is not None and current.revoked:
+            self.save(Pin(label, {}, 0, current.revoked))
+        else:
+            path.unlink(missing_ok=True)
         return existed
 
 
-def pin_key(label: str, public_key_pem: bytes, *, store: PinStore | None = None) -> str:
-    """Trust the index key ``public_key_pem`` for registry ``label`` (replacing any pin); its fingerprint."""
-    key = _public_key(public_key_pem, f"the index key for {label}")
-    (store or PinStore()).save(Pin(label, {key.fingerprint: key.pem()}, 0))
-    forget_session()
-    return key.fingerprint
+def pin_key(label: str, public_key_pem: bytes, *, store: PinStore | None = None) -> Trusted:
+    """Trust the index key ``public_key_pem`` for ``label``, a registry with no signed index to check it against.
+
+    As :meth:`IndexGuard.trust` without fetching anything: the pinned keys are revoked, the floor stays.
+    """
+    return IndexGuard(label, lambda relative: None, pins=store).trust(public_key_pem, check=False)
 
 
 def _public_key(pem: bytes, where: str) -> PublicKey:
@@ -164,6 +198,7 @@ class IndexGuard:
         self._lock = threading.Lock()
         self._unsigned = False
         self._keys: dict[str, PublicKey] = {}
+        self._revoked: tuple[str, ...] = ()
 
     def check(self, relative: str, data: bytes | None) -> None:
         """Refuse ``data`` (the bytes of index document ``relative``) unless the signed snapshot lists them."""
@@ -201,14 +236,49 @@ class IndexGuard:
 
     # --- deciding what to trust ----------------------------------------------------------------------------
 
+    def trust(self, pem: bytes, *, check: bool = True) -> Trusted:
+        """Pin the index key ``pem`` in place of the pinned keys, which are revoked for this registry.
+
+        With ``check``, the registry's current snapshot must verify with the key (and be no
+        older than the newest seen): its version becomes the floor, so a snapshot older than
+        today's, such as a rotation's overlap, is refused as a rollback. The key is pinned
+        all the same when the snapshot cannot be fetched or verified (the user checked it
+        with the owner, and the keys it replaces must go): the floor stays, and the result
+        says why. The newest version seen is never lowered.
+        """
+        key = _public_key(pem, f"the index key for {self.label}")
+        try:
+            current = self._pins.load(self.label)
+        except RegistryError:
+            current = None  # an unreadable record is what pinning a key replaces
+        floor = 0 if current is None else current.version
+        revoked = set() if current is None else {*current.revoked, *current.keys}
+        revoked.discard(key.fingerprint)  # the user's own word un-revokes a key
+        problem = None
+        with self._lock:
+            self._keys, self._revoked = {key.fingerprint: key}, tuple(sorted(revoked))
+            if check:
+                try:
+                    floor = max(floor, self._verified(floor).version)
+                except SkillpmError as error:
+                    self._keys, problem = {key.fingerprint: key}, error.message
+            pin = self._pin(floor)
+        self._pins.save(pin)
+        forget_session()
+        return Trusted(key.fingerprint, floor, check and problem is None, problem, pin.revoked)
+
     def _first(self, config_bytes: bytes | None) -> Snapshot | None:
         pin = self._pins.load(self.label)
-        if pin is None:
+        if pin is None or not pin.keys:
             config = self._config(config_bytes)
             if not config.index_keys:
                 return None  # unsigned, and never seen signed
             key = self._published_key(snapshots.INDEX_KEY, config.index_keys, "config.json")
-            pin = Pin(self.label, {key.fingerprint: key.pem()}, 0)  # trusted on first use, pinned below
+            revoked = () if pin is None else pin.revoked
+            if key.fingerprint in revoked:
+                raise _revoked_error(self.label, key.fingerprint, snapshots.INDEX_KEY)
+            pin = Pin(self.label, {key.fingerprint: key.pem()}, 0, revoked)  # trusted on first use, pinned below
+        self._revoked = pin.revoked
         self._keys = {fp: _public_key(pem, f"the pinned index key of {self.label}") for fp, pem in pin.keys.items()}
         snapshot = self._verified(pin.version)
         self._pins.save(self._pin(snapshot.version))
@@ -233,7 +303,7 @@ class IndexGuard:
 
     def _pin(self, version: int) -> Pin:
         """What to remember of this registry: the keys trusted now, and ``version``."""
-        return Pin(self.label, {fp: key.pem() for fp, key in self._keys.items()}, version)
+        return Pin(self.label, {fp: key.pem() for fp, key in self._keys.items()}, version, self._revoked)
 
     def _config(self, data: bytes | None) -> RegistryConfig:
         data = self._fetch("config.json") if data is None else data
@@ -280,9 +350,14 @@ class IndexGuard:
     def _named_keys(
         self, snapshot: Snapshot, signatures: tuple[SnapshotSignature, ...], payload: bytes
     ) -> dict[str, PublicKey]:
-        """The keys a verified ``snapshot`` names, each checked to have signed it: the keys trusted from now on."""
+        """The keys a verified ``snapshot`` names, each checked to have signed it: the keys trusted from now on.
+
+        A revoked key is left out, whatever signed the snapshot; one naming only revoked keys is refused.
+        """
         named: dict[str, PublicKey] = {}
         for fingerprint in snapshot.keys:
+            if fingerprint in self._revoked:
+                continue
             key = self._keys.get(fingerprint) or self._published_key(
                 snapshots.key_path(fingerprint), (fingerprint,), "the signed index snapshot"
             )
@@ -294,6 +369,9 @@ class IndexGuard:
                     "tell the registry's owner",
                 )
             named[fingerprint] = key
+        if not named:
+            where = f"the signed index snapshot (version {snapshot.version})"
+            raise _revoked_error(self.label, snapshot.keys[0], where)
         return named
 
     def _refresh(self, previous: Snapshot) -> Snapshot:
@@ -305,3 +383,13 @@ class IndexGuard:
                 if self._pins.load(self.label) is not None:
                     self._pins.save(self._pin(fresh.version))
             return fresh
+
+
+def _revoked_error(label: str, fingerprint: str, where: str) -> RegistryError:
+    return RegistryError(
+        f"{label}: {where} names the index key {fingerprint[:16]}..., which you replaced with "
+        "'skillpm registry trust'; refusing a revoked key",
+        hint="a mirror may be replaying an old index signed by a stolen key; if the owner really uses that key "
+        f"again, check it with them and run 'skillpm registry trust {label} --index-key KEY.pub'",
+    )
+

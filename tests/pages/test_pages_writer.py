@@ -67,6 +67,41 @@ def test_publish_shows_evidence_unverified_until_its_signer_is_trusted(tmp_path:
     assert "NOT verified" not in after and "<svg" in after and "model-a" in after
 
 
+def test_a_page_shows_eval_evidence_of_other_test_cases_as_not_verified(tmp_path: Path, isolated) -> None:
+    """As verify and install refuse it: the page checks eval evidence against the test set of the registry's archive."""
+    import hashlib
+
+    from skillpm.attest.bundle import sign_with_key
+    from skillpm.attest.keys import load_signing_key
+    from skillpm.attest.statement import statement_for_evidence
+    from skillpm.index.model import archive_name, shard_path
+
+    root = tmp_path / "reg"
+    store.init(root)
+    source = build_source(tmp_path, NAME, {"generic": {}})
+    sha256 = digests(source, tmp_path)["generic"]
+    evidence = make_evidence("eval", target="generic", sha256=sha256)
+    key = write_key(tmp_path / "keys" / "me")
+    signed = ["--evidence", write_json(tmp_path / "eval.json", evidence), "--sign", f"key:{key}"]
+    assert skillpm("publish", source, "--registry", root, *signed).exit_code == 0
+    assert skillpm("registry", "build", root, "--trusted-key", f"{key}.pub").exit_code == 0
+    assert "NOT verified" not in page(root, NAME) and "model-a" in page(root, NAME)
+
+    evidence["test_set"]["digest"] = "2" * 64  # measured on other test cases; publish would refuse to sign it
+    name = archive_name(NAME, "1.0.0", "generic")
+    statement = statement_for_evidence(evidence, artifact_name=name, artifact_sha256=sha256)
+    bundle = sign_with_key(statement, load_signing_key(key))
+    document_path = root / "index" / shard_path(NAME)
+    document = json.loads(document_path.read_text())
+    (attestation,) = document["versions"][0]["variants"][0]["attestations"]
+    (root / attestation["path"]).write_bytes(bundle)
+    attestation["sha256"] = hashlib.sha256(bundle).hexdigest()
+    document_path.write_text(json.dumps(document))
+    assert skillpm("registry", "build", root, "--trusted-key", f"{key}.pub").exit_code == 0
+    html = page(root, NAME)
+    assert "NOT verified</span>: test-set: the evidence ran test set 2222" in html and "figures withheld" in html
+
+
 def test_pages_are_deterministic_and_rewritten_only_when_they_change(registry_copy: Path, pages_registry: dict[str, Any], tmp_path: Path) -> None:
     other = tmp_path / "other"
     import shutil

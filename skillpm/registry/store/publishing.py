@@ -9,7 +9,6 @@ from packaging.version import Version
 
 from skillpm.archive import sha256_bytes
 from skillpm.errors import RegistryError
-from skillpm.index import snapshot as snapshots
 from skillpm.index.model import Attestation, PackageDocument, RegistryConfig, Variant, VersionEntry, search_document
 from skillpm.locks import lock_for
 from skillpm.records import Record
@@ -36,7 +35,7 @@ def init(
     *,
     name: str | None = None,
     keys: Sequence[SigningKey] = (),
-    expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
+    expires_days: int | None = None,
 ) -> RegistryConfig:
     """Create an empty registry in ``root`` (created if needed; must not hold one already).
 
@@ -96,7 +95,7 @@ def add(
     attestations: Iterable[NewAttestation] = (),
     yanked: Iterable[tuple[str, str, str]] = (),
     keys: Sequence[SigningKey] = (),
-    expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
+    expires_days: int | None = None,
 ) -> list[Added]:
     """Publish variant archives, and attestation bundles for them, into the registry at ``root``.
 

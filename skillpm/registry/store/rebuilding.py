@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from skillpm.index import snapshot as snapshots
 from skillpm.index.model import PackageDocument, search_document
 from skillpm.registry.store.entries import (
     existing_variants,
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def rebuild(
-    root: Path, *, keys: Sequence[SigningKey] = (), expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS
+    root: Path, *, keys: Sequence[SigningKey] = (), expires_days: int | None = None
 ) -> list[PackageDocument]:
     """Regenerate every package document and search.json from the artifacts on disk (and re-sign the snapshot).
 

@@ -21,7 +21,7 @@ def add_index_key(
     new: SigningKey,
     *,
     keys: Sequence[SigningKey] = (),
-    expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
+    expires_days: int | None = None,
 ) -> RegistryConfig:
     """Start rotating the index key: list ``new`` beside the registry's ``keys`` (or ``$SKILLPM_INDEX_KEY``).
 
@@ -49,7 +49,7 @@ def retire_index_key(
     fingerprint: str,
     *,
     keys: Sequence[SigningKey] = (),
-    expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
+    expires_days: int | None = None,
 ) -> RegistryConfig:
     """Finish a rotation: stop listing, and signing with, the index key ``fingerprint``.
 
@@ -80,7 +80,7 @@ def _rekey(
     root: Path,
     listed: Callable[[RegistryConfig], tuple[str, ...]],
     keys: Sequence[SigningKey],
-    expires_days: int,
+    expires_days: int | None,
 ) -> RegistryConfig:
     """Write the index keys ``listed`` makes of the current config, signed by ``keys``; the new config.
 

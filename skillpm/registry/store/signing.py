@@ -43,7 +43,7 @@ def signed(
     writes: list[tuple[str, bytes]],
     *,
     keys: Sequence[SigningKey],
-    expires_days: int,
+    expires_days: int | None,
     removed: Iterable[str] = (),
     check: bool = True,
 ) -> list[tuple[str, bytes]]:
@@ -53,9 +53,10 @@ def signed(
     lists index keys is signed by exactly those keys: a write without one of them,
     or with another, is refused. Keys given for an unsigned registry make it signed
     from now on. The snapshot names the keys, each published at
-    :func:`snapshots.key_path`, and the newest is also at ``keys/index.pub``.
-    With ``check`` (all but ``rebuild``), the index on disk must first be what its
-    signed snapshot lists (:func:`check_index`).
+    :func:`snapshots.key_path`, and the newest is also at ``keys/index.pub``. It expires
+    ``expires_days`` from now, by default :func:`snapshots.default_expires_days`: sooner
+    while a key rotation is under way. With ``check`` (all but ``rebuild``), the index on
+    disk must first be what its signed snapshot lists (:func:`check_index`).
     """
     if not keys:
         if config.index_keys:
@@ -98,7 +99,10 @@ def signed(
     for relative in removed:
         documents.pop(relative, None)
     snapshot = snapshots.build(
-        documents, version=_snapshot_version(root) + 1, expires_days=expires_days, keys=config.index_keys
+        documents,
+        version=_snapshot_version(root) + 1,
+        expires_days=snapshots.default_expires_days(config.index_keys) if expires_days is None else expires_days,
+        keys=config.index_keys,
     )
     body = dump(snapshot.to_json())
     payload = snapshots.signed_bytes(body)

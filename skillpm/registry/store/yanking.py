@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from skillpm.errors import RegistryError
-from skillpm.index import snapshot as snapshots
 from skillpm.registry.store.entries import package_write, search_bytes
 from skillpm.registry.store.journal import commit, writing
 from skillpm.registry.store.signing import load_index_keys, signed
@@ -23,7 +22,7 @@ def yank(
     target: str | None = None,
     undo: bool = False,
     keys: Sequence[SigningKey] = (),
-    expires_days: int = snapshots.DEFAULT_EXPIRES_DAYS,
+    expires_days: int | None = None,
 ) -> list[str]:
     """Mark a version's variants (or one of them) yanked, or not yanked with ``undo``."""
     keys = keys or load_index_keys()
