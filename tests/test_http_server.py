@@ -35,6 +35,8 @@ class Script:
     log: list[list] = field(default_factory=list)  # [path, status sent (0 until sent), request headers]
     lock: threading.Lock = field(default_factory=threading.Lock)
     authorization: str | None = None  # when set, requests without this Authorization header get 401
+    arrived: threading.Event = field(default_factory=threading.Event)  # a "held" request came
+    release: threading.Event = field(default_factory=threading.Event)  # ... and may be answered now
 
     def next_fault(self, path: str) -> str | None:
         with self.lock:
@@ -104,6 +106,12 @@ class FaultHandler(StaticHandler):
     def fault_slow(self, path: str) -> None:
         time.sleep(SLOW)
         self.close_connection = True
+        super().do_GET()
+
+    def fault_held(self, path: str) -> None:
+        """Answer once the test lets go (at most 30 s later), saying it came."""
+        self.server.script.arrived.set()
+        self.server.script.release.wait(30)
         super().do_GET()
 
     def fault_stall(self, path: str) -> None:

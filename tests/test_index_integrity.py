@@ -26,7 +26,7 @@ from test_index_schemas import assert_valid, validator
 from skillpm.attest.keys import generate, keygen, load_signing_key, private_pem
 from skillpm.errors import RegistryError
 from skillpm.index import snapshot as snapshots
-from skillpm.registry import store, trust
+from skillpm.registry import pins, store, trust
 
 Served = test_http_server.Served
 served = test_http_server.served
@@ -262,7 +262,33 @@ def test_another_spelling_of_the_registry_s_url_keeps_its_pin(isolated, registry
     scheme, rest = served.url.split("://")
     for spelling in (f"{scheme.upper()}://{rest}", f"{served.url}/./", f"{served.url}//", f"{served.url}/x/../"):
         assert_refused(install(spelling), isolated, "INDEX KEY HAS CHANGED")
-    assert len(list(trust.trust_root().glob("*.json"))) == 1
+    assert len(list(pins.trust_root().glob("*.json"))) == 1
+
+
+def test_an_install_in_flight_never_undoes_registry_trust(isolated, served: Served, tmp_path: Path, index_key) -> None:
+    """An install that read the pin before the user re-pinned the registry ('registry trust --index-key') or
+    forgot its key saved the old key back when it ended (found in a hostile review): the user's decision stands."""
+    assert resolve(served.url).returncode == 0
+    other = tmp_path / "other.pub"
+    other.write_bytes(generate().public.pem())
+    for change in (["--index-key", str(other)], ["--forget"]):
+        served.script.arrived.clear()
+        served.script.release.clear()
+        served.script.faults["snapshot.json.sig"] = ["held"]
+        script = Path(sys.executable).with_name("skillpm")
+        in_flight = subprocess.Popen([str(script), "resolve", KERNEL, "--arch", "9.0", "--registry", served.url],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert served.script.arrived.wait(30)  # it has read the pin, and waits for the signature
+            assert skillpm("registry", "trust", served.url, *change).returncode == 0
+            decided = pins.PinStore().load(served.url)
+        finally:
+            served.script.release.set()
+            in_flight.communicate(timeout=60)
+        assert pins.PinStore().load(served.url) == decided
+        owner = tmp_path / "owner.pub"  # for the next round: the registry's own key again, by the user's word
+        owner.write_bytes(index_key.public.pem())
+        assert skillpm("registry", "trust", served.url, "--index-key", owner).returncode == 0
 
 
 def test_a_published_key_that_config_does_not_list_is_refused(isolated, where: str, registry: Path) -> None:
@@ -356,10 +382,10 @@ def test_offline_reads_check_the_cached_snapshot(isolated, served: Served, regis
 
 def test_pins_are_read_without_a_trust_folder_and_refused_when_it_is_unreadable(tmp_path: Path) -> None:
     """No trust folder: nothing pinned. A file where the folder should be is an error, never 'no pin'."""
-    assert trust.PinStore(tmp_path / "absent").load("https://skills.example") is None
+    assert pins.PinStore(tmp_path / "absent").load("https://skills.example") is None
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(RegistryError, match="trust record for https://skills.example .* is unreadable"):
-        trust.PinStore(tmp_path / "file").load("https://skills.example")
+        pins.PinStore(tmp_path / "file").load("https://skills.example")
 
 
 def test_add_remote_pins_the_given_index_key(isolated, registry: Path, index_key, tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from test_index_key_rotation import new_key, newer, ok, pinned, retire, sign, st
 
 from skillpm.attest.keys import generate, load_signing_key
 from skillpm.index import snapshot as snapshots
-from skillpm.registry.trust import Pin, PinStore
+from skillpm.registry.pins import Pin, PinStore
 
 def pin_record(isolated) -> dict:
     """The trust record of the one registry the test reads, as stored."""

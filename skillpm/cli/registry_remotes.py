@@ -95,7 +95,7 @@ def trust(location: str, index_key: Path | None, forget: bool, as_json: bool) ->
     when that cannot be done, a warning says why and the key is pinned all the same.
     """
     from skillpm.registry.factory import registry_label
-    from skillpm.registry.trust import PinStore
+    from skillpm.registry.pins import PinStore
 
     if (index_key is None) == (not forget):
         raise click.UsageError("give --index-key PUBFILE or --forget")

@@ -30,20 +30,16 @@ registry is read. docs/security.md, "Index integrity", says more.
 
 from __future__ import annotations
 
-import json
-import os
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Collection
 
 from skillpm.errors import IndexFormatError, RegistryError, SkillpmError
-from skillpm.jsonfile import read_json
-from skillpm.reading import MAX_DOCUMENT_SIZE
 from skillpm.records import Record
 from skillpm.registry.documents import parse_json
 from skillpm.index import snapshot as snapshots
 from skillpm.index.model import RegistryConfig
 from skillpm.index.snapshot import Snapshot, SnapshotSignature, parse_signatures
+from skillpm.registry.pins import Pin, PinStore
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import PublicKey
@@ -62,26 +58,6 @@ def forget_session() -> None:
         _session.clear()
 
 
-def trust_root() -> Path:
-    """Where pinned index keys and the newest snapshot versions seen are kept: the user's data dir."""
-    from skillpm.userdirs import user_path
-
-    return user_path("data") / "index-trust"
-
-
-class Pin(Record):
-    """What this user trusts of one registry: its index keys (PEM by fingerprint) and the newest version seen.
-
-    ``revoked``: the fingerprints of keys the user replaced, never to be trusted again for it.
-    ``keys`` is empty only after ``registry trust --forget``, which keeps ``revoked``.
-    """
-
-    label: str
-    keys: dict[str, bytes]
-    version: int = 0
-    revoked: tuple[str, ...] = ()
-
-
 class Trusted(Record):
     """What ``skillpm registry trust --index-key`` did: the key pinned, the keys it revoked, the version floor.
 
@@ -94,77 +70,6 @@ class Trusted(Record):
     verified: bool
     problem: str | None
     revoked: tuple[str, ...]
-
-
-class PinStore:
-    """Pins, one JSON file per registry (named like the HTTP index cache's folders)."""
-
-    def __init__(self, root: Path | None = None) -> None:
-        self.root = root or trust_root()
-
-    def _path(self, label: str) -> Path:
-        from skillpm.cache import registry_key
-
-        return self.root / f"{registry_key(label)}.json"
-
-    def load(self, label: str) -> Pin | None:
-        try:
-            os.lstat(self.root)
-        except FileNotFoundError:
-            return None  # nothing pinned by this user yet (and no label to hash)
-        except OSError:
-            pass  # reported below, against the record's path
-        path = self._path(label)
-        try:
-            data = read_json(path, MAX_DOCUMENT_SIZE)
-            keys = {item["fingerprint"]: item["pem"].encode() for item in data["keys"]}
-            version = data["version"]
-            revoked = tuple(data.get("revoked", ()))
-            if not all(isinstance(fingerprint, str) for fingerprint in revoked):
-                raise ValueError
-            if data["registry"] != label or not (keys or revoked) or not isinstance(version, int):
-                raise ValueError
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            raise RegistryError(
-                f"the trust record for {label} ({path}) is unreadable",
-                hint=f"pin the key again with 'skillpm registry trust {label} --index-key PUBFILE'",
-            ) from None
-        return Pin(label, keys, version, revoked)
-
-    def save(self, pin: Pin) -> None:
-        """Write ``pin``, never lowering the version recorded by another process meanwhile."""
-        from skillpm.atomic import atomic_write
-
-        try:
-            current = self.load(pin.label)
-        except RegistryError:
-            current = None
-        if current is not None and current._replace(version=pin.version) == pin and current.version > pin.version:
-            return
-        data = {
-            "registry": pin.label,
-            "keys": [{"fingerprint": fp, "pem": pem.decode()} for fp, pem in sorted(pin.keys.items())],
-            "version": pin.version,
-        }
-        if pin.revoked:
-            data["revoked"] = sorted(pin.revoked)
-        atomic_write(self._path(pin.label), (json.dumps(data, indent=2) + "\n").encode())
-
-    def forget(self, label: str) -> bool:
-        """Forget the keys pinned for ``label`` and the newest version seen (not the revoked keys); whether any were."""
-        try:
-            current = self.load(label)
-        except RegistryError:
-            current = None
-        path = self._path(label)
-        existed = path.exists() and (current is None or bool(current.keys))
-        if current is not None and current.revoked:
-            self.save(Pin(label, {}, 0, current.revoked))
-        else:
-            path.unlink(missing_ok=True)
-        return existed
 
 
 def pin_key(label: str, public_key_pem: bytes, *, store: PinStore | None = None) -> Trusted:
@@ -197,6 +102,8 @@ class IndexGuard:
         self._pins = pins or PinStore()
         self._lock = threading.Lock()
         self._unsigned = False
+        #: The trust record this guard's keys came from (see PinStore.save's ``over``; True: not read here).
+        self._read: Pin | None | bool = True
         self._keys: dict[str, PublicKey] = {}
         self._revoked: tuple[str, ...] = ()
 
@@ -277,11 +184,14 @@ class IndexGuard:
             revoked = () if pin is None else pin.revoked
             if key.fingerprint in revoked:
                 raise _revoked_error(self.label, key.fingerprint, snapshots.INDEX_KEY)
-            pin = Pin(self.label, {key.fingerprint: key.pem()}, 0, revoked)  # trusted on first use, pinned below
+            read, pin = pin, Pin(self.label, {key.fingerprint: key.pem()}, 0, revoked)  # trusted on first use
+        else:
+            read = pin
         self._revoked = pin.revoked
         self._keys = {fp: _public_key(pem, f"the pinned index key of {self.label}") for fp, pem in pin.keys.items()}
         snapshot = self._verified(pin.version)
-        self._pins.save(self._pin(snapshot.version))
+        self._read = self._pin(snapshot.version)
+        self._pins.save(self._read, over=read)
         return snapshot
 
     def _published_key(self, relative: str, listed: Collection[str], lister: str) -> PublicKey:
@@ -381,7 +291,9 @@ class IndexGuard:
                 _session[self.label] = (fresh, self._keys)
             if fresh.version > previous.version:
                 if self._pins.load(self.label) is not None:
-                    self._pins.save(self._pin(fresh.version))
+                    pin = self._pin(fresh.version)
+                    self._pins.save(pin, over=self._read)
+                    self._read = pin
             return fresh
 
 
