@@ -219,7 +219,7 @@ def checked_statement(path: Path, document: dict, expected: VariantRef, sha256: 
     when verify would refuse it (evidence about another artifact, invalid against its schema, NaN, measured on
     test cases other than ``test_set``, the test-set digest the archive records)."""
     from skillpm.index.model import archive_name
-    from skillpm.attest.verify import require_statement
+    from skillpm.attest.prechecks import require_statement
 
     name = archive_name(expected.name, expected.version, expected.target)
     statement = statement_for_evidence(document, artifact_name=name, artifact_sha256=sha256)

@@ -382,7 +382,7 @@ def test_a_predicate_nested_deeper_than_json_documents_may_be_is_refused_before_
 
 def test_a_bundle_s_statement_is_checked_as_publish_checks_one_without_its_signer(key: SigningKey) -> None:
     """bundle_statement: what registry pull copies (an untrusted signer is the installing user's to judge)."""
-    from skillpm.attest.verify import bundle_statement
+    from skillpm.attest.prechecks import bundle_statement
 
     recorded = evidence()["test_set"]["digest"]  # what the pulled archive records
 

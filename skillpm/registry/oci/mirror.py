@@ -217,7 +217,7 @@ def _checked_bundle(
     """
     from skillpm.attest import AttestationError
     from skillpm.attest.statement import VariantRef
-    from skillpm.attest.verify import bundle_statement
+    from skillpm.attest.prechecks import bundle_statement
     from skillpm.display import clean
     from skillpm.registry.store import NewAttestation
 
