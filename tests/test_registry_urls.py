@@ -65,7 +65,7 @@ def test_a_url_in_normal_form(spelt: str, normal: str) -> None:
         ("http://2130706433/reg", "four decimal numbers"),
         ("http://0x7f.0.0.1/reg", "four decimal numbers"),
         ("https://[v1.x]/reg", "not an IPv6 address"),
-        ("https://[::1]x/reg", "after its IPv6 address"),
+        ("https://[::1]x/reg", "after its IPv6 address|malformed"),  # urlsplit refuses it itself on some Pythons
         ("https://ex ample.org/reg", "other characters"),
         ("https://%65xample.org/reg", "other characters"),
         ("https://h..org/reg", "other characters"),
