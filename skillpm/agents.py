@@ -153,6 +153,8 @@ _TABLE = (
 )
 
 AGENTS: dict[str, Agent] = {agent.name: agent for agent in _TABLE}
+#: Every folder of a project that some agent reads skills from (many share one), ``.agents/skills`` first.
+PROJECT_FOLDERS: tuple[str, ...] = tuple(dict.fromkeys([CANONICAL, *(agent.project for agent in _TABLE)]))
 AGENT_NAMES: tuple[str, ...] = tuple(AGENTS)
 
 #: Names the ``skills`` CLI or skillpm used before, and the agent each means now.

@@ -105,3 +105,15 @@ def check_folder(folder: Path, *, root: Path, allow_outside: bool) -> None:
             f"{str(nearest)[:200]} is not a folder, so nothing can be put in it; nothing was changed",
             hint="move it away, or choose another folder (--dir) or other agents (--agent)",
         )
+
+
+def folded(relative: str) -> str:
+    """``relative`` as a case-insensitive, normalising file system (macOS, Windows) compares it: Unicode's
+    canonical caseless match (The Unicode Standard, 3.13, D145: NFD(casefold(NFD(x)))). Casefolding
+    before decomposing is not enough: it turns U+0345 (a combining mark) into a letter before the
+    marks are put in order, so that U+1FB4 and U+1FB3 U+0301, one name in NFC, fold apart."""
+    if relative.isascii():  # the same, faster: ASCII is its own NFD, and casefolds as it lowercases
+        return relative.lower()
+    import unicodedata
+
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", relative).casefold())

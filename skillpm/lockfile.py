@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from skillpm.atomic import atomic_write
-from skillpm.containment import outside_problem, vcs_component
+from skillpm.containment import folded, outside_problem, vcs_component
 from skillpm.errors import LockfileError, TargetError
 from skillpm.project import LOCK_NAME
 from skillpm.reading import MAX_LOCKFILE_SIZE
@@ -225,8 +225,6 @@ class Lockfile(Record):
     def with_skill(self, skill: LockedSkill) -> Lockfile:
         """A copy with ``skill`` added, replacing any entry for the same directory (also spelt in another case
         or Unicode form, one folder on macOS and Windows)."""
-        from skillpm.portable import folded
-
         others = [s for s in self.skills if folded(s.directory) != folded(skill.directory)]
         return Lockfile(self.path, tuple(sorted([*others, skill], key=_order)))
 
@@ -285,8 +283,6 @@ def _shared_place(skills: list[LockedSkill], root: Path) -> tuple[str, str] | No
     """Two folders of different entries (their directories and links, under ``root``) that are one: where
     they lead (an absolute spelling, a link the project holds), compared as macOS and Windows compare names."""
     import os
-
-    from skillpm.portable import folded
 
     seen: dict[str, tuple[str, int]] = {}
     for index, skill in enumerate(skills):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from skillpm.containment import is_vcs_name
+from skillpm.containment import folded, is_vcs_name
 
 MAX_FILE_SIZE = 16 * 1024 * 1024  # one file of a skill
 MAX_TOTAL_SIZE = 64 * 1024 * 1024  # all its files
@@ -122,13 +122,3 @@ class FoldedTree:
             self._files[key] = relative
             self._folders.update(parents)
         return clash
-
-
-def folded(relative: str) -> str:
-    """``relative`` as a case-insensitive, normalising file system (macOS, Windows) compares it: Unicode's
-    canonical caseless match (The Unicode Standard, 3.13, D145: NFD(casefold(NFD(x)))). Casefolding
-    before decomposing is not enough: it turns U+0345 (a combining mark) into a letter before the
-    marks are put in order, so that U+1FB4 and U+1FB3 U+0301, one name in NFC, fold apart."""
-    if relative.isascii():  # the same, faster: ASCII is its own NFD, and casefolds as it lowercases
-        return relative.lower()
-    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", relative).casefold())

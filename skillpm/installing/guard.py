@@ -65,13 +65,15 @@ def default_folders(lockfile_path: Path, *, allow_outside: bool) -> list[Path]:
     skillpm may write (:func:`~skillpm.containment.check_writable`): ``.agents/skills`` and every agent's, in
     the lockfile's folder, or the user's for the user's lockfile."""
     root = lockfile_path.parent
-    user = lockfile_path == user_lockfile_path()
-    candidates = {(Path.home() if user else root) / agents.CANONICAL}
-    for name in agents.AGENTS:
-        try:
-            candidates.add(agents.skills_dir(name, project_root=root, user=user))
-        except InstallError:  # no user folder: none set in the environment
-            continue
+    if lockfile_path == user_lockfile_path():
+        candidates = {Path.home() / agents.CANONICAL}
+        for name in agents.AGENTS:
+            try:
+                candidates.add(agents.skills_dir(name, project_root=root, user=True))
+            except InstallError:  # no user folder: none set in the environment
+                continue
+    else:  # told by strings first: most are absent, and each Path costs (remove is a benchmarked command)
+        candidates = {root / folder for folder in agents.PROJECT_FOLDERS if os.path.isdir(os.path.join(root, folder))}
     return [folder for folder in sorted(candidates) if os.path.isdir(folder) and _writable(folder, root, allow_outside)]
 
 
