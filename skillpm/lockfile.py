@@ -32,6 +32,9 @@ LOCK_VERSION = 1
 _HEADER = "# Written by skillpm; do not edit by hand. 'skillpm sync' installs exactly this.\n"
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+#: Versions in the form skillpm and most skills write them (``1.0.0``, ``0.2.0a1``, ``2.1.post1.dev3``): PEP 440
+#: versions all, told without packaging's grammar, whose compiling costs a lockfile command 9 M instructions.
+_PLAIN_VERSION_RE = re.compile(r"[0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?")
 MAX_NAME_LENGTH = 64  # as the index allows (skillpm.index.model)
 MAX_VERSION_LENGTH = 256
 MAX_TEXT_LENGTH = 4096  # a registry label, an artifact path, a directory, a requirement
@@ -187,9 +190,10 @@ def _is_spelled(parse: Callable[[str], object], text: str) -> bool:
 
 
 def _is_pep440(text: str) -> bool:
-    """Whether ``text`` is a PEP 440 version with nothing around it: packaging's parser, which allows
-    spaces and a newline around one (and compiles its grammar once, where a second copy would cost
-    a millisecond of every command that reads skills.lock)."""
+    """Whether ``text`` is a PEP 440 version with nothing around it: one of the plain forms most versions take
+    (:data:`_PLAIN_VERSION_RE`), else as packaging's parser reads it, which allows spaces and a newline around one."""
+    if _PLAIN_VERSION_RE.fullmatch(text):  # fullmatch: '1.0\n' is not one ('$' would take it)
+        return True
     from packaging.version import InvalidVersion, Version
 
     if text != text.strip():

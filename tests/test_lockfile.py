@@ -12,7 +12,17 @@ from hypothesis import strategies as st
 from packaging.version import VERSION_PATTERN
 
 from skillpm.errors import LockfileError
-from skillpm.lockfile import Lockfile, LockedSkill, LockedSource, entry_problem, read_lockfile, write_lockfile
+from skillpm.lockfile import (
+    _PLAIN_VERSION_RE,
+    MAX_VERSION_LENGTH,
+    Lockfile,
+    LockedSkill,
+    LockedSource,
+    _is_pep440,
+    entry_problem,
+    read_lockfile,
+    write_lockfile,
+)
 
 ALPHA = LockedSkill(
     name="alpha",
@@ -250,3 +260,16 @@ def test_a_locked_version_is_one_pep_440_s_grammar_matches_whole(version: str) -
     refused = entry_problem({**ALPHA._asdict(), "version": version})
     whole = version != "" and grammar.fullmatch(version) is not None
     assert (refused is None or "version" not in refused) == whole, (version, refused)
+
+
+@given(st.from_regex(_PLAIN_VERSION_RE, fullmatch=True).filter(lambda text: len(text) <= MAX_VERSION_LENGTH))
+def test_every_plain_version_is_one_packaging_reads(text: str) -> None:
+    """The fast path of the lockfile's version check (no packaging import) accepts only PEP 440 versions."""
+    from packaging.version import Version
+
+    Version(text)  # raises for anything that is not one
+
+
+@pytest.mark.parametrize("text", ["1!2.0", "1.0+local.1", "v1.0", "1.0.0-beta", "1.0alpha1"])
+def test_versions_in_other_forms_are_still_read_as_packaging_reads_them(text: str) -> None:
+    assert _PLAIN_VERSION_RE.fullmatch(text) is None and _is_pep440(text)
