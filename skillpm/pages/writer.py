@@ -97,10 +97,13 @@ class _Verifier:
 
 
 def _inside(root: Path, relative: str) -> Path:
-    """``root/relative``, refused when a link would take it out of ``root``."""
+    """``root/relative``, refused when a link would take it out of ``root``, or into its version-control
+    folder (a cloned registry's ``pages`` -> ``.git/hooks``)."""
+    from skillpm.containment import vcs_component
+
     path = root.joinpath(*relative.split("/"))
     folder = path.parent.resolve()
-    if folder != root and root not in folder.parents:
+    if (folder != root and root not in folder.parents) or vcs_component(folder.relative_to(root)) is not None:
         raise RegistryError(f"{path.parent} leads out of the registry at {root} (a link?); pages not written")
     return path
 

@@ -118,9 +118,14 @@ def test_pages_are_deterministic_and_rewritten_only_when_they_change(registry_co
     assert write_pages(registry_copy, trusted_keys=[pages_registry["trusted"]]) == []
 
 
-def test_a_pages_folder_linking_out_of_the_registry_is_refused(registry_copy: Path, tmp_path: Path, isolated) -> None:
-    outside = tmp_path / "outside"
-    outside.mkdir()
+@pytest.mark.parametrize("into_git", [False, True], ids=["out", "into-its-git"])
+def test_a_pages_folder_linking_out_of_the_registry_is_refused(
+    registry_copy: Path, tmp_path: Path, isolated, into_git: bool
+) -> None:
+    """Out of the registry, or into its own .git (a cloned registry's pages -> .git/hooks: a second-pass hostile
+    review found the journal's writes went there; the pages were checked only for leading out)."""
+    outside = registry_copy / ".git" / "hooks" if into_git else tmp_path / "outside"
+    outside.mkdir(parents=True)
     import shutil
 
     shutil.rmtree(registry_copy / "pages")

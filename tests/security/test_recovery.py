@@ -182,18 +182,30 @@ def _hostile_journal(root: Path, outside: Path, case: str) -> None:
         (outside / "journal" / "files").mkdir(parents=True)
         journal.symlink_to(outside / "journal")
         journal = outside / "journal"
+    elif case == "staged-folder-linked-out":  # its file, the user's, would be moved into the registry
+        journal.mkdir()
+        (outside / "staged").mkdir()
+        (journal / "files").symlink_to(outside / "staged", target_is_directory=True)
+        secret.rename(outside / "staged" / "0")
+        secret = outside / "staged" / "0"
     else:
         (journal / "files").mkdir(parents=True)
     if case == "staged-file-is-a-link":
         (journal / "files" / "0").symlink_to(secret)
         writes[0]["before"] = hashlib.sha256((root / "search.json").read_bytes()).hexdigest()
-    else:
+    elif case != "staged-folder-linked-out":
         (journal / "files" / "0").write_bytes(secret.read_bytes())
     if case == "path-out-of-the-registry":
         writes[0]["path"] = "../outside/planted.txt"
     if case == "folder-linked-out":
         (root / "index" / "ev").symlink_to(outside, target_is_directory=True)
         writes[0]["path"] = "index/ev/il/evil.json"
+    if case == "folder-linked-into-git":  # a cloned registry's attestations/ -> .git/hooks: a hook written
+        (root / ".git" / "hooks").mkdir(parents=True)
+        (root / "attestations").symlink_to(root / ".git" / "hooks", target_is_directory=True)
+        writes[0]["path"] = "attestations/pre-commit"
+    if case == "one-file-twice":  # each would hash a file of up to an archive's size again
+        writes.append(dict(writes[0]))
     record = {"format-version": 1, "writes": writes, "removes": [], "pages": None}
     text = json.dumps(record) if case != "not-json" else "[" * 100_000
     (journal / "journal.json").write_text(text)
@@ -203,7 +215,10 @@ def _hostile_journal(root: Path, outside: Path, case: str) -> None:
     ("case", "said"),
     [
         ("path-out-of-the-registry", "'../outside/planted.txt' is not a path a registry write makes"),
-        ("folder-linked-out", "index/ev/il/evil.json leads out of the registry through a link"),
+        ("folder-linked-out", "index/ev/il/evil.json is reached through a link"),
+        ("folder-linked-into-git", "attestations/pre-commit is reached through a link"),
+        ("staged-folder-linked-out", ".skillpm-journal/files is not a folder skillpm made"),
+        ("one-file-twice", "or one file twice"),
         ("staged-file-is-a-link", "the file staged for search.json is not the one it names"),
         ("journal-is-a-link", ".skillpm-journal is not a folder skillpm made"),
         ("not-json", "its journal cannot be read"),
@@ -227,3 +242,6 @@ def test_a_registry_journal_that_skillpm_did_not_write_is_refused_and_changes_no
     assert error.endswith("nothing was changed")
     assert f"hint: remove {root / '.skillpm-journal'}, then regenerate" in refused.stderr
     assert hostile.changed_outside(before) == []
+    assert not (root / ".git" / "hooks" / "pre-commit").exists()  # (second-pass hostile review: it ran on commit)
+    if case == "staged-folder-linked-out":
+        assert (outside / "staged" / "0").read_bytes() == b"the user's secret\n"  # it was moved into the registry

@@ -56,6 +56,8 @@ _FORMAT_VERSION = 1
 #: The files a registry write makes at the top, and the folders it makes the others in.
 _TOP_FILES = ("config.json", "search.json", "snapshot.json", "snapshot.json.sig")
 _FOLDERS = ("keys", "index", "artifacts", "attestations")
+#: The most files one journal names: a registry write makes one per variant archive, document and bundle.
+_MOST_STEPS = 100_000
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -116,6 +118,9 @@ def recover(root: Path) -> None:
     if not (folder / _RECORD).exists():  # killed while staging: nothing in the registry changed
         remove_path(folder)
         return
+    staged = folder / _FILES
+    if staged.is_symlink() or (staged.exists() and not staged.is_dir()):  # its files would come from elsewhere
+        raise _unfinishable(root, f"{JOURNAL}/{_FILES} is not a folder skillpm made")
     steps, gone, pages = _read(root)
     for index, step in enumerate(steps):
         _check(root, step, folder / _FILES / str(index))
@@ -213,6 +218,9 @@ def _read(root: Path) -> tuple[list[_Write], list[_Remove], Pages]:
         steps = [_Write(item["path"], item["before"], item["after"]) for item in record["writes"]]
         gone = [_Remove(item["path"], item["before"]) for item in record["removes"]]
         pages = record["pages"]
+        named = [step.path for step in [*steps, *gone]]
+        if len(named) > _MOST_STEPS or len(set(named)) != len(named):  # each path hashed once, and so many
+            raise ValueError(f"it names more than {_MOST_STEPS} files, or one file twice")
         for step in [*steps, *gone]:
             for digest in step[1:]:
                 if digest is not None and not (isinstance(digest, str) and _SHA256.fullmatch(digest)):
@@ -229,18 +237,38 @@ def _read(root: Path) -> tuple[list[_Write], list[_Remove], Pages]:
 
 
 def _target(root: Path, relative: object) -> Path:
-    """``root/relative``; RegistryError unless it is a path a registry write makes, inside the registry."""
-    from skillpm.containment import resolves_inside
-
+    """``root/relative``; RegistryError unless it is a path a registry write makes, reached through real
+    folders only and itself a regular file or none: a link anywhere on the way (``attestations`` ->
+    ``.git/hooks`` in a cloned registry) would make a write land where the link leads, inside the
+    registry's folder or out of it."""
     parts = relative.split("/") if isinstance(relative, str) else [""]
     plain = all(part not in ("", ".", "..") and "\\" not in part and "\0" not in part for part in parts)
     if not (plain and (relative in _TOP_FILES or (parts[0] in _FOLDERS and 1 < len(parts) <= 5))):
         raise RegistryError(f"{str(relative)[:200]!r} is not a path a registry write makes")
     path = root.joinpath(*parts)
-    if not resolves_inside(path, root):
-        raise RegistryError(f"{root}: {relative} leads out of the registry through a link; nothing was written",
-                            hint="a registry's files are its own: replace the link with a folder")
+    if not _plain_path(root, parts):
+        raise RegistryError(f"{root}: {relative} is reached through a link, or is not a regular file; nothing was "
+                            "written", hint="a registry's files are its own: replace the link with a folder or file")
     return path
+
+
+def _plain_path(root: Path, parts: list[str]) -> bool:
+    """Whether every folder of ``root/parts`` below ``root`` is a real folder or absent (the write makes it), and
+    the file itself a regular file or absent."""
+    where = root
+    try:
+        for index, part in enumerate(parts):
+            where = where / part
+            try:
+                mode = where.lstat().st_mode
+            except FileNotFoundError:
+                return True  # made by the write: real folders, and a regular file
+            last = index == len(parts) - 1
+            if not (stat.S_ISREG(mode) if last else stat.S_ISDIR(mode)):
+                return False
+    except OSError:  # a name too long for the file system, or a folder that cannot be read
+        return False
+    return True
 
 
 def _digest(path: Path) -> str | None:
