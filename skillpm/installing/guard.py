@@ -72,9 +72,10 @@ def default_folders(lockfile_path: Path, *, allow_outside: bool) -> list[Path]:
                 candidates.add(agents.skills_dir(name, project_root=root, user=True))
             except InstallError:  # no user folder: none set in the environment
                 continue
+        present = {folder for folder in candidates if os.path.isdir(folder)}
     else:  # told by strings first: most are absent, and each Path costs (remove is a benchmarked command)
-        candidates = {root / folder for folder in agents.PROJECT_FOLDERS if os.path.isdir(os.path.join(root, folder))}
-    return [folder for folder in sorted(candidates) if os.path.isdir(folder) and _writable(folder, root, allow_outside)]
+        present = {root / folder for folder in agents.PROJECT_FOLDERS if os.path.isdir(os.path.join(root, folder))}
+    return [folder for folder in sorted(present) if _writable(folder, root, allow_outside)]
 
 
 def _writable(folder: Path, root: Path, allow_outside: bool) -> bool:

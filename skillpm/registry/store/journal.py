@@ -29,7 +29,6 @@ what to do.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import re
 import stat
@@ -38,7 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, NamedTuple, Sequence, Union
 
-from skillpm.archive import MAX_ARCHIVE_SIZE
+from skillpm.archive import MAX_ARCHIVE_SIZE, sha256_bytes
 from skillpm.atomic import atomic_write, fsync_directory, recover_folder, remove_path
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.locks import lock_for
@@ -93,7 +92,7 @@ def commit(root: Path, writes: Sequence[tuple[str, bytes]], *, removed: Sequence
         (folder / _FILES).mkdir()
         steps: list[_Write] = []
         for index, (relative, data) in enumerate(writes):
-            steps.append(_Write(relative, _digest(_target(root, relative)), _sha256(data)))
+            steps.append(_Write(relative, _digest(_target(root, relative)), sha256_bytes(data)))
             _stage(folder / _FILES / str(index), data)
         gone = [_Remove(relative, before) for relative in removed if (before := _digest(_target(root, relative)))]
         fsync_directory(folder / _FILES)
@@ -273,11 +272,7 @@ def _plain_path(root: Path, parts: list[str]) -> bool:
 
 def _digest(path: Path) -> str | None:
     data = read_file(path, MAX_ARCHIVE_SIZE)
-    return None if data is None else _sha256(data)
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return None if data is None else sha256_bytes(data)
 
 
 def _stage(path: Path, data: bytes) -> None:
