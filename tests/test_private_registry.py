@@ -86,14 +86,43 @@ def test_a_rejected_token_is_named_as_rejected(private: Served, run_cli, isolate
     assert "wr0ng-t0ken" not in stderr
 
 
-def test_netrc_gives_basic_auth_for_the_host(served: Served, run_cli, isolated, monkeypatch) -> None:
-    served.script.authorization = "Basic " + base64.b64encode(b"alice:pa55").decode()
+def _netrc(isolated, text: str) -> None:
     netrc = isolated.home / ".netrc"
     netrc.parent.mkdir(parents=True, exist_ok=True)
-    netrc.write_text("machine 127.0.0.1 login alice password pa55\n")
+    netrc.write_text(text)
     netrc.chmod(0o600)
-    result = run_cli("info", KERNEL, "--registry", served.url)
-    assert result.exit_code == 0, result.stderr
+
+
+def test_netrc_gives_basic_auth_for_the_host_of_a_configured_registry(served: Served, run_cli, isolated) -> None:
+    served.script.authorization = "Basic " + base64.b64encode(b"alice:pa55").decode()
+    _netrc(isolated, "machine 127.0.0.1 login alice password pa55\n")
+    assert run_cli("registry", "add-remote", "team", served.url).exit_code == 0
+    for registry in ("team", served.url):  # by name, or by its URL
+        result = run_cli("info", KERNEL, "--registry", registry)
+        assert result.exit_code == 0, result.stderr
+
+
+def test_a_registry_a_cloned_lockfile_names_gets_no_netrc_credentials(served: Served, run_cli, isolated) -> None:
+    """A cloned project's skills.lock names a registry the user never configured (found by a hostile review:
+    the netrc 'default' entry, or the 'machine' entry of the host at any port, went with the first request
+    of a read-only 'outdated', before the server asked for anything)."""
+    assert run_cli("install", KERNEL, "--arch", "9.0", "--registry", served.url).exit_code == 0
+    _netrc(isolated, "machine 127.0.0.1 login bob password b0b-s3cret\ndefault login alice password al1ce-s3cret\n")
+    served.script.log.clear()
+    for command in (("outdated",), ("update",), ("sync", "--force")):
+        result = run_cli(*command)
+        assert result.exit_code == 0, result.stderr
+    assert served.script.log, "the registry was asked nothing"
+    assert all("authorization" not in entry[2] for entry in served.script.log), served.script.log
+
+
+def test_the_netrc_default_entry_goes_to_no_registry(served: Served, run_cli, isolated) -> None:
+    """netrc's 'default' names no host: sent to a configured registry, it would go wherever that registry
+    moves; only a 'machine' entry for the registry's host is used."""
+    served.script.authorization = "Basic " + base64.b64encode(b"alice:pa55").decode()
+    _netrc(isolated, "default login alice password pa55\n")
+    assert run_cli("registry", "add-remote", "team", served.url).exit_code == 0
+    refused(skillpm("info", KERNEL, "--registry", "team"), "needs credentials")
 
 
 def test_credentials_are_not_sent_to_another_host_on_redirect(private: Served, run_cli, isolated, monkeypatch) -> None:

@@ -6,11 +6,13 @@ For a registry, the first of these that has something wins:
    ``-`` as ``_`` (``team-skills`` -> ``SKILLPM_TOKEN_TEAM_SKILLS``): a bearer token;
 2. ``credentials.toml`` in skillpm's config folder, written by ``skillpm registry login NAME``
    with mode 0600 (a file others can read is refused): a bearer token;
-3. ``~/.netrc`` (or ``$NETRC``), the entry for the registry's host: basic auth, as pip and
-   curl read it.
+3. ``~/.netrc`` (or ``$NETRC``), the ``machine`` entry for the registry's host: basic auth, as
+   pip and curl read it (never its ``default`` entry, which names no host).
 
-A registry given by URL rather than by name gets a token when its URL is a configured
-registry's. Credentials are sent only to the registry's own origin (scheme, host and port),
+Only a registry the user configured gets any: a registry given by URL gets them when its URL
+is a configured registry's. A URL a cloned project's skills.lock names could be anyone's, and
+netrc entries name a host without a port, so they are not sent to every URL on that host.
+Credentials are sent only to the registry's own origin (scheme, host and port),
 never after a redirect to another (:mod:`skillpm.registry.transport`), and are never printed,
 logged, written to skills.lock or kept in the index cache.
 """
@@ -124,10 +126,11 @@ def configured_name(url: str) -> str | None:
 def authorization(url: str, name: str | None = None) -> str | None:
     """The ``Authorization`` header value for the registry at ``url`` (configured as ``name``), if any."""
     name = name or configured_name(url)
-    if name is not None:
-        token = os.environ.get(token_variable(name)) or _stored_tokens().get(name)
-        if token:
-            return f"Bearer {check_token(token)}"
+    if name is None:
+        return None
+    token = os.environ.get(token_variable(name)) or _stored_tokens().get(name)
+    if token:
+        return f"Bearer {check_token(token)}"
     return _netrc_basic(urlsplit(url).hostname or "")
 
 
@@ -135,10 +138,10 @@ def _netrc_basic(host: str) -> str | None:
     import netrc
 
     path = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
-    if not host or not os.path.isfile(path):
+    if not host or host == "default" or not os.path.isfile(path):  # netrc keeps its 'default' entry by that name
         return None
     try:
-        entry = netrc.netrc(path).authenticators(host)
+        entry = netrc.netrc(path).hosts.get(host)  # not authenticators(): it falls back to 'default'
     except netrc.NetrcParseError as error:
         reason = error.msg.split("'", 1)[0].strip()  # never quote the file: a token may be in it
         raise RegistryError(f"cannot read {path}: {reason} (line {error.lineno})",

@@ -380,8 +380,8 @@ def _login_hint(label: str) -> str:
 
     name = configured_name(label)
     if name is None:
-        return ("add it with 'skillpm registry add-remote NAME URL', then 'skillpm registry login NAME'; "
-                "or put its host in ~/.netrc")
+        return ("add it with 'skillpm registry add-remote NAME URL', then 'skillpm registry login NAME' "
+                "(or put its host in ~/.netrc)")
     return f"run 'skillpm registry login {name}', or set {token_variable(name)}"
 
 
