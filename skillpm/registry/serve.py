@@ -2,6 +2,13 @@
 
 :func:`make_server` serves a directory with ETag, Last-Modified and caching
 headers (see :class:`StaticHandler`); nothing here reads from a network.
+A client cannot hold the server: a connection idle or sending slowly for
+:attr:`StaticHandler.timeout` seconds is closed, at most ``max_connections`` are
+served at once (one more is closed on arrival), and a client that goes away
+mid-answer is no traceback on the operator's terminal. Served on a loopback
+address, only requests naming this machine (``Host: 127.0.0.1:PORT``,
+``localhost:PORT``, ``[::1]:PORT``) are answered, so a web page cannot read the
+registry through a DNS name it points at 127.0.0.1 ("DNS rebinding").
 """
 
 from __future__ import annotations
@@ -38,6 +45,17 @@ class StaticHandler(SimpleHTTPRequestHandler):
     server_version = "skillpm-registry"
     protocol_version = "HTTP/1.1"
     quiet = True
+    timeout = 30.0  # seconds a connection may sit idle or send its request slowly
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        hosts: frozenset[str] | None = getattr(self.server, "hosts", None)
+        host = self.headers.get("Host")
+        if hosts is not None and host is not None and host.strip().lower() not in hosts:
+            self.send_error(421, "Misdirected Request", "this server answers only requests for this machine")
+            return False
+        return True
 
     def list_directory(self, path: str | os.PathLike[str]) -> None:
         self.send_error(404, "Not Found")
@@ -82,18 +100,57 @@ class StaticHandler(SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 def make_server(
-    directory: Path, *, bind: str = "127.0.0.1", port: int = 0, handler: type[StaticHandler] = StaticHandler
+    directory: Path, *, bind: str = "127.0.0.1", port: int = 0, handler: type[StaticHandler] = StaticHandler,
+    max_connections: int = 64,
 ) -> ThreadingHTTPServer:
-    """A threading HTTP server for ``directory`` on ``bind``:``port`` (0: any free port); not yet serving."""
+    """A threading HTTP server for ``directory`` on ``bind``:``port`` (0: any free port), serving at most
+    ``max_connections`` at once; not yet serving."""
     import functools
     import socket
+    import threading
 
     class Server(ThreadingHTTPServer):
         address_family = socket.AF_INET6 if ":" in bind else socket.AF_INET
         daemon_threads = True
+        slots = threading.BoundedSemaphore(max_connections)
+        #: The Host headers answered (None: any): on loopback, this machine's names at the port served.
+        hosts: frozenset[str] | None = None
 
-    return Server((bind, port), functools.partial(handler, directory=str(directory)))
+        def process_request(self, request, client_address):  # type: ignore[no-untyped-def]
+            if not self.slots.acquire(blocking=False):  # full: close it now, never queue a thread per socket
+                self.shutdown_request(request)
+                return
+            try:
+                super().process_request(request, client_address)
+            except BaseException:
+                self.slots.release()
+                raise
+
+        def process_request_thread(self, request, client_address):  # type: ignore[no-untyped-def]
+            try:
+                super().process_request_thread(request, client_address)
+            finally:
+                self.slots.release()
+
+        def handle_error(self, request, client_address):  # type: ignore[no-untyped-def]
+            import sys
+
+            from skillpm.display import clean
+
+            error = sys.exc_info()[1]
+            if not isinstance(error, (ConnectionError, TimeoutError)):  # a client that went away: nothing to say
+                print(f"warning: a request from {client_address[0]} failed: {clean(repr(error), 200)}", file=sys.stderr)
+
+    server = Server((bind, port), functools.partial(handler, directory=str(directory)))
+    if bind in _LOOPBACK:
+        served = server.server_address[1]
+        names = ("127.0.0.1", "localhost", "[::1]")
+        server.hosts = frozenset([f"{host}:{served}" for host in names] + (list(names) if served == 80 else []))
+    return server
 
 
 def server_url(server: ThreadingHTTPServer) -> str:

@@ -1,0 +1,129 @@
+"""``registry serve`` against hostile clients: slow or idle connections, many of them, clients that go away
+mid-answer, and web pages that reach a registry on 127.0.0.1 through a DNS name of theirs ("DNS rebinding").
+
+Found by a hostile review: 1,026 idle connections held the server (every file descriptor taken, the accept
+loop spinning the CPU, no request answered) until the client let go; a request half sent was waited for
+forever; each download a client reset printed a 25-line traceback on the operator's terminal; and any
+``Host`` was answered.
+"""
+
+from __future__ import annotations
+
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from skillpm.registry.serve import StaticHandler, make_server, server_url
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``skillpm registry serve`` of a folder holding one 4 MiB artifact, and the URL it printed."""
+    root = tmp_path / "registry"
+    (root / "artifacts").mkdir(parents=True)
+    (root / "artifacts" / "big.tar.gz").write_bytes(b"\0" * (4 << 20))
+    (root / "config.json").write_text("{}")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("skillpm")), "registry", "serve", str(root), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        ready, _, _ = select.select([server.stdout], [], [], 30)
+        assert ready, "registry serve printed nothing in 30 s"
+        yield server, server.stdout.readline().split(" at ", 1)[1].split()[0].rstrip("/")  # type: ignore[union-attr]
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _request(url: str, path: str, host: str) -> bytes:
+    """The status line the server answers ``GET path`` with, naming ``host``."""
+    _, _, address = url.partition("://")
+    name, port = address.rsplit(":", 1)
+    with socket.create_connection((name, int(port)), timeout=10) as connection:
+        connection.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        return connection.makefile("rb").readline()
+
+
+def test_on_loopback_only_requests_naming_this_machine_are_answered(served) -> None:
+    _server, url = served
+    port = url.rsplit(":", 1)[1]
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}", f"[::1]:{port}"):
+        assert b" 200 " in _request(url, "/config.json", host), host
+    for host in (f"attacker.example:{port}", "attacker.example", f"127.0.0.1:{int(port) + 1}", "127.0.0.1"):
+        assert b" 421 " in _request(url, "/config.json", host), host
+
+
+def test_a_client_going_away_mid_download_is_no_traceback(served) -> None:
+    server, url = served
+    _, _, address = url.partition("://")
+    name, port = address.rsplit(":", 1)
+    for _ in range(3):
+        with socket.create_connection((name, int(port)), timeout=10) as connection:
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")  # close = reset
+            connection.sendall(f"GET /artifacts/big.tar.gz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            connection.recv(1024)
+    assert b" 200 " in _request(url, "/config.json", f"127.0.0.1:{port}")  # still serving
+    server.send_signal(signal.SIGINT)
+    server.wait(timeout=10)
+    stderr = server.stderr.read()  # type: ignore[union-attr]
+    assert "Traceback" not in stderr and "Exception" not in stderr, stderr
+
+
+def _serving(tmp_path: Path, **options: object) -> tuple[str, threading.Thread, object]:
+    (tmp_path / "config.json").write_text("{}")
+    server = make_server(tmp_path, **options)  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server_url(server), thread, server
+
+
+def test_a_connection_idle_or_sending_slowly_is_closed(tmp_path: Path) -> None:
+    assert 0 < StaticHandler.timeout <= 60
+    quick = type("Quick", (StaticHandler,), {"timeout": 0.5})
+    url, _thread, server = _serving(tmp_path, handler=quick)
+    try:
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(b"GET /config.json HTTP/1.1\r\nHost: 127")  # never finished
+            started = time.monotonic()
+            assert connection.recv(1024) == b""  # closed by the server, not by this test's 10 s
+            assert time.monotonic() - started < 9
+    finally:
+        server.shutdown()  # type: ignore[attr-defined]
+        server.server_close()  # type: ignore[attr-defined]
+
+
+def test_connections_past_the_limit_are_closed_at_once_and_the_server_recovers(tmp_path: Path) -> None:
+    url, _thread, server = _serving(tmp_path, max_connections=4)
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(4)]
+        time.sleep(0.2)  # the server has taken all four
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as extra:
+            extra.sendall(f"GET /config.json HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            try:
+                answer = extra.recv(1024)
+            except ConnectionResetError:
+                answer = b""
+            assert answer == b""  # closed, never queued
+        for connection in idle:
+            connection.close()
+        time.sleep(0.2)
+        assert b" 200 " in _request(url, "/config.json", f"127.0.0.1:{port}")
+    finally:
+        server.shutdown()  # type: ignore[attr-defined]
+        server.server_close()  # type: ignore[attr-defined]
