@@ -108,6 +108,24 @@ def _inside(root: Path, relative: str) -> Path:
     return path
 
 
+def _check_pages_folder(root: Path) -> None:
+    """RegistryError unless ``pages/`` is a real folder of the registry at ``root``, or absent: checked before
+    anything in it is cleaned, for a cloned registry's ``pages -> ~/.claude/skills`` would have skillpm's
+    leftovers there (a skill a killed install moved aside) removed."""
+    folder = root / PAGES
+    try:
+        mode = folder.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(mode):
+        raise RegistryError(
+            f"{folder} is a link, which leads out of the registry at {root} or may; pages not written",
+            hint="a registry's pages are its own: replace the link with a folder",
+        )
+    if not stat.S_ISDIR(mode):
+        raise RegistryError(f"{folder} is not a folder; pages not written", hint="move it away")
+
+
 def _write(root: Path, relative: str, data: bytes) -> bool:
     """Write ``data`` at ``relative`` unless it already holds exactly that; whether it wrote.
 
@@ -160,6 +178,7 @@ def write_pages(
     listed = {entry.name for entry in entries}
     wanted = sorted(listed if names is None else set(names))
     verifier = _Verifier(registry, trusted_keys)
+    _check_pages_folder(root)
     _remove_temporaries(root)
     written = [
         relative
