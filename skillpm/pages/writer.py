@@ -135,10 +135,24 @@ def _write(root: Path, relative: str, data: bytes) -> bool:
     'registry build'): that keeps a 10,000-package build within its minute.
     """
     path = _inside(root, relative)
-    if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
+    if _holds(path, data):
         return False
     atomic_write(path, data, durable=False)
     return True
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether ``path`` is a regular file holding exactly ``data``; reads at most ``len(data) + 1`` bytes of it,
+    and none unless its size is that of ``data`` (a cloned registry's ``index.html`` may be gigabytes of zeros)."""
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:  # absent, a link, or unreadable: rewritten
+        return False
+    with os.fdopen(handle, "rb") as stream:
+        held = os.fstat(stream.fileno())
+        if not stat.S_ISREG(held.st_mode) or held.st_size != len(data):
+            return False
+        return stream.read(len(data) + 1) == data
 
 
 #: The temporary page files older skillpm versions wrote, ``.<page>.<pid>.<8 hex>.tmp``, which a kill left.

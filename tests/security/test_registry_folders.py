@@ -74,3 +74,18 @@ def test_a_registry_folder_linking_out_is_never_cleaned(hostile: Hostile, linked
     assert os.path.islink(link)
     if linked == "pages":
         hostile.refused(completed, "leads out of the registry")
+
+
+@pytest.mark.parametrize("page", ["index.html", "pages/pages.css"])
+def test_a_huge_page_file_is_not_read_whole(hostile: Hostile, page: str) -> None:
+    """A cloned registry's index.html of 1.5 GB of zeros (git stores it in 1.5 MB): 'registry build' read it
+    whole to compare it with the new page, a MemoryError under the 1 GiB limit; now only a file of the new
+    page's size is read, at most that many bytes and one more."""
+    root = new_registry(hostile)
+    with open(root / page, "wb") as sparse:
+        sparse.truncate(1500 * 1024 * 1024)
+
+    hostile.ok(hostile.run("registry", "build", root))
+
+    assert (root / page).stat().st_size < 1024 * 1024
+    assert b"\0" not in (root / page).read_bytes()
