@@ -222,12 +222,19 @@ def write_pages(
 
 
 def update_pages(root: Path, names: Iterable[str] | None = None) -> None:
-    """Bring the pages up to date after a registry write (under its lock); a failure says the index was written."""
+    """Bring the pages up to date after a registry write (under its lock); a failure, whatever it is, says in
+    one line that the index was written (a page drawn from hostile figures once ended such a write in a
+    traceback after the index was in place)."""
     try:
         write_pages(root, names=names)
-    except (OSError, SkillpmError) as error:
-        detail = error.message if isinstance(error, SkillpmError) else (error.strerror or str(error))
+    except Exception as error:  # the index is written: every failure of the pages is told as such
+        if isinstance(error, SkillpmError):
+            detail = error.message
+        elif isinstance(error, OSError):
+            detail = error.strerror or str(error)
+        else:
+            detail = f"skillpm failed drawing them ({type(error).__name__}; --debug shows where, please report it)"
         raise RegistryError(
             f"the index of {root} was written, but its web pages were not: {detail}",
             hint=f"run 'skillpm registry build {root}' to write them",
-        ) from None
+        ) from error
