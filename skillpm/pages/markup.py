@@ -24,9 +24,15 @@ MAX_TEXT = 2000
 
 
 def clean(value: object, limit: int = MAX_TEXT) -> str:
-    """``value`` as text fit for a page: unsafe characters replaced, cut to ``limit`` characters (marked)."""
-    text = unicodedata.normalize("NFC", _UNSAFE_RE.sub("\ufffd", str(value)))
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+    """``value`` as text fit for a page: unsafe characters replaced, cut to ``limit`` characters (marked).
+
+    Cut to twice ``limit`` before it is normalised (NFC, which may join a few characters into one): putting a
+    run of combining marks in order takes time quadratic in its length, and a description of 80,000 marks
+    took 15 s a page."""
+    whole = str(value)
+    cut = whole[: 2 * limit]
+    text = unicodedata.normalize("NFC", _UNSAFE_RE.sub("\ufffd", cut))
+    return text if len(text) <= limit and len(cut) == len(whole) else text[: limit - 1] + "\u2026"
 
 
 def text(value: object, limit: int = MAX_TEXT) -> str:

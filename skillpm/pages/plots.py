@@ -44,9 +44,19 @@ def _clamped(value: float) -> float:
 
 
 def nice_scale(largest: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 times a power of ten that is at least ``largest`` (> 0): a chart's full scale."""
-    power = 10.0 ** math.floor(math.log10(largest))
-    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= largest)
+    """A chart's full scale: the smallest 1, 2, 2.5 or 5 times a power of ten that is at least ``largest``, as
+    the nearest float; ``largest`` itself when that is past the largest float, and 1 when ``largest`` is no
+    positive finite number. Each candidate is read from its decimal spelling, which is rounded once: a power
+    of ten computed as a float underflows to 0 below about 1e-308 (evidence may say 5e-324, more than 0)."""
+    if not (math.isfinite(largest) and largest > 0):
+        return 1.0
+    power = math.floor(math.log10(largest))
+    for exponent in (power - 1, power, power + 1):  # log10 may be off by one at a power of ten
+        for step in ("1", "2", "2.5", "5"):
+            scale = float(f"{step}e{exponent}")
+            if scale >= largest:
+                return scale if math.isfinite(scale) else largest
+    return largest
 
 
 def bar_chart(

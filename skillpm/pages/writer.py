@@ -108,6 +108,24 @@ def _inside(root: Path, relative: str) -> Path:
     return path
 
 
+def _check_pages_folder(root: Path) -> None:
+    """RegistryError unless ``pages/`` is a real folder of the registry at ``root``, or absent: checked before
+    anything in it is cleaned, for a cloned registry's ``pages -> ~/.claude/skills`` would have skillpm's
+    leftovers there (a skill a killed install moved aside) removed."""
+    folder = root / PAGES
+    try:
+        mode = folder.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(mode):
+        raise RegistryError(
+            f"{folder} is a link, which leads out of the registry at {root} or may; pages not written",
+            hint="a registry's pages are its own: replace the link with a folder",
+        )
+    if not stat.S_ISDIR(mode):
+        raise RegistryError(f"{folder} is not a folder; pages not written", hint="move it away")
+
+
 def _write(root: Path, relative: str, data: bytes) -> bool:
     """Write ``data`` at ``relative`` unless it already holds exactly that; whether it wrote.
 
@@ -117,10 +135,24 @@ def _write(root: Path, relative: str, data: bytes) -> bool:
     'registry build'): that keeps a 10,000-package build within its minute.
     """
     path = _inside(root, relative)
-    if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
+    if _holds(path, data):
         return False
     atomic_write(path, data, durable=False)
     return True
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether ``path`` is a regular file holding exactly ``data``; reads at most ``len(data) + 1`` bytes of it,
+    and none unless its size is that of ``data`` (a cloned registry's ``index.html`` may be gigabytes of zeros)."""
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:  # absent, a link, or unreadable: rewritten
+        return False
+    with os.fdopen(handle, "rb") as stream:
+        held = os.fstat(stream.fileno())
+        if not stat.S_ISREG(held.st_mode) or held.st_size != len(data):
+            return False
+        return stream.read(len(data) + 1) == data
 
 
 #: The temporary page files older skillpm versions wrote, ``.<page>.<pid>.<8 hex>.tmp``, which a kill left.
@@ -160,6 +192,7 @@ def write_pages(
     listed = {entry.name for entry in entries}
     wanted = sorted(listed if names is None else set(names))
     verifier = _Verifier(registry, trusted_keys)
+    _check_pages_folder(root)
     _remove_temporaries(root)
     written = [
         relative
@@ -189,12 +222,19 @@ def write_pages(
 
 
 def update_pages(root: Path, names: Iterable[str] | None = None) -> None:
-    """Bring the pages up to date after a registry write (under its lock); a failure says the index was written."""
+    """Bring the pages up to date after a registry write (under its lock); a failure, whatever it is, says in
+    one line that the index was written (a page drawn from hostile figures once ended such a write in a
+    traceback after the index was in place)."""
     try:
         write_pages(root, names=names)
-    except (OSError, SkillpmError) as error:
-        detail = error.message if isinstance(error, SkillpmError) else (error.strerror or str(error))
+    except Exception as error:  # the index is written: every failure of the pages is told as such
+        if isinstance(error, SkillpmError):
+            detail = error.message
+        elif isinstance(error, OSError):
+            detail = error.strerror or str(error)
+        else:
+            detail = f"skillpm failed drawing them ({type(error).__name__}; --debug shows where, please report it)"
         raise RegistryError(
             f"the index of {root} was written, but its web pages were not: {detail}",
             hint=f"run 'skillpm registry build {root}' to write them",
-        ) from None
+        ) from error

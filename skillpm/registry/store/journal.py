@@ -106,8 +106,10 @@ def commit(root: Path, writes: Sequence[tuple[str, bytes]], *, removed: Sequence
 
 def recover(root: Path) -> None:
     """Finish the write a killed writer left in the registry at ``root``, or drop one not yet decided, and
-    remove the temporary files killed writes left at its top; under the registry's lock."""
-    for folder in (root, root / "keys"):
+    remove the temporary files killed writes left at its top and in ``keys/`` (when it is a real folder of
+    the registry, not a link: a cloned registry's ``keys -> ~/.claude/skills`` would have skillpm's
+    leftovers there removed); under the registry's lock."""
+    for folder in (root, *real_folders(root, ("keys",))):
         recover_folder(folder, restore=())
     folder = root / JOURNAL
     if not (folder.exists() or folder.is_symlink()):
@@ -130,10 +132,27 @@ def recover(root: Path) -> None:
 
 
 def sweep(root: Path) -> None:
-    """Remove the temporary files killed writes left anywhere in the registry at ``root``; under its lock."""
-    for top in ("keys", "index", "artifacts", "attestations", "pages"):
-        for folder, _, _ in os.walk(root / top):
+    """Remove the temporary files killed writes left anywhere in the registry at ``root``; under its lock.
+
+    Only in its real folders: a top folder that is a link (a cloned registry's ``attestations -> ~``) is
+    not entered, nor is any link below one, so nothing outside the registry is ever removed."""
+    from skillpm.walking import walk
+
+    for top in real_folders(root, (*_FOLDERS, "pages")):
+        for folder, _, _ in walk(top):
             recover_folder(Path(folder), restore=())
+
+
+def real_folders(root: Path, names: Sequence[str]) -> list[Path]:
+    """``root/name`` for each of ``names`` that is a real folder (not a link to one, which may lead anywhere)."""
+    found = []
+    for name in names:
+        try:
+            if stat.S_ISDIR((root / name).lstat().st_mode):
+                found.append(root / name)
+        except OSError:  # absent, or cannot be read: nothing of skillpm's to clean there
+            pass
+    return found
 
 
 def _finish(root: Path, steps: list[_Write], gone: list[_Remove], pages: Pages) -> None:
