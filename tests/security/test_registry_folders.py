@@ -76,6 +76,26 @@ def test_a_registry_folder_linking_out_is_never_cleaned(hostile: Hostile, linked
         hostile.refused(completed, "leads out of the registry")
 
 
+@pytest.mark.parametrize("linked", ["artifacts", "artifacts/layer-norm", "artifacts/layer-norm/1.0.0"])
+def test_rebuild_indexes_no_archive_reached_through_a_link(hostile: Hostile, linked: str) -> None:
+    """'registry rebuild' read archives through a folder linking out of the registry and indexed and signed
+    them, where every reader of the registry refuses such a link (found by a hostile review)."""
+    import shutil
+
+    from conftest import build_source, publish_source
+
+    root = new_registry(hostile)
+    publish_source(root, build_source(hostile.work, "layer-norm"), hostile.work / "dist")
+    outside = hostile.home / "elsewhere"
+    shutil.move(root / linked, outside)
+    (root / linked).symlink_to(outside, target_is_directory=True)
+    index = {path: path.read_bytes() for path in (root / "index").rglob("*.json")}
+
+    hostile.refused(hostile.run("registry", "rebuild", root), "is reached through a link")
+
+    assert {path: path.read_bytes() for path in (root / "index").rglob("*.json")} == index
+
+
 @pytest.mark.parametrize("page", ["index.html", "pages/pages.css"])
 def test_a_huge_page_file_is_not_read_whole(hostile: Hostile, page: str) -> None:
     """A cloned registry's index.html of 1.5 GB of zeros (git stores it in 1.5 MB): 'registry build' read it
