@@ -38,6 +38,7 @@ _PLAIN_VERSION_RE = re.compile(r"[0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.po
 MAX_NAME_LENGTH = 64  # as the index allows (skillpm.index.model)
 MAX_VERSION_LENGTH = 256
 MAX_TEXT_LENGTH = 4096  # a registry label, an artifact path, a directory, a requirement
+MAX_FOLDER_NAME_BYTES = 255  # one folder's name in UTF-8: what Linux, macOS and Windows file systems hold
 
 
 class LockedSource(Record):
@@ -146,6 +147,8 @@ def entry_problem(fields: Mapping[str, object]) -> str | None:
         # One spelling per folder: no '.', empty or trailing-slash parts, no name Windows shortens ('x.', 'x ').
         if str(path) != place or place.startswith("//") or any(part.endswith((".", " ")) for part in path.parts):
             return f"installs {name!r} into {place[:200]!r}, which is not written plainly (as 'a/b/{name}')"
+        if any(len(part.encode()) > MAX_FOLDER_NAME_BYTES for part in path.parts):  # and folded() stays cheap
+            return f"installs {name!r} into {place[:200]!r}, a folder name over {MAX_FOLDER_NAME_BYTES} bytes no file system holds"
     if not all(_NAME_RE.fullmatch(agent) and len(agent) <= MAX_NAME_LENGTH for agent in fields.get("agents", ())):
         return "has an agent name that is not lowercase words joined by '-'"
     return None

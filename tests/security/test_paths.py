@@ -204,6 +204,9 @@ def test_a_skill_folder_linked_into_git_is_replaced_as_a_link(hostile, hooks_reg
         ("requirement", "other-package", "another package"),
         ("directory", ".claude/skills/.GIT/hooks", "version-control"),
         ("directory", ".claude/./skills/hooks", "not written plainly"),  # one folder spelt otherwise (hostile review)
+        # 2,000 combining marks in one name: no file system holds it, and folding it for comparison took
+        # 15 ms an entry, quadratic in the run (hostile review)
+        ("directory", ".claude/a" + "\u0300" * 2000 + "/hooks", "over 255 bytes"),
     ],
 )
 def test_a_malformed_lockfile_entry_is_refused_before_anything_is_written(
