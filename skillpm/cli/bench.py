@@ -78,6 +78,10 @@ def bench(
     its size, median of many runs) beside PyTorch eager and a device copy of the
     same bytes. Needs torch and ninja: pip install 'skillpm[kernels]'.
 
+    Building and checking the kernel runs the project's own code as you (its
+    build script and reference, and its tests with --with-tests), as building
+    it by hand would: bench only sources whose code you would run.
+
     \b
     skillpm bench skills/kernel-builder-cuda --arch 9.0 --json
     skillpm bench skills/kernel-builder-cuda --cpu --sizes 64x768   # harness check only
