@@ -97,11 +97,18 @@ def test_a_token_service_that_is_no_url_is_refused_in_one_line(realm: str) -> No
                                scope="pull", transport=None, deadline=None)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("realm", ["http://auth.example/token", "http://10.0.0.7/token", "ftp://127.0.0.1/token"])
-@pytest.mark.parametrize("host", ["127.0.0.1:5000", "registry.example"])
+@pytest.mark.parametrize(
+    "realm, host",
+    [("http://auth.example/token", "127.0.0.1:5000"), ("http://10.0.0.7/token", "127.0.0.1:5000"),
+     ("ftp://127.0.0.1/token", "127.0.0.1:5000"), ("http://auth.example/token", "registry.example"),
+     # a remote registry naming a plain-http service on this machine would have skillpm fetch it and hand
+     # what it answers to the registry as a token (a second-pass review of the first fix)
+     ("http://127.0.0.1:9/internal/admin-token", "registry.example"), ("http://localhost/t", "registry.example")],
+)
 def test_a_token_service_over_plain_http_must_be_on_this_machine(realm: str, host: str) -> None:
-    """A token asked over plain http could be read or changed on the way: only a loopback token service may
-    be plain http (found by a review: a registry on localhost could name a plain-http service anywhere)."""
+    """A token asked over plain http could be read or changed on the way: plain http is only from a registry
+    on this machine to a token service on this machine (found by a review: a registry on localhost could
+    name a plain-http service anywhere)."""
     with pytest.raises(RegistryError, match="names a token service skillpm will not use"):
         Authenticator().answer(f'Bearer realm="{realm}",service="x"', host=host, repository="skills/a",
                                scope="pull", transport=None, deadline=None)  # type: ignore[arg-type]

@@ -224,8 +224,9 @@ class Authenticator:
             parts.port  # noqa: B018 - raises on a port out of range, as the request would
         except ValueError as error:  # an unclosed '[' of an IPv6 host, a port out of range
             raise RegistryError(f"{host} names a token service that is not a URL ({clean(realm[:120])}: {error})") from None
-        if parts.scheme not in ("https", "http") or (parts.scheme == "http" and parts.hostname
-                                                      not in ("127.0.0.1", "::1", "localhost")):
+        loopback = ("127.0.0.1", "::1", "localhost")  # plain http only from this machine to this machine
+        if parts.scheme not in ("https", "http") or (parts.scheme == "http" and not (
+                parts.hostname in loopback and urlsplit(f"//{host}").hostname in loopback)):
             raise RegistryError(f"{host} names a token service skillpm will not use ({clean(realm[:120])})")
         query = {"service": params.get("service", ""), "scope": f"repository:{repository}:{scope}"}
         headers = {}

@@ -57,14 +57,14 @@ def rebuild(
 
 def _archives(root: Path) -> list[Path]:
     """Every ``artifacts/NAME/VERSION/*.tar.gz`` of the registry at ``root``, through its own folders only:
-    RegistryError at a folder on the way that is a link (a cloned registry's ``artifacts/x -> ~/elsewhere``),
+    RegistryError at an archive, or a folder on the way, that is a link (``artifacts/x -> ~/elsewhere``),
     whose archives every reader of the registry refuses, and which a rebuild must not index and sign."""
     from skillpm.containment import real_folder
     from skillpm.errors import RegistryError
 
     found = sorted((root / "artifacts").glob("*/*/*.tar.gz"))
     for path in found:
-        if real_folder(root, path.parent.relative_to(root).as_posix()) is None:
-            raise RegistryError(f"{path.parent} is reached through a link; a registry's archives are in its own folders",
+        if path.is_symlink() or real_folder(root, path.parent.relative_to(root).as_posix()) is None:
+            raise RegistryError(f"{path} is reached through a link; a registry's archives are in its own folders",
                                 hint="replace the link with the folder it points to, then rebuild")
     return found
