@@ -2,13 +2,16 @@
 
 :func:`make_server` serves a directory with ETag, Last-Modified and caching
 headers (see :class:`StaticHandler`); nothing here reads from a network.
-A client cannot hold the server: a connection idle or sending slowly for
-:attr:`StaticHandler.timeout` seconds is closed, at most ``max_connections`` are
-served at once (one more is closed on arrival), and a client that goes away
-mid-answer is no traceback on the operator's terminal. Served on a loopback
-address, only requests naming this machine (``Host: 127.0.0.1:PORT``,
-``localhost:PORT``, ``[::1]:PORT``) are answered, so a web page cannot read the
-registry through a DNS name it points at 127.0.0.1 ("DNS rebinding").
+A client cannot hold the server: each request's head (its request line and
+headers, and the wait for them on a kept-alive connection) must arrive within
+:attr:`StaticHandler.timeout` seconds in all, however slowly it drips, or the
+connection is closed; at most ``max_connections`` are served at once (one more
+is closed on arrival); and a client that goes away mid-answer is no traceback
+on the operator's terminal. Served on a loopback address, only requests naming
+this machine (``Host: 127.0.0.1:PORT``, ``localhost:PORT``, ``[::1]:PORT``, the
+address served) are answered, so a web page cannot read the registry through a
+DNS name it points at 127.0.0.1 ("DNS rebinding"); served on any other address
+(``--bind 0.0.0.0``), it answers every name, as a server for others must.
 """
 
 from __future__ import annotations
@@ -45,9 +48,28 @@ class StaticHandler(SimpleHTTPRequestHandler):
     server_version = "skillpm-registry"
     protocol_version = "HTTP/1.1"
     quiet = True
-    timeout = 30.0  # seconds a connection may sit idle or send its request slowly
+    timeout = 30.0  # seconds for a request's head to arrive, idle wait included, and for each write
+
+    def handle_one_request(self) -> None:
+        import socket
+        import threading
+
+        def give_up() -> None:  # the head is late: end the reads, which ends this connection
+            try:
+                self.connection.shutdown(socket.SHUT_RD)
+            except OSError:
+                pass
+
+        self._late = threading.Timer(self.timeout, give_up)
+        self._late.daemon = True
+        self._late.start()
+        try:
+            super().handle_one_request()
+        finally:
+            self._late.cancel()
 
     def parse_request(self) -> bool:
+        self._late.cancel()  # the head is in: the answer's writes have the socket's own timeout
         if not super().parse_request():
             return False
         hosts: frozenset[str] | None = getattr(self.server, "hosts", None)
@@ -100,9 +122,6 @@ class StaticHandler(SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-_LOOPBACK = ("127.0.0.1", "::1", "localhost")
-
-
 def make_server(
     directory: Path, *, bind: str = "127.0.0.1", port: int = 0, handler: type[StaticHandler] = StaticHandler,
     max_connections: int = 64,
@@ -146,11 +165,23 @@ def make_server(
                 print(f"warning: a request from {client_address[0]} failed: {clean(repr(error), 200)}", file=sys.stderr)
 
     server = Server((bind, port), functools.partial(handler, directory=str(directory)))
-    if bind in _LOOPBACK:
-        served = server.server_address[1]
-        names = ("127.0.0.1", "localhost", "[::1]")
+    address, served = server.server_address[:2]
+    if _is_loopback(address):
+        names = ("127.0.0.1", "localhost", "[::1]", f"[{address}]" if ":" in address else address)
         server.hosts = frozenset([f"{host}:{served}" for host in names] + (list(names) if served == 80 else []))
     return server
+
+
+def _is_loopback(address: str) -> bool:
+    """Whether the bound ``address`` is this machine's alone (127.0.0.0/8, ::1, ::ffff:127.x.y.z)."""
+    import ipaddress
+
+    try:
+        parsed = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(parsed, "ipv4_mapped", None)
+    return (mapped or parsed).is_loopback
 
 
 def server_url(server: ThreadingHTTPServer) -> str:

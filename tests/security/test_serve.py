@@ -127,3 +127,54 @@ def test_connections_past_the_limit_are_closed_at_once_and_the_server_recovers(t
     finally:
         server.shutdown()  # type: ignore[attr-defined]
         server.server_close()  # type: ignore[attr-defined]
+
+
+def test_a_request_head_dripping_in_is_closed_at_the_deadline(tmp_path: Path) -> None:
+    """A byte every 0.3 s never lets a per-read timeout of 1 s fire: the head as a whole has the deadline
+    (found by a second-pass review: a byte every 29 s held a connection for ever)."""
+    quick = type("Quick", (StaticHandler,), {"timeout": 1.0})
+    url, _thread, server = _serving(tmp_path, handler=quick)
+    try:
+        port = int(url.rsplit(":", 1)[1])
+        head = f"GET /config.json HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Drip: {'x' * 40}\r\n\r\n".encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            started = time.monotonic()
+            answered = b""
+            for byte in head:
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    break
+                ready, _, _ = select.select([connection], [], [], 0.3)
+                if ready:
+                    answered = connection.recv(1024)
+                    break
+            assert not answered.startswith(b"HTTP/1.1 200"), answered
+            assert time.monotonic() - started < 5
+    finally:
+        server.shutdown()  # type: ignore[attr-defined]
+        server.server_close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("bind", ["127.0.0.2", "localhost"])
+def test_every_loopback_address_checks_the_host(tmp_path: Path, bind: str) -> None:
+    """127.0.0.0/8 is all this machine's (a second-pass review: --bind 127.0.0.2 answered any Host)."""
+    url, _thread, server = _serving(tmp_path, bind=bind)
+    try:
+        address, port = server.server_address[:2]  # type: ignore[attr-defined]
+        assert b" 421 " in _request(url, "/config.json", f"attacker.example:{port}")
+        assert b" 200 " in _request(url, "/config.json", f"{address}:{port}")
+    finally:
+        server.shutdown()  # type: ignore[attr-defined]
+        server.server_close()  # type: ignore[attr-defined]
+
+
+def test_served_for_others_every_name_is_answered(tmp_path: Path) -> None:
+    """On 0.0.0.0 the server is for other machines, which reach it by names it cannot know."""
+    url, _thread, server = _serving(tmp_path, bind="0.0.0.0")
+    try:
+        port = server.server_address[1]  # type: ignore[attr-defined]
+        assert b" 200 " in _request(f"http://127.0.0.1:{port}", "/config.json", f"build-box.lan:{port}")
+    finally:
+        server.shutdown()  # type: ignore[attr-defined]
+        server.server_close()  # type: ignore[attr-defined]
