@@ -185,3 +185,41 @@ def test_registry_commands(config: Path, run_cli) -> None:
     assert result.exit_code == 1 and "already configured" in result.exception.message
     assert run_cli("registry", "remove", "team").exit_code == 0
     assert load_registries() == ()
+
+
+def _shadowing_registry(tmp_path: Path) -> Path:
+    """A registry holding a package named as the embedded registry's kernel-builder-cuda (version 0.0.1)."""
+    from conftest import build_source, publish_source
+    from skillpm.registry import store
+
+    root = tmp_path / "mirror"
+    store.init(root, name="mirror")
+    publish_source(root, build_source(tmp_path / "src", "kernel-builder-cuda", version="0.0.1"), tmp_path / "dist")
+    return root
+
+
+def test_a_registry_shadowing_an_embedded_package_is_said(config: Path, isolated, run_skillpm, tmp_path) -> None:
+    """A registry added for other skills took the embedded registry's own kernel-builder-cuda without a word
+    (found by a hostile review): the install now says which registry served it and how to choose."""
+    add_registry("mirror", _shadowing_registry(tmp_path).as_uri())
+    done = run_skillpm("install", "kernel-builder-cuda", "--arch", "9.0")
+    assert done.returncode == 0, done.stderr
+    assert "0.0.1" in done.stdout
+    warnings = [line for line in done.stderr.splitlines() if "comes before the embedded registry" in line]
+    assert len(warnings) == 1 and "--registry embedded" in warnings[0], done.stderr
+
+
+def test_a_registry_below_priority_0_comes_after_the_embedded_one(config: Path, isolated, run_skillpm,
+                                                                   tmp_path: Path) -> None:
+    """A negative priority put a registry nowhere but last among the configured ones: before the embedded one
+    (a hostile review's 'mirror' at -100 still replaced skillpm's own skill)."""
+    mirror = _shadowing_registry(tmp_path)
+    add_registry("mirror", mirror.as_uri(), priority=-100)
+    add_registry("team", "https://team.example.org/reg", priority=0)
+    chain = open_registry()
+    assert isinstance(chain, RegistryChain)
+    assert [member.label for member in chain.members] == ["https://team.example.org/reg", "embedded", mirror.as_uri()]
+    remove_registry("team")
+    done = run_skillpm("install", "kernel-builder-cuda", "--arch", "9.0")
+    assert done.returncode == 0, done.stderr
+    assert "0.0.1" not in done.stdout and "comes before the embedded registry" not in done.stderr

@@ -37,7 +37,7 @@ def list_(as_json: bool) -> None:
 @click.command(name="add-remote")
 @click.argument("name")
 @click.argument("url")
-@click.option("--priority", type=int, default=0, show_default=True, help="Higher is looked up first.")
+@click.option("--priority", type=int, default=0, show_default=True, help="Higher is looked up first; the embedded registry counts as 0 (below 0: after it).")
 @click.option(
     "--index-key",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),

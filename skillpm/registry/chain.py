@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 class RegistryChain:
-    """The configured registries, highest priority first, then the embedded one.
+    """The configured registries, highest priority first, with the embedded one among them (at priority 0).
 
     A package comes from the first member that has it; :meth:`locate` says which,
     so an install records (and ``sync`` later uses) exactly that registry. A member
@@ -22,13 +22,16 @@ class RegistryChain:
     :meth:`locate` when it comes before the member that has the package: it might
     have had it, and taking a lower-priority registry's package of the same name
     instead is how dependency confusion works. A dead member after that one is never
-    asked. :meth:`search_entries` lists what the answering members have, skipping a
-    dead one with one warning. Any other failure (a bad document, a failed integrity
-    check) stops either.
+    asked. A package the embedded registry also ships, taken from a member before it,
+    is said in a warning (a registry added for other skills must not replace skillpm's
+    own unnoticed). :meth:`search_entries` lists what the answering members have,
+    skipping a dead one with one warning. Any other failure (a bad document, a failed
+    integrity check) stops either.
     """
 
     def __init__(self, members: list[Registry]) -> None:
         self.members = members
+        self._warned: set[str] = set()
         self.label = "the configured registries (" + ", ".join(member.label for member in members) + ")"
 
     def __repr__(self) -> str:
@@ -47,8 +50,22 @@ class RegistryChain:
                     "or try again later",
                 ) from error
             if document is not None:
+                self._shadowing(member, position, name)
                 return member, document
         not_found(self, name)
+
+    def _shadowing(self, member: Registry, position: int, name: str) -> None:
+        """Warn when ``member`` serves ``name``, which the embedded registry (later in the chain) ships too."""
+        from skillpm.registry.directory import EMBEDDED
+
+        if name in self._warned:
+            return
+        embedded = next((later for later in self.members[position + 1:] if later.label == EMBEDDED), None)
+        if embedded is not None and embedded.package(name) is not None:
+            self._warned.add(name)
+            settings.warn(f"{name} is taken from {member.label}, which comes before the embedded registry that "
+                          f"ships it too; pass --registry embedded for skillpm's own, or give {member.label} a "
+                          "priority below 0")
 
     def search_entries(self) -> tuple[SearchEntry, ...]:
         """Every answering member's entries (a dead one skipped with a warning); a name in several is listed from the first."""

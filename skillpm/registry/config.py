@@ -14,7 +14,8 @@ plain-http = true   # an OCI registry off this machine that speaks no TLS (docke
 
 The file lives in the user's config directory (``~/.config/skillpm/config.toml``
 on Linux) or at ``$SKILLPM_CONFIG``. Without ``--registry``, a package comes
-from the highest-priority registry that has it, then from the embedded one.
+from the highest-priority registry that has it, the embedded one counting as
+priority 0 (after configured ones of priority 0 or more).
 Reading it sits below every backend; editing it (which opens the registry to
 name it) is :mod:`skillpm.registry.configure`, above the factory.
 """

@@ -38,7 +38,8 @@ def open_registry(location: str | None = None) -> Source:
     """Open the registry at ``location``: a directory, a URL, a configured name or ``embedded``.
 
     Without ``location``: ``$SKILLPM_REGISTRY``; else the configured registries by
-    priority, then the embedded one; else the embedded one alone.
+    priority with the embedded one at priority 0, after the configured ones of priority 0
+    or more and before those below it; else the embedded one alone.
     """
     location = location or os.environ.get(REGISTRY_ENV)
     if not location:
@@ -49,8 +50,9 @@ def open_registry(location: str | None = None) -> Source:
             return LocalRegistry(embedded_registry_path(), EMBEDDED)
         from skillpm.registry.chain import RegistryChain  # only with configured registries: kept off start-up
 
-        members = [open_registry(remote.url) for remote in configured]
-        return RegistryChain([*members, LocalRegistry(embedded_registry_path(), EMBEDDED)])
+        above = [open_registry(remote.url) for remote in configured if remote.priority >= 0]
+        below = [open_registry(remote.url) for remote in configured if remote.priority < 0]
+        return RegistryChain([*above, LocalRegistry(embedded_registry_path(), EMBEDDED), *below])
     if location == EMBEDDED:
         return LocalRegistry(embedded_registry_path(), EMBEDDED)
     if location[:8].lower().startswith(("http://", "https://")):  # HttpRegistry puts the URL in normal form
