@@ -3,8 +3,11 @@
 Each run gets a fresh temporary directory, a time limit (the whole process group is
 killed when it runs over) and a minimal environment: PATH, locale, CUDA's variables and
 a HOME inside the temporary directory; nothing else of the caller's environment, so an
-API key never reaches the answer's code. This is not a sandbox: the answer's Python code
-runs with the user's permissions. Evaluate answers from models you would let write files.
+API key never reaches the answer's code. On Linux skillpm also makes itself undumpable
+before it starts the first program, so that they (and any process of the user's) cannot
+read the key out of its ``/proc/<pid>/environ`` or memory. This is not a sandbox: the
+answer's Python code runs with the user's permissions. Evaluate answers from models you
+would let write files.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from skillpm.evaluation.errors import EvalError
 
 _KEPT_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "CUDA_HOME", "CUDA_PATH", "LD_LIBRARY_PATH", "SYSTEMROOT")
 _DETAIL_CHARS = 600
+_PR_SET_DUMPABLE = 4
 
 
 def minimal_env(home: Path) -> dict[str, str]:
@@ -35,8 +39,26 @@ def minimal_env(home: Path) -> dict[str, str]:
     return env
 
 
+@functools.cache
+def _undumpable() -> None:
+    """On Linux, ``prctl(PR_SET_DUMPABLE, 0)``: /proc/<pid>/environ, mem and ptrace of this process
+    become root's alone (a process with CAP_SYS_PTRACE still reads them); elsewhere nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise EvalError(
+            f"cannot keep the programs checks run from reading skillpm's environment: prctl failed "
+            f"({os.strerror(ctypes.get_errno())})",
+            hint="run eval where prctl(PR_SET_DUMPABLE) is allowed",
+        )
+
+
 def run_limited(command: list[str], *, cwd: Path, timeout_s: float) -> tuple[int | None, str]:
     """Run ``command`` in ``cwd`` with a minimal environment: ``(exit code or None on timeout, output)``."""
+    _undumpable()
     process = subprocess.Popen(
         command,
         cwd=cwd,
