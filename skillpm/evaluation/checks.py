@@ -85,6 +85,9 @@ class Programs(Protocol):
         self, files: Mapping[str, str], *, script: str, script_bytes: bytes, timeout_s: float
     ) -> tuple[bool, str]: ...
 
+    def stop(self) -> None:
+        """End every program still running, and start no more (the run is stopping)."""
+
 
 class CheckResult(Record):
     """One check's verdict on one answer; ``detail`` says why it failed."""

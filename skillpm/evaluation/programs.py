@@ -21,8 +21,9 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 from pathlib import Path, PurePosixPath
-from typing import Mapping
+from typing import Any, Mapping
 
 from skillpm.evaluation.checks import Compiled
 from skillpm.evaluation.errors import EvalError
@@ -56,24 +57,60 @@ def _undumpable() -> None:
         )
 
 
-def run_limited(command: list[str], *, cwd: Path, timeout_s: float) -> tuple[int | None, str]:
+class Running:
+    """The process groups of the programs started and not yet reaped; :meth:`stop` kills them all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._groups: set[int] = set()
+        self._stopped = False
+
+    def start(self, command: list[str], **options: Any) -> subprocess.Popen[bytes]:
+        """``Popen(command, **options)`` in a session of its own, remembered until :meth:`reaped`."""
+        with self._lock:
+            if self._stopped:
+                raise EvalError("the evaluation is stopping: no program is started")
+            process = subprocess.Popen(command, start_new_session=True, **options)
+            self._groups.add(process.pid)
+        return process
+
+    def reaped(self, process: subprocess.Popen[bytes]) -> None:
+        """Forget ``process`` (before it is reaped: its group's id is never another's while it is known)."""
+        with self._lock:
+            self._groups.discard(process.pid)
+
+    def stop(self) -> None:
+        """Kill every remembered process group, and start no more programs."""
+        with self._lock:
+            self._stopped = True
+            for group in self._groups:
+                _kill_group(group)
+
+
+def _kill_group(group: int) -> None:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # gone already
+
+
+def run_limited(
+    command: list[str], *, cwd: Path, timeout_s: float, running: Running | None = None
+) -> tuple[int | None, str]:
     """Run ``command`` in ``cwd`` with a minimal environment: ``(exit code or None on timeout, output)``."""
     _undumpable()
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=minimal_env(cwd),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    process = (running or Running()).start(
+        command, cwd=cwd, env=minimal_env(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
         output, _ = process.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        _kill_group(process.pid)
         output, _ = process.communicate()
         return None, output.decode("utf-8", "replace")
+    finally:
+        if running is not None:
+            running.reaped(process)
     return process.returncode, output.decode("utf-8", "replace")
 
 
@@ -120,6 +157,11 @@ class LocalPrograms:
         self.nvcc = nvcc or shutil.which("nvcc")
         self.cuobjdump = cuobjdump or find_cuobjdump()
         self.python = python or sys.executable
+        self.running = Running()
+
+    def stop(self) -> None:
+        """Kill the programs still running (their whole process groups), and start no more."""
+        self.running.stop()
 
     def require(self, kinds: Mapping[str, int]) -> None:
         """Fail before any request when the test set needs a program this machine lacks."""
@@ -148,12 +190,12 @@ class LocalPrograms:
             (folder / "answer.cu").write_text(code, encoding="utf-8")
             verbose = ("-Xptxas", "-v") if disassemble else ()
             command = [self.nvcc, "-c", "answer.cu", "-o", "answer.o", *flags, *verbose]
-            exit_code, log = run_limited(command, cwd=folder, timeout_s=timeout_s)
+            exit_code, log = run_limited(command, cwd=folder, timeout_s=timeout_s, running=self.running)
             passed, detail = _verdict(exit_code, log, what="nvcc", timeout_s=timeout_s)
             if not passed or not disassemble:
                 return Compiled(passed, detail)
             assert self.cuobjdump is not None, "require() first"
-            exit_code, sass = run_limited([self.cuobjdump, "-sass", "answer.o"], cwd=folder, timeout_s=timeout_s)
+            exit_code, sass = run_limited([self.cuobjdump, "-sass", "answer.o"], cwd=folder, timeout_s=timeout_s, running=self.running)
             passed, detail = _verdict(exit_code, sass, what="cuobjdump", timeout_s=timeout_s)
             return Compiled(passed, detail, ptxas_log=log, sass=sass if passed else "")
 
@@ -167,5 +209,5 @@ class LocalPrograms:
                 (folder / name).write_text(text, encoding="utf-8")
             name = PurePosixPath(script).name
             (folder / name).write_bytes(script_bytes)
-            code, output = run_limited([self.python, name], cwd=folder, timeout_s=timeout_s)
+            code, output = run_limited([self.python, name], cwd=folder, timeout_s=timeout_s, running=self.running)
             return _verdict(code, output, what=name, timeout_s=timeout_s)

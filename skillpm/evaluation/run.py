@@ -1,6 +1,8 @@
 """Running an evaluation: every case, for every model, with and without the skill, ``trials`` times.
 
-Trials run on a thread pool bounded by ``concurrency``, sharing one :class:`ChatClient`.
+Trials run on ``concurrency`` daemon threads (:mod:`skillpm.evaluation.workers`), sharing one
+:class:`ChatClient`; an interrupted run kills the programs its checks started and does not
+wait for a check that overruns.
 Each answer is cached under a key derived from the request itself (URL, model, messages,
 parameters) and the trial number: the skill's text is in the with-skill messages, so a
 changed SKILL.md asks again, while the baseline's answers, which never saw the skill, are
@@ -11,8 +13,6 @@ what was answered until then stays cached, and the next run resumes from there.
 from __future__ import annotations
 
 import hashlib
-import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +27,7 @@ from skillpm.evaluation.errors import EvalError
 from skillpm.evaluation.evidence import build_evidence
 from skillpm.evaluation.stats import ARMS, Arm, ModelResult, TrialOutcome, summarize
 from skillpm.evaluation.subject import Subject
+from skillpm.evaluation.workers import run_on_threads
 from skillpm.manifest import EVAL_FILE
 
 ENDPOINT_KIND = "openai-chat-completions"
@@ -118,16 +119,6 @@ def run_trials(
     refuse_ungraded(subject)
     programs.require(subject.test_set.checks)
     jobs = plan(subject, settings)
-    stop = threading.Event()  # set by the first failure: no worker starts another job
-
-    def one(job: Job) -> TrialRecord | None:
-        if stop.is_set():
-            return None
-        try:
-            return run_one(job)
-        except BaseException:
-            stop.set()
-            raise
 
     def run_one(job: Job) -> TrialRecord:
         body = request_body(subject, job, settings)
@@ -150,17 +141,13 @@ def run_trials(
         )
         return TrialRecord(outcome, verdicts, cached)
 
-    pool = ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="skillpm-eval")
     records: dict[Job, TrialRecord] = {}
-    try:
-        futures = {pool.submit(one, job): job for job in jobs}
-        for future in as_completed(futures):
-            record = future.result()
-            if record is not None:
-                records[futures[future]] = record
-                on_done()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+
+    def keep(job: Job, record: TrialRecord) -> None:
+        records[job] = record
+        on_done()
+
+    run_on_threads(jobs, run_one, workers=settings.concurrency, on_result=keep, on_stop=programs.stop)
     return [records[job] for job in jobs]
 
 

@@ -187,3 +187,44 @@ def test_a_test_script_cannot_read_the_api_key_out_of_skillpm_s_environment(host
     hostile.ok(completed)
     assert not stolen.exists()
     assert arms(completed) == (1, 1)
+
+
+# ---------------------------------------------------------------- programs that outlive the run
+
+SLEEPER = """\
+import os, pathlib, time
+pathlib.Path("{mark}").write_text(str(os.getpid()))
+time.sleep({seconds})
+"""
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for its reaper does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def sleeping_test(hostile: Hostile, mark: Path, *, seconds: float, timeout_s: float | str = 60) -> Path:
+    tests = [{"input": "Write f.", "expected": {"contains": []}, "validator": "python_test",
+              "validator_config": {"script": ".eval/sleep.py", "timeout_s": timeout_s}}]
+    script = SLEEPER.replace("{mark}", str(mark)).replace("{seconds}", str(seconds))
+    return skill(hostile, tests, {".eval/sleep.py": script})
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_sigterm_during_a_test_script_ends_eval_and_the_script(hostile, answering) -> None:
+    """Threat: SIGTERM waited for a running test script (up to its timeout_s), which then outlived skillpm."""
+    mark = hostile.work / "started"
+    server = answering("```python\ndef f():\n    return 1\n```\n")
+    process = start_eval(hostile, eval_args(sleeping_test(hostile, mark, seconds=60), server))
+    deadline = time.monotonic() + 15
+    while not mark.exists() or not mark.read_text():
+        assert time.monotonic() < deadline and process.poll() is None, "the test script never started"
+        time.sleep(0.05)
+    seconds, stderr = stopped_by_sigterm(process, within=12)
+    assert process.returncode == 128 + signal.SIGTERM and "error: interrupted" in stderr, stderr
+    assert seconds < 5
+    time.sleep(0.2)
+    assert not alive(int(mark.read_text()))
