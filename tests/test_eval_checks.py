@@ -402,3 +402,16 @@ def test_a_regex_check_finds_what_re_search_finds(pattern, ignore_case, answer):
     (_, check) = checks_for(case("regex", contains=(), pattern=pattern, ignore_case=ignore_case), target="generic")
     expected = re.search(pattern, answer, re.IGNORECASE if ignore_case else 0) is not None
     assert check.run(answer, None, {}).passed == expected
+
+
+def test_python_test_output_is_cut_and_the_script_killed_past_the_limit():
+    from skillpm.evaluation.programs import MAX_OUTPUT
+
+    script = b"import sys\nblock = b'x' * (1 << 20)\nwhile True:\n    sys.stdout.buffer.write(block)\n"
+    result = python_test("```python\ndef add(a, b): return a + b\n```", script=script, timeout_s=30.0)
+    assert not result.passed and f"printed more than {MAX_OUTPUT >> 20} MiB" in result.detail
+
+
+def test_a_time_limit_past_the_bound_is_the_bound():
+    """A config the schema was not asked about (a caller of checks_for) still cannot overflow the clock."""
+    assert python_test("```python\ndef add(a, b):\n    return a + b\n```", timeout_s=1e300).passed

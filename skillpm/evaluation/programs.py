@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
+import selectors
 import shutil
 import signal
 import site
@@ -22,14 +23,21 @@ import sys
 import sysconfig
 import tempfile
 import threading
+import time
 from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 
 from skillpm.evaluation.checks import Compiled
 from skillpm.evaluation.errors import EvalError
+from skillpm.records import Record
 
 _KEPT_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "CUDA_HOME", "CUDA_PATH", "LD_LIBRARY_PATH", "SYSTEMROOT")
 _DETAIL_CHARS = 600
+#: Bytes of output (stdout and stderr) a program may print before it is killed: nvcc's log and
+#: cuobjdump's SASS listing are read whole, a test script's only for its last lines.
+MAX_OUTPUT = 16 << 20
+#: The longest time limit a check may give a program, whatever its configuration says (an hour).
+MAX_TIMEOUT_S = 3600.0
 _PR_SET_DUMPABLE = 4
 
 
@@ -94,24 +102,73 @@ def _kill_group(group: int) -> None:
         pass  # gone already
 
 
-def run_limited(
-    command: list[str], *, cwd: Path, timeout_s: float, running: Running | None = None
-) -> tuple[int | None, str]:
-    """Run ``command`` in ``cwd`` with a minimal environment: ``(exit code or None on timeout, output)``."""
+class Ran(Record):
+    """What a program did: its exit code (None when it was cut off), its output, and why it was cut off."""
+
+    code: int | None
+    output: str
+    cut: str = ""  # "": it ended itself; else why it was killed
+
+
+def run_limited(command: list[str], *, cwd: Path, timeout_s: float, running: Running | None = None) -> Ran:
+    """Run ``command`` in ``cwd`` with a minimal environment, its stderr in its stdout.
+
+    Its process group is killed when it runs past ``timeout_s`` (at most :data:`MAX_TIMEOUT_S`)
+    or prints more than :data:`MAX_OUTPUT` bytes; at most that much is kept.
+    """
     _undumpable()
+    limit = min(timeout_s, MAX_TIMEOUT_S)
     process = (running or Running()).start(
         command, cwd=cwd, env=minimal_env(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
-        output, _ = process.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        _kill_group(process.pid)
-        output, _ = process.communicate()
-        return None, output.decode("utf-8", "replace")
+        output, cut = _drain(process, time.monotonic() + limit)
+        if cut == "time":
+            cut = f"ran over its {limit:g} s time limit"
+        elif cut:
+            cut = f"printed more than {MAX_OUTPUT // (1 << 20)} MiB"
+        if cut:
+            _kill_group(process.pid)
     finally:
+        _kill_group(process.pid)  # and what it left running; its id is still its own, unreaped
         if running is not None:
-            running.reaped(process)
-    return process.returncode, output.decode("utf-8", "replace")
+            running.reaped(process)  # before the wait that reaps it
+        process.wait()
+        assert process.stdout is not None
+        process.stdout.close()
+    return Ran(None if cut else process.returncode, output.decode("utf-8", "replace"), cut)
+
+
+def _drain(process: subprocess.Popen[bytes], deadline: float) -> tuple[bytes, str]:
+    """Read the program's output until it ends: ``(output, "")``, or ``(output, "time" or "output")``
+    when it is still running at ``deadline`` or has printed more than :data:`MAX_OUTPUT`."""
+    assert process.stdout is not None
+    descriptor = process.stdout.fileno()
+    output = bytearray()
+    with selectors.DefaultSelector() as selector:
+        selector.register(descriptor, selectors.EVENT_READ)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return bytes(output), "time"
+            if not selector.select(min(remaining, 1.0)):
+                continue
+            chunk = os.read(descriptor, 1 << 16)
+            if not chunk:
+                break
+            output += chunk
+            if len(output) > MAX_OUTPUT:
+                return bytes(output[-MAX_OUTPUT:]), "output"
+    while not _exited(process.pid):  # its output is closed, and it may still run
+        if time.monotonic() >= deadline:
+            return bytes(output), "time"
+        time.sleep(0.01)
+    return bytes(output), ""
+
+
+def _exited(pid: int) -> bool:
+    """Whether ``pid`` has ended, leaving it unreaped (so its process group's id stays its own)."""
+    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
 
 
 def find_cuobjdump() -> str | None:
@@ -141,13 +198,13 @@ def _site_folders() -> list[Path]:
     return [Path(folder) for folder in dict.fromkeys(folders)]
 
 
-def _verdict(code: int | None, output: str, *, what: str, timeout_s: float) -> tuple[bool, str]:
-    if code is None:
-        return False, f"{what} ran over its {timeout_s:g} s time limit"
-    if code == 0:
+def _verdict(ran: Ran, *, what: str) -> tuple[bool, str]:
+    if ran.cut:
+        return False, f"{what} {ran.cut}"
+    if ran.code == 0:
         return True, ""
-    tail = " ".join(output.split())[-_DETAIL_CHARS:]
-    return False, f"{what} exited with {code}: {tail}"
+    tail = " ".join(ran.output[-4 * _DETAIL_CHARS:].split())[-_DETAIL_CHARS:]
+    return False, f"{what} exited with {ran.code}: {tail}"
 
 
 class LocalPrograms:
@@ -190,14 +247,14 @@ class LocalPrograms:
             (folder / "answer.cu").write_text(code, encoding="utf-8")
             verbose = ("-Xptxas", "-v") if disassemble else ()
             command = [self.nvcc, "-c", "answer.cu", "-o", "answer.o", *flags, *verbose]
-            exit_code, log = run_limited(command, cwd=folder, timeout_s=timeout_s, running=self.running)
-            passed, detail = _verdict(exit_code, log, what="nvcc", timeout_s=timeout_s)
+            compiled = run_limited(command, cwd=folder, timeout_s=timeout_s, running=self.running)
+            passed, detail = _verdict(compiled, what="nvcc")
             if not passed or not disassemble:
                 return Compiled(passed, detail)
             assert self.cuobjdump is not None, "require() first"
-            exit_code, sass = run_limited([self.cuobjdump, "-sass", "answer.o"], cwd=folder, timeout_s=timeout_s, running=self.running)
-            passed, detail = _verdict(exit_code, sass, what="cuobjdump", timeout_s=timeout_s)
-            return Compiled(passed, detail, ptxas_log=log, sass=sass if passed else "")
+            listed = run_limited([self.cuobjdump, "-sass", "answer.o"], cwd=folder, timeout_s=timeout_s, running=self.running)
+            passed, detail = _verdict(listed, what="cuobjdump")
+            return Compiled(passed, detail, ptxas_log=compiled.output, sass=listed.output if passed else "")
 
     def run_python_test(
         self, files: Mapping[str, str], *, script: str, script_bytes: bytes, timeout_s: float
@@ -209,5 +266,5 @@ class LocalPrograms:
                 (folder / name).write_text(text, encoding="utf-8")
             name = PurePosixPath(script).name
             (folder / name).write_bytes(script_bytes)
-            code, output = run_limited([self.python, name], cwd=folder, timeout_s=timeout_s, running=self.running)
-            return _verdict(code, output, what=name, timeout_s=timeout_s)
+            ran = run_limited([self.python, name], cwd=folder, timeout_s=timeout_s, running=self.running)
+            return _verdict(ran, what=name)

@@ -228,3 +228,31 @@ def test_sigterm_during_a_test_script_ends_eval_and_the_script(hostile, answerin
     assert seconds < 5
     time.sleep(0.2)
     assert not alive(int(mark.read_text()))
+
+
+FLOOD = """\
+import sys
+block = b"x" * (1 << 20)
+while True:
+    sys.stdout.buffer.write(block)
+"""
+
+
+def test_a_test_script_printing_without_end_is_killed_at_the_output_limit(hostile, answering) -> None:
+    """Threat: a program's output was read whole into memory (7 GB in 8 s) until its time limit."""
+    tests = [{"input": "Write f.", "expected": {"contains": []}, "validator": "python_test",
+              "validator_config": {"script": ".eval/flood.py", "timeout_s": 25}}]
+    source = skill(hostile, tests, {".eval/flood.py": FLOOD})
+    completed = hostile.ok(hostile.run(*eval_args(source, answering("```python\ndef f():\n    return 1\n```\n"))))
+    assert arms(completed) == (0, 0)
+    assert hostile.seconds < 15  # cut at 16 MiB, not at the 25 s time limit (nor out of memory)
+
+
+@pytest.mark.parametrize("timeout_s", [1e300, 2e6, 3600.5])
+def test_a_time_limit_over_an_hour_is_refused_when_the_cases_are_read(hostile, answering, timeout_s) -> None:
+    """Threat: timeout_s 1e300 ended eval in an OverflowError traceback; 2e6 let a sleeping script run for weeks."""
+    mark = hostile.work / "started"
+    server = answering("```python\ndef f():\n    return 1\n```\n")
+    completed = hostile.run(*eval_args(sleeping_test(hostile, mark, seconds=60, timeout_s=timeout_s), server))
+    hostile.refused(completed, "validator_config.timeout_s", "3600")
+    assert not mark.exists() and server.requests == []
