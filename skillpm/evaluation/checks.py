@@ -52,10 +52,6 @@ CUDA_LANGUAGES = frozenset({"cuda", "cu", "cpp", "c++", "cxx", "cc"})
 PYTHON_LANGUAGES = frozenset({"python", "py", "python3"})
 TOML_LANGUAGES = frozenset({"toml"})
 
-_FENCE = re.compile(
-    r"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[^\s`{]*)[^\n]*\n(?P<code>.*?)^[ \t]{0,3}(?P=fence)[ \t]*$",
-    re.MULTILINE | re.DOTALL,
-)
 #: Seconds one search of a ``regex`` check may take: a hostile pattern can backtrack for ever.
 REGEX_TIMEOUT_S = 2.0
 _GENCODE = re.compile(r"arch=compute_[0-9]{2,3}[af]?,code=[a-z0-9_,\[\]]+")
@@ -101,8 +97,11 @@ class CheckResult(Record):
 
 
 def code_blocks(answer: str) -> list[tuple[str, str]]:
-    """The fenced code blocks of a Markdown answer, in order: ``(language, code)``, language lower-cased."""
-    return [(match["lang"].lower(), match["code"]) for match in _FENCE.finditer(answer)]
+    """The fenced code blocks of a Markdown answer, in order: ``(language, code)``, language lower-cased
+    (:mod:`skillpm.evaluation.fences`)."""
+    from skillpm.evaluation.fences import code_blocks as found
+
+    return found(answer)
 
 
 def last_block(answer: str, languages: frozenset[str]) -> str | None:

@@ -256,3 +256,13 @@ def test_a_time_limit_over_an_hour_is_refused_when_the_cases_are_read(hostile, a
     completed = hostile.run(*eval_args(sleeping_test(hostile, mark, seconds=60, timeout_s=timeout_s), server))
     hostile.refused(completed, "validator_config.timeout_s", "3600")
     assert not mark.exists() and server.requests == []
+
+
+def test_an_answer_of_fence_openings_that_never_close_is_read_at_once(hostile, answering) -> None:
+    """Threat: finding code blocks was quadratic in fence openings that never close (16,000 lines: 42 s a search)."""
+    tests = [{"input": "Write f.", "expected": {"contains": []}, "validator": "python_test",
+              "validator_config": {"script": ".eval/check.py"}}]
+    source = skill(hostile, tests, {".eval/check.py": "raise SystemExit(0)\n"})
+    completed = hostile.ok(hostile.run(*eval_args(source, answering("```a\n" * 16_000))))
+    assert arms(completed) == (0, 0)  # no block: nothing to test
+    assert hostile.seconds < 10
