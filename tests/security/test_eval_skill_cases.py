@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import build_source, skill_md
+from skillpm.evaluation.programs import find_cuobjdump
+from tests.conftest import build_source, needs_nvcc, skill_md
 from tests.security.conftest import Hostile, limit_memory
 from tests.test_eval_client import ChatServer, completion
 
@@ -266,3 +267,16 @@ def test_an_answer_of_fence_openings_that_never_close_is_read_at_once(hostile, a
     completed = hostile.ok(hostile.run(*eval_args(source, answering("```a\n" * 16_000))))
     assert arms(completed) == (0, 0)  # no block: nothing to test
     assert hostile.seconds < 10
+
+
+@needs_nvcc
+def test_a_kernel_whose_name_only_looks_mangled_fails_its_check_in_one_piece(hostile, answering) -> None:
+    """Threat: an extern "C" kernel named _Z and 5,000 digits made reading its name end eval in a traceback."""
+    if find_cuobjdump() is None:
+        pytest.skip("cuobjdump and nvdisasm are not installed")
+    tests = [{"input": "Write kernel k.", "expected": {"contains": []}, "validator": "cuda_kernel",
+              "validator_config": {"kernel": "k", "arch": "sm_90"}}]
+    name = "_Z" + "9" * 5000 + "k"
+    answer = f'```cuda\nextern "C" __global__ void {name}(float *p) {{ p[threadIdx.x] = 1.0f; }}\n```\n'
+    completed = hostile.ok(hostile.run(*eval_args(skill(hostile, tests), answering(answer), "--concurrency", "1")))
+    assert arms(completed) == (0, 0)
