@@ -155,6 +155,14 @@ def test_upskill_results_of_another_shape_are_one_line_naming_the_file(isolated,
     assert "batch_summary.json: results.0: not an upskill run result" in error and why in error, error
 
 
+def test_upskill_results_for_a_case_that_cannot_fail_are_refused(isolated) -> None:
+    """A case with an empty ``expected.contains`` and no validator passes in upskill whatever the answer."""
+    source = upskill_skill(isolated.tmp, [{"input": "q", "expected": {"contains": []}}])
+    write_batch(isolated.tmp / "runs", [run_result("haiku", 1, 1, 1)], models="haiku")
+    error = one_error(skillpm("eval", source, "--import-upskill", isolated.tmp / "runs"))
+    assert "tests.0 have no check that can fail" in error
+
+
 def test_upskill_results_linked_from_elsewhere_are_not_read(isolated) -> None:
     """A runs folder whose batch folder, or one run's result, is a link out of it (found in a hostile review: the
     results outside went into the evidence): refused, naming the link."""

@@ -358,6 +358,11 @@ def _cuda_kernel(kernel: KernelConfig, overrides: Mapping[str, object], target: 
     return CudaKernel(_gencode(arch), kernel.timeout_s, limits)
 
 
+def can_fail(check: Check) -> bool:
+    """Whether some answer fails ``check``: a ``contains`` with no string but ``""`` passes every answer."""
+    return not isinstance(check, Contains) or any(check.strings)
+
+
 def evaluate(
     checks: tuple[Check, ...], answer: str, *, programs: Programs, scripts: Mapping[str, bytes]
 ) -> tuple[CheckResult, ...]:

@@ -21,14 +21,14 @@ from typing import Any, Callable, Sequence
 from skillpm import __version__
 from skillpm.evaluation.cache import AnswerCache
 from skillpm.evaluation.cases import canonical_json, messages
-from skillpm.evaluation.checks import CheckResult, Programs, evaluate
+from skillpm.evaluation.checks import CheckResult, Programs, can_fail, evaluate
 from skillpm.evaluation.client import ChatClient, Completion, endpoint_host
 from skillpm.evaluation.errors import EvalError
 from skillpm.evaluation.evidence import build_evidence
 from skillpm.evaluation.stats import ARMS, Arm, ModelResult, TrialOutcome, summarize
 from skillpm.evaluation.subject import Subject
 from skillpm.evaluation.workers import run_on_threads
-from skillpm.manifest import EVAL_FILE
+from skillpm.manifest import EVAL_FILE, EVALS_FILE
 
 ENDPOINT_KIND = "openai-chat-completions"
 UPSKILL_KIND = "upskill"
@@ -171,16 +171,31 @@ def evaluate_endpoint(
     return Report(results, evidence, records)
 
 
-def refuse_ungraded(subject: Subject) -> None:
-    """EvalError when some cases (evals.json evals with only sentences for a grader) have no check
-    skillpm can decide: they would pass whatever the answer."""
-    if subject.ungraded:
-        from skillpm.display import few
+def refuse_ungraded(subject: Subject, *, by_upskill: bool = False) -> None:
+    """EvalError when some cases have no check that can fail, so that they would pass whatever the
+    answer: evals.json evals with only sentences for a grader, and cases whose ``expected.contains``
+    is empty (or holds only ``""``) with no validator skillpm runs (``by_upskill``: with no validator,
+    as upskill runs validators skillpm does not know)."""
+    from skillpm.display import few
 
+    if subject.ungraded:
         raise EvalError(
             f"{subject.tests_file}: {few(subject.ungraded)} have only expectations for a grader to judge, "
             "which skillpm cannot decide",
             hint='give each eval upskill\'s "expected": {"contains": [...]} beside its expectations (docs/evaluation.md)',
+        )
+    label = "evals" if subject.tests_file.endswith(EVALS_FILE) else "tests"
+    vacuous = [
+        f"{label}.{index}"
+        for index, (case, checks) in enumerate(zip(subject.cases, subject.checks))
+        if not any(map(can_fail, checks)) and not (by_upskill and case.validator is not None)
+    ]
+    if vacuous:
+        raise EvalError(
+            f"{subject.tests_file}: {few(vacuous)} have no check that can fail (expected.contains is empty and "
+            "no validator skillpm runs is given), so they would pass whatever the answer",
+            hint='give each a string the answer must hold ("expected": {"contains": [...]}) or a validator '
+            "(docs/evaluation.md)",
         )
 
 
@@ -195,6 +210,7 @@ def import_upskill(subject: Subject, runs: Path, *, models: Sequence[str] = (), 
             "its results cannot be tied to them",
             hint=f"import upskill's results for a variant whose cases are in {EVAL_FILE}",
         )
+    refuse_ungraded(subject, by_upskill=True)
     unscored = all(case.validator is None for case in subject.cases)
     results, trials = load_upskill_results(runs, models=models, cases=subject.test_set.count if unscored else None)
     return Report(results, _evidence(subject, results, UPSKILL_KIND, None, trials, {}, created))

@@ -280,3 +280,27 @@ def test_a_kernel_whose_name_only_looks_mangled_fails_its_check_in_one_piece(hos
     answer = f'```cuda\nextern "C" __global__ void {name}(float *p) {{ p[threadIdx.x] = 1.0f; }}\n```\n'
     completed = hostile.ok(hostile.run(*eval_args(skill(hostile, tests), answering(answer), "--concurrency", "1")))
     assert arms(completed) == (0, 0)
+
+
+# ---------------------------------------------------------------- cases that pass whatever the answer
+
+
+@pytest.mark.parametrize(
+    ("files", "named"),
+    [
+        ({"skill_meta.json": {"tests": [{"input": "q", "expected": {"contains": ["a"]}}, {"input": "q", "expected": {"contains": []}}]}}, "tests.1"),
+        ({"skill_meta.json": {"tests": [{"input": "q", "expected": {"contains": [""]}}]}}, "tests.0"),
+        ({"skill_meta.json": {"tests": [{"input": "q", "expected": {"contains": []}, "validator": "hf_eval_yaml"}]}}, "tests.0"),
+        ({"evals/evals.json": {"evals": [{"id": 1, "prompt": "Total?", "expectations": ["42"], "expected": {"contains": []}}]}}, "evals.0"),
+    ],
+    ids=["empty-contains", "empty-string", "unknown-validator", "evals-json"],
+)
+def test_a_case_with_no_check_that_can_fail_is_refused_naming_it(hostile, answering, files, named) -> None:
+    """Threat: a case whose only check is "expected": {"contains": []} passed whatever the answer ("I refuse.")."""
+    variant = {"SKILL.md": skill_md("hostile", "Tests hostile checks. Use in tests.", "Answer.")}
+    variant.update({path: json.dumps({"metadata": {}, **document}) for path, document in files.items()})
+    source = build_source(hostile.work, "hostile", {"generic": variant}, tests=False)
+    server = answering("I refuse.")
+    completed = hostile.run(*eval_args(source, server))
+    error = hostile.refused(completed, named, "no check that can fail", "would pass whatever the answer")
+    assert "hint: " in completed.stderr and server.requests == [], error
