@@ -1,7 +1,8 @@
 """Running the programs checks need: nvcc (and cuobjdump) on an answer's code, a test script beside it.
 
-Each run gets a fresh temporary directory, a time limit (the whole process group is
-killed when it runs over) and a minimal environment: PATH, locale, CUDA's variables and
+Each run gets a fresh temporary directory, a time limit and a bound on its output (the
+whole process group is killed when it runs over either, when it ends, and when the run
+stops: :meth:`LocalPrograms.stop`) and a minimal environment: PATH, locale, CUDA's variables and
 a HOME inside the temporary directory; nothing else of the caller's environment, so an
 API key never reaches the answer's code. On Linux skillpm also makes itself undumpable
 before it starts the first program, so that they (and any process of the user's) cannot
