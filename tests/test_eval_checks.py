@@ -365,3 +365,16 @@ def test_kernel_checks_need_nvcc_and_a_disassembler_before_any_request():
     programs.nvcc = None
     with pytest.raises(EvalError, match="3 test.*nvcc"):
         programs.require({"nvcc_compile": 2, "cuda_kernel": 1})
+
+
+def test_python_test_output_is_cut_and_the_script_killed_past_the_limit():
+    from skillpm.evaluation.programs import MAX_OUTPUT
+
+    script = b"import sys\nblock = b'x' * (1 << 20)\nwhile True:\n    sys.stdout.buffer.write(block)\n"
+    result = python_test("```python\ndef add(a, b): return a + b\n```", script=script, timeout_s=30.0)
+    assert not result.passed and f"printed more than {MAX_OUTPUT >> 20} MiB" in result.detail
+
+
+def test_a_time_limit_past_the_bound_is_the_bound():
+    """A config the schema was not asked about (a caller of checks_for) still cannot overflow the clock."""
+    assert python_test("```python\ndef add(a, b):\n    return a + b\n```", timeout_s=1e300).passed

@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from conftest import build_source, skill_md
 from test_publish import one_error, skillpm
 
@@ -137,6 +139,28 @@ def test_upskill_results_missing_a_count_are_refused_not_read_as_zero(isolated) 
     assert result.exit_code == 0, result.output
     (model,) = json.loads(result.stdout)["models"]
     assert model["lift"] == 0.5 and model["with_skill"]["tokens"] is None and model["baseline"]["latency_s"] is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [("stats", [1], "stats is not an object"), ("stats", "fast", "stats is not an object"),
+     ("metadata", [1], "list indices"), ("run_type", ["with_skill"], "neither 'with_skill' nor 'baseline'")],
+)
+def test_upskill_results_of_another_shape_are_one_line_naming_the_file(isolated, field, value, why) -> None:
+    """A run result whose ``stats`` is a list (or whose other fields have another shape) ended in a traceback."""
+    hostile = run_result("haiku", 1, 1, 1)
+    hostile[field] = value
+    write_batch(isolated.tmp / "runs", [hostile], models="haiku")
+    error = one_error(skillpm("eval", upskill_skill(isolated.tmp), "--import-upskill", isolated.tmp / "runs"))
+    assert "batch_summary.json: results.0: not an upskill run result" in error and why in error, error
+
+
+def test_upskill_results_for_a_case_that_cannot_fail_are_refused(isolated) -> None:
+    """A case with an empty ``expected.contains`` and no validator passes in upskill whatever the answer."""
+    source = upskill_skill(isolated.tmp, [{"input": "q", "expected": {"contains": []}}])
+    write_batch(isolated.tmp / "runs", [run_result("haiku", 1, 1, 1)], models="haiku")
+    error = one_error(skillpm("eval", source, "--import-upskill", isolated.tmp / "runs"))
+    assert "tests.0 have no check that can fail" in error
 
 
 def test_upskill_results_linked_from_elsewhere_are_not_read(isolated) -> None:

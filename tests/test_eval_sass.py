@@ -79,6 +79,12 @@ def test_source_name_reads_extern_c_and_mangled_names(mangled, name):
     assert source_name(mangled) == name
 
 
+@pytest.mark.parametrize("name", ["_Z" + "9" * 5000 + "k", "_ZN" + "1" * 4400 + "x", "_Z" + "7" * 10 + "k"])
+def test_a_name_that_only_looks_mangled_is_read_without_error(name):
+    """An extern "C" kernel named ``_Z`` and 5,000 digits: int() refuses more than 4,300 digits."""
+    assert source_name(name) == name
+
+
 def test_opcodes_match_with_their_modifiers_and_without_predicates():
     code = instructions(listing(("k", ["@!P1 LDG.E.128.CONSTANT R4, [R2.64]", "SHFL.DOWN PT, R1, R0, 0x1, 0x1f"])))
     assert has_opcode(code, "LDG.E.128") and has_opcode(code, "SHFL") and has_opcode(code, "SHFL.DOWN")

@@ -46,7 +46,7 @@ class RefRegex(RefConfig):
 class RefArch(RefConfig):
     arch: str | None = None
     generic_arch: str | None = None
-    timeout_s: float = Field(default=120.0, gt=0, allow_inf_nan=False)
+    timeout_s: float = Field(default=120.0, gt=0, le=3600, allow_inf_nan=False)
 
 
 class RefNvcc(RefArch):
@@ -64,7 +64,7 @@ class RefKernel(RefArch):
 
 class RefPythonTest(RefConfig):
     script: str = Field(min_length=1)
-    timeout_s: float = Field(default=60.0, gt=0, allow_inf_nan=False)
+    timeout_s: float = Field(default=60.0, gt=0, le=3600, allow_inf_nan=False)
 
 
 REFERENCE: dict[str, type[BaseModel]] = {

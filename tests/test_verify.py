@@ -21,7 +21,7 @@ from test_publish import NAME, one_error, skillpm
 
 ALL_CHECKS = [
     "bundle-file", "bundle", "artifact-digest", "signature", "signer", "payload-type", "statement", "subject",
-    "predicate-type", "predicate-schema", "evidence-variant", "test-set", "requirements",
+    "predicate-type", "predicate-schema", "figures", "evidence-variant", "test-set", "requirements",
 ]
 
 

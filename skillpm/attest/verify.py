@@ -194,6 +194,7 @@ def statement_checks(
         return checks
     checks.append(Check("predicate-type", True, predicate_type))
     checks.append(_schema_check(predicate_type, predicate, schema_dir or default_schema_dir()))
+    checks.append(_figures_check(predicate_type, predicate))
     wrong = evidence_mismatches(predicate, expected=expected, artifact_sha256=artifact_sha256)
     variant = f"{expected.name} {expected.version} for {expected.target}"
     checks.append(Check("evidence-variant", not wrong, "; ".join(wrong) or f"evidence for {variant}"))
@@ -364,6 +365,18 @@ def certificate_identity(certificate: Certificate) -> tuple[str | None, list[str
 def default_schema_dir() -> Path:
     """The evidence schemas shipped with skillpm: in the wheel, or schemas/ of a source checkout."""
     return shipped("schemas")
+
+
+def _figures_check(predicate_type: str, predicate: Any) -> Check:
+    """``figures``: the derived figures policy reads (pass rates, lift, % of peak) agree with the
+    counts and timings the evidence records (:mod:`skillpm.attest.figures`)."""
+    from skillpm.attest.figures import figure_problems
+    from skillpm.display import clean
+
+    problems = figure_problems(predicate_type, predicate)
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    detail = "; ".join(clean(problem, 300) for problem in problems[:3]) + more
+    return Check("figures", not problems, detail or "derived from the recorded counts and timings")
 
 
 def _schema_check(predicate_type: str, predicate: Any, schema_dir: Path) -> Check:

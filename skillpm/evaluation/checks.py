@@ -6,7 +6,8 @@ adds one of ours, configured by the flat ``validator_config``:
 
 ========================  ==========================================================
 ``regex``                 ``pattern`` (required), ``ignore_case`` (default false):
-                          the pattern occurs in the answer (``re.search``).
+                          the pattern occurs in the answer (``re.search``'s syntax,
+                          matched by the ``regex`` module within :data:`REGEX_TIMEOUT_S`).
 ``nvcc_compile``          ``gencode`` (``arch=compute_90a,code=sm_90a``) or ``arch``
                           (``sm_90a``), default the variant's target (for ``generic``:
                           ``generic_arch``); ``timeout_s`` (default 120): the answer's
@@ -33,8 +34,9 @@ A test passes when every one of its checks passes.
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import TYPE_CHECKING, Mapping, Protocol, Union
+from typing import TYPE_CHECKING, Any, Mapping, Protocol, Union
 
 from skillpm.errors import TargetError
 from skillpm.records import Record
@@ -50,10 +52,8 @@ CUDA_LANGUAGES = frozenset({"cuda", "cu", "cpp", "c++", "cxx", "cc"})
 PYTHON_LANGUAGES = frozenset({"python", "py", "python3"})
 TOML_LANGUAGES = frozenset({"toml"})
 
-_FENCE = re.compile(
-    r"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[^\s`{]*)[^\n]*\n(?P<code>.*?)^[ \t]{0,3}(?P=fence)[ \t]*$",
-    re.MULTILINE | re.DOTALL,
-)
+#: Seconds one search of a ``regex`` check may take: a hostile pattern can backtrack for ever.
+REGEX_TIMEOUT_S = 2.0
 _GENCODE = re.compile(r"arch=compute_[0-9]{2,3}[af]?,code=[a-z0-9_,\[\]]+")
 _BUDGET_KEY = "max_sass_per_element"
 
@@ -81,6 +81,9 @@ class Programs(Protocol):
         self, files: Mapping[str, str], *, script: str, script_bytes: bytes, timeout_s: float
     ) -> tuple[bool, str]: ...
 
+    def stop(self) -> None:
+        """End every program still running, and start no more (the run is stopping)."""
+
 
 class CheckResult(Record):
     """One check's verdict on one answer; ``detail`` says why it failed."""
@@ -94,8 +97,11 @@ class CheckResult(Record):
 
 
 def code_blocks(answer: str) -> list[tuple[str, str]]:
-    """The fenced code blocks of a Markdown answer, in order: ``(language, code)``, language lower-cased."""
-    return [(match["lang"].lower(), match["code"]) for match in _FENCE.finditer(answer)]
+    """The fenced code blocks of a Markdown answer, in order: ``(language, code)``, language lower-cased
+    (:mod:`skillpm.evaluation.fences`)."""
+    from skillpm.evaluation.fences import code_blocks as found
+
+    return found(answer)
 
 
 def last_block(answer: str, languages: frozenset[str]) -> str | None:
@@ -118,14 +124,35 @@ class Contains(Record):
 
 
 class Regex(Record):
-    """``regex``: the pattern occurs in the answer."""
+    """``regex``: the pattern occurs in the answer.
 
-    pattern: re.Pattern[str]
+    Patterns are written for Python's ``re`` (upskill's) and checked with it when the cases are
+    read, but matched with the ``regex`` module (its ``re``-compatible VERSION0), which can stop a
+    search after :data:`REGEX_TIMEOUT_S` and lets go of the GIL while it searches, so that a
+    pattern that backtracks catastrophically fails its check instead of holding the run (and
+    Ctrl-C) for ever.
+    """
+
+    pattern: str
+    ignore_case: bool = False
     name = "regex"
 
     def run(self, answer: str, programs: Programs, scripts: Mapping[str, bytes]) -> CheckResult:
-        found = self.pattern.search(answer) is not None
-        return CheckResult(self.name, found, "" if found else f"no match for {self.pattern.pattern!r}")
+        try:
+            found = _bounded(self.pattern, self.ignore_case).search(
+                answer, timeout=REGEX_TIMEOUT_S, concurrent=True
+            ) is not None
+        except TimeoutError:
+            return CheckResult(self.name, False, f"the pattern {self.pattern!r} took more than {REGEX_TIMEOUT_S:g} s")
+        return CheckResult(self.name, found, "" if found else f"no match for {self.pattern!r}")
+
+
+@functools.lru_cache(maxsize=64)
+def _bounded(pattern: str, ignore_case: bool) -> Any:
+    """``pattern`` compiled by the ``regex`` module (imported here only: few runs need it)."""
+    import regex
+
+    return regex.compile(pattern, regex.VERSION0 | (regex.IGNORECASE if ignore_case else 0))
 
 
 class _Compiling:
@@ -238,7 +265,8 @@ def checks_for(case: EvalCase, *, target: str) -> tuple[Check, ...]:
     if settings is None:
         raise CheckConfigError(problems[0])
     if isinstance(settings, RegexConfig):
-        found.append(Regex(_compile(settings.pattern, settings.ignore_case)))
+        _compile(settings.pattern, settings.ignore_case)
+        found.append(Regex(settings.pattern, settings.ignore_case))
     elif isinstance(settings, NvccConfig):
         found.append(NvccCompile(_nvcc_flags(settings, target), settings.timeout_s))
     elif isinstance(settings, KernelConfig):
@@ -248,11 +276,16 @@ def checks_for(case: EvalCase, *, target: str) -> tuple[Check, ...]:
     return tuple(found)
 
 
-def _compile(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+def _compile(pattern: str, ignore_case: bool) -> None:
+    """CheckConfigError unless ``pattern`` is a regular expression for ``re`` (upskill's) and ``regex``."""
     try:
-        return re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+        re.compile(pattern, re.IGNORECASE if ignore_case else 0)
     except re.error as error:
         raise CheckConfigError(f"validator_config.pattern {pattern!r} is not a regular expression: {error}") from None
+    try:
+        _bounded(pattern, ignore_case)
+    except Exception as error:  # noqa: BLE001 - regex.error, or whatever else a hostile pattern makes it raise
+        raise CheckConfigError(f"validator_config.pattern {pattern!r} cannot be matched with a time limit: {error}") from None
 
 
 def _nvcc_flags(config: NvccConfig, target: str) -> tuple[str, ...]:
@@ -323,6 +356,11 @@ def _cuda_kernel(kernel: KernelConfig, overrides: Mapping[str, object], target: 
         max_sass_per_element=budget,
     )
     return CudaKernel(_gencode(arch), kernel.timeout_s, limits)
+
+
+def can_fail(check: Check) -> bool:
+    """Whether some answer fails ``check``: a ``contains`` with no string but ``""`` passes every answer."""
+    return not isinstance(check, Contains) or any(check.strings)
 
 
 def evaluate(

@@ -1,6 +1,8 @@
 """Running an evaluation: every case, for every model, with and without the skill, ``trials`` times.
 
-Trials run on a thread pool bounded by ``concurrency``, sharing one :class:`ChatClient`.
+Trials run on ``concurrency`` daemon threads (:mod:`skillpm.evaluation.workers`), sharing one
+:class:`ChatClient`; an interrupted run kills the programs its checks started and does not
+wait for a check that overruns.
 Each answer is cached under a key derived from the request itself (URL, model, messages,
 parameters) and the trial number: the skill's text is in the with-skill messages, so a
 changed SKILL.md asks again, while the baseline's answers, which never saw the skill, are
@@ -11,8 +13,6 @@ what was answered until then stays cached, and the next run resumes from there.
 from __future__ import annotations
 
 import hashlib
-import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,13 +21,14 @@ from typing import Any, Callable, Sequence
 from skillpm import __version__
 from skillpm.evaluation.cache import AnswerCache
 from skillpm.evaluation.cases import canonical_json, messages
-from skillpm.evaluation.checks import CheckResult, Programs, evaluate
+from skillpm.evaluation.checks import CheckResult, Programs, can_fail, evaluate
 from skillpm.evaluation.client import ChatClient, Completion, endpoint_host
 from skillpm.evaluation.errors import EvalError
 from skillpm.evaluation.evidence import build_evidence
 from skillpm.evaluation.stats import ARMS, Arm, ModelResult, TrialOutcome, summarize
 from skillpm.evaluation.subject import Subject
-from skillpm.manifest import EVAL_FILE
+from skillpm.evaluation.workers import run_on_threads
+from skillpm.manifest import EVAL_FILE, EVALS_FILE
 
 ENDPOINT_KIND = "openai-chat-completions"
 UPSKILL_KIND = "upskill"
@@ -118,16 +119,6 @@ def run_trials(
     refuse_ungraded(subject)
     programs.require(subject.test_set.checks)
     jobs = plan(subject, settings)
-    stop = threading.Event()  # set by the first failure: no worker starts another job
-
-    def one(job: Job) -> TrialRecord | None:
-        if stop.is_set():
-            return None
-        try:
-            return run_one(job)
-        except BaseException:
-            stop.set()
-            raise
 
     def run_one(job: Job) -> TrialRecord:
         body = request_body(subject, job, settings)
@@ -150,17 +141,13 @@ def run_trials(
         )
         return TrialRecord(outcome, verdicts, cached)
 
-    pool = ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="skillpm-eval")
     records: dict[Job, TrialRecord] = {}
-    try:
-        futures = {pool.submit(one, job): job for job in jobs}
-        for future in as_completed(futures):
-            record = future.result()
-            if record is not None:
-                records[futures[future]] = record
-                on_done()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+
+    def keep(job: Job, record: TrialRecord) -> None:
+        records[job] = record
+        on_done()
+
+    run_on_threads(jobs, run_one, workers=settings.concurrency, on_result=keep, on_stop=programs.stop)
     return [records[job] for job in jobs]
 
 
@@ -184,16 +171,31 @@ def evaluate_endpoint(
     return Report(results, evidence, records)
 
 
-def refuse_ungraded(subject: Subject) -> None:
-    """EvalError when some cases (evals.json evals with only sentences for a grader) have no check
-    skillpm can decide: they would pass whatever the answer."""
-    if subject.ungraded:
-        from skillpm.display import few
+def refuse_ungraded(subject: Subject, *, by_upskill: bool = False) -> None:
+    """EvalError when some cases have no check that can fail, so that they would pass whatever the
+    answer: evals.json evals with only sentences for a grader, and cases whose ``expected.contains``
+    is empty (or holds only ``""``) with no validator skillpm runs (``by_upskill``: with no validator,
+    as upskill runs validators skillpm does not know)."""
+    from skillpm.display import few
 
+    if subject.ungraded:
         raise EvalError(
             f"{subject.tests_file}: {few(subject.ungraded)} have only expectations for a grader to judge, "
             "which skillpm cannot decide",
             hint='give each eval upskill\'s "expected": {"contains": [...]} beside its expectations (docs/evaluation.md)',
+        )
+    label = "evals" if subject.tests_file.endswith(EVALS_FILE) else "tests"
+    vacuous = [
+        f"{label}.{index}"
+        for index, (case, checks) in enumerate(zip(subject.cases, subject.checks))
+        if not any(map(can_fail, checks)) and not (by_upskill and case.validator is not None)
+    ]
+    if vacuous:
+        raise EvalError(
+            f"{subject.tests_file}: {few(vacuous)} have no check that can fail (expected.contains is empty and "
+            "no validator skillpm runs is given), so they would pass whatever the answer",
+            hint='give each a string the answer must hold ("expected": {"contains": [...]}) or a validator '
+            "(docs/evaluation.md)",
         )
 
 
@@ -208,6 +210,7 @@ def import_upskill(subject: Subject, runs: Path, *, models: Sequence[str] = (), 
             "its results cannot be tied to them",
             hint=f"import upskill's results for a variant whose cases are in {EVAL_FILE}",
         )
+    refuse_ungraded(subject, by_upskill=True)
     unscored = all(case.validator is None for case in subject.cases)
     results, trials = load_upskill_results(runs, models=models, cases=subject.test_set.count if unscored else None)
     return Report(results, _evidence(subject, results, UPSKILL_KIND, None, trials, {}, created))

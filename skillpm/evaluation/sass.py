@@ -86,7 +86,9 @@ def source_name(mangled: str) -> str:
         return mangled
     position = 3 if mangled.startswith("_ZN") else 2
     last = mangled
-    while (digits := re.match(r"\d+", mangled[position:])) is not None:
+    # A length is a few digits; a longer run (``_Z`` and 5,000 digits, an extern "C" name) names nothing
+    # that long, and int() would refuse it past 4,300 digits.
+    while (digits := re.match(r"\d{1,9}(?!\d)", mangled[position:])) is not None:
         length = int(digits[0])
         start = position + len(digits[0])
         last = mangled[start : start + length]

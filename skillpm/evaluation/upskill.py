@@ -131,6 +131,8 @@ def _run(data: Any) -> UpskillRun:
     arm = data.get("run_type", "with_skill")  # upskill's own default
     passed, total = data["assertions_passed"], data["assertions_total"]
     stats = data.get("stats") or {}
+    if not isinstance(stats, dict):
+        raise ValueError("stats is not an object")
     tokens = [stats.get("input_tokens"), stats.get("output_tokens")]
     if not isinstance(model, str) or not model:
         raise ValueError("metadata.model is not a name")

@@ -341,3 +341,44 @@ def test_publish_refuses_to_sign_non_finite_evidence(hostile: Hostile, signed: S
     ))
     assert "not finite" in error, error
     assert hostile.changed_outside(before, hostile.cache, hostile.work / "digests") == []
+
+
+# -- figures that contradict the evidence's own counts ------------------------------------------
+
+#: measurement -> the JSON text its forged values take (the counts and timings stay as they were)
+FORGED = {"pass_rate": "1.0", "lift": "0.99", "pct_of_peak": "99.0"}
+
+
+@pytest.mark.parametrize("measurement", sorted(FORGED))
+def test_signed_figures_that_contradict_their_own_counts_never_meet_a_minimum(
+    hostile: Hostile, signed: Signed, measurement: str
+) -> None:
+    """Threat: signed eval evidence says 18 of 20 passed and a pass rate of 1.0 (or a lift, or a percent of
+    peak, its counts or timings do not give), which met any minimum: policy read the stated figure."""
+    registry = shutil.copytree(signed.root, hostile.work / "registry")
+    predicate_type, payload = forged_statement(signed, measurement, FORGED[measurement])
+    replace_bundle(registry, sign_with_key(_Payload(payload), signed.key), predicate_type)
+    before = hostile.state()
+    minimum = MEASUREMENTS[measurement][2]
+    error = hostile.refused(install(hostile, registry, "--trusted-key", str(signed.pub), minimum, "0.1"))
+    assert "check 'figures' failed" in error and f"{measurement} {FORGED[measurement]}" in error, error
+    assert_not_installed(hostile, before)
+    completed = hostile.run("verify", NAME, "--registry", registry, "--key", signed.pub)
+    assert completed.returncode == 1 and "figures" in completed.stdout, completed.stdout
+
+
+def test_publish_refuses_to_sign_figures_its_counts_do_not_give(hostile: Hostile, signed: Signed) -> None:
+    """Threat: eval evidence edited to a pass rate of 1.0 beside 18 of 20 passed is signed and published."""
+    registry = hostile.work / "registry"
+    store.init(registry)
+    source = build_source(hostile.work, NAME, {"generic": {}})
+    sha256 = digests(source, hostile.work / "digests")["generic"]
+    text = json.dumps(make_evidence("eval", target="generic", sha256=sha256)).replace('"pass_rate": 0.9,', '"pass_rate": 1.0,')
+    (hostile.work / "eval.json").write_text(text)
+    before = hostile.state()
+    error = hostile.refused(hostile.run(
+        "publish", source, "--registry", registry, "--evidence", hostile.work / "eval.json",
+        "--sign", f"key:{signed.tmp / 'publisher'}",
+    ))
+    assert "check 'figures' failed" in error and "pass_rate 1.0 is not 18 of 20 passed" in error, error
+    assert hostile.changed_outside(before, hostile.cache, hostile.work / "digests") == []
