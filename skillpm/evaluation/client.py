@@ -15,6 +15,7 @@ answer. Messages name the URL and the key's environment variable, never the key.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -89,16 +90,19 @@ def endpoint_host(base_url: str) -> str:
 
 def _chat_url(base_url: str) -> str:
     """``<base_url>/chat/completions`` without credentials; EndpointError for a URL that is not http(s)."""
+    root = "give the API's root URL, e.g. http://localhost:8080/v1"
     try:
         parts = urlsplit(base_url)
         port = parts.port
-    except ValueError as error:
-        raise EndpointError(f"invalid --base-url {clean(base_url)!r}: {error}") from None
+    except ValueError as error:  # the URL is not quoted: it may hold a key
+        raise EndpointError(f"invalid --base-url: {error}", hint=root) from None
+    if parts.query or parts.fragment or "?" in base_url:
+        raise EndpointError("--base-url has a query or a fragment, which would go into every request, log and error",
+                            hint=f"{root}, and the key with --api-key-env")
     host = parts.hostname
     if parts.scheme not in ("http", "https") or not host or not (base_url.isascii() and base_url.isprintable()):
-        raise EndpointError(
-            f"invalid --base-url {clean(base_url)!r}", hint="give the API's root URL, e.g. http://localhost:8080/v1"
-        )
+        shown = f"{parts.scheme}://{host}{parts.path}" if host else parts.scheme or "it"  # never its user:password
+        raise EndpointError(f"invalid --base-url {clean(shown)!r}", hint=root)
     netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
     return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), parts.query, "")) + "/chat/completions"
 
@@ -210,7 +214,21 @@ class ChatClient:
         )
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
+        """``text`` without the key, nor a word that is 8 or more of its characters (an echo cut to a prefix)
+        or holds 12 of them in a row (an echo glued to other text)."""
+        if not self._key:
+            return text
+        key = self._key
+        pieces = {key[start:start + 12] for start in range(max(len(key) - 11, 0))}
+
+        def hidden(run: re.Match[str]) -> str:
+            word = run.group()
+            return "***" if word in key or any(piece in word for piece in pieces) else word
+
+        return _KEY_LIKE_RE.sub(hidden, text.replace(key, "***"))
+
+
+_KEY_LIKE_RE = re.compile(r"[A-Za-z0-9_-]{8,}")  # what API keys are made of (sk-proj-..., hf_...)
 
 
 def _parse(response: Reply, latency: float, redact: Callable[[str], str]) -> Completion:

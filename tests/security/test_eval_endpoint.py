@@ -159,3 +159,32 @@ def test_an_error_echoing_the_key_never_shows_any_part_of_it(hostile, endpoint) 
     error = evaluate(hostile, endpoint(handle))
     assert "HTTP 400" in error
     assert KEY[:6] not in error
+
+
+@pytest.mark.parametrize("echo", [KEY[:24] + "...", "key=" + KEY[5:30] + "&", "Bearer xx" + KEY[-20:]],
+                         ids=["prefix", "middle", "glued-suffix"])
+def test_an_error_echoing_part_of_the_key_never_shows_it(hostile, endpoint, echo: str) -> None:
+    """Threat: the endpoint's 400 echoes the key cut to 24 characters (a review saw 'sk-proj-ABCDEFGHIJKLMNOP...'
+    printed: only the whole key was redacted)."""
+    body = json.dumps({"error": {"message": f"invalid key {echo} for this model"}}).encode()
+
+    def handle(server: RawServer, connection: socket.socket, path: str) -> None:
+        send_head(connection, "400 Bad Request", {"Content-Type": "application/json", "Content-Length": str(len(body))})
+        connection.sendall(body)
+
+    error = evaluate(hostile, endpoint(handle))
+    assert "HTTP 400" in error and "***" in error, error
+    assert not any(KEY[start:start + 8] in error for start in range(len(KEY) - 7)), error
+
+
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:1/v1?api-key=QUERYKEYSECRET", "http://127.0.0.1:1/v1#QUERYKEYSECRET",
+                                      "ftp://user:QUERYKEYSECRET@127.0.0.1/v1", "http://[::1/v1?k=QUERYKEYSECRET"])
+def test_a_base_url_is_never_quoted_with_what_may_be_a_key(hostile, base_url: str) -> None:
+    """Threat: a key in --base-url's query (or user:password) printed in every error (a review: 'cannot connect to
+    http://127.0.0.1:1/v1?api-key=...'); the query was also put before /chat/completions, so it never worked."""
+    source = build_source(hostile.work, "greeter", {"generic": {"SKILL.md": skill_md("greeter", "Greets. Use to greet.",
+                                                                                     "Say hello.")}})
+    completed = hostile.run("eval", source, "-m", "m", "--base-url", base_url)
+    hostile.refused(completed, "--base-url")
+    assert "QUERYKEYSECRET" not in completed.stdout + completed.stderr
+
