@@ -25,6 +25,11 @@ from skillpm.targets import (
 )
 
 
+#: Why a version with a local label (``1.0.0+evil``) is never chosen: PEP 440 keeps such versions off shared
+#: indexes, ``==1.0.0`` matches them, and they sort above the public version they label.
+LOCAL_REASON = "skipped: a local version (+label), which registries do not publish"
+
+
 class Candidate(Record):
     """One (version, variant) the resolver looked at, and what it decided."""
 
@@ -78,7 +83,7 @@ def resolve(
     ranking = ranking_for(capability)
     pinned = requirement.pinned_version
     versions = _parsed_versions(document)
-    matching = set(requirement.filter(versions))
+    matching = set(requirement.filter(version for version in versions if version.local is None))
     candidates: list[Candidate] = []
     chosen: tuple[str, Variant] | None = None
     for version in sorted(versions, reverse=True):
@@ -86,6 +91,9 @@ def resolve(
         if chosen is not None:
             reason = f"not considered: {chosen[0]} was taken"
             candidates.extend(Candidate(entry.version, v.target, False, reason) for v in entry.variants)
+            continue
+        if version.local is not None:
+            candidates.extend(Candidate(entry.version, v.target, False, LOCAL_REASON) for v in entry.variants)
             continue
         if version not in matching:
             reason = f"version does not match {requirement.specifier or 'the requirement'}"
@@ -166,7 +174,7 @@ def _no_match(
     candidates: tuple[Candidate, ...],
     any_version_matched: bool,
 ) -> NoMatch:
-    available = ", ".join(entry.version for entry in document.versions) or "none"
+    available = ", ".join(entry.version for entry in document.versions if "+" not in entry.version) or "none"
     if not any_version_matched:
         return NoMatch(
             f"no version of {document.name} matches {requirement.specifier or 'any version'} (available: {available})",

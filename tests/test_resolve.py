@@ -274,6 +274,30 @@ def test_no_usable_variant_lists_variants_of_matching_versions_only() -> None:
     assert "--arch" in (raised.value.hint or "")
 
 
+# --- versions a registry must not publish ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("specifier", ["", "==1.0.0", "===1.0.0", "<=1.0.0", ">=1", "==1.0.0+evil", "===1.0.0+evil"])
+def test_a_local_version_is_never_chosen(specifier: str) -> None:
+    """PEP 440 lets '==1.0.0' match '1.0.0+evil', which sorts higher: whoever could publish to a shared
+    registry moved every exact pin onto their build (hostile review). Local versions are skipped."""
+    versions = {"1.0.0": "generic sm_90a", "1.0.0+evil": "generic sm_90a", "1.0.1+evil": "sm_90a"}
+    if "+" in specifier:
+        with pytest.raises(NoMatch, match=r"available: 1\.0\.0\)"):
+            run(versions, specifier)
+        return
+    result = run(versions, specifier)
+    assert chosen(result) == ("1.0.0", "sm_90a")
+    reasons = {(c.version, c.target): c.reason for c in result.candidates}
+    assert reasons[("1.0.0+evil", "sm_90a")] == reasons[("1.0.1+evil", "sm_90a")] == (
+        "skipped: a local version (+label), which registries do not publish")
+
+
+def test_a_package_of_local_versions_only_has_nothing_to_install() -> None:
+    with pytest.raises(NoMatch, match=r"available: none"):
+        run({"1.0.0+local": "generic"})
+
+
 # --- --explain: candidates ------------------------------------------------------------------------
 
 
