@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from packaging.version import InvalidVersion, Version
 
-from skillpm.errors import ResolutionError, TargetError
+from skillpm.errors import IndexFormatError, ResolutionError, TargetError
 from skillpm.index.model import PackageDocument, Variant, VersionEntry
 from skillpm.records import Record
 from skillpm.requirements import Requirement
@@ -131,13 +131,23 @@ def matching_versions(document: PackageDocument, requirement: Requirement) -> li
 
 
 def _parsed_versions(document: PackageDocument) -> dict[Version, VersionEntry]:
-    """Versions of the document keyed by their parsed value; unparsable ones are left out."""
-    parsed = {}
+    """Versions of the document keyed by their parsed value; unparsable ones are left out.
+
+    IndexFormatError when two entries spell one version (``1.0.0`` and ``1.0.0.0``): which one an
+    install gets must not depend on the order a registry lists them in.
+    """
+    parsed: dict[Version, VersionEntry] = {}
     for entry in document.versions:
         try:
-            parsed[Version(entry.version)] = entry
+            version = Version(entry.version)
         except InvalidVersion:
             continue
+        if version in parsed:
+            raise IndexFormatError(
+                f"{document.name} lists one version twice: {parsed[version].version!r} and {entry.version!r}",
+                hint="the registry's owner must remove one of them",
+            )
+        parsed[version] = entry
     return parsed
 
 

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skillpm.errors import RequirementError, ResolutionError
+from skillpm.errors import IndexFormatError, RequirementError, ResolutionError
 from skillpm.index.model import PackageDocument, Variant, VersionEntry
 from skillpm.requirements import parse_requirement
-from skillpm.resolve import NoMatch, Resolution, resolve
+from skillpm.resolve import NoMatch, Resolution, matching_versions, resolve
 from skillpm.targets import Capability, parse_capability, parse_target, supported_targets, why_unusable
 
 NAME = "kernel-builder-cuda"
@@ -296,6 +296,17 @@ def test_a_local_version_is_never_chosen(specifier: str) -> None:
 def test_a_package_of_local_versions_only_has_nothing_to_install() -> None:
     with pytest.raises(NoMatch, match=r"available: none"):
         run({"1.0.0+local": "generic"})
+
+
+def test_a_document_spelling_one_version_twice_is_refused() -> None:
+    """An OCI registry's tags '1.0.0' and '1.0.0.0' made such a document, and the later one replaced the first,
+    even for '===1.0.0' (hostile review): which one an install gets must not depend on the registry's order."""
+    twice = document({"1.0.0": "generic", "1.0.0.0": "generic"})
+    for requirement in ("===1.0.0", "==1.0.0", ""):
+        with pytest.raises(IndexFormatError, match="lists one version twice: '1.0.0' and '1.0.0.0'"):
+            resolve(twice, parse_requirement(NAME + requirement), None)
+    with pytest.raises(IndexFormatError, match="lists one version twice"):
+        matching_versions(twice, parse_requirement(NAME))
 
 
 # --- --explain: candidates ------------------------------------------------------------------------

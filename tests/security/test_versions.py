@@ -13,9 +13,11 @@ import tomllib
 from pathlib import Path
 
 from conftest import build_source
+from oci.hostile_registry import HostileRegistry
 from skillpm.archive import build_archive, write_archive
 from skillpm.manifest import SkillSource
 from skillpm.pack import pack
+from skillpm.registry import store
 from skillpm.registry.directory import LocalRegistry
 from skillpm.registry.store.files import artifact_path
 
@@ -75,3 +77,28 @@ def test_a_local_version_in_a_registry_never_satisfies_an_exact_pin(hostile) -> 
         assert skipped == ["skipped: a local version (+label), which registries do not publish"]
     hostile.refused(hostile.run("install", f"{NAME}===1.0.0+evil", "--registry", root, "--dir", hostile.work / "x"),
                     "no version of demo-skill matches ===1.0.0+evil (available: 1.0.0)")
+
+
+def serve_spelled(registry: HostileRegistry, work: Path, version: str, body: str = "", name: str = NAME) -> None:
+    """Serve ``name`` ``version`` (generic, with a NOTE.md saying ``body``) under its own tag, as a static
+    registry holds it."""
+    source = build_source(work / version, name, {"generic": {"NOTE.md": body or version}}, version=version)
+    root = work / version / "static"
+    store.init(root)
+    store.add(root, [built.path for built in pack(source, work / version / "dist")])
+    entry = LocalRegistry(root, root.as_uri()).require_package(name).versions[0]
+    registry.put_version(name, entry, {variant.path: (root / variant.path).read_bytes() for variant in entry.variants})
+
+
+def test_an_oci_registry_tagging_one_version_twice_is_refused(hostile) -> None:
+    """Tags 1.0.0 and 1.0.0.0 both got in, and the one listed later won even '===1.0.0' (hostile review)."""
+    with HostileRegistry() as registry:
+        serve_spelled(registry, hostile.work, "1.0.0", "Good.")
+        serve_spelled(registry, hostile.work, "1.0.0.0", "Evil.")
+        before = hostile.state()
+        for requirement in (f"{NAME}===1.0.0", f"{NAME}==1.0.0", NAME):
+            hostile.refused(hostile.run("install", requirement, "--registry", registry.url),
+                            "tags '1.0.0' and '1.0.0.0' are one version")
+        hostile.refused(hostile.run("resolve", NAME, "--registry", registry.url), "are one version")
+        assert hostile.changed_outside(before, hostile.cache) == []
+        assert not (hostile.project / "skills.lock").exists()
