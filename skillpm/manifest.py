@@ -20,6 +20,8 @@ from skillpm.targets import Capability, best_target, parse_target
 from skillpm.reading import MAX_MANIFEST_SIZE, problem, read_inside
 
 if TYPE_CHECKING:
+    from packaging.version import Version
+
     from skillpm.validation.hidden import Named
 
 MANIFEST_NAME = "skillpm.toml"
@@ -108,11 +110,22 @@ def _version_problem(version: str) -> str | None:
     from packaging.version import InvalidVersion, Version
 
     try:
-        Version(version)
+        parsed = Version(version)
     except (InvalidVersion, ValueError):  # ValueError: more digits than Python turns into an int
         shown = repr(version) if len(version) <= 80 else f"{version[:80]!r}... ({len(version)} characters)"
         return f"{shown} is not a PEP 440 version"
-    return None
+    return local_label_problem(parsed)
+
+
+def local_label_problem(version: Version) -> str | None:
+    """Why a skill may not be published as ``version``: it has a local label (``1.0.0+evil``), which PEP 440
+    keeps off shared indexes and which ``==1.0.0`` would match; ``None`` for a public version."""
+    if version.local is None:
+        return None
+    public = version.public if len(version.public) <= 40 else version.public[:40] + "..."
+    label = version.local if len(version.local) <= 40 else version.local[:40] + "..."
+    return (f"{public}+{label} has a local version label ('+{label}'), which registries do not take (PEP 440): "
+            f"use a public version such as {public} or {public}.post1")
 
 
 def _json_like(document: Any) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from packaging.version import InvalidVersion, Version
 
-from skillpm.errors import ResolutionError, TargetError
+from skillpm.errors import IndexFormatError, ResolutionError, TargetError
 from skillpm.index.model import PackageDocument, Variant, VersionEntry
 from skillpm.records import Record
 from skillpm.requirements import Requirement
@@ -23,6 +23,11 @@ from skillpm.targets import (
     ranking_for,
     why_unusable,
 )
+
+
+#: Why a version with a local label (``1.0.0+evil``) is never chosen: PEP 440 keeps such versions off shared
+#: indexes, ``==1.0.0`` matches them, and they sort above the public version they label.
+LOCAL_REASON = "skipped: a local version (+label), which registries do not publish"
 
 
 class Candidate(Record):
@@ -78,7 +83,7 @@ def resolve(
     ranking = ranking_for(capability)
     pinned = requirement.pinned_version
     versions = _parsed_versions(document)
-    matching = set(requirement.filter(versions))
+    matching = set(requirement.filter(version for version in versions if version.local is None))
     candidates: list[Candidate] = []
     chosen: tuple[str, Variant] | None = None
     for version in sorted(versions, reverse=True):
@@ -86,6 +91,9 @@ def resolve(
         if chosen is not None:
             reason = f"not considered: {chosen[0]} was taken"
             candidates.extend(Candidate(entry.version, v.target, False, reason) for v in entry.variants)
+            continue
+        if version.local is not None:
+            candidates.extend(Candidate(entry.version, v.target, False, LOCAL_REASON) for v in entry.variants)
             continue
         if version not in matching:
             reason = f"version does not match {requirement.specifier or 'the requirement'}"
@@ -123,13 +131,23 @@ def matching_versions(document: PackageDocument, requirement: Requirement) -> li
 
 
 def _parsed_versions(document: PackageDocument) -> dict[Version, VersionEntry]:
-    """Versions of the document keyed by their parsed value; unparsable ones are left out."""
-    parsed = {}
+    """Versions of the document keyed by their parsed value; unparsable ones are left out.
+
+    IndexFormatError when two entries spell one version (``1.0.0`` and ``1.0.0.0``): which one an
+    install gets must not depend on the order a registry lists them in.
+    """
+    parsed: dict[Version, VersionEntry] = {}
     for entry in document.versions:
         try:
-            parsed[Version(entry.version)] = entry
+            version = Version(entry.version)
         except InvalidVersion:
             continue
+        if version in parsed:
+            raise IndexFormatError(
+                f"{document.name} lists one version twice: {parsed[version].version!r} and {entry.version!r}",
+                hint="the registry's owner must remove one of them",
+            )
+        parsed[version] = entry
     return parsed
 
 
@@ -166,7 +184,7 @@ def _no_match(
     candidates: tuple[Candidate, ...],
     any_version_matched: bool,
 ) -> NoMatch:
-    available = ", ".join(entry.version for entry in document.versions) or "none"
+    available = ", ".join(entry.version for entry in document.versions if "+" not in entry.version) or "none"
     if not any_version_matched:
         return NoMatch(
             f"no version of {document.name} matches {requirement.specifier or 'any version'} (available: {available})",

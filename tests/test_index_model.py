@@ -185,6 +185,16 @@ def test_with_version_adds_and_replaces() -> None:
     assert document.versions[0].description == "Build kernels."  # frozen: the original is unchanged
 
 
+def test_search_shows_a_public_version_rather_than_a_local_one() -> None:
+    """Clients never install '1.0.1+evil' (skillpm.resolve); search must not show it as the package's version."""
+    generic = (Variant("generic", SHA, 1, "p"),)
+    document = PackageDocument("demo", (VersionEntry("1.0.0", "public", generic),
+                                        VersionEntry("1.0.1+evil", "local", generic)))
+    assert (document.search_entry().version, document.search_entry().description) == ("1.0.0", "public")
+    only_local = PackageDocument("demo", (VersionEntry("1.0.1+evil", "local", generic),))
+    assert only_local.search_entry().version == "1.0.1+evil"
+
+
 @pytest.mark.parametrize(("flags", "yanked"), [((), True), ((True,), True), ((True, False), False), ((False,), False)])
 def test_version_is_yanked_when_every_variant_is(flags: tuple[bool, ...], yanked: bool) -> None:
     variants = tuple(Variant(f"sm_8{i}", SHA, 1, "p", flag) for i, flag in enumerate(flags))

@@ -76,6 +76,11 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "version a date": (package(version="1979-05-27") + GENERIC, ["package.version: must be a string"]),
     "version nan": (package(version="nan") + GENERIC, ["package.version: must be a string"]),
     "version not PEP 440": (package(version='"x"') + GENERIC, ["package.version: 'x' is not a PEP 440 version"]),
+    "version with a local label": (
+        package(version='"1.0.0+Evil.1"') + GENERIC,
+        ["package.version: 1.0.0+evil.1 has a local version label ('+evil.1'), which registries do not take "
+         "(PEP 440): use a public version such as 1.0.0 or 1.0.0.post1"],
+    ),
     "version long": (
         package(version=f'"{"1.0x" * 30}"') + GENERIC,
         [f"package.version: {'1.0x' * 20!r}... (120 characters) is not a PEP 440 version"],

@@ -83,6 +83,30 @@ def test_outdated_through_the_cli_changes_nothing(isolated, run_cli, registry: P
     assert snapshot(isolated.project) == before
 
 
+def test_outdated_of_a_git_source_compares_with_its_ref_as_update_does(isolated, run_cli, make_source, snapshot) -> None:
+    """outdated read the commit a git-sourced skill is pinned to, and said it was current while update moved it
+    to the branch's new version (hostile review): both read the source as first asked for."""
+    from sources_helpers import commit_all, git
+
+    repo = isolated.tmp / "repo"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    skill = make_source(repo, "demo", {"generic": {}})
+    commit_all(repo, "v1")
+    assert run_cli("install", f"git+{repo.as_uri()}#subdirectory={skill.relative_to(repo).as_posix()}").exit_code == 0
+    manifest = skill / "skillpm.toml"
+    manifest.write_text(manifest.read_text().replace('version = "1.0.0"', 'version = "2.0.0"'))
+    commit_all(repo, "v2")
+    before = snapshot(isolated.project)
+    result = run_cli("outdated", "--json")
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert (row["installed"], row["wanted"], row["latest"], row["behind"]) == ("1.0.0", "2.0.0", "2.0.0", True)
+    assert snapshot(isolated.project) == before
+    (step,) = json.loads(run_cli("update", "--dry-run", "--json").stdout)
+    assert (step["resolved"], step["action"]) == ("2.0.0", "update")
+
+
 def test_outdated_outside_a_project_says_so(tmp_path: Path, monkeypatch, run_skillpm) -> None:
     monkeypatch.chdir(tmp_path)
     result = run_skillpm("outdated")

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skillpm.errors import RequirementError, ResolutionError
+from skillpm.errors import IndexFormatError, RequirementError, ResolutionError
 from skillpm.index.model import PackageDocument, Variant, VersionEntry
 from skillpm.requirements import parse_requirement
-from skillpm.resolve import NoMatch, Resolution, resolve
+from skillpm.resolve import NoMatch, Resolution, matching_versions, resolve
 from skillpm.targets import Capability, parse_capability, parse_target, supported_targets, why_unusable
 
 NAME = "kernel-builder-cuda"
@@ -272,6 +272,41 @@ def test_no_usable_variant_lists_variants_of_matching_versions_only() -> None:
     assert "sm_90" not in message
     assert "capability 12.0" in message
     assert "--arch" in (raised.value.hint or "")
+
+
+# --- versions a registry must not publish ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("specifier", ["", "==1.0.0", "===1.0.0", "<=1.0.0", ">=1", "==1.0.0+evil", "===1.0.0+evil"])
+def test_a_local_version_is_never_chosen(specifier: str) -> None:
+    """PEP 440 lets '==1.0.0' match '1.0.0+evil', which sorts higher: whoever could publish to a shared
+    registry moved every exact pin onto their build (hostile review). Local versions are skipped."""
+    versions = {"1.0.0": "generic sm_90a", "1.0.0+evil": "generic sm_90a", "1.0.1+evil": "sm_90a"}
+    if "+" in specifier:
+        with pytest.raises(NoMatch, match=r"available: 1\.0\.0\)"):
+            run(versions, specifier)
+        return
+    result = run(versions, specifier)
+    assert chosen(result) == ("1.0.0", "sm_90a")
+    reasons = {(c.version, c.target): c.reason for c in result.candidates}
+    assert reasons[("1.0.0+evil", "sm_90a")] == reasons[("1.0.1+evil", "sm_90a")] == (
+        "skipped: a local version (+label), which registries do not publish")
+
+
+def test_a_package_of_local_versions_only_has_nothing_to_install() -> None:
+    with pytest.raises(NoMatch, match=r"available: none"):
+        run({"1.0.0+local": "generic"})
+
+
+def test_a_document_spelling_one_version_twice_is_refused() -> None:
+    """An OCI registry's tags '1.0.0' and '1.0.0.0' made such a document, and the later one replaced the first,
+    even for '===1.0.0' (hostile review): which one an install gets must not depend on the registry's order."""
+    twice = document({"1.0.0": "generic", "1.0.0.0": "generic"})
+    for requirement in ("===1.0.0", "==1.0.0", ""):
+        with pytest.raises(IndexFormatError, match="lists one version twice: '1.0.0' and '1.0.0.0'"):
+            resolve(twice, parse_requirement(NAME + requirement), None)
+    with pytest.raises(IndexFormatError, match="lists one version twice"):
+        matching_versions(twice, parse_requirement(NAME))
 
 
 # --- --explain: candidates ------------------------------------------------------------------------

@@ -28,6 +28,7 @@ def outdated(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool
     compared for --arch, else for the GPU it was installed for, as 'update' resolves.
     Exit 0 either way.
     """
+    from skillpm.installing.plan import update_source
     from skillpm.outdated import check, yank_notice
     from skillpm.registry.factory import open_locked_registry
     from skillpm.requirements import normalize_name
@@ -38,9 +39,11 @@ def outdated(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool
     registries: dict[str, object] = {}
 
     def document_for(skill):  # type: ignore[no-untyped-def]
-        if skill.registry not in registries:
-            registries[skill.registry] = open_locked_registry(skill.registry)
-        return registries[skill.registry].require_package(skill.name)  # type: ignore[attr-defined]
+        # where update resolves it again: a source as first asked for (its git ref), not the commit it is pinned to
+        where = update_source(skill)
+        if where not in registries:
+            registries[where] = open_locked_registry(where)
+        return registries[where].require_package(skill.name)  # type: ignore[attr-defined]
 
     rows = check(project_lockfile(user), capability, document_for=document_for,
                  names=frozenset(normalize_name(name) for name in names))

@@ -255,8 +255,10 @@ class PackageDocument(Record):
         return self._replace(versions=tuple([*others, entry]))
 
     def search_entry(self) -> SearchEntry:
-        """The package's entry in search: its highest version that is not wholly yanked (else its highest)."""
-        live = [entry for entry in self.versions if not entry.yanked] or list(self.versions)
+        """The package's entry in search: its highest version that is not wholly yanked (else its highest),
+        a public one when there is one (clients never install a local version, ``1.0.0+label``)."""
+        public = [entry for entry in self.versions if "+" not in entry.version] or list(self.versions)
+        live = [entry for entry in public if not entry.yanked] or public
         latest = max(live, key=lambda entry: Version(entry.version))
         return SearchEntry(name=self.name, version=latest.version, description=latest.description,
                            keywords=latest.keywords, targets=tuple(v.target for v in latest.variants))

@@ -73,20 +73,30 @@ class OciRegistry:
         return RegistryConfig(name=self.label)
 
     def package(self, name: str) -> PackageDocument | None:
-        """Every version of ``name`` (its tags that are versions); None when the repository has none."""
+        """Every version of ``name`` (its tags that are versions); None when the repository has none.
+
+        IndexFormatError when two tags spell one version (``1.0.0`` and ``1.0.0.0``), as a static
+        registry's document listing a version twice is refused: which one is installed must not
+        depend on the order the registry lists its tags in.
+        """
         repository = self.location.repository(name)
-        versions: list[VersionEntry] = []
+        versions: dict[Version, tuple[str, VersionEntry]] = {}
         for tag in self._tags(repository):
             version = _version_of_tag(tag)
             if version is None:
                 continue  # a referrers fallback tag, 'latest', or another tool's tag
+            if version in versions:
+                raise IndexFormatError(
+                    f"oci://{self.location.host}/{repository}: tags {versions[version][0][:80]!r} and {tag[:80]!r} "
+                    "are one version; skillpm will not choose between them",
+                    hint="the registry's owner must delete one of the tags",
+                )
             entry = self._version(repository, name, tag)
             if entry is not None:
-                versions.append(entry)
+                versions[version] = (tag, entry)
         if not versions:
             return None
-        versions.sort(key=lambda entry: Version(entry.version))
-        return PackageDocument(name, tuple(versions))
+        return PackageDocument(name, tuple(versions[version][1] for version in sorted(versions)))
 
     def require_package(self, name: str) -> PackageDocument:
         document = self.package(name)

@@ -11,6 +11,7 @@ from skillpm.archive import sha256_bytes
 from skillpm.errors import RegistryError
 from skillpm.index.model import Attestation, PackageDocument, RegistryConfig, Variant, VersionEntry, search_document
 from skillpm.locks import lock_for
+from skillpm.manifest import local_label_problem
 from skillpm.records import Record
 from skillpm.registry.directory import LocalRegistry
 from skillpm.registry.store.entries import (
@@ -179,6 +180,8 @@ def _plan_version(
     variants = tuple(variant_of(metadata, sha256, len(data), None) for data, metadata, sha256 in items)
     published = next((e for e in document.versions if Version(e.version) == Version(version)), None)
     if published is None:
+        if (problem := local_label_problem(Version(version))) is not None:
+            raise RegistryError(f"{name}: {problem}", hint="change the version in skillpm.toml and pack again")
         return document, version_entry(items[0][1], variants), items, True
     if published.version != version:
         raise RegistryError(
