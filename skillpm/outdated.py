@@ -34,11 +34,17 @@ class Outdated(Record):
     latest_target: str | None
     better_variant: str | None  # a variant of the installed version that suits this GPU better
     yanked: bool  # the installed variant has been yanked since
+    new_content: bool = False  # the wanted version and variant hold other bytes (a source's new commit of it)
 
     @property
     def behind(self) -> bool:
-        """Whether ``update`` would change something (a newer allowed version or a better variant)."""
-        return update_action(self.installed, self.target, self.wanted, self.wanted_target) == "update"
+        """Whether ``update`` would change something (a newer allowed version, a better variant, new content)."""
+        return self.action == "update"
+
+    @property
+    def action(self) -> str:
+        """What ``update`` does with this skill (:func:`update_action`)."""
+        return update_action(self.installed, self.target, self.wanted, self.wanted_target, new_content=self.new_content)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -46,20 +52,22 @@ class Outdated(Record):
             "capability": None if self.capability is None else str(self.capability),
             "wanted": self.wanted, "wanted_target": self.wanted_target, "latest": self.latest,
             "latest_target": self.latest_target, "better_variant": self.better_variant, "yanked": self.yanked,
-            "behind": self.behind,
+            "new_content": self.new_content, "behind": self.behind,
         }
 
 
-def update_action(installed: str, target: str, wanted: str | None, wanted_target: str | None) -> str:
+def update_action(installed: str, target: str, wanted: str | None, wanted_target: str | None, *,
+                  new_content: bool = False) -> str:
     """What ``skillpm update`` does with a skill locked at ``installed`` (``target``) that now resolves to ``wanted``.
 
-    ``"update"`` to a higher version, or to another variant of the same one;
-    ``"unchanged"``; ``"keep"`` when ``wanted`` is a lower version (after a yank, or
-    for another GPU), which update never takes silently, or when nothing resolves.
+    ``"update"`` to a higher version, to another variant of the same one, or to other bytes of the same
+    variant (``new_content``: a source's new commit that kept the version); ``"unchanged"``; ``"keep"``
+    when ``wanted`` is a lower version (after a yank, or for another GPU), which update never takes
+    silently, or when nothing resolves.
     """
     if wanted is None or Version(wanted) < Version(installed):
         return "keep"
-    if Version(wanted) > Version(installed) or wanted_target != target:
+    if Version(wanted) > Version(installed) or wanted_target != target or new_content:
         return "update"
     return "unchanged"
 
@@ -79,7 +87,7 @@ def keep_message(row: Outdated) -> str:
 def yank_notice(row: Outdated) -> str:
     """What ``skillpm outdated`` says of a yanked install: what ``update`` will do with it."""
     what = f"{row.name} {row.installed} ({row.target}) has been yanked"
-    action = update_action(row.installed, row.target, row.wanted, row.wanted_target)
+    action = row.action
     if action == "update":
         return f"{what}; 'skillpm update {row.name}' moves to {row.wanted} ({row.wanted_target})"
     if action == "unchanged":
@@ -104,15 +112,19 @@ def compare(skill: LockedSkill, document: PackageDocument, capability: Capabilit
         wanted=wanted[0] if wanted else None, wanted_target=wanted[1] if wanted else None,
         latest=latest[0] if latest else None, latest_target=latest[1] if latest else None,
         better_variant=better, yanked=installed is not None and installed.yanked,
+        new_content=wanted is not None and (wanted[0], wanted[1]) == (skill.version, skill.target)
+        and wanted[2] != skill.sha256,
     )
 
 
-def _resolved(document: PackageDocument, requirement: str, capability: Capability | None) -> tuple[str, str] | None:
+def _resolved(document: PackageDocument, requirement: str,
+              capability: Capability | None) -> tuple[str, str, str] | None:
+    """The version, target and sha256 ``requirement`` resolves to in ``document``, or None."""
     try:
         resolution = resolve(document, parse_requirement(requirement), capability)
     except ResolutionError:
         return None
-    return resolution.version, resolution.variant.target
+    return resolution.version, resolution.variant.target, resolution.variant.sha256
 
 
 def check(

@@ -107,6 +107,28 @@ def test_outdated_of_a_git_source_compares_with_its_ref_as_update_does(isolated,
     assert (step["resolved"], step["action"]) == ("2.0.0", "update")
 
 
+def test_a_source_s_new_commit_of_the_same_version_is_an_update_everywhere(isolated, run_cli, make_source) -> None:
+    """A source's new commit that kept the version: outdated and update --dry-run said 'unchanged' while update
+    installed the new files (found by the fix above's author): all three now say and do the same."""
+    from sources_helpers import commit_all, git
+
+    repo = isolated.tmp / "repo"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    skill = make_source(repo, "demo", {"generic": {}})
+    commit_all(repo, "v1")
+    assert run_cli("install", f"git+{repo.as_uri()}#subdirectory={skill.relative_to(repo).as_posix()}").exit_code == 0
+    (skill / "NOTES.md").write_text("a note the new commit adds\n")
+    commit_all(repo, "v1, again")
+    (row,) = json.loads(run_cli("outdated", "--json").stdout)
+    assert (row["installed"], row["wanted"], row["new_content"], row["behind"]) == ("1.0.0", "1.0.0", True, True)
+    (step,) = json.loads(run_cli("update", "--dry-run", "--json").stdout)
+    assert (step["resolved"], step["action"]) == ("1.0.0", "update")
+    assert run_cli("update").exit_code == 0
+    (row,) = json.loads(run_cli("outdated", "--json").stdout)
+    assert (row["new_content"], row["behind"]) == (False, False)
+
+
 def test_outdated_outside_a_project_says_so(tmp_path: Path, monkeypatch, run_skillpm) -> None:
     monkeypatch.chdir(tmp_path)
     result = run_skillpm("outdated")

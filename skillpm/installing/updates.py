@@ -62,7 +62,8 @@ def plan_steps(
     resolutions, plans = plan_updates(skills, registries, capability)
     steps = []
     for skill, resolution, plan in zip(skills, resolutions, plans):
-        action = update_action(skill.version, skill.target, resolution.version, resolution.variant.target)
+        action = update_action(skill.version, skill.target, resolution.version, resolution.variant.target,
+                               new_content=resolution.variant.sha256 != skill.sha256)
         reason = None
         if action == "keep":  # rare: read the document again only to say why
             document = registries[update_source(skill)].require_package(skill.name)
