@@ -11,7 +11,9 @@ allowed (``protocol.file.allow`` only for ``git+file://``), the ref and URL afte
 default 300 seconds for the whole fetch and checkout) after which its whole process group is
 killed; of what git prints only the last few kilobytes are kept. Before the checkout, its listing
 is held to :data:`MAX_CHECKOUT_FILES` files, :data:`MAX_CHECKOUT_SIZE` bytes and
-:data:`MAX_CHECKOUT_DEPTH` folder levels, and only ``#subdirectory=`` is checked out when given. Links in
+:data:`MAX_CHECKOUT_DEPTH` folder levels, and only ``#subdirectory=`` is checked out when given. The checkout
+writes every file's bytes as the commit holds them: the repository's ``.gitattributes`` (line endings, ``ident``,
+encodings, filters) are overridden. Links in
 the checkout are left as git made them; validation refuses any that leads out of
 a skill's folder or into ``.git``.
 """
@@ -51,6 +53,11 @@ MAX_CHECKOUT_SIZE = 1 << 30
 MAX_CHECKOUT_DEPTH = 64
 #: The most of ``git ls-tree``'s listing read (its lines name every file of the checkout).
 MAX_LISTING = 64 << 20
+#: ``$GIT_DIR/info/attributes``, which outranks every ``.gitattributes`` of the repository's: the checkout writes each
+#: blob's bytes as they are, as an archive of the commit holds them. A repository's own attributes could otherwise
+#: grow the checkout past :data:`MAX_CHECKOUT_SIZE`, which counts blob sizes (``ident``, ``eol=crlf`` and
+#: ``working-tree-encoding=UTF-32`` write a file many times its blob's size), or name filter drivers.
+_RAW_CHECKOUT = "* -text -crlf -eol -ident -filter -working-tree-encoding\n"
 #: The user's git variables kept (how to reach a server); every other GIT_* variable is dropped, so
 #: none (GIT_DIR, GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT...) can point git elsewhere or add configuration.
 _KEPT = frozenset({"GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH",
@@ -183,6 +190,8 @@ def fetch_commit(spec: SourceSpec, into: Path) -> str:
     repository, tree = into / "git", into / "tree"
     tree.mkdir()
     _run(["init", "--quiet", "--bare", "--template=", str(repository)], cwd=into, what="git init", deadline=deadline)
+    (repository / "info").mkdir(exist_ok=True)
+    (repository / "info" / "attributes").write_text(_RAW_CHECKOUT, encoding="ascii")
     config = _config(scheme)
     shown = spec.describe()
     _run([*config, f"--git-dir={repository}", "fetch", "--quiet", "--depth=1", "--no-tags", "--", spec.url, ref],

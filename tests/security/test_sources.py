@@ -10,6 +10,7 @@ import io
 import json
 import os
 import struct
+import subprocess
 import tarfile
 import zipfile
 
@@ -126,6 +127,33 @@ def test_no_filter_of_the_users_config_runs_on_a_repository_s_files(hostile) -> 
     hostile.ok(completed)
     assert not marker.exists()
     assert (hostile.project / ".agents" / "skills" / "one-skill" / "SKILL.md").is_file()
+
+
+@pytest.mark.parametrize("where", ["repository", "skill"])
+def test_a_repository_s_attributes_do_not_change_what_its_checkout_writes(hostile, where: str) -> None:
+    """A repository's .gitattributes says ``ident eol=crlf working-tree-encoding=UTF-32`` (found in a hostile review:
+    a 33 MB listing wrote 1.3 GB in the checkout, past the size bound, which counts blob sizes). Every file is
+    written as its blob holds it, as a registry's archive would: line endings and $Id$ untouched, no re-encoding."""
+    repo = skills_repo(hostile.work, ("one-skill",))
+    folder = repo / "skills" / "one-skill"
+    (folder / "notes.txt").write_bytes(b"$Id$\nline one\nline two\n" * 100)
+    (folder / "unix.md").write_bytes(b"checked in\nwith LF\n")
+    attributes = b"*.txt ident eol=crlf working-tree-encoding=UTF-32\n*.md text eol=crlf\n"
+    ((repo if where == "repository" else folder) / ".gitattributes").write_bytes(attributes)
+    for path in [*folder.iterdir(), repo / ".gitattributes"]:  # the bytes as they are (git add would convert)
+        if path.exists():
+            blob = git(repo, "hash-object", "-w", "--no-filters", "--", str(path))
+            git(repo, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path.relative_to(repo).as_posix()}")
+    git(repo, "commit", "--quiet", "-m", "attributes")
+    hostile.ok(hostile.run("install", f"git+{repo.as_uri()}", "--skill", "one-skill"))
+    installed = hostile.project / ".agents" / "skills" / "one-skill"
+    names = sorted(path.name for path in installed.iterdir())
+    assert names == ["SKILL.md", "notes.txt", "unix.md"]  # a hidden .gitattributes is left out, as any hidden file
+    for name in names:
+        blob = subprocess.run(["git", "cat-file", "blob", f"HEAD:skills/one-skill/{name}"], cwd=repo,
+                              capture_output=True, check=True, timeout=30).stdout
+        assert (installed / name).read_bytes() == blob, name
+    assert (installed / "notes.txt").read_bytes().startswith(b"$Id$\nline one\n")
 
 
 def test_a_repository_too_deep_to_check_out_is_refused_before_it_is_written(hostile) -> None:
