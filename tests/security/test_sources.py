@@ -112,6 +112,33 @@ def test_two_skills_of_one_name_with_other_files_are_never_chosen_between(hostil
     assert "[spec.name.shared]" not in hostile.run("validate", repo).stdout
 
 
+def test_a_look_alike_in_an_agent_s_folder_does_not_hide_the_skill_only_the_deeper_search_finds(hostile) -> None:
+    """The reviewed skill lives in ``tools/pdf`` (found by the deeper search only); a contributor adds
+    ``.github/skills/ci-helper`` saying ``name: pdf`` (found in a hostile review: the deeper search then never ran,
+    and 'update' installed the look-alike). Both folders give one name, so they are compared: refused, and
+    'validate' warns of it; the reviewed one still installs by its folder."""
+    repo = hostile.work / "repo"
+    plain_skill(repo / "tools", "pdf", body="REVIEWED.")
+    git(repo, "init", "--quiet")
+    commit_all(repo, "reviewed")
+    hostile.ok(hostile.run("install", f"git+{repo.as_uri()}", "--skill", "pdf"))
+    installed = hostile.project / ".agents" / "skills" / "pdf" / "SKILL.md"
+    lock = (hostile.project / "skills.lock").read_text()
+    helper = plain_skill(repo / ".github" / "skills", "ci-helper", body="LOOK-ALIKE.")
+    (helper / "SKILL.md").write_text((helper / "SKILL.md").read_text().replace("name: ci-helper", "name: pdf"))
+    commit_all(repo, "ci: add helper")
+
+    line = hostile.refused(hostile.run("update"), "2 different skills named 'pdf'",
+                           "'.github/skills/ci-helper', 'tools/pdf'")
+    assert "skillpm will not choose" in line
+    assert "REVIEWED." in installed.read_text()
+    assert (hostile.project / "skills.lock").read_text() == lock
+    shared = [line for line in hostile.run("validate", repo).stdout.splitlines() if "[spec.name.shared]" in line]
+    assert len(shared) == 1 and "ci-helper/SKILL.md" in shared[0] and "'tools/pdf'" in shared[0], shared
+    hostile.ok(hostile.run("install", f"git+{repo.as_uri()}#subdirectory=tools/pdf", "--force"))
+    assert "REVIEWED." in installed.read_text()
+
+
 def test_no_filter_of_the_users_config_runs_on_a_repository_s_files(hostile) -> None:
     """A repository's .gitattributes names a filter driver (as git-crypt's users have one in ~/.gitconfig):
     the checkout reads none of the user's configuration, so the driver's program never runs (found in a
