@@ -139,6 +139,25 @@ def test_a_look_alike_in_an_agent_s_folder_does_not_hide_the_skill_only_the_deep
     assert "REVIEWED." in installed.read_text()
 
 
+def test_a_ref_that_is_both_a_branch_and_a_tag_is_refused(hostile) -> None:
+    """A contributor pushes a tag ``v1`` onto other files than the branch ``v1`` the user means (found in a hostile
+    review: git took the tag). Refused, naming both; ``@refs/heads/v1`` or ``@refs/tags/v1`` say which."""
+    repo = skills_repo(hostile.work, ("one-skill",), tag="")
+    git(repo, "branch", "v1")
+    (repo / "skills" / "one-skill" / "SKILL.md").write_text(skill_md("one-skill", "A look-alike. Use never.", "TAG."))
+    commit_all(repo, "tagged", tag="v1")
+    git(repo, "reset", "--quiet", "--hard", "HEAD~1")
+    completed = hostile.run("install", f"git+{repo.as_uri()}@v1")
+    refused_untouched(hostile, completed, "'v1' is both a branch and a tag of the repository")
+    assert "hint: name one: @refs/heads/v1 or @refs/tags/v1, or the commit" in completed.stderr
+    installed = hostile.project / ".agents" / "skills" / "one-skill" / "SKILL.md"
+    hostile.ok(hostile.run("install", f"git+{repo.as_uri()}@refs/heads/v1"))
+    assert "Body." in installed.read_text()
+    assert "@refs/heads/v1" in (hostile.project / "skills.lock").read_text()
+    hostile.ok(hostile.run("install", f"git+{repo.as_uri()}@refs/tags/v1", "--force"))
+    assert "TAG." in installed.read_text()
+
+
 def test_no_filter_of_the_users_config_runs_on_a_repository_s_files(hostile) -> None:
     """A repository's .gitattributes names a filter driver (as git-crypt's users have one in ~/.gitconfig):
     the checkout reads none of the user's configuration, so the driver's program never runs (found in a
