@@ -111,6 +111,35 @@ def test_a_folder_of_the_repository_installs_by_path_or_page_url(github: Path, i
     assert not (isolated.skills / "one-skill").exists()
 
 
+def test_a_page_of_a_branch_with_a_slash_is_split_where_the_repository_has_that_branch(
+    github: Path, isolated, run_cli, snapshot
+) -> None:
+    """``/tree/feature/pdf/skills/two-skill`` is the page of branch ``feature/pdf`` (found in a hostile review: read as
+    ref ``feature`` and folder ``pdf/skills/two-skill``, so a tag ``feature`` with that folder decided what was
+    installed). The split follows the repository's branches and tags; a page that splits at two is refused."""
+    served = isolated.tmp / "served" / "org" / "repo"
+    git(served, "branch", "feature/pdf", "v1")
+    result = run_cli("install", "https://github.com/org/repo/tree/feature/pdf/skills/two-skill")
+    assert result.exit_code == 0, result.output
+    assert (isolated.skills / "two-skill" / "SKILL.md").is_file()
+    [entry] = lock_entries(isolated.project)
+    assert entry["source"]["url"] == "git+https://github.com/org/repo@feature/pdf#subdirectory=skills/two-skill"
+
+    work = isolated.tmp / "evil"  # a tag 'feature' holding pdf/skills/two-skill
+    skills_repo(work, ("two-skill",), tag="")
+    (work / "repo" / "pdf").mkdir()
+    (work / "repo" / "skills").rename(work / "repo" / "pdf" / "skills")
+    git(work / "repo", "add", "-A")
+    git(work / "repo", "commit", "--quiet", "-m", "look-alike")
+    git(work / "repo", "push", "--quiet", str(served), "HEAD:refs/tags/feature")
+    before = snapshot(isolated.project)
+    refused = run_cli("install", "https://github.com/org/repo/tree/feature/pdf/skills/two-skill", "--force")
+    assert_one_error(refused, contains="starts with several refs (feature, feature/pdf) of the repository; refused")
+    assert snapshot(isolated.project) == before
+    missing = run_cli("install", "https://github.com/org/repo/tree/nothing/skills/two-skill")
+    assert_one_error(missing, contains="starts with no branch or tag of the repository")
+
+
 def test_a_repository_github_does_not_have_is_one_error(github: Path, isolated, run_cli, snapshot) -> None:
     before = snapshot(isolated.project)
     result = run_cli("install", "org/no-such-repo")

@@ -461,6 +461,27 @@ def test_discovery_does_not_follow_a_link_out_of_the_folder(run_cli, tmp_path: P
     assert result.stdout.strip().splitlines() == [f"{repo}/skills/alpha: valid"]
 
 
+def test_the_skills_only_the_deeper_search_finds_are_apart_from_discovery_s(tmp_path: Path) -> None:
+    """discover() lists the usual places' skills alone, as the skills CLI does; unlisted() gives the others the
+    deeper search finds (not those inside a listed skill, none for a folder that is a skill), for a name two of
+    them give to be compared."""
+    from skillpm.validation.discover import discover, unlisted
+
+    repo = tmp_path / "repo"
+    skill(repo / "skills", "alpha")
+    skill(repo / "skills" / "alpha" / "examples", "nested")
+    skill(repo / "tools", "pdf")
+    skill(repo / "node_modules" / "x", "hidden-away")
+    found = discover(repo)
+    assert found == [repo / "skills" / "alpha"]
+    assert unlisted(repo, found) == [repo / "tools" / "pdf"]
+    assert unlisted(repo / "tools" / "pdf", discover(repo / "tools" / "pdf")) == []
+    deeper = tmp_path / "deeper"
+    skill(deeper / "a" / "b", "one")
+    assert discover(deeper) == [deeper / "a" / "b" / "one"]
+    assert unlisted(deeper, discover(deeper)) == []
+
+
 def test_a_version_control_folder_is_left_out_even_when_skill_md_names_it(run_cli, tmp_path: Path) -> None:
     folder = skill(tmp_path, body="See [hooks](.git/hooks/pre-commit).\n", files={".git/hooks/pre-commit": "x\n"})
     code, found = findings(run_cli, folder)

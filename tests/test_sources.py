@@ -61,10 +61,13 @@ def server(tmp_path: Path, fast_retries) -> test_http_server.Served:
         ("org/repo@my-skill", SourceSpec("git", "https://github.com/org/repo", skill="my-skill")),
         ("https://github.com/org/repo", SourceSpec("git", "https://github.com/org/repo")),
         ("https://github.com/org/repo.git", SourceSpec("git", "https://github.com/org/repo")),
-        ("https://github.com/org/repo/tree/v1/skills/x",
-         SourceSpec("git", "https://github.com/org/repo", ref="v1", subdirectory="skills/x")),
+        ("https://github.com/org/repo/tree/v1/skills/x",  # split at the first '/' until the remote's refs settle it
+         SourceSpec("git", "https://github.com/org/repo", ref="v1", subdirectory="skills/x", tree="v1/skills/x")),
+        ("https://github.com/org/repo/tree/v1", SourceSpec("git", "https://github.com/org/repo", ref="v1")),
+        ("https://github.com/org/repo/tree/" + "c" * 40 + "/skills/x",
+         SourceSpec("git", "https://github.com/org/repo", ref="c" * 40, subdirectory="skills/x")),
         ("https://gitlab.com/group/sub/repo/-/tree/main/skills",
-         SourceSpec("git", "https://gitlab.com/group/sub/repo", ref="main", subdirectory="skills")),
+         SourceSpec("git", "https://gitlab.com/group/sub/repo", ref="main", subdirectory="skills", tree="main/skills")),
         ("https://example.com/s.tar.gz#sha256=" + "a" * 64,
          SourceSpec("archive", "https://example.com/s.tar.gz", sha256="a" * 64)),
         ("https://example.com/docs/", SourceSpec("well-known", "https://example.com/docs")),
@@ -74,8 +77,8 @@ def server(tmp_path: Path, fast_retries) -> test_http_server.Served:
 def test_parse_source(text: str, expected: SourceSpec | None) -> None:
     spec = parse_source(text)
     assert spec == expected
-    if spec is not None:  # the label reads back to the same spec (but for the skill chosen, which it leaves out)
-        assert parse_source(spec.label) == spec._replace(skill=None)
+    if spec is not None:  # the label reads back to the same spec (but for the skill chosen and a page's REF/PATH)
+        assert parse_source(spec.label) == spec._replace(skill=None, tree=None)
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,9 @@ holds each one to these rules:
   ever held, whatever the server declares. Only one ``gzip`` or ``deflate``
   encoding is decoded (in bounded steps); stacked or other encodings are refused;
 - **redirects**: a GET follows at most :data:`MAX_REDIRECTS`, each to the same scheme (never
-  https to http, never to ``file:``) and to a URL :func:`~skillpm.registry.config.check_url`
-  accepts, and sends its caller's ``Authorization`` header only to the origin it was given for
+  https to http, never to ``file:``), to a URL :func:`~skillpm.registry.config.check_url`
+  accepts, and from a URL off this machine and the user's network never onto them
+  (:mod:`skillpm.registry.addresses`), and sends its caller's ``Authorization`` header only to the origin it was given for
   (a redirect elsewhere drops it); a POST follows none, so the headers its caller gives (an API
   key) go only to the URL it names.
 
@@ -183,12 +184,13 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, parts.hostname or "", parts.port or {"https": 443, "http": 80}.get(parts.scheme)
 
 
-def redirect_target(current: str, location: str, hops: int) -> str:
+def redirect_target(current: str, location: str, hops: int, first: str | None = None) -> str:
     """Where a redirect from ``current`` to ``location`` leads; RegistryError when skillpm must not go there.
 
     Refused: more than :data:`MAX_REDIRECTS` hops, a change of scheme (https to http,
-    http to https, anything to ``file:``), and any URL ``check_url`` refuses (plain
-    http off this machine).
+    http to https, anything to ``file:``), any URL ``check_url`` refuses (plain
+    http off this machine), and, when the ``first`` URL asked for was not on this machine or the
+    user's network, a target that is (:func:`~skillpm.registry.addresses.internal`).
     """
     if hops > MAX_REDIRECTS:
         raise RegistryError(
@@ -212,7 +214,22 @@ def redirect_target(current: str, location: str, hops: int) -> str:
     if not parts.hostname:
         raise RegistryError(f"GET {current}: refusing a redirect to {clean(target)} (no host)")
     check_url(target)
+    if first is not None:
+        _check_inward(first, current, target, parts.hostname)
     return target
+
+
+def _check_inward(first: str, current: str, target: str, host: str) -> None:
+    """RegistryError when ``target`` (on ``host``) is on this machine or a private network and ``first`` is not."""
+    from skillpm.registry.addresses import internal
+
+    if internal(host) and not internal(urlsplit(first).hostname or ""):
+        raise RegistryError(
+            f"GET {current}: refusing a redirect from {host_of(first)} to {clean(target)}, an address of this "
+            "machine or of a private network",
+            hint="a server on the internet may not send skillpm into your network; if you trust it, use the URL "
+                 "it redirects to",
+        )
 
 
 class _Inflate:
@@ -321,7 +338,7 @@ class Transport:
             location = reply.headers.get("location")
             if reply.status not in _REDIRECT_STATUSES or not location:
                 return reply
-            target = redirect_target(current, location, hops)
+            target = redirect_target(current, location, hops, url)
             if origin(target) != origin(current):
                 sent.pop("Authorization", None)  # credentials go only to the host they were given for
             current = target

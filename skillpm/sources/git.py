@@ -1,6 +1,7 @@
 """Fetch one commit of a git repository with the system ``git``, into a folder without ``.git``.
 
-A shallow fetch of exactly the ref asked for (``--depth 1``), into a repository
+A shallow fetch of exactly the ref asked for (``--depth 1``; a name that is both a branch and a tag is
+refused, and a forge page's ``/tree/REF/PATH`` split where the remote has that ref), into a repository
 made with no templates (so no hooks) and checked out into a separate work tree:
 the tree that is packed never holds a ``.git``. Git runs with hooks off
 (``core.hooksPath=/dev/null``), the checkout without the user's configuration (so no filter
@@ -11,7 +12,9 @@ allowed (``protocol.file.allow`` only for ``git+file://``), the ref and URL afte
 default 300 seconds for the whole fetch and checkout) after which its whole process group is
 killed; of what git prints only the last few kilobytes are kept. Before the checkout, its listing
 is held to :data:`MAX_CHECKOUT_FILES` files, :data:`MAX_CHECKOUT_SIZE` bytes and
-:data:`MAX_CHECKOUT_DEPTH` folder levels, and only ``#subdirectory=`` is checked out when given. Links in
+:data:`MAX_CHECKOUT_DEPTH` folder levels, and only ``#subdirectory=`` is checked out when given. The checkout
+writes every file's bytes as the commit holds them: the repository's ``.gitattributes`` (line endings, ``ident``,
+encodings, filters) are overridden. Links in
 the checkout are left as git made them; validation refuses any that leads out of
 a skill's folder or into ``.git``.
 """
@@ -51,6 +54,11 @@ MAX_CHECKOUT_SIZE = 1 << 30
 MAX_CHECKOUT_DEPTH = 64
 #: The most of ``git ls-tree``'s listing read (its lines name every file of the checkout).
 MAX_LISTING = 64 << 20
+#: ``$GIT_DIR/info/attributes``, which outranks every ``.gitattributes`` of the repository's: the checkout writes each
+#: blob's bytes as they are, as an archive of the commit holds them. A repository's own attributes could otherwise
+#: grow the checkout past :data:`MAX_CHECKOUT_SIZE`, which counts blob sizes (``ident``, ``eol=crlf`` and
+#: ``working-tree-encoding=UTF-32`` write a file many times its blob's size), or name filter drivers.
+_RAW_CHECKOUT = "* -text -crlf -eol -ident -filter -working-tree-encoding\n"
 #: The user's git variables kept (how to reach a server); every other GIT_* variable is dropped, so
 #: none (GIT_DIR, GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT...) can point git elsewhere or add configuration.
 _KEPT = frozenset({"GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH",
@@ -167,8 +175,9 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def fetch_commit(spec: SourceSpec, into: Path) -> str:
-    """Fetch ``spec``'s ref (its remote HEAD when none) and check it out into ``into``/tree; the commit.
+def fetch_commit(spec: SourceSpec, into: Path) -> tuple[SourceSpec, str]:
+    """Fetch ``spec``'s ref (its remote HEAD when none) and check it out into ``into``/tree; the spec with its
+    ref settled (:func:`_settle_ref`) and the commit.
 
     ``into`` must be an empty folder; the repository goes to ``into``/git, outside the tree.
     """
@@ -178,12 +187,14 @@ def fetch_commit(spec: SourceSpec, into: Path) -> str:
             f"offline: {spec.describe()} would be fetched over the network",
             hint="run without --offline (and $SKILLPM_OFFLINE); only git+file:// sources work offline",
         )
-    ref = check_ref(spec.ref) if spec.ref else "HEAD"
     deadline = time.monotonic() + git_timeout()
     repository, tree = into / "git", into / "tree"
     tree.mkdir()
     _run(["init", "--quiet", "--bare", "--template=", str(repository)], cwd=into, what="git init", deadline=deadline)
+    (repository / "info").mkdir(exist_ok=True)
+    (repository / "info" / "attributes").write_text(_RAW_CHECKOUT, encoding="ascii")
     config = _config(scheme)
+    spec, ref = _settle_ref(spec, config, into, deadline)
     shown = spec.describe()
     _run([*config, f"--git-dir={repository}", "fetch", "--quiet", "--depth=1", "--no-tags", "--", spec.url, ref],
          cwd=into, what=f"git fetch of {shown}", deadline=deadline)
@@ -200,7 +211,43 @@ def fetch_commit(spec: SourceSpec, into: Path) -> str:
     _run([*config, "--literal-pathspecs", f"--git-dir={repository}", f"--work-tree={tree}", "checkout", "--quiet",
           "--force", commit, "--", *paths], cwd=into, what=f"git checkout of {shown}", deadline=deadline,
          own_config=False)
-    return commit
+    return spec, commit
+
+
+def _settle_ref(spec: SourceSpec, config: list[str], into: Path, deadline: float) -> tuple[SourceSpec, str]:
+    """``spec`` with a forge page's ``REF/PATH`` split where the remote has a branch or tag, and the ref to fetch:
+    the full name of the branch or tag a short name is (``refs/heads/X``), else the ref as given (``HEAD``, a
+    commit, a ``refs/`` name, a name the remote has neither of). SourceError when a name is both a branch and a
+    tag (git would take the tag: a contributor's tag ``v1`` over the branch ``v1``), or a page's ``REF/PATH``
+    splits at more than one (tag ``feature`` and branch ``feature/pdf``) or at none."""
+    if spec.tree is not None:
+        segments = spec.tree.split("/")
+        names = ["/".join(segments[:end]) for end in range(1, len(segments) + 1)]
+    elif spec.ref and not _COMMIT_RE.fullmatch(spec.ref) and not spec.ref.startswith("refs/"):
+        names = [check_ref(spec.ref)]
+    else:
+        return spec, check_ref(spec.ref) if spec.ref else "HEAD"
+    shown = spec.describe() if spec.tree is None else f"{spec.url}/tree/{spec.tree}"
+    patterns = [f"refs/{kind}/{name}" for name in names for kind in ("heads", "tags")]
+    listing = _git([*config, "ls-remote", "--", spec.url, *patterns], cwd=into, what=f"git fetch of {shown}",
+                   deadline=deadline, head=MAX_LISTING)
+    found = {line.partition(b"\t")[2].decode("utf-8", "replace") for line in listing.splitlines()}
+    matches = []
+    for name in names:
+        full = [pattern for pattern in (f"refs/heads/{name}", f"refs/tags/{name}") if pattern in found]
+        if len(full) == 2:
+            raise SourceError(f"{shown}: {name!r} is both a branch and a tag of the repository; refused",
+                              hint=f"name one: @refs/heads/{name} or @refs/tags/{name}, or the commit")
+        matches += [(name, full[0])] if full else []
+    if spec.tree is None:
+        return spec, matches[0][1] if matches else names[0]
+    if len(matches) != 1:
+        which = f"several refs ({', '.join(name for name, _ in matches)})" if matches else "no branch or tag"
+        raise SourceError(f"{shown} starts with {which} of the repository; refused",
+                          hint="use git+URL@REF#subdirectory=PATH (the commit for REF, if the page showed one)")
+    name, full = matches[0]
+    folder = spec.tree[len(name) + 1:] or None
+    return spec._replace(ref=name, subdirectory=folder, tree=None), full
 
 
 def _check_tree(listing: bytes, shown: str, subdirectory: str | None) -> None:
@@ -236,7 +283,7 @@ def open_git(spec: SourceSpec) -> PackedSource:
     from skillpm.sources.packed import PackedSource
 
     work = tempfile.TemporaryDirectory(prefix="skillpm-git-")
-    commit = fetch_commit(spec, Path(work.name))
+    spec, commit = fetch_commit(spec, Path(work.name))
     if spec.is_pinned and commit != spec.ref:
         raise SourceError(f"git fetch of {spec.describe()} gave commit {commit}, not the one asked for")
     root = Path(work.name) / "tree"

@@ -54,6 +54,7 @@ class PackedSource:
         self._keep = keep
         self._work = tempfile.TemporaryDirectory(prefix="skillpm-source-")
         self._folders: dict[str, tuple[Path, ...]] | None = None
+        self._others: dict[str, tuple[Path, ...]] | None = None
         self._packed: dict[str, list[BuiltArchive]] = {}
         self._lock = threading.RLock()  # sync resolves locked skills in parallel threads
 
@@ -106,6 +107,7 @@ class PackedSource:
         from skillpm.validation.skillnames import install_alike
 
         first, *others = self.skills()[name]
+        others += self._unlisted().get(name, ())
         if not others or install_alike((first, *others)):
             return first
         where = self.requested.describe()
@@ -115,6 +117,17 @@ class PackedSource:
             hint="install the one you mean by its own folder (a path, or git's and archives' #subdirectory=PATH), "
                  "and tell the source's owner",
         )
+
+    def _unlisted(self) -> dict[str, tuple[Path, ...]]:
+        """The names of the skills only the deeper search finds (:func:`~skillpm.validation.discover.unlisted`),
+        with their folders: one giving a listed skill's name is compared with it as a listed one is."""
+        if self._others is None:
+            from skillpm.validation.discover import unlisted
+            from skillpm.validation.skillnames import skill_names
+
+            listed = [folder for folders in self.skills().values() for folder in folders]
+            self._others = skill_names(unlisted(self.root, listed))[0] if listed else {}
+        return self._others
 
     def _named(self, error: SkillpmError) -> SkillpmError:
         """``error`` about a fetched copy, naming the source instead (the copy is gone when the user reads it)."""

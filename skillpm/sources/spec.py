@@ -51,6 +51,7 @@ class _SourceFields(Record):
     subdirectory: str | None = None
     sha256: str | None = None
     skill: str | None = None
+    tree: str | None = None
 
 
 class SourceSpec(CheckedRecord, _SourceFields):
@@ -61,7 +62,11 @@ class SourceSpec(CheckedRecord, _SourceFields):
     is the remote's HEAD. ``sha256`` (archive): the digest the download must have.
     ``subdirectory`` (git, archive): the folder inside that holds the skill(s). ``skill``: the
     one skill to take from it (``ORG/REPO@SKILL``); not part of the label, as skills.lock
-    records each skill apart. Every way of making one checks the ref, subdirectory and digest.
+    records each skill apart. ``tree`` (git): a forge page's ``REF/PATH`` (``/tree/feature/pdf/skills``),
+    whose split into ref and folder only the remote's branches and tags tell
+    (:func:`skillpm.sources.git.fetch_commit` settles it; ``ref`` and ``subdirectory`` hold the split at the
+    first ``/`` until then); not part of the label either. Every way of making one checks the ref,
+    subdirectory and digest.
     """
 
     __slots__ = ()
@@ -191,8 +196,9 @@ def _parse_forge(text: str) -> SourceSpec:
     if repo.count("/") < 1 or parts.query or parts.fragment or parts.username is not None:
         raise SourceError(f"{text[:200]!r} is not a repository's page", hint="or use git+https://HOST/ORG/REPO@REF")
     ref, _, folder = tree.partition("/")
+    unsure = folder and not _COMMIT_RE.fullmatch(ref)  # a branch may hold '/': feature/pdf/skills/pdf
     return SourceSpec("git", f"https://{parts.hostname}/{repo.removesuffix('.git')}", ref=ref or None,
-                      subdirectory=folder or None)
+                      subdirectory=folder or None, tree=tree if unsure else None)
 
 
 def _folder(path: Path, cwd: Path | None) -> SourceSpec:

@@ -10,13 +10,16 @@ found there, every folder holding a SKILL.md, at most 5 levels down, skipping ``
 ``.git``, ``dist``, ``build`` and ``__pycache__``. Links to folders are not followed, nor is a
 place reached through one (``.claude`` linked to another folder). Unlike that CLI, skillpm keeps
 two skills of the same name, and takes neither when their files differ: validation warns of both,
-and installing that name is refused (:mod:`skillpm.validation.skillnames`).
+and installing that name is refused (:mod:`skillpm.validation.skillnames`). Those two may be one
+found in the places above and one only the deeper search finds (:func:`unlisted`): a look-alike in
+``.github/skills`` would otherwise hide the reviewed ``tools/pdf`` it copies the name of.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +107,19 @@ def discover(path: Path) -> list[Path]:
         found = dict.fromkeys(skill for skill in _search(path, 0) if skill != path)
         _bounded(path, len(found))
     return list(found) or [path]
+
+
+def unlisted(path: Path, found: Sequence[Path]) -> list[Path]:
+    """The folders holding a SKILL.md that the deeper search finds under ``path`` (a folder :func:`discover` gave
+    ``found`` for) outside every folder of ``found``: skills no installer lists, which may give the name of one
+    that is. None when ``path`` is itself a skill."""
+    if found == [path]:
+        return []
+    listed = set(found)
+    others = [skill for skill in _search(path, 0)
+              if skill != path and not listed.intersection(skill.parents) and skill not in listed]
+    _bounded(path, len(others))
+    return others
 
 
 def _bounded(path: Path, count: int) -> None:

@@ -21,17 +21,19 @@ def validate_paths(
 ) -> list[tuple[Path, list[Finding]]]:
     """Each skill ``paths`` hold (a folder of several is searched as :func:`discover` searches it), and its
     findings (:func:`validate_path`); two skills of one folder that install under one name, with other
-    files, are a warning of each (``spec.name.shared``, :mod:`skillpm.validation.skillnames`)."""
-    from skillpm.validation.discover import discover
+    files, are a warning of each (``spec.name.shared``, :mod:`skillpm.validation.skillnames`), also when
+    one of them only the deeper search finds (:func:`~skillpm.validation.discover.unlisted`)."""
+    from skillpm.validation.discover import discover, unlisted
 
     reports = []
     for path in paths:
         skills = discover(path)
+        others = unlisted(path, skills)
         shared = {}
-        if len(skills) > 1:
+        if len(skills) + len(others) > 1:
             from skillpm.validation.skillnames import shared_name_findings
 
-            shared = shared_name_findings(skills, path)
+            shared = shared_name_findings([*skills, *others], path)
         for skill in skills:
             findings = validate_path(skill, strict=strict, links_within=links_within)
             if skill in shared:

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import struct
+import subprocess
 import tarfile
 import zipfile
 
@@ -111,6 +112,52 @@ def test_two_skills_of_one_name_with_other_files_are_never_chosen_between(hostil
     assert "[spec.name.shared]" not in hostile.run("validate", repo).stdout
 
 
+def test_a_look_alike_in_an_agent_s_folder_does_not_hide_the_skill_only_the_deeper_search_finds(hostile) -> None:
+    """The reviewed skill lives in ``tools/pdf`` (found by the deeper search only); a contributor adds
+    ``.github/skills/ci-helper`` saying ``name: pdf`` (found in a hostile review: the deeper search then never ran,
+    and 'update' installed the look-alike). Both folders give one name, so they are compared: refused, and
+    'validate' warns of it; the reviewed one still installs by its folder."""
+    repo = hostile.work / "repo"
+    plain_skill(repo / "tools", "pdf", body="REVIEWED.")
+    git(repo, "init", "--quiet")
+    commit_all(repo, "reviewed")
+    hostile.ok(hostile.run("install", f"git+{repo.as_uri()}", "--skill", "pdf"))
+    installed = hostile.project / ".agents" / "skills" / "pdf" / "SKILL.md"
+    lock = (hostile.project / "skills.lock").read_text()
+    helper = plain_skill(repo / ".github" / "skills", "ci-helper", body="LOOK-ALIKE.")
+    (helper / "SKILL.md").write_text((helper / "SKILL.md").read_text().replace("name: ci-helper", "name: pdf"))
+    commit_all(repo, "ci: add helper")
+
+    line = hostile.refused(hostile.run("update"), "2 different skills named 'pdf'",
+                           "'.github/skills/ci-helper', 'tools/pdf'")
+    assert "skillpm will not choose" in line
+    assert "REVIEWED." in installed.read_text()
+    assert (hostile.project / "skills.lock").read_text() == lock
+    shared = [line for line in hostile.run("validate", repo).stdout.splitlines() if "[spec.name.shared]" in line]
+    assert len(shared) == 1 and "ci-helper/SKILL.md" in shared[0] and "'tools/pdf'" in shared[0], shared
+    hostile.ok(hostile.run("install", f"git+{repo.as_uri()}#subdirectory=tools/pdf", "--force"))
+    assert "REVIEWED." in installed.read_text()
+
+
+def test_a_ref_that_is_both_a_branch_and_a_tag_is_refused(hostile) -> None:
+    """A contributor pushes a tag ``v1`` onto other files than the branch ``v1`` the user means (found in a hostile
+    review: git took the tag). Refused, naming both; ``@refs/heads/v1`` or ``@refs/tags/v1`` say which."""
+    repo = skills_repo(hostile.work, ("one-skill",), tag="")
+    git(repo, "branch", "v1")
+    (repo / "skills" / "one-skill" / "SKILL.md").write_text(skill_md("one-skill", "A look-alike. Use never.", "TAG."))
+    commit_all(repo, "tagged", tag="v1")
+    git(repo, "reset", "--quiet", "--hard", "HEAD~1")
+    completed = hostile.run("install", f"git+{repo.as_uri()}@v1")
+    refused_untouched(hostile, completed, "'v1' is both a branch and a tag of the repository")
+    assert "hint: name one: @refs/heads/v1 or @refs/tags/v1, or the commit" in completed.stderr
+    installed = hostile.project / ".agents" / "skills" / "one-skill" / "SKILL.md"
+    hostile.ok(hostile.run("install", f"git+{repo.as_uri()}@refs/heads/v1"))
+    assert "Body." in installed.read_text()
+    assert "@refs/heads/v1" in (hostile.project / "skills.lock").read_text()
+    hostile.ok(hostile.run("install", f"git+{repo.as_uri()}@refs/tags/v1", "--force"))
+    assert "TAG." in installed.read_text()
+
+
 def test_no_filter_of_the_users_config_runs_on_a_repository_s_files(hostile) -> None:
     """A repository's .gitattributes names a filter driver (as git-crypt's users have one in ~/.gitconfig):
     the checkout reads none of the user's configuration, so the driver's program never runs (found in a
@@ -126,6 +173,33 @@ def test_no_filter_of_the_users_config_runs_on_a_repository_s_files(hostile) -> 
     hostile.ok(completed)
     assert not marker.exists()
     assert (hostile.project / ".agents" / "skills" / "one-skill" / "SKILL.md").is_file()
+
+
+@pytest.mark.parametrize("where", ["repository", "skill"])
+def test_a_repository_s_attributes_do_not_change_what_its_checkout_writes(hostile, where: str) -> None:
+    """A repository's .gitattributes says ``ident eol=crlf working-tree-encoding=UTF-32`` (found in a hostile review:
+    a 33 MB listing wrote 1.3 GB in the checkout, past the size bound, which counts blob sizes). Every file is
+    written as its blob holds it, as a registry's archive would: line endings and $Id$ untouched, no re-encoding."""
+    repo = skills_repo(hostile.work, ("one-skill",))
+    folder = repo / "skills" / "one-skill"
+    (folder / "notes.txt").write_bytes(b"$Id$\nline one\nline two\n" * 100)
+    (folder / "unix.md").write_bytes(b"checked in\nwith LF\n")
+    attributes = b"*.txt ident eol=crlf working-tree-encoding=UTF-32\n*.md text eol=crlf\n"
+    ((repo if where == "repository" else folder) / ".gitattributes").write_bytes(attributes)
+    for path in [*folder.iterdir(), repo / ".gitattributes"]:  # the bytes as they are (git add would convert)
+        if path.exists():
+            blob = git(repo, "hash-object", "-w", "--no-filters", "--", str(path))
+            git(repo, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path.relative_to(repo).as_posix()}")
+    git(repo, "commit", "--quiet", "-m", "attributes")
+    hostile.ok(hostile.run("install", f"git+{repo.as_uri()}", "--skill", "one-skill"))
+    installed = hostile.project / ".agents" / "skills" / "one-skill"
+    names = sorted(path.name for path in installed.iterdir())
+    assert names == ["SKILL.md", "notes.txt", "unix.md"]  # a hidden .gitattributes is left out, as any hidden file
+    for name in names:
+        blob = subprocess.run(["git", "cat-file", "blob", f"HEAD:skills/one-skill/{name}"], cwd=repo,
+                              capture_output=True, check=True, timeout=30).stdout
+        assert (installed / name).read_bytes() == blob, name
+    assert (installed / "notes.txt").read_bytes().startswith(b"$Id$\nline one\n")
 
 
 def test_a_repository_too_deep_to_check_out_is_refused_before_it_is_written(hostile) -> None:
