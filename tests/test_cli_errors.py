@@ -373,3 +373,24 @@ def test_a_traceback_only_with_debug(isolated, registry: Path, run_skillpm) -> N
         assert result.returncode != 0
         assert ("Traceback" in result.stderr) is traceback, result.stderr
         assert [line for line in result.stderr.splitlines() if line.startswith("error: ")], result.stderr
+
+
+def test_verbose_shows_an_explicit_cause_and_a_context_only_when_not_hidden() -> None:
+    from skillpm.cli import _shown_cause
+
+    def raised(hide: bool, explicit: bool) -> BaseException:
+        try:
+            try:
+                raise ValueError("the secret")
+            except ValueError as inner:
+                if explicit:
+                    raise KeyError("outer") from inner
+                if hide:
+                    raise KeyError("outer") from None
+                raise KeyError("outer")
+        except KeyError as outer:
+            return outer
+
+    assert _shown_cause(raised(hide=True, explicit=False)) is None
+    assert str(_shown_cause(raised(hide=False, explicit=False))) == "the secret"
+    assert str(_shown_cause(raised(hide=False, explicit=True))) == "the secret"

@@ -157,3 +157,16 @@ def test_credentials_path_is_in_the_user_config_folder(isolated) -> None:
         credentials_path()
     )
 
+
+
+def test_verbose_never_prints_the_netrc_line_skillpm_kept_out_of_its_error(served: Served, run_cli, isolated) -> None:
+    """netrc's parse error quotes the file (a password with spaces is read as tokens); skillpm drops it
+    with ``from None``, and -v printed it anyway as a 'cause:' line (found by a hostile review), with
+    --json too."""
+    _netrc(isolated, "machine 127.0.0.1 login bob password correct horse battery staple\n")
+    assert run_cli("registry", "add-remote", "team", served.url).exit_code == 0
+    for flags in (("-v",), ("-v", "--json")):
+        result = skillpm(flags[0], "info", KERNEL, "--registry", "team", *flags[1:])
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert "cannot read" in result.stderr and "line 1" in result.stderr, result.stderr
+        assert "horse" not in result.stdout + result.stderr and "cause:" not in result.stderr, result.stderr
