@@ -225,12 +225,19 @@ def _parse_url(kind: str, text: str) -> SourceSpec:
         if parts.scheme != "file" or parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
             raise SourceError(f"folder source {text[:200]!r} is not a file:/// URL of an absolute path")
         return _folder(Path(unquote(parts.path)), None)
-    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query and kind == "well-known":
+    if parts.scheme not in ("https", "http") or not parts.hostname:
         raise SourceError(f"{kind} source {text[:200]!r} is not an http(s):// URL")
     if parts.username is not None or parts.password is not None:
         raise SourceError(
             f"source URL {parts.scheme}://{parts.hostname}/... carries a user name or password; refused",
             hint="keep credentials out of URLs: skills.lock records this URL",
+        )
+    if parts.query:  # a signed download link's (S3, Azure SAS, GitLab private_token) is a secret
+        raise SourceError(
+            f"{kind} source {parts.scheme}://{parts.netloc}{parts.path[:200]}?... has a query, which skills.lock "
+            "would record (a signed or private_token link's is a secret); refused",
+            hint="download the archive, unpack it and install the folder, or serve it at a URL without a query"
+            if kind == "archive" else "name the site without a query",
         )
     return SourceSpec(kind, url.rstrip("/") if kind == "well-known" else url, **pairs)
 

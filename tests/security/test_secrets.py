@@ -1,0 +1,44 @@
+"""Secrets (tokens, passwords, signed links, keys) that skillpm must neither record, print nor hand on.
+
+Each case runs the real command line against real files and servers on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+import test_http_server
+from sources_helpers import skill_files, tar_gz
+
+fast_retries = test_http_server.fast_retries
+
+SECRET = "glpat-QUERYSECRET0123456789"
+
+
+@pytest.fixture
+def site(hostile, fast_retries):
+    root = hostile.work / "site"
+    root.mkdir()
+    served = test_http_server.Served(root)
+    served.root = root
+    yield served
+    served.stop()
+
+
+@pytest.mark.parametrize("query", [f"private_token={SECRET}", f"X-Amz-Signature={SECRET}&X-Amz-Expires=60"])
+def test_an_archive_url_with_a_query_is_refused_before_it_is_fetched_or_recorded(hostile, site, query: str) -> None:
+    """A signed download link (GitLab private_token, S3 presigned, Azure SAS) went whole into skills.lock's
+    registry and url lines and into list --json (found by a hostile review); sync could not do without it."""
+    data = tar_gz(skill_files("one-skill"))
+    (site.root / "s.tar.gz").write_bytes(data)
+    for extra in ((), ("--sha256", hashlib.sha256(data).hexdigest())):
+        completed = hostile.run("install", f"{site.url}/s.tar.gz?{query}", *extra)
+        line = hostile.refused(completed, "has a query", "s.tar.gz?...")
+        assert SECRET not in completed.stdout + completed.stderr, line
+        assert "hint: download the archive" in completed.stderr
+    assert not (hostile.project / "skills.lock").exists() and not (hostile.project / ".agents").exists()
+    assert not site.script.log, "the link was fetched"
+    listed = hostile.ok(hostile.run("list", "--json"))
+    assert SECRET not in listed.stdout and json.loads(listed.stdout) is not None
