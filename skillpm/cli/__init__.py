@@ -191,13 +191,14 @@ def _refuse_undecodable_input(args: list[str]) -> None:
     Python hands such bytes over as lone surrogates (``\\udcff``), which no name, version,
     file written or message can hold; so they are refused before any command runs.
     """
-    given = [(f"argument {index}", arg) for index, arg in enumerate(args, 1)]
+    given = [(f"argument {index} ({arg[:80]!r})", arg) for index, arg in enumerate(args, 1)]
+    # A variable is named, never quoted: SKILLPM_TOKEN_*, the key passphrase and others hold secrets.
     given += [(f"environment variable {name}", value) for name, value in os.environ.items() if name.startswith("SKILLPM_")]
     for what, text in given:
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
-            raise click.UsageError(f"{what} ({text[:80]!r}) is not valid UTF-8") from None
+            raise click.UsageError(f"{what} is not valid UTF-8") from None
 
 
 def _usage(error: click.UsageError) -> tuple[str, str | None]:

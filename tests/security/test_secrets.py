@@ -42,3 +42,13 @@ def test_an_archive_url_with_a_query_is_refused_before_it_is_fetched_or_recorded
     assert not site.script.log, "the link was fetched"
     listed = hostile.ok(hostile.run("list", "--json"))
     assert SECRET not in listed.stdout and json.loads(listed.stdout) is not None
+
+
+@pytest.mark.parametrize("name", ["SKILLPM_TOKEN_TEAM", "SKILLPM_SIGNING_KEY_PASSPHRASE", "SKILLPM_OCI_PASSWORD"])
+def test_a_secret_variable_that_is_not_utf8_is_named_never_quoted(hostile, name: str) -> None:
+    """A SKILLPM_* variable holding a byte that is not UTF-8 was refused by every command quoting its first
+    80 characters, a token or passphrase among them (found by a hostile review), in --json too."""
+    for args in (("list",), ("list", "--json")):
+        completed = hostile.run(*args, env={name: "my-l\udce9gende-SECRET"})
+        hostile.refused(completed, name, "is not valid UTF-8")
+        assert "SECRET" not in completed.stdout + completed.stderr, completed.stderr
