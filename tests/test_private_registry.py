@@ -170,3 +170,16 @@ def test_verbose_never_prints_the_netrc_line_skillpm_kept_out_of_its_error(serve
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         assert "cannot read" in result.stderr and "line 1" in result.stderr, result.stderr
         assert "horse" not in result.stdout + result.stderr and "cause:" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o660, 0o606], ids=oct)
+def test_a_netrc_others_can_read_or_write_is_refused_and_nothing_sent(served: Served, run_cli, isolated, mode) -> None:
+    """skillpm passes netrc its path, and Python's netrc checks permissions only for the ~/.netrc it finds
+    itself: a netrc any user could read or rewrite had its password sent (found by a hostile review)."""
+    _netrc(isolated, "machine 127.0.0.1 login bob password NETRC-S3CRET\n")
+    (isolated.home / ".netrc").chmod(mode)
+    assert run_cli("registry", "add-remote", "team", served.url).exit_code == 0
+    served.script.log.clear()
+    stderr = refused(skillpm("info", KERNEL, "--registry", "team"), "can be read or written by other users")
+    assert "chmod 600" in stderr and "NETRC-S3CRET" not in stderr
+    assert all("authorization" not in entry[2] for entry in served.script.log), served.script.log

@@ -52,3 +52,26 @@ def test_a_secret_variable_that_is_not_utf8_is_named_never_quoted(hostile, name:
         completed = hostile.run(*args, env={name: "my-l\udce9gende-SECRET"})
         hostile.refused(completed, name, "is not valid UTF-8")
         assert "SECRET" not in completed.stdout + completed.stderr, completed.stderr
+
+
+@pytest.mark.parametrize("mode", [0o666, 0o644, 0o640, 0o620], ids=oct)
+def test_a_private_key_others_can_read_or_write_never_signs(hostile, mode: int) -> None:
+    """An index or signing key of mode 0666 signed without a word, where a credentials.toml of 0644 is
+    refused (found by a hostile review): every command that signs refuses it and writes nothing."""
+    key = hostile.work / "keys" / "index.key"
+    hostile.ok(hostile.run("keygen", "-o", key))
+    key.chmod(mode)
+    registry = hostile.work / "reg"
+    before = hostile.state()
+    completed = hostile.run("registry", "init", registry, "--key", key)
+    line = hostile.refused(completed, str(key), "can be read or written by other users")
+    assert "hint: run 'chmod 600" in completed.stderr, line
+    assert hostile.changed_outside(before) == [] and not registry.exists()
+    hostile.ok(hostile.run("registry", "init", registry))
+    hostile.ok(hostile.run("init", "demo-skill", cwd=hostile.work))
+    before = hostile.state()
+    completed = hostile.run("publish", hostile.work / "demo-skill", "--registry", registry, "--sign", f"key:{key}")
+    hostile.refused(completed, "can be read or written by other users")
+    assert hostile.changed_outside(before, hostile.cache) == []
+    key.chmod(0o600)
+    hostile.ok(hostile.run("publish", hostile.work / "demo-skill", "--registry", registry, "--sign", f"key:{key}"))
