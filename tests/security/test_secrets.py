@@ -75,3 +75,30 @@ def test_a_private_key_others_can_read_or_write_never_signs(hostile, mode: int) 
     assert hostile.changed_outside(before, hostile.cache) == []
     key.chmod(0o600)
     hostile.ok(hostile.run("publish", hostile.work / "demo-skill", "--registry", registry, "--sign", f"key:{key}"))
+
+
+def test_an_index_key_inside_the_registry_it_signs_is_refused(hostile) -> None:
+    """'registry init reg --key reg/index.key' signed with a key kept in the registry folder, which
+    'registry serve' and every copy of the folder then hand out (found by a hostile review). Refused
+    whether given by --key or $SKILLPM_INDEX_KEY, spelt through a link or not, before anything is written."""
+    registry = hostile.work / "reg"
+    inside = registry / "private" / "index.key"
+    hostile.ok(hostile.run("keygen", "-o", inside))
+    before = hostile.state()
+    completed = hostile.run("registry", "init", registry, "--key", inside)
+    hostile.refused(completed, "is inside the registry", "refused")
+    assert "hint: keep private keys outside the registry" in completed.stderr
+    assert hostile.changed_outside(before) == [] and not (registry / "config.json").exists()
+    outside = hostile.work / "keys" / "index.key"
+    hostile.ok(hostile.run("keygen", "-o", outside))
+    hostile.ok(hostile.run("registry", "init", registry, "--key", outside))
+    (hostile.work / "linked").symlink_to(registry)
+    hostile.ok(hostile.run("init", "demo-skill", cwd=hostile.work))
+    for key in (inside, hostile.work / "linked" / "private" / "index.key"):
+        before = hostile.state()
+        env = {"SKILLPM_INDEX_KEY": str(key)}
+        completed = hostile.run("publish", hostile.work / "demo-skill", "--registry", registry, env=env)
+        hostile.refused(completed, "is inside the registry")
+        completed = hostile.run("registry", "rebuild", registry, env=env)
+        hostile.refused(completed, "is inside the registry")
+        assert hostile.changed_outside(before, hostile.cache) == []
