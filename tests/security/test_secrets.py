@@ -102,3 +102,34 @@ def test_an_index_key_inside_the_registry_it_signs_is_refused(hostile) -> None:
         completed = hostile.run("registry", "rebuild", registry, env=env)
         hostile.refused(completed, "is inside the registry")
         assert hostile.changed_outside(before, hostile.cache) == []
+
+
+URL_SECRET = "ghp_PASSWORDSECRET"
+SECRET_URLS = {
+    "git-query": ("install", f"git+https://alice:{URL_SECRET}@127.0.0.1/org/repo?x=1"),
+    "git-port": ("install", f"git+https://alice:{URL_SECRET}@127.0.0.1:99999/org/repo"),
+    "git-ipv6": ("install", f"git+https://alice:{URL_SECRET}@[::1/org/repo"),
+    "archive-fragment": ("install", f"https://alice:{URL_SECRET}@127.0.0.1/x.tar.gz#bogus=1"),
+    "archive-port": ("install", f"https://alice:{URL_SECRET}@127.0.0.1:99999/x.tar.gz"),
+    "archive-ipv6": ("install", f"https://alice:{URL_SECRET}@[::1/x.tar.gz"),
+    "folder-url": ("install", f"file://alice:{URL_SECRET}@host/x"),
+    "registry-port": ("registry", "add-remote", "team", f"https://bob:{URL_SECRET}@127.0.0.1:99999/reg"),
+    "registry-ipv6": ("registry", "add-remote", "team", f"https://bob:{URL_SECRET}@[::1/reg"),
+    "registry-query": ("install", "x", "--registry", f"https://127.0.0.1/reg?token={URL_SECRET}"),
+    "oci-port": ("registry", "add-remote", "team", f"oci://bob:{URL_SECRET}@127.0.0.1:99999/ns"),
+    "oci-query": ("registry", "pull", f"oci://127.0.0.1:5000/ns?token={URL_SECRET}", "mirror"),
+}
+
+
+@pytest.mark.parametrize("args", SECRET_URLS.values(), ids=SECRET_URLS.keys())
+def test_a_url_s_password_or_query_is_never_quoted_in_an_error(hostile, args: tuple[str, ...]) -> None:
+    """A URL with a user name and password that another check refused first (a query, a port out of
+    range, a bad fragment, a malformed registry URL) was quoted whole, password included, and a registry
+    URL's query token too (found by a hostile review). The credentials are checked first, and every
+    message quotes a URL without its user name, password or query."""
+    before = hostile.state()
+    completed = hostile.run(*args)
+    hostile.refused(completed)
+    assert URL_SECRET not in completed.stdout + completed.stderr, completed.stderr
+    assert "alice" not in completed.stderr and "bob" not in completed.stderr, completed.stderr
+    assert hostile.changed_outside(before, hostile.cache) == []
