@@ -133,3 +133,25 @@ def test_a_url_s_password_or_query_is_never_quoted_in_an_error(hostile, args: tu
     assert URL_SECRET not in completed.stdout + completed.stderr, completed.stderr
     assert "alice" not in completed.stderr and "bob" not in completed.stderr, completed.stderr
     assert hostile.changed_outside(before, hostile.cache) == []
+
+
+SECRET_ENV = {
+    "SKILLPM_TOKEN_TEAM": "tokSECRET", "SKILLPM_OCI_USERNAME": "userSECRET", "SKILLPM_OCI_PASSWORD": "ociSECRET",
+    "SKILLPM_SIGNING_KEY_PASSPHRASE": "ppSECRET", "SKILLPM_INDEX_KEY": "/keys/keySECRET", "SIGSTORE_ID_TOKEN": "oidcSECRET",
+}
+
+
+def test_git_and_the_programs_it_runs_see_none_of_skillpm_s_secrets(hostile) -> None:
+    """Every secret variable of skillpm's environment reached git and what git runs (ssh, GIT_SSH, proxy
+    commands, credential helpers), any of which may log or pass on its environment (found by a hostile
+    review). They are dropped; the rest of the user's environment is kept."""
+    seen = hostile.work / "ssh-env.txt"
+    ssh = hostile.work / "fake-ssh"
+    ssh.write_text(f"#!/bin/sh\nenv > {seen}\nexit 128\n")
+    ssh.chmod(0o755)
+    env = {**SECRET_ENV, "GIT_SSH": str(ssh), "KEPT_FOR_SSH": "kept"}
+    hostile.refused(hostile.run("install", "git+ssh://git@127.0.0.1/org/repo", env=env), "git")
+    environment = seen.read_text()
+    assert "KEPT_FOR_SSH=kept" in environment and "HOME=" in environment
+    leaked = [name for name, value in SECRET_ENV.items() if name in environment or value in environment]
+    assert leaked == [], leaked
