@@ -9,22 +9,11 @@ import hashlib
 import json
 
 import pytest
-import test_http_server
 from sources_helpers import skill_files, tar_gz
 
-fast_retries = test_http_server.fast_retries
+from tests.security.test_sources import fast_retries, site  # noqa: F401 - the fixtures, shared
 
 SECRET = "glpat-QUERYSECRET0123456789"
-
-
-@pytest.fixture
-def site(hostile, fast_retries):
-    root = hostile.work / "site"
-    root.mkdir()
-    served = test_http_server.Served(root)
-    served.root = root
-    yield served
-    served.stop()
 
 
 @pytest.mark.parametrize("query", [f"private_token={SECRET}", f"X-Amz-Signature={SECRET}&X-Amz-Expires=60"])
