@@ -73,6 +73,12 @@ def read_regular_file(path: Path | str, limit: int) -> bytes:
         return b"".join(parts)
 
 
+def open_to_others(path: Path | str) -> bool:
+    """Whether users other than its owner may read or write the file ``path`` (a group or other
+    permission bit is set), on POSIX: a secret in it may have been seen or replaced. OSError if absent."""
+    return os.name == "posix" and bool(os.stat(path).st_mode & (stat.S_IRWXG | stat.S_IRWXO))
+
+
 def read_at_most(path: Path | str, limit: int) -> bytes:
     """The bytes of the regular file ``path``; ValueError when it holds more than ``limit``."""
     data = read_regular_file(path, limit)

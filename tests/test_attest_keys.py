@@ -109,6 +109,7 @@ def test_unsupported_keys_and_files_are_refused(tmp_path: Path) -> None:
     with pytest.raises(AttestationError, match="not a PEM public key"):
         parse_public_key(b"garbage")
     (tmp_path / "bad.pem").write_text("garbage")
+    (tmp_path / "bad.pem").chmod(0o600)
     with pytest.raises(AttestationError, match="not a PEM private key"):
         load_signing_key(tmp_path / "bad.pem")
     with pytest.raises(AttestationError, match="cannot read"):
@@ -117,3 +118,13 @@ def test_unsupported_keys_and_files_are_refused(tmp_path: Path) -> None:
 
 def test_default_algorithm_is_ed25519(tmp_path: Path) -> None:
     assert keygen(tmp_path / "k.pem").algorithm == ED25519
+
+
+def test_a_private_key_others_can_read_or_write_is_refused(tmp_path: Path) -> None:
+    path = keygen(tmp_path / "k.pem").private_path
+    for mode in (0o644, 0o640, 0o602):
+        path.chmod(mode)
+        with pytest.raises(AttestationError, match="can be read or written by other users"):
+            load_signing_key(path)
+    path.chmod(0o600)
+    assert load_signing_key(path).public.algorithm == ED25519

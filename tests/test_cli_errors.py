@@ -373,3 +373,36 @@ def test_a_traceback_only_with_debug(isolated, registry: Path, run_skillpm) -> N
         assert result.returncode != 0
         assert ("Traceback" in result.stderr) is traceback, result.stderr
         assert [line for line in result.stderr.splitlines() if line.startswith("error: ")], result.stderr
+
+
+def test_verbose_shows_an_explicit_cause_and_a_context_only_when_not_hidden() -> None:
+    from skillpm.cli import _shown_cause
+
+    def raised(hide: bool, explicit: bool) -> BaseException:
+        try:
+            try:
+                raise ValueError("the secret")
+            except ValueError as inner:
+                if explicit:
+                    raise KeyError("outer") from inner
+                if hide:
+                    raise KeyError("outer") from None
+                raise KeyError("outer")
+        except KeyError as outer:
+            return outer
+
+    assert _shown_cause(raised(hide=True, explicit=False)) is None
+    assert str(_shown_cause(raised(hide=False, explicit=False))) == "the secret"
+    assert str(_shown_cause(raised(hide=False, explicit=True))) == "the secret"
+
+
+def test_the_secret_variables_child_programs_never_see_are_the_ones_skillpm_reads() -> None:
+    from skillpm.attest.keys import PASSPHRASE_ENV
+    from skillpm.childenv import SECRET_PREFIX, SECRET_VARIABLES, is_secret, without_secrets
+    from skillpm.registry.credentials import TOKEN_ENV_PREFIX
+    from skillpm.registry.oci.auth import PASSWORD_ENV, USERNAME_ENV
+    from skillpm.registry.store import INDEX_KEY_ENV
+
+    assert {PASSWORD_ENV, USERNAME_ENV, PASSPHRASE_ENV, INDEX_KEY_ENV} < SECRET_VARIABLES and SECRET_PREFIX == TOKEN_ENV_PREFIX
+    assert is_secret("skillpm_token_team") and not is_secret("SKILLPM_CACHE_DIR")
+    assert without_secrets({"SIGSTORE_ID_TOKEN": "t", "SKILLPM_TOKEN_X": "t", "HOME": "/h"}) == {"HOME": "/h"}

@@ -401,6 +401,7 @@ def test_add_remote_pins_the_given_index_key(isolated, registry: Path, index_key
 def test_the_cli_signs_with_key_and_expires_days(isolated, tmp_path: Path, run_cli) -> None:
     key = tmp_path / "cli.key"
     key.write_bytes(private_pem(generate()))
+    key.chmod(0o600)  # a private key others can read is refused
     root = tmp_path / "cli-registry"
     result = run_cli("registry", "init", root, "--key", key, "--expires-days", "2")
     assert result.exit_code == 0 and "index signed with key" in result.output, result.output

@@ -40,6 +40,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     key = generate()
     (tmp / "keys").mkdir()
     (tmp / "keys" / "me").write_bytes(private_pem(key))
+    (tmp / "keys" / "me").chmod(0o600)  # a private key others can read is refused
     (tmp / "keys" / "me.pub").write_bytes(key.public.pem())
     publish(build_source(tmp / "old", NAME, {"generic": {"old.md": "0.9.0\n"}}, version="0.9.0"), root)
     source = build_source(tmp, NAME, {"generic": {}, "sm_90a": {}})

@@ -157,3 +157,29 @@ def test_credentials_path_is_in_the_user_config_folder(isolated) -> None:
         credentials_path()
     )
 
+
+
+def test_verbose_never_prints_the_netrc_line_skillpm_kept_out_of_its_error(served: Served, run_cli, isolated) -> None:
+    """netrc's parse error quotes the file (a password with spaces is read as tokens); skillpm drops it
+    with ``from None``, and -v printed it anyway as a 'cause:' line (found by a hostile review), with
+    --json too."""
+    _netrc(isolated, "machine 127.0.0.1 login bob password correct horse battery staple\n")
+    assert run_cli("registry", "add-remote", "team", served.url).exit_code == 0
+    for flags in (("-v",), ("-v", "--json")):
+        result = skillpm(flags[0], "info", KERNEL, "--registry", "team", *flags[1:])
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert "cannot read" in result.stderr and "line 1" in result.stderr, result.stderr
+        assert "horse" not in result.stdout + result.stderr and "cause:" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o660, 0o606], ids=oct)
+def test_a_netrc_others_can_read_or_write_is_refused_and_nothing_sent(served: Served, run_cli, isolated, mode) -> None:
+    """skillpm passes netrc its path, and Python's netrc checks permissions only for the ~/.netrc it finds
+    itself: a netrc any user could read or rewrite had its password sent (found by a hostile review)."""
+    _netrc(isolated, "machine 127.0.0.1 login bob password NETRC-S3CRET\n")
+    (isolated.home / ".netrc").chmod(mode)
+    assert run_cli("registry", "add-remote", "team", served.url).exit_code == 0
+    served.script.log.clear()
+    stderr = refused(skillpm("info", KERNEL, "--registry", "team"), "can be read or written by other users")
+    assert "chmod 600" in stderr and "NETRC-S3CRET" not in stderr
+    assert all("authorization" not in entry[2] for entry in served.script.log), served.script.log

@@ -90,6 +90,7 @@ def write_key(path: Path) -> Path:
     key = generate()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(private_pem(key))
+    path.chmod(0o600)  # a private key others can read is refused
     path.with_name(path.name + ".pub").write_bytes(key.public.pem())
     return path
 

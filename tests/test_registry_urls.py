@@ -137,3 +137,21 @@ def test_a_relative_path_skillpm_would_not_write_is_refused() -> None:
         with pytest.raises(IndexFormatError, match="unsafe path"):
             _relative_path(path, "here")
     assert _relative_path("artifacts/kernel-helper/1.0.0+local.1/kernel-helper-1.0.0-sm_90a.tar.gz", "here")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://alice:s3cret@host:8443/reg?token=t#frag", "https://host:8443/reg?...#frag"),
+        ("git+https://alice:s3cret@host/org/repo@v1", "git+https://host/org/repo@v1"),
+        ("oci://bob:pw@[::1]:5000/ns", "oci://[::1]:5000/ns"),
+        ("https://u:p@[::1/x?q", "https://[::1/x?..."),
+        ("https://host/x.tar.gz#sha256=ab?c", "https://host/x.tar.gz#sha256=ab?c"),
+        ("https://host", "https://host"),
+        ("not a url: a@b?c", "not a url: a@b?c"),
+    ],
+)
+def test_shown_url_drops_user_name_password_and_query(url: str, shown: str) -> None:
+    from skillpm.registry.urls import shown_url
+
+    assert shown_url(url) == shown

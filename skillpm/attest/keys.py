@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from skillpm.atomic import atomic_write
 from skillpm.attest import AttestationError, read_small_file
-from skillpm.reading import MAX_KEY_SIZE
+from skillpm.reading import MAX_KEY_SIZE, open_to_others, problem
 from skillpm.records import Record
 
 ED25519 = "ed25519"
@@ -188,6 +188,15 @@ def load_signing_key(path: Path, *, passphrase: bytes | None = None) -> SigningK
     from cryptography.hazmat.primitives import serialization
 
     data = _read(path)
+    try:
+        shared = open_to_others(path)
+    except OSError as error:
+        raise AttestationError(f"cannot read the key file {path}: {problem(error)}") from None
+    if shared:
+        raise AttestationError(
+            f"{path} can be read or written by other users; refusing to sign with the private key in it",
+            hint=f"run 'chmod 600 {path}', then replace the key if others may have read it",
+        )
     try:
         key = serialization.load_pem_private_key(data, password=passphrase)
     except TypeError:

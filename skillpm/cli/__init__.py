@@ -191,13 +191,14 @@ def _refuse_undecodable_input(args: list[str]) -> None:
     Python hands such bytes over as lone surrogates (``\\udcff``), which no name, version,
     file written or message can hold; so they are refused before any command runs.
     """
-    given = [(f"argument {index}", arg) for index, arg in enumerate(args, 1)]
+    given = [(f"argument {index} ({arg[:80]!r})", arg) for index, arg in enumerate(args, 1)]
+    # A variable is named, never quoted: SKILLPM_TOKEN_*, the key passphrase and others hold secrets.
     given += [(f"environment variable {name}", value) for name, value in os.environ.items() if name.startswith("SKILLPM_")]
     for what, text in given:
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
-            raise click.UsageError(f"{what} ({text[:80]!r}) is not valid UTF-8") from None
+            raise click.UsageError(f"{what} is not valid UTF-8") from None
 
 
 def _usage(error: click.UsageError) -> tuple[str, str | None]:
@@ -232,11 +233,22 @@ def _fail(error: BaseException, message: str, hint: str | None, exit_code: int) 
     if hint:
         click.echo(f"hint: {clean(hint, ERROR_LIMIT)}", err=True)
     if _shown["verbose"] and not _shown["debug"]:
-        cause = error.__cause__ or error.__context__
+        cause = _shown_cause(error)
         while cause is not None:
             click.echo(f"cause: {clean(f'{type(cause).__name__}: {cause}', ERROR_LIMIT)}", err=True)
-            cause = cause.__cause__ or cause.__context__
+            cause = _shown_cause(cause)
     sys.exit(exit_code)
+
+
+def _shown_cause(error: BaseException) -> BaseException | None:
+    """The cause ``-v`` may print: an explicit ``from`` cause, else the context unless ``from None`` hid it.
+
+    skillpm writes ``raise ... from None`` where the cause quotes what must not be shown (a
+    ~/.netrc line with its password, a server's echo of an API key), as Python's traceback does.
+    """
+    if error.__cause__ is not None:
+        return error.__cause__
+    return None if error.__suppress_context__ else error.__context__
 
 
 def _wants_json(args: list[str]) -> bool:

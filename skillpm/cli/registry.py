@@ -37,10 +37,10 @@ def signing_options(command):
     )(command)
 
 
-def _index_keys(key_paths: tuple[Path, ...]) -> tuple[SigningKey, ...]:
+def _index_keys(key_paths: tuple[Path, ...], directory: Path) -> tuple[SigningKey, ...]:
     from skillpm.registry.store import load_index_keys
 
-    return load_index_keys(key_paths)
+    return load_index_keys(key_paths, registry=directory)
 
 
 class _Group(click.Group):
@@ -84,7 +84,7 @@ def init(
     """Create an empty registry in DIRECTORY (with --key: a signed index)."""
     from skillpm.registry.store import init as init_registry
 
-    config = init_registry(directory, name=name, keys=_index_keys(key_paths), expires_days=expires_days)
+    config = init_registry(directory, name=name, keys=_index_keys(key_paths, directory), expires_days=expires_days)
     signed = f"; index signed with key {', '.join(config.index_keys)}" if config.index_keys else ""
     report(
         as_json,
@@ -108,7 +108,7 @@ def add(
     """
     from skillpm.registry.store import add as add_archives
 
-    added = add_archives(directory, archives, keys=_index_keys(key_paths), expires_days=expires_days)
+    added = add_archives(directory, archives, keys=_index_keys(key_paths, directory), expires_days=expires_days)
     if as_json:
         emit_json([item._asdict() for item in added])
         return
@@ -168,7 +168,7 @@ def yank(
         from skillpm.registry.store import yank as yank_static
 
         targets = yank_static(Path(location), parsed.name, version, target=target, undo=undo,
-                              keys=_index_keys(key_paths), expires_days=expires_days)
+                              keys=_index_keys(key_paths, Path(location)), expires_days=expires_days)
     report(
         as_json,
         {"name": parsed.name, "version": version, "targets": list(targets), "yanked": not undo},
@@ -184,7 +184,7 @@ def rebuild(directory: Path, key_paths: tuple[Path, ...], expires_days: int | No
     """Regenerate the index and search.json from the artifacts in DIRECTORY (and re-sign it)."""
     from skillpm.registry.store import rebuild as rebuild_index
 
-    documents = rebuild_index(directory, keys=_index_keys(key_paths), expires_days=expires_days)
+    documents = rebuild_index(directory, keys=_index_keys(key_paths, directory), expires_days=expires_days)
     report(
         as_json,
         {"directory": str(directory), "packages": [document.name for document in documents]},
@@ -225,9 +225,9 @@ def rotate_key(
     from skillpm.index.snapshot import ROTATION_EXPIRES_DAYS
     from skillpm.registry import store
 
-    keys = _index_keys(key_paths)
+    keys = _index_keys(key_paths, directory)
     if new_key is not None and retire is None:
-        (added,) = _index_keys((new_key,))
+        (added,) = _index_keys((new_key,), directory)
         config = store.add_index_key(directory, added, keys=keys, expires_days=expires_days)
         text = f"added index key {added.fingerprint} to {directory}: {len(config.index_keys)} keys sign the index"
         report(as_json, {"added": added.fingerprint, "index_keys": list(config.index_keys)}, text)

@@ -70,7 +70,7 @@ def pull(source: str, directory: Path, names: tuple[str, ...], key_paths: tuple[
 
     oci = open_oci_registry(source)
     chosen = list(names) or oci.package_names()
-    added = pull_packages(oci, directory, chosen, keys=load_index_keys(key_paths), progress=notice)
+    added = pull_packages(oci, directory, chosen, keys=load_index_keys(key_paths, registry=directory), progress=notice)
     if as_json:
         emit_json({"directory": str(directory), "variants": [item._asdict() for item in added]})
         return

@@ -94,7 +94,7 @@ def check_url(url: str) -> str:
     """
     from urllib.parse import urlsplit
 
-    from skillpm.registry.urls import UrlProblem, canonical_url
+    from skillpm.registry.urls import UrlProblem, canonical_url, shown_url
 
     if url.startswith("oci://"):
         from skillpm.registry.oci.reference import parse_location
@@ -103,32 +103,36 @@ def check_url(url: str) -> str:
 
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
-    except ValueError as error:
-        raise RegistryError(f"registry URL {url!r} is malformed ({error})") from None
-    if parts.scheme in ("http", "https") and (parts.username is not None or parts.password is not None):
+        credentials = parts.username is not None or parts.password is not None
+    except ValueError as error:  # an IPv6 address without its ']'
+        raise RegistryError(f"registry URL {shown_url(url)!r} is malformed ({error})") from None
+    if parts.scheme in ("http", "https") and credentials:  # first: no other error may quote them
         raise RegistryError(
             f"registry URL {parts.scheme}://{parts.hostname}/... carries a user name or password; refused",
             hint="keep credentials out of URLs: 'skillpm registry login NAME', $SKILLPM_TOKEN_<NAME> or ~/.netrc",
         )
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as error:
+        raise RegistryError(f"registry URL {shown_url(url)!r} is malformed ({error})") from None
     if parts.scheme in ("http", "https"):
         try:
             url = canonical_url(url)
         except UrlProblem as problem:
-            raise RegistryError(f"registry URL {url!r} {problem}") from None
+            raise RegistryError(f"registry URL {shown_url(url)!r} {problem}") from None
     if parts.scheme == "https" or parts.scheme == "file" or "://" not in url:
         if parts.scheme == "https" and not parts.hostname:
-            raise RegistryError(f"registry URL {url!r} has no host")
+            raise RegistryError(f"registry URL {shown_url(url)!r} has no host")
         return url
     if parts.scheme != "http":
         raise RegistryError(
-            f"registry scheme {parts.scheme!r} is not supported ({url})",
+            f"registry scheme {parts.scheme!r} is not supported ({shown_url(url)})",
             hint="use https://, http://localhost, file:// or a directory",
         )
     if parts.hostname in _LOCAL_HOSTS or os.environ.get(ALLOW_HTTP_ENV, "").lower() in ("1", "true", "yes"):
         return url
     raise RegistryError(
-        f"refusing plain http:// registry {url}: only https:// is allowed off this machine",
+        f"refusing plain http:// registry {shown_url(url)}: only https:// is allowed off this machine",
         hint=f"use https://, or set {ALLOW_HTTP_ENV}=1 if you trust every network between you and it",
     )
 

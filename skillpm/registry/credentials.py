@@ -22,12 +22,11 @@ from __future__ import annotations
 import base64
 import os
 import re
-import stat
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from skillpm.errors import RegistryError
-from skillpm.reading import MAX_CONFIG_SIZE, problem
+from skillpm.reading import MAX_CONFIG_SIZE, open_to_others, problem
 from skillpm.userdirs import user_path
 
 TOKEN_ENV_PREFIX = "SKILLPM_TOKEN_"
@@ -57,8 +56,7 @@ def _stored_tokens() -> dict[str, str]:
     from skillpm.tomlfile import read_toml_file
 
     try:
-        mode = os.stat(path).st_mode
-        if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        if open_to_others(path):
             raise RegistryError(
                 f"{path} can be read by other users; refusing to use the tokens in it",
                 hint=f"run 'chmod 600 {path}', then replace the tokens (they may have been seen)",
@@ -150,5 +148,12 @@ def _netrc_basic(host: str) -> str | None:
         raise RegistryError(f"cannot read {path}: {problem(error)}") from None
     if entry is None or not entry[2]:
         return None
+    try:  # Python's netrc checks this only for ~/.netrc it finds itself, never for a path it is given
+        if open_to_others(path) or (os.name == "posix" and os.stat(path).st_uid != os.getuid()):
+            raise RegistryError(f"{path} can be read or written by other users, or is not yours; "
+                                "refusing to send the password in it",
+                                hint=f"run 'chmod 600 {path}' (as its owner), then change the password (it may have been seen)")
+    except OSError as error:
+        raise RegistryError(f"cannot read {path}: {problem(error)}") from None
     login, _, password = entry
     return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode("ascii")

@@ -43,7 +43,7 @@ from skillpm.jsonfile import read_json
 from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, artifact_limit, read_at_most
 from skillpm.registry import documents
 from skillpm.registry.config import check_url
-from skillpm.registry.urls import UrlProblem, registry_base
+from skillpm.registry.urls import UrlProblem, registry_base, shown_url
 from skillpm.display import clean
 from skillpm.registry.transport import Deadline, Progress, Reply, Transport, failure_reason, host_of
 from skillpm.registry.settings import DEADLINE_ENV, OFFLINE_HINT, TIMEOUT_ENV, command_deadline, request_timeout
@@ -132,7 +132,7 @@ class HttpRegistry:
         try:
             url = registry_base(url)
         except UrlProblem as problem:
-            raise RegistryError(f"registry URL {url!r} {problem}") from None
+            raise RegistryError(f"registry URL {shown_url(url)!r} {problem}") from None
         self.base = url + "/"
         #: How the lockfile names, and the index key pin and caches know, this registry: its URL in normal
         #: form (:func:`skillpm.registry.urls.canonical_url`), without a slash at the end.

@@ -42,6 +42,7 @@ import httpcore
 from skillpm.display import FIELD, clean
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.registry.config import check_url
+from skillpm.registry.urls import shown_url
 
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -204,15 +205,15 @@ def redirect_target(current: str, location: str, hops: int, first: str | None = 
     except ValueError:
         target, parts = "", None
     if parts is None or not target.isascii() or not target.isprintable():
-        raise RegistryError(f"GET {current}: refusing a redirect to a malformed URL ({clean(location)})")
+        raise RegistryError(f"GET {current}: refusing a redirect to a malformed URL ({clean(shown_url(location))})")
     before, after = urlsplit(current).scheme, parts.scheme
     if after != before:
         raise RegistryError(
-            f"GET {current}: refusing a redirect from {before}:// to {after or 'no scheme'}:// ({clean(target)})",
+            f"GET {current}: refusing a redirect from {before}:// to {after or 'no scheme'}:// ({clean(shown_url(target))})",
             hint="a registry must redirect within its own scheme; use the URL it should be served from",
         )
     if not parts.hostname:
-        raise RegistryError(f"GET {current}: refusing a redirect to {clean(target)} (no host)")
+        raise RegistryError(f"GET {current}: refusing a redirect to {clean(shown_url(target))} (no host)")
     check_url(target)
     if first is not None:
         _check_inward(first, current, target, parts.hostname)

@@ -66,6 +66,19 @@ def canonical_url(url: str) -> str:
     return f"{scheme}://{netloc}{_path(parts.path)}{query}"
 
 
+def shown_url(url: str) -> str:
+    """``url`` as a message may quote it: without its user name and password, and its query as ``?...``
+    (a password, a signed link's signature or a ``private_token`` are secrets). Never raises."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    ends = [index for index in (rest.find(mark) for mark in "/?#") if index >= 0]
+    authority, tail = rest[: min(ends, default=len(rest))], rest[min(ends, default=len(rest)):]
+    before, hash_mark, fragment = tail.partition("#")
+    path, question, _ = before.partition("?")
+    return f"{scheme}://{authority.rpartition('@')[2]}{path}{'?...' if question else ''}{hash_mark}{fragment}"
+
+
 def registry_base(url: str) -> str:
     """The http(s) URL of a registry in normal form; UrlProblem also for a query or fragment, which the
     registry's files could not be joined to."""

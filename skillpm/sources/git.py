@@ -78,8 +78,10 @@ def git_timeout() -> float:
 
 
 def _environment() -> dict[str, str]:
-    """The user's environment, with every way git could stop to ask for something turned off."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_") or key in _KEPT}
+    """The user's environment without skillpm's secrets, with every way git could stop to ask for something off."""
+    from skillpm.childenv import without_secrets
+
+    env = {key: value for key, value in without_secrets().items() if not key.startswith("GIT_") or key in _KEPT}
     env.update(GIT_TERMINAL_PROMPT="0", GCM_INTERACTIVE="never", GIT_ASKPASS="true", SSH_ASKPASS="true",
                GIT_CONFIG_NOSYSTEM="1", LC_ALL="C")
     if "GIT_SSH" not in env:  # the user's own ssh program keeps its own options

@@ -27,6 +27,7 @@ from urllib.parse import quote, unquote, urlsplit
 from skillpm.containment import vcs_component
 from skillpm.errors import SourceError
 from skillpm.records import CheckedRecord, Record
+from skillpm.registry.urls import shown_url
 from skillpm.sources import KINDS, names_a_source
 
 GIT_SCHEMES = ("https", "ssh", "file")
@@ -151,9 +152,16 @@ def parse_source(text: str, *, cwd: Path | None = None) -> SourceSpec | None:
 
     A relative folder is made absolute against ``cwd`` (default: the current directory).
     """
+    try:
+        return _parse_source(text, cwd)
+    except ValueError as error:  # urlsplit's: an IPv6 address without its ']'
+        raise SourceError(f"source {_shown(text)} is malformed ({error})") from None
+
+
+def _parse_source(text: str, cwd: Path | None) -> SourceSpec | None:
     if len(text) > MAX_SOURCE_LENGTH or not text.isprintable() or any(c.isspace() for c in text):
         if "/" in text or "://" in text:
-            raise SourceError(f"source {text[:80]!r}... is too long or holds spaces or control characters")
+            raise SourceError(f"source {shown_url(text)[:80]!r}... is too long or holds spaces or control characters")
         return None
     for kind in KINDS:
         if kind != "git" and text.startswith(f"{kind}+"):
@@ -191,10 +199,10 @@ def _parse_forge(text: str) -> SourceSpec:
         segments = path.split("/")
         repo = "/".join(segments[:2])
         if len(segments) > 2 and (segments[2] != "tree" or len(segments) < 4):
-            raise SourceError(f"{text[:200]!r} is not a repository's page (nor of a ref in it: /tree/REF)")
+            raise SourceError(f"{_shown(text)} is not a repository's page (nor of a ref in it: /tree/REF)")
         tree = "/".join(segments[3:])
     if repo.count("/") < 1 or parts.query or parts.fragment or parts.username is not None:
-        raise SourceError(f"{text[:200]!r} is not a repository's page", hint="or use git+https://HOST/ORG/REPO@REF")
+        raise SourceError(f"{_shown(text)} is not a repository's page", hint="or use git+https://HOST/ORG/REPO@REF")
     ref, _, folder = tree.partition("/")
     unsure = folder and not _COMMIT_RE.fullmatch(ref)  # a branch may hold '/': feature/pdf/skills/pdf
     return SourceSpec("git", f"https://{parts.hostname}/{repo.removesuffix('.git')}", ref=ref or None,
@@ -223,20 +231,32 @@ def _split(text: str) -> tuple[str, str]:
     return url, fragment
 
 
+def _shown(text: str) -> str:
+    """A source as an error quotes it: never its user name, password or query (see :func:`shown_url`)."""
+    return repr(shown_url(text)[:200])
+
+
 def _parse_url(kind: str, text: str) -> SourceSpec:
     url, fragment = _split(text)
-    pairs = _fragment(kind, fragment)
     parts = urlsplit(url)
-    if kind == "dir":
-        if parts.scheme != "file" or parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
-            raise SourceError(f"folder source {text[:200]!r} is not a file:/// URL of an absolute path")
-        return _folder(Path(unquote(parts.path)), None)
-    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query and kind == "well-known":
-        raise SourceError(f"{kind} source {text[:200]!r} is not an http(s):// URL")
-    if parts.username is not None or parts.password is not None:
+    if parts.username is not None or parts.password is not None:  # first: no other error may quote them
         raise SourceError(
             f"source URL {parts.scheme}://{parts.hostname}/... carries a user name or password; refused",
             hint="keep credentials out of URLs: skills.lock records this URL",
+        )
+    pairs = _fragment(kind, fragment)
+    if kind == "dir":
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+            raise SourceError(f"folder source {_shown(text)} is not a file:/// URL of an absolute path")
+        return _folder(Path(unquote(parts.path)), None)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise SourceError(f"{kind} source {_shown(text)} is not an http(s):// URL")
+    if parts.query:  # a signed download link's (S3, Azure SAS, GitLab private_token) is a secret
+        raise SourceError(
+            f"{kind} source {_shown(text)} has a query, which skills.lock would record "
+            "(a signed or private_token link's is a secret); refused",
+            hint="download the archive, unpack it and install the folder, or serve it at a URL without a query"
+            if kind == "archive" else "name the site without a query",
         )
     return SourceSpec(kind, url.rstrip("/") if kind == "well-known" else url, **pairs)
 
@@ -250,22 +270,22 @@ def _parse_git(text: str) -> SourceSpec:
             f"git source scheme {parts.scheme!r} is not supported",
             hint="use git+https://, git+ssh:// or git+file://",
         )
+    if parts.password is not None or (parts.scheme != "ssh" and parts.username is not None):
+        raise SourceError(
+            f"git source git+{parts.scheme}://{parts.hostname}/... carries credentials; refused",
+            hint="skills.lock records this URL: let git's credential helper or ssh keys supply them",
+        )
     path, ref = parts.path, None
     if "@" in path:
         path, ref = path.rsplit("@", 1)
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost") or not path.startswith("/"):
-            raise SourceError(f"git source {text[:200]!r} is not a git+file:/// URL of an absolute path")
+            raise SourceError(f"git source {_shown(text)} is not a git+file:/// URL of an absolute path")
         path = quote(str(Path(unquote(path)).resolve()))
     elif not parts.hostname or parts.query:
-        raise SourceError(f"git source {text[:200]!r} has no host, or has a query")
-    if parts.password is not None or (parts.scheme == "https" and parts.username is not None):
-        raise SourceError(
-            f"git source git+{parts.scheme}://{parts.hostname}/... carries credentials; refused",
-            hint="skills.lock records this URL: let git's credential helper or ssh keys supply them",
-        )
+        raise SourceError(f"git source {_shown(text)} has no host, or has a query")
     if not path.strip("/"):
-        raise SourceError(f"git source {text[:200]!r} names no repository")
+        raise SourceError(f"git source {_shown(text)} names no repository")
     return SourceSpec("git", parts._replace(path=path, fragment="").geturl(), ref=ref or None, **pairs)
 
 

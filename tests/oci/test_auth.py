@@ -202,3 +202,25 @@ def test_without_credentials_the_error_says_how_to_log_in(token_registry: str, m
     with pytest.raises(RegistryError, match="needs credentials") as raised:
         _client(token_registry).tags("skills/demo")
     assert "docker login" in (raised.value.hint or "")
+
+
+def test_a_credential_helper_sees_none_of_skillpm_s_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A docker credential helper got every secret variable of skillpm's environment (found by a hostile
+    review): a registry token, the OCI password scoped to another host, the key passphrase, an OIDC token."""
+    seen = tmp_path / "helper-env.txt"
+    helper = tmp_path / "bin" / "docker-credential-test"
+    helper.parent.mkdir()
+    helper.write_text(f"#!/bin/sh\nenv > {seen}\n" 'echo \'{"Username": "helper-user", "Secret": "helper-secret"}\'\n')
+    helper.chmod(0o755)
+    secrets = {"SKILLPM_TOKEN_TEAM": "tokSECRET", "SKILLPM_OCI_USERNAME": "userSECRET",
+               "SKILLPM_OCI_PASSWORD": "ociSECRET", "SKILLPM_SIGNING_KEY_PASSPHRASE": "ppSECRET",
+               "SIGSTORE_ID_TOKEN": "oidcSECRET"}
+    for name, value in {**secrets, "SKILLPM_OCI_HOST": "other.io", "KEPT_FOR_HELPER": "kept"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PATH", f"{helper.parent}:/usr/bin:/bin")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    (tmp_path / "config.json").write_text(json.dumps({"credHelpers": {"ghcr.io": "test"}}))
+    assert find_credentials("ghcr.io") == Credentials("helper-user", "helper-secret")
+    environment = seen.read_text()
+    assert "KEPT_FOR_HELPER=kept" in environment
+    assert [value for value in secrets.values() if value in environment] == []

@@ -56,6 +56,7 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> Signed:
     store.init(root)
     key = generate()
     (tmp / "publisher").write_bytes(private_pem(key))
+    (tmp / "publisher").chmod(0o600)  # a private key others can read is refused
     (tmp / "publisher.pub").write_bytes(key.public.pem())
     (tmp / "other.pub").write_bytes(generate().public.pem())
     source = build_source(tmp, NAME, {"generic": {}})

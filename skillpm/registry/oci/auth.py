@@ -176,8 +176,10 @@ def _from_helper(helper: str, host: str) -> Credentials | None:
     if program is None or not helper.replace("-", "").replace("_", "").isalnum():
         return None
     try:
+        from skillpm.childenv import without_secrets
+
         done = subprocess.run([program, "get"], input=host.encode(), capture_output=True,
-                              timeout=_HELPER_TIMEOUT_S, check=False)
+                              timeout=_HELPER_TIMEOUT_S, check=False, env=without_secrets())
     except (OSError, subprocess.TimeoutExpired):
         raise RegistryError(f"docker's credential helper {helper!r} did not answer for {host}") from None
     if done.returncode != 0:

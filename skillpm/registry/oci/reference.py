@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from skillpm.errors import RegistryError
 from skillpm.registry.oci.layout import check_repository
+from skillpm.registry.urls import shown_url
 
 SCHEME = "oci://"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -54,19 +55,19 @@ def is_oci(location: str) -> bool:
 def parse_location(location: str, *, plain_http: bool = False) -> OciLocation:
     """``oci://HOST[:PORT][/NAMESPACE]`` as a location; RegistryError saying what is wrong otherwise."""
     if not is_oci(location):
-        raise RegistryError(f"{location[:120]!r} is not an oci:// registry")
+        raise RegistryError(f"{shown_url(location)[:120]!r} is not an oci:// registry")
     try:
         parts = urlsplit(location)
+        if parts.username is not None or parts.password is not None:  # first: no other error may quote them
+            raise RegistryError(
+                "an oci:// registry URL must not carry a user name or password",
+                hint="use 'docker login HOST' or the credentials settings in docs/oci.md",
+            )
         hostname, port = parts.hostname, parts.port
     except ValueError as error:
-        raise RegistryError(f"registry URL {location[:120]!r} is malformed ({error})") from None
-    if parts.username is not None or parts.password is not None:
-        raise RegistryError(
-            "an oci:// registry URL must not carry a user name or password",
-            hint="use 'docker login HOST' or the credentials settings in docs/oci.md",
-        )
+        raise RegistryError(f"registry URL {shown_url(location)[:120]!r} is malformed ({error})") from None
     if not hostname or parts.query or parts.fragment:
-        raise RegistryError(f"registry URL {location[:120]!r} must be oci://HOST[:PORT]/NAMESPACE")
+        raise RegistryError(f"registry URL {shown_url(location)[:120]!r} must be oci://HOST[:PORT]/NAMESPACE")
     namespace = parts.path.strip("/")
     if namespace:
         check_repository(namespace)

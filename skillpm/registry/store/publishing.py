@@ -45,7 +45,7 @@ def init(
     a new ``snapshot.json``. Two inits of one folder at once: one creates the registry, the
     other is refused (the check is made under the registry's lock).
     """
-    keys = keys or load_index_keys()
+    keys = keys or load_index_keys(registry=root)
     config = RegistryConfig(
         name=name or root.resolve().name or "skillpm-registry",
         index_keys=tuple(dict.fromkeys(key.fingerprint for key in keys)),
@@ -108,7 +108,7 @@ def add(
     same write (a mirror copying another registry's yanks).
     A signed registry needs its ``keys`` (or ``$SKILLPM_INDEX_KEY``) to re-sign the snapshot.
     """
-    signers = keys or load_index_keys()
+    signers = keys or load_index_keys(registry=root)
     with writing(root) as registry:
         groups = group(read_archives(archives))
         plans = [_plan_version(registry, key, items) for key, items in sorted(groups.items())]

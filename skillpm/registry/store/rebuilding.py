@@ -30,7 +30,7 @@ def rebuild(
     Yanked flags and attestations recorded in the existing documents are kept. The index is signed as
     it is rebuilt, whatever the snapshot on disk said, and every temporary file killed writes left is removed.
     """
-    keys = keys or load_index_keys()
+    keys = keys or load_index_keys(registry=root)
     with writing(root) as registry:
         sweep(root)
         found = read_archives(_archives(root))

@@ -41,7 +41,7 @@ def add_index_key(
             raise RegistryError(f"the key {new.fingerprint[:16]}... is already an index key of {root}")
         return (*config.index_keys, new.fingerprint)
 
-    return _rekey(root, listed, (*(keys or load_index_keys()), new), expires_days)
+    return _rekey(root, listed, (*(keys or load_index_keys(registry=root)), new), expires_days)
 
 
 def retire_index_key(
@@ -72,7 +72,7 @@ def retire_index_key(
             )
         return tuple(key for key in config.index_keys if key != fingerprint)
 
-    signers = tuple(key for key in keys or load_index_keys() if key.fingerprint != fingerprint)
+    signers = tuple(key for key in keys or load_index_keys(registry=root) if key.fingerprint != fingerprint)
     return _rekey(root, listed, signers, expires_days)
 
 

@@ -22,11 +22,12 @@ if TYPE_CHECKING:
 INDEX_KEY_ENV = "SKILLPM_INDEX_KEY"
 
 
-def load_index_keys(paths: Sequence[Path] = ()) -> tuple[SigningKey, ...]:
+def load_index_keys(paths: Sequence[Path] = (), *, registry: Path) -> tuple[SigningKey, ...]:
     """The index signing keys at ``paths``, else those ``$SKILLPM_INDEX_KEY`` names; none: unsigned.
 
     ``$SKILLPM_INDEX_KEY`` holds one path, or several separated by ``os.pathsep`` (while a key
     rotation is under way). An encrypted key's passphrase comes from ``$SKILLPM_SIGNING_KEY_PASSPHRASE``.
+    A key inside ``registry``, the folder they sign (which is served and copied whole), is refused.
     """
     if not paths:
         paths = [Path(named) for named in os.environ.get(INDEX_KEY_ENV, "").split(os.pathsep) if named]
@@ -34,6 +35,13 @@ def load_index_keys(paths: Sequence[Path] = ()) -> tuple[SigningKey, ...]:
         return ()
     from skillpm.attest.keys import load_signing_key, passphrase_from_env
 
+    folder = registry.resolve()
+    for path in paths:
+        if path.expanduser().resolve().is_relative_to(folder):
+            raise RegistryError(
+                f"the index key {path} is inside the registry {registry}, whose every file is served and copied; refused",
+                hint="keep private keys outside the registry, e.g. in ~/.skillpm/keys (and replace one that was served)",
+            )
     return tuple(load_signing_key(path.expanduser(), passphrase=passphrase_from_env()) for path in paths)
 
 

@@ -25,7 +25,7 @@ def yank(
     expires_days: int | None = None,
 ) -> list[str]:
     """Mark a version's variants (or one of them) yanked, or not yanked with ``undo``."""
-    keys = keys or load_index_keys()
+    keys = keys or load_index_keys(registry=root)
     with writing(root) as registry:
         document = registry.package(name)
         entry = next((e for e in document.versions if e.version == version), None) if document else None
