@@ -8,7 +8,7 @@ import pytest
 
 from skillpm.errors import RegistryError
 from skillpm.registry.addresses import internal, internal_address
-from skillpm.registry.transport import redirect_target
+from skillpm.registry.redirects import redirect_target
 
 INTERNAL = ["127.0.0.1", "127.8.9.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "100.64.0.1", "169.254.169.254",
             "0.0.0.0", "::1", "::", "fc00::1", "fd12::1", "fe80::1", "fec0::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",

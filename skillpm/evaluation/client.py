@@ -29,7 +29,8 @@ from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.evaluation.errors import EndpointError
 from skillpm.jsonfile import parse_json
 from skillpm.reading import MAX_ANSWER_SIZE
-from skillpm.registry.transport import Deadline, Reply, Transport, host_of
+from skillpm.registry.redirects import host_of
+from skillpm.registry.transport import Deadline, Reply, Transport
 from skillpm.retry import RetryPolicy
 
 #: What sets a request's deadline, as errors name it.

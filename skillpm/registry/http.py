@@ -45,7 +45,8 @@ from skillpm.registry import documents
 from skillpm.registry.config import check_url
 from skillpm.registry.urls import UrlProblem, registry_base, shown_url
 from skillpm.display import clean
-from skillpm.registry.transport import Deadline, Progress, Reply, Transport, failure_reason, host_of
+from skillpm.registry.redirects import host_of
+from skillpm.registry.transport import Deadline, Progress, Reply, Transport, failure_reason
 from skillpm.registry.settings import DEADLINE_ENV, OFFLINE_HINT, TIMEOUT_ENV, command_deadline, request_timeout
 from skillpm.registry.settings import offline as offline_by_default
 from skillpm.registry.settings import retry_policy_from_env, settings

@@ -12,10 +12,10 @@ holds each one to these rules:
 - **size**: the body is counted as it is decoded; at most ``limit`` + 1 bytes are
   ever held, whatever the server declares. Only one ``gzip`` or ``deflate``
   encoding is decoded (in bounded steps); stacked or other encodings are refused;
-- **redirects**: a GET follows at most :data:`MAX_REDIRECTS`, each to the same scheme (never
-  https to http, never to ``file:``), to a URL :func:`~skillpm.registry.config.check_url`
-  accepts, and from a URL off this machine and the user's network never onto them
-  (:mod:`skillpm.registry.addresses`), and sends its caller's ``Authorization`` header only to the origin it was given for
+- **redirects**: a GET follows at most :data:`~skillpm.registry.redirects.MAX_REDIRECTS`, each
+  where :func:`~skillpm.registry.redirects.redirect_target` allows (the same scheme, a URL
+  :func:`~skillpm.registry.config.check_url` accepts, and from a URL off this machine and the user's
+  network never onto them), and sends its caller's ``Authorization`` header only to the origin it was given for
   (a redirect elsewhere drops it); a POST follows none, so the headers its caller gives (an API
   key) go only to the URL it names.
 
@@ -35,16 +35,14 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpcore
 
 from skillpm.display import FIELD, clean
 from skillpm.errors import IndexFormatError, RegistryError
-from skillpm.registry.config import check_url
-from skillpm.registry.urls import shown_url
+from skillpm.registry.redirects import MAX_REDIRECTS, host_of, origin, redirect_target
 
-MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _GZIP_BITS = 16 + zlib.MAX_WBITS
 _ZLIB_BITS = zlib.MAX_WBITS
@@ -87,11 +85,6 @@ def failure_reason(error: Exception) -> str:
     """The innermost reason of a transport error, e.g. ``[Errno 111] Connection refused``, cleaned and bounded."""
     cause = error.__cause__ or error.__context__ or error
     return clean(str(cause) or type(cause).__name__, 120)
-
-
-def host_of(url: str) -> str:
-    """The ``host[:port]`` of ``url``, for error messages."""
-    return urlsplit(url).netloc.rsplit("@", 1)[-1] or url
 
 
 @dataclass(frozen=True)
@@ -174,63 +167,6 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
-
-
-def origin(url: str) -> tuple[str, str, int | None]:
-    """``url``'s scheme, host name and port (the scheme's default when it names none): whom credentials are for.
-
-    ValueError for a port that is no number in range, or an unclosed ``[``.
-    """
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname or "", parts.port or {"https": 443, "http": 80}.get(parts.scheme)
-
-
-def redirect_target(current: str, location: str, hops: int, first: str | None = None) -> str:
-    """Where a redirect from ``current`` to ``location`` leads; RegistryError when skillpm must not go there.
-
-    Refused: more than :data:`MAX_REDIRECTS` hops, a change of scheme (https to http,
-    http to https, anything to ``file:``), any URL ``check_url`` refuses (plain
-    http off this machine), and, when the ``first`` URL asked for was not on this machine or the
-    user's network, a target that is (:func:`~skillpm.registry.addresses.internal`).
-    """
-    if hops > MAX_REDIRECTS:
-        raise RegistryError(
-            f"GET {current}: more than {MAX_REDIRECTS} redirects; refused",
-            hint="the server redirects in a loop or too far; use the final URL as the registry",
-        )
-    try:
-        target = urljoin(current, location.strip())
-        parts = urlsplit(target)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
-    except ValueError:
-        target, parts = "", None
-    if parts is None or not target.isascii() or not target.isprintable():
-        raise RegistryError(f"GET {current}: refusing a redirect to a malformed URL ({clean(shown_url(location))})")
-    before, after = urlsplit(current).scheme, parts.scheme
-    if after != before:
-        raise RegistryError(
-            f"GET {current}: refusing a redirect from {before}:// to {after or 'no scheme'}:// ({clean(shown_url(target))})",
-            hint="a registry must redirect within its own scheme; use the URL it should be served from",
-        )
-    if not parts.hostname:
-        raise RegistryError(f"GET {current}: refusing a redirect to {clean(shown_url(target))} (no host)")
-    check_url(target)
-    if first is not None:
-        _check_inward(first, current, target, parts.hostname)
-    return target
-
-
-def _check_inward(first: str, current: str, target: str, host: str) -> None:
-    """RegistryError when ``target`` (on ``host``) is on this machine or a private network and ``first`` is not."""
-    from skillpm.registry.addresses import internal
-
-    if internal(host) and not internal(urlsplit(first).hostname or ""):
-        raise RegistryError(
-            f"GET {current}: refusing a redirect from {host_of(first)} to {clean(target)}, an address of this "
-            "machine or of a private network",
-            hint="a server on the internet may not send skillpm into your network; if you trust it, use the URL "
-                 "it redirects to",
-        )
 
 
 class _Inflate:

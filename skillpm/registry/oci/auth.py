@@ -83,7 +83,7 @@ def may_send_credentials(token_url: str, registry_host: str, registry_scheme: st
     only ``ghcr.io``; ``reg.example.co.uk`` -> ``*.example.co.uk``, never ``*.co.uk``). An IP
     address has no domain: only its own origin.
     """
-    from skillpm.registry.transport import origin
+    from skillpm.registry.redirects import origin
 
     token, registry = origin(token_url), origin(f"{registry_scheme}://{registry_host}")
     if token == registry:

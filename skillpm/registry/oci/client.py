@@ -24,7 +24,8 @@ from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE
 from skillpm.registry.oci import layout
 from skillpm.registry.oci.auth import Authenticator
 from skillpm.registry.oci.reference import OciLocation
-from skillpm.registry.transport import Deadline, Reply, Transport, origin
+from skillpm.registry.redirects import origin
+from skillpm.registry.transport import Deadline, Reply, Transport
 
 #: The most tags read from one repository (over all pages), and pages followed.
 MAX_TAGS = 100_000
