@@ -253,3 +253,18 @@ def test_summary_names_the_code_path() -> None:
     ran = code_path("void lng::layernorm_gelu_kernel<float, 32, false, (lng::Access)0, (lng::Gelu)1>(...)")
     assert _path(ran.to_json()) == "cta x32 vec16-exact"
     assert _path(CodePath("cpu-composed-reference", gelu="none").to_json()) == "-"
+
+
+def test_the_kernel_project_s_tests_see_none_of_skillpm_s_secrets(tmp_path: Path, monkeypatch) -> None:
+    """--with-tests ran the project's pytest with the whole environment, registry tokens and signing passphrases
+    included (a review found what git and credential helpers no longer get still went there)."""
+    from skillpm.benchmark.harness import tests_environment
+
+    monkeypatch.setenv("SKILLPM_TOKEN_TEAM", "t0ken")
+    monkeypatch.setenv("SKILLPM_SIGNING_KEY_PASSPHRASE", "pass")
+    monkeypatch.setenv("SIGSTORE_ID_TOKEN", "oidc")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    env = tests_environment(tmp_path, "/opt/ninja/bin")
+    assert not {"SKILLPM_TOKEN_TEAM", "SKILLPM_SIGNING_KEY_PASSPHRASE", "SIGSTORE_ID_TOKEN"} & set(env)
+    assert env["CUDA_VISIBLE_DEVICES"] == "0" and env["TORCH_EXTENSIONS_DIR"] == str(tmp_path)
+    assert env["PATH"].startswith("/opt/ninja/bin" + os.pathsep)

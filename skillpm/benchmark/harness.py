@@ -215,6 +215,17 @@ def build_kernel(project: Path, build_root: Path, *, ninja: str | None) -> Any:
             ) from error
 
 
+def tests_environment(build_root: Path, ninja: str | None) -> dict[str, str]:
+    """The environment the kernel project's tests run in: the user's, without skillpm's own secrets (a registry
+    token, an OCI password, a signing passphrase: :mod:`skillpm.childenv`), with the build folder and ninja."""
+    from skillpm.childenv import without_secrets
+
+    env = {**without_secrets(), "TORCH_EXTENSIONS_DIR": str(build_root)}
+    if ninja:
+        env["PATH"] = ninja + os.pathsep + env.get("PATH", "")
+    return env
+
+
 def run_project_tests(project: Path, build_root: Path, *, ninja: str | None, gpu: bool, timeout: float) -> Tally:
     """Run the kernel project's own tests (``pytest tests``) against the build in ``build_root``.
 
@@ -225,9 +236,7 @@ def run_project_tests(project: Path, build_root: Path, *, ninja: str | None, gpu
     """
     if importlib.util.find_spec("pytest") is None:
         raise BenchError("running the kernel project's tests needs pytest, which is not installed: pip install pytest")
-    env = {**os.environ, "TORCH_EXTENSIONS_DIR": str(build_root)}
-    if ninja:
-        env["PATH"] = ninja + os.pathsep + env.get("PATH", "")
+    env = tests_environment(build_root, ninja)
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
     try:
         done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
