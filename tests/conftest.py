@@ -9,10 +9,13 @@ folder with ``.git``) the current directory.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -299,3 +302,25 @@ def run_skillpm() -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+@contextlib.contextmanager
+def registry_serve(directory: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``skillpm registry serve DIRECTORY --port 0`` (the console script) and the first line it printed;
+    stopped with Ctrl-C (killed after 10 s) when the block ends."""
+    server = subprocess.Popen(
+        [_console_script(), "registry", "serve", str(directory), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # even where this test's SIGINT is ignored
+    )
+    try:
+        ready, _, _ = select.select([server.stdout], [], [], 30)  # a server that never says where it listens fails
+        assert ready, "registry serve printed nothing in 30 s"
+        yield server, server.stdout.readline()  # type: ignore[union-attr]
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

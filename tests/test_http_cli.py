@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import select
-import signal
 import subprocess
-import sys
 import time
 import tomllib
 from pathlib import Path
 
 import pytest
 import test_http_server
+from conftest import registry_serve
 
 from skillpm.errors import SkillpmError
 
@@ -192,31 +190,13 @@ def test_sync_fetches_in_parallel_and_a_failure_changes_nothing(
 
 
 def test_registry_serve_then_install_from_it(isolated, registry: Path, run_skillpm) -> None:
-    script = Path(sys.executable).with_name("skillpm")
-    server = subprocess.Popen(
-        [str(script), "registry", "serve", str(registry), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # even where this test's SIGINT is ignored
-    )
-    try:
-        ready, _, _ = select.select([server.stdout], [], [], 30)  # a server that never says where it listens fails
-        assert ready, "registry serve printed nothing in 30 s"
-        line = server.stdout.readline()
+    with registry_serve(registry) as (server, line):
         assert line.startswith("serving ") and " at http://127.0.0.1:" in line, line
         url = line.split(" at ", 1)[1].split()[0]
         done = run_skillpm("install", KERNEL, "--arch", "9.0", "--registry", url)
         assert done.returncode == 0, done.stderr
         assert lock_entries(isolated.lockfile)[0]["registry"] == url.rstrip("/")
         assert (isolated.skills / KERNEL / "references" / "hopper.md").is_file()
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
     assert server.returncode in (0, 130)
     assert "Traceback" not in server.stderr.read()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 
 from skillpm.index.model import PackageDocument, Variant, VersionEntry
 from skillpm.lockfile import LockedSkill
@@ -83,9 +82,8 @@ def test_outdated_through_the_cli_changes_nothing(isolated, run_cli, registry: P
     assert snapshot(isolated.project) == before
 
 
-def test_outdated_of_a_git_source_compares_with_its_ref_as_update_does(isolated, run_cli, make_source, snapshot) -> None:
-    """outdated read the commit a git-sourced skill is pinned to, and said it was current while update moved it
-    to the branch's new version (hostile review): both read the source as first asked for."""
+def _installed_from_git(isolated, run_cli, make_source) -> tuple[Path, Path]:
+    """A git repository holding the skill demo 1.0.0 (one commit), installed from it: the repository and the skill."""
     from sources_helpers import commit_all, git
 
     repo = isolated.tmp / "repo"
@@ -94,6 +92,15 @@ def test_outdated_of_a_git_source_compares_with_its_ref_as_update_does(isolated,
     skill = make_source(repo, "demo", {"generic": {}})
     commit_all(repo, "v1")
     assert run_cli("install", f"git+{repo.as_uri()}#subdirectory={skill.relative_to(repo).as_posix()}").exit_code == 0
+    return repo, skill
+
+
+def test_outdated_of_a_git_source_compares_with_its_ref_as_update_does(isolated, run_cli, make_source, snapshot) -> None:
+    """outdated read the commit a git-sourced skill is pinned to, and said it was current while update moved it
+    to the branch's new version (hostile review): both read the source as first asked for."""
+    from sources_helpers import commit_all
+
+    repo, skill = _installed_from_git(isolated, run_cli, make_source)
     manifest = skill / "skillpm.toml"
     manifest.write_text(manifest.read_text().replace('version = "1.0.0"', 'version = "2.0.0"'))
     commit_all(repo, "v2")
@@ -110,14 +117,9 @@ def test_outdated_of_a_git_source_compares_with_its_ref_as_update_does(isolated,
 def test_a_source_s_new_commit_of_the_same_version_is_an_update_everywhere(isolated, run_cli, make_source) -> None:
     """A source's new commit that kept the version: outdated and update --dry-run said 'unchanged' while update
     installed the new files (found by the fix above's author): all three now say and do the same."""
-    from sources_helpers import commit_all, git
+    from sources_helpers import commit_all
 
-    repo = isolated.tmp / "repo"
-    repo.mkdir()
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    skill = make_source(repo, "demo", {"generic": {}})
-    commit_all(repo, "v1")
-    assert run_cli("install", f"git+{repo.as_uri()}#subdirectory={skill.relative_to(repo).as_posix()}").exit_code == 0
+    repo, skill = _installed_from_git(isolated, run_cli, make_source)
     (skill / "NOTES.md").write_text("a note the new commit adds\n")
     commit_all(repo, "v1, again")
     (row,) = json.loads(run_cli("outdated", "--json").stdout)

@@ -13,7 +13,6 @@ import select
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Iterator
 
 import pytest
 
+from conftest import registry_serve
 from skillpm.registry.serve import StaticHandler, make_server, server_url
 
 
@@ -31,22 +31,8 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
     (root / "artifacts").mkdir(parents=True)
     (root / "artifacts" / "big.tar.gz").write_bytes(b"\0" * (4 << 20))
     (root / "config.json").write_text("{}")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("skillpm")), "registry", "serve", str(root), "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    try:
-        ready, _, _ = select.select([server.stdout], [], [], 30)
-        assert ready, "registry serve printed nothing in 30 s"
-        yield server, server.stdout.readline().split(" at ", 1)[1].split()[0].rstrip("/")  # type: ignore[union-attr]
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with registry_serve(root) as (server, line):
+        yield server, line.split(" at ", 1)[1].split()[0].rstrip("/")
 
 
 def _request(url: str, path: str, host: str) -> bytes:
