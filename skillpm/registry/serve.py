@@ -143,11 +143,15 @@ def make_server(
             if not self.slots.acquire(blocking=False):  # full: close it now, never queue a thread per socket
                 self.shutdown_request(request)
                 return
+            thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True)
             try:
-                super().process_request(request, client_address)
-            except BaseException:
+                thread.start()
+            except RuntimeError:  # no thread to be had: the slot is given back (the caller closes the request)
                 self.slots.release()
                 raise
+            # Anything else (Ctrl-C while start() waits for the thread) leaves the slot to the thread, which
+            # gives it back when it ends: giving it back here too raised ValueError in place of the Ctrl-C,
+            # and the server went on serving.
 
         def process_request_thread(self, request, client_address):  # type: ignore[no-untyped-def]
             try:
