@@ -242,6 +242,12 @@ class Lockfile(Record):
         return [s for s in self.skills if s.name == name]
 
 
+def update_source(skill: LockedSkill) -> str:
+    """Where ``update`` (and ``outdated``) resolve ``skill`` again: its registry, or its source as first
+    asked for (a git ref, not the commit ``sync`` keeps to)."""
+    return skill.source.url if skill.source else skill.registry
+
+
 def _order(skill: LockedSkill) -> tuple[str, str]:
     return (skill.name, skill.directory)
 

@@ -10,10 +10,12 @@ the schema check's to refuse, so what is not there is not compared here.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, is_finite_number
-from skillpm.evaluation.stats import Tally, difference_interval, wilson_interval
+
+if TYPE_CHECKING:  # imported where eval evidence is checked: installs of other evidence never load it
+    from skillpm.evaluation.stats import Tally
 
 #: eval evidence rounds its figures to 6 decimals (by hand, people round to 3): what differs by more than
 #: rounding to 3 decimals was not derived from the counts.
@@ -44,6 +46,8 @@ def _tally(arm: Any) -> Tally | None:
     passed, total = arm.get("passed"), arm.get("total")
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in (passed, total)):
         return None
+    from skillpm.evaluation.stats import Tally
+
     try:
         return Tally(passed, total)
     except ValueError:
@@ -55,6 +59,8 @@ def _differs(stated: Any, derived: float, tolerance: float) -> bool:
 
 
 def _eval_problems(predicate: dict[str, Any]) -> Iterator[str]:
+    from skillpm.evaluation.stats import difference_interval, wilson_interval
+
     for model in _items(predicate.get("models")):
         name = str(model.get("model"))[:80]
         tallies = {}

@@ -28,7 +28,7 @@ def outdated(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool
     compared for --arch, else for the GPU it was installed for, as 'update' resolves.
     Exit 0 either way.
     """
-    from skillpm.installing.plan import update_source
+    from skillpm.lockfile import update_source
     from skillpm.outdated import check, yank_notice
     from skillpm.registry.factory import open_locked_registry
     from skillpm.requirements import normalize_name

@@ -33,8 +33,8 @@ from skillpm.installing.fetch import check_attestations, fetch_checked, in_paral
 from skillpm.installing.guard import lock_run
 from skillpm.installing.link import check_links, make_links
 from skillpm.installing.place import InstallResult, place
-from skillpm.installing.plan import Plan, open_registries, plan_requirements, update_source
-from skillpm.lockfile import LockedSkill, Lockfile
+from skillpm.installing.plan import Plan, open_registries, plan_requirements
+from skillpm.lockfile import LockedSkill, Lockfile, update_source
 from skillpm.locks import FolderLocks
 from skillpm.registry.factory import open_locked_registry
 from skillpm.registry.settings import settings

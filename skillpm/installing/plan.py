@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from skillpm.errors import LockfileError
 from skillpm.index.model import Variant
-from skillpm.lockfile import LockedSkill, Lockfile
+from skillpm.lockfile import LockedSkill, Lockfile, update_source
 from skillpm.records import Record
 from skillpm.requirements import Requirement, parse_requirement
 from skillpm.resolve import Resolution, resolve
@@ -161,12 +161,6 @@ def relative_to(directory: Path, root: Path) -> str:
         return directory.relative_to(root).as_posix()
     except ValueError:
         return directory.as_posix()
-
-
-def update_source(skill: LockedSkill) -> str:
-    """Where ``update`` resolves ``skill`` again: its registry, or its source as first asked for
-    (a git ref, not the commit ``sync`` keeps to)."""
-    return skill.source.url if skill.source else skill.registry
 
 
 def open_registries(

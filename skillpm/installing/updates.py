@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from skillpm.errors import InstallError
-from skillpm.installing.plan import Plan, open_registries, plan_updates, update_source
-from skillpm.lockfile import LockedSkill, Lockfile, read_lockfile
+from skillpm.installing.plan import Plan, open_registries, plan_updates
+from skillpm.lockfile import LockedSkill, Lockfile, read_lockfile, update_source
 from skillpm.outdated import compare, keep_message, update_action
 from skillpm.records import Record
 from skillpm.resolve import Resolution
@@ -57,7 +57,7 @@ def plan_steps(
 ) -> list[UpdateStep]:
     """Resolve each of ``skills`` again (:func:`~skillpm.installing.plan.plan_updates`) and decide its action.
 
-    ``registries`` are keyed as :func:`~skillpm.installing.plan.update_source` names them.
+    ``registries`` are keyed as :func:`~skillpm.lockfile.update_source` names them.
     """
     resolutions, plans = plan_updates(skills, registries, capability)
     steps = []
