@@ -143,7 +143,8 @@ def make_server(
             if not self.slots.acquire(blocking=False):  # full: close it now, never queue a thread per socket
                 self.shutdown_request(request)
                 return
-            thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True)
+            thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True,
+                                      name=f"skillpm-serve {client_address[0]}")
             try:
                 thread.start()
             except RuntimeError:  # no thread to be had: the slot is given back (the caller closes the request)
