@@ -232,7 +232,8 @@ class Lockfile(Record):
     def with_skill(self, skill: LockedSkill) -> Lockfile:
         """A copy with ``skill`` added, replacing any entry for the same directory (also spelt in another case
         or Unicode form, one folder on macOS and Windows)."""
-        others = [s for s in self.skills if folded(s.directory) != folded(skill.directory)]
+        place = folded(skill.directory)
+        others = [s for s in self.skills if folded(s.directory) != place]
         return Lockfile(self.path, tuple(sorted([*others, skill], key=_order)))
 
     def without(self, skills: list[LockedSkill]) -> Lockfile:
