@@ -128,10 +128,8 @@ def run_limited(command: list[str], *, cwd: Path, timeout_s: float, running: Run
             cut = f"ran over its {limit:g} s time limit"
         elif cut:
             cut = f"printed more than {MAX_OUTPUT // (1 << 20)} MiB"
-        if cut:
-            _kill_group(process.pid)
     finally:
-        _kill_group(process.pid)  # and what it left running; its id is still its own, unreaped
+        _kill_group(process.pid)  # cut off, or what it left running; its id is still its own, unreaped
         if running is not None:
             running.reaped(process)  # before the wait that reaps it
         process.wait()
