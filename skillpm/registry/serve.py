@@ -12,6 +12,9 @@ this machine (``Host: 127.0.0.1:PORT``, ``localhost:PORT``, ``[::1]:PORT``, the
 address served) are answered, so a web page cannot read the registry through a
 DNS name it points at 127.0.0.1 ("DNS rebinding"); served on any other address
 (``--bind 0.0.0.0``), it answers every name, as a server for others must.
+Hidden files (a name starting with ``.``, but for ``.well-known``: a write's
+journal and temporary files, ``.env``) and private keys (PEM or OpenSSH, by
+their first 4 KiB) are never served: a key left in the folder stays there.
 """
 
 from __future__ import annotations
@@ -23,6 +26,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from skillpm.containment import vcs_component
+
+_KEY_SNIFF = 4096  # bytes of a file looked at for a private key's PEM armour
+
+
+def is_private_key(head: bytes) -> bool:
+    """Whether ``head`` (a file's first bytes) holds a private key's PEM armour: PKCS#8, encrypted or
+    not, PKCS#1, SEC 1 or OpenSSH (``-----BEGIN ... PRIVATE KEY-----``), wherever in it it starts, as
+    OpenSSL's PEM reader finds it after any text."""
+    return any(b"PRIVATE KEY-----" in line for line in head.splitlines() if line.lstrip().startswith(b"-----BEGIN "))
 
 
 class StaticHandler(SimpleHTTPRequestHandler):
@@ -89,8 +101,11 @@ class StaticHandler(SimpleHTTPRequestHandler):
             resolved = path.resolve()
             if resolved.is_dir() and (resolved / "index.html").is_file():  # as any static web server does
                 resolved = (resolved / "index.html").resolve()
-            if vcs_component(resolved.relative_to(root)):  # after links, the folder's index.html too
+            relative = resolved.relative_to(root)
+            if vcs_component(relative):  # after links, the folder's index.html too
                 raise ValueError("a version-control folder's file")  # .git/config may hold a remote's credentials
+            if any(part.startswith(".") and part != ".well-known" for part in relative.parts):
+                raise ValueError("a hidden file")
             stat = resolved.stat()
         except (OSError, ValueError, RuntimeError):  # RuntimeError: a loop of links (Python 3.11, 3.12)
             self.send_error(404, "Not Found")
@@ -108,6 +123,11 @@ class StaticHandler(SimpleHTTPRequestHandler):
             self.end_headers()
             return None
         handle = resolved.open("rb")
+        if is_private_key(handle.read(_KEY_SNIFF)):
+            handle.close()
+            self.send_error(404, "Not Found")
+            return None
+        handle.seek(0)
         self.send_response(200)
         self.send_header("Content-Type", self.guess_type(str(resolved)))
         self.send_header("Content-Length", str(stat.st_size))

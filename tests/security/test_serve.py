@@ -197,3 +197,53 @@ def test_ctrl_c_while_a_request_s_thread_starts_stops_the_server(tmp_path: Path,
     finally:
         client.close()
         server.server_close()  # type: ignore[attr-defined]
+
+
+def test_a_private_key_or_hidden_file_left_in_the_registry_is_not_served(tmp_path: Path) -> None:
+    """An index key kept beside the registry it signs ('keys/index' next to 'keys/index.pub'), a key in
+    another armour, a write's journal or a '.env': 'registry serve --bind 0.0.0.0' handed each to anyone."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    root = tmp_path / "registry"
+    (root / "keys").mkdir(parents=True)
+    (root / ".well-known" / "skills").mkdir(parents=True)
+    key = ed25519.Ed25519PrivateKey.generate()
+    pem = serialization.Encoding.PEM
+    (root / "keys" / "index").write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                                            serialization.BestAvailableEncryption(b"pass")))
+    (root / "keys" / "plain.txt").write_bytes(b"a note\n" + key.private_bytes(
+        pem, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()))
+    (root / "keys" / "ec.pem").write_bytes(ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        pem, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
+    (root / "keys" / "index.pub").write_bytes(key.public_key().public_bytes(
+        pem, serialization.PublicFormat.SubjectPublicKeyInfo))
+    (root / ".env").write_text("TOKEN=secret\n")
+    (root / ".skillpm-journal").mkdir()
+    (root / ".skillpm-journal" / "config.json").write_text("{}")
+    (root / ".well-known" / "skills" / "index.json").write_text('{"skills": []}')
+    (root / "config.json").write_text("{}")
+    with registry_serve(root) as (_server, line):
+        url = line.split(" at ", 1)[1].split()[0].rstrip("/")
+        host = url.partition("://")[2]
+        for path in ("/keys/index", "/keys/plain.txt", "/keys/ec.pem", "/.env", "/.skillpm-journal/config.json",
+                     "/keys/../.env"):
+            assert b" 404 " in _request(url, path, host), path
+        for path in ("/keys/index.pub", "/config.json", "/.well-known/skills/index.json"):
+            assert b" 200 " in _request(url, path, host), path
+
+
+@pytest.mark.parametrize("head, key", [
+    (b"-----BEGIN PRIVATE KEY-----\nMC4C", True),
+    (b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n", True),
+    (b"-----BEGIN RSA PRIVATE KEY-----\n", True),
+    (b"Bag Attributes\n  friendlyName: x\n  -----BEGIN EC PRIVATE KEY-----\n", True),
+    (b"-----BEGIN OPENSSH PRIVATE KEY-----\n", True),
+    (b"-----BEGIN PUBLIC KEY-----\nMCow", False),
+    (b"# how to make a key: openssl genpkey, which prints PRIVATE KEY-----\n", False),
+    (b'{"name": "x"}', False),
+])
+def test_a_private_key_is_known_by_its_armour(head: bytes, key: bool) -> None:
+    from skillpm.registry.serve import is_private_key
+
+    assert is_private_key(head) is key
