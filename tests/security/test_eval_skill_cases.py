@@ -304,3 +304,27 @@ def test_a_case_with_no_check_that_can_fail_is_refused_naming_it(hostile, answer
     completed = hostile.run(*eval_args(source, server))
     error = hostile.refused(completed, named, "no check that can fail", "would pass whatever the answer")
     assert "hint: " in completed.stderr and server.requests == [], error
+
+
+def test_answers_planted_in_a_shared_cache_are_not_taken_as_the_model_s(hostile) -> None:
+    """Threat (a hostile review of the cache): an answer's cache key is worked out from what anyone can
+    know (the endpoint, the model, a public skill's cases), so whoever else writes the cache (a shared or
+    restored CI cache) planted answers that passed every case, and the publisher's eval reported them as
+    the model's, 0 requests made, in evidence it then signs. Here the planting runs with another user's
+    data folder, so its entries are sealed with another secret."""
+    answer = {"text": "the phrase a good answer holds"}
+    server = ChatServer(lambda body: completion(answer["text"]))
+    try:
+        source = skill(hostile, [{"input": "Say it.", "expected": {"contains": ["the phrase a good answer holds"]}}])
+        args = ["eval", str(source), "-m", "m", "--base-url", server.url, "--trials", "1", "--json"]
+        planted = hostile.ok(hostile.run(*args, env={"XDG_DATA_HOME": str(hostile.work / "elsewhere")}))
+        assert arms(planted) == (1, 1) and len(server.requests) == 2
+        answer["text"] = "I do not know."
+        assert arms(hostile.ok(hostile.run(*args))) == (0, 0)  # the model's own answers, asked again
+        assert len(server.requests) == 4
+        assert arms(hostile.ok(hostile.run(*args))) == (0, 0)  # and this user's own entries are taken
+        assert len(server.requests) == 4
+        secret = Path(os.environ["XDG_DATA_HOME"], "skillpm", "eval-answers.key")  # the data folder, not the cache
+        assert secret.stat().st_mode & 0o077 == 0
+    finally:
+        server.close()
