@@ -22,7 +22,7 @@ import stat
 import tarfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator, Mapping
+from typing import Any, BinaryIO, Iterator, Mapping
 
 from skillpm.atomic import atomic_write
 from skillpm.errors import ArchiveError
@@ -222,8 +222,9 @@ def read_metadata(data: bytes) -> VariantMetadata:
         return _read_head(tar)
 
 
-def scan(data: bytes) -> VariantMetadata:
-    """Run every check :func:`extract` runs on the archive ``data``, writing nothing; its metadata.
+def scan(data: bytes | BinaryIO) -> VariantMetadata:
+    """Run every check :func:`extract` runs on the archive ``data`` (bytes, or a stream read once, as
+    needed: a file is never held whole), writing nothing; its metadata.
 
     ``registry add`` scans an archive before publishing it, so a registry never
     serves an archive that every client would refuse.
@@ -289,15 +290,16 @@ def _checked_members(
 
 
 class _Inflated:
-    """The decompressed bytes of gzip ``data``, refused past :data:`MAX_ARCHIVE_SIZE` as they are read.
+    """The decompressed bytes of gzip ``data`` (bytes, or a stream read as needed), refused past
+    :data:`MAX_ARCHIVE_SIZE` as they are read.
 
     tarfile reads the whole data of a pax or GNU long-name header into memory before
     skillpm sees the member it describes; this bound keeps a small archive from
     inflating one into gigabytes.
     """
 
-    def __init__(self, data: bytes) -> None:
-        self._stream = gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb")
+    def __init__(self, data: bytes | BinaryIO) -> None:
+        self._stream = gzip.GzipFile(fileobj=io.BytesIO(data) if isinstance(data, bytes) else data, mode="rb")
         self._left = MAX_ARCHIVE_SIZE
 
     def read(self, size: int = -1) -> bytes:
@@ -308,8 +310,8 @@ class _Inflated:
         return chunk
 
 
-def open_tar_gz(data: bytes) -> tarfile.TarFile:
-    """A streaming reader of the gzip-compressed tar ``data``.
+def open_tar_gz(data: bytes | BinaryIO) -> tarfile.TarFile:
+    """A streaming reader of the gzip-compressed tar ``data`` (bytes, or a stream read as needed).
 
     Decompression is the gzip module's, not tarfile's own ``r|gz`` stream, whose
     header parser raises TypeError on a truncated gzip header.

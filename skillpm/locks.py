@@ -147,6 +147,37 @@ def lock_for(path: Path) -> FolderLock | FileLock:
     return _cache_lock(folder)
 
 
+def remove_if_unlocked(folder: Path) -> bool:
+    """Remove the folder ``folder`` (a real folder, not a link) and all it holds when no process holds
+    its lock: the process that made and locked it is gone, killed perhaps. Whether it was removed."""
+    from skillpm.atomic import remove_path
+
+    if fcntl is None:
+        from filelock import Timeout
+
+        lock = _cache_lock(folder)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            return False
+        try:
+            remove_path(folder)
+        finally:
+            lock.release()
+        return True
+    try:
+        handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        if not (_try_lock(handle) and _is_open(folder, handle)):
+            return False
+        remove_path(folder)
+        return True
+    finally:
+        os.close(handle)
+
+
 def _key(folder: Path) -> str:
     """The folder's place in the one order of locks: its path after links, as every process resolves it."""
     return str(folder.resolve())

@@ -11,6 +11,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 _MIB = 1024 * 1024
 
@@ -46,8 +47,8 @@ MAX_PLUGIN_MANIFEST_SIZE = _MIB
 _STEP = 1 << 20  # bytes read at a time past what fstat reported
 
 
-def read_regular_file(path: Path | str, limit: int) -> bytes:
-    """At most ``limit`` + 1 bytes of the regular file ``path`` (more means too long).
+def open_regular(path: Path | str) -> BinaryIO:
+    """The regular file ``path``, open to read (unbuffered).
 
     Opened without blocking, so a fifo cannot hang the reader; anything but a
     regular file (fifo, device, socket, directory) raises OSError, as a missing file does.
@@ -57,7 +58,41 @@ def read_regular_file(path: Path | str, limit: int) -> bytes:
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):
         os.close(descriptor)
         raise OSError(errno.EINVAL, "not a regular file", str(path))
-    with open(descriptor, "rb", buffering=0) as handle:
+    return open(descriptor, "rb", buffering=0)
+
+
+class Hashing:
+    """A binary stream read through, its bytes hashed (sha256) and counted as they are read; ValueError
+    once more than ``limit`` bytes came, so that a file growing while it is read is never read whole."""
+
+    def __init__(self, stream: BinaryIO, limit: int) -> None:
+        import hashlib
+
+        self._stream = stream
+        self._limit = limit
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def read(self, size: int) -> bytes:
+        """At most ``size`` bytes (and at most a MiB) of the stream; empty at its end."""
+        chunk = self._stream.read(min(size, _STEP))
+        self.sha256.update(chunk)
+        self.size += len(chunk)
+        if self.size > self._limit:
+            raise ValueError(f"larger than {self._limit} bytes")
+        return chunk
+
+    def drain(self) -> str:
+        """Read what is left; the sha256 of every byte read."""
+        while self.read(_STEP):
+            pass
+        return self.sha256.hexdigest()
+
+
+def read_regular_file(path: Path | str, limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes of the regular file ``path`` (more means too long); OSError as
+    :func:`open_regular` raises it."""
+    with open_regular(path) as handle:
         # read(limit + 1) would allocate limit + 1 bytes whatever the file's size (256 MiB for an
         # archive): ask for what fstat says is there, then in bounded steps in case it grew.
         left = limit + 1

@@ -59,8 +59,9 @@ def pull(source: str, directory: Path, names: tuple[str, ...], key_paths: tuple[
     skillpm registry pull oci://ghcr.io/my-org/skills ./mirror my-skill other-skill
     skillpm registry pull oci://127.0.0.1:5000/skills ./mirror     # every package it lists
 
-    Everything is downloaded and checked before DIRECTORY is written, then written all
-    or nothing (a new or empty DIRECTORY becomes a registry). Without NAMEs, the packages are the
+    Everything is downloaded (streamed into DIRECTORY/.skillpm-incoming, not held in memory)
+    and checked before DIRECTORY's registry is written, then written all or nothing (a new or
+    empty DIRECTORY becomes a registry). Without NAMEs, the packages are the
     repositories under NAMESPACE the registry lists (not every registry lists them:
     ghcr.io does not; name them there).
     """

@@ -208,17 +208,23 @@ def _decoder(url: str, header: str, method: str = "GET") -> _Inflate | None:
 
 def read_body(
     url: str, chunks: Iterator[bytes], headers: Mapping[str, str], limit: int, *, decode: bool,
-    progress: Callable[[int], None], method: str = "GET",
+    progress: Callable[[int], None], method: str = "GET", sink: Callable[[bytes], None] | None = None,
 ) -> bytes:
-    """The body from ``chunks``, decoded when ``decode``; at most ``limit`` + 1 bytes (more means too large)."""
+    """The body from ``chunks``, decoded when ``decode``; at most ``limit`` + 1 bytes (more means too large).
+
+    With ``sink``, the bytes are handed to it as they arrive (the same at most ``limit`` + 1) and none is kept.
+    """
     decoder = _decoder(url, headers.get("content-encoding", ""), method) if decode else None
     body = bytearray()
+    write = sink or body.extend
+    size = 0
     try:
         for chunk in chunks:
             progress(len(chunk))
-            body += decoder.feed(chunk, limit - len(body)) if decoder else chunk
-            if len(body) > limit:
-                del body[limit + 1 :]
+            data = (decoder.feed(chunk, limit - size) if decoder else chunk)[: limit + 1 - size]
+            write(data)
+            size += len(data)
+            if size > limit:
                 return bytes(body)
         if decoder:
             decoder.check_end()
@@ -261,9 +267,10 @@ class Transport:
 
     def get(
         self, url: str, *, deadline: Deadline, limit: int, decode: bool, headers: Mapping[str, str] | None = None,
-        progress: Progress | None = None,
+        progress: Progress | None = None, sink: Callable[[bytes], None] | None = None,
     ) -> Reply:
-        """GET ``url``, following safe redirects; the body only for a 200 (see :func:`read_body`).
+        """GET ``url``, following safe redirects; the body only for a 200 (see :func:`read_body`), handed
+        to ``sink`` instead of kept when one is given.
 
         ``progress(size)`` opens the per-chunk callback for a body of declared ``size``.
         """
@@ -271,7 +278,7 @@ class Transport:
         sent.update(headers or {})
         current = url
         for hops in range(1, MAX_REDIRECTS + 2):
-            reply = self._once("GET", current, sent, deadline, limit, decode, progress)
+            reply = self._once("GET", current, sent, deadline, limit, decode, progress, sink=sink)
             location = reply.headers.get("location")
             if reply.status not in _REDIRECT_STATUSES or not location:
                 return reply
@@ -307,6 +314,7 @@ class Transport:
     def _once(
         self, method: str, url: str, headers: Mapping[str, str], deadline: Deadline, limit: int, decode: bool,
         progress: Progress | None, content: bytes | None = None, error_limit: int = 0,
+        sink: Callable[[bytes], None] | None = None,
     ) -> Reply:
         if not url.isascii():  # httpcore raises TypeError for one; skillpm's URLs are in normal form (registry.urls)
             raise RegistryError(f"{clean(url, FIELD)} is not an ASCII URL; refused")
@@ -336,9 +344,8 @@ class Transport:
                 if decode and size is not None and size > limit:
                     raise IndexFormatError(f"{url} is larger than {limit} bytes ({size}); refused before reading it")
                 with progress(size) if progress else nullcontext(_ignore) as on_chunk:
-                    body = read_body(
-                        url, response.iter_stream(), received, limit, decode=decode, progress=on_chunk, method=method
-                    )
+                    body = read_body(url, response.iter_stream(), received, limit, decode=decode, progress=on_chunk,
+                                     method=method, sink=sink)
                 return Reply(200, received, body, url)
 
     def _pool(self, url: str) -> httpcore.ConnectionPool | httpcore.HTTPProxy:

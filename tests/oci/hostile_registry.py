@@ -3,7 +3,9 @@
 The honest parts are built with skillpm's own layout functions, so that what a test changes
 (a size the index claims, a bundle that is junk, two tags of one version) is the only lie.
 Blobs a test names in ``endless`` are answered with a Content-Length of their claimed size
-and a stream of zeros (stopped when the client goes away), so no test holds such a blob.
+and a stream of zeros (stopped when the client goes away), so no test holds such a blob. Blobs
+named in ``stalled`` are sent up to the given byte, then the rest once ``released`` is set (or
+after a minute), as a slow registry sends them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class HostileRegistry:
         self.manifests: dict[tuple[str, str], tuple[bytes, str]] = {}
         self.tags: dict[str, list[str]] = {}
         self.sent = 0  # bytes of endless blobs sent
+        self.stalled: dict[str, int] = {}  # digest -> the bytes sent before waiting for `released`
+        self.released = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self.host = f"127.0.0.1:{self._server.server_address[1]}"
@@ -90,6 +94,8 @@ def _handler(registry: HostileRegistry) -> type[BaseHTTPRequestHandler]:
                 return self._reply(200, body, media_type)
             if kind == "blobs" and reference in registry.endless:
                 return self._endless(registry.endless[reference])
+            if kind == "blobs" and reference in registry.stalled and self.command == "GET":
+                return self._stalled(registry.blobs[reference], registry.stalled[reference])
             if kind == "blobs" and reference in registry.blobs:
                 return self._reply(200, registry.blobs[reference], "application/octet-stream")
             self._reply(404, b'{"errors":[{"code":"NOT_FOUND","message":"no such thing"}]}')
@@ -114,6 +120,18 @@ def _handler(registry: HostileRegistry) -> type[BaseHTTPRequestHandler]:
                     registry.sent += len(_CHUNK)
             except OSError:
                 return  # the client went away: what a bounded reader does
+
+        def _stalled(self, body: bytes, first: int) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                self.wfile.write(body[:first])
+                self.wfile.flush()
+                registry.released.wait(60)
+                self.wfile.write(body[first:])
+            except OSError:
+                return
 
         def log_message(self, *args: object) -> None:
             return None

@@ -13,7 +13,7 @@ monolithic POST then PUT, "Pushing manifests", "Listing tags", "Listing referrer
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpcore
@@ -61,16 +61,35 @@ class OciClient:
 
     def blob(self, repository: str, digest: str, *, limit: int = MAX_ARTIFACT_SIZE) -> bytes:
         """The blob ``digest``, checked against it."""
-        reply = self._request("GET", repository, f"blobs/{digest}", scope="pull", limit=limit, decode=False)
+        body = bytearray()
+        self.save_blob(repository, digest, body.extend, limit=limit)
+        return bytes(body)
+
+    def save_blob(self, repository: str, digest: str, write: Callable[[bytes], None], *,
+                  limit: int = MAX_ARTIFACT_SIZE) -> None:
+        """Hand the blob ``digest`` to ``write`` as it arrives, hashing and counting it, and check it at the
+        end: IndexFormatError when it is over ``limit`` or not the blob ``digest`` names (``write`` has then
+        been given at most ``limit`` + 1 bytes, which the caller discards)."""
+        import hashlib
+
+        hashed, size = hashlib.sha256(), 0
+
+        def received(chunk: bytes) -> None:
+            nonlocal size
+            hashed.update(chunk)
+            size += len(chunk)
+            write(chunk)
+
+        reply = self._request("GET", repository, f"blobs/{digest}", scope="pull", limit=limit, decode=False,
+                              sink=received)
         self._expect(reply, 200, f"reading blob {digest[:19]}… of {repository}")
-        if len(reply.body) > limit:
+        if size > limit:
             raise IndexFormatError(f"{self._where(repository, digest)}: larger than {limit} bytes")
-        if layout.digest_of(reply.body) != digest:
+        if f"sha256:{hashed.hexdigest()}" != digest:
             raise IndexFormatError(
                 f"{self._where(repository, digest)}: the blob does not match its digest; refused",
                 hint="the registry serves corrupted or substituted content: tell its owner",
             )
-        return reply.body
 
     def tags(self, repository: str) -> list[str]:
         """Every tag of ``repository`` (empty when it does not exist), following ``Link`` pages."""
@@ -159,21 +178,22 @@ class OciClient:
 
     def _request(self, method: str, repository: str, path: str, *, scope: str, limit: int,
                  headers: Mapping[str, str] | None = None, content: bytes | None = None,
-                 decode: bool = True) -> Reply:
+                 decode: bool = True, sink: Callable[[bytes], None] | None = None) -> Reply:
         url = f"{self.location.repository_url(layout.check_repository(repository))}/{path}"
         return self._send(method, url, repository, scope, limit=limit, headers=headers, content=content,
-                          decode=decode)
+                          decode=decode, sink=sink)
 
     def _send(self, method: str, url: str, repository: str, scope: str, *, limit: int = 0,
               headers: Mapping[str, str] | None = None, content: bytes | None = None,
-              decode: bool = True) -> Reply:
+              decode: bool = True, sink: Callable[[bytes], None] | None = None) -> Reply:
         if not self._scheme_checked:
             url = self._choose_scheme(url)
 
         def once() -> Reply:
             sent = {**(headers or {}), **self.auth.headers(self.location.host, repository, scope)}
             if method == "GET":
-                return self.transport.get(url, deadline=self.deadline, limit=limit, decode=decode, headers=sent)
+                return self.transport.get(url, deadline=self.deadline, limit=limit, decode=decode, headers=sent,
+                                          sink=sink)
             return self.transport.send(method, url, content, deadline=self.deadline, limit=max(limit, 1),
                                        headers=sent)
 

@@ -10,11 +10,12 @@ other archives is refused; one holding the same archives gains the attestations 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from skillpm.registry.oci.registry import OciRegistry
     from skillpm.registry.source import Registry
     from skillpm.registry.store import Added, NewAttestation
+    from skillpm.registry.store.incoming import Hashed, Incoming
 
 
 #: The end of a bundle's file name in a static registry (store.attestation_path): ``<kind>-<16 hex>-<16 hex>.sigstore.json``
@@ -141,56 +143,83 @@ def pull_versions(
     """Write ``versions`` (each a package's name and one of its versions in ``oci``) into the static
     registry at ``root``.
 
-    Everything is downloaded and checked (digests, archive contents, where each file goes)
-    before ``root`` is touched; then one :func:`skillpm.registry.store.add` writes it all or
-    nothing. ``root`` is created as a registry when it holds none (and removed again when the
-    write fails).
+    Everything is downloaded and checked (digests as each file arrives, archive contents, where each
+    file goes) before the registry's files are touched; then one :func:`skillpm.registry.store.add`
+    writes it all or nothing. Nothing pulled is held in memory: each archive and bundle streams into a
+    file of ``root``'s own incoming folder (:mod:`skillpm.registry.store.incoming`), which the write's
+    journal moves in. ``root`` is created as a registry when it holds none (and emptied, or removed
+    when it was not there, again when the pull fails).
     """
-    from skillpm.registry import store
+    from skillpm.registry.store.incoming import INCOMING, Incoming, remove_abandoned
 
     existed = root.exists()
     created = not (root / "config.json").exists()
-    if created and existed and (not root.is_dir() or any(root.iterdir())):
-        raise RegistryError(f"{root} holds no registry and is not empty",
-                            hint="pull into a static registry, a new folder or an empty one")
-    with tempfile.TemporaryDirectory(prefix="skillpm-pull-") as work:
-        archives, bundles, yanked = _download(oci, list(versions), Path(work), progress)
-        made = False
-        try:
-            if created:
-                store.init(root, keys=keys)
-                made = True
-            return store.add(root, archives, attestations=bundles, yanked=yanked, keys=keys)
-        except BaseException:
-            # only what init made (the folder was new or empty), never a registry another process made meanwhile
-            if created and (made or not (root / "config.json").exists()):
-                shutil.rmtree(root, ignore_errors=True)
-                if existed:
-                    root.mkdir()
-            raise
+    if created and existed:
+        if root.is_dir():
+            remove_abandoned(root)  # what a killed pull into it left
+        if not root.is_dir() or any(entry.name != INCOMING for entry in root.iterdir()):
+            raise RegistryError(f"{root} holds no registry and is not empty",
+                                hint="pull into a static registry, a new folder or an empty one")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RegistryError(f"cannot create a registry in {root}: {error.strerror or error}") from None
+    try:
+        with Incoming(root) as incoming:
+            archives, bundles, yanked = _download(oci, list(versions), incoming, progress)
+            return _write(root, archives, bundles, yanked, keys=keys, created=created, existed=existed)
+    except BaseException:
+        if not existed:
+            with contextlib.suppress(OSError):
+                root.rmdir()  # made for this pull, and empty again
+        raise
+
+
+def _write(
+    root: Path, archives: list[Hashed], bundles: list[NewAttestation], yanked: list[tuple[str, str, str]], *,
+    keys: tuple[SigningKey, ...], created: bool, existed: bool,
+) -> list[Added]:
+    """:func:`skillpm.registry.store.add` of what was pulled, into a registry :func:`skillpm.registry.store.init`
+    makes first when ``created``; what init made is removed again when the write fails."""
+    from skillpm.registry import store
+
+    made = False
+    try:
+        if created:
+            store.init(root, keys=keys)
+            made = True
+        return store.add(root, archives, attestations=bundles, yanked=yanked, keys=keys)
+    except BaseException:
+        # only what init made (the folder was new or empty), never a registry another process made meanwhile
+        if created and (made or not (root / "config.json").exists()):
+            shutil.rmtree(root, ignore_errors=True)
+            if existed:
+                root.mkdir()
+        raise
 
 
 def _download(
-    oci: OciRegistry, versions: list[tuple[str, VersionEntry]], work: Path, progress: Callable[[str], None]
-) -> tuple[list[Path], list[NewAttestation], list[tuple[str, str, str]]]:
-    """Each version's archives (written under ``work``), its attestation bundles and its yanked variants."""
+    oci: OciRegistry, versions: list[tuple[str, VersionEntry]], incoming: Incoming, progress: Callable[[str], None]
+) -> tuple[list[Hashed], list[NewAttestation], list[tuple[str, str, str]]]:
+    """Each version's archives and attestation bundles (received into ``incoming``), and its yanked variants."""
     from skillpm.archive import archive_limit, scan
     from skillpm.index.model import archive_name
+    from skillpm.reading import open_regular
 
-    archives: list[Path] = []
+    archives: list[Hashed] = []
     bundles: list[NewAttestation] = []
     yanked: list[tuple[str, str, str]] = []
     for name, entry in versions:
         for variant in entry.variants:
             progress(f"pulling {name} {entry.version} ({variant.target})")
-            data = oci.artifact(variant.path, limit=archive_limit(variant.path, variant.size))
-            held = scan(data)
+            limit = archive_limit(variant.path, variant.size)
+            archive = incoming.receive(partial(oci.save_artifact, variant.path, limit=limit))
+            with open_regular(archive.path) as stream:
+                held = scan(stream)
             if (held.name, held.version, held.target) != (name, entry.version, variant.target):
                 raise IndexFormatError(f"{oci.label}/{name}:{entry.version} lists an archive of "
                                        f"{held.name} {held.version} ({held.target}) as its {variant.target}")
-            path = work / f"{len(archives)}.tar.gz"  # never a name the registry chose
-            path.write_bytes(data)
-            archives.append(path)
+            archives.append(archive)
             if variant.yanked:
                 yanked.append((name, entry.version, variant.target))
             prefix = f"attestations/{name}/{entry.version}/{archive_name(name, entry.version, variant.target)}."
@@ -199,18 +228,20 @@ def _download(
                 if rest == item.path or ".." in item.path.split("/") or not _BUNDLE_NAME.fullmatch(rest):
                     raise IndexFormatError(f"{oci.label}/{name}:{entry.version}: attestation path "
                                            f"{item.path[:120]!r} is not where a static registry keeps it")
-                bundle = _checked_bundle(oci, name, entry.version, variant, held.test_set, item.path, progress)
+                bundle = _checked_bundle(oci, incoming, name, entry.version, variant, held.test_set, item.path,
+                                         progress)
                 if bundle is not None:
                     bundles.append(bundle)
     return archives, bundles, yanked
 
 
 def _checked_bundle(
-    oci: OciRegistry, name: str, version: str, variant: Variant, test_set: str | None, path: str,
+    oci: OciRegistry, incoming: Incoming, name: str, version: str, variant: Variant, test_set: str | None, path: str,
     progress: Callable[[str], None],
 ) -> NewAttestation | None:
-    """The bundle at ``path`` as an attestation to copy, when it holds a statement about ``variant``'s archive
-    that publish would have signed (its predicate type is the statement's); None, said in a warning, when not.
+    """The bundle at ``path`` (received into ``incoming``) as an attestation to copy, when it holds a statement
+    about ``variant``'s archive that publish would have signed (its predicate type is the statement's);
+    None, said in a warning, when not.
 
     A registry can list any bytes as an attestation; copied into a static registry (whose attestations
     are append-only) one that fails its checks would make every install of the variant fail.
@@ -219,13 +250,15 @@ def _checked_bundle(
     from skillpm.attest.statement import VariantRef
     from skillpm.attest.prechecks import bundle_statement
     from skillpm.display import clean
+    from skillpm.reading import read_at_most
     from skillpm.registry.store import NewAttestation
 
-    data = oci.artifact(path, limit=MAX_BUNDLE_SIZE)
+    received = incoming.receive(partial(oci.save_artifact, path, limit=MAX_BUNDLE_SIZE))
     expected = VariantRef(name, version, variant.target)
     try:
-        statement = bundle_statement(data, expected, variant.sha256, test_set=test_set, what=path)
+        statement = bundle_statement(read_at_most(received.path, MAX_BUNDLE_SIZE), expected, variant.sha256,
+                                     test_set=test_set, what=path)
     except AttestationError as error:
         progress(f"warning: not copied from {oci.label}: {clean(error.message, 400)}")
         return None
-    return NewAttestation(name, version, variant.target, path, data, statement.predicate_type)
+    return NewAttestation(name, version, variant.target, path, received, statement.predicate_type)

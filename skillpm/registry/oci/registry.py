@@ -139,13 +139,20 @@ class OciRegistry:
 
     def artifact(self, relative: str, *, limit: int = MAX_ARTIFACT_SIZE) -> bytes:
         """The archive or attestation bundle the static layout would hold at ``relative``."""
+        body = bytearray()
+        self.save_artifact(relative, body.extend, limit=limit)
+        return bytes(body)
+
+    def save_artifact(self, relative: str, write: Callable[[bytes], None], *, limit: int = MAX_ARTIFACT_SIZE) -> None:
+        """Hand :meth:`artifact`'s bytes to ``write`` as they arrive, checked as they are (``OciClient.save_blob``)."""
         blob = self._blobs.get(relative)
         if blob is None:
             raise RegistryError(f"{self.label} has no file {relative!r} in the versions read so far")
         if offline():
             raise RegistryUnreachable(f"offline: {relative} of {self.label} is not in the artifact cache",
                                       hint=OFFLINE_HINT)
-        return _guarded(self.label, lambda: self.client.blob(blob.repository, blob.digest, limit=artifact_limit(limit)))
+        _guarded(self.label, lambda: self.client.save_blob(blob.repository, blob.digest, write,
+                                                           limit=artifact_limit(limit)))
 
     def manifests(self, name: str, version: str) -> dict[str, layout.Descriptor]:
         """Each target's variant manifest descriptor in ``name`` ``version``'s index."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Iterable
 
 from packaging.version import InvalidVersion, Version
 
-from skillpm.archive import MAX_ARCHIVE_SIZE, VariantMetadata, scan, sha256_bytes
+from skillpm.archive import MAX_ARCHIVE_SIZE, VariantMetadata, scan
 from skillpm.errors import ArchiveError, IndexFormatError, RegistryError, TargetError
 from skillpm.index.model import (
     PackageDocument,
@@ -17,36 +18,45 @@ from skillpm.index.model import (
     search_document,
     shard_path,
 )
-from skillpm.reading import read_regular_file
+from skillpm.reading import Hashing, open_regular
 from skillpm.registry.directory import LocalRegistry
 from skillpm.registry.store.files import artifact_path, dump
+from skillpm.registry.store.incoming import Hashed
 from skillpm.targets import parse_target
 
-#: One archive read for the index: its bytes, its metadata and its sha256.
-Item = tuple[bytes, VariantMetadata, str]
+#: One archive read for the index: the file with its sha256 and size, and its metadata.
+Item = tuple[Hashed, VariantMetadata]
 
 
 def read_archives(paths: Iterable[Path]) -> list[Item]:
-    """Each archive at ``paths``, read (bounded) and scanned; RegistryError for one that is not a variant archive."""
-    items = []
-    for path in paths:
-        try:
-            data = read_regular_file(path, MAX_ARCHIVE_SIZE)
-        except OSError as error:
-            raise RegistryError(f"cannot read {path}: {error.strerror or error}") from None
-        if len(data) > MAX_ARCHIVE_SIZE:
-            raise RegistryError(f"{path} is larger than {MAX_ARCHIVE_SIZE} bytes; not a skillpm variant archive")
-        try:
-            metadata = scan(data)
-            check_name(metadata.name, str(path))
-            Version(metadata.version)
-            parse_target(metadata.target)
-        except (ArchiveError, IndexFormatError, TargetError) as error:
-            raise RegistryError(f"{path}: not a skillpm variant archive: {error.message}") from None
-        except InvalidVersion:
-            raise RegistryError(f"{path}: version {metadata.version!r} is not PEP 440") from None
-        items.append((data, metadata, sha256_bytes(data)))
-    return items
+    """Each archive at ``paths`` (:func:`read_archive`)."""
+    return [read_archive(path) for path in paths]
+
+
+def read_archive(path: Path, *, shown: Path | None = None) -> Item:
+    """The archive at ``path`` (named ``shown`` in errors), read once in bounded steps (never held whole):
+    scanned and hashed in the same pass, so its digest is that of the bytes scanned; RegistryError for one
+    that is not a variant archive."""
+    shown = shown or path
+    try:
+        with open_regular(path) as stream:
+            if os.fstat(stream.fileno()).st_size > MAX_ARCHIVE_SIZE:
+                raise RegistryError(f"{shown} is larger than {MAX_ARCHIVE_SIZE} bytes; not a skillpm variant archive")
+            read = Hashing(stream, MAX_ARCHIVE_SIZE)
+            metadata = scan(read)
+            sha256 = read.drain()
+        check_name(metadata.name, str(shown))
+        Version(metadata.version)
+        parse_target(metadata.target)
+    except OSError as error:
+        raise RegistryError(f"cannot read {shown}: {error.strerror or error}") from None
+    except (ArchiveError, IndexFormatError, TargetError) as error:
+        raise RegistryError(f"{shown}: not a skillpm variant archive: {error.message}") from None
+    except InvalidVersion:
+        raise RegistryError(f"{shown}: version {metadata.version!r} is not PEP 440") from None
+    except ValueError as error:  # grew past the limit while it was read
+        raise RegistryError(f"{shown} is {error}; not a skillpm variant archive") from None
+    return Hashed(path, sha256, read.size), metadata
 
 
 def group(items: list[Item]) -> dict[tuple[str, str], list[Item]]:
@@ -61,7 +71,7 @@ def group(items: list[Item]) -> dict[tuple[str, str], list[Item]]:
         versions.setdefault((metadata.name, Version(metadata.version)), []).append(item)
     groups: dict[tuple[str, str], list[Item]] = {}
     for (name, _), members in versions.items():
-        spellings = sorted({metadata.version for _, metadata, _ in members})
+        spellings = sorted({metadata.version for _, metadata in members})
         if len(spellings) > 1:
             raise RegistryError(
                 f"archives of {name} spell one version several ways ({', '.join(map(repr, spellings))})",
@@ -69,12 +79,12 @@ def group(items: list[Item]) -> dict[tuple[str, str], list[Item]]:
             )
         groups[(name, spellings[0])] = members
     for (name, version), members in groups.items():
-        targets = [metadata.target for _, metadata, _ in members]
+        targets = [metadata.target for _, metadata in members]
         if len(set(targets)) != len(targets):
             raise RegistryError(f"two archives of {name} {version} are for the same target")
         members.sort(key=lambda item: item[1].target)
         first = version_entry(members[0][1], ())
-        if any(version_entry(metadata, ()) != first for _, metadata, _ in members[1:]):
+        if any(version_entry(metadata, ()) != first for _, metadata in members[1:]):
             raise RegistryError(f"archives of {name} {version} disagree on its description or metadata")
     return groups
 

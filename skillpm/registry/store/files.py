@@ -9,7 +9,7 @@ from typing import Any
 from skillpm.archive import MAX_ARCHIVE_SIZE
 from skillpm.errors import RegistryError
 from skillpm.index.model import archive_name
-from skillpm.reading import problem, read_at_most
+from skillpm.reading import Hashing, open_regular, problem, read_at_most
 from skillpm.registry.directory import LocalRegistry
 
 
@@ -41,6 +41,20 @@ def read_file(path: Path, limit: int = MAX_ARCHIVE_SIZE) -> bytes | None:
     """
     try:
         return read_at_most(path, limit)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise RegistryError(f"cannot read {path}: {problem(error)}") from None
+
+
+def file_digest(path: Path, limit: int = MAX_ARCHIVE_SIZE) -> str | None:
+    """The sha256 of the file at ``path``, read in steps; ``None`` when there is none.
+
+    RegistryError when it is not a regular file of at most ``limit`` bytes.
+    """
+    try:
+        with open_regular(path) as stream:
+            return Hashing(stream, limit).drain()
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as error:

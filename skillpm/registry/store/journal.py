@@ -3,8 +3,10 @@ the writer is killed (SIGKILL, out of memory, power loss).
 
 :func:`commit` runs under the registry's lock, in four steps:
 
-1. each new file's bytes are staged in ``.skillpm-journal/files/<n>`` at the registry's root
-   (the same file system: a rename moves each one in), and synced;
+1. each new file is staged in ``.skillpm-journal/files/<n>`` at the registry's root (the same
+   file system: a rename moves each one in): bytes made in memory (documents, keys) are written and
+   synced; a file received into the registry's folder (:mod:`.incoming`: an archive or bundle, synced
+   as it was received, its sha256 computed on the way) is renamed there, never read into memory;
 2. ``.skillpm-journal/journal.json`` is written by a rename, and synced: each file's path, the
    sha256 of what it replaces (none when it is new) and of its new bytes, the files to remove,
    and the pages to rewrite. From here on the write is decided;
@@ -37,13 +39,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, NamedTuple, Sequence, Union
 
-from skillpm.archive import MAX_ARCHIVE_SIZE, sha256_bytes
 from skillpm.atomic import atomic_write, fsync_directory, recover_folder, remove_path
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.locks import lock_for
 from skillpm.reading import MAX_DOCUMENT_SIZE, problem
 from skillpm.registry.directory import JOURNAL, LocalRegistry
-from skillpm.registry.store.files import dump, open_for_writing, read_file
+from skillpm.registry.store.files import dump, file_digest, open_for_writing
+from skillpm.registry.store.incoming import Content, Hashed, remove_abandoned, sha256_of
 
 #: Which pages a write rewrites once its files are in place: the home page and those of these
 #: packages, every page (``"all"``), or none (``None``).
@@ -80,10 +82,11 @@ def writing(root: Path) -> Iterator[LocalRegistry]:
         yield open_for_writing(root)
 
 
-def commit(root: Path, writes: Sequence[tuple[str, bytes]], *, removed: Sequence[str] = (), pages: Pages = None) -> None:
+def commit(root: Path, writes: Sequence[tuple[str, Content]], *, removed: Sequence[str] = (),
+           pages: Pages = None) -> None:
     """Put ``writes`` (paths relative to ``root``) in place in order and remove ``removed``, all or none,
     then rewrite ``pages``; under the registry's lock, after :func:`recover`. A failure before the files
-    move changes nothing."""
+    move changes nothing (a received file staged by then is removed with the journal folder)."""
     if not writes and not removed and pages is None:
         return
     folder = root / JOURNAL
@@ -91,10 +94,10 @@ def commit(root: Path, writes: Sequence[tuple[str, bytes]], *, removed: Sequence
     try:
         (folder / _FILES).mkdir()
         steps: list[_Write] = []
-        for index, (relative, data) in enumerate(writes):
-            steps.append(_Write(relative, _digest(_target(root, relative)), sha256_bytes(data)))
-            _stage(folder / _FILES / str(index), data)
-        gone = [_Remove(relative, before) for relative in removed if (before := _digest(_target(root, relative)))]
+        for index, (relative, content) in enumerate(writes):
+            steps.append(_Write(relative, file_digest(_target(root, relative)), sha256_of(content)))
+            _stage(folder / _FILES / str(index), content)
+        gone = [_Remove(relative, before) for relative in removed if (before := file_digest(_target(root, relative)))]
         fsync_directory(folder / _FILES)
         atomic_write(folder / _RECORD, dump(_record(steps, gone, pages)))
         fsync_directory(root)
@@ -108,9 +111,10 @@ def recover(root: Path) -> None:
     """Finish the write a killed writer left in the registry at ``root``, or drop one not yet decided, and
     remove the temporary files killed writes left at its top and in ``keys/`` (when it is a real folder of
     the registry, not a link: a cloned registry's ``keys -> ~/.claude/skills`` would have skillpm's
-    leftovers there removed); under the registry's lock."""
+    leftovers there removed), and the incoming folders of writers now gone; under the registry's lock."""
     for folder in (root, *real_folders(root, ("keys",))):
         recover_folder(folder, restore=())
+    remove_abandoned(root)
     folder = root / JOURNAL
     if not (folder.exists() or folder.is_symlink()):
         return
@@ -126,7 +130,7 @@ def recover(root: Path) -> None:
     for index, step in enumerate(steps):
         _check(root, step, folder / _FILES / str(index))
     for step in gone:
-        if _digest(_target(root, step.path)) not in (None, step.before):
+        if file_digest(_target(root, step.path)) not in (None, step.before):
             raise _unfinishable(root, f"{step.path} changed since")
     _finish(root, steps, gone, pages)
 
@@ -202,14 +206,14 @@ def _move(staged: Path, path: Path) -> None:
 
 def _check(root: Path, step: _Write, staged: Path) -> None:
     """That ``step`` of a journal can be finished: its file staged whole over what it replaces, or in place."""
-    current = _digest(_target(root, step.path))
+    current = file_digest(_target(root, step.path))
     try:
         held = staged.lstat()
     except FileNotFoundError:
         if current != step.after:
             raise _unfinishable(root, f"{step.path} is neither staged nor in place") from None
         return
-    if not stat.S_ISREG(held.st_mode) or _digest(staged) != step.after:
+    if not stat.S_ISREG(held.st_mode) or file_digest(staged) != step.after:
         raise _unfinishable(root, f"the file staged for {step.path} is not the one it names")
     if current not in (step.before, step.after):
         raise _unfinishable(root, f"{step.path} changed since")
@@ -289,15 +293,13 @@ def _plain_path(root: Path, parts: list[str]) -> bool:
     return True
 
 
-def _digest(path: Path) -> str | None:
-    data = read_file(path, MAX_ARCHIVE_SIZE)
-    return None if data is None else sha256_bytes(data)
-
-
-def _stage(path: Path, data: bytes) -> None:
+def _stage(path: Path, content: Content) -> None:
+    if isinstance(content, Hashed):  # synced as it was received
+        os.replace(content.path, path)
+        return
     handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     with os.fdopen(handle, "wb") as stream:
-        stream.write(data)
+        stream.write(content)
         stream.flush()
         os.fsync(stream.fileno())
 

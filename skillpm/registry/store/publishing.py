@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from packaging.version import Version
 
-from skillpm.archive import sha256_bytes
+from skillpm.archive import MAX_ARCHIVE_SIZE
 from skillpm.errors import RegistryError
 from skillpm.index.model import Attestation, PackageDocument, RegistryConfig, Variant, VersionEntry, search_document
 from skillpm.locks import lock_for
@@ -18,12 +18,13 @@ from skillpm.registry.store.entries import (
     Item,
     group,
     package_write,
-    read_archives,
+    read_archive,
     search_bytes,
     variant_of,
     version_entry,
 )
 from skillpm.registry.store.files import artifact_path, dump
+from skillpm.registry.store.incoming import Content, Hashed, Incoming, sha256_of
 from skillpm.registry.store.journal import commit, recover, writing
 from skillpm.registry.store.signing import check_index, load_index_keys, signed
 
@@ -85,13 +86,13 @@ class NewAttestation(Record):
     version: str
     target: str
     path: str  # where the bundle goes, relative to the registry root
-    data: bytes
+    data: bytes | Hashed  # the bundle, or a file received in the registry's folder that holds it
     predicate_type: str
 
 
 def add(
     root: Path,
-    archives: Iterable[Path],
+    archives: Iterable[Path | Hashed],
     *,
     attestations: Iterable[NewAttestation] = (),
     yanked: Iterable[tuple[str, str, str]] = (),
@@ -107,25 +108,30 @@ def add(
     The variants ``yanked`` names (name, version, target) are marked yanked in the
     same write (a mirror copying another registry's yanks).
     A signed registry needs its ``keys`` (or ``$SKILLPM_INDEX_KEY``) to re-sign the snapshot.
+
+    No archive or bundle is held in memory: an archive at a path is copied into the registry's folder
+    (:mod:`.incoming`) and read from the copy, scanned and hashed in one pass, so the bytes checked are
+    the bytes published; one already received there (``registry pull`` downloads into it) is read
+    there. The journal then moves them in.
     """
     signers = keys or load_index_keys(registry=root)
-    with writing(root) as registry:
-        groups = group(read_archives(archives))
+    with writing(root) as registry, Incoming(root) as incoming:
+        groups = group([_read(archive, incoming) for archive in archives])
         plans = [_plan_version(registry, key, items) for key, items in sorted(groups.items())]
         pending: dict[tuple[str, str, str], list[NewAttestation]] = {}
         yanks = set(yanked)
         for item in attestations:
             pending.setdefault((item.name, item.version, item.target), []).append(item)
         results: list[Added] = []
-        writes: list[tuple[str, bytes]] = []
+        writes: list[tuple[str, Content]] = []
         documents: dict[str, PackageDocument] = {}
         for document, entry, items, new in plans:
             variants = {variant.target: variant for variant in entry.variants}
             changed = new
-            for data, metadata, sha256 in items:
+            for held, metadata in items:
                 path = artifact_path(metadata.name, metadata.version, metadata.target)
                 if new:
-                    writes.append((path, data))
+                    writes.append((path, held))
                 key = (metadata.name, metadata.version, metadata.target)
                 variant, attached = _attach(variants[metadata.target], pending.pop(key, []), writes)
                 if key in yanks:
@@ -133,7 +139,7 @@ def add(
                 changed = changed or bool(attached) or variant.yanked != variants[metadata.target].yanked
                 variants[metadata.target] = variant
                 results.append(
-                    Added(metadata.name, metadata.version, metadata.target, sha256, len(data), path, new, attached)
+                    Added(metadata.name, metadata.version, metadata.target, held.sha256, held.size, path, new, attached)
                 )
             if changed:
                 base = documents.get(document.name, document)
@@ -152,8 +158,24 @@ def add(
     return results
 
 
+def _read(archive: Path | Hashed, incoming: Incoming) -> Item:
+    """``archive`` read in the registry's folder: a received file where it is, a file elsewhere copied in first."""
+    shown = archive if isinstance(archive, Path) else archive.path
+    if isinstance(archive, Path):
+        try:
+            archive = incoming.copy(archive, MAX_ARCHIVE_SIZE)
+        except OSError as error:
+            raise RegistryError(f"cannot read {shown}: {error.strerror or error}") from None
+        except ValueError as error:
+            raise RegistryError(f"{shown} is {error}; not a skillpm variant archive") from None
+    held, metadata = read_archive(archive.path, shown=shown)
+    if held.sha256 != archive.sha256:
+        raise RegistryError(f"{shown} changed in {incoming.folder} while it was read; nothing was written")
+    return held, metadata
+
+
 def _attach(
-    variant: Variant, new: list[NewAttestation], writes: list[tuple[str, bytes]]
+    variant: Variant, new: list[NewAttestation], writes: list[tuple[str, Content]]
 ) -> tuple[Variant, tuple[Attestation, ...]]:
     """``variant`` with the ``new`` attestations not yet attached (at their path, or byte for byte at the
     path registries written before the signer was named give it); queues their bundles in ``writes``."""
@@ -161,7 +183,7 @@ def _attach(
     digests = {item.sha256 for item in variant.attestations}
     attached = []
     for item in new:
-        digest = sha256_bytes(item.data)
+        digest = sha256_of(item.data)
         if item.path in paths or digest in digests:
             continue
         paths.add(item.path)
@@ -177,7 +199,7 @@ def _plan_version(
     """Check one version against the index: returns (document, entry, items, is_new)."""
     name, version = key
     document = registry.package(name) or PackageDocument(name)
-    variants = tuple(variant_of(metadata, sha256, len(data), None) for data, metadata, sha256 in items)
+    variants = tuple(variant_of(metadata, held.sha256, held.size, None) for held, metadata in items)
     published = next((e for e in document.versions if Version(e.version) == Version(version)), None)
     if published is None:
         if (problem := local_label_problem(Version(version))) is not None:

@@ -38,8 +38,7 @@ def rebuild(
         for (name, version), items in sorted(group(found).items()):
             previous = existing_variants(registry, name, version)
             variants = tuple(
-                variant_of(metadata, sha256, len(data), previous.get(metadata.target))
-                for data, metadata, sha256 in items
+                variant_of(metadata, held.sha256, held.size, previous.get(metadata.target)) for held, metadata in items
             )
             entry = version_entry(items[0][1], variants)
             documents[name] = documents.get(name, PackageDocument(name)).with_version(entry)

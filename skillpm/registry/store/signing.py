@@ -13,6 +13,7 @@ from skillpm.index.snapshot import Snapshot, SnapshotSignature, signatures_docum
 from skillpm.jsonfile import read_json
 from skillpm.reading import MAX_DOCUMENT_SIZE, problem
 from skillpm.registry.store.files import dump, read_file
+from skillpm.registry.store.incoming import Content
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import SigningKey
@@ -48,7 +49,7 @@ def load_index_keys(paths: Sequence[Path] = (), *, registry: Path) -> tuple[Sign
 def signed(
     root: Path,
     config: RegistryConfig,
-    writes: list[tuple[str, bytes]],
+    writes: Sequence[tuple[str, Content]],
     *,
     keys: Sequence[SigningKey],
     expires_days: int | None,
@@ -103,6 +104,7 @@ def signed(
         _check_on_disk(root, documents, keys)
     for relative, data in [*writes, *extra]:
         if snapshots.is_document(relative):
+            assert isinstance(data, bytes), relative  # made in memory: only archives and bundles are files
             documents[relative] = data
     for relative in removed:
         documents.pop(relative, None)
