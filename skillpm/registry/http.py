@@ -4,8 +4,8 @@
 through one :class:`~skillpm.registry.transport.Transport` (kept-alive connections,
 an overall deadline per request, decoded sizes counted, only safe redirects) with a
 bounded number of retries, exponential backoff and jitter. Index documents are cached
-under ``cache_root()/index/<registry>/`` with their ETag and Last-Modified and
-revalidated with conditional requests; ``--offline`` reads only that cache. Artifacts
+under ``cache_root()/index/<registry>/`` with their ETag and Last-Modified
+(:mod:`skillpm.registry.index_cache`) and revalidated with conditional requests; ``--offline`` reads only that cache. Artifacts
 are streamed as stored with a size limit; the caller checks their digest before
 caching them. httpcore is imported only when a request is made.
 
@@ -27,22 +27,20 @@ Serving a registry (``skillpm registry serve``) is :mod:`skillpm.registry.serve`
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from skillpm.cache import cache_root, registry_key, write_cache_file
+from skillpm.cache import cache_root, registry_key
 from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable
-from skillpm.jsonfile import read_json
-from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, artifact_limit, read_at_most
+from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, artifact_limit
 from skillpm.registry import documents
 from skillpm.registry.config import check_url
+from skillpm.registry.index_cache import IndexCache, validators
 from skillpm.registry.urls import UrlProblem, registry_base, shown_url
 from skillpm.display import clean
 from skillpm.registry.redirects import host_of
@@ -60,60 +58,6 @@ _RETRY_STATUSES = frozenset({408, 429})  # and every 5xx
 _MISSING_STATUSES = frozenset({404, 410})
 _PROGRESS_MIN_BYTES = 512 * 1024
 _DOWN_HINT = "the server or the network is failing; try again later, or use --offline if the cache has it"
-
-
-class _IndexCache:
-    """Index documents of one registry as fetched, each with its validators, under ``root``.
-
-    ``<relative>`` holds the body and ``<relative>.meta`` its ETag, Last-Modified
-    and sha256 (an entry whose body no longer matches is ignored), or marks the
-    document as absent on the server.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def _paths(self, relative: str) -> tuple[Path, Path]:
-        body = self.root.joinpath(*relative.split("/"))
-        return body, body.with_name(body.name + ".meta")
-
-    def load(self, relative: str) -> tuple[dict[str, Any], bytes] | None:
-        body_path, meta_path = self._paths(relative)
-        try:
-            meta = read_json(meta_path, MAX_DOCUMENT_SIZE)
-            if meta.get("missing"):
-                return meta, b""
-            body = read_at_most(body_path, MAX_DOCUMENT_SIZE)
-        except (OSError, ValueError, AttributeError):
-            return None
-        if not isinstance(meta, dict) or hashlib.sha256(body).hexdigest() != meta.get("sha256"):
-            return None
-        return meta, body
-
-    def store(self, relative: str, reply: Reply | None) -> None:
-        """Remember ``reply`` (a 200) for ``relative``, or that the server has no such document."""
-        body_path, meta_path = self._paths(relative)
-        meta: dict[str, Any] = {"missing": True}
-        try:
-            if reply is not None:
-                write_cache_file(body_path, reply.body)
-                meta = {
-                    "sha256": hashlib.sha256(reply.body).hexdigest(),
-                    "etag": reply.headers.get("etag"),
-                    "last-modified": reply.headers.get("last-modified"),
-                }
-            write_cache_file(meta_path, json.dumps(meta).encode())
-        except OSError:
-            pass  # the cache only saves requests; a read-only cache must not fail a command
-
-
-def _validators(meta: Mapping[str, Any]) -> dict[str, str]:
-    headers = {}
-    if meta.get("etag"):
-        headers["If-None-Match"] = meta["etag"]
-    if meta.get("last-modified"):
-        headers["If-Modified-Since"] = meta["last-modified"]
-    return headers
 
 
 class HttpRegistry:
@@ -145,7 +89,7 @@ class HttpRegistry:
         #: When every request of the command must be done by, retries and waits included.
         self._budget = command_deadline()
         self.progress = settings.progress if progress is None else progress
-        self._index = _IndexCache((cache_dir or cache_root()) / "index" / registry_key(self.base))
+        self._index = IndexCache((cache_dir or cache_root()) / "index" / registry_key(self.base))
         self._client: Transport | None = None
         self._client_lock = threading.Lock()
         self._config_lock = threading.Lock()
@@ -237,8 +181,8 @@ class HttpRegistry:
                 raise RegistryUnreachable(f"offline: {url} is not in the index cache", hint=OFFLINE_HINT)
             meta, body = cached
         else:
-            validators = _validators(cached[0]) if cached else {}
-            reply = self._get(relative, limit=MAX_DOCUMENT_SIZE, headers=validators)
+            headers = validators(cached[0]) if cached else {}
+            reply = self._get(relative, limit=MAX_DOCUMENT_SIZE, headers=headers)
             if reply.status == 304 and cached is not None:
                 meta, body = cached
             elif reply.status in _MISSING_STATUSES:
