@@ -4,18 +4,23 @@
 through one :class:`~skillpm.registry.transport.Transport` (kept-alive connections,
 an overall deadline per request, decoded sizes counted, only safe redirects) with a
 bounded number of retries, exponential backoff and jitter. Index documents are cached
-under ``cache_root()/index/<registry>/`` with their ETag and Last-Modified
-(:mod:`skillpm.registry.index_cache`) and revalidated with conditional requests; ``--offline`` reads only that cache. Artifacts
-are streamed as stored with a size limit; the caller checks their digest before
-caching them. httpcore is imported only when a request is made.
+under ``cache_root()/index/<registry>/`` (:mod:`skillpm.registry.index_cache`). Others
+may write that cache (a shared CI cache), so it is no authority: what decides trust
+(``config.json``, the signed snapshot, its signature, index keys) is always fetched
+whole; package documents and ``search.json`` are revalidated with conditional
+requests, and one the cache gave that fails the snapshot check is fetched whole once
+more. ``--offline`` reads only that cache, and refuses to pin a signed registry's key
+from it. Artifacts are streamed as stored with a size limit; the caller checks their
+digest before caching them. httpcore is imported only when a request is made.
 
 Failures, each raised as one :class:`~skillpm.errors.SkillpmError` naming the URL:
 
 - ``RegistryUnreachable``: the server refuses the connection or cannot be found (not
   retried), times out (retried once), drops the connection or answers 408, 429 or 5xx
   (each retried), or the command's time for requests (``$SKILLPM_HTTP_DEADLINE``) ran out;
-- ``RegistryUnreachable`` also (offline) when the document or artifact is not cached:
-  it was not asked, so a sync may take the locked bytes from elsewhere;
+- ``RegistryUnreachable`` also (offline) when the document or artifact is not cached, or
+  a signed registry has no key pinned yet: it was not asked, so a sync may take the
+  locked bytes from elsewhere;
 - ``RegistryError``: another error status, or a refused redirect or content encoding;
 - ``IndexFormatError``: a document is too large, not JSON, or of an unknown format
   (raised by the parsers in :mod:`skillpm.registry.documents`);
@@ -37,6 +42,7 @@ from typing import TYPE_CHECKING
 
 from skillpm.cache import cache_root, registry_key
 from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable
+from skillpm.index.snapshot import INDEX_KEY
 from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, artifact_limit
 from skillpm.registry import documents
 from skillpm.registry.config import check_url
@@ -157,41 +163,76 @@ class HttpRegistry:
     # --- documents through the index cache ---------------------------------------------------------
 
     def _document(self, relative: str) -> object | None:
-        """An index document, checked against the signed snapshot before it is parsed or cached."""
-        data, fresh = self._fetch_document(relative)
-        self._guard.check(relative, data)
+        """An index document, checked against the signed snapshot before it is parsed or cached.
+
+        ``config.json`` is fetched whole (it says whether, and with which key, the registry is
+        signed); the others are revalidated, and one the cache gave that fails the check is
+        fetched whole once more: the cache is no authority.
+        """
+        data, reply = self._fetch_document(relative, whole=relative == "config.json")
+        if reply is None:
+            data, reply = self._checked_from_cache(relative, data)
+        else:
+            self._guard.check(relative, data)
         parsed = None if data is None else documents.parse_json(self.label, relative, data)
-        if fresh is not None:
-            self._index.store(relative, fresh)
+        if reply is not None:
+            self._index.store(relative, reply)
         return parsed
 
+    def _checked_from_cache(self, relative: str, data: bytes | None) -> tuple[bytes | None, Reply | None]:
+        """``data``, the index cache's copy of ``relative``, if it passes the checks; else the server's, fetched whole."""
+        try:
+            self._guard.check(relative, data)
+            return data, None
+        except RegistryUnreachable:
+            raise
+        except (RegistryError, IndexFormatError):
+            if self.offline:
+                raise
+        self._index.drop(relative)
+        data, reply = self._fetch_document(relative, whole=True)
+        self._guard.check(relative, data)
+        return data, reply
+
     def _raw(self, relative: str) -> bytes | None:
-        """A file read like a document (snapshot, signature, key), unchecked: for the guard."""
-        data, fresh = self._fetch_document(relative)
-        if fresh is not None:
-            self._index.store(relative, fresh)
+        """A file the guard reads unchecked (snapshot, signature, key, config): online always fetched whole.
+
+        Offline it comes from the cache, but for ``keys/index.pub``, which the guard reads
+        only to pin a registry's key on first use: a key is pinned from the registry itself.
+        """
+        if self.offline and relative == INDEX_KEY:
+            raise RegistryUnreachable(
+                f"offline: {self.label} is a signed registry whose index key is not pinned yet; "
+                "skillpm pins it from the registry itself, never from the cache",
+                hint=f"run the command once without --offline, or pin the key the owner gave you: "
+                f"'skillpm registry trust {self.label} --index-key KEY.pub'",
+            )
+        data, reply = self._fetch_document(relative, whole=True)
+        if reply is not None:
+            self._index.store(relative, reply)
         return data
 
-    def _fetch_document(self, relative: str) -> tuple[bytes | None, Reply | None]:
-        """The document's bytes (``None``: not on the server), and the 200 reply to cache, if any."""
+    def _fetch_document(self, relative: str, *, whole: bool = False) -> tuple[bytes | None, Reply | None]:
+        """The document's bytes (``None``: not on the server) and the server's reply to cache.
+
+        The reply is ``None`` when the bytes came from the index cache: offline, or on a 304.
+        ``whole``: online, asked without validators, so the server's bytes whatever the cache holds.
+        """
         url = self.base + relative
-        cached = self._index.load(relative)
         if self.offline:
+            cached = self._index.load(relative)
             if cached is None:
                 raise RegistryUnreachable(f"offline: {url} is not in the index cache", hint=OFFLINE_HINT)
-            meta, body = cached
         else:
-            headers = validators(cached[0]) if cached else {}
-            reply = self._get(relative, limit=MAX_DOCUMENT_SIZE, headers=headers)
-            if reply.status == 304 and cached is not None:
-                meta, body = cached
-            elif reply.status in _MISSING_STATUSES:
-                self._index.store(relative, None)
-                return None, None
-            elif reply.status == 200:
+            cached = None if whole else self._index.load(relative)
+            reply = self._get(relative, limit=MAX_DOCUMENT_SIZE, headers=validators(cached[0]) if cached else {})
+            if reply.status in _MISSING_STATUSES:
+                return None, reply
+            if reply.status == 200:
                 return reply.body, reply
-            else:
+            if reply.status != 304 or cached is None:
                 raise RegistryError(f"GET {url}: unexpected HTTP {reply.status}", hint="check the registry URL")
+        meta, body = cached
         return (None if meta.get("missing") else body), None
 
     # --- the one place requests are made -----------------------------------------------------------

@@ -1,9 +1,10 @@
 """The HTTP index cache: each index document of a registry as last fetched, with the validators to revalidate it.
 
-What a server sends and what others may write here (a shared CI cache, a restored
-cache key) is hostile: an entry is used only when its body still has the sha256 its
-``.meta`` records, and a validator is kept and sent back only when it is a short
-printable ASCII string; anything else is as if there were none.
+The cache is not trusted (a shared CI cache, a restored cache key): an entry is used
+only when its body still has the sha256 its ``.meta`` records, a validator is sent
+only when it is a short printable ASCII string (anything else is as if there were
+none), and :mod:`skillpm.registry.http` checks what it reads here against the signed
+snapshot like anything a server sends.
 """
 
 from __future__ import annotations
@@ -71,12 +72,12 @@ class IndexCache:
             return None
         return meta, body
 
-    def store(self, relative: str, reply: Reply | None) -> None:
-        """Remember ``reply`` (a 200) for ``relative``, its usable validators only, or that the server has no such document."""
+    def store(self, relative: str, reply: Reply) -> None:
+        """Remember ``reply`` for ``relative``: a 200's body and usable validators, else that the server has none."""
         body_path, meta_path = self._paths(relative)
         meta: dict[str, Any] = {"missing": True}
         try:
-            if reply is not None:
+            if reply.status == 200:
                 write_cache_file(body_path, reply.body)
                 meta = {
                     "sha256": hashlib.sha256(reply.body).hexdigest(),
@@ -86,3 +87,11 @@ class IndexCache:
             write_cache_file(meta_path, json.dumps(meta).encode())
         except OSError:
             pass  # the cache only saves requests; a read-only cache must not fail a command
+
+    def drop(self, relative: str) -> None:
+        """Forget the entry of ``relative`` (its ``.meta`` first: a body without one is never used)."""
+        for path in reversed(self._paths(relative)):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass  # as store: the cache only saves requests
