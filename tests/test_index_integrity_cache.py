@@ -117,3 +117,33 @@ def test_a_cached_document_altered_in_place_is_fetched_again_once(isolated, serv
     asked = [(status, "if-none-match" in headers) for _, status, headers in served.script.requests(DOCUMENT, since=since)]
     assert asked == [(304, True), (200, False), (304, True)]
     assert entry.read_bytes() == (registry / DOCUMENT).read_bytes()
+
+
+@pytest.mark.parametrize("tampering", ["document", "rollback"])
+def test_offline_a_cache_that_fails_the_checks_is_named_with_how_to_refresh_it(
+    isolated, served: Served, registry: Path, tmp_path: Path, tampering: str
+) -> None:
+    older = {name: (registry / name).read_bytes() for name in (snapshots.SNAPSHOT, snapshots.SIGNATURE)}
+    publish_version(registry, "2.0.0", tmp_path)
+    assert install(served.url).returncode == 0
+    served.stop()
+    if tampering == "document":
+        entry = cached(isolated, DOCUMENT)
+        plant(entry, entry.read_bytes().replace(b"1.0.0", b"1.0.1"))
+    else:
+        for name, body in older.items():
+            plant(cached(isolated, name), body)
+    result = skillpm("resolve", KERNEL, "--arch", "9.0", "--registry", served.url, "--offline")
+    assert_one_error(result, "offline: refusing the index cache of " + served.url)
+    [hint] = [line for line in result.stderr.splitlines() if line.startswith("hint: ")]
+    assert "run the command once without --offline" in hint and str(isolated.cache / "index") in hint
+
+
+def test_offline_an_unreadable_trust_record_is_not_blamed_on_the_cache(isolated, served: Served) -> None:
+    assert install(served.url).returncode == 0
+    served.stop()
+    [record] = pins.trust_root().glob("*.json")
+    record.write_text("not a trust record")
+    result = skillpm("resolve", KERNEL, "--arch", "9.0", "--registry", served.url, "--offline")
+    assert_one_error(result, "the trust record for", "is unreadable")
+    assert "index cache" not in result.stderr

@@ -25,7 +25,8 @@ Failures, each raised as one :class:`~skillpm.errors.SkillpmError` naming the UR
 - ``IndexFormatError``: a document is too large, not JSON, or of an unknown format
   (raised by the parsers in :mod:`skillpm.registry.documents`);
 - ``RegistryError`` from :mod:`skillpm.registry.trust`: a signed registry's snapshot
-  or a document fails the index-integrity checks (checked before a document is cached).
+  or a document fails the index-integrity checks (checked before a document is cached);
+  offline, the error names the index cache, whose copy failed them.
 
 Serving a registry (``skillpm registry serve``) is :mod:`skillpm.registry.serve`.
 """
@@ -41,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skillpm.cache import cache_root, registry_key
-from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable
+from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable, SkillpmError
 from skillpm.index.snapshot import INDEX_KEY
 from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, artifact_limit
 from skillpm.registry import documents
@@ -54,6 +55,7 @@ from skillpm.registry.transport import Deadline, Progress, Reply, Transport, fai
 from skillpm.registry.settings import DEADLINE_ENV, OFFLINE_HINT, TIMEOUT_ENV, command_deadline, request_timeout
 from skillpm.registry.settings import offline as offline_by_default
 from skillpm.registry.settings import retry_policy_from_env, settings
+from skillpm.registry.pins import TrustRecordError
 from skillpm.registry.trust import IndexGuard
 from skillpm.retry import RetryPolicy
 
@@ -180,19 +182,30 @@ class HttpRegistry:
         return parsed
 
     def _checked_from_cache(self, relative: str, data: bytes | None) -> tuple[bytes | None, Reply | None]:
-        """``data``, the index cache's copy of ``relative``, if it passes the checks; else the server's, fetched whole."""
+        """``data``, the index cache's copy of ``relative``, if it passes the checks; else the server's, fetched whole.
+
+        Offline, a failure names the cache (its bytes failed, not the registry's).
+        """
         try:
             self._guard.check(relative, data)
             return data, None
-        except RegistryUnreachable:
+        except (RegistryUnreachable, TrustRecordError):
             raise
-        except (RegistryError, IndexFormatError):
+        except (RegistryError, IndexFormatError) as error:
             if self.offline:
-                raise
+                raise self._stale(error) from None
         self._index.drop(relative)
         data, reply = self._fetch_document(relative, whole=True)
         self._guard.check(relative, data)
         return data, reply
+
+    def _stale(self, error: SkillpmError) -> RegistryError:
+        reason = error.message.removeprefix(f"{self.label}: ")
+        return RegistryError(
+            f"offline: refusing the index cache of {self.label}: {reason}",
+            hint=f"the cached copy is stale or was altered; run the command once without --offline to fetch the "
+            f"registry's own, or delete {self._index.root}",
+        )
 
     def _raw(self, relative: str) -> bytes | None:
         """A file the guard reads unchecked (snapshot, signature, key, config): online always fetched whole.
