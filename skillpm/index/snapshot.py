@@ -202,7 +202,7 @@ def check_not_older(snapshot: Snapshot, highest: int, label: str) -> None:
         raise RegistryError(
             f"{label}: the signed index snapshot is version {snapshot.version}, older than version "
             f"{highest} seen before; refusing a rolled-back index",
-            hint="a mirror or cache serves an old copy of the registry; try again later or tell its owner",
+            hint="a mirror, proxy or CDN serves an old copy of the registry; try again later or tell its owner",
         )
 
 

@@ -4,45 +4,50 @@
 through one :class:`~skillpm.registry.transport.Transport` (kept-alive connections,
 an overall deadline per request, decoded sizes counted, only safe redirects) with a
 bounded number of retries, exponential backoff and jitter. Index documents are cached
-under ``cache_root()/index/<registry>/`` with their ETag and Last-Modified and
-revalidated with conditional requests; ``--offline`` reads only that cache. Artifacts
-are streamed as stored with a size limit; the caller checks their digest before
-caching them. httpcore is imported only when a request is made.
+under ``cache_root()/index/<registry>/`` (:mod:`skillpm.registry.index_cache`). Others
+may write that cache (a shared CI cache), so it is no authority: what decides trust
+(``config.json``, the signed snapshot, its signature, index keys) is always fetched
+whole; package documents and ``search.json`` are revalidated with conditional
+requests, and one the cache gave that fails the snapshot check is fetched whole once
+more. ``--offline`` reads only that cache, and refuses to pin a signed registry's key
+from it. Artifacts are streamed as stored with a size limit; the caller checks their
+digest before caching them. httpcore is imported only when a request is made.
 
 Failures, each raised as one :class:`~skillpm.errors.SkillpmError` naming the URL:
 
 - ``RegistryUnreachable``: the server refuses the connection or cannot be found (not
   retried), times out (retried once), drops the connection or answers 408, 429 or 5xx
   (each retried), or the command's time for requests (``$SKILLPM_HTTP_DEADLINE``) ran out;
-- ``RegistryUnreachable`` also (offline) when the document or artifact is not cached:
-  it was not asked, so a sync may take the locked bytes from elsewhere;
+- ``RegistryUnreachable`` also (offline) when the document or artifact is not cached, or
+  a signed registry has no key pinned yet: it was not asked, so a sync may take the
+  locked bytes from elsewhere;
 - ``RegistryError``: another error status, or a refused redirect or content encoding;
 - ``IndexFormatError``: a document is too large, not JSON, or of an unknown format
   (raised by the parsers in :mod:`skillpm.registry.documents`);
 - ``RegistryError`` from :mod:`skillpm.registry.trust`: a signed registry's snapshot
-  or a document fails the index-integrity checks (checked before a document is cached).
+  or a document fails the index-integrity checks (checked before a document is cached);
+  offline, the error names the index cache, whose copy failed them.
 
 Serving a registry (``skillpm registry serve``) is :mod:`skillpm.registry.serve`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from skillpm.cache import cache_root, registry_key, write_cache_file
-from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable
-from skillpm.jsonfile import read_json
-from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, artifact_limit, read_at_most
+from skillpm.cache import cache_root, registry_key
+from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable, SkillpmError
+from skillpm.index.snapshot import INDEX_KEY
+from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, artifact_limit
 from skillpm.registry import documents
 from skillpm.registry.config import check_url
+from skillpm.registry.index_cache import IndexCache, validators
 from skillpm.registry.urls import UrlProblem, registry_base, shown_url
 from skillpm.display import clean
 from skillpm.registry.redirects import host_of
@@ -50,6 +55,7 @@ from skillpm.registry.transport import Deadline, Progress, Reply, Transport, fai
 from skillpm.registry.settings import DEADLINE_ENV, OFFLINE_HINT, TIMEOUT_ENV, command_deadline, request_timeout
 from skillpm.registry.settings import offline as offline_by_default
 from skillpm.registry.settings import retry_policy_from_env, settings
+from skillpm.registry.pins import TrustRecordError
 from skillpm.registry.trust import IndexGuard
 from skillpm.retry import RetryPolicy
 
@@ -60,60 +66,6 @@ _RETRY_STATUSES = frozenset({408, 429})  # and every 5xx
 _MISSING_STATUSES = frozenset({404, 410})
 _PROGRESS_MIN_BYTES = 512 * 1024
 _DOWN_HINT = "the server or the network is failing; try again later, or use --offline if the cache has it"
-
-
-class _IndexCache:
-    """Index documents of one registry as fetched, each with its validators, under ``root``.
-
-    ``<relative>`` holds the body and ``<relative>.meta`` its ETag, Last-Modified
-    and sha256 (an entry whose body no longer matches is ignored), or marks the
-    document as absent on the server.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def _paths(self, relative: str) -> tuple[Path, Path]:
-        body = self.root.joinpath(*relative.split("/"))
-        return body, body.with_name(body.name + ".meta")
-
-    def load(self, relative: str) -> tuple[dict[str, Any], bytes] | None:
-        body_path, meta_path = self._paths(relative)
-        try:
-            meta = read_json(meta_path, MAX_DOCUMENT_SIZE)
-            if meta.get("missing"):
-                return meta, b""
-            body = read_at_most(body_path, MAX_DOCUMENT_SIZE)
-        except (OSError, ValueError, AttributeError):
-            return None
-        if not isinstance(meta, dict) or hashlib.sha256(body).hexdigest() != meta.get("sha256"):
-            return None
-        return meta, body
-
-    def store(self, relative: str, reply: Reply | None) -> None:
-        """Remember ``reply`` (a 200) for ``relative``, or that the server has no such document."""
-        body_path, meta_path = self._paths(relative)
-        meta: dict[str, Any] = {"missing": True}
-        try:
-            if reply is not None:
-                write_cache_file(body_path, reply.body)
-                meta = {
-                    "sha256": hashlib.sha256(reply.body).hexdigest(),
-                    "etag": reply.headers.get("etag"),
-                    "last-modified": reply.headers.get("last-modified"),
-                }
-            write_cache_file(meta_path, json.dumps(meta).encode())
-        except OSError:
-            pass  # the cache only saves requests; a read-only cache must not fail a command
-
-
-def _validators(meta: Mapping[str, Any]) -> dict[str, str]:
-    headers = {}
-    if meta.get("etag"):
-        headers["If-None-Match"] = meta["etag"]
-    if meta.get("last-modified"):
-        headers["If-Modified-Since"] = meta["last-modified"]
-    return headers
 
 
 class HttpRegistry:
@@ -145,7 +97,7 @@ class HttpRegistry:
         #: When every request of the command must be done by, retries and waits included.
         self._budget = command_deadline()
         self.progress = settings.progress if progress is None else progress
-        self._index = _IndexCache((cache_dir or cache_root()) / "index" / registry_key(self.base))
+        self._index = IndexCache((cache_dir or cache_root()) / "index" / registry_key(self.base))
         self._client: Transport | None = None
         self._client_lock = threading.Lock()
         self._config_lock = threading.Lock()
@@ -213,41 +165,87 @@ class HttpRegistry:
     # --- documents through the index cache ---------------------------------------------------------
 
     def _document(self, relative: str) -> object | None:
-        """An index document, checked against the signed snapshot before it is parsed or cached."""
-        data, fresh = self._fetch_document(relative)
-        self._guard.check(relative, data)
+        """An index document, checked against the signed snapshot before it is parsed or cached.
+
+        ``config.json`` is fetched whole (it says whether, and with which key, the registry is
+        signed); the others are revalidated, and one the cache gave that fails the check is
+        fetched whole once more: the cache is no authority.
+        """
+        data, reply = self._fetch_document(relative, whole=relative == "config.json")
+        if reply is None:
+            data, reply = self._checked_from_cache(relative, data)
+        else:
+            self._guard.check(relative, data)
         parsed = None if data is None else documents.parse_json(self.label, relative, data)
-        if fresh is not None:
-            self._index.store(relative, fresh)
+        if reply is not None:
+            self._index.store(relative, reply)
         return parsed
 
+    def _checked_from_cache(self, relative: str, data: bytes | None) -> tuple[bytes | None, Reply | None]:
+        """``data``, the index cache's copy of ``relative``, if it passes the checks; else the server's, fetched whole.
+
+        Offline, a failure names the cache (its bytes failed, not the registry's).
+        """
+        try:
+            self._guard.check(relative, data)
+            return data, None
+        except (RegistryUnreachable, TrustRecordError):
+            raise
+        except (RegistryError, IndexFormatError) as error:
+            if self.offline:
+                raise self._stale(error) from None
+        self._index.drop(relative)
+        data, reply = self._fetch_document(relative, whole=True)
+        self._guard.check(relative, data)
+        return data, reply
+
+    def _stale(self, error: SkillpmError) -> RegistryError:
+        reason = error.message.removeprefix(f"{self.label}: ")
+        return RegistryError(
+            f"offline: refusing the index cache of {self.label}: {reason}",
+            hint=f"the cached copy is stale or was altered; run the command once without --offline to fetch the "
+            f"registry's own, or delete {self._index.root}",
+        )
+
     def _raw(self, relative: str) -> bytes | None:
-        """A file read like a document (snapshot, signature, key), unchecked: for the guard."""
-        data, fresh = self._fetch_document(relative)
-        if fresh is not None:
-            self._index.store(relative, fresh)
+        """A file the guard reads unchecked (snapshot, signature, key, config): online always fetched whole.
+
+        Offline it comes from the cache, but for ``keys/index.pub``, which the guard reads
+        only to pin a registry's key on first use: a key is pinned from the registry itself.
+        """
+        if self.offline and relative == INDEX_KEY:
+            raise RegistryUnreachable(
+                f"offline: {self.label} is a signed registry whose index key is not pinned yet; "
+                "skillpm pins it from the registry itself, never from the cache",
+                hint=f"run the command once without --offline, or pin the key the owner gave you: "
+                f"'skillpm registry trust {self.label} --index-key KEY.pub'",
+            )
+        data, reply = self._fetch_document(relative, whole=True)
+        if reply is not None:
+            self._index.store(relative, reply)
         return data
 
-    def _fetch_document(self, relative: str) -> tuple[bytes | None, Reply | None]:
-        """The document's bytes (``None``: not on the server), and the 200 reply to cache, if any."""
+    def _fetch_document(self, relative: str, *, whole: bool = False) -> tuple[bytes | None, Reply | None]:
+        """The document's bytes (``None``: not on the server) and the server's reply to cache.
+
+        The reply is ``None`` when the bytes came from the index cache: offline, or on a 304.
+        ``whole``: online, asked without validators, so the server's bytes whatever the cache holds.
+        """
         url = self.base + relative
-        cached = self._index.load(relative)
         if self.offline:
+            cached = self._index.load(relative)
             if cached is None:
                 raise RegistryUnreachable(f"offline: {url} is not in the index cache", hint=OFFLINE_HINT)
-            meta, body = cached
         else:
-            validators = _validators(cached[0]) if cached else {}
-            reply = self._get(relative, limit=MAX_DOCUMENT_SIZE, headers=validators)
-            if reply.status == 304 and cached is not None:
-                meta, body = cached
-            elif reply.status in _MISSING_STATUSES:
-                self._index.store(relative, None)
-                return None, None
-            elif reply.status == 200:
+            cached = None if whole else self._index.load(relative)
+            reply = self._get(relative, limit=MAX_DOCUMENT_SIZE, headers=validators(cached[0]) if cached else {})
+            if reply.status in _MISSING_STATUSES:
+                return None, reply
+            if reply.status == 200:
                 return reply.body, reply
-            else:
+            if reply.status != 304 or cached is None:
                 raise RegistryError(f"GET {url}: unexpected HTTP {reply.status}", hint="check the registry URL")
+        meta, body = cached
         return (None if meta.get("missing") else body), None
 
     # --- the one place requests are made -----------------------------------------------------------

@@ -14,6 +14,10 @@ from skillpm.reading import MAX_DOCUMENT_SIZE
 from skillpm.records import Record
 
 
+class TrustRecordError(RegistryError):
+    """This user's trust record of a registry cannot be read (the user's data, not anything a registry sent)."""
+
+
 def trust_root() -> Path:
     """Where pinned index keys and the newest snapshot versions seen are kept: the user's data dir."""
     from skillpm.userdirs import user_path
@@ -65,7 +69,7 @@ class PinStore:
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            raise RegistryError(
+            raise TrustRecordError(
                 f"the trust record for {label} ({path}) is unreadable",
                 hint=f"pin the key again with 'skillpm registry trust {label} --index-key PUBFILE'",
             ) from None
