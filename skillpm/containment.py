@@ -11,6 +11,7 @@ as given and as resolved; :func:`check_writable` resolves the path and raises.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path, PurePath
@@ -107,7 +108,8 @@ def check_folder(folder: Path, *, root: Path, allow_outside: bool) -> None:
         )
 
 
-def folded(relative: str) -> str:
+@functools.lru_cache(maxsize=1 << 16)  # more folders than a lockfile can name: comparing each entry's with every
+def folded(relative: str) -> str:      # other's (install, sync) folds each once, not once per comparison
     """``relative`` as a case-insensitive, normalising file system (macOS, Windows) compares it: Unicode's
     canonical caseless match (The Unicode Standard, 3.13, D145: NFD(casefold(NFD(x)))). Casefolding
     before decomposing is not enough: it turns U+0345 (a combining mark) into a letter before the

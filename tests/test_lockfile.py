@@ -74,6 +74,26 @@ def test_writing_the_same_lockfile_twice_gives_the_same_bytes(tmp_path: Path) ->
     assert path.read_bytes() == first
 
 
+def test_building_a_lockfile_folds_each_folder_once_not_once_per_comparison(tmp_path: Path, monkeypatch) -> None:
+    """A hostile review: sync of a lockfile whose entries sit under long non-ASCII folder names (every
+    lockfile rule allows them) folded every other entry's folder for each entry it placed, twice an entry:
+    1,000 entries took 166 s of CPU. Folding (NFD and casefold of a ~3.8 KB path) is now done once a folder."""
+    import unicodedata
+
+    calls = []
+    normalize = unicodedata.normalize
+    monkeypatch.setattr(unicodedata, "normalize", lambda form, text: calls.append(text) or normalize(form, text))
+    deep = "/".join([tmp_path.name, *["\u00e9" * 60] * 4])  # folders no earlier test folded
+    lockfile = Lockfile(tmp_path / "skills.lock")
+    for index in range(200):
+        lockfile = lockfile.with_skill(ALPHA._replace(name=f"s{index}", requirement=f"s{index}", directory=f"{deep}/s{index}"))
+    for index in range(200):  # sync places each again (install, then its links)
+        lockfile = lockfile.with_skill(ALPHA._replace(name=f"s{index}", requirement=f"s{index}", directory=f"{deep}/s{index}",
+                                                   version="2.0"))
+    assert len(lockfile.skills) == 200 and {s.version for s in lockfile.skills} == {"2.0"}
+    assert len(calls) <= 2 * 200  # two normalisations a folder; quadratic, it was ~60,000
+
+
 def test_with_skill_replaces_the_entry_of_the_same_directory(tmp_path: Path) -> None:
     newer = ALPHA._replace(version="2.0.0", sha256="c" * 64)
     lockfile = Lockfile(tmp_path / "skills.lock").with_skill(ALPHA).with_skill(BETA).with_skill(newer)
