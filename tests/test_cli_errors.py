@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -406,3 +407,30 @@ def test_the_secret_variables_child_programs_never_see_are_the_ones_skillpm_read
     assert {PASSWORD_ENV, USERNAME_ENV, PASSPHRASE_ENV, INDEX_KEY_ENV} < SECRET_VARIABLES and SECRET_PREFIX == TOKEN_ENV_PREFIX
     assert is_secret("skillpm_token_team") and not is_secret("SKILLPM_CACHE_DIR")
     assert without_secrets({"SIGSTORE_ID_TOKEN": "t", "SKILLPM_TOKEN_X": "t", "HOME": "/h"}) == {"HOME": "/h"}
+
+
+def test_a_did_you_mean_hint_compares_a_bounded_number_of_names(registry: Path, run_cli, monkeypatch) -> None:
+    """A hostile review: a registry's search.json (or any registry in the chain) listing 20,000 names of the
+    asked name's length and first letter made 'info' of an unknown name run difflib against each (14 s; 83 s
+    for 180,000). At most 500 are compared, those sharing most of the name's start and end, so the near
+    name is still found."""
+    import difflib
+    import json
+
+    search = json.loads((registry / "search.json").read_text())
+    shuffled, letters = set(), list("kernelhelpr")  # the asked name's letters: difflib's quick checks pass them all
+    random.Random(0).shuffle(letters)
+    while len(shuffled) < 3_000:
+        random.Random(len(shuffled)).shuffle(letters)
+        shuffled.add("".join(letters))
+    padding = [{**search["packages"][0], "name": name, "description": "x", "keywords": []} for name in sorted(shuffled)]
+    search["packages"] += padding
+    (registry / "search.json").write_text(json.dumps(search))
+    compared = []
+    ratio = difflib.SequenceMatcher.ratio
+    monkeypatch.setattr(difflib.SequenceMatcher, "ratio", lambda self: compared.append(1) or ratio(self))
+    result = run_cli("info", "kernel-helpr", "--registry", registry)
+    error = result.exception  # the in-process runner keeps it: the console script prints it as one line
+    assert "no package named 'kernel-helpr'" in str(error), result.output
+    assert error.hint.startswith("did you mean kernel-helper")
+    assert 0 < len(compared) <= 2 * 500  # MAX_NEAR_CANDIDATES compared (difflib asks a match its ratio twice); 3,353 before

@@ -67,12 +67,32 @@ def read_search(label: str, data: object | None) -> tuple[SearchEntry, ...]:
     return parse_search(data, f"{label}: search.json")
 
 
+#: Names a "did you mean" hint compares in full at most: a registry's search.json may list 180,000 names of
+#: one length and first letter, each comparison costing up to a millisecond (difflib is quadratic in length).
+MAX_NEAR_CANDIDATES = 500
+
+
 def not_found(registry: Source, name: str) -> NoReturn:
     """Raise the ResolutionError for a package ``registry`` lacks, suggesting near names."""
-    import difflib
-
-    names = [entry.name for entry in registry.search_entries()]
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    close = near_names(name, [entry.name for entry in registry.search_entries()])
     hint = f"did you mean {' or '.join(close)}?" if close else "try 'skillpm search WORDS'"
     raise ResolutionError(f"no package named {name!r} in registry {registry.label}", hint=hint)
 
+
+def near_names(name: str, names: list[str], *, count: int = 3) -> list[str]:
+    """Up to ``count`` of ``names`` like ``name``, as ``difflib.get_close_matches`` finds them (ratio at least
+    0.6), compared among the :data:`MAX_NEAR_CANDIDATES` of a length the ratio allows that share the longest
+    start and end with ``name``."""
+    import difflib
+    import heapq
+    import os.path
+
+    def could_be(other: str) -> bool:
+        shorter, longer = sorted((len(name), len(other)))
+        return longer > 0 and 2 * shorter / (shorter + longer) >= 0.6  # the ratio's bound from lengths alone
+
+    def shared(other: str) -> int:
+        return len(os.path.commonprefix([name, other])) + len(os.path.commonprefix([name[::-1], other[::-1]]))
+
+    candidates = heapq.nlargest(MAX_NEAR_CANDIDATES, filter(could_be, names), key=shared)
+    return difflib.get_close_matches(name, candidates, n=count, cutoff=0.6)
