@@ -12,7 +12,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from skillpm.reading import MAX_ARTIFACT_SIZE, read_at_most
+from skillpm.reading import MAX_ARTIFACT_SIZE, artifact_limit, read_at_most
 
 CACHE_ENV = "SKILLPM_CACHE_DIR"
 
@@ -60,14 +60,18 @@ class ArtifactCache:
     def _path(self, sha256: str) -> Path:
         return self._folder() / sha256[:2] / sha256
 
-    def get(self, sha256: str) -> bytes | None:
-        """The cached bytes for ``sha256``, or ``None``; a corrupt entry is dropped."""
+    def get(self, sha256: str, *, size: int | None = None, limit: int = MAX_ARTIFACT_SIZE) -> bytes | None:
+        """The cached bytes for ``sha256``, or ``None``.
+
+        No more is read than ``size``, the size the index gives (an entry of another size is a miss),
+        or, when that is not known, ``limit`` bytes. An entry of other bytes is dropped.
+        """
         path = self._path(sha256)
         try:
-            data = read_at_most(path, MAX_ARTIFACT_SIZE)
-        except (OSError, ValueError):  # absent, or not a regular file of an artifact's size: a miss
+            data = read_at_most(path, artifact_limit(limit if size is None else size))
+        except (OSError, ValueError):  # absent, not a regular file, or larger than expected: a miss
             return None
-        if hashlib.sha256(data).hexdigest() != sha256:
+        if (size is not None and len(data) != size) or hashlib.sha256(data).hexdigest() != sha256:
             path.unlink(missing_ok=True)
             return None
         return data

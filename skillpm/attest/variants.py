@@ -225,7 +225,7 @@ def fetch_bundle(registry: Registry, attestation: Attestation, *, cache: Artifac
     from skillpm.errors import SkillpmError
 
     cache = cache or ArtifactCache()
-    cached = cache.get(attestation.sha256)
+    cached = cache.get(attestation.sha256, limit=MAX_BUNDLE_SIZE)
     if cached is not None:
         return cached
     try:
@@ -253,10 +253,10 @@ def archive_at_hand(registry: Registry, variant: Variant, *, fetch: bool = True)
     from skillpm.cache import ArtifactCache
     from skillpm.errors import SkillpmError
 
-    cached = ArtifactCache().get(variant.sha256)
+    limit = archive_limit(variant.path, variant.size)  # an index's word over the limit: refused, nothing read
+    cached = ArtifactCache().get(variant.sha256, size=limit)
     if cached is not None or not fetch:
         return cached
-    limit = archive_limit(variant.path, variant.size)  # an index's word over the limit: refused, nothing read
     try:
         return registry.artifact(variant.path, limit=limit)
     except SkillpmError:
