@@ -1,5 +1,9 @@
 """The download cache: artifacts stored by their sha256 in the user's cache directory.
 
+An artifact is read no further than the size its caller expects and returned only when its
+bytes hash to its name. A cache only saves work: a write it cannot take (read-only, or a file
+or folder planted where the entry goes) is skipped and never fails the command.
+
 The cache takes no lock (processes working on any project write it at once), so
 temporary files that killed writers left are told apart by age alone: a live
 writer's exists for one write, which takes seconds, never
@@ -31,12 +35,39 @@ def cache_root() -> Path:
 
 
 def write_cache_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` in the cache atomically, first removing stale temporaries beside it."""
-    from skillpm.atomic import atomic_write, remove_stale_temporaries
+    """Write ``data`` to ``path`` in the cache atomically, first removing stale temporaries beside it;
+    when the write fails (a read-only cache, a folder where the file goes), nothing is written."""
+    _sweep(path.parent)
+    _write(path, data)
 
-    if path.parent.is_dir():
-        remove_stale_temporaries(path.parent, max_age=STALE_TEMPORARY_AGE)
-    atomic_write(path, data)
+
+def _sweep(folder: Path) -> None:
+    """Remove the stale temporaries killed writes left in ``folder``; a folder that cannot be cleaned is left."""
+    from skillpm.atomic import remove_stale_temporaries
+
+    try:
+        remove_stale_temporaries(folder, max_age=STALE_TEMPORARY_AGE)
+    except OSError:
+        pass
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write ``path`` atomically; a failure is ignored."""
+    from skillpm.atomic import atomic_write
+
+    try:
+        atomic_write(path, data)
+    except OSError:
+        pass  # the cache only saves work; a cache that cannot take a file must not fail a command
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    """The real directories (not links) in ``folder``; none when it cannot be listed."""
+    try:
+        with os.scandir(folder) as entries:
+            return [Path(entry.path) for entry in entries if entry.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
 
 
 def registry_key(url: str) -> str:
@@ -72,18 +103,19 @@ class ArtifactCache:
         except (OSError, ValueError):  # absent, not a regular file, or larger than expected: a miss
             return None
         if (size is not None and len(data) != size) or hashlib.sha256(data).hexdigest() != sha256:
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink()
+            except OSError:
+                pass  # the write after the download replaces it
             return None
         return data
 
     def put(self, sha256: str, data: bytes) -> None:
-        """Store ``data`` (whose digest the caller has checked) under ``sha256``.
+        """Store ``data`` (whose digest the caller has checked) under ``sha256``, as :func:`write_cache_file` writes.
 
         First removes the temporary files that killed writes left among all the
         artifacts, once they are :data:`STALE_TEMPORARY_AGE` old.
         """
-        from skillpm.atomic import atomic_write, remove_stale_temporaries
-
-        for folder in self._folder().glob("*/"):
-            remove_stale_temporaries(folder, max_age=STALE_TEMPORARY_AGE)
-        atomic_write(self._path(sha256), data)
+        for folder in _subfolders(self._folder()):
+            _sweep(folder)
+        _write(self._path(sha256), data)

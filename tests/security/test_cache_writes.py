@@ -10,9 +10,19 @@ user's alone.
 
 from __future__ import annotations
 
+import os
 import shutil
+import threading
+import time
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
+from skillpm.index.model import Variant
+from skillpm.registry.directory import LocalRegistry
 from tests.conftest import build_source, publish_source
 from tests.security.conftest import Hostile
 
@@ -28,6 +38,70 @@ def registry_of(hostile: Hostile, *names: str) -> Path:
     for name in names:
         publish_source(root, build_source(hostile.work, name), hostile.work / "dist" / name)
     return root
+
+
+def variant_of(root: Path, name: str) -> Variant:
+    """What the registry's index says of ``name``'s archive: its path and sha256."""
+    return LocalRegistry(root, root.as_uri()).require_package(name).versions[0].variants[0]
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def served(hostile: Hostile) -> Iterator[tuple[str, Path]]:
+    """The URL (with its trailing slash, as skillpm spells it) and folder of a registry served on 127.0.0.1."""
+    root = registry_of(hostile, NAME)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", root
+    server.shutdown()
+    server.server_close()
+
+
+def plant_deep_leftover(hostile: Hostile, _sha256: str) -> None:
+    """A killed write's leftover folder, an hour old, whose entry is a folder nested 300 deep."""
+    leftover = hostile.cache / "artifacts" / "sha256" / "00" / ".00aa.0badc0de.skillpm-tmp"
+    (leftover / ".skillpm-leftover").mkdir(parents=True)
+    os.mkdir(leftover / "data")
+    deep = os.open(leftover / "data", os.O_RDONLY)
+    for _ in range(300):  # deeper than a path may spell: one level at a time
+        os.mkdir("d", dir_fd=deep)
+        inner = os.open("d", os.O_RDONLY, dir_fd=deep)
+        os.close(deep)
+        deep = inner
+    os.close(deep)
+    past = time.time() - 2 * 3600
+    os.utime(leftover, (past, past))
+
+
+def plant_folder_at_the_entry(hostile: Hostile, sha256: str) -> None:
+    (hostile.cache / "artifacts" / "sha256" / sha256[:2] / sha256 / "x").mkdir(parents=True)
+
+
+def plant_file_for_the_folder(hostile: Hostile, _sha256: str) -> None:
+    (hostile.cache / "artifacts").mkdir()
+    (hostile.cache / "artifacts" / "sha256").write_text("x")
+
+
+@pytest.mark.parametrize(
+    "plant", [plant_folder_at_the_entry, plant_file_for_the_folder, plant_deep_leftover],
+    ids=["folder-at-the-entry", "file-for-the-folder", "deep-leftover"],
+)
+def test_a_cache_that_cannot_take_the_archive_fails_no_install(hostile: Hostile, served, plant) -> None:
+    url, root = served
+    variant = variant_of(root, NAME)
+    plant(hostile, variant.sha256)
+
+    hostile.ok(hostile.run("install", NAME, "--registry", url))
+    hostile.ok(hostile.run("install", url + variant.path, "--sha256", variant.sha256,
+                           "--dir", hostile.work / "elsewhere"))  # an archive URL's download, cached by its pin
+
+    assert (hostile.project / ".agents" / "skills" / NAME / "SKILL.md").is_file()
+    assert (hostile.work / "elsewhere" / NAME / "SKILL.md").is_file()
 
 
 def test_planted_cache_entries_larger_than_the_index_says_are_not_read(hostile: Hostile) -> None:
