@@ -1,8 +1,11 @@
 """The download cache: artifacts stored by their sha256 in the user's cache directory.
 
-An artifact is read no further than the size its caller expects and returned only when its
-bytes hash to its name. A cache only saves work: a write it cannot take (read-only, or a file
-or folder planted where the entry goes) is skipped and never fails the command.
+Anyone who can write the cache (a CI cache restored from a shared key) may have planted
+files, folders and links in it. An artifact is therefore read no further than the size
+its caller expects and returned only when its bytes hash to its name; and a write goes
+only into real folders inside the cache root: a link, a file or a folder planted on the
+way makes skillpm skip the write, never follow it, and never fail the command, for a
+cache only saves work.
 
 The cache takes no lock (processes working on any project write it at once), so
 temporary files that killed writers left are told apart by age alone: a live
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 
 from skillpm.reading import MAX_ARTIFACT_SIZE, artifact_limit, read_at_most
@@ -34,11 +38,41 @@ def cache_root() -> Path:
     return user_path("cache")
 
 
-def write_cache_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` in the cache atomically, first removing stale temporaries beside it;
-    when the write fails (a read-only cache, a folder where the file goes), nothing is written."""
-    _sweep(path.parent)
-    _write(path, data)
+def write_cache_file(path: Path, data: bytes, *, root: Path | None = None) -> None:
+    """Write ``data`` to ``path`` in the cache ``root`` (default :func:`cache_root`) atomically,
+    first removing stale temporaries beside it.
+
+    Written only when every folder from ``root`` to ``path`` is a real directory (:func:`_real_folders`);
+    otherwise, or when the write fails (a read-only cache, a folder where the file goes), nothing is written.
+    """
+    root = cache_root() if root is None else root
+    if _real_folders(root, path.parent):
+        _sweep(path.parent)
+        _write(path, data)
+
+
+def _real_folders(root: Path, folder: Path) -> bool:
+    """Whether ``folder`` and each folder between ``root`` and it is a real directory, made where absent.
+
+    ``root`` is the user's choice and may be reached through a link; below it nothing is followed: a part
+    that is a link, a file or ``..`` (or a ``folder`` outside ``root``) makes the answer False.
+    """
+    try:
+        parts = folder.relative_to(root).parts
+        if ".." in parts:
+            return False
+        root.mkdir(parents=True, exist_ok=True)
+        for depth in range(1, len(parts) + 1):
+            current = root.joinpath(*parts[:depth])
+            try:
+                os.mkdir(current)
+            except FileExistsError:
+                pass
+            if not stat.S_ISDIR(os.lstat(current).st_mode):
+                return False
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _sweep(folder: Path) -> None:
@@ -52,7 +86,7 @@ def _sweep(folder: Path) -> None:
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Write ``path`` atomically; a failure is ignored."""
+    """Write ``path`` (in a folder :func:`_real_folders` checked) atomically; a failure is ignored."""
     from skillpm.atomic import atomic_write
 
     try:
@@ -103,10 +137,11 @@ class ArtifactCache:
         except (OSError, ValueError):  # absent, not a regular file, or larger than expected: a miss
             return None
         if (size is not None and len(data) != size) or hashlib.sha256(data).hexdigest() != sha256:
-            try:
-                path.unlink()
-            except OSError:
-                pass  # the write after the download replaces it
+            if _real_folders(self.root, path.parent):  # never through a planted link
+                try:
+                    path.unlink()
+                except OSError:
+                    pass  # the write after the download replaces it
             return None
         return data
 
@@ -116,6 +151,8 @@ class ArtifactCache:
         First removes the temporary files that killed writes left among all the
         artifacts, once they are :data:`STALE_TEMPORARY_AGE` old.
         """
-        for folder in _subfolders(self._folder()):
-            _sweep(folder)
-        _write(self._path(sha256), data)
+        path = self._path(sha256)
+        if _real_folders(self.root, path.parent):
+            for folder in _subfolders(self._folder()):
+                _sweep(folder)
+            _write(path, data)

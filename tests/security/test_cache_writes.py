@@ -3,9 +3,8 @@
 Whoever can write the user's cache (a CI cache restored from a shared key) but not the config
 or data folders plants something where skillpm's caches write or read, then the user runs an
 ordinary ``install`` or ``sync`` (``hostile.run``: 1 GiB of address space, 30 s). Nothing is
-ever written through a planted link, a cache that cannot take a file fails no command, an
-entry is read no further than its index's size, and what skillpm makes in the cache is the
-user's alone.
+ever written through a planted link, a cache that cannot take a file fails no command, and an
+entry is read no further than its index's size.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from skillpm.cache import registry_key
 from skillpm.index.model import Variant
 from skillpm.registry.directory import LocalRegistry
 from tests.conftest import build_source, publish_source
@@ -60,6 +60,30 @@ def served(hostile: Hostile) -> Iterator[tuple[str, Path]]:
     yield f"http://127.0.0.1:{server.server_address[1]}/", root
     server.shutdown()
     server.server_close()
+
+
+def victim_folder(hostile: Hostile) -> Path:
+    """A folder of the user's outside the cache, holding a file named like an index document."""
+    folder = hostile.home / ".docker"
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text('{"auths": {"ghcr.io": {"auth": "dXNlcjpzZWNyZXQ="}}}')
+    return folder
+
+
+@pytest.mark.parametrize("spot", ["index", "index/REGISTRY", "artifacts", "artifacts/sha256/XX"])
+def test_a_link_planted_in_the_cache_is_never_written_through(hostile: Hostile, served, spot: str) -> None:
+    url, root = served
+    spot = spot.replace("REGISTRY", registry_key(url)).replace("XX", variant_of(root, NAME).sha256[:2])
+    planted = hostile.cache / spot
+    planted.parent.mkdir(parents=True, exist_ok=True)
+    planted.symlink_to(victim_folder(hostile), target_is_directory=True)
+    before = hostile.state()
+
+    hostile.ok(hostile.run("install", NAME, "--registry", url))
+
+    assert (hostile.project / ".agents" / "skills" / NAME / "SKILL.md").is_file()
+    assert hostile.changed_outside(before, hostile.project, hostile.cache) == []  # ~/.docker as it was
+    assert planted.is_symlink()
 
 
 def plant_deep_leftover(hostile: Hostile, _sha256: str) -> None:
