@@ -3,9 +3,9 @@
 Anyone who can write the cache (a CI cache restored from a shared key) may have planted
 files, folders and links in it. An artifact is therefore read no further than the size
 its caller expects and returned only when its bytes hash to its name; and a write goes
-only into real folders inside the cache root: a link, a file or a folder planted on the
-way makes skillpm skip the write, never follow it, and never fail the command, for a
-cache only saves work.
+only into real folders inside the cache root, made private to the user (folders 0700,
+files 0600): a link, a file or a folder planted on the way makes skillpm skip the write,
+never follow it, and never fail the command, for a cache only saves work.
 
 The cache takes no lock (processes working on any project write it at once), so
 temporary files that killed writers left are told apart by age alone: a live
@@ -39,7 +39,7 @@ def cache_root() -> Path:
 
 
 def write_cache_file(path: Path, data: bytes, *, root: Path | None = None) -> None:
-    """Write ``data`` to ``path`` in the cache ``root`` (default :func:`cache_root`) atomically,
+    """Write ``data`` to ``path`` in the cache ``root`` (default :func:`cache_root`) atomically, mode 0600,
     first removing stale temporaries beside it.
 
     Written only when every folder from ``root`` to ``path`` is a real directory (:func:`_real_folders`);
@@ -52,7 +52,7 @@ def write_cache_file(path: Path, data: bytes, *, root: Path | None = None) -> No
 
 
 def _real_folders(root: Path, folder: Path) -> bool:
-    """Whether ``folder`` and each folder between ``root`` and it is a real directory, made where absent.
+    """Whether ``folder`` and each folder between ``root`` and it is a real directory, made (0700) where absent.
 
     ``root`` is the user's choice and may be reached through a link; below it nothing is followed: a part
     that is a link, a file or ``..`` (or a ``folder`` outside ``root``) makes the answer False.
@@ -61,11 +61,11 @@ def _real_folders(root: Path, folder: Path) -> bool:
         parts = folder.relative_to(root).parts
         if ".." in parts:
             return False
-        root.mkdir(parents=True, exist_ok=True)
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
         for depth in range(1, len(parts) + 1):
             current = root.joinpath(*parts[:depth])
             try:
-                os.mkdir(current)
+                os.mkdir(current, 0o700)
             except FileExistsError:
                 pass
             if not stat.S_ISDIR(os.lstat(current).st_mode):
@@ -86,11 +86,11 @@ def _sweep(folder: Path) -> None:
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Write ``path`` (in a folder :func:`_real_folders` checked) atomically; a failure is ignored."""
+    """Write ``path`` (in a folder :func:`_real_folders` checked) atomically, mode 0600; a failure is ignored."""
     from skillpm.atomic import atomic_write
 
     try:
-        atomic_write(path, data)
+        atomic_write(path, data, mode=0o600)
     except OSError:
         pass  # the cache only saves work; a cache that cannot take a file must not fail a command
 

@@ -3,14 +3,16 @@
 Whoever can write the user's cache (a CI cache restored from a shared key) but not the config
 or data folders plants something where skillpm's caches write or read, then the user runs an
 ordinary ``install`` or ``sync`` (``hostile.run``: 1 GiB of address space, 30 s). Nothing is
-ever written through a planted link, a cache that cannot take a file fails no command, and an
-entry is read no further than its index's size.
+ever written through a planted link, a cache that cannot take a file fails no command, an
+entry is read no further than its index's size, and what skillpm makes in the cache is the
+user's alone.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -148,3 +150,17 @@ def test_planted_cache_entries_larger_than_the_index_says_are_not_read(hostile: 
 
     assert all((hostile.project / ".agents" / "skills" / name / "SKILL.md").is_file() for name in names)
     assert {path: path.stat().st_size for path in entries} == sizes  # replaced by the downloads
+
+
+def test_what_skillpm_makes_in_the_cache_is_private_to_the_user(hostile: Hostile, served) -> None:
+    """A private registry's archives and index documents must not be readable by the machine's other users."""
+    url, _root = served
+    hostile.cache.rmdir()  # made by the command
+
+    hostile.ok(hostile.run("install", NAME, "--registry", url))
+
+    made = [hostile.cache, *hostile.cache.rglob("*")]
+    assert any(path.name == "config.json" for path in made)
+    assert any(path.parent.parent.name == "sha256" and path.is_file() for path in made)  # the archive
+    modes = {str(path.relative_to(hostile.cache)): stat.S_IMODE(path.lstat().st_mode) for path in made}
+    assert {name: mode for name, mode in modes.items() if mode & 0o077} == {}
