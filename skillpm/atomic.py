@@ -194,14 +194,25 @@ def remove_stale_temporaries(folder: Path, *, max_age: float) -> None:
     longer than any write takes: a live writer creates, fills and renames its
     temporary file within one call, so only one a killed process left grows that
     old. Another process may be removing the same files at the same time.
+
+    Each removal is a few calls, whoever filled the folder: a temporary is a file or a link,
+    so one holding a folder is no killed write's and is left, as is one that cannot be removed.
     """
     cutoff = time.time() - max_age
     for leftover, _ in _leftovers(folder, kinds="tmp"):
         try:
-            if leftover.lstat().st_mtime < cutoff:
+            if leftover.lstat().st_mtime < cutoff and not _holds_a_folder(leftover):
                 _remove_leftover(leftover)
-        except FileNotFoundError:
-            pass  # removed by another process meanwhile
+        except OSError:
+            pass  # removed by another process meanwhile, or left for a later write
+
+
+def _holds_a_folder(leftover: Path) -> bool:
+    """Whether the entry of the leftover folder ``leftover`` is a directory (not a link to one); absent is not."""
+    try:
+        return stat.S_ISDIR((leftover / _ENTRY[_kind(leftover)]).lstat().st_mode)
+    except FileNotFoundError:
+        return False
 
 
 def staging_dir(final: Path) -> Path:

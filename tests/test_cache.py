@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from skillpm.atomic import _leftover
-from skillpm.cache import STALE_TEMPORARY_AGE, ArtifactCache, write_cache_file
+from skillpm.cache import STALE_TEMPORARY_AGE, ArtifactCache, cache_root, write_cache_file
 
 
 def temporary(target: Path) -> Path:
@@ -47,10 +47,10 @@ def test_a_write_removes_stale_temporaries_and_keeps_fresh_ones(tmp_path: Path) 
 
 def test_a_cache_file_write_sweeps_its_own_folder(tmp_path: Path) -> None:
     """What the index and answer caches write through: stale temporaries beside the file go, nothing else."""
-    target = tmp_path / "eval" / "ab" / "abcd.json"
+    target = cache_root() / "eval" / "ab" / "abcd.json"
     target.parent.mkdir(parents=True)
     stale, fresh = temporary(target), temporary(target)
-    other = temporary(tmp_path / "eval" / "cd" / "cdef.json")
+    other = temporary(cache_root() / "eval" / "cd" / "cdef.json")
     for path in (stale, other):
         backdate(path, STALE_TEMPORARY_AGE + 60)
 
@@ -59,3 +59,20 @@ def test_a_cache_file_write_sweeps_its_own_folder(tmp_path: Path) -> None:
     assert target.read_bytes() == b"{}"
     assert not stale.exists()
     assert fresh.exists() and other.exists()  # younger, or in another folder
+
+
+def test_a_cache_write_goes_through_no_link_and_outside_the_cache_not_at_all(tmp_path: Path) -> None:
+    """What the eval answers and an OCI registry's kept reads write through: a link planted on the way
+    (by whoever can write the cache) is never followed, nor is a path outside the cache written."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for planted in (cache_root() / "eval", cache_root() / "oci" / "registry"):
+        planted.parent.mkdir(parents=True, exist_ok=True)
+        planted.symlink_to(outside, target_is_directory=True)
+
+    write_cache_file(cache_root() / "eval" / "ab" / "abcd.json", b"{}")
+    write_cache_file(cache_root() / "oci" / "registry" / "skills+demo" / "tags.json", b"[]")
+    write_cache_file(cache_root() / ".." / "outside" / "escaped.json", b"{}")
+    write_cache_file(outside / "elsewhere.json", b"{}")
+
+    assert list(outside.iterdir()) == []

@@ -225,7 +225,7 @@ def fetch_bundle(registry: Registry, attestation: Attestation, *, cache: Artifac
     from skillpm.errors import SkillpmError
 
     cache = cache or ArtifactCache()
-    cached = cache.get(attestation.sha256)
+    cached = cache.get(attestation.sha256, limit=MAX_BUNDLE_SIZE)
     if cached is not None:
         return cached
     try:
@@ -239,10 +239,7 @@ def fetch_bundle(registry: Registry, attestation: Attestation, *, cache: Artifac
         raise AttestationError(
             f"{attestation.path} has sha256 {actual}, but the index lists {attestation.sha256}: the bundle was altered"
         )
-    try:
-        cache.put(attestation.sha256, data)
-    except OSError:
-        pass  # the cache only saves requests; a read-only cache must not fail a verification
+    cache.put(attestation.sha256, data)  # a cache that cannot take it fails nothing
     return data
 
 
@@ -253,10 +250,10 @@ def archive_at_hand(registry: Registry, variant: Variant, *, fetch: bool = True)
     from skillpm.cache import ArtifactCache
     from skillpm.errors import SkillpmError
 
-    cached = ArtifactCache().get(variant.sha256)
+    limit = archive_limit(variant.path, variant.size)  # an index's word over the limit: refused, nothing read
+    cached = ArtifactCache().get(variant.sha256, size=limit)
     if cached is not None or not fetch:
         return cached
-    limit = archive_limit(variant.path, variant.size)  # an index's word over the limit: refused, nothing read
     try:
         return registry.artifact(variant.path, limit=limit)
     except SkillpmError:

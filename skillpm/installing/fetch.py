@@ -25,10 +25,11 @@ if TYPE_CHECKING:
 
 def fetch_artifact(registry: Registry, variant: Variant, cache: ArtifactCache) -> bytes:
     """The variant's archive, from the cache or the registry, checked against its size and sha256."""
-    cached = cache.get(variant.sha256)
+    limit = archive_limit(variant.path, variant.size)
+    cached = cache.get(variant.sha256, size=limit)
     if cached is not None:
         return cached
-    data = registry.artifact(variant.path, limit=archive_limit(variant.path, variant.size))
+    data = registry.artifact(variant.path, limit=limit)
     actual = hashlib.sha256(data).hexdigest()
     if len(data) != variant.size or actual != variant.sha256:
         served = (

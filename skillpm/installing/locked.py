@@ -132,7 +132,9 @@ def locked_plan(
                               f"taking the locked sha256 from {label} ({first.message})")
             return plan
     first = first or RegistryUnreachable(f"no registry to ask for {skill.name}")
-    cached = cache.get(skill.sha256)
+    from skillpm.archive import MAX_ARCHIVE_SIZE
+
+    cached = cache.get(skill.sha256, limit=MAX_ARCHIVE_SIZE)
     if cached is None:
         raise RegistryUnreachable(
             f"{first.message}; {skill.name} {skill.version} ({skill.target}) is not in the artifact cache either",

@@ -36,7 +36,7 @@ def fetch(server: HttpRegistry, relative: str, *, limit: int) -> bytes:
 def open_archive(spec: SourceSpec, cache: ArtifactCache | None = None) -> PackedSource:
     """The archive ``spec`` names, downloaded (or taken from the cache by its pin), checked and unpacked."""
     cache = cache or ArtifactCache()
-    data = cache.get(spec.sha256) if spec.sha256 else None
+    data = cache.get(spec.sha256, limit=MAX_ARCHIVE_SIZE) if spec.sha256 else None
     if data is None:
         from skillpm.registry.http import HttpRegistry
 

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from skillpm.cache import cache_root
 from skillpm.errors import IndexFormatError
 from skillpm.reading import MAX_DOCUMENT_SIZE
 from skillpm.registry.oci.kept import KeptReads
 
 
 def test_tags_and_indexes_read_back_as_kept(tmp_path: Path) -> None:
-    kept = KeptReads(tmp_path)
+    kept = KeptReads(cache_root() / "oci")
     assert kept.tags("skills/demo") is None and kept.index("skills/demo", "1.0.0") is None
     kept.keep_tags("skills/demo", ["1.0.0", "2.0.0_local", "latest"])
     kept.keep_index("skills/demo", "1.0.0", b'{"schemaVersion": 2}')
@@ -24,7 +25,7 @@ def test_tags_and_indexes_read_back_as_kept(tmp_path: Path) -> None:
 
 def test_a_repository_and_its_namesake_below_stay_apart(tmp_path: Path) -> None:
     """skills/a's index of the tag 'tags.json' and the tags of skills/a/indexes are two files."""
-    kept = KeptReads(tmp_path)
+    kept = KeptReads(cache_root() / "oci")
     kept.keep_index("skills/a", "tags.json", b"an index")
     kept.keep_tags("skills/a/indexes", ["1.0.0"])
     assert kept.index("skills/a", "tags.json") == b"an index"
@@ -38,14 +39,14 @@ def test_a_repository_and_its_namesake_below_stay_apart(tmp_path: Path) -> None:
     ids=["not JSON", "not a list", "not strings", "a path", "too long a tag", "too large", "nested too deep"],
 )
 def test_a_kept_tag_list_that_is_not_one_is_as_if_none_was_kept(tmp_path: Path, written: bytes) -> None:
-    kept = KeptReads(tmp_path)
+    kept = KeptReads(cache_root() / "oci")
     kept.keep_tags("skills/demo", ["1.0.0"])
     (next(tmp_path.rglob("tags.json"))).write_bytes(written)
     assert kept.tags("skills/demo") is None
 
 
 def test_a_kept_index_that_is_not_a_regular_file_or_too_large_is_not_read(tmp_path: Path) -> None:
-    kept = KeptReads(tmp_path)
+    kept = KeptReads(cache_root() / "oci")
     kept.keep_index("skills/demo", "1.0.0", b"{}")
     path = next(tmp_path.rglob("1.0.0"))
     path.write_bytes(b" " * (MAX_DOCUMENT_SIZE + 1))
@@ -66,7 +67,7 @@ def test_a_repository_that_is_no_oci_name_never_becomes_a_path(tmp_path: Path, r
 @pytest.mark.parametrize("tag", ["..", ".hidden", "a/b", "x" * 129, "", " 1.0"])
 def test_a_tag_that_is_no_oci_tag_never_becomes_a_path(tmp_path: Path, tag: str) -> None:
     """A registry's tag list may hold anything (' 1.0' even reads as a version): such a tag is never kept."""
-    kept = KeptReads(tmp_path)
+    kept = KeptReads(cache_root() / "oci")
     kept.keep_index("skills/demo", tag, b"{}")
     assert kept.index("skills/demo", tag) is None
     assert list(tmp_path.rglob("*")) == []
@@ -75,8 +76,9 @@ def test_a_tag_that_is_no_oci_tag_never_becomes_a_path(tmp_path: Path, tag: str)
 
 
 def test_a_cache_that_cannot_be_written_fails_no_command(tmp_path: Path) -> None:
-    (tmp_path / "file").write_text("a file where the cache's folder would be")
-    kept = KeptReads(tmp_path / "file")
+    cache_root().mkdir()
+    (cache_root() / "file").write_text("a file where the cache's folder would be")
+    kept = KeptReads(cache_root() / "file")
     kept.keep_tags("skills/demo", ["1.0.0"])
     kept.keep_index("skills/demo", "1.0.0", b"{}")
     assert kept.tags("skills/demo") is None and kept.index("skills/demo", "1.0.0") is None

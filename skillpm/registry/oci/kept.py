@@ -42,7 +42,8 @@ class KeptReads:
 
     def keep_tags(self, repository: str, tags: list[str]) -> None:
         """Keep ``tags`` that are OCI tags (no other is read as a version either)."""
-        self._write(self._folder(repository) / _TAGS, json.dumps([tag for tag in tags if layout.is_tag(tag)]).encode())
+        kept = [tag for tag in tags if layout.is_tag(tag)]
+        write_cache_file(self._folder(repository) / _TAGS, json.dumps(kept).encode())
 
     def index(self, repository: str, tag: str) -> bytes | None:
         """The index ``tag`` held when last read (``b""``: the registry had no such tag); None when not kept."""
@@ -55,7 +56,7 @@ class KeptReads:
         """Keep what ``tag`` holds: ``body``, or None when the registry has no such tag (a tag that is
         no OCI tag, which a registry's list may hold, is not kept)."""
         if layout.is_tag(tag):
-            self._write(self._index_path(repository, tag), body or b"")
+            write_cache_file(self._index_path(repository, tag), body or b"")
 
     def _folder(self, repository: str) -> Path:
         # One folder per repository: '+' is in no repository name, so skills/a and skills/a/indexes stay apart.
@@ -65,10 +66,3 @@ class KeptReads:
         if not layout.is_tag(tag):
             raise ValueError(f"{tag[:80]!r} is not an OCI tag")
         return self._folder(repository) / _INDEXES / tag
-
-    @staticmethod
-    def _write(path: Path, data: bytes) -> None:
-        try:
-            write_cache_file(path, data)
-        except OSError:
-            pass  # the cache only serves --offline; a read-only cache must not fail a command
