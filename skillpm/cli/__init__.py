@@ -217,12 +217,14 @@ def _sentence(message: str) -> str:
 
 
 def _fail(error: BaseException, message: str, hint: str | None, exit_code: int) -> None:
-    from skillpm.display import clean
+    from skillpm.display import LINE, clean
 
     if _shown["debug"]:
         import traceback
 
-        traceback.print_exception(error)
+        # The message at its end quotes registry text as any error does: each line made safe.
+        for line in "".join(traceback.format_exception(error)).removesuffix("\n").split("\n"):
+            click.echo(clean(line, LINE), err=True)
     if _wants_json(sys.argv[1:]):
         import json
 

@@ -34,11 +34,15 @@ EVIL_SURROGATE = EVIL + "\ud800"
 FORBIDDEN = ("Cc", "Cf", "Cs", "Zl", "Zp")
 
 
+def raw_characters(text: str) -> list[str]:
+    """The code points of ``text`` a terminal must never receive raw (newline aside), as hex."""
+    return [hex(ord(char)) for char in sorted({char for char in text if char not in "\n" and unicodedata.category(char) in FORBIDDEN})]
+
+
 def assert_safe(text: str) -> None:
     """No control, format, surrogate or separator character (the hostile ones show escaped), no traceback."""
     assert "Traceback" not in text, text[-2000:]
-    bad = sorted({char for char in text if char not in "\n" and unicodedata.category(char) in FORBIDDEN})
-    assert not bad, [hex(ord(char)) for char in bad]
+    assert not raw_characters(text)
 
 
 def registry(hostile: Hostile, *, description: str = EVIL, versions: tuple[str, ...] = ("1.0.0",),
@@ -99,6 +103,16 @@ def test_resolve_explain_and_its_error_quote_hostile_versions(hostile: Hostile) 
     hostile.refused(completed, "no version of evil-skill matches")
     assert_safe(output(completed))
     assert "0.1\\x1b[2J\\u202e" in completed.stderr
+
+
+def test_debug_traceback_quotes_registry_text_escaped(hostile: Hostile) -> None:
+    """Threat: --debug (which an error's hint suggests) prints the traceback, whose last line quotes an index
+    version with a clipboard write (OSC 52), a carriage return and bidi overrides, raw."""
+    root = registry(hostile, versions=("0.1\x1b]52;c;ZXZpbA==\x07\r" + EVIL, "1.0.0"))
+    completed = hostile.run("--debug", "resolve", f"{NAME}==7", "--arch", "9.0", "--registry", root)
+    assert completed.returncode == 1 and "Traceback (most recent call last):\n  File " in completed.stderr
+    assert not raw_characters(output(completed))
+    assert "NoMatch: no version of evil-skill matches ==7 (available: 0.1\\x1b]52;c;ZXZpbA==\\x07\\x0d\\x1b]0;pwned" in completed.stderr
 
 
 def test_an_error_quoting_a_huge_registry_version_is_bounded(hostile: Hostile) -> None:
