@@ -157,6 +157,7 @@ def main() -> None:
         _refuse_undecodable_input(sys.argv[1:])
         # Without standalone mode click returns (not raises) the code of ctx.exit(n).
         code = cli.main(standalone_mode=False, prog_name="skillpm")
+        _flush_stdout()
     except SkillpmError as error:
         _fail(error, error.message, error.hint, error.exit_code)
     except OSError as error:  # a file skillpm must read or write, outside what it checks itself
@@ -228,7 +229,7 @@ def _fail(error: BaseException, message: str, hint: str | None, exit_code: int) 
     if _wants_json(sys.argv[1:]):
         import json
 
-        print(json.dumps({"error": message, "hint": hint, "code": exit_code}, ensure_ascii=True))
+        _print_unless_gone(json.dumps({"error": message, "hint": hint, "code": exit_code}, ensure_ascii=True))
     # Messages and hints quote names, versions, URLs and file text from registries and
     # projects: made safe here, where every error passes, and bounded.
     click.secho(f"error: {clean(message, ERROR_LIMIT)}", fg="red", err=True)
@@ -240,6 +241,33 @@ def _fail(error: BaseException, message: str, hint: str | None, exit_code: int) 
             click.echo(f"cause: {clean(f'{type(cause).__name__}: {cause}', ERROR_LIMIT)}", err=True)
             cause = _shown_cause(cause)
     sys.exit(exit_code)
+
+
+def _flush_stdout() -> None:
+    """Write out what stdout still holds: a full disk is an error like any other; a reader that left
+    (``| head``) ends skillpm with exit 1 and nothing said, as click does when a command's own write finds it."""
+    if sys.stdout is None:
+        return
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _drop_stdout()
+        sys.exit(1)
+
+
+def _print_unless_gone(text: str) -> None:
+    """Print ``text`` on stdout, unless stdout is gone (a pipe nobody reads, a full disk): stderr still has the error."""
+    try:
+        print(text, flush=True)
+    except OSError:
+        _drop_stdout()
+
+
+def _drop_stdout() -> None:
+    """Nothing more reaches stdout: it becomes /dev/null, so that Python's flush at exit fails no more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _shown_cause(error: BaseException) -> BaseException | None:
