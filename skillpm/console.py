@@ -11,8 +11,9 @@
 from __future__ import annotations
 
 import os
-import sys
 from types import FrameType
+
+from skillpm.stderr import to_stderr
 
 try:  # the C module signal wraps: the same functions, without building signal's enums (a few M instructions)
     import _signal as signal
@@ -45,8 +46,7 @@ def main() -> None:
 
 def _while_starting(signum: int, frame: FrameType | None) -> None:
     """Nothing is written yet: say so and leave at once (no import is left to unwind)."""
-    sys.stderr.write("error: interrupted; nothing was left half-written\n")
-    sys.stderr.flush()
+    to_stderr("error: interrupted; nothing was left half-written")
     os._exit(128 + signum)
 
 

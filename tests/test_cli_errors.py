@@ -19,6 +19,7 @@ import click
 import pytest
 from conftest import _console_script
 from test_cli import KERNEL, all_commands, assert_one_error
+from test_eval_client import closed_port_url
 
 import skillpm
 
@@ -392,6 +393,32 @@ def test_with_json_an_error_still_reaches_stderr_when_stdout_is_gone(isolated, r
             result = subprocess.run([_console_script(), *runs[2][0]], stdout=full, stderr=subprocess.PIPE, text=True,
                                     env=env, timeout=60)
         assert (result.returncode, result.stderr) == (1, "error: No space left on device\n")
+
+
+def _without_stderr() -> None:
+    """In the child: fd 2 closed, as `2>&-` leaves it (Python then sets sys.stderr to None)."""
+    os.close(2)
+
+
+def test_with_stderr_closed_notes_and_warnings_stay_out_of_stdout(isolated, registry: Path) -> None:
+    """`2>&-` (cron, daemons, CI wrappers): a lock wait's note went into --json stdout (print to a None
+    sys.stderr prints to stdout) and a registry skipped for not answering ended search in an AttributeError."""
+    import fcntl
+    import threading
+
+    config = isolated.tmp / "config.toml"
+    config.write_text(f'[[registry]]\nname = "down"\nurl = "{closed_port_url().removesuffix("/v1")}/"\npriority = 5\n')
+    env = {**os.environ, "NO_COLOR": "1", "SKILLPM_CONFIG": str(config), "SKILLPM_HTTP_RETRIES": "1"}
+    search = subprocess.run([_console_script(), "search", "kernel", "--json"], capture_output=True, text=True,
+                            env=env, timeout=60, preexec_fn=_without_stderr)
+    assert search.returncode == 0 and json.loads(search.stdout), search.stdout  # the embedded registry's packages
+    held = os.open(isolated.project, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(held, fcntl.LOCK_EX)  # another run holds the project's lock, and lets go a moment later
+    threading.Timer(1.0, os.close, (held,)).start()
+    install = subprocess.run([_console_script(), "install", KERNEL, "--arch", "9.0", "--registry", registry, "--json"],
+                             capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=60,
+                             preexec_fn=_without_stderr)
+    assert install.returncode == 0 and json.loads(install.stdout)[0]["name"] == KERNEL, install.stdout
 
 
 def test_a_traceback_only_with_debug(isolated, registry: Path, run_skillpm) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
@@ -26,6 +25,7 @@ from skillpm.attest.policyfile import load_policy
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, STATIC_KERNEL_PREDICATE
 from skillpm.reading import MAX_BUNDLE_SIZE
 from skillpm.records import Record
+from skillpm.stderr import to_stderr
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import PublicKey
@@ -65,7 +65,7 @@ class InstallOptions(Record):
         if self.warn is not None:
             self.warn(line)
         else:
-            print(line, file=sys.stderr)
+            to_stderr(line)
 
 
 class AttestationReport(Record):
