@@ -153,6 +153,7 @@ def main() -> None:
     With ``--json`` the error is also a JSON object on stdout (``error``, ``hint``, ``code``),
     for the scripts that read it; the exit code is the same.
     """
+    _escape_what_output_cannot_encode()
     try:
         _refuse_undecodable_input(sys.argv[1:])
         # Without standalone mode click returns (not raises) the code of ctx.exit(n).
@@ -181,9 +182,22 @@ def main() -> None:
             raise
         where = str(error).removeprefix("Symlink loop from ")
         _fail(error, f"cannot follow {where}: it leads into a loop of links", "remove or fix the loop", 1)
+    except UnicodeEncodeError as error:  # the last resort: text a file's encoding (not the terminal's) cannot hold
+        _fail(error, f"cannot write text as {error.encoding} ({error})", "rerun with --debug to see where", 1)
     except UnicodeError as error:  # the last resort: every reader of text refuses bad bytes itself
         _fail(error, f"cannot handle text that is not valid UTF-8 ({error})", "rerun with --debug to see where", 1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _escape_what_output_cannot_encode() -> None:
+    """Make stdout and stderr write what their encoding lacks as an escape (``\\u65e5``), not fail.
+
+    A Latin-1 locale, or Windows with output redirected (cp1252), cannot encode most registry
+    text (nor skillpm's own ``…``): a command stopped half-way through its output.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _refuse_undecodable_input(args: list[str]) -> None:

@@ -187,6 +187,16 @@ def test_errors_quoting_an_argument_are_escaped_and_bounded(hostile: Hostile, ar
     assert_safe(output(completed))
 
 
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
+def test_output_in_an_encoding_without_the_registry_s_characters(hostile: Hostile, encoding: str) -> None:
+    """Threat: text a Latin-1 or cp1252 stdout cannot encode (Windows with output redirected) stops search and
+    info half-way, with an error saying the registry's text is not valid UTF-8."""
+    root = registry(hostile, description="\u65e5\u672c\u8a9e " + "x" * 600)  # cut at 500 with skillpm's own '…'
+    for args in (("search", "evil"), ("info", NAME)):
+        completed = hostile.ok(hostile.run(*args, "--registry", root, env={"PYTHONIOENCODING": encoding}))
+        assert completed.stderr == "" and "\\u65e5\\u672c\\u8a9e x" in completed.stdout, completed.stdout
+
+
 def test_json_output_keeps_the_exact_data(hostile: Hostile) -> None:
     """--json is for programs: every hostile character kept exactly, written as ASCII JSON escapes."""
     root = registry(hostile, description=EVIL_SURROGATE)
