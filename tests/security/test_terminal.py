@@ -82,6 +82,15 @@ def test_info_escapes_description_license_and_keywords(hostile: Hostile, descrip
     assert "\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\\u202eevil\\u2066\\u200b\\ufeff\\u2028end" in completed.stdout
 
 
+def test_info_escapes_invisible_default_ignorable_characters(hostile: Hostile) -> None:
+    """Threat: characters a terminal draws as nothing but of no control or format category (the combining grapheme
+    joiner, Hangul fillers, variation selectors) hide text inside a description or a licence."""
+    invisible = "\u034f\u115f\u1160\u17b4\u180b\u3164\ufe0f\uffa0\U000e0100"
+    completed = hostile.ok(hostile.run("info", NAME, "--registry", registry(hostile, description=f"safe{invisible}text")))
+    assert not set(invisible) & set(output(completed))
+    assert "safe\\u034f\\u115f\\u1160\\u17b4\\u180b\\u3164\\ufe0f\\uffa0\\U000e0100text" in completed.stdout
+
+
 def test_info_bounds_a_megabyte_description(hostile: Hostile) -> None:
     """Threat: a megabyte-long description (or license, or keyword) floods the terminal."""
     completed = hostile.ok(hostile.run("info", NAME, "--registry", registry(hostile, description="A" * 1_000_000)))
