@@ -10,6 +10,7 @@ from packaging.version import Version
 from skillpm.archive import sha256_bytes
 from skillpm.errors import RegistryError
 from skillpm.index.model import Attestation, PackageDocument, RegistryConfig, Variant, VersionEntry, search_document
+from skillpm.index.model import version_order
 from skillpm.locks import lock_for
 from skillpm.manifest import local_label_problem
 from skillpm.records import Record
@@ -178,7 +179,7 @@ def _plan_version(
     name, version = key
     document = registry.package(name) or PackageDocument(name)
     variants = tuple(variant_of(metadata, sha256, len(data), None) for data, metadata, sha256 in items)
-    published = next((e for e in document.versions if Version(e.version) == Version(version)), None)
+    published = next((e for e in document.versions if version_order(e) == (1, Version(version))), None)
     if published is None:
         if (problem := local_label_problem(Version(version))) is not None:
             raise RegistryError(f"{name}: {problem}", hint="change the version in skillpm.toml and pack again")
