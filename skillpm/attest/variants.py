@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
-from skillpm.attest import AttestationError
+from skillpm.attest import AttestationError, quiet_sigstore
 from skillpm.attest.policy import Policy, Requirements, TrustedIdentity, TrustedKey, missing_evidence
 from skillpm.attest.policyfile import load_policy
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, STATIC_KERNEL_PREDICATE
@@ -207,6 +207,7 @@ def sigstore_trust() -> SigstoreTrust:
     path = os.environ.get(TRUSTED_ROOT_ENV)
     if not path:
         return SigstoreTrust()
+    quiet_sigstore()
     from sigstore.models import TrustedRoot
 
     try:

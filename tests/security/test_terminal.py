@@ -188,6 +188,34 @@ def test_signed_evidence_summary_is_escaped(hostile: Hostile) -> None:
     assert_safe(output(completed))
 
 
+def test_sigstore_s_own_log_lines_never_reach_the_terminal(hostile: Hostile) -> None:
+    """Threat: a registry's keyless bundle (v0.1) whose certificate chain holds a root CA makes sigstore-python log
+    a warning, which Python's last-resort handler printed on stderr: a line skillpm never wrote nor cleaned."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from test_attest_keyless import Instance, _b64
+
+    data = with_metadata(SKILL)
+    subject = {"name": f"{NAME}-1.0.0-generic.tar.gz", "digest": {"sha256": hashlib.sha256(data).hexdigest()}}
+    statement = {"_type": "https://in-toto.io/Statement/v1", "subject": [subject],
+                 "predicateType": "https://skillpm.dev/attestations/eval/v1", "predicate": {}}
+    instance = Instance.create()
+    bundle = json.loads(instance.sign(json.dumps(statement).encode()))
+    leaf = bundle["verificationMaterial"].pop("certificate")
+    bundle["verificationMaterial"]["x509CertificateChain"] = {
+        "certificates": [leaf, {"rawBytes": _b64(instance.ca.public_bytes(Encoding.DER))}]}
+    bundle["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1"
+    raw = json.dumps(bundle).encode()
+    path = f"attestations/{NAME}/1.0.0/{subject['name']}.eval-{'0' * 16}.sigstore.json"
+    root = registry(hostile, archive=data, attestations=[
+        {"path": path, "sha256": hashlib.sha256(raw).hexdigest(), "predicate-type": statement["predicateType"]}])
+    (root / path).parent.mkdir(parents=True)
+    (root / path).write_bytes(raw)
+    for args in (("info", NAME), ("verify", NAME, "--json")):
+        completed = hostile.run(*args, "--registry", root, "--offline")
+        assert "Traceback" not in completed.stderr
+        assert [line for line in completed.stderr.splitlines() if not line.startswith(("error: ", "verifying "))] == []
+
+
 @pytest.mark.parametrize("argument", [f"evil{EVIL}", "x" * 100_000 + "\x1b[2J"], ids=["controls", "huge"])
 def test_errors_quoting_an_argument_are_escaped_and_bounded(hostile: Hostile, argument: str) -> None:
     """Threat: text pasted from a web page (a requirement with escapes, or 100 kB) is echoed by the error."""
