@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 from types import FrameType
 
-from skillpm.stderr import to_stderr
-
 try:  # the C module signal wraps: the same functions, without building signal's enums (a few M instructions)
     import _signal as signal
 except ImportError:  # pragma: no cover - Pythons without it
@@ -46,6 +44,8 @@ def main() -> None:
 
 def _while_starting(signum: int, frame: FrameType | None) -> None:
     """Nothing is written yet: say so and leave at once (no import is left to unwind)."""
+    from skillpm.stderr import to_stderr  # only when it is needed: every start-up would pay for the import
+
     to_stderr("error: interrupted; nothing was left half-written")
     os._exit(128 + signum)
 
