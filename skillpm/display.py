@@ -10,8 +10,8 @@ nothing silently, and bounds the length with an ellipsis. JSON output does not c
 
 from __future__ import annotations
 
-import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Sequence
 
 #: Unicode categories never printed as they are: controls (C0, DEL, C1), format characters
@@ -30,7 +30,7 @@ DEFAULT_IGNORABLE = (
     (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
     (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
 )
-_IGNORABLE = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in DEFAULT_IGNORABLE) + "]")
+_IGNORABLE_STARTS = tuple(low for low, _ in DEFAULT_IGNORABLE)
 ELLIPSIS = "…"
 #: Default bounds, in characters: one value in a sentence or a cell, and one whole line.
 FIELD = 200
@@ -39,7 +39,7 @@ LINE = 2000
 
 def _visible(char: str) -> str:
     """``char`` itself, or its escape when a terminal would act on it or not show it."""
-    if unicodedata.category(char) not in _HIDDEN and not _IGNORABLE.match(char):
+    if unicodedata.category(char) not in _HIDDEN and not _ignorable(char):
         return char
     code = ord(char)
     if code < 0x100:
@@ -47,11 +47,19 @@ def _visible(char: str) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
+def _ignorable(char: str) -> bool:
+    """Whether ``char`` is a default-ignorable code point (:data:`DEFAULT_IGNORABLE`)."""
+    code = ord(char)
+    at = bisect_right(_IGNORABLE_STARTS, code) - 1
+    return at >= 0 and code <= DEFAULT_IGNORABLE[at][1]
+
+
 def clean(value: object, limit: int = FIELD) -> str:
     """``str(value)`` with every hidden character escaped, at most ``limit`` characters
     (the last one an ellipsis when it was longer)."""
     text = value if isinstance(value, str) else str(value)
-    if text.isprintable() and not _IGNORABLE.search(text):  # no hidden character: only the bound applies
+    # Printable, and no default-ignorable character in what is shown: only the bound applies.
+    if text.isprintable() and (text.isascii() or not any(map(_ignorable, text[:limit]))):
         return text if len(text) <= limit else text[: limit - len(ELLIPSIS)] + ELLIPSIS
     return _escaped(text, limit)
 
