@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from types import FrameType
 
 try:  # the C module signal wraps: the same functions, without building signal's enums (a few M instructions)
@@ -45,8 +44,9 @@ def main() -> None:
 
 def _while_starting(signum: int, frame: FrameType | None) -> None:
     """Nothing is written yet: say so and leave at once (no import is left to unwind)."""
-    sys.stderr.write("error: interrupted; nothing was left half-written\n")
-    sys.stderr.flush()
+    from skillpm.stderr import to_stderr  # only when it is needed: every start-up would pay for the import
+
+    to_stderr("error: interrupted; nothing was left half-written")
     os._exit(128 + signum)
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import errno
 import os
-import sys
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Container, Iterable, NamedTuple
@@ -323,9 +322,10 @@ def _holder(handle: int) -> int | None:
 def _say_waiting(folder: Path, holder: int | None) -> None:
     """One line on stderr: this run waits for another one's lock on ``folder``."""
     from skillpm.display import clean
+    from skillpm.stderr import to_stderr
 
     by = f" (pid {holder})" if holder else ""
-    print(f"waiting for another skillpm run{by} on {clean(folder)}...", file=sys.stderr, flush=True)
+    to_stderr(f"waiting for another skillpm run{by} on {clean(folder)}...")
 
 
 def _cache_locked(folder: Path, *, make: bool, wait: bool) -> _Held:

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import click
 import pytest
+from conftest import _console_script
 from test_cli import KERNEL, all_commands, assert_one_error
+from test_eval_client import closed_port_url
 
 import skillpm
 
@@ -366,6 +368,58 @@ def test_with_json_an_error_is_a_json_object_and_the_exit_code_stays(isolated, r
     assert result.stderr.startswith("error: no package named 'kernel-helpr'")
     usage = run_skillpm("info", "--json")
     assert usage.returncode == 2 and json.loads(usage.stdout)["code"] == 2
+
+
+@pytest.mark.parametrize("buffered", [False, True], ids=["unbuffered", "buffered"])
+def test_with_json_an_error_still_reaches_stderr_when_stdout_is_gone(isolated, registry: Path, buffered: bool) -> None:
+    """`skillpm ... --json | head -c0` (a reader that left) and `> /dev/full`: the error line on stderr and the
+    exit code (2 for a usage error), no traceback of the failed write of the JSON error."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    env.update(NO_COLOR="1", **({} if buffered else {"PYTHONUNBUFFERED": "1"}))
+    runs = [(["info", "--json"], 2, "error: missing argument 'NAME"),
+            (["install", "kernel-helpr", "--registry", str(registry), "--json"], 1, "error: no package named"),
+            (["search", "kernel", "--registry", str(registry), "--json"], 1, "")]  # no error: quiet, as for `| head`
+    for args, code, error in runs:
+        read, write = os.pipe()
+        os.close(read)
+        try:
+            result = subprocess.run([_console_script(), *args], stdout=write, stderr=subprocess.PIPE, text=True,
+                                    env=env, timeout=60)
+        finally:
+            os.close(write)
+        assert (result.returncode, result.stderr.startswith(error), bool(result.stderr)) == (code, True, bool(error))
+        assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr, result.stderr
+    if os.path.exists("/dev/full"):
+        with open("/dev/full", "w") as full:
+            result = subprocess.run([_console_script(), *runs[2][0]], stdout=full, stderr=subprocess.PIPE, text=True,
+                                    env=env, timeout=60)
+        assert (result.returncode, result.stderr) == (1, "error: No space left on device\n")
+
+
+def _without_stderr() -> None:
+    """In the child: fd 2 closed, as `2>&-` leaves it (Python then sets sys.stderr to None)."""
+    os.close(2)
+
+
+def test_with_stderr_closed_notes_and_warnings_stay_out_of_stdout(isolated, registry: Path) -> None:
+    """`2>&-` (cron, daemons, CI wrappers): a lock wait's note went into --json stdout (print to a None
+    sys.stderr prints to stdout) and a registry skipped for not answering ended search in an AttributeError."""
+    import fcntl
+    import threading
+
+    config = isolated.tmp / "config.toml"
+    config.write_text(f'[[registry]]\nname = "down"\nurl = "{closed_port_url().removesuffix("/v1")}/"\npriority = 5\n')
+    env = {**os.environ, "NO_COLOR": "1", "SKILLPM_CONFIG": str(config), "SKILLPM_HTTP_RETRIES": "1"}
+    search = subprocess.run([_console_script(), "search", "kernel", "--json"], capture_output=True, text=True,
+                            env=env, timeout=60, preexec_fn=_without_stderr)
+    assert search.returncode == 0 and json.loads(search.stdout), search.stdout  # the embedded registry's packages
+    held = os.open(isolated.project, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(held, fcntl.LOCK_EX)  # another run holds the project's lock, and lets go a moment later
+    threading.Timer(1.0, os.close, (held,)).start()
+    install = subprocess.run([_console_script(), "install", KERNEL, "--arch", "9.0", "--registry", registry, "--json"],
+                             capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=60,
+                             preexec_fn=_without_stderr)
+    assert install.returncode == 0 and json.loads(install.stdout)[0]["name"] == KERNEL, install.stdout
 
 
 def test_a_traceback_only_with_debug(isolated, registry: Path, run_skillpm) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skillpm.display import ELLIPSIS, _escaped, clean
+from skillpm.display import DEFAULT_IGNORABLE, ELLIPSIS, _escaped, clean
 
 
 @pytest.mark.parametrize(
@@ -20,6 +23,7 @@ from skillpm.display import ELLIPSIS, _escaped, clean
         ("zero\u200bwidth\ufeff\u2028", "zero\\u200bwidth\\ufeff\\u2028"),
         ("lone \ud800 surrogate", "lone \\ud800 surrogate"),
         ("tag \U000e0041", "tag \\U000e0041"),
+        ("cgj\u034f hangul\u3164\uffa0 vs\ufe0f\U000e0100", "cgj\\u034f hangul\\u3164\\uffa0 vs\\ufe0f\\U000e0100"),
         (42, "42"),
     ],
 )
@@ -41,3 +45,29 @@ def test_the_printable_shortcut_changes_nothing(text: str, limit: int) -> None:
     """clean() returns printable text without looking at each character: the same as doing so."""
     assert clean(text, limit) == _escaped(text, limit)
     assert len(clean(text, limit)) <= limit
+
+
+#: What Unicode takes out of Default_Ignorable_Code_Point's format characters (DerivedCoreProperties.txt's
+#: header): interlinear annotation and Egyptian hieroglyph format characters, and Prepended_Concatenation_Mark
+#: (PropList.txt), which are shown. No format character is White_Space.
+VISIBLE_FORMAT = {*range(0xFFF9, 0xFFFC), *range(0x13430, 0x13441), *range(0x0600, 0x0606), 0x06DD, 0x070F, 0x0890,
+                  0x0891, 0x08E2, 0x110BD, 0x110CD}
+
+
+def test_the_default_ignorable_table_agrees_with_python_s_unicode_data() -> None:
+    """DEFAULT_IGNORABLE is Unicode's derivation: every format character (Cf) but the visible ones, plus the
+    variation selectors and Other_Default_Ignorable_Code_Point (assigned ones are fillers, the grapheme joiner and
+    inherent vowels; the rest is reserved). What unicodedata can tell is checked for every code point."""
+    table = {code for low, high in DEFAULT_IGNORABLE for code in range(low, high + 1)}
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        category = unicodedata.category(char)
+        if category == "Cf":
+            assert (code in table) is (code not in VISIBLE_FORMAT), hex(code)
+        elif code in table and category != "Cn":
+            name = unicodedata.name(char)
+            assert "VARIATION SELECTOR" in name or name.endswith(("FILLER", "GRAPHEME JOINER")) or "INHERENT" in name, name
+        if code in table and not 0xD800 <= code < 0xE000:
+            assert clean(char).startswith("\\"), hex(code)
+    assert list(DEFAULT_IGNORABLE) == sorted(DEFAULT_IGNORABLE)
+    assert all(low <= high < next_low - 1 for (low, high), (next_low, _) in zip(DEFAULT_IGNORABLE, DEFAULT_IGNORABLE[1:]))

@@ -7,11 +7,13 @@ below is measured, not assumed. Requests are counted on the server to prove resu
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 import test_eval_client
-from conftest import build_source, skill_md
+from conftest import _console_script, build_source, skill_md
 from jsonschema import Draft202012Validator, FormatChecker
 from test_eval_client import KEY, Reply, closed_port_url, completion
 
@@ -243,6 +245,16 @@ def test_cli_text_output_and_out_option(chat_server, isolated, run_cli):
     result = run_cli("eval", make_skill(isolated.tmp), "-m", "model-a", "--base-url", server.url, "-o", out)
     assert result.exit_code == 0, result.output
     assert "model-a" in result.stdout and "+50%" in result.stdout and f"wrote {out}" in result.stdout
+    validate(json.loads(out.read_text()))
+
+
+def test_cli_with_stderr_closed_reports_as_with_it(chat_server, isolated):
+    """`2>&-`: eval asked sys.stderr (None) whether it is a terminal and failed after the endpoint answered."""
+    server = chat_server(default=skill_aware)
+    out = isolated.tmp / "e.json"
+    result = subprocess.run([_console_script(), "eval", make_skill(isolated.tmp), "-m", "model-a", "--base-url", server.url,
+                             "-o", out], capture_output=True, text=True, timeout=60, preexec_fn=lambda: os.close(2))
+    assert result.returncode == 0 and f"wrote {out}" in result.stdout, result.stdout
     validate(json.loads(out.read_text()))
 
 

@@ -147,6 +147,16 @@ def test_unusable_tokens_are_refused_without_echoing_them(private: Served, isola
     assert not credentials_path().exists()
 
 
+@pytest.mark.parametrize("flags", [(), ("--token-stdin",), ("--json",)], ids=["prompt", "token-stdin", "json"])
+def test_login_with_stdin_closed_is_one_line(private: Served, isolated, flags: tuple[str, ...]) -> None:
+    """`registry login team <&-` (CI runners and daemons start commands so): Python's sys.stdin is None,
+    which ended login in an AttributeError traceback."""
+    result = subprocess.run([_console_script(), "registry", "login", "team", *flags], capture_output=True, text=True,
+                            timeout=60, env={**os.environ, "NO_COLOR": "1"}, preexec_fn=lambda: os.close(0))
+    assert "--token-stdin" in refused(result, "no standard input to read the token from")
+    assert not credentials_path().exists()
+
+
 def test_login_to_an_unconfigured_registry_says_to_add_it(run_cli, isolated) -> None:
     assert "add-remote nowhere" in refused(skillpm("registry", "login", "nowhere", "--token-stdin", input="x\n"),
                                            "no registry named")

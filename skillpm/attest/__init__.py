@@ -26,6 +26,21 @@ class AttestationError(SkillpmError):
     """An attestation cannot be made, read, or verified, or a signing key cannot be used."""
 
 
+def quiet_sigstore() -> None:
+    """Drop sigstore-python's log records; called before skillpm uses sigstore.
+
+    sigstore logs warnings ("this bundle contains a root CA, making it subject to misuse") and,
+    with no handler configured, Python's last-resort handler prints them raw on stderr, beside
+    skillpm's own cleaned lines, which already say what sigstore refused. (sigstore imports
+    logging itself, so this costs no import.)
+    """
+    import logging
+
+    logger = logging.getLogger("sigstore")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+
+
 def read_small_file(path: Path, limit: int, what: str) -> bytes:
     """The bytes of ``path``, a regular file of at most ``limit`` bytes; else AttestationError
     "cannot read WHAT PATH: why" (a fifo, device or directory is never read)."""

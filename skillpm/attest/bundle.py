@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Literal
 
-from skillpm.attest import AttestationError
+from skillpm.attest import AttestationError, quiet_sigstore
 from skillpm.attest.dsse import PAYLOAD_TYPE, Envelope, Signature
 from skillpm.attest.statement import Statement
 from skillpm.records import Record
@@ -66,6 +66,7 @@ def sign_with_key(statement: Statement, key: SigningKey) -> bytes:
 
 def to_sigstore_statement(statement: Statement) -> SigstoreStatement:
     """The statement as sigstore-python's ``dsse.Statement``, over the very bytes a key signature covers."""
+    quiet_sigstore()
     from sigstore.dsse import Statement as SigstoreStatement
     from sigstore.errors import Error
 
@@ -81,6 +82,7 @@ def sign_keyless(statement: Statement, *, identity_token: str | None = None, sta
     ``identity_token`` is an OIDC token; without one, an ambient credential (GitHub
     Actions, GitLab, Buildkite, Google Cloud...) is looked for. Needs the network.
     """
+    quiet_sigstore()
     from sigstore.errors import Error
     from sigstore.models import ClientTrustConfig
     from sigstore.oidc import IdentityToken, detect_credential
@@ -109,6 +111,7 @@ def keyless_signer(data: bytes) -> str:
     a line each, the same for every certificate Sigstore gives that signer."""
     import hashlib
 
+    quiet_sigstore()
     from sigstore.errors import Error
     from sigstore.models import Bundle
 

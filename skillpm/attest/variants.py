@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
-from skillpm.attest import AttestationError
+from skillpm.attest import AttestationError, quiet_sigstore
 from skillpm.attest.policy import Policy, Requirements, TrustedIdentity, TrustedKey, missing_evidence
 from skillpm.attest.policyfile import load_policy
 from skillpm.attest.statement import BENCH_PREDICATE, EVAL_PREDICATE, STATIC_KERNEL_PREDICATE
 from skillpm.reading import MAX_BUNDLE_SIZE
 from skillpm.records import Record
+from skillpm.stderr import to_stderr
 
 if TYPE_CHECKING:
     from skillpm.attest.keys import PublicKey
@@ -65,7 +65,7 @@ class InstallOptions(Record):
         if self.warn is not None:
             self.warn(line)
         else:
-            print(line, file=sys.stderr)
+            to_stderr(line)
 
 
 class AttestationReport(Record):
@@ -207,6 +207,7 @@ def sigstore_trust() -> SigstoreTrust:
     path = os.environ.get(TRUSTED_ROOT_ENV)
     if not path:
         return SigstoreTrust()
+    quiet_sigstore()
     from sigstore.models import TrustedRoot
 
     try:

@@ -29,7 +29,7 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from skillpm.attest import AttestationError
+from skillpm.attest import AttestationError, quiet_sigstore
 from skillpm.attest.bundle import KEY, ParsedBundle, read_bundle
 from skillpm.attest.dsse import PAYLOAD_TYPE
 from skillpm.attest.policy import Policy, shortfalls
@@ -294,6 +294,7 @@ def _sigstore_checks(data: bytes, parsed: ParsedBundle, policy: Policy, trust: S
     envelope's base64 on its own, leniently (it drops ``-`` and ``_``, which skillpm reads as
     URL-safe base64), so the (payloadType, payload) it verified must be the same.
     """
+    quiet_sigstore()
     from sigstore.errors import Error
     from sigstore.models import Bundle
     from sigstore.verify import Verifier

@@ -153,10 +153,12 @@ def main() -> None:
     With ``--json`` the error is also a JSON object on stdout (``error``, ``hint``, ``code``),
     for the scripts that read it; the exit code is the same.
     """
+    _escape_what_output_cannot_encode()
     try:
         _refuse_undecodable_input(sys.argv[1:])
         # Without standalone mode click returns (not raises) the code of ctx.exit(n).
         code = cli.main(standalone_mode=False, prog_name="skillpm")
+        _flush_stdout()
     except SkillpmError as error:
         _fail(error, error.message, error.hint, error.exit_code)
     except OSError as error:  # a file skillpm must read or write, outside what it checks itself
@@ -180,9 +182,22 @@ def main() -> None:
             raise
         where = str(error).removeprefix("Symlink loop from ")
         _fail(error, f"cannot follow {where}: it leads into a loop of links", "remove or fix the loop", 1)
+    except UnicodeEncodeError as error:  # the last resort: text a file's encoding (not the terminal's) cannot hold
+        _fail(error, f"cannot write text as {error.encoding} ({error})", "rerun with --debug to see where", 1)
     except UnicodeError as error:  # the last resort: every reader of text refuses bad bytes itself
         _fail(error, f"cannot handle text that is not valid UTF-8 ({error})", "rerun with --debug to see where", 1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _escape_what_output_cannot_encode() -> None:
+    """Make stdout and stderr write what their encoding lacks as an escape (``\\u65e5``), not fail.
+
+    A Latin-1 locale, or Windows with output redirected (cp1252), cannot encode most registry
+    text (nor skillpm's own ``…``): a command stopped half-way through its output.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _refuse_undecodable_input(args: list[str]) -> None:
@@ -217,16 +232,18 @@ def _sentence(message: str) -> str:
 
 
 def _fail(error: BaseException, message: str, hint: str | None, exit_code: int) -> None:
-    from skillpm.display import clean
+    from skillpm.display import LINE, clean
 
     if _shown["debug"]:
         import traceback
 
-        traceback.print_exception(error)
+        # The message at its end quotes registry text as any error does: each line made safe.
+        for line in "".join(traceback.format_exception(error)).removesuffix("\n").split("\n"):
+            click.echo(clean(line, LINE), err=True)
     if _wants_json(sys.argv[1:]):
         import json
 
-        print(json.dumps({"error": message, "hint": hint, "code": exit_code}, ensure_ascii=True))
+        _print_unless_gone(json.dumps({"error": message, "hint": hint, "code": exit_code}, ensure_ascii=True))
     # Messages and hints quote names, versions, URLs and file text from registries and
     # projects: made safe here, where every error passes, and bounded.
     click.secho(f"error: {clean(message, ERROR_LIMIT)}", fg="red", err=True)
@@ -238,6 +255,33 @@ def _fail(error: BaseException, message: str, hint: str | None, exit_code: int) 
             click.echo(f"cause: {clean(f'{type(cause).__name__}: {cause}', ERROR_LIMIT)}", err=True)
             cause = _shown_cause(cause)
     sys.exit(exit_code)
+
+
+def _flush_stdout() -> None:
+    """Write out what stdout still holds: a full disk is an error like any other; a reader that left
+    (``| head``) ends skillpm with exit 1 and nothing said, as click does when a command's own write finds it."""
+    if sys.stdout is None:
+        return
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _drop_stdout()
+        sys.exit(1)
+
+
+def _print_unless_gone(text: str) -> None:
+    """Print ``text`` on stdout, unless stdout is gone (a pipe nobody reads, a full disk): stderr still has the error."""
+    try:
+        print(text, flush=True)
+    except OSError:
+        _drop_stdout()
+
+
+def _drop_stdout() -> None:
+    """Nothing more reaches stdout: it becomes /dev/null, so that Python's flush at exit fails no more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _shown_cause(error: BaseException) -> BaseException | None:

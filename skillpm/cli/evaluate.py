@@ -11,6 +11,7 @@ import click
 
 from skillpm.cli.common import json_option, links_within_option
 from skillpm.cli.output import emit_json, notice, say, table
+from skillpm.stderr import stderr_is_terminal
 
 if TYPE_CHECKING:
     from skillpm.evaluation.run import Report, Settings
@@ -103,7 +104,7 @@ def eval_command(
             api_key_env=api_key_env,
             timeout_s=timeout_s,
             max_attempts=max_attempts,
-            progress=not as_json and sys.stderr.isatty(),
+            progress=not as_json and stderr_is_terminal(),
         )
     path = out or Path(evidence_filename(subject.skill))
     try:

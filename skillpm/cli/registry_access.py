@@ -34,6 +34,9 @@ def login(name: str, token_stdin: bool, as_json: bool) -> None:
     if remote is None:
         raise RegistryError(f"no registry named {name!r} is configured",
                             hint=f"add it first: 'skillpm registry add-remote {name} URL'")
+    if sys.stdin is None:  # started with stdin closed (<&-), as some CI runners and daemons start commands
+        raise RegistryError("there is no standard input to read the token from",
+                            hint=f"pipe it in with --token-stdin, or set {token_variable(remote.name)}")
     if token_stdin or not sys.stdin.isatty():
         token = sys.stdin.readline(8192).strip()
     else:

@@ -242,24 +242,32 @@ def _parse(response: Reply, latency: float, redact: Callable[[str], str]) -> Com
         message = data["choices"][0]["message"]
         content = message.get("content")
         usage = data.get("usage") or {}
-        prompt_tokens, completion_tokens = _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
-    except (KeyError, IndexError, TypeError, AttributeError, ValueError):
+        counts = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    except (KeyError, IndexError, TypeError, AttributeError):
         detail = _error_message(response, redact)
         raise _Retry(f"malformed answer (no choices[0].message){': ' + detail if detail else ''}") from None
+    try:
+        prompt_tokens, completion_tokens = _count(counts[0]), _count(counts[1])
+    except ValueError as error:
+        raise _Retry(f"malformed answer ({error})") from None
     if content is not None and not isinstance(content, str):
         raise _Retry("malformed answer (message content is not text)")
     return Completion(content or "", prompt_tokens, completion_tokens, latency)
+
+
+#: Token counts are below 2**53, where a float stops holding every integer: no answer has more tokens,
+#: and evidence holds every count as a number any JSON reader (skillpm's own at publish too) takes.
+MAX_TOKENS = 2**53
 
 
 def _count(value: Any) -> int | None:
     """A token count from ``usage``; ``None`` when the endpoint did not give one (never 0 for "unknown")."""
     if value is None:
         return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    count = int(value) if isinstance(value, float) and value.is_integer() else value
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count < MAX_TOKENS:
         raise ValueError(f"token count {value!r} is not a count")
-    return value
+    return count
 
 
 def _error_message(response: Reply, redact: Callable[[str], str]) -> str:

@@ -259,7 +259,7 @@ class PackageDocument(Record):
         a public one when there is one (clients never install a local version, ``1.0.0+label``)."""
         public = [entry for entry in self.versions if "+" not in entry.version] or list(self.versions)
         live = [entry for entry in public if not entry.yanked] or public
-        latest = max(live, key=lambda entry: Version(entry.version))
+        latest = max(live, key=version_order)
         return SearchEntry(name=self.name, version=latest.version, description=latest.description,
                            keywords=latest.keywords, targets=tuple(v.target for v in latest.variants))
 
@@ -337,6 +337,13 @@ def _shown(value: object) -> str:
     """``repr(value)`` cut to a readable length: hostile documents carry megabyte-long strings."""
     text = repr(value)
     return text if len(text) <= 80 else f"{text[:80]}... ({len(text)} characters)"
+
+
+def version_order(entry: VersionEntry) -> tuple[int, Version | str]:
+    """Sort key of an index entry: PEP 440 order; a version that does not parse (which clients skip)
+    sorts first, by its text, so that whatever reads or rewrites a document keeps it as it is."""
+    key = _version_key(entry.version)
+    return (1, key) if isinstance(key, Version) else (0, entry.version)
 
 
 def _version_key(text: str) -> object:

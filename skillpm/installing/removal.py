@@ -6,7 +6,6 @@ registry and fetches nothing.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Callable
 
@@ -17,6 +16,7 @@ from skillpm.installing.link import check_link_folders, unlink
 from skillpm.installing.record import record
 from skillpm.lockfile import LockedSkill, Lockfile
 from skillpm.locks import FolderLocks
+from skillpm.stderr import to_stderr
 
 
 def remove(
@@ -56,7 +56,7 @@ def remove(
     for path in kept:
         line = f"note: left {path} alone: it is not a link skillpm made to {name}"
         if warn is None:
-            print(line, file=sys.stderr)
+            to_stderr(line)
         else:
             warn(line)
     return removed

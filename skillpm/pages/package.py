@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from packaging.version import InvalidVersion, Version
-
-from skillpm.index.model import PackageDocument, Variant, VersionEntry
+from skillpm.index.model import PackageDocument, Variant, VersionEntry, version_order
 from skillpm.pages import matrix
 from skillpm.pages.assets import document
 from skillpm.pages.evidence import Evidence, section
@@ -25,18 +23,10 @@ MAX_VARIANTS = 32
 EVIDENCE_BUDGET = 50_000
 
 
-def _order(entry: VersionEntry) -> tuple[int, Version | str]:
-    """Sort key: PEP 440 order; a version that does not parse sorts first, by its text."""
-    try:
-        return (1, Version(entry.version))
-    except InvalidVersion:
-        return (0, entry.version)
-
-
 def latest(document: PackageDocument) -> VersionEntry | None:
     """The highest version that is not wholly yanked (else the highest); ``None`` when there is none."""
     live = [entry for entry in document.versions if not entry.yanked] or list(document.versions)
-    return max(live, key=_order, default=None)
+    return max(live, key=version_order, default=None)
 
 
 def _matrix(entry: VersionEntry) -> str:
@@ -100,7 +90,7 @@ def _evidence(name: str, entry: VersionEntry, evidence: Mapping[str, Sequence[Ev
 
 
 def _versions(document: PackageDocument) -> str:
-    ordered = sorted(document.versions, key=_order, reverse=True)
+    ordered = sorted(document.versions, key=version_order, reverse=True)
     rows = []
     for entry in ordered[:MAX_VERSIONS]:
         targets = ", ".join(

@@ -184,10 +184,11 @@ def make_server(
             import sys
 
             from skillpm.display import clean
+            from skillpm.stderr import to_stderr
 
             error = sys.exc_info()[1]
             if not isinstance(error, (ConnectionError, TimeoutError)):  # a client that went away: nothing to say
-                print(f"warning: a request from {client_address[0]} failed: {clean(repr(error), 200)}", file=sys.stderr)
+                to_stderr(f"warning: a request from {client_address[0]} failed: {clean(repr(error), 200)}")
 
     server = Server((bind, port), functools.partial(handler, directory=str(directory)))
     address, served = server.server_address[:2]

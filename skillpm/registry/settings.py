@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -34,8 +33,9 @@ OFFLINE_HINT = "run the command once without --offline (and without SKILLPM_OFFL
 
 def _warn_on_stderr(message: str) -> None:
     from skillpm.display import LINE, clean
+    from skillpm.stderr import to_stderr
 
-    sys.stderr.write(f"warning: {clean(message, LINE)}\n")  # quotes a server's words: shown escaped
+    to_stderr(f"warning: {clean(message, LINE)}")  # quotes a server's words: shown escaped
 
 
 class Settings:

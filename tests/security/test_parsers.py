@@ -331,3 +331,21 @@ def test_endpoint_answer_with_infinite_usage_is_refused(hostile: Hostile) -> Non
     hostile.refused(completed, "malformed answer", "Infinity is not finite")
     assert list(hostile.project.glob("eval-*.json")) == []
     assert not list(hostile.cache.rglob("*.json"))
+
+
+@pytest.mark.parametrize("count", ["1e308", str(2**53)], ids=["float", "int"])
+def test_endpoint_answer_with_a_huge_token_count_is_refused(hostile: Hostile, count: str) -> None:
+    """Threat: a chat endpoint counts 1e308 prompt tokens (a float that is an integer): eval wrote 309-digit
+    counts into evidence, which publish then refused to read, so the run was wasted. Defence: a count must be
+    below 2**53, float or integer, else the answer is malformed as for a negative count."""
+    from tests.test_eval_client import ChatServer, Reply
+
+    body = b'{"choices": [{"message": {"content": "hi"}}], "usage": {"prompt_tokens": %s}}' % count.encode()
+    server = ChatServer(lambda request: Reply(body=body))
+    try:
+        completed = hostile.run("eval", eval_source(hostile), "-m", "m", "--base-url", server.url, "--max-attempts", "1")
+    finally:
+        server.close()
+    shown = repr(float(count)) if "e" in count else count
+    hostile.refused(completed, "malformed answer", f"token count {shown} is not a count")
+    assert list(hostile.project.glob("eval-*.json")) == []

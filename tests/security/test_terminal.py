@@ -34,11 +34,15 @@ EVIL_SURROGATE = EVIL + "\ud800"
 FORBIDDEN = ("Cc", "Cf", "Cs", "Zl", "Zp")
 
 
+def raw_characters(text: str) -> list[str]:
+    """The code points of ``text`` a terminal must never receive raw (newline aside), as hex."""
+    return [hex(ord(char)) for char in sorted({char for char in text if char not in "\n" and unicodedata.category(char) in FORBIDDEN})]
+
+
 def assert_safe(text: str) -> None:
     """No control, format, surrogate or separator character (the hostile ones show escaped), no traceback."""
     assert "Traceback" not in text, text[-2000:]
-    bad = sorted({char for char in text if char not in "\n" and unicodedata.category(char) in FORBIDDEN})
-    assert not bad, [hex(ord(char)) for char in bad]
+    assert not raw_characters(text)
 
 
 def registry(hostile: Hostile, *, description: str = EVIL, versions: tuple[str, ...] = ("1.0.0",),
@@ -78,6 +82,15 @@ def test_info_escapes_description_license_and_keywords(hostile: Hostile, descrip
     assert "\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\\u202eevil\\u2066\\u200b\\ufeff\\u2028end" in completed.stdout
 
 
+def test_info_escapes_invisible_default_ignorable_characters(hostile: Hostile) -> None:
+    """Threat: characters a terminal draws as nothing but of no control or format category (the combining grapheme
+    joiner, Hangul fillers, variation selectors) hide text inside a description or a licence."""
+    invisible = "\u034f\u115f\u1160\u17b4\u180b\u3164\ufe0f\uffa0\U000e0100"
+    completed = hostile.ok(hostile.run("info", NAME, "--registry", registry(hostile, description=f"safe{invisible}text")))
+    assert not set(invisible) & set(output(completed))
+    assert "safe\\u034f\\u115f\\u1160\\u17b4\\u180b\\u3164\\ufe0f\\uffa0\\U000e0100text" in completed.stdout
+
+
 def test_info_bounds_a_megabyte_description(hostile: Hostile) -> None:
     """Threat: a megabyte-long description (or license, or keyword) floods the terminal."""
     completed = hostile.ok(hostile.run("info", NAME, "--registry", registry(hostile, description="A" * 1_000_000)))
@@ -99,6 +112,16 @@ def test_resolve_explain_and_its_error_quote_hostile_versions(hostile: Hostile) 
     hostile.refused(completed, "no version of evil-skill matches")
     assert_safe(output(completed))
     assert "0.1\\x1b[2J\\u202e" in completed.stderr
+
+
+def test_debug_traceback_quotes_registry_text_escaped(hostile: Hostile) -> None:
+    """Threat: --debug (which an error's hint suggests) prints the traceback, whose last line quotes an index
+    version with a clipboard write (OSC 52), a carriage return and bidi overrides, raw."""
+    root = registry(hostile, versions=("0.1\x1b]52;c;ZXZpbA==\x07\r" + EVIL, "1.0.0"))
+    completed = hostile.run("--debug", "resolve", f"{NAME}==7", "--arch", "9.0", "--registry", root)
+    assert completed.returncode == 1 and "Traceback (most recent call last):\n  File " in completed.stderr
+    assert not raw_characters(output(completed))
+    assert "NoMatch: no version of evil-skill matches ==7 (available: 0.1\\x1b]52;c;ZXZpbA==\\x07\\x0d\\x1b]0;pwned" in completed.stderr
 
 
 def test_an_error_quoting_a_huge_registry_version_is_bounded(hostile: Hostile) -> None:
@@ -165,12 +188,50 @@ def test_signed_evidence_summary_is_escaped(hostile: Hostile) -> None:
     assert_safe(output(completed))
 
 
+def test_sigstore_s_own_log_lines_never_reach_the_terminal(hostile: Hostile) -> None:
+    """Threat: a registry's keyless bundle (v0.1) whose certificate chain holds a root CA makes sigstore-python log
+    a warning, which Python's last-resort handler printed on stderr: a line skillpm never wrote nor cleaned."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from test_attest_keyless import Instance, _b64
+
+    data = with_metadata(SKILL)
+    subject = {"name": f"{NAME}-1.0.0-generic.tar.gz", "digest": {"sha256": hashlib.sha256(data).hexdigest()}}
+    statement = {"_type": "https://in-toto.io/Statement/v1", "subject": [subject],
+                 "predicateType": "https://skillpm.dev/attestations/eval/v1", "predicate": {}}
+    instance = Instance.create()
+    bundle = json.loads(instance.sign(json.dumps(statement).encode()))
+    leaf = bundle["verificationMaterial"].pop("certificate")
+    bundle["verificationMaterial"]["x509CertificateChain"] = {
+        "certificates": [leaf, {"rawBytes": _b64(instance.ca.public_bytes(Encoding.DER))}]}
+    bundle["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1"
+    raw = json.dumps(bundle).encode()
+    path = f"attestations/{NAME}/1.0.0/{subject['name']}.eval-{'0' * 16}.sigstore.json"
+    root = registry(hostile, archive=data, attestations=[
+        {"path": path, "sha256": hashlib.sha256(raw).hexdigest(), "predicate-type": statement["predicateType"]}])
+    (root / path).parent.mkdir(parents=True)
+    (root / path).write_bytes(raw)
+    for args in (("info", NAME), ("verify", NAME, "--json")):
+        completed = hostile.run(*args, "--registry", root, "--offline")
+        assert "Traceback" not in completed.stderr
+        assert [line for line in completed.stderr.splitlines() if not line.startswith(("error: ", "verifying "))] == []
+
+
 @pytest.mark.parametrize("argument", [f"evil{EVIL}", "x" * 100_000 + "\x1b[2J"], ids=["controls", "huge"])
 def test_errors_quoting_an_argument_are_escaped_and_bounded(hostile: Hostile, argument: str) -> None:
     """Threat: text pasted from a web page (a requirement with escapes, or 100 kB) is echoed by the error."""
     completed = hostile.run("install", argument, "--arch", "9.0", "--registry", registry(hostile))
     hostile.refused(completed)
     assert_safe(output(completed))
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
+def test_output_in_an_encoding_without_the_registry_s_characters(hostile: Hostile, encoding: str) -> None:
+    """Threat: text a Latin-1 or cp1252 stdout cannot encode (Windows with output redirected) stops search and
+    info half-way, with an error saying the registry's text is not valid UTF-8."""
+    root = registry(hostile, description="\u65e5\u672c\u8a9e " + "x" * 600)  # cut at 500 with skillpm's own '…'
+    for args in (("search", "evil"), ("info", NAME)):
+        completed = hostile.ok(hostile.run(*args, "--registry", root, env={"PYTHONIOENCODING": encoding}))
+        assert completed.stderr == "" and "\\u65e5\\u672c\\u8a9e x" in completed.stdout, completed.stdout
 
 
 def test_json_output_keeps_the_exact_data(hostile: Hostile) -> None:

@@ -20,6 +20,8 @@ from skillpm.pack import pack
 from skillpm.registry import store
 from skillpm.registry.directory import LocalRegistry
 from skillpm.registry.store.files import artifact_path
+from skillpm.index.model import shard_path
+from test_publish import digests, make_evidence, write_json, write_key
 
 NAME = "demo-skill"
 EVIL = "Evil advice.\n"
@@ -102,3 +104,28 @@ def test_an_oci_registry_tagging_one_version_twice_is_refused(hostile) -> None:
         hostile.refused(hostile.run("resolve", NAME, "--registry", registry.url), "are one version")
         assert hostile.changed_outside(before, hostile.cache) == []
         assert not (hostile.project / "skills.lock").exists()
+
+
+def test_writers_keep_a_version_that_is_not_pep_440_and_go_on(hostile) -> None:
+    """A package document also listing 'not-a-version' (a hand edit, a contributor's commit to a registry kept in
+    git), which clients skip: registry add, yank, publish and attest ended in an InvalidVersion traceback."""
+    root = hostile.work / "registry"
+    hostile.ok(hostile.run("registry", "init", root))
+    first = build_source(hostile.work / "v1", NAME, {"generic": {}})
+    hostile.ok(hostile.run("registry", "add", root, *(built.path for built in pack(first, hostile.work / "dist1"))))
+    shard = root / "index" / shard_path(NAME)
+    document = json.loads(shard.read_text())
+    document["versions"].insert(0, {**document["versions"][0], "version": "not-a-version"})
+    shard.write_text(json.dumps(document))
+    second = build_source(hostile.work / "v2", NAME, {"generic": {}}, version="1.1.0")
+    hostile.ok(hostile.run("registry", "add", root, *(built.path for built in pack(second, hostile.work / "dist2"))))
+    hostile.ok(hostile.run("registry", "yank", root, f"{NAME}==1.1.0"))
+    hostile.ok(hostile.run("publish", build_source(hostile.work / "v3", NAME, {"generic": {}}, version="1.2.0"),
+                           "--registry", root))
+    key = write_key(hostile.work / "key")
+    evidence = make_evidence("bench", target="generic", sha256=digests(first, hostile.work / "sums")["generic"], name=NAME)
+    hostile.ok(hostile.run("attest", f"{NAME}==1.0.0", "--target", "generic", "--registry", root, "--evidence",
+                           write_json(hostile.work / "bench.json", evidence), "--sign", f"key:{key}"))
+    versions = [entry["version"] for entry in json.loads(shard.read_text())["versions"]]
+    assert versions == ["not-a-version", "1.0.0", "1.1.0", "1.2.0"]  # kept, and first, as clients order it
+    assert json.loads((root / "search.json").read_text())["packages"][0]["version"] == "1.2.0"

@@ -17,6 +17,7 @@ from skillpm.index.model import (
     check_name,
     search_document,
     shard_path,
+    version_order,
 )
 from skillpm.reading import Hashing, open_regular
 from skillpm.registry.directory import LocalRegistry
@@ -125,7 +126,7 @@ def existing_variants(registry: LocalRegistry, name: str, version: str) -> dict[
 
 def package_write(document: PackageDocument) -> tuple[str, bytes]:
     """The write of a package document, its versions in order."""
-    ordered = document._replace(versions=tuple(sorted(document.versions, key=lambda e: Version(e.version))))
+    ordered = document._replace(versions=tuple(sorted(document.versions, key=version_order)))
     return f"index/{shard_path(document.name)}", dump(ordered.to_json())
 
 
