@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import test_cli_errors
 import test_http_server
 from conftest import registry_serve
 
@@ -235,3 +236,25 @@ def test_insecure_or_unknown_urls_are_refused_before_any_request(isolated, run_s
     result = run_skillpm("resolve", KERNEL, "--arch", "9.0", "--registry", url)
     assert_one_error(result)
     assert contains in result.stderr
+
+
+def test_a_large_download_with_stderr_closed_installs(isolated, tmp_path: Path, make_source, publish) -> None:
+    """`2>&-` (cron, daemons, CI wrappers): downloading an archive large enough for a progress bar asked a
+    missing stderr whether it was a terminal, and the install failed with an AttributeError."""
+    from skillpm.registry import store
+
+    root = tmp_path / "big"
+    store.init(root, name="big")
+    noise = os.urandom(700_000).hex()  # hex packs to half: over 512 KiB, the size that shows a progress bar
+    publish(root, make_source(tmp_path / "b", "big-skill", {"generic": {"assets/noise.txt": noise}}))
+    server = Served(root)
+    try:
+        completed = subprocess.run(
+            [test_cli_errors._console_script(), "install", "big-skill", "--arch", "9.0", "--registry", server.url],
+            capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=120,
+            preexec_fn=test_cli_errors._without_stderr, cwd=isolated.project,
+        )
+    finally:
+        server.stop()
+    assert completed.returncode == 0, completed.stdout
+    assert completed.stdout.startswith("installed big-skill 1.0.0"), completed.stdout

@@ -49,6 +49,7 @@ from skillpm.registry import documents
 from skillpm.registry.config import check_url
 from skillpm.registry.index_cache import IndexCache, validators
 from skillpm.registry.urls import UrlProblem, registry_base, shown_url
+from skillpm.stderr import stderr_is_terminal
 from skillpm.display import clean
 from skillpm.registry.redirects import host_of
 from skillpm.registry.transport import Deadline, Progress, Reply, Transport, failure_reason
@@ -348,7 +349,7 @@ class HttpRegistry:
                 and size is not None
                 and size >= _PROGRESS_MIN_BYTES
                 and threading.current_thread() is threading.main_thread()
-                and sys.stderr.isatty()
+                and stderr_is_terminal()
             )
             if not shown:
                 yield lambda _steps: None
