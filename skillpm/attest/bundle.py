@@ -112,7 +112,7 @@ def keyless_signer(data: bytes) -> str:
     from sigstore.errors import Error
     from sigstore.models import Bundle
 
-    from skillpm.attest.verify import certificate_identity
+    from skillpm.attest.keyless import certificate_identity
 
     try:
         issuer, identities = certificate_identity(Bundle.from_json(data).signing_certificate)
