@@ -241,7 +241,8 @@ def _recorded_test_set(artifact: bytes) -> str | None:
 
 
 def _key_checks(parsed: ParsedBundle, policy: Policy, extra: Sequence[PublicKey]) -> list[Check]:
-    """``signature`` and ``signer`` for a key-based bundle."""
+    """``signature`` and ``signer`` for a key-based bundle: each signature is tried with each known key
+    until one made by a trusted key is found (the envelope holds at most MAX_SIGNATURES)."""
     from skillpm.attest.keys import parse_public_key
 
     keyring: dict[str, PublicKey] = {key.fingerprint: key for key in extra}
@@ -251,12 +252,11 @@ def _key_checks(parsed: ParsedBundle, policy: Policy, extra: Sequence[PublicKey]
             keyring.setdefault(key.fingerprint, key)
     envelope = parsed.envelope
     pae = envelope.pae()
-    signers = [
-        key.fingerprint
-        for signature in envelope.signatures
-        for key in keyring.values()
-        if key.verify(signature.sig, pae)
-    ]
+    signers: list[str] = []
+    for signature in envelope.signatures:
+        signers += [key.fingerprint for key in keyring.values() if key.verify(signature.sig, pae)]
+        if any(policy.trusts_key(fingerprint) for fingerprint in signers):
+            break
     if signers:
         signature = Check("signature", True, f"valid signature by key {signers[0]}")
     else:
