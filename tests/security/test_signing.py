@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
+from pathlib import Path
+
+import pytest
 
 from test_publish import NAME
 
 from .conftest import Hostile
+from .test_secrets import SECRET_ENV
 from .test_trust import Signed, replace_bundle, signed  # noqa: F401 (signed: the fixture)
+
+
+def attest(hostile: Hostile, signed: Signed, registry: Path, sign: str, env: dict[str, str] | None = None):
+    return hostile.run("attest", f"{NAME}==1.0.0", "--target", "generic", "--evidence", signed.tmp / "eval.json",
+                       "--sign", sign, "--registry", registry, env=env)
 
 
 def test_an_envelope_of_more_than_16_signatures_is_refused(hostile: Hostile, signed: Signed) -> None:
@@ -30,3 +40,24 @@ def test_an_envelope_of_more_than_16_signatures_is_refused(hostile: Hostile, sig
                             "detail": "DSSE envelope has 17 signatures; at most 16 are read"}
 
 
+@pytest.mark.parametrize("ci", ["BUILDKITE", "CIRCLECI"])
+def test_the_ci_programs_sigstore_asks_for_a_credential_see_none_of_skillpm_s_secrets(
+    hostile: Hostile, signed: Signed, ci: str
+) -> None:
+    """Threat: '--sign sigstore' without a token looks for a CI's credential; under Buildkite or CircleCI
+    sigstore-python runs 'buildkite-agent' or 'circleci' from PATH, which got skillpm's whole environment:
+    the key passphrase, registry tokens, the OCI password, the index key's path."""
+    folder = hostile.work / "bin"
+    folder.mkdir()
+    seen = hostile.work / "seen.txt"
+    for program in ("buildkite-agent", "circleci"):
+        (folder / program).write_text(f"#!/bin/sh\nenv >> {seen}\necho not-a-token\n")
+        (folder / program).chmod(0o755)
+    secrets = {name: value for name, value in SECRET_ENV.items() if name != "SIGSTORE_ID_TOKEN"}  # that one is the token
+    env = {**secrets, ci: "true", "KEPT_FOR_CI": "kept", "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+    registry = shutil.copytree(signed.root, hostile.work / "registry")
+    hostile.refused(attest(hostile, signed, registry, "sigstore", env=env), "keyless signing failed")
+    environment = seen.read_text()
+    assert "KEPT_FOR_CI=kept" in environment
+    leaked = [name for name, value in secrets.items() if name in environment or value in environment]
+    assert leaked == [], leaked
