@@ -14,7 +14,7 @@ from test_publish import NAME
 
 from .conftest import Hostile
 from .test_secrets import SECRET_ENV
-from .test_trust import Signed, replace_bundle, signed  # noqa: F401 (signed: the fixture)
+from .test_trust import Signed, project_policy, replace_bundle, signed, user_policy  # noqa: F401 (signed: the fixture)
 
 
 def attest(hostile: Hostile, signed: Signed, registry: Path, sign: str, env: dict[str, str] | None = None):
@@ -38,6 +38,31 @@ def test_an_envelope_of_more_than_16_signatures_is_refused(hostile: Hostile, sig
     bundle_check = next(check for check in checks if check["check"] == "bundle")
     assert bundle_check == {"check": "bundle", "ok": False, "required": True,
                             "detail": "DSSE envelope has 17 signatures; at most 16 are read"}
+
+
+NUL = "a\\u0000b"
+POLICIES = {
+    "public-key": (project_policy, f'[[trust.keys]]\nfingerprint = "{"a" * 64}"\npublic-key = "{NUL}"\n',
+                   "public-key 'a\\x00b' holds a NUL character"),
+    "key-registries": (project_policy, f'[[trust.keys]]\nfingerprint = "{"a" * 64}"\nregistries = ["{NUL}"]\n',
+                       "registries entry 'a\\x00b' holds a NUL character"),
+    "sigstore-registries": (project_policy, f'[[trust.sigstore]]\nissuer = "x"\nidentity = "y"\nregistries = ["{NUL}"]\n',
+                            "registries entry 'a\\x00b' holds a NUL character"),
+    "project-keys": (user_policy, f'[trust]\nproject-keys = ["/{NUL}"]\n',
+                     "project-keys entry '/a\\x00b' holds a NUL character"),
+    "project-keys-no-such-user": (user_policy, '[trust]\nproject-keys = ["~nosuchuser-skillpm/src"]\n',
+                                  "names the home folder of no known user"),
+}
+
+
+@pytest.mark.parametrize("case", POLICIES, ids=POLICIES)
+def test_a_policy_path_no_path_can_be_is_one_error_naming_the_file(hostile: Hostile, signed: Signed, case: str) -> None:
+    """Threat: a cloned project's .skillpm/policy.toml (or the user's own) whose public-key, registries or
+    project-keys path holds a NUL, or names ~nosuchuser, ended every verify, info and install in a traceback."""
+    write, text, problem = POLICIES[case]
+    policy = write(hostile, text)
+    hostile.refused(hostile.run("verify", f"{NAME}==1.0.0", "--registry", signed.root), str(policy), problem)
+    hostile.refused(hostile.run("install", NAME, "--registry", signed.root, "--arch", "12.0"), str(policy), problem)
 
 
 @pytest.mark.parametrize("ci", ["BUILDKITE", "CIRCLECI"])
