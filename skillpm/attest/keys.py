@@ -183,6 +183,18 @@ def _write_private(path: Path, data: bytes) -> None:
         Path(temporary).unlink(missing_ok=True)
 
 
+def refuse_inside_registry(path: Path, registry: Path, role: str) -> None:
+    """RegistryError when the private key at ``path`` (``~`` expanded, links followed) lies inside
+    ``registry``, the folder it signs for, whose every file is served and copied."""
+    from skillpm.errors import RegistryError
+
+    if path.expanduser().resolve().is_relative_to(registry.resolve()):
+        raise RegistryError(
+            f"{role} {path} is inside the registry {registry}, whose every file is served and copied; refused",
+            hint="keep private keys outside the registry, e.g. in ~/.skillpm/keys (and replace one that was served)",
+        )
+
+
 def load_signing_key(path: Path, *, passphrase: bytes | None = None) -> SigningKey:
     """Read a PEM private key; an encrypted one needs ``passphrase``."""
     from cryptography.hazmat.primitives import serialization

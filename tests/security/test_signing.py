@@ -40,6 +40,26 @@ def test_an_envelope_of_more_than_16_signatures_is_refused(hostile: Hostile, sig
                             "detail": "DSSE envelope has 17 signatures; at most 16 are read"}
 
 
+def test_a_signing_key_inside_the_registry_it_writes_is_refused(hostile: Hostile, signed: Signed) -> None:
+    """Threat: 'attest' and 'publish --sign key:REG/keys/me' signed with a private key kept in the registry
+    folder, which 'registry serve', a static host or any copy hands out, where the same key as the index
+    key is refused."""
+    registry = shutil.copytree(signed.root, hostile.work / "registry")
+    inside = registry / "keys" / "me"
+    hostile.ok(hostile.run("keygen", "-o", inside))
+    (hostile.work / "linked").symlink_to(registry)
+    for key in (inside, hostile.work / "linked" / "keys" / "me"):
+        before = hostile.state()
+        completed = attest(hostile, signed, registry, f"key:{key}")
+        hostile.refused(completed, f"the signing key {key} is inside the registry", "refused")
+        assert "hint: keep private keys outside the registry" in completed.stderr
+        hostile.refused(hostile.run("publish", hostile.work / "missing-source", "--registry", registry,
+                                    "--sign", f"key:{key}"), "the signing key", "is inside the registry")
+        assert hostile.changed_outside(before, hostile.cache) == []
+    hostile.ok(hostile.run("keygen", "-o", hostile.work / "keys" / "me"))
+    hostile.ok(attest(hostile, signed, registry, f"key:{hostile.work / 'keys' / 'me'}"))
+
+
 NUL = "a\\u0000b"
 POLICIES = {
     "public-key": (project_policy, f'[[trust.keys]]\nfingerprint = "{"a" * 64}"\npublic-key = "{NUL}"\n',
