@@ -152,14 +152,23 @@ def keygen(
     public_path: Path | None = None,
 ) -> GeneratedKey:
     """Generate a key pair: the private key at ``private_path`` (mode 0600, never overwritten)
-    and the public key at ``public_path`` (default: the same path plus ``.pub``)."""
+    and the public key at ``public_path`` (default: the same path plus ``.pub``).
+
+    The public half is written first and removed when the private half cannot be written (or on
+    Ctrl-C): a failed run leaves no half of a pair, which a second run would call "already exists".
+    """
     public_path = public_path or private_path.with_name(private_path.name + ".pub")
     for path in (private_path, public_path):
         if path.exists() or path.is_symlink():
             raise AttestationError(f"{path} already exists; skillpm never overwrites a key", hint="choose another path")
     key = generate(algorithm)
-    _write_private(private_path, private_pem(key, passphrase=passphrase))
+    private = private_pem(key, passphrase=passphrase)
     atomic_write(public_path, key.public.pem())
+    try:
+        _write_private(private_path, private)
+    except BaseException:
+        public_path.unlink(missing_ok=True)
+        raise
     return GeneratedKey(private_path, public_path, key.public.algorithm, key.fingerprint)
 
 

@@ -85,6 +85,20 @@ def test_a_policy_path_no_path_can_be_is_one_error_naming_the_file(hostile: Host
     hostile.refused(hostile.run("install", NAME, "--registry", signed.root, "--arch", "12.0"), str(policy), problem)
 
 
+def test_keygen_that_fails_leaves_no_half_of_a_pair(hostile: Hostile) -> None:
+    """Threat: keygen wrote the private key, then failed writing the public half (a name the file system
+    cannot hold with the temporary file's suffix): the private key stayed behind, and the same command
+    again was refused because the key "already exists"."""
+    name = "k" * 235  # the private key's temporary name fits; the public half's does not
+    for _ in range(2):
+        completed = hostile.run("keygen", "-o", name, cwd=hostile.work)
+        line = hostile.refused(completed)
+        assert "already exists" not in line
+        assert sorted(os.listdir(hostile.work)) == []
+    hostile.ok(hostile.run("keygen", "-o", "k" * 200, cwd=hostile.work))
+    assert sorted(os.listdir(hostile.work)) == ["k" * 200, "k" * 200 + ".pub"]
+
+
 @pytest.mark.parametrize("ci", ["BUILDKITE", "CIRCLECI"])
 def test_the_ci_programs_sigstore_asks_for_a_credential_see_none_of_skillpm_s_secrets(
     hostile: Hostile, signed: Signed, ci: str
