@@ -241,7 +241,26 @@ def parse_public_key(data: bytes, *, where: str = "public key") -> PublicKey:
         key = rust_openssl.keys.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm):
         raise AttestationError(f"{where}: not a PEM public key") from None
-    return _public(key, where)  # type: ignore[arg-type]
+    public = _public(key, where)  # type: ignore[arg-type]
+    if _pem_body(data) != key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo):
+        raise AttestationError(
+            f"{where}: the public key is not in its usual encoding (a compressed point, or explicit curve "
+            "parameters), so its fingerprint would not be the sha256 of the file's DER",
+            hint="re-encode it: openssl ec -pubin -in KEY.pub -pubout -conv_form uncompressed -param_enc named_curve -out NEW.pub",
+        )
+    return public
+
+
+def _pem_body(data: bytes) -> bytes | None:
+    """The DER of the first ``PUBLIC KEY`` block of ``data`` (what a PEM reader reads), or ``None``."""
+    import binascii  # not base64, which costs start-up (struct) on every signed install
+    import re
+
+    found = re.search(rb"-----BEGIN PUBLIC KEY-----(.*?)-----END PUBLIC KEY-----", data, re.S)
+    try:
+        return binascii.a2b_base64(b"".join(found[1].split())) if found else None
+    except binascii.Error:
+        return None
 
 
 def load_public_key(path: Path) -> PublicKey:

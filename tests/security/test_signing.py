@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from test_publish import NAME
 
@@ -97,6 +100,40 @@ def test_keygen_that_fails_leaves_no_half_of_a_pair(hostile: Hostile) -> None:
         assert sorted(os.listdir(hostile.work)) == []
     hostile.ok(hostile.run("keygen", "-o", "k" * 200, cwd=hostile.work))
     assert sorted(os.listdir(hostile.work)) == ["k" * 200, "k" * 200 + ".pub"]
+
+
+def spki(point: bytes, parameters: bytes = bytes.fromhex("06082a8648ce3d030107")) -> bytes:
+    """A P-256 SubjectPublicKeyInfo of ``point``, with the named curve (or the ``parameters`` given)."""
+    def der(tag: int, body: bytes) -> bytes:
+        return bytes([tag, len(body)]) + body if len(body) < 128 else bytes([tag, 0x81, len(body)]) + body
+
+    algorithm = der(0x30, bytes.fromhex("06072a8648ce3d0201") + parameters)
+    return der(0x30, algorithm + der(0x03, b"\x00" + point))
+
+
+def pem(der: bytes) -> str:
+    body = base64.b64encode(der).decode()
+    return "-----BEGIN PUBLIC KEY-----\n" + "\n".join(body[i:i + 64] for i in range(0, len(body), 64)) + "\n-----END PUBLIC KEY-----\n"
+
+
+def test_a_public_key_in_an_unusual_encoding_is_refused(hostile: Hostile, signed: Signed) -> None:
+    """Threat: a P-256 public key written with a compressed point was fingerprinted after re-encoding, so
+    the fingerprint docs/attestations.md tells users to compute (the sha256 of the file's DER) was another,
+    and a [[trust.keys]] fingerprint computed that way never matched."""
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    usual = key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    assert spki(key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)) == usual
+    (hostile.work / "usual.pub").write_text(pem(usual))
+    (hostile.work / "compressed.pub").write_text(pem(spki(key.public_bytes(Encoding.X962, PublicFormat.CompressedPoint))))
+    registry = hostile.work / "registry"
+    hostile.ok(hostile.run("registry", "init", registry))
+    trusted = hostile.ok(hostile.run("registry", "trust", registry, "--index-key", hostile.work / "usual.pub", "--json"))
+    assert json.loads(trusted.stdout)["index_key"] == hashlib.sha256(usual).hexdigest()
+    completed = hostile.run("registry", "trust", registry, "--index-key", hostile.work / "compressed.pub")
+    hostile.refused(completed, "the public key is not in its usual encoding")
+    completed = hostile.run("verify", f"{NAME}==1.0.0", "--registry", signed.root, "--key", hostile.work / "compressed.pub")
+    hostile.refused(completed, "compressed.pub: the public key is not in its usual encoding")
+    assert "hint: re-encode it: openssl ec -pubin" in completed.stderr
 
 
 @pytest.mark.parametrize("ci", ["BUILDKITE", "CIRCLECI"])
