@@ -60,6 +60,8 @@ def nvidia_smi(*arguments: str) -> str | None:
         return None
     import subprocess  # only once there is a program to run
 
+    from skillpm.childenv import without_secrets
+
     try:
         result = subprocess.run(
             [executable, *arguments],
@@ -67,6 +69,7 @@ def nvidia_smi(*arguments: str) -> str | None:
             text=True,
             timeout=15,
             check=True,
+            env=without_secrets(),  # a program from PATH: none of skillpm's secrets
         )
     except (OSError, subprocess.SubprocessError):
         return None

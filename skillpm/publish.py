@@ -35,9 +35,10 @@ if TYPE_CHECKING:
 
 
 class KeySigner(Record):
-    """Sign with a private key (offline)."""
+    """Sign with a private key (offline); ``path``: the key file it was read from."""
 
     key: SigningKey
+    path: Path | None = None
 
     def sign(self, statement: Statement) -> bytes:
         from skillpm.attest.bundle import sign_with_key
@@ -83,8 +84,17 @@ def parse_signer(text: str, *, identity_token: str | None = None, staging: bool 
     if text.startswith("key:") and len(text) > 4:
         from skillpm.attest.keys import load_signing_key, passphrase_from_env
 
-        return KeySigner(load_signing_key(Path(text[4:]).expanduser(), passphrase=passphrase_from_env()))
+        path = Path(text[4:]).expanduser()
+        return KeySigner(load_signing_key(path, passphrase=passphrase_from_env()), path)
     raise AttestationError(f"--sign {text!r} is neither key:PATH nor sigstore", hint="e.g. --sign key:~/.skillpm/keys/me")
+
+
+def refuse_signer_inside(signer: Signer | None, registry_root: Path) -> None:
+    """Refuse a key signer whose key file lies inside the registry being written, as the index key is."""
+    if isinstance(signer, KeySigner) and signer.path is not None:
+        from skillpm.attest.keys import refuse_inside_registry
+
+        refuse_inside_registry(signer.path, registry_root, "the signing key")
 
 
 class Published(Record):
@@ -136,6 +146,7 @@ def publish(
     from skillpm.registry import store
 
     store.open_for_writing(registry_root)
+    refuse_signer_inside(signer, registry_root)
     if evidence and signer is None:
         raise AttestationError("evidence must be signed", hint="pass --sign key:PATH or --sign sigstore")
     documents = [read_evidence(path) for path in evidence]

@@ -23,7 +23,7 @@ import os
 import struct
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Sequence
 
 import pytest
 import rfc8785
@@ -38,15 +38,18 @@ from sigstore_models.trustroot.v1 import TrustedRoot as TrustedRootModel
 from skillpm.attest import AttestationError
 from skillpm.attest.bundle import SIGSTORE, keyless_signer, read_bundle, sign_keyless, to_sigstore_statement
 from skillpm.attest.dsse import PAYLOAD_TYPE, pae
+from skillpm.attest.keyless import certificate_identity
 from skillpm.attest.policy import Policy, TrustedIdentity
 from skillpm.attest.statement import statement_for_evidence
-from skillpm.attest.verify import Check, SigstoreTrust, certificate_identity, failures, verify_attestation
+from skillpm.attest.verify import Check, SigstoreTrust, failures, verify_attestation
 
 from test_attest_verify import ARTIFACT, DIGEST, NAME, SCHEMAS, VARIANT, evidence
 
 SIGNED_AT = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1)
 IDENTITY = "release@acme.example"
 ISSUER = "https://issuer.acme.example"
+#: Fulcio's OIDC issuer extensions: v1 holds the issuer's raw text, v2 a DER UTF8String.
+ISSUER_V1, ISSUER_V2 = "1.3.6.1.4.1.57264.1.1", "1.3.6.1.4.1.57264.1.8"
 
 
 def _b64(data: bytes) -> str:
@@ -113,8 +116,14 @@ class Instance:
         }
         return TrustedRoot(TrustedRootModel.from_json(json.dumps(root)))
 
-    def certificate(self, key: ec.EllipticCurvePrivateKey, identity: str, issuer: str) -> x509.Certificate:
-        """A Fulcio-style leaf for ``identity`` from ``issuer``, with an SCT from the CT log."""
+    def certificate(
+        self, key: ec.EllipticCurvePrivateKey, identity: str, issuer: str,
+        issuers: Sequence[tuple[str, bytes]] | None = None,
+    ) -> x509.Certificate:
+        """A Fulcio-style leaf for ``identity`` from ``issuer``, with an SCT from the CT log.
+
+        ``issuers``: the issuer extensions (OID, raw value) in their order, instead of the v1 one of ``issuer``.
+        """
         builder = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([]))
@@ -128,11 +137,9 @@ class Instance:
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
             .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(identity)]), critical=True)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.ca_key.public_key()), critical=False)
-            .add_extension(
-                x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.1"), issuer.encode()),
-                critical=False,
-            )
         )
+        for oid, value in [(ISSUER_V1, issuer.encode())] if issuers is None else issuers:
+            builder = builder.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), value), critical=False)
         # RFC 6962 3.2: the CT log signs the precertificate's TBS (without the SCT list).
         tbs = builder.sign(self.ca_key, hashes.SHA256()).tbs_certificate_bytes
         millis = int(SIGNED_AT.timestamp() * 1000)
@@ -155,10 +162,13 @@ class Instance:
         extension = x509.UnrecognizedExtension(ExtensionOID.PRECERT_SIGNED_CERTIFICATE_TIMESTAMPS, asn1.encode_der(sct_list))
         return builder.add_extension(extension, critical=False).sign(self.ca_key, hashes.SHA256())
 
-    def sign(self, payload: bytes, *, identity: str = IDENTITY, issuer: str = ISSUER) -> bytes:
+    def sign(
+        self, payload: bytes, *, identity: str = IDENTITY, issuer: str = ISSUER,
+        issuers: Sequence[tuple[str, bytes]] | None = None,
+    ) -> bytes:
         """A keyless bundle for ``payload``, as ``Signer.sign_dsse`` would return it (Rekor v1, dsse/0.0.1)."""
         key = ec.generate_private_key(ec.SECP256R1())
-        certificate = self.certificate(key, identity, issuer)
+        certificate = self.certificate(key, identity, issuer, issuers)
         signature = key.sign(pae(PAYLOAD_TYPE, payload), ec.ECDSA(hashes.SHA256()))
         envelope = {"payload": _b64(payload), "payloadType": PAYLOAD_TYPE, "signatures": [{"sig": _b64(signature)}]}
         body = rfc8785.dumps(

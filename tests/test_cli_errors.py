@@ -6,6 +6,7 @@ the terminal (stderr, exit codes, Ctrl-C), click's runner for --json documents.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import random
@@ -461,6 +462,16 @@ def test_the_secret_variables_child_programs_never_see_are_the_ones_skillpm_read
     assert {PASSWORD_ENV, USERNAME_ENV, PASSPHRASE_ENV, INDEX_KEY_ENV} < SECRET_VARIABLES and SECRET_PREFIX == TOKEN_ENV_PREFIX
     assert is_secret("skillpm_token_team") and not is_secret("SKILLPM_CACHE_DIR")
     assert without_secrets({"SIGSTORE_ID_TOKEN": "t", "SKILLPM_TOKEN_X": "t", "HOME": "/h"}) == {"HOME": "/h"}
+    # Every program skillpm starts gets an environment skillpm chose (without_secrets, or a minimal one),
+    # never its own whole environment: nvidia-smi, found on PATH, once got every secret (a hostile review).
+    inheriting = []
+    for path in sorted(Path(skillpm.__file__).parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("run", "Popen")
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "subprocess"
+                    and not any(keyword.arg in ("env", None) for keyword in node.keywords)):
+                inheriting.append(f"{path.name}:{node.lineno}")
+    assert inheriting == []
 
 
 def test_a_did_you_mean_hint_compares_a_bounded_number_of_names(registry: Path, run_cli, monkeypatch) -> None:

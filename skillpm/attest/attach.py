@@ -50,10 +50,11 @@ class Attached:
 def attach(registry_root: Path, variant: VariantRef, evidence: Path, signer: Signer) -> Attached:
     """Sign ``evidence`` about the published ``variant`` and add it to the registry at ``registry_root``."""
     from skillpm.archive import read_metadata
-    from skillpm.publish import checked_statement, read_evidence, sign_bundle
+    from skillpm.publish import checked_statement, read_evidence, refuse_signer_inside, sign_bundle
     from skillpm.registry import store
 
     registry = store.open_for_writing(registry_root)
+    refuse_signer_inside(signer, registry_root)
     variants = _published_version(registry, variant).variants
     chosen = next((v for v in variants if v.target == variant.target), None)
     if chosen is None:

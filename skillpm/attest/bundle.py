@@ -14,7 +14,8 @@ with a ``dsseEnvelope``. They differ in ``verificationMaterial``:
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Literal
+import os
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from skillpm.attest import AttestationError, quiet_sigstore
 from skillpm.attest.dsse import PAYLOAD_TYPE, Envelope, Signature
@@ -90,7 +91,7 @@ def sign_keyless(statement: Statement, *, identity_token: str | None = None, sta
 
     sigstore_statement = to_sigstore_statement(statement)
     try:
-        raw = identity_token or detect_credential()
+        raw = identity_token or _ambient_credential(detect_credential)
         if not raw:
             raise AttestationError(
                 "keyless signing needs an OIDC identity token, and none was found in this environment",
@@ -106,6 +107,19 @@ def sign_keyless(statement: Statement, *, identity_token: str | None = None, sta
     return (bundle.to_json() + "\n").encode()
 
 
+def _ambient_credential(detect: Callable[[], str | None]) -> str | None:
+    """``detect()`` with skillpm's secret variables out of this process's environment: sigstore-python
+    looks for a CI's credential by running programs found on PATH (``buildkite-agent``, ``circleci``),
+    which inherit it and need none of them."""
+    from skillpm.childenv import is_secret
+
+    kept = {name: os.environ.pop(name) for name in list(os.environ) if is_secret(name)}
+    try:
+        return detect()
+    finally:
+        os.environ.update(kept)
+
+
 def keyless_signer(data: bytes) -> str:
     """Who signed the keyless bundle ``data``: the sha256 of its certificate's OIDC issuer and identities,
     a line each, the same for every certificate Sigstore gives that signer."""
@@ -115,7 +129,7 @@ def keyless_signer(data: bytes) -> str:
     from sigstore.errors import Error
     from sigstore.models import Bundle
 
-    from skillpm.attest.verify import certificate_identity
+    from skillpm.attest.keyless import certificate_identity
 
     try:
         issuer, identities = certificate_identity(Bundle.from_json(data).signing_certificate)

@@ -16,6 +16,9 @@ from skillpm.attest import AttestationError
 from skillpm.records import Record
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
+#: The most signatures an envelope may hold, as a signed index snapshot: each is tried with every trusted
+#: key, so a registry that padded its bundles with copies would cost every verify seconds of CPU.
+MAX_SIGNATURES = 16
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -66,6 +69,8 @@ class Envelope(Record):
         signatures = data.get("signatures")
         if not isinstance(signatures, list) or not signatures:
             raise AttestationError("DSSE envelope has no signatures")
+        if len(signatures) > MAX_SIGNATURES:
+            raise AttestationError(f"DSSE envelope has {len(signatures)} signatures; at most {MAX_SIGNATURES} are read")
         parsed = []
         for item in signatures:
             if not isinstance(item, dict):

@@ -152,14 +152,23 @@ def keygen(
     public_path: Path | None = None,
 ) -> GeneratedKey:
     """Generate a key pair: the private key at ``private_path`` (mode 0600, never overwritten)
-    and the public key at ``public_path`` (default: the same path plus ``.pub``)."""
+    and the public key at ``public_path`` (default: the same path plus ``.pub``).
+
+    The public half is written first and removed when the private half cannot be written (or on
+    Ctrl-C): a failed run leaves no half of a pair, which a second run would call "already exists".
+    """
     public_path = public_path or private_path.with_name(private_path.name + ".pub")
     for path in (private_path, public_path):
         if path.exists() or path.is_symlink():
             raise AttestationError(f"{path} already exists; skillpm never overwrites a key", hint="choose another path")
     key = generate(algorithm)
-    _write_private(private_path, private_pem(key, passphrase=passphrase))
+    private = private_pem(key, passphrase=passphrase)
     atomic_write(public_path, key.public.pem())
+    try:
+        _write_private(private_path, private)
+    except BaseException:
+        public_path.unlink(missing_ok=True)
+        raise
     return GeneratedKey(private_path, public_path, key.public.algorithm, key.fingerprint)
 
 
@@ -181,6 +190,18 @@ def _write_private(path: Path, data: bytes) -> None:
             raise AttestationError(f"{path} already exists; skillpm never overwrites a key") from None
     finally:
         Path(temporary).unlink(missing_ok=True)
+
+
+def refuse_inside_registry(path: Path, registry: Path, role: str) -> None:
+    """RegistryError when the private key at ``path`` (``~`` expanded, links followed) lies inside
+    ``registry``, the folder it signs for, whose every file is served and copied."""
+    from skillpm.errors import RegistryError
+
+    if path.expanduser().resolve().is_relative_to(registry.resolve()):
+        raise RegistryError(
+            f"{role} {path} is inside the registry {registry}, whose every file is served and copied; refused",
+            hint="keep private keys outside the registry, e.g. in ~/.skillpm/keys (and replace one that was served)",
+        )
 
 
 def load_signing_key(path: Path, *, passphrase: bytes | None = None) -> SigningKey:
@@ -220,7 +241,26 @@ def parse_public_key(data: bytes, *, where: str = "public key") -> PublicKey:
         key = rust_openssl.keys.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm):
         raise AttestationError(f"{where}: not a PEM public key") from None
-    return _public(key, where)  # type: ignore[arg-type]
+    public = _public(key, where)  # type: ignore[arg-type]
+    if _pem_body(data) != key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo):
+        raise AttestationError(
+            f"{where}: the public key is not in its usual encoding (a compressed point, or explicit curve "
+            "parameters), so its fingerprint would not be the sha256 of the file's DER",
+            hint="re-encode it: openssl ec -pubin -in KEY.pub -pubout -conv_form uncompressed -param_enc named_curve -out NEW.pub",
+        )
+    return public
+
+
+def _pem_body(data: bytes) -> bytes | None:
+    """The DER of the first ``PUBLIC KEY`` block of ``data`` (what a PEM reader reads), or ``None``."""
+    import binascii  # not base64, which costs start-up (struct) on every signed install
+    import re
+
+    found = re.search(rb"-----BEGIN PUBLIC KEY-----(.*?)-----END PUBLIC KEY-----", data, re.S)
+    try:
+        return binascii.a2b_base64(b"".join(found[1].split())) if found else None
+    except binascii.Error:
+        return None
 
 
 def load_public_key(path: Path) -> PublicKey:

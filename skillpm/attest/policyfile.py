@@ -76,7 +76,7 @@ def _project_keys(trust: Mapping[str, Any], where: str) -> tuple[Path, ...]:
     value = trust.get("project-keys", [])
     if not isinstance(value, list) or not all(isinstance(entry, str) and entry for entry in value):
         raise AttestationError(f"{where}: [trust] project-keys must be a list of project folders")
-    paths = [Path(entry).expanduser() for entry in value]
+    paths = [_path(entry, where, "[trust] project-keys entry", expand=True) for entry in value]
     relative = next((entry for entry, path in zip(value, paths) if not path.is_absolute()), None)
     if relative is not None:
         raise AttestationError(f"{where}: [trust] project-keys entry {relative[:200]!r} is not an absolute path")
@@ -146,13 +146,25 @@ def _text(item: Mapping[str, Any], key: str, where: str) -> str:
     return value
 
 
+def _path(text: str, where: str, what: str, *, expand: bool = False) -> Path:
+    """``text`` as a path (``~`` and ``~user`` expanded with ``expand``); AttestationError naming the
+    policy file when no path can be that: a NUL character, the home of a user there is none of."""
+    if "\0" in text:
+        raise AttestationError(f"{where}: {what} {text[:200]!r} holds a NUL character, which no path can")
+    try:
+        return Path(text).expanduser() if expand else Path(text)
+    except RuntimeError:  # Path.expanduser: "~nosuchuser"
+        raise AttestationError(f"{where}: {what} {text[:200]!r} names the home folder of no known user") from None
+
+
 def _registries(item: Mapping[str, Any], where: str, base_dir: Path) -> tuple[str, ...]:
     """``registries = [...]``: ``embedded``, URLs, or directories (relative to the policy file)."""
     value = item.get("registries", [])
     if not isinstance(value, list) or not all(isinstance(entry, str) and entry for entry in value):
         raise AttestationError(f"{where}: registries must be a list of registry names, URLs or directories")
     return tuple(
-        entry if entry == "embedded" or "://" in entry else (base_dir / entry).resolve().as_uri() for entry in value
+        entry if entry == "embedded" or "://" in entry else (base_dir / _path(entry, where, "registries entry")).resolve().as_uri()
+        for entry in value
     )
 
 
@@ -163,7 +175,7 @@ def _key(item: Mapping[str, Any], where: str, base_dir: Path, project_root: Path
         raise AttestationError(f"{where}: fingerprint {fingerprint[:80]!r} is not 64 hex digits")
     pem = None
     if "public-key" in item:
-        path = base_dir / _text(item, "public-key", where)
+        path = base_dir / _path(_text(item, "public-key", where), where, "public-key")
         if project_root is not None and not path.resolve().is_relative_to(project_root.resolve()):
             raise AttestationError(f"{where}: public-key {path} is outside the project {project_root}")
         try:

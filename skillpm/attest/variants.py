@@ -201,12 +201,14 @@ def identity_policy(pairs: Sequence[str]) -> Policy:
 
 
 def sigstore_trust() -> SigstoreTrust:
-    """Sigstore's production instance, or the trusted root named by ``$SKILLPM_SIGSTORE_TRUSTED_ROOT``."""
+    """Sigstore's production instance (its trust root not refreshed under ``--offline`` or
+    ``$SKILLPM_OFFLINE``), or the trusted root named by ``$SKILLPM_SIGSTORE_TRUSTED_ROOT``."""
     from skillpm.attest.verify import SigstoreTrust
+    from skillpm.registry.settings import offline
 
     path = os.environ.get(TRUSTED_ROOT_ENV)
     if not path:
-        return SigstoreTrust()
+        return SigstoreTrust(offline=offline())
     quiet_sigstore()
     from sigstore.models import TrustedRoot
 

@@ -29,7 +29,7 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from skillpm.attest import AttestationError, quiet_sigstore
+from skillpm.attest import AttestationError
 from skillpm.attest.bundle import KEY, ParsedBundle, read_bundle
 from skillpm.attest.dsse import PAYLOAD_TYPE
 from skillpm.attest.policy import Policy, shortfalls
@@ -47,14 +47,9 @@ from skillpm.records import Record
 from skillpm.resources import shipped
 
 if TYPE_CHECKING:
-    from cryptography.x509 import Certificate
     from sigstore.models import TrustedRoot
 
     from skillpm.attest.keys import PublicKey
-
-# Fulcio's certificate extensions naming the OIDC issuer: v1 holds raw text, v2 a DER UTF8String.
-_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1"
-_ISSUER_V2 = "1.3.6.1.4.1.57264.1.8"
 
 #: ``test_set`` of :func:`verify_attestation` and :func:`statement_checks` when the archive is not at
 #: hand: the ``test-set`` check cannot be made, and fails.
@@ -147,7 +142,9 @@ def verify_attestation(
     if parsed.kind == KEY:
         checks += _key_checks(parsed, policy, keys)
     else:
-        checks += _sigstore_checks(bundle, parsed, policy, sigstore or SigstoreTrust())
+        from skillpm.attest.keyless import sigstore_checks
+
+        checks += sigstore_checks(bundle, parsed, policy, sigstore or SigstoreTrust())
     payload_type = parsed.envelope.payload_type
     checks.append(Check("payload-type", payload_type == PAYLOAD_TYPE, f"payloadType {payload_type!r}"))
     try:
@@ -244,7 +241,8 @@ def _recorded_test_set(artifact: bytes) -> str | None:
 
 
 def _key_checks(parsed: ParsedBundle, policy: Policy, extra: Sequence[PublicKey]) -> list[Check]:
-    """``signature`` and ``signer`` for a key-based bundle."""
+    """``signature`` and ``signer`` for a key-based bundle: each signature is tried with each known key
+    until one made by a trusted key is found (the envelope holds at most MAX_SIGNATURES)."""
     from skillpm.attest.keys import parse_public_key
 
     keyring: dict[str, PublicKey] = {key.fingerprint: key for key in extra}
@@ -254,12 +252,11 @@ def _key_checks(parsed: ParsedBundle, policy: Policy, extra: Sequence[PublicKey]
             keyring.setdefault(key.fingerprint, key)
     envelope = parsed.envelope
     pae = envelope.pae()
-    signers = [
-        key.fingerprint
-        for signature in envelope.signatures
-        for key in keyring.values()
-        if key.verify(signature.sig, pae)
-    ]
+    signers: list[str] = []
+    for signature in envelope.signatures:
+        signers += [key.fingerprint for key in keyring.values() if key.verify(signature.sig, pae)]
+        if any(policy.trusts_key(fingerprint) for fingerprint in signers):
+            break
     if signers:
         signature = Check("signature", True, f"valid signature by key {signers[0]}")
     else:
@@ -278,86 +275,6 @@ def _key_checks(parsed: ParsedBundle, policy: Policy, extra: Sequence[PublicKey]
     else:
         signer = Check("signer", False, "no valid signature, so no signer to trust")
     return [signature, signer]
-
-
-class _AnyCertificate:
-    """A sigstore VerificationPolicy that accepts every identity: the ``signer`` check decides."""
-
-    def verify(self, cert: Certificate) -> None:
-        return None
-
-
-def _sigstore_checks(data: bytes, parsed: ParsedBundle, policy: Policy, trust: SigstoreTrust) -> list[Check]:
-    """``signature`` and ``signer`` for a keyless bundle, with sigstore-python's verifier.
-
-    The signature counts only for the payload skillpm reads (``parsed``): sigstore decodes the
-    envelope's base64 on its own, leniently (it drops ``-`` and ``_``, which skillpm reads as
-    URL-safe base64), so the (payloadType, payload) it verified must be the same.
-    """
-    quiet_sigstore()
-    from sigstore.errors import Error
-    from sigstore.models import Bundle
-    from sigstore.verify import Verifier
-    from sigstore.verify.policy import Identity
-
-    from skillpm.display import clean
-
-    try:
-        bundle = Bundle.from_json(data)
-    except (Error, ValueError, TypeError, KeyError) as error:  # ValueError: cryptography's, on bytes that are not DER
-        return _unsigned(f"not a valid Sigstore bundle: {clean(str(error), 200)}")
-    try:
-        if trust.trusted_root is not None:
-            verifier = Verifier(trusted_root=trust.trusted_root)
-        elif trust.staging:
-            verifier = Verifier.staging(offline=trust.offline)
-        else:
-            verifier = Verifier.production(offline=trust.offline)
-    except (Error, OSError) as error:
-        return _unsigned(f"cannot load Sigstore's trust root: {error} (verify offline to use the cached one)")
-    try:
-        verified = verifier.verify_dsse(bundle, _AnyCertificate())
-    except (Error, ValueError) as error:
-        return _unsigned(f"Sigstore verification failed: {clean(str(error), 200)}")
-    if tuple(verified) != (parsed.envelope.payload_type, parsed.envelope.payload):
-        return _unsigned("Sigstore verified other payload bytes than the envelope's payload reads as: its base64 "
-                         "holds characters that decoders read differently; refused")
-    certificate = bundle.signing_certificate
-    issuer, sans = certificate_identity(certificate)
-    signature = Check("signature", True, f"valid Sigstore signature by {', '.join(sans)} (issuer {issuer})")
-    for trusted in policy.identities:
-        try:
-            Identity(identity=trusted.identity, issuer=trusted.issuer).verify(certificate)
-        except Error:
-            continue
-        return [signature, Check("signer", True, f"{trusted.identity} from {trusted.issuer} is trusted by the policy")]
-    detail = f"identity {', '.join(sans)} from issuer {issuer} is not trusted by the policy"
-    return [signature, Check("signer", False, detail)]
-
-
-def _unsigned(detail: str) -> list[Check]:
-    return [Check("signature", False, detail), Check("signer", False, "no valid signature, so no signer to trust")]
-
-
-def certificate_identity(certificate: Certificate) -> tuple[str | None, list[str]]:
-    """A Fulcio certificate's OIDC issuer and its identities (e-mail, URI and other-name SANs)."""
-    from cryptography import x509
-
-    issuer = None
-    for extension in certificate.extensions:
-        if extension.oid.dotted_string in (_ISSUER_V1, _ISSUER_V2):
-            raw = extension.value.value  # type: ignore[attr-defined]
-            if extension.oid.dotted_string == _ISSUER_V2 and raw[:1] == b"\x0c":
-                raw = raw[2:] if raw[1] < 0x80 else raw[2 + (raw[1] & 0x7F) :]
-            issuer = raw.decode(errors="replace")
-            break
-    try:
-        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return issuer, []
-    sans: list[str] = [*names.get_values_for_type(x509.RFC822Name), *names.get_values_for_type(x509.UniformResourceIdentifier)]
-    sans += [other.value.decode(errors="replace") for other in names.get_values_for_type(x509.OtherName)]
-    return issuer, sans
 
 
 # -- predicate schemas -------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Each case runs the real command line against real files and servers on 127.0.0.1
 from __future__ import annotations
 
 import hashlib
+import os
 import json
 
 import pytest
@@ -142,5 +143,24 @@ def test_git_and_the_programs_it_runs_see_none_of_skillpm_s_secrets(hostile) -> 
     hostile.refused(hostile.run("install", "git+ssh://git@127.0.0.1/org/repo", env=env), "git")
     environment = seen.read_text()
     assert "KEPT_FOR_SSH=kept" in environment and "HOME=" in environment
+    leaked = [name for name, value in SECRET_ENV.items() if name in environment or value in environment]
+    assert leaked == [], leaked
+
+
+def test_nvidia_smi_sees_none_of_skillpm_s_secrets(hostile) -> None:
+    """GPU detection (install, verify, resolve without --arch) ran the nvidia-smi it found on PATH with
+    skillpm's whole environment: the key passphrase, registry tokens, the OCI password (a hostile review)."""
+    seen = hostile.work / "nvidia-smi-env.txt"
+    folder = hostile.work / "bin"
+    folder.mkdir()
+    (folder / "nvidia-smi").write_text(f"#!/bin/sh\nenv > {seen}\nexit 1\n")
+    (folder / "nvidia-smi").chmod(0o755)
+    (hostile.work / "registry").mkdir()
+    hostile.ok(hostile.run("registry", "init", hostile.work / "registry"))
+    env = {**SECRET_ENV, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}", "KEPT_FOR_GPU": "kept",
+           "SKILLPM_ARCH": "", "LD_LIBRARY_PATH": ""}
+    hostile.refused(hostile.run("resolve", "layer-norm", "--registry", hostile.work / "registry", env=env))
+    environment = seen.read_text()
+    assert "KEPT_FOR_GPU=kept" in environment
     leaked = [name for name, value in SECRET_ENV.items() if name in environment or value in environment]
     assert leaked == [], leaked

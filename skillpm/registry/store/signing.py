@@ -34,15 +34,10 @@ def load_index_keys(paths: Sequence[Path] = (), *, registry: Path) -> tuple[Sign
         paths = [Path(named) for named in os.environ.get(INDEX_KEY_ENV, "").split(os.pathsep) if named]
     if not paths:  # an unsigned registry: no need of cryptography
         return ()
-    from skillpm.attest.keys import load_signing_key, passphrase_from_env
+    from skillpm.attest.keys import load_signing_key, passphrase_from_env, refuse_inside_registry
 
-    folder = registry.resolve()
     for path in paths:
-        if path.expanduser().resolve().is_relative_to(folder):
-            raise RegistryError(
-                f"the index key {path} is inside the registry {registry}, whose every file is served and copied; refused",
-                hint="keep private keys outside the registry, e.g. in ~/.skillpm/keys (and replace one that was served)",
-            )
+        refuse_inside_registry(path, registry, "the index key")
     return tuple(load_signing_key(path.expanduser(), passphrase=passphrase_from_env()) for path in paths)
 
 

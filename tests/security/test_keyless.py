@@ -1,0 +1,181 @@
+"""Hostile keyless (Sigstore) bundles and a silent network, through the real command line.
+
+The bundles are signed in the test run by the synthetic Sigstore instance of
+``tests/test_attest_keyless.py`` (its trusted root given as ``$SKILLPM_SIGSTORE_TRUSTED_ROOT``), or
+checked against Sigstore's production root; no case reaches the network: HTTPS goes to a proxy on
+127.0.0.1 that accepts connections and never answers.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from skillpm.archive import archive_name
+from skillpm.attest.statement import EVAL_PREDICATE, Statement, Subject
+
+from test_attest_keyless import IDENTITY, ISSUER, ISSUER_V1, ISSUER_V2, Instance
+from test_publish import NAME, make_evidence
+
+from .conftest import Hostile
+from .test_trust import Signed, replace_bundle, signed  # noqa: F401 (signed: the fixture)
+
+
+def keyless_registry(hostile: Hostile, signed: Signed, instance: Instance, **options) -> tuple[Path, dict[str, str]]:
+    """A copy of the signed registry whose bundle ``instance`` signed keyless (``options``: Instance.sign's),
+    and the environment that trusts the instance's root."""
+    statement = Statement(
+        (Subject(archive_name(NAME, "1.0.0", "generic"), signed.sha256),), EVAL_PREDICATE,
+        make_evidence("eval", target="generic", sha256=signed.sha256),
+    )
+    registry = shutil.copytree(signed.root, hostile.work / "registry")
+    replace_bundle(registry, instance.sign(statement.to_bytes(), **options))
+    (hostile.work / "root.json").write_text(instance.trusted_root()._inner.to_json())
+    return registry, {"SKILLPM_SIGSTORE_TRUSTED_ROOT": str(hostile.work / "root.json")}
+
+
+def checks(completed) -> dict[str, dict]:
+    """The checks of the one attestation ``verify --json`` reports."""
+    report = json.loads(completed.stdout)
+    return {check["check"]: check for check in report["variants"][0]["attestations"][0]["checks"]}
+
+
+def verify(hostile: Hostile, registry: Path, env: dict[str, str], *options: str):
+    return hostile.run("verify", f"{NAME}==1.0.0", "--registry", registry, "--json",
+                       "--identity", f"{ISSUER}={IDENTITY}", *options, env=env)
+
+
+def test_a_keyless_bundle_whose_log_time_overflows_fails_its_signature_check(hostile: Hostile, signed: Signed) -> None:
+    """Threat: a registry's keyless bundle says its log entry was made at integratedTime 99999999999999999,
+    which sigstore-python turns into an OSError (EOVERFLOW) or OverflowError: verify, info and install of the
+    package ended in 'error: Value too large for defined data type' instead of failing that bundle's check."""
+    instance = Instance.create()
+    registry, env = keyless_registry(hostile, signed, instance)
+    bundle_path = next(registry.glob("attestations/**/*.sigstore.json"))
+    bundle = json.loads(bundle_path.read_text())
+    bundle["verificationMaterial"]["tlogEntries"][0]["integratedTime"] = "99999999999999999"
+    replace_bundle(registry, json.dumps(bundle).encode())
+    completed = verify(hostile, registry, env)
+    assert completed.returncode == 1 and "Traceback" not in completed.stderr, completed.stderr
+    found = checks(completed)
+    assert not found["signature"]["ok"] and not found["signer"]["ok"]
+    assert found["signature"]["detail"].startswith("Sigstore verification failed: "), found["signature"]
+    info = json.loads(hostile.ok(hostile.run("info", NAME, "--registry", registry, "--json", env=env)).stdout)
+    assert [item["verified"] for item in info["evidence"]] == [False]
+    install = ("install", NAME, "--registry", registry, "--arch", "12.0", "--require-attestations")
+    hostile.refused(hostile.run(*install, env=env), "check 'signature' failed", "Sigstore verification failed")
+
+
+@pytest.mark.parametrize(("issuers", "trusted", "problem"), [
+    ([(ISSUER_V2, b"\x0c\x15https://shown.example"), (ISSUER_V1, ISSUER.encode())], False,
+     "the certificate's identity cannot be read: its OIDC issuer extensions disagree"),
+    ([(ISSUER_V1, b"\xff\xfe")], False, "the certificate's identity cannot be read: "),
+    ([(ISSUER_V2, b"\x0c\x1b" + ISSUER.encode())], True, f"{IDENTITY} from {ISSUER} is trusted by the policy"),
+    ([(ISSUER_V1, ISSUER.encode()), (ISSUER_V2, b"\x0c\x1b" + ISSUER.encode())], True, "is trusted by the policy"),
+], ids=["v1-and-v2-disagree", "v1-not-utf8", "v2-only", "v1-and-v2-agree"])
+def test_the_keyless_signer_shown_is_the_one_matched(
+    hostile: Hostile, signed: Signed, issuers: list, trusted: bool, problem: str
+) -> None:
+    """Threat: the issuer skillpm showed (and named the bundle's file by) was the first of Fulcio's v1 and v2
+    issuer extensions, while trust was decided on v1 alone: a certificate whose two differ was trusted under
+    one issuer and shown under the other; one of v2 alone was refused naming the very pair the policy
+    trusts; an issuer or identity that is not UTF-8 ended the whole command."""
+    registry, env = keyless_registry(hostile, signed, Instance.create(), issuers=issuers)
+    completed = verify(hostile, registry, env)
+    assert "Traceback" not in completed.stderr and completed.returncode == (0 if trusted else 1), completed.stderr
+    found = checks(completed)
+    assert found["signature"]["ok"] and found["signer"]["ok"] is trusted
+    assert problem in found["signer"]["detail"], found["signer"]
+    if trusted:
+        assert found["signature"]["detail"] == f"valid Sigstore signature by {IDENTITY} (issuer {ISSUER})"
+
+
+class SilentProxy:
+    """A proxy on 127.0.0.1 that accepts connections and never answers (a network that drops everything)."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.accepted: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                self.accepted.append(self.server.accept()[0])
+            except OSError:  # closed
+                return
+
+    @property
+    def env(self) -> dict[str, str]:
+        url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        return {"HTTPS_PROXY": url, "https_proxy": url, "HTTP_PROXY": url, "http_proxy": url, "NO_PROXY": "", "no_proxy": ""}
+
+    def close(self) -> None:
+        self.server.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+@pytest.fixture
+def silent_proxy() -> Iterator[SilentProxy]:
+    proxy = SilentProxy()
+    yield proxy
+    proxy.close()
+
+
+def two_production_bundles(hostile: Hostile, signed: Signed) -> Path:
+    """A registry with two keyless bundles (of a synthetic instance), checked against Sigstore's production root."""
+    registry, _ = keyless_registry(hostile, signed, Instance.create())
+    shard = next((registry / "index").glob("**/*.json"))
+    document = json.loads(shard.read_text())
+    attestations = document["versions"][0]["variants"][0]["attestations"]
+    first = attestations[0]
+    second = {**first, "path": first["path"].replace(".sigstore.json", ".again.sigstore.json")}
+    shutil.copy(registry / first["path"], registry / second["path"])
+    attestations.append(second)
+    shard.write_text(json.dumps(document))
+    return registry
+
+
+def test_offline_verify_and_install_never_refresh_sigstore_s_trust_root(
+    hostile: Hostile, signed: Signed, silent_proxy: SilentProxy
+) -> None:
+    """Threat: each keyless bundle made sigstore-python refresh Sigstore's trust root over TUF, outside
+    skillpm's HTTP client, even with --offline or SKILLPM_OFFLINE=1: about two minutes a bundle behind a
+    network that drops packets. Offline, the copy cached or shipped with sigstore-python is used."""
+    registry = two_production_bundles(hostile, signed)
+    for offline, env in (("--offline",), {}), ((), {"SKILLPM_OFFLINE": "1"}):
+        completed = hostile.run("verify", f"{NAME}==1.0.0", "--registry", registry, "--json", *offline,
+                                env={**silent_proxy.env, **env})
+        assert completed.returncode == 1 and completed.stderr == "", completed.stderr  # sigstore's warnings are its own
+        report = json.loads(completed.stdout)
+        for attestation in report["variants"][0]["attestations"]:
+            signature = next(check for check in attestation["checks"] if check["check"] == "signature")
+            assert signature["detail"].startswith("Sigstore verification failed: "), signature
+    install = ("install", NAME, "--registry", registry, "--arch", "12.0", "--offline", "--require-attestations")
+    hostile.refused(hostile.run(*install, env=silent_proxy.env), "check 'signature' failed")
+    assert silent_proxy.accepted == []
+
+
+def test_refreshing_sigstore_s_trust_root_ends_by_the_command_s_deadline(
+    hostile: Hostile, signed: Signed, silent_proxy: SilentProxy
+) -> None:
+    """Threat: the same refresh took no deadline of skillpm's ($SKILLPM_HTTP_DEADLINE), and its failure
+    hinted at an option that does not exist ("verify offline"). It is made once per command, given until
+    the command's deadline, and a failure names --offline."""
+    registry = two_production_bundles(hostile, signed)
+    env = {**silent_proxy.env, "SKILLPM_HTTP_DEADLINE": "1"}
+    completed = hostile.run("verify", f"{NAME}==1.0.0", "--registry", registry, "--json", env=env)
+    assert completed.returncode == 1 and "Traceback" not in completed.stderr, completed.stderr
+    report = json.loads(completed.stdout)
+    for attestation in report["variants"][0]["attestations"]:
+        signature = next(check for check in attestation["checks"] if check["check"] == "signature")
+        assert signature["detail"].startswith("cannot refresh Sigstore's trust root: no answer within the "
+                                              "command's deadline of 1 s ($SKILLPM_HTTP_DEADLINE)"), signature
+        assert "(use --offline or SKILLPM_OFFLINE=1 to verify against the copy" in signature["detail"]
