@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Callable
 
+from skillpm.attest import quiet_sigstore
 from skillpm.attest.bundle import ParsedBundle
 from skillpm.attest.policy import Policy
 from skillpm.attest.verify import Check, SigstoreTrust
