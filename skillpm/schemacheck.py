@@ -80,14 +80,20 @@ def errors(path: Path, document: object) -> list[SchemaError]:
 
 
 def _path(document: object, path: tuple[str | int, ...], instance: object) -> tuple[str | int, ...]:
-    """``path`` with the empty property name jsonschema-rs leaves out of it (0.61) put back, when it is
-    the last: a value under the key ``""`` that breaks the schema is reported at that key, not its table's."""
-    node = document
+    """``path`` as the document spells it. jsonschema-rs (0.61) gives a property name of digits as the
+    number it reads as (``"00"`` as 0), which is put back as the table's own key; and it leaves the empty
+    property name out when it is the last, which is put back too: a value under the key ``""`` that
+    breaks the schema is reported at that key, not its table's."""
+    node, spelled = document, []
     for part in path:
+        if isinstance(part, int) and isinstance(node, dict):
+            keys = [key for key in node if isinstance(key, str) and key.isdecimal() and key.isascii() and int(key) == part]
+            part = str(part) if str(part) in keys or not keys else keys[0]
         try:
             node = node[part]  # type: ignore[index]
         except (KeyError, IndexError, TypeError):
-            return path
+            return (*spelled, part, *path[len(spelled) + 1 :])
+        spelled.append(part)
     if isinstance(node, dict) and "" in node and node != instance and node[""] == instance:
-        return (*path, "")
-    return path
+        return (*spelled, "")
+    return tuple(spelled)

@@ -7,6 +7,8 @@ errors here, so that :func:`skillpm.fieldproblems.schema_problems` must give the
 
 from __future__ import annotations
 
+import re
+
 from typing import Any, Iterable, Mapping
 
 _KINDS = {
@@ -63,7 +65,9 @@ def reason_for(item: Mapping[str, Any]) -> str:
 
 
 def _is_type_tag(part: object) -> bool:
-    return isinstance(part, str) and ("[" in part or part in _TYPE_TAGS)
+    """Whether a ``loc`` part is pydantic's tag of a type tried (``list[str]``, ``function-after[...]``), not
+    a key of the document (which may be ``[`` or ``a[b]``)."""
+    return isinstance(part, str) and (part in _TYPE_TAGS or re.fullmatch(r"[a-z-]+\[.+\]", part) is not None)
 
 
 def _joined(reasons: list[str]) -> str:

@@ -125,3 +125,14 @@ def test_a_document_nested_too_deeply_to_check_breaks_the_schema_and_raises_noth
 def test_a_value_json_has_no_type_for_breaks_the_schema_and_raises_nothing() -> None:
     found = schemacheck.errors(SCHEMAS / "bench-evidence.schema.json", {"created": object()})
     assert len(found) == 1 and found[0].message.startswith("cannot be checked: Unsupported type")
+
+
+@pytest.mark.parametrize("key", ["00", "007", "0", "12"])
+def test_a_property_name_of_digits_is_reported_as_spelled(tmp_path: Path, key: str) -> None:
+    """jsonschema-rs (0.61) gives a property name of digits as the number it reads as ("00" as 0), so a
+    skill_meta.json problem under validator_config's "00" was reported at "0" (found by a property test)."""
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps({"type": "object", "additionalProperties": {"type": "object",
+                                                                         "additionalProperties": {"type": "string"}}}))
+    (error,) = schemacheck.errors(schema, {"config": {key: None, "x": "ok"}})
+    assert error.path == ("config", key)
