@@ -168,7 +168,8 @@ class SkillSource:
 
     @classmethod
     def load(cls, root: Path) -> SkillSource:
-        """Read ``root/skillpm.toml``; raise ManifestError when it is absent or invalid."""
+        """Read ``root/skillpm.toml``; raise ManifestError when it is absent or invalid, or ``root`` is a link."""
+        check_not_linked(root)
         data = read_manifest_data(root)
         try:
             manifest = parse_manifest(data)
@@ -181,6 +182,7 @@ class SkillSource:
     @classmethod
     def load_or_derive(cls, root: Path) -> SkillSource:
         """:meth:`load`, or for a plain SKILL.md folder a manifest derived as ``init --from`` writes it."""
+        check_not_linked(root)
         if (root / MANIFEST_NAME).exists() or not (root / SKILL_MD).is_file():
             return cls.load(root)
         from skillpm.init import derive_package
@@ -257,6 +259,16 @@ def choose_variant(targets: list[str], capability: Capability | None, *, target:
             hint="choose a GPU with --arch or a variant with --target",
         )
     return chosen
+
+
+def check_not_linked(root: Path) -> None:
+    """Raise ManifestError when the skill folder ``root`` is itself a link (:func:`~skillpm.containment.folder_link`)."""
+    from skillpm.containment import folder_link
+
+    problem = folder_link(root)
+    if problem is not None:
+        message, hint = problem
+        raise ManifestError(message, hint=hint)
 
 
 def read_manifest_data(root: Path) -> dict[str, object]:

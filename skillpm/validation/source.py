@@ -43,10 +43,16 @@ def validate_paths(
 
 
 def validate_path(path: Path, *, strict: bool = False, links_within: Path | None = None) -> list[Finding]:
-    """Every finding for ``path``: a skill source's manifest and each variant, or a plain skill.
+    """Every finding for ``path``: a skill source's manifest and each variant, or a plain skill; only that it is a
+    link, when it is one (:func:`~skillpm.containment.folder_link`).
 
     ``links_within``: a folder links to files may also lead into (:func:`validate_tree`).
     """
+    from skillpm.containment import folder_link
+
+    linked = folder_link(path)
+    if linked is not None:
+        return [error(".", None, "tree.root", f"{linked[0]}; {linked[1]}")]
     if (path / MANIFEST_NAME).is_file():
         return validate_source(path, strict=strict, links_within=links_within)
     findings = validate_skill_dir(path, strict=strict, links_within=links_within)
