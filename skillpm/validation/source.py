@@ -81,7 +81,7 @@ def validate_source(root: Path, *, strict: bool = False, links_within: Path | No
                                       links_within=links_within))
         findings.update(left_out_findings(left_out))
         findings.update(_unusable_tests(root, source.skill_meta(target)))
-    findings.update(_unused_overlays(source))
+    findings.update(_overlay_findings(source))
     return sorted(findings, key=Finding.sort_key)
 
 
@@ -108,7 +108,9 @@ def _unusable_tests(root: Path, path: Path | None) -> list[Finding]:
                     "test-set digest for evidence to name")]
 
 
-def _unused_overlays(source: SkillSource) -> list[Finding]:
+def _overlay_findings(source: SkillSource) -> list[Finding]:
+    """An overlay no variant uses (a warning), and one a variant would use but that is not a real folder (an error:
+    the variant would be packed with the generic files instead, without a word)."""
     from skillpm.containment import resolves_inside
     from skillpm.manifest import OVERLAYS_DIR
 
@@ -116,14 +118,16 @@ def _unused_overlays(source: SkillSource) -> list[Finding]:
     # A variants/ linked out of the source is not listed: its files are reported as links out of the source.
     if not overlays.is_dir() or not resolves_inside(overlays, source.root):
         return []
-    return [
-        Finding(
-            f"{OVERLAYS_DIR}/{child.name}",
-            None,
-            "manifest.overlay-unused",
-            Severity.WARNING,
-            f"{OVERLAYS_DIR}/{child.name}/ is not a variant in {MANIFEST_NAME}; it is never packed",
-        )
-        for child in sorted(overlays.iterdir())
-        if child.is_dir() and child.name not in source.manifest.variants
-    ]
+    findings = []
+    for child in sorted(overlays.iterdir()):
+        where = f"{OVERLAYS_DIR}/{child.name}"
+        if child.name not in source.manifest.variants:
+            if child.is_dir():
+                findings.append(Finding(where, None, "manifest.overlay-unused", Severity.WARNING,
+                                        f"{where}/ is not a variant in {MANIFEST_NAME}; it is never packed"))
+        elif child.is_symlink() or not child.is_dir():
+            what = "a link" if child.is_symlink() else "not a folder"
+            findings.append(error(where, None, "manifest.overlay-link",
+                                  f"{where} is {what}; a variant's overlay must be a real folder, or the "
+                                  f"{child.name} variant would be packed without it (copy the files in)"))
+    return findings

@@ -1,0 +1,29 @@
+"""What ``validate`` and ``pack`` take into a skill's tree, through the command line: the same files on every
+machine, never pack's own output, never the test cases, and no overlay ignored without a word."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from click.testing import Result
+from conftest import build_source
+
+RunCli = Callable[..., Result]
+
+
+def test_an_overlay_that_is_a_link_is_an_error(tmp_path: Path, run_cli: RunCli) -> None:
+    """variants/sm_90a -> sm_80 was ignored: the sm_90a archive held the generic SKILL.md, and validate said valid."""
+    source = build_source(tmp_path, "s", {"generic": {}, "sm_80": {}, "sm_90a": {}})
+    overlay = source / "variants" / "sm_90a"
+    for path in sorted(overlay.rglob("*"), reverse=True):
+        path.unlink()
+    overlay.rmdir()
+    overlay.symlink_to("sm_80")
+
+    validated = run_cli("validate", source)
+    assert validated.exit_code == 1
+    assert "variants/sm_90a: error [manifest.overlay-link] variants/sm_90a is a link" in validated.stdout
+    refused = run_cli("pack", source, "-o", tmp_path / "dist")
+    assert refused.exit_code == 1 and "is not a valid skill" in str(refused.exception)
+    assert not (tmp_path / "dist").exists()
