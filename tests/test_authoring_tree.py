@@ -3,13 +3,21 @@ machine, never pack's own output, never the test cases, and no overlay ignored w
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Callable
 
 from click.testing import Result
-from conftest import build_source
+from conftest import build_source, skill_md, write_files
 
 RunCli = Callable[..., Result]
+
+
+def packed(run_cli: RunCli, source: Path, out: Path) -> list[dict[str, object]]:
+    """``skillpm pack SOURCE -o OUT --json``'s archives; it must succeed."""
+    result = run_cli("pack", source, "-o", out, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
 
 
 def test_an_overlay_that_is_a_link_is_an_error(tmp_path: Path, run_cli: RunCli) -> None:
@@ -27,3 +35,15 @@ def test_an_overlay_that_is_a_link_is_an_error(tmp_path: Path, run_cli: RunCli) 
     refused = run_cli("pack", source, "-o", tmp_path / "dist")
     assert refused.exit_code == 1 and "is not a valid skill" in str(refused.exception)
     assert not (tmp_path / "dist").exists()
+
+
+def test_pack_lists_the_files_of_each_archive(tmp_path: Path, run_cli: RunCli) -> None:
+    """pack said only an archive's path, size and sha256: what it took in was seen only by unpacking it."""
+    skill = tmp_path / "s"
+    write_files(skill, {"SKILL.md": skill_md("s", "A skill."), "references/guide.md": "x\n"})
+
+    [built] = packed(run_cli, skill, tmp_path / "dist")
+    listed = run_cli("pack", skill, "-o", tmp_path / "dist", "-v")
+
+    assert built["files"] == ["SKILL.md", "references/guide.md"]
+    assert listed.stdout.splitlines()[1:] == ["  SKILL.md", "  references/guide.md"]
