@@ -236,10 +236,10 @@ class SkillSource:
         use_overlay = overlay.is_dir() and not overlay.is_symlink()
         named = Named(self.root, *([overlay] if use_overlay else []))
         left_out: list[str] = []
-        files = _walk(self.root, skip_top={MANIFEST_NAME, OVERLAYS_DIR}, named=named, left_out=left_out)
+        files = _walk(self.root, skip={MANIFEST_NAME, OVERLAYS_DIR, EVAL_FILE}, named=named, left_out=left_out)
         if use_overlay:
             overlay_left: list[str] = []
-            files.update(_walk(overlay, skip_top=set(), named=named, left_out=overlay_left))
+            files.update(_walk(overlay, skip={EVAL_FILE}, named=named, left_out=overlay_left))
             left_out += [f"{OVERLAYS_DIR}/{target}/{path}" for path in overlay_left]
         return dict(sorted(files.items())), sorted(left_out)
 
@@ -290,8 +290,8 @@ def read_manifest_data(root: Path) -> dict[str, object]:
         raise ManifestError(f"{path}: not valid TOML: {error}") from None
 
 
-def _walk(top: Path, *, skip_top: set[str], named: Named, left_out: list[str]) -> dict[str, Path]:
-    """Files under ``top`` (symlinks listed, not followed), skipping eval files and hidden names.
+def _walk(top: Path, *, skip: set[str], named: Named, left_out: list[str]) -> dict[str, Path]:
+    """Files under ``top`` (symlinks listed, not followed), skipping the relative posix paths ``skip`` and hidden names.
 
     A hidden name is kept when SKILL.md names it (``named``); each one skipped is added to ``left_out``.
     """
@@ -306,7 +306,7 @@ def _walk(top: Path, *, skip_top: set[str], named: Named, left_out: list[str]) -
         prefix = "" if at_top else here.relative_to(top).as_posix() + "/"
 
         def kept(name: str) -> bool:
-            if at_top and name in skip_top:
+            if prefix + name in skip:
                 return False
             if is_hidden(name) and not named.keeps(prefix + name):
                 left_out.append(prefix + name)
@@ -316,7 +316,7 @@ def _walk(top: Path, *, skip_top: set[str], named: Named, left_out: list[str]) -
         linked_dirs = [d for d in dirnames if (here / d).is_symlink()]
         dirnames[:] = sorted(d for d in dirnames if d not in linked_dirs and kept(d))
         for filename in [*filenames, *linked_dirs]:
-            if filename != EVAL_FILE and kept(filename):
+            if kept(filename):
                 path = here / filename
                 found[path.relative_to(top).as_posix()] = path
     return found

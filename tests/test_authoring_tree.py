@@ -4,6 +4,7 @@ machine, never pack's own output, never the test cases, and no overlay ignored w
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -47,3 +48,16 @@ def test_pack_lists_the_files_of_each_archive(tmp_path: Path, run_cli: RunCli) -
 
     assert built["files"] == ["SKILL.md", "references/guide.md"]
     assert listed.stdout.splitlines()[1:] == ["  SKILL.md", "  references/guide.md"]
+
+
+def test_a_skill_meta_json_deeper_in_a_source_is_packed(tmp_path: Path, run_cli: RunCli) -> None:
+    """Only the top-level skill_meta.json (and an overlay's) is the skill's test cases; one at any depth was left out
+    without a word."""
+    source = build_source(tmp_path, "s", {"generic": {}},
+                          common={"references/data/skill_meta.json": '{"schema": "data the skill ships"}'})
+
+    [built] = packed(run_cli, source, tmp_path / "dist")
+
+    assert "references/data/skill_meta.json" in built["files"]
+    assert "skill_meta.json" not in built["files"]
+    assert os.path.isfile(source / "skill_meta.json")
