@@ -161,13 +161,15 @@ class SkillSource:
     (:meth:`load_or_derive`): its one ``generic`` variant is the folder as ``validate`` walks it.
     """
 
-    def __init__(self, root: Path, manifest: Manifest, *, plain: bool = False) -> None:
+    def __init__(self, root: Path, manifest: Manifest, *, plain: bool = False, leave_out: frozenset[str] = frozenset()) -> None:
         self.root = root
         self.manifest = manifest
         self.plain = plain
+        #: Relative posix paths its trees leave out without a word (``pack``'s output folder, which pack reports).
+        self.leave_out = leave_out
 
     @classmethod
-    def load(cls, root: Path) -> SkillSource:
+    def load(cls, root: Path, *, leave_out: frozenset[str] = frozenset()) -> SkillSource:
         """Read ``root/skillpm.toml``; raise ManifestError when it is absent or invalid, or ``root`` is a link."""
         check_not_linked(root)
         data = read_manifest_data(root)
@@ -177,14 +179,14 @@ class SkillSource:
             raise ManifestError(
                 f"{root / MANIFEST_NAME}: {error.message}", hint=f"run 'skillpm validate {root}' to see every problem"
             ) from None
-        return cls(root, manifest)
+        return cls(root, manifest, leave_out=leave_out)
 
     @classmethod
-    def load_or_derive(cls, root: Path) -> SkillSource:
+    def load_or_derive(cls, root: Path, *, leave_out: frozenset[str] = frozenset()) -> SkillSource:
         """:meth:`load`, or for a plain SKILL.md folder a manifest derived as ``init --from`` writes it."""
         check_not_linked(root)
         if (root / MANIFEST_NAME).exists() or not (root / SKILL_MD).is_file():
-            return cls.load(root)
+            return cls.load(root, leave_out=leave_out)
         from skillpm.init import derive_package
 
         package = {key: value for key, value in derive_package(root).items() if value is not None}
@@ -195,7 +197,7 @@ class SkillSource:
                 f"{root / SKILL_MD}: its front matter does not make a package: {error.message}",
                 hint=f"run 'skillpm validate {root}' to see every problem",
             ) from None
-        return cls(root, manifest, plain=True)
+        return cls(root, manifest, plain=True, leave_out=leave_out)
 
     @property
     def name(self) -> str:
@@ -228,15 +230,16 @@ class SkillSource:
         from skillpm.validation.hidden import Named
 
         if self.plain:
-            from skillpm.validation.tree import skill_dir_files
+            from skillpm.validation.folder import walk_skill_folder
 
-            found, skipped = skill_dir_files(self.root)
-            return {path: Path(real) for path, real in sorted(found.items())}, skipped
+            tree = walk_skill_folder(self.root, leave_out=self.leave_out)
+            return {path: Path(real) for path, real in sorted(tree.files.items())}, tree.left_out
         overlay = self.root / OVERLAYS_DIR / target
         use_overlay = overlay.is_dir() and not overlay.is_symlink()
         named = Named(self.root, *([overlay] if use_overlay else []))
         left_out: list[str] = []
-        files = _walk(self.root, skip={MANIFEST_NAME, OVERLAYS_DIR, EVAL_FILE}, named=named, left_out=left_out)
+        files = _walk(self.root, skip={MANIFEST_NAME, OVERLAYS_DIR, EVAL_FILE, *self.leave_out}, named=named,
+                      left_out=left_out)
         if use_overlay:
             overlay_left: list[str] = []
             files.update(_walk(overlay, skip={EVAL_FILE}, named=named, left_out=overlay_left))

@@ -42,11 +42,14 @@ def validate_paths(
     return reports
 
 
-def validate_path(path: Path, *, strict: bool = False, links_within: Path | None = None) -> list[Finding]:
+def validate_path(
+    path: Path, *, strict: bool = False, links_within: Path | None = None, leave_out: frozenset[str] = frozenset()
+) -> list[Finding]:
     """Every finding for ``path``: a skill source's manifest and each variant, or a plain skill; only that it is a
     link, when it is one (:func:`~skillpm.containment.folder_link`).
 
-    ``links_within``: a folder links to files may also lead into (:func:`validate_tree`).
+    ``links_within``: a folder links to files may also lead into (:func:`validate_tree`); ``leave_out``: relative
+    paths its trees leave out without a word (``pack``'s output folder).
     """
     from skillpm.containment import folder_link
 
@@ -54,15 +57,17 @@ def validate_path(path: Path, *, strict: bool = False, links_within: Path | None
     if linked is not None:
         return [error(".", None, "tree.root", f"{linked[0]}; {linked[1]}")]
     if (path / MANIFEST_NAME).is_file():
-        return validate_source(path, strict=strict, links_within=links_within)
-    findings = validate_skill_dir(path, strict=strict, links_within=links_within)
+        return validate_source(path, strict=strict, links_within=links_within, leave_out=leave_out)
+    findings = validate_skill_dir(path, strict=strict, links_within=links_within, leave_out=leave_out)
     skill_meta = path / "skill_meta.json"  # skillpm.manifest.EVAL_FILE, whose module validating a plain skill never loads
     if (path / SKILL_MD).is_file() and skill_meta.is_file():
         findings = sorted([*findings, *_unusable_tests(path, skill_meta)], key=Finding.sort_key)
     return findings
 
 
-def validate_source(root: Path, *, strict: bool = False, links_within: Path | None = None) -> list[Finding]:
+def validate_source(
+    root: Path, *, strict: bool = False, links_within: Path | None = None, leave_out: frozenset[str] = frozenset()
+) -> list[Finding]:
     """The manifest's findings, then each variant's tree as it will be installed."""
     from skillpm.manifest import SkillSource, checked_manifest, read_manifest_data
 
@@ -73,7 +78,7 @@ def validate_source(root: Path, *, strict: bool = False, links_within: Path | No
     manifest, problems = checked_manifest(data)
     if manifest is None:
         return [error(MANIFEST_NAME, None, "manifest.schema", f"{where}: {message}") for where, message in problems]
-    source = SkillSource(root, manifest)
+    source = SkillSource(root, manifest, leave_out=leave_out)
     findings: set[Finding] = set()
     for target in source.targets:
         files, left_out = source.variant_tree(target)

@@ -9,7 +9,11 @@ a file git ignores may hold the key the README told the user to put there.
 
 from __future__ import annotations
 
+import json
+import tarfile
 from pathlib import Path
+
+import pytest
 
 SKILL_MD = "---\nname: {name}\ndescription: A skill.\n---\n\n{body}\n"
 
@@ -18,6 +22,71 @@ def plain_skill(folder: Path, body: str = "Body.") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "SKILL.md").write_text(SKILL_MD.format(name=folder.name, body=body))
     return folder
+
+
+def members(archive_folder: Path) -> dict[str, bytes]:
+    """The files of the one archive in ``archive_folder``, by name in the archive."""
+    [archive] = archive_folder.glob("*.tar.gz")
+    with tarfile.open(archive) as tar:
+        return {member.name: tar.extractfile(member).read() for member in tar.getmembers() if member.isfile()}
+
+
+@pytest.mark.parametrize(("link", "target", "rule"), [
+    ("notes.md", ".env", "tree.link-hidden"),
+    ("config.md", ".hg/hgrc", "tree.link-escape"),
+    ("data", ".secrets", "tree.link-hidden"),  # a link to a hidden folder is not walked
+    ("hooks", ".git", "tree.link-escape"),
+])
+def test_a_link_to_a_hidden_or_version_control_file_is_never_packed(hostile, link: str, target: str, rule: str) -> None:
+    skill = plain_skill(hostile.work / "repo" / "my-skill")
+    for folder in (".hg", ".secrets", ".git"):
+        (skill / folder).mkdir()
+    (skill / ".env").write_text("OPENAI_API_KEY=sk-USER-SECRET\n")
+    (skill / ".hg" / "hgrc").write_text("[paths]\ndefault = https://user:hgpass@hg.example/x\n")
+    (skill / ".secrets" / "token.txt").write_text("token=USER-TOKEN\n")
+    (skill / ".git" / "config").write_text("[core]\n\tfsmonitor = echo USER-GIT\n")
+    (skill / link).symlink_to(target)
+
+    validated = hostile.run("validate", skill, "--json")
+    [report] = json.loads(validated.stdout)["results"]
+    assert validated.returncode == 1
+    assert [(f["file"], f["rule"]) for f in report["findings"] if f["severity"] == "error"] == [(link, rule)]
+    out = hostile.work / "dist"
+    hostile.refused(hostile.run("pack", skill, "-o", out), link)
+    assert not out.exists()
+    registry = hostile.work / "registry"
+    hostile.ok(hostile.run("registry", "init", registry))
+    hostile.refused(hostile.run("publish", skill, "--registry", registry), link)
+    assert not list(registry.rglob("*.tar.gz"))
+
+
+def test_a_link_to_a_hidden_file_skill_md_names_is_packed(hostile) -> None:
+    """A hidden file the skill ships (SKILL.md names it) may be linked to: its bytes are in the archive anyway."""
+    skill = plain_skill(hostile.work / "my-skill", "Copy [the example](.env.example).")
+    (skill / ".env.example").write_text("KEY=\n")
+    (skill / "example.env").symlink_to(".env.example")
+    out = hostile.work / "dist"
+
+    hostile.ok(hostile.run("pack", skill, "-o", out))
+
+    assert members(out)["skill/example.env"] == b"KEY=\n"
+
+
+def test_links_within_the_repository_never_lead_to_its_hidden_files(hostile) -> None:
+    repo = hostile.work / "repo"
+    skill = plain_skill(repo / "skills" / "s3")
+    (repo / ".env").write_text("AWS_SECRET_ACCESS_KEY=USER-AWS\n")
+    (skill / "shared.md").symlink_to("../../.env")
+    out = hostile.work / "dist"
+
+    hostile.refused(hostile.run("pack", skill, "--links-within", repo, "-o", out), "shared.md", ".env")
+    assert not out.exists()
+    # A hidden folder the skill itself lies in is the repository's layout, not a secret.
+    agent_skill = plain_skill(repo / ".claude" / "skills" / "s4")
+    (repo / ".claude" / "shared.md").write_text("shared\n")
+    (agent_skill / "shared.md").symlink_to("../../shared.md")
+    hostile.ok(hostile.run("pack", agent_skill, "--links-within", repo, "-o", out))
+    assert members(out)["skill/shared.md"] == b"shared\n"
 
 
 def test_a_skill_folder_that_is_a_link_is_refused_by_every_command(hostile) -> None:
@@ -44,3 +113,24 @@ def test_a_skill_folder_that_is_a_link_is_refused_by_every_command(hostile) -> N
     assert sorted(path.name for path in private.iterdir()) == ["SKILL.md"]
     assert not list(registry.rglob("*.tar.gz"))
     assert "is a link" not in hostile.run("validate", private).stdout  # named as itself, it is the user's to check
+
+
+def test_links_into_nested_folders_walk_each_folder_once(hostile) -> None:
+    """A link into each of L nested folders listed each level once per link above it (K*L*L/2 files: 300 links,
+    454,501 files, 195 s, 663 MiB); each folder is now entered once through links, the other links reported."""
+    skill = plain_skill(hostile.work / "blow")
+    levels, per_level = 20, 3
+    here = Path("c")
+    for level in range(levels):
+        (skill / here).mkdir()
+        for number in range(per_level):
+            (skill / here / f"f{number}").write_text("x")
+        (skill / f"l{level:02}").symlink_to(here)
+        here = here / "d"
+    out = hostile.work / "dist"
+
+    packed = hostile.ok(hostile.run("pack", skill, "-o", out, "--json"))
+
+    [built] = json.loads(packed.stdout)
+    assert len(built["files"]) == 1 + 2 * levels * per_level  # SKILL.md, c/..., and l00/... once
+    assert packed.stderr.count("leads to a folder whose files the tree already holds") == levels - 1
