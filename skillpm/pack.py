@@ -11,8 +11,8 @@ from skillpm.manifest import EVALS_FILE, SkillSource
 from skillpm.validation import Finding, Severity
 from skillpm.validation.source import validate_path
 
-#: The warnings of validation that pack tells as it goes: what the archives leave out.
-PACK_WARNINGS = frozenset({"tree.left-out", "tree.link-duplicate"})
+#: The warnings of validation that pack tells as it goes: what the archives leave out, or hold that may not belong.
+PACK_WARNINGS = frozenset({"tree.left-out", "tree.link-duplicate", "tree.git-ignored"})
 
 
 def pack(
@@ -29,7 +29,7 @@ def pack(
     front matter, as ``init --from`` writes it). ``targets`` limits the variants built; by
     default all are. ``warn`` is called with each warning a user packing should see: a hidden entry
     or the output folder (inside ``source_dir``) left out (``tree.left-out``), a link to a folder dropped
-    (``tree.link-duplicate``), test cases that cannot be read, so that no test-set digest is
+    (``tree.link-duplicate``), a file git ignores (``tree.git-ignored``), test cases that cannot be read, so that no test-set digest is
     recorded (``tests.unusable``, worded as ``skillpm eval`` would say it).
     A file that is a link is packed as the bytes it leads to, which must lie inside ``source_dir``
     or inside ``links_within`` (:func:`~skillpm.validation.tree.validate_tree`).

@@ -145,9 +145,10 @@ def pack(
     SOURCE is a skill source (skillpm.toml) or a plain SKILL.md folder, packed as one
     generic variant with the manifest 'init --from' would write. Hidden files SKILL.md
     does not name are left out, each said on stderr, and so is the -o folder when it
-    lies inside SOURCE. A file that is a link is packed as the bytes it leads to,
-    inside SOURCE or inside DIR with --links-within DIR, never a hidden file SKILL.md
-    does not name. --json and -v list each archive's files. The archives are reproducible: the same source gives the
+    lies inside SOURCE; a file git ignores is packed, with a warning. A file that is a
+    link is packed as the bytes it leads to, inside SOURCE or inside DIR with
+    --links-within DIR, never a hidden file SKILL.md does not name. --json and -v list
+    each archive's files. The archives are reproducible: the same source gives the
     same sha256 on any machine with the same zlib.
     """
     from skillpm.pack import pack as pack_source

@@ -68,8 +68,9 @@ def validate_path(
 def validate_source(
     root: Path, *, strict: bool = False, links_within: Path | None = None, leave_out: frozenset[str] = frozenset()
 ) -> list[Finding]:
-    """The manifest's findings, then each variant's tree as it will be installed."""
+    """The manifest's findings, then each variant's tree as it will be installed, and the files git ignores."""
     from skillpm.manifest import SkillSource, checked_manifest, read_manifest_data
+    from skillpm.validation.gitignored import ignored_findings
 
     try:
         data = read_manifest_data(root)
@@ -80,13 +81,16 @@ def validate_source(
         return [error(MANIFEST_NAME, None, "manifest.schema", f"{where}: {message}") for where, message in problems]
     source = SkillSource(root, manifest, leave_out=leave_out)
     findings: set[Finding] = set()
+    on_disk: set[Path] = set()
     for target in source.targets:
         files, left_out = source.variant_tree(target)
+        on_disk.update(files.values())
         findings.update(validate_tree(files, root=root, dir_name=source.name, strict=strict,
                                       links_within=links_within))
         findings.update(left_out_findings(left_out))
         findings.update(_unusable_tests(root, source.skill_meta(target)))
     findings.update(_overlay_findings(source))
+    findings.update(ignored_findings(root, sorted(on_disk)))
     return sorted(findings, key=Finding.sort_key)
 
 

@@ -233,9 +233,11 @@ def validate_skill_dir(
         except OSError:
             names = []
         return [_missing_skill_md(names)]
+    from skillpm.validation.gitignored import ignored_findings
+
     dir_name = os.path.basename(os.path.abspath(root))
     tree = walk_skill_folder(root, leave_out=leave_out)
     findings = validate_tree(tree.files, root=root, dir_name=dir_name, strict=strict, plain=True,
                              links_within=links_within)
-    findings += left_out_findings(tree.left_out) + walk_findings(tree)
+    findings += left_out_findings(tree.left_out) + walk_findings(tree) + ignored_findings(root, tree.files.values())
     return sorted(findings, key=Finding.sort_key)

@@ -10,6 +10,8 @@ a file git ignores may hold the key the README told the user to put there.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -134,3 +136,26 @@ def test_links_into_nested_folders_walk_each_folder_once(hostile) -> None:
     [built] = json.loads(packed.stdout)
     assert len(built["files"]) == 1 + 2 * levels * per_level  # SKILL.md, c/..., and l00/... once
     assert packed.stderr.count("leads to a folder whose files the tree already holds") == levels - 1
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_pack_warns_of_each_file_git_ignores(hostile) -> None:
+    """The cloned skill's .gitignore lists config.local.json and SKILL.md tells the user to put a key there: the file
+    is still packed (skillpm reads no .gitignore to choose files), but validate and pack say so, and pack --json and
+    pack -v list every file an archive holds."""
+    repo = hostile.work / "repo"
+    skill = plain_skill(repo / "s", "Put your API key in config.local.json (never committed).")
+    (skill / ".gitignore").write_text("config.local.json\n")
+    git = ["git", "-c", "user.email=a@b", "-c", "user.name=a"]
+    subprocess.run([*git, "init", "-q", "."], cwd=repo, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], cwd=repo, check=True)
+    (skill / "config.local.json").write_text('{"api_key": "sk-USER-SECRET"}\n')
+
+    validated = hostile.ok(hostile.run("validate", skill))
+    assert "config.local.json: warning [tree.git-ignored]" in validated.stdout
+    packed = hostile.ok(hostile.run("pack", skill, "-o", hostile.work / "dist", "--json"))
+    assert "'config.local.json' is ignored by git" in packed.stderr
+    assert json.loads(packed.stdout)[0]["files"] == ["SKILL.md", "config.local.json"]
+    listed = hostile.ok(hostile.run("pack", skill, "-o", hostile.work / "dist2", "-v"))
+    assert "  config.local.json" in listed.stdout.splitlines()
