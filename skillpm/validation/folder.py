@@ -12,7 +12,8 @@ folder links already reached is dropped and reported (the first in sorted order 
 folder outside the skill, or into a hidden folder SKILL.md does not name or a version-control folder,
 is not followed: it stays an entry, which :func:`~skillpm.validation.tree.validate_tree` refuses. The
 walk stops once it has :data:`~skillpm.portable.MAX_MEMBERS` files or has entered
-:data:`~skillpm.portable.MAX_FOLDERS` folders, more than any archive holds.
+:data:`~skillpm.portable.MAX_FOLDERS` folders, more than any archive holds, and enters no folder
+whose files would lie deeper than :data:`~skillpm.portable.MAX_PATH_DEPTH` levels (each is reported).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import os
 from collections.abc import Callable, Collection
 
 from skillpm.containment import is_vcs_name
-from skillpm.portable import MAX_FOLDERS, MAX_MEMBERS
+from skillpm.portable import MAX_FOLDERS, MAX_MEMBERS, MAX_PATH_DEPTH
 from skillpm.records import Record
 from skillpm.validation.findings import Finding, Severity, error
 from skillpm.validation.hidden import Named, is_hidden
@@ -37,6 +38,8 @@ class FolderTree(Record):
     left_out: list[str]
     #: ``(link, earlier)``: a link to a folder dropped, as links already reached it through ``earlier``.
     duplicates: list[tuple[str, str]]
+    #: Folders not entered: a file in them would be deeper than an archive allows.
+    too_deep: list[str]
     #: ``"files"`` or ``"folders"`` when the walk stopped at that limit, else ``""``.
     stopped: str
 
@@ -67,6 +70,7 @@ def walk_skill_folder(root: str | os.PathLike[str], *, leave_out: Collection[str
     files: dict[str, str] = {}
     left_out: list[str] = []
     duplicates: list[tuple[str, str]] = []
+    too_deep: list[str] = []
     root_info = os.stat(root)
     #: The folders entered through links, each with the path it was first reached by.
     linked: dict[tuple[int, int], str] = {(root_info.st_dev, root_info.st_ino): "."}
@@ -86,7 +90,7 @@ def walk_skill_folder(root: str | os.PathLike[str], *, leave_out: Collection[str
                 linked[key] = rel
             entered += 1
             if entered > MAX_FOLDERS:
-                return FolderTree(files, left_out, duplicates, "folders")
+                return FolderTree(files, left_out, duplicates, too_deep, "folders")
         with os.scandir(directory) as scanned:
             entries = sorted(scanned, key=lambda entry: entry.name)
         below = []
@@ -97,17 +101,18 @@ def walk_skill_folder(root: str | os.PathLike[str], *, leave_out: Collection[str
             if is_hidden(entry.name) and not named.keeps(path):
                 left_out.append(path)
                 continue
-            if entry.is_dir(follow_symlinks=False):
-                below.append((entry.path, path, via))
-                continue
-            if entry.is_symlink() and _is_dir(entry) and _followed(entry.path, root_real, named):
-                below.append((entry.path, path, True))
+            folder = entry.is_dir(follow_symlinks=False)
+            if folder or (entry.is_symlink() and _is_dir(entry) and _followed(entry.path, root_real, named)):
+                if path.count("/") >= MAX_PATH_DEPTH:  # a file in it: deeper than an archive allows
+                    too_deep.append(path)
+                else:
+                    below.append((entry.path, path, via or not folder))
                 continue
             if len(files) == MAX_MEMBERS:
-                return FolderTree(files, left_out, duplicates, "files")
+                return FolderTree(files, left_out, duplicates, too_deep, "files")
             files[path] = entry.path
         pending.extend(reversed(below))
-    return FolderTree(files, left_out, duplicates, "")
+    return FolderTree(files, left_out, duplicates, too_deep, "")
 
 
 def _followed(link: str, root_real: str, named: Named) -> bool:
@@ -122,12 +127,18 @@ def _followed(link: str, root_real: str, named: Named) -> bool:
 
 def walk_findings(tree: FolderTree) -> list[Finding]:
     """What the walk of a plain skill folder reports besides its left-out entries: each link to a folder dropped,
-    and where it stopped."""
+    each folder too deep to enter, and where it stopped."""
     findings = [
         Finding(link, None, "tree.link-duplicate", Severity.WARNING,
                 f"{link!r} leads to a folder whose files the tree already holds under {earlier!r}; it is left out "
                 "(link each folder once)")
         for link, earlier in tree.duplicates
+    ]
+    findings += [
+        error(folder, None, "tree.path-length",
+              f"the folder {folder!r} lies {folder.count('/') + 1} levels deep, so each file in it would be deeper than "
+              f"{MAX_PATH_DEPTH}; an archive refuses them, and it is not walked")
+        for folder in tree.too_deep
     ]
     if tree.stopped:
         rule, limit = ("tree.file-count", MAX_MEMBERS) if tree.stopped == "files" else ("tree.folder-count", MAX_FOLDERS)

@@ -138,6 +138,23 @@ def test_links_into_nested_folders_walk_each_folder_once(hostile) -> None:
     assert packed.stderr.count("leads to a folder whose files the tree already holds") == levels - 1
 
 
+def test_a_folder_nested_deeper_than_an_archive_allows_is_not_walked(hostile) -> None:
+    """Every file below 32 levels was listed (and each of its path's names checked) only to be refused one by one:
+    the walk no longer enters a folder whose files would all be too deep, and says so once."""
+    skill = plain_skill(hostile.work / "deep")
+    here = skill
+    for _ in range(40):
+        here = here / "d"
+        here.mkdir()
+        (here / "f.md").write_text("x")
+
+    validated = hostile.run("validate", skill, "--json")
+
+    [report] = json.loads(validated.stdout)["results"]
+    deep = [(f["file"], f["rule"]) for f in report["findings"] if f["file"].count("/") >= 32]
+    assert deep == [("/".join(["d"] * 33), "tree.path-length"), ("d/" * 32 + "f.md", "tree.path-length")]
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_pack_warns_of_each_file_git_ignores(hostile) -> None:
     """The cloned skill's .gitignore lists config.local.json and SKILL.md tells the user to put a key there: the file
