@@ -72,6 +72,20 @@ def real_folder(root: Path, relative: str) -> Path | None:
     return folder
 
 
+def folder_link(folder: Path) -> tuple[str, str] | None:
+    """Why skillpm will not read or write the skill folder ``folder`` (a path the user named): it is itself a link,
+    which a cloned repository may point at the user's own files (``skills/notes -> ~/.claude/skills/private``);
+    as ``(message, hint)``, else None. Links above it, and the folders the user chose to name, are the user's own."""
+    if not folder.is_symlink():
+        return None
+    from skillpm.display import clean
+
+    target = clean(os.path.realpath(folder), 200)
+    return (f"{clean(str(folder), 200)} is a link to {target}; skillpm does not take a skill folder that is a link, "
+            "which a cloned repository may point at your own files",
+            f"if you mean that folder, name it: {target}")
+
+
 def outside_problem(resolved: Path, root: Path) -> str | None:
     """Why the resolved path ``resolved`` is not inside the resolved project folder ``root``, or None."""
     if resolved.is_relative_to(root):

@@ -12,7 +12,7 @@ from skillpm.atomic import atomic_write
 from skillpm.errors import ManifestError
 from skillpm.locks import lock_for
 from skillpm.reading import MAX_EVAL_FILE_SIZE, MAX_SKILL_MD_SIZE, problem, read_inside
-from skillpm.manifest import EVAL_FILE, MANIFEST_NAME, SKILL_MD
+from skillpm.manifest import EVAL_FILE, MANIFEST_NAME, SKILL_MD, check_not_linked
 from skillpm.records import Record
 
 if TYPE_CHECKING:
@@ -252,8 +252,10 @@ def _read_meta(path: Path) -> dict[str, object]:
 
 @contextmanager
 def _claimed(directory: Path) -> Iterator[None]:
-    """``directory`` (made if need be), locked while skillpm.toml is written there; ManifestError when it has one.
+    """``directory`` (made if need be), locked while skillpm.toml is written there; ManifestError when it has one,
+    or is a link (a cloned repository's ``skills/notes`` may lead to the user's own skill, which init would rewrite).
     Two inits of one folder at once: one writes it, the other finds it written (they mixed their files)."""
+    check_not_linked(directory)
     directory.mkdir(parents=True, exist_ok=True)
     with lock_for(directory):
         if (directory / MANIFEST_NAME).exists():

@@ -161,14 +161,17 @@ class SkillSource:
     (:meth:`load_or_derive`): its one ``generic`` variant is the folder as ``validate`` walks it.
     """
 
-    def __init__(self, root: Path, manifest: Manifest, *, plain: bool = False) -> None:
+    def __init__(self, root: Path, manifest: Manifest, *, plain: bool = False, leave_out: frozenset[str] = frozenset()) -> None:
         self.root = root
         self.manifest = manifest
         self.plain = plain
+        #: Relative posix paths its trees leave out without a word (``pack``'s output folder, which pack reports).
+        self.leave_out = leave_out
 
     @classmethod
-    def load(cls, root: Path) -> SkillSource:
-        """Read ``root/skillpm.toml``; raise ManifestError when it is absent or invalid."""
+    def load(cls, root: Path, *, leave_out: frozenset[str] = frozenset()) -> SkillSource:
+        """Read ``root/skillpm.toml``; raise ManifestError when it is absent or invalid, or ``root`` is a link."""
+        check_not_linked(root)
         data = read_manifest_data(root)
         try:
             manifest = parse_manifest(data)
@@ -176,13 +179,14 @@ class SkillSource:
             raise ManifestError(
                 f"{root / MANIFEST_NAME}: {error.message}", hint=f"run 'skillpm validate {root}' to see every problem"
             ) from None
-        return cls(root, manifest)
+        return cls(root, manifest, leave_out=leave_out)
 
     @classmethod
-    def load_or_derive(cls, root: Path) -> SkillSource:
+    def load_or_derive(cls, root: Path, *, leave_out: frozenset[str] = frozenset()) -> SkillSource:
         """:meth:`load`, or for a plain SKILL.md folder a manifest derived as ``init --from`` writes it."""
+        check_not_linked(root)
         if (root / MANIFEST_NAME).exists() or not (root / SKILL_MD).is_file():
-            return cls.load(root)
+            return cls.load(root, leave_out=leave_out)
         from skillpm.init import derive_package
 
         package = {key: value for key, value in derive_package(root).items() if value is not None}
@@ -193,7 +197,7 @@ class SkillSource:
                 f"{root / SKILL_MD}: its front matter does not make a package: {error.message}",
                 hint=f"run 'skillpm validate {root}' to see every problem",
             ) from None
-        return cls(root, manifest, plain=True)
+        return cls(root, manifest, plain=True, leave_out=leave_out)
 
     @property
     def name(self) -> str:
@@ -226,18 +230,19 @@ class SkillSource:
         from skillpm.validation.hidden import Named
 
         if self.plain:
-            from skillpm.validation.tree import skill_dir_files
+            from skillpm.validation.folder import walk_skill_folder
 
-            found, skipped = skill_dir_files(self.root)
-            return {path: Path(real) for path, real in sorted(found.items())}, skipped
+            tree = walk_skill_folder(self.root, leave_out=self.leave_out)
+            return {path: Path(real) for path, real in sorted(tree.files.items())}, tree.left_out
         overlay = self.root / OVERLAYS_DIR / target
         use_overlay = overlay.is_dir() and not overlay.is_symlink()
         named = Named(self.root, *([overlay] if use_overlay else []))
         left_out: list[str] = []
-        files = _walk(self.root, skip_top={MANIFEST_NAME, OVERLAYS_DIR}, named=named, left_out=left_out)
+        files = _walk(self.root, skip={MANIFEST_NAME, OVERLAYS_DIR, EVAL_FILE, *self.leave_out}, named=named,
+                      left_out=left_out)
         if use_overlay:
             overlay_left: list[str] = []
-            files.update(_walk(overlay, skip_top=set(), named=named, left_out=overlay_left))
+            files.update(_walk(overlay, skip={EVAL_FILE}, named=named, left_out=overlay_left))
             left_out += [f"{OVERLAYS_DIR}/{target}/{path}" for path in overlay_left]
         return dict(sorted(files.items())), sorted(left_out)
 
@@ -259,6 +264,16 @@ def choose_variant(targets: list[str], capability: Capability | None, *, target:
     return chosen
 
 
+def check_not_linked(root: Path) -> None:
+    """Raise ManifestError when the skill folder ``root`` is itself a link (:func:`~skillpm.containment.folder_link`)."""
+    from skillpm.containment import folder_link
+
+    problem = folder_link(root)
+    if problem is not None:
+        message, hint = problem
+        raise ManifestError(message, hint=hint)
+
+
 def read_manifest_data(root: Path) -> dict[str, object]:
     """Parse ``root/skillpm.toml`` as TOML; raise ManifestError when absent or not TOML."""
     from skillpm.tomlfile import parse_toml  # here: init and pack of a plain folder read no TOML
@@ -278,8 +293,8 @@ def read_manifest_data(root: Path) -> dict[str, object]:
         raise ManifestError(f"{path}: not valid TOML: {error}") from None
 
 
-def _walk(top: Path, *, skip_top: set[str], named: Named, left_out: list[str]) -> dict[str, Path]:
-    """Files under ``top`` (symlinks listed, not followed), skipping eval files and hidden names.
+def _walk(top: Path, *, skip: set[str], named: Named, left_out: list[str]) -> dict[str, Path]:
+    """Files under ``top`` (symlinks listed, not followed), skipping the relative posix paths ``skip`` and hidden names.
 
     A hidden name is kept when SKILL.md names it (``named``); each one skipped is added to ``left_out``.
     """
@@ -294,7 +309,7 @@ def _walk(top: Path, *, skip_top: set[str], named: Named, left_out: list[str]) -
         prefix = "" if at_top else here.relative_to(top).as_posix() + "/"
 
         def kept(name: str) -> bool:
-            if at_top and name in skip_top:
+            if prefix + name in skip:
                 return False
             if is_hidden(name) and not named.keeps(prefix + name):
                 left_out.append(prefix + name)
@@ -304,7 +319,7 @@ def _walk(top: Path, *, skip_top: set[str], named: Named, left_out: list[str]) -
         linked_dirs = [d for d in dirnames if (here / d).is_symlink()]
         dirnames[:] = sorted(d for d in dirnames if d not in linked_dirs and kept(d))
         for filename in [*filenames, *linked_dirs]:
-            if filename != EVAL_FILE and kept(filename):
+            if kept(filename):
                 path = here / filename
                 found[path.relative_to(top).as_posix()] = path
     return found

@@ -130,9 +130,12 @@ def validate(paths: tuple[Path, ...], strict: bool, links_within: Path | None, a
     help="Folder for the archives (created if missing).",
 )
 @click.option("--target", "targets", multiple=True, metavar="TARGET", help="Build only this variant (repeatable).")
+@click.option("-v", "--verbose", is_flag=True, help="List the files each archive holds.")
 @links_within_option
 @json_option
-def pack(source: Path, out_dir: Path, targets: tuple[str, ...], links_within: Path | None, as_json: bool) -> None:
+def pack(
+    source: Path, out_dir: Path, targets: tuple[str, ...], verbose: bool, links_within: Path | None, as_json: bool
+) -> None:
     """Validate SOURCE and build one reproducible archive per variant.
 
     \b
@@ -141,10 +144,12 @@ def pack(source: Path, out_dir: Path, targets: tuple[str, ...], links_within: Pa
 
     SOURCE is a skill source (skillpm.toml) or a plain SKILL.md folder, packed as one
     generic variant with the manifest 'init --from' would write. Hidden files SKILL.md
-    does not name are left out, each said on stderr. A file that is a link is packed as
-    the bytes it leads to, inside SOURCE or inside DIR with --links-within DIR. The
-    archives are reproducible: the same source gives the same sha256 on any machine
-    with the same zlib.
+    does not name are left out, each said on stderr, and so is the -o folder when it
+    lies inside SOURCE; a file git ignores is packed, with a warning. A file that is a
+    link is packed as the bytes it leads to, inside SOURCE or inside DIR with
+    --links-within DIR, never a hidden file SKILL.md does not name. --json and -v list
+    each archive's files. The archives are reproducible: the same source gives the
+    same sha256 on any machine with the same zlib.
     """
     from skillpm.pack import pack as pack_source
 
@@ -155,10 +160,13 @@ def pack(source: Path, out_dir: Path, targets: tuple[str, ...], links_within: Pa
     if as_json:
         emit_json(
             [
-                {"path": str(b.path), "target": b.metadata.target, "sha256": b.sha256, "size": b.size}
+                {"path": str(b.path), "target": b.metadata.target, "sha256": b.sha256, "size": b.size,
+                 "files": sorted(b.metadata.files)}
                 for b in built
             ]
         )
         return
     for b in built:
         say(f"{b.path}  {b.size} bytes  sha256:{b.sha256}")
+        for file in sorted(b.metadata.files) if verbose else ():
+            say(f"  {file}")

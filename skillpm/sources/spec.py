@@ -210,7 +210,13 @@ def _parse_forge(text: str) -> SourceSpec:
 
 
 def _folder(path: Path, cwd: Path | None) -> SourceSpec:
+    """A folder source; SourceError when the folder named is itself a link (:func:`~skillpm.containment.folder_link`)."""
+    from skillpm.containment import folder_link
+
     absolute = path if path.is_absolute() else (cwd or Path.cwd()) / path
+    linked = folder_link(absolute)
+    if linked is not None:
+        raise SourceError(linked[0], hint=linked[1])
     return SourceSpec("dir", absolute.resolve().as_uri())
 
 

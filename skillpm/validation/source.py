@@ -42,23 +42,35 @@ def validate_paths(
     return reports
 
 
-def validate_path(path: Path, *, strict: bool = False, links_within: Path | None = None) -> list[Finding]:
-    """Every finding for ``path``: a skill source's manifest and each variant, or a plain skill.
+def validate_path(
+    path: Path, *, strict: bool = False, links_within: Path | None = None, leave_out: frozenset[str] = frozenset()
+) -> list[Finding]:
+    """Every finding for ``path``: a skill source's manifest and each variant, or a plain skill; only that it is a
+    link, when it is one (:func:`~skillpm.containment.folder_link`).
 
-    ``links_within``: a folder links to files may also lead into (:func:`validate_tree`).
+    ``links_within``: a folder links to files may also lead into (:func:`validate_tree`); ``leave_out``: relative
+    paths its trees leave out without a word (``pack``'s output folder).
     """
+    from skillpm.containment import folder_link
+
+    linked = folder_link(path)
+    if linked is not None:
+        return [error(".", None, "tree.root", f"{linked[0]}; {linked[1]}")]
     if (path / MANIFEST_NAME).is_file():
-        return validate_source(path, strict=strict, links_within=links_within)
-    findings = validate_skill_dir(path, strict=strict, links_within=links_within)
+        return validate_source(path, strict=strict, links_within=links_within, leave_out=leave_out)
+    findings = validate_skill_dir(path, strict=strict, links_within=links_within, leave_out=leave_out)
     skill_meta = path / "skill_meta.json"  # skillpm.manifest.EVAL_FILE, whose module validating a plain skill never loads
     if (path / SKILL_MD).is_file() and skill_meta.is_file():
         findings = sorted([*findings, *_unusable_tests(path, skill_meta)], key=Finding.sort_key)
     return findings
 
 
-def validate_source(root: Path, *, strict: bool = False, links_within: Path | None = None) -> list[Finding]:
-    """The manifest's findings, then each variant's tree as it will be installed."""
+def validate_source(
+    root: Path, *, strict: bool = False, links_within: Path | None = None, leave_out: frozenset[str] = frozenset()
+) -> list[Finding]:
+    """The manifest's findings, then each variant's tree as it will be installed, and the files git ignores."""
     from skillpm.manifest import SkillSource, checked_manifest, read_manifest_data
+    from skillpm.validation.gitignored import ignored_findings
 
     try:
         data = read_manifest_data(root)
@@ -67,15 +79,18 @@ def validate_source(root: Path, *, strict: bool = False, links_within: Path | No
     manifest, problems = checked_manifest(data)
     if manifest is None:
         return [error(MANIFEST_NAME, None, "manifest.schema", f"{where}: {message}") for where, message in problems]
-    source = SkillSource(root, manifest)
+    source = SkillSource(root, manifest, leave_out=leave_out)
     findings: set[Finding] = set()
+    on_disk: set[Path] = set()
     for target in source.targets:
         files, left_out = source.variant_tree(target)
+        on_disk.update(files.values())
         findings.update(validate_tree(files, root=root, dir_name=source.name, strict=strict,
                                       links_within=links_within))
         findings.update(left_out_findings(left_out))
         findings.update(_unusable_tests(root, source.skill_meta(target)))
-    findings.update(_unused_overlays(source))
+    findings.update(_overlay_findings(source))
+    findings.update(ignored_findings(root, sorted(on_disk)))
     return sorted(findings, key=Finding.sort_key)
 
 
@@ -102,7 +117,9 @@ def _unusable_tests(root: Path, path: Path | None) -> list[Finding]:
                     "test-set digest for evidence to name")]
 
 
-def _unused_overlays(source: SkillSource) -> list[Finding]:
+def _overlay_findings(source: SkillSource) -> list[Finding]:
+    """An overlay no variant uses (a warning), and one a variant would use but that is not a real folder (an error:
+    the variant would be packed with the generic files instead, without a word)."""
     from skillpm.containment import resolves_inside
     from skillpm.manifest import OVERLAYS_DIR
 
@@ -110,14 +127,16 @@ def _unused_overlays(source: SkillSource) -> list[Finding]:
     # A variants/ linked out of the source is not listed: its files are reported as links out of the source.
     if not overlays.is_dir() or not resolves_inside(overlays, source.root):
         return []
-    return [
-        Finding(
-            f"{OVERLAYS_DIR}/{child.name}",
-            None,
-            "manifest.overlay-unused",
-            Severity.WARNING,
-            f"{OVERLAYS_DIR}/{child.name}/ is not a variant in {MANIFEST_NAME}; it is never packed",
-        )
-        for child in sorted(overlays.iterdir())
-        if child.is_dir() and child.name not in source.manifest.variants
-    ]
+    findings = []
+    for child in sorted(overlays.iterdir()):
+        where = f"{OVERLAYS_DIR}/{child.name}"
+        if child.name not in source.manifest.variants:
+            if child.is_dir():
+                findings.append(Finding(where, None, "manifest.overlay-unused", Severity.WARNING,
+                                        f"{where}/ is not a variant in {MANIFEST_NAME}; it is never packed"))
+        elif child.is_symlink() or not child.is_dir():
+            what = "a link" if child.is_symlink() else "not a folder"
+            findings.append(error(where, None, "manifest.overlay-link",
+                                  f"{where} is {what}; a variant's overlay must be a real folder, or the "
+                                  f"{child.name} variant would be packed without it (copy the files in)"))
+    return findings

@@ -7,11 +7,13 @@ import stat
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
+from skillpm.containment import is_vcs_name
 from skillpm.portable import MAX_FILE_SIZE, MAX_MEMBERS, MAX_TOTAL_SIZE
 from skillpm.reading import MAX_SKILL_MD_SIZE, read_regular_file
 from skillpm.validation.findings import Finding, error
+from skillpm.validation.folder import hidden_part, inside, walk_findings, walk_skill_folder
 from skillpm.validation.frontmatter import parse_skill_md
-from skillpm.validation.hidden import Named, is_hidden, left_out_findings
+from skillpm.validation.hidden import PYCACHE, is_hidden, left_out_findings
 from skillpm.validation.links import check_links
 from skillpm.validation.paths import check_paths
 from skillpm.validation.spec import check_body_size, check_fields
@@ -19,17 +21,6 @@ from skillpm.validation.spec import check_body_size, check_fields
 SKILL_MD = "SKILL.md"
 
 StrPath = str | os.PathLike[str]
-
-
-def _inside(path: str, root: str) -> bool:
-    """Whether the resolved ``path`` is ``root`` or lies under it (both resolved)."""
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def _in_git(path: str, root: str) -> bool:
-    """Whether the resolved ``path``, under ``root``, lies in a ``.git`` folder below ``root`` (in any case,
-    as a file system that ignores case finds it)."""
-    return ".git" in path[len(root):].lower().split(os.sep)
 
 
 class _Disk:
@@ -44,6 +35,23 @@ class _Disk:
         self._real_dirs = {self.root: self.root_real}
         #: Bytes of the files :meth:`problem` found nothing wrong with, in all.
         self.total_size = 0
+        #: The tree's hidden folders and files where they lie (SKILL.md names them), as findings name them.
+        self.kept: set[str] = set()
+
+    def keep(self, shown: Iterable[str]) -> None:
+        """Note the hidden folders and files on the paths ``shown`` (the tree's files where they lie)."""
+        for path in shown:
+            if "/." not in "/" + path and PYCACHE not in path:  # no hidden name (a short cut: paths may be long)
+                continue
+            parts = path.split("/")
+            self.kept.update("/".join(parts[: index + 1]) for index, part in enumerate(parts) if is_hidden(part))
+
+    def _keeps(self, bound: str, relative: str) -> bool:
+        """Whether a link may lead to the hidden ``relative`` under ``bound``: the tree holds it where it lies,
+        or it is a folder the skill itself lies in (``.claude`` of ``.claude/skills/x`` with --links-within)."""
+        if bound == self.root_real:
+            return relative in self.kept
+        return inside(self.root_real, os.path.join(bound, relative))
 
     def _real_dir(self, head: str) -> str:
         """``os.path.realpath(head)``, resolving only the components that are links (upwards to the nearest
@@ -66,6 +74,20 @@ class _Disk:
         shown = real[len(self._prefix):] if real.startswith(self._prefix) else real
         return shown.replace(os.sep, "/")
 
+    def _through(self, shown: str, target: str, bound: str) -> Finding | None:
+        """That the file ``shown``, at ``target`` under ``bound`` after links, is reached through a link (to it, or to
+        a folder on its way) into a version-control folder, or a hidden one the tree does not hold; else None."""
+        relative = target[len(bound):].lstrip(os.sep).replace(os.sep, "/")
+        part = hidden_part(relative, lambda path: self._keeps(bound, path)) if relative != shown else None
+        if part is None:
+            return None
+        if is_vcs_name(part):
+            return error(shown, None, "tree.link-escape", f"{shown!r} resolves to {target!r}, in a {part} folder")
+        return error(shown, None, "tree.link-hidden",
+                     f"{shown!r} resolves to {target!r}, through {part!r}: a hidden file or folder SKILL.md does not "
+                     "name, which is left out of the skill, so no link may bring it in (name it in SKILL.md if the "
+                     "skill needs it)")
+
     def problem(self, real: str) -> Finding | None:
         """An escaping link, an unreadable, special or too large file at ``real``, if any; else its size counts."""
         shown = self.shown(real)
@@ -76,7 +98,7 @@ class _Disk:
             else:
                 head, name = os.path.split(real)
                 target = os.path.join(self._real_dir(head), name)
-            bound = next((bound for bound in self.bounds if _inside(target, bound)), None)
+            bound = next((bound for bound in self.bounds if inside(target, bound)), None)
             if bound is None:
                 elsewhere = ((f"; a skill whose {SKILL_MD} is a link elsewhere is a copy: validate or pack "
                               f"{os.path.dirname(target)!r} instead" if os.path.isfile(target) else ", where no file is")
@@ -85,8 +107,9 @@ class _Disk:
                              else "; copy the file in, or name the folder it may lead into with --links-within DIR")
                 return error(shown, None, "tree.link-escape",
                              f"{shown!r} resolves to {target!r}, outside the skill source{elsewhere}")
-            if _in_git(target, bound):
-                return error(shown, None, "tree.link-escape", f"{shown!r} resolves to {target!r}, in a .git folder")
+            through = self._through(shown, target, bound)
+            if through is not None:
+                return through
             linked = stat.S_ISLNK(info.st_mode)
             if linked:
                 info = os.stat(real)
@@ -124,11 +147,15 @@ def validate_tree(
     the folder a plain skill sits in (see :func:`skillpm.validation.spec.check_fields`);
     ``strict`` holds the front matter to the specification as skills-ref does. A file that
     is a link must resolve inside ``root``, or inside ``links_within`` when given (a folder
-    the user names, such as the repository whose shared files the skill links to), and
-    never into a ``.git`` folder below either.
+    the user names, such as the repository whose shared files the skill links to), never
+    into a version-control folder below either, and never through a hidden name the tree
+    does not itself hold (``notes.md -> .env``: SKILL.md does not name it, so it is left
+    out, and no link may bring it in under another name).
     """
     disk = _Disk(root, links_within)
-    findings = check_paths({path: disk.shown(os.fspath(real)) for path, real in files.items()})
+    shown = {path: disk.shown(os.fspath(real)) for path, real in files.items()}
+    disk.keep(shown.values())
+    findings = check_paths(shown)
     broken: set[str] = set()
     for path, real in files.items():
         problem = disk.problem(os.fspath(real))
@@ -183,16 +210,18 @@ def _missing_skill_md(names: Iterable[str]) -> Finding:
     return error(SKILL_MD, None, "spec.skill-md.missing", f"the skill has no {SKILL_MD} at its root{hint}")
 
 
-def validate_skill_dir(path: StrPath, *, strict: bool = False, links_within: StrPath | None = None) -> list[Finding]:
+def validate_skill_dir(
+    path: StrPath, *, strict: bool = False, links_within: StrPath | None = None, leave_out: Collection[str] = ()
+) -> list[Finding]:
     """Validate a plain Agent Skills directory; its name is the skill's directory name.
 
-    Hidden entries and ``__pycache__`` are left out unless SKILL.md names them, each with a
-    ``tree.left-out`` warning (:mod:`skillpm.validation.hidden`). A link to a directory inside
-    ``path`` is followed (once per target); one to a directory outside is kept as an entry, so
-    that :func:`validate_tree` reports it as an escape (``links_within`` widens where links to
-    files may lead, as there, not links to directories). A directory with nothing named SKILL.md
-    is not a skill, and is not walked (it may be a home folder or a whole repository): the one
-    finding says so.
+    Its tree is walked as :func:`~skillpm.validation.folder.walk_skill_folder` walks it (``leave_out``:
+    relative paths left out without a word): each hidden entry left out is a ``tree.left-out`` warning
+    (:mod:`skillpm.validation.hidden`), and each link to a folder dropped a ``tree.link-duplicate`` one.
+    A link to a directory outside ``path`` is kept as an entry, so that :func:`validate_tree` reports
+    it as an escape (``links_within`` widens where links to files may lead, as there, not links to
+    directories). A directory with nothing named SKILL.md is not a skill, and is not walked (it may
+    be a home folder or a whole repository): the one finding says so.
     """
     root = os.fspath(path)
     if not os.path.isdir(root):
@@ -204,50 +233,11 @@ def validate_skill_dir(path: StrPath, *, strict: bool = False, links_within: Str
         except OSError:
             names = []
         return [_missing_skill_md(names)]
+    from skillpm.validation.gitignored import ignored_findings
+
     dir_name = os.path.basename(os.path.abspath(root))
-    files, left_out = skill_dir_files(root)
-    findings = validate_tree(files, root=root, dir_name=dir_name, strict=strict, plain=True, links_within=links_within)
-    findings += left_out_findings(left_out)
+    tree = walk_skill_folder(root, leave_out=leave_out)
+    findings = validate_tree(tree.files, root=root, dir_name=dir_name, strict=strict, plain=True,
+                             links_within=links_within)
+    findings += left_out_findings(tree.left_out) + walk_findings(tree) + ignored_findings(root, tree.files.values())
     return sorted(findings, key=Finding.sort_key)
-
-
-def skill_dir_files(root: StrPath) -> tuple[dict[str, str], list[str]]:
-    """The tree of a plain skill folder: relative posix path -> path on disk, and the hidden entries left out."""
-    root = os.fspath(root)
-    named = Named(root)
-    root_real = ""
-    files: dict[str, str] = {}
-    left_out: list[str] = []
-    seen: set[str] = set()
-    pending = [(root, "")]
-    while pending:
-        directory, prefix = pending.pop()
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                rel = prefix + entry.name
-                if is_hidden(entry.name) and not named.keeps(rel):
-                    left_out.append(rel)
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append((entry.path, rel + "/"))
-                    continue
-                if entry.is_symlink() and _is_dir(entry):
-                    if not root_real:
-                        root_real = os.path.realpath(root)
-                        seen.add(root_real)
-                    target = os.path.realpath(entry.path)
-                    if _inside(target, root_real):
-                        if target not in seen:
-                            seen.add(target)
-                            pending.append((entry.path, rel + "/"))
-                        continue
-                files[rel] = entry.path
-    return files, left_out
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    """Whether ``entry`` leads to a directory; a link loop is not one (it is reported as unreadable)."""
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
