@@ -133,6 +133,24 @@ def test_init_from_refuses_hostile_front_matter(hostile: Hostile) -> None:
     assert not (skill / "skillpm.toml").exists()
 
 
+def test_a_value_with_a_long_run_of_blanks_is_read_at_once(hostile: Hostile) -> None:
+    """Threat: 'description: a: <blanks> b' (YAML refuses the unquoted ': ') made the pattern that finds
+    such values quadratic in the blanks: 64,000 took validate half a minute, and a million (under
+    SKILL.md's 1 MiB) held init --from, pack and publish of the folder for hours. Defence: a pattern
+    that matches in one pass, and front matter over 64 KiB is never quoted (it is refused anyway)."""
+    def skill(name: str, blanks: int) -> Path:
+        folder = hostile.work / name
+        folder.mkdir(parents=True)
+        (folder / "SKILL.md").write_text(f"---\nname: {name}\ndescription: a: {' ' * blanks}b\n---\n\nBody.\n")
+        return folder
+
+    small, big = skill("small", 64_000), skill("big", 1_000_000)
+    assert_finding(hostile.run("validate", small), "spec.frontmatter.yaml", "the value of 'description' holds ': ' unquoted")
+    for command in (["init", "--from", big], ["pack", big, "-o", hostile.work / "dist"]):
+        hostile.refused(hostile.run(*command), "lacks a name and description", "larger than 65536 bytes")
+    assert not (big / "skillpm.toml").exists()
+
+
 # --- bytes that are not UTF-8 --------------------------------------------------------------------
 
 BAD_ARGUMENTS = {
