@@ -151,6 +151,20 @@ def test_a_value_with_a_long_run_of_blanks_is_read_at_once(hostile: Hostile) -> 
     assert not (big / "skillpm.toml").exists()
 
 
+def test_a_line_of_backtick_runs_of_falling_length_is_read_at_once(hostile: Hostile) -> None:
+    """Threat: a SKILL.md of one line of backtick runs of falling length (982 KB, under the 1 MiB limit)
+    made the code-span pattern backtrack over the line for every run: validate, pack and the check of
+    which hidden files SKILL.md names took minutes. Defence: runs are paired in one pass, CommonMark's way."""
+    skill = hostile.work / "slow"
+    skill.mkdir(parents=True)
+    line = "a" + "".join("`" * k + "x" for k in range(1400, 0, -1))
+    (skill / "SKILL.md").write_text(f"---\nname: slow\ndescription: Does one thing.\n---\n\n{line}\n")
+    (skill / ".notes").write_text("a hidden file: what SKILL.md names is read to decide whether it is kept\n")
+    validated = hostile.ok(hostile.run("validate", skill))
+    assert "tree.left-out" in validated.stdout and "valid" in validated.stdout
+    hostile.ok(hostile.run("pack", skill, "-o", hostile.work / "dist"))
+
+
 # --- bytes that are not UTF-8 --------------------------------------------------------------------
 
 BAD_ARGUMENTS = {
