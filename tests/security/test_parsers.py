@@ -291,7 +291,7 @@ def test_lone_surrogate_in_evidence_is_refused(hostile: Hostile) -> None:
         ("index", ["install", "demo", "--registry", "{registry}"], "demo.json"),
         ("evidence", ["publish", "{source}", "--registry", "{registry}", "--evidence", "{evidence}", "--sign", "key:{key}"],
          "not UTF-8"),
-        ("skill_meta", ["init", "--from", "{skill}"], "skill_meta.json"),
+        ("skill_meta", ["eval", "{skill}", "-m", "m", "--base-url", "http://127.0.0.1:9/v1"], "skill_meta.json"),
     ],
 )
 def test_files_that_are_not_utf8_are_refused(hostile: Hostile, kind: str, command: list[str], phrase: str) -> None:
