@@ -124,6 +124,18 @@ def test_front_matter_structures_are_refused(hostile: Hostile, extra: str, phras
     assert hostile.changed_outside(before) == []
 
 
+def test_an_anchor_no_alias_names_is_refused_as_the_docs_say(hostile: Hostile) -> None:
+    """Threat (docs): docs/validation.md and this file say front matter holds no anchors or aliases, yet
+    'description: &d ...' with no alias passed validate --strict and was packed. Defence: every anchor
+    is refused on its line, before the document is composed."""
+    skill = hostile.work / "s"
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").write_text("---\nname: s\ndescription: &d A skill.\nmetadata: &m {k: v}\n---\n\nBody.\n")
+    finding = assert_finding(hostile.run("validate", "--strict", skill), "spec.frontmatter.yaml", "anchors and aliases")
+    assert "SKILL.md:3:" in finding
+    hostile.refused(hostile.run("pack", skill, "-o", hostile.work / "dist"), "anchors and aliases")
+
+
 def test_init_from_refuses_hostile_front_matter(hostile: Hostile) -> None:
     """Threat: 'init --from' (adopting upskill output) parses SKILL.md front matter too: a tag the
     constructor chokes on ended in a traceback there. Defence: the same loader; one error line, no manifest."""
