@@ -237,15 +237,18 @@ def _is_file(path: Path) -> bool:
 
 
 def _read_meta(path: Path) -> dict[str, object]:
-    """upskill's ``metadata`` object from skill_meta.json; empty when the file is absent."""
+    """upskill's ``metadata`` object from skill_meta.json; empty when the file is absent or cannot be read.
+
+    Only a licence is taken from it, and only when SKILL.md has none, so one that cannot be read
+    is passed over as ``validate`` passes it over: a folder holds no test cases, and for a file
+    that is not JSON ``validate`` warns (``tests.unusable``) and ``pack`` records no test set.
+    """
     from skillpm.jsonfile import parse_json
 
     try:
         data = parse_json(read_inside(path.parent, path.name, MAX_EVAL_FILE_SIZE))
-    except FileNotFoundError:
+    except (OSError, ValueError):
         return {}
-    except (OSError, ValueError) as error:
-        raise ManifestError(f"cannot read {path}: {problem(error)}") from None
     metadata = data.get("metadata") if isinstance(data, dict) else None
     return metadata if isinstance(metadata, dict) else {}
 

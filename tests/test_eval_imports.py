@@ -312,6 +312,24 @@ def test_agentskills_evals_json_is_read_as_the_test_source(isolated, chat_server
     assert "evals/evals.json, which upskill does not run" in error
 
 
+def test_a_file_several_evals_show_is_read_once_and_its_text_shared() -> None:
+    """Each eval was given its own decoded copy of the files it shows; a file is now read once (by its
+    normal path) and every case shows the same text, under each eval's own spelling of the path."""
+    from skillpm.evaluation.agentskills import parse_evals
+
+    reads: list[str] = []
+
+    def read(path: str) -> bytes:
+        reads.append(path)
+        return b"t,flux\n0,1.21\n"
+
+    evals = [{"prompt": "q", "files": ["evals/files/readings.csv"]}, {"prompt": "r", "files": ["./evals/files/readings.csv"]}]
+    parsed = parse_evals({"evals": evals}, read)
+    first, second = (case.context.files for case in parsed.cases)
+    assert reads == ["evals/files/readings.csv"] and parsed.problems == []
+    assert first["evals/files/readings.csv"] is second["./evals/files/readings.csv"]
+
+
 def test_a_plain_skill_folder_is_evaluated_as_pack_reads_it(isolated, chat_server, run_cli) -> None:
     """A skill folder with evals/evals.json and no skillpm.toml, as thousands of public repositories
     hold one (0065paula/skill-inspector, 88lin/diataxis-docs-skill): eval takes it as pack does, and

@@ -12,6 +12,8 @@ import pytest
 from skillpm.errors import ManifestError
 from skillpm.init import adopt_upskill, init_skeleton
 
+from conftest import skill_md
+
 UPSKILL_SKILL_MD = """\
 ---
 name: fast-softmax
@@ -155,7 +157,6 @@ def test_adopt_upskill_without_meta_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("prepare", "match"),
     [
-        (lambda root: (root / "skill_meta.json").write_text("{broken"), "not valid JSON"),
         (lambda root: (root / "SKILL.md").unlink(), "no readable SKILL.md"),
         (lambda root: (root / "SKILL.md").write_text("no front matter here\n"), "lacks a name and description"),
         (lambda root: (root / "skillpm.toml").write_text(""), "already exists"),
@@ -168,6 +169,31 @@ def test_adopt_upskill_refuses(tmp_path: Path, prepare, match: str) -> None:
     with pytest.raises(ManifestError, match=match):
         adopt_upskill(root)
     assert sorted(p.name for p in root.iterdir()) == before
+
+
+@pytest.mark.parametrize("kind", ["not-json", "folder"])
+def test_a_skill_meta_json_that_cannot_be_read_stops_pack_no_more_than_validate(isolated, run_skillpm, kind) -> None:
+    """A plain folder whose skill_meta.json holds NaN, or is a folder: validate called it valid, but pack,
+    publish and init --from refused it ("cannot read skill_meta.json") for the licence they might take
+    from it. They now pass it over as validate does; pack says why it records no test set."""
+    folder = isolated.project / "plain"
+    folder.mkdir()
+    (folder / "SKILL.md").write_text(skill_md("plain", "Does one thing. Use in tests."))
+    if kind == "folder":
+        (folder / "skill_meta.json").mkdir()
+    else:
+        (folder / "skill_meta.json").write_text('{"tests": [{"input": "x", "expected": {"contains": ["y"]}}], "metadata": {"x": NaN}}')
+    validated = run_skillpm("validate", folder)
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    packed = run_skillpm("pack", folder, "-o", isolated.project / "dist")
+    assert packed.returncode == 0 and "Traceback" not in packed.stderr, packed.stderr
+    assert (isolated.project / "dist" / "plain-0.1.0-generic.tar.gz").is_file()
+    if kind == "not-json":
+        assert "warning: skill_meta.json: not valid JSON (NaN is not finite); no test-set digest is recorded" in packed.stderr
+        assert "[tests.unusable] not valid JSON" in validated.stdout
+    adopted = run_skillpm("init", "--from", folder)
+    assert adopted.returncode == 0, adopted.stderr
+    assert tomllib.loads((folder / "skillpm.toml").read_text())["package"]["name"] == "plain"
 
 
 def test_init_from_with_another_directory_is_a_usage_error(isolated, run_skillpm) -> None:

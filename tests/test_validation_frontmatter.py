@@ -87,7 +87,8 @@ def test_structure_problems(text: str, rule: str | None, line: int | None) -> No
     ("text", "line"),
     [
         ("---\nname: &n demo\ndescription: *n\n---\n", 2),
-        ("---\nbase: &b {a: 1}\nother:\n  <<: *b\n---\n", 4),
+        ("---\nbase: &b {a: 1}\nother:\n  <<: *b\n---\n", 2),  # the anchor's line: refused before the alias
+        ("---\nname: demo\ndescription: &d An anchor no alias names.\n---\n", 3),
         ("---\nname: !!python/object/apply:os.system ['true']\n---\n", 2),
         ("---\nname: !!python/name:os.system\n---\n", 2),
         ("---\nname: !custom value\n---\n", 2),

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from skillpm.validation import validate_skill_dir, validate_tree
-from skillpm.validation.links import check_links, references
+from skillpm.validation.links import check_links, code_spans, references
 
 TREE = {"SKILL.md", "scripts/extract.py", "references/forms.md", "assets/logo.png",
         "references/my file.md", "LICENSE.txt"}
@@ -107,6 +110,45 @@ def link_rules(body: str) -> list[tuple[str, int]]:
 )
 def test_check_links(body: str, expected: list[tuple[str, int]]) -> None:
     assert link_rules(body) == expected
+
+
+#: The pattern code spans were found with before: it backtracked over a line for every run of backticks.
+OLD_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+PLAIN = st.text(st.characters(blacklist_characters="`\n", blacklist_categories=("Cs",)), min_size=1, max_size=12)
+
+
+@st.composite
+def ordinary_line(draw: st.DrawFn) -> str:
+    """A line as people write them: text, code spans (a span of N backticks may hold runs of fewer),
+    text between spans, and perhaps a lone backtick at the end that opens nothing."""
+    line = draw(st.just("") | PLAIN)
+    for _ in range(draw(st.integers(0, 4))):
+        ticks = "`" * draw(st.integers(1, 3))
+        inner = draw(st.lists(st.tuples(st.integers(1, len(ticks) - 1), PLAIN), max_size=2)) if len(ticks) > 1 else []
+        content = draw(PLAIN) + "".join("`" * run + text for run, text in inner)
+        line += ticks + content + ticks + draw(PLAIN)
+    return line + draw(st.sampled_from(["", " `", "` x"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(ordinary_line())
+@example("Run `scripts/x.py` and ``a ` b`` then `c` `")
+def test_code_spans_are_those_the_former_pattern_found_on_ordinary_lines(line: str) -> None:
+    assert list(code_spans(line)) == [(m.start(), m.end(), m.group(2)) for m in OLD_CODE_SPAN.finditer(line)]
+
+
+@pytest.mark.parametrize(
+    ("line", "spans"),
+    [
+        ("`foo``bar``", ["bar"]),  # CommonMark: a run closes only a run of its own length
+        ("``a```", []),
+        ("```a`", []),
+        ("`a` ``b`` `c", ["a", "b"]),
+        ("a" + "".join("`" * k + "x" for k in range(300, 0, -1)), []),  # runs of falling length: none closes
+    ],
+)
+def test_code_spans_close_only_on_a_run_of_the_opener_s_length(line: str, spans: list[str]) -> None:
+    assert [content for _, _, content in code_spans(line)] == spans
 
 
 def make_skill(root: Path, body: str = "# Body\n", name: str = "demo") -> Path:

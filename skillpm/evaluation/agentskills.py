@@ -20,8 +20,13 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from skillpm.evaluation.cases import EvalCase, parse_case
+from skillpm.evaluation.cases import MAX_CASES, EvalCase, parse_case
+from skillpm.reading import MAX_EVAL_FILE_SIZE
 from skillpm.records import Record
+
+#: The most bytes of files all evals show together (a file counted once per eval showing it): the
+#: most skill_meta.json, whose cases hold their files, can show.
+MAX_SHOWN = MAX_EVAL_FILE_SIZE
 
 #: upskill's fields an eval may carry so that skillpm can check it.
 UPSKILL_KEYS = ("expected", "validator", "validator_config")
@@ -38,12 +43,19 @@ class ParsedEvals(Record):
 
 
 def parse_evals(data: object, read: Callable[[str], bytes | None]) -> ParsedEvals:
-    """Read a parsed evals.json; every problem is reported (``evals.N: ...``), none raised."""
+    """Read a parsed evals.json; every problem is reported (``evals.N: ...``), none raised.
+
+    At most :data:`MAX_CASES` evals, showing at most :data:`MAX_SHOWN` bytes of files in all (a
+    file counted once per eval that shows it); each file is read once, its text shared by the cases.
+    """
     import hashlib
 
     evals = data.get("evals") if isinstance(data, dict) else None
     if not isinstance(evals, list):
         return ParsedEvals((), [], {}, (), ['(root): needs an "evals" list'])
+    if len(evals) > MAX_CASES:
+        return ParsedEvals((), evals, {}, (), [f"evals: {len(evals):,} evals, more than the {MAX_CASES:,} skillpm reads"])
+    texts = _Texts(read)
     cases, files, ungraded, problems = [], {}, [], []
     for index, item in enumerate(evals):
         where = f"evals.{index}"
@@ -56,7 +68,10 @@ def parse_evals(data: object, read: Callable[[str], bytes | None]) -> ParsedEval
             problems.append(f"{where}.files: must be a list of paths in the skill")
             continue
         for path in paths:
-            text, problem = _text(path, read)
+            text, problem = texts.shown(path)
+            if texts.total > MAX_SHOWN:
+                too_much = f"{where}.files: {path!r} takes the files the evals show past {MAX_SHOWN >> 20} MiB in all"
+                return ParsedEvals((), evals, {}, (), [f"{too_much} (a file counts once for each eval showing it)"])
             if problem:
                 problems.append(f"{where}.files: {problem}")
             else:
@@ -77,15 +92,34 @@ def parse_evals(data: object, read: Callable[[str], bytes | None]) -> ParsedEval
     return ParsedEvals(tuple(cases), evals, files, tuple(ungraded), problems)
 
 
-def _text(path: str, read: Callable[[str], bytes | None]) -> tuple[str, str | None]:
-    """The text of a file an eval shows, or why it cannot be shown."""
-    from pathlib import PurePosixPath
+class _Texts:
+    """The files evals show: each read once (by its normal path), and the bytes shown so far."""
 
-    relative = PurePosixPath(path)
-    data = None if relative.is_absolute() or ".." in relative.parts else read(relative.as_posix())
+    def __init__(self, read: Callable[[str], bytes | None]) -> None:
+        self._read = read
+        self._texts: dict[str, tuple[str, int, str | None]] = {}
+        self.total = 0
+
+    def shown(self, path: str) -> tuple[str, str | None]:
+        """The text of a file an eval shows, or why it cannot be shown; counted in :attr:`total`."""
+        from pathlib import PurePosixPath
+
+        relative = PurePosixPath(path)
+        if relative.is_absolute() or ".." in relative.parts:
+            return "", f"{path!r} is not a file of the skill"
+        key = relative.as_posix()
+        if key not in self._texts:
+            self._texts[key] = _text(self._read(key))
+        text, size, reason = self._texts[key]
+        self.total += size
+        return text, None if reason is None else f"{path!r} {reason}"
+
+
+def _text(data: bytes | None) -> tuple[str, int, str | None]:
+    """The text of a file's bytes and their number, or why it cannot be shown."""
     if data is None:
-        return "", f"{path!r} is not a file of the skill"
+        return "", 0, "is not a file of the skill"
     try:
-        return data.decode("utf-8"), None
+        return data.decode("utf-8"), len(data), None
     except UnicodeDecodeError:
-        return "", f"{path!r} is not UTF-8 text, and skillpm shows files to the model as text"
+        return "", 0, "is not UTF-8 text, and skillpm shows files to the model as text"

@@ -20,6 +20,8 @@ from skillpm.records import Record
 
 Scalar = Union[str, bool, int, float]
 SCHEMA_FILE = "skill-meta.schema.json"
+#: The most test cases a test set holds (skill_meta.json's tests or evals.json's evals): each is a request per model and arm.
+MAX_CASES = 10_000
 
 #: The order of upskill's fields, which problems are reported in (as pydantic reported them).
 _FIELD_ORDER: dict[tuple[str, ...], tuple[str, ...]] = {

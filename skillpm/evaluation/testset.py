@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 from typing import Callable, Mapping
 
 from skillpm.evaluation.agentskills import parse_evals
-from skillpm.evaluation.cases import EvalCase, canonical_json, case_json, parse_suite
+from skillpm.evaluation.cases import MAX_CASES, EvalCase, canonical_json, case_json, parse_suite
 from skillpm.evaluation.checks import VALIDATORS, Check, CheckConfigError, PythonTest, checks_for
 from skillpm.evaluation.errors import EvalError
 from skillpm.evaluation.evidence import TestSet
@@ -57,6 +57,8 @@ def load_tests(read: Reader, *, target: str, name: Callable[[str], str] = str) -
         suite, problems = parse_suite(_json(upskill, name(EVAL_FILE)))
         _raise(name(EVAL_FILE), problems)
         assert suite is not None
+        if len(suite.tests) > MAX_CASES:
+            _raise(name(EVAL_FILE), [f"tests: {len(suite.tests):,} tests, more than the {MAX_CASES:,} skillpm reads"])
         if suite.tests:
             document: dict[str, object] = {"tests": [case_json(case) for case in suite.tests]}
             return _prepared(read, name(EVAL_FILE), suite.tests, (), document, target)

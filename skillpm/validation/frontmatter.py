@@ -2,7 +2,7 @@
 
 The front matter is at most :data:`MAX_FRONTMATTER_SIZE` bytes. Most is a few ``key: value``
 lines, which :mod:`skillpm.validation.plainyaml` reads without importing PyYAML; the rest is
-read by :mod:`skillpm.validation.yamlfront`, with PyYAML's safe loader, no aliases, only the
+read by :mod:`skillpm.validation.yamlfront`, with PyYAML's safe loader, no anchors or aliases, only the
 standard tags, no duplicate keys, at most :data:`MAX_DEPTH` levels, and numbers only in
 decimal (integers of at most :data:`MAX_INT_DIGITS` digits). Both readers give the same
 fields for the same text. Every problem becomes a :class:`Finding`; nothing here raises on

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections import deque
 from collections.abc import Collection, Iterator
 from urllib.parse import unquote
 
 from skillpm.validation.findings import Finding, Severity
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_BACKTICKS = re.compile(r"`+")
 _LINK = re.compile(
     r"\]\(\s*(<[^>]*>|[^\s)]+)"  # [text](target), ![alt](target)
     r"|^ {0,3}\[(?!\^)[^\]]+\]:\s*(<[^>]*>|\S+)"  # [id]: target, not a footnote [^id]: text
@@ -71,6 +72,42 @@ def _body_lines(body: str) -> Iterator[tuple[int, str]]:
             yield offset, line
 
 
+def code_spans(line: str) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, content)`` of each code span of ``line``, left to right, by CommonMark's rule
+    (spec 0.31.2, 6.1 "Code spans"): a run of backticks opens a span that the next run of exactly
+    its length closes, and a run with none after it is text.
+
+    One pass over the runs: each is looked at once as an opener and dropped once as a closer (a
+    pattern that let any shorter opener or longer closer be tried backtracked over the whole line
+    for every run, minutes on a line of runs of falling length).
+    """
+    runs = [(match.start(), match.end()) for match in _BACKTICKS.finditer(line)]
+    later: dict[int, deque[int]] = {}  # run length -> the indexes of the runs of that length, in order
+    for index, (start, end) in enumerate(runs):
+        later.setdefault(end - start, deque()).append(index)
+    index = 0
+    while index < len(runs):
+        start, end = runs[index]
+        same = later[end - start]
+        while same and same[0] <= index:
+            same.popleft()
+        if not same:
+            index += 1
+            continue
+        close = same.popleft()
+        yield start, runs[close][1], line[end : runs[close][0]]
+        index = close + 1
+
+
+def _blanked(line: str, spans: list[tuple[int, int, str]]) -> str:
+    """``line`` with each of its code ``spans`` made spaces, so that no link is found inside one."""
+    pieces, last = [], 0
+    for start, end, _ in spans:
+        pieces += [line[last:start], " " * (end - start)]
+        last = end
+    return "".join(pieces) + line[last:]
+
+
 def references(body: str) -> Iterator[tuple[int, str, str]]:
     """Yield ``(offset, target, kind)`` for every link target (:data:`LINK`) and code-span path (:data:`CODE`).
 
@@ -79,11 +116,12 @@ def references(body: str) -> Iterator[tuple[int, str, str]]:
     """
     for offset, line in _body_lines(body):
         if "`" in line:
-            for span in _CODE_SPAN.finditer(line):
-                for match in _CODE_PATH.finditer(span.group(2)):
+            spans = list(code_spans(line))
+            for _, _, content in spans:
+                for match in _CODE_PATH.finditer(content):
                     if not match.group(3):
                         yield offset, (match.group(1) or "") + match.group(2).rstrip("."), CODE
-            line = _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
+            line = _blanked(line, spans)
         if "](" in line or "]:" in line or "=" in line:  # cheap test before the regex
             for match in _LINK.finditer(line):
                 yield offset, match.group(match.lastindex or 0).strip("<>"), LINK

@@ -1,7 +1,8 @@
 """Front matter read by PyYAML: whatever :mod:`skillpm.validation.plainyaml` does not read.
 
-Parsing is safe and bounded: PyYAML's safe loader (the C one when available), no aliases (so
-no alias bombs), only the standard YAML tags, no duplicate keys at any level, and at most
+Parsing is safe and bounded: PyYAML's safe loader (the C one when available), no anchors or
+aliases (so no alias bombs; an anchor is refused on its own line before the document is composed),
+only the standard YAML tags, no duplicate keys at any level, and at most
 ``max_depth`` levels of nesting (deeper values would exhaust Python's recursion limit while
 they are constructed).
 
@@ -63,7 +64,7 @@ class YamlProblem(Record):
 class _Refused(Exception):
     """YAML that is well-formed but not allowed in front matter."""
 
-    def __init__(self, message: str, node: yaml.Node) -> None:
+    def __init__(self, message: str, node: yaml.Node | yaml.Event) -> None:
         super().__init__(message)
         self.line = node.start_mark.line
 
@@ -94,12 +95,14 @@ def _load_mapping(text: str, max_depth: int, max_int_digits: int) -> tuple[dict[
 
     Raises :class:`_Refused` or :class:`yaml.YAMLError`.
     """
+    if "&" in text:  # every anchor is written with one; most front matter has none, and is parsed once
+        _refuse_anchors(text)
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
         if not isinstance(root, yaml.MappingNode):
             return None, {}
-        _refuse_aliases_and_tags(root, loader, max_depth, max_int_digits)
+        _refuse_tags(root, loader, max_depth, max_int_digits)
         fields: dict[str, object] = {}
         key_lines: dict[str, int] = {}
         for key_node, value_node in root.value:
@@ -116,20 +119,29 @@ def _load_mapping(text: str, max_depth: int, max_int_digits: int) -> tuple[dict[
         loader.dispose()
 
 
-def _refuse_aliases_and_tags(root: yaml.Node, loader: yaml.BaseResolver, max_depth: int, max_int_digits: int) -> None:
-    """Raise :class:`_Refused` at the first alias, non-standard tag, duplicate key, too deep node
-    or number that cannot be built cheaply.
+def _refuse_anchors(text: str) -> None:
+    """Raise :class:`_Refused` on the line of the first anchor (``&name``) of ``text``'s events.
 
-    The composer turns an alias into a second reference to its anchored node, so a node
-    seen twice is an alias; the walk stops there, which keeps alias bombs cheap.
+    Read event by event, before anything is composed: an alias can only name an anchor, so
+    with none there is no alias (one that names nothing is the composer's error), and an alias
+    bomb costs the length of its text.
     """
-    seen: set[int] = set()
+    loader = _Loader(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if getattr(event, "anchor", None) is not None:
+                raise _Refused("YAML anchors and aliases (&name, *name) are not allowed", event)
+    finally:
+        loader.dispose()
+
+
+def _refuse_tags(root: yaml.Node, loader: yaml.BaseResolver, max_depth: int, max_int_digits: int) -> None:
+    """Raise :class:`_Refused` at the first non-standard tag, duplicate key, too deep node or number
+    that cannot be built cheaply."""
     stack = [(root, 1)]
     while stack:
         node, depth = stack.pop()
-        if id(node) in seen:
-            raise _Refused("YAML anchors and aliases (&name, *name) are not allowed", node)
-        seen.add(id(node))
         if node.tag not in _STANDARD_TAGS:
             tag = node.tag.replace(_YAML_TAG_PREFIX, "!!")
             raise _Refused(f"YAML tag {tag!r} is not allowed in front matter", node)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from skillpm.evaluation.programs import find_cuobjdump
-from tests.conftest import build_source, needs_nvcc, skill_md
+from tests.conftest import build_source, needs_nvcc, skill_md, write_files
 from tests.security.conftest import Hostile, limit_memory
 from tests.test_eval_client import ChatServer, completion
 
@@ -280,6 +280,38 @@ def test_a_kernel_whose_name_only_looks_mangled_fails_its_check_in_one_piece(hos
     answer = f'```cuda\nextern "C" __global__ void {name}(float *p) {{ p[threadIdx.x] = 1.0f; }}\n```\n'
     completed = hostile.ok(hostile.run(*eval_args(skill(hostile, tests), answering(answer), "--concurrency", "1")))
     assert arms(completed) == (0, 0)
+
+
+# ---------------------------------------------------------------- test sets larger than skillpm reads
+
+
+def evals_folder(hostile: Hostile, evals: list[dict], files: dict[str, str] | None = None) -> Path:
+    """A plain skill folder (no skillpm.toml) whose evals/evals.json holds ``evals`` (and ``files`` beside it)."""
+    folder = hostile.work / "s"
+    write_files(folder, {"SKILL.md": skill_md("s", "Tests hostile evals. Use in tests.", "Answer."),
+                         "evals/evals.json": json.dumps({"skill_name": "s", "evals": evals}), **(files or {})})
+    return folder
+
+
+def test_evals_showing_one_file_many_times_are_refused_past_the_shown_limit(hostile, answering) -> None:
+    """Threat: evals.json's evals each showing the same 4 MiB file were each given a decoded copy
+    (100,000 evals: 400 GB), so pack, publish and eval of the skill ended in MemoryError."""
+    evals = [{"prompt": "Total?", "files": ["d.md"], "expected": {"contains": ["42"]}} for _ in range(300)]
+    folder = evals_folder(hostile, evals, {"d.md": "a" * ((4 << 20) - 16)})
+    packed = hostile.ok(hostile.run("pack", folder, "-o", hostile.work / "dist"))
+    assert "evals.1.files: 'd.md' takes the files the evals show past 4 MiB in all" in packed.stderr
+    server = answering("42")
+    hostile.refused(hostile.run(*eval_args(folder, server)), "evals.1.files", "past 4 MiB in all")
+    assert server.requests == []
+
+
+def test_a_test_set_of_more_cases_than_skillpm_reads_is_refused_before_any_request(hostile, answering) -> None:
+    """Threat: an evals.json of 100,000 evals (1.7 MB) is 200,000 requests per model, and each case was
+    checked against the schema on every pack and publish."""
+    folder = evals_folder(hostile, [{"prompt": "Total?", "expected": {"contains": ["42"]}}] * 10_001)
+    server = answering("42")
+    hostile.refused(hostile.run(*eval_args(folder, server)), "evals: 10,001 evals, more than the 10,000 skillpm reads")
+    assert server.requests == []
 
 
 # ---------------------------------------------------------------- cases that pass whatever the answer

@@ -124,6 +124,18 @@ def test_front_matter_structures_are_refused(hostile: Hostile, extra: str, phras
     assert hostile.changed_outside(before) == []
 
 
+def test_an_anchor_no_alias_names_is_refused_as_the_docs_say(hostile: Hostile) -> None:
+    """Threat (docs): docs/validation.md and this file say front matter holds no anchors or aliases, yet
+    'description: &d ...' with no alias passed validate --strict and was packed. Defence: every anchor
+    is refused on its line, before the document is composed."""
+    skill = hostile.work / "s"
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").write_text("---\nname: s\ndescription: &d A skill.\nmetadata: &m {k: v}\n---\n\nBody.\n")
+    finding = assert_finding(hostile.run("validate", "--strict", skill), "spec.frontmatter.yaml", "anchors and aliases")
+    assert "SKILL.md:3:" in finding
+    hostile.refused(hostile.run("pack", skill, "-o", hostile.work / "dist"), "anchors and aliases")
+
+
 def test_init_from_refuses_hostile_front_matter(hostile: Hostile) -> None:
     """Threat: 'init --from' (adopting upskill output) parses SKILL.md front matter too: a tag the
     constructor chokes on ended in a traceback there. Defence: the same loader; one error line, no manifest."""
@@ -131,6 +143,38 @@ def test_init_from_refuses_hostile_front_matter(hostile: Hostile) -> None:
     completed = hostile.run("init", "--from", skill)
     hostile.refused(completed, "lacks a name and description", "!!bool")
     assert not (skill / "skillpm.toml").exists()
+
+
+def test_a_value_with_a_long_run_of_blanks_is_read_at_once(hostile: Hostile) -> None:
+    """Threat: 'description: a: <blanks> b' (YAML refuses the unquoted ': ') made the pattern that finds
+    such values quadratic in the blanks: 64,000 took validate half a minute, and a million (under
+    SKILL.md's 1 MiB) held init --from, pack and publish of the folder for hours. Defence: a pattern
+    that matches in one pass, and front matter over 64 KiB is never quoted (it is refused anyway)."""
+    def skill(name: str, blanks: int) -> Path:
+        folder = hostile.work / name
+        folder.mkdir(parents=True)
+        (folder / "SKILL.md").write_text(f"---\nname: {name}\ndescription: a: {' ' * blanks}b\n---\n\nBody.\n")
+        return folder
+
+    small, big = skill("small", 64_000), skill("big", 1_000_000)
+    assert_finding(hostile.run("validate", small), "spec.frontmatter.yaml", "the value of 'description' holds ': ' unquoted")
+    for command in (["init", "--from", big], ["pack", big, "-o", hostile.work / "dist"]):
+        hostile.refused(hostile.run(*command), "lacks a name and description", "larger than 65536 bytes")
+    assert not (big / "skillpm.toml").exists()
+
+
+def test_a_line_of_backtick_runs_of_falling_length_is_read_at_once(hostile: Hostile) -> None:
+    """Threat: a SKILL.md of one line of backtick runs of falling length (982 KB, under the 1 MiB limit)
+    made the code-span pattern backtrack over the line for every run: validate, pack and the check of
+    which hidden files SKILL.md names took minutes. Defence: runs are paired in one pass, CommonMark's way."""
+    skill = hostile.work / "slow"
+    skill.mkdir(parents=True)
+    line = "a" + "".join("`" * k + "x" for k in range(1400, 0, -1))
+    (skill / "SKILL.md").write_text(f"---\nname: slow\ndescription: Does one thing.\n---\n\n{line}\n")
+    (skill / ".notes").write_text("a hidden file: what SKILL.md names is read to decide whether it is kept\n")
+    validated = hostile.ok(hostile.run("validate", skill))
+    assert "tree.left-out" in validated.stdout and "valid" in validated.stdout
+    hostile.ok(hostile.run("pack", skill, "-o", hostile.work / "dist"))
 
 
 # --- bytes that are not UTF-8 --------------------------------------------------------------------
@@ -259,7 +303,7 @@ def test_lone_surrogate_in_evidence_is_refused(hostile: Hostile) -> None:
         ("index", ["install", "demo", "--registry", "{registry}"], "demo.json"),
         ("evidence", ["publish", "{source}", "--registry", "{registry}", "--evidence", "{evidence}", "--sign", "key:{key}"],
          "not UTF-8"),
-        ("skill_meta", ["init", "--from", "{skill}"], "skill_meta.json"),
+        ("skill_meta", ["eval", "{skill}", "-m", "m", "--base-url", "http://127.0.0.1:9/v1"], "skill_meta.json"),
     ],
 )
 def test_files_that_are_not_utf8_are_refused(hostile: Hostile, kind: str, command: list[str], phrase: str) -> None:

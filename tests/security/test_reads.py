@@ -108,11 +108,6 @@ def adopted_skill_md(hostile: Hostile) -> tuple[Path, list[str | Path], str]:
     return folder / "SKILL.md", ["init", "--from", folder], "SKILL.md"
 
 
-def adopted_skill_meta(hostile: Hostile) -> tuple[Path, list[str | Path], str]:
-    folder = upskill_dir(hostile)
-    return folder / "skill_meta.json", ["init", "--from", folder], "skill_meta.json"
-
-
 def trusted_index_key(hostile: Hostile) -> tuple[Path, list[str | Path], str]:
     registry = registry_with(hostile)
     key = hostile.work / "index-key.pub"
@@ -134,7 +129,6 @@ SETUPS: dict[str, Setup] = {
     "registry-config-json": registry_config,
     "stray-index-document-on-add": stray_index_document,
     "init-from-SKILL.md": adopted_skill_md,
-    "init-from-skill_meta.json": adopted_skill_meta,
     "registry-trust-key": trusted_index_key,
     "eval-upskill-result": upskill_result,
 }
@@ -156,11 +150,24 @@ def test_hostile_file_is_refused_without_reading_it(hostile: Hostile, setup: Set
     linked_out = {index_document: "leads out of the registry through a link", registry_config:
                   "leads out of the registry through a link", manifest: "a link that leads out of the skill's folder",
                   adopted_skill_md: "a link that leads out of the skill's folder",
-                  adopted_skill_meta: "a link that leads out of the skill's folder",
                   upskill_result: "through a link; not read"}
     phrases = (linked_out[setup],) if kind == "dev-zero" and setup in linked_out else PHRASES[kind]
     assert any(phrase in line for phrase in phrases), line
     assert hostile.changed_outside(before, hostile.cache) == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_init_from_passes_over_a_hostile_skill_meta_json_without_reading_it(hostile: Hostile, kind: str) -> None:
+    """Threat: upskill output whose skill_meta.json is a fifo, a link to /dev/zero, a sparse 1 GiB file or
+    a folder. Defence: it is read as every such file is (regular files only, opened without blocking, to
+    the eval-file limit); init --from takes only a licence from it, so one it cannot read is passed over,
+    as validate and pack pass it over, and the manifest is written."""
+    folder = upskill_dir(hostile)
+    plant(folder / "skill_meta.json", kind)
+    before = hostile.state()
+    hostile.ok(hostile.run("init", "--from", folder))
+    assert (folder / "skillpm.toml").is_file()
+    assert hostile.changed_outside(before, hostile.cache, folder) == []
 
 
 def test_oversized_eval_test_file_is_refused(hostile: Hostile) -> None:

@@ -243,11 +243,12 @@ def test_a_skill_md_linked_out_of_its_folder_is_never_read_for_its_name(hostile)
 def test_init_from_reads_no_file_through_a_link_out_of_the_folder(hostile, linked: str) -> None:
     """'init --from' of a cloned folder whose SKILL.md (or skill_meta.json) is a link to a file of the user's
     (found in a hostile review: the outside file was read, and a repaired SKILL.md replaced the link with a copy
-    of it, which validate then called valid and pack would ship). Refused before either is read."""
+    of it, which validate then called valid and pack would ship). SKILL.md is refused before it is read; a
+    skill_meta.json, read only for a licence, is passed over unread, as validate and pack pass it over."""
     private = hostile.work / "private"
     private.mkdir()
     (private / "SKILL.md").write_text("---\nname: My Private Notes\ndescription: private\n---\nAPI_TOKEN=hunter2\n")
-    (private / "meta.json").write_text('{"metadata": {"version": "9.9.9"}}')
+    (private / "meta.json").write_text('{"metadata": {"version": "9.9.9", "license": "MIT"}}')
     cloned = hostile.work / "cloned"
     cloned.mkdir()
     if linked == "SKILL.md":
@@ -256,9 +257,15 @@ def test_init_from_reads_no_file_through_a_link_out_of_the_folder(hostile, linke
         (cloned / "SKILL.md").write_text(skill_md("cloned", "A cloned skill. Use when testing."))
         (cloned / "skill_meta.json").symlink_to(private / "meta.json")
     before = hostile.state()
-    line = hostile.refused(hostile.run("init", "--from", cloned), "it is a link that leads out of the skill's folder")
-    assert "hunter2" not in line
-    assert hostile.changed_outside(before) == []
+    completed = hostile.run("init", "--from", cloned)
+    if linked == "SKILL.md":
+        line = hostile.refused(completed, "it is a link that leads out of the skill's folder")
+        assert "hunter2" not in line
+        assert hostile.changed_outside(before) == []
+    else:
+        hostile.ok(completed)
+        assert "license" not in (cloned / "skillpm.toml").read_text()  # the linked file's licence was not read
+        assert hostile.changed_outside(before, cloned) == []
     assert (cloned / linked).is_symlink()
 
 
