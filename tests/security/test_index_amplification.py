@@ -1,7 +1,9 @@
-"""An index whose few kilobytes make a command do work without bound (hostile review r4, F1, F6).
+"""An index whose few kilobytes make a command do work without bound (hostile review r4, F1, F1b, F6).
 
-Each case writes a package document by hand into a directory registry and runs the real command
-line: the document is refused in one line.
+Each case writes a package document by hand into a directory registry (or serves it over HTTP from
+:class:`tests.security.test_http.RawServer`, whose request log counts what was read) and runs the
+real command line: the document is refused in one line, or each archive is read once, whatever
+the document repeats.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 from skillpm.index.model import shard_path
 from tests.conftest import build_source
 from tests.security.conftest import Hostile
+from tests.security.test_http import RawServer
 
 NAME = "demo"
 EVAL = "https://skillpm.dev/attestations/eval/v1"
@@ -99,3 +102,21 @@ def test_a_package_document_listing_too_many_variants_is_refused(hostile: Hostil
     rewrite(registry, change)
     hostile.refused(hostile.run("info", NAME, "--json", "--registry", registry),
                     f"more than the {MAX_VARIANTS} a package may list")
+
+
+def test_an_archive_many_variants_name_is_read_once(hostile: Hostile) -> None:
+    """F1b: 100 variants with eval evidence naming one 80 MB archive made 'info' read it 100 times (8 GB);
+    'verify' over HTTP downloaded it once per variant. Variants naming one archive are verified together,
+    and it is read once (counted here in the server's request log)."""
+    registry = registry_of(hostile)
+    rewrite(registry, lambda document: with_targets(document, targets(20)))
+    rewrite(registry, lambda document: [variant.update(attestations=[bundle(registry, number)])
+                                        for number, variant in enumerate(document["versions"][0]["variants"])])
+    server = RawServer(registry, {})
+    try:
+        completed = hostile.run("verify", f"{NAME}==1.0.0", "--json", "--registry", server.url)
+        assert completed.returncode == 1, completed.stderr  # the bundles verify nothing
+        assert len(json.loads(completed.stdout)["variants"]) == 20
+        assert server.hits(".tar.gz") == 1
+    finally:
+        server.stop()
