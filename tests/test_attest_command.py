@@ -214,3 +214,19 @@ def test_attest_on_a_signed_index_needs_the_index_key(
     verified = skillpm("verify", f"{NAME}==1.0.0", "--registry", published["registry"], "--key", published["pub"],
                        "--target", "sm_90a")
     assert verified.exit_code == 0, verified.output
+
+
+def test_attest_refuses_an_attestation_past_the_limit_a_variant_may_list(published: dict[str, Any]) -> None:
+    """Readers refuse a variant listing more than 64 attestations (skillpm.index.limits), so no writer makes one."""
+    registry = published["registry"]
+    path = registry / "index" / shard_path(NAME)
+    document = json.loads(path.read_text())
+    (entry,) = [e for e in document["versions"] if e["version"] == "1.0.0"]
+    (variant,) = [v for v in entry["variants"] if v["target"] == "sm_90a"]
+    variant["attestations"] = [{"path": f"attestations/old-{number}.sigstore.json", "sha256": f"{number:064x}",
+                                "predicate-type": "https://skillpm.dev/attestations/bench/v1"} for number in range(64)]
+    path.write_text(json.dumps(document))
+    before = tree_bytes(registry)
+    assert "65 attestations, more than the 64 a variant may list" in one_error(
+        attest(published, "--sign", f"key:{published['key']}"))
+    assert tree_bytes(registry) == before

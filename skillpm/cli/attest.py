@@ -211,11 +211,11 @@ def verify(
     narrow them. Exit 1 when any check fails, a variant carries no attestations
     (nothing vouches for it), or the policy requires evidence a variant lacks.
     """
+    from skillpm.attest.batch import verify_variants
     from skillpm.attest.variants import (
         effective_policy,
         identity_policy,
         key_policy,
-        verify_variant,
     )
     from skillpm.errors import ResolutionError
     from skillpm.project import find_project_root
@@ -228,11 +228,8 @@ def verify(
                               f"{', '.join(v.target for v in entry.variants)})")
     extra = key_policy(keys).combined(identity_policy(identities))
     policy = effective_policy(source.label, project_root=find_project_root(Path.cwd()), extra=extra)
-    reports = [
-        verify_variant(source, name=name, version=entry.version, variant=variant, policy=policy,
-                       artifact=_artifact(source, variant))
-        for variant in variants
-    ]
+    reports = verify_variants(source, name, [(entry.version, variant) for variant in variants], policy=policy,
+                              archive=lambda variant: _artifact(source, variant))
     ok = all(report.ok for report in reports)
     if as_json:
         from skillpm.attest.measured import measured

@@ -151,19 +151,18 @@ def _reports(source, document) -> list:
                 for entry in document.versions for variant in entry.variants]
     from pathlib import Path
 
-    from skillpm.attest.variants import archive_at_hand, effective_policy, has_eval_evidence, verify_variant
+    from skillpm.attest.batch import verify_variants
+    from skillpm.attest.variants import archive_at_hand, effective_policy, has_eval_evidence
     from skillpm.project import find_project_root
     from skillpm.registry.directory import LocalRegistry
 
     policy = effective_policy(source.label, project_root=find_project_root(Path.cwd()))
     local = isinstance(source, LocalRegistry)  # its archives are files here: as cheap to read as the cache
-
-    def archive(variant) -> bytes | None:  # eval evidence is checked against the test set its archive records
-        return archive_at_hand(source, variant, fetch=local) if has_eval_evidence(variant) else None
-
-    return [verify_variant(source, name=document.name, version=entry.version, variant=variant, policy=policy,
-                           artifact=archive(variant))
-            for entry in document.versions for variant in entry.variants]
+    # eval evidence is checked against the test set its archive records
+    return verify_variants(source, document.name, [(entry.version, variant) for entry in document.versions
+                                                   for variant in entry.variants],
+                           policy=policy, archive=lambda variant: archive_at_hand(source, variant, fetch=local),
+                           wanted=has_eval_evidence)
 
 
 def _evidence(reports) -> list[dict[str, object]]:

@@ -15,6 +15,7 @@ from typing import Any
 from packaging.version import Version
 
 from skillpm.errors import IndexFormatError
+from skillpm.index.limits import MAX_ATTESTATIONS, document_problem
 from skillpm.records import Record
 
 FORMAT = "skillpm-index"
@@ -147,6 +148,9 @@ class Variant(Record):
         reader = _Reader(data, where)
         target = reader.text("target", _REQUIRED)
         where = reader.where = f"{where} variant {_shown(target)}"
+        listed = reader.objects("attestations")
+        if len(listed) > MAX_ATTESTATIONS:  # refused before any is read (skillpm.index.limits)
+            raise IndexFormatError(f"{where}: more than the {MAX_ATTESTATIONS} attestations a variant may list")
         return cls(
             target=target,
             sha256=check_sha256(reader.text("sha256", _REQUIRED), where),
@@ -154,8 +158,7 @@ class Variant(Record):
             path=_relative_path(reader.text("path", _REQUIRED), where),
             yanked=reader.flag("yanked"),
             attestations=tuple(
-                Attestation.from_json(item, f"{where} attestation")
-                for item in reader.objects("attestations")
+                Attestation.from_json(item, f"{where} attestation") for item in listed
             ),
         )
 
@@ -240,6 +243,9 @@ class PackageDocument(Record):
         versions = tuple(VersionEntry.from_json(item, where) for item in reader.objects("versions"))
         if len({_version_key(entry.version) for entry in versions}) != len(versions):
             raise IndexFormatError(f"{where}: a version is listed twice")
+        problem = document_problem(versions)
+        if problem is not None:
+            raise IndexFormatError(f"{where}: {problem}")
         return cls(name=name, versions=versions)
 
     def to_json(self) -> dict[str, Any]:

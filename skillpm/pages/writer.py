@@ -67,20 +67,18 @@ class _Verifier:
         entry = latest(document)
         if entry is None or not any(variant.attestations for variant in entry.variants):
             return {}
-        from skillpm.attest.variants import archive_at_hand, has_eval_evidence, verify_variant
+        from skillpm.attest.batch import verify_variants
+        from skillpm.attest.variants import archive_at_hand, has_eval_evidence
 
         policy, trust = self.context()
         found: dict[str, list[Evidence]] = {}
-        for variant in entry.variants:
-            if not variant.attestations:
-                continue
-            # Eval evidence is checked against the test set the registry's own archive records.
-            archive = archive_at_hand(self.registry, variant) if has_eval_evidence(variant) else None
-            report = verify_variant(
-                self.registry, name=document.name, version=entry.version, variant=variant, policy=policy,
-                artifact=archive, sigstore=trust,
-            )
-            items = found.setdefault(variant.target, [])
+        attested = [(entry.version, variant) for variant in entry.variants if variant.attestations]
+        # Eval evidence is checked against the test set the registry's own archive records.
+        reports = verify_variants(self.registry, document.name, attested, policy=policy, sigstore=trust,
+                                  archive=lambda variant: archive_at_hand(self.registry, variant),
+                                  wanted=has_eval_evidence)
+        for report in reports:
+            items = found.setdefault(report.target, [])
             for attestation in report.attestations:
                 failed = attestation.first_failure()
                 statement = attestation.statement

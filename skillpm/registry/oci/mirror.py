@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skillpm.errors import IndexFormatError, RegistryError
+from skillpm.index.limits import document_problem
 from skillpm.reading import MAX_BUNDLE_SIZE
 
 if TYPE_CHECKING:
@@ -72,11 +73,14 @@ def merged(existing: VersionEntry | None, entry: VersionEntry, where: str) -> Ve
     variants = []
     for variant in existing.variants:
         mine = ours[variant.target]
-        listed = {item.path for item in variant.attestations}
-        added = tuple(item for item in mine.attestations if item.path not in listed)
+        listed = {key for item in variant.attestations for key in (item.path, item.sha256)}
+        added = tuple(item for item in mine.attestations if not {item.path, item.sha256} & listed)
         variants.append(variant._replace(yanked=variant.yanked or mine.yanked,
                                          attestations=variant.attestations + added))
     result = existing._replace(variants=tuple(variants))
+    problem = document_problem([result])
+    if problem is not None:
+        raise RegistryError(f"{where}: {problem}; nothing was pushed")
     return None if result == existing else result
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from packaging.version import InvalidVersion, Version
 
 from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable, ResolutionError
+from skillpm.index.limits import document_problem
 from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry, VersionEntry
 from skillpm.reading import MAX_ARTIFACT_SIZE, artifact_limit
 from skillpm.registry.settings import DEADLINE_ENV, OFFLINE_HINT, offline
@@ -96,7 +97,11 @@ class OciRegistry:
                 versions[version] = (tag, entry)
         if not versions:
             return None
-        return PackageDocument(name, tuple(versions[version][1] for version in sorted(versions)))
+        entries = tuple(versions[version][1] for version in sorted(versions))
+        problem = document_problem(entries)  # as a static registry's document is checked
+        if problem is not None:
+            raise IndexFormatError(f"oci://{self.location.host}/{repository}: {problem}")
+        return PackageDocument(name, entries)
 
     def require_package(self, name: str) -> PackageDocument:
         document = self.package(name)

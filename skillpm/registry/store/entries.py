@@ -10,6 +10,7 @@ from packaging.version import InvalidVersion, Version
 
 from skillpm.archive import MAX_ARCHIVE_SIZE, VariantMetadata, scan
 from skillpm.errors import ArchiveError, IndexFormatError, RegistryError, TargetError
+from skillpm.index.limits import document_problem
 from skillpm.index.model import (
     PackageDocument,
     Variant,
@@ -125,7 +126,11 @@ def existing_variants(registry: LocalRegistry, name: str, version: str) -> dict[
 
 
 def package_write(document: PackageDocument) -> tuple[str, bytes]:
-    """The write of a package document, its versions in order."""
+    """The write of a package document, its versions in order; RegistryError when it would break a limit
+    readers enforce (:mod:`skillpm.index.limits`), so no write leaves a document every client refuses."""
+    problem = document_problem(document.versions)
+    if problem is not None:
+        raise RegistryError(f"{document.name}: {problem}; nothing was written")
     ordered = document._replace(versions=tuple(sorted(document.versions, key=version_order)))
     return f"index/{shard_path(document.name)}", dump(ordered.to_json())
 
