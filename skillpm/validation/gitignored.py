@@ -11,8 +11,6 @@ is asked where it lies). Git runs without skillpm's secrets, without fsmonitor, 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Iterable
 
 from skillpm.portable import MAX_PATH_DEPTH
@@ -24,6 +22,11 @@ DEADLINE_S = 20.0
 
 def ignored(root: str, paths: Iterable[str]) -> list[str]:
     """Those of ``paths`` (on disk, under the folder ``root``) that git ignores, relative to ``root`` in posix form."""
+    if not _in_work_tree(root):  # most skills validated outside a repository: no git to start, nothing to import
+        return []
+    import shutil
+    import subprocess
+
     git = shutil.which("git")
     if git is None:
         return []
@@ -51,6 +54,19 @@ def ignored(root: str, paths: Iterable[str]) -> list[str]:
     if completed.returncode != 0:  # 1: none ignored; 128: not in a work tree, or git failed
         return []
     return sorted(os.fsdecode(path).replace(os.sep, "/") for path in completed.stdout.split(b"\0") if path)
+
+
+def _in_work_tree(root: str) -> bool:
+    """Whether ``root`` or a folder it is in holds a ``.git`` (a folder, or a worktree's file), as git looks for
+    one with no ``GIT_*`` variable set (git runs here without them)."""
+    folder = os.path.abspath(root)
+    while True:
+        if os.path.lexists(os.path.join(folder, ".git")):
+            return True
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
 
 
 def _unlinked(root: str, folder: str, known: dict[str, bool]) -> bool:
