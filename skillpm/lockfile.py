@@ -19,7 +19,6 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from skillpm.atomic import atomic_write
 from skillpm.containment import folded, outside_problem, vcs_component
 from skillpm.errors import LockfileError, TargetError
 from skillpm.project import LOCK_NAME
@@ -310,6 +309,8 @@ def _shared_place(skills: list[LockedSkill], root: Path) -> tuple[str, str] | No
 def write_lockfile(lockfile: Lockfile) -> None:
     """Write the lockfile atomically."""
     import tomli_w
+
+    from skillpm.atomic import atomic_write  # here: list, outdated and resolve only read it
 
     lockfile = _with_stored_registries(lockfile)
     document = {"version": LOCK_VERSION, "skill": [_table(skill) for skill in lockfile.skills]}
