@@ -38,7 +38,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skillpm.cache import cache_root, registry_key
@@ -77,7 +76,6 @@ class HttpRegistry:
         url: str,
         *,
         offline: bool | None = None,
-        cache_dir: Path | None = None,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
         progress: bool | None = None,
@@ -98,7 +96,7 @@ class HttpRegistry:
         #: When every request of the command must be done by, retries and waits included.
         self._budget = command_deadline()
         self.progress = settings.progress if progress is None else progress
-        self._index = IndexCache((cache_dir or cache_root()) / "index" / registry_key(self.base))
+        self._index = IndexCache(cache_root() / "index" / registry_key(self.base))
         self._client: Transport | None = None
         self._client_lock = threading.Lock()
         self._config_lock = threading.Lock()

@@ -76,17 +76,14 @@ class IndexCache:
         """Remember ``reply`` for ``relative``: a 200's body and usable validators, else that the server has none."""
         body_path, meta_path = self._paths(relative)
         meta: dict[str, Any] = {"missing": True}
-        try:
-            if reply.status == 200:
-                write_cache_file(body_path, reply.body)
-                meta = {
-                    "sha256": hashlib.sha256(reply.body).hexdigest(),
-                    "etag": validator(reply.headers.get("etag")),
-                    "last-modified": validator(reply.headers.get("last-modified")),
-                }
-            write_cache_file(meta_path, json.dumps(meta).encode())
-        except OSError:
-            pass  # the cache only saves requests; a read-only cache must not fail a command
+        if reply.status == 200:  # write_cache_file never fails a command: a cache only saves requests
+            write_cache_file(body_path, reply.body)
+            meta = {
+                "sha256": hashlib.sha256(reply.body).hexdigest(),
+                "etag": validator(reply.headers.get("etag")),
+                "last-modified": validator(reply.headers.get("last-modified")),
+            }
+        write_cache_file(meta_path, json.dumps(meta).encode())
 
     def drop(self, relative: str) -> None:
         """Forget the entry of ``relative`` (its ``.meta`` first: a body without one is never used)."""
@@ -94,4 +91,4 @@ class IndexCache:
             try:
                 path.unlink(missing_ok=True)
             except OSError:
-                pass  # as store: the cache only saves requests
+                pass  # the cache only saves requests: a read-only cache must not fail a command
