@@ -25,15 +25,13 @@ def emit_json(data: object) -> None:
     """
     import json  # only with --json: text output (validate's) never loads it
 
-    stream = click.get_text_stream("stdout")
     pieces: list[str] = []
     for piece in json.JSONEncoder(indent=2, ensure_ascii=True).iterencode(data):
         pieces.append(piece)
         if len(pieces) == 4096:  # a write per piece would cost more than the encoding
-            stream.write("".join(pieces))
+            click.echo("".join(pieces), nl=False)
             pieces.clear()
-    stream.write("".join(pieces) + "\n")
-    stream.flush()
+    click.echo("".join(pieces))
 
 
 def say(text: str, *, err: bool = False) -> None:
