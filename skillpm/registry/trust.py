@@ -22,7 +22,8 @@ what a registry (local or HTTP) asks before it parses any document:
   trusted again, whatever a snapshot names (a replayed rotation overlap, signed by
   the new key, names the old one), until the user pins one of them by hand.
 
-An unsigned registry never pinned is read without these checks. The embedded
+An unsigned registry never pinned is read without these checks (offline, an HTTP
+registry only if it was read unsigned online: :mod:`skillpm.registry.seen`). The embedded
 registry never comes here: it ships inside skillpm and is trusted as part of it
 (its index is not signed). ``cryptography`` is imported only when a signed
 registry is read. docs/security.md, "Index integrity", says more.
@@ -93,13 +94,17 @@ def _public_key(pem: bytes, where: str) -> PublicKey:
 class IndexGuard:
     """The signed-snapshot checks of one registry; ``fetch`` reads a file of it, unchecked (``None``: absent).
 
-    ``pins``: where keys are pinned (default: the user's data dir).
+    ``pins``: where keys are pinned (default: the user's data dir). ``seen``: told once whether the index
+    is signed, as soon as the guard knows (:func:`skillpm.registry.seen.sighting`); it may refuse.
     """
 
-    def __init__(self, label: str, fetch: Fetch, *, pins: PinStore | None = None) -> None:
+    def __init__(
+        self, label: str, fetch: Fetch, *, pins: PinStore | None = None, seen: Callable[[bool], None] | None = None
+    ) -> None:
         self.label = label
         self._fetch = fetch
         self._pins = pins or PinStore()
+        self._seen = seen
         self._lock = threading.Lock()
         self._unsigned = False
         #: The trust record this guard's keys came from (see PinStore.save's ``over``; True: not read here).
@@ -134,6 +139,8 @@ class IndexGuard:
             if self._unsigned:
                 return None
             verified = self._first(config)
+            if self._seen is not None:
+                self._seen(verified is not None)
             if verified is None:
                 self._unsigned = True
                 return None
