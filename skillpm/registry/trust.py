@@ -81,14 +81,16 @@ def pin_key(label: str, public_key_pem: bytes, *, store: PinStore | None = None)
     return IndexGuard(label, lambda relative: None, pins=store).trust(public_key_pem, check=False)
 
 
-def _public_key(pem: bytes, where: str) -> PublicKey:
+def _public_key(pem: bytes, where: str, *, given: bool = False) -> PublicKey:
+    """The key ``pem``; RegistryError naming ``where`` if it is none. ``given``: a file the user gave, so the
+    reader's hint (how to re-encode an unusual encoding) is theirs to follow; a registry's key is its owner's."""
     from skillpm.attest import AttestationError
     from skillpm.attest.keys import parse_public_key
 
     try:
         return parse_public_key(pem, where=where)
     except AttestationError as error:
-        raise RegistryError(error.message) from None
+        raise RegistryError(error.message, hint=error.hint if given else None) from None
 
 
 class IndexGuard:
@@ -160,7 +162,7 @@ class IndexGuard:
         with the owner, and the keys it replaces must go): the floor stays, and the result
         says why. The newest version seen is never lowered.
         """
-        key = _public_key(pem, f"the index key for {self.label}")
+        key = _public_key(pem, f"the index key for {self.label}", given=True)
         try:
             current = self._pins.load(self.label)
         except RegistryError:
