@@ -44,6 +44,26 @@ def test_an_overlay_that_is_a_link_is_an_error(tmp_path: Path, run_cli: RunCli) 
     assert not (tmp_path / "dist").exists()
 
 
+def test_eval_refuses_an_overlay_that_is_a_link_as_pack_does(tmp_path: Path, run_cli: RunCli) -> None:
+    """eval --target sm_90a with variants/sm_90a -> sm_80 took the generic files as the variant's, and refused them
+    only for having no SKILL.md, never naming the link; it now validates the source first, as pack does, and is
+    refused with pack's error (the link and the SKILL.md the variant lacks without it)."""
+    source = build_source(tmp_path, "s", {"generic": {}, "sm_80": {}, "sm_90a": {}})
+    overlay = source / "variants" / "sm_90a"
+    for path in sorted(overlay.rglob("*"), reverse=True):
+        path.unlink()
+    overlay.rmdir()
+    overlay.symlink_to("sm_80")
+
+    packing = run_cli("pack", source, "-o", tmp_path / "dist")
+    evaluated = run_cli("eval", source, "--target", "sm_90a", "-m", "m", "--base-url", "http://127.0.0.1:9/v1",
+                        "-o", tmp_path / "evidence.json")
+    assert evaluated.exit_code == packing.exit_code == 1
+    assert (evaluated.exception.message, evaluated.exception.hint) == (packing.exception.message, packing.exception.hint)
+    assert "is not a valid skill" in evaluated.exception.message and "(and 1 more)" in evaluated.exception.message
+    assert not (tmp_path / "evidence.json").exists()
+
+
 def test_two_links_to_one_folder_pack_alike_whatever_order_they_were_made_in(tmp_path: Path, run_cli: RunCli) -> None:
     """Which of two links to one folder was kept depended on the order the file system lists them in: two archives
     for one source. The first in sorted order is kept, and the other reported."""

@@ -50,14 +50,15 @@ def load_subject(
     allowed into ``links_within``) and prepare the chosen variant for evaluation."""
     source = SkillSource.load_or_derive(root)
     chosen = choose_variant(source.targets, parse_capability(arch) if arch else None, target=target)
+    # First, as pack does: an invalid source (a linked overlay, which variant_files passes over; a variant
+    # without SKILL.md) is refused for what is wrong with it before its files are read.
+    sha256 = artifact_sha256(root, chosen, links_within)
     files = source.variant_files(chosen)
-    if SKILL_MD not in files:
-        raise EvalError(f"the {chosen} variant of {source.name} has no {SKILL_MD}")
     parsed, _ = parse_skill_md(_read(files[SKILL_MD], MAX_SKILL_MD_SIZE), file=SKILL_MD)
     read, name = test_reader(root, chosen, files)
     tests = load_tests(read, target=chosen, name=name)
     return Subject(
-        skill=SkillRef(source.name, source.version, chosen, artifact_sha256(root, chosen, links_within)),
+        skill=SkillRef(source.name, source.version, chosen, sha256),
         system_prompt=system_prompt(source.name, parsed.body),
         cases=tests.cases,
         checks=tests.checks,

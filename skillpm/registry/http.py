@@ -9,18 +9,20 @@ may write that cache (a shared CI cache), so it is no authority: what decides tr
 (``config.json``, the signed snapshot, its signature, index keys) is always fetched
 whole; package documents and ``search.json`` are revalidated with conditional
 requests, and one the cache gave that fails the snapshot check is fetched whole once
-more. ``--offline`` reads only that cache, and refuses to pin a signed registry's key
-from it. Artifacts are streamed as stored with a size limit; the caller checks their
-digest before caching them. httpcore is imported only when a request is made.
+more. ``--offline`` reads only that cache, refuses to pin a signed registry's key from
+it, and takes a registry as unsigned only if it was read so online
+(:mod:`skillpm.registry.seen`). Artifacts are streamed as stored with a size limit; the
+caller checks their digest before caching them. httpcore is imported only when a request
+is made.
 
 Failures, each raised as one :class:`~skillpm.errors.SkillpmError` naming the URL:
 
 - ``RegistryUnreachable``: the server refuses the connection or cannot be found (not
   retried), times out (retried once), drops the connection or answers 408, 429 or 5xx
   (each retried), or the command's time for requests (``$SKILLPM_HTTP_DEADLINE``) ran out;
-- ``RegistryUnreachable`` also (offline) when the document or artifact is not cached, or
-  a signed registry has no key pinned yet: it was not asked, so a sync may take the
-  locked bytes from elsewhere;
+- ``RegistryUnreachable`` also (offline) when the document or artifact is not cached, a
+  signed registry has no key pinned yet, or an unsigned one was never read so online: it
+  was not asked, so a sync may take the locked bytes from elsewhere;
 - ``RegistryError``: another error status, or a refused redirect or content encoding;
 - ``IndexFormatError``: a document is too large, not JSON, or of an unknown format
   (raised by the parsers in :mod:`skillpm.registry.documents`);
@@ -56,6 +58,7 @@ from skillpm.registry.settings import DEADLINE_ENV, OFFLINE_HINT, TIMEOUT_ENV, c
 from skillpm.registry.settings import offline as offline_by_default
 from skillpm.registry.settings import retry_policy_from_env, settings
 from skillpm.registry.pins import TrustRecordError
+from skillpm.registry.seen import sighting
 from skillpm.registry.trust import IndexGuard
 from skillpm.retry import RetryPolicy
 
@@ -101,7 +104,7 @@ class HttpRegistry:
         self._client_lock = threading.Lock()
         self._config_lock = threading.Lock()
         self._config: RegistryConfig | None = None
-        self._guard = IndexGuard(self.label, self._raw)
+        self._guard = IndexGuard(self.label, self._raw, seen=sighting(self.label, offline=self.offline))
         self._authorization: str | None = None
         self._authorization_read = False
 

@@ -22,7 +22,8 @@ what a registry (local or HTTP) asks before it parses any document:
   trusted again, whatever a snapshot names (a replayed rotation overlap, signed by
   the new key, names the old one), until the user pins one of them by hand.
 
-An unsigned registry never pinned is read without these checks. The embedded
+An unsigned registry never pinned is read without these checks (offline, an HTTP
+registry only if it was read unsigned online: :mod:`skillpm.registry.seen`). The embedded
 registry never comes here: it ships inside skillpm and is trusted as part of it
 (its index is not signed). ``cryptography`` is imported only when a signed
 registry is read. docs/security.md, "Index integrity", says more.
@@ -80,26 +81,32 @@ def pin_key(label: str, public_key_pem: bytes, *, store: PinStore | None = None)
     return IndexGuard(label, lambda relative: None, pins=store).trust(public_key_pem, check=False)
 
 
-def _public_key(pem: bytes, where: str) -> PublicKey:
+def _public_key(pem: bytes, where: str, *, given: bool = False) -> PublicKey:
+    """The key ``pem``; RegistryError naming ``where`` if it is none. ``given``: a file the user gave, so the
+    reader's hint (how to re-encode an unusual encoding) is theirs to follow; a registry's key is its owner's."""
     from skillpm.attest import AttestationError
     from skillpm.attest.keys import parse_public_key
 
     try:
         return parse_public_key(pem, where=where)
     except AttestationError as error:
-        raise RegistryError(error.message) from None
+        raise RegistryError(error.message, hint=error.hint if given else None) from None
 
 
 class IndexGuard:
     """The signed-snapshot checks of one registry; ``fetch`` reads a file of it, unchecked (``None``: absent).
 
-    ``pins``: where keys are pinned (default: the user's data dir).
+    ``pins``: where keys are pinned (default: the user's data dir). ``seen``: told once whether the index
+    is signed, as soon as the guard knows (:func:`skillpm.registry.seen.sighting`); it may refuse.
     """
 
-    def __init__(self, label: str, fetch: Fetch, *, pins: PinStore | None = None) -> None:
+    def __init__(
+        self, label: str, fetch: Fetch, *, pins: PinStore | None = None, seen: Callable[[bool], None] | None = None
+    ) -> None:
         self.label = label
         self._fetch = fetch
         self._pins = pins or PinStore()
+        self._seen = seen
         self._lock = threading.Lock()
         self._unsigned = False
         #: The trust record this guard's keys came from (see PinStore.save's ``over``; True: not read here).
@@ -134,6 +141,8 @@ class IndexGuard:
             if self._unsigned:
                 return None
             verified = self._first(config)
+            if self._seen is not None:
+                self._seen(verified is not None)
             if verified is None:
                 self._unsigned = True
                 return None
@@ -153,7 +162,7 @@ class IndexGuard:
         with the owner, and the keys it replaces must go): the floor stays, and the result
         says why. The newest version seen is never lowered.
         """
-        key = _public_key(pem, f"the index key for {self.label}")
+        key = _public_key(pem, f"the index key for {self.label}", given=True)
         try:
             current = self._pins.load(self.label)
         except RegistryError:

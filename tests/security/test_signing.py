@@ -136,6 +136,21 @@ def test_a_public_key_in_an_unusual_encoding_is_refused(hostile: Hostile, signed
     assert "hint: re-encode it: openssl ec -pubin" in completed.stderr
 
 
+def test_registry_trust_says_how_to_re_encode_a_key_in_an_unusual_encoding(hostile: Hostile) -> None:
+    """Threat: 'registry trust --index-key' (and 'registry add-remote --index-key') refused a compressed P-256
+    key without the openssl line that 'verify --key' gives for the same file, so a user holding the owner's
+    real key was told only that it is "not in its usual encoding"."""
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    compressed = hostile.work / "compressed.pub"
+    compressed.write_text(pem(spki(key.public_bytes(Encoding.X962, PublicFormat.CompressedPoint))))
+    registry = hostile.work / "registry"
+    hostile.ok(hostile.run("registry", "init", registry))
+    for command in (("registry", "trust", registry), ("registry", "add-remote", "owner", "https://skills.example.org/r")):
+        completed = hostile.run(*command, "--index-key", compressed)
+        hostile.refused(completed, "the public key is not in its usual encoding")
+        assert "hint: re-encode it: openssl ec -pubin" in completed.stderr
+
+
 @pytest.mark.parametrize("ci", ["BUILDKITE", "CIRCLECI"])
 def test_the_ci_programs_sigstore_asks_for_a_credential_see_none_of_skillpm_s_secrets(
     hostile: Hostile, signed: Signed, ci: str
