@@ -36,6 +36,7 @@ KERNEL = ASSETS / "layernorm_gelu_cuda/layernorm_gelu.cu"
 # arch-specific spellings nvcc 13 accepts, and PTX for newer GPUs.
 KERNEL_TARGETS = ["sm_80", "sm_86", "sm_89", "sm_90", "sm_90a", "sm_100", "sm_100a", "sm_103a",
                   "sm_110", "sm_120"]
+PTX_ARCHS = ("80", "90", "100", "120")  # whose PTX is checked for the instructions it promises
 
 
 def load_module(name: str, path: Path):
@@ -125,17 +126,21 @@ __global__ void k() {}
 
 def _jobs(work: Path) -> dict[str, list[str]]:
     common = ["-std=c++17", "-O3"]
-    jobs = {f"obj_{t}": [*common, f"-arch={t}", "-c", str(KERNEL), "-o", str(work / f"{t}.o")]
+    # Device code per target (-cubin: ptxas for that target); the host side is the same for
+    # every target (__CUDA_ARCH__ is undefined there), so it is compiled once, to an object.
+    jobs = {f"cubin_{t}": [*common, f"-arch={t}", "-cubin", str(KERNEL), "-o", str(work / f"{t}.cubin")]
             for t in KERNEL_TARGETS}
-    for arch in ("80", "90", "100", "120"):
-        jobs[f"ptx_{arch}"] = [*common, f"-arch=compute_{arch}", "-ptx", str(KERNEL), "-o", str(work / f"{arch}.ptx")]
+    jobs["object"] = [*common, f"-arch={KERNEL_TARGETS[0]}", "-c", str(KERNEL), "-o", str(work / "kernel.o")]
+    for arch in PTX_ARCHS:  # the PTX ptxas was given for sm_XY, kept: what -arch=compute_XY -ptx writes
+        (work / f"keep_{arch}").mkdir()
+        jobs[f"cubin_sm_{arch}"] += ["-keep", "-keep-dir", str(work / f"keep_{arch}")]
     for name, src in (("wgmma_bad", WGMMA_BAD), ("wgmma_good", WGMMA_GOOD), ("feat", FEAT_PROBE)):
         (work / f"{name}.cu").write_text(src)
     for arch in ("90", "90a"):
         flags = ["-gencode", f"arch=compute_{arch},code=sm_{arch}"]
-        jobs[f"wgmma_bad_{arch}"] = [*flags, "-c", str(work / "wgmma_bad.cu"), "-o", str(work / f"wb{arch}.o")]
-        jobs[f"wgmma_good_{arch}"] = [*flags, "-c", str(work / "wgmma_good.cu"), "-o", str(work / f"wg{arch}.o")]
-        jobs[f"feat_{arch}"] = [*flags, "-c", str(work / "feat.cu"), "-o", str(work / f"f{arch}.o")]
+        jobs[f"wgmma_bad_{arch}"] = [*flags, "-cubin", str(work / "wgmma_bad.cu"), "-o", str(work / f"wb{arch}.cubin")]
+        jobs[f"wgmma_good_{arch}"] = [*flags, "-cubin", str(work / "wgmma_good.cu"), "-o", str(work / f"wg{arch}.cubin")]
+        jobs[f"feat_{arch}"] = [*flags, "-cubin", str(work / "feat.cu"), "-o", str(work / f"f{arch}.cubin")]
     for name, body in PROBES.items():
         (work / f"probe_{name}.cu").write_text(PROBE.replace("BODY", body))
     for name, target in PROBE_EXPECTED:
@@ -175,8 +180,15 @@ def _ok(built, name):
 @needs_nvcc
 @pytest.mark.parametrize("target", KERNEL_TARGETS)
 def test_kernel_compiles_for_every_target(built, target):
-    _ok(built, f"obj_{target}")
-    assert (built["work"] / f"{target}.o").stat().st_size > 0
+    _ok(built, f"cubin_{target}")
+    assert (built["work"] / f"{target}.cubin").stat().st_size > 0
+
+
+@pytest.mark.nvcc
+@needs_nvcc
+def test_kernel_host_side_compiles_to_an_object(built):
+    _ok(built, "object")
+    assert (built["work"] / "kernel.o").stat().st_size > 0
 
 
 @pytest.mark.nvcc
@@ -192,8 +204,8 @@ def test_kernel_compiles_for_every_target(built, target):
 def test_ptx_uses_the_promised_instructions(built, arch, present, absent):
     """128-bit access and one-MUFU ex2/rcp everywhere; packed fp32 and mixed bf16 adds
     only where they exist (10.0 and later)."""
-    _ok(built, f"ptx_{arch}")
-    ptx = (built["work"] / f"{arch}.ptx").read_text()
+    _ok(built, f"cubin_sm_{arch}")
+    ptx = (built["work"] / f"keep_{arch}" / f"{KERNEL.stem}.ptx").read_text()
     for needle in present:
         assert needle in ptx, f"compute_{arch}: {needle} not in PTX"
     for needle in absent:
