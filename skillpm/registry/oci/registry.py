@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
@@ -26,6 +27,9 @@ from skillpm.registry.oci import layout
 from skillpm.registry.oci.client import OciClient
 from skillpm.registry.oci.kept import KeptReads
 from skillpm.registry.oci.reference import OciLocation, parse_location
+
+if TYPE_CHECKING:
+    from skillpm.index.listing import Listing
 
 #: Seconds from the command's start by which its requests must end (as for a static HTTP registry).
 
@@ -110,8 +114,16 @@ class OciRegistry:
                                   hint="check the name, or the namespace in the oci:// URL")
         return document
 
-    def locate(self, name: str) -> tuple[OciRegistry, PackageDocument]:
-        return self, self.require_package(name)
+    def listing(self, name: str) -> Listing | None:
+        """:meth:`package` as a listing."""
+        from skillpm.index.listing import listed
+
+        return listed(self.package(name))
+
+    def locate(self, name: str) -> tuple[OciRegistry, Listing]:
+        from skillpm.index.listing import Listing
+
+        return self, Listing.of(self.require_package(name))
 
     def package_names(self) -> list[str]:
         """The packages under the namespace, from the registry's catalog; RegistryError when it keeps none."""
