@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from skillpm.errors import IndexFormatError, RequirementError, ResolutionError
 from skillpm.index.listing import Listing
+from skillpm.index.limits import MAX_VARIANTS
 from skillpm.index.model import Attestation, PackageDocument, Variant, VersionEntry
 from skillpm.requirements import parse_requirement
 from skillpm.resolve import NoMatch, Resolution, matching_versions, resolve
@@ -351,7 +352,7 @@ def test_a_version_gone_when_read_is_as_if_never_listed() -> None:
 
 def test_versions_named_are_read_alone_and_checked_together() -> None:
     """info NAME==VERSION (and verify) read the versions the requirement names; those read are held to the
-    limits of one document (a bundle listed twice)."""
+    limits of one document (a bundle listed twice), and more than a document may list are refused unread."""
     listing, read = read_as_asked({"0.1.0": "generic", "0.2.0": "generic", "0.3.0": "sm_90"})
     assert [entry.version for entry in matching_versions(listing, parse_requirement(NAME + ">=0.2"))] == [
         "0.2.0", "0.3.0"]
@@ -364,6 +365,11 @@ def test_versions_named_are_read_alone_and_checked_together() -> None:
     assert matching_versions(listing, parse_requirement(NAME + "==0.2.0"))[0].version == "0.2.0"
     with pytest.raises(IndexFormatError, match="the attestation path 'attestations/x.sigstore.json' is listed twice"):
         matching_versions(listing, parse_requirement(NAME))
+    asked: list[str] = []
+    listing = Listing(NAME, [f"0.{n}" for n in range(MAX_VARIANTS + 1)], asked.append, where=NAME)
+    with pytest.raises(IndexFormatError, match=f"{MAX_VARIANTS + 1} versions to read, more than"):
+        listing.document()
+    assert asked == []
 
 
 # --- --explain: candidates ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable, Iterable, Mapping, Sequence
 
 from skillpm.errors import IndexFormatError
-from skillpm.index.limits import document_problem
+from skillpm.index.limits import MAX_VARIANTS, document_problem
 from skillpm.index.model import PackageDocument, VersionEntry
 
 
@@ -58,8 +58,19 @@ class Listing:
 
     def entries(self, versions: Iterable[str]) -> list[VersionEntry]:
         """The entries of ``versions`` (each read now if not yet; those gone left out), checked together
-        against the index limits as one document's are."""
-        found = [entry for entry in map(self.read, versions) if entry is not None]
+        against the index limits as one document's are.
+
+        IndexFormatError, before any is read, when more than MAX_VARIANTS are left to read: each read
+        may be a request, and a package may list no more variants than that over all its versions.
+        """
+        wanted = list(versions)
+        unread = sum(1 for version in wanted if version not in self._entries)
+        if unread > MAX_VARIANTS:
+            raise IndexFormatError(
+                f"{self.where}: {unread} versions to read, more than the {MAX_VARIANTS} skillpm reads of one package",
+                hint="install, resolve and info NAME==VERSION (or a range, 'NAME>=2') read only the versions they need",
+            )
+        found = [entry for entry in map(self.read, wanted) if entry is not None]
         problem = document_problem(found)
         if problem is not None:
             raise IndexFormatError(f"{self.where}: {problem}")
