@@ -1,7 +1,8 @@
 """What newer versions and better variants exist for installed skills (``skillpm outdated``).
 
-:func:`compare` is pure: one locked skill, its registry's document and the GPU in, one
-:class:`Outdated` out. :func:`check` reads the lockfile and each registry, read-only.
+:func:`compare` is logic only: one locked skill, its registry's listing of the package (which reads
+the versions asked of it) and the GPU in, one :class:`Outdated` out. :func:`check` reads the
+lockfile and each registry, read-only.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from skillpm.errors import ResolutionError
-from skillpm.index.model import PackageDocument
+from skillpm.index.listing import Listing
 from skillpm.lockfile import LockedSkill, read_lockfile
 from skillpm.records import Record
 from skillpm.requirements import parse_requirement
@@ -95,11 +96,12 @@ def yank_notice(row: Outdated) -> str:
     return keep_message(row)
 
 
-def compare(skill: LockedSkill, document: PackageDocument, capability: Capability | None) -> Outdated:
-    """How ``skill`` (as locked) stands against ``document`` for a GPU of ``capability``."""
-    wanted = _resolved(document, skill.requirement, capability)
-    latest = _resolved(document, skill.name, capability)
-    entry = next((item for item in document.versions if item.version == skill.version), None)
+def compare(skill: LockedSkill, listing: Listing, capability: Capability | None) -> Outdated:
+    """How ``skill`` (as locked) stands against ``listing`` for a GPU of ``capability``: reading the
+    versions resolution needs, and the installed one."""
+    wanted = _resolved(listing, skill.requirement, capability)
+    latest = _resolved(listing, skill.name, capability)
+    entry = listing.read(skill.version)
     installed = next((v for v in entry.variants if v.target == skill.target), None) if entry else None
     better = None
     if entry is not None:
@@ -117,21 +119,21 @@ def compare(skill: LockedSkill, document: PackageDocument, capability: Capabilit
     )
 
 
-def _resolved(document: PackageDocument, requirement: str,
+def _resolved(listing: Listing, requirement: str,
               capability: Capability | None) -> tuple[str, str, str] | None:
-    """The version, target and sha256 ``requirement`` resolves to in ``document``, or None."""
+    """The version, target and sha256 ``requirement`` resolves to in ``listing``, or None."""
     try:
-        resolution = resolve(document, parse_requirement(requirement), capability)
+        resolution = resolve(listing, parse_requirement(requirement), capability)
     except ResolutionError:
         return None
     return resolution.version, resolution.variant.target, resolution.variant.sha256
 
 
 def check(
-    lockfile_path: Path, capability: Capability | None, *, document_for: Callable[[LockedSkill], PackageDocument],
+    lockfile_path: Path, capability: Capability | None, *, listing_for: Callable[[LockedSkill], Listing],
     names: frozenset[str] = frozenset(),
 ) -> list[Outdated]:
-    """Each locked skill (or those in ``names``) compared with its registry's document now.
+    """Each locked skill (or those in ``names``) compared with what its registry lists now.
 
     Each is compared for ``capability`` when given, else for the GPU it was installed for,
     as ``update`` resolves. A skill installed in several folders alike is one row.
@@ -140,5 +142,5 @@ def check(
     for skill in read_lockfile(lockfile_path).skills:
         key = (skill.name, skill.version, skill.target, skill.requirement)
         if (not names or skill.name in names) and key not in rows:
-            rows[key] = compare(skill, document_for(skill), capability or skill.recorded_capability())
+            rows[key] = compare(skill, listing_for(skill), capability or skill.recorded_capability())
     return list(rows.values())

@@ -1,18 +1,22 @@
-"""Pick the version and variant of a package for a GPU (pure logic).
+"""Pick the version and variant of a package for a GPU (logic only: entries come through a listing).
 
 Across versions: the highest version that matches the requirement and has a
 usable variant; yanked variants only when the requirement pins that exact
 version. Within a version: the usable variant whose target ranks best in
-:func:`skillpm.targets.supported_targets`. docs/resolution.md explains the rules.
+:func:`skillpm.targets.supported_targets`. A version's entry is read only when
+the choice needs it (:class:`~skillpm.index.listing.Listing`). docs/resolution.md
+explains the rules.
 """
 
 from __future__ import annotations
 
+from typing import Iterable
 
 from packaging.version import InvalidVersion, Version
 
 from skillpm.errors import IndexFormatError, ResolutionError, TargetError
-from skillpm.index.model import PackageDocument, Variant, VersionEntry
+from skillpm.index.listing import Listing
+from skillpm.index.model import Variant, VersionEntry
 from skillpm.records import Record
 from skillpm.requirements import Requirement
 from skillpm.targets import (
@@ -34,7 +38,7 @@ class Candidate(Record):
     """One (version, variant) the resolver looked at, and what it decided."""
 
     version: str
-    target: str
+    target: str | None  # None: a version whose entry was never read (no choice needed it)
     taken: bool
     reason: str
 
@@ -72,32 +76,57 @@ class NoMatch(ResolutionError):
         self.candidates = candidates
 
 
-def resolve(
-    document: PackageDocument, requirement: Requirement, capability: Capability | None
-) -> Resolution:
-    """Choose what to install of ``document`` for a GPU of ``capability``.
+def resolve(listing: Listing, requirement: Requirement, capability: Capability | None) -> Resolution:
+    """Choose what to install of ``listing``'s package for a GPU of ``capability``.
 
-    ``capability`` is ``None`` when no GPU is known: only ``generic`` is usable.
-    Raises :class:`NoMatch` when nothing suits.
+    Versions are looked at highest first, and an entry is read only for a version the requirement
+    matches, up to the first with a usable variant: an OCI registry's versions below it, or that
+    do not match, are never read. ``capability`` is ``None`` when no GPU is known: only
+    ``generic`` is usable. Raises :class:`NoMatch` when nothing suits.
+    """
+    walked = None
+    while walked is None:  # again only when a version read turns out gone and that changes which versions match
+        versions = _parsed_versions(listing)
+        matching = _matching(versions, requirement)
+        walked = _walk(listing, versions, requirement, capability, matching)
+    candidates, chosen = walked
+    if chosen is None:
+        raise _no_match(listing, requirement, capability, candidates, bool(matching))
+    return Resolution(listing.name, chosen[0], chosen[1], capability, candidates)
+
+
+def _walk(
+    listing: Listing, versions: dict[Version, str], requirement: Requirement, capability: Capability | None,
+    matching: set[Version],
+) -> tuple[tuple[Candidate, ...], tuple[str, Variant] | None] | None:
+    """Every candidate of ``versions`` (the listing's, parsed), highest first, and the version and variant
+    taken (``None``: none suits).
+
+    ``None`` instead when a version the listing named is gone when read (an OCI tag deleted
+    since) and without it other versions match (the pre-release rule): the walk must start
+    again, as if it had never been listed. ``matching`` loses the versions found gone.
     """
     ranking = ranking_for(capability)
     pinned = requirement.pinned_version
-    versions = _parsed_versions(document)
-    matching = set(requirement.filter(version for version in versions if version.local is None))
     candidates: list[Candidate] = []
     chosen: tuple[str, Variant] | None = None
     for version in sorted(versions, reverse=True):
-        entry = versions[version]
+        spelt = versions[version]
         if chosen is not None:
-            reason = f"not considered: {chosen[0]} was taken"
-            candidates.extend(Candidate(entry.version, v.target, False, reason) for v in entry.variants)
+            candidates.extend(_not_taken(listing, spelt, f"not considered: {chosen[0]} was taken"))
             continue
         if version.local is not None:
-            candidates.extend(Candidate(entry.version, v.target, False, LOCAL_REASON) for v in entry.variants)
+            candidates.extend(_not_taken(listing, spelt, LOCAL_REASON))
             continue
         if version not in matching:
             reason = f"version does not match {requirement.specifier or 'the requirement'}"
-            candidates.extend(Candidate(entry.version, v.target, False, reason) for v in entry.variants)
+            candidates.extend(_not_taken(listing, spelt, reason))
+            continue
+        entry = listing.read(spelt)
+        if entry is None:
+            matching.discard(version)
+            if _matching(_parsed_versions(listing), requirement) != matching:
+                return None
             continue
         allow_yanked = pinned is not None and Version(pinned) == version
         usable, skipped = _rank_variants(entry.variants, ranking, capability, allow_yanked)
@@ -112,42 +141,55 @@ def resolve(
                 )
                 candidates.append(Candidate(entry.version, variant.target, variant is best, reason))
         candidates.extend(Candidate(entry.version, v.target, False, why) for v, why in skipped)
-    if chosen is None:
-        raise _no_match(document, requirement, capability, tuple(candidates), bool(matching))
-    return Resolution(document.name, chosen[0], chosen[1], capability, tuple(candidates))
+    return tuple(candidates), chosen
 
 
-def matching_versions(document: PackageDocument, requirement: Requirement) -> list[VersionEntry]:
-    """The document's versions ``requirement`` names, oldest first: yanked and pre-releases too.
+def _not_taken(listing: Listing, version: str, reason: str) -> list[Candidate]:
+    """A candidate for each variant of ``version`` that is not taken for ``reason``; one whose target is
+    ``None`` when its entry was never read (an OCI registry's version no choice needed)."""
+    entry = listing.at_hand(version)
+    if entry is None:
+        return [Candidate(version, None, False, reason)]
+    return [Candidate(entry.version, variant.target, False, reason) for variant in entry.variants]
+
+
+def _matching(versions: Iterable[Version], requirement: Requirement) -> set[Version]:
+    """The versions ``requirement`` accepts (PEP 440's pre-release rules), local ones never."""
+    return set(requirement.filter(version for version in versions if version.local is None))
+
+
+def matching_versions(listing: Listing, requirement: Requirement) -> list[VersionEntry]:
+    """The listing's versions ``requirement`` names, oldest first: yanked and pre-releases too; only
+    those are read.
 
     What ``info NAME==VERSION`` shows and ``verify`` checks: a question about published
     versions, not a choice to install (that is :func:`resolve`).
     """
-    parsed = _parsed_versions(document)
+    parsed = _parsed_versions(listing)
     if requirement.specifier is not None:
-        parsed = {version: entry for version, entry in parsed.items()
+        parsed = {version: spelt for version, spelt in parsed.items()
                   if requirement.specifier.contains(version, prereleases=True)}
-    return [parsed[version] for version in sorted(parsed)]
+    return listing.entries(parsed[version] for version in sorted(parsed))
 
 
-def _parsed_versions(document: PackageDocument) -> dict[Version, VersionEntry]:
-    """Versions of the document keyed by their parsed value; unparsable ones are left out.
+def _parsed_versions(listing: Listing) -> dict[Version, str]:
+    """The listing's versions keyed by their parsed value; unparsable ones are left out.
 
-    IndexFormatError when two entries spell one version (``1.0.0`` and ``1.0.0.0``): which one an
+    IndexFormatError when two spell one version (``1.0.0`` and ``1.0.0.0``): which one an
     install gets must not depend on the order a registry lists them in.
     """
-    parsed: dict[Version, VersionEntry] = {}
-    for entry in document.versions:
+    parsed: dict[Version, str] = {}
+    for spelt in listing.versions:
         try:
-            version = Version(entry.version)
+            version = Version(spelt)
         except InvalidVersion:
             continue
         if version in parsed:
             raise IndexFormatError(
-                f"{document.name} lists one version twice: {parsed[version].version!r} and {entry.version!r}",
+                f"{listing.name} lists one version twice: {parsed[version]!r} and {spelt!r}",
                 hint="the registry's owner must remove one of them",
             )
-        parsed[version] = entry
+        parsed[version] = spelt
     return parsed
 
 
@@ -178,23 +220,23 @@ def _rank_variants(
 
 
 def _no_match(
-    document: PackageDocument,
+    listing: Listing,
     requirement: Requirement,
     capability: Capability | None,
     candidates: tuple[Candidate, ...],
     any_version_matched: bool,
 ) -> NoMatch:
-    available = ", ".join(entry.version for entry in document.versions if "+" not in entry.version) or "none"
+    available = ", ".join(version for version in listing.versions if "+" not in version) or "none"
     if not any_version_matched:
         return NoMatch(
-            f"no version of {document.name} matches {requirement.specifier or 'any version'} (available: {available})",
+            f"no version of {listing.name} matches {requirement.specifier or 'any version'} (available: {available})",
             hint="loosen the version specifier",
             candidates=candidates,
         )
-    targets = sorted({c.target for c in candidates if c.reason.startswith("skipped")})
+    targets = sorted({c.target for c in candidates if c.reason.startswith("skipped") and c.target is not None})
     gpu = f"capability {capability}" if capability is not None else "a machine with no GPU detected"
     return NoMatch(
-        f"no variant of {document.name} suits {gpu} (variants: {', '.join(targets)})",
+        f"no variant of {listing.name} suits {gpu} (variants: {', '.join(targets)})",
         hint="pass --arch to choose a GPU, e.g. --arch 9.0 or --arch h100",
         candidates=candidates,
     )

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 
+from skillpm.index.listing import Listing
 from skillpm.index.model import PackageDocument, Variant, VersionEntry
 from skillpm.lockfile import LockedSkill
 from skillpm.outdated import compare
@@ -14,12 +15,12 @@ from skillpm.targets import Capability
 SHA = "ab" * 32
 
 
-def _document(*versions: tuple[str, tuple[str, ...]], yanked: frozenset[tuple[str, str]] = frozenset()) -> PackageDocument:
-    return PackageDocument("demo", tuple(
+def _document(*versions: tuple[str, tuple[str, ...]], yanked: frozenset[tuple[str, str]] = frozenset()) -> Listing:
+    return Listing.of(PackageDocument("demo", tuple(
         VersionEntry(version, "", tuple(Variant(target, SHA, 1, f"artifacts/demo/{version}/{target}.tar.gz",
                                                 yanked=(version, target) in yanked) for target in targets))
         for version, targets in versions
-    ))
+    )))
 
 
 def _locked(version: str, target: str, requirement: str = "demo", capability: str = "9.0") -> LockedSkill:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from skillpm.index.listing import Listing
 from skillpm.index.model import PackageDocument, Variant, VersionEntry
 from skillpm.requirements import parse_requirement
 from skillpm.resolve import NoMatch, resolve
@@ -92,7 +93,7 @@ def test_resolution_agrees_with_the_oracle(document: PackageDocument, specifier:
     expected = oracle(document, specifier, cap)
 
     try:
-        resolution = resolve(document, requirement, capability)
+        resolution = resolve(Listing.of(document), requirement, capability)
     except NoMatch as no_match:
         assert expected is None, f"the oracle found {expected}"
         assert len(no_match.candidates) == sum(len(entry.variants) for entry in document.versions)
@@ -106,3 +107,46 @@ def test_resolution_agrees_with_the_oracle(document: PackageDocument, specifier:
         assert requirement.pinned_version is not None
         assert Version(requirement.pinned_version) == Version(resolution.version)
     assert sum(candidate.taken for candidate in resolution.candidates) == 1
+
+
+@settings(max_examples=400, deadline=None)
+@given(documents(), st.sampled_from(SPECIFIERS), st.sampled_from(CAPABILITIES), st.data())
+def test_reading_versions_as_asked_resolves_as_the_whole_document(
+    document: PackageDocument, specifier: str, cap, data: st.DataObject
+) -> None:
+    """A listing that reads a version's entry when asked (as an OCI registry's reads its tag's index), some
+    versions gone when read (a tag deleted since the tags were listed), chooses what the whole document of the
+    versions not gone chooses, and with the same candidates for the versions it read: it reads no version
+    the requirement does not match, none below the one taken (but one found gone), and each at most once."""
+    requirement = parse_requirement("pkg" + specifier)
+    capability = Capability(*cap) if cap is not None else None
+    gone = data.draw(st.sets(st.sampled_from([entry.version for entry in document.versions]))
+                     if document.versions else st.just(set()))
+    entries = {entry.version: entry for entry in document.versions}
+    read: list[str] = []
+
+    def from_the_registry(version: str) -> VersionEntry | None:
+        read.append(version)
+        return None if version in gone else entries[version]
+
+    lazy = Listing("pkg", list(entries), from_the_registry, where="pkg")
+    whole = document._replace(versions=tuple(entry for entry in document.versions if entry.version not in gone))
+    outcomes = []
+    for listing in (lazy, Listing.of(whole)):
+        try:
+            outcomes.append(resolve(listing, requirement, capability))
+        except NoMatch as no_match:
+            outcomes.append(no_match)
+    chosen, expected = outcomes
+    assert type(chosen) is type(expected)
+    assert len(read) == len(set(read))
+    seen = [version for version in read if version not in gone]
+    shown = [candidate for candidate in chosen.candidates if candidate.target is not None]
+    assert shown == [candidate for candidate in expected.candidates if candidate.version in seen]
+    if isinstance(expected, NoMatch):
+        assert str(chosen).split(" (")[0] == str(expected).split(" (")[0]
+        return
+    assert (chosen.version, chosen.variant) == (expected.version, expected.variant)
+    assert all(SpecifierSet(specifier).contains(Version(version), prereleases=True) for version in read)
+    assert all(Version(version) >= Version(chosen.version) for version in seen)  # a gone one may be lower: the
+    # walk read it before it knew (then walked again, when without it only pre-releases were left)

@@ -14,7 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from skillpm.errors import IndexFormatError, RequirementError, ResolutionError
-from skillpm.index.model import PackageDocument, Variant, VersionEntry
+from skillpm.index.listing import Listing
+from skillpm.index.limits import MAX_VARIANTS
+from skillpm.index.model import Attestation, PackageDocument, Variant, VersionEntry
 from skillpm.requirements import parse_requirement
 from skillpm.resolve import NoMatch, Resolution, matching_versions, resolve
 from skillpm.targets import Capability, parse_capability, parse_target, supported_targets, why_unusable
@@ -49,7 +51,7 @@ def document(versions: dict[str, str]) -> PackageDocument:
 
 def run(versions: dict[str, str], requirement: str = "", capability: str | None = "9.0") -> Resolution:
     cap = None if capability is None else parse_capability(capability)
-    return resolve(document(versions), parse_requirement(NAME + requirement), cap)
+    return resolve(Listing.of(document(versions)), parse_requirement(NAME + requirement), cap)
 
 
 def chosen(resolution: Resolution) -> tuple[str, str]:
@@ -156,9 +158,9 @@ def test_best_variant_follows_supported_targets(capability: str, subset: set[str
     doc = document({"0.1.0": " ".join(sorted(subset))})
     if not usable:
         with pytest.raises(NoMatch):
-            resolve(doc, parse_requirement(NAME), cap)
+            resolve(Listing.of(doc), parse_requirement(NAME), cap)
         return
-    result = resolve(doc, parse_requirement(NAME), cap)
+    result = resolve(Listing.of(doc), parse_requirement(NAME), cap)
     assert result.variant.target == usable[0]
     assert why_unusable(parse_target(result.variant.target), cap) is None
     taken = [c for c in result.candidates if c.taken]
@@ -304,9 +306,70 @@ def test_a_document_spelling_one_version_twice_is_refused() -> None:
     twice = document({"1.0.0": "generic", "1.0.0.0": "generic"})
     for requirement in ("===1.0.0", "==1.0.0", ""):
         with pytest.raises(IndexFormatError, match="lists one version twice: '1.0.0' and '1.0.0.0'"):
-            resolve(twice, parse_requirement(NAME + requirement), None)
+            resolve(Listing.of(twice), parse_requirement(NAME + requirement), None)
     with pytest.raises(IndexFormatError, match="lists one version twice"):
-        matching_versions(twice, parse_requirement(NAME))
+        matching_versions(Listing.of(twice), parse_requirement(NAME))
+
+
+
+# --- a listing read as resolution asks (an OCI registry's) ---------------------------------------
+
+
+def read_as_asked(versions: dict[str, str], gone: frozenset[str] = frozenset()) -> tuple[Listing, list[str]]:
+    """A listing of ``versions`` whose entries are read one at a time (``gone``: deleted since listed), and
+    the versions read so far."""
+    entries = {entry.version: entry for entry in document(versions).versions}
+    read: list[str] = []
+
+    def from_the_registry(version: str) -> VersionEntry | None:
+        read.append(version)
+        return None if version in gone else entries[version]
+
+    return Listing(NAME, list(entries), from_the_registry, where=NAME), read
+
+
+def test_resolution_reads_from_the_highest_candidate_down_to_the_first_that_suits() -> None:
+    listing, read = read_as_asked({"0.1.0": "sm_90", "0.2.0": "sm_90a generic", "0.3.0": "sm_90a!",
+                                   "0.4.0": "sm_100a", "0.5.0b1": "sm_90a", "0.4.0+local": "sm_90a"})
+    result = resolve(listing, parse_requirement(NAME), parse_capability("9.0"))
+    assert chosen(result) == ("0.2.0", "sm_90a") and read == ["0.4.0", "0.3.0", "0.2.0"]
+    assert [(c.version, c.target) for c in result.candidates if c.version in ("0.5.0b1", "0.4.0+local", "0.1.0")] == [
+        ("0.5.0b1", None), ("0.4.0+local", None), ("0.1.0", None)]  # never read: one row each
+    assert chosen(resolve(listing, parse_requirement(NAME + "==0.3.0"), parse_capability("9.0"))) == ("0.3.0", "sm_90a")
+    assert read == ["0.4.0", "0.3.0", "0.2.0"]  # each read once
+
+
+def test_a_version_gone_when_read_is_as_if_never_listed() -> None:
+    """1.0.0's tag is deleted after the tags were listed: without it only a pre-release is left, which a bare
+    name then takes (packaging's rule), as from a document that never listed 1.0.0."""
+    listing, read = read_as_asked({"1.0.0": "generic", "1.1.0rc1": "generic"}, gone=frozenset({"1.0.0"}))
+    assert chosen(resolve(listing, parse_requirement(NAME), None)) == ("1.1.0rc1", "generic")
+    assert read == ["1.0.0", "1.1.0rc1"] and listing.versions == ["1.1.0rc1"]
+    listing, _ = read_as_asked({"1.0.0": "generic"}, gone=frozenset({"1.0.0"}))
+    with pytest.raises(NoMatch, match=r"no version of kernel-builder-cuda matches any version \(available: none\)"):
+        resolve(listing, parse_requirement(NAME), None)
+
+
+def test_versions_named_are_read_alone_and_checked_together() -> None:
+    """info NAME==VERSION (and verify) read the versions the requirement names; those read are held to the
+    limits of one document (a bundle listed twice), and more than a document may list are refused unread."""
+    listing, read = read_as_asked({"0.1.0": "generic", "0.2.0": "generic", "0.3.0": "sm_90"})
+    assert [entry.version for entry in matching_versions(listing, parse_requirement(NAME + ">=0.2"))] == [
+        "0.2.0", "0.3.0"]
+    assert read == ["0.2.0", "0.3.0"]
+    attestation = Attestation("attestations/x.sigstore.json", "1" * 64, "https://example.com/eval")
+    twice = {entry.version: entry._replace(variants=tuple(v._replace(attestations=(attestation,))
+                                                          for v in entry.variants))
+             for entry in document({"0.1.0": "generic", "0.2.0": "generic"}).versions}
+    listing = Listing(NAME, list(twice), twice.get, where=NAME)
+    assert matching_versions(listing, parse_requirement(NAME + "==0.2.0"))[0].version == "0.2.0"
+    with pytest.raises(IndexFormatError, match="the attestation path 'attestations/x.sigstore.json' is listed twice"):
+        matching_versions(listing, parse_requirement(NAME))
+    asked: list[str] = []
+    listing = Listing(NAME, [f"0.{n}" for n in range(MAX_VARIANTS + 1)], asked.append, where=NAME)
+    with pytest.raises(IndexFormatError, match=f"{MAX_VARIANTS + 1} versions to read, more than"):
+        listing.document()
+    assert asked == []
 
 
 # --- --explain: candidates ------------------------------------------------------------------------

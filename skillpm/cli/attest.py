@@ -255,17 +255,17 @@ def _version(source, requirement: str, arch: str | None):
     from skillpm.resolve import matching_versions, resolve
 
     parsed = parse_requirement(requirement)
-    source, document = source.locate(parsed.name)
+    source, listing = source.locate(parsed.name)
     if parsed.pinned_version is None:
         capability = choose_capability(arch, quiet=True)
-        chosen = resolve(document, parsed, capability).version
+        chosen = resolve(listing, parsed, capability).version
         gpu = "a machine with no GPU (--arch picks one)" if capability is None else f"capability {capability}"
-        entry = next(entry for entry in document.versions if entry.version == chosen)
-        return source, document.name, entry, f": what 'install' would choose for {gpu}"
-    matching = matching_versions(document, parsed)
+        entry = listing.read(chosen)
+        return source, listing.name, entry, f": what 'install' would choose for {gpu}"
+    matching = matching_versions(listing, parsed)
     if not matching:
         raise ResolutionError(f"no version of {parsed.name} matches {requirement!r} in {source.label}")
-    return source, document.name, matching[-1], ""
+    return source, listing.name, matching[-1], ""
 
 
 def _artifact(source, variant) -> bytes:

@@ -38,14 +38,14 @@ def outdated(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool
     capability = parse_capability(arch) if arch else None
     registries: dict[str, object] = {}
 
-    def document_for(skill):  # type: ignore[no-untyped-def]
+    def listing_for(skill):  # type: ignore[no-untyped-def]
         # where update resolves it again: a source as first asked for (its git ref), not the commit it is pinned to
         where = update_source(skill)
         if where not in registries:
             registries[where] = open_locked_registry(where)
-        return registries[where].require_package(skill.name)  # type: ignore[attr-defined]
+        return registries[where].locate(skill.name)[1]  # type: ignore[attr-defined]
 
-    rows = check(project_lockfile(user), capability, document_for=document_for,
+    rows = check(project_lockfile(user), capability, listing_for=listing_for,
                  names=frozenset(normalize_name(name) for name in names))
     if as_json:
         emit_json([row.to_json() for row in rows])

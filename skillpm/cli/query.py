@@ -39,9 +39,9 @@ def resolve(requirement: str, arch: str | None, registry: str | None, explain: b
 
     parsed = parse_requirement(requirement)
     capability = choose_capability(arch, quiet=as_json)
-    source, document = open_registry(registry).locate(parsed.name)
+    source, listing = open_registry(registry).locate(parsed.name)
     try:
-        resolution = resolve_variant(document, parsed, capability)
+        resolution = resolve_variant(listing, parsed, capability)
     except NoMatch as failure:
         if explain and not as_json:
             _print_candidates(failure.candidates)
@@ -63,7 +63,7 @@ def resolve(requirement: str, arch: str | None, registry: str | None, explain: b
 def _print_candidates(candidates) -> None:
     table(
         ["version", "target", "decision"],
-        [(c.version, c.target, c.reason) for c in candidates],
+        [(c.version, "-" if c.target is None else c.target, c.reason) for c in candidates],
     )
 
 
@@ -87,14 +87,17 @@ def info(requirement: str, registry: str | None, as_json: bool) -> None:
     """
     from skillpm.attest.variants import KINDS
     from skillpm.errors import ResolutionError
+    from skillpm.index.model import PackageDocument
     from skillpm.registry.factory import open_registry
     from skillpm.requirements import parse_requirement
     from skillpm.resolve import matching_versions
 
     parsed = parse_requirement(requirement)
-    source, document = open_registry(registry).locate(parsed.name)
-    if parsed.specifier is not None:
-        document = document._replace(versions=tuple(matching_versions(document, parsed)))
+    source, listing = open_registry(registry).locate(parsed.name)
+    if parsed.specifier is None:
+        document = listing.document()
+    else:
+        document = PackageDocument(listing.name, tuple(matching_versions(listing, parsed)))
         if not document.versions:
             raise ResolutionError(f"no version of {parsed.name} matches {requirement!r} in {source.label}")
     from skillpm.attest.measured import measured

@@ -80,8 +80,8 @@ def plan_requirements(
     """
     resolutions, plans = [], []
     for requirement in requirements:
-        served, document = source.locate(requirement.name)
-        resolution = resolve(document, requirement, capability)
+        served, listing = source.locate(requirement.name)
+        resolution = resolve(listing, requirement, capability)
         for place in places:
             directory = relative_to(place.folder / resolution.name, lockfile.root)
             before = next((s for s in lockfile.skills if s.directory == directory), None)
@@ -119,7 +119,7 @@ def plan_updates(
         registry = registries[update_source(skill)]
         target_capability = capability or skill.recorded_capability()
         resolution = resolve(
-            registry.require_package(skill.name), parse_requirement(skill.requirement), target_capability
+            registry.locate(skill.name)[1], parse_requirement(skill.requirement), target_capability
         )
         resolutions.append(resolution)
         plans.append(
@@ -137,9 +137,9 @@ def plan_updates(
 
 
 def locked_variant(registry: Registry, skill: LockedSkill) -> Variant:
-    """The variant ``skill`` locks, as ``registry`` lists it now; LockfileError when gone or of other bytes."""
-    document = registry.require_package(skill.name)
-    entry = next((e for e in document.versions if e.version == skill.version), None)
+    """The variant ``skill`` locks, as ``registry`` lists it now (reading that version alone); LockfileError
+    when gone or of other bytes."""
+    entry = registry.locate(skill.name)[1].read(skill.version)
     variant = next((v for v in entry.variants if v.target == skill.target), None) if entry else None
     if variant is None:
         raise LockfileError(

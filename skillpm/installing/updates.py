@@ -66,8 +66,8 @@ def plan_steps(
                                new_content=resolution.variant.sha256 != skill.sha256)
         reason = None
         if action == "keep":  # rare: read the document again only to say why
-            document = registries[update_source(skill)].require_package(skill.name)
-            reason = keep_message(compare(skill, document, capability or skill.recorded_capability()))
+            listing = registries[update_source(skill)].locate(skill.name)[1]
+            reason = keep_message(compare(skill, listing, capability or skill.recorded_capability()))
         steps.append(UpdateStep(skill, resolution, plan, action, reason))
     return steps
 

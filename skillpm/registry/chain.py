@@ -9,7 +9,8 @@ from skillpm.registry.documents import not_found
 from skillpm.registry.settings import settings
 
 if TYPE_CHECKING:
-    from skillpm.index.model import PackageDocument, SearchEntry
+    from skillpm.index.listing import Listing
+    from skillpm.index.model import SearchEntry
     from skillpm.registry.source import Registry
 
 
@@ -37,10 +38,10 @@ class RegistryChain:
     def __repr__(self) -> str:
         return f"RegistryChain({[member.label for member in self.members]!r})"
 
-    def locate(self, name: str) -> tuple[Registry, PackageDocument]:
+    def locate(self, name: str) -> tuple[Registry, Listing]:
         for position, member in enumerate(self.members):
             try:
-                document = member.package(name)
+                listing = member.listing(name)
             except RegistryUnreachable as error:
                 later = ", ".join(other.label for other in self.members[position + 1 :])
                 raise RegistryUnreachable(
@@ -49,9 +50,9 @@ class RegistryChain:
                     f"taken from a later one ({later}) while it is down; pass --registry NAME to choose one, "
                     "or try again later",
                 ) from error
-            if document is not None:
+            if listing is not None:
                 self._shadowing(member, position, name)
-                return member, document
+                return member, listing
         not_found(self, name)
 
     def _shadowing(self, member: Registry, position: int, name: str) -> None:

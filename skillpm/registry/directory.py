@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skillpm.errors import IndexFormatError, RegistryError
+from skillpm.index.listing import Listing, listed
 from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, artifact_limit, read_regular_file
 from skillpm.registry.documents import not_found, package_path, parse_json, read_config, read_package, read_search
 
@@ -65,8 +66,12 @@ class LocalRegistry:
         """The document of package ``name``; ResolutionError, suggesting near names, when absent."""
         return self.package(name) or not_found(self, name)
 
-    def locate(self, name: str) -> tuple[LocalRegistry, PackageDocument]:
-        return self, self.require_package(name)
+    def listing(self, name: str) -> Listing | None:
+        """:meth:`package` as a listing (every entry at hand)."""
+        return listed(self.package(name))
+
+    def locate(self, name: str) -> tuple[LocalRegistry, Listing]:
+        return self, Listing.of(self.require_package(name))
 
     def search_entries(self) -> tuple[SearchEntry, ...]:
         """Every package in the compact search document."""

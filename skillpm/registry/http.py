@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 
 from skillpm.cache import cache_root, registry_key
 from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable, SkillpmError
+from skillpm.index.listing import Listing, listed
 from skillpm.index.snapshot import INDEX_KEY
 from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE, artifact_limit
 from skillpm.registry import documents
@@ -139,8 +140,12 @@ class HttpRegistry:
         """The document of package ``name``; ResolutionError, suggesting near names, when absent."""
         return self.package(name) or documents.not_found(self, name)
 
-    def locate(self, name: str) -> tuple[HttpRegistry, PackageDocument]:
-        return self, self.require_package(name)
+    def listing(self, name: str) -> Listing | None:
+        """:meth:`package` as a listing (every entry at hand)."""
+        return listed(self.package(name))
+
+    def locate(self, name: str) -> tuple[HttpRegistry, Listing]:
+        return self, Listing.of(self.require_package(name))
 
     def search_entries(self) -> tuple[SearchEntry, ...]:
         """Every package in the registry's ``search.json``."""

@@ -1,9 +1,10 @@
 """What every kind of registry offers: the :class:`Source` and :class:`Registry` protocols.
 
-A backend (one module each: :mod:`~skillpm.registry.directory`, :mod:`~skillpm.registry.http`)
-implements :class:`Registry`: what versions of a package exist (:meth:`Registry.package`),
-one variant's archive and its evidence (:meth:`Registry.artifact` of the paths the index
-names). :mod:`skillpm.registry.factory` opens one from a ``--registry`` value.
+A backend (one module each: :mod:`~skillpm.registry.directory`, :mod:`~skillpm.registry.http`,
+:mod:`~skillpm.registry.oci.registry`) implements :class:`Registry`: what versions of a package
+exist (:meth:`Registry.listing`, each version's entry read when asked for; :meth:`Registry.package`,
+all of them), one variant's archive and its evidence (:meth:`Registry.artifact` of the paths the
+index names). :mod:`skillpm.registry.factory` opens one from a ``--registry`` value.
 Only type annotations name these protocols, so this module costs nothing at start-up.
 """
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from skillpm.reading import MAX_ARTIFACT_SIZE
 
 if TYPE_CHECKING:
+    from skillpm.index.listing import Listing
     from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry
 
 
@@ -22,8 +24,8 @@ class Source(Protocol):
 
     label: str
 
-    def locate(self, name: str) -> tuple[Registry, PackageDocument]:
-        """The registry that serves package ``name``, and its document; ResolutionError when none does."""
+    def locate(self, name: str) -> tuple[Registry, Listing]:
+        """The registry that serves package ``name``, and its versions; ResolutionError when none does."""
         ...
 
     def search_entries(self) -> tuple[SearchEntry, ...]: ...
@@ -39,8 +41,13 @@ class Registry(Source, Protocol):
         """The registry's ``config.json``, checked."""
         ...
 
+    def listing(self, name: str) -> Listing | None:
+        """What versions of ``name`` exist, each one's entry read when asked for; ``None`` when the registry
+        has no such package."""
+        ...
+
     def package(self, name: str) -> PackageDocument | None:
-        """What versions of ``name`` exist (its document), or ``None`` when the registry has no such package."""
+        """Every version of ``name`` (its document), or ``None`` when the registry has no such package."""
         ...
 
     def require_package(self, name: str) -> PackageDocument:

@@ -13,7 +13,8 @@ from skillpm.requirements import Requirement, normalize_name, parse_requirement
 from skillpm.sources.spec import SourceSpec, parse_source, source_of_label
 
 if TYPE_CHECKING:
-    from skillpm.index.model import PackageDocument, SearchEntry
+    from skillpm.index.listing import Listing
+    from skillpm.index.model import SearchEntry
     from skillpm.registry.source import Registry, Source
     from skillpm.sources.packed import PackedSource
 
@@ -82,7 +83,7 @@ class WithSources:
         self.registry = registry
         self.label = registry.label
 
-    def locate(self, name: str) -> tuple[Registry, PackageDocument]:
+    def locate(self, name: str) -> tuple[Registry, Listing]:
         source = self.chosen.get(name)
         return source.locate(name) if source is not None else self.registry.locate(name)
 

@@ -25,6 +25,7 @@ from skillpm.sources.spec import SourceSpec
 
 if TYPE_CHECKING:
     from skillpm.archive import BuiltArchive
+    from skillpm.index.listing import Listing
     from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry
 
 
@@ -172,8 +173,16 @@ class PackedSource:
             )
         return document
 
-    def locate(self, name: str) -> tuple[PackedSource, PackageDocument]:
-        return self, self.require_package(name)
+    def listing(self, name: str) -> Listing | None:
+        """:meth:`package` as a listing."""
+        from skillpm.index.listing import listed
+
+        return listed(self.package(name))
+
+    def locate(self, name: str) -> tuple[PackedSource, Listing]:
+        from skillpm.index.listing import Listing
+
+        return self, Listing.of(self.require_package(name))
 
     def search_entries(self) -> tuple[SearchEntry, ...]:
         from skillpm.index.model import SearchEntry

@@ -5,7 +5,7 @@ The honest parts are built with skillpm's own layout functions, so that what a t
 Blobs a test names in ``endless`` are answered with a Content-Length of their claimed size
 and a stream of zeros (stopped when the client goes away), so no test holds such a blob. Blobs
 named in ``stalled`` are sent up to the given byte, then the rest once ``released`` is set (or
-after a minute), as a slow registry sends them.
+after a minute), as a slow registry sends them. ``requests`` logs what was asked.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class HostileRegistry:
         self.manifests: dict[tuple[str, str], tuple[bytes, str]] = {}
         self.tags: dict[str, list[str]] = {}
         self.sent = 0  # bytes of endless blobs sent
+        self.requests: list[str] = []  # each request's method and path, in the order they came
         self.stalled: dict[str, int] = {}  # digest -> the bytes sent before waiting for `released`
         self.released = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -81,6 +82,7 @@ def _handler(registry: HostileRegistry) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
+            registry.requests.append(f"{self.command} {path}")
             if path in ("/v2/", "/v2"):
                 return self._reply(200, b"{}")
             if path == "/v2/_catalog":

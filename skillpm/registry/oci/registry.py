@@ -3,10 +3,11 @@
 :class:`OciRegistry` answers what install, resolve and info ask of any registry (a
 package's versions and variants, an archive, an attestation bundle) from the layout in
 :mod:`.layout`: the tags of ``NAMESPACE/NAME`` are its versions, each tag's image index
-its variants. The tag lists and indexes it reads are kept (:mod:`.kept`), and ``--offline``
-reads those alone. :func:`push_version` writes a version in the order that leaves no tag
-pointing at missing content: blobs, variant manifests, referrers, the version index by
-digest, and only then the tag.
+its variants, read only when asked for (:meth:`OciRegistry.listing`). The tag lists and
+indexes it reads are kept (:mod:`.kept`), and ``--offline`` reads those alone.
+:func:`push_version` writes a version in the order that leaves no tag pointing at missing
+content: blobs, variant manifests, referrers, the version index by digest, and only then
+the tag.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, NoReturn
 
 from packaging.version import InvalidVersion, Version
 
@@ -26,6 +28,9 @@ from skillpm.registry.oci import layout
 from skillpm.registry.oci.client import OciClient
 from skillpm.registry.oci.kept import KeptReads
 from skillpm.registry.oci.reference import OciLocation, parse_location
+
+if TYPE_CHECKING:
+    from skillpm.index.listing import Listing
 
 #: Seconds from the command's start by which its requests must end (as for a static HTTP registry).
 
@@ -73,45 +78,60 @@ class OciRegistry:
     def config(self) -> RegistryConfig:
         return RegistryConfig(name=self.label)
 
-    def package(self, name: str) -> PackageDocument | None:
-        """Every version of ``name`` (its tags that are versions); None when the repository has none.
+    def listing(self, name: str) -> Listing | None:
+        """``name``'s versions as its tags spell them, each version's index read when first asked for;
+        None when the repository has no tag that is a version.
 
-        IndexFormatError when two tags spell one version (``1.0.0`` and ``1.0.0.0``), as a static
-        registry's document listing a version twice is refused: which one is installed must not
-        depend on the order the registry lists its tags in.
+        Only the tag list is read here, but for a tag holding ``_``: that is ``+`` (``1.0.0_local``)
+        or PEP 440's own separator (``1.0_rc1``), so its index is read now to know the version.
+        IndexFormatError, before any index is read, when two tags spell one version (``1.0.0`` and
+        ``1.0.0.0``), as a static registry's document listing a version twice is refused: which one
+        is installed must not depend on the order the registry lists its tags in.
         """
+        from skillpm.index.listing import Listing
+
         repository = self.location.repository(name)
-        versions: dict[Version, tuple[str, VersionEntry]] = {}
+        tags: dict[Version, str] = {}
         for tag in self._tags(repository):
             version = _version_of_tag(tag)
             if version is None:
                 continue  # a referrers fallback tag, 'latest', or another tool's tag
-            if version in versions:
+            if version in tags:
                 raise IndexFormatError(
-                    f"oci://{self.location.host}/{repository}: tags {versions[version][0][:80]!r} and {tag[:80]!r} "
+                    f"oci://{self.location.host}/{repository}: tags {tags[version][:80]!r} and {tag[:80]!r} "
                     "are one version; skillpm will not choose between them",
                     hint="the registry's owner must delete one of the tags",
                 )
-            entry = self._version(repository, name, tag)
-            if entry is not None:
-                versions[version] = (tag, entry)
-        if not versions:
+            tags[version] = tag
+        if not tags:
             return None
-        entries = tuple(versions[version][1] for version in sorted(versions))
-        problem = document_problem(entries)  # as a static registry's document is checked
-        if problem is not None:
-            raise IndexFormatError(f"oci://{self.location.host}/{repository}: {problem}")
-        return PackageDocument(name, entries)
+        spelt: dict[str, str] = {}  # each version as its index spells it: its tag
+        entries: dict[str, VersionEntry] = {}
+        for _, tag in sorted(tags.items()):
+            if "_" not in tag:
+                spelt[tag] = tag  # a tag is its version but for '+', written '_'
+                continue
+            entry = self._version(repository, name, tag)
+            if entry is not None:  # else gone since the tags were listed
+                spelt[entry.version], entries[entry.version] = tag, entry
+        return Listing(name, list(spelt), lambda version: self._version(repository, name, spelt[version]),
+                       where=f"oci://{self.location.host}/{repository}", entries=entries)
+
+    def package(self, name: str) -> PackageDocument | None:
+        """Every version of ``name`` (:meth:`listing`, every index read); None when the repository has none."""
+        listing = self.listing(name)
+        document = None if listing is None else listing.document()
+        return document if document is not None and document.versions else None
 
     def require_package(self, name: str) -> PackageDocument:
-        document = self.package(name)
-        if document is None:
-            raise ResolutionError(f"no package named {name!r} in registry {self.label}",
-                                  hint="check the name, or the namespace in the oci:// URL")
-        return document
+        return self.package(name) or self._no_package(name)
 
-    def locate(self, name: str) -> tuple[OciRegistry, PackageDocument]:
-        return self, self.require_package(name)
+    def locate(self, name: str) -> tuple[OciRegistry, Listing]:
+        return self, self.listing(name) or self._no_package(name)
+
+    def _no_package(self, name: str) -> NoReturn:
+        raise ResolutionError(f"no package named {name!r} in registry {self.label}",
+                              hint="check the name, or the namespace in the oci:// URL")
 
     def package_names(self) -> list[str]:
         """The packages under the namespace, from the registry's catalog; RegistryError when it keeps none."""
@@ -185,10 +205,14 @@ class OciRegistry:
         return entry, descriptors
 
     def _version(self, repository: str, name: str, tag: str) -> VersionEntry | None:
+        """The version ``tag`` holds, checked against the index limits as a static document's versions are."""
         found = self._index(repository, name, tag)
         if found is None:
             return None
         entry = found[0]
+        problem = document_problem((entry,))
+        if problem is not None:
+            raise IndexFormatError(f"{self._where(repository, tag)}: {problem}")
         for variant in entry.variants:
             self._blobs[variant.path] = Blob(repository, f"sha256:{variant.sha256}")
             for attestation in variant.attestations:
