@@ -22,8 +22,13 @@ import resource
 import stat
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -161,3 +166,23 @@ def hostile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hostile:
         folder.mkdir(parents=True, exist_ok=True)
     monkeypatch.chdir(world.project)
     return world
+
+
+class QuietFiles(SimpleHTTPRequestHandler):
+    """A folder's files over HTTP, with no request log on the test's output."""
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@contextmanager
+def serving(root: Path, handler: type[SimpleHTTPRequestHandler] = QuietFiles) -> Iterator[str]:
+    """``root`` served over HTTP on 127.0.0.1 by ``handler`` while the block runs: its URL, without a final slash."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -19,10 +19,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -32,15 +29,10 @@ from skillpm.cache import registry_key
 from skillpm.pack import pack
 from skillpm.registry import store
 from tests.conftest import build_source
-from tests.security.conftest import Hostile
+from tests.security.conftest import Hostile, serving
 
 NAME = "demo"
 REFUSED = "was never read online as an unsigned registry"
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        return None
 
 
 @pytest.fixture
@@ -48,12 +40,8 @@ def site(hostile: Hostile) -> Iterator[tuple[str, Path]]:
     """The URL of a server on 127.0.0.1 and the folder it serves (empty: a case puts a registry there)."""
     root = hostile.work / "site"
     root.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", root
-    server.shutdown()
-    server.server_close()
+    with serving(root) as url:
+        yield url, root
 
 
 def publish(hostile: Hostile, root: Path, version: str, keys: Sequence[SigningKey] = (), says: str = "") -> None:

@@ -13,11 +13,8 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import threading
 import time
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -26,7 +23,7 @@ from skillpm.cache import registry_key
 from skillpm.index.model import Variant
 from skillpm.registry.directory import LocalRegistry
 from tests.conftest import build_source, publish_source
-from tests.security.conftest import Hostile
+from tests.security.conftest import Hostile, serving
 
 NAME = "demo"
 
@@ -47,21 +44,12 @@ def variant_of(root: Path, name: str) -> Variant:
     return LocalRegistry(root, root.as_uri()).require_package(name).versions[0].variants[0]
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        return None
-
-
 @pytest.fixture
 def served(hostile: Hostile) -> Iterator[tuple[str, Path]]:
     """The URL (with its trailing slash, as skillpm spells it) and folder of a registry served on 127.0.0.1."""
     root = registry_of(hostile, NAME)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", root
-    server.shutdown()
-    server.server_close()
+    with serving(root) as url:
+        yield f"{url}/", root
 
 
 def victim_folder(hostile: Hostile) -> Path:
@@ -84,7 +72,8 @@ def test_a_link_planted_in_the_cache_is_never_written_through(hostile: Hostile, 
     hostile.ok(hostile.run("install", NAME, "--registry", url))
 
     assert (hostile.project / ".agents" / "skills" / NAME / "SKILL.md").is_file()
-    assert hostile.changed_outside(before, hostile.project, hostile.cache) == []  # ~/.docker as it was
+    data = hostile.home / ".local"  # the user's data folder: the record that the registry was read unsigned
+    assert hostile.changed_outside(before, hostile.project, hostile.cache, data) == []  # ~/.docker as it was
     assert planted.is_symlink()
 
 

@@ -9,10 +9,8 @@ under tests/security's 1 GiB address-space limit, where reading what was claimed
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from skillpm.registry.directory import LocalRegistry
 
 from conftest import build_source, publish_source
 from oci.hostile_registry import HostileRegistry
+from tests.security.conftest import serving
 from test_publish import make_evidence, write_json, write_key
 
 NAME = "layer-norm"
@@ -93,12 +92,8 @@ def static_claiming_gigabytes(hostile) -> Iterator[str]:
     data = json.loads(document.read_text())
     data["versions"][0]["variants"][0].update(size=HUGE, sha256=FAKE)
     document.write_text(json.dumps(data))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Static, directory=str(root)))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serving(root, _Static) as url:
+        yield f"{url}/"
 
 
 def test_a_static_archive_an_index_says_is_gigabytes_is_refused_before_it_is_read(
