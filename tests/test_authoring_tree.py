@@ -27,14 +27,20 @@ def packed(run_cli: RunCli, source: Path, out: Path) -> list[dict[str, object]]:
     return json.loads(result.stdout)
 
 
-def test_an_overlay_that_is_a_link_is_an_error(tmp_path: Path, run_cli: RunCli) -> None:
-    """variants/sm_90a -> sm_80 was ignored: the sm_90a archive held the generic SKILL.md, and validate said valid."""
+def _with_linked_overlay(tmp_path: Path) -> Path:
+    """A source of variants generic, sm_80 and sm_90a whose sm_90a overlay is a link to sm_80's."""
     source = build_source(tmp_path, "s", {"generic": {}, "sm_80": {}, "sm_90a": {}})
     overlay = source / "variants" / "sm_90a"
     for path in sorted(overlay.rglob("*"), reverse=True):
         path.unlink()
     overlay.rmdir()
     overlay.symlink_to("sm_80")
+    return source
+
+
+def test_an_overlay_that_is_a_link_is_an_error(tmp_path: Path, run_cli: RunCli) -> None:
+    """variants/sm_90a -> sm_80 was ignored: the sm_90a archive held the generic SKILL.md, and validate said valid."""
+    source = _with_linked_overlay(tmp_path)
 
     validated = run_cli("validate", source)
     assert validated.exit_code == 1
@@ -48,12 +54,7 @@ def test_eval_refuses_an_overlay_that_is_a_link_as_pack_does(tmp_path: Path, run
     """eval --target sm_90a with variants/sm_90a -> sm_80 took the generic files as the variant's, and refused them
     only for having no SKILL.md, never naming the link; it now validates the source first, as pack does, and is
     refused with pack's error (the link and the SKILL.md the variant lacks without it)."""
-    source = build_source(tmp_path, "s", {"generic": {}, "sm_80": {}, "sm_90a": {}})
-    overlay = source / "variants" / "sm_90a"
-    for path in sorted(overlay.rglob("*"), reverse=True):
-        path.unlink()
-    overlay.rmdir()
-    overlay.symlink_to("sm_80")
+    source = _with_linked_overlay(tmp_path)
 
     packing = run_cli("pack", source, "-o", tmp_path / "dist")
     evaluated = run_cli("eval", source, "--target", "sm_90a", "-m", "m", "--base-url", "http://127.0.0.1:9/v1",
