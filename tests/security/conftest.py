@@ -144,12 +144,19 @@ class Hostile:
     def changed_outside(
         self, before: dict[str, tuple[int, int, int]], *allowed: Path
     ) -> list[str]:
-        """Entries under ``root`` changed since ``before`` that lie outside every folder of ``allowed``."""
+        """Entries under ``root`` changed since ``before`` that lie outside every folder of ``allowed``.
+
+        The records of what HTTP registries were when read online (``skillpm.registry.seen``, in the
+        user's data folder) are always allowed, with the folders made to hold them: any online read
+        of a registry writes one, even a read the command then refuses.
+        """
         after = self.state()
-        tops = [os.path.relpath(path, self.root) for path in allowed]
+        seen = os.path.relpath(self.home / ".local" / "share" / "skillpm" / "index-seen", self.root)
+        tops = [os.path.relpath(path, self.root) for path in allowed] + [seen]
 
         def outside(relative: str) -> bool:
-            return not any(relative == top or relative.startswith(top + os.sep) for top in tops)
+            holds_seen = seen.startswith(relative + os.sep) and relative not in before
+            return not holds_seen and not any(relative == top or relative.startswith(top + os.sep) for top in tops)
 
         return sorted(
             relative

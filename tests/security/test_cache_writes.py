@@ -72,8 +72,7 @@ def test_a_link_planted_in_the_cache_is_never_written_through(hostile: Hostile, 
     hostile.ok(hostile.run("install", NAME, "--registry", url))
 
     assert (hostile.project / ".agents" / "skills" / NAME / "SKILL.md").is_file()
-    data = hostile.home / ".local"  # the user's data folder: the record that the registry was read unsigned
-    assert hostile.changed_outside(before, hostile.project, hostile.cache, data) == []  # ~/.docker as it was
+    assert hostile.changed_outside(before, hostile.project, hostile.cache) == []  # ~/.docker as it was
     assert planted.is_symlink()
 
 
