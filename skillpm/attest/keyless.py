@@ -8,7 +8,7 @@ itself, so that the signer shown is the one matched against the policy.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from skillpm.attest import quiet_sigstore
 from skillpm.attest.bundle import ParsedBundle
@@ -91,52 +91,34 @@ def sigstore_verifier(trust: SigstoreTrust) -> Verifier | str:
 
     Offline, sigstore-python's cached copy of the root (else the one shipped with it) is used
     unrefreshed. Online, its TUF refresh goes over the network outside skillpm's HTTP client and takes
-    no timeout of skillpm's, so it is given until the command's deadline (``$SKILLPM_HTTP_DEADLINE``),
-    in a thread left behind when the deadline passes.
+    no timeout of skillpm's, so it runs in a child process killed at the command's deadline
+    (``$SKILLPM_HTTP_DEADLINE``), on a copy of sigstore-python's folders (:mod:`skillpm.attest.trustroot`).
     """
     from sigstore.verify import Verifier
 
     if trust.trusted_root is not None:
         return Verifier(trusted_root=trust.trusted_root)
-    build = Verifier.staging if trust.staging else Verifier.production
     if trust.offline:
         import logging
 
         # sigstore-python warns on stderr, in its own words, that it was asked to do what --offline asks
         logging.getLogger("sigstore._internal.tuf").setLevel(logging.ERROR)
         try:
-            return build(offline=True)
+            return (Verifier.staging if trust.staging else Verifier.production)(offline=True)
         except Exception as error:  # a cached root that is damaged, a data folder that cannot be written
             return f"cannot load Sigstore's cached trust root: {_reason(error)}"
-    outcome = _within_deadline(lambda: build(offline=False))
-    if isinstance(outcome, Verifier):
-        return outcome
-    return (f"cannot refresh Sigstore's trust root: {outcome} (use --offline or SKILLPM_OFFLINE=1 to verify "
-            "against the copy cached or shipped with sigstore-python)")
+    from sigstore._internal.tuf import DEFAULT_TUF_URL, STAGING_TUF_URL
 
+    from skillpm.attest.trustroot import refreshed_root
 
-def _within_deadline(build: Callable[[], Verifier]) -> Verifier | str:
-    """``build()``, or why it failed or did not end by the command's deadline."""
-    import threading
-
-    from skillpm.registry.settings import command_deadline
-
-    deadline = command_deadline()
-    outcome: list[Verifier | str] = []
-
-    def run() -> None:
-        try:
-            outcome.append(build())
-        except Exception as error:
-            reason = error.__cause__ or error
-            outcome.append(f"{_reason(error)} ({_reason(reason)})" if reason is not error else _reason(error))
-
-    thread = threading.Thread(target=run, name="skillpm-sigstore-trust-root", daemon=True)
-    thread.start()
-    thread.join(max(0.0, deadline.remaining()))
-    if not outcome:
-        return f"no answer within the command's deadline of {deadline.seconds:g} s (${deadline.setting})"
-    return outcome[0]
+    root = refreshed_root(STAGING_TUF_URL if trust.staging else DEFAULT_TUF_URL)
+    if isinstance(root, str):
+        return (f"cannot refresh Sigstore's trust root: {root} (use --offline or SKILLPM_OFFLINE=1 to verify "
+                "against the copy cached or shipped with sigstore-python)")
+    try:
+        return Verifier(trusted_root=root)
+    except Exception as error:  # a root sigstore read but cannot verify with
+        return f"cannot use Sigstore's refreshed trust root: {_reason(error)}"
 
 
 def certificate_identity(certificate: Certificate) -> tuple[str | None, list[str]]:

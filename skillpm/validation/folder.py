@@ -23,6 +23,7 @@ from collections.abc import Callable, Collection
 
 from skillpm.containment import is_vcs_name
 from skillpm.portable import MAX_FOLDERS, MAX_MEMBERS, MAX_PATH_DEPTH
+from skillpm.realpaths import RealPaths
 from skillpm.records import Record
 from skillpm.validation.findings import Finding, Severity, error
 from skillpm.validation.hidden import Named, is_hidden
@@ -66,7 +67,8 @@ def walk_skill_folder(root: str | os.PathLike[str], *, leave_out: Collection[str
     posix paths left out without a word (the caller says why)."""
     root = os.fspath(root)
     named = Named(root)
-    root_real = os.path.realpath(root)
+    paths = RealPaths()  # links into nested folders: each folder on their way resolved once
+    root_real = paths.real(root)
     files: dict[str, str] = {}
     left_out: list[str] = []
     duplicates: list[tuple[str, str]] = []
@@ -102,7 +104,7 @@ def walk_skill_folder(root: str | os.PathLike[str], *, leave_out: Collection[str
                 left_out.append(path)
                 continue
             folder = entry.is_dir(follow_symlinks=False)
-            if folder or (entry.is_symlink() and _is_dir(entry) and _followed(entry.path, root_real, named)):
+            if folder or (entry.is_symlink() and _is_dir(entry) and _followed(entry.path, root_real, named, paths)):
                 if path.count("/") >= MAX_PATH_DEPTH:  # a file in it: deeper than an archive allows
                     too_deep.append(path)
                 else:
@@ -115,10 +117,13 @@ def walk_skill_folder(root: str | os.PathLike[str], *, leave_out: Collection[str
     return FolderTree(files, left_out, duplicates, too_deep, "")
 
 
-def _followed(link: str, root_real: str, named: Named) -> bool:
+def _followed(link: str, root_real: str, named: Named, paths: RealPaths) -> bool:
     """Whether the link to a folder at ``link`` is followed: it leads inside the skill, through no hidden folder
-    SKILL.md does not name and no version-control folder."""
-    target = os.path.realpath(link)
+    SKILL.md does not name and no version-control folder (and not into a loop of links)."""
+    try:
+        target = paths.real(link)
+    except OSError:  # a loop of links, or a link changed while it was read: an entry, which the checks refuse
+        return False
     if target == root_real:
         return True  # a loop: dropped once entered
     return inside(target, root_real) and hidden_part(os.path.relpath(target, root_real).replace(os.sep, "/"),

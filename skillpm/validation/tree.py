@@ -10,6 +10,7 @@ from pathlib import Path
 from skillpm.containment import is_vcs_name
 from skillpm.portable import MAX_FILE_SIZE, MAX_MEMBERS, MAX_TOTAL_SIZE
 from skillpm.reading import MAX_SKILL_MD_SIZE, read_regular_file
+from skillpm.realpaths import RealPaths
 from skillpm.validation.findings import Finding, error
 from skillpm.validation.folder import hidden_part, inside, walk_findings, walk_skill_folder
 from skillpm.validation.frontmatter import parse_skill_md
@@ -28,11 +29,13 @@ class _Disk:
 
     def __init__(self, root: StrPath, links_within: StrPath | None = None) -> None:
         self.root = os.fspath(root)
-        self.root_real = os.path.realpath(self.root)
+        #: Each folder and link on the way to the tree's files resolved once (a tree may nest a thousand deep,
+        #: and hold a link into each level).
+        self._paths = RealPaths()
+        self.root_real = self._paths.real(self.root)
         #: Where a link may lead: the root, and the folder the user named to widen it (if any).
-        self.bounds = [self.root_real, *([os.path.realpath(links_within)] if links_within is not None else [])]
+        self.bounds = [self.root_real, *([self._paths.real(links_within)] if links_within is not None else [])]
         self._prefix = self.root.rstrip(os.sep) + os.sep
-        self._real_dirs = {self.root: self.root_real}
         #: Bytes of the files :meth:`problem` found nothing wrong with, in all.
         self.total_size = 0
         #: The tree's hidden folders and files where they lie (SKILL.md names them), as findings name them.
@@ -52,22 +55,6 @@ class _Disk:
         if bound == self.root_real:
             return relative in self.kept
         return inside(self.root_real, os.path.join(bound, relative))
-
-    def _real_dir(self, head: str) -> str:
-        """``os.path.realpath(head)``, resolving only the components that are links (upwards to the nearest
-        folder already resolved, in a loop: a tree may nest a thousand deep)."""
-        below: list[tuple[str, str]] = []
-        while head not in self._real_dirs:
-            parent, name = os.path.split(head)
-            if not head.startswith(self._prefix) or name in ("", ".", "..") or os.path.islink(head):
-                self._real_dirs[head] = os.path.realpath(head)
-                break
-            below.append((head, name))
-            head = parent
-        real = self._real_dirs[head]
-        for path, name in reversed(below):
-            real = self._real_dirs[path] = os.path.join(real, name)
-        return real
 
     def shown(self, real: str) -> str:
         """``real`` as findings name it: relative to the root where it lies under it."""
@@ -94,10 +81,10 @@ class _Disk:
         try:
             info = os.lstat(real)
             if stat.S_ISLNK(info.st_mode):
-                target = os.path.realpath(real)
+                target = self._paths.real(real)
             else:
                 head, name = os.path.split(real)
-                target = os.path.join(self._real_dir(head), name)
+                target = os.path.join(self._paths.real(head), name)
             bound = next((bound for bound in self.bounds if inside(target, bound)), None)
             if bound is None:
                 elsewhere = ((f"; a skill whose {SKILL_MD} is a link elsewhere is a copy: validate or pack "

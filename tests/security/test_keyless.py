@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +27,7 @@ from skillpm.attest.statement import EVAL_PREDICATE, Statement, Subject
 from test_attest_keyless import IDENTITY, ISSUER, ISSUER_V1, ISSUER_V2, Instance
 from test_publish import NAME, make_evidence
 
-from .conftest import Hostile
+from .conftest import TIMEOUT, Hostile
 from .test_trust import Signed, replace_bundle, signed  # noqa: F401 (signed: the fixture)
 
 
@@ -185,3 +188,67 @@ def test_refreshing_sigstore_s_trust_root_ends_by_the_command_s_deadline(
         assert signature["detail"].startswith("cannot refresh Sigstore's trust root: no answer within the "
                                               "command's deadline of 1 s ($SKILLPM_HTTP_DEADLINE)"), signature
         assert "(use --offline or SKILLPM_OFFLINE=1 to verify against the copy" in signature["detail"]
+
+
+def _sigstore_files(hostile: Hostile) -> dict[str, tuple[int, int, int]]:
+    """The entries of sigstore-python's own folders (its TUF metadata and cached targets) in the case's home."""
+    return {path: entry for path, entry in hostile.state().items() if "sigstore-python" in path}
+
+
+def _offline_signature(hostile: Hostile, registry: Path, proxy: SilentProxy) -> list[str]:
+    """The ``signature`` detail of each bundle that ``verify --offline`` reports, off sigstore-python's cached root."""
+    completed = hostile.run("verify", f"{NAME}==1.0.0", "--registry", registry, "--json", "--offline", env=proxy.env)
+    attestations = json.loads(completed.stdout)["variants"][0]["attestations"]
+    return [next(check["detail"] for check in item["checks"] if check["check"] == "signature") for item in attestations]
+
+
+def test_a_trust_root_refresh_past_the_deadline_is_abandoned_leaving_nothing_running_or_written(
+    hostile: Hostile, signed: Signed, silent_proxy: SilentProxy
+) -> None:
+    """Threat: the refresh ran on in a thread after the command's deadline, writing sigstore-python's folders
+    until the process exited, which could stop it half-way through a file. It now runs in a child process on a
+    copy of those folders, killed at the deadline: the command ends then, nothing of it still holds a connection,
+    and the user's folders are as they were (here: not made at all), so ``--offline`` reads sigstore's own root."""
+    registry = two_production_bundles(hostile, signed)
+    install = ("install", NAME, "--registry", registry, "--arch", "12.0", "--require-attestations")
+    refused = hostile.run(*install, env={**silent_proxy.env, "SKILLPM_HTTP_DEADLINE": "3"})  # TIMEOUT: the hang guard
+    hostile.refused(refused, "check 'signature' failed", "cannot refresh Sigstore's trust root: no answer within "
+                    "the command's deadline of 3 s")
+    assert silent_proxy.accepted, "the refresh never reached the network"
+    for connection in silent_proxy.accepted:  # the other end closed it (a read ends): nothing of the command holds it
+        connection.settimeout(TIMEOUT)
+        while connection.recv(4096):  # what the client sent (its CONNECT), then the end
+            pass
+    assert _sigstore_files(hostile) == {}
+    assert all(detail.startswith("Sigstore verification failed: ")
+               for detail in _offline_signature(hostile, registry, silent_proxy))
+
+
+def _strace_problem() -> str | None:
+    from test_registry_crash_safety import _strace_problem as problem
+
+    return problem()
+
+
+@pytest.mark.skipif(_strace_problem() is not None, reason=str(_strace_problem()))
+def test_a_refresh_abandoned_while_it_writes_the_trusted_root_leaves_no_half_written_file(
+    hostile: Hostile, signed: Signed, silent_proxy: SilentProxy
+) -> None:
+    """Threat: sigstore-python writes its cached trusted root by an open and a write; a refresh abandoned at the
+    deadline while between the two left it empty, and every later ``verify --offline`` failed ("cannot load
+    Sigstore's cached trust root: ... EOF while parsing"). strace holds the open of that file for 5 s, past the
+    1 s deadline: the file sigstore-python keeps is never the one the refresh writes."""
+    from sigstore._internal.tuf import DEFAULT_TUF_URL, _get_dirs
+
+    registry = two_production_bundles(hostile, signed)
+    cached = _get_dirs(DEFAULT_TUF_URL)[1] / "trusted_root.json"
+    assert str(cached).startswith(str(hostile.home))
+    delayed = ["strace", "-f", "-qq", "-o", os.devnull, "-P", str(cached), "-e", "trace=openat",
+               "-e", "inject=openat:delay_exit=5000000"]
+    completed = subprocess.run([*delayed, sys.executable, "-m", "skillpm", "verify", f"{NAME}==1.0.0", "--registry",
+                                registry, "--json"], env=hostile.env(**silent_proxy.env, SKILLPM_HTTP_DEADLINE="1"),
+                               cwd=hostile.project, capture_output=True, text=True, timeout=TIMEOUT)
+    assert completed.returncode == 1 and "Traceback" not in completed.stderr, completed.stderr
+    assert not cached.exists() or cached.read_bytes().startswith(b"{"), cached.read_bytes()[:100]
+    assert all(detail.startswith("Sigstore verification failed: ")
+               for detail in _offline_signature(hostile, registry, silent_proxy))

@@ -22,6 +22,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from skillpm.archive import build_archive
 from skillpm.index.model import VersionEntry
 from skillpm.registry.directory import LocalRegistry
@@ -100,6 +102,57 @@ def test_pull_memory_stays_that_of_one_item_whatever_the_number_pulled(hostile) 
     assert sum(variant.size for entry in document.versions for variant in entry.variants) > PULLED
     print(f"peak RSS: one version {one / MIB:.0f} MiB, all {VERSIONS} ({PULLED // MIB} MiB) {every / MIB:.0f} MiB")
     assert every < one + MARGIN, (one // MIB, every // MIB)
+
+
+#: Runs ``skillpm ARGV[2:]`` in this process, and writes at its exit the bytes the process read (``rchar`` of
+#: /proc/self/io: every read(2) of a file or pipe, none from a socket) to ARGV[1].
+_READS = """
+import atexit, runpy, sys
+from pathlib import Path
+def rchar():
+    lines = Path("/proc/self/io").read_text().splitlines()
+    return next(int(line.split()[1]) for line in lines if line.startswith("rchar:"))
+report = sys.argv[1]
+atexit.register(lambda: Path(report).write_text(str(rchar())))
+sys.argv = ["skillpm", *sys.argv[2:]]
+runpy.run_module("skillpm", run_name="__main__", alter_sys=True)
+"""
+
+
+def _bytes_read(hostile, *args: str | os.PathLike[str]) -> int:
+    """The bytes ``skillpm ARGS`` read from files (and pipes) in all, run under the suite's limits; it must succeed."""
+    report = hostile.work / "bytes-read"
+    completed = subprocess.run([sys.executable, "-c", _READS, report, *args], cwd=hostile.project,
+                               env=hostile.env(), capture_output=True, text=True, timeout=TIMEOUT * 2,
+                               preexec_fn=limit_memory)
+    hostile.ok(completed)
+    return int(report.read_text())
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="counts the bytes read in /proc/self/io (Linux)")
+def test_pull_reads_each_archive_from_disk_once(hostile) -> None:
+    """Received, an archive is read back once: its scan, digest and every check of ``pull`` and ``add`` from one pass.
+
+    A pull of a small archive and one of a large one run alike but for the archive's bytes, so the difference
+    in what they read is the large archive's reads: 2.0 times its size before (pull scanned it, then add
+    scanned and hashed it again), once now.
+    """
+    small, small_files = _archive(hostile.work / "sources", "1.0.0", size=1024)
+    large, large_files = _archive(hostile.work / "sources", "1.0.1", size=8 * MIB)
+    with HostileRegistry() as registry:
+        registry.put_version(NAME, small, small_files)
+        registry.put_version(NAME, large, large_files)
+        repository = f"{registry.namespace}/{NAME}"
+        first, second = registry.tags[repository]
+        registry.tags[repository] = [first]
+        baseline = _bytes_read(hostile, "registry", "pull", registry.url, hostile.work / "small", NAME)
+        registry.tags[repository] = [second]
+        read = _bytes_read(hostile, "registry", "pull", registry.url, hostile.work / "large", NAME)
+    grown = large.variants[0].size - small.variants[0].size
+    times = (read - baseline) / grown
+    print(f"the large archive ({grown // MIB} MiB more) was read {times:.2f} times")
+    assert times < 1.25, times
+    assert (hostile.work / "large" / large.variants[0].path).stat().st_size == large.variants[0].size
 
 
 def _received(mirror: Path) -> list[Path]:

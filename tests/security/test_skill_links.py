@@ -12,10 +12,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import tarfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
+
+from security.conftest import TIMEOUT, limit_memory
+from test_registry_crash_safety import _strace_problem
 
 SKILL_MD = "---\nname: {name}\ndescription: A skill.\n---\n\n{body}\n"
 
@@ -136,6 +141,64 @@ def test_links_into_nested_folders_walk_each_folder_once(hostile) -> None:
     [built] = json.loads(packed.stdout)
     assert len(built["files"]) == 1 + 2 * levels * per_level  # SKILL.md, c/..., and l00/... once
     assert packed.stderr.count("leads to a folder whose files the tree already holds") == levels - 1
+
+
+def _stat_calls(hostile, *args: str | Path) -> tuple[int, subprocess.CompletedProcess[str]]:
+    """The stat and readlink system calls ``skillpm ARGS`` makes (counted by strace), and what it printed."""
+    counts = hostile.work / "strace-counts"
+    calls = "stat,lstat,newfstatat,statx,readlink,readlinkat"
+    completed = subprocess.run(["strace", "-f", "-c", "-o", counts, "-e", f"trace={calls}", sys.executable,
+                                "-m", "skillpm", *map(str, args)], env=hostile.env(), capture_output=True,
+                               text=True, timeout=TIMEOUT * 4, preexec_fn=limit_memory)
+    total = next(line for line in counts.read_text().splitlines() if line.rstrip().endswith(" total"))
+    return int(total.split()[3]), completed
+
+
+def _links_into_a_chain(folder: Path, levels: int) -> Path:
+    """A skill whose folder chain ``c/d/d/...`` is ``levels`` deep, a file in each, with a link to each of its
+    folders (``l007 -> c/d/d/d/d/d/d/d``) and to each of its files (``m007 -> .../f.md``); and a link into
+    ``.git`` and one out of the skill, which must stay errors."""
+    skill = plain_skill(folder)
+    here = "c"
+    for level in range(levels):
+        (skill / here).mkdir()
+        (skill / here / "f.md").write_text("x")
+        (skill / f"l{level:03}").symlink_to(here)
+        (skill / f"m{level:03}").symlink_to(here + "/f.md")
+        here += "/d"
+    (skill / "c" / ".git").mkdir()
+    (skill / "c" / ".git" / "config").write_text("[core]\n")
+    (skill / "vcs.md").symlink_to("c/d/../.git/config")
+    (folder.parent / "outside.md").write_text("mine")
+    (skill / "out.md").symlink_to("c/d/d/../../../../outside.md")
+    return skill
+
+
+#: Levels of the chain -> the links to folders dropped as duplicates, and the folders and files too deep: what
+#: validate found before links were resolved with memory (every 32nd link enters folders not yet walked).
+FOUND = {150: (145, 10), 300: (290, 20)}
+
+
+@pytest.mark.skipif(_strace_problem() is not None, reason=str(_strace_problem()))
+def test_links_into_a_deep_chain_cost_a_few_system_calls_each(hostile) -> None:
+    """A link to each level of a folder chain: each link was resolved from scratch, looking at every folder on
+    its way (``validate`` of 600 such links took 5 s and 190,000 stat calls, growing with the square of the
+    links); each folder on a link's way is now looked at once, so each more link costs a few calls. The
+    findings are those it gave before: the links into .git and out of the skill are errors."""
+    counted = {}
+    for levels in (150, 300):
+        skill = _links_into_a_chain(hostile.work / f"chain{levels}" / "deep", levels)
+        counted[levels], validated = _stat_calls(hostile, "validate", skill, "--json")
+        assert validated.returncode == 1, validated.stderr
+        [report] = json.loads(validated.stdout)["results"]
+        rules = Counter((finding["file"], finding["rule"]) for finding in report["findings"])
+        assert rules[("vcs.md", "tree.link-escape")] == rules[("out.md", "tree.link-escape")] == 1, rules
+        duplicates, too_deep = FOUND[levels]
+        assert Counter(rule for _, rule in rules.elements()) == {
+            "tree.link-escape": 2, "tree.left-out": 2, "tree.link-duplicate": duplicates, "tree.path-length": too_deep}
+    per_link = (counted[300] - counted[150]) / (2 * 150)
+    print(f"stat and readlink calls: {counted}; {per_link:.1f} for each more link")
+    assert per_link < 20, counted
 
 
 def test_a_folder_nested_deeper_than_an_archive_allows_is_not_walked(hostile) -> None:

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from skillpm.registry.oci.registry import OciRegistry
     from skillpm.registry.source import Registry
     from skillpm.registry.store import Added, NewAttestation
-    from skillpm.registry.store.incoming import Hashed, Incoming
+    from skillpm.registry.store.entries import Item
+    from skillpm.registry.store.incoming import Incoming
 
 
 #: The end of a bundle's file name in a static registry (store.attestation_path): ``<kind>-<16 hex>-<16 hex>.sigstore.json``
@@ -151,8 +152,9 @@ def pull_versions(
     file goes) before the registry's files are touched; then one :func:`skillpm.registry.store.add`
     writes it all or nothing. Nothing pulled is held in memory: each archive and bundle streams into a
     file of ``root``'s own incoming folder (:mod:`skillpm.registry.store.incoming`), which the write's
-    journal moves in. ``root`` is created as a registry when it holds none (and emptied, or removed
-    when it was not there, again when the pull fails).
+    journal moves in; an archive is read back once, scanned and hashed in the one pass that every check
+    of it (here and ``add``'s) uses. ``root`` is created as a registry when it holds none (and emptied,
+    or removed when it was not there, again when the pull fails).
     """
     from skillpm.registry.store.incoming import INCOMING, Incoming, remove_abandoned
 
@@ -180,7 +182,7 @@ def pull_versions(
 
 
 def _write(
-    root: Path, archives: list[Hashed], bundles: list[NewAttestation], yanked: list[tuple[str, str, str]], *,
+    root: Path, archives: list[Item], bundles: list[NewAttestation], yanked: list[tuple[str, str, str]], *,
     keys: tuple[SigningKey, ...], created: bool, existed: bool,
 ) -> list[Added]:
     """:func:`skillpm.registry.store.add` of what was pulled, into a registry :func:`skillpm.registry.store.init`
@@ -204,26 +206,27 @@ def _write(
 
 def _download(
     oci: OciRegistry, versions: list[tuple[str, VersionEntry]], incoming: Incoming, progress: Callable[[str], None]
-) -> tuple[list[Hashed], list[NewAttestation], list[tuple[str, str, str]]]:
-    """Each version's archives and attestation bundles (received into ``incoming``), and its yanked variants."""
-    from skillpm.archive import archive_limit, scan
+) -> tuple[list[Item], list[NewAttestation], list[tuple[str, str, str]]]:
+    """Each version's archives (received into ``incoming``, and read), attestation bundles (received), and
+    its yanked variants."""
+    from skillpm.archive import archive_limit
     from skillpm.index.model import archive_name
-    from skillpm.reading import open_regular
+    from skillpm.registry.store.entries import read_received
 
-    archives: list[Hashed] = []
+    archives: list[Item] = []
     bundles: list[NewAttestation] = []
     yanked: list[tuple[str, str, str]] = []
     for name, entry in versions:
         for variant in entry.variants:
             progress(f"pulling {name} {entry.version} ({variant.target})")
             limit = archive_limit(variant.path, variant.size)
-            archive = incoming.receive(partial(oci.save_artifact, variant.path, limit=limit))
-            with open_regular(archive.path) as stream:
-                held = scan(stream)
+            received = incoming.receive(partial(oci.save_artifact, variant.path, limit=limit))
+            shown = f"the {variant.target} archive of {oci.label}/{name}:{entry.version}"
+            archive, held = read_received(received, shown=shown)
             if (held.name, held.version, held.target) != (name, entry.version, variant.target):
                 raise IndexFormatError(f"{oci.label}/{name}:{entry.version} lists an archive of "
                                        f"{held.name} {held.version} ({held.target}) as its {variant.target}")
-            archives.append(archive)
+            archives.append((archive, held))
             if variant.yanked:
                 yanked.append((name, entry.version, variant.target))
             prefix = f"attestations/{name}/{entry.version}/{archive_name(name, entry.version, variant.target)}."

@@ -35,7 +35,7 @@ def read_archives(paths: Iterable[Path]) -> list[Item]:
     return [read_archive(path) for path in paths]
 
 
-def read_archive(path: Path, *, shown: Path | None = None) -> Item:
+def read_archive(path: Path, *, shown: Path | str | None = None) -> Item:
     """The archive at ``path`` (named ``shown`` in errors), read once in bounded steps (never held whole):
     scanned and hashed in the same pass, so its digest is that of the bytes scanned; RegistryError for one
     that is not a variant archive."""
@@ -59,6 +59,15 @@ def read_archive(path: Path, *, shown: Path | None = None) -> Item:
     except ValueError as error:  # grew past the limit while it was read
         raise RegistryError(f"{shown} is {error}; not a skillpm variant archive") from None
     return Hashed(path, sha256, read.size), metadata
+
+
+def read_received(archive: Hashed, *, shown: Path | str) -> Item:
+    """The archive a writer received (:mod:`.incoming`), read as :func:`read_archive` reads it, in one pass;
+    RegistryError when the bytes read are not those received (the file changed while it was read)."""
+    held, metadata = read_archive(archive.path, shown=shown)
+    if held.sha256 != archive.sha256:
+        raise RegistryError(f"{shown} changed in {archive.path.parent} while it was read; nothing was written")
+    return held, metadata
 
 
 def group(items: list[Item]) -> dict[tuple[str, str], list[Item]]:

@@ -20,7 +20,7 @@ from skillpm.registry.store.entries import (
     Item,
     group,
     package_write,
-    read_archive,
+    read_received,
     search_bytes,
     variant_of,
     version_entry,
@@ -94,7 +94,7 @@ class NewAttestation(Record):
 
 def add(
     root: Path,
-    archives: Iterable[Path | Hashed],
+    archives: Iterable[Path | Item],
     *,
     attestations: Iterable[NewAttestation] = (),
     yanked: Iterable[tuple[str, str, str]] = (),
@@ -113,8 +113,8 @@ def add(
 
     No archive or bundle is held in memory: an archive at a path is copied into the registry's folder
     (:mod:`.incoming`) and read from the copy, scanned and hashed in one pass, so the bytes checked are
-    the bytes published; one already received there (``registry pull`` downloads into it) is read
-    there. The journal then moves them in.
+    the bytes published; one received there and read already (``registry pull`` downloads into it and
+    reads it with :func:`.entries.read_received`) is not read again. The journal then moves them in.
     """
     signers = keys or load_index_keys(registry=root)
     with writing(root) as registry, Incoming(root) as incoming:
@@ -160,20 +160,18 @@ def add(
     return results
 
 
-def _read(archive: Path | Hashed, incoming: Incoming) -> Item:
-    """``archive`` read in the registry's folder: a received file where it is, a file elsewhere copied in first."""
-    shown = archive if isinstance(archive, Path) else archive.path
-    if isinstance(archive, Path):
-        try:
-            archive = incoming.copy(archive, MAX_ARCHIVE_SIZE)
-        except OSError as error:
-            raise RegistryError(f"cannot read {shown}: {error.strerror or error}") from None
-        except ValueError as error:
-            raise RegistryError(f"{shown} is {error}; not a skillpm variant archive") from None
-    held, metadata = read_archive(archive.path, shown=shown)
-    if held.sha256 != archive.sha256:
-        raise RegistryError(f"{shown} changed in {incoming.folder} while it was read; nothing was written")
-    return held, metadata
+def _read(archive: Path | Item, incoming: Incoming) -> Item:
+    """``archive`` read in the registry's folder: a file elsewhere copied in first, then read; one received
+    and read already as it is."""
+    if not isinstance(archive, Path):
+        return archive
+    try:
+        copied = incoming.copy(archive, MAX_ARCHIVE_SIZE)
+    except OSError as error:
+        raise RegistryError(f"cannot read {archive}: {error.strerror or error}") from None
+    except ValueError as error:
+        raise RegistryError(f"{archive} is {error}; not a skillpm variant archive") from None
+    return read_received(copied, shown=archive)
 
 
 def _attach(
