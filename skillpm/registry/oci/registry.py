@@ -267,7 +267,10 @@ class OciRegistry:
 
 
 def _version_of_tag(tag: str) -> Version | None:
-    if tag.startswith("sha256-"):
+    """The version ``tag`` names; None for a referrers fallback tag, another tool's tag, or what a registry's
+    list holds that is no tag (its grammar allows 128 characters: 5,000 digits made ``int()`` raise
+    ValueError, a traceback; ``" 1.0"`` is no tag either), as the kept tag list holds only tags."""
+    if tag.startswith("sha256-") or not layout.is_tag(tag):
         return None
     try:
         return Version(tag.replace("_", "+", 1))
