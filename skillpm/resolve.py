@@ -104,12 +104,16 @@ def _walk(
 
     ``None`` instead when a version the listing named is gone when read (an OCI tag deleted
     since) and without it other versions match (the pre-release rule): the walk must start
-    again, as if it had never been listed. ``matching`` loses the versions found gone.
+    again, as if it had never been listed. ``versions`` and ``matching`` lose the versions found
+    gone. Only the last final release found gone can let pre-releases match, so only then are
+    the versions matched again: a registry listing thousands of gone tags costs a walk, not a
+    walk for each of them.
     """
     ranking = ranking_for(capability)
     pinned = requirement.pinned_version
     candidates: list[Candidate] = []
     chosen: tuple[str, Variant] | None = None
+    finals = sum(1 for version in matching if not version.is_prerelease)
     for version in sorted(versions, reverse=True):
         spelt = versions[version]
         if chosen is not None:
@@ -124,9 +128,12 @@ def _walk(
             continue
         entry = listing.read(spelt)
         if entry is None:
+            del versions[version]
             matching.discard(version)
-            if _matching(_parsed_versions(listing), requirement) != matching:
-                return None
+            if not version.is_prerelease:
+                finals -= 1
+                if not finals and _matching(versions, requirement) != matching:
+                    return None
             continue
         allow_yanked = pinned is not None and Version(pinned) == version
         usable, skipped = _rank_variants(entry.variants, ranking, capability, allow_yanked)

@@ -22,14 +22,17 @@ class Listing:
 
     ``where`` names the package in errors. A version whose entry reads as ``None`` (an OCI tag
     deleted since its tags were listed) is dropped from :attr:`versions`, as if never listed.
+    ``reads``: the entries read (each maybe a request) before the listing was made; with those
+    made through it, at most MAX_VARIANTS (:meth:`read`).
     """
 
     def __init__(self, name: str, versions: Sequence[str], read: Callable[[str], VersionEntry | None], *,
-                 where: str, entries: Mapping[str, VersionEntry] | None = None) -> None:
+                 where: str, entries: Mapping[str, VersionEntry] | None = None, reads: int = 0) -> None:
         self.name = name
-        self.versions = list(versions)
+        self._listed = dict.fromkeys(versions)  # a dict: a walk of many versions asks and drops each in O(1)
         self.where = where
         self._read = read
+        self._reads = reads
         self._entries: dict[str, VersionEntry] = dict(entries or {})
 
     @classmethod
@@ -39,15 +42,28 @@ class Listing:
         return cls(document.name, [entry.version for entry in document.versions], entries.get,
                    where=f"package {document.name}", entries=entries)
 
+    @property
+    def versions(self) -> list[str]:
+        """The versions listed and not found gone, in the registry's order."""
+        return list(self._listed)
+
     def read(self, version: str) -> VersionEntry | None:
-        """``version``'s entry, read now if not yet; ``None`` for a version not listed (or gone)."""
+        """``version``'s entry, read now if not yet; ``None`` for a version not listed (or gone).
+
+        IndexFormatError when the listing would read more than MAX_VARIANTS entries: a walk down a
+        registry's versions, each yanked, gone or without a variant for the GPU, stops there (offline,
+        where no deadline ends it, too), as a package may list no more variants than that.
+        """
         if version in self._entries:
             return self._entries[version]
-        if version not in self.versions:
+        if version not in self._listed:
             return None
+        if self._reads >= MAX_VARIANTS:
+            raise too_many(self.where, self._reads + 1)
+        self._reads += 1
         entry = self._read(version)
         if entry is None:
-            self.versions.remove(version)
+            del self._listed[version]
             return None
         self._entries[version] = entry
         return entry
@@ -60,16 +76,13 @@ class Listing:
         """The entries of ``versions`` (each read now if not yet; those gone left out), checked together
         against the index limits as one document's are.
 
-        IndexFormatError, before any is read, when more than MAX_VARIANTS are left to read: each read
-        may be a request, and a package may list no more variants than that over all its versions.
+        IndexFormatError, before any is read, when that would read more than MAX_VARIANTS in all: each
+        read may be a request, and a package may list no more variants than that over all its versions.
         """
         wanted = list(versions)
         unread = sum(1 for version in wanted if version not in self._entries)
-        if unread > MAX_VARIANTS:
-            raise IndexFormatError(
-                f"{self.where}: {unread} versions to read, more than the {MAX_VARIANTS} skillpm reads of one package",
-                hint="install, resolve and info NAME==VERSION (or a range, 'NAME>=2') read only the versions they need",
-            )
+        if self._reads + unread > MAX_VARIANTS:
+            raise too_many(self.where, self._reads + unread)
         found = [entry for entry in map(self.read, wanted) if entry is not None]
         problem = document_problem(found)
         if problem is not None:
@@ -79,6 +92,14 @@ class Listing:
     def document(self) -> PackageDocument:
         """Every version, as one document (:meth:`entries` of them all)."""
         return PackageDocument(self.name, tuple(self.entries(list(self.versions))))
+
+
+def too_many(where: str, count: int) -> IndexFormatError:
+    """The refusal of reading ``count`` (more than MAX_VARIANTS) versions of the package ``where`` names."""
+    return IndexFormatError(
+        f"{where}: {count} versions to read, more than the {MAX_VARIANTS} skillpm reads of one package",
+        hint="a requirement that names fewer versions ('NAME==VERSION', or a range such as 'NAME>=2') reads fewer",
+    )
 
 
 def listed(document: PackageDocument | None) -> Listing | None:

@@ -3,14 +3,21 @@
 A version's entry is its tag's index, a request apiece, so reading a package whole (``info NAME``,
 ``registry pull``, ``search``) costs a request per tag: 100,000 tags (the most a tag list may hold)
 would take hours. Reading more versions than a document may list variants (10,000) is refused before
-any index is read; a command that names its versions reads those alone. tests/oci/test_many_versions.py
-counts what install, resolve, sync and the others read from a real registry.
+any index is read; a command that names its versions reads those alone. Resolution, which reads down
+from the highest candidate, stops at the 10,001st read too (tags holding ``_``, read with the tag list,
+counted), and offline, where the kept reads answer and no deadline ends a walk, a walk past thousands
+of gone versions costs one pass. tests/oci/test_many_versions.py counts what install, resolve, sync
+and the others read from a real registry.
 """
 
 from __future__ import annotations
 
+import json
+
+from skillpm.cache import registry_key
 from skillpm.index.limits import MAX_VARIANTS
 from skillpm.index.model import Variant, VersionEntry
+from skillpm.registry.oci import layout
 
 from oci.hostile_registry import HostileRegistry
 
@@ -40,3 +47,55 @@ def test_reading_more_versions_than_a_package_may_list_is_refused_before_any_is_
             registry.requests.clear()
             hostile.ok(hostile.run(*command, "--registry", registry.url))
             assert _index_reads(registry) == ["1.0.5"], command
+
+
+def _kept(hostile, host: str, gone: list[str]) -> str:
+    """The kept reads of an OCI registry at ``host``, as its cache holds them: NAME 0.0.1 (generic), and each
+    tag of ``gone`` listed but kept as "no such tag" (what a registry listing tags it does not serve leaves,
+    or whoever writes the cache). The registry's URL."""
+    url = f"oci://{host}/skills"
+    folder = hostile.cache / "oci" / registry_key(url) / f"skills+{NAME}"
+    (folder / "indexes").mkdir(parents=True)
+    (folder / "tags.json").write_text(json.dumps(["0.0.1", *gone]))
+    variant = Variant("generic", "0" * 64, 1, f"artifacts/{NAME}/0.0.1/{NAME}-0.0.1-generic.tar.gz")
+    index = layout.version_index(NAME, VersionEntry("0.0.1", "The one kept.", (variant,)),
+                                 {"generic": layout.variant_manifest(NAME, "0.0.1", variant)})
+    (folder / "indexes" / "0.0.1").write_bytes(index)
+    for tag in gone:
+        (folder / "indexes" / tag).write_bytes(b"")
+    return url
+
+
+def test_versions_found_gone_cost_one_walk_offline(hostile) -> None:
+    """9,000 kept tags whose indexes are gone: each gone version matched every version again, 9,000 x 9,000
+    parses, minutes of CPU with no deadline offline (the harness's 30 s ended it before the change)."""
+    url = _kept(hostile, "127.0.0.1:9", [f"1.0.{n}" for n in range(9_000)])  # nothing listens: offline asks none
+
+    resolved = hostile.ok(hostile.run("resolve", NAME, "--arch", "h100", "--offline", "--registry", url))
+
+    assert resolved.stdout.split()[:3] == [NAME, "0.0.1", "generic"]
+
+
+def test_a_walk_reads_at_most_as_many_versions_as_a_package_may_list(hostile) -> None:
+    """A walk down more than 10,000 versions, each gone (or yanked, or without a variant for the GPU), is
+    refused at the 10,001st read, offline too, where no deadline would end it; online it was a request each."""
+    url = _kept(hostile, "127.0.0.1:9", [f"1.0.{n}" for n in range(MAX_VARIANTS + 5)])
+
+    hostile.refused(hostile.run("resolve", NAME, "--arch", "h100", "--offline", "--registry", url),
+                    f"{MAX_VARIANTS + 1} versions to read, more than the {MAX_VARIANTS} skillpm reads")
+
+
+def test_tags_holding_an_underscore_count_against_the_versions_a_package_may_list(hostile) -> None:
+    """A tag holding '_' has its index read with the tag list (only the index says which version it is):
+    10,001 of them made one install read 10,001 indexes, what reading versions lazily was meant to stop."""
+    with HostileRegistry() as registry:
+        variant = Variant("generic", "0" * 64, 1, f"artifacts/{NAME}/2.0.0/{NAME}-2.0.0-generic.tar.gz")
+        registry.put_version(NAME, VersionEntry("2.0.0", "The one published.", (variant,)), {})
+        registry.tags[f"{registry.namespace}/{NAME}"] += [f"1.0.{n}_local" for n in range(MAX_VARIANTS + 1)]
+        before = hostile.state()
+        for command in (("resolve", NAME, "--arch", "h100"), ("install", NAME, "--arch", "h100")):
+            registry.requests.clear()
+            hostile.refused(hostile.run(*command, "--registry", registry.url),
+                            f"{MAX_VARIANTS + 1} versions to read, more than the {MAX_VARIANTS} skillpm reads")
+            assert _index_reads(registry) == [], command
+        assert hostile.changed_outside(before, hostile.cache) == []

@@ -106,6 +106,19 @@ def test_an_oci_registry_tagging_one_version_twice_is_refused(hostile) -> None:
         assert not (hostile.project / "skills.lock").exists()
 
 
+def test_an_oci_tag_list_holding_what_is_no_tag_is_read_as_another_tool_s_tags(hostile) -> None:
+    """A tag list holding 5,000 digits (a tag is at most 128 characters): resolve, install and info of every
+    package of that repository ended in a ValueError traceback from int() (hostile review)."""
+    with HostileRegistry() as registry:
+        serve_spelled(registry, hostile.work, "1.0.0", "Good.")
+        registry.tags[f"{registry.namespace}/{NAME}"] += ["9" * 5000, "2." + "9" * 4400, "1.0.0_" + "9" * 5000]
+        resolved = hostile.ok(hostile.run("resolve", NAME, "--registry", registry.url))
+        assert resolved.stdout.split()[:2] == [NAME, "1.0.0"]
+        hostile.ok(hostile.run("info", NAME, "--registry", registry.url))
+        hostile.ok(hostile.run("install", NAME, "--registry", registry.url))
+        assert (hostile.project / ".agents" / "skills" / NAME / "NOTE.md").read_text() == "Good."
+
+
 def test_writers_keep_a_version_that_is_not_pep_440_and_go_on(hostile) -> None:
     """A package document also listing 'not-a-version' (a hand edit, a contributor's commit to a registry kept in
     git), which clients skip: registry add, yank, publish and attest ended in an InvalidVersion traceback."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NoReturn
 from packaging.version import InvalidVersion, Version
 
 from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable, ResolutionError
-from skillpm.index.limits import document_problem
+from skillpm.index.limits import MAX_VARIANTS, document_problem
 from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry, VersionEntry
 from skillpm.reading import MAX_ARTIFACT_SIZE, artifact_limit
 from skillpm.registry.settings import DEADLINE_ENV, OFFLINE_HINT, offline
@@ -84,11 +84,13 @@ class OciRegistry:
 
         Only the tag list is read here, but for a tag holding ``_``: that is ``+`` (``1.0.0_local``)
         or PEP 440's own separator (``1.0_rc1``), so its index is read now to know the version.
+        Those reads count against the listing's MAX_VARIANTS, as its own do (:class:`Listing`).
         IndexFormatError, before any index is read, when two tags spell one version (``1.0.0`` and
         ``1.0.0.0``), as a static registry's document listing a version twice is refused: which one
-        is installed must not depend on the order the registry lists its tags in.
+        is installed must not depend on the order the registry lists its tags in; or when more than
+        MAX_VARIANTS tags hold ``_``.
         """
-        from skillpm.index.listing import Listing
+        from skillpm.index.listing import Listing, too_many
 
         repository = self.location.repository(name)
         tags: dict[Version, str] = {}
@@ -105,9 +107,14 @@ class OciRegistry:
             tags[version] = tag
         if not tags:
             return None
+        where = f"oci://{self.location.host}/{repository}"
+        ordered = [tag for _, tag in sorted(tags.items())]
+        unsure = [tag for tag in ordered if "_" in tag]
+        if len(unsure) > MAX_VARIANTS:
+            raise too_many(where, len(unsure))
         spelt: dict[str, str] = {}  # each version as its index spells it: its tag
         entries: dict[str, VersionEntry] = {}
-        for _, tag in sorted(tags.items()):
+        for tag in ordered:
             if "_" not in tag:
                 spelt[tag] = tag  # a tag is its version but for '+', written '_'
                 continue
@@ -115,7 +122,7 @@ class OciRegistry:
             if entry is not None:  # else gone since the tags were listed
                 spelt[entry.version], entries[entry.version] = tag, entry
         return Listing(name, list(spelt), lambda version: self._version(repository, name, spelt[version]),
-                       where=f"oci://{self.location.host}/{repository}", entries=entries)
+                       where=where, entries=entries, reads=len(unsure))
 
     def package(self, name: str) -> PackageDocument | None:
         """Every version of ``name`` (:meth:`listing`, every index read); None when the repository has none."""
@@ -260,7 +267,10 @@ class OciRegistry:
 
 
 def _version_of_tag(tag: str) -> Version | None:
-    if tag.startswith("sha256-"):
+    """The version ``tag`` names; None for a referrers fallback tag, another tool's tag, or what a registry's
+    list holds that is no tag (its grammar allows 128 characters: 5,000 digits made ``int()`` raise
+    ValueError, a traceback; ``" 1.0"`` is no tag either), as the kept tag list holds only tags."""
+    if tag.startswith("sha256-") or not layout.is_tag(tag):
         return None
     try:
         return Version(tag.replace("_", "+", 1))
