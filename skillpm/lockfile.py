@@ -235,6 +235,11 @@ class Lockfile(Record):
         others = [s for s in self.skills if folded(s.directory) != place]
         return Lockfile(self.path, tuple(sorted([*others, skill], key=_order)))
 
+    def pins(self, skill: LockedSkill) -> bool:
+        """Whether the entry for ``skill``'s directory already records its archive (the same sha256)."""
+        place = folded(skill.directory)
+        return any(folded(s.directory) == place and s.sha256 == skill.sha256 for s in self.skills)
+
     def without(self, skills: list[LockedSkill]) -> Lockfile:
         return Lockfile(self.path, tuple(s for s in self.skills if s not in skills))
 

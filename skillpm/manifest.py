@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from skillpm.errors import ManifestError, TargetError
 from skillpm.records import Record
-from skillpm.targets import Capability, best_target, parse_target
+from skillpm.targets import Capability, best_target, family_members, parse_target
 from skillpm.reading import MAX_MANIFEST_SIZE, problem, read_inside
 
 if TYPE_CHECKING:
@@ -80,9 +80,14 @@ def manifest_errors(data: Mapping[str, Any]) -> list[tuple[str, str]]:
             found.append((("package", "version"), reason))
     for key in variants if isinstance(variants, Mapping) else ():
         try:
-            parse_target(key)
+            target = parse_target(key)
         except TargetError as error:
             found.append((("variants",), error.message))
+            continue
+        if target.suffix == "f" and not family_members(target):  # sm_90f: installed on no GPU (resolution.md)
+            baseline = f"sm_{target.major}{target.minor}"
+            found.append((("variants",), f"{key!r} names no GPU family (family-specific targets begin with "
+                                         f"sm_100f), so no GPU would be given this variant: use {baseline} or {baseline}a"))
     found.sort(key=lambda item: field_order(item[0], data, _FIELD_ORDER))
     return [(".".join(map(str, path)) or "(root)", reason) for path, reason in found]
 

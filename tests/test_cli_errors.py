@@ -42,6 +42,10 @@ import skillpm
         (["install", "x", "--agent", "nope"], "'nope' is not one of the 80 agents skillpm knows", "install --help"),
         (["install", "x", "--min-pass-rate", "nan"], "'nan' is not a finite number", "install --help"),
         (["sync", "--min-bandwidth-pct", "inf"], "'inf' is not a finite number", "sync --help"),
+        # -v and --debug are skillpm's own, before the command (pip and cargo users put them after)
+        (["install", "x", "-v"], "no such option '-v'", "-v goes before the command: 'skillpm -v install ...'"),
+        (["registry", "list", "--debug"], "no such option '--debug'",
+         "--debug goes before the command: 'skillpm --debug registry list ...'"),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else None,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -107,6 +108,17 @@ def test_offline_after_a_warm_cache_works_with_the_server_gone(isolated, served:
     monkeypatch.setenv("SKILLPM_OFFLINE", "1")
     assert run_cli("sync").exit_code == 0
     assert (isolated.skills / KERNEL / "SKILL.md").is_file()
+
+
+def test_outdated_offline_reads_the_caches_with_the_server_gone(isolated, served: Served, run_cli) -> None:
+    """outdated takes --offline and --timeout as every command that reads a registry does (its
+    'cannot connect' hint says to use --offline)."""
+    assert run_cli("install", KERNEL, "--arch", "9.0", "--registry", served.url).exit_code == 0
+    served.stop()
+    result = run_cli("outdated", "--offline", "--timeout", "5", "--json")
+    assert result.exit_code == 0, (result.output, result.exception)
+    (row,) = json.loads(result.stdout)
+    assert row["name"] == KERNEL and row["wanted"] == row["installed"] and not row["behind"]
 
 
 def test_offline_with_a_cold_cache_names_what_is_missing(isolated, served: Served, run_cli) -> None:

@@ -253,6 +253,44 @@ def test_a_variant_already_in_place_is_verified_again_only_when_evidence_is_requ
     assert trusted.exit_code == 0 and "already up to date" in trusted.stdout
 
 
+def test_a_new_version_with_the_files_already_in_place_is_verified_and_reported(isolated, tmp_path: Path) -> None:
+    """1.0.1 holds the very files 1.0.0 installed, in another archive: updating to it is an install like any
+    other, its attestations checked (a tampered one refused) and its new version said, not 'already up to date'."""
+    from skillpm.publish import KeySigner, publish
+
+    root = tmp_path / "registry"
+    store.init(root)
+    publish(build_source(tmp_path / "old", NAME, {"generic": {}}, version="1.0.0"), root)
+    assert skillpm("install", NAME, "--registry", str(root), "--arch", "12.0").exit_code == 0
+    source = build_source(tmp_path / "new", NAME, {"generic": {}}, version="1.0.1")
+    sha256 = digests(source, tmp_path)["generic"]
+    evidence = write_json(tmp_path / "eval.json", make_evidence("eval", target="generic", sha256=sha256, version="1.0.1"))
+    key = generate()
+    (tmp_path / "me.pub").write_bytes(key.public.pem())
+    publish(source, root, evidence=[evidence], signer=KeySigner(key))
+    document = _document(root)
+    (variant,) = next(entry for entry in document["versions"] if entry["version"] == "1.0.1")["variants"]
+    bundle = _edit_payload((root / variant["attestations"][0]["path"]).read_bytes())
+    (root / variant["attestations"][0]["path"]).write_bytes(bundle)
+    import hashlib
+
+    variant["attestations"][0]["sha256"] = hashlib.sha256(bundle).hexdigest()
+    _save(root, document)
+    before = tree_bytes(isolated.project)
+    error = one_error(skillpm("update", "--trusted-key", tmp_path / "me.pub"))
+    assert "check 'signature' failed: the signature does not verify" in error
+    assert tree_bytes(isolated.project) == before
+
+    store.init(root := tmp_path / "plain")  # the same new version, without attestations
+    publish(build_source(tmp_path / "old2", NAME, {"generic": {}}, version="1.0.0"), root)
+    publish(build_source(tmp_path / "new2", NAME, {"generic": {}}, version="1.0.1"), root)
+    assert skillpm("install", f"{NAME}==1.0.0", "--registry", str(root), "--arch", "12.0").exit_code == 0
+    result = skillpm("install", NAME, "--registry", str(root), "--arch", "12.0")
+    assert result.exit_code == 0, result.output
+    assert f"installed {NAME} 1.0.1 (generic)" in result.stdout and "already up to date" not in result.stdout
+    assert f"warning: {NAME} 1.0.1 (generic) has no attestations" in result.stderr
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.__name__)
 def test_refusals(project: dict[str, Any], base: dict[str, Any], case) -> None:
     message = case(project["root"], base)

@@ -116,6 +116,10 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "variant key sm_1": (package() + "\n[variants.sm_1]\n", ["variants: invalid GPU target 'sm_1'"]),
     "variant key ../x": (package() + GENERIC + '[variants."../x"]\n', ["variants: invalid GPU target '../x'"]),
     "variant key SM_90": (package() + "\n[variants.SM_90]\n", ["variants: invalid GPU target 'SM_90'"]),
+    # NEW: a family target before Blackwell parsed, packed and published, yet resolution gives it to no GPU
+    "variant key sm_90f": (package() + GENERIC + "[variants.sm_90f]\n", [
+        "variants: 'sm_90f' names no GPU family (family-specific targets begin with sm_100f), so no GPU would be "
+        "given this variant: use sm_90 or sm_90a"]),
     "variant with a field": (package() + "\n[variants.sm_90a]\nx = 1\n", ["variants.sm_90a.x: is not a known field"]),
     "variant a number": (package() + "\n[variants]\ngeneric = 5\n", ["variants.generic: must be a table"]),
     # IMPROVED: pydantic checked the keys only once every table was valid, so 'bogus' went unreported

@@ -219,6 +219,10 @@ def _refuse_undecodable_input(args: list[str]) -> None:
 def _usage(error: click.UsageError) -> tuple[str, str | None]:
     """The message and hint of a usage error: the near names click found, else the command's --help."""
     near: list[str] | None = getattr(error, "possibilities", None)  # UnknownCommand, click's NoSuchOption
+    flag = getattr(error, "option_name", None)
+    if flag in ("-v", "--verbose", "--debug") and error.ctx and error.ctx.parent:  # skillpm's own, after a command
+        command = error.ctx.command_path.removeprefix(f"{error.ctx.find_root().info_name} ")
+        return _sentence(error.message), f"{flag} goes before the command: 'skillpm {flag} {command} ...'"
     if near:
         return _sentence(error.message), f"did you mean {' or '.join(map(repr, near))}?"
     hint = f"see '{error.ctx.command_path} --help'" if error.ctx else None

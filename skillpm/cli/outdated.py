@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import click
 
-from skillpm.cli.common import arch_option, global_option, json_option, plain_http_option, project_lockfile
+from skillpm.cli.common import arch_option, global_option, json_option, offline_option, project_lockfile
 from skillpm.cli.output import emit_json, notice, table
 
 
 @click.command()
 @click.argument("names", nargs=-1)
-@arch_option()
+@arch_option("the GPU each skill was installed for")
 @global_option
-@plain_http_option
+@offline_option
 @json_option
 def outdated(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool) -> None:
     """Show newer versions and better variants of installed skills, changing nothing.
@@ -20,6 +20,7 @@ def outdated(names: tuple[str, ...], arch: str | None, user: bool, as_json: bool
     \b
     skillpm outdated                   # every skill in this project's skills.lock
     skillpm outdated kernel-builder-cuda --arch b300 --json
+    skillpm outdated --offline         # from the caches only
 
     Per skill: the installed version and variant; 'wanted', the newest version its
     requirement allows with a variant for this GPU (what 'skillpm update' installs);

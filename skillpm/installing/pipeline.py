@@ -153,8 +153,10 @@ def _install_all(
     # directory it shares or nests with (a hand-made skills.lock): place() looks again at those.
     in_place = [None if directory in overlapping else tree_matches(directory, metadata.files)
                 for directory, metadata in zip(directories, fetched)]
+    # Installed already: the tree in place and skills.lock pinning the same archive. Another archive
+    # whose files equal the installed ones (a new version) is checked like any other.
     attested = [
-        check_attestations(plan, cache, lockfile.root, attestations, writes=not held)
+        check_attestations(plan, cache, lockfile.root, attestations, writes=not (held and lockfile.pins(plan.entry)))
         for plan, held in zip(plans, in_place)
     ]
     results = []

@@ -28,7 +28,7 @@ class InstallResult(Record):
     target: str
     sha256: str
     directory: Path
-    changed: bool  # False when the directory already held exactly these files
+    changed: bool  # False when the directory held these files and skills.lock already pinned this archive
     agents: tuple[str, ...] = ()  # the agents that read it, directly or through links
 
     def to_json(self) -> dict[str, object]:
@@ -65,4 +65,5 @@ def place(lockfile: Lockfile, plan: Plan, cache: ArtifactCache, *, in_place: boo
     else:
         data = data or fetch_artifact(plan.registry, plan.variant, cache)
         put_tree(directory, data, record=lambda: record(lockfile, updated), undo=lambda: record(updated, lockfile))
-    return InstallResult(entry.name, entry.version, entry.target, entry.sha256, directory, not in_place, entry.agents)
+    changed = not (in_place and lockfile.pins(entry))
+    return InstallResult(entry.name, entry.version, entry.target, entry.sha256, directory, changed, entry.agents)
