@@ -30,13 +30,21 @@ class KeptReads:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def tags(self, repository: str) -> list[str] | None:
-        """``repository``'s tags as last read; None when none were kept (or what is kept is not a tag list)."""
+    def tags(self, repository: str, *, where: str) -> list[str] | None:
+        """``repository``'s tags as last read; None when none were kept (or what is kept is not a tag list).
+
+        IndexFormatError, naming ``where``, when the list holds more than MAX_TAGS, as a registry's list
+        online is refused (skillpm keeps no longer one): 16 MiB of short tags are 1.3 million versions.
+        """
         try:
             data = read_json(self._folder(repository) / _TAGS, MAX_DOCUMENT_SIZE)  # bounded nesting, as any cache
         except (OSError, ValueError):
             return None
-        if not isinstance(data, list) or not all(isinstance(tag, str) and layout.is_tag(tag) for tag in data):
+        if not isinstance(data, list):
+            return None
+        if len(data) > layout.MAX_TAGS:
+            raise layout.too_many_tags(where)
+        if not all(isinstance(tag, str) and layout.is_tag(tag) for tag in data):
             return None
         return data
 

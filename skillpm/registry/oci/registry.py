@@ -229,9 +229,10 @@ class OciRegistry:
     def _tags(self, repository: str) -> list[str]:
         """``repository``'s tags, from the registry (and kept), or offline as last kept."""
         if offline():
-            tags = self.kept.tags(repository)
+            where = f"oci://{self.location.host}/{repository}"
+            tags = self.kept.tags(repository, where=f"{where} tags kept for --offline")
             if tags is None:
-                raise self._not_kept(f"oci://{self.location.host}/{repository}")
+                raise self._not_kept(where)
             return tags
         tags = _guarded(self.label, lambda: self.client.tags(repository))
         self.kept.keep_tags(repository, tags)
