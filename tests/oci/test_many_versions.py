@@ -241,3 +241,25 @@ def test_indexes_kept_for_offline_are_not_synced_and_their_folder_is_swept_once(
     assert not stale.parent.exists() and fresh.parent.exists()
     assert len(list(indexes.iterdir())) == 31 + 1  # each version's index, and the younger leftover
     assert _ok("info", NAME, "--registry", url, "--offline") == online
+
+
+def test_search_reads_versions_down_to_the_first_it_shows(
+    oci_registry: RunningRegistry, isolated, tmp_path: Path
+) -> None:
+    """search shows each package as its highest public version not wholly yanked describes it, and read every
+    version's index of every package to find it (10,000 a package at most). It now reads down from the
+    highest: above 2.0.0 a wholly yanked 2.1.0 and a local 3.0.0+build (a tag holding '_', read with the tag
+    list), so three indexes of 33, and shows what reading them all showed."""
+    url, oci, entry = _published(oci_registry, tmp_path)
+    for version in OLDER[:30]:
+        _tag(oci, entry, version)
+    _tag(oci, entry, "2.1.0", yanked=True)
+    _tag(oci, entry, "3.0.0+build")
+    log = AccessLog(oci_registry)
+    log.mark()
+
+    found = json.loads(_ok("search", "layer", "--registry", url, "--json"))
+
+    assert [(item["name"], item["version"], sorted(item["targets"])) for item in found] == [
+        (NAME, "2.0.0", ["generic", "sm_90a"])]
+    assert log.index_reads() == ["3.0.0_build", "2.1.0", "2.0.0"]

@@ -1,7 +1,7 @@
 """An OCI repository of more version tags than a package may list: what reads every version stops first.
 
 A version's entry is its tag's index, a request apiece, so reading a package whole (``info NAME``,
-``registry pull``, ``search``) costs a request per tag: 100,000 tags (the most a tag list may hold)
+``registry pull``) costs a request per tag: 100,000 tags (the most a tag list may hold)
 would take hours. Reading more versions than a document may list variants (10,000) is refused before
 any index is read; a command that names its versions reads those alone. Resolution, which reads down
 from the highest candidate, stops at the 10,001st read too (tags holding ``_``, read with the tag list,
