@@ -38,17 +38,20 @@ def cache_root() -> Path:
     return user_path("cache")
 
 
-def write_cache_file(path: Path, data: bytes, *, root: Path | None = None) -> None:
+def write_cache_file(path: Path, data: bytes, *, root: Path | None = None, sweep: bool = True,
+                     durable: bool = True) -> None:
     """Write ``data`` to ``path`` in the cache ``root`` (default :func:`cache_root`) atomically, mode 0600,
-    first removing stale temporaries beside it.
+    first removing stale temporaries beside it (unless ``sweep`` is false: a caller writing many files into
+    one folder sweeps it once), synced to disk unless ``durable`` is false (:func:`skillpm.atomic.atomic_write`).
 
     Written only when every folder from ``root`` to ``path`` is a real directory (:func:`_real_folders`);
     otherwise, or when the write fails (a read-only cache, a folder where the file goes), nothing is written.
     """
     root = cache_root() if root is None else root
     if _real_folders(root, path.parent):
-        _sweep(path.parent)
-        _write(path, data)
+        if sweep:
+            _sweep(path.parent)
+        _write(path, data, durable=durable)
 
 
 def _real_folders(root: Path, folder: Path) -> bool:
@@ -85,12 +88,12 @@ def _sweep(folder: Path) -> None:
         pass
 
 
-def _write(path: Path, data: bytes) -> None:
+def _write(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write ``path`` (in a folder :func:`_real_folders` checked) atomically, mode 0600; a failure is ignored."""
     from skillpm.atomic import atomic_write
 
     try:
-        atomic_write(path, data, mode=0o600)
+        atomic_write(path, data, mode=0o600, durable=durable)
     except OSError:
         pass  # the cache only saves work; a cache that cannot take a file must not fail a command
 

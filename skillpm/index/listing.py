@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from skillpm.errors import IndexFormatError
 from skillpm.index.limits import MAX_VARIANTS, document_problem
-from skillpm.index.model import PackageDocument, VersionEntry
+from skillpm.index.model import PackageDocument, SearchEntry, VersionEntry, version_text_order
 
 
 class Listing:
@@ -88,6 +88,26 @@ class Listing:
         if problem is not None:
             raise IndexFormatError(f"{self.where}: {problem}")
         return found
+
+    def search_entry(self) -> SearchEntry | None:
+        """:meth:`PackageDocument.search_entry` of the versions not gone (None when all are), reading versions
+        highest first down to the first that settles it: the highest public version that is not wholly yanked,
+        else the highest public one; the same of the local versions (``1.0.0+label``) only when none is public.
+        """
+        public = [version for version in self.versions if "+" not in version]
+        shown = self._highest_live(public) or self._highest_live(self.versions)
+        return None if shown is None else SearchEntry.of(self.name, shown)
+
+    def _highest_live(self, versions: list[str]) -> VersionEntry | None:
+        """The highest of ``versions`` not wholly yanked, else the highest (None when all are gone), read highest
+        first until one is not yanked; of equal versions (``1.0``, ``1.0.0``) the first listed, as ``max`` takes."""
+        highest = None
+        for version in sorted(versions, key=version_text_order, reverse=True):  # stable: equal ones keep their order
+            entry = self.read(version)
+            if entry is not None and not entry.yanked:
+                return entry
+            highest = highest or entry
+        return highest
 
     def document(self) -> PackageDocument:
         """Every version, as one document (:meth:`entries` of them all)."""

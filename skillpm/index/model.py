@@ -265,9 +265,7 @@ class PackageDocument(Record):
         a public one when there is one (clients never install a local version, ``1.0.0+label``)."""
         public = [entry for entry in self.versions if "+" not in entry.version] or list(self.versions)
         live = [entry for entry in public if not entry.yanked] or public
-        latest = max(live, key=version_order)
-        return SearchEntry(name=self.name, version=latest.version, description=latest.description,
-                           keywords=latest.keywords, targets=tuple(v.target for v in latest.variants))
+        return SearchEntry.of(self.name, max(live, key=version_order))
 
 
 class RegistryConfig(Record):
@@ -304,6 +302,12 @@ class SearchEntry(Record):
     description: str
     keywords: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, name: str, entry: VersionEntry) -> SearchEntry:
+        """The package ``name`` as search shows it: as its version ``entry`` describes it."""
+        return cls(name=name, version=entry.version, description=entry.description, keywords=entry.keywords,
+                   targets=tuple(variant.target for variant in entry.variants))
 
     @classmethod
     def from_json(cls, data: object, where: str) -> SearchEntry:
@@ -348,8 +352,13 @@ def _shown(value: object) -> str:
 def version_order(entry: VersionEntry) -> tuple[int, Version | str]:
     """Sort key of an index entry: PEP 440 order; a version that does not parse (which clients skip)
     sorts first, by its text, so that whatever reads or rewrites a document keeps it as it is."""
-    key = _version_key(entry.version)
-    return (1, key) if isinstance(key, Version) else (0, entry.version)
+    return version_text_order(entry.version)
+
+
+def version_text_order(version: str) -> tuple[int, Version | str]:
+    """:func:`version_order` of a version as spelt, its entry not read."""
+    key = _version_key(version)
+    return (1, key) if isinstance(key, Version) else (0, version)
 
 
 def _version_key(text: str) -> object:

@@ -14,11 +14,11 @@ from skillpm.registry.oci.kept import KeptReads
 
 def test_tags_and_indexes_read_back_as_kept(tmp_path: Path) -> None:
     kept = KeptReads(cache_root() / "oci")
-    assert kept.tags("skills/demo") is None and kept.index("skills/demo", "1.0.0") is None
+    assert kept.tags("skills/demo", where="kept") is None and kept.index("skills/demo", "1.0.0") is None
     kept.keep_tags("skills/demo", ["1.0.0", "2.0.0_local", "latest"])
     kept.keep_index("skills/demo", "1.0.0", b'{"schemaVersion": 2}')
     kept.keep_index("skills/demo", "2.0.0_local", None)  # the registry had no such tag
-    assert kept.tags("skills/demo") == ["1.0.0", "2.0.0_local", "latest"]
+    assert kept.tags("skills/demo", where="kept") == ["1.0.0", "2.0.0_local", "latest"]
     assert kept.index("skills/demo", "1.0.0") == b'{"schemaVersion": 2}'
     assert kept.index("skills/demo", "2.0.0_local") == b""
 
@@ -29,7 +29,7 @@ def test_a_repository_and_its_namesake_below_stay_apart(tmp_path: Path) -> None:
     kept.keep_index("skills/a", "tags.json", b"an index")
     kept.keep_tags("skills/a/indexes", ["1.0.0"])
     assert kept.index("skills/a", "tags.json") == b"an index"
-    assert kept.tags("skills/a/indexes") == ["1.0.0"]
+    assert kept.tags("skills/a/indexes", where="kept") == ["1.0.0"]
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,7 @@ def test_a_kept_tag_list_that_is_not_one_is_as_if_none_was_kept(tmp_path: Path, 
     kept = KeptReads(cache_root() / "oci")
     kept.keep_tags("skills/demo", ["1.0.0"])
     (next(tmp_path.rglob("tags.json"))).write_bytes(written)
-    assert kept.tags("skills/demo") is None
+    assert kept.tags("skills/demo", where="kept") is None
 
 
 def test_a_kept_index_that_is_not_a_regular_file_or_too_large_is_not_read(tmp_path: Path) -> None:
@@ -72,7 +72,7 @@ def test_a_tag_that_is_no_oci_tag_never_becomes_a_path(tmp_path: Path, tag: str)
     assert kept.index("skills/demo", tag) is None
     assert list(tmp_path.rglob("*")) == []
     kept.keep_tags("skills/demo", ["1.0.0", tag])
-    assert kept.tags("skills/demo") == ["1.0.0"]
+    assert kept.tags("skills/demo", where="kept") == ["1.0.0"]
 
 
 def test_a_cache_that_cannot_be_written_fails_no_command(tmp_path: Path) -> None:
@@ -81,4 +81,4 @@ def test_a_cache_that_cannot_be_written_fails_no_command(tmp_path: Path) -> None
     kept = KeptReads(cache_root() / "file")
     kept.keep_tags("skills/demo", ["1.0.0"])
     kept.keep_index("skills/demo", "1.0.0", b"{}")
-    assert kept.tags("skills/demo") is None and kept.index("skills/demo", "1.0.0") is None
+    assert kept.tags("skills/demo", where="kept") is None and kept.index("skills/demo", "1.0.0") is None

@@ -9,6 +9,7 @@ candidate first, stopping at the first that suits. The registry's own access log
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import time
@@ -17,6 +18,10 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
+
+from skillpm.atomic import _leftover
+from skillpm.cache import STALE_TEMPORARY_AGE, registry_key
 from skillpm.index.model import VersionEntry
 from skillpm.registry.oci import layout
 from skillpm.registry.oci.registry import OciRegistry
@@ -195,3 +200,66 @@ def test_a_tag_holding_an_underscore_is_read_to_know_its_version(
     resolved = json.loads(_ok("resolve", NAME, "--arch", "h100", "--registry", url, "--json"))
     assert (resolved["version"], resolved["target"]) == ("2.0_post1", "sm_90a")
     assert log.index_reads() == ["2.0_post1"]
+
+
+def test_indexes_kept_for_offline_are_not_synced_and_their_folder_is_swept_once(
+    oci_registry: RunningRegistry, isolated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each index a command reads is kept for --offline: each write synced the file and its folder and listed
+    the whole folder for killed writes' leftovers, so an online walk of 10,000 indexes spent over a minute
+    keeping them. 'info NAME' of 31 versions now syncs nothing there and lists the folder once; a stale
+    leftover still goes (a younger one, maybe a live writer's, stays), and what is kept reads back offline."""
+    url, oci, entry = _published(oci_registry, tmp_path)
+    for version in OLDER[:30]:
+        _tag(oci, entry, version)
+    kept = isolated.cache / "oci" / registry_key(url)
+    indexes = kept / f"skills+{NAME}" / "indexes"
+    stale, fresh = (_leftover(indexes / "1.0.0", "tmp") for _ in range(2))  # what killed writes leave
+    for path in (stale, fresh):
+        path.write_bytes(b"half an index")
+    past = time.time() - STALE_TEMPORARY_AGE - 60
+    os.utime(stale.parent, (past, past))
+    synced: list[Path] = []
+    listed: list[Path] = []
+    real_fsync, real_listdir = os.fsync, os.listdir
+
+    def fsync(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def listdir(path: str | os.PathLike[str] = ".") -> list[str]:
+        listed.append(Path(path))
+        return real_listdir(path)
+
+    with monkeypatch.context() as spying:
+        spying.setattr(os, "fsync", fsync)
+        spying.setattr(os, "listdir", listdir)
+        online = _ok("info", NAME, "--registry", url)
+
+    assert [path for path in synced if path.is_relative_to(kept)] == []
+    assert listed.count(indexes) == 1
+    assert not stale.parent.exists() and fresh.parent.exists()
+    assert len(list(indexes.iterdir())) == 31 + 1  # each version's index, and the younger leftover
+    assert _ok("info", NAME, "--registry", url, "--offline") == online
+
+
+def test_search_reads_versions_down_to_the_first_it_shows(
+    oci_registry: RunningRegistry, isolated, tmp_path: Path
+) -> None:
+    """search shows each package as its highest public version not wholly yanked describes it, and read every
+    version's index of every package to find it (10,000 a package at most). It now reads down from the
+    highest: above 2.0.0 a wholly yanked 2.1.0 and a local 3.0.0+build (a tag holding '_', read with the tag
+    list), so three indexes of 33, and shows what reading them all showed."""
+    url, oci, entry = _published(oci_registry, tmp_path)
+    for version in OLDER[:30]:
+        _tag(oci, entry, version)
+    _tag(oci, entry, "2.1.0", yanked=True)
+    _tag(oci, entry, "3.0.0+build")
+    log = AccessLog(oci_registry)
+    log.mark()
+
+    found = json.loads(_ok("search", "layer", "--registry", url, "--json"))
+
+    assert [(item["name"], item["version"], sorted(item["targets"])) for item in found] == [
+        (NAME, "2.0.0", ["generic", "sm_90a"])]
+    assert log.index_reads() == ["3.0.0_build", "2.1.0", "2.0.0"]

@@ -1,13 +1,14 @@
 """An OCI repository of more version tags than a package may list: what reads every version stops first.
 
 A version's entry is its tag's index, a request apiece, so reading a package whole (``info NAME``,
-``registry pull``, ``search``) costs a request per tag: 100,000 tags (the most a tag list may hold)
+``registry pull``) costs a request per tag: 100,000 tags (the most a tag list may hold)
 would take hours. Reading more versions than a document may list variants (10,000) is refused before
 any index is read; a command that names its versions reads those alone. Resolution, which reads down
 from the highest candidate, stops at the 10,001st read too (tags holding ``_``, read with the tag list,
 counted), and offline, where the kept reads answer and no deadline ends a walk, a walk past thousands
-of gone versions costs one pass. tests/oci/test_many_versions.py counts what install, resolve, sync
-and the others read from a real registry.
+of gone versions costs one pass; the kept tag list is held to the 100,000 tags a registry's may hold.
+tests/oci/test_many_versions.py counts what install, resolve, sync and the others read from a real
+registry.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from skillpm.registry.oci import layout
 from oci.hostile_registry import HostileRegistry
 
 NAME = "demo-skill"
+#: The most tags a registry's tag list may hold (docs/oci.md), and so the kept one.
+MAX_TAGS = 100_000
 
 
 def _index_reads(registry: HostileRegistry) -> list[str]:
@@ -83,6 +86,22 @@ def test_a_walk_reads_at_most_as_many_versions_as_a_package_may_list(hostile) ->
 
     hostile.refused(hostile.run("resolve", NAME, "--arch", "h100", "--offline", "--registry", url),
                     f"{MAX_VARIANTS + 1} versions to read, more than the {MAX_VARIANTS} skillpm reads")
+
+
+def test_a_kept_tag_list_longer_than_a_registry_s_may_be_is_refused_offline(hostile) -> None:
+    """Online a tag list of more than 100,000 tags is refused; the kept one was read whatever its length within
+    its 16 MiB, 1.3 million short tags: one offline resolve parsed them all (37 s), with no deadline. Now both
+    are refused in one line."""
+    too_many = ["0.0.1", *(f"1.{n}" for n in range(MAX_TAGS))]
+    with HostileRegistry() as registry:
+        registry.tags[f"{registry.namespace}/{NAME}"] = too_many
+        hostile.refused(hostile.run("resolve", f"{NAME}==0.0.1", "--registry", registry.url),
+                        f"/skills/{NAME} tags: more than {MAX_TAGS} tags")
+    url = _kept(hostile, "127.0.0.1:9", [])
+    next((hostile.cache / "oci").rglob("tags.json")).write_text(json.dumps(too_many))
+
+    hostile.refused(hostile.run("resolve", f"{NAME}==0.0.1", "--offline", "--registry", url),
+                    f"error: oci://127.0.0.1:9/skills/{NAME} tags kept for --offline: more than {MAX_TAGS} tags")
 
 
 def test_tags_holding_an_underscore_count_against_the_versions_a_package_may_list(hostile) -> None:

@@ -27,8 +27,7 @@ from skillpm.registry.oci.reference import OciLocation
 from skillpm.registry.redirects import origin
 from skillpm.registry.transport import Deadline, Reply, Transport
 
-#: The most tags read from one repository (over all pages), and pages followed.
-MAX_TAGS = 100_000
+#: The most pages of a tag list or catalog followed (the most tags: :data:`.layout.MAX_TAGS`).
 MAX_PAGES = 100
 _MANIFEST_LIMIT = 4 * 1024 * 1024  # the distribution-spec's suggested manifest size limit
 
@@ -101,8 +100,8 @@ class OciClient:
                 return tags
             self._expect(reply, 200, f"listing the tags of {repository}")
             tags.extend(_string_list(reply.body, "tags", self._where(repository, "tags")))
-            if len(tags) > MAX_TAGS:
-                raise IndexFormatError(f"{self._where(repository, 'tags')}: more than {MAX_TAGS} tags")
+            if len(tags) > layout.MAX_TAGS:
+                raise layout.too_many_tags(self._where(repository, "tags"))
             path = _next_page(reply, self.location.repository_url(repository), "tags/list")
             if path is None:
                 return tags
@@ -123,8 +122,8 @@ class OciClient:
                                     hint="name the packages to pull")
             base = f"{self.location.scheme}://{self.location.host}/v2"  # the scheme may have changed
             names.extend(_string_list(reply.body, "repositories", f"oci://{self.location.host} catalog"))
-            if len(names) > MAX_TAGS:
-                raise IndexFormatError(f"oci://{self.location.host} catalog: more than {MAX_TAGS} repositories")
+            if len(names) > layout.MAX_TAGS:
+                raise IndexFormatError(f"oci://{self.location.host} catalog: more than {layout.MAX_TAGS} repositories")
             following = _next_page(reply, base, "_catalog")
             if following is None:
                 return names

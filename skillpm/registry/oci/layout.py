@@ -39,6 +39,9 @@ VARIANT_CONFIG_TYPE = "application/vnd.skillpm.variant.config.v1+json"
 ARCHIVE_TYPE = "application/vnd.skillpm.variant.archive.v1.tar+gzip"
 BUNDLE_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
+#: The most tags read of one repository: over all pages of the registry's list, or as kept for --offline.
+MAX_TAGS = 100_000
+
 TITLE = "org.opencontainers.image.title"
 VERSION = "org.opencontainers.image.version"
 DESCRIPTION = "org.opencontainers.image.description"
@@ -133,6 +136,11 @@ def referrers_tag(digest: str) -> str:
 def is_tag(text: str) -> bool:
     """Whether ``text`` is a tag by the distribution-spec's grammar."""
     return _TAG_RE.fullmatch(text) is not None
+
+
+def too_many_tags(where: str) -> IndexFormatError:
+    """The refusal of the tag list ``where`` names, which holds more than :data:`MAX_TAGS` tags."""
+    return IndexFormatError(f"{where}: more than {MAX_TAGS} tags")
 
 
 def check_repository(repository: str) -> str:

@@ -150,7 +150,8 @@ class OciRegistry:
         return sorted(name for name in names if is_valid_name(name))
 
     def search_entries(self) -> tuple[SearchEntry, ...]:
-        """Each package under the namespace, as search describes it (:meth:`PackageDocument.search_entry`).
+        """Each package under the namespace, as search describes it (:meth:`PackageDocument.search_entry`), its
+        versions' indexes read highest first down to the first that settles it (:meth:`Listing.search_entry`).
 
         The packages are those the registry's catalog lists, which is not part of the OCI
         distribution spec: a registry without one (ghcr.io) gets a warning and lists none, so
@@ -166,8 +167,9 @@ class OciRegistry:
             settings.warn(f"{self.label} does not list its packages, so search cannot see them "
                           f"({error.message}); 'skillpm info NAME --registry {self.label}' reads one by name")
             return ()
-        documents = (self.package(name) for name in names)
-        return tuple(document.search_entry() for document in documents if document is not None)
+        listings = (self.listing(name) for name in names)
+        shown = (listing.search_entry() for listing in listings if listing is not None)
+        return tuple(entry for entry in shown if entry is not None)
 
     def artifact(self, relative: str, *, limit: int = MAX_ARTIFACT_SIZE) -> bytes:
         """The archive or attestation bundle the static layout would hold at ``relative``."""
@@ -229,9 +231,10 @@ class OciRegistry:
     def _tags(self, repository: str) -> list[str]:
         """``repository``'s tags, from the registry (and kept), or offline as last kept."""
         if offline():
-            tags = self.kept.tags(repository)
+            where = f"oci://{self.location.host}/{repository}"
+            tags = self.kept.tags(repository, where=f"{where} tags kept for --offline")
             if tags is None:
-                raise self._not_kept(f"oci://{self.location.host}/{repository}")
+                raise self._not_kept(where)
             return tags
         tags = _guarded(self.label, lambda: self.client.tags(repository))
         self.kept.keep_tags(repository, tags)
