@@ -13,23 +13,24 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 from pathlib import Path, PurePath
 
 from skillpm.errors import InstallError
+from skillpm.spelling import DIGITS, only
 
 #: Folders where a version-control tool keeps its configuration and hooks, which it runs.
 VCS_FOLDERS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", ".jj"})
 
 #: Names a file system may also read as one of :data:`VCS_FOLDERS`: Windows drops trailing dots
 #: and spaces and reads ``name:stream``; NTFS gives ``.git`` the short name ``GIT~1``.
-_SHORT_NAME = re.compile(r"(?:git|hg|svn|bzr|darcs|jj)~[0-9]+")
+_SHORT_NAMED = ("git", "hg", "svn", "bzr", "darcs", "jj")  # NAME~N: what NTFS may shorten them to
 
 
 def is_vcs_name(name: str) -> bool:
     """Whether a file system may read the file or folder ``name`` as a version-control folder (any case)."""
     folded = name.split(":", 1)[0].rstrip(". ").casefold()
-    return folded in VCS_FOLDERS or _SHORT_NAME.fullmatch(folded) is not None
+    short, tilde, number = folded.partition("~")
+    return folded in VCS_FOLDERS or (short in _SHORT_NAMED and bool(tilde) and only(number, DIGITS))
 
 
 def vcs_component(path: PurePath) -> str | None:

@@ -25,7 +25,8 @@ MAX_DEPTH = 64
 #: The most digits an integer may have (far above any count or size skillpm reads).
 MAX_INT_DIGITS = 40
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+#: A JSON string, escapes and all; compiled only for a document with more brackets than MAX_DEPTH.
+_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
 _BRACKETS = str.maketrans({"[": "\x01", "{": "\x01", "]": "\xff", "}": "\xff"})
 
 
@@ -87,7 +88,9 @@ def _parse(data: bytes | str, lone_surrogates: bool) -> Any:
 
 def _depth(text: str) -> int:
     """How deeply the arrays and objects of the valid JSON ``text`` nest."""
-    outside = _STRING.sub("", text)
+    if text.count("[") + text.count("{") <= MAX_DEPTH:  # brackets in strings counted too: at most this deep
+        return 0
+    outside = re.sub(_STRING, "", text, flags=re.DOTALL)
     if outside.count("[") + outside.count("{") <= MAX_DEPTH:
         return 0
     # Outside strings, valid JSON holds only ASCII: each bracket becomes a signed byte, +1 or -1.

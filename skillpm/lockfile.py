@@ -24,13 +24,12 @@ from skillpm.errors import LockfileError, TargetError
 from skillpm.project import LOCK_NAME
 from skillpm.reading import MAX_LOCKFILE_SIZE
 from skillpm.records import CheckedRecord, Record
+from skillpm.spelling import is_lowercase_words, is_sha256
 from skillpm.targets import Capability, capability_as_written, parse_target
 from skillpm.tomlfile import read_toml_file
 
 LOCK_VERSION = 1
 _HEADER = "# Written by skillpm; do not edit by hand. 'skillpm sync' installs exactly this.\n"
-_SHA256_RE = re.compile(r"[0-9a-f]{64}")
-_NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 #: Versions in the form skillpm and most skills write them (``1.0.0``, ``0.2.0a1``, ``2.1.post1.dev3``): PEP 440
 #: versions all, told without packaging's grammar, whose compiling costs a lockfile command 9 M instructions.
 _PLAIN_VERSION_RE = re.compile(r"[0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?")
@@ -121,11 +120,11 @@ def entry_problem(fields: Mapping[str, object]) -> str | None:
             return f"has a {key} that is empty, too long, not text, or with a control character"
     text: Mapping[str, str] = fields  # type: ignore[assignment]  # all str, checked above
     name = text["name"]
-    if not _NAME_RE.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
+    if not is_lowercase_words(name) or len(name) > MAX_NAME_LENGTH:
         return f"has an invalid package name {name[:80]!r}"
     if len(text["version"]) > MAX_VERSION_LENGTH or not _is_pep440(text["version"]):
         return f"has a version {text['version'][:80]!r} that is not a PEP 440 version without spaces"
-    if not _SHA256_RE.fullmatch(text["sha256"]):
+    if not is_sha256(text["sha256"]):
         return "has a sha256 that is not 64 lowercase hex digits"
     if not _is_spelled(parse_target, text["target"]):
         return f"has an unknown GPU target {text['target'][:80]!r}"
@@ -148,7 +147,7 @@ def entry_problem(fields: Mapping[str, object]) -> str | None:
             return f"installs {name!r} into {place[:200]!r}, which is not written plainly (as 'a/b/{name}')"
         if any(len(part.encode()) > MAX_FOLDER_NAME_BYTES for part in path.parts):  # and folded() stays cheap
             return f"installs {name!r} into {place[:200]!r}, a folder name over {MAX_FOLDER_NAME_BYTES} bytes no file system holds"
-    if not all(_NAME_RE.fullmatch(agent) and len(agent) <= MAX_NAME_LENGTH for agent in fields.get("agents", ())):
+    if not all(is_lowercase_words(agent) and len(agent) <= MAX_NAME_LENGTH for agent in fields.get("agents", ())):
         return "has an agent name that is not lowercase words joined by '-'"
     return None
 
@@ -168,7 +167,7 @@ def source_problem(table: object, registry: object) -> str | None:
         return f"has a source that is not a table of {', '.join(_SOURCE_FIELDS)}"
     if not all(isinstance(v, str) and v.isprintable() and 0 < len(v) <= MAX_TEXT_LENGTH for v in table.values()):
         return "has a source field that is empty, too long, not text, or with a control character"
-    if not _SHA256_RE.fullmatch(table["tree"]):
+    if not is_sha256(table["tree"]):
         return "has a source tree digest that is not 64 lowercase hex digits"
     try:
         spec = source_of_label(registry) if isinstance(registry, str) else None

@@ -17,15 +17,13 @@ Rules (NVIDIA CUDA C++ Programming Guide, "Compute Capabilities"; nvcc manual,
 
 from __future__ import annotations
 
-import re
 from typing import Iterable, Iterator
 
 from skillpm.errors import TargetError
 from skillpm.records import Record
+from skillpm.spelling import target_parts
 
 GENERIC = "generic"
-
-_TARGET_RE = re.compile(r"sm_(?P<major>[1-9][0-9]?)(?P<minor>[0-9])(?P<suffix>[af]?)")
 
 #: Every compute capability a GPU has, in order (sources: :mod:`skillpm.gpu_names`).
 KNOWN_CAPABILITIES: tuple[tuple[int, int], ...] = (
@@ -86,13 +84,13 @@ def parse_target(text: str) -> Target:
     """Parse a variant key such as ``generic``, ``sm_86`` or ``sm_100a``."""
     if text == GENERIC:
         return GENERIC_TARGET
-    match = _TARGET_RE.fullmatch(text)
-    if match is None:
+    parts = target_parts(text)
+    if parts is None:
         raise TargetError(
             f"invalid GPU target {text!r}",
             hint="use 'generic' or sm_<major><minor> with an optional a or f suffix, e.g. sm_90a",
         )
-    return Target(int(match["major"]), int(match["minor"]), match["suffix"])
+    return Target(*parts)
 
 
 def capability_as_written(text: str) -> Capability | None:

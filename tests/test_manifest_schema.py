@@ -16,13 +16,15 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import example as including, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from skillpm.agents import AGENT_NAMES, ALIASES
 from skillpm.errors import ManifestError
-from skillpm.index.model import _NAME_RE, MAX_NAME_LENGTH
+from skillpm.index.model import MAX_NAME_LENGTH
 from skillpm.manifest import PackageTable, manifest_errors, parse_manifest
-from skillpm.targets import _TARGET_RE
+from skillpm.spelling import is_lowercase_words, target_parts
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "schemas" / "manifest.schema.json").read_text(encoding="utf-8"))
@@ -191,15 +193,22 @@ def test_the_schema_s_agents_are_every_name_and_alias_the_code_accepts() -> None
     assert SCHEMA["$defs"]["package"]["properties"]["agents"]["items"]["enum"] == AGENTS
 
 
-def test_the_schema_s_name_rule_is_the_index_s() -> None:
+@settings(max_examples=400, deadline=None)
+@given(st.text("az09-_A\u0660 ", max_size=12))
+@including("kernel-builder-cuda")
+def test_the_schema_s_name_rule_is_the_index_s(text: str) -> None:
     name = SCHEMA["$defs"]["package"]["properties"]["name"]
-    assert name["pattern"] == "^" + _NAME_RE.pattern.replace("(?:", "(") + "$"
+    assert (re.search(name["pattern"], text) is not None) == is_lowercase_words(text)
     assert name["maxLength"] == MAX_NAME_LENGTH
 
 
-def test_the_schema_s_variant_keys_are_parse_target_s() -> None:
+@settings(max_examples=400, deadline=None)
+@given(st.builds(str.__add__, st.sampled_from(["sm_", "sm", "gener", ""]), st.text("0123459afAbic\u0660_", max_size=6)))
+@including("generic")
+@including("sm_09")
+def test_the_schema_s_variant_keys_are_parse_target_s(text: str) -> None:
     pattern = SCHEMA["properties"]["variants"]["propertyNames"]["pattern"]
-    assert pattern == "^(generic|" + re.sub(r"\(\?P<\w+>", "(", _TARGET_RE.pattern) + ")$"
+    assert (re.search(pattern, text) is not None) == (text == "generic" or target_parts(text) is not None)
 
 
 def test_every_example_in_docs_manifest_md_is_valid() -> None:

@@ -9,7 +9,6 @@ schemas/index-*.schema.json.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from packaging.version import Version
@@ -17,12 +16,11 @@ from packaging.version import Version
 from skillpm.errors import IndexFormatError
 from skillpm.index.limits import MAX_ATTESTATIONS, document_problem
 from skillpm.records import Record
+from skillpm.spelling import is_lowercase_words, is_sha256
 
 FORMAT = "skillpm-index"
 FORMAT_VERSION = 1
 
-_SHA256_RE = re.compile(r"[0-9a-f]{64}")
-_NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_NAME_LENGTH = 64
 #: Longer version strings are refused: PEP 440 sets no limit, but Python will not turn more
 #: than 4300 digits into an int, and no real version is this long.
@@ -103,7 +101,7 @@ def _check_format_version(reader: _Reader) -> None:
 
 def is_valid_name(name: str) -> bool:
     """Whether ``name`` is a package name: lowercase letters and digits in runs joined by single hyphens."""
-    return len(name) <= MAX_NAME_LENGTH and _NAME_RE.fullmatch(name) is not None
+    return len(name) <= MAX_NAME_LENGTH and is_lowercase_words(name)
 
 
 def check_name(name: str, where: str) -> str:
@@ -371,7 +369,7 @@ def _version_key(text: str) -> object:
 
 def check_sha256(value: str, where: str) -> str:
     """Return ``value`` when it is 64 lowercase hex digits, else raise IndexFormatError."""
-    if not _SHA256_RE.fullmatch(value):
+    if not is_sha256(value):
         raise IndexFormatError(f"{where}: sha256 is not 64 lowercase hex digits")
     return value
 

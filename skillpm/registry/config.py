@@ -23,18 +23,22 @@ name it) is :mod:`skillpm.registry.configure`, above the factory.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 from skillpm.errors import RegistryError
 from skillpm.reading import MAX_CONFIG_SIZE, problem
 from skillpm.records import CheckedRecord, Record
+from skillpm.spelling import LOWER_ALNUM, only
 from skillpm.userdirs import user_path
 
 CONFIG_ENV = "SKILLPM_CONFIG"
 ALLOW_HTTP_ENV = "SKILLPM_ALLOW_HTTP"
-_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _RESERVED = ("embedded",)
+
+
+def _is_registry_name(name: str) -> bool:
+    """Lowercase letters, digits, '-' and '_', 64 at most, beginning with a letter or digit."""
+    return len(name) <= 64 and name[:1] in LOWER_ALNUM and only(name, LOWER_ALNUM + "_-")
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -55,7 +59,7 @@ class RemoteRegistry(CheckedRecord, _RegistryFields):
 
     def __new__(cls, name: str, url: str, priority: int = 0, plain_http: bool = False) -> RemoteRegistry:
         self = super().__new__(cls, name, url, priority, plain_http)
-        if not _NAME_RE.fullmatch(self.name) or self.name in _RESERVED:
+        if not _is_registry_name(self.name) or self.name in _RESERVED:
             raise RegistryError(
                 f"invalid registry name {self.name!r}",
                 hint="use lowercase letters, digits, '-' and '_' (and not 'embedded')",

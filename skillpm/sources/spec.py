@@ -29,13 +29,13 @@ from skillpm.errors import SourceError
 from skillpm.records import CheckedRecord, Record
 from skillpm.registry.urls import shown_url
 from skillpm.sources import KINDS, names_a_source
+from skillpm.spelling import is_sha256
 
 GIT_SCHEMES = ("https", "ssh", "file")
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".zip")
 GITHUB = "https://github.com"
 MAX_SOURCE_LENGTH = 2048
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}")
-_SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _REF_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/+-]{0,199}")
 _SHORTHAND_RE = re.compile(
     r"(?P<repo>[A-Za-z0-9][A-Za-z0-9_.-]{0,99}/[A-Za-z0-9][A-Za-z0-9_.-]{0,99})"
@@ -80,7 +80,7 @@ class SourceSpec(CheckedRecord, _SourceFields):
             check_ref(spec.ref)
         if spec.subdirectory is not None:
             check_subdirectory(spec.subdirectory)
-        if spec.sha256 is not None and not _SHA256_RE.fullmatch(spec.sha256):
+        if spec.sha256 is not None and not is_sha256(spec.sha256):
             raise SourceError(f"sha256 {spec.sha256[:80]!r} is not 64 lowercase hex digits")
         return spec
 
