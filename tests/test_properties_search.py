@@ -12,8 +12,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skillpm.index.listing import Listing
 from skillpm.index.model import PackageDocument, Variant, VersionEntry, version_text_order
+from test_properties_resolve import read_as_asked
 
 VERSIONS = ["0.9", "1.0", "1.0.0", "1.0.0rc1", "1.0.0+local", "1.0.1", "1.1.0.dev1", "2.0.0b2", "2.0.0",
             "2.0.0+cu12", "2.0.0.post1", "3.0.0+only", "not-a-version"]
@@ -36,18 +36,9 @@ def documents(draw: st.DrawFn) -> PackageDocument:
 def test_reading_versions_highest_first_shows_what_the_whole_document_shows(
     document: PackageDocument, data: st.DataObject
 ) -> None:
-    gone = data.draw(st.sets(st.sampled_from([entry.version for entry in document.versions]))
-                     if document.versions else st.just(set()))
+    listing, read, whole = read_as_asked(document, data)
+    shown = listing.search_entry()
     entries = {entry.version: entry for entry in document.versions}
-    read: list[str] = []
-
-    def from_the_registry(version: str) -> VersionEntry | None:
-        read.append(version)
-        return None if version in gone else entries[version]
-
-    shown = Listing("pkg", list(entries), from_the_registry, where="pkg").search_entry()
-
-    whole = document._replace(versions=tuple(entry for entry in document.versions if entry.version not in gone))
     assert shown == (whole.search_entry() if whole.versions else None)
     assert len(read) == len(set(read))
     if shown is not None and not entries[shown.version].yanked:  # it stopped there: nothing of its kind below read
