@@ -32,6 +32,8 @@ from skillpm.targets import (
 #: Why a version with a local label (``1.0.0+evil``) is never chosen: PEP 440 keeps such versions off shared
 #: indexes, ``==1.0.0`` matches them, and they sort above the public version they label.
 LOCAL_REASON = "skipped: a local version (+label), which registries do not publish"
+#: Why a yanked variant is not chosen (unless its version is pinned exactly).
+YANKED_REASON = "skipped: yanked"
 
 
 class Candidate(Record):
@@ -216,7 +218,7 @@ def _rank_variants(
             skipped.append((variant, "skipped: unknown GPU target"))
             continue
         if variant.yanked and not allow_yanked:
-            skipped.append((variant, "skipped: yanked (pin the exact version to use it)"))
+            skipped.append((variant, f"{YANKED_REASON} (pin the exact version to use it)"))
         elif capability is None and not target.is_generic:
             skipped.append((variant, "skipped: no GPU detected, only generic applies"))
         elif capability is not None and (why := why_unusable(target, capability)):
@@ -240,10 +242,15 @@ def _no_match(
             hint="loosen the version specifier",
             candidates=candidates,
         )
-    targets = sorted({c.target for c in candidates if c.reason.startswith("skipped") and c.target is not None})
+    skipped = [c for c in candidates if c.reason.startswith("skipped") and c.target is not None]
+    targets = sorted({c.target for c in skipped})
     gpu = f"capability {capability}" if capability is not None else "a machine with no GPU detected"
-    return NoMatch(
-        f"no variant of {listing.name} suits {gpu} (variants: {', '.join(targets)})",
-        hint="pass --arch to choose a GPU, e.g. --arch 9.0 or --arch h100",
-        candidates=candidates,
-    )
+    if skipped and all(c.reason.startswith(YANKED_REASON) for c in skipped):
+        hint = f"every variant that matches is yanked; pin a version ('{listing.name}==VERSION') to install it anyway"
+    elif capability is None:
+        hint = "pass --arch to choose a GPU, e.g. --arch 9.0 or --arch h100"
+    else:
+        asked = f'"{requirement}"' if requirement.specifier else str(requirement)
+        hint = f"'skillpm resolve {asked} --arch {capability} --explain' says why each was skipped; --arch picks another GPU"
+    return NoMatch(f"no variant of {listing.name} suits {gpu} (variants: {', '.join(targets)})", hint=hint,
+                   candidates=candidates)

@@ -209,6 +209,26 @@ def test_validate_json_reports_errors(isolated, tmp_path: Path, make_source, run
     assert data["valid"] is False and data["results"][0]["findings"]
 
 
+def test_the_hint_when_no_variant_suits_says_what_would(
+    project_with_install, tmp_path: Path, registry: Path, make_source, publish, run_skillpm, run_cli
+) -> None:
+    """'pass --arch' was the hint whatever the cause: with --arch given it points at --explain, and when
+    every variant that matches is yanked it says that pinning the version installs it anyway."""
+    publish(registry, make_source(tmp_path, "hopper-tuning", {"sm_90a": {}}))
+    other_gpu = run_skillpm("install", "hopper-tuning>=1", "--arch", "8.0", "--registry", registry)
+    assert_one_error(other_gpu, contains="no variant of hopper-tuning suits capability 8.0",
+                     hint="'skillpm resolve \"hopper-tuning>=1\" --arch 8.0 --explain' says why each was skipped")
+    no_gpu = run_skillpm("resolve", "hopper-tuning", "--registry", registry)
+    assert no_gpu.returncode == 1 and "suits a machine with no GPU detected" in no_gpu.stderr  # after the note
+    assert no_gpu.stderr.splitlines()[-1] == "hint: pass --arch to choose a GPU, e.g. --arch 9.0 or --arch h100"
+
+    assert run_cli("registry", "yank", registry, "hopper-tuning==1.0.0").exit_code == 0
+    yanked = run_skillpm("install", "hopper-tuning", "--arch", "9.0", "--registry", registry)
+    assert_one_error(yanked, contains="no variant of hopper-tuning suits capability 9.0 (variants: sm_90a)",
+                     hint="every variant that matches is yanked; pin a version ('hopper-tuning==VERSION')")
+    assert run_skillpm("install", "hopper-tuning==1.0.0", "--arch", "9.0", "--registry", registry).returncode == 0
+
+
 def test_registry_commands(isolated, tmp_path: Path, make_source, run_cli) -> None:
     reg = tmp_path / "newreg"
     assert run_cli("registry", "init", reg).exit_code == 0
