@@ -13,7 +13,6 @@ entry always names its registry as ``embedded`` or a URL.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -24,15 +23,12 @@ from skillpm.errors import LockfileError, TargetError
 from skillpm.project import LOCK_NAME
 from skillpm.reading import MAX_LOCKFILE_SIZE
 from skillpm.records import CheckedRecord, Record
-from skillpm.spelling import is_lowercase_words, is_sha256
+from skillpm.spelling import is_lowercase_words, is_plain_version, is_sha256
 from skillpm.targets import Capability, capability_as_written, parse_target
 from skillpm.tomlfile import read_toml_file
 
 LOCK_VERSION = 1
 _HEADER = "# Written by skillpm; do not edit by hand. 'skillpm sync' installs exactly this.\n"
-#: Versions in the form skillpm and most skills write them (``1.0.0``, ``0.2.0a1``, ``2.1.post1.dev3``): PEP 440
-#: versions all, told without packaging's grammar, whose compiling costs a lockfile command 9 M instructions.
-_PLAIN_VERSION_RE = re.compile(r"[0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?")
 MAX_NAME_LENGTH = 64  # as the index allows (skillpm.index.model)
 MAX_VERSION_LENGTH = 256
 MAX_TEXT_LENGTH = 4096  # a registry label, an artifact path, a directory, a requirement
@@ -192,8 +188,10 @@ def _is_spelled(parse: Callable[[str], object], text: str) -> bool:
 
 def _is_pep440(text: str) -> bool:
     """Whether ``text`` is a PEP 440 version with nothing around it: one of the plain forms most versions take
-    (:data:`_PLAIN_VERSION_RE`), else as packaging's parser reads it, which allows spaces and a newline around one."""
-    if _PLAIN_VERSION_RE.fullmatch(text):  # fullmatch: '1.0\n' is not one ('$' would take it)
+    (:func:`~skillpm.spelling.is_plain_version`: told without packaging's grammar, whose compiling costs a
+    lockfile command 9 M instructions), else as packaging's parser reads it, which allows spaces and a newline
+    around one."""
+    if is_plain_version(text):
         return True
     from packaging.version import InvalidVersion, Version
 

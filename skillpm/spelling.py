@@ -28,6 +28,25 @@ def is_lowercase_words(text: str) -> bool:
     return all(only(word, LOWER_ALNUM) for word in text.split("-"))
 
 
+def is_plain_version(text: str) -> bool:
+    """Whether ``text`` is a PEP 440 version in the form most are written in (``1.0.0``, ``0.2.0a1``,
+    ``2.1.post1.dev3``): ``[0-9]+(?:\\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\\.post[0-9]+)?(?:\\.dev[0-9]+)?``."""
+    rest = text
+    for marker in (".dev", ".post"):  # taken off the end: a dev release's number comes after a post release's
+        head, found, number = rest.rpartition(marker)
+        if found:
+            if not only(number, DIGITS):
+                return False
+            rest = head
+    start = len(rest) - len(rest.lstrip(DIGITS + "."))
+    release, pre = rest[:start], rest[start:]
+    if pre:
+        kind = next((kind for kind in ("a", "b", "rc") if pre.startswith(kind)), "")
+        if not (kind and only(pre[len(kind):], DIGITS)):
+            return False
+    return all(only(part, DIGITS) for part in release.split("."))
+
+
 def target_parts(text: str) -> tuple[int, int, str] | None:
     """The major, minor and suffix of a GPU target spelt ``sm_<major><minor>[a|f]`` (``sm_90a``: 9, 0, "a"),
     the major one or two digits without a leading zero and the minor one digit; ``None`` for other text."""

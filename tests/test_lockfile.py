@@ -13,7 +13,6 @@ from packaging.version import VERSION_PATTERN
 
 from skillpm.errors import LockfileError
 from skillpm.lockfile import (
-    _PLAIN_VERSION_RE,
     MAX_VERSION_LENGTH,
     Lockfile,
     LockedSkill,
@@ -23,6 +22,8 @@ from skillpm.lockfile import (
     read_lockfile,
     write_lockfile,
 )
+from skillpm.spelling import is_plain_version
+from test_spelling import PLAIN_VERSION  # the pattern the fast path was written from
 
 ALPHA = LockedSkill(
     name="alpha",
@@ -282,14 +283,15 @@ def test_a_locked_version_is_one_pep_440_s_grammar_matches_whole(version: str) -
     assert (refused is None or "version" not in refused) == whole, (version, refused)
 
 
-@given(st.from_regex(_PLAIN_VERSION_RE, fullmatch=True).filter(lambda text: len(text) <= MAX_VERSION_LENGTH))
+@given(st.from_regex(PLAIN_VERSION, fullmatch=True).filter(lambda text: len(text) <= MAX_VERSION_LENGTH))
 def test_every_plain_version_is_one_packaging_reads(text: str) -> None:
     """The fast path of the lockfile's version check (no packaging import) accepts only PEP 440 versions."""
     from packaging.version import Version
 
+    assert is_plain_version(text)
     Version(text)  # raises for anything that is not one
 
 
 @pytest.mark.parametrize("text", ["1!2.0", "1.0+local.1", "v1.0", "1.0.0-beta", "1.0alpha1"])
 def test_versions_in_other_forms_are_still_read_as_packaging_reads_them(text: str) -> None:
-    assert _PLAIN_VERSION_RE.fullmatch(text) is None and _is_pep440(text)
+    assert not is_plain_version(text) and _is_pep440(text)

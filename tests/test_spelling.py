@@ -1,7 +1,7 @@
 """Property tests: each check of skillpm.spelling says what the regular expression it replaced says.
 
 The patterns are the ones the modules compiled before (index/model.py and lockfile.py for names and
-digests, targets.py for GPU targets, containment.py for NTFS short names, registry/config.py for
+digests, lockfile.py for plain versions, targets.py for GPU targets, containment.py for NTFS short names, registry/config.py for
 registry names), drawn on text near what they accept: the characters they take, their neighbours
 (other digits, capitals, '_', a non-ASCII digit) and lengths around their limits.
 """
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from skillpm.containment import VCS_FOLDERS, is_vcs_name
 from skillpm.registry.config import _is_registry_name
-from skillpm.spelling import is_lowercase_words, is_sha256, target_parts
+from skillpm.spelling import is_lowercase_words, is_plain_version, is_sha256, target_parts
 
 NEAR = "0123456789abcdefgzAF-_~.s m\u0660\u00e9"
 
@@ -63,3 +63,28 @@ def test_short_vcs_names_are_the_pattern(text: str) -> None:
 @example("a" * 64)
 def test_registry_names_are_the_pattern(text: str) -> None:
     assert _is_registry_name(text) == (re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", text) is not None)
+
+
+#: The pattern lockfile.py compiled for the versions it reads without packaging.
+PLAIN_VERSION = r"[0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?"
+NUMBERS = st.sampled_from(["0", "1", "10", "", "\u0661", "1 ", "+1"])
+
+
+@st.composite
+def near_versions(draw: st.DrawFn) -> str:
+    """Versions of the pattern's shape, each piece sometimes wrong: a release of numbers and dots, then a pre-,
+    post- and dev-release part each maybe, in order or not."""
+    release = ".".join(draw(st.lists(NUMBERS, min_size=1, max_size=3)))
+    pre = draw(st.sampled_from(["", "a", "b", "rc", "c", "r", "."])) + draw(NUMBERS)
+    tails = [marker + draw(NUMBERS) for marker in draw(st.lists(st.sampled_from([".post", ".dev", "post", "dev"]),
+                                                                 max_size=2))]
+    return release + pre + "".join(tails)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(near_versions(), st.text("01.abcrpostdev+", max_size=12)))
+@example("2.1.post1.dev3")
+@example("1.0.dev1.post2")
+@example("0.2.0a1")
+def test_is_plain_version_is_the_pattern(text: str) -> None:
+    assert is_plain_version(text) == (re.fullmatch(PLAIN_VERSION, text) is not None)
