@@ -93,6 +93,7 @@ class OciRegistry:
         from skillpm.index.listing import Listing, too_many
 
         repository = self.location.repository(name)
+        where = f"oci://{self.location.host}/{repository}"
         tags: dict[Version, str] = {}
         for tag in self._tags(repository):
             version = _version_of_tag(tag)
@@ -100,14 +101,13 @@ class OciRegistry:
                 continue  # a referrers fallback tag, 'latest', or another tool's tag
             if version in tags:
                 raise IndexFormatError(
-                    f"oci://{self.location.host}/{repository}: tags {tags[version][:80]!r} and {tag[:80]!r} "
+                    f"{where}: tags {tags[version][:80]!r} and {tag[:80]!r} "
                     "are one version; skillpm will not choose between them",
                     hint="the registry's owner must delete one of the tags",
                 )
             tags[version] = tag
         if not tags:
             return None
-        where = f"oci://{self.location.host}/{repository}"
         ordered = [tag for _, tag in sorted(tags.items())]
         unsure = [tag for tag in ordered if "_" in tag]
         if len(unsure) > MAX_VARIANTS:
