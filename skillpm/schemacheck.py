@@ -48,11 +48,45 @@ def schema(path: Path) -> Any:
         raise SchemaUnusable(f"cannot read the schema {path}: {error}") from None
 
 
+#: What jsonschema-rs's init calls of ``email.utils`` (see _jsonschema_rs): the build date stays text.
+_STAND_IN: dict[str, Any] = {"parsedate_to_datetime": str}
+
+
+def _jsonschema_rs() -> Any:
+    """jsonschema-rs, imported without the ``email.utils`` its extension loads at init only to turn its
+    own build date into a datetime (pyo3-built's ``__build__["info-time"]``; PyO3/pyo3-built#29). That
+    import is a quarter of a click import, on every command that checks a schema (bench/startup.py).
+
+    A stand-in module answers that one call and is gone again when the import returns, so the date stays
+    text. The stand-in is used only while no other thread could import ``email.utils`` meanwhile, and only
+    when nothing has loaded it yet; should a later jsonschema-rs want more of it, the import is redone
+    the ordinary way.
+    """
+    import sys
+    import threading
+
+    if not ("jsonschema_rs" in sys.modules or "email.utils" in sys.modules or threading.active_count() > 1):
+        import types
+
+        stand_in = types.ModuleType("email.utils")
+        stand_in.__dict__.update(_STAND_IN)
+        sys.modules["email.utils"] = stand_in
+        try:
+            __import__("jsonschema_rs")
+        except Exception:  # noqa: BLE001 - it wanted more than the stand-in has: imported again below
+            pass
+        finally:
+            if sys.modules.get("email.utils") is stand_in:
+                del sys.modules["email.utils"]
+    import jsonschema_rs
+
+    return jsonschema_rs
+
+
 @lru_cache(maxsize=16)
 def validator(path: Path) -> Any:
     """The validator of the schema at ``path``, itself checked against its meta-schema."""
-    import jsonschema_rs
-
+    jsonschema_rs = _jsonschema_rs()
     parsed = schema(path)
     try:
         return jsonschema_rs.validator_for(parsed)

@@ -9,6 +9,8 @@ them hypothesis draws: a removed key, a value of another type or range, an unkno
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 import json
 from pathlib import Path
 from typing import Any
@@ -136,3 +138,45 @@ def test_a_property_name_of_digits_is_reported_as_spelled(tmp_path: Path, key: s
                                                                          "additionalProperties": {"type": "string"}}}))
     (error,) = schemacheck.errors(schema, {"config": {key: None, "x": "ok"}})
     assert error.path == ("config", key)
+
+
+# --- jsonschema-rs without email.utils (schemacheck._jsonschema_rs) -------------------------------------------
+
+_CHECK = (
+    "import sys\nfrom pathlib import Path\nfrom skillpm import schemacheck\n"
+    "{before}\n"
+    "found = schemacheck.errors(Path({schema!r}), {{'x': 1}})\n"
+    "assert any(error.keyword == 'required' for error in found), found\n"
+    "loaded = 'email.utils' in sys.modules\n"
+    "from email import utils\n"
+    "assert utils.formatdate(0).startswith('Thu, 01 Jan 1970'), 'the real email.utils once asked for'\n"
+    "import jsonschema_rs.jsonschema_rs as extension\n"
+    "print(loaded, type(extension.__build__['info-time']).__name__)\n"
+)
+
+
+def _check_in_a_new_interpreter(before: str = "") -> list[str]:
+    """Check a document in a fresh interpreter after ``before``: whether email.utils was loaded by then,
+    and the type of jsonschema-rs's build date."""
+    code = _CHECK.format(before=before, schema=str(SCHEMAS / "manifest.schema.json"))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_jsonschema_rs_loads_without_email_utils_which_stays_importable() -> None:
+    assert _check_in_a_new_interpreter() == ["False", "str"]
+
+
+def test_an_email_utils_loaded_already_is_the_one_jsonschema_rs_gets() -> None:
+    assert _check_in_a_new_interpreter("import email.utils") == ["True", "datetime"]
+
+
+def test_with_another_thread_running_jsonschema_rs_is_imported_the_ordinary_way() -> None:
+    """Another thread could import email.utils while the stand-in is in sys.modules, and get it."""
+    before = "import threading\nstop = threading.Event()\nthreading.Thread(target=stop.wait, daemon=True).start()"
+    assert _check_in_a_new_interpreter(before) == ["True", "datetime"]
+
+
+def test_a_jsonschema_rs_wanting_more_of_email_utils_is_imported_the_ordinary_way() -> None:
+    assert _check_in_a_new_interpreter("schemacheck._STAND_IN = {}") == ["True", "datetime"]
