@@ -232,10 +232,15 @@ class Lockfile(Record):
         others = [s for s in self.skills if folded(s.directory) != place]
         return Lockfile(self.path, tuple(sorted([*others, skill], key=_order)))
 
+    def at(self, skill: LockedSkill) -> LockedSkill | None:
+        """The entry for ``skill``'s directory (also spelt in another case or Unicode form), if any."""
+        place = folded(skill.directory)
+        return next((s for s in self.skills if folded(s.directory) == place), None)
+
     def pins(self, skill: LockedSkill) -> bool:
         """Whether the entry for ``skill``'s directory already records its archive (the same sha256)."""
-        place = folded(skill.directory)
-        return any(folded(s.directory) == place and s.sha256 == skill.sha256 for s in self.skills)
+        found = self.at(skill)
+        return found is not None and found.sha256 == skill.sha256
 
     def without(self, skills: list[LockedSkill]) -> Lockfile:
         return Lockfile(self.path, tuple(s for s in self.skills if s not in skills))

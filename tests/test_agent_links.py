@@ -110,8 +110,31 @@ def test_list_shows_which_agents_see_each_skill(isolated, registry, run_cli) -> 
 def test_sync_makes_the_links_again(isolated, registry, run_cli) -> None:
     install(run_cli, registry, "--agent", "claude-code", "--agent", "windsurf")
     (isolated.project / ".claude/skills" / SKILL).unlink()
-    assert run_cli("sync").exit_code == 0
+    synced = run_cli("sync")
+    assert synced.exit_code == 0 and synced.stdout.startswith(f"installed {SKILL} ")
+    assert " for claude-code -> " in synced.stdout  # the agent whose link it made again
     assert (isolated.project / ".claude/skills" / SKILL).is_symlink()
+    assert run_cli("sync").stdout.startswith(f"already up to date: {SKILL} ")
+
+
+def test_installing_for_another_agent_says_it_installed_it_for_that_agent(isolated, registry, run_cli) -> None:
+    """A skill already installed, installed for another agent (a link, or for an agent that reads .agents/skills
+    only skills.lock), says it was installed for that agent; "already up to date" only when nothing was written."""
+    [first] = json.loads(install(run_cli, registry, "--agent", "claude-code", "--json").stdout)
+    assert (first["changed"], first["agents_added"]) == (True, ["claude-code"])
+    shown, directory = f"{SKILL} {first['version']} ({first['target']})", first["directory"]
+
+    linked = install(run_cli, registry, "--agent", "windsurf")
+    assert linked.stdout == f"installed {shown} for windsurf -> {directory} (for claude-code, windsurf)\n"
+    [row] = json.loads(install(run_cli, registry, "--agent", "cursor", "--json").stdout)  # no link: skills.lock
+    assert (row["changed"], row["agents_added"], row["agents"]) == (
+        False, ["cursor"], ["claude-code", "cursor", "windsurf"])
+    assert entries(isolated.lockfile)[0]["agents"] == ["claude-code", "cursor", "windsurf"]
+
+    again = install(run_cli, registry, "--agent", "cursor")
+    assert again.stdout == f"already up to date: {shown} -> {directory} (for claude-code, cursor, windsurf)\n"
+    [row] = json.loads(install(run_cli, registry, "--agent", "windsurf", "--json").stdout)
+    assert (row["changed"], row["agents_added"]) == (False, [])
 
 
 def test_a_second_install_for_other_agents_keeps_the_first_ones(isolated, registry, run_cli) -> None:

@@ -266,7 +266,9 @@ def test_registry_commands_print_json(isolated, tmp_path: Path, make_source, run
     assert data("registry", "trust", reg, "--index-key", key["public"]) == {  # an unsigned index: nothing verified
         "registry": reg.as_uri(), "index_key": key["fingerprint"], "version": 0, "verified": False, "revoked": [],
     }
-    assert data("registry", "trust", reg, "--forget") == {"registry": reg.as_uri(), "forgotten": True}
+    assert data("registry", "trust", reg, "--forget") == {
+        "registry": reg.as_uri(), "forgotten": True, "online_read_forgotten": False,
+    }
     assert data("registry", "add-remote", "mine", reg, "--priority", "3") == {
         "name": "mine", "url": reg.as_uri(), "priority": 3, "index_key": None,
     }

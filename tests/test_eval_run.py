@@ -279,6 +279,26 @@ def test_cli_usage_errors_exit_2(isolated, run_skillpm, args):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("base_url", "problem"),
+    [
+        ("http://127.0.0.1:1/v1?api-key=SECRET", "it has a query or a fragment"),
+        ("http://127.0.0.1:1/v1#SECRET", "it has a query or a fragment"),
+        ("ftp://x/v1", "'ftp://x/v1' is not an http(s) URL"),
+        ("localhost:8080/v1", "is not an http(s) URL"),
+        ("http://[::1/v1", "its host or port cannot be read"),
+    ],
+)
+def test_cli_an_unusable_base_url_is_a_usage_error(isolated, run_skillpm, base_url, problem):
+    """As any bad option value: exit 2, one line naming the option and what is wrong, the --help hint."""
+    result = run_skillpm("eval", make_skill(isolated.tmp), "-m", "m", "--base-url", base_url)
+    assert result.returncode == 2, result.stderr
+    error, hint = result.stderr.splitlines()
+    assert error.startswith("error: invalid value for '--base-url': ") and problem in error, error
+    assert "e.g. http://localhost:8080/v1" in error and hint == "hint: see 'skillpm eval --help'"
+    assert "SECRET" not in result.stdout + result.stderr
+
+
 def test_cli_connection_refused_is_one_line_naming_the_url(isolated, run_skillpm):
     url = closed_port_url()
     result = run_skillpm("eval", make_skill(isolated.tmp), "--model", "m", "--base-url", url)

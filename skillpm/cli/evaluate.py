@@ -20,12 +20,26 @@ if TYPE_CHECKING:
 _DIR = click.Path(path_type=Path, exists=True, file_okay=False)
 
 
+class _BaseUrl(click.ParamType):
+    """An API root URL: refused as any bad option value is (exit 2), saying why without quoting what may be a key."""
+
+    name = "url"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        from skillpm.evaluation.client import base_url_problem
+
+        problem = base_url_problem(value)
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return value
+
+
 @click.command("eval")
 @click.argument("source", type=_DIR)
 @click.option("--arch", metavar="ARCH", help="Evaluate the variant install would choose for this GPU (9.0, sm_90a, h100...).")
 @click.option("--target", metavar="TARGET", help="Evaluate this variant (e.g. sm_90a). Default: generic.")
 @click.option("-m", "--model", "models", multiple=True, metavar="MODEL", help="Model to evaluate (repeatable).")
-@click.option("--base-url", metavar="URL", help="OpenAI-compatible API root, e.g. http://localhost:8080/v1.")
+@click.option("--base-url", type=_BaseUrl(), metavar="URL", help="OpenAI-compatible API root, e.g. http://localhost:8080/v1.")
 @click.option("--api-key-env", metavar="VAR", help="Environment variable holding the API key (sent as a bearer token).")
 @click.option("--trials", type=click.IntRange(1, 1000), default=1, show_default=True, help="Runs of each case per model and arm.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True, help="Requests in flight at once.")

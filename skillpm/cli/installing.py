@@ -48,9 +48,15 @@ def _report(results, as_json: bool, verb: str) -> None:
         emit_json([result.to_json() for result in results])
         return
     for result in results:
-        state = verb if result.changed else "already up to date:"
+        shown = f"{result.name} {result.version} ({result.target})"
+        if result.changed:
+            shown = f"{verb} {shown}"
+        elif result.agents_added:  # the tree was in place: installed for more agents (skills.lock, links)
+            shown = f"{verb} {shown} for {few(result.agents_added)}"
+        else:
+            shown = f"already up to date: {shown}"
         seen_by = f" (for {few(result.agents)})" if result.agents else ""
-        say(f"{state} {result.name} {result.version} ({result.target}) -> {result.directory}{seen_by}")
+        say(f"{shown} -> {result.directory}{seen_by}")
 
 
 class _AgentChoice(click.Choice):

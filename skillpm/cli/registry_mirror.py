@@ -38,8 +38,16 @@ def push(source: str, destination: str, names: tuple[str, ...], as_json: bool) -
         emit_json({"registry": oci.label, "versions": [item.to_json() for item in pushed]})
         return
     for item in pushed:
-        state = "pushed" if item.new else ("attested" if item.attached else "already pushed:")
-        say(f"{state} {item.name} {item.version} ({', '.join(item.targets)}) -> {oci.label}/{item.name}")
+        where = f"{oci.label}/{item.name}"
+        changes = [f"yanked {', '.join(item.yanked)}"] if item.yanked else []
+        if item.attached:
+            changes.append(f"{len(item.attached)} new attestation{'s' if len(item.attached) > 1 else ''}")
+        if item.new:
+            say(f"pushed {item.name} {item.version} ({', '.join(item.targets)}) -> {where}")
+        elif changes:
+            say(f"updated the tag of {item.name} {item.version} ({'; '.join(changes)}) -> {where}")
+        else:
+            say(f"already pushed: {item.name} {item.version} ({', '.join(item.targets)}) -> {where}")
 
 
 @click.command()

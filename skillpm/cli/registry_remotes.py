@@ -84,7 +84,10 @@ def add_remote(name: str, url: str, priority: int, index_key: Path | None, plain
     help="Public key (PEM) to trust for the registry's index, replacing (and revoking) any pinned one.",
 )
 @click.option(
-    "--forget", is_flag=True, help="Forget the pinned key: the next use trusts the registry's key, unless revoked."
+    "--forget",
+    is_flag=True,
+    help="Forget the pinned key (the next use trusts the registry's key, unless revoked) and how the registry "
+    "was last read online (--offline refuses it until it is read online again).",
 )
 @json_option
 def trust(location: str, index_key: Path | None, forget: bool, as_json: bool) -> None:
@@ -94,6 +97,7 @@ def trust(location: str, index_key: Path | None, forget: bool, as_json: bool) ->
     The registry's current index is checked with the key and becomes the oldest one accepted;
     when that cannot be done, a warning says why and the key is pinned all the same.
     """
+    from skillpm.registry import seen
     from skillpm.registry.factory import registry_label
     from skillpm.registry.pins import PinStore
 
@@ -106,9 +110,14 @@ def trust(location: str, index_key: Path | None, forget: bool, as_json: bool) ->
                 "verified": trusted.verified, "revoked": list(trusted.revoked)}
         report(as_json, data, f"trusting index key {trusted.fingerprint} for {label}")
         return
+    # How it was read online is forgotten first: should forgetting the pin then fail, offline reads
+    # refuse more than before, never less.
+    read = seen.forget(label)
     forgotten = PinStore().forget(label)
     text = f"forgot the index key of {label}" if forgotten else f"no index key was pinned for {label}"
-    report(as_json, {"registry": label, "forgotten": forgotten}, text)
+    if read:
+        text += "; forgot how it was last read online: --offline refuses it until it is read online again"
+    report(as_json, {"registry": label, "forgotten": forgotten, "online_read_forgotten": read}, text)
 
 
 def _pin(label: str, public_key: Path) -> Trusted:

@@ -89,21 +89,31 @@ def endpoint_host(base_url: str) -> str:
     return f"{host}:{parts.port}" if parts.port else host
 
 
-def _chat_url(base_url: str) -> str:
-    """``<base_url>/chat/completions`` without credentials; EndpointError for a URL that is not http(s)."""
+def base_url_problem(base_url: str) -> str | None:
+    """Why ``base_url`` is no API root to send requests to (in words that never quote what may be a key), or None."""
     root = "give the API's root URL, e.g. http://localhost:8080/v1"
     try:
         parts = urlsplit(base_url)
-        port = parts.port
-    except ValueError as error:  # the URL is not quoted: it may hold a key
-        raise EndpointError(f"invalid --base-url: {error}", hint=root) from None
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:  # nor is the error's text: it quotes a port that is not a number, which may be a key
+        return f"its host or port cannot be read (an unclosed '[', a port that is not a number in range); {root}"
     if parts.query or parts.fragment or "?" in base_url:
-        raise EndpointError("--base-url has a query or a fragment, which would go into every request, log and error",
-                            hint=f"{root}, and the key with --api-key-env")
+        return (f"it has a query or a fragment, which would go into every request, log and error; {root}, "
+                "and the key with --api-key-env")
     host = parts.hostname
     if parts.scheme not in ("http", "https") or not host or not (base_url.isascii() and base_url.isprintable()):
         shown = f"{parts.scheme}://{host}{parts.path}" if host else parts.scheme or "it"  # never its user:password
-        raise EndpointError(f"invalid --base-url {clean(shown)!r}", hint=root)
+        return f"{clean(shown)!r} is not an http(s) URL; {root}"
+    return None
+
+
+def _chat_url(base_url: str) -> str:
+    """``<base_url>/chat/completions`` without credentials; EndpointError for a URL that is no API root."""
+    problem = base_url_problem(base_url)
+    if problem is not None:
+        raise EndpointError(f"invalid --base-url: {problem}")
+    parts = urlsplit(base_url)
+    host, port = parts.hostname or "", parts.port
     netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
     return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), parts.query, "")) + "/chat/completions"
 

@@ -41,22 +41,27 @@ def check_links(lockfile: Lockfile, skills: Iterable[LockedSkill], *, allow_outs
 
 def make_links(
     lockfile: Lockfile, plans: Sequence[Plan], *, cache: ArtifactCache, warn: Callable[[str], None]
-) -> tuple[Lockfile, list[InstallResult]]:
-    """Make the links of each plan's entry that are missing; the lockfile after, and the copies made instead.
+) -> tuple[Lockfile, list[InstallResult], dict[Path, set[str]]]:
+    """Make the links of each plan's entry that are missing; the lockfile after, the copies made instead, and
+    by directory the agents reading the folders where a link was made.
 
     Each plan is placed and recorded, and its links checked. Where a link cannot be
     made, the folder gets a copy (:func:`~skillpm.installing.place.place`): its own
     entry, for the agents reading that folder, which the linked entry no longer lists.
     """
     copies: list[InstallResult] = []
+    linked: dict[Path, set[str]] = {}
     for plan in plans:
         entry = next(skill for skill in lockfile.skills if skill.directory == plan.entry.directory)
         directory = lockfile.directory(entry)
         for text in entry.links:
             link = lockfile.root / text
-            if links.is_ours(link, directory) or links.make(link, directory, relative=not Path(text).is_absolute()):
+            if links.is_ours(link, directory):
                 continue
             readers = tuple(name for name in entry.agents if link.parent in _folders(name, lockfile.root))
+            if links.make(link, directory, relative=not Path(text).is_absolute()):
+                linked.setdefault(directory, set()).update(readers)
+                continue
             from skillpm.installing.place import place
 
             copy = entry._replace(directory=text, agents=readers, links=())
@@ -71,7 +76,7 @@ def make_links(
     if copies:
         folders = ", ".join(sorted({str(result.directory.parent) for result in copies}))
         warn(f"note: this file system refused links in {folders}; copied the skills there instead")
-    return lockfile, copies
+    return lockfile, copies, linked
 
 
 def unlink(lockfile: Lockfile, skills: Sequence[LockedSkill], *, allow_outside: bool) -> list[Path]:

@@ -163,10 +163,11 @@ def _install_all(
     for plan, held in zip(plans, in_place):
         results.append(place(lockfile, plan, cache, in_place=held))
         lockfile = lockfile.with_skill(plan.entry)
-    lockfile, copies = make_links(lockfile, plans, cache=cache, warn=lambda line: _warning(attestations, line))
-    if copies:  # the linked entries now list fewer agents
-        agents_of = {lockfile.directory(skill): skill.agents for skill in lockfile.skills}
-        results = [result._replace(agents=agents_of[result.directory]) for result in results]
+    lockfile, copies, linked = make_links(lockfile, plans, cache=cache,
+                                          warn=lambda line: _warning(attestations, line))
+    agents_of = {lockfile.directory(skill): skill.agents for skill in lockfile.skills}
+    results = [_reaching(result, agents_of[result.directory], linked.get(result.directory, set()))
+               for result in results]
     unverified = [
         f"{result.name} {result.version} ({result.target})"
         for plan, result, verified in zip(plans, results, attested)
@@ -177,6 +178,13 @@ def _install_all(
 
         _warning(attestations, unattested_warning(unverified))
     return results + copies
+
+
+def _reaching(result: InstallResult, agents: tuple[str, ...], linked: set[str]) -> InstallResult:
+    """``result`` with the ``agents`` its entry lists once linked (a copy made where a link failed took those
+    reading that folder); added are those new to the entry and those whose link was made (``linked``)."""
+    added = tuple(name for name in agents if name in result.agents_added or name in linked)
+    return result._replace(agents=agents, agents_added=added)
 
 
 def _overlapping(directories: Sequence[Path]) -> set[Path]:

@@ -30,6 +30,7 @@ class InstallResult(Record):
     directory: Path
     changed: bool  # False when the directory held these files and skills.lock already pinned this archive
     agents: tuple[str, ...] = ()  # the agents that read it, directly or through links
+    agents_added: tuple[str, ...] = ()  # those of ``agents`` it did not reach before: new in skills.lock, or relinked
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -40,6 +41,7 @@ class InstallResult(Record):
             "directory": str(self.directory),
             "changed": self.changed,
             "agents": list(self.agents),
+            "agents_added": list(self.agents_added),
         }
 
 
@@ -66,4 +68,6 @@ def place(lockfile: Lockfile, plan: Plan, cache: ArtifactCache, *, in_place: boo
         data = data or fetch_artifact(plan.registry, plan.variant, cache)
         put_tree(directory, data, record=lambda: record(lockfile, updated), undo=lambda: record(updated, lockfile))
     changed = not (in_place and lockfile.pins(entry))
-    return InstallResult(entry.name, entry.version, entry.target, entry.sha256, directory, changed, entry.agents)
+    before = lockfile.at(entry)
+    added = tuple(name for name in entry.agents if before is None or name not in before.agents)
+    return InstallResult(entry.name, entry.version, entry.target, entry.sha256, directory, changed, entry.agents, added)

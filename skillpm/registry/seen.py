@@ -4,9 +4,9 @@ Offline, an HTTP registry is read from the index cache, which others may write (
 cache, a restored cache key): a planted ``config.json`` without ``index-keys`` would make a
 signed registry whose key is not pinned read as unsigned, its cache (the planter's documents)
 its only authority. So the user's data folder, not the cache, keeps one small record per
-registry, written online; offline a cached registry is read as unsigned only when its record
-says it was seen unsigned. A signed registry read offline needs its key pinned
-(:mod:`skillpm.registry.trust`). The embedded registry and local folders are not cached and
+registry, written online and forgotten by ``registry trust --forget``; offline a cached registry
+is read as unsigned only when its record says it was seen unsigned. A signed registry read
+offline needs its key pinned (:mod:`skillpm.registry.trust`). The embedded registry and local folders are not cached and
 never come here.
 """
 
@@ -63,6 +63,18 @@ def record(label: str, signed: bool, root: Path | None = None) -> None:
         atomic_write(path, json.dumps({"registry": label, "signed": signed}).encode() + b"\n", mode=0o600)
     except OSError:
         pass
+
+
+def forget(label: str, root: Path | None = None) -> bool:
+    """Forget how ``label`` was last read online (its one record goes at once); whether there was a record.
+
+    Offline, the registry is then refused as one never read online, until it is read online again.
+    """
+    try:
+        _path(label, root).unlink()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def sighting(label: str, *, offline: bool) -> Callable[[bool], None]:

@@ -159,6 +159,29 @@ def test_a_yank_is_made_and_taken_back_on_the_oci_registry_itself(
     assert "not signed" in one_error(skillpm("registry", "yank", url, f"{NAME}==1.0.0", "--key", source["key"]))
 
 
+def test_a_push_says_how_it_moved_a_tag_it_had_pushed_before(
+    source: dict[str, Any], oci_registry: RunningRegistry, tmp_path: Path
+) -> None:
+    """A push that moves a version's tag to carry a yank or new evidence says so; "already pushed" only when
+    it moved nothing, and --json says which targets it yanked and which attestations it attached."""
+    url, static = _url(oci_registry), _published(source, tmp_path)
+    where = f"{url}/{NAME}"
+    assert _ok("registry", "push", static, url) == f"pushed {NAME} 1.0.0 (generic, sm_90a) -> {where}\n"
+    _ok("registry", "yank", static, f"{NAME}==1.0.0", "--target", "generic")
+    assert _ok("registry", "push", static, url) == f"updated the tag of {NAME} 1.0.0 (yanked generic) -> {where}\n"
+
+    _ok("registry", "yank", static, f"{NAME}==1.0.0", "--target", "sm_90a")
+    attested = json.loads(_ok("attest", f"{NAME}==1.0.0", "--target", "sm_90a", "--evidence", source["eval"],
+                              "--sign", f"key:{source['key']}", "--registry", static, "--json"))
+    (version,) = json.loads(_ok("registry", "push", static, url, "--json"))["versions"]
+    assert version == {"name": NAME, "version": "1.0.0", "targets": ["generic", "sm_90a"], "new": False,
+                       "attached": [attested["attestation"]["path"]], "yanked": ["sm_90a"]}
+
+    assert _ok("registry", "push", static, url) == f"already pushed: {NAME} 1.0.0 (generic, sm_90a) -> {where}\n"
+    (version,) = json.loads(_ok("registry", "push", static, url, "--json"))["versions"]
+    assert (version["new"], version["attached"], version["yanked"]) == (False, [], [])
+
+
 def test_a_yank_refuses_a_tag_that_holds_another_version(
     source: dict[str, Any], oci_registry: RunningRegistry, tmp_path: Path
 ) -> None:

@@ -170,3 +170,24 @@ def test_the_embedded_registry_and_a_local_folder_need_no_record_offline(hostile
     hostile.ok(hostile.run("install", "kernel-builder-cuda", "--arch", "9.0", "--offline"))
 
     assert not (data_folder(hostile) / "index-seen").exists()
+
+
+def test_forgetting_a_registrys_trust_forgets_that_it_was_read_unsigned(hostile: Hostile, site) -> None:
+    url, root = site
+    publish(hostile, root, "1.0.0")
+    hostile.ok(install(hostile, url))
+    other = hostile.work / "other-site"
+    other.mkdir()
+    with serving(other) as other_url:
+        publish(hostile, other, "1.0.0")
+        hostile.ok(install(hostile, other_url, cwd=project(hostile, "other")))
+    kept = record_of(hostile, other_url).read_bytes()
+
+    forgot = hostile.ok(hostile.run("registry", "trust", url, "--forget", "--json"))
+
+    assert json.loads(forgot.stdout) == {"registry": url, "forgotten": False, "online_read_forgotten": True}
+    assert not record_of(hostile, url).exists()
+    assert record_of(hostile, other_url).read_bytes() == kept  # only that registry's record
+    hostile.refused(install(hostile, url, "--offline", cwd=project(hostile, "elsewhere")), REFUSED)
+    again = hostile.ok(hostile.run("registry", "trust", url, "--forget"))
+    assert again.stdout.strip() == f"no index key was pinned for {url}"

@@ -178,7 +178,8 @@ def test_an_error_echoing_part_of_the_key_never_shows_it(hostile, endpoint, echo
 
 
 @pytest.mark.parametrize("base_url", ["http://127.0.0.1:1/v1?api-key=QUERYKEYSECRET", "http://127.0.0.1:1/v1#QUERYKEYSECRET",
-                                      "ftp://user:QUERYKEYSECRET@127.0.0.1/v1", "http://[::1/v1?k=QUERYKEYSECRET"])
+                                      "ftp://user:QUERYKEYSECRET@127.0.0.1/v1", "http://[::1/v1?k=QUERYKEYSECRET",
+                                      "https://token:QUERYKEYSECRET/v1"])
 def test_a_base_url_is_never_quoted_with_what_may_be_a_key(hostile, base_url: str) -> None:
     """Threat: a key in --base-url's query (or user:password) printed in every error (a review: 'cannot connect to
     http://127.0.0.1:1/v1?api-key=...'); the query was also put before /chat/completions, so it never worked."""
@@ -186,5 +187,6 @@ def test_a_base_url_is_never_quoted_with_what_may_be_a_key(hostile, base_url: st
                                                                                      "Say hello.")}})
     completed = hostile.run("eval", source, "-m", "m", "--base-url", base_url)
     hostile.refused(completed, "--base-url")
+    assert completed.returncode == 2  # a usage error, as any bad option value
     assert "QUERYKEYSECRET" not in completed.stdout + completed.stderr
 

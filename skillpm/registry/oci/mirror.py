@@ -40,21 +40,19 @@ _BUNDLE_NAME = re.compile(r"[a-z][a-z-]{0,40}-[0-9a-f]{16}(-[0-9a-f]{16})?\.sigs
 
 @dataclass(frozen=True)
 class Pushed:
-    """One version :func:`push_packages` handled: pushed (new or with new attestations), or already there."""
+    """One version :func:`push_packages` handled: pushed new, its tag moved (new attestations, new yanks), or
+    already there (nothing pushed)."""
 
     name: str
     version: str
     targets: tuple[str, ...]
     new: bool  # the tag did not exist
     attached: frozenset[str]  # attestation paths the tag did not list before
-
-    @property
-    def pushed(self) -> bool:
-        return self.new or bool(self.attached)
+    yanked: tuple[str, ...]  # targets the tag did not mark yanked before
 
     def to_json(self) -> dict[str, object]:
         return {"name": self.name, "version": self.version, "targets": list(self.targets), "new": self.new,
-                "attached": sorted(self.attached)}
+                "attached": sorted(self.attached), "yanked": list(self.yanked)}
 
 
 def merged(existing: VersionEntry | None, entry: VersionEntry, where: str) -> VersionEntry | None:
@@ -106,12 +104,19 @@ def push_packages(
             push_version(oci, name, planned, _files(planned, static, oci), progress)
         before = _attestation_paths(existing) if existing else frozenset()
         attached = _attestation_paths(planned) - before if planned else frozenset()
-        done.append(Pushed(name, entry.version, tuple(v.target for v in entry.variants), existing is None, attached))
+        was_yanked = _yanked(existing) if existing else ()
+        yanked = tuple(target for target in _yanked(planned) if target not in was_yanked) if planned else ()
+        done.append(Pushed(name, entry.version, tuple(v.target for v in entry.variants), existing is None, attached,
+                           yanked))
     return done
 
 
 def _attestation_paths(entry: VersionEntry) -> frozenset[str]:
     return frozenset(item.path for variant in entry.variants for item in variant.attestations)
+
+
+def _yanked(entry: VersionEntry) -> tuple[str, ...]:
+    return tuple(variant.target for variant in entry.variants if variant.yanked)
 
 
 def _files(entry: VersionEntry, static: Registry, oci: OciRegistry) -> dict[str, bytes]:
