@@ -18,6 +18,7 @@ from skillpm.errors import ManifestError, TargetError
 from skillpm.records import Record
 from skillpm.targets import Capability, best_target, family_members, parse_target
 from skillpm.reading import MAX_MANIFEST_SIZE, problem, read_inside
+from skillpm.spelling import is_plain_version
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -112,6 +113,8 @@ def parse_manifest(data: Mapping[str, Any]) -> Manifest:
 
 
 def _version_problem(version: str) -> str | None:
+    if is_plain_version(version):  # PEP 440 and public, told without compiling packaging's grammar
+        return None
     from packaging.version import InvalidVersion, Version
 
     try:

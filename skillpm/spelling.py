@@ -28,9 +28,17 @@ def is_lowercase_words(text: str) -> bool:
     return all(only(word, LOWER_ALNUM) for word in text.split("-"))
 
 
+#: The longest plain version: Python's int() refuses more digits than sys.get_int_max_str_digits(), which
+#: may be set as low as 640.
+PLAIN_VERSION_LENGTH = 640
+
+
 def is_plain_version(text: str) -> bool:
     """Whether ``text`` is a PEP 440 version in the form most are written in (``1.0.0``, ``0.2.0a1``,
-    ``2.1.post1.dev3``): ``[0-9]+(?:\\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\\.post[0-9]+)?(?:\\.dev[0-9]+)?``."""
+    ``2.1.post1.dev3``): ``[0-9]+(?:\\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\\.post[0-9]+)?(?:\\.dev[0-9]+)?``, in at
+    most :data:`PLAIN_VERSION_LENGTH` characters, so that packaging reads each of its numbers."""
+    if len(text) > PLAIN_VERSION_LENGTH:
+        return False
     rest = text
     for marker in (".dev", ".post"):  # taken off the end: a dev release's number comes after a post release's
         head, found, number = rest.rpartition(marker)

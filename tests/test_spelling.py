@@ -9,9 +9,11 @@ registry names), drawn on text near what they accept: the characters they take, 
 from __future__ import annotations
 
 import re
+import sys
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from packaging.version import Version
 
 from skillpm.containment import VCS_FOLDERS, is_vcs_name
 from skillpm.registry.config import _is_registry_name
@@ -86,5 +88,23 @@ def near_versions(draw: st.DrawFn) -> str:
 @example("2.1.post1.dev3")
 @example("1.0.dev1.post2")
 @example("0.2.0a1")
+@example("9" * 640)
+@example("9" * 641)
 def test_is_plain_version_is_the_pattern(text: str) -> None:
-    assert is_plain_version(text) == (re.fullmatch(PLAIN_VERSION, text) is not None)
+    assert is_plain_version(text) == (re.fullmatch(PLAIN_VERSION, text) is not None and len(text) <= 640)
+
+
+@settings(max_examples=300, deadline=None)
+@given(near_versions())
+@example("9" * 640)
+@example("1." + "9" * 638)
+def test_packaging_reads_every_plain_version_as_a_public_one(text: str) -> None:
+    """Even with Python's int() limited to the fewest digits it may be set to (640)."""
+    if not is_plain_version(text):
+        return
+    was = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(640)
+    try:
+        assert Version(text).local is None
+    finally:
+        sys.set_int_max_str_digits(was)
