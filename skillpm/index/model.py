@@ -9,14 +9,15 @@ schemas/index-*.schema.json.
 
 from __future__ import annotations
 
-from typing import Any
-
-from packaging.version import Version
+from typing import TYPE_CHECKING, Any
 
 from skillpm.errors import IndexFormatError
 from skillpm.index.limits import MAX_ATTESTATIONS, document_problem
 from skillpm.records import Record
 from skillpm.spelling import is_lowercase_words, is_sha256
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 FORMAT = "skillpm-index"
 FORMAT_VERSION = 1
@@ -356,11 +357,13 @@ def version_order(entry: VersionEntry) -> tuple[int, Version | str]:
 def version_text_order(version: str) -> tuple[int, Version | str]:
     """:func:`version_order` of a version as spelt, its entry not read."""
     key = _version_key(version)
-    return (1, key) if isinstance(key, Version) else (0, version)
+    return (0, version) if isinstance(key, str) else (1, key)
 
 
-def _version_key(text: str) -> object:
+def _version_key(text: str) -> Version | str:
     """A version as PEP 440 compares it (``1.0`` and ``1.0.0`` are one version), or the text itself."""
+    from packaging.version import Version  # here: pack and validate read no index
+
     try:
         return Version(text)
     except ValueError:  # InvalidVersion, or a number too long for int()
