@@ -10,7 +10,9 @@ never follow it, and never fail the command, for a cache only saves work.
 The cache takes no lock (processes working on any project write it at once), so
 temporary files that killed writers left are told apart by age alone: a live
 writer's exists for one write, which takes seconds, never
-:data:`STALE_TEMPORARY_AGE`.
+:data:`STALE_TEMPORARY_AGE`. A killed download leaves its temporary file in the
+folder of its own digest, which no later write may go into, so a process's first
+artifact write sweeps every artifact folder; its later writes sweep none.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import stat
 from pathlib import Path
 
 from skillpm.reading import MAX_ARTIFACT_SIZE, artifact_limit, read_at_most
+from skillpm.spelling import HEX_DIGITS, only
 
 CACHE_ENV = "SKILLPM_CACHE_DIR"
 
@@ -98,13 +101,19 @@ def _write(path: Path, data: bytes, *, durable: bool = True) -> None:
         pass  # the cache only saves work; a cache that cannot take a file must not fail a command
 
 
-def _subfolders(folder: Path) -> list[Path]:
-    """The real directories (not links) in ``folder``; none when it cannot be listed."""
+def _fan_out(folder: Path) -> list[Path]:
+    """The real directories (not links) in ``folder`` named as :meth:`ArtifactCache._path` names them (two
+    hex digits): 256 at most, whatever else was planted beside them; none when it cannot be listed."""
     try:
         with os.scandir(folder) as entries:
-            return [Path(entry.path) for entry in entries if entry.is_dir(follow_symlinks=False)]
+            return [Path(entry.path) for entry in entries
+                    if len(entry.name) == 2 and only(entry.name, HEX_DIGITS) and entry.is_dir(follow_symlinks=False)]
     except OSError:
         return []
+
+
+#: The artifact folders (one per cache root) this process has swept for killed writes' leftovers.
+_swept_artifacts: set[Path] = set()
 
 
 def registry_key(url: str) -> str:
@@ -151,11 +160,14 @@ class ArtifactCache:
     def put(self, sha256: str, data: bytes) -> None:
         """Store ``data`` (whose digest the caller has checked) under ``sha256``, as :func:`write_cache_file` writes.
 
-        First removes the temporary files that killed writes left among all the
-        artifacts, once they are :data:`STALE_TEMPORARY_AGE` old.
+        The process's first put first removes the temporary files that killed writes left among all
+        the artifacts, once they are :data:`STALE_TEMPORARY_AGE` old: one listing of each of the 256
+        folders a process, not a put (one that goes stale while the process runs waits for the next).
         """
         path = self._path(sha256)
         if _real_folders(self.root, path.parent):
-            for folder in _subfolders(self._folder()):
-                _sweep(folder)
+            if self._folder() not in _swept_artifacts:
+                _swept_artifacts.add(self._folder())
+                for folder in _fan_out(self._folder()):
+                    _sweep(folder)
             _write(path, data)

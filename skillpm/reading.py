@@ -11,7 +11,7 @@ import errno
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 _MIB = 1024 * 1024
 
@@ -62,14 +62,16 @@ def open_regular(path: Path | str) -> BinaryIO:
 
 
 class Hashing:
-    """A binary stream read through, its bytes hashed (sha256) and counted as they are read; ValueError
-    once more than ``limit`` bytes came, so that a file growing while it is read is never read whole."""
+    """A binary stream read through, its bytes hashed (sha256) and counted as they are read, and each
+    chunk handed to ``copy`` when one is given (a copy written in the same pass); ValueError once more
+    than ``limit`` bytes came, so that a file growing while it is read is never read whole."""
 
-    def __init__(self, stream: BinaryIO, limit: int) -> None:
+    def __init__(self, stream: BinaryIO, limit: int, copy: Callable[[bytes], None] | None = None) -> None:
         import hashlib
 
         self._stream = stream
         self._limit = limit
+        self._copy = copy
         self.sha256 = hashlib.sha256()
         self.size = 0
 
@@ -80,6 +82,8 @@ class Hashing:
         self.size += len(chunk)
         if self.size > self._limit:
             raise ValueError(f"larger than {self._limit} bytes")
+        if self._copy is not None:
+            self._copy(chunk)
         return chunk
 
     def drain(self) -> str:

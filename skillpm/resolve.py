@@ -130,6 +130,8 @@ def _walk(
             continue
         entry = listing.read(spelt)
         if entry is None:
+            if listing.spelt(spelt) != spelt:  # its tag holds a '+' where it reads as PEP 440's '_'
+                candidates.extend(_not_taken(listing, listing.spelt(spelt), LOCAL_REASON))
             del versions[version]
             matching.discard(version)
             if not version.is_prerelease:
@@ -169,11 +171,12 @@ def _matching(versions: Iterable[Version], requirement: Requirement) -> set[Vers
 
 def matching_versions(listing: Listing, requirement: Requirement) -> list[VersionEntry]:
     """The listing's versions ``requirement`` names, oldest first: yanked and pre-releases too; only
-    those are read.
+    those are read, and those whose spelling only their entry settles (:meth:`Listing.settle`).
 
     What ``info NAME==VERSION`` shows and ``verify`` checks: a question about published
     versions, not a choice to install (that is :func:`resolve`).
     """
+    listing.settle()
     parsed = _parsed_versions(listing)
     if requirement.specifier is not None:
         parsed = {version: spelt for version, spelt in parsed.items()

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from securesystemslib.signer import CryptoSigner
-from sigstore._internal.tuf import DEFAULT_TUF_URL, _get_dirs
+from sigstore._internal.tuf import DEFAULT_TUF_URL, STAGING_TUF_URL, _get_dirs
 from sigstore._utils import read_embedded
+from sigstore_models.trustroot.v1 import SigningConfig as SigningConfigDocument
 from tuf.api.metadata import MetaFile, Metadata, Root, Snapshot, TargetFile, Targets, Timestamp
 
-from skillpm.attest.trustroot import refreshed_root
+from skillpm.attest.trustroot import refreshed_config
 
 from security.conftest import serving
 from test_attest_keyless import Instance
@@ -58,19 +59,24 @@ class Repository:
         return data
 
 
-def test_a_refresh_in_time_gives_the_root_it_verified_and_keeps_what_it_fetched(tmp_path: Path) -> None:
-    config = read_embedded("signing_config.v0.2.json", DEFAULT_TUF_URL)
-    first, second = (Instance.create().trusted_root()._inner.to_json().encode() for _ in range(2))
+def test_a_refresh_in_time_gives_the_root_and_signing_config_it_verified_and_keeps_what_it_fetched(
+    tmp_path: Path,
+) -> None:
+    """What verifying keyless bundles takes (the trusted root) and what signing them takes too (the signing
+    config): each time the version the repository publishes then."""
+    roots = (Instance.create().trusted_root()._inner.to_json().encode() for _ in range(2))
+    configs = (read_embedded("signing_config.v0.2.json", url) for url in (DEFAULT_TUF_URL, STAGING_TUF_URL))
     repository = Repository(tmp_path / "repository")
     with serving(repository.folder) as url:
         metadata, targets = _get_dirs(url)
         metadata.mkdir(parents=True)
         (metadata / "root.json").write_bytes(repository.root)  # as `sigstore trust-instance` leaves it
-        for trusted in (first, second):
+        for trusted, config in zip(roots, configs):
             repository.publish({"trusted_root.json": trusted, "signing_config.v0.2.json": config})
-            root = refreshed_root(url)
-            assert not isinstance(root, str), root
-            assert root._inner.to_json().encode() == trusted
+            refreshed = refreshed_config(url)
+            assert not isinstance(refreshed, str), refreshed
+            assert refreshed.trusted_root._inner.to_json().encode() == trusted
+            assert refreshed.signing_config._inner == SigningConfigDocument.from_json(config)
             assert (targets / "trusted_root.json").read_bytes() == trusted
             assert (metadata / "timestamp.json").read_bytes() == (repository.folder / "timestamp.json").read_bytes()
             assert (metadata / "root.json").resolve() == metadata / "root_history" / "1.root.json"

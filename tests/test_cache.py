@@ -24,10 +24,13 @@ def backdate(path: Path, seconds: float) -> None:
 
 
 def test_a_write_removes_stale_temporaries_and_keeps_fresh_ones(tmp_path: Path) -> None:
+    """The process's first put sweeps every artifact folder, its later ones none: a leftover planted after
+    the first waits for the next process."""
     cache = ArtifactCache(tmp_path)
     old_data, new_data = b"cached long ago", b"new download"
     old_sha, new_sha = (hashlib.sha256(data).hexdigest() for data in (old_data, new_data))
-    cache.put(old_sha, old_data)
+    cache._path(old_sha).parent.mkdir(parents=True)
+    cache._path(old_sha).write_bytes(old_data)  # as an earlier process's put left it
     folder = tmp_path / "artifacts" / "sha256" / old_sha[:2]  # another entry's folder than the new write's
     assert old_sha[:2] != new_sha[:2]
     stale = temporary(folder / old_sha)  # as a killed atomic_write leaves it
@@ -43,6 +46,10 @@ def test_a_write_removes_stale_temporaries_and_keeps_fresh_ones(tmp_path: Path) 
     assert fresh.exists() and foreign.exists()
     assert cache.get(old_sha) == old_data  # an old entry is no temporary file
     assert cache.get(new_sha) == new_data
+    later = temporary(folder / old_sha)
+    backdate(later, STALE_TEMPORARY_AGE + 60)
+    cache.put(hashlib.sha256(b"another").hexdigest(), b"another")
+    assert later.exists()
 
 
 def test_a_cache_file_write_sweeps_its_own_folder(tmp_path: Path) -> None:

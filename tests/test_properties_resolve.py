@@ -10,16 +10,19 @@ finds nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from skillpm.errors import IndexFormatError
 from skillpm.index.listing import Listing
 from skillpm.index.model import PackageDocument, Variant, VersionEntry
+from skillpm.registry.oci import layout
 from skillpm.requirements import parse_requirement
-from skillpm.resolve import NoMatch, resolve
+from skillpm.resolve import NoMatch, matching_versions, resolve
 from skillpm.targets import Capability, parse_target, why_unusable
 
 VERSIONS = ["0.1.0", "0.9", "1.0.0a1", "1.0.0rc1", "1.0.0", "1.0.1", "1.1.0.dev1", "2.0.0b2", "2.0.0", "2.0.0.post1"]
@@ -72,8 +75,9 @@ def oracle(document: PackageDocument, specifier: str, cap: tuple[int, int] | Non
 
 
 @st.composite
-def documents(draw: st.DrawFn) -> PackageDocument:
-    chosen = draw(st.lists(st.sampled_from(VERSIONS), unique=True, max_size=6))
+def documents(draw: st.DrawFn, versions: list[str] = VERSIONS) -> PackageDocument:
+    """A document of up to 6 of ``versions``, no two under one OCI tag (``1.0+rc1`` and ``1.0_rc1``)."""
+    chosen = draw(st.lists(st.sampled_from(versions), unique_by=layout.tag_for, max_size=6))
     entries = []
     for version in chosen:
         targets = draw(st.lists(st.sampled_from(TARGETS), unique=True, max_size=5))
@@ -157,3 +161,51 @@ def test_reading_versions_as_asked_resolves_as_the_whole_document(
     assert all(SpecifierSet(specifier).contains(Version(version), prereleases=True) for version in read)
     assert all(Version(version) >= Version(chosen.version) for version in seen)  # a gone one may be lower: the
     # walk read it before it knew (then walked again, when without it only pre-releases were left)
+
+
+#: Versions whose OCI tag holds '_': PEP 440 spellings with '_' (1.0_rc1, 2.0_post1) and the versions they equal
+#: (1.0rc1, 2.0.post1), local versions whose tag reads as those (1.0+rc1, 2.0+post1: '+' written '_'), and local
+#: versions whose tag is no version as it stands (1.0.0+build; 1.0_a+b, listed as 1.0+a_b until read).
+TAGGED = ["1.0.0", "1.0rc1", "1.0_rc1", "1.0+rc1", "1.0.0+build", "1.0_a+b", "2.0.0", "2.0.post1", "2.0_post1",
+          "2.0+post1", "2.0.0b2"]
+TAGGED_SPECIFIERS = ["", ">=1.0", "<2", "==1.0", "==1.0a0", "==2.0.post1", "==1.0rc1", ">=1.0rc1", "==2.0+post1"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(documents(TAGGED), st.sampled_from(TAGGED_SPECIFIERS), st.sampled_from(CAPABILITIES), st.data())
+def test_tags_read_as_asked_resolve_and_match_as_the_whole_document(
+    document: PackageDocument, specifier: str, cap, data: st.DataObject
+) -> None:
+    """An OCI repository's tags (layout.tag_listing), each tag holding '_' listed as it reads until its index
+    spells it otherwise, some versions gone when read (none that another version equals): resolve, the versions
+    info NAME==... shows and info NAME's are the whole document's of the versions not gone, a version listed
+    twice refused by both."""
+    equal = {entry.version for entry in document.versions
+             if sum(Version(other.version) == Version(entry.version) for other in document.versions) > 1}
+    gone = data.draw(st.sets(st.sampled_from(sorted({entry.version for entry in document.versions} - equal)))
+                     if set(entry.version for entry in document.versions) - equal else st.just(set()))
+    held = {layout.tag_for(entry.version): entry for entry in document.versions}
+    whole = document._replace(versions=tuple(entry for entry in document.versions if entry.version not in gone))
+    requirement = parse_requirement("pkg" + specifier)
+    capability = Capability(*cap) if cap is not None else None
+
+    def lazy() -> Listing:
+        listing = layout.tag_listing("pkg", list(held), lambda tag: None if held[tag].version in gone else held[tag],
+                                     where="pkg")
+        return listing or Listing("pkg", [], lambda version: None, where="pkg")
+
+    def answers(listing: Callable[[], Listing]) -> list[object]:
+        found: list[object] = []
+        for question in (lambda: resolve(listing(), requirement, capability),
+                         lambda: [entry.version for entry in matching_versions(listing(), requirement)],
+                         lambda: sorted(entry.version for entry in listing().document().versions)):
+            try:
+                answer = question()
+            except IndexFormatError:
+                answer = IndexFormatError
+            except NoMatch as no_match:
+                answer = str(no_match).split(" (")[0]
+            found.append((answer.version, answer.variant) if hasattr(answer, "variant") else answer)
+        return found
+
+    assert answers(lazy) == answers(lambda: Listing.of(whole))

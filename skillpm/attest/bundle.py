@@ -81,13 +81,16 @@ def sign_keyless(statement: Statement, *, identity_token: str | None = None, sta
     """Sign ``statement`` with Sigstore (Fulcio certificate, Rekor entry); returns the bundle JSON.
 
     ``identity_token`` is an OIDC token; without one, an ambient credential (GitHub
-    Actions, GitLab, Buildkite, Google Cloud...) is looked for. Needs the network.
+    Actions, GitLab, Buildkite, Google Cloud...) is looked for. Needs the network: Sigstore's
+    trust root and signing config are refreshed by the command's deadline, as for verifying
+    (:func:`skillpm.attest.trustroot.refreshed_config`).
     """
     quiet_sigstore()
     from sigstore.errors import Error
-    from sigstore.models import ClientTrustConfig
     from sigstore.oidc import IdentityToken, detect_credential
     from sigstore.sign import SigningContext
+
+    from skillpm.attest.trustroot import refreshed_config, tuf_url
 
     sigstore_statement = to_sigstore_statement(statement)
     try:
@@ -98,7 +101,10 @@ def sign_keyless(statement: Statement, *, identity_token: str | None = None, sta
                 hint="pass one, or sign in CI with an ambient identity (GitHub Actions: 'permissions: id-token: write')",
             )
         token = IdentityToken(raw)  # checked locally first: a malformed token costs no network call
-        trust = ClientTrustConfig.staging() if staging else ClientTrustConfig.production()
+        trust = refreshed_config(tuf_url(staging))
+        if isinstance(trust, str):
+            raise AttestationError(f"keyless signing failed: cannot refresh Sigstore's trust root: {trust}",
+                                   hint="Sigstore must be reachable")
         context = SigningContext.from_trust_config(trust)
         with context.signer(token, cache=True) as signer:
             bundle = signer.sign_dsse(sigstore_statement)

@@ -107,16 +107,14 @@ def sigstore_verifier(trust: SigstoreTrust) -> Verifier | str:
             return (Verifier.staging if trust.staging else Verifier.production)(offline=True)
         except Exception as error:  # a cached root that is damaged, a data folder that cannot be written
             return f"cannot load Sigstore's cached trust root: {_reason(error)}"
-    from sigstore._internal.tuf import DEFAULT_TUF_URL, STAGING_TUF_URL
+    from skillpm.attest.trustroot import refreshed_config, tuf_url
 
-    from skillpm.attest.trustroot import refreshed_root
-
-    root = refreshed_root(STAGING_TUF_URL if trust.staging else DEFAULT_TUF_URL)
-    if isinstance(root, str):
-        return (f"cannot refresh Sigstore's trust root: {root} (use --offline or SKILLPM_OFFLINE=1 to verify "
+    config = refreshed_config(tuf_url(trust.staging))
+    if isinstance(config, str):
+        return (f"cannot refresh Sigstore's trust root: {config} (use --offline or SKILLPM_OFFLINE=1 to verify "
                 "against the copy cached or shipped with sigstore-python)")
     try:
-        return Verifier(trusted_root=root)
+        return Verifier(trusted_root=config.trusted_root)
     except Exception as error:  # a root sigstore read but cannot verify with
         return f"cannot use Sigstore's refreshed trust root: {_reason(error)}"
 

@@ -1,4 +1,6 @@
-"""Refreshing Sigstore's trust root over TUF by the command's deadline, in a way that can be abandoned.
+"""Refreshing Sigstore's trust root over TUF by the command's deadline, in a way that can be abandoned: for
+verifying keyless bundles (:func:`skillpm.attest.keyless.sigstore_verifier`) and for signing them
+(:func:`skillpm.attest.bundle.sign_keyless`), which needs the instance's signing config too.
 
 sigstore-python refreshes its TUF metadata and its trusted root over the network, outside skillpm's
 HTTP client and with no deadline of skillpm's, writing its folders as it goes (the trusted root by
@@ -7,8 +9,8 @@ going until the process exited, which could stop it between the two: the cached 
 left empty, and every later ``--offline`` verification failed on it.
 
 The refresh now runs in a child process, on a copy of sigstore-python's folders: when it ends in
-time, each file it changed is renamed into the user's folders and the trusted root it verified is
-read from the copy; when the deadline passes, the child is killed and the copy removed, so nothing
+time, each file it changed is renamed into the user's folders and the trusted root and signing config
+it verified are read from the copy; when the deadline passes, the child is killed and the copy removed, so nothing
 of it is left running and nothing it wrote reaches the user's folders.
 """
 
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sigstore.models import TrustedRoot
+    from sigstore.models import ClientTrustConfig
 
 #: The child: refreshes the trust root of the TUF repository at ARGV[3] with sigstore-python's folders for it
 #: (metadata, targets) at ARGV[1], ARGV[2]; prints why it failed and exits 1 when it does.
@@ -44,11 +46,18 @@ except Exception as error:
 """
 
 
-def refreshed_root(url: str) -> TrustedRoot | str:
-    """The trusted root of the Sigstore instance whose TUF repository is at ``url``, refreshed by the command's
-    deadline (``$SKILLPM_HTTP_DEADLINE``); else why not (cleaned), the user's sigstore-python folders as they were."""
+def tuf_url(staging: bool) -> str:
+    """The TUF repository of Sigstore's public instance, or of its staging one."""
+    from sigstore._internal.tuf import DEFAULT_TUF_URL, STAGING_TUF_URL
+
+    return STAGING_TUF_URL if staging else DEFAULT_TUF_URL
+
+
+def refreshed_config(url: str) -> ClientTrustConfig | str:
+    """The trust config (trusted root and signing config) of the Sigstore instance whose TUF repository is at
+    ``url``, refreshed by the command's deadline (``$SKILLPM_HTTP_DEADLINE``); else why not (cleaned), the
+    user's sigstore-python folders as they were."""
     import sigstore._internal.tuf as tuf
-    from sigstore.models import TrustedRoot
 
     from skillpm.childenv import without_secrets
     from skillpm.display import clean
@@ -81,12 +90,27 @@ def refreshed_root(url: str) -> TrustedRoot | str:
         if child.returncode != 0:
             return clean(said.decode("utf-8", "replace").strip() or f"the refresh ended with {child.returncode}", 400)
         try:
-            root = TrustedRoot.from_file(str(copies[1] / "trusted_root.json"))  # the target the refresh verified
+            config = _config_in(copies[1])
             for copy, user in zip(copies, users):
                 _move_in(copy, user)
         except Exception as error:  # a root sigstore does not read, a folder that cannot be written
             return clean(str(error) or type(error).__name__, 200)
-        return root
+        return config
+
+
+def _config_in(targets: Path) -> ClientTrustConfig:
+    """The trust config of the trusted root and signing config in ``targets`` (the TUF targets a refresh verified);
+    sigstore-python's error for a root it refuses."""
+    import json
+
+    from sigstore.models import ClientTrustConfig
+
+    document = {"mediaType": str(ClientTrustConfig.ClientTrustConfigType.CONFIG_0_1)}
+    for key, name in (("trustedRoot", "trusted_root.json"), ("signingConfig", "signing_config.v0.2.json")):
+        document[key] = json.loads((targets / name).read_bytes())
+    config = ClientTrustConfig.from_json(json.dumps(document))
+    _ = config.trusted_root  # checked as sigstore-python makes it: a root it refuses is not moved in
+    return config
 
 
 def _move_in(copy: Path, user: Path) -> None:

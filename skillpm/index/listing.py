@@ -4,7 +4,9 @@ Resolution walks a package's versions highest first and stops at the first that 
 (:mod:`skillpm.resolve`): it needs every version's number, but only the entries it looks at.
 A static registry's document holds every entry already (:meth:`Listing.of`); an OCI registry
 names its versions in its tags and holds each entry in that tag's index, a request apiece
-(:meth:`skillpm.registry.oci.registry.OciRegistry.listing`).
+(:meth:`skillpm.registry.oci.registry.OciRegistry.listing`). A tag may spell its version two ways
+(``_`` is ``+`` written as tags allow, or PEP 440's own separator): it is listed as one until its
+entry, read, says it is the other (:meth:`Listing.read`).
 """
 
 from __future__ import annotations
@@ -22,18 +24,21 @@ class Listing:
 
     ``where`` names the package in errors. A version whose entry reads as ``None`` (an OCI tag
     deleted since its tags were listed) is dropped from :attr:`versions`, as if never listed.
-    ``reads``: the entries read (each maybe a request) before the listing was made; with those
-    made through it, at most MAX_VARIANTS (:meth:`read`).
+    ``unsure``: the versions whose spelling only their entry settles (:meth:`settle`); at most
+    MAX_VARIANTS entries are read in all (:meth:`read`).
     """
 
     def __init__(self, name: str, versions: Sequence[str], read: Callable[[str], VersionEntry | None], *,
-                 where: str, entries: Mapping[str, VersionEntry] | None = None, reads: int = 0) -> None:
+                 where: str, entries: Mapping[str, VersionEntry] | None = None, unsure: Iterable[str] = ()) -> None:
         self.name = name
-        self._listed = dict.fromkeys(versions)  # a dict: a walk of many versions asks and drops each in O(1)
+        # Each version as listed, and as its entry spells it when that is another spelling. A dict: a walk
+        # of many versions asks and drops each in O(1).
+        self._listed: dict[str, str | None] = dict.fromkeys(versions)
         self.where = where
         self._read = read
-        self._reads = reads
+        self._reads = 0
         self._entries: dict[str, VersionEntry] = dict(entries or {})
+        self._unsure = set(unsure)
 
     @classmethod
     def of(cls, document: PackageDocument) -> Listing:
@@ -44,11 +49,12 @@ class Listing:
 
     @property
     def versions(self) -> list[str]:
-        """The versions listed and not found gone, in the registry's order."""
-        return list(self._listed)
+        """The versions listed and not found gone, in the registry's order, each as its entry spells it once read."""
+        return [spelt or listed for listed, spelt in self._listed.items()]
 
     def read(self, version: str) -> VersionEntry | None:
-        """``version``'s entry, read now if not yet; ``None`` for a version not listed (or gone).
+        """``version``'s entry, read now if not yet; ``None`` for a version not listed, gone, or whose entry
+        spells it otherwise (a ``+`` where it was listed with PEP 440's ``_``): that one is listed in its place.
 
         IndexFormatError when the listing would read more than MAX_VARIANTS entries: a walk down a
         registry's versions, each yanked, gone or without a variant for the GPU, stops there (offline,
@@ -56,17 +62,34 @@ class Listing:
         """
         if version in self._entries:
             return self._entries[version]
-        if version not in self._listed:
+        if self._listed.get(version, "") is not None:  # not listed, or listed as its entry spells it
             return None
         if self._reads >= MAX_VARIANTS:
             raise too_many(self.where, self._reads + 1)
         self._reads += 1
+        self._unsure.discard(version)
         entry = self._read(version)
         if entry is None:
             del self._listed[version]
             return None
-        self._entries[version] = entry
+        self._entries[entry.version] = entry
+        if entry.version != version:
+            self._listed[version] = entry.version
+            return None
         return entry
+
+    def settle(self) -> None:
+        """Read every version whose spelling only its entry settles, so that :attr:`versions` spells each as its
+        entry does; IndexFormatError, before any is read, when that would read more than MAX_VARIANTS in all."""
+        if self._reads + len(self._unsure) > MAX_VARIANTS:
+            raise too_many(self.where, self._reads + len(self._unsure))
+        for version in [version for version in self._listed if version in self._unsure]:
+            self.read(version)
+
+    def spelt(self, version: str) -> str:
+        """``version`` as its entry spells it: itself, unless it was listed one way and its entry, read, spells
+        it another."""
+        return self._listed.get(version) or version
 
     def at_hand(self, version: str) -> VersionEntry | None:
         """``version``'s entry if it has been read (or came with the document), reading nothing."""
@@ -83,11 +106,16 @@ class Listing:
         unread = sum(1 for version in wanted if version not in self._entries)
         if self._reads + unread > MAX_VARIANTS:
             raise too_many(self.where, self._reads + unread)
-        found = [entry for entry in map(self.read, wanted) if entry is not None]
+        found = [entry for entry in map(self._held, wanted) if entry is not None]
         problem = document_problem(found)
         if problem is not None:
             raise IndexFormatError(f"{self.where}: {problem}")
         return found
+
+    def _held(self, version: str) -> VersionEntry | None:
+        """:meth:`read`, but the entry of a version listed one way and spelt another by its entry too."""
+        entry = self.read(version)
+        return self._entries.get(self.spelt(version)) if entry is None else entry
 
     def search_entry(self) -> SearchEntry | None:
         """:meth:`PackageDocument.search_entry` of the versions not gone (None when all are), reading versions
@@ -111,7 +139,7 @@ class Listing:
 
     def document(self) -> PackageDocument:
         """Every version, as one document (:meth:`entries` of them all)."""
-        return PackageDocument(self.name, tuple(self.entries(list(self.versions))))
+        return PackageDocument(self.name, tuple(self.entries(self.versions)))
 
 
 def too_many(where: str, count: int) -> IndexFormatError:

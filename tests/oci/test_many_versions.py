@@ -190,8 +190,8 @@ def test_a_tag_holding_an_underscore_is_read_to_know_its_version(
     oci_registry: RunningRegistry, isolated, tmp_path: Path
 ) -> None:
     """Tag 2.0_post1 is 2.0.post1 (PEP 440's '_' separator), above 2.0.0, or 2.0+post1 (a '+' written '_'), a
-    local version never taken: only its index says which, so it is read with the tag list and the choice is
-    the one the whole document gives."""
+    local version never taken: only its index says which, so it is read when the walk reaches 2.0.post1 and
+    the choice is the one the whole document gives."""
     url, oci, entry = _published(oci_registry, tmp_path)
     for version in [*OLDER[:20], "2.0_post1"]:
         _tag(oci, entry, version)
@@ -200,6 +200,37 @@ def test_a_tag_holding_an_underscore_is_read_to_know_its_version(
     resolved = json.loads(_ok("resolve", NAME, "--arch", "h100", "--registry", url, "--json"))
     assert (resolved["version"], resolved["target"]) == ("2.0_post1", "sm_90a")
     assert log.index_reads() == ["2.0_post1"]
+
+
+def test_tags_holding_an_underscore_are_read_when_the_walk_reaches_them(
+    oci_registry: RunningRegistry, isolated, tmp_path: Path
+) -> None:
+    """A tag holding '_' was read with the tag list, whatever the walk needed: 30 local versions written as
+    Helm writes them (1.0.N+build, tag 1.0.N_build) cost every resolve 30 reads. A tag that is no version
+    as spelt is a local version whatever its index says, never taken: it is not read. One that is a version
+    (2.0_post1, 2.1_rc1) is read when the walk reaches that version: here 2.0_post1 holds the local
+    2.0+post1, so the walk goes on to 2.0.0, and the pre-release 2.1_rc1 is read only when asked for.
+    The choices and the versions info shows are those of the whole document."""
+    url, oci, entry = _published(oci_registry, tmp_path)
+    for version in [*OLDER[:20], *(f"1.0.{n}+build" for n in range(30)), "2.0+post1", "2.1_rc1"]:
+        _tag(oci, entry, version)
+    log = AccessLog(oci_registry)
+    log.mark()
+    resolved = json.loads(_ok("resolve", NAME, "--arch", "h100", "--registry", url, "--json", "--explain"))
+    assert (resolved["version"], resolved["target"]) == ("2.0.0", "sm_90a")
+    assert log.index_reads() == ["2.0_post1", "2.0.0"]
+    rows = [(row["version"], row["target"], row["reason"].split(":")[0]) for row in resolved["candidates"]]
+    local = "skipped"
+    assert rows[:5] == [("2.1_rc1", None, "version does not match the requirement"), ("2.0+post1", "generic", local),
+                        ("2.0+post1", "sm_90a", local), ("2.0.0", "sm_90a", "taken"),
+                        ("2.0.0", "generic", "usable, but sm_90a ranks higher")]
+    assert ("1.0.29+build", None, "not considered") in rows and len(rows) == 5 + 30 + 20
+    log.mark()
+    resolved = json.loads(_ok("resolve", f"{NAME}==2.1rc1", "--arch", "h100", "--registry", url, "--json"))
+    assert (resolved["version"], resolved["target"]) == ("2.1_rc1", "sm_90a")
+    assert log.index_reads() == ["2.1_rc1"]
+    shown = json.loads(_ok("info", f"{NAME}==2.0", "--registry", url, "--json"))
+    assert [version["version"] for version in shown["versions"]] == ["2.0.0", "2.0+post1"]
 
 
 def test_indexes_kept_for_offline_are_not_synced_and_their_folder_is_swept_once(
@@ -248,8 +279,9 @@ def test_search_reads_versions_down_to_the_first_it_shows(
 ) -> None:
     """search shows each package as its highest public version not wholly yanked describes it, and read every
     version's index of every package to find it (10,000 a package at most). It now reads down from the
-    highest: above 2.0.0 a wholly yanked 2.1.0 and a local 3.0.0+build (a tag holding '_', read with the tag
-    list), so three indexes of 33, and shows what reading them all showed."""
+    highest: above 2.0.0 a wholly yanked 2.1.0 and a local 3.0.0+build (a tag holding '_' that is no version
+    as it stands, so a local version, never read), so two indexes of 33, and shows what reading them all
+    showed."""
     url, oci, entry = _published(oci_registry, tmp_path)
     for version in OLDER[:30]:
         _tag(oci, entry, version)
@@ -262,4 +294,4 @@ def test_search_reads_versions_down_to_the_first_it_shows(
 
     assert [(item["name"], item["version"], sorted(item["targets"])) for item in found] == [
         (NAME, "2.0.0", ["generic", "sm_90a"])]
-    assert log.index_reads() == ["3.0.0_build", "2.1.0", "2.0.0"]
+    assert log.index_reads() == ["2.1.0", "2.0.0"]

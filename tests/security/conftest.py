@@ -98,12 +98,14 @@ class Hostile:
 
     def run(
         self, *args: str | os.PathLike[str], cwd: Path | None = None, env: dict[str, str] | None = None,
-        input: bytes | None = None,
+        input: bytes | None = None, code: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """``skillpm ARGS`` in a subprocess (in the project by default), within TIMEOUT and MEMORY."""
+        """``skillpm ARGS`` in a subprocess (in the project by default), within TIMEOUT and MEMORY; with ``code``,
+        ``python -c CODE ARGS``: a script that runs skillpm in its own process to observe it."""
         start = time.monotonic()
+        program = ["-m", "skillpm"] if code is None else ["-c", code]
         completed = subprocess.run(
-            [sys.executable, "-m", "skillpm", *(os.fsdecode(arg) if isinstance(arg, bytes) else os.fspath(arg) for arg in args)],
+            [sys.executable, *program, *(os.fsdecode(arg) if isinstance(arg, bytes) else os.fspath(arg) for arg in args)],
             cwd=cwd or self.project,
             env=self.env(**(env or {})),
             input=input,

@@ -14,12 +14,14 @@ import os
 import shutil
 import stat
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from skillpm.cache import registry_key
+from skillpm.atomic import _leftover  # builds what a killed writer leaves, as skillpm itself does
+from skillpm.cache import STALE_TEMPORARY_AGE, registry_key
 from skillpm.index.model import Variant
 from skillpm.registry.directory import LocalRegistry
 from tests.conftest import build_source, publish_source
@@ -152,3 +154,50 @@ def test_what_skillpm_makes_in_the_cache_is_private_to_the_user(hostile: Hostile
     assert any(path.parent.parent.name == "sha256" and path.is_file() for path in made)  # the archive
     modes = {str(path.relative_to(hostile.cache)): stat.S_IMODE(path.lstat().st_mode) for path in made}
     assert {name: mode for name, mode in modes.items() if mode & 0o077} == {}
+
+
+#: Runs ``skillpm ARGV[2:]`` in this process and writes to ARGV[1] each folder it lists, one a line: the
+#: ``os.listdir`` and ``os.scandir`` audit events Python raises for each real call.
+_LISTINGS = """
+import os, runpy, sys
+report = open(sys.argv[1], "w")
+def hook(event, args):
+    if event in ("os.listdir", "os.scandir") and not isinstance(args[0], int):
+        report.write(os.fsdecode(os.path.abspath(args[0] or ".")) + "\\n")
+sys.addaudithook(hook)
+sys.argv = ["skillpm", *sys.argv[2:]]
+try:
+    runpy.run_module("skillpm", run_name="__main__", alter_sys=True)
+finally:
+    report.flush()
+"""
+
+
+def test_a_download_lists_each_artifact_folder_once_a_process_and_no_planted_one(hostile: Hostile) -> None:
+    """Every download into the cache listed every folder in artifacts/sha256 for killed writes' leftovers:
+    256 folders (a filled cache), 1,000 more planted there, three archives: 3,771 listings. The process's
+    first download now lists the fan-out once, and the folders skillpm never names not at all; a stale
+    leftover in a folder no download goes into still goes, a younger one (maybe a live writer's) stays."""
+    names = ["one", "two", "three"]
+    registry = registry_of(hostile, *names)
+    fan_out = hostile.cache / "artifacts" / "sha256"
+    for number in range(256):
+        (fan_out / f"{number:02x}").mkdir(parents=True)
+    for number in range(1000):
+        (fan_out / f"planted-{number}").mkdir()
+    digests = {variant_of(registry, name).sha256[:2] for name in names}
+    other = next(fan_out / f"{number:02x}" for number in range(256) if f"{number:02x}" not in digests)
+    stale, fresh = (_leftover(other / ("ab" * 32), "tmp") for _ in range(2))
+    for path in (stale, fresh):
+        path.write_bytes(b"half a download")
+    past = time.time() - STALE_TEMPORARY_AGE - 60
+    os.utime(stale.parent, (past, past))
+    report = hostile.work / "listed"
+
+    hostile.ok(hostile.run(report, "install", *names, "--registry", registry, code=_LISTINGS))
+
+    listed = Counter(Path(line) for line in report.read_text().splitlines())
+    under = {path: count for path, count in listed.items() if path == fan_out or path.parent == fan_out}
+    assert under == {fan_out: 1, **{fan_out / f"{number:02x}": 1 for number in range(256)}}, sum(under.values())
+    assert not stale.parent.exists() and fresh.parent.exists()
+    assert all((hostile.project / ".agents" / "skills" / name / "SKILL.md").is_file() for name in names)

@@ -28,6 +28,7 @@ from test_attest_keyless import IDENTITY, ISSUER, ISSUER_V1, ISSUER_V2, Instance
 from test_publish import NAME, make_evidence
 
 from .conftest import TIMEOUT, Hostile
+from .test_signing import attest
 from .test_trust import Signed, replace_bundle, signed  # noqa: F401 (signed: the fixture)
 
 
@@ -214,14 +215,48 @@ def test_a_trust_root_refresh_past_the_deadline_is_abandoned_leaving_nothing_run
     refused = hostile.run(*install, env={**silent_proxy.env, "SKILLPM_HTTP_DEADLINE": "3"})  # TIMEOUT: the hang guard
     hostile.refused(refused, "check 'signature' failed", "cannot refresh Sigstore's trust root: no answer within "
                     "the command's deadline of 3 s")
-    assert silent_proxy.accepted, "the refresh never reached the network"
-    for connection in silent_proxy.accepted:  # the other end closed it (a read ends): nothing of the command holds it
+    _assert_abandoned(hostile, silent_proxy)
+    assert all(detail.startswith("Sigstore verification failed: ")
+               for detail in _offline_signature(hostile, registry, silent_proxy))
+
+
+def _assert_abandoned(hostile: Hostile, proxy: SilentProxy) -> None:
+    """The refresh reached the network, nothing of the command still holds a connection (the other end closed
+    each: a read ends), and sigstore-python's folders were not made."""
+    assert proxy.accepted, "the refresh never reached the network"
+    for connection in proxy.accepted:
         connection.settimeout(TIMEOUT)
         while connection.recv(4096):  # what the client sent (its CONNECT), then the end
             pass
     assert _sigstore_files(hostile) == {}
-    assert all(detail.startswith("Sigstore verification failed: ")
-               for detail in _offline_signature(hostile, registry, silent_proxy))
+
+
+def test_keyless_signing_refreshes_sigstore_s_trust_root_by_the_command_s_deadline(
+    hostile: Hostile, signed: Signed, silent_proxy: SilentProxy
+) -> None:
+    """Threat: '--sign sigstore' refreshed Sigstore's trust root over TUF in its own process, outside skillpm's
+    HTTP client and with no deadline of skillpm's, as verifying once did: behind a network that drops packets,
+    attest (and publish) waited as long as sigstore-python's fetcher would, past this suite's 30 s. Signing
+    now takes the verifier's refresh (skillpm.attest.trustroot.refreshed_config), in a child process killed at
+    the command's deadline: one error naming it, nothing of it left running, sigstore-python's folders as they were."""
+    import time
+
+    import jwt
+
+    now = int(time.time())
+    claims = {"iss": "https://issuer.example", "sub": "someone", "aud": "sigstore", "iat": now, "exp": now + 600}
+    # 8 s: time for the child to import sigstore-python and reach the proxy on a loaded machine; before, the
+    # refresh outlived the suite's 30 s (121 s with SKILLPM_HTTP_DEADLINE=3 set)
+    env = {**silent_proxy.env, "SKILLPM_HTTP_DEADLINE": "8", "SIGSTORE_ID_TOKEN": jwt.encode(claims, "k" * 32)}
+    registry = shutil.copytree(signed.root, hostile.work / "registry")
+    before = hostile.state()
+
+    refused = attest(hostile, signed, registry, "sigstore", env=env)
+
+    hostile.refused(refused, "keyless signing failed: cannot refresh Sigstore's trust root: no answer within the "
+                    "command's deadline of 8 s ($SKILLPM_HTTP_DEADLINE)")
+    _assert_abandoned(hostile, silent_proxy)
+    assert hostile.changed_outside(before) == []
 
 
 def _strace_problem() -> str | None:

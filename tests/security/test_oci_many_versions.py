@@ -4,8 +4,8 @@ A version's entry is its tag's index, a request apiece, so reading a package who
 ``registry pull``) costs a request per tag: 100,000 tags (the most a tag list may hold)
 would take hours. Reading more versions than a document may list variants (10,000) is refused before
 any index is read; a command that names its versions reads those alone. Resolution, which reads down
-from the highest candidate, stops at the 10,001st read too (tags holding ``_``, read with the tag list,
-counted), and offline, where the kept reads answer and no deadline ends a walk, a walk past thousands
+from the highest candidate, stops at the 10,001st read too (tags holding ``_`` are read as it reaches
+them, as any other), and offline, where the kept reads answer and no deadline ends a walk, a walk past thousands
 of gone versions costs one pass; the kept tag list is held to the 100,000 tags a registry's may hold.
 tests/oci/test_many_versions.py counts what install, resolve, sync and the others read from a real
 registry.
@@ -104,17 +104,24 @@ def test_a_kept_tag_list_longer_than_a_registry_s_may_be_is_refused_offline(host
                     f"error: oci://127.0.0.1:9/skills/{NAME} tags kept for --offline: more than {MAX_TAGS} tags")
 
 
-def test_tags_holding_an_underscore_count_against_the_versions_a_package_may_list(hostile) -> None:
-    """A tag holding '_' has its index read with the tag list (only the index says which version it is):
-    10,001 of them made one install read 10,001 indexes, what reading versions lazily was meant to stop."""
+def test_tags_holding_an_underscore_are_read_only_as_a_walk_reaches_them(hostile) -> None:
+    """A tag holding '_' had its index read with the tag list (only the index says which version it is):
+    10,001 of them made one install read 10,001 indexes, what reading versions lazily was meant to stop, and
+    then more than 10,000 were refused before any was read, whatever the command needed. Such a tag is now
+    listed as it reads until its index is read: 10,001 tags '1.0.N_local' (local versions, never taken) cost
+    resolve the index of 2.0.0 alone, and what must spell every version as its index does (info NAME, or
+    info NAME==VERSION) is refused before reading more than 10,000."""
     with HostileRegistry() as registry:
         variant = Variant("generic", "0" * 64, 1, f"artifacts/{NAME}/2.0.0/{NAME}-2.0.0-generic.tar.gz")
         registry.put_version(NAME, VersionEntry("2.0.0", "The one published.", (variant,)), {})
         registry.tags[f"{registry.namespace}/{NAME}"] += [f"1.0.{n}_local" for n in range(MAX_VARIANTS + 1)]
         before = hostile.state()
-        for command in (("resolve", NAME, "--arch", "h100"), ("install", NAME, "--arch", "h100")):
+        resolved = hostile.ok(hostile.run("resolve", NAME, "--arch", "h100", "--registry", registry.url))
+        assert resolved.stdout.startswith(f"{NAME} 2.0.0 generic ")
+        assert _index_reads(registry) == ["2.0.0"]
+        for requirement, count in ((NAME, MAX_VARIANTS + 2), (f"{NAME}==2.0.0", MAX_VARIANTS + 1)):
             registry.requests.clear()
-            hostile.refused(hostile.run(*command, "--registry", registry.url),
-                            f"{MAX_VARIANTS + 1} versions to read, more than the {MAX_VARIANTS} skillpm reads")
-            assert _index_reads(registry) == [], command
+            hostile.refused(hostile.run("info", requirement, "--registry", registry.url),
+                            f"{count} versions to read, more than the {MAX_VARIANTS} skillpm reads")
+            assert _index_reads(registry) == [], requirement
         assert hostile.changed_outside(before, hostile.cache) == []

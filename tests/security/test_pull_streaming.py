@@ -155,6 +155,28 @@ def test_pull_reads_each_archive_from_disk_once(hostile) -> None:
     assert (hostile.work / "large" / large.variants[0].path).stat().st_size == large.variants[0].size
 
 
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="counts the bytes read in /proc/self/io (Linux)")
+def test_add_reads_each_archive_it_is_given_once(hostile) -> None:
+    """``registry add`` copies an archive into the registry's folder as it scans and hashes it: the difference
+    in what an add of a large archive and one of a small archive read is the large archive's size once (2.0
+    times before: it copied the archive, then scanned and hashed the copy)."""
+    sizes = {}
+    for version, size in (("1.0.0", 1024), ("1.0.1", 8 * MIB)):
+        entry, files = _archive(hostile.work / "sources", version, size=size)
+        (data,) = files.values()
+        (hostile.work / f"{version}.tar.gz").write_bytes(data)
+        sizes[version] = entry.variants[0].size
+        hostile.ok(hostile.run("registry", "init", hostile.work / version))
+    baseline = _bytes_read(hostile, "registry", "add", hostile.work / "1.0.0", hostile.work / "1.0.0.tar.gz")
+    read = _bytes_read(hostile, "registry", "add", hostile.work / "1.0.1", hostile.work / "1.0.1.tar.gz")
+    times = (read - baseline) / (sizes["1.0.1"] - sizes["1.0.0"])
+    print(f"the large archive was read {times:.2f} times")
+    assert times < 1.25, times
+    document = LocalRegistry(hostile.work / "1.0.1", (hostile.work / "1.0.1").as_uri()).require_package(NAME)
+    published = hostile.work / "1.0.1" / document.versions[0].variants[0].path
+    assert published.read_bytes() == (hostile.work / "1.0.1.tar.gz").read_bytes()
+
+
 def _received(mirror: Path) -> list[Path]:
     """The files pulls are receiving (or killed pulls left) in ``mirror``'s incoming folder."""
     return sorted((mirror / ".skillpm-incoming").glob("*/*"))

@@ -22,11 +22,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from skillpm.errors import IndexFormatError
 from skillpm.index.model import Attestation, Variant, VersionEntry
 from skillpm.records import Record
+
+if TYPE_CHECKING:
+    from packaging.version import Version
+
+    from skillpm.index.listing import Listing
 
 MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
 INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
@@ -136,6 +141,88 @@ def referrers_tag(digest: str) -> str:
 def is_tag(text: str) -> bool:
     """Whether ``text`` is a tag by the distribution-spec's grammar."""
     return _TAG_RE.fullmatch(text) is not None
+
+
+def tag_listing(name: str, tags: Iterable[str], read: Callable[[str], VersionEntry | None], *,
+                where: str) -> Listing | None:
+    """The versions of package ``name`` (named ``where`` in errors) as its repository's ``tags`` spell them, each
+    version's entry read by ``read(tag)`` (its index) when first asked for; None when no tag is a version.
+
+    A tag holding ``_``, which is ``+`` (``1.0.0_local``) or PEP 440's own separator (``1.0_rc1``), is listed as
+    :func:`_listed_as` reads it until its index, read when asked for, spells it otherwise
+    (:meth:`skillpm.index.listing.Listing.read`); only the indexes :func:`_clashing` names are read here.
+    IndexFormatError, before any index is read, when two tags spell one version (``1.0.0`` and ``1.0.0.0``), as
+    a static registry's document listing a version twice is refused: which one is installed must not depend
+    on the order the registry lists its tags in.
+    """
+    from skillpm.index.listing import Listing
+
+    versions: dict[Version, str] = {}
+    for tag in tags:
+        version = _version_of_tag(tag)
+        if version is None:
+            continue  # a referrers fallback tag, 'latest', or another tool's tag
+        if version in versions:
+            raise IndexFormatError(
+                f"{where}: tags {versions[version][:80]!r} and {tag[:80]!r} "
+                "are one version; skillpm will not choose between them",
+                hint="the registry's owner must delete one of the tags",
+            )
+        versions[version] = tag
+    if not versions:
+        return None
+    tag_of = {_listed_as(tag): tag for _, tag in sorted(versions.items())}
+    listing = Listing(name, list(tag_of), lambda version: read(tag_of[version]), where=where,
+                      unsure=[version for version, tag in tag_of.items() if "_" in tag])
+    for version in _clashing(list(tag_of)):
+        listing.read(version)
+    return listing
+
+
+def _version_of_tag(tag: str) -> Version | None:
+    """The version ``tag`` names; None for a referrers fallback tag, another tool's tag, or what a registry's
+    list holds that is no tag (its grammar allows 128 characters: 5,000 digits made ``int()`` raise
+    ValueError, a traceback; ``" 1.0"`` is no tag either), as the kept tag list holds only tags."""
+    from packaging.version import InvalidVersion, Version
+
+    if tag.startswith("sha256-") or not is_tag(tag):
+        return None
+    try:
+        return Version(tag.replace("_", "+", 1))
+    except InvalidVersion:
+        return None
+
+
+def _listed_as(tag: str) -> str:
+    """The version ``tag`` is listed as until its index is read: the tag, but for one holding ``_`` that is no
+    version as it stands, its reading with the first ``_`` a ``+`` (``1.0.0_build``, as Helm writes ``+``),
+    a local version whatever its index says, which resolution never takes.
+
+    ``_`` may also be PEP 440's own separator (``2.0_post1``): such a tag is listed as it stands, as skillpm,
+    which publishes no local version, writes it; a ``+`` that another tool wrote there is found when the walk
+    reads its index, and the version is then listed as the index spells it
+    (:meth:`skillpm.index.listing.Listing.read`).
+    """
+    if "_" in tag:
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            Version(tag)
+        except InvalidVersion:
+            return tag.replace("_", "+", 1)
+    return tag
+
+
+def _clashing(versions: list[str]) -> list[str]:
+    """Those of ``versions`` (as :func:`_listed_as` lists tags) that are a tag holding ``_`` as it stands and
+    equal another of them (``2.0_post1``, ``2.0.post1``): their indexes are read at once, so that a ``+``
+    written there is not taken for one version listed twice, which resolution refuses."""
+    from collections import Counter
+
+    from packaging.version import Version
+
+    count = Counter(map(Version, versions))
+    return [version for version in versions if "_" in version and "+" not in version and count[Version(version)] > 1]
 
 
 def too_many_tags(where: str) -> IndexFormatError:

@@ -17,10 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
-from packaging.version import InvalidVersion, Version
-
 from skillpm.errors import IndexFormatError, RegistryError, RegistryUnreachable, ResolutionError
-from skillpm.index.limits import MAX_VARIANTS, document_problem
+from skillpm.index.limits import document_problem
 from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry, VersionEntry
 from skillpm.reading import MAX_ARTIFACT_SIZE, artifact_limit
 from skillpm.registry.settings import DEADLINE_ENV, OFFLINE_HINT, offline
@@ -79,50 +77,11 @@ class OciRegistry:
         return RegistryConfig(name=self.label)
 
     def listing(self, name: str) -> Listing | None:
-        """``name``'s versions as its tags spell them, each version's index read when first asked for;
-        None when the repository has no tag that is a version.
-
-        Only the tag list is read here, but for a tag holding ``_``: that is ``+`` (``1.0.0_local``)
-        or PEP 440's own separator (``1.0_rc1``), so its index is read now to know the version.
-        Those reads count against the listing's MAX_VARIANTS, as its own do (:class:`Listing`).
-        IndexFormatError, before any index is read, when two tags spell one version (``1.0.0`` and
-        ``1.0.0.0``), as a static registry's document listing a version twice is refused: which one
-        is installed must not depend on the order the registry lists its tags in; or when more than
-        MAX_VARIANTS tags hold ``_``.
-        """
-        from skillpm.index.listing import Listing, too_many
-
+        """``name``'s versions as its tags spell them (:func:`.layout.tag_listing`), each version's index read
+        when first asked for; None when the repository has no tag that is a version."""
         repository = self.location.repository(name)
-        where = f"oci://{self.location.host}/{repository}"
-        tags: dict[Version, str] = {}
-        for tag in self._tags(repository):
-            version = _version_of_tag(tag)
-            if version is None:
-                continue  # a referrers fallback tag, 'latest', or another tool's tag
-            if version in tags:
-                raise IndexFormatError(
-                    f"{where}: tags {tags[version][:80]!r} and {tag[:80]!r} "
-                    "are one version; skillpm will not choose between them",
-                    hint="the registry's owner must delete one of the tags",
-                )
-            tags[version] = tag
-        if not tags:
-            return None
-        ordered = [tag for _, tag in sorted(tags.items())]
-        unsure = [tag for tag in ordered if "_" in tag]
-        if len(unsure) > MAX_VARIANTS:
-            raise too_many(where, len(unsure))
-        spelt: dict[str, str] = {}  # each version as its index spells it: its tag
-        entries: dict[str, VersionEntry] = {}
-        for tag in ordered:
-            if "_" not in tag:
-                spelt[tag] = tag  # a tag is its version but for '+', written '_'
-                continue
-            entry = self._version(repository, name, tag)
-            if entry is not None:  # else gone since the tags were listed
-                spelt[entry.version], entries[entry.version] = tag, entry
-        return Listing(name, list(spelt), lambda version: self._version(repository, name, spelt[version]),
-                       where=where, entries=entries, reads=len(unsure))
+        return layout.tag_listing(name, self._tags(repository), lambda tag: self._version(repository, name, tag),
+                                  where=f"oci://{self.location.host}/{repository}")
 
     def package(self, name: str) -> PackageDocument | None:
         """Every version of ``name`` (:meth:`listing`, every index read); None when the repository has none."""
@@ -267,18 +226,6 @@ class OciRegistry:
 
     def _where(self, repository: str, tag: str) -> str:
         return f"oci://{self.location.host}/{repository}:{tag}"
-
-
-def _version_of_tag(tag: str) -> Version | None:
-    """The version ``tag`` names; None for a referrers fallback tag, another tool's tag, or what a registry's
-    list holds that is no tag (its grammar allows 128 characters: 5,000 digits made ``int()`` raise
-    ValueError, a traceback; ``" 1.0"`` is no tag either), as the kept tag list holds only tags."""
-    if tag.startswith("sha256-") or not layout.is_tag(tag):
-        return None
-    try:
-        return Version(tag.replace("_", "+", 1))
-    except InvalidVersion:
-        return None
 
 
 def _guarded(label: str, call: Callable):  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from packaging.version import InvalidVersion, Version
 
@@ -35,16 +35,17 @@ def read_archives(paths: Iterable[Path]) -> list[Item]:
     return [read_archive(path) for path in paths]
 
 
-def read_archive(path: Path, *, shown: Path | str | None = None) -> Item:
+def read_archive(path: Path, *, shown: Path | str | None = None, copy: Callable[[bytes], None] | None = None) -> Item:
     """The archive at ``path`` (named ``shown`` in errors), read once in bounded steps (never held whole):
-    scanned and hashed in the same pass, so its digest is that of the bytes scanned; RegistryError for one
-    that is not a variant archive."""
+    scanned and hashed in the same pass, so its digest is that of the bytes scanned, and with ``copy``
+    each chunk handed to it as it is read (:class:`skillpm.reading.Hashing`); RegistryError for one that
+    is not a variant archive."""
     shown = shown or path
     try:
         with open_regular(path) as stream:
             if os.fstat(stream.fileno()).st_size > MAX_ARCHIVE_SIZE:
                 raise RegistryError(f"{shown} is larger than {MAX_ARCHIVE_SIZE} bytes; not a skillpm variant archive")
-            read = Hashing(stream, MAX_ARCHIVE_SIZE)
+            read = Hashing(stream, MAX_ARCHIVE_SIZE, copy)
             metadata = scan(read)
             sha256 = read.drain()
         check_name(metadata.name, str(shown))

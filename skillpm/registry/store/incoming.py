@@ -24,11 +24,9 @@ from typing import Union
 from skillpm.containment import real_folder
 from skillpm.errors import RegistryError
 from skillpm.locks import FolderLock, remove_if_unlocked
-from skillpm.reading import open_regular
 from skillpm.records import Record
 
 INCOMING = ".skillpm-incoming"
-_STEP = 1 << 20
 
 
 class Hashed(Record):
@@ -103,21 +101,6 @@ class Incoming:
             stream.flush()
             os.fsync(stream.fileno())
         return Hashed(path, hashed.hexdigest(), size)
-
-    def copy(self, source: Path, limit: int) -> Hashed:
-        """A copy of the regular file ``source``, read once; ValueError when it is over ``limit`` bytes,
-        OSError when it cannot be read."""
-
-        def fill(write: Callable[[bytes], None]) -> None:
-            with open_regular(source) as stream:
-                left = limit + 1
-                while left > 0 and (chunk := stream.read(min(_STEP, left))):
-                    write(chunk)
-                    left -= len(chunk)
-            if left <= 0:
-                raise ValueError(f"larger than {limit} bytes")
-
-        return self.receive(fill)
 
 
 def remove_abandoned(root: Path) -> None:

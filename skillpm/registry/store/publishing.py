@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from packaging.version import Version
 
-from skillpm.archive import MAX_ARCHIVE_SIZE
 from skillpm.errors import RegistryError
 from skillpm.index.model import (
     Attestation, PackageDocument, RegistryConfig, Variant, VersionEntry, search_document, version_order,
@@ -20,7 +19,7 @@ from skillpm.registry.store.entries import (
     Item,
     group,
     package_write,
-    read_received,
+    read_archive,
     search_bytes,
     variant_of,
     version_entry,
@@ -111,10 +110,10 @@ def add(
     same write (a mirror copying another registry's yanks).
     A signed registry needs its ``keys`` (or ``$SKILLPM_INDEX_KEY``) to re-sign the snapshot.
 
-    No archive or bundle is held in memory: an archive at a path is copied into the registry's folder
-    (:mod:`.incoming`) and read from the copy, scanned and hashed in one pass, so the bytes checked are
-    the bytes published; one received there and read already (``registry pull`` downloads into it and
-    reads it with :func:`.entries.read_received`) is not read again. The journal then moves them in.
+    No archive or bundle is held in memory: an archive at a path is read once, scanned and hashed as it
+    is copied into the registry's folder (:mod:`.incoming`), so the bytes checked are the bytes published;
+    one received there and read already (``registry pull`` downloads into it and reads it with
+    :func:`.entries.read_received`) is not read again. The journal then moves them in.
     """
     signers = keys or load_index_keys(registry=root)
     with writing(root) as registry, Incoming(root) as incoming:
@@ -161,17 +160,13 @@ def add(
 
 
 def _read(archive: Path | Item, incoming: Incoming) -> Item:
-    """``archive`` read in the registry's folder: a file elsewhere copied in first, then read; one received
-    and read already as it is."""
+    """``archive`` copied into the registry's folder and read in the same pass (:func:`.entries.read_archive`),
+    the copy the item; one received and read already as it is."""
     if not isinstance(archive, Path):
         return archive
-    try:
-        copied = incoming.copy(archive, MAX_ARCHIVE_SIZE)
-    except OSError as error:
-        raise RegistryError(f"cannot read {archive}: {error.strerror or error}") from None
-    except ValueError as error:
-        raise RegistryError(f"{archive} is {error}; not a skillpm variant archive") from None
-    return read_received(copied, shown=archive)
+    read: list[Item] = []
+    copied = incoming.receive(lambda write: read.append(read_archive(archive, copy=write)))
+    return copied, read[0][1]
 
 
 def _attach(
