@@ -17,7 +17,6 @@ import gzip
 import hashlib
 import io
 import json
-import re
 import stat
 import tarfile
 import zlib
@@ -42,6 +41,7 @@ from skillpm.portable import (
 from skillpm.jsonfile import parse_json
 from skillpm.reading import problem, read_at_most
 from skillpm.records import Record
+from skillpm.spelling import is_sha256
 
 METADATA_NAME = "skillpm-variant.json"
 TREE_PREFIX = "skill/"
@@ -131,7 +131,7 @@ class VariantMetadata(Record):
             if license_ is not None and not isinstance(license_, str):
                 raise TypeError
             test_set = data.get("test-set")
-            if test_set is not None and not (isinstance(test_set, str) and re.fullmatch(r"[0-9a-f]{64}", test_set)):
+            if test_set is not None and not (isinstance(test_set, str) and is_sha256(test_set)):
                 raise TypeError
         except (KeyError, TypeError):
             raise ArchiveError(f"{METADATA_NAME} is malformed") from None
