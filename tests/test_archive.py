@@ -263,9 +263,11 @@ def _metadata(**changes: object) -> dict:
 @pytest.mark.parametrize(
     "changes",
     [{"keywords": [{"x": 1}]}, {"agents": [1]}, {"authors": "ab"}, {"keywords": {"a": "b"}},
-     {"version": "1.0\n"}, {"version": " 1.0"}, {"name": "de mo"}, {"target": "generic\x1b"}],
+     {"version": "1.0\n"}, {"version": " 1.0"}, {"name": "de mo"}, {"target": "generic\x1b"},
+     {"test-set": "A" * 64}, {"test-set": "a" * 63}, {"test-set": "a" * 64 + "\n"}, {"test-set": 5}],
     ids=["keyword-object", "agent-number", "authors-string", "keywords-mapping", "version-newline",
-         "version-space", "name-space", "target-escape"],
+         "version-space", "name-space", "target-escape", "test-set-capitals", "test-set-short", "test-set-newline",
+         "test-set-number"],
 )
 def test_variant_metadata_of_the_wrong_shape_is_refused(changes: dict) -> None:
     """A hostile archive's skillpm-variant.json (found in a hostile review: keywords [{"x": 1}] were written into
@@ -274,9 +276,11 @@ def test_variant_metadata_of_the_wrong_shape_is_refused(changes: dict) -> None:
         VariantMetadata.from_json(_metadata(**changes))
 
 
-def test_variant_metadata_reads_lists_of_text() -> None:
-    read = VariantMetadata.from_json(_metadata(keywords=["cuda", "gemm"], agents=[], authors=["A <a@example.com>"]))
+def test_variant_metadata_reads_lists_of_text_and_the_test_set_digest() -> None:
+    read = VariantMetadata.from_json(_metadata(keywords=["cuda", "gemm"], agents=[], authors=["A <a@example.com>"],
+                                               **{"test-set": "0f" * 32}))
     assert (read.keywords, read.agents, read.authors) == (("cuda", "gemm"), (), ("A <a@example.com>",))
+    assert read.test_set == "0f" * 32
 
 
 def test_member_over_the_file_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
