@@ -482,6 +482,49 @@ def test_the_skills_only_the_deeper_search_finds_are_apart_from_discovery_s(tmp_
     assert unlisted(deeper, discover(deeper)) == []
 
 
+def test_a_root_skill_md_without_front_matter_is_an_index_of_the_skills_below(
+    run_cli, tmp_path: Path, monkeypatch
+) -> None:
+    """A repository whose root SKILL.md is a plain list of its skills (no front matter: held-out batch of
+    2026-12-07, jscraik/Agent-Skills' 88 skills in category folders) holds those skills, as the skills CLI
+    reads it; it is one skill, invalid, only when nothing below is a skill."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "SKILL.md").write_text("# Index\n\n- [api-review](backend/api-review/SKILL.md)\n")
+    skill(repo / "backend", "api-review")
+    skill(repo / "frontend", "ui-polish")
+    result = run_cli("validate", repo, "--json")
+    assert result.exit_code == 0, result.output
+    assert [(Path(item["path"]).name, item["valid"]) for item in json.loads(result.stdout)["results"]] == [
+        ("api-review", True), ("ui-polish", True)
+    ]
+    monkeypatch.chdir(tmp_path)
+    installed = run_cli("install", repo, "--skill", "ui-polish", "--dir", tmp_path / "out")
+    assert installed.exit_code == 0, installed.output
+    assert (tmp_path / "out" / "ui-polish" / "SKILL.md").read_bytes() == (repo / "frontend" / "ui-polish" / "SKILL.md").read_bytes()
+
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "SKILL.md").write_text("# Notes\n")
+    code, found = findings(run_cli, alone)
+    assert code == 1 and [f["rule"] for f in found] == ["spec.frontmatter.missing"]
+
+
+def test_a_root_skill_md_linked_out_of_its_folder_is_not_opened_to_tell_an_index(run_cli, tmp_path: Path) -> None:
+    """Telling an index from a skill reads the first line of a root SKILL.md only when it is a regular file of the
+    folder: one linked to a file of the user's is never opened, and the folder stays one skill, refused."""
+    (tmp_path / "private.md").write_text("my notes, no front matter\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "SKILL.md").symlink_to(tmp_path / "private.md")
+    skill(repo / "tools", "pdf")
+    result = run_cli("validate", repo, "--json")
+    assert result.exit_code == 1
+    (only,) = json.loads(result.stdout)["results"]
+    assert Path(only["path"]) == repo
+    assert [f["rule"] for f in only["findings"] if f["severity"] == "error"] == ["tree.link-escape"]
+
+
 def test_a_version_control_folder_is_left_out_even_when_skill_md_names_it(run_cli, tmp_path: Path) -> None:
     folder = skill(tmp_path, body="See [hooks](.git/hooks/pre-commit).\n", files={".git/hooks/pre-commit": "x\n"})
     code, found = findings(run_cli, folder)
