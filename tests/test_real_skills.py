@@ -103,6 +103,26 @@ def test_a_field_no_one_documents_is_a_warning_and_strict_makes_it_an_error(run_
     assert code == 1 and [(f["rule"], f["severity"]) for f in strict] == [("spec.field.unknown", "error")] * 2
 
 
+def test_a_compatibility_text_past_500_characters_is_a_warning_and_strict_makes_it_an_error(
+    run_cli, tmp_path: Path, monkeypatch
+) -> None:
+    """PostHog/skills' signals-scout-replay-vision says what it needs in 524 characters (held-out batch of
+    2026-12-07). No agent reads the field to decide whether to load a skill (Codex reads name, description and
+    metadata; the specification's client guide asks clients not to block loading on cosmetic issues), so it is
+    a warning, as for a field no one documents; --strict refuses it, as skills-ref does."""
+    needs = "Needs the PostHog MCP server, a project with session replay on, " * 9
+    folder = skill(tmp_path, front=f"compatibility: {needs.strip()}\n")
+    code, found = findings(run_cli, folder)
+    assert code == 0
+    assert [(f["rule"], f["severity"], f["line"]) for f in found] == [("spec.compatibility.length", "warning", 4)]
+    assert "agents load the skill" in found[0]["message"] and "shorten it" in found[0]["message"]
+    assert "PostHog" not in found[0]["message"]  # its length, never the text, reaches the terminal
+    code, strict = findings(run_cli, folder, "--strict")
+    assert code == 1 and [(f["rule"], f["severity"]) for f in strict] == [("spec.compatibility.length", "error")]
+    tree = published_and_installed(run_cli, folder, "demo", tmp_path, monkeypatch)
+    assert (tree / "SKILL.md").read_bytes() == (folder / "SKILL.md").read_bytes()
+
+
 def test_a_plain_folder_named_otherwise_warns_and_installs_under_its_name(
     run_cli, tmp_path: Path, monkeypatch
 ) -> None:
