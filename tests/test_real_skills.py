@@ -232,6 +232,32 @@ def test_an_unquoted_colon_in_a_value_is_refused_with_how_to_quote_it(run_cli, t
     assert findings(run_cli, folder) == (0, [])
 
 
+def test_a_link_into_a_hidden_folder_the_skill_lacks_is_a_warning_as_a_path_of_the_user_s_project(
+    run_cli, tmp_path: Path, monkeypatch
+) -> None:
+    """kouko/monkey-skills' wiki skills show the answers they give, linking the wiki they keep in the user's
+    project (``[full lineage](.dbt-wiki/lineage.md)``, held-out batch of 2026-12-07): no file of the skill, which
+    leaves its own hidden folders out unless SKILL.md names them. A missing file in a hidden folder the skill has
+    (SKILL.md names another file of it), or in any folder it has, stays an error."""
+    body = ("Answer, then say: see [the map](.notes-wiki/map.md) for the whole graph.\n"
+            "> Stale claim in [Auth](.notes-wiki/entities/auth.md): fix it.\n")
+    folder = skill(tmp_path, body=body)
+    code, found = findings(run_cli, folder)
+    assert code == 0
+    assert [(f["rule"], f["severity"], f["line"]) for f in found] == [
+        ("link.mention", "warning", 5), ("link.mention", "warning", 6)
+    ]
+    assert "'.notes-wiki'" in found[0]["message"] and "user's project" in found[0]["message"]
+    tree = published_and_installed(run_cli, folder, "demo", tmp_path, monkeypatch)
+    assert (tree / "SKILL.md").read_bytes() == (folder / "SKILL.md").read_bytes()
+
+    body = "Run [the hook](.hooks/pre.sh), then [the next](.hooks/post.sh); read [the guide](references/guide.md).\n"
+    kept = skill(tmp_path / "kept", body=body, files={".hooks/pre.sh": "x\n", "references/other.md": "x\n"})
+    code, found = findings(run_cli, kept)
+    assert code == 1
+    assert [(f["rule"], f["severity"]) for f in found if f["severity"] == "error"] == [("link.missing", "error")] * 2
+
+
 def test_a_link_to_a_sibling_skill_warns_that_the_sibling_is_needed(run_cli, tmp_path: Path) -> None:
     body = "See [review](../code-review/reviewer.md) and [flow](/plugin:other-skill).\n"
     code, found = findings(run_cli, skill(tmp_path, body=body))

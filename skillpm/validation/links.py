@@ -16,7 +16,8 @@ folder: Claude Code's ``${CLAUDE_SKILL_DIR}`` (https://code.claude.com/docs/en/s
 Only a real link to a missing file (named with an extension, ``x.md``, or as a path into a
 folder the skill has or the specification names, ``references/x``) is an error; a link to words
 (``[title](url)``, a template's placeholder, ``[0,2,4](MON/WED/FRI)`` in prose) is a warning,
-and so is a link by an absolute path, which names no file of the skill. A code span
+and so is a link by an absolute path, which names no file of the skill, or into a hidden folder the skill
+does not have (``.dbt-wiki/lineage.md``: the state a skill keeps in the user's project). A code span
 may name a path in the user's project (``./scripts/deploy.sh``) or an example, so a missing
 one is a warning, unless it differs only in case from a file of the skill (it then clearly
 names that file, and breaks on case-sensitive file systems). A link into a sibling folder
@@ -31,6 +32,7 @@ from collections import deque
 from collections.abc import Collection, Iterator
 from urllib.parse import unquote
 
+from skillpm.containment import is_vcs_name
 from skillpm.validation.findings import Finding, Severity
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
@@ -172,6 +174,14 @@ def _problem(target: str, kind: str, paths: Collection[str], folded: dict[str, s
         return "link.missing", Severity.ERROR, (
             f"{kind} {target!r}: no such file in the skill, but {near!r} differs only in case "
             "(case-sensitive file systems will not find it)"
+        )
+    hidden, slash, _ = norm.partition("/")
+    if slash and hidden.startswith(".") and hidden not in paths and not is_vcs_name(hidden):
+        # .dbt-wiki/lineage.md: state the skill keeps in the user's project (its own hidden folders are left out;
+        # a version-control folder always is, so a link into one names a file that is never installed: an error)
+        return "link.mention", Severity.WARNING, (
+            f"{kind} {target!r} leads into the hidden folder {hidden!r}, which the skill does not have: a path in the "
+            "user's project needs no change; if the skill needs the file, add it (SKILL.md names it, so it is kept)"
         )
     if kind == LINK and ("." in norm or _in_a_skill_folder(norm, paths)):
         return "link.missing", Severity.ERROR, f"link {target!r}: no such file or directory in the skill"
