@@ -641,6 +641,26 @@ def test_the_named_folder_widens_links_to_files_only_and_never_into_git_or_beyon
     assert "lets links to files lead there, not links to folders" in by_file["shared"]["message"]
 
 
+def test_a_skill_md_linked_into_the_named_folder_is_refused_by_validate_as_by_pack(run_cli, tmp_path: Path) -> None:
+    """alirezarezvani/claude-skills mirrors its skills for Gemini as ``.gemini/skills/board/SKILL.md`` linked to
+    the real skill's SKILL.md (held-out batch of 2026-12-07). Under --links-within the repository, validate passed
+    such a copy, which pack then refused: a SKILL.md linked out of its folder is never read as the skill's, and
+    the copy lacks the real skill's other files. validate now refuses it too, naming the folder to take instead."""
+    repo = tmp_path / "repo"
+    real = skill(repo / "engineering" / "skills", "board", body="Read [the guide](references/guide.md).\n",
+                 files={"references/guide.md": "x\n"})
+    mirror = repo / ".gemini" / "skills" / "board"
+    mirror.mkdir(parents=True)
+    (mirror / "SKILL.md").symlink_to(Path("..", "..", "..", "engineering", "skills", "board", "SKILL.md"))
+    code, found = findings(run_cli, mirror, "--links-within", repo)
+    assert code == 1
+    (escape,) = [f for f in found if f["rule"] == "tree.link-escape"]
+    assert escape["file"] == "SKILL.md" and f"validate or pack {str(real)!r} instead" in escape["message"]
+    packed = run_cli("pack", mirror, "-o", tmp_path / "dist", "--links-within", repo)
+    assert packed.exit_code == 1 and "it is a link that leads out of the skill's folder" in packed.exception.message
+    assert findings(run_cli, real)[0] == 0
+
+
 def test_a_link_into_the_skill_s_own_git_folder_is_refused(run_cli, tmp_path: Path) -> None:
     folder = skill(tmp_path, "demo")
     (folder / ".git").mkdir()
