@@ -205,6 +205,31 @@ def test_real_links_and_case_typos_of_skill_files_stay_errors(run_cli, tmp_path:
     assert "'scripts/check.py' differs only in case" in found[1]["message"]
 
 
+def test_a_link_to_a_missing_file_names_the_skill_s_file_it_may_mean(run_cli, tmp_path: Path) -> None:
+    """Held-out batch of 2026-12-07: K-Dense-AI's neuropixels-analysis links ``reference/x.md`` beside its
+    ``references/x.md``, and a PostHog skill ``references/trace.md.j2`` beside the ``references/trace.md`` the
+    template became. The link is still broken (an error); the message says which file it may mean."""
+    body = ("[workflow](reference/workflow.md), [trace](references/trace.md.j2),\n"
+            "[notes](references/notes.md), [setup](setup.md)\n")
+    files = {"references/workflow.md": "x\n", "references/trace.md": "x\n",
+             "a/setup.md": "x\n", "b/setup.md": "x\n"}
+    code, found = findings(run_cli, skill(tmp_path, body=body, files=files))
+    assert code == 1
+    assert [(f["rule"], f["line"]) for f in found] == [("link.missing", 5)] * 2 + [("link.missing", 6)] * 2
+    by_target = {f["message"].split("'")[1]: f["message"] for f in found}
+    assert by_target["reference/workflow.md"].endswith("; did you mean 'references/workflow.md'?")
+    assert by_target["references/trace.md.j2"].endswith("; did you mean 'references/trace.md'?")
+    assert "did you mean" not in by_target["references/notes.md"] + by_target["setup.md"]  # none, or two alike
+
+
+def test_the_file_a_missing_link_may_mean_reaches_the_terminal_escaped(run_cli, tmp_path: Path) -> None:
+    """The hint quotes a file name of a cloned skill: one holding a terminal escape is shown as ``\\x1b``."""
+    folder = skill(tmp_path, body="[workflow](docs/workflow.md)\n", files={"ref\x1b[2J/workflow.md": "x\n"})
+    result = run_cli("validate", folder)
+    assert result.exit_code == 1
+    assert "did you mean 'ref\\x1b[2J/workflow.md'?" in result.stdout and "\x1b" not in result.stdout
+
+
 def test_a_link_from_the_repository_s_root_is_a_warning_as_it_names_no_file_of_the_skill(run_cli, tmp_path: Path) -> None:
     body = "See [the decision](/docs/adr/2026-01-22-polars.md).\n"
     code, found = findings(run_cli, skill(tmp_path, body=body))
