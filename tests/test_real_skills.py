@@ -123,6 +123,21 @@ def test_a_compatibility_text_past_500_characters_is_a_warning_and_strict_makes_
     assert (tree / "SKILL.md").read_bytes() == (folder / "SKILL.md").read_bytes()
 
 
+def test_a_description_over_1024_characters_stays_an_error_that_says_why_and_how_to_fix_it(
+    run_cli, tmp_path: Path
+) -> None:
+    """K-Dense-AI's database-lookup (1,929 characters) and Lbstrydom's persona-test (1,464), held-out batch of
+    2026-12-07: Codex does not load such a skill (codex-rs/core/src/skills/loader.rs, MAX_DESCRIPTION_LEN)."""
+    folder = skill(tmp_path, "long")
+    (folder / "SKILL.md").write_text(f"---\nname: long\ndescription: {'Finds records. ' * 80}\n---\n# Long\n")
+    code, found = findings(run_cli, folder)
+    assert code == 1 and [(f["rule"], f["severity"]) for f in found] == [("spec.description.length", "error")]
+    assert found[0]["message"] == (
+        "'description' is 1199 characters; the limit is 1024: Codex does not load a skill whose description is "
+        "longer; keep what the skill does and when to use it, and move the rest into SKILL.md's body"
+    )
+
+
 def test_a_plain_folder_named_otherwise_warns_and_installs_under_its_name(
     run_cli, tmp_path: Path, monkeypatch
 ) -> None:

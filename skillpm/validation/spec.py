@@ -51,10 +51,13 @@ def _quote_hint(value: object) -> str:
     return "" if isinstance(value, (list, dict)) else "; quote it in YAML"
 
 
-def _text(field: str, value: object, *, limit: int | None = None, written_as_data: str = "") -> Iterator[Issue]:
+def _text(
+    field: str, value: object, *, limit: int | None = None, written_as_data: str = "", too_long: str = ""
+) -> Iterator[Issue]:
     """A string field: its type and, with ``limit``, a length of 1 to ``limit`` characters.
 
-    ``written_as_data`` is added when the value is a mapping or a list: what the field is for.
+    ``written_as_data`` is added when the value is a mapping or a list: what the field is for; ``too_long``
+    when it is longer than ``limit``: what that breaks, and how to fix it.
     """
     if not isinstance(value, str):
         yield "spec.field.type", (
@@ -63,9 +66,7 @@ def _text(field: str, value: object, *, limit: int | None = None, written_as_dat
     elif limit is not None and not value.strip():
         yield f"spec.{field}.length", f"{field!r} must not be empty"
     elif limit is not None and len(value) > limit:
-        yield f"spec.{field}.length", (
-            f"{field!r} is {len(value)} characters; the limit is {limit}"
-        )
+        yield f"spec.{field}.length", f"{field!r} is {len(value)} characters; the limit is {limit}{too_long}"
 
 
 def _name_problem(name: str) -> str:
@@ -104,7 +105,7 @@ def _name(value: object, dir_name: str, *, plain: bool) -> Iterator[tuple[str, s
     Each issue comes with whether a plain folder (``plain``) is only warned of it, as it still
     installs: under :func:`installed_name` when the name breaks the format but that one does not.
     """
-    issues = list(_text("name", value, limit=MAX_NAME))
+    issues = list(_text("name", value, limit=MAX_NAME, too_long=": Codex does not load a skill whose name is longer"))
     yield from ((rule, message, False) for rule, message in issues)
     if issues or not isinstance(value, str):
         return
@@ -161,7 +162,10 @@ def _compatibility(value: object) -> Iterator[Issue]:
 
 
 _CHECKS: dict[str, Callable[[object], Iterator[Issue]]] = {
-    "description": lambda value: _text("description", value, limit=MAX_DESCRIPTION),
+    "description": lambda value: _text(
+        "description", value, limit=MAX_DESCRIPTION,
+        too_long=": Codex does not load a skill whose description is longer; keep what the skill does and when to "
+        "use it, and move the rest into SKILL.md's body"),
     "license": lambda value: _text("license", value),
     "compatibility": _compatibility,
     "metadata": _metadata,
