@@ -15,7 +15,10 @@ step that failed and, for validate, its error rules; for the others, the error's
 The script also runs ``validate`` on each repository's root and counts the skills it reports.
 With ``--links-within-repo`` each skill is taken through in place, with ``--links-within`` its
 repository, so that its links into the repository (a plugin's shared scripts) are packed as files;
-the ``init --from`` fallback, which writes into the folder, is then not tried.
+the ``init --from`` fallback, which writes into the folder, is then not tried. A failing folder that lies
+inside another one holding a SKILL.md (not the repository's root) (``deploy/SKILL.md``, a page of its parent skill; a test fixture in
+``assets/``) is counted under its own class, ``inside a skill: ...``: no agent loads it as a skill, and
+its parent packs it as one of its files.
 """
 
 from __future__ import annotations
@@ -56,6 +59,11 @@ def _cli(*args: str | os.PathLike[str]) -> tuple[int, str]:
     return result.exit_code, text
 
 
+def _json(text: str) -> dict:
+    """The first JSON object in a command's output (its stderr, warnings included, follows stdout)."""
+    return json.JSONDecoder().raw_decode(text, text.index("{"))[0]
+
+
 def _words(text: str) -> str:
     """An error's class: its first words, with paths, names and numbers masked."""
     line = next((line for line in text.splitlines() if line.strip() and not line.startswith("warning")), text)
@@ -93,7 +101,7 @@ def run_skill(skill: Path, work: Path, within: Path | None = None) -> tuple[str,
     notes = []
     code, out = _cli("validate", source, *links, "--json")
     try:
-        report = json.loads(out[out.index("{"):]) if "{" in out else {}
+        report = _json(out) if "{" in out else {}
     except ValueError:
         report = {}
     rules = sorted({f["rule"] for r in report.get("results", []) for f in r["findings"] if f["severity"] == "error"})
@@ -113,7 +121,7 @@ def run_skill(skill: Path, work: Path, within: Path | None = None) -> tuple[str,
     code, out = _cli("publish", source, "--registry", registry, *links, "--json")
     if code:
         return "publish: " + _words(out), notes
-    name = json.loads(out[out.index("{"):])["variants"][0]["name"]
+    name = _json(out)["variants"][0]["name"]
     code, out = _cli("install", name, "--registry", registry, "--dir", work / "installed")
     if code:
         return "install: " + _words(out), notes
@@ -132,7 +140,7 @@ def count_discovered(repo: Path) -> tuple[int, int]:
     """``validate REPO --json`` on a repository root: how many skills it reported, and how many valid."""
     code, out = _cli("validate", repo, "--json")
     try:
-        results = json.loads(out[out.index("{"):])["results"]
+        results = _json(out)["results"]
     except (ValueError, KeyError):
         return 0, 0
     return len(results), sum(result["valid"] for result in results)
@@ -155,7 +163,9 @@ def main() -> None:
         notes: Counter[str] = Counter()
         total = 0
         for repo in repos:
-            for index, skill in enumerate(find_skills(repo)):
+            skills = find_skills(repo)
+            folders = set(skills) - {repo}  # a root SKILL.md may be a list of the skills (jscraik/Agent-Skills)
+            for index, skill in enumerate(skills):
                 total += 1
                 work = Path(tmp, "work", f"{repo.name}-{index}")
                 work.mkdir(parents=True)
@@ -163,6 +173,8 @@ def main() -> None:
                 outcome, skill_notes = run_skill(skill, work, repo if args.links_within_repo else None)
                 os.chdir(tmp)
                 shutil.rmtree(work, ignore_errors=True)
+                if not outcome.startswith("ok") and folders.intersection(skill.parents):
+                    outcome = "inside a skill: " + outcome
                 classes[outcome] += 1
                 members[outcome].append(str(skill.relative_to(repo.parent)))
                 notes.update(n for n in skill_notes if n.startswith("pack needed"))

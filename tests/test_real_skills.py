@@ -103,6 +103,41 @@ def test_a_field_no_one_documents_is_a_warning_and_strict_makes_it_an_error(run_
     assert code == 1 and [(f["rule"], f["severity"]) for f in strict] == [("spec.field.unknown", "error")] * 2
 
 
+def test_a_compatibility_text_past_500_characters_is_a_warning_and_strict_makes_it_an_error(
+    run_cli, tmp_path: Path, monkeypatch
+) -> None:
+    """PostHog/skills' signals-scout-replay-vision says what it needs in 524 characters (held-out batch of
+    2026-12-07). No agent reads the field to decide whether to load a skill (Codex reads name, description and
+    metadata; the specification's client guide asks clients not to block loading on cosmetic issues), so it is
+    a warning, as for a field no one documents; --strict refuses it, as skills-ref does."""
+    needs = "Needs the PostHog MCP server, a project with session replay on, " * 9
+    folder = skill(tmp_path, front=f"compatibility: {needs.strip()}\n")
+    code, found = findings(run_cli, folder)
+    assert code == 0
+    assert [(f["rule"], f["severity"], f["line"]) for f in found] == [("spec.compatibility.length", "warning", 4)]
+    assert "agents load the skill" in found[0]["message"] and "shorten it" in found[0]["message"]
+    assert "PostHog" not in found[0]["message"]  # its length, never the text, reaches the terminal
+    code, strict = findings(run_cli, folder, "--strict")
+    assert code == 1 and [(f["rule"], f["severity"]) for f in strict] == [("spec.compatibility.length", "error")]
+    tree = published_and_installed(run_cli, folder, "demo", tmp_path, monkeypatch)
+    assert (tree / "SKILL.md").read_bytes() == (folder / "SKILL.md").read_bytes()
+
+
+def test_a_description_over_1024_characters_stays_an_error_that_says_why_and_how_to_fix_it(
+    run_cli, tmp_path: Path
+) -> None:
+    """K-Dense-AI's database-lookup (1,929 characters) and Lbstrydom's persona-test (1,464), held-out batch of
+    2026-12-07: Codex does not load such a skill (codex-rs/core/src/skills/loader.rs, MAX_DESCRIPTION_LEN)."""
+    folder = skill(tmp_path, "long")
+    (folder / "SKILL.md").write_text(f"---\nname: long\ndescription: {'Finds records. ' * 80}\n---\n# Long\n")
+    code, found = findings(run_cli, folder)
+    assert code == 1 and [(f["rule"], f["severity"]) for f in found] == [("spec.description.length", "error")]
+    assert found[0]["message"] == (
+        "'description' is 1199 characters; the limit is 1024: Codex does not load a skill whose description is "
+        "longer; keep what the skill does and when to use it, and move the rest into SKILL.md's body"
+    )
+
+
 def test_a_plain_folder_named_otherwise_warns_and_installs_under_its_name(
     run_cli, tmp_path: Path, monkeypatch
 ) -> None:
@@ -185,6 +220,31 @@ def test_real_links_and_case_typos_of_skill_files_stay_errors(run_cli, tmp_path:
     assert "'scripts/check.py' differs only in case" in found[1]["message"]
 
 
+def test_a_link_to_a_missing_file_names_the_skill_s_file_it_may_mean(run_cli, tmp_path: Path) -> None:
+    """Held-out batch of 2026-12-07: K-Dense-AI's neuropixels-analysis links ``reference/x.md`` beside its
+    ``references/x.md``, and a PostHog skill ``references/trace.md.j2`` beside the ``references/trace.md`` the
+    template became. The link is still broken (an error); the message says which file it may mean."""
+    body = ("[workflow](reference/workflow.md), [trace](references/trace.md.j2),\n"
+            "[notes](references/notes.md), [setup](setup.md)\n")
+    files = {"references/workflow.md": "x\n", "references/trace.md": "x\n",
+             "a/setup.md": "x\n", "b/setup.md": "x\n"}
+    code, found = findings(run_cli, skill(tmp_path, body=body, files=files))
+    assert code == 1
+    assert [(f["rule"], f["line"]) for f in found] == [("link.missing", 5)] * 2 + [("link.missing", 6)] * 2
+    by_target = {f["message"].split("'")[1]: f["message"] for f in found}
+    assert by_target["reference/workflow.md"].endswith("; did you mean 'references/workflow.md'?")
+    assert by_target["references/trace.md.j2"].endswith("; did you mean 'references/trace.md'?")
+    assert "did you mean" not in by_target["references/notes.md"] + by_target["setup.md"]  # none, or two alike
+
+
+def test_the_file_a_missing_link_may_mean_reaches_the_terminal_escaped(run_cli, tmp_path: Path) -> None:
+    """The hint quotes a file name of a cloned skill: one holding a terminal escape is shown as ``\\x1b``."""
+    folder = skill(tmp_path, body="[workflow](docs/workflow.md)\n", files={"ref\x1b[2J/workflow.md": "x\n"})
+    result = run_cli("validate", folder)
+    assert result.exit_code == 1
+    assert "did you mean 'ref\\x1b[2J/workflow.md'?" in result.stdout and "\x1b" not in result.stdout
+
+
 def test_a_link_from_the_repository_s_root_is_a_warning_as_it_names_no_file_of_the_skill(run_cli, tmp_path: Path) -> None:
     body = "See [the decision](/docs/adr/2026-01-22-polars.md).\n"
     code, found = findings(run_cli, skill(tmp_path, body=body))
@@ -210,6 +270,32 @@ def test_an_unquoted_colon_in_a_value_is_refused_with_how_to_quote_it(run_cli, t
     assert "skillpm init --from DIR" in problem["message"]
     assert run_cli("init", "--from", folder).exit_code == 0
     assert findings(run_cli, folder) == (0, [])
+
+
+def test_a_link_into_a_hidden_folder_the_skill_lacks_is_a_warning_as_a_path_of_the_user_s_project(
+    run_cli, tmp_path: Path, monkeypatch
+) -> None:
+    """kouko/monkey-skills' wiki skills show the answers they give, linking the wiki they keep in the user's
+    project (``[full lineage](.dbt-wiki/lineage.md)``, held-out batch of 2026-12-07): no file of the skill, which
+    leaves its own hidden folders out unless SKILL.md names them. A missing file in a hidden folder the skill has
+    (SKILL.md names another file of it), or in any folder it has, stays an error."""
+    body = ("Answer, then say: see [the map](.notes-wiki/map.md) for the whole graph.\n"
+            "> Stale claim in [Auth](.notes-wiki/entities/auth.md): fix it.\n")
+    folder = skill(tmp_path, body=body)
+    code, found = findings(run_cli, folder)
+    assert code == 0
+    assert [(f["rule"], f["severity"], f["line"]) for f in found] == [
+        ("link.mention", "warning", 5), ("link.mention", "warning", 6)
+    ]
+    assert "'.notes-wiki'" in found[0]["message"] and "user's project" in found[0]["message"]
+    tree = published_and_installed(run_cli, folder, "demo", tmp_path, monkeypatch)
+    assert (tree / "SKILL.md").read_bytes() == (folder / "SKILL.md").read_bytes()
+
+    body = "Run [the hook](.hooks/pre.sh), then [the next](.hooks/post.sh); read [the guide](references/guide.md).\n"
+    kept = skill(tmp_path / "kept", body=body, files={".hooks/pre.sh": "x\n", "references/other.md": "x\n"})
+    code, found = findings(run_cli, kept)
+    assert code == 1
+    assert [(f["rule"], f["severity"]) for f in found if f["severity"] == "error"] == [("link.missing", "error")] * 2
 
 
 def test_a_link_to_a_sibling_skill_warns_that_the_sibling_is_needed(run_cli, tmp_path: Path) -> None:
@@ -482,6 +568,49 @@ def test_the_skills_only_the_deeper_search_finds_are_apart_from_discovery_s(tmp_
     assert unlisted(deeper, discover(deeper)) == []
 
 
+def test_a_root_skill_md_without_front_matter_is_an_index_of_the_skills_below(
+    run_cli, tmp_path: Path, monkeypatch
+) -> None:
+    """A repository whose root SKILL.md is a plain list of its skills (no front matter: held-out batch of
+    2026-12-07, jscraik/Agent-Skills' 88 skills in category folders) holds those skills, as the skills CLI
+    reads it; it is one skill, invalid, only when nothing below is a skill."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "SKILL.md").write_text("# Index\n\n- [api-review](backend/api-review/SKILL.md)\n")
+    skill(repo / "backend", "api-review")
+    skill(repo / "frontend", "ui-polish")
+    result = run_cli("validate", repo, "--json")
+    assert result.exit_code == 0, result.output
+    assert [(Path(item["path"]).name, item["valid"]) for item in json.loads(result.stdout)["results"]] == [
+        ("api-review", True), ("ui-polish", True)
+    ]
+    monkeypatch.chdir(tmp_path)
+    installed = run_cli("install", repo, "--skill", "ui-polish", "--dir", tmp_path / "out")
+    assert installed.exit_code == 0, installed.output
+    assert (tmp_path / "out" / "ui-polish" / "SKILL.md").read_bytes() == (repo / "frontend" / "ui-polish" / "SKILL.md").read_bytes()
+
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "SKILL.md").write_text("# Notes\n")
+    code, found = findings(run_cli, alone)
+    assert code == 1 and [f["rule"] for f in found] == ["spec.frontmatter.missing"]
+
+
+def test_a_root_skill_md_linked_out_of_its_folder_is_not_opened_to_tell_an_index(run_cli, tmp_path: Path) -> None:
+    """Telling an index from a skill reads the first line of a root SKILL.md only when it is a regular file of the
+    folder: one linked to a file of the user's is never opened, and the folder stays one skill, refused."""
+    (tmp_path / "private.md").write_text("my notes, no front matter\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "SKILL.md").symlink_to(tmp_path / "private.md")
+    skill(repo / "tools", "pdf")
+    result = run_cli("validate", repo, "--json")
+    assert result.exit_code == 1
+    (only,) = json.loads(result.stdout)["results"]
+    assert Path(only["path"]) == repo
+    assert [f["rule"] for f in only["findings"] if f["severity"] == "error"] == ["tree.link-escape"]
+
+
 def test_a_version_control_folder_is_left_out_even_when_skill_md_names_it(run_cli, tmp_path: Path) -> None:
     folder = skill(tmp_path, body="See [hooks](.git/hooks/pre-commit).\n", files={".git/hooks/pre-commit": "x\n"})
     code, found = findings(run_cli, folder)
@@ -550,6 +679,26 @@ def test_the_named_folder_widens_links_to_files_only_and_never_into_git_or_beyon
     # .claude/skills/install-updates/test; it was 'not a regular file (a device, fifo, socket or directory)')
     assert by_file["shared"]["rule"] == "tree.link-escape"
     assert "lets links to files lead there, not links to folders" in by_file["shared"]["message"]
+
+
+def test_a_skill_md_linked_into_the_named_folder_is_refused_by_validate_as_by_pack(run_cli, tmp_path: Path) -> None:
+    """alirezarezvani/claude-skills mirrors its skills for Gemini as ``.gemini/skills/board/SKILL.md`` linked to
+    the real skill's SKILL.md (held-out batch of 2026-12-07). Under --links-within the repository, validate passed
+    such a copy, which pack then refused: a SKILL.md linked out of its folder is never read as the skill's, and
+    the copy lacks the real skill's other files. validate now refuses it too, naming the folder to take instead."""
+    repo = tmp_path / "repo"
+    real = skill(repo / "engineering" / "skills", "board", body="Read [the guide](references/guide.md).\n",
+                 files={"references/guide.md": "x\n"})
+    mirror = repo / ".gemini" / "skills" / "board"
+    mirror.mkdir(parents=True)
+    (mirror / "SKILL.md").symlink_to(Path("..", "..", "..", "engineering", "skills", "board", "SKILL.md"))
+    code, found = findings(run_cli, mirror, "--links-within", repo)
+    assert code == 1
+    (escape,) = [f for f in found if f["rule"] == "tree.link-escape"]
+    assert escape["file"] == "SKILL.md" and f"validate or pack {str(real)!r} instead" in escape["message"]
+    packed = run_cli("pack", mirror, "-o", tmp_path / "dist", "--links-within", repo)
+    assert packed.exit_code == 1 and "it is a link that leads out of the skill's folder" in packed.exception.message
+    assert findings(run_cli, real)[0] == 0
 
 
 def test_a_link_into_the_skill_s_own_git_folder_is_refused(run_cli, tmp_path: Path) -> None:

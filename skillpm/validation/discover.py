@@ -1,7 +1,9 @@
 """Find the skills in a folder that holds several, as the ``skills`` CLI (``npx skills``) finds them.
 
 Source: vercel-labs/skills, ``src/skills.ts`` ``discoverSkills`` (commit 82dd76b, February 2026).
-A folder with a SKILL.md (or a skillpm.toml) is one skill. Otherwise the skills are the
+A folder with a SKILL.md (or a skillpm.toml) is one skill, unless that SKILL.md, a regular file, has
+no front matter: it is then an index of the skills below (that CLI takes a SKILL.md naming no skill
+for none), and the folder is one skill, with that problem, only when none is found below. Otherwise the skills are the
 subfolders holding a SKILL.md of the folder itself, of ``skills/``, ``skills/.curated``,
 ``skills/.experimental``, ``skills/.system``, of each agent's ``.<agent>/skills`` and of the folders
 Claude Code's and Codex's plugin manifests declare (:mod:`skillpm.validation.pluginmanifest`; a
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from skillpm.containment import real_folder
+from skillpm.validation.frontmatter import BOM, DELIMITER
 from skillpm.validation.tree import SKILL_MD
 
 MANIFEST_NAME = "skillpm.toml"  # skillpm.manifest.MANIFEST_NAME, without importing that module (and tomllib) for it
@@ -45,6 +48,22 @@ _PLACES = (
 
 def _is_skill(folder: Path) -> bool:
     return (folder / SKILL_MD).is_file() or (folder / MANIFEST_NAME).is_file()
+
+
+def _is_index(folder: Path) -> bool:
+    """Whether ``folder``'s SKILL.md, a regular file (not a link) beside no skillpm.toml, lacks the ``---`` line
+    that opens front matter (a byte-order mark before it aside): a list of the skills below, not a skill."""
+    from skillpm.reading import open_regular
+
+    path = folder / SKILL_MD
+    if path.is_symlink() or (folder / MANIFEST_NAME).is_file():
+        return False
+    try:
+        with open_regular(path) as stream:
+            head = stream.read(64)
+    except OSError:
+        return False
+    return head.removeprefix(BOM.encode()).split(b"\n", 1)[0].rstrip() != DELIMITER.encode()
 
 
 def _subfolders(folder: Path) -> list[Path]:
@@ -93,8 +112,8 @@ def _search(folder: Path, depth: int) -> list[Path]:
 
 
 def discover(path: Path) -> list[Path]:
-    """The skill folders under ``path``; ``[path]`` itself when it is a skill or holds none."""
-    if _is_skill(path) or not path.is_dir() or path.is_symlink():
+    """The skill folders under ``path``; ``[path]`` itself when it is a skill (not an index) or holds none."""
+    if not path.is_dir() or path.is_symlink() or (_is_skill(path) and not _is_index(path)):
         return [path]
     found: dict[Path, None] = {}  # in order, each once
     for place in (*_PLACES, *_plugin_places(path)):

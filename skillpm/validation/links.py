@@ -16,7 +16,8 @@ folder: Claude Code's ``${CLAUDE_SKILL_DIR}`` (https://code.claude.com/docs/en/s
 Only a real link to a missing file (named with an extension, ``x.md``, or as a path into a
 folder the skill has or the specification names, ``references/x``) is an error; a link to words
 (``[title](url)``, a template's placeholder, ``[0,2,4](MON/WED/FRI)`` in prose) is a warning,
-and so is a link by an absolute path, which names no file of the skill. A code span
+and so is a link by an absolute path, which names no file of the skill, or into a hidden folder the skill
+does not have (``.dbt-wiki/lineage.md``: the state a skill keeps in the user's project). A code span
 may name a path in the user's project (``./scripts/deploy.sh``) or an example, so a missing
 one is a warning, unless it differs only in case from a file of the skill (it then clearly
 names that file, and breaks on case-sensitive file systems). A link into a sibling folder
@@ -28,9 +29,10 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import deque
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from urllib.parse import unquote
 
+from skillpm.containment import is_vcs_name
 from skillpm.validation.findings import Finding, Severity
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
@@ -141,10 +143,13 @@ def _directories(paths: Collection[str]) -> set[str]:
 Problem = tuple[str, Severity, str]
 
 
-def _problem(target: str, kind: str, paths: Collection[str], folded: dict[str, str]) -> Problem | None:
+def _problem(
+    target: str, kind: str, paths: Collection[str], folded: dict[str, str], by_name: Mapping[str, list[str]]
+) -> Problem | None:
     """The rule, severity and message that a reference of ``kind`` to ``target`` breaks, if any.
 
-    ``paths`` holds every path of the tree, files and folders; ``folded`` maps each, case-folded, to itself.
+    ``paths`` holds every path of the tree, files and folders; ``folded`` maps each, case-folded, to itself;
+    ``by_name`` maps each file's name to the files of that name.
     """
     if target.startswith("#") or _SCHEME.match(target) or _SLASH_COMMAND.fullmatch(target):
         return None
@@ -173,8 +178,19 @@ def _problem(target: str, kind: str, paths: Collection[str], folded: dict[str, s
             f"{kind} {target!r}: no such file in the skill, but {near!r} differs only in case "
             "(case-sensitive file systems will not find it)"
         )
+    hidden, slash, _ = norm.partition("/")
+    if slash and hidden.startswith(".") and hidden not in paths and not is_vcs_name(hidden):
+        # .dbt-wiki/lineage.md: state the skill keeps in the user's project (its own hidden folders are left out;
+        # a version-control folder always is, so a link into one names a file that is never installed: an error)
+        return "link.mention", Severity.WARNING, (
+            f"{kind} {target!r} leads into the hidden folder {hidden!r}, which the skill does not have: a path in the "
+            "user's project needs no change; if the skill needs the file, add it (SKILL.md names it, so it is kept)"
+        )
     if kind == LINK and ("." in norm or _in_a_skill_folder(norm, paths)):
-        return "link.missing", Severity.ERROR, f"link {target!r}: no such file or directory in the skill"
+        meant = _meant(norm, by_name)
+        return "link.missing", Severity.ERROR, (
+            f"link {target!r}: no such file or directory in the skill" + (f"; did you mean {meant!r}?" if meant else "")
+        )
     if kind == LINK:  # [title](url), [tool](what-it-does), [0,2,4](MON/WED/FRI): words, not a file's name
         return "link.mention", Severity.WARNING, (
             f"link {target!r} is not a file of the skill, nor named like one (no extension, and in no folder "
@@ -184,6 +200,17 @@ def _problem(target: str, kind: str, paths: Collection[str], folded: dict[str, s
         f"`{target}` is not a file of the skill; if the skill needs it, add it (a path in the user's "
         "project, or an example, needs no change)"
     )
+
+
+def _meant(norm: str, by_name: Mapping[str, list[str]]) -> str | None:
+    """The one file of the skill a link to the missing ``norm`` may mean: the only file of its name
+    (``reference/x.md`` for ``references/x.md``), else the file it names but for its last extension
+    (``x.md.j2``, a template, for the ``x.md`` made of it)."""
+    alike = by_name.get(posixpath.basename(norm), [])
+    if len(alike) == 1:
+        return alike[0]
+    stem, extension = posixpath.splitext(norm)
+    return stem if extension and stem in by_name.get(posixpath.basename(stem), []) else None
 
 
 def _in_a_skill_folder(norm: str, paths: Collection[str]) -> bool:
@@ -200,9 +227,12 @@ def check_links(body: str, *, first_line: int, tree: Collection[str], file: str)
     """
     paths = set(tree) | _directories(tree)
     folded = {path.casefold(): path for path in sorted(paths, reverse=True)}  # the first in order wins
+    by_name: dict[str, list[str]] = {}
+    for path in tree:
+        by_name.setdefault(posixpath.basename(path), []).append(path)
     findings = []
     for offset, target, kind in references(body):
-        problem = _problem(target, kind, paths, folded)
+        problem = _problem(target, kind, paths, folded, by_name)
         if problem is not None:
             rule, severity, message = problem
             findings.append(Finding(file, first_line + offset, rule, severity, message))

@@ -51,10 +51,13 @@ def _quote_hint(value: object) -> str:
     return "" if isinstance(value, (list, dict)) else "; quote it in YAML"
 
 
-def _text(field: str, value: object, *, limit: int | None = None, written_as_data: str = "") -> Iterator[Issue]:
+def _text(
+    field: str, value: object, *, limit: int | None = None, written_as_data: str = "", too_long: str = ""
+) -> Iterator[Issue]:
     """A string field: its type and, with ``limit``, a length of 1 to ``limit`` characters.
 
-    ``written_as_data`` is added when the value is a mapping or a list: what the field is for.
+    ``written_as_data`` is added when the value is a mapping or a list: what the field is for; ``too_long``
+    when it is longer than ``limit``: what that breaks, and how to fix it.
     """
     if not isinstance(value, str):
         yield "spec.field.type", (
@@ -63,9 +66,7 @@ def _text(field: str, value: object, *, limit: int | None = None, written_as_dat
     elif limit is not None and not value.strip():
         yield f"spec.{field}.length", f"{field!r} must not be empty"
     elif limit is not None and len(value) > limit:
-        yield f"spec.{field}.length", (
-            f"{field!r} is {len(value)} characters; the limit is {limit}"
-        )
+        yield f"spec.{field}.length", f"{field!r} is {len(value)} characters; the limit is {limit}{too_long}"
 
 
 def _name_problem(name: str) -> str:
@@ -104,7 +105,7 @@ def _name(value: object, dir_name: str, *, plain: bool) -> Iterator[tuple[str, s
     Each issue comes with whether a plain folder (``plain``) is only warned of it, as it still
     installs: under :func:`installed_name` when the name breaks the format but that one does not.
     """
-    issues = list(_text("name", value, limit=MAX_NAME))
+    issues = list(_text("name", value, limit=MAX_NAME, too_long=": Codex does not load a skill whose name is longer"))
     yield from ((rule, message, False) for rule, message in issues)
     if issues or not isinstance(value, str):
         return
@@ -136,14 +137,37 @@ def _metadata(value: object) -> Iterator[Issue]:
             )
 
 
-_CHECKS: dict[str, Callable[[object], Iterator[Issue]]] = {
-    "description": lambda value: _text("description", value, limit=MAX_DESCRIPTION),
-    "license": lambda value: _text("license", value),
-    "compatibility": lambda value: _text(
-        "compatibility", value, limit=MAX_COMPATIBILITY,
+def _compatibility(value: object) -> Iterator[Issue]:
+    """``compatibility``: text of 1 to :data:`MAX_COMPATIBILITY` characters; out of that length, a warning
+    (:data:`_LENIENT_RULES`): no agent reads the field to decide whether to load a skill."""
+    issues = list(_text(
+        "compatibility", value,
         written_as_data=f"; the specification's compatibility is text of at most {MAX_COMPATIBILITY} characters saying "
         "what the skill needs (for example 'Claude Code or Cursor; needs git and network access'), and data of your "
-        "own goes under 'metadata'"),
+        "own goes under 'metadata'"))
+    yield from issues
+    if issues or not isinstance(value, str):
+        return
+    if not value.strip():
+        yield "spec.compatibility.length", (
+            f"'compatibility' is empty; the specification wants 1 to {MAX_COMPATIBILITY} characters: agents load the "
+            "skill and skills-ref takes it, but remove the line or say what the skill needs"
+        )
+    elif len(value) > MAX_COMPATIBILITY:
+        yield "spec.compatibility.length", (
+            f"'compatibility' is {len(value)} characters; the specification's limit is {MAX_COMPATIBILITY}: agents "
+            "load the skill (none reads the field to decide) and skills-ref refuses it; shorten it to what the "
+            "skill needs, and move the rest into SKILL.md's body"
+        )
+
+
+_CHECKS: dict[str, Callable[[object], Iterator[Issue]]] = {
+    "description": lambda value: _text(
+        "description", value, limit=MAX_DESCRIPTION,
+        too_long=": Codex does not load a skill whose description is longer; keep what the skill does and when to "
+        "use it, and move the rest into SKILL.md's body"),
+    "license": lambda value: _text("license", value),
+    "compatibility": _compatibility,
     "metadata": _metadata,
     "allowed-tools": lambda value: _text("allowed-tools", value),
 }
@@ -152,6 +176,8 @@ _CHECKS: dict[str, Callable[[object], Iterator[Issue]]] = {
 SPEC_FIELDS = ("name", *_CHECKS)
 #: Rules whose findings are warnings: the skill still loads everywhere.
 _WARNING_RULES = frozenset({"spec.metadata.entry"})
+#: Rules whose findings are warnings but under ``strict``: the skill loads everywhere, and skills-ref refuses it.
+_LENIENT_RULES = frozenset({"spec.compatibility.length"})
 
 
 def _extension(key: str, value: object, *, strict: bool) -> Iterator[tuple[str, Severity, str]]:
@@ -188,9 +214,9 @@ def check_fields(
     folder with no manifest) ``dir_name`` is only where the skill was found: it installs
     under its ``name`` (or, when that breaks the format, :func:`installed_name`), so a
     mismatch, or a name it can install under that way, is a warning. A field neither the specification nor
-    Claude Code knows is a warning too, as agents load the skill and ignore it. ``strict``
-    holds the front matter to the specification as skills-ref does: both are errors, and
-    each Claude Code extension in use a warning.
+    Claude Code knows is a warning too, as agents load the skill and ignore it, and so is a ``compatibility``
+    text out of the specification's length. ``strict`` holds the front matter to the specification as
+    skills-ref does: these are errors, and each Claude Code extension in use a warning.
     """
     findings = [
         error(file, 1, "spec.field.missing", f"required field {field!r} is missing")
@@ -215,10 +241,15 @@ def check_fields(
                                     _unknown(key)))
             continue
         findings.extend(
-            Finding(file, line, rule, Severity.WARNING if rule in _WARNING_RULES else Severity.ERROR, message)
-            for rule, message in check(value)
+            Finding(file, line, rule, _severity(rule, strict=strict), message) for rule, message in check(value)
         )
     return findings
+
+
+def _severity(rule: str, *, strict: bool) -> Severity:
+    """A field rule's severity: see :data:`_WARNING_RULES` and :data:`_LENIENT_RULES`."""
+    lenient = rule in _WARNING_RULES or (rule in _LENIENT_RULES and not strict)
+    return Severity.WARNING if lenient else Severity.ERROR
 
 
 def check_body_size(skill_md: SkillMd, *, file: str) -> list[Finding]:

@@ -85,7 +85,9 @@ class _Disk:
             else:
                 head, name = os.path.split(real)
                 target = os.path.join(self._paths.real(head), name)
-            bound = next((bound for bound in self.bounds if inside(target, bound)), None)
+            # SKILL.md is the skill's own: one linked out of the root is a copy, whatever folder links may lead into
+            bounds = self.bounds[:1] if shown == SKILL_MD else self.bounds
+            bound = next((bound for bound in bounds if inside(target, bound)), None)
             if bound is None:
                 elsewhere = ((f"; a skill whose {SKILL_MD} is a link elsewhere is a copy: validate or pack "
                               f"{os.path.dirname(target)!r} instead" if os.path.isfile(target) else ", where no file is")
