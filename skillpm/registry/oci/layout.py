@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from skillpm.errors import IndexFormatError
 from skillpm.index.model import Attestation, Variant, VersionEntry
@@ -173,7 +173,8 @@ def tag_listing(name: str, tags: Iterable[str], read: Callable[[str], VersionEnt
         return None
     tag_of = {_listed_as(tag): tag for _, tag in sorted(versions.items())}
     listing = Listing(name, list(tag_of), lambda version: read(tag_of[version]), where=where,
-                      unsure=[version for version, tag in tag_of.items() if "_" in tag])
+                      unsure=[version for version, tag in tag_of.items() if "_" in tag],
+                      spellings=lambda version: _spellings(tag_of[version]))
     for version in _clashing(list(tag_of)):
         listing.read(version)
     return listing
@@ -211,6 +212,16 @@ def _listed_as(tag: str) -> str:
         except InvalidVersion:
             return tag.replace("_", "+", 1)
     return tag
+
+
+def _spellings(tag: str) -> Iterator[str]:
+    """What the index of ``tag`` (holding ``_``) may hold that is a version: the tag as it stands, or with one of
+    its first seven ``_`` a ``+``. A version holds one ``+`` at most, after at most six ``_`` (two about each of its
+    pre-, post- and dev-release parts: ``1.0_rc_1_post_2_dev_3``); whatever else the index holds is no version,
+    which no requirement names."""
+    yield tag
+    for at in [at for at, char in enumerate(tag) if char == "_"][:7]:
+        yield f"{tag[:at]}+{tag[at + 1:]}"
 
 
 def _clashing(versions: list[str]) -> list[str]:
