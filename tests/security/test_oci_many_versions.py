@@ -155,3 +155,18 @@ def test_a_question_about_some_versions_reads_no_tag_that_cannot_be_one_of_them(
         verified = hostile.run("verify", f"{NAME}==2.0.0", "--registry", registry.url, "--json")
         assert "Traceback" not in verified.stderr and json.loads(verified.stdout)["version"] == "2.0.0", verified.stderr
         assert _index_reads(registry) == ["2.0.0"]
+
+
+def test_tags_of_long_local_versions_cost_one_parse_of_each_held_at_once(hostile) -> None:
+    """A tag holding '_' that is no version as it stands is a local version, and packaging holds the parts of
+    its label: a tag of 128 characters, '7_a_a_..._a', costs kilobytes once compared. The listing held two
+    parsed copies of every tag at once (one to refuse two tags of one version, one to find the tags that equal
+    another as they stand), so 75,000 such tags (a tag list of 10 MB) took resolve past the 1 GiB a hostile
+    command may use: a MemoryError traceback, or a crash. Only tags without a '+' reading are parsed again."""
+    with HostileRegistry() as registry:
+        variant = Variant("generic", "0" * 64, 1, f"artifacts/{NAME}/2.0.0/{NAME}-2.0.0-generic.tar.gz")
+        registry.put_version(NAME, VersionEntry("2.0.0", "The one published.", (variant,)), {})
+        registry.tags[f"{registry.namespace}/{NAME}"] += [f"{n}{'_a' * 60}"[:128] for n in range(75_000)]
+        resolved = hostile.ok(hostile.run("resolve", NAME, "--registry", registry.url))
+        assert resolved.stdout.startswith(f"{NAME} 2.0.0 generic ")
+        assert _index_reads(registry) == ["2.0.0"]

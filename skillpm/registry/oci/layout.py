@@ -215,10 +215,8 @@ def _listed_as(tag: str) -> str:
 
 
 def _spellings(tag: str) -> Iterator[str]:
-    """What the index of ``tag`` (holding ``_``) may hold that is a version: the tag as it stands, or with one of
-    its first seven ``_`` a ``+``. A version holds one ``+`` at most, after at most six ``_`` (two about each of its
-    pre-, post- and dev-release parts: ``1.0_rc_1_post_2_dev_3``); whatever else the index holds is no version,
-    which no requirement names."""
+    """What the index of ``tag`` (holding ``_``) may hold that is a version: the tag, or with one of its first
+    seven ``_`` a ``+`` (a version holds one ``+``, after six ``_`` at most: ``1.0_rc_1_post_2_dev_3``)."""
     yield tag
     for at in [at for at, char in enumerate(tag) if char == "_"][:7]:
         yield f"{tag[:at]}+{tag[at + 1:]}"
@@ -227,12 +225,13 @@ def _spellings(tag: str) -> Iterator[str]:
 def _clashing(versions: list[str]) -> list[str]:
     """Those of ``versions`` (as :func:`_listed_as` lists tags) that are a tag holding ``_`` as it stands and
     equal another of them (``2.0_post1``, ``2.0.post1``): their indexes are read at once, so that a ``+``
-    written there is not taken for one version listed twice, which resolution refuses."""
+    written there is not taken for one version listed twice, which resolution refuses. Those with a ``+``, local
+    versions that equal none of them, are not parsed again: each costs kilobytes (its label's parts)."""
     from collections import Counter
 
     from packaging.version import Version
 
-    count = Counter(map(Version, versions))
+    count = Counter(Version(version) for version in versions if "+" not in version)
     return [version for version in versions if "_" in version and "+" not in version and count[Version(version)] > 1]
 
 
