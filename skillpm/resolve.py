@@ -171,16 +171,20 @@ def _matching(versions: Iterable[Version], requirement: Requirement) -> set[Vers
 
 def matching_versions(listing: Listing, requirement: Requirement) -> list[VersionEntry]:
     """The listing's versions ``requirement`` names, oldest first: yanked and pre-releases too; only
-    those are read, and those whose spelling only their entry settles (:meth:`Listing.settle`).
+    those are read, and those whose spelling only their entry settles that it may name (:meth:`Listing.settle`).
 
     What ``info NAME==VERSION`` shows and ``verify`` checks: a question about published
     versions, not a choice to install (that is :func:`resolve`).
     """
-    listing.settle()
-    parsed = _parsed_versions(listing)
-    if requirement.specifier is not None:
-        parsed = {version: spelt for version, spelt in parsed.items()
-                  if requirement.specifier.contains(version, prereleases=True)}
+    def named(spelt: str | Version) -> bool:
+        try:
+            version = spelt if isinstance(spelt, Version) else Version(spelt)
+        except InvalidVersion:
+            return False  # no version: left out by _parsed_versions
+        return requirement.specifier is None or requirement.specifier.contains(version, prereleases=True)
+
+    listing.settle(named)
+    parsed = {version: spelt for version, spelt in _parsed_versions(listing).items() if named(version)}
     return listing.entries(parsed[version] for version in sorted(parsed))
 
 

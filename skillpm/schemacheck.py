@@ -61,7 +61,12 @@ def _jsonschema_rs() -> Any:
     text. The stand-in is used only while no other thread could import ``email.utils`` meanwhile, and only
     when nothing has loaded it yet; should a later jsonschema-rs want more of it, the import is redone
     the ordinary way.
+
+    The extension's init also imports ``decimal``, and panics when that import fails: Ctrl-C while it ran
+    there came out as PyO3's PanicException, which no handler takes. So it is imported here first, where
+    Ctrl-C is a KeyboardInterrupt, and the init finds it loaded.
     """
+    import decimal  # noqa: F401 - see above
     import sys
     import threading
 

@@ -11,7 +11,8 @@ left empty, and every later ``--offline`` verification failed on it.
 The refresh now runs in a child process, on a copy of sigstore-python's folders: when it ends in
 time, each file it changed is renamed into the user's folders and the trusted root and signing config
 it verified are read from the copy; when the deadline passes, the child is killed and the copy removed, so nothing
-of it is left running and nothing it wrote reaches the user's folders.
+of it is left running and nothing it wrote reaches the user's folders. The child's import path leaves out the
+folder the command runs in (``-P``), which may be a cloned project's.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ def refreshed_config(url: str) -> ClientTrustConfig | str:
                     shutil.copytree(user, copy, symlinks=True)
             if deadline.remaining() <= 0:
                 return late
-            child = subprocess.Popen([sys.executable, "-c", _REFRESH, *map(str, copies), url],
+            # -P: not the current folder first on the child's import path, as ``-c`` puts it (a project's own
+            # pathlib.py or sigstore/ would run there)
+            child = subprocess.Popen([sys.executable, "-P", "-c", _REFRESH, *map(str, copies), url],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=without_secrets())
         except OSError as error:  # sigstore-python's folders cannot be read, or no child can be started

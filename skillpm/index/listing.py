@@ -24,12 +24,13 @@ class Listing:
 
     ``where`` names the package in errors. A version whose entry reads as ``None`` (an OCI tag
     deleted since its tags were listed) is dropped from :attr:`versions`, as if never listed.
-    ``unsure``: the versions whose spelling only their entry settles (:meth:`settle`); at most
-    MAX_VARIANTS entries are read in all (:meth:`read`).
+    ``unsure``: the versions whose spelling only their entry settles, and ``spellings`` those their entry may
+    give (:meth:`settle`); at most MAX_VARIANTS entries are read in all (:meth:`read`).
     """
 
     def __init__(self, name: str, versions: Sequence[str], read: Callable[[str], VersionEntry | None], *,
-                 where: str, entries: Mapping[str, VersionEntry] | None = None, unsure: Iterable[str] = ()) -> None:
+                 where: str, entries: Mapping[str, VersionEntry] | None = None, unsure: Iterable[str] = (),
+                 spellings: Callable[[str], Iterable[str]] = lambda version: (version,)) -> None:
         self.name = name
         # Each version as listed, and as its entry spells it when that is another spelling. A dict: a walk
         # of many versions asks and drops each in O(1).
@@ -39,6 +40,7 @@ class Listing:
         self._reads = 0
         self._entries: dict[str, VersionEntry] = dict(entries or {})
         self._unsure = set(unsure)
+        self._spellings = spellings
 
     @classmethod
     def of(cls, document: PackageDocument) -> Listing:
@@ -78,12 +80,15 @@ class Listing:
             return None
         return entry
 
-    def settle(self) -> None:
-        """Read every version whose spelling only its entry settles, so that :attr:`versions` spells each as its
-        entry does; IndexFormatError, before any is read, when that would read more than MAX_VARIANTS in all."""
-        if self._reads + len(self._unsure) > MAX_VARIANTS:
-            raise too_many(self.where, self._reads + len(self._unsure))
-        for version in [version for version in self._listed if version in self._unsure]:
+    def settle(self, named: Callable[[str], bool]) -> None:
+        """Read each version whose spelling only its entry settles and of whose spellings ``named`` takes one, so
+        that :attr:`versions` spells each of those as its entry does: a question about some versions reads no
+        other. IndexFormatError, before any is read, when that would read more than MAX_VARIANTS in all."""
+        wanted = [version for version in self._listed
+                  if version in self._unsure and any(map(named, self._spellings(version)))]
+        if self._reads + len(wanted) > MAX_VARIANTS:
+            raise too_many(self.where, self._reads + len(wanted))
+        for version in wanted:
             self.read(version)
 
     def spelt(self, version: str) -> str:

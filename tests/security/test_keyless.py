@@ -263,6 +263,26 @@ def test_keyless_signing_refreshes_sigstore_s_trust_root_by_the_command_s_deadli
     assert hostile.changed_outside(before) == []
 
 
+def test_the_trust_root_refresh_runs_no_code_of_the_folder_it_is_started_in(
+    hostile: Hostile, signed: Signed, silent_proxy: SilentProxy, run_skillpm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Threat: the refresh's child process was ``python -c``, which puts the current folder first on its import
+    path: ``skillpm install --require-attestations`` (or verify, or signing keyless) run in a cloned project
+    imported the project's own ``pathlib.py`` (or ``sigstore/``) in the child, running its code. The child no
+    longer looks in the current folder (``-P``); the console script, as users run it, never did."""
+    registry = two_production_bundles(hostile, signed)
+    ran = hostile.project / "RAN"
+    (hostile.project / "pathlib.py").write_text(f"open({str(ran)!r}, 'w').close()\nraise SystemExit(3)\n")
+    for key, value in {**silent_proxy.env, "SKILLPM_HTTP_DEADLINE": "2"}.items():
+        monkeypatch.setenv(key, value)
+
+    refused = run_skillpm("install", NAME, "--registry", registry, "--arch", "12.0", "--require-attestations",
+                          cwd=hostile.project)
+
+    hostile.refused(refused, "check 'signature' failed", "cannot refresh Sigstore's trust root: no answer within")
+    assert not ran.exists(), "the project's pathlib.py ran in the refresh's child"
+
+
 def _strace_problem() -> str | None:
     from test_registry_crash_safety import _strace_problem as problem
 

@@ -104,24 +104,69 @@ def test_a_kept_tag_list_longer_than_a_registry_s_may_be_is_refused_offline(host
                     f"error: oci://127.0.0.1:9/skills/{NAME} tags kept for --offline: more than {MAX_TAGS} tags")
 
 
+def _local_tags(registry: HostileRegistry) -> None:
+    """NAME 2.0.0, and 10,001 tags '1.0.N_local' (local versions, whatever their indexes say: never taken)."""
+    variant = Variant("generic", "0" * 64, 1, f"artifacts/{NAME}/2.0.0/{NAME}-2.0.0-generic.tar.gz")
+    registry.put_version(NAME, VersionEntry("2.0.0", "The one published.", (variant,)), {})
+    registry.tags[f"{registry.namespace}/{NAME}"] += [f"1.0.{n}_local" for n in range(MAX_VARIANTS + 1)]
+
+
 def test_tags_holding_an_underscore_are_read_only_as_a_walk_reaches_them(hostile) -> None:
     """A tag holding '_' had its index read with the tag list (only the index says which version it is):
     10,001 of them made one install read 10,001 indexes, what reading versions lazily was meant to stop, and
     then more than 10,000 were refused before any was read, whatever the command needed. Such a tag is now
-    listed as it reads until its index is read: 10,001 tags '1.0.N_local' (local versions, never taken) cost
-    resolve the index of 2.0.0 alone, and what must spell every version as its index does (info NAME, or
-    info NAME==VERSION) is refused before reading more than 10,000."""
+    listed as it reads until its index is read: 10,001 tags '1.0.N_local' cost resolve the index of 2.0.0
+    alone, and what must spell every version those tags may be as its index does (info NAME, or info 'NAME<2')
+    is refused before reading more than 10,000."""
     with HostileRegistry() as registry:
-        variant = Variant("generic", "0" * 64, 1, f"artifacts/{NAME}/2.0.0/{NAME}-2.0.0-generic.tar.gz")
-        registry.put_version(NAME, VersionEntry("2.0.0", "The one published.", (variant,)), {})
-        registry.tags[f"{registry.namespace}/{NAME}"] += [f"1.0.{n}_local" for n in range(MAX_VARIANTS + 1)]
+        _local_tags(registry)
         before = hostile.state()
         resolved = hostile.ok(hostile.run("resolve", NAME, "--arch", "h100", "--registry", registry.url))
         assert resolved.stdout.startswith(f"{NAME} 2.0.0 generic ")
         assert _index_reads(registry) == ["2.0.0"]
-        for requirement, count in ((NAME, MAX_VARIANTS + 2), (f"{NAME}==2.0.0", MAX_VARIANTS + 1)):
+        for requirement, count in ((NAME, MAX_VARIANTS + 2), (f"{NAME}<2", MAX_VARIANTS + 1)):
             registry.requests.clear()
             hostile.refused(hostile.run("info", requirement, "--registry", registry.url),
                             f"{count} versions to read, more than the {MAX_VARIANTS} skillpm reads")
             assert _index_reads(registry) == [], requirement
         assert hostile.changed_outside(before, hostile.cache) == []
+
+
+def test_a_question_about_some_versions_reads_no_tag_that_cannot_be_one_of_them(hostile) -> None:
+    """info NAME==VERSION and verify NAME==VERSION read every tag holding '_' first, to spell each version as its
+    index does, whatever version was asked about: a registry adding 10,001 tags '1.0.N_local' had them refused
+    (10,000 made each read 10,000 indexes), and after an install, which reads none of them, --offline refused
+    them as never read online. Only a tag that may hold a version the requirement names is read now: a tag
+    '1.0.7_local' holds 1.0.7+local or what is no version, so ==2.0.0 reads 2.0.0 alone, online or offline
+    after resolve read it, and ==1.0.7 reads that one tag."""
+    with HostileRegistry() as registry:
+        _local_tags(registry)
+        local = Variant("generic", "1" * 64, 1, f"artifacts/{NAME}/1.0.7+local/{NAME}-1.0.7+local-generic.tar.gz")
+        registry.put_version(NAME, VersionEntry("1.0.7+local", "A local build.", (local,)), {})
+        hostile.ok(hostile.run("resolve", NAME, "--registry", registry.url))
+        for pinned, offline, versions, reads in (("2.0.0", ("--offline",), ["2.0.0"], []),
+                                                 ("2.0.0", (), ["2.0.0"], ["2.0.0"]),
+                                                 ("1.0.7", (), ["1.0.7+local"], ["1.0.7_local"])):
+            registry.requests.clear()
+            shown = hostile.ok(hostile.run("info", f"{NAME}=={pinned}", "--registry", registry.url, "--json", *offline))
+            assert [version["version"] for version in json.loads(shown.stdout)["versions"]] == versions, pinned
+            assert _index_reads(registry) == reads, (pinned, offline)
+        registry.requests.clear()
+        verified = hostile.run("verify", f"{NAME}==2.0.0", "--registry", registry.url, "--json")
+        assert "Traceback" not in verified.stderr and json.loads(verified.stdout)["version"] == "2.0.0", verified.stderr
+        assert _index_reads(registry) == ["2.0.0"]
+
+
+def test_tags_of_long_local_versions_cost_one_parse_of_each_held_at_once(hostile) -> None:
+    """A tag holding '_' that is no version as it stands is a local version, and packaging holds the parts of
+    its label: a tag of 128 characters, '7_a_a_..._a', costs kilobytes once compared. The listing held two
+    parsed copies of every tag at once (one to refuse two tags of one version, one to find the tags that equal
+    another as they stand), so 75,000 such tags (a tag list of 10 MB) took resolve past the 1 GiB a hostile
+    command may use: a MemoryError traceback, or a crash. Only tags without a '+' reading are parsed again."""
+    with HostileRegistry() as registry:
+        variant = Variant("generic", "0" * 64, 1, f"artifacts/{NAME}/2.0.0/{NAME}-2.0.0-generic.tar.gz")
+        registry.put_version(NAME, VersionEntry("2.0.0", "The one published.", (variant,)), {})
+        registry.tags[f"{registry.namespace}/{NAME}"] += [f"{n}{'_a' * 60}"[:128] for n in range(75_000)]
+        resolved = hostile.ok(hostile.run("resolve", NAME, "--registry", registry.url))
+        assert resolved.stdout.startswith(f"{NAME} 2.0.0 generic ")
+        assert _index_reads(registry) == ["2.0.0"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from skillpm.errors import IndexFormatError
 from skillpm.index.model import Attestation, Variant, VersionEntry
@@ -173,7 +173,8 @@ def tag_listing(name: str, tags: Iterable[str], read: Callable[[str], VersionEnt
         return None
     tag_of = {_listed_as(tag): tag for _, tag in sorted(versions.items())}
     listing = Listing(name, list(tag_of), lambda version: read(tag_of[version]), where=where,
-                      unsure=[version for version, tag in tag_of.items() if "_" in tag])
+                      unsure=[version for version, tag in tag_of.items() if "_" in tag],
+                      spellings=lambda version: _spellings(tag_of[version]))
     for version in _clashing(list(tag_of)):
         listing.read(version)
     return listing
@@ -213,15 +214,24 @@ def _listed_as(tag: str) -> str:
     return tag
 
 
+def _spellings(tag: str) -> Iterator[str]:
+    """What the index of ``tag`` (holding ``_``) may hold that is a version: the tag, or with one of its first
+    seven ``_`` a ``+`` (a version holds one ``+``, after six ``_`` at most: ``1.0_rc_1_post_2_dev_3``)."""
+    yield tag
+    for at in [at for at, char in enumerate(tag) if char == "_"][:7]:
+        yield f"{tag[:at]}+{tag[at + 1:]}"
+
+
 def _clashing(versions: list[str]) -> list[str]:
     """Those of ``versions`` (as :func:`_listed_as` lists tags) that are a tag holding ``_`` as it stands and
     equal another of them (``2.0_post1``, ``2.0.post1``): their indexes are read at once, so that a ``+``
-    written there is not taken for one version listed twice, which resolution refuses."""
+    written there is not taken for one version listed twice, which resolution refuses. Those with a ``+``, local
+    versions that equal none of them, are not parsed again: each costs kilobytes (its label's parts)."""
     from collections import Counter
 
     from packaging.version import Version
 
-    count = Counter(map(Version, versions))
+    count = Counter(Version(version) for version in versions if "+" not in version)
     return [version for version in versions if "_" in version and "+" not in version and count[Version(version)] > 1]
 
 
