@@ -36,10 +36,13 @@ def main() -> None:
         signal.signal(signum, _while_starting)
     from skillpm.cli import main as run
 
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    for signum in STOPPING:
-        signal.signal(signum, _stop)
-    run()
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum in STOPPING:
+            signal.signal(signum, _stop)
+        run()
+    except KeyboardInterrupt as error:  # raised before the CLI's own handler took over (or after it let go)
+        _while_starting(getattr(error, "exit_code", 128 + signal.SIGINT) - 128, None)
 
 
 def _while_starting(signum: int, frame: FrameType | None) -> None:
