@@ -52,19 +52,20 @@ def _quote_hint(value: object) -> str:
 
 
 def _text(
-    field: str, value: object, *, limit: int | None = None, written_as_data: str = "", too_long: str = ""
+    field: str, value: object, *, limit: int | None = None, written_as_data: str = "", too_long: str = "",
+    empty: str = "",
 ) -> Iterator[Issue]:
     """A string field: its type and, with ``limit``, a length of 1 to ``limit`` characters.
 
     ``written_as_data`` is added when the value is a mapping or a list: what the field is for; ``too_long``
-    when it is longer than ``limit``: what that breaks, and how to fix it.
+    when it is longer than ``limit`` and ``empty`` when it is empty: what that breaks, and how to fix it.
     """
     if not isinstance(value, str):
         yield "spec.field.type", (
             f"{field!r} must be a string, not {_kind(value)} ({value!r}){_quote_hint(value) or written_as_data}"
         )
     elif limit is not None and not value.strip():
-        yield f"spec.{field}.length", f"{field!r} must not be empty"
+        yield f"spec.{field}.length", f"{field!r} must not be empty{empty}"
     elif limit is not None and len(value) > limit:
         yield f"spec.{field}.length", f"{field!r} is {len(value)} characters; the limit is {limit}{too_long}"
 
@@ -140,25 +141,16 @@ def _metadata(value: object) -> Iterator[Issue]:
 def _compatibility(value: object) -> Iterator[Issue]:
     """``compatibility``: text of 1 to :data:`MAX_COMPATIBILITY` characters; out of that length, a warning
     (:data:`_LENIENT_RULES`): no agent reads the field to decide whether to load a skill."""
-    issues = list(_text(
-        "compatibility", value,
+    return _text(
+        "compatibility", value, limit=MAX_COMPATIBILITY,
         written_as_data=f"; the specification's compatibility is text of at most {MAX_COMPATIBILITY} characters saying "
         "what the skill needs (for example 'Claude Code or Cursor; needs git and network access'), and data of your "
-        "own goes under 'metadata'"))
-    yield from issues
-    if issues or not isinstance(value, str):
-        return
-    if not value.strip():
-        yield "spec.compatibility.length", (
-            f"'compatibility' is empty; the specification wants 1 to {MAX_COMPATIBILITY} characters: agents load the "
-            "skill and skills-ref takes it, but remove the line or say what the skill needs"
-        )
-    elif len(value) > MAX_COMPATIBILITY:
-        yield "spec.compatibility.length", (
-            f"'compatibility' is {len(value)} characters; the specification's limit is {MAX_COMPATIBILITY}: agents "
-            "load the skill (none reads the field to decide) and skills-ref refuses it; shorten it to what the "
-            "skill needs, and move the rest into SKILL.md's body"
-        )
+        "own goes under 'metadata'",
+        empty=f"; the specification wants 1 to {MAX_COMPATIBILITY} characters: agents load the skill and skills-ref "
+        "takes it, but remove the line or say what the skill needs",
+        too_long=": agents load the skill (none reads the field to decide) and skills-ref refuses it; shorten it to "
+        "what the skill needs, and move the rest into SKILL.md's body",
+    )
 
 
 _CHECKS: dict[str, Callable[[object], Iterator[Issue]]] = {
