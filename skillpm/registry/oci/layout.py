@@ -231,8 +231,9 @@ def _clashing(versions: list[str]) -> list[str]:
 
     from packaging.version import Version
 
-    count = Counter(Version(version) for version in versions if "+" not in version)
-    return [version for version in versions if "_" in version and "+" not in version and count[Version(version)] > 1]
+    parsed = {version: Version(version) for version in versions if "+" not in version}
+    count = Counter(parsed.values())
+    return [version for version, key in parsed.items() if "_" in version and count[key] > 1]
 
 
 def too_many_tags(where: str) -> IndexFormatError:
