@@ -63,7 +63,7 @@ def test_a_registry_in_the_project_is_recorded_relative_and_a_clone_syncs_on_ano
 
 
 def test_how_a_registry_is_stored_and_read_back(tmp_path: Path) -> None:
-    from skillpm.lockfile import loaded_registry, stored_registry
+    from skillpm.lockedregistry import loaded_registry, stored_registry
 
     root = tmp_path / "project"
     (root / "regs" / "team").mkdir(parents=True)
