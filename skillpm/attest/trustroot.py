@@ -11,7 +11,8 @@ left empty, and every later ``--offline`` verification failed on it.
 The refresh now runs in a child process, on a copy of sigstore-python's folders: when it ends in
 time, each file it changed is renamed into the user's folders and the trusted root and signing config
 it verified are read from the copy; when the deadline passes, the child is killed and the copy removed, so nothing
-of it is left running and nothing it wrote reaches the user's folders. The child's import path leaves out the
+of it is left running and nothing it wrote reaches the user's folders. On Linux the child also ends, removing
+the copy, when the command is killed (``PR_SET_PDEATHSIG``). The child's import path leaves out the
 folder the command runs in (``-P``), which may be a cloned project's.
 """
 
@@ -29,10 +30,21 @@ if TYPE_CHECKING:
     from sigstore.models import ClientTrustConfig
 
 #: The child: refreshes the trust root of the TUF repository at ARGV[3] with sigstore-python's folders for it
-#: (metadata, targets) at ARGV[1], ARGV[2]; prints why it failed and exits 1 when it does.
+#: (metadata, targets) at ARGV[1], ARGV[2]; prints why it failed and exits 1 when it does. On Linux it ends with
+#: the command (process ARGV[4]) however that ends, even killed: it removes the folder of those copies and exits.
 _REFRESH = """
 import sys
 try:
+    import os
+    if sys.platform.startswith("linux"):
+        import ctypes, shutil, signal
+        def end(*_):
+            shutil.rmtree(os.path.dirname(sys.argv[1]), ignore_errors=True)
+            os._exit(1)
+        signal.signal(signal.SIGTERM, end)
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: SIGTERM when the command is gone
+        if os.getppid() != int(sys.argv[4]):  # gone already
+            end()
     from pathlib import Path
     import sigstore._internal.tuf as tuf
     from sigstore.models import ClientTrustConfig
@@ -67,7 +79,8 @@ def refreshed_config(url: str) -> ClientTrustConfig | str:
     deadline = command_deadline()
     late = f"no answer within the command's deadline of {deadline.seconds:g} s (${deadline.setting})"
     users = tuf._get_dirs(url)
-    with tempfile.TemporaryDirectory(prefix="skillpm-sigstore-") as work:
+    # ignore_cleanup_errors: the child removes the folder itself when the command is ended by a signal
+    with tempfile.TemporaryDirectory(prefix="skillpm-sigstore-", ignore_cleanup_errors=True) as work:
         copies = (Path(work, "metadata"), Path(work, "targets"))
         try:
             for copy, user in zip(copies, users):
@@ -77,7 +90,7 @@ def refreshed_config(url: str) -> ClientTrustConfig | str:
                 return late
             # -P: not the current folder first on the child's import path, as ``-c`` puts it (a project's own
             # pathlib.py or sigstore/ would run there)
-            child = subprocess.Popen([sys.executable, "-P", "-c", _REFRESH, *map(str, copies), url],
+            child = subprocess.Popen([sys.executable, "-P", "-c", _REFRESH, *map(str, copies), url, str(os.getpid())],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=without_secrets())
         except OSError as error:  # sigstore-python's folders cannot be read, or no child can be started

@@ -225,6 +225,42 @@ def test_a_trust_root_refresh_past_the_deadline_is_abandoned_leaving_nothing_run
                for detail in _offline_signature(hostile, registry, silent_proxy))
 
 
+def test_a_trust_root_refresh_ends_with_the_command_killed_during_it(
+    hostile: Hostile, signed: Signed, silent_proxy: SilentProxy, tmp_path: Path
+) -> None:
+    """Threat: the refresh's child process outlived a command killed with SIGKILL (the OOM killer, a CI job's
+    end), holding its connection and its copy of sigstore-python's folders for as long as sigstore-python's own
+    timeouts let it. It now dies with the command, removing that copy as it goes."""
+    import signal
+    import time
+
+    registry = two_production_bundles(hostile, signed)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    command = [sys.executable, "-m", "skillpm", "install", NAME, "--registry", str(registry), "--arch", "12.0",
+               "--require-attestations"]
+    env = hostile.env(**silent_proxy.env, SKILLPM_HTTP_DEADLINE="600", TMPDIR=str(temporary))
+    process = subprocess.Popen(command, cwd=hostile.project, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not silent_proxy.accepted and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        assert silent_proxy.accepted, "the refresh never reached the network"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    for connection in silent_proxy.accepted:
+        connection.settimeout(10)  # before, held until sigstore-python's own timeouts
+        while connection.recv(4096):
+            pass
+    deadline = time.monotonic() + 10
+    while any(temporary.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(temporary.iterdir()) == []
+    assert _sigstore_files(hostile) == {}
+
+
 def _assert_abandoned(hostile: Hostile, proxy: SilentProxy) -> None:
     """The refresh reached the network, nothing of the command still holds a connection (the other end closed
     each: a read ends), and sigstore-python's folders were not made."""
