@@ -42,7 +42,10 @@ try:
             shutil.rmtree(os.path.dirname(sys.argv[1]), ignore_errors=True)
             os._exit(1)
         signal.signal(signal.SIGTERM, end)
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: SIGTERM when the command is gone
+        try:
+            ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: SIGTERM when the command is gone
+        except (AttributeError, OSError):  # no prctl to be found: the refresh runs as it did without
+            pass
         if os.getppid() != int(sys.argv[4]):  # gone already
             end()
     from pathlib import Path
