@@ -348,3 +348,41 @@ def test_a_write_to_a_folder_that_holds_no_registry_recovers_nothing_in_it(tmp_p
 
     assert refused.returncode == 1 and "is not a skillpm registry" in refused.stderr
     assert snapshot(folder) == state
+
+
+#: ``skillpm ARGS`` in this process, sending itself SIGINT as the journal's step STEP begins.
+_INTERRUPTED_AT = """
+import os, signal, sys
+def send(frame, event, arg):
+    if event == "call" and frame.f_code.co_name == "STEP":
+        sys.setprofile(None)
+        os.kill(os.getpid(), signal.SIGINT)
+sys.setprofile(send)
+sys.argv = ["skillpm", *sys.argv[1:]]
+from skillpm.console import main
+main()
+"""
+
+
+@pytest.mark.parametrize(("step", "said"), [
+    ("_put_in_place", "the registry write was decided: the next write to {root} finishes it "
+                      "('skillpm registry build {root}', say)"),
+    ("update_pages", "the registry write is in place, not all its pages: 'skillpm registry build {root}' writes them"),
+])
+def test_ctrl_c_once_a_registry_write_is_decided_says_what_finishes_it(tmp_path: Path, signed, step: str,
+                                                                       said: str) -> None:
+    """Ctrl-C after the journal is written said 'nothing was left half-written': the write is decided then, and
+    readers are refused until a write finishes it (or, once its files are in, its pages are those of before).
+    The one line now says so and what to run; that command then brings the registry to what an unkilled add
+    makes."""
+    root = signed["root"]
+    args = ["registry", "add", str(root), *map(str, signed["archives"])]
+    environment = {**os.environ, "NO_COLOR": "1", **signed["env"]}
+    done = subprocess.run([sys.executable, "-c", _INTERRUPTED_AT.replace("STEP", step), *args], capture_output=True,
+                          text=True, timeout=120, env=environment, stdin=subprocess.DEVNULL)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines() == [f"error: interrupted; {said.format(root=root)}"], done.stderr
+    assert skillpm("registry", "build", root, env=signed["env"]).returncode == 0
+    assert not (root / ".skillpm-journal").exists() and temporaries(root) == []
+    listed = skillpm("search", "gamma", "--registry", root, "--json")
+    assert [entry["name"] for entry in json.loads(listed.stdout)] == ["gamma"], listed.stderr

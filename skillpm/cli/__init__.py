@@ -176,7 +176,10 @@ def main() -> None:
     except (click.Abort, KeyboardInterrupt) as error:  # Ctrl-C; SIGTERM and SIGHUP too (skillpm.console)
         # click turns a KeyboardInterrupt into Abort: a stopping signal's code is on the one it came from.
         code = next((cause.exit_code for cause in (error, error.__context__) if hasattr(cause, "exit_code")), 130)
-        _fail(error, "interrupted; nothing was left half-written", None, code)
+        # A note says what an interruption left to finish (skillpm.registry.store.journal); else there is nothing.
+        notes = next((cause.__notes__ for cause in (error, error.__context__) if getattr(cause, "__notes__", None)),
+                     ["nothing was left half-written"])
+        _fail(error, f"interrupted; {notes[0]}", None, code)
     except RuntimeError as error:  # Path.resolve() through a loop of links (3.11, 3.12); after click.Abort, one too
         if not str(error).startswith("Symlink loop from "):
             raise

@@ -160,9 +160,32 @@ def real_folders(root: Path, names: Sequence[str]) -> list[Path]:
 
 
 def _finish(root: Path, steps: list[_Write], gone: list[_Remove], pages: Pages) -> None:
-    """Steps 3 and 4: move each staged file in, remove ``gone``, sync, rewrite ``pages``, drop the journal."""
+    """Steps 3 and 4: move each staged file in, remove ``gone``, sync, rewrite ``pages``, drop the journal.
+
+    Interrupted (Ctrl-C, a stopping signal), the write is decided but not done: the interruption carries a note
+    saying what finishes it, which the CLI prints instead of "nothing was left half-written".
+    """
     from skillpm.pages.writer import update_pages
 
+    build = f"'skillpm registry build {root}'"
+    try:
+        _put_in_place(root, steps, gone)
+    except KeyboardInterrupt as stopped:
+        stopped.add_note(f"the registry write was decided: the next write to {root} finishes it ({build}, say)")
+        raise
+    try:
+        if pages is not None:
+            update_pages(root, None if pages == "all" else pages)
+    except KeyboardInterrupt as stopped:
+        stopped.add_note(f"the registry write is in place, not all its pages: {build} writes them")
+        raise
+    finally:
+        remove_path(root / JOURNAL)
+        fsync_directory(root)
+
+
+def _put_in_place(root: Path, steps: list[_Write], gone: list[_Remove]) -> None:
+    """Step 3: move each staged file in, remove ``gone``, sync their folders."""
     staged = root / JOURNAL / _FILES
     folders: set[Path] = set()
     try:
@@ -186,12 +209,6 @@ def _finish(root: Path, steps: list[_Write], gone: list[_Remove], pages: Pages) 
             f"writing {root} stopped half-way: {problem(error)}",
             hint=f"once that is fixed, any write to it finishes this one (for instance 'skillpm registry build {root}')",
         ) from None
-    try:
-        if pages is not None:
-            update_pages(root, None if pages == "all" else pages)
-    finally:
-        remove_path(root / JOURNAL)
-        fsync_directory(root)
 
 
 def _move(staged: Path, path: Path) -> None:
