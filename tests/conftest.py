@@ -82,6 +82,23 @@ def pytest_configure(config: pytest.Config) -> None:
         tempfile.tempdir = None  # gettempdir() reads TMPDIR again
 
 
+def signalling_at(function: str, signal_name: str) -> str:
+    """Code for ``python -c CODE ARGS``: ``skillpm ARGS`` run through the console script's entry in that process,
+    which sends itself the signal ``signal_name`` as the function ``function`` is first called (a profile hook,
+    nothing changed in skillpm): a signal at a step no timing would hit reliably."""
+    return f"""
+import os, signal, sys
+def send(frame, event, arg):
+    if event == "call" and frame.f_code.co_name == {function!r}:
+        sys.setprofile(None)
+        os.kill(os.getpid(), signal.{signal_name})
+sys.setprofile(send)
+sys.argv = ["skillpm", *sys.argv[1:]]
+from skillpm.console import main
+main()
+"""
+
+
 #: The CUDA release whose nvcc behaviour the nvcc tests assume (what ptxas accepts per target, arch macros).
 NVCC_RELEASE = (13, 0)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 import pytest
-from conftest import _console_script
+from conftest import _console_script, signalling_at
 from test_cli import KERNEL, all_commands, assert_one_error
 from test_eval_client import closed_port_url
 
@@ -141,26 +141,15 @@ def test_ctrl_c_while_jsonschema_rs_loads_is_one_line(isolated, run_skillpm, tmp
     assert completed.stderr.strip().splitlines() == ["error: interrupted; nothing was left half-written"]
 
 
-#: Run the console script's entry with the arguments given, sending itself SIGNAL as the CLI makes its output
-#: streams escape what they cannot encode: after the console script's start-up handler, before the CLI's own.
-_SIGNAL_BETWEEN_HANDLERS = """
-import os, signal, sys
-def send(frame, event, arg):
-    if event == "call" and frame.f_code.co_name == "_escape_what_output_cannot_encode":
-        sys.setprofile(None)
-        os.kill(os.getpid(), signal.SIGNAL)
-sys.setprofile(send)
-sys.argv = ["skillpm", *sys.argv[1:]]
-from skillpm.console import main
-main()
-"""
 
 
 @pytest.mark.parametrize(("name", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
 def test_a_signal_between_the_start_up_handler_and_the_cli_s_is_one_line(name: str, code: int) -> None:
     """The console script hands Ctrl-C over to the CLI's handler a few steps before the CLI's try begins: a
     signal in between was a traceback (1 in 400 interrupted runs, in a hostile review). Now the one line."""
-    code_text = _SIGNAL_BETWEEN_HANDLERS.replace("SIGNAL", name)
+    # as the CLI makes its output streams escape what they cannot encode: after the console script's start-up
+    # handler, before the CLI's own
+    code_text = signalling_at("_escape_what_output_cannot_encode", name)
     completed = subprocess.run([sys.executable, "-c", code_text, "--version"], capture_output=True, text=True,
                                timeout=60, preexec_fn=_default_sigint)
     assert (completed.returncode, completed.stdout) == (code, "")

@@ -29,7 +29,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import build_source
+from conftest import build_source, signalling_at
 
 from skillpm.atomic import _leftover  # builds what a killed writer leaves, as skillpm itself does
 from skillpm.attest.keys import keygen, load_signing_key
@@ -350,20 +350,6 @@ def test_a_write_to_a_folder_that_holds_no_registry_recovers_nothing_in_it(tmp_p
     assert snapshot(folder) == state
 
 
-#: ``skillpm ARGS`` in this process, sending itself SIGINT as the journal's step STEP begins.
-_INTERRUPTED_AT = """
-import os, signal, sys
-def send(frame, event, arg):
-    if event == "call" and frame.f_code.co_name == "STEP":
-        sys.setprofile(None)
-        os.kill(os.getpid(), signal.SIGINT)
-sys.setprofile(send)
-sys.argv = ["skillpm", *sys.argv[1:]]
-from skillpm.console import main
-main()
-"""
-
-
 @pytest.mark.parametrize(("step", "said"), [
     ("_put_in_place", "the registry write was decided: the next write to {root} finishes it "
                       "('skillpm registry build {root}', say)"),
@@ -378,7 +364,7 @@ def test_ctrl_c_once_a_registry_write_is_decided_says_what_finishes_it(tmp_path:
     root = signed["root"]
     args = ["registry", "add", str(root), *map(str, signed["archives"])]
     environment = {**os.environ, "NO_COLOR": "1", **signed["env"]}
-    done = subprocess.run([sys.executable, "-c", _INTERRUPTED_AT.replace("STEP", step), *args], capture_output=True,
+    done = subprocess.run([sys.executable, "-c", signalling_at(step, "SIGINT"), *args], capture_output=True,
                           text=True, timeout=120, env=environment, stdin=subprocess.DEVNULL)
     assert done.returncode == 130, done.stderr
     assert done.stderr.strip().splitlines() == [f"error: interrupted; {said.format(root=root)}"], done.stderr
