@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Mapping
 
 from skillpm.errors import RequirementError
 from skillpm.records import Record
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
-    from packaging.version import Version
+
+    from skillpm.index.versionkey import VersionKey
 
 #: Index versions are at most 256 characters (skillpm.index.model); a specifier may list several.
 MAX_SPECIFIER_LENGTH = 1024
@@ -43,8 +44,9 @@ class Requirement(Record):
             return specs[0].version
         return None
 
-    def filter(self, versions: Iterable[Version]) -> list[Version]:
-        """The versions this requirement accepts, under PEP 440's pre-release rules.
+    def filter(self, versions: Mapping[str, VersionKey]) -> list[str]:
+        """Those of ``versions`` (each as spelt, with its key) this requirement accepts, under PEP 440's
+        pre-release rules.
 
         Without a specifier this is packaging's rule for an empty ``SpecifierSet``:
         the final releases, or the pre-releases when there is no final release. It
@@ -53,8 +55,7 @@ class Requirement(Record):
         """
         if self.specifier is not None:
             return list(self.specifier.filter(versions))
-        candidates = list(versions)
-        return [v for v in candidates if not v.is_prerelease] or candidates
+        return [spelt for spelt, key in versions.items() if not key.is_prerelease] or list(versions)
 
     def __str__(self) -> str:
         return f"{self.name}{self.specifier or ''}"

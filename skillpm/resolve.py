@@ -10,13 +10,10 @@ explains the rules.
 
 from __future__ import annotations
 
-from typing import Iterable
-
-from packaging.version import InvalidVersion, Version
-
 from skillpm.errors import IndexFormatError, ResolutionError, TargetError
 from skillpm.index.listing import Listing
 from skillpm.index.model import Variant, VersionEntry
+from skillpm.index.versionkey import VersionKey, version_key
 from skillpm.records import Record
 from skillpm.requirements import Requirement
 from skillpm.targets import (
@@ -98,8 +95,8 @@ def resolve(listing: Listing, requirement: Requirement, capability: Capability |
 
 
 def _walk(
-    listing: Listing, versions: dict[Version, str], requirement: Requirement, capability: Capability | None,
-    matching: set[Version],
+    listing: Listing, versions: dict[VersionKey, str], requirement: Requirement, capability: Capability | None,
+    matching: set[VersionKey],
 ) -> tuple[tuple[Candidate, ...], tuple[str, Variant] | None] | None:
     """Every candidate of ``versions`` (the listing's, parsed), highest first, and the version and variant
     taken (``None``: none suits).
@@ -121,7 +118,7 @@ def _walk(
         if chosen is not None:
             candidates.extend(_not_taken(listing, spelt, f"not considered: {chosen[0]} was taken"))
             continue
-        if version.local is not None:
+        if version.is_local:
             candidates.extend(_not_taken(listing, spelt, LOCAL_REASON))
             continue
         if version not in matching:
@@ -139,7 +136,7 @@ def _walk(
                 if not finals and _matching(versions, requirement) != matching:
                     return None
             continue
-        allow_yanked = pinned is not None and Version(pinned) == version
+        allow_yanked = pinned is not None and version_key(pinned) == version
         usable, skipped = _rank_variants(entry.variants, ranking, capability, allow_yanked)
         if usable:
             best = min(usable, key=lambda item: item[0])[1]
@@ -164,9 +161,11 @@ def _not_taken(listing: Listing, version: str, reason: str) -> list[Candidate]:
     return [Candidate(entry.version, variant.target, False, reason) for variant in entry.variants]
 
 
-def _matching(versions: Iterable[Version], requirement: Requirement) -> set[Version]:
-    """The versions ``requirement`` accepts (PEP 440's pre-release rules), local ones never."""
-    return set(requirement.filter(version for version in versions if version.local is None))
+def _matching(versions: dict[VersionKey, str], requirement: Requirement) -> set[VersionKey]:
+    """The versions of ``versions`` (keyed, as spelt) that ``requirement`` accepts (PEP 440's pre-release rules),
+    local ones never."""
+    public = {spelt: version for version, spelt in versions.items() if not version.is_local}
+    return {public[spelt] for spelt in requirement.filter(public)}
 
 
 def matching_versions(listing: Listing, requirement: Requirement) -> list[VersionEntry]:
@@ -176,29 +175,30 @@ def matching_versions(listing: Listing, requirement: Requirement) -> list[Versio
     What ``info NAME==VERSION`` shows and ``verify`` checks: a question about published
     versions, not a choice to install (that is :func:`resolve`).
     """
-    def named(spelt: str | Version) -> bool:
+    def named(spelt: str) -> bool:
+        if requirement.specifier is None:
+            return True
         try:
-            version = spelt if isinstance(spelt, Version) else Version(spelt)
-        except InvalidVersion:
+            return requirement.specifier.contains(spelt, prereleases=True)
+        except ValueError:
             return False  # no version: left out by _parsed_versions
-        return requirement.specifier is None or requirement.specifier.contains(version, prereleases=True)
 
     listing.settle(named)
-    parsed = {version: spelt for version, spelt in _parsed_versions(listing).items() if named(version)}
+    parsed = {version: spelt for version, spelt in _parsed_versions(listing).items() if named(spelt)}
     return listing.entries(parsed[version] for version in sorted(parsed))
 
 
-def _parsed_versions(listing: Listing) -> dict[Version, str]:
-    """The listing's versions keyed by their parsed value; unparsable ones are left out.
+def _parsed_versions(listing: Listing) -> dict[VersionKey, str]:
+    """The listing's versions keyed by their PEP 440 value; unparsable ones are left out.
 
     IndexFormatError when two spell one version (``1.0.0`` and ``1.0.0.0``): which one an
     install gets must not depend on the order a registry lists them in.
     """
-    parsed: dict[Version, str] = {}
+    parsed: dict[VersionKey, str] = {}
     for spelt in listing.versions:
         try:
-            version = Version(spelt)
-        except InvalidVersion:
+            version = version_key(spelt)
+        except ValueError:
             continue
         if version in parsed:
             raise IndexFormatError(

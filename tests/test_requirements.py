@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
-from packaging.version import Version
 
 from skillpm.errors import RequirementError
+from skillpm.index.versionkey import version_key
 from skillpm.requirements import Requirement, parse_requirement
 
 package_names = st.from_regex(r"[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,3}", fullmatch=True)
@@ -124,5 +124,5 @@ _VERSION_LISTS = st.lists(
 @given(_VERSION_LISTS)
 def test_bare_name_filters_as_an_empty_specifier_set(texts: list[str]) -> None:
     """Without a specifier, filter() applies packaging's rule for SpecifierSet('')."""
-    versions = [Version(text) for text in texts]
+    versions = {text: version_key(text) for text in texts}
     assert parse_requirement("x").filter(versions) == list(SpecifierSet("").filter(versions))

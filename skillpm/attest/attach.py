@@ -104,16 +104,13 @@ def attach_to_oci(
 
 def _published_version(registry, variant: VariantRef):
     """The published version ``variant`` names; AttestationError when it is not published."""
-    from packaging.version import InvalidVersion, Version
-
-    from skillpm.index.model import version_order
+    from skillpm.index.model import version_order, version_text_order
 
     document = registry.package(variant.name)
-    try:
-        wanted = Version(variant.version)
-    except InvalidVersion:
-        raise AttestationError(f"{variant.version!r} is not a PEP 440 version") from None
-    entry = next((e for e in document.versions if version_order(e) == (1, wanted)), None) if document else None
+    wanted = version_text_order(variant.version)
+    if wanted[0] == 0:
+        raise AttestationError(f"{variant.version!r} is not a PEP 440 version")
+    entry = next((e for e in document.versions if version_order(e) == wanted), None) if document else None
     if entry is None:
         raise AttestationError(
             f"{variant.name} {variant.version} is not published in {registry.label}",

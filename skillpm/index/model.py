@@ -17,7 +17,7 @@ from skillpm.records import Record
 from skillpm.spelling import is_lowercase_words, is_sha256
 
 if TYPE_CHECKING:
-    from packaging.version import Version
+    from skillpm.index.versionkey import VersionKey
 
 FORMAT = "skillpm-index"
 FORMAT_VERSION = 1
@@ -348,24 +348,24 @@ def _shown(value: object) -> str:
     return text if len(text) <= 80 else f"{text[:80]}... ({len(text)} characters)"
 
 
-def version_order(entry: VersionEntry) -> tuple[int, Version | str]:
+def version_order(entry: VersionEntry) -> tuple[int, VersionKey | str]:
     """Sort key of an index entry: PEP 440 order; a version that does not parse (which clients skip)
     sorts first, by its text, so that whatever reads or rewrites a document keeps it as it is."""
     return version_text_order(entry.version)
 
 
-def version_text_order(version: str) -> tuple[int, Version | str]:
+def version_text_order(version: str) -> tuple[int, VersionKey | str]:
     """:func:`version_order` of a version as spelt, its entry not read."""
     key = _version_key(version)
     return (0, version) if isinstance(key, str) else (1, key)
 
 
-def _version_key(text: str) -> Version | str:
+def _version_key(text: str) -> VersionKey | str:
     """A version as PEP 440 compares it (``1.0`` and ``1.0.0`` are one version), or the text itself."""
-    from packaging.version import Version  # here: pack and validate read no index
+    from skillpm.index.versionkey import version_key  # here: pack and validate read no index
 
     try:
-        return Version(text)
+        return version_key(text)
     except ValueError:  # InvalidVersion, or a number too long for int()
         return text
 

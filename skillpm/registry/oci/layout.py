@@ -26,11 +26,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from skillpm.errors import IndexFormatError
 from skillpm.index.model import Attestation, Variant, VersionEntry
+from skillpm.index.versionkey import VersionKey, version_key
 from skillpm.records import Record
 
 if TYPE_CHECKING:
-    from packaging.version import Version
-
     from skillpm.index.listing import Listing
 
 MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
@@ -157,7 +156,7 @@ def tag_listing(name: str, tags: Iterable[str], read: Callable[[str], VersionEnt
     """
     from skillpm.index.listing import Listing
 
-    versions: dict[Version, str] = {}
+    versions: dict[VersionKey, str] = {}
     for tag in tags:
         version = _version_of_tag(tag)
         if version is None:
@@ -180,17 +179,15 @@ def tag_listing(name: str, tags: Iterable[str], read: Callable[[str], VersionEnt
     return listing
 
 
-def _version_of_tag(tag: str) -> Version | None:
+def _version_of_tag(tag: str) -> VersionKey | None:
     """The version ``tag`` names; None for a referrers fallback tag, another tool's tag, or what a registry's
     list holds that is no tag (its grammar allows 128 characters: 5,000 digits made ``int()`` raise
     ValueError, a traceback; ``" 1.0"`` is no tag either), as the kept tag list holds only tags."""
-    from packaging.version import InvalidVersion, Version
-
     if tag.startswith("sha256-") or not is_tag(tag):
         return None
     try:
-        return Version(tag.replace("_", "+", 1))
-    except InvalidVersion:
+        return version_key(tag.replace("_", "+", 1))
+    except ValueError:
         return None
 
 
@@ -226,12 +223,10 @@ def _clashing(versions: list[str]) -> list[str]:
     """Those of ``versions`` (as :func:`_listed_as` lists tags) that are a tag holding ``_`` as it stands and
     equal another of them (``2.0_post1``, ``2.0.post1``): their indexes are read at once, so that a ``+``
     written there is not taken for one version listed twice, which resolution refuses. Those with a ``+``, local
-    versions that equal none of them, are not parsed again: each costs kilobytes (its label's parts)."""
+    versions that equal none of them, are not parsed again."""
     from collections import Counter
 
-    from packaging.version import Version
-
-    parsed = {version: Version(version) for version in versions if "+" not in version}
+    parsed = {version: version_key(version) for version in versions if "+" not in version}
     count = Counter(parsed.values())
     return [version for version, key in parsed.items() if "_" in version and count[key] > 1]
 

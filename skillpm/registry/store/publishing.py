@@ -10,6 +10,7 @@ from packaging.version import Version
 from skillpm.errors import RegistryError
 from skillpm.index.model import (
     Attestation, PackageDocument, RegistryConfig, Variant, VersionEntry, search_document, version_order,
+    version_text_order,
 )
 from skillpm.locks import lock_for
 from skillpm.manifest import local_label_problem
@@ -195,7 +196,8 @@ def _plan_version(
     name, version = key
     document = registry.package(name) or PackageDocument(name)
     variants = tuple(variant_of(metadata, held.sha256, held.size, None) for held, metadata in items)
-    published = next((e for e in document.versions if version_order(e) == (1, Version(version))), None)
+    wanted = version_text_order(version)
+    published = next((e for e in document.versions if version_order(e) == wanted), None)
     if published is None:
         if (problem := local_label_problem(Version(version))) is not None:
             raise RegistryError(f"{name}: {problem}", hint="change the version in skillpm.toml and pack again")
