@@ -20,7 +20,7 @@ from packaging.version import Version
 from skillpm.errors import IndexFormatError
 from skillpm.index.listing import Listing
 from skillpm.index.model import PackageDocument, Variant, VersionEntry
-from skillpm.registry.oci import layout
+from skillpm.registry.oci import tags
 from skillpm.requirements import parse_requirement
 from skillpm.resolve import NoMatch, matching_versions, resolve
 from skillpm.targets import Capability, parse_target, why_unusable
@@ -77,7 +77,7 @@ def oracle(document: PackageDocument, specifier: str, cap: tuple[int, int] | Non
 @st.composite
 def documents(draw: st.DrawFn, versions: list[str] = VERSIONS) -> PackageDocument:
     """A document of up to 6 of ``versions``, no two under one OCI tag (``1.0+rc1`` and ``1.0_rc1``)."""
-    chosen = draw(st.lists(st.sampled_from(versions), unique_by=layout.tag_for, max_size=6))
+    chosen = draw(st.lists(st.sampled_from(versions), unique_by=tags.tag_for, max_size=6))
     entries = []
     for version in chosen:
         targets = draw(st.lists(st.sampled_from(TARGETS), unique=True, max_size=5))
@@ -176,7 +176,7 @@ TAGGED_SPECIFIERS = ["", ">=1.0", "<2", "==1.0", "==1.0a0", "==2.0.post1", "==1.
 def test_tags_read_as_asked_resolve_and_match_as_the_whole_document(
     document: PackageDocument, specifier: str, cap, data: st.DataObject
 ) -> None:
-    """An OCI repository's tags (layout.tag_listing), each tag holding '_' listed as it reads until its index
+    """An OCI repository's tags (tags.tag_listing), each tag holding '_' listed as it reads until its index
     spells it otherwise, some versions gone when read (none that another version equals): resolve, the versions
     info NAME==... shows and info NAME's are the whole document's of the versions not gone, a version listed
     twice refused by both."""
@@ -184,13 +184,13 @@ def test_tags_read_as_asked_resolve_and_match_as_the_whole_document(
              if sum(Version(other.version) == Version(entry.version) for other in document.versions) > 1}
     gone = data.draw(st.sets(st.sampled_from(sorted({entry.version for entry in document.versions} - equal)))
                      if set(entry.version for entry in document.versions) - equal else st.just(set()))
-    held = {layout.tag_for(entry.version): entry for entry in document.versions}
+    held = {tags.tag_for(entry.version): entry for entry in document.versions}
     whole = document._replace(versions=tuple(entry for entry in document.versions if entry.version not in gone))
     requirement = parse_requirement("pkg" + specifier)
     capability = Capability(*cap) if cap is not None else None
 
     def lazy() -> Listing:
-        listing = layout.tag_listing("pkg", list(held), lambda tag: None if held[tag].version in gone else held[tag],
+        listing = tags.tag_listing("pkg", list(held), lambda tag: None if held[tag].version in gone else held[tag],
                                      where="pkg")
         return listing or Listing("pkg", [], lambda version: None, where="pkg")
 

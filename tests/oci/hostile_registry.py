@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from skillpm.index.model import VersionEntry
-from skillpm.registry.oci import layout
+from skillpm.registry.oci import layout, tags
 
 _CHUNK = b"\0" * (1 << 20)
 
@@ -63,7 +63,7 @@ class HostileRegistry:
             self._put_manifest(repository, manifest, layout.MANIFEST_TYPE)
             manifests[variant.target] = manifest
         index = layout.version_index(name, entry, manifests)
-        self._put_manifest(repository, index, layout.INDEX_TYPE, tag or layout.tag_for(entry.version))
+        self._put_manifest(repository, index, layout.INDEX_TYPE, tag or tags.tag_for(entry.version))
 
     def _put_blob(self, data: bytes) -> None:
         self.blobs[layout.digest_of(data)] = data

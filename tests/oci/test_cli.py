@@ -23,7 +23,7 @@ from skillpm.attest.variants import EMBEDDED_KEY
 from skillpm.index.model import shard_path
 from skillpm.registry.directory import LocalRegistry
 from skillpm.registry.factory import embedded_registry_path
-from skillpm.registry.oci import layout
+from skillpm.registry.oci import layout, tags
 from skillpm.registry.oci.registry import OciRegistry, push_version
 
 from conftest import build_source, tree_bytes
@@ -296,7 +296,7 @@ def test_attest_adds_signed_evidence_to_a_version_in_an_oci_registry_without_rep
     _ok("publish", source["source"], "--registry", url, "--evidence", source["eval"], "--sign", f"key:{source['key']}")
     repository = f"skills/{NAME}"
     client = OciRegistry(url).client
-    before = client.manifest(repository, layout.tag_for("1.0.0"), layout.INDEX_TYPE)[0]
+    before = client.manifest(repository, tags.tag_for("1.0.0"), layout.INDEX_TYPE)[0]
     theirs = write_key(tmp_path / "keys" / "benchmarker")
     bench = write_json(tmp_path / "bench.json", make_evidence("bench", target="sm_90a", sha256=source["sums"]["sm_90a"]))
     args = ("attest", f"{NAME}==1.0.0", "--target", "sm_90a", "--evidence", bench, "--sign", f"key:{theirs}",
@@ -308,7 +308,7 @@ def test_attest_adds_signed_evidence_to_a_version_in_an_oci_registry_without_rep
     entry = after.version_entry(NAME, "1.0.0")
     assert {v.target: v.sha256 for v in entry.variants} == source["sums"]  # the archives are the published ones
     assert [len(v.attestations) for v in sorted(entry.variants, key=lambda v: v.target)] == [0, 2]
-    attached = client.manifest(repository, layout.tag_for("1.0.0"), layout.INDEX_TYPE)[0]
+    attached = client.manifest(repository, tags.tag_for("1.0.0"), layout.INDEX_TYPE)[0]
     assert attached != before
     report = _verified(f"{NAME}==1.0.0", "--registry", url, "--key", source["pub"],
                        "--key", theirs.with_name("benchmarker.pub"))
@@ -320,7 +320,7 @@ def test_attest_adds_signed_evidence_to_a_version_in_an_oci_registry_without_rep
     gone = skillpm("attest", f"{NAME}==2.0.0", "--target", "sm_90a", "--evidence", bench, "--sign", f"key:{theirs}",
                    "--registry", url)
     assert "layer-norm 2.0.0 is not published" in one_error(gone)
-    assert client.manifest(repository, layout.tag_for("1.0.0"), layout.INDEX_TYPE)[0] == attached  # refused: unmoved
+    assert client.manifest(repository, tags.tag_for("1.0.0"), layout.INDEX_TYPE)[0] == attached  # refused: unmoved
 
 
 def test_sync_installs_the_locked_digest_or_refuses_after_the_tag_moved(

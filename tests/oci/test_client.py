@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from skillpm.errors import IndexFormatError, RegistryError
-from skillpm.registry.oci import layout
+from skillpm.registry.oci import layout, tags
 from skillpm.registry.oci.client import OciClient, _next_page, _oci_error
 from skillpm.registry.oci.reference import parse_location
 from skillpm.registry.transport import Deadline, Reply, Transport
@@ -73,7 +73,7 @@ def test_referrers_fall_back_to_the_tag_schema_on_distribution_2_8(oci_registry:
     indexed = client.push_manifest(repository, layout.digest_of(referrer), referrer, layout.MANIFEST_TYPE)
     assert indexed is False  # distribution 2.8 has no referrers API: the fallback tag is needed
     entry = layout.Descriptor.of(layout.MANIFEST_TYPE, referrer, artifact_type=layout.BUNDLE_TYPE)
-    client.push_manifest(repository, layout.referrers_tag(digest), layout.referrers_index([entry]), layout.INDEX_TYPE)
+    client.push_manifest(repository, tags.referrers_tag(digest), layout.referrers_index([entry]), layout.INDEX_TYPE)
     assert client.referrers(repository, digest) == [entry]
 
 

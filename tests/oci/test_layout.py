@@ -8,7 +8,7 @@ import pytest
 
 from skillpm.errors import IndexFormatError
 from skillpm.index.model import Attestation, Variant, VersionEntry
-from skillpm.registry.oci import layout
+from skillpm.registry.oci import layout, tags
 
 SHA = "ab" * 32
 BUNDLE_SHA = "cd" * 32
@@ -52,14 +52,14 @@ def test_pushed_documents_are_canonical_so_equal_versions_digest_alike() -> None
 
 
 def test_tags_replace_the_plus_of_a_local_version() -> None:
-    assert layout.tag_for("1.0.0+cu13") == "1.0.0_cu13"
-    assert layout.tag_for("2.0rc1") == "2.0rc1"
+    assert tags.tag_for("1.0.0+cu13") == "1.0.0_cu13"
+    assert tags.tag_for("2.0rc1") == "2.0rc1"
     with pytest.raises(IndexFormatError):
-        layout.tag_for("1" * 200)
+        tags.tag_for("1" * 200)
 
 
 def test_referrers_tag_follows_the_distribution_spec_schema() -> None:
-    assert layout.referrers_tag(f"sha256:{SHA}") == f"sha256-{SHA}"
+    assert tags.referrers_tag(f"sha256:{SHA}") == f"sha256-{SHA}"
 
 
 def test_a_layer_that_disagrees_with_the_index_is_refused() -> None:

@@ -23,7 +23,7 @@ import pytest
 from skillpm.atomic import _leftover
 from skillpm.cache import STALE_TEMPORARY_AGE, registry_key
 from skillpm.index.model import VersionEntry
-from skillpm.registry.oci import layout
+from skillpm.registry.oci import layout, tags
 from skillpm.registry.oci.registry import OciRegistry
 
 from conftest import build_source
@@ -91,7 +91,7 @@ def _tag(oci: OciRegistry, entry: VersionEntry, version: str, targets: Mapping[s
     manifests = {target: layout.variant_manifest(NAME, entry.version, own[real]) for target, real in targets.items()}
     variants = tuple(own[real]._replace(target=target, yanked=yanked) for target, real in targets.items())
     index = layout.version_index(NAME, entry._replace(version=version, variants=variants), manifests)
-    oci.client.push_manifest(oci.location.repository(NAME), layout.tag_for(version), index, layout.INDEX_TYPE)
+    oci.client.push_manifest(oci.location.repository(NAME), tags.tag_for(version), index, layout.INDEX_TYPE)
 
 
 def test_commands_read_one_version_index_of_a_package_of_many_versions(

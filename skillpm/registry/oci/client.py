@@ -22,12 +22,13 @@ from skillpm.display import clean
 from skillpm.errors import IndexFormatError, RegistryError
 from skillpm.reading import MAX_ARTIFACT_SIZE, MAX_DOCUMENT_SIZE
 from skillpm.registry.oci import layout
+from skillpm.registry.oci.tags import MAX_TAGS, referrers_tag, too_many_tags
 from skillpm.registry.oci.auth import Authenticator
 from skillpm.registry.oci.reference import OciLocation
 from skillpm.registry.redirects import origin
 from skillpm.registry.transport import Deadline, Reply, Transport
 
-#: The most pages of a tag list or catalog followed (the most tags: :data:`.layout.MAX_TAGS`).
+#: The most pages of a tag list or catalog followed (the most tags: :data:`.tags.MAX_TAGS`).
 MAX_PAGES = 100
 _MANIFEST_LIMIT = 4 * 1024 * 1024  # the distribution-spec's suggested manifest size limit
 
@@ -100,8 +101,8 @@ class OciClient:
                 return tags
             self._expect(reply, 200, f"listing the tags of {repository}")
             tags.extend(_string_list(reply.body, "tags", self._where(repository, "tags")))
-            if len(tags) > layout.MAX_TAGS:
-                raise layout.too_many_tags(self._where(repository, "tags"))
+            if len(tags) > MAX_TAGS:
+                raise too_many_tags(self._where(repository, "tags"))
             path = _next_page(reply, self.location.repository_url(repository), "tags/list")
             if path is None:
                 return tags
@@ -122,8 +123,8 @@ class OciClient:
                                     hint="name the packages to pull")
             base = f"{self.location.scheme}://{self.location.host}/v2"  # the scheme may have changed
             names.extend(_string_list(reply.body, "repositories", f"oci://{self.location.host} catalog"))
-            if len(names) > layout.MAX_TAGS:
-                raise IndexFormatError(f"oci://{self.location.host} catalog: more than {layout.MAX_TAGS} repositories")
+            if len(names) > MAX_TAGS:
+                raise IndexFormatError(f"oci://{self.location.host} catalog: more than {MAX_TAGS} repositories")
             following = _next_page(reply, base, "_catalog")
             if following is None:
                 return names
@@ -136,7 +137,7 @@ class OciClient:
                               headers={"Accept": layout.INDEX_TYPE}, limit=_MANIFEST_LIMIT)
         body = reply.body
         if reply.status in (404, 405):  # no referrers API: the fallback tag
-            found = self.manifest(repository, layout.referrers_tag(digest), layout.INDEX_TYPE)
+            found = self.manifest(repository, referrers_tag(digest), layout.INDEX_TYPE)
             if found is None:
                 return []
             body = found[0]

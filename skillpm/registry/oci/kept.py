@@ -23,6 +23,7 @@ from skillpm.cache import write_cache_file
 from skillpm.jsonfile import read_json
 from skillpm.reading import MAX_DOCUMENT_SIZE, read_at_most
 from skillpm.registry.oci import layout
+from skillpm.registry.oci.tags import MAX_TAGS, is_tag, too_many_tags
 
 _TAGS = "tags.json"
 _INDEXES = "indexes"
@@ -47,15 +48,15 @@ class KeptReads:
             return None
         if not isinstance(data, list):
             return None
-        if len(data) > layout.MAX_TAGS:
-            raise layout.too_many_tags(where)
-        if not all(isinstance(tag, str) and layout.is_tag(tag) for tag in data):
+        if len(data) > MAX_TAGS:
+            raise too_many_tags(where)
+        if not all(isinstance(tag, str) and is_tag(tag) for tag in data):
             return None
         return data
 
     def keep_tags(self, repository: str, tags: list[str]) -> None:
         """Keep ``tags`` that are OCI tags (no other is read as a version either)."""
-        kept = [tag for tag in tags if layout.is_tag(tag)]
+        kept = [tag for tag in tags if is_tag(tag)]
         self._keep(self._folder(repository) / _TAGS, json.dumps(kept).encode())
 
     def index(self, repository: str, tag: str) -> bytes | None:
@@ -68,7 +69,7 @@ class KeptReads:
     def keep_index(self, repository: str, tag: str, body: bytes | None) -> None:
         """Keep what ``tag`` holds: ``body``, or None when the registry has no such tag (a tag that is
         no OCI tag, which a registry's list may hold, is not kept)."""
-        if layout.is_tag(tag):
+        if is_tag(tag):
             self._keep(self._index_path(repository, tag), body or b"")
 
     def _keep(self, path: Path, data: bytes) -> None:
@@ -88,6 +89,6 @@ class KeptReads:
         return self.root / layout.check_repository(repository).replace("/", "+")
 
     def _index_path(self, repository: str, tag: str) -> Path:
-        if not layout.is_tag(tag):
+        if not is_tag(tag):
             raise ValueError(f"{tag[:80]!r} is not an OCI tag")
         return self._folder(repository) / _INDEXES / tag

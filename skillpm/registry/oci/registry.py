@@ -23,6 +23,7 @@ from skillpm.index.model import PackageDocument, RegistryConfig, SearchEntry, Ve
 from skillpm.reading import MAX_ARTIFACT_SIZE, artifact_limit
 from skillpm.registry.settings import DEADLINE_ENV, OFFLINE_HINT, offline
 from skillpm.registry.oci import layout
+from skillpm.registry.oci.tags import referrers_tag, tag_for, tag_listing
 from skillpm.registry.oci.client import OciClient
 from skillpm.registry.oci.kept import KeptReads
 from skillpm.registry.oci.reference import OciLocation, parse_location
@@ -77,10 +78,10 @@ class OciRegistry:
         return RegistryConfig(name=self.label)
 
     def listing(self, name: str) -> Listing | None:
-        """``name``'s versions as its tags spell them (:func:`.layout.tag_listing`), each version's index read
+        """``name``'s versions as its tags spell them (:func:`.tag_listing`), each version's index read
         when first asked for; None when the repository has no tag that is a version."""
         repository = self.location.repository(name)
-        return layout.tag_listing(name, self._tags(repository), lambda tag: self._version(repository, name, tag),
+        return tag_listing(name, self._tags(repository), lambda tag: self._version(repository, name, tag),
                                   where=f"oci://{self.location.host}/{repository}")
 
     def package(self, name: str) -> PackageDocument | None:
@@ -156,19 +157,19 @@ class OciRegistry:
 
     def version_entry(self, name: str, version: str) -> VersionEntry | None:
         """``name`` ``version`` as its tag holds it now; None when there is no such tag."""
-        return self._version(self.location.repository(name), name, layout.tag_for(version))
+        return self._version(self.location.repository(name), name, tag_for(version))
 
     def version_index(self, name: str, version: str) -> tuple[VersionEntry, dict[str, layout.Descriptor]] | None:
         """``name`` ``version``'s index as its tag holds it now, and each target's variant manifest
         descriptor; None when there is no such tag. IndexFormatError when it holds another version."""
-        return self._index(self.location.repository(name), name, layout.tag_for(version))
+        return self._index(self.location.repository(name), name, tag_for(version))
 
     def _index(self, repository: str, name: str, tag: str) -> tuple[VersionEntry, dict[str, layout.Descriptor]] | None:
         body = self._tag_index(repository, tag)
         if body is None:
             return None
         entry, descriptors = layout.read_version_index(body, name=name, where=self._where(repository, tag))
-        if layout.tag_for(entry.version) != tag:
+        if tag_for(entry.version) != tag:
             raise IndexFormatError(f"{self._where(repository, tag)}: the tag holds version {entry.version[:80]!r}")
         return entry, descriptors
 
@@ -281,7 +282,7 @@ def _push_index(registry: OciRegistry, repository: str, name: str, entry: Versio
                 manifests: Mapping[str, bytes]) -> None:
     """Push ``entry``'s version index (by digest), then move its tag to it."""
     index = layout.version_index(name, entry, manifests)
-    for reference in (layout.digest_of(index), layout.tag_for(entry.version)):
+    for reference in (layout.digest_of(index), tag_for(entry.version)):
         _guarded(registry.label, lambda: registry.client.push_manifest(repository, reference, index, layout.INDEX_TYPE))
 
 
@@ -307,7 +308,7 @@ def yank_version(registry: OciRegistry, name: str, version: str, *, target: str 
         digest = descriptors[variant.target].digest
         read = _guarded(registry.label, lambda: registry.client.manifest(repository, digest, layout.MANIFEST_TYPE))
         if read is None:
-            raise IndexFormatError(f"{registry._where(repository, layout.tag_for(version))} lists a variant "
+            raise IndexFormatError(f"{registry._where(repository, tag_for(version))} lists a variant "
                                    "manifest it does not hold")
         manifests[variant.target] = read[0]
     _push_index(registry, repository, name, changed, manifests)
@@ -339,5 +340,5 @@ def _push_referrers(registry: OciRegistry, repository: str, variant, manifest: b
     known = {item.digest: item for item in run(lambda: client.referrers(repository, subject.digest))}
     known.update({item.digest: item for item in pushed})
     merged = layout.referrers_index(sorted(known.values(), key=lambda item: item.digest))
-    run(lambda: client.push_manifest(repository, layout.referrers_tag(subject.digest), merged, layout.INDEX_TYPE))
+    run(lambda: client.push_manifest(repository, referrers_tag(subject.digest), merged, layout.INDEX_TYPE))
 
