@@ -9,9 +9,10 @@ string whose order is PEP 440's order of labels.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
 from packaging.version import InvalidVersion, Version
+
+from skillpm.records import Record
 
 _INFINITY = float("inf")  # ints compare with it exactly, however long
 #: A pre-release's phase, as packaging orders it: a dev release of no other kind first, a final release last.
@@ -23,7 +24,7 @@ _LABEL = re.compile(r"([a-zA-Z0-9]+(?:[-_.][a-zA-Z0-9]+)*)\s*")
 _SEPARATOR = re.compile(r"[-_.]")
 
 
-class VersionKey(NamedTuple):
+class VersionKey(Record):
     """A version as PEP 440 compares it (``1.0 == 1.0.0``, ``1.0.dev1 < 1.0a1 < 1.0 < 1.0.post1 < 1.0+local``)."""
 
     epoch: int
