@@ -24,8 +24,11 @@ from skillpm.records import Record
 
 if TYPE_CHECKING:
     from sigstore.dsse import Statement as SigstoreStatement
+    from sigstore.oidc import IdentityToken
+    from sigstore.sign import SigningContext
 
     from skillpm.attest.keys import SigningKey
+    from skillpm.registry.transport import Deadline
 
 BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 #: Media types of Sigstore bundles that may carry a DSSE envelope (0.1 and 0.2 are read for keyless only).
@@ -40,6 +43,9 @@ BUNDLE_SUFFIX = ".sigstore.json"
 
 KEY = "key"
 SIGSTORE = "sigstore"
+#: A Sigstore trust config (JSON: a trusted root and a signing config, as sigstore-python's ``--trust-config`` takes)
+#: to sign keyless bundles with, for a private Sigstore instance.
+TRUST_CONFIG_ENV = "SKILLPM_SIGSTORE_TRUST_CONFIG"
 
 
 class ParsedBundle(Record):
@@ -83,14 +89,14 @@ def sign_keyless(statement: Statement, *, identity_token: str | None = None, sta
     ``identity_token`` is an OIDC token; without one, an ambient credential (GitHub
     Actions, GitLab, Buildkite, Google Cloud...) is looked for. Needs the network: Sigstore's
     trust root and signing config are refreshed by the command's deadline, as for verifying
-    (:func:`skillpm.attest.trustroot.refreshed_config`).
+    (:func:`skillpm.attest.trustroot.refreshed_config`), or read from ``$SKILLPM_SIGSTORE_TRUST_CONFIG``
+    (a private instance); the certificate and the log entry are asked for by the same deadline.
     """
     quiet_sigstore()
     from sigstore.errors import Error
     from sigstore.oidc import IdentityToken, detect_credential
-    from sigstore.sign import SigningContext
 
-    from skillpm.attest.trustroot import refreshed_config, tuf_url
+    from skillpm.registry.settings import command_deadline, unanswered_by
 
     sigstore_statement = to_sigstore_statement(statement)
     try:
@@ -101,16 +107,74 @@ def sign_keyless(statement: Statement, *, identity_token: str | None = None, sta
                 hint="pass one, or sign in CI with an ambient identity (GitHub Actions: 'permissions: id-token: write')",
             )
         token = IdentityToken(raw)  # checked locally first: a malformed token costs no network call
+        context = _signing_context(staging)
+        deadline = command_deadline()
+        signed = _by(deadline, lambda: _signed(context, token, sigstore_statement))
+    except (Error, OSError) as error:  # requests' errors are OSErrors
+        raise AttestationError(f"keyless signing failed: {error}", hint="Sigstore must be reachable") from None
+    if signed is None:
+        raise AttestationError(f"keyless signing failed: {unanswered_by(deadline)}", hint="Sigstore must be reachable")
+    return signed
+
+
+def _signing_context(staging: bool) -> SigningContext:
+    """sigstore-python's signing context of the instance ``$SKILLPM_SIGSTORE_TRUST_CONFIG`` names, else of Sigstore's
+    public instance (or its staging one), its trust root refreshed by the command's deadline."""
+    from sigstore.errors import Error
+    from sigstore.models import ClientTrustConfig
+    from sigstore.sign import SigningContext
+
+    from skillpm.attest.trustroot import refreshed_config, tuf_url
+    from skillpm.display import clean
+    from skillpm.reading import MAX_DOCUMENT_SIZE, read_at_most
+
+    path = os.environ.get(TRUST_CONFIG_ENV)
+    if not path:
         trust = refreshed_config(tuf_url(staging))
         if isinstance(trust, str):
             raise AttestationError(f"keyless signing failed: cannot refresh Sigstore's trust root: {trust}",
                                    hint="Sigstore must be reachable")
-        context = SigningContext.from_trust_config(trust)
-        with context.signer(token, cache=True) as signer:
-            bundle = signer.sign_dsse(sigstore_statement)
-    except (Error, OSError) as error:  # requests' errors are OSErrors
-        raise AttestationError(f"keyless signing failed: {error}", hint="Sigstore must be reachable") from None
-    return (bundle.to_json() + "\n").encode()
+        return SigningContext.from_trust_config(trust)
+    try:
+        return SigningContext.from_trust_config(ClientTrustConfig.from_json(read_at_most(path, MAX_DOCUMENT_SIZE)))
+    except (OSError, ValueError, Error) as error:  # no such file, too large, or not a trust config sigstore reads
+        raise AttestationError(f"cannot read the Sigstore trust config {clean(path, 200)} (${TRUST_CONFIG_ENV}): "
+                               f"{clean(str(error) or type(error).__name__, 300)}",
+                               hint="it is a ClientTrustConfig JSON, as sigstore-python's --trust-config takes") from None
+
+
+def _signed(context: SigningContext, token: IdentityToken, statement: SigstoreStatement) -> bytes:
+    """``statement`` signed in ``context`` for ``token``: a certificate from the instance's Fulcio, a Rekor entry."""
+    with context.signer(token, cache=True) as signer:
+        return (signer.sign_dsse(statement).to_json() + "\n").encode()
+
+
+def _by(deadline: Deadline, work: Callable[[], bytes]) -> bytes | None:
+    """What ``work()`` returns (or raises) when it ends by ``deadline``; None when it does not.
+
+    sigstore-python asks Fulcio and Rekor with no timeout: a server that accepts and never answers held keyless
+    signing for ever. ``work`` runs in a thread of its own, left behind at the deadline (a daemon thread: it ends
+    with the process); nothing is written before it returns.
+    """
+    import threading
+
+    outcome: list[tuple[bytes | None, BaseException | None]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((work(), None))
+        except BaseException as error:  # handed to the caller's thread, as if raised there
+            outcome.append((None, error))
+
+    worker = threading.Thread(target=run, name="skillpm-keyless-signing", daemon=True)
+    worker.start()
+    worker.join(max(0.0, deadline.remaining()))
+    if not outcome:
+        return None
+    signed, error = outcome[0]
+    if error is not None:
+        raise error
+    return signed
 
 
 def _ambient_credential(detect: Callable[[], str | None]) -> str | None:

@@ -77,10 +77,10 @@ def refreshed_config(url: str) -> ClientTrustConfig | str:
 
     from skillpm.childenv import without_secrets
     from skillpm.display import clean
-    from skillpm.registry.settings import command_deadline
+    from skillpm.registry.settings import command_deadline, unanswered_by
 
     deadline = command_deadline()
-    late = f"no answer within the command's deadline of {deadline.seconds:g} s (${deadline.setting})"
+    late = unanswered_by(deadline)
     users = tuf._get_dirs(url)
     # ignore_cleanup_errors: the child removes the folder itself when the command is ended by a signal
     with tempfile.TemporaryDirectory(prefix="skillpm-sigstore-", ignore_cleanup_errors=True) as work:

@@ -139,6 +139,7 @@ def cli() -> None:
       SKILLPM_INDEX_KEY               default of 'registry ... --key'
       SKILLPM_SIGNING_KEY_PASSPHRASE  passphrase of encrypted keys
       SKILLPM_SIGSTORE_TRUSTED_ROOT   trusted root of a private Sigstore
+      SKILLPM_SIGSTORE_TRUST_CONFIG   its trust config, to sign with it
       SKILLPM_OCI_HOST                the oci:// host the next two are for
       SKILLPM_OCI_USERNAME            its user (else docker's logins)
       SKILLPM_OCI_PASSWORD            its password or token

@@ -91,6 +91,11 @@ def command_deadline() -> Deadline:
     return Deadline((settings.started or time.monotonic()) + budget, budget, DEADLINE_ENV)
 
 
+def unanswered_by(deadline: Deadline) -> str:
+    """Why work that had to end by the command's ``deadline`` (:func:`command_deadline`) was given up."""
+    return f"no answer within the command's deadline of {deadline.seconds:g} s (${deadline.setting})"
+
+
 def retry_policy_from_env() -> RetryPolicy:
     """5 attempts from a 0.5 s backoff, at most 30 s apart (Retry-After included), overridden by
     ``$SKILLPM_HTTP_RETRIES`` and ``$SKILLPM_HTTP_BACKOFF``."""

@@ -280,14 +280,8 @@ def test_keyless_signing_refreshes_sigstore_s_trust_root_by_the_command_s_deadli
     attest (and publish) waited as long as sigstore-python's fetcher would, past this suite's 30 s. Signing
     now takes the verifier's refresh (skillpm.attest.trustroot.refreshed_config), in a child process killed at
     the command's deadline: one error naming it, nothing of it left running, sigstore-python's folders as they were."""
-    import time
-
-    import jwt
-
-    now = int(time.time())
-    claims = {"iss": "https://issuer.example", "sub": "someone", "aud": "sigstore", "iat": now, "exp": now + 600}
     # before, the refresh outlived the suite's 30 s (121 s with SKILLPM_HTTP_DEADLINE=3 set)
-    env = {**silent_proxy.env, "SKILLPM_HTTP_DEADLINE": REACH, "SIGSTORE_ID_TOKEN": jwt.encode(claims, "k" * 32)}
+    env = {**silent_proxy.env, "SKILLPM_HTTP_DEADLINE": REACH, "SIGSTORE_ID_TOKEN": _identity_token()}
     registry = shutil.copytree(signed.root, hostile.work / "registry")
     before = hostile.state()
 
@@ -297,6 +291,72 @@ def test_keyless_signing_refreshes_sigstore_s_trust_root_by_the_command_s_deadli
                     f"command's deadline of {REACH} s ($SKILLPM_HTTP_DEADLINE)")
     _assert_abandoned(hostile, silent_proxy)
     assert hostile.changed_outside(before) == []
+
+
+def _identity_token() -> str:
+    """An OIDC token as sigstore-python checks one before any request: a JWT for the audience 'sigstore'."""
+    import time
+
+    import jwt
+
+    now = int(time.time())
+    claims = {"iss": "https://issuer.example", "sub": "someone", "aud": "sigstore", "iat": now, "exp": now + 600}
+    return jwt.encode(claims, "k" * 32)
+
+
+def _trust_config(path: Path, instance: Instance, url: str) -> Path:
+    """A ClientTrustConfig at ``path``: ``instance``'s trusted root, and a signing config whose Fulcio and Rekor
+    are at ``url`` (the format of sigstore-python's --trust-config and of the signing_config.v0.2.json its TUF
+    repository serves)."""
+    service = {"url": url, "majorApiVersion": 1, "validFor": {"start": "2020-01-01T00:00:00Z"}, "operator": "test"}
+    signing = {"mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json", "caUrls": [service],
+               "oidcUrls": [], "rekorTlogUrls": [service], "tsaUrls": [], "rekorTlogConfig": {"selector": "ANY"},
+               "tsaConfig": {"selector": "ANY"}}
+    path.write_text(json.dumps({"mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+                                "trustedRoot": json.loads(instance.trusted_root()._inner.to_json()),
+                                "signingConfig": signing}))
+    return path
+
+
+def test_keyless_signing_ends_by_the_command_s_deadline_when_fulcio_never_answers(
+    hostile: Hostile, signed: Signed, silent_proxy: SilentProxy
+) -> None:
+    """Threat: sigstore-python asks Fulcio for the certificate, and Rekor for the log entry, with no timeout:
+    a Fulcio that accepts the connection and never answers (a network that drops the replies) held
+    '--sign sigstore' for ever, past this suite's 30 s. Signing ends by the command's deadline now: one error
+    naming it, the connection closed, nothing written. The instance is a private one
+    ($SKILLPM_SIGSTORE_TRUST_CONFIG, a ClientTrustConfig as sigstore-python's --trust-config takes) whose Fulcio
+    and Rekor are the silent listener itself, reached directly."""
+    fulcio = f"http://127.0.0.1:{silent_proxy.server.getsockname()[1]}"
+    config = _trust_config(hostile.work / "trust-config.json", Instance.create(), fulcio)
+    env = {"SKILLPM_SIGSTORE_TRUST_CONFIG": str(config), "SKILLPM_HTTP_DEADLINE": REACH,
+           "SIGSTORE_ID_TOKEN": _identity_token(), "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+    registry = shutil.copytree(signed.root, hostile.work / "registry")
+    before = hostile.state()
+
+    refused = attest(hostile, signed, registry, "sigstore", env=env)  # before: killed at TIMEOUT, the hang guard
+
+    hostile.refused(refused, "keyless signing failed: no answer within the command's deadline of "
+                    f"{REACH} s ($SKILLPM_HTTP_DEADLINE)")
+    _assert_abandoned(hostile, silent_proxy)
+    assert hostile.changed_outside(before) == []
+
+
+@pytest.mark.parametrize("written, said", [
+    (None, "No such file or directory"),
+    ("{}", "cannot read the Sigstore trust config"),
+    ('{"mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json"}', "trust config"),
+])
+def test_a_trust_config_sigstore_cannot_read_is_refused_in_one_line(
+    hostile: Hostile, signed: Signed, written: str | None, said: str
+) -> None:
+    config = hostile.work / "trust-config.json"
+    if written is not None:
+        config.write_text(written)
+    registry = shutil.copytree(signed.root, hostile.work / "registry")
+    env = {"SKILLPM_SIGSTORE_TRUST_CONFIG": str(config), "SIGSTORE_ID_TOKEN": _identity_token()}
+    hostile.refused(attest(hostile, signed, registry, "sigstore", env=env),
+                    f"cannot read the Sigstore trust config {config} ($SKILLPM_SIGSTORE_TRUST_CONFIG)", said)
 
 
 def test_the_trust_root_refresh_runs_no_code_of_the_folder_it_is_started_in(
