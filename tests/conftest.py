@@ -19,7 +19,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
@@ -101,6 +103,20 @@ main()
 
 #: The CUDA release whose nvcc behaviour the nvcc tests assume (what ptxas accepts per target, arch macros).
 NVCC_RELEASE = (13, 0)
+
+
+@contextlib.contextmanager
+def http_served(handler: Callable[..., BaseHTTPRequestHandler]) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 whose requests ``handler`` answers, while the block runs: its URL, without a
+    final slash. It stops with the block, each request's thread with the process."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @functools.cache

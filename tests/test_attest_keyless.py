@@ -117,10 +117,11 @@ class Instance:
         return TrustedRoot(TrustedRootModel.from_json(json.dumps(root)))
 
     def certificate(
-        self, key: ec.EllipticCurvePrivateKey, identity: str, issuer: str,
-        issuers: Sequence[tuple[str, bytes]] | None = None,
+        self, key: ec.EllipticCurvePublicKey, identity: str = IDENTITY, issuer: str = ISSUER,
+        issuers: Sequence[tuple[str, bytes]] | None = None, at: datetime = SIGNED_AT,
     ) -> x509.Certificate:
-        """A Fulcio-style leaf for ``identity`` from ``issuer``, with an SCT from the CT log.
+        """A Fulcio-style leaf of ``key`` for ``identity`` from ``issuer``, with an SCT from the CT log, valid for
+        five minutes either side of ``at``.
 
         ``issuers``: the issuer extensions (OID, raw value) in their order, instead of the v1 one of ``issuer``.
         """
@@ -128,10 +129,10 @@ class Instance:
             x509.CertificateBuilder()
             .subject_name(x509.Name([]))
             .issuer_name(self.ca.subject)
-            .public_key(key.public_key())
+            .public_key(key)
             .serial_number(2)
-            .not_valid_before(SIGNED_AT - timedelta(minutes=5))
-            .not_valid_after(SIGNED_AT + timedelta(minutes=5))
+            .not_valid_before(at - timedelta(minutes=5))
+            .not_valid_after(at + timedelta(minutes=5))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
@@ -142,7 +143,7 @@ class Instance:
             builder = builder.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), value), critical=False)
         # RFC 6962 3.2: the CT log signs the precertificate's TBS (without the SCT list).
         tbs = builder.sign(self.ca_key, hashes.SHA256()).tbs_certificate_bytes
-        millis = int(SIGNED_AT.timestamp() * 1000)
+        millis = int(at.timestamp() * 1000)
         signed = (
             struct.pack("!BBQH", 0, 0, millis, 1)
             + hashlib.sha256(_spki(self.ca_key)).digest()
@@ -168,29 +169,10 @@ class Instance:
     ) -> bytes:
         """A keyless bundle for ``payload``, as ``Signer.sign_dsse`` would return it (Rekor v1, dsse/0.0.1)."""
         key = ec.generate_private_key(ec.SECP256R1())
-        certificate = self.certificate(key, identity, issuer, issuers)
+        certificate = self.certificate(key.public_key(), identity, issuer, issuers)
         signature = key.sign(pae(PAYLOAD_TYPE, payload), ec.ECDSA(hashes.SHA256()))
         envelope = {"payload": _b64(payload), "payloadType": PAYLOAD_TYPE, "signatures": [{"sig": _b64(signature)}]}
-        body = rfc8785.dumps(
-            {
-                "apiVersion": "0.0.1",
-                "kind": "dsse",
-                "spec": {
-                    "envelopeHash": {"algorithm": "sha256", "value": hashlib.sha256(json.dumps(envelope).encode()).hexdigest()},
-                    "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()},
-                    "signatures": [
-                        {"signature": _b64(signature), "verifier": _b64(certificate.public_bytes(serialization.Encoding.PEM))}
-                    ],
-                },
-            }
-        )
-        log_id = hashlib.sha256(_spki(self.log_key)).digest()
-        leaf = hashlib.sha256(b"\x00" + body).digest()
-        note = f"rekor.acme.example\n1\n{_b64(leaf)}\n"
-        note_signature = self.log_key.sign(note.encode(), ec.ECDSA(hashes.SHA256()))
-        checkpoint = note + f"\n\u2014 rekor.acme.example {_b64(log_id[:4] + note_signature)}\n"
-        integrated = int(SIGNED_AT.timestamp())
-        promise = rfc8785.dumps({"body": _b64(body), "integratedTime": integrated, "logID": log_id.hex(), "logIndex": 0})
+        entry = self.log_entry(dsse_entry(envelope, _b64(certificate.public_bytes(serialization.Encoding.PEM))))
         bundle = {
             "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
             "verificationMaterial": {
@@ -198,19 +180,17 @@ class Instance:
                 "tlogEntries": [
                     {
                         "logIndex": "0",
-                        "logId": {"keyId": _b64(log_id)},
+                        "logId": {"keyId": _b64(bytes.fromhex(entry["logID"]))},
                         "kindVersion": {"kind": "dsse", "version": "0.0.1"},
-                        "integratedTime": str(integrated),
-                        "canonicalizedBody": _b64(body),
-                        "inclusionPromise": {
-                            "signedEntryTimestamp": _b64(self.log_key.sign(promise, ec.ECDSA(hashes.SHA256())))
-                        },
+                        "integratedTime": str(entry["integratedTime"]),
+                        "canonicalizedBody": entry["body"],
+                        "inclusionPromise": {"signedEntryTimestamp": entry["verification"]["signedEntryTimestamp"]},
                         "inclusionProof": {
                             "logIndex": "0",
-                            "rootHash": _b64(leaf),
+                            "rootHash": _b64(bytes.fromhex(entry["verification"]["inclusionProof"]["rootHash"])),
                             "treeSize": "1",
                             "hashes": [],
-                            "checkpoint": {"envelope": checkpoint},
+                            "checkpoint": {"envelope": entry["verification"]["inclusionProof"]["checkpoint"]},
                         },
                     }
                 ],
@@ -218,6 +198,41 @@ class Instance:
             "dsseEnvelope": envelope,
         }
         return json.dumps(bundle).encode()
+
+    def log_entry(self, body: bytes, at: datetime = SIGNED_AT) -> dict[str, Any]:
+        """``body`` (a canonical Rekor entry) as the one entry of a log of one, integrated ``at``, as Rekor's v1 API
+        answers a new entry (``POST /api/v1/log/entries``, but for the UUID it is keyed by): checkpoint and
+        promise signed."""
+        log_id = hashlib.sha256(_spki(self.log_key)).digest()
+        leaf = hashlib.sha256(b"\x00" + body).digest()
+        note = f"rekor.acme.example\n1\n{_b64(leaf)}\n"
+        note_signature = self.log_key.sign(note.encode(), ec.ECDSA(hashes.SHA256()))
+        checkpoint = note + f"\n\u2014 rekor.acme.example {_b64(log_id[:4] + note_signature)}\n"
+        integrated = int(at.timestamp())
+        promise = rfc8785.dumps({"body": _b64(body), "integratedTime": integrated, "logID": log_id.hex(), "logIndex": 0})
+        return {
+            "body": _b64(body), "integratedTime": integrated, "logID": log_id.hex(), "logIndex": 0,
+            "verification": {
+                "inclusionProof": {"logIndex": 0, "rootHash": leaf.hex(), "treeSize": 1, "hashes": [],
+                                   "checkpoint": checkpoint},
+                "signedEntryTimestamp": _b64(self.log_key.sign(promise, ec.ECDSA(hashes.SHA256()))),
+            },
+        }
+
+
+def dsse_entry(envelope: dict[str, Any], verifier: str) -> bytes:
+    """The canonical Rekor entry (dsse/0.0.1) of a DSSE ``envelope`` of one signature, whose certificate (PEM,
+    base64) is ``verifier``: what Rekor makes of the entry a signer proposes."""
+    payload = base64.b64decode(envelope["payload"])
+    return rfc8785.dumps({
+        "apiVersion": "0.0.1",
+        "kind": "dsse",
+        "spec": {
+            "envelopeHash": {"algorithm": "sha256", "value": hashlib.sha256(json.dumps(envelope).encode()).hexdigest()},
+            "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()},
+            "signatures": [{"signature": envelope["signatures"][0]["sig"], "verifier": verifier}],
+        },
+    })
 
 
 @pytest.fixture(scope="module")
@@ -333,7 +348,7 @@ def test_a_bundle_whose_certificate_is_not_der_fails_its_signature_check(instanc
 
 
 def test_certificate_identity(instance: Instance) -> None:
-    certificate = instance.certificate(ec.generate_private_key(ec.SECP256R1()), IDENTITY, ISSUER)
+    certificate = instance.certificate(ec.generate_private_key(ec.SECP256R1()).public_key(), IDENTITY, ISSUER)
     assert certificate_identity(certificate) == (ISSUER, [IDENTITY])
 
 

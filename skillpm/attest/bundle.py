@@ -144,9 +144,30 @@ def _signing_context(staging: bool) -> SigningContext:
 
 
 def _signed(context: SigningContext, token: IdentityToken, statement: SigstoreStatement) -> bytes:
-    """``statement`` signed in ``context`` for ``token``: a certificate from the instance's Fulcio, a Rekor entry."""
-    with context.signer(token, cache=True) as signer:
-        return (signer.sign_dsse(statement).to_json() + "\n").encode()
+    """``statement`` signed in ``context`` for ``token``: a certificate from the instance's Fulcio, a Rekor entry.
+
+    AttestationError for whatever sigstore-python raises: beside its ``Error`` and requests' errors, its Fulcio and
+    Rekor clients raise errors of their own, and KeyError or ValueError on an answer that is none of theirs.
+    """
+    from skillpm.display import clean
+
+    try:
+        with context.signer(token, cache=True) as signer:
+            return (signer.sign_dsse(statement).to_json() + "\n").encode()
+    except Exception as error:  # what the instance's services answered, as sigstore-python took it
+        raise AttestationError(f"keyless signing failed: {clean(_failure(error), 300)}",
+                               hint="the Sigstore instance must be reachable and answer as Sigstore does") from None
+
+
+def _failure(error: Exception) -> str:
+    """What ``error``, raised by sigstore-python while signing, says of the instance's answer, in a few words:
+    a model's validation errors (pydantic's wording, many lines) and a JSON parser's position say only that."""
+    if type(error).__module__.partition(".")[0] in ("pydantic", "pydantic_core") or isinstance(error, json.JSONDecodeError):
+        return f"the instance answered what sigstore-python cannot read ({type(error).__name__})"
+    if isinstance(error, KeyError):
+        return f"the instance's answer has no {error}"
+    reason = str(error) or type(error).__name__
+    return f"{reason} ({error.__cause__})" if error.__cause__ is not None and str(error.__cause__) else reason
 
 
 def _by(deadline: Deadline, work: Callable[[], bytes]) -> bytes | None:

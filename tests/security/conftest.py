@@ -22,16 +22,17 @@ import resource
 import stat
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+
+from conftest import http_served
 
 #: Seconds a case's command may run; the issue's bound for every hostile case.
 TIMEOUT = 30
@@ -187,11 +188,5 @@ class QuietFiles(SimpleHTTPRequestHandler):
 @contextmanager
 def serving(root: Path, handler: type[SimpleHTTPRequestHandler] = QuietFiles) -> Iterator[str]:
     """``root`` served over HTTP on 127.0.0.1 by ``handler`` while the block runs: its URL, without a final slash."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_served(partial(handler, directory=str(root))) as url:
+        yield url

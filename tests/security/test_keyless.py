@@ -24,6 +24,7 @@ import pytest
 from skillpm.archive import archive_name
 from skillpm.attest.statement import EVAL_PREDICATE, Statement, Subject
 
+from sigstore_services import FULCIO, REKOR, serving, trust_config
 from test_attest_keyless import IDENTITY, ISSUER, ISSUER_V1, ISSUER_V2, Instance
 from test_publish import NAME, make_evidence
 
@@ -304,20 +305,6 @@ def _identity_token() -> str:
     return jwt.encode(claims, "k" * 32)
 
 
-def _trust_config(path: Path, instance: Instance, url: str) -> Path:
-    """A ClientTrustConfig at ``path``: ``instance``'s trusted root, and a signing config whose Fulcio and Rekor
-    are at ``url`` (the format of sigstore-python's --trust-config and of the signing_config.v0.2.json its TUF
-    repository serves)."""
-    service = {"url": url, "majorApiVersion": 1, "validFor": {"start": "2020-01-01T00:00:00Z"}, "operator": "test"}
-    signing = {"mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json", "caUrls": [service],
-               "oidcUrls": [], "rekorTlogUrls": [service], "tsaUrls": [], "rekorTlogConfig": {"selector": "ANY"},
-               "tsaConfig": {"selector": "ANY"}}
-    path.write_text(json.dumps({"mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
-                                "trustedRoot": json.loads(instance.trusted_root()._inner.to_json()),
-                                "signingConfig": signing}))
-    return path
-
-
 def test_keyless_signing_ends_by_the_command_s_deadline_when_fulcio_never_answers(
     hostile: Hostile, signed: Signed, silent_proxy: SilentProxy
 ) -> None:
@@ -328,7 +315,7 @@ def test_keyless_signing_ends_by_the_command_s_deadline_when_fulcio_never_answer
     ($SKILLPM_SIGSTORE_TRUST_CONFIG, a ClientTrustConfig as sigstore-python's --trust-config takes) whose Fulcio
     and Rekor are the silent listener itself, reached directly."""
     fulcio = f"http://127.0.0.1:{silent_proxy.server.getsockname()[1]}"
-    config = _trust_config(hostile.work / "trust-config.json", Instance.create(), fulcio)
+    config = trust_config(hostile.work / "trust-config.json", Instance.create(), fulcio)
     env = {"SKILLPM_SIGSTORE_TRUST_CONFIG": str(config), "SKILLPM_HTTP_DEADLINE": REACH,
            "SIGSTORE_ID_TOKEN": _identity_token(), "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
     registry = shutil.copytree(signed.root, hostile.work / "registry")
@@ -340,6 +327,73 @@ def test_keyless_signing_ends_by_the_command_s_deadline_when_fulcio_never_answer
                     f"{REACH} s ($SKILLPM_HTTP_DEADLINE)")
     _assert_abandoned(hostile, silent_proxy)
     assert hostile.changed_outside(before) == []
+
+
+def test_keyless_signing_through_an_instance_s_fulcio_and_rekor_verifies_against_its_root(
+    hostile: Hostile, signed: Signed
+) -> None:
+    """attest --sign sigstore, end to end without the network: the private instance of $SKILLPM_SIGSTORE_TRUST_CONFIG
+    gives the certificate (Fulcio) and the log entry (Rekor) from 127.0.0.1, and the bundle attest publishes
+    verifies against the instance's trusted root ($SKILLPM_SIGSTORE_TRUSTED_ROOT) for its identity."""
+    instance = Instance.create()
+    registry = shutil.copytree(signed.root, hostile.work / "registry")
+    (hostile.work / "root.json").write_text(instance.trusted_root()._inner.to_json())
+    with serving(instance) as url:
+        config = trust_config(hostile.work / "trust-config.json", instance, url)
+        env = {"SKILLPM_SIGSTORE_TRUST_CONFIG": str(config), "SIGSTORE_ID_TOKEN": _identity_token(),
+               "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+        hostile.ok(attest(hostile, signed, registry, "sigstore", env=env))
+    trusted = {"SKILLPM_SIGSTORE_TRUSTED_ROOT": str(hostile.work / "root.json")}
+    shown = json.loads(hostile.ok(verify(hostile, registry, trusted, "--key", signed.pub)).stdout)
+    details = [{check["check"]: check["detail"] for check in attestation["checks"]}
+               for attestation in shown["variants"][0]["attestations"]]
+    assert shown["ok"] and len(details) == 2  # the key-signed one the registry held, and the keyless one
+    assert f"valid Sigstore signature by {IDENTITY} (issuer {ISSUER})" in [detail["signature"] for detail in details]
+
+
+@pytest.mark.parametrize("path, status, body, said", [
+    (FULCIO, 500, b'{"message": "the CA is down"}', "FulcioClientError (500 Server Error: Internal Server Error for url: "),
+    (FULCIO, 200, b'{"signedCertificateEmbeddedSct": {}}', "Fulcio response missing certificate chain"),
+    (FULCIO, 200, b"<html>not json</html>", "the instance answered what sigstore-python cannot read (JSONDecodeError)"),
+    (REKOR, 201, b'{"a": {}, "b": {}}', "Received multiple entries in response"),
+    (REKOR, 201, b'{"entry": {"body": "e30="}}',
+     "the instance answered what sigstore-python cannot read (ValidationError)"),  # not pydantic's many lines
+    (REKOR, 409, b"{}", "Rekor returned an unknown error with HTTP 409"),
+])
+def test_a_fulcio_or_rekor_answering_what_sigstore_cannot_use_is_refused_in_one_line(
+    hostile: Hostile, signed: Signed, path: str, status: int, body: bytes, said: str
+) -> None:
+    """Threat: sigstore-python raises its clients' own errors (FulcioClientError, RekorClientError), and KeyError,
+    ValueError or a model's ValidationError on what is no answer of theirs, none of them its Error: an instance's
+    Fulcio or Rekor answering so ended '--sign sigstore' in a traceback. One line now, nothing written."""
+    instance = Instance.create()
+    registry = shutil.copytree(signed.root, hostile.work / "registry")
+    before = hostile.state()
+    with serving(instance, {path: (status, body)}) as url:
+        config = trust_config(hostile.work / "trust-config.json", instance, url)
+        env = {"SKILLPM_SIGSTORE_TRUST_CONFIG": str(config), "SIGSTORE_ID_TOKEN": _identity_token(),
+               "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+        hostile.refused(attest(hostile, signed, registry, "sigstore", env=env), f"keyless signing failed: {said}")
+    assert hostile.changed_outside(before) == [str(config.relative_to(hostile.root))]
+
+
+def test_a_certificate_fulcio_gives_that_is_no_longer_valid_is_refused_in_one_line(hostile: Hostile, signed: Signed) -> None:
+    """A Fulcio answering a certificate that expired a day ago (its SCT valid): sigstore-python's
+    ExpiredCertificate, no Error of its own, was a traceback."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from sigstore_services import pem
+
+    instance = Instance.create()
+    leaf = instance.certificate(ec.generate_private_key(ec.SECP256R1()).public_key())  # valid around SIGNED_AT
+    chain = {"signedCertificateEmbeddedSct": {"chain": {"certificates": [pem(leaf), pem(instance.ca)]}}}
+    registry = shutil.copytree(signed.root, hostile.work / "registry")
+    with serving(instance, {FULCIO: (200, json.dumps(chain).encode())}) as url:
+        config = trust_config(hostile.work / "trust-config.json", instance, url)
+        env = {"SKILLPM_SIGSTORE_TRUST_CONFIG": str(config), "SIGSTORE_ID_TOKEN": _identity_token(),
+               "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+        hostile.refused(attest(hostile, signed, registry, "sigstore", env=env),
+                        "keyless signing failed: ExpiredCertificate")
 
 
 @pytest.mark.parametrize("written, said", [
