@@ -17,6 +17,9 @@ class SkillpmError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        #: What ``--json`` adds to the error object beside ``error``, ``hint`` and ``code`` (``resolve --explain``:
+        #: the candidates and why each was skipped).
+        self.details: dict[str, object] = {}
 
 
 class ManifestError(SkillpmError):

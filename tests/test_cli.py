@@ -63,6 +63,23 @@ def test_no_variant_for_the_target_lists_variants(
     assert project_with_install() == before
 
 
+def test_json_explain_when_no_variant_suits_gives_the_candidates_in_the_error_object(
+    tmp_path: Path, registry: Path, make_source, publish, run_skillpm
+) -> None:
+    """--json --explain on a resolve that finds nothing: the error object holds the candidates and why each was
+    skipped, as --explain prints them without --json (it held error, hint and code alone)."""
+    publish(registry, make_source(tmp_path, "hopper-tuning", {"sm_90a": {}}))
+    explained = run_skillpm("resolve", "hopper-tuning", "--arch", "8.0", "--registry", registry, "--json", "--explain")
+    error = json.loads(explained.stdout)
+    assert explained.returncode == 1 and error["code"] == 1
+    assert error["error"].startswith("no variant of hopper-tuning suits capability 8.0")
+    [candidate] = error["candidates"]
+    assert (candidate["version"], candidate["target"], candidate["taken"]) == ("1.0.0", "sm_90a", False)
+    assert candidate["reason"].startswith("skipped: ")
+    plain = run_skillpm("resolve", "hopper-tuning", "--arch", "8.0", "--registry", registry, "--json")
+    assert set(json.loads(plain.stdout)) == {"error", "hint", "code"}
+
+
 def test_bad_version_specifier(project_with_install, registry: Path, run_skillpm) -> None:
     before = project_with_install()
     result = run_skillpm("install", f"{KERNEL}>>1", "--arch", "9.0", "--registry", registry)

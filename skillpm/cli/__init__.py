@@ -251,7 +251,8 @@ def _fail(error: BaseException, message: str, hint: str | None, exit_code: int) 
     if _wants_json(sys.argv[1:]):
         import json
 
-        _print_unless_gone(json.dumps({"error": message, "hint": hint, "code": exit_code}, ensure_ascii=True))
+        details = getattr(error, "details", {})
+        _print_unless_gone(json.dumps({**details, "error": message, "hint": hint, "code": exit_code}, ensure_ascii=True))
     # Messages and hints quote names, versions, URLs and file text from registries and
     # projects: made safe here, where every error passes, and bounded.
     click.secho(f"error: {clean(message, ERROR_LIMIT)}", fg="red", err=True)

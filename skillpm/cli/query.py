@@ -43,7 +43,9 @@ def resolve(requirement: str, arch: str | None, registry: str | None, explain: b
     try:
         resolution = resolve_variant(listing, parsed, capability)
     except NoMatch as failure:
-        if explain and not as_json:
+        if explain and as_json:
+            failure.details["candidates"] = [candidate.to_json() for candidate in failure.candidates]
+        elif explain:
             _print_candidates(failure.candidates)
         raise
     if as_json:
