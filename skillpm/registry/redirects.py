@@ -66,10 +66,23 @@ def _check_inward(first: str, current: str, target: str, host: str) -> None:
     """RegistryError when ``target`` (on ``host``) is on this machine or a private network and ``first`` is not."""
     from skillpm.registry.addresses import internal
 
-    if internal(host) and not internal(urlsplit(first).hostname or ""):
-        raise RegistryError(
-            f"GET {current}: refusing a redirect from {host_of(first)} to {clean(shown_url(target))}, an address of this "
-            "machine or of a private network",
-            hint="a server on the internet may not send skillpm into your network; if you trust it, use the URL "
-                 "it redirects to",
-        )
+    if internal(host) and off_network(first):
+        raise inward(first, current, target, "an address of this machine or of a private network")
+
+
+def off_network(first: str) -> bool:
+    """Whether the URL ``first`` asked for is off this machine and the user's network (or not known to be on
+    them: a name only a proxy resolves): where a redirect from it may not lead, and what its redirects' own
+    connections may not reach (:class:`skillpm.registry.transport.Transport`)."""
+    from skillpm.registry.addresses import internal
+
+    return not internal(urlsplit(first).hostname or "")
+
+
+def inward(first: str, current: str, target: str, what: str) -> RegistryError:
+    """The refusal of a redirect from ``first`` (via ``current``) to ``target``, which is ``what``."""
+    return RegistryError(
+        f"GET {current}: refusing a redirect from {host_of(first)} to {clean(shown_url(target))}, {what}",
+        hint="a server on the internet may not send skillpm into your network; if you trust it, use the URL "
+             "it redirects to",
+    )

@@ -15,7 +15,8 @@ holds each one to these rules:
 - **redirects**: a GET follows at most :data:`~skillpm.registry.redirects.MAX_REDIRECTS`, each
   where :func:`~skillpm.registry.redirects.redirect_target` allows (the same scheme, a URL
   :func:`~skillpm.registry.config.check_url` accepts, and from a URL off this machine and the user's
-  network never onto them), and sends its caller's ``Authorization`` header only to the origin it was given for
+  network never onto them, nor, once connected, to a peer there: a name may resolve otherwise when
+  connected than when checked), and sends its caller's ``Authorization`` header only to the origin it was given for
   (a redirect elsewhere drops it); a POST follows none, so the headers its caller gives (an API
   key) go only to the URL it names.
 
@@ -41,7 +42,7 @@ import httpcore
 
 from skillpm.display import FIELD, clean
 from skillpm.errors import IndexFormatError, RegistryError
-from skillpm.registry.redirects import MAX_REDIRECTS, host_of, origin, redirect_target
+from skillpm.registry.redirects import MAX_REDIRECTS, host_of, inward, off_network, origin, redirect_target
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _GZIP_BITS = 16 + zlib.MAX_WBITS
@@ -79,6 +80,14 @@ class Deadline:
 
 class DeadlinePassed(httpcore.ReadTimeout):
     """The request's deadline passed before a socket operation could start."""
+
+
+class InwardPeer(Exception):
+    """A connection that had to stay off this machine and the user's network reached ``address`` there."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(address)
+        self.address = address
 
 
 def failure_reason(error: Exception) -> str:
@@ -140,12 +149,14 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._local = threading.local()
 
     @contextmanager
-    def deadline(self, deadline: Deadline) -> Iterator[None]:
-        self._local.deadline = deadline
+    def deadline(self, deadline: Deadline, outward: str | None = None) -> Iterator[None]:
+        """The calling thread's requests end by ``deadline``; a connection to the host ``outward`` (made directly,
+        not through a proxy) must reach no address of this machine or its network."""
+        self._local.deadline, self._local.outward = deadline, outward
         try:
             yield
         finally:
-            self._local.deadline = None
+            self._local.deadline = self._local.outward = None
 
     def bounded(self, timeout: float | None) -> float | None:
         deadline: Deadline | None = getattr(self._local, "deadline", None)
@@ -160,6 +171,15 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self, host, port, timeout=None, local_address=None, socket_options=None
     ):
         stream = self._inner.connect_tcp(host, port, self.bounded(timeout), local_address, socket_options)
+        if getattr(self._local, "outward", None) == host.lower().rstrip("."):
+            from ipaddress import ip_address
+
+            from skillpm.registry.addresses import internal_address
+
+            peer = str(stream.get_extra_info("socket").getpeername()[0])
+            if internal_address(ip_address(peer.split("%", 1)[0])):
+                stream.close()
+                raise InwardPeer(peer)
         return _DeadlineStream(stream, self)
 
     def connect_unix_socket(self, path, timeout=None, socket_options=None):  # type: ignore[no-untyped-def]
@@ -276,16 +296,22 @@ class Transport:
         """
         sent = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate" if decode else "identity"}
         sent.update(headers or {})
-        current = url
+        previous, current, guarded = url, url, False  # guarded: redirected from off this machine and its network
         for hops in range(1, MAX_REDIRECTS + 2):
-            reply = self._once("GET", current, sent, deadline, limit, decode, progress, sink=sink)
+            outward = (urlsplit(current).hostname or "").rstrip(".") if guarded else None
+            try:
+                reply = self._once("GET", current, sent, deadline, limit, decode, progress, sink=sink, outward=outward)
+            except InwardPeer as peer:  # its name resolved otherwise when connected than when checked
+                raise inward(url, previous, current, f"which reached {peer.address} when connected, an address "
+                             "of this machine or of a private network") from None
             location = reply.headers.get("location")
             if reply.status not in _REDIRECT_STATUSES or not location:
                 return reply
             target = redirect_target(current, location, hops, url)
             if origin(target) != origin(current):
                 sent.pop("Authorization", None)  # credentials go only to the host they were given for
-            current = target
+            guarded = off_network(url) if hops == 1 else guarded
+            previous, current = current, target
         raise AssertionError("unreachable: redirect_target refuses the hop after the last")
 
     def post(
@@ -314,12 +340,12 @@ class Transport:
     def _once(
         self, method: str, url: str, headers: Mapping[str, str], deadline: Deadline, limit: int, decode: bool,
         progress: Progress | None, content: bytes | None = None, error_limit: int = 0,
-        sink: Callable[[bytes], None] | None = None,
+        sink: Callable[[bytes], None] | None = None, outward: str | None = None,
     ) -> Reply:
         if not url.isascii():  # httpcore raises TypeError for one; skillpm's URLs are in normal form (registry.urls)
             raise RegistryError(f"{clean(url, FIELD)} is not an ASCII URL; refused")
         timeouts = {"connect": min(10.0, self.idle), "read": self.idle, "write": self.idle, "pool": self.idle}
-        with self._backend.deadline(deadline):
+        with self._backend.deadline(deadline, outward):
             pool = self._pool(url)
             with pool.stream(
                 method, url, headers=list(headers.items()), content=content, extensions={"timeout": timeouts}
