@@ -19,9 +19,9 @@ _INFINITY = float("inf")  # ints compare with it exactly, however long
 _PHASES = {"a": 1, "b": 2, "rc": 3}
 _DEV_ONLY, _NO_PRE = 0, 4
 #: A local label as PEP 440's grammar reads it (ASCII letters in either case, as packaging reads them), and
-#: whitespace after the version.
-_LABEL = re.compile(r"([a-zA-Z0-9]+(?:[-_.][a-zA-Z0-9]+)*)\s*")
-_SEPARATOR = re.compile(r"[-_.]")
+#: whitespace after the version. Compiled when first used (re keeps it): most versions have no label.
+_LABEL = r"([a-zA-Z0-9]+(?:[-_.][a-zA-Z0-9]+)*)\s*"
+_SEPARATOR = r"[-_.]"
 
 
 class VersionKey(Record):
@@ -54,7 +54,7 @@ def version_key(text: str) -> VersionKey:
     grammar for it here, as packaging checks it (ASCII letters in either case, ``-``, ``_`` or ``.`` between parts).
     """
     public, plus, label = text.partition("+")
-    label_match = _LABEL.fullmatch(label)
+    label_match = re.fullmatch(_LABEL, label) if plus else None
     if plus and (label_match is None or public[-1:].isspace()):
         raise InvalidVersion(f"Invalid version: {text!r}")
     version = Version(public)
@@ -69,7 +69,7 @@ def version_key(text: str) -> VersionKey:
         version.epoch, release, phase, pre,
         -_INFINITY if version.post is None else version.post,
         _INFINITY if version.dev is None else version.dev,
-        _local_order(label_match[1]) if plus else "",
+        "" if label_match is None else _local_order(label_match[1]),
     )
 
 
@@ -79,4 +79,4 @@ def _local_order(label: str) -> str:
     begins. A word is ``\x01``, itself, ``\x00``; a number ``\x02``, its digit count as one character, its
     digits without leading zeros."""
     return "".join(f"\x02{chr(len(number))}{number}" if (number := part.lstrip("0") or "0").isdigit()
-                   else f"\x01{part}\x00" for part in _SEPARATOR.split(label.lower()))
+                   else f"\x01{part}\x00" for part in re.split(_SEPARATOR, label.lower()))
