@@ -8,6 +8,7 @@ string whose order is PEP 440's order of labels.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from packaging.version import InvalidVersion, Version
@@ -18,10 +19,13 @@ _INFINITY = float("inf")  # ints compare with it exactly, however long
 #: A pre-release's phase, as packaging orders it: a dev release of no other kind first, a final release last.
 _PHASES = {"a": 1, "b": 2, "rc": 3}
 _DEV_ONLY, _NO_PRE = 0, 4
-#: A local label as PEP 440's grammar reads it (ASCII letters in either case, as packaging reads them), and
-#: whitespace after the version. Compiled when first used (re keeps it): most versions have no label.
-_LABEL = r"([a-zA-Z0-9]+(?:[-_.][a-zA-Z0-9]+)*)\s*"
-_SEPARATOR = r"[-_.]"
+
+
+@functools.cache
+def _label_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A local label as PEP 440's grammar reads it (ASCII letters in either case, as packaging reads them) with
+    whitespace after the version, and what separates its parts: compiled when a version first has a label."""
+    return re.compile(r"([a-zA-Z0-9]+(?:[-_.][a-zA-Z0-9]+)*)\s*"), re.compile(r"[-_.]")
 
 
 class VersionKey(Record):
@@ -54,7 +58,7 @@ def version_key(text: str) -> VersionKey:
     grammar for it here, as packaging checks it (ASCII letters in either case, ``-``, ``_`` or ``.`` between parts).
     """
     public, plus, label = text.partition("+")
-    label_match = re.fullmatch(_LABEL, label) if plus else None
+    label_match = _label_patterns()[0].fullmatch(label) if plus else None
     if plus and (label_match is None or public[-1:].isspace()):
         raise InvalidVersion(f"Invalid version: {text!r}")
     version = Version(public)
@@ -79,4 +83,4 @@ def _local_order(label: str) -> str:
     begins. A word is ``\x01``, itself, ``\x00``; a number ``\x02``, its digit count as one character, its
     digits without leading zeros."""
     return "".join(f"\x02{chr(len(number))}{number}" if (number := part.lstrip("0") or "0").isdigit()
-                   else f"\x01{part}\x00" for part in re.split(_SEPARATOR, label.lower()))
+                   else f"\x01{part}\x00" for part in _label_patterns()[1].split(label.lower()))
