@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import select
 import shutil
@@ -133,7 +134,9 @@ def _missing() -> str | None:
 class Browser:
     """One headless Chromium: load a page, read its console, screenshot it in both themes."""
 
-    def __init__(self, shots: Path) -> None:
+    def __init__(self, shots: Path, temporary: Path) -> None:
+        """Screenshots go to ``shots``; Chromium's own temporary folders (its singleton socket's, which it leaves
+        behind when the driver ends it) to ``temporary``, which the test run removes, not to $TMPDIR."""
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
 
@@ -143,7 +146,8 @@ class Browser:
                          "--window-size=1280,1000", "--no-first-run", "--disable-extensions"):  # fmt: skip
             options.add_argument(argument)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        self.driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+        service = Service(shutil.which("chromedriver"), env={**os.environ, "TMPDIR": str(temporary)})
+        self.driver = webdriver.Chrome(service=service, options=options)
         self.driver.set_page_load_timeout(30)
         self.driver.set_script_timeout(10)
         self.shots = shots
@@ -182,7 +186,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     reason = _missing()
     if reason:
         pytest.skip(reason)
-    opened = Browser(tmp_path_factory.mktemp("screenshots"))
+    opened = Browser(tmp_path_factory.mktemp("screenshots"), tmp_path_factory.mktemp("chromium"))
     try:
         yield opened
     finally:
