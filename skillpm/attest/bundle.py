@@ -94,13 +94,15 @@ def sign_keyless(statement: Statement, *, identity_token: str | None = None, sta
     """
     quiet_sigstore()
     from sigstore.errors import Error
-    from sigstore.oidc import IdentityToken, detect_credential
+    from sigstore.oidc import IdentityToken
+
+    from skillpm.attest.ambient import ambient_credential
 
     from skillpm.registry.settings import command_deadline, unanswered_by
 
     sigstore_statement = to_sigstore_statement(statement)
     try:
-        raw = identity_token or _ambient_credential(detect_credential)
+        raw = identity_token or ambient_credential()
         if not raw:
             raise AttestationError(
                 "keyless signing needs an OIDC identity token, and none was found in this environment",
@@ -196,19 +198,6 @@ def _by(deadline: Deadline, work: Callable[[], bytes]) -> bytes | None:
     if error is not None:
         raise error
     return signed
-
-
-def _ambient_credential(detect: Callable[[], str | None]) -> str | None:
-    """``detect()`` with skillpm's secret variables out of this process's environment: sigstore-python
-    looks for a CI's credential by running programs found on PATH (``buildkite-agent``, ``circleci``),
-    which inherit it and need none of them."""
-    from skillpm.childenv import is_secret
-
-    kept = {name: os.environ.pop(name) for name in list(os.environ) if is_secret(name)}
-    try:
-        return detect()
-    finally:
-        os.environ.update(kept)
 
 
 def keyless_signer(data: bytes) -> str:

@@ -151,6 +151,37 @@ def test_registry_trust_says_how_to_re_encode_a_key_in_an_unusual_encoding(hosti
         assert "hint: re-encode it: openssl ec -pubin" in completed.stderr
 
 
+def test_a_ci_program_that_never_answers_ends_by_the_command_s_deadline_and_is_killed(
+    hostile: Hostile, signed: Signed
+) -> None:
+    """Threat: '--sign sigstore' without a token looks for a CI's credential, and under Buildkite sigstore-python
+    runs 'buildkite-agent' from PATH with no timeout: one that never ends held the command for ever (killed here
+    at the suite's 30 s guard). The search ends by the command's deadline now, and the program with it."""
+    import time
+
+    folder = hostile.work / "bin"
+    folder.mkdir()
+    started = folder / "pid"  # the program's, written by it
+    (folder / "buildkite-agent").write_text(f"#!/bin/sh\necho $$ > {started}\nexec sleep 600\n")
+    (folder / "buildkite-agent").chmod(0o755)
+    env = {"BUILDKITE": "true", "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}", "SKILLPM_HTTP_DEADLINE": "4"}
+    registry = shutil.copytree(signed.root, hostile.work / "registry")
+    before = hostile.state()
+
+    refused = attest(hostile, signed, registry, "sigstore", env=env)
+
+    hostile.refused(refused, "keyless signing failed: looking for this CI's identity: no answer within the command's "
+                    "deadline of 4 s ($SKILLPM_HTTP_DEADLINE)")
+    program = Path("/proc", started.read_text().strip())
+    for _ in range(100):  # killed with its session; reaped by whoever adopted it
+        if not program.exists() or program.joinpath("stat").read_text().split(") ")[-1].startswith("Z"):
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"the CI program still runs: {program}")
+    assert hostile.changed_outside(before, folder) == []
+
+
 @pytest.mark.parametrize("ci", ["BUILDKITE", "CIRCLECI"])
 def test_the_ci_programs_sigstore_asks_for_a_credential_see_none_of_skillpm_s_secrets(
     hostile: Hostile, signed: Signed, ci: str
