@@ -87,7 +87,7 @@ def sign_keyless(statement: Statement, *, identity_token: str | None = None, sta
     """Sign ``statement`` with Sigstore (Fulcio certificate, Rekor entry); returns the bundle JSON.
 
     ``identity_token`` is an OIDC token; without one, an ambient credential (GitHub
-    Actions, GitLab, Buildkite, Google Cloud...) is looked for. Needs the network: Sigstore's
+    Actions, GitLab, Buildkite, Google Cloud...) is looked for (:mod:`skillpm.attest.ambient`). Needs the network: Sigstore's
     trust root and signing config are refreshed by the command's deadline, as for verifying
     (:func:`skillpm.attest.trustroot.refreshed_config`), or read from ``$SKILLPM_SIGSTORE_TRUST_CONFIG``
     (a private instance); the certificate and the log entry are asked for by the same deadline.
@@ -97,7 +97,6 @@ def sign_keyless(statement: Statement, *, identity_token: str | None = None, sta
     from sigstore.oidc import IdentityToken
 
     from skillpm.attest.ambient import ambient_credential
-
     from skillpm.registry.settings import command_deadline, unanswered_by
 
     sigstore_statement = to_sigstore_statement(statement)
