@@ -172,9 +172,16 @@ def test_a_ci_program_that_never_answers_ends_by_the_command_s_deadline_and_is_k
 
     hostile.refused(refused, "keyless signing failed: looking for this CI's identity: no answer within the command's "
                     "deadline of 4 s ($SKILLPM_HTTP_DEADLINE)")
-    program = Path("/proc", started.read_text().strip())
+    program = Path("/proc", started.read_text().strip(), "stat")
+
+    def running() -> bool:
+        try:
+            return not program.read_text().split(") ")[-1].startswith("Z")  # a zombie has ended
+        except FileNotFoundError:  # reaped
+            return False
+
     for _ in range(100):  # killed with its session; reaped by whoever adopted it
-        if not program.exists() or program.joinpath("stat").read_text().split(") ")[-1].startswith("Z"):
+        if not running():
             break
         time.sleep(0.05)
     else:
