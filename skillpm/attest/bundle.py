@@ -97,7 +97,7 @@ def sign_keyless(statement: Statement, *, identity_token: str | None = None, sta
     from sigstore.oidc import IdentityToken
 
     from skillpm.attest.ambient import ambient_credential
-    from skillpm.registry.settings import command_deadline, unanswered_by
+    from skillpm.registry.settings import command_deadline
 
     sigstore_statement = to_sigstore_statement(statement)
     try:
@@ -109,13 +109,9 @@ def sign_keyless(statement: Statement, *, identity_token: str | None = None, sta
             )
         token = IdentityToken(raw)  # checked locally first: a malformed token costs no network call
         context = _signing_context(staging)
-        deadline = command_deadline()
-        signed = _by(deadline, lambda: _signed(context, token, sigstore_statement))
+        return _by(command_deadline(), lambda: _signed(context, token, sigstore_statement))
     except (Error, OSError) as error:  # requests' errors are OSErrors
         raise AttestationError(f"keyless signing failed: {error}", hint="Sigstore must be reachable") from None
-    if signed is None:
-        raise AttestationError(f"keyless signing failed: {unanswered_by(deadline)}", hint="Sigstore must be reachable")
-    return signed
 
 
 def _signing_context(staging: bool) -> SigningContext:
@@ -171,8 +167,8 @@ def _failure(error: Exception) -> str:
     return f"{reason} ({error.__cause__})" if error.__cause__ is not None and str(error.__cause__) else reason
 
 
-def _by(deadline: Deadline, work: Callable[[], bytes]) -> bytes | None:
-    """What ``work()`` returns (or raises) when it ends by ``deadline``; None when it does not.
+def _by(deadline: Deadline, work: Callable[[], bytes]) -> bytes:
+    """What ``work()`` returns (or raises) when it ends by ``deadline``; AttestationError when it does not.
 
     sigstore-python asks Fulcio and Rekor with no timeout: a server that accepts and never answers held keyless
     signing for ever. ``work`` runs in a thread of its own, left behind at the deadline (a daemon thread: it ends
@@ -180,23 +176,25 @@ def _by(deadline: Deadline, work: Callable[[], bytes]) -> bytes | None:
     """
     import threading
 
-    outcome: list[tuple[bytes | None, BaseException | None]] = []
+    from skillpm.registry.settings import unanswered_by
+
+    signed: list[bytes] = []
+    failed: list[BaseException] = []
 
     def run() -> None:
         try:
-            outcome.append((work(), None))
+            signed.append(work())
         except BaseException as error:  # handed to the caller's thread, as if raised there
-            outcome.append((None, error))
+            failed.append(error)
 
     worker = threading.Thread(target=run, name="skillpm-keyless-signing", daemon=True)
     worker.start()
     worker.join(max(0.0, deadline.remaining()))
-    if not outcome:
-        return None
-    signed, error = outcome[0]
-    if error is not None:
-        raise error
-    return signed
+    if failed:
+        raise failed[0]
+    if not signed:
+        raise AttestationError(f"keyless signing failed: {unanswered_by(deadline)}", hint="Sigstore must be reachable")
+    return signed[0]
 
 
 def keyless_signer(data: bytes) -> str:

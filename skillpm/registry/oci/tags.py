@@ -21,10 +21,9 @@ if TYPE_CHECKING:
 
 #: The most tags read of one repository: over all pages of the registry's list, or as kept for --offline.
 MAX_TAGS = 100_000
-
-
 #: distribution-spec: a tag is ``[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}``.
 _TAG_RE = re.compile(r"[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}")
+
 
 def tag_for(version: str) -> str:
     """The tag of ``version``: the version itself, with ``+`` (not allowed in a tag) as ``_`` as Helm does."""
