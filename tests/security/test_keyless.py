@@ -305,6 +305,14 @@ def _identity_token() -> str:
     return jwt.encode(claims, "k" * 32)
 
 
+def _private_instance(hostile: Hostile, instance: Instance, url: str) -> dict[str, str]:
+    """The environment that signs with ``instance``, whose Fulcio and Rekor are at ``url`` (its trust config written
+    to work/trust-config.json), for an identity token, reaching 127.0.0.1 directly."""
+    config = trust_config(hostile.work / "trust-config.json", instance, url)
+    return {"SKILLPM_SIGSTORE_TRUST_CONFIG": str(config), "SIGSTORE_ID_TOKEN": _identity_token(),
+            "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+
+
 def test_keyless_signing_ends_by_the_command_s_deadline_when_fulcio_never_answers(
     hostile: Hostile, signed: Signed, silent_proxy: SilentProxy
 ) -> None:
@@ -315,9 +323,7 @@ def test_keyless_signing_ends_by_the_command_s_deadline_when_fulcio_never_answer
     ($SKILLPM_SIGSTORE_TRUST_CONFIG, a ClientTrustConfig as sigstore-python's --trust-config takes) whose Fulcio
     and Rekor are the silent listener itself, reached directly."""
     fulcio = f"http://127.0.0.1:{silent_proxy.server.getsockname()[1]}"
-    config = trust_config(hostile.work / "trust-config.json", Instance.create(), fulcio)
-    env = {"SKILLPM_SIGSTORE_TRUST_CONFIG": str(config), "SKILLPM_HTTP_DEADLINE": REACH,
-           "SIGSTORE_ID_TOKEN": _identity_token(), "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+    env = {**_private_instance(hostile, Instance.create(), fulcio), "SKILLPM_HTTP_DEADLINE": REACH}
     registry = shutil.copytree(signed.root, hostile.work / "registry")
     before = hostile.state()
 
@@ -339,9 +345,7 @@ def test_keyless_signing_through_an_instance_s_fulcio_and_rekor_verifies_against
     registry = shutil.copytree(signed.root, hostile.work / "registry")
     (hostile.work / "root.json").write_text(instance.trusted_root()._inner.to_json())
     with serving(instance) as url:
-        config = trust_config(hostile.work / "trust-config.json", instance, url)
-        env = {"SKILLPM_SIGSTORE_TRUST_CONFIG": str(config), "SIGSTORE_ID_TOKEN": _identity_token(),
-               "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+        env = _private_instance(hostile, instance, url)
         hostile.ok(attest(hostile, signed, registry, "sigstore", env=env))
     trusted = {"SKILLPM_SIGSTORE_TRUSTED_ROOT": str(hostile.work / "root.json")}
     shown = json.loads(hostile.ok(verify(hostile, registry, trusted, "--key", signed.pub)).stdout)
@@ -370,11 +374,9 @@ def test_a_fulcio_or_rekor_answering_what_sigstore_cannot_use_is_refused_in_one_
     registry = shutil.copytree(signed.root, hostile.work / "registry")
     before = hostile.state()
     with serving(instance, {path: (status, body)}) as url:
-        config = trust_config(hostile.work / "trust-config.json", instance, url)
-        env = {"SKILLPM_SIGSTORE_TRUST_CONFIG": str(config), "SIGSTORE_ID_TOKEN": _identity_token(),
-               "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+        env = _private_instance(hostile, instance, url)
         hostile.refused(attest(hostile, signed, registry, "sigstore", env=env), f"keyless signing failed: {said}")
-    assert hostile.changed_outside(before) == [str(config.relative_to(hostile.root))]
+    assert hostile.changed_outside(before) == ["work/trust-config.json"]
 
 
 def test_a_certificate_fulcio_gives_that_is_no_longer_valid_is_refused_in_one_line(hostile: Hostile, signed: Signed) -> None:
@@ -389,9 +391,7 @@ def test_a_certificate_fulcio_gives_that_is_no_longer_valid_is_refused_in_one_li
     chain = {"signedCertificateEmbeddedSct": {"chain": {"certificates": [pem(leaf), pem(instance.ca)]}}}
     registry = shutil.copytree(signed.root, hostile.work / "registry")
     with serving(instance, {FULCIO: (200, json.dumps(chain).encode())}) as url:
-        config = trust_config(hostile.work / "trust-config.json", instance, url)
-        env = {"SKILLPM_SIGSTORE_TRUST_CONFIG": str(config), "SIGSTORE_ID_TOKEN": _identity_token(),
-               "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+        env = _private_instance(hostile, instance, url)
         hostile.refused(attest(hostile, signed, registry, "sigstore", env=env),
                         "keyless signing failed: ExpiredCertificate")
 
