@@ -8,7 +8,7 @@ import pytest
 
 from skillpm.errors import RegistryError
 from skillpm.registry.addresses import internal, internal_address
-from skillpm.registry.redirects import redirect_target
+from skillpm.registry.redirects import off_network, redirect_target
 
 INTERNAL = ["127.0.0.1", "127.8.9.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "100.64.0.1", "169.254.169.254",
             "0.0.0.0", "::1", "::", "fc00::1", "fd12::1", "fe80::1", "fec0::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
@@ -53,4 +53,9 @@ def test_a_redirect_from_the_internet_into_this_machine_or_network_is_refused(fi
      ("https://site.invalid/a", "https://cdn.invalid/x")],
 )
 def test_other_redirects_are_followed(first: str, target: str) -> None:
-    assert redirect_target(first, target, 1, first) == target
+    assert redirect_target(first, target, 1, first if off_network(first) else None) == target
+
+
+def test_a_public_peer_is_off_the_network_whatever_the_name_says() -> None:
+    assert off_network("http://localhost:1/a", "93.184.216.34") and off_network("https://[::1]/a", "2606:4700::1111")
+    assert not off_network("http://localhost:1/a", "127.0.0.1") and not off_network("https://10.0.0.1/a")

@@ -32,8 +32,8 @@ def redirect_target(current: str, location: str, hops: int, first: str | None = 
 
     Refused: more than :data:`MAX_REDIRECTS` hops, a change of scheme (https to http,
     http to https, anything to ``file:``), any URL ``check_url`` refuses (plain
-    http off this machine), and, when the ``first`` URL asked for was not on this machine or the
-    user's network, a target that is (:func:`~skillpm.registry.addresses.internal`).
+    http off this machine), and, when ``first`` is given (the URL asked for, which :func:`off_network` found
+    off this machine and the user's network), a target on them (:func:`~skillpm.registry.addresses.internal`).
     """
     if hops > MAX_REDIRECTS:
         raise RegistryError(
@@ -63,19 +63,28 @@ def redirect_target(current: str, location: str, hops: int, first: str | None = 
 
 
 def _check_inward(first: str, current: str, target: str, host: str) -> None:
-    """RegistryError when ``target`` (on ``host``) is on this machine or a private network and ``first`` is not."""
+    """RegistryError when ``target`` (on ``host``) is on this machine or a private network."""
     from skillpm.registry.addresses import internal
 
-    if internal(host) and off_network(first):
+    if internal(host):
         raise inward(first, current, target, "an address of this machine or of a private network")
 
 
-def off_network(first: str) -> bool:
+def off_network(first: str, peer: str = "") -> bool:
     """Whether the URL ``first`` asked for is off this machine and the user's network (or not known to be on
     them: a name only a proxy resolves): where a redirect from it may not lead, and what its redirects' own
-    connections may not reach (:class:`skillpm.registry.transport.Transport`)."""
-    from skillpm.registry.addresses import internal
+    connections may not reach (:class:`skillpm.registry.transport.Transport`).
 
+    Off it when its host's name or address says so, or when ``peer``, the address its reply came from (a
+    direct connection's), is a public one: a rebinding name asked again may answer 127.0.0.1, so the caller
+    judges once, with the peer, and keeps the verdict for every hop.
+    """
+    from ipaddress import ip_address
+
+    from skillpm.registry.addresses import internal, internal_address
+
+    if peer and not internal_address(ip_address(peer.split("%", 1)[0])):
+        return True
     return not internal(urlsplit(first).hostname or "")
 
 

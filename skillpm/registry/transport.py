@@ -15,10 +15,9 @@ holds each one to these rules:
 - **redirects**: a GET follows at most :data:`~skillpm.registry.redirects.MAX_REDIRECTS`, each
   where :func:`~skillpm.registry.redirects.redirect_target` allows (the same scheme, a URL
   :func:`~skillpm.registry.config.check_url` accepts, and from a URL off this machine and the user's
-  network never onto them, nor, once connected, to a peer there: a name may resolve otherwise when
-  connected than when checked), and sends its caller's ``Authorization`` header only to the origin it was given for
-  (a redirect elsewhere drops it); a POST follows none, so the headers its caller gives (an API
-  key) go only to the URL it names.
+  network, judged once by its name and its reply's peer, never onto them, nor, once connected, to a peer
+  there), and sends its caller's ``Authorization`` header only to the origin it was given for (a redirect
+  elsewhere drops it); a POST follows none, so its caller's headers (an API key) go only to the URL it names.
 
 Transport failures are raised as ``httpcore`` exceptions for the caller
 (:mod:`skillpm.registry.http`, :mod:`skillpm.evaluation.client`) to retry or report;
@@ -98,12 +97,14 @@ def failure_reason(error: Exception) -> str:
 
 @dataclass(frozen=True)
 class Reply:
-    """A response: its status, headers (lower-case names; repeated ones joined by ``, ``) and body."""
+    """A response: its status, headers (lower-case names; repeated ones joined by ``, ``), body, and the
+    address it came from when its connection was direct (not through a proxy)."""
 
     status: int
     headers: Mapping[str, str]
     body: bytes = b""
     url: str = ""
+    peer: str = ""
 
 
 class _DeadlineStream(httpcore.NetworkStream):
@@ -256,6 +257,14 @@ def read_body(
     return bytes(body)
 
 
+def _peer(stream: httpcore.NetworkStream | None) -> str:
+    """The address of the server at the other end of a direct connection; ``""`` once it is gone (reset)."""
+    try:
+        return str(stream.get_extra_info("server_addr")[0]) if stream else ""
+    except OSError:
+        return ""
+
+
 def _ssl_context() -> ssl.SSLContext:
     """Certificates as httpx finds them: ``$SSL_CERT_FILE`` / ``$SSL_CERT_DIR``, else certifi's bundle."""
     import certifi
@@ -307,10 +316,10 @@ class Transport:
             location = reply.headers.get("location")
             if reply.status not in _REDIRECT_STATUSES or not location:
                 return reply
-            target = redirect_target(current, location, hops, url)
+            guarded = off_network(url, reply.peer) if hops == 1 else guarded  # once: a name may answer otherwise
+            target = redirect_target(current, location, hops, url if guarded else None)
             if origin(target) != origin(current):
                 sent.pop("Authorization", None)  # credentials go only to the host they were given for
-            guarded = off_network(url) if hops == 1 else guarded
             previous, current = current, target
         raise AssertionError("unreachable: redirect_target refuses the hop after the last")
 
@@ -350,6 +359,7 @@ class Transport:
             with pool.stream(
                 method, url, headers=list(headers.items()), content=content, extensions={"timeout": timeouts}
             ) as response:
+                peer = "" if isinstance(pool, httpcore.HTTPProxy) else _peer(response.extensions.get("network_stream"))
                 received: dict[str, str] = {}
                 for name, value in response.headers:
                     key = name.decode("latin-1").lower()
@@ -362,9 +372,9 @@ class Transport:
                             url, response.iter_stream(), received, error_limit, decode=decode, progress=_ignore,
                             method=method,
                         )
-                    return Reply(response.status, received, body[:error_limit], url)
+                    return Reply(response.status, received, body[:error_limit], url, peer)
                 if method == "HEAD":  # its Content-Length is the size of a body it does not carry
-                    return Reply(200, received, b"", url)
+                    return Reply(200, received, b"", url, peer)
                 declared = received.get("content-length", "")
                 size = int(declared) if declared.isdigit() else None
                 if decode and size is not None and size > limit:
@@ -372,7 +382,7 @@ class Transport:
                 with progress(size) if progress else nullcontext(_ignore) as on_chunk:
                     body = read_body(url, response.iter_stream(), received, limit, decode=decode, progress=on_chunk,
                                      method=method, sink=sink)
-                return Reply(200, received, body, url)
+                return Reply(200, received, body, url, peer)
 
     def _pool(self, url: str) -> httpcore.ConnectionPool | httpcore.HTTPProxy:
         parts = urlsplit(url)
