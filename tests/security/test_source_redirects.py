@@ -178,3 +178,20 @@ def test_a_site_on_this_machine_may_redirect_on_it(hostile, world: World) -> Non
     hostile.ok(hostile.run("install", world.site, "--skill", "good", env=env))
     assert (hostile.project / ".agents" / "skills" / "good" / "notes.txt").read_bytes() == b"INTERNAL-ONLY token=s3cr3t\n"
     assert world.hits == ["/notes.txt"]
+
+
+@pytest.mark.parametrize("realm", ["{internal}/token", "https://169.254.169.254/token", "https://localhost/token"])
+def test_an_oci_registry_on_the_internet_cannot_name_a_token_service_in_this_machine(
+    hostile, world: World, realm: str
+) -> None:
+    """A registry on the internet answers 401 with ``Bearer realm="https://127.0.0.1:PORT/token"`` (or the cloud's
+    metadata address): found in a hostile review, skillpm asked the internal service for a token and sent what it
+    answered to the registry as ``Authorization: Bearer ...``. A token service is held to the redirect rule: from
+    a registry off this machine and its network, none on them."""
+    challenge = {"WWW-Authenticate": f'Bearer realm="{realm.format(internal=world.internal)}",service="s"'}
+    for path in ("/v2/", "/v2/skills/demo/tags/list"):
+        world.answers[path] = (401, challenge, b'{"errors":[{"code":"UNAUTHORIZED","message":"login"}]}')
+    env = {**world.env, "DOCKER_CONFIG": str(hostile.work / "no-docker")}
+    hostile.refused(hostile.run("install", "demo", "--registry", f"oci://{SITE}/skills", env=env),
+                    f"{SITE} names a token service on this machine or a private network")
+    assert world.hits == []

@@ -11,7 +11,8 @@ configured remote can name any host), else docker's ``config.json`` (``$DOCKER_C
 ``~/.docker``: ``auths`` entries, and the ``credHelpers`` / ``credsStore`` programs it names).
 They are never printed, and go only to the registry's own origin and a token service over
 https on the same host or the same parent domain (``registry-1.docker.io`` -> ``auth.docker.io``):
-a registry cannot send them elsewhere.
+a registry cannot send them elsewhere. Nor may a registry off this machine and the user's network name
+a token service on them (the redirect rule, :mod:`skillpm.registry.redirects`).
 """
 
 from __future__ import annotations
@@ -209,8 +210,12 @@ class Authenticator:
         return {"Authorization": value} if value else {}
 
     def answer(self, challenge: str, *, host: str, repository: str, scope: str, transport: Transport,
-               deadline: Deadline, scheme: str = "https") -> None:
-        """Learn how to authorize after a 401 carrying ``challenge``; RegistryError when skillpm cannot."""
+               deadline: Deadline, scheme: str = "https", peer: str = "") -> None:
+        """Learn how to authorize after a 401 carrying ``challenge`` (from the address ``peer``, when the
+        connection was direct); RegistryError when skillpm cannot."""
+        from skillpm.registry.addresses import internal
+        from skillpm.registry.redirects import off_network
+
         kind, params = parse_challenge(challenge)
         credentials = self._credentials(host)
         if kind == "basic":
@@ -230,6 +235,11 @@ class Authenticator:
         if parts.scheme not in ("https", "http") or (parts.scheme == "http" and not (
                 parts.hostname in loopback and urlsplit(f"//{host}").hostname in loopback)):
             raise RegistryError(f"{host} names a token service skillpm will not use ({clean(realm[:120])})")
+        if internal(parts.hostname or "") and off_network(f"{scheme}://{host}/", peer):
+            raise RegistryError(
+                f"{host} names a token service on this machine or a private network ({clean(realm[:120])}); refused",
+                hint="a registry on the internet may not send skillpm into your network",
+            )
         query = {"service": params.get("service", ""), "scope": f"repository:{repository}:{scope}"}
         headers = {}
         if credentials is not None and may_send_credentials(realm, host, scheme):

@@ -201,7 +201,7 @@ class OciClient:
         if reply.status == 401:  # answer the challenge once, then ask again
             self.auth.answer(reply.headers.get("www-authenticate", ""), host=self.location.host,
                              repository=repository, scope=scope, transport=self.transport, deadline=self.deadline,
-                             scheme=self.location.scheme)
+                             scheme=self.location.scheme, peer=reply.peer)
             reply = once()
         return reply
 
