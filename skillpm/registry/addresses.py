@@ -6,7 +6,9 @@ reach (server-side request forgery), and a source installs the reply. :func:`int
 ``localhost`` and its subdomains, and every host whose address (as given, or as the system resolves the
 name) is not a global one: loopback, RFC 1918 and shared (100.64/10) networks, IPv6 unique-local and
 link- or site-local addresses, unspecified and reserved ones, IPv4 addresses inside IPv6 (mapped,
-compatible, 6to4, NAT64) judged as the IPv4 address they carry.
+compatible, 6to4, NAT64) judged as the IPv4 address they carry, and the local NAT64 prefix
+``64:ff9b:1::/48`` (RFC 8215) whole: its translator may lead to any IPv4 address, a private one too,
+and older Pythons (3.11.7, for one) count it global.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import ipaddress
 import socket
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -26,7 +29,7 @@ def internal_address(address: Address) -> bool:
             return internal_address(address.ipv4_mapped or address.sixtofour)  # type: ignore[arg-type]
         if address in _NAT64 or int(address) >> 32 == 0:  # NAT64, IPv4-compatible (and :: and ::1)
             return internal_address(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-        if address.is_site_local:
+        if address in _LOCAL_NAT64 or address.is_site_local:
             return True
     return not address.is_global
 

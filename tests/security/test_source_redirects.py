@@ -102,7 +102,8 @@ def _copy(source: socket.socket, sink: socket.socket) -> None:
 def world(hostile) -> Iterator[World]:
     """The site, the internal service and the proxy, running; ``world.env`` is what ``skillpm`` runs with."""
     world = World()
-    cert, key = self_signed(hostile.work, "site", (SITE, CDN, "localhost", "::ffff:127.0.0.1", "169.254.169.254"))
+    cert, key = self_signed(hostile.work, "site", (SITE, CDN, "localhost", "::ffff:127.0.0.1", "169.254.169.254",
+                                                   "64:ff9b:1::a00:1"))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     servers: list[socketserver.BaseServer] = []
@@ -141,11 +142,13 @@ def _serve_well_known(world: World, notes: tuple[int, dict[str, str], bytes]) ->
 
 
 @pytest.mark.parametrize("where", ["/admin/secret", "//localhost:{port}/admin/secret", "//[::ffff:127.0.0.1]:{port}/x",
-                                   "//169.254.169.254/latest/meta-data/"])
+                                   "//169.254.169.254/latest/meta-data/", "//[64:ff9b:1::a00:1]/x"])
 def test_a_site_on_the_internet_cannot_redirect_a_download_into_this_machine(hostile, world: World, where: str) -> None:
     """A well-known index's file redirects to ``https://127.0.0.1:PORT/admin/secret`` (found in a hostile review: the
     internal service's reply was installed as the skill's notes.txt, for the skill to hand on). Refused before it is
-    asked, by address or by a name of this machine; a redirect to another host on the internet is followed."""
+    asked, by address or by a name of this machine; a redirect to another host on the internet is followed.
+    Nor does a local NAT64 address (``64:ff9b:1::/48``, RFC 8215: it may stand for 10.0.0.1) pass, whatever
+    the Python version thinks of it (found in a hostile review: 3.11 counts it global)."""
     port = world.internal.rsplit(":", 1)[1]
     location = world.internal + where if where.startswith("/admin") else "https:" + where.format(port=port)
     url = _serve_well_known(world, (302, {"Location": location}, b""))
