@@ -1,14 +1,12 @@
 """One HTTP request to a hostile server, with every limit it needs; the only module that opens sockets.
 
-:class:`Transport` sends GET requests (to a registry) and POST requests with a JSON
-body (to a chat endpoint, :mod:`skillpm.evaluation.client`) through one ``httpcore`` connection pool
-(kept-alive connections, proxies from the environment as httpx takes them) and
-holds each one to these rules:
+:class:`Transport` sends GET requests (to a registry) and POST requests with a JSON body (to a chat endpoint,
+:mod:`skillpm.evaluation.client`) through one ``httpcore`` connection pool (kept-alive connections, proxies
+from the environment as httpx takes them) and holds each one to these rules:
 
-- **time**: every request has an overall :class:`Deadline` (connecting, TLS,
-  headers and body together), enforced on each socket operation by a network
-  backend, so a server that sends one byte a second is cut off when the deadline
-  passes, not only when it goes quiet;
+- **time**: every request has an overall :class:`Deadline` (connecting, TLS, headers and body together),
+  enforced on each socket operation by a network backend, so a server that sends one byte a second is cut
+  off when the deadline passes, not only when it goes quiet;
 - **size**: the body is counted as it is decoded; at most ``limit`` + 1 bytes are
   ever held, whatever the server declares. Only one ``gzip`` or ``deflate``
   encoding is decoded (in bounded steps); stacked or other encodings are refused;
