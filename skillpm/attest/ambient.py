@@ -4,7 +4,9 @@ sigstore-python (through the ``id`` package) looks for a CI's credential by aski
 HTTP and by running programs found on PATH (``buildkite-agent``, ``circleci``), with no timeout for those
 programs: one that never ends held ``--sign sigstore`` for ever. The search runs in a child process, in a
 session of its own and without skillpm's secret variables (those programs need none of them); when the
-command's deadline passes, or the command is interrupted, the child and whatever it started are killed.
+command's deadline passes, or the command is interrupted, the child and whatever it started are killed. On Linux
+they are also killed when the command is (``skillpm.childenv.ENDS_WITH_PARENT``), which their own session keeps
+from a CI killing the job's process group.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ import subprocess
 import sys
 
 from skillpm.attest import AttestationError
+from skillpm.childenv import ENDS_WITH_PARENT
 
-#: The child: prints the credential it finds (nothing when none), or why it failed on stderr with exit 1.
-_DETECT = """
-import sys
+#: The child: prints the credential it finds (nothing when none), or why it failed on stderr with exit 1. On Linux it
+#: ends with the command (process ARGV[1]) however that ends, even killed, killing its session's group: itself and
+#: what it started.
+_DETECT = ENDS_WITH_PARENT + """
+import signal
 try:
+    ends_with(int(sys.argv[1]), lambda: os.killpg(0, signal.SIGKILL))
     from sigstore.oidc import detect_credential
     token = detect_credential()
 except Exception as error:
@@ -38,8 +44,9 @@ def ambient_credential() -> str | None:
 
     deadline = command_deadline()
     # -P: not the current folder first on the child's import path (a project's own sigstore/ would run there)
-    child = subprocess.Popen([sys.executable, "-P", "-c", _DETECT], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, env=without_secrets(), start_new_session=True)
+    child = subprocess.Popen([sys.executable, "-P", "-c", _DETECT, str(os.getpid())], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=without_secrets(),
+                             start_new_session=True)
     try:
         token, why = child.communicate(timeout=max(0.0, deadline.remaining()))
     except subprocess.TimeoutExpired:

@@ -26,28 +26,21 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from skillpm.childenv import ENDS_WITH_PARENT
+
 if TYPE_CHECKING:
     from sigstore.models import ClientTrustConfig
 
 #: The child: refreshes the trust root of the TUF repository at ARGV[3] with sigstore-python's folders for it
 #: (metadata, targets) at ARGV[1], ARGV[2]; prints why it failed and exits 1 when it does. On Linux it ends with
 #: the command (process ARGV[4]) however that ends, even killed: it removes the folder of those copies and exits.
-_REFRESH = """
-import sys
+_REFRESH = ENDS_WITH_PARENT + """
 try:
-    import os
-    if sys.platform.startswith("linux"):
-        import ctypes, shutil, signal
-        def end(*_):
-            shutil.rmtree(os.path.dirname(sys.argv[1]), ignore_errors=True)
-            os._exit(1)
-        signal.signal(signal.SIGTERM, end)
-        try:
-            ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: SIGTERM when the command is gone
-        except (AttributeError, OSError):  # no prctl to be found: the refresh runs as it did without
-            pass
-        if os.getppid() != int(sys.argv[4]):  # gone already
-            end()
+    import shutil
+    def end():
+        shutil.rmtree(os.path.dirname(sys.argv[1]), ignore_errors=True)
+        os._exit(1)
+    ends_with(int(sys.argv[4]), end)
     from pathlib import Path
     import sigstore._internal.tuf as tuf
     from sigstore.models import ClientTrustConfig

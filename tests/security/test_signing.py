@@ -7,6 +7,9 @@ import hashlib
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from test_publish import NAME
 
-from .conftest import Hostile
+from .conftest import TIMEOUT, Hostile
 from .test_secrets import SECRET_ENV
 from .test_trust import Signed, project_policy, replace_bundle, signed, user_policy  # noqa: F401 (signed: the fixture)
 
@@ -157,14 +160,9 @@ def test_a_ci_program_that_never_answers_ends_by_the_command_s_deadline_and_is_k
     """Threat: '--sign sigstore' without a token looks for a CI's credential, and under Buildkite sigstore-python
     runs 'buildkite-agent' from PATH with no timeout: one that never ends held the command for ever (killed here
     at the suite's 30 s guard). The search ends by the command's deadline now, and the program with it."""
-    import time
-
-    folder = hostile.work / "bin"
-    folder.mkdir()
-    started = folder / "pid"  # the program's, written by it
-    (folder / "buildkite-agent").write_text(f"#!/bin/sh\necho $$ > {started}\nexec sleep 600\n")
-    (folder / "buildkite-agent").chmod(0o755)
-    env = {"BUILDKITE": "true", "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}", "SKILLPM_HTTP_DEADLINE": "4"}
+    env, started = _never_answering_agent(hostile)
+    env["SKILLPM_HTTP_DEADLINE"] = "4"
+    folder = started.parent
     registry = shutil.copytree(signed.root, hostile.work / "registry")
     before = hostile.state()
 
@@ -172,21 +170,65 @@ def test_a_ci_program_that_never_answers_ends_by_the_command_s_deadline_and_is_k
 
     hostile.refused(refused, "keyless signing failed: looking for this CI's identity: no answer within the command's "
                     "deadline of 4 s ($SKILLPM_HTTP_DEADLINE)")
-    program = Path("/proc", started.read_text().strip(), "stat")
-
-    def running() -> bool:
-        try:
-            return not program.read_text().split(") ")[-1].startswith("Z")  # a zombie has ended
-        except FileNotFoundError:  # reaped
-            return False
-
-    for _ in range(100):  # killed with its session; reaped by whoever adopted it
-        if not running():
-            break
-        time.sleep(0.05)
-    else:
-        raise AssertionError(f"the CI program still runs: {program}")
+    assert _ends(Path("/proc", started.read_text().strip(), "stat")), "the CI program still runs"
     assert hostile.changed_outside(before, folder) == []
+
+
+def _never_answering_agent(hostile: Hostile) -> tuple[dict[str, str], Path]:
+    """The environment of a Buildkite job whose ``buildkite-agent`` never ends, and the file it writes its number to."""
+    folder = hostile.work / "bin"
+    folder.mkdir()
+    started = folder / "pid"  # the program's, written by it
+    (folder / "buildkite-agent").write_text(f"#!/bin/sh\necho $$ > {started}\nexec sleep 600\n")
+    (folder / "buildkite-agent").chmod(0o755)
+    return {"BUILDKITE": "true", "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}, started
+
+
+def _running(stat: Path) -> bool:
+    """Whether the process of ``/proc/N/stat`` runs (read once: a zombie, or one reaped, has ended)."""
+    try:
+        return not stat.read_text().split(") ")[-1].startswith("Z")
+    except FileNotFoundError:
+        return False
+
+
+def _ends(stat: Path) -> bool:
+    """Whether the process of ``stat`` ends within 5 s (reaped by whoever adopted it); killed here when not."""
+    import time
+
+    for _ in range(100):
+        if not _running(stat):
+            return True
+        time.sleep(0.05)
+    os.kill(int(stat.parent.name), signal.SIGKILL)
+    return False
+
+
+def test_the_ci_identity_search_ends_with_the_command_killed_during_it(hostile: Hostile, signed: Signed) -> None:
+    """Threat: the search for a CI's identity runs in a session of its own (so that what it starts can be killed with
+    it), which neither a SIGKILL of the command (the OOM killer) nor a CI ending the job's process group reaches: the
+    search and a 'buildkite-agent' that never ends ran on for ever. On Linux the search now ends with the command,
+    killing what it started."""
+    import time
+
+    env, started = _never_answering_agent(hostile)
+    registry = shutil.copytree(signed.root, hostile.work / "registry")
+    command = [sys.executable, "-m", "skillpm", "attest", f"{NAME}==1.0.0", "--target", "generic", "--evidence",
+               str(signed.tmp / "eval.json"), "--sign", "sigstore", "--registry", str(registry)]
+    process = subprocess.Popen(command, cwd=hostile.project, env=hostile.env(**env, SKILLPM_HTTP_DEADLINE="600"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not started.exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.2)  # the number written whole
+        agent = Path("/proc", started.read_text().strip(), "stat")
+        search = Path("/proc", agent.read_text().split(") ")[-1].split()[1], "stat")  # the agent's parent
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    running = [str(stat) for stat in (search, agent) if not _ends(stat)]
+    assert running == [], "the search or the CI program still runs"
 
 
 @pytest.mark.parametrize("ci", ["BUILDKITE", "CIRCLECI"])
