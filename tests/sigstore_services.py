@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler
@@ -28,6 +28,8 @@ from conftest import http_served
 from test_attest_keyless import Instance, dsse_entry
 
 FULCIO = "/api/v2/signingCert"
+#: The issuer extensions (OID, raw value) of a certificate, in their order; None: the v1 one of the instance's ISSUER.
+Issuers = Sequence[tuple[str, bytes]] | None
 REKOR = "/api/v1/log/entries"
 
 
@@ -35,10 +37,12 @@ def pem(certificate: x509.Certificate) -> str:
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
-def signing_cert(instance: Instance, request: dict[str, Any]) -> dict[str, Any]:
-    """Fulcio's answer to ``request``: a leaf of the CSR's key, with an SCT, and the chain up to the CA."""
+def signing_cert(instance: Instance, request: dict[str, Any], issuers: Issuers = None) -> dict[str, Any]:
+    """Fulcio's answer to ``request``: a leaf of the CSR's key, with an SCT, and the chain up to the CA
+    (``issuers``: Instance.certificate's)."""
     csr = x509.load_pem_x509_csr(base64.b64decode(request["certificateSigningRequest"]))
-    leaf = instance.certificate(csr.public_key(), at=datetime.now(timezone.utc))  # type: ignore[arg-type]  # P-256
+    key = csr.public_key()
+    leaf = instance.certificate(key, issuers=issuers, at=datetime.now(timezone.utc))  # type: ignore[arg-type]  # P-256
     return {"signedCertificateEmbeddedSct": {"chain": {"certificates": [pem(leaf), pem(instance.ca)]}}}
 
 
@@ -51,8 +55,11 @@ def log_entry(instance: Instance, proposed: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def serving(instance: Instance, answer: dict[str, tuple[int, bytes]] | None = None) -> Iterator[str]:
-    """``instance``'s Fulcio and Rekor on 127.0.0.1 while the block runs: their URL (one for both)."""
+def serving(
+    instance: Instance, answer: dict[str, tuple[int, bytes]] | None = None, issuers: Issuers = None
+) -> Iterator[str]:
+    """``instance``'s Fulcio and Rekor on 127.0.0.1 while the block runs: their URL (one for both); ``issuers``: the
+    issuer extensions of the certificates Fulcio gives (Instance.certificate's)."""
     planted = answer or {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -61,7 +68,7 @@ def serving(instance: Instance, answer: dict[str, tuple[int, bytes]] | None = No
             if self.path in planted:
                 status, body = planted[self.path]
             elif self.path == FULCIO:
-                status, body = 200, json.dumps(signing_cert(instance, request)).encode()
+                status, body = 200, json.dumps(signing_cert(instance, request, issuers)).encode()
             elif self.path == REKOR:
                 status, body = 201, json.dumps(log_entry(instance, request)).encode()
             else:

@@ -199,7 +199,8 @@ def _by(deadline: Deadline, work: Callable[[], bytes]) -> bytes:
 
 def keyless_signer(data: bytes) -> str:
     """Who signed the keyless bundle ``data``: the sha256 of its certificate's OIDC issuer and identities,
-    a line each, the same for every certificate Sigstore gives that signer."""
+    a line each, the same for every certificate Sigstore gives that signer. Why not, cleaned and bounded: the
+    certificate is the instance's text."""
     import hashlib
 
     quiet_sigstore()
@@ -207,11 +208,13 @@ def keyless_signer(data: bytes) -> str:
     from sigstore.models import Bundle
 
     from skillpm.attest.keyless import certificate_identity
+    from skillpm.display import clean
 
     try:
         issuer, identities = certificate_identity(Bundle.from_json(data).signing_certificate)
     except (Error, ValueError, TypeError, KeyError) as error:
-        raise AttestationError(f"the keyless bundle names no signer: {error}") from None
+        reason = clean(str(error) or type(error).__name__, 300)
+        raise AttestationError(f"the keyless bundle names no signer: {reason}") from None
     return hashlib.sha256("\n".join([issuer or "", *identities]).encode()).hexdigest()
 
 

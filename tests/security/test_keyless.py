@@ -396,6 +396,29 @@ def test_a_certificate_fulcio_gives_that_is_no_longer_valid_is_refused_in_one_li
                         "keyless signing failed: ExpiredCertificate")
 
 
+def test_a_certificate_fulcio_gives_that_names_no_signer_is_refused_in_one_bounded_line(
+    hostile: Hostile, signed: Signed
+) -> None:
+    """Threat: after signing, the bundle's file is named by the certificate's signer; a Fulcio whose certificate's
+    issuer extensions disagree, one of them 200,000 characters, made 'attest --sign sigstore --json' quote both whole
+    in its error: 200 KB of the instance's text on stdout. The reason is cleaned and bounded as the signing's own
+    failures are; nothing is written."""
+    from skillpm.display import clean
+
+    instance = Instance.create()
+    issued = "\x1b[2J" + "A" * 200_000
+    registry = shutil.copytree(signed.root, hostile.work / "registry")
+    before = hostile.state()
+    with serving(instance, issuers=[(ISSUER_V1, issued.encode()), (ISSUER_V2, b"\x0c\x03abc")]) as url:
+        env = _private_instance(hostile, instance, url)
+        refused = hostile.run("attest", f"{NAME}==1.0.0", "--target", "generic", "--evidence", signed.tmp / "eval.json",
+                              "--sign", "sigstore", "--registry", registry, "--json", env=env)
+    hostile.refused(refused, "the keyless bundle names no signer: its OIDC issuer extensions disagree")
+    error = json.loads(refused.stdout)["error"]
+    assert error == clean(error, 400) and len(error) < 400, error[:400]
+    assert hostile.changed_outside(before) == ["work/trust-config.json"]
+
+
 @pytest.mark.parametrize("written, said", [
     (None, "No such file or directory"),
     ("{}", "cannot read the Sigstore trust config"),
