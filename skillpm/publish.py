@@ -24,7 +24,7 @@ from skillpm.attest.statement import (
     statement_for_evidence,
 )
 from skillpm.jsonfile import read_json
-from skillpm.reading import MAX_EVIDENCE_SIZE, problem
+from skillpm.reading import MAX_BUNDLE_SIZE, MAX_EVIDENCE_SIZE, problem
 from skillpm.records import Record
 
 if TYPE_CHECKING:
@@ -257,12 +257,16 @@ def _refuse_another_test_set(path: Path, document: dict, archives: list[BuiltArc
 
 
 def sign_bundle(statement: Statement, variant: VariantRef, signer: Signer) -> NewAttestation:
-    """``statement`` signed by ``signer``, as a bundle to attach to ``variant``."""
+    """``statement`` signed by ``signer``, as a bundle to attach to ``variant``; AttestationError for a bundle larger
+    than readers read (a Sigstore instance's certificate and log entry are its own, of any size)."""
     from skillpm.attest.variants import KINDS
     from skillpm.registry.store import NewAttestation, attestation_path
 
     digest = hashlib.sha256(statement.to_bytes()).hexdigest()
     kind = KINDS[statement.predicate_type] if statement.predicate_type in PREDICATES else "other"
     bundle = signer.sign(statement)
+    if len(bundle) > MAX_BUNDLE_SIZE:
+        raise AttestationError(f"the signed bundle is {len(bundle)} bytes, more than the {MAX_BUNDLE_SIZE} bytes "
+                               "verify, info and install read; nothing was written")
     path = attestation_path(variant.name, variant.version, variant.target, kind, digest, signer.signer_id(bundle))
     return NewAttestation(variant.name, variant.version, variant.target, path, bundle, statement.predicate_type)

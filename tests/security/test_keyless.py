@@ -419,6 +419,21 @@ def test_a_certificate_fulcio_gives_that_names_no_signer_is_refused_in_one_bound
     assert hostile.changed_outside(before) == ["work/trust-config.json"]
 
 
+def test_a_bundle_signed_past_what_readers_read_is_never_written(hostile: Hostile, signed: Signed) -> None:
+    """Threat: a Fulcio whose certificate carries 5 MB of padding (an extension of its own) made 'attest --sign
+    sigstore' write a 19 MB bundle into the registry, listed in its index, which every verify, info and install then
+    refused ('larger than 4194304 bytes'): an attestation published that no one can read. A signed bundle past the
+    limit readers read is refused in one line before anything is written."""
+    instance = Instance.create()
+    registry = shutil.copytree(signed.root, hostile.work / "registry")
+    before = hostile.state()
+    with serving(instance, issuers=[(ISSUER_V1, ISSUER.encode()), ("1.3.6.1.4.1.99999.1", b"A" * (5 << 20))]) as url:
+        env = _private_instance(hostile, instance, url)
+        refused = attest(hostile, signed, registry, "sigstore", env=env)
+    hostile.refused(refused, "the signed bundle is ", "bytes, more than the 4194304 bytes")
+    assert hostile.changed_outside(before) == ["work/trust-config.json"]
+
+
 @pytest.mark.parametrize("written, said", [
     (None, "No such file or directory"),
     ("{}", "cannot read the Sigstore trust config"),
