@@ -199,8 +199,8 @@ def _by(deadline: Deadline, work: Callable[[], bytes]) -> bytes:
 
 def keyless_signer(data: bytes) -> str:
     """Who signed the keyless bundle ``data``: the sha256 of its certificate's OIDC issuer and identities,
-    a line each, the same for every certificate Sigstore gives that signer. Why not, cleaned and bounded: the
-    certificate is the instance's text."""
+    a line each, the same for every certificate Sigstore gives that signer; AttestationError when it names none,
+    its reason cleaned and bounded (the certificate is the instance's text)."""
     import hashlib
 
     quiet_sigstore()
