@@ -40,16 +40,17 @@ class KeySigner(Record):
     key: SigningKey
     path: Path | None = None
 
-    def sign(self, statement: Statement) -> bytes:
+    def sign_all(self, statements: Sequence[Statement]) -> list[bytes]:
+        """Each of ``statements`` signed with the key, a bundle each, in order."""
         from skillpm.attest.bundle import sign_with_key
 
-        return sign_with_key(statement, self.key)
+        return [sign_with_key(statement, self.key) for statement in statements]
 
     def describe(self) -> str:
         return f"key {self.key.fingerprint}"
 
     def signer_id(self, bundle: bytes) -> str:
-        """Who signed ``bundle`` (which :meth:`sign` made), for its file name: the key's fingerprint."""
+        """Who signed ``bundle`` (which :meth:`sign_all` made), for its file name: the key's fingerprint."""
         return self.key.fingerprint
 
 
@@ -59,16 +60,18 @@ class SigstoreSigner(Record):
     identity_token: str | None = None
     staging: bool = False
 
-    def sign(self, statement: Statement) -> bytes:
+    def sign_all(self, statements: Sequence[Statement]) -> list[bytes]:
+        """Each of ``statements`` signed keyless, a bundle and a log entry each, in order: one identity, one trust
+        root and one certificate for them all (:func:`skillpm.attest.bundle.sign_keyless`)."""
         from skillpm.attest.bundle import sign_keyless
 
-        return sign_keyless(statement, identity_token=self.identity_token, staging=self.staging)
+        return sign_keyless(statements, identity_token=self.identity_token, staging=self.staging)
 
     def describe(self) -> str:
         return "Sigstore" + (" (staging)" if self.staging else "")
 
     def signer_id(self, bundle: bytes) -> str:
-        """Who signed ``bundle`` (which :meth:`sign` made), for its file name: the identity's sha256."""
+        """Who signed ``bundle`` (which :meth:`sign_all` made), for its file name: the identity's sha256."""
         from skillpm.attest.bundle import keyless_signer
 
         return keyless_signer(bundle)
@@ -153,7 +156,7 @@ def publish(
     with tempfile.TemporaryDirectory(prefix="skillpm-publish-") as work:
         archives = pack(source_dir, Path(work), links_within=links_within, warn=warn)
         statements = [_statement(path, document, archives) for path, document in zip(evidence, documents)]
-        bundles = [sign_bundle(statement, variant, signer) for statement, variant in statements if signer]
+        bundles = sign_bundles(statements, signer) if signer else []
         added = store.add(registry_root, [archive.path for archive in archives], attestations=bundles)
     return Published(registry_root, tuple(added), signer.describe() if signer else None)
 
@@ -256,17 +259,22 @@ def _refuse_another_test_set(path: Path, document: dict, archives: list[BuiltArc
                                hint="run 'skillpm eval' again on this version's test cases")
 
 
-def sign_bundle(statement: Statement, variant: VariantRef, signer: Signer) -> NewAttestation:
-    """``statement`` signed by ``signer``, as a bundle to attach to ``variant``; AttestationError for a bundle larger
-    than readers read (a Sigstore instance's certificate and log entry are its own, of any size)."""
+def sign_bundles(statements: Sequence[tuple[Statement, VariantRef]], signer: Signer) -> list[NewAttestation]:
+    """Each statement signed by ``signer`` in one go (one identity and certificate when keyless), as a bundle to
+    attach to its variant; AttestationError for a bundle larger than readers read (a Sigstore instance's certificate
+    and log entry are its own, of any size)."""
     from skillpm.attest.variants import KINDS
     from skillpm.registry.store import NewAttestation, attestation_path
 
-    digest = hashlib.sha256(statement.to_bytes()).hexdigest()
-    kind = KINDS[statement.predicate_type] if statement.predicate_type in PREDICATES else "other"
-    bundle = signer.sign(statement)
-    if len(bundle) > MAX_BUNDLE_SIZE:
-        raise AttestationError(f"the signed bundle is {len(bundle)} bytes, more than the {MAX_BUNDLE_SIZE} bytes "
-                               "verify, info and install read; nothing was written")
-    path = attestation_path(variant.name, variant.version, variant.target, kind, digest, signer.signer_id(bundle))
-    return NewAttestation(variant.name, variant.version, variant.target, path, bundle, statement.predicate_type)
+    bundles = signer.sign_all([statement for statement, _ in statements])
+    signed: list[NewAttestation] = []
+    for (statement, variant), bundle in zip(statements, bundles):
+        if len(bundle) > MAX_BUNDLE_SIZE:
+            raise AttestationError(f"the signed bundle is {len(bundle)} bytes, more than the {MAX_BUNDLE_SIZE} bytes "
+                                   "verify, info and install read; nothing was written")
+        digest = hashlib.sha256(statement.to_bytes()).hexdigest()
+        kind = KINDS[statement.predicate_type] if statement.predicate_type in PREDICATES else "other"
+        path = attestation_path(variant.name, variant.version, variant.target, kind, digest, signer.signer_id(bundle))
+        signed.append(NewAttestation(variant.name, variant.version, variant.target, path, bundle,
+                                     statement.predicate_type))
+    return signed

@@ -56,15 +56,19 @@ def log_entry(instance: Instance, proposed: dict[str, Any]) -> dict[str, Any]:
 
 @contextmanager
 def serving(
-    instance: Instance, answer: dict[str, tuple[int, bytes]] | None = None, issuers: Issuers = None
+    instance: Instance, answer: dict[str, tuple[int, bytes]] | None = None, issuers: Issuers = None,
+    asked: list[str] | None = None,
 ) -> Iterator[str]:
     """``instance``'s Fulcio and Rekor on 127.0.0.1 while the block runs: their URL (one for both); ``issuers``: the
-    issuer extensions of the certificates Fulcio gives (Instance.certificate's)."""
+    issuer extensions of the certificates Fulcio gives (Instance.certificate's); ``asked`` is given the path of each
+    request, in the order they came."""
     planted = answer or {}
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if asked is not None:
+                asked.append(self.path)
             if self.path in planted:
                 status, body = planted[self.path]
             elif self.path == FULCIO:

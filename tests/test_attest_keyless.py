@@ -376,7 +376,7 @@ def test_keyless_signing_signs_the_same_bytes_as_key_signing() -> None:
 def test_keyless_signing_refuses_a_malformed_token_without_the_network() -> None:
     statement = statement_for_evidence(evidence(), artifact_name=NAME, artifact_sha256=DIGEST)
     with pytest.raises(AttestationError, match="keyless signing failed"):
-        sign_keyless(statement, identity_token="not-a-jwt")
+        sign_keyless([statement], identity_token="not-a-jwt")
 
 
 @pytest.mark.skipif(
@@ -391,7 +391,7 @@ def test_online_keyless_round_trip() -> None:
     claims = jwt.decode(token, options={"verify_signature": False})
     staging = os.environ.get("SKILLPM_SIGSTORE_PRODUCTION") != "1"
     statement = statement_for_evidence(evidence(), artifact_name=NAME, artifact_sha256=DIGEST)
-    bundle = sign_keyless(statement, identity_token=token, staging=staging)
+    (bundle,) = sign_keyless([statement], identity_token=token, staging=staging)
     identity = os.environ.get("SKILLPM_SIGSTORE_IDENTITY") or claims.get("email") or claims["sub"]
     policy = Policy(identities=(TrustedIdentity(claims["iss"], identity),))
     checks = verify(bundle, policy, SigstoreTrust(staging=staging))

@@ -50,7 +50,7 @@ class Attached:
 def attach(registry_root: Path, variant: VariantRef, evidence: Path, signer: Signer) -> Attached:
     """Sign ``evidence`` about the published ``variant`` and add it to the registry at ``registry_root``."""
     from skillpm.archive import read_metadata
-    from skillpm.publish import checked_statement, read_evidence, refuse_signer_inside, sign_bundle
+    from skillpm.publish import checked_statement, read_evidence, refuse_signer_inside, sign_bundles
     from skillpm.registry import store
 
     registry = store.open_for_writing(registry_root)
@@ -71,8 +71,8 @@ def attach(registry_root: Path, variant: VariantRef, evidence: Path, signer: Sig
         archives = [_copy_checked(registry, published, Path(work)) for published in variants]
         recorded = read_metadata(archives[variants.index(chosen)].read_bytes()).test_set
         statement = checked_statement(evidence, document, variant, chosen.sha256, test_set=recorded)
-        bundle = sign_bundle(statement, variant, signer)
-        (added,) = [item for item in store.add(registry_root, archives, attestations=[bundle]) if item.target == variant.target]
+        bundles = sign_bundles([(statement, variant)], signer)
+        (added,) = [item for item in store.add(registry_root, archives, attestations=bundles) if item.target == variant.target]
     return Attached(variant, chosen.sha256, added.attestations[0] if added.attestations else None, signer.describe())
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence, TypeVar
 
 from skillpm.attest import AttestationError, quiet_sigstore
 from skillpm.attest.dsse import PAYLOAD_TYPE, Envelope, Signature
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
     from skillpm.attest.keys import SigningKey
     from skillpm.registry.transport import Deadline
+
+_T = TypeVar("_T")
 
 BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 #: Media types of Sigstore bundles that may carry a DSSE envelope (0.1 and 0.2 are read for keyless only).
@@ -83,15 +85,21 @@ def to_sigstore_statement(statement: Statement) -> SigstoreStatement:
         raise AttestationError(f"sigstore refuses the statement: {error}") from None
 
 
-def sign_keyless(statement: Statement, *, identity_token: str | None = None, staging: bool = False) -> bytes:
-    """Sign ``statement`` with Sigstore (Fulcio certificate, Rekor entry); returns the bundle JSON.
+def sign_keyless(
+    statements: Sequence[Statement], *, identity_token: str | None = None, staging: bool = False
+) -> list[bytes]:
+    """Sign each of ``statements`` with Sigstore; returns their bundles' JSON, in order.
 
-    ``identity_token`` is an OIDC token; without one, an ambient credential (GitHub
-    Actions, GitLab, Buildkite, Google Cloud...) is looked for (:mod:`skillpm.attest.ambient`). Needs the network: Sigstore's
-    trust root and signing config are refreshed by the command's deadline, as for verifying
-    (:func:`skillpm.attest.trustroot.refreshed_config`), or read from ``$SKILLPM_SIGSTORE_TRUST_CONFIG``
-    (a private instance); the certificate and the log entry are asked for by the same deadline.
+    They are signed under one identity, one trust root and one Fulcio certificate (of one ephemeral key),
+    each with a Rekor entry of its own. ``identity_token`` is an OIDC token; without one, an ambient
+    credential (GitHub Actions, GitLab, Buildkite, Google Cloud...) is looked for (:mod:`skillpm.attest.ambient`).
+    Needs the network: Sigstore's trust root and signing config are refreshed by the command's deadline, as for
+    verifying (:func:`skillpm.attest.trustroot.refreshed_config`), or read from ``$SKILLPM_SIGSTORE_TRUST_CONFIG``
+    (a private instance); the certificate and every log entry are asked for by the same deadline. No statements:
+    nothing is asked for.
     """
+    if not statements:
+        return []
     quiet_sigstore()
     from sigstore.errors import Error
     from sigstore.oidc import IdentityToken
@@ -99,7 +107,7 @@ def sign_keyless(statement: Statement, *, identity_token: str | None = None, sta
     from skillpm.attest.ambient import ambient_credential
     from skillpm.registry.settings import command_deadline
 
-    sigstore_statement = to_sigstore_statement(statement)
+    sigstore_statements = [to_sigstore_statement(statement) for statement in statements]
     try:
         raw = identity_token or ambient_credential()
         if not raw:
@@ -109,7 +117,7 @@ def sign_keyless(statement: Statement, *, identity_token: str | None = None, sta
             )
         token = IdentityToken(raw)  # checked locally first: a malformed token costs no network call
         context = _signing_context(staging)
-        return _by(command_deadline(), lambda: _signed(context, token, sigstore_statement))
+        return _by(command_deadline(), lambda: _signed(context, token, sigstore_statements))
     except (Error, OSError) as error:  # requests' errors are OSErrors
         raise AttestationError(f"keyless signing failed: {error}", hint="Sigstore must be reachable") from None
 
@@ -140,8 +148,9 @@ def _signing_context(staging: bool) -> SigningContext:
                                hint="it is a ClientTrustConfig JSON, as sigstore-python's --trust-config takes") from None
 
 
-def _signed(context: SigningContext, token: IdentityToken, statement: SigstoreStatement) -> bytes:
-    """``statement`` signed in ``context`` for ``token``: a certificate from the instance's Fulcio, a Rekor entry.
+def _signed(context: SigningContext, token: IdentityToken, statements: Sequence[SigstoreStatement]) -> list[bytes]:
+    """``statements`` signed in ``context`` for ``token``: one certificate from the instance's Fulcio (sigstore-python's
+    signer asks for it once, for an ephemeral key it keeps: ``cache=True``), a Rekor entry for each.
 
     AttestationError for whatever sigstore-python raises: beside its ``Error`` and requests' errors, its Fulcio and
     Rekor clients raise errors of their own, and KeyError or ValueError on an answer that is none of theirs.
@@ -150,7 +159,7 @@ def _signed(context: SigningContext, token: IdentityToken, statement: SigstoreSt
 
     try:
         with context.signer(token, cache=True) as signer:
-            return (signer.sign_dsse(statement).to_json() + "\n").encode()
+            return [(signer.sign_dsse(statement).to_json() + "\n").encode() for statement in statements]
     except Exception as error:  # what the instance's services answered, as sigstore-python took it
         raise AttestationError(f"keyless signing failed: {clean(_failure(error), 300)}",
                                hint="the Sigstore instance must be reachable and answer as Sigstore does") from None
@@ -167,7 +176,7 @@ def _failure(error: Exception) -> str:
     return f"{reason} ({error.__cause__})" if error.__cause__ is not None and str(error.__cause__) else reason
 
 
-def _by(deadline: Deadline, work: Callable[[], bytes]) -> bytes:
+def _by(deadline: Deadline, work: Callable[[], _T]) -> _T:
     """What ``work()`` returns (or raises) when it ends by ``deadline``; AttestationError when it does not.
 
     sigstore-python asks Fulcio and Rekor with no timeout: a server that accepts and never answers held keyless
@@ -178,7 +187,7 @@ def _by(deadline: Deadline, work: Callable[[], bytes]) -> bytes:
 
     from skillpm.registry.settings import unanswered_by
 
-    signed: list[bytes] = []
+    signed: list[_T] = []
     failed: list[BaseException] = []
 
     def run() -> None:

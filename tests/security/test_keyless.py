@@ -23,10 +23,12 @@ import pytest
 
 from skillpm.archive import archive_name
 from skillpm.attest.statement import EVAL_PREDICATE, Statement, Subject
+from skillpm.registry import store
 
+from conftest import build_source
 from sigstore_services import FULCIO, REKOR, serving, trust_config
 from test_attest_keyless import IDENTITY, ISSUER, ISSUER_V1, ISSUER_V2, Instance
-from test_publish import NAME, make_evidence
+from test_publish import NAME, VARIANTS, digests, make_evidence, write_json
 
 from .conftest import TIMEOUT, Hostile
 from .test_signing import attest
@@ -353,6 +355,40 @@ def test_keyless_signing_through_an_instance_s_fulcio_and_rekor_verifies_against
                for attestation in shown["variants"][0]["attestations"]]
     assert shown["ok"] and len(details) == 2  # the key-signed one the registry held, and the keyless one
     assert f"valid Sigstore signature by {IDENTITY} (issuer {ISSUER})" in [detail["signature"] for detail in details]
+
+
+def test_publish_signs_all_its_statements_with_one_identity_and_one_certificate(hostile: Hostile) -> None:
+    """Threat: 'publish --sign sigstore' signed each evidence file on its own: for each it looked for the CI's
+    identity again (running 'buildkite-agent' again), read or refreshed Sigstore's trust root again and asked Fulcio
+    for another certificate, each a new chance to fail or hang with the others done (a skill of five variants and
+    three kinds of evidence: 15 of each). The command now signs all its statements under one identity, one trust
+    root and one certificate; each statement still gets its own Rekor entry and bundle, and each verifies."""
+    instance = Instance.create()
+    source = build_source(hostile.work, NAME, VARIANTS)
+    sums = digests(source, hostile.work)
+    evidence = [write_json(hostile.work / f"{kind}-{target}.json", make_evidence(kind, target=target, sha256=sums[target]))
+                for kind, target in (("eval", "generic"), ("eval", "sm_90a"), ("bench", "sm_90a"))]
+    registry = hostile.work / "registry"
+    store.init(registry)
+    folder = hostile.work / "bin"
+    folder.mkdir()
+    searches = hostile.work / "searches"  # a line for each time the agent is asked for the job's identity
+    (folder / "buildkite-agent").write_text(f"#!/bin/sh\necho \"$*\" >> {searches}\necho {_identity_token()}\n")
+    (folder / "buildkite-agent").chmod(0o755)
+    asked: list[str] = []
+    with serving(instance, asked=asked) as url:
+        env = {**_private_instance(hostile, instance, url), "SIGSTORE_ID_TOKEN": "", "BUILDKITE": "true",
+               "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+        given = [argument for path in evidence for argument in ("--evidence", path)]
+        hostile.ok(hostile.run("publish", source, "--registry", registry, *given, "--sign", "sigstore", env=env))
+    assert len(searches.read_text().splitlines()) == 1, searches.read_text()
+    assert asked == [FULCIO] + [REKOR] * len(evidence), asked
+    (hostile.work / "root.json").write_text(instance.trusted_root()._inner.to_json())
+    trusted = {"SKILLPM_SIGSTORE_TRUSTED_ROOT": str(hostile.work / "root.json")}
+    shown = json.loads(hostile.ok(verify(hostile, registry, trusted)).stdout)
+    signatures = [next(check["detail"] for check in attestation["checks"] if check["check"] == "signature")
+                  for variant in shown["variants"] for attestation in variant["attestations"]]
+    assert shown["ok"] and signatures == [f"valid Sigstore signature by {IDENTITY} (issuer {ISSUER})"] * len(evidence)
 
 
 @pytest.mark.parametrize("path, status, body, said", [
