@@ -146,7 +146,8 @@ def sign_evidence(evidence: Path, signer: Signer) -> tuple[dict, Path]:
     name = archive_name(skill["name"], skill["version"], skill["target"])
     statement = statement_for_evidence(document, artifact_name=name, artifact_sha256=skill["artifact_sha256"])
     bundle = evidence.with_name(f"{name}.bench.sigstore.json")
-    atomic_write(bundle, signer.sign(statement))
+    (signed,) = signer.sign_all([statement])
+    atomic_write(bundle, signed)
     return document, bundle
 
 
