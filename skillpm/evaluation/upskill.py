@@ -62,9 +62,12 @@ def load_upskill_results(
             hint="import the runs upskill made with this skill_meta.json, or run 'upskill eval' again",
         )
     names = list(models) or list(dict.fromkeys(run.model for run in runs))
+    grouped: dict[tuple[str, str], list[UpskillRun]] = {}  # once: a file may name tens of thousands of models
+    for run in runs:
+        grouped.setdefault((run.model, run.arm), []).append(run)
     results = []
     for name in names:
-        arms = {arm: _tally(name, arm, [run for run in runs if run.model == name and run.arm == arm]) for arm in ARMS}
+        arms = {arm: _tally(name, arm, grouped.get((name, arm), [])) for arm in ARMS}
         with_skill = arms["with_skill"]
         if with_skill is None:
             raise EvalError(
@@ -72,8 +75,7 @@ def load_upskill_results(
                 hint="import a batch that ran the skill (upskill eval)",
             )
         results.append(ModelResult(name, with_skill, arms["baseline"]))
-    counts = [sum(run.model == name and run.arm == arm for run in runs) for name in names for arm in ARMS]
-    return results, max(counts)
+    return results, max(len(group) for group in grouped.values())
 
 
 def read_runs(path: Path) -> list[UpskillRun]:

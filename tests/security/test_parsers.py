@@ -360,6 +360,20 @@ def test_upskill_results_with_non_finite_numbers_are_refused(hostile: Hostile, f
     assert list(hostile.project.glob("eval-*.json")) == []
 
 
+def test_upskill_results_naming_tens_of_thousands_of_models_are_counted_at_once(hostile: Hostile) -> None:
+    """Threat: one 3 MB batch_summary.json naming 40,000 models (found in a hostile review): each model's runs were
+    picked out of all the runs, once per arm and again for the trial count, so the import took minutes of CPU.
+    Defence: the runs are grouped by model and arm in one pass; the import ends and counts every model."""
+    batch = hostile.work / "runs" / "batch"
+    batch.mkdir(parents=True)
+    results = [{"metadata": {"model": f"m{number}"}, "assertions_passed": 1, "assertions_total": 1}
+               for number in range(40_000)]
+    (batch / "batch_summary.json").write_text(json.dumps({"results": results}))
+    evidence = hostile.work / "eval.json"
+    hostile.ok(hostile.run("eval", eval_source(hostile), "--import-upskill", hostile.work / "runs", "-o", evidence))
+    assert len(json.loads(evidence.read_text())["models"]) == 40_000
+
+
 def test_endpoint_answer_with_infinite_usage_is_refused(hostile: Hostile) -> None:
     """Threat: a chat endpoint answers with "prompt_tokens": Infinity, which Python reads as inf and int()
     turned into an OverflowError traceback. Defence: answers are strict JSON; a malformed answer is
