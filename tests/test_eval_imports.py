@@ -121,6 +121,16 @@ def test_a_benchmark_mode_run_has_no_baseline_and_no_lift_and_min_lift_refuses_i
     assert info.exit_code == 0 and "lift n/a (no baseline)" in info.stdout, info.output
 
 
+def test_a_model_named_twice_is_one_model_in_the_evidence(isolated) -> None:
+    """``--import-upskill runs -m haiku -m haiku`` wrote haiku's one measurement into the evidence twice, as two
+    models; a model named twice is one, as ``eval -m`` against an endpoint counts it."""
+    source = upskill_skill(isolated.tmp)
+    benchmark_batch(isolated.tmp / "runs")
+    result = skillpm("eval", source, "--import-upskill", isolated.tmp / "runs", "-m", "haiku", "-m", "haiku", "--json")
+    assert result.exit_code == 0, result.output
+    assert [model["model"] for model in json.loads(result.stdout)["models"]] == ["haiku"]
+
+
 def test_upskill_results_missing_a_count_are_refused_not_read_as_zero(isolated) -> None:
     """A run result without ``assertions_total`` is not a run of 0 tests; one without token counts has
     unknown tokens (null), not 0."""

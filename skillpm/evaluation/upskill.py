@@ -61,7 +61,7 @@ def load_upskill_results(
             f"test set has {cases}: it ran other test cases, and its results cannot be tied to this test set",
             hint="import the runs upskill made with this skill_meta.json, or run 'upskill eval' again",
         )
-    names = list(models) or list(dict.fromkeys(run.model for run in runs))
+    names = list(dict.fromkeys(models or [run.model for run in runs]))  # each once, as eval -m counts them
     grouped: dict[tuple[str, str], list[UpskillRun]] = {}  # once: a file may name tens of thousands of models
     for run in runs:
         grouped.setdefault((run.model, run.arm), []).append(run)
