@@ -215,8 +215,10 @@ def test_the_ci_identity_search_ends_with_the_command_killed_during_it(hostile: 
     registry = shutil.copytree(signed.root, hostile.work / "registry")
     command = [sys.executable, "-m", "skillpm", "attest", f"{NAME}==1.0.0", "--target", "generic", "--evidence",
                str(signed.tmp / "eval.json"), "--sign", "sigstore", "--registry", str(registry)]
-    process = subprocess.Popen(command, cwd=hostile.project, env=hostile.env(**env, SKILLPM_HTTP_DEADLINE="600"),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    temporary = hostile.work / "tmp"  # what the killed command cannot remove stays in the case's folder
+    temporary.mkdir()
+    process = subprocess.Popen(command, cwd=hostile.project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env=hostile.env(**env, SKILLPM_HTTP_DEADLINE="600", TMPDIR=str(temporary)))
     try:
         deadline = time.monotonic() + TIMEOUT
         while not started.exists() and time.monotonic() < deadline and process.poll() is None:
