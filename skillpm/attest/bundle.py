@@ -100,6 +100,9 @@ def sign_keyless(
     """
     if not statements:
         return []
+    if staging and os.environ.get(TRUST_CONFIG_ENV):  # before any identity is looked for or instance asked
+        raise AttestationError(f"--staging and ${TRUST_CONFIG_ENV} name two Sigstore instances: Sigstore's staging one "
+                               "and a private one", hint=f"drop --staging, or unset ${TRUST_CONFIG_ENV}")
     quiet_sigstore()
     from sigstore.errors import Error
     from sigstore.oidc import IdentityToken

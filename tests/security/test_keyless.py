@@ -357,6 +357,25 @@ def test_keyless_signing_through_an_instance_s_fulcio_and_rekor_verifies_against
     assert f"valid Sigstore signature by {IDENTITY} (issuer {ISSUER})" in [detail["signature"] for detail in details]
 
 
+def test_staging_and_a_private_instance_together_are_refused_before_either_is_asked(
+    hostile: Hostile, signed: Signed
+) -> None:
+    """'--staging' names Sigstore's staging instance and $SKILLPM_SIGSTORE_TRUST_CONFIG a private one: the trust
+    config won without a word, and the evidence was signed by an instance the flag had not asked for. Both together
+    are one line now, before either instance is asked anything, with nothing written."""
+    instance = Instance.create()
+    registry = shutil.copytree(signed.root, hostile.work / "registry")
+    asked: list[str] = []
+    with serving(instance, asked=asked) as url:
+        env = _private_instance(hostile, instance, url)
+        before = hostile.state()
+        refused = hostile.run("attest", f"{NAME}==1.0.0", "--target", "generic", "--evidence", signed.tmp / "eval.json",
+                              "--sign", "sigstore", "--staging", "--registry", registry, env=env)
+    hostile.refused(refused, "--staging and $SKILLPM_SIGSTORE_TRUST_CONFIG name two Sigstore instances")
+    assert asked == []
+    assert hostile.changed_outside(before) == []
+
+
 def test_publish_signs_all_its_statements_with_one_identity_and_one_certificate(hostile: Hostile) -> None:
     """Threat: 'publish --sign sigstore' signed each evidence file on its own: for each it looked for the CI's
     identity again (running 'buildkite-agent' again), read or refreshed Sigstore's trust root again and asked Fulcio
